@@ -1,0 +1,1 @@
+"""Data in and out: strategy catalogs, project records, tables (CSV/XLSX/JSONL) and embedded defaults."""

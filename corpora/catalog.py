@@ -1,0 +1,290 @@
+"""Strategy catalogs: a tree of nodes with levels (dimension > issue > goal > okr, any subset).
+
+The catalog is data, not code: the BMA 9-dimension strategy, the 20-year plan or a national
+strategy all load from the same interchange format, a table with the columns
+``id,parent_id,level,name,description`` and optional ``keywords`` (``|``-separated), as CSV, XLSX
+or JSON. Loading validates the whole file and reports every problem with its row number, so a
+planner can fix a catalog in one pass.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from planalign.corpora.tables import Table, TableError, read_table
+
+REQUIRED_COLUMNS = ("id", "parent_id", "level", "name", "description")
+# The conventional order of BMA plan levels; other level names are ordered by their depth.
+CANONICAL_LEVELS = ("dimension", "issue", "goal", "okr")
+LEVEL_ALIASES = {
+    "ด้าน": "dimension",
+    "ยุทธศาสตร์": "dimension",
+    "ประเด็น": "issue",
+    "ประเด็นการพัฒนา": "issue",
+    "เป้าหมาย": "goal",
+    "objective": "goal",
+    "kr": "okr",
+    "key result": "okr",
+}
+BUILTIN_CATALOGS = {"bma-9d": "bma_strategy_9d.csv"}
+DEFAULT_CATALOG = "bma-9d"
+
+
+class CatalogError(ValueError):
+    """A catalog failed validation; ``problems`` lists (row number or None, message)."""
+
+    def __init__(self, source: str, problems: list[tuple[int | None, str]]) -> None:
+        self.source = source
+        self.problems = problems
+        lines = [f"  row {row}: {msg}" if row is not None else f"  {msg}" for row, msg in problems[:50]]
+        more = f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""
+        super().__init__(f"invalid catalog {source}:\n" + "\n".join(lines) + more)
+
+
+@dataclass(frozen=True)
+class Node:
+    """One catalog entry. ``row`` is its line in the source file, for error messages."""
+
+    id: str
+    parent_id: str | None
+    level: str
+    name: str
+    description: str = ""
+    keywords: tuple[str, ...] = ()
+    row: int | None = None
+
+
+@dataclass
+class Catalog:
+    """A validated tree of nodes; ``levels`` is ordered from the root down."""
+
+    name: str
+    nodes: dict[str, Node]
+    levels: list[str]
+    _children: dict[str | None, list[str]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._children = {}
+        for node in self.nodes.values():
+            self._children.setdefault(node.parent_id, []).append(node.id)
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def __iter__(self) -> Iterator[Node]:
+        return iter(self.nodes.values())
+
+    def children(self, node_id: str | None) -> list[Node]:
+        """Children of a node; ``None`` gives the roots."""
+        return [self.nodes[c] for c in self._children.get(node_id, [])]
+
+    def ancestors(self, node_id: str) -> list[Node]:
+        """The path from the root down to, and including, ``node_id``."""
+        path = []
+        current: str | None = node_id
+        while current is not None:
+            node = self.nodes[current]
+            path.append(node)
+            current = node.parent_id
+        return path[::-1]
+
+    def at_level(self, level: str) -> list[Node]:
+        return [n for n in self.nodes.values() if n.level == level]
+
+    def ancestor_at(self, node_id: str, level: str) -> Node | None:
+        """The node's ancestor (or itself) at ``level``; None when the path has no such level."""
+        return next((n for n in self.ancestors(node_id) if n.level == level), None)
+
+    def resolve_level(self, level: str | None) -> str:
+        """Map a user's level name (or alias) to one of this catalog's levels; default: deepest."""
+        if level is None:
+            return self.levels[-1]
+        wanted = LEVEL_ALIASES.get(level.strip().lower(), level.strip().lower())
+        for candidate in self.levels:
+            if candidate.lower() == wanted:
+                return candidate
+        raise CatalogError(self.name, [(None, f"unknown level {level!r}; this catalog has: {', '.join(self.levels)}")])
+
+    def find(self, label: str) -> Node | None:
+        """Look a label up by node id, then by exact name, then by normalized name."""
+        label = label.strip()
+        if label in self.nodes:
+            return self.nodes[label]
+        by_name = self._names()
+        return by_name.get(label) or by_name.get(_name_key(label))
+
+    def _names(self) -> dict[str, Node]:
+        names: dict[str, Node] = {}
+        for node in self.nodes.values():
+            names.setdefault(node.name, node)
+            names.setdefault(_name_key(node.name), node)
+        return names
+
+    def to_rows(self) -> list[dict[str, str]]:
+        """The catalog back in its interchange format."""
+        return [
+            {
+                "id": n.id,
+                "parent_id": n.parent_id or "",
+                "level": n.level,
+                "name": n.name,
+                "description": n.description,
+                "keywords": "|".join(n.keywords),
+            }
+            for n in self.nodes.values()
+        ]
+
+
+def _name_key(name: str) -> str:
+    return re.sub(r"\s+", "", name).lower()
+
+
+def load_catalog(source: str | Path | None = None) -> Catalog:
+    """Load a built-in catalog by name (``bma-9d``) or a catalog file (CSV, XLSX, JSON)."""
+    source = str(source or DEFAULT_CATALOG)
+    if source in BUILTIN_CATALOGS:
+        resource = resources.files("planalign.corpora").joinpath("data", BUILTIN_CATALOGS[source])
+        with resources.as_file(resource) as path:
+            return catalog_from_table(read_table(path), source)
+    path = Path(source)
+    if not path.is_file():
+        raise CatalogError(source, [(None, f"no such catalog file or built-in catalog (built-ins: {', '.join(BUILTIN_CATALOGS)})")])
+    try:
+        table = _read_nested_json(path) if path.suffix.lower() == ".json" else read_table(path)
+    except TableError as exc:
+        raise CatalogError(source, [(None, str(exc))]) from exc
+    return catalog_from_table(table, path.stem)
+
+
+def _read_nested_json(path: Path) -> Table:
+    """JSON catalogs may be flat (a list of rows) or nested (``children`` lists)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise TableError(f"{path}: not valid UTF-8 JSON ({exc})") from exc
+    if isinstance(data, dict):
+        data = data.get("nodes") or data.get("children") or [data]
+    if not isinstance(data, list):
+        raise TableError(f"{path}: expected a list of nodes")
+    rows: list[dict[str, str]] = []
+
+    def flatten(items: list, parent: str) -> None:
+        for item in items:
+            if not isinstance(item, dict):
+                raise TableError(f"{path}: every node must be a JSON object")
+            keywords = item.get("keywords", "")
+            rows.append(
+                {
+                    "id": str(item.get("id", "")).strip(),
+                    "parent_id": str(item.get("parent_id") or parent).strip(),
+                    "level": str(item.get("level", "")).strip(),
+                    "name": str(item.get("name", "")).strip(),
+                    "description": str(item.get("description") or "").strip(),
+                    "keywords": "|".join(keywords) if isinstance(keywords, list) else str(keywords),
+                }
+            )
+            flatten(item.get("children") or [], rows[-1]["id"])
+
+    flatten(data, "")
+    return Table(["id", "parent_id", "level", "name", "description", "keywords"], rows)
+
+
+def catalog_from_table(table: Table, name: str) -> Catalog:
+    """Validate rows and build the tree; every problem is collected before raising."""
+    missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
+    if missing:
+        raise CatalogError(name, [(None, f"missing column(s): {', '.join(missing)} (have: {', '.join(table.columns)})")])
+    problems: list[tuple[int | None, str]] = []
+    nodes: dict[str, Node] = {}
+    for index, row in enumerate(table.rows, start=2):  # row 1 is the header
+        node_id = row["id"].strip()
+        level = row["level"].strip()
+        level = LEVEL_ALIASES.get(level.lower(), level.lower()) if level else ""
+        if not node_id:
+            problems.append((index, "empty id"))
+            continue
+        if node_id in nodes:
+            problems.append((index, f"duplicate id {node_id!r} (first on row {nodes[node_id].row})"))
+            continue
+        if not row["name"].strip():
+            problems.append((index, f"empty name for id {node_id!r}"))
+        if not level:
+            problems.append((index, f"empty level for id {node_id!r}"))
+        keywords = tuple(k.strip() for k in row.get("keywords", "").split("|") if k.strip())
+        nodes[node_id] = Node(
+            id=node_id,
+            parent_id=row["parent_id"].strip() or None,
+            level=level,
+            name=row["name"].strip(),
+            description=row["description"].strip(),
+            keywords=keywords,
+            row=index,
+        )
+    if not nodes and not problems:
+        problems.append((None, "the catalog has no rows"))
+    for node in nodes.values():
+        if node.parent_id is not None and node.parent_id not in nodes:
+            problems.append((node.row, f"unknown parent {node.parent_id!r} for id {node.id!r}"))
+    problems.extend(_cycle_problems(nodes))
+    if not problems:
+        levels, level_problems = _level_order(nodes)
+        problems.extend(level_problems)
+    if problems:
+        raise CatalogError(name, sorted(problems, key=lambda p: (p[0] is None, p[0] or 0)))
+    return Catalog(name=name, nodes=nodes, levels=levels)
+
+
+def _cycle_problems(nodes: dict[str, Node]) -> list[tuple[int | None, str]]:
+    problems = []
+    reported: set[str] = set()
+    for start in nodes:
+        seen: list[str] = []
+        current: str | None = start
+        while current is not None and current in nodes and current not in seen:
+            seen.append(current)
+            current = nodes[current].parent_id
+        if current is not None and current in seen and current not in reported:
+            loop = seen[seen.index(current) :]
+            reported.update(loop)
+            problems.append((nodes[current].row, f"cycle in parent links: {' -> '.join(loop + [current])}"))
+    return problems
+
+
+def _level_order(nodes: dict[str, Node]) -> tuple[list[str], list[tuple[int | None, str]]]:
+    """Order levels root-down and check that every child sits on a deeper level than its parent."""
+    problems: list[tuple[int | None, str]] = []
+    depth: dict[str, int] = {}
+
+    def depth_of(node_id: str) -> int:
+        if node_id not in depth:
+            parent = nodes[node_id].parent_id
+            depth[node_id] = 0 if parent is None else depth_of(parent) + 1
+        return depth[node_id]
+
+    min_depth: dict[str, int] = {}
+    for node in nodes.values():
+        min_depth[node.level] = min(min_depth.get(node.level, 99), depth_of(node.id))
+    canonical = {level: rank for rank, level in enumerate(CANONICAL_LEVELS)}
+
+    for node in nodes.values():
+        if node.parent_id is None:
+            continue
+        parent = nodes[node.parent_id]
+        if node.level == parent.level:
+            problems.append((node.row, f"id {node.id!r} has the same level {node.level!r} as its parent {parent.id!r}"))
+        elif node.level in canonical and parent.level in canonical and canonical[node.level] < canonical[parent.level]:
+            problems.append(
+                (node.row, f"level order: {node.level!r} {node.id!r} cannot sit under {parent.level!r} {parent.id!r}")
+            )
+    order = sorted(min_depth, key=lambda lv: (min_depth[lv], canonical.get(lv, 99)))
+    # A custom level must keep one position relative to the others along every path.
+    for node in nodes.values():
+        if node.parent_id is not None and order.index(node.level) < order.index(nodes[node.parent_id].level):
+            problem = (node.row, f"level order: {node.level!r} {node.id!r} sits under {nodes[node.parent_id].level!r}, but elsewhere above it")
+            if not any(p[0] == node.row for p in problems):
+                problems.append(problem)
+    return order, problems

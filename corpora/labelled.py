@@ -1,0 +1,77 @@
+"""Labelled examples: texts with catalog labels, for training and evaluation.
+
+Labels may be node ids or node names, and a cell may hold several (``a,b`` or ``a|b``), because
+evaluation files from different teams label differently. Unknown labels are reported together with
+the catalog's valid ids so that the user can fix the file in one pass.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from planalign.corpora.catalog import Catalog
+from planalign.corpora.tables import Table, TableError, read_table
+
+_LABEL_SPLIT = re.compile(r"[|,;]")
+
+
+@dataclass
+class Labelled:
+    texts: list[str]
+    labels: list[list[str]]  # node ids, one or more per text
+    skipped: list[tuple[int, str]]  # (row number, reason)
+
+
+def join_text_columns(row: dict[str, str], columns: list[str]) -> str:
+    """Several text columns (name, objective, target) read as one draft."""
+    return "\n".join(row[c].strip() for c in columns if row.get(c, "").strip())
+
+
+def parse_columns(spec: str) -> list[str]:
+    """``"name,objective"`` -> ``["name", "objective"]``."""
+    columns = [c.strip() for c in spec.split(",") if c.strip()]
+    if not columns:
+        raise TableError("no text column given")
+    return columns
+
+
+def split_labels(cell: str) -> list[str]:
+    return [part.strip() for part in _LABEL_SPLIT.split(cell) if part.strip()]
+
+
+def read_labelled(source: Path | str | Table, text_columns: list[str], label_column: str, catalog: Catalog) -> Labelled:
+    """Read texts and labels; rows without text or label are skipped with a reason."""
+    table = source if isinstance(source, Table) else read_table(source)
+    table.require([*text_columns, label_column])
+    texts: list[str] = []
+    labels: list[list[str]] = []
+    skipped: list[tuple[int, str]] = []
+    unknown: dict[str, int] = {}
+    for number, row in enumerate(table.rows, start=2):
+        text = join_text_columns(row, text_columns)
+        raw = split_labels(row[label_column])
+        if not text:
+            skipped.append((number, "empty text"))
+            continue
+        if not raw:
+            skipped.append((number, "no label"))
+            continue
+        nodes = [catalog.find(label) for label in raw]
+        for label, node in zip(raw, nodes):
+            if node is None:
+                unknown.setdefault(label, number)
+        resolved = [n.id for n in nodes if n is not None]
+        if not resolved:
+            skipped.append((number, f"label(s) not in the catalog: {', '.join(raw)}"))
+            continue
+        texts.append(text)
+        labels.append(list(dict.fromkeys(resolved)))
+    if not texts:
+        example = ", ".join(f"{label!r} (row {row})" for label, row in list(unknown.items())[:5])
+        hint = f"; unknown labels: {example}" if unknown else ""
+        raise TableError(
+            f"no usable labelled rows in column {label_column!r}{hint}; "
+            f"labels must be node ids or names of catalog {catalog.name!r}, e.g. {', '.join(list(catalog.nodes)[:5])}"
+        )
+    return Labelled(texts, labels, skipped)

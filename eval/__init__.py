@@ -1,0 +1,1 @@
+"""Evaluation: metrics, datasets from ../shared/data and our own dev set, benchmarks."""

@@ -1,0 +1,93 @@
+"""Evaluation datasets: our own dev set (shipped) and real data read in place from ../shared/data.
+
+Shared data is never copied into the repository; loaders raise :class:`DatasetMissing` when it is
+absent so callers can skip with a message.
+"""
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import os
+import random
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from planalign.corpora.tables import read_table
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+OTHER_LABEL = "อื่นๆ"  # Traffy's "other": not a usable class
+
+
+class DatasetMissing(FileNotFoundError):
+    """The shared data needed for a dataset is not on this machine."""
+
+
+@dataclass
+class Dataset:
+    name: str
+    texts: list[str]
+    labels: list[list[str]]
+
+
+def shared_data_dir() -> Path:
+    """``$PLANALIGN_SHARED_DATA`` or ``../shared/data`` beside the checkout."""
+    path = Path(os.environ.get("PLANALIGN_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
+    if not path.is_dir():
+        raise DatasetMissing(f"shared data not found at {path} (set PLANALIGN_SHARED_DATA)")
+    return path
+
+
+def eval_data_path(name: str) -> Path:
+    with resources.as_file(resources.files("planalign.eval").joinpath("data", name)) as path:
+        return Path(path)
+
+
+def catalog_path(name: str) -> Path:
+    """Catalogs written for evaluation (campaign dimensions, Traffy categories)."""
+    return eval_data_path(name)
+
+
+def devset(level: str) -> Dataset:
+    """Our dev set of drafts (name + objective + target) labelled at ``dimension`` or ``issue``."""
+    table = read_table(eval_data_path("devset_drafts.csv"))
+    column = {"dimension": "dimension_id", "issue": "issue_id"}[level]
+    texts = ["\n".join(r[c] for c in ("name", "objective", "target") if r[c]) for r in table.rows]
+    return Dataset(f"devset-{level}", texts, [[r[column]] for r in table.rows])
+
+
+def devset_styles() -> list[str]:
+    return [r["style"] for r in read_table(eval_data_path("devset_drafts.csv")).rows]
+
+
+def policies() -> Dataset:
+    """The 214 campaign policies (Thai titles) with their 1-3 campaign dimensions."""
+    path = shared_data_dir() / "policies" / "policies_campaign_2022.json"
+    records = json.loads(path.read_text(encoding="utf-8"))
+    texts, labels = [], []
+    for record in records:
+        dims = [d for d in record["dimensions_campaign"] if not d.startswith("+")]
+        if dims and record["name_th"].strip():
+            texts.append(record["name_th"].strip())
+            labels.append(dims)
+    return Dataset("policies-2022", texts, labels)
+
+
+def traffy(split: str, limit: int | None = None, seed: int = 13) -> Dataset:
+    """Traffy reports with at least one category other than อื่นๆ; a seeded sample of ``limit``."""
+    path = shared_data_dir() / "traffy" / f"traffy_{split}.csv.gz"
+    if not path.is_file():
+        raise DatasetMissing(f"{path} not found")
+    texts, labels = [], []
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            types = [t.strip() for t in row["type"].split(",") if t.strip() and t.strip() != OTHER_LABEL]
+            text = row["description"].strip()
+            if types and len(text) >= 10:
+                texts.append(text)
+                labels.append(types)
+    order = list(range(len(texts)))
+    random.Random(seed).shuffle(order)
+    order = order[:limit] if limit else order
+    return Dataset(f"traffy-{split}", [texts[i] for i in order], [labels[i] for i in order])

@@ -1,0 +1,162 @@
+"""``make eval``: the quality tables of eval/README.md, each system beside its baselines in one run.
+
+Experiments
+* dev set (our 130+ drafts) zero-shot on the embedded BMA catalog, dimension and issue level;
+* 214 campaign policies zero-shot against our campaign-dimension catalog;
+* Traffy categories, supervised: train on a seeded sample of traffy_2022, test on traffy_2023-01.
+Baselines: raw e5 cosine to bare node names (no centering, no descriptions), and TF-IDF character
+n-grams + logistic regression trained on the same Traffy sample.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from planalign.config import resolve_data_dir
+from planalign.corpora.catalog import Catalog, load_catalog
+from planalign.eval.datasets import Dataset, DatasetMissing, catalog_path, devset, policies, traffy
+from planalign.eval.metrics import Report, evaluate
+from planalign.index.align import Aligner, Alignment
+from planalign.nlp.encoders import get_encoder
+from planalign.nlp.normalize import normalize
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+README = Path(__file__).resolve().parent / "README.md"
+
+
+def lift(catalog: Catalog, labels: list[list[str]], level: str) -> list[list[str]]:
+    """Gold labels as node ids at ``level`` (names resolved, deeper labels lifted to ancestors)."""
+    lifted = []
+    for row in labels:
+        ids = []
+        for label in row:
+            node = catalog.find(label)
+            ancestor = catalog.ancestor_at(node.id, level) if node else None
+            if ancestor:
+                ids.append(ancestor.id)
+        lifted.append(ids)
+    return lifted
+
+
+def run_aligner(aligner: Aligner, data: Dataset, level: str) -> tuple[Report, float]:
+    start = time.perf_counter()
+    results = aligner.align_many(data.texts, top_k=3, level=level)
+    seconds = time.perf_counter() - start
+    ranked = [[s.node_id for s in r.levels[level]] if isinstance(r, Alignment) else [] for r in results]
+    confidence = [r.levels[level][0].confidence if isinstance(r, Alignment) else 0.0 for r in results]
+    return evaluate(ranked, lift(aligner.catalog, data.labels, level), confidence), len(data.texts) / seconds
+
+
+def raw_name_baseline(catalog: Catalog, data: Dataset, level: str, cache_dir: Path) -> Report:
+    """e5 query embedding vs e5 passage embedding of the bare node names; softmax(cos/0.01) confidence."""
+    encoder = get_encoder("e5", cache_dir)
+    nodes = catalog.at_level(level)
+    names = encoder.encode_passages([normalize(n.name) for n in nodes])
+    queries = encoder.encode_queries([normalize(t)[:2000] for t in data.texts])
+    sims = queries @ names.T
+    order = np.argsort(-sims, axis=1)
+    ranked = [[nodes[j].id for j in row[:3]] for row in order]
+    probs = np.exp((sims - sims.max(axis=1, keepdims=True)) / 0.01)
+    confidence = (probs.max(axis=1) / probs.sum(axis=1)).tolist()
+    return evaluate(ranked, lift(catalog, data.labels, level), confidence)
+
+
+def tfidf_lr_baseline(train: Dataset, test: Dataset) -> Report:
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=2, max_features=200_000)
+    rows = [i for i, ls in enumerate(train.labels) for _ in ls]
+    targets = [label for ls in train.labels for label in ls]
+    features = vectorizer.fit_transform([normalize(t) for t in train.texts])
+    model = LogisticRegression(C=4.0, max_iter=3000, class_weight="balanced").fit(features[rows], targets)
+    proba = model.predict_proba(vectorizer.transform([normalize(t) for t in test.texts]))
+    order = np.argsort(-proba, axis=1)
+    ranked = [[model.classes_[j] for j in row[:3]] for row in order]
+    return evaluate(ranked, test.labels, proba.max(axis=1).tolist())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--encoders", default="e5,use", help="comma-separated encoders to evaluate")
+    parser.add_argument("--traffy-train", type=int, default=3000)
+    parser.add_argument("--traffy-test", type=int, default=1000)
+    parser.add_argument("--data-dir", default=None, help="where the embedding cache lives")
+    parser.add_argument("--no-readme", action="store_true", help="do not rewrite eval/README.md")
+    args = parser.parse_args(argv)
+    cache_dir = resolve_data_dir(args.data_dir) / "cache"
+    encoders = [e.strip() for e in args.encoders.split(",") if e.strip()]
+    rows: list[dict] = []
+
+    def record(task: str, system: str, report: Report, speed: float | None = None) -> None:
+        rows.append({"task": task, "system": system, **report.as_dict(), "texts_per_s": round(speed, 1) if speed else None})
+        print(f"{task:34s} {system:34s} n={report.n:5d} top1={report.top1:.3f} top3={report.top3:.3f} "
+              f"F1={report.macro_f1:.3f} ECE={report.ece:.3f}" + (f" {speed:.1f} texts/s" if speed else ""), flush=True)
+
+    bma = load_catalog()
+    for level in ("dimension", "issue"):
+        data = devset(level)
+        record(f"dev set zero-shot ({level})", "baseline: raw e5 vs names", raw_name_baseline(bma, data, level, cache_dir))
+        for name in encoders:
+            report, speed = run_aligner(Aligner(bma, get_encoder(name, cache_dir)), data, level)
+            record(f"dev set zero-shot ({level})", f"planalign ({name})", report, speed)
+
+    try:
+        campaign = load_catalog(catalog_path("campaign_dimensions.csv"))
+        data = policies()
+        record("policies zero-shot (campaign dim.)", "baseline: raw e5 vs names", raw_name_baseline(campaign, data, "dimension", cache_dir))
+        for name in encoders:
+            report, speed = run_aligner(Aligner(campaign, get_encoder(name, cache_dir)), data, "dimension")
+            record("policies zero-shot (campaign dim.)", f"planalign ({name})", report, speed)
+
+        categories = load_catalog(catalog_path("traffy_categories.csv"))
+        known = set(categories.nodes)
+        train = traffy("2022", args.traffy_train)
+        test = traffy("2023-01", args.traffy_test)
+        train.labels = [[l for l in ls if l in known] for ls in train.labels]
+        test.labels = [[l for l in ls if l in known] for ls in test.labels]
+        train = Dataset(train.name, [t for t, l in zip(train.texts, train.labels) if l], [l for l in train.labels if l])
+        test = Dataset(test.name, [t for t, l in zip(test.texts, test.labels) if l], [l for l in test.labels if l])
+        task = f"Traffy categories ({len(train.texts)} train / {len(test.texts)} test)"
+        record(task, "baseline: TF-IDF char n-gram + LR", tfidf_lr_baseline(train, test))
+        for name in encoders:
+            aligner = Aligner(categories, get_encoder(name, cache_dir))
+            report, speed = run_aligner(aligner, test, categories.levels[-1])
+            record(task, f"planalign zero-shot ({name})", report, speed)
+            aligner.fit_examples(train.texts, train.labels)
+            report, speed = run_aligner(aligner, test, categories.levels[-1])
+            record(task, f"planalign + examples ({name})", report, speed)
+    except DatasetMissing as exc:
+        print(f"skipped the shared-data experiments: {exc}", file=sys.stderr)
+
+    RESULTS_DIR.mkdir(exist_ok=True)
+    (RESULTS_DIR / "quality.json").write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
+    if not args.no_readme:
+        write_readme_table(rows)
+    return 0
+
+
+def write_readme_table(rows: list[dict]) -> None:
+    lines = ["| task | system | n | top-1 | top-3 | macro-F1 | ECE | texts/s |", "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        speed = f"{r['texts_per_s']:.1f}" if r["texts_per_s"] else ""
+        lines.append(f"| {r['task']} | {r['system']} | {r['n']} | {r['top1']:.3f} | {r['top3']:.3f} | "
+                     f"{r['macro_f1']:.3f} | {r['ece']:.3f} | {speed} |")
+    table = "\n".join(lines)
+    stamp = time.strftime("%Y-%m-%d")
+    block = f"<!-- results:start -->\nMeasured {stamp} by `make eval` on this machine (2 cores).\n\n{table}\n<!-- results:end -->"
+    text = README.read_text(encoding="utf-8") if README.exists() else "# Evaluation\n\n"
+    if "<!-- results:start -->" in text:
+        text = re.sub(r"<!-- results:start -->.*<!-- results:end -->", lambda _: block, text, flags=re.S)
+    else:
+        text += "\n" + block + "\n"
+    README.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

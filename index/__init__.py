@@ -1,0 +1,1 @@
+"""Indexes over embedded texts: catalog alignment, project search and duplicate detection."""

@@ -1,0 +1,46 @@
+"""Batch classification of a table: the evaluation team's contract.
+
+Output keeps every input column and row, in order, and adds ``pred_label``, ``pred_name``,
+``pred_score``, ``pred_top3`` and ``error``. A row whose text cannot be aligned keeps its place with
+``error`` filled: the team reconciles outputs with inputs row by row, so nothing is ever dropped.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from planalign.corpora.labelled import join_text_columns
+from planalign.corpora.tables import Table
+from planalign.index.align import Aligner, Alignment
+
+OUTPUT_COLUMNS = ("pred_label", "pred_name", "pred_score", "pred_top3", "error")
+
+
+def classify_table(
+    table: Table,
+    text_columns: list[str],
+    aligner: Aligner,
+    level: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Table:
+    """Label every row of ``table`` at ``level`` (default: the catalog's deepest level)."""
+    table.require(text_columns)
+    level = aligner.catalog.resolve_level(level)
+    texts = [join_text_columns(row, text_columns) for row in table.rows]
+    results = aligner.align_many(texts, top_k=3, level=level, progress=progress)
+    columns = [c for c in table.columns if c not in OUTPUT_COLUMNS] + list(OUTPUT_COLUMNS)
+    rows = []
+    for row, result in zip(table.rows, results):
+        out = dict(row)
+        if isinstance(result, Alignment):
+            top = result.levels[level]
+            out.update(
+                pred_label=top[0].node_id,
+                pred_name=top[0].name,
+                pred_score=f"{top[0].score:.4f}",
+                pred_top3="|".join(s.node_id for s in top),
+                error="",
+            )
+        else:
+            out.update(pred_label="", pred_name="", pred_score="", pred_top3="", error=str(result))
+        rows.append(out)
+    return Table(columns, rows)

@@ -1,0 +1,1 @@
+"""Thai text handling: normalization, tokenization, chunking and sentence encoders."""

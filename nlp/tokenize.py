@@ -1,0 +1,132 @@
+"""Thai word tokenization, sentence splitting and chunking.
+
+Tokenization is pythainlp's newmm (dictionary maximal matching) with our own dictionary of BMA
+vocabulary added (district, agency and canal names, planning terms), because newmm splits unknown
+proper names into meaningless syllables and that hurts both keyword search and near-copy detection.
+Dotted abbreviations (กทม., ค.ส.ล.) are protected by a regex before newmm sees them, since newmm
+splits on every dot.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+
+from pythainlp.corpus.common import thai_stopwords, thai_words
+from pythainlp.tokenize import word_tokenize
+from pythainlp.util import Trie, dict_trie
+
+from planalign.nlp.normalize import normalize
+
+# One to four Thai consonant groups each closed by a dot: กทม. / ค.ส.ล. / ถ. / พ.ศ.
+_ABBREVIATION = re.compile(r"(?:[\u0e01-\u0e4e]{1,4}\.){1,4}(?![\u0e01-\u0e4e]*\.)")
+_PUNCTUATION_ONLY = re.compile(r"^[\W_]+$", re.UNICODE)
+_SENTENCE_BREAK = re.compile(r"\n+|(?<=[.!?;:])\s+|\s{2,}")
+
+
+def _package_lines(name: str) -> list[str]:
+    text = resources.files("planalign.nlp").joinpath("data", name).read_text(encoding="utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+@lru_cache(maxsize=1)
+def bma_vocabulary() -> frozenset[str]:
+    """Our BMA word list (districts, agencies, canals, planning terms)."""
+    return frozenset(_package_lines("bma_words.txt"))
+
+
+@lru_cache(maxsize=1)
+def abbreviations() -> dict[str, str]:
+    """Dotted government abbreviations and their expansions (กทม. -> กรุงเทพมหานคร)."""
+    table: dict[str, str] = {}
+    for line in _package_lines("abbreviations.tsv"):
+        abbr, _, expansion = line.partition("\t")
+        if expansion:
+            table[abbr.strip()] = expansion.strip()
+    return table
+
+
+@lru_cache(maxsize=1)
+def _dictionary() -> Trie:
+    return dict_trie(set(thai_words()) | bma_vocabulary())
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    """Function words that carry no topic (pythainlp's list plus form boilerplate)."""
+    return frozenset(thai_stopwords()) | {"โครงการ", "กิจกรรม", "เพื่อ", "การ", "ความ", "ๆ"}
+
+
+def tokenize(text: str, *, normalized: bool = False) -> list[str]:
+    """Split text into words; whitespace dropped, abbreviations kept whole."""
+    if not normalized:
+        text = normalize(text)
+    tokens: list[str] = []
+    position = 0
+    for match in _ABBREVIATION.finditer(text):
+        tokens.extend(_newmm(text[position : match.start()]))
+        tokens.append(match.group(0))
+        position = match.end()
+    tokens.extend(_newmm(text[position:]))
+    return tokens
+
+
+def _newmm(text: str) -> list[str]:
+    if not text.strip():
+        return []
+    words = word_tokenize(text, custom_dict=_dictionary(), engine="newmm", keep_whitespace=False)
+    return [w for w in (w.strip() for w in words) if w]
+
+
+def content_tokens(text: str, *, normalized: bool = False) -> list[str]:
+    """Lower-cased words without punctuation or stopwords: the unit of keyword search and shingles.
+
+    Abbreviations are expanded so that "กทม." and "กรุงเทพมหานคร" meet.
+    """
+    expansions = abbreviations()
+    result: list[str] = []
+    for token in tokenize(text, normalized=normalized):
+        if token in expansions:
+            result.extend(_newmm(expansions[token]))
+            continue
+        token = token.lower()
+        if _PUNCTUATION_ONLY.match(token) or token in stopwords():
+            continue
+        result.append(token)
+    return [t for t in result if t not in stopwords()]
+
+
+def split_sentences(text: str, *, min_chars: int = 25, max_chars: int = 300) -> list[str]:
+    """Split a draft into sentence-like units for evidence.
+
+    Thai marks sentence ends with a space or a line break rather than punctuation, so pieces are
+    cut at line breaks, sentence punctuation and double spaces, short pieces are merged with their
+    neighbour, and over-long pieces are cut at single spaces.
+    """
+    text = normalize(text)
+    pieces = [p.strip() for p in _SENTENCE_BREAK.split(text) if p and p.strip()]
+    merged: list[str] = []
+    for piece in pieces:
+        if merged and (len(merged[-1]) < min_chars or len(piece) < min_chars // 2):
+            merged[-1] = f"{merged[-1]} {piece}"
+        else:
+            merged.append(piece)
+    sentences: list[str] = []
+    for piece in merged:
+        sentences.extend(chunk(piece, max_chars=max_chars))
+    return sentences
+
+
+def chunk(text: str, *, max_chars: int = 300) -> list[str]:
+    """Cut a long text into pieces of at most ``max_chars``, at spaces where possible."""
+    text = text.strip()
+    pieces: list[str] = []
+    while len(text) > max_chars:
+        cut = text.rfind(" ", max_chars // 2, max_chars)
+        if cut <= 0:
+            cut = max_chars
+        pieces.append(text[:cut].strip())
+        text = text[cut:].strip()
+    if text:
+        pieces.append(text)
+    return pieces

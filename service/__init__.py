@@ -1,0 +1,1 @@
+"""User-facing layer: command-line interface (and, later, the HTTP API and web UI)."""

@@ -1,0 +1,52 @@
+"""Building the objects every entry point needs: catalog, encoder (cached under the data dir), aligner.
+
+The CLI and the HTTP API share this so that they give the same answers for the same inputs.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from planalign.config import resolve_data_dir
+from planalign.corpora.catalog import Catalog, load_catalog
+from planalign.corpora.labelled import parse_columns, read_labelled
+from planalign.corpora.tables import Table, read_table
+from planalign.index.align import Aligner
+from planalign.nlp.encoders import Encoder, get_encoder
+from planalign.nlp.encoders.factory import DEFAULT_ENCODER
+
+
+def cached_encoder(name: str | None, data_dir: str | Path | None) -> Encoder:
+    return get_encoder(name or DEFAULT_ENCODER, cache_dir=resolve_data_dir(data_dir) / "cache")
+
+
+def guess_text_column(table: Table, exclude: set[str]) -> str:
+    """The column with the longest texts on average: the draft text in a labelled file."""
+    candidates = [c for c in table.columns if c not in exclude]
+    if not candidates:
+        raise ValueError("the training file has no text column besides the label column")
+    sample = table.rows[:500]
+    return max(candidates, key=lambda c: sum(len(r.get(c, "")) for r in sample))
+
+
+def build_aligner(
+    catalog: str | Catalog | None = None,
+    encoder: str | None = None,
+    data_dir: str | Path | None = None,
+    train: str | Path | None = None,
+    label_column: str | None = None,
+    train_text_columns: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[Aligner, list[tuple[int, str]]]:
+    """An aligner for the catalog, fitted on ``train`` when given; returns the skipped train rows."""
+    if train is not None and not label_column:
+        raise ValueError("--train needs --label-col (the column with node ids or names)")
+    catalog = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
+    aligner = Aligner(catalog, cached_encoder(encoder, data_dir))
+    if train is None:
+        return aligner, []
+    table = read_table(train)
+    columns = parse_columns(train_text_columns) if train_text_columns else [guess_text_column(table, {label_column})]
+    labelled = read_labelled(table, columns, label_column, catalog)
+    aligner.fit_examples(labelled.texts, labelled.labels, progress)
+    return aligner, labelled.skipped

@@ -1,0 +1,55 @@
+"""Shared fixtures: a small non-BMA catalog, the real shared data (skipped when absent), CLI runner."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+# Six nodes about a garden shop: nothing to do with BMA, to show the catalog is data, not code.
+SHOP_CATALOG = """id,parent_id,level,name,description,keywords
+PET,,dimension,สัตว์เลี้ยง,สินค้าและบริการสำหรับสัตว์เลี้ยง,สัตว์เลี้ยง|อาหารสัตว์
+PET.DOG,PET,issue,สุนัข,อาหาร ของเล่น และการดูแลสุนัข,หมา|สุนัข|ลูกหมา|ปลอกคอ|อาหารสุนัข
+PET.CAT,PET,issue,แมว,อาหาร ทรายแมว และการดูแลแมว,แมว|ลูกแมว|ทรายแมว|ที่ลับเล็บ
+PLANT,,dimension,พืชและสวน,ต้นไม้ เมล็ดพันธุ์ และอุปกรณ์ทำสวน,ต้นไม้|ปุ๋ย|ดิน
+PLANT.FRUIT,PLANT,issue,ไม้ผล,กิ่งพันธุ์และต้นไม้ผล,มะม่วง|ทุเรียน|ผลไม้|กิ่งตอน
+PLANT.FLOWER,PLANT,issue,ไม้ดอก,ไม้ดอกไม้ประดับ,กุหลาบ|กล้วยไม้|ดอกไม้|ไม้ประดับ
+"""
+
+
+@pytest.fixture
+def shop_catalog(tmp_path: Path) -> Path:
+    path = tmp_path / "shop.csv"
+    path.write_text(SHOP_CATALOG, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"shared data not found at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def session_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One data directory per test session, so the e5 embedding cache is shared between tests."""
+    return tmp_path_factory.mktemp("planalign-data")
+
+
+def run_cli(*args: str, data_dir: Path, stdin: str | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+    """Run the real console entry point in a subprocess (real exit codes and stderr)."""
+    env = dict(os.environ, PLANALIGN_DATA=str(data_dir), COLUMNS="200")
+    env.pop("PLANALIGN_DEBUG", None)
+    return subprocess.run(
+        [sys.executable, "-m", "planalign.service.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        input=stdin,
+        timeout=timeout,
+    )

@@ -1,0 +1,77 @@
+import numpy as np
+import pytest
+
+from planalign.corpora.catalog import load_catalog
+from planalign.index.align import Aligner, AlignmentInputError
+from planalign.nlp.encoders import get_encoder
+
+
+@pytest.fixture
+def shop(shop_catalog):
+    return Aligner(load_catalog(shop_catalog), get_encoder("tfidf"))
+
+
+def test_zero_shot_ranks_the_matching_issue_first(shop):
+    result = shop.align("ขายอาหารลูกหมาและปลอกคอสุนัขพันธุ์เล็ก")
+    assert result.levels["issue"][0].node_id == "PET.DOG"
+    assert result.levels["dimension"][0].node_id == "PET"
+
+
+def test_suggestions_are_consistent_down_the_tree(shop):
+    for text in ["กิ่งตอนมะม่วงและทุเรียน", "ทรายแมวกลิ่นลาเวนเดอร์", "กล้วยไม้และกุหลาบ", "ปุ๋ยและดินปลูก"]:
+        result = shop.align(text)
+        top_issue = result.levels["issue"][0]
+        assert top_issue.path[0] == result.levels["dimension"][0].node_id
+
+
+def test_scores_and_confidences_are_bounded_and_ordered(shop):
+    result = shop.align("ทรายแมวและที่ลับเล็บ", top_k=4)
+    issues = result.levels["issue"]
+    assert len(issues) == 4
+    assert all(0.0 <= s.score <= 1.0 and 0.0 <= s.confidence <= 1.0 for s in issues)
+    assert [s.score for s in issues] == sorted((s.score for s in issues), reverse=True)
+    assert sum(s.confidence for s in issues) <= 1.0001
+
+
+def test_evidence_names_the_matching_sentence_and_words(shop):
+    result = shop.align("ร้านเปิดใหม่ย่านบางนา\nจำหน่ายทรายแมวและอาหารลูกแมวทุกยี่ห้อ")
+    evidence = result.levels["issue"][0].evidence[0]
+    assert "ทรายแมว" in evidence.draft_text
+    assert "ทรายแมว" in evidence.shared_words
+
+
+def test_level_filter_and_unknown_level(shop):
+    assert list(shop.align("มะม่วง", level="dimension").levels) == ["dimension"]
+    with pytest.raises(ValueError, match="unknown level"):
+        shop.align("มะม่วง", level="okr")
+
+
+@pytest.mark.parametrize("text", ["", "   ", "12345 !!!", "\u200b"])
+def test_unusable_text_is_refused(shop, text):
+    with pytest.raises(AlignmentInputError):
+        shop.align(text)
+
+
+def test_huge_and_foreign_text_warn_but_work(shop):
+    huge = "ขายทรายแมว " * 100_000  # ~1 MB
+    assert any("first 20,000" in w for w in shop.align(huge).warnings)
+    assert any("not Thai" in w for w in shop.align("cat litter and cat food for kittens").warnings)
+
+
+def test_align_many_keeps_failures_in_place(shop):
+    results = shop.align_many(["ทรายแมว", "", "มะม่วง"])
+    assert isinstance(results[1], AlignmentInputError)
+    assert results[2].levels["issue"][0].node_id == "PLANT.FRUIT"
+
+
+def test_examples_teach_what_the_catalog_does_not_say(shop):
+    # "นกแก้ว" appears nowhere in the catalog; examples map bird supplies to PET.CAT's dimension.
+    texts = ["กรงนกแก้วและอาหารนก", "ของเล่นนกแก้ว", "ลูกนกแก้วพร้อมกรง", "ปลูกกุหลาบ", "กล้วยไม้ป่า"]
+    labels = [["PET.CAT"], ["PET.CAT"], ["PET.CAT"], ["PLANT.FLOWER"], ["PLANT.FLOWER"]]
+    shop.fit_examples(texts, labels)
+    result = shop.align("กรงนกแก้วขนาดใหญ่")
+    assert result.levels["issue"][0].node_id == "PET.CAT"
+    assert result.neighbours and "นกแก้ว" in result.neighbours[0].text
+    dimension = result.levels["dimension"]
+    assert dimension[0].node_id == "PET"
+    assert np.isclose(sum(s.confidence for s in dimension), 1.0, atol=1e-3)

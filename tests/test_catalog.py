@@ -1,0 +1,100 @@
+import json
+
+import pytest
+
+from planalign.corpora.catalog import CatalogError, load_catalog
+
+
+def write(tmp_path, text, name="c.csv"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_embedded_default_catalog_has_9_dimensions_and_28_issues():
+    catalog = load_catalog()
+    assert catalog.levels == ["dimension", "issue"]
+    assert len(catalog.at_level("dimension")) == 9
+    assert len(catalog.at_level("issue")) == 28
+    flood = catalog.nodes["D1.4"]
+    assert flood.name == "ป้องกันและแก้ปัญหาน้ำท่วม"
+    assert flood.keywords, "our descriptions come with keywords"
+    assert [n.id for n in catalog.ancestors("D1.4")] == ["D1", "D1.4"]
+
+
+def test_embedded_names_match_the_shared_catalog(shared_data):
+    shared = load_catalog(shared_data / "catalogs" / "bma_strategy_9d_28issues.csv")
+    ours = load_catalog()
+    assert {n.id: n.name for n in shared} == {n.id: n.name for n in ours}
+
+
+def test_shared_20_year_plan_loads(shared_data):
+    catalog = load_catalog(shared_data / "catalogs" / "bma_20yr_plan_7d.csv")
+    assert len(catalog.at_level("dimension")) == 7
+
+
+def test_find_by_id_and_name(shop_catalog):
+    catalog = load_catalog(shop_catalog)
+    assert catalog.find("PET.DOG").name == "สุนัข"
+    assert catalog.find("แมว").id == "PET.CAT"
+    assert catalog.find("ไม่มี") is None
+    assert catalog.resolve_level(None) == "issue"
+    assert catalog.resolve_level("ประเด็นการพัฒนา") == "issue"
+
+
+HEADER = "id,parent_id,level,name,description\n"
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ("A,,dimension,a,\nA,,dimension,b,\n", "row 3: duplicate id 'A' (first on row 2)"),
+        ("A,,dimension,a,\nB,Z,issue,b,\n", "row 3: unknown parent 'Z'"),
+        ("A,B,dimension,a,\nB,A,issue,b,\n", "cycle in parent links"),
+        ("A,,dimension,,\n", "row 2: empty name for id 'A'"),
+        ("A,,issue,a,\nB,A,dimension,b,\n", "row 3: level order: 'dimension' 'B' cannot sit under 'issue' 'A'"),
+        ("A,,dimension,a,\nB,A,dimension,b,\n", "same level 'dimension' as its parent"),
+        ("", "has no rows"),
+    ],
+)
+def test_validation_errors_have_row_numbers(tmp_path, body, message):
+    with pytest.raises(CatalogError) as info:
+        load_catalog(write(tmp_path, HEADER + body))
+    assert message in str(info.value)
+
+
+def test_all_problems_reported_at_once(tmp_path):
+    with pytest.raises(CatalogError) as info:
+        load_catalog(write(tmp_path, HEADER + "A,,dimension,,\nA,,dimension,x,\nC,Q,issue,c,\n"))
+    assert len(info.value.problems) == 3
+
+
+def test_missing_columns(tmp_path):
+    with pytest.raises(CatalogError, match="missing column.*description"):
+        load_catalog(write(tmp_path, "id,parent_id,level,name\nA,,dimension,a\n"))
+
+
+def test_custom_levels_and_depth(tmp_path):
+    catalog = load_catalog(
+        write(tmp_path, HEADER + "S,,strategy,ยุทธศาสตร์,\nS1,S,measure,มาตรการ,\nS1a,S1,okr,ตัวชี้วัด,\n")
+    )
+    assert catalog.levels == ["strategy", "measure", "okr"]
+
+
+def test_custom_level_in_two_positions_is_refused(tmp_path):
+    body = "S,,strategy,a,\nM,S,measure,b,\nT,,measure,c,\nU,T,strategy,d,\n"
+    with pytest.raises(CatalogError, match="level order"):
+        load_catalog(write(tmp_path, HEADER + body))
+
+
+def test_nested_json_catalog(tmp_path):
+    nested = [{"id": "E", "level": "dimension", "name": "การศึกษา", "children": [
+        {"id": "E1", "level": "issue", "name": "ครู", "keywords": ["ครู", "สวัสดิการครู"]}]}]
+    catalog = load_catalog(write(tmp_path, json.dumps(nested, ensure_ascii=False), "c.json"))
+    assert catalog.nodes["E1"].parent_id == "E"
+    assert catalog.nodes["E1"].keywords == ("ครู", "สวัสดิการครู")
+
+
+def test_missing_file_is_a_catalog_error(tmp_path):
+    with pytest.raises(CatalogError, match="no such catalog"):
+        load_catalog(tmp_path / "nope.csv")

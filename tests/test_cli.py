@@ -1,0 +1,113 @@
+"""The console command end to end: real subprocess, real exit codes, no tracebacks."""
+import json
+
+import pytest
+from openpyxl import load_workbook
+
+from conftest import run_cli
+from planalign.corpora.tables import read_table, write_table
+
+ROWS = [
+    {"rid": "r1", "name": "ขายอาหารลูกหมา", "detail": "ปลอกคอสุนัข"},
+    {"rid": "r2", "name": "", "detail": ""},
+    {"rid": "r3", "name": "กิ่งตอนมะม่วง", "detail": "ทุเรียนหมอนทอง"},
+    {"rid": "r4", "name": "ทรายแมว", "detail": ""},
+]
+TRAIN = [
+    {"text": "กรงนกแก้วและอาหารนก", "label": "แมว"},
+    {"text": "ของเล่นนกแก้ว", "label": "PET.CAT"},
+    {"text": "กุหลาบมอญ", "label": "PLANT.FLOWER"},
+    {"text": "มะม่วงน้ำดอกไม้", "label": "PLANT.FRUIT|PLANT"},
+]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".jsonl"])
+@pytest.mark.parametrize("with_train", [False, True])
+def test_classify_contract(tmp_path, shop_catalog, suffix, with_train):
+    source = tmp_path / f"in{suffix}"
+    write_table(source, ["rid", "name", "detail"], ROWS)
+    out = tmp_path / f"out{suffix}"
+    args = ["classify", str(source), "--text-col", "name,detail", "--id-col", "rid", "--out", str(out),
+            "--catalog", str(shop_catalog), "--level", "issue", "--encoder", "tfidf"]
+    if with_train:
+        train = tmp_path / "train.csv"
+        write_table(train, ["text", "label"], TRAIN)
+        args += ["--train", str(train), "--label-col", "label", "--train-text-col", "text"]
+    result = run_cli(*args, data_dir=tmp_path / "data")
+    assert result.returncode == 0, result.stderr
+    table = read_table(out)
+    assert table.columns == ["rid", "name", "detail", "pred_label", "pred_name", "pred_score", "pred_top3", "error"]
+    assert [r["rid"] for r in table.rows] == ["r1", "r2", "r3", "r4"]
+    assert table.rows[0]["pred_label"] == "PET.DOG"
+    assert table.rows[2]["pred_label"] == "PLANT.FRUIT"
+    assert table.rows[3]["pred_name"] == "แมว"
+    assert table.rows[1]["error"] == "empty text" and table.rows[1]["pred_label"] == ""
+    assert len(table.rows[0]["pred_top3"].split("|")) == 3
+    assert 0 <= float(table.rows[0]["pred_score"]) <= 1
+    if suffix == ".xlsx":
+        assert load_workbook(out).active.max_row == 5
+
+
+def test_align_json_output(tmp_path, shop_catalog):
+    result = run_cli("align", "ทรายแมวและอาหารแมว", "--catalog", str(shop_catalog), "--encoder", "tfidf",
+                     "--json", data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    top = payload["levels"]["issue"][0]
+    assert top["node_id"] == "PET.CAT" and top["evidence"][0]["shared_words"]
+
+
+def test_eval_prints_metrics(tmp_path, shop_catalog):
+    data = tmp_path / "gold.csv"
+    write_table(data, ["text", "label"], [{"text": "ปลอกคอหมา", "label": "PET.DOG"},
+                                          {"text": "กล้วยไม้", "label": "PLANT.FLOWER,PLANT.FRUIT"},
+                                          {"text": "ทรายแมว", "label": "แมว"}])
+    result = run_cli("eval", "--data", str(data), "--text-col", "text", "--label-col", "label",
+                     "--catalog", str(shop_catalog), "--encoder", "tfidf", "--json", data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["n"] == 3 and report["top1"] == 1.0 and "PET.DOG" in report["per_class"]
+
+
+def test_cp874_input_is_read(tmp_path, shop_catalog):
+    source = tmp_path / "tis620.csv"
+    source.write_bytes("rid,name\n1,ทรายแมว\n".encode("cp874"))
+    result = run_cli("classify", str(source), "--text-col", "name", "--out", str(tmp_path / "o.csv"),
+                     "--catalog", str(shop_catalog), "--encoder", "tfidf", data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert read_table(tmp_path / "o.csv").rows[0]["pred_label"] == "PET.CAT"
+
+
+def _bad_catalog(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("id,parent_id,level,name,description\nA,,dimension,a,\nA,,dimension,b,\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    "make_args, message",
+    [
+        (lambda p, c: ["align", "", "--catalog", str(c)], "give the draft"),
+        (lambda p, c: ["align", "!!! ???", "--catalog", str(c)], "no readable words"),
+        (lambda p, c: ["align", "x", "--catalog", str(_bad_catalog(p))], "duplicate id 'A'"),
+        (lambda p, c: ["align", "x", "--catalog", str(p / "nope.csv")], "no such catalog"),
+        (lambda p, c: ["align", "--file", str(p / "junk.bin"), "--catalog", str(c)], "binary"),
+        (lambda p, c: ["classify", str(p / "in.csv"), "--text-col", "missing", "--out", str(p / "o.csv"),
+                       "--catalog", str(c)], "missing column(s): missing"),
+        (lambda p, c: ["classify", str(p / "in.csv"), "--text-col", "name", "--out", str(p / "o.doc"),
+                       "--catalog", str(c)], "cannot write .doc"),
+        (lambda p, c: ["align", "x", "--encoder", "bert", "--catalog", str(c)], "unknown encoder"),
+        (lambda p, c: ["align", "x", "--encoder", "st:/no/such/dir", "--catalog", str(c)], "no such local model"),
+        (lambda p, c: ["align", "x", "--train", str(p / "in.csv"), "--catalog", str(c)], "needs --label-col"),
+    ],
+)
+def test_bad_input_gives_a_clear_message(tmp_path, shop_catalog, make_args, message):
+    (tmp_path / "junk.bin").write_bytes(bytes(range(256)) * 40)
+    (tmp_path / "in.csv").write_text("name\nแมว\n", encoding="utf-8")
+    args = make_args(tmp_path, shop_catalog)
+    if "--encoder" not in args:
+        args += ["--encoder", "tfidf"]
+    result = run_cli(*args, data_dir=tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,28 @@
+from planalign.nlp.normalize import normalize, thai_ratio
+
+
+def test_thai_digits_become_arabic():
+    assert normalize("งบประมาณ ๑,๕๐๐,๐๐๐ บาท") == "งบประมาณ 1,500,000 บาท"
+
+
+def test_invisible_characters_and_soft_hyphen_removed():
+    assert normalize("น้ำ\u200bท่วม\u00adขัง\ufeff") == "น้ำท่วมขัง"
+
+
+def test_decomposed_sara_am_is_recomposed():
+    assert normalize("ท\u0e4d\u0e32งาน") == "ทำงาน"
+
+
+def test_pdf_isolated_tone_mark_is_rejoined_but_phrase_spaces_stay():
+    assert normalize("ด ้ วย") == "ด้วย"
+    assert normalize("ที่ น้ำ") == "ที่ น้ำ"
+
+
+def test_whitespace_collapsed_and_lines_kept():
+    assert normalize("  ขุดลอก\t\tคลอง \r\n\r\n\r\n\r\nลอกท่อ  ") == "ขุดลอก คลอง\n\nลอกท่อ"
+
+
+def test_empty_and_ratio():
+    assert normalize("") == ""
+    assert thai_ratio("hello") == 0.0
+    assert thai_ratio("น้ำท่วม") == 1.0

@@ -1,0 +1,72 @@
+import json
+
+import pytest
+from openpyxl import Workbook
+
+from planalign.corpora.tables import TableError, decode_bytes, read_table, write_table
+
+ROWS = [{"id": "1", "text": "ขุดลอกคลองแสนแสบ"}, {"id": "2", "text": "อบรมอาสาสมัครป้องกันยาเสพติด"}]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp874"])
+def test_csv_encodings_are_detected(tmp_path, encoding):
+    path = tmp_path / "in.csv"
+    path.write_bytes("id,text\n1,ขุดลอกคลองแสนแสบ\n2,อบรมอาสาสมัครป้องกันยาเสพติด\n".encode(encoding))
+    table = read_table(path)
+    assert table.columns == ["id", "text"]
+    assert table.rows == ROWS
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".jsonl", ".tsv"])
+def test_round_trip(tmp_path, suffix):
+    path = tmp_path / f"out{suffix}"
+    write_table(path, ["id", "text"], ROWS)
+    assert read_table(path).rows == ROWS
+
+
+def test_xlsx_numbers_and_blank_rows(tmp_path):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["id", "งบประมาณ"])
+    sheet.append([1, 1500000.0])
+    sheet.append([None, None])
+    sheet.append([2, 250000])
+    workbook.save(tmp_path / "a.xlsx")
+    table = read_table(tmp_path / "a.xlsx")
+    assert table.rows == [{"id": "1", "งบประมาณ": "1500000"}, {"id": "2", "งบประมาณ": "250000"}]
+
+
+def test_jsonl_error_names_the_line(tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text(json.dumps({"a": 1}) + "\n{oops\n", encoding="utf-8")
+    with pytest.raises(TableError, match="line 2"):
+        read_table(path)
+
+
+def test_binary_and_empty_files_are_refused(tmp_path):
+    junk = tmp_path / "junk.csv"
+    junk.write_bytes(bytes(range(256)) * 10)
+    with pytest.raises(TableError, match="binary"):
+        read_table(junk)
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(TableError, match="empty"):
+        read_table(empty)
+
+
+def test_missing_column_is_named(tmp_path):
+    path = tmp_path / "in.csv"
+    path.write_text("id,text\n1,x\n", encoding="utf-8")
+    with pytest.raises(TableError, match="missing column.*objective.*the file has: id, text"):
+        read_table(path).require(["text", "objective"])
+
+
+def test_unsupported_extension(tmp_path):
+    path = tmp_path / "in.docx"
+    path.write_text("x")
+    with pytest.raises(TableError, match="unsupported file type"):
+        read_table(path)
+
+
+def test_decode_cp874_text():
+    assert decode_bytes("น้ำท่วม".encode("cp874")) == "น้ำท่วม"

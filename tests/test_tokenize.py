@@ -1,0 +1,35 @@
+from planalign.nlp.tokenize import bma_vocabulary, chunk, content_tokens, split_sentences, tokenize
+
+
+def test_dotted_abbreviations_stay_whole():
+    tokens = tokenize("ก่อสร้างรางระบายน้ำ ค.ส.ล. ของ กทม.")
+    assert "ค.ส.ล." in tokens
+    assert "กทม." in tokens
+
+
+def test_custom_dictionary_keeps_district_names_whole():
+    vocabulary = bma_vocabulary()
+    assert "ลาดพร้าว" in vocabulary or "บางขุนเทียน" in vocabulary
+    assert "บางขุนเทียน" in tokenize("ปลูกป่าชายเลนที่บางขุนเทียน")
+
+
+def test_content_tokens_expand_abbreviations_and_drop_stopwords():
+    tokens = content_tokens("โครงการของ กทม. เพื่อขุดลอกคลอง")
+    assert "กรุงเทพมหานคร" in tokens
+    assert "ของ" not in tokens and "โครงการ" not in tokens
+    assert "คลอง" in tokens
+
+
+def test_sentences_split_on_lines_and_merge_short_pieces():
+    text = "โครงการขุดลอกคลองเปรมประชากรเพื่อระบายน้ำ\nเป้าหมาย ความยาว 5 กิโลเมตร\nงบ 2 ล้าน"
+    sentences = split_sentences(text)
+    assert sentences[0].startswith("โครงการขุดลอกคลอง")
+    assert len(sentences) == 2  # the last short piece merges into its neighbour
+    assert "งบ 2 ล้าน" in sentences[-1]
+
+
+def test_chunk_respects_limit_and_keeps_all_text():
+    text = " ".join(["ขุดลอกคลอง"] * 200)
+    pieces = chunk(text, max_chars=100)
+    assert all(len(p) <= 100 for p in pieces)
+    assert "".join(pieces).replace(" ", "") == text.replace(" ", "")
