@@ -84,8 +84,8 @@ def tfidf_lr_baseline(train: Dataset, test: Dataset) -> Report:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--encoders", default="e5,use", help="comma-separated encoders to evaluate")
-    parser.add_argument("--traffy-train", type=int, default=3000)
-    parser.add_argument("--traffy-test", type=int, default=1000)
+    parser.add_argument("--traffy-train", type=int, default=6000)
+    parser.add_argument("--traffy-test", type=int, default=2000)
     parser.add_argument("--data-dir", default=None, help="where the embedding cache lives")
     parser.add_argument("--no-readme", action="store_true", help="do not rewrite eval/README.md")
     args = parser.parse_args(argv)

@@ -18,12 +18,14 @@ How a score is made, and why:
 """
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion
 
 from planalign.corpora.catalog import Catalog, Node
 from planalign.nlp.encoders.base import Encoder, unit_rows
@@ -43,14 +45,12 @@ class AlignmentInputError(ValueError):
 class AlignerConfig:
     """Weights of the score; the defaults were chosen on eval/data/devset_drafts.csv (eval/README.md)."""
 
-    whole_weight: float = 0.6  # whole draft vs its best sentence
-    lexical_weight: float = 0.3  # TF-IDF overlap added to the dense similarity
-    parent_weight: float = 0.35  # share of the parent's score in a child's
-    temperature: float = 0.05  # softmax temperature for confidence (fitted on the dev set)
+    whole_weight: float = 0.8  # whole draft vs its best sentence
+    lexical_weight: float = 0.5  # TF-IDF overlap added to the dense similarity
+    parent_weight: float = 0.2  # share of the parent's score in a child's
+    temperature: float = 0.04  # softmax temperature for confidence (fitted on the dev set)
     knn_k: int = 15
     knn_temperature: float = 0.05
-    zero_shot_share: float = 0.2  # with examples: zero-shot share of the fused probability
-    knn_share: float = 0.3  # with examples: kNN share; the classifier gets the rest
 
 
 @dataclass
@@ -215,7 +215,10 @@ class Aligner:
     # ------------------------------------------------------------------ public
     def align(self, text: str, top_k: int = 3, level: str | None = None) -> Alignment:
         """Suggestions for one draft, with evidence, at every level (or only ``level``)."""
-        return self.align_many([text], top_k=top_k, level=level, with_evidence=True)[0]
+        result = self.align_many([text], top_k=top_k, level=level, with_evidence=True)[0]
+        if isinstance(result, AlignmentInputError):
+            raise result
+        return result
 
     def align_many(
         self,
@@ -248,6 +251,12 @@ class Aligner:
             results.append(self._align_one(query, unit_vectors, top_k, level, with_evidence))
         return results
 
+    def _zero_shot_level(self, text: str, vector: np.ndarray, level: str) -> np.ndarray:
+        """Zero-shot probabilities over a level's nodes from a whole-text vector (for held-out tuning)."""
+        own, _, _ = self._own_scores(_Query(text, [text], []), vector[None, :])
+        probabilities = self._level_probabilities(self._tree_scores(own))[level]
+        return np.array([probabilities[self._node_index[n.id]] for n in self.catalog.at_level(level)])
+
     def _align_one(self, query: _Query, unit_vectors: np.ndarray, top_k: int, level: str | None, with_evidence: bool) -> Alignment:
         own, sims, best_passage = self._own_scores(query, unit_vectors)
         final = self._tree_scores(own)
@@ -255,7 +264,7 @@ class Aligner:
         ranking = {lv: {i: float(np.clip(final[i], 0.0, 1.0)) for i in probs} for lv, probs in probabilities.items()}
         neighbours: list[Neighbour] = []
         if self._examples is not None:
-            fused = self._examples.fuse(unit_vectors[0], probabilities)
+            fused = self._examples.fuse(query.text, unit_vectors[0], probabilities)
             probabilities = fused
             ranking = {lv: dict(probs) for lv, probs in fused.items()}
             neighbours = self._examples.neighbours(unit_vectors[0], 3)
@@ -341,13 +350,31 @@ def _node_passages(node: Node) -> list[tuple[str, str]]:
     return passages
 
 
+def _word_ngrams(text: str) -> list[str]:
+    """Thai words (newmm with our dictionary) and word bigrams of an already normalized text."""
+    words = content_tokens(text, normalized=True)
+    return words + [f"{a}_{b}" for a, b in zip(words, words[1:])]
+
+
 def _lexical_document(node: Node) -> str:
     keywords = " ".join(node.keywords)
     return f"{node.name} {node.description} {keywords} {keywords}"
 
 
 class _ExampleModel:
-    """kNN vote and logistic regression over labelled drafts, at the level of their labels."""
+    """What labelled drafts teach, at the level of their labels.
+
+    Three learners beside the zero-shot score: a kNN vote over the embeddings (good with few
+    examples, and it explains itself through the neighbours), a logistic regression on the
+    embeddings, and one on TF-IDF of character n-grams and Thai word uni/bigrams (exact vocabulary
+    matters for short, noisy texts such as citizen reports). How much to trust each depends on the data, so with enough examples
+    the mixing weights and a calibration exponent are chosen on out-of-fold predictions before the
+    final fit on all of them. Late fusion (mixing probabilities) beat joining the features on Traffy.
+    """
+
+    HOLDOUT_MIN = 40
+    CROSS_FIT_MAX = 6000
+    DEFAULT_WEIGHTS = (0.35, 0.25, 0.2, 0.2)  # zero-shot, kNN, embedding LR, n-gram LR
 
     def __init__(self, aligner: Aligner, texts: list[str], vectors: np.ndarray, labels: list[list[str]]) -> None:
         catalog = aligner.catalog
@@ -358,51 +385,104 @@ class _ExampleModel:
         self.level = min(set(levels), key=catalog.levels.index)
         self.aligner = aligner
         self.texts = texts
+        self.normalized = [normalize(t)[:MAX_CHARS] for t in texts]
         self.vectors = vectors
         self.labels = [sorted({catalog.ancestor_at(label, self.level).id for label in ls}) for ls in labels]
-        self.classes = sorted({label for ls in self.labels for label in ls})
-        rows = [i for i, ls in enumerate(self.labels) for _ in ls]
-        targets = [label for ls in self.labels for label in ls]
-        self.classifier: LogisticRegression | None = None
-        if len(self.classes) > 1:
-            self.classifier = LogisticRegression(C=2.0, max_iter=2000, class_weight="balanced")
-            self.classifier.fit(vectors[rows], targets)
+        self.level_nodes = [aligner._node_index[n.id] for n in catalog.at_level(self.level)]
+        self.column = {aligner._node_ids[i]: j for j, i in enumerate(self.level_nodes)}
+        self.weights = np.array(self.DEFAULT_WEIGHTS)
+        self.sharpness = 1.0
+        if len(texts) >= self.HOLDOUT_MIN:
+            self._choose_weights()
+        self._fit(np.arange(len(texts)))
 
-    def knn(self, vector: np.ndarray) -> dict[str, float]:
-        sims = self.vectors @ vector
-        k = min(self.aligner.config.knn_k, len(sims))
-        top = np.argpartition(-sims, k - 1)[:k]
-        weights = np.exp((sims[top] - sims[top].max()) / self.aligner.config.knn_temperature)
-        votes: dict[str, float] = {}
-        for i, weight in zip(top, weights):
-            for label in self.labels[i]:
-                votes[label] = votes.get(label, 0.0) + weight / len(self.labels[i])
-        total = sum(votes.values())
-        return {label: v / total for label, v in votes.items()}
+    def _fit(self, rows: np.ndarray) -> None:
+        self.fit_rows = rows
+        expanded = [i for i in rows for _ in self.labels[i]]
+        targets = [label for i in rows for label in self.labels[i]]
+        texts = [self.normalized[i] for i in rows]
+        min_df = 2 if len(rows) >= 200 else 1
+        self.ngrams = FeatureUnion([
+            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, max_features=100_000, min_df=min_df)),
+            ("words", TfidfVectorizer(analyzer=_word_ngrams, sublinear_tf=True, min_df=min_df)),
+        ]).fit(texts)
+        self.embedding_model = self.ngram_model = None
+        if len(set(targets)) > 1:
+            self.embedding_model = LogisticRegression(C=1.0, max_iter=3000, class_weight="balanced")
+            self.embedding_model.fit(self.vectors[expanded], targets)
+            self.ngram_model = LogisticRegression(C=4.0, max_iter=3000, class_weight="balanced")
+            self.ngram_model.fit(self.ngrams.transform([self.normalized[i] for i in expanded]), targets)
+
+    def _components(self, texts: list[str], vectors: np.ndarray, zero: np.ndarray) -> np.ndarray:
+        """(4, n, nodes): zero-shot, kNN, embedding-LR and n-gram-LR probabilities over the level."""
+        knn = np.zeros((len(texts), len(self.level_nodes)))
+        sims = vectors @ self.vectors[self.fit_rows].T
+        k = min(self.aligner.config.knn_k, sims.shape[1])
+        for row, sim in enumerate(sims):
+            top = np.argpartition(-sim, k - 1)[:k]
+            weights = np.exp((sim[top] - sim[top].max()) / self.aligner.config.knn_temperature)
+            for neighbour, weight in zip(self.fit_rows[top], weights):
+                for label in self.labels[neighbour]:
+                    knn[row, self.column[label]] += weight / len(self.labels[neighbour])
+        knn /= knn.sum(axis=1, keepdims=True)
+        embedding, ngram = knn.copy(), knn.copy()
+        if self.embedding_model is not None:
+            columns = [self.column[c] for c in self.embedding_model.classes_]
+            embedding = np.zeros_like(knn)
+            embedding[:, columns] = self.embedding_model.predict_proba(vectors)
+            ngram = np.zeros_like(knn)
+            ngram[:, columns] = self.ngram_model.predict_proba(self.ngrams.transform(texts))
+        return np.stack([zero, knn, embedding, ngram])
+
+    def _mix(self, components: np.ndarray, weights: np.ndarray, sharpness: float) -> np.ndarray:
+        mixed = np.tensordot(weights, components, axes=1) ** sharpness
+        return mixed / mixed.sum(axis=-1, keepdims=True)
+
+    def _choose_weights(self) -> None:
+        """Mixing weights (a 0.1 grid) by out-of-fold accuracy, then a calibration exponent by log loss.
+
+        Three folds over at most ``CROSS_FIT_MAX`` examples: every example is predicted once by
+        learners that did not see it, which is far steadier than a single held-out split.
+        """
+        order = np.random.default_rng(0).permutation(len(self.texts))[: self.CROSS_FIT_MAX]
+        folds = np.array_split(order, 3)
+        parts, golds = [], []
+        for f, held in enumerate(folds):
+            self._fit(np.concatenate([g for j, g in enumerate(folds) if j != f]))
+            texts = [self.normalized[i] for i in held]
+            zero = np.vstack([self.aligner._zero_shot_level(t, self.vectors[i], self.level) for t, i in zip(texts, held)])
+            parts.append(self._components(texts, self.vectors[held], zero))
+            gold = np.zeros(parts[-1].shape[1:], dtype=bool)
+            for row, i in enumerate(held):
+                gold[row, [self.column[label] for label in self.labels[i]]] = True
+            golds.append(gold)
+        components = np.concatenate(parts, axis=1)
+        gold = np.concatenate(golds)
+        grid = [np.array(w) / 10 for w in itertools.product(range(11), repeat=4) if sum(w) == 10]
+
+        def accuracy(weights: np.ndarray) -> float:
+            best = np.tensordot(weights, components, axes=1).argmax(axis=1)
+            return float(gold[np.arange(len(best)), best].mean())
+
+        self.weights = max(grid, key=lambda w: (accuracy(w), -abs(w - np.array(self.DEFAULT_WEIGHTS)).sum()))
+
+        def log_loss(sharpness: float) -> float:
+            mixed = self._mix(components, self.weights, sharpness)
+            return float(-np.log((mixed * gold).sum(axis=1) + 1e-9).mean())
+
+        self.sharpness = min((0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0), key=log_loss)
 
     def neighbours(self, vector: np.ndarray, k: int) -> list[Neighbour]:
         sims = self.vectors @ vector
         top = np.argsort(-sims)[:k]
         return [Neighbour(self.texts[i][:300], self.labels[i], round(float(sims[i]), 4)) for i in top]
 
-    def fuse(self, vector: np.ndarray, zero_shot: dict[str, dict[int, float]]) -> dict[str, dict[int, float]]:
+    def fuse(self, text: str, vector: np.ndarray, zero_shot: dict[str, dict[int, float]]) -> dict[str, dict[int, float]]:
         """Fused probabilities per level: label level mixed, ancestors summed, descendants split."""
-        config = self.aligner.config
         index = self.aligner._node_index
-        knn = self.knn(vector)
-        learned = dict(knn)
-        if self.classifier is not None:
-            proba = self.classifier.predict_proba(vector[None, :])[0]
-            learned = {
-                c: (config.knn_share * knn.get(c, 0.0) + (1 - config.zero_shot_share - config.knn_share) * p)
-                / (1 - config.zero_shot_share)
-                for c, p in zip(self.classifier.classes_, proba)
-            }
-        base = zero_shot[self.level]
-        fused_level = {
-            i: config.zero_shot_share * p + (1 - config.zero_shot_share) * learned.get(self.aligner._node_ids[i], 0.0)
-            for i, p in base.items()
-        }
+        zero = np.array([[zero_shot[self.level][i] for i in self.level_nodes]])
+        mixed = self._mix(self._components([text], vector[None, :], zero), self.weights, self.sharpness)[0]
+        fused_level = dict(zip(self.level_nodes, mixed.tolist()))
         catalog = self.aligner.catalog
         result: dict[str, dict[int, float]] = {self.level: fused_level}
         label_rank = catalog.levels.index(self.level)

@@ -26,7 +26,6 @@ _SPACE_BEFORE_MARK = re.compile(f"(?<=[\u0e01-\u0e4e]) +(?=[{_THAI_COMBINING}])"
 # Nikhahit + sara aa is how some fonts encode sara am.
 _DECOMPOSED_SARA_AM = re.compile("\u0e4d\u0e32")
 _HORIZONTAL_SPACE = re.compile(r"[ \t\u00a0\u2000-\u200a\u3000]+")
-_MANY_NEWLINES = re.compile(r"\n{3,}")
 
 
 def normalize(text: str) -> str:
@@ -34,7 +33,7 @@ def normalize(text: str) -> str:
 
     Steps: Unicode NFC, invisible and control characters removed, PDF spacing artefacts repaired,
     pythainlp's Thai normalization (duplicate vowels, tone-mark order), Thai digits to Arabic,
-    whitespace collapsed (newlines kept, since they separate sentences in drafts).
+    whitespace collapsed (single newlines kept, since they separate sentences in drafts).
     """
     if not text:
         return ""
@@ -48,7 +47,6 @@ def normalize(text: str) -> str:
     text = thai_digit_to_arabic_digit(text)
     text = _HORIZONTAL_SPACE.sub(" ", text)
     text = "\n".join(line.strip() for line in text.split("\n"))
-    text = _MANY_NEWLINES.sub("\n\n", text)
     return text.strip()
 
 

@@ -15,7 +15,6 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Iterator, Optional
 
-import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -201,14 +200,7 @@ KNOWN_ERRORS = (UserError, CatalogError, TableError, EncoderError, AlignmentInpu
 def main() -> None:
     """Console entry point: known problems become one message and exit status 2."""
     try:
-        app(standalone_mode=False)
-    except click.ClickException as exc:  # usage errors: click's own message
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.Abort:
-        sys.exit(130)
+        app()  # usage errors are handled (and exit 2) inside; our own errors propagate here
     except KNOWN_ERRORS as exc:
         if os.environ.get("PLANALIGN_DEBUG"):
             raise

@@ -34,10 +34,10 @@ def test_scores_and_confidences_are_bounded_and_ordered(shop):
 
 
 def test_evidence_names_the_matching_sentence_and_words(shop):
-    result = shop.align("ร้านเปิดใหม่ย่านบางนา\nจำหน่ายทรายแมวและอาหารลูกแมวทุกยี่ห้อ")
+    result = shop.align("ร้านค้าเปิดใหม่ย่านบางนาใกล้สถานีรถไฟฟ้า\nจำหน่ายทรายแมวและอาหารลูกแมวทุกยี่ห้อ")
     evidence = result.levels["issue"][0].evidence[0]
-    assert "ทรายแมว" in evidence.draft_text
-    assert "ทรายแมว" in evidence.shared_words
+    assert evidence.draft_text.startswith("จำหน่ายทรายแมว")
+    assert {"ทราย", "แมว"} <= set(evidence.shared_words)
 
 
 def test_level_filter_and_unknown_level(shop):

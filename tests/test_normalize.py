@@ -19,7 +19,7 @@ def test_pdf_isolated_tone_mark_is_rejoined_but_phrase_spaces_stay():
 
 
 def test_whitespace_collapsed_and_lines_kept():
-    assert normalize("  ขุดลอก\t\tคลอง \r\n\r\n\r\n\r\nลอกท่อ  ") == "ขุดลอก คลอง\n\nลอกท่อ"
+    assert normalize("  ขุดลอก\t\tคลอง \r\n\r\n\r\n\r\nลอกท่อ  ") == "ขุดลอก คลอง\nลอกท่อ"
 
 
 def test_empty_and_ratio():
