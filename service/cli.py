@@ -28,7 +28,14 @@ from planalign.eval.metrics import evaluate
 from planalign.index.align import Alignment, AlignmentInputError
 from planalign.index.classify import classify_table
 from planalign.nlp.encoders import EncoderError
-from planalign.service.engine import build_aligner
+from planalign.corpora.projects import IngestResult, parse_year, read_projects, sample_projects
+from planalign.index.dedup import DedupConfig, find_duplicates
+from planalign.index.hybrid import Filters
+from planalign.index.hybrid import search as run_search
+from planalign.index.project_index import IndexStateError
+from planalign.index.snippets import render
+from planalign.service.duplicates import check_draft, pair_rows, records_from_file, records_from_store
+from planalign.service.engine import Workspace, build_aligner, cached_encoder
 
 app = typer.Typer(
     name="planalign",
@@ -194,7 +201,162 @@ def evaluate_command(
     out.print(table)
 
 
-KNOWN_ERRORS = (UserError, CatalogError, TableError, EncoderError, AlignmentInputError, ValueError, OSError)
+DbUrlOpt = Annotated[Optional[str], typer.Option("--db-url", help="SQLAlchemy URL of the store [env PLANALIGN_DB_URL; default SQLite in the data dir].")]
+
+
+def _sync(workspace: Workspace, encoder: str | None = None, rebuild: bool = False, backend: str = "auto") -> None:
+    pending = workspace.store.count()
+    with progress_bar(pending, "indexing") as advance:
+        result = workspace.sync(encoder, rebuild=rebuild, backend=backend, progress=advance)
+    err.print(f"index: {result.added} embedded, {result.removed} removed, {result.total} projects indexed")
+
+
+@app.command()
+def ingest(
+    file: Annotated[Optional[Path], typer.Argument(help="CSV, XLSX or JSONL of projects.")] = None,
+    year: Annotated[Optional[int], typer.Option("--year", help="Fiscal year for rows without one (B.E. or C.E.).")] = None,
+    source: Annotated[Optional[str], typer.Option("--source", help="Where the rows come from [default: file name].")] = None,
+    mapping: Annotated[Optional[list[str]], typer.Option("--map", help="COLUMN=field, e.g. --map 'ชื่อ=name'.")] = None,
+    sample: Annotated[bool, typer.Option("--sample", help="Ingest the embedded sample projects.")] = False,
+    encoder: EncoderOpt = None,
+    data_dir: DataDir = None,
+    db_url: DbUrlOpt = None,
+) -> None:
+    """Add or update projects (upsert by id) in the store and the search index."""
+    if sample == (file is not None):
+        raise UserError("give a FILE or --sample (one of them)")
+    if sample:
+        result = IngestResult(projects=sample_projects())
+    else:
+        overrides = {}
+        for item in mapping or []:
+            column, sep, fieldname = item.partition("=")
+            if not sep:
+                raise UserError(f"--map takes COLUMN=field, got {item!r}")
+            overrides[column.strip()] = fieldname.strip()
+        result = read_projects(file, parse_year(year) if year else None, source, overrides)
+    for number, reason in result.rejected[:50]:
+        err.print(f"[yellow]row {number} rejected:[/] {escape(reason)}")
+    if len(result.rejected) > 50:
+        err.print(f"[yellow]... and {len(result.rejected) - 50} more rejected rows[/]")
+    workspace = Workspace(data_dir, db_url)
+    stored = workspace.store.upsert(result.projects)
+    err.print(f"store: {len(stored.inserted)} new, {len(stored.updated)} updated, {stored.unchanged} unchanged, "
+              f"{len(result.rejected)} rejected")
+    _sync(workspace, encoder)
+    if not result.projects:
+        raise UserError("no valid rows to ingest")
+
+
+@app.command()
+def delete(
+    ids: Annotated[list[str], typer.Argument(help="Project ids to delete.")],
+    data_dir: DataDir = None,
+    db_url: DbUrlOpt = None,
+) -> None:
+    """Delete projects from the store and the index."""
+    workspace = Workspace(data_dir, db_url)
+    found = workspace.store.delete(ids)
+    missing = [i for i in ids if i not in found]
+    if missing:
+        err.print(f"[yellow]not found:[/] {escape(', '.join(missing))}")
+    err.print(f"deleted {len(found)} project(s)")
+    _sync(workspace)
+    if not found:
+        raise typer.Exit(1)
+
+
+@app.command()
+def reindex(
+    encoder: EncoderOpt = None,
+    backend: Annotated[str, typer.Option("--backend", help="Vector index: auto, flat (exact) or hnsw.")] = "auto",
+    data_dir: DataDir = None,
+    db_url: DbUrlOpt = None,
+) -> None:
+    """Rebuild the search index from the store (e.g. with another encoder)."""
+    _sync(Workspace(data_dir, db_url), encoder, rebuild=True, backend=backend)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="Thai keywords or a sentence.")],
+    year: Annotated[Optional[int], typer.Option("--year", help="Fiscal year (B.E. or C.E.).")] = None,
+    district: Annotated[Optional[str], typer.Option("--district", help="District, e.g. บางเขน.")] = None,
+    group: Annotated[Optional[str], typer.Option("--group", help="District group, e.g. กรุงเทพเหนือ.")] = None,
+    dimension: Annotated[Optional[str], typer.Option("--dimension", help="Dimension id, e.g. D1.")] = None,
+    top: Annotated[int, typer.Option("--top", "-k", min=1, max=200)] = 10,
+    mode: Annotated[str, typer.Option("--mode", help="hybrid, dense or keyword.")] = "hybrid",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    data_dir: DataDir = None,
+    db_url: DbUrlOpt = None,
+) -> None:
+    """Search stored projects (semantic + keyword), with filters."""
+    workspace = Workspace(data_dir, db_url)
+    index = workspace.index()
+    encoder = workspace.index_encoder(index) if mode != "keyword" else None
+    filters = Filters(parse_year(year) if year else None, district, group, dimension)
+    hits = run_search(index, workspace.store, encoder, query, mode, filters, top)
+    if as_json:
+        payload = [{"id": h.id, "score": h.score, "name": h.name, "org": h.org, "year": h.year, "snippet": h.snippet} for h in hits]
+        out.print_json(json.dumps(payload, ensure_ascii=False))
+        return
+    if not hits:
+        err.print("no results")
+    for rank, hit in enumerate(hits, start=1):
+        place = " · ".join(str(x) for x in (hit.org, hit.year) if x)
+        out.print(f"[bold]{rank}. {escape(hit.name)}[/]  [dim]{escape(hit.id)} · {escape(place)} · {hit.score:.4f}[/]")
+        out.print("   " + render(escape(hit.snippet), hit.highlights, "[reverse]", "[/reverse]"))
+
+
+@app.command()
+def dedup(
+    out_path: Annotated[Optional[Path], typer.Option("--out", "-o", help="pairs.csv (or .xlsx/.jsonl).")] = None,
+    input_file: Annotated[Optional[Path], typer.Option("--input", help="A plain file instead of the store.")] = None,
+    text_col: Annotated[Optional[str], typer.Option("--text-col", help="With --input: text column(s).")] = None,
+    id_col: Annotated[Optional[str], typer.Option("--id-col", help="With --input: id column [default: row number from 0].")] = None,
+    group_col: Annotated[Optional[str], typer.Option("--group-col", help="With --input: district/org column.")] = None,
+    check: Annotated[Optional[str], typer.Option("--check", help="One draft: its duplicates in the store.")] = None,
+    year: Annotated[Optional[int], typer.Option("--year", help="Only projects of this fiscal year.")] = None,
+    across: Annotated[bool, typer.Option("--across-districts/--any", help="Only pairs from different districts/orgs.")] = False,
+    threshold: Annotated[Optional[float], typer.Option("--threshold", help="Near-copy Jaccard threshold (0-1).")] = None,
+    encoder: EncoderOpt = None,
+    data_dir: DataDir = None,
+    db_url: DbUrlOpt = None,
+) -> None:
+    """Find duplicate projects: near-copies and semantic overlaps, grouped into clusters."""
+    config = DedupConfig(across_groups=across)
+    if threshold is not None:
+        if not 0 < threshold <= 1:
+            raise UserError("--threshold must be in (0, 1]")
+        config = DedupConfig(copy_threshold=threshold, across_groups=across)
+    workspace = Workspace(data_dir, db_url)
+    if check is not None:
+        matches = check_draft(workspace, check, config)
+        for m in matches:
+            out.print(f"{m.score:.3f} {m.kind:8s} {escape(m.id)} {escape(m.org)} · {escape(m.name)}  [dim]{escape(m.why)}[/]")
+        if not matches:
+            err.print("no duplicates found")
+        return
+    if out_path is None:
+        raise UserError("--out is required (pairs.csv)")
+    if input_file is not None:
+        if not text_col:
+            raise UserError("--input needs --text-col")
+        records = records_from_file(input_file, parse_columns(text_col), id_col, group_col)
+        name = encoder
+    else:
+        index = workspace.index()
+        records = records_from_store(workspace, index, parse_year(year) if year else None)
+        name = encoder or index.encoder_name
+    with progress_bar(len(records.texts), "embedding") as advance:
+        vectors = cached_encoder(name, workspace.data_dir).encode_passages([t[:2000] for t in records.texts], advance)
+    result = find_duplicates(records.texts, vectors, records.groups, config)
+    columns, rows = pair_rows(records, result)
+    write_table(out_path, columns, rows)
+    err.print(f"wrote {len(rows)} pairs in {len(result.clusters)} clusters to {out_path}")
+
+
+KNOWN_ERRORS = (UserError, CatalogError, TableError, EncoderError, AlignmentInputError, IndexStateError, ValueError, OSError)
 
 
 def main() -> None:

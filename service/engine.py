@@ -4,6 +4,7 @@ The CLI and the HTTP API share this so that they give the same answers for the s
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from planalign.corpora.catalog import Catalog, load_catalog
 from planalign.corpora.labelled import parse_columns, read_labelled
 from planalign.corpora.tables import Table, read_table
 from planalign.index.align import Aligner
+from planalign.index.project_index import IndexStateError, ProjectIndex, SyncResult, load_index, sync_index
+from planalign.index.store import ENV_DB_URL, ProjectStore, default_url
 from planalign.nlp.encoders import Encoder, get_encoder
 from planalign.nlp.encoders.factory import DEFAULT_ENCODER
 
@@ -50,3 +53,33 @@ def build_aligner(
     labelled = read_labelled(table, columns, label_column, catalog)
     aligner.fit_examples(labelled.texts, labelled.labels, progress)
     return aligner, labelled.skipped
+
+
+class Workspace:
+    """The data directory's store and index, opened lazily; one per command or service process."""
+
+    def __init__(self, data_dir: str | Path | None = None, db_url: str | None = None) -> None:
+        self.data_dir = resolve_data_dir(data_dir)
+        self.db_url = db_url or os.environ.get(ENV_DB_URL) or default_url(self.data_dir)
+        self._store: ProjectStore | None = None
+
+    @property
+    def store(self) -> ProjectStore:
+        if self._store is None:
+            self._store = ProjectStore(self.db_url)
+        return self._store
+
+    def index(self) -> ProjectIndex:
+        index = load_index(self.data_dir)
+        if index is None:
+            raise IndexStateError(f"no index in {self.data_dir}: ingest projects first (planalign ingest FILE)")
+        return index
+
+    def index_encoder(self, index: ProjectIndex) -> Encoder:
+        """Queries must be embedded by the encoder that built the index."""
+        return cached_encoder(index.encoder_name, self.data_dir)
+
+    def sync(self, encoder: str | None = None, rebuild: bool = False, backend: str = "auto", progress: Callable[[int], None] | None = None) -> SyncResult:
+        current = load_index(self.data_dir)
+        name = encoder or (current.encoder_name if current else DEFAULT_ENCODER)
+        return sync_index(self.data_dir, self.store, cached_encoder(name, self.data_dir), rebuild=rebuild, backend=backend, progress=progress)

@@ -1,0 +1,254 @@
+"""Project records and their ingest from the project form's files.
+
+A project arrives as a row of a CSV/XLSX/JSONL export whose headers may be Thai (the BMA form:
+โครงการ/กิจกรรม, วัตถุประสงค์, เป้าหมาย, งบประมาณ...) or English, whose years may be Buddhist or
+Common Era and whose budgets may read "1,500,000", "๑,๕๐๐,๐๐๐" or "1.5 ล้านบาท". This module turns
+such rows into validated :class:`Project` records and reports every rejected row with its reason,
+so one bad row never stops (or corrupts) an ingest.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from planalign.corpora.tables import Table, TableError, read_table
+from planalign.nlp.normalize import normalize
+
+DISTRICT_OFFICE_PREFIX = "สำนักงานเขต"
+
+# Field -> header spellings seen on forms and exports (compared without spaces, case-insensitive).
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    "id": ("id", "project_id", "รหัส", "รหัสโครงการ", "ลำดับ", "ticket_id"),
+    "fiscal_year": ("fiscal_year", "year", "fiscal_year_be", "ปีงบประมาณ", "ปี", "พ.ศ."),
+    "org": ("org", "organization", "agency", "หน่วยงาน", "หน่วยงาน/สำนักงานเขต", "สำนักงานเขต", "หน่วยงานรับผิดชอบ", "ส่วนราชการ"),
+    "district": ("district", "เขต"),
+    "district_group": ("district_group", "group", "กลุ่มเขต"),
+    "name": ("name", "project", "project_name", "item", "โครงการ", "โครงการ/กิจกรรม", "ชื่อโครงการ", "ชื่อโครงการ/กิจกรรม", "กิจกรรม"),
+    "objective": ("objective", "objectives", "วัตถุประสงค์"),
+    "target": ("target", "targets", "เป้าหมาย", "กลุ่มเป้าหมาย"),
+    "budget": ("budget", "amount", "งบประมาณ", "งบประมาณ(บาท)", "วงเงิน"),
+    "duration": ("duration", "period", "ระยะเวลา", "ระยะเวลาดำเนินงาน", "ระยะเวลาดำเนินการ"),
+    "text": ("text", "description", "details", "รายละเอียด", "รายละเอียดโครงการ"),
+    "plan_alignment": ("plan_alignment", "alignment", "ความสอดคล้องกับแผนระดับกทม.", "ความสอดคล้องกับแผน", "ความสอดคล้อง"),
+    "dimension_id": ("dimension_id", "dimension", "ด้าน", "มิติ"),
+    "issue_id": ("issue_id", "issue", "ประเด็นการพัฒนา", "ประเด็น"),
+    "goal_id": ("goal_id", "goal", "เป้าหมายตามแผน"),
+    "okr_id": ("okr_id", "okr"),
+    "source": ("source", "ที่มา"),
+}
+FIELDS = tuple(HEADER_ALIASES)
+_CATALOG_ID = re.compile(r"\b[A-Z]{1,3}\d+(?:\.\d+){0,3}\b")
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_MULTIPLIERS = {"ล้าน": 1_000_000, "แสน": 100_000, "หมื่น": 10_000, "พัน": 1_000, "m": 1_000_000, "k": 1_000}
+
+
+class Project(BaseModel):
+    """One project as stored: the form's fields plus optional alignment labels."""
+
+    id: str = Field(min_length=1, max_length=200)
+    fiscal_year: int | None = None  # Buddhist Era
+    org: str = ""
+    district: str = ""
+    district_group: str = ""
+    name: str = Field(min_length=1)
+    objective: str = ""
+    target: str = ""
+    budget: float | None = None  # baht
+    duration: str = ""
+    text: str = ""
+    plan_alignment: str = ""
+    dimension_id: str = ""
+    issue_id: str = ""
+    goal_id: str = ""
+    okr_id: str = ""
+    source: str = ""
+
+    def search_text(self) -> str:
+        """The text that is embedded, indexed and compared for duplicates."""
+        return "\n".join(p for p in (self.name, self.objective, self.target, self.text) if p)
+
+    def content_hash(self) -> str:
+        """Changes whenever any stored field changes: re-ingesting the same row is a no-op."""
+        return hashlib.sha1(self.model_dump_json().encode()).hexdigest()
+
+
+@dataclass
+class IngestResult:
+    projects: list[Project] = field(default_factory=list)
+    rejected: list[tuple[int, str]] = field(default_factory=list)  # (row number, reason)
+
+
+@lru_cache(maxsize=1)
+def district_groups() -> dict[str, str]:
+    """District name -> district group (กลุ่มเขต), for rows that give only the district."""
+    text = resources.files("planalign.corpora").joinpath("data", "district_groups.csv").read_text(encoding="utf-8")
+    return {row["district"]: row["district_group"] for row in csv.DictReader(text.splitlines())}
+
+
+def parse_budget(value: str) -> float | None:
+    """Baht from "1,500,000", Thai digits, "1.5 ล้านบาท", "2 แสน"; None when empty.
+
+    Raises ValueError for negative or non-numeric budgets.
+    """
+    text = normalize(value).replace(",", "").replace(" ", "").lower()
+    if not text or text in {"-", "–"}:
+        return None
+    match = _NUMBER.search(text)
+    if not match:
+        raise ValueError(f"budget {value!r} is not a number")
+    amount = float(match.group(0))
+    rest = text[match.end() :]
+    for word, multiplier in _MULTIPLIERS.items():
+        if rest.startswith(word):
+            amount *= multiplier
+            break
+    else:
+        if re.search(r"[^\d.บาทthb]", rest):
+            raise ValueError(f"budget {value!r} is not a number")
+    if amount < 0:
+        raise ValueError(f"budget {value!r} is negative")
+    return amount
+
+
+def parse_year(value: str | int | None, default: int | None = None) -> int | None:
+    """A fiscal year in Buddhist Era; Common Era years (2023) are converted (2566)."""
+    if value is None or str(value).strip() == "":
+        return default
+    match = re.search(r"\d{4}", normalize(str(value)))
+    if not match:
+        raise ValueError(f"year {value!r} is not a year")
+    year = int(match.group(0))
+    if 1900 <= year <= 2200:
+        return year + 543
+    if 2400 <= year <= 2800:
+        return year
+    raise ValueError(f"year {value!r} is neither a Buddhist Era (25xx) nor a Common Era (20xx) year")
+
+
+def _header_key(header: str) -> str:
+    return re.sub(r"\s+", "", header).lower()
+
+
+def map_headers(columns: list[str], overrides: dict[str, str] | None = None) -> dict[str, str]:
+    """Input column -> project field, from the aliases and the user's ``--map col=field``."""
+    overrides = overrides or {}
+    unknown = [f for f in overrides.values() if f not in FIELDS]
+    if unknown:
+        raise TableError(f"--map names unknown field(s): {', '.join(unknown)}; fields are: {', '.join(FIELDS)}")
+    missing = [c for c in overrides if c not in columns]
+    if missing:
+        raise TableError(f"--map names column(s) not in the file: {', '.join(missing)}")
+    lookup = {_header_key(alias): name for name, aliases in HEADER_ALIASES.items() for alias in aliases}
+    mapping: dict[str, str] = {}
+    taken = set(overrides.values())
+    for column in columns:
+        if column in overrides:
+            mapping[column] = overrides[column]
+            continue
+        name = lookup.get(_header_key(column))
+        if name and name not in taken:
+            mapping[column] = name
+            taken.add(name)
+    return mapping
+
+
+def rows_to_projects(table: Table, year: int | None = None, source: str = "", overrides: dict[str, str] | None = None, id_prefix: str = "") -> IngestResult:
+    """Validate rows into projects; a row failing validation is rejected with its reason."""
+    mapping = map_headers(table.columns, overrides)
+    if "name" not in mapping.values():
+        raise TableError(
+            "no project name column: expected one of "
+            f"{', '.join(HEADER_ALIASES['name'][:6])}... (or --map COLUMN=name); the file has: {', '.join(table.columns)}"
+        )
+    result = IngestResult()
+    seen: dict[str, int] = {}
+    groups = district_groups()
+    for number, row in enumerate(table.rows, start=2):
+        values = {fieldname: row.get(column, "").strip() for column, fieldname in mapping.items()}
+        try:
+            project = _row_to_project(values, number, year, source, groups, id_prefix)
+        except ValueError as exc:
+            result.rejected.append((number, _reason(exc)))
+            continue
+        if project.id in seen:
+            result.rejected.append((number, f"duplicate id {project.id!r} in this file (first on row {seen[project.id]})"))
+            continue
+        seen[project.id] = number
+        result.projects.append(project)
+    return result
+
+
+def _reason(exc: ValueError) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):  # pydantic ValidationError: name the fields
+        return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors())
+    return str(exc)
+
+
+def _row_to_project(values: dict[str, str], number: int, year: int | None, source: str, groups: dict[str, str], id_prefix: str) -> Project:
+    name = normalize(values.get("name", ""))
+    if not name:
+        raise ValueError("empty project name")
+    org = normalize(values.get("org", ""))
+    district = normalize(values.get("district", "")).removeprefix("เขต").strip()
+    if not district and org.startswith(DISTRICT_OFFICE_PREFIX):
+        district = org.removeprefix(DISTRICT_OFFICE_PREFIX).strip()
+    alignment = values.get("plan_alignment", "")
+    ids = _CATALOG_ID.findall(alignment)
+    issue = values.get("issue_id", "") or next((i for i in ids if i.count(".") == 1), "")
+    # Hierarchical ids carry their parent: issue D1.4 lies under dimension D1.
+    dimension = values.get("dimension_id", "") or next((i for i in ids if "." not in i), "") or issue.split(".")[0]
+    project_id = values.get("id") or _stable_id(id_prefix, org, name, values.get("fiscal_year", "") or str(year or ""))
+    return Project(
+        id=f"{id_prefix}{project_id}" if values.get("id") and id_prefix else project_id,
+        fiscal_year=parse_year(values.get("fiscal_year"), year),
+        org=org,
+        district=district,
+        district_group=normalize(values.get("district_group", "")) or groups.get(district, ""),
+        name=name,
+        objective=normalize(values.get("objective", "")),
+        target=normalize(values.get("target", "")),
+        budget=parse_budget(values.get("budget", "")),
+        duration=normalize(values.get("duration", "")),
+        text=normalize(values.get("text", "")),
+        plan_alignment=alignment,
+        dimension_id=dimension,
+        issue_id=issue,
+        goal_id=values.get("goal_id", ""),
+        okr_id=values.get("okr_id", ""),
+        source=values.get("source", "") or source,
+    )
+
+
+def _stable_id(prefix: str, org: str, name: str, year: str) -> str:
+    """Rows without an id get one derived from their content, so re-ingest stays idempotent."""
+    return prefix + hashlib.sha1(f"{year}\x00{org}\x00{name}".encode()).hexdigest()[:16]
+
+
+def read_projects(path: str | Path, year: int | None = None, source: str | None = None, overrides: dict[str, str] | None = None) -> IngestResult:
+    """Read a CSV/XLSX/JSONL file of projects."""
+    path = Path(path)
+    table = read_table(path)
+    if not table.rows:
+        raise TableError(f"{path}: no data rows")
+    return rows_to_projects(table, year, source if source is not None else path.name, overrides)
+
+
+def sample_records() -> list[dict]:
+    """The embedded sample projects as written, including their evaluation keys (``dup_group``)."""
+    text = resources.files("planalign.corpora").joinpath("data", "sample_projects.jsonl").read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def sample_projects() -> list[Project]:
+    """The embedded sample projects (written by us; clearly marked as sample data)."""
+    fields = set(Project.model_fields)
+    return [Project(**{k: v for k, v in record.items() if k in fields}) for record in sample_records()]

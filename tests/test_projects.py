@@ -1,0 +1,70 @@
+import pytest
+
+from planalign.corpora.projects import map_headers, parse_budget, parse_year, read_projects
+from planalign.corpora.tables import TableError, write_table
+
+
+@pytest.mark.parametrize(
+    "raw, baht",
+    [("1,500,000", 1_500_000), ("๑,๕๐๐,๐๐๐", 1_500_000), ("1.5 ล้านบาท", 1_500_000), ("2 แสนบาท", 200_000), ("250000 บาท", 250_000), ("", None)],
+)
+def test_budget_forms(raw, baht):
+    assert parse_budget(raw) == baht
+
+
+@pytest.mark.parametrize("raw, message", [("-5", "negative"), ("ห้าแสน", "not a number"), ("12 ขวด", "not a number")])
+def test_bad_budgets(raw, message):
+    with pytest.raises(ValueError, match=message):
+        parse_budget(raw)
+
+
+def test_years_common_era_converted():
+    assert parse_year("2023") == 2566
+    assert parse_year("พ.ศ. ๒๕๖๗") == 2567
+    assert parse_year("", 2568) == 2568
+    with pytest.raises(ValueError):
+        parse_year("99")
+
+
+def test_thai_form_headers_are_recognized():
+    mapping = map_headers(["โครงการ/กิจกรรม", "วัตถุประสงค์", "เป้าหมาย", "งบประมาณ", "ระยะเวลาดำเนินงาน",
+                           "ความสอดคล้องกับแผนระดับ กทม.", "หน่วยงาน/สำนักงานเขต"])
+    assert mapping == {"โครงการ/กิจกรรม": "name", "วัตถุประสงค์": "objective", "เป้าหมาย": "target", "งบประมาณ": "budget",
+                       "ระยะเวลาดำเนินงาน": "duration", "ความสอดคล้องกับแผนระดับ กทม.": "plan_alignment", "หน่วยงาน/สำนักงานเขต": "org"}
+
+
+def test_read_rows_with_rejections(tmp_path):
+    path = tmp_path / "p.csv"
+    columns = ["รหัส", "โครงการ/กิจกรรม", "หน่วยงาน/สำนักงานเขต", "งบประมาณ", "ความสอดคล้องกับแผนระดับ กทม."]
+    rows = [
+        {"รหัส": "P1", "โครงการ/กิจกรรม": "ขุดลอกคลองบางเขน", "หน่วยงาน/สำนักงานเขต": "สำนักงานเขตบางเขน", "งบประมาณ": "1.2 ล้านบาท", "ความสอดคล้องกับแผนระดับ กทม.": "D1.4 ป้องกันน้ำท่วม"},
+        {"รหัส": "P2", "โครงการ/กิจกรรม": "", "หน่วยงาน/สำนักงานเขต": "", "งบประมาณ": "", "ความสอดคล้องกับแผนระดับ กทม.": ""},
+        {"รหัส": "P3", "โครงการ/กิจกรรม": "อบรมอาสาสมัคร", "หน่วยงาน/สำนักงานเขต": "", "งบประมาณ": "-100", "ความสอดคล้องกับแผนระดับ กทม.": ""},
+        {"รหัส": "P1", "โครงการ/กิจกรรม": "ซ้ำ", "หน่วยงาน/สำนักงานเขต": "", "งบประมาณ": "", "ความสอดคล้องกับแผนระดับ กทม.": ""},
+    ]
+    write_table(path, columns, rows)
+    result = read_projects(path, year=2567)
+    assert [p.id for p in result.projects] == ["P1"]
+    project = result.projects[0]
+    assert (project.district, project.district_group, project.budget, project.fiscal_year) == ("บางเขน", "กรุงเทพเหนือ", 1_200_000, 2567)
+    assert (project.dimension_id, project.issue_id) == ("D1", "D1.4")
+    reasons = dict(result.rejected)
+    assert reasons[3] == "empty project name"
+    assert "negative" in reasons[4]
+    assert "duplicate id 'P1'" in reasons[5]
+
+
+def test_missing_name_column_is_fatal(tmp_path):
+    path = tmp_path / "p.csv"
+    write_table(path, ["x", "y"], [{"x": "1", "y": "2"}])
+    with pytest.raises(TableError, match="no project name column"):
+        read_projects(path)
+
+
+def test_map_override(tmp_path):
+    path = tmp_path / "p.jsonl"
+    write_table(path, ["key", "title"], [{"key": "A", "title": "ปลูกต้นไม้"}])
+    result = read_projects(path, overrides={"key": "id", "title": "name"})
+    assert result.projects[0].id == "A" and result.projects[0].name == "ปลูกต้นไม้"
+    with pytest.raises(TableError, match="unknown field"):
+        read_projects(path, overrides={"key": "nonsense"})

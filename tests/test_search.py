@@ -1,0 +1,145 @@
+"""Store + index + hybrid search + delete, end to end with the model-free encoder."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import run_cli
+from planalign.corpora.projects import Project
+from planalign.index.hybrid import Filters, rrf, search
+from planalign.index.project_index import current_generation, index_root, load_index
+from planalign.service.engine import Workspace
+
+import numpy as np
+
+PROJECTS = [
+    Project(id="P1", fiscal_year=2566, org="สำนักงานเขตบางเขน", district="บางเขน", district_group="กรุงเทพเหนือ", dimension_id="D1",
+            name="โครงการขุดลอกคลองบางบัวเพื่อระบายน้ำ", objective="ลดน้ำท่วมขังในชุมชนริมคลอง"),
+    Project(id="P2", fiscal_year=2567, org="สำนักงานเขตจตุจักร", district="จตุจักร", district_group="กรุงเทพเหนือ", dimension_id="D2",
+            name="โครงการอบรมอาสาสมัครป้องกันยาเสพติด", objective="สร้างเครือข่ายเฝ้าระวังยาเสพติดในชุมชน"),
+    Project(id="P3", fiscal_year=2567, org="สำนักงานเขตบางรัก", district="บางรัก", district_group="กรุงเทพใต้", dimension_id="D1",
+            name="โครงการปรับปรุงทางเท้าถนนสีลม", objective="ให้คนเดินเท้าสะดวก ปลอดภัย"),
+    Project(id="P4", fiscal_year=2567, org="สำนักงานเขตดอนเมือง", district="ดอนเมือง", district_group="กรุงเทพเหนือ", dimension_id="D1",
+            name="โครงการลอกท่อระบายน้ำซอยสรงประภา", objective="ป้องกันน้ำท่วมถนนช่วงฝนตกหนัก"),
+]
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    ws = Workspace(tmp_path)
+    ws.store.upsert(PROJECTS)
+    ws.sync("tfidf")
+    return ws
+
+
+def test_keyword_dense_and_hybrid_find_the_flood_projects(workspace):
+    index = workspace.index()
+    encoder = workspace.index_encoder(index)
+    for mode in ("keyword", "dense", "hybrid"):
+        hits = search(index, workspace.store, encoder, "น้ำท่วม ระบายน้ำ", mode=mode, top=2)
+        assert {h.id for h in hits} == {"P1", "P4"}, mode
+
+
+def test_filters_restrict_results(workspace):
+    index = workspace.index()
+    encoder = workspace.index_encoder(index)
+    assert [h.id for h in search(index, workspace.store, encoder, "น้ำท่วม", filters=Filters(year=2566))] == ["P1"]
+    assert {h.id for h in search(index, workspace.store, encoder, "โครงการ", filters=Filters(group="กรุงเทพใต้"))} == {"P3"}
+    assert search(index, workspace.store, encoder, "น้ำท่วม", filters=Filters(district="ไม่มีเขตนี้")) == []
+    assert {h.id for h in search(index, workspace.store, encoder, "ชุมชน", filters=Filters(dimension="D2"))} == {"P2"}
+
+
+def test_snippet_highlights_query_words(workspace):
+    index = workspace.index()
+    hit = search(index, workspace.store, None, "ยาเสพติด", mode="keyword")[0]
+    assert hit.id == "P2"
+    start, end = hit.highlights[0]
+    assert hit.snippet[start:end] == "ยาเสพติด"
+
+
+def test_rrf_rewards_agreement():
+    fused = rrf([np.array([1, 2, 3]), np.array([3, 1, 4])])
+    assert max(fused, key=fused.get) == 1 and fused[3] > fused[2]
+
+
+def test_reingest_is_idempotent_and_delete_reaches_the_index(workspace):
+    generation = current_generation(index_root(workspace.data_dir))
+    assert workspace.store.upsert(PROJECTS).unchanged == 4
+    result = workspace.sync()
+    assert (result.added, result.removed) == (0, 0)
+    assert current_generation(index_root(workspace.data_dir)) == generation  # nothing rewritten
+    workspace.store.delete(["P1"])
+    assert workspace.sync().removed == 1
+    index = workspace.index()
+    assert "P1" not in index.ids and len(index) == 3
+    assert "P1" not in {h.id for h in search(index, workspace.store, None, "คลองบางบัว", mode="keyword")}
+
+
+def test_changed_project_is_reembedded(workspace):
+    changed = PROJECTS[2].model_copy(update={"name": "โครงการปลูกต้นไม้ริมถนนสีลม"})
+    workspace.store.upsert([changed])
+    result = workspace.sync()
+    assert (result.added, result.removed, result.total) == (1, 1, 4)
+    hits = search(workspace.index(), workspace.store, None, "ปลูกต้นไม้", mode="keyword")
+    assert hits[0].id == "P3"
+
+
+def test_other_encoder_needs_reindex(workspace):
+    with pytest.raises(Exception, match="reindex"):
+        workspace.sync("use")
+
+
+def test_kill_during_reindex_leaves_a_usable_index(workspace, tmp_path):
+    before = current_generation(index_root(workspace.data_dir))
+    env = dict(os.environ, PLANALIGN_DATA=str(workspace.data_dir), PLANALIGN_TEST_PAUSE_BEFORE_SWITCH="30")
+    process = subprocess.Popen([sys.executable, "-m", "planalign.service.cli", "reindex"], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    root = index_root(workspace.data_dir)
+    deadline = time.time() + 60
+    while not any(p.name.endswith(".partial") and (p / "manifest.json").exists() for p in root.iterdir()):
+        assert time.time() < deadline and process.poll() is None, "reindex never reached the write"
+        time.sleep(0.1)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert current_generation(root) == before
+    index = load_index(workspace.data_dir)
+    assert len(index) == 4
+    assert search(index, workspace.store, None, "ยาเสพติด", mode="keyword")[0].id == "P2"
+    # The next writer cleans the abandoned partial generation up.
+    workspace.store.delete(["P3"])
+    workspace.sync()
+    assert not [p for p in root.iterdir() if p.name.endswith(".partial")]
+
+
+def test_cli_ingest_search_delete(tmp_path):
+    source = tmp_path / "projects.csv"
+    source.write_text(
+        "รหัส,โครงการ/กิจกรรม,วัตถุประสงค์,หน่วยงาน/สำนักงานเขต,งบประมาณ\n"
+        "X1,โครงการขุดลอกคลองลาดพร้าว,ลดน้ำท่วม,สำนักงานเขตห้วยขวาง,\"1,500,000\"\n"
+        "X2,โครงการอบรมอาสาสมัครป้องกันอัคคีภัย,ซ้อมดับเพลิง,สำนักงานเขตบางกะปิ,-20\n"
+        "X3,โครงการอบรมอาสาสมัครป้องกันอัคคีภัย,ซ้อมดับเพลิง,สำนักงานเขตบางกะปิ,200000\n",
+        encoding="utf-8")
+    data = tmp_path / "data"
+    first = run_cli("ingest", str(source), "--year", "2024", "--encoder", "tfidf", data_dir=data)
+    assert first.returncode == 0, first.stderr
+    assert "row 3 rejected: budget '-20' is negative" in first.stderr and "2 new" in first.stderr
+    again = run_cli("ingest", str(source), "--year", "2024", data_dir=data)
+    assert "0 new, 0 updated, 2 unchanged" in again.stderr
+    found = run_cli("search", "คลองลาดพร้าว", "--json", "--year", "2567", data_dir=data)
+    assert found.returncode == 0, found.stderr
+    hits = json.loads(found.stdout)
+    assert hits[0]["id"] == "X1" and hits[0]["year"] == 2567 and set(hits[0]) == {"id", "score", "name", "org", "year", "snippet"}
+    assert run_cli("delete", "X1", data_dir=data).returncode == 0
+    after = json.loads(run_cli("search", "คลองลาดพร้าว", "--json", "--mode", "keyword", data_dir=data).stdout)
+    assert "X1" not in [h["id"] for h in after]
+    missing = run_cli("delete", "NOPE", data_dir=data)
+    assert missing.returncode == 1 and "not found: NOPE" in missing.stderr
+
+
+def test_cli_search_without_index_is_a_clear_error(tmp_path):
+    result = run_cli("search", "น้ำท่วม", data_dir=tmp_path)
+    assert result.returncode == 2 and "ingest projects first" in result.stderr
