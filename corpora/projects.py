@@ -28,6 +28,7 @@ DISTRICT_OFFICE_PREFIX = "สำนักงานเขต"
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "id": ("id", "project_id", "รหัส", "รหัสโครงการ", "ลำดับ", "ticket_id"),
     "fiscal_year": ("fiscal_year", "year", "fiscal_year_be", "ปีงบประมาณ", "ปี", "พ.ศ."),
+    "date": ("date", "timestamp", "created", "วันที่", "วันที่แจ้ง"),
     "org": ("org", "organization", "agency", "หน่วยงาน", "หน่วยงาน/สำนักงานเขต", "สำนักงานเขต", "หน่วยงานรับผิดชอบ", "ส่วนราชการ"),
     "district": ("district", "เขต"),
     "district_group": ("district_group", "group", "กลุ่มเขต"),
@@ -45,6 +46,7 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "source": ("source", "ที่มา"),
 }
 FIELDS = tuple(HEADER_ALIASES)
+_DATE = re.compile(r"(\d{4})-(\d{1,2})-\d{1,2}")
 _CATALOG_ID = re.compile(r"\b[A-Z]{1,3}\d+(?:\.\d+){0,3}\b")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _MULTIPLIERS = {"ล้าน": 1_000_000, "แสน": 100_000, "หมื่น": 10_000, "พัน": 1_000, "m": 1_000_000, "k": 1_000}
@@ -133,6 +135,16 @@ def parse_year(value: str | int | None, default: int | None = None) -> int | Non
     raise ValueError(f"year {value!r} is neither a Buddhist Era (25xx) nor a Common Era (20xx) year")
 
 
+def fiscal_year_of(date: str) -> int | None:
+    """Thai government fiscal year (B.E.) of an ISO date: it starts on 1 October."""
+    match = _DATE.search(date or "")
+    if not match:
+        return None
+    year, month = int(match.group(1)), int(match.group(2))
+    year = year + 543 if year < 2400 else year
+    return year + 1 if month >= 10 else year
+
+
 def _header_key(header: str) -> str:
     return re.sub(r"\s+", "", header).lower()
 
@@ -161,7 +173,10 @@ def map_headers(columns: list[str], overrides: dict[str, str] | None = None) -> 
 
 
 def rows_to_projects(table: Table, year: int | None = None, source: str = "", overrides: dict[str, str] | None = None, id_prefix: str = "") -> IngestResult:
-    """Validate rows into projects; a row failing validation is rejected with its reason."""
+    """Validate rows into projects; a row failing validation is rejected with its reason.
+
+    ``id_prefix`` namespaces the ids generated for rows without an id column.
+    """
     mapping = map_headers(table.columns, overrides)
     if "name" not in mapping.values():
         raise TableError(
@@ -170,11 +185,18 @@ def rows_to_projects(table: Table, year: int | None = None, source: str = "", ov
         )
     result = IngestResult()
     seen: dict[str, int] = {}
+    occurrences: dict[tuple[str, ...], int] = {}
     groups = district_groups()
     for number, row in enumerate(table.rows, start=2):
         values = {fieldname: row.get(column, "").strip() for column, fieldname in mapping.items()}
+        if not values.get("id"):
+            # Rows without ids are known by their content and how often it repeated before in
+            # this file, so re-ingesting the same file is idempotent even with repeated lines.
+            key = (values.get("fiscal_year", ""), values.get("org", ""), values.get("name", ""))
+            occurrences[key] = occurrences.get(key, 0) + 1
+            values["id"] = id_prefix + hashlib.sha1("\x00".join((*key, str(occurrences[key]))).encode()).hexdigest()[:16]
         try:
-            project = _row_to_project(values, number, year, source, groups, id_prefix)
+            project = _row_to_project(values, year, source, groups)
         except ValueError as exc:
             result.rejected.append((number, _reason(exc)))
             continue
@@ -193,7 +215,7 @@ def _reason(exc: ValueError) -> str:
     return str(exc)
 
 
-def _row_to_project(values: dict[str, str], number: int, year: int | None, source: str, groups: dict[str, str], id_prefix: str) -> Project:
+def _row_to_project(values: dict[str, str], year: int | None, source: str, groups: dict[str, str]) -> Project:
     name = normalize(values.get("name", ""))
     if not name:
         raise ValueError("empty project name")
@@ -206,10 +228,9 @@ def _row_to_project(values: dict[str, str], number: int, year: int | None, sourc
     issue = values.get("issue_id", "") or next((i for i in ids if i.count(".") == 1), "")
     # Hierarchical ids carry their parent: issue D1.4 lies under dimension D1.
     dimension = values.get("dimension_id", "") or next((i for i in ids if "." not in i), "") or issue.split(".")[0]
-    project_id = values.get("id") or _stable_id(id_prefix, org, name, values.get("fiscal_year", "") or str(year or ""))
     return Project(
-        id=f"{id_prefix}{project_id}" if values.get("id") and id_prefix else project_id,
-        fiscal_year=parse_year(values.get("fiscal_year"), year),
+        id=values["id"],
+        fiscal_year=parse_year(values.get("fiscal_year"), year) or fiscal_year_of(values.get("date", "")),
         org=org,
         district=district,
         district_group=normalize(values.get("district_group", "")) or groups.get(district, ""),
@@ -226,11 +247,6 @@ def _row_to_project(values: dict[str, str], number: int, year: int | None, sourc
         okr_id=values.get("okr_id", ""),
         source=values.get("source", "") or source,
     )
-
-
-def _stable_id(prefix: str, org: str, name: str, year: str) -> str:
-    """Rows without an id get one derived from their content, so re-ingest stays idempotent."""
-    return prefix + hashlib.sha1(f"{year}\x00{org}\x00{name}".encode()).hexdigest()[:16]
 
 
 def read_projects(path: str | Path, year: int | None = None, source: str | None = None, overrides: dict[str, str] | None = None) -> IngestResult:

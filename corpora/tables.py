@@ -7,6 +7,7 @@ user can act on, never as a codec or openpyxl traceback.
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 from collections.abc import Iterable, Mapping, Sequence
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import charset_normalizer
 
-SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".jsonl", ".json")
+SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".jsonl", ".json")  # text ones also as .gz
 MAX_CELL_CHARS = 1_000_000
 
 
@@ -75,13 +76,20 @@ def read_table(path: str | Path) -> Table:
     path = Path(path)
     if not path.is_file():
         raise TableError(f"{path}: no such file")
-    suffix = path.suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
+    compressed = path.suffix.lower() == ".gz"
+    suffix = Path(path.stem).suffix.lower() if compressed else path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES or (compressed and suffix == ".xlsx"):
         raise TableError(f"{path}: unsupported file type {suffix or '(none)'}; use {', '.join(SUPPORTED_SUFFIXES)}")
     if suffix == ".xlsx":
         table = _read_xlsx(path)
     else:
-        text = decode_bytes(path.read_bytes(), str(path))
+        raw = path.read_bytes()
+        if compressed:
+            try:
+                raw = gzip.decompress(raw)
+            except (OSError, EOFError) as exc:
+                raise TableError(f"{path}: not a readable gzip file ({exc})") from exc
+        text = decode_bytes(raw, str(path))
         if suffix == ".jsonl":
             table = _read_jsonl(text, path)
         elif suffix == ".json":

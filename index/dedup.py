@@ -10,10 +10,14 @@
   everything is similar, so only a pair that stands out from its neighbours counts: "same canal,
   different project" stays apart.
 
+A pair whose *names* carry different numbers (ซอย 48 vs ซอย 52, สัญญาที่ 2 vs 3) is two sites or
+two contracts of one programme, not a duplicate, however alike the rest is; years (25xx/20xx) are
+not counted, since the same project proposed again next year is exactly what reviewers look for.
 Accepted pairs are joined into clusters (connected components).
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -28,6 +32,8 @@ from planalign.nlp.normalize import normalize
 from planalign.nlp.tokenize import content_tokens
 
 NUM_PERM = 128
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_YEAR = re.compile(r"^(?:25|20)\d\d$")
 
 
 @dataclass(frozen=True)
@@ -69,19 +75,31 @@ def jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
 
 
+def name_numbers(name: str) -> frozenset[str]:
+    """Numbers in a project name that identify a site or contract (years left out)."""
+    return frozenset(n.replace(",", "") for n in _NUMBER.findall(normalize(name)) if not _YEAR.match(n))
+
+
 def find_duplicates(
     texts: Sequence[str],
     vectors: np.ndarray | None,
     groups: Sequence[str] | None = None,
     config: DedupConfig | None = None,
     progress: Callable[[str], None] | None = None,
+    names: Sequence[str] | None = None,
 ) -> DedupResult:
-    """All duplicate pairs among ``texts`` (positions), clustered; ``vectors`` are unit embeddings."""
+    """All duplicate pairs among ``texts`` (positions), clustered; ``vectors`` are unit embeddings.
+
+    ``names`` default to each text's first line (our texts start with the project name).
+    """
     config = config or DedupConfig()
     pairs: dict[tuple[int, int], Pair] = {}
+    numbers = [name_numbers(n) for n in (names if names is not None else [t.split("\n", 1)[0] for t in texts])]
 
     def allowed(a: int, b: int) -> bool:
-        return not (config.across_groups and groups is not None and groups[a] and groups[a] == groups[b])
+        if config.across_groups and groups is not None and groups[a] and groups[a] == groups[b]:
+            return False
+        return not (numbers[a] and numbers[b] and numbers[a] != numbers[b])
 
     if progress:
         progress("near-copies")

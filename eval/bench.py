@@ -1,0 +1,138 @@
+"""``make bench`` / ``make bench-quick``: speed and memory, each figure beside its baseline.
+
+Sections (each at 1k, 10k and ~117k Traffy reports; ``--quick``: 1k and 5k):
+* index build: store ingest + embedding + tokenizing + vector/keyword index, seconds;
+* search latency p50/p95 per mode; the approximate (HNSW) dense index against exact brute-force
+  search in the same run: latency and recall@10;
+* duplicate detection time;
+* resident memory after loading the index.
+Results: ``eval/results/bench.json`` and ``eval/results/bench.md``.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import gzip
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from planalign.config import resolve_data_dir
+from planalign.corpora.projects import Project, fiscal_year_of
+from planalign.eval.datasets import DatasetMissing, devset, shared_data_dir
+from planalign.eval.search_eval import load_queries
+from planalign.index.dedup import find_duplicates
+from planalign.index.hybrid import MODES, Filters, rank_positions
+from planalign.index.project_index import load_index
+from planalign.index.vectors import VectorIndex, exact_top_k
+from planalign.nlp.normalize import normalize
+from planalign.service.engine import Workspace
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def traffy_projects(limit: int | None) -> list[Project]:
+    """Traffy reports (2022 then January 2023) as projects, the first ``limit`` of them."""
+    projects: list[Project] = []
+    for split in ("2022", "2023-01"):
+        path = shared_data_dir() / "traffy" / f"traffy_{split}.csv.gz"
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                text = row["description"].strip()
+                if not text:
+                    continue
+                projects.append(Project(id=row["ticket_id"], name=text, org=row["org"], district=row["district"],
+                                        district_group=row["district_group"], fiscal_year=fiscal_year_of(row["timestamp"]), source=f"traffy_{split}"))
+                if limit and len(projects) >= limit:
+                    return projects
+    return projects
+
+
+def percentile_ms(samples: list[float], q: float) -> float:
+    return round(float(np.percentile(samples, q)) * 1000, 2)
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
+
+
+def bench_size(size: int, encoder: str, queries: list[str], root: Path) -> dict:
+    projects = traffy_projects(size)
+    workspace = Workspace(root / f"bench-traffy-{encoder}-{len(projects)}")
+    started = time.perf_counter()
+    workspace.store.upsert(projects)
+    ingest_s = time.perf_counter() - started
+    started = time.perf_counter()
+    workspace.sync(encoder, rebuild=True)
+    index_s = time.perf_counter() - started
+    index = load_index(workspace.data_dir)
+    embedder = workspace.index_encoder(index)
+    row: dict = {"documents": len(index), "encoder": encoder, "store_ingest_s": round(ingest_s, 1),
+                 "index_build_s": round(index_s, 1), "vector_backend": index.vectors.backend, "rss_mb_after_load": rss_mb()}
+    for mode in MODES:
+        latencies = []
+        for query in queries:
+            t = time.perf_counter()
+            rank_positions(index, embedder, query, mode, Filters(), 10)
+            latencies.append(time.perf_counter() - t)
+        row[f"{mode}_p50_ms"], row[f"{mode}_p95_ms"] = percentile_ms(latencies, 50), percentile_ms(latencies, 95)
+    # Approximate vs exact dense search on the same vectors and query embeddings.
+    vectors = index.vectors.vectors
+    query_vectors = embedder.encode_queries([normalize(q) for q in queries])
+    hnsw = index.vectors if index.vectors.backend == "hnsw" else VectorIndex(vectors, "hnsw")
+    recalls, approx_t, exact_t = [], [], []
+    for q in query_vectors:
+        t = time.perf_counter()
+        approx, _ = hnsw.search(q, 10)
+        approx_t.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        exact, _ = exact_top_k(vectors, q, 10)
+        exact_t.append(time.perf_counter() - t)
+        recalls.append(len(set(approx.tolist()) & set(exact.tolist())) / 10)
+    row.update(hnsw_p50_ms=percentile_ms(approx_t, 50), hnsw_p95_ms=percentile_ms(approx_t, 95),
+               exact_p50_ms=percentile_ms(exact_t, 50), exact_p95_ms=percentile_ms(exact_t, 95),
+               hnsw_recall_at_10=round(float(np.mean(recalls)), 4))
+    texts = [normalize(p.search_text()) for p in projects]
+    started = time.perf_counter()
+    result = find_duplicates(texts, vectors, [p.district for p in projects])
+    row.update(dedup_s=round(time.perf_counter() - started, 1), dedup_pairs=len(result.pairs), dedup_clusters=len(result.clusters))
+    row["rss_mb_peak"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    print(json.dumps(row), flush=True)
+    return row
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small sizes, about two minutes")
+    parser.add_argument("--encoder", default="use", help="encoder for the index (default: use; e5 needs ~2 h at 117k)")
+    parser.add_argument("--sizes", default=None, help="comma-separated corpus sizes (0 = all reports)")
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else ([1000, 5000] if args.quick else [1000, 10000, 0])
+    root = resolve_data_dir(None)
+    # Queries: our judged search queries and the names of our dev-set drafts (none is a corpus text).
+    queries = [q["query"] for q in load_queries()] + [t.split("\n")[0] for t in devset("issue").texts]
+    queries = queries[:50] if args.quick else queries
+    try:
+        rows = [bench_size(size or None, args.encoder, queries, root) for size in sizes]
+    except DatasetMissing as exc:
+        print(f"skipped: {exc}", file=sys.stderr)
+        return 0
+    RESULTS.mkdir(exist_ok=True)
+    name = "bench-quick" if args.quick else "bench"
+    (RESULTS / f"{name}.json").write_text(json.dumps({"search": rows}, ensure_ascii=False, indent=1), encoding="utf-8")
+    columns = list(rows[0])
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(str(r.get(c, "")) for c in columns) + " |" for r in rows]
+    (RESULTS / f"{name}.md").write_text(f"# Benchmark ({time.strftime('%Y-%m-%d')}, 2 cores)\n\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

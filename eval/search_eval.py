@@ -1,0 +1,82 @@
+"""Search quality: nDCG@10 of keyword, dense and hybrid search on our judged query set.
+
+Corpus: the 13,584 Traffy reports of January 2023 (``../shared/data``), ingested into a private
+data directory through the product's own store and index. Queries and graded judgments:
+``eval/data/search_queries.jsonl`` (written by us; see eval/data/README.md for its biases).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+from planalign.config import resolve_data_dir
+from planalign.corpora.projects import read_projects
+from planalign.eval.datasets import DatasetMissing, eval_data_path, shared_data_dir
+from planalign.index.hybrid import MODES, Filters, rank_positions
+from planalign.service.engine import Workspace
+
+
+def ndcg_at(ranked: list[str], grades: dict[str, int], k: int = 10) -> float:
+    """Normalized discounted cumulative gain with exponential gain (2^grade - 1)."""
+    gain = sum((2 ** grades.get(doc, 0) - 1) / math.log2(rank + 2) for rank, doc in enumerate(ranked[:k]))
+    ideal = sorted(grades.values(), reverse=True)[:k]
+    best = sum((2**g - 1) / math.log2(rank + 2) for rank, g in enumerate(ideal))
+    return gain / best if best else 0.0
+
+
+def load_queries() -> list[dict]:
+    text = eval_data_path("search_queries.jsonl").read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def build(data_dir: Path, encoder: str) -> Workspace:
+    """Ingest the January 2023 reports (idempotent: a second run reuses store, index and cache)."""
+    workspace = Workspace(data_dir)
+    path = shared_data_dir() / "traffy" / "traffy_2023-01.csv.gz"
+    if workspace.store.count() == 0:
+        result = read_projects(path, source="traffy_2023-01", overrides={"description": "name"})
+        workspace.store.upsert(result.projects)
+    started = time.perf_counter()
+    sync = workspace.sync(encoder)
+    print(f"index: {sync.total} reports ({sync.added} embedded in {time.perf_counter() - started:.0f}s)", file=sys.stderr)
+    return workspace
+
+
+def evaluate(workspace: Workspace) -> dict[str, dict[str, float]]:
+    index = workspace.index()
+    encoder = workspace.index_encoder(index)
+    queries = load_queries()
+    table: dict[str, dict[str, float]] = {}
+    for mode in MODES:
+        per_kind: dict[str, list[float]] = {}
+        for query in queries:
+            ranked = [index.ids[p] for p, _ in rank_positions(index, encoder, query["query"], mode, Filters(), 10)]
+            per_kind.setdefault(query["kind"], []).append(ndcg_at(ranked, query["relevant"]))
+        scores = {kind: sum(v) / len(v) for kind, v in per_kind.items()}
+        scores["all"] = sum(sum(v) for v in per_kind.values()) / len(queries)
+        table[mode] = scores
+    return table
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--encoder", default="e5")
+    parser.add_argument("--data-dir", default=None, help="where the evaluation corpus is indexed [default: <data dir>/eval-search-<encoder>]")
+    args = parser.parse_args(argv)
+    data_dir = Path(args.data_dir) if args.data_dir else resolve_data_dir(None) / f"eval-search-{args.encoder}"
+    try:
+        workspace = build(data_dir, args.encoder)
+    except DatasetMissing as exc:
+        print(f"skipped: {exc}", file=sys.stderr)
+        return 0
+    table = evaluate(workspace)
+    print(json.dumps({"encoder": args.encoder, "ndcg@10": table}, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""What a running service holds: workspace, catalogs (built-in and uploaded) and aligners.
+
+Aligners embed their catalog once, so they are kept per (catalog, encoder); an uploaded catalog
+replaces its cached aligner.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+
+from planalign.corpora.catalog import BUILTIN_CATALOGS, Catalog, CatalogError, catalog_from_table, load_catalog
+from planalign.corpora.tables import Table, write_table
+from planalign.index.align import Aligner
+from planalign.index.project_index import ProjectIndex, current_generation, index_root, load_index
+from planalign.nlp.encoders import Encoder
+from planalign.service.engine import Workspace, cached_encoder
+from planalign.service.settings import Settings
+
+_CATALOG_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+CATALOG_COLUMNS = ["id", "parent_id", "level", "name", "description", "keywords"]
+
+
+class UnknownCatalog(KeyError):
+    """No catalog with that id."""
+
+
+class ServiceState:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.workspace = Workspace(settings.data_dir, settings.db_url)
+        self.catalog_dir = self.workspace.data_dir / "catalogs"
+        self.catalog_dir.mkdir(exist_ok=True)
+        self._aligners: dict[tuple[str, str], Aligner] = {}
+        self._index: ProjectIndex | None = None
+        self._index_generation: str | None = None
+        self._lock = threading.RLock()
+
+    # ------------------------------------------------------------- catalogs
+    def catalog_ids(self) -> list[str]:
+        uploaded = sorted(p.stem for p in self.catalog_dir.glob("*.csv"))
+        return list(BUILTIN_CATALOGS) + [c for c in uploaded if c not in BUILTIN_CATALOGS]
+
+    def catalog(self, catalog_id: str | None) -> Catalog:
+        catalog_id = catalog_id or self.settings.catalog
+        if catalog_id in BUILTIN_CATALOGS:
+            return load_catalog(catalog_id)
+        path = self.catalog_dir / f"{catalog_id}.csv"
+        if _CATALOG_ID.match(catalog_id) and path.is_file():
+            catalog = load_catalog(path)
+            catalog.name = catalog_id
+            return catalog
+        if Path(catalog_id).suffix and Path(catalog_id).is_file():  # a configured catalog file
+            return load_catalog(catalog_id)
+        raise UnknownCatalog(catalog_id)
+
+    def add_catalog(self, catalog_id: str, table: Table) -> Catalog:
+        """Validate and store an uploaded catalog (atomic write; an invalid one changes nothing)."""
+        if not _CATALOG_ID.match(catalog_id) or catalog_id in BUILTIN_CATALOGS:
+            raise CatalogError(catalog_id, [(None, "catalog id must be 1-64 of A-Z a-z 0-9 _ . - and not a built-in name")])
+        catalog = catalog_from_table(table, catalog_id)
+        write_table(self.catalog_dir / f"{catalog_id}.csv", CATALOG_COLUMNS, catalog.to_rows())
+        with self._lock:
+            for key in [k for k in self._aligners if k[0] == catalog_id]:
+                del self._aligners[key]
+        return catalog
+
+    # ------------------------------------------------------------- models
+    def encoder(self, name: str | None = None) -> Encoder:
+        return cached_encoder(name or self.settings.encoder, self.workspace.data_dir)
+
+    def aligner(self, catalog_id: str | None = None) -> Aligner:
+        catalog_id = catalog_id or self.settings.catalog
+        key = (catalog_id, self.settings.encoder)
+        with self._lock:
+            if key not in self._aligners:
+                self._aligners[key] = Aligner(self.catalog(catalog_id), self.encoder())
+            return self._aligners[key]
+
+    def index(self) -> ProjectIndex | None:
+        """The current index generation, reloaded when a writer has switched to a new one."""
+        generation = current_generation(index_root(self.workspace.data_dir))
+        with self._lock:
+            if generation is None:
+                return None
+            if generation.name != self._index_generation:
+                self._index = load_index(self.workspace.data_dir)
+                self._index_generation = generation.name
+            return self._index
