@@ -32,7 +32,7 @@ from planalign.corpora.projects import IngestResult, parse_year, read_projects, 
 from planalign.index.dedup import DedupConfig, find_duplicates
 from planalign.index.hybrid import Filters
 from planalign.index.hybrid import search as run_search
-from planalign.index.project_index import IndexStateError
+from planalign.index.project_index import IndexStateError, load_index
 from planalign.index.snippets import render
 from planalign.service.duplicates import check_draft, pair_rows, records_from_file, records_from_store
 from planalign.service.engine import Workspace, build_aligner, cached_encoder
@@ -343,17 +343,42 @@ def dedup(
         if not text_col:
             raise UserError("--input needs --text-col")
         records = records_from_file(input_file, parse_columns(text_col), id_col, group_col)
-        name = encoder
+        with progress_bar(len(records.texts), "embedding") as advance:
+            records.vectors = cached_encoder(encoder, workspace.data_dir).encode_passages([t[:2000] for t in records.texts], advance)
     else:
-        index = workspace.index()
-        records = records_from_store(workspace, index, parse_year(year) if year else None)
-        name = encoder or index.encoder_name
-    with progress_bar(len(records.texts), "embedding") as advance:
-        vectors = cached_encoder(name, workspace.data_dir).encode_passages([t[:2000] for t in records.texts], advance)
-    result = find_duplicates(records.texts, vectors, records.groups, config)
+        records = records_from_store(workspace, workspace.index(), parse_year(year) if year else None)
+    result = find_duplicates(records.texts, records.vectors, records.groups, config, names=records.names)
     columns, rows = pair_rows(records, result)
     write_table(out_path, columns, rows)
     err.print(f"wrote {len(rows)} pairs in {len(result.clusters)} clusters to {out_path}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 8000,
+    catalog: CatalogOpt = None,
+    encoder: EncoderOpt = None,
+    config: Annotated[Optional[Path], typer.Option("--config", help="TOML file with a [planalign] table.")] = None,
+    sample: Annotated[bool, typer.Option("--sample", help="Ingest the embedded sample projects first if the store is empty.")] = False,
+    data_dir: DataDir = None,
+    db_url: DbUrlOpt = None,
+) -> None:
+    """Start the HTTP API and web UI (http://HOST:PORT/, API docs at /docs)."""
+    import uvicorn
+
+    from planalign.service.app import create_app
+    from planalign.service.settings import Settings
+
+    settings = Settings.load(config, data_dir=data_dir, db_url=db_url, catalog=catalog, encoder=encoder)
+    if sample:
+        workspace = Workspace(settings.data_dir, settings.db_url)
+        if workspace.store.count() == 0:
+            workspace.store.upsert(sample_projects())
+            err.print("ingested the embedded sample projects (sample data written by the planalign team)")
+        _sync(workspace, settings.encoder if load_index(workspace.data_dir) is None else None)
+    err.print(f"planalign on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 
 KNOWN_ERRORS = (UserError, CatalogError, TableError, EncoderError, AlignmentInputError, IndexStateError, ValueError, OSError)

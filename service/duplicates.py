@@ -28,6 +28,9 @@ class Records:
     texts: list[str]
     groups: list[str] | None  # district or organization
     years: list[str] | None = None
+    vectors: np.ndarray | None = None  # from the index, when the records come from the store
+    names: list[str] | None = None
+    orgs: list[str] | None = None
 
 
 @dataclass
@@ -57,12 +60,16 @@ def records_from_store(workspace: Workspace, index: ProjectIndex, year: int | No
     mask = index.mask(fiscal_year=year)
     positions = np.flatnonzero(mask) if mask is not None else np.arange(len(index))
     projects = workspace.store.get([index.ids[p] for p in positions])
-    kept = [index.ids[p] for p in positions if index.ids[p] in projects]
+    positions = [p for p in positions if index.ids[p] in projects]
+    kept = [projects[index.ids[p]] for p in positions]
     return Records(
-        ids=kept,
-        texts=[normalize(projects[i].search_text()) for i in kept],
-        groups=[projects[i].district or projects[i].org for i in kept],
-        years=[str(projects[i].fiscal_year or "") for i in kept],
+        ids=[p.id for p in kept],
+        texts=[normalize(p.search_text()) for p in kept],
+        groups=[p.district or p.org for p in kept],
+        years=[str(p.fiscal_year or "") for p in kept],
+        vectors=index.vectors.vectors[positions],
+        names=[p.name for p in kept],
+        orgs=[p.org for p in kept],
     )
 
 

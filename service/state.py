@@ -35,6 +35,14 @@ class ServiceState:
         self._index: ProjectIndex | None = None
         self._index_generation: str | None = None
         self._lock = threading.RLock()
+        self.ready_model = False
+        self.jobs = None  # JobManager, attached by the app
+
+    def warm_up(self) -> None:
+        """Load the encoder and embed the default catalog before the first request needs them."""
+        self.aligner()
+        self.index()
+        self.ready_model = True
 
     # ------------------------------------------------------------- catalogs
     def catalog_ids(self) -> list[str]:

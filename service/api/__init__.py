@@ -1,0 +1,1 @@
+"""HTTP API under /v1: one router per capability."""
