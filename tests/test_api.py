@@ -1,0 +1,196 @@
+"""HTTP API tests with FastAPI's TestClient and the model-free encoder."""
+import io
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+
+from conftest import SHOP_CATALOG
+from planalign.service.app import create_app
+from planalign.service.jobs import JobManager
+from planalign.service.settings import Settings
+from planalign.service.state import ServiceState
+
+KEY = "secret-key"
+PROJECTS = [
+    {"id": "A1", "name": "โครงการขุดลอกคลองบางบัว", "objective": "ลดน้ำท่วมขัง", "org": "สำนักงานเขตบางเขน", "fiscal_year": "2567", "dimension_id": "D1"},
+    {"id": "A2", "name": "โครงการขุดลอกคลองบางบัว", "objective": "ลดน้ำท่วมขัง", "org": "สำนักงานเขตหลักสี่", "fiscal_year": 2024, "dimension_id": "D1"},
+    {"id": "A3", "name": "โครงการอบรมอาสาสมัครป้องกันยาเสพติด", "org": "สำนักงานเขตจตุจักร", "fiscal_year": "2566", "dimension_id": "D2"},
+]
+
+
+def make_client(tmp_path, **settings) -> TestClient:
+    app = create_app(Settings(data_dir=tmp_path, encoder="tfidf", **settings))
+    return TestClient(app)
+
+
+def wait_ready(client: TestClient) -> None:
+    for _ in range(100):
+        if client.get("/readyz").status_code == 200:
+            return
+        time.sleep(0.1)
+    raise AssertionError("service never became ready")
+
+
+@pytest.fixture
+def client(tmp_path):
+    with make_client(tmp_path) as c:
+        wait_ready(c)
+        assert c.post("/v1/projects", json={"projects": PROJECTS}).status_code == 200
+        yield c
+
+
+def wait_job(client: TestClient, job_id: str, timeout: float = 120) -> dict:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        status = client.get(f"/v1/classify/jobs/{job_id}").json()
+        if status["status"] in ("done", "failed"):
+            return status
+        time.sleep(0.2)
+    raise AssertionError("job did not finish")
+
+
+def test_health_ready_metrics(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz").json()
+    assert ready["checks"]["index"] and ready["projects"] == 3
+    assert "planalign_requests_total" in client.get("/metrics").text
+
+
+def test_align_returns_levels_evidence_and_duplicates(client):
+    body = client.post("/v1/align", json={"name": "โครงการขุดลอกคลองบางบัว", "objective": "ลดน้ำท่วมขัง"}).json()
+    issue = body["levels"]["issue"][0]
+    assert issue["node_id"] == "D1.4" and 0 <= issue["confidence"] <= 1 and issue["evidence"]
+    assert {d["id"] for d in body["duplicates"]} == {"A1", "A2"}
+
+
+def test_align_errors(client):
+    assert client.post("/v1/align", json={}).status_code == 422
+    response = client.post("/v1/align", json={"text": "ขุดลอก", "catalog": "nope"})
+    assert response.status_code == 404 and "no catalog 'nope'" in response.json()["error"]
+    assert client.post("/v1/align", json={"text": "!!!"}).json()["error"] == "no readable words in the text"
+    assert client.post("/v1/align", json={"text": "x", "top_k": 0}).status_code == 422
+
+
+def test_classify_inline_and_limit(client):
+    body = client.post("/v1/classify", json={"texts": ["ลอกท่อระบายน้ำ", ""], "level": "dimension"}).json()
+    assert body["results"][0]["pred_label"] == "D1" and body["results"][1]["error"] == "empty text"
+    assert client.post("/v1/classify", json={"texts": ["x"] * 101}).status_code == 413
+
+
+def test_classify_job_with_labels_csv_and_xlsx(client):
+    data = "id,text,gold\n1,ขุดลอกคลองระบายน้ำ,D1.4\n2,ปลูกต้นไม้ริมถนน,D4.1\n3,,D4.1\n"
+    response = client.post("/v1/classify/jobs", files={"file": ("s.csv", data.encode("cp874"))},
+                           data={"text_col": "text", "label_col": "gold", "level": "issue"})
+    assert response.status_code == 202
+    status = wait_job(client, response.json()["id"])
+    assert status["status"] == "done" and status["progress"] == {"done": 3, "total": 3}
+    assert status["metrics"]["n"] == 2 and status["metrics"]["top1"] == 1.0
+    csv_text = client.get(f"/v1/classify/jobs/{status['id']}/result?format=csv").content.decode("utf-8-sig")
+    assert csv_text.splitlines()[0] == "id,text,gold,pred_label,pred_name,pred_score,pred_top3,error"
+    xlsx = client.get(f"/v1/classify/jobs/{status['id']}/result?format=xlsx")
+    assert load_workbook(io.BytesIO(xlsx.content)).active.max_row == 4
+    assert client.get(f"/v1/classify/jobs/{status['id']}/confusion.png").headers["content-type"] == "image/png"
+
+
+def test_job_errors(client):
+    assert client.post("/v1/classify/jobs", files={"file": ("a.pdf", b"x")}, data={"text_col": "t"}).status_code == 415
+    assert client.post("/v1/classify/jobs", files={"file": ("a.csv", b"")}, data={"text_col": "t"}).status_code == 400
+    assert client.post("/v1/classify/jobs", files={"file": ("a.csv", b"t\nx\n")}, data={"text_col": "t", "catalog": "nope"}).status_code == 404
+    assert client.get("/v1/classify/jobs/nope").status_code == 404
+    failed = client.post("/v1/classify/jobs", files={"file": ("a.csv", b"t\nx\n")}, data={"text_col": "missing"}).json()
+    status = wait_job(client, failed["id"])
+    assert status["status"] == "failed" and "missing column" in status["error"]
+
+
+def test_search_filters_facets_paging(client):
+    body = client.get("/v1/search", params={"q": "ขุดลอกคลอง"}).json()
+    assert {r["id"] for r in body["results"][:2]} == {"A1", "A2"}
+    assert body["facets"]["year"]["2567"] == 2
+    assert body["results"][0]["highlights"]
+    only = client.get("/v1/search", params={"q": "โครงการ", "dimension": "D2"}).json()
+    assert [r["id"] for r in only["results"]] == ["A3"]
+    page2 = client.get("/v1/search", params={"q": "โครงการ", "page": 2, "page_size": 2}).json()
+    assert len(page2["results"]) == 1
+    assert client.get("/v1/search", params={"q": "x", "mode": "fuzzy"}).status_code == 422
+
+
+def test_duplicates_and_check(client):
+    clusters = client.get("/v1/duplicates").json()["clusters"]
+    assert [sorted(m["id"] for m in c["members"]) for c in clusters] == [["A1", "A2"]]
+    matches = client.post("/v1/duplicates/check", json={"text": "โครงการขุดลอกคลองบางบัว ลดน้ำท่วมขัง"}).json()["matches"]
+    assert {m["id"] for m in matches} == {"A1", "A2"}
+
+
+def test_projects_crud_and_rejections(client):
+    assert client.get("/v1/projects/A1").json()["district_group"] == "กรุงเทพเหนือ"
+    listing = client.get("/v1/projects", params={"limit": 2}).json()
+    assert listing["total"] == 3 and len(listing["projects"]) == 2
+    result = client.post("/v1/projects", json={"projects": [{"id": "B1", "name": "ปลูกต้นไม้", "budget": "-5"}]}).json()
+    assert result["inserted"] == 0 and "negative" in result["rejected"][0]["reason"]
+    assert client.delete("/v1/projects/A3").status_code == 200
+    assert client.get("/v1/projects/A3").status_code == 404
+    assert client.delete("/v1/projects/A3").status_code == 404
+    upload = client.post("/v1/projects/file", files={"file": ("p.csv", "โครงการ/กิจกรรม,หน่วยงาน/สำนักงานเขต\nลอกท่อ,สำนักงานเขตดุสิต\n".encode())},
+                         data={"year": 2568}).json()
+    assert upload["inserted"] == 1
+    assert client.post("/v1/projects/file", files={"file": ("p.exe", b"MZ")}).status_code == 415
+
+
+def test_catalogs_upload_browse_and_errors(client):
+    assert client.get("/v1/catalogs").json()["catalogs"][0]["id"] == "bma-9d"
+    tree = client.get("/v1/catalogs/bma-9d").json()["tree"]
+    assert len(tree) == 9 and tree[0]["children"][0]["id"] == "D1.1"
+    created = client.post("/v1/catalogs", files={"file": ("shop.csv", SHOP_CATALOG.encode())}, data={"id": "shop"})
+    assert created.status_code == 201 and created.json()["nodes"] == 6
+    aligned = client.post("/v1/align", json={"text": "ทรายแมวและอาหารแมว", "catalog": "shop"}).json()
+    assert aligned["levels"]["issue"][0]["node_id"] == "PET.CAT"
+    bad = client.post("/v1/catalogs", files={"file": ("bad.csv", b"id,parent_id,level,name,description\nA,,dimension,,\nA,,dimension,x,\n")},
+                      data={"id": "bad"})
+    assert bad.status_code == 422 and {p["row"] for p in bad.json()["detail"]} == {2, 3}
+    assert client.get("/v1/catalogs/bad").status_code == 404
+    assert client.post("/v1/catalogs", files={"file": ("c.txt", b"x")}, data={"id": "x"}).status_code == 415
+
+
+def test_body_size_limit(tmp_path):
+    with make_client(tmp_path, max_body_bytes=1000) as client:
+        response = client.post("/v1/align", json={"text": "ก" * 5000})
+        assert response.status_code == 413 and "limit" in response.json()["error"]
+
+
+def test_api_keys_protect_writes_and_optionally_reads(tmp_path):
+    with make_client(tmp_path, api_keys=[KEY]) as client:
+        wait_ready(client)
+        assert client.post("/v1/projects", json={"projects": PROJECTS}).status_code == 401
+        assert client.post("/v1/projects", json={"projects": PROJECTS}, headers={"X-API-Key": "wrong"}).status_code == 401
+        assert client.post("/v1/projects", json={"projects": PROJECTS}, headers={"X-API-Key": KEY}).status_code == 200
+        assert client.get("/v1/search", params={"q": "คลอง"}).status_code == 200
+    with make_client(tmp_path, api_keys=[KEY], read_requires_key=True) as client:
+        assert client.get("/v1/search", params={"q": "คลอง"}).status_code == 401
+        assert client.get("/v1/search", params={"q": "คลอง"}, headers={"X-API-Key": KEY}).status_code == 200
+
+
+def test_jobs_survive_a_restart(tmp_path):
+    rows = "text\n" + "\n".join(f"ขุดลอกคลองสายที่ {i}" for i in range(20)) + "\n"
+    # A service that accepted a job and stopped before its worker ran it: the job is only on disk.
+    state = ServiceState(Settings(data_dir=tmp_path, encoder="tfidf"))
+    job_id = JobManager(state).submit("queued.csv", rows.encode(), {"text_col": "text"}).id
+    state.workspace.store.close()
+    with make_client(tmp_path) as client:
+        assert client.get(f"/v1/classify/jobs/{job_id}").status_code == 200
+        status = wait_job(client, job_id)
+        assert status["status"] == "done" and status["progress"]["done"] == 20
+
+
+def test_a_1000_row_job_runs_while_searches_answer(client):
+    rows = "id,text\n" + "\n".join(f"{i},โครงการลอกท่อระบายน้ำซอย {i} เพื่อลดน้ำท่วมขัง" for i in range(1000)) + "\n"
+    job = client.post("/v1/classify/jobs", files={"file": ("big.csv", rows.encode())}, data={"text_col": "text"}).json()
+    latencies = []
+    while client.get(f"/v1/classify/jobs/{job['id']}").json()["status"] in ("queued", "running"):
+        started = time.perf_counter()
+        assert client.get("/v1/search", params={"q": "ขุดลอกคลอง"}).status_code == 200
+        latencies.append(time.perf_counter() - started)
+    assert wait_job(client, job["id"])["progress"] == {"done": 1000, "total": 1000}
+    assert latencies, "the job finished before any search was made"
+    print(f"searches during the job: {len(latencies)}, slowest {max(latencies):.3f}s")
