@@ -1,12 +1,14 @@
-# planalign: `make run` sets up and starts; `make test` sets up and runs the tests.
+# planalign: `make run` sets up and starts the service; `make test` sets up and runs the tests.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
 export PYTHAINLP_OFFLINE := 1
 export OMP_NUM_THREADS ?= 2
 
-.PHONY: setup run test test-slow eval bench clean
+.PHONY: setup browser run test test-slow eval bench bench-quick demo-real clean
 
 setup: $(STAMP)
 
@@ -16,25 +18,44 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# Headless Chromium and Thai fonts for the browser test (Debian packages; skipped where apt is unavailable).
+browser:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-thai-tlwg >/dev/null) \
+		|| echo "could not install chromium: the browser test will be skipped"; \
+	else echo "chromium not installed and apt-get not usable: the browser test will be skipped"; fi
+
+# The service on the embedded catalog and sample projects: http://127.0.0.1:8000/
 run: setup
-	$(VENV)/bin/planalign align "โครงการก่อสร้างเขื่อนป้องกันน้ำท่วมริมคลองลาดพร้าว"
-	$(VENV)/bin/planalign align --name "โครงการอบรมอาสาสมัครป้องกันยาเสพติดในชุมชน" \
-		--objective "เพื่อสร้างเครือข่ายเฝ้าระวังยาเสพติดในชุมชนของเขต"
+	$(VENV)/bin/planalign serve --sample --host $(HOST) --port $(PORT)
 
 # pytest exits 5 when it collects no test; that is reported, not hidden, but is not a failure.
-test: setup
+test: setup browser
 	$(PY) -m pytest -q -m "not slow" || { rc=$$?; [ $$rc -eq 5 ] && echo "pytest: no tests ran" || exit $$rc; }
 
-# The e5 model on real shared data (a few minutes).
 test-slow: setup
 	$(PY) -m pytest -q -m slow
 
-# Quality tables in eval/README.md, measured against the baselines in the same run.
+# Quality tables in eval/README.md (alignment, search nDCG, duplicates), measured against baselines.
 eval: setup
 	$(PY) -m planalign.eval.run_eval
+	$(PY) -m planalign.eval.search_eval
+	$(PY) -m planalign.eval.dedup_eval
 
 bench: setup
-	@echo "the benchmark suite is not built yet (issue: performance)"; exit 1
+	$(PY) -m planalign.eval.bench
+
+bench-quick: setup
+	$(PY) -m planalign.eval.bench --quick
+
+# The real FY2566 ordinance items and all Traffy reports from ../shared/data, in their own data dir.
+DEMO_DATA ?= $(CURDIR)/.demo-real-data
+demo-real: setup
+	$(VENV)/bin/planalign ingest ../shared/data/budget/bma_budget_ordinance_2566_items.csv --where level=item --source ordinance-2566 --encoder use --data-dir $(DEMO_DATA)
+	$(VENV)/bin/planalign ingest ../shared/data/traffy/traffy_2022.csv.gz --map description=name --source traffy --data-dir $(DEMO_DATA)
+	$(VENV)/bin/planalign ingest ../shared/data/traffy/traffy_2023-01.csv.gz --map description=name --source traffy --data-dir $(DEMO_DATA)
+	$(VENV)/bin/planalign serve --data-dir $(DEMO_DATA) --host $(HOST) --port $(PORT)
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache build *.egg-info test-output

@@ -249,12 +249,16 @@ def _row_to_project(values: dict[str, str], year: int | None, source: str, group
     )
 
 
-def read_projects(path: str | Path, year: int | None = None, source: str | None = None, overrides: dict[str, str] | None = None) -> IngestResult:
-    """Read a CSV/XLSX/JSONL file of projects."""
+def read_projects(path: str | Path, year: int | None = None, source: str | None = None, overrides: dict[str, str] | None = None,
+                  where: dict[str, str] | None = None) -> IngestResult:
+    """Read a CSV/XLSX/JSONL file of projects; ``where`` keeps only rows whose columns equal the values."""
     path = Path(path)
     table = read_table(path)
+    if where:
+        table.require(list(where))
+        table = Table(table.columns, [r for r in table.rows if all(r[c] == v for c, v in where.items())])
     if not table.rows:
-        raise TableError(f"{path}: no data rows")
+        raise TableError(f"{path}: no data rows" + (" matching --where" if where else ""))
     return rows_to_projects(table, year, source if source is not None else path.name, overrides)
 
 

@@ -211,12 +211,23 @@ def _sync(workspace: Workspace, encoder: str | None = None, rebuild: bool = Fals
     err.print(f"index: {result.added} embedded, {result.removed} removed, {result.total} projects indexed")
 
 
+def _pairs(items: list[str] | None, option: str) -> dict[str, str]:
+    pairs = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"{option} takes COLUMN=VALUE, got {item!r}")
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
 @app.command()
 def ingest(
     file: Annotated[Optional[Path], typer.Argument(help="CSV, XLSX or JSONL of projects.")] = None,
     year: Annotated[Optional[int], typer.Option("--year", help="Fiscal year for rows without one (B.E. or C.E.).")] = None,
     source: Annotated[Optional[str], typer.Option("--source", help="Where the rows come from [default: file name].")] = None,
     mapping: Annotated[Optional[list[str]], typer.Option("--map", help="COLUMN=field, e.g. --map 'ชื่อ=name'.")] = None,
+    where: Annotated[Optional[list[str]], typer.Option("--where", help="COLUMN=VALUE: only matching rows, e.g. --where level=item.")] = None,
     sample: Annotated[bool, typer.Option("--sample", help="Ingest the embedded sample projects.")] = False,
     encoder: EncoderOpt = None,
     data_dir: DataDir = None,
@@ -228,13 +239,7 @@ def ingest(
     if sample:
         result = IngestResult(projects=sample_projects())
     else:
-        overrides = {}
-        for item in mapping or []:
-            column, sep, fieldname = item.partition("=")
-            if not sep:
-                raise UserError(f"--map takes COLUMN=field, got {item!r}")
-            overrides[column.strip()] = fieldname.strip()
-        result = read_projects(file, parse_year(year) if year else None, source, overrides)
+        result = read_projects(file, parse_year(year) if year else None, source, _pairs(mapping, "--map"), _pairs(where, "--where"))
     for number, reason in result.rejected[:50]:
         err.print(f"[yellow]row {number} rejected:[/] {escape(reason)}")
     if len(result.rejected) > 50:

@@ -1,11 +1,70 @@
-"""Web pages (placeholder until the UI lands)."""
+"""The Thai web UI: four server-rendered pages; small vanilla scripts call the /v1 JSON API.
+
+Everything is served from this package (templates/ and static/): no CDN, no external URL, so the
+pages work on a machine without internet. The pages are left out of the OpenAPI schema.
+"""
 from __future__ import annotations
 
-from fastapi import FastAPI
+import csv
+import io
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from planalign import __version__
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"))
+
+# (path, template, nav label, page title)
+PAGES = [
+    ("/", "planner.html", "วางแผนโครงการ", "หน้าวางแผน"),
+    ("/review", "review.html", "ค้นหาโครงการ", "หน้าค้นหา"),
+    ("/evaluate", "evaluate.html", "ประเมินผล", "หน้าประเมินผล"),
+    ("/catalog", "catalog.html", "แผนยุทธศาสตร์", "หน้าแผนยุทธศาสตร์"),
+]
+
+
+@lru_cache(maxsize=1)
+def _districts() -> tuple[list[str], list[str]]:
+    """District names and district groups, for the search filters (from the bundled table)."""
+    try:
+        text = resources.files("planalign.corpora").joinpath("data/district_groups.csv").read_text(encoding="utf-8-sig")
+    except (OSError, ModuleNotFoundError):
+        return [], []
+    rows = list(csv.DictReader(io.StringIO(text)))
+    districts = sorted({r["district"].strip() for r in rows if r.get("district")})
+    groups = list(dict.fromkeys(r["district_group"].strip() for r in rows if r.get("district_group")))
+    return districts, groups
+
+
+def _page(template: str, path: str, title: str):
+    def render(request: Request) -> HTMLResponse:
+        state = getattr(request.app.state, "planalign", None)
+        settings = getattr(state, "settings", None)
+        context = {
+            "title": title,
+            "active": path,
+            "nav": [(p, label) for p, _t, label, _title in PAGES],
+            "version": __version__,
+            "needs_key": bool(settings and (settings.api_keys or settings.read_requires_key)),
+            "default_catalog": getattr(settings, "catalog", "") or "",
+            "districts": _districts()[0],
+            "district_groups": _districts()[1],
+        }
+        return TEMPLATES.TemplateResponse(request, template, context)
+
+    render.__name__ = f"ui_{template.split('.')[0]}"
+    return render
 
 
 def mount(app: FastAPI) -> None:
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def home() -> str:
-        return "<!doctype html><html lang='th'><meta charset='utf-8'><title>planalign</title><h1>planalign</h1></html>"
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    for path, template, _label, title in PAGES:
+        app.add_api_route(path, _page(template, path, title), methods=["GET"], response_class=HTMLResponse,
+                          include_in_schema=False)

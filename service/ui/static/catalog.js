@@ -1,0 +1,76 @@
+/* Catalog page: GET /v1/catalogs/{id} and show the tree as nested, collapsible <details>. */
+(function () {
+  "use strict";
+  var PA = window.PA;
+  var el = PA.el;
+
+  function $(id) { return document.getElementById(id); }
+
+  function renderNode(node, depth) {
+    var children = node.children || [];
+    var searchable = [node.id, node.name, node.description || "", (node.keywords || []).join(" ")].join(" ").toLowerCase();
+    var body = [
+      node.description ? el("p", { class: "node-description", text: node.description }) : null,
+      (node.keywords || []).length ? el("div", { class: "keywords" }, [
+        el("span", { class: "keywords-label", text: "คำสำคัญ:" }),
+        el("ul", { class: "chips" }, node.keywords.map(function (k) { return el("li", { class: "chip", text: k }); }))
+      ]) : null,
+      children.length ? el("div", { class: "children" }, children.map(function (c) { return renderNode(c, depth + 1); })) : null
+    ];
+    return el("details", { class: "node depth-" + depth, open: depth === 0, dataset: { nodeId: node.id, search: searchable } }, [
+      el("summary", null, [
+        el("span", { class: "node-id", text: node.id }), " ",
+        el("span", { class: "node-name", text: node.name }), " ",
+        el("span", { class: "level-tag", text: PA.levelName(node.level) }),
+        children.length ? el("span", { class: "muted small", text: " · " + children.length + " หัวข้อย่อย" }) : null
+      ]),
+      el("div", { class: "node-body" }, body)
+    ]);
+  }
+
+  function load() {
+    var id = $("catalog").value;
+    var tree = PA.clear($("tree"));
+    if (!id) return;
+    PA.setStatus($("tree-summary"), "กำลังโหลด…", "busy");
+    PA.api("/v1/catalogs/" + encodeURIComponent(id)).then(function (data) {
+      (data.tree || []).forEach(function (n) { tree.appendChild(renderNode(n, 0)); });
+      var parts = (data.levels || []).map(function (level) {
+        return PA.levelName(level) + " " + ((data.per_level || {})[level] || 0);
+      });
+      PA.setStatus($("tree-summary"), "แผน " + data.id + ": " + parts.join(" · ") + " (รวม " + data.nodes + " หัวข้อ)", "ok");
+      applyFilter();
+    }).catch(function (err) { PA.setStatus($("tree-summary"), err.message, "error"); });
+  }
+
+  /* Show nodes whose text contains the filter, with their ancestors (opened) and descendants. */
+  function applyFilter() {
+    var word = $("tree-filter").value.trim().toLowerCase();
+    var nodes = $("tree").querySelectorAll("details.node");
+    if (!word) {
+      nodes.forEach(function (d) { d.hidden = false; d.classList.remove("match"); });
+      return;
+    }
+    nodes.forEach(function (d) { d.hidden = true; d.classList.remove("match"); });
+    nodes.forEach(function (d) {
+      if (d.dataset.search.indexOf(word) < 0) return;
+      d.hidden = false;
+      d.classList.add("match");
+      d.querySelectorAll("details.node").forEach(function (c) { c.hidden = false; });
+      var up = d.parentElement && d.parentElement.closest("details.node");
+      while (up) { up.hidden = false; up.open = true; up = up.parentElement && up.parentElement.closest("details.node"); }
+    });
+  }
+
+  function setAll(open) {
+    $("tree").querySelectorAll("details.node").forEach(function (d) { d.open = open; });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    $("catalog").addEventListener("change", load);
+    $("tree-filter").addEventListener("input", applyFilter);
+    $("expand-all").addEventListener("click", function () { setAll(true); });
+    $("collapse-all").addEventListener("click", function () { setAll(false); });
+    PA.loadCatalogs().then(load).catch(function (err) { PA.setStatus($("tree-summary"), err.message, "error"); });
+  });
+})();

@@ -1,0 +1,278 @@
+/* Shared helpers for the planalign pages: API calls, safe DOM building, highlighting.
+   All API text goes into the page through textContent / text nodes, never innerHTML. */
+(function () {
+  "use strict";
+
+  var KEY_STORE = "planalign.apiKey";
+
+  var LEVEL_NAMES = {
+    dimension: "ด้าน",
+    issue: "ประเด็น",
+    goal: "เป้าหมาย",
+    okr: "ตัวชี้วัด (OKR)",
+    strategy: "ยุทธศาสตร์",
+    measure: "มาตรการ"
+  };
+
+  var MATCH_KINDS = {
+    name: "ชื่อหัวข้อ",
+    description: "คำอธิบาย",
+    keywords: "คำสำคัญ",
+    example: "โครงการตัวอย่าง"
+  };
+
+  function levelName(level) {
+    return LEVEL_NAMES[level] || level;
+  }
+
+  function apiKey() {
+    try { return window.localStorage.getItem(KEY_STORE) || ""; } catch (e) { return ""; }
+  }
+
+  /* el("div", {class: "x", dataset: {a: 1}, onclick: fn}, [child, "text"]) */
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    if (attrs) {
+      Object.keys(attrs).forEach(function (name) {
+        var value = attrs[name];
+        if (value === null || value === undefined || value === false) return;
+        if (name === "class") node.className = value;
+        else if (name === "text") node.textContent = String(value);
+        else if (name === "dataset") Object.keys(value).forEach(function (k) { node.dataset[k] = String(value[k]); });
+        else if (name.indexOf("on") === 0 && typeof value === "function") node.addEventListener(name.slice(2), value);
+        else if (value === true) node.setAttribute(name, "");
+        else node.setAttribute(name, String(value));
+      });
+    }
+    append(node, children);
+    return node;
+  }
+
+  function append(node, children) {
+    if (children === null || children === undefined) return node;
+    if (!Array.isArray(children)) children = [children];
+    children.forEach(function (child) {
+      if (child === null || child === undefined || child === false) return;
+      if (Array.isArray(child)) append(node, child);
+      else if (child instanceof Node) node.appendChild(child);
+      else node.appendChild(document.createTextNode(String(child)));
+    });
+    return node;
+  }
+
+  function clear(node) {
+    while (node.firstChild) node.removeChild(node.firstChild);
+    return node;
+  }
+
+  /* Turn an API error body ({error, detail}) into a readable Thai message. */
+  function errorMessage(status, body) {
+    var prefix = {
+      400: "คำขอไม่ถูกต้อง", 401: "ต้องใช้คีย์ API ที่ถูกต้อง", 404: "ไม่พบข้อมูล", 409: "ยังไม่พร้อม",
+      413: "ข้อมูลมีขนาดใหญ่เกินไป", 415: "ไม่รองรับชนิดไฟล์นี้", 422: "ข้อมูลไม่ถูกต้อง",
+      503: "ยังไม่มีข้อมูลโครงการในระบบ"
+    }[status] || ("เกิดข้อผิดพลาด (" + status + ")");
+    var detail = body && body.error ? String(body.error) : "";
+    return detail ? prefix + ": " + detail : prefix;
+  }
+
+  function ApiError(status, body) {
+    this.status = status;
+    this.body = body;
+    this.message = errorMessage(status, body);
+  }
+  ApiError.prototype = Object.create(Error.prototype);
+
+  /* api("/v1/align", {method: "POST", json: {...}}) -> Promise of the parsed JSON */
+  function api(path, options) {
+    options = options || {};
+    var headers = { "Accept": "application/json" };
+    var body = options.body;
+    if (options.json !== undefined) {
+      headers["Content-Type"] = "application/json";
+      body = JSON.stringify(options.json);
+    }
+    var key = apiKey();
+    if (key) headers["X-API-Key"] = key;
+    return fetch(path, { method: options.method || "GET", headers: headers, body: body, credentials: "same-origin" })
+      .then(function (response) {
+        return response.text().then(function (text) {
+          var data = null;
+          try { data = text ? JSON.parse(text) : null; } catch (e) { data = { error: text.slice(0, 300) }; }
+          if (!response.ok) throw new ApiError(response.status, data);
+          return data;
+        });
+      }, function () {
+        throw new ApiError(0, { error: "ติดต่อเซิร์ฟเวอร์ไม่ได้" });
+      });
+  }
+
+  function query(params) {
+    var parts = [];
+    Object.keys(params).forEach(function (name) {
+      var value = params[name];
+      if (value === null || value === undefined || value === "") return;
+      parts.push(encodeURIComponent(name) + "=" + encodeURIComponent(value));
+    });
+    return parts.length ? "?" + parts.join("&") : "";
+  }
+
+  /* Fragments of `text` with the code-point spans [[start, end], ...] wrapped in <mark>.
+     The API counts in Unicode code points (Python), so slice by code points, not UTF-16 units. */
+  function highlightSpans(text, spans) {
+    var chars = Array.from(String(text || ""));
+    var ordered = (spans || []).filter(function (s) { return Array.isArray(s) && s.length === 2; })
+      .map(function (s) { return [Math.max(0, s[0] | 0), Math.min(chars.length, s[1] | 0)]; })
+      .filter(function (s) { return s[1] > s[0]; })
+      .sort(function (a, b) { return a[0] - b[0]; });
+    var out = [];
+    var at = 0;
+    ordered.forEach(function (span) {
+      if (span[0] < at) return; // overlapping span: keep the first
+      if (span[0] > at) out.push(document.createTextNode(chars.slice(at, span[0]).join("")));
+      out.push(el("mark", null, chars.slice(span[0], span[1]).join("")));
+      at = span[1];
+    });
+    if (at < chars.length) out.push(document.createTextNode(chars.slice(at).join("")));
+    return out;
+  }
+
+  /* Fragments of `text` with every occurrence of the given words wrapped in <mark> (longest first). */
+  function highlightWords(text, words) {
+    text = String(text || "");
+    var list = (words || []).map(String).filter(function (w) { return w.trim().length > 0; })
+      .sort(function (a, b) { return b.length - a.length; });
+    if (!list.length) return [document.createTextNode(text)];
+    var lower = text.toLowerCase();
+    var taken = new Array(text.length).fill(false);
+    var spans = [];
+    list.forEach(function (word) {
+      var needle = word.toLowerCase();
+      var from = 0;
+      while (true) {
+        var at = lower.indexOf(needle, from);
+        if (at < 0) break;
+        var end = at + needle.length;
+        var free = true;
+        for (var i = at; i < end; i++) if (taken[i]) { free = false; break; }
+        if (free) {
+          for (var j = at; j < end; j++) taken[j] = true;
+          spans.push([at, end]);
+        }
+        from = at + 1;
+      }
+    });
+    spans.sort(function (a, b) { return a[0] - b[0]; });
+    var out = [];
+    var pos = 0;
+    spans.forEach(function (s) {
+      if (s[0] > pos) out.push(document.createTextNode(text.slice(pos, s[0])));
+      out.push(el("mark", null, text.slice(s[0], s[1])));
+      pos = s[1];
+    });
+    if (pos < text.length) out.push(document.createTextNode(text.slice(pos)));
+    return out;
+  }
+
+  function percent(value, digits) {
+    var n = Number(value);
+    if (!isFinite(n)) return "–";
+    digits = digits === undefined ? 0 : digits;
+    var floor = Math.pow(10, -digits) / 100;
+    if (n > 0 && n < floor / 2) return "<" + (floor * 100).toFixed(digits) + "%";
+    return (n * 100).toFixed(digits) + "%";
+  }
+
+  /* A part of a long text (about maxLength characters) around the first of the given words. */
+  function excerpt(text, words, maxLength) {
+    text = String(text || "");
+    maxLength = maxLength || 220;
+    if (text.length <= maxLength) return { text: text, cut: false };
+    var lower = text.toLowerCase();
+    var first = -1;
+    (words || []).forEach(function (w) {
+      var at = lower.indexOf(String(w).toLowerCase());
+      if (at >= 0 && (first < 0 || at < first)) first = at;
+    });
+    var start = first > 40 ? first - 40 : 0;
+    if (start > 0) {
+      var space = text.lastIndexOf(" ", start + 10);
+      if (space > start - 30 && space >= 0) start = space + 1;
+    }
+    var end = Math.min(text.length, start + maxLength);
+    if (end < text.length) {
+      var cut = text.lastIndexOf(" ", end);
+      if (cut > start + maxLength * 0.7) end = cut;
+    }
+    return { text: (start > 0 ? "… " : "") + text.slice(start, end) + (end < text.length ? " …" : ""), cut: true };
+  }
+
+  /* A CSS bar with its % value: <div class="bar"><span class="bar-fill" style="width:x%"></span></div> 87% */
+  function confidenceBar(value, label) {
+    var n = Math.max(0, Math.min(1, Number(value) || 0));
+    var fill = el("span", { class: "bar-fill" + (n >= 0.6 ? " high" : n >= 0.3 ? " mid" : " low") });
+    fill.style.width = (n * 100).toFixed(1) + "%";
+    return el("div", { class: "confidence" }, [
+      el("span", { class: "bar-label", text: "ความมั่นใจ" }),
+      el("div", { class: "bar", role: "meter", "aria-valuemin": 0, "aria-valuemax": 100,
+                  "aria-valuenow": Math.round(n * 100), "aria-label": label || "ความมั่นใจ" }, fill),
+      el("span", { class: "bar-value", text: percent(n) })
+    ]);
+  }
+
+  function setStatus(node, message, kind) {
+    if (!node) return;
+    node.textContent = message || "";
+    node.className = "status" + (kind ? " " + kind : "");
+  }
+
+  /* Fill every <select data-catalog-select> with the catalogs; resolves with the catalog list. */
+  var catalogsPromise = null;
+  function loadCatalogs() {
+    if (!catalogsPromise) catalogsPromise = api("/v1/catalogs");
+    return catalogsPromise.then(function (data) {
+      var fallback = document.body.dataset.defaultCatalog || "";
+      var chosen = (data && data.default) || fallback;
+      document.querySelectorAll("select[data-catalog-select]").forEach(function (select) {
+        if (select.options.length) return;
+        (data.catalogs || []).forEach(function (c) {
+          var label = c.id + " (" + c.nodes + " หัวข้อ)";
+          select.appendChild(el("option", { value: c.id, text: label, selected: c.id === chosen }));
+        });
+      });
+      return data;
+    });
+  }
+
+  function initApiKey() {
+    var input = document.getElementById("api-key");
+    if (!input) return;
+    input.value = apiKey();
+    input.addEventListener("change", function () {
+      try { window.localStorage.setItem(KEY_STORE, input.value.trim()); } catch (e) { /* private mode */ }
+    });
+  }
+
+  /* The duplicate detector explains a pair in English; say the same in Thai. */
+  function whyThai(why) {
+    why = String(why || "");
+    var m = why.match(/(\d+)% of word\/character shingles shared/);
+    if (m) return "ใช้ถ้อยคำชุดเดียวกัน " + m[1] + "%";
+    m = why.match(/cosine ([\d.]+), ([\d.]+)x the neighbourhood mean/);
+    if (m) return "ความหมายใกล้เคียง (cosine " + m[1] + ", สูงกว่าค่าเฉลี่ยโครงการรอบข้าง " + m[2] + " เท่า)";
+    return why;
+  }
+
+  function formatNumber(n) {
+    return Number(n).toLocaleString("th-TH");
+  }
+
+  document.addEventListener("DOMContentLoaded", initApiKey);
+
+  window.PA = {
+    api: api, query: query, el: el, append: append, clear: clear, ApiError: ApiError,
+    highlightSpans: highlightSpans, highlightWords: highlightWords, percent: percent, excerpt: excerpt,
+    confidenceBar: confidenceBar, setStatus: setStatus, loadCatalogs: loadCatalogs,
+    levelName: levelName, matchKind: function (k) { return MATCH_KINDS[k] || k; }, formatNumber: formatNumber, whyThai: whyThai
+  };
+})();

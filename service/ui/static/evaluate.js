@@ -1,0 +1,164 @@
+/* Evaluation page: upload a file to /v1/classify/jobs, poll its status every second, show metrics. */
+(function () {
+  "use strict";
+  var PA = window.PA;
+  var el = PA.el;
+
+  var STATUS = { queued: "รอคิว", running: "กำลังประมวลผล", done: "เสร็จแล้ว", failed: "ล้มเหลว" };
+  var catalogs = {};
+  var nodeNames = {};
+  var timer = null;
+
+  function $(id) { return document.getElementById(id); }
+
+  function fillLevels() {
+    var select = PA.clear($("level"));
+    var info = catalogs[$("catalog").value];
+    select.appendChild(el("option", { value: "", text: "ค่าเริ่มต้นของแผน" }));
+    ((info && info.levels) || []).forEach(function (level) {
+      var count = info.per_level && info.per_level[level];
+      select.appendChild(el("option", { value: level, text: PA.levelName(level) + " (" + level + ")", title: count ? count + " หัวข้อ" : null }));
+    });
+  }
+
+  function loadNames(catalogId) {
+    if (!catalogId || nodeNames[catalogId]) return;
+    nodeNames[catalogId] = {};
+    PA.api("/v1/catalogs/" + encodeURIComponent(catalogId)).then(function (data) {
+      (function walk(nodes) {
+        (nodes || []).forEach(function (n) { nodeNames[catalogId][n.id] = n.name; walk(n.children); });
+      })(data.tree);
+    }).catch(function () { /* ids only */ });
+  }
+
+  function setProgress(done, total, status) {
+    $("progress-wrap").hidden = false;
+    var ratio = total > 0 ? Math.min(1, done / total) : (status === "done" ? 1 : 0);
+    $("progress-fill").style.width = (ratio * 100).toFixed(1) + "%";
+    $("progress").setAttribute("aria-valuenow", String(Math.round(ratio * 100)));
+    $("progress").classList.toggle("failed", status === "failed");
+    $("progress-text").textContent = total > 0
+      ? PA.formatNumber(done) + " / " + PA.formatNumber(total) + " แถว (" + Math.round(ratio * 100) + "%)"
+      : (status === "queued" ? "รอเริ่มงาน…" : "");
+  }
+
+  function renderJob(job) {
+    var box = PA.clear($("job-box"));
+    var params = job.params || {};
+    box.appendChild(el("dl", { class: "job-info" }, [
+      el("dt", { text: "ไฟล์" }), el("dd", { text: params.filename || "-" }),
+      el("dt", { text: "รหัสงาน" }), el("dd", null, el("code", { text: job.id })),
+      el("dt", { text: "สถานะ" }), el("dd", null, el("span", { class: "badge status-" + job.status, text: STATUS[job.status] || job.status }))
+    ]));
+    if (job.error) box.appendChild(el("p", { class: "status error", text: "ข้อผิดพลาด: " + job.error }));
+    var progress = job.progress || {};
+    setProgress(progress.done || 0, progress.total || 0, job.status);
+
+    var downloads = PA.clear($("downloads"));
+    downloads.hidden = job.status !== "done";
+    if (job.status === "done") {
+      var base = "/v1/classify/jobs/" + encodeURIComponent(job.id) + "/result?format=";
+      downloads.appendChild(el("a", { class: "btn btn-primary", href: base + "csv", download: "", text: "ดาวน์โหลด CSV" }));
+      downloads.appendChild(el("a", { class: "btn", href: base + "xlsx", download: "", text: "ดาวน์โหลด XLSX" }));
+    }
+    renderMetrics(job);
+  }
+
+  function metricCard(label, value, hint) {
+    return el("div", { class: "metric" }, [
+      el("div", { class: "metric-value", text: value }),
+      el("div", { class: "metric-label", text: label }),
+      hint ? el("div", { class: "metric-hint", text: hint }) : null
+    ]);
+  }
+
+  function renderMetrics(job) {
+    var section = $("metrics-box");
+    var m = job.metrics;
+    section.hidden = !(job.status === "done" && m);
+    if (section.hidden) return;
+    var names = nodeNames[(job.params || {}).catalog || document.body.dataset.defaultCatalog] || {};
+    var cards = PA.clear($("metric-cards"));
+    cards.appendChild(metricCard("ความถูกต้องอันดับ 1 (top-1)", PA.percent(m.top1, 1), "คำตอบอันดับแรกถูก"));
+    cards.appendChild(metricCard("ความถูกต้องใน 3 อันดับ (top-3)", PA.percent(m.top3, 1), "คำตอบที่ถูกอยู่ใน 3 อันดับแรก"));
+    cards.appendChild(metricCard("Macro-F1", PA.percent(m.macro_f1, 1), "ค่าเฉลี่ย F1 ทุกหมวด"));
+    if (m.n !== undefined) cards.appendChild(metricCard("จำนวนที่ประเมิน", PA.formatNumber(m.n), m.level ? "ระดับ " + PA.levelName(m.level) : ""));
+
+    var tbody = PA.clear($("per-class").tBodies[0]);
+    var perClass = m.per_class || {};
+    Object.keys(perClass).sort().forEach(function (label) {
+      var c = perClass[label];
+      var f1 = Number(c.f1) || 0;
+      var bar = el("span", { class: "mini-bar" }, el("span", { class: "mini-fill" }));
+      bar.firstChild.style.width = (f1 * 100).toFixed(1) + "%";
+      tbody.appendChild(el("tr", null, [
+        el("th", { scope: "row", class: "class-label" }, [el("code", { text: label }), names[label] ? el("span", { class: "muted small", text: " " + names[label] }) : null]),
+        el("td", { class: "num", text: PA.percent(c.precision, 1) }),
+        el("td", { class: "num", text: PA.percent(c.recall, 1) }),
+        el("td", { class: "num" }, [bar, " ", PA.percent(f1, 1)]),
+        el("td", { class: "num", text: PA.formatNumber(c.support) })
+      ]));
+    });
+    var img = $("confusion-img");
+    var src = "/v1/classify/jobs/" + encodeURIComponent(job.id) + "/confusion.png";
+    if (img.getAttribute("src") !== src) img.setAttribute("src", src);
+  }
+
+  function poll(jobId) {
+    clearTimeout(timer);
+    PA.api("/v1/classify/jobs/" + encodeURIComponent(jobId)).then(function (job) {
+      renderJob(job);
+      if (job.status === "queued" || job.status === "running") {
+        timer = setTimeout(function () { poll(jobId); }, 1000);
+      } else {
+        PA.setStatus($("job-status"), job.status === "done" ? "ประมวลผลเสร็จแล้ว" : "งานล้มเหลว", job.status === "done" ? "ok" : "error");
+        $("job-submit").disabled = false;
+      }
+    }).catch(function (err) {
+      PA.setStatus($("job-status"), err.message, "error");
+      $("job-submit").disabled = false;
+      if (err.status === 0) timer = setTimeout(function () { poll(jobId); }, 3000); // server restarting
+    });
+  }
+
+  function submit(event) {
+    event.preventDefault();
+    var form = event.target;
+    var status = $("job-status");
+    var file = form.file.files[0];
+    if (!file) { PA.setStatus(status, "กรุณาเลือกไฟล์", "error"); form.file.focus(); return; }
+    if (!form.text_col.value.trim()) { PA.setStatus(status, "กรุณาระบุคอลัมน์ข้อความ", "error"); form.text_col.focus(); return; }
+    var data = new FormData();
+    data.append("file", file, file.name);
+    data.append("text_col", form.text_col.value.trim());
+    ["id_col", "label_col", "catalog", "level"].forEach(function (name) {
+      var value = form[name].value.trim();
+      if (value) data.append(name, value);
+    });
+    $("job-submit").disabled = true;
+    $("metrics-box").hidden = true;
+    PA.setStatus(status, "กำลังอัปโหลด…", "busy");
+    loadNames(form.catalog.value);
+    PA.api("/v1/classify/jobs", { method: "POST", body: data }).then(function (job) {
+      PA.setStatus(status, "อัปโหลดแล้ว กำลังประมวลผล…", "busy");
+      try { history.replaceState(null, "", location.pathname + "#job=" + encodeURIComponent(job.id)); } catch (e) { /* ignore */ }
+      renderJob(job);
+      poll(job.id);
+    }).catch(function (err) {
+      PA.setStatus(status, err.message, "error");
+      $("job-submit").disabled = false;
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    $("job-form").addEventListener("submit", submit);
+    $("catalog").addEventListener("change", fillLevels);
+    PA.loadCatalogs().then(function (data) {
+      (data.catalogs || []).forEach(function (c) { catalogs[c.id] = c; });
+      fillLevels();
+      loadNames($("catalog").value);
+    }).catch(function (err) { PA.setStatus($("job-status"), err.message, "error"); });
+    var match = location.hash.match(/job=([0-9a-f]+)/i);
+    if (match) { $("job-submit").disabled = true; poll(match[1]); }
+  });
+})();

@@ -1,0 +1,196 @@
+/* Planner page: POST /v1/align and show suggestions per level, evidence, warnings and duplicates. */
+(function () {
+  "use strict";
+  var PA = window.PA;
+  var el = PA.el;
+
+  var DUPLICATE_KINDS = { copy: "เกือบเหมือนกันทุกคำ", semantic: "เนื้อหาใกล้เคียงกัน" };
+  var WARNINGS = [
+    [/mostly not Thai/i, "ข้อความส่วนใหญ่ไม่ใช่ภาษาไทย แผนยุทธศาสตร์เป็นภาษาไทย ผลที่แนะนำอาจไม่แม่นยำ"],
+    [/only the first ([\d,]+) were used/i, function (m) { return "ข้อความยาวเกินไป ระบบใช้เฉพาะ " + m[1] + " ตัวอักษรแรก"; }]
+  ];
+
+  var nodeNames = {}; // catalog id -> {node id -> name}, for readable paths
+
+  function translateWarning(text) {
+    text = String(text);
+    for (var i = 0; i < WARNINGS.length; i++) {
+      var m = text.match(WARNINGS[i][0]);
+      if (m) return typeof WARNINGS[i][1] === "function" ? WARNINGS[i][1](m) : WARNINGS[i][1];
+    }
+    return text;
+  }
+
+  function loadNames(catalogId) {
+    if (!catalogId || nodeNames[catalogId]) return Promise.resolve(nodeNames[catalogId] || {});
+    return PA.api("/v1/catalogs/" + encodeURIComponent(catalogId)).then(function (data) {
+      var names = {};
+      (function walk(nodes) {
+        (nodes || []).forEach(function (n) { names[n.id] = n.name; walk(n.children); });
+      })(data.tree);
+      nodeNames[catalogId] = names;
+      return names;
+    }).catch(function () { return {}; });
+  }
+
+  function matchedText(text, words) {
+    var short = PA.excerpt(text, words, 200);
+    var quote = el("blockquote", { class: "evidence-matched" }, PA.highlightWords(short.text, words));
+    if (!short.cut) return quote;
+    var expanded = false;
+    var toggle = el("button", { type: "button", class: "link-button", "aria-expanded": "false", text: "ดูข้อความเต็ม" });
+    toggle.addEventListener("click", function () {
+      expanded = !expanded;
+      PA.clear(quote);
+      PA.append(quote, PA.highlightWords(expanded ? text : short.text, words));
+      toggle.textContent = expanded ? "ย่อข้อความ" : "ดูข้อความเต็ม";
+      toggle.setAttribute("aria-expanded", String(expanded));
+    });
+    return [quote, toggle];
+  }
+
+  function renderEvidence(evidence, open) {
+    if (!evidence || !evidence.length) return null;
+    var best = Math.max.apply(null, evidence.map(function (ev) { return Number(ev.similarity) || 0; }));
+    return el("details", { class: "evidence", open: open }, [
+      el("summary", { class: "evidence-title" }, "หลักฐาน (" + evidence.length + " รายการ · ความคล้ายสูงสุด " + PA.percent(best) + ")"),
+      el("ul", { class: "evidence-list" }, evidence.map(function (ev) {
+        var words = ev.shared_words || [];
+        return el("li", { class: "evidence-item" }, [
+          el("div", { class: "evidence-row" }, [
+            el("span", { class: "evidence-label", text: "ข้อความในร่าง" }),
+            el("q", { class: "evidence-draft" }, PA.highlightWords(ev.draft_text, words))
+          ]),
+          el("div", { class: "evidence-row" }, [
+            el("span", { class: "evidence-label", text: "ตรงกับ" + PA.matchKind(ev.matched_kind) + "ในแผน" }),
+            matchedText(ev.matched_text, words)
+          ]),
+          el("div", { class: "evidence-meta" }, [
+            el("span", { text: "ความคล้าย " + PA.percent(ev.similarity) }),
+            words.length ? el("span", { class: "shared" }, ["คำที่ตรงกัน: ", words.map(function (w, i) {
+              return [i ? " " : "", el("mark", { class: "chip" }, w)];
+            })]) : null
+          ])
+        ]);
+      }))
+    ]);
+  }
+
+  function renderSuggestion(s, rank, names) {
+    var path = (s.path || []).map(function (id) { return names[id] ? id + " " + names[id] : id; });
+    return el("article", { class: "suggestion" + (rank === 0 ? " top" : ""), dataset: { nodeId: s.node_id, level: s.level } }, [
+      el("header", { class: "suggestion-head" }, [
+        el("span", { class: "rank", text: String(rank + 1), "aria-label": "อันดับ " + (rank + 1) }),
+        el("div", { class: "suggestion-title" }, [
+          el("h4", null, [el("span", { class: "node-id", text: s.node_id }), " ", s.name]),
+          path.length > 1 ? el("p", { class: "path", text: path.join(" › ") }) : null
+        ])
+      ]),
+      PA.confidenceBar(s.confidence, "ความมั่นใจของ " + s.node_id),
+      renderEvidence(s.evidence, rank === 0)
+    ]);
+  }
+
+  function render(data, names) {
+    var box = document.getElementById("suggestions");
+    PA.clear(box);
+    var levels = data.levels || {};
+    var order = Object.keys(levels);
+    if (!order.length) box.appendChild(el("p", { class: "muted", text: "ไม่พบข้อเสนอ" }));
+    order.forEach(function (level) {
+      var list = levels[level] || [];
+      box.appendChild(el("section", { class: "level", dataset: { level: level } }, [
+        el("h3", { class: "level-title" }, [PA.levelName(level), el("span", { class: "level-id", text: level })]),
+        list.length ? list.map(function (s, i) { return renderSuggestion(s, i, names); })
+          : el("p", { class: "muted", text: "ไม่มีข้อเสนอในระดับนี้" })
+      ]));
+    });
+
+    var warnings = document.getElementById("warnings");
+    PA.clear(warnings);
+    warnings.hidden = !(data.warnings && data.warnings.length);
+    if (!warnings.hidden) {
+      warnings.appendChild(el("strong", { text: "คำเตือน" }));
+      warnings.appendChild(el("ul", null, data.warnings.map(function (w) { return el("li", { text: translateWarning(w) }); })));
+    }
+
+    var neighbours = document.getElementById("neighbours");
+    PA.clear(neighbours);
+    neighbours.hidden = !(data.neighbours && data.neighbours.length);
+    if (!neighbours.hidden) {
+      neighbours.appendChild(el("section", { class: "subsection" }, [
+        el("h3", { text: "โครงการตัวอย่างที่ใกล้เคียง" }),
+        el("ul", { class: "plain-list" }, data.neighbours.map(function (n) {
+          return el("li", null, [
+            el("span", { text: n.text }), " ",
+            el("span", { class: "badge", text: (n.labels || []).join(", ") }), " ",
+            el("span", { class: "muted", text: "ความคล้าย " + PA.percent(n.similarity) })
+          ]);
+        }))
+      ]));
+    }
+
+    var dupBox = document.getElementById("duplicates-box");
+    var dupList = PA.clear(document.getElementById("duplicates"));
+    var dups = data.duplicates || [];
+    dupBox.hidden = false;
+    if (!dups.length) {
+      dupList.appendChild(el("li", { class: "muted", text: "ไม่พบโครงการที่คล้ายกันในระบบ" }));
+    }
+    dups.forEach(function (d) {
+      dupList.appendChild(el("li", { class: "duplicate" }, [
+        el("div", { class: "duplicate-head" }, [
+          el("strong", { text: d.name }),
+          el("span", { class: "badge kind-" + d.kind, text: DUPLICATE_KINDS[d.kind] || d.kind })
+        ]),
+        el("div", { class: "muted" }, [
+          d.org ? d.org + " · " : "", "รหัส ", el("code", { text: d.id }), " · ความคล้าย " + PA.percent(d.score)
+        ]),
+        d.why ? el("div", { class: "why", text: PA.whyThai(d.why), title: d.why }) : null
+      ]));
+    });
+  }
+
+  function submit(event) {
+    event.preventDefault();
+    var form = event.target;
+    var status = document.getElementById("align-status");
+    var body = {
+      text: form.text.value.trim() || null,
+      name: form.name.value.trim() || null,
+      objective: form.objective.value.trim() || null,
+      target: form.target.value.trim() || null,
+      catalog: form.catalog.value || null,
+      top_k: parseInt(form.top_k.value, 10) || 3,
+      check_duplicates: true
+    };
+    if (!body.text && !body.name && !body.objective && !body.target) {
+      PA.setStatus(status, "กรุณากรอกร่างโครงการ หรือชื่อโครงการ/วัตถุประสงค์/เป้าหมาย อย่างน้อยหนึ่งช่อง", "error");
+      form.text.focus();
+      return;
+    }
+    var button = document.getElementById("align-submit");
+    button.disabled = true;
+    PA.setStatus(status, "กำลังวิเคราะห์…", "busy");
+    var catalogId = body.catalog || document.body.dataset.defaultCatalog;
+    Promise.all([PA.api("/v1/align", { method: "POST", json: body }), loadNames(catalogId)])
+      .then(function (results) {
+        render(results[0], results[1]);
+        if (window.matchMedia && window.matchMedia("(max-width: 860px)").matches) {
+          document.getElementById("result-heading").scrollIntoView({ behavior: "smooth", block: "start" });
+        }
+        PA.setStatus(status, "วิเคราะห์เสร็จแล้ว (แผน " + results[0].catalog + ")", "ok");
+      })
+      .catch(function (err) { PA.setStatus(status, err.message || String(err), "error"); })
+      .then(function () { button.disabled = false; });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var form = document.getElementById("align-form");
+    form.addEventListener("submit", submit);
+    form.addEventListener("reset", function () { PA.setStatus(document.getElementById("align-status"), ""); });
+    PA.loadCatalogs().catch(function (err) {
+      PA.setStatus(document.getElementById("align-status"), err.message, "error");
+    });
+  });
+})();

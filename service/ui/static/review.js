@@ -1,0 +1,231 @@
+/* Reviewer page: GET /v1/search with filters, facets and paging; GET /v1/duplicates clusters. */
+(function () {
+  "use strict";
+  var PA = window.PA;
+  var el = PA.el;
+
+  var PAGE_SIZE = 10;
+  var FACETS = [
+    { key: "year", param: "year", input: "f-year", title: "ปีงบประมาณ" },
+    { key: "district_group", param: "group", input: "f-group", title: "กลุ่มเขต" },
+    { key: "dimension", param: "dimension", input: "f-dimension", title: "ด้าน" }
+  ];
+  var DUPLICATE_KINDS = { copy: "เกือบเหมือนกันทุกคำ", semantic: "เนื้อหาใกล้เคียงกัน" };
+  var dimensionNames = {};
+  var page = 1;
+  var lastTotal = 0;
+
+  function $(id) { return document.getElementById(id); }
+
+  function params() {
+    return {
+      q: $("q").value.trim(),
+      year: $("f-year").value.trim(),
+      district: $("f-district").value.trim(),
+      group: $("f-group").value,
+      dimension: $("f-dimension").value,
+      mode: $("f-mode").value,
+      page: page,
+      page_size: PAGE_SIZE
+    };
+  }
+
+  function ensureOption(select, value, label) {
+    for (var i = 0; i < select.options.length; i++) if (select.options[i].value === value) return;
+    select.appendChild(el("option", { value: value, text: label || value }));
+  }
+
+  function setFilter(facet, value) {
+    var input = $(facet.input);
+    if (input.tagName === "SELECT") ensureOption(input, value, facet.key === "dimension" ? dimLabel(value) : value);
+    input.value = input.value === value ? "" : value; // clicking the active value removes the filter
+    page = 1;
+    search();
+  }
+
+  function dimLabel(id) {
+    return dimensionNames[id] ? id + " " + dimensionNames[id] : id;
+  }
+
+  function renderFacets(facets) {
+    var box = PA.clear($("facets"));
+    var current = params();
+    FACETS.forEach(function (facet) {
+      var counts = (facets && facets[facet.key]) || {};
+      var values = Object.keys(counts);
+      var group = el("div", { class: "facet" }, el("h3", { text: facet.title }));
+      if (!values.length) group.appendChild(el("p", { class: "muted small", text: "—" }));
+      else group.appendChild(el("ul", { class: "facet-list" }, values.map(function (value) {
+        var active = String(current[facet.param]) === value;
+        var label = facet.key === "dimension" ? dimLabel(value) : value;
+        return el("li", null, el("button", {
+          type: "button", class: "facet-value" + (active ? " active" : ""), "aria-pressed": active ? "true" : "false",
+          title: active ? "คลิกเพื่อยกเลิกตัวกรองนี้" : "คลิกเพื่อกรองเฉพาะ " + label,
+          dataset: { facet: facet.key, value: value },
+          onclick: function () { setFilter(facet, value); }
+        }, [el("span", { class: "facet-label", text: label }), el("span", { class: "count", text: PA.formatNumber(counts[value]) })]));
+      })));
+      box.appendChild(group);
+    });
+  }
+
+  function renderResults(data) {
+    var list = PA.clear($("results"));
+    list.start = (data.page - 1) * data.page_size + 1;
+    (data.results || []).forEach(function (r) {
+      var meta = [];
+      if (r.org) meta.push(r.org);
+      if (r.district) meta.push("เขต" + r.district);
+      if (r.district_group) meta.push(r.district_group);
+      if (r.year) meta.push("ปีงบประมาณ " + r.year);
+      list.appendChild(el("li", { class: "result", dataset: { id: r.id } }, [
+        el("div", { class: "result-head" }, [
+          el("h3", { class: "result-title", text: r.name }),
+          r.dimension_id ? el("span", { class: "badge", text: dimLabel(r.dimension_id) }) : null
+        ]),
+        el("p", { class: "result-meta" }, [meta.join(" · "), meta.length ? " · " : "", "รหัส ", el("code", { text: r.id })]),
+        el("p", { class: "snippet" }, PA.highlightSpans(r.snippet, r.highlights)),
+        el("p", { class: "result-score muted small", text: "คะแนน " + Number(r.score).toFixed(4) })
+      ]));
+    });
+    if (!(data.results || []).length) list.appendChild(el("li", { class: "muted", text: "ไม่พบโครงการที่ตรงกับคำค้นและตัวกรอง" }));
+
+    lastTotal = data.total || 0;
+    var pages = Math.max(1, Math.ceil(lastTotal / data.page_size));
+    $("pager").hidden = lastTotal <= data.page_size;
+    $("page-info").textContent = "หน้า " + data.page + " จาก " + pages;
+    $("prev-page").disabled = data.page <= 1;
+    $("next-page").disabled = data.page >= pages;
+  }
+
+  function syncUrl(p) {
+    var keep = {};
+    ["q", "year", "district", "group", "dimension"].forEach(function (k) { keep[k] = p[k]; });
+    if (p.mode !== "hybrid") keep.mode = p.mode;
+    if (p.page > 1) keep.page = p.page;
+    try { history.replaceState(null, "", location.pathname + PA.query(keep)); } catch (e) { /* file: */ }
+  }
+
+  function search() {
+    var p = params();
+    var status = $("search-status");
+    if (!p.q) {
+      PA.setStatus(status, "กรุณาพิมพ์คำค้นหา", "error");
+      $("q").focus();
+      return;
+    }
+    PA.setStatus(status, "กำลังค้นหา…", "busy");
+    syncUrl(p);
+    PA.api("/v1/search" + PA.query(p)).then(function (data) {
+      renderFacets(data.facets);
+      renderResults(data);
+      PA.setStatus(status, "พบ " + PA.formatNumber(data.total) + " โครงการ สำหรับ “" + data.query + "”", "ok");
+    }).catch(function (err) {
+      PA.clear($("results"));
+      $("pager").hidden = true;
+      PA.setStatus(status, err.message, "error");
+    });
+  }
+
+  function renderClusters(data) {
+    var box = PA.clear($("clusters"));
+    var clusters = data.clusters || [];
+    if (!clusters.length) {
+      box.appendChild(el("p", { class: "muted", text: "ไม่พบกลุ่มโครงการที่ซ้ำซ้อน" }));
+      return;
+    }
+    clusters.forEach(function (c, i) {
+      var byId = {};
+      (c.members || []).forEach(function (m) { byId[m.id] = m; });
+      var orgs = [];
+      (c.members || []).forEach(function (m) { if (m.org && orgs.indexOf(m.org) < 0) orgs.push(m.org); });
+      box.appendChild(el("details", { class: "cluster", open: i === 0 }, [
+        el("summary", null, [
+          el("strong", { text: "กลุ่มที่ " + (i + 1) }), " · ", c.size + " โครงการ",
+          orgs.length ? el("span", { class: "muted", text: " · " + orgs.slice(0, 4).join(", ") + (orgs.length > 4 ? " …" : "") }) : null
+        ]),
+        el("div", { class: "table-wrap" }, el("table", { class: "table" }, [
+          el("thead", null, el("tr", null, ["รหัส", "ชื่อโครงการ", "หน่วยงาน", "ปี"].map(function (h) {
+            return el("th", { scope: "col", text: h });
+          }))),
+          el("tbody", null, (c.members || []).map(function (m) {
+            return el("tr", null, [el("td", null, el("code", { text: m.id })), el("td", { text: m.name }),
+              el("td", { text: m.org || "" }), el("td", { text: m.year || "" })]);
+          }))
+        ])),
+        (c.pairs || []).length ? el("details", { class: "pairs-box" }, [
+          el("summary", { text: "คู่ที่คล้ายกัน (" + c.pairs.length + " คู่)" }),
+          el("ul", { class: "pairs" }, c.pairs.slice(0, 50).map(function (p) {
+            var a = byId[p.id_a], b = byId[p.id_b];
+            return el("li", null, [
+              el("code", { text: p.id_a, title: a ? a.name : null }), " ↔ ", el("code", { text: p.id_b, title: b ? b.name : null }), " ",
+              el("span", { class: "badge kind-" + p.kind, text: DUPLICATE_KINDS[p.kind] || p.kind }), " ",
+              el("span", { text: "ความคล้าย " + PA.percent(p.score) }),
+              p.why ? el("span", { class: "muted small", text: " · " + PA.whyThai(p.why), title: p.why }) : null
+            ]);
+          }))
+        ]) : null
+      ]));
+    });
+    if (data.total_clusters > clusters.length) {
+      box.appendChild(el("p", { class: "muted", text: "แสดง " + clusters.length + " จาก " + data.total_clusters + " กลุ่ม" }));
+    }
+  }
+
+  function loadClusters(event) {
+    if (event) event.preventDefault();
+    var status = $("dup-status");
+    PA.setStatus(status, "กำลังตรวจหาโครงการซ้ำซ้อน…", "busy");
+    var q = { year: $("d-year").value.trim(), across_districts: $("d-across").value, limit: 50 };
+    PA.api("/v1/duplicates" + PA.query(q)).then(function (data) {
+      renderClusters(data);
+      PA.setStatus(status, data.total_clusters ? "พบ " + PA.formatNumber(data.total_clusters) + " กลุ่ม" : "", "ok");
+    }).catch(function (err) {
+      PA.clear($("clusters"));
+      PA.setStatus(status, err.message, "error");
+    });
+  }
+
+  function loadDimensions() {
+    var catalogId = document.body.dataset.defaultCatalog;
+    if (!catalogId) return Promise.resolve();
+    return PA.api("/v1/catalogs/" + encodeURIComponent(catalogId)).then(function (data) {
+      var select = $("f-dimension");
+      (data.tree || []).forEach(function (n) {
+        dimensionNames[n.id] = n.name;
+        ensureOption(select, n.id, n.id + " " + n.name);
+      });
+    }).catch(function () { /* the filter still works with typed facet values */ });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    $("search-form").addEventListener("submit", function (e) { e.preventDefault(); page = 1; search(); });
+    ["f-group", "f-dimension", "f-mode"].forEach(function (id) {
+      $(id).addEventListener("change", function () { if ($("q").value.trim()) { page = 1; search(); } });
+    });
+    $("clear-filters").addEventListener("click", function () {
+      ["f-year", "f-district", "f-group", "f-dimension"].forEach(function (id) { $(id).value = ""; });
+      $("f-mode").value = "hybrid";
+      page = 1;
+      if ($("q").value.trim()) search();
+    });
+    $("prev-page").addEventListener("click", function () { if (page > 1) { page -= 1; search(); } });
+    $("next-page").addEventListener("click", function () { page += 1; search(); });
+    $("dup-form").addEventListener("submit", loadClusters);
+
+    var initial = new URLSearchParams(location.search);
+    loadDimensions().then(function () {
+      if (initial.get("q")) {
+        $("q").value = initial.get("q");
+        $("f-year").value = initial.get("year") || "";
+        $("f-district").value = initial.get("district") || "";
+        if (initial.get("group")) { ensureOption($("f-group"), initial.get("group")); $("f-group").value = initial.get("group"); }
+        if (initial.get("dimension")) { ensureOption($("f-dimension"), initial.get("dimension")); $("f-dimension").value = initial.get("dimension"); }
+        if (initial.get("mode")) $("f-mode").value = initial.get("mode");
+        page = parseInt(initial.get("page"), 10) || 1;
+        search();
+      }
+    });
+    loadClusters();
+  });
+})();

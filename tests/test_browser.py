@@ -1,0 +1,204 @@
+"""The Thai web UI in a real headless Chromium (Selenium), against the app served by uvicorn.
+
+Skipped when the system Chromium or chromedriver is absent (Debian: apt-get install chromium
+chromium-driver fonts-thai-tlwg). Selenium is pointed at the system binaries, so selenium-manager
+never downloads anything. Screenshots go to <repo>/test-output/.
+"""
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+OUTPUT = Path(__file__).resolve().parents[1] / "test-output"
+DRAFT = "โครงการขุดลอกคลองและลอกท่อระบายน้ำเพื่อป้องกันน้ำท่วมขังในชุมชน"
+PROJECTS = [
+    {"id": "BKN-2568-001", "fiscal_year": "2568", "org": "สำนักงานเขตบางเขน", "district": "บางเขน",
+     "name": "โครงการลอกท่อระบายน้ำซอยพหลโยธิน 48", "objective": "ลดน้ำท่วมขังในซอยและชุมชน", "issue_id": "D1.4"},
+    {"id": "LKS-2568-002", "fiscal_year": "2568", "org": "สำนักงานเขตหลักสี่", "district": "หลักสี่",
+     "name": "โครงการลอกท่อระบายน้ำซอยแจ้งวัฒนะ 10 <b>ซอยนี้</b>", "objective": "ลดน้ำท่วมขังในชุมชน", "issue_id": "D1.4"},
+]
+WAIT = 90  # seconds; the first request also loads the catalog and fits the encoder
+
+if not (CHROMIUM.is_file() and CHROMEDRIVER.is_file()):
+    pytest.skip(f"needs {CHROMIUM} and {CHROMEDRIVER} (apt-get install chromium chromium-driver fonts-thai-tlwg)",
+                allow_module_level=True)
+
+webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
+from selenium.webdriver.chrome.options import Options  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory):
+    """The app on 127.0.0.1:<free port>, served by uvicorn in a background thread."""
+    import uvicorn
+
+    from planalign.service.app import create_app
+    from planalign.service.settings import Settings
+
+    app = create_app(Settings(data_dir=tmp_path_factory.mktemp("ui-data"), encoder="tfidf"))
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, name="uvicorn-ui-test", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory):
+    options = Options()
+    options.binary_location = str(CHROMIUM)
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--no-first-run", "--window-size=1280,1000", "--lang=th-TH",
+                     f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
+
+
+def _screenshot(driver, name: str) -> Path:
+    """A full-page screenshot: grow the window to the page height first."""
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    height = driver.execute_script("return Math.max(document.body.scrollHeight, document.documentElement.scrollHeight)")
+    driver.set_window_size(1280, min(max(int(height) + 40, 800), 6000))
+    driver.execute_script("window.scrollTo(0, 0)")
+    path = OUTPUT / name
+    assert driver.save_screenshot(str(path)), f"could not save {path}"
+    driver.set_window_size(1280, 1000)
+    return path
+
+
+def _post_json(url: str, body: dict) -> dict:
+    request = urllib.request.Request(url, data=json.dumps(body).encode("utf-8"), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=WAIT) as response:
+        return json.loads(response.read())
+
+
+def _no_console_errors(driver) -> None:
+    try:
+        logs = driver.get_log("browser")
+    except Exception:  # not every driver exposes the log
+        return
+    severe = [entry["message"] for entry in logs if entry.get("level") == "SEVERE"]
+    assert not severe, severe
+
+
+def test_planner_suggests_flood_issue(server: str, browser) -> None:
+    browser.get(server + "/")
+    assert "หน้าวางแผน" in browser.title
+    wait = WebDriverWait(browser, WAIT)
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#catalog option"))  # catalogs loaded from /v1/catalogs
+
+    browser.find_element(By.ID, "draft-text").send_keys(DRAFT)
+    browser.find_element(By.ID, "align-submit").click()
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#suggestions .suggestion")))
+
+    issue = browser.find_elements(By.CSS_SELECTOR, '#suggestions .suggestion[data-level="issue"]')
+    assert issue, "no issue-level suggestion"
+    assert issue[0].get_attribute("data-node-id") == "D1.4"
+    # confidence bar with its % value, and evidence with the shared words marked
+    assert issue[0].find_element(By.CSS_SELECTOR, ".bar-value").text.endswith("%")
+    marks = [m.text for m in issue[0].find_elements(By.CSS_SELECTOR, ".evidence-draft mark")]
+    assert marks and all(m and m in DRAFT for m in marks)
+    _no_console_errors(browser)
+
+    path = _screenshot(browser, "planner.png")
+    assert path.stat().st_size > 10_000
+
+
+def test_review_search_highlights(server: str, browser) -> None:
+    result = _post_json(server + "/v1/projects", {"projects": PROJECTS})
+    assert result["inserted"] + result["updated"] + result["unchanged"] == 2
+
+    browser.get(server + "/review")
+    assert "หน้าค้นหา" in browser.title
+    wait = WebDriverWait(browser, WAIT)
+    box = browser.find_element(By.ID, "q")
+    box.send_keys("ลอกท่อ")
+    box.submit()
+    mark = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#results .snippet mark")))
+    assert mark.text == "ลอกท่อ"
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#results .result")) == 2
+    # API text is inserted as text, never as markup
+    titles = [t.text for t in browser.find_elements(By.CSS_SELECTOR, "#results .result-title")]
+    assert any("<b>ซอยนี้</b>" in t for t in titles), titles
+    assert not browser.find_elements(By.CSS_SELECTOR, "#results b")
+    # facet counts are shown; clicking one applies that filter
+    facet = wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, '#facets .facet-value[data-facet="year"]')))
+    assert facet.find_element(By.CSS_SELECTOR, ".count").text == "2"
+    facet.click()
+    wait.until(lambda d: d.find_element(By.ID, "f-year").get_attribute("value") == "2568")
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, '#facets .facet-value.active[data-facet="year"]')))
+    _no_console_errors(browser)
+    _screenshot(browser, "review.png")
+
+
+def test_evaluate_upload_shows_metrics(server: str, browser, tmp_path: Path) -> None:
+    sample = Path(__file__).resolve().parents[1] / "corpora" / "data" / "sample_projects.jsonl"
+    if not sample.is_file():
+        pytest.skip(f"no sample file at {sample}")
+    upload = tmp_path / "sample.jsonl"
+    upload.write_text("".join(sample.read_text(encoding="utf-8").splitlines(keepends=True)[:30]), encoding="utf-8")
+
+    browser.get(server + "/evaluate")
+    assert "หน้าประเมินผล" in browser.title
+    wait = WebDriverWait(browser, WAIT)
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '#level option[value="issue"]'))
+    browser.find_element(By.ID, "job-file").send_keys(str(upload))
+    text_col = browser.find_element(By.ID, "text-col")
+    text_col.clear()
+    text_col.send_keys("name,objective")
+    browser.find_element(By.ID, "label-col").send_keys("issue_id")
+    browser.find_element(By.CSS_SELECTOR, '#level option[value="issue"]').click()
+    browser.find_element(By.ID, "job-submit").click()
+
+    wait.until(EC.visibility_of_element_located((By.ID, "metrics-box")))
+    links = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "#downloads a")]
+    assert any(h.endswith("format=csv") for h in links) and any(h.endswith("format=xlsx") for h in links)
+    assert browser.find_element(By.ID, "progress").get_attribute("aria-valuenow") == "100"
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#metric-cards .metric")) >= 3
+    assert browser.find_elements(By.CSS_SELECTOR, "#per-class tbody tr")
+    wait.until(lambda d: d.execute_script(
+        "const i = document.getElementById('confusion-img'); return i.complete && i.naturalWidth > 0"))
+    _no_console_errors(browser)
+    _screenshot(browser, "evaluate.png")
+
+
+def test_catalog_tree(server: str, browser) -> None:
+    browser.get(server + "/catalog")
+    assert "หน้าแผนยุทธศาสตร์" in browser.title
+    wait = WebDriverWait(browser, WAIT)
+    node = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, '#tree details[data-node-id="D1.4"]')))
+    assert "น้ำท่วม" in node.get_attribute("textContent")
+    browser.find_element(By.ID, "tree-filter").send_keys("น้ำท่วม")
+    assert node.is_displayed()  # the parent D1 is opened to show the match
+    _no_console_errors(browser)
+    _screenshot(browser, "catalog.png")
