@@ -19,6 +19,8 @@ from planalign.nlp.encoders.base import Encoder, Kind, Progress
 class CachedEncoder(Encoder):
     """Wraps an encoder; only texts missing from the cache reach the model."""
 
+    COMMIT_EVERY = 512
+
     def __init__(self, inner: Encoder, path: Path) -> None:
         self.inner = inner
         self.name = inner.name
@@ -47,13 +49,14 @@ class CachedEncoder(Encoder):
                 found[key] = np.frombuffer(blob, dtype=np.float32)
         if progress and found:
             progress(sum(1 for k in keys if k in found))
-        missing = {k: t for k, t in zip(keys, texts) if k not in found}
-        if missing:
-            vectors = self.inner.encode(list(missing.values()), kind, progress)
-            rows = [(k, v.astype(np.float32).tobytes()) for k, v in zip(missing, vectors)]
-            self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)
+        missing = list({k: t for k, t in zip(keys, texts) if k not in found}.items())
+        # Stored chunk by chunk: an interrupted run over a large corpus keeps what it embedded.
+        for start in range(0, len(missing), self.COMMIT_EVERY):
+            chunk = missing[start : start + self.COMMIT_EVERY]
+            vectors = self.inner.encode([t for _, t in chunk], kind, progress)
+            self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", [(k, v.astype(np.float32).tobytes()) for (k, _), v in zip(chunk, vectors)])
             self._db.commit()
-            found.update(zip(missing, vectors))
+            found.update((k, v) for (k, _), v in zip(chunk, vectors))
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.vstack([found[k] for k in keys]).astype(np.float32)

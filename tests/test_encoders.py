@@ -1,0 +1,51 @@
+import numpy as np
+import pytest
+
+from planalign.nlp.encoders import EncoderError, get_encoder
+from planalign.nlp.encoders.base import Encoder
+from planalign.nlp.encoders.cache import CachedEncoder
+
+
+class Counting(Encoder):
+    name = "counting"
+    dim = 3
+
+    def __init__(self):
+        self.seen: list[str] = []
+
+    def _embed(self, texts, kind):
+        self.seen.extend(texts)
+        return np.array([[len(t), 1.0 if kind == "query" else 0.0, 1.0] for t in texts])
+
+
+def test_cache_embeds_each_text_once_per_side(tmp_path):
+    inner = Counting()
+    cached = CachedEncoder(inner, tmp_path / "c.sqlite")
+    first = cached.encode(["ขุดลอกคลอง", "ลอกท่อ", "ขุดลอกคลอง"], "passage")
+    again = CachedEncoder(inner, tmp_path / "c.sqlite").encode(["ลอกท่อ", "ขุดลอกคลอง"], "passage")
+    assert inner.seen == ["ขุดลอกคลอง", "ลอกท่อ"]
+    assert np.allclose(first[1], again[0]) and np.allclose(first[0], first[2])
+    cached.encode(["ลอกท่อ"], "query")  # the query side is a different embedding
+    assert inner.seen[-1] == "ลอกท่อ"
+    assert np.allclose(np.linalg.norm(first, axis=1), 1.0)
+
+
+def test_tfidf_vectors_are_unit_and_similar_for_similar_thai():
+    encoder = get_encoder("tfidf")
+    vectors = encoder.encode_passages(["ขุดลอกคลองแสนแสบ", "ขุดลอกคลองลาดพร้าว", "อบรมอาสาสมัคร"])
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
+
+
+def test_e5_query_and_passage_sides_differ_and_match_meaning():
+    encoder = get_encoder("e5")
+    query = encoder.encode_queries(["น้ำท่วม"])[0]
+    passages = encoder.encode_passages(["ก่อสร้างเขื่อนป้องกันน้ำท่วม", "จัดอบรมคอมพิวเตอร์ให้ผู้สูงอายุ"])
+    assert passages[0] @ query > passages[1] @ query
+    assert not np.allclose(encoder.encode_passages(["น้ำท่วม"])[0], query)
+
+
+@pytest.mark.parametrize("name, message", [("bert", "unknown encoder"), ("st:/no/such/dir", "no such local model directory")])
+def test_factory_errors(name, message):
+    with pytest.raises(EncoderError, match=message):
+        get_encoder(name)
