@@ -17,6 +17,7 @@ from planalign.config import resolve_data_dir
 from planalign.corpora.projects import sample_projects, sample_records
 from planalign.corpora.tables import read_table
 from planalign.eval.datasets import DatasetMissing, eval_data_path, shared_data_dir
+from planalign.eval.run_eval import write_readme_block
 from planalign.index.dedup import DedupConfig, find_duplicates
 from planalign.nlp.encoders import get_encoder
 from planalign.nlp.normalize import normalize
@@ -75,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skipped FY2566: {exc}", file=sys.stderr)
     for report in reports:
         print(json.dumps(report, ensure_ascii=False))
+    lines = ["| labelled set | encoder | texts | clusters found | gold pairs | predicted pairs | precision | recall |", "|---|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['set']} | {r['encoder']} | {r['n']} | {r['clusters_found']} | {r['pairs_gold']} | {r['pairs_predicted']} | "
+              f"{r['precision']:.4f} | {r['recall']:.4f} |" for r in reports]
+    write_readme_block("dedup", "\n".join(lines))
     return 0
 
 

@@ -147,14 +147,16 @@ def write_readme_table(rows: list[dict]) -> None:
         speed = f"{r['texts_per_s']:.1f}" if r["texts_per_s"] else ""
         lines.append(f"| {r['task']} | {r['system']} | {r['n']} | {r['top1']:.3f} | {r['top3']:.3f} | "
                      f"{r['macro_f1']:.3f} | {r['ece']:.3f} | {speed} |")
-    table = "\n".join(lines)
+    write_readme_block("results", "\n".join(lines))
+
+
+def write_readme_block(name: str, table: str) -> None:
+    """Replace the ``<!-- name:start -->...<!-- name:end -->`` block of eval/README.md (appended if absent)."""
     stamp = time.strftime("%Y-%m-%d")
-    block = f"<!-- results:start -->\nMeasured {stamp} by `make eval` on this machine (2 cores).\n\n{table}\n<!-- results:end -->"
+    block = f"<!-- {name}:start -->\nMeasured {stamp} on this machine (2 cores).\n\n{table}\n<!-- {name}:end -->"
     text = README.read_text(encoding="utf-8") if README.exists() else "# Evaluation\n\n"
-    if "<!-- results:start -->" in text:
-        text = re.sub(r"<!-- results:start -->.*<!-- results:end -->", lambda _: block, text, flags=re.S)
-    else:
-        text += "\n" + block + "\n"
+    pattern = re.compile(f"<!-- {name}:start -->.*<!-- {name}:end -->", re.S)
+    text = pattern.sub(lambda _: block, text) if pattern.search(text) else text + "\n" + block + "\n"
     README.write_text(text, encoding="utf-8")
 
 

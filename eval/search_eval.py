@@ -16,6 +16,7 @@ from pathlib import Path
 from planalign.config import resolve_data_dir
 from planalign.corpora.projects import read_projects
 from planalign.eval.datasets import DatasetMissing, eval_data_path, shared_data_dir
+from planalign.eval.run_eval import write_readme_block
 from planalign.index.hybrid import MODES, Filters, rank_positions
 from planalign.service.engine import Workspace
 
@@ -65,6 +66,7 @@ def evaluate(workspace: Workspace) -> dict[str, dict[str, float]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--encoder", default="e5")
+    parser.add_argument("--no-readme", action="store_true", help="do not rewrite eval/README.md")
     parser.add_argument("--data-dir", default=None, help="where the evaluation corpus is indexed [default: <data dir>/eval-search-<encoder>]")
     args = parser.parse_args(argv)
     data_dir = Path(args.data_dir) if args.data_dir else resolve_data_dir(None) / f"eval-search-{args.encoder}"
@@ -75,6 +77,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     table = evaluate(workspace)
     print(json.dumps({"encoder": args.encoder, "ndcg@10": table}, ensure_ascii=False))
+    if not args.no_readme:
+        kinds = ["keyword", "need", "paraphrase", "all"]
+        lines = [f"nDCG@10 over {len(load_queries())} judged queries, encoder `{args.encoder}`.", "",
+                 "| mode | " + " | ".join(kinds) + " |", "|---|" + "---|" * len(kinds)]
+        lines += [f"| {mode} | " + " | ".join(f"{table[mode][k]:.3f}" for k in kinds) + " |" for mode in MODES]
+        write_readme_block(f"search-{args.encoder}", "\n".join(lines))
     return 0
 
 

