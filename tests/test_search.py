@@ -143,3 +143,38 @@ def test_cli_ingest_search_delete(tmp_path):
 def test_cli_search_without_index_is_a_clear_error(tmp_path):
     result = run_cli("search", "น้ำท่วม", data_dir=tmp_path)
     assert result.returncode == 2 and "ingest projects first" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "empty"),
+        (bytes(range(256)) * 20, "binary"),
+        ("x,y\n1,2\n".encode(), "no project name column"),
+        ("โครงการ,งบประมาณ\n".encode(), "no data rows"),
+    ],
+)
+def test_bad_ingest_files_change_nothing(tmp_path, content, message):
+    data = tmp_path / "data"
+    good = tmp_path / "good.csv"
+    good.write_text("รหัส,โครงการ\nG1,โครงการปลูกต้นไม้ริมคลอง\n", encoding="utf-8")
+    assert run_cli("ingest", str(good), "--encoder", "tfidf", data_dir=data).returncode == 0
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(content)
+    result = run_cli("ingest", str(bad), data_dir=data)
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+    hits = json.loads(run_cli("search", "ปลูกต้นไม้", "--json", "--mode", "keyword", data_dir=data).stdout)
+    assert [h["id"] for h in hits] == ["G1"]
+
+
+def test_ingest_rejects_bad_rows_and_keeps_the_rest(tmp_path):
+    source = tmp_path / "mixed.csv"
+    source.write_text(
+        "รหัส,โครงการ,งบประมาณ,ปีงบประมาณ\n"
+        "M1,ลอกท่อระบายน้ำ,๑๒๐๐๐๐,2567\nM2,ขุดลอกคลอง,abc,2567\nM3,ปลูกต้นไม้,-1,2567\nM1,ซ้ำ,100,2567\nM4,,100,2567\nM5,ซ่อมถนน,100,99\n",
+        encoding="cp874")
+    result = run_cli("ingest", str(source), "--encoder", "tfidf", data_dir=tmp_path / "data")
+    assert result.returncode == 0, result.stderr
+    for row, reason in [(3, "not a number"), (4, "negative"), (5, "duplicate id 'M1'"), (6, "empty project name"), (7, "not a year")]:
+        assert f"row {row} rejected" in result.stderr and reason in result.stderr
+    assert "1 new" in result.stderr and "5 rejected" in result.stderr
