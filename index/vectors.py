@@ -14,8 +14,8 @@ import numpy as np
 BACKENDS = ("auto", "flat", "hnsw")
 DEFAULT_EXACT_LIMIT = 50_000
 HNSW_NEIGHBOURS = 32
-HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 96
+HNSW_EF_CONSTRUCTION = 100
+HNSW_EF_SEARCH = 256
 # A filter keeping fewer than this share of the corpus is searched exactly over the kept rows:
 # graph search under a very selective filter loses recall, and the subset is small anyway.
 SELECTIVE_FILTER_SHARE = 0.05

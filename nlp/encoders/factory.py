@@ -1,6 +1,7 @@
 """Build an encoder by name, the way pythainlp picks an ``engine=``.
 
-Names: ``e5`` (default, best quality), ``use`` (fast), ``tfidf`` (no model), ``st:<local dir>``.
+Names: ``e5`` (default, best quality), ``static`` (e5 distilled to a word table, fastest),
+``use`` (fast), ``tfidf`` (no model), ``st:<local dir>``.
 Models are expensive to load, so one instance per name is shared within a process.
 """
 from __future__ import annotations
@@ -11,7 +12,7 @@ from pathlib import Path
 from planalign.nlp.encoders.base import Encoder, EncoderError
 from planalign.nlp.encoders.cache import CachedEncoder
 
-ENCODER_NAMES = ("e5", "use", "tfidf", "st:<local model dir>")
+ENCODER_NAMES = ("e5", "static", "use", "tfidf", "st:<local model dir>")
 DEFAULT_ENCODER = "e5"
 
 _instances: dict[str, Encoder] = {}
@@ -41,8 +42,18 @@ def _build(name: str) -> Encoder:
 def get_encoder(name: str = DEFAULT_ENCODER, cache_dir: Path | None = None) -> Encoder:
     """Return the shared encoder ``name``, with an on-disk cache under ``cache_dir`` when given.
 
-    The model-free ``tfidf`` encoder is never cached: computing it is cheaper than a lookup.
+    The model-free ``tfidf`` and the table-based ``static`` encoders are not cached per text:
+    computing them is cheaper than a lookup (``static`` caches its words through its e5 teacher).
     """
+    if name == "static":
+        from planalign.nlp.encoders.static import StaticEncoder
+
+        teacher = get_encoder("e5", cache_dir)
+        key = f"static@{cache_dir}"
+        with _lock:
+            if key not in _instances:
+                _instances[key] = StaticEncoder(teacher)
+            return _instances[key]
     with _lock:
         if name not in _instances:
             _instances[name] = _build(name)
