@@ -1,6 +1,10 @@
 """``make bench`` / ``make bench-quick``: speed and memory, each figure beside its baseline.
 
-Sections (each at 1k, 10k and ~117k Traffy reports; ``--quick``: 1k and 5k):
+Model sections (baseline: the default e5 encoder, measured in the same run):
+* encoder throughput, texts/s, short (project names) and paragraph-length (Traffy reports);
+* single-draft ``align`` latency p50/p95 (warm model, no embedding cache);
+* batch classification rows/s.
+Search sections (each at 1k, 10k and ~117k Traffy reports; ``--quick``: 1k and 5k):
 * index build: store ingest + embedding + tokenizing + vector/keyword index, seconds;
 * search latency p50/p95 per mode; the approximate (HNSW) dense index against exact brute-force
   search in the same run: latency and recall@10;
@@ -14,6 +18,7 @@ import argparse
 import csv
 import gzip
 import json
+import os
 import resource
 import sys
 import time
@@ -22,6 +27,10 @@ from pathlib import Path
 import numpy as np
 
 from planalign.config import resolve_data_dir
+from planalign.corpora.catalog import load_catalog
+from planalign.corpora.tables import Table
+from planalign.index.align import Aligner
+from planalign.index.classify import classify_table
 from planalign.corpora.projects import Project, fiscal_year_of
 from planalign.eval.datasets import DatasetMissing, devset, shared_data_dir
 from planalign.eval.search_eval import load_queries
@@ -110,11 +119,95 @@ def bench_size(size: int, encoder: str, queries: list[str], root: Path) -> dict:
     return row
 
 
+def throughput(encoder_name: str, texts: list[str], cache_dir: Path) -> float:
+    """Texts per second, uncached (``static`` keeps its warm word table: that is its design)."""
+    encoder = get_encoder(encoder_name, cache_dir if encoder_name == "static" else None)
+    encoder.encode_passages(texts[:8])  # warm-up
+    started = time.perf_counter()
+    encoder.encode_passages(texts)
+    return round(len(texts) / (time.perf_counter() - started), 1)
+
+
+def bench_models(encoders: list[str], root: Path, quick: bool) -> list[dict]:
+    short = [t.split("\n")[0] for t in devset("issue").texts][: 60 if quick else 149]
+    paragraphs = [p.name for p in traffy_projects(3000) if len(p.name) > 200][: 30 if quick else 100]
+    drafts = devset("issue").texts[: 20 if quick else 60]
+    catalog = load_catalog()
+    rows = []
+    for name in encoders:
+        row = {"encoder": name, "short_texts_per_s": throughput(name, short, root / "cache"),
+               "paragraphs_per_s": throughput(name, paragraphs, root / "cache")}
+        aligner = Aligner(catalog, get_encoder(name, root / "cache" if name == "static" else None))
+        aligner.align(drafts[0])
+        latencies = []
+        for draft in drafts:
+            started = time.perf_counter()
+            aligner.align(draft)
+            latencies.append(time.perf_counter() - started)
+        row.update(align_p50_ms=percentile_ms(latencies, 50), align_p95_ms=percentile_ms(latencies, 95))
+        table = Table(["text"], [{"text": t} for t in drafts + paragraphs])
+        started = time.perf_counter()
+        classify_table(table, ["text"], aligner, "issue")
+        row["classify_rows_per_s"] = round(len(table.rows) / (time.perf_counter() - started), 1)
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    baseline = next((r for r in rows if r["encoder"] == "e5"), rows[0])
+    for row in rows:
+        row["classify_speedup_vs_e5"] = round(row["classify_rows_per_s"] / baseline["classify_rows_per_s"], 1)
+    return rows
+
+
+def plot(models: list[dict], search: list[dict], name: str) -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    files = []
+    if models:
+        figure, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+        names = [m["encoder"] for m in models]
+        axes[0].bar(names, [m["classify_rows_per_s"] for m in models])
+        axes[0].set_yscale("log")
+        axes[0].set_title("batch classify, rows/s (log)")
+        axes[1].bar(names, [m["align_p95_ms"] for m in models])
+        axes[1].set_title("align p95, ms")
+        figure.tight_layout()
+        figure.savefig(RESULTS / f"{name}-models.png", dpi=90)
+        plt.close(figure)
+        files.append(f"{name}-models.png")
+    if search:
+        figure, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+        sizes = [str(r["documents"]) for r in search]
+        for mode in MODES:
+            axes[0].plot(sizes, [r[f"{mode}_p95_ms"] for r in search], marker="o", label=mode)
+        axes[0].set_title("search p95, ms")
+        axes[0].legend()
+        axes[1].plot(sizes, [r["hnsw_p95_ms"] for r in search], marker="o", label="HNSW")
+        axes[1].plot(sizes, [r["exact_p95_ms"] for r in search], marker="o", label="exact")
+        axes[1].set_title("dense p95, ms: HNSW vs exact")
+        axes[1].legend()
+        figure.tight_layout()
+        figure.savefig(RESULTS / f"{name}-search.png", dpi=90)
+        plt.close(figure)
+        files.append(f"{name}-search.png")
+    return files
+
+
+def markdown_table(rows: list[dict]) -> list[str]:
+    columns = list(rows[0])
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    return lines + ["| " + " | ".join(str(r.get(c, "")) for c in columns) + " |" for r in rows]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes, about two minutes")
     parser.add_argument("--encoder", default="use", help="encoder for the index (default: use; e5 needs ~2 h at 117k)")
     parser.add_argument("--sizes", default=None, help="comma-separated corpus sizes (0 = all reports)")
+    parser.add_argument("--encoders", default="e5,static,use,tfidf", help="encoders for the model sections")
+    parser.add_argument("--skip-models", action="store_true")
+    parser.add_argument("--skip-search", action="store_true")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else ([1000, 5000] if args.quick else [1000, 10000, 0])
     root = resolve_data_dir(None)
@@ -122,17 +215,21 @@ def main(argv: list[str] | None = None) -> int:
     queries = [q["query"] for q in load_queries()] + [t.split("\n")[0] for t in devset("issue").texts]
     queries = queries[:50] if args.quick else queries
     try:
-        rows = [bench_size(size or None, args.encoder, queries, root) for size in sizes]
+        models = [] if args.skip_models else bench_models([e.strip() for e in args.encoders.split(",")], root, args.quick)
+        search = [] if args.skip_search else [bench_size(size or None, args.encoder, queries, root) for size in sizes]
     except DatasetMissing as exc:
         print(f"skipped: {exc}", file=sys.stderr)
         return 0
     RESULTS.mkdir(exist_ok=True)
     name = "bench-quick" if args.quick else "bench"
-    (RESULTS / f"{name}.json").write_text(json.dumps({"search": rows}, ensure_ascii=False, indent=1), encoding="utf-8")
-    columns = list(rows[0])
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(str(r.get(c, "")) for c in columns) + " |" for r in rows]
-    (RESULTS / f"{name}.md").write_text(f"# Benchmark ({time.strftime('%Y-%m-%d')}, 2 cores)\n\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    (RESULTS / f"{name}.json").write_text(json.dumps({"models": models, "search": search}, ensure_ascii=False, indent=1), encoding="utf-8")
+    report = [f"# Benchmark ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores)", ""]
+    if models:
+        report += ["## Models (baseline: e5 in the same run)", ""] + markdown_table(models) + [""]
+    if search:
+        report += [f"## Search over Traffy reports (index encoder `{args.encoder}`)", ""] + markdown_table(search) + [""]
+    report += [f"![{f}]({f})" for f in plot(models, search, name)]
+    (RESULTS / f"{name}.md").write_text("\n".join(report) + "\n", encoding="utf-8")
     return 0
 
 

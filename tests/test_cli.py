@@ -111,3 +111,38 @@ def test_bad_input_gives_a_clear_message(tmp_path, shop_catalog, make_args, mess
     assert result.returncode == 2, result.stdout + result.stderr
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_dedup_groups_fy2566_programmes_across_district_offices(tmp_path, shared_data):
+    """The smoke-free district project, run by 50 offices, comes out as one cluster of 50."""
+    items = read_table(shared_data / "budget" / "bma_budget_ordinance_2566_items.csv")
+    strategic = [r for r in items.rows if r["is_strategic_project"] == "1"]
+    source = tmp_path / "strategic.csv"
+    write_table(source, items.columns, strategic)
+    out = tmp_path / "pairs.csv"
+    result = run_cli("dedup", "--input", str(source), "--text-col", "item", "--group-col", "org", "--across-districts",
+                     "--encoder", "tfidf", "--out", str(out), data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    pairs = read_table(out).rows
+    assert set(pairs[0]) >= {"id_a", "id_b", "score", "kind", "cluster", "text_a", "text_b", "group_a", "group_b"}
+    smoke_free = {r["cluster"] for r in pairs if "ปลอดบุหรี่" in r["text_a"]}
+    assert len(smoke_free) == 1
+    members = {r[k] for r in pairs if r["cluster"] in smoke_free for k in ("group_a", "group_b")}
+    assert len(members) == 50
+    assert all(r["group_a"] != r["group_b"] for r in pairs)
+
+
+def test_classify_with_the_shared_bma_catalog_and_training(tmp_path, shared_data):
+    catalog = shared_data / "catalogs" / "bma_strategy_9d_28issues.csv"
+    source = tmp_path / "drafts.jsonl"
+    write_table(source, ["id", "name"], [{"id": "1", "name": "โครงการขุดลอกคลองและลอกท่อระบายน้ำป้องกันน้ำท่วม"},
+                                         {"id": "2", "name": "โครงการจัดการขยะ อากาศ และน้ำเสียของเขต"}])
+    train = tmp_path / "train.csv"
+    write_table(train, ["text", "label"], [{"text": "ลอกท่อระบายน้ำในซอย", "label": "D1.4"}, {"text": "ธนาคารขยะในโรงเรียน", "label": "D4.2"},
+                                          {"text": "ขุดลอกคูคลอง", "label": "ป้องกันและแก้ปัญหาน้ำท่วม"}])
+    for extra in ([], ["--train", str(train), "--label-col", "label", "--train-text-col", "text"]):
+        out = tmp_path / "out.xlsx"
+        result = run_cli("classify", str(source), "--text-col", "name", "--id-col", "id", "--catalog", str(catalog),
+                         "--level", "issue", "--encoder", "tfidf", "--out", str(out), *extra, data_dir=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert [r["pred_label"] for r in read_table(out).rows] == ["D1.4", "D4.2"]
