@@ -25,6 +25,7 @@ from planalign.corpora.catalog import Catalog, load_catalog
 from planalign.eval.datasets import Dataset, DatasetMissing, catalog_path, devset, policies, traffy
 from planalign.eval.metrics import Report, evaluate
 from planalign.index.align import Aligner, Alignment
+from planalign.service.engine import make_aligner
 from planalign.nlp.encoders import get_encoder
 from planalign.nlp.normalize import normalize
 
@@ -83,13 +84,14 @@ def tfidf_lr_baseline(train: Dataset, test: Dataset) -> Report:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--encoders", default="e5,use", help="comma-separated encoders to evaluate")
+    parser.add_argument("--encoders", default="e5,cascade,static,use", help="comma-separated encoders to evaluate")
     parser.add_argument("--traffy-train", type=int, default=6000)
     parser.add_argument("--traffy-test", type=int, default=2000)
     parser.add_argument("--data-dir", default=None, help="where the embedding cache lives")
     parser.add_argument("--no-readme", action="store_true", help="do not rewrite eval/README.md")
     args = parser.parse_args(argv)
-    cache_dir = resolve_data_dir(args.data_dir) / "cache"
+    data_dir = resolve_data_dir(args.data_dir)
+    cache_dir = data_dir / "cache"
     encoders = [e.strip() for e in args.encoders.split(",") if e.strip()]
     rows: list[dict] = []
 
@@ -103,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         data = devset(level)
         record(f"dev set zero-shot ({level})", "baseline: raw e5 vs names", raw_name_baseline(bma, data, level, cache_dir))
         for name in encoders:
-            report, speed = run_aligner(Aligner(bma, get_encoder(name, cache_dir)), data, level)
+            report, speed = run_aligner(make_aligner(bma, name, data_dir), data, level)
             record(f"dev set zero-shot ({level})", f"planalign ({name})", report, speed)
 
     try:
@@ -111,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         data = policies()
         record("policies zero-shot (campaign dim.)", "baseline: raw e5 vs names", raw_name_baseline(campaign, data, "dimension", cache_dir))
         for name in encoders:
-            report, speed = run_aligner(Aligner(campaign, get_encoder(name, cache_dir)), data, "dimension")
+            report, speed = run_aligner(make_aligner(campaign, name, data_dir), data, "dimension")
             record("policies zero-shot (campaign dim.)", f"planalign ({name})", report, speed)
 
         categories = load_catalog(catalog_path("traffy_categories.csv"))
@@ -125,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         task = f"Traffy categories ({len(train.texts)} train / {len(test.texts)} test)"
         record(task, "baseline: TF-IDF char n-gram + LR", tfidf_lr_baseline(train, test))
         for name in encoders:
-            aligner = Aligner(categories, get_encoder(name, cache_dir))
+            aligner = make_aligner(categories, name, data_dir)
             report, speed = run_aligner(aligner, test, categories.levels[-1])
             record(task, f"planalign zero-shot ({name})", report, speed)
             aligner.fit_examples(train.texts, train.labels)

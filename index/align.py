@@ -149,12 +149,24 @@ class Aligner:
         )
         self._depth_order = sorted(range(len(self._node_ids)), key=lambda i: len(catalog.ancestors(self._node_ids[i])))
         self._examples: _ExampleModel | None = None
+        self.fallback: Aligner | None = None
+        self.fallback_below = 0.0
+
+    def with_fallback(self, fallback: "Aligner", below: float) -> "Aligner":
+        """A cascade: drafts whose top confidence is under ``below`` are aligned again by ``fallback``.
+
+        A fast encoder answers the clear cases and the slow, better one only the uncertain ones.
+        """
+        self.fallback, self.fallback_below = fallback, below
+        return self
 
     # ------------------------------------------------------------------ supervised
     def fit_examples(self, texts: Sequence[str], labels: Sequence[Sequence[str]], progress: Callable[[int], None] | None = None) -> None:
         """Learn from labelled drafts; ``labels`` are node ids, all on one catalog level."""
         vectors = self._embed_queries([normalize(t)[:2000] for t in texts], progress)
         self._examples = _ExampleModel(self, list(texts), vectors, [list(ls) for ls in labels])
+        if self.fallback is not None:
+            self.fallback.fit_examples(texts, labels)
 
     @property
     def label_level(self) -> str | None:
@@ -249,6 +261,13 @@ class Aligner:
             unit_vectors = vectors[offset : offset + len(query.units)]
             offset += len(query.units)
             results.append(self._align_one(query, unit_vectors, top_k, level, with_evidence))
+        if self.fallback is not None:
+            decisive = self.catalog.resolve_level(level)
+            unsure = [i for i, r in enumerate(results) if isinstance(r, Alignment) and r.levels[decisive][0].confidence < self.fallback_below]
+            if unsure:
+                again = self.fallback.align_many([texts[i] for i in unsure], top_k, level, with_evidence)
+                for i, result in zip(unsure, again):
+                    results[i] = result
         return results
 
     def _zero_shot_level(self, text: str, vector: np.ndarray, level: str) -> np.ndarray:

@@ -49,7 +49,7 @@ err = Console(stderr=True)
 
 DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="State directory [env PLANALIGN_DATA].")]
 CatalogOpt = Annotated[Optional[str], typer.Option("--catalog", "-c", help="Catalog file or built-in name (bma-9d).")]
-EncoderOpt = Annotated[Optional[str], typer.Option("--encoder", "-e", help="e5 (default), use, tfidf or st:<dir>.")]
+EncoderOpt = Annotated[Optional[str], typer.Option("--encoder", "-e", help="e5 (default), static (fast), cascade (static, e5 when unsure), use, tfidf or st:<dir>.")]
 LevelOpt = Annotated[Optional[str], typer.Option("--level", "-l", help="Catalog level, e.g. dimension or issue.")]
 TrainOpt = Annotated[Optional[Path], typer.Option("--train", help="Labelled examples (CSV/XLSX/JSONL).")]
 LabelColOpt = Annotated[Optional[str], typer.Option("--label-col", help="Column with node ids or names.")]

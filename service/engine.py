@@ -16,11 +16,19 @@ from planalign.index.align import Aligner
 from planalign.index.project_index import IndexStateError, ProjectIndex, SyncResult, load_index, sync_index
 from planalign.index.store import ENV_DB_URL, ProjectStore, default_url
 from planalign.nlp.encoders import Encoder, get_encoder
-from planalign.nlp.encoders.factory import DEFAULT_ENCODER
+from planalign.nlp.encoders.factory import CASCADE, CASCADE_BELOW, DEFAULT_ENCODER
 
 
 def cached_encoder(name: str | None, data_dir: str | Path | None) -> Encoder:
     return get_encoder(name or DEFAULT_ENCODER, cache_dir=resolve_data_dir(data_dir) / "cache")
+
+
+def make_aligner(catalog: Catalog, encoder: str | None, data_dir: str | Path | None) -> Aligner:
+    """An aligner for ``encoder``; ``cascade`` is the static fast path with e5 for uncertain drafts."""
+    if encoder == CASCADE:
+        fast = Aligner(catalog, cached_encoder("static", data_dir))
+        return fast.with_fallback(Aligner(catalog, cached_encoder("e5", data_dir)), CASCADE_BELOW)
+    return Aligner(catalog, cached_encoder(encoder, data_dir))
 
 
 def guess_text_column(table: Table, exclude: set[str]) -> str:
@@ -45,7 +53,7 @@ def build_aligner(
     if train is not None and not label_column:
         raise ValueError("--train needs --label-col (the column with node ids or names)")
     catalog = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
-    aligner = Aligner(catalog, cached_encoder(encoder, data_dir))
+    aligner = make_aligner(catalog, encoder, data_dir)
     if train is None:
         return aligner, []
     table = read_table(train)

@@ -14,7 +14,7 @@ from planalign.corpora.tables import Table, write_table
 from planalign.index.align import Aligner
 from planalign.index.project_index import ProjectIndex, current_generation, index_root, load_index
 from planalign.nlp.encoders import Encoder
-from planalign.service.engine import Workspace, cached_encoder
+from planalign.service.engine import Workspace, cached_encoder, make_aligner
 from planalign.service.settings import Settings
 
 _CATALOG_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -82,7 +82,7 @@ class ServiceState:
         key = (catalog_id, self.settings.encoder)
         with self._lock:
             if key not in self._aligners:
-                self._aligners[key] = Aligner(self.catalog(catalog_id), self.encoder())
+                self._aligners[key] = make_aligner(self.catalog(catalog_id), self.settings.encoder, self.workspace.data_dir)
             return self._aligners[key]
 
     def index(self) -> ProjectIndex | None:

@@ -75,3 +75,22 @@ def test_examples_teach_what_the_catalog_does_not_say(shop):
     dimension = result.levels["dimension"]
     assert dimension[0].node_id == "PET"
     assert np.isclose(sum(s.confidence for s in dimension), 1.0, atol=1e-3)
+
+
+def test_cascade_sends_only_uncertain_drafts_to_the_fallback(shop_catalog):
+    catalog = load_catalog(shop_catalog)
+    calls: list[list[str]] = []
+
+    class Recording(Aligner):
+        def align_many(self, texts, *args, **kwargs):
+            calls.append(list(texts))
+            return super().align_many(texts, *args, **kwargs)
+
+    fallback = Recording(catalog, get_encoder("tfidf"))
+    fast = Aligner(catalog, get_encoder("tfidf")).with_fallback(fallback, below=0.9)
+    texts = ["ทรายแมวและอาหารแมวและที่ลับเล็บแมว", "ของใช้"]
+    confident, unsure = Aligner(catalog, get_encoder("tfidf")).align_many(texts, level="issue")
+    assert confident.levels["issue"][0].confidence >= 0.9 > unsure.levels["issue"][0].confidence
+    results = fast.align_many(texts, level="issue")
+    assert calls == [["ของใช้"]]
+    assert results[0].levels["issue"][0].node_id == "PET.CAT"

@@ -13,6 +13,9 @@ from planalign.nlp.encoders.base import Encoder, EncoderError
 from planalign.nlp.encoders.cache import CachedEncoder
 
 ENCODER_NAMES = ("e5", "static", "use", "tfidf", "st:<local model dir>")
+# Not an encoder but a choice of the same option: static for clear drafts, e5 for uncertain ones.
+CASCADE = "cascade"
+CASCADE_BELOW = 0.9  # top confidence under which e5 re-aligns (chosen on the dev set, eval/README.md)
 DEFAULT_ENCODER = "e5"
 
 _instances: dict[str, Encoder] = {}
