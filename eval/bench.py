@@ -88,6 +88,8 @@ def bench_size(size: int, encoder: str, queries: list[str], root: Path) -> dict:
     row: dict = {"documents": len(index), "encoder": encoder, "store_ingest_s": round(ingest_s, 1),
                  "index_build_s": round(index_s, 1), "vector_backend": index.vectors.backend, "rss_mb_after_load": rss_mb()}
     for mode in MODES:
+        for query in queries[:5]:  # warm-up: first-call costs (page faults, lazy init) are not latency
+            rank_positions(index, embedder, query, mode, Filters(), 10)
         latencies = []
         for query in queries:
             t = time.perf_counter()
@@ -98,18 +100,21 @@ def bench_size(size: int, encoder: str, queries: list[str], root: Path) -> dict:
     vectors = index.vectors.vectors
     query_vectors = embedder.encode_queries([normalize(q) for q in queries])
     hnsw = index.vectors if index.vectors.backend == "hnsw" else VectorIndex(vectors, "hnsw")
-    recalls, approx_t, exact_t = [], [], []
+    recalls, strict, approx_t, exact_t = [], [], [], []
     for q in query_vectors:
         t = time.perf_counter()
-        approx, _ = hnsw.search(q, 10)
+        approx, approx_scores = hnsw.search(q, 10)
         approx_t.append(time.perf_counter() - t)
         t = time.perf_counter()
-        exact, _ = exact_top_k(vectors, q, 10)
+        exact, exact_scores = exact_top_k(vectors, q, 10)
         exact_t.append(time.perf_counter() - t)
-        recalls.append(len(set(approx.tolist()) & set(exact.tolist())) / 10)
+        strict.append(len(set(approx.tolist()) & set(exact.tolist())) / 10)
+        # Traffy holds many identical reports: a result tied with the 10th exact score is as good as
+        # the one exact search happened to return, so ties count as hits.
+        recalls.append(min(10, int((approx_scores >= exact_scores[-1] - 1e-5).sum())) / 10)
     row.update(hnsw_p50_ms=percentile_ms(approx_t, 50), hnsw_p95_ms=percentile_ms(approx_t, 95),
                exact_p50_ms=percentile_ms(exact_t, 50), exact_p95_ms=percentile_ms(exact_t, 95),
-               hnsw_recall_at_10=round(float(np.mean(recalls)), 4))
+               hnsw_recall_at_10=round(float(np.mean(recalls)), 4), hnsw_recall_at_10_strict_ids=round(float(np.mean(strict)), 4))
     texts = [normalize(p.search_text()) for p in projects]
     started = time.perf_counter()
     result = find_duplicates(texts, vectors, [p.district for p in projects])

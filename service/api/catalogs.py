@@ -7,8 +7,8 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, File, Form, HTTPException, UploadFile
 
 from planalign.corpora.catalog import Catalog, load_catalog
-from planalign.corpora.tables import Table, read_table
-from planalign.service.api.deps import get_state, require_read_key, require_write_key
+from planalign.corpora.tables import Table
+from planalign.service.api.deps import get_state, read_upload, require_read_key, require_write_key
 from planalign.service.state import ServiceState, UnknownCatalog
 
 router = APIRouter(prefix="/v1/catalogs", tags=["catalogs"])
@@ -49,10 +49,7 @@ async def upload_catalog(
     catalog_id: str = Form(..., alias="id", description="Id to store it under, e.g. bma-20yr"),
     state: ServiceState = Depends(get_state),
 ) -> dict:
-    suffix = Path(file.filename or "").suffix.lower()
-    if suffix not in UPLOAD_SUFFIXES:
-        raise HTTPException(415, f"unsupported file type {suffix or '(none)'}; upload {', '.join(UPLOAD_SUFFIXES)}")
-    content = await file.read()
+    suffix, content = await read_upload(file, UPLOAD_SUFFIXES)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"catalog{suffix}"
         path.write_bytes(content)

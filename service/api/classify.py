@@ -8,7 +8,7 @@ from fastapi.responses import FileResponse, Response
 
 from planalign.corpora.tables import Table
 from planalign.index.classify import classify_table
-from planalign.service.api.deps import get_state, require_read_key, require_write_key
+from planalign.service.api.deps import get_state, read_upload, require_read_key, require_write_key
 from planalign.service.api.schemas import ClassifyRequest
 from planalign.service.plots import confusion_png
 from planalign.service.state import ServiceState
@@ -49,12 +49,7 @@ async def submit_job(
     level: str | None = Form(None),
     state: ServiceState = Depends(get_state),
 ) -> dict:
-    suffix = Path(file.filename or "").suffix.lower()
-    if suffix not in UPLOAD_SUFFIXES:
-        raise HTTPException(415, f"unsupported file type {suffix or '(none)'}; upload {', '.join(UPLOAD_SUFFIXES)}")
-    content = await file.read()
-    if not content:
-        raise HTTPException(400, "the uploaded file is empty")
+    suffix, content = await read_upload(file, UPLOAD_SUFFIXES)
     state.catalog(catalog)  # unknown catalog: fail now, not in the background
     if level:
         state.catalog(catalog).resolve_level(level)

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, UploadFile
 from fastapi.security import APIKeyHeader
 
+from planalign.corpora.projects import parse_year
+from planalign.index.project_index import ProjectIndex
 from planalign.service.state import ServiceState
 
 API_KEY_HEADER = "X-API-Key"
@@ -31,3 +34,29 @@ def require_read_key(state: ServiceState = Depends(get_state), key: str | None =
     """Reads need a key only when configured so (PLANALIGN_READ_REQUIRES_KEY)."""
     if state.settings.read_requires_key:
         _check(state, key)
+
+
+async def read_upload(file: UploadFile, allowed: tuple[str, ...]) -> tuple[str, bytes]:
+    """The upload's suffix and bytes; 415 for a file type we do not read, 400 for an empty file."""
+    suffix = Path(file.filename or "").suffix.lower()
+    if suffix not in allowed:
+        raise HTTPException(415, f"unsupported file type {suffix or '(none)'}; upload {', '.join(allowed)}")
+    content = await file.read()
+    if not content:
+        raise HTTPException(400, "the uploaded file is empty")
+    return suffix, content
+
+
+def current_index(state: ServiceState) -> ProjectIndex:
+    index = state.index()
+    if index is None:
+        raise HTTPException(503, "no projects indexed yet: ingest projects first")
+    return index
+
+
+def fiscal_year(year: int | None) -> int | None:
+    """A B.E. or C.E. year query parameter as B.E.; 422 when it is not a year."""
+    try:
+        return parse_year(year) if year is not None else None
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import threading
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, Query
 
-from planalign.corpora.projects import parse_year
 from planalign.index.dedup import DedupConfig, find_duplicates
-from planalign.service.api.deps import get_state, require_read_key
+from planalign.service.api.deps import current_index, fiscal_year, get_state, require_read_key
 from planalign.service.api.schemas import CheckRequest
 from planalign.service.duplicates import check_draft, records_from_store
 from planalign.service.state import ServiceState
@@ -25,18 +24,13 @@ def clusters(
     limit: int = Query(50, ge=1, le=500),
     state: ServiceState = Depends(get_state),
 ) -> dict:
-    index = state.index()
-    if index is None:
-        raise HTTPException(503, "no projects indexed yet: ingest projects first")
-    try:
-        fiscal_year = parse_year(year) if year is not None else None
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from exc
-    key = (id(index), fiscal_year, across_districts)
+    index = current_index(state)
+    year = fiscal_year(year)
+    key = (id(index), year, across_districts)
     with _cache_lock:  # one computation per index generation and filter; concurrent callers wait
         if key not in _cache:
             _cache.clear()
-            _cache[key] = _compute(state, index, fiscal_year, across_districts)
+            _cache[key] = _compute(state, index, year, across_districts)
         computed = _cache[key]
     selected = [c for c in computed["clusters"] if c["size"] >= min_size][:limit]
     return {"total_clusters": len(computed["clusters"]), "clusters": selected}
@@ -59,6 +53,5 @@ def _compute(state: ServiceState, index, year: int | None, across: bool) -> dict
 
 @router.post("/check", summary="Stored projects that duplicate one draft")
 def check(request: CheckRequest, state: ServiceState = Depends(get_state)) -> dict:
-    if state.index() is None:
-        raise HTTPException(503, "no projects indexed yet: ingest projects first")
+    current_index(state)
     return {"matches": [vars(m) for m in check_draft(state.workspace, request.text)]}

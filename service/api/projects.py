@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Upload
 
 from planalign.corpora.projects import IngestResult, parse_year, read_projects, rows_to_projects
 from planalign.corpora.tables import Table
-from planalign.service.api.deps import get_state, require_read_key, require_write_key
+from planalign.service.api.deps import get_state, read_upload, require_read_key, require_write_key
 from planalign.service.api.schemas import ProjectsIn
 from planalign.service.state import ServiceState
 
@@ -42,12 +42,7 @@ async def ingest_file(
     source: str | None = Form(None),
     state: ServiceState = Depends(get_state),
 ) -> dict:
-    suffix = Path(file.filename or "").suffix.lower()
-    if suffix not in UPLOAD_SUFFIXES:
-        raise HTTPException(415, f"unsupported file type {suffix or '(none)'}; upload {', '.join(UPLOAD_SUFFIXES)}")
-    content = await file.read()
-    if not content:
-        raise HTTPException(400, "the uploaded file is empty")
+    suffix, content = await read_upload(file, UPLOAD_SUFFIXES)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"upload{suffix}"
         path.write_bytes(content)

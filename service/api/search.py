@@ -3,13 +3,12 @@ from __future__ import annotations
 
 from collections import Counter
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, Query
 
-from planalign.corpora.projects import parse_year
 from planalign.index.hybrid import Filters, rank_positions
 from planalign.index.snippets import snippet
 from planalign.nlp.tokenize import content_tokens
-from planalign.service.api.deps import get_state, require_read_key
+from planalign.service.api.deps import current_index, fiscal_year, get_state, require_read_key
 from planalign.service.state import ServiceState
 
 router = APIRouter(prefix="/v1", tags=["search"], dependencies=[Depends(require_read_key)])
@@ -28,15 +27,9 @@ def search(
     page_size: int = Query(10, ge=1, le=100),
     state: ServiceState = Depends(get_state),
 ) -> dict:
-    index = state.index()
-    if index is None:
-        raise HTTPException(503, "no projects indexed yet: ingest projects first")
-    try:
-        fiscal_year = parse_year(year) if year is not None else None
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from exc
+    index = current_index(state)
     encoder = state.workspace.index_encoder(index) if mode != "keyword" else None
-    ranked = rank_positions(index, encoder, q, mode, Filters(fiscal_year, district, group, dimension), max(FACET_DEPTH, page * page_size))
+    ranked = rank_positions(index, encoder, q, mode, Filters(fiscal_year(year), district, group, dimension), max(FACET_DEPTH, page * page_size))
     facets = {
         name: dict(Counter(str(index.meta[field][p]) for p, _ in ranked[:FACET_DEPTH] if index.meta[field][p] not in ("", None)).most_common())
         for name, field in (("year", "fiscal_year"), ("district_group", "district_group"), ("dimension", "dimension_id"))
