@@ -15,7 +15,7 @@ BACKENDS = ("auto", "flat", "hnsw")
 DEFAULT_EXACT_LIMIT = 50_000
 HNSW_NEIGHBOURS = 32
 HNSW_EF_CONSTRUCTION = 100
-HNSW_EF_SEARCH = 256
+HNSW_EF_SEARCH = 512  # recall@10 0.959 at 117k Traffy reports (0.947 at 256), ~1.4 ms a query
 # A filter keeping fewer than this share of the corpus is searched exactly over the kept rows:
 # graph search under a very selective filter loses recall, and the subset is small anyway.
 SELECTIVE_FILTER_SHARE = 0.05
