@@ -9,8 +9,8 @@ import re
 import threading
 from pathlib import Path
 
-from planalign.corpora.catalog import BUILTIN_CATALOGS, Catalog, CatalogError, catalog_from_table, load_catalog
-from planalign.corpora.tables import Table, write_table
+from planalign.corpora.catalog import BUILTIN_CATALOGS, Catalog, CatalogError, load_catalog
+from planalign.corpora.tables import write_table
 from planalign.index.align import Aligner
 from planalign.index.project_index import ProjectIndex, current_generation, index_root, load_index
 from planalign.nlp.encoders import Encoder
@@ -62,11 +62,10 @@ class ServiceState:
             return load_catalog(catalog_id)
         raise UnknownCatalog(catalog_id)
 
-    def add_catalog(self, catalog_id: str, table: Table) -> Catalog:
-        """Validate and store an uploaded catalog (atomic write; an invalid one changes nothing)."""
+    def add_catalog(self, catalog_id: str, catalog: Catalog) -> Catalog:
+        """Store a validated uploaded catalog (atomic write: a failed upload changes nothing)."""
         if not _CATALOG_ID.match(catalog_id) or catalog_id in BUILTIN_CATALOGS:
             raise CatalogError(catalog_id, [(None, "catalog id must be 1-64 of A-Z a-z 0-9 _ . - and not a built-in name")])
-        catalog = catalog_from_table(table, catalog_id)
         write_table(self.catalog_dir / f"{catalog_id}.csv", CATALOG_COLUMNS, catalog.to_rows())
         with self._lock:
             for key in [k for k in self._aligners if k[0] == catalog_id]:

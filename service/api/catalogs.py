@@ -1,14 +1,10 @@
 """Strategy catalogs: list, browse as a tree, upload (validated)."""
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 from fastapi import APIRouter, Depends, File, Form, HTTPException, UploadFile
 
 from planalign.corpora.catalog import Catalog, load_catalog
-from planalign.corpora.tables import Table
-from planalign.service.api.deps import get_state, read_upload, require_read_key, require_write_key
+from planalign.service.api.deps import get_state, read_upload, require_read_key, require_write_key, upload_path
 from planalign.service.state import ServiceState, UnknownCatalog
 
 router = APIRouter(prefix="/v1/catalogs", tags=["catalogs"])
@@ -50,10 +46,6 @@ async def upload_catalog(
     state: ServiceState = Depends(get_state),
 ) -> dict:
     suffix, content = await read_upload(file, UPLOAD_SUFFIXES)
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"catalog{suffix}"
-        path.write_bytes(content)
-        parsed = load_catalog(path)  # validates, with row numbers in the error
-    table = Table(["id", "parent_id", "level", "name", "description", "keywords"], parsed.to_rows())
-    catalog = state.add_catalog(catalog_id, table)
+    with upload_path(suffix, content) as path:
+        catalog = state.add_catalog(catalog_id, load_catalog(path))  # validated, row numbers in errors
     return _summary(catalog_id, catalog)

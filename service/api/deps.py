@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import secrets
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from fastapi import Depends, HTTPException, Request, UploadFile
@@ -45,6 +48,15 @@ async def read_upload(file: UploadFile, allowed: tuple[str, ...]) -> tuple[str, 
     if not content:
         raise HTTPException(400, "the uploaded file is empty")
     return suffix, content
+
+
+@contextmanager
+def upload_path(suffix: str, content: bytes) -> Iterator[Path]:
+    """The upload as a temporary file, since our readers take paths (and detect type by suffix)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"upload{suffix}"
+        path.write_bytes(content)
+        yield path
 
 
 def current_index(state: ServiceState) -> ProjectIndex:

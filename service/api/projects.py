@@ -1,14 +1,11 @@
 """Projects: ingest (JSON or a file), fetch, list and delete; the index follows every change."""
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, UploadFile
 
 from planalign.corpora.projects import IngestResult, parse_year, read_projects, rows_to_projects
 from planalign.corpora.tables import Table
-from planalign.service.api.deps import get_state, read_upload, require_read_key, require_write_key
+from planalign.service.api.deps import get_state, read_upload, require_read_key, require_write_key, upload_path
 from planalign.service.api.schemas import ProjectsIn
 from planalign.service.state import ServiceState
 
@@ -43,9 +40,7 @@ async def ingest_file(
     state: ServiceState = Depends(get_state),
 ) -> dict:
     suffix, content = await read_upload(file, UPLOAD_SUFFIXES)
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"upload{suffix}"
-        path.write_bytes(content)
+    with upload_path(suffix, content) as path:
         result = read_projects(path, parse_year(year) if year else None, source or file.filename)
     return _store_and_index(state, result)
 
