@@ -116,9 +116,11 @@ def bench_size(size: int, encoder: str, queries: list[str], root: Path) -> dict:
     row.update(hnsw_p50_ms=percentile_ms(approx_t, 50), hnsw_p95_ms=percentile_ms(approx_t, 95),
                exact_p50_ms=percentile_ms(exact_t, 50), exact_p95_ms=percentile_ms(exact_t, 95),
                hnsw_recall_at_10=round(float(np.mean(recalls)), 4), hnsw_recall_at_10_strict_ids=round(float(np.mean(strict)), 4))
-    texts = [normalize(p.search_text()) for p in projects]
+    # As `planalign dedup` on the store: texts from the store, vectors and tokens from the index.
+    stored = workspace.store.get(index.ids)
+    texts = [normalize(stored[i].search_text()) for i in index.ids]
     started = time.perf_counter()
-    result = find_duplicates(texts, vectors, [p.district for p in projects])
+    result = find_duplicates(texts, vectors, [stored[i].district for i in index.ids], tokens=index.keyword.tokens)
     row.update(dedup_s=round(time.perf_counter() - started, 1), dedup_pairs=len(result.pairs), dedup_clusters=len(result.clusters))
     row["rss_mb_peak"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     print(json.dumps(row), flush=True)

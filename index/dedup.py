@@ -21,12 +21,13 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import faiss
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from planalign.index.vectors import VectorIndex
+from planalign.index.vectors import DEFAULT_EXACT_LIMIT, VectorIndex
 from planalign.nlp.encoders.base import unit_rows
 from planalign.nlp.normalize import normalize
 from planalign.nlp.tokenize import content_tokens
@@ -61,10 +62,14 @@ class DedupResult:
     clusters: dict[str, list[int]] = field(default_factory=dict)
 
 
-def shingles(text: str) -> set[str]:
-    """Word 3-grams (abbreviations expanded, stopwords dropped) and character 5-grams."""
+def shingles(text: str, words: list[str] | None = None) -> set[str]:
+    """Word 3-grams (abbreviations expanded, stopwords dropped) and character 5-grams.
+
+    ``words``: the text's content tokens when already known (the search index keeps them), which
+    saves the tokenizer pass that dominates on a large corpus.
+    """
     text = normalize(text)
-    words = content_tokens(text, normalized=True)
+    words = content_tokens(text, normalized=True) if words is None else words
     grams = {" ".join(words[i : i + 3]) for i in range(max(1, len(words) - 2))} if words else set()
     compact = "".join(text.split())
     grams |= {compact[i : i + 5] for i in range(max(1, len(compact) - 4))}
@@ -87,6 +92,7 @@ def find_duplicates(
     config: DedupConfig | None = None,
     progress: Callable[[str], None] | None = None,
     names: Sequence[str] | None = None,
+    tokens: Sequence[list[str]] | None = None,
 ) -> DedupResult:
     """All duplicate pairs among ``texts`` (positions), clustered; ``vectors`` are unit embeddings.
 
@@ -103,7 +109,7 @@ def find_duplicates(
 
     if progress:
         progress("near-copies")
-    for pair in _copy_pairs(texts, config):
+    for pair in _copy_pairs(texts, config, tokens):
         if allowed(pair.a, pair.b):
             pairs[(pair.a, pair.b)] = pair
     if vectors is not None and len(vectors) > 1:
@@ -117,8 +123,8 @@ def find_duplicates(
     return result
 
 
-def _copy_pairs(texts: Sequence[str], config: DedupConfig) -> list[Pair]:
-    sets = [shingles(t) for t in texts]
+def _copy_pairs(texts: Sequence[str], config: DedupConfig, tokens: Sequence[list[str]] | None) -> list[Pair]:
+    sets = [shingles(t, tokens[i] if tokens is not None else None) for i, t in enumerate(texts)]
     hashes = MinHash.bulk([[s.encode() for s in grams] for grams in sets], num_perm=NUM_PERM)
     lsh = MinHashLSH(threshold=max(0.3, config.copy_threshold - 0.15), num_perm=NUM_PERM)
     with lsh.insertion_session() as session:
@@ -136,8 +142,7 @@ def _copy_pairs(texts: Sequence[str], config: DedupConfig) -> list[Pair]:
 
 def _semantic_pairs(vectors: np.ndarray, config: DedupConfig) -> list[Pair]:
     centered = unit_rows(vectors - vectors.mean(axis=0))
-    index = VectorIndex(centered)
-    positions, scores = index.neighbours(config.neighbours + 1)
+    positions, scores = _all_neighbours(centered, config.neighbours + 1)
     # Each row's neighbourhood density: mean cosine to its neighbours, itself excluded.
     density = np.array([s[p != i][: config.neighbours].mean() if (p != i).any() else 0.0 for i, (p, s) in enumerate(zip(positions, scores))])
     found = []
@@ -149,6 +154,22 @@ def _semantic_pairs(vectors: np.ndarray, config: DedupConfig) -> list[Pair]:
             if margin >= config.margin_threshold:
                 found.append(Pair(i, j, round(cosine, 4), "semantic", f"cosine {cosine:.2f}, {margin:.2f}x the neighbourhood mean"))
     return found
+
+
+def _all_neighbours(vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """k nearest neighbours of every vector: exact while small, a light HNSW graph when large.
+
+    Duplicates sit very close to each other, so a graph built for speed (fewer links, shallower
+    construction) finds them as well as the search index's own, recall-tuned graph would.
+    """
+    if len(vectors) <= DEFAULT_EXACT_LIMIT:
+        return VectorIndex(vectors, "flat").neighbours(k)
+    graph = faiss.IndexHNSWFlat(vectors.shape[1], 16, faiss.METRIC_INNER_PRODUCT)
+    graph.hnsw.efConstruction = 40
+    graph.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    graph.hnsw.efSearch = 64
+    scores, positions = graph.search(np.ascontiguousarray(vectors, dtype=np.float32), k)
+    return positions, scores
 
 
 def _assign_clusters(result: DedupResult, size: int) -> None:

@@ -352,7 +352,7 @@ def dedup(
             records.vectors = cached_encoder(encoder, workspace.data_dir).encode_passages([t[:2000] for t in records.texts], advance)
     else:
         records = records_from_store(workspace, workspace.index(), parse_year(year) if year else None)
-    result = find_duplicates(records.texts, records.vectors, records.groups, config, names=records.names)
+    result = find_duplicates(records.texts, records.vectors, records.groups, config, names=records.names, tokens=records.tokens)
     columns, rows = pair_rows(records, result)
     write_table(out_path, columns, rows)
     err.print(f"wrote {len(rows)} pairs in {len(result.clusters)} clusters to {out_path}")

@@ -31,6 +31,7 @@ class Records:
     vectors: np.ndarray | None = None  # from the index, when the records come from the store
     names: list[str] | None = None
     orgs: list[str] | None = None
+    tokens: list[list[str]] | None = None  # content tokens from the index, to skip re-tokenizing
 
 
 @dataclass
@@ -70,6 +71,7 @@ def records_from_store(workspace: Workspace, index: ProjectIndex, year: int | No
         vectors=index.vectors.vectors[positions],
         names=[p.name for p in kept],
         orgs=[p.org for p in kept],
+        tokens=[index.keyword.tokens[p] for p in positions],
     )
 
 

@@ -38,7 +38,7 @@ def clusters(
 
 def _compute(state: ServiceState, index, year: int | None, across: bool) -> dict:
     records = records_from_store(state.workspace, index, year)
-    result = find_duplicates(records.texts, records.vectors, records.groups, DedupConfig(across_groups=across), names=records.names)
+    result = find_duplicates(records.texts, records.vectors, records.groups, DedupConfig(across_groups=across), names=records.names, tokens=records.tokens)
     clusters = []
     for name, members in result.clusters.items():
         pairs = [p for p in result.pairs if p.cluster == name]
