@@ -44,21 +44,12 @@ def eval_data_path(name: str) -> Path:
         return Path(path)
 
 
-def catalog_path(name: str) -> Path:
-    """Catalogs written for evaluation (campaign dimensions, Traffy categories)."""
-    return eval_data_path(name)
-
-
 def devset(level: str) -> Dataset:
     """Our dev set of drafts (name + objective + target) labelled at ``dimension`` or ``issue``."""
     table = read_table(eval_data_path("devset_drafts.csv"))
     column = {"dimension": "dimension_id", "issue": "issue_id"}[level]
     texts = ["\n".join(r[c] for c in ("name", "objective", "target") if r[c]) for r in table.rows]
     return Dataset(f"devset-{level}", texts, [[r[column]] for r in table.rows])
-
-
-def devset_styles() -> list[str]:
-    return [r["style"] for r in read_table(eval_data_path("devset_drafts.csv")).rows]
 
 
 def policies() -> Dataset:

@@ -22,7 +22,7 @@ from sklearn.linear_model import LogisticRegression
 
 from planalign.config import resolve_data_dir
 from planalign.corpora.catalog import Catalog, load_catalog
-from planalign.eval.datasets import Dataset, DatasetMissing, catalog_path, devset, policies, traffy
+from planalign.eval.datasets import Dataset, DatasetMissing, devset, eval_data_path, policies, traffy
 from planalign.eval.metrics import Report, evaluate
 from planalign.index.align import Aligner, Alignment
 from planalign.service.engine import make_aligner
@@ -109,14 +109,14 @@ def main(argv: list[str] | None = None) -> int:
             record(f"dev set zero-shot ({level})", f"planalign ({name})", report, speed)
 
     try:
-        campaign = load_catalog(catalog_path("campaign_dimensions.csv"))
+        campaign = load_catalog(eval_data_path("campaign_dimensions.csv"))
         data = policies()
         record("policies zero-shot (campaign dim.)", "baseline: raw e5 vs names", raw_name_baseline(campaign, data, "dimension", cache_dir))
         for name in encoders:
             report, speed = run_aligner(make_aligner(campaign, name, data_dir), data, "dimension")
             record("policies zero-shot (campaign dim.)", f"planalign ({name})", report, speed)
 
-        categories = load_catalog(catalog_path("traffy_categories.csv"))
+        categories = load_catalog(eval_data_path("traffy_categories.csv"))
         known = set(categories.nodes)
         train = traffy("2022", args.traffy_train)
         test = traffy("2023-01", args.traffy_test)

@@ -134,7 +134,11 @@ class Aligner:
                 owners.append(i)
                 kinds.append(kind)
         self._passages = passages
-        self._passage_owner = np.array(owners)
+        # Each node's passages as one row (short rows padded with the node's first passage, which
+        # changes no maximum), so the best passage per node is one vectorized argmax per draft.
+        per_node = [[p for p, owner in enumerate(owners) if owner == i] for i in range(len(self._node_ids))]
+        width = max(len(group) for group in per_node)
+        self._passage_grid = np.array([group + [group[0]] * (width - len(group)) for group in per_node])
         self._passage_kind = kinds
         passage_vectors = encoder.encode_passages([normalize(p) for p in passages])
         # Queries and passages carry different prefixes in e5, so each side gets its own mean: the
@@ -147,6 +151,7 @@ class Aligner:
         self._parent_index = np.array(
             [self._node_index[n.parent_id] if n.parent_id else -1 for n in catalog], dtype=int
         )
+        self._level_nodes = {level: np.array([self._node_index[n.id] for n in catalog.at_level(level)]) for level in catalog.levels}
         self._depth_order = sorted(range(len(self._node_ids)), key=lambda i: len(catalog.ancestors(self._node_ids[i])))
         self._examples: _ExampleModel | None = None
         self.fallback: Aligner | None = None
@@ -168,10 +173,6 @@ class Aligner:
         if self.fallback is not None:
             self.fallback.fit_examples(texts, labels)
 
-    @property
-    def label_level(self) -> str | None:
-        return self._examples.level if self._examples else None
-
     # ------------------------------------------------------------------ scoring
     def _embed_queries(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
         vectors = self.encoder.encode_queries(texts, progress)
@@ -180,13 +181,10 @@ class Aligner:
     def _unit_similarity(self, unit_vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per unit and node: the best passage similarity and which passage gave it."""
         passage_sims = unit_vectors @ self._passage_vectors.T  # (units, passages)
-        best = np.full((len(unit_vectors), len(self._node_ids)), -1.0, dtype=np.float32)
-        best_passage = np.zeros_like(best, dtype=int)
-        for p, owner in enumerate(self._passage_owner):
-            better = passage_sims[:, p] > best[:, owner]
-            best[better, owner] = passage_sims[better, p]
-            best_passage[better, owner] = p
-        return best, best_passage
+        grid_sims = passage_sims[:, self._passage_grid]  # (units, nodes, passages per node)
+        column = grid_sims.argmax(axis=2)
+        best_passage = np.take_along_axis(np.broadcast_to(self._passage_grid, grid_sims.shape), column[..., None], axis=2)[..., 0]
+        return np.take_along_axis(grid_sims, column[..., None], axis=2)[..., 0], best_passage
 
     def _own_scores(self, query: _Query, unit_vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         sims, best_passage = self._unit_similarity(unit_vectors)
@@ -217,8 +215,7 @@ class Aligner:
 
     def _level_probabilities(self, final: np.ndarray) -> dict[str, np.ndarray]:
         probabilities: dict[str, np.ndarray] = {}
-        for level in self.catalog.levels:
-            idx = np.array([self._node_index[n.id] for n in self.catalog.at_level(level)])
+        for level, idx in self._level_nodes.items():
             logits = final[idx] / self.config.temperature
             logits = np.exp(logits - logits.max())
             probabilities[level] = dict(zip(idx.tolist(), (logits / logits.sum()).tolist()))

@@ -50,6 +50,7 @@ class Hit:
     highlights: list[tuple[int, int]] = field(default_factory=list)
     district: str = ""
     district_group: str = ""
+    dimension_id: str = ""
 
 
 def rrf(rankings: list[np.ndarray], weights: list[float] | None = None, k: int = RRF_K) -> dict[int, float]:
@@ -87,7 +88,11 @@ def rank_positions(index: ProjectIndex, encoder: Encoder | None, query: str, mod
 
 def search(index: ProjectIndex, store: ProjectStore, encoder: Encoder | None, query: str, mode: str = "hybrid", filters: Filters | None = None, top: int = 10) -> list[Hit]:
     """Ranked hits with snippets; the project fields come from the store of record."""
-    ranked = rank_positions(index, encoder, query, mode, filters or Filters(), top)
+    return to_hits(index, store, rank_positions(index, encoder, query, mode, filters or Filters(), top), query)
+
+
+def to_hits(index: ProjectIndex, store: ProjectStore, ranked: list[tuple[int, float]], query: str) -> list[Hit]:
+    """Ranked positions as hits with highlighted snippets (projects deleted meanwhile are skipped)."""
     projects = store.get([index.ids[p] for p, _ in ranked])
     words = content_tokens(query)
     hits = []
@@ -96,5 +101,6 @@ def search(index: ProjectIndex, store: ProjectStore, encoder: Encoder | None, qu
         if project is None:  # deleted from the store after the index was loaded
             continue
         text, spans = snippet(project.search_text().replace("\n", " "), words)
-        hits.append(Hit(project.id, round(float(score), 6), project.name, project.org, project.fiscal_year, text, spans, project.district, project.district_group))
+        hits.append(Hit(project.id, round(float(score), 6), project.name, project.org, project.fiscal_year, text, spans,
+                        project.district, project.district_group, project.dimension_id))
     return hits

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Iterator
 
@@ -55,6 +56,11 @@ class ProjectIndex:
         self.vectors = vectors
         self.keyword = keyword
         self.position = {pid: i for i, pid in enumerate(ids)}
+
+    @cached_property
+    def centroid(self) -> np.ndarray:
+        """Mean document vector, for centered cosines (duplicate checks); computed once per generation."""
+        return self.vectors.vectors.mean(axis=0)
 
     def __len__(self) -> int:
         return len(self.ids)

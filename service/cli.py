@@ -77,9 +77,9 @@ def progress_bar(total: int, description: str) -> Iterator:
 def _aligner(catalog, encoder, data_dir, train, label_col, train_text_col):
     if train is None:
         return build_aligner(catalog, encoder, data_dir)[0]
-    rows = len(read_table(train).rows)
-    with progress_bar(rows, "learning from examples") as advance:
-        aligner, skipped = build_aligner(catalog, encoder, data_dir, train, label_col, train_text_col, advance)
+    examples = read_table(train)
+    with progress_bar(len(examples.rows), "learning from examples") as advance:
+        aligner, skipped = build_aligner(catalog, encoder, data_dir, examples, label_col, train_text_col, advance)
     if skipped:
         err.print(f"[yellow]{len(skipped)} training row(s) skipped, e.g. row {skipped[0][0]}: {escape(skipped[0][1])}[/]")
     return aligner

@@ -108,9 +108,8 @@ def check_draft(workspace: Workspace, text: str, config: DedupConfig | None = No
     if not ranked:
         return []
     positions = [p for p, _ in ranked]
-    mean = index.vectors.vectors.mean(axis=0)
-    draft = unit_rows(encoder.encode_passages([text[:2000]]) - mean)[0]
-    cosines = unit_rows(index.vectors.vectors[positions] - mean) @ draft
+    draft = unit_rows(encoder.encode_passages([text[:2000]]) - index.centroid)[0]
+    cosines = unit_rows(index.vectors.vectors[positions] - index.centroid) @ draft
     density = float(np.sort(cosines)[::-1][: config.neighbours].mean())
     projects = workspace.store.get([index.ids[p] for p in positions])
     draft_shingles = shingles(text)

@@ -44,19 +44,22 @@ def build_aligner(
     catalog: str | Catalog | None = None,
     encoder: str | None = None,
     data_dir: str | Path | None = None,
-    train: str | Path | None = None,
+    train: str | Path | Table | None = None,
     label_column: str | None = None,
     train_text_columns: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> tuple[Aligner, list[tuple[int, str]]]:
-    """An aligner for the catalog, fitted on ``train`` when given; returns the skipped train rows."""
+    """An aligner for the catalog, fitted on ``train`` (a file or a table already read) when given.
+
+    Returns it with the training rows that were skipped, and why.
+    """
     if train is not None and not label_column:
         raise ValueError("--train needs --label-col (the column with node ids or names)")
     catalog = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
     aligner = make_aligner(catalog, encoder, data_dir)
     if train is None:
         return aligner, []
-    table = read_table(train)
+    table = train if isinstance(train, Table) else read_table(train)
     columns = parse_columns(train_text_columns) if train_text_columns else [guess_text_column(table, {label_column})]
     labelled = read_labelled(table, columns, label_column, catalog)
     aligner.fit_examples(labelled.texts, labelled.labels, progress)

@@ -23,9 +23,6 @@ from planalign.corpora.tables import read_table, write_table
 from planalign.eval.metrics import evaluate
 from planalign.index.classify import classify_table
 
-STATUSES = ("queued", "running", "done", "failed")
-
-
 class _Base(DeclarativeBase):
     pass
 

@@ -13,8 +13,7 @@ from planalign.corpora.catalog import BUILTIN_CATALOGS, Catalog, CatalogError, l
 from planalign.corpora.tables import write_table
 from planalign.index.align import Aligner
 from planalign.index.project_index import ProjectIndex, current_generation, index_root, load_index
-from planalign.nlp.encoders import Encoder
-from planalign.service.engine import Workspace, cached_encoder, make_aligner
+from planalign.service.engine import Workspace, make_aligner
 from planalign.service.settings import Settings
 
 _CATALOG_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -73,9 +72,6 @@ class ServiceState:
         return catalog
 
     # ------------------------------------------------------------- models
-    def encoder(self, name: str | None = None) -> Encoder:
-        return cached_encoder(name or self.settings.encoder, self.workspace.data_dir)
-
     def aligner(self, catalog_id: str | None = None) -> Aligner:
         catalog_id = catalog_id or self.settings.catalog
         key = (catalog_id, self.settings.encoder)

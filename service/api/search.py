@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import asdict
 
 from fastapi import APIRouter, Depends, Query
 
-from planalign.index.hybrid import Filters, rank_positions
-from planalign.index.snippets import snippet
-from planalign.nlp.tokenize import content_tokens
+from planalign.index.hybrid import Filters, rank_positions, to_hits
 from planalign.service.api.deps import current_index, fiscal_year, get_state, require_read_key
 from planalign.service.state import ServiceState
 
@@ -35,15 +34,5 @@ def search(
         for name, field in (("year", "fiscal_year"), ("district_group", "district_group"), ("dimension", "dimension_id"))
     }
     window = ranked[(page - 1) * page_size : page * page_size]
-    projects = state.workspace.store.get([index.ids[p] for p, _ in window])
-    words = content_tokens(q)
-    results = []
-    for position, score in window:
-        project = projects.get(index.ids[position])
-        if project is None:
-            continue
-        text, spans = snippet(project.search_text().replace("\n", " "), words)
-        results.append({"id": project.id, "score": round(float(score), 6), "name": project.name, "org": project.org,
-                        "year": project.fiscal_year, "district": project.district, "district_group": project.district_group,
-                        "dimension_id": project.dimension_id, "snippet": text, "highlights": spans})
+    results = [asdict(hit) for hit in to_hits(index, state.workspace.store, window, q)]
     return {"query": q, "mode": mode, "total": len(ranked), "page": page, "page_size": page_size, "facets": facets, "results": results}
