@@ -135,16 +135,18 @@ def sync_index(
         if old is not None and old.encoder_name != encoder.name:
             raise IndexStateError(f"the index was built with encoder {old.encoder_name!r}; run `planalign reindex --encoder {encoder.name}` to rebuild it")
         keep_rows: list[int] = []
-        wanted: dict[str, str] = {}
-        new_projects = []
-        for project in store.iter_all():
-            digest = project.content_hash()
-            wanted[project.id] = digest
-            position = old.position.get(project.id) if old else None
+        changed: list[str] = []
+        # The store keeps each project's content hash: comparing hashes finds what changed without
+        # loading (or re-hashing) the projects that did not.
+        wanted = store.content_hashes()
+        for project_id, digest in wanted.items():
+            position = old.position.get(project_id) if old else None
             if position is not None and old.hashes[position] == digest:
                 keep_rows.append(position)
             else:
-                new_projects.append(project)
+                changed.append(project_id)
+        loaded = store.get(changed)
+        new_projects = [loaded[i] for i in changed]
         removed = (len(old) - len(keep_rows)) if old else 0
         if old is not None and not new_projects and not removed:
             return SyncResult(0, 0, len(old))

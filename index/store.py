@@ -116,6 +116,12 @@ class ProjectStore:
             for row in session.execute(select(ProjectRow).order_by(ProjectRow.id).execution_options(yield_per=batch)).scalars():
                 yield _to_project(row)
 
+    def content_hashes(self) -> dict[str, str]:
+        """Every project id with the hash of its content, in id order."""
+        with Session(self.engine) as session:
+            rows = session.execute(select(ProjectRow.id, ProjectRow.content_hash).order_by(ProjectRow.id))
+            return {row.id: row.content_hash for row in rows}
+
     def count(self) -> int:
         with Session(self.engine) as session:
             return int(session.scalar(select(func.count()).select_from(ProjectRow)) or 0)
