@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     lines = ["| labelled set | pairs | encoder | texts | clusters found | gold pairs | predicted pairs | precision | recall |", "|---|---|---|---|---|---|---|---|---|"]
     lines += [f"| {r['set']} | {r['mode']} | {r['encoder']} | {r['n']} | {r['clusters_found']} | {r['pairs_gold']} | {r['pairs_predicted']} | "
               f"{r['precision']:.4f} | {r['recall']:.4f} |" for r in reports]
-    write_readme_block("dedup", "\n".join(lines))
+    write_readme_block(f"dedup-{args.encoder}", "\n".join(lines))
     return 0
 
 

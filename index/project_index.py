@@ -26,6 +26,7 @@ from planalign.index.keyword import KeywordIndex
 from planalign.index.store import ProjectStore
 from planalign.index.vectors import DEFAULT_EXACT_LIMIT, VectorIndex
 from planalign.nlp.encoders import Encoder
+from planalign.nlp.encoders.static import StaticEncoder
 from planalign.nlp.normalize import normalize
 from planalign.nlp.tokenize import content_tokens
 
@@ -151,8 +152,11 @@ def sync_index(
         if old is not None and not new_projects and not removed:
             return SyncResult(0, 0, len(old))
         texts = [normalize(p.search_text()) for p in new_projects]
-        new_vectors = encoder.encode_passages([t[:2000] for t in texts], progress)
         new_tokens = [content_tokens(t, normalized=True) for t in texts]
+        if isinstance(encoder, StaticEncoder):  # it embeds the words just split instead of splitting again
+            new_vectors = encoder.encode_tokens(new_tokens, "passage", progress)
+        else:
+            new_vectors = encoder.encode_passages([t[:2000] for t in texts], progress)
         ids = [old.ids[i] for i in keep_rows] + [p.id for p in new_projects] if old else [p.id for p in new_projects]
         hashes = [wanted[i] for i in ids]
         meta = {

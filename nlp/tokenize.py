@@ -21,6 +21,8 @@ from planalign.nlp.normalize import normalize
 # One to four Thai consonant groups each closed by a dot: กทม. / ค.ส.ล. / ถ. / พ.ศ.
 _ABBREVIATION = re.compile(r"(?:[\u0e01-\u0e4e]{1,4}\.){1,4}(?![\u0e01-\u0e4e]*\.)")
 _PUNCTUATION_ONLY = re.compile(r"^[\W_]+$", re.UNICODE)
+# Brackets and quotes glued to Latin words by newmm ("(bkk"); a final dot is kept for abbreviations.
+_EDGE_PUNCTUATION = re.compile(r"^[^\w\u0e01-\u0e4e]+|[^\w\u0e01-\u0e4e.]+$")
 _SENTENCE_BREAK = re.compile(r"\n+|(?<=[.!?;:])\s+|\s{2,}")
 
 
@@ -64,11 +66,23 @@ def tokenize(text: str, *, normalized: bool = False) -> list[str]:
     tokens: list[str] = []
     position = 0
     for match in _ABBREVIATION.finditer(text):
-        tokens.extend(_newmm(text[position : match.start()]))
-        tokens.append(match.group(0))
+        start = _known_abbreviation_start(match.group(0)) + match.start()
+        tokens.extend(_newmm(text[position:start]))
+        tokens.append(text[start : match.end()])
         position = match.end()
     tokens.extend(_newmm(text[position:]))
     return tokens
+
+
+def _known_abbreviation_start(candidate: str) -> int:
+    """Where the abbreviation starts in a dotted match: the regex also swallows the end of the word
+    before it ("ของกทม." matches "งกทม."), so the longest known abbreviation that ends the match wins."""
+    if candidate in abbreviations():
+        return 0
+    for start in range(1, len(candidate) - 1):
+        if candidate[start:] in abbreviations():
+            return start
+    return 0
 
 
 def _newmm(text: str) -> list[str]:
@@ -89,8 +103,8 @@ def content_tokens(text: str, *, normalized: bool = False) -> list[str]:
         if token in expansions:
             result.extend(_newmm(expansions[token]))
             continue
-        token = token.lower()
-        if _PUNCTUATION_ONLY.match(token) or token in stopwords():
+        token = _EDGE_PUNCTUATION.sub("", token.lower())
+        if not token or _PUNCTUATION_ONLY.match(token) or token in stopwords():
             continue
         result.append(token)
     return [t for t in result if t not in stopwords()]

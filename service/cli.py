@@ -28,6 +28,7 @@ from planalign.eval.metrics import evaluate
 from planalign.index.align import Alignment, AlignmentInputError
 from planalign.index.classify import classify_table
 from planalign.nlp.encoders import EncoderError
+from planalign.nlp.encoders.factory import DEFAULT_INDEX_ENCODER
 from planalign.corpora.projects import IngestResult, parse_year, read_projects, sample_projects
 from planalign.index.dedup import DedupConfig, find_duplicates
 from planalign.index.hybrid import Filters
@@ -50,6 +51,7 @@ err = Console(stderr=True)
 DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="State directory [env PLANALIGN_DATA].")]
 CatalogOpt = Annotated[Optional[str], typer.Option("--catalog", "-c", help="Catalog file or built-in name (bma-9d).")]
 EncoderOpt = Annotated[Optional[str], typer.Option("--encoder", "-e", help="e5 (default), static (fast), cascade (static, e5 when unsure), use, tfidf or st:<dir>.")]
+IndexEncoderOpt = Annotated[Optional[str], typer.Option("--encoder", "-e", help="For a new index: static (default, fast), e5, use, tfidf or st:<dir>; an existing index keeps its own.")]
 LevelOpt = Annotated[Optional[str], typer.Option("--level", "-l", help="Catalog level, e.g. dimension or issue.")]
 TrainOpt = Annotated[Optional[Path], typer.Option("--train", help="Labelled examples (CSV/XLSX/JSONL).")]
 LabelColOpt = Annotated[Optional[str], typer.Option("--label-col", help="Column with node ids or names.")]
@@ -229,7 +231,7 @@ def ingest(
     mapping: Annotated[Optional[list[str]], typer.Option("--map", help="COLUMN=field, e.g. --map 'ชื่อ=name'.")] = None,
     where: Annotated[Optional[list[str]], typer.Option("--where", help="COLUMN=VALUE: only matching rows, e.g. --where level=item.")] = None,
     sample: Annotated[bool, typer.Option("--sample", help="Ingest the embedded sample projects.")] = False,
-    encoder: EncoderOpt = None,
+    encoder: IndexEncoderOpt = None,
     data_dir: DataDir = None,
     db_url: DbUrlOpt = None,
 ) -> None:
@@ -273,7 +275,7 @@ def delete(
 
 @app.command()
 def reindex(
-    encoder: EncoderOpt = None,
+    encoder: IndexEncoderOpt = None,
     backend: Annotated[str, typer.Option("--backend", help="Vector index: auto, flat (exact) or hnsw.")] = "auto",
     data_dir: DataDir = None,
     db_url: DbUrlOpt = None,
@@ -324,7 +326,7 @@ def dedup(
     year: Annotated[Optional[int], typer.Option("--year", help="Only projects of this fiscal year.")] = None,
     across: Annotated[bool, typer.Option("--across-districts/--any", help="Only pairs from different districts/orgs.")] = False,
     threshold: Annotated[Optional[float], typer.Option("--threshold", help="Near-copy Jaccard threshold (0-1).")] = None,
-    encoder: EncoderOpt = None,
+    encoder: IndexEncoderOpt = None,
     data_dir: DataDir = None,
     db_url: DbUrlOpt = None,
 ) -> None:
@@ -349,7 +351,7 @@ def dedup(
             raise UserError("--input needs --text-col")
         records = records_from_file(input_file, parse_columns(text_col), id_col, group_col)
         with progress_bar(len(records.texts), "embedding") as advance:
-            records.vectors = cached_encoder(encoder, workspace.data_dir).encode_passages([t[:2000] for t in records.texts], advance)
+            records.vectors = cached_encoder(encoder or DEFAULT_INDEX_ENCODER, workspace.data_dir).encode_passages([t[:2000] for t in records.texts], advance)
     else:
         records = records_from_store(workspace, workspace.index(), parse_year(year) if year else None)
     result = find_duplicates(records.texts, records.vectors, records.groups, config, names=records.names, tokens=records.tokens)
@@ -381,7 +383,7 @@ def serve(
         if workspace.store.count() == 0:
             workspace.store.upsert(sample_projects())
             err.print("ingested the embedded sample projects (sample data written by the planalign team)")
-        _sync(workspace, settings.encoder if load_index(workspace.data_dir) is None else None)
+        _sync(workspace, settings.index_encoder if load_index(workspace.data_dir) is None else None)
     err.print(f"planalign on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 

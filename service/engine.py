@@ -16,7 +16,7 @@ from planalign.index.align import Aligner
 from planalign.index.project_index import IndexStateError, ProjectIndex, SyncResult, load_index, sync_index
 from planalign.index.store import ENV_DB_URL, ProjectStore, default_url
 from planalign.nlp.encoders import Encoder, get_encoder
-from planalign.nlp.encoders.factory import CASCADE, CASCADE_BELOW, DEFAULT_ENCODER
+from planalign.nlp.encoders.factory import CASCADE, CASCADE_BELOW, DEFAULT_ENCODER, DEFAULT_INDEX_ENCODER
 
 
 def cached_encoder(name: str | None, data_dir: str | Path | None) -> Encoder:
@@ -92,5 +92,5 @@ class Workspace:
 
     def sync(self, encoder: str | None = None, rebuild: bool = False, backend: str = "auto", progress: Callable[[int], None] | None = None) -> SyncResult:
         current = load_index(self.data_dir)
-        name = encoder or (current.encoder_name if current else DEFAULT_ENCODER)
+        name = encoder or (current.encoder_name if current else DEFAULT_INDEX_ENCODER)
         return sync_index(self.data_dir, self.store, cached_encoder(name, self.data_dir), rebuild=rebuild, backend=backend, progress=progress)

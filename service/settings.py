@@ -5,7 +5,8 @@
 | data_dir | PLANALIGN_DATA | per-user data directory |
 | db_url | PLANALIGN_DB_URL | SQLite file in the data directory |
 | catalog | PLANALIGN_CATALOG | bma-9d |
-| encoder | PLANALIGN_ENCODER | e5 |
+| encoder | PLANALIGN_ENCODER | e5 (aligns drafts) |
+| index_encoder | PLANALIGN_INDEX_ENCODER | static (builds a new search index) |
 | api_keys | PLANALIGN_API_KEYS (comma-separated) | none: writes are open |
 | read_requires_key | PLANALIGN_READ_REQUIRES_KEY | false |
 | max_body_bytes | PLANALIGN_MAX_BODY_BYTES | 20 MB |
@@ -19,11 +20,14 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from planalign.nlp.encoders.factory import DEFAULT_ENCODER, DEFAULT_INDEX_ENCODER
+
 _ENV = {
     "data_dir": "PLANALIGN_DATA",
     "db_url": "PLANALIGN_DB_URL",
     "catalog": "PLANALIGN_CATALOG",
     "encoder": "PLANALIGN_ENCODER",
+    "index_encoder": "PLANALIGN_INDEX_ENCODER",
     "api_keys": "PLANALIGN_API_KEYS",
     "read_requires_key": "PLANALIGN_READ_REQUIRES_KEY",
     "max_body_bytes": "PLANALIGN_MAX_BODY_BYTES",
@@ -35,7 +39,8 @@ class Settings(BaseModel):
     data_dir: Path | None = None
     db_url: str | None = None
     catalog: str = "bma-9d"
-    encoder: str = "e5"
+    encoder: str = DEFAULT_ENCODER
+    index_encoder: str = DEFAULT_INDEX_ENCODER
     api_keys: list[str] = Field(default_factory=list)
     read_requires_key: bool = False
     max_body_bytes: int = 20 * 1024 * 1024

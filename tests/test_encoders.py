@@ -49,3 +49,26 @@ def test_e5_query_and_passage_sides_differ_and_match_meaning():
 def test_factory_errors(name, message):
     with pytest.raises(EncoderError, match=message):
         get_encoder(name)
+
+
+def test_static_encoder_matches_meaning_and_keeps_sides_apart(session_data_dir):
+    static = get_encoder("static", session_data_dir / "cache")
+    drafts = ["ขุดลอกคลองระบายน้ำป้องกันน้ำท่วมขัง", "อบรมผู้สูงอายุใช้โทรศัพท์มือถือ"]
+    catalog = static.encode_passages(["การระบายน้ำและป้องกันน้ำท่วม", "การดูแลและพัฒนาทักษะผู้สูงอายุ"])
+    queries = static.encode_queries(drafts)
+    similarity = queries @ catalog.T
+    assert similarity[0, 0] > similarity[0, 1] and similarity[1, 1] > similarity[1, 0]
+    assert np.allclose(np.linalg.norm(queries, axis=1), 1.0)
+    # Drafts are read with the teacher's query-side word vectors, stored texts with passage-side ones.
+    assert not np.allclose(static.encode_passages(drafts[:1])[0], queries[0])
+
+
+def test_static_encoder_reads_pre_split_words_like_raw_text(session_data_dir):
+    from planalign.nlp.tokenize import content_tokens
+
+    static = get_encoder("static", session_data_dir / "cache")
+    texts = ["ซ่อมแซมทางเท้าชำรุด ถ.พหลโยธิน", "", "ติดตั้งกล้องวงจรปิด (CCTV) ในชุมชน"]
+    from_text = static.encode_passages(texts)
+    from_tokens = static.encode_tokens([content_tokens(t) for t in texts], "passage")
+    assert np.allclose(from_text, from_tokens, atol=1e-6)
+    assert not from_text[1].any()  # a text without words is a zero row, not NaN

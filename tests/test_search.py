@@ -178,3 +178,13 @@ def test_ingest_rejects_bad_rows_and_keeps_the_rest(tmp_path):
     for row, reason in [(3, "not a number"), (4, "negative"), (5, "duplicate id 'M1'"), (6, "empty project name"), (7, "not a year")]:
         assert f"row {row} rejected" in result.stderr and reason in result.stderr
     assert "1 new" in result.stderr and "5 rejected" in result.stderr
+
+
+def test_index_built_with_the_static_fast_path_reopens_and_finds_by_meaning(tmp_path):
+    workspace = Workspace(tmp_path)
+    workspace.store.upsert(PROJECTS)
+    workspace.sync("static")
+    index = workspace.index()
+    assert index.encoder_name == "static"
+    hits = search(index, workspace.store, workspace.index_encoder(index), "แก้ปัญหาน้ำท่วมขัง", mode="dense", top=2)
+    assert {h.id for h in hits} == {"P1", "P4"}

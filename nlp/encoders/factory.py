@@ -17,6 +17,9 @@ ENCODER_NAMES = ("e5", "static", "use", "tfidf", "st:<local model dir>")
 CASCADE = "cascade"
 CASCADE_BELOW = 0.9  # top confidence under which e5 re-aligns (chosen on the dev set, eval/README.md)
 DEFAULT_ENCODER = "e5"
+# The search index embeds every stored project: static gives e5's search and duplicate quality
+# (eval/README.md) at a small fraction of the time, so bulk indexing defaults to it.
+DEFAULT_INDEX_ENCODER = "static"
 
 _instances: dict[str, Encoder] = {}
 _lock = threading.Lock()

@@ -15,7 +15,7 @@ UPLOAD_SUFFIXES = (".csv", ".tsv", ".xlsx", ".jsonl")
 
 def _store_and_index(state: ServiceState, result: IngestResult) -> dict:
     stored = state.workspace.store.upsert(result.projects)
-    sync = state.workspace.sync(None if state.index() is not None else state.settings.encoder)
+    sync = state.workspace.sync(None if state.index() is not None else state.settings.index_encoder)
     return {
         "inserted": len(stored.inserted), "updated": len(stored.updated), "unchanged": stored.unchanged,
         "rejected": [{"row": row, "reason": reason} for row, reason in result.rejected],
