@@ -3,7 +3,9 @@
 How a score is made, and why:
 
 * **Zero-shot.** Each catalog node is embedded as several passages (its name; name + description;
-  name + keywords). A draft is embedded whole and sentence by sentence. Both sides are centered
+  name + keywords). A draft is embedded sentence by sentence, and its whole-text vector is the
+  length-weighted mean of its sentence vectors (e5 mean-pools its tokens, so this is close to
+  embedding the whole text, at half the encoder time: measured in eval/README.md). Both sides are centered
   (the mean embedding subtracted) because raw e5 cosines all sit in a narrow band near 0.8; centering
   spreads them so that the best node stands out. A node's similarity mixes the whole-draft cosine with
   the best single sentence (drafts often carry their topic in one sentence) and a TF-IDF overlap with
@@ -21,6 +23,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -97,6 +100,16 @@ class _Query:
     units: list[str]  # [whole text] + sentences when there are several
     warnings: list[str]
 
+    @cached_property
+    def words(self) -> list[str]:
+        """Content words, split once: the lexical score and every suggestion's evidence read them."""
+        return content_tokens(self.text, normalized=True)
+
+    @property
+    def encoded(self) -> list[str]:
+        """What the encoder embeds: the sentences, or the whole text when it is one sentence."""
+        return self.units[1:] or self.units
+
 
 def prepare_text(text: str) -> _Query:
     """Normalize and check a draft; raises AlignmentInputError when nothing can be aligned."""
@@ -146,8 +159,10 @@ class Aligner:
         self._passage_mean = passage_vectors.mean(axis=0)
         self._query_mean = encoder.encode_queries([normalize(p) for p in passages]).mean(axis=0)
         self._passage_vectors = unit_rows(passage_vectors - self._passage_mean)
-        self._lexical = TfidfVectorizer(analyzer=content_tokens, sublinear_tf=True)
-        self._node_lexical = self._lexical.fit_transform([_lexical_document(n) for n in catalog])
+        node_words = [content_tokens(_lexical_document(n)) for n in catalog]
+        self._node_words = [set(words) for words in node_words]
+        self._lexical = TfidfVectorizer(analyzer=_already_split, sublinear_tf=True)
+        self._node_lexical = self._lexical.fit_transform(node_words)
         self._parent_index = np.array(
             [self._node_index[n.parent_id] if n.parent_id else -1 for n in catalog], dtype=int
         )
@@ -168,15 +183,31 @@ class Aligner:
     # ------------------------------------------------------------------ supervised
     def fit_examples(self, texts: Sequence[str], labels: Sequence[Sequence[str]], progress: Callable[[int], None] | None = None) -> None:
         """Learn from labelled drafts; ``labels`` are node ids, all on one catalog level."""
-        vectors = self._embed_queries([normalize(t)[:2000] for t in texts], progress)
+        queries = []
+        for text in texts:
+            try:
+                queries.append(prepare_text(text))
+            except AlignmentInputError:  # nothing to read: embedded as is, it just adds little
+                queries.append(_Query(text, [text], []))
+        vectors = np.vstack([units[0] for units in self._draft_vectors(queries, progress)])
         self._examples = _ExampleModel(self, list(texts), vectors, [list(ls) for ls in labels])
         if self.fallback is not None:
             self.fallback.fit_examples(texts, labels)
 
     # ------------------------------------------------------------------ scoring
-    def _embed_queries(self, texts: list[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
-        vectors = self.encoder.encode_queries(texts, progress)
-        return unit_rows(vectors - self._query_mean)
+    def _draft_vectors(self, queries: list[_Query], progress: Callable[[int], None] | None = None) -> list[np.ndarray]:
+        """Per draft, centered unit vectors of its units: the whole text, then each sentence."""
+        texts = [text for query in queries for text in query.encoded]
+        raw = self.encoder.encode_queries(texts, progress) if texts else np.zeros((0, self.encoder.dim))
+        result, offset = [], 0
+        for query in queries:
+            part = raw[offset : offset + len(query.encoded)]
+            offset += len(query.encoded)
+            if len(query.units) > 1:
+                lengths = np.array([len(s) for s in query.encoded], dtype=np.float32)
+                part = np.vstack([(lengths / lengths.sum()) @ part, part])
+            result.append(unit_rows(part - self._query_mean))
+        return result
 
     def _unit_similarity(self, unit_vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per unit and node: the best passage similarity and which passage gave it."""
@@ -192,7 +223,7 @@ class Aligner:
         best_sentence = sims[1:].max(axis=0) if len(sims) > 1 else whole
         w = self.config.whole_weight
         dense = w * whole + (1 - w) * best_sentence
-        lexical = (self._lexical.transform([query.text]) @ self._node_lexical.T).toarray()[0]
+        lexical = (self._lexical.transform([query.words]) @ self._node_lexical.T).toarray()[0]
         return dense + self.config.lexical_weight * lexical, sims, best_passage
 
     def _tree_scores(self, own: np.ndarray) -> np.ndarray:
@@ -244,20 +275,12 @@ class Aligner:
                 prepared.append(prepare_text(text))
             except AlignmentInputError as exc:
                 prepared.append(exc)
-        units = [u for q in prepared if isinstance(q, _Query) for u in q.units]
-        unit_progress = None
-        if progress:
-            unit_progress = _UnitsToRows(prepared, progress)
-        vectors = self._embed_queries(units, unit_progress) if units else np.zeros((0, 1))
-        results: list[Alignment | AlignmentInputError] = []
-        offset = 0
-        for query in prepared:
-            if isinstance(query, AlignmentInputError):
-                results.append(query)
-                continue
-            unit_vectors = vectors[offset : offset + len(query.units)]
-            offset += len(query.units)
-            results.append(self._align_one(query, unit_vectors, top_k, level, with_evidence))
+        queries = [q for q in prepared if isinstance(q, _Query)]
+        vectors = iter(self._draft_vectors(queries, _UnitsToRows(prepared, progress) if progress else None))
+        results: list[Alignment | AlignmentInputError] = [
+            query if isinstance(query, AlignmentInputError) else self._align_one(query, next(vectors), top_k, level, with_evidence)
+            for query in prepared
+        ]
         if self.fallback is not None:
             decisive = self.catalog.resolve_level(level)
             unsure = [i for i, r in enumerate(results) if isinstance(r, Alignment) and r.levels[decisive][0].confidence < self.fallback_below]
@@ -308,8 +331,7 @@ class Aligner:
         unit, target = np.unravel_index(np.argmax(sims[:, candidates]), (len(sims), len(candidates)))
         target = candidates[int(target)]
         passage = int(best_passage[unit, target])
-        node_words = set(content_tokens(_lexical_document(self.catalog.nodes[self._node_ids[target]])))
-        shared = [w for w in dict.fromkeys(content_tokens(query.text)) if w in node_words][:10]
+        shared = [w for w in dict.fromkeys(query.words) if w in self._node_words[target]][:10]
         return [
             Evidence(
                 draft_text=query.units[int(unit)],
@@ -332,7 +354,7 @@ class _UnitsToRows:
     """Turns per-unit encoder progress into per-row progress for a progress bar."""
 
     def __init__(self, prepared: list, progress: Callable[[int], None]) -> None:
-        self._sizes = [len(q.units) if isinstance(q, _Query) else 0 for q in prepared]
+        self._sizes = [len(q.encoded) if isinstance(q, _Query) else 0 for q in prepared]
         self._progress = progress
         self._row = 0
         self._pending = 0
@@ -370,6 +392,10 @@ def _word_ngrams(text: str) -> list[str]:
     """Thai words (newmm with our dictionary) and word bigrams of an already normalized text."""
     words = content_tokens(text, normalized=True)
     return words + [f"{a}_{b}" for a, b in zip(words, words[1:])]
+
+
+def _already_split(words: list[str]) -> list[str]:
+    return words
 
 
 def _lexical_document(node: Node) -> str:
