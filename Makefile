@@ -8,7 +8,7 @@ PORT ?= 8000
 export PYTHAINLP_OFFLINE := 1
 export OMP_NUM_THREADS ?= 2
 
-.PHONY: setup browser run test test-slow eval bench bench-quick demo-real clean
+.PHONY: setup browser run test test-slow eval bench bench-quick static-basis demo-real clean
 
 setup: $(STAMP)
 
@@ -41,7 +41,9 @@ test-slow: setup
 eval: setup
 	$(PY) -m planalign.eval.run_eval
 	$(PY) -m planalign.eval.search_eval
+	$(PY) -m planalign.eval.search_eval --encoder static
 	$(PY) -m planalign.eval.dedup_eval
+	$(PY) -m planalign.eval.dedup_eval --encoder static
 
 bench: setup
 	$(PY) -m planalign.eval.bench
@@ -49,10 +51,14 @@ bench: setup
 bench-quick: setup
 	$(PY) -m planalign.eval.bench --quick
 
+# Rebuild nlp/data/static_basis.npz (the static encoder's whitening basis) from e5; ~2 minutes.
+static-basis: setup
+	$(PY) -m planalign.nlp.encoders.static
+
 # The real FY2566 ordinance items and all Traffy reports from ../shared/data, in their own data dir.
 DEMO_DATA ?= $(CURDIR)/.demo-real-data
 demo-real: setup
-	$(VENV)/bin/planalign ingest ../shared/data/budget/bma_budget_ordinance_2566_items.csv --where level=item --source ordinance-2566 --encoder use --data-dir $(DEMO_DATA)
+	$(VENV)/bin/planalign ingest ../shared/data/budget/bma_budget_ordinance_2566_items.csv --where level=item --source ordinance-2566 --data-dir $(DEMO_DATA)
 	$(VENV)/bin/planalign ingest ../shared/data/traffy/traffy_2022.csv.gz --map description=name --source traffy --data-dir $(DEMO_DATA)
 	$(VENV)/bin/planalign ingest ../shared/data/traffy/traffy_2023-01.csv.gz --map description=name --source traffy --data-dir $(DEMO_DATA)
 	$(VENV)/bin/planalign serve --data-dir $(DEMO_DATA) --host $(HOST) --port $(PORT)

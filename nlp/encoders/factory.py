@@ -15,7 +15,7 @@ from planalign.nlp.encoders.cache import CachedEncoder
 ENCODER_NAMES = ("e5", "static", "use", "tfidf", "st:<local model dir>")
 # Not an encoder but a choice of the same option: static for clear drafts, e5 for uncertain ones.
 CASCADE = "cascade"
-CASCADE_BELOW = 0.9  # top confidence under which e5 re-aligns (chosen on the dev set, eval/README.md)
+CASCADE_BELOW = 0.6  # top confidence under which e5 re-aligns (chosen on the dev set and Traffy-2022, eval/README.md)
 DEFAULT_ENCODER = "e5"
 # The search index embeds every stored project: static gives e5's search and duplicate quality
 # (eval/README.md) at a small fraction of the time, so bulk indexing defaults to it.
