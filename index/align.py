@@ -99,6 +99,7 @@ class _Query:
     text: str
     units: list[str]  # [whole text] + sentences when there are several
     warnings: list[str]
+    lexical: np.ndarray | None = None  # TF-IDF overlap with every node, set for a whole batch at once
 
     @cached_property
     def words(self) -> list[str]:
@@ -217,13 +218,16 @@ class Aligner:
         best_passage = np.take_along_axis(np.broadcast_to(self._passage_grid, grid_sims.shape), column[..., None], axis=2)[..., 0]
         return np.take_along_axis(grid_sims, column[..., None], axis=2)[..., 0], best_passage
 
+    def _lexical_scores(self, queries: list[_Query]) -> np.ndarray:
+        return (self._lexical.transform([q.words for q in queries]) @ self._node_lexical.T).toarray()
+
     def _own_scores(self, query: _Query, unit_vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         sims, best_passage = self._unit_similarity(unit_vectors)
         whole = sims[0]
         best_sentence = sims[1:].max(axis=0) if len(sims) > 1 else whole
         w = self.config.whole_weight
         dense = w * whole + (1 - w) * best_sentence
-        lexical = (self._lexical.transform([query.words]) @ self._node_lexical.T).toarray()[0]
+        lexical = query.lexical if query.lexical is not None else self._lexical_scores([query])[0]
         return dense + self.config.lexical_weight * lexical, sims, best_passage
 
     def _tree_scores(self, own: np.ndarray) -> np.ndarray:
@@ -276,6 +280,9 @@ class Aligner:
             except AlignmentInputError as exc:
                 prepared.append(exc)
         queries = [q for q in prepared if isinstance(q, _Query)]
+        if queries:  # one sparse product for the batch, not one per draft
+            for query, row in zip(queries, self._lexical_scores(queries)):
+                query.lexical = row
         vectors = iter(self._draft_vectors(queries, _UnitsToRows(prepared, progress) if progress else None))
         results: list[Alignment | AlignmentInputError] = [
             query if isinstance(query, AlignmentInputError) else self._align_one(query, next(vectors), top_k, level, with_evidence)
