@@ -29,7 +29,7 @@ _DECOMPOSED_SARA_AM = re.compile("\u0e4d\u0e32")
 _HORIZONTAL_SPACE = re.compile(r"[ \t\u00a0\u2000-\u200a\u3000]+")
 
 
-@lru_cache(maxsize=4096)  # pure, and a draft passes through it several times (whole, sentences, words)
+@lru_cache(maxsize=1024)  # pure, and a draft passes through it several times (whole, sentences, words)
 def normalize(text: str) -> str:
     """Return the canonical form of a Thai (or mixed) text.
 
