@@ -149,6 +149,8 @@ def service_memory_mb(data_dir: Path, query: str, port: int = 8765) -> dict:
     try:
         deadline = time.time() + 600
         while time.time() < deadline:
+            if server.poll() is not None:
+                raise RuntimeError(f"`planalign serve` exited with status {server.returncode} on {data_dir}")
             try:
                 with urllib.request.urlopen(f"{base}/readyz", timeout=5) as response:
                     if response.status == 200:

@@ -99,7 +99,6 @@ class _Query:
     text: str
     units: list[str]  # [whole text] + sentences when there are several
     warnings: list[str]
-    lexical: np.ndarray | None = None  # TF-IDF overlap with every node, set for a whole batch at once
 
     @cached_property
     def words(self) -> list[str]:
@@ -221,13 +220,13 @@ class Aligner:
     def _lexical_scores(self, queries: list[_Query]) -> np.ndarray:
         return (self._lexical.transform([q.words for q in queries]) @ self._node_lexical.T).toarray()
 
-    def _own_scores(self, query: _Query, unit_vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _own_scores(self, unit_vectors: np.ndarray, lexical: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per node: dense similarity (whole draft and best sentence) plus the TF-IDF overlap ``lexical``."""
         sims, best_passage = self._unit_similarity(unit_vectors)
         whole = sims[0]
         best_sentence = sims[1:].max(axis=0) if len(sims) > 1 else whole
         w = self.config.whole_weight
         dense = w * whole + (1 - w) * best_sentence
-        lexical = query.lexical if query.lexical is not None else self._lexical_scores([query])[0]
         return dense + self.config.lexical_weight * lexical, sims, best_passage
 
     def _tree_scores(self, own: np.ndarray) -> np.ndarray:
@@ -280,12 +279,11 @@ class Aligner:
             except AlignmentInputError as exc:
                 prepared.append(exc)
         queries = [q for q in prepared if isinstance(q, _Query)]
-        if queries:  # one sparse product for the batch, not one per draft
-            for query, row in zip(queries, self._lexical_scores(queries)):
-                query.lexical = row
         vectors = iter(self._draft_vectors(queries, _UnitsToRows(prepared, progress) if progress else None))
+        # One sparse product for the batch, not one per draft.
+        lexical = iter(self._lexical_scores(queries) if queries else [])
         results: list[Alignment | AlignmentInputError] = [
-            query if isinstance(query, AlignmentInputError) else self._align_one(query, next(vectors), top_k, level, with_evidence)
+            query if isinstance(query, AlignmentInputError) else self._align_one(query, next(vectors), next(lexical), top_k, level, with_evidence)
             for query in prepared
         ]
         if self.fallback is not None:
@@ -299,12 +297,12 @@ class Aligner:
 
     def _zero_shot_level(self, text: str, vector: np.ndarray, level: str) -> np.ndarray:
         """Zero-shot probabilities over a level's nodes from a whole-text vector (for held-out tuning)."""
-        own, _, _ = self._own_scores(_Query(text, [text], []), vector[None, :])
+        own, _, _ = self._own_scores(vector[None, :], self._lexical_scores([_Query(text, [text], [])])[0])
         probabilities = self._level_probabilities(self._tree_scores(own))[level]
         return np.array([probabilities[self._node_index[n.id]] for n in self.catalog.at_level(level)])
 
-    def _align_one(self, query: _Query, unit_vectors: np.ndarray, top_k: int, level: str | None, with_evidence: bool) -> Alignment:
-        own, sims, best_passage = self._own_scores(query, unit_vectors)
+    def _align_one(self, query: _Query, unit_vectors: np.ndarray, lexical: np.ndarray, top_k: int, level: str | None, with_evidence: bool) -> Alignment:
+        own, sims, best_passage = self._own_scores(unit_vectors, lexical)
         final = self._tree_scores(own)
         probabilities = self._level_probabilities(final)
         ranking = {lv: {i: float(np.clip(final[i], 0.0, 1.0)) for i in probs} for lv, probs in probabilities.items()}

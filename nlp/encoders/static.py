@@ -90,20 +90,18 @@ class _WordTable:
 
     def __init__(self, dim: int) -> None:
         self.rows: dict[str, int] = {}
-        self.weights: list[float] = []
+        self.weights = np.zeros(1024, dtype=np.float32)  # SIF weight per row, grown with the matrix
         self.matrix = np.zeros((1024, dim), dtype=np.float32)
 
     def add(self, words: list[str], vectors: np.ndarray) -> None:
-        needed = len(self.rows) + len(words)
+        start, needed = len(self.rows), len(self.rows) + len(words)
         if needed > len(self.matrix):
-            grown = np.zeros((max(needed, 2 * len(self.matrix)), self.matrix.shape[1]), dtype=np.float32)
-            grown[: len(self.rows)] = self.matrix[: len(self.rows)]
-            self.matrix = grown
-        start = len(self.rows)
+            size = max(needed, 2 * len(self.matrix))
+            self.matrix = np.concatenate([self.matrix[:start], np.zeros((size - start, self.matrix.shape[1]), dtype=np.float32)])
+            self.weights = np.concatenate([self.weights[:start], np.zeros(size - start, dtype=np.float32)])
         self.matrix[start:needed] = vectors
-        for offset, word in enumerate(words):
-            self.rows[word] = start + offset
-            self.weights.append(sif_weight(word))
+        self.weights[start:needed] = [sif_weight(word) for word in words]
+        self.rows.update((word, start + offset) for offset, word in enumerate(words))
 
 
 class StaticEncoder(Encoder):
@@ -142,7 +140,7 @@ class StaticEncoder(Encoder):
             table = self._ensure({w for words in batch for w in words}, kind)
             rows = [table.rows[w] for words in batch for w in words]
             indptr = np.cumsum([0] + [len(words) for words in batch])
-            weights = np.asarray(table.weights, dtype=np.float32)[rows]
+            weights = table.weights[rows]
             counts = sparse.csr_matrix((weights, rows, indptr), shape=(len(batch), len(table.matrix)))
             parts.append(counts @ table.matrix)
             if progress:
