@@ -24,7 +24,7 @@ import numpy as np
 
 from planalign.index.keyword import KeywordIndex
 from planalign.index.store import ProjectStore
-from planalign.index.vectors import DEFAULT_EXACT_LIMIT, VectorIndex
+from planalign.index.vectors import VectorIndex
 from planalign.nlp.encoders import Encoder
 from planalign.nlp.encoders.static import StaticEncoder
 from planalign.nlp.normalize import normalize
@@ -126,7 +126,6 @@ def sync_index(
     encoder: Encoder,
     rebuild: bool = False,
     backend: str = "auto",
-    exact_limit: int = DEFAULT_EXACT_LIMIT,
     progress: Progress | None = None,
 ) -> SyncResult:
     """Bring the index in line with the store; only new or changed projects are embedded."""
@@ -166,7 +165,7 @@ def sync_index(
         old_vectors = old.vectors.vectors[keep_rows] if old and keep_rows else np.zeros((0, encoder.dim), dtype=np.float32)
         vectors = np.vstack([old_vectors, new_vectors]) if len(new_vectors) else old_vectors
         tokens = ([old.keyword.tokens[i] for i in keep_rows] if old else []) + new_tokens
-        index = ProjectIndex(encoder.name, ids, hashes, meta, VectorIndex(vectors, backend, exact_limit), KeywordIndex(tokens))
+        index = ProjectIndex(encoder.name, ids, hashes, meta, VectorIndex(vectors, backend), KeywordIndex(tokens))
         _write_generation(root, index)
         return SyncResult(len(new_projects), removed, len(ids))
 

@@ -1,7 +1,6 @@
 """Highlighted snippets: the part of a document that best shows why it matched."""
 from __future__ import annotations
 
-import html
 
 
 
@@ -35,13 +34,12 @@ def snippet(text: str, words: list[str], width: int = 160) -> tuple[str, list[tu
     return prefix + window + suffix, shifted
 
 
-def render(text: str, spans: list[tuple[int, int]], open_mark: str, close_mark: str, escape_html: bool = False) -> str:
-    """Insert markers around the spans (e.g. ``<mark>``/``</mark>`` or ``[``/``]``)."""
+def render(text: str, spans: list[tuple[int, int]], open_mark: str, close_mark: str) -> str:
+    """Insert markers around the spans (e.g. ``[reverse]``/``[/reverse]`` for the terminal)."""
     out, position = [], 0
-    quote = html.escape if escape_html else (lambda s: s)
     for start, end in spans:
-        out.append(quote(text[position:start]))
-        out.append(open_mark + quote(text[start:end]) + close_mark)
+        out.append(text[position:start])
+        out.append(open_mark + text[start:end] + close_mark)
         position = end
-    out.append(quote(text[position:]))
+    out.append(text[position:])
     return "".join(out)

@@ -65,12 +65,11 @@ class VectorIndex:
         found = positions[0] >= 0
         return positions[0][found], scores[0][found]
 
-    def neighbours(self, k: int, queries: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """k nearest stored vectors of each query (default: of every stored vector), in batch."""
-        queries = self.vectors if queries is None else np.ascontiguousarray(queries, dtype=np.float32)
+    def neighbours(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """k nearest stored vectors of every stored vector, in one batch."""
         if self.backend == "hnsw":
             self.index.hnsw.efSearch = max(HNSW_EF_SEARCH, k)
-        scores, positions = self.index.search(queries, min(k, len(self.vectors)))
+        scores, positions = self.index.search(self.vectors, min(k, len(self.vectors)))
         return positions, scores
 
     def save(self, directory: Path) -> None:

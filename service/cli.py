@@ -338,7 +338,7 @@ def dedup(
         config = DedupConfig(copy_threshold=threshold, across_groups=across)
     workspace = Workspace(data_dir, db_url)
     if check is not None:
-        matches = check_draft(workspace, check, config)
+        matches = check_draft(workspace, workspace.index(), check, config)
         for m in matches:
             out.print(f"{m.score:.3f} {m.kind:8s} {escape(m.id)} {escape(m.org)} · {escape(m.name)}  [dim]{escape(m.why)}[/]")
         if not matches:

@@ -96,13 +96,15 @@ def pair_rows(records: Records, result: DedupResult) -> tuple[list[str], list[di
     return columns, rows
 
 
-def check_draft(workspace: Workspace, text: str, config: DedupConfig | None = None, candidates: int = 50) -> list[Match]:
-    """Stored projects that duplicate one draft: hybrid search finds candidates, dedup rules decide."""
+def check_draft(workspace: Workspace, index: ProjectIndex, text: str, config: DedupConfig | None = None, candidates: int = 50) -> list[Match]:
+    """Stored projects that duplicate one draft: hybrid search finds candidates, dedup rules decide.
+
+    ``index``: the caller's loaded index (the service keeps one per generation; loading it rebuilds BM25).
+    """
     config = config or DedupConfig()
     text = normalize(text)
     if not text:
         raise ValueError("empty text")
-    index = workspace.index()
     encoder = workspace.index_encoder(index)
     ranked = rank_positions(index, encoder, text, "hybrid", Filters(), candidates)
     if not ranked:
@@ -118,7 +120,7 @@ def check_draft(workspace: Workspace, text: str, config: DedupConfig | None = No
         project = projects.get(index.ids[position])
         if project is None:
             continue
-        overlap = jaccard(draft_shingles, shingles(project.search_text()))
+        overlap = jaccard(draft_shingles, shingles(project.search_text(), index.keyword.tokens[position]))
         margin = cosine / max(1e-6, density)
         if overlap >= config.copy_threshold:
             matches.append(Match(project.id, project.org, project.name, round(overlap, 4), "copy", f"{overlap:.0%} of word/character shingles shared"))

@@ -21,6 +21,7 @@ def align(request: AlignRequest, state: ServiceState = Depends(get_state)) -> di
     aligner = state.aligner(request.catalog)
     result = asdict(aligner.align(draft, top_k=request.top_k, level=request.level))
     duplicates = []
-    if request.check_duplicates and state.index() is not None:
-        duplicates = [vars(m) for m in check_draft(state.workspace, draft)]
+    index = state.index() if request.check_duplicates else None
+    if index is not None:
+        duplicates = [vars(m) for m in check_draft(state.workspace, index, draft)]
     return {"catalog": aligner.catalog.name, **result, "duplicates": duplicates}

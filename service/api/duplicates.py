@@ -53,5 +53,4 @@ def _compute(state: ServiceState, index, year: int | None, across: bool) -> dict
 
 @router.post("/check", summary="Stored projects that duplicate one draft")
 def check(request: CheckRequest, state: ServiceState = Depends(get_state)) -> dict:
-    current_index(state)
-    return {"matches": [vars(m) for m in check_draft(state.workspace, request.text)]}
+    return {"matches": [vars(m) for m in check_draft(state.workspace, current_index(state), request.text)]}
