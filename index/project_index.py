@@ -57,6 +57,7 @@ class ProjectIndex:
         self.vectors = vectors
         self.keyword = keyword
         self.position = {pid: i for i, pid in enumerate(ids)}
+        self._meta_arrays: dict[str, np.ndarray] = {}  # per filter field, built on first use
 
     @cached_property
     def centroid(self) -> np.ndarray:
@@ -72,7 +73,9 @@ class ProjectIndex:
         for name, wanted in filters.items():
             if wanted is None or wanted == "":
                 continue
-            values = np.asarray(self.meta[name], dtype=object)
+            values = self._meta_arrays.get(name)
+            if values is None:
+                values = self._meta_arrays[name] = np.asarray(self.meta[name], dtype=object)
             hit = values == wanted
             mask = hit if mask is None else mask & hit
         return mask
@@ -100,6 +103,14 @@ def current_generation(root: Path) -> Path | None:
         return None
     generation = root / pointer.read_text(encoding="utf-8").strip()
     return generation if (generation / "manifest.json").is_file() else None
+
+
+def indexed_encoder(data_dir: Path) -> str | None:
+    """The encoder of the current generation, from its manifest alone (no vectors, no BM25 rebuild)."""
+    generation = current_generation(index_root(data_dir))
+    if generation is None:
+        return None
+    return json.loads((generation / "manifest.json").read_text(encoding="utf-8"))["encoder"]
 
 
 def load_index(data_dir: Path) -> ProjectIndex | None:

@@ -33,7 +33,7 @@ from planalign.corpora.projects import IngestResult, parse_year, read_projects, 
 from planalign.index.dedup import DedupConfig, find_duplicates
 from planalign.index.hybrid import Filters
 from planalign.index.hybrid import search as run_search
-from planalign.index.project_index import IndexStateError, load_index
+from planalign.index.project_index import IndexStateError, indexed_encoder
 from planalign.index.snippets import render
 from planalign.service.duplicates import check_draft, pair_rows, records_from_file, records_from_store
 from planalign.service.engine import Workspace, build_aligner, cached_encoder
@@ -383,7 +383,7 @@ def serve(
         if workspace.store.count() == 0:
             workspace.store.upsert(sample_projects())
             err.print("ingested the embedded sample projects (sample data written by the planalign team)")
-        _sync(workspace, settings.index_encoder if load_index(workspace.data_dir) is None else None)
+        _sync(workspace, settings.index_encoder if indexed_encoder(workspace.data_dir) is None else None)
     err.print(f"planalign on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 

@@ -13,7 +13,7 @@ from planalign.corpora.catalog import Catalog, load_catalog
 from planalign.corpora.labelled import parse_columns, read_labelled
 from planalign.corpora.tables import Table, read_table
 from planalign.index.align import Aligner
-from planalign.index.project_index import IndexStateError, ProjectIndex, SyncResult, load_index, sync_index
+from planalign.index.project_index import IndexStateError, ProjectIndex, SyncResult, indexed_encoder, load_index, sync_index
 from planalign.index.store import ENV_DB_URL, ProjectStore, default_url
 from planalign.nlp.encoders import Encoder, get_encoder
 from planalign.nlp.encoders.factory import CASCADE, CASCADE_BELOW, DEFAULT_ENCODER, DEFAULT_INDEX_ENCODER
@@ -91,6 +91,5 @@ class Workspace:
         return cached_encoder(index.encoder_name, self.data_dir)
 
     def sync(self, encoder: str | None = None, rebuild: bool = False, backend: str = "auto", progress: Callable[[int], None] | None = None) -> SyncResult:
-        current = load_index(self.data_dir)
-        name = encoder or (current.encoder_name if current else DEFAULT_INDEX_ENCODER)
+        name = encoder or indexed_encoder(self.data_dir) or DEFAULT_INDEX_ENCODER
         return sync_index(self.data_dir, self.store, cached_encoder(name, self.data_dir), rebuild=rebuild, backend=backend, progress=progress)
