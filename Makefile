@@ -8,7 +8,7 @@ PORT ?= 8000
 export PYTHAINLP_OFFLINE := 1
 export OMP_NUM_THREADS ?= 2
 
-.PHONY: setup browser run test test-slow eval bench bench-quick static-basis demo-real clean
+.PHONY: setup browser lint run test test-slow eval bench bench-quick static-basis demo-real clean
 
 setup: $(STAMP)
 
@@ -26,12 +26,21 @@ browser:
 		|| echo "could not install chromium: the browser test will be skipped"; \
 	else echo "chromium not installed and apt-get not usable: the browser test will be skipped"; fi
 
+# ruff (lint + import order) and mypy. mypy reads the package through a tree of links, since the
+# layer folders install as planalign.<layer> (pyproject's package-dir) and are not laid out that way.
+lint: setup
+	$(VENV)/bin/ruff check .
+	@rm -rf build/typecheck && mkdir -p build/typecheck/planalign
+	@for f in planalign/*.py; do ln -s ../../../$$f build/typecheck/planalign/; done
+	@for d in nlp corpora index service eval; do ln -s ../../../$$d build/typecheck/planalign/$$d; done
+	MYPYPATH=build/typecheck $(VENV)/bin/mypy -p planalign
+
 # The service on the embedded catalog and sample projects: http://127.0.0.1:8000/
 run: setup
 	$(VENV)/bin/planalign serve --sample --host $(HOST) --port $(PORT)
 
 # pytest exits 5 when it collects no test; that is reported, not hidden, but is not a failure.
-test: setup browser
+test: setup browser lint
 	$(PY) -m pytest -q -m "not slow" || { rc=$$?; [ $$rc -eq 5 ] && echo "pytest: no tests ran" || exit $$rc; }
 
 test-slow: setup

@@ -16,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 from planalign.corpora.tables import Table, TableError, read_table
+from planalign.errors import InputError
 
 REQUIRED_COLUMNS = ("id", "parent_id", "level", "name", "description")
 # The conventional order of BMA plan levels; other level names are ordered by their depth.
@@ -34,7 +35,7 @@ BUILTIN_CATALOGS = {"bma-9d": "bma_strategy_9d.csv"}
 DEFAULT_CATALOG = "bma-9d"
 
 
-class CatalogError(ValueError):
+class CatalogError(InputError):
     """A catalog failed validation; ``problems`` lists (row number or None, message)."""
 
     def __init__(self, source: str, problems: list[tuple[int | None, str]]) -> None:
@@ -137,6 +138,14 @@ class Catalog:
             }
             for n in self.nodes.values()
         ]
+
+
+CATALOG_COLUMNS = ["id", "parent_id", "level", "name", "description", "keywords"]
+
+
+def catalog_to_table(catalog: Catalog) -> Table:
+    """The catalog back in its interchange format."""
+    return Table(list(CATALOG_COLUMNS), catalog.to_rows())
 
 
 def _name_key(name: str) -> str:

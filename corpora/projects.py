@@ -17,9 +17,10 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from planalign.corpora.tables import Table, TableError, read_table
+from planalign.errors import InputError
 from planalign.nlp.normalize import normalize
 
 DISTRICT_OFFICE_PREFIX = "สำนักงานเขต"
@@ -82,6 +83,12 @@ class Project(BaseModel):
         return hashlib.sha1(self.model_dump_json().encode()).hexdigest()
 
 
+PROJECT_FIELDS = tuple(Project.model_fields)
+"""The one list of project fields: the store's columns, the API's project model and the file
+headers (:data:`HEADER_ALIASES`, which adds the input-only ``date``) all follow it."""
+assert set(PROJECT_FIELDS) <= set(HEADER_ALIASES), "every project field needs its file header aliases"
+
+
 @dataclass
 class IngestResult:
     projects: list[Project] = field(default_factory=list)
@@ -98,14 +105,14 @@ def district_groups() -> dict[str, str]:
 def parse_budget(value: str) -> float | None:
     """Baht from "1,500,000", Thai digits, "1.5 ล้านบาท", "2 แสน"; None when empty.
 
-    Raises ValueError for negative or non-numeric budgets.
+    Raises InputError for negative or non-numeric budgets.
     """
     text = normalize(value).replace(",", "").replace(" ", "").lower()
     if not text or text in {"-", "–"}:
         return None
     match = _NUMBER.search(text)
     if not match:
-        raise ValueError(f"budget {value!r} is not a number")
+        raise InputError(f"budget {value!r} is not a number")
     amount = float(match.group(0))
     rest = text[match.end() :]
     for word, multiplier in _MULTIPLIERS.items():
@@ -114,9 +121,9 @@ def parse_budget(value: str) -> float | None:
             break
     else:
         if re.search(r"[^\d.บาทthb]", rest):
-            raise ValueError(f"budget {value!r} is not a number")
+            raise InputError(f"budget {value!r} is not a number")
     if amount < 0:
-        raise ValueError(f"budget {value!r} is negative")
+        raise InputError(f"budget {value!r} is negative")
     return amount
 
 
@@ -126,13 +133,13 @@ def parse_year(value: str | int | None, default: int | None = None) -> int | Non
         return default
     match = re.search(r"\d{4}", normalize(str(value)))
     if not match:
-        raise ValueError(f"year {value!r} is not a year")
+        raise InputError(f"year {value!r} is not a year")
     year = int(match.group(0))
     if 1900 <= year <= 2200:
         return year + 543
     if 2400 <= year <= 2800:
         return year
-    raise ValueError(f"year {value!r} is neither a Buddhist Era (25xx) nor a Common Era (20xx) year")
+    raise InputError(f"year {value!r} is neither a Buddhist Era (25xx) nor a Common Era (20xx) year")
 
 
 def fiscal_year_of(date: str) -> int | None:
@@ -197,7 +204,7 @@ def rows_to_projects(table: Table, year: int | None = None, source: str = "", ov
             values["id"] = id_prefix + hashlib.sha1("\x00".join((*key, str(occurrences[key]))).encode()).hexdigest()[:16]
         try:
             project = _row_to_project(values, year, source, groups)
-        except ValueError as exc:
+        except (InputError, ValidationError) as exc:
             result.rejected.append((number, _reason(exc)))
             continue
         if project.id in seen:
@@ -208,17 +215,16 @@ def rows_to_projects(table: Table, year: int | None = None, source: str = "", ov
     return result
 
 
-def _reason(exc: ValueError) -> str:
-    errors = getattr(exc, "errors", None)
-    if callable(errors):  # pydantic ValidationError: name the fields
-        return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors())
+def _reason(exc: InputError | ValidationError) -> str:
+    if isinstance(exc, ValidationError):  # name the fields
+        return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
     return str(exc)
 
 
 def _row_to_project(values: dict[str, str], year: int | None, source: str, groups: dict[str, str]) -> Project:
     name = normalize(values.get("name", ""))
     if not name:
-        raise ValueError("empty project name")
+        raise InputError("empty project name")
     org = normalize(values.get("org", ""))
     district = normalize(values.get("district", "")).removeprefix("เขต").strip()
     if not district and org.startswith(DISTRICT_OFFICE_PREFIX):

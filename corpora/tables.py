@@ -13,14 +13,17 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import charset_normalizer
+
+from planalign.errors import InputError
 
 SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".jsonl", ".json")  # text ones also as .gz
 MAX_CELL_CHARS = 1_000_000
 
 
-class TableError(ValueError):
+class TableError(InputError):
     """A table cannot be read or written; the message says why and where."""
 
 
@@ -29,7 +32,7 @@ class Table:
     """Rows as dictionaries of strings, with the column order of the file."""
 
     columns: list[str]
-    rows: list[dict[str, str]]
+    rows: list[dict[str, Any]]  # strings as read; writers also take numbers
 
     def require(self, columns: Iterable[str]) -> None:
         """Raise a clear error naming any missing column and the ones that exist."""

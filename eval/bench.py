@@ -31,27 +31,27 @@ import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from planalign.config import resolve_data_dir
+from planalign.app import Application
+from planalign.config import DEFAULT_INDEX_ENCODER, Settings
 from planalign.corpora.catalog import load_catalog
-from planalign.corpora.tables import Table
-from planalign.index.align import Aligner
-from planalign.index.classify import classify_table
 from planalign.corpora.projects import Project, fiscal_year_of
+from planalign.corpora.tables import Table
 from planalign.eval.datasets import DatasetMissing, devset, shared_data_dir
 from planalign.eval.search_eval import load_queries
-from planalign.index.dedup import find_duplicates
+from planalign.index.align import Aligner
+from planalign.index.ann.base import exact_top_k
+from planalign.index.ann.hnsw import HnswIndex
+from planalign.index.classify import classify_table
 from planalign.index.hybrid import MODES, Filters, rank_positions
-from planalign.index.project_index import load_index
-from planalign.index.vectors import VectorIndex, exact_top_k
 from planalign.nlp.encoders import get_encoder
-from planalign.nlp.encoders.factory import CASCADE, DEFAULT_INDEX_ENCODER
+from planalign.nlp.encoders.factory import CASCADE
 from planalign.nlp.encoders.static import StaticEncoder
 from planalign.nlp.normalize import normalize
 from planalign.nlp.tokenize import forget_memos
-from planalign.service.engine import Workspace, make_aligner
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -77,18 +77,18 @@ def percentile_ms(samples: list[float], q: float) -> float:
     return round(float(np.percentile(samples, q)) * 1000, 2)
 
 
-def bench_size(size: int, encoder: str, queries: list[str], root: Path, with_service: bool = True) -> dict:
+def bench_size(size: int | None, encoder: str, queries: list[str], root: Path, with_service: bool = True) -> dict:
     projects = traffy_projects(size)
     data_dir = root / f"bench-traffy-{encoder}-{len(projects)}"
     shutil.rmtree(data_dir, ignore_errors=True)  # end to end: no store, no index, no embedding cache
-    workspace = Workspace(data_dir)
+    app = Application(Settings.load(data_dir=data_dir))
     started = time.perf_counter()
-    workspace.store.upsert(projects)
+    app.store.upsert(projects)
     ingest_s = time.perf_counter() - started
     started = time.perf_counter()
-    workspace.sync(encoder, rebuild=True)
+    app.sync(encoder, rebuild=True)
     index_s = time.perf_counter() - started
-    index = load_index(workspace.data_dir)
+    index = app.require_index()
     # Uncached, and for static a new word table: query latency includes embedding the query (words).
     embedder = StaticEncoder(get_encoder("e5")) if index.encoder_name == "static" else get_encoder(index.encoder_name)
     embedder.encode_queries(["warm-up"])
@@ -114,7 +114,7 @@ def bench_size(size: int, encoder: str, queries: list[str], root: Path, with_ser
     # Approximate vs exact dense search on the same vectors and query embeddings.
     vectors = index.vectors.vectors
     query_vectors = embedder.encode_queries([normalize(q) for q in queries])
-    hnsw = index.vectors if index.vectors.backend == "hnsw" else VectorIndex(vectors, "hnsw")
+    hnsw = index.vectors if index.vectors.backend == "hnsw" else HnswIndex(vectors)
     recalls, strict, approx_t, exact_t = [], [], [], []
     for q in query_vectors:
         t = time.perf_counter()
@@ -130,15 +130,37 @@ def bench_size(size: int, encoder: str, queries: list[str], root: Path, with_ser
     row.update(hnsw_p50_ms=percentile_ms(approx_t, 50), hnsw_p95_ms=percentile_ms(approx_t, 95),
                exact_p50_ms=percentile_ms(exact_t, 50), exact_p95_ms=percentile_ms(exact_t, 95),
                hnsw_recall_at_10=round(float(np.mean(recalls)), 4), hnsw_recall_at_10_strict_ids=round(float(np.mean(strict)), 4))
-    # As `planalign dedup` on the store: texts from the store, vectors and tokens from the index.
-    stored = workspace.store.get(index.ids)
-    texts = [normalize(stored[i].search_text()) for i in index.ids]
+    # As `planalign dedup` on the store (all years, any pair): texts from the store, vectors and tokens from the index.
     started = time.perf_counter()
-    result = find_duplicates(texts, vectors, [stored[i].district for i in index.ids], tokens=index.keyword.tokens)
-    row.update(dedup_s=round(time.perf_counter() - started, 1), dedup_pairs=len(result.pairs), dedup_clusters=len(result.clusters))
+    found = app.duplicate_clusters(None, across=False)
+    row.update(dedup_s=round(time.perf_counter() - started, 1), dedup_pairs=len(found.result.pairs), dedup_clusters=len(found.result.clusters))
+    row.update(update_latency(app, projects))
     row["rss_mb_peak"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     print(json.dumps(row), flush=True)
     return row
+
+
+def update_latency(app: Application, projects: list[Project], repeats: int = 5) -> dict:
+    """One project's upsert and delete through the core, index loaded (as the service does it).
+
+    Each is a store transaction plus an index delta (embed, append to the vector and BM25 indexes,
+    tombstone, write the delta file, switch ``CURRENT``); baseline: the same change as a full
+    generation rewrite (``reindex`` of the store), measured once in the same run.
+    """
+    upserts, deletes = [], []
+    for n in range(repeats):
+        changed = projects[n].model_copy(update={"id": f"bench-upsert-{n}", "name": projects[n].name + " (แก้ไข)"})
+        started = time.perf_counter()
+        app.ingest([changed])
+        upserts.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        app.delete([changed.id])
+        deletes.append(time.perf_counter() - started)
+    started = time.perf_counter()
+    app.sync(rebuild=True)
+    return {"upsert_one_p50_s": round(float(np.median(upserts)), 3), "upsert_one_max_s": round(max(upserts), 3),
+            "delete_one_p50_s": round(float(np.median(deletes)), 3), "delete_one_max_s": round(max(deletes), 3),
+            "full_rewrite_s": round(time.perf_counter() - started, 1)}
 
 
 def service_memory_mb(data_dir: Path, query: str, port: int = 8765) -> dict:
@@ -198,11 +220,13 @@ def bench_models(encoders: list[str], root: Path, quick: bool) -> list[dict]:
     paragraphs = [p.name for p in traffy_projects(3000) if len(p.name) > 200][: 30 if quick else 100]
     drafts = devset("issue").texts[: 20 if quick else 60]
     catalog = load_catalog()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name in encoders:
+        row: dict[str, Any]
         if name == CASCADE:  # an aligner, not an encoder: no throughput of its own
             row = {"encoder": name, "short_texts_per_s": None, "paragraphs_per_s": None}
-            aligner = make_aligner(catalog, name, root)
+            aligner = Application(Settings.load(data_dir=root)).new_aligner(catalog, name)
+            assert aligner.fallback is not None
             aligner.fallback.encoder = get_encoder("e5")  # uncached, like the e5 row
         else:
             row = {"encoder": name, "short_texts_per_s": throughput(name, short, root / "cache"),
@@ -285,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-search", action="store_true")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else ([1000, 2000] if args.quick else [1000, 10000, 0])
-    root = resolve_data_dir(None)
+    root = Settings.load().resolved_data_dir()
     # Queries: our judged search queries and the names of our dev-set drafts (none is a corpus text).
     queries = [q["query"] for q in load_queries()] + [t.split("\n")[0] for t in devset("issue").texts]
     queries = queries[:50] if args.quick else queries

@@ -13,13 +13,12 @@ import json
 import sys
 from collections import defaultdict
 
-from planalign.config import resolve_data_dir
+from planalign.app import Application
 from planalign.corpora.projects import sample_projects, sample_records
 from planalign.corpora.tables import read_table
 from planalign.eval.datasets import DatasetMissing, eval_data_path, shared_data_dir
 from planalign.eval.run_eval import write_readme_block
-from planalign.index.dedup import DedupConfig, find_duplicates
-from planalign.nlp.encoders import get_encoder
+from planalign.index.dedup import DedupConfig, find_duplicates, make_records
 from planalign.nlp.normalize import normalize
 
 
@@ -61,8 +60,8 @@ def sample_set() -> tuple[list[str], list[str], list[str]]:
 
 
 def evaluate(name: str, texts: list[str], groups: list[str], clusters: list[str], encoder: str, config: DedupConfig) -> dict:
-    vectors = get_encoder(encoder, resolve_data_dir(None) / "cache").encode_passages([t[:2000] for t in texts])
-    result = find_duplicates(texts, vectors, groups, config)
+    vectors = Application().encoder(encoder).encode_passages([t[:2000] for t in texts])
+    result = find_duplicates(make_records(texts, vectors, groups=groups), config)
     predicted = {(p.a, p.b) for p in result.pairs}
     across = groups if config.across_groups else None
     scores = pair_scores(predicted, clusters, across)

@@ -20,45 +20,28 @@ import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from planalign.config import resolve_data_dir
+from planalign.app import Application
+from planalign.config import Settings
 from planalign.corpora.catalog import Catalog, load_catalog
 from planalign.eval.datasets import Dataset, DatasetMissing, devset, eval_data_path, policies, traffy
-from planalign.eval.metrics import Report, evaluate
-from planalign.index.align import Aligner, Alignment
-from planalign.service.engine import make_aligner
-from planalign.nlp.encoders import get_encoder
+from planalign.index.align import Aligner
+from planalign.index.evaluation import Report, evaluate, evaluate_alignments, lift
+from planalign.nlp.encoders import Encoder
 from planalign.nlp.normalize import normalize
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 README = Path(__file__).resolve().parent / "README.md"
 
 
-def lift(catalog: Catalog, labels: list[list[str]], level: str) -> list[list[str]]:
-    """Gold labels as node ids at ``level`` (names resolved, deeper labels lifted to ancestors)."""
-    lifted = []
-    for row in labels:
-        ids = []
-        for label in row:
-            node = catalog.find(label)
-            ancestor = catalog.ancestor_at(node.id, level) if node else None
-            if ancestor:
-                ids.append(ancestor.id)
-        lifted.append(ids)
-    return lifted
-
-
 def run_aligner(aligner: Aligner, data: Dataset, level: str) -> tuple[Report, float]:
     start = time.perf_counter()
     results = aligner.align_many(data.texts, top_k=3, level=level)
     seconds = time.perf_counter() - start
-    ranked = [[s.node_id for s in r.levels[level]] if isinstance(r, Alignment) else [] for r in results]
-    confidence = [r.levels[level][0].confidence if isinstance(r, Alignment) else 0.0 for r in results]
-    return evaluate(ranked, lift(aligner.catalog, data.labels, level), confidence), len(data.texts) / seconds
+    return evaluate_alignments(aligner.catalog, results, data.labels, level), len(data.texts) / seconds
 
 
-def raw_name_baseline(catalog: Catalog, data: Dataset, level: str, cache_dir: Path) -> Report:
+def raw_name_baseline(catalog: Catalog, data: Dataset, level: str, encoder: Encoder) -> Report:
     """e5 query embedding vs e5 passage embedding of the bare node names; softmax(cos/0.01) confidence."""
-    encoder = get_encoder("e5", cache_dir)
     nodes = catalog.at_level(level)
     names = encoder.encode_passages([normalize(n.name) for n in nodes])
     queries = encoder.encode_queries([normalize(t)[:2000] for t in data.texts])
@@ -90,8 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", default=None, help="where the embedding cache lives")
     parser.add_argument("--no-readme", action="store_true", help="do not rewrite eval/README.md")
     args = parser.parse_args(argv)
-    data_dir = resolve_data_dir(args.data_dir)
-    cache_dir = data_dir / "cache"
+    app = Application(Settings.load(data_dir=args.data_dir))
+    e5 = app.encoder("e5")
     encoders = [e.strip() for e in args.encoders.split(",") if e.strip()]
     rows: list[dict] = []
 
@@ -103,31 +86,31 @@ def main(argv: list[str] | None = None) -> int:
     bma = load_catalog()
     for level in ("dimension", "issue"):
         data = devset(level)
-        record(f"dev set zero-shot ({level})", "baseline: raw e5 vs names", raw_name_baseline(bma, data, level, cache_dir))
+        record(f"dev set zero-shot ({level})", "baseline: raw e5 vs names", raw_name_baseline(bma, data, level, e5))
         for name in encoders:
-            report, speed = run_aligner(make_aligner(bma, name, data_dir), data, level)
+            report, speed = run_aligner(app.new_aligner(bma, name), data, level)
             record(f"dev set zero-shot ({level})", f"planalign ({name})", report, speed)
 
     try:
         campaign = load_catalog(eval_data_path("campaign_dimensions.csv"))
         data = policies()
-        record("policies zero-shot (campaign dim.)", "baseline: raw e5 vs names", raw_name_baseline(campaign, data, "dimension", cache_dir))
+        record("policies zero-shot (campaign dim.)", "baseline: raw e5 vs names", raw_name_baseline(campaign, data, "dimension", e5))
         for name in encoders:
-            report, speed = run_aligner(make_aligner(campaign, name, data_dir), data, "dimension")
+            report, speed = run_aligner(app.new_aligner(campaign, name), data, "dimension")
             record("policies zero-shot (campaign dim.)", f"planalign ({name})", report, speed)
 
         categories = load_catalog(eval_data_path("traffy_categories.csv"))
         known = set(categories.nodes)
         train = traffy("2022", args.traffy_train)
         test = traffy("2023-01", args.traffy_test)
-        train.labels = [[l for l in ls if l in known] for ls in train.labels]
-        test.labels = [[l for l in ls if l in known] for ls in test.labels]
-        train = Dataset(train.name, [t for t, l in zip(train.texts, train.labels) if l], [l for l in train.labels if l])
-        test = Dataset(test.name, [t for t, l in zip(test.texts, test.labels) if l], [l for l in test.labels if l])
+        train.labels = [[label for label in ls if label in known] for ls in train.labels]
+        test.labels = [[label for label in ls if label in known] for ls in test.labels]
+        train = Dataset(train.name, [t for t, ls in zip(train.texts, train.labels) if ls], [ls for ls in train.labels if ls])
+        test = Dataset(test.name, [t for t, ls in zip(test.texts, test.labels) if ls], [ls for ls in test.labels if ls])
         task = f"Traffy categories ({len(train.texts)} train / {len(test.texts)} test)"
         record(task, "baseline: TF-IDF char n-gram + LR", tfidf_lr_baseline(train, test))
         for name in encoders:
-            aligner = make_aligner(categories, name, data_dir)
+            aligner = app.new_aligner(categories, name)
             report, speed = run_aligner(aligner, test, categories.levels[-1])
             record(task, f"planalign zero-shot ({name})", report, speed)
             aligner.fit_examples(train.texts, train.labels)

@@ -13,12 +13,12 @@ import sys
 import time
 from pathlib import Path
 
-from planalign.config import resolve_data_dir
+from planalign.app import Application
+from planalign.config import Settings
 from planalign.corpora.projects import read_projects
 from planalign.eval.datasets import DatasetMissing, eval_data_path, shared_data_dir
 from planalign.eval.run_eval import write_readme_block
 from planalign.index.hybrid import MODES, Filters, rank_positions
-from planalign.service.engine import Workspace
 
 
 def ndcg_at(ranked: list[str], grades: dict[str, int], k: int = 10) -> float:
@@ -34,22 +34,22 @@ def load_queries() -> list[dict]:
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
-def build(data_dir: Path, encoder: str) -> Workspace:
+def build(data_dir: Path, encoder: str) -> Application:
     """Ingest the January 2023 reports (idempotent: a second run reuses store, index and cache)."""
-    workspace = Workspace(data_dir)
+    app = Application(Settings.load(data_dir=data_dir))
     path = shared_data_dir() / "traffy" / "traffy_2023-01.csv.gz"
-    if workspace.store.count() == 0:
+    if app.store.count() == 0:
         result = read_projects(path, source="traffy_2023-01", overrides={"description": "name"})
-        workspace.store.upsert(result.projects)
+        app.store.upsert(result.projects)
     started = time.perf_counter()
-    sync = workspace.sync(encoder)
+    sync = app.sync(encoder)
     print(f"index: {sync.total} reports ({sync.added} embedded in {time.perf_counter() - started:.0f}s)", file=sys.stderr)
-    return workspace
+    return app
 
 
-def evaluate(workspace: Workspace) -> dict[str, dict[str, float]]:
-    index = workspace.index()
-    encoder = workspace.index_encoder(index)
+def evaluate(app: Application) -> dict[str, dict[str, float]]:
+    index = app.require_index()
+    encoder = app.index_encoder(index)
     queries = load_queries()
     table: dict[str, dict[str, float]] = {}
     for mode in MODES:
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-readme", action="store_true", help="do not rewrite eval/README.md")
     parser.add_argument("--data-dir", default=None, help="where the evaluation corpus is indexed [default: <data dir>/eval-search-<encoder>]")
     args = parser.parse_args(argv)
-    data_dir = Path(args.data_dir) if args.data_dir else resolve_data_dir(None) / f"eval-search-{args.encoder}"
+    data_dir = Path(args.data_dir) if args.data_dir else Settings.load().resolved_data_dir() / f"eval-search-{args.encoder}"
     try:
         workspace = build(data_dir, args.encoder)
     except DatasetMissing as exc:

@@ -31,6 +31,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
 
 from planalign.corpora.catalog import Catalog, Node
+from planalign.errors import InputError
 from planalign.nlp.encoders.base import Encoder, unit_rows
 from planalign.nlp.normalize import normalize, thai_ratio
 from planalign.nlp.tokenize import content_tokens, split_sentences
@@ -40,7 +41,7 @@ MAX_SENTENCES = 24
 PASSAGE_KINDS = ("name", "description", "keywords")
 
 
-class AlignmentInputError(ValueError):
+class AlignmentInputError(InputError):
     """The text cannot be aligned (empty, or nothing readable in it)."""
 
 
@@ -172,7 +173,7 @@ class Aligner:
         self.fallback: Aligner | None = None
         self.fallback_below = 0.0
 
-    def with_fallback(self, fallback: "Aligner", below: float) -> "Aligner":
+    def with_fallback(self, fallback: Aligner, below: float) -> Aligner:
         """A cascade: drafts whose top confidence is under ``below`` are aligned again by ``fallback``.
 
         A fast encoder answers the clear cases and the slow, better one only the uncertain ones.
@@ -247,8 +248,8 @@ class Aligner:
                 lifted.add(parent)
         return final
 
-    def _level_probabilities(self, final: np.ndarray) -> dict[str, np.ndarray]:
-        probabilities: dict[str, np.ndarray] = {}
+    def _level_probabilities(self, final: np.ndarray) -> dict[str, dict[int, float]]:
+        probabilities: dict[str, dict[int, float]] = {}
         for level, idx in self._level_nodes.items():
             logits = final[idx] / self.config.temperature
             logits = np.exp(logits - logits.max())
@@ -333,8 +334,8 @@ class Aligner:
     def _evidence(self, query: _Query, node: int, sims: np.ndarray, best_passage: np.ndarray) -> list[Evidence]:
         """The draft unit that matched this node (or its best descendant) best, and the words shared."""
         candidates = [node] + [self._node_index[c.id] for c in self._descendants(self._node_ids[node])]
-        unit, target = np.unravel_index(np.argmax(sims[:, candidates]), (len(sims), len(candidates)))
-        target = candidates[int(target)]
+        unit, column = np.unravel_index(np.argmax(sims[:, candidates]), (len(sims), len(candidates)))
+        target = candidates[int(column)]
         passage = int(best_passage[unit, target])
         shared = [w for w in dict.fromkeys(query.words) if w in self._node_words[target]][:10]
         return [
@@ -396,7 +397,7 @@ def _node_passages(node: Node) -> list[tuple[str, str]]:
 def _word_ngrams(text: str) -> list[str]:
     """Thai words (newmm with our dictionary) and word bigrams of an already normalized text."""
     words = content_tokens(text, normalized=True)
-    return words + [f"{a}_{b}" for a, b in zip(words, words[1:])]
+    return words + [f"{a}_{b}" for a, b in itertools.pairwise(words)]
 
 
 def _already_split(words: list[str]) -> list[str]:
@@ -406,6 +407,12 @@ def _already_split(words: list[str]) -> list[str]:
 def _lexical_document(node: Node) -> str:
     keywords = " ".join(node.keywords)
     return f"{node.name} {node.description} {keywords} {keywords}"
+
+
+def _ancestor_id(catalog: Catalog, node_id: str, level: str) -> str:
+    ancestor = catalog.ancestor_at(node_id, level)
+    assert ancestor is not None, "labels sit at or below the examples' shallowest level"
+    return ancestor.id
 
 
 class _ExampleModel:
@@ -427,14 +434,15 @@ class _ExampleModel:
         catalog = aligner.catalog
         levels = [catalog.nodes[label].level for ls in labels for label in ls]
         if not levels:
-            raise ValueError("no labelled examples")
+            raise InputError("no labelled examples")
         # The shallowest level present, so every label can be lifted to it.
         self.level = min(set(levels), key=catalog.levels.index)
         self.aligner = aligner
         self.texts = texts
         self.normalized = [normalize(t)[:MAX_CHARS] for t in texts]
         self.vectors = vectors
-        self.labels = [sorted({catalog.ancestor_at(label, self.level).id for label in ls}) for ls in labels]
+        self.labels = [sorted({catalog.nodes[label].id if catalog.nodes[label].level == self.level else _ancestor_id(catalog, label, self.level) for label in ls})
+                       for ls in labels]
         self.level_nodes = [aligner._node_index[n.id] for n in catalog.at_level(self.level)]
         self.column = {aligner._node_ids[i]: j for j, i in enumerate(self.level_nodes)}
         self.weights = np.array(self.DEFAULT_WEIGHTS)
@@ -478,7 +486,7 @@ class _ExampleModel:
             embedding = np.zeros_like(knn)
             embedding[:, columns] = self.embedding_model.predict_proba(vectors)
             ngram = np.zeros_like(knn)
-            ngram[:, columns] = self.ngram_model.predict_proba(self.ngrams.transform(texts))
+            ngram[:, columns] = self.ngram_model.predict_proba(self.ngrams.transform(texts))  # type: ignore[union-attr]
         return np.stack([zero, knn, embedding, ngram])
 
     def _mix(self, components: np.ndarray, weights: np.ndarray, sharpness: float) -> np.ndarray:

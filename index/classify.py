@@ -1,18 +1,33 @@
 """Batch classification of a table: the evaluation team's contract.
 
 Output keeps every input column and row, in order, and adds ``pred_label``, ``pred_name``,
-``pred_score``, ``pred_top3`` and ``error``. A row whose text cannot be aligned keeps its place with
-``error`` filled: the team reconciles outputs with inputs row by row, so nothing is ever dropped.
+``pred_score``, ``pred_confidence``, ``pred_top3`` and ``error``. A row whose text cannot be aligned
+keeps its place with ``error`` filled: the team reconciles outputs with inputs row by row, so
+nothing is ever dropped.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from planalign.corpora.labelled import join_text_columns
-from planalign.corpora.tables import Table
-from planalign.index.align import Aligner, Alignment
+from planalign.corpora.tables import Table, TableError
+from planalign.index.align import Aligner, Alignment, AlignmentInputError
 
-OUTPUT_COLUMNS = ("pred_label", "pred_name", "pred_score", "pred_top3", "error")
+OUTPUT_COLUMNS = ("pred_label", "pred_name", "pred_score", "pred_confidence", "pred_top3", "error")
+
+
+@dataclass
+class Classified:
+    """The labelled table, the level it was labelled at, and the aligner's result per row."""
+
+    table: Table
+    level: str
+    results: list[Alignment | AlignmentInputError]
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for r in self.results if not isinstance(r, Alignment))
 
 
 def classify_table(
@@ -21,7 +36,7 @@ def classify_table(
     aligner: Aligner,
     level: str | None = None,
     progress: Callable[[int], None] | None = None,
-) -> Table:
+) -> Classified:
     """Label every row of ``table`` at ``level`` (default: the catalog's deepest level)."""
     table.require(text_columns)
     level = aligner.catalog.resolve_level(level)
@@ -30,17 +45,21 @@ def classify_table(
     columns = [c for c in table.columns if c not in OUTPUT_COLUMNS] + list(OUTPUT_COLUMNS)
     rows = []
     for row, result in zip(table.rows, results):
-        out = dict(row)
+        out: dict[str, object] = dict(row)
         if isinstance(result, Alignment):
             top = result.levels[level]
-            out.update(
-                pred_label=top[0].node_id,
-                pred_name=top[0].name,
-                pred_score=f"{top[0].score:.4f}",
-                pred_top3="|".join(s.node_id for s in top),
-                error="",
-            )
+            out.update(pred_label=top[0].node_id, pred_name=top[0].name, pred_score=round(top[0].score, 4),
+                       pred_confidence=round(top[0].confidence, 4), pred_top3="|".join(s.node_id for s in top), error="")
         else:
-            out.update(pred_label="", pred_name="", pred_score="", pred_top3="", error=str(result))
+            out.update(pred_label="", pred_name="", pred_score="", pred_confidence="", pred_top3="", error=str(result))
         rows.append(out)
-    return Table(columns, rows)
+    return Classified(Table(columns, rows), level, results)
+
+
+def guess_text_column(table: Table, exclude: set[str]) -> str:
+    """The column with the longest texts on average: the draft text in a labelled file."""
+    candidates = [c for c in table.columns if c not in exclude]
+    if not candidates:
+        raise TableError("the training file has no text column besides the label column")
+    sample = table.rows[:500]
+    return max(candidates, key=lambda c: sum(len(r.get(c, "")) for r in sample))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from planalign.errors import InputError
 from planalign.index.project_index import ProjectIndex
 from planalign.index.snippets import snippet
 from planalign.index.store import ProjectStore
@@ -65,7 +66,7 @@ def rrf(rankings: list[np.ndarray], weights: list[float] | None = None, k: int =
 def rank_positions(index: ProjectIndex, encoder: Encoder | None, query: str, mode: str, filters: Filters, top: int) -> list[tuple[int, float]]:
     """(position, score) best first; the ranking core shared by search and the benchmarks."""
     if mode not in MODES:
-        raise ValueError(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}")
+        raise InputError(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}")
     query = normalize(query)
     mask = index.mask(**filters.as_meta())
     depth = max(CANDIDATES, top)
@@ -75,7 +76,7 @@ def rank_positions(index: ProjectIndex, encoder: Encoder | None, query: str, mod
         rankings.append(index.keyword.search(words, depth, mask))
     if mode in ("hybrid", "dense"):
         if encoder is None:
-            raise ValueError("dense search needs an encoder")
+            raise TypeError("dense search needs an encoder")
         vector = encoder.encode_queries([query[:2000]])[0]
         rankings.append(index.vectors.search(vector, depth, mask))
     if mode != "hybrid":
@@ -86,7 +87,8 @@ def rank_positions(index: ProjectIndex, encoder: Encoder | None, query: str, mod
     return sorted(fused.items(), key=lambda item: -item[1])[:top]
 
 
-def search(index: ProjectIndex, store: ProjectStore, encoder: Encoder | None, query: str, mode: str = "hybrid", filters: Filters | None = None, top: int = 10) -> list[Hit]:
+def search(index: ProjectIndex, store: ProjectStore, encoder: Encoder | None, query: str, mode: str = "hybrid",
+           filters: Filters | None = None, top: int = 10) -> list[Hit]:
     """Ranked hits with snippets; the project fields come from the store of record."""
     return to_hits(index, store, rank_positions(index, encoder, query, mode, filters or Filters(), top), query)
 

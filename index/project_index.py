@@ -1,41 +1,58 @@
-"""The persisted search index over the project store: vectors, BM25 tokens and filter metadata.
+"""The persisted search index over the project store: vectors, BM25 and filter metadata.
 
-The index is a derived copy of the store, kept in sync by :meth:`ProjectIndex.sync`, which embeds
-and tokenizes only projects that are new or changed. Each sync writes a complete new *generation*
-directory and then switches the ``CURRENT`` pointer with an atomic rename, so a crash or a kill at
-any moment leaves either the old or the new generation in use, never a half-written one.
+The index is a derived copy of the store, kept in sync by :func:`sync_index`, which embeds and
+tokenizes only projects that are new or changed.
+
+On disk an index is a *generation* directory (every row written in full) plus *deltas*: small
+files of rows added and ids removed since. ``CURRENT`` names the generation and how many of its
+deltas count. Every file is written beside its place and renamed into it, and ``CURRENT`` is
+switched last with an atomic rename, so a crash or a kill at any moment leaves the previous state
+in use, never a half-written one. A change to a few projects appends one delta (milliseconds at
+117k projects: the vectors are appended to the faiss index, the words to the BM25 matrix, and
+replaced rows are tombstoned); a large change, or deltas grown past a share of the generation,
+writes a new generation (compaction).
+
+In memory an index is an immutable *version*: applying a delta returns a new version, so a
+request that started on the old one finishes on it undisturbed.
 """
 from __future__ import annotations
 
+import copy
 import fcntl
+import io
 import json
 import os
 import shutil
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
+from planalign.corpora.projects import Project
+from planalign.errors import Conflict
+from planalign.index.ann import AnnIndex, load_ann, make_ann
 from planalign.index.keyword import KeywordIndex
 from planalign.index.store import ProjectStore
-from planalign.index.vectors import VectorIndex
 from planalign.nlp.encoders import Encoder
-from planalign.nlp.encoders.static import StaticEncoder
+from planalign.nlp.encoders.base import TokenEncoder
 from planalign.nlp.normalize import normalize
 from planalign.nlp.tokenize import content_tokens
 
 META_FIELDS = ("fiscal_year", "org", "district", "district_group", "dimension_id")
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# Deltas are compacted into a new generation once they hold this many rows or this share of it:
+# past that, tombstones waste search depth and appended BM25 weights drift from the statistics.
+COMPACT_MIN_ROWS = 2_000
+COMPACT_SHARE = 0.10
 Progress = Callable[[int], None]
 
 
-class IndexStateError(RuntimeError):
+class IndexStateError(Conflict):
     """The index is missing or does not fit the request (e.g. built with another encoder)."""
 
 
@@ -44,32 +61,66 @@ class SyncResult:
     added: int
     removed: int
     total: int
+    compacted: bool = False
 
 
-class ProjectIndex:
-    """One loaded generation: positions 0..n-1 map to project ids."""
+@dataclass
+class Rows:
+    """New rows for the index: one per project, in the order given."""
 
-    def __init__(self, encoder_name: str, ids: list[str], hashes: list[str], meta: dict[str, list], vectors: VectorIndex, keyword: KeywordIndex) -> None:
-        self.encoder_name = encoder_name
-        self.ids = ids
-        self.hashes = hashes
-        self.meta = meta
-        self.vectors = vectors
-        self.keyword = keyword
-        self.position = {pid: i for i, pid in enumerate(ids)}
-        self._meta_arrays: dict[str, np.ndarray] = {}  # per filter field, built on first use
-
-    @cached_property
-    def centroid(self) -> np.ndarray:
-        """Mean document vector, for centered cosines (duplicate checks); computed once per generation."""
-        return self.vectors.vectors.mean(axis=0)
+    ids: list[str]
+    hashes: list[str]
+    meta: dict[str, list]
+    tokens: list[list[str]]
+    vectors: np.ndarray
 
     def __len__(self) -> int:
         return len(self.ids)
 
+
+@dataclass
+class ProjectIndex:
+    """One version of the index; positions 0..n-1 map to project ids (dead rows included)."""
+
+    encoder_name: str
+    ids: list[str]
+    hashes: list[str]
+    meta: dict[str, list]
+    vectors: AnnIndex
+    keyword: KeywordIndex
+    alive: np.ndarray
+    generation: str = ""
+    deltas: int = 0
+    position: dict[str, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.position = {pid: i for i, pid in enumerate(self.ids) if self.alive[i]}
+
+    @property
+    def version(self) -> str:
+        """Changes with every update: caches of derived results are keyed by it."""
+        return f"{self.generation}+{self.deltas}"
+
+    @property
+    def dead(self) -> int:
+        return len(self.ids) - len(self.position)
+
+    def __len__(self) -> int:
+        return len(self.position)
+
+    @cached_property
+    def centroid(self) -> np.ndarray:
+        """Mean vector of the live rows, for centered cosines; computed once per version."""
+        live = self.vectors.vectors[self.alive] if self.dead else self.vectors.vectors
+        return live.mean(axis=0) if len(live) else np.zeros(self.vectors.dim, dtype=np.float32)
+
+    @cached_property
+    def _meta_arrays(self) -> dict[str, np.ndarray]:
+        return {}
+
     def mask(self, **filters: object) -> np.ndarray | None:
-        """Boolean mask of positions matching every given filter (None values are ignored)."""
-        mask: np.ndarray | None = None
+        """Live positions matching every given filter (None values ignored); None = every row."""
+        mask: np.ndarray | None = self.alive if self.dead else None
         for name, wanted in filters.items():
             if wanted is None or wanted == "":
                 continue
@@ -80,14 +131,39 @@ class ProjectIndex:
             mask = hit if mask is None else mask & hit
         return mask
 
+    def live_positions(self, mask: np.ndarray | None = None) -> np.ndarray:
+        mask = self.mask() if mask is None else mask
+        return np.flatnonzero(mask) if mask is not None else np.arange(len(self.ids))
 
+    def with_rows(self, rows: Rows, removed: Sequence[str] = ()) -> ProjectIndex:
+        """A new version: ``rows`` appended (replacing live rows of the same id), ``removed`` dropped."""
+        alive = np.concatenate([self.alive, np.ones(len(rows), dtype=bool)])
+        for project_id in [*removed, *rows.ids]:
+            position = self.position.get(project_id)
+            if position is not None:
+                alive[position] = False
+        new = copy.copy(self)
+        new.ids = self.ids + rows.ids
+        new.hashes = self.hashes + rows.hashes
+        new.meta = {name: self.meta[name] + rows.meta[name] for name in META_FIELDS}
+        new.vectors = self.vectors.appended(rows.vectors) if len(rows) else self.vectors
+        new.keyword = self.keyword.appended(rows.tokens) if len(rows) else self.keyword
+        new.alive = alive
+        new.deltas = self.deltas + 1
+        new.__post_init__()
+        new.__dict__.pop("centroid", None)
+        new.__dict__.pop("_meta_arrays", None)
+        return new
+
+
+# ---------------------------------------------------------------------------------------- files
 def index_root(data_dir: Path) -> Path:
     return data_dir / "index"
 
 
 @contextmanager
 def _write_lock(root: Path) -> Iterator[None]:
-    """One writer at a time per data directory (readers never wait: they read a finished generation)."""
+    """One writer at a time per data directory (readers never wait: they read finished files)."""
     root.mkdir(parents=True, exist_ok=True)
     with open(root / ".lock", "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -97,91 +173,89 @@ def _write_lock(root: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def current_generation(root: Path) -> Path | None:
+def read_pointer(root: Path) -> tuple[str, int] | None:
+    """(generation name, number of deltas) from ``CURRENT``, or None when nothing was indexed."""
     pointer = root / "CURRENT"
     if not pointer.is_file():
         return None
-    generation = root / pointer.read_text(encoding="utf-8").strip()
-    return generation if (generation / "manifest.json").is_file() else None
+    name, _, deltas = pointer.read_text(encoding="utf-8").strip().partition("\n")
+    if not (root / name / "manifest.json").is_file():
+        return None
+    return name, int(deltas or 0)
+
+
+def current_generation(root: Path) -> Path | None:
+    pointer = read_pointer(root)
+    return root / pointer[0] if pointer else None
 
 
 def indexed_encoder(data_dir: Path) -> str | None:
-    """The encoder of the current generation, from its manifest alone (no vectors, no BM25 rebuild)."""
+    """The encoder of the current generation, from its manifest alone (no vectors, no BM25)."""
     generation = current_generation(index_root(data_dir))
     if generation is None:
         return None
-    return json.loads((generation / "manifest.json").read_text(encoding="utf-8"))["encoder"]
+    return str(json.loads((generation / "manifest.json").read_text(encoding="utf-8"))["encoder"])
 
 
-def load_index(data_dir: Path) -> ProjectIndex | None:
-    """The current generation, or None when nothing was indexed yet."""
-    generation = current_generation(index_root(data_dir))
-    if generation is None:
-        return None
-    manifest = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
-    ids = json.loads((generation / "ids.json").read_text(encoding="utf-8"))
-    extra = json.loads((generation / "meta.json").read_text(encoding="utf-8"))
-    return ProjectIndex(
-        manifest["encoder"],
-        ids,
-        extra.pop("content_hash"),
-        extra,
-        VectorIndex.load(generation, manifest["backend"]),
-        KeywordIndex.load(generation),
-    )
+def load_index(data_dir: Path, have: ProjectIndex | None = None) -> ProjectIndex | None:
+    """The current version on disk, or None when nothing was indexed yet.
 
-
-def sync_index(
-    data_dir: Path,
-    store: ProjectStore,
-    encoder: Encoder,
-    rebuild: bool = False,
-    backend: str = "auto",
-    progress: Progress | None = None,
-) -> SyncResult:
-    """Bring the index in line with the store; only new or changed projects are embedded."""
+    ``have``: a version already in memory; when it is of the same generation only the deltas it
+    lacks are read (a reader following a writer in another process does not reload 117k rows).
+    """
     root = index_root(data_dir)
-    with _write_lock(root):
-        old = None if rebuild else load_index(data_dir)
-        if old is not None and old.encoder_name != encoder.name:
-            raise IndexStateError(f"the index was built with encoder {old.encoder_name!r}; run `planalign reindex --encoder {encoder.name}` to rebuild it")
-        keep_rows: list[int] = []
-        changed: list[str] = []
-        # The store keeps each project's content hash: comparing hashes finds what changed without
-        # loading (or re-hashing) the projects that did not.
-        wanted = store.content_hashes()
-        for project_id, digest in wanted.items():
-            position = old.position.get(project_id) if old else None
-            if position is not None and old.hashes[position] == digest:
-                keep_rows.append(position)
-            else:
-                changed.append(project_id)
-        loaded = store.get(changed)
-        new_projects = [loaded[i] for i in changed]
-        removed = (len(old) - len(keep_rows)) if old else 0
-        if old is not None and not new_projects and not removed:
-            return SyncResult(0, 0, len(old))
-        texts = [normalize(p.search_text()) for p in new_projects]
-        new_tokens = [content_tokens(t, normalized=True) for t in texts]
-        if isinstance(encoder, StaticEncoder):  # it embeds the words just split instead of splitting again
-            new_vectors = encoder.encode_tokens(new_tokens, "passage", progress)
-        else:
-            new_vectors = encoder.encode_passages([t[:2000] for t in texts], progress)
-        ids = [old.ids[i] for i in keep_rows] + [p.id for p in new_projects] if old else [p.id for p in new_projects]
-        hashes = [wanted[i] for i in ids]
-        meta = {
-            name: ([old.meta[name][i] for i in keep_rows] if old else []) + [getattr(p, name) for p in new_projects]
-            for name in META_FIELDS
-        }
-        old_vectors = old.vectors.vectors[keep_rows] if old and keep_rows else np.zeros((0, encoder.dim), dtype=np.float32)
-        vectors = np.vstack([old_vectors, new_vectors]) if len(new_vectors) else old_vectors
-        tokens = ([old.keyword.tokens[i] for i in keep_rows] if old else []) + new_tokens
-        index = ProjectIndex(encoder.name, ids, hashes, meta, VectorIndex(vectors, backend), KeywordIndex(tokens))
-        _write_generation(root, index)
-        return SyncResult(len(new_projects), removed, len(ids))
+    pointer = read_pointer(root)
+    if pointer is None:
+        return None
+    name, deltas = pointer
+    generation = root / name
+    if have is not None and have.generation == name and have.deltas <= deltas:
+        index = have
+    else:
+        manifest = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
+        ids = json.loads((generation / "ids.json").read_text(encoding="utf-8"))
+        extra = json.loads((generation / "meta.json").read_text(encoding="utf-8"))
+        hashes = extra.pop("content_hash")
+        index = ProjectIndex(manifest["encoder"], ids, hashes, extra, load_ann(generation, manifest["backend"]),
+                             KeywordIndex.load(generation), np.ones(len(ids), dtype=bool), name, 0)
+    while index.deltas < deltas:
+        rows, removed = _read_delta(generation / _delta_name(index.deltas + 1), index.vectors.dim)
+        index = index.with_rows(rows, removed)
+    return index
 
 
-def _write_generation(root: Path, index: ProjectIndex) -> None:
+def _delta_name(number: int) -> str:
+    return f"delta-{number:06d}.npz"
+
+
+def _write_delta(generation: Path, number: int, rows: Rows, removed: Sequence[str]) -> None:
+    payload = {"ids": rows.ids, "hashes": rows.hashes, "meta": rows.meta, "tokens": rows.tokens, "removed": list(removed)}
+    buffer = io.BytesIO()
+    np.savez(buffer, vectors=rows.vectors.astype(np.float32), payload=np.array(json.dumps(payload, ensure_ascii=False)))
+    _atomic_write(generation / _delta_name(number), buffer.getvalue(), pause=True)
+
+
+def _read_delta(path: Path, dim: int) -> tuple[Rows, list[str]]:
+    with np.load(path) as stored:
+        payload = json.loads(str(stored["payload"]))
+        vectors = stored["vectors"].reshape(-1, dim)
+    return Rows(payload["ids"], payload["hashes"], payload["meta"], payload["tokens"], vectors), payload["removed"]
+
+
+def _atomic_write(path: Path, content: bytes, pause: bool = False) -> None:
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_bytes(content)
+    if pause:
+        _pause_for_crash_test()
+    os.replace(partial, path)
+
+
+def _point(root: Path, name: str, deltas: int) -> None:
+    """The atomic switch: readers see the old state or the new one, never a mix."""
+    _atomic_write(root / "CURRENT", f"{name}\n{deltas}".encode())
+
+
+def _write_generation(root: Path, index: ProjectIndex) -> str:
     name = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     staging = root / f".{name}.partial"
     staging.mkdir(parents=True)
@@ -189,20 +263,99 @@ def _write_generation(root: Path, index: ProjectIndex) -> None:
     index.keyword.save(staging)
     (staging / "ids.json").write_text(json.dumps(index.ids, ensure_ascii=False), encoding="utf-8")
     (staging / "meta.json").write_text(json.dumps({**index.meta, "content_hash": index.hashes}, ensure_ascii=False), encoding="utf-8")
-    manifest = {"version": FORMAT_VERSION, "encoder": index.encoder_name, "backend": index.vectors.backend, "count": len(index.ids), "created": time.time()}
+    manifest = {"version": FORMAT_VERSION, "encoder": index.encoder_name, "backend": index.vectors.backend,
+                "count": len(index.ids), "created": time.time()}
     (staging / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     _pause_for_crash_test()
     os.rename(staging, root / name)
-    pointer = root / ".CURRENT.partial"
-    pointer.write_text(name, encoding="utf-8")
-    os.replace(pointer, root / "CURRENT")  # the atomic switch
-    for stale in root.iterdir():
-        if stale.name.startswith(("gen-", ".gen-")) and stale.name != name:
+    previous = read_pointer(root)
+    _point(root, name, 0)
+    keep = {name, previous[0]} if previous else {name}
+    for stale in root.iterdir():  # the previous generation stays: a reader may still be loading it
+        if stale.name.startswith(("gen-", ".gen-")) and stale.name not in keep:
             shutil.rmtree(stale, ignore_errors=True)
+    return name
+
+
+def _remove_abandoned(root: Path) -> None:
+    """Files a killed writer left half-written (only a writer holding the lock may call this)."""
+    for path in [*root.glob(".gen-*.partial"), *root.glob("gen-*/.delta-*.partial")]:
+        shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
 
 
 def _pause_for_crash_test() -> None:
-    """Tests kill the process here, mid-write, to prove the old generation stays usable."""
+    """Tests kill the process here, mid-write, to prove the old state stays usable."""
     delay = os.environ.get("PLANALIGN_TEST_PAUSE_BEFORE_SWITCH")
     if delay:
         time.sleep(float(delay))
+
+
+# ----------------------------------------------------------------------------------------- sync
+def embed_projects(projects: Sequence[Project], hashes: Sequence[str], encoder: Encoder, progress: Progress | None = None) -> Rows:
+    """Index rows for projects: their words (for BM25 and shingles) and passage vectors."""
+    texts = [normalize(p.search_text()) for p in projects]
+    tokens = [content_tokens(t, normalized=True) for t in texts]
+    if isinstance(encoder, TokenEncoder):  # it embeds the words just split instead of splitting again
+        vectors = encoder.encode_tokens(tokens, "passage", progress)
+    else:
+        vectors = encoder.encode_passages([t[:2000] for t in texts], progress)
+    meta = {name: [getattr(p, name) for p in projects] for name in META_FIELDS}
+    return Rows([p.id for p in projects], list(hashes), meta, tokens, np.asarray(vectors, dtype=np.float32).reshape(len(projects), encoder.dim))
+
+
+def sync_index(
+    data_dir: Path,
+    store: ProjectStore,
+    encoder: Encoder,
+    *,
+    current: ProjectIndex | None = None,
+    only: Sequence[str] | None = None,
+    rebuild: bool = False,
+    backend: str = "auto",
+    progress: Progress | None = None,
+) -> tuple[SyncResult, ProjectIndex | None]:
+    """Bring the index in line with the store; only new or changed projects are embedded.
+
+    ``current``: the caller's loaded version (saves a reload); ``only``: the ids that may have
+    changed (a request's upsert), else every stored project is compared by content hash.
+    Returns what changed and the new version.
+    """
+    root = index_root(data_dir)
+    with _write_lock(root):
+        _remove_abandoned(root)
+        old = None if rebuild else load_index(data_dir, current)
+        if old is not None and old.encoder_name != encoder.name:
+            raise IndexStateError(f"the index was built with encoder {old.encoder_name!r}; "
+                                  f"run `planalign reindex --encoder {encoder.name}` to rebuild it")
+        wanted = store.content_hashes(only)
+        indexed = old.position if old is not None else {}
+        checked = list(only) if only is not None else list(indexed)
+        removed = [pid for pid in checked if pid in indexed and pid not in wanted]
+        changed = [pid for pid, digest in wanted.items() if pid not in indexed or old.hashes[indexed[pid]] != digest]  # type: ignore[union-attr]
+        if old is not None and not changed and not removed:
+            return SyncResult(0, 0, len(old)), old
+        loaded = store.get(changed)
+        changed = [pid for pid in changed if pid in loaded]  # deleted meanwhile
+        rows = embed_projects([loaded[pid] for pid in changed], [wanted[pid] for pid in changed], encoder, progress)
+        if old is not None and len(rows) + len(removed) + old.dead < max(COMPACT_MIN_ROWS, COMPACT_SHARE * len(old)):
+            new = old.with_rows(rows, removed)
+            _write_delta(root / old.generation, new.deltas, rows, removed)
+            _point(root, old.generation, new.deltas)
+            return SyncResult(len(rows), len(removed), len(new)), new
+        new = _compacted(old, rows, removed, encoder.name, backend)
+        new.generation = _write_generation(root, new)
+        return SyncResult(len(rows), len(removed), len(new), compacted=True), new
+
+
+def _compacted(old: ProjectIndex | None, rows: Rows, removed: Sequence[str], encoder_name: str, backend: str) -> ProjectIndex:
+    """A whole new generation: the live rows of ``old`` that stay, then ``rows``."""
+    gone = set(removed) | set(rows.ids)
+    keep = [p for pid, p in sorted(old.position.items(), key=lambda item: item[1]) if pid not in gone] if old else []
+    ids = [old.ids[p] for p in keep] + rows.ids if old else list(rows.ids)
+    hashes = [old.hashes[p] for p in keep] + rows.hashes if old else list(rows.hashes)
+    meta = {name: ([old.meta[name][p] for p in keep] if old else []) + rows.meta[name] for name in META_FIELDS}
+    tokens = ([old.keyword.tokens[p] for p in keep] if old else []) + rows.tokens
+    dim = rows.vectors.shape[1] if len(rows) else (old.vectors.dim if old else 1)
+    kept_vectors = old.vectors.vectors[keep] if old and keep else np.zeros((0, dim), dtype=np.float32)
+    vectors = np.vstack([kept_vectors, rows.vectors]) if len(rows) else kept_vectors
+    return ProjectIndex(encoder_name, ids, hashes, meta, make_ann(vectors, backend), KeywordIndex(tokens), np.ones(len(ids), dtype=bool))

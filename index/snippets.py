@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 
-
-
 def snippet(text: str, words: list[str], width: int = 160) -> tuple[str, list[tuple[int, int]]]:
     """The window of ``text`` with the most query words, and the (start, end) spans to highlight.
 

@@ -1,52 +1,25 @@
 """The store of record for projects: a relational database through SQLAlchemy.
 
 SQLite (one file in the data directory) by default, so a fresh machine needs no server; any
-SQLAlchemy URL (PostgreSQL in production) by configuration. Every write is one transaction: a
-batch that fails half-way leaves the stored projects exactly as they were.
+SQLAlchemy URL (PostgreSQL in production) by configuration. Opening a store applies the Alembic
+migrations it lacks. Every write is one transaction: a batch that fails half-way leaves the stored
+projects exactly as they were.
 """
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Float, Integer, String, Text, create_engine, delete, event, func, select
+from sqlalchemy import create_engine, delete, event, func, insert, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from planalign.corpora.projects import Project
+from planalign.corpora.projects import PROJECT_FIELDS, Project
+from planalign.index.migrations import upgrade
+from planalign.index.schema import projects as table
 
-ENV_DB_URL = "PLANALIGN_DB_URL"
-
-
-class _Base(DeclarativeBase):
-    pass
-
-
-class ProjectRow(_Base):
-    __tablename__ = "projects"
-
-    id: Mapped[str] = mapped_column(String(200), primary_key=True)
-    fiscal_year: Mapped[int | None] = mapped_column(Integer, index=True)
-    org: Mapped[str] = mapped_column(String(300), default="", index=True)
-    district: Mapped[str] = mapped_column(String(100), default="", index=True)
-    district_group: Mapped[str] = mapped_column(String(100), default="", index=True)
-    name: Mapped[str] = mapped_column(Text)
-    objective: Mapped[str] = mapped_column(Text, default="")
-    target: Mapped[str] = mapped_column(Text, default="")
-    budget: Mapped[float | None] = mapped_column(Float)
-    duration: Mapped[str] = mapped_column(Text, default="")
-    text: Mapped[str] = mapped_column(Text, default="")
-    plan_alignment: Mapped[str] = mapped_column(Text, default="")
-    dimension_id: Mapped[str] = mapped_column(String(100), default="", index=True)
-    issue_id: Mapped[str] = mapped_column(String(100), default="")
-    goal_id: Mapped[str] = mapped_column(String(100), default="")
-    okr_id: Mapped[str] = mapped_column(String(100), default="")
-    source: Mapped[str] = mapped_column(Text, default="")
-    content_hash: Mapped[str] = mapped_column(String(40))
-
-
-PROJECT_FIELDS = tuple(Project.model_fields)
+CHUNK = 500  # ids per IN (...) clause: far below every database's parameter limit
 
 
 @dataclass
@@ -55,20 +28,24 @@ class UpsertResult:
     updated: list[str]
     unchanged: int
 
+    @property
+    def changed(self) -> list[str]:
+        return self.inserted + self.updated
+
 
 def default_url(data_dir: Path) -> str:
     return f"sqlite:///{data_dir / 'planalign.db'}"
 
 
 class ProjectStore:
-    """Projects by id, with upsert, delete and filtered listing."""
+    """Projects by id, with upsert, delete, paging and content hashes."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine: Engine = create_engine(url, future=True)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        _Base.metadata.create_all(self.engine)
+        upgrade(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -78,57 +55,75 @@ class ProjectStore:
         inserted: list[str] = []
         updated: list[str] = []
         unchanged = 0
-        with Session(self.engine) as session, session.begin():
-            ids = [p.id for p in projects]
-            existing: dict[str, str] = {}
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                rows = session.execute(select(ProjectRow.id, ProjectRow.content_hash).where(ProjectRow.id.in_(chunk)))
-                existing.update((row.id, row.content_hash) for row in rows)
+        with self.engine.begin() as connection:
+            existing = self._hashes(connection, [p.id for p in projects])
             for project in projects:
                 digest = project.content_hash()
                 if existing.get(project.id) == digest:
                     unchanged += 1
                     continue
-                session.merge(ProjectRow(**project.model_dump(), content_hash=digest))
-                (updated if project.id in existing else inserted).append(project.id)
+                values = {**project.model_dump(), "content_hash": digest}
+                if project.id in existing:
+                    connection.execute(update(table).where(table.c.id == project.id).values(**values))
+                    updated.append(project.id)
+                else:
+                    connection.execute(insert(table).values(**values))
+                    inserted.append(project.id)
         return UpsertResult(inserted, updated, unchanged)
 
     def delete(self, ids: Iterable[str]) -> list[str]:
         """Delete by id; returns the ids that existed."""
         ids = list(dict.fromkeys(ids))
-        with Session(self.engine) as session, session.begin():
-            found = list(session.scalars(select(ProjectRow.id).where(ProjectRow.id.in_(ids))))
-            session.execute(delete(ProjectRow).where(ProjectRow.id.in_(found)))
+        with self.engine.begin() as connection:
+            found = list(self._hashes(connection, ids))
+            for start in range(0, len(found), CHUNK):
+                connection.execute(delete(table).where(table.c.id.in_(found[start : start + CHUNK])))
         return found
 
     def get(self, ids: Sequence[str]) -> dict[str, Project]:
         result: dict[str, Project] = {}
-        with Session(self.engine) as session:
-            for start in range(0, len(ids), 500):
-                rows = session.scalars(select(ProjectRow).where(ProjectRow.id.in_(list(ids[start : start + 500]))))
+        with self.engine.connect() as connection:
+            for start in range(0, len(ids), CHUNK):
+                rows = connection.execute(select(table).where(table.c.id.in_(list(ids[start : start + CHUNK]))))
                 result.update((row.id, _to_project(row)) for row in rows)
         return result
 
+    def list(self, offset: int = 0, limit: int = 50) -> builtins.list[Project]:
+        """One page of projects in id order (paged in SQL, not by walking every row)."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(table).order_by(table.c.id).offset(offset).limit(limit))
+            return [_to_project(row) for row in rows]
+
     def iter_all(self, batch: int = 2000) -> Iterator[Project]:
         """Every project in id order, streamed (the Traffy corpus does not fit a single list cheaply)."""
-        with Session(self.engine) as session:
-            for row in session.execute(select(ProjectRow).order_by(ProjectRow.id).execution_options(yield_per=batch)).scalars():
+        with self.engine.connect() as connection:
+            rows = connection.execution_options(yield_per=batch).execute(select(table).order_by(table.c.id))
+            for row in rows:
                 yield _to_project(row)
 
-    def content_hashes(self) -> dict[str, str]:
-        """Every project id with the hash of its content, in id order."""
-        with Session(self.engine) as session:
-            rows = session.execute(select(ProjectRow.id, ProjectRow.content_hash).order_by(ProjectRow.id))
+    def content_hashes(self, ids: Sequence[str] | None = None) -> dict[str, str]:
+        """Project id -> hash of its content, for ``ids`` (those stored) or every project, in id order."""
+        with self.engine.connect() as connection:
+            if ids is not None:
+                return self._hashes(connection, list(ids))
+            rows = connection.execute(select(table.c.id, table.c.content_hash).order_by(table.c.id))
             return {row.id: row.content_hash for row in rows}
 
     def count(self) -> int:
-        with Session(self.engine) as session:
-            return int(session.scalar(select(func.count()).select_from(ProjectRow)) or 0)
+        with self.engine.connect() as connection:
+            return int(connection.scalar(select(func.count()).select_from(table)) or 0)
+
+    @staticmethod
+    def _hashes(connection, ids: builtins.list[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for start in range(0, len(ids), CHUNK):
+            rows = connection.execute(select(table.c.id, table.c.content_hash).where(table.c.id.in_(ids[start : start + CHUNK])))
+            found.update((row.id, row.content_hash) for row in rows)
+        return found
 
 
-def _to_project(row: ProjectRow) -> Project:
-    return Project(**{f: getattr(row, f) for f in PROJECT_FIELDS})
+def _to_project(row) -> Project:
+    return Project(**{name: getattr(row, name) for name in PROJECT_FIELDS})
 
 
 def _sqlite_pragmas(connection, _record) -> None:

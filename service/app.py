@@ -1,28 +1,27 @@
 """The FastAPI application: routers, limits, errors, metrics, background jobs, web UI."""
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import Counter, Histogram
+from starlette.exceptions import HTTPException
 from starlette.middleware.base import BaseHTTPMiddleware
 
 from planalign import __version__
+from planalign.app import Application
+from planalign.config import Settings
 from planalign.corpora.catalog import CatalogError
-from planalign.corpora.tables import TableError
-from planalign.index.align import AlignmentInputError
-from planalign.index.project_index import IndexStateError
-from planalign.nlp.encoders import EncoderError
+from planalign.errors import Conflict, InputError, NotFound
 from planalign.service.api import align, catalogs, classify, duplicates, health, projects, search
-from planalign.service.jobs import JobManager
-from planalign.service.settings import Settings
-from planalign.service.state import ServiceState, UnknownCatalog
 from planalign.service.ui import routes as ui
 
+log = logging.getLogger("planalign.service")
 REQUESTS = Counter("planalign_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("planalign_request_seconds", "HTTP request latency", ["route"])
 
@@ -71,7 +70,7 @@ class Metrics(BaseHTTPMiddleware):
 
 
 def _error(status: int, message: str, detail: object | None = None) -> JSONResponse:
-    body = {"error": message}
+    body: dict[str, object] = {"error": message}
     if detail is not None:
         body["detail"] = detail
     return JSONResponse(body, status_code=status)
@@ -82,13 +81,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        state = ServiceState(settings)
-        state.jobs = JobManager(state)
-        state.jobs.start()
-        app.state.planalign = state
-        threading.Thread(target=state.warm_up, name="warm-up", daemon=True).start()
+        core = Application(settings)
+        app.state.planalign = core
+        app.state.warm = False
+        core.jobs.start()
+
+        def warm_up() -> None:
+            core.warm_up()
+            app.state.warm = True
+
+        threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
         yield
-        state.workspace.store.close()
+        core.close()
 
     app = FastAPI(title="planalign", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.add_middleware(Metrics)
@@ -103,24 +107,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         errors = [{"loc": list(e.get("loc", [])), "msg": e.get("msg", "")} for e in exc.errors()]
         return _error(422, "invalid request", errors)
 
-    @app.exception_handler(UnknownCatalog)
-    async def unknown_catalog(request: Request, exc: UnknownCatalog) -> JSONResponse:
-        available = request.app.state.planalign.catalog_ids()
-        return _error(404, f"no catalog {exc.args[0]!r}; available: {', '.join(available)}")
-
     @app.exception_handler(CatalogError)
     async def bad_catalog(_: Request, exc: CatalogError) -> JSONResponse:
         return _error(422, str(exc).splitlines()[0], [{"row": row, "message": msg} for row, msg in exc.problems])
 
-    @app.exception_handler(IndexStateError)
-    async def index_state(_: Request, exc: IndexStateError) -> JSONResponse:
-        return _error(409, str(exc))
-
-    for known in (TableError, AlignmentInputError, EncoderError, ValueError):
-        app.add_exception_handler(known, lambda _r, exc: _error(422, str(exc)))
+    @app.exception_handler(InputError)
+    async def bad_input(_: Request, exc: InputError) -> JSONResponse:
+        status = 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, Conflict) else 422
+        return _error(status, str(exc))
 
     @app.exception_handler(Exception)
-    async def internal(_: Request, exc: Exception) -> JSONResponse:
+    async def internal(request: Request, exc: Exception) -> JSONResponse:
+        log.error("internal error on %s %s", request.method, request.url.path, exc_info=exc)
         return _error(500, f"internal error: {type(exc).__name__}")
 
     for module in (health, align, classify, search, duplicates, projects, catalogs):

@@ -41,9 +41,9 @@ def session_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("planalign-data")
 
 
-def run_cli(*args: str, data_dir: Path, stdin: str | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+def run_cli(*args: str, data_dir: Path, stdin: str | None = None, timeout: int = 600, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """Run the real console entry point in a subprocess (real exit codes and stderr)."""
-    env = dict(os.environ, PLANALIGN_DATA=str(data_dir), COLUMNS="200")
+    env = dict(os.environ, PLANALIGN_DATA=str(data_dir), COLUMNS="200", **(env or {}))
     env.pop("PLANALIGN_DEBUG", None)
     return subprocess.run(
         [sys.executable, "-m", "planalign.service.cli", *args],

@@ -7,12 +7,12 @@ import pytest
 
 from planalign.corpora.catalog import load_catalog
 from planalign.index.align import Aligner
-from planalign.service.engine import cached_encoder
+from planalign.nlp.encoders import get_encoder
 
 
 @pytest.fixture(scope="module")
 def aligner(session_data_dir):
-    return Aligner(load_catalog(), cached_encoder("e5", session_data_dir))
+    return Aligner(load_catalog(), get_encoder("e5", session_data_dir / "cache"))
 
 
 def test_flood_wall_goes_to_flood_issue(aligner):

@@ -7,10 +7,9 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from conftest import SHOP_CATALOG
+from planalign.app import Application
+from planalign.config import Settings
 from planalign.service.app import create_app
-from planalign.service.jobs import JobManager
-from planalign.service.settings import Settings
-from planalign.service.state import ServiceState
 
 KEY = "secret-key"
 PROJECTS = [
@@ -88,7 +87,7 @@ def test_classify_job_with_labels_csv_and_xlsx(client):
     assert status["status"] == "done" and status["progress"] == {"done": 3, "total": 3}
     assert status["metrics"]["n"] == 2 and status["metrics"]["top1"] == 1.0
     csv_text = client.get(f"/v1/classify/jobs/{status['id']}/result?format=csv").content.decode("utf-8-sig")
-    assert csv_text.splitlines()[0] == "id,text,gold,pred_label,pred_name,pred_score,pred_top3,error"
+    assert csv_text.splitlines()[0] == "id,text,gold,pred_label,pred_name,pred_score,pred_confidence,pred_top3,error"
     xlsx = client.get(f"/v1/classify/jobs/{status['id']}/result?format=xlsx")
     assert load_workbook(io.BytesIO(xlsx.content)).active.max_row == 4
     assert client.get(f"/v1/classify/jobs/{status['id']}/confusion.png").headers["content-type"] == "image/png"
@@ -174,9 +173,9 @@ def test_api_keys_protect_writes_and_optionally_reads(tmp_path):
 def test_jobs_survive_a_restart(tmp_path):
     rows = "text\n" + "\n".join(f"ขุดลอกคลองสายที่ {i}" for i in range(20)) + "\n"
     # A service that accepted a job and stopped before its worker ran it: the job is only on disk.
-    state = ServiceState(Settings(data_dir=tmp_path, encoder="tfidf"))
-    job_id = JobManager(state).submit("queued.csv", rows.encode(), {"text_col": "text"}).id
-    state.workspace.store.close()
+    core = Application(Settings(data_dir=tmp_path, encoder="tfidf"))
+    job_id = core.jobs.submit("queued.csv", rows.encode(), {"text_col": "text"}).id
+    core.close()
     with make_client(tmp_path) as client:
         assert client.get(f"/v1/classify/jobs/{job_id}").status_code == 200
         status = wait_job(client, job_id)
@@ -194,3 +193,21 @@ def test_a_1000_row_job_runs_while_searches_answer(client):
     assert wait_job(client, job["id"])["progress"] == {"done": 1000, "total": 1000}
     assert latencies, "the job finished before any search was made"
     print(f"searches during the job: {len(latencies)}, slowest {max(latencies):.3f}s")
+
+
+def test_catalog_fields_never_read_server_files(client, tmp_path):
+    secret = tmp_path / "secret.csv"
+    secret.write_text("username,password\nadmin,hunter2\n", encoding="utf-8")
+    catalog_file = tmp_path / "real.csv"
+    catalog_file.write_text(SHOP_CATALOG, encoding="utf-8")
+    for reference in (str(secret), str(catalog_file), "/etc/passwd", "../../etc/hosts.csv"):
+        align = client.post("/v1/align", json={"text": "ลูกแมว", "catalog": reference})
+        classify = client.post("/v1/classify", json={"texts": ["ลูกแมว"], "catalog": reference})
+        for response in (align, classify):
+            assert response.status_code in (404, 422), response.text  # unknown id, or too long to be one
+            assert "hunter2" not in response.text and "password" not in response.text and str(tmp_path) not in response.text
+
+
+def test_unknown_routes_answer_in_the_documented_error_shape(client):
+    response = client.get("/v1/nothing-here")
+    assert response.status_code == 404 and "error" in response.json()

@@ -50,8 +50,8 @@ def server(tmp_path_factory: pytest.TempPathFactory):
     """The app on 127.0.0.1:<free port>, served by uvicorn in a background thread."""
     import uvicorn
 
+    from planalign.config import Settings
     from planalign.service.app import create_app
-    from planalign.service.settings import Settings
 
     app = create_app(Settings(data_dir=tmp_path_factory.mktemp("ui-data"), encoder="tfidf"))
     port = _free_port()

@@ -70,7 +70,7 @@ def test_all_problems_reported_at_once(tmp_path):
 
 
 def test_missing_columns(tmp_path):
-    with pytest.raises(CatalogError, match="missing column.*description"):
+    with pytest.raises(CatalogError, match=r"missing column.*description"):
         load_catalog(write(tmp_path, "id,parent_id,level,name\nA,,dimension,a\n"))
 
 

@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, settings
 
 schemathesis = pytest.importorskip("schemathesis")
 
+from planalign.config import Settings  # noqa: E402
 from planalign.service.app import create_app  # noqa: E402
-from planalign.service.settings import Settings  # noqa: E402
 
 _DATA = tempfile.mkdtemp(prefix="planalign-fuzz-")
 app = create_app(Settings(data_dir=_DATA, encoder="tfidf", api_keys=[]))

@@ -6,15 +6,15 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
 from conftest import run_cli
+from planalign.app import Application
+from planalign.config import Settings
 from planalign.corpora.projects import Project
 from planalign.index.hybrid import Filters, rrf, search
 from planalign.index.project_index import current_generation, index_root, load_index
-from planalign.service.engine import Workspace
-
-import numpy as np
 
 PROJECTS = [
     Project(id="P1", fiscal_year=2566, org="สำนักงานเขตบางเขน", district="บางเขน", district_group="กรุงเทพเหนือ", dimension_id="D1",
@@ -30,10 +30,10 @@ PROJECTS = [
 
 @pytest.fixture
 def workspace(tmp_path):
-    ws = Workspace(tmp_path)
-    ws.store.upsert(PROJECTS)
-    ws.sync("tfidf")
-    return ws
+    app = Application(Settings(data_dir=tmp_path))
+    app.store.upsert(PROJECTS)
+    app.sync("tfidf")
+    return app
 
 
 def test_keyword_dense_and_hybrid_find_the_flood_projects(workspace):
@@ -75,7 +75,8 @@ def test_reingest_is_idempotent_and_delete_reaches_the_index(workspace):
     workspace.store.delete(["P1"])
     assert workspace.sync().removed == 1
     index = workspace.index()
-    assert "P1" not in index.ids and len(index) == 3
+    assert "P1" not in index.position and len(index) == 3
+    assert "P1" not in load_index(workspace.data_dir).position  # the delta was written, not only applied in memory
     assert "P1" not in {h.id for h in search(index, workspace.store, None, "คลองบางบัว", mode="keyword")}
 
 
@@ -83,7 +84,7 @@ def test_changed_project_is_reembedded(workspace):
     changed = PROJECTS[2].model_copy(update={"name": "โครงการปลูกต้นไม้ริมถนนสีลม"})
     workspace.store.upsert([changed])
     result = workspace.sync()
-    assert (result.added, result.removed, result.total) == (1, 1, 4)
+    assert (result.added, result.removed, result.total) == (1, 0, 4)
     hits = search(workspace.index(), workspace.store, None, "ปลูกต้นไม้", mode="keyword")
     assert hits[0].id == "P3"
 
@@ -150,7 +151,7 @@ def test_cli_search_without_index_is_a_clear_error(tmp_path):
     [
         (b"", "empty"),
         (bytes(range(256)) * 20, "binary"),
-        ("x,y\n1,2\n".encode(), "no project name column"),
+        (b"x,y\n1,2\n", "no project name column"),
         ("โครงการ,งบประมาณ\n".encode(), "no data rows"),
     ],
 )
@@ -181,10 +182,41 @@ def test_ingest_rejects_bad_rows_and_keeps_the_rest(tmp_path):
 
 
 def test_index_built_with_the_static_fast_path_reopens_and_finds_by_meaning(tmp_path):
-    workspace = Workspace(tmp_path)
+    workspace = Application(Settings(data_dir=tmp_path))
     workspace.store.upsert(PROJECTS)
     workspace.sync("static")
     index = workspace.index()
     assert index.encoder_name == "static"
     hits = search(index, workspace.store, workspace.index_encoder(index), "แก้ปัญหาน้ำท่วมขัง", mode="dense", top=2)
     assert {h.id for h in hits} == {"P1", "P4"}
+
+
+def test_small_changes_append_deltas_that_reload_and_leave_old_versions_intact(workspace):
+    before = workspace.index()
+    generation = before.generation
+    workspace.ingest([Project(id="P5", name="โครงการขุดลอกคูน้ำซอยวัดไผ่ตัน", objective="ลดน้ำท่วม")])
+    workspace.delete(["P2"])
+    changed = PROJECTS[2].model_copy(update={"name": "โครงการปลูกต้นไม้ริมถนนสีลม"})
+    workspace.ingest([changed])
+    after = workspace.index()
+    assert after.generation == generation and after.deltas == before.deltas + 3  # no generation rewritten
+    assert len(after) == 4 and after.dead == 2 and "P2" not in after.position
+    reloaded = load_index(workspace.data_dir)
+    assert reloaded.version == after.version and reloaded.position == after.position
+    for index in (after, reloaded):
+        keyword = [h.id for h in search(index, workspace.store, None, "ขุดลอก", mode="keyword")]
+        dense = [h.id for h in search(index, workspace.store, workspace.index_encoder(index), "ปลูกต้นไม้ริมถนน", mode="dense", top=1)]
+        assert "P5" in keyword and dense == ["P3"]
+        assert "P2" not in {h.id for h in search(index, workspace.store, None, "ยาเสพติด", mode="keyword")}
+    # A request still holding the first version keeps answering from it, unchanged.
+    assert len(before) == 4 and "P5" not in before.position
+    positions, _ = before.vectors.search(workspace.index_encoder(before).encode_queries(["ขุดลอกคูน้ำ"])[0], 10)
+    assert "P5" not in {before.ids[p] for p in positions}
+
+
+def test_many_changes_compact_into_a_new_generation(workspace):
+    first = workspace.index().generation
+    many = [Project(id=f"N{i}", name=f"โครงการซ่อมแซมถนนสายที่ {i}") for i in range(2100)]
+    result = workspace.ingest(many).index
+    assert result.compacted and workspace.index().generation != first and workspace.index().dead == 0
+    assert len(workspace.index()) == 2104

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 
 from planalign.corpora.projects import Project
 from planalign.index.store import ProjectStore
@@ -41,7 +42,7 @@ def test_failed_batch_keeps_stored_data(tmp_path):
     store = ProjectStore(f"sqlite:///{tmp_path / 'p.db'}")
     store.upsert(_projects())
     bad = _projects()[0].model_copy(update={"name": None})  # violates NOT NULL inside the transaction
-    with pytest.raises(Exception):
+    with pytest.raises(IntegrityError):
         store.upsert([Project(id="C", name="ใหม่"), bad])
     assert sorted(p.id for p in store.iter_all()) == ["A", "B"]
     assert store.get(["A"])["A"].name == "ขุดลอกคลองบางบัว"
@@ -98,3 +99,49 @@ def test_postgres_store(postgres_url):
     store = ProjectStore(postgres_url)
     _exercise(store)
     store.close()
+
+
+# The schema as `create_all` made it before migrations existed (planalign 0.1, sessions 1-2).
+OLD_SCHEMA = [
+    """CREATE TABLE projects (id VARCHAR(200) NOT NULL PRIMARY KEY, fiscal_year INTEGER, org VARCHAR(300) NOT NULL,
+       district VARCHAR(100) NOT NULL, district_group VARCHAR(100) NOT NULL, name TEXT NOT NULL, objective TEXT NOT NULL,
+       target TEXT NOT NULL, budget FLOAT, duration TEXT NOT NULL, text TEXT NOT NULL, plan_alignment TEXT NOT NULL,
+       dimension_id VARCHAR(100) NOT NULL, issue_id VARCHAR(100) NOT NULL, goal_id VARCHAR(100) NOT NULL, okr_id VARCHAR(100) NOT NULL,
+       source TEXT NOT NULL, content_hash VARCHAR(40) NOT NULL)""",
+    """CREATE TABLE classify_jobs (id VARCHAR(40) NOT NULL PRIMARY KEY, status VARCHAR(10) NOT NULL, created FLOAT NOT NULL,
+       updated FLOAT NOT NULL, params TEXT NOT NULL, total INTEGER NOT NULL, done INTEGER NOT NULL, error TEXT NOT NULL, metrics TEXT NOT NULL)""",
+    """INSERT INTO projects VALUES ('OLD1', 2566, 'สำนักงานเขตบางเขน', 'บางเขน', '', 'โครงการเดิมก่อนมีการย้ายโครงสร้าง', '', '', 5000, '', '',
+       '', 'D1', '', '', '', 'old', 'x')""",
+]
+
+
+def _upgrades_in_place(url: str) -> None:
+    from sqlalchemy import create_engine, inspect, text
+
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        for statement in OLD_SCHEMA:
+            connection.execute(text(statement))
+    store = ProjectStore(url)
+    assert [p.id for p in store.list(0, 10)] == ["OLD1"] and store.get(["OLD1"])["OLD1"].budget == 5000
+    with store.engine.connect() as connection:
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() is not None
+    assert {"projects", "classify_jobs", "alembic_version"} <= set(inspect(store.engine).get_table_names())
+    assert store.delete(["OLD1"]) == ["OLD1"]
+    _exercise(store)
+    assert ProjectStore(url).count() == 1  # opening again applies nothing twice
+
+
+def test_sqlite_store_made_before_migrations_upgrades_in_place(tmp_path):
+    _upgrades_in_place(f"sqlite:///{tmp_path / 'old.db'}")
+
+
+def test_postgres_store_made_before_migrations_upgrades_in_place(postgres_url):
+    _upgrades_in_place(postgres_url)
+
+
+def test_paging_is_in_id_order(tmp_path):
+    store = ProjectStore(f"sqlite:///{tmp_path / 'p.db'}")
+    store.upsert([Project(id=f"P{i:03d}", name=f"โครงการที่ {i}") for i in range(30)])
+    assert [p.id for p in store.list(10, 5)] == [f"P{i:03d}" for i in range(10, 15)]
+    assert store.list(29, 5)[0].id == "P029" and store.list(30, 5) == []

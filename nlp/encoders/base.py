@@ -8,17 +8,19 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from typing import Literal
+from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
+
+from planalign.errors import InputError
 
 Kind = Literal["query", "passage"]
 Progress = Callable[[int], None]
 """Called with the number of texts just encoded, so callers can drive a progress bar."""
 
 
-class EncoderError(RuntimeError):
-    """An encoder cannot be built or cannot encode (missing package, missing local model)."""
+class EncoderError(InputError):
+    """An encoder cannot be built (unknown name, missing package, missing local model)."""
 
 
 class Encoder(ABC):
@@ -50,6 +52,18 @@ class Encoder(ABC):
 
     def encode_passages(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         return self.encode(texts, "passage", progress)
+
+
+@runtime_checkable
+class TokenEncoder(Protocol):
+    """An encoder that can embed texts already split into content words.
+
+    The search index splits every text anyway (for BM25); an encoder built on words (``static``)
+    then embeds those words instead of splitting the text a second time.
+    """
+
+    def encode_tokens(self, tokenized: Sequence[Sequence[str]], kind: Kind = "passage", progress: Progress | None = None) -> np.ndarray:
+        ...
 
 
 def unit_rows(matrix: np.ndarray) -> np.ndarray:

@@ -2,18 +2,29 @@
 
 Re-running a classification or re-indexing mostly re-embeds texts seen before; with e5 at ~15
 texts/s that is the dominant cost, so vectors are kept in a SQLite file under the data directory.
-SQLite gives atomic writes and safe concurrent readers for free.
+
+Many threads (the service's request threads, the job worker) and processes (a CLI ingest beside
+the service) share one file, so every thread has its own connection (sqlite3 connections must not
+be shared across threads: that gave "database is locked" and "cannot start a transaction within a
+transaction" under load), the file is in WAL mode (readers never wait for the writer), a writer
+waits up to 30 s for another, and vectors are computed before the short write transaction, never
+inside it.
 """
 from __future__ import annotations
 
 import hashlib
 import sqlite3
+import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from planalign.nlp.encoders.base import Encoder, Kind, Progress
+
+BUSY_TIMEOUT_S = 30.0
+WRITE_ATTEMPTS = 5
 
 
 class CachedEncoder(Encoder):
@@ -26,11 +37,21 @@ class CachedEncoder(Encoder):
         self.name = inner.name
         self.dim = inner.dim
         self.batch_size = inner.batch_size
+        self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
-        self._db.commit()
+        self._local = threading.local()
+        with self._connection() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
+
+    def _connection(self) -> sqlite3.Connection:
+        """This thread's connection (opened on first use)."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S)
+            db.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+            self._local.db = db
+        return db
 
     def _key(self, text: str, kind: Kind) -> str:
         return hashlib.sha1(f"{self.name}\x00{kind}\x00{text}".encode()).hexdigest()
@@ -38,15 +59,35 @@ class CachedEncoder(Encoder):
     def _embed(self, texts: list[str], kind: Kind) -> np.ndarray:  # pragma: no cover - encode is overridden
         return self.inner._embed(texts, kind)
 
-    def encode(self, texts: Sequence[str], kind: Kind = "passage", progress: Progress | None = None) -> np.ndarray:
-        texts = list(texts)
-        keys = [self._key(t, kind) for t in texts]
+    def _lookup(self, keys: list[str]) -> dict[str, np.ndarray]:
+        db = self._connection()
         found: dict[str, np.ndarray] = {}
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            for key, blob in self._db.execute(f"SELECT key, vec FROM vectors WHERE key IN ({marks})", chunk):
+            for key, blob in db.execute(f"SELECT key, vec FROM vectors WHERE key IN ({marks})", chunk):
                 found[key] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def _store(self, rows: list[tuple[str, bytes]]) -> None:
+        """One short transaction; a writer locked out for longer than the busy timeout retries."""
+        db = self._connection()
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                with db:  # commits, or rolls back on error
+                    db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == WRITE_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.1 * (attempt + 1))
+
+    def encode(self, texts: Sequence[str], kind: Kind = "passage", progress: Progress | None = None) -> np.ndarray:
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        keys = [self._key(t, kind) for t in texts]
+        found = self._lookup(keys)
         if progress and found:
             progress(sum(1 for k in keys if k in found))
         missing = list({k: t for k, t in zip(keys, texts) if k not in found}.items())
@@ -54,9 +95,6 @@ class CachedEncoder(Encoder):
         for start in range(0, len(missing), self.COMMIT_EVERY):
             chunk = missing[start : start + self.COMMIT_EVERY]
             vectors = self.inner.encode([t for _, t in chunk], kind, progress)
-            self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", [(k, v.astype(np.float32).tobytes()) for (k, _), v in zip(chunk, vectors)])
-            self._db.commit()
+            self._store([(k, v.astype(np.float32).tobytes()) for (k, _), v in zip(chunk, vectors)])
             found.update((k, v) for (k, _), v in zip(chunk, vectors))
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
         return np.vstack([found[k] for k in keys]).astype(np.float32)

@@ -80,9 +80,8 @@ def fit_basis(teacher: Encoder, words: Sequence[str], power: float = WHITEN_POWE
 
 @lru_cache(maxsize=1)
 def shipped_basis() -> dict[str, np.ndarray]:
-    with resources.as_file(resources.files("planalign.nlp").joinpath("data", BASIS_FILE)) as path:
-        with np.load(path) as stored:
-            return {key: stored[key].astype(np.float32) for key in stored.files}
+    with resources.as_file(resources.files("planalign.nlp").joinpath("data", BASIS_FILE)) as path, np.load(path) as stored:
+        return {key: stored[key].astype(np.float32) for key in stored.files}
 
 
 class _WordTable:
@@ -159,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     words = basis_vocabulary()
     basis = fit_basis(get_encoder("e5"), words)
-    np.savez_compressed(args.out, **{key: value.astype(np.float16) for key, value in basis.items()})
+    np.savez_compressed(args.out, **{key: value.astype(np.float16) for key, value in basis.items()})  # type: ignore[arg-type]
     print(f"wrote {args.out} from {len(words):,} words")
     return 0
 

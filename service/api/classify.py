@@ -7,85 +7,87 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Upload
 from fastapi.responses import FileResponse, Response
 
 from planalign.corpora.tables import Table
-from planalign.index.classify import classify_table
-from planalign.service.api.deps import get_state, read_upload, require_read_key, require_write_key
-from planalign.service.api.schemas import ClassifyRequest
+from planalign.index.align import Alignment, AlignmentInputError
+from planalign.jobs import Job
+from planalign.service.api.deps import AppDep, read_upload, require_read_key, require_write_key
+from planalign.service.api.schemas import ClassifyRequest, ClassifyResponse, ClassifyRow, JobOut, JobProgress
 from planalign.service.plots import confusion_png
-from planalign.service.state import ServiceState
 
 router = APIRouter(prefix="/v1/classify", tags=["classify"])
 UPLOAD_SUFFIXES = (".csv", ".tsv", ".xlsx", ".jsonl")
 MEDIA = {"csv": "text/csv; charset=utf-8", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
-@router.post("", summary="Label up to 100 texts synchronously", dependencies=[Depends(require_read_key)])
-def classify(request: ClassifyRequest, state: ServiceState = Depends(get_state)) -> dict:
-    limit = state.settings.sync_classify_limit
+@router.post("", summary="Label up to 100 texts synchronously", dependencies=[Depends(require_read_key)], response_model=ClassifyResponse)
+def classify(request: ClassifyRequest, app: AppDep) -> ClassifyResponse:
+    limit = app.settings.sync_classify_limit
     if len(request.texts) > limit:
         raise HTTPException(413, f"at most {limit} texts per request; upload a file to /v1/classify/jobs instead")
-    aligner = state.aligner(request.catalog)
-    table = Table(["text"], [{"text": t} for t in request.texts])
-    labelled = classify_table(table, ["text"], aligner, request.level)
-    return {
-        "catalog": aligner.catalog.name,
-        "level": aligner.catalog.resolve_level(request.level),
-        "results": [
-            {"index": i, "pred_label": r["pred_label"] or None, "pred_name": r["pred_name"] or None,
-             "pred_score": float(r["pred_score"]) if r["pred_score"] else None,
-             "pred_top3": r["pred_top3"].split("|") if r["pred_top3"] else [], "error": r["error"] or None}
-            for i, r in enumerate(labelled.rows)
-        ],
-    }
+    aligner = app.aligner(request.catalog)
+    classified = app.classify(Table(["text"], [{"text": t} for t in request.texts]), ["text"], aligner=aligner, level=request.level)
+    rows = [_row(i, result, classified.level) for i, result in enumerate(classified.results)]
+    return ClassifyResponse(catalog=aligner.catalog.name, encoder=aligner.encoder.name, level=classified.level, results=rows)
+
+
+def _row(index: int, result: Alignment | AlignmentInputError, level: str) -> ClassifyRow:
+    if not isinstance(result, Alignment):
+        return ClassifyRow(index=index, pred_label=None, pred_name=None, pred_score=None, pred_confidence=None, pred_top3=[], error=str(result))
+    top = result.levels[level]
+    return ClassifyRow(index=index, pred_label=top[0].node_id, pred_name=top[0].name, pred_score=top[0].score,
+                       pred_confidence=top[0].confidence, pred_top3=[s.node_id for s in top], error=None)
+
+
+def _job_out(job: Job) -> JobOut:
+    return JobOut(id=job.id, status=job.status, created=job.created, updated=job.updated,
+                  progress=JobProgress(done=job.done, total=job.total), error=job.error or None, params=job.params, metrics=job.metrics,
+                  status_url=f"/v1/classify/jobs/{job.id}", result_url=f"/v1/classify/jobs/{job.id}/result")
 
 
 @router.post("/jobs", status_code=202, summary="Upload a CSV/XLSX/JSONL file to label in the background",
-             dependencies=[Depends(require_write_key)])
+             dependencies=[Depends(require_write_key)], response_model=JobOut)
 async def submit_job(
+    app: AppDep,
     file: UploadFile = File(..., description="CSV (UTF-8 or TIS-620), XLSX or JSONL"),
     text_col: str = Form(..., description="Text column(s), comma-separated, e.g. ชื่อโครงการ,วัตถุประสงค์"),
     id_col: str | None = Form(None),
     label_col: str | None = Form(None, description="Gold labels, to report accuracy when the job is done"),
     catalog: str | None = Form(None),
     level: str | None = Form(None),
-    state: ServiceState = Depends(get_state),
-) -> dict:
+) -> JobOut:
     suffix, content = await read_upload(file, UPLOAD_SUFFIXES)
-    state.catalog(catalog)  # unknown catalog: fail now, not in the background
     if level:
-        state.catalog(catalog).resolve_level(level)
-    job = state.jobs.submit(file.filename or f"upload{suffix}", content,
-                            {"text_col": text_col, "id_col": id_col, "label_col": label_col, "catalog": catalog, "level": level})
-    return {**job.as_dict(), "status_url": f"/v1/classify/jobs/{job.id}", "result_url": f"/v1/classify/jobs/{job.id}/result"}
+        app.catalog(catalog).resolve_level(level)  # unknown catalog or level: fail now, not in the background
+    app.catalog(catalog)
+    params = {"text_col": text_col, "id_col": id_col, "label_col": label_col, "catalog": catalog, "level": level}
+    return _job_out(app.jobs.submit(file.filename or f"upload{suffix}", content, params))
 
 
-def _job(state: ServiceState, job_id: str):
-    job = state.jobs.get(job_id)
+def _job(app: AppDep, job_id: str) -> Job:
+    job = app.jobs.get(job_id)
     if job is None:
         raise HTTPException(404, f"no job {job_id!r}")
     return job
 
 
-@router.get("/jobs/{job_id}", summary="Job status and progress", dependencies=[Depends(require_read_key)])
-def job_status(job_id: str, state: ServiceState = Depends(get_state)) -> dict:
-    return _job(state, job_id).as_dict()
+@router.get("/jobs/{job_id}", summary="Job status and progress", dependencies=[Depends(require_read_key)], response_model=JobOut)
+def job_status(job_id: str, app: AppDep) -> JobOut:
+    return _job_out(_job(app, job_id))
 
 
 @router.get("/jobs/{job_id}/result", summary="The labelled file", dependencies=[Depends(require_read_key)],
-            responses={200: {"content": {MEDIA["csv"]: {}, MEDIA["xlsx"]: {}}}})
-def job_result(job_id: str, format: str = Query("csv", pattern="^(csv|xlsx)$"), state: ServiceState = Depends(get_state)) -> FileResponse:
-    job = _job(state, job_id)
+            responses={200: {"content": {MEDIA["csv"]: {}, MEDIA["xlsx"]: {}}}}, response_class=FileResponse)
+def job_result(job_id: str, app: AppDep, format: str = Query("csv", pattern="^(csv|xlsx)$")) -> FileResponse:
+    job = _job(app, job_id)
     if job.status != "done":
         raise HTTPException(409, f"job is {job.status}; the result is ready when status is done")
     stem = Path(job.params.get("filename", "result")).stem
-    return FileResponse(state.jobs.result_path(job_id, format), media_type=MEDIA[format], filename=f"{stem}-labelled.{format}")
+    return FileResponse(app.jobs.result_path(job_id, format), media_type=MEDIA[format], filename=f"{stem}-labelled.{format}")
 
 
 @router.get("/jobs/{job_id}/confusion.png", summary="Confusion matrix picture (files with a label column)",
-            dependencies=[Depends(require_read_key)], responses={200: {"content": {"image/png": {}}}})
-def job_confusion(job_id: str, state: ServiceState = Depends(get_state)) -> Response:
-    job = _job(state, job_id)
-    if not job.metrics:
-        raise HTTPException(404, "this job has no metrics (no label column, or not done yet)")
+            dependencies=[Depends(require_read_key)], responses={200: {"content": {"image/png": {}}}}, response_class=Response)
+def job_confusion(job_id: str, app: AppDep) -> Response:
+    job = _job(app, job_id)
+    if not job.metrics or not job.metrics.get("labels"):
+        raise HTTPException(404, "this job has no metrics (no label column, no labels at its level, or not done yet)")
     return Response(confusion_png(job.metrics["labels"], job.metrics["confusion"]), media_type="image/png")
-
-

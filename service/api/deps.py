@@ -1,4 +1,4 @@
-"""Shared pieces of the routers: the service state, API-key checks, JSON errors."""
+"""Shared pieces of the routers: the application, API-key checks, uploads."""
 from __future__ import annotations
 
 import secrets
@@ -6,37 +6,39 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, UploadFile
 from fastapi.security import APIKeyHeader
 
-from planalign.corpora.projects import parse_year
-from planalign.index.project_index import ProjectIndex
-from planalign.service.state import ServiceState
+from planalign.app import Application
 
 API_KEY_HEADER = "X-API-Key"
 _api_key = APIKeyHeader(name=API_KEY_HEADER, auto_error=False, description="Required for writes when keys are configured.")
 
 
-def get_state(request: Request) -> ServiceState:
+def get_app(request: Request) -> Application:
     return request.app.state.planalign
 
 
-def _check(state: ServiceState, key: str | None) -> None:
-    keys = state.settings.api_keys
-    if keys and not any(secrets.compare_digest(key or "", k) for k in keys):
+AppDep = Annotated[Application, Depends(get_app)]
+
+
+def _check(app: Application, key: str | None) -> None:
+    given = (key or "").encode("utf-8", "surrogateescape")
+    if app.settings.api_keys and not any(secrets.compare_digest(given, k.encode("utf-8")) for k in app.settings.api_keys):
         raise HTTPException(status_code=401, detail=f"missing or invalid API key (header {API_KEY_HEADER})")
 
 
-def require_write_key(state: ServiceState = Depends(get_state), key: str | None = Depends(_api_key)) -> None:
+def require_write_key(app: AppDep, key: Annotated[str | None, Depends(_api_key)]) -> None:
     """Writes need a key whenever keys are configured."""
-    _check(state, key)
+    _check(app, key)
 
 
-def require_read_key(state: ServiceState = Depends(get_state), key: str | None = Depends(_api_key)) -> None:
+def require_read_key(app: AppDep, key: Annotated[str | None, Depends(_api_key)]) -> None:
     """Reads need a key only when configured so (PLANALIGN_READ_REQUIRES_KEY)."""
-    if state.settings.read_requires_key:
-        _check(state, key)
+    if app.settings.read_requires_key:
+        _check(app, key)
 
 
 async def read_upload(file: UploadFile, allowed: tuple[str, ...]) -> tuple[str, bytes]:
@@ -57,18 +59,3 @@ def upload_path(suffix: str, content: bytes) -> Iterator[Path]:
         path = Path(folder) / f"upload{suffix}"
         path.write_bytes(content)
         yield path
-
-
-def current_index(state: ServiceState) -> ProjectIndex:
-    index = state.index()
-    if index is None:
-        raise HTTPException(503, "no projects indexed yet: ingest projects first")
-    return index
-
-
-def fiscal_year(year: int | None) -> int | None:
-    """A B.E. or C.E. year query parameter as B.E.; 422 when it is not a year."""
-    try:
-        return parse_year(year) if year is not None else None
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from exc

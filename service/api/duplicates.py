@@ -1,56 +1,35 @@
 """Duplicate clusters over the store, and a check of one draft against it."""
 from __future__ import annotations
 
-import threading
-
 from fastapi import APIRouter, Depends, Query
 
-from planalign.index.dedup import DedupConfig, find_duplicates
-from planalign.service.api.deps import current_index, fiscal_year, get_state, require_read_key
-from planalign.service.api.schemas import CheckRequest
-from planalign.service.duplicates import check_draft, records_from_store
-from planalign.service.state import ServiceState
+from planalign.app import fiscal_year
+from planalign.service.api.deps import AppDep, require_read_key
+from planalign.service.api.schemas import CheckRequest, CheckResponse, Cluster, ClusterMember, ClusterPair, ClustersResponse
 
 router = APIRouter(prefix="/v1/duplicates", tags=["duplicates"], dependencies=[Depends(require_read_key)])
-_cache: dict[tuple, dict] = {}
-_cache_lock = threading.Lock()
+PAIRS_PER_CLUSTER = 200
 
 
-@router.get("", summary="Clusters of duplicate projects (near-copies and semantic overlaps)")
+@router.get("", summary="Clusters of duplicate projects (near-copies and semantic overlaps)", response_model=ClustersResponse)
 def clusters(
+    app: AppDep,
     year: int | None = Query(None, description="Only projects of this fiscal year"),
     across_districts: bool = Query(True, description="Only pairs from different districts/organizations"),
     min_size: int = Query(2, ge=2, le=1000),
     limit: int = Query(50, ge=1, le=500),
-    state: ServiceState = Depends(get_state),
-) -> dict:
-    index = current_index(state)
-    year = fiscal_year(year)
-    key = (id(index), year, across_districts)
-    with _cache_lock:  # one computation per index generation and filter; concurrent callers wait
-        if key not in _cache:
-            _cache.clear()
-            _cache[key] = _compute(state, index, year, across_districts)
-        computed = _cache[key]
-    selected = [c for c in computed["clusters"] if c["size"] >= min_size][:limit]
-    return {"total_clusters": len(computed["clusters"]), "clusters": selected}
+) -> ClustersResponse:
+    found = app.duplicate_clusters(fiscal_year(year), across_districts)
+    records, ids = found.records, found.ids
+    shown = []
+    for name, members in found.result.clusters.items():
+        pairs = [ClusterPair(id_a=ids[p.a], id_b=ids[p.b], decision=p.decision) for p in found.result.pairs if p.cluster == name]
+        shown.append(Cluster(cluster=name, size=len(members), pairs=pairs[:PAIRS_PER_CLUSTER], members=[
+            ClusterMember(id=ids[m], name=records[m].name, org=(found.orgs or [""] * len(ids))[m], year=(found.years or [""] * len(ids))[m])
+            for m in members]))
+    return ClustersResponse(total_clusters=len(shown), clusters=[c for c in shown if c.size >= min_size][:limit])
 
 
-def _compute(state: ServiceState, index, year: int | None, across: bool) -> dict:
-    records = records_from_store(state.workspace, index, year)
-    result = find_duplicates(records.texts, records.vectors, records.groups, DedupConfig(across_groups=across), names=records.names, tokens=records.tokens)
-    clusters = []
-    for name, members in result.clusters.items():
-        pairs = [p for p in result.pairs if p.cluster == name]
-        clusters.append({
-            "cluster": name,
-            "size": len(members),
-            "members": [{"id": records.ids[m], "name": records.names[m], "org": records.orgs[m], "year": records.years[m]} for m in members],
-            "pairs": [{"id_a": records.ids[p.a], "id_b": records.ids[p.b], "score": p.score, "kind": p.kind, "why": p.why} for p in pairs[:200]],
-        })
-    return {"clusters": clusters}
-
-
-@router.post("/check", summary="Stored projects that duplicate one draft")
-def check(request: CheckRequest, state: ServiceState = Depends(get_state)) -> dict:
-    return {"matches": [vars(m) for m in check_draft(state.workspace, current_index(state), request.text)]}
+@router.post("/check", summary="Stored projects that duplicate one draft", response_model=CheckResponse)
+def check(request: CheckRequest, app: AppDep) -> CheckResponse:
+    return CheckResponse(matches=app.check_duplicates(request.text))

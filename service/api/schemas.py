@@ -1,9 +1,18 @@
-"""Request and response models, with Thai examples for the OpenAPI page."""
+"""Request and response models, with Thai examples for the OpenAPI page.
+
+Response models read the core's dataclasses directly (``from_attributes``), so a handler returns
+what the application gave it and OpenAPI shows every shape.
+"""
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any, Literal
 
-DRAFT_EXAMPLE = {
+from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic.json_schema import JsonDict
+
+from planalign.corpora.projects import PROJECT_FIELDS, Project
+
+DRAFT_EXAMPLE: JsonDict = {
     "name": "โครงการขุดลอกคลองลาดพร้าวเพื่อป้องกันน้ำท่วม",
     "objective": "เพื่อเพิ่มประสิทธิภาพการระบายน้ำและลดน้ำท่วมขังในชุมชนริมคลอง",
     "target": "คลองลาดพร้าว ความยาว 3 กิโลเมตร",
@@ -11,11 +20,16 @@ DRAFT_EXAMPLE = {
 }
 
 
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
 class ErrorBody(BaseModel):
     error: str = Field(description="What went wrong, in words a user can act on.")
-    detail: object | None = None
+    detail: Any | None = None
 
 
+# ------------------------------------------------------------------------------------ align
 class AlignRequest(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [DRAFT_EXAMPLE, {"text": "โครงการอบรมอาสาสมัครป้องกันยาเสพติดในชุมชน"}]})
 
@@ -32,6 +46,61 @@ class AlignRequest(BaseModel):
         return "\n".join(p.strip() for p in (self.text, self.name, self.objective, self.target) if p and p.strip())
 
 
+class EvidenceOut(Out):
+    draft_text: str = Field(description="The part of the draft that matched")
+    matched_text: str = Field(description="The catalog text (or labelled example) it matched")
+    matched_kind: str = Field(description="name | description | keywords | example")
+    similarity: float
+    shared_words: list[str]
+
+
+class SuggestionOut(Out):
+    node_id: str
+    name: str
+    level: str
+    score: float = Field(description="Raw similarity score (for ranking)")
+    confidence: float = Field(description="Calibrated probability that this suggestion is right")
+    path: list[str] = Field(description="Node ids from the root down to this node")
+    evidence: list[EvidenceOut]
+
+
+class NeighbourOut(Out):
+    text: str
+    labels: list[str]
+    similarity: float
+
+
+class DecisionOut(Out):
+    kind: Literal["copy", "semantic"] = Field(description="copy: near-verbatim; semantic: the same project in other words")
+    score: float
+    overlap: float = Field(description="Share of word/character shingles in common (Jaccard)")
+    cosine: float | None = Field(None, description="Centered embedding cosine")
+    margin: float | None = Field(None, description="Cosine over the mean cosine of the neighbourhood")
+    shared_words: list[str]
+
+
+class DuplicateOut(Out):
+    id: str
+    org: str
+    name: str
+    decision: DecisionOut
+
+
+class AlignResponse(Out):
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [{
+        "catalog": "bma-9d", "encoder": "e5", "warnings": [], "neighbours": [], "duplicates": [],
+        "levels": {"dimension": [{"node_id": "D1", "name": "เดินทางดี", "level": "dimension", "score": 0.41, "confidence": 0.83,
+                                  "path": ["D1"], "evidence": []}]}}]})
+
+    catalog: str
+    encoder: str = Field(description="The encoder that answered (e5, static, cascade, ...)")
+    levels: dict[str, list[SuggestionOut]]
+    neighbours: list[NeighbourOut]
+    warnings: list[str]
+    duplicates: list[DuplicateOut]
+
+
+# --------------------------------------------------------------------------------- classify
 class ClassifyRequest(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"texts": ["โครงการลอกท่อระบายน้ำซอยวัดไผ่ตัน", "โครงการคัดแยกขยะในโรงเรียน"], "level": "issue"}]})
 
@@ -40,36 +109,179 @@ class ClassifyRequest(BaseModel):
     level: str | None = Field(None, max_length=64)
 
 
+class ClassifyRow(BaseModel):
+    index: int
+    pred_label: str | None
+    pred_name: str | None
+    pred_score: float | None
+    pred_confidence: float | None
+    pred_top3: list[str]
+    error: str | None
+
+
+class ClassifyResponse(BaseModel):
+    catalog: str
+    encoder: str
+    level: str
+    results: list[ClassifyRow]
+
+
+class JobProgress(BaseModel):
+    done: int
+    total: int
+
+
+class JobOut(Out):
+    id: str
+    status: Literal["queued", "running", "done", "failed"]
+    created: float
+    updated: float
+    progress: JobProgress
+    error: str | None
+    params: dict[str, Any]
+    metrics: dict[str, Any] | None = Field(None, description="Quality when the file had a label column")
+    status_url: str
+    result_url: str
+
+
+# ----------------------------------------------------------------------------------- search
+class HitOut(Out):
+    id: str
+    score: float
+    name: str
+    org: str
+    year: int | None
+    snippet: str
+    highlights: list[tuple[int, int]]
+    district: str
+    district_group: str
+    dimension_id: str
+
+
+class SearchResponse(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "query": "ขุดลอกคลอง", "mode": "hybrid", "total": 1, "page": 1, "page_size": 10, "facets": {"year": {"2567": 1}},
+        "results": [{"id": "S2567-0012", "score": 0.0328, "name": "โครงการขุดลอกคลองบางบัว", "org": "สำนักงานเขตบางเขน", "year": 2567,
+                     "snippet": "โครงการขุดลอกคลองบางบัว", "highlights": [[9, 16]], "district": "บางเขน", "district_group": "กรุงเทพเหนือ",
+                     "dimension_id": "D1"}]}]})
+
+    query: str
+    mode: str
+    total: int
+    page: int
+    page_size: int
+    facets: dict[str, dict[str, int]]
+    results: list[HitOut]
+
+
+# ------------------------------------------------------------------------------- duplicates
 class CheckRequest(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"text": "โครงการกรุงเทพมหานครเขตปลอดบุหรี่ ประจำปี 2568"}]})
 
     text: str = Field(min_length=1, max_length=100_000)
 
 
-class ProjectIn(BaseModel):
-    """A project as JSON; the same fields as the ingest file (Thai digits and C.E. years accepted)."""
+class CheckResponse(BaseModel):
+    matches: list[DuplicateOut]
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "id": "BKN-2568-001", "fiscal_year": "2568", "org": "สำนักงานเขตบางเขน", "name": "โครงการลอกท่อระบายน้ำซอยพหลโยธิน 48",
-        "objective": "ลดน้ำท่วมขังในซอย", "budget": "1.2 ล้านบาท", "issue_id": "D1.4"}]})
 
-    id: str | None = Field(None, max_length=200)
-    fiscal_year: str | int | None = None
-    org: str | None = None
-    district: str | None = None
-    district_group: str | None = None
-    name: str = Field(max_length=10_000)
-    objective: str | None = None
-    target: str | None = None
-    budget: str | float | None = None
-    duration: str | None = None
-    text: str | None = None
-    dimension_id: str | None = None
-    issue_id: str | None = None
-    goal_id: str | None = None
-    okr_id: str | None = None
-    source: str | None = None
+class ClusterMember(BaseModel):
+    id: str
+    name: str
+    org: str
+    year: str
+
+
+class ClusterPair(BaseModel):
+    id_a: str
+    id_b: str
+    decision: DecisionOut
+
+
+class Cluster(BaseModel):
+    cluster: str
+    size: int
+    members: list[ClusterMember]
+    pairs: list[ClusterPair]
+
+
+class ClustersResponse(BaseModel):
+    total_clusters: int
+    clusters: list[Cluster]
+
+
+# --------------------------------------------------------------------------------- projects
+_PROJECT_EXAMPLE: JsonDict = {"id": "BKN-2568-001", "fiscal_year": "2568", "org": "สำนักงานเขตบางเขน", "name": "โครงการลอกท่อระบายน้ำซอยพหลโยธิน 48",
+                    "objective": "ลดน้ำท่วมขังในซอย", "budget": "1.2 ล้านบาท", "issue_id": "D1.4"}
+# The one project field list; values as on a form (Thai digits, C.E. years, "1.2 ล้านบาท").
+ProjectIn: type[BaseModel] = create_model(  # type: ignore[call-overload]
+    "ProjectIn",
+    __config__=ConfigDict(json_schema_extra={"examples": [_PROJECT_EXAMPLE]}),
+    **{name: ((str | int | float | None), None) for name in PROJECT_FIELDS if name not in ("id", "name")},
+    id=(str | None, Field(None, max_length=200)),
+    name=(str, Field(max_length=10_000)),
+)
 
 
 class ProjectsIn(BaseModel):
     projects: list[ProjectIn] = Field(min_length=1, max_length=10_000)
+
+
+class RejectedRow(BaseModel):
+    row: int
+    reason: str
+
+
+class IngestResponse(BaseModel):
+    inserted: int
+    updated: int
+    unchanged: int
+    rejected: list[RejectedRow]
+    indexed: int = Field(description="Projects in the search index after this change")
+
+
+class ProjectsPage(BaseModel):
+    total: int
+    offset: int
+    projects: list[Project]
+
+
+class Deleted(BaseModel):
+    deleted: str
+
+
+# --------------------------------------------------------------------------------- catalogs
+class CatalogSummary(BaseModel):
+    id: str
+    levels: list[str]
+    nodes: int
+    per_level: dict[str, int]
+
+
+class CatalogList(BaseModel):
+    default: str
+    catalogs: list[CatalogSummary]
+
+
+class CatalogNode(BaseModel):
+    id: str
+    level: str
+    name: str
+    description: str
+    keywords: list[str]
+    children: list[CatalogNode]
+
+
+class CatalogTree(CatalogSummary):
+    tree: list[CatalogNode]
+
+
+# ----------------------------------------------------------------------------------- health
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "starting"]
+    checks: dict[str, bool]
+    projects: int

@@ -254,13 +254,18 @@
   }
 
   /* The duplicate detector explains a pair in English; say the same in Thai. */
-  function whyThai(why) {
-    why = String(why || "");
-    var m = why.match(/(\d+)% of word\/character shingles shared/);
-    if (m) return "ใช้ถ้อยคำชุดเดียวกัน " + m[1] + "%";
-    m = why.match(/cosine ([\d.]+), ([\d.]+)x the neighbourhood mean/);
-    if (m) return "ความหมายใกล้เคียง (cosine " + m[1] + ", สูงกว่าค่าเฉลี่ยโครงการรอบข้าง " + m[2] + " เท่า)";
-    return why;
+  /* A duplicate decision ({kind, overlap, cosine, margin, shared_words}) in Thai words. */
+  function decisionThai(d) {
+    if (!d) return "";
+    var parts = [];
+    if (d.kind === "copy") parts.push("ใช้ถ้อยคำชุดเดียวกัน " + Math.round(d.overlap * 100) + "%");
+    else {
+      var text = "ความหมายใกล้เคียง (cosine " + Number(d.cosine).toFixed(2);
+      if (d.margin !== null && d.margin !== undefined) text += ", สูงกว่าค่าเฉลี่ยโครงการรอบข้าง " + Number(d.margin).toFixed(2) + " เท่า";
+      parts.push(text + ")");
+    }
+    if (d.shared_words && d.shared_words.length) parts.push("คำที่ตรงกัน: " + d.shared_words.slice(0, 6).join(", "));
+    return parts.join(" · ");
   }
 
   function formatNumber(n) {
@@ -273,6 +278,6 @@
     api: api, query: query, el: el, append: append, clear: clear, ApiError: ApiError,
     highlightSpans: highlightSpans, highlightWords: highlightWords, percent: percent, excerpt: excerpt,
     confidenceBar: confidenceBar, setStatus: setStatus, loadCatalogs: loadCatalogs,
-    levelName: levelName, matchKind: function (k) { return MATCH_KINDS[k] || k; }, formatNumber: formatNumber, whyThai: whyThai
+    levelName: levelName, matchKind: function (k) { return MATCH_KINDS[k] || k; }, formatNumber: formatNumber, decisionThai: decisionThai
   };
 })();

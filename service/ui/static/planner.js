@@ -141,12 +141,12 @@
       dupList.appendChild(el("li", { class: "duplicate" }, [
         el("div", { class: "duplicate-head" }, [
           el("strong", { text: d.name }),
-          el("span", { class: "badge kind-" + d.kind, text: DUPLICATE_KINDS[d.kind] || d.kind })
+          el("span", { class: "badge kind-" + d.decision.kind, text: DUPLICATE_KINDS[d.decision.kind] || d.decision.kind })
         ]),
         el("div", { class: "muted" }, [
-          d.org ? d.org + " · " : "", "รหัส ", el("code", { text: d.id }), " · ความคล้าย " + PA.percent(d.score)
+          d.org ? d.org + " · " : "", "รหัส ", el("code", { text: d.id }), " · ความคล้าย " + PA.percent(d.decision.score)
         ]),
-        d.why ? el("div", { class: "why", text: PA.whyThai(d.why), title: d.why }) : null
+        el("div", { class: "why", text: PA.decisionThai(d.decision) })
       ]));
     });
   }

@@ -159,9 +159,9 @@
             var a = byId[p.id_a], b = byId[p.id_b];
             return el("li", null, [
               el("code", { text: p.id_a, title: a ? a.name : null }), " ↔ ", el("code", { text: p.id_b, title: b ? b.name : null }), " ",
-              el("span", { class: "badge kind-" + p.kind, text: DUPLICATE_KINDS[p.kind] || p.kind }), " ",
-              el("span", { text: "ความคล้าย " + PA.percent(p.score) }),
-              p.why ? el("span", { class: "muted small", text: " · " + PA.whyThai(p.why), title: p.why }) : null
+              el("span", { class: "badge kind-" + p.decision.kind, text: DUPLICATE_KINDS[p.decision.kind] || p.decision.kind }), " ",
+              el("span", { text: "ความคล้าย " + PA.percent(p.decision.score) }),
+              el("span", { class: "muted small", text: " · " + PA.decisionThai(p.decision) })
             ]);
           }))
         ]) : null

@@ -1,4 +1,8 @@
-"""Classification metrics for set-valued gold labels.
+"""The one evaluation routine: gold sets + ranked predictions + calibrated confidence -> a report.
+
+``planalign eval``, the evaluation page's jobs and ``make eval`` all call :func:`evaluate` (or
+:func:`evaluate_alignments`, which reads the predictions and the calibrated confidence from the
+aligner's results), so a figure means the same wherever it is shown.
 
 A text may truly belong to several nodes (Traffy reports carry several categories, policies several
 dimensions); a prediction counts as correct when it is in the gold set. For per-class F1 a correct
@@ -12,6 +16,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from planalign.corpora.catalog import Catalog
+from planalign.index.align import Alignment
+
 
 @dataclass
 class Report:
@@ -21,6 +28,8 @@ class Report:
     macro_f1: float
     ece: float
     per_class: dict[str, dict[str, float]] = field(default_factory=dict)
+    labels: list[str] = field(default_factory=list)  # rows and columns of ``confusion``
+    confusion: list[list[int]] = field(default_factory=list)  # [true][predicted]
 
     def as_dict(self) -> dict:
         return {
@@ -30,6 +39,8 @@ class Report:
             "macro_f1": round(self.macro_f1, 4),
             "ece": round(self.ece, 4),
             "per_class": self.per_class,
+            "labels": self.labels,
+            "confusion": self.confusion,
         }
 
 
@@ -44,6 +55,11 @@ def evaluate(ranked: Sequence[Sequence[str]], gold: Sequence[Sequence[str]], con
     reference = [p if hit else sorted(g)[0] for p, g, hit in zip(predicted, gold_sets, hits1)]
     per_class = per_class_f1(predicted, reference)
     macro = float(np.mean([c["f1"] for c in per_class.values()])) if per_class else 0.0
+    labels = sorted(set(reference) | set(predicted) - {""})
+    confusion = [[0] * len(labels) for _ in labels]
+    for p, r in zip(predicted, reference):
+        if p:
+            confusion[labels.index(r)][labels.index(p)] += 1
     return Report(
         n=len(ranked),
         top1=float(np.mean(hits1)),
@@ -51,7 +67,36 @@ def evaluate(ranked: Sequence[Sequence[str]], gold: Sequence[Sequence[str]], con
         macro_f1=macro,
         ece=expected_calibration_error(confidence, hits1),
         per_class=per_class,
+        labels=labels,
+        confusion=confusion,
     )
+
+
+def lift(catalog: Catalog, labels: Sequence[Sequence[str]], level: str) -> list[list[str]]:
+    """Gold labels as node ids at ``level`` (names resolved, deeper labels lifted to their ancestors)."""
+    lifted = []
+    for row in labels:
+        ids = []
+        for label in row:
+            node = catalog.find(label)
+            ancestor = catalog.ancestor_at(node.id, level) if node else None
+            if ancestor and ancestor.id not in ids:
+                ids.append(ancestor.id)
+        lifted.append(ids)
+    return lifted
+
+
+def evaluate_alignments(catalog: Catalog, results: Sequence[Alignment | Exception], gold: Sequence[Sequence[str]], level: str) -> Report:
+    """A report on aligner results: top-3 ids and the calibrated confidence of the top-1 at ``level``.
+
+    Rows whose gold labels are not in the catalog (at or under ``level``) are not scored; a text that
+    could not be aligned counts as wrong (no prediction, confidence 0).
+    """
+    lifted = lift(catalog, gold, level)
+    scored = [i for i, labels in enumerate(lifted) if labels]
+    ranked = [[s.node_id for s in r.levels[level]] if isinstance(r, Alignment) else [] for r in (results[i] for i in scored)]
+    confidence = [r.levels[level][0].confidence if isinstance(r, Alignment) else 0.0 for r in (results[i] for i in scored)]
+    return evaluate(ranked, [lifted[i] for i in scored], confidence)
 
 
 def per_class_f1(predicted: Sequence[str], reference: Sequence[str]) -> dict[str, dict[str, float]]:

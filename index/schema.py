@@ -1,0 +1,58 @@
+"""The store's tables, defined once (SQLAlchemy Core); Alembic migrations in ``migrations/`` create them.
+
+The project table's columns come from the one project field list
+(:data:`planalign.corpora.projects.PROJECT_FIELDS`), so the store, the API model and the file
+headers cannot drift apart; only the column types that are not text are named here.
+"""
+from __future__ import annotations
+
+from typing import get_args
+
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text
+from sqlalchemy.types import TypeEngine
+
+from planalign.corpora.projects import PROJECT_FIELDS, Project
+
+metadata = MetaData()
+
+_PROJECT_TYPES: dict[str, tuple[TypeEngine, bool]] = {  # type, indexed (filters and facets)
+    "fiscal_year": (Integer(), True),
+    "org": (String(300), True),
+    "district": (String(100), True),
+    "district_group": (String(100), True),
+    "budget": (Float(), False),
+    "dimension_id": (String(100), True),
+    "issue_id": (String(100), False),
+    "goal_id": (String(100), False),
+    "okr_id": (String(100), False),
+}
+
+
+
+def _project_column(name: str) -> Column:
+    kind, indexed = _PROJECT_TYPES.get(name, (Text(), False))
+    optional = type(None) in get_args(Project.model_fields[name].annotation)  # int | None, float | None
+    return Column(name, kind, index=indexed, nullable=optional)
+
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    *[_project_column(name) for name in PROJECT_FIELDS if name != "id"],
+    Column("content_hash", String(40), nullable=False),
+)
+
+classify_jobs = Table(
+    "classify_jobs",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("status", String(10), index=True),
+    Column("created", Float),
+    Column("updated", Float),
+    Column("params", Text),  # JSON: text_col, id_col, label_col, catalog, level, filename
+    Column("total", Integer, default=0),
+    Column("done", Integer, default=0),
+    Column("error", Text, default=""),
+    Column("metrics", Text, default=""),  # JSON when the file had a label column
+)

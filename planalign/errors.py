@@ -1,0 +1,19 @@
+"""The one line between a user's mistake and a bug.
+
+Every problem with what a user gave us (a file, a catalog, a draft, a flag) is an :class:`InputError`
+and becomes a 4xx answer or exit status 2 with its message. Anything else is a bug: a 500 or exit
+status 1 with a log line, never dressed up as the user's fault.
+"""
+from __future__ import annotations
+
+
+class InputError(ValueError):
+    """The user's input cannot be used; the message says why and what to do."""
+
+
+class NotFound(InputError):
+    """A named thing (catalog, project, job) does not exist."""
+
+
+class Conflict(InputError):
+    """The request does not fit the current state (e.g. an index built with another encoder)."""

@@ -1,0 +1,142 @@
+"""Background classification jobs that survive a restart.
+
+A job is a row in the store's database (status, progress, parameters) plus its input and result
+files under ``<data dir>/jobs/<id>/``. One worker thread runs jobs in order through the application
+core (the same classification and evaluation as the CLI); on start-up, jobs that were queued or
+running when the service stopped are queued again, so an upload is never lost.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import insert, select, update
+
+from planalign.corpora.labelled import join_text_columns, parse_columns, split_labels
+from planalign.corpora.tables import read_table, write_table
+from planalign.errors import InputError
+from planalign.index.evaluation import evaluate_alignments
+from planalign.index.schema import classify_jobs as table
+
+if TYPE_CHECKING:
+    from planalign.app import Application
+
+log = logging.getLogger("planalign.jobs")
+
+
+@dataclass
+class Job:
+    id: str
+    status: str
+    created: float
+    updated: float
+    params: dict[str, Any]
+    total: int
+    done: int
+    error: str
+    metrics: dict[str, Any] | None
+
+
+class JobManager:
+    def __init__(self, app: Application) -> None:
+        self.app = app
+        self.engine = app.store.engine
+        self.root = app.data_dir / "jobs"
+        self.root.mkdir(exist_ok=True)
+        self._queue: queue.Queue[str] = queue.Queue()
+        self._worker: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start the worker and queue again whatever was pending when the service last stopped."""
+        with self.engine.connect() as connection:
+            pending = connection.execute(select(table.c.id).where(table.c.status.in_(["queued", "running"])).order_by(table.c.created))
+            for (job_id,) in pending:
+                self._queue.put(job_id)
+        if self._worker is None:
+            self._worker = threading.Thread(target=self._run_forever, name="classify-jobs", daemon=True)
+            self._worker.start()
+
+    def submit(self, filename: str, content: bytes, params: dict[str, Any]) -> Job:
+        job_id = uuid.uuid4().hex
+        folder = self.root / job_id
+        folder.mkdir(parents=True)
+        (folder / f"input{Path(filename).suffix.lower()}").write_bytes(content)
+        now = time.time()
+        with self.engine.begin() as connection:
+            connection.execute(insert(table).values(id=job_id, status="queued", created=now, updated=now, total=0, done=0, error="",
+                                                    metrics="", params=json.dumps({**params, "filename": filename}, ensure_ascii=False)))
+        self._queue.put(job_id)
+        job = self.get(job_id)
+        assert job is not None
+        return job
+
+    def get(self, job_id: str) -> Job | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(table).where(table.c.id == job_id)).first()
+        if row is None:
+            return None
+        return Job(row.id, row.status, row.created, row.updated, json.loads(row.params), row.total or 0, row.done or 0,
+                   row.error or "", json.loads(row.metrics) if row.metrics else None)
+
+    def result_path(self, job_id: str, fmt: str) -> Path:
+        return self.root / job_id / f"result.{fmt}"
+
+    def _update(self, job_id: str, **fields: object) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(update(table).where(table.c.id == job_id).values(**fields, updated=time.time()))
+
+    def _run_forever(self) -> None:
+        while True:
+            job_id = self._queue.get()
+            try:
+                self._run(job_id)
+            except InputError as exc:  # the file or its parameters: the user can act on it
+                self._update(job_id, status="failed", error=str(exc))
+            except Exception as exc:  # a bug: logged, and a job must never kill the worker
+                log.exception("job %s failed", job_id)
+                self._update(job_id, status="failed", error=f"internal error ({type(exc).__name__})")
+
+    def _run(self, job_id: str) -> None:
+        job = self.get(job_id)
+        if job is None or job.status in ("done", "failed"):
+            return
+        folder = self.root / job_id
+        params = job.params
+        table_in = read_table(next(folder.glob("input.*")))
+        self._update(job_id, status="running", total=len(table_in.rows), done=0)
+        aligner = self.app.aligner(params.get("catalog"))
+        progress = _Throttled(lambda done: self._update(job_id, done=done))
+        classified = self.app.classify(table_in, parse_columns(params["text_col"]), aligner=aligner, level=params.get("level"), progress=progress)
+        for fmt in ("csv", "xlsx"):
+            write_table(folder / f"result.{fmt}", classified.table.columns, classified.table.rows)
+        metrics = None
+        label_col = params.get("label_col")
+        if label_col and label_col in table_in.columns:
+            columns = parse_columns(params["text_col"])  # rows without text are not scored (as `planalign eval` skips them)
+            gold = [split_labels(str(row.get(label_col, ""))) if join_text_columns(row, columns) else [] for row in table_in.rows]
+            report = evaluate_alignments(aligner.catalog, classified.results, gold, classified.level)
+            metrics = {**report.as_dict(), "level": classified.level}
+        self._update(job_id, status="done", done=len(table_in.rows), metrics=json.dumps(metrics, ensure_ascii=False) if metrics else "")
+
+
+class _Throttled:
+    """Counts rows and writes progress at most twice a second."""
+
+    def __init__(self, write) -> None:
+        self.write = write
+        self.done = 0
+        self.last = 0.0
+
+    def __call__(self, rows: int) -> None:
+        self.done += rows
+        now = time.monotonic()
+        if now - self.last > 0.5:
+            self.last = now
+            self.write(self.done)

@@ -1,0 +1,49 @@
+"""One configuration for every entry point: flags > environment > TOML file > defaults."""
+import json
+
+import pytest
+
+from conftest import run_cli
+from planalign.config import Settings
+from planalign.errors import InputError
+
+
+def test_precedence_flag_over_environment_over_file_over_default(tmp_path, monkeypatch):
+    config = tmp_path / "planalign.toml"
+    config.write_text('[planalign]\nencoder = "static"\ncatalog = "from-file"\nmax_body_bytes = 1234\n', encoding="utf-8")
+    monkeypatch.setenv("PLANALIGN_ENCODER", "use")
+    monkeypatch.setenv("PLANALIGN_API_KEYS", "k1, k2")
+    settings = Settings.load(config)
+    assert (settings.encoder, settings.catalog, settings.max_body_bytes) == ("use", "from-file", 1234)
+    assert settings.api_keys == ("k1", "k2") and settings.index_encoder == "static"  # default
+    assert Settings.load(config, encoder="tfidf").encoder == "tfidf"
+    monkeypatch.setenv("PLANALIGN_CONFIG", str(config))
+    assert Settings.load().catalog == "from-file"
+
+
+def test_bad_configuration_is_an_input_error(tmp_path):
+    config = tmp_path / "bad.toml"
+    config.write_text('[planalign]\nencodr = "e5"\n', encoding="utf-8")
+    with pytest.raises(InputError, match="encodr"):
+        Settings.load(config)
+    with pytest.raises(InputError, match="not found"):
+        Settings.load(tmp_path / "missing.toml")
+
+
+def test_encoder_from_environment_reaches_align(tmp_path, shop_catalog):
+    result = run_cli("align", "ทรายแมวและอาหารแมว", "--catalog", str(shop_catalog), "--json", data_dir=tmp_path,
+                     env={"PLANALIGN_ENCODER": "tfidf"})
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["encoder"] == "tfidf" and payload["catalog"] == "shop"
+
+
+def test_config_file_and_catalog_from_environment_reach_classify(tmp_path, shop_catalog):
+    config = tmp_path / "c.toml"
+    config.write_text('[planalign]\nencoder = "tfidf"\n', encoding="utf-8")
+    source = tmp_path / "in.csv"
+    source.write_text("text\nลูกหมาและปลอกคอ\n", encoding="utf-8")
+    result = run_cli("classify", str(source), "--text-col", "text", "--out", str(tmp_path / "out.csv"), "--config", str(config),
+                     data_dir=tmp_path / "data", env={"PLANALIGN_CATALOG": str(shop_catalog)})
+    assert result.returncode == 0, result.stderr
+    assert "PET.DOG" in (tmp_path / "out.csv").read_text(encoding="utf-8-sig")
