@@ -82,3 +82,32 @@ def traffy(split: str, limit: int | None = None, seed: int = 13) -> Dataset:
     random.Random(seed).shuffle(order)
     order = order[:limit] if limit else order
     return Dataset(f"traffy-{split}", [texts[i] for i in order], [labels[i] for i in order])
+
+
+def routine_items(level: str) -> Dataset:
+    """The 158 real FY2566 routine budget items, gold = every label an annotator gave (``*_ok``)."""
+    table = read_table(shared_data_dir() / "labelled" / "bma_routine_items_2566.csv")
+    column = {"dimension": "dimension_ok", "issue": "issue_ok"}[level]
+    return Dataset(f"routine-{level}", [r["text"] for r in table.rows], [r[column].split("|") for r in table.rows])
+
+
+def official_catalog_path() -> Path:
+    """The official catalog text of the 9 dimensions and 28 issues (same ids as the embedded one)."""
+    return shared_data_dir() / "catalogs" / "bma_strategy_9d_28issues.csv"
+
+
+def traffy_category_frequency(split: str = "2022") -> list[str]:
+    """Traffy categories by how many reports of ``split`` carry them, most frequent first."""
+    counts: dict[str, int] = {}
+    with gzip.open(shared_data_dir() / "traffy" / f"traffy_{split}.csv.gz", "rt", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            for category in {t.strip() for t in row["type"].split(",") if t.strip() and t.strip() != OTHER_LABEL}:
+                counts[category] = counts.get(category, 0) + 1
+    return sorted(counts, key=lambda c: -counts[c])
+
+
+def restricted(data: Dataset, keep: set[str], name: str, limit: int | None = None) -> Dataset:
+    """The rows of ``data`` with a label in ``keep``, labels cut down to ``keep`` (the first ``limit``)."""
+    rows = [(t, [label for label in ls if label in keep]) for t, ls in zip(data.texts, data.labels)]
+    rows = [(t, ls) for t, ls in rows if ls][:limit]
+    return Dataset(name, [t for t, _ in rows], [ls for _, ls in rows])

@@ -1,19 +1,29 @@
-"""``make eval``: the quality tables of eval/README.md, each system beside its baselines in one run.
+"""Alignment on real text: the first table of ``make eval``, every system beside its baselines.
 
-Experiments
-* dev set (our 130+ drafts) zero-shot on the embedded BMA catalog, dimension and issue level;
-* 214 campaign policies zero-shot against our campaign-dimension catalog;
-* Traffy categories, supervised: train on a seeded sample of traffy_2022, test on traffy_2023-01.
-Baselines: raw e5 cosine to bare node names (no centering, no descriptions), and TF-IDF character
-n-grams + logistic regression trained on the same Traffy sample.
+Tasks (real data from ../shared/data, read in place; leave-one-group-out groups in brackets):
+* [routine] the 158 FY2566 routine budget items x the embedded catalog and x the official catalog
+  text, at the dimension and the issue level (a prediction is right when an annotator gave it);
+* [policies] the 214 campaign policies x the campaign-dimension catalog;
+* [traffy] 2,000 January-2023 Traffy reports x the 23 categories, and x small catalogs of the 6 and
+  the 10 categories most frequent in 2022 (reports carrying one of them);
+* Traffy supervised: learning from 3,000 labelled 2022 reports, tested on the 2,000 of 2023.
+Systems: raw e5 cosine, char n-gram TF-IDF cosine, the previous aligner (eval/baselines.py),
+planalign with e5 (default), static and cascade. Our own dev set (drafts we wrote) is a regression
+check only, in a table of its own.
+
+Leave-one-group-out: the scoring options (ScoringConfig: lexical weight and its vocabulary scaling,
+parent weight) are chosen on the other groups and reported on the left-out one, beside the shipped
+setting; the calibration (temperature, Platt step, review threshold) likewise.
 """
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import re
 import sys
 import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -22,35 +32,305 @@ from sklearn.linear_model import LogisticRegression
 
 from planalign.app import Application
 from planalign.config import Settings
-from planalign.corpora.catalog import Catalog, load_catalog
-from planalign.eval.datasets import Dataset, DatasetMissing, devset, eval_data_path, policies, traffy
-from planalign.index.align import Aligner
-from planalign.index.evaluation import Report, evaluate, evaluate_alignments, lift
-from planalign.nlp.encoders import Encoder
+from planalign.corpora.catalog import Catalog, catalog_from_table, catalog_to_table, load_catalog
+from planalign.corpora.tables import Table
+from planalign.eval import baselines
+from planalign.eval.datasets import (
+    Dataset,
+    DatasetMissing,
+    devset,
+    eval_data_path,
+    official_catalog_path,
+    policies,
+    restricted,
+    routine_items,
+    traffy,
+    traffy_category_frequency,
+)
+from planalign.index.align import Aligner, Alignment
+from planalign.index.align.scoring import CALIBRATIONS, Calibration, ScoringConfig, ZeroShotScorer
+from planalign.index.evaluation import Report, evaluate, expected_calibration_error, lift
 from planalign.nlp.normalize import normalize
 
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
+RESULTS = Path(__file__).resolve().parent / "results"
 README = Path(__file__).resolve().parent / "README.md"
+GRID = [ScoringConfig(lexical_weight=w, lexical_half=h, parent_weight=p)
+        for w, h, p in itertools.product((0.0, 0.25, 0.5), (0.0, 30.0), (0.2, 0.4)) if not (w == 0 and h)]
 
 
-def run_aligner(aligner: Aligner, data: Dataset, level: str) -> tuple[Report, float]:
-    start = time.perf_counter()
-    results = aligner.align_many(data.texts, top_k=3, level=level)
-    seconds = time.perf_counter() - start
-    return evaluate_alignments(aligner.catalog, results, data.labels, level), len(data.texts) / seconds
+@dataclass
+class Task:
+    name: str
+    group: str
+    catalog: Catalog
+    level: str
+    texts: list[str]
+    gold: list[set[str]]
 
 
-def raw_name_baseline(catalog: Catalog, data: Dataset, level: str, encoder: Encoder) -> Report:
-    """e5 query embedding vs e5 passage embedding of the bare node names; softmax(cos/0.01) confidence."""
-    nodes = catalog.at_level(level)
-    names = encoder.encode_passages([normalize(n.name) for n in nodes])
-    queries = encoder.encode_queries([normalize(t)[:2000] for t in data.texts])
-    sims = queries @ names.T
-    order = np.argsort(-sims, axis=1)
-    ranked = [[nodes[j].id for j in row[:3]] for row in order]
-    probs = np.exp((sims - sims.max(axis=1, keepdims=True)) / 0.01)
-    confidence = (probs.max(axis=1) / probs.sum(axis=1)).tolist()
-    return evaluate(ranked, lift(catalog, data.labels, level), confidence)
+@dataclass
+class Outcome:
+    """Per text: the level's node ids best first, the top confidence and the review flag."""
+
+    ranked: list[list[str]]
+    confidence: list[float]
+    review: list[bool]
+
+    def metrics(self, gold: list[set[str]]) -> dict[str, float]:
+        hit1 = np.array([bool(r) and r[0] in g for r, g in zip(self.ranked, gold)])
+        hit3 = np.array([any(x in g for x in r[:3]) for r, g in zip(self.ranked, gold)])
+        review = np.array(self.review)
+        kept = ~review
+        return {"n": len(gold), "top1": float(hit1.mean()), "top3": float(hit3.mean()),
+                "ece": expected_calibration_error(self.confidence, hit1.tolist()),
+                "flagged": float(review.mean()), "right_unflagged": float(hit1[kept].mean()) if kept.any() else float("nan")}
+
+
+def sub_catalog(catalog: Catalog, keep: list[str], name: str) -> Catalog:
+    rows = [r for r in catalog_to_table(catalog).rows if r["id"] in keep]
+    return catalog_from_table(Table(list(rows[0]), rows), name)
+
+
+def build_tasks(traffy_test: int) -> list[Task]:
+    tasks = []
+    embedded, official = load_catalog("bma-9d"), load_catalog(official_catalog_path())
+    for tag, catalog in (("embedded", embedded), ("official", official)):
+        for level in ("dimension", "issue"):
+            data = routine_items(level)
+            tasks.append(Task(f"routine x {tag} ({level})", "routine", catalog, level, data.texts, [set(g) for g in data.labels]))
+    campaign = load_catalog(eval_data_path("campaign_dimensions.csv"))
+    data = policies()
+    tasks.append(Task("policies x campaign (dimension)", "policies", campaign, "dimension", data.texts,
+                      [set(g) for g in lift(campaign, data.labels, "dimension")]))
+    categories = load_catalog(eval_data_path("traffy_categories.csv"))
+    test = restricted(traffy("2023-01"), set(categories.nodes), "traffy-2023-01", traffy_test)
+    tasks.append(Task("Traffy x 23 categories", "traffy", categories, "category", test.texts, [set(g) for g in test.labels]))
+    frequent = [c for c in traffy_category_frequency("2022") if c in categories.nodes]
+    for k in (10, 6):
+        small = restricted(test, set(frequent[:k]), f"traffy-top{k}")
+        tasks.append(Task(f"Traffy x {k} most frequent", "traffy", sub_catalog(categories, frequent[:k], f"top{k}"), "category",
+                          small.texts, [set(g) for g in small.labels]))
+    return tasks
+
+
+# ------------------------------------------------------------------------------ systems
+def from_scores(scores: np.ndarray, ids: list[str], confidence: np.ndarray | None = None, review: np.ndarray | None = None) -> Outcome:
+    order = np.argsort(-scores, axis=1)[:, :3]
+    if confidence is None:
+        logits = (scores - scores.max(axis=1, keepdims=True)) / 0.01
+        confidence = (np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)).max(axis=1)
+    return Outcome([[ids[j] for j in row] for row in order], confidence.tolist(), (review if review is not None else np.zeros(len(scores), bool)).tolist())
+
+
+def from_alignments(results: list, level: str) -> Outcome:
+    ranked = [[s.node_id for s in r.levels[level]] if isinstance(r, Alignment) else [] for r in results]
+    confidence = [r.levels[level][0].confidence if isinstance(r, Alignment) else 0.0 for r in results]
+    review = [r.needs_review[level] if isinstance(r, Alignment) else True for r in results]
+    return Outcome(ranked, confidence, review)
+
+
+@dataclass
+class Prepared:
+    """A task's drafts as the aligner sees them: whole-text vectors and content words (computed once)."""
+
+    vectors: np.ndarray
+    words: list[list[str]]
+
+
+def prepare(aligner: Aligner, task: Task) -> Prepared:
+    from planalign.index.align.query import prepare_text
+
+    queries = [prepare_text(t) for t in task.texts]
+    return Prepared(np.vstack([units[0] for units in aligner._draft_vectors(queries)]), [q.words for q in queries])
+
+
+def level_scores(scorer: ZeroShotScorer, prepared: Prepared, level: str) -> tuple[np.ndarray, np.ndarray]:
+    """(texts, level nodes) final scores, and each text's best cosine to any node text."""
+    dense, _ = scorer.similarities(prepared.vectors)
+    final = scorer.tree_scores(scorer.own_scores(dense, scorer.lexical_scores(prepared.words)))
+    return final[:, scorer.level_nodes[level]], dense.max(axis=1)
+
+
+# -------------------------------------------------------------------------- calibration
+def fit_calibration(rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]], review_rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+                    floor: float) -> Calibration:
+    """Temperature by log loss of the gold nodes, a Platt step on (log top probability, margin), and
+    the lowest review threshold under which >= 90% of the unflagged ``review_rows`` are right."""
+    def log_loss(temperature: float) -> float:
+        total = 0.0
+        for scores, correct_matrix, _ in rows:
+            logits = (scores - scores.max(axis=1, keepdims=True)) / temperature
+            probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+            total -= np.log((probabilities * correct_matrix).sum(axis=1) + 1e-9).sum()
+        return total
+
+    temperature = min((0.005, 0.01, 0.015, 0.017, 0.02, 0.03, 0.04, 0.06), key=log_loss)
+    softmax_only = Calibration(temperature)
+    features = np.vstack([softmax_only.features(s) for s, _, _ in rows])
+    hits = np.concatenate([h for _, _, h in rows])
+    mean, scale = features.mean(axis=0), features.std(axis=0) + 1e-9
+    model = LogisticRegression().fit((features - mean) / scale, hits)
+    platt = (*model.coef_[0].tolist(), float(model.intercept_[0]), *mean.tolist(), *scale.tolist())
+    calibration = Calibration(temperature, platt, 0.0, floor)
+    review_conf = np.concatenate([calibration.apply(s, np.ones(len(s)))[1] for s, _, _ in review_rows])
+    review_hits = np.concatenate([h for _, _, h in review_rows])
+    threshold = next((t for t in np.arange(0.30, 1.0, 0.01) if review_hits[review_conf >= t].mean() >= 0.9), 1.0) if len(review_hits) else 0.5
+    return replace(calibration, review_below=round(float(threshold), 2))
+
+
+# ---------------------------------------------------------------------------------- run
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--traffy-test", type=int, default=2000)
+    parser.add_argument("--traffy-train", type=int, default=3000)
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--fast-paths", default="static,cascade", help="other encoders to report beside e5")
+    parser.add_argument("--no-readme", action="store_true")
+    args = parser.parse_args(argv)
+    app = Application(Settings.load(data_dir=args.data_dir))
+    e5 = app.encoder("e5")
+    try:
+        tasks = build_tasks(args.traffy_test)
+    except DatasetMissing as exc:
+        print(f"skipped: {exc}", file=sys.stderr)
+        return 0
+    rows: list[dict] = []
+
+    def record(task: Task, system: str, outcome: Outcome, **extra: object) -> None:
+        row = {"task": task.name, "group": task.group, "system": system, **outcome.metrics(task.gold), **extra}
+        rows.append(row)
+        print(f"{task.name:36s} {system:36s} top1={row['top1']:.3f} top3={row['top3']:.3f} ece={row['ece']:.3f} flagged={row['flagged']:.2f}", flush=True)
+
+    prepared: dict[str, Prepared] = {}
+    shipped: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for task in tasks:
+        ids = [n.id for n in task.catalog.at_level(task.level)]
+        record(task, "baseline: raw e5 cosine", from_scores(baselines.raw_cosine(task.catalog, task.level, task.texts, e5), ids))
+        record(task, "baseline: char n-gram TF-IDF", from_scores(baselines.char_tfidf(task.catalog, task.level, task.texts), ids))
+        scores, probabilities = baselines.previous_aligner(task.catalog, task.level, task.texts, e5)
+        record(task, "baseline: previous aligner", from_scores(scores, ids, probabilities.max(axis=1)))
+        aligner = app.new_aligner(task.catalog, "e5")
+        record(task, "planalign (e5)", from_alignments(aligner.align_many(task.texts, level=task.level), task.level))
+        prepared[task.name] = prepare(aligner, task)
+        shipped[task.name] = level_scores(aligner.scorer, prepared[task.name], task.level)
+        for name in [e.strip() for e in args.fast_paths.split(",") if e.strip()]:
+            record(task, f"planalign ({name})", from_alignments(app.new_aligner(task.catalog, name).align_many(task.texts, level=task.level), task.level))
+    loto = leave_one_group_out(app, tasks, prepared)
+    for task in tasks:
+        record(task, "planalign (e5), options chosen LOTO", loto[task.name])
+    supervised(app, rows, args.traffy_train, args.traffy_test)
+    regression(app, rows)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "alignment.json").write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
+    reliability_png(tasks, shipped)
+    if not args.no_readme:
+        write_readme_block("alignment-real", table(rows))
+    return 0
+
+
+def leave_one_group_out(app: Application, tasks: list[Task], prepared: dict[str, Prepared]) -> dict[str, Outcome]:
+    """Scoring options and calibration chosen on the other task groups, reported on the left-out one."""
+    e5 = app.encoder("e5")
+    scorers = {(task.name, config): ZeroShotScorer(task.catalog, e5, config) for task in tasks for config in GRID}
+    top1 = {(task.name, config): _top1(scorers[task.name, config], prepared[task.name], task) for task in tasks for config in GRID}
+    floor = float(np.percentile(np.concatenate([level_scores(scorers[t.name, GRID[0]], prepared[t.name], t.level)[1] for t in tasks]), 1))
+    outcomes = {}
+    for group in dict.fromkeys(t.group for t in tasks):
+        others = [t for t in tasks if t.group != group]
+        config = max(GRID, key=lambda c: np.mean([top1[t.name, c] for t in others]))
+        fit_rows = [_calibration_rows(scorers[t.name, config], prepared[t.name], t) for t in others]
+        review_rows = [r for r, t in zip(fit_rows, others) if t.group == "routine"] or fit_rows
+        calibration = fit_calibration(fit_rows, review_rows, floor)
+        print(f"LOTO {group}: {config} {calibration}", flush=True)
+        for task in (t for t in tasks if t.group == group):
+            scores, absolute = level_scores(scorers[task.name, config], prepared[task.name], task.level)
+            _, confidence, review = calibration.apply(scores, absolute)
+            outcomes[task.name] = from_scores(scores, [n.id for n in task.catalog.at_level(task.level)], confidence, review)
+    all_rows = [_calibration_rows(scorers[t.name, ScoringConfig()], prepared[t.name], t) for t in tasks]
+    routine_dimension = [r for r, t in zip(all_rows, tasks) if t.name == "routine x embedded (dimension)"]
+    print(f"fitted on all real tasks (what ships for e5): {fit_calibration(all_rows, routine_dimension, floor)}", flush=True)
+    return outcomes
+
+
+def _top1(scorer: ZeroShotScorer, prepared: Prepared, task: Task) -> float:
+    scores, _ = level_scores(scorer, prepared, task.level)
+    ids = [n.id for n in task.catalog.at_level(task.level)]
+    return float(np.mean([ids[int(j)] in g for j, g in zip(scores.argmax(axis=1), task.gold)]))
+
+
+def _calibration_rows(scorer: ZeroShotScorer, prepared: Prepared, task: Task) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    scores, _ = level_scores(scorer, prepared, task.level)
+    ids = [n.id for n in task.catalog.at_level(task.level)]
+    correct = np.array([[i in g for i in ids] for g in task.gold], dtype=float)
+    return scores, correct, correct[np.arange(len(scores)), scores.argmax(axis=1)].astype(bool)
+
+
+def supervised(app: Application, rows: list[dict], train_n: int, test_n: int) -> None:
+    from planalign.index.evaluation import evaluate_alignments
+
+    categories = load_catalog(eval_data_path("traffy_categories.csv"))
+    known = set(categories.nodes)
+    train = restricted(traffy("2022"), known, "traffy-2022", train_n)
+    test = restricted(traffy("2023-01"), known, "traffy-2023-01", test_n)
+    task = f"Traffy supervised ({len(train.texts)} reports of 2022 -> {len(test.texts)} of 2023-01)"
+    baseline = tfidf_lr_baseline(train, test)
+    rows.append({"task": task, "group": "supervised", "system": "baseline: TF-IDF char n-gram + LR", "n": baseline.n, "top1": baseline.top1,
+                 "top3": baseline.top3, "ece": baseline.ece, "flagged": float("nan"), "right_unflagged": float("nan")})
+    aligner = app.new_aligner(categories, "e5")
+    aligner.fit_examples(train.texts, train.labels)
+    report = evaluate_alignments(categories, aligner.align_many(test.texts, level="category"), test.labels, "category")
+    outcome = from_alignments(aligner.align_many(test.texts, level="category"), "category")
+    rows.append({"task": task, "group": "supervised", "system": "planalign + examples (e5)", "n": report.n, "top1": report.top1,
+                 "top3": report.top3, "ece": report.ece, "flagged": float(np.mean(outcome.review)), "right_unflagged": float("nan")})
+    print(rows[-2], rows[-1], flush=True)
+
+
+def regression(app: Application, rows: list[dict]) -> None:
+    """Our own dev set (drafts written by us): a regression check, never a basis for a choice."""
+    catalog = load_catalog("bma-9d")
+    for level in ("dimension", "issue"):
+        data: Dataset = devset(level)
+        outcome = from_alignments(app.new_aligner(catalog, "e5").align_many(data.texts, level=level), level)
+        rows.append({"task": f"our dev set, regression only ({level})", "group": "regression", "system": "planalign (e5)",
+                     **outcome.metrics([set(g) for g in data.labels])})
+
+
+def reliability_png(tasks: list[Task], shipped: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+    """Confidence vs accuracy (10 bins) of the shipped e5 calibration, per task group."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(5, 4.5))
+    axes.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1)
+    for group in dict.fromkeys(t.group for t in tasks):
+        confidence, hits = [], []
+        for task in (t for t in tasks if t.group == group):
+            scores, absolute = shipped[task.name]
+            _, conf, _ = CALIBRATIONS["e5"].apply(scores, absolute)
+            ids = [n.id for n in task.catalog.at_level(task.level)]
+            confidence += conf.tolist()
+            hits += [ids[int(j)] in g for j, g in zip(scores.argmax(axis=1), task.gold)]
+        bins = np.clip((np.array(confidence) * 10).astype(int), 0, 9)
+        xs = [np.mean(np.array(confidence)[bins == b]) for b in range(10) if (bins == b).sum() >= 5]
+        ys = [np.mean(np.array(hits)[bins == b]) for b in range(10) if (bins == b).sum() >= 5]
+        axes.plot(xs, ys, marker="o", label=group)
+    axes.set_xlabel("confidence (shipped e5 calibration)")
+    axes.set_ylabel("share right")
+    axes.set_title("Reliability on real tasks")
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(RESULTS / "reliability.png", dpi=90)
+    plt.close(figure)
+
+
+def table(rows: list[dict]) -> str:
+    lines = ["| task | system | n | top-1 | top-3 | ECE | flagged for review | right among unflagged |", "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        cells = [f"{r[k]:.3f}" if isinstance(r.get(k), float) and r[k] == r[k] else "–" for k in ("top1", "top3", "ece", "flagged", "right_unflagged")]
+        lines.append(f"| {r['task']} | {r['system']} | {r['n']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def tfidf_lr_baseline(train: Dataset, test: Dataset) -> Report:
@@ -63,75 +343,6 @@ def tfidf_lr_baseline(train: Dataset, test: Dataset) -> Report:
     order = np.argsort(-proba, axis=1)
     ranked = [[model.classes_[j] for j in row[:3]] for row in order]
     return evaluate(ranked, test.labels, proba.max(axis=1).tolist())
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--encoders", default="e5,cascade,static,use", help="comma-separated encoders to evaluate")
-    parser.add_argument("--traffy-train", type=int, default=6000)
-    parser.add_argument("--traffy-test", type=int, default=2000)
-    parser.add_argument("--data-dir", default=None, help="where the embedding cache lives")
-    parser.add_argument("--no-readme", action="store_true", help="do not rewrite eval/README.md")
-    args = parser.parse_args(argv)
-    app = Application(Settings.load(data_dir=args.data_dir))
-    e5 = app.encoder("e5")
-    encoders = [e.strip() for e in args.encoders.split(",") if e.strip()]
-    rows: list[dict] = []
-
-    def record(task: str, system: str, report: Report, speed: float | None = None) -> None:
-        rows.append({"task": task, "system": system, **report.as_dict(), "texts_per_s": round(speed, 1) if speed else None})
-        print(f"{task:34s} {system:34s} n={report.n:5d} top1={report.top1:.3f} top3={report.top3:.3f} "
-              f"F1={report.macro_f1:.3f} ECE={report.ece:.3f}" + (f" {speed:.1f} texts/s" if speed else ""), flush=True)
-
-    bma = load_catalog()
-    for level in ("dimension", "issue"):
-        data = devset(level)
-        record(f"dev set zero-shot ({level})", "baseline: raw e5 vs names", raw_name_baseline(bma, data, level, e5))
-        for name in encoders:
-            report, speed = run_aligner(app.new_aligner(bma, name), data, level)
-            record(f"dev set zero-shot ({level})", f"planalign ({name})", report, speed)
-
-    try:
-        campaign = load_catalog(eval_data_path("campaign_dimensions.csv"))
-        data = policies()
-        record("policies zero-shot (campaign dim.)", "baseline: raw e5 vs names", raw_name_baseline(campaign, data, "dimension", e5))
-        for name in encoders:
-            report, speed = run_aligner(app.new_aligner(campaign, name), data, "dimension")
-            record("policies zero-shot (campaign dim.)", f"planalign ({name})", report, speed)
-
-        categories = load_catalog(eval_data_path("traffy_categories.csv"))
-        known = set(categories.nodes)
-        train = traffy("2022", args.traffy_train)
-        test = traffy("2023-01", args.traffy_test)
-        train.labels = [[label for label in ls if label in known] for ls in train.labels]
-        test.labels = [[label for label in ls if label in known] for ls in test.labels]
-        train = Dataset(train.name, [t for t, ls in zip(train.texts, train.labels) if ls], [ls for ls in train.labels if ls])
-        test = Dataset(test.name, [t for t, ls in zip(test.texts, test.labels) if ls], [ls for ls in test.labels if ls])
-        task = f"Traffy categories ({len(train.texts)} train / {len(test.texts)} test)"
-        record(task, "baseline: TF-IDF char n-gram + LR", tfidf_lr_baseline(train, test))
-        for name in encoders:
-            aligner = app.new_aligner(categories, name)
-            report, speed = run_aligner(aligner, test, categories.levels[-1])
-            record(task, f"planalign zero-shot ({name})", report, speed)
-            aligner.fit_examples(train.texts, train.labels)
-            report, speed = run_aligner(aligner, test, categories.levels[-1])
-            record(task, f"planalign + examples ({name})", report, speed)
-    except DatasetMissing as exc:
-        print(f"skipped the shared-data experiments: {exc}", file=sys.stderr)
-
-    RESULTS_DIR.mkdir(exist_ok=True)
-    (RESULTS_DIR / "quality.json").write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
-    if not args.no_readme:
-        write_readme_table(rows)
-    return 0
-
-
-def write_readme_table(rows: list[dict]) -> None:
-    # Speed is not reported here: embeddings are cached across systems in this run (see make bench).
-    lines = ["| task | system | n | top-1 | top-3 | macro-F1 | ECE |", "|---|---|---|---|---|---|---|"]
-    for r in rows:
-        lines.append(f"| {r['task']} | {r['system']} | {r['n']} | {r['top1']:.3f} | {r['top3']:.3f} | {r['macro_f1']:.3f} | {r['ece']:.3f} |")
-    write_readme_block("results", "\n".join(lines))
 
 
 def write_readme_block(name: str, table: str) -> None:

@@ -1,7 +1,8 @@
 """Batch classification of a table: the evaluation team's contract.
 
 Output keeps every input column and row, in order, and adds ``pred_label``, ``pred_name``,
-``pred_score``, ``pred_confidence``, ``pred_top3`` and ``error``. A row whose text cannot be aligned
+``pred_score``, ``pred_confidence``, ``pred_top3``, ``needs_review`` (``yes`` when a person should
+check the suggestion: low calibrated confidence, or a text the catalog barely matches) and ``error``. A row whose text cannot be aligned
 keeps its place with ``error`` filled: the team reconciles outputs with inputs row by row, so
 nothing is ever dropped.
 """
@@ -14,7 +15,7 @@ from planalign.corpora.labelled import join_text_columns
 from planalign.corpora.tables import Table, TableError
 from planalign.index.align import Aligner, Alignment, AlignmentInputError
 
-OUTPUT_COLUMNS = ("pred_label", "pred_name", "pred_score", "pred_confidence", "pred_top3", "error")
+OUTPUT_COLUMNS = ("pred_label", "pred_name", "pred_score", "pred_confidence", "pred_top3", "needs_review", "error")
 
 
 @dataclass
@@ -49,9 +50,10 @@ def classify_table(
         if isinstance(result, Alignment):
             top = result.levels[level]
             out.update(pred_label=top[0].node_id, pred_name=top[0].name, pred_score=round(top[0].score, 4),
-                       pred_confidence=round(top[0].confidence, 4), pred_top3="|".join(s.node_id for s in top), error="")
+                       pred_confidence=round(top[0].confidence, 4), pred_top3="|".join(s.node_id for s in top),
+                       needs_review="yes" if result.needs_review[level] else "no", error="")
         else:
-            out.update(pred_label="", pred_name="", pred_score="", pred_confidence="", pred_top3="", error=str(result))
+            out.update(pred_label="", pred_name="", pred_score="", pred_confidence="", pred_top3="", needs_review="yes", error=str(result))
         rows.append(out)
     return Classified(Table(columns, rows), level, results)
 

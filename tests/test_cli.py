@@ -36,7 +36,7 @@ def test_classify_contract(tmp_path, shop_catalog, suffix, with_train):
     result = run_cli(*args, data_dir=tmp_path / "data")
     assert result.returncode == 0, result.stderr
     table = read_table(out)
-    assert table.columns == ["rid", "name", "detail", "pred_label", "pred_name", "pred_score", "pred_confidence", "pred_top3", "error"]
+    assert table.columns == ["rid", "name", "detail", "pred_label", "pred_name", "pred_score", "pred_confidence", "pred_top3", "needs_review", "error"]
     assert [r["rid"] for r in table.rows] == ["r1", "r2", "r3", "r4"]
     assert table.rows[0]["pred_label"] == "PET.DOG"
     assert table.rows[2]["pred_label"] == "PLANT.FRUIT"

@@ -17,6 +17,6 @@ def align(request: AlignRequest, app: AppDep) -> AlignResponse:
         raise InputError("give the draft as text or as name/objective/target")
     outcome = app.align(draft, aligner=app.aligner(request.catalog), level=request.level, top_k=request.top_k,
                         check_duplicates=request.check_duplicates)
-    return AlignResponse(catalog=outcome.catalog, encoder=outcome.encoder, levels=outcome.alignment.levels,
+    return AlignResponse(catalog=outcome.catalog, encoder=outcome.encoder, levels=outcome.alignment.levels, needs_review=outcome.alignment.needs_review,
                          neighbours=outcome.alignment.neighbours, warnings=outcome.alignment.warnings,
                          duplicates=outcome.duplicates)

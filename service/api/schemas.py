@@ -88,13 +88,14 @@ class DuplicateOut(Out):
 
 class AlignResponse(Out):
     model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [{
-        "catalog": "bma-9d", "encoder": "e5", "warnings": [], "neighbours": [], "duplicates": [],
+        "catalog": "bma-9d", "encoder": "e5", "warnings": [], "neighbours": [], "duplicates": [], "needs_review": {"dimension": False},
         "levels": {"dimension": [{"node_id": "D1", "name": "เดินทางดี", "level": "dimension", "score": 0.41, "confidence": 0.83,
                                   "path": ["D1"], "evidence": []}]}}]})
 
     catalog: str
     encoder: str = Field(description="The encoder that answered (e5, static, cascade, ...)")
     levels: dict[str, list[SuggestionOut]]
+    needs_review: dict[str, bool] = Field(description="Per level: a person should check the top suggestion")
     neighbours: list[NeighbourOut]
     warnings: list[str]
     duplicates: list[DuplicateOut]
@@ -116,6 +117,7 @@ class ClassifyRow(BaseModel):
     pred_score: float | None
     pred_confidence: float | None
     pred_top3: list[str]
+    needs_review: bool = Field(description="A person should check this suggestion (low confidence, or the catalog barely matches the text)")
     error: str | None
 
 

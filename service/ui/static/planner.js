@@ -76,7 +76,7 @@
     ]);
   }
 
-  function renderSuggestion(s, rank, names) {
+  function renderSuggestion(s, rank, names, review) {
     var path = (s.path || []).map(function (id) { return names[id] ? id + " " + names[id] : id; });
     return el("article", { class: "suggestion" + (rank === 0 ? " top" : ""), dataset: { nodeId: s.node_id, level: s.level } }, [
       el("header", { class: "suggestion-head" }, [
@@ -84,7 +84,9 @@
         el("div", { class: "suggestion-title" }, [
           el("h4", null, [el("span", { class: "node-id", text: s.node_id }), " ", s.name]),
           path.length > 1 ? el("p", { class: "path", text: path.join(" › ") }) : null
-        ])
+        ]),
+        rank === 0 && review ? el("span", { class: "badge needs-review", text: "ควรให้ผู้รู้ตรวจสอบ",
+          title: "ความมั่นใจต่ำ หรือข้อความไม่ค่อยตรงกับแผน" }) : null
       ]),
       PA.confidenceBar(s.confidence, "ความมั่นใจของ " + s.node_id),
       renderEvidence(s.evidence, rank === 0)
@@ -101,7 +103,7 @@
       var list = levels[level] || [];
       box.appendChild(el("section", { class: "level", dataset: { level: level } }, [
         el("h3", { class: "level-title" }, [PA.levelName(level), el("span", { class: "level-id", text: level })]),
-        list.length ? list.map(function (s, i) { return renderSuggestion(s, i, names); })
+        list.length ? list.map(function (s, i) { return renderSuggestion(s, i, names, (data.needs_review || {})[level]); })
           : el("p", { class: "muted", text: "ไม่มีข้อเสนอในระดับนี้" })
       ]));
     });

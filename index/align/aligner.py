@@ -1,0 +1,177 @@
+"""Align drafts to a strategy catalog: ranked suggestions at every level, confidence and evidence.
+
+The scores come from :mod:`planalign.index.align.scoring` (zero-shot, chosen on real text); with
+labelled examples :mod:`planalign.index.align.supervised` fuses a kNN vote and two classifiers with
+them. A draft is embedded sentence by sentence and its whole-text vector is the length-weighted
+mean of its sentence vectors (e5 mean-pools its tokens, so this is close to embedding the whole
+text, at half the encoder time; measured in eval/README.md); the sentences also tell which part
+of the draft matched a node (the evidence).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from planalign.corpora.catalog import Catalog
+from planalign.index.align.query import Query, UnitsToRows, prepare_text
+from planalign.index.align.results import Alignment, AlignmentInputError, Evidence, Neighbour, Suggestion
+from planalign.index.align.scoring import NODE_TEXT_KINDS, LevelScores, ScoringConfig, ZeroShotScorer
+from planalign.index.align.supervised import ExampleModel
+from planalign.nlp.encoders.base import Encoder, unit_rows
+
+Progress = Callable[[int], None]
+
+
+class Aligner:
+    """Ranks catalog nodes for drafts; optionally learns from labelled examples."""
+
+    def __init__(self, catalog: Catalog, encoder: Encoder, config: ScoringConfig | None = None) -> None:
+        self.catalog = catalog
+        self.encoder = encoder
+        self.scorer = ZeroShotScorer(catalog, encoder, config or ScoringConfig())
+        self._examples: ExampleModel | None = None
+        self.fallback: Aligner | None = None
+        self.fallback_below = 0.0
+
+    def with_fallback(self, fallback: Aligner, below: float) -> Aligner:
+        """A cascade: drafts whose top confidence is under ``below`` are aligned again by ``fallback``.
+
+        A fast encoder answers the clear cases and the slow, better one only the uncertain ones.
+        """
+        self.fallback, self.fallback_below = fallback, below
+        return self
+
+    @property
+    def examples(self) -> int:
+        """How many labelled examples this aligner learned from."""
+        return len(self._examples.texts) if self._examples is not None else 0
+
+    # ------------------------------------------------------------------------- supervised
+    def fit_examples(self, texts: Sequence[str], labels: Sequence[Sequence[str]], progress: Progress | None = None) -> None:
+        """Learn from labelled drafts; ``labels`` are node ids, all on one catalog level."""
+        queries = []
+        for text in texts:
+            try:
+                queries.append(prepare_text(text))
+            except AlignmentInputError:  # nothing to read: embedded as is, it just adds little
+                queries.append(Query(text, [text], []))
+        vectors = np.vstack([units[0] for units in self._draft_vectors(queries, progress)])
+        self._examples = ExampleModel(self.catalog, self.scorer.node_ids, self._zero_shot_level, list(texts), vectors, [list(ls) for ls in labels])
+        if self.fallback is not None:
+            self.fallback.fit_examples(texts, labels)
+
+    def _zero_shot_level(self, texts: list[str], vectors: np.ndarray, level: str) -> np.ndarray:
+        """Zero-shot probabilities over a level's nodes for whole-text vectors (held-out tuning)."""
+        words = [prepare_text(t).words if t.strip() else [] for t in texts]
+        dense, _ = self.scorer.similarities(vectors)
+        final = self.scorer.tree_scores(self.scorer.own_scores(dense, self.scorer.lexical_scores(words)))
+        absolute = dense.max(axis=1)
+        return np.vstack([self.scorer.levels(row, float(a))[level].probabilities for row, a in zip(final, absolute)])
+
+    # ---------------------------------------------------------------------------- scoring
+    def _draft_vectors(self, queries: list[Query], progress: Progress | None = None) -> list[np.ndarray]:
+        """Per draft, unit vectors of its units: the whole text (length-weighted mean of its sentences), then each sentence."""
+        texts = [text for query in queries for text in query.encoded]
+        raw = self.encoder.encode_queries(texts, progress) if texts else np.zeros((0, self.encoder.dim), dtype=np.float32)
+        result, offset = [], 0
+        for query in queries:
+            part = raw[offset : offset + len(query.encoded)]
+            offset += len(query.encoded)
+            if len(query.units) > 1:
+                lengths = np.array([len(s) for s in query.encoded], dtype=np.float32)
+                part = np.vstack([(lengths / lengths.sum()) @ part, part])
+            result.append(unit_rows(part))
+        return result
+
+    # ----------------------------------------------------------------------------- public
+    def align(self, text: str, top_k: int = 3, level: str | None = None) -> Alignment:
+        """Suggestions for one draft, with evidence, at every level (or only ``level``)."""
+        result = self.align_many([text], top_k=top_k, level=level, with_evidence=True)[0]
+        if isinstance(result, AlignmentInputError):
+            raise result
+        return result
+
+    def align_many(
+        self,
+        texts: Sequence[str],
+        top_k: int = 3,
+        level: str | None = None,
+        with_evidence: bool = False,
+        progress: Progress | None = None,
+    ) -> list[Alignment | AlignmentInputError]:
+        """Align many drafts; a draft that cannot be aligned yields its error in its place."""
+        prepared: list[Query | AlignmentInputError] = []
+        for text in texts:
+            try:
+                prepared.append(prepare_text(text))
+            except AlignmentInputError as exc:
+                prepared.append(exc)
+        queries = [q for q in prepared if isinstance(q, Query)]
+        vectors = iter(self._draft_vectors(queries, UnitsToRows(prepared, progress) if progress else None))
+        lexical = iter(self.scorer.lexical_scores([q.words for q in queries]) if queries else [])  # one sparse product per batch
+        results: list[Alignment | AlignmentInputError] = [
+            query if isinstance(query, AlignmentInputError) else self._align_one(query, next(vectors), next(lexical), top_k, level, with_evidence)
+            for query in prepared
+        ]
+        if self.fallback is not None:
+            decisive = self.catalog.resolve_level(level)
+            unsure = [i for i, r in enumerate(results) if isinstance(r, Alignment) and r.levels[decisive][0].confidence < self.fallback_below]
+            if unsure:
+                again = self.fallback.align_many([texts[i] for i in unsure], top_k, level, with_evidence)
+                for i, result in zip(unsure, again):
+                    results[i] = result
+        return results
+
+    def _align_one(self, query: Query, unit_vectors: np.ndarray, lexical: np.ndarray, top_k: int, level: str | None, with_evidence: bool) -> Alignment:
+        dense, best_text = self.scorer.similarities(unit_vectors)  # (units, nodes)
+        final = self.scorer.tree_scores(self.scorer.own_scores(dense[:1], lexical[None, :]))[0]
+        scored = self.scorer.levels(final, float(dense[0].max()))
+        probabilities = {lv: dict(zip(s.nodes.tolist(), s.probabilities.tolist())) for lv, s in scored.items()}
+        ranking = {lv: {int(i): float(np.clip(final[i], 0.0, 1.0)) for i in s.nodes} for lv, s in scored.items()}
+        neighbours: list[Neighbour] = []
+        if self._examples is not None:
+            probabilities = self._examples.fuse(query.text, unit_vectors[0], probabilities)
+            ranking = {lv: dict(probs) for lv, probs in probabilities.items()}
+            neighbours = self._examples.neighbours(unit_vectors[0], 3)
+        levels = [self.catalog.resolve_level(level)] if level else self.catalog.levels
+        result = Alignment(levels={}, neighbours=neighbours, warnings=list(query.warnings))
+        for lv in levels:
+            order = sorted(ranking[lv], key=lambda i: -ranking[lv][i])[:top_k]
+            result.needs_review[lv] = _needs_review(scored[lv], probabilities[lv], order[0], self._examples is not None)
+            result.levels[lv] = [
+                Suggestion(
+                    node_id=self.scorer.node_ids[i],
+                    name=self.catalog.nodes[self.scorer.node_ids[i]].name,
+                    level=lv,
+                    score=round(ranking[lv][i], 4),
+                    confidence=round(float(probabilities[lv][i]), 4),
+                    path=[n.id for n in self.catalog.ancestors(self.scorer.node_ids[i])],
+                    evidence=self._evidence(query, i, dense, best_text) if with_evidence else [],
+                )
+                for i in order
+            ]
+        return result
+
+    def _evidence(self, query: Query, node: int, dense: np.ndarray, best_text: np.ndarray) -> list[Evidence]:
+        """The draft unit that matched this node (or its best descendant) best, and the words shared."""
+        candidates = [node] + [self.scorer.position[c.id] for c in self._descendants(self.scorer.node_ids[node])]
+        unit, column = np.unravel_index(np.argmax(dense[:, candidates]), (len(dense), len(candidates)))
+        target = candidates[int(column)]
+        kind = int(best_text[unit, target])
+        shared = [w for w in dict.fromkeys(query.words) if w in self.scorer.node_words[target]][:10]
+        return [Evidence(draft_text=query.units[int(unit)], matched_text=self.scorer.texts[target][kind], matched_kind=NODE_TEXT_KINDS[kind],
+                         similarity=round(float(dense[unit, target]), 4), shared_words=shared)]
+
+    def _descendants(self, node_id: str) -> list:
+        found = []
+        for child in self.catalog.children(node_id):
+            found.append(child)
+            found.extend(self._descendants(child.id))
+        return found
+
+
+def _needs_review(scored: LevelScores, fused: dict[int, float], top: int, learned: bool) -> bool:
+    """Zero-shot: the calibrated rule of the scorer. With examples the fused probability (chosen on
+    out-of-fold predictions of those examples) is the confidence: under one half, a person checks."""
+    return bool(fused[top] < 0.5) if learned else scored.needs_review
