@@ -50,12 +50,13 @@ from planalign.eval.datasets import (
 from planalign.index.align import Aligner, Alignment
 from planalign.index.align.scoring import CALIBRATIONS, Calibration, ScoringConfig, ZeroShotScorer
 from planalign.index.evaluation import Report, evaluate, expected_calibration_error, lift
+from planalign.nlp.encoders import Encoder
 from planalign.nlp.normalize import normalize
 
 RESULTS = Path(__file__).resolve().parent / "results"
 README = Path(__file__).resolve().parent / "README.md"
-GRID = [ScoringConfig(lexical_weight=w, lexical_half=h, parent_weight=p)
-        for w, h, p in itertools.product((0.0, 0.25, 0.5), (0.0, 30.0), (0.2, 0.4)) if not (w == 0 and h)]
+GRID = [ScoringConfig(lexical_weight=w, lexical_half=h, parent_weight=p, second_weight=s)
+        for w, h, p, s in itertools.product((0.0, 0.25, 0.5), (0.0, 30.0), (0.2, 0.4), (0.0, 0.1, 0.2)) if not (w == 0 and h)]
 
 
 @dataclass
@@ -135,19 +136,22 @@ class Prepared:
 
     vectors: np.ndarray
     words: list[list[str]]
+    second: np.ndarray  # the second encoder's (USE) vectors
 
 
-def prepare(aligner: Aligner, task: Task) -> Prepared:
+def prepare(aligner: Aligner, task: Task, second: Encoder) -> Prepared:
     from planalign.index.align.query import prepare_text
 
     queries = [prepare_text(t) for t in task.texts]
-    return Prepared(np.vstack([units[0] for units in aligner._draft_vectors(queries)]), [q.words for q in queries])
+    return Prepared(np.vstack([units[0] for units in aligner._draft_vectors(queries, False)]), [q.words for q in queries],
+                    second.encode_queries([q.units[0] for q in queries]))
 
 
 def level_scores(scorer: ZeroShotScorer, prepared: Prepared, level: str) -> tuple[np.ndarray, np.ndarray]:
     """(texts, level nodes) final scores, and each text's best cosine to any node text."""
     dense, _ = scorer.similarities(prepared.vectors)
-    final = scorer.tree_scores(scorer.own_scores(dense, scorer.lexical_scores(prepared.words)))
+    second = scorer.second_similarities(prepared.second)
+    final = scorer.tree_scores(scorer.own_scores(dense, scorer.lexical_scores(prepared.words), second))
     return final[:, scorer.level_nodes[level]], dense.max(axis=1)
 
 
@@ -174,7 +178,8 @@ def fit_calibration(rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]], revie
     calibration = Calibration(temperature, platt, 0.0, floor)
     review_conf = np.concatenate([calibration.apply(s, np.ones(len(s)))[1] for s, _, _ in review_rows])
     review_hits = np.concatenate([h for _, _, h in review_rows])
-    threshold = next((t for t in np.arange(0.30, 1.0, 0.01) if review_hits[review_conf >= t].mean() >= 0.9), 1.0) if len(review_hits) else 0.5
+    reaching = [t for t in np.arange(0.30, 1.0, 0.01) if (review_conf >= t).any() and review_hits[review_conf >= t].mean() >= 0.9]
+    threshold = reaching[0] if reaching else 1.0  # 1.0: no threshold reaches 90%, so every row is flagged
     return replace(calibration, review_below=round(float(threshold), 2))
 
 
@@ -211,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         record(task, "baseline: previous aligner", from_scores(scores, ids, probabilities.max(axis=1)))
         aligner = app.new_aligner(task.catalog, "e5")
         record(task, "planalign (e5)", from_alignments(aligner.align_many(task.texts, level=task.level), task.level))
-        prepared[task.name] = prepare(aligner, task)
+        prepared[task.name] = prepare(aligner, task, app.encoder("use"))
         shipped[task.name] = level_scores(aligner.scorer, prepared[task.name], task.level)
         for name in [e.strip() for e in args.fast_paths.split(",") if e.strip()]:
             record(task, f"planalign ({name})", from_alignments(app.new_aligner(task.catalog, name).align_many(task.texts, level=task.level), task.level))
@@ -230,8 +235,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def leave_one_group_out(app: Application, tasks: list[Task], prepared: dict[str, Prepared]) -> dict[str, Outcome]:
     """Scoring options and calibration chosen on the other task groups, reported on the left-out one."""
-    e5 = app.encoder("e5")
-    scorers = {(task.name, config): ZeroShotScorer(task.catalog, e5, config) for task in tasks for config in GRID}
+    e5, use = app.encoder("e5"), app.encoder("use")
+    scorers = {(task.name, config): ZeroShotScorer(task.catalog, e5, config, use) for task in tasks for config in GRID}
     top1 = {(task.name, config): _top1(scorers[task.name, config], prepared[task.name], task) for task in tasks for config in GRID}
     floor = float(np.percentile(np.concatenate([level_scores(scorers[t.name, GRID[0]], prepared[t.name], t.level)[1] for t in tasks]), 1))
     outcomes = {}

@@ -186,8 +186,9 @@ class Application:
         name = encoder or self.settings.encoder
         if name == CASCADE:
             fast = Aligner(catalog, self.encoder("static"))
-            return fast.with_fallback(Aligner(catalog, self.encoder("e5")), CASCADE_BELOW)
-        return Aligner(catalog, self.encoder(name))
+            return fast.with_fallback(self.new_aligner(catalog, "e5"), CASCADE_BELOW)
+        # e5's scores take a second opinion from USE (measured with e5 only: index/align/scoring.py).
+        return Aligner(catalog, self.encoder(name), second=self.encoder("use") if name == "e5" else None)
 
     def trained_aligner(self, catalog: str | None, encoder: str | None, train: Table, label_column: str | None,
                         text_columns: str | None = None, progress: Progress | None = None) -> tuple[Aligner, list[tuple[int, str]]]:

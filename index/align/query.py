@@ -24,10 +24,9 @@ class Query:
         """Content words, split once: the lexical score and every suggestion's evidence read them."""
         return content_tokens(self.text, normalized=True)
 
-    @property
-    def encoded(self) -> list[str]:
-        """What the encoder embeds: the sentences, or the whole text when it is one sentence."""
-        return self.units[1:] or self.units
+    def encoded(self, with_sentences: bool) -> list[str]:
+        """What the encoder embeds: the whole text, and its sentences when evidence is wanted."""
+        return self.units if with_sentences else self.units[:1]
 
 
 def prepare_text(text: str) -> Query:
@@ -51,8 +50,8 @@ def prepare_text(text: str) -> Query:
 class UnitsToRows:
     """Turns per-unit encoder progress into per-row progress for a progress bar."""
 
-    def __init__(self, prepared: list[Query | AlignmentInputError], progress: Callable[[int], None]) -> None:
-        self._sizes = [len(q.encoded) if isinstance(q, Query) else 0 for q in prepared]
+    def __init__(self, prepared: list[Query | AlignmentInputError], progress: Callable[[int], None], with_sentences: bool) -> None:
+        self._sizes = [len(q.encoded(with_sentences)) if isinstance(q, Query) else 0 for q in prepared]
         self._progress = progress
         self._row = 0
         self._pending = 0
