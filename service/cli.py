@@ -109,11 +109,12 @@ def align(
     Example: planalign align "โครงการขุดลอกคลองลาดพร้าวเพื่อป้องกันน้ำท่วม"
     """
     from planalign.corpora.tables import read_text_file
-    from planalign.service.format import alignment_json, print_alignment
 
     parts = [p for p in (text, read_text_file(file) if file else None, name, objective, target) if p and p.strip()]
     if not parts:
         raise UserError("give the draft as TEXT, --file, or --name/--objective/--target")
+    from planalign.service.format import alignment_json, print_alignment
+
     core = _core(config, data_dir=data_dir, encoder=encoder)
     outcome = core.align("\n".join(parts), aligner=_aligner(core, catalog, train, label_col, train_text_col), level=level, top_k=top)
     if as_json:
