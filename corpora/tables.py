@@ -33,7 +33,7 @@ from typing import Any
 
 import charset_normalizer
 
-from planalign.errors import InputError
+from planalign.errors import InputError, TooLarge
 
 SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".jsonl", ".json")  # text ones also as .gz
 MAX_CELL_CHARS = 1_000_000
@@ -49,7 +49,7 @@ class TableError(InputError):
     """A table cannot be read or written; the message says why and where."""
 
 
-class TableTooLarge(TableError):
+class TableTooLarge(TableError, TooLarge):
     """A table is over a configured limit (rows, characters per cell): 413 in the API."""
 
 
@@ -185,7 +185,7 @@ def _read_delimited(text: str, label: str, delimiter: str | None, limits: Limits
             delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|").delimiter
         except csv.Error:
             delimiter = ","
-    csv.field_size_limit(max(limits.max_cell_chars, MAX_CELL_CHARS) * 4)
+    csv.field_size_limit(2**31 - 1)  # process-wide; cells are checked against the caller's limit below, with a clear message
     # strict: a quoted field that is never closed is an error, not the rest of the file in one cell
     reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
     started = 1

@@ -5,13 +5,15 @@ import secrets
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, UploadFile
 from fastapi.security import APIKeyHeader
 
 from planalign.app import Application
+from planalign.corpora.catalog import CatalogError
+from planalign.errors import InputError
 
 API_KEY_HEADER = "X-API-Key"
 _api_key = APIKeyHeader(name=API_KEY_HEADER, auto_error=False, description="Required for writes when keys are configured.")
@@ -52,10 +54,35 @@ async def read_upload(file: UploadFile, allowed: tuple[str, ...]) -> tuple[str, 
     return suffix, content
 
 
+def display_name(file: UploadFile, suffix: str) -> str:
+    """The user's file name as messages show it (no client folders, bounded length)."""
+    name = PureWindowsPath(PurePosixPath(file.filename or "").name).name.strip() or f"upload{suffix}"
+    return name if len(name) <= 120 else name[:100] + "..." + suffix
+
+
 @contextmanager
-def upload_path(suffix: str, content: bytes) -> Iterator[Path]:
-    """The upload as a temporary file, since our readers take paths (and detect type by suffix)."""
-    with tempfile.TemporaryDirectory() as folder:
+def upload_path(suffix: str, content: bytes, name: str) -> Iterator[Path]:
+    """The upload as a temporary file, since our readers take paths (and detect type by suffix).
+
+    A problem with the file is reported under the user's file ``name``, never the temporary path.
+    """
+    with tempfile.TemporaryDirectory(prefix="planalign-upload-") as folder:
         path = Path(folder) / f"upload{suffix}"
         path.write_bytes(content)
-        yield path
+        try:
+            yield path
+        except InputError as exc:
+            _rename(exc, (str(path), path.name), name)
+            raise
+
+
+def _rename(exc: InputError, temporary: tuple[str, ...], name: str) -> None:
+    def fix(text: str) -> str:
+        for old in temporary:  # the full path first, then the bare file name
+            text = text.replace(old, name)
+        return text
+
+    exc.args = tuple(fix(a) if isinstance(a, str) else a for a in exc.args)
+    if isinstance(exc, CatalogError):
+        exc.source = name
+        exc.problems = [(row, fix(message)) for row, message in exc.problems]
