@@ -5,6 +5,14 @@ The middlewares are plain ASGI (no ``BaseHTTPMiddleware``), outermost first:
 * :class:`Guard` turns any exception that escaped the routers into a JSON 500 *and keeps the
   connection open* (Starlette's ``ServerErrorMiddleware`` answers and then re-raises, which made
   uvicorn drop the keep-alive connection: the client's next request failed too);
+* :class:`SecurityHeaders`: ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY``,
+  ``Referrer-Policy: same-origin`` on every response, and on the pages a Content-Security-Policy
+  without inline scripts or styles (the pages have none: all script is in ``/static``);
+* :class:`SameOrigin`: a state-changing request (POST, PUT, PATCH, DELETE) that carries an
+  ``Origin`` (else ``Referer``) header must come from the service's own origin (the ``Host`` it was
+  sent to) or one of ``allowed_origins``, unless it carries an API key: a page on another site
+  cannot set that header without a CORS preflight, which this service never grants. Clients
+  without either header (curl, scripts) are not browsers and pass;
 * :class:`BodySizeLimit`: bodies over ``max_body_bytes`` get 413, by declared length or while read;
 * :class:`Metrics`: request counts and latency per route for ``/metrics``.
 """
@@ -16,6 +24,7 @@ import tempfile
 import threading
 import time
 from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -30,11 +39,16 @@ from planalign.config import Settings
 from planalign.corpora.catalog import CatalogError
 from planalign.errors import Conflict, InputError, NotFound, TooLarge, Unavailable
 from planalign.service.api import align, catalogs, classify, duplicates, health, projects, search
+from planalign.service.api.deps import API_KEY_HEADER
 from planalign.service.ui import routes as ui
 
 log = logging.getLogger("planalign.service")
 REQUESTS = Counter("planalign_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("planalign_request_seconds", "HTTP request latency", ["route"])
+STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; "
+            "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+DOC_PAGES = ("/docs", "/redoc")  # FastAPI's API pages load Swagger UI / ReDoc with an inline script: no CSP there
 RETRY_AFTER_S = "2"
 
 DESCRIPTION = """Thai NLP alignment and search for Bangkok (BMA) strategy catalogs and projects.
@@ -45,7 +59,8 @@ DESCRIPTION = """Thai NLP alignment and search for Bangkok (BMA) strategy catalo
 * **duplicates**: clusters of near-copies and semantic overlaps across districts
 * **projects**, **catalogs**: manage the data
 
-Write endpoints need the `X-API-Key` header when keys are configured.
+Write endpoints need the `X-API-Key` header when keys are configured. A state-changing request sent
+by a browser must come from this service's own pages (same origin) or carry the key.
 """
 
 
@@ -83,6 +98,75 @@ class Guard:
             if started:  # half a response is out: nothing sane to add, the connection must close
                 raise
             await _json(500, f"internal error: {type(exc).__name__}")(scope, receive, send)
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        path = scope.get("path", "")
+
+        async def add(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {k.lower() for k, _ in headers}
+                extra = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"), (b"referrer-policy", b"same-origin")]
+                content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+                if content_type.startswith(b"text/html") and not path.startswith(DOC_PAGES):
+                    extra.append((b"content-security-policy", PAGE_CSP.encode()))
+                headers += [(k, v) for k, v in extra if k not in names]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, add)
+
+
+class SameOrigin:
+    """Refuse cross-site state-changing requests (CSRF) from browsers."""
+
+    def __init__(self, app: ASGIApp, allowed: tuple[str, ...]) -> None:
+        self.app = app
+        self.allowed = {_origin_key(o) for o in allowed}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") not in STATE_CHANGING:
+            return await self.app(scope, receive, send)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        if API_KEY_HEADER.lower() in headers:
+            return await self.app(scope, receive, send)  # checked by the routers; a cross-site page cannot send it
+        source = headers.get("origin") or headers.get("referer")
+        if source is None:
+            return await self.app(scope, receive, send)  # not a browser
+        origin = _origin_key(source)
+        if origin is not None and (_same_host(origin, headers.get("host", "")) or origin in self.allowed):
+            return await self.app(scope, receive, send)
+        shown = source if len(source) < 200 else source[:200] + "..."
+        await _json(403, f"cross-site request refused: {shown!r} is not this service's origin; send the request from its own "
+                         f"pages, add the origin to PLANALIGN_ALLOWED_ORIGINS, or authenticate with the {API_KEY_HEADER} header")(scope, receive, send)
+
+
+def _origin_key(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an origin or URL, default ports filled in; None when it is not one ("null")."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return parts.scheme, parts.hostname.lower(), port or (443 if parts.scheme == "https" else 80)
+
+
+def _same_host(origin: tuple[str, str, int], host: str) -> bool:
+    """The origin names the host the request was sent to (its port, or the scheme's default when Host has none).
+
+    The scheme is not compared: behind a TLS proxy the service sees http while the page is https.
+    """
+    key = _origin_key(f"{origin[0]}://{host}")
+    return key is not None and key[1:] == origin[1:]
 
 
 class _TooBig(Exception):
@@ -186,6 +270,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # add_middleware puts each one outside the ones before it: Guard ends up outermost of ours.
     app.add_middleware(Metrics)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
+    app.add_middleware(SameOrigin, allowed=settings.allowed_origins)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(Guard)
 
     @app.exception_handler(HTTPException)

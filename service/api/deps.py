@@ -27,7 +27,9 @@ AppDep = Annotated[Application, Depends(get_app)]
 
 
 def _check(app: Application, key: str | None) -> None:
-    given = (key or "").encode("utf-8", "surrogateescape")
+    # HTTP header bytes arrive decoded as latin-1: encoding back gives the bytes the client sent, so a
+    # non-ASCII key configured here matches the same key sent as UTF-8 (and a wrong one is a 401, never a 500).
+    given = (key or "").encode("latin-1", "replace")
     if app.settings.api_keys and not any(secrets.compare_digest(given, k.encode("utf-8")) for k in app.settings.api_keys):
         raise HTTPException(status_code=401, detail=f"missing or invalid API key (header {API_KEY_HEADER})")
 
