@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import threading
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -56,7 +57,8 @@ if TYPE_CHECKING:
 Progress = Callable[[int], None]
 UPLOADED_CATALOG_ID = r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$"
 FACET_FIELDS = (("year", "fiscal_year"), ("district_group", "district_group"), ("dimension", "dimension_id"))
-INDEX_LOAD_WAIT_S = 1.5  # a request arriving while the service loads its index waits this long, then gets 503
+SERVICE_WAIT_S = 1.0  # a service request finding the index or a model still loading waits this long, then gets 503
+WARM_UP_DRAFT = "โครงการขุดลอกคลองและท่อระบายน้ำเพื่อแก้ปัญหาน้ำท่วมขังในชุมชน"
 FACET_DEPTH = 200  # facets count the best 200 matches, as a reviewer scanning results would
 
 
@@ -115,6 +117,11 @@ class Application:
         self._computing: dict[tuple, threading.Event] = {}
         self._jobs = None
         self._indexer: Indexer | None = None
+        self._wait_limit: float | None = None  # the service bounds waits for a model or index being loaded
+        self._model_lock = threading.Lock()
+        self._loaded_encoders: set[str] = set()
+        self.warmed = threading.Event()  # the service's warm-up ended (models loaded, default catalog embedded)
+        self._warming = threading.local()
 
     # ----------------------------------------------------------------------------- resources
     @property
@@ -144,6 +151,7 @@ class Application:
 
         with self._lock:
             if self._indexer is None:
+                self._wait_limit = SERVICE_WAIT_S
                 self._indexer = Indexer(self, self.settings.reconcile_interval_s)
                 self._indexer.start()
 
@@ -154,8 +162,23 @@ class Application:
             self._store.close()
 
     def encoder(self, name: str | None = None) -> Encoder:
-        """The shared encoder ``name`` (default: the drafts' encoder), cached under the data directory."""
-        return get_encoder(name or self.settings.encoder, self.cache_dir)
+        """The shared encoder ``name`` (default: the drafts' encoder), cached under the data directory.
+
+        Models load one at a time (two threads asking for one that is loading would load it twice);
+        in the service a request waits a bounded time for a model another thread is loading (503).
+        """
+        name = name or self.settings.encoder
+        if name in self._loaded_encoders:
+            return get_encoder(name, self.cache_dir)
+        self._refuse_while_warming(f"the {name} model")
+        if not self._model_lock.acquire(timeout=self._wait_limit if self._wait_limit is not None else -1):
+            raise Unavailable(f"the {name} model is still loading; retry in a few seconds")
+        try:
+            encoder = get_encoder(name, self.cache_dir)
+            self._loaded_encoders.add(name)
+            return encoder
+        finally:
+            self._model_lock.release()
 
     # ------------------------------------------------------------------------------ catalogs
     def catalog_ids(self) -> list[str]:
@@ -202,7 +225,12 @@ class Application:
             if key in self._aligners:
                 return self._aligners[key]
             building = self._building.setdefault(key, threading.Lock())
-        with building:  # only callers of this very aligner wait while it embeds its catalog
+        # Only callers of this very aligner wait while it embeds its catalog; in the service they wait
+        # a bounded time (503, retry) instead of hanging behind a model load at start-up.
+        self._refuse_while_warming(f"the model for catalog {key[0]!r}")
+        if not building.acquire(timeout=self._wait_limit if self._wait_limit is not None else -1):
+            raise Unavailable(f"the model for catalog {key[0]!r} is still loading; retry in a few seconds")
+        try:
             with self._lock:
                 if key in self._aligners:
                     return self._aligners[key]
@@ -211,6 +239,8 @@ class Application:
                 self._aligners[key] = aligner
                 self._building.pop(key, None)
             return aligner
+        finally:
+            building.release()
 
     def new_aligner(self, catalog: Catalog, encoder: str | None = None) -> Aligner:
         """A fresh aligner (not shared); ``cascade`` is static with e5 for uncertain drafts."""
@@ -236,6 +266,7 @@ class Application:
               check_duplicates: bool = False) -> AlignOutcome:
         """Suggestions for one draft (and its duplicates in the store when asked and indexed)."""
         self.check_text(draft, "the draft")
+        self._refuse_while_warming("the model")
         alignment = aligner.align(draft, top_k=top_k, level=level)
         duplicates = self.check_duplicates(draft) if check_duplicates and self.index() is not None else []
         return AlignOutcome(alignment, aligner.catalog.name, _encoder_label(aligner), duplicates)
@@ -261,7 +292,7 @@ class Application:
         the newest is damaged (``index_problems`` says what was skipped).
         """
         if self._indexer is not None:
-            if not self._indexer.wait_loaded(INDEX_LOAD_WAIT_S):
+            if not self._indexer.wait_loaded(SERVICE_WAIT_S):
                 raise Unavailable("the search index is still loading; retry in a few seconds")
             return self._index
         root = index_root(self.data_dir)
@@ -283,6 +314,9 @@ class Application:
         with self._index_lock:
             self._index = index
             self._index_pointer = (index.generation, index.deltas) if index is not None else None
+        with self._lock:  # duplicate clusters of older versions (hundreds of MB at 14k projects) are not served again
+            version = index.version if index is not None else None
+            self._duplicates = {k: v for k, v in self._duplicates.items() if k[0] == version}
 
     def require_index(self) -> ProjectIndex:
         index = self.index()
@@ -358,6 +392,7 @@ class Application:
     # -------------------------------------------------------------------------------- search
     def search(self, query: str, *, filters: Filters | None = None, mode: str = "hybrid", offset: int = 0,
                limit: int = 10, facets: bool = False) -> SearchPage:
+        self._refuse_while_warming("the model")
         index = self.require_index()
         encoder = self.index_encoder(index) if mode != "keyword" else None
         depth = max(FACET_DEPTH, offset + limit) if facets else offset + limit
@@ -376,9 +411,10 @@ class Application:
     # ---------------------------------------------------------------------------- duplicates
     def check_duplicates(self, text: str, config: DedupConfig | None = None) -> list[Match]:
         self.check_text(text)
-        index = self.require_index()
         if not text.strip():
             raise InputError("empty text")
+        self._refuse_while_warming("the model")
+        index = self.require_index()
         return check_draft(index, self.store, self.index_encoder(index), text, config)
 
     def duplicate_clusters(self, year: int | None = None, across: bool = True, config: DedupConfig | None = None) -> DuplicateSet:
@@ -435,12 +471,34 @@ class Application:
 
     # ----------------------------------------------------------------------------- warm-up
     def warm_up(self) -> None:
-        """Load the drafts' encoder and embed the default catalog before the first request needs them."""
-        self.aligner()
-        if self._indexer is None:
-            self.index()
-        if self._index is not None:
-            self.index_encoder(self._index)
+        """Load the drafts' encoder and embed the default catalog before the first request needs them.
+
+        In the service, requests that need a model not loaded yet wait at most a moment for this to
+        end, then get 503 (readiness says "starting"), instead of competing with it for the CPU.
+        """
+        self._warming.active = True
+        try:
+            aligner = self.aligner()
+            if self._indexer is None:
+                self.index()
+            name = indexed_encoder(self.data_dir) or self.settings.index_encoder
+            for encoder in {id(e): e for e in (aligner.encoder, self.encoder(name))}.values():
+                # a text no cache holds: the model's first real inference (seconds) happens now, not in a request
+                encoder.encode_queries([f"อุ่นเครื่อง {uuid.uuid4().hex[:12]}"])
+            if self._indexer is not None and self._indexer.wait_loaded(60) and self._index is not None:
+                # one request of each kind: first-use work (per-version arrays, kernels) happens now, not in a request
+                self.align(WARM_UP_DRAFT, aligner=aligner, check_duplicates=True)
+                self.search(WARM_UP_DRAFT, facets=True)
+        finally:
+            self._warming.active = False
+            self.warmed.set()
+
+    def _refuse_while_warming(self, what: str) -> None:
+        """In the service, a request needing a model waits a bounded time for the warm-up, then gets 503."""
+        if self._wait_limit is None or self.warmed.is_set() or getattr(self._warming, "active", False):
+            return
+        if not self.warmed.wait(self._wait_limit):
+            raise Unavailable(f"starting: {what} is loading; retry in a few seconds")
 
 
 _RESERVED_NAMES = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}

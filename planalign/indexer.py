@@ -18,9 +18,7 @@ growing pause; the ids it held stay queued.
 """
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -34,6 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("planalign.indexer")
 FOLLOW_EVERY_S = 1.0  # how often CURRENT is read for another process's writes (a 30-byte file)
 MAX_BACKOFF_S = 60.0
+WARM_UP_WAIT_S = 120.0
 
 
 @dataclass
@@ -62,12 +61,6 @@ class IndexerState:
         if self.problems:
             return "; ".join(self.problems)
         return "index agrees with the store" if self.reconciled else "comparing the index with the store"
-
-
-def lower_priority() -> None:
-    """Nice the calling thread (Linux: per thread), so request threads win the CPU over background work."""
-    with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
 
 
 class Indexer:
@@ -135,8 +128,11 @@ class Indexer:
 
     # ------------------------------------------------------------------------------ thread
     def _run(self) -> None:
-        lower_priority()
+        # Not niced: a background thread that holds the GIL while the OS starves it would stall every
+        # request thread waiting for the GIL (measured: restarts 10x slower, requests waiting seconds).
         self._load()
+        # The first comparison waits for the models (a few seconds): both at once on 2 cores slow both.
+        self.app.warmed.wait(WARM_UP_WAIT_S)
         failures = 0
         while True:
             with self._changed:

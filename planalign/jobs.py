@@ -12,6 +12,7 @@ encoder batch. Error messages name the user's file, never its path on the server
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import queue
@@ -27,6 +28,7 @@ from sqlalchemy import insert, select, update
 from planalign.corpora.labelled import join_text_columns, parse_columns, split_labels
 from planalign.corpora.tables import Table, read_table, write_table
 from planalign.errors import InputError
+from planalign.index.align import Alignment
 from planalign.index.evaluation import evaluate_alignments
 from planalign.index.schema import classify_jobs as table
 
@@ -34,7 +36,7 @@ if TYPE_CHECKING:
     from planalign.app import Application
 
 log = logging.getLogger("planalign.jobs")
-BATCH_ROWS = 500
+BATCH_ROWS = 200
 ACTIVE = ("queued", "running")
 
 
@@ -118,9 +120,6 @@ class JobManager:
             raise Cancelled(job_id)
 
     def _run_forever(self) -> None:
-        from planalign.indexer import lower_priority
-
-        lower_priority()  # request threads first; the job uses what is left
         while True:
             job_id = self._queue.get()
             try:
@@ -155,7 +154,9 @@ class JobManager:
             self._check(job_id)
             throttled(rows)
 
-        results: list = []
+        label_col = str(params.get("label_col") or "")
+        scored = bool(label_col) and label_col in table_in.columns
+        results: list = []  # kept only to score a labelled file, and then slimmed to the ranked ids of its level
         rows_out: list[dict[str, Any]] = []
         out_columns: list[str] = []
         level = ""
@@ -163,7 +164,8 @@ class JobManager:
             self._check(job_id)
             part = self.app.classify(Table(table_in.columns, table_in.rows[start : start + BATCH_ROWS]), columns, aligner=aligner,
                                      level=params.get("level"), progress=progress)
-            results += part.results
+            if scored:
+                results += [_slim(r, part.level) for r in part.results]
             rows_out += part.table.rows
             out_columns, level = part.table.columns, part.level
             throttled.set(start + len(part.table.rows))
@@ -171,13 +173,19 @@ class JobManager:
         for fmt in ("csv", "xlsx"):
             write_table(folder / f"result.{fmt}", out_columns, rows_out)
         metrics = None
-        label_col = params.get("label_col")
-        if label_col and label_col in table_in.columns:
+        if scored:
             # rows without text are not scored (as `planalign eval` skips them)
             gold = [split_labels(str(row.get(label_col, ""))) if join_text_columns(row, columns) else [] for row in table_in.rows]
             report = evaluate_alignments(aligner.catalog, results, gold, level)
             metrics = {**report.as_dict(), "level": level}
         self._update(job_id, status="done", done=total, metrics=json.dumps(metrics, ensure_ascii=False) if metrics else "")
+
+
+def _slim(result: Alignment | Exception, level: str) -> Alignment | Exception:
+    """What scoring needs of a result (its level's ranked suggestions), without evidence texts: a 20,000-row job stays small."""
+    if not isinstance(result, Alignment):
+        return result
+    return Alignment({level: [dataclasses.replace(s, evidence=[]) for s in result.levels.get(level, [])]})
 
 
 class _Throttled:

@@ -26,6 +26,7 @@ import time
 from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -252,6 +253,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        # Sync handlers run on this many worker threads: on a few cores more threads only interleave
+        # (GIL) and hold more temporaries at once; the other requests queue. Health checks are async.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         core = Application(settings)
         app.state.planalign = core
         app.state.warm = False
@@ -259,8 +263,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         core.jobs.start()
 
         def warm_up() -> None:
-            core.warm_up()
-            app.state.warm = True
+            try:
+                core.warm_up()
+                app.state.warm = True
+            except Exception:  # readiness stays "starting"; requests load what they need themselves
+                log.exception("warm-up failed")
 
         threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
         yield

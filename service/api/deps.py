@@ -19,7 +19,7 @@ API_KEY_HEADER = "X-API-Key"
 _api_key = APIKeyHeader(name=API_KEY_HEADER, auto_error=False, description="Required for writes when keys are configured.")
 
 
-def get_app(request: Request) -> Application:
+async def get_app(request: Request) -> Application:  # async: a plain def would take a worker thread for nothing
     return request.app.state.planalign
 
 
@@ -34,12 +34,12 @@ def _check(app: Application, key: str | None) -> None:
         raise HTTPException(status_code=401, detail=f"missing or invalid API key (header {API_KEY_HEADER})")
 
 
-def require_write_key(app: AppDep, key: Annotated[str | None, Depends(_api_key)]) -> None:
+async def require_write_key(app: AppDep, key: Annotated[str | None, Depends(_api_key)]) -> None:
     """Writes need a key whenever keys are configured."""
     _check(app, key)
 
 
-def require_read_key(app: AppDep, key: Annotated[str | None, Depends(_api_key)]) -> None:
+async def require_read_key(app: AppDep, key: Annotated[str | None, Depends(_api_key)]) -> None:
     """Reads need a key only when configured so (PLANALIGN_READ_REQUIRES_KEY)."""
     if app.settings.read_requires_key:
         _check(app, key)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.concurrency import run_in_threadpool
 
 from planalign.service.api.deps import AppDep
 from planalign.service.api.schemas import Health, Readiness
@@ -21,7 +22,7 @@ router = APIRouter(tags=["health"])
 
 @router.get("/healthz", summary="The process is up (and whether it serves from a fallback)", response_model=Health,
             response_model_exclude_none=True)
-def healthz(app: AppDep) -> JSONResponse:
+async def healthz(app: AppDep) -> JSONResponse:  # async: never queued behind busy worker threads
     indexer = app.indexer
     problems = list(indexer.state.problems) if indexer is not None else list(app.index_problems)
     body = Health(status="degraded" if problems else "ok", problems=problems or None)
@@ -30,13 +31,13 @@ def healthz(app: AppDep) -> JSONResponse:
 
 @router.get("/readyz", summary="Model and index loaded, and the index agrees with the store", response_model=Readiness,
             responses={503: {"model": Readiness}})
-def readyz(request: Request, app: AppDep) -> JSONResponse:
+async def readyz(request: Request, app: AppDep) -> JSONResponse:
     model_ready = bool(getattr(request.app.state, "warm", False))
     indexer = app.indexer
     state = indexer.state if indexer is not None else None
     loaded = state is None or state.loaded
     agreed = state is None or state.agreed
-    index = app._index if state is not None else app.index()
+    index = app._index if state is not None else await run_in_threadpool(app.index)
     if not (model_ready and loaded):
         status = "starting"
     elif not agreed:
