@@ -8,7 +8,7 @@ PORT ?= 8000
 export PYTHAINLP_OFFLINE := 1
 export OMP_NUM_THREADS ?= 2
 
-.PHONY: setup browser lint run test test-slow eval bench bench-quick static-basis demo-real clean
+.PHONY: setup browser lint run test test-slow eval bench bench-quick static-basis demo-real reliability clean
 
 setup: $(STAMP)
 
@@ -73,4 +73,9 @@ demo-real: setup
 	$(VENV)/bin/planalign serve --data-dir $(DEMO_DATA) --host $(HOST) --port $(PORT)
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info test-output
+	rm -rf $(VENV) .pytest_cache build *.egg-info test-output .reliability-data
+
+# The service under load, kill -9, damaged index files and hostile input (issue 15): eval/results/reliability.md.
+# Not part of `make test`: about 40 minutes on 2 cores (the first run also embeds the Traffy words once).
+reliability: setup
+	$(PY) -m planalign.eval.reliability

@@ -2,7 +2,21 @@
 
 Thai government CSV exports are often TIS-620/cp874 or UTF-8 with a BOM; both are detected here,
 so callers only ever see ``str``. Every problem is raised as :class:`TableError` with a message a
-user can act on, never as a codec or openpyxl traceback.
+user can act on, never as a codec or openpyxl traceback; messages name the file by ``name`` when a
+caller gives one (an upload is named by the user's file name, not by its temporary path).
+
+Reading is bounded: ``max_rows`` stops a reader at the first row over the limit (an XLSX is
+streamed row by row, so a 300,000-row workbook is refused after reading ``max_rows`` rows, not
+loaded whole), ``max_cell_chars`` refuses a cell over the limit, and a workbook whose parts
+decompress to more than :data:`MAX_XLSX_INFLATION` times its size is refused before it is parsed.
+A CSV with an unclosed quote is refused (Python's reader would otherwise merge every following row
+into one cell).
+
+Writing neutralises spreadsheet formulas: a text cell starting with ``=``, ``+``, ``-``, ``@``, a
+tab or a carriage return (unless it is a plain number such as ``-20``) is written to CSV/TSV with a
+leading apostrophe (``'=HYPERLINK(...)``), the OWASP recommendation, and to XLSX as a text cell
+marked "quote prefix", so Excel and LibreOffice show it as text and never evaluate it. Numbers
+given as numbers stay numbers.
 """
 from __future__ import annotations
 
@@ -10,6 +24,8 @@ import csv
 import gzip
 import io
 import json
+import re
+import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,14 +33,32 @@ from typing import Any
 
 import charset_normalizer
 
-from planalign.errors import InputError
+from planalign.errors import InputError, TooLarge
 
 SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".jsonl", ".json")  # text ones also as .gz
 MAX_CELL_CHARS = 1_000_000
+# An XLSX is a zip of XML; text XML compresses about 10-20x. A workbook inflating past this ratio
+# (and past MIN_INFLATION_CHECK bytes) is a zip bomb, not a submission.
+MAX_XLSX_INFLATION = 100
+MIN_INFLATION_CHECK = 100 * 1024 * 1024
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d[\d,]*(\.\d+)?(e[+-]?\d+)?", re.IGNORECASE)
 
 
 class TableError(InputError):
     """A table cannot be read or written; the message says why and where."""
+
+
+class TableTooLarge(TableError, TooLarge):
+    """A table is over a configured limit (rows, characters per cell): 413 in the API."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on what a reader accepts; None = unbounded."""
+
+    max_rows: int | None = None
+    max_cell_chars: int = MAX_CELL_CHARS
 
 
 @dataclass
@@ -74,34 +108,53 @@ def read_text_file(path: str | Path) -> str:
     return decode_bytes(path.read_bytes(), str(path))
 
 
-def read_table(path: str | Path) -> Table:
-    """Read a table by its extension; cells come back as stripped strings."""
+def read_table(path: str | Path, *, name: str | None = None, limits: Limits | None = None) -> Table:
+    """Read a table by its extension; cells come back as stripped strings.
+
+    ``name``: how messages call the file (default: its path); ``limits``: rows and characters per
+    cell beyond which the file is refused (:class:`TableTooLarge`).
+    """
     path = Path(path)
+    label = name or str(path)
+    limits = limits or Limits()
     if not path.is_file():
-        raise TableError(f"{path}: no such file")
+        raise TableError(f"{label}: no such file")
     compressed = path.suffix.lower() == ".gz"
     suffix = Path(path.stem).suffix.lower() if compressed else path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES or (compressed and suffix == ".xlsx"):
-        raise TableError(f"{path}: unsupported file type {suffix or '(none)'}; use {', '.join(SUPPORTED_SUFFIXES)}")
+        raise TableError(f"{label}: unsupported file type {suffix or '(none)'}; use {', '.join(SUPPORTED_SUFFIXES)}")
     if suffix == ".xlsx":
-        table = _read_xlsx(path)
+        table = _read_xlsx(path, label, limits)
     else:
         raw = path.read_bytes()
         if compressed:
             try:
                 raw = gzip.decompress(raw)
             except (OSError, EOFError) as exc:
-                raise TableError(f"{path}: not a readable gzip file ({exc})") from exc
-        text = decode_bytes(raw, str(path))
+                raise TableError(f"{label}: not a readable gzip file ({exc})") from exc
+        text = decode_bytes(raw, label)
         if suffix == ".jsonl":
-            table = _read_jsonl(text, path)
+            table = _read_jsonl(text, label, limits)
         elif suffix == ".json":
-            table = _read_json(text, path)
+            table = _read_json(text, label, limits)
         else:
-            table = _read_delimited(text, path, "\t" if suffix == ".tsv" else None)
+            table = _read_delimited(text, label, "\t" if suffix == ".tsv" else None, limits)
     if not table.columns:
-        raise TableError(f"{path}: the file is empty (no header row)")
+        raise TableError(f"{label}: the file is empty (no header row)")
     return table
+
+
+def _check_rows(count: int, label: str, limits: Limits) -> None:
+    if limits.max_rows is not None and count > limits.max_rows:
+        raise TableTooLarge(f"{label}: more than {limits.max_rows:,} data rows (the limit per file); split the file")
+
+
+def _check_cells(row: dict[str, str], number: int, label: str, limits: Limits) -> dict[str, str]:
+    for column, value in row.items():
+        if len(value) > limits.max_cell_chars:
+            raise TableTooLarge(f"{label}: row {number}, column {column!r}: {len(value):,} characters, "
+                                f"over the limit of {limits.max_cell_chars:,} per cell")
+    return row
 
 
 def _clean(value: object) -> str:
@@ -112,19 +165,19 @@ def _clean(value: object) -> str:
     return str(value).strip()
 
 
-def _unique_columns(header: Sequence[object], path: Path) -> list[str]:
+def _unique_columns(header: Sequence[object], label: str) -> list[str]:
     columns = [_clean(h) for h in header]
     seen: set[str] = set()
     for index, name in enumerate(columns):
         if not name:
             columns[index] = name = f"column_{index + 1}"
         if name in seen:
-            raise TableError(f"{path}: column {name!r} appears twice in the header")
+            raise TableError(f"{label}: column {name!r} appears twice in the header")
         seen.add(name)
     return columns
 
 
-def _read_delimited(text: str, path: Path, delimiter: str | None) -> Table:
+def _read_delimited(text: str, label: str, delimiter: str | None, limits: Limits) -> Table:
     if not text.strip():
         return Table([], [])
     if delimiter is None:
@@ -132,22 +185,30 @@ def _read_delimited(text: str, path: Path, delimiter: str | None) -> Table:
             delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|").delimiter
         except csv.Error:
             delimiter = ","
-    csv.field_size_limit(MAX_CELL_CHARS * 4)
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    csv.field_size_limit(2**31 - 1)  # process-wide; cells are checked against the caller's limit below, with a clear message
+    # strict: a quoted field that is never closed is an error, not the rest of the file in one cell
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
+    started = 1
     try:
         header = next(reader)
-        columns = _unique_columns(header, path)
+        columns = _unique_columns(header, label)
         rows = []
+        started = reader.line_num + 1
         for values in reader:
-            if not any(v.strip() for v in values):
-                continue
-            rows.append({c: _clean(v) for c, v in zip(columns, values)} | {c: "" for c in columns[len(values) :]})
+            if any(v.strip() for v in values):
+                row = {c: _clean(v) for c, v in zip(columns, values)} | {c: "" for c in columns[len(values) :]}
+                rows.append(_check_cells(row, started, label, limits))
+                _check_rows(len(rows), label, limits)
+            started = reader.line_num + 1
     except csv.Error as exc:
-        raise TableError(f"{path}: line {reader.line_num}: {exc}") from exc
+        if "unexpected end of data" in str(exc):
+            raise TableError(f"{label}: line {started}: a quoted field (starting with \") is never closed; "
+                             "fix the quote, or the rest of the file would be read as one cell") from exc
+        raise TableError(f"{label}: line {reader.line_num}: {exc}") from exc
     return Table(columns, rows)
 
 
-def _read_jsonl(text: str, path: Path) -> Table:
+def _read_jsonl(text: str, label: str, limits: Limits) -> Table:
     records = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -155,30 +216,32 @@ def _read_jsonl(text: str, path: Path) -> Table:
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise TableError(f"{path}: line {number}: not valid JSON ({exc.msg})") from exc
+            raise TableError(f"{label}: line {number}: not valid JSON ({exc.msg})") from exc
         if not isinstance(record, dict):
-            raise TableError(f"{path}: line {number}: expected a JSON object per line")
+            raise TableError(f"{label}: line {number}: expected a JSON object per line")
         records.append(record)
-    return _from_records(records)
+        _check_rows(len(records), label, limits)
+    return _from_records(records, label, limits)
 
 
-def _read_json(text: str, path: Path) -> Table:
+def _read_json(text: str, label: str, limits: Limits) -> Table:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise TableError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})") from exc
+        raise TableError(f"{label}: not valid JSON ({exc.msg}, line {exc.lineno})") from exc
     if isinstance(data, dict):
         data = next((v for v in data.values() if isinstance(v, list)), None)
     if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
-        raise TableError(f"{path}: expected a JSON list of objects")
-    return _from_records(data)
+        raise TableError(f"{label}: expected a JSON list of objects")
+    _check_rows(len(data), label, limits)
+    return _from_records(data, label, limits)
 
 
-def _from_records(records: list[dict]) -> Table:
+def _from_records(records: list[dict], label: str, limits: Limits) -> Table:
     columns: list[str] = []
     for record in records:
         columns.extend(k for k in record if k not in columns)
-    rows = [{c: _json_cell(r.get(c)) for c in columns} for r in records]
+    rows = [_check_cells({c: _json_cell(r.get(c)) for c in columns}, n, label, limits) for n, r in enumerate(records, start=2)]
     return Table(columns, rows)
 
 
@@ -190,28 +253,45 @@ def _json_cell(value: object) -> str:
     return _clean(value)
 
 
-def _read_xlsx(path: Path) -> Table:
+def _read_xlsx(path: Path, label: str, limits: Limits) -> Table:
     from openpyxl import load_workbook
 
+    _refuse_zip_bomb(path, label)
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a corrupt or non-xlsx file
-        raise TableError(f"{path}: not a readable .xlsx workbook ({type(exc).__name__})") from exc
+        raise TableError(f"{label}: not a readable .xlsx workbook ({type(exc).__name__})") from exc
     try:
         sheet = workbook.worksheets[0]
-        rows_iter = sheet.iter_rows(values_only=True)
+        rows_iter = sheet.iter_rows(values_only=True)  # streamed: one row in memory at a time
         header = next((r for r in rows_iter if any(v is not None and _clean(v) for v in r)), None)
         if header is None:
             return Table([], [])
-        columns = _unique_columns(header, path)
-        rows = [
-            {c: _clean(v) for c, v in zip(columns, values)} | {c: "" for c in columns[len(values) :]}
-            for values in rows_iter
-            if any(_clean(v) for v in values)
-        ]
+        columns = _unique_columns(header, label)
+        rows: list[dict[str, Any]] = []
+        for number, values in enumerate(rows_iter, start=2):
+            if not any(_clean(v) for v in values):
+                continue
+            row = {c: _clean(v) for c, v in zip(columns, values)} | {c: "" for c in columns[len(values) :]}
+            rows.append(_check_cells(row, number, label, limits))
+            _check_rows(len(rows), label, limits)
+    except TableError:
+        raise
+    except Exception as exc:  # a damaged sheet inside a readable zip
+        raise TableError(f"{label}: not a readable .xlsx workbook ({type(exc).__name__})") from exc
     finally:
         workbook.close()
     return Table(columns, rows)
+
+
+def _refuse_zip_bomb(path: Path, label: str) -> None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            inflated = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise TableError(f"{label}: not a readable .xlsx workbook ({type(exc).__name__})") from exc
+    if inflated > MIN_INFLATION_CHECK and inflated > MAX_XLSX_INFLATION * path.stat().st_size:
+        raise TableTooLarge(f"{label}: the workbook decompresses to {inflated / 1e6:,.0f} MB; refused as too large to read safely")
 
 
 def write_table(path: str | Path, columns: Sequence[str], rows: Iterable[Mapping[str, object]]) -> None:
@@ -232,9 +312,9 @@ def write_table(path: str | Path, columns: Sequence[str], rows: Iterable[Mapping
 
             workbook = Workbook(write_only=True)
             sheet = workbook.create_sheet()
-            sheet.append(list(columns))
+            sheet.append([_xlsx_cell(sheet, c) for c in columns])
             for row in rows:
-                sheet.append([_xlsx_cell(row.get(c, "")) for c in columns])
+                sheet.append([_xlsx_cell(sheet, row.get(c, "")) for c in columns])
             workbook.save(temporary)
         elif suffix == ".jsonl":
             with temporary.open("w", encoding="utf-8") as handle:
@@ -243,16 +323,33 @@ def write_table(path: str | Path, columns: Sequence[str], rows: Iterable[Mapping
         else:
             with temporary.open("w", encoding="utf-8-sig", newline="") as handle:
                 writer = csv.writer(handle, delimiter="\t" if suffix == ".tsv" else ",")
-                writer.writerow(columns)
+                writer.writerow([_csv_cell(c) for c in columns])
                 for row in rows:
-                    writer.writerow([row.get(c, "") for c in columns])
+                    writer.writerow([_csv_cell(row.get(c, "")) for c in columns])
         temporary.replace(path)
     finally:
         temporary.unlink(missing_ok=True)
 
 
-def _xlsx_cell(value: object) -> object:
+def is_formula_like(value: object) -> bool:
+    """Text a spreadsheet would evaluate: starts with = + - @ tab or CR and is not a plain number."""
+    return isinstance(value, str) and value.startswith(FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value)
+
+
+def _csv_cell(value: object) -> object:
+    return f"'{value}" if is_formula_like(value) else value
+
+
+def _xlsx_cell(sheet, value: object) -> object:
+    """Numbers stay numbers; text is always a text cell (openpyxl would write "=..." as a formula)."""
+    if not isinstance(value, str):
+        return value
     # Excel refuses control characters and caps a cell at 32,767 characters.
-    if isinstance(value, str):
-        value = "".join(ch for ch in value if ch >= " " or ch in "\t\n")[:32767]
-    return value
+    text = "".join(ch for ch in value if ch >= " " or ch in "\t\n")[:32767]
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=text)
+    cell.data_type = "s"
+    if is_formula_like(value):
+        cell.quotePrefix = True  # shown as text, and stays text when a user edits the cell
+    return cell

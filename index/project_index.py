@@ -14,12 +14,22 @@ writes a new generation (compaction).
 
 In memory an index is an immutable *version*: applying a delta returns a new version, so a
 request that started on the old one finishes on it undisturbed.
+
+Damage: when the newest state fails to load (a truncated or missing file), :func:`load_latest`
+falls back to the newest state that does load: the same generation with fewer deltas, else the
+generation it replaced (``PREVIOUS``, kept on disk for that), and says so (``Loaded.problems``).
+The next :func:`sync_index` then compares every stored project with that older state and writes a
+fresh generation, which repairs the index. Generations replaced less than
+:data:`GENERATION_GRACE_S` ago are kept too, so a reader in another process that is still loading
+one never finds its files deleted under it (and a reader that does fail because the state moved
+on retries on the new state).
 """
 from __future__ import annotations
 
 import copy
 import fcntl
 import io
+import itertools
 import json
 import os
 import shutil
@@ -49,11 +59,19 @@ FORMAT_VERSION = 2
 # past that, tombstones waste search depth and appended BM25 weights drift from the statistics.
 COMPACT_MIN_ROWS = 2_000
 COMPACT_SHARE = 0.10
+# A replaced generation stays on disk this long (besides the one before the current): a process
+# that read CURRENT just before the switch may still be loading its files.
+GENERATION_GRACE_S = 600.0
+LOAD_ATTEMPTS = 3
 Progress = Callable[[int], None]
 
 
 class IndexStateError(Conflict):
     """The index is missing or does not fit the request (e.g. built with another encoder)."""
+
+
+class IndexDamaged(Exception):
+    """An index file is missing, truncated or unreadable (not the user's fault: logged and repaired)."""
 
 
 @dataclass
@@ -62,6 +80,7 @@ class SyncResult:
     removed: int
     total: int
     compacted: bool = False
+    pending: int = 0  # changed projects queued for the background indexer, not yet searchable
 
 
 @dataclass
@@ -173,15 +192,26 @@ def _write_lock(root: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def read_pointer(root: Path) -> tuple[str, int] | None:
-    """(generation name, number of deltas) from ``CURRENT``, or None when nothing was indexed."""
-    pointer = root / "CURRENT"
-    if not pointer.is_file():
+def _parse_pointer(path: Path) -> tuple[str, int] | None:
+    """(generation name, number of deltas) from a pointer file; None when it does not exist."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
         return None
-    name, _, deltas = pointer.read_text(encoding="utf-8").strip().partition("\n")
-    if not (root / name / "manifest.json").is_file():
-        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IndexDamaged(f"{path.name} is unreadable ({type(exc).__name__})") from exc
+    name, _, deltas = text.strip().partition("\n")
+    if not name.startswith("gen-") or "/" in name or not (deltas or "0").strip().isdigit():
+        raise IndexDamaged(f"{path.name} is damaged (it does not name a generation)")
     return name, int(deltas or 0)
+
+
+def read_pointer(root: Path) -> tuple[str, int] | None:
+    """(generation name, number of deltas) from ``CURRENT``, or None when nothing was indexed.
+
+    A damaged ``CURRENT`` raises :class:`IndexDamaged`; a missing generation is found by loading.
+    """
+    return _parse_pointer(root / "CURRENT")
 
 
 def current_generation(root: Path) -> Path | None:
@@ -190,15 +220,36 @@ def current_generation(root: Path) -> Path | None:
 
 
 def indexed_encoder(data_dir: Path) -> str | None:
-    """The encoder of the current generation, from its manifest alone (no vectors, no BM25)."""
-    generation = current_generation(index_root(data_dir))
-    if generation is None:
-        return None
-    return str(json.loads((generation / "manifest.json").read_text(encoding="utf-8"))["encoder"])
+    """The encoder of the newest generation whose manifest reads (no vectors, no BM25)."""
+    root = index_root(data_dir)
+    for name in ("CURRENT", "PREVIOUS"):
+        try:
+            pointer = _parse_pointer(root / name)
+            if pointer is not None:
+                return str(json.loads((root / pointer[0] / "manifest.json").read_text(encoding="utf-8"))["encoder"])
+        except (IndexDamaged, OSError, ValueError, KeyError):
+            continue
+    return None
+
+
+@dataclass
+class Loaded:
+    """What :func:`load_latest` found: the newest version that loads, and what it had to skip."""
+
+    index: ProjectIndex | None
+    pointer: tuple[str, int] | None  # what CURRENT said
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def exact(self) -> bool:
+        """The loaded version is the one CURRENT names (nothing damaged was skipped)."""
+        if self.pointer is None:
+            return self.index is None and not self.problems
+        return self.index is not None and (self.index.generation, self.index.deltas) == self.pointer
 
 
 def load_index(data_dir: Path, have: ProjectIndex | None = None) -> ProjectIndex | None:
-    """The current version on disk, or None when nothing was indexed yet.
+    """The current version on disk, or None when nothing was indexed yet; damage raises.
 
     ``have``: a version already in memory; when it is of the same generation only the deltas it
     lacks are read (a reader following a writer in another process does not reload 117k rows).
@@ -207,21 +258,95 @@ def load_index(data_dir: Path, have: ProjectIndex | None = None) -> ProjectIndex
     pointer = read_pointer(root)
     if pointer is None:
         return None
+    index, problem = _load_state(root, pointer, have)
+    if problem is not None or index is None or index.deltas != pointer[1]:
+        raise IndexDamaged(problem or f"generation {pointer[0]} did not load")
+    return index
+
+
+def load_latest(data_dir: Path, have: ProjectIndex | None = None) -> Loaded:
+    """The newest version that loads: CURRENT, else fewer of its deltas, else PREVIOUS (with what it skipped)."""
+    root = index_root(data_dir)
+    problems: list[str] = []
+    pointer: tuple[str, int] | None = None
+    for _ in range(LOAD_ATTEMPTS):
+        try:
+            pointer = read_pointer(root)
+        except IndexDamaged as exc:
+            problems.append(str(exc))
+            break
+        if pointer is None:
+            return Loaded(None, None)
+        index, problem = _load_state(root, pointer, have)
+        if problem is None:
+            return Loaded(index, pointer)
+        try:
+            moved = read_pointer(root) != pointer
+        except IndexDamaged:
+            moved = False
+        if not moved:  # damage, not a writer switching under us
+            problems.append(problem)
+            if index is not None:
+                return Loaded(index, pointer, problems)
+            break
+    try:
+        previous = _parse_pointer(root / "PREVIOUS")
+    except IndexDamaged as exc:
+        problems.append(str(exc))
+        previous = None
+    if previous is not None and (pointer is None or previous[0] != pointer[0]):
+        index, problem = _load_state(root, previous, None)
+        if problem is not None:
+            problems.append(problem)
+        if index is not None:
+            problems.append(f"serving the previous generation {index.generation} (+{index.deltas} deltas) until the index is rebuilt")
+            return Loaded(index, pointer, problems)
+    problems.append("no generation could be loaded; the index will be rebuilt from the store")
+    return Loaded(None, pointer, problems)
+
+
+def _load_state(root: Path, pointer: tuple[str, int], have: ProjectIndex | None) -> tuple[ProjectIndex | None, str | None]:
+    """Generation + deltas as far as they load: (version or None, what failed or None)."""
     name, deltas = pointer
     generation = root / name
-    if have is not None and have.generation == name and have.deltas <= deltas:
-        index = have
-    else:
-        manifest = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
-        ids = json.loads((generation / "ids.json").read_text(encoding="utf-8"))
-        extra = json.loads((generation / "meta.json").read_text(encoding="utf-8"))
-        hashes = extra.pop("content_hash")
-        index = ProjectIndex(manifest["encoder"], ids, hashes, extra, load_ann(generation, manifest["backend"]),
-                             KeywordIndex.load(generation), np.ones(len(ids), dtype=bool), name, 0)
+    try:
+        if have is not None and have.generation == name and have.deltas <= deltas:
+            index = have
+        else:
+            index = _read_generation(generation, name)
+    except Exception as exc:  # a truncated npy/faiss/json file raises many types
+        return None, _damage(name, exc)
     while index.deltas < deltas:
-        rows, removed = _read_delta(generation / _delta_name(index.deltas + 1), index.vectors.dim)
+        number = index.deltas + 1
+        try:
+            rows, removed = _read_delta(generation / _delta_name(number), index.vectors.dim)
+        except Exception as exc:
+            return index, _damage(f"{name}/{_delta_name(number)}", exc)
         index = index.with_rows(rows, removed)
-    return index
+    return index, None
+
+
+def _read_generation(generation: Path, name: str) -> ProjectIndex:
+    manifest = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
+    ids = json.loads((generation / "ids.json").read_text(encoding="utf-8"))
+    extra = json.loads((generation / "meta.json").read_text(encoding="utf-8"))
+    hashes = extra.pop("content_hash")
+    vectors = load_ann(generation, manifest["backend"])
+    keyword = KeywordIndex.load(generation)
+    if not (len(ids) == len(hashes) == len(vectors) == keyword.size == manifest["count"]) or any(len(v) != len(ids) for v in extra.values()):
+        raise IndexDamaged("its files disagree on the number of rows")
+    return ProjectIndex(manifest["encoder"], ids, hashes, extra, vectors, keyword, np.ones(len(ids), dtype=bool), name, 0)
+
+
+def _damage(where: str, exc: Exception) -> str:
+    """A message naming the generation or file inside the index, never a server path."""
+    if isinstance(exc, FileNotFoundError):
+        what = f"missing file {Path(exc.filename).name}" if exc.filename else "a missing file"
+    elif isinstance(exc, IndexDamaged):
+        what = str(exc)
+    else:
+        what = f"unreadable ({type(exc).__name__})"
+    return f"index {where} failed to load: {what}"
 
 
 def _delta_name(number: int) -> str:
@@ -255,7 +380,8 @@ def _point(root: Path, name: str, deltas: int) -> None:
     _atomic_write(root / "CURRENT", f"{name}\n{deltas}".encode())
 
 
-def _write_generation(root: Path, index: ProjectIndex) -> str:
+def _write_generation(root: Path, index: ProjectIndex, previous: tuple[str, int] | None) -> str:
+    """Write ``index`` as a new generation and switch to it; ``previous`` (a state that loads) becomes PREVIOUS."""
     name = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     staging = root / f".{name}.partial"
     staging.mkdir(parents=True)
@@ -268,13 +394,26 @@ def _write_generation(root: Path, index: ProjectIndex) -> str:
     (staging / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     _pause_for_crash_test()
     os.rename(staging, root / name)
-    previous = read_pointer(root)
+    if previous is not None:  # the fallback if this generation is damaged later
+        _atomic_write(root / "PREVIOUS", f"{previous[0]}\n{previous[1]}".encode())
     _point(root, name, 0)
-    keep = {name, previous[0]} if previous else {name}
-    for stale in root.iterdir():  # the previous generation stays: a reader may still be loading it
-        if stale.name.startswith(("gen-", ".gen-")) and stale.name not in keep:
-            shutil.rmtree(stale, ignore_errors=True)
+    _remove_stale(root, keep={name, previous[0] if previous else name})
     return name
+
+
+def _remove_stale(root: Path, keep: set[str]) -> None:
+    """Generations neither kept nor replaced within the grace period (a reader may still be loading those)."""
+    def created(path: Path) -> float:
+        try:
+            return float(json.loads((path / "manifest.json").read_text(encoding="utf-8"))["created"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return path.stat().st_mtime
+
+    generations = sorted((created(p), p) for p in root.iterdir() if p.name.startswith("gen-") and p.is_dir())
+    now = time.time()
+    for (_, path), (replaced_at, _) in itertools.pairwise(generations):
+        if path.name not in keep and now - replaced_at > GENERATION_GRACE_S:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _remove_abandoned(root: Path) -> None:
@@ -313,38 +452,58 @@ def sync_index(
     rebuild: bool = False,
     backend: str = "auto",
     progress: Progress | None = None,
+    planned: Progress | None = None,
 ) -> tuple[SyncResult, ProjectIndex | None]:
     """Bring the index in line with the store; only new or changed projects are embedded.
 
     ``current``: the caller's loaded version (saves a reload); ``only``: the ids that may have
     changed (a request's upsert), else every stored project is compared by content hash.
-    Returns what changed and the new version.
+    ``planned`` is told how many projects will be embedded once that is known (for "n of m").
+    When the newest state on disk was damaged, every stored project is compared with the state
+    that loaded and a new generation is written: the repair. Returns what changed and the new version.
     """
     root = index_root(data_dir)
     with _write_lock(root):
         _remove_abandoned(root)
-        old = None if rebuild else load_index(data_dir, current)
+        loaded = Loaded(None, None) if rebuild else load_latest(data_dir, current)
+        old = loaded.index
+        repair = not rebuild and not loaded.exact
         if old is not None and old.encoder_name != encoder.name:
             raise IndexStateError(f"the index was built with encoder {old.encoder_name!r}; "
                                   f"run `planalign reindex --encoder {encoder.name}` to rebuild it")
+        if repair:
+            only = None
         wanted = store.content_hashes(only)
         indexed = old.position if old is not None else {}
         checked = list(only) if only is not None else list(indexed)
         removed = [pid for pid in checked if pid in indexed and pid not in wanted]
         changed = [pid for pid, digest in wanted.items() if pid not in indexed or old.hashes[indexed[pid]] != digest]  # type: ignore[union-attr]
-        if old is not None and not changed and not removed:
+        if planned:
+            planned(len(changed))
+        if old is not None and not changed and not removed and not repair:
             return SyncResult(0, 0, len(old)), old
-        loaded = store.get(changed)
-        changed = [pid for pid in changed if pid in loaded]  # deleted meanwhile
-        rows = embed_projects([loaded[pid] for pid in changed], [wanted[pid] for pid in changed], encoder, progress)
-        if old is not None and len(rows) + len(removed) + old.dead < max(COMPACT_MIN_ROWS, COMPACT_SHARE * len(old)):
+        if old is None and not changed and loaded.pointer is None:
+            return SyncResult(0, 0, 0), None  # nothing stored, nothing indexed: no empty generation
+        loaded_projects = store.get(changed)
+        changed = [pid for pid in changed if pid in loaded_projects]  # deleted meanwhile
+        rows = embed_projects([loaded_projects[pid] for pid in changed], [wanted[pid] for pid in changed], encoder, progress)
+        if not repair and old is not None and len(rows) + len(removed) + old.dead < max(COMPACT_MIN_ROWS, COMPACT_SHARE * len(old)):
             new = old.with_rows(rows, removed)
             _write_delta(root / old.generation, new.deltas, rows, removed)
             _point(root, old.generation, new.deltas)
             return SyncResult(len(rows), len(removed), len(new)), new
         new = _compacted(old, rows, removed, encoder.name, backend)
-        new.generation = _write_generation(root, new)
+        new.generation = _write_generation(root, new, (old.generation, old.deltas) if old is not None else _intact_pointer(root) if rebuild else None)
         return SyncResult(len(rows), len(removed), len(new), compacted=True), new
+
+
+def _intact_pointer(root: Path) -> tuple[str, int] | None:
+    """CURRENT, when it names a generation whose manifest reads (a rebuild keeps it as the fallback)."""
+    try:
+        pointer = read_pointer(root)
+    except IndexDamaged:
+        return None
+    return pointer if pointer is not None and (root / pointer[0] / "manifest.json").is_file() else None
 
 
 def _compacted(old: ProjectIndex | None, rows: Rows, removed: Sequence[str], encoder_name: str, backend: str) -> ProjectIndex:

@@ -4,22 +4,36 @@ SQLite (one file in the data directory) by default, so a fresh machine needs no 
 SQLAlchemy URL (PostgreSQL in production) by configuration. Opening a store applies the Alembic
 migrations it lacks. Every write is one transaction: a batch that fails half-way leaves the stored
 projects exactly as they were.
+
+Concurrent writers (request threads, the job worker, a CLI ingest beside the service) are safe: on
+SQLite a write transaction takes the write lock when it begins (``BEGIN IMMEDIATE``), so it never
+reads a snapshot that another writer invalidates before it writes ("database is locked"); and an
+upsert that loses a race for the same new ids (PostgreSQL: a unique violation) is retried from the
+start, where it finds the rows the other writer committed. Two concurrent ingests of the same ids
+therefore both succeed, and the second reports them unchanged.
 """
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Iterator, Sequence
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import create_engine, delete, event, func, insert, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from planalign.corpora.projects import PROJECT_FIELDS, Project
 from planalign.index.migrations import upgrade
 from planalign.index.schema import projects as table
 
 CHUNK = 500  # ids per IN (...) clause: far below every database's parameter limit
+WRITE_ATTEMPTS = 4
+log = logging.getLogger("planalign.store")
+T = TypeVar("T")
 
 
 @dataclass
@@ -45,20 +59,41 @@ class ProjectStore:
         self.engine: Engine = create_engine(url, future=True)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin)
         upgrade(self.engine)
+
+    def write(self, work: Callable[[Connection], T]) -> T:
+        """Run ``work`` in one write transaction, retried from the start when it loses a race.
+
+        A retry re-runs ``work`` on a fresh transaction, so it reads what the winner committed.
+        """
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                with self.engine.connect() as connection:
+                    connection = connection.execution_options(planalign_write=True)
+                    with connection.begin():
+                        return work(connection)
+            except (IntegrityError, OperationalError) as exc:
+                retry = isinstance(exc, IntegrityError) or "locked" in str(exc.orig) or "deadlock" in str(exc.orig).lower()
+                if not retry or attempt == WRITE_ATTEMPTS - 1:
+                    raise
+                log.info("write transaction lost a race (%s); retrying", type(exc.orig).__name__)
+                time.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     def close(self) -> None:
         self.engine.dispose()
 
     def upsert(self, projects: Sequence[Project]) -> UpsertResult:
         """Insert new ids, update changed ones, leave identical ones untouched (one transaction)."""
-        inserted: list[str] = []
-        updated: list[str] = []
-        unchanged = 0
-        with self.engine.begin() as connection:
+        digests = [(project, project.content_hash()) for project in projects]
+
+        def work(connection: Connection) -> UpsertResult:
+            inserted: list[str] = []
+            updated: list[str] = []
+            unchanged = 0
             existing = self._hashes(connection, [p.id for p in projects])
-            for project in projects:
-                digest = project.content_hash()
+            for project, digest in digests:
                 if existing.get(project.id) == digest:
                     unchanged += 1
                     continue
@@ -69,16 +104,21 @@ class ProjectStore:
                 else:
                     connection.execute(insert(table).values(**values))
                     inserted.append(project.id)
-        return UpsertResult(inserted, updated, unchanged)
+            return UpsertResult(inserted, updated, unchanged)
+
+        return self.write(work)
 
     def delete(self, ids: Iterable[str]) -> list[str]:
         """Delete by id; returns the ids that existed."""
         ids = list(dict.fromkeys(ids))
-        with self.engine.begin() as connection:
+
+        def work(connection: Connection) -> list[str]:
             found = list(self._hashes(connection, ids))
             for start in range(0, len(found), CHUNK):
                 connection.execute(delete(table).where(table.c.id.in_(found[start : start + CHUNK])))
-        return found
+            return found
+
+        return self.write(work)
 
     def get(self, ids: Sequence[str]) -> dict[str, Project]:
         result: dict[str, Project] = {}
@@ -127,7 +167,14 @@ def _to_project(row) -> Project:
 
 
 def _sqlite_pragmas(connection, _record) -> None:
+    connection.isolation_level = None  # transactions are begun by _sqlite_begin, not by the driver
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    """Writes take the write lock up front (a reader's snapshot cannot be upgraded once another commits)."""
+    immediate = connection.get_execution_options().get("planalign_write")
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -10,32 +10,40 @@ thin adapters over it: parse, call, format. It lives above ``index/`` and below 
 Concurrency: each aligner is built under its own lock (embedding a new catalog does not block
 searches or other catalogs); the index version is swapped by reference (a request keeps the
 version it started with); writers are serialized per process here and per data directory on disk.
+
+Writes and the index: a one-shot process (the CLI) indexes what it wrote before it exits. The
+service starts one background :class:`~planalign.indexer.Indexer` (:meth:`start_indexer`): a write
+commits to the store and only queues its ids (waiting at most ``write_index_wait_s`` for them, so a
+client usually reads its own write), and request threads never read index files.
 """
 from __future__ import annotations
 
 import re
 import threading
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from planalign.config import Settings
 from planalign.corpora.catalog import BUILTIN_CATALOGS, Catalog, CatalogError, catalog_to_table, load_catalog
 from planalign.corpora.labelled import join_text_columns, parse_columns, read_labelled
 from planalign.corpora.projects import Project, parse_year
-from planalign.corpora.tables import Table, write_table
-from planalign.errors import InputError, NotFound
+from planalign.corpora.tables import Limits, Table, write_table
+from planalign.errors import InputError, NotFound, TooLarge, Unavailable
 from planalign.index.align import Aligner, Alignment
 from planalign.index.classify import Classified, classify_table, guess_text_column
 from planalign.index.dedup import DedupConfig, DedupRecord, DedupResult, Match, check_draft, find_duplicates, make_records
 from planalign.index.evaluation import Report, evaluate_alignments
 from planalign.index.hybrid import Filters, Hit, rank_positions, to_hits
 from planalign.index.project_index import (
+    IndexDamaged,
     IndexStateError,
     ProjectIndex,
     SyncResult,
     index_root,
     indexed_encoder,
-    load_index,
+    load_latest,
     read_pointer,
     sync_index,
 )
@@ -43,9 +51,14 @@ from planalign.index.store import ProjectStore, UpsertResult, default_url
 from planalign.nlp.encoders import Encoder, get_encoder
 from planalign.nlp.encoders.factory import CASCADE, CASCADE_BELOW
 
+if TYPE_CHECKING:
+    from planalign.indexer import Indexer
+
 Progress = Callable[[int], None]
 UPLOADED_CATALOG_ID = r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$"
 FACET_FIELDS = (("year", "fiscal_year"), ("district_group", "district_group"), ("dimension", "dimension_id"))
+SERVICE_WAIT_S = 1.0  # a service request finding the index or a model still loading waits this long, then gets 503
+WARM_UP_DRAFT = "โครงการขุดลอกคลองและท่อระบายน้ำเพื่อแก้ปัญหาน้ำท่วมขังในชุมชน"
 FACET_DEPTH = 200  # facets count the best 200 matches, as a reviewer scanning results would
 
 
@@ -96,10 +109,19 @@ class Application:
         self._aligners: dict[tuple, Aligner] = {}
         self._building: dict[tuple, threading.Lock] = {}
         self._index: ProjectIndex | None = None
+        self._index_pointer: tuple[str, int] | None = None  # what CURRENT said when a one-shot process loaded
+        self.index_problems: list[str] = []  # damage skipped by the last load (one-shot processes)
         self._index_lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._duplicates: dict[tuple, DuplicateSet] = {}
+        self._computing: dict[tuple, threading.Event] = {}
         self._jobs = None
+        self._indexer: Indexer | None = None
+        self._wait_limit: float | None = None  # the service bounds waits for a model or index being loaded
+        self._model_lock = threading.Lock()
+        self._loaded_encoders: set[str] = set()
+        self.warmed = threading.Event()  # the service's warm-up ended (models loaded, default catalog embedded)
+        self._warming = threading.local()
 
     # ----------------------------------------------------------------------------- resources
     @property
@@ -118,13 +140,45 @@ class Application:
                 self._jobs = JobManager(self)
             return self._jobs
 
+    @property
+    def indexer(self) -> Indexer | None:
+        """The service's background index writer (None in one-shot processes)."""
+        return self._indexer
+
+    def start_indexer(self) -> None:
+        """From now on writes only queue index work for one background thread (the service)."""
+        from planalign.indexer import Indexer
+
+        with self._lock:
+            if self._indexer is None:
+                self._wait_limit = SERVICE_WAIT_S
+                self._indexer = Indexer(self, self.settings.reconcile_interval_s)
+                self._indexer.start()
+
     def close(self) -> None:
+        if self._indexer is not None:
+            self._indexer.stop()
         if self._store is not None:
             self._store.close()
 
     def encoder(self, name: str | None = None) -> Encoder:
-        """The shared encoder ``name`` (default: the drafts' encoder), cached under the data directory."""
-        return get_encoder(name or self.settings.encoder, self.cache_dir)
+        """The shared encoder ``name`` (default: the drafts' encoder), cached under the data directory.
+
+        Models load one at a time (two threads asking for one that is loading would load it twice);
+        in the service a request waits a bounded time for a model another thread is loading (503).
+        """
+        name = name or self.settings.encoder
+        if name in self._loaded_encoders:
+            return get_encoder(name, self.cache_dir)
+        self._refuse_while_warming(f"the {name} model")
+        if not self._model_lock.acquire(timeout=self._wait_limit if self._wait_limit is not None else -1):
+            raise Unavailable(f"the {name} model is still loading; retry in a few seconds")
+        try:
+            encoder = get_encoder(name, self.cache_dir)
+            self._loaded_encoders.add(name)
+            return encoder
+        finally:
+            self._model_lock.release()
 
     # ------------------------------------------------------------------------------ catalogs
     def catalog_ids(self) -> list[str]:
@@ -171,7 +225,12 @@ class Application:
             if key in self._aligners:
                 return self._aligners[key]
             building = self._building.setdefault(key, threading.Lock())
-        with building:  # only callers of this very aligner wait while it embeds its catalog
+        # Only callers of this very aligner wait while it embeds its catalog; in the service they wait
+        # a bounded time (503, retry) instead of hanging behind a model load at start-up.
+        self._refuse_while_warming(f"the model for catalog {key[0]!r}")
+        if not building.acquire(timeout=self._wait_limit if self._wait_limit is not None else -1):
+            raise Unavailable(f"the model for catalog {key[0]!r} is still loading; retry in a few seconds")
+        try:
             with self._lock:
                 if key in self._aligners:
                     return self._aligners[key]
@@ -180,6 +239,8 @@ class Application:
                 self._aligners[key] = aligner
                 self._building.pop(key, None)
             return aligner
+        finally:
+            building.release()
 
     def new_aligner(self, catalog: Catalog, encoder: str | None = None) -> Aligner:
         """A fresh aligner (not shared); ``cascade`` is static with e5 for uncertain drafts."""
@@ -205,6 +266,8 @@ class Application:
     def align(self, draft: str, *, aligner: Aligner, level: str | None = None, top_k: int = 3,
               check_duplicates: bool = False) -> AlignOutcome:
         """Suggestions for one draft (and its duplicates in the store when asked and indexed)."""
+        self.check_text(draft, "the draft")
+        self._refuse_while_warming("the model")
         alignment = aligner.align(draft, top_k=top_k, level=level)
         duplicates = self.check_duplicates(draft) if check_duplicates and self.index() is not None else []
         return AlignOutcome(alignment, aligner.catalog.name, _encoder_label(aligner), duplicates)
@@ -223,23 +286,45 @@ class Application:
 
     # ---------------------------------------------------------------------------- the index
     def index(self) -> ProjectIndex | None:
-        """The current index version; follows writers (this process's or another's) cheaply."""
-        pointer = read_pointer(index_root(self.data_dir))
-        have = self._index
+        """The current index version.
+
+        In the service the background indexer loads and swaps versions (request threads never read
+        index files); a one-shot process loads here, falling back to the previous generation when
+        the newest is damaged (``index_problems`` says what was skipped).
+        """
+        if self._indexer is not None:
+            if not self._indexer.wait_loaded(SERVICE_WAIT_S):
+                raise Unavailable("the search index is still loading; retry in a few seconds")
+            return self._index
+        root = index_root(self.data_dir)
+        try:
+            pointer = read_pointer(root)
+        except IndexDamaged:
+            pointer = ("", -1)  # unreadable CURRENT: load_latest falls back
         if pointer is None:
             return None
-        if have is not None and (have.generation, have.deltas) == pointer:
-            return have
-        with self._index_lock:
-            have = self._index
-            if have is None or (have.generation, have.deltas) != pointer:
-                self._index = load_index(self.data_dir, have)
+        if pointer == self._index_pointer:
             return self._index
+        with self._index_lock:
+            if pointer != self._index_pointer:
+                loaded = load_latest(self.data_dir, self._index)
+                self._index, self.index_problems, self._index_pointer = loaded.index, loaded.problems, pointer
+            return self._index
+
+    def _set_index(self, index: ProjectIndex | None) -> None:
+        with self._index_lock:
+            self._index = index
+            self._index_pointer = (index.generation, index.deltas) if index is not None else None
+        with self._lock:  # duplicate clusters of older versions (hundreds of MB at 14k projects) are not served again
+            version = index.version if index is not None else None
+            self._duplicates = {k: v for k, v in self._duplicates.items() if k[0] == version}
 
     def require_index(self) -> ProjectIndex:
         index = self.index()
         if index is None:
-            raise IndexStateError(f"no projects indexed yet in {self.data_dir}: ingest projects first (planalign ingest FILE)")
+            if self._indexer is not None and not self._indexer.state.agreed:
+                raise Unavailable(f"the search index is being built ({self._indexer.state.describe()}); retry shortly")
+            raise IndexStateError("no projects indexed yet: ingest projects first (planalign ingest FILE)")
         return index
 
     def index_encoder(self, index: ProjectIndex) -> Encoder:
@@ -247,25 +332,60 @@ class Application:
         return self.encoder(index.encoder_name)
 
     def sync(self, encoder: str | None = None, *, only: Sequence[str] | None = None, rebuild: bool = False,
-             backend: str = "auto", progress: Progress | None = None) -> SyncResult:
+             backend: str = "auto", progress: Progress | None = None, planned: Progress | None = None) -> SyncResult:
         """Bring the index in line with the store (``encoder`` only for a new or rebuilt index)."""
         name = encoder or indexed_encoder(self.data_dir) or self.settings.index_encoder
         with self._write_lock:
             result, index = sync_index(self.data_dir, self.store, self.encoder(name), current=self._index, only=only,
-                                       rebuild=rebuild, backend=backend, progress=progress)
-            with self._index_lock:
-                self._index = index
+                                       rebuild=rebuild, backend=backend, progress=progress, planned=planned)
+            self._set_index(index)
         return result
 
-    def ingest(self, projects: Sequence[Project], *, encoder: str | None = None, progress: Progress | None = None) -> IngestOutcome:
-        """Upsert projects into the store, then index what changed."""
+    def table_limits(self) -> Limits:
+        """What an uploaded file may hold: ``max_rows`` rows, ``max_field_chars`` characters per cell."""
+        return Limits(max_rows=self.settings.max_rows, max_cell_chars=self.settings.max_field_chars)
+
+    def check_text(self, text: str, what: str = "the text") -> None:
+        """A text (a draft, a text to classify or check) within ``max_text_chars``, else 413."""
+        limit = self.settings.max_text_chars
+        if len(text) > limit:
+            raise TooLarge(f"{what} has {len(text):,} characters, over the limit of {limit:,} (PLANALIGN_MAX_TEXT_CHARS)")
+
+    def check_projects(self, projects: Sequence[Project]) -> None:
+        """Every field of every project within ``max_field_chars``, else 413 (nothing is written)."""
+        limit = self.settings.max_field_chars
+        for project in projects:
+            for name, value in project:
+                if isinstance(value, str) and len(value) > limit:
+                    raise TooLarge(f"project {project.id[:80]!r}: field {name!r} has {len(value):,} characters, "
+                                   f"over the limit of {limit:,} (PLANALIGN_MAX_FIELD_CHARS)")
+
+    def ingest(self, projects: Sequence[Project], *, encoder: str | None = None, progress: Progress | None = None,
+               reconcile: bool = False) -> IngestOutcome:
+        """Upsert projects into the store (one transaction: all or nothing), then index what changed.
+
+        ``reconcile``: compare every stored project with the index, not only these (the CLI heals
+        what a killed earlier run left unindexed). In the service the index work is queued.
+        """
+        self.check_projects(projects)
         stored = self.store.upsert(projects)
-        first = self.index() is None
-        return IngestOutcome(stored, self.sync(encoder, only=None if first else stored.changed, progress=progress))
+        if self._indexer is None and reconcile:
+            return IngestOutcome(stored, self.sync(encoder, progress=progress))
+        first = self._indexer is None and self.index() is None
+        return IngestOutcome(stored, self._index_after_write(stored.changed, encoder, progress, first))
 
     def delete(self, ids: Sequence[str]) -> tuple[list[str], SyncResult]:
         found = self.store.delete(ids)
-        return found, self.sync(only=found)
+        return found, self._index_after_write(found, None, None, False)
+
+    def _index_after_write(self, ids: list[str], encoder: str | None, progress: Progress | None, everything: bool) -> SyncResult:
+        if self._indexer is None:
+            return self.sync(encoder, only=None if everything else ids, progress=progress)
+        indexed = True
+        if ids:
+            indexed = self._indexer.wait(self._indexer.enqueue(ids), self.settings.write_index_wait_s)
+        current = self._index
+        return SyncResult(len(ids) if indexed else 0, 0, len(current) if current is not None else 0, pending=0 if indexed else len(ids))
 
     def reindex(self, encoder: str | None = None, backend: str = "auto", progress: Progress | None = None) -> SyncResult:
         return self.sync(encoder, rebuild=True, backend=backend, progress=progress)
@@ -273,6 +393,7 @@ class Application:
     # -------------------------------------------------------------------------------- search
     def search(self, query: str, *, filters: Filters | None = None, mode: str = "hybrid", offset: int = 0,
                limit: int = 10, facets: bool = False) -> SearchPage:
+        self._refuse_while_warming("the model")
         index = self.require_index()
         encoder = self.index_encoder(index) if mode != "keyword" else None
         depth = max(FACET_DEPTH, offset + limit) if facets else offset + limit
@@ -290,32 +411,51 @@ class Application:
 
     # ---------------------------------------------------------------------------- duplicates
     def check_duplicates(self, text: str, config: DedupConfig | None = None) -> list[Match]:
-        index = self.require_index()
+        self.check_text(text)
         if not text.strip():
             raise InputError("empty text")
+        self._refuse_while_warming("the model")
+        index = self.require_index()
         return check_draft(index, self.store, self.index_encoder(index), text, config)
 
     def duplicate_clusters(self, year: int | None = None, across: bool = True, config: DedupConfig | None = None) -> DuplicateSet:
-        """Duplicates among stored projects, computed once per index version and filter."""
+        """Duplicates among stored projects, computed once per index version and filter.
+
+        Concurrent callers of the same clusters wait for one computation instead of each running it.
+        """
         index = self.require_index()
         config = config or DedupConfig(across_groups=across)
         key = (index.version, year, config)
-        with self._lock:
-            cached = self._duplicates.get(key)
-        if cached is not None:
-            return cached
+        while True:
+            with self._lock:
+                cached = self._duplicates.get(key)
+                if cached is not None:
+                    return cached
+                running = self._computing.get(key)
+                if running is None:
+                    running = self._computing[key] = threading.Event()
+                    break
+            running.wait()
+        try:
+            found = self._compute_clusters(index, year, config)
+            with self._lock:
+                self._duplicates = {k: v for k, v in self._duplicates.items() if k[0] == index.version}
+                self._duplicates[key] = found
+            return found
+        finally:
+            with self._lock:
+                self._computing.pop(key, None)
+            running.set()
+
+    def _compute_clusters(self, index: ProjectIndex, year: int | None, config: DedupConfig) -> DuplicateSet:
         candidates = index.live_positions(index.mask(fiscal_year=year))
         projects = self.store.get([index.ids[p] for p in candidates])
         positions = [p for p in candidates if index.ids[p] in projects]
         kept = [projects[index.ids[p]] for p in positions]
         records = make_records([p.search_text() for p in kept], index.vectors.vectors[positions], names=[p.name for p in kept],
                                groups=[p.district or p.org for p in kept], tokens=[index.keyword.tokens[p] for p in positions])
-        found = DuplicateSet([p.id for p in kept], records, find_duplicates(records, config), [p.org for p in kept],
-                             [str(p.fiscal_year or "") for p in kept])
-        with self._lock:
-            self._duplicates = {k: v for k, v in self._duplicates.items() if k[0] == index.version}
-            self._duplicates[key] = found
-        return found
+        return DuplicateSet([p.id for p in kept], records, find_duplicates(records, config), [p.org for p in kept],
+                            [str(p.fiscal_year or "") for p in kept])
 
     def duplicates_in_table(self, table: Table, text_columns: list[str], *, id_column: str | None = None,
                             group_column: str | None = None, encoder: str | None = None, config: DedupConfig | None = None,
@@ -332,9 +472,34 @@ class Application:
 
     # ----------------------------------------------------------------------------- warm-up
     def warm_up(self) -> None:
-        """Load the drafts' encoder and embed the default catalog before the first request needs them."""
-        self.aligner()
-        self.index()
+        """Load the drafts' encoder and embed the default catalog before the first request needs them.
+
+        In the service, requests that need a model not loaded yet wait at most a moment for this to
+        end, then get 503 (readiness says "starting"), instead of competing with it for the CPU.
+        """
+        self._warming.active = True
+        try:
+            aligner = self.aligner()
+            if self._indexer is None:
+                self.index()
+            name = indexed_encoder(self.data_dir) or self.settings.index_encoder
+            for encoder in {id(e): e for e in (aligner.encoder, self.encoder(name))}.values():
+                # a text no cache holds: the model's first real inference (seconds) happens now, not in a request
+                encoder.encode_queries([f"อุ่นเครื่อง {uuid.uuid4().hex[:12]}"])
+            if self._indexer is not None and self._indexer.wait_loaded(60) and self._index is not None:
+                # one request of each kind: first-use work (per-version arrays, kernels) happens now, not in a request
+                self.align(WARM_UP_DRAFT, aligner=aligner, check_duplicates=True)
+                self.search(WARM_UP_DRAFT, facets=True)
+        finally:
+            self._warming.active = False
+            self.warmed.set()
+
+    def _refuse_while_warming(self, what: str) -> None:
+        """In the service, a request needing a model waits a bounded time for the warm-up, then gets 503."""
+        if self._wait_limit is None or self.warmed.is_set() or getattr(self._warming, "active", False):
+            return
+        if not self.warmed.wait(self._wait_limit):
+            raise Unavailable(f"starting: {what} is loading; retry in a few seconds")
 
 
 _RESERVED_NAMES = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}

@@ -15,6 +15,13 @@ command it names.
 | read_requires_key | PLANALIGN_READ_REQUIRES_KEY | false |
 | max_body_bytes | PLANALIGN_MAX_BODY_BYTES | 20 MB |
 | sync_classify_limit | PLANALIGN_SYNC_CLASSIFY_LIMIT | 100 texts |
+| max_rows | PLANALIGN_MAX_ROWS | 20,000 rows per uploaded file (classification job, project file) |
+| max_text_chars | PLANALIGN_MAX_TEXT_CHARS | 20,000 characters per text (a draft, a text to classify or check) |
+| max_field_chars | PLANALIGN_MAX_FIELD_CHARS | 20,000 characters per field (a project field, a cell of an uploaded file) |
+| write_index_wait_s | PLANALIGN_WRITE_INDEX_WAIT_S | 1.0 s: how long a write waits for its projects to become searchable |
+| reconcile_interval_s | PLANALIGN_RECONCILE_INTERVAL_S | 60 s between background store/index comparisons |
+| request_threads | PLANALIGN_REQUEST_THREADS | 6: requests computed at once (the rest wait their turn); bounds memory and tail latency |
+| allowed_origins | PLANALIGN_ALLOWED_ORIGINS (comma-separated) | none: state-changing requests from a browser must come from the service's own origin |
 
 The TOML file (``--config`` or ``PLANALIGN_CONFIG``) holds the same names in a ``[planalign]`` table.
 """
@@ -53,8 +60,15 @@ class Settings(BaseSettings):
     read_requires_key: bool = False
     max_body_bytes: int = Field(20 * 1024 * 1024, gt=0)
     sync_classify_limit: int = Field(100, gt=0)
+    max_rows: int = Field(20_000, gt=0)
+    max_text_chars: int = Field(20_000, gt=0)
+    max_field_chars: int = Field(20_000, gt=0)
+    write_index_wait_s: float = Field(1.0, ge=0, le=30)
+    reconcile_interval_s: float = Field(60.0, gt=0)
+    request_threads: int = Field(6, gt=0, le=200)
+    allowed_origins: Annotated[tuple[str, ...], NoDecode] = ()
 
-    @field_validator("api_keys", mode="before")
+    @field_validator("api_keys", "allowed_origins", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
         if isinstance(value, str):

@@ -17,3 +17,11 @@ class NotFound(InputError):
 
 class Conflict(InputError):
     """The request does not fit the current state (e.g. an index built with another encoder)."""
+
+
+class TooLarge(InputError):
+    """Over a configured limit (rows per file, characters per text or field): 413 / exit 2."""
+
+
+class Unavailable(Exception):
+    """The service cannot answer this yet (its index is still loading): 503 with Retry-After, not a bug."""

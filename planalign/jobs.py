@@ -4,9 +4,15 @@ A job is a row in the store's database (status, progress, parameters) plus its i
 files under ``<data dir>/jobs/<id>/``. One worker thread runs jobs in order through the application
 core (the same classification and evaluation as the CLI); on start-up, jobs that were queued or
 running when the service stopped are queued again, so an upload is never lost.
+
+A job reads its file within the service's limits (``max_rows``, ``max_field_chars``; the API
+already refused an oversized file at upload) and classifies it :data:`BATCH_ROWS` rows at a time,
+so memory stays bounded and a cancelled job (``DELETE /v1/classify/jobs/{id}``) stops at the next
+encoder batch. Error messages name the user's file, never its path on the server.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import queue
@@ -20,8 +26,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import insert, select, update
 
 from planalign.corpora.labelled import join_text_columns, parse_columns, split_labels
-from planalign.corpora.tables import read_table, write_table
+from planalign.corpora.tables import Table, read_table, write_table
 from planalign.errors import InputError
+from planalign.index.align import Alignment
 from planalign.index.evaluation import evaluate_alignments
 from planalign.index.schema import classify_jobs as table
 
@@ -29,6 +36,12 @@ if TYPE_CHECKING:
     from planalign.app import Application
 
 log = logging.getLogger("planalign.jobs")
+BATCH_ROWS = 200
+ACTIVE = ("queued", "running")
+
+
+class Cancelled(Exception):
+    """Raised inside a running job once it is cancelled."""
 
 
 @dataclass
@@ -52,6 +65,7 @@ class JobManager:
         self.root.mkdir(exist_ok=True)
         self._queue: queue.Queue[str] = queue.Queue()
         self._worker: threading.Thread | None = None
+        self._cancelled: set[str] = set()
 
     def start(self) -> None:
         """Start the worker and queue again whatever was pending when the service last stopped."""
@@ -63,14 +77,14 @@ class JobManager:
             self._worker = threading.Thread(target=self._run_forever, name="classify-jobs", daemon=True)
             self._worker.start()
 
-    def submit(self, filename: str, content: bytes, params: dict[str, Any]) -> Job:
+    def submit(self, filename: str, content: bytes, params: dict[str, Any], total: int = 0) -> Job:
         job_id = uuid.uuid4().hex
         folder = self.root / job_id
         folder.mkdir(parents=True)
         (folder / f"input{Path(filename).suffix.lower()}").write_bytes(content)
         now = time.time()
         with self.engine.begin() as connection:
-            connection.execute(insert(table).values(id=job_id, status="queued", created=now, updated=now, total=0, done=0, error="",
+            connection.execute(insert(table).values(id=job_id, status="queued", created=now, updated=now, total=total, done=0, error="",
                                                     metrics="", params=json.dumps({**params, "filename": filename}, ensure_ascii=False)))
         self._queue.put(job_id)
         job = self.get(job_id)
@@ -88,42 +102,90 @@ class JobManager:
     def result_path(self, job_id: str, fmt: str) -> Path:
         return self.root / job_id / f"result.{fmt}"
 
-    def _update(self, job_id: str, **fields: object) -> None:
+    def cancel(self, job_id: str) -> Job | None:
+        """Mark a queued or running job cancelled; the worker skips it or stops at its next batch."""
+        self._cancelled.add(job_id)
         with self.engine.begin() as connection:
-            connection.execute(update(table).where(table.c.id == job_id).values(**fields, updated=time.time()))
+            connection.execute(update(table).where(table.c.id == job_id, table.c.status.in_(ACTIVE))
+                               .values(status="cancelled", error="cancelled by request", updated=time.time()))
+        return self.get(job_id)
+
+    def _update(self, job_id: str, **fields: object) -> None:
+        """Status and progress from the worker; a cancelled job stays cancelled."""
+        with self.engine.begin() as connection:
+            connection.execute(update(table).where(table.c.id == job_id, table.c.status != "cancelled").values(**fields, updated=time.time()))
+
+    def _check(self, job_id: str) -> None:
+        if job_id in self._cancelled:
+            raise Cancelled(job_id)
 
     def _run_forever(self) -> None:
         while True:
             job_id = self._queue.get()
             try:
                 self._run(job_id)
+            except Cancelled:
+                log.info("job %s cancelled", job_id)
+                for fmt in ("csv", "xlsx"):
+                    self.result_path(job_id, fmt).unlink(missing_ok=True)
             except InputError as exc:  # the file or its parameters: the user can act on it
                 self._update(job_id, status="failed", error=str(exc))
             except Exception as exc:  # a bug: logged, and a job must never kill the worker
                 log.exception("job %s failed", job_id)
                 self._update(job_id, status="failed", error=f"internal error ({type(exc).__name__})")
+            finally:
+                self._cancelled.discard(job_id)
 
     def _run(self, job_id: str) -> None:
         job = self.get(job_id)
-        if job is None or job.status in ("done", "failed"):
+        if job is None or job.status not in ACTIVE:
             return
         folder = self.root / job_id
         params = job.params
-        table_in = read_table(next(folder.glob("input.*")))
-        self._update(job_id, status="running", total=len(table_in.rows), done=0)
+        table_in = read_table(next(folder.glob("input.*")), name=params.get("filename"), limits=self.app.table_limits())
+        total = len(table_in.rows)
+        self._update(job_id, status="running", total=total, done=0)
         aligner = self.app.aligner(params.get("catalog"))
-        progress = _Throttled(lambda done: self._update(job_id, done=done))
-        classified = self.app.classify(table_in, parse_columns(params["text_col"]), aligner=aligner, level=params.get("level"), progress=progress)
+        columns = parse_columns(params["text_col"])
+        table_in.require(columns)
+        throttled = _Throttled(lambda done: self._update(job_id, done=done))
+
+        def progress(rows: int) -> None:  # called per encoder batch: where a cancelled job stops
+            self._check(job_id)
+            throttled(rows)
+
+        label_col = str(params.get("label_col") or "")
+        scored = bool(label_col) and label_col in table_in.columns
+        results: list = []  # kept only to score a labelled file, and then slimmed to the ranked ids of its level
+        rows_out: list[dict[str, Any]] = []
+        out_columns: list[str] = []
+        level = ""
+        for start in range(0, max(total, 1), BATCH_ROWS):
+            self._check(job_id)
+            part = self.app.classify(Table(table_in.columns, table_in.rows[start : start + BATCH_ROWS]), columns, aligner=aligner,
+                                     level=params.get("level"), progress=progress)
+            if scored:
+                results += [_slim(r, part.level) for r in part.results]
+            rows_out += part.table.rows
+            out_columns, level = part.table.columns, part.level
+            throttled.set(start + len(part.table.rows))
+        self._check(job_id)
         for fmt in ("csv", "xlsx"):
-            write_table(folder / f"result.{fmt}", classified.table.columns, classified.table.rows)
+            write_table(folder / f"result.{fmt}", out_columns, rows_out)
         metrics = None
-        label_col = params.get("label_col")
-        if label_col and label_col in table_in.columns:
-            columns = parse_columns(params["text_col"])  # rows without text are not scored (as `planalign eval` skips them)
+        if scored:
+            # rows without text are not scored (as `planalign eval` skips them)
             gold = [split_labels(str(row.get(label_col, ""))) if join_text_columns(row, columns) else [] for row in table_in.rows]
-            report = evaluate_alignments(aligner.catalog, classified.results, gold, classified.level)
-            metrics = {**report.as_dict(), "level": classified.level}
-        self._update(job_id, status="done", done=len(table_in.rows), metrics=json.dumps(metrics, ensure_ascii=False) if metrics else "")
+            report = evaluate_alignments(aligner.catalog, results, gold, level)
+            metrics = {**report.as_dict(), "level": level}
+        self._update(job_id, status="done", done=total, metrics=json.dumps(metrics, ensure_ascii=False) if metrics else "")
+
+
+def _slim(result: Alignment | Exception, level: str) -> Alignment | Exception:
+    """What scoring needs of a result (its level's ranked suggestions), without evidence texts: a 20,000-row job stays small."""
+    if not isinstance(result, Alignment):
+        return result
+    return Alignment({level: [dataclasses.replace(s, evidence=[]) for s in result.levels.get(level, [])]})
 
 
 class _Throttled:
@@ -135,7 +197,10 @@ class _Throttled:
         self.last = 0.0
 
     def __call__(self, rows: int) -> None:
-        self.done += rows
+        self.set(self.done + rows)
+
+    def set(self, done: int) -> None:
+        self.done = done
         now = time.monotonic()
         if now - self.last > 0.5:
             self.last = now

@@ -1,29 +1,56 @@
-"""The FastAPI application: routers, limits, errors, metrics, background jobs, web UI."""
+"""The FastAPI application: routers, limits, errors, metrics, security headers, background work, web UI.
+
+The middlewares are plain ASGI (no ``BaseHTTPMiddleware``), outermost first:
+
+* :class:`Guard` turns any exception that escaped the routers into a JSON 500 *and keeps the
+  connection open* (Starlette's ``ServerErrorMiddleware`` answers and then re-raises, which made
+  uvicorn drop the keep-alive connection: the client's next request failed too);
+* :class:`SecurityHeaders`: ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY``,
+  ``Referrer-Policy: same-origin`` on every response, and on the pages a Content-Security-Policy
+  without inline scripts or styles (the pages have none: all script is in ``/static``);
+* :class:`SameOrigin`: a state-changing request (POST, PUT, PATCH, DELETE) that carries an
+  ``Origin`` (else ``Referer``) header must come from the service's own origin (the ``Host`` it was
+  sent to) or one of ``allowed_origins``, unless it carries an API key: a page on another site
+  cannot set that header without a CORS preflight, which this service never grants. Clients
+  without either header (curl, scripts) are not browsers and pass;
+* :class:`BodySizeLimit`: bodies over ``max_body_bytes`` get 413, by declared length or while read;
+* :class:`Metrics`: request counts and latency per route for ``/metrics``.
+"""
 from __future__ import annotations
 
 import logging
+import re
+import tempfile
 import threading
 import time
 from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import Counter, Histogram
 from starlette.exceptions import HTTPException
-from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from planalign import __version__
 from planalign.app import Application
 from planalign.config import Settings
 from planalign.corpora.catalog import CatalogError
-from planalign.errors import Conflict, InputError, NotFound
+from planalign.errors import Conflict, InputError, NotFound, TooLarge, Unavailable
 from planalign.service.api import align, catalogs, classify, duplicates, health, projects, search
+from planalign.service.api.deps import API_KEY_HEADER
 from planalign.service.ui import routes as ui
 
 log = logging.getLogger("planalign.service")
 REQUESTS = Counter("planalign_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("planalign_request_seconds", "HTTP request latency", ["route"])
+STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; "
+            "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+DOC_PAGES = ("/docs", "/redoc")  # FastAPI's API pages load Swagger UI / ReDoc with an inline script: no CSP there
+RETRY_AFTER_S = "2"
 
 DESCRIPTION = """Thai NLP alignment and search for Bangkok (BMA) strategy catalogs and projects.
 
@@ -33,93 +60,248 @@ DESCRIPTION = """Thai NLP alignment and search for Bangkok (BMA) strategy catalo
 * **duplicates**: clusters of near-copies and semantic overlaps across districts
 * **projects**, **catalogs**: manage the data
 
-Write endpoints need the `X-API-Key` header when keys are configured.
+Write endpoints need the `X-API-Key` header when keys are configured. A state-changing request sent
+by a browser must come from this service's own pages (same origin) or carry the key.
 """
 
 
-class BodySizeLimit(BaseHTTPMiddleware):
-    """Refuse bodies over the limit before reading them (declared length) or while reading them."""
-
-    def __init__(self, app, limit: int) -> None:
-        super().__init__(app)
-        self.limit = limit
-
-    async def dispatch(self, request: Request, call_next):
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > self.limit:
-            return _error(413, f"request body over the limit of {self.limit:,} bytes")
-        if request.method in ("POST", "PUT", "PATCH") and not declared:
-            body = b""
-            async for chunk in request.stream():
-                body += chunk
-                if len(body) > self.limit:
-                    return _error(413, f"request body over the limit of {self.limit:,} bytes")
-            request._body = body  # starlette reuses the buffered body downstream
-        return await call_next(request)
-
-
-class Metrics(BaseHTTPMiddleware):
-    async def dispatch(self, request: Request, call_next):
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        name = getattr(route, "path", "unmatched")
-        REQUESTS.labels(request.method, name, str(response.status_code)).inc()
-        LATENCY.labels(name).observe(time.perf_counter() - started)
-        return response
-
-
-def _error(status: int, message: str, detail: object | None = None) -> JSONResponse:
+def _json(status: int, message: str, detail: object | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
     body: dict[str, object] = {"error": message}
     if detail is not None:
         body["detail"] = detail
-    return JSONResponse(body, status_code=status)
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+_error = _json
+
+
+class Guard:
+    """Any exception the routers let through becomes a JSON 500; the connection stays usable."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as exc:
+            log.error("internal error on %s %s", scope.get("method"), scope.get("path"), exc_info=exc)
+            if started:  # half a response is out: nothing sane to add, the connection must close
+                raise
+            await _json(500, f"internal error: {type(exc).__name__}")(scope, receive, send)
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        path = scope.get("path", "")
+
+        async def add(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {k.lower() for k, _ in headers}
+                extra = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"), (b"referrer-policy", b"same-origin")]
+                content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+                if content_type.startswith(b"text/html") and not path.startswith(DOC_PAGES):
+                    extra.append((b"content-security-policy", PAGE_CSP.encode()))
+                headers += [(k, v) for k, v in extra if k not in names]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, add)
+
+
+class SameOrigin:
+    """Refuse cross-site state-changing requests (CSRF) from browsers."""
+
+    def __init__(self, app: ASGIApp, allowed: tuple[str, ...]) -> None:
+        self.app = app
+        self.allowed = {_origin_key(o) for o in allowed}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") not in STATE_CHANGING:
+            return await self.app(scope, receive, send)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        if API_KEY_HEADER.lower() in headers:
+            return await self.app(scope, receive, send)  # checked by the routers; a cross-site page cannot send it
+        source = headers.get("origin") or headers.get("referer")
+        if source is None:
+            return await self.app(scope, receive, send)  # not a browser
+        origin = _origin_key(source)
+        if origin is not None and (_same_host(origin, headers.get("host", "")) or origin in self.allowed):
+            return await self.app(scope, receive, send)
+        shown = source if len(source) < 200 else source[:200] + "..."
+        await _json(403, f"cross-site request refused: {shown!r} is not this service's origin; send the request from its own "
+                         f"pages, add the origin to PLANALIGN_ALLOWED_ORIGINS, or authenticate with the {API_KEY_HEADER} header")(scope, receive, send)
+
+
+def _origin_key(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an origin or URL, default ports filled in; None when it is not one ("null")."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return parts.scheme, parts.hostname.lower(), port or (443 if parts.scheme == "https" else 80)
+
+
+def _same_host(origin: tuple[str, str, int], host: str) -> bool:
+    """The origin names the host the request was sent to (its port, or the scheme's default when Host has none).
+
+    The scheme is not compared: behind a TLS proxy the service sees http while the page is https.
+    """
+    key = _origin_key(f"{origin[0]}://{host}")
+    return key is not None and key[1:] == origin[1:]
+
+
+class _TooBig(Exception):
+    pass
+
+
+class BodySizeLimit:
+    """Refuse bodies over the limit before reading them (declared length) or while reading them."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = next((v for k, v in scope.get("headers", []) if k.lower() == b"content-length"), None)
+        too_big = _json(413, f"request body over the limit of {self.limit:,} bytes")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            return await too_big(scope, receive, send)
+        seen = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise _TooBig
+            return message
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watch)
+        except _TooBig:
+            if started:
+                raise
+            await too_big(scope, receive, send)
+
+
+class Metrics:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = time.perf_counter()
+        status = 500
+
+        async def watch(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        finally:
+            route = scope.get("route")
+            name = getattr(route, "path", "unmatched")
+            REQUESTS.labels(scope.get("method", ""), name, str(status)).inc()
+            LATENCY.labels(name).observe(time.perf_counter() - started)
+
+
+def _scrub(message: str, roots: tuple[str, ...]) -> str:
+    """Error messages never show a server path (the data directory, temporary upload files)."""
+    for root in roots:
+        if root and root != "/":
+            message = re.sub(re.escape(root) + r"[^\s'\":,]*", "(server file)", message)
+    return message
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.load()
+    roots = tuple(sorted({str(settings.resolved_data_dir()), str(settings.resolved_data_dir().resolve()), tempfile.gettempdir()},
+                         key=len, reverse=True))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        # Sync handlers run on this many worker threads: on a few cores more threads only interleave
+        # (GIL) and hold more temporaries at once; the other requests queue. Health checks are async.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         core = Application(settings)
         app.state.planalign = core
         app.state.warm = False
+        core.start_indexer()
         core.jobs.start()
 
         def warm_up() -> None:
-            core.warm_up()
-            app.state.warm = True
+            try:
+                core.warm_up()
+                app.state.warm = True
+            except Exception:  # readiness stays "starting"; requests load what they need themselves
+                log.exception("warm-up failed")
 
         threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
         yield
         core.close()
 
     app = FastAPI(title="planalign", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    # add_middleware puts each one outside the ones before it: Guard ends up outermost of ours.
     app.add_middleware(Metrics)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
+    app.add_middleware(SameOrigin, allowed=settings.allowed_origins)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(Guard)
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
-        return _error(exc.status_code, str(exc.detail))
+        return _json(exc.status_code, _scrub(str(exc.detail), roots), headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [{"loc": list(e.get("loc", [])), "msg": e.get("msg", "")} for e in exc.errors()]
-        return _error(422, "invalid request", errors)
+        return _json(422, "invalid request", errors)
 
     @app.exception_handler(CatalogError)
     async def bad_catalog(_: Request, exc: CatalogError) -> JSONResponse:
-        return _error(422, str(exc).splitlines()[0], [{"row": row, "message": msg} for row, msg in exc.problems])
+        return _json(422, _scrub(str(exc).splitlines()[0], roots), [{"row": row, "message": _scrub(msg, roots)} for row, msg in exc.problems])
 
     @app.exception_handler(InputError)
     async def bad_input(_: Request, exc: InputError) -> JSONResponse:
-        status = 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, Conflict) else 422
-        return _error(status, str(exc))
+        status = 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, Conflict) else 413 if isinstance(exc, TooLarge) else 422
+        return _json(status, _scrub(str(exc), roots))
 
-    @app.exception_handler(Exception)
-    async def internal(request: Request, exc: Exception) -> JSONResponse:
-        log.error("internal error on %s %s", request.method, request.url.path, exc_info=exc)
-        return _error(500, f"internal error: {type(exc).__name__}")
+    @app.exception_handler(Unavailable)
+    async def unavailable(_: Request, exc: Unavailable) -> JSONResponse:
+        return _json(503, str(exc), headers={"Retry-After": RETRY_AFTER_S})
 
     for module in (health, align, classify, search, duplicates, projects, catalogs):
         app.include_router(module.router)

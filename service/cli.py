@@ -214,7 +214,11 @@ def ingest(
     db_url: DbUrlOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Add or update projects (upsert by id) in the store and the search index."""
+    """Add or update projects (upsert by id) in the store and the search index.
+
+    The store is written first, in one transaction; the index then catches up with every stored
+    project (also any an earlier, interrupted ingest left unindexed).
+    """
     from planalign.corpora.projects import IngestResult, parse_year, read_projects, sample_projects
 
     if sample == (file is not None):
@@ -227,7 +231,7 @@ def ingest(
         err.print(f"[yellow]... and {len(read.rejected) - 50} more rejected rows[/]")
     core = _core(config, data_dir=data_dir, db_url=db_url, index_encoder=encoder)
     with progress_bar(len(read.projects), "indexing") as advance:
-        outcome = core.ingest(read.projects, encoder=encoder, progress=advance)
+        outcome = core.ingest(read.projects, encoder=encoder, progress=advance, reconcile=True)
     stored = outcome.stored
     err.print(f"store: {len(stored.inserted)} new, {len(stored.updated)} updated, {stored.unchanged} unchanged, {len(read.rejected)} rejected")
     _report_sync(outcome.index)
@@ -379,9 +383,7 @@ def serve(
     if sample and core.store.count() == 0:
         _report_sync(core.ingest(sample_projects()).index)
         err.print("ingested the embedded sample projects (sample data written by the planalign team)")
-    elif sample:
-        _report_sync(core.sync())
-    core.close()
+    core.close()  # the service compares store and index itself, in the background, once it is up
     err.print(f"planalign on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
     uvicorn.run(create_app(core.settings), host=host, port=port, log_level="info")
 

@@ -98,9 +98,8 @@ def test_job_errors(client):
     assert client.post("/v1/classify/jobs", files={"file": ("a.csv", b"")}, data={"text_col": "t"}).status_code == 400
     assert client.post("/v1/classify/jobs", files={"file": ("a.csv", b"t\nx\n")}, data={"text_col": "t", "catalog": "nope"}).status_code == 404
     assert client.get("/v1/classify/jobs/nope").status_code == 404
-    failed = client.post("/v1/classify/jobs", files={"file": ("a.csv", b"t\nx\n")}, data={"text_col": "missing"}).json()
-    status = wait_job(client, failed["id"])
-    assert status["status"] == "failed" and "missing column" in status["error"]
+    missing = client.post("/v1/classify/jobs", files={"file": ("a.csv", b"t\nx\n")}, data={"text_col": "missing"})
+    assert missing.status_code == 422 and "missing column" in missing.json()["error"]  # checked at upload, not in the background
 
 
 def test_search_filters_facets_paging(client):

@@ -6,10 +6,12 @@ never downloads anything. Screenshots go to <repo>/test-output/.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -202,3 +204,62 @@ def test_catalog_tree(server: str, browser) -> None:
     assert node.is_displayed()  # the parent D1 is opened to show the match
     _no_console_errors(browser)
     _screenshot(browser, "catalog.png")
+
+
+@pytest.fixture(scope="module")
+def keyed_server(tmp_path_factory: pytest.TempPathFactory):
+    """The app with keys required for reads too: links and images cannot send the key, the pages must fetch them."""
+    import uvicorn
+
+    from planalign.config import Settings
+    from planalign.service.app import create_app
+
+    app = create_app(Settings(data_dir=tmp_path_factory.mktemp("ui-keyed"), encoder="tfidf", api_keys=("ui-key",), read_requires_key=True))
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, name="uvicorn-ui-keyed", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_downloads_and_confusion_image_work_when_reads_need_a_key(keyed_server: str, browser, tmp_path: Path) -> None:
+    upload = tmp_path / "labelled.csv"
+    upload.write_text("text,gold\nขุดลอกคลองระบายน้ำ,D1.4\nปลูกต้นไม้ริมถนน,D4.1\nลอกท่อระบายน้ำซอย,D1.4\n", encoding="utf-8")
+    browser.get(keyed_server + "/evaluate")
+    browser.execute_script("window.localStorage.setItem('planalign.apiKey', 'ui-key')")
+    with contextlib.suppress(Exception):
+        browser.get_log("browser")  # drop the 401 of the page loaded before the key was set
+    browser.get(keyed_server + "/evaluate")
+    wait = WebDriverWait(browser, WAIT)
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '#level option[value="issue"]'))
+    browser.find_element(By.ID, "job-file").send_keys(str(upload))
+    text_col = browser.find_element(By.ID, "text-col")
+    text_col.clear()
+    text_col.send_keys("text")
+    browser.find_element(By.ID, "label-col").send_keys("gold")
+    browser.find_element(By.CSS_SELECTOR, '#level option[value="issue"]').click()
+    browser.find_element(By.ID, "job-submit").click()
+    wait.until(EC.visibility_of_element_located((By.ID, "metrics-box")))
+    wait.until(lambda d: d.execute_script(
+        "const i = document.getElementById('confusion-img'); return i.complete && i.naturalWidth > 0"))
+    link = browser.find_element(By.CSS_SELECTOR, "#downloads a")
+    fetched = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "PA.blobUrl(arguments[0]).then(u => done(u), e => done('ERROR ' + e.status));",
+        link.get_attribute("href"))
+    assert fetched.startswith("blob:"), fetched  # fetched with the key: a 401 would reject
+    link.click()  # the download goes through the same fetch: no error is shown
+    time.sleep(0.5)
+    assert "error" not in browser.find_element(By.ID, "job-status").get_attribute("class")
+    plain = urllib.request.Request(link.get_attribute("href"))
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(plain, timeout=10)  # a plain link (no key) is refused, which is why the page fetches
+    assert refused.value.code == 401
+    _no_console_errors(browser)

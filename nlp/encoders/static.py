@@ -116,14 +116,25 @@ class StaticEncoder(Encoder):
         self._tables = {side: _WordTable(self.dim) for side in SIDES}
         self._lock = threading.Lock()
 
-    def _ensure(self, words: set[str], kind: Kind) -> _WordTable:
+    def _ensure(self, words: set[str], kind: Kind) -> tuple[dict[str, int], np.ndarray, np.ndarray]:
+        """Rows, matrix and weights covering ``words`` (a consistent snapshot).
+
+        New words are embedded by the teacher *outside* the lock: a batch with thousands of unseen
+        words (a classification job, a large upsert) costs e5 time only to its own thread, instead of
+        stalling every search and draft that needs the table meanwhile. Two threads missing the same
+        word may both embed it; the first to add it wins.
+        """
         table = self._tables[kind]
-        with self._lock:
-            missing = sorted(words - table.rows.keys())
-            if missing:
-                vectors = self.teacher.encode(missing, kind)
-                table.add(missing, (vectors - self._basis[f"mean_{kind}"]) @ self._basis["projection"])
-        return table
+        missing = sorted(words - table.rows.keys())
+        if missing:
+            vectors = self.teacher.encode(missing, kind)
+            projected = (vectors - self._basis[f"mean_{kind}"]) @ self._basis["projection"]
+            with self._lock:
+                fresh = [i for i, word in enumerate(missing) if word not in table.rows]
+                if fresh:
+                    table.add([missing[i] for i in fresh], projected[fresh])
+        with self._lock:  # the matrix is replaced when it grows: take the three together
+            return table.rows, table.matrix, table.weights
 
     def _embed(self, texts: list[str], kind: Kind) -> np.ndarray:  # pragma: no cover - encode is overridden
         return self.encode(texts, kind)
@@ -136,12 +147,12 @@ class StaticEncoder(Encoder):
         parts = []
         for start in range(0, len(tokenized), self.batch_size):
             batch = tokenized[start : start + self.batch_size]
-            table = self._ensure({w for words in batch for w in words}, kind)
-            rows = [table.rows[w] for words in batch for w in words]
+            positions, matrix, row_weights = self._ensure({w for words in batch for w in words}, kind)
+            rows = [positions[w] for words in batch for w in words]
             indptr = np.cumsum([0] + [len(words) for words in batch])
-            weights = table.weights[rows]
-            counts = sparse.csr_matrix((weights, rows, indptr), shape=(len(batch), len(table.matrix)))
-            parts.append(counts @ table.matrix)
+            weights = row_weights[rows]
+            counts = sparse.csr_matrix((weights, rows, indptr), shape=(len(batch), len(matrix)))
+            parts.append(counts @ matrix)
             if progress:
                 progress(len(batch))
         if not parts:

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, File, Form, UploadFile
+from starlette.concurrency import run_in_threadpool
 
 from planalign.corpora.catalog import Catalog, load_catalog
-from planalign.service.api.deps import AppDep, read_upload, require_read_key, require_write_key, upload_path
+from planalign.service.api.deps import AppDep, display_name, read_upload, require_read_key, require_write_key, upload_path
 from planalign.service.api.schemas import CatalogList, CatalogNode, CatalogSummary, CatalogTree
 
 router = APIRouter(prefix="/v1/catalogs", tags=["catalogs"])
@@ -40,6 +41,11 @@ async def upload_catalog(
     catalog_id: str = Form(..., alias="id", max_length=64, description="Id to store it under, e.g. bma-20yr"),
 ) -> CatalogTree:
     suffix, content = await read_upload(file, UPLOAD_SUFFIXES)
-    with upload_path(suffix, content) as path:
-        catalog = app.add_catalog(catalog_id, load_catalog(path))  # validated, row numbers in errors
-    return CatalogTree(**_summary(catalog_id, catalog).model_dump(), tree=_tree(catalog))
+    name = display_name(file, suffix)
+
+    def store() -> CatalogTree:  # parsing and validation run off the event loop
+        with upload_path(suffix, content, name) as path:
+            catalog = app.add_catalog(catalog_id, load_catalog(path))  # validated, row numbers in errors
+        return CatalogTree(**_summary(catalog_id, catalog).model_dump(), tree=_tree(catalog))
+
+    return await run_in_threadpool(store)

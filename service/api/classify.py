@@ -5,11 +5,13 @@ from pathlib import Path
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, UploadFile
 from fastapi.responses import FileResponse, Response
+from starlette.concurrency import run_in_threadpool
 
-from planalign.corpora.tables import Table
+from planalign.corpora.labelled import parse_columns
+from planalign.corpora.tables import Table, read_table
 from planalign.index.align import Alignment, AlignmentInputError
 from planalign.jobs import Job
-from planalign.service.api.deps import AppDep, read_upload, require_read_key, require_write_key
+from planalign.service.api.deps import AppDep, display_name, read_upload, require_read_key, require_write_key, upload_path
 from planalign.service.api.schemas import ClassifyRequest, ClassifyResponse, ClassifyRow, JobOut, JobProgress
 from planalign.service.plots import confusion_png
 
@@ -23,6 +25,8 @@ def classify(request: ClassifyRequest, app: AppDep) -> ClassifyResponse:
     limit = app.settings.sync_classify_limit
     if len(request.texts) > limit:
         raise HTTPException(413, f"at most {limit} texts per request; upload a file to /v1/classify/jobs instead")
+    for number, text in enumerate(request.texts):
+        app.check_text(text, f"texts[{number}]")
     aligner = app.aligner(request.catalog)
     classified = app.classify(Table(["text"], [{"text": t} for t in request.texts]), ["text"], aligner=aligner, level=request.level)
     rows = [_row(i, result, classified.level) for i, result in enumerate(classified.results)]
@@ -45,22 +49,31 @@ def _job_out(job: Job) -> JobOut:
 
 
 @router.post("/jobs", status_code=202, summary="Upload a CSV/XLSX/JSONL file to label in the background",
-             dependencies=[Depends(require_write_key)], response_model=JobOut)
+             dependencies=[Depends(require_write_key)], response_model=JobOut,
+             responses={413: {"description": "over PLANALIGN_MAX_ROWS rows or a cell over PLANALIGN_MAX_FIELD_CHARS"}})
 async def submit_job(
     app: AppDep,
     file: UploadFile = File(..., description="CSV (UTF-8 or TIS-620), XLSX or JSONL"),
-    text_col: str = Form(..., description="Text column(s), comma-separated, e.g. ชื่อโครงการ,วัตถุประสงค์"),
-    id_col: str | None = Form(None),
-    label_col: str | None = Form(None, description="Gold labels, to report accuracy when the job is done"),
-    catalog: str | None = Form(None),
-    level: str | None = Form(None),
+    text_col: str = Form(..., max_length=2000, description="Text column(s), comma-separated, e.g. ชื่อโครงการ,วัตถุประสงค์"),
+    id_col: str | None = Form(None, max_length=200),
+    label_col: str | None = Form(None, max_length=200, description="Gold labels, to report accuracy when the job is done"),
+    catalog: str | None = Form(None, max_length=64, description="Catalog id (built-in or uploaded), never a file path"),
+    level: str | None = Form(None, max_length=64),
 ) -> JobOut:
     suffix, content = await read_upload(file, UPLOAD_SUFFIXES)
-    if level:
-        app.catalog(catalog).resolve_level(level)  # unknown catalog or level: fail now, not in the background
-    app.catalog(catalog)
-    params = {"text_col": text_col, "id_col": id_col, "label_col": label_col, "catalog": catalog, "level": level}
-    return _job_out(app.jobs.submit(file.filename or f"upload{suffix}", content, params))
+    name = display_name(file, suffix)
+
+    def submit() -> JobOut:  # the file is read once here, off the event loop: a bad or oversized file fails now, not later
+        resolved = app.catalog(catalog)  # an id only: unknown ids, and paths, are 404 whether or not such a file exists
+        if level:
+            resolved.resolve_level(level)
+        with upload_path(suffix, content, name) as path:
+            table = read_table(path, name=name, limits=app.table_limits())
+        table.require(parse_columns(text_col) + [c for c in (id_col,) if c])
+        params = {"text_col": text_col, "id_col": id_col, "label_col": label_col, "catalog": catalog, "level": level}
+        return _job_out(app.jobs.submit(name, content, params, total=len(table.rows)))
+
+    return await run_in_threadpool(submit)
 
 
 def _job(app: AppDep, job_id: str) -> Job:
@@ -73,6 +86,15 @@ def _job(app: AppDep, job_id: str) -> Job:
 @router.get("/jobs/{job_id}", summary="Job status and progress", dependencies=[Depends(require_read_key)], response_model=JobOut)
 def job_status(job_id: str, app: AppDep) -> JobOut:
     return _job_out(_job(app, job_id))
+
+
+@router.delete("/jobs/{job_id}", summary="Cancel a queued or running job (a running job stops at its next batch)",
+               dependencies=[Depends(require_write_key)], response_model=JobOut, responses={409: {"description": "the job has already finished"}})
+def cancel_job(job_id: str, app: AppDep) -> JobOut:
+    job = _job(app, job_id)
+    if job.status not in ("queued", "running"):
+        raise HTTPException(409, f"job is {job.status}; only a queued or running job can be cancelled")
+    return _job_out(app.jobs.cancel(job_id) or job)
 
 
 @router.get("/jobs/{job_id}/result", summary="The labelled file", dependencies=[Depends(require_read_key)],

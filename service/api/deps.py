@@ -5,19 +5,21 @@ import secrets
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, UploadFile
 from fastapi.security import APIKeyHeader
 
 from planalign.app import Application
+from planalign.corpora.catalog import CatalogError
+from planalign.errors import InputError
 
 API_KEY_HEADER = "X-API-Key"
 _api_key = APIKeyHeader(name=API_KEY_HEADER, auto_error=False, description="Required for writes when keys are configured.")
 
 
-def get_app(request: Request) -> Application:
+async def get_app(request: Request) -> Application:  # async: a plain def would take a worker thread for nothing
     return request.app.state.planalign
 
 
@@ -25,17 +27,19 @@ AppDep = Annotated[Application, Depends(get_app)]
 
 
 def _check(app: Application, key: str | None) -> None:
-    given = (key or "").encode("utf-8", "surrogateescape")
+    # HTTP header bytes arrive decoded as latin-1: encoding back gives the bytes the client sent, so a
+    # non-ASCII key configured here matches the same key sent as UTF-8 (and a wrong one is a 401, never a 500).
+    given = (key or "").encode("latin-1", "replace")
     if app.settings.api_keys and not any(secrets.compare_digest(given, k.encode("utf-8")) for k in app.settings.api_keys):
         raise HTTPException(status_code=401, detail=f"missing or invalid API key (header {API_KEY_HEADER})")
 
 
-def require_write_key(app: AppDep, key: Annotated[str | None, Depends(_api_key)]) -> None:
+async def require_write_key(app: AppDep, key: Annotated[str | None, Depends(_api_key)]) -> None:
     """Writes need a key whenever keys are configured."""
     _check(app, key)
 
 
-def require_read_key(app: AppDep, key: Annotated[str | None, Depends(_api_key)]) -> None:
+async def require_read_key(app: AppDep, key: Annotated[str | None, Depends(_api_key)]) -> None:
     """Reads need a key only when configured so (PLANALIGN_READ_REQUIRES_KEY)."""
     if app.settings.read_requires_key:
         _check(app, key)
@@ -52,10 +56,35 @@ async def read_upload(file: UploadFile, allowed: tuple[str, ...]) -> tuple[str, 
     return suffix, content
 
 
+def display_name(file: UploadFile, suffix: str) -> str:
+    """The user's file name as messages show it (no client folders, bounded length)."""
+    name = PureWindowsPath(PurePosixPath(file.filename or "").name).name.strip() or f"upload{suffix}"
+    return name if len(name) <= 120 else name[:100] + "..." + suffix
+
+
 @contextmanager
-def upload_path(suffix: str, content: bytes) -> Iterator[Path]:
-    """The upload as a temporary file, since our readers take paths (and detect type by suffix)."""
-    with tempfile.TemporaryDirectory() as folder:
+def upload_path(suffix: str, content: bytes, name: str) -> Iterator[Path]:
+    """The upload as a temporary file, since our readers take paths (and detect type by suffix).
+
+    A problem with the file is reported under the user's file ``name``, never the temporary path.
+    """
+    with tempfile.TemporaryDirectory(prefix="planalign-upload-") as folder:
         path = Path(folder) / f"upload{suffix}"
         path.write_bytes(content)
-        yield path
+        try:
+            yield path
+        except InputError as exc:
+            _rename(exc, (str(path), path.name), name)
+            raise
+
+
+def _rename(exc: InputError, temporary: tuple[str, ...], name: str) -> None:
+    def fix(text: str) -> str:
+        for old in temporary:  # the full path first, then the bare file name
+            text = text.replace(old, name)
+        return text
+
+    exc.args = tuple(fix(a) if isinstance(a, str) else a for a in exc.args)
+    if isinstance(exc, CatalogError):
+        exc.source = name
+        exc.problems = [(row, fix(message)) for row, message in exc.problems]

@@ -1,9 +1,18 @@
-"""Liveness, readiness and Prometheus metrics."""
+"""Liveness, readiness and Prometheus metrics.
+
+``/healthz`` answers 200 while the process can serve: ``{"status": "ok"}``, or
+``{"status": "degraded", "problems": [...]}`` when it serves from a fallback (the newest index
+generation failed to load and the previous one answers until it is rebuilt) or background indexing
+is failing. Still 200: restarting the process cannot repair the index files and would only drop the
+requests it still answers; monitoring alerts on the status field. ``/readyz`` is 503 until the
+model is warm and the index loaded, and while store and index disagree ("indexing n of m").
+"""
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.concurrency import run_in_threadpool
 
 from planalign.service.api.deps import AppDep
 from planalign.service.api.schemas import Health, Readiness
@@ -11,18 +20,34 @@ from planalign.service.api.schemas import Health, Readiness
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", summary="The process is up", response_model=Health)
-def healthz() -> Health:
-    return Health(status="ok")
+@router.get("/healthz", summary="The process is up (and whether it serves from a fallback)", response_model=Health,
+            response_model_exclude_none=True)
+async def healthz(app: AppDep) -> JSONResponse:  # async: never queued behind busy worker threads
+    indexer = app.indexer
+    problems = list(indexer.state.problems) if indexer is not None else list(app.index_problems)
+    body = Health(status="degraded" if problems else "ok", problems=problems or None)
+    return JSONResponse(body.model_dump(exclude_none=True))
 
 
-@router.get("/readyz", summary="Model and index loaded", response_model=Readiness, responses={503: {"model": Readiness}})
-def readyz(request: Request, app: AppDep) -> JSONResponse:
+@router.get("/readyz", summary="Model and index loaded, and the index agrees with the store", response_model=Readiness,
+            responses={503: {"model": Readiness}})
+async def readyz(request: Request, app: AppDep) -> JSONResponse:
     model_ready = bool(getattr(request.app.state, "warm", False))
-    index = app.index()
-    body = Readiness(status="ready" if model_ready else "starting",
-                     checks={"model": model_ready, "catalog": model_ready, "index": index is not None}, projects=len(index or []))
-    return JSONResponse(body.model_dump(), status_code=200 if model_ready else 503)
+    indexer = app.indexer
+    state = indexer.state if indexer is not None else None
+    loaded = state is None or state.loaded
+    agreed = state is None or state.agreed
+    index = app._index if state is not None else await run_in_threadpool(app.index)
+    if not (model_ready and loaded):
+        status = "starting"
+    elif not agreed:
+        status = "indexing"
+    else:
+        status = "ready"
+    body = Readiness(status=status, checks={"model": model_ready, "catalog": model_ready, "index": index is not None, "index_agrees": agreed},
+                     projects=len(index or []), detail=state.describe() if state is not None else None,
+                     indexing={"done": state.done, "total": state.total, "queued": state.queued} if state is not None and not agreed else None)
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=200 if status == "ready" else 503)
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)

@@ -1,12 +1,17 @@
-"""Projects: ingest (JSON or a file), fetch, list and delete; the index follows every change."""
+"""Projects: ingest (JSON or a file), fetch, list and delete.
+
+A write commits to the store (all rows or none) and queues the index work for the service's one
+background indexer; the answer says how many changed projects are not searchable yet (``pending``).
+"""
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, UploadFile
+from starlette.concurrency import run_in_threadpool
 
 from planalign.app import IngestOutcome, fiscal_year
-from planalign.corpora.projects import IngestResult, Project, read_projects, rows_to_projects
-from planalign.corpora.tables import Table
-from planalign.service.api.deps import AppDep, read_upload, require_read_key, require_write_key, upload_path
+from planalign.corpora.projects import IngestResult, Project, rows_to_projects
+from planalign.corpora.tables import Table, TableError, read_table
+from planalign.service.api.deps import AppDep, display_name, read_upload, require_read_key, require_write_key, upload_path
 from planalign.service.api.schemas import Deleted, IngestResponse, ProjectsIn, ProjectsPage, RejectedRow
 
 router = APIRouter(prefix="/v1/projects", tags=["projects"])
@@ -16,11 +21,12 @@ UPLOAD_SUFFIXES = (".csv", ".tsv", ".xlsx", ".jsonl")
 def _response(read: IngestResult, outcome: IngestOutcome) -> IngestResponse:
     stored = outcome.stored
     return IngestResponse(inserted=len(stored.inserted), updated=len(stored.updated), unchanged=stored.unchanged,
-                          rejected=[RejectedRow(row=row, reason=reason) for row, reason in read.rejected], indexed=outcome.index.total)
+                          rejected=[RejectedRow(row=row, reason=reason) for row, reason in read.rejected], indexed=outcome.index.total,
+                          pending=outcome.index.pending)
 
 
 @router.post("", summary="Add or update projects given as JSON (upsert by id)", dependencies=[Depends(require_write_key)],
-             response_model=IngestResponse)
+             response_model=IngestResponse, responses={413: {"description": "a field over PLANALIGN_MAX_FIELD_CHARS"}})
 def ingest_json(body: ProjectsIn, app: AppDep) -> IngestResponse:
     rows = [{k: "" if v is None else str(v) for k, v in p.model_dump().items()} for p in body.projects]
     read = rows_to_projects(Table(list(body.projects[0].model_dump()), rows), source="api")
@@ -28,17 +34,26 @@ def ingest_json(body: ProjectsIn, app: AppDep) -> IngestResponse:
 
 
 @router.post("/file", summary="Add or update projects from a CSV/XLSX/JSONL file (Thai form headers recognized)",
-             dependencies=[Depends(require_write_key)], response_model=IngestResponse)
+             dependencies=[Depends(require_write_key)], response_model=IngestResponse,
+             responses={413: {"description": "over PLANALIGN_MAX_ROWS rows or a cell over PLANALIGN_MAX_FIELD_CHARS"}})
 async def ingest_file(
     app: AppDep,
     file: UploadFile = File(...),
     year: int | None = Form(None, description="Fiscal year for rows without one"),
-    source: str | None = Form(None),
+    source: str | None = Form(None, max_length=200),
 ) -> IngestResponse:
     suffix, content = await read_upload(file, UPLOAD_SUFFIXES)
-    with upload_path(suffix, content) as path:
-        read = read_projects(path, fiscal_year(year), source or file.filename)
-    return _response(read, app.ingest(read.projects))
+    name = display_name(file, suffix)
+
+    def ingest() -> IngestResponse:  # reading, parsing and the store write run off the event loop
+        with upload_path(suffix, content, name) as path:
+            table = read_table(path, name=name, limits=app.table_limits())
+        if not table.rows:
+            raise TableError(f"{name}: no data rows")
+        read = rows_to_projects(table, fiscal_year(year), source or name)
+        return _response(read, app.ingest(read.projects))
+
+    return await run_in_threadpool(ingest)
 
 
 @router.get("", summary="List projects", dependencies=[Depends(require_read_key)], response_model=ProjectsPage)
@@ -54,8 +69,8 @@ def get_project(project_id: str, app: AppDep) -> Project:
     return project
 
 
-@router.delete("/{project_id:path}", summary="Delete a project from the store and the index", dependencies=[Depends(require_write_key)],
-               response_model=Deleted)
+@router.delete("/{project_id:path}", summary="Delete a project from the store (and, in the background, the index)",
+               dependencies=[Depends(require_write_key)], response_model=Deleted)
 def delete_project(project_id: str, app: AppDep) -> Deleted:
     found, _ = app.delete([project_id])
     if not found:

@@ -135,7 +135,7 @@ class JobProgress(BaseModel):
 
 class JobOut(Out):
     id: str
-    status: Literal["queued", "running", "done", "failed"]
+    status: Literal["queued", "running", "done", "failed", "cancelled"]
     created: float
     updated: float
     progress: JobProgress
@@ -239,7 +239,8 @@ class IngestResponse(BaseModel):
     updated: int
     unchanged: int
     rejected: list[RejectedRow]
-    indexed: int = Field(description="Projects in the search index after this change")
+    indexed: int = Field(description="Projects in the search index when the answer was sent")
+    pending: int = Field(0, description="Changed projects committed to the store but not searchable yet (the background indexer adds them shortly)")
 
 
 class ProjectsPage(BaseModel):
@@ -280,10 +281,19 @@ class CatalogTree(CatalogSummary):
 
 # ----------------------------------------------------------------------------------- health
 class Health(BaseModel):
-    status: str
+    status: Literal["ok", "degraded"] = Field(description="degraded: serving from a fallback (e.g. the previous index generation) or indexing is failing")
+    problems: list[str] | None = Field(None, description="What is degraded (no server paths)")
+
+
+class IndexingProgress(BaseModel):
+    done: int
+    total: int
+    queued: int
 
 
 class Readiness(BaseModel):
-    status: Literal["ready", "starting"]
+    status: Literal["ready", "starting", "indexing"] = Field(description="indexing: the index does not agree with the store yet")
     checks: dict[str, bool]
     projects: int
+    detail: str | None = Field(None, description='e.g. "indexing 1200 of 13584"')
+    indexing: IndexingProgress | None = None

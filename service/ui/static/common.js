@@ -107,6 +107,37 @@
       });
   }
 
+  /* A file from the API as a blob URL: links and images cannot send the API key header, fetch can
+     (so downloads and the confusion image work when reads need a key). Revoke the URL when done. */
+  function blobUrl(path) {
+    var headers = {};
+    var key = apiKey();
+    if (key) headers["X-API-Key"] = key;
+    return fetch(path, { headers: headers, credentials: "same-origin" }).then(function (response) {
+      if (!response.ok) {
+        return response.text().then(function (text) {
+          var data = null;
+          try { data = text ? JSON.parse(text) : null; } catch (e) { data = { error: text.slice(0, 300) }; }
+          throw new ApiError(response.status, data);
+        });
+      }
+      return response.blob().then(function (blob) { return URL.createObjectURL(blob); });
+    }, function () {
+      throw new ApiError(0, { error: "ติดต่อเซิร์ฟเวอร์ไม่ได้" });
+    });
+  }
+
+  /* Download an API file under `filename` through blobUrl. */
+  function download(path, filename) {
+    return blobUrl(path).then(function (url) {
+      var link = el("a", { href: url, download: filename || "" });
+      document.body.appendChild(link);
+      link.click();
+      link.remove();
+      setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
+    });
+  }
+
   function query(params) {
     var parts = [];
     Object.keys(params).forEach(function (name) {
@@ -275,7 +306,7 @@
   document.addEventListener("DOMContentLoaded", initApiKey);
 
   window.PA = {
-    api: api, query: query, el: el, append: append, clear: clear, ApiError: ApiError,
+    api: api, blobUrl: blobUrl, download: download, query: query, el: el, append: append, clear: clear, ApiError: ApiError,
     highlightSpans: highlightSpans, highlightWords: highlightWords, percent: percent, excerpt: excerpt,
     confidenceBar: confidenceBar, setStatus: setStatus, loadCatalogs: loadCatalogs,
     levelName: levelName, matchKind: function (k) { return MATCH_KINDS[k] || k; }, formatNumber: formatNumber, decisionThai: decisionThai

@@ -4,7 +4,7 @@
   var PA = window.PA;
   var el = PA.el;
 
-  var STATUS = { queued: "รอคิว", running: "กำลังประมวลผล", done: "เสร็จแล้ว", failed: "ล้มเหลว" };
+  var STATUS = { queued: "รอคิว", running: "กำลังประมวลผล", done: "เสร็จแล้ว", failed: "ล้มเหลว", cancelled: "ยกเลิกแล้ว" };
   var catalogs = {};
   var nodeNames = {};
   var timer = null;
@@ -58,8 +58,15 @@
     downloads.hidden = job.status !== "done";
     if (job.status === "done") {
       var base = "/v1/classify/jobs/" + encodeURIComponent(job.id) + "/result?format=";
-      downloads.appendChild(el("a", { class: "btn btn-primary", href: base + "csv", download: "", text: "ดาวน์โหลด CSV" }));
-      downloads.appendChild(el("a", { class: "btn", href: base + "xlsx", download: "", text: "ดาวน์โหลด XLSX" }));
+      var stem = String(params.filename || "result").replace(/\.[^.]*$/, "");
+      [["csv", "btn btn-primary", "ดาวน์โหลด CSV"], ["xlsx", "btn", "ดาวน์โหลด XLSX"]].forEach(function (item) {
+        // fetched with the API key when one is set (a plain link cannot send it: 401 when reads need a key)
+        downloads.appendChild(el("a", { class: item[1], href: base + item[0], download: stem + "-labelled." + item[0], text: item[2],
+          onclick: function (event) {
+            event.preventDefault();
+            PA.download(base + item[0], stem + "-labelled." + item[0]).catch(function (err) { PA.setStatus($("job-status"), err.message, "error"); });
+          } }));
+      });
     }
     renderMetrics(job);
   }
@@ -101,7 +108,13 @@
     });
     var img = $("confusion-img");
     var src = "/v1/classify/jobs/" + encodeURIComponent(job.id) + "/confusion.png";
-    if (img.getAttribute("src") !== src) img.setAttribute("src", src);
+    if (img.dataset.source !== src) {  // fetched with the API key when one is set
+      img.dataset.source = src;
+      PA.blobUrl(src).then(function (url) {
+        if (img.getAttribute("src")) URL.revokeObjectURL(img.getAttribute("src"));
+        img.setAttribute("src", url);
+      }).catch(function () { img.hidden = true; });
+    }
   }
 
   function poll(jobId) {

@@ -1,0 +1,238 @@
+"""The service under failure: background indexing and reconciliation, degraded health, job cancel,
+500s that keep the connection, concurrent writes (issue 15). Model-free encoders throughout."""
+import http.client
+import json
+import socket
+import threading
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+
+import planalign.app as app_module
+from planalign.app import Application
+from planalign.config import Settings
+from planalign.corpora.projects import Project
+from planalign.index.project_index import index_root
+from planalign.service.app import create_app
+
+PROJECTS = [
+    {"id": "A1", "name": "โครงการขุดลอกคลองบางบัว", "objective": "ลดน้ำท่วมขัง", "org": "สำนักงานเขตบางเขน", "fiscal_year": "2567"},
+    {"id": "A2", "name": "โครงการอบรมอาสาสมัครป้องกันยาเสพติด", "org": "สำนักงานเขตจตุจักร", "fiscal_year": "2566"},
+]
+
+
+def settings(tmp_path, **extra) -> Settings:
+    return Settings(data_dir=tmp_path, encoder="tfidf", index_encoder="tfidf", **extra)
+
+
+def wait_for(check, timeout: float = 30.0, every: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError("condition not reached in time")
+
+
+class Gate:
+    """Holds the background indexer inside its next pass until opened (sync_index wrapped)."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.open = threading.Event()
+        self.entered = threading.Event()
+        real = app_module.sync_index
+
+        def gated(*args, **kwargs):
+            if threading.current_thread().name == "indexer":
+                self.entered.set()
+                assert self.open.wait(60), "gate never opened"
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(app_module, "sync_index", gated)
+
+
+def _ready(client: TestClient) -> dict | None:
+    response = client.get("/readyz")
+    return response.json() if response.status_code == 200 else None
+
+
+def test_startup_reconciles_projects_the_store_has_but_the_index_lacks(tmp_path, monkeypatch):
+    """kill -9 after the store's commit and before the index write: the restart indexes what is missing."""
+    core = Application(settings(tmp_path))
+    core.ingest([Project(id="OLD", name="โครงการปลูกต้นไม้ริมถนน")])
+    changed = Project(id="OLD", name="โครงการปลูกต้นไม้ริมคลองแสนแสบ")
+    core.store.upsert([Project(id=f"N{i}", name=f"โครงการซ่อมถนนซอย {i}") for i in range(50)] + [changed])  # store only
+    core.close()
+    gate = Gate(monkeypatch)
+    with TestClient(create_app(settings(tmp_path))) as client:
+        assert gate.entered.wait(30)
+        ready = client.get("/readyz")
+        assert ready.status_code == 503 and ready.json()["status"] in ("starting", "indexing")
+        assert client.get("/v1/search", params={"q": "ซ่อมถนน"}).status_code == 200  # the old version answers meanwhile
+        gate.open.set()
+        body = wait_for(lambda: _ready(client))
+        assert body["projects"] == 51 and body["detail"] == "index agrees with the store"
+        hits = client.get("/v1/search", params={"q": "คลองแสนแสบ", "mode": "keyword"}).json()["results"]
+        assert [h["id"] for h in hits] == ["OLD"]
+
+
+def test_writes_commit_and_only_queue_index_work(tmp_path, monkeypatch):
+    with TestClient(create_app(settings(tmp_path, write_index_wait_s=0.2))) as client:
+        wait_for(lambda: _ready(client))
+        gate = Gate(monkeypatch)
+        started = time.perf_counter()
+        response = client.post("/v1/projects", json={"projects": PROJECTS})
+        elapsed = time.perf_counter() - started
+        assert response.status_code == 200 and elapsed < 2.0, elapsed
+        assert response.json()["inserted"] == 2 and response.json()["pending"] == 2
+        assert client.get("/v1/projects/A1").status_code == 200  # committed
+        assert gate.entered.wait(30)
+        ready = client.get("/readyz")
+        assert ready.status_code == 503 and ready.json()["status"] == "indexing"
+        gate.open.set()
+        wait_for(lambda: _ready(client))
+        assert client.get("/v1/search", params={"q": "ยาเสพติด", "mode": "keyword"}).json()["results"][0]["id"] == "A2"
+        deleted = client.delete("/v1/projects/A2")
+        assert deleted.status_code == 200
+        wait_for(lambda: _ready(client))
+        assert client.get("/v1/search", params={"q": "ยาเสพติด", "mode": "keyword"}).json()["results"] == []
+
+
+def test_a_failing_index_pass_degrades_health_keeps_the_write_and_is_retried(tmp_path, monkeypatch):
+    with TestClient(create_app(settings(tmp_path))) as client:
+        wait_for(lambda: _ready(client))
+        real = app_module.sync_index
+        failures = []
+
+        def failing_once(*args, **kwargs):
+            if not failures:
+                failures.append(1)
+                raise OSError(28, "No space left on device")
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(app_module, "sync_index", failing_once)
+        response = client.post("/v1/projects", json={"projects": PROJECTS})
+        assert response.status_code == 200 and response.json()["inserted"] == 2  # the store write stands
+        wait_for(lambda: failures)
+        wait_for(lambda: _ready(client), timeout=30)
+        assert client.get("/healthz").json() == {"status": "ok"}
+        assert client.get("/v1/search", params={"q": "ยาเสพติด", "mode": "keyword"}).json()["results"][0]["id"] == "A2"
+
+
+def test_damaged_newest_generation_is_served_from_the_previous_degraded_then_repaired(tmp_path, monkeypatch):
+    core = Application(settings(tmp_path))
+    core.ingest([Project(**{k: v for k, v in p.items() if k != "fiscal_year"}) for p in PROJECTS])
+    first = core.index().generation
+    core.reindex()
+    newest = index_root(tmp_path) / core.index().generation
+    core.close()
+    (newest / "vectors.npy").write_bytes(b"\x93NUMPY truncated")
+    gate = Gate(monkeypatch)
+    with TestClient(create_app(settings(tmp_path))) as client:
+        assert gate.entered.wait(30)
+        health = client.get("/healthz")
+        assert health.status_code == 200 and health.json()["status"] == "degraded"
+        assert any("previous generation" in p for p in health.json()["problems"])
+        assert str(tmp_path) not in health.text
+        hits = client.get("/v1/search", params={"q": "ยาเสพติด", "mode": "keyword"})
+        assert hits.status_code == 200 and hits.json()["results"][0]["id"] == "A2"  # served by the previous generation
+        assert client.app.state.planalign.index().generation == first
+        assert client.get("/readyz").status_code == 503
+        gate.open.set()
+        wait_for(lambda: _ready(client))
+        assert client.get("/healthz").json() == {"status": "ok"}
+        assert client.app.state.planalign.index().generation not in (first, newest.name)
+
+
+def test_a_cancelled_job_stops_and_keeps_no_result(tmp_path):
+    rows = "id,text\n" + "\n".join(f"{i},โครงการลอกท่อระบายน้ำซอย {i} เพื่อลดน้ำท่วมขัง" for i in range(6000)) + "\n"
+    with TestClient(create_app(settings(tmp_path))) as client:
+        wait_for(lambda: _ready(client))
+        running = client.post("/v1/classify/jobs", files={"file": ("big.csv", rows.encode())}, data={"text_col": "text"}).json()
+        queued = client.post("/v1/classify/jobs", files={"file": ("next.csv", rows.encode())}, data={"text_col": "text"}).json()
+        assert queued["progress"]["total"] == 6000  # counted at upload
+        wait_for(lambda: client.get(f"/v1/classify/jobs/{running['id']}").json()["status"] == "running")
+        cancelled = client.delete(f"/v1/classify/jobs/{running['id']}")
+        assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+        assert client.delete(f"/v1/classify/jobs/{queued['id']}").json()["status"] == "cancelled"
+        time.sleep(1.5)
+        for job in (running, queued):
+            status = client.get(f"/v1/classify/jobs/{job['id']}").json()
+            assert status["status"] == "cancelled" and status["progress"]["done"] < 6000
+            assert client.get(f"/v1/classify/jobs/{job['id']}/result").status_code == 409
+        assert client.delete(f"/v1/classify/jobs/{running['id']}").status_code == 409  # nothing left to cancel
+        assert client.delete("/v1/classify/jobs/nope").status_code == 404
+        # the worker is free again: a small job runs to the end
+        small = client.post("/v1/classify/jobs", files={"file": ("s.csv", b"text\n\xe0\xb8\x82\xe0\xb8\xb8\xe0\xb8\x94\n")},
+                            data={"text_col": "text"}).json()
+        assert wait_for(lambda: client.get(f"/v1/classify/jobs/{small['id']}").json()["status"] == "done", timeout=60)
+
+
+def test_concurrent_api_ingests_of_the_same_ids_all_succeed(tmp_path):
+    batch = [{"id": f"C{i}", "name": f"โครงการซ่อมถนนซอย {i}"} for i in range(200)]
+    with TestClient(create_app(settings(tmp_path))) as client:
+        wait_for(lambda: _ready(client))
+        start = threading.Barrier(6)
+        statuses = []
+
+        def ingest() -> None:
+            start.wait()
+            response = client.post("/v1/projects", json={"projects": batch})
+            statuses.append((response.status_code, response.text[:300]))
+
+        threads = [threading.Thread(target=ingest) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert [s for s, _ in statuses] == [200] * 6, statuses
+        assert not any("INSERT" in text or "Integrity" in text for _, text in statuses)
+        assert sum(json.loads(text)["inserted"] for _, text in statuses) == 200
+        wait_for(lambda: _ready(client))
+        assert client.get("/readyz").json()["projects"] == 200
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_a_500_keeps_the_keep_alive_connection(tmp_path, monkeypatch):
+    """Before: Starlette re-raised after the 500 and uvicorn closed the connection, failing the client's next request."""
+    import uvicorn
+
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(Application, "search", broken)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings(tmp_path)), host="127.0.0.1", port=port, log_level="critical"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: server.started, timeout=30)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        for _ in range(3):
+            connection.request("GET", "/v1/search?q=x")
+            response = connection.getresponse()
+            body = json.loads(response.read())
+            assert response.status == 500 and body == {"error": "internal error: RuntimeError"}
+            assert response.getheader("connection", "").lower() != "close"
+        connection.request("GET", "/healthz")  # same connection, still open
+        assert connection.getresponse().status == 200
+        connection.close()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.mark.parametrize("path", ["/v1/search?q=x", "/v1/duplicates"])
+def test_requests_while_the_index_loads_wait_briefly_then_answer(tmp_path, path):
+    core = Application(settings(tmp_path))
+    core.ingest([Project(id="X", name="โครงการขุดลอกคลอง")])
+    core.close()
+    with TestClient(create_app(settings(tmp_path))) as client:
+        assert client.get(path).status_code == 200  # the first load of a small index finishes within the wait

