@@ -85,7 +85,7 @@ def baselines(index: ProjectIndex, encoder: Encoder, texts: list[str], queries: 
     trigrams = TfidfVectorizer(analyzer="char", ngram_range=(3, 3)).fit([normalize(t) for t in texts])
     trigram = (trigrams.transform([normalize(q) for q in queries]) @ trigrams.transform([normalize(t) for t in texts]).T).toarray()
     out = {name: [list(np.argsort(-row, kind="stable")) for row in scores] for name, scores in dense.items()}
-    out["BM25 alone (product tokens, no query canonicalization)"] = [list(np.argsort(-row, kind="stable")) for row in bm25]
+    out["BM25 alone (product tokens, no query canonicalization)"] = [[int(p) for p in np.argsort(-row, kind="stable") if row[p] > 0] for row in bm25]
     out["char-trigram TF-IDF cosine"] = [list(np.argsort(-row, kind="stable")) for row in trigram]
     raw = vectors @ passages.T
     old = []
