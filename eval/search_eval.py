@@ -36,7 +36,7 @@ from planalign.eval.datasets import DatasetMissing, eval_data_path, shared_data_
 from planalign.eval.dev_sets import dev_workspace, search_qrels, search_queries
 from planalign.eval.run_eval import write_readme_block
 from planalign.index.dedup import center
-from planalign.index.hybrid import LEXICAL, MODES, PARAMS, SEMANTIC, Filters, SearchParams, rank
+from planalign.index.hybrid import LEXICAL, MODES, SEMANTIC, Filters, SearchParams, params_for, rank
 from planalign.index.project_index import ProjectIndex
 from planalign.nlp.encoders import Encoder
 from planalign.nlp.fields import canonical
@@ -138,8 +138,8 @@ def evaluate(encoder_name: str) -> dict:
     insample = int(np.argmax([np.mean(s) for s in per_setting]))
     report: dict = {"encoder": encoder_name, "table": table, "fold_choices": choices,
                     "best_in_sample": {k: GRID[insample].__dict__[k] for k in ("symmetric_weight", "bm25_weight", "prf_m", "prf_beta")},
-                    "shipped": {k: PARAMS.__dict__[k] for k in ("symmetric_weight", "bm25_weight", "prf_m", "prf_beta", "floor")}}
-    report["floor"] = floor_report(index, encoder, queries, judged, fold)
+                    "shipped": {k: params_for(encoder_name).__dict__[k] for k in ("symmetric_weight", "bm25_weight", "prf_m", "prf_beta", "floor")}}
+    report["floor"] = floor_report(index, encoder, queries, judged, fold, params_for(encoder_name).floor)
     report["explanations"] = explanation_report(index, encoder, queries, judged)
     return report
 
@@ -149,7 +149,7 @@ def _texts(app: Application, ids: list[str]) -> list[str]:
     return [stored[pid].search_text() for pid in ids]
 
 
-def floor_report(index: ProjectIndex, encoder: Encoder, queries: list[dict], judged: dict[str, dict[str, int]], fold: np.ndarray) -> dict:
+def floor_report(index: ProjectIndex, encoder: Encoder, queries: list[dict], judged: dict[str, dict[str, int]], fold: np.ndarray, floor: float) -> dict:
     """``total`` against the judgments: relevant (grade >= 1) documents counted, grade-0 ones counted,
     with the shipped floor and with a floor chosen per fold (best F1 on the other folds)."""
     pooled = []
@@ -170,7 +170,7 @@ def floor_report(index: ProjectIndex, encoder: Encoder, queries: list[dict], jud
         f1 = [2 * counts(t, mask)[0] / max(1, (scores[mask] >= t).sum() + relevant[mask].sum()) for t in grid]
         return float(grid[int(np.argmax(f1))])
 
-    shipped = counts(PARAMS.floor, np.ones(len(scores), dtype=bool))
+    shipped = counts(floor, np.ones(len(scores), dtype=bool))
     cv = [0, 0]
     for f in range(FOLDS):
         hit, miss = counts(best(folds != f), folds == f)
@@ -178,7 +178,7 @@ def floor_report(index: ProjectIndex, encoder: Encoder, queries: list[dict], jud
         cv[1] += miss
     totals = [rank(index, encoder, q["query"], "hybrid", Filters(), 10).total for q in queries]
     relevant_per_query = [sum(1 for g in judged[q["qid"]].values() if g >= 1) for q in queries]
-    return {"relevant_documents": everything, "shipped_floor": PARAMS.floor,
+    return {"relevant_documents": everything, "shipped_floor": floor,
             "shipped": {"relevant_counted": shipped[0], "grade0_counted": shipped[1],
                         "recall": round(shipped[0] / everything, 3), "precision": round(shipped[0] / max(1, sum(shipped)), 3)},
             "cv": {"relevant_counted": cv[0], "grade0_counted": cv[1], "recall": round(cv[0] / everything, 3),

@@ -69,6 +69,14 @@ class SearchParams:
 
 
 PARAMS = SearchParams()
+# Per index encoder: static vectors on the same dev queries want less of the symmetric view, a little
+# more BM25 and a 2-hit feedback (in-sample 0.855 vs 0.804 with e5's weights; eval/README.md).
+PARAMETERS = {"e5": PARAMS, "static": SearchParams(symmetric_weight=1.0, bm25_weight=0.3, prf_m=2, dense_floor=2.8)}
+
+
+def params_for(encoder_name: str) -> SearchParams:
+    """The fusion weights chosen for vectors of ``encoder_name`` (e5's for the others)."""
+    return PARAMETERS.get(encoder_name, PARAMS)
 
 
 @dataclass
@@ -172,12 +180,13 @@ def explain(words: set[str], doc_text: str, dense_z: float, feedback_z: float, p
 
 
 def rank(index: ProjectIndex, encoder: Encoder | None, query: str, mode: str, filters: Filters, top: int, *,
-         query_vector: np.ndarray | None = None, params: SearchParams = PARAMS) -> Ranked:
+         query_vector: np.ndarray | None = None, params: SearchParams | None = None) -> Ranked:
     """The best ``top`` positions with scores, explanations and the number of matches; the ranking
     core shared by search, the duplicate check and the benchmarks. ``query_vector``: the query's
     ``query:`` embedding when the caller has it already."""
     if mode not in MODES:
         raise InputError(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}")
+    params = params or params_for(index.encoder_name)
     query = normalize(query)
     mask = index.mask(**filters.as_meta())
     words = query_words(query)

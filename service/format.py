@@ -131,9 +131,8 @@ def print_hits(out: Console, hits: list[Hit], total: int | None = None) -> None:
     if total is not None:
         out.print(f"พบ {total} โครงการที่ตรงกับคำค้น" if total else "ไม่พบโครงการที่ตรงกับคำค้นโดยตรง: ผลที่ใกล้เคียงที่สุด")
     for rank, hit in enumerate(hits, start=1):
-        place = " · ".join(str(x) for x in (hit.org, hit.year) if x)
-        why = explanation_thai(hit)
-        out.print(f"[bold]{rank}. {escape(hit.name)}[/]  [dim]{escape(hit.id)} · {escape(place)}{' · ' + escape(why) if why else ''}[/]")
+        details = " · ".join(str(x) for x in (hit.id, hit.org, hit.year, explanation_thai(hit)) if x)
+        out.print(f"[bold]{rank}. {escape(hit.name)}[/]  [dim]{escape(details)}[/]")
         out.print("   " + render(escape(hit.snippet), hit.highlights, "[reverse]", "[/reverse]"))
 
 
