@@ -8,9 +8,12 @@ Search sections (each at 1k, 10k and ~117k Traffy reports; ``--quick``: 1k and 2
 ``static`` (the default for a new index) unless ``--encoder`` says otherwise:
 * end to end from an empty data directory (no embedding cache, no word table): store ingest, then
   normalizing, tokenizing, embedding and building the vector and keyword indexes, seconds;
-* search latency p50/p95 per mode; the approximate (HNSW) dense index against exact brute-force
-  search in the same run: latency and recall@10;
-* duplicate detection time;
+* search latency p50/p95 per mode (index/hybrid.py: hybrid = both dense views + BM25 + feedback on a
+  candidate pool); the approximate (HNSW) dense index against exact brute-force search in the same
+  run: latency and recall@10;
+* the duplicate sweep over the whole store with the embeddings given (texts from the store, both
+  vector views from the index, nothing embedded): wall seconds of each of DEDUP_RUNS runs (best and
+  worst), CPU seconds (this process and its 2 workers), candidate pairs, the machine's load average;
 * memory of the real service: ``planalign serve`` started on that data directory in its own process,
   resident set after it answered a search (and its peak).
 Results: ``eval/results/bench.json`` and ``eval/results/bench.md``.
@@ -36,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from planalign.app import Application
-from planalign.config import DEFAULT_INDEX_ENCODER, Settings
+from planalign.config import Settings
 from planalign.corpora.catalog import load_catalog
 from planalign.corpora.projects import Project, fiscal_year_of
 from planalign.corpora.tables import Table
@@ -54,6 +57,10 @@ from planalign.nlp.normalize import normalize
 from planalign.nlp.tokenize import forget_memos
 
 RESULTS = Path(__file__).resolve().parent / "results"
+# The search sections index with static at every size, for one comparable series (a new index would
+# use e5 up to 20,000 texts: `auto`, planalign/config.py; e5 at 10k reports takes ~30 min).
+BENCH_INDEX_ENCODER = "static"
+DEDUP_RUNS = 2
 
 
 def traffy_projects(limit: int | None) -> list[Project]:
@@ -88,13 +95,26 @@ def bench_size(size: int | None, encoder: str, queries: list[str], root: Path, w
     started = time.perf_counter()
     app.sync(encoder, rebuild=True)
     index_s = time.perf_counter() - started
+    row = measure(app, data_dir, queries, {"store_ingest_s": round(ingest_s, 1), "index_build_s": round(index_s, 1),
+                                           "end_to_end_s": round(ingest_s + index_s, 1)}, with_service)
+    row.update(update_latency(app, projects))
+    return row
+
+
+def bench_existing(data_dir: Path, queries: list[str], with_service: bool = True) -> dict:
+    """The same measurements on an index already built (``--existing DIR``): search, HNSW and the
+    duplicate sweep with the embeddings given, without the hour-long cold build of 117k reports."""
+    app = Application(Settings.load(data_dir=data_dir))
+    return measure(app, data_dir, queries, {"store_ingest_s": "", "index_build_s": "existing", "end_to_end_s": ""}, with_service)
+
+
+def measure(app: Application, data_dir: Path, queries: list[str], build: dict, with_service: bool) -> dict:
     index = app.require_index()
     # Uncached, and for static a new word table: query latency includes embedding the query (words).
     embedder = StaticEncoder(get_encoder("e5")) if index.encoder_name == "static" else get_encoder(index.encoder_name)
     embedder.encode_queries(["warm-up"])
-    row: dict = {"documents": len(index), "encoder": encoder, "store_ingest_s": round(ingest_s, 1),
-                 "index_build_s": round(index_s, 1), "end_to_end_s": round(ingest_s + index_s, 1),
-                 "vector_backend": index.vectors.backend, **(service_memory_mb(data_dir, queries[0]) if with_service else {})}
+    row: dict = {"documents": len(index), "encoder": index.encoder_name, **build, "vector_backend": index.vectors.backend,
+                 **(service_memory_mb(data_dir, queries[0]) if with_service else {})}
     # First sight of each query: static embeds the query words it has not seen with e5 (then keeps them).
     first_sight = []
     for query in queries:
@@ -130,14 +150,34 @@ def bench_size(size: int | None, encoder: str, queries: list[str], root: Path, w
     row.update(hnsw_p50_ms=percentile_ms(approx_t, 50), hnsw_p95_ms=percentile_ms(approx_t, 95),
                exact_p50_ms=percentile_ms(exact_t, 50), exact_p95_ms=percentile_ms(exact_t, 95),
                hnsw_recall_at_10=round(float(np.mean(recalls)), 4), hnsw_recall_at_10_strict_ids=round(float(np.mean(strict)), 4))
-    # As `planalign dedup` on the store (all years, any pair): texts from the store, vectors and tokens from the index.
-    started = time.perf_counter()
-    found = app.duplicate_clusters(None, across=False)
-    row.update(dedup_s=round(time.perf_counter() - started, 1), dedup_pairs=len(found.result.pairs), dedup_clusters=len(found.result.clusters))
-    row.update(update_latency(app, projects))
+    row.update(dedup_sweep(data_dir))
     row["rss_mb_peak"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     print(json.dumps(row), flush=True)
     return row
+
+
+def _cpu_seconds() -> float:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def dedup_sweep(data_dir: Path) -> dict:
+    """As `planalign dedup` on the store (all years, any pair), with the embeddings given: texts from
+    the store, query views from the index (loaded before timing), nothing embedded. Each run in a
+    fresh core (the result is cached per index version); the shared cores of this machine make the
+    wall time vary, so every run and the load average are reported."""
+    walls, cpus = [], []
+    load_before = os.getloadavg()[0]
+    for _ in range(DEDUP_RUNS):
+        app = Application(Settings.load(data_dir=data_dir))
+        app.require_index()
+        started, cpu = time.perf_counter(), _cpu_seconds()
+        found = app.duplicate_clusters(None, across=False)
+        walls.append(time.perf_counter() - started)
+        cpus.append(_cpu_seconds() - cpu)
+    return {"dedup_s_best": round(min(walls), 1), "dedup_s_worst": round(max(walls), 1), "dedup_cpu_s": round(min(cpus), 1),
+            "dedup_candidates": found.result.candidates, "dedup_pairs": len(found.result.pairs), "dedup_clusters": len(found.result.clusters),
+            "load_avg_1min": f"{load_before:.1f}-{os.getloadavg()[0]:.1f}"}
 
 
 def update_latency(app: Application, projects: list[Project], repeats: int = 5) -> dict:
@@ -302,11 +342,12 @@ def markdown_table(rows: list[dict]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes, about two minutes")
-    parser.add_argument("--encoder", default=DEFAULT_INDEX_ENCODER, help="encoder for the index (e5 needs ~2 h at 117k)")
+    parser.add_argument("--encoder", default=BENCH_INDEX_ENCODER, help="encoder for the index (e5 needs ~5 h at 117k: two views)")
     parser.add_argument("--sizes", default=None, help="comma-separated corpus sizes (0 = all reports)")
     parser.add_argument("--encoders", default=None, help="encoders for the model sections [default: e5,static,cascade,use,tfidf; --quick: e5,static,cascade]")
     parser.add_argument("--skip-models", action="store_true")
     parser.add_argument("--skip-search", action="store_true")
+    parser.add_argument("--existing", default=None, help="measure search and duplicates on this already indexed data dir instead of building sizes")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else ([1000, 2000] if args.quick else [1000, 10000, 0])
     root = Settings.load().resolved_data_dir()
@@ -316,7 +357,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         encoders = args.encoders or ("e5,static,cascade" if args.quick else "e5,static,cascade,use,tfidf")
         models = [] if args.skip_models else bench_models([e.strip() for e in encoders.split(",")], root, args.quick)
-        search = [] if args.skip_search else [bench_size(size or None, args.encoder, queries, root, with_service=not args.quick or size == sizes[-1]) for size in sizes]
+        if args.existing:
+            search = [bench_existing(Path(args.existing), queries)]
+        else:
+            search = [] if args.skip_search else [bench_size(size or None, args.encoder, queries, root, with_service=not args.quick or size == sizes[-1])
+                                                  for size in sizes]
     except DatasetMissing as exc:
         print(f"skipped: {exc}", file=sys.stderr)
         return 0

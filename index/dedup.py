@@ -1,87 +1,469 @@
-"""Duplicate detection across districts and years: one decision for the sweep and the draft check.
+"""Duplicate detection: one decision for the corpus sweep and the single-draft check.
 
-* **copy**: near-verbatim reuse (copy-paste with small edits, Thai vs Arabic digits, an
-  abbreviation spelled out). Texts are normalized, then compared as sets of Thai word 3-grams and
-  character 5-grams; the Jaccard similarity of the shingle sets decides.
-* **semantic**: the same project in other words. Cosine of centered embeddings (the corpus mean
-  removed, which spreads scores), and a *margin*: the pair's cosine divided by the mean cosine of
-  each side to its own nearest neighbours. In a dense neighbourhood (many projects about one canal)
-  everything is similar, so only a pair that stands out from its neighbours counts.
+A re-submission (a *copy*: formatting changes, Thai digits, an abbreviation spelled out, an added
+objective sentence) or the same project proposed by another office in its own words (the *same
+project*) keeps its place, quantities and target group; a *related* project (same theme, another
+soi, another length, another phase or target group) differs in one of them. So :func:`decide`
+compares the fields :mod:`planalign.nlp.fields` extracts, beside two similarities:
 
-A pair whose *names* carry different numbers (ซอย 48 vs ซอย 52, สัญญาที่ 2 vs 3) is two sites or
-two contracts of one programme, not a duplicate, however alike the rest is; years (25xx/20xx) are
-not counted, since the same project proposed again next year is exactly what reviewers look for.
+* ``semantic``: cosine of the two texts' *query-view* vectors (e5 ``query:`` on both sides, e5's
+  prefix for symmetric similarity; the index stores that view) centered with the corpus mean (the
+  store's for the store, the file's for a file; for fewer than :data:`MIN_CORPUS` texts a shipped
+  background mean of project-like text, :func:`semantic_mean`);
+* ``lexical``: the share of the shorter text's content words that the other text has in the same
+  order (difflib alignment).
 
-:func:`decide` is the only place these rules live. The sweep (:func:`find_duplicates`) finds
-candidate pairs with MinHash LSH and nearest neighbours, the draft check (:func:`check_draft`) with
-hybrid search; both hand every candidate to :func:`decide`, so a single check never returns a pair
-the sweep would refuse. Decisions carry numbers and words, not sentences: the CLI and the pages
-word them (in Thai).
+The rule (:func:`rule`; thresholds per encoder, :data:`PARAMETERS`, chosen on the labelled dev
+pairs with cross-validation, eval/README.md):
+
+* a conflicting place, quantity, identifier number or target group vetoes: a field conflicts only
+  when *each* side has a value the other lacks (a paraphrase that leaves out the district is no
+  conflict), e.g. "ซอยเทียนทะเล 20 ≠ ซอยเทียนทะเล 26", "1250 เมตร ≠ 980 เมตร";
+* a near-copy (``lexical >= copy_lex`` and the alignment also covers ``copy_min_long`` of the
+  longer text) is a ``copy`` unless an aligned word was substituted ("ภาษาอังกฤษ" -> "ภาษาจีน");
+* otherwise a pair is the ``same_project`` when ``semantic - cover_weight * (1 - cover) >= sem``,
+  ``cover`` being the lower share of either side's specifics (places, numbers) the other names;
+* a pair that is neither is ``related`` (semantic >= ``related_sem`` or a near-copy) or
+  ``different``; these are never returned as duplicates.
+
+Every decision carries its evidence as data: the matched fields and the conflicting ones (with both
+values); the CLI and the pages word them in Thai.
+
+Candidates: the sweep (:func:`find_duplicates`) groups identical texts (copies without a
+comparison), takes each text's nearest centered query-view neighbours above the semantic bar
+(exact below :data:`EXACT_LIMIT` texts, an IVF index above; fewer neighbours and a higher floor past
+:data:`LARGE_CORPUS` texts, measured in eval/README.md), adds MinHash near-copy candidates where the
+vectors are weak on copies (encoders other than e5), extracts fields only for texts in a candidate
+pair and decides. The draft check (:func:`check_draft`) takes the draft's nearest centered
+neighbours and its top search hits, and decides with the same function, parameters and vectors, so
+a single check never returns a pair the sweep would refuse.
 """
 from __future__ import annotations
 
+import itertools
+import multiprocessing
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from difflib import SequenceMatcher
+from functools import lru_cache
+from importlib import resources
 from typing import Literal
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from planalign.index.ann import make_ann
-from planalign.index.hybrid import Filters, rank_positions
 from planalign.index.project_index import ProjectIndex
 from planalign.index.store import ProjectStore
 from planalign.nlp.encoders import Encoder
-from planalign.nlp.encoders.base import unit_rows
+from planalign.nlp.fields import CONFLICT_TYPES, Place, Record, compact, extract
 from planalign.nlp.normalize import normalize
-from planalign.nlp.tokenize import content_tokens
 
-NUM_PERM = 128
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_YEAR = re.compile(r"^(?:25|20)\d\d$")
-Kind = Literal["copy", "semantic"]
+Kind = Literal["copy", "same_project", "related", "different"]
+DUPLICATE_KINDS = ("copy", "same_project")
+MIN_CORPUS = 200  # fewer texts than this: centered on the shipped background mean, not their own
+BACKGROUND_FILE = "background_query_means.npz"
+EXACT_LIMIT = 20_000  # exact neighbour search up to this many distinct texts, IVF above
+LARGE_CORPUS = 20_000  # past this many distinct texts the sweep uses the large-corpus candidate setting
+MINHASH_LIMIT = 20_000  # MinHash near-copy candidates (encoders other than e5) up to this many texts
+PARALLEL_PAIRS = 20_000  # candidate pairs from which the sweep decides in 2 worker processes
+Progress = Callable[[str], None]
+
+
+# ---------------------------------------------------------------------------------------- data
+@dataclass(frozen=True)
+class MatchedField:
+    """A field both texts share: ``place.soi`` "ซอยพหลโยธิน 55", ``quantity.length_m`` "1250 เมตร"."""
+
+    field: str
+    value: str
 
 
 @dataclass(frozen=True)
-class DedupConfig:
-    copy_threshold: float = 0.6  # Jaccard of shingle sets
-    semantic_threshold: float = 0.85  # centered cosine
-    margin_threshold: float = 1.15  # cosine / mean neighbour cosine
-    neighbours: int = 10
-    across_groups: bool = False  # only pairs whose groups (district, org) differ
+class ConflictingField:
+    """A field where each text has a value the other lacks: ``place.soi`` "ซอย 20" vs "ซอย 26"."""
 
-
-@dataclass
-class DedupRecord:
-    """One text prepared for comparison."""
-
-    text: str  # normalized
-    words: list[str]
-    name: str = ""
-    group: str = ""
-    vector: np.ndarray | None = None  # centered unit vector
-    density: float | None = None  # mean centered cosine to its nearest neighbours
-
-    def __post_init__(self) -> None:
-        self.shingles = shingles(self.text, self.words)
-        self.numbers = name_numbers(self.name or self.text.split("\n", 1)[0])
+    field: str
+    a: str
+    b: str
 
 
 @dataclass(frozen=True)
 class Decision:
-    """Why two texts are the same project: the kind, its score and the numbers behind it."""
+    """Whether two texts are the same project, why, and the numbers behind it."""
 
     kind: Kind
-    score: float
-    overlap: float  # Jaccard of word/character shingles
-    cosine: float | None = None  # centered cosine
-    margin: float | None = None  # cosine / mean neighbourhood cosine
-    shared_words: tuple[str, ...] = ()
+    score: float  # the number that decided: aligned share (copy route) or field-adjusted semantic score
+    matched_fields: tuple[MatchedField, ...] = ()
+    conflicting_fields: tuple[ConflictingField, ...] = ()
+    semantic: float | None = None  # centered query-view cosine
+    lexical: float | None = None  # aligned share of the shorter text's words
+
+    @property
+    def is_duplicate(self) -> bool:
+        return self.kind in DUPLICATE_KINDS
 
 
+@dataclass(frozen=True)
+class DecideParams:
+    """The numbers of the rule (:func:`rule`)."""
+
+    copy_lex: float = 0.55  # aligned share of the shorter text from which a pair is a near-copy
+    copy_min_long: float = 0.3  # ... that must also cover this share of the longer text (dev copies: 0.40 and up), so a
+    # short draft whose few words all occur in a long, different text is not a "copy" of it
+    sem: float = 0.34  # field-adjusted semantic score a reworded pair needs
+    cover_weight: float = 0.1  # penalty per missing share of specifics (places, numbers) named on both sides
+    activity_weight: float = 0.0  # penalty when the activities differ
+    lex_weight: float = 0.0  # bonus per aligned share (reworded pairs still share some words)
+    none_cover: float = 1.0  # the ``cover`` of a pair where neither text names a place or a number
+    related_sem: float = 0.3  # below this (and not a near-copy) a non-duplicate is "different", not "related"
+    place_other: float = 1.0  # 1: places of different types and none in common veto too (a soi here, a canal there)
+
+
+# (encoder, centered on the corpus's own mean) -> parameters; chosen on the dev pairs (eval/dedup_eval.py).
+PARAMETERS: dict[tuple[str, bool], DecideParams] = {
+    ("e5", True): DecideParams(),
+    ("e5", False): DecideParams(sem=0.41, cover_weight=0.05, activity_weight=0.1, none_cover=0.0),
+    # static vectors (the index encoder past E5_INDEX_LIMIT texts) spread differently: their own bar, fitted the same way
+    ("static", True): DecideParams(sem=0.25, cover_weight=0.2, activity_weight=0.1, none_cover=0.5),
+    ("static", False): DecideParams(sem=0.34, cover_weight=0.2, activity_weight=0.1, none_cover=0.5),
+}
+
+
+def params_for(encoder_name: str, corpus_mean: bool = True) -> DecideParams:
+    """The calibrated parameters for vectors of ``encoder_name`` (e5's for an uncalibrated encoder)."""
+    return PARAMETERS.get((encoder_name, corpus_mean)) or PARAMETERS.get((encoder_name, True)) or PARAMETERS[("e5", corpus_mean)]
+
+
+@dataclass(frozen=True)
+class DedupConfig:
+    across_groups: bool = False  # only pairs whose groups (district, org) differ
+    copy_threshold: float | None = None  # overrides the near-copy aligned share (``DecideParams.copy_lex``)
+    params: DecideParams | None = None  # None: the encoder's calibrated parameters
+    neighbours: int = 10  # nearest neighbours per text that become candidates
+    large_neighbours: int = 2  # ... past LARGE_CORPUS distinct texts (eval/README.md "Duplicates at scale")
+    large_floor: float = 0.8  # and the centered cosine they need there (below: the rule's semantic bar)
+    workers: int = 2
+
+
+def configured(calibrated: DecideParams, config: DedupConfig) -> DecideParams:
+    """The parameters a config asks for: its own if it has them, else ``calibrated``; then its ``copy_threshold``."""
+    chosen = config.params or calibrated
+    return chosen if config.copy_threshold is None else replace(chosen, copy_lex=config.copy_threshold)
+
+
+# ------------------------------------------------------------------------------------- vectors
+def center(vectors: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """Subtract a mean and re-normalize rows (unit vectors in, unit vectors out)."""
+    centered = np.asarray(vectors, dtype=np.float32) - np.asarray(mean, dtype=np.float32)
+    norms = np.linalg.norm(centered, axis=-1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return centered / norms
+
+
+@lru_cache(maxsize=1)
+def _background_means() -> dict[str, np.ndarray]:
+    try:
+        with resources.as_file(resources.files("planalign.nlp").joinpath("data", BACKGROUND_FILE)) as path, np.load(path) as stored:
+            return {key: stored[key].astype(np.float32) for key in stored.files}
+    except FileNotFoundError:  # pragma: no cover - it ships with the package
+        return {}
+
+
+def background_mean(encoder_name: str) -> np.ndarray | None:
+    """The shipped mean query-view vector of project-like background text (e5 and static only):
+    campaign policy names, routine budget items and the strategy catalogs, no held-out text."""
+    return _background_means().get(encoder_name)
+
+
+def semantic_mean(encoder_name: str, size: int, corpus_mean: np.ndarray) -> tuple[np.ndarray, bool]:
+    """(the mean to center query views with, whether it is the corpus's own).
+
+    The corpus mean from :data:`MIN_CORPUS` texts up; fewer texts are too few to estimate it (a
+    handful of texts centered on their own mean point away from each other), so the shipped
+    background mean stands in, or for encoders without one (tfidf, use) no centering at all.
+    """
+    if size < MIN_CORPUS:
+        background = background_mean(encoder_name)
+        if background is not None and background.shape == corpus_mean.shape:
+            return background, False
+        return np.zeros_like(corpus_mean, dtype=np.float32), True
+    return np.asarray(corpus_mean, dtype=np.float32), True
+
+
+def semantic_vectors(vectors: np.ndarray, encoder_name: str) -> tuple[np.ndarray, DecideParams]:
+    """Centered query-view rows of a corpus (a file, not the store) and the parameters that go with them."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    mean, own = semantic_mean(encoder_name, len(vectors), vectors.mean(axis=0) if len(vectors) else np.zeros(vectors.shape[-1], dtype=np.float32))
+    return center(vectors, mean), params_for(encoder_name, own)
+
+
+# ---------------------------------------------------------------------------------- comparison
+@dataclass
+class Comparison:
+    """Everything measured about a pair; :func:`rule` turns it into a decision."""
+
+    sem: float
+    lex: float = 0.0  # aligned share of the shorter token list
+    lex_long: float = 0.0  # aligned share of the longer token list
+    matched: list[MatchedField] = field(default_factory=list)
+    conflicts: list[ConflictingField] = field(default_factory=list)
+    substitutions: list[tuple[str, str]] = field(default_factory=list)
+    coverage: tuple[float, float, int, int] = (1.0, 1.0, 0, 0)
+
+    def count(self, prefix: str) -> int:
+        return sum(1 for c in self.conflicts if c.field.startswith(prefix))
+
+
+_NUMBER = re.compile(r"\d+(?:[./]\d+)?")
+_PLAIN_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_DIGITS = re.compile(r"^[\d.,/\-–x]+$")
+_NAME_DIGITS = re.compile(r"[\d./\-]+")
+
+
+def _contains(haystack: str, needle: str) -> bool:
+    """``needle`` in ``haystack``, a trailing number not continuing into more digits (55 ≠ 555)."""
+    if not needle:
+        return False
+    if needle[-1].isdigit():
+        return re.search(re.escape(needle) + r"(?!\d)", haystack) is not None
+    return needle in haystack
+
+
+def _place_found(place: Place, other: Record) -> bool:
+    """Is ``place`` named in ``other``? Exact (digit-safe) containment of the name; else its letters
+    found (exactly, or for long names 60% of their trigrams) with every number of the name written
+    right after them ("ล็อค 1-2-3" ~ "ล็อค 1, 2 และ 3"; but "เทียนทะเล 20" ≠ "เทียนทะเล 26" even when 20
+    occurs elsewhere)."""
+    if _contains(other.compact, place.name):
+        return True
+    letters = _NAME_DIGITS.sub("", place.name)
+    if len(letters) < 2:
+        return False
+    if place.numbers:
+        match = re.search(r"\s*".join(map(re.escape, letters)), other.canonical)
+        if match is None:
+            return False
+        window = set(_NUMBER.findall(other.canonical[match.end() : match.end() + 25]))
+        return all(n in window for n in place.numbers)
+    if letters in other.compact:
+        return True
+    if len(letters) < 9:
+        return False
+    grams = {letters[i : i + 3] for i in range(len(letters) - 2)}
+    return sum(g in other.compact for g in grams) >= 0.6 * len(grams)
+
+
+def _numbers_of(record: Record) -> set[str]:
+    found = set(record.identifiers) | {f"{q.value:g}" for q in record.quantities}
+    return found | set(_NUMBER.findall(record.canonical))
+
+
+def _near(value: float, others: set[float]) -> bool:
+    return any(abs(value - o) <= 1e-6 + 0.005 * max(abs(value), abs(o)) for o in others)
+
+
+def _compare_places(a: Record, b: Record, out: Comparison) -> None:
+    unmatched: list[dict[str, list[Place]]] = [{}, {}]
+    found_any = [False, False]
+    for side, (mine, other) in enumerate(((a, b), (b, a))):
+        for place in mine.places:
+            if _place_found(place, other):
+                found_any[side] = True
+                if side == 0:
+                    out.matched.append(MatchedField(f"place.{place.type}", place.label()))
+            elif place.type in CONFLICT_TYPES:
+                unmatched[side].setdefault(place.type, []).append(place)
+    kinds = sorted(set(unmatched[0]) & set(unmatched[1]))
+    for kind in kinds:
+        out.conflicts.append(ConflictingField(f"place.{kind}", " / ".join(p.label() for p in unmatched[0][kind]),
+                                              " / ".join(p.label() for p in unmatched[1][kind])))
+    if not kinds and unmatched[0] and unmatched[1] and not any(found_any):
+        # each names places the other does not, of different types (a soi here, a canal there), and no place in common
+        out.conflicts.append(ConflictingField("place.other", " / ".join(p.label() for ps in unmatched[0].values() for p in ps),
+                                              " / ".join(p.label() for ps in unmatched[1].values() for p in ps)))
+
+
+def _coverage(a: Record, b: Record) -> tuple[float, float, int, int]:
+    """Share of each side's specifics (conflict-type places, numbers) named in the other side."""
+    result = []
+    for mine, other in ((a, b), (b, a)):
+        other_numbers = _numbers_of(other)
+        other_values = {float(x) for x in other_numbers if _PLAIN_NUMBER.fullmatch(x)}
+        items = [_place_found(p, other) for p in mine.places if p.type in CONFLICT_TYPES or p.type == "district_mention"]
+        items += [f"{q.value:g}" in other_numbers or _near(q.value, other_values) for q in mine.quantities]
+        items += [n in other_numbers for n in mine.identifiers]
+        result.append((sum(items) / len(items) if items else 1.0, len(items)))
+    return result[0][0], result[1][0], result[0][1], result[1][1]
+
+
+def _compare_numbers(a: Record, b: Record, out: Comparison) -> None:
+    values = []
+    for record in (a, b):
+        numbers = {q.value for q in record.quantities}
+        numbers |= {float(n) for n in record.identifiers if _PLAIN_NUMBER.fullmatch(n)}
+        values.append(numbers)
+    unmatched: list[dict[str, list[str]]] = [{}, {}]
+    for side, record in enumerate((a, b)):
+        other_values = values[1 - side]
+        other_ids = (b if side == 0 else a).identifiers
+        for q in record.quantities:
+            if _near(q.value, other_values):
+                if side == 0:
+                    out.matched.append(MatchedField(f"quantity.{q.dimension}", q.label()))
+            else:
+                unmatched[side].setdefault(q.dimension, []).append(q.label())
+        for n in sorted(record.identifiers):
+            if n in other_ids or (_PLAIN_NUMBER.fullmatch(n) and _near(float(n), other_values)):
+                if side == 0:
+                    out.matched.append(MatchedField("number", n))
+            else:
+                unmatched[side].setdefault("id", []).append(n)
+    for dimension in sorted(set(unmatched[0]) & set(unmatched[1])):
+        name = "number" if dimension == "id" else f"quantity.{dimension}"
+        out.conflicts.append(ConflictingField(name, ", ".join(unmatched[0][dimension]), ", ".join(unmatched[1][dimension])))
+
+
+def _compare_sets(name: str, left: frozenset[str], right: frozenset[str], out: Comparison) -> None:
+    for value in sorted(left & right):
+        out.matched.append(MatchedField(name, value))
+    if left - right and right - left:
+        out.conflicts.append(ConflictingField(name, ", ".join(sorted(left - right)), ", ".join(sorted(right - left))))
+
+
+def _align(a: Record, b: Record, out: Comparison) -> None:
+    """Aligned shares of the two token lists; substituted words (only meaningful for near-copies,
+    where the rest of the text is the same) are kept for the substitution veto."""
+    ta, tb = a.tokens, b.tokens
+    if not ta or not tb:
+        return
+    # difflib's alignment depends on the order of its arguments: align in one fixed order, so that
+    # decide(a, b) and decide(b, a) agree (the sweep and the draft check meet a pair in either order)
+    swapped = (len(ta), ta) > (len(tb), tb)
+    if swapped:
+        ta, tb = tb, ta
+    matcher = SequenceMatcher(None, ta, tb, autojunk=False)
+    same = sum(block.size for block in matcher.get_matching_blocks())
+    out.lex = same / min(len(ta), len(tb))
+    out.lex_long = same / max(len(ta), len(tb))
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op != "replace":
+            continue
+        left, right = "".join(ta[i1:i2]), "".join(tb[j1:j2])
+        if left in right or right in left or (_DIGITS.match(left) and _DIGITS.match(right)):
+            continue  # spacing/inflection ("การปรับปรุง" vs "ปรับปรุง"); numbers are compared as numbers
+        out.substitutions.append((right, left) if swapped else (left, right))
+
+
+def compare(a: Record, b: Record) -> Comparison:
+    """Similarities and field evidence of a pair (symmetric up to the order of a/b in the evidence)."""
+    sem = float(np.dot(a.vector, b.vector)) if a.vector is not None and b.vector is not None else 0.0
+    out = Comparison(sem=sem)
+    _align(a, b, out)
+    _compare_places(a, b, out)
+    _compare_numbers(a, b, out)
+    _compare_sets("target_group", a.groups, b.groups, out)
+    _compare_sets("activity", a.activities, b.activities, out)
+    out.coverage = _coverage(a, b)
+    return out
+
+
+FEATURES = ("sem", "lex", "lex_long", "place", "place_other", "number", "group", "subst", "activity", "cover", "specifics")
+
+
+def features(c: Comparison) -> dict[str, float]:
+    """The numbers :func:`rule` reads (and the evaluation fits)."""
+    return {
+        "sem": c.sem,
+        "lex": c.lex,
+        "lex_long": c.lex_long,
+        "place": float(c.count("place.") - c.count("place.other") > 0),
+        "place_other": float(c.count("place.other") > 0),
+        "number": float(c.count("quantity.") + c.count("number") > 0),
+        "group": float(c.count("target_group") > 0),
+        "subst": float(len(c.substitutions)),
+        "activity": float(c.count("activity") > 0),
+        "cover": min(c.coverage[0], c.coverage[1]),
+        "specifics": float(c.coverage[2] + c.coverage[3]),  # 0: neither text names a place or a number
+    }
+
+
+def rule(feats: dict[str, float], params: DecideParams) -> tuple[bool, str, float]:
+    """(duplicate?, route, score) from the features of one comparison (see the module docstring)."""
+    hard = feats["place"] + feats["number"] + feats["group"] + params.place_other * feats["place_other"] > 0
+    cover = feats["cover"] if feats["specifics"] > 0 else params.none_cover
+    adjusted = feats["sem"] + params.lex_weight * feats["lex"] - params.cover_weight * (1.0 - cover) - params.activity_weight * feats["activity"]
+    if near_copy(feats, params):
+        return (not hard and feats["subst"] == 0), "copy", feats["lex"]
+    return (not hard and adjusted >= params.sem), "same_project", adjusted
+
+
+def near_copy(feats: dict[str, float], params: DecideParams) -> bool:
+    return feats["lex"] >= params.copy_lex and feats["lex_long"] >= params.copy_min_long
+
+
+def decide(a: Record, b: Record, params: DecideParams | None = None) -> Decision:
+    """The duplicate decision for one pair of extracted records (with centered vectors), and its evidence.
+
+    The one place the rule is applied: the sweep, the draft check and the evaluation all call it.
+    """
+    params = params or PARAMETERS[("e5", True)]
+    comparison = compare(a, b)
+    feats = features(comparison)
+    duplicate, route, value = rule(feats, params)
+    conflicts = list(comparison.conflicts)
+    if near_copy(feats, params):
+        conflicts += [ConflictingField("wording", left, right) for left, right in comparison.substitutions]
+    if duplicate:
+        kind: Kind = "copy" if route == "copy" else "same_project"
+    else:
+        kind = "related" if comparison.sem >= params.related_sem or near_copy(feats, params) else "different"
+    return Decision(kind, round(float(value), 4), tuple(comparison.matched), tuple(conflicts), round(comparison.sem, 4), round(comparison.lex, 4))
+
+
+IDENTICAL = Decision("copy", 1.0, (MatchedField("text", "identical"),), (), 1.0, 1.0)
+
+
+# ------------------------------------------------------------------------------------- records
+@dataclass
+class DedupRecord:
+    """One text of a sweep: its normalized text, centered query-view vector and where it comes from."""
+
+    text: str
+    vector: np.ndarray | None = None
+    name: str = ""
+    group: str = ""
+    _fields: Record | None = field(default=None, repr=False)
+
+    @property
+    def fields(self) -> Record:
+        """The extracted fields (on first use: a sweep extracts only texts of candidate pairs)."""
+        if self._fields is None:
+            self._fields = extract(self.text, self.vector)
+        return self._fields
+
+
+def make_records(texts: Sequence[str], centered: np.ndarray | None, *, names: Sequence[str] | None = None,
+                 groups: Sequence[str] | None = None) -> list[DedupRecord]:
+    """Records for texts and their centered unit query-view rows (:func:`semantic_vectors`, :func:`index_semantics`)."""
+    return [DedupRecord(text, centered[i] if centered is not None else None,
+                        names[i] if names is not None else "", groups[i] if groups is not None else "")
+            for i, text in enumerate(texts)]
+
+
+_THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+_THAI_DIGIT = re.compile("[๐-๙]")
+_NOT_WORD = re.compile(r"[^\w\u0e01-\u0e4e]+")
+
+
+def identical_key(text: str) -> str:
+    """A text up to spacing, punctuation, case and Thai digits (a few µs; the canonical form costs 0.2 ms)."""
+    key = _NOT_WORD.sub("", text.lower())
+    return key.translate(_THAI_DIGITS) if _THAI_DIGIT.search(key) else key
+
+
+# --------------------------------------------------------------------------------------- sweep
 @dataclass
 class Pair:
     a: int
@@ -90,7 +472,7 @@ class Pair:
     cluster: str = ""
 
     @property
-    def kind(self) -> Kind:
+    def kind(self) -> str:
         return self.decision.kind
 
     @property
@@ -102,121 +484,127 @@ class Pair:
 class DedupResult:
     pairs: list[Pair]
     clusters: dict[str, list[int]] = field(default_factory=dict)
+    candidates: int = 0  # candidate pairs decided (identical texts not counted)
 
 
-def shingles(text: str, words: list[str] | None = None) -> set[str]:
-    """Word 3-grams (abbreviations expanded, stopwords dropped) and character 5-grams."""
-    text = normalize(text)
-    words = content_tokens(text, normalized=True) if words is None else words
-    grams = {" ".join(words[i : i + 3]) for i in range(max(1, len(words) - 2))} if words else set()
-    compact = "".join(text.split())
-    grams |= {compact[i : i + 5] for i in range(max(1, len(compact) - 4))}
-    return grams
+def neighbour_pairs(vectors: np.ndarray, k: int, floor: float, threads: int = 2) -> dict[tuple[int, int], float]:
+    """Pairs (i < j) among centered unit ``vectors`` where j is among i's ``k`` nearest (or i among
+    j's) with a cosine of at least ``floor``.
+
+    Exact inner product up to :data:`EXACT_LIMIT` rows; above, an inverted-file index (2·sqrt(N)
+    lists trained on a sample of 40 per list, 2 probed): on the 99,683 distinct Traffy reports it
+    finds 91% of the exact top-2 pairs above 0.8 in about half the time of 4·sqrt(N) lists with 8
+    probed (94%); a light HNSW graph (M 16, efConstruction 40, efSearch 32) was slower to build and
+    found 54% (eval/README.md "Duplicates at scale").
+    """
+    import faiss
+
+    found: dict[tuple[int, int], float] = {}
+    if len(vectors) < 2:
+        return found
+    data = np.ascontiguousarray(vectors, dtype=np.float32)
+    faiss.omp_set_num_threads(threads)
+    if len(data) <= EXACT_LIMIT:
+        index: faiss.Index = faiss.IndexFlatIP(data.shape[1])
+        index.add(data)
+    else:
+        lists = int(2 * np.sqrt(len(data)))
+        quantizer = faiss.IndexFlatIP(data.shape[1])
+        index = faiss.IndexIVFFlat(quantizer, data.shape[1], lists, faiss.METRIC_INNER_PRODUCT)
+        sample = np.random.default_rng(0).choice(len(data), min(len(data), 40 * lists), replace=False)
+        index.train(data[np.sort(sample)])
+        index.add(data)
+        index.nprobe = 2
+    scores, neighbours = index.search(data, min(k + 1, len(data)))
+    rows, cols = np.nonzero((scores >= floor) & (neighbours >= 0))
+    for i, col in zip(rows.tolist(), cols.tolist()):
+        j = int(neighbours[i, col])
+        if i != j:
+            found[(min(i, j), max(i, j))] = float(scores[i, col])
+    return found
 
 
-def jaccard(a: set[str], b: set[str]) -> float:
-    return len(a & b) / len(a | b) if a and b else 0.0
+def minhash_pairs(texts: Sequence[str], threshold: float = 0.5, num_perm: int = 64) -> set[tuple[int, int]]:
+    """Near-verbatim pairs by MinHash LSH over character 5-grams of the letters and digits (for
+    vectors that are weak on copies: every copy pair of the dev set is a nearest neighbour in e5)."""
+    from datasketch import MinHash, MinHashLSH
 
-
-def name_numbers(name: str) -> frozenset[str]:
-    """Numbers in a project name that identify a site or contract (years left out)."""
-    return frozenset(n.replace(",", "") for n in _NUMBER.findall(normalize(name)) if not _YEAR.match(n))
-
-
-def decide(a: DedupRecord, b: DedupRecord, config: DedupConfig) -> Decision | None:
-    """Whether ``a`` and ``b`` are the same project, and why; None when they are not (or may not pair)."""
-    if config.across_groups and a.group and a.group == b.group:
-        return None
-    if a.numbers and b.numbers and a.numbers != b.numbers:
-        return None
-    overlap = jaccard(a.shingles, b.shingles)
-    if overlap >= config.copy_threshold:
-        return Decision("copy", round(overlap, 4), round(overlap, 4), shared_words=_shared(a, b))
-    if a.vector is None or b.vector is None:
-        return None
-    cosine = float(a.vector @ b.vector)
-    if cosine < config.semantic_threshold:
-        return None
-    densities = [d for d in (a.density, b.density) if d is not None]
-    margin = cosine / max(1e-6, sum(densities) / len(densities)) if densities else float("inf")
-    if margin < config.margin_threshold:
-        return None
-    return Decision("semantic", round(cosine, 4), round(overlap, 4), round(cosine, 4), round(margin, 4), _shared(a, b))
-
-
-def _shared(a: DedupRecord, b: DedupRecord) -> tuple[str, ...]:
-    theirs = set(b.words)
-    return tuple(w for w in dict.fromkeys(a.words) if w in theirs)[:10]
-
-
-def make_records(
-    texts: Sequence[str],
-    vectors: np.ndarray | None,
-    *,
-    names: Sequence[str] | None = None,
-    groups: Sequence[str] | None = None,
-    tokens: Sequence[list[str]] | None = None,
-    centroid: np.ndarray | None = None,
-) -> list[DedupRecord]:
-    """Records for texts; ``vectors`` (unit rows) are centered on ``centroid`` (default: their mean)."""
-    texts = [normalize(t) for t in texts]
-    centered = None
-    if vectors is not None and len(vectors):
-        centered = unit_rows(vectors - (vectors.mean(axis=0) if centroid is None else centroid))
-    return [
-        DedupRecord(
-            text,
-            list(tokens[i]) if tokens is not None else content_tokens(text, normalized=True),
-            names[i] if names is not None else "",
-            groups[i] if groups is not None else "",
-            centered[i] if centered is not None else None,
-        )
-        for i, text in enumerate(texts)
-    ]
-
-
-def find_duplicates(records: list[DedupRecord], config: DedupConfig | None = None, progress: Callable[[str], None] | None = None) -> DedupResult:
-    """All duplicate pairs among ``records`` (positions), clustered."""
-    config = config or DedupConfig()
-    if progress:
-        progress("near-copies")
-    candidates = _shingle_candidates(records, config)
-    if all(r.vector is not None for r in records) and len(records) > 1:
-        if progress:
-            progress("semantic overlap")
-        candidates |= _neighbour_candidates(records, config)
-    pairs = []
-    for a, b in sorted(candidates):
-        decision = decide(records[a], records[b], config)
-        if decision is not None:
-            pairs.append(Pair(a, b, decision))
-    result = DedupResult(sorted(pairs, key=lambda p: (-p.score, p.a, p.b)))
-    _assign_clusters(result, len(records))
-    return result
-
-
-def _shingle_candidates(records: list[DedupRecord], config: DedupConfig) -> set[tuple[int, int]]:
-    """Pairs whose shingle sets may reach the copy threshold (MinHash LSH, a looser threshold)."""
-    hashes = MinHash.bulk([[s.encode() for s in r.shingles] for r in records], num_perm=NUM_PERM)
-    lsh = MinHashLSH(threshold=max(0.3, config.copy_threshold - 0.15), num_perm=NUM_PERM)
+    squashed = [compact(t) for t in texts]
+    hashes = MinHash.bulk([[s[i : i + 5].encode() for i in range(max(1, len(s) - 4))] for s in squashed], num_perm=num_perm)
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
     with lsh.insertion_session() as session:
         for i, minhash in enumerate(hashes):
             session.insert(i, minhash, check_duplication=False)
-    return {(i, j) for i, minhash in enumerate(hashes) for j in lsh.query(minhash) if j > i}
+    return {(min(i, j), max(i, j)) for i, minhash in enumerate(hashes) for j in lsh.query(minhash) if j != i}
 
 
-def _neighbour_candidates(records: list[DedupRecord], config: DedupConfig) -> set[tuple[int, int]]:
-    """Each record's nearest neighbours (centered vectors), and its neighbourhood density."""
-    vectors = np.vstack([r.vector for r in records if r.vector is not None])
-    positions, scores = make_ann(vectors, light=True).neighbours(config.neighbours + 1)
-    found = set()
-    for i, (row_positions, row_scores) in enumerate(zip(positions, scores)):
-        others = row_positions != i
-        records[i].density = float(row_scores[others][: config.neighbours].mean()) if others.any() else 0.0
-        for j, cosine in zip(row_positions.tolist(), row_scores.tolist()):
-            if j >= 0 and j != i and cosine >= config.semantic_threshold:
-                found.add((min(i, j), max(i, j)))
-    return found
+_SWEPT: list[DedupRecord] = []  # the records of the running sweep, shared with forked workers
+
+
+def _decide_chunk(job: tuple[list[tuple[int, int]], DecideParams]) -> list[tuple[int, int, Decision]]:
+    pairs, params = job
+    out = []
+    for i, j in pairs:
+        decision = decide(_SWEPT[i].fields, _SWEPT[j].fields, params)
+        if decision.is_duplicate:
+            out.append((i, j, decision))
+    return out
+
+
+def find_duplicates(records: list[DedupRecord], config: DedupConfig | None = None, params: DecideParams | None = None, *,
+                    weak_copies: bool = False, progress: Progress | None = None) -> DedupResult:
+    """All duplicate pairs among ``records`` (positions), clustered.
+
+    ``params``: the decision's parameters (default: the config's, else e5's); ``weak_copies``:
+    also take MinHash near-copy candidates (vectors of an encoder other than e5).
+    """
+    global _SWEPT
+    config = config or DedupConfig()
+    params = params or configured(params_for("e5"), config)
+    if progress:
+        progress("identical texts")
+    representative: dict[str, int] = {}
+    members: dict[int, list[int]] = {}  # representative -> every text identical to it (itself first)
+    for i, record in enumerate(records):
+        members.setdefault(representative.setdefault(identical_key(record.text), i), []).append(i)
+    unique = list(members)
+
+    def other_groups(i: int, j: int) -> bool:
+        return not (config.across_groups and records[i].group and records[i].group == records[j].group)
+
+    pairs = [Pair(i, j, IDENTICAL) for group in members.values() for i, j in itertools.combinations(group, 2) if other_groups(i, j)]
+    large = len(unique) > LARGE_CORPUS
+    k, floor = (config.large_neighbours, max(config.large_floor, params.sem)) if large else (config.neighbours, params.sem)
+    candidates: set[tuple[int, int]] = set()
+    if all(records[i].vector is not None for i in unique) and len(unique) > 1:
+        if progress:
+            progress("nearest neighbours")
+        vectors = np.vstack([records[i].vector for i in unique])  # type: ignore[misc]
+        candidates |= {(unique[i], unique[j]) for i, j in neighbour_pairs(vectors, k, floor, threads=max(1, config.workers))}
+    if weak_copies and len(unique) <= MINHASH_LIMIT:
+        if progress:
+            progress("near-copies")
+        candidates |= {(unique[i], unique[j]) for i, j in minhash_pairs([records[i].text for i in unique])}
+    if config.across_groups:  # a pair of representatives stands for its members, who may differ in group
+        candidates = {(i, j) for i, j in candidates if any(other_groups(x, y) for x in members[i] for y in members[j])}
+    if progress:
+        progress(f"deciding {len(candidates)} candidate pairs")
+    ordered = sorted(candidates)  # neighbouring pairs share texts, so a chunk extracts each text about once
+    _SWEPT = records
+    try:
+        if config.workers > 1 and len(ordered) >= PARALLEL_PAIRS and "fork" in multiprocessing.get_all_start_methods():
+            size = (len(ordered) + config.workers - 1) // config.workers
+            with multiprocessing.get_context("fork").Pool(config.workers) as pool:
+                decided = [d for part in pool.map(_decide_chunk, [(ordered[c : c + size], params) for c in range(0, len(ordered), size)]) for d in part]
+        else:
+            decided = _decide_chunk((ordered, params))
+    finally:
+        _SWEPT = []
+    # a decision between two representatives holds for every pair of their identical members
+    pairs += [Pair(min(x, y), max(x, y), decision) for i, j, decision in decided for x in members[i] for y in members[j] if other_groups(x, y)]
+    result = DedupResult(sorted(pairs, key=lambda p: (-p.score, p.a, p.b)), candidates=len(ordered))
+    _assign_clusters(result, len(records))
+    return result
 
 
 def _assign_clusters(result: DedupResult, size: int) -> None:
@@ -240,9 +628,17 @@ def _assign_clusters(result: DedupResult, size: int) -> None:
         pair.cluster = names[pair.a]
 
 
+# ---------------------------------------------------------------------------------- the store
+def index_semantics(index: ProjectIndex) -> tuple[np.ndarray, DecideParams]:
+    """The mean the store's query views are centered with, and the parameters that go with it:
+    one answer per index version, shared by the sweep and the draft check."""
+    mean, own = semantic_mean(index.encoder_name, len(index), index.query_centroid)
+    return mean, params_for(index.encoder_name, own)
+
+
 @dataclass
 class Match:
-    """A stored project that duplicates a draft."""
+    """A stored project compared with a draft: a duplicate, or with ``related`` a similar one."""
 
     id: str
     org: str
@@ -251,32 +647,45 @@ class Match:
 
 
 def check_draft(index: ProjectIndex, store: ProjectStore, encoder: Encoder, text: str, config: DedupConfig | None = None,
-                candidates: int = 50, group: str = "") -> list[Match]:
-    """Stored projects that duplicate one draft: hybrid search finds candidates, :func:`decide` decides.
+                candidates: int = 20, group: str = "", related: bool = False) -> list[Match]:
+    """Stored projects that duplicate one draft (with ``related``: also the similar ones that are
+    not duplicates, with the fields that differ), best first.
 
-    The draft's neighbourhood density is its mean centered cosine to its closest candidates; the
-    candidates' own densities are not known here (that needs the corpus-wide neighbour pass of the
-    sweep), so the draft's stands for both.
+    Candidates: the draft's ``candidates`` nearest stored texts (centered query views) above the
+    rule's semantic bar and its top hybrid-search hits; each is decided by :func:`decide` with the
+    parameters and vectors the sweep uses, so a single check never returns a pair the sweep would
+    refuse. ``group``: the draft's district/org, whose own projects are skipped with ``across_groups``.
     """
+    from planalign.index.hybrid import Filters, rank
+
     config = config or DedupConfig()
     text = normalize(text)
-    ranked = rank_positions(index, encoder, text, "hybrid", Filters(), candidates)
-    if not ranked:
+    if not text or not len(index):
         return []
-    positions = [p for p, _ in ranked]
-    draft_vector = unit_rows(encoder.encode_passages([text[:2000]]) - index.centroid)[0]
-    stored = unit_rows(index.vectors.vectors[positions] - index.centroid)
-    density = float(np.sort(stored @ draft_vector)[::-1][: config.neighbours].mean())
-    draft = DedupRecord(text, content_tokens(text, normalized=True), group=group, vector=draft_vector, density=density)
+    mean, calibrated = index_semantics(index)
+    params = configured(calibrated, config)
+    query = encoder.encode_queries([text[:2000]])[0]
+    draft = extract(text, center(query[None], mean)[0])
+    # Centered cosines to every stored row from raw dot products: (q_i - m).d / |q_i - m|, |q_i| = 1.
+    rows = index.query_view
+    norms = np.sqrt(np.maximum(1.0 - 2.0 * (rows @ mean) + float(mean @ mean), 1e-12))
+    cosines = (rows @ draft.vector - float(mean @ draft.vector)) / norms
+    if index.dead:
+        cosines[~index.alive] = -np.inf
+    nearest = np.argsort(-cosines, kind="stable")[:candidates]
+    positions = [int(p) for p in nearest if cosines[p] >= min(params.sem, params.related_sem)]
+    for hit in rank(index, encoder, text, "hybrid", Filters(), 10, query_vector=query).positions:
+        if hit not in positions:
+            positions.append(hit)
     projects = store.get([index.ids[p] for p in positions])
     matches = []
-    for position, vector in zip(positions, stored):
+    for position in positions:
         project = projects.get(index.ids[position])
         if project is None:  # deleted from the store after the index was loaded
             continue
-        candidate = DedupRecord(normalize(project.search_text()), index.keyword.tokens[position], project.name,
-                                project.district or project.org, vector)
-        decision = decide(draft, candidate, config)
-        if decision is not None:
+        if config.across_groups and group and group == (project.district or project.org):
+            continue
+        decision = decide(draft, extract(normalize(project.search_text()), center(rows[position][None], mean)[0]), params)
+        if decision.is_duplicate or (related and decision.kind == "related"):
             matches.append(Match(project.id, project.org, project.name, decision))
-    return sorted(matches, key=lambda m: -m.decision.score)
+    return sorted(matches, key=lambda m: (not m.decision.is_duplicate, -m.decision.score))

@@ -23,6 +23,15 @@ fresh generation, which repairs the index. Generations replaced less than
 :data:`GENERATION_GRACE_S` ago are kept too, so a reader in another process that is still loading
 one never finds its files deleted under it (and a reader that does fail because the state moved
 on retries on the new state).
+
+Every row has two vectors (two *views* of the same text): the passage view (``passage:`` for e5),
+searched by the vector backend, and the query view (``query:`` for e5, the query-side word table for
+``static``; the same vector twice for encoders without sides, ``tfidf`` and ``use``). Search compares
+a query with both (symmetric and asymmetric similarity, index/hybrid.py) and the duplicate decision
+compares query views (index/dedup.py). The query view is stored beside the backend's files
+(``query_vectors.npy``, and in each delta). A generation written before the query view existed has
+no such file: it loads with the passage view standing in for it (search and duplicates work, with
+the quality measured before issue 11) until ``planalign reindex`` rebuilds it.
 """
 from __future__ import annotations
 
@@ -63,6 +72,10 @@ COMPACT_SHARE = 0.10
 # that read CURRENT just before the switch may still be loading its files.
 GENERATION_GRACE_S = 600.0
 LOAD_ATTEMPTS = 3
+QUERY_VIEW_FILE = "query_vectors.npy"
+# Encoders that embed both sides the same way: their query view is the passage vector itself.
+ONE_SIDED_ENCODERS = ("tfidf", "use")
+EMBED_CHUNK = 64  # texts per progress step (at least the encoder's batch)
 Progress = Callable[[int], None]
 
 
@@ -92,9 +105,34 @@ class Rows:
     meta: dict[str, list]
     tokens: list[list[str]]
     vectors: np.ndarray
+    query_vectors: np.ndarray | None = None  # the query view (None: rows of an index without it)
 
     def __len__(self) -> int:
         return len(self.ids)
+
+
+class RowBuffer:
+    """Unit rows (the query view) with cheap appends: versions share a buffer grown by doubling,
+    and an old version ignores the rows beyond its own size (as the vector backends do)."""
+
+    def __init__(self, rows: np.ndarray) -> None:
+        self._buffer = np.ascontiguousarray(rows, dtype=np.float32)
+        self.size = len(self._buffer)
+
+    @property
+    def rows(self) -> np.ndarray:
+        return self._buffer[: self.size]
+
+    def appended(self, rows: np.ndarray) -> RowBuffer:
+        rows = np.asarray(rows, dtype=np.float32).reshape(len(rows), self._buffer.shape[1])
+        new = copy.copy(self)
+        needed = self.size + len(rows)
+        if needed > len(self._buffer):
+            new._buffer = np.empty((max(needed, 2 * len(self._buffer), 16), self._buffer.shape[1]), dtype=np.float32)
+            new._buffer[: self.size] = self.rows
+        new._buffer[self.size : needed] = rows
+        new.size = needed
+        return new
 
 
 @dataclass
@@ -110,6 +148,7 @@ class ProjectIndex:
     alive: np.ndarray
     generation: str = ""
     deltas: int = 0
+    query_vectors: RowBuffer | None = None  # the query view; None: a generation written without it
     position: dict[str, int] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -132,6 +171,31 @@ class ProjectIndex:
         """Mean vector of the live rows, for centered cosines; computed once per version."""
         live = self.vectors.vectors[self.alive] if self.dead else self.vectors.vectors
         return live.mean(axis=0) if len(live) else np.zeros(self.vectors.dim, dtype=np.float32)
+
+    @property
+    def has_query_view(self) -> bool:
+        return self.query_vectors is not None
+
+    @property
+    def query_view(self) -> np.ndarray:
+        """The query-view rows (the passage rows stand in for an index built without them)."""
+        return self.query_vectors.rows if self.query_vectors is not None else self.vectors.vectors
+
+    @cached_property
+    def query_centroid(self) -> np.ndarray:
+        """Mean query-view vector of the live rows: duplicates are compared centered on it."""
+        live = self.query_view[self.alive] if self.dead else self.query_view
+        return live.mean(axis=0) if len(live) else np.zeros(self.vectors.dim, dtype=np.float32)
+
+    @cached_property
+    def passage_centering(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per row: its passage vector's dot product with :attr:`centroid` and the norm of the
+        passage vector minus the centroid, so centered cosines come from raw dot products
+        (cos_c(q, d) = (q.d - q.m - d.m + m.m) / (|q - m| |d - m|)) without a centered copy."""
+        rows = self.vectors.vectors
+        dots = rows @ self.centroid
+        norms = np.sqrt(np.maximum(1.0 - 2.0 * dots + float(self.centroid @ self.centroid), 1e-12))
+        return dots.astype(np.float32), norms.astype(np.float32)
 
     @cached_property
     def _meta_arrays(self) -> dict[str, np.ndarray]:
@@ -167,11 +231,13 @@ class ProjectIndex:
         new.meta = {name: self.meta[name] + rows.meta[name] for name in META_FIELDS}
         new.vectors = self.vectors.appended(rows.vectors) if len(rows) else self.vectors
         new.keyword = self.keyword.appended(rows.tokens) if len(rows) else self.keyword
+        if self.query_vectors is not None and len(rows):
+            new.query_vectors = self.query_vectors.appended(rows.query_vectors if rows.query_vectors is not None else rows.vectors)
         new.alive = alive
         new.deltas = self.deltas + 1
         new.__post_init__()
-        new.__dict__.pop("centroid", None)
-        new.__dict__.pop("_meta_arrays", None)
+        for cached in ("centroid", "_meta_arrays", "query_centroid", "passage_centering"):
+            new.__dict__.pop(cached, None)
         return new
 
 
@@ -333,9 +399,11 @@ def _read_generation(generation: Path, name: str) -> ProjectIndex:
     hashes = extra.pop("content_hash")
     vectors = load_ann(generation, manifest["backend"])
     keyword = KeywordIndex.load(generation)
-    if not (len(ids) == len(hashes) == len(vectors) == keyword.size == manifest["count"]) or any(len(v) != len(ids) for v in extra.values()):
+    query_view = _load_query_view(generation)
+    if (not (len(ids) == len(hashes) == len(vectors) == keyword.size == manifest["count"])
+            or any(len(v) != len(ids) for v in extra.values()) or (query_view is not None and query_view.size != len(ids))):
         raise IndexDamaged("its files disagree on the number of rows")
-    return ProjectIndex(manifest["encoder"], ids, hashes, extra, vectors, keyword, np.ones(len(ids), dtype=bool), name, 0)
+    return ProjectIndex(manifest["encoder"], ids, hashes, extra, vectors, keyword, np.ones(len(ids), dtype=bool), name, 0, query_view)
 
 
 def _damage(where: str, exc: Exception) -> str:
@@ -349,6 +417,11 @@ def _damage(where: str, exc: Exception) -> str:
     return f"index {where} failed to load: {what}"
 
 
+def _load_query_view(generation: Path) -> RowBuffer | None:
+    path = generation / QUERY_VIEW_FILE
+    return RowBuffer(np.load(path)) if path.is_file() else None
+
+
 def _delta_name(number: int) -> str:
     return f"delta-{number:06d}.npz"
 
@@ -356,7 +429,10 @@ def _delta_name(number: int) -> str:
 def _write_delta(generation: Path, number: int, rows: Rows, removed: Sequence[str]) -> None:
     payload = {"ids": rows.ids, "hashes": rows.hashes, "meta": rows.meta, "tokens": rows.tokens, "removed": list(removed)}
     buffer = io.BytesIO()
-    np.savez(buffer, vectors=rows.vectors.astype(np.float32), payload=np.array(json.dumps(payload, ensure_ascii=False)))
+    arrays = {"vectors": rows.vectors.astype(np.float32), "payload": np.array(json.dumps(payload, ensure_ascii=False))}
+    if rows.query_vectors is not None:
+        arrays["query_vectors"] = rows.query_vectors.astype(np.float32)
+    np.savez(buffer, **arrays)  # type: ignore[arg-type]
     _atomic_write(generation / _delta_name(number), buffer.getvalue(), pause=True)
 
 
@@ -364,7 +440,8 @@ def _read_delta(path: Path, dim: int) -> tuple[Rows, list[str]]:
     with np.load(path) as stored:
         payload = json.loads(str(stored["payload"]))
         vectors = stored["vectors"].reshape(-1, dim)
-    return Rows(payload["ids"], payload["hashes"], payload["meta"], payload["tokens"], vectors), payload["removed"]
+        queries = stored["query_vectors"].reshape(-1, dim) if "query_vectors" in stored.files else None
+    return Rows(payload["ids"], payload["hashes"], payload["meta"], payload["tokens"], vectors, queries), payload["removed"]
 
 
 def _atomic_write(path: Path, content: bytes, pause: bool = False) -> None:
@@ -387,6 +464,8 @@ def _write_generation(root: Path, index: ProjectIndex, previous: tuple[str, int]
     staging.mkdir(parents=True)
     index.vectors.save(staging)
     index.keyword.save(staging)
+    if index.query_vectors is not None:
+        np.save(staging / QUERY_VIEW_FILE, index.query_vectors.rows)
     (staging / "ids.json").write_text(json.dumps(index.ids, ensure_ascii=False), encoding="utf-8")
     (staging / "meta.json").write_text(json.dumps({**index.meta, "content_hash": index.hashes}, ensure_ascii=False), encoding="utf-8")
     manifest = {"version": FORMAT_VERSION, "encoder": index.encoder_name, "backend": index.vectors.backend,
@@ -431,15 +510,29 @@ def _pause_for_crash_test() -> None:
 
 # ----------------------------------------------------------------------------------------- sync
 def embed_projects(projects: Sequence[Project], hashes: Sequence[str], encoder: Encoder, progress: Progress | None = None) -> Rows:
-    """Index rows for projects: their words (for BM25 and shingles) and passage vectors."""
+    """Index rows for projects: their words (for BM25) and both vector views (passage and query)."""
     texts = [normalize(p.search_text()) for p in projects]
     tokens = [content_tokens(t, normalized=True) for t in texts]
-    if isinstance(encoder, TokenEncoder):  # it embeds the words just split instead of splitting again
-        vectors = encoder.encode_tokens(tokens, "passage", progress)
-    else:
-        vectors = encoder.encode_passages([t[:2000] for t in texts], progress)
+    passages, queries = [], []
+    chunk = max(EMBED_CHUNK, encoder.batch_size)
+    for start in range(0, len(texts), chunk):  # both views chunk by chunk, so progress moves evenly
+        part = slice(start, start + chunk)
+        if isinstance(encoder, TokenEncoder):  # it embeds the words just split instead of splitting again
+            passage = encoder.encode_tokens(tokens[part], "passage")
+            query = encoder.encode_tokens(tokens[part], "query")
+        else:
+            clipped = [t[:2000] for t in texts[part]]
+            passage = encoder.encode_passages(clipped)
+            query = passage if encoder.name in ONE_SIDED_ENCODERS else encoder.encode_queries(clipped)
+        passages.append(passage)
+        queries.append(query)
+        if progress:
+            progress(len(tokens[part]))
+    shape = (len(projects), encoder.dim)
+    vectors = np.vstack(passages).astype(np.float32).reshape(shape) if passages else np.zeros(shape, dtype=np.float32)
+    query_vectors = np.vstack(queries).astype(np.float32).reshape(shape) if queries else np.zeros(shape, dtype=np.float32)
     meta = {name: [getattr(p, name) for p in projects] for name in META_FIELDS}
-    return Rows([p.id for p in projects], list(hashes), meta, tokens, np.asarray(vectors, dtype=np.float32).reshape(len(projects), encoder.dim))
+    return Rows([p.id for p in projects], list(hashes), meta, tokens, vectors, query_vectors)
 
 
 def sync_index(
@@ -517,4 +610,10 @@ def _compacted(old: ProjectIndex | None, rows: Rows, removed: Sequence[str], enc
     dim = rows.vectors.shape[1] if len(rows) else (old.vectors.dim if old else 1)
     kept_vectors = old.vectors.vectors[keep] if old and keep else np.zeros((0, dim), dtype=np.float32)
     vectors = np.vstack([kept_vectors, rows.vectors]) if len(rows) else kept_vectors
-    return ProjectIndex(encoder_name, ids, hashes, meta, make_ann(vectors, backend), KeywordIndex(tokens), np.ones(len(ids), dtype=bool))
+    # The query view: kept rows bring theirs; an old generation without it stays without it (reindex).
+    query_view = None
+    if rows.query_vectors is not None and (not keep or (old is not None and old.query_vectors is not None)):
+        kept_queries = old.query_view[keep] if old and keep else np.zeros((0, dim), dtype=np.float32)
+        query_view = RowBuffer(np.vstack([kept_queries, rows.query_vectors]) if len(rows) else kept_queries)
+    return ProjectIndex(encoder_name, ids, hashes, meta, make_ann(vectors, backend), KeywordIndex(tokens), np.ones(len(ids), dtype=bool),
+                        query_vectors=query_view)

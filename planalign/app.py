@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from planalign.config import Settings
+from planalign.config import AUTO_INDEX_ENCODER, Settings, choose_index_encoder
 from planalign.corpora.catalog import BUILTIN_CATALOGS, Catalog, CatalogError, catalog_to_table, load_catalog
 from planalign.corpora.labelled import join_text_columns, parse_columns, read_labelled
 from planalign.corpora.projects import Project, parse_year
@@ -33,9 +33,21 @@ from planalign.corpora.tables import Limits, Table, write_table
 from planalign.errors import InputError, NotFound, TooLarge, Unavailable
 from planalign.index.align import Aligner, Alignment
 from planalign.index.classify import Classified, classify_table, guess_text_column
-from planalign.index.dedup import DedupConfig, DedupRecord, DedupResult, Match, check_draft, find_duplicates, make_records
+from planalign.index.dedup import (
+    DedupConfig,
+    DedupRecord,
+    DedupResult,
+    Match,
+    center,
+    check_draft,
+    configured,
+    find_duplicates,
+    index_semantics,
+    make_records,
+    semantic_vectors,
+)
 from planalign.index.evaluation import Report, evaluate_alignments
-from planalign.index.hybrid import Filters, Hit, rank_positions, to_hits
+from planalign.index.hybrid import Filters, Hit, rank, to_hits
 from planalign.index.project_index import (
     IndexDamaged,
     IndexStateError,
@@ -50,6 +62,7 @@ from planalign.index.project_index import (
 from planalign.index.store import ProjectStore, UpsertResult, default_url
 from planalign.nlp.encoders import Encoder, get_encoder
 from planalign.nlp.encoders.factory import CASCADE, CASCADE_BELOW
+from planalign.nlp.normalize import normalize
 
 if TYPE_CHECKING:
     from planalign.indexer import Indexer
@@ -69,7 +82,7 @@ class AlignOutcome:
     alignment: Alignment
     catalog: str
     encoder: str
-    duplicates: list[Match] = field(default_factory=list)
+    duplicates: list[Match] = field(default_factory=list)  # similar stored projects: duplicates first, then related ones
 
 
 @dataclass
@@ -269,8 +282,8 @@ class Application:
         self.check_text(draft, "the draft")
         self._refuse_while_warming("the model")
         alignment = aligner.align(draft, top_k=top_k, level=level)
-        duplicates = self.check_duplicates(draft) if check_duplicates and self.index() is not None else []
-        return AlignOutcome(alignment, aligner.catalog.name, _encoder_label(aligner), duplicates)
+        similar = self.check_duplicates(draft, related=True) if check_duplicates and self.index() is not None else []
+        return AlignOutcome(alignment, aligner.catalog.name, _encoder_label(aligner), similar)
 
     def classify(self, table: Table, text_columns: list[str], *, aligner: Aligner, level: str | None = None,
                  progress: Progress | None = None) -> Classified:
@@ -333,8 +346,10 @@ class Application:
 
     def sync(self, encoder: str | None = None, *, only: Sequence[str] | None = None, rebuild: bool = False,
              backend: str = "auto", progress: Progress | None = None, planned: Progress | None = None) -> SyncResult:
-        """Bring the index in line with the store (``encoder`` only for a new or rebuilt index)."""
-        name = encoder or indexed_encoder(self.data_dir) or self.settings.index_encoder
+        """Bring the index in line with the store (``encoder`` only for a new or rebuilt index;
+        ``auto`` and the default choose by the store's size, an existing index keeps its encoder)."""
+        name = encoder if encoder and encoder != AUTO_INDEX_ENCODER else None
+        name = name or indexed_encoder(self.data_dir) or choose_index_encoder(self.settings.index_encoder, self.store.count())
         with self._write_lock:
             result, index = sync_index(self.data_dir, self.store, self.encoder(name), current=self._index, only=only,
                                        rebuild=rebuild, backend=backend, progress=progress, planned=planned)
@@ -393,34 +408,39 @@ class Application:
     # -------------------------------------------------------------------------------- search
     def search(self, query: str, *, filters: Filters | None = None, mode: str = "hybrid", offset: int = 0,
                limit: int = 10, facets: bool = False) -> SearchPage:
+        """A page of hits, ``total`` = the hits above the relevance floor, and facets over those."""
         self._refuse_while_warming("the model")
         index = self.require_index()
         encoder = self.index_encoder(index) if mode != "keyword" else None
         depth = max(FACET_DEPTH, offset + limit) if facets else offset + limit
-        ranked = rank_positions(index, encoder, query, mode, filters or Filters(), depth)
+        ranked = rank(index, encoder, query, mode, filters or Filters(), depth)
         counts: dict[str, dict[str, int]] = {}
         for name, meta in FACET_FIELDS if facets else ():
-            values = [index.meta[meta][p] for p, _ in ranked[:FACET_DEPTH]]
+            values = [index.meta[meta][p] for p in ranked.positions[: min(ranked.total, FACET_DEPTH)]]
             counted: dict[str, int] = {}
             for value in values:
                 if value not in ("", None):
                     counted[str(value)] = counted.get(str(value), 0) + 1
             counts[name] = dict(sorted(counted.items(), key=lambda item: -item[1]))
-        hits = to_hits(index, self.store, ranked[offset : offset + limit], query)
-        return SearchPage(hits, len(ranked), counts)
+        hits = to_hits(index, self.store, ranked.page(offset, limit), query, offset)
+        return SearchPage(hits, ranked.total, counts)
 
     # ---------------------------------------------------------------------------- duplicates
-    def check_duplicates(self, text: str, config: DedupConfig | None = None) -> list[Match]:
+    def check_duplicates(self, text: str, config: DedupConfig | None = None, *, related: bool = False) -> list[Match]:
+        """Stored projects that duplicate one draft (``related``: also similar ones that are not)."""
         self.check_text(text)
         if not text.strip():
             raise InputError("empty text")
         self._refuse_while_warming("the model")
         index = self.require_index()
-        return check_draft(index, self.store, self.index_encoder(index), text, config)
+        return check_draft(index, self.store, self.index_encoder(index), text, config, related=related)
 
-    def duplicate_clusters(self, year: int | None = None, across: bool = True, config: DedupConfig | None = None) -> DuplicateSet:
+    def duplicate_clusters(self, year: int | None = None, across: bool = True, config: DedupConfig | None = None,
+                           progress: Callable[[str], None] | None = None) -> DuplicateSet:
         """Duplicates among stored projects, computed once per index version and filter.
 
+        Texts come from the store and vectors from the index (nothing is embedded); the query views
+        are centered on the store's mean whatever the filter, as in the single-draft check.
         Concurrent callers of the same clusters wait for one computation instead of each running it.
         """
         index = self.require_index()
@@ -437,7 +457,7 @@ class Application:
                     break
             running.wait()
         try:
-            found = self._compute_clusters(index, year, config)
+            found = self._compute_clusters(index, year, config, progress)
             with self._lock:
                 self._duplicates = {k: v for k, v in self._duplicates.items() if k[0] == index.version}
                 self._duplicates[key] = found
@@ -447,28 +467,34 @@ class Application:
                 self._computing.pop(key, None)
             running.set()
 
-    def _compute_clusters(self, index: ProjectIndex, year: int | None, config: DedupConfig) -> DuplicateSet:
+    def _compute_clusters(self, index: ProjectIndex, year: int | None, config: DedupConfig,
+                          progress: Callable[[str], None] | None) -> DuplicateSet:
         candidates = index.live_positions(index.mask(fiscal_year=year))
         projects = self.store.get([index.ids[p] for p in candidates])
         positions = [p for p in candidates if index.ids[p] in projects]
         kept = [projects[index.ids[p]] for p in positions]
-        records = make_records([p.search_text() for p in kept], index.vectors.vectors[positions], names=[p.name for p in kept],
-                               groups=[p.district or p.org for p in kept], tokens=[index.keyword.tokens[p] for p in positions])
-        return DuplicateSet([p.id for p in kept], records, find_duplicates(records, config), [p.org for p in kept],
-                            [str(p.fiscal_year or "") for p in kept])
+        mean, params = index_semantics(index)
+        records = make_records([p.search_text() for p in kept], center(index.query_view[positions], mean), names=[p.name for p in kept],
+                               groups=[p.district or p.org for p in kept])
+        result = find_duplicates(records, config, configured(params, config),
+                                 weak_copies=index.encoder_name != "e5", progress=progress)
+        return DuplicateSet([p.id for p in kept], records, result, [p.org for p in kept], [str(p.fiscal_year or "") for p in kept])
 
     def duplicates_in_table(self, table: Table, text_columns: list[str], *, id_column: str | None = None,
                             group_column: str | None = None, encoder: str | None = None, config: DedupConfig | None = None,
                             progress: Progress | None = None) -> DuplicateSet:
         """Duplicates among a file's rows (no store); without an id column a row is its 0-based number."""
         table.require([*text_columns] + [c for c in (id_column, group_column) if c])
+        config = config or DedupConfig()
         numbered = [(str(n), r) for n, r in enumerate(table.rows) if join_text_columns(r, text_columns)]
         texts = [join_text_columns(r, text_columns) for _, r in numbered]
-        vectors = self.encoder(encoder or self.settings.index_encoder).encode_passages([t[:2000] for t in texts], progress)
+        name = choose_index_encoder(encoder or self.settings.index_encoder, len(texts))
+        vectors = self.encoder(name).encode_queries([normalize(t)[:2000] for t in texts], progress)  # the query view, as the index keeps it
+        centered, params = semantic_vectors(vectors, name)
         groups = [r[group_column] for _, r in numbered] if group_column else None
-        records = make_records(texts, vectors, groups=groups)
+        records = make_records(texts, centered, groups=groups)
         ids = [r[id_column] for _, r in numbered] if id_column else [n for n, _ in numbered]
-        return DuplicateSet(ids, records, find_duplicates(records, config))
+        return DuplicateSet(ids, records, find_duplicates(records, config, configured(params, config), weak_copies=name != "e5"))
 
     # ----------------------------------------------------------------------------- warm-up
     def warm_up(self) -> None:

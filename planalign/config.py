@@ -10,7 +10,7 @@ command it names.
 | db_url | PLANALIGN_DB_URL | SQLite file in the data directory |
 | catalog | PLANALIGN_CATALOG | bma-9d |
 | encoder | PLANALIGN_ENCODER | e5 (aligns drafts) |
-| index_encoder | PLANALIGN_INDEX_ENCODER | static (builds a new search index) |
+| index_encoder | PLANALIGN_INDEX_ENCODER | auto (a new search index: e5 up to 20,000 projects, static above) |
 | api_keys | PLANALIGN_API_KEYS (comma-separated) | none: writes are open |
 | read_requires_key | PLANALIGN_READ_REQUIRES_KEY | false |
 | max_body_bytes | PLANALIGN_MAX_BODY_BYTES | 20 MB |
@@ -41,9 +41,15 @@ from planalign.errors import InputError
 ENV_CONFIG = "PLANALIGN_CONFIG"
 DEFAULT_CATALOG = "bma-9d"
 DEFAULT_ENCODER = "e5"
-# The search index embeds every stored project: static gives e5's search and duplicate quality on
-# report corpora (eval/README.md) at a small fraction of the time, so bulk indexing defaults to it.
-DEFAULT_INDEX_ENCODER = "static"
+# A new search index is built with e5 while embedding the corpus is affordable and with static past
+# that: project corpora are small (a year of BMA projects is a few thousand texts) and e5 is
+# clearly better on them (eval/README.md: search and duplicates), while static indexes the 117k
+# Traffy reports in minutes. The index embeds two views per text (passage and query), so e5 costs
+# twice its throughput: ~47 project names/s or ~6 report paragraphs/s on 2 cores (eval/results/
+# bench.md); 20,000 project texts then take about 7-20 minutes once (the embedding cache keeps them).
+AUTO_INDEX_ENCODER = "auto"
+DEFAULT_INDEX_ENCODER = AUTO_INDEX_ENCODER
+E5_INDEX_LIMIT = 20_000
 
 
 class Settings(BaseSettings):
@@ -107,3 +113,11 @@ def _toml_table(path: Path) -> dict[str, Any]:
     if not isinstance(table, dict):
         raise InputError(f"configuration file {path}: [planalign] must be a table")
     return table
+
+
+def choose_index_encoder(setting: str, corpus_size: int) -> str:
+    """The encoder for a new index: the setting, or for ``auto`` e5 up to :data:`E5_INDEX_LIMIT`
+    texts and ``static`` above."""
+    if setting != AUTO_INDEX_ENCODER:
+        return setting
+    return "e5" if corpus_size <= E5_INDEX_LIMIT else "static"

@@ -291,13 +291,13 @@ def search(
     from planalign.service.format import hits_json, print_hits
 
     core = _core(config, data_dir=data_dir, db_url=db_url)
-    hits = core.search(query, filters=Filters(fiscal_year(year), district, group, dimension), mode=mode, limit=top).hits
+    page = core.search(query, filters=Filters(fiscal_year(year), district, group, dimension), mode=mode, limit=top)
     if as_json:
-        out.print_json(hits_json(hits))
-    elif not hits:
+        out.print_json(hits_json(page.hits))
+    elif not page.hits:
         err.print("no results")
     else:
-        print_hits(out, hits)
+        print_hits(out, page.hits, page.total)
 
 
 @app.command()
@@ -310,13 +310,13 @@ def dedup(
     check: Annotated[Optional[str], typer.Option("--check", help="One draft: its duplicates in the store.")] = None,
     year: Annotated[Optional[int], typer.Option("--year", help="Only projects of this fiscal year.")] = None,
     across: Annotated[bool, typer.Option("--across-districts/--any", help="Only pairs from different districts/orgs.")] = False,
-    threshold: Annotated[Optional[float], typer.Option("--threshold", min=0.01, max=1.0, help="Near-copy Jaccard threshold (0-1).")] = None,
+    threshold: Annotated[Optional[float], typer.Option("--threshold", min=0.01, max=1.0, help="Near-copy threshold: share of words aligned (0-1).")] = None,
     encoder: IndexEncoderOpt = None,
     data_dir: DataDir = None,
     db_url: DbUrlOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Find duplicate projects: near-copies and semantic overlaps, grouped into clusters."""
+    """Find duplicate projects (re-submissions and the same project in other words, with the fields that match or differ), grouped into clusters."""
     from planalign.app import fiscal_year
     from planalign.index.dedup import DedupConfig
 

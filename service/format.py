@@ -19,16 +19,65 @@ from planalign.index.hybrid import Hit
 from planalign.index.snippets import render
 
 PAIR_COLUMNS = ["id_a", "id_b", "score", "kind", "cluster", "text_a", "text_b"]
-DECISION_COLUMNS = ["overlap", "cosine", "margin", "shared_words", "why"]
-KIND_THAI = {"copy": "เกือบเหมือนกันทุกคำ", "semantic": "ความหมายเดียวกัน"}
+DECISION_COLUMNS = ["semantic", "lexical", "matched_fields", "conflicting_fields", "why"]
+KIND_THAI = {"copy": "ยื่นซ้ำ (ข้อความเกือบเหมือนเดิม)", "same_project": "โครงการเดียวกันที่เขียนต่างกัน",
+             "related": "โครงการที่เกี่ยวข้อง (ไม่ซ้ำ)", "different": "คนละโครงการ"}
+# Field names of the evidence (index/dedup.py) in Thai; the page scripts carry the same table (common.js).
+FIELD_THAI = {
+    "place.soi": "ซอย", "place.canal": "คลอง", "place.road": "ถนน", "place.district": "เขต", "place.district_mention": "เขต",
+    "place.subdistrict": "แขวง", "place.community": "ชุมชน", "place.school": "โรงเรียน", "place.market": "ตลาด", "place.junction": "แยก",
+    "place.pier": "ท่าเรือ", "place.bridge": "สะพาน", "place.station": "สถานี", "place.temple": "วัด", "place.park": "สวน",
+    "place.hospital": "โรงพยาบาล", "place.health_centre": "ศูนย์บริการสาธารณสุข", "place.gate": "ประตูระบายน้ำ", "place.building": "อาคาร",
+    "place.agency": "หน่วยงาน", "place.other": "สถานที่", "quantity.length_m": "ความยาว", "quantity.area_m2": "พื้นที่", "quantity.volume_m3": "ปริมาตร",
+    "quantity.flow_m3s": "อัตราการไหล", "quantity.power_kw": "กำลังไฟฟ้า", "quantity.money_baht": "งบประมาณ", "quantity.percent": "ร้อยละ",
+    "quantity.count": "จำนวน", "quantity.floors": "จำนวนชั้น", "quantity.hours": "ระยะเวลา", "quantity.minutes": "ระยะเวลา",
+    "quantity.days": "ระยะเวลา", "quantity.weeks": "ระยะเวลา", "quantity.months": "ระยะเวลา", "quantity.years": "ระยะเวลา",
+    "number": "หมายเลข", "target_group": "กลุ่มเป้าหมาย", "activity": "กิจกรรม", "wording": "ถ้อยคำ", "text": "ข้อความ",
+}
+VALUE_THAI = {  # activity and target-group families (nlp/fields.py)
+    "construct": "ก่อสร้าง", "improve": "ปรับปรุง/ซ่อมแซม", "dredge": "ขุดลอก", "install": "ติดตั้ง", "replace": "เปลี่ยน/ทดแทน",
+    "procure": "จัดซื้อจัดหา", "hire": "จ้างเหมา", "train": "อบรม", "inspect": "ตรวจสอบ/เฝ้าระวัง", "vaccinate": "ฉีดวัคซีน", "plant": "ปลูก",
+    "event": "จัดงาน", "system": "ระบบ/แพลตฟอร์ม", "promote": "ส่งเสริม/รณรงค์", "study": "ศึกษา/ออกแบบ", "evaluate": "ประเมินผล",
+    "treat": "บำบัด/รักษา", "regulate": "จัดระเบียบ/ควบคุม", "distribute": "แจก/สนับสนุน",
+    "elderly": "ผู้สูงอายุ", "disabled": "คนพิการ", "early_child": "เด็กเล็ก", "primary": "ประถมศึกษา", "secondary": "มัธยมศึกษา",
+    "student": "นักเรียน", "youth": "เยาวชน", "university": "นักศึกษา", "teacher": "ครู", "staff": "บุคลากร", "unemployed": "ผู้ว่างงาน",
+    "poor": "ผู้มีรายได้น้อย", "homeless": "คนไร้บ้าน", "patient": "ผู้ป่วย", "pregnant": "หญิงตั้งครรภ์", "women": "สตรี",
+    "business": "ผู้ประกอบการ", "volunteer": "อาสาสมัคร", "community_leader": "ผู้นำชุมชน", "tourist": "นักท่องเที่ยว",
+    "farmer": "เกษตรกร", "drug_user": "ผู้ใช้ยาเสพติด", "worker": "แรงงาน", "public": "ประชาชน", "identical": "เหมือนกันทุกตัวอักษร",
+}
+EXPLANATION_THAI = {"lexical": "ตรงคำค้น", "semantic": "ความหมายใกล้เคียง"}
+
+
+def _value(field: str, value: str) -> str:
+    values = [VALUE_THAI.get(v.strip(), v.strip()) for v in value.split(",")] if field in ("activity", "target_group", "text") else [value]
+    text = ", ".join(values)
+    label = FIELD_THAI.get(field, field)
+    # place and wording values carry their own marker word ("ซอยพหลโยธิน 55"); others get the field's name
+    return text if field.startswith("place.") or field == "wording" else f"{label} {text}"
+
+
+def matched_thai(decision: Decision) -> list[str]:
+    """The fields both texts share, in Thai ("คลองบางบัว", "ความยาว 1250 เมตร")."""
+    return [_value(f.field, f.value) for f in decision.matched_fields]
+
+
+def conflicts_thai(decision: Decision) -> list[str]:
+    """The fields that differ, in Thai ("ซอยเทียนทะเล 20 ≠ ซอยเทียนทะเล 26")."""
+    return [f"{_value(f.field, f.a)} ≠ {_value(f.field, f.b)}" for f in decision.conflicting_fields]
 
 
 def describe_decision(decision: Decision) -> str:
-    """A duplicate decision in Thai, for a reviewer."""
-    if decision.kind == "copy":
-        return f"ใช้ถ้อยคำชุดเดียวกัน {decision.overlap:.0%}"
-    return (f"ความหมายใกล้เคียง (cosine {decision.cosine:.2f}, สูงกว่าค่าเฉลี่ยโครงการรอบข้าง {decision.margin:.2f} เท่า)"
-            if decision.margin is not None and decision.margin != float("inf") else f"ความหมายใกล้เคียง (cosine {decision.cosine:.2f})")
+    """A duplicate decision in Thai, for a reviewer: the kind and its evidence."""
+    parts = [KIND_THAI.get(decision.kind, decision.kind)]
+    if decision.kind == "copy" and decision.lexical is not None:
+        parts.append(f"ถ้อยคำตรงกัน {decision.lexical:.0%}")
+    elif decision.semantic is not None:
+        parts.append(f"ความหมายใกล้เคียง {decision.semantic:.2f}")
+    if decision.matched_fields:
+        parts.append("ตรงกัน: " + ", ".join(matched_thai(decision)[:8]))
+    if decision.conflicting_fields:
+        parts.append("ต่างกัน: " + ", ".join(conflicts_thai(decision)[:6]))
+    return " · ".join(parts)
 
 
 def alignment_json(outcome: AlignOutcome) -> str:
@@ -70,16 +119,27 @@ def print_report(out: Console, report: Report, level: str, skipped: int, names: 
     out.print(table)
 
 
-def print_hits(out: Console, hits: list[Hit]) -> None:
+def explanation_thai(hit: Hit) -> str:
+    """Why a hit is shown, in Thai ("ตรงคำค้น · ความหมายใกล้เคียง"); a hit under the relevance floor says so."""
+    labels = [EXPLANATION_THAI.get(w, w) for w in hit.why]
+    if not hit.relevant:
+        labels.append("เกี่ยวข้องน้อย")
+    return " · ".join(labels)
+
+
+def print_hits(out: Console, hits: list[Hit], total: int | None = None) -> None:
+    if total is not None:
+        out.print(f"พบ {total} โครงการที่ตรงกับคำค้น" if total else "ไม่พบโครงการที่ตรงกับคำค้นโดยตรง: ผลที่ใกล้เคียงที่สุด")
     for rank, hit in enumerate(hits, start=1):
-        place = " · ".join(str(x) for x in (hit.org, hit.year) if x)
-        out.print(f"[bold]{rank}. {escape(hit.name)}[/]  [dim]{escape(hit.id)} · {escape(place)} · {hit.score:.4f}[/]")
+        details = " · ".join(str(x) for x in (hit.id, hit.org, hit.year, explanation_thai(hit)) if x)
+        out.print(f"[bold]{rank}. {escape(hit.name)}[/]  [dim]{escape(details)}[/]")
         out.print("   " + render(escape(hit.snippet), hit.highlights, "[reverse]", "[/reverse]"))
 
 
-def hits_json(hits: list[Hit]) -> str:
-    return json.dumps([{"id": h.id, "score": h.score, "name": h.name, "org": h.org, "year": h.year, "snippet": h.snippet} for h in hits],
-                      ensure_ascii=False)
+def hits_json(hits: list[Hit], total: int | None = None) -> str:
+    rows = [{"id": h.id, "score": h.score, "name": h.name, "org": h.org, "year": h.year, "snippet": h.snippet, "why": h.why,
+             "relevant": h.relevant} for h in hits]
+    return json.dumps(rows if total is None else {"total": total, "results": rows}, ensure_ascii=False)
 
 
 def pair_rows(found: DuplicateSet, groups: bool, years: bool) -> tuple[list[str], list[dict[str, Any]]]:
@@ -89,8 +149,9 @@ def pair_rows(found: DuplicateSet, groups: bool, years: bool) -> tuple[list[str]
     for pair in found.result.pairs:
         a, b, d = found.records[pair.a], found.records[pair.b], pair.decision
         row: dict[str, Any] = {"id_a": found.ids[pair.a], "id_b": found.ids[pair.b], "score": d.score, "kind": d.kind, "cluster": pair.cluster,
-                               "text_a": a.text, "text_b": b.text, "overlap": d.overlap, "cosine": d.cosine if d.cosine is not None else "",
-                               "margin": d.margin if d.margin is not None else "", "shared_words": "|".join(d.shared_words), "why": describe_decision(d)}
+                               "text_a": a.text, "text_b": b.text, "semantic": d.semantic if d.semantic is not None else "",
+                               "lexical": d.lexical if d.lexical is not None else "", "matched_fields": " | ".join(matched_thai(d)),
+                               "conflicting_fields": " | ".join(conflicts_thai(d)), "why": describe_decision(d)}
         if groups:
             row.update(group_a=a.group, group_b=b.group)
         if years and found.years is not None:

@@ -163,6 +163,53 @@ def test_review_search_highlights(server: str, browser) -> None:
     _screenshot(browser, "review.png")
 
 
+DRAINAGE = [
+    {"id": "PMP-2567-003", "fiscal_year": "2567", "org": "สำนักงานเขตบางซื่อ", "district": "บางซื่อ",
+     "name": "โครงการขุดลอกคลองเปรมประชากร", "objective": "เพิ่มการระบายน้ำ ลดน้ำท่วมขังในชุมชนริมคลอง", "issue_id": "D1.4"},
+    {"id": "PMP-2568-004", "fiscal_year": "2568", "org": "สำนักงานเขตดุสิต", "district": "ดุสิต",  # re-submitted by another district
+     "name": "โครงการ ขุดลอกคลองเปรมประชากร", "objective": "เพิ่มการระบายน้ำ และลดน้ำท่วมขังในชุมชนริมคลอง", "issue_id": "D1.4"},
+]
+OTHERS = [
+    {"id": "JTC-2568-010", "fiscal_year": "2568", "org": "สำนักงานเขตจตุจักร", "district": "จตุจักร",
+     "name": "โครงการอบรมอาสาสมัครป้องกันยาเสพติดในชุมชน", "objective": "สร้างเครือข่ายเฝ้าระวังยาเสพติด", "issue_id": "D2.1"},
+    {"id": "PTW-2568-011", "fiscal_year": "2568", "org": "สำนักงานเขตปทุมวัน", "district": "ปทุมวัน",
+     "name": "โครงการจัดงานเทศกาลอาหารริมทาง", "objective": "ส่งเสริมผู้ค้าอาหารริมทางและการท่องเที่ยว", "issue_id": "D7.1"},
+]
+
+
+def test_planner_lists_the_stored_drainage_projects_for_a_drainage_draft(server: str, browser) -> None:
+    _post_json(server + "/v1/projects", {"projects": PROJECTS + DRAINAGE + OTHERS})
+    browser.get(server + "/")
+    wait = WebDriverWait(browser, WAIT)
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#catalog option"))
+    box = browser.find_element(By.ID, "draft-text")
+    box.clear()
+    box.send_keys(DRAFT)
+    browser.find_element(By.ID, "align-submit").click()
+    wait.until(EC.visibility_of_element_located((By.ID, "duplicates-box")))
+    items = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#duplicates li.duplicate"))
+    found = {item.get_attribute("data-id"): item for item in items}
+    drainage = {p["id"] for p in PROJECTS + DRAINAGE}
+    assert drainage <= set(found), sorted(found)  # ลอกท่อ and ขุดลอก projects of the store
+    assert not {p["id"] for p in OTHERS} & set(found)
+    for project_id in drainage:  # each with its kind in Thai and the fields that match or differ
+        badge = found[project_id].find_element(By.CSS_SELECTOR, ".badge").text
+        assert badge and not badge.isascii(), badge
+    soi = found["BKN-2568-001"].text
+    assert "ซอยพหลโยธิน 48" in soi or "ขุดลอก" in soi or "ลอก" in soi
+    _no_console_errors(browser)
+    _screenshot(browser, "planner-similar.png")
+    # the reviewer page lists the re-submission as a cluster, each pair with its kind and the fields that match
+    browser.get(server + "/review")
+    pair = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#clusters li.pair")))
+    assert pair.get_attribute("data-kind") == "copy"
+    assert {"PMP-2567-003", "PMP-2568-004"} <= {c.text for c in browser.find_elements(By.CSS_SELECTOR, "#clusters td code")}
+    browser.execute_script("document.querySelectorAll('#clusters details').forEach(d => d.open = true)")
+    assert any("คลองเปรมประชากร" in chip.text for chip in pair.find_elements(By.CSS_SELECTOR, ".chip-match"))
+    _no_console_errors(browser)
+    _screenshot(browser, "review-clusters.png")
+
+
 def test_evaluate_upload_shows_metrics(server: str, browser, tmp_path: Path) -> None:
     sample = Path(__file__).resolve().parents[1] / "corpora" / "data" / "sample_projects.jsonl"
     if not sample.is_file():

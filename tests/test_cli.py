@@ -113,23 +113,37 @@ def test_bad_input_gives_a_clear_message(tmp_path, shop_catalog, make_args, mess
     assert "Traceback" not in result.stderr
 
 
-def test_dedup_groups_fy2566_programmes_across_district_offices(tmp_path, shared_data):
-    """The smoke-free district project, run by 50 offices, comes out as one cluster of 50."""
-    items = read_table(shared_data / "budget" / "bma_budget_ordinance_2566_items.csv")
-    strategic = [r for r in items.rows if r["is_strategic_project"] == "1"]
-    source = tmp_path / "strategic.csv"
-    write_table(source, items.columns, strategic)
+def test_dedup_file_writes_pairs_with_their_evidence(tmp_path):
+    """A plain file: the same project from three districts is one cluster; another soi is not in it."""
+    source = tmp_path / "items.csv"
+    rows = [{"id": "A", "org": "สำนักงานเขตบางเขน", "item": "โครงการลอกท่อระบายน้ำซอยพหลโยธิน 48"},
+            {"id": "B", "org": "สำนักงานเขตจตุจักร", "item": "โครงการลอกท่อระบายน้ำ ซ.พหลโยธิน ๔๘ เพื่อลดน้ำท่วมขัง"},
+            {"id": "C", "org": "สำนักงานเขตหลักสี่", "item": "โครงการลอกท่อระบายน้ำซอยพหลโยธิน 48"},
+            {"id": "D", "org": "สำนักงานเขตดอนเมือง", "item": "โครงการลอกท่อระบายน้ำซอยพหลโยธิน 52"},
+            {"id": "E", "org": "สำนักงานเขตบางเขน", "item": "โครงการลอกท่อระบายน้ำซอยพหลโยธิน 48"}]
+    write_table(source, ["id", "org", "item"], rows)
     out = tmp_path / "pairs.csv"
-    result = run_cli("dedup", "--input", str(source), "--text-col", "item", "--group-col", "org", "--across-districts",
+    result = run_cli("dedup", "--input", str(source), "--text-col", "item", "--id-col", "id", "--group-col", "org", "--across-districts",
                      "--encoder", "tfidf", "--out", str(out), data_dir=tmp_path)
     assert result.returncode == 0, result.stderr
     pairs = read_table(out).rows
-    assert set(pairs[0]) >= {"id_a", "id_b", "score", "kind", "cluster", "text_a", "text_b", "group_a", "group_b"}
-    smoke_free = {r["cluster"] for r in pairs if "ปลอดบุหรี่" in r["text_a"]}
-    assert len(smoke_free) == 1
-    members = {r[k] for r in pairs if r["cluster"] in smoke_free for k in ("group_a", "group_b")}
-    assert len(members) == 50
-    assert all(r["group_a"] != r["group_b"] for r in pairs)
+    assert set(pairs[0]) >= {"id_a", "id_b", "score", "kind", "cluster", "text_a", "text_b", "group_a", "group_b", "matched_fields",
+                             "conflicting_fields", "why"}
+    assert {tuple(sorted((r["id_a"], r["id_b"]))) for r in pairs} == {("A", "B"), ("A", "C"), ("B", "C"), ("B", "E"), ("C", "E")}
+    assert all(r["group_a"] != r["group_b"] and r["kind"] == "copy" for r in pairs) and len({r["cluster"] for r in pairs}) == 1
+    assert any("ซอยพหลโยธิน 48" in r["matched_fields"] for r in pairs)
+
+
+def test_dedup_check_finds_the_copy_not_every_text_sharing_its_words(tmp_path):
+    reports = [f"แจ้งปัญหา ลอกท่อระบายน้ำ แล้วเศษดินกองทิ้งไว้บนทางเท้า จุดที่ {i} ส่งกลิ่นเหม็น ขอให้เจ้าหน้าที่มาเก็บ" for i in range(30)]
+    source = tmp_path / "store.csv"
+    write_table(source, ["id", "name"], [{"id": "P1", "name": "โครงการลอกท่อระบายน้ำซอยวัดไผ่ตัน"}]
+                + [{"id": f"R{i}", "name": text} for i, text in enumerate(reports)])
+    assert run_cli("ingest", str(source), "--encoder", "tfidf", data_dir=tmp_path).returncode == 0
+    result = run_cli("dedup", "--check", "โครงการลอกท่อระบายน้ำ ซอยวัดไผ่ตัน", data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    assert len(lines) == 1 and "P1" in lines[0] and "copy" in lines[0], result.stdout
 
 
 def test_classify_with_the_shared_bma_catalog_and_training(tmp_path, shared_data):

@@ -15,7 +15,7 @@ def test_precedence_flag_over_environment_over_file_over_default(tmp_path, monke
     monkeypatch.setenv("PLANALIGN_API_KEYS", "k1, k2")
     settings = Settings.load(config)
     assert (settings.encoder, settings.catalog, settings.max_body_bytes) == ("use", "from-file", 1234)
-    assert settings.api_keys == ("k1", "k2") and settings.index_encoder == "static"  # default
+    assert settings.api_keys == ("k1", "k2") and settings.index_encoder == "auto"  # default
     assert Settings.load(config, encoder="tfidf").encoder == "tfidf"
     monkeypatch.setenv("PLANALIGN_CONFIG", str(config))
     assert Settings.load().catalog == "from-file"

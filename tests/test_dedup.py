@@ -1,44 +1,82 @@
-"""The duplicate rules, on Thai project names, with no shared data and no model."""
+"""The duplicate decision and its two uses, on Thai project names, with no shared data and no model."""
+import numpy as np
+
 from planalign.app import Application
 from planalign.config import Settings
 from planalign.corpora.projects import Project
-from planalign.index.dedup import DedupConfig, decide, find_duplicates, make_records
-from planalign.nlp.encoders import get_encoder
+from planalign.index.dedup import DedupConfig, decide, find_duplicates, make_records, params_for
+from planalign.nlp.fields import extract
 
-TFIDF = get_encoder("tfidf")
+PARAMS = params_for("e5")
 
 
-def records(*texts: str, groups: list[str] | None = None):
-    return make_records(list(texts), TFIDF.encode_passages(list(texts)), groups=groups)
+def pair(a: str, b: str, semantic: float):
+    """Two records whose centered vectors have cosine ``semantic`` (the decision reads only that of them)."""
+    angle = np.arccos(np.clip(semantic, -1, 1))
+    return extract(a, np.array([1.0, 0.0])), extract(b, np.array([np.cos(angle), np.sin(angle)]))
+
+
+def conflicts(decision) -> dict[str, tuple[str, str]]:
+    return {c.field: (c.a, c.b) for c in decision.conflicting_fields}
 
 
 def test_a_resubmission_with_thai_digits_and_abbreviations_is_a_copy():
-    a, b = records("โครงการก่อสร้างเขื่อน ค.ส.ล. คลองบางบัว ความยาว 1,250 เมตร เขตบางเขน",
-                   "โครงการก่อสร้างเขื่อน ค.ส.ล. คลองบางบัว ความยาว ๑,๒๕๐ เมตร  เขตบางเขน")
-    decision = decide(a, b, DedupConfig())
-    assert decision is not None and decision.kind == "copy" and decision.overlap > 0.9
-    assert "คลอง" in "".join(decision.shared_words)
+    decision = decide(*pair("โครงการก่อสร้างเขื่อน ค.ส.ล. คลองบางบัว ความยาว 1,250 เมตร เขตบางเขน",
+                            "ก่อสร้างเขื่อนคอนกรีตเสริมเหล็กคลองบางบัว ความยาว ๑,๒๕๐ เมตร เขตบางเขน เพื่อป้องกันตลิ่งพัง", 0.8), PARAMS)
+    assert decision.kind == "copy" and decision.is_duplicate and not decision.conflicting_fields
+    matched = {(f.field, f.value) for f in decision.matched_fields}
+    assert ("place.canal", "คลองบางบัว") in matched and ("quantity.length_m", "1250 เมตร") in matched
 
 
-def test_another_soi_number_is_another_project_however_alike():
-    a, b = records("โครงการปรับปรุงถนนซอยพหลโยธิน 48 เขตบางเขน", "โครงการปรับปรุงถนนซอยพหลโยธิน 52 เขตบางเขน")
-    assert decide(a, b, DedupConfig(copy_threshold=0.3)) is None
+def test_another_soi_number_vetoes_however_alike_and_says_which():
+    decision = decide(*pair("โครงการปรับปรุงถนนซอยพหลโยธิน 48 เขตบางเขน", "โครงการปรับปรุงถนนซอยพหลโยธิน 52 เขตบางเขน", 0.95), PARAMS)
+    assert decision.kind == "related" and not decision.is_duplicate
+    assert conflicts(decision)["place.soi"] == ("ซอยพหลโยธิน 48", "ซอยพหลโยธิน 52")
 
 
-def test_years_do_not_make_projects_different():
-    a, b = records("โครงการกรุงเทพมหานครเขตปลอดบุหรี่ ประจำปี 2567", "โครงการกรุงเทพมหานครเขตปลอดบุหรี่ ประจำปี 2568")
-    assert decide(a, b, DedupConfig()) is not None
+def test_another_length_vetoes_a_paraphrase():
+    decision = decide(*pair("ก่อสร้างเขื่อนริมคลองบางบัว ความยาว 1,250 เมตร", "สร้างแนวกั้นตลิ่งคลองบางบัว ระยะทาง 980 เมตร", 0.7), PARAMS)
+    assert not decision.is_duplicate and conflicts(decision)["quantity.length_m"] == ("1250 เมตร", "980 เมตร")
 
 
-def test_across_groups_keeps_only_pairs_from_different_districts():
-    texts = ("โครงการอบรมอาสาสมัครป้องกันยาเสพติดในชุมชน", "โครงการอบรมอาสาสมัครป้องกันยาเสพติดในชุมชน")
-    same = records(*texts, groups=["บางเขน", "บางเขน"])
-    other = records(*texts, groups=["บางเขน", "จตุจักร"])
-    assert decide(*same, DedupConfig(across_groups=True)) is None
-    assert decide(*other, DedupConfig(across_groups=True)) is not None
+def test_the_same_project_in_other_words_and_units_is_a_duplicate():
+    decision = decide(*pair("โครงการก่อสร้างเขื่อน ค.ส.ล. คลองบางบัว เขตบางเขน ความยาว 1,250 เมตร",
+                            "สำนักการระบายน้ำเสนอสร้างแนวผนังกั้นตลิ่งคอนกรีตริมคลองบางบัว ย่านบางเขน รวมระยะทาง 1.25 กิโลเมตร", 0.6), PARAMS)
+    assert decision.kind == "same_project" and decision.is_duplicate
+    assert ("quantity.length_m", "1250 เมตร") in {(f.field, f.value) for f in decision.matched_fields}
+    # the same pair far apart in meaning is not
+    assert not decide(*pair("โครงการก่อสร้างเขื่อน ค.ส.ล. คลองบางบัว", "สร้างแนวผนังกั้นตลิ่งคอนกรีตริมคลองบางบัว", 0.1), PARAMS).is_duplicate
 
 
-def test_unrelated_projects_are_not_paired_and_clusters_join_pairs():
+def test_a_substituted_word_in_a_near_copy_vetoes():
+    decision = decide(*pair("โครงการอบรมภาษาอังกฤษสำหรับครูโรงเรียนสังกัดกรุงเทพมหานคร",
+                            "โครงการอบรมภาษาจีนสำหรับครูโรงเรียนสังกัดกรุงเทพมหานคร", 0.9), PARAMS)
+    assert decision.kind == "related" and "wording" in conflicts(decision)
+
+
+def test_another_target_group_vetoes():
+    decision = decide(*pair("โครงการตรวจคัดกรองสุขภาพผู้สูงอายุในชุมชน", "โครงการตรวจคัดกรองสุขภาพเด็กเล็กในชุมชน", 0.9), PARAMS)
+    assert not decision.is_duplicate and "target_group" in conflicts(decision)
+
+
+def test_years_do_not_make_projects_different_and_the_decision_is_symmetric():
+    a, b = pair("โครงการกรุงเทพมหานครเขตปลอดบุหรี่ ประจำปี 2567", "โครงการกรุงเทพมหานครเขตปลอดบุหรี่ ประจำปี 2568", 0.99)
+    assert decide(a, b, PARAMS).kind == decide(b, a, PARAMS).kind == "copy"
+
+
+def test_a_short_text_inside_a_long_different_one_is_no_copy():
+    short, long = pair("ลอกท่อระบายน้ำ", "แจ้งปัญหา ลอกท่อระบายน้ำ แล้วเศษดินกองทิ้งไว้บนทางเท้าหลายวัน ส่งกลิ่นเหม็น "
+                       "รถจักรยานยนต์ขับผ่านลำบาก ขอให้เจ้าหน้าที่มาเก็บโดยเร็ว", 0.2)
+    decision = decide(short, long, PARAMS)
+    assert decision.lexical == 1.0 and not decision.is_duplicate
+
+
+def records(*texts: str, groups: list[str] | None = None, semantic: float = 0.0):
+    vectors = np.tile(np.array([[1.0, 0.0]]), (len(texts), 1)) if semantic else None
+    return make_records(list(texts), vectors, groups=groups)
+
+
+def test_the_sweep_groups_identical_texts_and_clusters_pairs():
     found = find_duplicates(records(
         "โครงการกรุงเทพมหานครเขตปลอดบุหรี่", "โครงการกรุงเทพมหานคร เขตปลอดบุหรี่", "โครงการ กรุงเทพมหานครเขตปลอดบุหรี่",
         "โครงการปลูกต้นไม้ริมคลองแสนแสบ", "โครงการจัดหารถเก็บขนมูลฝอยขนาด 5 ตัน"))
@@ -46,13 +84,30 @@ def test_unrelated_projects_are_not_paired_and_clusters_join_pairs():
     assert list(found.clusters.values()) == [[0, 1, 2]]
 
 
-def test_a_single_check_returns_no_pair_the_sweep_refuses(tmp_path):
-    names = ["โครงการปรับปรุงถนนซอยพหลโยธิน 48 เขตบางเขน", "โครงการปรับปรุงถนนซอยพหลโยธิน 52 เขตบางเขน",
-             "โครงการกรุงเทพมหานครเขตปลอดบุหรี่", "โครงการปลูกต้นไม้ริมคลองแสนแสบ"]
+def test_across_groups_keeps_only_pairs_from_different_districts():
+    texts = ("โครงการอบรมอาสาสมัครป้องกันยาเสพติดในชุมชน", "โครงการอบรมอาสาสมัครป้องกันยาเสพติดในชุมชน", "โครงการอบรมอาสาสมัครป้องกันยาเสพติดในชุมชน")
+    found = find_duplicates(records(*texts, groups=["บางเขน", "บางเขน", "จตุจักร"]), DedupConfig(across_groups=True))
+    assert {(p.a, p.b) for p in found.pairs} == {(0, 2), (1, 2)}
+
+
+STORE = [
+    "โครงการปรับปรุงถนนซอยพหลโยธิน 48 เขตบางเขน", "โครงการปรับปรุงถนนซอยพหลโยธิน 52 เขตบางเขน",
+    "ปรับปรุงผิวถนน ซ.พหลโยธิน ๔๘ เขตบางเขน", "โครงการกรุงเทพมหานครเขตปลอดบุหรี่", "โครงการ กรุงเทพมหานคร เขตปลอดบุหรี่",
+    "โครงการปลูกต้นไม้ริมคลองแสนแสบ", "โครงการก่อสร้างเขื่อน ค.ส.ล. คลองบางบัว ความยาว 1,250 เมตร เขตบางเขน",
+    "ก่อสร้างเขื่อนคอนกรีตเสริมเหล็กคลองบางบัว ความยาว ๑,๒๕๐ เมตร เขตบางเขน เพื่อป้องกันน้ำท่วม",
+    "โครงการก่อสร้างเขื่อน ค.ส.ล. คลองบางบัว ความยาว 980 เมตร เขตบางเขน", "โครงการอบรมอาสาสมัครป้องกันยาเสพติดในชุมชน",
+]
+
+
+def test_a_single_check_never_returns_a_pair_the_sweep_refuses(tmp_path):
     app = Application(Settings(data_dir=tmp_path, index_encoder="tfidf"))
-    app.ingest([Project(id=f"P{i}", name=name) for i, name in enumerate(names)])
-    swept = {(found.ids[p.a], found.ids[p.b]) for found in [app.duplicate_clusters(across=False)] for p in found.result.pairs}
-    draft = "โครงการปรับปรุงถนนซอยพหลโยธิน 48 เขตบางเขน"
-    matched = {m.id for m in app.check_duplicates(draft)}
-    assert matched == {"P0"}  # the soi-52 twin is refused by the number rule, as in the sweep
-    assert ("P0", "P1") not in swept
+    app.ingest([Project(id=f"P{i}", name=name) for i, name in enumerate(STORE)])
+    swept = app.duplicate_clusters(across=False)
+    sweep_pairs = {tuple(sorted((swept.ids[p.a], swept.ids[p.b]))) for p in swept.result.pairs}
+    assert ("P0", "P1") not in sweep_pairs and ("P6", "P8") not in sweep_pairs  # soi 48 vs 52, 1250 vs 980 metres
+    assert {("P3", "P4"), ("P6", "P7")} <= sweep_pairs
+    for i, text in enumerate(STORE):
+        for match in app.check_duplicates(text):
+            assert match.id == f"P{i}" or tuple(sorted((f"P{i}", match.id))) in sweep_pairs, (text, match)
+    related = {m.id: m.decision for m in app.check_duplicates(STORE[0], related=True)}
+    assert related["P1"].kind == "related" and any(c.field == "place.soi" for c in related["P1"].conflicting_fields)

@@ -1,4 +1,4 @@
-"""Duplicate clusters over the store, and a check of one draft against it."""
+"""Duplicate clusters over the store, and a check of one draft against it; every pair with its matched and conflicting fields."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query
@@ -11,7 +11,7 @@ router = APIRouter(prefix="/v1/duplicates", tags=["duplicates"], dependencies=[D
 PAIRS_PER_CLUSTER = 200
 
 
-@router.get("", summary="Clusters of duplicate projects (near-copies and semantic overlaps)", response_model=ClustersResponse)
+@router.get("", summary="Clusters of duplicate projects (re-submissions and the same project in other words)", response_model=ClustersResponse)
 def clusters(
     app: AppDep,
     year: int | None = Query(None, description="Only projects of this fiscal year"),

@@ -70,13 +70,29 @@ class NeighbourOut(Out):
     similarity: float
 
 
+class MatchedFieldOut(Out):
+    field: str = Field(description="place.soi, place.canal, place.road, place.district, quantity.length_m, quantity.count, number, "
+                                   "target_group, activity, text, ...", examples=["place.soi"])
+    value: str = Field(description="The value both texts share (activity and target group: a family name such as dredge, elderly)",
+                       examples=["ซอยพหลโยธิน 55"])
+
+
+class ConflictingFieldOut(Out):
+    field: str = Field(description="As in matched fields, plus wording (a word substituted in an otherwise identical text)",
+                       examples=["place.soi"])
+    a: str = Field(description="The first text's value (the draft's, in a check)", examples=["ซอยเทียนทะเล 20"])
+    b: str = Field(description="The other text's value", examples=["ซอยเทียนทะเล 26"])
+
+
 class DecisionOut(Out):
-    kind: Literal["copy", "semantic"] = Field(description="copy: near-verbatim; semantic: the same project in other words")
-    score: float
-    overlap: float = Field(description="Share of word/character shingles in common (Jaccard)")
-    cosine: float | None = Field(None, description="Centered embedding cosine")
-    margin: float | None = Field(None, description="Cosine over the mean cosine of the neighbourhood")
-    shared_words: list[str]
+    kind: Literal["copy", "same_project", "related", "different"] = Field(
+        description="copy: a re-submission (near-verbatim); same_project: the same project in other words; "
+                    "related: same theme but another place, quantity or target group (never a duplicate); different")
+    score: float = Field(description="What decided: the aligned share of words (copy) or the field-adjusted semantic score")
+    semantic: float | None = Field(None, description="Centered cosine of the two texts' query-view embeddings")
+    lexical: float | None = Field(None, description="Share of the shorter text's words found in the other, in order")
+    matched_fields: list[MatchedFieldOut] = Field(description="Fields both texts share: places, quantities, numbers, activity, target group")
+    conflicting_fields: list[ConflictingFieldOut] = Field(description="Fields where each text has a value the other lacks")
 
 
 class DuplicateOut(Out):
@@ -98,7 +114,9 @@ class AlignResponse(Out):
     needs_review: dict[str, bool] = Field(description="Per level: a person should check the top suggestion")
     neighbours: list[NeighbourOut]
     warnings: list[str]
-    duplicates: list[DuplicateOut]
+    duplicates: list[DuplicateOut] = Field(description="Stored projects similar to the draft: duplicates first (decision kind copy or "
+                                                       "same_project), then related projects that are not duplicates (kind related), "
+                                                       "each with the fields that match and differ")
 
 
 # --------------------------------------------------------------------------------- classify
@@ -149,7 +167,7 @@ class JobOut(Out):
 # ----------------------------------------------------------------------------------- search
 class HitOut(Out):
     id: str
-    score: float
+    score: float = Field(description="Fused score (standard deviations over the candidates); for ranking only")
     name: str
     org: str
     year: int | None
@@ -158,18 +176,22 @@ class HitOut(Out):
     district: str
     district_group: str
     dimension_id: str
+    why: list[Literal["lexical", "semantic"]] = Field(
+        description="Why the hit is shown: lexical = it contains the query's words (ตรงคำค้น); semantic = close in meaning "
+                    "(ความหมายใกล้เคียง); empty for a weak hit")
+    relevant: bool = Field(description="Above the relevance floor, i.e. counted in total")
 
 
 class SearchResponse(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "query": "ขุดลอกคลอง", "mode": "hybrid", "total": 1, "page": 1, "page_size": 10, "facets": {"year": {"2567": 1}},
-        "results": [{"id": "S2567-0012", "score": 0.0328, "name": "โครงการขุดลอกคลองบางบัว", "org": "สำนักงานเขตบางเขน", "year": 2567,
+        "results": [{"id": "S2567-0012", "score": 7.41, "name": "โครงการขุดลอกคลองบางบัว", "org": "สำนักงานเขตบางเขน", "year": 2567,
                      "snippet": "โครงการขุดลอกคลองบางบัว", "highlights": [[9, 16]], "district": "บางเขน", "district_group": "กรุงเทพเหนือ",
-                     "dimension_id": "D1"}]}]})
+                     "dimension_id": "D1", "why": ["lexical", "semantic"], "relevant": True}]}]})
 
     query: str
     mode: str
-    total: int
+    total: int = Field(description="Hits above the relevance floor (keyword mode: documents containing a query word)")
     page: int
     page_size: int
     facets: dict[str, dict[str, int]]
@@ -194,7 +216,7 @@ class ClusterMember(BaseModel):
     year: str
 
 
-class ClusterPair(BaseModel):
+class ClusterPair(Out):
     id_a: str
     id_b: str
     decision: DecisionOut

@@ -1,4 +1,4 @@
-"""GET /v1/search: hybrid search with filters, paging, facets and highlighted snippets."""
+"""GET /v1/search: hybrid search with filters, paging, facets, highlighted snippets, an honest total and why each hit is shown."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query
@@ -11,7 +11,7 @@ from planalign.service.api.schemas import SearchResponse
 router = APIRouter(prefix="/v1", tags=["search"], dependencies=[Depends(require_read_key)])
 
 
-@router.get("/search", summary="Search prior projects (semantic + keyword)", response_model=SearchResponse)
+@router.get("/search", summary="Search prior projects (semantic + keyword); total = hits above the relevance floor", response_model=SearchResponse)
 def search(
     app: AppDep,
     q: str = Query(..., min_length=1, max_length=2000, description="Query, e.g. ขุดลอกคลอง", examples=["ขุดลอกคลอง"]),

@@ -284,19 +284,83 @@
     });
   }
 
-  /* The duplicate detector explains a pair in English; say the same in Thai. */
-  /* A duplicate decision ({kind, overlap, cosine, margin, shared_words}) in Thai words. */
+  /* Duplicate decisions (index/dedup.py) in Thai: the kind, and the fields that match or differ.
+     The same tables as service/format.py, for the pages. */
+  var DECISION_KINDS = {
+    copy: "ยื่นซ้ำ (ข้อความเกือบเหมือนเดิม)",
+    same_project: "โครงการเดียวกันที่เขียนต่างกัน",
+    related: "เกี่ยวข้อง แต่ไม่ใช่โครงการเดียวกัน",
+    different: "คนละโครงการ"
+  };
+  var FIELD_NAMES = {
+    "quantity.length_m": "ความยาว", "quantity.area_m2": "พื้นที่", "quantity.volume_m3": "ปริมาตร", "quantity.flow_m3s": "อัตราการไหล",
+    "quantity.power_kw": "กำลังไฟฟ้า", "quantity.money_baht": "งบประมาณ", "quantity.percent": "ร้อยละ", "quantity.count": "จำนวน",
+    "quantity.floors": "จำนวนชั้น", "quantity.hours": "ระยะเวลา", "quantity.minutes": "ระยะเวลา", "quantity.days": "ระยะเวลา",
+    "quantity.weeks": "ระยะเวลา", "quantity.months": "ระยะเวลา", "quantity.years": "ระยะเวลา",
+    number: "หมายเลข", target_group: "กลุ่มเป้าหมาย", activity: "กิจกรรม", text: "ข้อความ"
+  };
+  var FIELD_VALUES = {
+    construct: "ก่อสร้าง", improve: "ปรับปรุง/ซ่อมแซม", dredge: "ขุดลอก", install: "ติดตั้ง", replace: "เปลี่ยน/ทดแทน",
+    procure: "จัดซื้อจัดหา", hire: "จ้างเหมา", train: "อบรม", inspect: "ตรวจสอบ/เฝ้าระวัง", vaccinate: "ฉีดวัคซีน", plant: "ปลูก",
+    event: "จัดงาน", system: "ระบบ/แพลตฟอร์ม", promote: "ส่งเสริม/รณรงค์", study: "ศึกษา/ออกแบบ", evaluate: "ประเมินผล",
+    treat: "บำบัด/รักษา", regulate: "จัดระเบียบ/ควบคุม", distribute: "แจก/สนับสนุน",
+    elderly: "ผู้สูงอายุ", disabled: "คนพิการ", early_child: "เด็กเล็ก", primary: "ประถมศึกษา", secondary: "มัธยมศึกษา",
+    student: "นักเรียน", youth: "เยาวชน", university: "นักศึกษา", teacher: "ครู", staff: "บุคลากร", unemployed: "ผู้ว่างงาน",
+    poor: "ผู้มีรายได้น้อย", homeless: "คนไร้บ้าน", patient: "ผู้ป่วย", pregnant: "หญิงตั้งครรภ์", women: "สตรี",
+    business: "ผู้ประกอบการ", volunteer: "อาสาสมัคร", community_leader: "ผู้นำชุมชน", tourist: "นักท่องเที่ยว",
+    farmer: "เกษตรกร", drug_user: "ผู้ใช้ยาเสพติด", worker: "แรงงาน", "public": "ประชาชน", identical: "เหมือนกันทุกตัวอักษร"
+  };
+  var EXPLANATIONS = { lexical: "ตรงคำค้น", semantic: "ความหมายใกล้เคียง" };
+
+  function kindThai(kind) { return DECISION_KINDS[kind] || kind; }
+
+  /* One field value in Thai: places and wording carry their own marker word ("ซอยพหลโยธิน 55"). */
+  function fieldValue(field, value) {
+    var text = String(value);
+    if (field === "activity" || field === "target_group" || field === "text") {
+      text = text.split(",").map(function (v) { v = v.trim(); return FIELD_VALUES[v] || v; }).join(", ");
+    }
+    if (field.indexOf("place.") === 0 || field === "wording") return text;
+    return (FIELD_NAMES[field] || field) + " " + text;
+  }
+
+  function matchedThai(d) {
+    return ((d && d.matched_fields) || []).map(function (f) { return fieldValue(f.field, f.value); });
+  }
+
+  function conflictsThai(d) {
+    return ((d && d.conflicting_fields) || []).map(function (f) { return fieldValue(f.field, f.a) + " ≠ " + fieldValue(f.field, f.b); });
+  }
+
+  /* A duplicate decision as page elements: what matches (chips) and what differs ("ซอย 20 ≠ ซอย 26"). */
+  function decisionEvidence(d) {
+    var matched = matchedThai(d), conflicts = conflictsThai(d);
+    var rows = [];
+    if (conflicts.length) rows.push(el("div", { class: "evidence-fields conflicts" }, [
+      el("span", { class: "evidence-label", text: "ต่างกัน: " }),
+      conflicts.slice(0, 6).map(function (t) { return el("span", { class: "chip chip-conflict", text: t }); })
+    ]));
+    if (matched.length) rows.push(el("div", { class: "evidence-fields matched" }, [
+      el("span", { class: "evidence-label", text: "ตรงกัน: " }),
+      matched.slice(0, 8).map(function (t) { return el("span", { class: "chip chip-match", text: t }); })
+    ]));
+    return rows;
+  }
+
+  /* A duplicate decision in one line of Thai. */
   function decisionThai(d) {
     if (!d) return "";
-    var parts = [];
-    if (d.kind === "copy") parts.push("ใช้ถ้อยคำชุดเดียวกัน " + Math.round(d.overlap * 100) + "%");
-    else {
-      var text = "ความหมายใกล้เคียง (cosine " + Number(d.cosine).toFixed(2);
-      if (d.margin !== null && d.margin !== undefined) text += ", สูงกว่าค่าเฉลี่ยโครงการรอบข้าง " + Number(d.margin).toFixed(2) + " เท่า";
-      parts.push(text + ")");
-    }
-    if (d.shared_words && d.shared_words.length) parts.push("คำที่ตรงกัน: " + d.shared_words.slice(0, 6).join(", "));
+    var parts = [kindThai(d.kind)];
+    if (d.kind === "copy" && d.lexical !== null && d.lexical !== undefined) parts.push("ถ้อยคำตรงกัน " + Math.round(d.lexical * 100) + "%");
+    var conflicts = conflictsThai(d), matched = matchedThai(d);
+    if (conflicts.length) parts.push("ต่างกัน: " + conflicts.slice(0, 4).join(", "));
+    if (matched.length) parts.push("ตรงกัน: " + matched.slice(0, 6).join(", "));
     return parts.join(" · ");
+  }
+
+  /* Why a search hit is shown, as Thai labels. */
+  function explanationThai(why) {
+    return (why || []).map(function (w) { return EXPLANATIONS[w] || w; });
   }
 
   function formatNumber(n) {
@@ -309,6 +373,7 @@
     api: api, blobUrl: blobUrl, download: download, query: query, el: el, append: append, clear: clear, ApiError: ApiError,
     highlightSpans: highlightSpans, highlightWords: highlightWords, percent: percent, excerpt: excerpt,
     confidenceBar: confidenceBar, setStatus: setStatus, loadCatalogs: loadCatalogs,
-    levelName: levelName, matchKind: function (k) { return MATCH_KINDS[k] || k; }, formatNumber: formatNumber, decisionThai: decisionThai
+    levelName: levelName, matchKind: function (k) { return MATCH_KINDS[k] || k; }, formatNumber: formatNumber, decisionThai: decisionThai,
+    decisionEvidence: decisionEvidence, kindThai: kindThai, explanationThai: explanationThai
   };
 })();

@@ -4,7 +4,6 @@
   var PA = window.PA;
   var el = PA.el;
 
-  var DUPLICATE_KINDS = { copy: "เกือบเหมือนกันทุกคำ", semantic: "เนื้อหาใกล้เคียงกัน" };
   var WARNINGS = [
     [/mostly not Thai/i, "ข้อความส่วนใหญ่ไม่ใช่ภาษาไทย แผนยุทธศาสตร์เป็นภาษาไทย ผลที่แนะนำอาจไม่แม่นยำ"],
     [/only the first ([\d,]+) were used/i, function (m) { return "ข้อความยาวเกินไป ระบบใช้เฉพาะ " + m[1] + " ตัวอักษรแรก"; }]
@@ -139,16 +138,16 @@
     if (!dups.length) {
       dupList.appendChild(el("li", { class: "muted", text: "ไม่พบโครงการที่คล้ายกันในระบบ" }));
     }
+    /* Duplicates first (a re-submission, the same project in other words), then related projects
+       (same theme, another place or quantity), each with the fields that match and differ. */
     dups.forEach(function (d) {
-      dupList.appendChild(el("li", { class: "duplicate" }, [
+      dupList.appendChild(el("li", { class: "duplicate", dataset: { id: d.id, kind: d.decision.kind } }, [
         el("div", { class: "duplicate-head" }, [
           el("strong", { text: d.name }),
-          el("span", { class: "badge kind-" + d.decision.kind, text: DUPLICATE_KINDS[d.decision.kind] || d.decision.kind })
+          el("span", { class: "badge kind-" + d.decision.kind, text: PA.kindThai(d.decision.kind) })
         ]),
-        el("div", { class: "muted" }, [
-          d.org ? d.org + " · " : "", "รหัส ", el("code", { text: d.id }), " · ความคล้าย " + PA.percent(d.decision.score)
-        ]),
-        el("div", { class: "why", text: PA.decisionThai(d.decision) })
+        el("div", { class: "muted" }, [d.org ? d.org + " · " : "", "รหัส ", el("code", { text: d.id })]),
+        el("div", { class: "why" }, PA.decisionEvidence(d.decision))
       ]));
     });
   }

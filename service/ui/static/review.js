@@ -10,7 +10,6 @@
     { key: "district_group", param: "group", input: "f-group", title: "กลุ่มเขต" },
     { key: "dimension", param: "dimension", input: "f-dimension", title: "ด้าน" }
   ];
-  var DUPLICATE_KINDS = { copy: "เกือบเหมือนกันทุกคำ", semantic: "เนื้อหาใกล้เคียงกัน" };
   var dimensionNames = {};
   var page = 1;
   var lastTotal = 0;
@@ -85,7 +84,7 @@
         ]),
         el("p", { class: "result-meta" }, [meta.join(" · "), meta.length ? " · " : "", "รหัส ", el("code", { text: r.id })]),
         el("p", { class: "snippet" }, PA.highlightSpans(r.snippet, r.highlights)),
-        el("p", { class: "result-score muted small", text: "คะแนน " + Number(r.score).toFixed(4) })
+        explanation(r)
       ]));
     });
     if (!(data.results || []).length) list.appendChild(el("li", { class: "muted", text: "ไม่พบโครงการที่ตรงกับคำค้นและตัวกรอง" }));
@@ -96,6 +95,16 @@
     $("page-info").textContent = "หน้า " + data.page + " จาก " + pages;
     $("prev-page").disabled = data.page <= 1;
     $("next-page").disabled = data.page >= pages;
+  }
+
+  /* Why a hit is shown ("ตรงคำค้น", "ความหมายใกล้เคียง") instead of a raw score; hits under the relevance floor say so. */
+  function explanation(r) {
+    var labels = PA.explanationThai(r.why);
+    var badges = labels.map(function (label, i) {
+      return el("span", { class: "badge why-" + r.why[i], text: label });
+    });
+    if (!r.relevant) badges.push(el("span", { class: "badge why-weak", text: "เกี่ยวข้องน้อย" }));
+    return el("p", { class: "result-why small", dataset: { why: (r.why || []).join(" ") || "none" } }, badges);
   }
 
   function syncUrl(p) {
@@ -119,7 +128,10 @@
     PA.api("/v1/search" + PA.query(p)).then(function (data) {
       renderFacets(data.facets);
       renderResults(data);
-      PA.setStatus(status, "พบ " + PA.formatNumber(data.total) + " โครงการ สำหรับ “" + data.query + "”", "ok");
+      var found = data.total ? "พบ " + PA.formatNumber(data.total) + " โครงการที่ตรงกับคำค้น “" + data.query + "”"
+        : ((data.results || []).length ? "ไม่พบโครงการที่ตรงกับคำค้น “" + data.query + "” โดยตรง แสดงผลที่ใกล้เคียงที่สุด"
+          : "ไม่พบโครงการที่ตรงกับคำค้น “" + data.query + "”");
+      PA.setStatus(status, found, "ok");
     }).catch(function (err) {
       PA.clear($("results"));
       $("pager").hidden = true;
@@ -157,11 +169,12 @@
           el("summary", { text: "คู่ที่คล้ายกัน (" + c.pairs.length + " คู่)" }),
           el("ul", { class: "pairs" }, c.pairs.slice(0, 50).map(function (p) {
             var a = byId[p.id_a], b = byId[p.id_b];
-            return el("li", null, [
-              el("code", { text: p.id_a, title: a ? a.name : null }), " ↔ ", el("code", { text: p.id_b, title: b ? b.name : null }), " ",
-              el("span", { class: "badge kind-" + p.decision.kind, text: DUPLICATE_KINDS[p.decision.kind] || p.decision.kind }), " ",
-              el("span", { text: "ความคล้าย " + PA.percent(p.decision.score) }),
-              el("span", { class: "muted small", text: " · " + PA.decisionThai(p.decision) })
+            return el("li", { class: "pair", dataset: { kind: p.decision.kind } }, [
+              el("div", null, [
+                el("code", { text: p.id_a, title: a ? a.name : null }), " ↔ ", el("code", { text: p.id_b, title: b ? b.name : null }), " ",
+                el("span", { class: "badge kind-" + p.decision.kind, text: PA.kindThai(p.decision.kind) })
+              ]),
+              PA.decisionEvidence(p.decision)
             ]);
           }))
         ]) : null

@@ -1,0 +1,51 @@
+"""Field extraction from Thai project text (nlp/fields.py): no model, no shared data."""
+from planalign.nlp.fields import canonical, extract, places, quantities
+
+
+def dimension_values(text: str, dimension: str) -> list[float]:
+    found, _ = quantities(canonical(text))
+    return [q.value for q in found if q.dimension == dimension]
+
+
+def test_thai_digits_thousands_and_abbreviations_become_one_canonical_form():
+    text = canonical("ก่อสร้างเขื่อน ค.ส.ล. ความยาว ๑,๒๕๐ เมตร กทม.")
+    assert "คอนกรีตเสริมเหล็ก" in text and "1250 เมตร" in text and "กรุงเทพมหานคร" in text
+    assert canonical("ถ.พระราม 4 ซ.48 กรุงเทพฯ") == "ถนนพระราม 4 ซอย48 กรุงเทพมหานคร"
+    assert "มัธยมศึกษาปีที่ 3" in canonical("นักเรียนชั้น ม.3")
+
+
+def test_lengths_in_any_unit_compare_in_metres():
+    assert dimension_values("ระยะทาง 1.25 กิโลเมตร", "length_m") == [1250.0]
+    assert dimension_values("ความยาว 1,250 เมตร", "length_m") == [1250.0]
+    assert dimension_values("ยาว 1.25 กม.", "length_m") == [1250.0]
+    assert dimension_values("พื้นที่ 2 ไร่", "area_m2") == [3200.0]
+
+
+def test_thai_number_words_before_a_unit_become_digits_but_not_elsewhere():
+    assert dimension_values("อาคารเรียนสี่ชั้น", "floors") == [4.0]
+    assert "หกล้ม" in canonical("ป้องกันผู้สูงอายุหกล้ม")
+    assert dimension_values("ติดตั้งกล้อง 24 จุด", "count") == dimension_values("ติดตั้งกล้อง 24 ตำแหน่ง", "count") == [24.0]
+
+
+def test_years_are_not_quantities_or_identifiers():
+    found, identifiers = quantities(canonical("โครงการปลอดบุหรี่ ประจำปีงบประมาณ พ.ศ. 2568 ระยะเวลา 12 เดือน"))
+    assert "2568" not in identifiers and [q.value for q in found if q.dimension == "months"] == [12.0]
+
+
+def test_soi_numbers_belong_to_the_soi_name():
+    soi = [p for p in places(canonical("ลอกท่อระบายน้ำซอยพหลโยธิน 48 เขตบางเขน")) if p.type == "soi"]
+    assert [(p.name, p.numbers) for p in soi] == [("พหลโยธิน48", ("48",))]
+    assert soi[0].label() == "ซอยพหลโยธิน 48"
+    assert any(p.type == "district" and p.name == "บางเขน" for p in places(canonical("ลอกท่อระบายน้ำซอยพหลโยธิน 48 เขตบางเขน")))
+
+
+def test_nested_places_and_canals():
+    found = {(p.type, p.name) for p in places(canonical("ปรับปรุงทางเดินในชุมชนซอยเทียนทะเล 20 ริมคลองบางบัว"))}
+    assert ("soi", "เทียนทะเล20") in found and ("canal", "บางบัว") in found
+
+
+def test_activity_and_target_group_families():
+    record = extract("โครงการอบรมอาชีพให้ผู้สูงอายุและคนพิการในชุมชน")
+    assert "train" in record.activities and {"elderly", "disabled"} <= record.groups
+    assert "dredge" in extract("โครงการขุดลอกคลองลาดพร้าว").activities
+    assert "study" not in extract("นักเรียนชั้นประถมศึกษา").activities  # ศึกษา inside ประถมศึกษา is no study

@@ -1,0 +1,93 @@
+"""The fused ranking: relevance floor, total, explanations, modes, the second vector view; tfidf, no shared data."""
+import numpy as np
+import pytest
+
+from planalign.app import Application
+from planalign.config import Settings, choose_index_encoder
+from planalign.corpora.projects import Project
+from planalign.index.hybrid import LEXICAL, Filters, rank
+from planalign.index.project_index import QUERY_VIEW_FILE, current_generation, index_root, load_index
+
+TOPICS = [
+    "โครงการปลูกต้นไม้ริมถนน{}", "โครงการอบรมอาสาสมัครป้องกันอัคคีภัยชุมชน{}", "โครงการจัดงานเทศกาลดนตรีในสวนสาธารณะ{}",
+    "โครงการตรวจสุขภาพผู้สูงอายุในชุมชน{}", "โครงการติดตั้งไฟฟ้าส่องสว่างซอย{}", "โครงการคัดแยกขยะในโรงเรียน{}",
+    "โครงการซ่อมแซมทางเท้าถนน{}", "โครงการส่งเสริมอาชีพผู้มีรายได้น้อย{}",
+]
+PLACES = ["บางเขน", "จตุจักร", "ดุสิต", "บางรัก", "ลาดพร้าว"]
+DRAINAGE = ["โครงการลอกท่อระบายน้ำซอยวัดไผ่ตัน", "โครงการขุดลอกคลองบางบัวเพื่อระบายน้ำ", "โครงการลอกท่อระบายน้ำถนนพหลโยธิน ลดน้ำท่วมขัง"]
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    app = Application(Settings(data_dir=tmp_path_factory.mktemp("ranking"), index_encoder="tfidf"))
+    texts = [topic.format(place) for topic in TOPICS for place in PLACES] + DRAINAGE
+    app.ingest([Project(id=f"T{i}", name=text) for i, text in enumerate(texts)])
+    return app
+
+
+def test_total_counts_the_matches_above_the_floor_not_the_candidate_depth(workspace):
+    page = workspace.search("ลอกท่อระบายน้ำ", limit=10)
+    assert 1 <= page.total <= 10 < len(workspace.index())
+    relevant = [h for h in page.hits if h.relevant]
+    assert len(relevant) == min(page.total, 10) and all(h.relevant for h in page.hits[: page.total])
+    assert {h.name for h in relevant} <= set(DRAINAGE) and "โครงการลอกท่อระบายน้ำซอยวัดไผ่ตัน" in {h.name for h in relevant}
+    assert not any(h.relevant for h in page.hits[page.total :])
+
+
+def test_each_hit_says_why_it_is_shown(workspace):
+    hits = workspace.search("ลอกท่อระบายน้ำ", limit=10).hits
+    assert LEXICAL in hits[0].why
+    assert all(set(h.why) <= {"lexical", "semantic"} for h in hits)
+    assert not any(LEXICAL in h.why for h in hits if "ระบาย" not in h.name and "ลอก" not in h.name)
+
+
+def test_keyword_mode_counts_every_document_with_a_query_word(workspace):
+    page = workspace.search("ท่อระบายน้ำ", mode="keyword", limit=50)
+    assert page.total == sum("ท่อระบายน้ำ" in text for text in DRAINAGE) == len(page.hits) == 2
+    assert all(LEXICAL in h.why for h in page.hits)
+
+
+def test_dense_and_hybrid_rank_by_meaning_and_filters_apply(workspace):
+    index = workspace.index()
+    encoder = workspace.index_encoder(index)
+    for mode in ("dense", "hybrid"):
+        ranked = rank(index, encoder, "ลอกท่อระบายน้ำ", mode, Filters(), 3)
+        assert index.ids[ranked.positions[0]] in {f"T{len(TOPICS) * len(PLACES) + i}" for i in range(len(DRAINAGE))}, mode
+    assert workspace.search("ลอกท่อระบายน้ำ", filters=Filters(year=2599)).hits == []
+
+
+def test_queries_are_put_in_canonical_form(workspace):
+    plain = workspace.search("ขุดลอกคลองบางบัว", mode="keyword").hits
+    abbreviated = workspace.search("ขุดลอก คลองบางบัว กทม.", mode="keyword").hits
+    assert plain and abbreviated and plain[0].id == abbreviated[0].id
+
+
+def test_a_tiny_store_counts_the_hits_that_contain_the_query(tmp_path):
+    app = Application(Settings(data_dir=tmp_path, index_encoder="tfidf"))
+    app.ingest([Project(id="A", name="โครงการลอกท่อระบายน้ำซอยพหลโยธิน 48"), Project(id="B", name="โครงการปลูกต้นไม้ริมถนน")])
+    page = app.search("ลอกท่อ")
+    assert page.total == 1 and page.hits[0].id == "A" and page.hits[0].relevant and not page.hits[1].relevant
+
+
+def test_the_index_keeps_a_query_view_and_an_old_generation_without_it_still_loads(workspace, tmp_path):
+    index = workspace.index()
+    assert index.has_query_view and index.query_view.shape == index.vectors.vectors.shape
+    # tfidf embeds both sides alike: its query view is the passage vector
+    assert np.allclose(index.query_view, index.vectors.vectors)
+    app = Application(Settings(data_dir=tmp_path, index_encoder="tfidf"))
+    app.ingest([Project(id=f"P{i}", name=text) for i, text in enumerate(DRAINAGE)])
+    (current_generation(index_root(tmp_path)) / QUERY_VIEW_FILE).unlink()  # as written before issue 11
+    old = load_index(tmp_path)
+    assert not old.has_query_view and np.shares_memory(old.query_view, old.vectors.vectors)
+    app = Application(Settings(data_dir=tmp_path, index_encoder="tfidf"))  # a process started after the upgrade
+    assert app.search("ลอกท่อ").hits
+    app.ingest([Project(id="N", name="โครงการปลูกต้นไม้ริมคลอง")])  # a delta on the old generation
+    assert not app.index().has_query_view and "N" in {h.id for h in app.search("ปลูกต้นไม้", mode="keyword").hits}
+    app.reindex()
+    assert app.index().has_query_view
+
+
+def test_auto_index_encoder_chooses_by_corpus_size():
+    assert choose_index_encoder("auto", 300) == "e5"
+    assert choose_index_encoder("auto", 117_000) == "static"
+    assert choose_index_encoder("tfidf", 117_000) == "tfidf"
