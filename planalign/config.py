@@ -15,6 +15,8 @@ command it names.
 | read_requires_key | PLANALIGN_READ_REQUIRES_KEY | false |
 | max_body_bytes | PLANALIGN_MAX_BODY_BYTES | 20 MB |
 | sync_classify_limit | PLANALIGN_SYNC_CLASSIFY_LIMIT | 100 texts |
+| report_sources | PLANALIGN_REPORT_SOURCES (comma-separated) | traffy: stored rows whose source starts with one of these are citizen reports, not projects |
+| report_map | PLANALIGN_REPORT_MAP | a CSV ``category,node_id`` for reports; default: the built-in Traffy map for bma-9d |
 
 The TOML file (``--config`` or ``PLANALIGN_CONFIG``) holds the same names in a ``[planalign]`` table.
 """
@@ -37,6 +39,9 @@ DEFAULT_ENCODER = "e5"
 # The search index embeds every stored project: static gives e5's search and duplicate quality on
 # report corpora (eval/README.md) at a small fraction of the time, so bulk indexing defaults to it.
 DEFAULT_INDEX_ENCODER = "static"
+# Stored rows from these sources (by prefix: traffy, traffy_2022, ...) are citizen reports: coverage
+# sets them against the projects instead of counting them as projects.
+DEFAULT_REPORT_SOURCES = ("traffy",)
 
 
 class Settings(BaseSettings):
@@ -53,8 +58,10 @@ class Settings(BaseSettings):
     read_requires_key: bool = False
     max_body_bytes: int = Field(20 * 1024 * 1024, gt=0)
     sync_classify_limit: int = Field(100, gt=0)
+    report_sources: Annotated[tuple[str, ...], NoDecode] = DEFAULT_REPORT_SOURCES
+    report_map: Path | None = None
 
-    @field_validator("api_keys", mode="before")
+    @field_validator("api_keys", "report_sources", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
         if isinstance(value, str):
