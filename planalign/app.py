@@ -427,8 +427,9 @@ class Application:
         return frame, pending
 
     def _refresh_in_background(self, catalog: str | None, key: str) -> None:
-        lock = self._refreshing.setdefault(key, threading.Lock())
-        if lock.locked():
+        with self._lock:
+            lock = self._refreshing.setdefault(key, threading.Lock())
+        if lock.locked():  # a refresh of this catalog is already running
             return
 
         def run() -> None:

@@ -68,7 +68,7 @@
   function renderBars(data) {
     var box = PA.clear($("bars"));
     var key = metric();
-    var nodes = data.nodes || [];
+    var nodes = (data.nodes || []).filter(function (n) { return n.id || n.projects; });  // the not-aligned row only when it holds projects
     var max = Math.max.apply(null, nodes.map(function (n) { return n[key]; }).concat([1]));
     var rowH = 34, labelW = 190, valueW = 150, width = 720, barW = width - labelW - valueW;
     var chart = svg("svg", { viewBox: "0 0 " + width + " " + (nodes.length * rowH + 8), class: "bars-svg", role: "img",
@@ -151,10 +151,10 @@
     if (!empty.length) list.appendChild(el("li", { class: "muted", text: "ทุกประเด็นมีโครงการอย่างน้อยหนึ่งโครงการ" }));
     empty.forEach(function (n) {
       list.appendChild(el("li", { class: "empty-issue", dataset: { node: n.id } }, [
-        el("span", { class: "node-id", text: n.id }), " ", el("span", { text: n.name }),
+        el("span", { class: "node-id", text: n.id }), " ", el("span", { text: n.name }), " · ",
         n.reports ? el("button", { type: "button", class: "link-button", text: "เรื่องแจ้ง " + count(n.reports) + " เรื่อง",
                                    onclick: function () { drill({ node: n.id, level: "issue", reports: true }, "เรื่องที่ประชาชนแจ้ง · " + nodeLabel(n)); } })
-          : el("span", { class: "muted small", text: " · ไม่มีเรื่องแจ้ง" })
+          : el("span", { class: "muted small", text: "ไม่มีเรื่องแจ้ง" })
       ]));
     });
   }
@@ -206,9 +206,9 @@
         el("td", { class: "num" }, [count(n.reports), el("div", { class: "muted small", text: PA.percent(n.report_share) + " ของเรื่องแจ้งในเขต" })]),
         el("td", { class: "num" }, [count(n.projects), el("div", { class: "muted small", text: PA.percent(n.project_share) + " ของโครงการเขต" })]),
         el("td", null, el("ul", { class: "examples" }, n.examples.map(function (e) {
-          return el("li", { title: SOURCE_THAI[e.source] || e.source, text: PA.excerpt(e.text, [], 140).text });
+          return el("li", { title: e.text, text: PA.excerpt(e.text, [], 90).text });
         }))),
-        el("td", null, el("button", { type: "button", class: "link-button", text: "ดูทั้งหมด",
+        el("td", { class: "nowrap" }, el("button", { type: "button", class: "link-button", text: "ดูทั้งหมด",
                                       onclick: function () { drill({ node: n.node_id, level: "issue", district: n.district, reports: true }, "เรื่องแจ้ง · เขต" + n.district + " · " + n.node_id + " " + n.name); } }))
       ]);
     });
