@@ -117,6 +117,7 @@ class Application:
         self._jobs = None
         self._frames: dict[str, tuple[tuple, Frame, int]] = {}  # catalog key -> (stamp, frame, pending)
         self._refreshing: dict[str, threading.Lock] = {}
+        self._frame_locks: dict[str, threading.Lock] = {}
 
     # ----------------------------------------------------------------------------- resources
     @property
@@ -413,8 +414,17 @@ class Application:
         stamp = (plan.project_model, plan.report_model, self.store.alignment_version(plan.key))
         with self._lock:
             cached = self._frames.get(plan.key)
+            building = self._frame_locks.setdefault(plan.key, threading.Lock())
         if cached is not None and cached[0] == stamp:
             return cached[1], cached[2]
+        with building:  # one build per catalog at a time: a second reader waits for it instead of building again
+            with self._lock:
+                cached = self._frames.get(plan.key)
+            if cached is not None and cached[0] == stamp:
+                return cached[1], cached[2]
+            return self._build_frame(catalog, plan, stamp, background)
+
+    def _build_frame(self, catalog: str | None, plan: AlignmentPlan, stamp: tuple, background: bool) -> tuple[Frame, int]:
         pending = len(self._stale(plan))
         if 0 < pending <= INLINE_ALIGN_LIMIT:
             self.refresh_alignments(catalog)

@@ -90,6 +90,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         def warm_up() -> None:
             core.warm_up()
             app.state.warm = True
+            try:  # after readiness: the dashboard's first answer, and alignments a catalog or model change left stale
+                core.coverage_frame()
+            except Exception:
+                log.exception("coverage warm-up failed")
 
         threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
         yield
