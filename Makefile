@@ -70,6 +70,7 @@ demo-real: setup
 	$(VENV)/bin/planalign ingest ../shared/data/budget/bma_budget_ordinance_2566_items.csv --where level=item --source ordinance-2566 --data-dir $(DEMO_DATA)
 	$(VENV)/bin/planalign ingest ../shared/data/traffy/traffy_2022.csv.gz --map description=name --source traffy --data-dir $(DEMO_DATA)
 	$(VENV)/bin/planalign ingest ../shared/data/traffy/traffy_2023-01.csv.gz --map description=name --source traffy --data-dir $(DEMO_DATA)
+	@echo "strategy coverage dashboard: http://$(HOST):$(PORT)/dashboard"
 	$(VENV)/bin/planalign serve --data-dir $(DEMO_DATA) --host $(HOST) --port $(PORT)
 
 clean:

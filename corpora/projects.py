@@ -45,6 +45,7 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "goal_id": ("goal_id", "goal", "เป้าหมายตามแผน"),
     "okr_id": ("okr_id", "okr"),
     "source": ("source", "ที่มา"),
+    "category": ("category", "type", "ประเภท", "หมวด", "ประเภทปัญหา"),  # e.g. a Traffy report's types, "ถนน,ทางเท้า"
 }
 FIELDS = tuple(HEADER_ALIASES)
 _DATE = re.compile(r"(\d{4})-(\d{1,2})-\d{1,2}")
@@ -73,16 +74,22 @@ class Project(BaseModel):
     goal_id: str = ""
     okr_id: str = ""
     source: str = ""
+    category: str = ""  # the submitter's own classification (a Traffy report's types); maps to catalog nodes for coverage
 
     def search_text(self) -> str:
         """The text that is embedded, indexed and compared for duplicates."""
         return "\n".join(p for p in (self.name, self.objective, self.target, self.text) if p)
 
     def content_hash(self) -> str:
-        """Changes whenever any stored field changes: re-ingesting the same row is a no-op."""
-        return hashlib.sha1(self.model_dump_json().encode()).hexdigest()
+        """Changes whenever any stored field changes: re-ingesting the same row is a no-op.
+
+        Fields added after a store was filled (``category``) count only when set, so rows without
+        them keep their hash and are not re-embedded after an upgrade.
+        """
+        return hashlib.sha1(self.model_dump_json(exclude=_LATER_FIELDS if not self.category else None).encode()).hexdigest()
 
 
+_LATER_FIELDS = {"category"}
 PROJECT_FIELDS = tuple(Project.model_fields)
 """The one list of project fields: the store's columns, the API's project model and the file
 headers (:data:`HEADER_ALIASES`, which adds the input-only ``date``) all follow it."""
@@ -252,6 +259,7 @@ def _row_to_project(values: dict[str, str], year: int | None, source: str, group
         goal_id=values.get("goal_id", ""),
         okr_id=values.get("okr_id", ""),
         source=values.get("source", "") or source,
+        category=normalize(values.get("category", "")),
     )
 
 

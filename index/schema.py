@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import get_args
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text
+from sqlalchemy import Column, Float, Index, Integer, MetaData, String, Table, Text
 from sqlalchemy.types import TypeEngine
 
 from planalign.corpora.projects import PROJECT_FIELDS, Project
@@ -25,6 +25,7 @@ _PROJECT_TYPES: dict[str, tuple[TypeEngine, bool]] = {  # type, indexed (filters
     "issue_id": (String(100), False),
     "goal_id": (String(100), False),
     "okr_id": (String(100), False),
+    "category": (String(300), False),
 }
 
 
@@ -55,4 +56,32 @@ classify_jobs = Table(
     Column("done", Integer, default=0),
     Column("error", Text, default=""),
     Column("metrics", Text, default=""),  # JSON when the file had a label column
+)
+
+# One row per (project, catalog, level): the node a stored project (or citizen report) counts for in
+# coverage, and where that came from (:data:`planalign.index.coverage.SOURCES`). Written together for
+# every level of a project; ``content_hash`` is the project's when it was aligned and ``model`` what
+# aligned it (catalog content, encoder, mapping file), so a changed project, catalog or model is
+# recomputed. node_id "" = the text could not be aligned (it still counts, as "not aligned").
+project_alignments = Table(
+    "project_alignments",
+    metadata,
+    Column("project_id", String(200), primary_key=True),
+    Column("catalog", String(64), primary_key=True),
+    Column("level", String(64), primary_key=True),
+    Column("node_id", String(100), nullable=False),
+    Column("source", String(12), nullable=False),
+    Column("confidence", Float),
+    Column("model", String(200), nullable=False),
+    Column("content_hash", String(40), nullable=False),
+    Index("ix_project_alignments_catalog_level", "catalog", "level"),
+)
+
+# Per catalog, a counter bumped by every change to its alignments (and by every project delete):
+# readers cache coverage per (catalog, version) and see another process's writes cheaply.
+alignment_versions = Table(
+    "alignment_versions",
+    metadata,
+    Column("catalog", String(64), primary_key=True),
+    Column("version", Integer, nullable=False),
 )

@@ -22,18 +22,55 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import create_engine, delete, event, func, insert, select, update
+from sqlalchemy import and_, create_engine, delete, event, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from planalign.corpora.projects import PROJECT_FIELDS, Project
 from planalign.index.migrations import upgrade
+from planalign.index.schema import alignment_versions, project_alignments
 from planalign.index.schema import projects as table
 
 CHUNK = 500  # ids per IN (...) clause: far below every database's parameter limit
 WRITE_ATTEMPTS = 4
 log = logging.getLogger("planalign.store")
 T = TypeVar("T")
+
+
+@dataclass
+class AlignmentRow:
+    """One stored alignment of a project at one catalog level (see ``schema.project_alignments``)."""
+
+    project_id: str
+    level: str
+    node_id: str
+    source: str
+    confidence: float | None
+    model: str
+    content_hash: str
+
+
+@dataclass
+class AlignmentState:
+    """What a refresh needs to know of one project: its content and how it was last aligned."""
+
+    source: str
+    content_hash: str
+    aligned_hash: str  # "" when never aligned under this catalog
+    model: str
+
+
+@dataclass
+class CoverageColumns:
+    """The projects' coverage attributes in id order, and their alignments at one level, as columns."""
+
+    ids: list[str]
+    fiscal_year: list[int | None]
+    district: list[str]
+    district_group: list[str]
+    budget: list[float | None]
+    source: list[str]
+    levels: dict[str, tuple[list[str], list[str], list[str], list[float | None]]]  # level -> (project ids, nodes, sources, confidences)
 
 
 @dataclass
@@ -104,6 +141,8 @@ class ProjectStore:
                 else:
                     connection.execute(insert(table).values(**values))
                     inserted.append(project.id)
+            if inserted or updated:  # coverage read before this change is out of date for every catalog
+                connection.execute(update(alignment_versions).values(version=alignment_versions.c.version + 1))
             return UpsertResult(inserted, updated, unchanged)
 
         return self.write(work)
@@ -115,7 +154,11 @@ class ProjectStore:
         def work(connection: Connection) -> list[str]:
             found = list(self._hashes(connection, ids))
             for start in range(0, len(found), CHUNK):
-                connection.execute(delete(table).where(table.c.id.in_(found[start : start + CHUNK])))
+                chunk = found[start : start + CHUNK]
+                connection.execute(delete(table).where(table.c.id.in_(chunk)))
+                connection.execute(delete(project_alignments).where(project_alignments.c.project_id.in_(chunk)))
+            if found:
+                connection.execute(update(alignment_versions).values(version=alignment_versions.c.version + 1))
             return found
 
         return self.write(work)
@@ -152,6 +195,58 @@ class ProjectStore:
     def count(self) -> int:
         with self.engine.connect() as connection:
             return int(connection.scalar(select(func.count()).select_from(table)) or 0)
+
+    # ----------------------------------------------------------------------------- alignments
+    def alignment_states(self, catalog: str, level: str, ids: Sequence[str] | None = None) -> dict[str, AlignmentState]:
+        """Per stored project (``ids`` or all): its source and hash, and the hash and model it was aligned with."""
+        a = project_alignments
+        joined = table.outerjoin(a, and_(a.c.project_id == table.c.id, a.c.catalog == catalog, a.c.level == level))
+        query = select(table.c.id, table.c.source, table.c.content_hash, a.c.content_hash.label("aligned"), a.c.model).select_from(joined)
+        found: dict[str, AlignmentState] = {}
+        with self.engine.connect() as connection:
+            chunks = [None] if ids is None else [list(ids[i : i + CHUNK]) for i in range(0, len(ids), CHUNK)]
+            for chunk in chunks:
+                rows = connection.execute(query if chunk is None else query.where(table.c.id.in_(chunk)))
+                found.update((r.id, AlignmentState(r.source, r.content_hash, r.aligned or "", r.model or "")) for r in rows)
+        return found
+
+    def write_alignments(self, catalog: str, rows: Sequence[AlignmentRow]) -> None:
+        """Replace the alignments of the rows' projects under ``catalog`` (one transaction) and bump its version."""
+        ids = list(dict.fromkeys(r.project_id for r in rows))
+        with self.engine.begin() as connection:
+            for start in range(0, len(ids), CHUNK):
+                connection.execute(delete(project_alignments).where(
+                    project_alignments.c.catalog == catalog, project_alignments.c.project_id.in_(ids[start : start + CHUNK])))
+            if rows:
+                connection.execute(insert(project_alignments), [{"catalog": catalog, **vars(r)} for r in rows])
+            self._bump(connection, catalog)
+
+    def alignment_version(self, catalog: str) -> int:
+        with self.engine.connect() as connection:
+            return int(connection.scalar(select(alignment_versions.c.version).where(alignment_versions.c.catalog == catalog)) or 0)
+
+    def coverage_columns(self, catalog: str) -> CoverageColumns:
+        """Every project's year, place, budget and source, and its alignments under ``catalog`` per level."""
+        c = table.c
+        a = project_alignments.c
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(c.id, c.fiscal_year, c.district, c.district_group, c.budget, c.source).order_by(c.id)).all()
+            aligned = connection.execute(select(a.level, a.project_id, a.node_id, a.source, a.confidence).where(a.catalog == catalog)).all()
+        ids, years, districts, groups, budgets, sources = (list(column) for column in zip(*rows)) if rows else ([], [], [], [], [], [])
+        columns = CoverageColumns(ids, years, districts, groups, budgets, sources, {})
+        for level, project_id, node_id, source, confidence in aligned:
+            ids, nodes, sources, confidences = columns.levels.setdefault(level, ([], [], [], []))
+            ids.append(project_id)
+            nodes.append(node_id)
+            sources.append(source)
+            confidences.append(confidence)
+        return columns
+
+    @staticmethod
+    def _bump(connection: Connection, catalog: str) -> None:
+        if connection.execute(update(alignment_versions).where(alignment_versions.c.catalog == catalog)
+                              .values(version=alignment_versions.c.version + 1)).rowcount == 0:
+            connection.execute(insert(alignment_versions).values(catalog=catalog, version=1))
 
     @staticmethod
     def _hashes(connection, ids: builtins.list[str]) -> dict[str, str]:

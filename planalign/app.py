@@ -18,6 +18,7 @@ client usually reads its own write), and request threads never read index files.
 """
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import uuid
@@ -33,6 +34,17 @@ from planalign.corpora.tables import Limits, Table, write_table
 from planalign.errors import InputError, NotFound, TooLarge, Unavailable
 from planalign.index.align import Aligner, Alignment
 from planalign.index.classify import Classified, classify_table, guess_text_column
+from planalign.index.coverage import (
+    AlignmentPlan,
+    Coverage,
+    Example,
+    Frame,
+    Item,
+    Needs,
+    align_stored,
+    catalog_digest,
+    load_category_map,
+)
 from planalign.index.dedup import (
     DedupConfig,
     DedupRecord,
@@ -68,6 +80,9 @@ if TYPE_CHECKING:
     from planalign.indexer import Indexer
 
 Progress = Callable[[int], None]
+log = logging.getLogger("planalign.app")
+ALIGN_CHUNK = 2_000  # stored items aligned and written per transaction (a long refresh keeps its progress)
+INLINE_ALIGN_LIMIT = 2_000  # a reader aligns at most this many stale items itself; more go to a background thread
 UPLOADED_CATALOG_ID = r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$"
 FACET_FIELDS = (("year", "fiscal_year"), ("district_group", "district_group"), ("dimension", "dimension_id"))
 SERVICE_WAIT_S = 1.0  # a service request finding the index or a model still loading waits this long, then gets 503
@@ -135,6 +150,9 @@ class Application:
         self._loaded_encoders: set[str] = set()
         self.warmed = threading.Event()  # the service's warm-up ended (models loaded, default catalog embedded)
         self._warming = threading.local()
+        self._frames: dict[str, tuple[tuple, Frame, int]] = {}  # catalog key -> (stamp, frame, pending)
+        self._refreshing: dict[str, threading.Lock] = {}
+        self._frame_locks: dict[str, threading.Lock] = {}
 
     # ----------------------------------------------------------------------------- resources
     @property
@@ -385,9 +403,13 @@ class Application:
         self.check_projects(projects)
         stored = self.store.upsert(projects)
         if self._indexer is None and reconcile:
-            return IngestOutcome(stored, self.sync(encoder, progress=progress))
-        first = self._indexer is None and self.index() is None
-        return IngestOutcome(stored, self._index_after_write(stored.changed, encoder, progress, first))
+            outcome = IngestOutcome(stored, self.sync(encoder, progress=progress))
+        else:
+            first = self._indexer is None and self.index() is None
+            outcome = IngestOutcome(stored, self._index_after_write(stored.changed, encoder, progress, first))
+        if stored.changed and self._indexer is None:  # the service aligns stale items when coverage is read
+            self.refresh_alignments(only=stored.changed)
+        return outcome
 
     def delete(self, ids: Sequence[str]) -> tuple[list[str], SyncResult]:
         found = self.store.delete(ids)
@@ -403,7 +425,10 @@ class Application:
         return SyncResult(len(ids) if indexed else 0, 0, len(current) if current is not None else 0, pending=0 if indexed else len(ids))
 
     def reindex(self, encoder: str | None = None, backend: str = "auto", progress: Progress | None = None) -> SyncResult:
-        return self.sync(encoder, rebuild=True, backend=backend, progress=progress)
+        """Rebuild the index, then align what is stale under the active catalog (a new encoder re-aligns the reports)."""
+        result = self.sync(encoder, rebuild=True, backend=backend, progress=progress)
+        self.refresh_alignments()
+        return result
 
     # -------------------------------------------------------------------------------- search
     def search(self, query: str, *, filters: Filters | None = None, mode: str = "hybrid", offset: int = 0,
@@ -495,6 +520,141 @@ class Application:
         records = make_records(texts, centered, groups=groups)
         ids = [r[id_column] for _, r in numbered] if id_column else [n for n, _ in numbered]
         return DuplicateSet(ids, records, find_duplicates(records, config, configured(params, config), weak_copies=name != "e5"))
+
+    # ------------------------------------------------------------------------------ coverage
+    def alignment_plan(self, catalog: str | None = None) -> AlignmentPlan:
+        """How stored items are aligned under a catalog: projects by the drafts' aligner, citizen reports by
+        the index encoder's (e5 would take hours over 117k reports) after their category map."""
+        resolved = self.catalog(catalog)
+        digest = catalog_digest(resolved)[:12]
+        report_encoder = indexed_encoder(self.data_dir) or self.settings.index_encoder
+        mapping = load_category_map(resolved, self.settings.report_map)
+        report_model = f"{digest}/{report_encoder}/{mapping.digest[:8] if mapping else 'nomap'}"
+
+        def aligners(report: bool) -> Aligner:
+            return self.aligner(catalog, report_encoder if report else None, allow_path=catalog is None)
+
+        return AlignmentPlan(resolved, resolved.name[:64], f"{digest}/{self.settings.encoder}", report_model, mapping,
+                             self.settings.report_sources, aligners)
+
+    def decided_nodes(self, catalog: str, ids: Sequence[str]) -> dict[str, str]:
+        """A person's decision per project (accepted or corrected suggestion): none are stored yet.
+
+        The seam for decisions: a decision outranks the aligner but not the form's declared alignment
+        (:func:`planalign.index.coverage.choose`); whoever records one calls
+        ``refresh_alignments(only=[id], force=True)``.
+        """
+        return {}
+
+    def refresh_alignments(self, catalog: str | None = None, *, only: Sequence[str] | None = None, force: bool = False,
+                           progress: Progress | None = None) -> int:
+        """Align the stored items that are new, changed, or aligned by another catalog version or model; returns how many."""
+        plan = self.alignment_plan(catalog)
+        with self._lock:
+            lock = self._refreshing.setdefault(plan.key, threading.Lock())
+        with lock:
+            stale = self._stale(plan, only, force)
+            for start in range(0, len(stale), ALIGN_CHUNK):
+                chunk = list(stale)[start : start + ALIGN_CHUNK]
+                projects = list(self.store.get(chunk).values())
+                rows = align_stored(projects, plan, self.decided_nodes(plan.key, chunk), {pid: stale[pid] for pid in chunk})
+                self.store.write_alignments(plan.key, rows)
+                if progress:
+                    progress(len(chunk))
+            return len(stale)
+
+    def _stale(self, plan: AlignmentPlan, only: Sequence[str] | None = None, force: bool = False) -> dict[str, str]:
+        """Stored items to align again, with their stored content hashes."""
+        states = self.store.alignment_states(plan.key, plan.catalog.levels[-1], only)
+        return {pid: s.content_hash for pid, s in states.items()
+                if force or s.aligned_hash != s.content_hash or s.model != plan.model_for(s.source)}
+
+    def pending_alignments(self, catalog: str | None = None) -> int:
+        return len(self._stale(self.alignment_plan(catalog)))
+
+    def coverage_frame(self, catalog: str | None = None, *, background: bool = True) -> tuple[Frame, int]:
+        """The coverage columns of every stored item and how many still await alignment, built once per version.
+
+        Stale items count under their previous alignment meanwhile (or as not aligned); a few are aligned
+        here, many in a background thread (``background``) or not at all (the CLI aligns them first).
+        """
+        plan = self.alignment_plan(catalog)
+        stamp = (plan.project_model, plan.report_model, self.store.alignment_version(plan.key))
+        with self._lock:
+            cached = self._frames.get(plan.key)
+            building = self._frame_locks.setdefault(plan.key, threading.Lock())
+        if cached is not None and cached[0] == stamp:
+            return cached[1], cached[2]
+        with building:  # one build per catalog at a time: a second reader waits for it instead of building again
+            with self._lock:
+                cached = self._frames.get(plan.key)
+            if cached is not None and cached[0] == stamp:
+                return cached[1], cached[2]
+            return self._build_frame(catalog, plan, stamp, background)
+
+    def _build_frame(self, catalog: str | None, plan: AlignmentPlan, stamp: tuple, background: bool) -> tuple[Frame, int]:
+        pending = len(self._stale(plan))
+        if 0 < pending <= INLINE_ALIGN_LIMIT:
+            self.refresh_alignments(catalog)
+            stamp, pending = (*stamp[:2], self.store.alignment_version(plan.key)), 0
+        elif pending and background:
+            self._refresh_in_background(catalog, plan.key)
+        frame = Frame(plan.catalog, self.store.coverage_columns(plan.key), self.settings.report_sources)
+        with self._lock:
+            self._frames[plan.key] = (stamp, frame, pending)
+        return frame, pending
+
+    def _refresh_in_background(self, catalog: str | None, key: str) -> None:
+        with self._lock:
+            lock = self._refreshing.setdefault(key, threading.Lock())
+        if lock.locked():  # a refresh of this catalog is already running
+            return
+
+        def run() -> None:
+            try:
+                log.info("aligning stored items under catalog %s: %d aligned", key, self.refresh_alignments(catalog))
+            except Exception:  # a background thread has nobody to raise to
+                log.exception("aligning stored items under catalog %s failed", key)
+
+        threading.Thread(target=run, name=f"align-{key}", daemon=True).start()
+
+    def coverage(self, *, year: int | None = None, catalog: str | None = None, level: str | None = None, group: str | None = None,
+                 district: str | None = None, background: bool = True) -> Coverage:
+        """Projects, budget and citizen reports per catalog node (default level: the first, e.g. dimension)."""
+        frame, pending = self.coverage_frame(catalog, background=background)
+        result = frame.coverage(frame.catalog.resolve_level(level) if level else frame.catalog.levels[0], year, group or None, district or None)
+        result.pending = pending
+        return result
+
+    def citizen_needs(self, *, year: int | None = None, catalog: str | None = None, level: str | None = None, group: str | None = None,
+                      limit: int = 20, min_reports: int = 10) -> Needs:
+        """District x node cells where citizens report much more than the district's projects cover, with example reports."""
+        frame, pending = self.coverage_frame(catalog)
+        found = frame.needs(frame.catalog.resolve_level(level) if level else frame.catalog.levels[0], year, group or None, limit, min_reports)
+        texts = self.store.get([frame.ids[p] for need in found.needs for p in need.positions])
+        for need in found.needs:
+            need.examples = [Example(frame.ids[p], texts[frame.ids[p]].name if frame.ids[p] in texts else "", *frame.describe(p, found.level)[1:])
+                             for p in need.positions]
+        found.pending = pending
+        return found
+
+    def coverage_items(self, *, node: str | None, reports: bool = False, year: int | None = None, catalog: str | None = None,
+                       level: str | None = None, group: str | None = None, district: str | None = None, offset: int = 0,
+                       limit: int = 50) -> tuple[int, list[Item]]:
+        """The projects (or reports) behind one coverage cell; node "" = the ones that could not be aligned."""
+        frame, _ = self.coverage_frame(catalog)
+        chosen = frame.catalog.resolve_level(level) if level else frame.catalog.levels[0]
+        total, positions = frame.items(chosen, node, reports=reports, year=year, group=group or None, district=district or None,
+                                       offset=offset, limit=limit)
+        stored = self.store.get([frame.ids[p] for p in positions])
+        items = []
+        for p in positions:
+            project = stored.get(frame.ids[p])
+            if project is not None:
+                node_id, source, confidence = frame.describe(p, chosen)
+                items.append(Item(project.id, project.name, project.org, project.district, project.fiscal_year, project.budget,
+                                  node_id, source, confidence))
+        return total, items
 
     # ----------------------------------------------------------------------------- warm-up
     def warm_up(self) -> None:

@@ -22,6 +22,8 @@ command it names.
 | reconcile_interval_s | PLANALIGN_RECONCILE_INTERVAL_S | 60 s between background store/index comparisons |
 | request_threads | PLANALIGN_REQUEST_THREADS | 6: requests computed at once (the rest wait their turn); bounds memory and tail latency |
 | allowed_origins | PLANALIGN_ALLOWED_ORIGINS (comma-separated) | none: state-changing requests from a browser must come from the service's own origin |
+| report_sources | PLANALIGN_REPORT_SOURCES (comma-separated) | traffy: stored rows whose source starts with one of these are citizen reports, not projects |
+| report_map | PLANALIGN_REPORT_MAP | a CSV ``category,node_id`` for reports; default: the built-in Traffy map for bma-9d |
 
 The TOML file (``--config`` or ``PLANALIGN_CONFIG``) holds the same names in a ``[planalign]`` table.
 """
@@ -50,6 +52,9 @@ DEFAULT_ENCODER = "e5"
 AUTO_INDEX_ENCODER = "auto"
 DEFAULT_INDEX_ENCODER = AUTO_INDEX_ENCODER
 E5_INDEX_LIMIT = 20_000
+# Stored rows from these sources (by prefix: traffy, traffy_2022, ...) are citizen reports: coverage
+# sets them against the projects instead of counting them as projects.
+DEFAULT_REPORT_SOURCES = ("traffy",)
 
 
 class Settings(BaseSettings):
@@ -74,7 +79,10 @@ class Settings(BaseSettings):
     request_threads: int = Field(6, gt=0, le=200)
     allowed_origins: Annotated[tuple[str, ...], NoDecode] = ()
 
-    @field_validator("api_keys", "allowed_origins", mode="before")
+    report_sources: Annotated[tuple[str, ...], NoDecode] = DEFAULT_REPORT_SOURCES
+    report_map: Path | None = None
+
+    @field_validator("api_keys", "allowed_origins", "report_sources", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
         if isinstance(value, str):

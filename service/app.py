@@ -39,7 +39,7 @@ from planalign.app import Application
 from planalign.config import Settings
 from planalign.corpora.catalog import CatalogError
 from planalign.errors import Conflict, InputError, NotFound, TooLarge, Unavailable
-from planalign.service.api import align, catalogs, classify, duplicates, health, projects, search
+from planalign.service.api import align, catalogs, classify, coverage, duplicates, health, projects, search
 from planalign.service.api.deps import API_KEY_HEADER
 from planalign.service.ui import routes as ui
 
@@ -58,6 +58,7 @@ DESCRIPTION = """Thai NLP alignment and search for Bangkok (BMA) strategy catalo
 * **classify**: label texts inline, or a whole CSV/XLSX file as a background job
 * **search**: prior projects, semantic + keyword, with filters and facets
 * **duplicates**: clusters of near-copies and semantic overlaps across districts
+* **coverage**: projects, budget and citizen reports per dimension and issue, district by district; needs without projects
 * **projects**, **catalogs**: manage the data
 
 Write endpoints need the `X-API-Key` header when keys are configured. A state-changing request sent
@@ -268,6 +269,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 app.state.warm = True
             except Exception:  # readiness stays "starting"; requests load what they need themselves
                 log.exception("warm-up failed")
+                return
+            try:  # after readiness: the dashboard's first answer, and alignments a catalog or model change left stale
+                core.coverage_frame()
+            except Exception:
+                log.exception("coverage warm-up failed")
 
         threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
         yield
@@ -303,7 +309,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def unavailable(_: Request, exc: Unavailable) -> JSONResponse:
         return _json(503, str(exc), headers={"Retry-After": RETRY_AFTER_S})
 
-    for module in (health, align, classify, search, duplicates, projects, catalogs):
+    for module in (health, align, classify, search, duplicates, projects, catalogs, coverage):
         app.include_router(module.router)
     ui.mount(app)
     return app

@@ -363,6 +363,46 @@ def _write_pairs(found, out_path: Path, groups: bool, years: bool) -> None:
 
 
 @app.command()
+def coverage(
+    year: Annotated[Optional[int], typer.Option("--year", help="Fiscal year (B.E. or C.E.) [default: every year].")] = None,
+    level: LevelOpt = None,
+    group: Annotated[Optional[str], typer.Option("--group", help="District group, e.g. กรุงเทพเหนือ.")] = None,
+    district: Annotated[Optional[str], typer.Option("--district", help="District, e.g. บางเขน ('-': central agencies).")] = None,
+    catalog: CatalogOpt = None,
+    as_json: JsonOpt = False,
+    out_path: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write a .csv or .xlsx table.")] = None,
+    table: Annotated[str, typer.Option("--table", help="With --out: nodes (default), districts (the heatmap) or needs.")] = "nodes",
+    report_map: Annotated[Optional[Path], typer.Option("--report-map", help="CSV category,node_id for citizen reports [env PLANALIGN_REPORT_MAP].")] = None,
+    data_dir: DataDir = None,
+    db_url: DbUrlOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Projects, budget and citizen reports per dimension or issue; districts with none; change from last year.
+
+    Example: planalign coverage --year 2566 --level issue --out coverage.xlsx
+    """
+    from planalign.app import fiscal_year
+    from planalign.corpora.tables import write_table
+    from planalign.service.format import COVERAGE_TABLES, coverage_json, coverage_rows, district_rows, need_rows, print_coverage
+
+    if table not in COVERAGE_TABLES:
+        raise UserError(f"--table is one of {', '.join(COVERAGE_TABLES)}")
+    core = _core(config, data_dir=data_dir, db_url=db_url, catalog=catalog, report_map=report_map)
+    with progress_bar(core.pending_alignments(), "aligning stored items") as advance:
+        core.refresh_alignments(progress=advance)
+    found = core.coverage(year=fiscal_year(year), level=level, group=group, district=district, background=False)
+    if out_path is not None:
+        needs = core.citizen_needs(year=fiscal_year(year), level=level, group=group, limit=200) if table == "needs" else None
+        columns, rows = need_rows(needs) if needs else coverage_rows(found) if table == "nodes" else district_rows(found)
+        write_table(out_path, columns, rows)
+        err.print(f"wrote {len(rows)} rows to {out_path}")
+    if as_json:
+        out.print_json(coverage_json(found))
+    elif out_path is None:
+        print_coverage(out, found)
+
+
+@app.command()
 def serve(
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port")] = 8000,

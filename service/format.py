@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table as RichTable
 
 from planalign.app import AlignOutcome, DuplicateSet
+from planalign.index.coverage import COUNTED_SOURCES, Coverage, Needs
 from planalign.index.dedup import Decision
 from planalign.index.evaluation import Report
 from planalign.index.hybrid import Hit
@@ -158,3 +159,75 @@ def pair_rows(found: DuplicateSet, groups: bool, years: bool) -> tuple[list[str]
             row.update(year_a=found.years[pair.a], year_b=found.years[pair.b])
         rows.append(row)
     return columns, rows
+
+
+# ---------------------------------------------------------------------------------- coverage
+COVERAGE_TABLES = ("nodes", "districts", "needs")
+NOT_ALIGNED_THAI = "จัดเข้าหัวข้อไม่ได้ (ไม่มีข้อความที่อ่านได้)"
+NO_DISTRICT_THAI = "หน่วยงานส่วนกลาง (ไม่ระบุเขต)"
+
+
+def coverage_json(coverage: Coverage) -> str:
+    """The issue's shape: {"year", "level", "total_projects", "total_budget", "nodes": [{"id", "name", "projects", "budget", ...}], ...}."""
+    return json.dumps(asdict(coverage), ensure_ascii=False)
+
+
+def coverage_rows(coverage: Coverage) -> tuple[list[str], list[dict[str, Any]]]:
+    """One row per node (the not-aligned last): counts, budget, shares, sources, reports, year-over-year."""
+    columns = ["level", "id", "name", "projects", "budget", "project_share", "budget_share", *COUNTED_SOURCES, "reports", "report_share",
+               "districts_without_count", "districts_without", "previous_projects", "previous_budget", "change_projects", "change_budget"]
+    rows = []
+    for node in coverage.nodes:
+        row: dict[str, Any] = {"level": coverage.level, "id": node.id or "", "name": node.name or NOT_ALIGNED_THAI, "projects": node.projects,
+                               "budget": node.budget, "project_share": node.project_share, "budget_share": node.budget_share,
+                               "reports": node.reports, "report_share": node.report_share, "districts_without_count": len(node.districts_without),
+                               "districts_without": "|".join(node.districts_without)}
+        row.update({s: node.sources.get(s, 0) for s in COUNTED_SOURCES})
+        row.update({k: "" if getattr(node, k) is None else getattr(node, k) for k in columns[-4:]})
+        rows.append(row)
+    return columns, rows
+
+
+def district_rows(coverage: Coverage) -> tuple[list[str], list[dict[str, Any]]]:
+    """The heatmap as a table: one row per district, projects / budget / reports per node."""
+    ids = [n.id for n in coverage.nodes if n.id]
+    columns = ["district", "group", "projects", "budget", "reports"] + [f"{i} {k}" for i in ids for k in ("projects", "budget", "reports")]
+    rows = []
+    for d in coverage.districts:
+        row: dict[str, Any] = {"district": d.district or NO_DISTRICT_THAI, "group": d.group, "projects": d.projects, "budget": d.budget, "reports": d.reports}
+        for cell in d.cells:
+            if cell.node_id:
+                row.update({f"{cell.node_id} projects": cell.projects, f"{cell.node_id} budget": cell.budget, f"{cell.node_id} reports": cell.reports})
+        rows.append({c: row.get(c, 0) for c in columns})
+    return columns, rows
+
+
+def need_rows(needs: Needs) -> tuple[list[str], list[dict[str, Any]]]:
+    columns = ["district", "group", "node_id", "name", "reports", "report_share", "projects", "project_share", "budget", "budget_share", "gap",
+               *(f"example_{n}" for n in range(1, 4))]
+    rows = []
+    for need in needs.needs:
+        row = {c: getattr(need, c) for c in columns[:11]}
+        row.update({f"example_{n}": f"{e.id}: {e.text}" for n, e in enumerate(need.examples, start=1)})
+        rows.append(row)
+    return columns, rows
+
+
+def print_coverage(out: Console, coverage: Coverage) -> None:
+    title = f"{coverage.level} · ปีงบประมาณ {coverage.year or 'ทุกปี'} · {coverage.total_projects:,} โครงการ · {coverage.total_budget:,.0f} บาท"
+    table = RichTable(title=title, title_justify="left")
+    for column in ("id", "name", "projects", "budget (baht)", "share", "declared/predicted", "reports", "districts without"):
+        table.add_column(column, justify="right" if column in ("projects", "budget (baht)", "share", "reports") else "left")
+    previous = coverage.previous_year is not None
+    if previous:
+        table.add_column(f"vs {coverage.previous_year}", justify="right")
+    for node in coverage.nodes:
+        split = f"{node.sources.get('declared', 0)}/{node.sources.get('predicted', 0)}"
+        row = [node.id or "-", escape(node.name or NOT_ALIGNED_THAI), f"{node.projects:,}", f"{node.budget:,.0f}", f"{node.budget_share:.1%}", split,
+               f"{node.reports:,}", str(len(node.districts_without))]
+        if previous:
+            row.append(f"{node.change_projects:+,} / {node.change_budget:+,.0f}")
+        table.add_row(*row)
+    out.print(table)
+    if coverage.pending:
+        out.print(f"[yellow]{coverage.pending:,} stored items are still being aligned[/]")

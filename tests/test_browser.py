@@ -38,7 +38,7 @@ from selenium.webdriver.chrome.options import Options  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 
 def _free_port() -> int:
@@ -310,3 +310,52 @@ def test_downloads_and_confusion_image_work_when_reads_need_a_key(keyed_server: 
         urllib.request.urlopen(plain, timeout=10)  # a plain link (no key) is refused, which is why the page fetches
     assert refused.value.code == 401
     _no_console_errors(browser)
+
+
+DASHBOARD_ITEMS = [
+    *({"id": f"DB-{n:02d}", "fiscal_year": "2566" if n % 4 else "2565", "org": f"สำนักงานเขต{d}", "district": d, "budget": str(100_000 * (n + 1)),
+       "name": name, **({"issue_id": issue} if n % 2 else {})}
+      for n, (d, name, issue) in enumerate([
+          ("บางเขน", "โครงการขุดลอกคลองและลอกท่อระบายน้ำ", "D1.4"), ("ดุสิต", "โครงการจัดเก็บขยะและคัดแยกขยะในชุมชน", "D4.2"),
+          ("บางรัก", "โครงการคัดกรองเบาหวานในชุมชน <b>ตัวหนา</b>", "D5.1"), ("หนองจอก", "โครงการพัฒนาศูนย์พัฒนาเด็กเล็ก", "D6.1"),
+          ("บางแค", "โครงการปรับปรุงทางเท้าให้เดินสะดวก", "D1.1"), ("บางเขน", "โครงการติดตั้งไฟส่องสว่างและกล้องวงจรปิด", "D2.1"),
+          ("คลองเตย", "โครงการฝึกอาชีพคนเมือง", "D7.1"), ("ดินแดง", "โครงการจัดเก็บขยะมูลฝอย", "D4.2")] * 2)),
+    {"id": "DB-C1", "fiscal_year": "2566", "org": "สำนักการระบายน้ำ", "name": "โครงการก่อสร้างอุโมงค์ระบายน้ำ", "budget": "50000000", "issue_id": "D1.4"},
+    *({"id": f"TR-{n:02d}", "fiscal_year": "2566", "district": "บางเขน", "source": "traffy", "category": "น้ำท่วม" if n % 2 else "อื่นๆ",
+       "name": "น้ำท่วมขังหน้าซอยหลังฝนตกทุกครั้ง" if n % 2 else "ขยะตกค้างไม่มีคนมาเก็บ ส่งกลิ่นเหม็น"} for n in range(24)),
+]
+
+
+def test_dashboard_coverage(server: str, browser) -> None:
+    result = _post_json(server + "/v1/projects", {"projects": DASHBOARD_ITEMS})
+    assert result["rejected"] == []
+
+    browser.get(server + "/dashboard")
+    assert "ภาพรวมความครอบคลุม" in browser.title
+    wait = WebDriverWait(browser, WAIT)
+    loaded = lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-loaded") == "true"  # noqa: E731
+    wait.until(loaded)
+    years = [o.get_attribute("value") for o in browser.find_elements(By.CSS_SELECTOR, "#d-year option")]
+    assert "2566" in years and browser.find_element(By.ID, "d-year").get_attribute("value") == max(years)  # the latest stored year
+    Select(browser.find_element(By.ID, "d-year")).select_by_value("2566")
+    wait.until(loaded)
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#bars .bar-row")) == 9  # the 9 dimensions
+    district_rows = browser.find_elements(By.CSS_SELECTOR, "#heatmap tbody tr[data-district]")
+    assert len(district_rows) == 51  # 50 districts and the central agencies
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#heatmap tr.heat-group")) == 6
+    assert browser.find_elements(By.CSS_SELECTOR, '#empty-issues li[data-node="D9.2"]')  # no project on D9.2
+    need = browser.find_element(By.CSS_SELECTOR, '#needs-table tr[data-district="บางเขน"]')
+    assert need.find_elements(By.CSS_SELECTOR, ".examples li")
+    # drill-down from a heatmap cell: the projects behind it
+    cell = browser.find_element(By.CSS_SELECTOR, '#heatmap tr[data-district="บางรัก"] td[data-node="D5"]')
+    cell.click()
+    wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#drill-table tbody tr")))
+    rows = {r.get_attribute("data-id"): r for r in browser.find_elements(By.CSS_SELECTOR, "#drill-table tbody tr")}
+    assert "DB-10" in rows and set(rows) <= {"DB-02", "DB-10"} and cell.text == str(len(rows))  # declared D5.1; DB-02 as the aligner says
+    assert "<b>ตัวหนา</b>" in rows["DB-10"].text and not browser.find_elements(By.CSS_SELECTOR, "#drill-table b")
+    links = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "#exports a")]
+    assert any("format=xlsx" in h for h in links) and any("table=districts" in h for h in links)
+    _no_console_errors(browser)
+    browser.find_element(By.ID, "drill-close").click()
+    path = _screenshot(browser, "dashboard.png")
+    assert path.stat().st_size > 20_000

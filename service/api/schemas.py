@@ -319,3 +319,123 @@ class Readiness(BaseModel):
     projects: int
     detail: str | None = Field(None, description='e.g. "indexing 1200 of 13584"')
     indexing: IndexingProgress | None = None
+
+
+# --------------------------------------------------------------------------------- coverage
+AlignmentSource = Literal["declared", "decision", "mapped", "predicted", "none"]
+
+
+class NodeCoverageOut(Out):
+    id: str | None = Field(description="Catalog node id; null: items that could not be aligned (no readable text)")
+    name: str
+    parent_id: str | None
+    projects: int = Field(description="Projects counted for this node (each project counts once per level)")
+    budget: float = Field(description="Their budget, baht")
+    project_share: float = Field(description="projects / total_projects")
+    budget_share: float = Field(description="budget / total_budget")
+    sources: dict[str, int] = Field(description="Projects by where their node comes from: declared, decision, mapped, predicted (none: not aligned)")
+    reports: int = Field(description="Citizen reports counted for this node")
+    report_share: float
+    report_sources: dict[str, int] = Field(description="Reports by where their node comes from (mapped: their category)")
+    districts_without: list[str] = Field(description="Districts of the filter with no project on this node")
+    previous_projects: int | None = Field(None, description="The same for the previous fiscal year, when it is stored")
+    previous_budget: float | None = None
+    change_projects: int | None = None
+    change_budget: float | None = None
+
+
+class CellOut(Out):
+    node_id: str | None
+    projects: int
+    budget: float
+    reports: int
+
+
+class DistrictCoverageOut(Out):
+    district: str = Field(description='"" = projects without a district (central agencies)')
+    group: str
+    projects: int
+    budget: float
+    reports: int
+    cells: list[CellOut] = Field(description="Non-empty cells of this district's row, per node")
+
+
+class CoverageResponse(Out):
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [{
+        "catalog": "bma-9d", "level": "dimension", "year": 2566, "group": None, "district": None, "total_projects": 2, "total_budget": 1500000.0,
+        "total_reports": 1, "previous_year": None, "pending": 0, "years": [2566],
+        "nodes": [{"id": "D1", "name": "เดินทางดี", "parent_id": None, "projects": 2, "budget": 1500000.0, "project_share": 1.0, "budget_share": 1.0,
+                   "sources": {"declared": 1, "predicted": 1}, "reports": 1, "report_share": 1.0, "report_sources": {"mapped": 1},
+                   "districts_without": ["ดุสิต"]}],
+        "districts": [{"district": "บางเขน", "group": "กรุงเทพเหนือ", "projects": 2, "budget": 1500000.0, "reports": 1,
+                       "cells": [{"node_id": "D1", "projects": 2, "budget": 1500000.0, "reports": 1}]}]}]})
+
+    catalog: str
+    level: str
+    year: int | None
+    group: str | None
+    district: str | None
+    total_projects: int
+    total_budget: float
+    total_reports: int
+    previous_year: int | None = Field(description="The year compared with (year - 1), when projects of it are stored")
+    pending: int = Field(description="Stored items still being aligned under this catalog (counted under their previous alignment meanwhile)")
+    years: list[int] = Field(description="Fiscal years with stored projects")
+    nodes: list[NodeCoverageOut] = Field(description="Every node of the level; they add up to the totals")
+    districts: list[DistrictCoverageOut] = Field(description="The districts of the filter (grouped), then the projects without a district")
+
+
+class ExampleOut(Out):
+    id: str
+    text: str
+    source: AlignmentSource
+    confidence: float | None
+
+
+class NeedOut(Out):
+    district: str
+    group: str
+    node_id: str
+    name: str
+    reports: int = Field(description="The district's reports on this node")
+    report_share: float = Field(description="... as a share of the district's reports")
+    projects: int = Field(description="The district's projects on this node")
+    project_share: float = Field(description="... as a share of the district's projects")
+    budget: float
+    budget_share: float
+    gap: float = Field(description="report_share - project_share: how much more citizens ask than projects answer")
+    examples: list[ExampleOut]
+
+
+class NeedsResponse(Out):
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [{
+        "catalog": "bma-9d", "level": "issue", "year": 2566, "group": None, "total_reports": 1200, "pending": 0,
+        "needs": [{"district": "บางเขน", "group": "กรุงเทพเหนือ", "node_id": "D1.4", "name": "ป้องกันและแก้ปัญหาน้ำท่วม", "reports": 85,
+                   "report_share": 0.21, "projects": 0, "project_share": 0.0, "budget": 0.0, "budget_share": 0.0, "gap": 0.21,
+                   "examples": [{"id": "2022-ABC123", "text": "น้ำท่วมขังหน้าซอยพหลโยธิน 48 ทุกครั้งที่ฝนตก", "source": "mapped", "confidence": None}]}]}]})
+
+    catalog: str
+    level: str
+    year: int | None
+    group: str | None
+    total_reports: int
+    pending: int
+    needs: list[NeedOut]
+
+
+class CoverageItemOut(Out):
+    id: str
+    name: str
+    org: str
+    district: str
+    year: int | None
+    budget: float | None
+    node_id: str | None
+    source: AlignmentSource
+    confidence: float | None = Field(description="The aligner's confidence (predicted only)")
+
+
+class CoverageItems(BaseModel):
+    total: int
+    offset: int
+    items: list[CoverageItemOut]

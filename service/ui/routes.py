@@ -1,4 +1,4 @@
-"""The Thai web UI: four server-rendered pages; small vanilla scripts call the /v1 JSON API.
+"""The Thai web UI: five server-rendered pages; small vanilla scripts call the /v1 JSON API.
 
 Everything is served from this package (templates/ and static/): no CDN, no external URL, so the
 pages work on a machine without internet. The pages are left out of the OpenAPI schema.
@@ -27,6 +27,7 @@ PAGES = [
     ("/review", "review.html", "ค้นหาโครงการ", "หน้าค้นหา"),
     ("/evaluate", "evaluate.html", "ประเมินผล", "หน้าประเมินผล"),
     ("/catalog", "catalog.html", "แผนยุทธศาสตร์", "หน้าแผนยุทธศาสตร์"),
+    ("/dashboard", "dashboard.html", "ภาพรวมยุทธศาสตร์", "ภาพรวมความครอบคลุมของแผนยุทธศาสตร์"),
 ]
 
 

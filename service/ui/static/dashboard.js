@@ -1,0 +1,326 @@
+/* Strategy dashboard: GET /v1/coverage (per dimension and per issue), /v1/coverage/needs, /v1/coverage/items.
+   Bars and the needs chart are SVG; the district heatmap is a table. All API text goes in as text. */
+(function () {
+  "use strict";
+  var PA = window.PA;
+  var el = PA.el;
+  var SVG = "http://www.w3.org/2000/svg";
+  var SOURCE_THAI = { declared: "ระบุในแบบฟอร์ม", decision: "ผู้ตรวจยืนยัน", mapped: "ตามหมวดเรื่องแจ้ง", predicted: "ระบบจับคู่", none: "จัดไม่ได้" };
+  var NO_DISTRICT = "-";
+  var state = { dimension: null, issue: null, needs: null, drill: null };
+
+  function $(id) { return document.getElementById(id); }
+
+  function svg(tag, attrs, children) {
+    var node = document.createElementNS(SVG, tag);
+    Object.keys(attrs || {}).forEach(function (name) {
+      if (name === "text") node.textContent = String(attrs[name]);
+      else if (name.indexOf("on") === 0 && typeof attrs[name] === "function") node.addEventListener(name.slice(2), attrs[name]);
+      else node.setAttribute(name, String(attrs[name]));
+    });
+    (children || []).forEach(function (c) { if (c) node.appendChild(c); });
+    return node;
+  }
+
+  function baht(n) {
+    n = Number(n) || 0;
+    if (n >= 1e6) return (n / 1e6).toLocaleString("th-TH", { maximumFractionDigits: n >= 1e8 ? 0 : 1 }) + " ล้านบาท";
+    return n.toLocaleString("th-TH", { maximumFractionDigits: 0 }) + " บาท";
+  }
+
+  function count(n) { return PA.formatNumber(n || 0); }
+
+  function params(extra) {
+    var p = { year: $("d-year").value, catalog: $("catalog").value, group: $("d-group").value };
+    Object.keys(extra || {}).forEach(function (k) { p[k] = extra[k]; });
+    return p;
+  }
+
+  function metric() { return $("d-metric").value; }
+
+  function nodeLabel(node) { return node.id ? node.id + " " + node.name : "จัดเข้าหัวข้อไม่ได้"; }
+
+  /* ------------------------------------------------------------------ summary */
+  function renderSummary(data, issues) {
+    var box = PA.clear($("summary"));
+    var empty = (issues.nodes || []).filter(function (n) { return n.id && n.projects === 0; }).length;
+    var declared = 0;
+    (data.nodes || []).forEach(function (n) { declared += (n.sources || {}).declared || 0; });
+    var cards = [
+      ["โครงการ", count(data.total_projects), data.total_projects ? "ระบุความสอดคล้องเอง " + PA.percent(declared / data.total_projects) : ""],
+      ["งบประมาณรวม", baht(data.total_budget), data.previous_year ? "ปี " + data.previous_year + ": " + baht(sumOf(data.nodes, "previous_budget")) : ""],
+      ["เรื่องที่ประชาชนแจ้ง", count(data.total_reports), "Traffy Fondue ในปีงบประมาณเดียวกัน"],
+      ["ประเด็นที่ยังไม่มีโครงการ", count(empty) + " / " + count((issues.nodes || []).filter(function (n) { return n.id; }).length), "ประเด็นการพัฒนา"]
+    ];
+    cards.forEach(function (c) {
+      box.appendChild(el("div", { class: "metric" }, [
+        el("div", { class: "metric-label", text: c[0] }), el("div", { class: "metric-value", text: c[1] }), el("div", { class: "metric-hint", text: c[2] })
+      ]));
+    });
+    if (data.pending) PA.setStatus($("dash-status"), "กำลังจับคู่ข้อมูลอีก " + count(data.pending) + " รายการ ตัวเลขอาจเปลี่ยนเล็กน้อย", "busy");
+  }
+
+  function sumOf(nodes, key) {
+    return (nodes || []).reduce(function (s, n) { return s + (Number(n[key]) || 0); }, 0);
+  }
+
+  /* -------------------------------------------------------------------- bars */
+  function renderBars(data) {
+    var box = PA.clear($("bars"));
+    var key = metric();
+    var nodes = (data.nodes || []).filter(function (n) { return n.id || n.projects; });  // the not-aligned row only when it holds projects
+    var max = Math.max.apply(null, nodes.map(function (n) { return n[key]; }).concat([1]));
+    var rowH = 34, labelW = 190, valueW = 150, width = 720, barW = width - labelW - valueW;
+    var chart = svg("svg", { viewBox: "0 0 " + width + " " + (nodes.length * rowH + 8), class: "bars-svg", role: "img",
+                             "aria-label": "แผนภูมิแท่ง" + (key === "budget" ? "งบประมาณ" : "จำนวนโครงการ") + "รายด้าน" });
+    nodes.forEach(function (n, i) {
+      var y = i * rowH + 4;
+      var total = n[key];
+      var declaredShare = n.projects ? ((n.sources || {}).declared || 0) / n.projects : 0;
+      var w = Math.max(total > 0 ? 2 : 0, barW * total / max);
+      var previous = key === "budget" ? n.previous_budget : n.previous_projects;
+      var change = previous === null || previous === undefined ? "" :
+        " (" + (total >= previous ? "+" : "−") + (key === "budget" ? baht(Math.abs(total - previous)) : count(Math.abs(total - previous))) + ")";
+      var group = svg("g", { class: "bar-row", tabindex: 0, role: "button", "data-node": n.id || "",
+                             onclick: function () { drill({ node: n.id || "", level: "dimension" }, nodeLabel(n)); },
+                             onkeydown: function (e) { if (e.key === "Enter") drill({ node: n.id || "", level: "dimension" }, nodeLabel(n)); } }, [
+        svg("title", { text: nodeLabel(n) + ": " + count(n.projects) + " โครงการ, " + baht(n.budget) }),
+        svg("text", { x: 0, y: y + 21, class: "bar-name", text: (n.id ? n.id + " " : "") + (n.name || "จัดไม่ได้") }),
+        svg("rect", { x: labelW, y: y + 6, width: w, height: 20, rx: 3, class: "bar-predicted" }),
+        svg("rect", { x: labelW, y: y + 6, width: w * declaredShare, height: 20, rx: 3, class: "bar-declared" }),
+        svg("text", { x: labelW + w + 6, y: y + 21, class: "bar-number",
+                      text: (key === "budget" ? baht(total) : count(total) + " โครงการ") + change })
+      ]);
+      chart.appendChild(group);
+    });
+    box.appendChild(chart);
+    if (data.previous_year) box.appendChild(el("p", { class: "muted small", text: "ในวงเล็บ: เปลี่ยนจากปีงบประมาณ " + data.previous_year }));
+  }
+
+  /* ----------------------------------------------------------------- heatmap */
+  function renderHeatmap(data) {
+    var box = PA.clear($("heatmap"));
+    var key = metric();
+    var nodes = (data.nodes || []).filter(function (n) { return n.id; });
+    var max = 1;
+    (data.districts || []).forEach(function (d) { d.cells.forEach(function (c) { if (c.node_id) max = Math.max(max, c[key]); }); });
+    var head = el("tr", null, [el("th", { scope: "col", text: "เขต" })].concat(nodes.map(function (n) {
+      return el("th", { scope: "col", class: "heat-col", title: n.name }, [el("span", { class: "heat-id", text: n.id }), el("span", { class: "heat-name", text: n.name })]);
+    })).concat([el("th", { scope: "col", class: "num", text: key === "budget" ? "งบรวม" : "รวม" })]));
+    var body = el("tbody");
+    var lastGroup = null;
+    (data.districts || []).forEach(function (d) {
+      if (d.group !== lastGroup && d.district) {
+        body.appendChild(el("tr", { class: "heat-group" }, el("th", { colspan: nodes.length + 2, scope: "rowgroup", text: "กลุ่ม" + d.group })));
+        lastGroup = d.group;
+      }
+      var cells = {};
+      d.cells.forEach(function (c) { cells[c.node_id] = c; });
+      var name = d.district ? d.district : "หน่วยงานส่วนกลาง";
+      var row = el("tr", { dataset: { district: d.district || NO_DISTRICT } }, [el("th", { scope: "row", text: name })]);
+      nodes.forEach(function (n) {
+        var c = cells[n.id];
+        var value = c ? c[key] : 0;
+        var strength = value ? Math.sqrt(value / max) : 0;
+        var td = el("td", { class: "heat" + (value ? "" : " heat-zero"), tabindex: 0, role: "button",
+                            title: name + " · " + n.id + " " + n.name + ": " + count(c ? c.projects : 0) + " โครงการ, " + baht(c ? c.budget : 0) + ", เรื่องแจ้ง " + count(c ? c.reports : 0),
+                            dataset: { node: n.id }, text: value ? (key === "budget" ? shortBaht(value) : count(value)) : "–" });
+        td.style.backgroundColor = value ? "rgba(15, 107, 79, " + (0.12 + 0.88 * strength).toFixed(3) + ")" : "";
+        if (strength > 0.55) td.classList.add("heat-dark");
+        var open = function () { drill({ node: n.id, level: "dimension", district: d.district || NO_DISTRICT }, name + " · " + nodeLabel(n)); };
+        td.addEventListener("click", open);
+        td.addEventListener("keydown", function (e) { if (e.key === "Enter") open(); });
+        row.appendChild(td);
+      });
+      row.appendChild(el("td", { class: "num", text: key === "budget" ? shortBaht(d.budget) : count(d.projects) }));
+      body.appendChild(row);
+    });
+    box.appendChild(el("table", { class: "table heatmap" }, [el("thead", null, head), body]));
+  }
+
+  function shortBaht(n) {
+    n = Number(n) || 0;
+    return n >= 1e6 ? (n / 1e6).toLocaleString("th-TH", { maximumFractionDigits: n >= 1e7 ? 0 : 1 }) + " ล." : n.toLocaleString("th-TH", { maximumFractionDigits: 0 });
+  }
+
+  /* ------------------------------------------------------------ empty issues */
+  function renderEmptyIssues(issues) {
+    var list = PA.clear($("empty-issues"));
+    var empty = (issues.nodes || []).filter(function (n) { return n.id && n.projects === 0; })
+      .sort(function (a, b) { return b.reports - a.reports; });
+    if (!empty.length) list.appendChild(el("li", { class: "muted", text: "ทุกประเด็นมีโครงการอย่างน้อยหนึ่งโครงการ" }));
+    empty.forEach(function (n) {
+      list.appendChild(el("li", { class: "empty-issue", dataset: { node: n.id } }, [
+        el("span", { class: "node-id", text: n.id }), " ", el("span", { text: n.name }), " · ",
+        n.reports ? el("button", { type: "button", class: "link-button", text: "เรื่องแจ้ง " + count(n.reports) + " เรื่อง",
+                                   onclick: function () { drill({ node: n.id, level: "issue", reports: true }, "เรื่องที่ประชาชนแจ้ง · " + nodeLabel(n)); } })
+          : el("span", { class: "muted small", text: "ไม่มีเรื่องแจ้ง" })
+      ]));
+    });
+  }
+
+  /* ------------------------------------------------------------------- needs */
+  function renderNeedsChart(data) {
+    var box = PA.clear($("needs-chart"));
+    var nodes = (data.nodes || []).filter(function (n) { return n.id; });
+    if (!data.total_reports) {
+      box.appendChild(el("p", { class: "muted", text: "ยังไม่มีเรื่องที่ประชาชนแจ้งในปีที่เลือก (นำเข้าด้วย planalign ingest ... --source traffy)" }));
+      return;
+    }
+    var series = [["report_share", "เรื่องที่ประชาชนแจ้ง", "s-report"], ["project_share", "โครงการ", "s-project"], ["budget_share", "งบประมาณ", "s-budget"]];
+    var max = 0;
+    nodes.forEach(function (n) { series.forEach(function (s) { max = Math.max(max, n[s[0]]); }); });
+    var width = 720, top = 24, height = 200, left = 34, step = (width - left) / nodes.length, barW = Math.min(18, step / 4);
+    var chart = svg("svg", { viewBox: "0 0 " + width + " " + (height + top + 56), class: "needs-svg", role: "img", "aria-label": "สัดส่วนเรื่องแจ้ง โครงการ และงบประมาณ รายด้าน" });
+    [0, 0.5, 1].forEach(function (f) {
+      var y = top + height - f * height;
+      chart.appendChild(svg("line", { x1: left, x2: width, y1: y, y2: y, class: "grid" }));
+      chart.appendChild(svg("text", { x: left - 4, y: y + 4, class: "axis", "text-anchor": "end", text: PA.percent(f * max) }));
+    });
+    nodes.forEach(function (n, i) {
+      var x0 = left + i * step + (step - 3 * barW) / 2;
+      series.forEach(function (s, k) {
+        var h = max ? height * n[s[0]] / max : 0;
+        chart.appendChild(svg("rect", { x: x0 + k * barW, y: top + height - h, width: barW - 2, height: h, class: s[2] },
+                              [svg("title", { text: n.id + " " + n.name + " · " + s[1] + " " + PA.percent(n[s[0]], 1) })]));
+      });
+      chart.appendChild(svg("text", { x: x0 + 1.5 * barW, y: top + height + 18, class: "axis", "text-anchor": "middle", text: n.id }));
+    });
+    series.forEach(function (s, k) {
+      chart.appendChild(svg("rect", { x: left + k * 190, y: top + height + 34, width: 12, height: 12, class: s[2] }));
+      chart.appendChild(svg("text", { x: left + k * 190 + 18, y: top + height + 45, class: "legend", text: "สัดส่วน" + s[1] }));
+    });
+    box.appendChild(chart);
+  }
+
+  function renderNeeds(needs) {
+    var box = PA.clear($("needs-table"));
+    if (!(needs.needs || []).length) {
+      box.appendChild(el("p", { class: "muted", text: "ไม่พบเขตที่เรื่องแจ้งในประเด็นใดสูงกว่าสัดส่วนโครงการอย่างชัดเจน" }));
+      return;
+    }
+    var rows = needs.needs.map(function (n) {
+      return el("tr", { dataset: { district: n.district, node: n.node_id } }, [
+        el("td", null, [el("strong", { text: n.district }), el("div", { class: "muted small", text: n.group })]),
+        el("td", null, [el("span", { class: "node-id", text: n.node_id }), " ", n.name]),
+        el("td", { class: "num" }, [count(n.reports), el("div", { class: "muted small", text: PA.percent(n.report_share) + " ของเรื่องแจ้งในเขต" })]),
+        el("td", { class: "num" }, [count(n.projects), el("div", { class: "muted small", text: PA.percent(n.project_share) + " ของโครงการเขต" })]),
+        el("td", null, el("ul", { class: "examples" }, n.examples.map(function (e) {
+          return el("li", { title: e.text, text: PA.excerpt(e.text, [], 90).text });
+        }))),
+        el("td", { class: "nowrap" }, el("button", { type: "button", class: "link-button", text: "ดูทั้งหมด",
+                                      onclick: function () { drill({ node: n.node_id, level: "issue", district: n.district, reports: true }, "เรื่องแจ้ง · เขต" + n.district + " · " + n.node_id + " " + n.name); } }))
+      ]);
+    });
+    box.appendChild(el("table", { class: "table needs" }, [
+      el("thead", null, el("tr", null, ["เขต", "ประเด็นการพัฒนา", "เรื่องแจ้ง", "โครงการ", "ตัวอย่างเรื่องที่แจ้ง", ""].map(function (h, i) {
+        return el("th", { scope: "col", class: i === 2 || i === 3 ? "num" : null, text: h });
+      }))), el("tbody", null, rows)
+    ]));
+  }
+
+  /* --------------------------------------------------------------- drill-down */
+  function drill(filter, title, more) {
+    if (!more) state.drill = { filter: filter, title: title, offset: 0 };
+    var d = state.drill;
+    var section = $("drill");
+    section.hidden = false;
+    $("drill-heading").textContent = (d.filter.reports ? "" : "โครงการ · ") + d.title;
+    if (!more) PA.clear($("drill-table"));
+    PA.setStatus($("drill-status"), "กำลังโหลด…", "busy");
+    PA.api("/v1/coverage/items" + PA.query(params({ node: d.filter.node, level: d.filter.level, district: d.filter.district || "",
+                                                     reports: d.filter.reports ? "true" : "", offset: d.offset, limit: 50 })))
+      .then(function (data) {
+        renderItems(data, d.filter.reports, more);
+        d.offset += data.items.length;
+        PA.setStatus($("drill-status"), "แสดง " + count(d.offset) + " จาก " + count(data.total) + " รายการ", "ok");
+        $("drill-more").hidden = d.offset >= data.total;
+        if (!more) section.scrollIntoView({ behavior: "smooth", block: "start" });
+      })
+      .catch(function (err) { PA.setStatus($("drill-status"), err.message, "error"); });
+  }
+
+  function renderItems(data, reports, more) {
+    var box = $("drill-table");
+    var table = box.querySelector("table");
+    if (!table || !more) {
+      PA.clear(box);
+      var heads = reports ? ["เรื่องที่แจ้ง", "เขต", "ที่มาของการจัดหมวด", "ความมั่นใจ"] : ["โครงการ", "หน่วยงาน", "งบประมาณ", "ที่มาของการจัดหมวด", "ความมั่นใจ"];
+      table = el("table", { class: "table items" }, [el("thead", null, el("tr", null, heads.map(function (h) {
+        return el("th", { scope: "col", class: h === "งบประมาณ" || h === "ความมั่นใจ" ? "num" : null, text: h });
+      }))), el("tbody")]);
+      box.appendChild(table);
+    }
+    var body = table.querySelector("tbody");
+    data.items.forEach(function (item) {
+      var source = el("span", { class: "badge source-" + item.source, text: SOURCE_THAI[item.source] || item.source });
+      var confidence = item.confidence === null || item.confidence === undefined ? "–" : PA.percent(item.confidence);
+      var cells = reports
+        ? [el("td", { text: PA.excerpt(item.name, [], 200).text }), el("td", { text: item.district }), el("td", null, source), el("td", { class: "num", text: confidence })]
+        : [el("td", { text: item.name }), el("td", { text: item.org || item.district }), el("td", { class: "num", text: item.budget === null ? "–" : baht(item.budget) }),
+           el("td", null, source), el("td", { class: "num", text: confidence })];
+      body.appendChild(el("tr", { dataset: { id: item.id } }, cells));
+    });
+  }
+
+  /* ----------------------------------------------------------------- exports */
+  function renderExports() {
+    var list = PA.clear($("exports"));
+    [["nodes", "dimension", "รายด้าน"], ["nodes", "issue", "รายประเด็นการพัฒนา"], ["districts", "dimension", "รายเขต × ด้าน"], ["needs", "issue", "ความต้องการที่ยังไม่มีโครงการ"]]
+      .forEach(function (t) {
+        list.appendChild(el("li", null, [el("span", { class: "export-name", text: t[2] })].concat(["csv", "xlsx"].map(function (f) {
+          return el("a", { class: "btn", href: "/v1/coverage/export" + PA.query(params({ table: t[0], level: t[1], format: f })), download: "", text: f.toUpperCase() });
+        }))));
+      });
+  }
+
+  /* -------------------------------------------------------------------- load */
+  function render() {
+    if (!state.dimension) return;
+    renderBars(state.dimension);
+    renderHeatmap(state.dimension);
+  }
+
+  function fillYears(years) {
+    var select = $("d-year");
+    if (select.options.length > 1) return;
+    years.slice().reverse().forEach(function (y) { select.appendChild(el("option", { value: y, text: String(y) })); });
+    if (years.length) select.value = String(years[years.length - 1]);
+  }
+
+  function load() {
+    document.body.dataset.loaded = "false";
+    PA.setStatus($("dash-status"), "กำลังคำนวณ…", "busy");
+    var first = $("d-year").options.length > 1 ? Promise.resolve(null) : PA.api("/v1/coverage" + PA.query({ catalog: $("catalog").value }));
+    return first.then(function (all) {
+      if (all) fillYears(all.years || []);
+      return Promise.all([
+        PA.api("/v1/coverage" + PA.query(params({ level: "dimension" }))),
+        PA.api("/v1/coverage" + PA.query(params({ level: "issue" }))),
+        PA.api("/v1/coverage/needs" + PA.query(params({ level: "issue" })))
+      ]);
+    }).then(function (found) {
+      state.dimension = found[0];
+      state.issue = found[1];
+      state.needs = found[2];
+      PA.setStatus($("dash-status"), "", "");
+      renderSummary(found[0], found[1]);
+      render();
+      renderEmptyIssues(found[1]);
+      renderNeedsChart(found[0]);
+      renderNeeds(found[2]);
+      renderExports();
+      document.body.dataset.loaded = "true";
+    }).catch(function (err) { PA.setStatus($("dash-status"), err.message, "error"); });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    PA.loadCatalogs().then(load, function (err) { PA.setStatus($("dash-status"), err.message, "error"); });
+    ["d-year", "d-group", "catalog"].forEach(function (id) {
+      $(id).addEventListener("change", function () { if (id === "catalog") PA.clear($("d-year")).appendChild(el("option", { value: "", text: "ทุกปี" })); load(); });
+    });
+    $("d-metric").addEventListener("change", render);
+    $("drill-close").addEventListener("click", function () { $("drill").hidden = true; });
+    $("drill-more").addEventListener("click", function () { drill(null, null, true); });
+  });
+})();

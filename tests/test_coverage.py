@@ -1,0 +1,249 @@
+"""Strategy coverage: alignment of every stored item, sums that equal the stored totals, needs, API and CLI."""
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import random
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from conftest import run_cli
+from planalign.app import Application
+from planalign.config import Settings
+from planalign.corpora.catalog import catalog_from_table, catalog_to_table, load_catalog
+from planalign.corpora.projects import Project, district_groups
+from planalign.index.coverage import NO_DISTRICT, choose
+from planalign.index.schema import project_alignments, projects
+from planalign.service.app import create_app
+
+TEXTS = {  # issue -> project names that say it plainly
+    "D1.4": ["โครงการขุดลอกคลองและลอกท่อระบายน้ำป้องกันน้ำท่วม", "โครงการก่อสร้างเขื่อนริมคลองป้องกันน้ำท่วมขัง"],
+    "D4.2": ["โครงการจัดเก็บขยะมูลฝอยและคัดแยกขยะในชุมชน", "โครงการลดฝุ่น PM2.5 และตรวจควันดำ"],
+    "D5.1": ["โครงการคัดกรองเบาหวานและความดันโลหิตสูงในชุมชน", "โครงการป้องกันไข้เลือดออกกำจัดลูกน้ำยุงลาย"],
+    "D6.1": ["โครงการพัฒนาศูนย์พัฒนาเด็กเล็กและอาหารกลางวันเด็กปฐมวัย"],
+}
+REPORTS = [("น้ำท่วมขังหน้าซอยทุกครั้งที่ฝนตก", "น้ำท่วม,ถนน"), ("ขยะไม่มีคนมาเก็บ ส่งกลิ่นเหม็น", "อื่นๆ"),
+           ("ทางเท้าแตก เดินลำบาก", "ทางเท้า"), ("ท่อระบายน้ำอุดตัน น้ำขัง", ""), ("!!!", "")]
+
+
+def _store(seed: int = 7) -> list[Project]:
+    """Projects of two years over districts of every group (and central agencies), some declared, some not; reports."""
+    rng = random.Random(seed)
+    districts = list(district_groups().items())
+    items: list[Project] = []
+    for n in range(70):
+        issue = rng.choice(list(TEXTS))
+        district, group = rng.choice(districts) if n % 5 else ("", "")
+        declared = {"issue_id": issue} if n % 3 == 0 else {"dimension_id": issue.split(".")[0]} if n % 7 == 0 else {}
+        items.append(Project(id=f"P{n:03d}", fiscal_year=rng.choice([2565, 2566]), org=f"สำนักงานเขต{district}" if district else "สำนักอนามัย",
+                             district=district, district_group=group, name=rng.choice(TEXTS[issue]) if n != 13 else "???",
+                             budget=rng.choice([None, 100_000.0, 2_500_000.0, 1_234.5]), source="form", **declared))
+    for n in range(90):
+        text, category = REPORTS[n % len(REPORTS)]
+        district, group = districts[n % 12]
+        items.append(Project(id=f"R{n:03d}", fiscal_year=2566, district=district, district_group=group, name=text, category=category,
+                             source="traffy_2022"))
+    return items
+
+
+@pytest.fixture(scope="module")
+def core(tmp_path_factory) -> Application:
+    app = Application(Settings(data_dir=tmp_path_factory.mktemp("coverage"), encoder="tfidf", index_encoder="tfidf"))
+    app.ingest(_store())
+    return app
+
+
+def _stored_totals(app: Application, year, group, district) -> tuple[int, float, int]:
+    """Counts and budget straight from the projects table, for the same filter."""
+    c = projects.c
+    report = c.source.like("traffy%")
+    where = []
+    if year is not None:
+        where.append(c.fiscal_year == year)
+    if group:
+        where.append(c.district_group == group)
+    if district == NO_DISTRICT:
+        where.append(c.district == "")
+    elif district:
+        where.append(c.district == district)
+    with app.store.engine.connect() as connection:
+        count, budget = connection.execute(select(func.count(), func.coalesce(func.sum(c.budget), 0.0)).where(~report, *where)).one()
+        reports = connection.scalar(select(func.count()).where(report, *where))
+    return int(count), float(budget), int(reports)
+
+
+def test_every_filter_sums_to_the_stored_totals(core: Application) -> None:
+    groups = [None, *dict.fromkeys(district_groups().values())]
+    districts = [None, NO_DISTRICT, "บางเขน", "ดุสิต", "หนองจอก"]
+    checked = 0
+    for year, level, group, district in itertools.product([None, 2565, 2566, 2599], ["dimension", "issue"], groups, districts):
+        found = core.coverage(year=year, level=level, group=group, district=district)
+        count, budget, reports = _stored_totals(core, year, group, district)
+        assert (found.total_projects, found.total_reports) == (count, reports)
+        assert found.total_budget == pytest.approx(budget)
+        assert sum(n.projects for n in found.nodes) == count and sum(n.reports for n in found.nodes) == reports
+        assert sum(n.budget for n in found.nodes) == pytest.approx(budget)
+        assert sum(sum(n.sources.values()) for n in found.nodes) == count
+        if not group and not district:  # the district rows (and the central agencies' row) cover everything too
+            assert sum(d.projects for d in found.districts) == count and sum(d.reports for d in found.districts) == reports
+            assert sum(d.budget for d in found.districts) == pytest.approx(budget)
+        checked += 1
+    assert checked == 4 * 2 * 7 * 5
+
+
+def test_declared_wins_and_issue_counts_for_its_dimension(core: Application) -> None:
+    items = {i.id: i for i in core.coverage_items(node=None, level="issue", limit=500)[1]}
+    dimensions = {i.id: i for i in core.coverage_items(node=None, level="dimension", limit=500)[1]}
+    assert items["P000"].source == "declared" and items["P000"].node_id in TEXTS  # issue_id declared
+    assert dimensions["P000"].node_id == items["P000"].node_id.split(".")[0]
+    # declared dimension only (P007): the dimension is declared, the issue predicted under it
+    assert dimensions["P007"].source == "declared" and items["P007"].source == "predicted"
+    assert items["P007"].node_id.startswith(dimensions["P007"].node_id + ".")
+    predicted = [i for i in items.values() if i.source == "predicted" and i.id not in ("P007",)]
+    assert predicted and all(dimensions[i.id].node_id == i.node_id.split(".")[0] for i in predicted)
+    assert items["P013"].node_id is None and items["P013"].source == "none"  # no readable text: counted as not aligned
+    assert choose("D1.4", "D2.1", "D4.2") == ("D1.4", "declared") and choose(None, "D2.1", "D4.2") == ("D2.1", "decision")
+    assert choose(None, None, "D4.2") == ("D4.2", "mapped") and choose(None) is None
+
+
+def test_reports_use_the_category_map_then_the_aligner(core: Application) -> None:
+    reports = {i.id: i for i in core.coverage_items(node=None, level="issue", reports=True, limit=500)[1]}
+    assert (reports["R000"].node_id, reports["R000"].source) == ("D1.4", "mapped")  # น้ำท่วม listed before ถนน
+    assert (reports["R002"].node_id, reports["R002"].source) == ("D1.1", "mapped")
+    assert reports["R001"].source == "predicted" and reports["R001"].node_id == "D4.2"  # อื่นๆ: the text decides
+    assert reports["R004"].source == "none"
+
+
+def test_year_over_year_and_districts_without(core: Application) -> None:
+    found = core.coverage(year=2566, level="issue")
+    before = core.coverage(year=2565, level="issue")
+    assert found.previous_year == 2565 and before.previous_year is None
+    for node, old in zip(found.nodes, before.nodes):
+        assert node.id == old.id and node.previous_projects == old.projects and node.change_projects == node.projects - old.projects
+        assert node.change_budget == pytest.approx(node.budget - old.budget)
+    empty = next(n for n in found.nodes if n.id == "D9.1")
+    assert empty.projects == 0 and len(empty.districts_without) == 50
+    flood = core.coverage(year=2566, level="issue", group="กรุงเทพเหนือ")
+    north = [d for d, g in district_groups().items() if g == "กรุงเทพเหนือ"]
+    assert all(set(n.districts_without) <= set(north) for n in flood.nodes)
+
+
+def test_needs_without_projects_have_example_reports(core: Application) -> None:
+    needs = core.citizen_needs(year=2566, level="issue", limit=50, min_reports=3)
+    assert needs.needs, "reports on nodes where districts have no projects"
+    for need in needs.needs:
+        assert need.gap == pytest.approx(need.report_share - need.project_share) and need.gap > 0 and need.reports >= 3
+        assert need.examples and all(e.text for e in need.examples)
+        cell = core.coverage_items(node=need.node_id, level="issue", reports=True, year=2566, district=need.district, limit=500)[1]
+        assert {e.id for e in need.examples} <= {i.id for i in cell}
+
+
+def test_alignments_follow_changes_of_projects_catalog_and_map(tmp_path) -> None:
+    app = Application(Settings(data_dir=tmp_path, encoder="tfidf", index_encoder="tfidf"))
+    store = _store()[:20] + _store()[70:80]
+    app.ingest(store)
+    assert app.pending_alignments() == 0
+    assert app.ingest(store).stored.changed == [] and app.refresh_alignments() == 0  # nothing changed: nothing aligned
+    moved = store[1].model_copy(update={"issue_id": "D6.1"})
+    app.ingest([moved])
+    assert [i.node_id for i in app.coverage_items(node="D6.1", level="issue", limit=500)[1] if i.id == moved.id] == ["D6.1"]
+    # a catalog replaced under the same id: everything is aligned again under the new version
+    table = catalog_to_table(load_catalog())
+    for row in table.rows:
+        if row["id"] == "D1.4":
+            row["description"] += " เพิ่มเติม"
+    app.add_catalog("city", catalog_from_table(table, "city"))
+    assert app.pending_alignments("city") == len(store)
+    assert app.coverage(catalog="city", level="issue").pending == 0  # few: aligned on first read
+    app.add_catalog("city", catalog_from_table(catalog_to_table(load_catalog()), "city"))
+    assert app.pending_alignments("city") == len(store)
+    # another report map: the reports are aligned again, the projects are not
+    other = tmp_path / "map.csv"
+    other.write_text("category,node_id\nน้ำท่วม,D4.2\n", encoding="utf-8")
+    remapped = Application(Settings(data_dir=tmp_path, encoder="tfidf", index_encoder="tfidf", report_map=other))
+    assert remapped.pending_alignments() == 10
+    assert remapped.refresh_alignments() == 10
+    reports = {i.id: i for i in remapped.coverage_items(node=None, reports=True, level="issue", limit=100)[1]}
+    assert (reports["R000"].node_id, reports["R000"].source) == ("D4.2", "mapped")
+    # deleting removes the alignments and the coverage follows
+    before = remapped.coverage().total_projects
+    remapped.delete([store[0].id])
+    assert remapped.coverage().total_projects == before - 1
+    with remapped.store.engine.connect() as connection:
+        assert connection.scalar(select(func.count()).where(project_alignments.c.project_id == store[0].id)) == 0
+
+
+def test_unknown_map_node_is_an_input_error(tmp_path) -> None:
+    bad = tmp_path / "map.csv"
+    bad.write_text("category,node_id\nน้ำท่วม,X9\n", encoding="utf-8")
+    app = Application(Settings(data_dir=tmp_path, encoder="tfidf", index_encoder="tfidf", report_map=bad))
+    with pytest.raises(ValueError, match="X9"):
+        app.alignment_plan()
+
+
+def test_api_coverage_needs_items_and_export(tmp_path) -> None:
+    with TestClient(create_app(Settings(data_dir=tmp_path, encoder="tfidf", index_encoder="tfidf"))) as client:
+        rows = [{**p.model_dump(), "budget": p.budget or ""} for p in _store()]
+        assert client.post("/v1/projects", json={"projects": rows}).status_code == 200
+        body = client.get("/v1/coverage", params={"year": 2023, "level": "issue"}).json()  # C.E. year accepted
+        assert body["year"] == 2566 and body["level"] == "issue" and body["previous_year"] == 2565
+        assert sum(n["projects"] for n in body["nodes"]) == body["total_projects"] > 0
+        assert {"id", "name", "projects", "budget", "project_share", "reports", "districts_without"} <= set(body["nodes"][0])
+        assert body["districts"][0]["group"] and body["years"] == [2565, 2566]
+        needs = client.get("/v1/coverage/needs", params={"year": 2566, "level": "issue", "min_reports": 3}).json()
+        assert needs["needs"] and needs["needs"][0]["examples"]
+        cell = client.get("/v1/coverage/items", params={"node": "D1.4", "level": "issue", "year": 2566, "reports": True}).json()
+        assert cell["total"] >= 1 and all(i["node_id"] == "D1.4" for i in cell["items"])
+        csv = client.get("/v1/coverage/export", params={"year": 2566, "format": "csv"})
+        assert csv.status_code == 200 and csv.content.decode("utf-8-sig").splitlines()[0].startswith("level,id,name,projects,budget")
+        xlsx = client.get("/v1/coverage/export", params={"year": 2566, "format": "xlsx", "table": "districts"})
+        sheet = load_workbook(io.BytesIO(xlsx.content)).active
+        assert sheet.cell(1, 1).value == "district" and sheet.max_row > 10
+        assert client.get("/v1/coverage", params={"level": "nope"}).status_code == 422
+        assert client.get("/v1/coverage", params={"catalog": "nope"}).status_code == 404
+
+
+def test_cli_coverage_json_and_xlsx(tmp_path) -> None:
+    source = tmp_path / "projects.jsonl"
+    source.write_text("\n".join(json.dumps(p.model_dump(), ensure_ascii=False) for p in _store()[:40]), encoding="utf-8")
+    env = {"PLANALIGN_ENCODER": "tfidf", "PLANALIGN_INDEX_ENCODER": "tfidf"}
+    assert run_cli("ingest", str(source), data_dir=tmp_path / "d", env=env).returncode == 0
+    result = run_cli("coverage", "--year", "2566", "--level", "issue", "--json", data_dir=tmp_path / "d", env=env)
+    assert result.returncode == 0, result.stderr
+    body = json.loads(result.stdout)
+    assert {"year", "level", "total_projects", "total_budget", "nodes"} <= set(body) and body["year"] == 2566
+    assert sum(n["projects"] for n in body["nodes"]) == body["total_projects"]
+    assert sum(n["budget"] for n in body["nodes"]) == pytest.approx(body["total_budget"])
+    out = tmp_path / "coverage.xlsx"
+    result = run_cli("coverage", "--year", "2566", "--out", str(out), data_dir=tmp_path / "d", env=env)
+    assert result.returncode == 0, result.stderr
+    sheet = load_workbook(out).active
+    assert [c.value for c in sheet[1]][:4] == ["level", "id", "name", "projects"] and sheet.max_row >= 10
+    assert run_cli("coverage", "--table", "nope", "--out", str(out), data_dir=tmp_path / "d", env=env).returncode == 2
+
+
+def test_a_store_from_before_coverage_upgrades_in_place(tmp_path) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine, text
+
+    from planalign.index.migrations import HERE
+    from planalign.index.store import ProjectStore
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_engine(url)
+    config = Config()
+    config.set_main_option("script_location", str(HERE))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        connection.execute(text("INSERT INTO projects VALUES ('OLD', 2566, 'สำนักงานเขตบางเขน', 'บางเขน', 'กรุงเทพเหนือ', 'โครงการลอกท่อ', '', '', 1000.0,"
+                                " '', '', '', 'D1', 'D1.4', '', '', 'form', 'h')"))
+    engine.dispose()
+    store = ProjectStore(url)
+    assert store.get(["OLD"])["OLD"].category == ""
+    assert store.alignment_states("bma-9d", "issue")["OLD"].aligned_hash == ""  # not aligned yet: the next refresh does it
