@@ -5,7 +5,7 @@ import itertools
 from collections.abc import Callable
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import HashingVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
 
@@ -17,6 +17,9 @@ from planalign.nlp.normalize import normalize
 from planalign.nlp.tokenize import content_tokens
 
 ZeroShot = Callable[[list[str], np.ndarray, str], np.ndarray]
+GATE_SHARES = (0.0, 0.25, 0.5, 0.75, 1.0)  # share of the learners' fused probabilities against the zero-shot alone
+MEMORY_FROM = 0.5  # character-trigram Jaccard from which a decided text's label is followed (fully at 1.0)
+_SHINGLES = HashingVectorizer(analyzer="char", ngram_range=(3, 3), binary=True, norm=None, alternate_sign=False, n_features=2**20)
 
 
 def _word_ngrams(text: str) -> list[str]:
@@ -49,8 +52,15 @@ class ExampleModel:
     KNN_TEMPERATURE = 0.05
 
     def __init__(self, catalog: Catalog, node_ids: list[str], zero_shot: ZeroShot, texts: list[str], vectors: np.ndarray,
-                 labels: list[list[str]]) -> None:
-        """``zero_shot(texts, vectors, level)``: zero-shot probabilities over the level's nodes (catalog order)."""
+                 labels: list[list[str]], guarded: bool = False) -> None:
+        """``zero_shot(texts, vectors, level)``: zero-shot probabilities over the level's nodes (catalog order).
+
+        ``guarded`` (learning from people's decisions, which start few): the learners' share of the
+        fused probabilities is chosen on held-out examples among 0, 1/4, ..., 1, the smallest share
+        within one example of the best, so learning that does not beat the zero-shot score on held-out examples is
+        not used; and a draft that nearly repeats a decided text (character-trigram Jaccard >= 0.5)
+        follows that decision, fully for the same text, from the first decision on.
+        """
         levels = [catalog.nodes[label].level for ls in labels for label in ls]
         if not levels:
             raise InputError("no labelled examples")
@@ -70,9 +80,18 @@ class ExampleModel:
         self.column = {node_ids[i]: j for j, i in enumerate(self.level_nodes)}
         self.weights = np.array(self.DEFAULT_WEIGHTS)
         self.sharpness = 1.0
+        self.guarded = guarded
+        self.share = 1.0
         if len(texts) >= self.HOLDOUT_MIN:
             self._choose_weights()
+        elif guarded:
+            self.share = self._small_gate()
         self._fit(np.arange(len(texts)))
+        self.shingles = _SHINGLES.transform([_shingle_text(t) for t in self.normalized]) if guarded else None
+
+    def __getstate__(self) -> dict:
+        """Kept on disk without the catalog and the zero-shot scorer: the aligner that loads it supplies them."""
+        return {**self.__dict__, "catalog": None, "zero_shot": None}
 
     def _fit(self, rows: np.ndarray) -> None:
         self.fit_rows = rows
@@ -149,6 +168,46 @@ class ExampleModel:
             return float(-np.log((mixed * gold).sum(axis=1) + 1e-9).mean())
 
         self.sharpness = min((0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0), key=log_loss)
+        if self.guarded:  # weights chosen on two folds' out-of-fold rows, the share judged on the third
+            fold_of = np.concatenate([np.full(len(held), f) for f, held in enumerate(folds)])
+            hits = np.zeros(len(GATE_SHARES))
+            for f in range(len(folds)):
+                seen, judged = fold_of != f, fold_of == f
+
+                def seen_accuracy(weights: np.ndarray, seen: np.ndarray = seen) -> float:
+                    best = np.tensordot(weights, components[:, seen], axes=1).argmax(axis=1)
+                    return float(gold[seen][np.arange(len(best)), best].mean())
+
+                weights = max(grid, key=lambda w: (seen_accuracy(w), -abs(w - np.array(self.DEFAULT_WEIGHTS)).sum()))
+                hits += _share_hits(components[:, judged], self._mix(components[:, judged], weights, 1.0), gold[judged])
+            self.share = _smallest_share(hits)
+
+    def _small_gate(self) -> float:
+        """The learners' share for fewer than ``HOLDOUT_MIN`` examples: three folds, default weights."""
+        if len(self.texts) < 6:
+            return 0.0
+        folds = np.array_split(np.random.default_rng(0).permutation(len(self.texts)), 3)
+        hits = np.zeros(len(GATE_SHARES))
+        for f, held in enumerate(folds):
+            self._fit(np.concatenate([g for j, g in enumerate(folds) if j != f]))
+            texts = [self.normalized[i] for i in held]
+            components = self._components(texts, self.vectors[held], self.zero_shot(texts, self.vectors[held], self.level))
+            gold = np.zeros(components.shape[1:], dtype=bool)
+            for row, i in enumerate(held):
+                gold[row, [self.column[label] for label in self.labels[i]]] = True
+            hits += _share_hits(components, self._mix(components, self.weights, self.sharpness), gold)
+        return _smallest_share(hits)
+
+    def _remembered(self, text: str) -> tuple[float, int] | None:
+        """(Jaccard, example) of the decided text this draft nearly repeats, if any."""
+        if self.shingles is None:
+            return None
+        draft = _SHINGLES.transform([_shingle_text(text)])
+        common = np.asarray((self.shingles @ draft.T).todense()).ravel()
+        union = np.asarray(self.shingles.sum(axis=1)).ravel() + draft.sum() - common
+        jaccard = np.divide(common, union, out=np.zeros_like(common, dtype=float), where=union > 0)
+        best = int(jaccard.argmax())
+        return (float(jaccard[best]), best) if jaccard[best] >= MEMORY_FROM else None
 
     def neighbours(self, vector: np.ndarray, k: int) -> list[Neighbour]:
         sims = self.vectors @ vector
@@ -160,6 +219,14 @@ class ExampleModel:
         index = self.position
         zero = np.array([[zero_shot[self.level][i] for i in self.level_nodes]])
         mixed = self._mix(self._components([text], vector[None, :], zero), self.weights, self.sharpness)[0]
+        mixed = (1.0 - self.share) * zero[0] + self.share * mixed
+        remembered = self._remembered(text)
+        if remembered is not None:
+            overlap, example = remembered
+            follow = (overlap - MEMORY_FROM) / (1.0 - MEMORY_FROM)  # 0 at the threshold, 1 for the same text
+            decided = np.zeros_like(mixed)
+            decided[[self.column[label] for label in self.labels[example]]] = 1.0 / len(self.labels[example])
+            mixed = (1.0 - follow) * mixed + follow * decided
         fused_level = dict(zip(self.level_nodes, mixed.tolist()))
         catalog = self.catalog
         result: dict[str, dict[int, float]] = {self.level: fused_level}
@@ -181,3 +248,21 @@ class ExampleModel:
                 total = sum(split.values()) or 1.0
                 result[level] = {i: v / total for i, v in split.items()}
         return result
+
+
+def _shingle_text(text: str) -> str:
+    return "".join(text.split())
+
+
+def _smallest_share(hits: np.ndarray) -> float:
+    """The smallest share within one held-out example of the best: learning must beat zero-shot by more than one answer."""
+    return GATE_SHARES[int(np.flatnonzero(hits >= hits.max() - 1)[0])]
+
+
+def _share_hits(components: np.ndarray, fused: np.ndarray, gold: np.ndarray) -> np.ndarray:
+    """Right top-1 answers of the zero-shot and fused mixtures at every share of ``GATE_SHARES``."""
+    hits = np.zeros(len(GATE_SHARES))
+    for k, share in enumerate(GATE_SHARES):
+        best = ((1.0 - share) * components[0] + share * fused).argmax(axis=1)
+        hits[k] = gold[np.arange(len(best)), best].sum()
+    return hits
