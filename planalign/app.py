@@ -23,9 +23,11 @@ from planalign.corpora.catalog import BUILTIN_CATALOGS, Catalog, CatalogError, c
 from planalign.corpora.labelled import join_text_columns, parse_columns, read_labelled
 from planalign.corpora.projects import Project, parse_year
 from planalign.corpora.tables import Table, write_table
+from planalign.decisions import DecisionInput, check, declared, from_table
 from planalign.errors import InputError, NotFound
 from planalign.index.align import Aligner, Alignment
 from planalign.index.classify import Classified, classify_table, guess_text_column
+from planalign.index.decisions import Decision, DecisionStore, Recorded
 from planalign.index.dedup import DedupConfig, DedupRecord, DedupResult, Match, check_draft, find_duplicates, make_records
 from planalign.index.evaluation import Report, evaluate_alignments
 from planalign.index.hybrid import Filters, Hit, rank_positions, to_hits
@@ -57,12 +59,15 @@ class AlignOutcome:
     catalog: str
     encoder: str
     duplicates: list[Match] = field(default_factory=list)
+    model_version: int = 0  # 0: zero-shot; n: the n-th model learned from the catalog's decisions
+    examples: int = 0  # decisions (texts) that model learned from
 
 
 @dataclass
 class IngestOutcome:
     stored: UpsertResult
     index: SyncResult
+    declared: Recorded = field(default_factory=Recorded)
 
 
 @dataclass
@@ -100,6 +105,7 @@ class Application:
         self._write_lock = threading.Lock()
         self._duplicates: dict[tuple, DuplicateSet] = {}
         self._jobs = None
+        self._learning = None
 
     # ----------------------------------------------------------------------------- resources
     @property
@@ -117,6 +123,19 @@ class Application:
 
                 self._jobs = JobManager(self)
             return self._jobs
+
+    @property
+    def learning(self):  # -> planalign.learning.Learning (imported lazily, like the jobs)
+        with self._lock:
+            if self._learning is None:
+                from planalign.learning import Learning
+
+                self._learning = Learning(self)
+            return self._learning
+
+    @property
+    def decisions(self) -> DecisionStore:
+        return DecisionStore(self.store.engine)
 
     def close(self) -> None:
         if self._store is not None:
@@ -163,7 +182,18 @@ class Application:
         return catalog
 
     # ------------------------------------------------------------------------------- aligners
-    def aligner(self, catalog: str | None = None, encoder: str | None = None, *, allow_path: bool = False) -> Aligner:
+    def aligner(self, catalog: str | None = None, encoder: str | None = None, *, allow_path: bool = False, learn: bool = True,
+                exclude: set[str] | None = None) -> Aligner:
+        """The aligner for a catalog and encoder, shared: learned from the catalog's decisions when it has
+        some and ``learn``, else zero-shot. ``exclude``: text keys not to learn from (measuring them)."""
+        zero = self._zero_shot(catalog, encoder, allow_path)
+        return self.learning.aligner(self.catalog_id(catalog), zero, exclude) if learn else zero
+
+    def catalog_id(self, catalog: str | None) -> str:
+        """The id decisions are kept under: the catalog as named (the configured default when none)."""
+        return catalog or self.settings.catalog
+
+    def _zero_shot(self, catalog: str | None, encoder: str | None, allow_path: bool) -> Aligner:
         """The zero-shot aligner for a catalog and encoder, built once and shared."""
         resolved = self.catalog(catalog, allow_path=allow_path)
         key = (catalog or self.settings.catalog, encoder or self.settings.encoder, _catalog_stamp(resolved))
@@ -207,7 +237,7 @@ class Application:
         """Suggestions for one draft (and its duplicates in the store when asked and indexed)."""
         alignment = aligner.align(draft, top_k=top_k, level=level)
         duplicates = self.check_duplicates(draft) if check_duplicates and self.index() is not None else []
-        return AlignOutcome(alignment, aligner.catalog.name, _encoder_label(aligner), duplicates)
+        return AlignOutcome(alignment, aligner.catalog.name, _encoder_label(aligner), duplicates, aligner.model_version, aligner.examples)
 
     def classify(self, table: Table, text_columns: list[str], *, aligner: Aligner, level: str | None = None,
                  progress: Progress | None = None) -> Classified:
@@ -257,11 +287,53 @@ class Application:
                 self._index = index
         return result
 
-    def ingest(self, projects: Sequence[Project], *, encoder: str | None = None, progress: Progress | None = None) -> IngestOutcome:
-        """Upsert projects into the store, then index what changed."""
+    def ingest(self, projects: Sequence[Project], *, encoder: str | None = None, progress: Progress | None = None,
+               who: str = "local") -> IngestOutcome:
+        """Upsert projects into the store, index what changed, and keep their declared alignment as decisions."""
         stored = self.store.upsert(projects)
         first = self.index() is None
-        return IngestOutcome(stored, self.sync(encoder, only=None if first else stored.changed, progress=progress))
+        outcome = IngestOutcome(stored, self.sync(encoder, only=None if first else stored.changed, progress=progress))
+        outcome.declared = self.declare(projects, who)
+        return outcome
+
+    # ----------------------------------------------------------------------------- decisions
+    def decide(self, items: Sequence[DecisionInput], *, catalog: str | None = None, who: str = "local",
+               committed: Progress | None = None, chunk: int = 500) -> Recorded:
+        """Check every decision (one bad one stores none), store those that change a label, ask for a refit."""
+        catalog_id = self.catalog_id(catalog)
+        checked = check(items, self.catalog(catalog), catalog_id, who)
+        recorded = self.decisions.record(checked, chunk=chunk, committed=committed)
+        if recorded.stored:
+            self.learning.changed(catalog_id)
+        return recorded
+
+    def import_decisions(self, table: Table, text_columns: list[str], label_column: str, *, catalog: str | None = None,
+                         level: str | None = None, source: str = "imported", project_column: str | None = None, who: str = "local",
+                         committed: Progress | None = None, chunk: int = 500) -> Recorded:
+        """A file's rows as decisions (row numbers in errors as in a spreadsheet)."""
+        catalog_id = self.catalog_id(catalog)
+        items = from_table(table, text_columns, label_column, level, source, project_column)
+        checked = check(items, self.catalog(catalog), catalog_id, who, first=2, what="row")
+        recorded = self.decisions.record(checked, chunk=chunk, committed=committed)
+        if recorded.stored:
+            self.learning.changed(catalog_id)
+        return recorded
+
+    def declare(self, projects: Sequence[Project], who: str = "local") -> Recorded:
+        """The alignment the projects' forms declare, as ``declared`` decisions on the default catalog."""
+        try:
+            catalog = self.catalog()
+        except InputError:  # a configured catalog that cannot be read: nothing to declare against
+            return Recorded()
+        items = declared(projects, catalog)
+        return self.decide(items, who=who) if items else Recorded()
+
+    def refit(self, catalog: str | None = None, encoder: str | None = None, progress: Progress | None = None):
+        """Fit the catalog's model on its decisions now (if they changed); returns it, or None without decisions."""
+        return self.learning.refit(self.catalog_id(catalog), self.aligner(catalog, encoder, learn=False), progress)
+
+    def decision_rows(self, catalog: str | None = None, *, active_only: bool = False) -> list[Decision]:
+        return self.decisions.page(catalog=catalog, active_only=active_only, limit=None)[1]
 
     def delete(self, ids: Sequence[str]) -> tuple[list[str], SyncResult]:
         found = self.store.delete(ids)
@@ -332,7 +404,7 @@ class Application:
 
     # ----------------------------------------------------------------------------- warm-up
     def warm_up(self) -> None:
-        """Load the drafts' encoder and embed the default catalog before the first request needs them."""
+        """Load the drafts' encoder, embed the default catalog and load its learned model before the first request needs them."""
         self.aligner()
         self.index()
 

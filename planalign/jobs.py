@@ -21,6 +21,7 @@ from sqlalchemy import insert, select, update
 
 from planalign.corpora.labelled import join_text_columns, parse_columns, split_labels
 from planalign.corpora.tables import read_table, write_table
+from planalign.decisions import keys_of
 from planalign.errors import InputError
 from planalign.index.evaluation import evaluate_alignments
 from planalign.index.schema import classify_jobs as table
@@ -111,16 +112,19 @@ class JobManager:
         params = job.params
         table_in = read_table(next(folder.glob("input.*")))
         self._update(job_id, status="running", total=len(table_in.rows), done=0)
-        aligner = self.app.aligner(params.get("catalog"))
+        label_col = str(params.get("label_col") or "")
+        columns = parse_columns(params["text_col"])
+        measuring = bool(label_col and label_col in table_in.columns)  # a text's own decision never predicts it when measuring
+        exclude = keys_of(join_text_columns(row, columns) for row in table_in.rows) if measuring else None
+        aligner = self.app.aligner(params.get("catalog"), learn=params.get("learn", True), exclude=exclude)
+        self._update(job_id, params=json.dumps({**params, "model_version": aligner.model_version, "examples": aligner.examples}, ensure_ascii=False))
         progress = _Throttled(lambda done: self._update(job_id, done=done))
-        classified = self.app.classify(table_in, parse_columns(params["text_col"]), aligner=aligner, level=params.get("level"), progress=progress)
+        classified = self.app.classify(table_in, columns, aligner=aligner, level=params.get("level"), progress=progress)
         for fmt in ("csv", "xlsx"):
             write_table(folder / f"result.{fmt}", classified.table.columns, classified.table.rows)
         metrics = None
-        label_col = params.get("label_col")
-        if label_col and label_col in table_in.columns:
-            columns = parse_columns(params["text_col"])  # rows without text are not scored (as `planalign eval` skips them)
-            gold = [split_labels(str(row.get(label_col, ""))) if join_text_columns(row, columns) else [] for row in table_in.rows]
+        if measuring:  # rows without text are not scored (as `planalign eval` skips them)
+            gold = [split_labels(row.get(label_col, "")) if join_text_columns(row, columns) else [] for row in table_in.rows]
             report = evaluate_alignments(aligner.catalog, classified.results, gold, classified.level)
             metrics = {**report.as_dict(), "level": classified.level}
         self._update(job_id, status="done", done=len(table_in.rows), metrics=json.dumps(metrics, ensure_ascii=False) if metrics else "")

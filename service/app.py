@@ -18,7 +18,7 @@ from planalign.app import Application
 from planalign.config import Settings
 from planalign.corpora.catalog import CatalogError
 from planalign.errors import Conflict, InputError, NotFound
-from planalign.service.api import align, catalogs, classify, duplicates, health, projects, search
+from planalign.service.api import align, catalogs, classify, decisions, duplicates, health, projects, search
 from planalign.service.ui import routes as ui
 
 log = logging.getLogger("planalign.service")
@@ -31,6 +31,7 @@ DESCRIPTION = """Thai NLP alignment and search for Bangkok (BMA) strategy catalo
 * **classify**: label texts inline, or a whole CSV/XLSX file as a background job
 * **search**: prior projects, semantic + keyword, with filters and facets
 * **duplicates**: clusters of near-copies and semantic overlaps across districts
+* **decisions**: the node a person chose for a text; the aligner learns from them
 * **projects**, **catalogs**: manage the data
 
 Write endpoints need the `X-API-Key` header when keys are configured.
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.planalign = core
         app.state.warm = False
         core.jobs.start()
+        core.learning.start()  # refits a catalog's model in the background when its decisions change
 
         def warm_up() -> None:
             core.warm_up()
@@ -121,7 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log.error("internal error on %s %s", request.method, request.url.path, exc_info=exc)
         return _error(500, f"internal error: {type(exc).__name__}")
 
-    for module in (health, align, classify, search, duplicates, projects, catalogs):
+    for module in (health, align, classify, decisions, search, duplicates, projects, catalogs):
         app.include_router(module.router)
     ui.mount(app)
     return app

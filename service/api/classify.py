@@ -23,10 +23,11 @@ def classify(request: ClassifyRequest, app: AppDep) -> ClassifyResponse:
     limit = app.settings.sync_classify_limit
     if len(request.texts) > limit:
         raise HTTPException(413, f"at most {limit} texts per request; upload a file to /v1/classify/jobs instead")
-    aligner = app.aligner(request.catalog)
+    aligner = app.aligner(request.catalog, learn=request.learn)
     classified = app.classify(Table(["text"], [{"text": t} for t in request.texts]), ["text"], aligner=aligner, level=request.level)
     rows = [_row(i, result, classified.level) for i, result in enumerate(classified.results)]
-    return ClassifyResponse(catalog=aligner.catalog.name, encoder=aligner.encoder.name, level=classified.level, results=rows)
+    return ClassifyResponse(catalog=aligner.catalog.name, encoder=aligner.encoder.name, model_version=aligner.model_version, examples=aligner.examples,
+                            level=classified.level, results=rows)
 
 
 def _row(index: int, result: Alignment | AlignmentInputError, level: str) -> ClassifyRow:
@@ -54,12 +55,13 @@ async def submit_job(
     label_col: str | None = Form(None, description="Gold labels, to report accuracy when the job is done"),
     catalog: str | None = Form(None),
     level: str | None = Form(None),
+    learn: bool = Form(True, description="Learn from the catalog's decisions (false: zero-shot only)"),
 ) -> JobOut:
     suffix, content = await read_upload(file, UPLOAD_SUFFIXES)
     if level:
         app.catalog(catalog).resolve_level(level)  # unknown catalog or level: fail now, not in the background
     app.catalog(catalog)
-    params = {"text_col": text_col, "id_col": id_col, "label_col": label_col, "catalog": catalog, "level": level}
+    params = {"text_col": text_col, "id_col": id_col, "label_col": label_col, "catalog": catalog, "level": level, "learn": learn}
     return _job_out(app.jobs.submit(file.filename or f"upload{suffix}", content, params))
 
 

@@ -26,8 +26,17 @@ AppDep = Annotated[Application, Depends(get_app)]
 
 def _check(app: Application, key: str | None) -> None:
     given = (key or "").encode("utf-8", "surrogateescape")
-    if app.settings.api_keys and not any(secrets.compare_digest(given, k.encode("utf-8")) for k in app.settings.api_keys):
+    if app.settings.api_keys and not any(secrets.compare_digest(given, k.encode("utf-8")) for k in app.settings.key_names()):
         raise HTTPException(status_code=401, detail=f"missing or invalid API key (header {API_KEY_HEADER})")
+
+
+def caller(app: AppDep, key: Annotated[str | None, Depends(_api_key)]) -> str:
+    """Who makes a write: the name of the API key given (``name:key`` in the settings), else ``local``."""
+    given = (key or "").encode("utf-8", "surrogateescape")
+    return next((name for k, name in app.settings.key_names().items() if secrets.compare_digest(given, k.encode("utf-8"))), "local")
+
+
+CallerDep = Annotated[str, Depends(caller)]
 
 
 def require_write_key(app: AppDep, key: Annotated[str | None, Depends(_api_key)]) -> None:

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from planalign.service.api.decisions import metrics_text
 from planalign.service.api.deps import AppDep
 from planalign.service.api.schemas import Health, Readiness
 
@@ -26,5 +27,5 @@ def readyz(request: Request, app: AppDep) -> JSONResponse:
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-def metrics() -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+def metrics(app: AppDep) -> Response:
+    return Response(generate_latest() + metrics_text(app), media_type=CONTENT_TYPE_LATEST)

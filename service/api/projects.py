@@ -42,7 +42,7 @@ async def ingest_file(
 
 
 @router.get("", summary="List projects", dependencies=[Depends(require_read_key)], response_model=ProjectsPage)
-def list_projects(app: AppDep, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)) -> ProjectsPage:
+def list_projects(app: AppDep, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=1_000_000_000)) -> ProjectsPage:
     return ProjectsPage(total=app.store.count(), offset=offset, projects=app.store.list(offset, limit))
 
 
