@@ -62,6 +62,7 @@
       downloads.appendChild(el("a", { class: "btn", href: base + "xlsx", download: "", text: "ดาวน์โหลด XLSX" }));
     }
     renderMetrics(job);
+    document.dispatchEvent(new CustomEvent("pa:job", { detail: job })); // the review grid (review-grid.js) listens
   }
 
   function metricCard(label, value, hint) {
