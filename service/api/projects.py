@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Upload
 from planalign.app import IngestOutcome, fiscal_year
 from planalign.corpora.projects import IngestResult, Project, read_projects, rows_to_projects
 from planalign.corpora.tables import Table
-from planalign.service.api.deps import AppDep, read_upload, require_read_key, require_write_key, upload_path
+from planalign.service.api.deps import AppDep, CallerDep, read_upload, require_read_key, require_write_key, upload_path
 from planalign.service.api.schemas import Deleted, IngestResponse, ProjectsIn, ProjectsPage, RejectedRow
 
 router = APIRouter(prefix="/v1/projects", tags=["projects"])
@@ -21,16 +21,17 @@ def _response(read: IngestResult, outcome: IngestOutcome) -> IngestResponse:
 
 @router.post("", summary="Add or update projects given as JSON (upsert by id)", dependencies=[Depends(require_write_key)],
              response_model=IngestResponse)
-def ingest_json(body: ProjectsIn, app: AppDep) -> IngestResponse:
+def ingest_json(body: ProjectsIn, app: AppDep, who: CallerDep) -> IngestResponse:
     rows = [{k: "" if v is None else str(v) for k, v in p.model_dump().items()} for p in body.projects]
     read = rows_to_projects(Table(list(body.projects[0].model_dump()), rows), source="api")
-    return _response(read, app.ingest(read.projects))
+    return _response(read, app.ingest(read.projects, who=who))
 
 
 @router.post("/file", summary="Add or update projects from a CSV/XLSX/JSONL file (Thai form headers recognized)",
              dependencies=[Depends(require_write_key)], response_model=IngestResponse)
 async def ingest_file(
     app: AppDep,
+    who: CallerDep,
     file: UploadFile = File(...),
     year: int | None = Form(None, description="Fiscal year for rows without one"),
     source: str | None = Form(None),
@@ -38,7 +39,7 @@ async def ingest_file(
     suffix, content = await read_upload(file, UPLOAD_SUFFIXES)
     with upload_path(suffix, content) as path:
         read = read_projects(path, fiscal_year(year), source or file.filename)
-    return _response(read, app.ingest(read.projects))
+    return _response(read, app.ingest(read.projects, who=who))
 
 
 @router.get("", summary="List projects", dependencies=[Depends(require_read_key)], response_model=ProjectsPage)
