@@ -27,7 +27,7 @@ from planalign.decisions import DecisionInput, check, declared, from_table
 from planalign.errors import InputError, NotFound
 from planalign.index.align import Aligner, Alignment
 from planalign.index.classify import Classified, classify_table, guess_text_column
-from planalign.index.decisions import Decision, DecisionStore, Recorded
+from planalign.index.decisions import DecisionStore, Recorded
 from planalign.index.dedup import DedupConfig, DedupRecord, DedupResult, Match, check_draft, find_duplicates, make_records
 from planalign.index.evaluation import Report, evaluate_alignments
 from planalign.index.hybrid import Filters, Hit, rank_positions, to_hits
@@ -331,9 +331,6 @@ class Application:
     def refit(self, catalog: str | None = None, encoder: str | None = None, progress: Progress | None = None):
         """Fit the catalog's model on its decisions now (if they changed); returns it, or None without decisions."""
         return self.learning.refit(self.catalog_id(catalog), self.aligner(catalog, encoder, learn=False), progress)
-
-    def decision_rows(self, catalog: str | None = None, *, active_only: bool = False) -> list[Decision]:
-        return self.decisions.page(catalog=catalog, active_only=active_only, limit=None)[1]
 
     def delete(self, ids: Sequence[str]) -> tuple[list[str], SyncResult]:
         found = self.store.delete(ids)

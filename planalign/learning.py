@@ -219,7 +219,8 @@ class Learning:
                 encoders = {e for (c, e) in self._current if c == catalog_id} | {self.app.settings.encoder}
             for encoder in sorted(encoders):
                 try:
-                    self.refit(catalog_id, self.app.aligner(catalog_id, encoder, learn=False))
+                    named = None if catalog_id == self.app.settings.catalog else catalog_id  # the default may be a file (owner's setting)
+                    self.refit(catalog_id, self.app.aligner(named, encoder, learn=False))
                 except Exception:  # a bug or a catalog gone: logged; the model in use stays
                     log.exception("refit of catalog %s (%s) failed", catalog_id, encoder)
 
