@@ -46,13 +46,14 @@ test: setup browser lint
 test-slow: setup
 	$(PY) -m pytest -q -m slow
 
-# Quality tables in eval/README.md (alignment; search and duplicates on the labelled dev sets, beside their baselines).
+# Quality tables in eval/README.md (alignment; search and duplicates on the labelled dev sets; learning from decisions), beside their baselines.
 eval: setup
 	$(PY) -m planalign.eval.run_eval
 	$(PY) -m planalign.eval.search_eval
 	$(PY) -m planalign.eval.search_eval --encoder static --traffy
 	$(PY) -m planalign.eval.dedup_eval
 	$(PY) -m planalign.eval.dedup_eval --encoder static
+	$(PY) -m planalign.eval.learning_eval
 
 bench: setup
 	$(PY) -m planalign.eval.bench

@@ -21,11 +21,17 @@ reports (all ~117k; ``--quick``: 2,000) in one store: the time to align every st
 empty data directory (projects: the drafts' encoder e5; reports: their category map, else ``static``),
 the first answer right after readiness, then warm latency p50/p95 over year x level x group filters,
 through the HTTP app (serialization included); acceptance: warm <= 200 ms.
+Learning from decisions (Traffy categories catalog, e5 with its embedding cache):
+* importing 1,000 decisions (labelled 2022 reports) and refitting the catalog's model, seconds;
+* ``align`` latency p50/p95 with the model learned from 5,000 decisions against zero-shot, on the
+  same 100 other reports in the same run: their embeddings cached (the model's own cost), and
+  embedded by e5 each time (what a user's new draft costs).
 Results: ``eval/results/bench.json`` and ``eval/results/bench.md``.
 """
 from __future__ import annotations
 
 import argparse
+import copy
 import csv
 import gzip
 import json
@@ -358,6 +364,56 @@ def bench_models(encoders: list[str], root: Path, quick: bool) -> list[dict]:
     return rows
 
 
+def bench_learning(root: Path, drafts_n: int = 100) -> dict:
+    """Decisions: import + refit time at 1,000, and align latency with 5,000 against zero-shot."""
+    from planalign.corpora.catalog import load_catalog
+    from planalign.eval.datasets import eval_data_path, restricted, traffy
+
+    catalog = load_catalog(eval_data_path("traffy_categories.csv"))
+    reports = restricted(traffy("2022"), set(catalog.nodes), "traffy-2022", 3000)
+    later = restricted(traffy("2023-01"), set(catalog.nodes), "traffy-2023-01", 2000 + drafts_n)
+    texts, labels = reports.texts + later.texts[:2000], [ls[0] for ls in reports.labels + later.labels[:2000]]
+    drafts = later.texts[2000:]
+    data_dir = Path(tempfile.mkdtemp(dir=root, prefix="bench-learning-"))
+    (data_dir / "cache").symlink_to(root / "cache", target_is_directory=True)  # e5's cached embeddings
+    try:
+        app = Application(Settings.load(data_dir=data_dir, encoder="e5"))
+        app.add_catalog("traffy", catalog)
+        zero = app.aligner("traffy", learn=False)
+        started = time.perf_counter()
+        app.import_decisions(Table(["text", "label"], [{"text": t, "label": label} for t, label in zip(texts[:1000], labels[:1000])]), ["text"], "label",
+                             catalog="traffy")
+        import_s = time.perf_counter() - started
+        started = time.perf_counter()
+        app.refit("traffy")
+        refit_s = time.perf_counter() - started
+        app.import_decisions(Table(["text", "label"], [{"text": t, "label": label} for t, label in zip(texts[1000:], labels[1000:])]), ["text"], "label",
+                             catalog="traffy")
+        started = time.perf_counter()
+        learned = app.refit("traffy")
+        refit_5000_s = time.perf_counter() - started
+        assert learned is not None, "5,000 decisions give a model"
+        row: dict[str, Any] = {"import_1000_s": round(import_s, 1), "refit_1000_s": round(refit_s, 1),
+                               "import_and_refit_1000_s": round(import_s + refit_s, 1), "refit_5000_s": round(refit_5000_s, 1),
+                               "examples": learned.examples}
+        uncached = get_encoder("e5")  # as bench_models: every draft embedded by e5, as a user's new draft is
+        for name, aligner in (("zero_shot", zero), ("learned_5000", learned.aligner)):
+            aligner.align_many(drafts, with_evidence=True)  # the drafts' embeddings into the cache: the same cost on both sides
+            fresh = copy.copy(aligner)
+            fresh.encoder = uncached
+            for label, used in (("cached", aligner), ("e5", fresh)):
+                latencies = []
+                for draft in drafts:
+                    started = time.perf_counter()
+                    used.align(draft)
+                    latencies.append(time.perf_counter() - started)
+                row[f"align_{label}_{name}_p50_ms"], row[f"align_{label}_{name}_p95_ms"] = percentile_ms(latencies, 50), percentile_ms(latencies, 95)
+        print(json.dumps(row), flush=True)
+        return row
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
 def plot(models: list[dict], search: list[dict], name: str) -> list[str]:
     import matplotlib
 
@@ -413,6 +469,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-coverage", action="store_true")
     parser.add_argument("--coverage-data", type=Path, default=None,
                         help="time coverage on this already aligned data directory (e.g. make demo-real's) instead of building one")
+    parser.add_argument("--skip-learning", action="store_true")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else ([1000, 2000] if args.quick else [1000, 10000, 0])
     root = Settings.load().resolved_data_dir()
@@ -433,16 +490,18 @@ def main(argv: list[str] | None = None) -> int:
             coverage = [coverage_latency(args.coverage_data, {"data": str(args.coverage_data.name), "aligned": None, "align_s": None})]
         else:
             coverage = [bench_coverage(root, 2000 if args.quick else None)]
+        learning = [] if args.skip_learning else [bench_learning(root, 30 if args.quick else 100)]
     except DatasetMissing as exc:
         print(f"skipped: {exc}", file=sys.stderr)
         return 0
     RESULTS.mkdir(exist_ok=True)
     name = "bench-quick" if args.quick else "bench"
     previous = RESULTS / f"{name}.json"
-    if previous.exists() and (args.skip_models or args.skip_search or args.skip_coverage):  # keep the sections not re-measured
+    if previous.exists() and (args.skip_models or args.skip_search or args.skip_coverage or args.skip_learning):  # keep the sections not re-measured
         old = json.loads(previous.read_text(encoding="utf-8"))
-        models, search, coverage = models or old.get("models", []), search or old.get("search", []), coverage or old.get("coverage", [])
-    sections = {"models": models, "search": search, "coverage": coverage}
+        models, search = models or old.get("models", []), search or old.get("search", [])
+        coverage, learning = coverage or old.get("coverage", []), learning or old.get("learning", [])
+    sections = {"models": models, "search": search, "coverage": coverage, "learning": learning}
     (RESULTS / f"{name}.json").write_text(json.dumps(sections, ensure_ascii=False, indent=1), encoding="utf-8")
     report = [f"# Benchmark ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores)", ""]
     if models:
@@ -461,6 +520,13 @@ def main(argv: list[str] | None = None) -> int:
                    "ready (its warm-up is still reading the coverage columns from the store). "
                    "warm: repeated requests over year x level x district-group filters through the HTTP app; acceptance: warm <= 200 ms.", ""]
         report += markdown_table(coverage) + [""]
+    if learning:
+        report += ["## Learning from decisions (e5, cached embeddings; Traffy categories)", "",
+                   "import_1000_s + refit_1000_s: `decisions import` of 1,000 labelled reports and the refit it triggers. "
+                   "align_*: the same other reports aligned one by one (with evidence, as `/v1/align`) with the model learned from 5,000 "
+                   "decisions and zero-shot: align_cached_* with their embeddings cached on both sides (the model's own cost), "
+                   "align_e5_* embedded by e5 each time (what a new draft costs).", ""]
+        report += markdown_table(learning) + [""]
     report += [f"![{f}]({f})" for f in plot(models, search, name)]
     (RESULTS / f"{name}.md").write_text("\n".join(report) + "\n", encoding="utf-8")
     return 0

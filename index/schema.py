@@ -28,8 +28,6 @@ _PROJECT_TYPES: dict[str, tuple[TypeEngine, bool]] = {  # type, indexed (filters
     "category": (String(300), False),
 }
 
-
-
 def _project_column(name: str) -> Column:
     kind, indexed = _PROJECT_TYPES.get(name, (Text(), False))
     optional = type(None) in get_args(Project.model_fields[name].annotation)  # int | None, float | None
@@ -84,4 +82,26 @@ alignment_versions = Table(
     metadata,
     Column("catalog", String(64), primary_key=True),
     Column("version", Integer, nullable=False),
+)
+
+# A person's choice of a catalog node for a text: the planner page, the evaluation page's review grid,
+# a project's declared alignment, an imported file. The newest row for (catalog, level, text_key) is
+# the active label; older rows are the history. ``id`` orders decisions (clocks may tie or step back).
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("text_key", String(40), nullable=False),  # sha1 of the normalized text
+    Column("text", Text, nullable=False),
+    Column("project_id", String(200), nullable=False, default=""),
+    Column("catalog", String(100), nullable=False),
+    Column("level", String(64), nullable=False),
+    Column("node_id", String(100), nullable=False),
+    Column("suggested", String(100), nullable=False, default=""),  # the top-1 suggestion shown at the time ("" when none)
+    Column("suggested_confidence", Float, nullable=True),
+    Column("source", String(20), nullable=False),  # planner | reviewer | evaluator | declared | imported
+    Column("who", String(100), nullable=False),  # the API key's name, or "local"
+    Column("created", Float, nullable=False),  # Unix time
+    Index("ix_decisions_label", "catalog", "level", "text_key"),
+    Index("ix_decisions_created", "catalog", "created"),
 )

@@ -31,6 +31,7 @@ from planalign.corpora.catalog import BUILTIN_CATALOGS, Catalog, CatalogError, c
 from planalign.corpora.labelled import join_text_columns, parse_columns, read_labelled
 from planalign.corpora.projects import Project, parse_year
 from planalign.corpora.tables import Limits, Table, write_table
+from planalign.decisions import DecisionInput, check, declared, from_table
 from planalign.errors import InputError, NotFound, TooLarge, Unavailable
 from planalign.index.align import Aligner, Alignment
 from planalign.index.classify import Classified, classify_table, guess_text_column
@@ -45,6 +46,7 @@ from planalign.index.coverage import (
     catalog_digest,
     load_category_map,
 )
+from planalign.index.decisions import DecisionStore, Recorded
 from planalign.index.dedup import (
     DedupConfig,
     DedupRecord,
@@ -98,12 +100,15 @@ class AlignOutcome:
     catalog: str
     encoder: str
     duplicates: list[Match] = field(default_factory=list)  # similar stored projects: duplicates first, then related ones
+    model_version: int = 0  # 0: zero-shot; n: the n-th model learned from the catalog's decisions
+    examples: int = 0  # decisions (texts) that model learned from
 
 
 @dataclass
 class IngestOutcome:
     stored: UpsertResult
     index: SyncResult
+    declared: Recorded = field(default_factory=Recorded)
 
 
 @dataclass
@@ -153,6 +158,7 @@ class Application:
         self._frames: dict[str, tuple[tuple, Frame, int]] = {}  # catalog key -> (stamp, frame, pending)
         self._refreshing: dict[str, threading.Lock] = {}
         self._frame_locks: dict[str, threading.Lock] = {}
+        self._learning = None
 
     # ----------------------------------------------------------------------------- resources
     @property
@@ -185,6 +191,19 @@ class Application:
                 self._wait_limit = SERVICE_WAIT_S
                 self._indexer = Indexer(self, self.settings.reconcile_interval_s)
                 self._indexer.start()
+
+    @property
+    def learning(self):  # -> planalign.learning.Learning (imported lazily, like the jobs)
+        with self._lock:
+            if self._learning is None:
+                from planalign.learning import Learning
+
+                self._learning = Learning(self)
+            return self._learning
+
+    @property
+    def decisions(self) -> DecisionStore:
+        return DecisionStore(self.store.engine)
 
     def close(self) -> None:
         if self._indexer is not None:
@@ -248,7 +267,18 @@ class Application:
         return catalog
 
     # ------------------------------------------------------------------------------- aligners
-    def aligner(self, catalog: str | None = None, encoder: str | None = None, *, allow_path: bool = False) -> Aligner:
+    def aligner(self, catalog: str | None = None, encoder: str | None = None, *, allow_path: bool = False, learn: bool = True,
+                exclude: set[str] | None = None) -> Aligner:
+        """The aligner for a catalog and encoder, shared: learned from the catalog's decisions when it has
+        some and ``learn``, else zero-shot. ``exclude``: text keys not to learn from (measuring them)."""
+        zero = self._zero_shot(catalog, encoder, allow_path)
+        return self.learning.aligner(self.catalog_id(catalog), zero, exclude) if learn else zero
+
+    def catalog_id(self, catalog: str | None) -> str:
+        """The id decisions are kept under: the catalog as named (the configured default when none)."""
+        return catalog or self.settings.catalog
+
+    def _zero_shot(self, catalog: str | None, encoder: str | None, allow_path: bool) -> Aligner:
         """The zero-shot aligner for a catalog and encoder, built once and shared."""
         resolved = self.catalog(catalog, allow_path=allow_path)
         key = (catalog or self.settings.catalog, encoder or self.settings.encoder, _catalog_stamp(resolved))
@@ -301,7 +331,7 @@ class Application:
         self._refuse_while_warming("the model")
         alignment = aligner.align(draft, top_k=top_k, level=level)
         similar = self.check_duplicates(draft, related=True) if check_duplicates and self.index() is not None else []
-        return AlignOutcome(alignment, aligner.catalog.name, _encoder_label(aligner), similar)
+        return AlignOutcome(alignment, aligner.catalog.name, _encoder_label(aligner), similar, aligner.model_version, aligner.examples)
 
     def classify(self, table: Table, text_columns: list[str], *, aligner: Aligner, level: str | None = None,
                  progress: Progress | None = None) -> Classified:
@@ -394,8 +424,9 @@ class Application:
                                    f"over the limit of {limit:,} (PLANALIGN_MAX_FIELD_CHARS)")
 
     def ingest(self, projects: Sequence[Project], *, encoder: str | None = None, progress: Progress | None = None,
-               reconcile: bool = False) -> IngestOutcome:
-        """Upsert projects into the store (one transaction: all or nothing), then index what changed.
+               reconcile: bool = False, who: str = "local") -> IngestOutcome:
+        """Upsert projects into the store (one transaction: all or nothing), index what changed, and keep
+        their declared alignment as decisions (under ``who``).
 
         ``reconcile``: compare every stored project with the index, not only these (the CLI heals
         what a killed earlier run left unindexed). In the service the index work is queued.
@@ -409,7 +440,43 @@ class Application:
             outcome = IngestOutcome(stored, self._index_after_write(stored.changed, encoder, progress, first))
         if stored.changed and self._indexer is None:  # the service aligns stale items when coverage is read
             self.refresh_alignments(only=stored.changed)
+        outcome.declared = self.declare(projects, who)
         return outcome
+    # ----------------------------------------------------------------------------- decisions
+    def decide(self, items: Sequence[DecisionInput], *, catalog: str | None = None, who: str = "local",
+               committed: Progress | None = None, chunk: int = 500) -> Recorded:
+        """Check every decision (one bad one stores none), store those that change a label, ask for a refit."""
+        catalog_id = self.catalog_id(catalog)
+        checked = check(items, self.catalog(catalog), catalog_id, who)
+        recorded = self.decisions.record(checked, chunk=chunk, committed=committed)
+        if recorded.stored:
+            self.learning.changed(catalog_id)
+        return recorded
+
+    def import_decisions(self, table: Table, text_columns: list[str], label_column: str, *, catalog: str | None = None,
+                         level: str | None = None, source: str = "imported", project_column: str | None = None, who: str = "local",
+                         committed: Progress | None = None, chunk: int = 500) -> Recorded:
+        """A file's rows as decisions (row numbers in errors as in a spreadsheet)."""
+        catalog_id = self.catalog_id(catalog)
+        items = from_table(table, text_columns, label_column, level, source, project_column)
+        checked = check(items, self.catalog(catalog), catalog_id, who, first=2, what="row")
+        recorded = self.decisions.record(checked, chunk=chunk, committed=committed)
+        if recorded.stored:
+            self.learning.changed(catalog_id)
+        return recorded
+
+    def declare(self, projects: Sequence[Project], who: str = "local") -> Recorded:
+        """The alignment the projects' forms declare, as ``declared`` decisions on the default catalog."""
+        try:
+            catalog = self.catalog()
+        except InputError:  # a configured catalog that cannot be read: nothing to declare against
+            return Recorded()
+        items = declared(projects, catalog)
+        return self.decide(items, who=who) if items else Recorded()
+
+    def refit(self, catalog: str | None = None, encoder: str | None = None, progress: Progress | None = None):
+        """Fit the catalog's model on its decisions now (if they changed); returns it, or None without decisions."""
+        return self.learning.refit(self.catalog_id(catalog), self.aligner(catalog, encoder, learn=False), progress)
 
     def delete(self, ids: Sequence[str]) -> tuple[list[str], SyncResult]:
         found = self.store.delete(ids)

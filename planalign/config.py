@@ -11,7 +11,7 @@ command it names.
 | catalog | PLANALIGN_CATALOG | bma-9d |
 | encoder | PLANALIGN_ENCODER | e5 (aligns drafts) |
 | index_encoder | PLANALIGN_INDEX_ENCODER | auto (a new search index: e5 up to 20,000 projects, static above) |
-| api_keys | PLANALIGN_API_KEYS (comma-separated) | none: writes are open |
+| api_keys | PLANALIGN_API_KEYS (comma-separated; ``name:key`` names a key) | none: writes are open |
 | read_requires_key | PLANALIGN_READ_REQUIRES_KEY | false |
 | max_body_bytes | PLANALIGN_MAX_BODY_BYTES | 20 MB |
 | sync_classify_limit | PLANALIGN_SYNC_CLASSIFY_LIMIT | 100 texts |
@@ -29,7 +29,9 @@ The TOML file (``--config`` or ``PLANALIGN_CONFIG``) holds the same names in a `
 """
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any
@@ -41,6 +43,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from planalign.errors import InputError
 
 ENV_CONFIG = "PLANALIGN_CONFIG"
+_KEY_NAME = re.compile(r"^([A-Za-z0-9_.@-]{1,64}):(.+)$")
 DEFAULT_CATALOG = "bma-9d"
 DEFAULT_ENCODER = "e5"
 # A new search index is built with e5 while embedding the corpus is affordable and with static past
@@ -102,6 +105,20 @@ class Settings(BaseSettings):
         except ValidationError as exc:
             problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
             raise InputError(f"invalid configuration: {problems}") from exc
+
+    def key_names(self) -> dict[str, str]:
+        """API key -> the name decisions are recorded under.
+
+        An entry ``name:key`` (name: 1-64 of A-Z a-z 0-9 _ . @ -) names its key; any other entry is a
+        bare key, as before names existed, named ``key-`` and the first 8 hex digits of its SHA-256
+        (so the key itself is never written anywhere).
+        """
+        names: dict[str, str] = {}
+        for entry in self.api_keys:
+            named = _KEY_NAME.match(entry)
+            key, name = (named.group(2), named.group(1)) if named else (entry, f"key-{hashlib.sha256(entry.encode('utf-8')).hexdigest()[:8]}")
+            names[key] = name
+        return names
 
     def resolved_data_dir(self) -> Path:
         """The data directory (created if needed): the setting, else a per-user directory."""

@@ -27,6 +27,7 @@ from sqlalchemy import insert, select, update
 
 from planalign.corpora.labelled import join_text_columns, parse_columns, split_labels
 from planalign.corpora.tables import Table, read_table, write_table
+from planalign.decisions import keys_of
 from planalign.errors import InputError
 from planalign.index.align import Alignment
 from planalign.index.evaluation import evaluate_alignments
@@ -145,17 +146,19 @@ class JobManager:
         table_in = read_table(next(folder.glob("input.*")), name=params.get("filename"), limits=self.app.table_limits())
         total = len(table_in.rows)
         self._update(job_id, status="running", total=total, done=0)
-        aligner = self.app.aligner(params.get("catalog"))
         columns = parse_columns(params["text_col"])
         table_in.require(columns)
+        label_col = str(params.get("label_col") or "")
+        scored = bool(label_col) and label_col in table_in.columns
+        exclude = keys_of(join_text_columns(row, columns) for row in table_in.rows) if scored else None  # a text's own decision never predicts it when measuring
+        aligner = self.app.aligner(params.get("catalog"), learn=params.get("learn", True), exclude=exclude)
+        self._update(job_id, params=json.dumps({**params, "model_version": aligner.model_version, "examples": aligner.examples}, ensure_ascii=False))
         throttled = _Throttled(lambda done: self._update(job_id, done=done))
 
         def progress(rows: int) -> None:  # called per encoder batch: where a cancelled job stops
             self._check(job_id)
             throttled(rows)
 
-        label_col = str(params.get("label_col") or "")
-        scored = bool(label_col) and label_col in table_in.columns
         results: list = []  # kept only to score a labelled file, and then slimmed to the ranked ids of its level
         rows_out: list[dict[str, Any]] = []
         out_columns: list[str] = []

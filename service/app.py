@@ -39,7 +39,7 @@ from planalign.app import Application
 from planalign.config import Settings
 from planalign.corpora.catalog import CatalogError
 from planalign.errors import Conflict, InputError, NotFound, TooLarge, Unavailable
-from planalign.service.api import align, catalogs, classify, coverage, duplicates, health, projects, search
+from planalign.service.api import align, catalogs, classify, coverage, decisions, duplicates, health, projects, search
 from planalign.service.api.deps import API_KEY_HEADER
 from planalign.service.ui import routes as ui
 
@@ -58,6 +58,7 @@ DESCRIPTION = """Thai NLP alignment and search for Bangkok (BMA) strategy catalo
 * **classify**: label texts inline, or a whole CSV/XLSX file as a background job
 * **search**: prior projects, semantic + keyword, with filters and facets
 * **duplicates**: clusters of near-copies and semantic overlaps across districts
+* **decisions**: the node a person chose for a text; the aligner learns from them
 * **coverage**: projects, budget and citizen reports per dimension and issue, district by district; needs without projects
 * **projects**, **catalogs**: manage the data
 
@@ -262,6 +263,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.warm = False
         core.start_indexer()
         core.jobs.start()
+        core.learning.start()  # refits a catalog's model in the background when its decisions change
 
         def warm_up() -> None:
             try:
@@ -309,7 +311,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def unavailable(_: Request, exc: Unavailable) -> JSONResponse:
         return _json(503, str(exc), headers={"Retry-After": RETRY_AFTER_S})
 
-    for module in (health, align, classify, search, duplicates, projects, catalogs, coverage):
+    for module in (health, align, classify, decisions, search, duplicates, projects, catalogs, coverage):
         app.include_router(module.router)
     ui.mount(app)
     return app

@@ -48,6 +48,7 @@ TrainOpt = Annotated[Optional[Path], typer.Option("--train", help="Labelled exam
 LabelColOpt = Annotated[Optional[str], typer.Option("--label-col", help="Column with node ids or names.")]
 TrainTextOpt = Annotated[Optional[str], typer.Option("--train-text-col", help="Text column(s) of --train [default: --text-col, else the longest].")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+LearnOpt = Annotated[bool, typer.Option("--learn/--no-learn", help="Learn from the catalog's decisions (default) or align zero-shot.")]
 
 
 class UserError(InputError):
@@ -72,10 +73,11 @@ def progress_bar(total: int, description: str) -> Iterator[Callable[[int], None]
         yield lambda n: bar.advance(task, n)
 
 
-def _aligner(core, catalog: str | None, train: Path | None, label_col: str | None, train_text_col: str | None):
-    """The shared zero-shot aligner, or one fitted on ``--train``."""
+def _aligner(core, catalog: str | None, train: Path | None, label_col: str | None, train_text_col: str | None, learn: bool = True,
+             exclude: set[str] | None = None):
+    """The shared aligner (learned from the catalog's decisions unless ``learn`` is off), or one fitted on ``--train``."""
     if train is None:
-        return core.aligner(catalog, allow_path=True)
+        return core.aligner(catalog, allow_path=True, learn=learn, exclude=exclude)
     from planalign.corpora.tables import read_table
 
     examples = read_table(train)
@@ -101,7 +103,9 @@ def align(
     train: TrainOpt = None,
     label_col: LabelColOpt = None,
     train_text_col: TrainTextOpt = None,
+    learn: LearnOpt = True,
     data_dir: DataDir = None,
+    db_url: DbUrlOpt = None,
     config: ConfigOpt = None,
 ) -> None:
     """Suggest the dimension, issue (and goal, OKR) a draft project aligns with.
@@ -115,8 +119,8 @@ def align(
         raise UserError("give the draft as TEXT, --file, or --name/--objective/--target")
     from planalign.service.format import alignment_json, print_alignment
 
-    core = _core(config, data_dir=data_dir, encoder=encoder)
-    outcome = core.align("\n".join(parts), aligner=_aligner(core, catalog, train, label_col, train_text_col), level=level, top_k=top)
+    core = _core(config, data_dir=data_dir, db_url=db_url, encoder=encoder)
+    outcome = core.align("\n".join(parts), aligner=_aligner(core, catalog, train, label_col, train_text_col, learn), level=level, top_k=top)
     if as_json:
         out.print_json(alignment_json(outcome))
     else:
@@ -135,22 +139,25 @@ def classify(
     label_col: LabelColOpt = None,
     train_text_col: TrainTextOpt = None,
     encoder: EncoderOpt = None,
+    learn: LearnOpt = True,
     data_dir: DataDir = None,
+    db_url: DbUrlOpt = None,
     config: ConfigOpt = None,
 ) -> None:
     """Label every row of a file; adds pred_label, pred_name, pred_score, pred_confidence, pred_top3, error."""
     from planalign.corpora.labelled import parse_columns
     from planalign.corpora.tables import read_table, write_table
+    from planalign.service.format import describe_model
 
     columns = parse_columns(text_col)
     table = read_table(input)
     table.require(columns + ([id_col] if id_col else []))
-    core = _core(config, data_dir=data_dir, encoder=encoder)
-    aligner = _aligner(core, catalog, train, label_col, train_text_col or text_col)
+    core = _core(config, data_dir=data_dir, db_url=db_url, encoder=encoder)
+    aligner = _aligner(core, catalog, train, label_col, train_text_col or text_col, learn)
     with progress_bar(len(table.rows), "classifying") as advance:
         classified = core.classify(table, columns, aligner=aligner, level=level, progress=advance)
     write_table(out_path, classified.table.columns, classified.table.rows)
-    err.print(f"wrote {len(classified.table.rows)} rows to {out_path} ({classified.failed} with an error)")
+    err.print(f"wrote {len(classified.table.rows)} rows to {out_path} ({classified.failed} with an error); {describe_model(aligner)}")
 
 
 @app.command(name="eval")
@@ -163,28 +170,37 @@ def evaluate_command(
     train_label_col: Annotated[Optional[str], typer.Option("--train-label-col", help="Label column of --train [default: --label-col].")] = None,
     train_text_col: TrainTextOpt = None,
     encoder: EncoderOpt = None,
+    learn: LearnOpt = True,
     as_json: JsonOpt = False,
     data_dir: DataDir = None,
+    db_url: DbUrlOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Measure top-1, top-3, macro-F1, per-class F1 and calibration (ECE) on a labelled file."""
+    """Measure top-1, top-3, macro-F1, per-class F1 and calibration (ECE) on a labelled file.
+
+    Learning from decisions, the file's own texts are never learned from: their decisions are left out.
+    """
     import json
 
-    from planalign.corpora.labelled import parse_columns
+    from planalign.corpora.labelled import join_text_columns, parse_columns
     from planalign.corpora.tables import read_table
-    from planalign.service.format import print_report
+    from planalign.decisions import keys_of
+    from planalign.service.format import describe_model, print_report
 
-    core = _core(config, data_dir=data_dir, encoder=encoder)
-    aligner = _aligner(core, catalog, train, train_label_col or label_col, train_text_col or text_col)
+    core = _core(config, data_dir=data_dir, db_url=db_url, encoder=encoder)
     table = read_table(data)
+    exclude = keys_of(join_text_columns(row, parse_columns(text_col)) for row in table.rows)
+    aligner = _aligner(core, catalog, train, train_label_col or label_col, train_text_col or text_col, learn, exclude)
     with progress_bar(len(table.rows), "evaluating") as advance:
         report, skipped = core.evaluate(table, parse_columns(text_col), label_col, aligner=aligner, progress=advance)
     level = aligner.catalog.nodes[report.labels[0]].level if report.labels else aligner.catalog.levels[-1]
     if as_json:
-        body = {"level": level, **{k: v for k, v in report.as_dict().items() if k not in ("labels", "confusion")}, "skipped": skipped}
+        body = {"level": level, **{k: v for k, v in report.as_dict().items() if k not in ("labels", "confusion")}, "skipped": skipped,
+                "model_version": aligner.model_version, "examples": aligner.examples}
         out.print_json(json.dumps(body, ensure_ascii=False))
     else:
         print_report(out, report, level, skipped, {n.id: n.name for n in aligner.catalog})
+        err.print(describe_model(aligner))
 
 
 def _pairs(items: list[str] | None, option: str) -> dict[str, str]:
@@ -235,6 +251,8 @@ def ingest(
     stored = outcome.stored
     err.print(f"store: {len(stored.inserted)} new, {len(stored.updated)} updated, {stored.unchanged} unchanged, {len(read.rejected)} rejected")
     _report_sync(outcome.index)
+    if outcome.declared.stored:
+        err.print(f"decisions: {len(outcome.declared.stored)} declared alignments kept (the model learns from them)")
     if not read.projects:
         raise UserError("no valid rows to ingest")
 
@@ -360,6 +378,93 @@ def _write_pairs(found, out_path: Path, groups: bool, years: bool) -> None:
     columns, rows = pair_rows(found, groups, years)
     write_table(out_path, columns, rows)
     err.print(f"wrote {len(rows)} pairs in {len(found.result.clusters)} clusters to {out_path}")
+
+
+decisions_app = typer.Typer(help="People's decisions (the node chosen for a text): import, export, stats.", no_args_is_help=True)
+app.add_typer(decisions_app, name="decisions")
+
+
+@decisions_app.command("import")
+def decisions_import(
+    file: Annotated[Path, typer.Argument(help="CSV, XLSX or JSONL with a text and a node per row.")],
+    text_col: Annotated[str, typer.Option("--text-col", help="Text column(s), comma-separated; joined.")],
+    label_col: Annotated[str, typer.Option("--label-col", help="The chosen node: an id or a name.")],
+    catalog: Annotated[Optional[str], typer.Option("--catalog", "-c", help="Catalog id [env PLANALIGN_CATALOG; default bma-9d].")] = None,
+    level: Annotated[Optional[str], typer.Option("--level", "-l", help="Every node must be at this level [default: each node's own].")] = None,
+    source: Annotated[str, typer.Option("--source", help="imported (default), declared, evaluator, reviewer or planner.")] = "imported",
+    project_col: Annotated[Optional[str], typer.Option("--project-col", help="Column with the project id, if any.")] = None,
+    batch: Annotated[int, typer.Option("--batch", min=1, help="Decisions per transaction (each is kept once committed).")] = 500,
+    refit: Annotated[bool, typer.Option("--refit/--no-refit", help="Fit the catalog's model on its decisions afterwards.")] = True,
+    encoder: EncoderOpt = None,
+    data_dir: DataDir = None,
+    db_url: DbUrlOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Keep a file's labels as decisions; rows equal to the active decision are skipped (importing twice changes nothing).
+
+    Every row is checked first: one bad row (empty text, unknown node, a node not at --level) stores nothing.
+    Example: planalign decisions import reviewed.xlsx --text-col ชื่อโครงการ --label-col issue_id --level issue
+    """
+    import time
+
+    from planalign.corpora.labelled import parse_columns
+    from planalign.corpora.tables import read_table
+    from planalign.service.format import describe_learned
+
+    table = read_table(file)
+    core = _core(config, data_dir=data_dir, db_url=db_url, catalog=catalog, encoder=encoder)
+    started = time.perf_counter()
+    recorded = core.import_decisions(table, parse_columns(text_col), label_col, catalog=catalog, level=level, source=source,
+                                     project_column=project_col, chunk=batch, committed=lambda n: err.print(f"committed {n}/{len(table.rows)} rows"))
+    err.print(f"decisions: {len(recorded.stored)} stored, {recorded.unchanged} unchanged (catalog {core.catalog_id(catalog)}) "
+              f"in {time.perf_counter() - started:.1f} s")
+    if refit:
+        started = time.perf_counter()
+        with progress_bar(len(recorded.stored), "learning from decisions") as advance:
+            learned = core.refit(catalog, progress=advance)
+        err.print(describe_learned(learned, time.perf_counter() - started))
+
+
+@decisions_app.command("export")
+def decisions_export(
+    out_path: Annotated[Path, typer.Option("--out", "-o", help="Output .csv, .xlsx or .jsonl.")],
+    catalog: Annotated[Optional[str], typer.Option("--catalog", "-c", help="Only this catalog.")] = None,
+    history: Annotated[bool, typer.Option("--history", help="Every decision, not only the active one per text and level.")] = False,
+    data_dir: DataDir = None,
+    db_url: DbUrlOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Write the decisions (newest first): text, catalog, level, node, suggestion shown, source, who, when."""
+    from planalign.corpora.tables import write_table
+    from planalign.service.format import DECISION_EXPORT_COLUMNS, decision_rows
+
+    core = _core(config, data_dir=data_dir, db_url=db_url)
+    rows = decision_rows(core.decisions.page(catalog=catalog, active_only=not history, limit=None)[1])
+    write_table(out_path, list(DECISION_EXPORT_COLUMNS), rows)
+    err.print(f"wrote {len(rows)} decisions to {out_path}")
+
+
+@decisions_app.command("stats")
+def decisions_stats(
+    catalog: Annotated[Optional[str], typer.Option("--catalog", "-c", help="Only this catalog.")] = None,
+    period: Annotated[str, typer.Option("--period", help="day, week or month.")] = "week",
+    as_json: JsonOpt = False,
+    data_dir: DataDir = None,
+    db_url: DbUrlOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Decisions per source and level, and how often the suggestion shown was the one chosen, over time."""
+    import json
+
+    from planalign.service.format import print_decision_stats
+
+    if period not in ("day", "week", "month"):
+        raise UserError("--period is day, week or month")
+    stats = _core(config, data_dir=data_dir, db_url=db_url).decisions.stats(catalog, period)
+    if as_json:
+        out.print_json(json.dumps(stats, ensure_ascii=False))
+    else:
+        print_decision_stats(out, stats)
 
 
 @app.command()

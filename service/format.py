@@ -5,19 +5,26 @@ The core returns numbers and ids; this module (and the pages' scripts) turn them
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Sequence
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table as RichTable
 
 from planalign.app import AlignOutcome, DuplicateSet
+from planalign.index.align import Aligner
+from planalign.index.decisions import Decision as LabelDecision
 from planalign.index.coverage import COUNTED_SOURCES, Coverage, Needs
 from planalign.index.dedup import Decision
 from planalign.index.evaluation import Report
 from planalign.index.hybrid import Hit
 from planalign.index.snippets import render
+
+if TYPE_CHECKING:
+    from planalign.learning import Learned
 
 PAIR_COLUMNS = ["id_a", "id_b", "score", "kind", "cluster", "text_a", "text_b"]
 DECISION_COLUMNS = ["semantic", "lexical", "matched_fields", "conflicting_fields", "why"]
@@ -66,6 +73,46 @@ def conflicts_thai(decision: Decision) -> list[str]:
     """The fields that differ, in Thai ("ซอยเทียนทะเล 20 ≠ ซอยเทียนทะเล 26")."""
     return [f"{_value(f.field, f.a)} ≠ {_value(f.field, f.b)}" for f in decision.conflicting_fields]
 
+DECISION_EXPORT_COLUMNS = ("id", "created", "catalog", "level", "node_id", "text", "project_id", "suggested", "suggested_confidence",
+                           "accepted", "source", "who")
+
+
+def describe_model(aligner: Aligner) -> str:
+    return model_words(aligner.model_version, aligner.examples)
+
+
+def model_words(version: int, examples: int) -> str:
+    if version:
+        return f"model: v{version}, learned from {examples} decisions"
+    return f"model: learned from {examples} labelled examples (--train)" if examples else "model: zero-shot"
+
+
+def describe_learned(learned: Learned | None, seconds: float) -> str:
+    if learned is None:
+        return "model: zero-shot (the catalog has no decisions)"
+    return f"model: v{learned.version}, learned from {learned.examples} decisions ({seconds:.1f} s)"
+
+
+def decision_rows(decisions: Sequence[LabelDecision]) -> list[dict[str, Any]]:
+    """Decisions as file rows (times in UTC, ISO 8601)."""
+    return [{**{k: v for k, v in d.as_dict().items() if k in DECISION_EXPORT_COLUMNS},
+             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(d.created)),
+             "suggested_confidence": "" if d.suggested_confidence is None else d.suggested_confidence,
+             "accepted": "" if d.accepted is None else ("yes" if d.accepted else "no")} for d in decisions]
+
+
+def print_decision_stats(out: Console, stats: dict[str, Any]) -> None:
+    rate = stats["acceptance_rate"]
+    out.print(f"{stats['decisions']} decisions, {stats['active']} active labels; suggestion accepted "
+              f"{stats['accepted']} of {stats['with_suggestion']} times" + (f" ({rate:.1%})" if rate is not None else ""))
+    out.print("by source: " + (", ".join(f"{k} {v}" for k, v in stats["by_source"].items()) or "-"))
+    out.print("by level: " + (", ".join(f"{k} {v}" for k, v in stats["by_level"].items()) or "-"))
+    table = RichTable("period", "decisions", "with a suggestion", "accepted", "acceptance rate")
+    for row in stats["over_time"]:
+        share = row["acceptance_rate"]
+        table.add_row(row["period"], str(row["decisions"]), str(row["with_suggestion"]), str(row["accepted"]), f"{share:.1%}" if share is not None else "–")
+    out.print(table)
+
 
 def describe_decision(decision: Decision) -> str:
     """A duplicate decision in Thai, for a reviewer: the kind and its evidence."""
@@ -82,7 +129,8 @@ def describe_decision(decision: Decision) -> str:
 
 
 def alignment_json(outcome: AlignOutcome) -> str:
-    body: dict[str, Any] = {"catalog": outcome.catalog, "encoder": outcome.encoder, **asdict(outcome.alignment)}
+    body: dict[str, Any] = {"catalog": outcome.catalog, "encoder": outcome.encoder, "model_version": outcome.model_version,
+                            "examples": outcome.examples, **asdict(outcome.alignment)}
     if outcome.duplicates:
         body["duplicates"] = [asdict(m) for m in outcome.duplicates]
     return json.dumps(body, ensure_ascii=False)
@@ -105,6 +153,7 @@ def print_alignment(out: Console, err: Console, outcome: AlignOutcome) -> None:
             out.print(f"     ~ {ev.matched_kind}: {escape(ev.matched_text[:160])} (sim {ev.similarity:.3f})")
             if ev.shared_words:
                 out.print(f"     shared words: {escape(', '.join(ev.shared_words))}")
+    err.print(model_words(outcome.model_version, outcome.examples))
     if result.neighbours:
         out.print("nearest labelled examples:")
         for n in result.neighbours:

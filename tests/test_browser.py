@@ -37,6 +37,7 @@ webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not in
 from selenium.webdriver.chrome.options import Options  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
@@ -134,6 +135,52 @@ def test_planner_suggests_flood_issue(server: str, browser) -> None:
 
     path = _screenshot(browser, "planner.png")
     assert path.stat().st_size > 10_000
+
+
+TREES = "โครงการปลูกต้นไม้ริมคลองเพื่อลดน้ำท่วมในชุมชน"
+SIMILAR_TREES = "โครงการปลูกต้นไม้ริมคลองเพื่อลดน้ำท่วมในชุมชน เขตบางเขน"
+
+
+def _align_draft(browser, wait, text: str) -> str:
+    box = browser.find_element(By.ID, "draft-text")
+    box.clear()
+    box.send_keys(text)
+    old = browser.find_elements(By.CSS_SELECTOR, "#model-info")
+    browser.find_element(By.ID, "align-submit").click()
+    if old:
+        wait.until(EC.staleness_of(old[0]))
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, '#suggestions .suggestion[data-level="issue"]')))
+    return browser.find_elements(By.CSS_SELECTOR, '#suggestions .suggestion[data-level="issue"]')[0].get_attribute("data-node-id")
+
+
+def test_planner_decision_changes_the_next_suggestion(server: str, browser) -> None:
+    browser.get(server + "/")
+    wait = WebDriverWait(browser, WAIT)
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#catalog option"))
+    before = _align_draft(browser, wait, TREES)
+    assert before != "D4.1" and browser.find_element(By.ID, "model-info").get_attribute("data-version") == "0"
+    # Another node from the catalog tree: the picker opens, filters as one types, Enter chooses.
+    browser.find_element(By.CSS_SELECTOR, '.pick-other[data-level="issue"]').click()
+    dialog = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "dialog.picker")))
+    dialog.find_element(By.CSS_SELECTOR, ".picker-filter").send_keys("D4.1")
+    assert dialog.find_element(By.CSS_SELECTOR, "li.choosable.active").get_attribute("data-node-id") == "D4.1"
+    _screenshot(browser, "planner-picker.png")
+    dialog.find_element(By.CSS_SELECTOR, ".picker-filter").send_keys(Keys.ENTER)
+    wait.until(EC.text_to_be_present_in_element((By.ID, "decision-status"), "บันทึกแล้ว: D4.1"))
+    # The model refits in the background (a couple of seconds): a similar draft now gets the chosen node.
+    deadline = time.monotonic() + WAIT
+    while _align_draft(browser, wait, SIMILAR_TREES) != "D4.1":
+        assert time.monotonic() < deadline, "the decision never changed the suggestion"
+        time.sleep(1)
+    info = browser.find_element(By.ID, "model-info")
+    assert info.get_attribute("data-version") == "1" and info.get_attribute("data-examples") == "1"
+    # Accepting a suggestion as shown is a decision too.
+    browser.find_element(By.CSS_SELECTOR, '#suggestions .suggestion[data-level="dimension"] .accept-suggestion').click()
+    wait.until(EC.text_to_be_present_in_element((By.ID, "decision-status"), "D4"))
+    _no_console_errors(browser)
+    _screenshot(browser, "planner-decision.png")
+    stats = json.loads(urllib.request.urlopen(server + "/v1/decisions/stats", timeout=WAIT).read())
+    assert stats["by_source"] == {"planner": 2} and stats["accepted"] == 1
 
 
 def test_review_search_highlights(server: str, browser) -> None:
@@ -239,6 +286,35 @@ def test_evaluate_upload_shows_metrics(server: str, browser, tmp_path: Path) -> 
         "const i = document.getElementById('confusion-img'); return i.complete && i.naturalWidth > 0"))
     _no_console_errors(browser)
     _screenshot(browser, "evaluate.png")
+
+
+def test_evaluate_review_grid_by_keyboard(server: str, browser) -> None:
+    """After test_evaluate_upload_shows_metrics: its job's rows, accepted and corrected with the keyboard."""
+    wait = WebDriverWait(browser, WAIT)
+    if "#job=" not in browser.current_url:
+        pytest.skip("needs the job of test_evaluate_upload_shows_metrics")
+    grid = wait.until(EC.visibility_of_element_located((By.ID, "review-grid")))
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#review-table tbody tr.active"))
+    grid.click()
+    grid.send_keys("a")  # accept the first row's suggestion
+    wait.until(EC.text_to_be_present_in_element((By.ID, "review-status"), "บันทึกแล้ว"))
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#review-table tbody tr.decided"))
+    decided = len(browser.find_elements(By.CSS_SELECTOR, "#review-table tbody tr.decided"))
+    grid = browser.find_element(By.ID, "review-grid")
+    grid.send_keys("n")
+    grid.send_keys("c")  # correct the next undecided row with the picker
+    dialog = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "dialog.picker")))
+    dialog.find_element(By.CSS_SELECTOR, ".picker-filter").send_keys("D9.1", Keys.ENTER)
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#review-table tbody tr.decided")) == decided + 1)
+    assert any(c.text.startswith("D9.1") for c in browser.find_elements(By.CSS_SELECTOR, "#review-table td.decision"))
+    browser.find_element(By.ID, "review-needs").click()  # filter: only rows that need review
+    wait.until(lambda d: d.execute_script("const rows = [...document.querySelectorAll('#review-table tbody tr[data-index]')];"
+                                          "return rows.length > 0 && rows.every(r => r.classList.contains('needs'))"))
+    _no_console_errors(browser)
+    _screenshot(browser, "evaluate-review.png")
+    job_id = browser.current_url.split("#job=")[1]
+    corrected = urllib.request.urlopen(f"{server}/v1/classify/jobs/{job_id}/corrected?format=csv", timeout=WAIT).read().decode("utf-8-sig")
+    assert corrected.splitlines()[0].endswith("final_label") and ",D9.1" in corrected
 
 
 def test_catalog_tree(server: str, browser) -> None:

@@ -10,6 +10,7 @@ encoder call per draft.
 """
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -35,6 +36,7 @@ class Aligner:
         self._examples: ExampleModel | None = None
         self.fallback: Aligner | None = None
         self.fallback_below = 0.0
+        self.model_version = 0  # 0: zero-shot; n: the n-th model learned from a catalog's decisions
 
     def with_fallback(self, fallback: Aligner, below: float) -> Aligner:
         """A cascade: drafts whose top confidence is under ``below`` are aligned again by ``fallback``.
@@ -50,8 +52,11 @@ class Aligner:
         return len(self._examples.texts) if self._examples is not None else 0
 
     # ------------------------------------------------------------------------- supervised
-    def fit_examples(self, texts: Sequence[str], labels: Sequence[Sequence[str]], progress: Progress | None = None) -> None:
-        """Learn from labelled drafts; ``labels`` are node ids, all on one catalog level."""
+    def fit_examples(self, texts: Sequence[str], labels: Sequence[Sequence[str]], progress: Progress | None = None, guarded: bool = False) -> None:
+        """Learn from labelled drafts; ``labels`` are node ids (lifted to the shallowest level among them).
+
+        ``guarded``: as for people's decisions, never worse than zero-shot on held-out examples
+        (:class:`~planalign.index.align.supervised.ExampleModel`)."""
         queries = []
         for text in texts:
             try:
@@ -59,9 +64,40 @@ class Aligner:
             except AlignmentInputError:  # nothing to read: embedded as is, it just adds little
                 queries.append(Query(text, [text], []))
         vectors = np.vstack([units[0] for units in self._draft_vectors(queries, False, progress)])
-        self._examples = ExampleModel(self.catalog, self.scorer.node_ids, self._zero_shot_level, list(texts), vectors, [list(ls) for ls in labels])
+        self._examples = ExampleModel(self.catalog, self.scorer.node_ids, self._zero_shot_level, list(texts), vectors, [list(ls) for ls in labels],
+                                      guarded=guarded)
         if self.fallback is not None:
-            self.fallback.fit_examples(texts, labels)
+            self.fallback.fit_examples(texts, labels, guarded=guarded)
+
+    def learned(self, texts: Sequence[str], labels: Sequence[Sequence[str]], version: int, progress: Progress | None = None) -> Aligner:
+        """A new aligner sharing this one's catalog vectors, with a guarded model of these decisions."""
+        twin = self._twin(version)
+        twin.fit_examples(texts, labels, progress, guarded=True)
+        return twin
+
+    def _twin(self, version: int) -> Aligner:
+        twin = copy.copy(self)
+        twin.model_version = version
+        if self.fallback is not None:
+            twin.fallback = self.fallback._twin(version)
+        return twin
+
+    @property
+    def example_models(self) -> list[ExampleModel | None]:
+        """This aligner's example model and its fallback's (to keep them on disk)."""
+        return [self._examples] + (self.fallback.example_models if self.fallback is not None else [])
+
+    def with_example_models(self, models: Sequence[ExampleModel | None], version: int) -> Aligner:
+        """A new aligner sharing this one's catalog vectors, with example models kept from an earlier fit."""
+        twin = self._twin(version)
+        aligner: Aligner | None = twin
+        for model in models:
+            assert aligner is not None, "one example model per aligner of the cascade"
+            if model is not None:
+                model.catalog, model.zero_shot = aligner.catalog, aligner._zero_shot_level
+            aligner._examples = model
+            aligner = aligner.fallback
+        return twin
 
     def _zero_shot_level(self, texts: list[str], vectors: np.ndarray, level: str) -> np.ndarray:
         """Zero-shot probabilities over a level's nodes for whole-text vectors (held-out tuning)."""

@@ -5,7 +5,8 @@ import itertools
 from collections.abc import Callable
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
+from scipy import sparse
+from sklearn.feature_extraction.text import HashingVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
 
@@ -17,6 +18,10 @@ from planalign.nlp.normalize import normalize
 from planalign.nlp.tokenize import content_tokens
 
 ZeroShot = Callable[[list[str], np.ndarray, str], np.ndarray]
+GATE_SHARES = (0.0, 0.25, 0.5, 0.75, 1.0)  # share of the learners' fused probabilities against the zero-shot alone
+SIGNIFICANCE = 1.645  # a share must beat zero-shot on held-out decisions by this many standard deviations (sign test)
+MEMORY_FROM = 0.5  # character-trigram Jaccard from which a decided text's label is followed (fully at 1.0)
+_SHINGLES = HashingVectorizer(analyzer="char", ngram_range=(3, 3), binary=True, norm=None, alternate_sign=False, n_features=2**20)
 
 
 def _word_ngrams(text: str) -> list[str]:
@@ -49,8 +54,15 @@ class ExampleModel:
     KNN_TEMPERATURE = 0.05
 
     def __init__(self, catalog: Catalog, node_ids: list[str], zero_shot: ZeroShot, texts: list[str], vectors: np.ndarray,
-                 labels: list[list[str]]) -> None:
-        """``zero_shot(texts, vectors, level)``: zero-shot probabilities over the level's nodes (catalog order)."""
+                 labels: list[list[str]], guarded: bool = False) -> None:
+        """``zero_shot(texts, vectors, level)``: zero-shot probabilities over the level's nodes (catalog order).
+
+        ``guarded`` (learning from people's decisions, which start few): the learners' share of the
+        fused probabilities is chosen on held-out examples among 0, 1/4, ..., 1: the best share that
+        beats zero-shot significantly there (sign test), else none, so learning that does not clearly
+        beat the zero-shot score on held-out decisions is not used; and a draft that nearly repeats a decided text (character-trigram Jaccard >= 0.5)
+        follows that decision, fully for the same text, from the first decision on.
+        """
         levels = [catalog.nodes[label].level for ls in labels for label in ls]
         if not levels:
             raise InputError("no labelled examples")
@@ -70,12 +82,26 @@ class ExampleModel:
         self.column = {node_ids[i]: j for j, i in enumerate(self.level_nodes)}
         self.weights = np.array(self.DEFAULT_WEIGHTS)
         self.sharpness = 1.0
+        self.guarded = guarded
+        self.share = 1.0
         if len(texts) >= self.HOLDOUT_MIN:
             self._choose_weights()
+        elif guarded:
+            self.share = self._small_gate()
         self._fit(np.arange(len(texts)))
+        self.shingles = _SHINGLES.transform([_shingle_text(t) for t in self.normalized]).tocsc() if guarded else None
+        self.shingle_counts = np.asarray(self.shingles.sum(axis=1)).ravel() if self.shingles is not None else None
+
+    def __getstate__(self) -> dict:
+        """Kept on disk without the catalog and the zero-shot scorer: the aligner that loads it supplies them."""
+        return {**self.__dict__, "catalog": None, "zero_shot": None}
 
     def _fit(self, rows: np.ndarray) -> None:
         self.fit_rows = rows
+        self.fit_vectors = self.vectors if len(rows) == len(self.vectors) else self.vectors[rows]
+        self.fit_labels = np.zeros((len(rows), len(self.level_nodes)))
+        for row, i in enumerate(rows):
+            self.fit_labels[row, [self.column[label] for label in self.labels[i]]] = 1.0 / len(self.labels[i])
         expanded = [i for i in rows for _ in self.labels[i]]
         targets = [label for i in rows for label in self.labels[i]]
         texts = [self.normalized[i] for i in rows]
@@ -91,25 +117,27 @@ class ExampleModel:
             self.ngram_model = LogisticRegression(C=4.0, max_iter=3000, class_weight="balanced")
             self.ngram_model.fit(self.ngrams.transform([self.normalized[i] for i in expanded]), targets)
 
+    def _ngram_features(self, texts: list[str]) -> sparse.csr_matrix:
+        """``self.ngrams.transform(texts)`` without the FeatureUnion's per-call overhead (a draft at a time)."""
+        return sparse.hstack([transformer.transform(texts) for _, transformer in self.ngrams.transformer_list], format="csr")
+
     def _components(self, texts: list[str], vectors: np.ndarray, zero: np.ndarray) -> np.ndarray:
         """(4, n, nodes): zero-shot, kNN, embedding-LR and n-gram-LR probabilities over the level."""
         knn = np.zeros((len(texts), len(self.level_nodes)))
-        sims = vectors @ self.vectors[self.fit_rows].T
+        sims = vectors @ self.fit_vectors.T
         k = min(self.KNN_K, sims.shape[1])
         for row, sim in enumerate(sims):
             top = np.argpartition(-sim, k - 1)[:k]
             weights = np.exp((sim[top] - sim[top].max()) / self.KNN_TEMPERATURE)
-            for neighbour, weight in zip(self.fit_rows[top], weights):
-                for label in self.labels[neighbour]:
-                    knn[row, self.column[label]] += weight / len(self.labels[neighbour])
+            knn[row] = weights @ self.fit_labels[top]  # each neighbour's labels share its weight
         knn /= knn.sum(axis=1, keepdims=True)
         embedding, ngram = knn.copy(), knn.copy()
         if self.embedding_model is not None:
             columns = [self.column[c] for c in self.embedding_model.classes_]
             embedding = np.zeros_like(knn)
-            embedding[:, columns] = self.embedding_model.predict_proba(vectors)
+            embedding[:, columns] = _probabilities(self.embedding_model, vectors)
             ngram = np.zeros_like(knn)
-            ngram[:, columns] = self.ngram_model.predict_proba(self.ngrams.transform(texts))  # type: ignore[union-attr]
+            ngram[:, columns] = _probabilities(self.ngram_model, self._ngram_features(texts))
         return np.stack([zero, knn, embedding, ngram])
 
     def _mix(self, components: np.ndarray, weights: np.ndarray, sharpness: float) -> np.ndarray:
@@ -149,6 +177,46 @@ class ExampleModel:
             return float(-np.log((mixed * gold).sum(axis=1) + 1e-9).mean())
 
         self.sharpness = min((0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0), key=log_loss)
+        if self.guarded:  # weights chosen on two folds' out-of-fold rows, the share judged on the third
+            fold_of = np.concatenate([np.full(len(held), f) for f, held in enumerate(folds)])
+            right = []
+            for f in range(len(folds)):
+                seen, judged = fold_of != f, fold_of == f
+
+                def seen_accuracy(weights: np.ndarray, seen: np.ndarray = seen) -> float:
+                    best = np.tensordot(weights, components[:, seen], axes=1).argmax(axis=1)
+                    return float(gold[seen][np.arange(len(best)), best].mean())
+
+                weights = max(grid, key=lambda w: (seen_accuracy(w), -abs(w - np.array(self.DEFAULT_WEIGHTS)).sum()))
+                right.append(_share_right(components[:, judged], self._mix(components[:, judged], weights, 1.0), gold[judged]))
+            self.share = _chosen_share(np.hstack(right))
+
+    def _small_gate(self) -> float:
+        """The learners' share for fewer than ``HOLDOUT_MIN`` examples: three folds, default weights."""
+        if len(self.texts) < 6:
+            return 0.0
+        folds = np.array_split(np.random.default_rng(0).permutation(len(self.texts)), 3)
+        right = []
+        for f, held in enumerate(folds):
+            self._fit(np.concatenate([g for j, g in enumerate(folds) if j != f]))
+            texts = [self.normalized[i] for i in held]
+            components = self._components(texts, self.vectors[held], self.zero_shot(texts, self.vectors[held], self.level))
+            gold = np.zeros(components.shape[1:], dtype=bool)
+            for row, i in enumerate(held):
+                gold[row, [self.column[label] for label in self.labels[i]]] = True
+            right.append(_share_right(components, self._mix(components, self.weights, self.sharpness), gold))
+        return _chosen_share(np.hstack(right))
+
+    def _remembered(self, text: str) -> tuple[float, int] | None:
+        """(Jaccard, example) of the decided text this draft nearly repeats, if any."""
+        if self.shingles is None or self.shingle_counts is None:
+            return None
+        columns = _SHINGLES.transform([_shingle_text(text)]).indices
+        common = np.asarray(self.shingles[:, columns].sum(axis=1)).ravel()  # the draft's columns of a column-major matrix
+        union = self.shingle_counts + len(columns) - common
+        jaccard = np.divide(common, union, out=np.zeros_like(common, dtype=float), where=union > 0)
+        best = int(jaccard.argmax())
+        return (float(jaccard[best]), best) if jaccard[best] >= MEMORY_FROM else None
 
     def neighbours(self, vector: np.ndarray, k: int) -> list[Neighbour]:
         sims = self.vectors @ vector
@@ -160,6 +228,14 @@ class ExampleModel:
         index = self.position
         zero = np.array([[zero_shot[self.level][i] for i in self.level_nodes]])
         mixed = self._mix(self._components([text], vector[None, :], zero), self.weights, self.sharpness)[0]
+        mixed = (1.0 - self.share) * zero[0] + self.share * mixed
+        remembered = self._remembered(text)
+        if remembered is not None:
+            overlap, example = remembered
+            follow = (overlap - MEMORY_FROM) / (1.0 - MEMORY_FROM)  # 0 at the threshold, 1 for the same text
+            decided = np.zeros_like(mixed)
+            decided[[self.column[label] for label in self.labels[example]]] = 1.0 / len(self.labels[example])
+            mixed = (1.0 - follow) * mixed + follow * decided
         fused_level = dict(zip(self.level_nodes, mixed.tolist()))
         catalog = self.catalog
         result: dict[str, dict[int, float]] = {self.level: fused_level}
@@ -181,3 +257,40 @@ class ExampleModel:
                 total = sum(split.values()) or 1.0
                 result[level] = {i: v / total for i, v in split.items()}
         return result
+
+
+def _probabilities(model: LogisticRegression, features: np.ndarray | sparse.spmatrix) -> np.ndarray:
+    """``model.predict_proba(features)`` without scikit-learn's input checks (a few ms a draft at a time)."""
+    scores = np.asarray(features @ model.coef_.T) + model.intercept_
+    if scores.shape[1] == 1:  # two classes: one logistic
+        positive = 1.0 / (1.0 + np.exp(-scores[:, 0]))
+        return np.column_stack([1.0 - positive, positive])
+    scores = np.exp(scores - scores.max(axis=1, keepdims=True))
+    return scores / scores.sum(axis=1, keepdims=True)
+
+
+def _shingle_text(text: str) -> str:
+    return "".join(text.split())
+
+
+def _chosen_share(right: np.ndarray) -> float:
+    """The share to use, from (shares, examples) right/wrong on held-out examples (share 0 = zero-shot alone).
+
+    A share must beat zero-shot significantly (one-sided sign test at 5% on the examples where the two
+    disagree: more fixed than broken by more than 1.645 standard deviations); the best such share
+    is used (the smallest among equals), and zero-shot alone when none is.
+    """
+    fixed = (right & ~right[0]).sum(axis=1)
+    broken = (~right & right[0]).sum(axis=1)
+    significant = (fixed - broken) > SIGNIFICANCE * np.sqrt(np.maximum(fixed + broken, 1))
+    hits = np.where(significant, right.sum(axis=1), -1)
+    return GATE_SHARES[int(np.argmax(hits))] if significant.any() else 0.0
+
+
+def _share_right(components: np.ndarray, fused: np.ndarray, gold: np.ndarray) -> np.ndarray:
+    """(shares, rows): whether the zero-shot and fused mixture at each share of ``GATE_SHARES`` is right."""
+    right = np.zeros((len(GATE_SHARES), len(gold)), dtype=bool)
+    for k, share in enumerate(GATE_SHARES):
+        best = ((1.0 - share) * components[0] + share * fused).argmax(axis=1)
+        right[k] = gold[np.arange(len(best)), best]
+    return right

@@ -15,8 +15,9 @@ def align(request: AlignRequest, app: AppDep) -> AlignResponse:
     draft = request.draft()
     if not draft:
         raise InputError("give the draft as text or as name/objective/target")
-    outcome = app.align(draft, aligner=app.aligner(request.catalog), level=request.level, top_k=request.top_k,
+    outcome = app.align(draft, aligner=app.aligner(request.catalog, learn=request.learn), level=request.level, top_k=request.top_k,
                         check_duplicates=request.check_duplicates)
-    return AlignResponse(catalog=outcome.catalog, encoder=outcome.encoder, levels=outcome.alignment.levels, needs_review=outcome.alignment.needs_review,
+    return AlignResponse(catalog=outcome.catalog, encoder=outcome.encoder, model_version=outcome.model_version, examples=outcome.examples,
+                         levels=outcome.alignment.levels, needs_review=outcome.alignment.needs_review,
                          neighbours=outcome.alignment.neighbours, warnings=outcome.alignment.warnings,
                          duplicates=outcome.duplicates)

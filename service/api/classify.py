@@ -27,10 +27,11 @@ def classify(request: ClassifyRequest, app: AppDep) -> ClassifyResponse:
         raise HTTPException(413, f"at most {limit} texts per request; upload a file to /v1/classify/jobs instead")
     for number, text in enumerate(request.texts):
         app.check_text(text, f"texts[{number}]")
-    aligner = app.aligner(request.catalog)
+    aligner = app.aligner(request.catalog, learn=request.learn)
     classified = app.classify(Table(["text"], [{"text": t} for t in request.texts]), ["text"], aligner=aligner, level=request.level)
     rows = [_row(i, result, classified.level) for i, result in enumerate(classified.results)]
-    return ClassifyResponse(catalog=aligner.catalog.name, encoder=aligner.encoder.name, level=classified.level, results=rows)
+    return ClassifyResponse(catalog=aligner.catalog.name, encoder=aligner.encoder.name, model_version=aligner.model_version, examples=aligner.examples,
+                            level=classified.level, results=rows)
 
 
 def _row(index: int, result: Alignment | AlignmentInputError, level: str) -> ClassifyRow:
@@ -59,6 +60,7 @@ async def submit_job(
     label_col: str | None = Form(None, max_length=200, description="Gold labels, to report accuracy when the job is done"),
     catalog: str | None = Form(None, max_length=64, description="Catalog id (built-in or uploaded), never a file path"),
     level: str | None = Form(None, max_length=64),
+    learn: bool = Form(True, description="Learn from the catalog's decisions (false: zero-shot only)"),
 ) -> JobOut:
     suffix, content = await read_upload(file, UPLOAD_SUFFIXES)
     name = display_name(file, suffix)
@@ -70,7 +72,7 @@ async def submit_job(
         with upload_path(suffix, content, name) as path:
             table = read_table(path, name=name, limits=app.table_limits())
         table.require(parse_columns(text_col) + [c for c in (id_col,) if c])
-        params = {"text_col": text_col, "id_col": id_col, "label_col": label_col, "catalog": catalog, "level": level}
+        params = {"text_col": text_col, "id_col": id_col, "label_col": label_col, "catalog": catalog, "level": level, "learn": learn}
         return _job_out(app.jobs.submit(name, content, params, total=len(table.rows)))
 
     return await run_in_threadpool(submit)

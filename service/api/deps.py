@@ -30,8 +30,17 @@ def _check(app: Application, key: str | None) -> None:
     # HTTP header bytes arrive decoded as latin-1: encoding back gives the bytes the client sent, so a
     # non-ASCII key configured here matches the same key sent as UTF-8 (and a wrong one is a 401, never a 500).
     given = (key or "").encode("latin-1", "replace")
-    if app.settings.api_keys and not any(secrets.compare_digest(given, k.encode("utf-8")) for k in app.settings.api_keys):
+    if app.settings.api_keys and not any(secrets.compare_digest(given, k.encode("utf-8")) for k in app.settings.key_names()):
         raise HTTPException(status_code=401, detail=f"missing or invalid API key (header {API_KEY_HEADER})")
+
+
+async def caller(app: AppDep, key: Annotated[str | None, Depends(_api_key)]) -> str:
+    """Who makes a write: the name of the API key given (``name:key`` in the settings), else ``local``."""
+    given = (key or "").encode("latin-1", "replace")
+    return next((name for k, name in app.settings.key_names().items() if secrets.compare_digest(given, k.encode("utf-8"))), "local")
+
+
+CallerDep = Annotated[str, Depends(caller)]
 
 
 async def require_write_key(app: AppDep, key: Annotated[str | None, Depends(_api_key)]) -> None:

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 
+from planalign.service.api.decisions import metrics_text
 from planalign.service.api.deps import AppDep
 from planalign.service.api.schemas import Health, Readiness
 
@@ -51,5 +52,5 @@ async def readyz(request: Request, app: AppDep) -> JSONResponse:
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
-def metrics() -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+def metrics(app: AppDep) -> Response:
+    return Response(generate_latest() + metrics_text(app), media_type=CONTENT_TYPE_LATEST)

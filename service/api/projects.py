@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from planalign.app import IngestOutcome, fiscal_year
 from planalign.corpora.projects import IngestResult, Project, rows_to_projects
 from planalign.corpora.tables import Table, TableError, read_table
-from planalign.service.api.deps import AppDep, display_name, read_upload, require_read_key, require_write_key, upload_path
+from planalign.service.api.deps import AppDep, CallerDep, display_name, read_upload, require_read_key, require_write_key, upload_path
 from planalign.service.api.schemas import Deleted, IngestResponse, ProjectsIn, ProjectsPage, RejectedRow
 
 router = APIRouter(prefix="/v1/projects", tags=["projects"])
@@ -27,10 +27,10 @@ def _response(read: IngestResult, outcome: IngestOutcome) -> IngestResponse:
 
 @router.post("", summary="Add or update projects given as JSON (upsert by id)", dependencies=[Depends(require_write_key)],
              response_model=IngestResponse, responses={413: {"description": "a field over PLANALIGN_MAX_FIELD_CHARS"}})
-def ingest_json(body: ProjectsIn, app: AppDep) -> IngestResponse:
+def ingest_json(body: ProjectsIn, app: AppDep, who: CallerDep) -> IngestResponse:
     rows = [{k: "" if v is None else str(v) for k, v in p.model_dump().items()} for p in body.projects]
     read = rows_to_projects(Table(list(body.projects[0].model_dump()), rows), source="api")
-    return _response(read, app.ingest(read.projects))
+    return _response(read, app.ingest(read.projects, who=who))
 
 
 @router.post("/file", summary="Add or update projects from a CSV/XLSX/JSONL file (Thai form headers recognized)",
@@ -38,6 +38,7 @@ def ingest_json(body: ProjectsIn, app: AppDep) -> IngestResponse:
              responses={413: {"description": "over PLANALIGN_MAX_ROWS rows or a cell over PLANALIGN_MAX_FIELD_CHARS"}})
 async def ingest_file(
     app: AppDep,
+    who: CallerDep,
     file: UploadFile = File(...),
     year: int | None = Form(None, description="Fiscal year for rows without one"),
     source: str | None = Form(None, max_length=200),
@@ -51,7 +52,7 @@ async def ingest_file(
         if not table.rows:
             raise TableError(f"{name}: no data rows")
         read = rows_to_projects(table, fiscal_year(year), source or name)
-        return _response(read, app.ingest(read.projects))
+        return _response(read, app.ingest(read.projects, who=who))
 
     return await run_in_threadpool(ingest)
 

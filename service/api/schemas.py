@@ -41,6 +41,7 @@ class AlignRequest(BaseModel):
     level: str | None = Field(None, max_length=64, description="Only this level, e.g. issue")
     top_k: int = Field(3, ge=1, le=50)
     check_duplicates: bool = Field(True, description="Also list possible duplicates already in the store")
+    learn: bool = Field(True, description="Learn from the catalog's decisions (false: zero-shot only)")
 
     def draft(self) -> str:
         return "\n".join(p.strip() for p in (self.text, self.name, self.objective, self.target) if p and p.strip())
@@ -104,12 +105,15 @@ class DuplicateOut(Out):
 
 class AlignResponse(Out):
     model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [{
-        "catalog": "bma-9d", "encoder": "e5", "warnings": [], "neighbours": [], "duplicates": [], "needs_review": {"dimension": False},
+        "catalog": "bma-9d", "encoder": "e5", "model_version": 3, "examples": 120,
+        "warnings": [], "neighbours": [], "duplicates": [], "needs_review": {"dimension": False},
         "levels": {"dimension": [{"node_id": "D1", "name": "เดินทางดี", "level": "dimension", "score": 0.41, "confidence": 0.83,
                                   "path": ["D1"], "evidence": []}]}}]})
 
     catalog: str
     encoder: str = Field(description="The encoder that answered (e5, static, cascade, ...)")
+    model_version: int = Field(0, description="0: zero-shot; n: the n-th model learned from the catalog's decisions")
+    examples: int = Field(0, description="How many decided texts that model learned from")
     levels: dict[str, list[SuggestionOut]]
     needs_review: dict[str, bool] = Field(description="Per level: a person should check the top suggestion")
     neighbours: list[NeighbourOut]
@@ -126,6 +130,7 @@ class ClassifyRequest(BaseModel):
     texts: list[str] = Field(min_length=1, description="Drafts to label (at most the sync limit, 100 by default)")
     catalog: str | None = Field(None, max_length=64)
     level: str | None = Field(None, max_length=64)
+    learn: bool = Field(True, description="Learn from the catalog's decisions (false: zero-shot only)")
 
 
 class ClassifyRow(BaseModel):
@@ -142,6 +147,8 @@ class ClassifyRow(BaseModel):
 class ClassifyResponse(BaseModel):
     catalog: str
     encoder: str
+    model_version: int = Field(0, description="0: zero-shot; n: the n-th model learned from the catalog's decisions")
+    examples: int = Field(0, description="How many decided texts that model learned from")
     level: str
     results: list[ClassifyRow]
 
@@ -299,6 +306,119 @@ class CatalogNode(BaseModel):
 
 class CatalogTree(CatalogSummary):
     tree: list[CatalogNode]
+
+
+# -------------------------------------------------------------------------------- decisions
+DecisionSource = Literal["planner", "reviewer", "evaluator", "declared", "imported"]
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "text": "โครงการขุดลอกคลองลาดพร้าวเพื่อป้องกันน้ำท่วม", "node_id": "D1.4", "level": "issue", "suggested": "D1.4",
+        "suggested_confidence": 0.83, "source": "planner"}]})
+
+    text: str = Field(max_length=100_000, description="The text decided on (the draft as aligned)")
+    node_id: str = Field(max_length=300, description="The node chosen: an id or a name")
+    catalog: str | None = Field(None, max_length=64, description="Catalog id (default: the service's)")
+    level: str | None = Field(None, max_length=64, description="The node must be at this level (default: the node's own)")
+    project_id: str | None = Field(None, max_length=200)
+    suggested: str | None = Field(None, max_length=300, description="The top-1 suggestion shown at the time")
+    suggested_confidence: float | None = Field(None, ge=0, le=1)
+    source: DecisionSource = "planner"
+
+
+class LabelDecisionOut(Out):
+    id: int
+    created: float = Field(description="Unix time")
+    catalog: str
+    level: str
+    node_id: str
+    text: str
+    project_id: str
+    suggested: str
+    suggested_confidence: float | None
+    accepted: bool | None = Field(description="The suggestion shown was the node chosen (null: none was shown)")
+    source: str
+    who: str = Field(description="The API key's name, or local")
+
+
+class ModelOut(BaseModel):
+    catalog: str
+    version: int = Field(description="0: zero-shot (no decisions yet)")
+    examples: int
+    refit_pending: bool = Field(description="Decisions changed since; a new model is being fitted in the background")
+
+
+class DecisionsStored(BaseModel):
+    stored: int = Field(description="Decisions stored (they change an active label)")
+    unchanged: int = Field(description="Decisions equal to the active one: not stored again")
+    decisions: list[LabelDecisionOut]
+    model: ModelOut
+
+
+class DecisionsPage(BaseModel):
+    total: int
+    offset: int
+    decisions: list[LabelDecisionOut]
+
+
+class AcceptancePeriod(BaseModel):
+    period: str
+    decisions: int
+    with_suggestion: int
+    accepted: int
+    acceptance_rate: float | None
+
+
+class LearnedModel(BaseModel):
+    catalog: str
+    encoder: str
+    version: int
+    examples: int
+    fitted: float
+    fit_seconds: float
+
+
+class DecisionStats(BaseModel):
+    decisions: int
+    active: int = Field(description="Active labels: one per text and level")
+    by_source: dict[str, int]
+    by_level: dict[str, int]
+    with_suggestion: int
+    accepted: int
+    acceptance_rate: float | None = Field(description="Share of decisions whose suggestion shown was the node chosen")
+    over_time: list[AcceptancePeriod]
+    models: list[LearnedModel]
+
+
+class ReviewDecision(Out):
+    node_id: str
+    source: str
+    who: str
+    created: float
+
+
+class ReviewRowOut(Out):
+    index: int = Field(description="The row's position in the file, from 0")
+    text: str
+    pred_label: str
+    pred_name: str
+    pred_confidence: float | None
+    pred_top3: list[str]
+    needs_review: bool
+    error: str
+    dimension: str = Field(description="Top-level node of the decision, else of the suggestion")
+    decision: ReviewDecision | None
+
+
+class ReviewOut(Out):
+    job_id: str
+    catalog: str
+    level: str
+    total: int = Field(description="Rows matching the filters")
+    needs_review: int
+    decided: int
+    rows: list[ReviewRowOut]
 
 
 # ----------------------------------------------------------------------------------- health

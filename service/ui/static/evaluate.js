@@ -69,6 +69,7 @@
       });
     }
     renderMetrics(job);
+    document.dispatchEvent(new CustomEvent("pa:job", { detail: job })); // the review grid (review-grid.js) listens
   }
 
   function metricCard(label, value, hint) {

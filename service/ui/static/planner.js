@@ -88,8 +88,39 @@
           title: "ความมั่นใจต่ำ หรือข้อความไม่ค่อยตรงกับแผน" }) : null
       ]),
       PA.confidenceBar(s.confidence, "ความมั่นใจของ " + s.node_id),
-      renderEvidence(s.evidence, rank === 0)
+      renderEvidence(s.evidence, rank === 0),
+      el("div", { class: "decision-actions" }, el("button", { type: "button", class: "btn btn-small accept-suggestion",
+        text: "ใช้ข้อเสนอนี้", title: "บันทึกว่าโครงการนี้สอดคล้องกับ " + s.node_id + " ระบบจะเรียนรู้จากการตัดสินใจนี้",
+        onclick: function () { decide({ id: s.node_id, name: s.name, level: s.level }); } }))
     ]);
+  }
+
+  /* The draft as the API aligned it (AlignRequest.draft): text, name, objective, target, one per line. */
+  var last = null; // {draft, catalog, top: {level: suggestion}}
+
+  function decide(node) {
+    if (!last) return;
+    var status = document.getElementById("decision-status");
+    var top = last.top[node.level] || {};
+    PA.setStatus(status, "กำลังบันทึก…", "busy");
+    window.PAD.record({ text: last.draft, node_id: node.id, level: node.level, catalog: last.catalog, suggested: top.node_id || null,
+                        suggested_confidence: top.node_id ? top.confidence : null, source: "planner" })
+      .then(function (answer) {
+        document.querySelectorAll('#suggestions .suggestion[data-level="' + node.level + '"]').forEach(function (card) {
+          card.classList.toggle("chosen", card.dataset.nodeId === node.id);
+        });
+        var words = answer.stored ? "บันทึกแล้ว: " : "ตรงกับที่บันทึกไว้แล้ว: ";
+        PA.setStatus(status, words + node.id + " " + (node.name || "") + (answer.stored ? " · ระบบจะเรียนรู้จากการตัดสินใจนี้ภายในไม่กี่วินาที" : ""), "ok");
+      })
+      .catch(function (err) { PA.setStatus(status, err.message || String(err), "error"); });
+  }
+
+  function pickOther(level) {
+    if (!last) return;
+    var top = last.top[level] || {};
+    window.PAD.pick({ catalog: last.catalog, level: level, current: top.node_id, title: "เลือก" + PA.levelName(level) + "ที่สอดคล้อง" })
+      .then(function (node) { if (node) decide(node); })
+      .catch(function (err) { PA.setStatus(document.getElementById("decision-status"), err.message || String(err), "error"); });
   }
 
   function render(data, names) {
@@ -98,10 +129,15 @@
     var levels = data.levels || {};
     var order = Object.keys(levels);
     if (!order.length) box.appendChild(el("p", { class: "muted", text: "ไม่พบข้อเสนอ" }));
+    box.appendChild(el("p", { class: "model-info muted small", id: "model-info", dataset: { version: data.model_version || 0, examples: data.examples || 0 },
+                              text: window.PAD.modelWords(data.model_version, data.examples) }));
+    box.appendChild(el("p", { id: "decision-status", class: "status", role: "status", "aria-live": "polite" }));
     order.forEach(function (level) {
       var list = levels[level] || [];
       box.appendChild(el("section", { class: "level", dataset: { level: level } }, [
-        el("h3", { class: "level-title" }, [PA.levelName(level), el("span", { class: "level-id", text: level })]),
+        el("h3", { class: "level-title" }, [PA.levelName(level), el("span", { class: "level-id", text: level }),
+          el("button", { type: "button", class: "link-button pick-other", text: "เลือกหัวข้ออื่น…", dataset: { level: level },
+                         onclick: function () { pickOther(level); } })]),
         list.length ? list.map(function (s, i) { return renderSuggestion(s, i, names, (data.needs_review || {})[level]); })
           : el("p", { class: "muted", text: "ไม่มีข้อเสนอในระดับนี้" })
       ]));
@@ -176,6 +212,9 @@
     var catalogId = body.catalog || document.body.dataset.defaultCatalog;
     Promise.all([PA.api("/v1/align", { method: "POST", json: body }), loadNames(catalogId)])
       .then(function (results) {
+        var top = {};
+        Object.keys(results[0].levels || {}).forEach(function (level) { top[level] = (results[0].levels[level] || [])[0]; });
+        last = { draft: [body.text, body.name, body.objective, body.target].filter(Boolean).join("\n"), catalog: catalogId, top: top };
         render(results[0], results[1]);
         if (window.matchMedia && window.matchMedia("(max-width: 860px)").matches) {
           document.getElementById("result-heading").scrollIntoView({ behavior: "smooth", block: "start" });

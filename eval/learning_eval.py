@@ -1,0 +1,206 @@
+"""Learning curve: top-1 against the number of decisions learned from, beside zero-shot in the same run.
+
+The model is the one the product fits on a catalog's decisions (``Aligner.learned``: guarded
+fusion, examples built from decisions as ``planalign.decisions.examples`` builds them), with e5 (USE
+as its second encoder). Decisions are simulated from labelled real data as a person makes them:
+one node per text, the zero-shot suggestion when it is right (in the text's gold set), else the
+text's first gold label; a prediction is right when it is in the text's gold set.
+
+* **Routine items** (158 FY2566 routine budget items x the embedded catalog, dimension level):
+  cross-validated. For each of 5 random orders the items are split into 5 folds; the decisions are
+  the first n items (in that order) of the other 4 folds and the fold is the test: every item is
+  tested once per order, never with its own decision. A wrong suggestion is corrected to the agreed
+  label, else the first annotator's; "all" is every item of the other folds (about 126).
+* **Traffy 2022 -> 2023-01** (23 categories): decisions are the first n of 3,000 labelled 2022
+  reports in each of 5 random orders (a wrong suggestion corrected to the report's first category),
+  tested on 2,000 reports of January 2023; "all" is the 3,000.
+
+Points: 0 (zero-shot), 10, 25, 50, 100, 200 and all decisions; mean and range over the 5 orders.
+Results: ``eval/results/learning.json``, ``eval/results/learning-curve.png`` and the
+``learning-curve`` block of ``eval/README.md``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from planalign.app import Application
+from planalign.config import Settings
+from planalign.corpora.catalog import load_catalog
+from planalign.corpora.tables import read_table
+from planalign.decisions import examples
+from planalign.eval.datasets import DatasetMissing, eval_data_path, restricted, shared_data_dir, traffy
+from planalign.eval.run_eval import write_readme_block
+from planalign.index.align import Aligner, Alignment
+from planalign.index.decisions import Decision, text_key
+
+RESULTS = Path(__file__).resolve().parent / "results"
+POINTS = (0, 10, 25, 50, 100, 200, None)  # None: all decisions
+ORDERS = 5
+
+
+@dataclass
+class Curve:
+    name: str
+    level: str
+    test_note: str
+    points: list[dict]
+
+
+def _decisions(texts: list[str], labels: list[str], catalog_id: str, level: str) -> list[Decision]:
+    return [Decision(text=t, catalog=catalog_id, level=level, node_id=label, source="imported", id=i + 1, text_key=text_key(t))
+            for i, (t, label) in enumerate(zip(texts, labels))]
+
+
+def _as_decided(zero: Aligner, texts: list[str], gold: list[set[str]], corrected: list[str], level: str) -> list[str]:
+    """What a person decides for each text: the zero-shot suggestion when it is right, else ``corrected``."""
+    shown = [r.levels[level][0].node_id if isinstance(r, Alignment) else "" for r in zero.align_many(texts, top_k=1, level=level)]
+    return [s if s in g else c for s, g, c in zip(shown, gold, corrected)]
+
+
+def _top1(aligner: Aligner, texts: list[str], gold: list[set[str]], level: str) -> float:
+    results = aligner.align_many(texts, top_k=1, level=level)
+    return float(np.mean([isinstance(r, Alignment) and r.levels[level][0].node_id in g for r, g in zip(results, gold)]))
+
+
+def _learned(zero: Aligner, texts: list[str], labels: list[str], level: str) -> Aligner:
+    learned_from = examples(_decisions(texts, labels, zero.catalog.name, level), zero.catalog)
+    return zero.learned(learned_from.texts, learned_from.labels, 1)
+
+
+def _point(n: int | None, values: list[float], zero_shot: float, decisions: int) -> dict:
+    return {"decisions": "all" if n is None else n, "n": decisions, "mean": round(float(np.mean(values)), 4), "min": round(float(min(values)), 4),
+            "max": round(float(max(values)), 4), "zero_shot": round(zero_shot, 4), "orders": [round(v, 4) for v in values]}
+
+
+def routine_curve(app: Application) -> Curve:
+    table = read_table(shared_data_dir() / "labelled" / "bma_routine_items_2566.csv")
+    texts = [r["text"] for r in table.rows]
+    gold = [set(r["dimension_ok"].split("|")) for r in table.rows]
+    zero = app.new_aligner(load_catalog("bma-9d"), "e5")
+    chosen = _as_decided(zero, texts, gold, [r["dimension"] or r["dimension_ok"].split("|")[0] for r in table.rows], "dimension")
+    zero_shot = _top1(zero, texts, gold, "dimension")
+    smallest_pool = len(texts) - max(len(f) for f in np.array_split(np.arange(len(texts)), 5))
+    points = []
+    for n in POINTS:
+        if n == 0:
+            points.append(_point(0, [zero_shot] * ORDERS, zero_shot, 0))
+            continue
+        if n is not None and n > smallest_pool:
+            print(f"routine: {n} decisions exceed the {smallest_pool} items of the other folds: no point", flush=True)
+            continue
+        values, sizes = [], []
+        for order in range(ORDERS):
+            folds = np.array_split(np.random.default_rng(order).permutation(len(texts)), 5)
+            right = 0.0
+            for f, test in enumerate(folds):
+                pool = np.concatenate([g for j, g in enumerate(folds) if j != f])
+                train = pool if n is None else pool[:n]
+                learned = _learned(zero, [texts[i] for i in train], [chosen[i] for i in train], "dimension")
+                right += _top1(learned, [texts[i] for i in test], [gold[i] for i in test], "dimension") * len(test)
+                sizes.append(len(train))
+            values.append(right / len(texts))
+        points.append(_point(n, values, zero_shot, round(float(np.mean(sizes)))))
+        print("routine", points[-1], flush=True)
+    return Curve("routine items x bma-9d (dimension), 5-fold cross-validated", "dimension", "each item tested once per order (158)", points)
+
+
+def traffy_curve(app: Application, pool_size: int, test_size: int) -> Curve:
+    catalog = load_catalog(eval_data_path("traffy_categories.csv"))
+    pool = restricted(traffy("2022"), set(catalog.nodes), "traffy-2022", pool_size)
+    test = restricted(traffy("2023-01"), set(catalog.nodes), "traffy-2023-01", test_size)
+    gold = [set(g) for g in test.labels]
+    zero = app.new_aligner(catalog, "e5")
+    decided = _as_decided(zero, pool.texts, [set(ls) for ls in pool.labels], [ls[0] for ls in pool.labels], "category")
+    zero_shot = _top1(zero, test.texts, gold, "category")
+    points = []
+    for n in POINTS:
+        if n == 0:
+            points.append(_point(0, [zero_shot] * ORDERS, zero_shot, 0))
+            continue
+        values = []
+        for order in range(1 if n is None else ORDERS):  # all decisions: the same set in every order
+            permutation = np.random.default_rng(order).permutation(len(pool.texts))
+            train = permutation if n is None else permutation[:n]
+            learned = _learned(zero, [pool.texts[i] for i in train], [decided[i] for i in train], "category")
+            values.append(_top1(learned, test.texts, gold, "category"))
+        points.append(_point(n, values * (ORDERS if n is None else 1), zero_shot, len(pool.texts) if n is None else n))
+        print("traffy", points[-1], flush=True)
+    return Curve(f"Traffy 2022 -> 2023-01 (23 categories): decisions from {len(pool.texts):,} reports of 2022", "category",
+                 f"{len(test.texts):,} reports of January 2023", points)
+
+
+def plot(curves: list[Curve], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(1, len(curves), figsize=(5.2 * len(curves), 3.8))
+    for axis, curve in zip(np.atleast_1d(axes), curves):
+        xs = [p["n"] for p in curve.points]
+        positions = np.arange(len(xs))
+        means = [p["mean"] for p in curve.points]
+        axis.fill_between(positions, [p["min"] for p in curve.points], [p["max"] for p in curve.points], alpha=0.25, label="range over 5 orders")
+        axis.plot(positions, means, marker="o", label="learned from decisions (mean)")
+        axis.axhline(curve.points[0]["zero_shot"], color="grey", linestyle="--", label="zero-shot")
+        axis.set_xticks(positions, [str(p["decisions"]) + (f"\n({p['n']})" if p["decisions"] == "all" else "") for p in curve.points])
+        axis.set_xlabel("decisions learned from")
+        axis.set_ylabel("top-1")
+        axis.set_title(curve.name.split(":")[0].split(",")[0], fontsize=10)
+        axis.legend(fontsize=8, loc="lower right")
+    figure.tight_layout()
+    figure.savefig(path, dpi=90)
+    plt.close(figure)
+
+
+def table(curves: list[Curve]) -> str:
+    lines = []
+    for curve in curves:
+        lines += [f"**{curve.name}**; test: {curve.test_note}.", "",
+                  "| decisions | top-1 mean | min | max | zero-shot (same run) | mean - zero-shot |", "|---|---|---|---|---|---|"]
+        for p in curve.points:
+            label = f"all ({p['n']})" if p["decisions"] == "all" else str(p["decisions"])
+            lines.append(f"| {label} | {p['mean']:.3f} | {p['min']:.3f} | {p['max']:.3f} | {p['zero_shot']:.3f} | {p['mean'] - p['zero_shot']:+.3f} |")
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--traffy-pool", type=int, default=3000)
+    parser.add_argument("--traffy-test", type=int, default=2000)
+    parser.add_argument("--only", choices=("routine", "traffy"), default=None)
+    parser.add_argument("--no-readme", action="store_true")
+    parser.add_argument("--report-only", action="store_true", help="redraw the PNG and the README block from learning.json")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    kept = [Curve(**c) for c in json.loads((RESULTS / "learning.json").read_text(encoding="utf-8"))] if (RESULTS / "learning.json").exists() else []
+    if args.report_only:
+        curves = kept
+    else:
+        app = Application(Settings.load(data_dir=args.data_dir))
+        try:
+            curves = ([routine_curve(app)] if args.only != "traffy" else [c for c in kept if c.name.startswith("routine")]) + \
+                     ([traffy_curve(app, args.traffy_pool, args.traffy_test)] if args.only != "routine" else [c for c in kept if c.name.startswith("Traffy")])
+        except DatasetMissing as exc:
+            print(f"skipped: {exc}", file=sys.stderr)
+            return 0
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "learning.json").write_text(json.dumps([c.__dict__ for c in curves], ensure_ascii=False, indent=1), encoding="utf-8")
+    plot(curves, RESULTS / "learning-curve.png")
+    print(f"learning curves in {time.perf_counter() - started:.0f} s", flush=True)
+    if not args.no_readme:
+        write_readme_block("learning-curve", table(curves))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,207 @@
+"""Decisions in the store: which catalog node a person chose for a text, with the history kept.
+
+A decision names a text (and the project it came from, if any), a catalog, a level, the chosen node,
+the suggestion shown at the time (top-1 and its confidence), its source and who made it. The
+newest decision for the same text (normalized), catalog and level is the *active* label that the
+aligner learns from; older ones stay as history. A decision equal to the active one is not stored
+again, so importing the same file twice changes nothing.
+
+Writes are transactions of at most ``chunk`` decisions: a process killed during a long import keeps
+every chunk it had committed (and the import can simply be run again).
+"""
+from __future__ import annotations
+
+import datetime
+import hashlib
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+
+from sqlalchemy import and_, case, func, insert, select
+from sqlalchemy.engine import Engine
+
+from planalign.index.schema import decisions as table
+from planalign.nlp.normalize import normalize
+
+SOURCES = ("planner", "reviewer", "evaluator", "declared", "imported")
+LOCAL = "local"
+CHUNK = 500
+
+
+def text_key(text: str) -> str:
+    """The identity of a text for decisions: the same text up to normalization (spaces, digits, forms)."""
+    return hashlib.sha1(normalize(text).encode("utf-8")).hexdigest()
+
+
+@dataclass
+class NewDecision:
+    """A validated decision to store (node ids resolved, level checked)."""
+
+    text: str
+    catalog: str
+    level: str
+    node_id: str
+    source: str
+    who: str = LOCAL
+    project_id: str = ""
+    suggested: str = ""
+    suggested_confidence: float | None = None
+
+
+@dataclass
+class Decision(NewDecision):
+    id: int = 0
+    created: float = 0.0
+    text_key: str = ""
+
+    @property
+    def accepted(self) -> bool | None:
+        """The suggestion shown was the node chosen (None when no suggestion was shown)."""
+        return None if not self.suggested else self.suggested == self.node_id
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "accepted": self.accepted}
+
+
+@dataclass
+class Recorded:
+    stored: list[Decision] = field(default_factory=list)
+    unchanged: int = 0
+
+    @property
+    def catalogs(self) -> set[str]:
+        return {d.catalog for d in self.stored}
+
+
+def _decision(row) -> Decision:
+    return Decision(text=row.text, catalog=row.catalog, level=row.level, node_id=row.node_id, source=row.source, who=row.who,
+                    project_id=row.project_id, suggested=row.suggested, suggested_confidence=row.suggested_confidence,
+                    id=row.id, created=row.created, text_key=row.text_key)
+
+
+class DecisionStore:
+    """Decisions over the store's engine (SQLite or PostgreSQL)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def record(self, decisions: Sequence[NewDecision], chunk: int = CHUNK, committed: Callable[[int], None] | None = None) -> Recorded:
+        """Store the decisions that change an active label; ``committed(n)`` after each transaction."""
+        result = Recorded()
+        for start in range(0, len(decisions), chunk):
+            part = decisions[start : start + chunk]
+            keys = [(d.catalog, d.level, text_key(d.text)) for d in part]
+            now = time.time()
+            with self.engine.begin() as connection:
+                active = self._active_nodes(connection, keys)
+                for decision, key in zip(part, keys):
+                    if active.get(key) == decision.node_id:
+                        result.unchanged += 1
+                        continue
+                    values = {**asdict(decision), "text_key": key[2], "created": now}
+                    new_id = connection.execute(insert(table).values(**values)).inserted_primary_key[0]  # type: ignore[index]
+                    result.stored.append(Decision(**asdict(decision), id=int(new_id), created=now, text_key=key[2]))
+                    active[key] = decision.node_id
+            if committed is not None:
+                committed(start + len(part))
+        return result
+
+    @staticmethod
+    def _active_nodes(connection, keys: Sequence[tuple[str, str, str]]) -> dict[tuple[str, str, str], str]:
+        found: dict[tuple[str, str, str], str] = {}
+        for catalog, level in {(c, lv) for c, lv, _ in keys}:
+            wanted = sorted({k for c, lv, k in keys if (c, lv) == (catalog, level)})
+            for start in range(0, len(wanted), CHUNK):
+                newest = (select(func.max(table.c.id)).where(table.c.catalog == catalog, table.c.level == level,
+                                                             table.c.text_key.in_(wanted[start : start + CHUNK]))
+                          .group_by(table.c.text_key))
+                rows = connection.execute(select(table.c.text_key, table.c.node_id).where(table.c.id.in_(newest)))
+                found.update(((catalog, level, row.text_key), row.node_id) for row in rows)
+        return found
+
+    def active(self, catalog: str, text_keys: Iterable[str] | None = None, level: str | None = None) -> list[Decision]:
+        """The active decision of every (text, level) of a catalog (optionally only some texts or one level)."""
+        conditions = [table.c.catalog == catalog] + ([table.c.level == level] if level else [])
+        keys = sorted(set(text_keys)) if text_keys is not None else None
+        result: list[Decision] = []
+        with self.engine.connect() as connection:
+            for start in range(0, len(keys), CHUNK) if keys is not None else [0]:
+                where = conditions + ([table.c.text_key.in_(keys[start : start + CHUNK])] if keys is not None else [])
+                newest = select(func.max(table.c.id)).where(*where).group_by(table.c.level, table.c.text_key)
+                rows = connection.execute(select(table).where(table.c.id.in_(newest)).order_by(table.c.id))
+                result.extend(_decision(row) for row in rows)
+        return result
+
+    def fingerprint(self, catalog: str) -> tuple[int, int]:
+        """(decisions, newest id) of a catalog: changes whenever one is stored."""
+        with self.engine.connect() as connection:
+            count, newest = connection.execute(select(func.count(), func.max(table.c.id)).where(table.c.catalog == catalog)).one()
+        return int(count or 0), int(newest or 0)
+
+    def catalogs(self) -> list[str]:
+        with self.engine.connect() as connection:
+            return [row[0] for row in connection.execute(select(table.c.catalog).distinct().order_by(table.c.catalog))]
+
+    def page(self, *, catalog: str | None = None, level: str | None = None, source: str | None = None, who: str | None = None,
+             text: str | None = None, active_only: bool = False, offset: int = 0, limit: int | None = 50) -> tuple[int, list[Decision]]:
+        """Decisions newest first with filters, and how many match."""
+        conditions = [c for c in (table.c.catalog == catalog if catalog else None, table.c.level == level if level else None,
+                                  table.c.source == source if source else None, table.c.who == who if who else None,
+                                  table.c.text_key == text_key(text) if text else None) if c is not None]
+        if active_only:
+            newest = select(func.max(table.c.id)).group_by(table.c.catalog, table.c.level, table.c.text_key)
+            conditions.append(table.c.id.in_(newest))
+        where = and_(*conditions) if conditions else None
+        with self.engine.connect() as connection:
+            count = select(func.count()).select_from(table)
+            total = int(connection.scalar(count.where(where) if where is not None else count) or 0)
+            query = select(table).order_by(table.c.id.desc()).offset(offset)
+            query = query.where(where) if where is not None else query
+            rows = connection.execute(query.limit(limit) if limit is not None else query)
+            return total, [_decision(row) for row in rows]
+
+    def counts(self, since: float | None = None) -> list[tuple[str, str, str, int]]:
+        """(catalog, source, accepted | corrected | none, decisions), counted in the database (for /metrics)."""
+        shown = case((table.c.suggested == "", "none"), (table.c.suggested == table.c.node_id, "accepted"), else_="corrected")
+        query = select(table.c.catalog, table.c.source, shown, func.count()).group_by(table.c.catalog, table.c.source, shown)
+        with self.engine.connect() as connection:
+            rows = connection.execute(query.where(table.c.created >= since) if since is not None else query)
+            return [(row[0], row[1], row[2], int(row[3])) for row in rows]
+
+    def stats(self, catalog: str | None = None, period: str = "week") -> dict:
+        """Counts per source and level, active labels, and the acceptance rate (suggestion = decision) over time."""
+        where = [table.c.catalog == catalog] if catalog else []
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(table.c.source, table.c.level, table.c.suggested, table.c.node_id, table.c.created)
+                                      .where(*where).order_by(table.c.id)).all()
+            newest = select(func.max(table.c.id)).where(*where).group_by(table.c.catalog, table.c.level, table.c.text_key)
+            active = int(connection.scalar(select(func.count()).select_from(table).where(table.c.id.in_(newest))) or 0)
+        by_source: dict[str, int] = {}
+        by_level: dict[str, int] = {}
+        periods: dict[str, dict[str, int]] = {}
+        for source, level, suggested, node_id, created in rows:
+            by_source[source] = by_source.get(source, 0) + 1
+            by_level[level] = by_level.get(level, 0) + 1
+            bucket = periods.setdefault(_period(created, period), {"decisions": 0, "with_suggestion": 0, "accepted": 0})
+            bucket["decisions"] += 1
+            if suggested:
+                bucket["with_suggestion"] += 1
+                bucket["accepted"] += int(suggested == node_id)
+        shown = sum(b["with_suggestion"] for b in periods.values())
+        accepted = sum(b["accepted"] for b in periods.values())
+        return {
+            "decisions": len(rows), "active": active, "by_source": by_source, "by_level": by_level,
+            "with_suggestion": shown, "accepted": accepted, "acceptance_rate": round(accepted / shown, 4) if shown else None,
+            "over_time": [{"period": p, **b, "acceptance_rate": round(b["accepted"] / b["with_suggestion"], 4) if b["with_suggestion"] else None}
+                          for p, b in sorted(periods.items())],
+        }
+
+
+def _period(created: float, period: str) -> str:
+    moment = time.gmtime(created)
+    if period == "day":
+        return time.strftime("%Y-%m-%d", moment)
+    if period == "month":
+        return time.strftime("%Y-%m", moment)
+    year, week, _ = datetime.date(moment.tm_year, moment.tm_mon, moment.tm_mday).isocalendar()
+    return f"{year}-W{week:02d}"

@@ -1,0 +1,168 @@
+"""People's decisions as the core sees them: checked before anything is stored, turned into examples.
+
+A decision arrives from the planner page, the evaluation page's review grid, a project's declared
+alignment (ความสอดคล้องกับแผนระดับ กทม.), a file (``planalign decisions import``) or the API. Every
+one of a batch is checked first (empty text, unknown node, a node that is not at the level given,
+an unknown source); one bad decision stores none of the batch, and the error names each problem.
+
+The examples a catalog's model learns from are its active decisions, one per text: the newest
+decision of the text, or a deeper one that agrees with it (a text decided at the issue level D1.4
+and later confirmed at the dimension level D1 learns D1.4).
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from planalign.corpora.catalog import Catalog, Node
+from planalign.corpora.labelled import join_text_columns, split_labels
+from planalign.corpora.projects import Project
+from planalign.corpora.tables import Table
+from planalign.errors import InputError
+from planalign.index.align import AlignmentInputError, prepare_text
+from planalign.index.decisions import SOURCES, Decision, NewDecision, text_key
+
+_ALIGNMENT_PARTS = re.compile(r"[,|;/\n]+")
+
+
+class DecisionError(InputError):
+    """Some decisions of a batch are not valid; nothing of the batch was stored."""
+
+    def __init__(self, problems: list[tuple[int, str]], what: str = "decision") -> None:
+        self.problems = problems
+        shown = "; ".join(f"{what} {where}: {message}" for where, message in problems[:20])
+        more = f"; and {len(problems) - 20} more" if len(problems) > 20 else ""
+        super().__init__(f"{len(problems)} invalid {what}(s), nothing stored: {shown}{more}")
+
+
+@dataclass
+class DecisionInput:
+    """A decision as a person or a file gives it: the node by id or name, the level optional."""
+
+    text: str
+    node: str
+    level: str | None = None
+    project_id: str = ""
+    suggested: str = ""
+    suggested_confidence: float | None = None
+    source: str = "imported"
+
+
+def check(items: Sequence[DecisionInput], catalog: Catalog, catalog_id: str, who: str, *, first: int = 1, what: str = "decision") -> list[NewDecision]:
+    """Validated decisions, or a :class:`DecisionError` naming every problem (``first``: number of the first item)."""
+    checked: list[NewDecision] = []
+    problems: list[tuple[int, str]] = []
+    for number, item in enumerate(items, start=first):
+        try:
+            checked.append(_check_one(item, catalog, catalog_id, who))
+        except InputError as exc:
+            problems.append((number, str(exc)))
+    if problems:
+        raise DecisionError(problems, what)
+    return checked
+
+
+def _check_one(item: DecisionInput, catalog: Catalog, catalog_id: str, who: str) -> NewDecision:
+    try:
+        prepare_text(item.text)
+    except AlignmentInputError as exc:
+        raise InputError(str(exc)) from None
+    if item.source not in SOURCES:
+        raise InputError(f"unknown source {item.source!r}; sources are: {', '.join(SOURCES)}")
+    raw = (item.node or "").strip()
+    if not raw:
+        raise InputError("no node given")
+    node = catalog.find(raw)
+    if node is None and len(split_labels(raw)) > 1:
+        raise InputError(f"a decision names exactly one catalog node, not {raw!r}")
+    if node is None:
+        raise InputError(f"unknown node {raw!r} in catalog {catalog_id!r} (ids such as {', '.join(list(catalog.nodes)[:4])})")
+    level = node.level if not item.level else catalog.resolve_level(item.level)
+    if node.level != level:
+        raise InputError(f"node {node.id} is at level {node.level!r}, not {level!r}")
+    suggested = (item.suggested or "").strip()
+    if suggested and catalog.find(suggested) is None:
+        raise InputError(f"unknown suggested node {suggested!r} in catalog {catalog_id!r}")
+    confidence = item.suggested_confidence
+    if confidence is not None and not 0.0 <= confidence <= 1.0:
+        raise InputError("suggested_confidence must lie between 0 and 1")
+    return NewDecision(text=item.text.strip(), catalog=catalog_id, level=level, node_id=node.id, source=item.source, who=who,
+                       project_id=(item.project_id or "").strip()[:200], suggested=catalog.find(suggested).id if suggested else "",  # type: ignore[union-attr]
+                       suggested_confidence=confidence)
+
+
+def from_table(table: Table, text_columns: list[str], label_column: str, level: str | None, source: str,
+               project_column: str | None = None) -> list[DecisionInput]:
+    """One decision per row of a file (rows are numbered as in a spreadsheet: the header is row 1)."""
+    table.require([*text_columns, label_column] + ([project_column] if project_column else []))
+    return [DecisionInput(text=join_text_columns(row, text_columns), node=row.get(label_column, ""), level=level, source=source,
+                          project_id=row.get(project_column, "") if project_column else "") for row in table.rows]
+
+
+def declared(projects: Iterable[Project], catalog: Catalog) -> list[DecisionInput]:
+    """The alignment a project's form declares, as ``declared`` decisions on ``catalog``.
+
+    The ids parsed at ingest (dimension_id, issue_id, goal_id, okr_id) when they are nodes of the
+    catalog; otherwise the plan-alignment text's parts read as node ids or names, then node names
+    found in it (the longest first).
+    """
+    found: list[DecisionInput] = []
+    for project in projects:
+        text = project.search_text()
+        if not text.strip():
+            continue
+        for node in _declared_nodes(project, catalog):
+            found.append(DecisionInput(text=text, node=node.id, level=node.level, project_id=project.id, source="declared"))
+    return found
+
+
+def _declared_nodes(project: Project, catalog: Catalog) -> list[Node]:
+    ids = [project.dimension_id, project.issue_id, project.goal_id, project.okr_id]
+    nodes = [catalog.nodes[i] for i in ids if i and i in catalog.nodes]
+    if nodes or not project.plan_alignment.strip():
+        return _one_per_level(nodes)
+    parts = [catalog.find(part) for part in _ALIGNMENT_PARTS.split(project.plan_alignment) if part.strip()]
+    nodes = [n for n in parts if n is not None]
+    if not nodes:
+        text = re.sub(r"\s+", "", project.plan_alignment)
+        nodes = [n for n in sorted(catalog, key=lambda n: -len(n.name)) if len(n.name) >= 4 and re.sub(r"\s+", "", n.name) in text]
+    return _one_per_level(nodes)
+
+
+def _one_per_level(nodes: list[Node]) -> list[Node]:
+    chosen: dict[str, Node] = {}
+    for node in nodes:
+        chosen.setdefault(node.level, node)
+    return list(chosen.values())
+
+
+@dataclass
+class Examples:
+    texts: list[str]
+    labels: list[list[str]]
+    keys: set[str]  # text keys learned from
+
+
+def examples(active: Sequence[Decision], catalog: Catalog, exclude: set[str] | None = None) -> Examples:
+    """One labelled example per decided text (``exclude``: text keys never to learn from)."""
+    by_text: dict[str, list[Decision]] = {}
+    for decision in active:
+        if decision.node_id in catalog.nodes and not (exclude and decision.text_key in exclude):
+            by_text.setdefault(decision.text_key, []).append(decision)
+    texts, labels = [], []
+    for group in by_text.values():
+        newest = max(group, key=lambda d: d.id)
+        label = newest.node_id
+        for deeper in sorted(group, key=lambda d: -catalog.levels.index(d.level) if d.level in catalog.levels else 0):
+            ancestor = catalog.ancestor_at(deeper.node_id, newest.level)
+            if ancestor is not None and ancestor.id == newest.node_id:
+                label = deeper.node_id
+                break
+        texts.append(newest.text)
+        labels.append([label])
+    return Examples(texts, labels, set(by_text))
+
+
+def keys_of(texts: Iterable[str]) -> set[str]:
+    return {text_key(t) for t in texts if t and t.strip()}

@@ -1,0 +1,281 @@
+"""Learning from decisions: per catalog and encoder, a model fitted on the catalog's active decisions.
+
+Every aligner the core hands out for a catalog (``Application.aligner``) is the learned one when the
+catalog has decisions, else the zero-shot one. A learned model carries a version (1, 2, ... per
+catalog and encoder, kept across restarts) and the number of examples it learned from; answers
+report both.
+
+* **The service** refits in a background thread when decisions change: a change asks for a refit
+  2 s later (later changes push it back, but never more than 30 s after the first), so a reviewer
+  accepting row after row causes one refit, not one per row. Requests keep the model they started
+  with; the new one replaces it by reference when it is ready (a swap, never a half-fitted model).
+* **The command line** has no background: a command that finds the model older than the decisions
+  fits it before answering (``planalign decisions import`` refits at its end, so this is rare).
+* **On disk**: each fitted model is kept under ``<data dir>/models/`` (written to a temporary file,
+  then renamed), with the decisions it was fitted on (their count and newest id) and the catalog's
+  digest: a restart serves it at once, and refits only if decisions or the catalog changed since.
+* **Measuring**: a model that learned from a text is never used to predict that text when quality is
+  measured (``planalign eval``, a job with a label column): such a measurement gets a model fitted
+  without those texts.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import pickle
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from planalign.corpora.catalog import Catalog
+from planalign.decisions import examples
+from planalign.index.align import Aligner
+from planalign.nlp.encoders.factory import CASCADE
+
+if TYPE_CHECKING:
+    from planalign.app import Application
+
+log = logging.getLogger("planalign.learning")
+Key = tuple[str, str]  # (catalog id, encoder name)
+FORMAT = 1
+
+
+def catalog_digest(catalog: Catalog) -> str:
+    """Stable across processes (Python's own hash of strings is not)."""
+    nodes = [(n.id, n.parent_id, n.level, n.name, n.description, list(n.keywords)) for n in catalog]
+    return hashlib.sha1(json.dumps(nodes, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def encoder_label(aligner: Aligner) -> str:
+    return CASCADE if aligner.fallback is not None else aligner.encoder.name
+
+
+@dataclass
+class Learned:
+    """A model learned from a catalog's decisions, and what it was learned from."""
+
+    aligner: Aligner
+    version: int
+    examples: int
+    fingerprint: tuple[int, int]  # (decisions, newest id) when it was fitted
+    digest: str  # the catalog's
+    fitted: float  # Unix time
+    keys: set[str] = field(default_factory=set)  # text keys of its examples
+    seconds: float = 0.0  # how long the fit took
+
+
+class Learning:
+    """Learned aligners per (catalog, encoder): load, fit, refit in the background, keep on disk."""
+
+    DEBOUNCE_S = 2.0
+    MAX_DELAY_S = 30.0
+    CHECK_EVERY_S = 5.0  # how often a served model is compared with the decisions (another process may add some)
+
+    def __init__(self, app: Application) -> None:
+        self.app = app
+        self.root = app.data_dir / "models"
+        self._current: dict[Key, Learned | None] = {}
+        self._checked: dict[Key, float] = {}
+        self._lock = threading.Lock()
+        self._fit_locks: dict[Key, threading.Lock] = {}
+        self._due: dict[str, tuple[float, float]] = {}  # catalog -> (when to refit, when first asked)
+        self._wake = threading.Condition()
+        self._worker: threading.Thread | None = None
+        self.fits = 0
+
+    # ----------------------------------------------------------------------------- serving
+    @property
+    def background(self) -> bool:
+        return self._worker is not None
+
+    def aligner(self, catalog_id: str, zero: Aligner, exclude: set[str] | None = None) -> Aligner:
+        """The learned aligner of this catalog and encoder (``zero`` when it has no decisions).
+
+        ``exclude``: text keys whose decisions must not be learned from (measuring on those texts).
+        """
+        learned = self.current(catalog_id, zero)
+        if learned is None:
+            return zero
+        if exclude and learned.keys & exclude:
+            return self._fit_without(catalog_id, zero, learned, exclude)
+        return learned.aligner
+
+    def current(self, catalog_id: str, zero: Aligner) -> Learned | None:
+        """The model in use (loaded from disk, or fitted now on the command line); a stale one is refit."""
+        key = (catalog_id, encoder_label(zero))
+        digest = catalog_digest(zero.catalog)
+        with self._lock:
+            have = self._current.get(key)
+            recent = time.monotonic() - self._checked.get(key, -1e9) < self.CHECK_EVERY_S
+        if key in self._current and recent and (have is None or have.digest == digest):
+            return have
+        fingerprint = self.app.decisions.fingerprint(catalog_id)
+        if have is None or have.digest != digest:
+            have = self._load(key, zero, digest)
+        if (have is not None and have.fingerprint == fingerprint) or fingerprint[0] == 0:
+            self._keep(key, have if fingerprint[0] else None)
+            return have if fingerprint[0] else None
+        if self.background:
+            self._keep(key, have)
+            self._schedule(catalog_id, push=False)
+            return have
+        return self.refit(catalog_id, zero)
+
+    def _keep(self, key: Key, learned: Learned | None) -> None:
+        with self._lock:
+            self._current[key] = learned
+            self._checked[key] = time.monotonic()
+
+    def status(self) -> list[dict]:
+        """The models in use: catalog, encoder, version, examples, when fitted."""
+        with self._lock:
+            items = list(self._current.items())
+        return [{"catalog": c, "encoder": e, "version": m.version, "examples": m.examples, "fitted": m.fitted, "fit_seconds": round(m.seconds, 2)}
+                for (c, e), m in items if m is not None]
+
+    # ----------------------------------------------------------------------------- fitting
+    def refit(self, catalog_id: str, zero: Aligner, progress: Callable[[int], None] | None = None) -> Learned | None:
+        """Fit on the catalog's active decisions now (unless the model already has them all)."""
+        key = (catalog_id, encoder_label(zero))
+        digest = catalog_digest(zero.catalog)
+        with self._lock:
+            lock = self._fit_locks.setdefault(key, threading.Lock())
+        with lock:
+            fingerprint = self.app.decisions.fingerprint(catalog_id)  # read before the decisions: never newer than them
+            have = self._current.get(key) or self._load(key, zero, digest)
+            if have is not None and have.fingerprint == fingerprint and have.digest == digest:
+                self._keep(key, have)
+                return have
+            learned_from = examples(self.app.decisions.active(catalog_id), zero.catalog)
+            if not learned_from.texts:
+                self._keep(key, None)
+                return None
+            started = time.perf_counter()
+            version = max(have.version if have else 0, self._stored_version(key)) + 1
+            aligner = zero.learned(learned_from.texts, learned_from.labels, version, progress)
+            learned = Learned(aligner, version, len(learned_from.texts), fingerprint, digest, time.time(), learned_from.keys,
+                              time.perf_counter() - started)
+            self._save(key, learned)
+            self._keep(key, learned)
+            self.fits += 1
+            log.info("catalog %s (%s): model v%d from %d decisions in %.1f s", catalog_id, key[1], version, learned.examples, learned.seconds)
+            return learned
+
+    def _fit_without(self, catalog_id: str, zero: Aligner, learned: Learned, exclude: set[str]) -> Aligner:
+        """A model of the same decisions less the excluded texts (for a measurement; not kept)."""
+        kept = examples(self.app.decisions.active(catalog_id), zero.catalog, exclude)
+        return zero.learned(kept.texts, kept.labels, learned.version) if kept.texts else zero
+
+    # ------------------------------------------------------------------------- background
+    def start(self) -> None:
+        """Refit in a background thread from now on; models older than the decisions are refit soon."""
+        with self._wake:
+            if self._worker is not None:
+                return
+            self._worker = threading.Thread(target=self._run_forever, name="learning", daemon=True)
+            self._worker.start()
+        for catalog_id in self.app.decisions.catalogs():
+            self._schedule(catalog_id, push=False)
+
+    def changed(self, catalog_id: str) -> None:
+        """Decisions of this catalog changed: look again at the next request; in the background, refit after the debounce."""
+        with self._lock:
+            for key in [k for k in self._checked if k[0] == catalog_id]:
+                del self._checked[key]
+        self._schedule(catalog_id, push=True)
+
+    def _schedule(self, catalog_id: str, push: bool) -> None:
+        """Ask the background for a refit of this catalog (``push``: a new change moves a pending refit back)."""
+        if not self.background:
+            return
+        now = time.monotonic()
+        with self._wake:
+            if catalog_id in self._due and not push:
+                return
+            _, first = self._due.get(catalog_id, (0.0, now))
+            self._due[catalog_id] = (min(now + self.DEBOUNCE_S, first + self.MAX_DELAY_S), first)
+            self._wake.notify()
+
+    def _next_due(self) -> str:
+        with self._wake:
+            while True:
+                now = time.monotonic()
+                ready = [c for c, (when, _) in self._due.items() if when <= now]
+                if ready:
+                    del self._due[ready[0]]
+                    return ready[0]
+                self._wake.wait(min((when for when, _ in self._due.values()), default=now + 60.0) - now)
+
+    def _run_forever(self) -> None:
+        while True:
+            catalog_id = self._next_due()
+            with self._lock:
+                encoders = {e for (c, e) in self._current if c == catalog_id} | {self.app.settings.encoder}
+            for encoder in sorted(encoders):
+                try:
+                    named = None if catalog_id == self.app.settings.catalog else catalog_id  # the default may be a file (owner's setting)
+                    self.refit(catalog_id, self.app.aligner(named, encoder, learn=False))
+                except Exception:  # a bug or a catalog gone: logged; the model in use stays
+                    log.exception("refit of catalog %s (%s) failed", catalog_id, encoder)
+
+    def wait_idle(self, timeout: float = 60.0) -> bool:
+        """Wait until no refit is due or running (tests, benchmarks)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._wake:
+                due = bool(self._due)
+            busy = any(lock.locked() for lock in list(self._fit_locks.values()))
+            if not due and not busy:
+                return True
+            time.sleep(0.05)
+        return False
+
+    # ------------------------------------------------------------------------------ on disk
+    def _path(self, key: Key) -> Path:
+        return self.root / (hashlib.sha1("\x00".join(key).encode("utf-8")).hexdigest()[:20] + ".pkl")
+
+    def _save(self, key: Key, learned: Learned) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        record = {"format": FORMAT, "catalog": key[0], "encoder": key[1], "version": learned.version, "examples": learned.examples,
+                  "fingerprint": learned.fingerprint, "digest": learned.digest, "fitted": learned.fitted, "keys": sorted(learned.keys),
+                  "seconds": learned.seconds, "models": learned.aligner.example_models}
+        handle, temporary = tempfile.mkstemp(dir=self.root, prefix=".model-")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                pickle.dump(record, out, protocol=pickle.HIGHEST_PROTOCOL)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temporary, self._path(key))
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    def _read(self, key: Key) -> dict | None:
+        path = self._path(key)
+        if not path.is_file():
+            return None
+        try:
+            with path.open("rb") as handle:  # written by this program into its own data directory
+                record = pickle.load(handle)
+        except Exception:  # an unreadable file (another version): fit again
+            log.warning("ignoring unreadable model file %s", path)
+            return None
+        return record if isinstance(record, dict) and record.get("format") == FORMAT and (record["catalog"], record["encoder"]) == key else None
+
+    def _load(self, key: Key, zero: Aligner, digest: str) -> Learned | None:
+        record = self._read(key)
+        if record is None or record["digest"] != digest:
+            return None
+        aligner = zero.with_example_models(record["models"], record["version"])
+        return Learned(aligner, record["version"], record["examples"], (int(record["fingerprint"][0]), int(record["fingerprint"][1])), digest, record["fitted"],
+                       set(record["keys"]), record.get("seconds", 0.0))
+
+    def _stored_version(self, key: Key) -> int:
+        record = self._read(key)
+        return int(record["version"]) if record else 0

@@ -1,0 +1,99 @@
+"""Reviewing a classification job: its rows with their suggestions and decisions, and the corrected file.
+
+The evaluation page's review grid shows a finished job's rows (``needs_review`` rows first) beside
+the active decision for each row's text; a reviewer accepts or corrects a row, which is a
+``reviewer`` decision like any other. The corrected file is the job's result with the decisions
+laid over it: ``decision_label``, ``decision_name``, ``decided_by``, ``decision_source`` and
+``final_label`` (the decision where there is one, else the suggestion).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from planalign.corpora.catalog import Catalog
+from planalign.corpora.labelled import join_text_columns, parse_columns
+from planalign.corpora.tables import Table, read_table
+from planalign.errors import Conflict, NotFound
+from planalign.index.decisions import Decision, DecisionStore, text_key
+
+CORRECTED_COLUMNS = ("decision_label", "decision_name", "decided_by", "decision_source", "final_label")
+
+
+@dataclass
+class ReviewRow:
+    index: int  # the row's position in the file, from 0
+    text: str
+    pred_label: str
+    pred_name: str
+    pred_confidence: float | None
+    pred_top3: list[str]
+    needs_review: bool
+    error: str
+    dimension: str  # the top level's node of the decision, else of the suggestion
+    decision: Decision | None
+
+
+@dataclass
+class Review:
+    job_id: str
+    catalog: str
+    level: str
+    total: int  # rows matching the filters
+    needs_review: int  # of the whole file
+    decided: int  # rows of the whole file with an active decision at the level
+    rows: list[ReviewRow]
+
+
+def _job_table(app, job_id: str) -> tuple[dict, Table]:
+    job = app.jobs.get(job_id)
+    if job is None:
+        raise NotFound(f"no job {job_id!r}")
+    if job.status != "done":
+        raise Conflict(f"job is {job.status}; its rows can be reviewed when status is done")
+    return job.params, read_table(app.jobs.result_path(job_id, "csv"))
+
+
+def _rows(app, job_id: str) -> tuple[str, Catalog, str, list[ReviewRow]]:
+    params, table = _job_table(app, job_id)
+    catalog_id = app.catalog_id(params.get("catalog"))
+    catalog = app.catalog(params.get("catalog"))
+    level = catalog.resolve_level(params.get("level"))
+    columns = parse_columns(params["text_col"])
+    texts = [join_text_columns(row, columns) for row in table.rows]
+    active = {d.text_key: d for d in DecisionStore(app.store.engine).active(catalog_id, {text_key(t) for t in texts if t}, level)}
+    top = catalog.levels[0]
+    rows = []
+    for index, (row, text) in enumerate(zip(table.rows, texts)):
+        decision = active.get(text_key(text)) if text else None
+        shown = decision.node_id if decision else row.get("pred_label", "")
+        ancestor = catalog.ancestor_at(shown, top) if shown in catalog.nodes else None
+        confidence = row.get("pred_confidence", "")
+        rows.append(ReviewRow(index, text, row.get("pred_label", ""), row.get("pred_name", ""), float(confidence) if confidence else None,
+                              [p for p in row.get("pred_top3", "").split("|") if p], row.get("needs_review", "") == "yes",
+                              row.get("error", ""), ancestor.id if ancestor else "", decision))
+    return catalog_id, catalog, level, rows
+
+
+def review(app, job_id: str, *, needs_review: bool | None = None, dimension: str | None = None, offset: int = 0, limit: int = 100) -> Review:
+    """The job's rows for the review grid: ``needs_review`` rows first, then in file order."""
+    catalog_id, _, level, rows = _rows(app, job_id)
+    ordered = sorted(rows, key=lambda r: (not r.needs_review, r.index))
+    chosen = [r for r in ordered if (needs_review is None or r.needs_review == needs_review) and (not dimension or r.dimension == dimension)]
+    return Review(job_id, catalog_id, level, len(chosen), sum(r.needs_review for r in rows), sum(r.decision is not None for r in rows),
+                  chosen[offset : offset + limit])
+
+
+def corrected(app, job_id: str) -> tuple[Table, str]:
+    """The job's result with the decisions laid over it, and the file's name stem."""
+    params, table = _job_table(app, job_id)
+    _, catalog, _, rows = _rows(app, job_id)
+    columns = [c for c in table.columns if c not in CORRECTED_COLUMNS] + list(CORRECTED_COLUMNS)
+    out = []
+    for row, reviewed in zip(table.rows, rows):
+        decision = reviewed.decision
+        out.append({**row, "decision_label": decision.node_id if decision else "",
+                    "decision_name": catalog.nodes[decision.node_id].name if decision and decision.node_id in catalog.nodes else "",
+                    "decided_by": decision.who if decision else "", "decision_source": decision.source if decision else "",
+                    "final_label": decision.node_id if decision else row.get("pred_label", "")})
+    stem = str(params.get("filename", "result")).rsplit(".", 1)[0]
+    return Table(columns, out), stem

@@ -1,0 +1,135 @@
+"""Decisions: record (one or a list), list and export, stats; the review grid of a finished job."""
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Query
+from fastapi.responses import Response
+
+from planalign.app import Application
+from planalign.corpora.tables import write_table
+from planalign.decisions import DecisionInput
+from planalign.errors import InputError
+from planalign.review import corrected, review
+from planalign.service.api.deps import AppDep, CallerDep, require_read_key, require_write_key
+from planalign.service.api.schemas import DecisionIn, DecisionsPage, DecisionsStored, DecisionStats, LabelDecisionOut, ModelOut, ReviewOut
+from planalign.service.format import DECISION_EXPORT_COLUMNS, decision_rows
+
+if TYPE_CHECKING:
+    from prometheus_client.core import Metric
+
+router = APIRouter(tags=["decisions"])
+MEDIA = {"csv": "text/csv; charset=utf-8", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+FILE_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"content": {"application/json": {}, MEDIA["csv"]: {}, MEDIA["xlsx"]: {}}}}
+
+
+def _file(columns: list[str], rows: list[dict], fmt: str, stem: str) -> Response:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"out.{fmt}"
+        write_table(path, columns, rows)
+        return Response(path.read_bytes(), media_type=MEDIA[fmt], headers={"Content-Disposition": f'attachment; filename="{stem}.{fmt}"'})
+
+
+@router.post("/v1/decisions", summary="Record decisions: the node a person chose for a text (one, or a list)",
+             dependencies=[Depends(require_write_key)], response_model=DecisionsStored)
+def record(app: AppDep, who: CallerDep, body: Annotated[DecisionIn | list[DecisionIn], Body()]) -> DecisionsStored:
+    items = body if isinstance(body, list) else [body]
+    if not items or len(items) > 10_000:
+        raise InputError("send 1 to 10,000 decisions")
+    catalogs = {item.catalog or app.settings.catalog for item in items}
+    if len(catalogs) > 1:
+        raise InputError(f"one catalog per request, got {', '.join(sorted(catalogs))}")
+    recorded = app.decide([DecisionInput(text=i.text, node=i.node_id, level=i.level, project_id=i.project_id or "", suggested=i.suggested or "",
+                                         suggested_confidence=i.suggested_confidence, source=i.source) for i in items],
+                          catalog=items[0].catalog, who=who)
+    current = app.aligner(items[0].catalog)
+    model = ModelOut(catalog=app.catalog_id(items[0].catalog), version=current.model_version, examples=current.examples,
+                     refit_pending=bool(recorded.stored))
+    return DecisionsStored(stored=len(recorded.stored), unchanged=recorded.unchanged, model=model,
+                           decisions=[LabelDecisionOut.model_validate(d.as_dict()) for d in recorded.stored])
+
+
+@router.get("/v1/decisions", summary="Decisions, newest first (filters, paging; format=csv|xlsx for a file of all that match)",
+            dependencies=[Depends(require_read_key)], response_model=DecisionsPage, responses=FILE_RESPONSES)
+def list_decisions(app: AppDep, catalog: str | None = Query(None, max_length=64), level: str | None = Query(None, max_length=64),
+                   source: str | None = Query(None, max_length=20), who: str | None = Query(None, max_length=100),
+                   text: str | None = Query(None, max_length=100_000, description="Only decisions on this text"),
+                   active: bool = Query(False, description="Only the active decision per text and level"),
+                   offset: int = Query(0, ge=0, le=1_000_000_000), limit: int = Query(50, ge=1, le=500),
+                   format: str = Query("json", pattern="^(json|csv|xlsx)$")) -> DecisionsPage | Response:
+    def page(offset: int, limit: int | None):
+        return app.decisions.page(catalog=catalog, level=level, source=source, who=who, text=text, active_only=active, offset=offset, limit=limit)
+
+    if format != "json":
+        return _file(list(DECISION_EXPORT_COLUMNS), decision_rows(page(0, None)[1]), format, "decisions")
+    total, found = page(offset, limit)
+    return DecisionsPage(total=total, offset=offset, decisions=[LabelDecisionOut.model_validate(d.as_dict()) for d in found])
+
+
+@router.get("/v1/decisions/stats", summary="Counts per source and level; acceptance rate (suggestion = decision) over time; models in use",
+            dependencies=[Depends(require_read_key)], response_model=DecisionStats)
+def stats(app: AppDep, catalog: str | None = Query(None, max_length=64),
+          period: str = Query("week", pattern="^(day|week|month)$")) -> DecisionStats:
+    models = [m for m in app.learning.status() if catalog is None or m["catalog"] == catalog]
+    return DecisionStats(**app.decisions.stats(catalog, period), models=models)
+
+
+@router.get("/v1/classify/jobs/{job_id}/review", summary="A finished job's rows for review: needs_review first, with their decisions",
+            dependencies=[Depends(require_read_key)], response_model=ReviewOut)
+def review_rows(job_id: str, app: AppDep, needs_review: bool | None = Query(None), dimension: str | None = Query(None, max_length=100),
+                offset: int = Query(0, ge=0, le=1_000_000_000), limit: int = Query(100, ge=1, le=1000)) -> ReviewOut:
+    return ReviewOut.model_validate(review(app, job_id, needs_review=needs_review, dimension=dimension, offset=offset, limit=limit))
+
+
+@router.get("/v1/classify/jobs/{job_id}/corrected", summary="The job's labelled file with the decisions laid over it",
+            dependencies=[Depends(require_read_key)], responses={200: {"content": {MEDIA["csv"]: {}, MEDIA["xlsx"]: {}}}}, response_class=Response)
+def corrected_file(job_id: str, app: AppDep, format: str = Query("csv", pattern="^(csv|xlsx)$")) -> Response:
+    table, stem = corrected(app, job_id)
+    return _file(table.columns, table.rows, format, f"{stem}-corrected")
+
+
+def metrics_text(app: Application) -> bytes:
+    """Decision and model metrics in the Prometheus text format, counted from the store at each scrape.
+
+    ``planalign_decisions_total`` only grows (decisions are never deleted), so the acceptance rate
+    over any window is ``rate(...{suggestion="accepted"}) / rate(...{suggestion=~"accepted|corrected"})``;
+    ``planalign_decision_acceptance_ratio`` gives it directly over the last 7 and 30 days and all time.
+    """
+    import time
+
+    from prometheus_client import CollectorRegistry, generate_latest
+    from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+    class Collector:
+        def collect(self) -> Iterator[Metric]:
+            total = CounterMetricFamily("planalign_decisions", "Decisions stored, by whether the suggestion shown was chosen",
+                                        labels=["catalog", "source", "suggestion"])
+            for catalog, source, shown, count in app.decisions.counts():
+                total.add_metric([catalog, source, shown], count)
+            yield total
+            ratio = GaugeMetricFamily("planalign_decision_acceptance_ratio", "Share of decisions whose suggestion shown was the node chosen",
+                                      labels=["catalog", "window"])
+            for window, since in (("7d", time.time() - 7 * 86400), ("30d", time.time() - 30 * 86400), ("all", None)):
+                per_catalog: dict[str, list[int]] = {}
+                for catalog, _, shown, count in app.decisions.counts(since):
+                    kept = per_catalog.setdefault(catalog, [0, 0])
+                    kept[0] += count if shown == "accepted" else 0
+                    kept[1] += count if shown != "none" else 0
+                for catalog, (accepted, judged) in per_catalog.items():
+                    if judged:
+                        ratio.add_metric([catalog, window], accepted / judged)
+            yield ratio
+            version = GaugeMetricFamily("planalign_model_version", "Version of the model learned from decisions", labels=["catalog", "encoder"])
+            examples = GaugeMetricFamily("planalign_model_examples", "Decided texts the model learned from", labels=["catalog", "encoder"])
+            for model in app.learning.status():
+                version.add_metric([model["catalog"], model["encoder"]], model["version"])
+                examples.add_metric([model["catalog"], model["encoder"]], model["examples"])
+            yield version
+            yield examples
+
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(Collector())
+    return generate_latest(registry)

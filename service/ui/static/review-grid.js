@@ -1,0 +1,157 @@
+/* Evaluation page: the review grid of a finished job (GET /v1/classify/jobs/{id}/review).
+   Rows that need review come first; a reviewer accepts the suggestion or corrects it with the node
+   picker, by mouse or keyboard, and each choice is an "evaluator" decision the model learns from.
+   Listens for the "pa:job" event that evaluate.js sends whenever it shows a job. */
+(function () {
+  "use strict";
+  var PA = window.PA;
+  var PAD = window.PAD;
+  var el = PA.el;
+  var LIMIT = 1000;
+  var KEY_STORE = "planalign.apiKey"; // the key the page's API-key field keeps (common.js)
+
+  var state = { job: null, catalog: null, level: null, rows: [], active: 0, loading: false };
+
+  function $(id) { return document.getElementById(id); }
+
+  function catalogOf(job) { return (job.params || {}).catalog || document.body.dataset.defaultCatalog; }
+
+  function onJob(event) {
+    var job = event.detail;
+    if (!job || job.status !== "done") { $("review-box").hidden = true; return; }
+    if (state.job && state.job.id === job.id) return;
+    state.job = job;
+    state.catalog = catalogOf(job);
+    $("review-box").hidden = false;
+    fillDimensions();
+    load(0);
+  }
+
+  function fillDimensions() {
+    var select = $("review-dimension");
+    while (select.options.length > 1) select.remove(1);
+    PAD.nodes(state.catalog).then(function (nodes) {
+      nodes.filter(function (n) { return n.depth === 0; }).forEach(function (n) {
+        select.appendChild(el("option", { value: n.id, text: n.id + " " + n.name }));
+      });
+    }).catch(function () { /* ids only */ });
+  }
+
+  function load(keep) {
+    var params = { limit: LIMIT, needs_review: $("review-needs").checked ? "true" : null, dimension: $("review-dimension").value || null };
+    state.loading = true;
+    return PA.api("/v1/classify/jobs/" + encodeURIComponent(state.job.id) + "/review" + PA.query(params)).then(function (data) {
+      state.level = data.level;
+      state.rows = data.rows || [];
+      $("review-summary").textContent = ("ทั้งไฟล์: ควรตรวจ " + PA.formatNumber(data.needs_review) + " แถว · ตัดสินแล้ว " +
+        PA.formatNumber(data.decided) + " แถว · แสดง " + PA.formatNumber(state.rows.length) + " จาก " + PA.formatNumber(data.total) +
+        " แถวที่ตรงกับตัวกรอง (ระดับ" + PA.levelName(data.level) + ")");
+      draw(Math.min(keep || 0, Math.max(0, state.rows.length - 1)));
+    }).catch(function (err) { PA.setStatus($("review-status"), err.message, "error"); })
+      .then(function () { state.loading = false; });
+  }
+
+  function draw(active) {
+    var body = PA.clear($("review-table").tBodies[0]);
+    state.rows.forEach(function (row, i) {
+      var decided = row.decision;
+      var tr = el("tr", { class: (decided ? "decided" : "") + (row.needs_review ? " needs" : ""), dataset: { index: row.index } }, [
+        el("td", { class: "num", text: String(row.index + 2) }),
+        el("td", { class: "text", text: row.text || "(ว่าง)" }),
+        el("td", null, [el("code", { text: row.pred_label || "–" }), " ", el("span", { class: "small", text: row.pred_name || row.error || "" }),
+          row.needs_review ? [" ", el("span", { class: "badge needs-review", text: "ควรตรวจ" })] : null]),
+        el("td", { class: "num", text: row.pred_confidence === null || row.pred_confidence === undefined ? "–" : PA.percent(row.pred_confidence) }),
+        el("td", { class: "decision" }, decided ? [el("code", { text: decided.node_id }), " ",
+          el("span", { class: "small muted", text: (decided.node_id === row.pred_label ? "ยอมรับ" : "แก้ไข") + " · " + decided.who })] : "–"),
+        el("td", null, [
+          el("button", { type: "button", class: "btn btn-small review-accept", text: "ยอมรับ", disabled: !row.pred_label || !row.text,
+                         onclick: function (event) { event.stopPropagation(); select(i); accept(); } }), " ",
+          el("button", { type: "button", class: "btn btn-small review-correct", text: "แก้ไข…", disabled: !row.text,
+                         onclick: function (event) { event.stopPropagation(); select(i); correct(); } })
+        ])
+      ]);
+      tr.addEventListener("click", function () { select(i); });
+      body.appendChild(tr);
+    });
+    if (!state.rows.length) body.appendChild(el("tr", null, el("td", { colspan: 6, class: "muted", text: "ไม่มีแถวที่ตรงกับตัวกรอง" })));
+    select(active || 0);
+  }
+
+  function select(i) {
+    var trs = $("review-table").tBodies[0].rows;
+    if (!state.rows.length) return;
+    state.active = Math.max(0, Math.min(state.rows.length - 1, i));
+    Array.prototype.forEach.call(trs, function (tr, k) { tr.classList.toggle("active", k === state.active); });
+    trs[state.active].scrollIntoView({ block: "nearest" });
+  }
+
+  function save(node) {
+    var row = state.rows[state.active];
+    var at = state.active;
+    PA.setStatus($("review-status"), "กำลังบันทึก…", "busy");
+    return PAD.record({ text: row.text, node_id: node, level: state.level, catalog: state.catalog, suggested: row.pred_label || null,
+                        suggested_confidence: row.pred_confidence, source: "evaluator" })
+      .then(function () {
+        PA.setStatus($("review-status"), "บันทึกแล้ว: แถว " + (row.index + 2) + " → " + node, "ok");
+        return load(at + 1);
+      })
+      .catch(function (err) { PA.setStatus($("review-status"), err.message, "error"); });
+  }
+
+  function accept() {
+    var row = state.rows[state.active];
+    if (row && row.pred_label && row.text) save(row.pred_label);
+  }
+
+  function correct() {
+    var row = state.rows[state.active];
+    if (!row || !row.text) return;
+    PAD.pick({ catalog: state.catalog, level: state.level, current: row.pred_label, title: "แก้ไขแถว " + (row.index + 2) })
+      .then(function (node) { if (node) save(node.id); $("review-grid").focus(); });
+  }
+
+  function nextUndecided() {
+    for (var k = state.active + 1; k < state.rows.length; k++) if (!state.rows[k].decision) return select(k);
+  }
+
+  function onKey(event) {
+    if (state.loading || event.altKey || event.ctrlKey || event.metaKey) return;
+    if (/^(BUTTON|INPUT|SELECT|TEXTAREA|A)$/.test(event.target.tagName)) return; // their own keys (Enter clicks a button)
+    var key = event.key;
+    if (key === "ArrowDown" || key === "j") select(state.active + 1);
+    else if (key === "ArrowUp" || key === "k") select(state.active - 1);
+    else if (key === "a" || key === "Enter") accept();
+    else if (key === "c") correct();
+    else if (key === "n") nextUndecided();
+    else return;
+    event.preventDefault();
+  }
+
+  function download(format) {
+    if (!state.job) return;
+    var headers = {};
+    try { var key = window.localStorage.getItem(KEY_STORE); if (key) headers["X-API-Key"] = key; } catch (e) { /* private mode */ }
+    fetch("/v1/classify/jobs/" + encodeURIComponent(state.job.id) + "/corrected?format=" + format, { headers: headers, credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) throw new Error("ดาวน์โหลดไม่สำเร็จ (" + response.status + ")");
+        return response.blob();
+      })
+      .then(function (blob) {
+        var stem = String((state.job.params || {}).filename || "result").replace(/\.[^.]+$/, "");
+        var link = el("a", { href: URL.createObjectURL(blob), download: stem + "-corrected." + format });
+        document.body.appendChild(link);
+        link.click();
+        setTimeout(function () { URL.revokeObjectURL(link.href); link.remove(); }, 1000);
+      })
+      .catch(function (err) { PA.setStatus($("review-status"), err.message, "error"); });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.addEventListener("pa:job", onJob);
+    $("review-grid").addEventListener("keydown", onKey);
+    $("review-needs").addEventListener("change", function () { load(0); });
+    $("review-dimension").addEventListener("change", function () { load(0); });
+    $("download-corrected-csv").addEventListener("click", function () { download("csv"); });
+    $("download-corrected-xlsx").addEventListener("click", function () { download("xlsx"); });
+  });
+})();

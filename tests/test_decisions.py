@@ -1,0 +1,264 @@
+"""Decisions: stored with their history, checked, imported idempotently, learned from, measured honestly."""
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from sqlalchemy import create_engine, text
+from test_store import postgres_url  # noqa: F401  (the throwaway PostgreSQL server fixture)
+
+from conftest import run_cli
+from planalign.app import Application
+from planalign.config import Settings
+from planalign.corpora.projects import Project
+from planalign.corpora.tables import read_table
+from planalign.decisions import DecisionError, DecisionInput, keys_of
+from planalign.index.decisions import DecisionStore, NewDecision, text_key
+from planalign.index.store import ProjectStore
+from planalign.service.app import create_app
+
+DRAFT = "โครงการปลูกต้นไม้ริมคลองเพื่อลดน้ำท่วมในชุมชน"
+SIMILAR = "โครงการปลูกต้นไม้ริมคลองเพื่อลดน้ำท่วมในชุมชน เขตบางเขน"
+
+
+def _core(path: Path, **settings) -> Application:
+    return Application(Settings(data_dir=path, encoder="tfidf", **settings))
+
+
+def _exercise_store(store: DecisionStore) -> None:
+    first = NewDecision(text="ขุดลอกคลองบางบัว", catalog="bma-9d", level="issue", node_id="D1.4", source="planner", suggested="D1.4")
+    recorded = store.record([first, NewDecision(text="  ขุดลอกคลองบางบัว\n", catalog="bma-9d", level="issue", node_id="D1.4", source="imported")])
+    assert len(recorded.stored) == 1 and recorded.unchanged == 1  # the same text once normalized: not stored twice
+    newer = NewDecision(text="ขุดลอกคลองบางบัว", catalog="bma-9d", level="issue", node_id="D4.1", source="reviewer", who="alice", suggested="D1.4")
+    assert len(store.record([newer]).stored) == 1
+    dimension = NewDecision(text="ขุดลอกคลองบางบัว", catalog="bma-9d", level="dimension", node_id="D1", source="planner")
+    store.record([dimension])
+    active = store.active("bma-9d")
+    assert sorted((d.level, d.node_id) for d in active) == [("dimension", "D1"), ("issue", "D4.1")]
+    total, history = store.page(catalog="bma-9d", level="issue")
+    assert total == 2 and [d.node_id for d in history] == ["D4.1", "D1.4"]  # newest first, history kept
+    assert store.page(active_only=True)[0] == 2 and store.page(who="alice")[1][0].accepted is False
+    assert store.fingerprint("bma-9d")[0] == 3 and store.fingerprint("other") == (0, 0)
+    stats = store.stats("bma-9d")
+    assert stats["decisions"] == 3 and stats["with_suggestion"] == 2 and stats["accepted"] == 1 and stats["acceptance_rate"] == 0.5
+    assert stats["over_time"][0]["decisions"] == 3
+    assert {(c, s, k) for c, s, k, _ in store.counts()} == {("bma-9d", "planner", "accepted"), ("bma-9d", "reviewer", "corrected"),
+                                                            ("bma-9d", "planner", "none")}
+
+
+def test_store_keeps_history_and_one_active_label(tmp_path):
+    _exercise_store(DecisionStore(ProjectStore(f"sqlite:///{tmp_path / 'p.db'}").engine))
+
+
+def test_store_on_postgres(postgres_url):  # noqa: F811
+    store = ProjectStore(postgres_url)
+    _exercise_store(DecisionStore(store.engine))
+    store.close()
+
+
+def test_bad_decisions_are_refused_whole(tmp_path):
+    core = _core(tmp_path)
+    bad = [DecisionInput(text="   ", node="D1.4"), DecisionInput(text="ลอกท่อ", node="NOPE"),
+           DecisionInput(text="ลอกท่อ", node="D1.4", level="dimension"), DecisionInput(text="ลอกท่อ", node="D1.4", source="guess"),
+           DecisionInput(text="ลอกท่อระบายน้ำ", node="D1.4")]
+    with pytest.raises(DecisionError) as raised:
+        core.decide(bad)
+    message = str(raised.value)
+    assert "4 invalid decision(s), nothing stored" in message and "decision 1: empty text" in message
+    assert "unknown node 'NOPE'" in message and "node D1.4 is at level 'issue', not 'dimension'" in message and "unknown source" in message
+    assert core.decisions.fingerprint("bma-9d") == (0, 0)
+    recorded = core.decide([DecisionInput(text="ลอกท่อระบายน้ำ", node=core.catalog().nodes["D1.4"].name)])
+    assert [d.node_id for d in recorded.stored] == ["D1.4"]  # a node may be named by its name too
+
+
+def test_a_decision_changes_the_next_suggestion_and_survives_a_restart(tmp_path):
+    core = _core(tmp_path)
+    before = core.align(SIMILAR, aligner=core.aligner())
+    wanted = "D4.1" if before.alignment.levels["issue"][0].node_id != "D4.1" else "D7.1"
+    core.decide([DecisionInput(text=DRAFT, node=wanted, suggested=before.alignment.levels["issue"][0].node_id, source="planner")])
+    after = core.align(SIMILAR, aligner=core.aligner())  # the command line fits when the model is older than the decisions
+    assert after.alignment.levels["issue"][0].node_id == wanted and (after.model_version, after.examples) == (1, 1)
+    assert core.align(SIMILAR, aligner=core.aligner(learn=False)).model_version == 0
+    core.close()
+    again = _core(tmp_path)  # a restart: decisions from the store, the model from disk (no refit)
+    aligner = again.aligner()
+    assert aligner.model_version == 1 and again.learning.fits == 0
+    assert again.align(SIMILAR, aligner=aligner).alignment.levels["issue"][0].node_id == wanted
+    # Measuring on the decided text itself: its own decision is left out.
+    assert again.aligner(exclude=keys_of([DRAFT])).examples == 0
+
+
+def test_declared_alignment_from_ingest(tmp_path):
+    core = _core(tmp_path)
+    projects = [Project(id="P1", name="โครงการลอกท่อระบายน้ำซอยพหลโยธิน 48", issue_id="D1.4", dimension_id="D1"),
+                Project(id="P2", name="โครงการปลูกต้นไม้ริมถนน", plan_alignment="ด้านที่ 4 สิ่งแวดล้อมดี"),
+                Project(id="P3", name="โครงการไม่มีแผน")]
+    outcome = core.ingest(projects)
+    declared = {(d.project_id, d.level, d.node_id) for d in outcome.declared.stored}
+    assert ("P1", "issue", "D1.4") in declared and ("P1", "dimension", "D1") in declared
+    assert all(d.source == "declared" for d in outcome.declared.stored) and not any(p == "P3" for p, _, _ in declared)
+    assert core.ingest(projects).declared.stored == []  # the same file again: nothing new
+
+
+def test_key_names():
+    settings = Settings(api_keys=("alice:s3cret", "plain-key"))
+    names = settings.key_names()
+    assert names["s3cret"] == "alice" and names["plain-key"].startswith("key-") and "plain" not in names["plain-key"]
+
+
+def _decisions_file(path: Path, rows: int) -> Path:
+    lines = ["ข้อความ,หมวด"] + [f"โครงการลอกท่อระบายน้ำซอย {i} เพื่อลดน้ำท่วมขัง,{'D1.4' if i % 2 else 'D4.1'}" for i in range(rows)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_cli_import_twice_export_and_stats(tmp_path):
+    data = tmp_path / "data"
+    source = _decisions_file(tmp_path / "d.csv", 40)
+    env = {"PLANALIGN_ENCODER": "tfidf"}
+    first = run_cli("decisions", "import", str(source), "--text-col", "ข้อความ", "--label-col", "หมวด", "--level", "issue", data_dir=data, env=env)
+    assert first.returncode == 0, first.stderr
+    assert "40 stored, 0 unchanged" in first.stderr and "model: v1, learned from 40 decisions" in first.stderr
+    second = run_cli("decisions", "import", str(source), "--text-col", "ข้อความ", "--label-col", "หมวด", data_dir=data, env=env)
+    assert "0 stored, 40 unchanged" in second.stderr and "model: v1" in second.stderr
+    bad = tmp_path / "bad.csv"
+    bad.write_text("ข้อความ,หมวด\nลอกท่อ,D1.4\n,D1.4\nปลูกต้นไม้,D9.99\nปลูกต้นไม้,D4\n", encoding="utf-8")
+    refused = run_cli("decisions", "import", str(bad), "--text-col", "ข้อความ", "--label-col", "หมวด", "--level", "issue", data_dir=data, env=env)
+    assert refused.returncode == 2 and "row 3: empty text" in refused.stderr and "row 4: unknown node 'D9.99'" in refused.stderr
+    assert "row 5: node D4 is at level 'dimension', not 'issue'" in refused.stderr
+    exported = run_cli("decisions", "export", "--out", str(tmp_path / "out.xlsx"), data_dir=data, env=env)
+    assert exported.returncode == 0 and len(read_table(tmp_path / "out.xlsx").rows) == 40
+    stats = run_cli("decisions", "stats", "--json", data_dir=data, env=env)
+    assert '"decisions": 40' in stats.stdout and '"imported": 40' in stats.stdout
+    aligned = run_cli("align", "โครงการลอกท่อระบายน้ำซอย 7 เพื่อลดน้ำท่วมขัง", "--json", data_dir=data, env=env)
+    assert '"model_version": 1' in aligned.stdout and '"examples": 40' in aligned.stdout
+    zero = run_cli("align", "โครงการลอกท่อระบายน้ำ", "--json", "--no-learn", data_dir=data, env=env)
+    assert '"model_version": 0' in zero.stdout
+
+
+def test_kill_during_import_loses_no_committed_decision(tmp_path):
+    data = tmp_path / "data"
+    source = _decisions_file(tmp_path / "big.csv", 4000)
+    env = dict(os.environ, PLANALIGN_DATA=str(data), PLANALIGN_ENCODER="tfidf")
+    command = [sys.executable, "-m", "planalign.service.cli", "decisions", "import", str(source), "--text-col", "ข้อความ", "--label-col", "หมวด",
+               "--batch", "50", "--no-refit"]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
+    committed = 0
+    assert process.stderr is not None
+    for line in process.stderr:
+        if line.startswith("committed "):
+            committed = int(line.split()[1].split("/")[0])
+            if committed >= 500:
+                break
+    process.send_signal(signal.SIGKILL)
+    process.wait(30)
+    assert committed >= 500, "the import finished or failed before it could be killed"
+    engine = create_engine(f"sqlite:///{data / 'planalign.db'}")
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+        stored = connection.execute(text("SELECT count(*) FROM decisions")).scalar()
+    assert stored is not None and committed <= stored < 4000
+    again = run_cli("decisions", "import", str(source), "--text-col", "ข้อความ", "--label-col", "หมวด", "--no-refit", data_dir=data, env={"PLANALIGN_ENCODER": "tfidf"})
+    assert f"{4000 - stored} stored, {stored} unchanged" in again.stderr, again.stderr
+
+
+# --------------------------------------------------------------------------------------- API
+@pytest.fixture
+def client(tmp_path):
+    with TestClient(create_app(Settings(data_dir=tmp_path, encoder="tfidf", api_keys=("alice:k1",)))) as c:
+        for _ in range(100):
+            if c.get("/readyz").status_code == 200:
+                break
+            time.sleep(0.1)
+        yield c
+
+
+KEY = {"X-API-Key": "k1"}
+
+
+def test_api_records_lists_exports_and_learns(client):
+    shown = client.post("/v1/align", json={"text": SIMILAR}).json()
+    assert (shown["model_version"], shown["examples"]) == (0, 0)
+    top = shown["levels"]["issue"][0]["node_id"]
+    wanted = "D4.1" if top != "D4.1" else "D7.1"
+    decision = {"text": DRAFT, "node_id": wanted, "level": "issue", "suggested": top, "suggested_confidence": 0.4}
+    assert client.post("/v1/decisions", json=decision).status_code == 401
+    stored = client.post("/v1/decisions", json=decision, headers=KEY).json()
+    assert stored["stored"] == 1 and stored["decisions"][0]["who"] == "alice" and stored["decisions"][0]["accepted"] is False
+    assert stored["model"]["refit_pending"] is True
+    assert client.post("/v1/decisions", json=[decision], headers=KEY).json()["unchanged"] == 1
+    client.app.state.planalign.learning.wait_idle(30)  # type: ignore[attr-defined]
+    learned = client.post("/v1/align", json={"text": SIMILAR}).json()
+    assert learned["levels"]["issue"][0]["node_id"] == wanted and (learned["model_version"], learned["examples"]) == (1, 1)
+    assert client.post("/v1/align", json={"text": SIMILAR, "learn": False}).json()["model_version"] == 0
+    classified = client.post("/v1/classify", json={"texts": [SIMILAR], "level": "issue"}).json()
+    assert classified["results"][0]["pred_label"] == wanted and classified["model_version"] == 1
+
+    page = client.get("/v1/decisions", params={"who": "alice"}).json()
+    assert page["total"] == 1 and page["decisions"][0]["node_id"] == wanted
+    csv_text = client.get("/v1/decisions", params={"format": "csv"}).content.decode("utf-8-sig")
+    assert csv_text.splitlines()[0].startswith("id,created,catalog,level,node_id,text") and wanted in csv_text
+    xlsx = client.get("/v1/decisions", params={"format": "xlsx"})
+    assert load_workbook(io.BytesIO(xlsx.content)).active.max_row == 2
+    stats = client.get("/v1/decisions/stats").json()
+    assert stats["acceptance_rate"] == 0.0 and stats["models"][0]["version"] == 1
+    metrics = client.get("/metrics").text
+    assert 'planalign_decisions_total{catalog="bma-9d",source="planner",suggestion="corrected"} 1.0' in metrics
+    assert 'planalign_model_examples{catalog="bma-9d",encoder="tfidf"} 1.0' in metrics
+
+
+def test_api_bad_input_stores_nothing(client):
+    bad = client.post("/v1/decisions", headers=KEY, json=[{"text": "", "node_id": "D1.4"}, {"text": "ลอกท่อ", "node_id": "X9"},
+                                                          {"text": "ลอกท่อ", "node_id": "D1.4", "level": "dimension"}])
+    assert bad.status_code == 422
+    assert bad.json()["error"].startswith("3 invalid decision(s), nothing stored: decision 1: empty text; decision 2: unknown node 'X9'")
+    assert client.post("/v1/decisions", headers=KEY, json={"text": "ลอกท่อ", "node_id": "D1.4", "catalog": "nope"}).status_code == 404
+    assert client.get("/v1/decisions").json()["total"] == 0
+
+
+def test_review_grid_and_corrected_file(client):
+    data = "id,text,gold\n1,ขุดลอกคลองระบายน้ำ,D1.4\n2,ปลูกต้นไม้ริมถนน,D4.1\n3,,D4.1\n"
+    job = client.post("/v1/classify/jobs", files={"file": ("s.csv", data.encode())}, data={"text_col": "text", "level": "issue"},
+                      headers=KEY).json()
+    for _ in range(600):
+        status = client.get(f"/v1/classify/jobs/{job['id']}").json()
+        if status["status"] in ("done", "failed"):
+            break
+        time.sleep(0.1)
+    assert status["status"] == "done" and status["params"]["model_version"] == 0
+    review = client.get(f"/v1/classify/jobs/{job['id']}/review").json()
+    assert review["level"] == "issue" and len(review["rows"]) == 3 and review["rows"][0]["needs_review"]  # the empty row first
+    row = next(r for r in review["rows"] if r["text"] == "ปลูกต้นไม้ริมถนน")
+    client.post("/v1/decisions", headers=KEY, json={"text": row["text"], "node_id": "D4.2", "level": "issue", "suggested": row["pred_label"],
+                                                     "source": "reviewer"})
+    again = client.get(f"/v1/classify/jobs/{job['id']}/review", params={"dimension": "D4"}).json()
+    assert [r["decision"]["node_id"] for r in again["rows"]] == ["D4.2"] and again["decided"] == 1
+    corrected = client.get(f"/v1/classify/jobs/{job['id']}/corrected", params={"format": "csv"}).content.decode("utf-8-sig").splitlines()
+    assert corrected[0].endswith("decision_label,decision_name,decided_by,decision_source,final_label")
+    assert corrected[2].endswith(",alice,reviewer,D4.2") and corrected[1].split(",")[-1] == corrected[1].split(",")[3]
+    assert client.get("/v1/classify/jobs/nope/review").status_code == 404
+
+
+def test_measuring_never_learns_from_the_texts_measured(client):
+    text = "โครงการอบรมอาสาสมัครป้องกันยาเสพติดในชุมชน"
+    client.post("/v1/decisions", headers=KEY, json={"text": text, "node_id": "D9.1", "level": "issue", "source": "evaluator"})
+    client.app.state.planalign.learning.wait_idle(30)  # type: ignore[attr-defined]
+    core = client.app.state.planalign  # type: ignore[attr-defined]
+    assert core.aligner().examples == 1 and core.aligner(exclude={text_key(text)}).examples == 0
+    data = f"text,gold\n{text},D9.1\n"
+    job = client.post("/v1/classify/jobs", files={"file": ("m.csv", data.encode())}, data={"text_col": "text", "label_col": "gold", "level": "issue"},
+                      headers=KEY).json()
+    for _ in range(600):
+        status = client.get(f"/v1/classify/jobs/{job['id']}").json()
+        if status["status"] in ("done", "failed"):
+            break
+        time.sleep(0.1)
+    assert status["status"] == "done" and status["params"]["examples"] == 0  # the model in use had learned only this very text
