@@ -16,8 +16,8 @@ from rich.table import Table as RichTable
 
 from planalign.app import AlignOutcome, DuplicateSet
 from planalign.index.align import Aligner
-from planalign.index.decisions import Decision as LabelDecision
 from planalign.index.coverage import COUNTED_SOURCES, Coverage, Needs
+from planalign.index.decisions import Decision as LabelDecision
 from planalign.index.dedup import Decision
 from planalign.index.evaluation import Report
 from planalign.index.hybrid import Hit
