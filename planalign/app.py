@@ -392,12 +392,16 @@ class Application:
         """Queries must be embedded by the encoder that built the index."""
         return self.encoder(index.encoder_name)
 
+    def index_encoder_name(self) -> str:
+        """The encoder of the index: the one it was built with, else the configured one (``auto``: by the store's size)."""
+        return indexed_encoder(self.data_dir) or choose_index_encoder(self.settings.index_encoder, self.store.count())
+
     def sync(self, encoder: str | None = None, *, only: Sequence[str] | None = None, rebuild: bool = False,
              backend: str = "auto", progress: Progress | None = None, planned: Progress | None = None) -> SyncResult:
         """Bring the index in line with the store (``encoder`` only for a new or rebuilt index;
         ``auto`` and the default choose by the store's size, an existing index keeps its encoder)."""
         name = encoder if encoder and encoder != AUTO_INDEX_ENCODER else None
-        name = name or indexed_encoder(self.data_dir) or choose_index_encoder(self.settings.index_encoder, self.store.count())
+        name = name or self.index_encoder_name()
         with self._write_lock:
             result, index = sync_index(self.data_dir, self.store, self.encoder(name), current=self._index, only=only,
                                        rebuild=rebuild, backend=backend, progress=progress, planned=planned)
@@ -594,7 +598,7 @@ class Application:
         the index encoder's (e5 would take hours over 117k reports) after their category map."""
         resolved = self.catalog(catalog)
         digest = catalog_digest(resolved)[:12]
-        report_encoder = indexed_encoder(self.data_dir) or self.settings.index_encoder
+        report_encoder = self.index_encoder_name()
         mapping = load_category_map(resolved, self.settings.report_map)
         report_model = f"{digest}/{report_encoder}/{mapping.digest[:8] if mapping else 'nomap'}"
 
@@ -735,7 +739,7 @@ class Application:
             aligner = self.aligner()
             if self._indexer is None:
                 self.index()
-            name = indexed_encoder(self.data_dir) or self.settings.index_encoder
+            name = self.index_encoder_name()
             for encoder in {id(e): e for e in (aligner.encoder, self.encoder(name))}.values():
                 # a text no cache holds: the model's first real inference (seconds) happens now, not in a request
                 encoder.encode_queries([f"อุ่นเครื่อง {uuid.uuid4().hex[:12]}"])
@@ -746,6 +750,11 @@ class Application:
         finally:
             self._warming.active = False
             self.warmed.set()
+
+    def wait_for_warm_up(self) -> None:
+        """Block until the service's warm-up ended (returns at once outside the service)."""
+        if self._wait_limit is not None:
+            self.warmed.wait()
 
     def _refuse_while_warming(self, what: str) -> None:
         """In the service, a request needing a model waits a bounded time for the warm-up, then gets 503."""

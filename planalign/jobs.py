@@ -123,6 +123,7 @@ class JobManager:
     def _run_forever(self) -> None:
         while True:
             job_id = self._queue.get()
+            self.app.wait_for_warm_up()  # a background job waits for the models instead of being refused like a request
             try:
                 self._run(job_id)
             except Cancelled:

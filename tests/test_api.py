@@ -25,7 +25,7 @@ def make_client(tmp_path, **settings) -> TestClient:
 
 
 def wait_ready(client: TestClient) -> None:
-    for _ in range(100):
+    for _ in range(600):
         if client.get("/readyz").status_code == 200:
             return
         time.sleep(0.1)
@@ -37,6 +37,7 @@ def client(tmp_path):
     with make_client(tmp_path) as c:
         wait_ready(c)
         assert c.post("/v1/projects", json={"projects": PROJECTS}).status_code == 200
+        wait_ready(c)  # the first index loads its encoder (e5 for a small store) in the background indexer
         yield c
 
 
@@ -163,8 +164,10 @@ def test_api_keys_protect_writes_and_optionally_reads(tmp_path):
         assert client.post("/v1/projects", json={"projects": PROJECTS}).status_code == 401
         assert client.post("/v1/projects", json={"projects": PROJECTS}, headers={"X-API-Key": "wrong"}).status_code == 401
         assert client.post("/v1/projects", json={"projects": PROJECTS}, headers={"X-API-Key": KEY}).status_code == 200
+        wait_ready(client)
         assert client.get("/v1/search", params={"q": "คลอง"}).status_code == 200
     with make_client(tmp_path, api_keys=[KEY], read_requires_key=True) as client:
+        wait_ready(client)  # a restarted service answers 503 "starting" until its models are loaded
         assert client.get("/v1/search", params={"q": "คลอง"}).status_code == 401
         assert client.get("/v1/search", params={"q": "คลอง"}, headers={"X-API-Key": KEY}).status_code == 200
 
