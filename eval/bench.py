@@ -113,10 +113,16 @@ def bench_size(size: int | None, encoder: str, queries: list[str], root: Path, w
 
 
 def bench_existing(data_dir: Path, queries: list[str], with_service: bool = True) -> dict:
-    """The same measurements on an index already built (``--existing DIR``): search, HNSW and the
-    duplicate sweep with the embeddings given, without the hour-long cold build of 117k reports."""
+    """The same measurements on a data directory already filled (``--existing DIR``, e.g. the 117k
+    store of ``make demo-real``), without its hour-long cold build: first one project's upsert and
+    delete on the loaded index and the full rewrite baseline (which also brings the index to the
+    current format), then search, HNSW and the duplicate sweep with the embeddings given."""
     app = Application(Settings.load(data_dir=data_dir))
-    return measure(app, data_dir, queries, {"store_ingest_s": "", "index_build_s": "existing", "end_to_end_s": ""}, with_service)
+    app.require_index()
+    updates = update_latency(app, app.store.list(0, 5))
+    row = measure(app, data_dir, queries, {"store_ingest_s": "", "index_build_s": "existing", "end_to_end_s": ""}, with_service)
+    row.update(updates)
+    return row
 
 
 def measure(app: Application, data_dir: Path, queries: list[str], build: dict, with_service: bool) -> dict:
@@ -465,7 +471,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--encoders", default=None, help="encoders for the model sections [default: e5,static,cascade,use,tfidf; --quick: e5,static,cascade]")
     parser.add_argument("--skip-models", action="store_true")
     parser.add_argument("--skip-search", action="store_true")
-    parser.add_argument("--existing", default=None, help="measure search and duplicates on this already indexed data dir instead of building sizes")
+    parser.add_argument("--existing", default=None, help="also measure updates, search and duplicates on this filled data dir (after --sizes)")
     parser.add_argument("--skip-coverage", action="store_true")
     parser.add_argument("--coverage-data", type=Path, default=None,
                         help="time coverage on this already aligned data directory (e.g. make demo-real's) instead of building one")
@@ -479,11 +485,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         encoders = args.encoders or ("e5,static,cascade" if args.quick else "e5,static,cascade,use,tfidf")
         models = [] if args.skip_models else bench_models([e.strip() for e in encoders.split(",")], root, args.quick)
+        search = [] if args.skip_search else [bench_size(size or None, args.encoder, queries, root, with_service=not args.quick or size == sizes[-1])
+                                              for size in sizes]
         if args.existing:
-            search = [bench_existing(Path(args.existing), queries)]
-        else:
-            search = [] if args.skip_search else [bench_size(size or None, args.encoder, queries, root, with_service=not args.quick or size == sizes[-1])
-                                                  for size in sizes]
+            search.append(bench_existing(Path(args.existing), queries))
         if args.skip_coverage:
             coverage = []
         elif args.coverage_data:
