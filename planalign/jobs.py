@@ -174,7 +174,7 @@ class JobManager:
             throttled.set(start + len(part.table.rows))
         self._check(job_id)
         for fmt in ("csv", "xlsx"):
-            write_table(folder / f"result.{fmt}", out_columns, rows_out)
+            write_table(folder / f"result.{fmt}", out_columns, rows_out, text_columns=[c for c in (params.get("id_col"),) if c])
         metrics = None
         if scored:
             # rows without text are not scored (as `planalign eval` skips them)
