@@ -33,7 +33,7 @@ import json
 import re
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +78,9 @@ class Table:
 
     columns: list[str]
     rows: list[dict[str, Any]]  # strings as read; writers also take numbers
+    # Each row's number as a spreadsheet shows the file (header = 1, blank rows counted), when read
+    # from a CSV/TSV or XLSX: what a message or an output names a row by when the file has no ids.
+    sheet_rows: list[int] = field(default_factory=list)
 
     def require(self, columns: Iterable[str]) -> None:
         """Raise a clear error naming any missing column and the ones that exist."""
@@ -204,11 +207,13 @@ def _read_delimited(text: str, label: str, delimiter: str | None, limits: Limits
         header = next(reader)
         columns = _unique_columns(header, label)
         rows = []
+        sheet_rows = []
         started = reader.line_num + 1
-        for values in reader:
+        for record, values in enumerate(reader, start=2):
             if any(v.strip() for v in values):
                 row = {c: _clean(v) for c, v in zip(columns, values)} | {c: "" for c in columns[len(values) :]}
                 rows.append(_check_cells(row, started, label, limits))
+                sheet_rows.append(record)
                 _check_rows(len(rows), label, limits)
             started = reader.line_num + 1
     except csv.Error as exc:
@@ -216,7 +221,7 @@ def _read_delimited(text: str, label: str, delimiter: str | None, limits: Limits
             raise TableError(f"{label}: line {started}: a quoted field (starting with \") is never closed; "
                              "fix the quote, or the rest of the file would be read as one cell") from exc
         raise TableError(f"{label}: line {reader.line_num}: {exc}") from exc
-    return Table(columns, rows)
+    return Table(columns, rows, sheet_rows)
 
 
 def _read_jsonl(text: str, label: str, limits: Limits) -> Table:
@@ -275,16 +280,18 @@ def _read_xlsx(path: Path, label: str, limits: Limits) -> Table:
     try:
         sheet = workbook.worksheets[0]
         rows_iter = sheet.iter_rows(values_only=True)  # streamed: one row in memory at a time
-        header = next((r for r in rows_iter if any(v is not None and _clean(v) for v in r)), None)
+        header_row, header = next(((n, r) for n, r in enumerate(rows_iter, start=1) if any(v is not None and _clean(v) for v in r)), (0, None))
         if header is None:
             return Table([], [])
         columns = _unique_columns(header, label)
         rows: list[dict[str, Any]] = []
-        for number, values in enumerate(rows_iter, start=2):
+        sheet_rows: list[int] = []
+        for number, values in enumerate(rows_iter, start=header_row + 1):
             if not any(_clean(v) for v in values):
                 continue
             row = {c: _clean(v) for c, v in zip(columns, values)} | {c: "" for c in columns[len(values) :]}
             rows.append(_check_cells(row, number, label, limits))
+            sheet_rows.append(number)
             _check_rows(len(rows), label, limits)
     except TableError:
         raise
@@ -292,7 +299,7 @@ def _read_xlsx(path: Path, label: str, limits: Limits) -> Table:
         raise TableError(f"{label}: not a readable .xlsx workbook ({type(exc).__name__})") from exc
     finally:
         workbook.close()
-    return Table(columns, rows)
+    return Table(columns, rows, sheet_rows)
 
 
 def _refuse_zip_bomb(path: Path, label: str) -> None:

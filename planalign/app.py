@@ -127,6 +127,13 @@ class DuplicateSet:
     result: DedupResult
     orgs: list[str] | None = None
     years: list[str] | None = None
+    by_row: bool = False  # ids are the rows' spreadsheet numbers (a file without an id column)
+
+    def cluster_name(self, cluster: str) -> str:
+        """What a cluster is about: its first member's project name (or text). Without it a
+        cluster of one project proposed by 51 districts reads as a list of districts."""
+        first = self.records[self.result.clusters[cluster][0]]
+        return first.name or first.text
 
 
 class Application:
@@ -392,12 +399,17 @@ class Application:
         """Queries must be embedded by the encoder that built the index."""
         return self.encoder(index.encoder_name)
 
+    def index_encoder_name(self) -> str:
+        """The index's encoder: the existing index's own, else the setting (``auto`` chosen by the
+        store's size). Never ``auto`` itself, which names no model."""
+        return indexed_encoder(self.data_dir) or choose_index_encoder(self.settings.index_encoder, self.store.count())
+
     def sync(self, encoder: str | None = None, *, only: Sequence[str] | None = None, rebuild: bool = False,
              backend: str = "auto", progress: Progress | None = None, planned: Progress | None = None) -> SyncResult:
         """Bring the index in line with the store (``encoder`` only for a new or rebuilt index;
         ``auto`` and the default choose by the store's size, an existing index keeps its encoder)."""
         name = encoder if encoder and encoder != AUTO_INDEX_ENCODER else None
-        name = name or indexed_encoder(self.data_dir) or choose_index_encoder(self.settings.index_encoder, self.store.count())
+        name = name or self.index_encoder_name()
         with self._write_lock:
             result, index = sync_index(self.data_dir, self.store, self.encoder(name), current=self._index, only=only,
                                        rebuild=rebuild, backend=backend, progress=progress, planned=planned)
@@ -575,10 +587,12 @@ class Application:
     def duplicates_in_table(self, table: Table, text_columns: list[str], *, id_column: str | None = None,
                             group_column: str | None = None, encoder: str | None = None, config: DedupConfig | None = None,
                             progress: Progress | None = None) -> DuplicateSet:
-        """Duplicates among a file's rows (no store); without an id column a row is its 0-based number."""
+        """Duplicates among a file's rows (no store); without an id column a row is named by its
+        spreadsheet row number (header = 1), the number a person finds it under when opening the file."""
         table.require([*text_columns] + [c for c in (id_column, group_column) if c])
         config = config or DedupConfig()
-        numbered = [(str(n), r) for n, r in enumerate(table.rows) if join_text_columns(r, text_columns)]
+        sheet_rows = table.sheet_rows or list(range(2, len(table.rows) + 2))
+        numbered = [(str(n), r) for n, r in zip(sheet_rows, table.rows) if join_text_columns(r, text_columns)]
         texts = [join_text_columns(r, text_columns) for _, r in numbered]
         name = choose_index_encoder(encoder or self.settings.index_encoder, len(texts))
         vectors = self.encoder(name).encode_queries([normalize(t)[:2000] for t in texts], progress)  # the query view, as the index keeps it
@@ -586,7 +600,8 @@ class Application:
         groups = [r[group_column] for _, r in numbered] if group_column else None
         records = make_records(texts, centered, groups=groups)
         ids = [r[id_column] for _, r in numbered] if id_column else [n for n, _ in numbered]
-        return DuplicateSet(ids, records, find_duplicates(records, config, configured(params, config), weak_copies=name != "e5"))
+        return DuplicateSet(ids, records, find_duplicates(records, config, configured(params, config), weak_copies=name != "e5"),
+                            by_row=id_column is None)
 
     # ------------------------------------------------------------------------------ coverage
     def alignment_plan(self, catalog: str | None = None) -> AlignmentPlan:
@@ -594,7 +609,7 @@ class Application:
         the index encoder's (e5 would take hours over 117k reports) after their category map."""
         resolved = self.catalog(catalog)
         digest = catalog_digest(resolved)[:12]
-        report_encoder = indexed_encoder(self.data_dir) or self.settings.index_encoder
+        report_encoder = self.index_encoder_name()
         mapping = load_category_map(resolved, self.settings.report_map)
         report_model = f"{digest}/{report_encoder}/{mapping.digest[:8] if mapping else 'nomap'}"
 
@@ -735,8 +750,7 @@ class Application:
             aligner = self.aligner()
             if self._indexer is None:
                 self.index()
-            name = indexed_encoder(self.data_dir) or self.settings.index_encoder
-            for encoder in {id(e): e for e in (aligner.encoder, self.encoder(name))}.values():
+            for encoder in {id(e): e for e in (aligner.encoder, self.encoder(self.index_encoder_name()))}.values():
                 # a text no cache holds: the model's first real inference (seconds) happens now, not in a request
                 encoder.encode_queries([f"อุ่นเครื่อง {uuid.uuid4().hex[:12]}"])
             if self._indexer is not None and self._indexer.wait_loaded(60) and self._index is not None:

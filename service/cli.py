@@ -323,12 +323,13 @@ def dedup(
     out_path: Annotated[Optional[Path], typer.Option("--out", "-o", help="pairs.csv (or .xlsx/.jsonl).")] = None,
     input_file: Annotated[Optional[Path], typer.Option("--input", help="A plain file instead of the store.")] = None,
     text_col: Annotated[Optional[str], typer.Option("--text-col", help="With --input: text column(s).")] = None,
-    id_col: Annotated[Optional[str], typer.Option("--id-col", help="With --input: id column [default: row number from 0].")] = None,
+    id_col: Annotated[Optional[str], typer.Option("--id-col", help="With --input: id column [default: the spreadsheet row number, header = 1].")] = None,
     group_col: Annotated[Optional[str], typer.Option("--group-col", help="With --input: district/org column.")] = None,
     check: Annotated[Optional[str], typer.Option("--check", help="One draft: its duplicates in the store.")] = None,
     year: Annotated[Optional[int], typer.Option("--year", help="Only projects of this fiscal year.")] = None,
     across: Annotated[bool, typer.Option("--across-districts/--any", help="Only pairs from different districts/orgs.")] = False,
     threshold: Annotated[Optional[float], typer.Option("--threshold", min=0.01, max=1.0, help="Near-copy threshold: share of words aligned (0-1).")] = None,
+    per_member: Annotated[bool, typer.Option("--per-member", help="One row per cluster member (cluster id, size, name) instead of one per pair.")] = False,
     encoder: IndexEncoderOpt = None,
     data_dir: DataDir = None,
     db_url: DbUrlOpt = None,
@@ -348,7 +349,7 @@ def dedup(
         found = _dedup_file(core, input_file, text_col, id_col, group_col, settings)
     else:
         found = core.duplicate_clusters(fiscal_year(year), across, settings)
-    _write_pairs(found, out_path, groups=input_file is None or bool(group_col), years=input_file is None)
+    _write_pairs(found, out_path, groups=input_file is None or bool(group_col), years=input_file is None, per_member=per_member)
 
 
 def _dedup_file(core, path: Path, text_col: str | None, id_col: str | None, group_col: str | None, settings):
@@ -365,19 +366,27 @@ def _dedup_file(core, path: Path, text_col: str | None, id_col: str | None, grou
 def _print_matches(matches) -> None:
     from planalign.service.format import describe_decision
 
-    for m in matches:
-        out.print(f"{m.decision.score:.3f} {m.decision.kind:8s} {escape(m.id)} {escape(m.org)} · {escape(m.name)}  [dim]{escape(describe_decision(m.decision))}[/]")
+    for m in matches:  # the reason in Thai, as the pages show it (describe_decision starts with the kind)
+        out.print(f"{m.decision.score:.3f} {escape(m.id)} {escape(m.org)} · {escape(m.name)}  [dim]{escape(describe_decision(m.decision))}[/]")
     if not matches:
-        err.print("no duplicates found")
+        err.print("ไม่พบโครงการที่ซ้ำกับร่างนี้")
 
 
-def _write_pairs(found, out_path: Path, groups: bool, years: bool) -> None:
+CLUSTERS_SHOWN = 10
+
+
+def _write_pairs(found, out_path: Path, groups: bool, years: bool, per_member: bool) -> None:
     from planalign.corpora.tables import write_table
-    from planalign.service.format import pair_rows
+    from planalign.service.format import ROW_NOTE, member_rows, pair_rows
 
-    columns, rows = pair_rows(found, groups, years)
+    columns, rows = (member_rows if per_member else pair_rows)(found, groups, years)
     write_table(out_path, columns, rows)
-    err.print(f"wrote {len(rows)} pairs in {len(found.result.clusters)} clusters to {out_path}")
+    what = "cluster members" if per_member else "pairs"
+    err.print(f"wrote {len(rows)} {what} in {len(found.result.clusters)} clusters to {out_path}")
+    if found.by_row:
+        err.print(f"note: {ROW_NOTE}")
+    for name, members in list(found.result.clusters.items())[:CLUSTERS_SHOWN]:
+        err.print(f"  {name}: {len(members)} × {escape(found.cluster_name(name)[:100])}")
 
 
 decisions_app = typer.Typer(help="People's decisions (the node chosen for a text): import, export, stats.", no_args_is_help=True)

@@ -20,7 +20,7 @@ PROJECTS = [
 
 
 def make_client(tmp_path, **settings) -> TestClient:
-    app = create_app(Settings(data_dir=tmp_path, encoder="tfidf", **settings))
+    app = create_app(Settings(data_dir=tmp_path, **{"encoder": "tfidf", "index_encoder": "tfidf", **settings}))
     return TestClient(app)
 
 
@@ -117,6 +117,7 @@ def test_search_filters_facets_paging(client):
 def test_duplicates_and_check(client):
     clusters = client.get("/v1/duplicates").json()["clusters"]
     assert [sorted(m["id"] for m in c["members"]) for c in clusters] == [["A1", "A2"]]
+    assert clusters[0]["name"] == "โครงการขุดลอกคลองบางบัว"  # what the cluster is, not only its districts
     matches = client.post("/v1/duplicates/check", json={"text": "โครงการขุดลอกคลองบางบัว ลดน้ำท่วมขัง"}).json()["matches"]
     assert {m["id"] for m in matches} == {"A1", "A2"}
 

@@ -232,6 +232,7 @@ class ClusterPair(Out):
 class Cluster(BaseModel):
     cluster: str
     size: int
+    name: str = Field(description="What the cluster is: its first member's project name")
     members: list[ClusterMember]
     pairs: list[ClusterPair]
 
