@@ -61,6 +61,17 @@ def _core(config: Path | None, **flags: object):  # -> Application; imported her
     return Application(Settings.load(config, **flags))
 
 
+def _read_rows(path: Path):  # -> Table
+    """A table with at least one data row: a file with only its header would write an empty output
+    and exit 0, which reads as success; it is an input error (exit 2) instead."""
+    from planalign.corpora.tables import read_table
+
+    table = read_table(path)
+    if not table.rows:
+        raise UserError(f"{path}: the file has a header ({', '.join(table.columns)}) but no data rows; nothing to do")
+    return table
+
+
 @contextmanager
 def progress_bar(total: int, description: str) -> Iterator[Callable[[int], None]]:
     """A progress bar on a terminal, silence otherwise (logs and CI stay clean)."""
@@ -146,18 +157,21 @@ def classify(
 ) -> None:
     """Label every row of a file; adds pred_label, pred_name, pred_score, pred_confidence, pred_top3, error."""
     from planalign.corpora.labelled import parse_columns
-    from planalign.corpora.tables import read_table, write_table
-    from planalign.service.format import describe_model
+    from planalign.corpora.tables import write_table
 
     columns = parse_columns(text_col)
-    table = read_table(input)
+    table = _read_rows(input)
     table.require(columns + ([id_col] if id_col else []))
     core = _core(config, data_dir=data_dir, db_url=db_url, encoder=encoder)
     aligner = _aligner(core, catalog, train, label_col, train_text_col or text_col, learn)
     with progress_bar(len(table.rows), "classifying") as advance:
         classified = core.classify(table, columns, aligner=aligner, level=level, progress=advance)
     write_table(out_path, classified.table.columns, classified.table.rows, text_columns=[id_col] if id_col else [])
+    from planalign.service.format import describe_model, not_thai_warning
+
     err.print(f"wrote {len(classified.table.rows)} rows to {out_path} ({classified.failed} with an error); {describe_model(aligner)}")
+    if classified.not_thai:
+        err.print(f"[yellow]warning:[/] {not_thai_warning(classified.not_thai, len(classified.table.rows))}")
 
 
 @app.command(name="eval")
@@ -183,12 +197,12 @@ def evaluate_command(
     import json
 
     from planalign.corpora.labelled import join_text_columns, parse_columns
-    from planalign.corpora.tables import read_table
+
+    table = _read_rows(data)
     from planalign.decisions import keys_of
     from planalign.service.format import describe_model, print_report
 
     core = _core(config, data_dir=data_dir, db_url=db_url, encoder=encoder)
-    table = read_table(data)
     exclude = keys_of(join_text_columns(row, parse_columns(text_col)) for row in table.rows)
     aligner = _aligner(core, catalog, train, train_label_col or label_col, train_text_col or text_col, learn, exclude)
     with progress_bar(len(table.rows), "evaluating") as advance:
@@ -336,6 +350,9 @@ def dedup(
     config: ConfigOpt = None,
 ) -> None:
     """Find duplicate projects (re-submissions and the same project in other words, with the fields that match or differ), grouped into clusters."""
+    if check is None and out_path is None:
+        raise UserError("--out is required (pairs.csv)")
+    table = _read_rows(input_file) if input_file is not None and check is None else None  # a wrong file fails before any model loads
     from planalign.app import fiscal_year
     from planalign.index.dedup import DedupConfig
 
@@ -343,22 +360,19 @@ def dedup(
     settings = DedupConfig(across_groups=across) if threshold is None else DedupConfig(across_groups=across, copy_threshold=threshold)
     if check is not None:
         return _print_matches(core.check_duplicates(check, settings))
-    if out_path is None:
-        raise UserError("--out is required (pairs.csv)")
-    if input_file is not None:
-        found = _dedup_file(core, input_file, text_col, id_col, group_col, settings)
+    assert out_path is not None  # narrowing for mypy: checked before any work
+    if table is not None:
+        found = _dedup_file(core, table, text_col, id_col, group_col, settings)
     else:
         found = core.duplicate_clusters(fiscal_year(year), across, settings)
     _write_pairs(found, out_path, groups=input_file is None or bool(group_col), years=input_file is None, per_member=per_member)
 
 
-def _dedup_file(core, path: Path, text_col: str | None, id_col: str | None, group_col: str | None, settings):
+def _dedup_file(core, table, text_col: str | None, id_col: str | None, group_col: str | None, settings):
     from planalign.corpora.labelled import parse_columns
-    from planalign.corpora.tables import read_table
 
     if not text_col:
         raise UserError("--input needs --text-col")
-    table = read_table(path)
     with progress_bar(len(table.rows), "embedding") as advance:
         return core.duplicates_in_table(table, parse_columns(text_col), id_column=id_col, group_column=group_col, config=settings, progress=advance)
 
@@ -389,7 +403,8 @@ def _write_pairs(found, out_path: Path, groups: bool, years: bool, per_member: b
         err.print(f"  {name}: {len(members)} × {escape(found.cluster_name(name)[:100])}")
 
 
-decisions_app = typer.Typer(help="People's decisions (the node chosen for a text): import, export, stats.", no_args_is_help=True)
+decisions_app = typer.Typer(help="People's decisions (the node chosen for a text): import, export, stats.", no_args_is_help=True,
+                            rich_markup_mode=None)  # as the main app: "[--catalog C]" in help texts is text, not markup
 app.add_typer(decisions_app, name="decisions")
 
 
@@ -417,10 +432,10 @@ def decisions_import(
     import time
 
     from planalign.corpora.labelled import parse_columns
-    from planalign.corpora.tables import read_table
+
+    table = _read_rows(file)
     from planalign.service.format import describe_learned
 
-    table = read_table(file)
     core = _core(config, data_dir=data_dir, db_url=db_url, catalog=catalog, encoder=encoder)
     started = time.perf_counter()
     recorded = core.import_decisions(table, parse_columns(text_col), label_col, catalog=catalog, level=level, source=source,

@@ -91,6 +91,10 @@ def model_words(version: int, examples: int) -> str:
     return f"model: learned from {examples} labelled examples (--train)" if examples else "model: zero-shot"
 
 
+def not_thai_warning(rows: int, total: int) -> str:
+    return f"{rows} of {total} rows have (almost) no Thai characters; the catalog is Thai, so their suggestions may be weak"
+
+
 def describe_learned(learned: Learned | None, seconds: float) -> str:
     if learned is None:
         return "model: zero-shot (the catalog has no decisions)"

@@ -9,6 +9,7 @@ from openpyxl import load_workbook
 from conftest import SHOP_CATALOG
 from planalign.app import Application
 from planalign.config import Settings
+from planalign.index.align.query import NOT_THAI_WARNING
 from planalign.service.app import create_app
 
 KEY = "secret-key"
@@ -62,6 +63,15 @@ def test_align_returns_levels_evidence_and_duplicates(client):
     issue = body["levels"]["issue"][0]
     assert issue["node_id"] == "D1.4" and 0 <= issue["confidence"] <= 1 and issue["evidence"]
     assert {d["id"] for d in body["duplicates"]} == {"A1", "A2"}
+
+
+def test_english_text_is_answered_with_a_warning(client):
+    """The catalog is Thai: an English draft gets suggestions, and a warning saying they may be weak."""
+    body = client.post("/v1/align", json={"text": "Dredging the Bang Bua canal to prevent floods"}).json()
+    assert body["levels"]["issue"] and body["warnings"] == [NOT_THAI_WARNING]
+    assert client.post("/v1/align", json={"text": "โครงการขุดลอกคลองบางบัว"}).json()["warnings"] == []
+    rows = client.post("/v1/classify", json={"texts": ["Dredging the Bang Bua canal", "โครงการขุดลอกคลองบางบัว"]}).json()["results"]
+    assert [r["warnings"] for r in rows] == [[NOT_THAI_WARNING], []]
 
 
 def test_align_errors(client):
