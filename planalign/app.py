@@ -116,6 +116,10 @@ class SearchPage:
     hits: list[Hit]
     total: int
     facets: dict[str, dict[str, int]]
+    hint: str | None = None  # why there is nothing to find, when the store is empty
+
+
+EMPTY_STORE_HINT = "ยังไม่มีโครงการในระบบ: นำเข้าโครงการก่อน (planalign ingest FILE, POST /v1/projects หรือ planalign ingest --sample)"
 
 
 @dataclass
@@ -387,6 +391,11 @@ class Application:
             version = index.version if index is not None else None
             self._duplicates = {k: v for k, v in self._duplicates.items() if k[0] == version}
 
+    def _nothing_stored(self) -> bool:
+        """No index loaded and no project stored: a fresh data directory, where searching and
+        duplicates answer "nothing" at once. (Counted only while no index is loaded.)"""
+        return self._index is None and self.store.count() == 0
+
     def require_index(self) -> ProjectIndex:
         index = self.index()
         if index is None:
@@ -512,7 +521,11 @@ class Application:
     # -------------------------------------------------------------------------------- search
     def search(self, query: str, *, filters: Filters | None = None, mode: str = "hybrid", offset: int = 0,
                limit: int = 10, facets: bool = False) -> SearchPage:
-        """A page of hits, ``total`` = the hits above the relevance floor, and facets over those."""
+        """A page of hits, ``total`` = the hits above the relevance floor, and facets over those.
+
+        An empty store is an answer (no hits, and a hint), not an outage: it needs no model or index."""
+        if self._nothing_stored():
+            return SearchPage([], 0, {}, EMPTY_STORE_HINT)
         self._refuse_while_warming("the model")
         index = self.require_index()
         encoder = self.index_encoder(index) if mode != "keyword" else None
@@ -535,6 +548,8 @@ class Application:
         self.check_text(text)
         if not text.strip():
             raise InputError("empty text")
+        if self._nothing_stored():
+            return []
         self._refuse_while_warming("the model")
         index = self.require_index()
         return check_draft(index, self.store, self.index_encoder(index), text, config, related=related)
@@ -546,7 +561,10 @@ class Application:
         Texts come from the store and vectors from the index (nothing is embedded); the query views
         are centered on the store's mean whatever the filter, as in the single-draft check.
         Concurrent callers of the same clusters wait for one computation instead of each running it.
+        An empty store has none (not an error).
         """
+        if self._nothing_stored():
+            return DuplicateSet([], [], DedupResult([]))
         index = self.require_index()
         config = config or DedupConfig(across_groups=across)
         key = (index.version, year, config)

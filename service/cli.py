@@ -324,6 +324,8 @@ def search(
 
     core = _core(config, data_dir=data_dir, db_url=db_url)
     page = core.search(query, filters=Filters(fiscal_year(year), district, group, dimension), mode=mode, limit=top)
+    if page.hint:
+        err.print(page.hint)
     if as_json:
         out.print_json(hits_json(page.hits))
     elif not page.hits:

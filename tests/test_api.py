@@ -65,6 +65,18 @@ def test_align_returns_levels_evidence_and_duplicates(client):
     assert {d["id"] for d in body["duplicates"]} == {"A1", "A2"}
 
 
+def test_an_empty_store_is_an_answer_not_an_outage(tmp_path):
+    """A fresh data directory: search and duplicates answer 200 with nothing (and a hint), not 503."""
+    with make_client(tmp_path) as fresh:
+        body = fresh.get("/v1/search", params={"q": "ขุดลอกคลอง"})
+        assert body.status_code == 200, body.text
+        assert body.json()["results"] == [] and body.json()["total"] == 0 and "ยังไม่มีโครงการ" in body.json()["hint"]
+        clusters = fresh.get("/v1/duplicates")
+        assert clusters.status_code == 200 and clusters.json() == {"total_clusters": 0, "clusters": []}
+        check = fresh.post("/v1/duplicates/check", json={"text": "โครงการขุดลอกคลองเปรมประชากร"})
+        assert check.status_code == 200 and check.json() == {"matches": []}
+
+
 def test_english_text_is_answered_with_a_warning(client):
     """The catalog is Thai: an English draft gets suggestions, and a warning saying they may be weak."""
     body = client.post("/v1/align", json={"text": "Dredging the Bang Bua canal to prevent floods"}).json()

@@ -203,6 +203,7 @@ class SearchResponse(BaseModel):
     page: int
     page_size: int
     facets: dict[str, dict[str, int]]
+    hint: str | None = Field(None, description="Why nothing can be found, e.g. no project stored yet")
     results: list[HitOut]
 
 
