@@ -447,7 +447,8 @@ class Application:
     def ingest(self, projects: Sequence[Project], *, encoder: str | None = None, progress: Progress | None = None,
                reconcile: bool = False, who: str = "local") -> IngestOutcome:
         """Upsert projects into the store (one transaction: all or nothing), index what changed, and keep
-        their declared alignment as decisions (under ``who``).
+        their declared alignment as decisions (under ``who``). ``progress`` counts each project twice
+        outside the service: once indexed, once aligned (both embed it).
 
         ``reconcile``: compare every stored project with the index, not only these (the CLI heals
         what a killed earlier run left unindexed). In the service the index work is queued.
@@ -460,7 +461,7 @@ class Application:
             first = self._indexer is None and self.index() is None
             outcome = IngestOutcome(stored, self._index_after_write(stored.changed, encoder, progress, first))
         if stored.changed and self._indexer is None:  # the service aligns stale items when coverage is read
-            self.refresh_alignments(only=stored.changed)
+            self.refresh_alignments(only=stored.changed, progress=progress)
         outcome.declared = self.declare(projects, who)
         return outcome
     # ----------------------------------------------------------------------------- decisions

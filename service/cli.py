@@ -260,7 +260,11 @@ def ingest(
     if len(read.rejected) > 50:
         err.print(f"[yellow]... and {len(read.rejected) - 50} more rejected rows[/]")
     core = _core(config, data_dir=data_dir, db_url=db_url, index_encoder=encoder)
-    with progress_bar(len(read.projects), "indexing") as advance:
+    if sample:
+        from planalign.sample import preload_sample_vectors
+
+        preload_sample_vectors(core)  # shipped vectors: no sample text reaches a model
+    with progress_bar(2 * len(read.projects), "indexing and aligning") as advance:
         outcome = core.ingest(read.projects, encoder=encoder, progress=advance, reconcile=True)
     stored = outcome.stored
     err.print(f"store: {len(stored.inserted)} new, {len(stored.updated)} updated, {stored.unchanged} unchanged, {len(read.rejected)} rejected")
@@ -539,7 +543,7 @@ def serve(
     port: Annotated[int, typer.Option("--port")] = 8000,
     catalog: CatalogOpt = None,
     encoder: EncoderOpt = None,
-    sample: Annotated[bool, typer.Option("--sample", help="Ingest the embedded sample projects first if the store is empty.")] = False,
+    sample: Annotated[bool, typer.Option("--sample", help="Load the embedded sample projects if the store is empty (in the background: the port opens first).")] = False,
     data_dir: DataDir = None,
     db_url: DbUrlOpt = None,
     config: ConfigOpt = None,
@@ -547,16 +551,13 @@ def serve(
     """Start the HTTP API and web UI (http://HOST:PORT/, API docs at /docs)."""
     import uvicorn
 
-    from planalign.corpora.projects import sample_projects
     from planalign.service.app import create_app
 
-    core = _core(config, data_dir=data_dir, db_url=db_url, catalog=catalog, encoder=encoder)
-    if sample and core.store.count() == 0:
-        _report_sync(core.ingest(sample_projects()).index)
-        err.print("ingested the embedded sample projects (sample data written by the planalign team)")
-    core.close()  # the service compares store and index itself, in the background, once it is up
+    settings = Settings.load(config, data_dir=data_dir, db_url=db_url, catalog=catalog, encoder=encoder)
+    if sample:
+        err.print("the embedded sample projects (written by the planalign team) load in the background if the store is empty: /readyz says how far")
     err.print(f"planalign on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(create_app(core.settings), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(settings, sample=sample), host=host, port=port, log_level="info")
 
 
 def main() -> None:
