@@ -14,6 +14,7 @@ import sys
 import tempfile
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -56,7 +57,7 @@ def build_sample_vectors(out: Path) -> None:
         try:
             core.ingest(sample_projects(), reconcile=True)
             core.warm_up()
-            arrays: dict[str, np.ndarray] = {}
+            arrays: dict[str, Any] = {}  # Any: numpy types savez_compressed(**arrays) as bool-valued
             for path in sorted(core.cache_dir.glob("embeddings-*.sqlite")):
                 keys, vectors = cache_rows(path)
                 arrays[f"{path.stem}{_SEPARATOR}keys"] = np.array(keys, dtype="S40")
