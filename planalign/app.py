@@ -780,6 +780,12 @@ class Application:
             self._warming.active = False
             self.warmed.set()
 
+    def wait_warm(self) -> None:
+        """A background worker (a job queued before a restart) waits for the service's warm-up,
+        which always ends (``warmed`` is set even when it fails), instead of being refused like a request."""
+        if self._wait_limit is not None:
+            self.warmed.wait()
+
     def _refuse_while_warming(self, what: str) -> None:
         """In the service, a request needing a model waits a bounded time for the warm-up, then gets 503."""
         if self._wait_limit is None or self.warmed.is_set() or getattr(self._warming, "active", False):

@@ -124,6 +124,7 @@ class JobManager:
         while True:
             job_id = self._queue.get()
             try:
+                self.app.wait_warm()
                 self._run(job_id)
             except Cancelled:
                 log.info("job %s cancelled", job_id)
