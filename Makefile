@@ -8,7 +8,7 @@ PORT ?= 8000
 export PYTHAINLP_OFFLINE := 1
 export OMP_NUM_THREADS ?= 2
 
-.PHONY: setup browser lint run test test-slow eval bench bench-quick static-basis demo-real reliability clean
+.PHONY: setup browser lint run test test-slow eval bench bench-quick static-basis sample-vectors demo-real reliability clean
 
 setup: $(STAMP)
 
@@ -64,6 +64,13 @@ bench-quick: setup
 # Rebuild nlp/data/static_basis.npz (the static encoder's whitening basis) from e5; ~2 minutes.
 static-basis: setup
 	$(PY) -m planalign.nlp.encoders.static
+
+# Rebuild corpora/data/sample_vectors.npz: the e5 vectors a first start computes for the embedded
+# sample projects (index views, their alignment, the default catalog), shipped so `make run` needs no
+# model inference for them (planalign/sample.py); a few minutes. Rerun when the sample, the default
+# catalog or the index text changes.
+sample-vectors: setup
+	$(PY) -m planalign.sample
 
 # The real FY2566 ordinance items and all Traffy reports from ../shared/data, in their own data dir.
 DEMO_DATA ?= $(CURDIR)/.demo-real-data

@@ -17,6 +17,12 @@ tab or a carriage return (unless it is a plain number such as ``-20``) is writte
 leading apostrophe (``'=HYPERLINK(...)``), the OWASP recommendation, and to XLSX as a text cell
 marked "quote prefix", so Excel and LibreOffice show it as text and never evaluate it. Numbers
 given as numbers stay numbers.
+
+An XLSX is written for people who sum and sort in Excel: a text cell that is a plain number
+("400000", "0.2483", "-20", a Buddhist-era year "2566") becomes a number cell, except in an
+identifier column (:func:`is_id_column`: "id", "*_id", "รหัส...", labels, or a column the caller
+names), and except for a number a spreadsheet would alter ("0012", more than 15 digits). The header
+row is frozen and every column is sized to its content.
 """
 from __future__ import annotations
 
@@ -27,7 +33,7 @@ import json
 import re
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +49,11 @@ MAX_XLSX_INFLATION = 100
 MIN_INFLATION_CHECK = 100 * 1024 * 1024
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?\d[\d,]*(\.\d+)?(e[+-]?\d+)?", re.IGNORECASE)
+# A number as programs print it: no leading zero (an id such as "0012" keeps it), no separators.
+_CANONICAL_NUMBER = re.compile(r"-?(0|[1-9]\d{0,14})(\.\d+)?")
+_ID_COLUMN = re.compile(r"(^|_)(id|ids|label|labels)($|_)|รหัส|^cluster$", re.IGNORECASE)
+XLSX_MAX_WIDTH = 60
+XLSX_WIDTH_SAMPLE = 500  # rows read to size the columns
 
 
 class TableError(InputError):
@@ -67,6 +78,9 @@ class Table:
 
     columns: list[str]
     rows: list[dict[str, Any]]  # strings as read; writers also take numbers
+    # Each row's number as a spreadsheet shows the file (header = 1, blank rows counted), when read
+    # from a CSV/TSV or XLSX: what a message or an output names a row by when the file has no ids.
+    sheet_rows: list[int] = field(default_factory=list)
 
     def require(self, columns: Iterable[str]) -> None:
         """Raise a clear error naming any missing column and the ones that exist."""
@@ -193,11 +207,13 @@ def _read_delimited(text: str, label: str, delimiter: str | None, limits: Limits
         header = next(reader)
         columns = _unique_columns(header, label)
         rows = []
+        sheet_rows = []
         started = reader.line_num + 1
-        for values in reader:
+        for record, values in enumerate(reader, start=2):
             if any(v.strip() for v in values):
                 row = {c: _clean(v) for c, v in zip(columns, values)} | {c: "" for c in columns[len(values) :]}
                 rows.append(_check_cells(row, started, label, limits))
+                sheet_rows.append(record)
                 _check_rows(len(rows), label, limits)
             started = reader.line_num + 1
     except csv.Error as exc:
@@ -205,7 +221,7 @@ def _read_delimited(text: str, label: str, delimiter: str | None, limits: Limits
             raise TableError(f"{label}: line {started}: a quoted field (starting with \") is never closed; "
                              "fix the quote, or the rest of the file would be read as one cell") from exc
         raise TableError(f"{label}: line {reader.line_num}: {exc}") from exc
-    return Table(columns, rows)
+    return Table(columns, rows, sheet_rows)
 
 
 def _read_jsonl(text: str, label: str, limits: Limits) -> Table:
@@ -264,16 +280,18 @@ def _read_xlsx(path: Path, label: str, limits: Limits) -> Table:
     try:
         sheet = workbook.worksheets[0]
         rows_iter = sheet.iter_rows(values_only=True)  # streamed: one row in memory at a time
-        header = next((r for r in rows_iter if any(v is not None and _clean(v) for v in r)), None)
+        header_row, header = next(((n, r) for n, r in enumerate(rows_iter, start=1) if any(v is not None and _clean(v) for v in r)), (0, None))
         if header is None:
             return Table([], [])
         columns = _unique_columns(header, label)
         rows: list[dict[str, Any]] = []
-        for number, values in enumerate(rows_iter, start=2):
+        sheet_rows: list[int] = []
+        for number, values in enumerate(rows_iter, start=header_row + 1):
             if not any(_clean(v) for v in values):
                 continue
             row = {c: _clean(v) for c, v in zip(columns, values)} | {c: "" for c in columns[len(values) :]}
             rows.append(_check_cells(row, number, label, limits))
+            sheet_rows.append(number)
             _check_rows(len(rows), label, limits)
     except TableError:
         raise
@@ -281,7 +299,7 @@ def _read_xlsx(path: Path, label: str, limits: Limits) -> Table:
         raise TableError(f"{label}: not a readable .xlsx workbook ({type(exc).__name__})") from exc
     finally:
         workbook.close()
-    return Table(columns, rows)
+    return Table(columns, rows, sheet_rows)
 
 
 def _refuse_zip_bomb(path: Path, label: str) -> None:
@@ -294,11 +312,13 @@ def _refuse_zip_bomb(path: Path, label: str) -> None:
         raise TableTooLarge(f"{label}: the workbook decompresses to {inflated / 1e6:,.0f} MB; refused as too large to read safely")
 
 
-def write_table(path: str | Path, columns: Sequence[str], rows: Iterable[Mapping[str, object]]) -> None:
+def write_table(path: str | Path, columns: Sequence[str], rows: Iterable[Mapping[str, object]],
+                *, text_columns: Iterable[str] = ()) -> None:
     """Write rows by the path's extension. CSV gets a UTF-8 BOM so Excel shows Thai correctly.
 
-    The file is written next to its destination and renamed into place, so a failure never leaves
-    a half-written output behind.
+    ``text_columns``: identifier columns besides the ones :func:`is_id_column` recognises by name
+    (e.g. a user's ``--id-col``), kept as text in an XLSX. The file is written next to its
+    destination and renamed into place, so a failure never leaves a half-written output behind.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -308,14 +328,7 @@ def write_table(path: str | Path, columns: Sequence[str], rows: Iterable[Mapping
     temporary = path.with_name(f".{path.name}.partial")
     try:
         if suffix == ".xlsx":
-            from openpyxl import Workbook
-
-            workbook = Workbook(write_only=True)
-            sheet = workbook.create_sheet()
-            sheet.append([_xlsx_cell(sheet, c) for c in columns])
-            for row in rows:
-                sheet.append([_xlsx_cell(sheet, row.get(c, "")) for c in columns])
-            workbook.save(temporary)
+            _write_xlsx(temporary, columns, list(rows), set(text_columns))
         elif suffix == ".jsonl":
             with temporary.open("w", encoding="utf-8") as handle:
                 for row in rows:
@@ -331,6 +344,29 @@ def write_table(path: str | Path, columns: Sequence[str], rows: Iterable[Mapping
         temporary.unlink(missing_ok=True)
 
 
+def is_id_column(name: str) -> bool:
+    """A column of identifiers or labels ("id", "id_a", "node_id", "pred_label", "รหัสโครงการ"): its
+    cells stay text in an XLSX even when they look like numbers, so "1.10" is not shown as 1.1."""
+    return bool(_ID_COLUMN.search(name))
+
+
+def _write_xlsx(path: Path, columns: Sequence[str], rows: list[Mapping[str, object]], text_columns: set[str]) -> None:
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet()
+    sheet.freeze_panes = "A2"  # the header stays in view while scrolling
+    numeric = [not (c in text_columns or is_id_column(c)) for c in columns]
+    for number, column in enumerate(columns, start=1):
+        longest = max([len(str(column))] + [len(str(row.get(column, ""))) for row in rows[:XLSX_WIDTH_SAMPLE]])
+        sheet.column_dimensions[get_column_letter(number)].width = min(max(longest + 2, 8), XLSX_MAX_WIDTH)
+    sheet.append([_xlsx_cell(sheet, c, False) for c in columns])
+    for row in rows:
+        sheet.append([_xlsx_cell(sheet, row.get(c, ""), number_ok) for c, number_ok in zip(columns, numeric)])
+    workbook.save(path)
+
+
 def is_formula_like(value: object) -> bool:
     """Text a spreadsheet would evaluate: starts with = + - @ tab or CR and is not a plain number."""
     return isinstance(value, str) and value.startswith(FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value)
@@ -340,10 +376,13 @@ def _csv_cell(value: object) -> object:
     return f"'{value}" if is_formula_like(value) else value
 
 
-def _xlsx_cell(sheet, value: object) -> object:
-    """Numbers stay numbers; text is always a text cell (openpyxl would write "=..." as a formula)."""
+def _xlsx_cell(sheet, value: object, number_ok: bool) -> object:
+    """Numbers stay numbers, and so does a plain number given as text where ``number_ok``; other
+    text is always a text cell (openpyxl would write "=..." as a formula)."""
     if not isinstance(value, str):
         return value
+    if number_ok and _CANONICAL_NUMBER.fullmatch(value):
+        return float(value) if "." in value else int(value)
     # Excel refuses control characters and caps a cell at 32,767 characters.
     text = "".join(ch for ch in value if ch >= " " or ch in "\t\n")[:32767]
     from openpyxl.cell import WriteOnlyCell

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from planalign.corpora.labelled import join_text_columns
 from planalign.corpora.tables import Table, TableError
 from planalign.index.align import Aligner, Alignment, AlignmentInputError
+from planalign.index.align.query import NOT_THAI_WARNING
 
 OUTPUT_COLUMNS = ("pred_label", "pred_name", "pred_score", "pred_confidence", "pred_top3", "needs_review", "error")
 
@@ -29,6 +30,11 @@ class Classified:
     @property
     def failed(self) -> int:
         return sum(1 for r in self.results if not isinstance(r, Alignment))
+
+    @property
+    def not_thai(self) -> int:
+        """Rows with (almost) no Thai characters: labelled, but a person should know they are weak."""
+        return sum(1 for r in self.results if isinstance(r, Alignment) and NOT_THAI_WARNING in r.warnings)
 
 
 def classify_table(

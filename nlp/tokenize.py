@@ -24,6 +24,12 @@ _PUNCTUATION_ONLY = re.compile(r"^[\W_]+$", re.UNICODE)
 # Brackets and quotes glued to Latin words by newmm ("(bkk"); a final dot is kept for abbreviations.
 _EDGE_PUNCTUATION = re.compile(r"^[^\w\u0e01-\u0e4e]+|[^\w\u0e01-\u0e4e.]+$")
 _SENTENCE_BREAK = re.compile(r"\n+|(?<=[.!?;:])\s+|\s{2,}")
+# The words every project name starts with: they say what kind of document a text is, never what it
+# is about, so they are no topic word, no evidence and no shared word. Each is cut off whole before
+# newmm sees the rest, because newmm splits "โครงการลอกท่อ" into "โครง" + "การลอก", and that
+# fragment then "matched" every catalog text with the word โครง (frame) in it.
+BOILERPLATE_WORDS = ("โครงการ", "กิจกรรม", "แผนงาน")
+_BOILERPLATE = re.compile("|".join(sorted(BOILERPLATE_WORDS, key=len, reverse=True)))
 
 
 def _package_lines(name: str) -> list[str]:
@@ -55,8 +61,8 @@ def _dictionary() -> Trie:
 
 @lru_cache(maxsize=1)
 def stopwords() -> frozenset[str]:
-    """Function words that carry no topic (pythainlp's list plus form boilerplate)."""
-    return frozenset(thai_stopwords()) | {"โครงการ", "กิจกรรม", "เพื่อ", "การ", "ความ", "ๆ"}
+    """Function words that carry no topic (pythainlp's list plus :data:`BOILERPLATE_WORDS`)."""
+    return frozenset(thai_stopwords()) | set(BOILERPLATE_WORDS) | {"เพื่อ", "การ", "ความ", "ๆ"}
 
 
 def tokenize(text: str, *, normalized: bool = False) -> list[str]:
@@ -102,7 +108,13 @@ def forget_memos() -> None:
 
 @lru_cache(maxsize=100_000)
 def _newmm_chunk(chunk: str) -> tuple[str, ...]:
-    words = word_tokenize(chunk, custom_dict=_dictionary(), engine="newmm", keep_whitespace=False)
+    words: list[str] = []
+    position = 0
+    for match in _BOILERPLATE.finditer(chunk):  # boilerplate words whole, newmm between them
+        words.extend(word_tokenize(chunk[position : match.start()], custom_dict=_dictionary(), engine="newmm", keep_whitespace=False))
+        words.append(match.group(0))
+        position = match.end()
+    words.extend(word_tokenize(chunk[position:], custom_dict=_dictionary(), engine="newmm", keep_whitespace=False))
     return tuple(w for w in (w.strip() for w in words) if w)
 
 

@@ -116,6 +116,10 @@ class SearchPage:
     hits: list[Hit]
     total: int
     facets: dict[str, dict[str, int]]
+    hint: str | None = None  # why there is nothing to find, when the store is empty
+
+
+EMPTY_STORE_HINT = "ยังไม่มีโครงการในระบบ: นำเข้าโครงการก่อน (planalign ingest FILE, POST /v1/projects หรือ planalign ingest --sample)"
 
 
 @dataclass
@@ -127,6 +131,13 @@ class DuplicateSet:
     result: DedupResult
     orgs: list[str] | None = None
     years: list[str] | None = None
+    by_row: bool = False  # ids are the rows' spreadsheet numbers (a file without an id column)
+
+    def cluster_name(self, cluster: str) -> str:
+        """What a cluster is about: its first member's project name (or text). Without it a
+        cluster of one project proposed by 51 districts reads as a list of districts."""
+        first = self.records[self.result.clusters[cluster][0]]
+        return first.name or first.text
 
 
 class Application:
@@ -380,6 +391,11 @@ class Application:
             version = index.version if index is not None else None
             self._duplicates = {k: v for k, v in self._duplicates.items() if k[0] == version}
 
+    def _nothing_stored(self) -> bool:
+        """No index loaded and no project stored: a fresh data directory, where searching and
+        duplicates answer "nothing" at once. (Counted only while no index is loaded.)"""
+        return self._index is None and self.store.count() == 0
+
     def require_index(self) -> ProjectIndex:
         index = self.index()
         if index is None:
@@ -393,7 +409,8 @@ class Application:
         return self.encoder(index.encoder_name)
 
     def index_encoder_name(self) -> str:
-        """The encoder of the index: the one it was built with, else the configured one (``auto``: by the store's size)."""
+        """The index's encoder: the existing index's own, else the setting (``auto`` chosen by the
+        store's size). Never ``auto`` itself, which names no model."""
         return indexed_encoder(self.data_dir) or choose_index_encoder(self.settings.index_encoder, self.store.count())
 
     def sync(self, encoder: str | None = None, *, only: Sequence[str] | None = None, rebuild: bool = False,
@@ -430,7 +447,8 @@ class Application:
     def ingest(self, projects: Sequence[Project], *, encoder: str | None = None, progress: Progress | None = None,
                reconcile: bool = False, who: str = "local") -> IngestOutcome:
         """Upsert projects into the store (one transaction: all or nothing), index what changed, and keep
-        their declared alignment as decisions (under ``who``).
+        their declared alignment as decisions (under ``who``). ``progress`` counts each project twice
+        outside the service: once indexed, once aligned (both embed it).
 
         ``reconcile``: compare every stored project with the index, not only these (the CLI heals
         what a killed earlier run left unindexed). In the service the index work is queued.
@@ -443,7 +461,7 @@ class Application:
             first = self._indexer is None and self.index() is None
             outcome = IngestOutcome(stored, self._index_after_write(stored.changed, encoder, progress, first))
         if stored.changed and self._indexer is None:  # the service aligns stale items when coverage is read
-            self.refresh_alignments(only=stored.changed)
+            self.refresh_alignments(only=stored.changed, progress=progress)
         outcome.declared = self.declare(projects, who)
         return outcome
     # ----------------------------------------------------------------------------- decisions
@@ -504,7 +522,11 @@ class Application:
     # -------------------------------------------------------------------------------- search
     def search(self, query: str, *, filters: Filters | None = None, mode: str = "hybrid", offset: int = 0,
                limit: int = 10, facets: bool = False) -> SearchPage:
-        """A page of hits, ``total`` = the hits above the relevance floor, and facets over those."""
+        """A page of hits, ``total`` = the hits above the relevance floor, and facets over those.
+
+        An empty store is an answer (no hits, and a hint), not an outage: it needs no model or index."""
+        if self._nothing_stored():
+            return SearchPage([], 0, {}, EMPTY_STORE_HINT)
         self._refuse_while_warming("the model")
         index = self.require_index()
         encoder = self.index_encoder(index) if mode != "keyword" else None
@@ -527,6 +549,8 @@ class Application:
         self.check_text(text)
         if not text.strip():
             raise InputError("empty text")
+        if self._nothing_stored():
+            return []
         self._refuse_while_warming("the model")
         index = self.require_index()
         return check_draft(index, self.store, self.index_encoder(index), text, config, related=related)
@@ -538,7 +562,10 @@ class Application:
         Texts come from the store and vectors from the index (nothing is embedded); the query views
         are centered on the store's mean whatever the filter, as in the single-draft check.
         Concurrent callers of the same clusters wait for one computation instead of each running it.
+        An empty store has none (not an error).
         """
+        if self._nothing_stored():
+            return DuplicateSet([], [], DedupResult([]))
         index = self.require_index()
         config = config or DedupConfig(across_groups=across)
         key = (index.version, year, config)
@@ -579,10 +606,12 @@ class Application:
     def duplicates_in_table(self, table: Table, text_columns: list[str], *, id_column: str | None = None,
                             group_column: str | None = None, encoder: str | None = None, config: DedupConfig | None = None,
                             progress: Progress | None = None) -> DuplicateSet:
-        """Duplicates among a file's rows (no store); without an id column a row is its 0-based number."""
+        """Duplicates among a file's rows (no store); without an id column a row is named by its
+        spreadsheet row number (header = 1), the number a person finds it under when opening the file."""
         table.require([*text_columns] + [c for c in (id_column, group_column) if c])
         config = config or DedupConfig()
-        numbered = [(str(n), r) for n, r in enumerate(table.rows) if join_text_columns(r, text_columns)]
+        sheet_rows = table.sheet_rows or list(range(2, len(table.rows) + 2))
+        numbered = [(str(n), r) for n, r in zip(sheet_rows, table.rows) if join_text_columns(r, text_columns)]
         texts = [join_text_columns(r, text_columns) for _, r in numbered]
         name = choose_index_encoder(encoder or self.settings.index_encoder, len(texts))
         vectors = self.encoder(name).encode_queries([normalize(t)[:2000] for t in texts], progress)  # the query view, as the index keeps it
@@ -590,7 +619,8 @@ class Application:
         groups = [r[group_column] for _, r in numbered] if group_column else None
         records = make_records(texts, centered, groups=groups)
         ids = [r[id_column] for _, r in numbered] if id_column else [n for n, _ in numbered]
-        return DuplicateSet(ids, records, find_duplicates(records, config, configured(params, config), weak_copies=name != "e5"))
+        return DuplicateSet(ids, records, find_duplicates(records, config, configured(params, config), weak_copies=name != "e5"),
+                            by_row=id_column is None)
 
     # ------------------------------------------------------------------------------ coverage
     def alignment_plan(self, catalog: str | None = None) -> AlignmentPlan:
@@ -739,8 +769,7 @@ class Application:
             aligner = self.aligner()
             if self._indexer is None:
                 self.index()
-            name = self.index_encoder_name()
-            for encoder in {id(e): e for e in (aligner.encoder, self.encoder(name))}.values():
+            for encoder in {id(e): e for e in (aligner.encoder, self.encoder(self.index_encoder_name()))}.values():
                 # a text no cache holds: the model's first real inference (seconds) happens now, not in a request
                 encoder.encode_queries([f"อุ่นเครื่อง {uuid.uuid4().hex[:12]}"])
             if self._indexer is not None and self._indexer.wait_loaded(60) and self._index is not None:
@@ -751,8 +780,9 @@ class Application:
             self._warming.active = False
             self.warmed.set()
 
-    def wait_for_warm_up(self) -> None:
-        """Block until the service's warm-up ended (returns at once outside the service)."""
+    def wait_warm(self) -> None:
+        """A background worker (a job queued before a restart) waits for the service's warm-up,
+        which always ends (``warmed`` is set even when it fails), instead of being refused like a request."""
         if self._wait_limit is not None:
             self.warmed.wait()
 

@@ -123,8 +123,8 @@ class JobManager:
     def _run_forever(self) -> None:
         while True:
             job_id = self._queue.get()
-            self.app.wait_for_warm_up()  # a background job waits for the models instead of being refused like a request
             try:
+                self.app.wait_warm()
                 self._run(job_id)
             except Cancelled:
                 log.info("job %s cancelled", job_id)
@@ -175,7 +175,7 @@ class JobManager:
             throttled.set(start + len(part.table.rows))
         self._check(job_id)
         for fmt in ("csv", "xlsx"):
-            write_table(folder / f"result.{fmt}", out_columns, rows_out)
+            write_table(folder / f"result.{fmt}", out_columns, rows_out, text_columns=[c for c in (params.get("id_col"),) if c])
         metrics = None
         if scored:
             # rows without text are not scored (as `planalign eval` skips them)

@@ -39,6 +39,7 @@ from planalign.app import Application
 from planalign.config import Settings
 from planalign.corpora.catalog import CatalogError
 from planalign.errors import Conflict, InputError, NotFound, TooLarge, Unavailable
+from planalign.sample import ingest_sample
 from planalign.service.api import align, catalogs, classify, coverage, decisions, duplicates, health, projects, search
 from planalign.service.api.deps import API_KEY_HEADER
 from planalign.service.ui import routes as ui
@@ -240,6 +241,16 @@ class Metrics:
             LATENCY.labels(name).observe(time.perf_counter() - started)
 
 
+SAMPLE_INDEX_WAIT_S = 600
+
+
+def wait_indexed(core: Application) -> None:
+    """Until the indexer agrees with the store (the sample is searchable), at most :data:`SAMPLE_INDEX_WAIT_S`."""
+    deadline = time.monotonic() + SAMPLE_INDEX_WAIT_S
+    while core.indexer is not None and not core.indexer.state.agreed and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+
 def _scrub(message: str, roots: tuple[str, ...]) -> str:
     """Error messages never show a server path (the data directory, temporary upload files)."""
     for root in roots:
@@ -248,7 +259,9 @@ def _scrub(message: str, roots: tuple[str, ...]) -> str:
     return message
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, sample: bool = False) -> FastAPI:
+    """The service. ``sample``: load the embedded sample projects if the store is empty, after the
+    port is open (``/readyz`` reports how far; ``planalign serve --sample``, ``make run``)."""
     settings = settings or Settings.load()
     roots = tuple(sorted({str(settings.resolved_data_dir()), str(settings.resolved_data_dir().resolve()), tempfile.gettempdir()},
                          key=len, reverse=True))
@@ -261,13 +274,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         core = Application(settings)
         app.state.planalign = core
         app.state.warm = False
+        app.state.loading_sample = False
         core.start_indexer()
         core.jobs.start()
         core.learning.start()  # refits a catalog's model in the background when its decisions change
 
         def warm_up() -> None:
             try:
+                if sample and core.store.count() == 0:
+                    app.state.loading_sample = True
+                    ingest_sample(core)  # committed to the store; the indexer embeds it, from the shipped vectors
                 core.warm_up()
+                if app.state.loading_sample:
+                    wait_indexed(core)
+                    app.state.loading_sample = False
                 app.state.warm = True
             except Exception:  # readiness stays "starting"; requests load what they need themselves
                 log.exception("warm-up failed")

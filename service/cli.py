@@ -61,6 +61,17 @@ def _core(config: Path | None, **flags: object):  # -> Application; imported her
     return Application(Settings.load(config, **flags))
 
 
+def _read_rows(path: Path):  # -> Table
+    """A table with at least one data row: a file with only its header would write an empty output
+    and exit 0, which reads as success; it is an input error (exit 2) instead."""
+    from planalign.corpora.tables import read_table
+
+    table = read_table(path)
+    if not table.rows:
+        raise UserError(f"{path}: the file has a header ({', '.join(table.columns)}) but no data rows; nothing to do")
+    return table
+
+
 @contextmanager
 def progress_bar(total: int, description: str) -> Iterator[Callable[[int], None]]:
     """A progress bar on a terminal, silence otherwise (logs and CI stay clean)."""
@@ -146,18 +157,21 @@ def classify(
 ) -> None:
     """Label every row of a file; adds pred_label, pred_name, pred_score, pred_confidence, pred_top3, error."""
     from planalign.corpora.labelled import parse_columns
-    from planalign.corpora.tables import read_table, write_table
-    from planalign.service.format import describe_model
+    from planalign.corpora.tables import write_table
 
     columns = parse_columns(text_col)
-    table = read_table(input)
+    table = _read_rows(input)
     table.require(columns + ([id_col] if id_col else []))
     core = _core(config, data_dir=data_dir, db_url=db_url, encoder=encoder)
     aligner = _aligner(core, catalog, train, label_col, train_text_col or text_col, learn)
     with progress_bar(len(table.rows), "classifying") as advance:
         classified = core.classify(table, columns, aligner=aligner, level=level, progress=advance)
-    write_table(out_path, classified.table.columns, classified.table.rows)
+    write_table(out_path, classified.table.columns, classified.table.rows, text_columns=[id_col] if id_col else [])
+    from planalign.service.format import describe_model, not_thai_warning
+
     err.print(f"wrote {len(classified.table.rows)} rows to {out_path} ({classified.failed} with an error); {describe_model(aligner)}")
+    if classified.not_thai:
+        err.print(f"[yellow]warning:[/] {not_thai_warning(classified.not_thai, len(classified.table.rows))}")
 
 
 @app.command(name="eval")
@@ -183,12 +197,12 @@ def evaluate_command(
     import json
 
     from planalign.corpora.labelled import join_text_columns, parse_columns
-    from planalign.corpora.tables import read_table
+
+    table = _read_rows(data)
     from planalign.decisions import keys_of
     from planalign.service.format import describe_model, print_report
 
     core = _core(config, data_dir=data_dir, db_url=db_url, encoder=encoder)
-    table = read_table(data)
     exclude = keys_of(join_text_columns(row, parse_columns(text_col)) for row in table.rows)
     aligner = _aligner(core, catalog, train, train_label_col or label_col, train_text_col or text_col, learn, exclude)
     with progress_bar(len(table.rows), "evaluating") as advance:
@@ -246,7 +260,11 @@ def ingest(
     if len(read.rejected) > 50:
         err.print(f"[yellow]... and {len(read.rejected) - 50} more rejected rows[/]")
     core = _core(config, data_dir=data_dir, db_url=db_url, index_encoder=encoder)
-    with progress_bar(len(read.projects), "indexing") as advance:
+    if sample:
+        from planalign.sample import preload_sample_vectors
+
+        preload_sample_vectors(core)  # shipped vectors: no sample text reaches a model
+    with progress_bar(2 * len(read.projects), "indexing and aligning") as advance:
         outcome = core.ingest(read.projects, encoder=encoder, progress=advance, reconcile=True)
     stored = outcome.stored
     err.print(f"store: {len(stored.inserted)} new, {len(stored.updated)} updated, {stored.unchanged} unchanged, {len(read.rejected)} rejected")
@@ -310,6 +328,8 @@ def search(
 
     core = _core(config, data_dir=data_dir, db_url=db_url)
     page = core.search(query, filters=Filters(fiscal_year(year), district, group, dimension), mode=mode, limit=top)
+    if page.hint:
+        err.print(page.hint)
     if as_json:
         out.print_json(hits_json(page.hits))
     elif not page.hits:
@@ -323,18 +343,22 @@ def dedup(
     out_path: Annotated[Optional[Path], typer.Option("--out", "-o", help="pairs.csv (or .xlsx/.jsonl).")] = None,
     input_file: Annotated[Optional[Path], typer.Option("--input", help="A plain file instead of the store.")] = None,
     text_col: Annotated[Optional[str], typer.Option("--text-col", help="With --input: text column(s).")] = None,
-    id_col: Annotated[Optional[str], typer.Option("--id-col", help="With --input: id column [default: row number from 0].")] = None,
+    id_col: Annotated[Optional[str], typer.Option("--id-col", help="With --input: id column [default: the spreadsheet row number, header = 1].")] = None,
     group_col: Annotated[Optional[str], typer.Option("--group-col", help="With --input: district/org column.")] = None,
     check: Annotated[Optional[str], typer.Option("--check", help="One draft: its duplicates in the store.")] = None,
     year: Annotated[Optional[int], typer.Option("--year", help="Only projects of this fiscal year.")] = None,
     across: Annotated[bool, typer.Option("--across-districts/--any", help="Only pairs from different districts/orgs.")] = False,
     threshold: Annotated[Optional[float], typer.Option("--threshold", min=0.01, max=1.0, help="Near-copy threshold: share of words aligned (0-1).")] = None,
+    per_member: Annotated[bool, typer.Option("--per-member", help="One row per cluster member (cluster id, size, name) instead of one per pair.")] = False,
     encoder: IndexEncoderOpt = None,
     data_dir: DataDir = None,
     db_url: DbUrlOpt = None,
     config: ConfigOpt = None,
 ) -> None:
     """Find duplicate projects (re-submissions and the same project in other words, with the fields that match or differ), grouped into clusters."""
+    if check is None and out_path is None:
+        raise UserError("--out is required (pairs.csv)")
+    table = _read_rows(input_file) if input_file is not None and check is None else None  # a wrong file fails before any model loads
     from planalign.app import fiscal_year
     from planalign.index.dedup import DedupConfig
 
@@ -342,22 +366,19 @@ def dedup(
     settings = DedupConfig(across_groups=across) if threshold is None else DedupConfig(across_groups=across, copy_threshold=threshold)
     if check is not None:
         return _print_matches(core.check_duplicates(check, settings))
-    if out_path is None:
-        raise UserError("--out is required (pairs.csv)")
-    if input_file is not None:
-        found = _dedup_file(core, input_file, text_col, id_col, group_col, settings)
+    assert out_path is not None  # narrowing for mypy: checked before any work
+    if table is not None:
+        found = _dedup_file(core, table, text_col, id_col, group_col, settings)
     else:
         found = core.duplicate_clusters(fiscal_year(year), across, settings)
-    _write_pairs(found, out_path, groups=input_file is None or bool(group_col), years=input_file is None)
+    _write_pairs(found, out_path, groups=input_file is None or bool(group_col), years=input_file is None, per_member=per_member)
 
 
-def _dedup_file(core, path: Path, text_col: str | None, id_col: str | None, group_col: str | None, settings):
+def _dedup_file(core, table, text_col: str | None, id_col: str | None, group_col: str | None, settings):
     from planalign.corpora.labelled import parse_columns
-    from planalign.corpora.tables import read_table
 
     if not text_col:
         raise UserError("--input needs --text-col")
-    table = read_table(path)
     with progress_bar(len(table.rows), "embedding") as advance:
         return core.duplicates_in_table(table, parse_columns(text_col), id_column=id_col, group_column=group_col, config=settings, progress=advance)
 
@@ -365,22 +386,31 @@ def _dedup_file(core, path: Path, text_col: str | None, id_col: str | None, grou
 def _print_matches(matches) -> None:
     from planalign.service.format import describe_decision
 
-    for m in matches:
-        out.print(f"{m.decision.score:.3f} {m.decision.kind:8s} {escape(m.id)} {escape(m.org)} · {escape(m.name)}  [dim]{escape(describe_decision(m.decision))}[/]")
+    for m in matches:  # the reason in Thai, as the pages show it (describe_decision starts with the kind)
+        out.print(f"{m.decision.score:.3f} {escape(m.id)} {escape(m.org)} · {escape(m.name)}  [dim]{escape(describe_decision(m.decision))}[/]")
     if not matches:
-        err.print("no duplicates found")
+        err.print("ไม่พบโครงการที่ซ้ำกับร่างนี้")
 
 
-def _write_pairs(found, out_path: Path, groups: bool, years: bool) -> None:
+CLUSTERS_SHOWN = 10
+
+
+def _write_pairs(found, out_path: Path, groups: bool, years: bool, per_member: bool) -> None:
     from planalign.corpora.tables import write_table
-    from planalign.service.format import pair_rows
+    from planalign.service.format import ROW_NOTE, member_rows, pair_rows
 
-    columns, rows = pair_rows(found, groups, years)
+    columns, rows = (member_rows if per_member else pair_rows)(found, groups, years)
     write_table(out_path, columns, rows)
-    err.print(f"wrote {len(rows)} pairs in {len(found.result.clusters)} clusters to {out_path}")
+    what = "cluster members" if per_member else "pairs"
+    err.print(f"wrote {len(rows)} {what} in {len(found.result.clusters)} clusters to {out_path}")
+    if found.by_row:
+        err.print(f"note: {ROW_NOTE}")
+    for name, members in list(found.result.clusters.items())[:CLUSTERS_SHOWN]:
+        err.print(f"  {name}: {len(members)} × {escape(found.cluster_name(name)[:100])}")
 
 
-decisions_app = typer.Typer(help="People's decisions (the node chosen for a text): import, export, stats.", no_args_is_help=True)
+decisions_app = typer.Typer(help="People's decisions (the node chosen for a text): import, export, stats.", no_args_is_help=True,
+                            rich_markup_mode=None)  # as the main app: "[--catalog C]" in help texts is text, not markup
 app.add_typer(decisions_app, name="decisions")
 
 
@@ -408,10 +438,10 @@ def decisions_import(
     import time
 
     from planalign.corpora.labelled import parse_columns
-    from planalign.corpora.tables import read_table
+
+    table = _read_rows(file)
     from planalign.service.format import describe_learned
 
-    table = read_table(file)
     core = _core(config, data_dir=data_dir, db_url=db_url, catalog=catalog, encoder=encoder)
     started = time.perf_counter()
     recorded = core.import_decisions(table, parse_columns(text_col), label_col, catalog=catalog, level=level, source=source,
@@ -513,7 +543,7 @@ def serve(
     port: Annotated[int, typer.Option("--port")] = 8000,
     catalog: CatalogOpt = None,
     encoder: EncoderOpt = None,
-    sample: Annotated[bool, typer.Option("--sample", help="Ingest the embedded sample projects first if the store is empty.")] = False,
+    sample: Annotated[bool, typer.Option("--sample", help="Load the embedded sample projects if the store is empty (in the background: the port opens first).")] = False,
     data_dir: DataDir = None,
     db_url: DbUrlOpt = None,
     config: ConfigOpt = None,
@@ -521,16 +551,13 @@ def serve(
     """Start the HTTP API and web UI (http://HOST:PORT/, API docs at /docs)."""
     import uvicorn
 
-    from planalign.corpora.projects import sample_projects
     from planalign.service.app import create_app
 
-    core = _core(config, data_dir=data_dir, db_url=db_url, catalog=catalog, encoder=encoder)
-    if sample and core.store.count() == 0:
-        _report_sync(core.ingest(sample_projects()).index)
-        err.print("ingested the embedded sample projects (sample data written by the planalign team)")
-    core.close()  # the service compares store and index itself, in the background, once it is up
+    settings = Settings.load(config, data_dir=data_dir, db_url=db_url, catalog=catalog, encoder=encoder)
+    if sample:
+        err.print("the embedded sample projects (written by the planalign team) load in the background if the store is empty: /readyz says how far")
     err.print(f"planalign on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(create_app(core.settings), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(settings, sample=sample), host=host, port=port, log_level="info")
 
 
 def main() -> None:

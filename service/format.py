@@ -26,10 +26,14 @@ from planalign.index.snippets import render
 if TYPE_CHECKING:
     from planalign.learning import Learned
 
-PAIR_COLUMNS = ["id_a", "id_b", "score", "kind", "cluster", "text_a", "text_b"]
+PAIR_COLUMNS = ["id_a", "id_b", "score", "kind", "kind_thai", "cluster", "text_a", "text_b"]
 DECISION_COLUMNS = ["semantic", "lexical", "matched_fields", "conflicting_fields", "why"]
-KIND_THAI = {"copy": "ยื่นซ้ำ (ข้อความเกือบเหมือนเดิม)", "same_project": "โครงการเดียวกันที่เขียนต่างกัน",
+# The decision kinds of index/dedup.py; how close the wording is, is said by the measured share
+# ("ถ้อยคำตรงกัน 62%"), never by the label: a copy may share only part of its words.
+KIND_THAI = {"copy": "ยื่นซ้ำ", "same_project": "โครงการเดียวกันที่เขียนต่างกัน",
              "related": "โครงการที่เกี่ยวข้อง (ไม่ซ้ำ)", "different": "คนละโครงการ"}
+ROW_NOTE = "row_a/row_b/row: the row's number in the input file as a spreadsheet shows it (row 1 = the header), since it has no id column"
+MEMBER_COLUMNS = ["cluster", "cluster_size", "cluster_name", "id", "text"]
 # Field names of the evidence (index/dedup.py) in Thai; the page scripts carry the same table (common.js).
 FIELD_THAI = {
     "place.soi": "ซอย", "place.canal": "คลอง", "place.road": "ถนน", "place.district": "เขต", "place.district_mention": "เขต",
@@ -85,6 +89,10 @@ def model_words(version: int, examples: int) -> str:
     if version:
         return f"model: v{version}, learned from {examples} decisions"
     return f"model: learned from {examples} labelled examples (--train)" if examples else "model: zero-shot"
+
+
+def not_thai_warning(rows: int, total: int) -> str:
+    return f"{rows} of {total} rows have (almost) no Thai characters; the catalog is Thai, so their suggestions may be weak"
 
 
 def describe_learned(learned: Learned | None, seconds: float) -> str:
@@ -192,6 +200,11 @@ def hits_json(hits: list[Hit], total: int | None = None) -> str:
     return json.dumps(rows if total is None else {"total": total, "results": rows}, ensure_ascii=False)
 
 
+def _id_columns(found: DuplicateSet, columns: list[str]) -> list[str]:
+    """``id*`` columns are called ``row*`` when the ids are row numbers (:data:`ROW_NOTE`)."""
+    return [c.replace("id", "row", 1) if found.by_row and c.startswith("id") else c for c in columns]
+
+
 def pair_rows(found: DuplicateSet, groups: bool, years: bool) -> tuple[list[str], list[dict[str, Any]]]:
     """One row per duplicate pair, with the decision's numbers and its Thai wording."""
     columns = list(PAIR_COLUMNS) + (["group_a", "group_b"] if groups else []) + (["year_a", "year_b"] if years else []) + DECISION_COLUMNS
@@ -199,6 +212,7 @@ def pair_rows(found: DuplicateSet, groups: bool, years: bool) -> tuple[list[str]
     for pair in found.result.pairs:
         a, b, d = found.records[pair.a], found.records[pair.b], pair.decision
         row: dict[str, Any] = {"id_a": found.ids[pair.a], "id_b": found.ids[pair.b], "score": d.score, "kind": d.kind, "cluster": pair.cluster,
+                               "kind_thai": KIND_THAI.get(d.kind, d.kind),
                                "text_a": a.text, "text_b": b.text, "semantic": d.semantic if d.semantic is not None else "",
                                "lexical": d.lexical if d.lexical is not None else "", "matched_fields": " | ".join(matched_thai(d)),
                                "conflicting_fields": " | ".join(conflicts_thai(d)), "why": describe_decision(d)}
@@ -206,8 +220,24 @@ def pair_rows(found: DuplicateSet, groups: bool, years: bool) -> tuple[list[str]
             row.update(group_a=a.group, group_b=b.group)
         if years and found.years is not None:
             row.update(year_a=found.years[pair.a], year_b=found.years[pair.b])
-        rows.append(row)
-    return columns, rows
+        rows.append(dict(zip(_id_columns(found, list(row)), row.values())))
+    return _id_columns(found, columns), rows
+
+
+def member_rows(found: DuplicateSet, groups: bool, years: bool) -> tuple[list[str], list[dict[str, Any]]]:
+    """One row per member of a cluster (51 identical items: 51 rows, not their 1,275 pairs)."""
+    columns = MEMBER_COLUMNS + (["group"] if groups else []) + (["year"] if years and found.years is not None else [])
+    rows = []
+    for name, members in found.result.clusters.items():
+        for m in members:
+            row: dict[str, Any] = {"cluster": name, "cluster_size": len(members), "cluster_name": found.cluster_name(name),
+                                   "id": found.ids[m], "text": found.records[m].text}
+            if groups:
+                row["group"] = found.records[m].group
+            if years and found.years is not None:
+                row["year"] = found.years[m]
+            rows.append(dict(zip(_id_columns(found, list(row)), row.values())))
+    return _id_columns(found, columns), rows
 
 
 # ---------------------------------------------------------------------------------- coverage

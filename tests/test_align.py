@@ -94,3 +94,15 @@ def test_cascade_sends_only_uncertain_drafts_to_the_fallback(shop_catalog):
     results = fast.align_many(texts, level="issue")
     assert calls == [["ของใช้"]]
     assert results[0].levels["issue"][0].node_id == "PET.CAT"
+
+
+@pytest.mark.parametrize("draft", ["โครงการขุดลอกคลองเปรมประชากร", "โครงการลอกท่อระบายน้ำซอยพหลโยธิน 48 เขตบางเขน",
+                                   "กิจกรรมอบรมอาสาสมัครป้องกันยาเสพติดในชุมชน"])
+def test_project_boilerplate_is_never_evidence(draft):
+    """โครงการ/กิจกรรม say a text is a project, not what about: never a shared word, nor their
+    fragment โครง (newmm cut "โครงการลอก" into "โครง" + "การลอก", and โครง matched D1.4's text)."""
+    bma = Aligner(load_catalog(), get_encoder("tfidf"))
+    result = bma.align(draft, top_k=10)
+    shared = {w for suggestions in result.levels.values() for s in suggestions for e in s.evidence for w in e.shared_words}
+    assert shared, "the topic words are still evidence"
+    assert not shared & {"โครง", "โครงการ", "กิจกรรม", "กิจ", "กรรม", "การลอก"}

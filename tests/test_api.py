@@ -9,6 +9,7 @@ from openpyxl import load_workbook
 from conftest import SHOP_CATALOG
 from planalign.app import Application
 from planalign.config import Settings
+from planalign.index.align.query import NOT_THAI_WARNING
 from planalign.service.app import create_app
 
 KEY = "secret-key"
@@ -20,7 +21,7 @@ PROJECTS = [
 
 
 def make_client(tmp_path, **settings) -> TestClient:
-    app = create_app(Settings(data_dir=tmp_path, encoder="tfidf", **settings))
+    app = create_app(Settings(data_dir=tmp_path, **{"encoder": "tfidf", "index_encoder": "tfidf", **settings}))
     return TestClient(app)
 
 
@@ -63,6 +64,27 @@ def test_align_returns_levels_evidence_and_duplicates(client):
     issue = body["levels"]["issue"][0]
     assert issue["node_id"] == "D1.4" and 0 <= issue["confidence"] <= 1 and issue["evidence"]
     assert {d["id"] for d in body["duplicates"]} == {"A1", "A2"}
+
+
+def test_an_empty_store_is_an_answer_not_an_outage(tmp_path):
+    """A fresh data directory: search and duplicates answer 200 with nothing (and a hint), not 503."""
+    with make_client(tmp_path) as fresh:
+        body = fresh.get("/v1/search", params={"q": "ขุดลอกคลอง"})
+        assert body.status_code == 200, body.text
+        assert body.json()["results"] == [] and body.json()["total"] == 0 and "ยังไม่มีโครงการ" in body.json()["hint"]
+        clusters = fresh.get("/v1/duplicates")
+        assert clusters.status_code == 200 and clusters.json() == {"total_clusters": 0, "clusters": []}
+        check = fresh.post("/v1/duplicates/check", json={"text": "โครงการขุดลอกคลองเปรมประชากร"})
+        assert check.status_code == 200 and check.json() == {"matches": []}
+
+
+def test_english_text_is_answered_with_a_warning(client):
+    """The catalog is Thai: an English draft gets suggestions, and a warning saying they may be weak."""
+    body = client.post("/v1/align", json={"text": "Dredging the Bang Bua canal to prevent floods"}).json()
+    assert body["levels"]["issue"] and body["warnings"] == [NOT_THAI_WARNING]
+    assert client.post("/v1/align", json={"text": "โครงการขุดลอกคลองบางบัว"}).json()["warnings"] == []
+    rows = client.post("/v1/classify", json={"texts": ["Dredging the Bang Bua canal", "โครงการขุดลอกคลองบางบัว"]}).json()["results"]
+    assert [r["warnings"] for r in rows] == [[NOT_THAI_WARNING], []]
 
 
 def test_align_errors(client):
@@ -118,6 +140,7 @@ def test_search_filters_facets_paging(client):
 def test_duplicates_and_check(client):
     clusters = client.get("/v1/duplicates").json()["clusters"]
     assert [sorted(m["id"] for m in c["members"]) for c in clusters] == [["A1", "A2"]]
+    assert clusters[0]["name"] == "โครงการขุดลอกคลองบางบัว"  # what the cluster is, not only its districts
     matches = client.post("/v1/duplicates/check", json={"text": "โครงการขุดลอกคลองบางบัว ลดน้ำท่วมขัง"}).json()["matches"]
     assert {m["id"] for m in matches} == {"A1", "A2"}
 

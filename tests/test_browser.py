@@ -56,7 +56,7 @@ def server(tmp_path_factory: pytest.TempPathFactory):
     from planalign.config import Settings
     from planalign.service.app import create_app
 
-    app = create_app(Settings(data_dir=tmp_path_factory.mktemp("ui-data"), encoder="tfidf"))
+    app = create_app(Settings(data_dir=tmp_path_factory.mktemp("ui-data"), encoder="tfidf", index_encoder="tfidf"))
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, name="uvicorn-ui-test", daemon=True)

@@ -143,7 +143,7 @@ def test_dedup_check_finds_the_copy_not_every_text_sharing_its_words(tmp_path):
     result = run_cli("dedup", "--check", "โครงการลอกท่อระบายน้ำ ซอยวัดไผ่ตัน", data_dir=tmp_path)
     assert result.returncode == 0, result.stderr
     lines = [line for line in result.stdout.splitlines() if line.strip()]
-    assert len(lines) == 1 and "P1" in lines[0] and "copy" in lines[0], result.stdout
+    assert len(lines) == 1 and "P1" in lines[0] and "ยื่นซ้ำ" in lines[0] and "copy" not in lines[0], result.stdout  # the reason in Thai
 
 
 def test_classify_with_the_shared_bma_catalog_and_training(tmp_path, shared_data):
@@ -160,3 +160,109 @@ def test_classify_with_the_shared_bma_catalog_and_training(tmp_path, shared_data
                          "--level", "issue", "--encoder", "tfidf", "--out", str(out), *extra, data_dir=tmp_path)
         assert result.returncode == 0, result.stderr
         assert [r["pred_label"] for r in read_table(out).rows] == ["D1.4", "D4.2"]
+
+
+DISTRICTS = ["พระนคร", "ดุสิต", "หนองจอก", "บางรัก", "บางเขน", "บางกะปิ", "ปทุมวัน", "ป้อมปราบศัตรูพ่าย", "พระโขนง", "มีนบุรี", "ลาดกระบัง",
+             "ยานนาวา", "สัมพันธวงศ์", "พญาไท", "ธนบุรี", "บางกอกใหญ่", "ห้วยขวาง", "คลองสาน", "ตลิ่งชัน", "บางกอกน้อย", "บางขุนเทียน",
+             "ภาษีเจริญ", "หนองแขม", "ราษฎร์บูรณะ", "บางพลัด", "ดินแดง", "บึงกุ่ม", "สาทร", "บางซื่อ", "จตุจักร", "บางคอแหลม", "ประเวศ",
+             "คลองเตย", "สวนหลวง", "จอมทอง", "ดอนเมือง", "ราชเทวี", "ลาดพร้าว", "วัฒนา", "บางแค", "หลักสี่", "สายไหม", "คันนายาว",
+             "สะพานสูง", "วังทองหลาง", "คลองสามวา", "บางนา", "ทวีวัฒนา", "ทุ่งครุ", "บางบอน", "บางซื่อใต้"]
+
+
+def test_dedup_per_member_rows_name_the_cluster_and_number_rows_as_a_spreadsheet(tmp_path):
+    """One routine item in 51 district budgets: 51 member rows (not 1,275 pairs), each with its
+    cluster's id, size and project name; without an id column rows are spreadsheet rows, and said so."""
+    item = "โครงการฝึกอบรมอาสาสมัครป้องกันภัยฝ่ายพลเรือน (อปพร.)"
+    source = tmp_path / "items.csv"
+    lines = ["org,item"] + [f"สำนักงานเขต{d},{item}" for d in DISTRICTS] + ["", "สำนักงานเขตบางเขน,โครงการขุดลอกคลองเปรมประชากร"]
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "members.xlsx"
+    result = run_cli("dedup", "--input", str(source), "--text-col", "item", "--group-col", "org", "--encoder", "tfidf", "--per-member",
+                     "--out", str(out), data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    members = read_table(out)
+    assert members.columns[:5] == ["cluster", "cluster_size", "cluster_name", "row", "text"]
+    assert len(members.rows) == 51 and {(r["cluster"], r["cluster_size"], r["cluster_name"]) for r in members.rows} == {("C1", "51", item)}
+    assert [int(r["row"]) for r in members.rows] == list(range(2, 53))  # row 1 is the header
+    assert "row 1 = the header" in result.stderr and item in result.stderr
+    pairs = tmp_path / "pairs.csv"
+    result = run_cli("dedup", "--input", str(source), "--text-col", "item", "--encoder", "tfidf", "--out", str(pairs), data_dir=tmp_path)
+    assert len(read_table(pairs).rows) == 51 * 50 // 2 and {"row_a", "row_b"} <= set(read_table(pairs).columns)
+
+
+def test_duplicate_reasons_are_thai_and_follow_the_decision_kind():
+    """A copy sharing 62% of its words is a re-submission, not "almost identical": the label is the
+    kind's, the share is measured; every kind has its Thai label (the CLI prints these)."""
+    from planalign.index.dedup import Decision
+    from planalign.service.format import KIND_THAI, describe_decision
+
+    partial = describe_decision(Decision("copy", 0.62, (), (), 0.9, 0.62))
+    assert partial.startswith(KIND_THAI["copy"]) and "62%" in partial and "เกือบเหมือน" not in partial
+    for kind in ("copy", "same_project", "related", "different"):
+        assert describe_decision(Decision(kind, 0.5)).startswith(KIND_THAI[kind])  # type: ignore[arg-type]
+        assert any("\u0e01" <= ch <= "\u0e5b" for ch in KIND_THAI[kind])
+
+
+def test_a_header_only_file_is_an_input_error_not_an_empty_success(tmp_path):
+    """A file with only its header wrote 0 rows with exit 0; now exit 2 and no output file."""
+    source = tmp_path / "submissions.csv"
+    source.write_text("ชื่อโครงการ,วัตถุประสงค์\n", encoding="utf-8")
+    out = tmp_path / "labelled.xlsx"
+    result = run_cli("classify", str(source), "--text-col", "ชื่อโครงการ,วัตถุประสงค์", "--out", str(out), data_dir=tmp_path)
+    assert result.returncode == 2 and "no data rows" in result.stderr and not out.exists()
+    result = run_cli("dedup", "--input", str(source), "--text-col", "ชื่อโครงการ", "--out", str(tmp_path / "p.csv"), data_dir=tmp_path)
+    assert result.returncode == 2 and "no data rows" in result.stderr
+
+
+def test_english_input_is_classified_with_a_warning(tmp_path):
+    source = tmp_path / "mixed.csv"
+    write_table(source, ["name"], [{"name": "Dredging the Prem Prachakorn canal to prevent floods"}, {"name": "โครงการขุดลอกคลองเปรมประชากร"}])
+    result = run_cli("classify", str(source), "--text-col", "name", "--encoder", "tfidf", "--out", str(tmp_path / "o.csv"), data_dir=tmp_path)
+    assert result.returncode == 0 and "1 of 2 rows have (almost) no Thai characters" in " ".join(result.stderr.split())
+    result = run_cli("align", "Dredging the Prem Prachakorn canal", "--encoder", "tfidf", data_dir=tmp_path)
+    assert result.returncode == 0 and "mostly not Thai" in " ".join(result.stderr.split())
+
+
+def test_help_keeps_square_brackets_in_every_command():
+    """Rich markup would eat "[env PLANALIGN_CATALOG; default bma-9d]": every Typer is plain text."""
+    import click
+    import typer
+    from typer.testing import CliRunner
+
+    from planalign.service.cli import app
+
+    root = typer.main.get_command(app)
+    commands: list[tuple[list[str], click.Command]] = []
+
+    def walk(command: click.Command, path: list[str]) -> None:
+        commands.append((path, command))
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, path + [name])
+
+    walk(root, [])
+    checked = 0
+    for path, command in commands:
+        shown = " ".join(CliRunner().invoke(app, [*path, "--help"], terminal_width=200).output.split())
+        for param in command.params:
+            help_text = " ".join((getattr(param, "help", None) or "").split())
+            if "[" in help_text:
+                assert help_text in shown, (path, help_text)
+                checked += 1
+    assert checked > 20
+
+
+@pytest.mark.parametrize("args", [["align", ""], ["classify", "/nope.csv", "--text-col", "a", "-o", "/tmp/o.csv"],
+                                  ["dedup", "--input", "/nope.csv", "--text-col", "a", "-o", "/tmp/x.csv"],
+                                  ["eval", "--data", "/nope.csv", "--text-col", "a", "--label-col", "b"],
+                                  ["decisions", "import", "/nope.csv", "--text-col", "a", "--label-col", "b"]])
+def test_an_input_error_prints_before_any_heavy_import(args):
+    """An error that is only a message is fast (~0.3 s, was ~2.5 s): no numpy/faiss/torch/pythainlp/sklearn loaded for it."""
+    import subprocess
+    import sys
+
+    probe = ("import sys; from planalign.service import cli; sys.argv = ['planalign', *sys.argv[1:]]\n"
+             "try:\n    cli.main()\nexcept SystemExit as e:\n    code = e.code\n"
+             "heavy = sorted(m for m in ('numpy', 'faiss', 'torch', 'pythainlp', 'sklearn', 'scipy') if m in sys.modules)\n"
+             "print(code, ','.join(heavy))")
+    done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["2"], done.stdout + done.stderr

@@ -135,9 +135,10 @@ def test_cli_ingest_search_delete(tmp_path):
     assert missing.returncode == 1 and "not found: NOPE" in missing.stderr
 
 
-def test_cli_search_without_index_is_a_clear_error(tmp_path):
+def test_cli_search_on_an_empty_store_says_to_ingest_first(tmp_path):
+    """Nothing stored is no error (issue 14): no results, and the hint says how to add projects."""
     result = run_cli("search", "น้ำท่วม", data_dir=tmp_path)
-    assert result.returncode == 2 and "ingest projects first" in result.stderr
+    assert result.returncode == 0 and "ยังไม่มีโครงการในระบบ" in result.stderr and "planalign ingest" in result.stderr
 
 
 @pytest.mark.parametrize(

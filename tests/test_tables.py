@@ -70,3 +70,27 @@ def test_unsupported_extension(tmp_path):
 
 def test_decode_cp874_text():
     assert decode_bytes("น้ำท่วม".encode("cp874")) == "น้ำท่วม"
+
+
+def test_xlsx_numbers_are_numbers_ids_stay_text(tmp_path):
+    """Excel must sum budgets and sort scores: plain numbers become number cells, identifiers stay
+    text ("0012" keeps its zeros), formulas stay neutralised, the header is frozen, columns sized."""
+    from openpyxl import load_workbook
+
+    path = tmp_path / "out.xlsx"
+    rows = [{"id": "0012", "รหัสโครงการ": "2566001", "project": "S2566-0001", "ref": "2566", "name": "โครงการขุดลอกคลองเปรมประชากร",
+             "fiscal_year": "2566", "budget": "400000", "pred_score": "0.2483", "change": "-20", "note": "=SUM(A1:A9)", "pred_label": "1.10"}]
+    write_table(path, list(rows[0]), rows, text_columns=["ref"])
+    sheet = load_workbook(path).active
+    cells = {sheet.cell(1, n).value: sheet.cell(2, n) for n in range(1, len(rows[0]) + 1)}
+    assert {c: cells[c].data_type for c in ("budget", "pred_score", "fiscal_year", "change")} == dict.fromkeys(
+        ("budget", "pred_score", "fiscal_year", "change"), "n")
+    assert (cells["budget"].value, cells["pred_score"].value, cells["fiscal_year"].value, cells["change"].value) == (400000, 0.2483, 2566, -20)
+    assert isinstance(cells["fiscal_year"].value, int)
+    for column, value in (("id", "0012"), ("รหัสโครงการ", "2566001"), ("project", "S2566-0001"), ("ref", "2566"), ("pred_label", "1.10")):
+        assert (cells[column].data_type, cells[column].value) == ("s", value)
+    assert cells["note"].data_type == "s" and cells["note"].quotePrefix
+    assert sheet.freeze_panes == "A2"
+    widths = {sheet.cell(1, n).value: sheet.column_dimensions[sheet.cell(1, n).column_letter].width for n in range(1, len(rows[0]) + 1)}
+    assert widths["name"] > widths["change"] >= 8 and all(w <= 60 for w in widths.values())
+    assert read_table(path).rows[0]["budget"] == "400000"  # and it reads back as before

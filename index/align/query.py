@@ -11,6 +11,10 @@ from planalign.nlp.tokenize import content_tokens, split_sentences
 
 MAX_CHARS = 20_000
 MAX_SENTENCES = 24
+# Under this share of Thai letters a text is "not Thai": the catalog is Thai, so an English draft
+# gets confident-looking but weak suggestions unless someone is told.
+MIN_THAI_RATIO = 0.3
+NOT_THAI_WARNING = "text is mostly not Thai; the catalog is Thai, so suggestions may be weak"  # planner.js translates it
 
 
 @dataclass
@@ -40,8 +44,8 @@ def prepare_text(text: str) -> Query:
     if len(text) > MAX_CHARS:
         warnings.append(f"text is {len(text):,} characters; only the first {MAX_CHARS:,} were used")
         text = text[:MAX_CHARS]
-    if thai_ratio(text) < 0.3:
-        warnings.append("text is mostly not Thai; the catalog is Thai, so suggestions may be weak")
+    if thai_ratio(text) < MIN_THAI_RATIO:
+        warnings.append(NOT_THAI_WARNING)
     sentences = split_sentences(text)[:MAX_SENTENCES]
     units = [text[:2000]] + (sentences if len(sentences) > 1 else [])
     return Query(text, units, warnings)

@@ -17,6 +17,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Sequence
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,30 @@ from planalign.nlp.encoders.base import Encoder, Kind, Progress
 
 BUSY_TIMEOUT_S = 30.0
 WRITE_ATTEMPTS = 5
+
+
+def _create(db: sqlite3.Connection) -> None:
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
+
+
+def cache_rows(path: Path) -> tuple[list[str], np.ndarray]:
+    """Every (key, vector) of a cache file: what :func:`preload` puts back (shipped precomputed vectors)."""
+    with closing(sqlite3.connect(path)) as db:
+        rows = db.execute("SELECT key, vec FROM vectors ORDER BY key").fetchall()
+    return [k for k, _ in rows], np.vstack([np.frombuffer(v, dtype=np.float32) for _, v in rows]) if rows else np.zeros((0, 0), np.float32)
+
+
+def preload(path: Path, keys: Sequence[str], vectors: np.ndarray) -> int:
+    """Put precomputed vectors into a cache file (created if needed) without loading any model, so
+    the texts they were computed for never reach it; vectors already cached are kept. Returns how
+    many were new."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with closing(sqlite3.connect(path, timeout=BUSY_TIMEOUT_S)) as db, db:
+        _create(db)
+        before = db.total_changes
+        db.executemany("INSERT OR IGNORE INTO vectors VALUES (?, ?)", [(k, v.astype(np.float32).tobytes()) for k, v in zip(keys, vectors)])
+        return db.total_changes - before
 
 
 class CachedEncoder(Encoder):
@@ -41,8 +66,7 @@ class CachedEncoder(Encoder):
         path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         with self._connection() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
+            _create(db)
 
     def _connection(self) -> sqlite3.Connection:
         """This thread's connection (opened on first use)."""

@@ -40,7 +40,8 @@ def _row(index: int, result: Alignment | AlignmentInputError, level: str) -> Cla
                            error=str(result))
     top = result.levels[level]
     return ClassifyRow(index=index, pred_label=top[0].node_id, pred_name=top[0].name, pred_score=top[0].score,
-                       pred_confidence=top[0].confidence, pred_top3=[s.node_id for s in top], needs_review=result.needs_review[level], error=None)
+                       pred_confidence=top[0].confidence, pred_top3=[s.node_id for s in top], needs_review=result.needs_review[level], error=None,
+                       warnings=result.warnings)
 
 
 def _job_out(job: Job) -> JobOut:

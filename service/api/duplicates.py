@@ -24,7 +24,7 @@ def clusters(
     shown = []
     for name, members in found.result.clusters.items():
         pairs = [ClusterPair(id_a=ids[p.a], id_b=ids[p.b], decision=p.decision) for p in found.result.pairs if p.cluster == name]
-        shown.append(Cluster(cluster=name, size=len(members), pairs=pairs[:PAIRS_PER_CLUSTER], members=[
+        shown.append(Cluster(cluster=name, size=len(members), name=found.cluster_name(name), pairs=pairs[:PAIRS_PER_CLUSTER], members=[
             ClusterMember(id=ids[m], name=records[m].name, org=(found.orgs or [""] * len(ids))[m], year=(found.years or [""] * len(ids))[m])
             for m in members]))
     return ClustersResponse(total_clusters=len(shown), clusters=[c for c in shown if c.size >= min_size][:limit])

@@ -21,6 +21,11 @@ from planalign.service.api.schemas import Health, Readiness
 router = APIRouter(tags=["health"])
 
 
+def sample_detail(done: int, total: int) -> str:
+    """Readiness while a first start loads the sample: what and how far ("... 120/323")."""
+    return f"กำลังสร้างดัชนีโครงการตัวอย่าง {done}/{total}" if total else "กำลังโหลดโครงการตัวอย่าง"
+
+
 @router.get("/healthz", summary="The process is up (and whether it serves from a fallback)", response_model=Health,
             response_model_exclude_none=True)
 async def healthz(app: AppDep) -> JSONResponse:  # async: never queued behind busy worker threads
@@ -45,8 +50,11 @@ async def readyz(request: Request, app: AppDep) -> JSONResponse:
         status = "indexing"
     else:
         status = "ready"
+    detail = state.describe() if state is not None else None
+    if getattr(request.app.state, "loading_sample", False):  # a first start: the embedded sample projects are being indexed
+        detail = sample_detail(state.done if state is not None and state.running else 0, state.total if state is not None and state.running else 0)
     body = Readiness(status=status, checks={"model": model_ready, "catalog": model_ready, "index": index is not None, "index_agrees": agreed},
-                     projects=len(index or []), detail=state.describe() if state is not None else None,
+                     projects=len(index or []), detail=detail,
                      indexing={"done": state.done, "total": state.total, "queued": state.queued} if state is not None and not agreed else None)
     return JSONResponse(body.model_dump(exclude_none=True), status_code=200 if status == "ready" else 503)
 

@@ -142,6 +142,7 @@ class ClassifyRow(BaseModel):
     pred_top3: list[str]
     needs_review: bool = Field(description="A person should check this suggestion (low confidence, or the catalog barely matches the text)")
     error: str | None
+    warnings: list[str] = Field(default_factory=list, description="e.g. a text with (almost) no Thai characters: the catalog is Thai")
 
 
 class ClassifyResponse(BaseModel):
@@ -202,6 +203,7 @@ class SearchResponse(BaseModel):
     page: int
     page_size: int
     facets: dict[str, dict[str, int]]
+    hint: str | None = Field(None, description="Why nothing can be found, e.g. no project stored yet")
     results: list[HitOut]
 
 
@@ -232,6 +234,7 @@ class ClusterPair(Out):
 class Cluster(BaseModel):
     cluster: str
     size: int
+    name: str = Field(description="What the cluster is: its first member's project name")
     members: list[ClusterMember]
     pairs: list[ClusterPair]
 

@@ -26,4 +26,4 @@ def search(
     filters = Filters(fiscal_year(year), district, group, dimension)
     found = app.search(q, filters=filters, mode=mode, offset=(page - 1) * page_size, limit=page_size, facets=True)
     return SearchResponse(query=q, mode=mode, total=found.total, page=page, page_size=page_size, facets=found.facets,
-                          results=found.hits)
+                          results=found.hits, hint=found.hint)

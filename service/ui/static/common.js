@@ -287,7 +287,7 @@
   /* Duplicate decisions (index/dedup.py) in Thai: the kind, and the fields that match or differ.
      The same tables as service/format.py, for the pages. */
   var DECISION_KINDS = {
-    copy: "ยื่นซ้ำ (ข้อความเกือบเหมือนเดิม)",
+    copy: "ยื่นซ้ำ",
     same_project: "โครงการเดียวกันที่เขียนต่างกัน",
     related: "เกี่ยวข้อง แต่ไม่ใช่โครงการเดียวกัน",
     different: "คนละโครงการ"

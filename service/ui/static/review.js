@@ -153,7 +153,7 @@
       (c.members || []).forEach(function (m) { if (m.org && orgs.indexOf(m.org) < 0) orgs.push(m.org); });
       box.appendChild(el("details", { class: "cluster", open: i === 0 }, [
         el("summary", null, [
-          el("strong", { text: "กลุ่มที่ " + (i + 1) }), " · ", c.size + " โครงการ",
+          el("strong", { text: "กลุ่มที่ " + (i + 1) }), " · ", c.size + " โครงการ", c.name ? [" · ", el("span", { text: c.name })] : null,
           orgs.length ? el("span", { class: "muted", text: " · " + orgs.slice(0, 4).join(", ") + (orgs.length > 4 ? " …" : "") }) : null
         ]),
         el("div", { class: "table-wrap" }, el("table", { class: "table" }, [
