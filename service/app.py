@@ -24,12 +24,16 @@ import tempfile
 import threading
 import time
 from contextlib import asynccontextmanager
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import anyio.to_thread
+import fastapi_offline
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import Counter, Histogram
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -49,7 +53,10 @@ LATENCY = Histogram("planalign_request_seconds", "HTTP request latency", ["route
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; "
             "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-DOC_PAGES = ("/docs", "/redoc")  # FastAPI's API pages load Swagger UI / ReDoc with an inline script: no CSP there
+DOC_PAGES = ("/docs", "/redoc")  # FastAPI's API pages start Swagger UI / ReDoc with an inline script: no page CSP there
+# Swagger UI and ReDoc from the fastapi-offline package, not a CDN: an office intranet has no internet.
+DOC_ASSETS = "/static/apidocs"
+DOC_ASSETS_DIR = Path(fastapi_offline.__file__).resolve().parent / "static"
 RETRY_AFTER_S = "2"
 
 DESCRIPTION = """Thai NLP alignment and search for Bangkok (BMA) strategy catalogs and projects.
@@ -248,6 +255,23 @@ def _scrub(message: str, roots: tuple[str, ...]) -> str:
     return message
 
 
+def _mount_api_docs(app: FastAPI) -> None:
+    """``/docs`` (Swagger UI) and ``/redoc`` with their scripts served by this service, so they work offline."""
+    app.mount(DOC_ASSETS, StaticFiles(directory=str(DOC_ASSETS_DIR)), name="apidocs")
+    openapi_url = app.openapi_url or "/openapi.json"
+    title = f"{app.title} API"
+
+    @app.get(DOC_PAGES[0], include_in_schema=False)
+    async def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=openapi_url, title=title, swagger_js_url=f"{DOC_ASSETS}/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{DOC_ASSETS}/swagger-ui.css", swagger_favicon_url=f"{DOC_ASSETS}/favicon.png")
+
+    @app.get(DOC_PAGES[1], include_in_schema=False)
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(openapi_url=openapi_url, title=title, redoc_js_url=f"{DOC_ASSETS}/redoc.standalone.js",
+                              redoc_favicon_url=f"{DOC_ASSETS}/favicon.png", with_google_fonts=False)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.load()
     roots = tuple(sorted({str(settings.resolved_data_dir()), str(settings.resolved_data_dir().resolve()), tempfile.gettempdir()},
@@ -281,7 +305,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         core.close()
 
-    app = FastAPI(title="planalign", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="planalign", version=__version__, description=DESCRIPTION, lifespan=lifespan, docs_url=None, redoc_url=None)
+    _mount_api_docs(app)
     # add_middleware puts each one outside the ones before it: Guard ends up outermost of ours.
     app.add_middleware(Metrics)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)

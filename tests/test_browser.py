@@ -435,3 +435,47 @@ def test_dashboard_coverage(server: str, browser) -> None:
     browser.find_element(By.ID, "drill-close").click()
     path = _screenshot(browser, "dashboard.png")
     assert path.stat().st_size > 20_000
+
+
+OFFLINE_PATTERNS = ["*cdn*", "*jsdelivr*", "*unpkg*", "*googleapis*", "*gstatic*", "*tiangolo*", "*github*"]
+
+
+@contextlib.contextmanager
+def _offline(driver):
+    """The internet blocked, as on an office intranet: requests to the usual CDNs fail in the browser."""
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": OFFLINE_PATTERNS})
+    try:
+        yield
+    finally:
+        driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+
+
+def _foreign_resources(driver) -> list[str]:
+    """Scripts, styles and data the page asked of another origin (none may be needed offline).
+
+    Images are left out: ReDoc's footer asks cdn.redoc.ly for its logo and hides it when that fails.
+    """
+    return driver.execute_script(
+        "return performance.getEntriesByType('resource').filter(e => e.initiatorType !== 'img')"
+        ".map(e => e.name).filter(n => !n.startsWith(location.origin))")
+
+
+def test_api_docs_render_without_internet(server: str, browser) -> None:
+    with _offline(browser):
+        browser.get(server + "/docs")
+        wait = WebDriverWait(browser, WAIT)
+        block = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, ".opblock")))
+        assert block.size["height"] > 0
+        assert "ชื่อโครงการ" in json.dumps(browser.execute_script(  # the Thai examples of the OpenAPI document
+            "return fetch('/openapi.json').then(r => r.json())"), ensure_ascii=False)
+        assert _foreign_resources(browser) == []
+        _no_console_errors(browser)
+        _screenshot(browser, "docs-offline.png")
+        browser.get(server + "/redoc")
+        wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, ".api-content h2")))
+        assert "classify" in browser.find_element(By.TAG_NAME, "body").text.lower()
+        assert _foreign_resources(browser) == []
+        logs = [e["message"] for e in browser.get_log("browser") if e.get("level") == "SEVERE"]
+        assert all("cdn.redoc.ly/redoc/logo-mini.svg" in m for m in logs), logs  # only the footer logo, which hides itself
+        _screenshot(browser, "redoc-offline.png")
