@@ -392,12 +392,16 @@ class Application:
         """Queries must be embedded by the encoder that built the index."""
         return self.encoder(index.encoder_name)
 
+    def _index_encoder_name(self) -> str:
+        """The index's encoder: the one it was built with, else the one a new index would get (``auto`` resolved)."""
+        return indexed_encoder(self.data_dir) or choose_index_encoder(self.settings.index_encoder, self.store.count())
+
     def sync(self, encoder: str | None = None, *, only: Sequence[str] | None = None, rebuild: bool = False,
              backend: str = "auto", progress: Progress | None = None, planned: Progress | None = None) -> SyncResult:
         """Bring the index in line with the store (``encoder`` only for a new or rebuilt index;
         ``auto`` and the default choose by the store's size, an existing index keeps its encoder)."""
         name = encoder if encoder and encoder != AUTO_INDEX_ENCODER else None
-        name = name or indexed_encoder(self.data_dir) or choose_index_encoder(self.settings.index_encoder, self.store.count())
+        name = name or self._index_encoder_name()
         with self._write_lock:
             result, index = sync_index(self.data_dir, self.store, self.encoder(name), current=self._index, only=only,
                                        rebuild=rebuild, backend=backend, progress=progress, planned=planned)
@@ -735,8 +739,7 @@ class Application:
             aligner = self.aligner()
             if self._indexer is None:
                 self.index()
-            name = indexed_encoder(self.data_dir) or self.settings.index_encoder
-            for encoder in {id(e): e for e in (aligner.encoder, self.encoder(name))}.values():
+            for encoder in {id(e): e for e in (aligner.encoder, self.encoder(self._index_encoder_name()))}.values():
                 # a text no cache holds: the model's first real inference (seconds) happens now, not in a request
                 encoder.encode_queries([f"อุ่นเครื่อง {uuid.uuid4().hex[:12]}"])
             if self._indexer is not None and self._indexer.wait_loaded(60) and self._index is not None:
