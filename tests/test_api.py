@@ -151,6 +151,22 @@ def test_catalogs_upload_browse_and_errors(client):
     assert client.post("/v1/catalogs", files={"file": ("c.txt", b"x")}, data={"id": "x"}).status_code == 415
 
 
+def test_catalogs_carry_a_title_for_people(client):
+    """Selectors and status lines show a catalog's title (its catalog_title), else its id; the title survives storage."""
+    listed = {c["id"]: c["title"] for c in client.get("/v1/catalogs").json()["catalogs"]}
+    assert listed["bma-9d"] == "ยุทธศาสตร์กรุงเทพมหานคร 9 ด้าน 9 ดี"
+    assert client.get("/v1/catalogs/bma-9d").json()["title"] == "ยุทธศาสตร์กรุงเทพมหานคร 9 ด้าน 9 ดี"
+    assert client.post("/v1/catalogs", files={"file": ("shop.csv", SHOP_CATALOG.encode())}, data={"id": "shop"}).json()["title"] == "shop"
+    titled = SHOP_CATALOG.replace("keywords\n", "keywords,catalog_title\n", 1).replace("อาหารสัตว์\n", "อาหารสัตว์,แผนร้านสัตว์เลี้ยง\n", 1)
+    assert client.post("/v1/catalogs", files={"file": ("pets.csv", titled.encode())}, data={"id": "pets"}).json()["title"] == "แผนร้านสัตว์เลี้ยง"
+    given = client.post("/v1/catalogs", files={"file": ("shop.csv", SHOP_CATALOG.encode())}, data={"id": "plan20", "title": "แผนพัฒนากรุงเทพมหานคร 20 ปี"})
+    assert given.json()["title"] == "แผนพัฒนากรุงเทพมหานคร 20 ปี"
+    listed = {c["id"]: c["title"] for c in client.get("/v1/catalogs").json()["catalogs"]}
+    assert listed["shop"] == "shop" and listed["pets"] == "แผนร้านสัตว์เลี้ยง" and listed["plan20"] == "แผนพัฒนากรุงเทพมหานคร 20 ปี"
+    aligned = client.post("/v1/align", json={"text": "ทรายแมวและอาหารแมว", "catalog": "pets"}).json()
+    assert aligned["levels"]["issue"][0]["node_id"] == "PET.CAT"  # the extra column changes nothing else
+
+
 def test_body_size_limit(tmp_path):
     with make_client(tmp_path, max_body_bytes=1000) as client:
         response = client.post("/v1/align", json={"text": "ก" * 5000})

@@ -27,6 +27,7 @@ PROJECTS = [
     {"id": "LKS-2568-002", "fiscal_year": "2568", "org": "สำนักงานเขตหลักสี่", "district": "หลักสี่",
      "name": "โครงการลอกท่อระบายน้ำซอยแจ้งวัฒนะ 10 <b>ซอยนี้</b>", "objective": "ลดน้ำท่วมขังในชุมชน", "issue_id": "D1.4"},
 ]
+BMA_TITLE = "ยุทธศาสตร์กรุงเทพมหานคร 9 ด้าน 9 ดี"
 WAIT = 90  # seconds; the first request also loads the catalog and fits the encoder
 
 if not (CHROMIUM.is_file() and CHROMEDRIVER.is_file()):
@@ -127,6 +128,13 @@ def test_planner_suggests_flood_issue(server: str, browser) -> None:
     issue = browser.find_elements(By.CSS_SELECTOR, '#suggestions .suggestion[data-level="issue"]')
     assert issue, "no issue-level suggestion"
     assert issue[0].get_attribute("data-node-id") == "D1.4"
+    # the catalog and the levels by their Thai names, never their ids
+    assert browser.find_element(By.CSS_SELECTOR, "#catalog option").text.startswith(BMA_TITLE)
+    wait.until(EC.text_to_be_present_in_element((By.ID, "align-status"), BMA_TITLE))
+    assert "bma-9d" not in browser.find_element(By.ID, "align-status").text
+    assert [h.text for h in browser.find_elements(By.CSS_SELECTOR, "#suggestions .level-title")][0].startswith("ด้าน")
+    assert not browser.find_elements(By.CSS_SELECTOR, "#suggestions .level-id")
+    assert "dimension" not in browser.find_element(By.ID, "suggestions").text
     # confidence bar with its % value, and evidence with the shared words marked
     assert issue[0].find_element(By.CSS_SELECTOR, ".bar-value").text.endswith("%")
     marks = [m.text for m in issue[0].find_elements(By.CSS_SELECTOR, ".evidence-draft mark")]
@@ -325,6 +333,7 @@ def test_catalog_tree(server: str, browser) -> None:
     assert "น้ำท่วม" in node.get_attribute("textContent")
     browser.find_element(By.ID, "tree-filter").send_keys("น้ำท่วม")
     assert node.is_displayed()  # the parent D1 is opened to show the match
+    assert browser.find_element(By.ID, "tree-summary").text.startswith(BMA_TITLE)
     _no_console_errors(browser)
     _screenshot(browser, "catalog.png")
 

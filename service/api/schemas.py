@@ -285,6 +285,7 @@ class Deleted(BaseModel):
 # --------------------------------------------------------------------------------- catalogs
 class CatalogSummary(BaseModel):
     id: str
+    title: str = Field(description="The catalog's name for people (its catalog_title), else its id", examples=["ยุทธศาสตร์กรุงเทพมหานคร 9 ด้าน 9 ดี"])
     levels: list[str]
     nodes: int
     per_level: dict[str, int]

@@ -267,12 +267,20 @@
       document.querySelectorAll("select[data-catalog-select]").forEach(function (select) {
         if (select.options.length) return;
         (data.catalogs || []).forEach(function (c) {
-          var label = c.id + " (" + c.nodes + " หัวข้อ)";
+          var label = (c.title || c.id) + " (" + c.nodes + " หัวข้อ)";
           select.appendChild(el("option", { value: c.id, text: label, selected: c.id === chosen }));
         });
       });
       return data;
     });
+  }
+
+  /* A catalog's name for people (its title from /v1/catalogs), else its id. */
+  function catalogTitle(catalogId) {
+    return (catalogsPromise || loadCatalogs()).then(function (data) {
+      var found = ((data && data.catalogs) || []).filter(function (c) { return c.id === catalogId; })[0];
+      return (found && found.title) || catalogId;
+    }, function () { return catalogId; });
   }
 
   function initApiKey() {
@@ -373,7 +381,7 @@
     api: api, blobUrl: blobUrl, download: download, query: query, el: el, append: append, clear: clear, ApiError: ApiError,
     highlightSpans: highlightSpans, highlightWords: highlightWords, percent: percent, excerpt: excerpt,
     confidenceBar: confidenceBar, setStatus: setStatus, loadCatalogs: loadCatalogs,
-    levelName: levelName, matchKind: function (k) { return MATCH_KINDS[k] || k; }, formatNumber: formatNumber, decisionThai: decisionThai,
+    levelName: levelName, catalogTitle: catalogTitle, matchKind: function (k) { return MATCH_KINDS[k] || k; }, formatNumber: formatNumber, decisionThai: decisionThai,
     decisionEvidence: decisionEvidence, kindThai: kindThai, explanationThai: explanationThai
   };
 })();

@@ -17,7 +17,7 @@
     select.appendChild(el("option", { value: "", text: "ค่าเริ่มต้นของแผน" }));
     ((info && info.levels) || []).forEach(function (level) {
       var count = info.per_level && info.per_level[level];
-      select.appendChild(el("option", { value: level, text: PA.levelName(level) + " (" + level + ")", title: count ? count + " หัวข้อ" : null }));
+      select.appendChild(el("option", { value: level, text: PA.levelName(level), title: count ? count + " หัวข้อ" : null }));
     });
   }
 
