@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import socket
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -132,7 +134,7 @@ def test_planner_suggests_flood_issue(server: str, browser) -> None:
     assert browser.find_element(By.CSS_SELECTOR, "#catalog option").text.startswith(BMA_TITLE)
     wait.until(EC.text_to_be_present_in_element((By.ID, "align-status"), BMA_TITLE))
     assert "bma-9d" not in browser.find_element(By.ID, "align-status").text
-    assert [h.text for h in browser.find_elements(By.CSS_SELECTOR, "#suggestions .level-title")][0].startswith("ด้าน")
+    assert browser.find_element(By.CSS_SELECTOR, "#suggestions .level-title").text.startswith("ด้าน")
     assert not browser.find_elements(By.CSS_SELECTOR, "#suggestions .level-id")
     assert "dimension" not in browser.find_element(By.ID, "suggestions").text
     # confidence bar with its % value, and evidence with the shared words marked
@@ -204,6 +206,12 @@ def test_review_search_highlights(server: str, browser) -> None:
     mark = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#results .snippet mark")))
     assert mark.text == "ลอกท่อ"
     assert len(browser.find_elements(By.CSS_SELECTOR, "#results .result")) == 2
+    # the honest count (hits above the relevance floor) and words a person understands, never raw scores
+    api = json.loads(urllib.request.urlopen(server + "/v1/search?q=" + urllib.parse.quote("ลอกท่อ"), timeout=WAIT).read())
+    assert browser.find_element(By.ID, "search-status").text.startswith(f"พบ {api['total']} โครงการที่เกี่ยวข้อง")
+    assert {w.text for w in browser.find_elements(By.CSS_SELECTOR, "#results .relevance")} <= {"เกี่ยวข้องมาก", "เกี่ยวข้อง"}
+    assert "ตรงคำค้น" in browser.find_element(By.ID, "results").text
+    assert not re.search(r"\d\.\d{2}", browser.find_element(By.ID, "results").text)
     # API text is inserted as text, never as markup
     titles = [t.text for t in browser.find_elements(By.CSS_SELECTOR, "#results .result-title")]
     assert any("<b>ซอยนี้</b>" in t for t in titles), titles
@@ -488,3 +496,41 @@ def test_api_docs_render_without_internet(server: str, browser) -> None:
         logs = [e["message"] for e in browser.get_log("browser") if e.get("level") == "SEVERE"]
         assert all("cdn.redoc.ly/redoc/logo-mini.svg" in m for m in logs), logs  # only the footer logo, which hides itself
         _screenshot(browser, "redoc-offline.png")
+
+
+def test_review_says_when_nothing_matches_and_filters_by_year_as_one_types(server: str, browser) -> None:
+    _post_json(server + "/v1/projects", {"projects": PROJECTS + DRAINAGE})
+    unrelated = "เทศกาลดนตรีนานาชาติ"
+    api = json.loads(urllib.request.urlopen(server + "/v1/search?q=" + urllib.parse.quote(unrelated), timeout=WAIT).read())
+    assert api["total"] == 0 and api["results"], api  # nothing above the relevance floor, only the nearest projects
+    browser.get(server + "/review?q=" + urllib.parse.quote(unrelated))
+    wait = WebDriverWait(browser, WAIT)
+    wait.until(EC.text_to_be_present_in_element((By.ID, "search-status"), "รายการใกล้เคียงที่สุด"))
+    assert browser.find_element(By.ID, "search-status").text.startswith("ไม่พบโครงการที่ตรงคำค้น")
+    assert {w.text for w in browser.find_elements(By.CSS_SELECTOR, "#results .relevance")} == {"เกี่ยวข้องน้อย"}
+    # the year box filters without Enter: typing a year searches again after a pause
+    box = browser.find_element(By.ID, "q")
+    box.clear()
+    box.send_keys("ขุดลอกคลอง", Keys.ENTER)
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#results .result")) >= 2)
+    browser.find_element(By.ID, "f-year").send_keys("2567")
+    wait.until(lambda d: "year=2567" in d.current_url)
+    wait.until(lambda d: {r.get_attribute("data-id") for r in d.find_elements(By.CSS_SELECTOR, "#results .result")} == {"PMP-2567-003"})
+    _no_console_errors(browser)
+
+
+def test_navigation_is_one_row_on_a_phone(server: str, browser) -> None:
+    browser.set_window_size(375, 800)
+    try:
+        browser.get(server + "/review")
+        assert browser.execute_script("return window.innerWidth") <= 375
+        links = browser.find_elements(By.CSS_SELECTOR, ".nav a")
+        assert len(links) == 5 and len({link.location["y"] for link in links}) == 1  # one row
+        nav = browser.find_element(By.CSS_SELECTOR, ".nav")
+        assert nav.size["height"] < 2 * links[0].size["height"]
+        assert browser.execute_script("return document.documentElement.scrollWidth") <= 375  # the page itself does not scroll sideways
+        OUTPUT.mkdir(parents=True, exist_ok=True)
+        assert browser.save_screenshot(str(OUTPUT / "nav-phone.png"))
+        _no_console_errors(browser)
+    finally:
+        browser.set_window_size(1280, 1000)
