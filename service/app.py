@@ -43,7 +43,7 @@ from planalign.app import Application
 from planalign.config import Settings
 from planalign.corpora.catalog import CatalogError
 from planalign.errors import Conflict, InputError, NotFound, TooLarge, Unavailable
-from planalign.service.api import align, catalogs, classify, coverage, decisions, duplicates, health, projects, search
+from planalign.service.api import align, catalogs, classify, coverage, decisions, duplicates, health, projects, search, tables
 from planalign.service.api.deps import API_KEY_HEADER
 from planalign.service.ui import routes as ui
 
@@ -58,6 +58,7 @@ DOC_PAGES = ("/docs", "/redoc")  # FastAPI's API pages start Swagger UI / ReDoc 
 DOC_ASSETS = "/static/apidocs"
 DOC_ASSETS_DIR = Path(fastapi_offline.__file__).resolve().parent / "static"
 RETRY_AFTER_S = "2"
+INTERNAL_TH = "เกิดข้อผิดพลาดภายในระบบ (ไม่ใช่ความผิดของไฟล์หรือข้อมูลของท่าน) กรุณาลองใหม่ หากยังไม่ได้ แจ้งผู้ดูแลระบบ"
 
 DESCRIPTION = """Thai NLP alignment and search for Bangkok (BMA) strategy catalogs and projects.
 
@@ -74,8 +75,12 @@ by a browser must come from this service's own pages (same origin) or carry the 
 """
 
 
-def _json(status: int, message: str, detail: object | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
+def _json(status: int, message: str, detail: object | None = None, headers: dict[str, str] | None = None,
+          thai: str | None = None) -> JSONResponse:
+    """The one error body: ``error`` (English, for scripts and logs), ``message_th`` (Thai, for the pages) when known, ``detail``."""
     body: dict[str, object] = {"error": message}
+    if thai:
+        body["message_th"] = thai
     if detail is not None:
         body["detail"] = detail
     return JSONResponse(body, status_code=status, headers=headers)
@@ -107,7 +112,7 @@ class Guard:
             log.error("internal error on %s %s", scope.get("method"), scope.get("path"), exc_info=exc)
             if started:  # half a response is out: nothing sane to add, the connection must close
                 raise
-            await _json(500, f"internal error: {type(exc).__name__}")(scope, receive, send)
+            await _json(500, "internal error; the service log has the details", thai=INTERNAL_TH)(scope, receive, send)
 
 
 class SecurityHeaders:
@@ -316,7 +321,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
-        return _json(exc.status_code, _scrub(str(exc.detail), roots), headers=getattr(exc, "headers", None))
+        thai = getattr(exc, "thai", None)  # UploadRefused
+        return _json(exc.status_code, _scrub(str(exc.detail), roots), headers=getattr(exc, "headers", None), thai=_scrub(thai, roots) if thai else None)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -330,13 +336,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(InputError)
     async def bad_input(_: Request, exc: InputError) -> JSONResponse:
         status = 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, Conflict) else 413 if isinstance(exc, TooLarge) else 422
-        return _json(status, _scrub(str(exc), roots))
+        return _json(status, _scrub(str(exc), roots), thai=_scrub(exc.thai, roots) if exc.thai else None)
 
     @app.exception_handler(Unavailable)
     async def unavailable(_: Request, exc: Unavailable) -> JSONResponse:
         return _json(503, str(exc), headers={"Retry-After": RETRY_AFTER_S})
 
-    for module in (health, align, classify, decisions, search, duplicates, projects, catalogs, coverage):
+    for module in (health, align, classify, tables, decisions, search, duplicates, projects, catalogs, coverage):
         app.include_router(module.router)
     ui.mount(app)
     return app

@@ -534,3 +534,55 @@ def test_navigation_is_one_row_on_a_phone(server: str, browser) -> None:
         _no_console_errors(browser)
     finally:
         browser.set_window_size(1280, 1000)
+
+
+NAMES_ONLY = ("รหัสโครงการ,ชื่อโครงการ\nBKN-01,โครงการขุดลอกคลองและลอกท่อระบายน้ำป้องกันน้ำท่วมขัง\n"
+              "JTC-02,โครงการอบรมอาสาสมัครป้องกันยาเสพติดในชุมชน\nPTW-03,โครงการปลูกต้นไม้ริมคลองเพื่อเพิ่มพื้นที่สีเขียว\n")
+
+
+def test_evaluate_checks_columns_when_the_file_is_chosen_and_previews_rows_without_answers(server: str, browser, tmp_path: Path) -> None:
+    """A file with only project names: the page says which column it uses instead of the default, and after the
+    job (no answer column, so no metrics) its rows are shown with their suggestions."""
+    upload = tmp_path / "รายชื่อโครงการ.csv"
+    upload.write_text(NAMES_ONLY, encoding="utf-8")
+    browser.get(server + "/evaluate")
+    wait = WebDriverWait(browser, WAIT)
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '#level option[value="issue"]'))
+    assert browser.find_element(By.ID, "text-col").get_attribute("value") == "ชื่อโครงการ,วัตถุประสงค์"
+    browser.find_element(By.ID, "job-file").send_keys(str(upload))
+    wait.until(EC.text_to_be_present_in_element((By.ID, "columns-status"), "จึงใช้คอลัมน์"))
+    status = browser.find_element(By.ID, "columns-status").text
+    assert "รายชื่อโครงการ.csv" in status and "“วัตถุประสงค์”" in status and "“ชื่อโครงการ”" in status, status
+    assert browser.find_element(By.ID, "text-col").get_attribute("value") == "ชื่อโครงการ"
+    choices = {c.get_attribute("value"): c.is_selected() for c in browser.find_elements(By.CSS_SELECTOR, "#text-col-choices input")}
+    assert choices == {"รหัสโครงการ": False, "ชื่อโครงการ": True}
+    assert browser.find_element(By.ID, "id-col").get_attribute("value") == "รหัสโครงการ"
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#file-preview tbody tr")) == 3
+    # a column the file lacks is refused before any upload, in Thai
+    browser.find_element(By.ID, "label-col").send_keys("issue_id")
+    browser.find_element(By.ID, "job-submit").click()
+    wait.until(EC.text_to_be_present_in_element((By.ID, "job-status"), "ไม่มีคอลัมน์ “issue_id”"))
+    browser.find_element(By.ID, "label-col").clear()
+    _screenshot(browser, "evaluate-columns.png")
+    browser.find_element(By.CSS_SELECTOR, '#level option[value="issue"]').click()
+    browser.find_element(By.ID, "job-submit").click()
+    wait.until(EC.text_to_be_present_in_element((By.ID, "job-status"), "ประมวลผลเสร็จแล้ว"))
+    rows = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#review-table tbody tr[data-index]"))
+    assert browser.find_element(By.ID, "review-box").is_displayed() and not browser.find_element(By.ID, "metrics-box").is_displayed()
+    assert len(rows) == 3 and all(r.find_element(By.CSS_SELECTOR, "code").text.startswith("D") for r in rows)
+    assert "ขุดลอกคลอง" in browser.find_element(By.ID, "review-table").text
+    _no_console_errors(browser)
+    _screenshot(browser, "evaluate-no-answers.png")
+
+
+def test_evaluate_page_explains_a_binary_file_in_thai(server: str, browser, tmp_path: Path) -> None:
+    upload = tmp_path / "สแกนเอกสาร.csv"
+    upload.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4)
+    browser.get(server + "/evaluate")
+    wait = WebDriverWait(browser, WAIT)
+    browser.find_element(By.ID, "job-file").send_keys(str(upload))
+    wait.until(EC.text_to_be_present_in_element((By.ID, "columns-status"), "สแกนเอกสาร.csv"))
+    shown = browser.find_element(By.ID, "columns-status").text
+    assert "กรุณา" in shown and "/" not in shown.replace("CSV (UTF-8)", "") and "Error" not in shown, shown
+    with contextlib.suppress(Exception):
+        browser.get_log("browser")  # the 422 of the refused file is expected

@@ -65,8 +65,10 @@
     return node;
   }
 
-  /* Turn an API error body ({error, detail}) into a readable Thai message. */
+  /* Turn an API error body ({error, message_th, detail}) into a readable Thai message: the API's Thai
+     message when it has one (a file's problem, naming the file and what to do), else the status in Thai. */
   function errorMessage(status, body) {
+    if (body && body.message_th) return String(body.message_th);
     var prefix = {
       400: "คำขอไม่ถูกต้อง", 401: "ต้องใช้คีย์ API ที่ถูกต้อง", 404: "ไม่พบข้อมูล", 409: "ยังไม่พร้อม",
       413: "ข้อมูลมีขนาดใหญ่เกินไป", 415: "ไม่รองรับชนิดไฟล์นี้", 422: "ข้อมูลไม่ถูกต้อง",
