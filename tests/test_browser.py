@@ -240,6 +240,27 @@ OTHERS = [
 ]
 
 
+def test_review_says_when_nothing_matches_and_filters_by_year_as_one_types(server: str, browser) -> None:
+    _post_json(server + "/v1/projects", {"projects": PROJECTS + DRAINAGE})
+    unrelated = "เทศกาลดนตรีนานาชาติ"  # before the later tests store a festival project: nothing stored is about music
+    api = json.loads(urllib.request.urlopen(server + "/v1/search?q=" + urllib.parse.quote(unrelated), timeout=WAIT).read())
+    assert api["total"] == 0 and api["results"], api  # nothing above the relevance floor, only the nearest projects
+    browser.get(server + "/review?q=" + urllib.parse.quote(unrelated))
+    wait = WebDriverWait(browser, WAIT)
+    wait.until(EC.text_to_be_present_in_element((By.ID, "search-status"), "รายการใกล้เคียงที่สุด"))
+    assert browser.find_element(By.ID, "search-status").text.startswith("ไม่พบโครงการที่ตรงคำค้น")
+    assert {w.text for w in browser.find_elements(By.CSS_SELECTOR, "#results .relevance")} == {"เกี่ยวข้องน้อย"}
+    # the year box filters without Enter: typing a year searches again after a pause
+    box = browser.find_element(By.ID, "q")
+    box.clear()
+    box.send_keys("ขุดลอกคลอง", Keys.ENTER)
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#results .result")) >= 2)
+    browser.find_element(By.ID, "f-year").send_keys("2567")
+    wait.until(lambda d: "year=2567" in d.current_url)
+    wait.until(lambda d: {r.get_attribute("data-id") for r in d.find_elements(By.CSS_SELECTOR, "#results .result")} == {"PMP-2567-003"})
+    _no_console_errors(browser)
+
+
 def test_planner_lists_the_stored_drainage_projects_for_a_drainage_draft(server: str, browser) -> None:
     _post_json(server + "/v1/projects", {"projects": PROJECTS + DRAINAGE + OTHERS})
     browser.get(server + "/")
@@ -496,27 +517,6 @@ def test_api_docs_render_without_internet(server: str, browser) -> None:
         logs = [e["message"] for e in browser.get_log("browser") if e.get("level") == "SEVERE"]
         assert all("cdn.redoc.ly/redoc/logo-mini.svg" in m for m in logs), logs  # only the footer logo, which hides itself
         _screenshot(browser, "redoc-offline.png")
-
-
-def test_review_says_when_nothing_matches_and_filters_by_year_as_one_types(server: str, browser) -> None:
-    _post_json(server + "/v1/projects", {"projects": PROJECTS + DRAINAGE})
-    unrelated = "เทศกาลดนตรีนานาชาติ"
-    api = json.loads(urllib.request.urlopen(server + "/v1/search?q=" + urllib.parse.quote(unrelated), timeout=WAIT).read())
-    assert api["total"] == 0 and api["results"], api  # nothing above the relevance floor, only the nearest projects
-    browser.get(server + "/review?q=" + urllib.parse.quote(unrelated))
-    wait = WebDriverWait(browser, WAIT)
-    wait.until(EC.text_to_be_present_in_element((By.ID, "search-status"), "รายการใกล้เคียงที่สุด"))
-    assert browser.find_element(By.ID, "search-status").text.startswith("ไม่พบโครงการที่ตรงคำค้น")
-    assert {w.text for w in browser.find_elements(By.CSS_SELECTOR, "#results .relevance")} == {"เกี่ยวข้องน้อย"}
-    # the year box filters without Enter: typing a year searches again after a pause
-    box = browser.find_element(By.ID, "q")
-    box.clear()
-    box.send_keys("ขุดลอกคลอง", Keys.ENTER)
-    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#results .result")) >= 2)
-    browser.find_element(By.ID, "f-year").send_keys("2567")
-    wait.until(lambda d: "year=2567" in d.current_url)
-    wait.until(lambda d: {r.get_attribute("data-id") for r in d.find_elements(By.CSS_SELECTOR, "#results .result")} == {"PMP-2567-003"})
-    _no_console_errors(browser)
 
 
 def test_navigation_is_one_row_on_a_phone(server: str, browser) -> None:
