@@ -108,6 +108,18 @@ def _post_json(url: str, body: dict) -> dict:
         return json.loads(response.read())
 
 
+def _wait_searchable(server: str) -> None:
+    """Until the service is ready and its index agrees with the store: a search before that answers 503 (indexing)."""
+    deadline = time.monotonic() + WAIT
+    while True:
+        try:
+            with urllib.request.urlopen(server + "/readyz", timeout=WAIT):
+                return
+        except urllib.error.HTTPError:
+            assert time.monotonic() < deadline, "the index never caught up with the store"
+            time.sleep(0.3)
+
+
 def _no_console_errors(driver) -> None:
     try:
         logs = driver.get_log("browser")
@@ -196,6 +208,7 @@ def test_planner_decision_changes_the_next_suggestion(server: str, browser) -> N
 def test_review_search_highlights(server: str, browser) -> None:
     result = _post_json(server + "/v1/projects", {"projects": PROJECTS})
     assert result["inserted"] + result["updated"] + result["unchanged"] == 2
+    _wait_searchable(server)
 
     browser.get(server + "/review")
     assert "หน้าค้นหา" in browser.title
@@ -242,6 +255,7 @@ OTHERS = [
 
 def test_review_says_when_nothing_matches_and_filters_by_year_as_one_types(server: str, browser) -> None:
     _post_json(server + "/v1/projects", {"projects": PROJECTS + DRAINAGE})
+    _wait_searchable(server)
     unrelated = "เทศกาลดนตรีนานาชาติ"  # before the later tests store a festival project: nothing stored is about music
     api = json.loads(urllib.request.urlopen(server + "/v1/search?q=" + urllib.parse.quote(unrelated), timeout=WAIT).read())
     assert api["total"] == 0 and api["results"], api  # nothing above the relevance floor, only the nearest projects
