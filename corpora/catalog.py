@@ -3,7 +3,9 @@
 The catalog is data, not code: the BMA 9-dimension strategy, the 20-year plan or a national
 strategy all load from the same interchange format, a table with the columns
 ``id,parent_id,level,name,description`` and optional ``keywords`` (``|``-separated), as CSV, XLSX
-or JSON. Loading validates the whole file and reports every problem with its row number, so a
+or JSON. An optional ``catalog_title`` column (its first non-empty cell; in nested JSON a top-level
+``title``) gives the catalog the name people read, e.g. "ยุทธศาสตร์กรุงเทพมหานคร 9 ด้าน 9 ดี"; a
+catalog without one is shown by its id. Loading validates the whole file and reports every problem with its row number, so a
 planner can fix a catalog in one pass.
 """
 from __future__ import annotations
@@ -19,6 +21,7 @@ from planalign.corpora.tables import Table, TableError, read_table
 from planalign.errors import InputError
 
 REQUIRED_COLUMNS = ("id", "parent_id", "level", "name", "description")
+TITLE_COLUMN = "catalog_title"
 # The conventional order of BMA plan levels; other level names are ordered by their depth.
 CANONICAL_LEVELS = ("dimension", "issue", "goal", "okr")
 LEVEL_ALIASES = {
@@ -66,6 +69,7 @@ class Catalog:
     name: str
     nodes: dict[str, Node]
     levels: list[str]
+    title: str = ""  # the name people read; empty: shown by its id
     _children: dict[str | None, list[str]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -126,8 +130,8 @@ class Catalog:
         return names
 
     def to_rows(self) -> list[dict[str, str]]:
-        """The catalog back in its interchange format."""
-        return [
+        """The catalog back in its interchange format (the title, when it has one, on the first row)."""
+        rows = [
             {
                 "id": n.id,
                 "parent_id": n.parent_id or "",
@@ -138,6 +142,10 @@ class Catalog:
             }
             for n in self.nodes.values()
         ]
+        if self.title:
+            for number, row in enumerate(rows):
+                row[TITLE_COLUMN] = self.title if number == 0 else ""
+        return rows
 
 
 CATALOG_COLUMNS = ["id", "parent_id", "level", "name", "description", "keywords"]
@@ -145,7 +153,7 @@ CATALOG_COLUMNS = ["id", "parent_id", "level", "name", "description", "keywords"
 
 def catalog_to_table(catalog: Catalog) -> Table:
     """The catalog back in its interchange format."""
-    return Table(list(CATALOG_COLUMNS), catalog.to_rows())
+    return Table(list(CATALOG_COLUMNS) + ([TITLE_COLUMN] if catalog.title else []), catalog.to_rows())
 
 
 def _name_key(name: str) -> str:
@@ -175,7 +183,10 @@ def _read_nested_json(path: Path) -> Table:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise TableError(f"{path}: not valid UTF-8 JSON ({exc})") from exc
+    title = ""
     if isinstance(data, dict):
+        if "id" not in data:  # a wrapper {"title", "nodes"}, not a single root node
+            title = str(data.get("title") or "").strip()
         data = data.get("nodes") or data.get("children") or [data]
     if not isinstance(data, list):
         raise TableError(f"{path}: expected a list of nodes")
@@ -199,7 +210,9 @@ def _read_nested_json(path: Path) -> Table:
             flatten(item.get("children") or [], rows[-1]["id"])
 
     flatten(data, "")
-    return Table(["id", "parent_id", "level", "name", "description", "keywords"], rows)
+    if title and rows:
+        rows[0][TITLE_COLUMN] = title
+    return Table(["id", "parent_id", "level", "name", "description", "keywords"] + ([TITLE_COLUMN] if title else []), rows)
 
 
 def catalog_from_table(table: Table, name: str) -> Catalog:
@@ -244,7 +257,9 @@ def catalog_from_table(table: Table, name: str) -> Catalog:
         problems.extend(level_problems)
     if problems:
         raise CatalogError(name, sorted(problems, key=lambda p: (p[0] is None, p[0] or 0)))
-    return Catalog(name=name, nodes=nodes, levels=levels)
+    titles = (str(row.get(TITLE_COLUMN) or "").strip() for row in table.rows)
+    title = next((t for t in titles if t), "")
+    return Catalog(name=name, nodes=nodes, levels=levels, title=title)
 
 
 def _cycle_problems(nodes: dict[str, Node]) -> list[tuple[int | None, str]]:

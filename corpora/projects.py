@@ -286,3 +286,36 @@ def sample_projects() -> list[Project]:
     """The embedded sample projects (written by us; clearly marked as sample data)."""
     fields = set(Project.model_fields)
     return [Project(**{k: v for k, v in record.items() if k in fields}) for record in sample_records()]
+
+
+TEXT_FIELDS = ("name", "objective", "target", "text")  # what a draft is made of, in the order the project form has them
+GUESS_ROWS = 50
+
+
+@dataclass
+class ColumnGuess:
+    """Which columns of a file look like the text to align and the project id (the evaluation page preselects them)."""
+
+    text: list[str]
+    id: str | None
+
+
+def guess_columns(table: Table) -> ColumnGuess:
+    """The text columns by their header (the form's aliases: ชื่อโครงการ, วัตถุประสงค์, name, ...), else the one
+    column with the longest text in its first rows; the id column by its header.
+
+    A file with other headers than the page's default (only project names, an export in English) still gets
+    a sensible choice instead of a job that fails later.
+    """
+    by_field = {field_name: column for column, field_name in map_headers(table.columns).items()}
+    text = [by_field[f] for f in TEXT_FIELDS if f in by_field]
+    if not text and table.columns:
+        sample = table.rows[:GUESS_ROWS]
+
+        def wordiness(column: str) -> float:
+            cells = [str(row.get(column) or "") for row in sample]
+            return sum(len(c) for c in cells if not _NUMBER.fullmatch(c.replace(",", ""))) / max(len(cells), 1)
+
+        best = max(table.columns, key=wordiness)
+        text = [best] if wordiness(best) > 0 else []
+    return ColumnGuess(text=text, id=by_field.get("id"))

@@ -82,13 +82,13 @@ class Table:
     # from a CSV/TSV or XLSX: what a message or an output names a row by when the file has no ids.
     sheet_rows: list[int] = field(default_factory=list)
 
-    def require(self, columns: Iterable[str]) -> None:
-        """Raise a clear error naming any missing column and the ones that exist."""
+    def require(self, columns: Iterable[str], source: str | None = None) -> None:
+        """Raise a clear error naming any missing column and the ones that exist (``source``: the user's file name)."""
         missing = [c for c in columns if c not in self.columns]
         if missing:
-            raise TableError(
-                f"missing column(s): {', '.join(missing)}; the file has: {', '.join(self.columns) or '(none)'}"
-            )
+            has = ", ".join(self.columns) or "(none)"
+            raise TableError(f"missing column(s): {', '.join(missing)}; {source or 'the file'} has: {has}",
+                             thai=f"ไฟล์{' ' + source if source else ''} ไม่มีคอลัมน์ {', '.join(missing)} (คอลัมน์ในไฟล์: {has}) กรุณาเลือกคอลัมน์ที่มีอยู่ในไฟล์")
 
 
 def decode_bytes(data: bytes, source: str = "input") -> str:
@@ -97,7 +97,8 @@ def decode_bytes(data: bytes, source: str = "input") -> str:
     Binary data (NUL bytes, undecodable content) is refused instead of producing mojibake.
     """
     if b"\x00" in data[:8192]:
-        raise TableError(f"{source}: looks like a binary file, not text")
+        raise TableError(f"{source}: looks like a binary file, not text; save it as CSV (UTF-8) or XLSX and upload that",
+                         thai=f"ไฟล์ {source} ไม่ใช่ไฟล์ข้อความหรือตาราง (อาจเป็นรูปภาพ PDF หรือไฟล์ที่เสีย) กรุณาบันทึกเป็น CSV (UTF-8) หรือ XLSX แล้วอัปโหลดใหม่")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -110,7 +111,8 @@ def decode_bytes(data: bytes, source: str = "input") -> str:
         pass
     best = charset_normalizer.from_bytes(data).best()
     if best is None or best.chaos > 0.3:
-        raise TableError(f"{source}: cannot detect the text encoding (tried UTF-8, cp874/TIS-620)")
+        raise TableError(f"{source}: cannot detect the text encoding (tried UTF-8, cp874/TIS-620)",
+                         thai=f"อ่านตัวอักษรในไฟล์ {source} ไม่ได้ กรุณาบันทึกเป็น CSV แบบ UTF-8 หรือ XLSX แล้วอัปโหลดใหม่")
     return str(best)
 
 
@@ -136,7 +138,8 @@ def read_table(path: str | Path, *, name: str | None = None, limits: Limits | No
     compressed = path.suffix.lower() == ".gz"
     suffix = Path(path.stem).suffix.lower() if compressed else path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES or (compressed and suffix == ".xlsx"):
-        raise TableError(f"{label}: unsupported file type {suffix or '(none)'}; use {', '.join(SUPPORTED_SUFFIXES)}")
+        raise TableError(f"{label}: unsupported file type {suffix or '(none)'}; use {', '.join(SUPPORTED_SUFFIXES)}",
+                         thai=f"ไม่รองรับไฟล์ชนิด {suffix or '(ไม่มีนามสกุล)'} ของ {label} กรุณาใช้ไฟล์ {', '.join(SUPPORTED_SUFFIXES)}")
     if suffix == ".xlsx":
         table = _read_xlsx(path, label, limits)
     else:
@@ -154,7 +157,8 @@ def read_table(path: str | Path, *, name: str | None = None, limits: Limits | No
         else:
             table = _read_delimited(text, label, "\t" if suffix == ".tsv" else None, limits)
     if not table.columns:
-        raise TableError(f"{label}: the file is empty (no header row)")
+        raise TableError(f"{label}: the file is empty (no header row)",
+                         thai=f"ไฟล์ {label} ว่างเปล่า (ไม่มีแถวหัวตาราง) กรุณาตรวจว่าแถวแรกเป็นชื่อคอลัมน์")
     return table
 
 
@@ -219,7 +223,8 @@ def _read_delimited(text: str, label: str, delimiter: str | None, limits: Limits
     except csv.Error as exc:
         if "unexpected end of data" in str(exc):
             raise TableError(f"{label}: line {started}: a quoted field (starting with \") is never closed; "
-                             "fix the quote, or the rest of the file would be read as one cell") from exc
+                             "fix the quote, or the rest of the file would be read as one cell",
+                             thai=f"ไฟล์ {label} บรรทัดที่ {started}: มีเครื่องหมายคำพูด (\") เปิดแต่ไม่ปิด กรุณาแก้ในไฟล์แล้วอัปโหลดใหม่") from exc
         raise TableError(f"{label}: line {reader.line_num}: {exc}") from exc
     return Table(columns, rows, sheet_rows)
 
@@ -269,6 +274,12 @@ def _json_cell(value: object) -> str:
     return _clean(value)
 
 
+def _unreadable_xlsx(label: str) -> TableError:
+    """A file named .xlsx that is not a workbook (the library's exception class means nothing to its owner)."""
+    return TableError(f"{label}: not a readable .xlsx workbook; open it in Excel or LibreOffice, save it again as .xlsx (or CSV) and upload that",
+                      thai=f"เปิดไฟล์ {label} เป็นสมุดงาน Excel (.xlsx) ไม่ได้ กรุณาเปิดด้วย Excel หรือ LibreOffice แล้วบันทึกใหม่เป็น .xlsx หรือ CSV แล้วอัปโหลดอีกครั้ง")
+
+
 def _read_xlsx(path: Path, label: str, limits: Limits) -> Table:
     from openpyxl import load_workbook
 
@@ -276,7 +287,7 @@ def _read_xlsx(path: Path, label: str, limits: Limits) -> Table:
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a corrupt or non-xlsx file
-        raise TableError(f"{label}: not a readable .xlsx workbook ({type(exc).__name__})") from exc
+        raise _unreadable_xlsx(label) from exc
     try:
         sheet = workbook.worksheets[0]
         rows_iter = sheet.iter_rows(values_only=True)  # streamed: one row in memory at a time
@@ -296,7 +307,7 @@ def _read_xlsx(path: Path, label: str, limits: Limits) -> Table:
     except TableError:
         raise
     except Exception as exc:  # a damaged sheet inside a readable zip
-        raise TableError(f"{label}: not a readable .xlsx workbook ({type(exc).__name__})") from exc
+        raise _unreadable_xlsx(label) from exc
     finally:
         workbook.close()
     return Table(columns, rows, sheet_rows)
@@ -307,7 +318,7 @@ def _refuse_zip_bomb(path: Path, label: str) -> None:
         with zipfile.ZipFile(path) as archive:
             inflated = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, OSError) as exc:
-        raise TableError(f"{label}: not a readable .xlsx workbook ({type(exc).__name__})") from exc
+        raise _unreadable_xlsx(label) from exc
     if inflated > MIN_INFLATION_CHECK and inflated > MAX_XLSX_INFLATION * path.stat().st_size:
         raise TableTooLarge(f"{label}: the workbook decompresses to {inflated / 1e6:,.0f} MB; refused as too large to read safely")
 

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 
 class InputError(ValueError):
-    """The user's input cannot be used; the message says why and what to do."""
+    """The user's input cannot be used; the message says why and what to do.
+
+    ``thai``: the same in Thai for the pages (people in the office read Thai; the API's ``error``
+    stays English for scripts and logs). The API sends it as ``message_th``.
+    """
+
+    def __init__(self, message: str, thai: str | None = None) -> None:
+        super().__init__(message)
+        self.thai = thai
 
 
 class NotFound(InputError):

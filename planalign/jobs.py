@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("planalign.jobs")
 BATCH_ROWS = 200
+INTERNAL_TH = "เกิดข้อผิดพลาดภายในระบบระหว่างประมวลผล (ไม่ใช่ความผิดของไฟล์ของท่าน) กรุณาส่งงานใหม่ หากยังไม่ได้ แจ้งผู้ดูแลระบบพร้อมรหัสงาน"
 ACTIVE = ("queued", "running")
 
 
@@ -116,6 +117,12 @@ class JobManager:
         with self.engine.begin() as connection:
             connection.execute(update(table).where(table.c.id == job_id, table.c.status != "cancelled").values(**fields, updated=time.time()))
 
+    def _fail(self, job_id: str, error: str, thai: str | None) -> None:
+        """A failed job; its Thai message for the pages goes with its parameters (``error_th``), the table has one error column."""
+        job = self.get(job_id)
+        params = {**(job.params if job else {}), "error_th": thai or ""}
+        self._update(job_id, status="failed", error=error, params=json.dumps(params, ensure_ascii=False))
+
     def _check(self, job_id: str) -> None:
         if job_id in self._cancelled:
             raise Cancelled(job_id)
@@ -131,10 +138,10 @@ class JobManager:
                 for fmt in ("csv", "xlsx"):
                     self.result_path(job_id, fmt).unlink(missing_ok=True)
             except InputError as exc:  # the file or its parameters: the user can act on it
-                self._update(job_id, status="failed", error=str(exc))
-            except Exception as exc:  # a bug: logged, and a job must never kill the worker
+                self._fail(job_id, str(exc), exc.thai)
+            except Exception:  # a bug: logged, and a job must never kill the worker
                 log.exception("job %s failed", job_id)
-                self._update(job_id, status="failed", error=f"internal error ({type(exc).__name__})")
+                self._fail(job_id, f"internal error; the service log has the details (job {job_id})", INTERNAL_TH)
             finally:
                 self._cancelled.discard(job_id)
 
@@ -148,7 +155,7 @@ class JobManager:
         total = len(table_in.rows)
         self._update(job_id, status="running", total=total, done=0)
         columns = parse_columns(params["text_col"])
-        table_in.require(columns)
+        table_in.require(columns, params.get("filename"))
         label_col = str(params.get("label_col") or "")
         scored = bool(label_col) and label_col in table_in.columns
         exclude = keys_of(join_text_columns(row, columns) for row in table_in.rows) if scored else None  # a text's own decision never predicts it when measuring

@@ -24,12 +24,16 @@ import tempfile
 import threading
 import time
 from contextlib import asynccontextmanager
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import anyio.to_thread
+import fastapi_offline
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import Counter, Histogram
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -40,7 +44,7 @@ from planalign.config import Settings
 from planalign.corpora.catalog import CatalogError
 from planalign.errors import Conflict, InputError, NotFound, TooLarge, Unavailable
 from planalign.sample import ingest_sample
-from planalign.service.api import align, catalogs, classify, coverage, decisions, duplicates, health, projects, search
+from planalign.service.api import align, catalogs, classify, coverage, decisions, duplicates, health, projects, search, tables
 from planalign.service.api.deps import API_KEY_HEADER
 from planalign.service.ui import routes as ui
 
@@ -50,8 +54,12 @@ LATENCY = Histogram("planalign_request_seconds", "HTTP request latency", ["route
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; "
             "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-DOC_PAGES = ("/docs", "/redoc")  # FastAPI's API pages load Swagger UI / ReDoc with an inline script: no CSP there
+DOC_PAGES = ("/docs", "/redoc")  # FastAPI's API pages start Swagger UI / ReDoc with an inline script: no page CSP there
+# Swagger UI and ReDoc from the fastapi-offline package, not a CDN: an office intranet has no internet.
+DOC_ASSETS = "/static/apidocs"
+DOC_ASSETS_DIR = Path(fastapi_offline.__file__).resolve().parent / "static"
 RETRY_AFTER_S = "2"
+INTERNAL_TH = "เกิดข้อผิดพลาดภายในระบบ (ไม่ใช่ความผิดของไฟล์หรือข้อมูลของท่าน) กรุณาลองใหม่ หากยังไม่ได้ แจ้งผู้ดูแลระบบ"
 
 DESCRIPTION = """Thai NLP alignment and search for Bangkok (BMA) strategy catalogs and projects.
 
@@ -68,8 +76,12 @@ by a browser must come from this service's own pages (same origin) or carry the 
 """
 
 
-def _json(status: int, message: str, detail: object | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
+def _json(status: int, message: str, detail: object | None = None, headers: dict[str, str] | None = None,
+          thai: str | None = None) -> JSONResponse:
+    """The one error body: ``error`` (English, for scripts and logs), ``message_th`` (Thai, for the pages) when known, ``detail``."""
     body: dict[str, object] = {"error": message}
+    if thai:
+        body["message_th"] = thai
     if detail is not None:
         body["detail"] = detail
     return JSONResponse(body, status_code=status, headers=headers)
@@ -101,7 +113,7 @@ class Guard:
             log.error("internal error on %s %s", scope.get("method"), scope.get("path"), exc_info=exc)
             if started:  # half a response is out: nothing sane to add, the connection must close
                 raise
-            await _json(500, f"internal error: {type(exc).__name__}")(scope, receive, send)
+            await _json(500, "internal error; the service log has the details", thai=INTERNAL_TH)(scope, receive, send)
 
 
 class SecurityHeaders:
@@ -259,6 +271,23 @@ def _scrub(message: str, roots: tuple[str, ...]) -> str:
     return message
 
 
+def _mount_api_docs(app: FastAPI) -> None:
+    """``/docs`` (Swagger UI) and ``/redoc`` with their scripts served by this service, so they work offline."""
+    app.mount(DOC_ASSETS, StaticFiles(directory=str(DOC_ASSETS_DIR)), name="apidocs")
+    openapi_url = app.openapi_url or "/openapi.json"
+    title = f"{app.title} API"
+
+    @app.get(DOC_PAGES[0], include_in_schema=False)
+    async def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=openapi_url, title=title, swagger_js_url=f"{DOC_ASSETS}/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{DOC_ASSETS}/swagger-ui.css", swagger_favicon_url=f"{DOC_ASSETS}/favicon.png")
+
+    @app.get(DOC_PAGES[1], include_in_schema=False)
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(openapi_url=openapi_url, title=title, redoc_js_url=f"{DOC_ASSETS}/redoc.standalone.js",
+                              redoc_favicon_url=f"{DOC_ASSETS}/favicon.png", with_google_fonts=False)
+
+
 def create_app(settings: Settings | None = None, *, sample: bool = False) -> FastAPI:
     """The service. ``sample``: load the embedded sample projects if the store is empty, after the
     port is open (``/readyz`` reports how far; ``planalign serve --sample``, ``make run``)."""
@@ -301,7 +330,8 @@ def create_app(settings: Settings | None = None, *, sample: bool = False) -> Fas
         yield
         core.close()
 
-    app = FastAPI(title="planalign", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="planalign", version=__version__, description=DESCRIPTION, lifespan=lifespan, docs_url=None, redoc_url=None)
+    _mount_api_docs(app)
     # add_middleware puts each one outside the ones before it: Guard ends up outermost of ours.
     app.add_middleware(Metrics)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
@@ -311,7 +341,8 @@ def create_app(settings: Settings | None = None, *, sample: bool = False) -> Fas
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
-        return _json(exc.status_code, _scrub(str(exc.detail), roots), headers=getattr(exc, "headers", None))
+        thai = getattr(exc, "thai", None)  # UploadRefused
+        return _json(exc.status_code, _scrub(str(exc.detail), roots), headers=getattr(exc, "headers", None), thai=_scrub(thai, roots) if thai else None)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -325,13 +356,13 @@ def create_app(settings: Settings | None = None, *, sample: bool = False) -> Fas
     @app.exception_handler(InputError)
     async def bad_input(_: Request, exc: InputError) -> JSONResponse:
         status = 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, Conflict) else 413 if isinstance(exc, TooLarge) else 422
-        return _json(status, _scrub(str(exc), roots))
+        return _json(status, _scrub(str(exc), roots), thai=_scrub(exc.thai, roots) if exc.thai else None)
 
     @app.exception_handler(Unavailable)
     async def unavailable(_: Request, exc: Unavailable) -> JSONResponse:
         return _json(503, str(exc), headers={"Retry-After": RETRY_AFTER_S})
 
-    for module in (health, align, classify, decisions, search, duplicates, projects, catalogs, coverage):
+    for module in (health, align, classify, tables, decisions, search, duplicates, projects, catalogs, coverage):
         app.include_router(module.router)
     ui.mount(app)
     return app

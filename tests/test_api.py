@@ -1,5 +1,7 @@
 """HTTP API tests with FastAPI's TestClient and the model-free encoder."""
 import io
+import json
+import re
 import time
 
 import pytest
@@ -175,6 +177,22 @@ def test_catalogs_upload_browse_and_errors(client):
     assert client.post("/v1/catalogs", files={"file": ("c.txt", b"x")}, data={"id": "x"}).status_code == 415
 
 
+def test_catalogs_carry_a_title_for_people(client):
+    """Selectors and status lines show a catalog's title (its catalog_title), else its id; the title survives storage."""
+    listed = {c["id"]: c["title"] for c in client.get("/v1/catalogs").json()["catalogs"]}
+    assert listed["bma-9d"] == "ยุทธศาสตร์กรุงเทพมหานคร 9 ด้าน 9 ดี"
+    assert client.get("/v1/catalogs/bma-9d").json()["title"] == "ยุทธศาสตร์กรุงเทพมหานคร 9 ด้าน 9 ดี"
+    assert client.post("/v1/catalogs", files={"file": ("shop.csv", SHOP_CATALOG.encode())}, data={"id": "shop"}).json()["title"] == "shop"
+    titled = SHOP_CATALOG.replace("keywords\n", "keywords,catalog_title\n", 1).replace("อาหารสัตว์\n", "อาหารสัตว์,แผนร้านสัตว์เลี้ยง\n", 1)
+    assert client.post("/v1/catalogs", files={"file": ("pets.csv", titled.encode())}, data={"id": "pets"}).json()["title"] == "แผนร้านสัตว์เลี้ยง"
+    given = client.post("/v1/catalogs", files={"file": ("shop.csv", SHOP_CATALOG.encode())}, data={"id": "plan20", "title": "แผนพัฒนากรุงเทพมหานคร 20 ปี"})
+    assert given.json()["title"] == "แผนพัฒนากรุงเทพมหานคร 20 ปี"
+    listed = {c["id"]: c["title"] for c in client.get("/v1/catalogs").json()["catalogs"]}
+    assert listed["shop"] == "shop" and listed["pets"] == "แผนร้านสัตว์เลี้ยง" and listed["plan20"] == "แผนพัฒนากรุงเทพมหานคร 20 ปี"
+    aligned = client.post("/v1/align", json={"text": "ทรายแมวและอาหารแมว", "catalog": "pets"}).json()
+    assert aligned["levels"]["issue"][0]["node_id"] == "PET.CAT"  # the extra column changes nothing else
+
+
 def test_body_size_limit(tmp_path):
     with make_client(tmp_path, max_body_bytes=1000) as client:
         response = client.post("/v1/align", json={"text": "ก" * 5000})
@@ -236,3 +254,65 @@ def test_catalog_fields_never_read_server_files(client, tmp_path):
 def test_unknown_routes_answer_in_the_documented_error_shape(client):
     response = client.get("/v1/nothing-here")
     assert response.status_code == 404 and "error" in response.json()
+
+
+BINARY = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 8
+
+
+@pytest.mark.parametrize("filename", ["สแกนโครงการ.csv", "สแกนโครงการ.xlsx", "โครงการ.pdf", "ว่าง.csv"])
+def test_a_bad_upload_names_the_users_file_in_thai_never_a_server_path(client, filename):
+    """A scanned image or PDF sent as a job or a project file: the answer names the file and what to do, in Thai too."""
+    content = b"" if filename.startswith("ว่าง") else BINARY
+    for path, data in (("/v1/classify/jobs", {"text_col": "ชื่อโครงการ"}), ("/v1/projects/file", {})):
+        response = client.post(path, files={"file": (filename, content)}, data=data)
+        body = response.json()
+        assert 400 <= response.status_code < 500, body
+        text = json.dumps(body, ensure_ascii=False)
+        assert filename in body["error"] and filename in body["message_th"], body
+        assert not re.search(r"[A-Z][a-z]+(Error|File|Exception)\b", text), text  # no exception class name
+        assert "/tmp" not in text and "planalign" not in text and "upload." not in text, text
+        assert re.search("[ก-๙]", body["message_th"]) and ("กรุณา" in body["message_th"]), body["message_th"]
+
+
+def test_a_job_that_fails_while_running_names_the_users_file(client):
+    """A file that fails only in the worker (here stored directly, past the upload checks): the job's error names the user's file."""
+    core = client.app.state.planalign
+    job = core.jobs.submit("แผนงาน 2568.csv", BINARY, {"text_col": "ชื่อโครงการ", "catalog": None, "level": None, "learn": True})
+    status = wait_job(client, job.id)
+    assert status["status"] == "failed"
+    assert "แผนงาน 2568.csv" in status["error"] and "แผนงาน 2568.csv" in status["message_th"]
+    assert str(core.data_dir) not in json.dumps(status, ensure_ascii=False) and "input.csv" not in status["error"]
+    assert "error_th" not in status["params"]
+
+
+def test_a_job_whose_columns_are_missing_is_refused_at_submit_in_thai(client):
+    names_only = "ชื่อโครงการ\nโครงการขุดลอกคลองบางบัว\nโครงการอบรมอาสาสมัครป้องกันยาเสพติด\n".encode()
+    for data in ({"text_col": "ชื่อโครงการ,วัตถุประสงค์"}, {"text_col": "ชื่อโครงการ", "label_col": "issue_id"}):
+        response = client.post("/v1/classify/jobs", files={"file": ("ชื่อโครงการ.csv", names_only)}, data=data)
+        body = response.json()
+        assert response.status_code == 422, body
+        missing = "วัตถุประสงค์" if "วัตถุประสงค์" in data["text_col"] else "issue_id"
+        assert body["message_th"].startswith(f"ไฟล์ ชื่อโครงการ.csv ไม่มีคอลัมน์ {missing}") and "ชื่อโครงการ" in body["message_th"]
+    assert client.post("/v1/classify/jobs", files={"file": ("ชื่อโครงการ.csv", names_only)}, data={"text_col": "ชื่อโครงการ"}).status_code == 202
+
+
+def test_table_columns_reads_the_header_and_guesses_the_text(client, tmp_path):
+    """The evaluation page asks before submitting: the file's columns, first rows, and which columns look like the text."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["รหัส", "project", "budget"])
+    book.active.append(["BKN-01", "โครงการขุดลอกคลองบางบัว", "1,500,000"])
+    path = tmp_path / "export.xlsx"
+    book.save(path)
+    body = client.post("/v1/tables/columns", files={"file": ("export 2568.xlsx", path.read_bytes())}).json()
+    assert body["filename"] == "export 2568.xlsx" and body["columns"] == ["รหัส", "project", "budget"] and body["total_rows"] == 1
+    assert body["rows"][0]["project"] == "โครงการขุดลอกคลองบางบัว"
+    assert body["text_columns"] == ["project"] and body["id_column"] == "รหัส"  # by the form's header aliases
+    plain = "หัวข้อที่เสนอ,จำนวนเงิน\nโครงการอบรมอาสาสมัครป้องกันยาเสพติดในชุมชน,250000\nโครงการปลูกต้นไม้ริมคลอง,90000\n"
+    body = client.post("/v1/tables/columns", files={"file": ("เสนอ.csv", plain.encode("cp874"))}).json()
+    assert body["text_columns"] == ["หัวข้อที่เสนอ"] and body["id_column"] is None  # no alias: the wordiest column, not the amounts
+    both = client.post("/v1/tables/columns", files={"file": ("f.csv", "วัตถุประสงค์,ชื่อโครงการ\nลดน้ำท่วม,ขุดลอกคลอง\n".encode())}).json()
+    assert both["text_columns"] == ["ชื่อโครงการ", "วัตถุประสงค์"]  # in the project form's order
+    refused = client.post("/v1/tables/columns", files={"file": ("สแกน.xlsx", BINARY)})
+    assert refused.status_code == 422 and "สแกน.xlsx" in refused.json()["message_th"]

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import socket
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -27,6 +29,7 @@ PROJECTS = [
     {"id": "LKS-2568-002", "fiscal_year": "2568", "org": "สำนักงานเขตหลักสี่", "district": "หลักสี่",
      "name": "โครงการลอกท่อระบายน้ำซอยแจ้งวัฒนะ 10 <b>ซอยนี้</b>", "objective": "ลดน้ำท่วมขังในชุมชน", "issue_id": "D1.4"},
 ]
+BMA_TITLE = "ยุทธศาสตร์กรุงเทพมหานคร 9 ด้าน 9 ดี"
 WAIT = 90  # seconds; the first request also loads the catalog and fits the encoder
 
 if not (CHROMIUM.is_file() and CHROMEDRIVER.is_file()):
@@ -105,6 +108,18 @@ def _post_json(url: str, body: dict) -> dict:
         return json.loads(response.read())
 
 
+def _wait_searchable(server: str) -> None:
+    """Until the service is ready and its index agrees with the store: a search before that answers 503 (indexing)."""
+    deadline = time.monotonic() + WAIT
+    while True:
+        try:
+            with urllib.request.urlopen(server + "/readyz", timeout=WAIT):
+                return
+        except urllib.error.HTTPError:
+            assert time.monotonic() < deadline, "the index never caught up with the store"
+            time.sleep(0.3)
+
+
 def _no_console_errors(driver) -> None:
     try:
         logs = driver.get_log("browser")
@@ -127,6 +142,13 @@ def test_planner_suggests_flood_issue(server: str, browser) -> None:
     issue = browser.find_elements(By.CSS_SELECTOR, '#suggestions .suggestion[data-level="issue"]')
     assert issue, "no issue-level suggestion"
     assert issue[0].get_attribute("data-node-id") == "D1.4"
+    # the catalog and the levels by their Thai names, never their ids
+    assert browser.find_element(By.CSS_SELECTOR, "#catalog option").text.startswith(BMA_TITLE)
+    wait.until(EC.text_to_be_present_in_element((By.ID, "align-status"), BMA_TITLE))
+    assert "bma-9d" not in browser.find_element(By.ID, "align-status").text
+    assert browser.find_element(By.CSS_SELECTOR, "#suggestions .level-title").text.startswith("ด้าน")
+    assert not browser.find_elements(By.CSS_SELECTOR, "#suggestions .level-id")
+    assert "dimension" not in browser.find_element(By.ID, "suggestions").text
     # confidence bar with its % value, and evidence with the shared words marked
     assert issue[0].find_element(By.CSS_SELECTOR, ".bar-value").text.endswith("%")
     marks = [m.text for m in issue[0].find_elements(By.CSS_SELECTOR, ".evidence-draft mark")]
@@ -186,6 +208,7 @@ def test_planner_decision_changes_the_next_suggestion(server: str, browser) -> N
 def test_review_search_highlights(server: str, browser) -> None:
     result = _post_json(server + "/v1/projects", {"projects": PROJECTS})
     assert result["inserted"] + result["updated"] + result["unchanged"] == 2
+    _wait_searchable(server)
 
     browser.get(server + "/review")
     assert "หน้าค้นหา" in browser.title
@@ -196,6 +219,12 @@ def test_review_search_highlights(server: str, browser) -> None:
     mark = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#results .snippet mark")))
     assert mark.text == "ลอกท่อ"
     assert len(browser.find_elements(By.CSS_SELECTOR, "#results .result")) == 2
+    # the honest count (hits above the relevance floor) and words a person understands, never raw scores
+    api = json.loads(urllib.request.urlopen(server + "/v1/search?q=" + urllib.parse.quote("ลอกท่อ"), timeout=WAIT).read())
+    assert browser.find_element(By.ID, "search-status").text.startswith(f"พบ {api['total']} โครงการที่เกี่ยวข้อง")
+    assert {w.text for w in browser.find_elements(By.CSS_SELECTOR, "#results .relevance")} <= {"เกี่ยวข้องมาก", "เกี่ยวข้อง"}
+    assert "ตรงคำค้น" in browser.find_element(By.ID, "results").text
+    assert not re.search(r"\d\.\d{2}", browser.find_element(By.ID, "results").text)
     # API text is inserted as text, never as markup
     titles = [t.text for t in browser.find_elements(By.CSS_SELECTOR, "#results .result-title")]
     assert any("<b>ซอยนี้</b>" in t for t in titles), titles
@@ -222,6 +251,28 @@ OTHERS = [
     {"id": "PTW-2568-011", "fiscal_year": "2568", "org": "สำนักงานเขตปทุมวัน", "district": "ปทุมวัน",
      "name": "โครงการจัดงานเทศกาลอาหารริมทาง", "objective": "ส่งเสริมผู้ค้าอาหารริมทางและการท่องเที่ยว", "issue_id": "D7.1"},
 ]
+
+
+def test_review_says_when_nothing_matches_and_filters_by_year_as_one_types(server: str, browser) -> None:
+    _post_json(server + "/v1/projects", {"projects": PROJECTS + DRAINAGE})
+    _wait_searchable(server)
+    unrelated = "เทศกาลดนตรีนานาชาติ"  # before the later tests store a festival project: nothing stored is about music
+    api = json.loads(urllib.request.urlopen(server + "/v1/search?q=" + urllib.parse.quote(unrelated), timeout=WAIT).read())
+    assert api["total"] == 0 and api["results"], api  # nothing above the relevance floor, only the nearest projects
+    browser.get(server + "/review?q=" + urllib.parse.quote(unrelated))
+    wait = WebDriverWait(browser, WAIT)
+    wait.until(EC.text_to_be_present_in_element((By.ID, "search-status"), "รายการใกล้เคียงที่สุด"))
+    assert browser.find_element(By.ID, "search-status").text.startswith("ไม่พบโครงการที่ตรงคำค้น")
+    assert {w.text for w in browser.find_elements(By.CSS_SELECTOR, "#results .relevance")} == {"เกี่ยวข้องน้อย"}
+    # the year box filters without Enter: typing a year searches again after a pause
+    box = browser.find_element(By.ID, "q")
+    box.clear()
+    box.send_keys("ขุดลอกคลอง", Keys.ENTER)
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#results .result")) >= 2)
+    browser.find_element(By.ID, "f-year").send_keys("2567")
+    wait.until(lambda d: "year=2567" in d.current_url)
+    wait.until(lambda d: {r.get_attribute("data-id") for r in d.find_elements(By.CSS_SELECTOR, "#results .result")} == {"PMP-2567-003"})
+    _no_console_errors(browser)
 
 
 def test_planner_lists_the_stored_drainage_projects_for_a_drainage_draft(server: str, browser) -> None:
@@ -325,6 +376,7 @@ def test_catalog_tree(server: str, browser) -> None:
     assert "น้ำท่วม" in node.get_attribute("textContent")
     browser.find_element(By.ID, "tree-filter").send_keys("น้ำท่วม")
     assert node.is_displayed()  # the parent D1 is opened to show the match
+    assert browser.find_element(By.ID, "tree-summary").text.startswith(BMA_TITLE)
     _no_console_errors(browser)
     _screenshot(browser, "catalog.png")
 
@@ -435,3 +487,116 @@ def test_dashboard_coverage(server: str, browser) -> None:
     browser.find_element(By.ID, "drill-close").click()
     path = _screenshot(browser, "dashboard.png")
     assert path.stat().st_size > 20_000
+
+
+OFFLINE_PATTERNS = ["*cdn*", "*jsdelivr*", "*unpkg*", "*googleapis*", "*gstatic*", "*tiangolo*", "*github*"]
+
+
+@contextlib.contextmanager
+def _offline(driver):
+    """The internet blocked, as on an office intranet: requests to the usual CDNs fail in the browser."""
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": OFFLINE_PATTERNS})
+    try:
+        yield
+    finally:
+        driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+
+
+def _foreign_resources(driver) -> list[str]:
+    """Scripts, styles and data the page asked of another origin (none may be needed offline).
+
+    Images are left out: ReDoc's footer asks cdn.redoc.ly for its logo and hides it when that fails.
+    """
+    return driver.execute_script(
+        "return performance.getEntriesByType('resource').filter(e => e.initiatorType !== 'img')"
+        ".map(e => e.name).filter(n => !n.startsWith(location.origin))")
+
+
+def test_api_docs_render_without_internet(server: str, browser) -> None:
+    with _offline(browser):
+        browser.get(server + "/docs")
+        wait = WebDriverWait(browser, WAIT)
+        block = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, ".opblock")))
+        assert block.size["height"] > 0
+        assert "ชื่อโครงการ" in json.dumps(browser.execute_script(  # the Thai examples of the OpenAPI document
+            "return fetch('/openapi.json').then(r => r.json())"), ensure_ascii=False)
+        assert _foreign_resources(browser) == []
+        _no_console_errors(browser)
+        _screenshot(browser, "docs-offline.png")
+        browser.get(server + "/redoc")
+        wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, ".api-content h2")))
+        assert "classify" in browser.find_element(By.TAG_NAME, "body").text.lower()
+        assert _foreign_resources(browser) == []
+        logs = [e["message"] for e in browser.get_log("browser") if e.get("level") == "SEVERE"]
+        assert all("cdn.redoc.ly/redoc/logo-mini.svg" in m for m in logs), logs  # only the footer logo, which hides itself
+        _screenshot(browser, "redoc-offline.png")
+
+
+def test_navigation_is_one_row_on_a_phone(server: str, browser) -> None:
+    browser.set_window_size(375, 800)
+    try:
+        browser.get(server + "/review")
+        assert browser.execute_script("return window.innerWidth") <= 375
+        links = browser.find_elements(By.CSS_SELECTOR, ".nav a")
+        assert len(links) == 5 and len({link.location["y"] for link in links}) == 1  # one row
+        nav = browser.find_element(By.CSS_SELECTOR, ".nav")
+        assert nav.size["height"] < 2 * links[0].size["height"]
+        assert browser.execute_script("return document.documentElement.scrollWidth") <= 375  # the page itself does not scroll sideways
+        OUTPUT.mkdir(parents=True, exist_ok=True)
+        assert browser.save_screenshot(str(OUTPUT / "nav-phone.png"))
+        _no_console_errors(browser)
+    finally:
+        browser.set_window_size(1280, 1000)
+
+
+NAMES_ONLY = ("รหัสโครงการ,ชื่อโครงการ\nBKN-01,โครงการขุดลอกคลองและลอกท่อระบายน้ำป้องกันน้ำท่วมขัง\n"
+              "JTC-02,โครงการอบรมอาสาสมัครป้องกันยาเสพติดในชุมชน\nPTW-03,โครงการปลูกต้นไม้ริมคลองเพื่อเพิ่มพื้นที่สีเขียว\n")
+
+
+def test_evaluate_checks_columns_when_the_file_is_chosen_and_previews_rows_without_answers(server: str, browser, tmp_path: Path) -> None:
+    """A file with only project names: the page says which column it uses instead of the default, and after the
+    job (no answer column, so no metrics) its rows are shown with their suggestions."""
+    upload = tmp_path / "รายชื่อโครงการ.csv"
+    upload.write_text(NAMES_ONLY, encoding="utf-8")
+    browser.get(server + "/evaluate")
+    wait = WebDriverWait(browser, WAIT)
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '#level option[value="issue"]'))
+    assert browser.find_element(By.ID, "text-col").get_attribute("value") == "ชื่อโครงการ,วัตถุประสงค์"
+    browser.find_element(By.ID, "job-file").send_keys(str(upload))
+    wait.until(EC.text_to_be_present_in_element((By.ID, "columns-status"), "จึงใช้คอลัมน์"))
+    status = browser.find_element(By.ID, "columns-status").text
+    assert "รายชื่อโครงการ.csv" in status and "“วัตถุประสงค์”" in status and "“ชื่อโครงการ”" in status, status
+    assert browser.find_element(By.ID, "text-col").get_attribute("value") == "ชื่อโครงการ"
+    choices = {c.get_attribute("value"): c.is_selected() for c in browser.find_elements(By.CSS_SELECTOR, "#text-col-choices input")}
+    assert choices == {"รหัสโครงการ": False, "ชื่อโครงการ": True}
+    assert browser.find_element(By.ID, "id-col").get_attribute("value") == "รหัสโครงการ"
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#file-preview tbody tr")) == 3
+    # a column the file lacks is refused before any upload, in Thai
+    browser.find_element(By.ID, "label-col").send_keys("issue_id")
+    browser.find_element(By.ID, "job-submit").click()
+    wait.until(EC.text_to_be_present_in_element((By.ID, "job-status"), "ไม่มีคอลัมน์ “issue_id”"))
+    browser.find_element(By.ID, "label-col").clear()
+    _screenshot(browser, "evaluate-columns.png")
+    browser.find_element(By.CSS_SELECTOR, '#level option[value="issue"]').click()
+    browser.find_element(By.ID, "job-submit").click()
+    wait.until(EC.text_to_be_present_in_element((By.ID, "job-status"), "ประมวลผลเสร็จแล้ว"))
+    rows = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#review-table tbody tr[data-index]"))
+    assert browser.find_element(By.ID, "review-box").is_displayed() and not browser.find_element(By.ID, "metrics-box").is_displayed()
+    assert len(rows) == 3 and all(r.find_element(By.CSS_SELECTOR, "code").text.startswith("D") for r in rows)
+    assert "ขุดลอกคลอง" in browser.find_element(By.ID, "review-table").text
+    _no_console_errors(browser)
+    _screenshot(browser, "evaluate-no-answers.png")
+
+
+def test_evaluate_page_explains_a_binary_file_in_thai(server: str, browser, tmp_path: Path) -> None:
+    upload = tmp_path / "สแกนเอกสาร.csv"
+    upload.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4)
+    browser.get(server + "/evaluate")
+    wait = WebDriverWait(browser, WAIT)
+    browser.find_element(By.ID, "job-file").send_keys(str(upload))
+    wait.until(EC.text_to_be_present_in_element((By.ID, "columns-status"), "สแกนเอกสาร.csv"))
+    shown = browser.find_element(By.ID, "columns-status").text
+    assert "กรุณา" in shown and "/" not in shown.replace("CSV (UTF-8)", "") and "Error" not in shown, shown
+    with contextlib.suppress(Exception):
+        browser.get_log("browser")  # the 422 of the refused file is expected

@@ -93,6 +93,9 @@ def test_nested_json_catalog(tmp_path):
     catalog = load_catalog(write(tmp_path, json.dumps(nested, ensure_ascii=False), "c.json"))
     assert catalog.nodes["E1"].parent_id == "E"
     assert catalog.nodes["E1"].keywords == ("ครู", "สวัสดิการครู")
+    assert catalog.title == ""
+    wrapped = load_catalog(write(tmp_path, json.dumps({"title": "แผนการศึกษา", "nodes": nested}, ensure_ascii=False), "w.json"))
+    assert wrapped.title == "แผนการศึกษา" and set(wrapped.nodes) == {"E", "E1"}
 
 
 def test_missing_file_is_a_catalog_error(tmp_path):

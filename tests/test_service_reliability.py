@@ -219,7 +219,8 @@ def test_a_500_keeps_the_keep_alive_connection(tmp_path, monkeypatch):
             connection.request("GET", "/v1/search?q=x")
             response = connection.getresponse()
             body = json.loads(response.read())
-            assert response.status == 500 and body == {"error": "internal error: RuntimeError"}
+            assert response.status == 500 and body["error"].startswith("internal error") and "RuntimeError" not in json.dumps(body)
+            assert body["message_th"].startswith("เกิดข้อผิดพลาดภายในระบบ")
             assert response.getheader("connection", "").lower() != "close"
         connection.request("GET", "/healthz")  # same connection, still open
         assert connection.getresponse().status == 200

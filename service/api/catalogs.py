@@ -13,7 +13,7 @@ UPLOAD_SUFFIXES = (".csv", ".xlsx", ".json")
 
 
 def _summary(catalog_id: str, catalog: Catalog) -> CatalogSummary:
-    return CatalogSummary(id=catalog_id, levels=catalog.levels, nodes=len(catalog),
+    return CatalogSummary(id=catalog_id, title=catalog.title or catalog_id, levels=catalog.levels, nodes=len(catalog),
                           per_level={level: len(catalog.at_level(level)) for level in catalog.levels})
 
 
@@ -39,13 +39,17 @@ async def upload_catalog(
     app: AppDep,
     file: UploadFile = File(..., description="CSV, XLSX or JSON in the catalog format"),
     catalog_id: str = Form(..., alias="id", max_length=64, description="Id to store it under, e.g. bma-20yr"),
+    title: str | None = Form(None, max_length=200, description="The name people read, e.g. แผนพัฒนากรุงเทพมหานคร 20 ปี (default: the file's catalog_title)"),
 ) -> CatalogTree:
     suffix, content = await read_upload(file, UPLOAD_SUFFIXES)
     name = display_name(file, suffix)
 
     def store() -> CatalogTree:  # parsing and validation run off the event loop
         with upload_path(suffix, content, name) as path:
-            catalog = app.add_catalog(catalog_id, load_catalog(path))  # validated, row numbers in errors
+            loaded = load_catalog(path)  # validated, row numbers in errors
+        if title and title.strip():
+            loaded.title = title.strip()
+        catalog = app.add_catalog(catalog_id, loaded)
         return CatalogTree(**_summary(catalog_id, catalog).model_dump(), tree=_tree(catalog))
 
     return await run_in_threadpool(store)

@@ -45,8 +45,9 @@ def _row(index: int, result: Alignment | AlignmentInputError, level: str) -> Cla
 
 
 def _job_out(job: Job) -> JobOut:
-    return JobOut(id=job.id, status=job.status, created=job.created, updated=job.updated,
-                  progress=JobProgress(done=job.done, total=job.total), error=job.error or None, params=job.params, metrics=job.metrics,
+    params = {k: v for k, v in job.params.items() if k != "error_th"}
+    return JobOut(id=job.id, status=job.status, created=job.created, updated=job.updated, progress=JobProgress(done=job.done, total=job.total),
+                  error=job.error or None, message_th=job.params.get("error_th") or None, params=params, metrics=job.metrics,
                   status_url=f"/v1/classify/jobs/{job.id}", result_url=f"/v1/classify/jobs/{job.id}/result")
 
 
@@ -72,7 +73,7 @@ async def submit_job(
             resolved.resolve_level(level)
         with upload_path(suffix, content, name) as path:
             table = read_table(path, name=name, limits=app.table_limits())
-        table.require(parse_columns(text_col) + [c for c in (id_col,) if c])
+        table.require(parse_columns(text_col) + [c for c in (id_col, label_col) if c], name)  # refused now, not as a failed job later
         params = {"text_col": text_col, "id_col": id_col, "label_col": label_col, "catalog": catalog, "level": level, "learn": learn}
         return _job_out(app.jobs.submit(name, content, params, total=len(table.rows)))
 

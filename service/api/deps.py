@@ -54,14 +54,24 @@ async def require_read_key(app: AppDep, key: Annotated[str | None, Depends(_api_
         _check(app, key)
 
 
+class UploadRefused(HTTPException):
+    """An upload refused before reading it, with its message in Thai for the pages (``message_th``)."""
+
+    def __init__(self, status_code: int, detail: str, thai: str) -> None:
+        super().__init__(status_code, detail)
+        self.thai = thai
+
+
 async def read_upload(file: UploadFile, allowed: tuple[str, ...]) -> tuple[str, bytes]:
     """The upload's suffix and bytes; 415 for a file type we do not read, 400 for an empty file."""
     suffix = Path(file.filename or "").suffix.lower()
+    name = display_name(file, suffix)
     if suffix not in allowed:
-        raise HTTPException(415, f"unsupported file type {suffix or '(none)'}; upload {', '.join(allowed)}")
+        raise UploadRefused(415, f"{name}: unsupported file type {suffix or '(none)'}; upload {', '.join(allowed)}",
+                            f"ไม่รองรับไฟล์ {name} กรุณาอัปโหลดไฟล์ชนิด {', '.join(allowed)}")
     content = await file.read()
     if not content:
-        raise HTTPException(400, "the uploaded file is empty")
+        raise UploadRefused(400, f"{name}: the uploaded file is empty", f"ไฟล์ {name} ว่างเปล่า กรุณาเลือกไฟล์ที่มีข้อมูล")
     return suffix, content
 
 
@@ -94,6 +104,8 @@ def _rename(exc: InputError, temporary: tuple[str, ...], name: str) -> None:
         return text
 
     exc.args = tuple(fix(a) if isinstance(a, str) else a for a in exc.args)
+    if exc.thai:
+        exc.thai = fix(exc.thai)
     if isinstance(exc, CatalogError):
         exc.source = name
         exc.problems = [(row, fix(message)) for row, message in exc.problems]

@@ -166,10 +166,23 @@ class JobOut(Out):
     updated: float
     progress: JobProgress
     error: str | None
+    message_th: str | None = Field(None, description="Why the job failed, in Thai, naming the user's file (for the pages)")
     params: dict[str, Any]
     metrics: dict[str, Any] | None = Field(None, description="Quality when the file had a label column")
     status_url: str
     result_url: str
+
+
+class TableColumns(Out):
+    """An uploaded file's header and first rows, and the columns that look like its text and id."""
+
+    filename: str
+    columns: list[str]
+    rows: list[dict[str, Any]] = Field(description="The first rows, as read")
+    total_rows: int
+    text_columns: list[str] = Field(description="Columns that look like the text to align (by header, else the wordiest column)",
+                                    examples=[["ชื่อโครงการ", "วัตถุประสงค์"]])
+    id_column: str | None = Field(None, examples=["รหัสโครงการ"])
 
 
 # ----------------------------------------------------------------------------------- search
@@ -288,6 +301,7 @@ class Deleted(BaseModel):
 # --------------------------------------------------------------------------------- catalogs
 class CatalogSummary(BaseModel):
     id: str
+    title: str = Field(description="The catalog's name for people (its catalog_title), else its id", examples=["ยุทธศาสตร์กรุงเทพมหานคร 9 ด้าน 9 ดี"])
     levels: list[str]
     nodes: int
     per_level: dict[str, int]

@@ -38,7 +38,7 @@
       var parts = (data.levels || []).map(function (level) {
         return PA.levelName(level) + " " + ((data.per_level || {})[level] || 0);
       });
-      PA.setStatus($("tree-summary"), "แผน " + data.id + ": " + parts.join(" · ") + " (รวม " + data.nodes + " หัวข้อ)", "ok");
+      PA.setStatus($("tree-summary"), (data.title || data.id) + ": " + parts.join(" · ") + " (รวม " + data.nodes + " หัวข้อ)", "ok");
       applyFilter();
     }).catch(function (err) { PA.setStatus($("tree-summary"), err.message, "error"); });
   }

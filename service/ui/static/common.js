@@ -65,8 +65,10 @@
     return node;
   }
 
-  /* Turn an API error body ({error, detail}) into a readable Thai message. */
+  /* Turn an API error body ({error, message_th, detail}) into a readable Thai message: the API's Thai
+     message when it has one (a file's problem, naming the file and what to do), else the status in Thai. */
   function errorMessage(status, body) {
+    if (body && body.message_th) return String(body.message_th);
     var prefix = {
       400: "คำขอไม่ถูกต้อง", 401: "ต้องใช้คีย์ API ที่ถูกต้อง", 404: "ไม่พบข้อมูล", 409: "ยังไม่พร้อม",
       413: "ข้อมูลมีขนาดใหญ่เกินไป", 415: "ไม่รองรับชนิดไฟล์นี้", 422: "ข้อมูลไม่ถูกต้อง",
@@ -267,12 +269,20 @@
       document.querySelectorAll("select[data-catalog-select]").forEach(function (select) {
         if (select.options.length) return;
         (data.catalogs || []).forEach(function (c) {
-          var label = c.id + " (" + c.nodes + " หัวข้อ)";
+          var label = (c.title || c.id) + " (" + c.nodes + " หัวข้อ)";
           select.appendChild(el("option", { value: c.id, text: label, selected: c.id === chosen }));
         });
       });
       return data;
     });
+  }
+
+  /* A catalog's name for people (its title from /v1/catalogs), else its id. */
+  function catalogTitle(catalogId) {
+    return (catalogsPromise || loadCatalogs()).then(function (data) {
+      var found = ((data && data.catalogs) || []).filter(function (c) { return c.id === catalogId; })[0];
+      return (found && found.title) || catalogId;
+    }, function () { return catalogId; });
   }
 
   function initApiKey() {
@@ -373,7 +383,7 @@
     api: api, blobUrl: blobUrl, download: download, query: query, el: el, append: append, clear: clear, ApiError: ApiError,
     highlightSpans: highlightSpans, highlightWords: highlightWords, percent: percent, excerpt: excerpt,
     confidenceBar: confidenceBar, setStatus: setStatus, loadCatalogs: loadCatalogs,
-    levelName: levelName, matchKind: function (k) { return MATCH_KINDS[k] || k; }, formatNumber: formatNumber, decisionThai: decisionThai,
+    levelName: levelName, catalogTitle: catalogTitle, matchKind: function (k) { return MATCH_KINDS[k] || k; }, formatNumber: formatNumber, decisionThai: decisionThai,
     decisionEvidence: decisionEvidence, kindThai: kindThai, explanationThai: explanationThai
   };
 })();

@@ -17,7 +17,7 @@
     select.appendChild(el("option", { value: "", text: "ค่าเริ่มต้นของแผน" }));
     ((info && info.levels) || []).forEach(function (level) {
       var count = info.per_level && info.per_level[level];
-      select.appendChild(el("option", { value: level, text: PA.levelName(level) + " (" + level + ")", title: count ? count + " หัวข้อ" : null }));
+      select.appendChild(el("option", { value: level, text: PA.levelName(level), title: count ? count + " หัวข้อ" : null }));
     });
   }
 
@@ -29,6 +29,93 @@
         (nodes || []).forEach(function (n) { nodeNames[catalogId][n.id] = n.name; walk(n.children); });
       })(data.tree);
     }).catch(function () { /* ids only */ });
+  }
+
+  /* ---- the chosen file's columns (POST /v1/tables/columns): checked while the file is chosen, not after a failed job ---- */
+  var fileColumns = null; // {filename, columns, rows, total_rows, text_columns, id_column} of the chosen file
+  var columnsRequest = 0;
+
+  function columnList(value) {
+    return String(value || "").split(",").map(function (c) { return c.trim(); }).filter(Boolean);
+  }
+
+  function quoted(columns) {
+    return columns.map(function (c) { return "“" + c + "”"; }).join(", ");
+  }
+
+  /* Columns the form asks for that the chosen file does not have (empty when no file was read). */
+  function missingColumns(form) {
+    if (!fileColumns) return [];
+    var asked = columnList(form.text_col.value).concat([form.id_col.value.trim(), form.label_col.value.trim()].filter(Boolean));
+    return asked.filter(function (c) { return fileColumns.columns.indexOf(c) < 0; });
+  }
+
+  function renderColumnChoices() {
+    var box = PA.clear($("text-col-choices"));
+    box.hidden = !fileColumns;
+    if (!fileColumns) return;
+    var chosen = columnList($("text-col").value);
+    fileColumns.columns.forEach(function (column) {
+      box.appendChild(el("label", null, [
+        el("input", { type: "checkbox", value: column, checked: chosen.indexOf(column) >= 0, onchange: function () {
+          var checked = [].slice.call(box.querySelectorAll("input:checked")).map(function (i) { return i.value; });
+          $("text-col").value = checked.join(",");
+        } }),
+        column
+      ]));
+    });
+  }
+
+  function renderFilePreview() {
+    var box = PA.clear($("file-preview"));
+    box.hidden = !fileColumns || !fileColumns.rows.length;
+    if (box.hidden) return;
+    box.appendChild(el("table", { class: "table" }, [
+      el("caption", { class: "muted small", text: "ตัวอย่าง " + fileColumns.rows.length + " แถวแรกจาก " + PA.formatNumber(fileColumns.total_rows) + " แถว" }),
+      el("thead", null, el("tr", null, fileColumns.columns.map(function (c) { return el("th", { scope: "col", text: c }); }))),
+      el("tbody", null, fileColumns.rows.map(function (row) {
+        return el("tr", null, fileColumns.columns.map(function (c) { return el("td", { text: row[c] === undefined ? "" : row[c], title: row[c] }); }));
+      }))
+    ]));
+  }
+
+  /* Read the file's header as soon as it is chosen; when the text columns asked for are not all there,
+     keep those that are, else take the columns that look like text, and say so in Thai. */
+  function checkColumns() {
+    var file = $("job-file").files[0];
+    var status = $("columns-status");
+    var token = ++columnsRequest;
+    fileColumns = null;
+    renderColumnChoices();
+    renderFilePreview();
+    PA.clear($("file-columns"));
+    if (!file) { PA.setStatus(status, ""); return; }
+    var data = new FormData();
+    data.append("file", file, file.name);
+    PA.setStatus(status, "กำลังอ่านหัวตารางของไฟล์…", "busy");
+    PA.api("/v1/tables/columns", { method: "POST", body: data }).then(function (info) {
+      if (token !== columnsRequest) return; // another file was chosen meanwhile
+      fileColumns = info;
+      info.columns.forEach(function (c) { $("file-columns").appendChild(el("option", { value: c })); });
+      var wanted = columnList($("text-col").value);
+      var present = wanted.filter(function (c) { return info.columns.indexOf(c) >= 0; });
+      var absent = wanted.filter(function (c) { return info.columns.indexOf(c) < 0; });
+      var chosen = absent.length ? (present.length ? present : info.text_columns) : wanted;
+      if (!$("id-col").value.trim() && info.id_column) $("id-col").value = info.id_column;
+      var rows = "ไฟล์ " + info.filename + " มี " + PA.formatNumber(info.total_rows) + " แถว";
+      if (!chosen.length) {
+        PA.setStatus(status, rows + " แต่ไม่พบคอลัมน์ " + quoted(absent) + " กรุณาเลือกคอลัมน์ข้อความจากรายการด้านบน", "error");
+      } else if (absent.length) {
+        $("text-col").value = chosen.join(",");
+        PA.setStatus(status, rows + " ไม่พบคอลัมน์ " + quoted(absent) + " จึงใช้คอลัมน์ " + quoted(chosen) + " เป็นข้อความแทน (เปลี่ยนได้ด้านบน)", "warn");
+      } else {
+        PA.setStatus(status, rows + " ใช้คอลัมน์ " + quoted(chosen) + " เป็นข้อความ", "ok");
+      }
+      renderColumnChoices();
+      renderFilePreview();
+    }).catch(function (err) {
+      if (token === columnsRequest) PA.setStatus(status, err.message, "error");
+    });
   }
 
   function setProgress(done, total, status) {
@@ -50,7 +137,7 @@
       el("dt", { text: "รหัสงาน" }), el("dd", null, el("code", { text: job.id })),
       el("dt", { text: "สถานะ" }), el("dd", null, el("span", { class: "badge status-" + job.status, text: STATUS[job.status] || job.status }))
     ]));
-    if (job.error) box.appendChild(el("p", { class: "status error", text: "ข้อผิดพลาด: " + job.error }));
+    if (job.error) box.appendChild(el("p", { class: "status error", id: "job-error", text: "ข้อผิดพลาด: " + (job.message_th || job.error) }));
     var progress = job.progress || {};
     setProgress(progress.done || 0, progress.total || 0, job.status);
 
@@ -142,6 +229,11 @@
     var file = form.file.files[0];
     if (!file) { PA.setStatus(status, "กรุณาเลือกไฟล์", "error"); form.file.focus(); return; }
     if (!form.text_col.value.trim()) { PA.setStatus(status, "กรุณาระบุคอลัมน์ข้อความ", "error"); form.text_col.focus(); return; }
+    var missing = missingColumns(form);
+    if (missing.length) {
+      PA.setStatus(status, "ไฟล์ " + fileColumns.filename + " ไม่มีคอลัมน์ " + quoted(missing) + " กรุณาเลือกคอลัมน์ที่มีอยู่ในไฟล์", "error");
+      return;
+    }
     var data = new FormData();
     data.append("file", file, file.name);
     data.append("text_col", form.text_col.value.trim());
@@ -166,6 +258,8 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     $("job-form").addEventListener("submit", submit);
+    $("job-file").addEventListener("change", checkColumns);
+    $("text-col").addEventListener("input", renderColumnChoices);
     $("catalog").addEventListener("change", fillLevels);
     PA.loadCatalogs().then(function (data) {
       (data.catalogs || []).forEach(function (c) { catalogs[c.id] = c; });

@@ -135,7 +135,7 @@
     order.forEach(function (level) {
       var list = levels[level] || [];
       box.appendChild(el("section", { class: "level", dataset: { level: level } }, [
-        el("h3", { class: "level-title" }, [PA.levelName(level), el("span", { class: "level-id", text: level }),
+        el("h3", { class: "level-title" }, [PA.levelName(level),
           el("button", { type: "button", class: "link-button pick-other", text: "เลือกหัวข้ออื่น…", dataset: { level: level },
                          onclick: function () { pickOther(level); } })]),
         list.length ? list.map(function (s, i) { return renderSuggestion(s, i, names, (data.needs_review || {})[level]); })
@@ -219,7 +219,7 @@
         if (window.matchMedia && window.matchMedia("(max-width: 860px)").matches) {
           document.getElementById("result-heading").scrollIntoView({ behavior: "smooth", block: "start" });
         }
-        PA.setStatus(status, "วิเคราะห์เสร็จแล้ว (แผน " + results[0].catalog + ")", "ok");
+        return PA.catalogTitle(results[0].catalog).then(function (title) { PA.setStatus(status, "วิเคราะห์เสร็จแล้ว · " + title, "ok"); });
       })
       .catch(function (err) { PA.setStatus(status, err.message || String(err), "error"); })
       .then(function () { button.disabled = false; });

@@ -5,6 +5,7 @@
   var el = PA.el;
 
   var PAGE_SIZE = 10;
+  var TYPING_PAUSE_MS = 400;
   var FACETS = [
     { key: "year", param: "year", input: "f-year", title: "ปีงบประมาณ" },
     { key: "district_group", param: "group", input: "f-group", title: "กลุ่มเขต" },
@@ -97,14 +98,21 @@
     $("next-page").disabled = data.page >= pages;
   }
 
-  /* Why a hit is shown ("ตรงคำค้น", "ความหมายใกล้เคียง") instead of a raw score; hits under the relevance floor say so. */
+  /* A coarse relevance word a person understands, never the raw fused score: a hit above the relevance
+     floor that both contains the query's words and means the same is "เกี่ยวข้องมาก", one of the two
+     "เกี่ยวข้อง", a hit under the floor "เกี่ยวข้องน้อย". */
+  function relevanceWord(r) {
+    if (!r.relevant) return { key: "weak", text: "เกี่ยวข้องน้อย" };
+    return (r.why || []).length > 1 ? { key: "high", text: "เกี่ยวข้องมาก" } : { key: "mid", text: "เกี่ยวข้อง" };
+  }
+
+  /* Why a hit is shown ("ตรงคำค้น", "ความหมายใกล้เคียง") and how relevant it is, in words. */
   function explanation(r) {
     var labels = PA.explanationThai(r.why);
-    var badges = labels.map(function (label, i) {
-      return el("span", { class: "badge why-" + r.why[i], text: label });
-    });
-    if (!r.relevant) badges.push(el("span", { class: "badge why-weak", text: "เกี่ยวข้องน้อย" }));
-    return el("p", { class: "result-why small", dataset: { why: (r.why || []).join(" ") || "none" } }, badges);
+    var relevance = relevanceWord(r);
+    var badges = [el("span", { class: "badge relevance relevance-" + relevance.key, text: relevance.text })];
+    labels.forEach(function (label, i) { badges.push(el("span", { class: "badge why-" + r.why[i], text: label })); });
+    return el("p", { class: "result-why small", dataset: { why: (r.why || []).join(" ") || "none", relevance: relevance.key } }, badges);
   }
 
   function syncUrl(p) {
@@ -128,9 +136,10 @@
     PA.api("/v1/search" + PA.query(p)).then(function (data) {
       renderFacets(data.facets);
       renderResults(data);
-      var found = data.total ? "พบ " + PA.formatNumber(data.total) + " โครงการที่ตรงกับคำค้น “" + data.query + "”"
-        : ((data.results || []).length ? "ไม่พบโครงการที่ตรงกับคำค้น “" + data.query + "” โดยตรง แสดงผลที่ใกล้เคียงที่สุด"
-          : "ไม่พบโครงการที่ตรงกับคำค้น “" + data.query + "”");
+      // total counts the hits above the relevance floor (not the candidates ranked), so the number is honest
+      var found = data.total ? "พบ " + PA.formatNumber(data.total) + " โครงการที่เกี่ยวข้องกับ “" + data.query + "”"
+        : ((data.results || []).length ? "ไม่พบโครงการที่ตรงคำค้น “" + data.query + "” — รายการใกล้เคียงที่สุด"
+          : "ไม่พบโครงการที่ตรงคำค้น “" + data.query + "”");
       PA.setStatus(status, found, "ok");
     }).catch(function (err) {
       PA.clear($("results"));
@@ -215,6 +224,14 @@
     $("search-form").addEventListener("submit", function (e) { e.preventDefault(); page = 1; search(); });
     ["f-group", "f-dimension", "f-mode"].forEach(function (id) {
       $(id).addEventListener("change", function () { if ($("q").value.trim()) { page = 1; search(); } });
+    });
+    // typed filters search as one types (after a pause), not only on Enter
+    var typed = null;
+    ["f-year", "f-district"].forEach(function (id) {
+      $(id).addEventListener("input", function () {
+        clearTimeout(typed);
+        typed = setTimeout(function () { if ($("q").value.trim()) { page = 1; search(); } }, TYPING_PAUSE_MS);
+      });
     });
     $("clear-filters").addEventListener("click", function () {
       ["f-year", "f-district", "f-group", "f-dimension"].forEach(function (id) { $(id).value = ""; });
