@@ -40,7 +40,7 @@ def client(tmp_path):
     with make_client(tmp_path) as c:
         wait_ready(c)
         assert c.post("/v1/projects", json={"projects": PROJECTS}).status_code == 200
-        wait_ready(c)  # the first index loads its encoder (e5 for a small store) in the background indexer
+        wait_ready(c)  # the write is indexed by the background indexer; readiness says when it caught up
         yield c
 
 
