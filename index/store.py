@@ -31,6 +31,10 @@ from planalign.index.migrations import upgrade
 from planalign.index.schema import alignment_versions, project_alignments
 from planalign.index.schema import projects as table
 
+# The alignment_versions row counting project writes and deletes (no catalog id can be "*"): every
+# catalog's version includes it, so coverage cached before a write is out of date even for a
+# catalog that had no row yet (the service caches an empty store's coverage at warm-up).
+STORE_CHANGES = "*"
 CHUNK = 500  # ids per IN (...) clause: far below every database's parameter limit
 WRITE_ATTEMPTS = 4
 log = logging.getLogger("planalign.store")
@@ -142,7 +146,7 @@ class ProjectStore:
                     connection.execute(insert(table).values(**values))
                     inserted.append(project.id)
             if inserted or updated:  # coverage read before this change is out of date for every catalog
-                connection.execute(update(alignment_versions).values(version=alignment_versions.c.version + 1))
+                self._bump(connection, STORE_CHANGES)
             return UpsertResult(inserted, updated, unchanged)
 
         return self.write(work)
@@ -158,7 +162,7 @@ class ProjectStore:
                 connection.execute(delete(table).where(table.c.id.in_(chunk)))
                 connection.execute(delete(project_alignments).where(project_alignments.c.project_id.in_(chunk)))
             if found:
-                connection.execute(update(alignment_versions).values(version=alignment_versions.c.version + 1))
+                self._bump(connection, STORE_CHANGES)
             return found
 
         return self.write(work)
@@ -223,7 +227,8 @@ class ProjectStore:
 
     def alignment_version(self, catalog: str) -> int:
         with self.engine.connect() as connection:
-            return int(connection.scalar(select(alignment_versions.c.version).where(alignment_versions.c.catalog == catalog)) or 0)
+            versions = select(func.sum(alignment_versions.c.version)).where(alignment_versions.c.catalog.in_([catalog, STORE_CHANGES]))
+            return int(connection.scalar(versions) or 0)
 
     def coverage_columns(self, catalog: str) -> CoverageColumns:
         """Every project's year, place, budget and source, and its alignments under ``catalog`` per level."""

@@ -185,6 +185,17 @@ def test_unknown_map_node_is_an_input_error(tmp_path) -> None:
         app.alignment_plan()
 
 
+def test_a_write_outdates_coverage_of_a_catalog_never_aligned(tmp_path) -> None:
+    """The service reads an empty store's coverage at warm-up; the first write must make it stale
+    (it did not when the catalog had no version row yet: the dashboard stayed empty under load)."""
+    store = Application(Settings(data_dir=tmp_path, encoder="tfidf", index_encoder="tfidf")).store
+    before = store.alignment_version("bma-9d")
+    store.upsert(_store()[:2])
+    after_write = store.alignment_version("bma-9d")
+    store.delete([_store()[0].id])
+    assert before < after_write < store.alignment_version("bma-9d")
+
+
 def test_api_coverage_needs_items_and_export(tmp_path) -> None:
     with TestClient(create_app(Settings(data_dir=tmp_path, encoder="tfidf", index_encoder="tfidf"))) as client:
         rows = [{**p.model_dump(), "budget": p.budget or ""} for p in _store()]
