@@ -522,8 +522,10 @@ def serve(
     import uvicorn
 
     from planalign.corpora.projects import sample_projects
+    from planalign.memory import limit_arenas
     from planalign.service.app import create_app
 
+    limit_arenas()  # before any thread: freed request memory stays reusable instead of piling up (planalign/memory.py)
     core = _core(config, data_dir=data_dir, db_url=db_url, catalog=catalog, encoder=encoder)
     if sample and core.store.count() == 0:
         _report_sync(core.ingest(sample_projects()).index)
