@@ -75,7 +75,7 @@ LOAD_ATTEMPTS = 3
 QUERY_VIEW_FILE = "query_vectors.npy"
 # Encoders that embed both sides the same way: their query view is the passage vector itself.
 ONE_SIDED_ENCODERS = ("tfidf", "use")
-EMBED_CHUNK = 64  # texts per progress step (at least the encoder's batch)
+EMBED_CHUNK = 64  # texts per progress step (for model encoders: at least their batch)
 Progress = Callable[[int], None]
 
 
@@ -511,23 +511,27 @@ def _pause_for_crash_test() -> None:
 # ----------------------------------------------------------------------------------------- sync
 def embed_projects(projects: Sequence[Project], hashes: Sequence[str], encoder: Encoder, progress: Progress | None = None) -> Rows:
     """Index rows for projects: their words (for BM25) and both vector views (passage and query)."""
-    texts = [normalize(p.search_text()) for p in projects]
-    tokens = [content_tokens(t, normalized=True) for t in texts]
+    tokens: list[list[str]] = []
     passages, queries = [], []
-    chunk = max(EMBED_CHUNK, encoder.batch_size)
-    for start in range(0, len(texts), chunk):  # both views chunk by chunk, so progress moves evenly
-        part = slice(start, start + chunk)
+    # Split, embed and report chunk by chunk: progress moves evenly, and the service's indexer pauses
+    # between chunks while requests wait (planalign/indexer.py), so a chunk must be short work. With
+    # ``static`` the words are split and embedded 64 texts at a time (~0.1 s of Python holding the GIL).
+    chunk = EMBED_CHUNK if isinstance(encoder, TokenEncoder) else max(EMBED_CHUNK, encoder.batch_size)
+    for start in range(0, len(projects), chunk):
+        texts = [normalize(p.search_text()) for p in projects[start : start + chunk]]
+        words = [content_tokens(t, normalized=True) for t in texts]
+        tokens.extend(words)
         if isinstance(encoder, TokenEncoder):  # it embeds the words just split instead of splitting again
-            passage = encoder.encode_tokens(tokens[part], "passage")
-            query = encoder.encode_tokens(tokens[part], "query")
+            passage = encoder.encode_tokens(words, "passage")
+            query = encoder.encode_tokens(words, "query")
         else:
-            clipped = [t[:2000] for t in texts[part]]
+            clipped = [t[:2000] for t in texts]
             passage = encoder.encode_passages(clipped)
             query = passage if encoder.name in ONE_SIDED_ENCODERS else encoder.encode_queries(clipped)
         passages.append(passage)
         queries.append(query)
         if progress:
-            progress(len(tokens[part]))
+            progress(len(words))
     shape = (len(projects), encoder.dim)
     vectors = np.vstack(passages).astype(np.float32).reshape(shape) if passages else np.zeros(shape, dtype=np.float32)
     query_vectors = np.vstack(queries).astype(np.float32).reshape(shape) if queries else np.zeros(shape, dtype=np.float32)

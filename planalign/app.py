@@ -92,6 +92,23 @@ WARM_UP_DRAFT = "โครงการขุดลอกคลองและท
 FACET_DEPTH = 200  # facets count the best 200 matches, as a reviewer scanning results would
 
 
+class InFlight:
+    """How many requests the service is answering (health checks aside): the indexer yields to them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.active = 0
+
+    def __enter__(self) -> InFlight:
+        with self._lock:
+            self.active += 1
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        with self._lock:
+            self.active -= 1
+
+
 @dataclass
 class AlignOutcome:
     """A draft's alignment, what answered it, and possible duplicates already in the store."""
@@ -170,6 +187,7 @@ class Application:
         self._refreshing: dict[str, threading.Lock] = {}
         self._frame_locks: dict[str, threading.Lock] = {}
         self._learning = None
+        self.requests = InFlight()  # entered by the service around each request
 
     # ----------------------------------------------------------------------------- resources
     @property

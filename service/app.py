@@ -14,7 +14,9 @@ The middlewares are plain ASGI (no ``BaseHTTPMiddleware``), outermost first:
   cannot set that header without a CORS preflight, which this service never grants. Clients
   without either header (curl, scripts) are not browsers and pass;
 * :class:`BodySizeLimit`: bodies over ``max_body_bytes`` get 413, by declared length or while read;
-* :class:`Metrics`: request counts and latency per route for ``/metrics``.
+* :class:`Metrics`: request counts and latency per route for ``/metrics``;
+* :class:`Busy`: counts the requests being answered (``Application.requests``), health checks aside,
+  so the background indexer yields the GIL to them (planalign/indexer.py).
 """
 from __future__ import annotations
 
@@ -228,6 +230,22 @@ class BodySizeLimit:
             await too_big(scope, receive, send)
 
 
+class Busy:
+    """Requests in flight, for the indexer to yield to; probes of health and metrics are not counted."""
+
+    QUIET = ("/healthz", "/readyz", "/metrics")
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        core = getattr(scope["app"].state, "planalign", None) if "app" in scope else None
+        if scope["type"] != "http" or core is None or scope.get("path") in self.QUIET:
+            return await self.app(scope, receive, send)
+        with core.requests:
+            await self.app(scope, receive, send)
+
+
 class Metrics:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -333,6 +351,7 @@ def create_app(settings: Settings | None = None, *, sample: bool = False) -> Fas
     app = FastAPI(title="planalign", version=__version__, description=DESCRIPTION, lifespan=lifespan, docs_url=None, redoc_url=None)
     _mount_api_docs(app)
     # add_middleware puts each one outside the ones before it: Guard ends up outermost of ours.
+    app.add_middleware(Busy)
     app.add_middleware(Metrics)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
     app.add_middleware(SameOrigin, allowed=settings.allowed_origins)

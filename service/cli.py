@@ -551,8 +551,10 @@ def serve(
     """Start the HTTP API and web UI (http://HOST:PORT/, API docs at /docs)."""
     import uvicorn
 
+    from planalign.memory import limit_arenas
     from planalign.service.app import create_app
 
+    limit_arenas()  # before any thread: freed request memory stays reusable instead of piling up (planalign/memory.py)
     settings = Settings.load(config, data_dir=data_dir, db_url=db_url, catalog=catalog, encoder=encoder)
     if sample:
         err.print("the embedded sample projects (written by the planalign team) load in the background if the store is empty: /readyz says how far")
