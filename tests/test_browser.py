@@ -15,6 +15,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -51,27 +52,35 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory):
+@contextlib.contextmanager
+def _served(data_dir: Path, **settings: object) -> Iterator[str]:
     """The app on 127.0.0.1:<free port>, served by uvicorn in a background thread."""
     import uvicorn
 
     from planalign.config import Settings
     from planalign.service.app import create_app
 
-    app = create_app(Settings(data_dir=tmp_path_factory.mktemp("ui-data"), encoder="tfidf", index_encoder="tfidf"))
+    app = create_app(Settings(data_dir=data_dir, **{"encoder": "tfidf", "index_encoder": "tfidf", **settings}))
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, name="uvicorn-ui-test", daemon=True)
+    thread = threading.Thread(target=server.run, name=f"uvicorn-{data_dir.name}", daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
             pytest.fail("uvicorn did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with _served(tmp_path_factory.mktemp("ui-data")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -382,26 +391,10 @@ def test_catalog_tree(server: str, browser) -> None:
 
 
 @pytest.fixture(scope="module")
-def keyed_server(tmp_path_factory: pytest.TempPathFactory):
+def keyed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app with keys required for reads too: links and images cannot send the key, the pages must fetch them."""
-    import uvicorn
-
-    from planalign.config import Settings
-    from planalign.service.app import create_app
-
-    app = create_app(Settings(data_dir=tmp_path_factory.mktemp("ui-keyed"), encoder="tfidf", api_keys=("ui-key",), read_requires_key=True))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, name="uvicorn-ui-keyed", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with _served(tmp_path_factory.mktemp("ui-keyed"), api_keys=("ui-key",), read_requires_key=True) as url:
+        yield url
 
 
 def test_downloads_and_confusion_image_work_when_reads_need_a_key(keyed_server: str, browser, tmp_path: Path) -> None:
