@@ -85,6 +85,6 @@ clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info test-output .reliability-data
 
 # The service under load, kill -9, damaged index files and hostile input (issue 15): eval/results/reliability.md.
-# Not part of `make test`: about 40 minutes on 2 cores (the first run also embeds the Traffy words once).
+# Not part of `make test`: about 12 minutes on 2 cores (the first run also embeds the Traffy words once: about 30 minutes more).
 reliability: setup
 	$(PY) -m planalign.eval.reliability

@@ -1,6 +1,6 @@
 """``make reliability``: the service under load, kill -9, damaged index files and hostile input (issue 15).
 
-Not part of ``make test``: about 30-40 minutes on 2 cores (the first run also embeds the Traffy words
+Not part of ``make test``: about 12 minutes on 2 cores (the first run also embeds the Traffy words
 with e5 once, kept in ``.reliability-data/``). Results: ``eval/results/reliability.md`` (and ``.json``).
 Needs ``../shared/data/traffy/traffy_2023-01.csv.gz``.
 

@@ -43,6 +43,7 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
@@ -592,7 +593,7 @@ def find_duplicates(records: list[DedupRecord], config: DedupConfig | None = Non
     ordered = sorted(candidates)  # neighbouring pairs share texts, so a chunk extracts each text about once
     _SWEPT = records
     try:
-        if config.workers > 1 and len(ordered) >= PARALLEL_PAIRS and "fork" in multiprocessing.get_all_start_methods():
+        if config.workers > 1 and len(ordered) >= PARALLEL_PAIRS and _fork_is_safe():
             size = (len(ordered) + config.workers - 1) // config.workers
             with multiprocessing.get_context("fork").Pool(config.workers) as pool:
                 decided = [d for part in pool.map(_decide_chunk, [(ordered[c : c + size], params) for c in range(0, len(ordered), size)]) for d in part]
@@ -605,6 +606,17 @@ def find_duplicates(records: list[DedupRecord], config: DedupConfig | None = Non
     result = DedupResult(sorted(pairs, key=lambda p: (-p.score, p.a, p.b)), candidates=len(ordered))
     _assign_clusters(result, len(records))
     return result
+
+
+def _fork_is_safe() -> bool:
+    """Worker processes are forked only from a single-threaded process (the CLI, bench).
+
+    A fork copies the locks other threads hold at that moment: in the service (request threads, the
+    indexer, the job worker) a forked worker hung for good and `GET /v1/duplicates` never answered
+    (make reliability, 2026-12-05: one worker dead, the other asleep on a futex, the pool waiting
+    forever). The service decides its candidates in-process instead.
+    """
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
 def _assign_clusters(result: DedupResult, size: int) -> None:

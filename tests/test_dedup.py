@@ -111,3 +111,19 @@ def test_a_single_check_never_returns_a_pair_the_sweep_refuses(tmp_path):
             assert match.id == f"P{i}" or tuple(sorted((f"P{i}", match.id))) in sweep_pairs, (text, match)
     related = {m.id: m.decision for m in app.check_duplicates(STORE[0], related=True)}
     assert related["P1"].kind == "related" and any(c.field == "place.soi" for c in related["P1"].conflicting_fields)
+
+
+def test_the_sweep_forks_workers_only_from_a_single_threaded_process() -> None:
+    """In the service a forked worker inherited locks held by other threads and hung the sweep for good."""
+    import threading
+
+    from planalign.index.dedup import _fork_is_safe
+
+    release = threading.Event()
+    other = threading.Thread(target=release.wait, daemon=True)
+    other.start()
+    try:
+        assert not _fork_is_safe()
+    finally:
+        release.set()
+        other.join()
