@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,14 @@ def run_cli(*args: str, data_dir: Path, stdin: str | None = None, timeout: int =
         input=stdin,
         timeout=timeout,
     )
+
+
+def wait_job(client, job_id: str, timeout: float = 120) -> dict:
+    """Poll a classification job through the API until it is done or failed; its last status."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        status = client.get(f"/v1/classify/jobs/{job_id}").json()
+        if status["status"] in ("done", "failed"):
+            return status
+        time.sleep(0.1)
+    raise AssertionError("job did not finish")

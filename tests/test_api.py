@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from conftest import SHOP_CATALOG
+from conftest import SHOP_CATALOG, wait_job
 from planalign.app import Application
 from planalign.config import Settings
 from planalign.index.align.query import NOT_THAI_WARNING
@@ -42,16 +42,6 @@ def client(tmp_path):
         assert c.post("/v1/projects", json={"projects": PROJECTS}).status_code == 200
         wait_ready(c)  # the write is indexed by the background indexer; readiness says when it caught up
         yield c
-
-
-def wait_job(client: TestClient, job_id: str, timeout: float = 120) -> dict:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        status = client.get(f"/v1/classify/jobs/{job_id}").json()
-        if status["status"] in ("done", "failed"):
-            return status
-        time.sleep(0.2)
-    raise AssertionError("job did not finish")
 
 
 def test_health_ready_metrics(client):

@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from sqlalchemy import create_engine, text
 from test_store import postgres_url  # noqa: F401  (the throwaway PostgreSQL server fixture)
 
-from conftest import run_cli
+from conftest import run_cli, wait_job
 from planalign.app import Application
 from planalign.config import Settings
 from planalign.corpora.projects import Project
@@ -228,11 +228,7 @@ def test_review_grid_and_corrected_file(client):
     data = "id,text,gold\n1,ขุดลอกคลองระบายน้ำ,D1.4\n2,ปลูกต้นไม้ริมถนน,D4.1\n3,,D4.1\n"
     job = client.post("/v1/classify/jobs", files={"file": ("s.csv", data.encode())}, data={"text_col": "text", "level": "issue"},
                       headers=KEY).json()
-    for _ in range(600):
-        status = client.get(f"/v1/classify/jobs/{job['id']}").json()
-        if status["status"] in ("done", "failed"):
-            break
-        time.sleep(0.1)
+    status = wait_job(client, job["id"])
     assert status["status"] == "done" and status["params"]["model_version"] == 0
     review = client.get(f"/v1/classify/jobs/{job['id']}/review").json()
     assert review["level"] == "issue" and len(review["rows"]) == 3 and review["rows"][0]["needs_review"]  # the empty row first
@@ -256,9 +252,5 @@ def test_measuring_never_learns_from_the_texts_measured(client):
     data = f"text,gold\n{text},D9.1\n"
     job = client.post("/v1/classify/jobs", files={"file": ("m.csv", data.encode())}, data={"text_col": "text", "label_col": "gold", "level": "issue"},
                       headers=KEY).json()
-    for _ in range(600):
-        status = client.get(f"/v1/classify/jobs/{job['id']}").json()
-        if status["status"] in ("done", "failed"):
-            break
-        time.sleep(0.1)
+    status = wait_job(client, job["id"])
     assert status["status"] == "done" and status["params"]["examples"] == 0  # the model in use had learned only this very text
