@@ -15,7 +15,12 @@ prepared data directory: the embedded sample projects plus the 13,584 Traffy rep
 2. kill -9: a CLI ingest and the server killed at several points (after the store's commit, mid
    indexing, mid generation write, mid delta write, mid request), then a restart measured until
    store and index agree (checked offline by content hash), with a probe client measuring every
-   request meanwhile;
+   request meanwhile. A CLI ingest embeds its new texts (words, for ``static``) into the data
+   directory's cache before its store commit, so K2 (cold cache, killed right after the commit)
+   restarts like a warm one. The service does not embed ahead (a write request must not wait
+   minutes for e5): a server killed after committing an upload of thousands of never-seen words
+   re-embeds them in the background after the restart (about 220 words a second per side on 2 cores),
+   searchable meanwhile with the rows already indexed;
 3. damaged index: truncated or missing files of the newest generation, a garbage CURRENT, a
    truncated delta: health, searches meanwhile, time to repair;
 4. hostile input: the probe's list, each with its expected and measured answer.
@@ -550,8 +555,12 @@ def kill_scenarios(bases: dict[str, Path], drafts: list[str], rows: list[dict[st
                      "the CLI's store transaction committed, nothing indexed yet; the words were embedded by an earlier run",
                      bases["full"], committed)
     ingest_then_kill("K2 ingest killed right after the store commit (cold word cache)",
-                     "as K1, but no Traffy word was ever embedded: recovery includes e5 for every new word",
+                     "as K1, but no Traffy word was embedded before this ingest: the ingest embeds them (e5, into the "
+                     "data directory's cache) before its store commit",
                      bases["sample"], committed)
+    ingest_then_kill("K8 ingest killed 30 s after start (cold word cache)",
+                     "no Traffy word embedded before: killed while the ingest embeds them ahead of its store commit",
+                     bases["sample"], lambda data, process, elapsed: elapsed >= 30.0)
     def after(delay: float) -> Callable[[Path, subprocess.Popen, float], bool]:
         return lambda data, process, elapsed: elapsed >= delay
 
@@ -851,7 +860,7 @@ def report(results: dict[str, Any]) -> str:
         lines.append(f"| {k['scenario']} | {k['killed_at_s']} s | {k['store_after_kill']} | {k['agreement_s']} s | "
                      f"{'yes' if a['agree'] else '**no**'} ({a['store']}/{a['index']}) | {k['probe']['requests']} | {k['probe']['max_s']} | "
                      f"{k['probe']['over_2s']} | {k['probe']['statuses']} | {k['probe']['resets']} |")
-    lines += ["", "What each kills: " + "; ".join(f"**{k['scenario'].split()[0]}** {k['what']}" for k in results["kill"]) + "."]
+    lines += ["", "What each kills: " + "; ".join(f"**{code}** {what}" for code, what in {k['scenario'].split()[0]: k['what'] for k in results["kill"]}.items()) + "."]
     lines += ["", "## Damaged newest generation", "",
               "The data directory's index is damaged by hand, then the server starts on it. Expected: it serves the newest state "
               "that loads (fewer deltas, else the previous generation, kept on disk), `/healthz` answers 200 with "
@@ -912,10 +921,10 @@ def acceptance(results: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
                      "(p99 align / search / check: informational, e5 saturates 2 cores)", "0", f"{e_fives} ({p99} s)", e_fives == 0))
     rows.append(("load: server RSS growth", f"<= {ACCEPT_RSS_MB:.0f} MB", f"{main['rss_growth_mb']} MB (peak {main['rss_peak_growth_mb']})",
                  main["rss_growth_mb"] <= ACCEPT_RSS_MB))
-    warm = [k for k in results["kill"] if "cold" not in k["scenario"]]
-    slowest = max(k["agreement_s"] for k in warm)
-    rows.append(("kill -9 (warm word cache): restart to agreement", f"<= {ACCEPT_AGREE_S:.0f} s", f"{slowest} s (slowest of {len(warm)})",
-                 slowest <= ACCEPT_AGREE_S and all(k["agreement"]["agree"] for k in warm)))
+    kills = results["kill"]
+    slowest = max(k["agreement_s"] for k in kills)
+    rows.append(("kill -9 (word cache warm or cold): restart to agreement", f"<= {ACCEPT_AGREE_S:.0f} s",
+                 f"{slowest} s (slowest of {len(kills)})", slowest <= ACCEPT_AGREE_S and all(k["agreement"]["agree"] for k in kills)))
     blocking = max(k["probe"]["max_s"] for k in results["kill"] + results["damage"])
     rows.append(("kill -9 and damage: slowest request meanwhile", f"<= {ACCEPT_BLOCK_S:.0f} s", f"{blocking} s", blocking <= ACCEPT_BLOCK_S))
     damaged = all(d["agreement"]["agree"] and "degraded" in d["probe"]["health"] for d in results["damage"])
@@ -955,7 +964,11 @@ def main(argv: list[str] | None = None) -> int:
         log("load test, e5")
         results["load"].append(load_test(bases["full"], "e5", args.e5_seconds, args.clients, 200, "load-e5"))
     if "kill" in sections:
-        results["kill"] = kill_scenarios(bases, drafts, rows, args.scenario)
+        measured = kill_scenarios(bases, drafts, rows, args.scenario)
+        if args.scenario:  # a subset replaces its own rows and keeps the others of the last run
+            names = {k["scenario"] for k in measured}
+            measured = [k for k in results["kill"] if k["scenario"] not in names] + measured
+        results["kill"] = sorted(measured, key=lambda k: int(k["scenario"].split()[0][1:]))  # K1..K8, stable within
     if "damage" in sections:
         results["damage"] = damage_scenarios(bases["full"], drafts)
     if "hostile" in sections:

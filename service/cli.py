@@ -264,7 +264,7 @@ def ingest(
         from planalign.sample import preload_sample_vectors
 
         preload_sample_vectors(core)  # shipped vectors: no sample text reaches a model
-    with progress_bar(2 * len(read.projects), "indexing and aligning") as advance:
+    with progress_bar(3 * len(read.projects), "embedding, indexing and aligning") as advance:
         outcome = core.ingest(read.projects, encoder=encoder, progress=advance, reconcile=True)
     stored = outcome.stored
     err.print(f"store: {len(stored.inserted)} new, {len(stored.updated)} updated, {stored.unchanged} unchanged, {len(read.rejected)} rejected")
