@@ -56,14 +56,14 @@ def previous_aligner(catalog: Catalog, level: str, texts: list[str], encoder: En
     words = [content_tokens(f"{n.name} {n.description} {' '.join(n.keywords)} {' '.join(n.keywords)}") for n in nodes]
     lexical = TfidfVectorizer(analyzer=lambda w: w, sublinear_tf=True)
     node_lexical = lexical.fit_transform(words)
-    queries = [prepare_text(t) for t in texts]
-    encoded = [q.units[1:] or q.units for q in queries]
+    queries = [prepare_text(t) for t in texts]  # as written: the previous aligner kept the budget-form prefix
+    encoded = [q.units[1:] or [q.shown(0)] for q in queries]
     flat = encoder.encode_queries([u for units in encoded for u in units])
     parents = np.array([position[n.parent_id] if n.parent_id else -1 for n in nodes])
     depth_order = sorted(range(len(nodes)), key=lambda i: len(catalog.ancestors(nodes[i].id)))
     level_nodes = np.array([position[n.id] for n in catalog.at_level(level)])
     scores, offset = [], 0
-    lexical_scores = (lexical.transform([q.words for q in queries]) @ node_lexical.T).toarray()
+    lexical_scores = (lexical.transform([content_tokens(q.text, normalized=True) for q in queries]) @ node_lexical.T).toarray()
     for query, units, lex in zip(queries, encoded, lexical_scores):
         part = flat[offset : offset + len(units)]
         offset += len(units)

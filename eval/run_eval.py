@@ -55,8 +55,9 @@ from planalign.nlp.normalize import normalize
 
 RESULTS = Path(__file__).resolve().parent / "results"
 README = Path(__file__).resolve().parent / "README.md"
-GRID = [ScoringConfig(lexical_weight=w, lexical_half=h, parent_weight=p, second_weight=s)
-        for w, h, p, s in itertools.product((0.0, 0.25, 0.5), (0.0, 30.0), (0.2, 0.4), (0.0, 0.1, 0.2)) if not (w == 0 and h)]
+GRID = [ScoringConfig(lexical_weight=w, lexical_half=h, parent_weight=p, second_weight=s, char_weight=c)
+        for w, h, p, s, c in itertools.product((0.0, 0.25, 0.5), (0.0, 30.0), (0.2, 0.4), (0.0, 0.1, 0.2), (0.0, 0.1, 0.2))
+        if not (w == 0 and h)]
 
 
 @dataclass
@@ -137,6 +138,7 @@ class Prepared:
     vectors: np.ndarray
     words: list[list[str]]
     second: np.ndarray  # the second encoder's (USE) vectors
+    topics: list[str]  # the normalized texts as embedded (form prefix left out), for the character n-grams
 
 
 def prepare(aligner: Aligner, task: Task, second: Encoder) -> Prepared:
@@ -144,14 +146,14 @@ def prepare(aligner: Aligner, task: Task, second: Encoder) -> Prepared:
 
     queries = [prepare_text(t) for t in task.texts]
     return Prepared(np.vstack([units[0] for units in aligner._draft_vectors(queries, False)]), [q.words for q in queries],
-                    second.encode_queries([q.units[0] for q in queries]))
+                    second.encode_queries([q.units[0] for q in queries]), [q.units[0] for q in queries])
 
 
 def level_scores(scorer: ZeroShotScorer, prepared: Prepared, level: str) -> tuple[np.ndarray, np.ndarray]:
     """(texts, level nodes) final scores, and each text's best cosine to any node text."""
     dense, _ = scorer.similarities(prepared.vectors)
     second = scorer.second_similarities(prepared.second)
-    final = scorer.tree_scores(scorer.own_scores(dense, scorer.lexical_scores(prepared.words), second))
+    final = scorer.tree_scores(scorer.own_scores(dense, scorer.lexical_scores(prepared.words, prepared.topics), second))
     return final[:, scorer.level_nodes[level]], dense.max(axis=1)
 
 

@@ -88,11 +88,11 @@ def test_cascade_sends_only_uncertain_drafts_to_the_fallback(shop_catalog):
 
     fallback = Recording(catalog, get_encoder("tfidf"))
     fast = Aligner(catalog, get_encoder("tfidf")).with_fallback(fallback, below=0.9)
-    texts = ["ทรายแมวและอาหารแมวและที่ลับเล็บแมว", "ของใช้"]
+    texts = ["ทรายแมวและอาหารแมวและที่ลับเล็บแมว", "ภาษีรถยนต์"]
     confident, unsure = Aligner(catalog, get_encoder("tfidf")).align_many(texts, level="issue")
     assert confident.levels["issue"][0].confidence >= 0.9 > unsure.levels["issue"][0].confidence
     results = fast.align_many(texts, level="issue")
-    assert calls == [["ของใช้"]]
+    assert calls == [["ภาษีรถยนต์"]]
     assert results[0].levels["issue"][0].node_id == "PET.CAT"
 
 
@@ -106,3 +106,36 @@ def test_project_boilerplate_is_never_evidence(draft):
     shared = {w for suggestions in result.levels.values() for s in suggestions for e in s.evidence for w in e.shared_words}
     assert shared, "the topic words are still evidence"
     assert not shared & {"โครง", "โครงการ", "กิจกรรม", "กิจ", "กรรม", "การลอก"}
+
+
+def test_budget_line_type_prefix_is_not_matched_but_evidence_shows_the_text_as_written(shop):
+    """ผลผลิต/งาน glued to a budget line's name say what kind of line it is, not its topic."""
+    from planalign.index.align.query import prepare_text
+
+    query = prepare_text("ผลผลิตจัดการมูลฝอยติดเชื้อ")
+    assert query.units[0] == "จัดการมูลฝอยติดเชื้อ" and "ผลผลิต" not in query.words
+    assert prepare_text("งานกวาดทำความสะอาดที่และทางสาธารณะ").units[0].startswith("กวาด")
+    assert prepare_text("งาน ประจำปี").units[0] == "งาน ประจำปี"  # a separate word is left alone
+    evidence = shop.align("ผลผลิตอาหารสุนัขและปลอกคอ").levels["issue"][0].evidence
+    assert evidence and evidence[0].draft_text == "ผลผลิตอาหารสุนัขและปลอกคอ"
+
+
+def test_a_parent_without_description_is_described_by_its_children(tmp_path):
+    from planalign.index.align.scoring import ZeroShotScorer
+
+    path = tmp_path / "thin.csv"
+    path.write_text(SHOP_CATALOG_THIN, encoding="utf-8")
+    scorer = ZeroShotScorer(load_catalog(path), get_encoder("tfidf"))
+    texts = dict(zip(scorer.node_ids, scorer.texts))
+    assert texts["PET"][0] == "สัตว์เลี้ยง สุนัข แมว"  # no description: the children's names
+    assert texts["PLANT"][0] == "พืชและสวน ต้นไม้ เมล็ดพันธุ์ และอุปกรณ์ทำสวน"  # its own description
+    assert "แมว" in scorer.node_words[scorer.position["PET"]]
+
+
+SHOP_CATALOG_THIN = """id,parent_id,level,name,description
+PET,,dimension,สัตว์เลี้ยง,
+PET.DOG,PET,issue,สุนัข,อาหาร ของเล่น และการดูแลสุนัข
+PET.CAT,PET,issue,แมว,อาหาร ทรายแมว และการดูแลแมว
+PLANT,,dimension,พืชและสวน,ต้นไม้ เมล็ดพันธุ์ และอุปกรณ์ทำสวน
+PLANT.FRUIT,PLANT,issue,ไม้ผล,กิ่งพันธุ์และต้นไม้ผล
+"""

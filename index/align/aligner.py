@@ -101,10 +101,11 @@ class Aligner:
 
     def _zero_shot_level(self, texts: list[str], vectors: np.ndarray, level: str) -> np.ndarray:
         """Zero-shot probabilities over a level's nodes for whole-text vectors (held-out tuning)."""
-        words = [prepare_text(t).words if t.strip() else [] for t in texts]
+        queries = [prepare_text(t) if t.strip() else None for t in texts]
+        lexical = self.scorer.lexical_scores([q.words if q else [] for q in queries], [q.units[0] if q else "" for q in queries])
         dense, _ = self.scorer.similarities(vectors)
         second = self.scorer.second_similarities(self._second_vectors(texts))
-        final = self.scorer.tree_scores(self.scorer.own_scores(dense, self.scorer.lexical_scores(words), second))
+        final = self.scorer.tree_scores(self.scorer.own_scores(dense, lexical, second))
         absolute = dense.max(axis=1)
         return np.vstack([self.scorer.levels(row, float(a))[level].probabilities for row, a in zip(final, absolute)])
 
@@ -151,7 +152,7 @@ class Aligner:
                 prepared.append(exc)
         queries = [q for q in prepared if isinstance(q, Query)]
         vectors = iter(self._draft_vectors(queries, with_evidence, UnitsToRows(prepared, progress, with_evidence) if progress else None))
-        lexical = iter(self.scorer.lexical_scores([q.words for q in queries]) if queries else [])  # one sparse product per batch
+        lexical = iter(self.scorer.lexical_scores([q.words for q in queries], [q.units[0] for q in queries]) if queries else [])  # one sparse product per batch
         second = self.scorer.second_similarities(self._second_vectors([q.units[0] for q in queries]))
         seconds = iter(second if second is not None else [None] * len(queries))
         results: list[Alignment | AlignmentInputError] = [
@@ -207,7 +208,7 @@ class Aligner:
         target = candidates[int(column)]
         kind = int(best_text[unit, target])
         shared = [w for w in dict.fromkeys(query.words) if w in self.scorer.node_words[target]][:10]
-        return [Evidence(draft_text=query.units[int(unit)], matched_text=self.scorer.texts[target][kind], matched_kind=NODE_TEXT_KINDS[kind],
+        return [Evidence(draft_text=query.shown(int(unit)), matched_text=self.scorer.texts[target][kind], matched_kind=NODE_TEXT_KINDS[kind],
                          similarity=round(float(dense[unit, target]), 4), shared_words=shared)]
 
     def _descendants(self, node_id: str) -> list:
