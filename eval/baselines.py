@@ -2,6 +2,8 @@
 
 * raw e5 cosine: the draft as an e5 query against ``name + description`` of each node as an e5
   passage; the argmax over the level's nodes.
+* centered e5 cosine: the same, each side centered on its own mean (the batch of texts, the level's nodes).
+* word TF-IDF cosine: Thai words (newmm) of the draft against name, description and keywords.
 * char n-gram TF-IDF cosine: character 2-4-grams of the draft against name, description and keywords.
 * the previous aligner (planalign until December 2026), kept here only to be measured against:
   node name / name + description / name + keywords as passages, both sides centered with the
@@ -26,6 +28,24 @@ def raw_cosine(catalog: Catalog, level: str, texts: list[str], encoder: Encoder)
     nodes = catalog.at_level(level)
     passages = encoder.encode_passages([normalize(f"{n.name} {n.description}".strip())[:1000] for n in nodes])
     return encoder.encode_queries([normalize(t)[:2000] for t in texts]) @ passages.T
+
+
+def centered_cosine(catalog: Catalog, level: str, texts: list[str], encoder: Encoder) -> np.ndarray:
+    """(texts, level nodes) e5 cosines after centering each side on its own mean (the texts' batch,
+    the level's nodes), the usual fix for e5's narrow band of cosines."""
+    nodes = catalog.at_level(level)
+    passages = encoder.encode_passages([normalize(f"{n.name} {n.description}".strip())[:1000] for n in nodes])
+    queries = encoder.encode_queries([normalize(t)[:2000] for t in texts])
+    return unit_rows(queries - queries.mean(axis=0)) @ unit_rows(passages - passages.mean(axis=0)).T
+
+
+def word_tfidf(catalog: Catalog, level: str, texts: list[str]) -> np.ndarray:
+    """(texts, level nodes) cosine of Thai-word TF-IDF (name, description and keywords)."""
+    nodes = catalog.at_level(level)
+    documents = [content_tokens(f"{n.name} {n.description} {' '.join(n.keywords)}") for n in nodes]
+    drafts = [content_tokens(t) for t in texts]
+    vectorizer = TfidfVectorizer(analyzer=lambda words: words, sublinear_tf=True).fit(documents + drafts)
+    return np.asarray((vectorizer.transform(drafts) @ vectorizer.transform(documents).T).toarray())
 
 
 def char_tfidf(catalog: Catalog, level: str, texts: list[str]) -> np.ndarray:

@@ -7,7 +7,7 @@ Tasks (real data from ../shared/data, read in place; leave-one-group-out groups 
 * [traffy] 2,000 January-2023 Traffy reports x the 23 categories, and x small catalogs of the 6 and
   the 10 categories most frequent in 2022 (reports carrying one of them);
 * Traffy supervised: learning from 3,000 labelled 2022 reports, tested on the 2,000 of 2023.
-Systems: raw e5 cosine, char n-gram TF-IDF cosine, the previous aligner (eval/baselines.py),
+Systems: raw and centered e5 cosine, word and char n-gram TF-IDF cosine, the previous aligner (eval/baselines.py),
 planalign with e5 (default), static and cascade. Our own dev set (drafts we wrote) is a regression
 check only, in a table of its own.
 
@@ -145,7 +145,7 @@ def prepare(aligner: Aligner, task: Task, second: Encoder) -> Prepared:
     from planalign.index.align.query import prepare_text
 
     queries = [prepare_text(t) for t in task.texts]
-    return Prepared(np.vstack([units[0] for units in aligner._draft_vectors(queries, False)]), [q.words for q in queries],
+    return Prepared(aligner._draft_vectors(queries), [q.words for q in queries],
                     second.encode_queries([q.units[0] for q in queries]), [q.units[0] for q in queries])
 
 
@@ -213,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     for task in tasks:
         ids = [n.id for n in task.catalog.at_level(task.level)]
         record(task, "baseline: raw e5 cosine", from_scores(baselines.raw_cosine(task.catalog, task.level, task.texts, e5), ids))
+        record(task, "baseline: centered e5 cosine", from_scores(baselines.centered_cosine(task.catalog, task.level, task.texts, e5), ids))
+        record(task, "baseline: word TF-IDF", from_scores(baselines.word_tfidf(task.catalog, task.level, task.texts), ids))
         record(task, "baseline: char n-gram TF-IDF", from_scores(baselines.char_tfidf(task.catalog, task.level, task.texts), ids))
         scores, probabilities = baselines.previous_aligner(task.catalog, task.level, task.texts, e5)
         record(task, "baseline: previous aligner", from_scores(scores, ids, probabilities.max(axis=1)))

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from planalign.corpora.catalog import Catalog
-from planalign.index.align.query import Query, UnitsToRows, prepare_text
+from planalign.index.align.query import Query, RowProgress, prepare_text
 from planalign.index.align.results import Alignment, AlignmentInputError, Evidence, Neighbour, Suggestion
 from planalign.index.align.scoring import NODE_TEXT_KINDS, LevelScores, ScoringConfig, ZeroShotScorer
 from planalign.index.align.supervised import ExampleModel
@@ -63,7 +63,7 @@ class Aligner:
                 queries.append(prepare_text(text))
             except AlignmentInputError:  # nothing to read: embedded as is, it just adds little
                 queries.append(Query(text, [text], []))
-        vectors = np.vstack([units[0] for units in self._draft_vectors(queries, False, progress)])
+        vectors = self._draft_vectors(queries, progress)
         self._examples = ExampleModel(self.catalog, self.scorer.node_ids, self._zero_shot_level, list(texts), vectors, [list(ls) for ls in labels],
                                       guarded=guarded)
         if self.fallback is not None:
@@ -116,16 +116,15 @@ class Aligner:
             return np.zeros((len(texts), 0), dtype=np.float32)
         return self.scorer.second.encode_queries([normalize(t)[:2000] for t in texts])
 
-    def _draft_vectors(self, queries: list[Query], with_sentences: bool, progress: Progress | None = None) -> list[np.ndarray]:
-        """Per draft, unit vectors of the whole text, then (``with_sentences``) of each sentence."""
-        texts = [text for query in queries for text in query.encoded(with_sentences)]
-        raw = self.encoder.encode_queries(texts, progress) if texts else np.zeros((0, self.encoder.dim), dtype=np.float32)
-        result, offset = [], 0
-        for query in queries:
-            size = len(query.encoded(with_sentences))
-            result.append(unit_rows(raw[offset : offset + size]))
-            offset += size
-        return result
+    def _draft_vectors(self, queries: list[Query], progress: Progress | None = None) -> np.ndarray:
+        """(drafts, dim) unit vectors of the whole texts: the only text of a draft the model embeds.
+
+        Sentences are not embedded: they served the evidence only, and with them a draft of four
+        sentences cost e5 twice its tokens (single-draft align p95 153 ms against the 100 ms target,
+        ``make bench``); the evidence sentence is now the one sharing most character n-grams with
+        the matched node text (:meth:`_evidence`)."""
+        texts = [query.units[0] for query in queries]
+        return unit_rows(self.encoder.encode_queries(texts, progress)) if texts else np.zeros((0, self.encoder.dim), dtype=np.float32)
 
     # ----------------------------------------------------------------------------- public
     def align(self, text: str, top_k: int = 3, level: str | None = None) -> Alignment:
@@ -151,7 +150,7 @@ class Aligner:
             except AlignmentInputError as exc:
                 prepared.append(exc)
         queries = [q for q in prepared if isinstance(q, Query)]
-        vectors = iter(self._draft_vectors(queries, with_evidence, UnitsToRows(prepared, progress, with_evidence) if progress else None))
+        vectors = iter(self._draft_vectors(queries, RowProgress(prepared, progress) if progress else None))
         lexical = iter(self.scorer.lexical_scores([q.words for q in queries], [q.units[0] for q in queries]) if queries else [])  # one sparse product per batch
         second = self.scorer.second_similarities(self._second_vectors([q.units[0] for q in queries]))
         seconds = iter(second if second is not None else [None] * len(queries))
@@ -169,19 +168,19 @@ class Aligner:
                     results[i] = result
         return results
 
-    def _align_one(self, query: Query, unit_vectors: np.ndarray, lexical: np.ndarray, second: np.ndarray | None, top_k: int, level: str | None,
+    def _align_one(self, query: Query, vector: np.ndarray, lexical: np.ndarray, second: np.ndarray | None, top_k: int, level: str | None,
                    with_evidence: bool) -> Alignment:
-        dense, best_text = self.scorer.similarities(unit_vectors)  # (units, nodes)
-        own = self.scorer.own_scores(dense[:1], lexical[None, :], second[None, :] if second is not None else None)
+        dense, best_text = self.scorer.similarities(vector[None, :])  # (1, nodes)
+        own = self.scorer.own_scores(dense, lexical[None, :], second[None, :] if second is not None else None)
         final = self.scorer.tree_scores(own)[0]
         scored = self.scorer.levels(final, float(dense[0].max()))
         probabilities = {lv: dict(zip(s.nodes.tolist(), s.probabilities.tolist())) for lv, s in scored.items()}
         ranking = {lv: {int(i): float(np.clip(final[i], 0.0, 1.0)) for i in s.nodes} for lv, s in scored.items()}
         neighbours: list[Neighbour] = []
         if self._examples is not None:
-            probabilities = self._examples.fuse(query.text, unit_vectors[0], probabilities)
+            probabilities = self._examples.fuse(query.text, vector, probabilities)
             ranking = {lv: dict(probs) for lv, probs in probabilities.items()}
-            neighbours = self._examples.neighbours(unit_vectors[0], 3)
+            neighbours = self._examples.neighbours(vector, 3)
         levels = [self.catalog.resolve_level(level)] if level else self.catalog.levels
         result = Alignment(levels={}, neighbours=neighbours, warnings=list(query.warnings))
         for lv in levels:
@@ -202,14 +201,19 @@ class Aligner:
         return result
 
     def _evidence(self, query: Query, node: int, dense: np.ndarray, best_text: np.ndarray) -> list[Evidence]:
-        """The draft unit that matched this node (or its best descendant) best, and the words shared."""
+        """The node text (of this node or its best descendant) the draft matched best, the draft's
+        sentence sharing most character n-grams with it (the whole text when it has one sentence or
+        none shares any), the words shared and the draft's cosine to that node text."""
         candidates = [node] + [self.scorer.position[c.id] for c in self._descendants(self.scorer.node_ids[node])]
-        unit, column = np.unravel_index(np.argmax(dense[:, candidates]), (len(dense), len(candidates)))
-        target = candidates[int(column)]
-        kind = int(best_text[unit, target])
+        target = candidates[int(np.argmax(dense[0, candidates]))]
+        kind = int(best_text[0, target])
+        unit = 0
+        if len(query.units) > 1:
+            overlap = np.asarray((self.scorer.chars.transform(query.units[1:]) @ self.scorer.node_chars[target].T).toarray())[:, 0]
+            unit = 1 + int(np.argmax(overlap)) if overlap.max() > 0 else 0
         shared = [w for w in dict.fromkeys(query.words) if w in self.scorer.node_words[target]][:10]
-        return [Evidence(draft_text=query.shown(int(unit)), matched_text=self.scorer.texts[target][kind], matched_kind=NODE_TEXT_KINDS[kind],
-                         similarity=round(float(dense[unit, target]), 4), shared_words=shared)]
+        return [Evidence(draft_text=query.shown(unit), matched_text=self.scorer.texts[target][kind], matched_kind=NODE_TEXT_KINDS[kind],
+                         similarity=round(float(dense[0, target]), 4), shared_words=shared)]
 
     def _descendants(self, node_id: str) -> list:
         found = []

@@ -28,7 +28,7 @@ FORM_PREFIX = re.compile(r"^(?:ผลผลิต|งาน)(?=\S)")
 @dataclass
 class Query:
     text: str  # normalized, as the person wrote it
-    units: list[str]  # [whole text without its form prefix] + sentences when there are several
+    units: list[str]  # [whole text without its form prefix, the one unit embedded] + sentences when there are several (evidence)
     warnings: list[str]
 
     @cached_property
@@ -39,10 +39,6 @@ class Query:
     def shown(self, unit: int) -> str:
         """A unit as the person wrote it (the whole text keeps its form prefix), for evidence."""
         return self.text[:2000] if unit == 0 else self.units[unit]
-
-    def encoded(self, with_sentences: bool) -> list[str]:
-        """What the encoder embeds: the whole text, and its sentences when evidence is wanted."""
-        return self.units if with_sentences else self.units[:1]
 
 
 def prepare_text(text: str) -> Query:
@@ -63,30 +59,21 @@ def prepare_text(text: str) -> Query:
     return Query(text, units, warnings)
 
 
-class UnitsToRows:
-    """Turns per-unit encoder progress into per-row progress for a progress bar."""
+class RowProgress:
+    """The encoder's progress (one embedded text per readable draft) as rows for a progress bar;
+    drafts that could not be read count as they are passed."""
 
-    def __init__(self, prepared: list[Query | AlignmentInputError], progress: Callable[[int], None], with_sentences: bool) -> None:
-        self._sizes = [len(q.encoded(with_sentences)) if isinstance(q, Query) else 0 for q in prepared]
+    def __init__(self, prepared: list[Query | AlignmentInputError], progress: Callable[[int], None]) -> None:
+        self._readable = [isinstance(q, Query) for q in prepared]
         self._progress = progress
         self._row = 0
-        self._pending = 0
-        skipped = 0
-        while self._row < len(self._sizes) and self._sizes[self._row] == 0:
-            self._row += 1
-            skipped += 1
-        if skipped:
-            progress(skipped)
+        self(0)
 
-    def __call__(self, units_done: int) -> None:
-        self._pending += units_done
+    def __call__(self, embedded: int) -> None:
         rows = 0
-        while self._row < len(self._sizes) and self._pending >= self._sizes[self._row]:
-            self._pending -= self._sizes[self._row]
+        while self._row < len(self._readable) and (embedded > 0 or not self._readable[self._row]):
+            embedded -= self._readable[self._row]
             self._row += 1
             rows += 1
-            while self._row < len(self._sizes) and self._sizes[self._row] == 0:
-                self._row += 1
-                rows += 1
         if rows:
             self._progress(rows)
