@@ -169,14 +169,15 @@ class ZeroShotScorer:
         if self.second is not None and self.config.second_weight:
             second = self.second.encode_queries([normalize(t) for pair in zip(*self.texts) for t in pair])
             self.second_vectors = second.reshape(len(NODE_TEXT_KINDS), len(nodes), -1)
-        node_words = [content_tokens(f"{n.name} {d} {' '.join(n.keywords)} {' '.join(n.keywords)}") for n, d in zip(nodes, descriptions)]
+        whole = [f"{n.name} {d} {' '.join(n.keywords)}" for n, d in zip(nodes, descriptions)]
+        node_words = [content_tokens(f"{text} {' '.join(n.keywords)}") for text, n in zip(whole, nodes)]  # keywords count twice
         self.node_words = [set(words) for words in node_words]
         self.lexical = TfidfVectorizer(analyzer=_already_split, sublinear_tf=True)
         self.node_lexical = self.lexical.fit_transform(node_words)
-        vocabulary = float(np.mean([len(set(content_tokens(f"{n.name} {d} {' '.join(n.keywords)}"))) for n, d in zip(nodes, descriptions)]))
+        vocabulary = float(np.mean([len(set(content_tokens(text))) for text in whole]))
         self.lexical_weight = self.config.lexical_weight * vocabulary / (vocabulary + self.config.lexical_half)
         self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True)
-        self.node_chars = self.chars.fit_transform([normalize(f"{n.name} {d} {' '.join(n.keywords)}") for n, d in zip(nodes, descriptions)])
+        self.node_chars = self.chars.fit_transform([normalize(text) for text in whole])
         self.parent = np.array([self.position[n.parent_id] if n.parent_id else -1 for n in nodes], dtype=int)
         depth = [len(self.catalog.ancestors(node_id)) for node_id in self.node_ids]
         self.top_down = sorted(range(len(nodes)), key=lambda i: depth[i])
