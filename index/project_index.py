@@ -166,6 +166,11 @@ class ProjectIndex:
     def __len__(self) -> int:
         return len(self.position)
 
+    def holds(self, project_id: str, content_hash: str) -> bool:
+        """Whether this version holds the project with exactly this content (else it is to embed)."""
+        position = self.position.get(project_id)
+        return position is not None and self.hashes[position] == content_hash
+
     @cached_property
     def centroid(self) -> np.ndarray:
         """Mean vector of the live rows, for centered cosines; computed once per version."""
@@ -574,7 +579,7 @@ def sync_index(
         indexed = old.position if old is not None else {}
         checked = list(only) if only is not None else list(indexed)
         removed = [pid for pid in checked if pid in indexed and pid not in wanted]
-        changed = [pid for pid, digest in wanted.items() if pid not in indexed or old.hashes[indexed[pid]] != digest]  # type: ignore[union-attr]
+        changed = [pid for pid, digest in wanted.items() if old is None or not old.holds(pid, digest)]
         if planned:
             planned(len(changed))
         if old is not None and not changed and not removed and not repair:

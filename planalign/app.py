@@ -499,14 +499,16 @@ class Application:
         Projects the index already holds unchanged only advance ``progress``.
         """
         index = self.index()
-        held = {} if index is None else {pid: index.hashes[position] for pid, position in index.position.items()}
-        fresh = [p for p in projects if held.get(p.id) != p.content_hash()]
+        digests = [p.content_hash() for p in projects]
+        fresh = [(p, d) for p, d in zip(projects, digests) if index is None or not index.holds(p.id, d)]
         if progress and len(fresh) < len(projects):
             progress(len(projects) - len(fresh))
         if not fresh:
             return
-        encoder_used = self.encoder(self.index_encoder_name(encoder, adding=len(fresh)))
-        embed_projects(fresh, [p.content_hash() for p in fresh], encoder_used, progress)
+        # The encoder the index pass after the commit will choose: by the store's size then.
+        unstored = len(fresh) - len(self.store.content_hashes([p.id for p, _ in fresh]))
+        encoder_used = self.encoder(self.index_encoder_name(encoder, adding=unstored))
+        embed_projects([p for p, _ in fresh], [d for _, d in fresh], encoder_used, progress)
 
     # ----------------------------------------------------------------------------- decisions
     def decide(self, items: Sequence[DecisionInput], *, catalog: str | None = None, who: str = "local",

@@ -86,6 +86,7 @@ class Indexer:
         self._reconcile = True  # a full comparison is due (start-up)
         self._next_reconcile = 0.0
         self._tickets = 0  # handed to writers
+        self._waiters = 0  # write requests blocked in :meth:`wait`
         self._finished = 0  # every ticket up to this one is indexed
         self._stop = False
         self._thread: threading.Thread | None = None
@@ -118,12 +119,16 @@ class Indexer:
         """Wait up to ``timeout`` seconds for a ticket's ids to be indexed; True when they are."""
         deadline = time.monotonic() + timeout
         with self._changed:
-            while self._finished < ticket:
-                left = deadline - time.monotonic()
-                if left <= 0 or self._stop:
-                    return False
-                self._changed.wait(left)
-            return True
+            self._waiters += 1  # a request waiting for this thread: no reason to pause for it
+            try:
+                while self._finished < ticket:
+                    left = deadline - time.monotonic()
+                    if left <= 0 or self._stop:
+                        return False
+                    self._changed.wait(left)
+                return True
+            finally:
+                self._waiters -= 1
 
     def wait_loaded(self, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds for the first load (small indexes load in milliseconds)."""
@@ -222,7 +227,7 @@ class Indexer:
     def _yield_to_requests(self) -> None:
         """After a chunk of work: while requests are in flight, pause as long as this thread computed (capped)."""
         worked = time.thread_time() - self._chunk_started
-        if self.app.requests.active:
+        if self.app.requests.active > self._waiters:  # requests other than writes waiting for this very work
             time.sleep(min(PACE_MAX_S, worked))
         self._chunk_started = time.thread_time()
 

@@ -338,6 +338,7 @@ def create_app(settings: Settings | None = None, *, sample: bool = False) -> Fas
                 app.state.warm = True
             except Exception:  # readiness stays "starting"; requests load what they need themselves
                 log.exception("warm-up failed")
+                core.warmed.set()  # it ended: queued jobs waiting on it (Application.wait_warm) go on
                 return
             try:  # after readiness: the dashboard's first answer, and alignments a catalog or model change left stale
                 core.coverage_frame()

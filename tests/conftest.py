@@ -56,12 +56,20 @@ def run_cli(*args: str, data_dir: Path, stdin: str | None = None, timeout: int =
     )
 
 
+def wait_ready(client, timeout: float = 60) -> None:
+    """Poll ``/readyz`` until the service is ready (models loaded, store and index agree); fail with its last answer."""
+    deadline = time.time() + timeout
+    while (answer := client.get("/readyz")).status_code != 200:
+        assert time.time() < deadline, f"service never became ready: {answer.text}"
+        time.sleep(0.05)
+
+
 def wait_job(client, job_id: str, timeout: float = 120) -> dict:
-    """Poll a classification job through the API until it is done or failed; its last status."""
+    """Poll a classification job through the API until it ends (done, failed or cancelled); its last status."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         status = client.get(f"/v1/classify/jobs/{job_id}").json()
-        if status["status"] in ("done", "failed"):
+        if status["status"] not in ("queued", "running"):
             return status
         time.sleep(0.1)
     raise AssertionError("job did not finish")

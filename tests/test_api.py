@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from conftest import SHOP_CATALOG, wait_job
+from conftest import SHOP_CATALOG, wait_job, wait_ready
 from planalign.app import Application
 from planalign.config import Settings
 from planalign.index.align.query import NOT_THAI_WARNING
@@ -25,14 +25,6 @@ PROJECTS = [
 def make_client(tmp_path, **settings) -> TestClient:
     app = create_app(Settings(data_dir=tmp_path, **{"encoder": "tfidf", "index_encoder": "tfidf", **settings}))
     return TestClient(app)
-
-
-def wait_ready(client: TestClient) -> None:
-    for _ in range(600):
-        if client.get("/readyz").status_code == 200:
-            return
-        time.sleep(0.1)
-    raise AssertionError("service never became ready")
 
 
 @pytest.fixture

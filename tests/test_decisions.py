@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from openpyxl import load_workbook
 from sqlalchemy import create_engine, text
 from test_store import postgres_url  # noqa: F401  (the throwaway PostgreSQL server fixture)
 
-from conftest import run_cli, wait_job
+from conftest import run_cli, wait_job, wait_ready
 from planalign.app import Application
 from planalign.config import Settings
 from planalign.corpora.projects import Project
@@ -174,10 +173,7 @@ def test_kill_during_import_loses_no_committed_decision(tmp_path):
 @pytest.fixture
 def client(tmp_path):
     with TestClient(create_app(Settings(data_dir=tmp_path, encoder="tfidf", api_keys=("alice:k1",)))) as c:
-        for _ in range(100):
-            if c.get("/readyz").status_code == 200:
-                break
-            time.sleep(0.1)
+        wait_ready(c)
         yield c
 
 

@@ -70,6 +70,32 @@ def test_the_indexer_pauses_after_a_chunk_only_while_requests_are_in_flight():
     assert requests.active == 0
 
 
+def test_the_indexer_does_not_pause_for_a_write_that_waits_for_it():
+    """A POST /v1/projects waits (in Indexer.wait) for the very work the indexer is doing: it is in
+    flight, but pausing for it would only delay it."""
+    requests = InFlight()
+    indexer = _indexer(requests)
+    ticket = indexer.enqueue(["P1"])
+    with requests:  # the write request itself
+        waiting = threading.Thread(target=indexer.wait, args=(ticket, 5.0))
+        waiting.start()
+        deadline = time.monotonic() + 2
+        while indexer._waiters == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        indexer._chunk_started = time.thread_time() - 0.1
+        started = time.monotonic()
+        indexer._yield_to_requests()
+        assert time.monotonic() - started < 0.05
+        with requests:  # another request arrives: the indexer yields to it
+            indexer._chunk_started = time.thread_time() - 0.1
+            started = time.monotonic()
+            indexer._yield_to_requests()
+            assert time.monotonic() - started >= 0.09
+        indexer.stop(timeout=0.1)
+        waiting.join(5)
+    assert indexer._waiters == 0
+
+
 def test_the_service_counts_requests_in_flight_but_not_health_checks(tmp_path, monkeypatch):
     seen: dict[str, int] = {}
     with TestClient(create_app(Settings(data_dir=tmp_path, encoder="tfidf", index_encoder="tfidf"))) as client:

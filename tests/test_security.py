@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from conftest import SHOP_CATALOG
+from conftest import SHOP_CATALOG, wait_job, wait_ready
 from planalign.config import Settings
 from planalign.service.app import create_app
 
@@ -23,28 +23,11 @@ def make(tmp_path, **extra) -> TestClient:
     return TestClient(create_app(Settings(data_dir=tmp_path / "data", encoder="tfidf", index_encoder="tfidf", **extra)))
 
 
-def ready(client: TestClient) -> None:
-    deadline = time.monotonic() + 30
-    while client.get("/readyz").status_code != 200:
-        assert time.monotonic() < deadline, client.get("/readyz").text
-        time.sleep(0.05)
-
-
 @pytest.fixture
 def client(tmp_path):
     with make(tmp_path) as c:
-        ready(c)
+        wait_ready(c)
         yield c
-
-
-def wait_job(client: TestClient, job_id: str) -> dict:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        status = client.get(f"/v1/classify/jobs/{job_id}").json()
-        if status["status"] not in ("queued", "running"):
-            return status
-        time.sleep(0.1)
-    raise AssertionError("job did not finish")
 
 
 # ------------------------------------------------------------------------------ catalogs by id only
@@ -124,7 +107,7 @@ def test_cross_site_writes_are_refused(client):
 
 def test_other_origins_can_be_allowed_and_keys_still_apply(tmp_path):
     with make(tmp_path, allowed_origins="https://planalign.bma.go.th", api_keys=KEY) as client:
-        ready(client)
+        wait_ready(client)
         body = {"projects": [{"id": "X1", "name": "โครงการทดสอบ"}]}
         assert client.post("/v1/projects", json=body, headers={"Origin": "https://planalign.bma.go.th", "X-API-Key": KEY}).status_code == 200
         assert client.post("/v1/projects", json=body, headers={"Origin": "https://evil.example", "X-API-Key": "wrong"}).status_code == 401
@@ -177,7 +160,7 @@ def test_static_scripts_never_use_inline_styles_or_html_injection():
 # -------------------------------------------------------------------------------------------- limits
 def test_text_and_field_limits_answer_413_with_the_limit(tmp_path):
     with make(tmp_path, max_text_chars=5000, max_field_chars=3000, max_rows=50) as client:
-        ready(client)
+        wait_ready(client)
         huge = "ก" * 1_000_000  # one "word" of a million characters: 46 s in one align request before
         started = time.perf_counter()
         response = client.post("/v1/align", json={"text": huge})
@@ -219,7 +202,7 @@ def test_formulas_in_inputs_are_neutralised_in_job_results(client):
 # -------------------------------------------------------------------------- smaller items of the issue
 def test_non_ascii_api_keys_never_give_500(tmp_path):
     with make(tmp_path, api_keys="คีย์ลับ,ascii-key") as client:
-        ready(client)
+        wait_ready(client)
         body = {"projects": [{"id": "K1", "name": "โครงการทดสอบ"}]}
         assert client.post("/v1/projects", json=body, headers={"X-API-Key": "ผิด".encode()}).status_code == 401
         assert client.post("/v1/projects", json=body, headers={"X-API-Key": b"\xff\xfe"}).status_code == 401

@@ -14,6 +14,7 @@ import copy
 from collections.abc import Callable, Sequence
 
 import numpy as np
+from scipy import sparse
 
 from planalign.corpora.catalog import Catalog
 from planalign.index.align.query import Query, RowProgress, prepare_text
@@ -104,7 +105,7 @@ class Aligner:
         queries = [prepare_text(t) if t.strip() else None for t in texts]
         lexical = self.scorer.lexical_scores([q.words if q else [] for q in queries], [q.units[0] if q else "" for q in queries])
         dense, _ = self.scorer.similarities(vectors)
-        second = self.scorer.second_similarities(self._second_vectors(texts))
+        second = self.scorer.second_similarities(self._second_vectors([q.units[0] if q else t for q, t in zip(queries, texts)]))
         final = self.scorer.tree_scores(self.scorer.own_scores(dense, lexical, second))
         absolute = dense.max(axis=1)
         return np.vstack([self.scorer.levels(row, float(a))[level].probabilities for row, a in zip(final, absolute)])
@@ -182,6 +183,8 @@ class Aligner:
             ranking = {lv: dict(probs) for lv, probs in probabilities.items()}
             neighbours = self._examples.neighbours(vector, 3)
         levels = [self.catalog.resolve_level(level)] if level else self.catalog.levels
+        # Every suggestion's evidence compares the same sentences: their character n-grams, once.
+        sentences = self.scorer.chars.transform(query.units[1:]) if with_evidence and len(query.units) > 1 else None
         result = Alignment(levels={}, neighbours=neighbours, warnings=list(query.warnings))
         for lv in levels:
             order = sorted(ranking[lv], key=lambda i: -ranking[lv][i])[:top_k]
@@ -194,13 +197,14 @@ class Aligner:
                     score=round(ranking[lv][i], 4),
                     confidence=round(float(probabilities[lv][i]), 4),
                     path=[n.id for n in self.catalog.ancestors(self.scorer.node_ids[i])],
-                    evidence=self._evidence(query, i, dense, best_text) if with_evidence else [],
+                    evidence=self._evidence(query, i, dense, best_text, sentences) if with_evidence else [],
                 )
                 for i in order
             ]
         return result
 
-    def _evidence(self, query: Query, node: int, dense: np.ndarray, best_text: np.ndarray) -> list[Evidence]:
+    def _evidence(self, query: Query, node: int, dense: np.ndarray, best_text: np.ndarray,
+                  sentences: sparse.spmatrix | None) -> list[Evidence]:
         """The node text (of this node or its best descendant) the draft matched best, the draft's
         sentence sharing most character n-grams with it (the whole text when it has one sentence or
         none shares any), the words shared and the draft's cosine to that node text."""
@@ -208,8 +212,8 @@ class Aligner:
         target = candidates[int(np.argmax(dense[0, candidates]))]
         kind = int(best_text[0, target])
         unit = 0
-        if len(query.units) > 1:
-            overlap = np.asarray((self.scorer.chars.transform(query.units[1:]) @ self.scorer.node_chars[target].T).toarray())[:, 0]
+        if sentences is not None:  # character n-grams of query.units[1:]
+            overlap = np.asarray((sentences @ self.scorer.node_chars[target].T).toarray())[:, 0]
             unit = 1 + int(np.argmax(overlap)) if overlap.max() > 0 else 0
         shared = [w for w in dict.fromkeys(query.words) if w in self.scorer.node_words[target]][:10]
         return [Evidence(draft_text=query.shown(unit), matched_text=self.scorer.texts[target][kind], matched_kind=NODE_TEXT_KINDS[kind],

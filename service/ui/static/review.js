@@ -123,7 +123,16 @@
     try { history.replaceState(null, "", location.pathname + PA.query(keep)); } catch (e) { /* file: */ }
   }
 
+  var searchRequest = 0; // only the newest search may fill the page (an older, slower answer is dropped)
+  var typed = null; // the pending search of a typed filter
+
+  function searchAgain() {
+    if ($("q").value.trim()) { page = 1; search(); }
+  }
+
   function search() {
+    clearTimeout(typed);
+    var token = ++searchRequest;
     var p = params();
     var status = $("search-status");
     if (!p.q) {
@@ -134,6 +143,7 @@
     PA.setStatus(status, "กำลังค้นหา…", "busy");
     syncUrl(p);
     PA.api("/v1/search" + PA.query(p)).then(function (data) {
+      if (token !== searchRequest) return;
       renderFacets(data.facets);
       renderResults(data);
       // total counts the hits above the relevance floor (not the candidates ranked), so the number is honest
@@ -142,6 +152,7 @@
           : "ไม่พบโครงการที่ตรงคำค้น “" + data.query + "”");
       PA.setStatus(status, found, "ok");
     }).catch(function (err) {
+      if (token !== searchRequest) return;
       PA.clear($("results"));
       $("pager").hidden = true;
       PA.setStatus(status, err.message, "error");
@@ -223,14 +234,13 @@
   document.addEventListener("DOMContentLoaded", function () {
     $("search-form").addEventListener("submit", function (e) { e.preventDefault(); page = 1; search(); });
     ["f-group", "f-dimension", "f-mode"].forEach(function (id) {
-      $(id).addEventListener("change", function () { if ($("q").value.trim()) { page = 1; search(); } });
+      $(id).addEventListener("change", searchAgain);
     });
     // typed filters search as one types (after a pause), not only on Enter
-    var typed = null;
     ["f-year", "f-district"].forEach(function (id) {
       $(id).addEventListener("input", function () {
         clearTimeout(typed);
-        typed = setTimeout(function () { if ($("q").value.trim()) { page = 1; search(); } }, TYPING_PAUSE_MS);
+        typed = setTimeout(searchAgain, TYPING_PAUSE_MS);
       });
     });
     $("clear-filters").addEventListener("click", function () {
