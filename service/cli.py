@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -74,14 +75,26 @@ def _read_rows(path: Path):  # -> Table
 
 @contextmanager
 def progress_bar(total: int, description: str) -> Iterator[Callable[[int], None]]:
-    """A progress bar on a terminal, silence otherwise (logs and CI stay clean)."""
+    """A progress bar on a terminal, silence otherwise (logs and CI stay clean).
+
+    Redrawn by the caller's thread (at most ten times a second), not by rich's refresh thread: the
+    duplicate sweep forks its workers only from a single-threaded process, so with that thread a
+    file's duplicates on a terminal were decided in one process."""
     if not sys.stderr.isatty() or total < 2:
         yield lambda n: None
         return
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=err, transient=True) as bar:
+    with Progress(*columns, console=err, transient=True, auto_refresh=False) as bar:
         task = bar.add_task(description, total=total)
-        yield lambda n: bar.advance(task, n)
+        drawn = [0.0]
+
+        def advance(n: int) -> None:
+            bar.advance(task, n)
+            if time.monotonic() - drawn[0] >= 0.1:
+                bar.refresh()
+                drawn[0] = time.monotonic()
+
+        yield advance
 
 
 def _aligner(core, catalog: str | None, train: Path | None, label_col: str | None, train_text_col: str | None, learn: bool = True,
