@@ -120,7 +120,7 @@ def read_text_file(path: str | Path) -> str:
     """Read a whole text file with encoding detection."""
     path = Path(path)
     if not path.is_file():
-        raise TableError(f"{path}: no such file")
+        raise TableError(f"{path}: no such file", thai=f"ไม่พบไฟล์ {path}")
     return decode_bytes(path.read_bytes(), str(path))
 
 
@@ -134,7 +134,7 @@ def read_table(path: str | Path, *, name: str | None = None, limits: Limits | No
     label = name or str(path)
     limits = limits or Limits()
     if not path.is_file():
-        raise TableError(f"{label}: no such file")
+        raise TableError(f"{label}: no such file", thai=f"ไม่พบไฟล์ {label}")
     compressed = path.suffix.lower() == ".gz"
     suffix = Path(path.stem).suffix.lower() if compressed else path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES or (compressed and suffix == ".xlsx"):
@@ -148,7 +148,8 @@ def read_table(path: str | Path, *, name: str | None = None, limits: Limits | No
             try:
                 raw = gzip.decompress(raw)
             except (OSError, EOFError) as exc:
-                raise TableError(f"{label}: not a readable gzip file ({exc})") from exc
+                raise TableError(f"{label}: not a readable gzip file ({exc})",
+                                 thai=f"แตกไฟล์บีบอัด {label} (.gz) ไม่ได้ ไฟล์อาจเสีย กรุณาบีบอัดใหม่หรืออัปโหลดไฟล์ที่ไม่บีบอัด") from exc
         text = decode_bytes(raw, label)
         if suffix == ".jsonl":
             table = _read_jsonl(text, label, limits)
@@ -164,14 +165,17 @@ def read_table(path: str | Path, *, name: str | None = None, limits: Limits | No
 
 def _check_rows(count: int, label: str, limits: Limits) -> None:
     if limits.max_rows is not None and count > limits.max_rows:
-        raise TableTooLarge(f"{label}: more than {limits.max_rows:,} data rows (the limit per file); split the file")
+        raise TableTooLarge(f"{label}: more than {limits.max_rows:,} data rows (the limit per file); split the file",
+                            thai=f"ไฟล์ {label} มีข้อมูลเกิน {limits.max_rows:,} แถว (จำนวนสูงสุดต่อไฟล์) กรุณาแบ่งเป็นหลายไฟล์")
 
 
 def _check_cells(row: dict[str, str], number: int, label: str, limits: Limits) -> dict[str, str]:
     for column, value in row.items():
         if len(value) > limits.max_cell_chars:
             raise TableTooLarge(f"{label}: row {number}, column {column!r}: {len(value):,} characters, "
-                                f"over the limit of {limits.max_cell_chars:,} per cell")
+                                f"over the limit of {limits.max_cell_chars:,} per cell",
+                                thai=f"ไฟล์ {label} แถวที่ {number} คอลัมน์ {column}: ยาว {len(value):,} ตัวอักษร "
+                                     f"เกินที่รับได้ {limits.max_cell_chars:,} ตัวอักษรต่อช่อง กรุณาตัดข้อความให้สั้นลง")
     return row
 
 
@@ -190,7 +194,8 @@ def _unique_columns(header: Sequence[object], label: str) -> list[str]:
         if not name:
             columns[index] = name = f"column_{index + 1}"
         if name in seen:
-            raise TableError(f"{label}: column {name!r} appears twice in the header")
+            raise TableError(f"{label}: column {name!r} appears twice in the header",
+                             thai=f"ไฟล์ {label} มีคอลัมน์ชื่อ {name} ซ้ำกันในแถวหัวตาราง กรุณาเปลี่ยนชื่อคอลัมน์ให้ไม่ซ้ำกัน")
         seen.add(name)
     return columns
 
@@ -225,7 +230,8 @@ def _read_delimited(text: str, label: str, delimiter: str | None, limits: Limits
             raise TableError(f"{label}: line {started}: a quoted field (starting with \") is never closed; "
                              "fix the quote, or the rest of the file would be read as one cell",
                              thai=f"ไฟล์ {label} บรรทัดที่ {started}: มีเครื่องหมายคำพูด (\") เปิดแต่ไม่ปิด กรุณาแก้ในไฟล์แล้วอัปโหลดใหม่") from exc
-        raise TableError(f"{label}: line {reader.line_num}: {exc}") from exc
+        raise TableError(f"{label}: line {reader.line_num}: {exc}",
+                         thai=f"อ่านไฟล์ {label} บรรทัดที่ {reader.line_num} ไม่ได้ (รูปแบบ CSV ไม่ถูกต้อง) กรุณาบันทึกใหม่เป็น CSV (UTF-8) หรือ XLSX") from exc
     return Table(columns, rows, sheet_rows)
 
 
@@ -237,9 +243,11 @@ def _read_jsonl(text: str, label: str, limits: Limits) -> Table:
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise TableError(f"{label}: line {number}: not valid JSON ({exc.msg})") from exc
+            raise TableError(f"{label}: line {number}: not valid JSON ({exc.msg})",
+                             thai=f"ไฟล์ {label} บรรทัดที่ {number} ไม่ใช่ JSON ที่ถูกต้อง") from exc
         if not isinstance(record, dict):
-            raise TableError(f"{label}: line {number}: expected a JSON object per line")
+            raise TableError(f"{label}: line {number}: expected a JSON object per line",
+                             thai=f"ไฟล์ {label} บรรทัดที่ {number}: แต่ละบรรทัดของ .jsonl ต้องเป็นออบเจกต์ JSON หนึ่งรายการ")
         records.append(record)
         _check_rows(len(records), label, limits)
     return _from_records(records, label, limits)
@@ -249,11 +257,13 @@ def _read_json(text: str, label: str, limits: Limits) -> Table:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise TableError(f"{label}: not valid JSON ({exc.msg}, line {exc.lineno})") from exc
+        raise TableError(f"{label}: not valid JSON ({exc.msg}, line {exc.lineno})",
+                         thai=f"ไฟล์ {label} ไม่ใช่ JSON ที่ถูกต้อง (บรรทัดที่ {exc.lineno})") from exc
     if isinstance(data, dict):
         data = next((v for v in data.values() if isinstance(v, list)), None)
     if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
-        raise TableError(f"{label}: expected a JSON list of objects")
+        raise TableError(f"{label}: expected a JSON list of objects",
+                         thai=f"ไฟล์ {label} ต้องเป็นรายการ (list) ของออบเจกต์ JSON หนึ่งรายการต่อหนึ่งแถว")
     _check_rows(len(data), label, limits)
     return _from_records(data, label, limits)
 
@@ -320,7 +330,8 @@ def _refuse_zip_bomb(path: Path, label: str) -> None:
     except (zipfile.BadZipFile, OSError) as exc:
         raise _unreadable_xlsx(label) from exc
     if inflated > MIN_INFLATION_CHECK and inflated > MAX_XLSX_INFLATION * path.stat().st_size:
-        raise TableTooLarge(f"{label}: the workbook decompresses to {inflated / 1e6:,.0f} MB; refused as too large to read safely")
+        raise TableTooLarge(f"{label}: the workbook decompresses to {inflated / 1e6:,.0f} MB; refused as too large to read safely",
+                            thai=f"ไฟล์ {label} เมื่อแตกออกมีขนาด {inflated / 1e6:,.0f} MB ใหญ่เกินกว่าจะอ่านได้อย่างปลอดภัย กรุณาบันทึกเป็น CSV หรือแบ่งไฟล์")
 
 
 def write_table(path: str | Path, columns: Sequence[str], rows: Iterable[Mapping[str, object]],

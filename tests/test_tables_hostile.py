@@ -107,3 +107,25 @@ def test_formulas_are_text_cells_in_xlsx_and_numbers_stay_numbers(tmp_path):
 def test_formula_detection():
     assert all(is_formula_like(t) for t in HOSTILE)
     assert not any(is_formula_like(t) for t in ("-20", "+66812345678", "1,500,000", "-1.5e3", "โครงการ", "", 5, None))
+
+
+@pytest.mark.parametrize(("filename", "content", "limits"), [
+    ("missing.csv", None, None),
+    ("bad.csv.gz", b"not gzip at all", None),
+    ("rows.csv", "id,name\n1,a\n2,b\n3,c\n".encode(), Limits(max_rows=2)),
+    ("cell.csv", ("id,name\n1," + "ก" * 50 + "\n").encode(), Limits(max_cell_chars=10)),
+    ("twice.csv", "id,name,name\n1,a,b\n".encode(), None),
+    ("broken.jsonl", b'{"id": 1}\n{"id": \n', None),
+    ("list.jsonl", b'[1, 2]\n', None),
+    ("broken.json", b'{"rows": [', None),
+    ("scalar.json", b'[1, 2]', None),
+])
+def test_every_refused_table_says_why_in_thai_naming_the_file(tmp_path, filename, content, limits):
+    """The pages show ``message_th``: an English-only refusal left a Thai user with a generic error."""
+    path = tmp_path / filename
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(TableError) as raised:
+        read_table(path, name=f"งาน-{filename}", limits=limits)
+    assert raised.value.thai and f"งาน-{filename}" in raised.value.thai
+    assert any("\u0e01" <= ch <= "\u0e5b" for ch in raised.value.thai)
