@@ -12,6 +12,7 @@ import csv
 import hashlib
 import json
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -300,22 +301,24 @@ class ColumnGuess:
     id: str | None
 
 
-def guess_columns(table: Table) -> ColumnGuess:
+def guess_columns(table: Table, exclude: Collection[str] = ()) -> ColumnGuess:
     """The text columns by their header (the form's aliases: ชื่อโครงการ, วัตถุประสงค์, name, ...), else the one
-    column with the longest text in its first rows; the id column by its header.
+    column with the longest text in its first rows; the id column by its header. ``exclude``: columns
+    that are not text whatever they hold (a training file's label column).
 
     A file with other headers than the page's default (only project names, an export in English) still gets
     a sensible choice instead of a job that fails later.
     """
-    by_field = {field_name: column for column, field_name in map_headers(table.columns).items()}
+    columns = [c for c in table.columns if c not in exclude]
+    by_field = {field_name: column for column, field_name in map_headers(columns).items()}
     text = [by_field[f] for f in TEXT_FIELDS if f in by_field]
-    if not text and table.columns:
+    if not text and columns:
         sample = table.rows[:GUESS_ROWS]
 
         def wordiness(column: str) -> float:
             cells = [str(row.get(column) or "") for row in sample]
             return sum(len(c) for c in cells if not _NUMBER.fullmatch(c.replace(",", ""))) / max(len(cells), 1)
 
-        best = max(table.columns, key=wordiness)
+        best = max(columns, key=wordiness)
         text = [best] if wordiness(best) > 0 else []
     return ColumnGuess(text=text, id=by_field.get("id"))

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from planalign.corpora.labelled import join_text_columns
-from planalign.corpora.tables import Table, TableError
+from planalign.corpora.tables import Table
 from planalign.index.align import Aligner, Alignment, AlignmentInputError
 from planalign.index.align.query import NOT_THAI_WARNING
 
@@ -63,11 +63,3 @@ def classify_table(
         rows.append(out)
     return Classified(Table(columns, rows), level, results)
 
-
-def guess_text_column(table: Table, exclude: set[str]) -> str:
-    """The column with the longest texts on average: the draft text in a labelled file."""
-    candidates = [c for c in table.columns if c not in exclude]
-    if not candidates:
-        raise TableError("the training file has no text column besides the label column")
-    sample = table.rows[:500]
-    return max(candidates, key=lambda c: sum(len(r.get(c, "")) for r in sample))

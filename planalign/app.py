@@ -29,12 +29,12 @@ from typing import TYPE_CHECKING
 from planalign.config import AUTO_INDEX_ENCODER, Settings, choose_index_encoder
 from planalign.corpora.catalog import BUILTIN_CATALOGS, Catalog, CatalogError, catalog_to_table, load_catalog
 from planalign.corpora.labelled import join_text_columns, parse_columns, read_labelled
-from planalign.corpora.projects import Project, parse_year
-from planalign.corpora.tables import Limits, Table, write_table
+from planalign.corpora.projects import Project, guess_columns, parse_year
+from planalign.corpora.tables import Limits, Table, TableError, write_table
 from planalign.decisions import DecisionInput, check, declared, from_table
 from planalign.errors import InputError, NotFound, TooLarge, Unavailable
 from planalign.index.align import Aligner, Alignment
-from planalign.index.classify import Classified, classify_table, guess_text_column
+from planalign.index.classify import Classified, classify_table
 from planalign.index.coverage import (
     AlignmentPlan,
     Coverage,
@@ -348,7 +348,10 @@ class Application:
         if not label_column:
             raise InputError("--train needs --label-col (the column with node ids or names)")
         aligner = self.new_aligner(self.catalog(catalog, allow_path=True), encoder)
-        columns = parse_columns(text_columns) if text_columns else [guess_text_column(train, {label_column})]
+        columns = parse_columns(text_columns) if text_columns else guess_columns(train, exclude={label_column}).text
+        if not columns:
+            raise TableError("the training file has no text column besides the label column; name it with --text-col",
+                             thai="ไฟล์ตัวอย่างไม่มีคอลัมน์ข้อความนอกจากคอลัมน์ป้ายกำกับ กรุณาระบุคอลัมน์ข้อความ")
         labelled = read_labelled(train, columns, label_column, aligner.catalog)
         aligner.fit_examples(labelled.texts, labelled.labels, progress)
         return aligner, labelled.skipped

@@ -1,7 +1,7 @@
 import pytest
 
-from planalign.corpora.projects import map_headers, parse_budget, parse_year, read_projects
-from planalign.corpora.tables import TableError, write_table
+from planalign.corpora.projects import guess_columns, map_headers, parse_budget, parse_year, read_projects
+from planalign.corpora.tables import Table, TableError, write_table
 
 
 @pytest.mark.parametrize(
@@ -69,3 +69,15 @@ def test_map_override(tmp_path):
     assert result.projects[0].id == "A" and result.projects[0].name == "ปลูกต้นไม้"
     with pytest.raises(TableError, match="unknown field"):
         read_projects(path, overrides={"key": "nonsense"})
+
+
+def test_text_columns_are_guessed_by_header_then_by_wordiness_never_from_excluded_columns():
+    """One guesser for the evaluation page's upload and a training file's text (its label column excluded)."""
+    rows = [{"ชื่อโครงการ": "ลอกท่อระบายน้ำ", "ป้ายกำกับ": "ด้านที่ 1 เดินทางดี การระบายน้ำและป้องกันน้ำท่วม", "งบ": "120,000"},
+            {"ชื่อโครงการ": "ปลูกต้นไม้ริมคลอง", "ป้ายกำกับ": "ด้านที่ 4 สิ่งแวดล้อมดี พื้นที่สีเขียวและต้นไม้", "งบ": "80,000"}]
+    table = Table(["ชื่อโครงการ", "ป้ายกำกับ", "งบ"], rows)
+    assert guess_columns(table, exclude={"ป้ายกำกับ"}).text == ["ชื่อโครงการ"]
+    unnamed = Table(["a", "b", "c"], [{"a": r["ชื่อโครงการ"], "b": r["ป้ายกำกับ"], "c": r["งบ"]} for r in rows])
+    assert guess_columns(unnamed).text == ["b"]  # the longest texts
+    assert guess_columns(unnamed, exclude={"b"}).text == ["a"]  # numbers are not text
+    assert guess_columns(Table(["b", "c"], [{"b": r["ป้ายกำกับ"], "c": r["งบ"]} for r in rows]), exclude={"b"}).text == []

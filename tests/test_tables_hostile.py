@@ -112,9 +112,9 @@ def test_formula_detection():
 @pytest.mark.parametrize(("filename", "content", "limits"), [
     ("missing.csv", None, None),
     ("bad.csv.gz", b"not gzip at all", None),
-    ("rows.csv", "id,name\n1,a\n2,b\n3,c\n".encode(), Limits(max_rows=2)),
+    ("rows.csv", b"id,name\n1,a\n2,b\n3,c\n", Limits(max_rows=2)),
     ("cell.csv", ("id,name\n1," + "ก" * 50 + "\n").encode(), Limits(max_cell_chars=10)),
-    ("twice.csv", "id,name,name\n1,a,b\n".encode(), None),
+    ("twice.csv", b"id,name,name\n1,a,b\n", None),
     ("broken.jsonl", b'{"id": 1}\n{"id": \n', None),
     ("list.jsonl", b'[1, 2]\n', None),
     ("broken.json", b'{"rows": [', None),
