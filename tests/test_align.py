@@ -139,3 +139,24 @@ PET.CAT,PET,issue,แมว,อาหาร ทรายแมว และก�
 PLANT,,dimension,พืชและสวน,ต้นไม้ เมล็ดพันธุ์ และอุปกรณ์ทำสวน
 PLANT.FRUIT,PLANT,issue,ไม้ผล,กิ่งพันธุ์และต้นไม้ผล
 """
+
+
+def test_learners_share_prior_applies_unless_held_out_decisions_show_harm():
+    """From 40 decisions the learners get 3/4 of the fused probabilities unless held-out decisions show
+    them significantly worse than zero-shot; a significant gain still picks the best share."""
+    import numpy as np
+
+    from planalign.index.align.supervised import GATE_SHARES, PRIOR_SHARE, _chosen_share
+
+    zero = np.array([True] * 30 + [False] * 10)
+
+    def right(fixed: int, broken: int, at: float) -> np.ndarray:
+        rows = np.tile(zero, (len(GATE_SHARES), 1))
+        rows[GATE_SHARES.index(at), 30:30 + fixed] = True
+        rows[GATE_SHARES.index(at), :broken] = False
+        return rows
+
+    assert _chosen_share(right(9, 0, 0.5), PRIOR_SHARE) == 0.5  # a significant gain
+    assert _chosen_share(right(2, 1, PRIOR_SHARE), PRIOR_SHARE) == PRIOR_SHARE  # no evidence either way
+    assert _chosen_share(right(0, 8, PRIOR_SHARE), PRIOR_SHARE) == 0.0  # significantly worse
+    assert _chosen_share(right(2, 1, PRIOR_SHARE), 0.0) == 0.0  # under 40 decisions: a gain must be significant

@@ -56,7 +56,7 @@ class Aligner:
     def fit_examples(self, texts: Sequence[str], labels: Sequence[Sequence[str]], progress: Progress | None = None, guarded: bool = False) -> None:
         """Learn from labelled drafts; ``labels`` are node ids (lifted to the shallowest level among them).
 
-        ``guarded``: as for people's decisions, never worse than zero-shot on held-out examples
+        ``guarded``: as for people's decisions, the learners are used only where they are not significantly worse than zero-shot on held-out examples
         (:class:`~planalign.index.align.supervised.ExampleModel`)."""
         queries = []
         for text in texts:
