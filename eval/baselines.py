@@ -5,6 +5,8 @@
 * centered e5 cosine: the same, each side centered on its own mean (the batch of texts, the level's nodes).
 * word TF-IDF cosine: Thai words (newmm) of the draft against name, description and keywords.
 * char n-gram TF-IDF cosine: character 2-4-grams of the draft against name, description and keywords.
+* supervised (learning from labelled texts): logistic regression on character 2-4-gram TF-IDF, and
+  on the e5 vectors, trained on the same examples as planalign.
 * the previous aligner (planalign until December 2026), kept here only to be measured against:
   node name / name + description / name + keywords as passages, both sides centered with the
   catalog's passages embedded as queries (its stand-in for the drafts' mean), 0.8 whole draft +
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
 
 from planalign.corpora.catalog import Catalog
 from planalign.index.align.query import prepare_text
@@ -113,3 +116,27 @@ def previous_aligner(catalog: Catalog, level: str, texts: list[str], encoder: En
     logits = (matrix - matrix.max(axis=1, keepdims=True)) / 0.04
     probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
     return matrix, probabilities
+
+
+def _logistic(features_train, labels: list[list[str]], features_test) -> tuple[list[list[str]], np.ndarray]:
+    """Top-3 labels and the top probability per test row; one row per (example, label)."""
+    rows = [i for i, ls in enumerate(labels) for _ in ls]
+    targets = [label for ls in labels for label in ls]
+    if len(set(targets)) == 1:  # one class decided so far: the classifier can only say that
+        return [[targets[0]] for _ in range(features_test.shape[0])], np.ones(features_test.shape[0])
+    model = LogisticRegression(C=4.0, max_iter=3000, class_weight="balanced").fit(features_train[rows], targets)
+    proba = model.predict_proba(features_test)
+    return [[model.classes_[j] for j in row[:3]] for row in np.argsort(-proba, axis=1)], proba.max(axis=1)
+
+
+def tfidf_logistic(train_texts: list[str], labels: list[list[str]], test_texts: list[str]) -> tuple[list[list[str]], np.ndarray]:
+    """Logistic regression on character 2-4-gram TF-IDF (the classic supervised baseline)."""
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=2 if len(train_texts) >= 200 else 1,
+                                 max_features=200_000)
+    features = vectorizer.fit_transform([normalize(t) for t in train_texts])
+    return _logistic(features, labels, vectorizer.transform([normalize(t) for t in test_texts]))
+
+
+def embedding_logistic(train_vectors: np.ndarray, labels: list[list[str]], test_vectors: np.ndarray) -> tuple[list[list[str]], np.ndarray]:
+    """Logistic regression on the encoder's vectors of the same examples."""
+    return _logistic(train_vectors, labels, test_vectors)

@@ -16,6 +16,8 @@ text's first gold label; a prediction is right when it is in the text's gold set
   tested on 2,000 reports of January 2023; "all" is the 3,000.
 
 Points: 0 (zero-shot), 10, 25, 50, 100, 200 and all decisions; mean and range over the 5 orders.
+Beside them, on the same decisions and test texts: logistic regression on character n-gram TF-IDF
+and on the e5 vectors (``planalign.eval.baselines``), the classic ways to learn from labels.
 Results: ``eval/results/learning.json``, ``eval/results/learning-curve.png`` and the
 ``learning-curve`` block of ``eval/README.md``.
 """
@@ -35,14 +37,17 @@ from planalign.config import Settings
 from planalign.corpora.catalog import load_catalog
 from planalign.corpora.tables import read_table
 from planalign.decisions import examples
+from planalign.eval import baselines
 from planalign.eval.datasets import DatasetMissing, eval_data_path, restricted, shared_data_dir, traffy
 from planalign.eval.run_eval import write_readme_block
 from planalign.index.align import Aligner, Alignment
+from planalign.index.align.query import prepare_text
 from planalign.index.decisions import Decision, text_key
 
 RESULTS = Path(__file__).resolve().parent / "results"
 POINTS = (0, 10, 25, 50, 100, 200, None)  # None: all decisions
 ORDERS = 5
+BASELINES = ("TF-IDF + LR", "e5 + LR")
 
 
 @dataclass
@@ -74,9 +79,24 @@ def _learned(zero: Aligner, texts: list[str], labels: list[str], level: str) -> 
     return zero.learned(learned_from.texts, learned_from.labels, 1)
 
 
-def _point(n: int | None, values: list[float], zero_shot: float, decisions: int) -> dict:
+def _point(n: int | None, values: list[float], zero_shot: float, decisions: int, baseline: dict[str, list[float]] | None = None) -> dict:
     return {"decisions": "all" if n is None else n, "n": decisions, "mean": round(float(np.mean(values)), 4), "min": round(float(min(values)), 4),
-            "max": round(float(max(values)), 4), "zero_shot": round(zero_shot, 4), "orders": [round(v, 4) for v in values]}
+            "max": round(float(max(values)), 4), "zero_shot": round(zero_shot, 4), "orders": [round(v, 4) for v in values],
+            "baselines": {name: round(float(np.mean(v)), 4) for name, v in (baseline or {}).items()}}
+
+
+def _vectors(aligner: Aligner, texts: list[str]) -> np.ndarray:
+    """The e5 vectors the learned model sees for these texts (whole text, form prefix left out)."""
+    return aligner._draft_vectors([prepare_text(t) for t in texts])
+
+
+def _baselines(texts: list[str], vectors: np.ndarray, labels: list[str], train: np.ndarray,
+               test_texts: list[str], test_vectors: np.ndarray, gold: list[set[str]]) -> dict[str, float]:
+    """Top-1 of the supervised baselines trained on the same decisions (``train`` rows of texts, vectors, labels)."""
+    decided = [[labels[i]] for i in train]
+    ranked = {"TF-IDF + LR": baselines.tfidf_logistic([texts[i] for i in train], decided, test_texts)[0],
+              "e5 + LR": baselines.embedding_logistic(vectors[train], decided, test_vectors)[0]}
+    return {name: float(np.mean([r[0] in g for r, g in zip(rows, gold)])) for name, rows in ranked.items()}
 
 
 def routine_curve(app: Application) -> Curve:
@@ -86,6 +106,7 @@ def routine_curve(app: Application) -> Curve:
     zero = app.new_aligner(load_catalog("bma-9d"), "e5")
     chosen = _as_decided(zero, texts, gold, [r["dimension"] or r["dimension_ok"].split("|")[0] for r in table.rows], "dimension")
     zero_shot = _top1(zero, texts, gold, "dimension")
+    vectors = _vectors(zero, texts)
     smallest_pool = len(texts) - max(len(f) for f in np.array_split(np.arange(len(texts)), 5))
     points = []
     for n in POINTS:
@@ -96,17 +117,24 @@ def routine_curve(app: Application) -> Curve:
             print(f"routine: {n} decisions exceed the {smallest_pool} items of the other folds: no point", flush=True)
             continue
         values, sizes = [], []
+        baseline: dict[str, list[float]] = {name: [] for name in BASELINES}
         for order in range(ORDERS):
             folds = np.array_split(np.random.default_rng(order).permutation(len(texts)), 5)
             right = 0.0
+            baseline_right = dict.fromkeys(BASELINES, 0.0)
             for f, test in enumerate(folds):
                 pool = np.concatenate([g for j, g in enumerate(folds) if j != f])
                 train = pool if n is None else pool[:n]
                 learned = _learned(zero, [texts[i] for i in train], [chosen[i] for i in train], "dimension")
                 right += _top1(learned, [texts[i] for i in test], [gold[i] for i in test], "dimension") * len(test)
+                scored = _baselines(texts, vectors, chosen, train, [texts[i] for i in test], vectors[test], [gold[i] for i in test])
+                for name, value in scored.items():
+                    baseline_right[name] += value * len(test)
                 sizes.append(len(train))
             values.append(right / len(texts))
-        points.append(_point(n, values, zero_shot, round(float(np.mean(sizes)))))
+            for name, value in baseline_right.items():
+                baseline[name].append(value / len(texts))
+        points.append(_point(n, values, zero_shot, round(float(np.mean(sizes))), baseline))
         print("routine", points[-1], flush=True)
     return Curve("routine items x bma-9d (dimension), 5-fold cross-validated", "dimension", "each item tested once per order (158)", points)
 
@@ -119,18 +147,22 @@ def traffy_curve(app: Application, pool_size: int, test_size: int) -> Curve:
     zero = app.new_aligner(catalog, "e5")
     decided = _as_decided(zero, pool.texts, [set(ls) for ls in pool.labels], [ls[0] for ls in pool.labels], "category")
     zero_shot = _top1(zero, test.texts, gold, "category")
+    vectors, test_vectors = _vectors(zero, pool.texts), _vectors(zero, test.texts)
     points = []
     for n in POINTS:
         if n == 0:
             points.append(_point(0, [zero_shot] * ORDERS, zero_shot, 0))
             continue
         values = []
+        baseline: dict[str, list[float]] = {name: [] for name in BASELINES}
         for order in range(1 if n is None else ORDERS):  # all decisions: the same set in every order
             permutation = np.random.default_rng(order).permutation(len(pool.texts))
             train = permutation if n is None else permutation[:n]
             learned = _learned(zero, [pool.texts[i] for i in train], [decided[i] for i in train], "category")
             values.append(_top1(learned, test.texts, gold, "category"))
-        points.append(_point(n, values * (ORDERS if n is None else 1), zero_shot, len(pool.texts) if n is None else n))
+            for name, value in _baselines(pool.texts, vectors, decided, train, test.texts, test_vectors, gold).items():
+                baseline[name].append(value)
+        points.append(_point(n, values * (ORDERS if n is None else 1), zero_shot, len(pool.texts) if n is None else n, baseline))
         print("traffy", points[-1], flush=True)
     return Curve(f"Traffy 2022 -> 2023-01 (23 categories): decisions from {len(pool.texts):,} reports of 2022", "category",
                  f"{len(test.texts):,} reports of January 2023", points)
@@ -150,6 +182,10 @@ def plot(curves: list[Curve], path: Path) -> None:
         axis.fill_between(positions, [p["min"] for p in curve.points], [p["max"] for p in curve.points], alpha=0.25, label="range over 5 orders")
         axis.plot(positions, means, marker="o", label="learned from decisions (mean)")
         axis.axhline(curve.points[0]["zero_shot"], color="grey", linestyle="--", label="zero-shot")
+        for name, style in zip(BASELINES, (":", "-.")):
+            learned = [(x, p["baselines"][name]) for x, p in zip(positions, curve.points) if name in p.get("baselines", {})]
+            if learned:
+                axis.plot(*zip(*learned), linestyle=style, marker=".", label=f"{name}, same decisions")
         axis.set_xticks(positions, [str(p["decisions"]) + (f"\n({p['n']})" if p["decisions"] == "all" else "") for p in curve.points])
         axis.set_xlabel("decisions learned from")
         axis.set_ylabel("top-1")
@@ -164,10 +200,13 @@ def table(curves: list[Curve]) -> str:
     lines = []
     for curve in curves:
         lines += [f"**{curve.name}**; test: {curve.test_note}.", "",
-                  "| decisions | top-1 mean | min | max | zero-shot (same run) | mean - zero-shot |", "|---|---|---|---|---|---|"]
+                  "| decisions | top-1 mean | min | max | zero-shot (same run) | mean - zero-shot | " + " | ".join(f"{b} (same decisions)" for b in BASELINES) + " |",
+                  "|---|---|---|---|---|---|" + "---|" * len(BASELINES)]
         for p in curve.points:
             label = f"all ({p['n']})" if p["decisions"] == "all" else str(p["decisions"])
-            lines.append(f"| {label} | {p['mean']:.3f} | {p['min']:.3f} | {p['max']:.3f} | {p['zero_shot']:.3f} | {p['mean'] - p['zero_shot']:+.3f} |")
+            learned = [f"{p['baselines'][b]:.3f}" if b in p.get("baselines", {}) else "–" for b in BASELINES]
+            lines.append(f"| {label} | {p['mean']:.3f} | {p['min']:.3f} | {p['max']:.3f} | {p['zero_shot']:.3f} | {p['mean'] - p['zero_shot']:+.3f} | "
+                         + " | ".join(learned) + " |")
         lines.append("")
     return "\n".join(lines).rstrip()
 

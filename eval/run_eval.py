@@ -27,7 +27,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from planalign.app import Application
@@ -49,9 +48,8 @@ from planalign.eval.datasets import (
 )
 from planalign.index.align import Aligner, Alignment
 from planalign.index.align.scoring import CALIBRATIONS, Calibration, ScoringConfig, ZeroShotScorer
-from planalign.index.evaluation import Report, evaluate, expected_calibration_error, lift
+from planalign.index.evaluation import evaluate, expected_calibration_error, lift
 from planalign.nlp.encoders import Encoder
-from planalign.nlp.normalize import normalize
 
 RESULTS = Path(__file__).resolve().parent / "results"
 README = Path(__file__).resolve().parent / "README.md"
@@ -282,7 +280,8 @@ def supervised(app: Application, rows: list[dict], train_n: int, test_n: int) ->
     train = restricted(traffy("2022"), known, "traffy-2022", train_n)
     test = restricted(traffy("2023-01"), known, "traffy-2023-01", test_n)
     task = f"Traffy supervised ({len(train.texts)} reports of 2022 -> {len(test.texts)} of 2023-01)"
-    baseline = tfidf_lr_baseline(train, test)
+    ranked, top = baselines.tfidf_logistic(train.texts, train.labels, test.texts)
+    baseline = evaluate(ranked, test.labels, top.tolist())
     rows.append({"task": task, "group": "supervised", "system": "baseline: TF-IDF char n-gram + LR", "n": baseline.n, "top1": baseline.top1,
                  "top3": baseline.top3, "ece": baseline.ece, "flagged": float("nan"), "right_unflagged": float("nan")})
     aligner = app.new_aligner(categories, "e5")
@@ -340,18 +339,6 @@ def table(rows: list[dict]) -> str:
         cells = [f"{r[k]:.3f}" if isinstance(r.get(k), float) and r[k] == r[k] else "–" for k in ("top1", "top3", "ece", "flagged", "right_unflagged")]
         lines.append(f"| {r['task']} | {r['system']} | {r['n']} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
-
-
-def tfidf_lr_baseline(train: Dataset, test: Dataset) -> Report:
-    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=2, max_features=200_000)
-    rows = [i for i, ls in enumerate(train.labels) for _ in ls]
-    targets = [label for ls in train.labels for label in ls]
-    features = vectorizer.fit_transform([normalize(t) for t in train.texts])
-    model = LogisticRegression(C=4.0, max_iter=3000, class_weight="balanced").fit(features[rows], targets)
-    proba = model.predict_proba(vectorizer.transform([normalize(t) for t in test.texts]))
-    order = np.argsort(-proba, axis=1)
-    ranked = [[model.classes_[j] for j in row[:3]] for row in order]
-    return evaluate(ranked, test.labels, proba.max(axis=1).tolist())
 
 
 def write_readme_block(name: str, table: str) -> None:
