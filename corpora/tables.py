@@ -394,6 +394,19 @@ def is_formula_like(value: object) -> bool:
     return isinstance(value, str) and value.startswith(FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value)
 
 
+def read_written_table(path: str | Path) -> Table:
+    """A CSV this program wrote (a job's result), read back as it was before writing: the
+    apostrophe that neutralises formula-like text is taken off again, so the review grid, the
+    decisions taken there and the corrected file carry the user's text, not ``'- โครงการ...``.
+    (One ambiguity: a cell that was itself an apostrophe before formula-like text loses it.)"""
+    table = read_table(path)
+    for row in table.rows:
+        for column, value in row.items():
+            if value.startswith("'") and is_formula_like(value[1:]):
+                row[column] = value[1:]
+    return table
+
+
 def _csv_cell(value: object) -> object:
     return f"'{value}" if is_formula_like(value) else value
 

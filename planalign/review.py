@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from planalign.corpora.catalog import Catalog
 from planalign.corpora.labelled import join_text_columns, parse_columns
-from planalign.corpora.tables import Table, read_table
+from planalign.corpora.tables import Table, read_written_table
 from planalign.errors import Conflict, NotFound
 from planalign.index.decisions import Decision, DecisionStore, text_key
 
@@ -50,7 +50,7 @@ def _job_table(app, job_id: str) -> tuple[dict, Table]:
         raise NotFound(f"no job {job_id!r}")
     if job.status != "done":
         raise Conflict(f"job is {job.status}; its rows can be reviewed when status is done")
-    return job.params, read_table(app.jobs.result_path(job_id, "csv"))
+    return job.params, read_written_table(app.jobs.result_path(job_id, "csv"))
 
 
 def _rows(app, job_id: str) -> tuple[str, Catalog, str, list[ReviewRow]]:

@@ -239,6 +239,22 @@ def test_review_grid_and_corrected_file(client):
     assert client.get("/v1/classify/jobs/nope/review").status_code == 404
 
 
+def test_review_grid_and_corrected_file_keep_text_that_starts_like_a_formula(client, tmp_path):
+    """The result CSV neutralises "- ..." as "'- ..."; the grid, its decisions and the corrected file must not carry the apostrophe."""
+    from openpyxl import load_workbook
+
+    text = "- ขุดลอกคลองระบายน้ำในชุมชน"
+    job = client.post("/v1/classify/jobs", files={"file": ("f.csv", f"id,text\n1,{text}\n".encode())}, data={"text_col": "text"},
+                      headers=KEY).json()
+    assert wait_job(client, job["id"])["status"] == "done"
+    assert [r["text"] for r in client.get(f"/v1/classify/jobs/{job['id']}/review").json()["rows"]] == [text]
+    path = tmp_path / "corrected.xlsx"
+    path.write_bytes(client.get(f"/v1/classify/jobs/{job['id']}/corrected", params={"format": "xlsx"}).content)
+    sheet = load_workbook(path).active
+    header = [c.value for c in sheet[1]]
+    assert sheet.cell(row=2, column=header.index("text") + 1).value == text
+
+
 def test_measuring_never_learns_from_the_texts_measured(client):
     text = "โครงการอบรมอาสาสมัครป้องกันยาเสพติดในชุมชน"
     client.post("/v1/decisions", headers=KEY, json={"text": text, "node_id": "D9.1", "level": "issue", "source": "evaluator"})
