@@ -573,7 +573,12 @@ class Application:
                limit: int = 10, facets: bool = False) -> SearchPage:
         """A page of hits, ``total`` = the hits above the relevance floor, and facets over those.
 
-        An empty store is an answer (no hits, and a hint), not an outage: it needs no model or index."""
+        An empty store is an answer (no hits, and a hint), not an outage: it needs no model or index.
+        A query without a letter or digit is refused: e5 still embeds "..." and the dense ranking
+        answered it with arbitrary projects."""
+        if not any(ch.isalnum() for ch in query):
+            raise InputError("the query has no letter or digit to search for",
+                             thai="คำค้นต้องมีตัวอักษรหรือตัวเลขอย่างน้อยหนึ่งตัว")
         if self._nothing_stored():
             return SearchPage([], 0, {}, EMPTY_STORE_HINT)
         self._refuse_while_warming("the model")

@@ -119,6 +119,9 @@ def test_search_filters_facets_paging(client):
     page2 = client.get("/v1/search", params={"q": "โครงการ", "page": 2, "page_size": 2}).json()
     assert len(page2["results"]) == 1
     assert client.get("/v1/search", params={"q": "x", "mode": "fuzzy"}).status_code == 422
+    for nothing in ("   ", "...", "!?"):  # e5 embeds them anyway: arbitrary projects came back as "found"
+        refused = client.get("/v1/search", params={"q": nothing})
+        assert refused.status_code == 422 and "ตัวอักษร" in refused.json()["message_th"]
 
 
 def test_duplicates_and_check(client):
