@@ -90,6 +90,14 @@ class Table:
             raise TableError(f"missing column(s): {', '.join(missing)}; {source or 'the file'} has: {has}",
                              thai=f"ไฟล์{' ' + source if source else ''} ไม่มีคอลัมน์ {', '.join(missing)} (คอลัมน์ในไฟล์: {has}) กรุณาเลือกคอลัมน์ที่มีอยู่ในไฟล์")
 
+    def require_rows(self, source: str) -> None:
+        """Refuse a file with a header and no data row: its job or ingest would end "done" with
+        nothing in it, which reads as success (``source``: the user's file name)."""
+        if not self.rows:
+            has = ", ".join(self.columns) or "(none)"
+            raise TableError(f"{source}: the file has a header ({has}) but no data rows; nothing to do",
+                             thai=f"ไฟล์ {source} มีแต่แถวหัวตาราง ไม่มีข้อมูล กรุณาใส่ข้อมูลอย่างน้อยหนึ่งแถว")
+
 
 def decode_bytes(data: bytes, source: str = "input") -> str:
     """Decode text bytes: UTF-8 (with or without BOM), then cp874/TIS-620, then detection.

@@ -68,8 +68,7 @@ def _read_rows(path: Path):  # -> Table
     from planalign.corpora.tables import read_table
 
     table = read_table(path)
-    if not table.rows:
-        raise UserError(f"{path}: the file has a header ({', '.join(table.columns)}) but no data rows; nothing to do")
+    table.require_rows(str(path))
     return table
 
 

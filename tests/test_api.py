@@ -107,6 +107,8 @@ def test_job_errors(client):
     assert client.get("/v1/classify/jobs/nope").status_code == 404
     missing = client.post("/v1/classify/jobs", files={"file": ("a.csv", b"t\nx\n")}, data={"text_col": "missing"})
     assert missing.status_code == 422 and "missing column" in missing.json()["error"]  # checked at upload, not in the background
+    header_only = client.post("/v1/classify/jobs", files={"file": ("h.csv", "ชื่อโครงการ\n".encode())}, data={"text_col": "ชื่อโครงการ"})
+    assert header_only.status_code == 422 and "h.csv" in header_only.json()["message_th"]  # was a "done" job of 0 rows
 
 
 def test_search_filters_facets_paging(client):

@@ -73,6 +73,7 @@ async def submit_job(
             resolved.resolve_level(level)
         with upload_path(suffix, content, name) as path:
             table = read_table(path, name=name, limits=app.table_limits())
+        table.require_rows(name)
         table.require(parse_columns(text_col) + [c for c in (id_col, label_col) if c], name)  # refused now, not as a failed job later
         params = {"text_col": text_col, "id_col": id_col, "label_col": label_col, "catalog": catalog, "level": level, "learn": learn}
         return _job_out(app.jobs.submit(name, content, params, total=len(table.rows)))

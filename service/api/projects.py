@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from planalign.app import IngestOutcome, fiscal_year
 from planalign.corpora.projects import IngestResult, Project, rows_to_projects
-from planalign.corpora.tables import Table, TableError, read_table
+from planalign.corpora.tables import Table, read_table
 from planalign.service.api.deps import AppDep, CallerDep, display_name, read_upload, require_read_key, require_write_key, upload_path
 from planalign.service.api.schemas import Deleted, IngestResponse, ProjectsIn, ProjectsPage, RejectedRow
 
@@ -49,8 +49,7 @@ async def ingest_file(
     def ingest() -> IngestResponse:  # reading, parsing and the store write run off the event loop
         with upload_path(suffix, content, name) as path:
             table = read_table(path, name=name, limits=app.table_limits())
-        if not table.rows:
-            raise TableError(f"{name}: no data rows")
+        table.require_rows(name)
         read = rows_to_projects(table, fiscal_year(year), source or name)
         return _response(read, app.ingest(read.projects, who=who))
 
