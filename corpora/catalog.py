@@ -112,7 +112,8 @@ class Catalog:
         for candidate in self.levels:
             if candidate.lower() == wanted:
                 return candidate
-        raise CatalogError(self.name, [(None, f"unknown level {level!r}; this catalog has: {', '.join(self.levels)}")])
+        raise InputError(f"unknown level {level!r}; catalog {self.name} has: {', '.join(self.levels)}",
+                         thai=f"แคตตาล็อก {self.name} ไม่มีระดับ {level} (มีระดับ: {', '.join(self.levels)})")
 
     def find(self, label: str) -> Node | None:
         """Look a label up by node id, then by exact name, then by normalized name."""

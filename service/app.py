@@ -371,7 +371,13 @@ def create_app(settings: Settings | None = None, *, sample: bool = False) -> Fas
 
     @app.exception_handler(CatalogError)
     async def bad_catalog(_: Request, exc: CatalogError) -> JSONResponse:
-        return _json(422, _scrub(str(exc).splitlines()[0], roots), [{"row": row, "message": _scrub(msg, roots)} for row, msg in exc.problems])
+        row, first = exc.problems[0] if exc.problems else (None, "")
+        where = f"row {row}: " if row is not None else ""
+        more = f" (and {len(exc.problems) - 1} more)" if len(exc.problems) > 1 else ""
+        thai = (f"แคตตาล็อก {exc.source} ไม่ถูกต้อง {len(exc.problems)} จุด เช่น {'แถวที่ ' + str(row) + ': ' if row is not None else ''}{first}"
+                " (รายละเอียดทุกจุดอยู่ใน detail)")
+        return _json(422, _scrub(f"invalid catalog {exc.source}: {where}{first}{more}", roots),
+                     [{"row": r, "message": _scrub(m, roots)} for r, m in exc.problems], thai=_scrub(thai, roots))
 
     @app.exception_handler(InputError)
     async def bad_input(_: Request, exc: InputError) -> JSONResponse:

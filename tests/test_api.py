@@ -160,6 +160,9 @@ def test_catalogs_upload_browse_and_errors(client):
     bad = client.post("/v1/catalogs", files={"file": ("bad.csv", b"id,parent_id,level,name,description\nA,,dimension,,\nA,,dimension,x,\n")},
                       data={"id": "bad"})
     assert bad.status_code == 422 and {p["row"] for p in bad.json()["detail"]} == {2, 3}
+    assert bad.json()["error"].startswith("invalid catalog bad.csv: row 2: ") and "แถวที่ 2" in bad.json()["message_th"]
+    level = client.post("/v1/align", json={"text": "โครงการฝึกอาชีพผู้สูงอายุ", "level": "goal"})  # bma-9d has dimensions and issues
+    assert level.status_code == 422 and level.json()["error"].startswith("unknown level 'goal'") and "ไม่มีระดับ goal" in level.json()["message_th"]
     assert client.get("/v1/catalogs/bad").status_code == 404
     assert client.post("/v1/catalogs", files={"file": ("c.txt", b"x")}, data={"id": "x"}).status_code == 415
 
