@@ -32,4 +32,8 @@ class TooLarge(InputError):
 
 
 class Unavailable(Exception):
-    """The service cannot answer this yet (its index is still loading): 503 with Retry-After, not a bug."""
+    """The service cannot answer this yet (its index is still loading): 503 with Retry-After, not a bug.
+
+    ``thai``: the same for the pages; every cause is a model or index still loading."""
+
+    thai = "ระบบกำลังเตรียมแบบจำลองหรือดัชนีค้นหา กรุณาลองใหม่ในอีกสักครู่"

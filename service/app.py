@@ -386,7 +386,7 @@ def create_app(settings: Settings | None = None, *, sample: bool = False) -> Fas
 
     @app.exception_handler(Unavailable)
     async def unavailable(_: Request, exc: Unavailable) -> JSONResponse:
-        return _json(503, str(exc), headers={"Retry-After": RETRY_AFTER_S})
+        return _json(503, str(exc), headers={"Retry-After": RETRY_AFTER_S}, thai=exc.thai)
 
     for module in (health, align, classify, tables, decisions, search, duplicates, projects, catalogs, coverage):
         app.include_router(module.router)

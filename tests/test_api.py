@@ -75,8 +75,21 @@ def test_align_errors(client):
     assert client.post("/v1/align", json={}).status_code == 422
     response = client.post("/v1/align", json={"text": "ขุดลอก", "catalog": "nope"})
     assert response.status_code == 404 and "no catalog 'nope'" in response.json()["error"]
-    assert client.post("/v1/align", json={"text": "!!!"}).json()["error"] == "no readable words in the text"
+    unreadable = client.post("/v1/align", json={"text": "12345 !!!"}).json()
+    assert unreadable["error"] == "no readable words in the text" and unreadable["message_th"].startswith("ไม่พบคำที่อ่านได้")
     assert client.post("/v1/align", json={"text": "x", "top_k": 0}).status_code == 422
+
+
+def test_a_service_still_loading_says_so_in_thai(client, monkeypatch):
+    """The pages showed every 503 as "no projects in the system"; a 503 is a model or index still loading."""
+    from planalign.errors import Unavailable
+
+    def loading(*args, **kwargs):
+        raise Unavailable("the search index is still loading; retry in a few seconds")
+
+    monkeypatch.setattr(client.app.state.planalign, "search", loading)
+    answer = client.get("/v1/search", params={"q": "ขุดลอกคลอง"})
+    assert answer.status_code == 503 and answer.headers["Retry-After"] and "ลองใหม่" in answer.json()["message_th"]
 
 
 def test_classify_inline_and_limit(client):
