@@ -46,7 +46,7 @@ from planalign.index.coverage import (
     catalog_digest,
     load_category_map,
 )
-from planalign.index.decisions import DecisionStore, Recorded
+from planalign.index.decisions import SOURCES, Decision, DecisionStore, Recorded
 from planalign.index.dedup import (
     DedupConfig,
     DedupRecord,
@@ -523,6 +523,19 @@ class Application:
         if recorded.stored:
             self.learning.changed(catalog_id)
         return recorded
+
+    def decisions_page(self, *, catalog: str | None = None, level: str | None = None, source: str | None = None, who: str | None = None,
+                       text: str | None = None, active_only: bool = False, offset: int = 0, limit: int | None = 50) -> tuple[int, list[Decision]]:
+        """Decisions newest first, and how many match. A filter that names no catalog, level or source
+        there is is refused (404 / 422), not answered with an empty page that reads as "no decisions"."""
+        if catalog:
+            known = self.catalog(catalog)
+            level = known.resolve_level(level) if level else None
+        if source and source not in SOURCES:
+            raise InputError(f"unknown source {source!r}; sources are: {', '.join(SOURCES)}",
+                             thai=f"ไม่มีแหล่งที่มา {source} (มี: {', '.join(SOURCES)})")
+        return self.decisions.page(catalog=catalog, level=level, source=source, who=who, text=text, active_only=active_only,
+                                   offset=offset, limit=limit)
 
     def import_decisions(self, table: Table, text_columns: list[str], label_column: str, *, catalog: str | None = None,
                          level: str | None = None, source: str = "imported", project_column: str | None = None, who: str = "local",

@@ -481,7 +481,7 @@ def decisions_export(
     from planalign.service.format import DECISION_EXPORT_COLUMNS, decision_rows
 
     core = _core(config, data_dir=data_dir, db_url=db_url)
-    rows = decision_rows(core.decisions.page(catalog=catalog, active_only=not history, limit=None)[1])
+    rows = decision_rows(core.decisions_page(catalog=catalog, active_only=not history, limit=None)[1])
     write_table(out_path, list(DECISION_EXPORT_COLUMNS), rows)
     err.print(f"wrote {len(rows)} decisions to {out_path}")
 

@@ -200,6 +200,12 @@ def test_api_records_lists_exports_and_learns(client):
 
     page = client.get("/v1/decisions", params={"who": "alice"}).json()
     assert page["total"] == 1 and page["decisions"][0]["node_id"] == wanted
+    by_thai_level = client.get("/v1/decisions", params={"catalog": "bma-9d", "level": "ประเด็น"}).json()  # the level's Thai name
+    assert by_thai_level["total"] == 1
+    # A filter naming nothing there is: refused, not an empty page that reads as "no decisions yet".
+    assert client.get("/v1/decisions", params={"catalog": "nope"}).status_code == 404
+    assert client.get("/v1/decisions", params={"catalog": "bma-9d", "level": "foo"}).status_code == 422
+    assert "ไม่มีแหล่งที่มา robot" in client.get("/v1/decisions", params={"source": "robot"}).json()["message_th"]
     csv_text = client.get("/v1/decisions", params={"format": "csv"}).content.decode("utf-8-sig")
     assert csv_text.splitlines()[0].startswith("id,created,catalog,level,node_id,text") and wanted in csv_text
     xlsx = client.get("/v1/decisions", params={"format": "xlsx"})

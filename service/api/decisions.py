@@ -61,7 +61,7 @@ def list_decisions(app: AppDep, catalog: str | None = Query(None, max_length=64)
                    offset: int = Query(0, ge=0, le=1_000_000_000), limit: int = Query(50, ge=1, le=500),
                    format: str = Query("json", pattern="^(json|csv|xlsx)$")) -> DecisionsPage | Response:
     def page(offset: int, limit: int | None):
-        return app.decisions.page(catalog=catalog, level=level, source=source, who=who, text=text, active_only=active, offset=offset, limit=limit)
+        return app.decisions_page(catalog=catalog, level=level, source=source, who=who, text=text, active_only=active, offset=offset, limit=limit)
 
     if format != "json":
         return _file(list(DECISION_EXPORT_COLUMNS), decision_rows(page(0, None)[1]), format, "decisions")
