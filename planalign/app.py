@@ -31,7 +31,7 @@ from planalign.corpora.catalog import BUILTIN_CATALOGS, Catalog, CatalogError, c
 from planalign.corpora.labelled import join_text_columns, parse_columns, read_labelled
 from planalign.corpora.projects import Project, guess_columns, parse_year
 from planalign.corpora.tables import Limits, Table, TableError, write_table
-from planalign.decisions import DecisionInput, check, declared, from_table
+from planalign.decisions import DecisionInput, check, declared, from_table, undeclared
 from planalign.errors import InputError, NotFound, TooLarge, Unavailable
 from planalign.index.align import Aligner, Alignment
 from planalign.index.classify import Classified, classify_table
@@ -127,6 +127,7 @@ class IngestOutcome:
     stored: UpsertResult
     index: SyncResult
     declared: Recorded = field(default_factory=Recorded)
+    undeclared: list[tuple[str, str]] = field(default_factory=list)  # (project id, declared text) naming no catalog node
 
 
 @dataclass
@@ -488,7 +489,7 @@ class Application:
             outcome = IngestOutcome(stored, self._index_after_write(stored.changed, encoder, progress, first))
         if stored.changed and self._indexer is None:  # the service aligns stale items when coverage is read
             self.refresh_alignments(only=stored.changed, progress=progress)
-        outcome.declared = self.declare(projects, who)
+        outcome.declared, outcome.undeclared = self.declare(projects, who)
         return outcome
     def _embed_ahead(self, projects: Sequence[Project], encoder: str | None, progress: Progress | None) -> None:
         """Embed, before the store commit, the projects the index does not hold as they are.
@@ -549,14 +550,15 @@ class Application:
             self.learning.changed(catalog_id)
         return recorded
 
-    def declare(self, projects: Sequence[Project], who: str = "local") -> Recorded:
-        """The alignment the projects' forms declare, as ``declared`` decisions on the default catalog."""
+    def declare(self, projects: Sequence[Project], who: str = "local") -> tuple[Recorded, list[tuple[str, str]]]:
+        """The alignment the projects' forms declare, as ``declared`` decisions on the default catalog,
+        and the projects whose declaration names no node of it."""
         try:
             catalog = self.catalog()
         except InputError:  # a configured catalog that cannot be read: nothing to declare against
-            return Recorded()
+            return Recorded(), []
         items = declared(projects, catalog)
-        return self.decide(items, who=who) if items else Recorded()
+        return (self.decide(items, who=who) if items else Recorded()), undeclared(projects, catalog)
 
     def refit(self, catalog: str | None = None, encoder: str | None = None, progress: Progress | None = None):
         """Fit the catalog's model on its decisions now (if they changed); returns it, or None without decisions."""

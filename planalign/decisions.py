@@ -117,6 +117,17 @@ def declared(projects: Iterable[Project], catalog: Catalog) -> list[DecisionInpu
     return found
 
 
+def undeclared(projects: Iterable[Project], catalog: Catalog) -> list[tuple[str, str]]:
+    """(project id, what its form declares) for the projects whose declared alignment names no node
+    of ``catalog`` ("D99", a plan of another catalog): ingest says so instead of dropping it silently."""
+    missed = []
+    for project in projects:
+        said = project.plan_alignment.strip() or " ".join(i for i in (project.dimension_id, project.issue_id, project.goal_id, project.okr_id) if i)
+        if said and project.search_text().strip() and not _declared_nodes(project, catalog):
+            missed.append((project.id, said))
+    return missed
+
+
 def _declared_nodes(project: Project, catalog: Catalog) -> list[Node]:
     ids = [project.dimension_id, project.issue_id, project.goal_id, project.okr_id]
     nodes = [catalog.nodes[i] for i in ids if i and i in catalog.nodes]

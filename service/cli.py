@@ -283,6 +283,10 @@ def ingest(
     _report_sync(outcome.index)
     if outcome.declared.stored:
         err.print(f"decisions: {len(outcome.declared.stored)} declared alignments kept (the model learns from them)")
+    if outcome.undeclared:
+        first_id, said = outcome.undeclared[0]
+        err.print(f"[yellow]{len(outcome.undeclared)} project(s) declare an alignment that names no node of the catalog, "
+                  f"e.g. {escape(first_id)}: {escape(said[:80])!r}; stored without a declared decision[/]")
     if not read.projects:
         raise UserError("no valid rows to ingest")
 

@@ -99,8 +99,10 @@ def test_declared_alignment_from_ingest(tmp_path):
     core = _core(tmp_path)
     projects = [Project(id="P1", name="โครงการลอกท่อระบายน้ำซอยพหลโยธิน 48", issue_id="D1.4", dimension_id="D1"),
                 Project(id="P2", name="โครงการปลูกต้นไม้ริมถนน", plan_alignment="ด้านที่ 4 สิ่งแวดล้อมดี"),
-                Project(id="P3", name="โครงการไม่มีแผน")]
+                Project(id="P3", name="โครงการไม่มีแผน"),
+                Project(id="P4", name="โครงการฝึกอาชีพผู้สูงอายุ", plan_alignment="D99")]
     outcome = core.ingest(projects)
+    assert outcome.undeclared == [("P4", "D99")]  # said, not dropped silently (P3 declares nothing)
     declared = {(d.project_id, d.level, d.node_id) for d in outcome.declared.stored}
     assert ("P1", "issue", "D1.4") in declared and ("P1", "dimension", "D1") in declared
     assert all(d.source == "declared" for d in outcome.declared.stored) and not any(p == "P3" for p, _, _ in declared)

@@ -12,7 +12,7 @@ from planalign.app import IngestOutcome, fiscal_year
 from planalign.corpora.projects import IngestResult, Project, rows_to_projects
 from planalign.corpora.tables import Table, read_table
 from planalign.service.api.deps import AppDep, CallerDep, display_name, read_upload, require_read_key, require_write_key, upload_path
-from planalign.service.api.schemas import Deleted, IngestResponse, ProjectsIn, ProjectsPage, RejectedRow
+from planalign.service.api.schemas import Deleted, IngestResponse, ProjectsIn, ProjectsPage, RejectedRow, UndeclaredAlignment
 
 router = APIRouter(prefix="/v1/projects", tags=["projects"])
 UPLOAD_SUFFIXES = (".csv", ".tsv", ".xlsx", ".jsonl")
@@ -22,7 +22,7 @@ def _response(read: IngestResult, outcome: IngestOutcome) -> IngestResponse:
     stored = outcome.stored
     return IngestResponse(inserted=len(stored.inserted), updated=len(stored.updated), unchanged=stored.unchanged,
                           rejected=[RejectedRow(row=row, reason=reason) for row, reason in read.rejected], indexed=outcome.index.total,
-                          pending=outcome.index.pending)
+                          pending=outcome.index.pending, undeclared=[UndeclaredAlignment(id=i, declared=d) for i, d in outcome.undeclared])
 
 
 @router.post("", summary="Add or update projects given as JSON (upsert by id)", dependencies=[Depends(require_write_key)],

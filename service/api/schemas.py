@@ -279,6 +279,11 @@ class RejectedRow(BaseModel):
     reason: str
 
 
+class UndeclaredAlignment(BaseModel):
+    id: str
+    declared: str
+
+
 class IngestResponse(BaseModel):
     inserted: int
     updated: int
@@ -286,6 +291,8 @@ class IngestResponse(BaseModel):
     rejected: list[RejectedRow]
     indexed: int = Field(description="Projects in the search index when the answer was sent")
     pending: int = Field(0, description="Changed projects committed to the store but not searchable yet (the background indexer adds them shortly)")
+    undeclared: list[UndeclaredAlignment] = Field([], description="Projects whose plan alignment (ความสอดคล้องกับแผนระดับ กทม.) names no node "
+                                                                  "of the catalog: stored, without a declared decision")
 
 
 class ProjectsPage(BaseModel):
