@@ -60,7 +60,7 @@ from planalign.index.dedup import (
     make_records,
     semantic_vectors,
 )
-from planalign.index.evaluation import Report, evaluate_alignments
+from planalign.index.evaluation import Report, evaluate_alignments, lift
 from planalign.index.hybrid import Filters, Hit, rank, to_hits
 from planalign.index.project_index import (
     IndexDamaged,
@@ -371,13 +371,25 @@ class Application:
                  progress: Progress | None = None) -> Classified:
         return classify_table(table, text_columns, aligner, level, progress)
 
-    def evaluate(self, table: Table, text_columns: list[str], label_column: str, *, aligner: Aligner,
-                 progress: Progress | None = None) -> tuple[Report, int]:
-        """Quality on a labelled table at the level of its labels; returns the report and rows skipped."""
-        gold = read_labelled(table, text_columns, label_column, aligner.catalog)
-        level = aligner.catalog.nodes[gold.labels[0][0]].level
-        results = aligner.align_many(gold.texts, top_k=3, level=level, progress=progress)
-        return evaluate_alignments(aligner.catalog, results, gold.labels, level), len(gold.skipped)
+    def evaluate(self, table: Table, text_columns: list[str], label_column: str, *, aligner: Aligner, level: str | None = None,
+                 progress: Progress | None = None) -> tuple[Report, str, list[tuple[int, str]]]:
+        """Quality on a labelled table; returns the report, its level and the rows skipped with why.
+
+        ``level``: default the shallowest level among the labels, so every label counts (deeper ones
+        lifted to their ancestor there); a label above a given level cannot be scored and its row is
+        skipped with that reason (it used to be dropped without a word, and the first row's label
+        chose the level)."""
+        catalog = aligner.catalog
+        gold = read_labelled(table, text_columns, label_column, catalog)
+        labelled_rows = [row for row in range(2, len(table.rows) + 2) if row not in {r for r, _ in gold.skipped}]
+        level = catalog.resolve_level(level) if level else min({catalog.nodes[label].level for labels in gold.labels for label in labels},
+                                                               key=catalog.levels.index)
+        lifted = lift(catalog, gold.labels, level)
+        skipped = gold.skipped + [(row, f"label(s) {', '.join(labels)} above the level {level}")
+                                  for row, labels, up in zip(labelled_rows, gold.labels, lifted) if not up]
+        scored = [i for i, up in enumerate(lifted) if up]
+        results = aligner.align_many([gold.texts[i] for i in scored], top_k=3, level=level, progress=progress)
+        return evaluate_alignments(catalog, results, [lifted[i] for i in scored], level), level, sorted(skipped)
 
     # ---------------------------------------------------------------------------- the index
     def index(self) -> ProjectIndex | None:

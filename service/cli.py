@@ -197,6 +197,7 @@ def evaluate_command(
     train_text_col: TrainTextOpt = None,
     encoder: EncoderOpt = None,
     learn: LearnOpt = True,
+    level: Annotated[Optional[str], typer.Option("--level", help="Level to score at [default: the shallowest level among the labels].")] = None,
     as_json: JsonOpt = False,
     data_dir: DataDir = None,
     db_url: DbUrlOpt = None,
@@ -218,14 +219,18 @@ def evaluate_command(
     exclude = keys_of(join_text_columns(row, parse_columns(text_col)) for row in table.rows)
     aligner = _aligner(core, catalog, train, train_label_col or label_col, train_text_col or text_col, learn, exclude)
     with progress_bar(len(table.rows), "evaluating") as advance:
-        report, skipped = core.evaluate(table, parse_columns(text_col), label_col, aligner=aligner, progress=advance)
-    level = aligner.catalog.nodes[report.labels[0]].level if report.labels else aligner.catalog.levels[-1]
+        report, scored_level, skipped = core.evaluate(table, parse_columns(text_col), label_col, aligner=aligner, level=level, progress=advance)
     if as_json:
-        body = {"level": level, **{k: v for k, v in report.as_dict().items() if k not in ("labels", "confusion")}, "skipped": skipped,
+        body = {"level": scored_level, **{k: v for k, v in report.as_dict().items() if k not in ("labels", "confusion")}, "skipped": len(skipped),
+                "skipped_rows": [{"row": row, "reason": reason} for row, reason in skipped],
                 "model_version": aligner.model_version, "examples": aligner.examples}
         out.print_json(json.dumps(body, ensure_ascii=False))
     else:
-        print_report(out, report, level, skipped, {n.id: n.name for n in aligner.catalog})
+        print_report(out, report, scored_level, len(skipped), {n.id: n.name for n in aligner.catalog})
+        for row, reason in skipped[:5]:
+            err.print(f"[yellow]skipped row {row}: {escape(reason)}[/]")
+        if len(skipped) > 5:
+            err.print(f"[yellow]... and {len(skipped) - 5} more skipped rows (--json lists them all)[/]")
         err.print(describe_model(aligner))
 
 

@@ -69,6 +69,19 @@ def test_eval_prints_metrics(tmp_path, shop_catalog):
     assert report["n"] == 3 and report["top1"] == 1.0 and "PET.DOG" in report["per_class"]
 
 
+def test_eval_scores_every_label_and_says_why_a_row_is_skipped(tmp_path, shop_catalog):
+    """Rows out of the score are named with their reason and the counts add up; the first row's label no longer picks the level."""
+    data = tmp_path / "gold.csv"
+    write_table(data, ["text", "label"], [{"text": "ปลอกคอหมา", "label": "PET.DOG"}, {"text": "ทรายแมว", "label": "PET"},
+                                          {"text": "กุหลาบมอญ", "label": "X99"}, {"text": "มะม่วงน้ำดอกไม้", "label": ""}])
+    args = ["eval", "--data", str(data), "--text-col", "text", "--label-col", "label", "--catalog", str(shop_catalog), "--encoder", "tfidf", "--json"]
+    report = json.loads(run_cli(*args, data_dir=tmp_path).stdout)
+    assert report["level"] == "dimension" and report["n"] == 2 and report["skipped"] == 2  # PET.DOG lifted to PET
+    assert [r["row"] for r in report["skipped_rows"]] == [4, 5] and "X99" in report["skipped_rows"][0]["reason"]
+    at_issue = json.loads(run_cli(*args, "--level", "issue", data_dir=tmp_path).stdout)
+    assert at_issue["n"] == 1 and {"row": 3, "reason": "label(s) PET above the level issue"} in at_issue["skipped_rows"]
+
+
 def test_cp874_input_is_read(tmp_path, shop_catalog):
     source = tmp_path / "tis620.csv"
     source.write_bytes("rid,name\n1,ทรายแมว\n".encode("cp874"))
