@@ -33,7 +33,8 @@ class DecisionError(InputError):
         self.problems = problems
         shown = "; ".join(f"{what} {where}: {message}" for where, message in problems[:20])
         more = f"; and {len(problems) - 20} more" if len(problems) > 20 else ""
-        super().__init__(f"{len(problems)} invalid {what}(s), nothing stored: {shown}{more}")
+        super().__init__(f"{len(problems)} invalid {what}(s), nothing stored: {shown}{more}",
+                         thai=f"ข้อมูลการตัดสินใจไม่ถูกต้อง {len(problems)} รายการ จึงไม่ได้บันทึกรายการใดเลย: {shown}{more}")
 
 
 @dataclass
@@ -64,32 +65,46 @@ def check(items: Sequence[DecisionInput], catalog: Catalog, catalog_id: str, who
 
 
 def _check_one(item: DecisionInput, catalog: Catalog, catalog_id: str, who: str) -> NewDecision:
+    """One decision, or an InputError naming every problem it has (an empty text and an unknown node both)."""
+    problems = []
     try:
         prepare_text(item.text)
     except AlignmentInputError as exc:
-        raise InputError(str(exc)) from None
+        problems.append(str(exc))
     if item.source not in SOURCES:
-        raise InputError(f"unknown source {item.source!r}; sources are: {', '.join(SOURCES)}")
-    raw = (item.node or "").strip()
-    if not raw:
-        raise InputError("no node given")
-    node = catalog.find(raw)
-    if node is None and len(split_labels(raw)) > 1:
-        raise InputError(f"a decision names exactly one catalog node, not {raw!r}")
-    if node is None:
-        raise InputError(f"unknown node {raw!r} in catalog {catalog_id!r} (ids such as {', '.join(list(catalog.nodes)[:4])})")
-    level = node.level if not item.level else catalog.resolve_level(item.level)
-    if node.level != level:
-        raise InputError(f"node {node.id} is at level {node.level!r}, not {level!r}")
+        problems.append(f"unknown source {item.source!r}; sources are: {', '.join(SOURCES)}")
+    node, level, problem = _chosen_node(item, catalog, catalog_id)
+    problems += [problem] if problem else []
     suggested = (item.suggested or "").strip()
     if suggested and catalog.find(suggested) is None:
-        raise InputError(f"unknown suggested node {suggested!r} in catalog {catalog_id!r}")
+        problems.append(f"unknown suggested node {suggested!r} in catalog {catalog_id!r}")
     confidence = item.suggested_confidence
     if confidence is not None and not 0.0 <= confidence <= 1.0:
-        raise InputError("suggested_confidence must lie between 0 and 1")
+        problems.append("suggested_confidence must lie between 0 and 1")
+    if problems or node is None:
+        raise InputError("; ".join(problems))
     return NewDecision(text=item.text.strip(), catalog=catalog_id, level=level, node_id=node.id, source=item.source, who=who,
                        project_id=(item.project_id or "").strip()[:200], suggested=catalog.find(suggested).id if suggested else "",  # type: ignore[union-attr]
                        suggested_confidence=confidence)
+
+
+def _chosen_node(item: DecisionInput, catalog: Catalog, catalog_id: str) -> tuple[Node | None, str, str]:
+    """(node, level, "") for the node a decision names, or (None, "", why not)."""
+    raw = (item.node or "").strip()
+    if not raw:
+        return None, "", "no node given"
+    node = catalog.find(raw)
+    if node is None and len(split_labels(raw)) > 1:
+        return None, "", f"a decision names exactly one catalog node, not {raw!r}"
+    if node is None:
+        return None, "", f"unknown node {raw!r} in catalog {catalog_id!r} (ids such as {', '.join(list(catalog.nodes)[:4])})"
+    try:
+        level = node.level if not item.level else catalog.resolve_level(item.level)
+    except InputError as exc:
+        return None, "", str(exc)
+    if node.level != level:
+        return None, "", f"node {node.id} is at level {node.level!r}, not {level!r}"
+    return node, level, ""
 
 
 def from_table(table: Table, text_columns: list[str], label_column: str, level: str | None, source: str,

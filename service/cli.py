@@ -466,7 +466,7 @@ def decisions_import(
     core = _core(config, data_dir=data_dir, db_url=db_url, catalog=catalog, encoder=encoder)
     started = time.perf_counter()
     recorded = core.import_decisions(table, parse_columns(text_col), label_col, catalog=catalog, level=level, source=source,
-                                     project_column=project_col, chunk=batch, committed=lambda n: err.print(f"committed {n}/{len(table.rows)} rows"))
+                                     project_column=project_col, chunk=batch, committed=lambda n: err.print(f"committed {n}/{len(table.rows)} rows (new or unchanged)"))
     err.print(f"decisions: {len(recorded.stored)} stored, {recorded.unchanged} unchanged (catalog {core.catalog_id(catalog)}) "
               f"in {time.perf_counter() - started:.1f} s")
     if refit:

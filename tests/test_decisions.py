@@ -224,6 +224,8 @@ def test_api_bad_input_stores_nothing(client):
                                                           {"text": "ลอกท่อ", "node_id": "D1.4", "level": "dimension"}])
     assert bad.status_code == 422
     assert bad.json()["error"].startswith("3 invalid decision(s), nothing stored: decision 1: empty text; decision 2: unknown node 'X9'")
+    both = client.post("/v1/decisions", headers=KEY, json={"text": "", "node_id": "X9"}).json()
+    assert "decision 1: empty text; unknown node 'X9'" in both["error"] and both["message_th"].startswith("ข้อมูลการตัดสินใจไม่ถูกต้อง 1 รายการ")
     assert client.post("/v1/decisions", headers=KEY, json={"text": "ลอกท่อ", "node_id": "D1.4", "catalog": "nope"}).status_code == 404
     assert client.get("/v1/decisions").json()["total"] == 0
 
