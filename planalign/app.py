@@ -31,7 +31,7 @@ from planalign.corpora.catalog import BUILTIN_CATALOGS, Catalog, CatalogError, c
 from planalign.corpora.labelled import join_text_columns, parse_columns, read_labelled
 from planalign.corpora.projects import Project, guess_columns, parse_year
 from planalign.corpora.tables import Limits, Table, TableError, write_table
-from planalign.decisions import DecisionInput, check, declared, from_table, undeclared
+from planalign.decisions import DecisionInput, check, check_source, declared, from_table
 from planalign.errors import InputError, NotFound, TooLarge, Unavailable
 from planalign.index.align import Aligner, Alignment
 from planalign.index.classify import Classified, classify_table
@@ -46,7 +46,7 @@ from planalign.index.coverage import (
     catalog_digest,
     load_category_map,
 )
-from planalign.index.decisions import SOURCES, Decision, DecisionStore, Recorded
+from planalign.index.decisions import Decision, DecisionStore, Recorded
 from planalign.index.dedup import (
     DedupConfig,
     DedupRecord,
@@ -381,13 +381,17 @@ class Application:
         chose the level)."""
         catalog = aligner.catalog
         gold = read_labelled(table, text_columns, label_column, catalog)
-        labelled_rows = [row for row in range(2, len(table.rows) + 2) if row not in {r for r, _ in gold.skipped}]
+        unlabelled = {row for row, _ in gold.skipped}
+        labelled_rows = [row for row in range(2, len(table.rows) + 2) if row not in unlabelled]
         level = catalog.resolve_level(level) if level else min({catalog.nodes[label].level for labels in gold.labels for label in labels},
                                                                key=catalog.levels.index)
         lifted = lift(catalog, gold.labels, level)
         skipped = gold.skipped + [(row, f"label(s) {', '.join(labels)} above the level {level}")
                                   for row, labels, up in zip(labelled_rows, gold.labels, lifted) if not up]
         scored = [i for i, up in enumerate(lifted) if up]
+        if not scored:
+            raise InputError(f"no label is at or under the level {level}; score at a level the labels name (--level)",
+                             thai=f"ไม่มีป้ายกำกับใดอยู่ที่ระดับ {level} หรือต่ำกว่า กรุณาเลือกระดับที่ป้ายกำกับระบุ")
         results = aligner.align_many([gold.texts[i] for i in scored], top_k=3, level=level, progress=progress)
         return evaluate_alignments(catalog, results, [lifted[i] for i in scored], level), level, sorted(skipped)
 
@@ -541,12 +545,11 @@ class Application:
                        text: str | None = None, active_only: bool = False, offset: int = 0, limit: int | None = 50) -> tuple[int, list[Decision]]:
         """Decisions newest first, and how many match. A filter that names no catalog, level or source
         there is is refused (404 / 422), not answered with an empty page that reads as "no decisions"."""
-        if catalog:
-            known = self.catalog(catalog)
+        if catalog or level:  # a level is one of the filtered catalog's (default: the configured one)
+            known = self.catalog(catalog, allow_path=catalog in (None, self.settings.catalog))
             level = known.resolve_level(level) if level else None
-        if source and source not in SOURCES:
-            raise InputError(f"unknown source {source!r}; sources are: {', '.join(SOURCES)}",
-                             thai=f"ไม่มีแหล่งที่มา {source} (มี: {', '.join(SOURCES)})")
+        if source:
+            check_source(source)
         return self.decisions.page(catalog=catalog, level=level, source=source, who=who, text=text, active_only=active_only,
                                    offset=offset, limit=limit)
 
@@ -569,8 +572,8 @@ class Application:
             catalog = self.catalog()
         except InputError:  # a configured catalog that cannot be read: nothing to declare against
             return Recorded(), []
-        items = declared(projects, catalog)
-        return (self.decide(items, who=who) if items else Recorded()), undeclared(projects, catalog)
+        items, missed = declared(projects, catalog)
+        return (self.decide(items, who=who) if items else Recorded()), missed
 
     def refit(self, catalog: str | None = None, encoder: str | None = None, progress: Progress | None = None):
         """Fit the catalog's model on its decisions now (if they changed); returns it, or None without decisions."""

@@ -34,7 +34,8 @@ class DecisionError(InputError):
         shown = "; ".join(f"{what} {where}: {message}" for where, message in problems[:20])
         more = f"; and {len(problems) - 20} more" if len(problems) > 20 else ""
         super().__init__(f"{len(problems)} invalid {what}(s), nothing stored: {shown}{more}",
-                         thai=f"ข้อมูลการตัดสินใจไม่ถูกต้อง {len(problems)} รายการ จึงไม่ได้บันทึกรายการใดเลย: {shown}{more}")
+                         thai=f"ข้อมูลการตัดสินใจไม่ถูกต้อง {len(problems)} รายการ จึงไม่ได้บันทึกรายการใดเลย "
+                              f"(รายการแรกที่ผิด: ลำดับที่ {problems[0][0]}; รายละเอียด: {shown}{more})")
 
 
 @dataclass
@@ -64,6 +65,13 @@ def check(items: Sequence[DecisionInput], catalog: Catalog, catalog_id: str, who
     return checked
 
 
+def check_source(source: str) -> None:
+    """The one rule for where a decision comes from."""
+    if source not in SOURCES:
+        raise InputError(f"unknown source {source!r}; sources are: {', '.join(SOURCES)}",
+                         thai=f"ไม่มีแหล่งที่มา {source} (มี: {', '.join(SOURCES)})")
+
+
 def _check_one(item: DecisionInput, catalog: Catalog, catalog_id: str, who: str) -> NewDecision:
     """One decision, or an InputError naming every problem it has (an empty text and an unknown node both)."""
     problems = []
@@ -71,8 +79,10 @@ def _check_one(item: DecisionInput, catalog: Catalog, catalog_id: str, who: str)
         prepare_text(item.text)
     except AlignmentInputError as exc:
         problems.append(str(exc))
-    if item.source not in SOURCES:
-        problems.append(f"unknown source {item.source!r}; sources are: {', '.join(SOURCES)}")
+    try:
+        check_source(item.source)
+    except InputError as exc:
+        problems.append(str(exc))
     node, level, problem = _chosen_node(item, catalog, catalog_id)
     problems += [problem] if problem else []
     suggested = (item.suggested or "").strip()
@@ -82,7 +92,7 @@ def _check_one(item: DecisionInput, catalog: Catalog, catalog_id: str, who: str)
     if confidence is not None and not 0.0 <= confidence <= 1.0:
         problems.append("suggested_confidence must lie between 0 and 1")
     if problems or node is None:
-        raise InputError("; ".join(problems))
+        raise InputError(" and ".join(problems))  # "; " separates decisions in DecisionError
     return NewDecision(text=item.text.strip(), catalog=catalog_id, level=level, node_id=node.id, source=item.source, who=who,
                        project_id=(item.project_id or "").strip()[:200], suggested=catalog.find(suggested).id if suggested else "",  # type: ignore[union-attr]
                        suggested_confidence=confidence)
@@ -115,32 +125,31 @@ def from_table(table: Table, text_columns: list[str], label_column: str, level: 
                           project_id=row.get(project_column, "") if project_column else "") for row in table.rows]
 
 
-def declared(projects: Iterable[Project], catalog: Catalog) -> list[DecisionInput]:
-    """The alignment a project's form declares, as ``declared`` decisions on ``catalog``.
+NOTHING_DECLARED = re.compile(r"^\W*$|^(ไม่มี|ไม่ระบุ|ไม่เกี่ยวข้อง|none|n/?a|nil)$", re.IGNORECASE)  # a form's "none"
+
+
+def declared(projects: Iterable[Project], catalog: Catalog) -> tuple[list[DecisionInput], list[tuple[str, str]]]:
+    """The alignment a project's form declares, as ``declared`` decisions on ``catalog``; and (project
+    id, what it declares) for the projects whose declaration names no node of ``catalog`` ("D99", a
+    plan of another catalog), which ingest reports instead of dropping them silently.
 
     The ids parsed at ingest (dimension_id, issue_id, goal_id, okr_id) when they are nodes of the
     catalog; otherwise the plan-alignment text's parts read as node ids or names, then node names
-    found in it (the longest first).
+    found in it (the longest first). A form's "none" ("-", "ไม่มี") declares nothing.
     """
     found: list[DecisionInput] = []
+    missed: list[tuple[str, str]] = []
     for project in projects:
         text = project.search_text()
         if not text.strip():
             continue
-        for node in _declared_nodes(project, catalog):
+        nodes = _declared_nodes(project, catalog)
+        for node in nodes:
             found.append(DecisionInput(text=text, node=node.id, level=node.level, project_id=project.id, source="declared"))
-    return found
-
-
-def undeclared(projects: Iterable[Project], catalog: Catalog) -> list[tuple[str, str]]:
-    """(project id, what its form declares) for the projects whose declared alignment names no node
-    of ``catalog`` ("D99", a plan of another catalog): ingest says so instead of dropping it silently."""
-    missed = []
-    for project in projects:
         said = project.plan_alignment.strip() or " ".join(i for i in (project.dimension_id, project.issue_id, project.goal_id, project.okr_id) if i)
-        if said and project.search_text().strip() and not _declared_nodes(project, catalog):
+        if not nodes and said and not NOTHING_DECLARED.match(said):
             missed.append((project.id, said))
-    return missed
+    return found, missed
 
 
 def _declared_nodes(project: Project, catalog: Catalog) -> list[Node]:

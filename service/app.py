@@ -371,7 +371,7 @@ def create_app(settings: Settings | None = None, *, sample: bool = False) -> Fas
 
     @app.exception_handler(CatalogError)
     async def bad_catalog(_: Request, exc: CatalogError) -> JSONResponse:
-        row, first = exc.problems[0] if exc.problems else (None, "")
+        row, first = exc.problems[0] if exc.problems else (None, "no detail")
         where = f"row {row}: " if row is not None else ""
         more = f" (and {len(exc.problems) - 1} more)" if len(exc.problems) > 1 else ""
         thai = (f"แคตตาล็อก {exc.source} ไม่ถูกต้อง {len(exc.problems)} จุด เช่น {'แถวที่ ' + str(row) + ': ' if row is not None else ''}{first}"

@@ -291,7 +291,7 @@ def ingest(
     if outcome.undeclared:
         first_id, said = outcome.undeclared[0]
         err.print(f"[yellow]{len(outcome.undeclared)} project(s) declare an alignment that names no node of the catalog, "
-                  f"e.g. {escape(first_id)}: {escape(said[:80])!r}; stored without a declared decision[/]")
+                  f"e.g. {escape(first_id)}: {escape(repr(said[:80]))}; stored without a declared decision[/]")
     if not read.projects:
         raise UserError("no valid rows to ingest")
 

@@ -160,3 +160,21 @@ def test_learners_share_prior_applies_unless_held_out_decisions_show_harm():
     assert _chosen_share(right(2, 1, PRIOR_SHARE), PRIOR_SHARE) == PRIOR_SHARE  # no evidence either way
     assert _chosen_share(right(0, 8, PRIOR_SHARE), PRIOR_SHARE) == 0.0  # significantly worse
     assert _chosen_share(right(2, 1, PRIOR_SHARE), 0.0) == 0.0  # under 40 decisions: a gain must be significant
+
+
+def test_the_prior_share_is_offered_only_from_40_decisions(shop, monkeypatch):
+    """Under 40 decisions (default weights) a 3/4 prior cost the routine items 1 point: only a significant gain counts there."""
+    from planalign.index.align import supervised
+
+    priors: list[float] = []
+
+    def spy(right, prior):
+        priors.append(prior)
+        return 0.0
+
+    monkeypatch.setattr(supervised, "_chosen_share", spy)
+    texts = ["ปลอกคอหมา", "อาหารลูกหมา", "ทรายแมว", "ที่ลับเล็บแมว", "กิ่งตอนมะม่วง", "ทุเรียนหมอนทอง", "กุหลาบมอญ", "กล้วยไม้ป่า"]
+    labels = [["PET.DOG"], ["PET.DOG"], ["PET.CAT"], ["PET.CAT"], ["PLANT.FRUIT"], ["PLANT.FRUIT"], ["PLANT.FLOWER"], ["PLANT.FLOWER"]]
+    shop.learned(texts, labels, 1)
+    shop.learned(texts * 5, labels * 5, 2)  # 40 decisions
+    assert priors == [0.0, supervised.PRIOR_SHARE]

@@ -100,9 +100,10 @@ def test_declared_alignment_from_ingest(tmp_path):
     projects = [Project(id="P1", name="โครงการลอกท่อระบายน้ำซอยพหลโยธิน 48", issue_id="D1.4", dimension_id="D1"),
                 Project(id="P2", name="โครงการปลูกต้นไม้ริมถนน", plan_alignment="ด้านที่ 4 สิ่งแวดล้อมดี"),
                 Project(id="P3", name="โครงการไม่มีแผน"),
-                Project(id="P4", name="โครงการฝึกอาชีพผู้สูงอายุ", plan_alignment="D99")]
+                Project(id="P4", name="โครงการฝึกอาชีพผู้สูงอายุ", plan_alignment="D99"),
+                Project(id="P5", name="โครงการซ่อมไฟทาง", plan_alignment="ไม่มี")]
     outcome = core.ingest(projects)
-    assert outcome.undeclared == [("P4", "D99")]  # said, not dropped silently (P3 declares nothing)
+    assert outcome.undeclared == [("P4", "D99")]  # said, not dropped silently (P3 and P5 declare nothing)
     declared = {(d.project_id, d.level, d.node_id) for d in outcome.declared.stored}
     assert ("P1", "issue", "D1.4") in declared and ("P1", "dimension", "D1") in declared
     assert all(d.source == "declared" for d in outcome.declared.stored) and not any(p == "P3" for p, _, _ in declared)
@@ -207,6 +208,8 @@ def test_api_records_lists_exports_and_learns(client):
     # A filter naming nothing there is: refused, not an empty page that reads as "no decisions yet".
     assert client.get("/v1/decisions", params={"catalog": "nope"}).status_code == 404
     assert client.get("/v1/decisions", params={"catalog": "bma-9d", "level": "foo"}).status_code == 422
+    assert client.get("/v1/decisions", params={"level": "foo"}).status_code == 422  # a level of the configured catalog
+    assert client.get("/v1/decisions", params={"level": "ประเด็น"}).json()["total"] == 1
     assert "ไม่มีแหล่งที่มา robot" in client.get("/v1/decisions", params={"source": "robot"}).json()["message_th"]
     csv_text = client.get("/v1/decisions", params={"format": "csv"}).content.decode("utf-8-sig")
     assert csv_text.splitlines()[0].startswith("id,created,catalog,level,node_id,text") and wanted in csv_text
@@ -225,7 +228,7 @@ def test_api_bad_input_stores_nothing(client):
     assert bad.status_code == 422
     assert bad.json()["error"].startswith("3 invalid decision(s), nothing stored: decision 1: empty text; decision 2: unknown node 'X9'")
     both = client.post("/v1/decisions", headers=KEY, json={"text": "", "node_id": "X9"}).json()
-    assert "decision 1: empty text; unknown node 'X9'" in both["error"] and both["message_th"].startswith("ข้อมูลการตัดสินใจไม่ถูกต้อง 1 รายการ")
+    assert "decision 1: empty text and unknown node 'X9'" in both["error"] and both["message_th"].startswith("ข้อมูลการตัดสินใจไม่ถูกต้อง 1 รายการ")
     assert client.post("/v1/decisions", headers=KEY, json={"text": "ลอกท่อ", "node_id": "D1.4", "catalog": "nope"}).status_code == 404
     assert client.get("/v1/decisions").json()["total"] == 0
 

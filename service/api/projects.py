@@ -18,11 +18,15 @@ router = APIRouter(prefix="/v1/projects", tags=["projects"])
 UPLOAD_SUFFIXES = (".csv", ".tsv", ".xlsx", ".jsonl")
 
 
+UNDECLARED_SHOWN = 100  # a file ingested against the wrong catalog would otherwise list every project
+
+
 def _response(read: IngestResult, outcome: IngestOutcome) -> IngestResponse:
     stored = outcome.stored
     return IngestResponse(inserted=len(stored.inserted), updated=len(stored.updated), unchanged=stored.unchanged,
                           rejected=[RejectedRow(row=row, reason=reason) for row, reason in read.rejected], indexed=outcome.index.total,
-                          pending=outcome.index.pending, undeclared=[UndeclaredAlignment(id=i, declared=d) for i, d in outcome.undeclared])
+                          pending=outcome.index.pending, undeclared=[UndeclaredAlignment(id=i, declared=d) for i, d in outcome.undeclared[:UNDECLARED_SHOWN]],
+                          undeclared_total=len(outcome.undeclared))
 
 
 @router.post("", summary="Add or update projects given as JSON (upsert by id)", dependencies=[Depends(require_write_key)],

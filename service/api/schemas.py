@@ -292,7 +292,8 @@ class IngestResponse(BaseModel):
     indexed: int = Field(description="Projects in the search index when the answer was sent")
     pending: int = Field(0, description="Changed projects committed to the store but not searchable yet (the background indexer adds them shortly)")
     undeclared: list[UndeclaredAlignment] = Field([], description="Projects whose plan alignment (ความสอดคล้องกับแผนระดับ กทม.) names no node "
-                                                                  "of the catalog: stored, without a declared decision")
+                                                                  "of the catalog: stored, without a declared decision (the first 100)")
+    undeclared_total: int = Field(0, description="How many projects declare an alignment that names no node of the catalog")
 
 
 class ProjectsPage(BaseModel):
