@@ -143,6 +143,7 @@ def test_duplicates_and_check(client):
     clusters = client.get("/v1/duplicates").json()["clusters"]
     assert [sorted(m["id"] for m in c["members"]) for c in clusters] == [["A1", "A2"]]
     assert clusters[0]["name"] == "โครงการขุดลอกคลองบางบัว"  # what the cluster is, not only its districts
+    assert {type(m["year"]) for m in clusters[0]["members"]} == {int}  # a number, as in search results
     matches = client.post("/v1/duplicates/check", json={"text": "โครงการขุดลอกคลองบางบัว ลดน้ำท่วมขัง"}).json()["matches"]
     assert {m["id"] for m in matches} == {"A1", "A2"}
 

@@ -258,3 +258,22 @@ def test_a_store_from_before_coverage_upgrades_in_place(tmp_path) -> None:
     store = ProjectStore(url)
     assert store.get(["OLD"])["OLD"].category == ""
     assert store.alignment_states("bma-9d", "issue")["OLD"].aligned_hash == ""  # not aligned yet: the next refresh does it
+
+
+def test_coverage_table_keeps_every_number_whole_on_an_80_column_terminal(core: Application) -> None:
+    """The budget column read "247,400…" at 80 columns; numbers now keep their width and the names wrap."""
+    from rich.cells import cell_len
+    from rich.console import Console
+
+    from planalign.service.format import print_coverage
+
+    for year in (2565, 2566):  # 2566 adds the change against 2565: wider than 80, wrapped by the terminal, never cut
+        found = core.coverage(year=year, level="dimension")
+        console = Console(width=80, record=True, color_system=None)
+        print_coverage(console, found)
+        shown = console.export_text()
+        assert "…" not in shown
+        assert found.previous_year is not None or all(cell_len(line.rstrip()) <= 80 for line in shown.splitlines())  # Thai marks take no cell
+        for node in found.nodes:
+            assert f"{node.budget:,.0f}" in shown and f"{node.budget_share:.1%}" in shown
+            assert found.previous_year is None or f"{node.change_budget:+,.0f}" in shown

@@ -235,7 +235,7 @@ class ClusterMember(BaseModel):
     id: str
     name: str
     org: str
-    year: str
+    year: int | None = Field(description="Fiscal year, B.E., as in search results (None when the project has none)")
 
 
 class ClusterPair(Out):
