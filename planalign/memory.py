@@ -14,7 +14,6 @@ Elsewhere than glibc (musl, macOS) both are no-ops.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import logging
 
 log = logging.getLogger("planalign.memory")
@@ -24,12 +23,13 @@ TRIM_EVERY_S = 10.0  # a trim takes a few milliseconds at ~700 MB; every 10 s it
 
 
 def _libc() -> ctypes.CDLL | None:
-    name = ctypes.util.find_library("c")
+    """The C library the process already runs on (the symbols of the running program, no search of
+    the file system): glibc's when it has ``mallopt`` and ``malloc_trim``, else None."""
     try:
-        libc = ctypes.CDLL(name) if name else None
+        libc = ctypes.CDLL(None)
     except OSError:
         return None
-    return libc if libc is not None and hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
+    return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
 
 
 _LIBC = _libc()
