@@ -87,7 +87,7 @@ def _point(n: int | None, values: list[float], zero_shot: float, decisions: int,
 
 def _vectors(aligner: Aligner, texts: list[str]) -> np.ndarray:
     """The e5 vectors the learned model sees for these texts (whole text, form prefix left out)."""
-    return aligner._draft_vectors([prepare_text(t) for t in texts])
+    return aligner.draft_vectors([prepare_text(t) for t in texts])
 
 
 def _baselines(texts: list[str], vectors: np.ndarray, labels: list[str], train: np.ndarray,

@@ -143,7 +143,7 @@ def prepare(aligner: Aligner, task: Task, second: Encoder) -> Prepared:
     from planalign.index.align.query import prepare_text
 
     queries = [prepare_text(t) for t in task.texts]
-    return Prepared(aligner._draft_vectors(queries), [q.words for q in queries],
+    return Prepared(aligner.draft_vectors(queries), [q.words for q in queries],
                     second.encode_queries([q.units[0] for q in queries]), [q.units[0] for q in queries])
 
 

@@ -65,7 +65,7 @@ class Aligner:
                 queries.append(prepare_text(text))
             except AlignmentInputError:  # nothing to read: embedded as is, it just adds little
                 queries.append(Query(text, [text], []))
-        vectors = self._draft_vectors(queries, progress)
+        vectors = self.draft_vectors(queries, progress)
         self._examples = ExampleModel(self.catalog, self.scorer.node_ids, self._zero_shot_level, list(texts), vectors, [list(ls) for ls in labels],
                                       guarded=guarded)
         if self.fallback is not None:
@@ -118,7 +118,7 @@ class Aligner:
             return np.zeros((len(texts), 0), dtype=np.float32)
         return self.scorer.second.encode_queries([normalize(t)[:2000] for t in texts])
 
-    def _draft_vectors(self, queries: list[Query], progress: Progress | None = None) -> np.ndarray:
+    def draft_vectors(self, queries: list[Query], progress: Progress | None = None) -> np.ndarray:
         """(drafts, dim) unit vectors of the whole texts: the only text of a draft the model embeds.
 
         Sentences are not embedded: they served the evidence only, and with them a draft of four
@@ -152,7 +152,7 @@ class Aligner:
             except AlignmentInputError as exc:
                 prepared.append(exc)
         queries = [q for q in prepared if isinstance(q, Query)]
-        vectors = iter(self._draft_vectors(queries, RowProgress(prepared, progress) if progress else None))
+        vectors = iter(self.draft_vectors(queries, RowProgress(prepared, progress) if progress else None))
         lexical = iter(self.scorer.lexical_scores([q.words for q in queries], [q.units[0] for q in queries]) if queries else [])  # one sparse product per batch
         second = self.scorer.second_similarities(self._second_vectors([q.units[0] for q in queries]))
         seconds = iter(second if second is not None else [None] * len(queries))
