@@ -7,7 +7,7 @@ the catalog's valid ids so that the user can fix the file in one pass.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from planalign.corpora.catalog import Catalog
@@ -21,6 +21,7 @@ class Labelled:
     texts: list[str]
     labels: list[list[str]]  # node ids, one or more per text
     skipped: list[tuple[int, str]]  # (row number, reason)
+    rows: list[int] = field(default_factory=list)  # each kept text's row number (the header is row 1)
 
 
 def join_text_columns(row: dict[str, str], columns: list[str]) -> str:
@@ -47,6 +48,7 @@ def read_labelled(source: Path | str | Table, text_columns: list[str], label_col
     texts: list[str] = []
     labels: list[list[str]] = []
     skipped: list[tuple[int, str]] = []
+    rows: list[int] = []
     unknown: dict[str, int] = {}
     for number, row in enumerate(table.rows, start=2):
         text = join_text_columns(row, text_columns)
@@ -67,6 +69,7 @@ def read_labelled(source: Path | str | Table, text_columns: list[str], label_col
             continue
         texts.append(text)
         labels.append(list(dict.fromkeys(resolved)))
+        rows.append(number)
     if not texts:
         example = ", ".join(f"{label!r} (row {row})" for label, row in list(unknown.items())[:5])
         hint = f"; unknown labels: {example}" if unknown else ""
@@ -74,4 +77,4 @@ def read_labelled(source: Path | str | Table, text_columns: list[str], label_col
             f"no usable labelled rows in column {label_column!r}{hint}; "
             f"labels must be node ids or names of catalog {catalog.name!r}, e.g. {', '.join(list(catalog.nodes)[:5])}"
         )
-    return Labelled(texts, labels, skipped)
+    return Labelled(texts, labels, skipped, rows)

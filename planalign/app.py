@@ -381,13 +381,11 @@ class Application:
         chose the level)."""
         catalog = aligner.catalog
         gold = read_labelled(table, text_columns, label_column, catalog)
-        unlabelled = {row for row, _ in gold.skipped}
-        labelled_rows = [row for row in range(2, len(table.rows) + 2) if row not in unlabelled]
         level = catalog.resolve_level(level) if level else min({catalog.nodes[label].level for labels in gold.labels for label in labels},
                                                                key=catalog.levels.index)
         lifted = lift(catalog, gold.labels, level)
         skipped = gold.skipped + [(row, f"label(s) {', '.join(labels)} above the level {level}")
-                                  for row, labels, up in zip(labelled_rows, gold.labels, lifted) if not up]
+                                  for row, labels, up in zip(gold.rows, gold.labels, lifted) if not up]
         scored = [i for i, up in enumerate(lifted) if up]
         if not scored:
             raise InputError(f"no label is at or under the level {level}; score at a level the labels name (--level)",
@@ -507,6 +505,7 @@ class Application:
             self.refresh_alignments(only=stored.changed, progress=progress)
         outcome.declared, outcome.undeclared = self.declare(projects, who)
         return outcome
+
     def _embed_ahead(self, projects: Sequence[Project], encoder: str | None, progress: Progress | None) -> None:
         """Embed, before the store commit, the projects the index does not hold as they are.
 
