@@ -149,7 +149,7 @@ class DuplicateSet:
     records: list[DedupRecord]
     result: DedupResult
     orgs: list[str] | None = None
-    years: list[str] | None = None
+    years: list[int | None] | None = None
     by_row: bool = False  # ids are the rows' spreadsheet numbers (a file without an id column)
 
     def cluster_name(self, cluster: str) -> str:
@@ -684,7 +684,7 @@ class Application:
                                groups=[p.district or p.org for p in kept])
         result = find_duplicates(records, config, configured(params, config),
                                  weak_copies=index.encoder_name != "e5", progress=progress)
-        return DuplicateSet([p.id for p in kept], records, result, [p.org for p in kept], [str(p.fiscal_year or "") for p in kept])
+        return DuplicateSet([p.id for p in kept], records, result, [p.org for p in kept], [p.fiscal_year for p in kept])
 
     def duplicates_in_table(self, table: Table, text_columns: list[str], *, id_column: str | None = None,
                             group_column: str | None = None, encoder: str | None = None, config: DedupConfig | None = None,

@@ -292,9 +292,7 @@ def _chosen_share(right: np.ndarray, prior: float) -> float:
     significant = (fixed - broken) > spread
     if significant.any():
         return GATE_SHARES[int(np.argmax(np.where(significant, right.sum(axis=1), -1)))]
-    if prior == 0.0:
-        return 0.0
-    at = GATE_SHARES.index(prior)
+    at = GATE_SHARES.index(prior)  # prior 0: zero-shot against itself, never worse
     return 0.0 if (broken[at] - fixed[at]) > spread[at] else prior
 
 

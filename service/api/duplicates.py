@@ -25,7 +25,7 @@ def clusters(
     for name, members in found.result.clusters.items():
         pairs = [ClusterPair(id_a=ids[p.a], id_b=ids[p.b], decision=p.decision) for p in found.result.pairs if p.cluster == name]
         shown.append(Cluster(cluster=name, size=len(members), name=found.cluster_name(name), pairs=pairs[:PAIRS_PER_CLUSTER], members=[
-            ClusterMember(id=ids[m], name=records[m].name, org=(found.orgs or [""] * len(ids))[m], year=_year((found.years or [""] * len(ids))[m]))
+            ClusterMember(id=ids[m], name=records[m].name, org=(found.orgs or [""] * len(ids))[m], year=found.years[m] if found.years else None)
             for m in members]))
     return ClustersResponse(total_clusters=len(shown), clusters=[c for c in shown if c.size >= min_size][:limit])
 
@@ -33,8 +33,3 @@ def clusters(
 @router.post("/check", summary="Stored projects that duplicate one draft", response_model=CheckResponse)
 def check(request: CheckRequest, app: AppDep) -> CheckResponse:
     return CheckResponse(matches=app.check_duplicates(request.text))
-
-
-def _year(stored: str) -> int | None:
-    """A member's fiscal year as a number, as search results give it (the store keeps it as text)."""
-    return int(stored) if stored.isdigit() else None
