@@ -120,6 +120,21 @@ def test_budget_line_type_prefix_is_not_matched_but_evidence_shows_the_text_as_w
     assert evidence and evidence[0].draft_text == "ผลผลิตอาหารสุนัขและปลอกคอ"
 
 
+def test_a_generic_management_verb_after_the_form_word_is_not_the_topic():
+    """"งานบริหารทั่วไปฝ่ายการศึกษา" is overhead of the education section: the management verb says
+    what kind of line it is, the rest its topic; coordinated ("...และจัดเก็บรายได้") it stays."""
+    from planalign.index.align.query import prepare_text
+
+    assert prepare_text("งานบริหารทั่วไปฝ่ายการศึกษา").units[0] == "ฝ่ายการศึกษา"
+    assert prepare_text("ผลผลิตบริหารการศึกษาขั้นพื้นฐาน").units[0] == "การศึกษาขั้นพื้นฐาน"
+    assert prepare_text("ผลผลิตสนับสนุนเครื่องจักรกล และการก่อสร้าง").units[0].startswith("เครื่องจักรกล")
+    assert prepare_text("งานบริหารทั่วไปและจัดเก็บรายได้").units[0] == "บริหารทั่วไปและจัดเก็บรายได้"
+    assert prepare_text("งานบริหารทั่วไป").units[0] == "บริหารทั่วไป"
+    bma = Aligner(load_catalog(), get_encoder("tfidf"))
+    assert bma.align("งานบริหารทั่วไปฝ่ายการศึกษา").levels["dimension"][0].node_id == "D6"
+    assert bma.align("งานบริหารทั่วไป").levels["dimension"][0].node_id == "D9"
+
+
 def test_a_parent_without_description_is_described_by_its_children(tmp_path):
     from planalign.index.align.scoring import ZeroShotScorer
 
