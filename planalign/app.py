@@ -33,7 +33,7 @@ from planalign.corpora.projects import Project, guess_columns, parse_year
 from planalign.corpora.tables import Limits, Table, TableError, write_table
 from planalign.decisions import DecisionInput, check, check_source, declared, from_table
 from planalign.errors import InputError, NotFound, TooLarge, Unavailable
-from planalign.index.align import Aligner, Alignment
+from planalign.index.align import SCORING_VERSION, Aligner, Alignment
 from planalign.index.classify import Classified, classify_table
 from planalign.index.coverage import (
     AlignmentPlan,
@@ -713,12 +713,12 @@ class Application:
         digest = catalog_digest(resolved)[:12]
         report_encoder = self.index_encoder_name()
         mapping = load_category_map(resolved, self.settings.report_map)
-        report_model = f"{digest}/{report_encoder}/{mapping.digest[:8] if mapping else 'nomap'}"
+        report_model = f"{digest}/{report_encoder}/{SCORING_VERSION}/{mapping.digest[:8] if mapping else 'nomap'}"
 
         def aligners(report: bool) -> Aligner:
             return self.aligner(catalog, report_encoder if report else None, allow_path=catalog is None)
 
-        return AlignmentPlan(resolved, resolved.name[:64], f"{digest}/{self.settings.encoder}", report_model, mapping,
+        return AlignmentPlan(resolved, resolved.name[:64], f"{digest}/{self.settings.encoder}/{SCORING_VERSION}", report_model, mapping,
                              self.settings.report_sources, aligners)
 
     def decided_nodes(self, catalog: str, ids: Sequence[str]) -> dict[str, str]:

@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from conftest import run_cli
+from planalign import app as app_module
 from planalign.app import Application
 from planalign.config import Settings
 from planalign.corpora.catalog import catalog_from_table, catalog_to_table, load_catalog
@@ -142,7 +143,7 @@ def test_needs_without_projects_have_example_reports(core: Application) -> None:
         assert {e.id for e in need.examples} <= {i.id for i in cell}
 
 
-def test_alignments_follow_changes_of_projects_catalog_and_map(tmp_path) -> None:
+def test_alignments_follow_changes_of_projects_catalog_map_and_scoring(tmp_path, monkeypatch) -> None:
     app = Application(Settings(data_dir=tmp_path, encoder="tfidf", index_encoder="tfidf"))
     store = _store()[:20] + _store()[70:80]
     app.ingest(store)
@@ -169,6 +170,9 @@ def test_alignments_follow_changes_of_projects_catalog_and_map(tmp_path) -> None
     assert remapped.refresh_alignments() == 10
     reports = {i.id: i for i in remapped.coverage_items(node=None, reports=True, level="issue", limit=100)[1]}
     assert (reports["R000"].node_id, reports["R000"].source) == ("D4.2", "mapped")
+    # a new version of the scoring (an upgrade of planalign): everything is aligned again
+    monkeypatch.setattr(app_module, "SCORING_VERSION", "next")
+    assert remapped.pending_alignments() == len(store)
     # deleting removes the alignments and the coverage follows
     before = remapped.coverage().total_projects
     remapped.delete([store[0].id])

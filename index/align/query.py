@@ -27,8 +27,18 @@ NOT_THAI_WARNING = "text is mostly not Thai; the catalog is Thai, so suggestions
 # something, which stays D9): dimension 0.816 -> 0.842 (5 items right, 1 wrong), issue 0.652 ->
 # 0.665; official catalog 0.696 -> 0.734 / 0.418 -> 0.443. Only the routine items carry these
 # form words, so both were chosen on that one task group; "โครงการ" is left alone: no real labelled
-# text measures it.
-FORM_HEAD = re.compile(r"^(?:ผลผลิต|งาน)(?:(?:บริหารทั่วไป|บริหาร|สนับสนุน)(?!และ|ทั่วไป))?(?=\S)")
+# text measures it. The verb goes only when Thai words follow it ("งานบริหารทั่วไป." keeps it) and
+# not before "งานทั่วไป" (management *is* the topic there).
+FORM_WORD = re.compile(r"^(?:ผลผลิต|งาน)(?=\S)")
+MANAGEMENT_VERB = re.compile(r"^(?:บริหารทั่วไป|บริหาร|สนับสนุน)\s*(?!และ|หรือ|ทั่วไป|งานทั่วไป)(?=[\u0e01-\u0e2e\u0e40-\u0e44])")  # a Thai consonant or leading vowel
+
+
+def topical(text: str) -> str:
+    """The text without the budget form's line-type word and a generic management verb after it."""
+    form_word = FORM_WORD.match(text)
+    if not form_word:
+        return text
+    return MANAGEMENT_VERB.sub("", text[form_word.end():], count=1)
 
 
 @dataclass
@@ -40,7 +50,7 @@ class Query:
     @cached_property
     def words(self) -> list[str]:
         """Content words, split once: the lexical score and every suggestion's evidence read them."""
-        return content_tokens(FORM_HEAD.sub("", self.text, count=1), normalized=True)
+        return content_tokens(topical(self.text), normalized=True)
 
     def shown(self, unit: int) -> str:
         """A unit as the person wrote it (the whole text keeps its form head), for evidence."""
@@ -62,7 +72,7 @@ def prepare_text(text: str) -> Query:
     if thai_ratio(text) < MIN_THAI_RATIO:
         warnings.append(NOT_THAI_WARNING)
     sentences = split_sentences(text)[:MAX_SENTENCES]
-    units = [FORM_HEAD.sub("", text, count=1)[:2000]] + (sentences if len(sentences) > 1 else [])
+    units = [topical(text)[:2000]] + (sentences if len(sentences) > 1 else [])
     return Query(text, units, warnings)
 
 

@@ -282,11 +282,11 @@ def _chosen_share(right: np.ndarray, prior: float) -> float:
     the smallest among equals); else ``prior`` when it fixes more held-out examples than it breaks,
     else zero-shot alone. With few decisions a significant gain is rare even where the learners
     help: requiring one kept zero-shot in 20 of 25 folds at 100 routine decisions, where 0.75 scored
-    0.828 against 0.816 (Traffy, 100 decisions: 0.669 against 0.653; ``make eval``'s learning curve).
+    0.828 against 0.816 (zero-shot then; Traffy, 100 decisions: 0.669 against 0.653; ``make eval``'s learning curve).
     Taking the prior unless *significantly worse* (the rule before) put the routine items under
     zero-shot at 50 decisions once zero-shot reached 0.867 (0.863); requiring that it fix more than
-    it breaks keeps every point of both curves at or above zero-shot (routine 0.868 at 50; Traffy
-    0.662 / 0.662 / 0.673 at 50 / 100 / 200, against 0.672 / 0.664 / 0.683 with the looser rule).
+    it breaks keeps every mean of both curves at or above zero-shot (routine 0.868 at 50; Traffy
+    0.662 / 0.661 / 0.673 at 50 / 100 / 200, against 0.672 / 0.664 / 0.683 with the looser rule).
     Under ``HOLDOUT_MIN`` decisions (default weights) the prior is 0: there the share cost the
     routine items 1 point at 10 decisions.
     """
