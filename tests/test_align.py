@@ -160,9 +160,9 @@ PLANT.FRUIT,PLANT,issue,ไม้ผล,กิ่งพันธุ์และ�
 """
 
 
-def test_learners_share_prior_applies_when_it_fixes_more_held_out_decisions_than_it_breaks():
-    """From 40 decisions the learners get 3/4 of the fused probabilities when that fixes more held-out
-    decisions than it breaks; a significant gain still picks the best share."""
+def test_learners_share_prior_applies_unless_held_out_decisions_show_harm():
+    """From 100 decisions the learners get 3/4 of the fused probabilities unless held-out decisions show
+    them significantly worse than zero-shot; a significant gain still picks the best share."""
     import numpy as np
 
     from planalign.index.align.supervised import GATE_SHARES, PRIOR_SHARE, _chosen_share
@@ -176,14 +176,15 @@ def test_learners_share_prior_applies_when_it_fixes_more_held_out_decisions_than
         return rows
 
     assert _chosen_share(right(9, 0, 0.5), PRIOR_SHARE) == 0.5  # a significant gain
-    assert _chosen_share(right(2, 1, PRIOR_SHARE), PRIOR_SHARE) == PRIOR_SHARE  # fixes more than it breaks
-    assert _chosen_share(right(1, 1, PRIOR_SHARE), PRIOR_SHARE) == 0.0  # as many broken as fixed
+    assert _chosen_share(right(2, 1, PRIOR_SHARE), PRIOR_SHARE) == PRIOR_SHARE  # no evidence either way
+    assert _chosen_share(right(1, 3, PRIOR_SHARE), PRIOR_SHARE) == PRIOR_SHARE  # worse, but not significantly
     assert _chosen_share(right(0, 8, PRIOR_SHARE), PRIOR_SHARE) == 0.0  # significantly worse
-    assert _chosen_share(right(2, 1, PRIOR_SHARE), 0.0) == 0.0  # under 40 decisions: a gain must be significant
+    assert _chosen_share(right(2, 1, PRIOR_SHARE), 0.0) == 0.0  # under 100 decisions: a gain must be significant
 
 
-def test_the_prior_share_is_offered_only_from_40_decisions(shop, monkeypatch):
-    """Under 40 decisions (default weights) a 3/4 prior cost the routine items 1 point: only a significant gain counts there."""
+def test_the_prior_share_is_offered_only_from_100_decisions(shop, monkeypatch):
+    """Under 100 decisions a 3/4 prior cost the routine items (0.806 against 0.817 at 10, 0.863 against 0.867 at 50):
+    only a significant gain counts there."""
     from planalign.index.align import supervised
 
     priors: list[float] = []
@@ -196,5 +197,6 @@ def test_the_prior_share_is_offered_only_from_40_decisions(shop, monkeypatch):
     texts = ["ปลอกคอหมา", "อาหารลูกหมา", "ทรายแมว", "ที่ลับเล็บแมว", "กิ่งตอนมะม่วง", "ทุเรียนหมอนทอง", "กุหลาบมอญ", "กล้วยไม้ป่า"]
     labels = [["PET.DOG"], ["PET.DOG"], ["PET.CAT"], ["PET.CAT"], ["PLANT.FRUIT"], ["PLANT.FRUIT"], ["PLANT.FLOWER"], ["PLANT.FLOWER"]]
     shop.learned(texts, labels, 1)
-    shop.learned(texts * 5, labels * 5, 2)  # 40 decisions
-    assert priors == [0.0, supervised.PRIOR_SHARE]
+    shop.learned(texts * 5, labels * 5, 2)  # 40 decisions: weights chosen out-of-fold, still no prior
+    shop.learned(texts * 13, labels * 13, 3)  # 104 decisions
+    assert priors == [0.0, 0.0, supervised.PRIOR_SHARE]
