@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 
 from planalign.corpora.catalog import Catalog
 from planalign.decisions import examples
-from planalign.index.align import Aligner
+from planalign.index.align import SCORING_VERSION, Aligner
 from planalign.nlp.encoders.factory import CASCADE
 
 if TYPE_CHECKING:
@@ -242,7 +242,7 @@ class Learning:
 
     def _save(self, key: Key, learned: Learned) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
-        record = {"format": FORMAT, "catalog": key[0], "encoder": key[1], "version": learned.version, "examples": learned.examples,
+        record = {"format": FORMAT, "scoring": SCORING_VERSION, "catalog": key[0], "encoder": key[1], "version": learned.version, "examples": learned.examples,
                   "fingerprint": learned.fingerprint, "digest": learned.digest, "fitted": learned.fitted, "keys": sorted(learned.keys),
                   "seconds": learned.seconds, "models": learned.aligner.example_models}
         handle, temporary = tempfile.mkstemp(dir=self.root, prefix=".model-")
@@ -266,7 +266,9 @@ class Learning:
         except Exception:  # an unreadable file (another version): fit again
             log.warning("ignoring unreadable model file %s", path)
             return None
-        return record if isinstance(record, dict) and record.get("format") == FORMAT and (record["catalog"], record["encoder"]) == key else None
+        if not (isinstance(record, dict) and record.get("format") == FORMAT and (record["catalog"], record["encoder"]) == key):
+            return None
+        return record if record.get("scoring") == SCORING_VERSION else None  # learned under another scoring: fit again
 
     def _load(self, key: Key, zero: Aligner, digest: str) -> Learned | None:
         record = self._read(key)

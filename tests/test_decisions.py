@@ -15,6 +15,7 @@ from sqlalchemy import create_engine, text
 from test_store import postgres_url  # noqa: F401  (the throwaway PostgreSQL server fixture)
 
 from conftest import run_cli, wait_job, wait_ready
+from planalign import learning
 from planalign.app import Application
 from planalign.config import Settings
 from planalign.corpora.projects import Project
@@ -78,7 +79,7 @@ def test_bad_decisions_are_refused_whole(tmp_path):
     assert [d.node_id for d in recorded.stored] == ["D1.4"]  # a node may be named by its name too
 
 
-def test_a_decision_changes_the_next_suggestion_and_survives_a_restart(tmp_path):
+def test_a_decision_changes_the_next_suggestion_and_survives_a_restart(tmp_path, monkeypatch):
     core = _core(tmp_path)
     before = core.align(SIMILAR, aligner=core.aligner())
     wanted = "D4.1" if before.alignment.levels["issue"][0].node_id != "D4.1" else "D7.1"
@@ -93,6 +94,10 @@ def test_a_decision_changes_the_next_suggestion_and_survives_a_restart(tmp_path)
     assert again.align(SIMILAR, aligner=aligner).alignment.levels["issue"][0].node_id == wanted
     # Measuring on the decided text itself: its own decision is left out.
     assert again.aligner(exclude=keys_of([DRAFT])).examples == 0
+    again.close()
+    monkeypatch.setattr(learning, "SCORING_VERSION", "next")  # an upgrade that scores or learns differently
+    upgraded = _core(tmp_path)
+    assert upgraded.aligner().examples == 1 and upgraded.learning.fits == 1  # the model on disk is not reused: fitted again
 
 
 def test_declared_alignment_from_ingest(tmp_path):

@@ -50,9 +50,9 @@ from planalign.nlp.normalize import normalize
 from planalign.nlp.tokenize import content_tokens
 
 NODE_TEXT_KINDS = ("description", "keywords")
-# Stored alignments carry it beside the catalog's digest and the encoder: a change to how drafts are
-# prepared, scored or calibrated makes them stale, so coverage aligns every stored item again (the
-# date of the last such change).
+# Stored alignments and learned models carry it beside the catalog's digest and the encoder: a change
+# to how drafts are prepared, scored, calibrated or learned from makes them stale, so coverage aligns
+# every stored item again and the models are fitted again (the date of the last such change).
 SCORING_VERSION = "2026-12-05"
 
 

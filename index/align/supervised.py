@@ -286,7 +286,7 @@ def _chosen_share(right: np.ndarray, prior: float) -> float:
     where 0.75 scored 0.828 against 0.816 (zero-shot then; Traffy, 100 decisions: 0.669 against
     0.653; ``make eval``'s learning curve). The prior is offered from ``PRIOR_FROM`` (100) decisions;
     under that it is 0. From 40 (an earlier choice) it put the routine items under zero-shot at 50
-    decisions once zero-shot reached 0.867 (0.863; a fixed 3/4 there: 0.863, but 0.872 at 100), and
+    decisions once zero-shot reached 0.867 (0.863; a fixed 3/4: 0.863 at 50, 0.872 at 100), and
     judging it per fold on so few held-out decisions picks it in the wrong folds. Curves with 100,
     same folds and orders: routine 0.870 / 0.873 / 0.881 at 50 / 100 / all (zero-shot 0.867), Traffy
     0.661 / 0.664 / 0.683 at 50 / 100 / 200 (0.651); requiring the prior to fix more held-out
