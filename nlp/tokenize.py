@@ -20,6 +20,7 @@ from planalign.nlp.normalize import normalize
 
 # One to four Thai consonant groups each closed by a dot: กทม. / ค.ส.ล. / ถ. / พ.ศ.
 _ABBREVIATION = re.compile(r"(?:[\u0e01-\u0e4e]{1,4}\.){1,4}(?![\u0e01-\u0e4e]*\.)")
+_THAI_LETTER_BEFORE = re.compile(r"[\u0e01-\u0e4e]")
 _PUNCTUATION_ONLY = re.compile(r"^[\W_]+$", re.UNICODE)
 # Brackets and quotes glued to Latin words by newmm ("(bkk"); a final dot is kept for abbreviations.
 _EDGE_PUNCTUATION = re.compile(r"^[^\w\u0e01-\u0e4e]+|[^\w\u0e01-\u0e4e.]+$")
@@ -73,11 +74,26 @@ def tokenize(text: str, *, normalized: bool = False) -> list[str]:
     position = 0
     for match in _ABBREVIATION.finditer(text):
         start = _known_abbreviation_start(match.group(0)) + match.start()
+        if _full_stop_after_word(text, match, start):  # newmm alone would still cut "บ้าน." into "บ้า" + "น."
+            tokens.extend(_newmm(text[position : match.end() - 1]))
+            tokens.append(".")
+            position = match.end()
+            continue
         tokens.extend(_newmm(text[position:start]))
         tokens.append(text[start : match.end()])
         position = match.end()
     tokens.extend(_newmm(text[position:]))
     return tokens
+
+
+def _full_stop_after_word(text: str, match: re.Match[str], start: int) -> bool:
+    """A single dot the regex took for an abbreviation but that ends a word ("ซ่อมถนน.", "หน้าบ้าน."):
+    the match began inside the word, so cutting there split it ("ซ่อ" + "มถนน.", "บ้า" + "น."). A
+    dotted group glued to the word before it is an abbreviation only when known and longer than one
+    letter ("ของกทม."); several dots (ค.ส.ล.) and a group standing alone (" ถ.") stay abbreviations."""
+    candidate = text[start : match.end()]
+    glued = start > 0 and _THAI_LETTER_BEFORE.match(text[start - 1]) is not None
+    return glued and candidate.count(".") == 1 and (len(candidate) == 2 or candidate not in abbreviations())
 
 
 def _known_abbreviation_start(candidate: str) -> int:

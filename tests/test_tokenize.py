@@ -33,3 +33,17 @@ def test_chunk_respects_limit_and_keeps_all_text():
     pieces = chunk(text, max_chars=100)
     assert all(len(p) <= 100 for p in pieces)
     assert "".join(pieces).replace(" ", "") == text.replace(" ", "")
+
+
+def test_a_full_stop_after_a_word_does_not_split_the_word():
+    """The abbreviation guard took "ซ่อมถนน." for an abbreviation ending in "มถนน." and cut the word
+    ("ซ่อ" + "มถนน."); a one-letter abbreviation glued to a word ("บ้าน." -> "บ้า" + "น.") likewise.
+    About 40% of Traffy reports carry a Thai word followed by a dot."""
+    assert tokenize("ซ่อมถนน. ทางเท้า") == ["ซ่อม", "ถนน", ".", "ทางเท้า"]
+    assert content_tokens("น้ำท่วมขังหน้าบ้าน. แจ้งเขตแล้ว") == ["น้ำท่วมขัง", "หน้าบ้าน", "แจ้ง", "เขต"]
+    assert content_tokens("การศึกษา. ครู") == ["การศึกษา", "ครู"]
+    # abbreviations stay whole: known and glued, several dots, standing alone, a time's น.
+    assert content_tokens("งบของกทม.") == ["งบ", "กรุงเทพมหานคร"]
+    assert tokenize("ถนนค.ส.ล.") == ["ถนน", "ค.ส.ล."]
+    assert tokenize("ซอยลาดพร้าว ถ.ลาดพร้าว")[2] == "ถ."
+    assert tokenize("เวลา 10.00 น.")[-1] == "น."
