@@ -86,7 +86,7 @@ def _point(n: int | None, values: list[float], zero_shot: float, decisions: int,
 
 
 def _vectors(aligner: Aligner, texts: list[str]) -> np.ndarray:
-    """The e5 vectors the learned model sees for these texts (whole text, form prefix left out)."""
+    """The e5 vectors the learned model sees for these texts (whole text, as the aligner embeds it: Query.units[0])."""
     return aligner.draft_vectors([prepare_text(t) for t in texts])
 
 

@@ -136,7 +136,7 @@ class Prepared:
     vectors: np.ndarray
     words: list[list[str]]
     second: np.ndarray  # the second encoder's (USE) vectors
-    topics: list[str]  # the normalized texts as embedded (form prefix left out), for the character n-grams
+    topics: list[str]  # the normalized texts as embedded (Query.units[0]: form word and management verb left out), for the character n-grams
 
 
 def prepare(aligner: Aligner, task: Task, second: Encoder) -> Prepared:

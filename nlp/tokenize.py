@@ -20,7 +20,6 @@ from planalign.nlp.normalize import normalize
 
 # One to four Thai consonant groups each closed by a dot: กทม. / ค.ส.ล. / ถ. / พ.ศ.
 _ABBREVIATION = re.compile(r"(?:[\u0e01-\u0e4e]{1,4}\.){1,4}(?![\u0e01-\u0e4e]*\.)")
-_THAI_LETTER_BEFORE = re.compile(r"[\u0e01-\u0e4e]")
 _PUNCTUATION_ONLY = re.compile(r"^[\W_]+$", re.UNICODE)
 # Brackets and quotes glued to Latin words by newmm ("(bkk"); a final dot is kept for abbreviations.
 _EDGE_PUNCTUATION = re.compile(r"^[^\w\u0e01-\u0e4e]+|[^\w\u0e01-\u0e4e.]+$")
@@ -92,7 +91,7 @@ def _full_stop_after_word(text: str, match: re.Match[str], start: int) -> bool:
     dotted group glued to the word before it is an abbreviation only when known and longer than one
     letter ("ของกทม."); several dots (ค.ส.ล.) and a group standing alone (" ถ.") stay abbreviations."""
     candidate = text[start : match.end()]
-    glued = start > 0 and _THAI_LETTER_BEFORE.match(text[start - 1]) is not None
+    glued = start > 0 and "\u0e01" <= text[start - 1] <= "\u0e4e"  # the range _ABBREVIATION reads
     return glued and candidate.count(".") == 1 and (len(candidate) == 2 or candidate not in abbreviations())
 
 

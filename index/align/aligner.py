@@ -56,9 +56,9 @@ class Aligner:
     def fit_examples(self, texts: Sequence[str], labels: Sequence[Sequence[str]], progress: Progress | None = None, guarded: bool = False) -> None:
         """Learn from labelled drafts; ``labels`` are node ids (lifted to the shallowest level among them).
 
-        ``guarded``: as for people's decisions, the learners' share is chosen on held-out examples: under 40
-        only a significant gain over zero-shot lets them in, from 40 they get 3/4 unless significantly
-        worse (:class:`~planalign.index.align.supervised.ExampleModel`)."""
+        ``guarded``: as for people's decisions, the learners' share is chosen on held-out examples: under
+        ``PRIOR_FROM`` (100) only a significant gain over zero-shot lets them in, from there they get 3/4
+        unless significantly worse (:class:`~planalign.index.align.supervised.ExampleModel`)."""
         queries = []
         for text in texts:
             try:
