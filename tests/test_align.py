@@ -200,3 +200,24 @@ def test_the_prior_share_is_offered_only_from_100_decisions(shop, monkeypatch):
     shop.learned(texts * 5, labels * 5, 2)  # 40 decisions: weights chosen out-of-fold, still no prior
     shop.learned(texts * 13, labels * 13, 3)  # 104 decisions
     assert priors == [0.0, 0.0, supervised.PRIOR_SHARE]
+
+
+def test_a_correction_pulls_look_alike_drafts_toward_its_label(shop):
+    """People correct the zero-shot's systematic mistakes; a draft that looks like a corrected text
+    (not a near-repeat: the memory rule handles those) leans toward the correction's label. Accepted
+    suggestions pull nothing, and under 40 decisions nothing pulls (see CORRECTION_WEIGHT)."""
+    texts = ["ปลอกคอหมา", "อาหารลูกหมา", "ทรายแมว", "ที่ลับเล็บแมว", "กิ่งตอนมะม่วง", "ทุเรียนหมอนทอง", "กุหลาบมอญ", "กล้วยไม้ป่า"]
+    labels = [["PET.DOG"], ["PET.DOG"], ["PET.CAT"], ["PET.CAT"], ["PLANT.FRUIT"], ["PLANT.FRUIT"], ["PLANT.FLOWER"], ["PLANT.FLOWER"]]
+    assert shop.align("ต้นหญ้าแมวในกระถาง").levels["issue"][0].node_id == "PET.CAT"  # the zero-shot reads แมว
+
+    def pulled(copies: int, decided: str, draft: str) -> dict[str, float]:
+        model = shop.learned(texts * copies + ["ต้นหญ้าแมวในกระถาง"], labels * copies + [[decided]], 1)._examples
+        uniform = np.full((1, len(model.level_nodes)), 1.0 / len(model.level_nodes))
+        probabilities = model._corrected_zero([draft], uniform)[0]
+        return {model.node_ids[i]: float(p) for i, p in zip(model.level_nodes, probabilities)}
+
+    corrected = pulled(5, "PLANT.FLOWER", "เมล็ดหญ้าแมวปลูกเอง")  # 41 decisions, one of them a correction
+    assert max(corrected, key=corrected.get) == "PLANT.FLOWER" and corrected["PLANT.FLOWER"] > 0.4
+    assert pulled(5, "PLANT.FLOWER", "ทุเรียนหมอนทองกิ่งตอน") == pytest.approx(dict.fromkeys(corrected, 0.25))  # shares nothing with it
+    assert pulled(5, "PET.CAT", "เมล็ดหญ้าแมวปลูกเอง") == pytest.approx(dict.fromkeys(corrected, 0.25))  # accepted: no pull
+    assert pulled(4, "PLANT.FLOWER", "เมล็ดหญ้าแมวปลูกเอง") == pytest.approx(dict.fromkeys(corrected, 0.25))  # 33 decisions

@@ -58,7 +58,8 @@ class Aligner:
 
         ``guarded``: as for people's decisions, the learners' share is chosen on held-out examples: under
         ``PRIOR_FROM`` (100) only a significant gain over zero-shot lets them in, from there they get 3/4
-        unless significantly worse (:class:`~planalign.index.align.supervised.ExampleModel`)."""
+        unless significantly worse; from 40 examples, corrections of the zero-shot suggestion pull
+        look-alike drafts toward their labels (:class:`~planalign.index.align.supervised.ExampleModel`)."""
         queries = []
         for text in texts:
             try:

@@ -52,8 +52,9 @@ from planalign.nlp.tokenize import content_tokens
 NODE_TEXT_KINDS = ("description", "keywords")
 # Stored alignments and learned models carry it beside the catalog's digest and the encoder: a change
 # to how drafts are prepared, scored, calibrated or learned from makes them stale, so coverage aligns
-# every stored item again and the models are fitted again (the date of the last such change).
-SCORING_VERSION = "2026-12-05"
+# every stored item again and the models are fitted again (the date of the last such change, with a
+# counter when there are two in a day).
+SCORING_VERSION = "2026-12-05.2"
 
 
 @dataclass(frozen=True)
