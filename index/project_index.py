@@ -60,7 +60,7 @@ from planalign.index.store import ProjectStore
 from planalign.nlp.encoders import Encoder
 from planalign.nlp.encoders.base import TokenEncoder
 from planalign.nlp.normalize import normalize
-from planalign.nlp.tokenize import content_tokens
+from planalign.nlp.tokenize import TOKENS_VERSION, content_tokens
 
 META_FIELDS = ("fiscal_year", "org", "district", "district_group", "dimension_id")
 FORMAT_VERSION = 2
@@ -149,6 +149,7 @@ class ProjectIndex:
     generation: str = ""
     deltas: int = 0
     query_vectors: RowBuffer | None = None  # the query view; None: a generation written without it
+    tokens_version: int = TOKENS_VERSION  # of the tokenizer that cut the keyword rows (1: before it was recorded)
     position: dict[str, int] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -408,7 +409,8 @@ def _read_generation(generation: Path, name: str) -> ProjectIndex:
     if (not (len(ids) == len(hashes) == len(vectors) == keyword.size == manifest["count"])
             or any(len(v) != len(ids) for v in extra.values()) or (query_view is not None and query_view.size != len(ids))):
         raise IndexDamaged("its files disagree on the number of rows")
-    return ProjectIndex(manifest["encoder"], ids, hashes, extra, vectors, keyword, np.ones(len(ids), dtype=bool), name, 0, query_view)
+    return ProjectIndex(manifest["encoder"], ids, hashes, extra, vectors, keyword, np.ones(len(ids), dtype=bool), name, 0, query_view,
+                        manifest.get("tokens", 1))
 
 
 def _damage(where: str, exc: Exception) -> str:
@@ -474,7 +476,7 @@ def _write_generation(root: Path, index: ProjectIndex, previous: tuple[str, int]
     (staging / "ids.json").write_text(json.dumps(index.ids, ensure_ascii=False), encoding="utf-8")
     (staging / "meta.json").write_text(json.dumps({**index.meta, "content_hash": index.hashes}, ensure_ascii=False), encoding="utf-8")
     manifest = {"version": FORMAT_VERSION, "encoder": index.encoder_name, "backend": index.vectors.backend,
-                "count": len(index.ids), "created": time.time()}
+                "count": len(index.ids), "created": time.time(), "tokens": index.tokens_version}
     (staging / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     _pause_for_crash_test()
     os.rename(staging, root / name)
@@ -573,6 +575,11 @@ def sync_index(
         if old is not None and old.encoder_name != encoder.name:
             raise IndexStateError(f"the index was built with encoder {old.encoder_name!r}; "
                                   f"run `planalign reindex --encoder {encoder.name}` to rebuild it")
+        if old is not None and old.tokens_version != TOKENS_VERSION:
+            # Its keyword rows were cut by another tokenizer, and a delta or compaction would keep them:
+            # every project is indexed again (the encoders' caches make the vectors cheap), the old
+            # generation staying the fallback as for `planalign reindex`.
+            rebuild, repair, only, old = True, False, None, None
         if repair:
             only = None
         wanted = store.content_hashes(only)

@@ -9,6 +9,7 @@ from planalign.config import Settings
 from planalign.corpora.projects import Project
 from planalign.index import project_index
 from planalign.index.hybrid import search
+from planalign.index.keyword import MATRIX_FILE, TOKENS_FILE
 from planalign.index.project_index import IndexDamaged, index_root, load_index, load_latest, read_pointer
 
 PROJECTS = [
@@ -163,3 +164,28 @@ def test_a_one_shot_ingest_embeds_before_its_store_commit_so_a_restart_needs_no_
     assert restarted.sync().added == len(PROJECTS)
     assert set(restarted.index().position) == {p.id for p in PROJECTS}
     assert [h.id for h in search(restarted.index(), restarted.store, None, "ยาเสพติด", mode="keyword", top=1)] == ["P2"]
+
+
+def test_a_keyword_index_cut_by_an_older_tokenizer_is_indexed_again_at_the_next_sync(tmp_path):
+    """Stored tokens outlive a tokenizer change; a generation whose manifest names another tokenizer
+    version (or none: written before it was recorded) is rebuilt whole, not extended by a delta."""
+    app = Application(Settings(data_dir=tmp_path, index_encoder="tfidf"))
+    app.ingest(PROJECTS)
+    old = app.index().generation
+    generation = index_root(tmp_path) / old
+    rows = [json.loads(line) for line in (generation / TOKENS_FILE).read_text(encoding="utf-8").splitlines()]
+    position = app.index().position["P2"]
+    rows[position] = [w for token in rows[position] for w in ([token[:3], token[3:]] if token == "ยาเสพติด" else [token])]  # cut as another tokenizer would
+    (generation / TOKENS_FILE).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    (generation / MATRIX_FILE).unlink()  # weights from the tokens, as written before weights were saved
+    manifest = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest.pop("tokens") == project_index.TOKENS_VERSION
+    (generation / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+    stale = _fresh(tmp_path)
+    assert stale.index().tokens_version == 1
+    assert "P2" not in [h.id for h in search(stale.index(), stale.store, None, "ยาเสพติด", mode="keyword", top=3)]
+    stale.ingest([LATER])  # any write syncs
+    assert stale.index().generation != old and stale.index().deltas == 0
+    assert _ids(_fresh(tmp_path)) == {"P1", "P2", "P3", "P4"}  # P2 found by its words again
+    assert json.loads((index_root(tmp_path) / stale.index().generation / "manifest.json").read_text(encoding="utf-8"))["tokens"] == project_index.TOKENS_VERSION
