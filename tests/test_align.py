@@ -131,6 +131,8 @@ def test_a_generic_management_verb_after_the_form_word_is_not_the_topic():
     assert prepare_text("งานบริหารทั่วไปและจัดเก็บรายได้").units[0] == "บริหารทั่วไปและจัดเก็บรายได้"
     assert prepare_text("งานบริหารทั่วไป").units[0] == "บริหารทั่วไป"
     assert prepare_text("งานบริหารทั่วไป ฝ่ายการศึกษา").units[0] == "ฝ่ายการศึกษา"  # spaced as budget documents often are
+    assert prepare_text("งานบริหาร ทั่วไปฝ่ายการศึกษา").units[0] == "ฝ่ายการศึกษา"  # a space inside the verb too
+    assert prepare_text("งานบริหาร ทั่วไปและจัดเก็บรายได้").units[0] == "บริหาร ทั่วไปและจัดเก็บรายได้"
     for kept in ("งานบริหารทั่วไป.", "งานบริหารทั่วไปฯ", "งานบริหารทั่วไป2566", "งานบริหารงานทั่วไป", "งานบริหารทั่วไปหรือธุรการ"):
         assert prepare_text(kept).units[0] == kept[3:], kept  # nothing topical after the verb, or management is the topic
     assert prepare_text("งานบริการ").units[0] == "บริการ"  # service, not management

@@ -30,7 +30,7 @@ NOT_THAI_WARNING = "text is mostly not Thai; the catalog is Thai, so suggestions
 # text measures it. The verb goes only when Thai words follow it ("งานบริหารทั่วไป." keeps it) and
 # not before "งานทั่วไป" (management *is* the topic there).
 FORM_WORD = re.compile(r"^(?:ผลผลิต|งาน)(?=\S)")
-MANAGEMENT_VERB = re.compile(r"^(?:บริหารทั่วไป|บริหาร|สนับสนุน)\s*(?!และ|หรือ|ทั่วไป|งานทั่วไป)(?=[\u0e01-\u0e2e\u0e40-\u0e44])")  # a Thai consonant or leading vowel
+MANAGEMENT_VERB = re.compile(r"^(?:บริหาร\s?ทั่วไป|บริหาร|สนับสนุน)\s*(?!และ|หรือ|ทั่วไป|งานทั่วไป)(?=[\u0e01-\u0e2e\u0e40-\u0e44])")  # a Thai consonant or leading vowel
 
 
 def topical(text: str) -> str:
