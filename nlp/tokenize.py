@@ -24,14 +24,15 @@ _PUNCTUATION_ONLY = re.compile(r"^[\W_]+$", re.UNICODE)
 # Brackets and quotes glued to Latin words by newmm ("(bkk"); a final dot is kept for abbreviations.
 _EDGE_PUNCTUATION = re.compile(r"^[^\w\u0e01-\u0e4e]+|[^\w\u0e01-\u0e4e.]+$")
 _SENTENCE_BREAK = re.compile(r"\n+|(?<=[.!?;:])\s+|\s{2,}")
+# Raised whenever tokenize() cuts some text differently (a rule, the packaged dictionaries, or
+# pythainlp's word and stopword lists after an upgrade of it): a keyword index stores tokens, and one
+# written by another version is indexed again (project_index). 2: a Thai word followed by a full stop
+# stays whole (2026-12-05).
+TOKENS_VERSION = 2
 # The words every project name starts with: they say what kind of document a text is, never what it
 # is about, so they are no topic word, no evidence and no shared word. Each is cut off whole before
 # newmm sees the rest, because newmm splits "โครงการลอกท่อ" into "โครง" + "การลอก", and that
 # fragment then "matched" every catalog text with the word โครง (frame) in it.
-# Raised whenever tokenize() cuts some text differently (a rule or the packaged dictionaries): a
-# keyword index stores tokens, and one written by another version is indexed again (project_index).
-# 2: a Thai word followed by a full stop stays whole (2026-12-05).
-TOKENS_VERSION = 2
 BOILERPLATE_WORDS = ("โครงการ", "กิจกรรม", "แผนงาน")
 _BOILERPLATE = re.compile("|".join(sorted(BOILERPLATE_WORDS, key=len, reverse=True)))
 

@@ -204,6 +204,17 @@ def test_the_prior_share_is_offered_only_from_100_decisions(shop, monkeypatch):
     assert priors == [0.0, 0.0, supervised.PRIOR_SHARE]
 
 
+def test_examples_with_a_row_of_nothing_to_read_still_fit(shop):
+    """A labelled file may hold a row of only digits: the learners take it as it is, the zero-shot
+    scores it as empty, whatever the number of rows (the tuning paths read every row)."""
+    for rows in (4, 8, 45):
+        texts = (["ปลอกคอหมา", "1234", "ทรายแมว", "กุหลาบมอญ"] * 12)[:rows]
+        labels = ([["PET.DOG"], ["PET.CAT"], ["PET.CAT"], ["PLANT.FLOWER"]] * 12)[:rows]
+        shop.fit_examples(texts, labels)
+        assert shop.align("ทรายแมวกลิ่นลาเวนเดอร์").levels["issue"][0].node_id == "PET.CAT"
+        assert shop.learned(texts, labels, 1).align("ปลอกคอหมา").levels["issue"][0].node_id == "PET.DOG"
+
+
 def test_a_correction_pulls_look_alike_drafts_toward_its_label(shop):
     """People correct the zero-shot's systematic mistakes; a draft that looks like a corrected text
     (not a near-repeat: the memory rule handles those) leans toward the correction's label. Accepted

@@ -187,5 +187,7 @@ def test_a_keyword_index_cut_by_an_older_tokenizer_is_indexed_again_at_the_next_
     assert "P2" not in [h.id for h in search(stale.index(), stale.store, None, "ยาเสพติด", mode="keyword", top=3)]
     stale.ingest([LATER])  # any write syncs
     assert stale.index().generation != old and stale.index().deltas == 0
+    assert read_pointer(index_root(tmp_path)) == (stale.index().generation, 0)
+    assert (index_root(tmp_path) / "PREVIOUS").read_text().split()[0] == old  # kept as the fallback
     assert _ids(_fresh(tmp_path)) == {"P1", "P2", "P3", "P4"}  # P2 found by its words again
     assert json.loads((index_root(tmp_path) / stale.index().generation / "manifest.json").read_text(encoding="utf-8"))["tokens"] == project_index.TOKENS_VERSION

@@ -56,16 +56,13 @@ class Aligner:
     def fit_examples(self, texts: Sequence[str], labels: Sequence[Sequence[str]], progress: Progress | None = None, guarded: bool = False) -> None:
         """Learn from labelled drafts; ``labels`` are node ids (lifted to the shallowest level among them).
 
-        ``guarded``: as for people's decisions, the learners' share is chosen on held-out examples: under
-        ``PRIOR_FROM`` (100) only a significant gain over zero-shot lets them in, from there they get 3/4
-        unless significantly worse; from 40 examples, corrections of the zero-shot suggestion pull
-        look-alike drafts toward their labels (:class:`~planalign.index.align.supervised.ExampleModel`)."""
-        queries = []
-        for text in texts:
-            try:
-                queries.append(prepare_text(text))
-            except AlignmentInputError:  # nothing to read: embedded as is, it just adds little
-                queries.append(Query(text, [text], []))
+        From 40 examples, corrections of the zero-shot suggestion pull look-alike drafts toward their
+        labels. ``guarded``: as for people's decisions, the learners' share is chosen on held-out
+        examples: under ``PRIOR_FROM`` (100) only a significant gain over the (pulled) zero-shot lets
+        them in, from there they get 3/4 unless significantly worse
+        (:class:`~planalign.index.align.supervised.ExampleModel`)."""
+        # A text with nothing to read is embedded as is: it just adds little.
+        queries = [_readable(text) or Query(text, [text], []) for text in texts]
         vectors = self.draft_vectors(queries, progress)
         self._examples = ExampleModel(self.catalog, self.scorer.node_ids, self._zero_shot_level, list(texts), vectors, [list(ls) for ls in labels],
                                       guarded=guarded)
@@ -104,7 +101,7 @@ class Aligner:
 
     def _zero_shot_level(self, texts: list[str], vectors: np.ndarray, level: str) -> np.ndarray:
         """Zero-shot probabilities over a level's nodes for whole-text vectors (held-out tuning)."""
-        queries = [prepare_text(t) if t.strip() else None for t in texts]
+        queries = [_readable(t) for t in texts]
         lexical = self.scorer.lexical_scores([q.words if q else [] for q in queries], [q.units[0] if q else "" for q in queries])
         dense, _ = self.scorer.similarities(vectors)
         second = self.scorer.second_similarities(self._second_vectors([q.units[0] if q else t for q, t in zip(queries, texts)]))
@@ -227,6 +224,15 @@ class Aligner:
             found.append(child)
             found.extend(self._descendants(child.id))
         return found
+
+
+def _readable(text: str) -> Query | None:
+    """A decided text prepared as a draft, or None when nothing in it can be read (scored as empty):
+    a labelled file may hold a row of only digits, which the learners still take as it is."""
+    try:
+        return prepare_text(text)
+    except AlignmentInputError:
+        return None
 
 
 def _needs_review(scored: LevelScores, fused: dict[int, float], top: int, learned: bool) -> bool:
