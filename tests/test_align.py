@@ -234,3 +234,16 @@ def test_a_correction_pulls_look_alike_drafts_toward_its_label(shop):
     assert pulled(5, "PLANT.FLOWER", "ทุเรียนหมอนทองกิ่งตอน") == pytest.approx(dict.fromkeys(corrected, 0.25))  # shares nothing with it
     assert pulled(5, "PET.CAT", "เมล็ดหญ้าแมวปลูกเอง") == pytest.approx(dict.fromkeys(corrected, 0.25))  # accepted: no pull
     assert pulled(4, "PLANT.FLOWER", "เมล็ดหญ้าแมวปลูกเอง") == pytest.approx(dict.fromkeys(corrected, 0.25))  # 33 decisions
+
+
+def test_corrections_that_contradict_each_other_do_not_pull(shop):
+    """The pull is judged on held-out decisions like the learners: when a few corrections disagree
+    with the many decisions on texts like them, it does significantly worse than zero-shot there and
+    is left out; one consistent correction keeps it."""
+    texts = [f"{item}สัตว์เลี้ยง ขนาด {n} ชิ้น" for item in ("แชมพู", "กรง", "ขนม", "อาหารเปียกสำหรับ", "แปรงขน", "ผ้าห่ม") for n in range(1, 11)]
+    assert {shop.align(t).levels["issue"][0].node_id for t in texts} == {"PET.DOG"}  # "สัตว์เลี้ยง" leans to dogs, not surely
+    labels = [["PET.CAT"] if i % 4 == 0 else ["PET.DOG"] for i in range(len(texts))]  # one in four "corrected" to cats
+    assert not shop.learned(texts, labels, 1)._examples.pulls
+    consistent = ["ปลอกคอหมา", "อาหารลูกหมา", "ทรายแมว", "ที่ลับเล็บแมว", "กิ่งตอนมะม่วง", "ทุเรียนหมอนทอง", "กุหลาบมอญ", "กล้วยไม้ป่า"]
+    consistent_labels = [["PET.DOG"], ["PET.DOG"], ["PET.CAT"], ["PET.CAT"], ["PLANT.FRUIT"], ["PLANT.FRUIT"], ["PLANT.FLOWER"], ["PLANT.FLOWER"]]
+    assert shop.learned(consistent * 5 + ["ต้นหญ้าแมวในกระถาง"], consistent_labels * 5 + [["PLANT.FLOWER"]], 1)._examples.pulls
