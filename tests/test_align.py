@@ -162,6 +162,11 @@ PLANT.FRUIT,PLANT,issue,ไม้ผล,กิ่งพันธุ์และ�
 """
 
 
+# Eight decisions on the shop catalog, two per issue, each the zero-shot's own answer.
+SHOP_DECISIONS = ["ปลอกคอหมา", "อาหารลูกหมา", "ทรายแมว", "ที่ลับเล็บแมว", "กิ่งตอนมะม่วง", "ทุเรียนหมอนทอง", "กุหลาบมอญ", "กล้วยไม้ป่า"]
+SHOP_DECIDED = [["PET.DOG"], ["PET.DOG"], ["PET.CAT"], ["PET.CAT"], ["PLANT.FRUIT"], ["PLANT.FRUIT"], ["PLANT.FLOWER"], ["PLANT.FLOWER"]]
+
+
 def test_learners_share_prior_applies_unless_held_out_decisions_show_harm():
     """From 100 decisions the learners get 3/4 of the fused probabilities unless held-out decisions show
     them significantly worse than zero-shot; a significant gain still picks the best share."""
@@ -196,8 +201,8 @@ def test_the_prior_share_is_offered_only_from_100_decisions(shop, monkeypatch):
         return 0.0
 
     monkeypatch.setattr(supervised, "_chosen_share", spy)
-    texts = ["ปลอกคอหมา", "อาหารลูกหมา", "ทรายแมว", "ที่ลับเล็บแมว", "กิ่งตอนมะม่วง", "ทุเรียนหมอนทอง", "กุหลาบมอญ", "กล้วยไม้ป่า"]
-    labels = [["PET.DOG"], ["PET.DOG"], ["PET.CAT"], ["PET.CAT"], ["PLANT.FRUIT"], ["PLANT.FRUIT"], ["PLANT.FLOWER"], ["PLANT.FLOWER"]]
+    texts = SHOP_DECISIONS
+    labels = SHOP_DECIDED
     shop.learned(texts, labels, 1)
     shop.learned(texts * 5, labels * 5, 2)  # 40 decisions: weights chosen out-of-fold, still no prior
     shop.learned(texts * 13, labels * 13, 3)  # 104 decisions
@@ -219,8 +224,8 @@ def test_a_correction_pulls_look_alike_drafts_toward_its_label(shop):
     """People correct the zero-shot's systematic mistakes; a draft that looks like a corrected text
     (not a near-repeat: the memory rule handles those) leans toward the correction's label. Accepted
     suggestions pull nothing, and under 40 decisions nothing pulls (see CORRECTION_WEIGHT)."""
-    texts = ["ปลอกคอหมา", "อาหารลูกหมา", "ทรายแมว", "ที่ลับเล็บแมว", "กิ่งตอนมะม่วง", "ทุเรียนหมอนทอง", "กุหลาบมอญ", "กล้วยไม้ป่า"]
-    labels = [["PET.DOG"], ["PET.DOG"], ["PET.CAT"], ["PET.CAT"], ["PLANT.FRUIT"], ["PLANT.FRUIT"], ["PLANT.FLOWER"], ["PLANT.FLOWER"]]
+    texts = SHOP_DECISIONS
+    labels = SHOP_DECIDED
     assert shop.align("ต้นหญ้าแมวในกระถาง").levels["issue"][0].node_id == "PET.CAT"  # the zero-shot reads แมว
 
     def pulled(copies: int, decided: str, draft: str) -> dict[str, float]:
@@ -244,6 +249,4 @@ def test_corrections_that_contradict_each_other_do_not_pull(shop):
     assert {shop.align(t).levels["issue"][0].node_id for t in texts} == {"PET.DOG"}  # "สัตว์เลี้ยง" leans to dogs, not surely
     labels = [["PET.CAT"] if i % 4 == 0 else ["PET.DOG"] for i in range(len(texts))]  # one in four "corrected" to cats
     assert not shop.learned(texts, labels, 1)._examples.pulls
-    consistent = ["ปลอกคอหมา", "อาหารลูกหมา", "ทรายแมว", "ที่ลับเล็บแมว", "กิ่งตอนมะม่วง", "ทุเรียนหมอนทอง", "กุหลาบมอญ", "กล้วยไม้ป่า"]
-    consistent_labels = [["PET.DOG"], ["PET.DOG"], ["PET.CAT"], ["PET.CAT"], ["PLANT.FRUIT"], ["PLANT.FRUIT"], ["PLANT.FLOWER"], ["PLANT.FLOWER"]]
-    assert shop.learned(consistent * 5 + ["ต้นหญ้าแมวในกระถาง"], consistent_labels * 5 + [["PLANT.FLOWER"]], 1)._examples.pulls
+    assert shop.learned(SHOP_DECISIONS * 5 + ["ต้นหญ้าแมวในกระถาง"], SHOP_DECIDED * 5 + [["PLANT.FLOWER"]], 1)._examples.pulls

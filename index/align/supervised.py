@@ -96,6 +96,7 @@ class ExampleModel:
         self.position = position
         self.texts = texts
         self.normalized = [normalize(t)[:MAX_CHARS] for t in texts]
+        self.topical = [topical(t) for t in self.normalized]  # what corrections are compared on, once for every fit
         self.vectors = vectors
         self.labels = [sorted({catalog.nodes[label].id if catalog.nodes[label].level == self.level else _ancestor_id(catalog, label, self.level) for label in ls})
                        for ls in labels]
@@ -158,10 +159,10 @@ class ExampleModel:
         if not len(corrected):
             return
         self.correction_vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, max_features=100_000).fit(
-            [topical(self.normalized[i]) for i in rows])
+            [self.topical[i] for i in rows])
         # Kept transposed (features x corrections, CSR): a draft's row times it is a sparse-sparse
         # product (3.2 -> 1.1 ms a draft, 1,630 corrections among 3,000 Traffy decisions).
-        self.correction_matrix = self.correction_vectorizer.transform([topical(self.normalized[i]) for i in corrected]).T.tocsr()
+        self.correction_matrix = self.correction_vectorizer.transform([self.topical[i] for i in corrected]).T.tocsr()
         by_column: dict[int, list[int]] = {}
         for row, i in enumerate(corrected):
             for label in self.labels[i]:
