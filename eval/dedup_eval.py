@@ -15,7 +15,8 @@ Every row of the table is measured in this run:
   them, but a sweep meets them all the time;
 * the two product uses end to end: the sweep over the store (``Application.duplicate_clusters``)
   and the single-draft check of each source text (``Application.check_duplicates``), with the
-  check's pairs that the sweep does not return (must be 0).
+  check's pairs that the sweep does not return (must be 0), and how good the sweep's clusters are
+  (average linkage, beside the connected components of the same pairs).
 
 ``--write-background`` recomputes the shipped background means (nlp/data/background_query_means.npz).
 """
@@ -32,6 +33,8 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import GroupKFold
 
@@ -277,7 +280,7 @@ def uses(app, rows: list[dict], texts: list[str], ids: list[str]) -> dict:
     for r in rows:
         groups[doc[normalize(r["source_text"])]].add(r["source_id"])
         groups[doc[normalize(r["candidate_text"])]].add(r["source_id"])
-    out = {"sweep": {"seconds": round(seconds, 2), **{k: sum(1 for p, kind in labelled.items() if kind == k and p in sweep_pairs) for k in KINDS},
+    out: dict[str, dict] = {"sweep": {"seconds": round(seconds, 2), **{k: sum(1 for p, kind in labelled.items() if kind == k and p in sweep_pairs) for k in KINDS},
                      "other_projects": sum(1 for a, b in sweep_pairs if not groups[a] & groups[b])}}
     check = {k: 0 for k in KINDS}
     outside, other = 0, 0
@@ -293,7 +296,38 @@ def uses(app, rows: list[dict], texts: list[str], ids: list[str]) -> dict:
                 other += 1
             outside += pair not in sweep_pairs
     out["check"] = {**check, "other_projects": other, "pairs_the_sweep_does_not_return": outside}
+    together: dict[str, set[str]] = defaultdict(set)  # source project -> its text and the texts that are duplicates of it
+    for r in rows:
+        together[r["source_id"]].add(doc[normalize(r["source_text"])])
+        if r["kind"] in ("copy", "paraphrase"):
+            together[r["source_id"]].add(doc[normalize(r["candidate_text"])])
+    truth = {pair for found in together.values() for pair in itertools.combinations(sorted(found), 2)}
+    product = [[swept.ids[m] for m in members] for members in swept.result.clusters.values()]
+    out["clusters"] = {"average linkage (the product)": cluster_quality(product, sweep_pairs, truth),
+                       "baseline: connected components of the same pairs": cluster_quality(components(sweep_pairs), sweep_pairs, truth)}
     return out
+
+
+def components(pairs: set[tuple[str, str]]) -> list[list[str]]:
+    """The connected components of the flagged pairs (how the product clustered before)."""
+    ids = sorted({x for pair in pairs for x in pair})
+    position = {x: i for i, x in enumerate(ids)}
+    rows, cols = [position[a] for a, _ in pairs], [position[b] for _, b in pairs]
+    _, labels = connected_components(coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(ids), len(ids))), directed=False)
+    groups: dict[int, list[str]] = defaultdict(list)
+    for x, label in zip(ids, labels):
+        groups[int(label)].append(x)
+    return list(groups.values())
+
+
+def cluster_quality(clusters: list[list[str]], flagged: set[tuple[str, str]], truth: set[tuple[str, str]]) -> dict:
+    """What a reviewer reading clusters meets: the pairs of texts put together, how many are true
+    duplicates (precision), how many true duplicate pairs are together (recall), and how many of
+    them were not flagged themselves (joined through a chain)."""
+    inside = {pair for members in clusters for pair in itertools.combinations(sorted(members), 2)}
+    right = len(inside & truth)
+    return {"clusters": sum(len(m) > 1 for m in clusters), "largest": max((len(m) for m in clusters), default=0), "pairs_inside": len(inside),
+            "precision": round(right / max(len(inside), 1), 3), "recall": round(right / max(len(truth), 1), 3), "not_flagged_inside": len(inside - flagged)}
 
 
 def write_background(out: Path | None = None) -> Path:
@@ -334,6 +368,11 @@ def markdown(report: dict) -> str:
               + f" | {uses['sweep']['other_projects']} | |",
               "| single-draft check of the 60 sources (`check_duplicates`) | " + " | ".join(str(uses["check"][k]) for k in KINDS)
               + f" | {uses['check']['other_projects']} | {uses['check']['pairs_the_sweep_does_not_return']} |"]
+    lines += ["", "Clusters of the sweep (the same flagged pairs grouped two ways; a true pair: two of a source project's text, its copy and its "
+              "paraphrase; `not flagged`: pairs inside a cluster that were not flagged themselves):", "",
+              "| clusters | n | largest | pairs inside | precision | recall | not flagged |", "|---|---|---|---|---|---|---|"]
+    for label, q in uses["clusters"].items():
+        lines.append(f"| {label} | {q['clusters']} | {q['largest']} | {q['pairs_inside']} | {q['precision']} | {q['recall']} | {q['not_flagged_inside']} |")
     lines += ["", "Parameters fitted on all pairs here: " + "; ".join(f"{label}: " + json.dumps(p) for label, p in report["fitted"].items())]
     return "\n".join(lines)
 

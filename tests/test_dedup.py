@@ -1,10 +1,13 @@
 """The duplicate decision and its two uses, on Thai project names, with no shared data and no model."""
+import itertools
+import random
+
 import numpy as np
 
 from planalign.app import Application
 from planalign.config import Settings
 from planalign.corpora.projects import Project
-from planalign.index.dedup import DedupConfig, decide, find_duplicates, make_records, params_for
+from planalign.index.dedup import CLUSTER_MAJORITY, DedupConfig, average_linkage, decide, find_duplicates, make_records, params_for
 from planalign.nlp.fields import extract
 
 PARAMS = params_for("e5")
@@ -82,6 +85,46 @@ def test_the_sweep_groups_identical_texts_and_clusters_pairs():
         "โครงการปลูกต้นไม้ริมคลองแสนแสบ", "โครงการจัดหารถเก็บขนมูลฝอยขนาด 5 ตัน"))
     assert {(p.a, p.b) for p in found.pairs} == {(0, 1), (0, 2), (1, 2)}
     assert list(found.clusters.values()) == [[0, 1, 2]]
+
+
+def test_a_chain_of_duplicates_is_cut_where_most_pairs_across_it_are_not_duplicates():
+    # Five anti-drug projects, each a rewording of the next (vectors 40 degrees apart): only
+    # neighbours in the chain are flagged, so the first and the last share nothing. Connected
+    # components made them one cluster; average linkage keeps groups where most pairs are flagged.
+    texts = ["ฝึกอบรมเครือข่ายอาสาสมัครต้านยาเสพติดระดับชุมชน", "พัฒนาศักยภาพเครือข่ายชุมชนเฝ้าระวังยาเสพติด",
+             "รณรงค์ชุมชนปลอดยาเสพติดและเฝ้าระวังในพื้นที่", "รณรงค์ป้องกันยาเสพติดในพื้นที่เสี่ยงและโรงเรียน",
+             "ป้องกันยาเสพติดในโรงเรียนและสถานศึกษา"]
+    angles = np.radians([0, 40, 80, 120, 160])
+    found = find_duplicates(make_records(texts, np.column_stack([np.cos(angles), np.sin(angles)])))
+    assert {(p.a, p.b) for p in found.pairs} == {(0, 1), (1, 2), (2, 3), (3, 4)}
+    assert sorted(found.clusters.values()) == [[0, 1], [2, 3, 4]]
+    assert {(p.a, p.b): p.cluster for p in found.pairs}[(1, 2)] == ""  # still listed, between two clusters
+
+
+def _naive_average_linkage(pairs: set[tuple[int, int]]) -> list[list[int]]:
+    """Average linkage the slow way (every pair of groups at every step), ties broken as the product does."""
+    groups = {n: [n] for n in sorted({x for p in pairs for x in p})}
+
+    def share(a: int, b: int) -> float:
+        return sum((min(x, y), max(x, y)) in pairs for x in groups[a] for y in groups[b]) / (len(groups[a]) * len(groups[b]))
+
+    while True:
+        best = min(((-share(a, b), a, b) for a, b in itertools.combinations(sorted(groups), 2)), default=(0.0, 0, 0))
+        if -best[0] < CLUSTER_MAJORITY:
+            return sorted(sorted(g) for g in groups.values())
+        _, a, b = best
+        a, b = (b, a) if len(groups[a]) < len(groups[b]) else (a, b)
+        groups[a] += groups.pop(b)
+
+
+def test_average_linkage_on_sparse_pairs_is_average_linkage():
+    rng = random.Random(7)
+    for _ in range(150):
+        size = rng.randint(2, 14)
+        pairs = {tuple(sorted(rng.sample(range(size), 2))) for _ in range(rng.randint(1, 2 * size))}
+        assert sorted(average_linkage(pairs)) == _naive_average_linkage(pairs)  # type: ignore[arg-type]
+    # the same report filed four times (twins) stays one group; a text flagged with one of them only does not join
+    assert sorted(average_linkage([(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3), (3, 4)])) == [[0, 1, 2, 3], [4]]
 
 
 def test_across_groups_keeps_only_pairs_from_different_districts():

@@ -249,7 +249,8 @@ class Cluster(BaseModel):
     size: int
     name: str = Field(description="What the cluster is: its first member's project name")
     members: list[ClusterMember]
-    pairs: list[ClusterPair]
+    pairs: list[ClusterPair] = Field(description="Flagged pairs with both texts in this cluster (average linkage: at least half the pairs "
+                                                 "between two groups flagged); a pair across two clusters is in neither")
 
 
 class ClustersResponse(BaseModel):
