@@ -10,7 +10,9 @@ text's first gold label; a prediction is right when it is in the text's gold set
   cross-validated. For each of 5 random orders the items are split into 5 folds; the decisions are
   the first n items (in that order) of the other 4 folds and the fold is the test: every item is
   tested once per order, never with its own decision. A wrong suggestion is corrected to the agreed
-  label, else the first annotator's; "all" is every item of the other folds (about 126).
+  label, else the first annotator's; "all" is every item of the other folds (about 126). A second
+  routine curve takes each fold's decisions in the evaluation page's review-grid order instead
+  (``needs_review`` first, then the least confident), the way a review team meets them.
 * **Traffy 2022 -> 2023-01** (23 categories): decisions are the first n of 3,000 labelled 2022
   reports in each of 5 random orders (a wrong suggestion corrected to the report's first category),
   tested on 2,000 reports of January 2023; "all" is the 3,000.
@@ -56,6 +58,7 @@ class Curve:
     level: str
     test_note: str
     points: list[dict]
+    title: str = ""  # the plot's panel title (default: the name up to its first comma)
 
 
 def _decisions(texts: list[str], labels: list[str], catalog_id: str, level: str) -> list[Decision]:
@@ -99,7 +102,15 @@ def _baselines(texts: list[str], vectors: np.ndarray, labels: list[str], train: 
     return {name: float(np.mean([r[0] in g for r, g in zip(rows, gold)])) for name, rows in ranked.items()}
 
 
-def routine_curve(app: Application) -> Curve:
+def _review_order(zero: Aligner, texts: list[str], level: str) -> np.ndarray:
+    """Each text's place in the evaluation page's review grid: ``needs_review`` rows first, then the least confident."""
+    shown = zero.align_many(texts, top_k=1, level=level)
+    return np.array([(0 if r.needs_review.get(level) else 1) + r.levels[level][0].confidence if isinstance(r, Alignment) else 0.0 for r in shown])
+
+
+def routine_curve(app: Application, review_order: bool = False) -> Curve:
+    """``review_order``: each fold's decisions are taken in the review grid's order instead of at random
+    (the folds, the test items and the decisions' labels are the same)."""
     table = read_table(shared_data_dir() / "labelled" / "bma_routine_items_2566.csv")
     texts = [r["text"] for r in table.rows]
     gold = [set(r["dimension_ok"].split("|")) for r in table.rows]
@@ -107,6 +118,7 @@ def routine_curve(app: Application) -> Curve:
     chosen = _as_decided(zero, texts, gold, [r["dimension"] or r["dimension_ok"].split("|")[0] for r in table.rows], "dimension")
     zero_shot = _top1(zero, texts, gold, "dimension")
     vectors = _vectors(zero, texts)
+    place = _review_order(zero, texts, "dimension") if review_order else None
     smallest_pool = len(texts) - max(len(f) for f in np.array_split(np.arange(len(texts)), 5))
     points = []
     for n in POINTS:
@@ -124,6 +136,8 @@ def routine_curve(app: Application) -> Curve:
             baseline_right = dict.fromkeys(BASELINES, 0.0)
             for f, test in enumerate(folds):
                 pool = np.concatenate([g for j, g in enumerate(folds) if j != f])
+                if place is not None:
+                    pool = pool[np.argsort(place[pool], kind="stable")]
                 train = pool if n is None else pool[:n]
                 learned = _learned(zero, [texts[i] for i in train], [chosen[i] for i in train], "dimension")
                 right += _top1(learned, [texts[i] for i in test], [gold[i] for i in test], "dimension") * len(test)
@@ -136,7 +150,10 @@ def routine_curve(app: Application) -> Curve:
                 baseline[name].append(value / len(texts))
         points.append(_point(n, values, zero_shot, round(float(np.mean(sizes))), baseline))
         print("routine", points[-1], flush=True)
-    return Curve("routine items x bma-9d (dimension), 5-fold cross-validated", "dimension", "each item tested once per order (158)", points)
+    name = "routine items x bma-9d (dimension), 5-fold cross-validated"
+    if review_order:
+        name += ", decisions in the review grid's order (needs review first, then the least confident)"
+    return Curve(name, "dimension", "each item tested once per order (158)", points, "routine items, review-grid order" if review_order else "")
 
 
 def traffy_curve(app: Application, pool_size: int, test_size: int) -> Curve:
@@ -189,7 +206,7 @@ def plot(curves: list[Curve], path: Path) -> None:
         axis.set_xticks(positions, [str(p["decisions"]) + (f"\n({p['n']})" if p["decisions"] == "all" else "") for p in curve.points])
         axis.set_xlabel("decisions learned from")
         axis.set_ylabel("top-1")
-        axis.set_title(curve.name.split(":")[0].split(",")[0], fontsize=10)
+        axis.set_title(curve.title or curve.name.split(":")[0].split(",")[0], fontsize=10)
         axis.legend(fontsize=8, loc="lower right")
     figure.tight_layout()
     figure.savefig(path, dpi=90)
@@ -227,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         app = Application(Settings.load(data_dir=args.data_dir))
         try:
-            curves = ([routine_curve(app)] if args.only != "traffy" else [c for c in kept if c.name.startswith("routine")]) + \
+            curves = ([routine_curve(app), routine_curve(app, review_order=True)] if args.only != "traffy" else [c for c in kept if c.name.startswith("routine")]) + \
                      ([traffy_curve(app, args.traffy_pool, args.traffy_test)] if args.only != "routine" else [c for c in kept if c.name.startswith("Traffy")])
         except DatasetMissing as exc:
             print(f"skipped: {exc}", file=sys.stderr)
