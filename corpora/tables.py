@@ -10,7 +10,9 @@ streamed row by row, so a 300,000-row workbook is refused after reading ``max_ro
 loaded whole), ``max_cell_chars`` refuses a cell over the limit, and a workbook whose parts
 decompress to more than :data:`MAX_XLSX_INFLATION` times its size is refused before it is parsed.
 A CSV with an unclosed quote is refused (Python's reader would otherwise merge every following row
-into one cell).
+into one cell), and so is a row with more values than the header (an unquoted "1,250" would
+otherwise shift the row's values into the wrong columns and drop the last); empty extra fields, as
+spreadsheets export them, are fine.
 
 Writing neutralises spreadsheet formulas: a text cell starting with ``=``, ``+``, ``-``, ``@``, a
 tab or a carriage return (unless it is a plain number such as ``-20``) is written to CSV/TSV with a
@@ -228,6 +230,12 @@ def _read_delimited(text: str, label: str, delimiter: str | None, limits: Limits
         started = reader.line_num + 1
         for record, values in enumerate(reader, start=2):
             if any(v.strip() for v in values):
+                if any(v.strip() for v in values[len(columns) :]):
+                    raise TableError(
+                        f"{label}: line {started}: {len(values)} fields but the header has {len(columns)} columns; "
+                        "a value with a comma in it (1,250) needs quotes (\"1,250\"), or the row's values shift into the wrong columns",
+                        thai=f"ไฟล์ {label} บรรทัดที่ {started}: มี {len(values)} ช่อง แต่หัวตารางมี {len(columns)} คอลัมน์ "
+                             f"ข้อความที่มีจุลภาค (เช่น 1,250) ต้องอยู่ในเครื่องหมายคำพูด (\"1,250\") มิฉะนั้นข้อมูลจะเลื่อนไปผิดคอลัมน์ กรุณาแก้ในไฟล์แล้วอัปโหลดใหม่")
                 row = {c: _clean(v) for c, v in zip(columns, values)} | {c: "" for c in columns[len(values) :]}
                 rows.append(_check_cells(row, started, label, limits))
                 sheet_rows.append(record)

@@ -19,6 +19,17 @@ def test_unclosed_quote_is_refused_with_its_line(tmp_path):
         read_table(path)
 
 
+def test_a_row_with_more_values_than_the_header_is_refused_with_its_line(tmp_path):
+    path = tmp_path / "w.csv"
+    path.write_text('id,name,org\nA1,ลอกท่อระบายน้ำ,เขตบางเขน\nA2,ก่อสร้างทางเท้า ยาว 1,250 เมตร,เขตบางเขน\n', encoding="utf-8")
+    with pytest.raises(TableError, match=r"w\.csv: line 3: 4 fields but the header has 3 columns") as raised:
+        read_table(path)
+    assert "บรรทัดที่ 3" in raised.value.thai
+    # empty extra fields, as spreadsheets export them, are no problem; quoted commas never were
+    path.write_text('id,name,org\nA1,ลอกท่อระบายน้ำ,เขตบางเขน,,\nA2,"ก่อสร้างทางเท้า ยาว 1,250 เมตร",เขตบางเขน\n', encoding="utf-8")
+    assert [r["name"] for r in read_table(path).rows] == ["ลอกท่อระบายน้ำ", "ก่อสร้างทางเท้า ยาว 1,250 เมตร"]
+
+
 def test_quoted_newlines_still_read(tmp_path):
     path = tmp_path / "q.csv"
     path.write_text('id,name\n1,"two\nlines"\n2,plain\n', encoding="utf-8")
