@@ -144,6 +144,7 @@ def test_duplicates_and_check(client):
     assert [sorted(m["id"] for m in c["members"]) for c in clusters] == [["A1", "A2"]]
     assert clusters[0]["name"] == "โครงการขุดลอกคลองบางบัว"  # what the cluster is, not only its districts
     assert {type(m["year"]) for m in clusters[0]["members"]} == {int}  # a number, as in search results
+    assert client.get("/v1/duplicates", params={"min_size": 3}).json() == {"total_clusters": 0, "clusters": []}  # the count after the filter
     matches = client.post("/v1/duplicates/check", json={"text": "โครงการขุดลอกคลองบางบัว ลดน้ำท่วมขัง"}).json()["matches"]
     assert {m["id"] for m in matches} == {"A1", "A2"}
 

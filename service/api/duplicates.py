@@ -27,7 +27,8 @@ def clusters(
         shown.append(Cluster(cluster=name, size=len(members), name=found.cluster_name(name), pairs=pairs[:PAIRS_PER_CLUSTER], members=[
             ClusterMember(id=ids[m], name=records[m].name, org=(found.orgs or [""] * len(ids))[m], year=found.years[m] if found.years else None)
             for m in members]))
-    return ClustersResponse(total_clusters=len(shown), clusters=[c for c in shown if c.size >= min_size][:limit])
+    kept = [c for c in shown if c.size >= min_size]
+    return ClustersResponse(total_clusters=len(kept), clusters=kept[:limit])
 
 
 @router.post("/check", summary="Stored projects that duplicate one draft", response_model=CheckResponse)

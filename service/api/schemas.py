@@ -254,7 +254,7 @@ class Cluster(BaseModel):
 
 
 class ClustersResponse(BaseModel):
-    total_clusters: int
+    total_clusters: int = Field(description="Clusters of at least min_size texts (before limit)")
     clusters: list[Cluster]
 
 
