@@ -159,6 +159,19 @@ class DuplicateSet:
         return first.name or first.text
 
 
+def _require_unique_ids(rows: list[tuple[str, str]], column: str) -> None:
+    """Refuse a file whose id column repeats an id ((spreadsheet row, id) pairs): its pairs and
+    clusters would name two rows alike ("0012 ↔ 0012"), as ingest refuses it too."""
+    seen: dict[str, str] = {}
+    for row, found in rows:
+        if found in seen:
+            raise InputError(f"row {row}: duplicate id {found!r} in column {column!r} (first on row {seen[found]}); "
+                             "ids must be unique, or leave the id column out to name rows by their row number",
+                             thai=f"แถวที่ {row}: รหัส {found!r} ในคอลัมน์ {column} ซ้ำกับแถวที่ {seen[found]} "
+                                  "รหัสต้องไม่ซ้ำกัน หรือไม่ต้องระบุคอลัมน์รหัส แล้วระบบจะใช้เลขแถวแทน")
+        seen[found] = row
+
+
 class Application:
     """Everything a planalign process does, behind one object built from settings."""
 
@@ -695,6 +708,8 @@ class Application:
         config = config or DedupConfig()
         sheet_rows = table.sheet_rows or list(range(2, len(table.rows) + 2))
         numbered = [(str(n), r) for n, r in zip(sheet_rows, table.rows) if join_text_columns(r, text_columns)]
+        if id_column:
+            _require_unique_ids([(n, r[id_column]) for n, r in numbered], id_column)
         texts = [join_text_columns(r, text_columns) for _, r in numbered]
         name = choose_index_encoder(encoder or self.settings.index_encoder, len(texts))
         vectors = self.encoder(name).encode_queries([normalize(t)[:2000] for t in texts], progress)  # the query view, as the index keeps it

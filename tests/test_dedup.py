@@ -3,10 +3,13 @@ import itertools
 import random
 
 import numpy as np
+import pytest
 
 from planalign.app import Application
 from planalign.config import Settings
 from planalign.corpora.projects import Project
+from planalign.corpora.tables import Table
+from planalign.errors import InputError
 from planalign.index.dedup import CLUSTER_MAJORITY, DedupConfig, average_linkage, decide, find_duplicates, make_records, params_for
 from planalign.nlp.fields import extract
 
@@ -184,3 +187,13 @@ def test_the_cli_progress_bar_leaves_the_sweep_free_to_fork(monkeypatch) -> None
     with progress_bar(100, "embedding") as advance:
         advance(1)
         assert threading.active_count() == before
+
+
+def test_a_file_whose_id_column_repeats_an_id_is_refused(tmp_path):
+    table = Table(["id", "item"], [{"id": "0012", "item": "โครงการลอกท่อระบายน้ำ ซอยพหลโยธิน 48"},
+                                   {"id": "0013", "item": "โครงการขุดลอกคลองบางบัว"},
+                                   {"id": "0012", "item": "โครงการปลูกต้นไม้ริมคลองแสนแสบ"}], [2, 3, 5])
+    app = Application(Settings(data_dir=tmp_path, index_encoder="tfidf"))
+    with pytest.raises(InputError, match=r"row 5: duplicate id '0012' in column 'id' \(first on row 2\)") as raised:
+        app.duplicates_in_table(table, ["item"], id_column="id")
+    assert "แถวที่ 5" in raised.value.thai
