@@ -511,7 +511,7 @@ def decisions_stats(
 
     if period not in ("day", "week", "month"):
         raise UserError("--period is day, week or month")
-    stats = _core(config, data_dir=data_dir, db_url=db_url).decisions.stats(catalog, period)
+    stats = _core(config, data_dir=data_dir, db_url=db_url).decision_stats(catalog, period)
     if as_json:
         out.print_json(json.dumps(stats, ensure_ascii=False))
     else:

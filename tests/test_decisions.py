@@ -21,6 +21,7 @@ from planalign.config import Settings
 from planalign.corpora.projects import Project
 from planalign.corpora.tables import read_table
 from planalign.decisions import DecisionError, DecisionInput, keys_of
+from planalign.errors import InputError, NotFound
 from planalign.index.decisions import DecisionStore, NewDecision, text_key
 from planalign.index.store import ProjectStore
 from planalign.service.app import create_app
@@ -284,3 +285,16 @@ def test_measuring_never_learns_from_the_texts_measured(client):
                       headers=KEY).json()
     status = wait_job(client, job["id"])
     assert status["status"] == "done" and status["params"]["examples"] == 0  # the model in use had learned only this very text
+
+
+def test_a_wrong_level_or_source_for_a_whole_file_is_one_error_and_stats_refuse_an_unknown_catalog(tmp_path):
+    core = _core(tmp_path)
+    table = read_table(_decisions_file(tmp_path / "d.csv", 300))
+    for options, expected in (({"level": "nope"}, "nope"), ({"source": "someone"}, "someone")):
+        with pytest.raises(InputError, match=expected) as raised:
+            core.import_decisions(table, ["ข้อความ"], "หมวด", **options)
+        assert not isinstance(raised.value, DecisionError) and "row" not in str(raised.value)  # once, not 300 times
+    assert core.decisions.page()[0] == 0
+    with pytest.raises(NotFound, match="no catalog 'nope'"):
+        core.decision_stats("nope")  # zeros would read as an empty history
+    assert core.decision_stats("bma-9d")["decisions"] == 0
