@@ -264,7 +264,8 @@ _PROJECT_EXAMPLE: JsonDict = {"id": "BKN-2568-001", "fiscal_year": "2568", "org"
 # The one project field list; values as on a form (Thai digits, C.E. years, "1.2 ล้านบาท").
 ProjectIn: type[BaseModel] = create_model(  # type: ignore[call-overload]
     "ProjectIn",
-    __config__=ConfigDict(json_schema_extra={"examples": [_PROJECT_EXAMPLE]}),
+    # an unknown field ("year" for fiscal_year) is refused (422 naming it), not dropped while the project is stored without it
+    __config__=ConfigDict(extra="forbid", json_schema_extra={"examples": [_PROJECT_EXAMPLE]}),
     **{name: ((str | int | float | None), None) for name in PROJECT_FIELDS if name not in ("id", "name")},
     id=(str | None, Field(None, max_length=200)),
     name=(str, Field(max_length=10_000)),
