@@ -34,7 +34,7 @@ import fastapi_offline
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import Counter, Histogram
 from starlette.exceptions import HTTPException
@@ -360,7 +360,9 @@ def create_app(settings: Settings | None = None, *, sample: bool = False) -> Fas
     app.add_middleware(Guard)
 
     @app.exception_handler(HTTPException)
-    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if exc.status_code == 404 and not request.url.path.startswith("/v1/") and "text/html" in request.headers.get("accept", ""):
+            return ui.not_found(request)  # a person's browser, not an API client
         thai = getattr(exc, "thai", None)  # UploadRefused
         return _json(exc.status_code, _scrub(str(exc.detail), roots), headers=getattr(exc, "headers", None), thai=_scrub(thai, roots) if thai else None)
 

@@ -237,3 +237,14 @@ def test_confusion_png_without_labels_is_404(client):
 def test_unknown_routes_and_methods_answer_in_the_error_shape(client):
     assert set(client.get("/nothing").json()) == {"error"}
     assert set(client.put("/v1/search").json()) == {"error"}
+
+
+def test_an_unknown_address_is_a_thai_page_for_a_browser_and_json_for_the_api(client):
+    browser = client.get("/nope", headers={"Accept": "text/html,application/xhtml+xml"})
+    assert browser.status_code == 404 and "ไม่พบหน้านี้" in browser.text and 'href="/review"' in browser.text
+    parser = _Scripts()
+    parser.feed(browser.text)
+    assert parser.inline == [] and browser.headers["x-frame-options"] == "DENY"
+    for path, accept in (("/nope", "*/*"), ("/v1/nope", "text/html")):
+        api = client.get(path, headers={"Accept": accept})
+        assert api.status_code == 404 and api.json()["error"] == "Not Found"

@@ -1,4 +1,4 @@
-"""The Thai web UI: five server-rendered pages; small vanilla scripts call the /v1 JSON API.
+"""The Thai web UI: five server-rendered pages (and a Thai page for an unknown address); small vanilla scripts call the /v1 JSON API.
 
 Everything is served from this package (templates/ and static/): no CDN, no external URL, so the
 pages work on a machine without internet. The pages are left out of the OpenAPI schema.
@@ -44,21 +44,29 @@ def _districts() -> tuple[list[str], list[str]]:
     return districts, groups
 
 
+def _context(request: Request, path: str, title: str) -> dict:
+    state = getattr(request.app.state, "planalign", None)
+    settings = getattr(state, "settings", None)
+    return {
+        "title": title,
+        "active": path,
+        "nav": [(p, label) for p, _t, label, _title in PAGES],
+        "version": __version__,
+        "needs_key": bool(settings and (settings.api_keys or settings.read_requires_key)),
+        "default_catalog": getattr(settings, "catalog", "") or "",
+        "districts": _districts()[0],
+        "district_groups": _districts()[1],
+    }
+
+
+def not_found(request: Request) -> HTMLResponse:
+    """A page in Thai for an address that is not one of the pages (a browser asking for HTML)."""
+    return TEMPLATES.TemplateResponse(request, "not_found.html", _context(request, "", "ไม่พบหน้านี้"), status_code=404)
+
+
 def _page(template: str, path: str, title: str):
     def render(request: Request) -> HTMLResponse:
-        state = getattr(request.app.state, "planalign", None)
-        settings = getattr(state, "settings", None)
-        context = {
-            "title": title,
-            "active": path,
-            "nav": [(p, label) for p, _t, label, _title in PAGES],
-            "version": __version__,
-            "needs_key": bool(settings and (settings.api_keys or settings.read_requires_key)),
-            "default_catalog": getattr(settings, "catalog", "") or "",
-            "districts": _districts()[0],
-            "district_groups": _districts()[1],
-        }
-        return TEMPLATES.TemplateResponse(request, template, context)
+        return TEMPLATES.TemplateResponse(request, template, _context(request, path, title))
 
     render.__name__ = f"ui_{template.split('.')[0]}"
     return render
