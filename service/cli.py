@@ -43,7 +43,8 @@ CatalogOpt = Annotated[Optional[str], typer.Option("--catalog", "-c", help="Cata
 EncoderOpt = Annotated[Optional[str], typer.Option(
     "--encoder", "-e", help="e5 (default), static (fast), cascade (static, e5 when unsure), use, tfidf or st:<dir> [env PLANALIGN_ENCODER].")]
 IndexEncoderOpt = Annotated[Optional[str], typer.Option(
-    "--encoder", "-e", help="For a new index: auto (default: e5 up to 20,000 texts, static above), e5, static, use, tfidf or st:<dir> [env PLANALIGN_INDEX_ENCODER]; an existing index keeps its own.")]
+    "--encoder", "-e", help="For a new index: auto (default: e5 up to 20,000 texts, static above), e5, static, use, tfidf or st:<dir> "
+                            "[env PLANALIGN_INDEX_ENCODER]; an existing index keeps its own.")]
 LevelOpt = Annotated[Optional[str], typer.Option("--level", "-l", help="Catalog level, e.g. dimension or issue.")]
 TrainOpt = Annotated[Optional[Path], typer.Option("--train", help="Labelled examples (CSV/XLSX/JSONL).")]
 LabelColOpt = Annotated[Optional[str], typer.Option("--label-col", help="Column with node ids or names.")]
