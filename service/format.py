@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 PAIR_COLUMNS = ["id_a", "id_b", "score", "kind", "kind_thai", "cluster", "text_a", "text_b"]
 DECISION_COLUMNS = ["semantic", "lexical", "matched_fields", "conflicting_fields", "why"]
 # The decision kinds of index/dedup.py; how close the wording is, is said by the measured share
-# ("ถ้อยคำตรงกัน 62%"), never by the label: a copy may share only part of its words.
+# ("คำของข้อความที่สั้นกว่าตรงกัน 62%": the share of the shorter text's content words the other has),
+# never by the label: a copy may share only part of its words.
 KIND_THAI = {"copy": "ยื่นซ้ำ", "same_project": "โครงการเดียวกันที่เขียนต่างกัน",
              "related": "โครงการที่เกี่ยวข้อง (ไม่ซ้ำ)", "different": "คนละโครงการ"}
 ROW_NOTE = "row_a/row_b/row: the row's number in the input file as a spreadsheet shows it (row 1 = the header), since it has no id column"
@@ -126,7 +127,7 @@ def describe_decision(decision: Decision) -> str:
     """A duplicate decision in Thai, for a reviewer: the kind and its evidence."""
     parts = [KIND_THAI.get(decision.kind, decision.kind)]
     if decision.kind == "copy" and decision.lexical is not None:
-        parts.append(f"ถ้อยคำตรงกัน {decision.lexical:.0%}")
+        parts.append(f"คำของข้อความที่สั้นกว่าตรงกัน {decision.lexical:.0%}")
     elif decision.semantic is not None:
         parts.append(f"ความหมายใกล้เคียง {decision.semantic:.2f}")
     if decision.matched_fields:

@@ -361,7 +361,7 @@
   function decisionThai(d) {
     if (!d) return "";
     var parts = [kindThai(d.kind)];
-    if (d.kind === "copy" && d.lexical !== null && d.lexical !== undefined) parts.push("ถ้อยคำตรงกัน " + Math.round(d.lexical * 100) + "%");
+    if (d.kind === "copy" && d.lexical !== null && d.lexical !== undefined) parts.push("คำของข้อความที่สั้นกว่าตรงกัน " + Math.round(d.lexical * 100) + "%");
     var conflicts = conflictsThai(d), matched = matchedThai(d);
     if (conflicts.length) parts.push("ต่างกัน: " + conflicts.slice(0, 4).join(", "));
     if (matched.length) parts.push("ตรงกัน: " + matched.slice(0, 6).join(", "));
