@@ -12,7 +12,7 @@ text's first gold label; a prediction is right when it is in the text's gold set
   tested once per order, never with its own decision. A wrong suggestion is corrected to the agreed
   label, else the first annotator's; "all" is every item of the other folds (about 126). A second
   routine curve takes each fold's decisions in the evaluation page's review-grid order instead
-  (``needs_review`` first, then the least confident), the way a review team meets them.
+  (``needs_review`` first, then in the random order), the way a review team meets them.
 * **Traffy 2022 -> 2023-01** (23 categories): decisions are the first n of 3,000 labelled 2022
   reports in each of 5 random orders (a wrong suggestion corrected to the report's first category),
   tested on 2,000 reports of January 2023; "all" is the 3,000.
@@ -45,6 +45,7 @@ from planalign.eval.run_eval import write_readme_block
 from planalign.index.align import Aligner, Alignment
 from planalign.index.align.query import prepare_text
 from planalign.index.decisions import Decision, text_key
+from planalign.review import grid_order
 
 RESULTS = Path(__file__).resolve().parent / "results"
 POINTS = (0, 10, 25, 50, 100, 200, None)  # None: all decisions
@@ -102,15 +103,15 @@ def _baselines(texts: list[str], vectors: np.ndarray, labels: list[str], train: 
     return {name: float(np.mean([r[0] in g for r, g in zip(rows, gold)])) for name, rows in ranked.items()}
 
 
-def _review_order(zero: Aligner, texts: list[str], level: str) -> np.ndarray:
-    """Each text's place in the evaluation page's review grid: ``needs_review`` rows first, then the least confident."""
-    shown = zero.align_many(texts, top_k=1, level=level)
-    return np.array([(0 if r.needs_review.get(level) else 1) + r.levels[level][0].confidence if isinstance(r, Alignment) else 0.0 for r in shown])
+def _flagged(zero: Aligner, texts: list[str], level: str) -> list[bool]:
+    """Whether the zero-shot suggestion for each text is flagged ``needs_review`` (what the review grid puts first)."""
+    return [not isinstance(r, Alignment) or r.needs_review.get(level, True) for r in zero.align_many(texts, top_k=1, level=level)]
 
 
 def routine_curve(app: Application, review_order: bool = False) -> Curve:
-    """``review_order``: each fold's decisions are taken in the review grid's order instead of at random
-    (the folds, the test items and the decisions' labels are the same)."""
+    """``review_order``: each fold's decisions are taken in the review grid's order (``needs_review``
+    first, then in the random order) instead of at random (the folds, the test items and the
+    decisions' labels are the same)."""
     table = read_table(shared_data_dir() / "labelled" / "bma_routine_items_2566.csv")
     texts = [r["text"] for r in table.rows]
     gold = [set(r["dimension_ok"].split("|")) for r in table.rows]
@@ -118,7 +119,7 @@ def routine_curve(app: Application, review_order: bool = False) -> Curve:
     chosen = _as_decided(zero, texts, gold, [r["dimension"] or r["dimension_ok"].split("|")[0] for r in table.rows], "dimension")
     zero_shot = _top1(zero, texts, gold, "dimension")
     vectors = _vectors(zero, texts)
-    place = _review_order(zero, texts, "dimension") if review_order else None
+    flagged = _flagged(zero, texts, "dimension") if review_order else None
     smallest_pool = len(texts) - max(len(f) for f in np.array_split(np.arange(len(texts)), 5))
     points = []
     for n in POINTS:
@@ -136,8 +137,8 @@ def routine_curve(app: Application, review_order: bool = False) -> Curve:
             baseline_right = dict.fromkeys(BASELINES, 0.0)
             for f, test in enumerate(folds):
                 pool = np.concatenate([g for j, g in enumerate(folds) if j != f])
-                if place is not None:
-                    pool = pool[np.argsort(place[pool], kind="stable")]
+                if flagged is not None:  # the other folds, in this order, as a file the grid shows
+                    pool = pool[sorted(range(len(pool)), key=lambda at: grid_order(flagged[pool[at]], at))]
                 train = pool if n is None else pool[:n]
                 learned = _learned(zero, [texts[i] for i in train], [chosen[i] for i in train], "dimension")
                 right += _top1(learned, [texts[i] for i in test], [gold[i] for i in test], "dimension") * len(test)
@@ -152,7 +153,7 @@ def routine_curve(app: Application, review_order: bool = False) -> Curve:
         print("routine", points[-1], flush=True)
     name = "routine items x bma-9d (dimension), 5-fold cross-validated"
     if review_order:
-        name += ", decisions in the review grid's order (needs review first, then the least confident)"
+        name += ", decisions in the review grid's order (needs review first)"
     return Curve(name, "dimension", "each item tested once per order (158)", points, "routine items, review-grid order" if review_order else "")
 
 

@@ -45,6 +45,7 @@ import itertools
 import multiprocessing
 import re
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
@@ -604,7 +605,8 @@ def find_duplicates(records: list[DedupRecord], config: DedupConfig | None = Non
     # a decision between two representatives holds for every pair of their identical members
     pairs += [Pair(min(x, y), max(x, y), decision) for i, j, decision in decided for x in members[i] for y in members[j] if other_groups(x, y)]
     result = DedupResult(sorted(pairs, key=lambda p: (-p.score, p.a, p.b)), candidates=len(ordered))
-    _assign_clusters(result)
+    # across districts, a text without one was compared with every other: a district of its own
+    _assign_clusters(result, [r.group or f"\0{i}" for i, r in enumerate(records)] if config.across_groups else None)
     return result
 
 
@@ -619,10 +621,13 @@ def _fork_is_safe() -> bool:
     return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
-def average_linkage(pairs: Iterable[tuple[int, int]], majority: float = CLUSTER_MAJORITY) -> list[list[int]]:
+def average_linkage(pairs: Iterable[tuple[int, int]], majority: float = CLUSTER_MAJORITY,
+                    districts: Sequence[str] | None = None) -> list[list[int]]:
     """Groups of the positions in ``pairs`` (flagged duplicate pairs): average linkage, where two
-    groups join while at least ``majority`` of the pairs between them are flagged (a pair not
-    flagged counts 0), best first.
+    groups join while at least ``majority`` of the pairs between them that were compared are
+    flagged (a compared pair not flagged counts 0), best first. ``districts``: each position's
+    district when only pairs from different districts were compared (the sweep across districts):
+    a pair of one district was never judged, so it is not counted against a join.
 
     Why not the connected components (before): a chain of duplicates joined texts that are not
     duplicates of each other. On the 300 dev texts (e5 sweep, eval/README.md "Duplicates"), the pairs
@@ -634,11 +639,12 @@ def average_linkage(pairs: Iterable[tuple[int, int]], majority: float = CLUSTER_
     Why by hand: scipy's and scikit-learn's average linkage take a dense matrix of every pair, and a
     store of 117k Traffy reports flags 835k pairs among 40k texts. Texts flagged with exactly the
     same others and each other (twins: mostly the same report filed again and again) are one group
-    from the start: they are a share of 1, the most there is, so this only breaks ties their way; it
-    leaves 15k pairs of groups there (5 s -> 1 s). Then the usual merge order on the sparse pairs:
-    each heap entry is an upper bound of its pair's current share (a share only falls when a side
-    grows without new flagged pairs, and every rise is pushed), so an entry equal to its current
-    share is the best merge; merging the smaller group into the larger moves each pair O(log n) times.
+    from the start: every pair between two groups of twins is flagged, a share of 1, the most there
+    is, so this only breaks ties their way; it leaves 15k pairs of groups there (5 s -> 1 s). Then
+    the usual merge order on the sparse pairs: each heap entry is an upper bound of its pair's
+    current share (a share only falls when a side grows without new flagged pairs, and every rise is
+    pushed), so an entry equal to its current share is the best merge; merging the smaller group into
+    the larger moves each pair O(log n) times. Ties go to the lower positions.
     """
     neighbours: dict[int, set[int]] = {}
     for a, b in pairs:
@@ -652,17 +658,27 @@ def average_linkage(pairs: Iterable[tuple[int, int]], majority: float = CLUSTER_
         group = group_of[position] = twins.setdefault(frozenset(neighbours[position] | {position}), position)
         members.setdefault(group, []).append(position)
     size = {group: len(found) for group, found in members.items()}
+    per_district = {group: Counter(districts[p] for p in found) for group, found in members.items()} if districts is not None else None
+
+    def compared(a: int, b: int) -> int:
+        """Pairs between groups a and b that were compared: all, or those of two different districts."""
+        total = size[a] * size[b]
+        if per_district is None:
+            return total
+        small, large = sorted((per_district[a], per_district[b]), key=len)
+        return total - sum(count * large[district] for district, count in small.items())
+
     links: dict[int, dict[int, int]] = {group: {} for group in members}  # group -> neighbouring group -> flagged pairs between them
     for group, found in members.items():
         for other in {group_of[n] for n in neighbours[found[0]]} - {group}:
             links[group][other] = size[group] * size[other]
-    heap = [(-1.0, a, b) for a, others in links.items() for b in others if a < b]
+    heap = [(-links[a][b] / compared(a, b), a, b) for a, others in links.items() for b in others if a < b]
     heapq.heapify(heap)
     while heap:
         negative, a, b = heapq.heappop(heap)
         if a not in size or b not in size:  # one side was merged away
             continue
-        share = links[a][b] / (size[a] * size[b])
+        share = links[a][b] / compared(a, b)
         if share < majority:
             continue
         if share != -negative:  # fell since it was pushed: back in at its current share
@@ -670,20 +686,24 @@ def average_linkage(pairs: Iterable[tuple[int, int]], majority: float = CLUSTER_
             continue
         if size[a] < size[b]:
             a, b = b, a
+        size[a] += size.pop(b)
+        members[a] += members.pop(b)
+        if per_district is not None:
+            per_district[a] += per_district.pop(b)
         for other, count in links.pop(b).items():
             del links[other][b]
             if other != a:
                 links[a][other] = links[other][a] = links[a].get(other, 0) + count
-                heapq.heappush(heap, (-links[a][other] / ((size[a] + size[b]) * size[other]), min(a, other), max(a, other)))
-        size[a] += size.pop(b)
-        members[a] += members.pop(b)
+                heapq.heappush(heap, (-links[a][other] / compared(a, other), min(a, other), max(a, other)))
     return [sorted(group) for group in members.values()]
 
 
-def _assign_clusters(result: DedupResult) -> None:
+def _assign_clusters(result: DedupResult, districts: Sequence[str] | None = None) -> None:
     """Named clusters (C1 the largest) of the flagged pairs; a pair's cluster is the one both its texts
-    are in, empty when average linkage put them in different clusters (the pair is still listed)."""
-    groups = sorted((g for g in average_linkage((p.a, p.b) for p in result.pairs) if len(g) > 1), key=lambda g: (-len(g), g[0]))
+    are in, empty when average linkage put them in different clusters (the pair is still listed, and
+    each of its clusters shows it as a link to a text outside)."""
+    groups = sorted((g for g in average_linkage(((p.a, p.b) for p in result.pairs), districts=districts) if len(g) > 1),
+                    key=lambda g: (-len(g), g[0]))
     names = {}
     for number, group in enumerate(groups, start=1):
         name = f"C{number}"
@@ -691,7 +711,7 @@ def _assign_clusters(result: DedupResult) -> None:
         for position in group:
             names[position] = name
     for pair in result.pairs:
-        pair.cluster = names[pair.a] if names.get(pair.a) == names.get(pair.b) else ""
+        pair.cluster = names.get(pair.a, "") if names.get(pair.a) == names.get(pair.b) else ""
 
 
 # ---------------------------------------------------------------------------------- the store

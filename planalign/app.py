@@ -164,6 +164,9 @@ def _require_unique_ids(rows: list[tuple[str, str]], column: str) -> None:
     clusters would name two rows alike ("0012 ↔ 0012"), as ingest refuses it too."""
     seen: dict[str, str] = {}
     for row, found in rows:
+        if not found:
+            raise InputError(f"row {row}: no id in column {column!r}; give every row an id, or leave the id column out to name rows by their row number",
+                             thai=f"แถวที่ {row}: ไม่มีรหัสในคอลัมน์ {column} กรุณาใส่รหัสทุกแถว หรือไม่ต้องระบุคอลัมน์รหัส แล้วระบบจะใช้เลขแถวแทน")
         if found in seen:
             raise InputError(f"row {row}: duplicate id {found!r} in column {column!r} (first on row {seen[found]}); "
                              "ids must be unique, or leave the id column out to name rows by their row number",

@@ -74,10 +74,15 @@ def _rows(app, job_id: str) -> tuple[str, Catalog, str, list[ReviewRow]]:
     return catalog_id, catalog, level, rows
 
 
+def grid_order(needs_review: bool, index: int) -> tuple[bool, int]:
+    """Where a row stands in the review grid: ``needs_review`` rows first, then in file order."""
+    return (not needs_review, index)
+
+
 def review(app, job_id: str, *, needs_review: bool | None = None, dimension: str | None = None, offset: int = 0, limit: int = 100) -> Review:
-    """The job's rows for the review grid: ``needs_review`` rows first, then in file order."""
+    """The job's rows for the review grid, in :func:`grid_order`."""
     catalog_id, _, level, rows = _rows(app, job_id)
-    ordered = sorted(rows, key=lambda r: (not r.needs_review, r.index))
+    ordered = sorted(rows, key=lambda r: grid_order(r.needs_review, r.index))
     chosen = [r for r in ordered if (needs_review is None or r.needs_review == needs_review) and (not dimension or r.dimension == dimension)]
     return Review(job_id, catalog_id, level, len(chosen), sum(r.needs_review for r in rows), sum(r.decision is not None for r in rows),
                   chosen[offset : offset + limit])

@@ -361,7 +361,7 @@ def create_app(settings: Settings | None = None, *, sample: bool = False) -> Fas
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
-        if exc.status_code == 404 and not request.url.path.startswith("/v1/") and "text/html" in request.headers.get("accept", ""):
+        if exc.status_code == 404 and request.url.path.split("/")[1] != "v1" and "text/html" in request.headers.get("accept", ""):
             return ui.not_found(request)  # a person's browser, not an API client
         thai = getattr(exc, "thai", None)  # UploadRefused
         return _json(exc.status_code, _scrub(str(exc.detail), roots), headers=getattr(exc, "headers", None), thai=_scrub(thai, roots) if thai else None)

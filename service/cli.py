@@ -371,7 +371,8 @@ def dedup(
     year: Annotated[Optional[int], typer.Option("--year", help="Only projects of this fiscal year.")] = None,
     across: Annotated[bool, typer.Option("--across-districts/--any", help="Only pairs from different districts/orgs.")] = False,
     threshold: Annotated[Optional[float], typer.Option("--threshold", min=0.01, max=1.0, help="Near-copy threshold: share of words aligned (0-1).")] = None,
-    per_member: Annotated[bool, typer.Option("--per-member", help="One row per cluster member (cluster id, size, name) instead of one per pair.")] = False,
+    per_member: Annotated[bool, typer.Option("--per-member", help="One row per cluster member (cluster id, size, name) instead of one per pair; "
+                                                                  "a flagged text that joins no cluster is in the pairs file only.")] = False,
     encoder: IndexEncoderOpt = None,
     data_dir: DataDir = None,
     db_url: DbUrlOpt = None,

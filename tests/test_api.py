@@ -7,11 +7,13 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
+from test_dedup import CHAIN, chain_records
 
 from conftest import SHOP_CATALOG, wait_job, wait_ready
-from planalign.app import Application
+from planalign.app import Application, DuplicateSet
 from planalign.config import Settings
 from planalign.index.align.query import NOT_THAI_WARNING
+from planalign.index.dedup import find_duplicates
 from planalign.service.app import create_app
 
 KEY = "secret-key"
@@ -147,6 +149,18 @@ def test_duplicates_and_check(client):
     assert client.get("/v1/duplicates", params={"min_size": 3}).json() == {"total_clusters": 0, "clusters": []}  # the count after the filter
     matches = client.post("/v1/duplicates/check", json={"text": "โครงการขุดลอกคลองบางบัว ลดน้ำท่วมขัง"}).json()["matches"]
     assert {m["id"] for m in matches} == {"A1", "A2"}
+
+
+def test_duplicates_show_a_clusters_links_to_texts_outside_it(client, monkeypatch):
+    """The chain of five rewordings splits into two clusters; the flagged pair between them is shown
+    under both, with the text outside and where it is (not lost because it is in neither)."""
+    records = chain_records()
+    found = DuplicateSet([f"P{i}" for i in range(5)], records, find_duplicates(records))
+    monkeypatch.setattr(client.app.state.planalign, "duplicate_clusters", lambda year, across: found)
+    clusters = {c["cluster"]: c for c in client.get("/v1/duplicates").json()["clusters"]}
+    assert sorted(m["id"] for m in clusters["C1"]["members"]) == ["P2", "P3", "P4"] and len(clusters["C1"]["pairs"]) == 2
+    assert [(link["outside"]["id"], link["outside"]["name"], link["outside_cluster"]) for link in clusters["C1"]["links"]] == [("P1", CHAIN[1], "C2")]
+    assert [(link["outside"]["id"], link["outside_cluster"]) for link in clusters["C2"]["links"]] == [("P2", "C1")]
 
 
 def test_projects_crud_and_rejections(client):

@@ -90,26 +90,39 @@ def test_the_sweep_groups_identical_texts_and_clusters_pairs():
     assert list(found.clusters.values()) == [[0, 1, 2]]
 
 
-def test_a_chain_of_duplicates_is_cut_where_most_pairs_across_it_are_not_duplicates():
-    # Five anti-drug projects, each a rewording of the next (vectors 40 degrees apart): only
-    # neighbours in the chain are flagged, so the first and the last share nothing. Connected
-    # components made them one cluster; average linkage keeps groups where most pairs are flagged.
-    texts = ["ฝึกอบรมเครือข่ายอาสาสมัครต้านยาเสพติดระดับชุมชน", "พัฒนาศักยภาพเครือข่ายชุมชนเฝ้าระวังยาเสพติด",
-             "รณรงค์ชุมชนปลอดยาเสพติดและเฝ้าระวังในพื้นที่", "รณรงค์ป้องกันยาเสพติดในพื้นที่เสี่ยงและโรงเรียน",
-             "ป้องกันยาเสพติดในโรงเรียนและสถานศึกษา"]
+# Five anti-drug projects, each a rewording of the next (vectors 40 degrees apart): only neighbours
+# in the chain are flagged, so the first and the last share nothing.
+CHAIN = ["ฝึกอบรมเครือข่ายอาสาสมัครต้านยาเสพติดระดับชุมชน", "พัฒนาศักยภาพเครือข่ายชุมชนเฝ้าระวังยาเสพติด",
+         "รณรงค์ชุมชนปลอดยาเสพติดและเฝ้าระวังในพื้นที่", "รณรงค์ป้องกันยาเสพติดในพื้นที่เสี่ยงและโรงเรียน", "ป้องกันยาเสพติดในโรงเรียนและสถานศึกษา"]
+
+
+def chain_records():
     angles = np.radians([0, 40, 80, 120, 160])
-    found = find_duplicates(make_records(texts, np.column_stack([np.cos(angles), np.sin(angles)])))
+    return make_records(CHAIN, np.column_stack([np.cos(angles), np.sin(angles)]), names=CHAIN)
+
+
+def test_a_chain_of_duplicates_is_cut_where_most_pairs_across_it_are_not_duplicates():
+    # Connected components made the chain one cluster; average linkage keeps groups where most pairs are flagged.
+    found = find_duplicates(chain_records())
     assert {(p.a, p.b) for p in found.pairs} == {(0, 1), (1, 2), (2, 3), (3, 4)}
     assert sorted(found.clusters.values()) == [[0, 1], [2, 3, 4]]
     assert {(p.a, p.b): p.cluster for p in found.pairs}[(1, 2)] == ""  # still listed, between two clusters
 
 
-def _naive_average_linkage(pairs: set[tuple[int, int]]) -> list[list[int]]:
-    """Average linkage the slow way (every pair of groups at every step), ties broken as the product does."""
-    groups = {n: [n] for n in sorted({x for p in pairs for x in p})}
+def _naive_average_linkage(pairs: set[tuple[int, int]], districts: list[str] | None = None) -> list[list[int]]:
+    """Average linkage the slow way (every pair of groups at every step), ties broken as the product
+    breaks them: twins (the same flagged others, and each other) start as one group, then the
+    highest share, then the lowest positions; the larger group keeps its name. With ``districts``
+    only pairs of two districts count."""
+    nodes = sorted({x for p in pairs for x in p})
+    closed = {n: frozenset({n} | {y for p in pairs if n in p for y in p}) for n in nodes}
+    groups: dict[int, list[int]] = {}
+    for n in nodes:
+        groups.setdefault(min(m for m in nodes if closed[m] == closed[n]), []).append(n)
 
     def share(a: int, b: int) -> float:
-        return sum((min(x, y), max(x, y)) in pairs for x in groups[a] for y in groups[b]) / (len(groups[a]) * len(groups[b]))
+        compared = [(x, y) for x in groups[a] for y in groups[b] if districts is None or districts[x] != districts[y]]
+        return sum((min(x, y), max(x, y)) in pairs for x, y in compared) / len(compared) if compared else 0.0
 
     while True:
         best = min(((-share(a, b), a, b) for a, b in itertools.combinations(sorted(groups), 2)), default=(0.0, 0, 0))
@@ -122,12 +135,24 @@ def _naive_average_linkage(pairs: set[tuple[int, int]]) -> list[list[int]]:
 
 def test_average_linkage_on_sparse_pairs_is_average_linkage():
     rng = random.Random(7)
-    for _ in range(150):
+    for _ in range(300):
         size = rng.randint(2, 14)
         pairs = {tuple(sorted(rng.sample(range(size), 2))) for _ in range(rng.randint(1, 2 * size))}
         assert sorted(average_linkage(pairs)) == _naive_average_linkage(pairs)  # type: ignore[arg-type]
+        districts = [rng.choice("กขค") for _ in range(size)]  # across districts: pairs of one district are never compared
+        across = {p for p in pairs if districts[p[0]] != districts[p[1]]}
+        if across:
+            assert sorted(average_linkage(across, districts=districts)) == _naive_average_linkage(across, districts)  # type: ignore[arg-type]
     # the same report filed four times (twins) stays one group; a text flagged with one of them only does not join
     assert sorted(average_linkage([(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3), (3, 4)])) == [[0, 1, 2, 3], [4]]
+
+
+def test_across_districts_copies_within_one_district_stay_in_the_cluster():
+    # One district files the project three times, another once: only the pairs across the two were
+    # compared, so the three are not held apart by pairs nobody judged.
+    text = "โครงการอบรมอาสาสมัครป้องกันยาเสพติดในชุมชน"
+    found = find_duplicates(make_records([text] * 4, None, groups=["จตุจักร", "บางเขน", "บางเขน", "บางเขน"]), DedupConfig(across_groups=True))
+    assert list(found.clusters.values()) == [[0, 1, 2, 3]] and {p.cluster for p in found.pairs} == {"C1"}
 
 
 def test_across_groups_keeps_only_pairs_from_different_districts():
@@ -189,7 +214,7 @@ def test_the_cli_progress_bar_leaves_the_sweep_free_to_fork(monkeypatch) -> None
         assert threading.active_count() == before
 
 
-def test_a_file_whose_id_column_repeats_an_id_is_refused(tmp_path):
+def test_a_file_whose_id_column_repeats_an_id_or_lacks_one_is_refused(tmp_path):
     table = Table(["id", "item"], [{"id": "0012", "item": "โครงการลอกท่อระบายน้ำ ซอยพหลโยธิน 48"},
                                    {"id": "0013", "item": "โครงการขุดลอกคลองบางบัว"},
                                    {"id": "0012", "item": "โครงการปลูกต้นไม้ริมคลองแสนแสบ"}], [2, 3, 5])
@@ -197,3 +222,6 @@ def test_a_file_whose_id_column_repeats_an_id_is_refused(tmp_path):
     with pytest.raises(InputError, match=r"row 5: duplicate id '0012' in column 'id' \(first on row 2\)") as raised:
         app.duplicates_in_table(table, ["item"], id_column="id")
     assert "แถวที่ 5" in raised.value.thai
+    table.rows[2]["id"] = ""
+    with pytest.raises(InputError, match=r"row 5: no id in column 'id'"):
+        app.duplicates_in_table(table, ["item"], id_column="id")

@@ -245,6 +245,6 @@ def test_an_unknown_address_is_a_thai_page_for_a_browser_and_json_for_the_api(cl
     parser = _Scripts()
     parser.feed(browser.text)
     assert parser.inline == [] and browser.headers["x-frame-options"] == "DENY"
-    for path, accept in (("/nope", "*/*"), ("/v1/nope", "text/html")):
+    for path, accept in (("/nope", "*/*"), ("/v1/nope", "text/html"), ("/v1", "text/html")):
         api = client.get(path, headers={"Accept": accept})
         assert api.status_code == 404 and api.json()["error"] == "Not Found"

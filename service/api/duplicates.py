@@ -1,11 +1,14 @@
 """Duplicate clusters over the store, and a check of one draft against it; every pair with its matched and conflicting fields."""
 from __future__ import annotations
 
+from collections import defaultdict
+
 from fastapi import APIRouter, Depends, Query
 
 from planalign.app import fiscal_year
+from planalign.index.dedup import Pair
 from planalign.service.api.deps import AppDep, require_read_key
-from planalign.service.api.schemas import CheckRequest, CheckResponse, Cluster, ClusterMember, ClusterPair, ClustersResponse
+from planalign.service.api.schemas import CheckRequest, CheckResponse, Cluster, ClusterLink, ClusterMember, ClusterPair, ClustersResponse
 
 router = APIRouter(prefix="/v1/duplicates", tags=["duplicates"], dependencies=[Depends(require_read_key)])
 PAIRS_PER_CLUSTER = 200
@@ -21,14 +24,29 @@ def clusters(
 ) -> ClustersResponse:
     found = app.duplicate_clusters(fiscal_year(year), across_districts)
     records, ids = found.records, found.ids
-    shown = []
-    for name, members in found.result.clusters.items():
-        pairs = [ClusterPair(id_a=ids[p.a], id_b=ids[p.b], decision=p.decision) for p in found.result.pairs if p.cluster == name]
-        shown.append(Cluster(cluster=name, size=len(members), name=found.cluster_name(name), pairs=pairs[:PAIRS_PER_CLUSTER], members=[
-            ClusterMember(id=ids[m], name=records[m].name, org=(found.orgs or [""] * len(ids))[m], year=found.years[m] if found.years else None)
-            for m in members]))
-    kept = [c for c in shown if c.size >= min_size]
-    return ClustersResponse(total_clusters=len(kept), clusters=kept[:limit])
+    orgs = found.orgs or [""] * len(ids)
+
+    def member(m: int) -> ClusterMember:
+        return ClusterMember(id=ids[m], name=records[m].name, org=orgs[m], year=found.years[m] if found.years else None)
+
+    cluster_of = {m: name for name, members in found.result.clusters.items() for m in members}
+    inside: dict[str, list[Pair]] = defaultdict(list)
+    leaving: dict[str, list[tuple[Pair, int]]] = defaultdict(list)  # (pair, its text outside the cluster)
+    for p in found.result.pairs:  # once, best first (a store's sweep can flag 800k pairs); models only for what is shown
+        if p.cluster:
+            if len(inside[p.cluster]) < PAIRS_PER_CLUSTER:
+                inside[p.cluster].append(p)
+            continue
+        for here, there in ((p.a, p.b), (p.b, p.a)):
+            if here in cluster_of and len(leaving[cluster_of[here]]) < PAIRS_PER_CLUSTER:
+                leaving[cluster_of[here]].append((p, there))
+    kept = [(name, members) for name, members in found.result.clusters.items() if len(members) >= min_size]
+    shown = [Cluster(cluster=name, size=len(members), name=found.cluster_name(name), members=[member(m) for m in members],
+                     pairs=[ClusterPair(id_a=ids[p.a], id_b=ids[p.b], decision=p.decision) for p in inside[name]],
+                     links=[ClusterLink(id_a=ids[p.a], id_b=ids[p.b], decision=p.decision, outside=member(there), outside_cluster=cluster_of.get(there, ""))
+                            for p, there in leaving[name]])
+             for name, members in kept[:limit]]
+    return ClustersResponse(total_clusters=len(kept), clusters=shown)
 
 
 @router.post("/check", summary="Stored projects that duplicate one draft", response_model=CheckResponse)

@@ -244,13 +244,20 @@ class ClusterPair(Out):
     decision: DecisionOut
 
 
+class ClusterLink(ClusterPair):
+    outside: ClusterMember = Field(description="The pair's text outside this cluster")
+    outside_cluster: str = Field(description="The cluster that text is in; empty when it is in none")
+
+
 class Cluster(BaseModel):
     cluster: str
     size: int
     name: str = Field(description="What the cluster is: its first member's project name")
     members: list[ClusterMember]
     pairs: list[ClusterPair] = Field(description="Flagged pairs with both texts in this cluster (average linkage: at least half the pairs "
-                                                 "between two groups flagged); a pair across two clusters is in neither")
+                                                 "between two groups flagged)")
+    links: list[ClusterLink] = Field([], description="Flagged pairs from a member to a text outside the cluster (in another cluster, or in "
+                                                     "none): too few of the pairs between them were flagged to join them")
 
 
 class ClustersResponse(BaseModel):

@@ -197,6 +197,21 @@
               PA.decisionEvidence(p.decision)
             ]);
           }))
+        ]) : null,
+        (c.links || []).length ? el("details", { class: "pairs-box" }, [
+          el("summary", { text: "คล้ายกับโครงการนอกกลุ่ม (" + c.links.length + " คู่: คู่ที่คล้ายกันระหว่างสองฝ่ายมีไม่ถึงครึ่ง จึงไม่รวมเป็นกลุ่มเดียวกัน)" }),
+          el("ul", { class: "pairs" }, c.links.slice(0, 50).map(function (p) {
+            var o = p.outside, mine = o.id === p.id_a ? p.id_b : p.id_a;
+            return el("li", { class: "pair", dataset: { kind: p.decision.kind } }, [
+              el("div", null, [
+                el("code", { text: mine, title: byId[mine] ? byId[mine].name : null }), " ↔ ", el("code", { text: o.id }), " ",
+                el("span", { text: o.name + (o.org ? " · " + o.org : "") }), " ",
+                el("span", { class: "muted", text: p.outside_cluster ? "(อยู่ในกลุ่มอื่น)" : "(ไม่อยู่ในกลุ่มใด)" }), " ",
+                el("span", { class: "badge kind-" + p.decision.kind, text: PA.kindThai(p.decision.kind) })
+              ]),
+              PA.decisionEvidence(p.decision)
+            ]);
+          }))
         ]) : null
       ]));
     });
