@@ -242,6 +242,9 @@ NAME_BREAKS = frozenset((
     "คอนกรีต", "เหล็ก", "ไม้", "เหล็กกล้า", "แบบ", "ชนิด", "ประเภท"
 ))
 GENERIC_NAMES = frozenset(("ชุมชน", "สาธารณะ", "สายหลัก", "หลัก", "ย่อย", "ต่างๆ", "ทั่วไป", "อื่น", "ใกล้เคียง"))
+# A campaign's goal after ชุมชน/หมู่บ้าน is no community's name ("ชุมชนปลอดยาเสพติด", "ชุมชนเข้มแข็ง", "หมู่บ้านต้นแบบ"):
+# read as one, it matched every drug-free campaign and vetoed it against any named community.
+_CAMPAIGN_GOAL = re.compile(r"^(?:ปลอด|เข้มแข็ง|น่าอยู่|ต้นแบบ|ยั่งยืน|สีเขียว|สะอาด|สุขภาพดี|สุขภาวะ|คุณธรรม|พอเพียง|ปลอดภัย)")
 # Short markers that are also common words or name starts: never split off the front of a token.
 _WHOLE_TOKEN_MARKERS = frozenset(("สวน", "ท่า", "วัด", "กอง", "ฝ่าย", "แยก", "บึง"))
 
@@ -322,7 +325,7 @@ def _make_place(marker: str, name_parts: list[str]) -> Place | None:
             return None
         name = max(known, key=len)
         return Place(kind, name, f"เขต{name}")
-    if len(name) < 2 or name in GENERIC_NAMES:
+    if len(name) < 2 or name in GENERIC_NAMES or (kind == "community" and _CAMPAIGN_GOAL.match(name)):
         return None
     if _NUMBER_TOKEN.fullmatch(name) and kind not in ("soi", "health_centre", "building"):
         return None

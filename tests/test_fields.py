@@ -44,6 +44,12 @@ def test_nested_places_and_canals():
     assert ("soi", "เทียนทะเล20") in found and ("canal", "บางบัว") in found
 
 
+def test_a_campaign_goal_after_community_is_no_community_name():
+    assert places(canonical("รณรงค์ชุมชนปลอดยาเสพติดและเฝ้าระวังในพื้นที่")) == []
+    assert places(canonical("โครงการหมู่บ้านต้นแบบเศรษฐกิจพอเพียง")) == []
+    assert ("community", "บ้านมั่นคง") in {(p.type, p.name) for p in places(canonical("โครงการพัฒนาชุมชนบ้านมั่นคงคลองลำนุ่น"))}  # a name stays one
+
+
 def test_activity_and_target_group_families():
     record = extract("โครงการอบรมอาชีพให้ผู้สูงอายุและคนพิการในชุมชน")
     assert "train" in record.activities and {"elderly", "disabled"} <= record.groups
