@@ -86,6 +86,13 @@ def lift(catalog: Catalog, labels: Sequence[Sequence[str]], level: str) -> list[
     return lifted
 
 
+def labels_level(catalog: Catalog, labels: Sequence[Sequence[str]]) -> str:
+    """The shallowest level among node-id labels: scored there, every label counts (deeper ones lifted
+    to their ancestor). A file labelled with dimensions scored at the catalog's deepest level would
+    score nothing."""
+    return min({catalog.nodes[label].level for row in labels for label in row}, key=catalog.levels.index)
+
+
 def evaluate_alignments(catalog: Catalog, results: Sequence[Alignment | Exception], gold: Sequence[Sequence[str]], level: str) -> Report:
     """A report on aligner results: top-3 ids and the calibrated confidence of the top-1 at ``level``.
 

@@ -60,7 +60,7 @@ from planalign.index.dedup import (
     make_records,
     semantic_vectors,
 )
-from planalign.index.evaluation import Report, evaluate_alignments, lift
+from planalign.index.evaluation import Report, evaluate_alignments, labels_level, lift
 from planalign.index.hybrid import Filters, Hit, rank, to_hits
 from planalign.index.project_index import (
     IndexDamaged,
@@ -397,8 +397,7 @@ class Application:
         chose the level)."""
         catalog = aligner.catalog
         gold = read_labelled(table, text_columns, label_column, catalog)
-        level = catalog.resolve_level(level) if level else min({catalog.nodes[label].level for labels in gold.labels for label in labels},
-                                                               key=catalog.levels.index)
+        level = catalog.resolve_level(level) if level else labels_level(catalog, gold.labels)
         lifted = lift(catalog, gold.labels, level)
         skipped = gold.skipped + [(row, f"label(s) {', '.join(labels)} above the level {level}")
                                   for row, labels, up in zip(gold.rows, gold.labels, lifted) if not up]

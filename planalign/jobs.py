@@ -25,12 +25,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select, update
 
-from planalign.corpora.labelled import join_text_columns, parse_columns, split_labels
-from planalign.corpora.tables import Table, read_table, write_table
+from planalign.corpora.labelled import join_text_columns, parse_columns, read_labelled, split_labels
+from planalign.corpora.tables import Table, TableError, read_table, write_table
 from planalign.decisions import keys_of
 from planalign.errors import InputError
 from planalign.index.align import Alignment
-from planalign.index.evaluation import evaluate_alignments
+from planalign.index.evaluation import evaluate_alignments, labels_level, lift
 from planalign.index.schema import classify_jobs as table
 
 if TYPE_CHECKING:
@@ -160,6 +160,14 @@ class JobManager:
         scored = bool(label_col) and label_col in table_in.columns
         exclude = keys_of(join_text_columns(row, columns) for row in table_in.rows) if scored else None  # a text's own decision never predicts it when measuring
         aligner = self.app.aligner(params.get("catalog"), learn=params.get("learn", True), exclude=exclude)
+        unscored = ""  # why a labelled file gives no metrics
+        labelled_level = None
+        if scored:
+            try:  # no level asked: the labels' own (as `planalign eval`), so a file of dimensions is scored at the dimension level
+                labelled_level = labels_level(aligner.catalog, read_labelled(table_in, columns, label_col, aligner.catalog).labels)
+            except TableError as exc:
+                scored, unscored = False, str(exc)
+        level_asked = params.get("level") or labelled_level
         self._update(job_id, params=json.dumps({**params, "model_version": aligner.model_version, "examples": aligner.examples}, ensure_ascii=False))
         throttled = _Throttled(lambda done: self._update(job_id, done=done))
 
@@ -174,7 +182,7 @@ class JobManager:
         for start in range(0, max(total, 1), BATCH_ROWS):
             self._check(job_id)
             part = self.app.classify(Table(table_in.columns, table_in.rows[start : start + BATCH_ROWS]), columns, aligner=aligner,
-                                     level=params.get("level"), progress=progress)
+                                     level=level_asked, progress=progress)
             if scored:
                 results += [_slim(r, part.level) for r in part.results]
             rows_out += part.table.rows
@@ -183,12 +191,14 @@ class JobManager:
         self._check(job_id)
         for fmt in ("csv", "xlsx"):
             write_table(folder / f"result.{fmt}", out_columns, rows_out, text_columns=[c for c in (params.get("id_col"),) if c])
-        metrics = None
+        metrics: dict[str, Any] | None = {"n": 0, "level": level, "unscored": unscored} if unscored else None
         if scored:
-            # rows without text are not scored (as `planalign eval` skips them)
+            # rows without text are not scored (as `planalign eval` skips them), nor rows whose labels are not nodes at or under the level
             gold = [split_labels(str(row.get(label_col, ""))) if join_text_columns(row, columns) else [] for row in table_in.rows]
             report = evaluate_alignments(aligner.catalog, results, gold, level)
-            metrics = {**report.as_dict(), "level": level}
+            lifted = lift(aligner.catalog, gold, level)
+            skipped = [row for row, labels in zip(table_in.sheet_rows or range(2, total + 2), lifted) if not labels]
+            metrics = {**report.as_dict(), "level": level, "skipped": len(skipped), "skipped_rows": skipped[:20]}
         self._update(job_id, status="done", done=total, metrics=json.dumps(metrics, ensure_ascii=False) if metrics else "")
 
 

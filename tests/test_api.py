@@ -113,6 +113,20 @@ def test_classify_job_with_labels_csv_and_xlsx(client):
     xlsx = client.get(f"/v1/classify/jobs/{status['id']}/result?format=xlsx")
     assert load_workbook(io.BytesIO(xlsx.content)).active.max_row == 4
     assert client.get(f"/v1/classify/jobs/{status['id']}/confusion.png").headers["content-type"] == "image/png"
+    assert status["metrics"]["skipped"] == 1 and status["metrics"]["skipped_rows"] == [4]  # the row without text
+
+
+def test_a_labelled_job_is_scored_at_its_labels_level_and_says_why_not(client):
+    """Dimension labels and no level asked: scored at the dimension level (as `planalign eval`), not at
+    the deepest level where no label sits (it answered n = 0, top-1 0.0, without a word)."""
+    data = "id,text,label\n1,ขุดลอกคลองเพื่อป้องกันน้ำท่วม,D1\n2,ตรวจสุขภาพผู้สูงอายุ,D5\n3,ปลูกต้นไม้ริมถนน,X9\n"
+    job = client.post("/v1/classify/jobs", files={"file": ("d.csv", data.encode())}, data={"text_col": "text", "label_col": "label"})
+    metrics = wait_job(client, job.json()["id"])["metrics"]
+    assert metrics["level"] == "dimension" and metrics["n"] == 2 and metrics["skipped"] == 1 and metrics["skipped_rows"] == [4]
+    unknown = client.post("/v1/classify/jobs", files={"file": ("u.csv", "text,label\nขุดลอกคลอง,X9\n".encode())},
+                          data={"text_col": "text", "label_col": "label"})
+    done = wait_job(client, unknown.json()["id"])
+    assert done["status"] == "done" and done["metrics"]["n"] == 0 and "X9" in done["metrics"]["unscored"]
 
 
 def test_job_errors(client):

@@ -172,6 +172,14 @@
     var m = job.metrics;
     section.hidden = !(job.status === "done" && m);
     if (section.hidden) return;
+    var note = $("metrics-note");
+    note.hidden = !(m.unscored || m.skipped);
+    note.textContent = m.unscored
+      ? "ไม่ได้ประเมินผล: ไม่มีแถวที่ป้ายกำกับตรงกับแผนยุทธศาสตร์ที่เลือก (" + m.unscored + ")"
+      : m.skipped ? "ไม่ได้นับ " + PA.formatNumber(m.skipped) + " แถว (แถวที่ " + (m.skipped_rows || []).join(", ") + (m.skipped > (m.skipped_rows || []).length ? " …" : "")
+        + "): ไม่มีข้อความ หรือป้ายกำกับไม่ใช่หัวข้อของแผนในระดับ" + PA.levelName(m.level) + "หรือต่ำกว่า" : "";
+    $("metric-cards").hidden = $("metrics-detail").hidden = Boolean(m.unscored);
+    if (m.unscored) return;
     var names = nodeNames[(job.params || {}).catalog || document.body.dataset.defaultCatalog] || {};
     var cards = PA.clear($("metric-cards"));
     cards.appendChild(metricCard("ความถูกต้องอันดับ 1 (top-1)", PA.percent(m.top1, 1), "คำตอบอันดับแรกถูก"));
