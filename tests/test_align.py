@@ -189,6 +189,19 @@ def test_learners_share_prior_applies_unless_held_out_decisions_show_harm():
     assert _chosen_share(right(2, 1, PRIOR_SHARE), 0.0) == 0.0  # under 100 decisions: a gain must be significant
 
 
+def test_examples_that_change_nothing_for_a_draft_leave_its_zero_shot_answer_as_it_is(shop):
+    """Two decisions: too few for the learners (share 0) or a pull, and the draft repeats neither, so
+    its suggestions, scores, confidences and review flags are the zero-shot's; a near-repeat of a
+    decided text still follows the decision."""
+    learned = shop.learned(["ปลอกคอหมา", "กุหลาบมอญ"], [["PET.DOG"], ["PLANT.FLOWER"]], 1)
+    for draft in ("ทรายแมวกลิ่นลาเวนเดอร์", "กิ่งตอนมะม่วงและทุเรียน"):
+        zero, after = shop.align(draft), learned.align(draft)
+        assert after.levels == zero.levels and after.needs_review == zero.needs_review
+        assert after.neighbours  # the decided texts nearby are still shown
+    assert learned.align("กุหลาบมอญ").levels["issue"][0].node_id == "PLANT.FLOWER"
+    assert learned.align("กุหลาบมอญ").levels["issue"] != shop.align("กุหลาบมอญ").levels["issue"]
+
+
 def test_the_prior_share_is_offered_only_from_100_decisions(shop, monkeypatch):
     """Under 100 decisions a 3/4 prior cost the routine items (0.806 against 0.817 at 10, 0.863 against 0.867 at 50):
     only a significant gain counts there."""

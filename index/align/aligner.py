@@ -177,9 +177,11 @@ class Aligner:
         probabilities = {lv: dict(zip(s.nodes.tolist(), s.probabilities.tolist())) for lv, s in scored.items()}
         ranking = {lv: {int(i): float(np.clip(final[i], 0.0, 1.0)) for i in s.nodes} for lv, s in scored.items()}
         neighbours: list[Neighbour] = []
-        if self._examples is not None:
-            probabilities = self._examples.fuse(query.text, vector, probabilities)
+        fused = self._examples.fuse(query.text, vector, probabilities) if self._examples is not None else None
+        if fused is not None:
+            probabilities = fused
             ranking = {lv: dict(probs) for lv, probs in probabilities.items()}
+        if self._examples is not None:
             neighbours = self._examples.neighbours(vector, 3)
         levels = [self.catalog.resolve_level(level)] if level else self.catalog.levels
         # Every suggestion's evidence compares the same sentences: their character n-grams, once.
@@ -187,7 +189,7 @@ class Aligner:
         result = Alignment(levels={}, neighbours=neighbours, warnings=list(query.warnings))
         for lv in levels:
             order = sorted(ranking[lv], key=lambda i: -ranking[lv][i])[:top_k]
-            result.needs_review[lv] = _needs_review(scored[lv], probabilities[lv], order[0], self._examples is not None)
+            result.needs_review[lv] = _needs_review(scored[lv], probabilities[lv], order[0], fused is not None)
             result.levels[lv] = [
                 Suggestion(
                     node_id=self.scorer.node_ids[i],

@@ -293,13 +293,19 @@ class ExampleModel:
         top = np.argsort(-sims)[:k]
         return [Neighbour(self.texts[i][:300], self.labels[i], round(float(sims[i]), 4)) for i in top]
 
-    def fuse(self, text: str, vector: np.ndarray, zero_shot: dict[str, dict[int, float]]) -> dict[str, dict[int, float]]:
-        """Fused probabilities per level: label level mixed, ancestors summed, descendants split."""
+    def fuse(self, text: str, vector: np.ndarray, zero_shot: dict[str, dict[int, float]]) -> dict[str, dict[int, float]] | None:
+        """Fused probabilities per level: label level mixed, ancestors summed, descendants split; None
+        when the examples change nothing for this draft (learners' share 0, no correction pulls, no
+        decided text it nearly repeats): the zero-shot answer then stands as it is, its scores,
+        confidences and review flag, instead of being re-expressed as fused probabilities (one
+        unrelated decision moved a confidence from 0.81 to 0.89 and made every score a probability)."""
+        remembered = self._remembered(text)
+        if self.share == 0.0 and remembered is None and not (self.pulls and self.correction_matrix is not None):
+            return None
         index = self.position
         zero = np.array([[zero_shot[self.level][i] for i in self.level_nodes]])
         components = self._components([text], vector[None, :], zero)
         mixed = (1.0 - self.share) * components[0, 0] + self.share * self._mix(components, self.weights, self.sharpness)[0]
-        remembered = self._remembered(text)
         if remembered is not None:
             overlap, example = remembered
             follow = (overlap - MEMORY_FROM) / (1.0 - MEMORY_FROM)  # 0 at the threshold, 1 for the same text
