@@ -225,6 +225,15 @@ class ProjectStore:
                 connection.execute(insert(project_alignments), [{"catalog": catalog, **vars(r)} for r in rows])
             self._bump(connection, catalog)
 
+    def invalidate_alignments(self, catalog: str, ids: Sequence[str]) -> None:
+        """Mark the projects' alignments under ``catalog`` as out of date (they are aligned again on the
+        next refresh) and bump its version: a person's decision on them changes their node."""
+        with self.engine.begin() as connection:
+            for start in range(0, len(ids), CHUNK):
+                connection.execute(update(project_alignments).where(
+                    project_alignments.c.catalog == catalog, project_alignments.c.project_id.in_(list(ids[start : start + CHUNK]))).values(content_hash=""))
+            self._bump(connection, catalog)
+
     def alignment_version(self, catalog: str) -> int:
         with self.engine.connect() as connection:
             versions = select(func.sum(alignment_versions.c.version)).where(alignment_versions.c.catalog.in_([catalog, STORE_CHANGES]))

@@ -31,7 +31,7 @@ from planalign.corpora.catalog import BUILTIN_CATALOGS, Catalog, CatalogError, c
 from planalign.corpora.labelled import join_text_columns, parse_columns, read_labelled
 from planalign.corpora.projects import Project, guess_columns, parse_year
 from planalign.corpora.tables import Limits, Table, TableError, write_table
-from planalign.decisions import DecisionInput, check, check_source, declared, from_table
+from planalign.decisions import DecisionInput, check, check_source, decided_node, declared, from_table
 from planalign.errors import InputError, NotFound, TooLarge, Unavailable
 from planalign.index.align import SCORING_VERSION, Aligner, Alignment
 from planalign.index.classify import Classified, classify_table
@@ -553,6 +553,7 @@ class Application:
         recorded = self.decisions.record(checked, chunk=chunk, committed=committed)
         if recorded.stored:
             self.learning.changed(catalog_id)
+            self._realign_decided(catalog, recorded)
         return recorded
 
     def decisions_page(self, *, catalog: str | None = None, level: str | None = None, source: str | None = None, who: str | None = None,
@@ -588,6 +589,7 @@ class Application:
         recorded = self.decisions.record(checked, chunk=chunk, committed=committed)
         if recorded.stored:
             self.learning.changed(catalog_id)
+            self._realign_decided(catalog, recorded)
         return recorded
 
     def declare(self, projects: Sequence[Project], who: str = "local") -> tuple[Recorded, list[tuple[str, str]]]:
@@ -749,14 +751,24 @@ class Application:
         return AlignmentPlan(resolved, resolved.name[:64], f"{digest}/{self.settings.encoder}/{SCORING_VERSION}", report_model, mapping,
                              self.settings.report_sources, aligners)
 
-    def decided_nodes(self, catalog: str, ids: Sequence[str]) -> dict[str, str]:
-        """A person's decision per project (accepted or corrected suggestion): none are stored yet.
+    def decided_nodes(self, catalog: str | None, ids: Sequence[str]) -> dict[str, str]:
+        """A person's decision per stored project (made on it: its project id), under ``catalog``.
 
-        The seam for decisions: a decision outranks the aligner but not the form's declared alignment
-        (:func:`planalign.index.coverage.choose`); whoever records one calls
-        ``refresh_alignments(only=[id], force=True)``.
+        It outranks the aligner but not the form's declared alignment
+        (:func:`planalign.index.coverage.choose`); recording one marks the project's alignment out of
+        date (:meth:`_realign_decided`), so coverage counts it at its next refresh.
         """
-        return {}
+        resolved = self.catalog(catalog, allow_path=catalog in (None, self.settings.catalog))
+        found = self.decisions.for_projects(self.catalog_id(catalog), ids)
+        return {pid: decided_node([d for d in group if d.node_id in resolved.nodes], resolved)
+                for pid, group in found.items() if any(d.node_id in resolved.nodes for d in group)}
+
+    def _realign_decided(self, catalog: str | None, recorded: Recorded) -> None:
+        """The stored projects a person just decided on are aligned again at the next coverage refresh
+        (not for a form's declared alignment: coverage reads that from the project itself)."""
+        ids = sorted({d.project_id for d in recorded.stored if d.project_id and d.source != "declared"})
+        if ids:
+            self.store.invalidate_alignments(self.alignment_plan(catalog).key, ids)
 
     def refresh_alignments(self, catalog: str | None = None, *, only: Sequence[str] | None = None, force: bool = False,
                            progress: Progress | None = None) -> int:
@@ -769,7 +781,7 @@ class Application:
             for start in range(0, len(stale), ALIGN_CHUNK):
                 chunk = list(stale)[start : start + ALIGN_CHUNK]
                 projects = list(self.store.get(chunk).values())
-                rows = align_stored(projects, plan, self.decided_nodes(plan.key, chunk), {pid: stale[pid] for pid in chunk})
+                rows = align_stored(projects, plan, self.decided_nodes(catalog, chunk), {pid: stale[pid] for pid in chunk})
                 self.store.write_alignments(plan.key, rows)
                 if progress:
                     progress(len(chunk))

@@ -187,16 +187,20 @@ def examples(active: Sequence[Decision], catalog: Catalog, exclude: set[str] | N
             by_text.setdefault(decision.text_key, []).append(decision)
     texts, labels = [], []
     for group in by_text.values():
-        newest = max(group, key=lambda d: d.id)
-        label = newest.node_id
-        for deeper in sorted(group, key=lambda d: -catalog.levels.index(d.level) if d.level in catalog.levels else 0):
-            ancestor = catalog.ancestor_at(deeper.node_id, newest.level)
-            if ancestor is not None and ancestor.id == newest.node_id:
-                label = deeper.node_id
-                break
-        texts.append(newest.text)
-        labels.append([label])
+        texts.append(max(group, key=lambda d: d.id).text)
+        labels.append([decided_node(group, catalog)])
     return Examples(texts, labels, set(by_text))
+
+
+def decided_node(group: Sequence[Decision], catalog: Catalog) -> str:
+    """What decisions on one text or project (one per level, nodes of ``catalog``) decide: the newest,
+    or a deeper one that agrees with it (D1.4 decided, later confirmed as D1: D1.4)."""
+    newest = max(group, key=lambda d: d.id)
+    for deeper in sorted(group, key=lambda d: -catalog.levels.index(d.level) if d.level in catalog.levels else 0):
+        ancestor = catalog.ancestor_at(deeper.node_id, newest.level)
+        if ancestor is not None and ancestor.id == newest.node_id:
+            return deeper.node_id
+    return newest.node_id
 
 
 def keys_of(texts: Iterable[str]) -> set[str]:

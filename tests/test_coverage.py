@@ -17,6 +17,7 @@ from planalign.app import Application
 from planalign.config import Settings
 from planalign.corpora.catalog import catalog_from_table, catalog_to_table, load_catalog
 from planalign.corpora.projects import Project, district_groups
+from planalign.decisions import DecisionInput
 from planalign.index.coverage import NO_DISTRICT, choose
 from planalign.index.schema import project_alignments, projects
 from planalign.service.app import create_app
@@ -281,3 +282,21 @@ def test_coverage_table_keeps_every_number_whole_on_an_80_column_terminal(core: 
         for node in found.nodes:
             assert f"{node.budget:,.0f}" in shown and f"{node.budget_share:.1%}" in shown
             assert found.previous_year is None or f"{node.change_budget:+,.0f}" in shown
+
+
+def test_a_persons_decision_on_a_stored_project_counts_in_coverage(tmp_path) -> None:
+    """A reviewer corrects a stored project's suggestion: coverage counts it under the decided node
+    (source "decision") at the next refresh; a later decision at the dimension level that agrees
+    keeps the deeper one; the other projects keep their predicted node."""
+    app = Application(Settings(data_dir=tmp_path, encoder="tfidf", index_encoder="tfidf"))
+    app.ingest([Project(id=f"P{n}", fiscal_year=2566, name=text, source="form") for n, text in
+                enumerate(["โครงการขุดลอกคลองและลอกท่อระบายน้ำป้องกันน้ำท่วม", "โครงการจัดเก็บขยะมูลฝอยและคัดแยกขยะในชุมชน"])])
+
+    def issues() -> dict[str, tuple[str | None, str]]:
+        return {i.id: (i.node_id, i.source) for i in app.coverage_items(node=None, level="issue", limit=10)[1]}
+
+    assert issues() == {"P0": ("D1.4", "predicted"), "P1": ("D4.2", "predicted")}
+    app.decide([DecisionInput(text="โครงการขุดลอกคลองเพื่อการระบายน้ำ", node="D4.1", project_id="P0", source="reviewer")])
+    assert issues() == {"P0": ("D4.1", "decision"), "P1": ("D4.2", "predicted")}
+    app.decide([DecisionInput(text="โครงการขุดลอกคลองเพื่อการระบายน้ำ", node="D4", level="dimension", project_id="P0", source="reviewer")])
+    assert issues()["P0"] == ("D4.1", "decision")
