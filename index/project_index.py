@@ -60,7 +60,7 @@ from planalign.index.store import ProjectStore
 from planalign.nlp.encoders import Encoder
 from planalign.nlp.encoders.base import TokenEncoder
 from planalign.nlp.normalize import normalize
-from planalign.nlp.tokenize import TOKENS_VERSION, content_tokens
+from planalign.nlp.tokenize import TOKENS_VERSION, content_tokens, index_words
 
 META_FIELDS = ("fiscal_year", "org", "district", "district_group", "dimension_id")
 FORMAT_VERSION = 2
@@ -527,7 +527,7 @@ def embed_projects(projects: Sequence[Project], hashes: Sequence[str], encoder: 
     for start in range(0, len(projects), chunk):
         texts = [normalize(p.search_text()) for p in projects[start : start + chunk]]
         words = [content_tokens(t, normalized=True) for t in texts]
-        tokens.extend(words)
+        tokens.extend(index_words(w) for w in words)  # BM25's words; the encoders read the words as written
         if isinstance(encoder, TokenEncoder):  # it embeds the words just split instead of splitting again
             passage = encoder.encode_tokens(words, "passage")
             query = encoder.encode_tokens(words, "query")

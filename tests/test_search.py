@@ -43,6 +43,14 @@ def test_keyword_dense_and_hybrid_find_the_flood_projects(workspace):
         assert {h.id for h in hits} == {"P1", "P4"}, mode
 
 
+def test_a_head_word_finds_the_compounds_that_start_with_it(workspace):
+    """The dictionary keeps "ท่อระบายน้ำ" (drain pipe) whole; a reviewer searching "ท่อ" means every pipe
+    (keyword mode found nothing)."""
+    index = workspace.index()
+    assert [h.id for h in search(index, workspace.store, None, "ท่อ", mode="keyword")] == ["P4"]
+    assert [h.id for h in search(index, workspace.store, None, "คลองบางบัว", mode="keyword")] == ["P1"]  # the query is not widened
+
+
 def test_filters_restrict_results(workspace):
     index = workspace.index()
     encoder = workspace.index_encoder(index)

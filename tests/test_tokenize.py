@@ -1,4 +1,4 @@
-from planalign.nlp.tokenize import bma_vocabulary, chunk, content_tokens, split_sentences, tokenize
+from planalign.nlp.tokenize import bma_vocabulary, chunk, content_tokens, index_words, split_sentences, tokenize
 
 
 def test_dotted_abbreviations_stay_whole():
@@ -47,3 +47,11 @@ def test_a_full_stop_after_a_word_does_not_split_the_word():
     assert tokenize("ถนนค.ส.ล.") == ["ถนน", "ค.ส.ล."]
     assert tokenize("ซอยลาดพร้าว ถ.ลาดพร้าว")[2] == "ถ."
     assert tokenize("เวลา 10.00 น.")[-1] == "น."
+
+
+def test_index_words_add_the_head_of_a_compound_and_a_bma_name_after_it():
+    words = content_tokens("ขุดลอกคลองลาดพร้าว จัดเก็บขยะอันตราย")
+    assert {"คลองลาดพร้าว", "ขยะอันตราย"} <= set(words) and not {"คลอง", "ขยะ"} & set(words)
+    assert {"คลอง", "ลาดพร้าว", "ขยะ"} <= set(index_words(words))
+    assert "อันตราย" not in index_words(words)  # a rest that is no BMA name stays inside the compound
+    assert index_words(["น้ำ"]) == ["น้ำ"]
