@@ -114,7 +114,12 @@ def alignment_rows(project: Project, catalog: Catalog, chosen: tuple[str, str] |
         anchor = chosen[0] if chosen is not None else None
         deepest = next((lv for lv in reversed(catalog.levels) if lv in predicted.levels), None)
         if deepest is not None and deepest not in nodes:
-            best = next((s for s in predicted.levels[deepest] if anchor is None or anchor in s.path), None)
+            # A node without children ranked first at its level (a dimension with no issues) is the
+            # answer: the deepest level never lists it, so it was never counted.
+            tops = (next((s for s in predicted.levels[lv] if anchor is None or anchor in s.path), None)
+                    for lv in catalog.levels if lv != deepest and lv in predicted.levels and lv not in nodes)
+            leaf = next((s for s in tops if s is not None and not catalog.children(s.node_id)), None)
+            best = leaf or next((s for s in predicted.levels[deepest] if anchor is None or anchor in s.path), None)
             if best is not None:
                 for node in catalog.ancestors(best.node_id):
                     if node.level not in nodes:

@@ -300,3 +300,25 @@ def test_a_persons_decision_on_a_stored_project_counts_in_coverage(tmp_path) -> 
     assert issues() == {"P0": ("D4.1", "decision"), "P1": ("D4.2", "predicted")}
     app.decide([DecisionInput(text="โครงการขุดลอกคลองเพื่อการระบายน้ำ", node="D4", level="dimension", project_id="P0", source="reviewer")])
     assert issues()["P0"] == ("D4.1", "decision")
+
+
+def test_a_dimension_without_issues_gets_the_projects_it_ranks_first_for(tmp_path) -> None:
+    """An uploaded catalog may leave a dimension without issues: the deepest level never lists it,
+    so coverage put its projects under another dimension's best issue."""
+    from planalign.index.align import Aligner
+    from planalign.index.coverage import alignment_rows
+    from planalign.nlp.encoders import get_encoder
+
+    path = tmp_path / "small.csv"
+    path.write_text("id,parent_id,level,name,description\n"
+                    "W1,,dimension,สุขภาพ,\nW1.1,W1,issue,ป้องกันโรค,ตรวจคัดกรองสุขภาพและฉีดวัคซีน\n"
+                    "W2,,dimension,การศึกษา,โรงเรียน ครู นักเรียน ศูนย์พัฒนาเด็กเล็ก\n", encoding="utf-8")
+    catalog = load_catalog(str(path))
+    aligner = Aligner(catalog, get_encoder("tfidf"))
+    school = Project(id="S1", name="โครงการปรับปรุงห้องเรียนโรงเรียนและศูนย์พัฒนาเด็กเล็ก", source="form")
+    assert aligner.align(school.search_text()).levels["dimension"][0].node_id == "W2"
+    rows = {r.level: (r.node_id, r.source) for r in alignment_rows(school, catalog, None, aligner.align(school.search_text()), "m")}
+    assert rows == {"dimension": ("W2", "predicted"), "issue": ("", "none")}
+    clinic = Project(id="S2", name="โครงการตรวจคัดกรองสุขภาพและฉีดวัคซีนผู้สูงอายุ", source="form")
+    rows = {r.level: (r.node_id, r.source) for r in alignment_rows(clinic, catalog, None, aligner.align(clinic.search_text()), "m")}
+    assert rows == {"dimension": ("W1", "predicted"), "issue": ("W1.1", "predicted")}
