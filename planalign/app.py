@@ -741,6 +741,10 @@ class Application:
         the index encoder's (e5 would take hours over 117k reports) after their category map."""
         resolved = self.catalog(catalog)
         digest = catalog_digest(resolved)[:12]
+        # items stored under a catalog with a childless node above the deepest level were aligned
+        # before such a node could be chosen (index.coverage.alignment_rows): aligned again once
+        if any(not resolved.children(n.id) for level in resolved.levels[:-1] for n in resolved.at_level(level)):
+            digest += "/leaf"
         report_encoder = self.index_encoder_name()
         mapping = load_category_map(resolved, self.settings.report_map)
         report_model = f"{digest}/{report_encoder}/{SCORING_VERSION}/{mapping.digest[:8] if mapping else 'nomap'}"
