@@ -85,9 +85,21 @@ class Filters:
     district: str | None = None
     group: str | None = None
     dimension: str | None = None
+    positions: np.ndarray | None = None  # rows a filter the index does not hold allows (the dimension projects count for in coverage)
 
     def as_meta(self) -> dict[str, object]:
         return {"fiscal_year": self.year, "district": self.district, "district_group": self.group, "dimension_id": self.dimension}
+
+    def mask(self, index: ProjectIndex) -> np.ndarray | None:
+        """Live positions these filters allow; None = every row."""
+        mask = index.mask(**self.as_meta())
+        if self.positions is None:
+            return mask
+        return self.positions if mask is None else mask & self.positions
+
+    @property
+    def active(self) -> bool:
+        return self.positions is not None or any(v not in (None, "") for v in self.as_meta().values())
 
 
 @dataclass
@@ -188,7 +200,7 @@ def rank(index: ProjectIndex, encoder: Encoder | None, query: str, mode: str, fi
         raise InputError(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}")
     params = params or params_for(index.encoder_name)
     query = normalize(query)
-    mask = index.mask(**filters.as_meta())
+    mask = filters.mask(index)
     words = query_words(query)
     keyword_scores = index.keyword.scores(words) if words and mode != "dense" else np.zeros(len(index.ids), dtype=np.float32)
     if mask is not None:
@@ -213,7 +225,7 @@ def rank(index: ProjectIndex, encoder: Encoder | None, query: str, mode: str, fi
     if not len(pool):
         return Ranked([], [], [], 0)
     used = params if mode == "hybrid" else replace(params, bm25_weight=0.0, prf_m=0, prf_beta=0.0, floor=params.dense_floor)
-    sample, raw, views, centered = _reference(index, mask, filtered=any(v not in (None, "") for v in filters.as_meta().values()))
+    sample, raw, views, centered = _reference(index, mask, filtered=filters.active)
     qm, mm = float(query_vector @ index.centroid), float(index.centroid @ index.centroid)
     dots, norms = index.passage_centering
     ref_asym = (raw @ query_vector - qm - dots[sample] + mm) / (float(np.sqrt(max(1.0 - 2.0 * qm + mm, 1e-12))) * norms[sample])

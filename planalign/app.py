@@ -23,8 +23,10 @@ import re
 import threading
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from planalign.config import AUTO_INDEX_ENCODER, Settings, choose_index_encoder
 from planalign.corpora.catalog import BUILTIN_CATALOGS, Catalog, CatalogError, catalog_to_table, load_catalog
@@ -189,6 +191,7 @@ class Application:
         self._building: dict[tuple, threading.Lock] = {}
         self._index: ProjectIndex | None = None
         self._index_pointer: tuple[str, int] | None = None  # what CURRENT said when a one-shot process loaded
+        self._dimensions: tuple[tuple, np.ndarray] | None = None  # (index version, coverage frame) -> each row's counted dimension
         self.index_problems: list[str] = []  # damage skipped by the last load (one-shot processes)
         self._index_lock = threading.Lock()
         self._write_lock = threading.Lock()
@@ -642,17 +645,46 @@ class Application:
         index = self.require_index()
         encoder = self.index_encoder(index) if mode != "keyword" else None
         depth = max(FACET_DEPTH, offset + limit) if facets else offset + limit
-        ranked = rank(index, encoder, query, mode, filters or Filters(), depth)
+        filters = filters or Filters()
+        dimensions = self._counted_dimensions(index) if filters.dimension or facets else None
+        if filters.dimension and dimensions is not None:
+            filters = replace(filters, dimension=None, positions=dimensions == filters.dimension)
+        ranked = rank(index, encoder, query, mode, filters, depth)
         counts: dict[str, dict[str, int]] = {}
         for name, meta in FACET_FIELDS if facets else ():
-            values = [index.meta[meta][p] for p in ranked.positions[: min(ranked.total, FACET_DEPTH)]]
+            column = dimensions if name == "dimension" and dimensions is not None else index.meta[meta]
+            values = [column[p] for p in ranked.positions[: min(ranked.total, FACET_DEPTH)]]
             counted: dict[str, int] = {}
             for value in values:
                 if value not in ("", None):
                     counted[str(value)] = counted.get(str(value), 0) + 1
             counts[name] = dict(sorted(counted.items(), key=lambda item: -item[1]))
         hits = to_hits(index, self.store, ranked.page(offset, limit), query, offset)
+        if dimensions is not None:
+            for hit in hits:
+                position = index.position.get(hit.id)
+                hit.dimension_id = str(dimensions[position]) if position is not None and dimensions[position] else hit.dimension_id
         return SearchPage(hits, ranked.total, counts)
+
+    def _counted_dimensions(self, index: ProjectIndex) -> np.ndarray | None:
+        """Per index row, the top-level node its project counts for in coverage under the default catalog
+        (declared, else a person's decision, else predicted; "" when none), or None when coverage
+        cannot be read. The search filter and facet "dimension" read these: the form's declared
+        dimension alone left every undeclared project out of them."""
+        try:
+            frame, _ = self.coverage_frame()
+        except InputError:
+            return None
+        key = (index.version, id(frame))
+        cached = self._dimensions
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        top = frame.catalog.levels[0]
+        codes, names = frame.node[top], frame.level_nodes[top]
+        row = {project_id: i for i, project_id in enumerate(frame.ids)}
+        found = np.array([names[codes[row[p]]] if p in row and codes[row[p]] >= 0 else "" for p in index.ids], dtype=object)
+        self._dimensions = (key, found)
+        return found
 
     # ---------------------------------------------------------------------------- duplicates
     def check_duplicates(self, text: str, config: DedupConfig | None = None, *, related: bool = False) -> list[Match]:

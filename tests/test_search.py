@@ -223,3 +223,16 @@ def test_many_changes_compact_into_a_new_generation(workspace):
     result = workspace.ingest(many).index
     assert result.compacted and workspace.index().generation != first and workspace.index().dead == 0
     assert len(workspace.index()) == 2104
+
+
+def test_the_dimension_filter_and_facet_count_the_node_each_project_counts_for(tmp_path):
+    """Most submissions declare no dimension: the filter and the facet read the node coverage counts
+    each project for (declared, else decided, else predicted), not the form's field alone."""
+    app = Application(Settings(data_dir=tmp_path, encoder="tfidf", index_encoder="tfidf"))
+    app.ingest([Project(id="U1", fiscal_year=2567, name="โครงการขุดลอกคลองและลอกท่อระบายน้ำป้องกันน้ำท่วม"),
+                Project(id="U2", fiscal_year=2567, name="โครงการจัดเก็บขยะมูลฝอยและคัดแยกขยะในชุมชน"),
+                Project(id="U3", fiscal_year=2567, name="โครงการขุดลอกคลองเพื่อเก็บขยะในคลอง", dimension_id="D4")])
+    page = app.search("ขุดลอกคลอง ขยะ", filters=Filters(dimension="D1"), facets=True)
+    assert [h.id for h in page.hits] == ["U1"] and page.hits[0].dimension_id == "D1"
+    assert {h.id for h in app.search("ขุดลอกคลอง ขยะ", filters=Filters(dimension="D4")).hits} == {"U2", "U3"}  # U3 declared
+    assert "D1" in app.search("ขุดลอกคลอง ขยะ", facets=True).facets["dimension"]  # only U3's declared D4 before
