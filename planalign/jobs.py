@@ -168,6 +168,8 @@ class JobManager:
             except TableError as exc:
                 scored, unscored = False, str(exc)
         level_asked = params.get("level") or labelled_level
+        if level_asked != params.get("level"):  # the review grid and the corrected file read the level the job used
+            params = {**params, "level": level_asked}
         self._update(job_id, params=json.dumps({**params, "model_version": aligner.model_version, "examples": aligner.examples}, ensure_ascii=False))
         throttled = _Throttled(lambda done: self._update(job_id, done=done))
 

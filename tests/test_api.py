@@ -123,6 +123,8 @@ def test_a_labelled_job_is_scored_at_its_labels_level_and_says_why_not(client):
     job = client.post("/v1/classify/jobs", files={"file": ("d.csv", data.encode())}, data={"text_col": "text", "label_col": "label"})
     metrics = wait_job(client, job.json()["id"])["metrics"]
     assert metrics["level"] == "dimension" and metrics["n"] == 2 and metrics["skipped"] == 1 and metrics["skipped_rows"] == [4]
+    grid = client.get(f"/v1/classify/jobs/{job.json()['id']}/review").json()  # the grid reviews the level the job used
+    assert grid["level"] == "dimension" and {r["pred_label"] for r in grid["rows"]} <= {"D1", "D2", "D3", "D4", "D5", "D6", "D7", "D8", "D9"}
     unknown = client.post("/v1/classify/jobs", files={"file": ("u.csv", "text,label\nขุดลอกคลอง,X9\n".encode())},
                           data={"text_col": "text", "label_col": "label"})
     done = wait_job(client, unknown.json()["id"])

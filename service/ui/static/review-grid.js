@@ -66,7 +66,8 @@
         el("td", null, [
           el("button", { type: "button", class: "btn btn-small review-accept", text: "ยอมรับ", disabled: !row.pred_label || !row.text,
                          onclick: function (event) { event.stopPropagation(); select(i); accept(); } }), " ",
-          el("button", { type: "button", class: "btn btn-small review-correct", text: "แก้ไข…", disabled: !row.text,
+          el("button", { type: "button", class: "btn btn-small review-correct", text: "แก้ไข…", disabled: !row.text || Boolean(row.error),
+                         title: row.error ? "แถวนี้อ่านข้อความไม่ได้ จึงบันทึกการตัดสินใจไม่ได้ กรุณาแก้ข้อความในไฟล์" : null,
                          onclick: function (event) { event.stopPropagation(); select(i); correct(); } })
         ])
       ]);
@@ -105,7 +106,7 @@
 
   function correct() {
     var row = state.rows[state.active];
-    if (!row || !row.text) return;
+    if (!row || !row.text || row.error) return;  // a text that cannot be read cannot be decided (the API refuses it)
     PAD.pick({ catalog: state.catalog, level: state.level, current: row.pred_label, title: "แก้ไขแถว " + (row.index + 2) })
       .then(function (node) { if (node) save(node.id); $("review-grid").focus(); });
   }
