@@ -304,9 +304,16 @@ class Application:
         raise NotFound(f"no catalog {ref!r}; available: {', '.join(self.catalog_ids())}")
 
     def add_catalog(self, catalog_id: str, catalog: Catalog) -> Catalog:
-        """Store a validated uploaded catalog (atomic write: a failed upload changes nothing)."""
+        """Store a validated uploaded catalog (atomic write: a failed upload changes nothing).
+
+        An id that differs from a stored one only in case is refused (the two files are one on a
+        case-insensitive filesystem); :meth:`catalog_upload_effects` says what storing it replaces."""
         if not re.match(UPLOADED_CATALOG_ID, catalog_id) or catalog_id in BUILTIN_CATALOGS or catalog_id.upper() in _RESERVED_NAMES:
             raise CatalogError(catalog_id, [(None, "catalog id must be 1-64 of A-Z a-z 0-9 _ . - (not starting with a dot) and not a built-in name")])
+        twin = next((c for c in self.catalog_ids() if c.lower() == catalog_id.lower() and c != catalog_id), None)
+        if twin is not None:
+            raise CatalogError(catalog_id, [(None, f"a catalog {twin!r} exists: ids that differ only in case would be one file on some systems; "
+                                                   f"upload under {twin!r} to replace it, or choose another id")])
         self.catalog_dir.mkdir(exist_ok=True)
         table = catalog_to_table(catalog)
         write_table(self.catalog_dir / f"{catalog_id}.csv", table.columns, table.rows)
@@ -315,6 +322,14 @@ class Application:
                 del self._aligners[key]
         catalog.name = catalog_id
         return catalog
+
+    def catalog_upload_effects(self, catalog_id: str, catalog: Catalog) -> tuple[bool, int]:
+        """(whether a stored catalog of this id would be replaced, how many of its active decisions name
+        a node the new version lacks): said before the upload is stored, since a decision on a removed
+        node no longer counts (the review grid and the corrected file leave it out)."""
+        if not (self.catalog_dir / f"{catalog_id}.csv").is_file():
+            return False, 0
+        return True, sum(d.node_id not in catalog.nodes for d in self.decisions.active(catalog_id))
 
     # ------------------------------------------------------------------------------- aligners
     def aligner(self, catalog: str | None = None, encoder: str | None = None, *, allow_path: bool = False, learn: bool = True,

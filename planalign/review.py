@@ -60,7 +60,9 @@ def _rows(app, job_id: str) -> tuple[str, Catalog, str, list[ReviewRow]]:
     level = catalog.resolve_level(params.get("level"))
     columns = parse_columns(params["text_col"])
     texts = [join_text_columns(row, columns) for row in table.rows]
-    active = {d.text_key: d for d in DecisionStore(app.store.engine).active(catalog_id, {text_key(t) for t in texts if t}, level)}
+    # a decision naming a node this version of the catalog lacks (removed by a re-upload) no longer counts
+    active = {d.text_key: d for d in DecisionStore(app.store.engine).active(catalog_id, {text_key(t) for t in texts if t}, level)
+              if d.node_id in catalog.nodes}
     top = catalog.levels[0]
     rows = []
     for index, (row, text) in enumerate(zip(table.rows, texts)):

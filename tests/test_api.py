@@ -212,6 +212,19 @@ def test_catalogs_upload_browse_and_errors(client):
     assert level.status_code == 422 and level.json()["error"].startswith("unknown level 'goal'") and "ไม่มีระดับ goal" in level.json()["message_th"]
     assert client.get("/v1/catalogs/bad").status_code == 404
     assert client.post("/v1/catalogs", files={"file": ("c.txt", b"x")}, data={"id": "x"}).status_code == 415
+    assert created.json()["replaced"] is False
+
+
+def test_replacing_a_catalog_says_so_and_what_it_leaves_behind(client):
+    """Re-uploading an id replaces that catalog: the answer says so and how many active decisions name a
+    node the new version lacks (they no longer count); an id differing only in case is refused."""
+    client.post("/v1/catalogs", files={"file": ("shop.csv", SHOP_CATALOG.encode())}, data={"id": "shop"})
+    assert client.post("/v1/decisions", json={"text": "ทรายแมวกลิ่นลาเวนเดอร์", "node_id": "PET.CAT", "catalog": "shop"}).status_code == 200
+    without_cats = "\n".join(line for line in SHOP_CATALOG.splitlines() if not line.startswith("PET.CAT")) + "\n"
+    replaced = client.post("/v1/catalogs", files={"file": ("shop.csv", without_cats.encode())}, data={"id": "shop"}).json()
+    assert replaced["replaced"] is True and replaced["stale_decisions"] == 1 and replaced["nodes"] == 5
+    other_case = client.post("/v1/catalogs", files={"file": ("shop.csv", SHOP_CATALOG.encode())}, data={"id": "SHOP"})
+    assert other_case.status_code == 422 and "'shop' exists" in other_case.json()["error"]
 
 
 def test_catalogs_carry_a_title_for_people(client):

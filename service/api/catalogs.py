@@ -6,7 +6,7 @@ from starlette.concurrency import run_in_threadpool
 
 from planalign.corpora.catalog import Catalog, load_catalog
 from planalign.service.api.deps import AppDep, display_name, read_upload, require_read_key, require_write_key, upload_path
-from planalign.service.api.schemas import CatalogList, CatalogNode, CatalogSummary, CatalogTree
+from planalign.service.api.schemas import CatalogList, CatalogNode, CatalogSummary, CatalogTree, CatalogUploaded
 
 router = APIRouter(prefix="/v1/catalogs", tags=["catalogs"])
 UPLOAD_SUFFIXES = (".csv", ".xlsx", ".json")
@@ -34,22 +34,23 @@ def get_catalog(catalog_id: str, app: AppDep) -> CatalogTree:
 
 
 @router.post("", status_code=201, summary="Upload a catalog (CSV/XLSX/JSON with id,parent_id,level,name,description[,keywords])",
-             dependencies=[Depends(require_write_key)], response_model=CatalogTree)
+             dependencies=[Depends(require_write_key)], response_model=CatalogUploaded)
 async def upload_catalog(
     app: AppDep,
     file: UploadFile = File(..., description="CSV, XLSX or JSON in the catalog format"),
     catalog_id: str = Form(..., alias="id", max_length=64, description="Id to store it under, e.g. bma-20yr"),
     title: str | None = Form(None, max_length=200, description="The name people read, e.g. แผนพัฒนากรุงเทพมหานคร 20 ปี (default: the file's catalog_title)"),
-) -> CatalogTree:
+) -> CatalogUploaded:
     suffix, content = await read_upload(file, UPLOAD_SUFFIXES)
     name = display_name(file, suffix)
 
-    def store() -> CatalogTree:  # parsing and validation run off the event loop
+    def store() -> CatalogUploaded:  # parsing and validation run off the event loop
         with upload_path(suffix, content, name) as path:
             loaded = load_catalog(path)  # validated, row numbers in errors
         if title and title.strip():
             loaded.title = title.strip()
+        replaced, stale = app.catalog_upload_effects(catalog_id, loaded)
         catalog = app.add_catalog(catalog_id, loaded)
-        return CatalogTree(**_summary(catalog_id, catalog).model_dump(), tree=_tree(catalog))
+        return CatalogUploaded(**_summary(catalog_id, catalog).model_dump(), tree=_tree(catalog), replaced=replaced, stale_decisions=stale)
 
     return await run_in_threadpool(store)

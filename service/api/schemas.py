@@ -342,6 +342,11 @@ class CatalogTree(CatalogSummary):
     tree: list[CatalogNode]
 
 
+class CatalogUploaded(CatalogTree):
+    replaced: bool = Field(description="A catalog of this id was stored before and is replaced")
+    stale_decisions: int = Field(description="Active decisions on the replaced catalog naming a node this version lacks: they no longer count")
+
+
 # -------------------------------------------------------------------------------- decisions
 DecisionSource = Literal["planner", "reviewer", "evaluator", "declared", "imported"]
 
