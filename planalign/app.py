@@ -31,7 +31,7 @@ import numpy as np
 from planalign.config import AUTO_INDEX_ENCODER, Settings, choose_index_encoder
 from planalign.corpora.catalog import BUILTIN_CATALOGS, Catalog, CatalogError, catalog_to_table, load_catalog
 from planalign.corpora.labelled import join_text_columns, parse_columns, read_labelled
-from planalign.corpora.projects import Project, guess_columns, parse_year
+from planalign.corpora.projects import Project, district_groups, guess_columns, parse_year
 from planalign.corpora.tables import Limits, Table, TableError, write_table
 from planalign.decisions import DecisionInput, check, check_source, decided_node, declared, from_table
 from planalign.errors import InputError, NotFound, TooLarge, Unavailable
@@ -680,6 +680,29 @@ class Application:
                 position = index.position.get(hit.id)
                 hit.dimension_id = str(dimensions[position]) if position is not None and dimensions[position] else hit.dimension_id
         return SearchPage(hits, ranked.total, counts)
+
+    def search_filters(self, year: int | None = None, district: str | None = None, group: str | None = None,
+                       dimension: str | None = None) -> Filters:
+        """Filters as a person types them, checked: "สำนักงานเขตบางเขน" / "เขตบางเขน" is the district
+        บางเขน, "d1" the dimension D1; a district, group or dimension that does not exist is refused
+        with the ones that do (it matched nothing, silently, and read as "no such projects")."""
+        district = re.sub(r"^(?:สำนักงานเขต|เขต)\s*", "", (district or "").strip()) or None
+        group = (group or "").strip() or None
+        groups = district_groups()
+        if district and district not in groups:
+            raise InputError(f"no district {district!r}; districts are the 50 of Bangkok, e.g. {', '.join(list(groups)[:4])}",
+                             thai=f"ไม่มีเขต {district} กรุณาพิมพ์ชื่อเขตใน 50 เขตของกรุงเทพมหานคร เช่น {', '.join(list(groups)[:4])}")
+        if group and group not in set(groups.values()):
+            known = ", ".join(dict.fromkeys(groups.values()))
+            raise InputError(f"no district group {group!r}; groups are: {known}", thai=f"ไม่มีกลุ่มเขต {group} (มี: {known})")
+        if dimension and dimension.strip():
+            tops = [n.id for n in self.catalog().at_level(self.catalog().levels[0])]
+            found = next((t for t in tops if t.lower() == dimension.strip().lower()), None)
+            if found is None:
+                raise InputError(f"no {self.catalog().levels[0]} {dimension!r} in the catalog; there are: {', '.join(tops)}",
+                                 thai=f"ไม่มีหัวข้อ {dimension} ในแผน (มี: {', '.join(tops)})")
+            dimension = found
+        return Filters(year, district, group, dimension or None)
 
     def _counted_dimensions(self, index: ProjectIndex) -> np.ndarray | None:
         """Per index row, the top-level node its project counts for in coverage under the default catalog

@@ -345,11 +345,10 @@ def search(
 ) -> None:
     """Search stored projects (semantic + keyword), with filters."""
     from planalign.app import fiscal_year
-    from planalign.index.hybrid import Filters
     from planalign.service.format import hits_json, print_hits
 
     core = _core(config, data_dir=data_dir, db_url=db_url)
-    page = core.search(query, filters=Filters(fiscal_year(year), district, group, dimension), mode=mode, limit=top)
+    page = core.search(query, filters=core.search_filters(fiscal_year(year), district, group, dimension), mode=mode, limit=top)
     if page.hint:
         err.print(page.hint)
     if as_json:

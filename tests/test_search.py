@@ -12,6 +12,7 @@ from conftest import run_cli
 from planalign.app import Application
 from planalign.config import Settings
 from planalign.corpora.projects import Project
+from planalign.errors import InputError
 from planalign.index.hybrid import Filters, search
 from planalign.index.project_index import current_generation, index_root, load_index
 
@@ -236,3 +237,14 @@ def test_the_dimension_filter_and_facet_count_the_node_each_project_counts_for(t
     assert [h.id for h in page.hits] == ["U1"] and page.hits[0].dimension_id == "D1"
     assert {h.id for h in app.search("ขุดลอกคลอง ขยะ", filters=Filters(dimension="D4")).hits} == {"U2", "U3"}  # U3 declared
     assert "D1" in app.search("ขุดลอกคลอง ขยะ", facets=True).facets["dimension"]  # only U3's declared D4 before
+
+
+def test_search_filters_read_names_as_people_type_them_and_refuse_unknown_ones(tmp_path):
+    app = Application(Settings(data_dir=tmp_path, encoder="tfidf", index_encoder="tfidf"))
+    for typed in ("สำนักงานเขตบางเขน", "เขตบางเขน", " บางเขน "):
+        assert app.search_filters(district=typed).district == "บางเขน"
+    assert app.search_filters(dimension="d1").dimension == "D1" and app.search_filters(group=" กรุงเทพเหนือ").group == "กรุงเทพเหนือ"
+    for wrong, thai in (({"district": "บางกอก"}, "ไม่มีเขต บางกอก"), ({"group": "กรุงเทพตะวันตก"}, "ไม่มีกลุ่มเขต"), ({"dimension": "D10"}, "ไม่มีหัวข้อ D10")):
+        with pytest.raises(InputError) as refused:
+            app.search_filters(**wrong)
+        assert thai in refused.value.thai

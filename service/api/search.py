@@ -4,7 +4,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query
 
 from planalign.app import fiscal_year
-from planalign.index.hybrid import Filters
 from planalign.service.api.deps import AppDep, require_read_key
 from planalign.service.api.schemas import SearchResponse
 
@@ -23,7 +22,7 @@ def search(
     page: int = Query(1, ge=1, le=1000),
     page_size: int = Query(10, ge=1, le=100),
 ) -> SearchResponse:
-    filters = Filters(fiscal_year(year), district, group, dimension)
+    filters = app.search_filters(fiscal_year(year), district, group, dimension)
     found = app.search(q, filters=filters, mode=mode, offset=(page - 1) * page_size, limit=page_size, facets=True)
     return SearchResponse(query=q, mode=mode, total=found.total, page=page, page_size=page_size, facets=found.facets,
                           results=found.hits, hint=found.hint)
