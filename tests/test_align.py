@@ -200,6 +200,11 @@ def test_examples_that_change_nothing_for_a_draft_leave_its_zero_shot_answer_as_
         assert after.neighbours  # the decided texts nearby are still shown
     assert learned.align("กุหลาบมอญ").levels["issue"][0].node_id == "PLANT.FLOWER"
     assert learned.align("กุหลาบมอญ").levels["issue"] != shop.align("กุหลาบมอญ").levels["issue"]
+    # 41 decisions, one a correction: a draft that looks like no correction is not re-expressed either
+    corrected = shop.learned(SHOP_DECISIONS * 5 + ["ต้นหญ้าแมวในกระถาง"], SHOP_DECIDED * 5 + [["PLANT.FLOWER"]], 1)
+    assert corrected._examples.share == 0.0 and corrected._examples.pulls
+    assert corrected.align("อาหารเม็ดสำหรับสุนัขพันธุ์ใหญ่").levels == shop.align("อาหารเม็ดสำหรับสุนัขพันธุ์ใหญ่").levels
+    assert corrected.align("เมล็ดหญ้าแมวปลูกเอง").levels != shop.align("เมล็ดหญ้าแมวปลูกเอง").levels  # pulled toward flowers
 
 
 def test_the_prior_share_is_offered_only_from_100_decisions(shop, monkeypatch):

@@ -295,17 +295,20 @@ class ExampleModel:
 
     def fuse(self, text: str, vector: np.ndarray, zero_shot: dict[str, dict[int, float]]) -> dict[str, dict[int, float]] | None:
         """Fused probabilities per level: label level mixed, ancestors summed, descendants split; None
-        when the examples change nothing for this draft (learners' share 0, no correction pulls, no
-        decided text it nearly repeats): the zero-shot answer then stands as it is, its scores,
+        when the examples change nothing for this draft (learners' share 0, no correction it looks
+        like, no decided text it nearly repeats): the zero-shot answer then stands as it is, its scores,
         confidences and review flag, instead of being re-expressed as fused probabilities (one
         unrelated decision moved a confidence from 0.81 to 0.89 and made every score a probability)."""
         remembered = self._remembered(text)
-        if self.share == 0.0 and remembered is None and not (self.pulls and self.correction_matrix is not None):
-            return None
         index = self.position
         zero = np.array([[zero_shot[self.level][i] for i in self.level_nodes]])
-        components = self._components([text], vector[None, :], zero)
-        mixed = (1.0 - self.share) * components[0, 0] + self.share * self._mix(components, self.weights, self.sharpness)[0]
+        if self.share == 0.0:  # the learners stay out: only a pull or a near-repeat can change anything
+            mixed = self._corrected_zero([text], zero)[0]
+            if remembered is None and np.allclose(mixed, zero[0], rtol=0.0, atol=1e-12):
+                return None
+        else:
+            components = self._components([text], vector[None, :], zero)
+            mixed = (1.0 - self.share) * components[0, 0] + self.share * self._mix(components, self.weights, self.sharpness)[0]
         if remembered is not None:
             overlap, example = remembered
             follow = (overlap - MEMORY_FROM) / (1.0 - MEMORY_FROM)  # 0 at the threshold, 1 for the same text
