@@ -89,6 +89,12 @@ def declared_node(project: Project, catalog: Catalog) -> str | None:
     return next((getattr(project, f) for f in DECLARED_FIELDS if getattr(project, f) in catalog.nodes), None)
 
 
+# Part of every stored project's alignment stamp: raised when how a project's node is chosen changes,
+# so stored projects are aligned again once. 2: a person's decision on a stored project counts
+# (decisions recorded before it never marked their projects out of date).
+COVERAGE_VERSION = 2
+
+
 def choose(declared: str | None, decision: str | None = None, mapped: str | None = None) -> tuple[str, str] | None:
     """(node, source) by precedence declared > decision > mapped; None: the aligner decides."""
     for node, source in ((declared, "declared"), (decision, "decision"), (mapped, "mapped")):

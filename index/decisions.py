@@ -132,14 +132,16 @@ class DecisionStore:
                 result.extend(_decision(row) for row in rows)
         return result
 
-    def for_projects(self, catalog: str, project_ids: Sequence[str]) -> dict[str, list[Decision]]:
-        """Per stored project, the newest decision at each level made on it (by its project id)."""
+    def for_projects(self, catalog: str, project_ids: Sequence[str], *, people_only: bool = False) -> dict[str, list[Decision]]:
+        """Per stored project, the newest decision at each level made on it (by its project id);
+        ``people_only``: leave out what a project's form declared (source ``declared``)."""
         ids = sorted(set(project_ids) - {""})
         found: dict[str, list[Decision]] = {}
         with self.engine.connect() as connection:
             for start in range(0, len(ids), CHUNK):
-                newest = (select(func.max(table.c.id)).where(table.c.catalog == catalog, table.c.project_id.in_(ids[start : start + CHUNK]))
-                          .group_by(table.c.project_id, table.c.level))
+                where = [table.c.catalog == catalog, table.c.project_id.in_(ids[start : start + CHUNK])]
+                where += [table.c.source != "declared"] if people_only else []
+                newest = select(func.max(table.c.id)).where(*where).group_by(table.c.project_id, table.c.level)
                 for row in connection.execute(select(table).where(table.c.id.in_(newest)).order_by(table.c.id)):
                     found.setdefault(row.project_id, []).append(_decision(row))
         return found

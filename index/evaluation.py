@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from planalign.corpora.catalog import Catalog
+from planalign.errors import InputError
 from planalign.index.align import Alignment
 
 
@@ -90,7 +91,10 @@ def labels_level(catalog: Catalog, labels: Sequence[Sequence[str]]) -> str:
     """The shallowest level among node-id labels: scored there, every label counts (deeper ones lifted
     to their ancestor). A file labelled with dimensions scored at the catalog's deepest level would
     score nothing."""
-    return min({catalog.nodes[label].level for row in labels for label in row}, key=catalog.levels.index)
+    levels = {catalog.nodes[label].level for row in labels for label in row}
+    if not levels:
+        raise InputError("no labels to choose a level from", thai="ไม่มีป้ายกำกับที่ใช้เลือกระดับได้")
+    return min(levels, key=catalog.levels.index)
 
 
 def evaluate_alignments(catalog: Catalog, results: Sequence[Alignment | Exception], gold: Sequence[Sequence[str]], level: str) -> Report:

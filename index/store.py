@@ -229,10 +229,12 @@ class ProjectStore:
         """Mark the projects' alignments under ``catalog`` as out of date (they are aligned again on the
         next refresh) and bump its version: a person's decision on them changes their node."""
         with self.engine.begin() as connection:
+            changed = 0
             for start in range(0, len(ids), CHUNK):
-                connection.execute(update(project_alignments).where(
-                    project_alignments.c.catalog == catalog, project_alignments.c.project_id.in_(list(ids[start : start + CHUNK]))).values(content_hash=""))
-            self._bump(connection, catalog)
+                changed += connection.execute(update(project_alignments).where(
+                    project_alignments.c.catalog == catalog, project_alignments.c.project_id.in_(list(ids[start : start + CHUNK]))).values(content_hash="")).rowcount
+            if changed:  # a project never aligned is stale already
+                self._bump(connection, catalog)
 
     def alignment_version(self, catalog: str) -> int:
         with self.engine.connect() as connection:

@@ -38,6 +38,7 @@ from planalign.errors import InputError, NotFound, TooLarge, Unavailable
 from planalign.index.align import SCORING_VERSION, Aligner, Alignment
 from planalign.index.classify import Classified, classify_table
 from planalign.index.coverage import (
+    COVERAGE_VERSION,
     AlignmentPlan,
     Coverage,
     Example,
@@ -191,7 +192,8 @@ class Application:
         self._building: dict[tuple, threading.Lock] = {}
         self._index: ProjectIndex | None = None
         self._index_pointer: tuple[str, int] | None = None  # what CURRENT said when a one-shot process loaded
-        self._dimensions: tuple[tuple, np.ndarray] | None = None  # (index version, coverage frame) -> each row's counted dimension
+        self._dimensions: tuple[str, Frame | None, np.ndarray] | None = None  # (index version, coverage frame, each row's counted dimension)
+        self._coverage_building = threading.Lock()  # held while search has the coverage frame rebuilt
         self.index_problems: list[str] = []  # damage skipped by the last load (one-shot processes)
         self._index_lock = threading.Lock()
         self._write_lock = threading.Lock()
@@ -308,7 +310,8 @@ class Application:
 
         An id that differs from a stored one only in case is refused (the two files are one on a
         case-insensitive filesystem); :meth:`catalog_upload_effects` says what storing it replaces."""
-        if not re.match(UPLOADED_CATALOG_ID, catalog_id) or catalog_id in BUILTIN_CATALOGS or catalog_id.upper() in _RESERVED_NAMES:
+        if (not re.match(UPLOADED_CATALOG_ID, catalog_id) or catalog_id.lower() in {b.lower() for b in BUILTIN_CATALOGS}
+                or catalog_id.upper() in _RESERVED_NAMES):
             raise CatalogError(catalog_id, [(None, "catalog id must be 1-64 of A-Z a-z 0-9 _ . - (not starting with a dot) and not a built-in name")])
         twin = next((c for c in self.catalog_ids() if c.lower() == catalog_id.lower() and c != catalog_id), None)
         if twin is not None:
@@ -686,13 +689,18 @@ class Application:
         """Filters as a person types them, checked: "สำนักงานเขตบางเขน" / "เขตบางเขน" is the district
         บางเขน, "d1" the dimension D1; a district, group or dimension that does not exist is refused
         with the ones that do (it matched nothing, silently, and read as "no such projects")."""
-        district = re.sub(r"^(?:สำนักงานเขต|เขต)\s*", "", (district or "").strip()) or None
-        group = (group or "").strip() or None
+        district = re.sub(r"^(?:สำนักงานเขต|เขต)\s*", "", normalize(district or "")) or None
+        group = normalize(group or "") or None
         groups = district_groups()
-        if district and district not in groups:
+        try:  # a value the store holds is one a facet offers, standard or not
+            index = self.index()
+        except Unavailable:
+            index = None
+        stored = {name: set(index.meta[name]) if index is not None else set() for name in ("district", "district_group")}
+        if district and district not in groups and district not in stored["district"]:
             raise InputError(f"no district {district!r}; districts are the 50 of Bangkok, e.g. {', '.join(list(groups)[:4])}",
                              thai=f"ไม่มีเขต {district} กรุณาพิมพ์ชื่อเขตใน 50 เขตของกรุงเทพมหานคร เช่น {', '.join(list(groups)[:4])}")
-        if group and group not in set(groups.values()):
+        if group and group not in set(groups.values()) and group not in stored["district_group"]:
             known = ", ".join(dict.fromkeys(groups.values()))
             raise InputError(f"no district group {group!r}; groups are: {known}", thai=f"ไม่มีกลุ่มเขต {group} (มี: {known})")
         if dimension and dimension.strip():
@@ -706,23 +714,53 @@ class Application:
 
     def _counted_dimensions(self, index: ProjectIndex) -> np.ndarray | None:
         """Per index row, the top-level node its project counts for in coverage under the default catalog
-        (declared, else a person's decision, else predicted; "" when none), or None when coverage
-        cannot be read. The search filter and facet "dimension" read these: the form's declared
-        dimension alone left every undeclared project out of them."""
+        (declared, else a person's decision, else predicted), or its declared dimension where coverage
+        does not know it yet ("" when neither). The search filter and facet "dimension" read these:
+        the form's declared dimension alone left every undeclared project out of them.
+
+        A search never aligns: in the service it reads the coverage frame last built and, when the
+        index changed since (or there is none yet), has it rebuilt in the background once the
+        service is warm; a one-shot process (the CLI aligns at ingest) builds it here."""
         try:
-            frame, _ = self.coverage_frame()
-        except InputError:
-            return None
-        key = (index.version, id(frame))
+            if self._indexer is None:
+                frame: Frame | None = self.coverage_frame(background=False)[0]
+            else:
+                with self._lock:
+                    built = self._frames.get(self.catalog().name[:64])
+                frame = built[1] if built is not None else None
+        except Exception:  # coverage is an extra here: the search itself must answer
+            log.exception("search: coverage could not be read; the dimension filter reads the declared field")
+            frame = None
         cached = self._dimensions
-        if cached is not None and cached[0] == key:
-            return cached[1]
+        if cached is not None and cached[0] == index.version and cached[1] is frame:
+            return cached[2]
+        if self._indexer is not None and self.warmed.is_set():
+            self._coverage_soon()
+        declared = index.meta["dimension_id"]
+        if frame is None:
+            return None
         top = frame.catalog.levels[0]
         codes, names = frame.node[top], frame.level_nodes[top]
         row = {project_id: i for i, project_id in enumerate(frame.ids)}
-        found = np.array([names[codes[row[p]]] if p in row and codes[row[p]] >= 0 else "" for p in index.ids], dtype=object)
-        self._dimensions = (key, found)
+        found = np.array([names[codes[row[p]]] if p in row and codes[row[p]] >= 0 else declared[i] or "" for i, p in enumerate(index.ids)],
+                         dtype=object)
+        self._dimensions = (index.version, frame, found)  # the frame itself, not its id: a freed frame's id is reused
         return found
+
+    def _coverage_soon(self) -> None:
+        """Rebuild the default catalog's coverage frame in a background thread (one at a time)."""
+        if not self._coverage_building.acquire(blocking=False):
+            return
+
+        def run() -> None:
+            try:
+                self.coverage_frame()
+            except Exception:
+                log.exception("rebuilding coverage for search failed")
+            finally:
+                self._coverage_building.release()
+
+        threading.Thread(target=run, name="coverage-for-search", daemon=True).start()
 
     # ---------------------------------------------------------------------------- duplicates
     def check_duplicates(self, text: str, config: DedupConfig | None = None, *, related: bool = False) -> list[Match]:
@@ -822,8 +860,8 @@ class Application:
         def aligners(report: bool) -> Aligner:
             return self.aligner(catalog, report_encoder if report else None, allow_path=catalog is None)
 
-        return AlignmentPlan(resolved, resolved.name[:64], f"{digest}/{self.settings.encoder}/{SCORING_VERSION}", report_model, mapping,
-                             self.settings.report_sources, aligners)
+        project_model = f"{digest}/{self.settings.encoder}/{SCORING_VERSION}/{COVERAGE_VERSION}"
+        return AlignmentPlan(resolved, resolved.name[:64], project_model, report_model, mapping, self.settings.report_sources, aligners)
 
     def decided_nodes(self, catalog: str | None, ids: Sequence[str]) -> dict[str, str]:
         """A person's decision per stored project (made on it: its project id), under ``catalog``.
@@ -833,7 +871,7 @@ class Application:
         date (:meth:`_realign_decided`), so coverage counts it at its next refresh.
         """
         resolved = self.catalog(catalog, allow_path=catalog in (None, self.settings.catalog))
-        found = self.decisions.for_projects(self.catalog_id(catalog), ids)
+        found = self.decisions.for_projects(self.catalog_id(catalog), ids, people_only=True)  # the form's own: declared_node
         return {pid: decided_node([d for d in group if d.node_id in resolved.nodes], resolved)
                 for pid, group in found.items() if any(d.node_id in resolved.nodes for d in group)}
 
@@ -842,7 +880,10 @@ class Application:
         (not for a form's declared alignment: coverage reads that from the project itself)."""
         ids = sorted({d.project_id for d in recorded.stored if d.project_id and d.source != "declared"})
         if ids:
-            self.store.invalidate_alignments(self.alignment_plan(catalog).key, ids)
+            try:
+                self.store.invalidate_alignments(self.alignment_plan(catalog).key, ids)
+            except InputError:  # the decisions are stored; a catalog or report map that cannot be read has no coverage to refresh
+                log.exception("decisions stored, but coverage of their projects could not be marked out of date")
 
     def refresh_alignments(self, catalog: str | None = None, *, only: Sequence[str] | None = None, force: bool = False,
                            progress: Progress | None = None) -> int:

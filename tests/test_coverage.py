@@ -300,6 +300,9 @@ def test_a_persons_decision_on_a_stored_project_counts_in_coverage(tmp_path) -> 
     assert issues() == {"P0": ("D4.1", "decision"), "P1": ("D4.2", "predicted")}
     app.decide([DecisionInput(text="โครงการขุดลอกคลองเพื่อการระบายน้ำ", node="D4", level="dimension", project_id="P0", source="reviewer")])
     assert issues()["P0"] == ("D4.1", "decision")
+    # a form's declaration stored as a decision is not a person's: coverage reads it from the project itself
+    app.decide([DecisionInput(text="โครงการจัดเก็บขยะมูลฝอย", node="D4.1", project_id="P1", source="declared")])
+    assert app.decided_nodes(None, ["P0", "P1"]) == {"P0": "D4.1"}
 
 
 def test_a_dimension_without_issues_gets_the_projects_it_ranks_first_for(tmp_path) -> None:

@@ -12,7 +12,8 @@ from conftest import run_cli
 from planalign.app import Application
 from planalign.config import Settings
 from planalign.corpora.projects import Project
-from planalign.errors import InputError
+from planalign.decisions import DecisionInput
+from planalign.errors import InputError, Unavailable
 from planalign.index.hybrid import Filters, search
 from planalign.index.project_index import current_generation, index_root, load_index
 
@@ -226,7 +227,7 @@ def test_many_changes_compact_into_a_new_generation(workspace):
     assert len(workspace.index()) == 2104
 
 
-def test_the_dimension_filter_and_facet_count_the_node_each_project_counts_for(tmp_path):
+def test_the_dimension_filter_and_facet_count_the_node_each_project_counts_for(tmp_path, monkeypatch):
     """Most submissions declare no dimension: the filter and the facet read the node coverage counts
     each project for (declared, else decided, else predicted), not the form's field alone."""
     app = Application(Settings(data_dir=tmp_path, encoder="tfidf", index_encoder="tfidf"))
@@ -237,6 +238,12 @@ def test_the_dimension_filter_and_facet_count_the_node_each_project_counts_for(t
     assert [h.id for h in page.hits] == ["U1"] and page.hits[0].dimension_id == "D1"
     assert {h.id for h in app.search("ขุดลอกคลอง ขยะ", filters=Filters(dimension="D4")).hits} == {"U2", "U3"}  # U3 declared
     assert "D1" in app.search("ขุดลอกคลอง ขยะ", facets=True).facets["dimension"]  # only U3's declared D4 before
+    # a reviewer's decision on U1 moves it at the next search (the coverage frame is rebuilt, not a stale copy)
+    app.decide([DecisionInput(text="โครงการขุดลอกคลองและลอกท่อระบายน้ำ", node="D4.1", project_id="U1", source="reviewer")])
+    assert {h.id for h in app.search("ขุดลอกคลอง ขยะ", filters=Filters(dimension="D4")).hits} == {"U1", "U2", "U3"}
+    # coverage that cannot be read (a model still loading) leaves search answering, on the declared field
+    monkeypatch.setattr(app, "coverage_frame", lambda *args, **kwargs: (_ for _ in ()).throw(Unavailable("the model is loading")))
+    assert {h.id for h in app.search("ขุดลอกคลอง ขยะ", filters=Filters(dimension="D4")).hits} == {"U3"}
 
 
 def test_search_filters_read_names_as_people_type_them_and_refuse_unknown_ones(tmp_path):
