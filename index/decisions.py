@@ -132,6 +132,11 @@ class DecisionStore:
                 result.extend(_decision(row) for row in rows)
         return result
 
+    def last_id(self) -> int:
+        """The newest decision's id (0 when none): a reader notes it to see later what was decided meanwhile."""
+        with self.engine.connect() as connection:
+            return int(connection.scalar(select(func.max(table.c.id))) or 0)
+
     def for_projects(self, catalog: str, project_ids: Sequence[str], *, people_only: bool = False) -> dict[str, list[Decision]]:
         """Per stored project, the newest decision at each level made on it (by its project id);
         ``people_only``: leave out what a project's form declared (source ``declared``)."""

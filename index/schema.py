@@ -104,4 +104,5 @@ decisions = Table(
     Column("created", Float, nullable=False),  # Unix time
     Index("ix_decisions_label", "catalog", "level", "text_key"),
     Index("ix_decisions_created", "catalog", "created"),
+    Index("ix_decisions_project", "catalog", "project_id"),  # coverage: decisions made on stored projects
 )

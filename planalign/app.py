@@ -22,7 +22,7 @@ import logging
 import re
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -39,6 +39,7 @@ from planalign.index.align import SCORING_VERSION, Aligner, Alignment
 from planalign.index.classify import Classified, classify_table
 from planalign.index.coverage import (
     COVERAGE_VERSION,
+    NO_DISTRICT,
     AlignmentPlan,
     Coverage,
     Example,
@@ -176,6 +177,23 @@ def _require_unique_ids(rows: list[tuple[str, str]], column: str) -> None:
                              thai=f"แถวที่ {row}: รหัส {found!r} ในคอลัมน์ {column} ซ้ำกับแถวที่ {seen[found]} "
                                   "รหัสต้องไม่ซ้ำกัน หรือไม่ต้องระบุคอลัมน์รหัส แล้วระบบจะใช้เลขแถวแทน")
         seen[found] = row
+
+
+def checked_place(district: str | None, group: str | None, more_districts: Set[str] = frozenset(),
+                  more_groups: Set[str] = frozenset()) -> tuple[str | None, str | None]:
+    """A district and a district group as a person types them, checked: "สำนักงานเขตบางเขน" /
+    "เขตบางเขน" is the district บางเขน; one that is neither one of the 50 nor in ``more_*`` is refused
+    with the ones that exist (an unknown name matched nothing, silently, and read as "no projects")."""
+    district = re.sub(r"^(?:สำนักงานเขต|เขต)\s*", "", normalize(district or "")) or None
+    group = normalize(group or "") or None
+    groups = district_groups()
+    if district and district not in groups and district not in more_districts:
+        raise InputError(f"no district {district!r}; districts are the 50 of Bangkok, e.g. {', '.join(list(groups)[:4])}",
+                         thai=f"ไม่มีเขต {district} กรุณาพิมพ์ชื่อเขตใน 50 เขตของกรุงเทพมหานคร เช่น {', '.join(list(groups)[:4])}")
+    if group and group not in set(groups.values()) and group not in more_groups:
+        known = ", ".join(dict.fromkeys(groups.values()))
+        raise InputError(f"no district group {group!r}; groups are: {known}", thai=f"ไม่มีกลุ่มเขต {group} (มี: {known})")
+    return district, group
 
 
 class Application:
@@ -689,20 +707,12 @@ class Application:
         """Filters as a person types them, checked: "สำนักงานเขตบางเขน" / "เขตบางเขน" is the district
         บางเขน, "d1" the dimension D1; a district, group or dimension that does not exist is refused
         with the ones that do (it matched nothing, silently, and read as "no such projects")."""
-        district = re.sub(r"^(?:สำนักงานเขต|เขต)\s*", "", normalize(district or "")) or None
-        group = normalize(group or "") or None
-        groups = district_groups()
         try:  # a value the store holds is one a facet offers, standard or not
             index = self.index()
         except Unavailable:
             index = None
-        stored = {name: set(index.meta[name]) if index is not None else set() for name in ("district", "district_group")}
-        if district and district not in groups and district not in stored["district"]:
-            raise InputError(f"no district {district!r}; districts are the 50 of Bangkok, e.g. {', '.join(list(groups)[:4])}",
-                             thai=f"ไม่มีเขต {district} กรุณาพิมพ์ชื่อเขตใน 50 เขตของกรุงเทพมหานคร เช่น {', '.join(list(groups)[:4])}")
-        if group and group not in set(groups.values()) and group not in stored["district_group"]:
-            known = ", ".join(dict.fromkeys(groups.values()))
-            raise InputError(f"no district group {group!r}; groups are: {known}", thai=f"ไม่มีกลุ่มเขต {group} (มี: {known})")
+        district, group = checked_place(district, group, set(index.meta["district"]) if index is not None else set(),
+                                        set(index.meta["district_group"]) if index is not None else set())
         if dimension and dimension.strip():
             tops = [n.id for n in self.catalog().at_level(self.catalog().levels[0])]
             found = next((t for t in tops if t.lower() == dimension.strip().lower()), None)
@@ -896,8 +906,15 @@ class Application:
             for start in range(0, len(stale), ALIGN_CHUNK):
                 chunk = list(stale)[start : start + ALIGN_CHUNK]
                 projects = list(self.store.get(chunk).values())
+                seen = self.decisions.last_id()
                 rows = align_stored(projects, plan, self.decided_nodes(catalog, chunk), {pid: stale[pid] for pid in chunk})
                 self.store.write_alignments(plan.key, rows)
+                # a decision recorded while this chunk was aligned marked it out of date before the write
+                # replaced it: mark those projects again, or the decision would wait for their next change
+                late = [pid for pid, group in self.decisions.for_projects(self.catalog_id(catalog), chunk, people_only=True).items()
+                        if any(d.id > seen for d in group)]
+                if late:
+                    self.store.invalidate_alignments(plan.key, late)
                 if progress:
                     progress(len(chunk))
             return len(stale)
@@ -960,6 +977,7 @@ class Application:
     def coverage(self, *, year: int | None = None, catalog: str | None = None, level: str | None = None, group: str | None = None,
                  district: str | None = None, background: bool = True) -> Coverage:
         """Projects, budget and citizen reports per catalog node (default level: the first, e.g. dimension)."""
+        district, group = checked_place(district, group, {NO_DISTRICT})
         frame, pending = self.coverage_frame(catalog, background=background)
         result = frame.coverage(frame.catalog.resolve_level(level) if level else frame.catalog.levels[0], year, group or None, district or None)
         result.pending = pending
@@ -968,6 +986,7 @@ class Application:
     def citizen_needs(self, *, year: int | None = None, catalog: str | None = None, level: str | None = None, group: str | None = None,
                       limit: int = 20, min_reports: int = 10) -> Needs:
         """District x node cells where citizens report much more than the district's projects cover, with example reports."""
+        _, group = checked_place(None, group)
         frame, pending = self.coverage_frame(catalog)
         found = frame.needs(frame.catalog.resolve_level(level) if level else frame.catalog.levels[0], year, group or None, limit, min_reports)
         texts = self.store.get([frame.ids[p] for need in found.needs for p in need.positions])
@@ -981,6 +1000,7 @@ class Application:
                        level: str | None = None, group: str | None = None, district: str | None = None, offset: int = 0,
                        limit: int = 50) -> tuple[int, list[Item]]:
         """The projects (or reports) behind one coverage cell; node "" = the ones that could not be aligned."""
+        district, group = checked_place(district, group, {NO_DISTRICT})
         frame, _ = self.coverage_frame(catalog)
         chosen = frame.catalog.resolve_level(level) if level else frame.catalog.levels[0]
         total, positions = frame.items(chosen, node, reports=reports, year=year, group=group or None, district=district or None,

@@ -18,6 +18,7 @@ from planalign.config import Settings
 from planalign.corpora.catalog import catalog_from_table, catalog_to_table, load_catalog
 from planalign.corpora.projects import Project, district_groups
 from planalign.decisions import DecisionInput
+from planalign.errors import InputError
 from planalign.index.coverage import NO_DISTRICT, choose
 from planalign.index.schema import project_alignments, projects
 from planalign.service.app import create_app
@@ -95,6 +96,17 @@ def test_every_filter_sums_to_the_stored_totals(core: Application) -> None:
             assert sum(d.budget for d in found.districts) == pytest.approx(budget)
         checked += 1
     assert checked == 4 * 2 * 7 * 5
+
+
+def test_coverage_reads_district_names_as_people_type_them_and_refuses_unknown_ones(core: Application) -> None:
+    """"สำนักงานเขตบางเขน" is บางเขน (it counted nothing, silently); a name that is no district is refused."""
+    typed = core.coverage(year=2566, district=" สำนักงานเขตบางเขน ")
+    assert typed.total_projects == core.coverage(year=2566, district="บางเขน").total_projects > 0
+    assert core.coverage_items(node=None, district="เขตบางเขน", limit=500)[0] == core.coverage_items(node=None, district="บางเขน", limit=500)[0]
+    for district, group in (("บางเขนใต้", None), (None, "กรุงเทพกลางเหนือ")):
+        with pytest.raises(InputError) as refused:
+            core.coverage(district=district, group=group)
+        assert "ไม่มี" in refused.value.thai
 
 
 def test_declared_wins_and_issue_counts_for_its_dimension(core: Application) -> None:
@@ -245,7 +257,7 @@ def test_cli_coverage_json_and_xlsx(tmp_path) -> None:
 def test_a_store_from_before_coverage_upgrades_in_place(tmp_path) -> None:
     from alembic import command
     from alembic.config import Config
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import create_engine, inspect, text
 
     from planalign.index.migrations import HERE
     from planalign.index.store import ProjectStore
@@ -263,6 +275,8 @@ def test_a_store_from_before_coverage_upgrades_in_place(tmp_path) -> None:
     store = ProjectStore(url)
     assert store.get(["OLD"])["OLD"].category == ""
     assert store.alignment_states("bma-9d", "issue")["OLD"].aligned_hash == ""  # not aligned yet: the next refresh does it
+    # coverage reads the decisions made on stored projects by project id: indexed (0004)
+    assert "ix_decisions_project" in {i["name"] for i in inspect(store.engine).get_indexes("decisions")}
 
 
 def test_coverage_table_keeps_every_number_whole_on_an_80_column_terminal(core: Application) -> None:
@@ -303,6 +317,26 @@ def test_a_persons_decision_on_a_stored_project_counts_in_coverage(tmp_path) -> 
     # a form's declaration stored as a decision is not a person's: coverage reads it from the project itself
     app.decide([DecisionInput(text="โครงการจัดเก็บขยะมูลฝอย", node="D4.1", project_id="P1", source="declared")])
     assert app.decided_nodes(None, ["P0", "P1"]) == {"P0": "D4.1"}
+
+
+def test_a_decision_made_while_its_project_is_being_aligned_is_not_lost(tmp_path, monkeypatch) -> None:
+    """The refresh read the decisions, a reviewer decided, then the refresh wrote its older answer over
+    the mark the decision left: the project kept its predicted node until it changed."""
+    app = Application(Settings(data_dir=tmp_path, encoder="tfidf", index_encoder="tfidf"))
+    app.ingest([Project(id="P0", fiscal_year=2566, name="โครงการขุดลอกคลองและลอกท่อระบายน้ำป้องกันน้ำท่วม", source="form")])
+    app.coverage(background=False)
+    app.store.invalidate_alignments(app.alignment_plan().key, ["P0"])  # the project changed: a refresh is due
+    read_decisions = app.decided_nodes
+
+    def decided_meanwhile(catalog, ids):
+        found = read_decisions(catalog, ids)
+        monkeypatch.setattr(app, "decided_nodes", read_decisions)
+        app.decide([DecisionInput(text="โครงการขุดลอกคลองและลอกท่อระบายน้ำ", node="D4.1", project_id="P0", source="reviewer")])
+        return found
+
+    monkeypatch.setattr(app, "decided_nodes", decided_meanwhile)
+    assert app.refresh_alignments() == 1 and app.pending_alignments() == 1  # aligned without the decision, and due again
+    assert [(i.node_id, i.source) for i in app.coverage_items(node=None, level="issue")[1]] == [("D4.1", "decision")]
 
 
 def test_a_dimension_without_issues_gets_the_projects_it_ranks_first_for(tmp_path) -> None:
