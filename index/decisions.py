@@ -86,37 +86,45 @@ class DecisionStore:
         self.engine = engine
 
     def record(self, decisions: Sequence[NewDecision], chunk: int = CHUNK, committed: Callable[[int], None] | None = None) -> Recorded:
-        """Store the decisions that change an active label; ``committed(n)`` after each transaction."""
+        """Store the decisions that change an active label, or what was decided on their stored project;
+        ``committed(n)`` after each transaction.
+
+        A decision naming a project is judged by that project too: projects of several districts share
+        a name, and the second one's decision, its text's label already set by the first, was dropped
+        as unchanged and never counted for it in coverage."""
         result = Recorded()
         for start in range(0, len(decisions), chunk):
             part = decisions[start : start + chunk]
             keys = [(d.catalog, d.level, text_key(d.text)) for d in part]
+            places = [(d.catalog, d.level, d.project_id) for d in part]
             now = time.time()
             with self.engine.begin() as connection:
-                active = self._active_nodes(connection, keys)
-                for decision, key in zip(part, keys):
-                    if active.get(key) == decision.node_id:
+                active = self._newest_nodes(connection, table.c.text_key, keys)
+                on_project = self._newest_nodes(connection, table.c.project_id, [p for p in places if p[2]])
+                for decision, key, place in zip(part, keys, places):
+                    if active.get(key) == decision.node_id and (not place[2] or on_project.get(place) == decision.node_id):
                         result.unchanged += 1
                         continue
                     values = {**asdict(decision), "text_key": key[2], "created": now}
                     new_id = connection.execute(insert(table).values(**values)).inserted_primary_key[0]  # type: ignore[index]
                     result.stored.append(Decision(**asdict(decision), id=int(new_id), created=now, text_key=key[2]))
-                    active[key] = decision.node_id
+                    active[key] = on_project[place] = decision.node_id
             if committed is not None:
                 committed(start + len(part))
         return result
 
     @staticmethod
-    def _active_nodes(connection, keys: Sequence[tuple[str, str, str]]) -> dict[tuple[str, str, str], str]:
+    def _newest_nodes(connection, column, keys: Sequence[tuple[str, str, str]]) -> dict[tuple[str, str, str], str]:
+        """The newest decision's node per (catalog, level, value of ``column``): text key or project id."""
         found: dict[tuple[str, str, str], str] = {}
         for catalog, level in {(c, lv) for c, lv, _ in keys}:
             wanted = sorted({k for c, lv, k in keys if (c, lv) == (catalog, level)})
             for start in range(0, len(wanted), CHUNK):
                 newest = (select(func.max(table.c.id)).where(table.c.catalog == catalog, table.c.level == level,
-                                                             table.c.text_key.in_(wanted[start : start + CHUNK]))
-                          .group_by(table.c.text_key))
-                rows = connection.execute(select(table.c.text_key, table.c.node_id).where(table.c.id.in_(newest)))
-                found.update(((catalog, level, row.text_key), row.node_id) for row in rows)
+                                                             column.in_(wanted[start : start + CHUNK]))
+                          .group_by(column))
+                rows = connection.execute(select(column, table.c.node_id).where(table.c.id.in_(newest)))
+                found.update(((catalog, level, row[0]), row.node_id) for row in rows)
         return found
 
     def active(self, catalog: str, text_keys: Iterable[str] | None = None, level: str | None = None) -> list[Decision]:

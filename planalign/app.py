@@ -728,24 +728,27 @@ class Application:
         does not know it yet ("" when neither). The search filter and facet "dimension" read these:
         the form's declared dimension alone left every undeclared project out of them.
 
-        A search never aligns: in the service it reads the coverage frame last built and, when the
-        index changed since (or there is none yet), has it rebuilt in the background once the
-        service is warm; a one-shot process (the CLI aligns at ingest) builds it here."""
+        In the service a search never aligns: it reads the coverage frame last built and, when the
+        store's alignments changed since (a decision, an ingest, a background refresh that finished)
+        or there is none yet, has it rebuilt in the background once the service is warm. A one-shot
+        process builds the frame here, as the coverage command does, aligning the few projects out
+        of date (after a ``decisions import``, say) before it answers."""
         try:
             if self._indexer is None:
                 frame: Frame | None = self.coverage_frame(background=False)[0]
             else:
+                key = self.catalog().name[:64]
                 with self._lock:
-                    built = self._frames.get(self.catalog().name[:64])
+                    built = self._frames.get(key)
                 frame = built[1] if built is not None else None
+                if self.warmed.is_set() and (built is None or built[0][2] != self.store.alignment_version(key)):
+                    self._coverage_soon()
         except Exception:  # coverage is an extra here: the search itself must answer
             log.exception("search: coverage could not be read; the dimension filter reads the declared field")
             frame = None
         cached = self._dimensions
         if cached is not None and cached[0] == index.version and cached[1] is frame:
             return cached[2]
-        if self._indexer is not None and self.warmed.is_set():
-            self._coverage_soon()
         declared = index.meta["dimension_id"]
         if frame is None:
             return None
@@ -950,10 +953,14 @@ class Application:
 
     def _build_frame(self, catalog: str | None, plan: AlignmentPlan, stamp: tuple, background: bool) -> tuple[Frame, int]:
         pending = len(self._stale(plan))
-        if 0 < pending <= INLINE_ALIGN_LIMIT:
+        for _ in range(3):  # a decision recorded during a refresh leaves its project out of date again: align it too
+            if not 0 < pending <= INLINE_ALIGN_LIMIT:
+                break
             self.refresh_alignments(catalog)
-            stamp, pending = (*stamp[:2], self.store.alignment_version(plan.key)), 0
-        elif pending and background:
+            # the version is read before what is still stale: a change after it makes the next read rebuild
+            stamp = (*stamp[:2], self.store.alignment_version(plan.key))
+            pending = len(self._stale(plan))
+        if pending and background:
             self._refresh_in_background(catalog, plan.key)
         frame = Frame(plan.catalog, self.store.coverage_columns(plan.key), self.settings.report_sources)
         with self._lock:

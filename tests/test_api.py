@@ -157,6 +157,28 @@ def test_search_filters_facets_paging(client):
         assert refused.status_code == 422 and "ตัวอักษร" in refused.json()["message_th"]
 
 
+def test_a_decision_on_a_stored_project_reaches_the_search_filter_without_a_restart(client):
+    """Search reads the last coverage frame; a decision changes only the store's alignments, not the
+    search index, and the filter kept the old dimension until someone opened the dashboard."""
+    undeclared = {"id": "U1", "name": "โครงการจัดเก็บขยะมูลฝอยและคัดแยกขยะในชุมชน", "org": "สำนักงานเขตบางเขน", "fiscal_year": 2567}
+    assert client.post("/v1/projects", json={"projects": [undeclared]}).status_code == 200
+    wait_ready(client)
+
+    def dimension_soon(expected: str) -> str:
+        found, deadline = "", time.time() + 30
+        while found != expected and time.time() < deadline:
+            hits = client.get("/v1/search", params={"q": "ขยะมูลฝอย"}).json()["results"]
+            found = next((h["dimension_id"] for h in hits if h["id"] == "U1"), "")
+            time.sleep(0.2)
+        return found
+
+    assert dimension_soon("D4") == "D4"  # predicted, once the coverage frame is built in the background
+    decision = {"text": undeclared["name"], "node_id": "D1.4", "project_id": "U1", "source": "reviewer"}
+    assert client.post("/v1/decisions", json=decision).status_code == 200
+    assert dimension_soon("D1") == "D1"
+    assert {h["id"] for h in client.get("/v1/search", params={"q": "ขยะมูลฝอย", "dimension": "D1"}).json()["results"]} == {"U1", "A1", "A2"}
+
+
 def test_duplicates_and_check(client):
     clusters = client.get("/v1/duplicates").json()["clusters"]
     assert [sorted(m["id"] for m in c["members"]) for c in clusters] == [["A1", "A2"]]

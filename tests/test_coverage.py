@@ -317,26 +317,44 @@ def test_a_persons_decision_on_a_stored_project_counts_in_coverage(tmp_path) -> 
     # a form's declaration stored as a decision is not a person's: coverage reads it from the project itself
     app.decide([DecisionInput(text="โครงการจัดเก็บขยะมูลฝอย", node="D4.1", project_id="P1", source="declared")])
     assert app.decided_nodes(None, ["P0", "P1"]) == {"P0": "D4.1"}
+    # projects of several districts share a name: each one's decision is its own, not "unchanged" after the first
+    same = "โครงการจัดเก็บขยะมูลฝอยและคัดแยกขยะในชุมชน"
+    app.ingest([Project(id=f"S{n}", fiscal_year=2566, district=d, name=same, source="form") for n, d in enumerate(["บางเขน", "ดุสิต"])])
+    first = app.decide([DecisionInput(text=same, node="D4.1", project_id=pid, source="reviewer") for pid in ("S0", "S1")])
+    assert len(first.stored) == 2 and app.decided_nodes(None, ["S0", "S1"]) == {"S0": "D4.1", "S1": "D4.1"}
+    again = app.decide([DecisionInput(text=same, node="D4.1", project_id=pid, source="reviewer") for pid in ("S0", "S1")])
+    assert (len(again.stored), again.unchanged) == (0, 2)  # the same decisions twice: idempotent
 
 
 def test_a_decision_made_while_its_project_is_being_aligned_is_not_lost(tmp_path, monkeypatch) -> None:
     """The refresh read the decisions, a reviewer decided, then the refresh wrote its older answer over
-    the mark the decision left: the project kept its predicted node until it changed."""
+    the mark the decision left: the project kept its predicted node until it changed. A coverage read
+    that aligns the few out-of-date projects itself then cached the result as up to date."""
     app = Application(Settings(data_dir=tmp_path, encoder="tfidf", index_encoder="tfidf"))
     app.ingest([Project(id="P0", fiscal_year=2566, name="โครงการขุดลอกคลองและลอกท่อระบายน้ำป้องกันน้ำท่วม", source="form")])
     app.coverage(background=False)
-    app.store.invalidate_alignments(app.alignment_plan().key, ["P0"])  # the project changed: a refresh is due
     read_decisions = app.decided_nodes
 
-    def decided_meanwhile(catalog, ids):
-        found = read_decisions(catalog, ids)
-        monkeypatch.setattr(app, "decided_nodes", read_decisions)
-        app.decide([DecisionInput(text="โครงการขุดลอกคลองและลอกท่อระบายน้ำ", node="D4.1", project_id="P0", source="reviewer")])
-        return found
+    def decide_meanwhile(node: str) -> None:
+        app.store.invalidate_alignments(app.alignment_plan().key, ["P0"])  # the project changed: a refresh is due
 
-    monkeypatch.setattr(app, "decided_nodes", decided_meanwhile)
+        def decided_meanwhile(catalog, ids):
+            found = read_decisions(catalog, ids)
+            monkeypatch.setattr(app, "decided_nodes", read_decisions)
+            app.decide([DecisionInput(text="โครงการขุดลอกคลองและลอกท่อระบายน้ำ", node=node, project_id="P0", source="reviewer")])
+            return found
+
+        monkeypatch.setattr(app, "decided_nodes", decided_meanwhile)
+
+    def counted() -> list[tuple[str | None, str]]:
+        return [(i.node_id, i.source) for i in app.coverage_items(node=None, level="issue")[1]]
+
+    decide_meanwhile("D4.1")
     assert app.refresh_alignments() == 1 and app.pending_alignments() == 1  # aligned without the decision, and due again
-    assert [(i.node_id, i.source) for i in app.coverage_items(node=None, level="issue")[1]] == [("D4.1", "decision")]
+    assert counted() == [("D4.1", "decision")]
+    decide_meanwhile("D4.2")
+    assert counted() == [("D4.2", "decision")] and app.pending_alignments() == 0  # the read aligned it again at once
+    assert counted() == [("D4.2", "decision")]
 
 
 def test_a_dimension_without_issues_gets_the_projects_it_ranks_first_for(tmp_path) -> None:
