@@ -15,6 +15,7 @@ from planalign.corpora.labelled import join_text_columns, parse_columns
 from planalign.corpora.tables import Table, read_written_table
 from planalign.errors import Conflict, NotFound
 from planalign.index.decisions import Decision, DecisionStore, text_key
+from planalign.nlp.normalize import normalize
 
 CORRECTED_COLUMNS = ("decision_label", "decision_name", "decided_by", "decision_source", "final_label")
 
@@ -22,6 +23,8 @@ CORRECTED_COLUMNS = ("decision_label", "decision_name", "decided_by", "decision_
 @dataclass
 class ReviewRow:
     index: int  # the row's position in the file, from 0
+    row_id: str  # the job's id column ("" when it has none)
+    project_id: str  # row_id when it is a stored project's and the row's text carries that project's name, else ""
     text: str
     pred_label: str
     pred_name: str
@@ -60,6 +63,8 @@ def _rows(app, job_id: str) -> tuple[str, Catalog, str, list[ReviewRow]]:
     level = catalog.resolve_level(params.get("level"))
     columns = parse_columns(params["text_col"])
     texts = [join_text_columns(row, columns) for row in table.rows]
+    row_ids = [str(row.get(params.get("id_col") or "", "")).strip() for row in table.rows]
+    projects = stored_projects(app, row_ids, texts)
     # a decision naming a node this version of the catalog lacks (removed by a re-upload) no longer counts
     active = {d.text_key: d for d in DecisionStore(app.store.engine).active(catalog_id, {text_key(t) for t in texts if t}, level)
               if d.node_id in catalog.nodes}
@@ -70,10 +75,20 @@ def _rows(app, job_id: str) -> tuple[str, Catalog, str, list[ReviewRow]]:
         shown = decision.node_id if decision else row.get("pred_label", "")
         ancestor = catalog.ancestor_at(shown, top) if shown in catalog.nodes else None
         confidence = row.get("pred_confidence", "")
-        rows.append(ReviewRow(index, text, row.get("pred_label", ""), row.get("pred_name", ""), float(confidence) if confidence else None,
+        rows.append(ReviewRow(index, row_ids[index], projects.get(index, ""), text, row.get("pred_label", ""), row.get("pred_name", ""),
+                              float(confidence) if confidence else None,
                               [p for p in row.get("pred_top3", "").split("|") if p], row.get("needs_review", "") == "yes",
                               row.get("error", ""), ancestor.id if ancestor else "", decision))
     return catalog_id, catalog, level, rows
+
+
+def stored_projects(app, row_ids: list[str], texts: list[str]) -> dict[int, str]:
+    """Per row position, the stored project the row is: its id names one and its text carries that
+    project's name. A decision on such a row is also a decision on the project (coverage counts it);
+    the name check keeps a file's own numbering ("1", "2", ...) off unrelated stored projects."""
+    found = app.store.get(sorted({r for r in row_ids if r}))
+    return {i: rid for i, (rid, text) in enumerate(zip(row_ids, texts))
+            if rid in found and (name := normalize(found[rid].name)) and name in normalize(text)}
 
 
 def grid_order(needs_review: bool, index: int) -> tuple[bool, int]:

@@ -258,6 +258,27 @@ def test_review_grid_and_corrected_file(client):
     assert client.get("/v1/classify/jobs/nope/review").status_code == 404
 
 
+def test_review_grid_rows_that_are_stored_projects_carry_their_id_for_coverage(client):
+    """A year's submissions classified as a file are often the stored projects themselves: a row whose
+    id names one and whose text carries its name says so, and a decision sent with it counts for the
+    project in coverage. A file's own numbering never points at an unrelated stored project."""
+    stored = {"id": "1", "name": "โครงการจัดเก็บขยะมูลฝอยในชุมชน", "org": "สำนักงานเขตบางเขน", "fiscal_year": 2567}
+    assert client.post("/v1/projects", headers=KEY, json={"projects": [stored]}).status_code == 200
+    data = f"id,text\n1,{stored['name']} ปีงบประมาณ 2567\n2,ปลูกต้นไม้ริมถนน\n,{stored['name']}\n"
+    job = client.post("/v1/classify/jobs", files={"file": ("y.csv", data.encode())}, data={"text_col": "text", "id_col": "id"}, headers=KEY).json()
+    assert wait_job(client, job["id"])["status"] == "done"
+    rows = sorted(client.get(f"/v1/classify/jobs/{job['id']}/review").json()["rows"], key=lambda r: r["index"])
+    assert [(r["row_id"], r["project_id"]) for r in rows] == [("1", "1"), ("2", ""), ("", "")]
+    other = client.post("/v1/classify/jobs", files={"file": ("z.csv", "id,text\n1,ปลูกต้นไม้ริมถนน\n".encode())},
+                        data={"text_col": "text", "id_col": "id"}, headers=KEY).json()
+    assert wait_job(client, other["id"])["status"] == "done"
+    assert [r["project_id"] for r in client.get(f"/v1/classify/jobs/{other['id']}/review").json()["rows"]] == [""]  # "1" is another text
+    decision = {"text": rows[0]["text"], "node_id": "D1.4", "level": "issue", "project_id": rows[0]["project_id"], "source": "evaluator"}
+    assert client.post("/v1/decisions", headers=KEY, json=decision).json()["stored"] == 1
+    core = client.app.state.planalign  # type: ignore[attr-defined]
+    assert core.decided_nodes(None, ["1"]) == {"1": "D1.4"}
+
+
 def test_review_grid_and_corrected_file_keep_text_that_starts_like_a_formula(client, tmp_path):
     """The result CSV neutralises "- ..." as "'- ..."; the grid, its decisions and the corrected file must not carry the apostrophe."""
     from openpyxl import load_workbook

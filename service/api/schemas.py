@@ -439,6 +439,9 @@ class ReviewDecision(Out):
 
 class ReviewRowOut(Out):
     index: int = Field(description="The row's position in the file, from 0")
+    row_id: str = Field(description="The value of the job's id column (empty when it has none)")
+    project_id: str = Field(description="The stored project this row is (its id names one and the text carries its name), else empty: "
+                                        "send it with a decision on the row, so coverage counts the decision for that project")
     text: str
     pred_label: str
     pred_name: str

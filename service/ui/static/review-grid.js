@@ -56,7 +56,8 @@
     state.rows.forEach(function (row, i) {
       var decided = row.decision;
       var tr = el("tr", { class: (decided ? "decided" : "") + (row.needs_review ? " needs" : ""), dataset: { index: row.index } }, [
-        el("td", { class: "num", text: String(row.index + 2) }),
+        el("td", { class: "num" }, [String(row.index + 2), row.row_id ? el("div", { class: "small muted", text: row.row_id,
+          title: row.project_id ? "โครงการที่เก็บไว้ในระบบ: การตัดสินใจนับในภาพรวมงบประมาณด้วย" : null }) : null]),
         el("td", { class: "text", text: row.text || "(ว่าง)" }),
         el("td", null, [el("code", { text: row.pred_label || "–" }), " ", el("span", { class: "small", text: row.pred_name || row.error || "" }),
           row.needs_review ? [" ", el("span", { class: "badge needs-review", text: "ควรตรวจ" })] : null]),
@@ -91,7 +92,7 @@
     var at = state.active;
     PA.setStatus($("review-status"), "กำลังบันทึก…", "busy");
     return PAD.record({ text: row.text, node_id: node, level: state.level, catalog: state.catalog, suggested: row.pred_label || null,
-                        suggested_confidence: row.pred_confidence, source: "evaluator" })
+                        suggested_confidence: row.pred_confidence, source: "evaluator", project_id: row.project_id || null })
       .then(function () {
         PA.setStatus($("review-status"), "บันทึกแล้ว: แถว " + (row.index + 2) + " → " + node, "ok");
         return load(at + 1);
