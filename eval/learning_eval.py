@@ -73,9 +73,20 @@ def _as_decided(zero: Aligner, texts: list[str], gold: list[set[str]], corrected
     return [s if s in g else c for s, g, c in zip(shown, gold, corrected)]
 
 
-def _top1(aligner: Aligner, texts: list[str], gold: list[set[str]], level: str) -> float:
+def _judged(aligner: Aligner, texts: list[str], gold: list[set[str]], level: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per text: whether the top suggestion is right, and whether it is flagged ``needs_review``."""
     results = aligner.align_many(texts, top_k=1, level=level)
-    return float(np.mean([isinstance(r, Alignment) and r.levels[level][0].node_id in g for r, g in zip(results, gold)]))
+    right = np.array([isinstance(r, Alignment) and r.levels[level][0].node_id in g for r, g in zip(results, gold)], dtype=bool)
+    return right, np.array([not isinstance(r, Alignment) or r.needs_review.get(level, True) for r in results], dtype=bool)
+
+
+def _top1(aligner: Aligner, texts: list[str], gold: list[set[str]], level: str) -> float:
+    return float(_judged(aligner, texts, gold, level)[0].mean())
+
+
+def _review(right: np.ndarray, flagged: np.ndarray) -> tuple[float, float]:
+    """Share flagged, and right among the rows not flagged (nan when every row is)."""
+    return float(flagged.mean()), float(right[~flagged].mean()) if (~flagged).any() else float("nan")
 
 
 def _learned(zero: Aligner, texts: list[str], labels: list[str], level: str) -> Aligner:
@@ -83,10 +94,16 @@ def _learned(zero: Aligner, texts: list[str], labels: list[str], level: str) -> 
     return zero.learned(learned_from.texts, learned_from.labels, 1)
 
 
-def _point(n: int | None, values: list[float], zero_shot: float, decisions: int, baseline: dict[str, list[float]] | None = None) -> dict:
+def _point(n: int | None, values: list[float], zero_shot: float, decisions: int, baseline: dict[str, list[float]] | None = None,
+           review: list[tuple[float, float]] | None = None) -> dict:
+    """One point of a curve; ``review``: per order, the share flagged and right among the unflagged rows."""
+    flagged, right = np.array([r[0] for r in review or []]), np.array([r[1] for r in review or []])
     return {"decisions": "all" if n is None else n, "n": decisions, "mean": round(float(np.mean(values)), 4), "min": round(float(min(values)), 4),
             "max": round(float(max(values)), 4), "zero_shot": round(zero_shot, 4), "orders": [round(v, 4) for v in values],
-            "baselines": {name: round(float(np.mean(v)), 4) for name, v in (baseline or {}).items()}}
+            "baselines": {name: round(float(np.mean(v)), 4) for name, v in (baseline or {}).items()},
+            "flagged": round(float(flagged.mean()), 4) if review else None,
+            "right_unflagged": round(float(np.nanmean(right)), 4) if review and not np.isnan(right).all() else None,
+            "right_unflagged_min": round(float(np.nanmin(right)), 4) if review and not np.isnan(right).all() else None}
 
 
 def _vectors(aligner: Aligner, texts: list[str]) -> np.ndarray:
@@ -117,23 +134,25 @@ def routine_curve(app: Application, review_order: bool = False) -> Curve:
     gold = [set(r["dimension_ok"].split("|")) for r in table.rows]
     zero = app.new_aligner(load_catalog("bma-9d"), "e5")
     chosen = _as_decided(zero, texts, gold, [r["dimension"] or r["dimension_ok"].split("|")[0] for r in table.rows], "dimension")
-    zero_shot = _top1(zero, texts, gold, "dimension")
+    zero_right, zero_flagged = _judged(zero, texts, gold, "dimension")
+    zero_shot = float(zero_right.mean())
     vectors = _vectors(zero, texts)
     flagged = _flagged(zero, texts, "dimension") if review_order else None
     smallest_pool = len(texts) - max(len(f) for f in np.array_split(np.arange(len(texts)), 5))
     points = []
     for n in POINTS:
         if n == 0:
-            points.append(_point(0, [zero_shot] * ORDERS, zero_shot, 0))
+            points.append(_point(0, [zero_shot] * ORDERS, zero_shot, 0, review=[_review(zero_right, zero_flagged)] * ORDERS))
             continue
         if n is not None and n > smallest_pool:
             print(f"routine: {n} decisions exceed the {smallest_pool} items of the other folds: no point", flush=True)
             continue
-        values, sizes = [], []
+        values, sizes, review = [], [], []
         baseline: dict[str, list[float]] = {name: [] for name in BASELINES}
         for order in range(ORDERS):
             folds = np.array_split(np.random.default_rng(order).permutation(len(texts)), 5)
             right = 0.0
+            hits, flags = np.zeros(len(texts), dtype=bool), np.zeros(len(texts), dtype=bool)
             baseline_right = dict.fromkeys(BASELINES, 0.0)
             for f, test in enumerate(folds):
                 pool = np.concatenate([g for j, g in enumerate(folds) if j != f])
@@ -141,15 +160,17 @@ def routine_curve(app: Application, review_order: bool = False) -> Curve:
                     pool = pool[sorted(range(len(pool)), key=lambda at: grid_order(flagged[pool[at]], at))]
                 train = pool if n is None else pool[:n]
                 learned = _learned(zero, [texts[i] for i in train], [chosen[i] for i in train], "dimension")
-                right += _top1(learned, [texts[i] for i in test], [gold[i] for i in test], "dimension") * len(test)
+                hits[test], flags[test] = _judged(learned, [texts[i] for i in test], [gold[i] for i in test], "dimension")
+                right += hits[test].sum()
                 scored = _baselines(texts, vectors, chosen, train, [texts[i] for i in test], vectors[test], [gold[i] for i in test])
                 for name, value in scored.items():
                     baseline_right[name] += value * len(test)
                 sizes.append(len(train))
             values.append(right / len(texts))
+            review.append(_review(hits, flags))
             for name, value in baseline_right.items():
                 baseline[name].append(value / len(texts))
-        points.append(_point(n, values, zero_shot, round(float(np.mean(sizes))), baseline))
+        points.append(_point(n, values, zero_shot, round(float(np.mean(sizes))), baseline, review))
         print("routine", points[-1], flush=True)
     name = "routine items x bma-9d (dimension), 5-fold cross-validated"
     if review_order:
@@ -164,23 +185,27 @@ def traffy_curve(app: Application, pool_size: int, test_size: int) -> Curve:
     gold = [set(g) for g in test.labels]
     zero = app.new_aligner(catalog, "e5")
     decided = _as_decided(zero, pool.texts, [set(ls) for ls in pool.labels], [ls[0] for ls in pool.labels], "category")
-    zero_shot = _top1(zero, test.texts, gold, "category")
+    zero_right, zero_flagged = _judged(zero, test.texts, gold, "category")
+    zero_shot = float(zero_right.mean())
     vectors, test_vectors = _vectors(zero, pool.texts), _vectors(zero, test.texts)
     points = []
     for n in POINTS:
         if n == 0:
-            points.append(_point(0, [zero_shot] * ORDERS, zero_shot, 0))
+            points.append(_point(0, [zero_shot] * ORDERS, zero_shot, 0, review=[_review(zero_right, zero_flagged)] * ORDERS))
             continue
-        values = []
+        values, review = [], []
         baseline: dict[str, list[float]] = {name: [] for name in BASELINES}
         for order in range(1 if n is None else ORDERS):  # all decisions: the same set in every order
             permutation = np.random.default_rng(order).permutation(len(pool.texts))
             train = permutation if n is None else permutation[:n]
             learned = _learned(zero, [pool.texts[i] for i in train], [decided[i] for i in train], "category")
-            values.append(_top1(learned, test.texts, gold, "category"))
+            hits, flags = _judged(learned, test.texts, gold, "category")
+            values.append(float(hits.mean()))
+            review.append(_review(hits, flags))
             for name, value in _baselines(pool.texts, vectors, decided, train, test.texts, test_vectors, gold).items():
                 baseline[name].append(value)
-        points.append(_point(n, values * (ORDERS if n is None else 1), zero_shot, len(pool.texts) if n is None else n, baseline))
+        points.append(_point(n, values * (ORDERS if n is None else 1), zero_shot, len(pool.texts) if n is None else n, baseline,
+                             review * (ORDERS if n is None else 1)))
         print("traffy", points[-1], flush=True)
     return Curve(f"Traffy 2022 -> 2023-01 (23 categories): decisions from {len(pool.texts):,} reports of 2022", "category",
                  f"{len(test.texts):,} reports of January 2023", points)
@@ -218,13 +243,16 @@ def table(curves: list[Curve]) -> str:
     lines = []
     for curve in curves:
         lines += [f"**{curve.name}**; test: {curve.test_note}.", "",
-                  "| decisions | top-1 mean | min | max | zero-shot (same run) | mean - zero-shot | " + " | ".join(f"{b} (same decisions)" for b in BASELINES) + " |",
-                  "|---|---|---|---|---|---|" + "---|" * len(BASELINES)]
+                  "| decisions | top-1 mean | min | max | zero-shot (same run) | mean - zero-shot | " + " | ".join(f"{b} (same decisions)" for b in BASELINES)
+                  + " | flagged for review | right among unflagged (lowest order) |",
+                  "|---|---|---|---|---|---|" + "---|" * len(BASELINES) + "---|---|"]
         for p in curve.points:
             label = f"all ({p['n']})" if p["decisions"] == "all" else str(p["decisions"])
             learned = [f"{p['baselines'][b]:.3f}" if b in p.get("baselines", {}) else "–" for b in BASELINES]
+            flagged = f"{p['flagged']:.3f}" if p.get("flagged") is not None else "–"
+            right = f"{p['right_unflagged']:.3f} ({p['right_unflagged_min']:.3f})" if p.get("right_unflagged") is not None else "–"
             lines.append(f"| {label} | {p['mean']:.3f} | {p['min']:.3f} | {p['max']:.3f} | {p['zero_shot']:.3f} | {p['mean'] - p['zero_shot']:+.3f} | "
-                         + " | ".join(learned) + " |")
+                         + " | ".join(learned) + f" | {flagged} | {right} |")
         lines.append("")
     return "\n".join(lines).rstrip()
 

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("planalign.learning")
 Key = tuple[str, str]  # (catalog id, encoder name)
-FORMAT = 1
+FORMAT = 2  # 2: example models carry the review threshold their decisions set
 
 
 def catalog_digest(catalog: Catalog) -> str:
@@ -133,11 +133,17 @@ class Learning:
             self._checked[key] = time.monotonic()
 
     def status(self) -> list[dict]:
-        """The models in use: catalog, encoder, version, examples, when fitted."""
+        """The models in use: catalog, encoder, version, examples, when fitted, the review thresholds their decisions set."""
         with self._lock:
             items = list(self._current.items())
-        return [{"catalog": c, "encoder": e, "version": m.version, "examples": m.examples, "fitted": m.fitted, "fit_seconds": round(m.seconds, 2)}
-                for (c, e), m in items if m is not None]
+        found = []
+        for (c, e), m in items:
+            if m is None:
+                continue
+            model = m.aligner.example_models[0]
+            found.append({"catalog": c, "encoder": e, "version": m.version, "examples": m.examples, "fitted": m.fitted, "fit_seconds": round(m.seconds, 2),
+                          "review_below": model.review_below if model else None, "fused_review_below": model.fused_review_below if model else None})
+        return found
 
     # ----------------------------------------------------------------------------- fitting
     def refit(self, catalog_id: str, zero: Aligner, progress: Callable[[int], None] | None = None) -> Learned | None:

@@ -207,6 +207,32 @@ def test_examples_that_change_nothing_for_a_draft_leave_its_zero_shot_answer_as_
     assert corrected.align("เมล็ดหญ้าแมวปลูกเอง").levels != shop.align("เมล็ดหญ้าแมวปลูกเอง").levels  # pulled toward flowers
 
 
+def test_the_review_threshold_is_the_lowest_confidence_the_decisions_show_right_90_percent_of_the_time():
+    from planalign.index.align.supervised import review_threshold
+
+    confidence = np.r_[np.linspace(0.61, 0.99, 60), np.linspace(0.30, 0.59, 40)]
+    right = np.r_[np.ones(60, dtype=bool), np.arange(40) % 2 == 0]  # half right under 0.6
+    threshold = review_threshold(confidence, right)
+    assert 0.5 < threshold <= 0.61 and right[confidence >= threshold].mean() >= 0.9
+    assert review_threshold(np.full(100, 0.9), np.arange(100) % 5 != 0) == 1.0  # 80% right at every confidence: flag every row
+    assert review_threshold(np.full(10, 0.9), np.ones(10, dtype=bool)) == 1.0  # 10 of 10 does not show 90% (lower bound 0.86)
+    assert review_threshold(np.full(60, 0.9), np.ones(60, dtype=bool)) == 0.30  # 60 of 60 does
+
+
+def test_from_50_decisions_the_catalogs_own_review_threshold_flags_zero_shot_answers(shop):
+    """The shipped threshold was chosen on one catalog; a catalog's decisions say where its own lies."""
+    assert shop.learned(SHOP_DECISIONS * 5, SHOP_DECIDED * 5, 1)._examples.review_below is None  # 40: too few
+    learned = shop.learned(SHOP_DECISIONS * 7, SHOP_DECIDED * 7, 1)
+    model = learned._examples
+    assert model.review_below == 0.30  # 56 suggestions, all accepted
+    draft = "อาหารเม็ดสำหรับสุนัขพันธุ์ใหญ่"
+    assert learned.align(draft).levels == shop.align(draft).levels  # the zero-shot answer, as it was
+    model.review_below = 1.0  # decisions that never show 90% right: every zero-shot answer at their level is flagged
+    assert learned.align(draft).needs_review["issue"] and learned.align(draft).needs_review["dimension"] == shop.align(draft).needs_review["dimension"]
+    model.review_below = 0.0
+    assert not learned.align(draft).needs_review["issue"]
+
+
 def test_the_prior_share_is_offered_only_from_100_decisions(shop, monkeypatch):
     """Under 100 decisions a 3/4 prior cost the routine items (0.806 against 0.817 at 10, 0.863 against 0.867 at 50):
     only a significant gain counts there."""

@@ -99,15 +99,17 @@ class Aligner:
             aligner = aligner.fallback
         return twin
 
-    def _zero_shot_level(self, texts: list[str], vectors: np.ndarray, level: str) -> np.ndarray:
-        """Zero-shot probabilities over a level's nodes for whole-text vectors (held-out tuning)."""
+    def _zero_shot_level(self, texts: list[str], vectors: np.ndarray, level: str) -> tuple[np.ndarray, np.ndarray]:
+        """Zero-shot probabilities over a level's nodes for whole-text vectors (held-out tuning), and each
+        text's calibrated top confidence (where a catalog's decisions put its review threshold)."""
         queries = [_readable(t) for t in texts]
         lexical = self.scorer.lexical_scores([q.words if q else [] for q in queries], [q.units[0] if q else "" for q in queries])
         dense, _ = self.scorer.similarities(vectors)
         second = self.scorer.second_similarities(self._second_vectors([q.units[0] if q else t for q, t in zip(queries, texts)]))
         final = self.scorer.tree_scores(self.scorer.own_scores(dense, lexical, second))
         absolute = dense.max(axis=1)
-        return np.vstack([self.scorer.levels(row, float(a))[level].probabilities for row, a in zip(final, absolute)])
+        scored = [self.scorer.levels(row, float(a))[level] for row, a in zip(final, absolute)]
+        return np.vstack([s.probabilities for s in scored]), np.array([s.confidence for s in scored])
 
     # ---------------------------------------------------------------------------- scoring
     def _second_vectors(self, texts: Sequence[str]) -> np.ndarray:
@@ -189,7 +191,9 @@ class Aligner:
         result = Alignment(levels={}, neighbours=neighbours, warnings=list(query.warnings))
         for lv in levels:
             order = sorted(ranking[lv], key=lambda i: -ranking[lv][i])[:top_k]
-            result.needs_review[lv] = _needs_review(scored[lv], probabilities[lv], order[0], fused is not None)
+            model = self._examples if self._examples is not None and self._examples.level == lv else None
+            learned_below = (model.fused_review_below if fused is not None else model.review_below) if model is not None else None
+            result.needs_review[lv] = _needs_review(scored[lv], probabilities[lv], order[0], fused is not None, learned_below)
             result.levels[lv] = [
                 Suggestion(
                     node_id=self.scorer.node_ids[i],
@@ -237,7 +241,11 @@ def _readable(text: str) -> Query | None:
         return None
 
 
-def _needs_review(scored: LevelScores, fused: dict[int, float], top: int, learned: bool) -> bool:
+def _needs_review(scored: LevelScores, fused: dict[int, float], top: int, learned: bool, learned_below: float | None) -> bool:
     """Zero-shot: the calibrated rule of the scorer. With examples the fused probability (chosen on
-    out-of-fold predictions of those examples) is the confidence: under one half, a person checks."""
-    return bool(fused[top] < 0.5) if learned else scored.needs_review
+    out-of-fold predictions of those examples) is the confidence: under one half, a person checks.
+    Either threshold is the one the catalog's decisions set where they set one (from 50 decisions,
+    :func:`~planalign.index.align.supervised.review_threshold`; ``learned_below``)."""
+    if learned:
+        return bool(fused[top] < (learned_below if learned_below is not None else 0.5))
+    return scored.review_at(learned_below) if learned_below is not None else scored.needs_review

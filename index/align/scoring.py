@@ -102,18 +102,21 @@ class Calibration:
             probabilities = probabilities * np.where(rest > 0, (1.0 - calibrated) / np.maximum(rest, 1e-12), 0.0)[:, None]
             probabilities[rows, top] = calibrated
         confidence = probabilities[rows, top]
-        review = confidence < self.review_below
-        if self.match_floor is not None:
-            review = review | (np.asarray(absolute) < self.match_floor)
-        return probabilities, confidence, review
+        return probabilities, confidence, (confidence < self.review_below) | self.barely_matches(absolute)
+
+    def barely_matches(self, absolute: np.ndarray) -> np.ndarray:
+        """Per row: the draft's best cosine to any node text is under the floor (off-topic for the catalog)."""
+        absolute = np.asarray(absolute)
+        return absolute < self.match_floor if self.match_floor is not None else np.zeros(absolute.shape, dtype=bool)
 
 
 # Fitted for e5 (with USE as the second encoder) on all real tasks by ``make eval`` (eval/run_eval.py
 # prints the fit): temperature and Platt step on the 8 task entries; the review threshold is the
 # lowest under which 90% of the unflagged routine items x embedded catalog (dimension) are right,
 # chosen on those very items (a threshold chosen on the other task groups flags everything: they
-# never reach 90%; eval/README.md); the floor is the first percentile of the best node cosine of
-# the real tasks' drafts.
+# never reach 90%; eval/README.md; from 50 decisions a catalog's own decisions replace it:
+# supervised.review_threshold); the floor is the first percentile of the best node cosine of the
+# real tasks' drafts.
 CALIBRATIONS: dict[str, Calibration] = {
     "e5": Calibration(temperature=0.02, platt=(0.3261, 0.3453, 0.775, -0.5442, 0.03954, 0.4679, 0.03429),
                       review_below=0.53, match_floor=0.8442),
@@ -149,7 +152,12 @@ class LevelScores:
     scores: np.ndarray
     probabilities: np.ndarray
     confidence: float  # calibrated probability that the top node is right
-    needs_review: bool
+    needs_review: bool  # under the calibration's review threshold, or barely matching the catalog
+    barely_matches: bool = False  # the draft's best cosine to any node text is under the calibration's floor
+
+    def review_at(self, review_below: float) -> bool:
+        """The review flag with another threshold (one learned from a catalog's decisions)."""
+        return self.confidence < review_below or self.barely_matches
 
 
 @dataclass
@@ -235,5 +243,6 @@ class ZeroShotScorer:
         result = {}
         for level, nodes in self.level_nodes.items():
             probabilities, confidence, review = self.calibration.apply(final[nodes][None, :], np.array([absolute]))
-            result[level] = LevelScores(nodes, final[nodes], probabilities[0], float(confidence[0]), bool(review[0]))
+            result[level] = LevelScores(nodes, final[nodes], probabilities[0], float(confidence[0]), bool(review[0]),
+                                        bool(self.calibration.barely_matches(np.array([absolute]))[0]))
         return result

@@ -416,6 +416,11 @@ class LearnedModel(BaseModel):
     examples: int
     fitted: float
     fit_seconds: float
+    review_below: float | None = Field(None, description="From 50 decisions: the confidence under which a zero-shot suggestion at the decisions' "
+                                                         "level needs review, the lowest from which the decided texts' suggestions were right "
+                                                         "for >= 90% (one-sided 90% bound); 1.0 flags all; null: the shipped threshold")
+    fused_review_below: float | None = Field(None, description="The same for suggestions the decisions changed (fused probabilities, "
+                                                               "judged out of fold); null: one half")
 
 
 class DecisionStats(BaseModel):
