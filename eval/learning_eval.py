@@ -12,7 +12,8 @@ text's first gold label; a prediction is right when it is in the text's gold set
   tested once per order, never with its own decision. A wrong suggestion is corrected to the agreed
   label, else the first annotator's; "all" is every item of the other folds (about 126). A second
   routine curve takes each fold's decisions in the evaluation page's review-grid order instead
-  (``needs_review`` first, then in the random order), the way a review team meets them.
+  (``needs_review`` first, least confident first among them, then the others in the random order),
+  the way a review team meets them.
 * **Traffy 2022 -> 2023-01** (23 categories): decisions are the first n of 3,000 labelled 2022
   reports in each of 5 random orders (a wrong suggestion corrected to the report's first category),
   tested on 2,000 reports of January 2023; "all" is the 3,000.
@@ -120,15 +121,16 @@ def _baselines(texts: list[str], vectors: np.ndarray, labels: list[str], train: 
     return {name: float(np.mean([r[0] in g for r, g in zip(rows, gold)])) for name, rows in ranked.items()}
 
 
-def _flagged(zero: Aligner, texts: list[str], level: str) -> list[bool]:
-    """Whether the zero-shot suggestion for each text is flagged ``needs_review`` (what the review grid puts first)."""
-    return [not isinstance(r, Alignment) or r.needs_review.get(level, True) for r in zero.align_many(texts, top_k=1, level=level)]
+def _as_shown(zero: Aligner, texts: list[str], level: str) -> list[tuple[bool, float | None]]:
+    """Each text's zero-shot review flag and top confidence: what orders the review grid."""
+    return [(True, None) if not isinstance(r, Alignment) else (r.needs_review.get(level, True), r.levels[level][0].confidence)
+            for r in zero.align_many(texts, top_k=1, level=level)]
 
 
 def routine_curve(app: Application, review_order: bool = False) -> Curve:
     """``review_order``: each fold's decisions are taken in the review grid's order (``needs_review``
-    first, then in the random order) instead of at random (the folds, the test items and the
-    decisions' labels are the same)."""
+    first, least confident first among them, then the others in the random order) instead of at
+    random (the folds, the test items and the decisions' labels are the same)."""
     table = read_table(shared_data_dir() / "labelled" / "bma_routine_items_2566.csv")
     texts = [r["text"] for r in table.rows]
     gold = [set(r["dimension_ok"].split("|")) for r in table.rows]
@@ -137,7 +139,7 @@ def routine_curve(app: Application, review_order: bool = False) -> Curve:
     zero_right, zero_flagged = _judged(zero, texts, gold, "dimension")
     zero_shot = float(zero_right.mean())
     vectors = _vectors(zero, texts)
-    flagged = _flagged(zero, texts, "dimension") if review_order else None
+    shown = _as_shown(zero, texts, "dimension") if review_order else None
     smallest_pool = len(texts) - max(len(f) for f in np.array_split(np.arange(len(texts)), 5))
     points = []
     for n in POINTS:
@@ -156,8 +158,9 @@ def routine_curve(app: Application, review_order: bool = False) -> Curve:
             baseline_right = dict.fromkeys(BASELINES, 0.0)
             for f, test in enumerate(folds):
                 pool = np.concatenate([g for j, g in enumerate(folds) if j != f])
-                if flagged is not None:  # the other folds, in this order, as a file the grid shows
-                    pool = pool[sorted(range(len(pool)), key=lambda at: grid_order(flagged[pool[at]], at))]
+                if shown is not None:  # the other folds, in this order, as a file the grid shows
+                    grid = [(*shown[i], at) for at, i in enumerate(pool)]  # (needs_review, confidence, position in the file)
+                    pool = pool[sorted(range(len(pool)), key=lambda at: grid_order(*grid[at]))]
                 train = pool if n is None else pool[:n]
                 learned = _learned(zero, [texts[i] for i in train], [chosen[i] for i in train], "dimension")
                 hits[test], flags[test] = _judged(learned, [texts[i] for i in test], [gold[i] for i in test], "dimension")
@@ -174,7 +177,7 @@ def routine_curve(app: Application, review_order: bool = False) -> Curve:
         print("routine", points[-1], flush=True)
     name = "routine items x bma-9d (dimension), 5-fold cross-validated"
     if review_order:
-        name += ", decisions in the review grid's order (needs review first)"
+        name += ", decisions in the review grid's order (needs review first, least confident first among them)"
     return Curve(name, "dimension", "each item tested once per order (158)", points, "routine items, review-grid order" if review_order else "")
 
 

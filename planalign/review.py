@@ -91,15 +91,22 @@ def stored_projects(app, row_ids: list[str], texts: list[str]) -> dict[int, str]
             if rid in found and (name := normalize(found[rid].name)) and name in normalize(text)}
 
 
-def grid_order(needs_review: bool, index: int) -> tuple[bool, int]:
-    """Where a row stands in the review grid: ``needs_review`` rows first, then in file order."""
-    return (not needs_review, index)
+def grid_order(needs_review: bool, confidence: float | None, index: int) -> tuple[bool, float, int]:
+    """Where a row stands in the review grid: ``needs_review`` rows first, least confident first
+    (a row without a suggestion before all), then the others in file order.
+
+    A catalog whose decisions show no confidence from which its suggestions are right 90% of the
+    time has every row flagged, and "flagged first" alone then left the file's order. Sorting the
+    unflagged rows by confidence too was measured and not kept (routine items, decisions in that
+    order, eval/README.md): the first 50 decisions were then all low-confidence ones, which show
+    nothing about the confident suggestions, so the review threshold they set flagged every row."""
+    return (not needs_review, (-1.0 if confidence is None else confidence) if needs_review else 0.0, index)
 
 
 def review(app, job_id: str, *, needs_review: bool | None = None, dimension: str | None = None, offset: int = 0, limit: int = 100) -> Review:
     """The job's rows for the review grid, in :func:`grid_order`."""
     catalog_id, _, level, rows = _rows(app, job_id)
-    ordered = sorted(rows, key=lambda r: grid_order(r.needs_review, r.index))
+    ordered = sorted(rows, key=lambda r: grid_order(r.needs_review, r.pred_confidence, r.index))
     chosen = [r for r in ordered if (needs_review is None or r.needs_review == needs_review) and (not dimension or r.dimension == dimension)]
     return Review(job_id, catalog_id, level, len(chosen), sum(r.needs_review for r in rows), sum(r.decision is not None for r in rows),
                   chosen[offset : offset + limit])

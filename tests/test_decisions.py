@@ -258,6 +258,14 @@ def test_review_grid_and_corrected_file(client):
     assert client.get("/v1/classify/jobs/nope/review").status_code == 404
 
 
+def test_the_review_grid_puts_flagged_rows_least_confident_first_and_keeps_the_rest_in_file_order():
+    """A catalog whose decisions flag every row was reviewed in the file's order."""
+    from planalign.review import grid_order
+
+    rows = [(False, 0.9, 0), (True, 0.6, 1), (False, 0.55, 2), (True, None, 3), (True, 0.2, 4)]  # (needs_review, confidence, index)
+    assert [r[2] for r in sorted(rows, key=lambda r: grid_order(*r))] == [3, 4, 1, 0, 2]
+
+
 def test_review_grid_rows_that_are_stored_projects_carry_their_id_for_coverage(client):
     """A year's submissions classified as a file are often the stored projects themselves: a row whose
     id names one and whose text carries its name says so, and a decision sent with it counts for the
