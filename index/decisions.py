@@ -33,6 +33,21 @@ def text_key(text: str) -> str:
     return hashlib.sha1(normalize(text).encode("utf-8")).hexdigest()
 
 
+ABOUT_PROJECT = 0.5  # share of the shorter text's character trigrams found in the other
+
+
+def about_project(name: str, text: str) -> bool:
+    """Whether a decided text is about the stored project of this name: at least half the character
+    trigrams of the shorter of the two (normalized, spaces left out) occur in the other. A decision
+    names its project by id, and ids get reused: a file's own numbering, a project id decided
+    before it was ingested, a project replaced by another under the same id; a decision on other
+    words must not move the project in coverage. A reviewer's rewording passes ("โครงการขุดลอกคลอง
+    เพื่อการระบายน้ำ" on "โครงการขุดลอกคลองและลอกท่อระบายน้ำ..."); a shared "โครงการ" alone does not."""
+    grams = [{t[i : i + 3] for i in range(len(t) - 2)} for t in ("".join(normalize(name).split()), "".join(normalize(text).split()))]
+    shorter, longer = sorted(grams, key=len)
+    return bool(shorter) and len(shorter & longer) >= ABOUT_PROJECT * len(shorter)
+
+
 @dataclass
 class NewDecision:
     """A validated decision to store (node ids resolved, level checked)."""
@@ -89,9 +104,10 @@ class DecisionStore:
         """Store the decisions that change an active label, or what was decided on their stored project;
         ``committed(n)`` after each transaction.
 
-        A decision naming a project is judged by that project too: projects of several districts share
-        a name, and the second one's decision, its text's label already set by the first, was dropped
-        as unchanged and never counted for it in coverage."""
+        A decision naming a project is judged by that project alone: projects of several districts
+        share a name, and the second one's decision, its text's label already set by the first, was
+        dropped as unchanged and never counted for it in coverage; judged by the text as well, two
+        such projects decided differently flipped the text's label at every import of the same file."""
         result = Recorded()
         for start in range(0, len(decisions), chunk):
             part = decisions[start : start + chunk]
@@ -102,7 +118,7 @@ class DecisionStore:
                 active = self._newest_nodes(connection, table.c.text_key, keys)
                 on_project = self._newest_nodes(connection, table.c.project_id, [p for p in places if p[2]])
                 for decision, key, place in zip(part, keys, places):
-                    if active.get(key) == decision.node_id and (not place[2] or on_project.get(place) == decision.node_id):
+                    if (on_project.get(place) if place[2] else active.get(key)) == decision.node_id:
                         result.unchanged += 1
                         continue
                     values = {**asdict(decision), "text_key": key[2], "created": now}

@@ -50,7 +50,7 @@ from planalign.index.coverage import (
     catalog_digest,
     load_category_map,
 )
-from planalign.index.decisions import Decision, DecisionStore, Recorded
+from planalign.index.decisions import Decision, DecisionStore, Recorded, about_project
 from planalign.index.dedup import (
     DedupConfig,
     DedupRecord,
@@ -184,12 +184,13 @@ def checked_place(district: str | None, group: str | None, more_districts: Set[s
     """A district and a district group as a person types them, checked: "สำนักงานเขตบางเขน" /
     "เขตบางเขน" is the district บางเขน; one that is neither one of the 50 nor in ``more_*`` is refused
     with the ones that exist (an unknown name matched nothing, silently, and read as "no projects")."""
-    district = re.sub(r"^(?:สำนักงานเขต|เขต)\s*", "", normalize(district or "")) or None
+    typed = normalize(district or "")
+    district = re.sub(r"^(?:สำนักงานเขต|เขต)\s*", "", typed) or None
     group = normalize(group or "") or None
     groups = district_groups()
-    if district and district not in groups and district not in more_districts:
-        raise InputError(f"no district {district!r}; districts are the 50 of Bangkok, e.g. {', '.join(list(groups)[:4])}",
-                         thai=f"ไม่มีเขต {district} กรุณาพิมพ์ชื่อเขตใน 50 เขตของกรุงเทพมหานคร เช่น {', '.join(list(groups)[:4])}")
+    if (typed and district is None) or (district and district not in groups and district not in more_districts):  # "เขต" alone: no district named
+        raise InputError(f"no district {typed!r}; districts are the 50 of Bangkok, e.g. {', '.join(list(groups)[:4])}",
+                         thai=f"ไม่มีเขต {typed} กรุณาพิมพ์ชื่อเขตใน 50 เขตของกรุงเทพมหานคร เช่น {', '.join(list(groups)[:4])}")
     if group and group not in set(groups.values()) and group not in more_groups:
         known = ", ".join(dict.fromkeys(groups.values()))
         raise InputError(f"no district group {group!r}; groups are: {known}", thai=f"ไม่มีกลุ่มเขต {group} (มี: {known})")
@@ -321,7 +322,8 @@ class Application:
             return catalog
         if allow_path:
             return load_catalog(ref)
-        raise NotFound(f"no catalog {ref!r}; available: {', '.join(self.catalog_ids())}")
+        raise NotFound(f"no catalog {ref!r}; available: {', '.join(self.catalog_ids())}",
+                       thai=f"ไม่มีแผน (แคตตาล็อก) {ref} ที่มีอยู่: {', '.join(self.catalog_ids())}")
 
     def add_catalog(self, catalog_id: str, catalog: Catalog) -> Catalog:
         """Store a validated uploaded catalog (atomic write: a failed upload changes nothing).
@@ -780,7 +782,7 @@ class Application:
         """Stored projects that duplicate one draft (``related``: also similar ones that are not)."""
         self.check_text(text)
         if not text.strip():
-            raise InputError("empty text")
+            raise InputError("empty text", thai="กรุณาใส่ข้อความโครงการที่จะตรวจหาโครงการซ้ำ")
         if self._nothing_stored():
             return []
         self._refuse_while_warming("the model")
@@ -885,8 +887,9 @@ class Application:
         """
         resolved = self.catalog(catalog, allow_path=catalog in (None, self.settings.catalog))
         found = self.decisions.for_projects(self.catalog_id(catalog), ids, people_only=True)  # the form's own: declared_node
-        return {pid: decided_node([d for d in group if d.node_id in resolved.nodes], resolved)
-                for pid, group in found.items() if any(d.node_id in resolved.nodes for d in group)}
+        names = {pid: p.name for pid, p in self.store.get(list(found)).items()}
+        kept = {pid: [d for d in group if d.node_id in resolved.nodes and about_project(names.get(pid, ""), d.text)] for pid, group in found.items()}
+        return {pid: decided_node(group, resolved) for pid, group in kept.items() if group}
 
     def _realign_decided(self, catalog: str | None, recorded: Recorded) -> None:
         """The stored projects a person just decided on are aligned again at the next coverage refresh

@@ -14,8 +14,7 @@ from planalign.corpora.catalog import Catalog
 from planalign.corpora.labelled import join_text_columns, parse_columns
 from planalign.corpora.tables import Table, read_written_table
 from planalign.errors import Conflict, NotFound
-from planalign.index.decisions import Decision, DecisionStore, text_key
-from planalign.nlp.normalize import normalize
+from planalign.index.decisions import Decision, DecisionStore, about_project, text_key
 
 CORRECTED_COLUMNS = ("decision_label", "decision_name", "decided_by", "decision_source", "final_label")
 
@@ -50,9 +49,10 @@ class Review:
 def _job_table(app, job_id: str) -> tuple[dict, Table]:
     job = app.jobs.get(job_id)
     if job is None:
-        raise NotFound(f"no job {job_id!r}")
+        raise NotFound(f"no job {job_id!r}", thai=f"ไม่พบงานจัดหมวด {job_id} (อาจถูกลบไปแล้ว)")
     if job.status != "done":
-        raise Conflict(f"job is {job.status}; its rows can be reviewed when status is done")
+        raise Conflict(f"job is {job.status}; its rows can be reviewed when status is done",
+                       thai="งานจัดหมวดยังไม่เสร็จ ตรวจผลได้เมื่องานเสร็จแล้ว")
     return job.params, read_written_table(app.jobs.result_path(job_id, "csv"))
 
 
@@ -83,12 +83,12 @@ def _rows(app, job_id: str) -> tuple[str, Catalog, str, list[ReviewRow]]:
 
 
 def stored_projects(app, row_ids: list[str], texts: list[str]) -> dict[int, str]:
-    """Per row position, the stored project the row is: its id names one and its text carries that
-    project's name. A decision on such a row is also a decision on the project (coverage counts it);
-    the name check keeps a file's own numbering ("1", "2", ...) off unrelated stored projects."""
+    """Per row position, the stored project the row is: its id names one and the texts are about the
+    same project (:func:`~planalign.index.decisions.about_project`). A decision on such a row is also
+    a decision on the project (coverage counts it); a file's own numbering ("1", "2", ...) stays off
+    unrelated stored projects."""
     found = app.store.get(sorted({r for r in row_ids if r}))
-    return {i: rid for i, (rid, text) in enumerate(zip(row_ids, texts))
-            if rid in found and (name := normalize(found[rid].name)) and name in normalize(text)}
+    return {i: rid for i, (rid, text) in enumerate(zip(row_ids, texts)) if rid in found and about_project(found[rid].name, text)}
 
 
 def grid_order(needs_review: bool, confidence: float | None, index: int) -> tuple[bool, float, int]:

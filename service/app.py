@@ -92,6 +92,10 @@ def _json(status: int, message: str, detail: object | None = None, headers: dict
 _error = _json
 
 
+# The Thai lead of an input error that has no Thai message of its own (the English reason follows).
+INPUT_TH = {404: "ไม่พบสิ่งที่ขอ", 409: "ทำรายการนี้ในตอนนี้ไม่ได้", 413: "ข้อมูลใหญ่เกินกำหนด", 422: "ข้อมูลที่ส่งมาไม่ถูกต้อง"}
+
+
 class Guard:
     """Any exception the routers let through becomes a JSON 500; the connection stays usable."""
 
@@ -369,7 +373,8 @@ def create_app(settings: Settings | None = None, *, sample: bool = False) -> Fas
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [{"loc": list(e.get("loc", [])), "msg": e.get("msg", "")} for e in exc.errors()]
-        return _json(422, "invalid request", errors)
+        fields = ", ".join(dict.fromkeys(str(e["loc"][-1]) for e in errors if e["loc"]))
+        return _json(422, "invalid request", errors, thai=f"ข้อมูลที่ส่งมาไม่ถูกต้อง กรุณาตรวจช่อง: {fields}" if fields else "ข้อมูลที่ส่งมาไม่ถูกต้อง")
 
     @app.exception_handler(CatalogError)
     async def bad_catalog(_: Request, exc: CatalogError) -> JSONResponse:
@@ -384,7 +389,8 @@ def create_app(settings: Settings | None = None, *, sample: bool = False) -> Fas
     @app.exception_handler(InputError)
     async def bad_input(_: Request, exc: InputError) -> JSONResponse:
         status = 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, Conflict) else 413 if isinstance(exc, TooLarge) else 422
-        return _json(status, _scrub(str(exc), roots), thai=_scrub(exc.thai, roots) if exc.thai else None)
+        message = _scrub(str(exc), roots)
+        return _json(status, message, thai=_scrub(exc.thai, roots) if exc.thai else f"{INPUT_TH[status]}: {message}")
 
     @app.exception_handler(Unavailable)
     async def unavailable(_: Request, exc: Unavailable) -> JSONResponse:

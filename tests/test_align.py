@@ -233,6 +233,22 @@ def test_from_50_decisions_the_catalogs_own_review_threshold_flags_zero_shot_ans
     assert not learned.align(draft).needs_review["issue"]
 
 
+def test_decisions_that_all_name_one_node_teach_no_learner_and_no_review_threshold(shop):
+    learned = shop.learned([f"{t} ชิ้นที่ {i}" for i in range(8) for t in SHOP_DECISIONS], [["PET.DOG"]] * 64, 1)
+    assert (learned._examples.share, learned._examples.review_below, learned._examples.fused_review_below) == (0.0, None, None)
+    assert learned.align("กิ่งตอนมะม่วงพันธุ์ดี").levels["issue"][0].node_id != "PET.DOG"
+
+
+def test_a_decided_text_follows_its_issue_even_beside_dimension_level_decisions(shop):
+    """Examples are learned at the shallowest level decided; the same text's issue was then split as
+    the zero-shot splits it, so a person's issue for it was overruled."""
+    learned = shop.learned(["ปลอกคอหมา", "กุหลาบมอญ"], [["PET.CAT"], ["PLANT"]], 1)
+    assert learned._examples.level == "dimension"
+    assert shop.align("ปลอกคอหมา").levels["issue"][0].node_id == "PET.DOG"
+    top = learned.align("ปลอกคอหมา").levels["issue"][0]
+    assert (top.node_id, top.confidence) == ("PET.CAT", 1.0)
+
+
 def test_the_prior_share_is_offered_only_from_100_decisions(shop, monkeypatch):
     """Under 100 decisions a 3/4 prior cost the routine items (0.806 against 0.817 at 10, 0.863 against 0.867 at 50):
     only a significant gain counts there."""

@@ -103,7 +103,7 @@ def test_coverage_reads_district_names_as_people_type_them_and_refuses_unknown_o
     typed = core.coverage(year=2566, district=" สำนักงานเขตบางเขน ")
     assert typed.total_projects == core.coverage(year=2566, district="บางเขน").total_projects > 0
     assert core.coverage_items(node=None, district="เขตบางเขน", limit=500)[0] == core.coverage_items(node=None, district="บางเขน", limit=500)[0]
-    for district, group in (("บางเขนใต้", None), (None, "กรุงเทพกลางเหนือ")):
+    for district, group in (("บางเขนใต้", None), (None, "กรุงเทพกลางเหนือ"), ("เขต", None), ("สำนักงานเขต", None)):  # a prefix alone meant "all"
         with pytest.raises(InputError) as refused:
             core.coverage(district=district, group=group)
         assert "ไม่มี" in refused.value.thai
@@ -324,6 +324,14 @@ def test_a_persons_decision_on_a_stored_project_counts_in_coverage(tmp_path) -> 
     assert len(first.stored) == 2 and app.decided_nodes(None, ["S0", "S1"]) == {"S0": "D4.1", "S1": "D4.1"}
     again = app.decide([DecisionInput(text=same, node="D4.1", project_id=pid, source="reviewer") for pid in ("S0", "S1")])
     assert (len(again.stored), again.unchanged) == (0, 2)  # the same decisions twice: idempotent
+    differ = [DecisionInput(text=same, node=node, project_id=pid, source="reviewer") for pid, node in (("S0", "D4.2"), ("S1", "D1.4"))]
+    assert len(app.decide(differ).stored) == 2 and app.decided_nodes(None, ["S0", "S1"]) == {"S0": "D4.2", "S1": "D1.4"}
+    assert app.decide(differ).unchanged == 2  # decided differently: still idempotent (the text's label flipped at every import)
+    # ids get reused: a decision on other words never moves the project that now holds the id
+    app.decide([DecisionInput(text="โครงการอะไรก็ได้", node="D7.1", project_id="S9", source="reviewer")])  # no S9 yet
+    app.ingest([Project(id="S9", fiscal_year=2566, name="โครงการก่อสร้างสะพานข้ามคลอง", source="form"),
+                Project(id="S0", fiscal_year=2566, name="โครงการจัดงานวันเด็กแห่งชาติ", source="form")])  # S0 replaced
+    assert app.decided_nodes(None, ["S0", "S1", "S9"]) == {"S1": "D1.4"}
 
 
 def test_a_decision_made_while_its_project_is_being_aligned_is_not_lost(tmp_path, monkeypatch) -> None:

@@ -103,6 +103,7 @@ class ExampleModel:
         self.vectors = vectors
         self.labels = [sorted({catalog.nodes[label].id if catalog.nodes[label].level == self.level else _ancestor_id(catalog, label, self.level) for label in ls})
                        for ls in labels]
+        self.given = [sorted({catalog.nodes[label].id for label in ls}) for ls in labels]  # as decided, deeper levels kept (the memory follows them)
         self.level_nodes = [position[n.id] for n in catalog.at_level(self.level)]
         self.column = {node_ids[i]: j for j, i in enumerate(self.level_nodes)}
         self.weights = np.array(self.DEFAULT_WEIGHTS)
@@ -124,6 +125,10 @@ class ExampleModel:
             self._choose_weights(zero)
         elif guarded:
             self.share = self._small_gate(zero)
+        if guarded and len({label for ls in self.labels for label in ls}) < 2:
+            # decisions that all name one node: every held-out decision agrees with learners that know
+            # nothing else, so they looked perfect (70 decisions of D4 put every draft in D4 unflagged)
+            self.share, self.review_below, self.fused_review_below = 0.0, None, None
         self._fit(np.arange(len(texts)))
         self.shingles = _SHINGLES.transform([_shingle_text(t) for t in self.normalized]).tocsc() if guarded else None
         self.shingle_counts = np.asarray(self.shingles.sum(axis=1)).ravel() if self.shingles is not None else None
@@ -321,7 +326,7 @@ class ExampleModel:
             mixed = (1.0 - self.share) * components[0, 0] + self.share * self._mix(components, self.weights, self.sharpness)[0]
         if remembered is not None:
             overlap, example = remembered
-            follow = (overlap - MEMORY_FROM) / (1.0 - MEMORY_FROM)  # 0 at the threshold, 1 for the same text
+            follow = _follow_share(overlap)
             decided = np.zeros_like(mixed)
             decided[[self.column[label] for label in self.labels[example]]] = 1.0 / len(self.labels[example])
             mixed = (1.0 - follow) * mixed + follow * decided
@@ -345,7 +350,18 @@ class ExampleModel:
                     split[i] = p * (fused_level.get(index[anchor.id], 0.0) if anchor else 0.0)
                 total = sum(split.values()) or 1.0
                 result[level] = {i: v / total for i, v in split.items()}
+                # a near-repeat follows its decision at the level it was made too (an issue decided
+                # beside dimension-level decisions of other texts was only split as the zero-shot splits)
+                deep = [index[label] for label in self.given[remembered[1]] if catalog.nodes[label].level == level] if remembered else []
+                if remembered and deep:
+                    follow = _follow_share(remembered[0])
+                    result[level] = {i: (1.0 - follow) * v + (follow / len(deep) if i in deep else 0.0) for i, v in result[level].items()}
         return result
+
+
+def _follow_share(overlap: float) -> float:
+    """How fully a near-repeat follows its decided text: 0 at ``MEMORY_FROM``, 1 for the same text."""
+    return (overlap - MEMORY_FROM) / (1.0 - MEMORY_FROM)
 
 
 def review_threshold(confidence: np.ndarray, right: np.ndarray) -> float:

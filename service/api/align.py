@@ -14,7 +14,8 @@ router = APIRouter(prefix="/v1", tags=["align"], dependencies=[Depends(require_r
 def align(request: AlignRequest, app: AppDep) -> AlignResponse:
     draft = request.draft()
     if not draft:
-        raise InputError("give the draft as text or as name/objective/target")
+        raise InputError("give the draft as text or as name/objective/target",
+                         thai="กรุณาใส่ข้อความโครงการ (หรือชื่อ วัตถุประสงค์ เป้าหมาย)")
     outcome = app.align(draft, aligner=app.aligner(request.catalog, learn=request.learn), level=request.level, top_k=request.top_k,
                         check_duplicates=request.check_duplicates)
     return AlignResponse(catalog=outcome.catalog, encoder=outcome.encoder, model_version=outcome.model_version, examples=outcome.examples,

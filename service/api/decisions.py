@@ -38,10 +38,11 @@ def _file(columns: list[str], rows: list[dict], fmt: str, stem: str) -> Response
 def record(app: AppDep, who: CallerDep, body: Annotated[DecisionIn | list[DecisionIn], Body()]) -> DecisionsStored:
     items = body if isinstance(body, list) else [body]
     if not items or len(items) > 10_000:
-        raise InputError("send 1 to 10,000 decisions")
+        raise InputError("send 1 to 10,000 decisions", thai="ส่งการตัดสินใจได้ครั้งละ 1 ถึง 10,000 รายการ")
     catalogs = {item.catalog or app.settings.catalog for item in items}
     if len(catalogs) > 1:
-        raise InputError(f"one catalog per request, got {', '.join(sorted(catalogs))}")
+        raise InputError(f"one catalog per request, got {', '.join(sorted(catalogs))}",
+                         thai=f"ส่งการตัดสินใจได้ครั้งละหนึ่งแผน (ได้รับ {', '.join(sorted(catalogs))})")
     recorded = app.decide([DecisionInput(text=i.text, node=i.node_id, level=i.level, project_id=i.project_id or "", suggested=i.suggested or "",
                                          suggested_confidence=i.suggested_confidence, source=i.source) for i in items],
                           catalog=items[0].catalog, who=who)
