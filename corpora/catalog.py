@@ -115,6 +115,16 @@ class Catalog:
         raise InputError(f"unknown level {level!r}; catalog {self.name} has: {', '.join(self.levels)}",
                          thai=f"แคตตาล็อก {self.name} ไม่มีระดับ {level} (มีระดับ: {', '.join(self.levels)})")
 
+    def resolve_node(self, typed: str, level: str) -> str:
+        """A filter's node as a person types it, at ``level``: its id in any case ("d1") or its name;
+        one that is not a node of that level is refused with the ones that are (it matched nothing,
+        silently, and read as "no such projects")."""
+        found = self.find(typed) or next((n for n in self.at_level(level) if n.id.lower() == typed.strip().lower()), None)
+        if found is None or found.level != level:
+            ids = ", ".join(n.id for n in self.at_level(level))
+            raise InputError(f"no {level} {typed!r} in catalog {self.name}; there are: {ids}", thai=f"ไม่มีหัวข้อ {typed} ในระดับนี้ของแผน (มี: {ids})")
+        return found.id
+
     def find(self, label: str) -> Node | None:
         """Look a label up by node id, then by exact name, then by normalized name."""
         label = label.strip()

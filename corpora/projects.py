@@ -51,6 +51,12 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
 FIELDS = tuple(HEADER_ALIASES)
 _DATE = re.compile(r"(\d{4})-(\d{1,2})-\d{1,2}")
 _CATALOG_ID = re.compile(r"\b[A-Z]{1,3}\d+(?:\.\d+){0,3}\b")
+_DISTRICT_PREFIX = re.compile(r"^(?:สำนักงานเขต|เขต)\s*")
+
+
+def district_name(text: str) -> str:
+    """A district as people write it, to its name: "สำนักงานเขตบางเขน", "เขต บางเขน", "บางเขน" -> "บางเขน"."""
+    return _DISTRICT_PREFIX.sub("", normalize(text)).strip()
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _MULTIPLIERS = {"ล้าน": 1_000_000, "แสน": 100_000, "หมื่น": 10_000, "พัน": 1_000, "m": 1_000_000, "k": 1_000}
 
@@ -234,9 +240,9 @@ def _row_to_project(values: dict[str, str], year: int | None, source: str, group
     if not name:
         raise InputError("empty project name")
     org = normalize(values.get("org", ""))
-    district = normalize(values.get("district", "")).removeprefix("เขต").strip()
-    if not district and org.startswith(DISTRICT_OFFICE_PREFIX):
-        district = org.removeprefix(DISTRICT_OFFICE_PREFIX).strip()
+    district = district_name(values.get("district", ""))
+    if not district and (org.startswith(DISTRICT_OFFICE_PREFIX) or district_name(org) in groups):  # "เขตบางเขน" as the org too
+        district = district_name(org)
     alignment = values.get("plan_alignment", "")
     ids = _CATALOG_ID.findall(alignment)
     issue = values.get("issue_id", "") or next((i for i in ids if i.count(".") == 1), "")

@@ -31,7 +31,7 @@ import numpy as np
 from planalign.config import AUTO_INDEX_ENCODER, Settings, choose_index_encoder
 from planalign.corpora.catalog import BUILTIN_CATALOGS, Catalog, CatalogError, catalog_to_table, load_catalog
 from planalign.corpora.labelled import join_text_columns, parse_columns, read_labelled
-from planalign.corpora.projects import Project, district_groups, guess_columns, parse_year
+from planalign.corpora.projects import Project, district_groups, district_name, guess_columns, parse_year
 from planalign.corpora.tables import Limits, Table, TableError, write_table
 from planalign.decisions import DecisionInput, check, check_source, decided_node, declared, from_table
 from planalign.errors import InputError, NotFound, TooLarge, Unavailable
@@ -185,7 +185,7 @@ def checked_place(district: str | None, group: str | None, more_districts: Set[s
     "เขตบางเขน" is the district บางเขน; one that is neither one of the 50 nor in ``more_*`` is refused
     with the ones that exist (an unknown name matched nothing, silently, and read as "no projects")."""
     typed = normalize(district or "")
-    district = re.sub(r"^(?:สำนักงานเขต|เขต)\s*", "", typed) or None
+    district = district_name(typed) or None
     group = normalize(group or "") or None
     groups = district_groups()
     if (typed and district is None) or (district and district not in groups and district not in more_districts):  # "เขต" alone: no district named
@@ -715,14 +715,9 @@ class Application:
             index = None
         district, group = checked_place(district, group, set(index.meta["district"]) if index is not None else set(),
                                         set(index.meta["district_group"]) if index is not None else set())
-        if dimension and dimension.strip():
-            tops = [n.id for n in self.catalog().at_level(self.catalog().levels[0])]
-            found = next((t for t in tops if t.lower() == dimension.strip().lower()), None)
-            if found is None:
-                raise InputError(f"no {self.catalog().levels[0]} {dimension!r} in the catalog; there are: {', '.join(tops)}",
-                                 thai=f"ไม่มีหัวข้อ {dimension} ในแผน (มี: {', '.join(tops)})")
-            dimension = found
-        return Filters(year, district, group, dimension or None)
+        catalog = self.catalog()
+        dimension = catalog.resolve_node(dimension, catalog.levels[0]) if dimension and dimension.strip() else None
+        return Filters(year, district, group, dimension)
 
     def _counted_dimensions(self, index: ProjectIndex) -> np.ndarray | None:
         """Per index row, the top-level node its project counts for in coverage under the default catalog
@@ -1013,6 +1008,7 @@ class Application:
         district, group = checked_place(district, group, {NO_DISTRICT})
         frame, _ = self.coverage_frame(catalog)
         chosen = frame.catalog.resolve_level(level) if level else frame.catalog.levels[0]
+        node = frame.catalog.resolve_node(node, chosen) if node else node  # "" (not aligned) and None (every node) as they are
         total, positions = frame.items(chosen, node, reports=reports, year=year, group=group or None, district=district or None,
                                        offset=offset, limit=limit)
         stored = self.store.get([frame.ids[p] for p in positions])

@@ -14,6 +14,8 @@ from planalign.corpora.catalog import Catalog
 from planalign.corpora.labelled import join_text_columns, parse_columns
 from planalign.corpora.tables import Table, read_written_table
 from planalign.errors import Conflict, NotFound
+from planalign.index.align.query import prepare_text
+from planalign.index.align.results import AlignmentInputError
 from planalign.index.decisions import Decision, DecisionStore, about_project, text_key
 
 CORRECTED_COLUMNS = ("decision_label", "decision_name", "decided_by", "decision_source", "final_label")
@@ -31,6 +33,7 @@ class ReviewRow:
     pred_top3: list[str]
     needs_review: bool
     error: str
+    error_th: str  # the same in Thai, for the page
     dimension: str  # the top level's node of the decision, else of the suggestion
     decision: Decision | None
 
@@ -78,8 +81,17 @@ def _rows(app, job_id: str) -> tuple[str, Catalog, str, list[ReviewRow]]:
         rows.append(ReviewRow(index, row_ids[index], projects.get(index, ""), text, row.get("pred_label", ""), row.get("pred_name", ""),
                               float(confidence) if confidence else None,
                               [p for p in row.get("pred_top3", "").split("|") if p], row.get("needs_review", "") == "yes",
-                              row.get("error", ""), ancestor.id if ancestor else "", decision))
+                              row.get("error", ""), _thai_error(text) if row.get("error") else "", ancestor.id if ancestor else "", decision))
     return catalog_id, catalog, level, rows
+
+
+def _thai_error(text: str) -> str:
+    """Why a row's text could not be aligned, in Thai (the result file keeps the English reason)."""
+    try:
+        prepare_text(text)
+    except AlignmentInputError as exc:
+        return exc.thai or ""
+    return "จัดหมวดแถวนี้ไม่ได้"
 
 
 def stored_projects(app, row_ids: list[str], texts: list[str]) -> dict[int, str]:
@@ -105,7 +117,8 @@ def grid_order(needs_review: bool, confidence: float | None, index: int) -> tupl
 
 def review(app, job_id: str, *, needs_review: bool | None = None, dimension: str | None = None, offset: int = 0, limit: int = 100) -> Review:
     """The job's rows for the review grid, in :func:`grid_order`."""
-    catalog_id, _, level, rows = _rows(app, job_id)
+    catalog_id, catalog, level, rows = _rows(app, job_id)
+    dimension = catalog.resolve_node(dimension, catalog.levels[0]) if dimension and dimension.strip() else None
     ordered = sorted(rows, key=lambda r: grid_order(r.needs_review, r.pred_confidence, r.index))
     chosen = [r for r in ordered if (needs_review is None or r.needs_review == needs_review) and (not dimension or r.dimension == dimension)]
     return Review(job_id, catalog_id, level, len(chosen), sum(r.needs_review for r in rows), sum(r.decision is not None for r in rows),

@@ -296,13 +296,13 @@ def need_rows(needs: Needs) -> tuple[list[str], list[dict[str, Any]]]:
 def print_coverage(out: Console, coverage: Coverage) -> None:
     title = f"{coverage.level} · ปีงบประมาณ {coverage.year or 'ทุกปี'} · {coverage.total_projects:,} โครงการ · {coverage.total_budget:,.0f} บาท"
     # Short headers (two lines where they can) so the table fits 80 columns with its numbers whole.
-    columns = ["id", "name", "proj-\nects", "budget\n(baht)", "share", "decl./\npred.", "Traffy\nreports", "districts\nwithout"]
+    columns = ["id", "name", "proj-\nects", "budget\n(baht)", "share", "decl./\ndec./\npred.", "Traffy\nreports", "districts\nwithout"]
     previous = coverage.previous_year is not None
     if previous:
         columns.append(f"vs {coverage.previous_year}")
     rows = []
     for node in coverage.nodes:
-        split = f"{node.sources.get('declared', 0)}/{node.sources.get('predicted', 0)}"
+        split = f"{node.sources.get('declared', 0)}/{node.sources.get('decision', 0)}/{node.sources.get('predicted', 0)}"  # a person's decision too
         row = [node.id or "-", escape(node.name or NOT_ALIGNED_THAI), f"{node.projects:,}", f"{node.budget:,.0f}", f"{node.budget_share:.1%}", split,
                f"{node.reports:,}", str(len(node.districts_without))]
         if previous:
@@ -315,7 +315,7 @@ def print_coverage(out: Console, coverage: Coverage) -> None:
             continue
         # Every column but the names keeps its widest value whole ("247,400…" on an 80-column terminal): the names wrap instead.
         widest = max([len(word) for word in column.split()] + [len(row[position]) for row in rows])
-        table.add_column(column, justify="left" if column in ("id", "decl./\npred.") else "right", min_width=widest)
+        table.add_column(column, justify="left" if column in ("id", "decl./\ndec./\npred.") else "right", min_width=widest)
     for row in rows:
         table.add_row(*row)
     out.print(table, crop=False)  # a narrow terminal wraps a line rather than lose the digits at its end

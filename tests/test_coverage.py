@@ -103,6 +103,9 @@ def test_coverage_reads_district_names_as_people_type_them_and_refuses_unknown_o
     typed = core.coverage(year=2566, district=" สำนักงานเขตบางเขน ")
     assert typed.total_projects == core.coverage(year=2566, district="บางเขน").total_projects > 0
     assert core.coverage_items(node=None, district="เขตบางเขน", limit=500)[0] == core.coverage_items(node=None, district="บางเขน", limit=500)[0]
+    assert core.coverage_items(node="d4", level="dimension")[0] == core.coverage_items(node="D4", level="dimension")[0] > 0  # "d4" found nothing
+    with pytest.raises(InputError):
+        core.coverage_items(node="D4.2", level="dimension")  # an issue is not a dimension
     for district, group in (("บางเขนใต้", None), (None, "กรุงเทพกลางเหนือ"), ("เขต", None), ("สำนักงานเขต", None)):  # a prefix alone meant "all"
         with pytest.raises(InputError) as refused:
             core.coverage(district=district, group=group)

@@ -247,11 +247,15 @@ def test_review_grid_and_corrected_file(client):
     assert status["status"] == "done" and status["params"]["model_version"] == 0
     review = client.get(f"/v1/classify/jobs/{job['id']}/review").json()
     assert review["level"] == "issue" and len(review["rows"]) == 3 and review["rows"][0]["needs_review"]  # the empty row first
+    assert (review["rows"][0]["error"], review["rows"][0]["error_th"]) == ("empty text", "ข้อความว่างเปล่า กรุณาพิมพ์ชื่อหรือรายละเอียดโครงการ")
     row = next(r for r in review["rows"] if r["text"] == "ปลูกต้นไม้ริมถนน")
     client.post("/v1/decisions", headers=KEY, json={"text": row["text"], "node_id": "D4.2", "level": "issue", "suggested": row["pred_label"],
                                                      "source": "reviewer"})
     again = client.get(f"/v1/classify/jobs/{job['id']}/review", params={"dimension": "D4"}).json()
     assert [r["decision"]["node_id"] for r in again["rows"]] == ["D4.2"] and again["decided"] == 1
+    assert client.get(f"/v1/classify/jobs/{job['id']}/review", params={"dimension": "d4"}).json()["rows"] == again["rows"]  # found nothing
+    unknown = client.get(f"/v1/classify/jobs/{job['id']}/review", params={"dimension": "D99"})
+    assert unknown.status_code == 422 and unknown.json()["message_th"].startswith("ไม่มีหัวข้อ D99")
     corrected = client.get(f"/v1/classify/jobs/{job['id']}/corrected", params={"format": "csv"}).content.decode("utf-8-sig").splitlines()
     assert corrected[0].endswith("decision_label,decision_name,decided_by,decision_source,final_label")
     assert corrected[2].endswith(",alice,reviewer,D4.2") and corrected[1].split(",")[-1] == corrected[1].split(",")[3]

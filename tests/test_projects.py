@@ -55,6 +55,17 @@ def test_read_rows_with_rejections(tmp_path):
     assert "duplicate id 'P1'" in reasons[5]
 
 
+def test_districts_are_read_as_people_write_them(tmp_path):
+    """A district column "สำนักงานเขตบางเขน" was stored as written and an org "เขตบางเขน" gave no
+    district: coverage for บางเขน counted half its projects."""
+    path = tmp_path / "k.csv"
+    rows = [("K1", "เขตบางเขน", ""), ("K2", "", "เขตบางเขน"), ("K3", "", "สำนักงานเขตบางเขน"), ("K4", "สำนักงานเขต บางเขน", ""),
+            ("K5", "เขตพัฒนาพิเศษภาคตะวันออก", "")]
+    write_table(path, ["id", "name", "org", "district"], [{"id": i, "name": f"โครงการที่ {i}", "org": org, "district": d} for i, org, d in rows])
+    found = {p.id: (p.district, p.district_group) for p in read_projects(path, year=2567).projects}
+    assert found == {**{i: ("บางเขน", "กรุงเทพเหนือ") for i in ("K1", "K2", "K3", "K4")}, "K5": ("", "")}  # not a district: none
+
+
 def test_missing_name_column_is_fatal(tmp_path):
     path = tmp_path / "p.csv"
     write_table(path, ["x", "y"], [{"x": "1", "y": "2"}])

@@ -454,6 +454,7 @@ class ReviewRowOut(Out):
     pred_top3: list[str]
     needs_review: bool
     error: str
+    error_th: str = Field(description="Why the row's text could not be aligned, in Thai (empty when it was)")
     dimension: str = Field(description="Top-level node of the decision, else of the suggestion")
     decision: ReviewDecision | None
 

@@ -59,7 +59,7 @@
         el("td", { class: "num" }, [String(row.index + 2), row.row_id ? el("div", { class: "small muted", text: row.row_id,
           title: row.project_id ? "โครงการที่เก็บไว้ในระบบ: การตัดสินใจนับในภาพรวมงบประมาณด้วย" : null }) : null]),
         el("td", { class: "text", text: row.text || "(ว่าง)" }),
-        el("td", null, [el("code", { text: row.pred_label || "–" }), " ", el("span", { class: "small", text: row.pred_name || row.error || "" }),
+        el("td", null, [el("code", { text: row.pred_label || "–" }), " ", el("span", { class: "small", text: row.pred_name || row.error_th || row.error || "" }),
           row.needs_review ? [" ", el("span", { class: "badge needs-review", text: "ควรตรวจ" })] : null]),
         el("td", { class: "num", text: row.pred_confidence === null || row.pred_confidence === undefined ? "–" : PA.percent(row.pred_confidence) }),
         el("td", { class: "decision" }, decided ? [el("code", { text: decided.node_id }), " ",
