@@ -104,19 +104,21 @@ class DecisionStore:
         """Store the decisions that change an active label, or what was decided on their stored project;
         ``committed(n)`` after each transaction.
 
-        A decision naming a project is judged by that project alone: projects of several districts
-        share a name, and the second one's decision, its text's label already set by the first, was
-        dropped as unchanged and never counted for it in coverage; judged by the text as well, two
-        such projects decided differently flipped the text's label at every import of the same file."""
+        A decision naming a project is judged by what was decided on that project for that text, and
+        a person's decision apart from the form's declaration: projects of several districts share a
+        name, and the second one's decision, its text's label already set by the first, was dropped as
+        unchanged and never counted for it in coverage; judged by the text alone, two such projects
+        decided differently flipped the text's label at every import of the same file; judged by the
+        project alone, a decision on another text under a reused id was dropped."""
         result = Recorded()
         for start in range(0, len(decisions), chunk):
             part = decisions[start : start + chunk]
             keys = [(d.catalog, d.level, text_key(d.text)) for d in part]
-            places = [(d.catalog, d.level, d.project_id) for d in part]
+            places = [(d.catalog, d.level, d.project_id, key[2], d.source == "declared") for d, key in zip(part, keys)]
             now = time.time()
             with self.engine.begin() as connection:
-                active = self._newest_nodes(connection, table.c.text_key, keys)
-                on_project = self._newest_nodes(connection, table.c.project_id, [p for p in places if p[2]])
+                active = self._newest_nodes(connection, keys)
+                on_project = self._newest_on_projects(connection, [p for p in places if p[2]])
                 for decision, key, place in zip(part, keys, places):
                     if (on_project.get(place) if place[2] else active.get(key)) == decision.node_id:
                         result.unchanged += 1
@@ -130,17 +132,32 @@ class DecisionStore:
         return result
 
     @staticmethod
-    def _newest_nodes(connection, column, keys: Sequence[tuple[str, str, str]]) -> dict[tuple[str, str, str], str]:
-        """The newest decision's node per (catalog, level, value of ``column``): text key or project id."""
+    def _newest_nodes(connection, keys: Sequence[tuple[str, str, str]]) -> dict[tuple[str, str, str], str]:
+        """The active node per (catalog, level, text key)."""
         found: dict[tuple[str, str, str], str] = {}
         for catalog, level in {(c, lv) for c, lv, _ in keys}:
             wanted = sorted({k for c, lv, k in keys if (c, lv) == (catalog, level)})
             for start in range(0, len(wanted), CHUNK):
                 newest = (select(func.max(table.c.id)).where(table.c.catalog == catalog, table.c.level == level,
-                                                             column.in_(wanted[start : start + CHUNK]))
-                          .group_by(column))
-                rows = connection.execute(select(column, table.c.node_id).where(table.c.id.in_(newest)))
-                found.update(((catalog, level, row[0]), row.node_id) for row in rows)
+                                                             table.c.text_key.in_(wanted[start : start + CHUNK]))
+                          .group_by(table.c.text_key))
+                rows = connection.execute(select(table.c.text_key, table.c.node_id).where(table.c.id.in_(newest)))
+                found.update(((catalog, level, row.text_key), row.node_id) for row in rows)
+        return found
+
+    @staticmethod
+    def _newest_on_projects(connection, places: Sequence[tuple[str, str, str, str, bool]]) -> dict[tuple[str, str, str, str, bool], str]:
+        """The newest node per (catalog, level, project id, text key, declared or a person's)."""
+        found: dict[tuple[str, str, str, str, bool], str] = {}
+        for catalog, level, declared in {(c, lv, d) for c, lv, _, _, d in places}:
+            wanted = sorted({p for c, lv, p, _, d in places if (c, lv, d) == (catalog, level, declared)})
+            for start in range(0, len(wanted), CHUNK):
+                source = table.c.source == "declared" if declared else table.c.source != "declared"
+                newest = (select(func.max(table.c.id)).where(table.c.catalog == catalog, table.c.level == level, source,
+                                                             table.c.project_id.in_(wanted[start : start + CHUNK]))
+                          .group_by(table.c.project_id, table.c.text_key))
+                rows = connection.execute(select(table.c.project_id, table.c.text_key, table.c.node_id).where(table.c.id.in_(newest)))
+                found.update(((catalog, level, row.project_id, row.text_key, declared), row.node_id) for row in rows)
         return found
 
     def active(self, catalog: str, text_keys: Iterable[str] | None = None, level: str | None = None) -> list[Decision]:
@@ -156,22 +173,18 @@ class DecisionStore:
                 result.extend(_decision(row) for row in rows)
         return result
 
-    def last_id(self) -> int:
-        """The newest decision's id (0 when none): a reader notes it to see later what was decided meanwhile."""
-        with self.engine.connect() as connection:
-            return int(connection.scalar(select(func.max(table.c.id))) or 0)
-
     def for_projects(self, catalog: str, project_ids: Sequence[str], *, people_only: bool = False) -> dict[str, list[Decision]]:
-        """Per stored project, the newest decision at each level made on it (by its project id);
-        ``people_only``: leave out what a project's form declared (source ``declared``)."""
+        """Every decision made on each stored project (by its project id), oldest first; ``people_only``:
+        leave out what a project's form declared (source ``declared``). The whole history, not the
+        newest per level: the newest may be about other words under a reused id
+        (:func:`about_project`), and a decision older than it then still holds."""
         ids = sorted(set(project_ids) - {""})
         found: dict[str, list[Decision]] = {}
         with self.engine.connect() as connection:
             for start in range(0, len(ids), CHUNK):
                 where = [table.c.catalog == catalog, table.c.project_id.in_(ids[start : start + CHUNK])]
                 where += [table.c.source != "declared"] if people_only else []
-                newest = select(func.max(table.c.id)).where(*where).group_by(table.c.project_id, table.c.level)
-                for row in connection.execute(select(table).where(table.c.id.in_(newest)).order_by(table.c.id)):
+                for row in connection.execute(select(table).where(*where).order_by(table.c.id)):
                     found.setdefault(row.project_id, []).append(_decision(row))
         return found
 

@@ -883,8 +883,12 @@ class Application:
         resolved = self.catalog(catalog, allow_path=catalog in (None, self.settings.catalog))
         found = self.decisions.for_projects(self.catalog_id(catalog), ids, people_only=True)  # the form's own: declared_node
         names = {pid: p.name for pid, p in self.store.get(list(found)).items()}
-        kept = {pid: [d for d in group if d.node_id in resolved.nodes and about_project(names.get(pid, ""), d.text)] for pid, group in found.items()}
-        return {pid: decided_node(group, resolved) for pid, group in kept.items() if group}
+        decided = {}
+        for pid, history in found.items():
+            newest = {d.level: d for d in history if d.node_id in resolved.nodes and about_project(names.get(pid, ""), d.text)}  # oldest first
+            if newest:
+                decided[pid] = decided_node(list(newest.values()), resolved)
+        return decided
 
     def _realign_decided(self, catalog: str | None, recorded: Recorded) -> None:
         """The stored projects a person just decided on are aligned again at the next coverage refresh
@@ -907,18 +911,23 @@ class Application:
             for start in range(0, len(stale), ALIGN_CHUNK):
                 chunk = list(stale)[start : start + ALIGN_CHUNK]
                 projects = list(self.store.get(chunk).values())
-                seen = self.decisions.last_id()
+                before = self._decision_ids(catalog, chunk)
                 rows = align_stored(projects, plan, self.decided_nodes(catalog, chunk), {pid: stale[pid] for pid in chunk})
                 self.store.write_alignments(plan.key, rows)
                 # a decision recorded while this chunk was aligned marked it out of date before the write
                 # replaced it: mark those projects again, or the decision would wait for their next change
-                late = [pid for pid, group in self.decisions.for_projects(self.catalog_id(catalog), chunk, people_only=True).items()
-                        if any(d.id > seen for d in group)]
+                # (compared as sets of ids: PostgreSQL may commit a lower id after a higher one)
+                after = self._decision_ids(catalog, chunk)
+                late = [pid for pid in after if after[pid] != before.get(pid)]
                 if late:
                     self.store.invalidate_alignments(plan.key, late)
                 if progress:
                     progress(len(chunk))
             return len(stale)
+
+    def _decision_ids(self, catalog: str | None, ids: Sequence[str]) -> dict[str, frozenset[int]]:
+        """The ids of the people's decisions made on each of these stored projects."""
+        return {pid: frozenset(d.id for d in history) for pid, history in self.decisions.for_projects(self.catalog_id(catalog), ids, people_only=True).items()}
 
     def _stale(self, plan: AlignmentPlan, only: Sequence[str] | None = None, force: bool = False) -> dict[str, str]:
         """Stored items to align again, with their stored content hashes."""

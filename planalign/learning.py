@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("planalign.learning")
 Key = tuple[str, str]  # (catalog id, encoder name)
-FORMAT = 2  # 2: example models carry the review threshold their decisions set
+FORMAT = 3  # 2: example models carry the review threshold their decisions set; 3: and the labels as decided (given)
 
 
 def catalog_digest(catalog: Catalog) -> str:

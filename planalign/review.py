@@ -69,12 +69,17 @@ def _rows(app, job_id: str) -> tuple[str, Catalog, str, list[ReviewRow]]:
     row_ids = [str(row.get(params.get("id_col") or "", "")).strip() for row in table.rows]
     projects = stored_projects(app, row_ids, texts)
     # a decision naming a node this version of the catalog lacks (removed by a re-upload) no longer counts
-    active = {d.text_key: d for d in DecisionStore(app.store.engine).active(catalog_id, {text_key(t) for t in texts if t}, level)
-              if d.node_id in catalog.nodes}
+    store = DecisionStore(app.store.engine)
+    active = {d.text_key: d for d in store.active(catalog_id, {text_key(t) for t in texts if t}, level) if d.node_id in catalog.nodes}
+    # a row that is a stored project shows what was decided on that project for its text (two districts'
+    # projects share a name: the text's newest decision may be the other project's)
+    on_project = {(d.project_id, d.text_key): d for history in store.for_projects(catalog_id, list(projects.values())).values()
+                  for d in history if d.level == level and d.node_id in catalog.nodes}  # oldest first: the newest stays
     top = catalog.levels[0]
     rows = []
     for index, (row, text) in enumerate(zip(table.rows, texts)):
-        decision = active.get(text_key(text)) if text else None
+        key = text_key(text)
+        decision = (on_project.get((projects[index], key)) if index in projects else None) or (active.get(key) if text else None)
         shown = decision.node_id if decision else row.get("pred_label", "")
         ancestor = catalog.ancestor_at(shown, top) if shown in catalog.nodes else None
         confidence = row.get("pred_confidence", "")

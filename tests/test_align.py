@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from conftest import SHOP_CATALOG
 from planalign.corpora.catalog import load_catalog
 from planalign.index.align import Aligner, AlignmentInputError
 from planalign.nlp.encoders import get_encoder
@@ -239,7 +240,7 @@ def test_decisions_that_all_name_one_node_teach_no_learner_and_no_review_thresho
     assert learned.align("กิ่งตอนมะม่วงพันธุ์ดี").levels["issue"][0].node_id != "PET.DOG"
 
 
-def test_a_decided_text_follows_its_issue_even_beside_dimension_level_decisions(shop):
+def test_a_decided_text_follows_its_issue_even_beside_dimension_level_decisions(shop, tmp_path):
     """Examples are learned at the shallowest level decided; the same text's issue was then split as
     the zero-shot splits it, so a person's issue for it was overruled."""
     learned = shop.learned(["ปลอกคอหมา", "กุหลาบมอญ"], [["PET.CAT"], ["PLANT"]], 1)
@@ -247,6 +248,14 @@ def test_a_decided_text_follows_its_issue_even_beside_dimension_level_decisions(
     assert shop.align("ปลอกคอหมา").levels["issue"][0].node_id == "PET.DOG"
     top = learned.align("ปลอกคอหมา").levels["issue"][0]
     assert (top.node_id, top.confidence) == ("PET.CAT", 1.0)
+
+    # decided deeper still (a goal): the issue between follows it too, the path stays one path
+    deeper = tmp_path / "shop3.csv"
+    deeper.write_text(SHOP_CATALOG + "PET.CAT.SAND,PET.CAT,goal,ทรายแมว,ทรายและกระบะทราย,ทราย\nPET.DOG.FOOD,PET.DOG,goal,อาหารสุนัข,อาหารเม็ด,อาหารหมา\n",
+                      encoding="utf-8")
+    three = Aligner(load_catalog(deeper), get_encoder("tfidf")).learned(["ปลอกคอหมา", "กุหลาบมอญ"], [["PET.CAT.SAND"], ["PLANT"]], 1)
+    levels = three.align("ปลอกคอหมา").levels
+    assert [levels[lv][0].node_id for lv in ("dimension", "issue", "goal")] == ["PET", "PET.CAT", "PET.CAT.SAND"]
 
 
 def test_the_prior_share_is_offered_only_from_100_decisions(shop, monkeypatch):

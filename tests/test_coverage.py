@@ -335,6 +335,14 @@ def test_a_persons_decision_on_a_stored_project_counts_in_coverage(tmp_path) -> 
     app.ingest([Project(id="S9", fiscal_year=2566, name="โครงการก่อสร้างสะพานข้ามคลอง", source="form"),
                 Project(id="S0", fiscal_year=2566, name="โครงการจัดงานวันเด็กแห่งชาติ", source="form")])  # S0 replaced
     assert app.decided_nodes(None, ["S0", "S1", "S9"]) == {"S1": "D1.4"}
+    # a decision on other words under S1's id neither hides S1's own decision nor is itself dropped as unchanged
+    stray = app.decide([DecisionInput(text="โครงการอบรมภาษาอังกฤษ", node="D1.4", project_id="S1", source="reviewer")])
+    assert len(stray.stored) == 1 and app.decided_nodes(None, ["S1"]) == {"S1": "D1.4"}
+    app.decide([DecisionInput(text="โครงการอบรมภาษาอังกฤษ", node="D6.1", project_id="S1", source="reviewer")])
+    assert app.decided_nodes(None, ["S1"]) == {"S1": "D1.4"}  # the newest is about another project: the older one holds
+    # the form's declaration does not swallow a person's agreeing decision (coverage reads people's only)
+    app.decide([DecisionInput(text=same, node="D4.1", project_id="S2", source="declared")])
+    assert len(app.decide([DecisionInput(text=same, node="D4.1", project_id="S2", source="reviewer")]).stored) == 1
 
 
 def test_a_decision_made_while_its_project_is_being_aligned_is_not_lost(tmp_path, monkeypatch) -> None:

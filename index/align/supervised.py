@@ -350,9 +350,11 @@ class ExampleModel:
                     split[i] = p * (fused_level.get(index[anchor.id], 0.0) if anchor else 0.0)
                 total = sum(split.values()) or 1.0
                 result[level] = {i: v / total for i, v in split.items()}
-                # a near-repeat follows its decision at the level it was made too (an issue decided
-                # beside dimension-level decisions of other texts was only split as the zero-shot splits)
-                deep = [index[label] for label in self.given[remembered[1]] if catalog.nodes[label].level == level] if remembered else []
+                # a near-repeat follows its decision at the levels under the model's too: its nodes here,
+                # or their ancestors here when it was decided deeper still (an issue decided beside
+                # dimension-level decisions of other texts was only split as the zero-shot splits)
+                given = self.given[remembered[1]] if remembered else []
+                deep = list(dict.fromkeys(index[a.id] for label in given if (a := catalog.ancestor_at(label, level)) is not None))
                 if remembered and deep:
                     follow = _follow_share(remembered[0])
                     result[level] = {i: (1.0 - follow) * v + (follow / len(deep) if i in deep else 0.0) for i, v in result[level].items()}
