@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
 from sqlalchemy import and_, case, func, insert, select
@@ -114,19 +114,26 @@ class DecisionStore:
         for start in range(0, len(decisions), chunk):
             part = decisions[start : start + chunk]
             keys = [(d.catalog, d.level, text_key(d.text)) for d in part]
-            places = [(d.catalog, d.level, d.project_id, key[2], d.source == "declared") for d, key in zip(part, keys)]
+            places = [(d.catalog, d.level, d.project_id, key[2]) for d, key in zip(part, keys)]
             now = time.time()
             with self.engine.begin() as connection:
                 active = self._newest_nodes(connection, keys)
-                on_project = self._newest_on_projects(connection, [p for p in places if p[2]])
+                declared, people, latest = self._newest_on_projects(connection, [p for p in places if p[2]])
                 for decision, key, place in zip(part, keys, places):
-                    if (on_project.get(place) if place[2] else active.get(key)) == decision.node_id:
+                    if not place[2]:
+                        same = active.get(key) == decision.node_id
+                    elif decision.source == "declared":  # a form read again declares what it declared
+                        same = declared.get(place) == decision.node_id
+                    else:  # a person's, unless a differing declaration came after it
+                        same = people.get(place) == decision.node_id == latest.get(place)
+                    if same:
                         result.unchanged += 1
                         continue
                     values = {**asdict(decision), "text_key": key[2], "created": now}
                     new_id = connection.execute(insert(table).values(**values)).inserted_primary_key[0]  # type: ignore[index]
                     result.stored.append(Decision(**asdict(decision), id=int(new_id), created=now, text_key=key[2]))
-                    active[key] = on_project[place] = decision.node_id
+                    active[key] = latest[place] = decision.node_id
+                    (declared if decision.source == "declared" else people)[place] = decision.node_id
             if committed is not None:
                 committed(start + len(part))
         return result
@@ -146,19 +153,28 @@ class DecisionStore:
         return found
 
     @staticmethod
-    def _newest_on_projects(connection, places: Sequence[tuple[str, str, str, str, bool]]) -> dict[tuple[str, str, str, str, bool], str]:
-        """The newest node per (catalog, level, project id, text key, declared or a person's)."""
-        found: dict[tuple[str, str, str, str, bool], str] = {}
-        for catalog, level, declared in {(c, lv, d) for c, lv, _, _, d in places}:
-            wanted = sorted({p for c, lv, p, _, d in places if (c, lv, d) == (catalog, level, declared)})
-            for start in range(0, len(wanted), CHUNK):
-                source = table.c.source == "declared" if declared else table.c.source != "declared"
-                newest = (select(func.max(table.c.id)).where(table.c.catalog == catalog, table.c.level == level, source,
-                                                             table.c.project_id.in_(wanted[start : start + CHUNK]))
-                          .group_by(table.c.project_id, table.c.text_key))
-                rows = connection.execute(select(table.c.project_id, table.c.text_key, table.c.node_id).where(table.c.id.in_(newest)))
-                found.update(((catalog, level, row.project_id, row.text_key, declared), row.node_id) for row in rows)
-        return found
+    def _newest_on_projects(connection, places: Sequence[tuple[str, str, str, str]]) -> tuple[dict, dict, dict]:
+        """Per (catalog, level, project id, text key): the newest declared node, the newest person's
+        node, and the newest node of either."""
+        declared: dict[tuple[str, str, str, str], str] = {}
+        people: dict[tuple[str, str, str, str], str] = {}
+        latest: dict[tuple[str, str, str, str], tuple[int, str]] = {}
+        for catalog, level in {(c, lv) for c, lv, _, _ in places}:
+            wanted = [(p, k) for c, lv, p, k in places if (c, lv) == (catalog, level)]
+            projects, keys = sorted({p for p, _ in wanted}), sorted({k for _, k in wanted})
+            for start in range(0, len(projects), CHUNK):
+                is_declared = table.c.source == "declared"
+                newest = (select(func.max(table.c.id)).where(table.c.catalog == catalog, table.c.level == level,
+                                                             table.c.project_id.in_(projects[start : start + CHUNK]), table.c.text_key.in_(keys))
+                          .group_by(table.c.project_id, table.c.text_key, is_declared))
+                rows = connection.execute(select(table.c.id, table.c.project_id, table.c.text_key, table.c.node_id, table.c.source)
+                                          .where(table.c.id.in_(newest)))
+                for row in rows:
+                    place = (catalog, level, row.project_id, row.text_key)
+                    (declared if row.source == "declared" else people)[place] = row.node_id
+                    if place not in latest or latest[place][0] < row.id:
+                        latest[place] = (row.id, row.node_id)
+        return declared, people, {place: node for place, (_, node) in latest.items()}
 
     def active(self, catalog: str, text_keys: Iterable[str] | None = None, level: str | None = None) -> list[Decision]:
         """The active decision of every (text, level) of a catalog (optionally only some texts or one level)."""
@@ -173,18 +189,23 @@ class DecisionStore:
                 result.extend(_decision(row) for row in rows)
         return result
 
-    def for_projects(self, catalog: str, project_ids: Sequence[str], *, people_only: bool = False) -> dict[str, list[Decision]]:
-        """Every decision made on each stored project (by its project id), oldest first; ``people_only``:
-        leave out what a project's form declared (source ``declared``). The whole history, not the
-        newest per level: the newest may be about other words under a reused id
-        (:func:`about_project`), and a decision older than it then still holds."""
+    def for_projects(self, catalog: str, project_ids: Sequence[str], *, people_only: bool = False, level: str | None = None,
+                     text_keys: Collection[str] | None = None) -> dict[str, list[Decision]]:
+        """Per stored project, the newest decision made on it (by its project id) for each level and
+        text, oldest first; ``people_only``: leave out what a project's form declared (source
+        ``declared``); ``level``, ``text_keys``: only these. Per text, not only the newest per
+        level: the newest may be about other words under a reused id (:func:`about_project`), and
+        a decision older than it then still holds."""
         ids = sorted(set(project_ids) - {""})
         found: dict[str, list[Decision]] = {}
         with self.engine.connect() as connection:
             for start in range(0, len(ids), CHUNK):
                 where = [table.c.catalog == catalog, table.c.project_id.in_(ids[start : start + CHUNK])]
                 where += [table.c.source != "declared"] if people_only else []
-                for row in connection.execute(select(table).where(*where).order_by(table.c.id)):
+                where += [table.c.level == level] if level else []
+                where += [table.c.text_key.in_(sorted(text_keys))] if text_keys is not None else []
+                newest = select(func.max(table.c.id)).where(*where).group_by(table.c.project_id, table.c.level, table.c.text_key)
+                for row in connection.execute(select(table).where(table.c.id.in_(newest)).order_by(table.c.id)):
                     found.setdefault(row.project_id, []).append(_decision(row))
         return found
 

@@ -73,8 +73,8 @@ def _rows(app, job_id: str) -> tuple[str, Catalog, str, list[ReviewRow]]:
     active = {d.text_key: d for d in store.active(catalog_id, {text_key(t) for t in texts if t}, level) if d.node_id in catalog.nodes}
     # a row that is a stored project shows what was decided on that project for its text (two districts'
     # projects share a name: the text's newest decision may be the other project's)
-    on_project = {(d.project_id, d.text_key): d for history in store.for_projects(catalog_id, list(projects.values())).values()
-                  for d in history if d.level == level and d.node_id in catalog.nodes}  # oldest first: the newest stays
+    chosen = store.for_projects(catalog_id, list(projects.values()), level=level, text_keys={text_key(texts[i]) for i in projects})
+    on_project = {(d.project_id, d.text_key): d for found in chosen.values() for d in found if d.node_id in catalog.nodes}
     top = catalog.levels[0]
     rows = []
     for index, (row, text) in enumerate(zip(table.rows, texts)):

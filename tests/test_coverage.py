@@ -343,6 +343,11 @@ def test_a_persons_decision_on_a_stored_project_counts_in_coverage(tmp_path) -> 
     # the form's declaration does not swallow a person's agreeing decision (coverage reads people's only)
     app.decide([DecisionInput(text=same, node="D4.1", project_id="S2", source="declared")])
     assert len(app.decide([DecisionInput(text=same, node="D4.1", project_id="S2", source="reviewer")]).stored) == 1
+    # a person's decision made again after a differing declaration is stored (it was dropped as unchanged)
+    app.decide([DecisionInput(text=same, node="D1.4", project_id="S2", source="declared")])
+    assert len(app.decide([DecisionInput(text=same, node="D4.1", project_id="S2", source="reviewer")]).stored) == 1
+    # the form read again declares what it declared: not stored again over the person's decision
+    assert app.decide([DecisionInput(text=same, node="D1.4", project_id="S2", source="declared")]).unchanged == 1
 
 
 def test_a_decision_made_while_its_project_is_being_aligned_is_not_lost(tmp_path, monkeypatch) -> None:

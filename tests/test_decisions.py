@@ -292,7 +292,7 @@ def test_review_grid_rows_that_are_stored_projects_carry_their_id_for_coverage(c
     # another project with the same text decided otherwise: row 1 still shows its own project's decision
     twin = {**stored, "id": "7", "org": "สำนักงานเขตดุสิต"}
     assert client.post("/v1/projects", headers=KEY, json={"projects": [twin]}).status_code == 200
-    client.post("/v1/decisions", headers=KEY, json={**decision, "project_id": "7", "node_id": "D4.1"})
+    assert client.post("/v1/decisions", headers=KEY, json={**decision, "project_id": "7", "node_id": "D4.1"}).json()["stored"] == 1
     shown = sorted(client.get(f"/v1/classify/jobs/{job['id']}/review").json()["rows"], key=lambda r: r["index"])
     assert shown[0]["decision"]["node_id"] == "D1.4"
 
