@@ -81,10 +81,6 @@ def _judged(aligner: Aligner, texts: list[str], gold: list[set[str]], level: str
     return right, np.array([not isinstance(r, Alignment) or r.needs_review.get(level, True) for r in results], dtype=bool)
 
 
-def _top1(aligner: Aligner, texts: list[str], gold: list[set[str]], level: str) -> float:
-    return float(_judged(aligner, texts, gold, level)[0].mean())
-
-
 def _review(right: np.ndarray, flagged: np.ndarray) -> tuple[float, float]:
     """Share flagged, and right among the rows not flagged (nan when every row is)."""
     return float(flagged.mean()), float(right[~flagged].mean()) if (~flagged).any() else float("nan")

@@ -873,19 +873,21 @@ class Application:
         project_model = f"{digest}/{self.settings.encoder}/{SCORING_VERSION}/{COVERAGE_VERSION}"
         return AlignmentPlan(resolved, resolved.name[:64], project_model, report_model, mapping, self.settings.report_sources, aligners)
 
-    def decided_nodes(self, catalog: str | None, ids: Sequence[str]) -> dict[str, str]:
+    def decided_nodes(self, catalog: str | None, ids: Sequence[str], *, history: dict[str, list[Decision]] | None = None,
+                      projects: dict[str, Project] | None = None) -> dict[str, str]:
         """A person's decision per stored project (made on it: its project id), under ``catalog``.
 
         It outranks the aligner but not the form's declared alignment
         (:func:`planalign.index.coverage.choose`); recording one marks the project's alignment out of
-        date (:meth:`_realign_decided`), so coverage counts it at its next refresh.
+        date (:meth:`_realign_decided`), so coverage counts it at its next refresh. ``history`` (the
+        people's decisions on these projects) and ``projects``: already read by the caller.
         """
         resolved = self.catalog(catalog, allow_path=catalog in (None, self.settings.catalog))
-        found = self.decisions.for_projects(self.catalog_id(catalog), ids, people_only=True)  # the form's own: declared_node
-        names = {pid: p.name for pid, p in self.store.get(list(found)).items()}
+        found = history if history is not None else self._people_decisions(catalog, ids)  # the form's own: declared_node
+        names = {pid: p.name for pid, p in (projects if projects is not None else self.store.get(list(found))).items()}
         decided = {}
-        for pid, history in found.items():
-            newest = {d.level: d for d in history if d.node_id in resolved.nodes and about_project(names.get(pid, ""), d.text)}  # oldest first
+        for pid, made in found.items():
+            newest = {d.level: d for d in made if d.node_id in resolved.nodes and about_project(names.get(pid, ""), d.text)}  # oldest first
             if newest:
                 decided[pid] = decided_node(list(newest.values()), resolved)
         return decided
@@ -910,24 +912,25 @@ class Application:
             stale = self._stale(plan, only, force)
             for start in range(0, len(stale), ALIGN_CHUNK):
                 chunk = list(stale)[start : start + ALIGN_CHUNK]
-                projects = list(self.store.get(chunk).values())
-                before = self._decision_ids(catalog, chunk)
-                rows = align_stored(projects, plan, self.decided_nodes(catalog, chunk), {pid: stale[pid] for pid in chunk})
+                projects = self.store.get(chunk)
+                before = self._people_decisions(catalog, chunk)
+                rows = align_stored(list(projects.values()), plan, self.decided_nodes(catalog, chunk, history=before, projects=projects),
+                                    {pid: stale[pid] for pid in chunk})
                 self.store.write_alignments(plan.key, rows)
                 # a decision recorded while this chunk was aligned marked it out of date before the write
                 # replaced it: mark those projects again, or the decision would wait for their next change
                 # (compared as sets of ids: PostgreSQL may commit a lower id after a higher one)
-                after = self._decision_ids(catalog, chunk)
-                late = [pid for pid in after if after[pid] != before.get(pid)]
+                after = self._people_decisions(catalog, chunk)
+                late = [pid for pid, found in after.items() if {d.id for d in found} != {d.id for d in before.get(pid, [])}]
                 if late:
                     self.store.invalidate_alignments(plan.key, late)
                 if progress:
                     progress(len(chunk))
             return len(stale)
 
-    def _decision_ids(self, catalog: str | None, ids: Sequence[str]) -> dict[str, frozenset[int]]:
-        """The ids of the people's decisions made on each of these stored projects."""
-        return {pid: frozenset(d.id for d in history) for pid, history in self.decisions.for_projects(self.catalog_id(catalog), ids, people_only=True).items()}
+    def _people_decisions(self, catalog: str | None, ids: Sequence[str]) -> dict[str, list[Decision]]:
+        """The people's decisions made on each of these stored projects (not their forms' declarations)."""
+        return self.decisions.for_projects(self.catalog_id(catalog), ids, people_only=True)
 
     def _stale(self, plan: AlignmentPlan, only: Sequence[str] | None = None, force: bool = False) -> dict[str, str]:
         """Stored items to align again, with their stored content hashes."""

@@ -25,7 +25,7 @@ CORRECTED_COLUMNS = ("decision_label", "decision_name", "decided_by", "decision_
 class ReviewRow:
     index: int  # the row's position in the file, from 0
     row_id: str  # the job's id column ("" when it has none)
-    project_id: str  # row_id when it is a stored project's and the row's text carries that project's name, else ""
+    project_id: str  # row_id when it names a stored project and the row's text is about it (about_project), else ""
     text: str
     pred_label: str
     pred_name: str

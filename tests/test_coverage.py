@@ -362,8 +362,8 @@ def test_a_decision_made_while_its_project_is_being_aligned_is_not_lost(tmp_path
     def decide_meanwhile(node: str) -> None:
         app.store.invalidate_alignments(app.alignment_plan().key, ["P0"])  # the project changed: a refresh is due
 
-        def decided_meanwhile(catalog, ids):
-            found = read_decisions(catalog, ids)
+        def decided_meanwhile(catalog, ids, **read):
+            found = read_decisions(catalog, ids, **read)
             monkeypatch.setattr(app, "decided_nodes", read_decisions)
             app.decide([DecisionInput(text="โครงการขุดลอกคลองและลอกท่อระบายน้ำ", node=node, project_id="P0", source="reviewer")])
             return found
