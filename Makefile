@@ -65,10 +65,11 @@ bench-quick: setup
 static-basis: setup
 	$(PY) -m planalign.nlp.encoders.static
 
-# Rebuild corpora/data/sample_vectors.npz: the e5 vectors a first start computes for the embedded
-# sample projects (index views, their alignment, the default catalog), shipped so `make run` needs no
-# model inference for them (planalign/sample.py); a few minutes. Rerun when the sample, the default
-# catalog or the index text changes.
+# Rebuild corpora/data/sample_vectors.npz: the e5 and USE vectors a first start computes (the embedded
+# sample projects' index views and alignment, the default catalog's node texts). Every new data
+# directory's embedding cache starts from them (planalign/shipped_vectors.py), so neither `make run`
+# nor a first align on the default catalog embeds them; a few minutes. Rerun when the sample, the
+# default catalog or the text preparation changes (tests/test_sample_start.py fails until then).
 sample-vectors: setup
 	$(PY) -m planalign.sample
 

@@ -82,6 +82,7 @@ from planalign.index.store import ProjectStore, UpsertResult, default_url
 from planalign.nlp.encoders import Encoder, get_encoder
 from planalign.nlp.encoders.factory import CASCADE, CASCADE_BELOW
 from planalign.nlp.normalize import normalize
+from planalign.shipped_vectors import seed_cache
 
 if TYPE_CHECKING:
     from planalign.indexer import Indexer
@@ -200,8 +201,11 @@ def checked_place(district: str | None, group: str | None, more_districts: Set[s
 class Application:
     """Everything a planalign process does, behind one object built from settings."""
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, *, shipped_vectors: bool = True) -> None:
+        """``shipped_vectors``: start a new data directory's embedding cache from the vectors shipped
+        with the package (:mod:`planalign.shipped_vectors`); off only to build those vectors."""
         self.settings = settings or Settings.load()
+        self.shipped_vectors = shipped_vectors
         self.data_dir = self.settings.resolved_data_dir()
         self.cache_dir = self.data_dir / "cache"
         self.catalog_dir = self.data_dir / "catalogs"
@@ -295,6 +299,8 @@ class Application:
         if not self._model_lock.acquire(timeout=self._wait_limit if self._wait_limit is not None else -1):
             raise Unavailable(f"the {name} model is still loading; retry in a few seconds")
         try:
+            if self.shipped_vectors and name != "tfidf":  # tfidf keeps no cache
+                seed_cache(self.cache_dir)
             encoder = get_encoder(name, self.cache_dir)
             self._loaded_encoders.add(name)
             return encoder

@@ -5,8 +5,9 @@ with e5 (the index encoder ``auto`` chooses for that size, two views per project
 alignment to the default catalog) took minutes on 2 cores before the service could answer. The
 vectors are the same on every machine, so they are computed once (``make sample-vectors``, which
 runs exactly what a first start runs, on a temporary data directory, and keeps every vector the
-embedding caches received) and shipped as ``corpora/data/sample_vectors.npz``; a first start puts
-them into the embedding cache, and no sample text reaches a model.
+embedding caches received) and shipped as ``corpora/data/sample_vectors.npz``; every new data
+directory's embedding cache starts from them (:mod:`planalign.shipped_vectors`), so no sample text
+reaches a model.
 """
 from __future__ import annotations
 
@@ -14,38 +15,20 @@ import sys
 import tempfile
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import numpy as np
 
 from planalign.app import Application, IngestOutcome
 from planalign.config import Settings
 from planalign.corpora.projects import sample_projects
 from planalign.nlp.encoders.base import Progress
-from planalign.nlp.encoders.cache import cache_rows, preload
-
-VECTORS_FILE = "sample_vectors.npz"
-_SEPARATOR = "__"  # npz member names: "<cache file stem>__keys" and "<cache file stem>__vectors"
+from planalign.shipped_vectors import VECTORS_FILE, write_shipped_vectors
 
 
 def sample_size() -> int:
     return len(sample_projects())
 
 
-def preload_sample_vectors(core: Application) -> int:
-    """Put the shipped vectors into this data directory's embedding caches; how many were new."""
-    source = resources.files("planalign.corpora").joinpath("data", VECTORS_FILE)
-    if not source.is_file():
-        return 0
-    with source.open("rb") as handle, np.load(handle) as arrays:
-        stems = {name.rsplit(_SEPARATOR, 1)[0] for name in arrays.files}
-        return sum(preload(core.cache_dir / f"{stem}.sqlite", [k.decode() for k in arrays[f"{stem}{_SEPARATOR}keys"]],
-                           arrays[f"{stem}{_SEPARATOR}vectors"]) for stem in sorted(stems))
-
-
 def ingest_sample(core: Application, progress: Progress | None = None) -> IngestOutcome:
-    """The sample projects into the store and the index, from the shipped vectors where they fit."""
-    preload_sample_vectors(core)
+    """The sample projects into the store and the index (their vectors are shipped: :mod:`planalign.shipped_vectors`)."""
     return core.ingest(sample_projects(), progress=progress, reconcile=True)
 
 
@@ -53,19 +36,15 @@ def build_sample_vectors(out: Path) -> None:
     """What a first start embeds for the sample with the default encoders, as an npz (``make sample-vectors``)."""
     with tempfile.TemporaryDirectory() as folder:
         defaults = {name: Settings.model_fields[name].default for name in ("encoder", "index_encoder", "catalog", "db_url")}
-        core = Application(Settings(data_dir=Path(folder), **defaults))  # the defaults, whatever the environment says
+        # the defaults, whatever the environment says; an empty cache (not started from the vectors it replaces)
+        core = Application(Settings(data_dir=Path(folder), **defaults), shipped_vectors=False)
         try:
             core.ingest(sample_projects(), reconcile=True)
             core.warm_up()
-            arrays: dict[str, Any] = {}  # Any: numpy types savez_compressed(**arrays) as bool-valued
-            for path in sorted(core.cache_dir.glob("embeddings-*.sqlite")):
-                keys, vectors = cache_rows(path)
-                arrays[f"{path.stem}{_SEPARATOR}keys"] = np.array(keys, dtype="S40")
-                arrays[f"{path.stem}{_SEPARATOR}vectors"] = vectors
+            shapes = write_shipped_vectors(core.cache_dir, out)
         finally:
             core.close()
-    np.savez_compressed(out, **arrays)
-    print(f"wrote {out}: " + ", ".join(f"{name} {array.shape}" for name, array in arrays.items() if name.endswith("vectors")), file=sys.stderr)
+    print(f"wrote {out}: " + ", ".join(f"{name} {shape}" for name, shape in shapes.items()), file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -278,10 +278,6 @@ def ingest(
     if len(read.rejected) > 50:
         err.print(f"[yellow]... and {len(read.rejected) - 50} more rejected rows[/]")
     core = _core(config, data_dir=data_dir, db_url=db_url, index_encoder=encoder)
-    if sample:
-        from planalign.sample import preload_sample_vectors
-
-        preload_sample_vectors(core)  # shipped vectors: no sample text reaches a model
     with progress_bar(3 * len(read.projects), "embedding, indexing and aligning") as advance:
         outcome = core.ingest(read.projects, encoder=encoder, progress=advance, reconcile=True)
     stored = outcome.stored

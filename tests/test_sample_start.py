@@ -5,14 +5,16 @@ from __future__ import annotations
 import re
 import time
 
-import pytest
+import numpy as np
 from fastapi.testclient import TestClient
 
 from planalign.app import Application
 from planalign.config import Settings
 from planalign.corpora.projects import sample_projects
-from planalign.sample import ingest_sample, preload_sample_vectors
+from planalign.nlp.encoders.cache import cache_rows
+from planalign.sample import ingest_sample
 from planalign.service.app import create_app
+from planalign.shipped_vectors import seed_cache
 
 
 def test_serve_sample_reports_progress_then_is_ready(tmp_path):
@@ -32,16 +34,23 @@ def test_serve_sample_reports_progress_then_is_ready(tmp_path):
         assert client.get("/v1/search", params={"q": "ขุดลอกคลอง"}).json()["results"]
 
 
-@pytest.mark.slow
 def test_shipped_vectors_cover_the_sample_first_start(tmp_path, monkeypatch):
-    """Ingesting the sample with the default encoders (e5 for the index and the drafts) embeds nothing:
-    the shipped vectors hold every text a first start embeds. Fails when the sample, the default
-    catalog or the index text changes without `make sample-vectors`."""
+    """Ingesting the sample with the default encoders (e5 for the index and the drafts, USE beside
+    e5) embeds nothing, and the first draft aligned on a new data directory embeds only the draft:
+    every new cache starts from the shipped vectors. Fails when the sample, the default catalog or
+    the index text changes without `make sample-vectors` (the models are stubbed: a stale file fails
+    fast, it is not embedded)."""
     core = Application(Settings(data_dir=tmp_path, encoder="e5", index_encoder="auto"))
-    assert preload_sample_vectors(core) > 2 * len(sample_projects())
-    inner = core.encoder("e5").inner  # type: ignore[attr-defined]
     embedded: list[str] = []
-    original = inner._embed
-    monkeypatch.setattr(inner, "_embed", lambda texts, kind: embedded.extend(texts) or original(texts, kind))
+    for name in ("e5", "use"):
+        inner = core.encoder(name).inner  # type: ignore[attr-defined]
+        monkeypatch.setattr(inner, "_embed", lambda texts, kind, dim=inner.dim: embedded.extend(texts) or np.zeros((len(texts), dim), np.float32))
     outcome = ingest_sample(core)
     assert outcome.index.total == len(sample_projects()) and embedded == []
+    core.aligner().align("โครงการปลูกต้นไม้ริมคลองลาดพร้าว")
+    assert embedded and all("ปลูกต้นไม้" in text for text in embedded), embedded
+    # a second process on the same directory does not copy them again; a build starts from an empty cache
+    assert seed_cache(core.cache_dir) == 0
+    assert seed_cache(tmp_path / "other") > 2 * len(sample_projects())
+    Application(Settings(data_dir=tmp_path / "build"), shipped_vectors=False).encoder("e5")
+    assert not (tmp_path / "build" / "cache" / "embeddings-e5.sqlite").exists() or not cache_rows(tmp_path / "build" / "cache" / "embeddings-e5.sqlite")[0]

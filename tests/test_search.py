@@ -31,7 +31,7 @@ PROJECTS = [
 
 @pytest.fixture
 def workspace(tmp_path):
-    app = Application(Settings(data_dir=tmp_path))
+    app = Application(Settings(data_dir=tmp_path, encoder="tfidf"))  # search and the index under test; alignment (coverage) is not
     app.store.upsert(PROJECTS)
     app.sync("tfidf")
     return app
