@@ -616,11 +616,13 @@ class Application:
                                    offset=offset, limit=limit)
 
     def decision_stats(self, catalog: str | None = None, period: str = "week") -> dict:
-        """Decisions per source and level and the acceptance rate over time. A catalog filter that
+        """Decisions per source and level, the acceptance rate over time, and the models learned from
+        them (in use or kept on disk: their versions and review thresholds). A catalog filter that
         names no catalog is refused (404), as in :meth:`decisions_page`: zeros read as an empty history."""
         if catalog:
             self.catalog(catalog, allow_path=catalog == self.settings.catalog)
-        return self.decisions.stats(catalog, period)
+        models = [m for m in self.learning.status(stored=True) if catalog is None or m["catalog"] == catalog]
+        return {**self.decisions.stats(catalog, period), "models": models}
 
     def import_decisions(self, table: Table, text_columns: list[str], label_column: str, *, catalog: str | None = None,
                          level: str | None = None, source: str = "imported", project_column: str | None = None, who: str = "local",

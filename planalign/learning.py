@@ -132,16 +132,22 @@ class Learning:
             self._current[key] = learned
             self._checked[key] = time.monotonic()
 
-    def status(self) -> list[dict]:
-        """The models in use: catalog, encoder, version, examples, when fitted, the review thresholds their decisions set."""
+    def status(self, stored: bool = False) -> list[dict]:
+        """The models in use: catalog, encoder, version, examples, when fitted, the review thresholds
+        their decisions set. ``stored``: also the models kept on disk and not loaded in this process
+        (a command line process has loaded none; the service's next start would serve them)."""
         with self._lock:
-            items = list(self._current.items())
+            items = [(key, m.version, m.examples, m.fitted, m.seconds, m.aligner.example_models) for key, m in self._current.items() if m is not None]
+        if stored and self.root.is_dir():
+            loaded = {key for key, *_ in items}
+            for path in sorted(self.root.glob("*.pkl")):
+                record = self._read_file(path)
+                if record is not None and (key := (record["catalog"], record["encoder"])) not in loaded and path == self._path(key):
+                    items.append((key, record["version"], record["examples"], record["fitted"], record.get("seconds", 0.0), record["models"]))
         found = []
-        for (c, e), m in items:
-            if m is None:
-                continue
-            model = m.aligner.example_models[0]
-            found.append({"catalog": c, "encoder": e, "version": m.version, "examples": m.examples, "fitted": m.fitted, "fit_seconds": round(m.seconds, 2),
+        for (c, e), version, count, fitted, seconds, models in sorted(items, key=lambda item: item[0]):
+            model = models[0]
+            found.append({"catalog": c, "encoder": e, "version": version, "examples": count, "fitted": fitted, "fit_seconds": round(seconds, 2),
                           "review_below": model.review_below if model else None, "fused_review_below": model.fused_review_below if model else None})
         return found
 
@@ -263,7 +269,11 @@ class Learning:
             raise
 
     def _read(self, key: Key) -> dict | None:
-        path = self._path(key)
+        record = self._read_file(self._path(key))
+        return record if record is not None and (record["catalog"], record["encoder"]) == key else None
+
+    def _read_file(self, path: Path) -> dict | None:
+        """A model file of this format and scoring, or None (absent, unreadable, of another version: fit again)."""
         if not path.is_file():
             return None
         try:
@@ -272,7 +282,7 @@ class Learning:
         except Exception:  # an unreadable file (another version): fit again
             log.warning("ignoring unreadable model file %s", path)
             return None
-        if not (isinstance(record, dict) and record.get("format") == FORMAT and (record["catalog"], record["encoder"]) == key):
+        if not (isinstance(record, dict) and record.get("format") == FORMAT):
             return None
         return record if record.get("scoring") == SCORING_VERSION else None  # learned under another scoring: fit again
 

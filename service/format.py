@@ -121,6 +121,23 @@ def print_decision_stats(out: Console, stats: dict[str, Any]) -> None:
         share = row["acceptance_rate"]
         table.add_row(row["period"], str(row["decisions"]), str(row["with_suggestion"]), str(row["accepted"]), f"{share:.1%}" if share is not None else "–")
     out.print(table)
+    if not stats["models"]:
+        out.print("models: none learned yet (suggestions are zero-shot)")
+        return
+    models = RichTable("catalog", "encoder", "version", "examples", "fitted", "needs review below", "changed suggestions: below",
+                       title="models learned from the decisions", title_justify="left")
+    for model in stats["models"]:
+        models.add_row(model["catalog"], model["encoder"], str(model["version"]), str(model["examples"]),
+                       time.strftime("%Y-%m-%d %H:%M", time.localtime(model["fitted"])), _threshold(model["review_below"], "the shipped one"),
+                       _threshold(model["fused_review_below"], "0.50"))
+    out.print(models)
+
+
+def _threshold(value: float | None, default: str) -> str:
+    """A review threshold as people read it: 1.0 flags every row; None keeps the default."""
+    if value is None:
+        return default
+    return "1.00 (every row)" if value >= 1.0 else f"{value:.2f}"
 
 
 def describe_decision(decision: Decision) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import signal
 import subprocess
@@ -146,6 +147,11 @@ def test_cli_import_twice_export_and_stats(tmp_path):
     assert exported.returncode == 0 and len(read_table(tmp_path / "out.xlsx").rows) == 40
     stats = run_cli("decisions", "stats", "--json", data_dir=data, env=env)
     assert '"decisions": 40' in stats.stdout and '"imported": 40' in stats.stdout
+    # the model the import fitted, read from disk by a new process: under 50 decisions it keeps the shipped review threshold
+    assert [(m["catalog"], m["encoder"], m["version"], m["examples"], m["review_below"]) for m in json.loads(stats.stdout)["models"]] == [
+        ("bma-9d", "tfidf", 1, 40, None)]
+    table = run_cli("decisions", "stats", data_dir=data, env=env).stdout
+    assert "models learned from the decisions" in table and "the shipped one" in table
     aligned = run_cli("align", "โครงการลอกท่อระบายน้ำซอย 7 เพื่อลดน้ำท่วมขัง", "--json", data_dir=data, env=env)
     assert '"model_version": 1' in aligned.stdout and '"examples": 40' in aligned.stdout
     zero = run_cli("align", "โครงการลอกท่อระบายน้ำ", "--json", "--no-learn", data_dir=data, env=env)

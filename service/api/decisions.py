@@ -74,8 +74,7 @@ def list_decisions(app: AppDep, catalog: str | None = Query(None, max_length=64)
             dependencies=[Depends(require_read_key)], response_model=DecisionStats)
 def stats(app: AppDep, catalog: str | None = Query(None, max_length=64),
           period: str = Query("week", pattern="^(day|week|month)$")) -> DecisionStats:
-    models = [m for m in app.learning.status() if catalog is None or m["catalog"] == catalog]
-    return DecisionStats(**app.decision_stats(catalog, period), models=models)
+    return DecisionStats(**app.decision_stats(catalog, period))
 
 
 @router.get("/v1/classify/jobs/{job_id}/review", summary="A finished job's rows for review: needs_review first, with their decisions",
