@@ -170,7 +170,9 @@ class JobManager:
         level_asked = params.get("level") or labelled_level
         if level_asked != params.get("level"):  # the review grid and the corrected file read the level the job used
             params = {**params, "level": level_asked}
-        self._update(job_id, params=json.dumps({**params, "model_version": aligner.model_version, "examples": aligner.examples}, ensure_ascii=False))
+        review_below, review_decisions = aligner.review_threshold(aligner.catalog.resolve_level(level_asked))
+        self._update(job_id, params=json.dumps({**params, "model_version": aligner.model_version, "examples": aligner.examples,
+                                                "review_below": review_below, "review_decisions": review_decisions}, ensure_ascii=False))
         throttled = _Throttled(lambda done: self._update(job_id, done=done))
 
         def progress(rows: int) -> None:  # called per encoder batch: where a cancelled job stops

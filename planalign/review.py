@@ -47,6 +47,8 @@ class Review:
     needs_review: int  # of the whole file
     decided: int  # rows of the whole file with an active decision at the level
     rows: list[ReviewRow]
+    review_below: float | None  # the confidence under which the job flagged a suggestion (None: a job from before it was recorded)
+    review_decisions: int  # how many of the catalog's decisions set it (0: the encoder's calibrated threshold)
 
 
 def _job_table(app, job_id: str) -> tuple[dict, Table]:
@@ -59,8 +61,8 @@ def _job_table(app, job_id: str) -> tuple[dict, Table]:
     return job.params, read_written_table(app.jobs.result_path(job_id, "csv"))
 
 
-def _rows(app, job_id: str) -> tuple[str, Catalog, str, list[ReviewRow]]:
-    params, table = _job_table(app, job_id)
+def _rows(app, params: dict, table: Table) -> tuple[str, Catalog, str, list[ReviewRow]]:
+    """A finished job's rows (its params and result, :func:`_job_table`) with their decisions."""
     catalog_id = app.catalog_id(params.get("catalog"))
     catalog = app.catalog(params.get("catalog"))
     level = catalog.resolve_level(params.get("level"))
@@ -122,18 +124,19 @@ def grid_order(needs_review: bool, confidence: float | None, index: int) -> tupl
 
 def review(app, job_id: str, *, needs_review: bool | None = None, dimension: str | None = None, offset: int = 0, limit: int = 100) -> Review:
     """The job's rows for the review grid, in :func:`grid_order`."""
-    catalog_id, catalog, level, rows = _rows(app, job_id)
+    params, table = _job_table(app, job_id)
+    catalog_id, catalog, level, rows = _rows(app, params, table)
     dimension = catalog.resolve_node(dimension, catalog.levels[0]) if dimension and dimension.strip() else None
     ordered = sorted(rows, key=lambda r: grid_order(r.needs_review, r.pred_confidence, r.index))
     chosen = [r for r in ordered if (needs_review is None or r.needs_review == needs_review) and (not dimension or r.dimension == dimension)]
     return Review(job_id, catalog_id, level, len(chosen), sum(r.needs_review for r in rows), sum(r.decision is not None for r in rows),
-                  chosen[offset : offset + limit])
+                  chosen[offset : offset + limit], params.get("review_below"), int(params.get("review_decisions") or 0))
 
 
 def corrected(app, job_id: str) -> tuple[Table, str]:
     """The job's result with the decisions laid over it, and the file's name stem."""
     params, table = _job_table(app, job_id)
-    _, catalog, _, rows = _rows(app, job_id)
+    _, catalog, _, rows = _rows(app, params, table)
     columns = [c for c in table.columns if c not in CORRECTED_COLUMNS] + list(CORRECTED_COLUMNS)
     out = []
     for row, reviewed in zip(table.rows, rows):

@@ -226,6 +226,9 @@ def test_from_50_decisions_the_catalogs_own_review_threshold_flags_zero_shot_ans
     learned = shop.learned(SHOP_DECISIONS * 7, SHOP_DECIDED * 7, 1)
     model = learned._examples
     assert model.review_below == 0.30  # 56 suggestions, all accepted
+    # what the review page says: set by the 56 decisions at their level; the calibrated one elsewhere
+    assert learned.review_threshold("issue") == (0.30, 56) and learned.review_threshold("dimension") == shop.review_threshold("dimension")
+    assert shop.review_threshold("issue") == (shop.scorer.calibration.review_below, 0)
     draft = "อาหารเม็ดสำหรับสุนัขพันธุ์ใหญ่"
     assert learned.align(draft).levels == shop.align(draft).levels  # the zero-shot answer, as it was
     model.review_below = 1.0  # decisions that never show 90% right: every zero-shot answer at their level is flagged

@@ -356,6 +356,7 @@ def test_evaluate_review_grid_by_keyboard(server: str, browser) -> None:
         pytest.skip("needs the job of test_evaluate_upload_shows_metrics")
     grid = wait.until(EC.visibility_of_element_located((By.ID, "review-grid")))
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#review-table tbody tr.active"))
+    assert "ควรตรวจเมื่อความมั่นใจต่ำกว่า" in browser.find_element(By.ID, "review-rule").text  # which threshold flagged the rows, and from where
     grid.click()
     grid.send_keys("a")  # accept the first row's suggestion
     wait.until(EC.text_to_be_present_in_element((By.ID, "review-status"), "บันทึกแล้ว"))

@@ -253,6 +253,7 @@ def test_review_grid_and_corrected_file(client):
     assert status["status"] == "done" and status["params"]["model_version"] == 0
     review = client.get(f"/v1/classify/jobs/{job['id']}/review").json()
     assert review["level"] == "issue" and len(review["rows"]) == 3 and review["rows"][0]["needs_review"]  # the empty row first
+    assert 0 < review["review_below"] < 1 and review["review_decisions"] == 0  # no decisions yet: the calibrated threshold
     assert (review["rows"][0]["error"], review["rows"][0]["error_th"]) == ("empty text", "ข้อความว่างเปล่า กรุณาพิมพ์ชื่อหรือรายละเอียดโครงการ")
     row = next(r for r in review["rows"] if r["text"] == "ปลูกต้นไม้ริมถนน")
     client.post("/v1/decisions", headers=KEY, json={"text": row["text"], "node_id": "D4.2", "level": "issue", "suggested": row["pred_label"],

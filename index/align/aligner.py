@@ -87,6 +87,16 @@ class Aligner:
         """This aligner's example model and its fallback's (to keep them on disk)."""
         return [self._examples] + (self.fallback.example_models if self.fallback is not None else [])
 
+    def review_threshold(self, level: str) -> tuple[float, int]:
+        """The confidence under which a zero-shot suggestion at ``level`` needs review, and how many
+        decisions set it (0: the encoder's calibrated one). What the review page tells a reviewer,
+        so that a file flagged whole reads as what it is: no confidence at which this catalog's
+        decided suggestions were right 90% of the time (1.0)."""
+        model = self._examples
+        if model is not None and model.level == level and model.review_below is not None:
+            return model.review_below, len(model.texts)
+        return self.scorer.calibration.review_below, 0
+
     def with_example_models(self, models: Sequence[ExampleModel | None], version: int) -> Aligner:
         """A new aligner sharing this one's catalog vectors, with example models kept from an earlier fit."""
         twin = self._twin(version)

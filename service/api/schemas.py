@@ -467,6 +467,10 @@ class ReviewOut(Out):
     needs_review: int
     decided: int
     rows: list[ReviewRowOut]
+    review_below: float | None = Field(None, description="The confidence under which the job flagged a zero-shot suggestion for review; "
+                                                          "1.0: every row (no confidence at which the catalog's decided suggestions were "
+                                                          "right 90% of the time); null: a job from before it was recorded")
+    review_decisions: int = Field(0, description="How many of the catalog's decisions set review_below (0: the encoder's calibrated threshold)")
 
 
 # ----------------------------------------------------------------------------------- health

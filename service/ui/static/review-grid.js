@@ -46,9 +46,25 @@
       $("review-summary").textContent = ("ทั้งไฟล์: ควรตรวจ " + PA.formatNumber(data.needs_review) + " แถว · ตัดสินแล้ว " +
         PA.formatNumber(data.decided) + " แถว · แสดง " + PA.formatNumber(state.rows.length) + " จาก " + PA.formatNumber(data.total) +
         " แถวที่ตรงกับตัวกรอง (ระดับ" + PA.levelName(data.level) + ")");
+      $("review-rule").textContent = reviewRule(data);
       draw(Math.min(keep || 0, Math.max(0, state.rows.length - 1)));
     }).catch(function (err) { PA.setStatus($("review-status"), err.message, "error"); })
       .then(function () { state.loading = false; });
+  }
+
+  // Why rows are flagged: the threshold the job used and where it came from (a whole file flagged reads as what it is).
+  function reviewRule(data) {
+    if (data.review_below === null || data.review_below === undefined) return "";
+    if (data.review_below >= 1) {
+      return "ทุกแถวควรตรวจ: จากการตัดสิน " + PA.formatNumber(data.review_decisions) + " รายการของแคตตาล็อกนี้ " +
+        "ยังไม่มีระดับความมั่นใจใดที่ข้อเสนอถูกอย่างน้อย 90% แถวที่ความมั่นใจต่ำสุดอยู่ก่อน";
+    }
+    var below = data.review_below.toFixed(2);
+    if (data.review_decisions > 0) {
+      return "ควรตรวจเมื่อความมั่นใจต่ำกว่า " + below + ": ตั้งจากการตัดสิน " + PA.formatNumber(data.review_decisions) +
+        " รายการของแคตตาล็อกนี้ ให้ข้อเสนอที่ไม่ต้องตรวจถูกอย่างน้อย 90%";
+    }
+    return "ควรตรวจเมื่อความมั่นใจต่ำกว่า " + below + " (ค่าตั้งต้น; เมื่อแคตตาล็อกนี้มีการตัดสินครบ 50 รายการ ระบบจะตั้งเกณฑ์ใหม่จากการตัดสินเหล่านั้น)";
   }
 
   function draw(active) {
