@@ -134,15 +134,17 @@ class Learning:
 
     def status(self, stored: bool = False) -> list[dict]:
         """The models in use: catalog, encoder, version, examples, when fitted, the review thresholds
-        their decisions set. ``stored``: also the models kept on disk and not loaded in this process
-        (a command line process has loaded none; the service's next start would serve them)."""
+        their decisions set. ``stored``: also the models kept on disk for the catalog as it is now and
+        not looked at by this process (a command line process has loaded none)."""
         with self._lock:
             items = [(key, m.version, m.examples, m.fitted, m.seconds, m.aligner.example_models) for key, m in self._current.items() if m is not None]
+            known = set(self._current)  # a key kept as None: this process found no decisions to learn from (a file may remain)
         if stored and self.root.is_dir():
-            loaded = {key for key, *_ in items}
             for path in sorted(self.root.glob("*.pkl")):
                 record = self._read_file(path)
-                if record is not None and (key := (record["catalog"], record["encoder"])) not in loaded and path == self._path(key):
+                if record is None or (key := (record["catalog"], record["encoder"])) in known or path != self._path(key):
+                    continue
+                if record["digest"] == self._catalog_digest(key[0]):  # else learned on a catalog since replaced: it would be refit
                     items.append((key, record["version"], record["examples"], record["fitted"], record.get("seconds", 0.0), record["models"]))
         found = []
         for (c, e), version, count, fitted, seconds, models in sorted(items, key=lambda item: item[0]):
@@ -150,6 +152,13 @@ class Learning:
             found.append({"catalog": c, "encoder": e, "version": version, "examples": count, "fitted": fitted, "fit_seconds": round(seconds, 2),
                           "review_below": model.review_below if model else None, "fused_review_below": model.fused_review_below if model else None})
         return found
+
+    def _catalog_digest(self, catalog_id: str) -> str | None:
+        """The digest of the catalog as it is now (None when it is gone)."""
+        try:
+            return catalog_digest(self.app.catalog(None if catalog_id == self.app.settings.catalog else catalog_id))  # the default may be a file
+        except Exception:  # a catalog removed or unreadable: its model is not shown
+            return None
 
     # ----------------------------------------------------------------------------- fitting
     def refit(self, catalog_id: str, zero: Aligner, progress: Callable[[int], None] | None = None) -> Learned | None:

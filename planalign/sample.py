@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import sys
 import tempfile
-from importlib import resources
 from pathlib import Path
 
 from planalign.app import Application, IngestOutcome
 from planalign.config import Settings
 from planalign.corpora.projects import sample_projects
 from planalign.nlp.encoders.base import Progress
-from planalign.shipped_vectors import VECTORS_FILE, write_shipped_vectors
+from planalign.shipped_vectors import shipped_path, write_shipped_vectors
 
 
 def sample_size() -> int:
@@ -48,4 +47,4 @@ def build_sample_vectors(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    build_sample_vectors(Path(str(resources.files("planalign.corpora").joinpath("data", VECTORS_FILE))))
+    build_sample_vectors(shipped_path())

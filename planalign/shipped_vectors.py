@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
+import logging
 from importlib import resources
 from pathlib import Path
 
@@ -23,14 +24,19 @@ import numpy as np
 
 from planalign.nlp.encoders.cache import cache_rows, preload
 
+log = logging.getLogger("planalign.shipped_vectors")
 VECTORS_FILE = "sample_vectors.npz"
 SEPARATOR = "__"  # npz member names: "<cache file stem>__keys" and "<cache file stem>__vectors"
+
+
+def shipped_path() -> Path:
+    return Path(str(resources.files("planalign.corpora").joinpath("data", VECTORS_FILE)))
 
 
 @functools.cache
 def _shipped() -> tuple[bytes, str] | None:
     """The npz's bytes and digest (read once per process), or None when the package has none."""
-    source = resources.files("planalign.corpora").joinpath("data", VECTORS_FILE)
+    source = shipped_path()
     if not source.is_file():
         return None
     data = source.read_bytes()
@@ -38,21 +44,27 @@ def _shipped() -> tuple[bytes, str] | None:
 
 
 def seed_cache(cache_dir: Path) -> int:
-    """Put the shipped vectors into the embedding caches under ``cache_dir`` unless it has them
-    already (the marker); how many vectors were new."""
+    """Put the shipped vectors into the embedding caches under ``cache_dir`` unless they are there
+    already (the marker, and the cache files it was written beside); how many vectors were new.
+    Only a speed-up: a file that cannot be read or written is logged and the models compute the
+    vectors as before."""
     shipped = _shipped()
     if shipped is None:
         return 0
     data, digest = shipped
     marker = cache_dir / f".shipped-{digest}"
-    if marker.exists():
+    try:
+        with np.load(io.BytesIO(data)) as arrays:
+            stems = sorted({name.rsplit(SEPARATOR, 1)[0] for name in arrays.files})
+            if marker.exists() and all((cache_dir / f"{stem}.sqlite").exists() for stem in stems):
+                return 0
+            added = sum(preload(cache_dir / f"{stem}.sqlite", [k.decode() for k in arrays[f"{stem}{SEPARATOR}keys"]],
+                                arrays[f"{stem}{SEPARATOR}vectors"]) for stem in stems)
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+    except Exception as exc:  # a damaged package file, a full disk, a cache we may not write: embed as before
+        log.warning("could not start the embedding cache %s from the shipped vectors: %s", cache_dir, exc)
         return 0
-    added = 0
-    with np.load(io.BytesIO(data)) as arrays:
-        for stem in sorted({name.rsplit(SEPARATOR, 1)[0] for name in arrays.files}):
-            keys = [k.decode() for k in arrays[f"{stem}{SEPARATOR}keys"]]
-            added += preload(cache_dir / f"{stem}.sqlite", keys, arrays[f"{stem}{SEPARATOR}vectors"])
-    marker.touch()
     return added
 
 

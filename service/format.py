@@ -124,7 +124,7 @@ def print_decision_stats(out: Console, stats: dict[str, Any]) -> None:
     if not stats["models"]:
         out.print("models: none learned yet (suggestions are zero-shot)")
         return
-    models = RichTable("catalog", "encoder", "version", "examples", "fitted", "needs review below", "changed suggestions: below",
+    models = RichTable("catalog", "encoder", "version", "examples", "fitted", "needs review below", "re-scored by the model: below",
                        title="models learned from the decisions", title_justify="left")
     for model in stats["models"]:
         models.add_row(model["catalog"], model["encoder"], str(model["version"]), str(model["examples"]),

@@ -229,6 +229,9 @@ def test_from_50_decisions_the_catalogs_own_review_threshold_flags_zero_shot_ans
     # what the review page says: set by the 56 decisions at their level; the calibrated one elsewhere
     assert learned.review_threshold("issue") == (0.30, 56) and learned.review_threshold("dimension") == shop.review_threshold("dimension")
     assert shop.review_threshold("issue") == (shop.scorer.calibration.review_below, 0)
+    model.share, model.fused_review_below = 0.75, 0.62  # the learners take part: they re-score every draft, flagged under the fused threshold
+    assert learned.review_threshold("issue") == (0.62, 56) and learned.review_threshold("dimension") == (0.5, 0)
+    model.share, model.fused_review_below = 0.0, None
     draft = "อาหารเม็ดสำหรับสุนัขพันธุ์ใหญ่"
     assert learned.align(draft).levels == shop.align(draft).levels  # the zero-shot answer, as it was
     model.review_below = 1.0  # decisions that never show 90% right: every zero-shot answer at their level is flagged

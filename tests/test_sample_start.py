@@ -8,6 +8,7 @@ import time
 import numpy as np
 from fastapi.testclient import TestClient
 
+from planalign import shipped_vectors
 from planalign.app import Application
 from planalign.config import Settings
 from planalign.corpora.projects import sample_projects
@@ -38,8 +39,8 @@ def test_shipped_vectors_cover_the_sample_first_start(tmp_path, monkeypatch):
     """Ingesting the sample with the default encoders (e5 for the index and the drafts, USE beside
     e5) embeds nothing, and the first draft aligned on a new data directory embeds only the draft:
     every new cache starts from the shipped vectors. Fails when the sample, the default catalog or
-    the index text changes without `make sample-vectors` (the models are stubbed: a stale file fails
-    fast, it is not embedded)."""
+    the text preparation changes without `make sample-vectors` (the models' inference is stubbed: a
+    stale file fails fast, it is not embedded)."""
     core = Application(Settings(data_dir=tmp_path, encoder="e5", index_encoder="auto"))
     embedded: list[str] = []
     for name in ("e5", "use"):
@@ -50,7 +51,15 @@ def test_shipped_vectors_cover_the_sample_first_start(tmp_path, monkeypatch):
     core.aligner().align("โครงการปลูกต้นไม้ริมคลองลาดพร้าว")
     assert embedded and all("ปลูกต้นไม้" in text for text in embedded), embedded
     # a second process on the same directory does not copy them again; a build starts from an empty cache
-    assert seed_cache(core.cache_dir) == 0
+    assert list(core.cache_dir.glob(".shipped-*")) and seed_cache(core.cache_dir) == 0
     assert seed_cache(tmp_path / "other") > 2 * len(sample_projects())
     Application(Settings(data_dir=tmp_path / "build"), shipped_vectors=False).encoder("e5")
     assert not (tmp_path / "build" / "cache" / "embeddings-e5.sqlite").exists() or not cache_rows(tmp_path / "build" / "cache" / "embeddings-e5.sqlite")[0]
+
+
+def test_a_damaged_shipped_file_only_costs_the_speed_up(tmp_path, monkeypatch, caplog):
+    """Seeding is a speed-up: a package file that cannot be read is logged, and the encoder still loads."""
+    monkeypatch.setattr(shipped_vectors, "_shipped", lambda: (b"not an npz", "0123456789abcdef"))
+    assert seed_cache(tmp_path / "cache") == 0 and "could not start the embedding cache" in caplog.text
+    core = Application(Settings(data_dir=tmp_path, encoder="e5"))
+    assert core.encoder("e5").encode_queries(["ลอกท่อระบายน้ำ"]).shape == (1, 384)

@@ -88,11 +88,18 @@ class Aligner:
         return [self._examples] + (self.fallback.example_models if self.fallback is not None else [])
 
     def review_threshold(self, level: str) -> tuple[float, int]:
-        """The confidence under which a zero-shot suggestion at ``level`` needs review, and how many
-        decisions set it (0: the encoder's calibrated one). What the review page tells a reviewer,
-        so that a file flagged whole reads as what it is: no confidence at which this catalog's
-        decided suggestions were right 90% of the time (1.0)."""
+        """The confidence under which a suggestion at ``level`` needs review, as :func:`_needs_review`
+        applies it to most drafts, and how many decisions set it (0: a default). What the review page
+        tells a reviewer, so that a file flagged whole reads as what it is: no confidence at which the
+        catalog's decided suggestions were right 90% of the time (1.0). The cascade's uncertain drafts
+        are aligned again, and flagged, by its fallback; once the learners take part they re-score
+        every draft, flagged under the fused threshold; else the zero-shot one."""
+        if self.fallback is not None:
+            return self.fallback.review_threshold(level)
         model = self._examples
+        if model is not None and model.share > 0:
+            set_by = model.fused_review_below if model.level == level else None
+            return (0.5, 0) if set_by is None else (set_by, len(model.texts))
         if model is not None and model.level == level and model.review_below is not None:
             return model.review_below, len(model.texts)
         return self.scorer.calibration.review_below, 0

@@ -55,16 +55,17 @@
   // Why rows are flagged: the threshold the job used and where it came from (a whole file flagged reads as what it is).
   function reviewRule(data) {
     if (data.review_below === null || data.review_below === undefined) return "";
+    var offTopic = " หรือเมื่อข้อความแทบไม่ตรงกับหมวดใดในแคตตาล็อก";
     if (data.review_below >= 1) {
-      return "ทุกแถวควรตรวจ: จากการตัดสิน " + PA.formatNumber(data.review_decisions) + " รายการของแคตตาล็อกนี้ " +
-        "ยังไม่มีระดับความมั่นใจใดที่ข้อเสนอถูกอย่างน้อย 90% แถวที่ความมั่นใจต่ำสุดอยู่ก่อน";
+      return "ทุกแถวควรตรวจ: ในการตัดสิน " + PA.formatNumber(data.review_decisions) + " รายการของแคตตาล็อกนี้ " +
+        "ยังไม่มีระดับความมั่นใจใดที่ข้อเสนอถูกถึง 90% (แถวที่ความมั่นใจต่ำสุดอยู่ก่อน)";
     }
-    var below = data.review_below.toFixed(2);
+    var rule = "ควรตรวจเมื่อความมั่นใจต่ำกว่า " + PA.percent(data.review_below) + offTopic;
     if (data.review_decisions > 0) {
-      return "ควรตรวจเมื่อความมั่นใจต่ำกว่า " + below + ": ตั้งจากการตัดสิน " + PA.formatNumber(data.review_decisions) +
-        " รายการของแคตตาล็อกนี้ ให้ข้อเสนอที่ไม่ต้องตรวจถูกอย่างน้อย 90%";
+      return rule + " (เกณฑ์นี้ตั้งจากการตัดสิน " + PA.formatNumber(data.review_decisions) +
+        " รายการของแคตตาล็อกนี้: ระดับที่ข้อเสนอสำหรับข้อความที่ตัดสินแล้วถูกอย่างน้อย 90%)";
     }
-    return "ควรตรวจเมื่อความมั่นใจต่ำกว่า " + below + " (ค่าตั้งต้น; เมื่อแคตตาล็อกนี้มีการตัดสินครบ 50 รายการ ระบบจะตั้งเกณฑ์ใหม่จากการตัดสินเหล่านั้น)";
+    return rule + " (เกณฑ์ตั้งต้น)";
   }
 
   function draw(active) {
