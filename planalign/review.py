@@ -48,7 +48,7 @@ class Review:
     decided: int  # rows of the whole file with an active decision at the level
     rows: list[ReviewRow]
     review_below: float | None  # the confidence under which the job flagged a suggestion (None: a job from before it was recorded)
-    review_decisions: int  # how many of the catalog's decisions set it (0: the encoder's calibrated threshold)
+    review_decisions: int  # how many of the catalog's decisions set it (0: a default, Aligner.review_threshold)
 
 
 def _job_table(app, job_id: str) -> tuple[dict, Table]:

@@ -16,6 +16,7 @@ from rich.table import Table as RichTable
 
 from planalign.app import AlignOutcome, DuplicateSet
 from planalign.index.align import Aligner
+from planalign.index.align.supervised import FUSED_REVIEW_BELOW
 from planalign.index.coverage import COUNTED_SOURCES, Coverage, Needs
 from planalign.index.decisions import Decision as LabelDecision
 from planalign.index.dedup import Decision
@@ -129,7 +130,7 @@ def print_decision_stats(out: Console, stats: dict[str, Any]) -> None:
     for model in stats["models"]:
         models.add_row(model["catalog"], model["encoder"], str(model["version"]), str(model["examples"]),
                        time.strftime("%Y-%m-%d %H:%M", time.localtime(model["fitted"])), _threshold(model["review_below"], "the shipped one"),
-                       _threshold(model["fused_review_below"], "0.50"))
+                       _threshold(model["fused_review_below"], f"{FUSED_REVIEW_BELOW:.2f}"))
     out.print(models)
 
 

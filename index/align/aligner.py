@@ -20,7 +20,7 @@ from planalign.corpora.catalog import Catalog
 from planalign.index.align.query import Query, RowProgress, prepare_text
 from planalign.index.align.results import Alignment, AlignmentInputError, Evidence, Neighbour, Suggestion
 from planalign.index.align.scoring import NODE_TEXT_KINDS, LevelScores, ScoringConfig, ZeroShotScorer
-from planalign.index.align.supervised import ExampleModel
+from planalign.index.align.supervised import FUSED_REVIEW_BELOW, ExampleModel
 from planalign.nlp.encoders.base import Encoder, unit_rows
 from planalign.nlp.normalize import normalize
 
@@ -99,7 +99,7 @@ class Aligner:
         model = self._examples
         if model is not None and model.share > 0:
             set_by = model.fused_review_below if model.level == level else None
-            return (0.5, 0) if set_by is None else (set_by, len(model.texts))
+            return (FUSED_REVIEW_BELOW, 0) if set_by is None else (set_by, len(model.texts))
         if model is not None and model.level == level and model.review_below is not None:
             return model.review_below, len(model.texts)
         return self.scorer.calibration.review_below, 0
@@ -260,9 +260,9 @@ def _readable(text: str) -> Query | None:
 
 def _needs_review(scored: LevelScores, fused: dict[int, float], top: int, learned: bool, learned_below: float | None) -> bool:
     """Zero-shot: the calibrated rule of the scorer. With examples the fused probability (chosen on
-    out-of-fold predictions of those examples) is the confidence: under one half, a person checks.
+    out-of-fold predictions of those examples) is the confidence: under FUSED_REVIEW_BELOW (one half), a person checks.
     Either threshold is the one the catalog's decisions set where they set one (from 50 decisions,
     :func:`~planalign.index.align.supervised.review_threshold`; ``learned_below``)."""
     if learned:
-        return bool(fused[top] < (learned_below if learned_below is not None else 0.5))
+        return bool(fused[top] < (learned_below if learned_below is not None else FUSED_REVIEW_BELOW))
     return scored.review_at(learned_below) if learned_below is not None else scored.needs_review

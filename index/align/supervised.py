@@ -41,6 +41,7 @@ CORRECTION_FLOOR = 0.2  # character n-gram TF-IDF cosine; about the 98th percent
 MEMORY_FROM = 0.5  # character-trigram Jaccard from which a decided text's label is followed (fully at 1.0)
 REVIEW_FROM = 50  # decisions from which they set the catalog's review threshold (review_threshold)
 REVIEW_RIGHT = 0.9  # what the rows not flagged for review must be right on
+FUSED_REVIEW_BELOW = 0.5  # a fused probability under which a person checks, until the decisions set their own (fused_review_below)
 REVIEW_GRID = np.round(np.arange(0.30, 1.0, 0.01), 2)
 _SHINGLES = HashingVectorizer(analyzer="char", ngram_range=(3, 3), binary=True, norm=None, alternate_sign=False, n_features=2**20)
 
@@ -117,7 +118,7 @@ class ExampleModel:
         zero, confidence = zero_shot(self.normalized, vectors, self.level) if tuned or (guarded and len(texts) >= self.SMALL_GATE_MIN) else (None, None)
         self.corrected = np.zeros(len(texts), dtype=bool)
         self.review_below: float | None = None  # the zero-shot review threshold these decisions set (None: the shipped one)
-        self.fused_review_below: float | None = None  # the same for fused probabilities, from out-of-fold ones (None: one half)
+        self.fused_review_below: float | None = None  # the same for fused probabilities, from out-of-fold ones (None: FUSED_REVIEW_BELOW)
         if tuned and zero is not None:
             self.corrected = np.array([int(best) not in {self.column[label] for label in ls} for best, ls in zip(zero.argmax(axis=1), self.labels)], dtype=bool)
             if guarded and confidence is not None and len(texts) >= REVIEW_FROM:

@@ -467,10 +467,12 @@ class ReviewOut(Out):
     needs_review: int
     decided: int
     rows: list[ReviewRowOut]
-    review_below: float | None = Field(None, description="The confidence under which the job flagged a zero-shot suggestion for review; "
+    review_below: float | None = Field(None, description="The confidence under which the job flagged most suggestions for review (the zero-shot "
+                                                          "threshold, or the fused one once the learned model re-scores every row); "
                                                           "1.0: every row (no confidence at which the catalog's decided suggestions were "
                                                           "right 90% of the time); null: a job from before it was recorded")
-    review_decisions: int = Field(0, description="How many of the catalog's decisions set review_below (0: the encoder's calibrated threshold)")
+    review_decisions: int = Field(0, description="How many of the catalog's decisions set review_below (0: a default: the encoder's "
+                                                 "calibrated threshold, or 0.5 for fused probabilities)")
 
 
 # ----------------------------------------------------------------------------------- health
