@@ -29,8 +29,12 @@ CHUNK = 500
 
 
 def text_key(text: str) -> str:
-    """The identity of a text for decisions: the same text up to normalization (spaces, digits, forms)."""
-    return hashlib.sha1(normalize(text).encode("utf-8")).hexdigest()
+    """The identity of a text for decisions: the same text up to normalization (digits, forms) and
+    whitespace of any kind. Line breaks count as spaces: the form's fields (name, objective, target)
+    are joined by newlines, a pasted draft carries the same words on one line, and both are one text
+    to the person deciding (with newlines kept, a correction on the pasted text left the form's older
+    decision active beside it). Migration 0005 re-keyed the decisions stored before."""
+    return hashlib.sha1(" ".join(normalize(text).split()).encode("utf-8")).hexdigest()
 
 
 ABOUT_PROJECT = 0.5  # share of the shorter text's character trigrams found in the other

@@ -91,7 +91,7 @@ decisions = Table(
     "decisions",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("text_key", String(40), nullable=False),  # sha1 of the normalized text
+    Column("text_key", String(40), nullable=False),  # index.decisions.text_key: sha1 of the normalized text, whitespace collapsed
     Column("text", Text, nullable=False),
     Column("project_id", String(200), nullable=False, default=""),
     Column("catalog", String(100), nullable=False),

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("planalign.learning")
 Key = tuple[str, str]  # (catalog id, encoder name)
-FORMAT = 3  # 2: example models carry the review threshold their decisions set; 3: and the labels as decided (given)
+FORMAT = 4  # 2: example models carry the review threshold their decisions set; 3: and the labels as decided (given); 4: text keys without line breaks (migration 0005)
 
 
 def catalog_digest(catalog: Catalog) -> str:

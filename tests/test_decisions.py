@@ -1,6 +1,7 @@
 """Decisions: stored with their history, checked, imported idempotently, learned from, measured honestly."""
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -25,6 +26,7 @@ from planalign.decisions import DecisionError, DecisionInput, keys_of
 from planalign.errors import InputError, NotFound
 from planalign.index.decisions import DecisionStore, NewDecision, text_key
 from planalign.index.store import ProjectStore
+from planalign.nlp.normalize import normalize
 from planalign.service.app import create_app
 
 DRAFT = "โครงการปลูกต้นไม้ริมคลองเพื่อลดน้ำท่วมในชุมชน"
@@ -54,6 +56,10 @@ def _exercise_store(store: DecisionStore) -> None:
     assert stats["over_time"][0]["decisions"] == 3
     assert {(c, s, k) for c, s, k, _ in store.counts()} == {("bma-9d", "planner", "accepted"), ("bma-9d", "reviewer", "corrected"),
                                                             ("bma-9d", "planner", "none")}
+    # the form's fields joined by a newline and the same words pasted on one line are one text: the newer decision is active
+    store.record([NewDecision(text="ลอกท่อเขตบางเขน\nป้องกันน้ำท่วม", catalog="bma-9d", level="issue", node_id="D1.4", source="planner")])
+    store.record([NewDecision(text="ลอกท่อเขตบางเขน ป้องกันน้ำท่วม", catalog="bma-9d", level="issue", node_id="D1.3", source="reviewer")])
+    assert [d.node_id for d in store.active("bma-9d", {text_key("ลอกท่อเขตบางเขน\nป้องกันน้ำท่วม")}, "issue")] == ["D1.3"]
 
 
 def test_store_keeps_history_and_one_active_label(tmp_path):
@@ -64,6 +70,30 @@ def test_store_on_postgres(postgres_url):  # noqa: F811
     store = ProjectStore(postgres_url)
     _exercise_store(DecisionStore(store.engine))
     store.close()
+
+
+def test_decisions_stored_before_line_breaks_counted_as_spaces_are_re_keyed(tmp_path):
+    """Migration 0005: two texts that differ by a line break only were two active labels; now the newest is the one."""
+    from alembic import command
+    from alembic.config import Config
+
+    from planalign.index.migrations import HERE
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_engine(url)
+    config = Config()
+    config.set_main_option("script_location", str(HERE))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0004_decisions_by_project")
+        for i, (typed, node) in enumerate([("ขุดลอกคลองบางบัว\nป้องกันน้ำท่วม", "D1.4"), ("ขุดลอกคลองบางบัว ป้องกันน้ำท่วม", "D1.3")], start=1):
+            old_key = hashlib.sha1(normalize(typed).encode("utf-8")).hexdigest()  # the key as it was: line breaks kept
+            connection.execute(text("INSERT INTO decisions (id, text_key, text, project_id, catalog, level, node_id, suggested, source, who, created) "
+                                    "VALUES (:id, :key, :text, '', 'bma-9d', 'issue', :node, '', 'planner', 'local', 0)"),
+                               {"id": i, "key": old_key, "text": typed, "node": node})
+    engine.dispose()
+    store = DecisionStore(ProjectStore(url).engine)
+    assert [d.node_id for d in store.active("bma-9d")] == ["D1.3"] and store.page(catalog="bma-9d")[0] == 2  # history kept
 
 
 def test_bad_decisions_are_refused_whole(tmp_path):
