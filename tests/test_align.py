@@ -325,3 +325,12 @@ def test_corrections_that_contradict_each_other_do_not_pull(shop):
     labels = [["PET.CAT"] if i % 4 == 0 else ["PET.DOG"] for i in range(len(texts))]  # one in four "corrected" to cats
     assert not shop.learned(texts, labels, 1)._examples.pulls
     assert shop.learned(SHOP_DECISIONS * 5 + ["ต้นหญ้าแมวในกระถาง"], SHOP_DECIDED * 5 + [["PLANT.FLOWER"]], 1)._examples.pulls
+
+
+def test_a_catalog_named_only_in_filler_words_aligns_without_lexical_overlap(tmp_path):
+    """Node texts made of words the tokenizer drops ("อื่นๆ", "ทั้งหมด") left the word TF-IDF with an
+    empty vocabulary: every align was an internal error (a 500 after the upload was accepted)."""
+    path = tmp_path / "filler.csv"
+    path.write_text("id,parent_id,level,name,description\nX1,,dimension,อื่นๆ,\nX2,,dimension,ทั้งหมด,\n", encoding="utf-8")
+    result = Aligner(load_catalog(path), get_encoder("tfidf")).align("โครงการขุดลอกคลองแสนแสบ")
+    assert {s.node_id for s in result.levels["dimension"]} == {"X1", "X2"}

@@ -185,8 +185,9 @@ class ZeroShotScorer:
         whole = [f"{n.name} {d} {' '.join(n.keywords)}" for n, d in zip(nodes, descriptions)]
         node_words = [content_tokens(f"{text} {' '.join(n.keywords)}") for text, n in zip(whole, nodes)]  # keywords count twice
         self.node_words = [set(words) for words in node_words]
-        self.lexical = TfidfVectorizer(analyzer=_already_split, sublinear_tf=True)
-        self.node_lexical = self.lexical.fit_transform(node_words)
+        # None when no node has a content word (a catalog named only "อื่นๆ", "ทั้งหมด"): nothing to overlap with
+        self.lexical = TfidfVectorizer(analyzer=_already_split, sublinear_tf=True) if any(node_words) else None
+        self.node_lexical = self.lexical.fit_transform(node_words) if self.lexical is not None else None
         vocabulary = float(np.mean([len(set(content_tokens(text))) for text in whole]))
         self.lexical_weight = self.config.lexical_weight * vocabulary / (vocabulary + self.config.lexical_half)
         self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True)
@@ -207,7 +208,9 @@ class ZeroShotScorer:
         """(rows, nodes) the weighted lexical part of a node's score: TF-IDF overlap of Thai words,
         and the cosine of character 2-4-gram TF-IDF (``texts``: normalized, as embedded), which
         survives word-splitting errors and spelling variants."""
-        lexical = self.lexical_weight * np.asarray((self.lexical.transform(list(words)) @ self.node_lexical.T).toarray())
+        lexical = np.zeros((len(words), len(self.node_ids)))
+        if self.lexical is not None:
+            lexical += self.lexical_weight * np.asarray((self.lexical.transform(list(words)) @ self.node_lexical.T).toarray())
         if self.config.char_weight:
             lexical += self.config.char_weight * np.asarray((self.chars.transform(list(texts)) @ self.node_chars.T).toarray())
         return lexical
