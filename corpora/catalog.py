@@ -233,7 +233,7 @@ def catalog_from_table(table: Table, name: str) -> Catalog:
         raise CatalogError(name, [(None, f"missing column(s): {', '.join(missing)} (have: {', '.join(table.columns)})")])
     problems: list[tuple[int | None, str]] = []
     nodes: dict[str, Node] = {}
-    for index, row in enumerate(table.rows, start=2):  # row 1 is the header
+    for index, row in zip(table.row_numbers(), table.rows):
         node_id = row["id"].strip()
         level = row["level"].strip()
         level = LEVEL_ALIASES.get(level.lower(), level.lower()) if level else ""

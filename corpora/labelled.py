@@ -50,7 +50,7 @@ def read_labelled(source: Path | str | Table, text_columns: list[str], label_col
     skipped: list[tuple[int, str]] = []
     rows: list[int] = []
     unknown: dict[str, int] = {}
-    for number, row in enumerate(table.rows, start=2):
+    for number, row in zip(table.row_numbers(), table.rows):
         text = join_text_columns(row, text_columns)
         raw = split_labels(row[label_column])
         if not text:

@@ -208,7 +208,7 @@ def rows_to_projects(table: Table, year: int | None = None, source: str = "", ov
     seen: dict[str, int] = {}
     occurrences: dict[tuple[str, ...], int] = {}
     groups = district_groups()
-    for number, row in enumerate(table.rows, start=2):
+    for number, row in zip(table.row_numbers(), table.rows):
         values = {fieldname: row.get(column, "").strip() for column, fieldname in mapping.items()}
         if not values.get("id"):
             # Rows without ids are known by their content and how often it repeated before in

@@ -80,9 +80,15 @@ class Table:
 
     columns: list[str]
     rows: list[dict[str, Any]]  # strings as read; writers also take numbers
-    # Each row's number as a spreadsheet shows the file (header = 1, blank rows counted), when read
-    # from a CSV/TSV or XLSX: what a message or an output names a row by when the file has no ids.
+    # Each row's number as a person finds it in the file: as a spreadsheet shows a CSV/TSV or XLSX
+    # (header = 1, blank rows counted), the line of a JSON-lines file, the position (from 1) in a JSON
+    # list. What a message or an output names a row by when the file has no ids (``row_numbers``).
     sheet_rows: list[int] = field(default_factory=list)
+
+    def row_numbers(self) -> list[int]:
+        """Each row's number as a person finds it in the file (``sheet_rows``); for a table built in
+        memory, as a spreadsheet would number it (header = 1)."""
+        return self.sheet_rows or list(range(2, len(self.rows) + 2))
 
     def require(self, columns: Iterable[str], source: str | None = None) -> None:
         """Raise a clear error naming any missing column and the ones that exist (``source``: the user's file name)."""
@@ -252,7 +258,7 @@ def _read_delimited(text: str, label: str, delimiter: str | None, limits: Limits
 
 
 def _read_jsonl(text: str, label: str, limits: Limits) -> Table:
-    records = []
+    records, numbers = [], []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -265,8 +271,9 @@ def _read_jsonl(text: str, label: str, limits: Limits) -> Table:
             raise TableError(f"{label}: line {number}: expected a JSON object per line",
                              thai=f"ไฟล์ {label} บรรทัดที่ {number}: แต่ละบรรทัดของ .jsonl ต้องเป็นออบเจกต์ JSON หนึ่งรายการ")
         records.append(record)
+        numbers.append(number)
         _check_rows(len(records), label, limits)
-    return _from_records(records, label, limits)
+    return _from_records(records, numbers, label, limits)
 
 
 def _read_json(text: str, label: str, limits: Limits) -> Table:
@@ -281,15 +288,16 @@ def _read_json(text: str, label: str, limits: Limits) -> Table:
         raise TableError(f"{label}: expected a JSON list of objects",
                          thai=f"ไฟล์ {label} ต้องเป็นรายการ (list) ของออบเจกต์ JSON หนึ่งรายการต่อหนึ่งแถว")
     _check_rows(len(data), label, limits)
-    return _from_records(data, label, limits)
+    return _from_records(data, list(range(1, len(data) + 1)), label, limits)
 
 
-def _from_records(records: list[dict], label: str, limits: Limits) -> Table:
+def _from_records(records: list[dict], numbers: list[int], label: str, limits: Limits) -> Table:
+    """``numbers``: each record's line (JSON lines) or position from 1 (a JSON list), as messages name it."""
     columns: list[str] = []
     for record in records:
         columns.extend(k for k in record if k not in columns)
-    rows = [_check_cells({c: _json_cell(r.get(c)) for c in columns}, n, label, limits) for n, r in enumerate(records, start=2)]
-    return Table(columns, rows)
+    rows = [_check_cells({c: _json_cell(r.get(c)) for c in columns}, n, label, limits) for n, r in zip(numbers, records)]
+    return Table(columns, rows, numbers)
 
 
 def _json_cell(value: object) -> str:

@@ -634,7 +634,7 @@ class Application:
         if level:
             self.catalog(catalog).resolve_level(level)
         items = from_table(table, text_columns, label_column, level, source, project_column)
-        checked = check(items, self.catalog(catalog), catalog_id, who, first=2, what="row")
+        checked = check(items, self.catalog(catalog), catalog_id, who, numbers=table.row_numbers(), what="row")
         recorded = self.decisions.record(checked, chunk=chunk, committed=committed)
         if recorded.stored:
             self.learning.changed(catalog_id)
@@ -847,8 +847,7 @@ class Application:
         spreadsheet row number (header = 1), the number a person finds it under when opening the file."""
         table.require([*text_columns] + [c for c in (id_column, group_column) if c])
         config = config or DedupConfig()
-        sheet_rows = table.sheet_rows or list(range(2, len(table.rows) + 2))
-        numbered = [(str(n), r) for n, r in zip(sheet_rows, table.rows) if join_text_columns(r, text_columns)]
+        numbered = [(str(n), r) for n, r in zip(table.row_numbers(), table.rows) if join_text_columns(r, text_columns)]
         if id_column:
             _require_unique_ids([(n, r[id_column]) for n, r in numbered], id_column)
         texts = [join_text_columns(r, text_columns) for _, r in numbered]

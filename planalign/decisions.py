@@ -51,11 +51,13 @@ class DecisionInput:
     source: str = "imported"
 
 
-def check(items: Sequence[DecisionInput], catalog: Catalog, catalog_id: str, who: str, *, first: int = 1, what: str = "decision") -> list[NewDecision]:
-    """Validated decisions, or a :class:`DecisionError` naming every problem (``first``: number of the first item)."""
+def check(items: Sequence[DecisionInput], catalog: Catalog, catalog_id: str, who: str, *, numbers: Sequence[int] | None = None,
+          what: str = "decision") -> list[NewDecision]:
+    """Validated decisions, or a :class:`DecisionError` naming every problem (``numbers``: what each
+    item is called in it, default 1, 2, ...; a file's rows as the file numbers them)."""
     checked: list[NewDecision] = []
     problems: list[tuple[int, str]] = []
-    for number, item in enumerate(items, start=first):
+    for number, item in zip(numbers or range(1, len(items) + 1), items):
         try:
             checked.append(_check_one(item, catalog, catalog_id, who))
         except InputError as exc:
@@ -119,7 +121,7 @@ def _chosen_node(item: DecisionInput, catalog: Catalog, catalog_id: str) -> tupl
 
 def from_table(table: Table, text_columns: list[str], label_column: str, level: str | None, source: str,
                project_column: str | None = None) -> list[DecisionInput]:
-    """One decision per row of a file (rows are numbered as in a spreadsheet: the header is row 1)."""
+    """One decision per row of a file, in the table's order (``Table.row_numbers`` names them)."""
     table.require([*text_columns, label_column] + ([project_column] if project_column else []))
     return [DecisionInput(text=join_text_columns(row, text_columns), node=row.get(label_column, ""), level=level, source=source,
                           project_id=row.get(project_column, "") if project_column else "") for row in table.rows]

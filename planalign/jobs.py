@@ -201,7 +201,7 @@ class JobManager:
             gold = [split_labels(str(row.get(label_col, ""))) if join_text_columns(row, columns) else [] for row in table_in.rows]
             report = evaluate_alignments(aligner.catalog, results, gold, level)
             lifted = lift(aligner.catalog, gold, level)
-            skipped = [row for row, labels in zip(table_in.sheet_rows or range(2, total + 2), lifted) if not labels]
+            skipped = [row for row, labels in zip(table_in.row_numbers(), lifted) if not labels]
             metrics = {**report.as_dict(), "level": level, "skipped": len(skipped), "skipped_rows": skipped[:20]}
         self._update(job_id, status="done", done=total, metrics=json.dumps(metrics, ensure_ascii=False) if metrics else "")
 

@@ -109,6 +109,9 @@ def test_bad_decisions_are_refused_whole(tmp_path):
     assert core.decisions.fingerprint("bma-9d") == (0, 0)
     recorded = core.decide([DecisionInput(text="ลอกท่อระบายน้ำ", node=core.catalog().nodes["D1.4"].name)])
     assert [d.node_id for d in recorded.stored] == ["D1.4"]  # a node may be named by its name too
+    (tmp_path / "d.csv").write_text("text,label\nขุดลอกคลอง,D1.4\n,\n,\nซ่อมถนน,D99\n", encoding="utf-8")
+    with pytest.raises(DecisionError, match="row 5: unknown node 'D99'"):  # the spreadsheet's row, blank rows counted (it said row 3)
+        core.import_decisions(read_table(tmp_path / "d.csv"), ["text"], "label")
 
 
 def test_a_decision_changes_the_next_suggestion_and_survives_a_restart(tmp_path, monkeypatch):

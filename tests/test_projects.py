@@ -53,6 +53,9 @@ def test_read_rows_with_rejections(tmp_path):
     assert reasons[3] == "empty project name"
     assert "negative" in reasons[4]
     assert "duplicate id 'P1'" in reasons[5]
+    rows.insert(1, dict.fromkeys(columns, ""))  # a blank row: the rejections after it keep the numbers the spreadsheet shows
+    write_table(path, columns, rows)
+    assert sorted(dict(read_projects(path, year=2567).rejected)) == [4, 5, 6]
 
 
 def test_districts_are_read_as_people_write_them(tmp_path):

@@ -34,6 +34,14 @@ def test_xlsx_numbers_and_blank_rows(tmp_path):
     workbook.save(tmp_path / "a.xlsx")
     table = read_table(tmp_path / "a.xlsx")
     assert table.rows == [{"id": "1", "งบประมาณ": "1500000"}, {"id": "2", "งบประมาณ": "250000"}]
+    assert table.row_numbers() == [2, 4]  # as the sheet shows them: the blank row counted
+
+
+def test_rows_are_numbered_as_the_file_shows_them(tmp_path):
+    (tmp_path / "a.csv").write_text("text\nลอกท่อ\n\n,\nซ่อมถนน\n", encoding="utf-8")
+    (tmp_path / "a.jsonl").write_text('{"text": "ลอกท่อ"}\n\n{"text": "ซ่อมถนน"}\n', encoding="utf-8")
+    (tmp_path / "a.json").write_text('[{"text": "ลอกท่อ"}, {"text": "ซ่อมถนน"}]', encoding="utf-8")
+    assert [read_table(tmp_path / f"a.{kind}").row_numbers() for kind in ("csv", "jsonl", "json")] == [[2, 5], [1, 3], [1, 2]]
 
 
 def test_jsonl_error_names_the_line(tmp_path):
