@@ -33,7 +33,7 @@ def _response(read: IngestResult, outcome: IngestOutcome) -> IngestResponse:
              response_model=IngestResponse, responses={413: {"description": "a field over PLANALIGN_MAX_FIELD_CHARS"}})
 def ingest_json(body: ProjectsIn, app: AppDep, who: CallerDep) -> IngestResponse:
     rows = [{k: "" if v is None else str(v) for k, v in p.model_dump().items()} for p in body.projects]
-    read = rows_to_projects(Table(list(body.projects[0].model_dump()), rows), source="api")
+    read = rows_to_projects(Table(list(body.projects[0].model_dump()), rows, list(range(1, len(rows) + 1))), source="api")  # rejections name items from 1
     return _response(read, app.ingest(read.projects, who=who))
 
 

@@ -284,7 +284,8 @@ class ProjectsIn(BaseModel):
 
 
 class RejectedRow(BaseModel):
-    row: int
+    row: int = Field(description="The row as the file shows it (a spreadsheet's row, header = 1; a JSON-lines file's line), "
+                                 "or the project's position in the JSON list, from 1")
     reason: str
 
 
