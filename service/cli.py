@@ -63,12 +63,14 @@ def _core(config: Path | None, **flags: object):  # -> Application; imported her
     return Application(Settings.load(config, **flags))
 
 
-def _read_rows(path: Path):  # -> Table
+def _read_rows(path: Path, config: Path | None):  # -> Table
     """A table with at least one data row: a file with only its header would write an empty output
-    and exit 0, which reads as success; it is an input error (exit 2) instead."""
-    from planalign.corpora.tables import read_table
+    and exit 0, which reads as success; it is an input error (exit 2) instead. Its cells within the
+    configured ``max_field_chars``, as an uploaded file's (a 30,000-character cell was classified
+    here and refused by the service); rows unbounded: a whole year's file is the command line's job."""
+    from planalign.corpora.tables import Limits, read_table
 
-    table = read_table(path)
+    table = read_table(path, limits=Limits(max_cell_chars=Settings.load(config).max_field_chars))
     table.require_rows(str(path))
     return table
 
@@ -173,7 +175,7 @@ def classify(
     from planalign.corpora.tables import write_table
 
     columns = parse_columns(text_col)
-    table = _read_rows(input)
+    table = _read_rows(input, config)
     table.require(columns + ([id_col] if id_col else []))
     core = _core(config, data_dir=data_dir, db_url=db_url, encoder=encoder)
     aligner = _aligner(core, catalog, train, label_col, train_text_col or text_col, learn)
@@ -212,7 +214,7 @@ def evaluate_command(
 
     from planalign.corpora.labelled import join_text_columns, parse_columns
 
-    table = _read_rows(data)
+    table = _read_rows(data, config)
     from planalign.decisions import keys_of
     from planalign.service.format import describe_model, print_report
 
@@ -376,7 +378,7 @@ def dedup(
     """Find duplicate projects (re-submissions and the same project in other words, with the fields that match or differ), grouped into clusters."""
     if check is None and out_path is None:
         raise UserError("--out is required (pairs.csv)")
-    table = _read_rows(input_file) if input_file is not None and check is None else None  # a wrong file fails before any model loads
+    table = _read_rows(input_file, config) if input_file is not None and check is None else None  # a wrong file fails before any model loads
     from planalign.app import fiscal_year
     from planalign.index.dedup import DedupConfig
 
@@ -457,7 +459,7 @@ def decisions_import(
 
     from planalign.corpora.labelled import parse_columns
 
-    table = _read_rows(file)
+    table = _read_rows(file, config)
     from planalign.service.format import describe_learned
 
     core = _core(config, data_dir=data_dir, db_url=db_url, catalog=catalog, encoder=encoder)

@@ -227,6 +227,16 @@ def test_a_header_only_file_is_an_input_error_not_an_empty_success(tmp_path):
     assert result.returncode == 2 and "no data rows" in result.stderr
 
 
+def test_a_cell_over_the_configured_limit_is_refused_as_the_service_refuses_it(tmp_path):
+    """classify read a 30,000-character cell (the service's upload refuses it, 413) and classified it anyway."""
+    source = tmp_path / "long.csv"
+    write_table(source, ["ชื่อโครงการ"], [{"ชื่อโครงการ": "โครงการขุดลอกคลอง"}, {"ชื่อโครงการ": "ขุดลอกคลอง" * 60}])
+    out = tmp_path / "labelled.csv"
+    result = run_cli("classify", str(source), "--text-col", "ชื่อโครงการ", "--out", str(out), data_dir=tmp_path,
+                     env={"PLANALIGN_MAX_FIELD_CHARS": "500", "PLANALIGN_ENCODER": "tfidf"})
+    assert result.returncode == 2 and "row 3" in result.stderr and "over the limit" in result.stderr and not out.exists()
+
+
 def test_english_input_is_classified_with_a_warning(tmp_path):
     source = tmp_path / "mixed.csv"
     write_table(source, ["name"], [{"name": "Dredging the Prem Prachakorn canal to prevent floods"}, {"name": "โครงการขุดลอกคลองเปรมประชากร"}])
