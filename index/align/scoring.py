@@ -209,7 +209,7 @@ class ZeroShotScorer:
         and the cosine of character 2-4-gram TF-IDF (``texts``: normalized, as embedded), which
         survives word-splitting errors and spelling variants."""
         lexical = np.zeros((len(words), len(self.node_ids)))
-        if self.lexical is not None:
+        if self.lexical is not None and self.node_lexical is not None:
             lexical += self.lexical_weight * np.asarray((self.lexical.transform(list(words)) @ self.node_lexical.T).toarray())
         if self.config.char_weight:
             lexical += self.config.char_weight * np.asarray((self.chars.transform(list(texts)) @ self.node_chars.T).toarray())
