@@ -206,23 +206,30 @@ class BodySizeLimit:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         declared = next((v for k, v in scope.get("headers", []) if k.lower() == b"content-length"), None)
-        too_big = _json(413, f"request body over the limit of {self.limit:,} bytes")
+        too_big = _json(413, f"request body over the limit of {self.limit:,} bytes",
+                        thai=f"ข้อมูลที่ส่งมาใหญ่เกินกำหนด (ไม่เกิน {self.limit:,} ไบต์ต่อคำขอ) กรุณาแบ่งส่งเป็นหลายครั้ง")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
             return await too_big(scope, receive, send)
         seen = 0
-        started = False
+        started = exceeded = False
 
         async def counted() -> Message:
-            nonlocal seen
+            nonlocal seen, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
+                    exceeded = True
                     raise _TooBig
             return message
 
         async def watch(message: Message) -> None:
             nonlocal started
+            if exceeded:  # the app caught the refusal (FastAPI answers a body it cannot read with 400): 413 instead
+                if not started and message["type"] == "http.response.start":
+                    started = True
+                    await too_big(scope, receive, send)
+                return
             started = started or message["type"] == "http.response.start"
             await send(message)
 
