@@ -126,7 +126,7 @@ def parse_budget(value: str) -> float | None:
         return None
     match = _NUMBER.search(text)
     if not match:
-        raise InputError(f"budget {value!r} is not a number")
+        raise InputError(f"budget {value!r} is not a number", thai=f"งบประมาณ {value} ไม่ใช่ตัวเลข (เช่น 1,500,000 หรือ 1.5 ล้านบาท)")
     amount = float(match.group(0))
     rest = text[match.end() :]
     for word, multiplier in _MULTIPLIERS.items():
@@ -135,9 +135,9 @@ def parse_budget(value: str) -> float | None:
             break
     else:
         if re.search(r"[^\d.บาทthb]", rest):
-            raise InputError(f"budget {value!r} is not a number")
+            raise InputError(f"budget {value!r} is not a number", thai=f"งบประมาณ {value} ไม่ใช่ตัวเลข (เช่น 1,500,000 หรือ 1.5 ล้านบาท)")
     if amount < 0:
-        raise InputError(f"budget {value!r} is negative")
+        raise InputError(f"budget {value!r} is negative", thai=f"งบประมาณ {value} ติดลบ")
     return amount
 
 
@@ -147,13 +147,14 @@ def parse_year(value: str | int | None, default: int | None = None) -> int | Non
         return default
     match = re.search(r"\d{4}", normalize(str(value)))
     if not match:
-        raise InputError(f"year {value!r} is not a year")
+        raise InputError(f"year {value!r} is not a year", thai=f"ปีงบประมาณ {value} ไม่ใช่ปี (เช่น 2567)")
     year = int(match.group(0))
     if 1900 <= year <= 2200:
         return year + 543
     if 2400 <= year <= 2800:
         return year
-    raise InputError(f"year {value!r} is neither a Buddhist Era (25xx) nor a Common Era (20xx) year")
+    raise InputError(f"year {value!r} is neither a Buddhist Era (25xx) nor a Common Era (20xx) year",
+                     thai=f"ปีงบประมาณ {value} ไม่ใช่ทั้งปีพุทธศักราช (25xx) และปีคริสต์ศักราช (20xx)")
 
 
 def fiscal_year_of(date: str) -> int | None:

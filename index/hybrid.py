@@ -197,7 +197,7 @@ def rank(index: ProjectIndex, encoder: Encoder | None, query: str, mode: str, fi
     core shared by search, the duplicate check and the benchmarks. ``query_vector``: the query's
     ``query:`` embedding when the caller has it already."""
     if mode not in MODES:
-        raise InputError(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}")
+        raise InputError(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}", thai=f"ไม่มีวิธีค้นหา {mode} (มี: {', '.join(MODES)})")
     params = params or params_for(index.encoder_name)
     query = normalize(query)
     mask = filters.mask(index)

@@ -534,7 +534,8 @@ class Application:
         """A text (a draft, a text to classify or check) within ``max_text_chars``, else 413."""
         limit = self.settings.max_text_chars
         if len(text) > limit:
-            raise TooLarge(f"{what} has {len(text):,} characters, over the limit of {limit:,} (PLANALIGN_MAX_TEXT_CHARS)")
+            raise TooLarge(f"{what} has {len(text):,} characters, over the limit of {limit:,} (PLANALIGN_MAX_TEXT_CHARS)",
+                           thai=f"ข้อความยาว {len(text):,} ตัวอักษร เกินที่รับได้ {limit:,} ตัวอักษร กรุณาตัดให้สั้นลง")
 
     def check_projects(self, projects: Sequence[Project]) -> None:
         """Every field of every project within ``max_field_chars``, else 413 (nothing is written)."""
@@ -543,7 +544,8 @@ class Application:
             for name, value in project:
                 if isinstance(value, str) and len(value) > limit:
                     raise TooLarge(f"project {project.id[:80]!r}: field {name!r} has {len(value):,} characters, "
-                                   f"over the limit of {limit:,} (PLANALIGN_MAX_FIELD_CHARS)")
+                                   f"over the limit of {limit:,} (PLANALIGN_MAX_FIELD_CHARS)",
+                                   thai=f"โครงการ {project.id[:80]} ช่อง {name} ยาว {len(value):,} ตัวอักษร เกินที่รับได้ {limit:,} ตัวอักษร กรุณาตัดให้สั้นลง")
 
     def ingest(self, projects: Sequence[Project], *, encoder: str | None = None, progress: Progress | None = None,
                reconcile: bool = False, who: str = "local") -> IngestOutcome:

@@ -28,7 +28,7 @@ from sqlalchemy import insert, select, update
 from planalign.corpora.labelled import join_text_columns, parse_columns, read_labelled, split_labels
 from planalign.corpora.tables import Table, TableError, read_table, write_table
 from planalign.decisions import keys_of
-from planalign.errors import InputError
+from planalign.errors import Conflict, InputError, NotFound
 from planalign.index.align import Alignment
 from planalign.index.evaluation import evaluate_alignments, labels_level, lift
 from planalign.index.schema import classify_jobs as table
@@ -91,6 +91,16 @@ class JobManager:
         self._queue.put(job_id)
         job = self.get(job_id)
         assert job is not None
+        return job
+
+    def require(self, job_id: str, done: bool = False) -> Job:
+        """The job, or NotFound; with ``done``, Conflict unless it has finished (its result, its review)."""
+        job = self.get(job_id)
+        if job is None:
+            raise NotFound(f"no job {job_id!r}", thai=f"ไม่พบงานจัดหมวด {job_id} (อาจถูกลบไปแล้ว)")
+        if done and job.status != "done":
+            raise Conflict(f"job is {job.status}; its result is ready when status is done",
+                           thai="งานจัดหมวดยังไม่เสร็จ ผลลัพธ์และการตรวจผลจะพร้อมเมื่องานเสร็จแล้ว")
         return job
 
     def get(self, job_id: str) -> Job | None:

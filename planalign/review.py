@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from planalign.corpora.catalog import Catalog
 from planalign.corpora.labelled import join_text_columns, parse_columns
 from planalign.corpora.tables import Table, read_written_table
-from planalign.errors import Conflict, NotFound
 from planalign.index.align.query import prepare_text
 from planalign.index.align.results import AlignmentInputError
 from planalign.index.decisions import Decision, DecisionStore, about_project, text_key
@@ -52,12 +51,7 @@ class Review:
 
 
 def _job_table(app, job_id: str) -> tuple[dict, Table]:
-    job = app.jobs.get(job_id)
-    if job is None:
-        raise NotFound(f"no job {job_id!r}", thai=f"ไม่พบงานจัดหมวด {job_id} (อาจถูกลบไปแล้ว)")
-    if job.status != "done":
-        raise Conflict(f"job is {job.status}; its rows can be reviewed when status is done",
-                       thai="งานจัดหมวดยังไม่เสร็จ ตรวจผลได้เมื่องานเสร็จแล้ว")
+    job = app.jobs.require(job_id, done=True)
     return job.params, read_written_table(app.jobs.result_path(job_id, "csv"))
 
 

@@ -97,7 +97,8 @@ def test_a_service_still_loading_says_so_in_thai(client, monkeypatch):
 def test_classify_inline_and_limit(client):
     body = client.post("/v1/classify", json={"texts": ["ลอกท่อระบายน้ำ", ""], "level": "dimension"}).json()
     assert body["results"][0]["pred_label"] == "D1" and body["results"][1]["error"] == "empty text"
-    assert client.post("/v1/classify", json={"texts": ["x"] * 101}).status_code == 413
+    too_many = client.post("/v1/classify", json={"texts": ["x"] * 101})
+    assert too_many.status_code == 413 and "ไม่เกิน 100 ข้อความ" in too_many.json()["message_th"]  # the pages read Thai (it had none)
 
 
 def test_classify_job_with_labels_csv_and_xlsx(client):
@@ -114,6 +115,8 @@ def test_classify_job_with_labels_csv_and_xlsx(client):
     assert load_workbook(io.BytesIO(xlsx.content)).active.max_row == 4
     assert client.get(f"/v1/classify/jobs/{status['id']}/confusion.png").headers["content-type"] == "image/png"
     assert status["metrics"]["skipped"] == 1 and status["metrics"]["skipped_rows"] == [4]  # the row without text
+    finished = client.delete(f"/v1/classify/jobs/{status['id']}")
+    assert finished.status_code == 409 and "ยกเลิกได้เฉพาะงาน" in finished.json()["message_th"]
 
 
 def test_a_labelled_job_is_scored_at_its_labels_level_and_says_why_not(client):
@@ -135,7 +138,8 @@ def test_job_errors(client):
     assert client.post("/v1/classify/jobs", files={"file": ("a.pdf", b"x")}, data={"text_col": "t"}).status_code == 415
     assert client.post("/v1/classify/jobs", files={"file": ("a.csv", b"")}, data={"text_col": "t"}).status_code == 400
     assert client.post("/v1/classify/jobs", files={"file": ("a.csv", b"t\nx\n")}, data={"text_col": "t", "catalog": "nope"}).status_code == 404
-    assert client.get("/v1/classify/jobs/nope").status_code == 404
+    unknown = client.get("/v1/classify/jobs/nope")
+    assert unknown.status_code == 404 and unknown.json()["message_th"].startswith("ไม่พบงานจัดหมวด nope")
     missing = client.post("/v1/classify/jobs", files={"file": ("a.csv", b"t\nx\n")}, data={"text_col": "missing"})
     assert missing.status_code == 422 and "missing column" in missing.json()["error"]  # checked at upload, not in the background
     header_only = client.post("/v1/classify/jobs", files={"file": ("h.csv", "ชื่อโครงการ\n".encode())}, data={"text_col": "ชื่อโครงการ"})
@@ -210,7 +214,7 @@ def test_projects_crud_and_rejections(client):
     typo = client.post("/v1/projects", json={"projects": [{"id": "B2", "name": "ปลูกต้นไม้", "year": 2568}]})  # fiscal_year
     assert typo.status_code == 422 and "year" in typo.text and client.get("/v1/projects/B2").status_code == 404
     assert client.delete("/v1/projects/A3").status_code == 200
-    assert client.get("/v1/projects/A3").status_code == 404
+    assert client.get("/v1/projects/A3").status_code == 404 and client.get("/v1/projects/A3").json()["message_th"] == "ไม่พบโครงการรหัส A3"
     assert client.delete("/v1/projects/A3").status_code == 404
     upload = client.post("/v1/projects/file", files={"file": ("p.csv", "โครงการ/กิจกรรม,หน่วยงาน/สำนักงานเขต\nลอกท่อ,สำนักงานเขตดุสิต\n".encode())},
                          data={"year": 2568}).json()

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from planalign.corpora.labelled import parse_columns
 from planalign.corpora.tables import Table, read_table
+from planalign.errors import Conflict, NotFound, TooLarge
 from planalign.index.align import Alignment, AlignmentInputError
 from planalign.jobs import Job
 from planalign.service.api.deps import AppDep, display_name, read_upload, require_read_key, require_write_key, upload_path
@@ -24,7 +25,8 @@ MEDIA = {"csv": "text/csv; charset=utf-8", "xlsx": "application/vnd.openxmlforma
 def classify(request: ClassifyRequest, app: AppDep) -> ClassifyResponse:
     limit = app.settings.sync_classify_limit
     if len(request.texts) > limit:
-        raise HTTPException(413, f"at most {limit} texts per request; upload a file to /v1/classify/jobs instead")
+        raise TooLarge(f"at most {limit} texts per request; upload a file to /v1/classify/jobs instead",
+                       thai=f"จัดหมวดได้ครั้งละไม่เกิน {limit} ข้อความ ถ้ามากกว่านั้นให้อัปโหลดเป็นไฟล์")
     for number, text in enumerate(request.texts):
         app.check_text(text, f"texts[{number}]")
     aligner = app.aligner(request.catalog, learn=request.learn)
@@ -82,10 +84,7 @@ async def submit_job(
 
 
 def _job(app: AppDep, job_id: str) -> Job:
-    job = app.jobs.get(job_id)
-    if job is None:
-        raise HTTPException(404, f"no job {job_id!r}")
-    return job
+    return app.jobs.require(job_id)
 
 
 @router.get("/jobs/{job_id}", summary="Job status and progress", dependencies=[Depends(require_read_key)], response_model=JobOut)
@@ -98,16 +97,15 @@ def job_status(job_id: str, app: AppDep) -> JobOut:
 def cancel_job(job_id: str, app: AppDep) -> JobOut:
     job = _job(app, job_id)
     if job.status not in ("queued", "running"):
-        raise HTTPException(409, f"job is {job.status}; only a queued or running job can be cancelled")
+        raise Conflict(f"job is {job.status}; only a queued or running job can be cancelled",
+                       thai="งานนี้จบไปแล้ว ยกเลิกได้เฉพาะงานที่รอคิวหรือกำลังทำอยู่")
     return _job_out(app.jobs.cancel(job_id) or job)
 
 
 @router.get("/jobs/{job_id}/result", summary="The labelled file", dependencies=[Depends(require_read_key)],
             responses={200: {"content": {MEDIA["csv"]: {}, MEDIA["xlsx"]: {}}}}, response_class=FileResponse)
 def job_result(job_id: str, app: AppDep, format: str = Query("csv", pattern="^(csv|xlsx)$")) -> FileResponse:
-    job = _job(app, job_id)
-    if job.status != "done":
-        raise HTTPException(409, f"job is {job.status}; the result is ready when status is done")
+    job = app.jobs.require(job_id, done=True)
     stem = Path(job.params.get("filename", "result")).stem
     return FileResponse(app.jobs.result_path(job_id, format), media_type=MEDIA[format], filename=f"{stem}-labelled.{format}")
 
@@ -117,5 +115,6 @@ def job_result(job_id: str, app: AppDep, format: str = Query("csv", pattern="^(c
 def job_confusion(job_id: str, app: AppDep) -> Response:
     job = _job(app, job_id)
     if not job.metrics or not job.metrics.get("labels"):
-        raise HTTPException(404, "this job has no metrics (no label column, no labels at its level, or not done yet)")
+        raise NotFound("this job has no metrics (no label column, no labels at its level, or not done yet)",
+                       thai="งานนี้ไม่มีผลวัดคุณภาพ (ไฟล์ไม่มีคอลัมน์ป้ายกำกับ หรืองานยังไม่เสร็จ)")
     return Response(confusion_png(job.metrics["labels"], job.metrics["confusion"]), media_type="image/png")

@@ -5,12 +5,13 @@ background indexer; the answer says how many changed projects are not searchable
 """
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from planalign.app import IngestOutcome, fiscal_year
 from planalign.corpora.projects import IngestResult, Project, rows_to_projects
 from planalign.corpora.tables import Table, read_table
+from planalign.errors import NotFound
 from planalign.service.api.deps import AppDep, CallerDep, display_name, read_upload, require_read_key, require_write_key, upload_path
 from planalign.service.api.schemas import Deleted, IngestResponse, ProjectsIn, ProjectsPage, RejectedRow, UndeclaredAlignment
 
@@ -69,7 +70,7 @@ def list_projects(app: AppDep, limit: int = Query(50, ge=1, le=500), offset: int
 def get_project(project_id: str, app: AppDep) -> Project:
     project = app.store.get([project_id]).get(project_id)
     if project is None:
-        raise HTTPException(404, f"no project {project_id!r}")
+        raise NotFound(f"no project {project_id!r}", thai=f"ไม่พบโครงการรหัส {project_id}")
     return project
 
 
@@ -78,5 +79,5 @@ def get_project(project_id: str, app: AppDep) -> Project:
 def delete_project(project_id: str, app: AppDep) -> Deleted:
     found, _ = app.delete([project_id])
     if not found:
-        raise HTTPException(404, f"no project {project_id!r}")
+        raise NotFound(f"no project {project_id!r}", thai=f"ไม่พบโครงการรหัส {project_id}")
     return Deleted(deleted=project_id)
