@@ -80,6 +80,9 @@ def test_align_errors(client):
     unreadable = client.post("/v1/align", json={"text": "12345 !!!"}).json()
     assert unreadable["error"] == "no readable words in the text" and unreadable["message_th"].startswith("ไม่พบคำที่อ่านได้")
     assert client.post("/v1/align", json={"text": "x", "top_k": 0}).status_code == 422
+    misspelt = client.post("/v1/align", json={"text": "ขุดลอกคลอง", "top": 5})  # top_k: answered 3 suggestions as if read
+    assert misspelt.status_code == 422 and "top" in misspelt.json()["message_th"]
+    assert client.post("/v1/decisions", json={"text": "ขุดลอกคลอง", "node": "D1.4"}).status_code == 422  # node_id
 
 
 def test_a_service_still_loading_says_so_in_thai(client, monkeypatch):

@@ -24,13 +24,20 @@ class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+class In(BaseModel):
+    """A request body: an unknown field is refused (422 naming it), not dropped without a word
+    (``{"top": 5}`` answered with the default 3 suggestions as if it had been read)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class ErrorBody(BaseModel):
     error: str = Field(description="What went wrong, in words a user can act on.")
     detail: Any | None = None
 
 
 # ------------------------------------------------------------------------------------ align
-class AlignRequest(BaseModel):
+class AlignRequest(In):
     model_config = ConfigDict(json_schema_extra={"examples": [DRAFT_EXAMPLE, {"text": "โครงการอบรมอาสาสมัครป้องกันยาเสพติดในชุมชน"}]})
 
     text: str | None = Field(None, max_length=1_000_000, description="Free text of the draft")
@@ -124,7 +131,7 @@ class AlignResponse(Out):
 
 
 # --------------------------------------------------------------------------------- classify
-class ClassifyRequest(BaseModel):
+class ClassifyRequest(In):
     model_config = ConfigDict(json_schema_extra={"examples": [{"texts": ["โครงการลอกท่อระบายน้ำซอยวัดไผ่ตัน", "โครงการคัดแยกขยะในโรงเรียน"], "level": "issue"}]})
 
     texts: list[str] = Field(min_length=1, description="Drafts to label (at most the sync limit, 100 by default)")
@@ -221,7 +228,7 @@ class SearchResponse(BaseModel):
 
 
 # ------------------------------------------------------------------------------- duplicates
-class CheckRequest(BaseModel):
+class CheckRequest(In):
     model_config = ConfigDict(json_schema_extra={"examples": [{"text": "โครงการกรุงเทพมหานครเขตปลอดบุหรี่ ประจำปี 2568"}]})
 
     text: str = Field(min_length=1, max_length=100_000)
@@ -279,7 +286,7 @@ ProjectIn: type[BaseModel] = create_model(  # type: ignore[call-overload]
 )
 
 
-class ProjectsIn(BaseModel):
+class ProjectsIn(In):
     projects: list[ProjectIn] = Field(min_length=1, max_length=10_000)
 
 
@@ -352,7 +359,7 @@ class CatalogUploaded(CatalogTree):
 DecisionSource = Literal["planner", "reviewer", "evaluator", "declared", "imported"]
 
 
-class DecisionIn(BaseModel):
+class DecisionIn(In):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "text": "โครงการขุดลอกคลองลาดพร้าวเพื่อป้องกันน้ำท่วม", "node_id": "D1.4", "level": "issue", "suggested": "D1.4",
         "suggested_confidence": 0.83, "source": "planner"}]})
