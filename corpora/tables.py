@@ -358,6 +358,24 @@ def _refuse_zip_bomb(path: Path, label: str) -> None:
                             thai=f"ไฟล์ {label} เมื่อแตกออกมีขนาด {inflated / 1e6:,.0f} MB ใหญ่เกินกว่าจะอ่านได้อย่างปลอดภัย กรุณาบันทึกเป็น CSV หรือแบ่งไฟล์")
 
 
+WRITABLE_SUFFIXES = (".csv", ".tsv", ".xlsx", ".jsonl")
+
+
+def check_output(path: Path, reads: Iterable[Path | None] = ()) -> None:
+    """An output a command can write, checked before any work: a known extension, a folder that
+    exists (a typo in it created folders), and not a file the command reads (``reads``: the input
+    was overwritten by its own labelled copy)."""
+    suffix = path.suffix.lower()
+    if suffix not in WRITABLE_SUFFIXES:
+        raise TableError(f"{path}: cannot write {suffix or '(no extension)'}; use {', '.join(WRITABLE_SUFFIXES)}",
+                         thai=f"เขียนไฟล์ชนิด {suffix or '(ไม่มีนามสกุล)'} ไม่ได้ กรุณาใช้ {', '.join(WRITABLE_SUFFIXES)}")
+    if not path.parent.is_dir():
+        raise TableError(f"{path}: the folder {path.parent} does not exist", thai=f"ไม่มีโฟลเดอร์ {path.parent} สำหรับไฟล์ผลลัพธ์ {path.name}")
+    if any(read is not None and read.exists() and path.exists() and read.resolve() == path.resolve() for read in reads):
+        raise TableError(f"{path}: is also the file read; write the output to another file, the input would be overwritten",
+                         thai=f"ไฟล์ผลลัพธ์ {path.name} เป็นไฟล์เดียวกับไฟล์ที่อ่าน กรุณาตั้งชื่อไฟล์ผลลัพธ์ใหม่ ไม่เช่นนั้นไฟล์เดิมจะถูกเขียนทับ")
+
+
 def write_table(path: str | Path, columns: Sequence[str], rows: Iterable[Mapping[str, object]],
                 *, text_columns: Iterable[str] = ()) -> None:
     """Write rows by the path's extension. CSV gets a UTF-8 BOM so Excel shows Thai correctly.
@@ -368,8 +386,8 @@ def write_table(path: str | Path, columns: Sequence[str], rows: Iterable[Mapping
     """
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix not in (".csv", ".tsv", ".xlsx", ".jsonl"):
-        raise TableError(f"{path}: cannot write {suffix or '(no extension)'}; use .csv, .tsv, .xlsx or .jsonl")
+    if suffix not in WRITABLE_SUFFIXES:
+        raise TableError(f"{path}: cannot write {suffix or '(no extension)'}; use {', '.join(WRITABLE_SUFFIXES)}")
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.partial")
     try:
@@ -386,6 +404,8 @@ def write_table(path: str | Path, columns: Sequence[str], rows: Iterable[Mapping
                 for row in rows:
                     writer.writerow([_csv_cell(row.get(c, "")) for c in columns])
         temporary.replace(path)
+    except OSError as exc:  # named by the file asked for, not the temporary one beside it
+        raise TableError(f"{path}: cannot write it ({exc.strerror or exc})", thai=f"เขียนไฟล์ {path} ไม่ได้ ({exc.strerror or exc})") from exc
     finally:
         temporary.unlink(missing_ok=True)
 

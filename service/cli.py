@@ -172,8 +172,9 @@ def classify(
 ) -> None:
     """Label every row of a file; adds pred_label, pred_name, pred_score, pred_confidence, pred_top3, error."""
     from planalign.corpora.labelled import parse_columns
-    from planalign.corpora.tables import write_table
+    from planalign.corpora.tables import check_output, write_table
 
+    check_output(out_path, reads=(input, train))
     columns = parse_columns(text_col)
     table = _read_rows(input, config)
     table.require(columns + ([id_col] if id_col else []))
@@ -378,6 +379,10 @@ def dedup(
     """Find duplicate projects (re-submissions and the same project in other words, with the fields that match or differ), grouped into clusters."""
     if check is None and out_path is None:
         raise UserError("--out is required (pairs.csv)")
+    if check is None and out_path is not None:
+        from planalign.corpora.tables import check_output
+
+        check_output(out_path, reads=(input_file,))
     table = _read_rows(input_file, config) if input_file is not None and check is None else None  # a wrong file fails before any model loads
     from planalign.app import fiscal_year
     from planalign.index.dedup import DedupConfig
@@ -485,9 +490,10 @@ def decisions_export(
     config: ConfigOpt = None,
 ) -> None:
     """Write the decisions (newest first): text, catalog, level, node, suggestion shown, source, who, when."""
-    from planalign.corpora.tables import write_table
+    from planalign.corpora.tables import check_output, write_table
     from planalign.service.format import DECISION_EXPORT_COLUMNS, decision_rows
 
+    check_output(out_path)
     core = _core(config, data_dir=data_dir, db_url=db_url)
     rows = decision_rows(core.decisions_page(catalog=catalog, active_only=not history, limit=None)[1])
     write_table(out_path, list(DECISION_EXPORT_COLUMNS), rows)
@@ -537,11 +543,13 @@ def coverage(
     Example: planalign coverage --year 2566 --level issue --out coverage.xlsx
     """
     from planalign.app import fiscal_year
-    from planalign.corpora.tables import write_table
+    from planalign.corpora.tables import check_output, write_table
     from planalign.service.format import COVERAGE_TABLES, coverage_json, coverage_rows, district_rows, need_rows, print_coverage
 
     if table not in COVERAGE_TABLES:
         raise UserError(f"--table is one of {', '.join(COVERAGE_TABLES)}")
+    if out_path is not None:
+        check_output(out_path)
     core = _core(config, data_dir=data_dir, db_url=db_url, catalog=catalog, report_map=report_map)
     with progress_bar(core.pending_alignments(), "aligning stored items") as advance:
         core.refresh_alignments(progress=advance)

@@ -227,6 +227,18 @@ def test_a_header_only_file_is_an_input_error_not_an_empty_success(tmp_path):
     assert result.returncode == 2 and "no data rows" in result.stderr
 
 
+def test_an_output_that_would_overwrite_the_input_or_lands_in_a_missing_folder_is_refused_before_any_work(tmp_path):
+    """--out equal to the input overwrote it with its labelled copy; a missing folder was created (a typo made folders)."""
+    source = tmp_path / "submissions.csv"
+    source.write_text("ชื่อโครงการ\nโครงการขุดลอกคลอง\n", encoding="utf-8")
+    same = run_cli("classify", str(source), "--text-col", "ชื่อโครงการ", "--out", str(tmp_path / "." / "submissions.csv"), data_dir=tmp_path)
+    assert same.returncode == 2 and "the input would be overwritten" in same.stderr
+    assert source.read_text(encoding="utf-8") == "ชื่อโครงการ\nโครงการขุดลอกคลอง\n"
+    missing = run_cli("classify", str(source), "--text-col", "ชื่อโครงการ", "--out", str(tmp_path / "nope" / "o.csv"), data_dir=tmp_path)
+    assert missing.returncode == 2 and "does not exist" in missing.stderr and not (tmp_path / "nope").exists()
+    assert run_cli("decisions", "export", "--out", str(tmp_path / "d.pdf"), data_dir=tmp_path).returncode == 2
+
+
 def test_a_cell_over_the_configured_limit_is_refused_as_the_service_refuses_it(tmp_path):
     """classify read a 30,000-character cell (the service's upload refuses it, 413) and classified it anyway."""
     source = tmp_path / "long.csv"
