@@ -36,6 +36,7 @@ from planalign.corpora.tables import Limits, Table, TableError, write_table
 from planalign.decisions import DecisionInput, check, check_source, decided_node, declared, from_table
 from planalign.errors import InputError, NotFound, TooLarge, Unavailable
 from planalign.index.align import SCORING_VERSION, Aligner, Alignment
+from planalign.index.align.query import prepare_text
 from planalign.index.classify import Classified, classify_table
 from planalign.index.coverage import (
     COVERAGE_VERSION,
@@ -788,6 +789,7 @@ class Application:
         self.check_text(text)
         if not text.strip():
             raise InputError("empty text", thai="กรุณาใส่ข้อความโครงการที่จะตรวจหาโครงการซ้ำ")
+        prepare_text(text)  # digits or marks only: refused as align refuses them, not answered "no duplicates"
         if self._nothing_stored():
             return []
         self._refuse_while_warming("the model")

@@ -194,6 +194,8 @@ def test_duplicates_and_check(client):
     assert client.get("/v1/duplicates", params={"min_size": 3}).json() == {"total_clusters": 0, "clusters": []}  # the count after the filter
     matches = client.post("/v1/duplicates/check", json={"text": "โครงการขุดลอกคลองบางบัว ลดน้ำท่วมขัง"}).json()["matches"]
     assert {m["id"] for m in matches} == {"A1", "A2"}
+    digits = client.post("/v1/duplicates/check", json={"text": "12345"})  # answered "no duplicates" as if it had been read
+    assert digits.status_code == 422 and digits.json()["message_th"].startswith("ไม่พบคำที่อ่านได้")
 
 
 def test_duplicates_show_a_clusters_links_to_texts_outside_it(client, monkeypatch):

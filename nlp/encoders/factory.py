@@ -46,7 +46,8 @@ def _build(name: str, cache_dir: Path | None) -> Encoder:
 
         model = SentenceTransformerEncoder(name[3:])
     else:
-        raise EncoderError(f"unknown encoder {name!r}; choose one of: {', '.join(ENCODER_NAMES)}")
+        raise EncoderError(f"unknown encoder {name!r}; choose one of: {', '.join(ENCODER_NAMES)} "
+                           f"(and, to align drafts but not to index projects, {CASCADE})")
     if cache_dir is None:
         return model
     safe = "".join(ch if ch.isalnum() else "_" for ch in model.name)[-60:]
