@@ -223,7 +223,8 @@ def _read_nested_json(path: Path) -> Table:
     flatten(data, "")
     if title and rows:
         rows[0][TITLE_COLUMN] = title
-    return Table(["id", "parent_id", "level", "name", "description", "keywords"] + ([TITLE_COLUMN] if title else []), rows)
+    return Table(["id", "parent_id", "level", "name", "description", "keywords"] + ([TITLE_COLUMN] if title else []), rows,
+                 list(range(1, len(rows) + 1)))  # problems name nodes by their position from 1, as in any JSON list
 
 
 def catalog_from_table(table: Table, name: str) -> Catalog:

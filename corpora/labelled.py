@@ -21,7 +21,7 @@ class Labelled:
     texts: list[str]
     labels: list[list[str]]  # node ids, one or more per text
     skipped: list[tuple[int, str]]  # (row number, reason)
-    rows: list[int] = field(default_factory=list)  # each kept text's row number (the header is row 1)
+    rows: list[int] = field(default_factory=list)  # each kept text's row number as the file shows it (Table.row_numbers)
 
 
 def join_text_columns(row: dict[str, str], columns: list[str]) -> str:

@@ -126,7 +126,7 @@ def parse_budget(value: str) -> float | None:
         return None
     match = _NUMBER.search(text)
     if not match:
-        raise InputError(f"budget {value!r} is not a number", thai=f"งบประมาณ {value} ไม่ใช่ตัวเลข (เช่น 1,500,000 หรือ 1.5 ล้านบาท)")
+        raise InputError(f"budget {value!r} is not a number")
     amount = float(match.group(0))
     rest = text[match.end() :]
     for word, multiplier in _MULTIPLIERS.items():
@@ -135,9 +135,9 @@ def parse_budget(value: str) -> float | None:
             break
     else:
         if re.search(r"[^\d.บาทthb]", rest):
-            raise InputError(f"budget {value!r} is not a number", thai=f"งบประมาณ {value} ไม่ใช่ตัวเลข (เช่น 1,500,000 หรือ 1.5 ล้านบาท)")
+            raise InputError(f"budget {value!r} is not a number")
     if amount < 0:
-        raise InputError(f"budget {value!r} is negative", thai=f"งบประมาณ {value} ติดลบ")
+        raise InputError(f"budget {value!r} is negative")
     return amount
 
 
@@ -278,7 +278,8 @@ def read_projects(path: str | Path, year: int | None = None, source: str | None 
     table = read_table(path)
     if where:
         table.require(list(where))
-        table = Table(table.columns, [r for r in table.rows if all(r[c] == v for c, v in where.items())])
+        kept = [(n, r) for n, r in zip(table.row_numbers(), table.rows) if all(r[c] == v for c, v in where.items())]
+        table = Table(table.columns, [r for _, r in kept], [n for n, _ in kept])  # rejections keep the file's row numbers
     if not table.rows:
         raise TableError(f"{path}: no data rows" + (" matching --where" if where else ""))
     return rows_to_projects(table, year, source if source is not None else path.name, overrides)

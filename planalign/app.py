@@ -536,7 +536,7 @@ class Application:
         limit = self.settings.max_text_chars
         if len(text) > limit:
             raise TooLarge(f"{what} has {len(text):,} characters, over the limit of {limit:,} (PLANALIGN_MAX_TEXT_CHARS)",
-                           thai=f"ข้อความยาว {len(text):,} ตัวอักษร เกินที่รับได้ {limit:,} ตัวอักษร กรุณาตัดให้สั้นลง")
+                           thai=f"ข้อความ ({what}) ยาว {len(text):,} ตัวอักษร เกินที่รับได้ {limit:,} ตัวอักษร กรุณาตัดให้สั้นลง")
 
     def check_projects(self, projects: Sequence[Project]) -> None:
         """Every field of every project within ``max_field_chars``, else 413 (nothing is written)."""
@@ -848,7 +848,8 @@ class Application:
                             group_column: str | None = None, encoder: str | None = None, config: DedupConfig | None = None,
                             progress: Progress | None = None) -> DuplicateSet:
         """Duplicates among a file's rows (no store); without an id column a row is named by its
-        spreadsheet row number (header = 1), the number a person finds it under when opening the file."""
+        number as the file shows it (``Table.row_numbers``: a spreadsheet's row, header = 1), the number a
+        person finds it under when opening the file."""
         table.require([*text_columns] + [c for c in (id_column, group_column) if c])
         config = config or DedupConfig()
         numbered = [(str(n), r) for n, r in zip(table.row_numbers(), table.rows) if join_text_columns(r, text_columns)]

@@ -57,7 +57,7 @@ def check(items: Sequence[DecisionInput], catalog: Catalog, catalog_id: str, who
     item is called in it, default 1, 2, ...; a file's rows as the file numbers them)."""
     checked: list[NewDecision] = []
     problems: list[tuple[int, str]] = []
-    for number, item in zip(numbers or range(1, len(items) + 1), items):
+    for number, item in zip(numbers or range(1, len(items) + 1), items, strict=True):
         try:
             checked.append(_check_one(item, catalog, catalog_id, who))
         except InputError as exc:

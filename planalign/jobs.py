@@ -99,8 +99,10 @@ class JobManager:
         if job is None:
             raise NotFound(f"no job {job_id!r}", thai=f"ไม่พบงานจัดหมวด {job_id} (อาจถูกลบไปแล้ว)")
         if done and job.status != "done":
-            raise Conflict(f"job is {job.status}; its result is ready when status is done",
-                           thai="งานจัดหมวดยังไม่เสร็จ ผลลัพธ์และการตรวจผลจะพร้อมเมื่องานเสร็จแล้ว")
+            thai = ("งานจัดหมวดยังไม่เสร็จ ผลลัพธ์และการตรวจผลจะพร้อมเมื่องานเสร็จแล้ว" if job.status in ACTIVE
+                    else "งานจัดหมวดนี้ถูกยกเลิกไปแล้ว จึงไม่มีผลลัพธ์ กรุณาอัปโหลดไฟล์ใหม่" if job.status == "cancelled"
+                    else "งานจัดหมวดนี้ไม่สำเร็จ จึงไม่มีผลลัพธ์ (ดูสาเหตุที่สถานะงาน) กรุณาแก้ไฟล์แล้วอัปโหลดใหม่")
+            raise Conflict(f"job is {job.status}; a result exists only when status is done", thai=thai)
         return job
 
     def get(self, job_id: str) -> Job | None:
@@ -181,8 +183,10 @@ class JobManager:
         if level_asked != params.get("level"):  # the review grid and the corrected file read the level the job used
             params = {**params, "level": level_asked}
         review_below, review_decisions = aligner.review_threshold(aligner.catalog.resolve_level(level_asked))
+        # the rows' numbers as the file shows them, for the review grid, when they are not 2, 3, ... (blank rows, JSON lines)
+        numbered = {"row_numbers": table_in.sheet_rows} if table_in.sheet_rows != Table(table_in.columns, table_in.rows).row_numbers() else {}
         self._update(job_id, params=json.dumps({**params, "model_version": aligner.model_version, "examples": aligner.examples,
-                                                "review_below": review_below, "review_decisions": review_decisions}, ensure_ascii=False))
+                                                "review_below": review_below, "review_decisions": review_decisions, **numbered}, ensure_ascii=False))
         throttled = _Throttled(lambda done: self._update(job_id, done=done))
 
         def progress(rows: int) -> None:  # called per encoder batch: where a cancelled job stops

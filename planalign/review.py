@@ -23,6 +23,7 @@ CORRECTED_COLUMNS = ("decision_label", "decision_name", "decided_by", "decision_
 @dataclass
 class ReviewRow:
     index: int  # the row's position in the file, from 0
+    row: int  # its number as the file shows it (Table.row_numbers: a spreadsheet's row, a JSON-lines file's line)
     row_id: str  # the job's id column ("" when it has none)
     project_id: str  # row_id when it names a stored project and the row's text is about it (about_project), else ""
     text: str
@@ -52,7 +53,9 @@ class Review:
 
 def _job_table(app, job_id: str) -> tuple[dict, Table]:
     job = app.jobs.require(job_id, done=True)
-    return job.params, read_written_table(app.jobs.result_path(job_id, "csv"))
+    table = read_written_table(app.jobs.result_path(job_id, "csv"))
+    table.sheet_rows = list(job.params.get("row_numbers") or [])  # the uploaded file's numbering (the job keeps it when not 2, 3, ...)
+    return job.params, table
 
 
 def _rows(app, params: dict, table: Table) -> tuple[str, Catalog, str, list[ReviewRow]]:
@@ -73,13 +76,13 @@ def _rows(app, params: dict, table: Table) -> tuple[str, Catalog, str, list[Revi
     on_project = {(d.project_id, d.text_key): d for found in chosen.values() for d in found if d.node_id in catalog.nodes}
     top = catalog.levels[0]
     rows = []
-    for index, (row, text) in enumerate(zip(table.rows, texts)):
+    for index, (row, number, text) in enumerate(zip(table.rows, table.row_numbers(), texts)):
         key = text_key(text)
         decision = (on_project.get((projects[index], key)) if index in projects else None) or (active.get(key) if text else None)
         shown = decision.node_id if decision else row.get("pred_label", "")
         ancestor = catalog.ancestor_at(shown, top) if shown in catalog.nodes else None
         confidence = row.get("pred_confidence", "")
-        rows.append(ReviewRow(index, row_ids[index], projects.get(index, ""), text, row.get("pred_label", ""), row.get("pred_name", ""),
+        rows.append(ReviewRow(index, number, row_ids[index], projects.get(index, ""), text, row.get("pred_label", ""), row.get("pred_name", ""),
                               float(confidence) if confidence else None,
                               [p for p in row.get("pred_top3", "").split("|") if p], row.get("needs_review", "") == "yes",
                               row.get("error", ""), _thai_error(text) if row.get("error") else "", ancestor.id if ancestor else "", decision))

@@ -211,7 +211,7 @@ class BodySizeLimit:
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
             return await too_big(scope, receive, send)
         seen = 0
-        started = exceeded = False
+        started = exceeded = answering = False  # answering: the app's own response is under way
 
         async def counted() -> Message:
             nonlocal seen, exceeded
@@ -224,13 +224,14 @@ class BodySizeLimit:
             return message
 
         async def watch(message: Message) -> None:
-            nonlocal started
-            if exceeded:  # the app caught the refusal (FastAPI answers a body it cannot read with 400): 413 instead
+            nonlocal started, answering
+            if exceeded and not answering:  # the app caught the refusal (FastAPI answers a body it cannot read with 400): 413 instead
                 if not started and message["type"] == "http.response.start":
                     started = True
                     await too_big(scope, receive, send)
                 return
-            started = started or message["type"] == "http.response.start"
+            if message["type"] == "http.response.start":
+                started = answering = True
             await send(message)
 
         try:
@@ -380,7 +381,8 @@ def create_app(settings: Settings | None = None, *, sample: bool = False) -> Fas
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [{"loc": list(e.get("loc", [])), "msg": e.get("msg", "")} for e in exc.errors()]
-        fields = ", ".join(dict.fromkeys(str(e["loc"][-1]) for e in errors if e["loc"]))
+        # the fields a person can fix; not a union's branch labels ("DecisionIn", "list[DecisionIn]": one decision or a list)
+        fields = ", ".join(dict.fromkeys(str(e["loc"][-1]) for e in errors if e["loc"] and not re.match(r"^[A-Z]|.*\[", str(e["loc"][-1]))))
         return _json(422, "invalid request", errors, thai=f"ข้อมูลที่ส่งมาไม่ถูกต้อง กรุณาตรวจช่อง: {fields}" if fields else "ข้อมูลที่ส่งมาไม่ถูกต้อง")
 
     @app.exception_handler(CatalogError)

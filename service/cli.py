@@ -75,6 +75,16 @@ def _read_rows(path: Path, config: Path | None):  # -> Table
     return table
 
 
+def _write_output(path: Path, columns: list[str], rows: list[dict], text_columns: list[str] | None = None) -> None:
+    """The output file, or an input error naming it (not the temporary file written beside it) when it cannot be written."""
+    from planalign.corpora.tables import write_table
+
+    try:
+        write_table(path, columns, rows, text_columns=text_columns or [])
+    except OSError as exc:
+        raise UserError(f"{path}: cannot write it ({exc.strerror or exc})") from exc
+
+
 @contextmanager
 def progress_bar(total: int, description: str) -> Iterator[Callable[[int], None]]:
     """A progress bar on a terminal, silence otherwise (logs and CI stay clean).
@@ -172,7 +182,7 @@ def classify(
 ) -> None:
     """Label every row of a file; adds pred_label, pred_name, pred_score, pred_confidence, pred_top3, error."""
     from planalign.corpora.labelled import parse_columns
-    from planalign.corpora.tables import check_output, write_table
+    from planalign.corpora.tables import check_output
 
     check_output(out_path, reads=(input, train))
     columns = parse_columns(text_col)
@@ -182,7 +192,7 @@ def classify(
     aligner = _aligner(core, catalog, train, label_col, train_text_col or text_col, learn)
     with progress_bar(len(table.rows), "classifying") as advance:
         classified = core.classify(table, columns, aligner=aligner, level=level, progress=advance)
-    write_table(out_path, classified.table.columns, classified.table.rows, text_columns=[id_col] if id_col else [])
+    _write_output(out_path, classified.table.columns, classified.table.rows, text_columns=[id_col] if id_col else [])
     from planalign.service.format import describe_model, not_thai_warning
 
     err.print(f"wrote {len(classified.table.rows)} rows to {out_path} ({classified.failed} with an error); {describe_model(aligner)}")
@@ -363,7 +373,7 @@ def dedup(
     out_path: Annotated[Optional[Path], typer.Option("--out", "-o", help="pairs.csv (or .xlsx/.jsonl).")] = None,
     input_file: Annotated[Optional[Path], typer.Option("--input", help="A plain file instead of the store.")] = None,
     text_col: Annotated[Optional[str], typer.Option("--text-col", help="With --input: text column(s).")] = None,
-    id_col: Annotated[Optional[str], typer.Option("--id-col", help="With --input: id column [default: the spreadsheet row number, header = 1].")] = None,
+    id_col: Annotated[Optional[str], typer.Option("--id-col", help="With --input: id column [default: the row's number as the file shows it, header = 1].")] = None,
     group_col: Annotated[Optional[str], typer.Option("--group-col", help="With --input: district/org column.")] = None,
     check: Annotated[Optional[str], typer.Option("--check", help="One draft: its duplicates in the store.")] = None,
     year: Annotated[Optional[int], typer.Option("--year", help="Only projects of this fiscal year.")] = None,
@@ -421,11 +431,10 @@ CLUSTERS_SHOWN = 10
 
 
 def _write_pairs(found, out_path: Path, groups: bool, years: bool, per_member: bool) -> None:
-    from planalign.corpora.tables import write_table
     from planalign.service.format import ROW_NOTE, member_rows, pair_rows
 
     columns, rows = (member_rows if per_member else pair_rows)(found, groups, years)
-    write_table(out_path, columns, rows)
+    _write_output(out_path, columns, rows)
     what = "cluster members" if per_member else "pairs"
     err.print(f"wrote {len(rows)} {what} in {len(found.result.clusters)} clusters to {out_path}")
     if found.by_row:
@@ -490,13 +499,13 @@ def decisions_export(
     config: ConfigOpt = None,
 ) -> None:
     """Write the decisions (newest first): text, catalog, level, node, suggestion shown, source, who, when."""
-    from planalign.corpora.tables import check_output, write_table
+    from planalign.corpora.tables import check_output
     from planalign.service.format import DECISION_EXPORT_COLUMNS, decision_rows
 
     check_output(out_path)
     core = _core(config, data_dir=data_dir, db_url=db_url)
     rows = decision_rows(core.decisions_page(catalog=catalog, active_only=not history, limit=None)[1])
-    write_table(out_path, list(DECISION_EXPORT_COLUMNS), rows)
+    _write_output(out_path, list(DECISION_EXPORT_COLUMNS), rows)
     err.print(f"wrote {len(rows)} decisions to {out_path}")
 
 
@@ -543,7 +552,7 @@ def coverage(
     Example: planalign coverage --year 2566 --level issue --out coverage.xlsx
     """
     from planalign.app import fiscal_year
-    from planalign.corpora.tables import check_output, write_table
+    from planalign.corpora.tables import check_output
     from planalign.service.format import COVERAGE_TABLES, coverage_json, coverage_rows, district_rows, need_rows, print_coverage
 
     if table not in COVERAGE_TABLES:
@@ -557,7 +566,7 @@ def coverage(
     if out_path is not None:
         needs = core.citizen_needs(year=fiscal_year(year), level=level, group=group, limit=200) if table == "needs" else None
         columns, rows = need_rows(needs) if needs else coverage_rows(found) if table == "nodes" else district_rows(found)
-        write_table(out_path, columns, rows)
+        _write_output(out_path, columns, rows)
         err.print(f"wrote {len(rows)} rows to {out_path}")
     if as_json:
         out.print_json(coverage_json(found))

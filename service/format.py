@@ -34,7 +34,8 @@ DECISION_COLUMNS = ["semantic", "lexical", "matched_fields", "conflicting_fields
 # never by the label: a copy may share only part of its words.
 KIND_THAI = {"copy": "ยื่นซ้ำ", "same_project": "โครงการเดียวกันที่เขียนต่างกัน",
              "related": "โครงการที่เกี่ยวข้อง (ไม่ซ้ำ)", "different": "คนละโครงการ"}
-ROW_NOTE = "row_a/row_b/row: the row's number in the input file as a spreadsheet shows it (row 1 = the header), since it has no id column"
+ROW_NOTE = ("row_a/row_b/row: the row's number as the input file shows it (a spreadsheet's row, row 1 = the header; a JSON-lines file's line), "
+            "since it has no id column")
 MEMBER_COLUMNS = ["cluster", "cluster_size", "cluster_name", "id", "text"]
 # Field names of the evidence (index/dedup.py) in Thai; the page scripts carry the same table (common.js).
 FIELD_THAI = {

@@ -334,3 +334,9 @@ def test_a_catalog_named_only_in_filler_words_aligns_without_lexical_overlap(tmp
     path.write_text("id,parent_id,level,name,description\nX1,,dimension,อื่นๆ,\nX2,,dimension,ทั้งหมด,\n", encoding="utf-8")
     result = Aligner(load_catalog(path), get_encoder("tfidf")).align("โครงการขุดลอกคลองแสนแสบ")
     assert {s.node_id for s in result.levels["dimension"]} == {"X1", "X2"}
+
+
+def test_examples_of_filler_words_alone_still_fit(shop):
+    """Decided texts whose words are all filler ("อื่นๆ") left the learners' word TF-IDF empty: the refit failed."""
+    shop.fit_examples(["อื่นๆ", "ทั้งหมด", "อื่น ๆ"], [["PET.CAT"], ["PLANT.FLOWER"], ["PET.CAT"]])
+    assert shop.align("ทรายแมวและอาหารแมว").levels["issue"][0].node_id == "PET.CAT"

@@ -82,7 +82,10 @@ def test_align_errors(client):
     assert client.post("/v1/align", json={"text": "x", "top_k": 0}).status_code == 422
     misspelt = client.post("/v1/align", json={"text": "ขุดลอกคลอง", "top": 5})  # top_k: answered 3 suggestions as if read
     assert misspelt.status_code == 422 and "top" in misspelt.json()["message_th"]
-    assert client.post("/v1/decisions", json={"text": "ขุดลอกคลอง", "node": "D1.4"}).status_code == 422  # node_id
+    before = client.get("/v1/decisions").json()["total"]
+    spoofed = client.post("/v1/decisions", json={"text": "ขุดลอกคลอง", "node_id": "D1.4", "who": "ผู้อำนวยการ"})  # who: from the API key only
+    assert spoofed.status_code == 422 and spoofed.json()["message_th"].endswith("กรุณาตรวจช่อง: who")  # not the union's "list[DecisionIn]"
+    assert client.get("/v1/decisions").json()["total"] == before
 
 
 def test_a_service_still_loading_says_so_in_thai(client, monkeypatch):

@@ -236,7 +236,8 @@ def test_an_output_that_would_overwrite_the_input_or_lands_in_a_missing_folder_i
     assert source.read_text(encoding="utf-8") == "ชื่อโครงการ\nโครงการขุดลอกคลอง\n"
     missing = run_cli("classify", str(source), "--text-col", "ชื่อโครงการ", "--out", str(tmp_path / "nope" / "o.csv"), data_dir=tmp_path)
     assert missing.returncode == 2 and "does not exist" in missing.stderr and not (tmp_path / "nope").exists()
-    assert run_cli("decisions", "export", "--out", str(tmp_path / "d.pdf"), data_dir=tmp_path).returncode == 2
+    export = run_cli("decisions", "export", "--out", str(tmp_path / "typo" / "d.csv"), data_dir=tmp_path)
+    assert export.returncode == 2 and not (tmp_path / "typo").exists()
 
 
 def test_a_cell_over_the_configured_limit_is_refused_as_the_service_refuses_it(tmp_path):

@@ -300,6 +300,11 @@ def test_review_grid_and_corrected_file(client):
     assert corrected[0].endswith("decision_label,decision_name,decided_by,decision_source,final_label")
     assert corrected[2].endswith(",alice,reviewer,D4.2") and corrected[1].split(",")[-1] == corrected[1].split(",")[3]
     assert client.get("/v1/classify/jobs/nope/review").status_code == 404
+    assert {r["text"]: r["row"] for r in review["rows"]} == {"ขุดลอกคลองระบายน้ำ": 2, "ปลูกต้นไม้ริมถนน": 3, "": 4}
+    blank = client.post("/v1/classify/jobs", files={"file": ("b.csv", "text\nขุดลอกคลอง\n\n,\nปลูกต้นไม้\n".encode())},
+                        data={"text_col": "text"}, headers=KEY).json()
+    wait_job(client, blank["id"])  # the grid named rows by position + 2: after a blank row, not the row the spreadsheet shows
+    assert {r["text"]: r["row"] for r in client.get(f"/v1/classify/jobs/{blank['id']}/review").json()["rows"]} == {"ขุดลอกคลอง": 2, "ปลูกต้นไม้": 5}
 
 
 def test_the_review_grid_puts_flagged_rows_least_confident_first_and_keeps_the_rest_in_file_order():

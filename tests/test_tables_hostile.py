@@ -53,11 +53,11 @@ def test_row_limit(tmp_path, suffix):
         read_table(path, limits=Limits(max_rows=29))
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".xlsx"])
-def test_cell_limit_names_row_and_column(tmp_path, suffix):
+@pytest.mark.parametrize("suffix, row", [(".csv", 3), (".jsonl", 2), (".xlsx", 3)])  # a JSON-lines file's line: no header
+def test_cell_limit_names_row_and_column(tmp_path, suffix, row):
     path = tmp_path / f"cells{suffix}"
     write_table(path, ["id", "name"], [{"id": "1", "name": "สั้น"}, {"id": "2", "name": "ก" * 5000}])
-    with pytest.raises(TableTooLarge, match=r"row 3, column 'name': 5,000 characters, over the limit of 1,000"):
+    with pytest.raises(TableTooLarge, match=rf"row {row}, column 'name': 5,000 characters, over the limit of 1,000"):
         read_table(path, limits=Limits(max_cell_chars=1000))
 
 

@@ -148,10 +148,11 @@ class ExampleModel:
         targets = [label for i in rows for label in self.labels[i]]
         texts = [self.normalized[i] for i in rows]
         min_df = 2 if len(rows) >= 200 else 1
-        self.ngrams = FeatureUnion([
-            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, max_features=100_000, min_df=min_df)),
-            ("words", TfidfVectorizer(analyzer=_word_ngrams, sublinear_tf=True, min_df=min_df)),
-        ]).fit(texts)
+        chars = ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, max_features=100_000, min_df=min_df))
+        try:
+            self.ngrams = FeatureUnion([chars, ("words", TfidfVectorizer(analyzer=_word_ngrams, sublinear_tf=True, min_df=min_df))]).fit(texts)
+        except ValueError:  # no word n-gram reaches min_df: decided texts of filler words alone ("อื่นๆ") failed the refit
+            self.ngrams = FeatureUnion([chars]).fit(texts)
         self._fit_corrections(rows)
         self.embedding_model = self.ngram_model = None
         if len(set(targets)) > 1:

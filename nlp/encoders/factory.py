@@ -46,8 +46,8 @@ def _build(name: str, cache_dir: Path | None) -> Encoder:
 
         model = SentenceTransformerEncoder(name[3:])
     else:
-        raise EncoderError(f"unknown encoder {name!r}; choose one of: {', '.join(ENCODER_NAMES)} "
-                           f"(and, to align drafts but not to index projects, {CASCADE})")
+        why = "it aligns drafts, it does not index projects" if name == CASCADE else f"drafts also take {CASCADE}"
+        raise EncoderError(f"unknown encoder {name!r}; choose one of: {', '.join(ENCODER_NAMES)} ({why})")
     if cache_dir is None:
         return model
     safe = "".join(ch if ch.isalnum() else "_" for ch in model.name)[-60:]

@@ -83,19 +83,15 @@ async def submit_job(
     return await run_in_threadpool(submit)
 
 
-def _job(app: AppDep, job_id: str) -> Job:
-    return app.jobs.require(job_id)
-
-
 @router.get("/jobs/{job_id}", summary="Job status and progress", dependencies=[Depends(require_read_key)], response_model=JobOut)
 def job_status(job_id: str, app: AppDep) -> JobOut:
-    return _job_out(_job(app, job_id))
+    return _job_out(app.jobs.require(job_id))
 
 
 @router.delete("/jobs/{job_id}", summary="Cancel a queued or running job (a running job stops at its next batch)",
                dependencies=[Depends(require_write_key)], response_model=JobOut, responses={409: {"description": "the job has already finished"}})
 def cancel_job(job_id: str, app: AppDep) -> JobOut:
-    job = _job(app, job_id)
+    job = app.jobs.require(job_id)
     if job.status not in ("queued", "running"):
         raise Conflict(f"job is {job.status}; only a queued or running job can be cancelled",
                        thai="งานนี้จบไปแล้ว ยกเลิกได้เฉพาะงานที่รอคิวหรือกำลังทำอยู่")
@@ -113,7 +109,7 @@ def job_result(job_id: str, app: AppDep, format: str = Query("csv", pattern="^(c
 @router.get("/jobs/{job_id}/confusion.png", summary="Confusion matrix picture (files with a label column)",
             dependencies=[Depends(require_read_key)], responses={200: {"content": {"image/png": {}}}}, response_class=Response)
 def job_confusion(job_id: str, app: AppDep) -> Response:
-    job = _job(app, job_id)
+    job = app.jobs.require(job_id)
     if not job.metrics or not job.metrics.get("labels"):
         raise NotFound("this job has no metrics (no label column, no labels at its level, or not done yet)",
                        thai="งานนี้ไม่มีผลวัดคุณภาพ (ไฟล์ไม่มีคอลัมน์ป้ายกำกับ หรืองานยังไม่เสร็จ)")

@@ -452,6 +452,8 @@ class ReviewDecision(Out):
 
 class ReviewRowOut(Out):
     index: int = Field(description="The row's position in the file, from 0")
+    row: int = Field(description="The row's number as the file shows it: a spreadsheet's row (header = 1, blank rows counted), "
+                                 "a JSON-lines file's line, a JSON list's position from 1")
     row_id: str = Field(description="The value of the job's id column (empty when it has none)")
     project_id: str = Field(description="The stored project this row is (its id names one and the text carries its name), else empty: "
                                         "send it with a decision on the row, so coverage counts the decision for that project")

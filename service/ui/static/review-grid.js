@@ -73,7 +73,7 @@
     state.rows.forEach(function (row, i) {
       var decided = row.decision;
       var tr = el("tr", { class: (decided ? "decided" : "") + (row.needs_review ? " needs" : ""), dataset: { index: row.index } }, [
-        el("td", { class: "num" }, [String(row.index + 2), row.row_id ? el("div", { class: "small muted", text: row.row_id,
+        el("td", { class: "num" }, [String(row.row), row.row_id ? el("div", { class: "small muted", text: row.row_id,
           title: row.project_id ? "โครงการที่เก็บไว้ในระบบ: การตัดสินใจนับในภาพรวมงบประมาณด้วย" : null }) : null]),
         el("td", { class: "text", text: row.text || "(ว่าง)" }),
         el("td", null, [el("code", { text: row.pred_label || "–" }), " ", el("span", { class: "small", text: row.pred_name || row.error_th || row.error || "" }),
@@ -111,7 +111,7 @@
     return PAD.record({ text: row.text, node_id: node, level: state.level, catalog: state.catalog, suggested: row.pred_label || null,
                         suggested_confidence: row.pred_confidence, source: "evaluator", project_id: row.project_id || null })
       .then(function () {
-        PA.setStatus($("review-status"), "บันทึกแล้ว: แถว " + (row.index + 2) + " → " + node, "ok");
+        PA.setStatus($("review-status"), "บันทึกแล้ว: แถว " + row.row + " → " + node, "ok");
         return load(at + 1);
       })
       .catch(function (err) { PA.setStatus($("review-status"), err.message, "error"); });
@@ -125,7 +125,7 @@
   function correct() {
     var row = state.rows[state.active];
     if (!row || !row.text || row.error) return;  // a text that cannot be read cannot be decided (the API refuses it)
-    PAD.pick({ catalog: state.catalog, level: state.level, current: row.pred_label, title: "แก้ไขแถว " + (row.index + 2) })
+    PAD.pick({ catalog: state.catalog, level: state.level, current: row.pred_label, title: "แก้ไขแถว " + row.row })
       .then(function (node) { if (node) save(node.id); $("review-grid").focus(); });
   }
 
