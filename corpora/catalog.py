@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import NamedTuple
 
 from planalign.corpora.tables import Table, TableError, read_table
 from planalign.errors import InputError
@@ -38,15 +39,30 @@ BUILTIN_CATALOGS = {"bma-9d": "bma_strategy_9d.csv"}
 DEFAULT_CATALOG = "bma-9d"
 
 
-class CatalogError(InputError):
-    """A catalog failed validation; ``problems`` lists (row number or None, message)."""
+class Problem(NamedTuple):
+    """One thing wrong with a catalog: its row (None: the whole file), in English and in Thai (the catalog page shows it)."""
 
-    def __init__(self, source: str, problems: list[tuple[int | None, str]]) -> None:
+    row: int | None
+    message: str
+    thai: str
+
+
+class CatalogError(InputError):
+    """A catalog failed validation; ``problems``: every :class:`Problem`, so a planner fixes the file in one pass."""
+
+    def __init__(self, source: str, problems: list[Problem]) -> None:
         self.source = source
         self.problems = problems
-        lines = [f"  row {row}: {msg}" if row is not None else f"  {msg}" for row, msg in problems[:50]]
+        lines = [f"  row {p.row}: {p.message}" if p.row is not None else f"  {p.message}" for p in problems[:50]]
         more = f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""
-        super().__init__(f"invalid catalog {source}:\n" + "\n".join(lines) + more)
+        super().__init__(f"invalid catalog {source}:\n" + "\n".join(lines) + more, thai=self.summary_thai())
+
+    def summary_thai(self) -> str:
+        """The first problem in Thai, for the pages (again after an upload's temporary name is replaced by the user's)."""
+        first = self.problems[0] if self.problems else Problem(None, "no detail", "ไม่ทราบรายละเอียด")
+        where = f"แถวที่ {first.row}: " if first.row is not None else ""
+        others = f" และอีก {len(self.problems) - 1} จุด (รายละเอียดทุกจุดอยู่ใน detail)" if len(self.problems) > 1 else ""
+        return f"แคตตาล็อก {self.source} ไม่ถูกต้อง: {where}{first.thai}{others}"
 
 
 @dataclass(frozen=True)
@@ -180,11 +196,12 @@ def load_catalog(source: str | Path | None = None) -> Catalog:
             return catalog_from_table(read_table(path), source)
     path = Path(source)
     if not path.is_file():
-        raise CatalogError(source, [(None, f"no such catalog file or built-in catalog (built-ins: {', '.join(BUILTIN_CATALOGS)})")])
+        raise CatalogError(source, [Problem(None, f"no such catalog file or built-in catalog (built-ins: {', '.join(BUILTIN_CATALOGS)})",
+                                            f"ไม่พบไฟล์แคตตาล็อกหรือแคตตาล็อกในตัว (ที่มีในตัว: {', '.join(BUILTIN_CATALOGS)})")])
     try:
         table = _read_nested_json(path) if path.suffix.lower() == ".json" else read_table(path)
     except TableError as exc:
-        raise CatalogError(source, [(None, str(exc))]) from exc
+        raise CatalogError(source, [Problem(None, str(exc), exc.thai or "อ่านไฟล์แคตตาล็อกไม่ได้")]) from exc
     return catalog_from_table(table, path.stem)
 
 
@@ -231,23 +248,26 @@ def catalog_from_table(table: Table, name: str) -> Catalog:
     """Validate rows and build the tree; every problem is collected before raising."""
     missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
     if missing:
-        raise CatalogError(name, [(None, f"missing column(s): {', '.join(missing)} (have: {', '.join(table.columns)})")])
-    problems: list[tuple[int | None, str]] = []
+        raise CatalogError(name, [Problem(None, f"missing column(s): {', '.join(missing)} (have: {', '.join(table.columns)})",
+                                          f"ไม่มีคอลัมน์ {', '.join(missing)} (คอลัมน์ในไฟล์: {', '.join(table.columns)}) "
+                                          f"แคตตาล็อกต้องมีคอลัมน์ {', '.join(REQUIRED_COLUMNS)}")])
+    problems: list[Problem] = []
     nodes: dict[str, Node] = {}
     for index, row in zip(table.row_numbers(), table.rows):
         node_id = row["id"].strip()
         level = row["level"].strip()
         level = LEVEL_ALIASES.get(level.lower(), level.lower()) if level else ""
         if not node_id:
-            problems.append((index, "empty id"))
+            problems.append(Problem(index, "empty id", "ไม่มีรหัส (id)"))
             continue
         if node_id in nodes:
-            problems.append((index, f"duplicate id {node_id!r} (first on row {nodes[node_id].row})"))
+            problems.append(Problem(index, f"duplicate id {node_id!r} (first on row {nodes[node_id].row})",
+                                    f"รหัส {node_id} ซ้ำกับแถวที่ {nodes[node_id].row}"))
             continue
         if not row["name"].strip():
-            problems.append((index, f"empty name for id {node_id!r}"))
+            problems.append(Problem(index, f"empty name for id {node_id!r}", f"รหัส {node_id} ไม่มีชื่อ (name)"))
         if not level:
-            problems.append((index, f"empty level for id {node_id!r}"))
+            problems.append(Problem(index, f"empty level for id {node_id!r}", f"รหัส {node_id} ไม่ได้ระบุระดับ (level)"))
         keywords = tuple(k.strip() for k in row.get("keywords", "").split("|") if k.strip())
         nodes[node_id] = Node(
             id=node_id,
@@ -259,22 +279,23 @@ def catalog_from_table(table: Table, name: str) -> Catalog:
             row=index,
         )
     if not nodes and not problems:
-        problems.append((None, "the catalog has no rows"))
+        problems.append(Problem(None, "the catalog has no rows", "แคตตาล็อกไม่มีข้อมูลสักแถว"))
     for node in nodes.values():
         if node.parent_id is not None and node.parent_id not in nodes:
-            problems.append((node.row, f"unknown parent {node.parent_id!r} for id {node.id!r}"))
+            problems.append(Problem(node.row, f"unknown parent {node.parent_id!r} for id {node.id!r}",
+                                    f"รหัส {node.id} อ้างถึงหัวข้อแม่ {node.parent_id} ซึ่งไม่มีในแคตตาล็อก"))
     problems.extend(_cycle_problems(nodes))
     if not problems:
         levels, level_problems = _level_order(nodes)
         problems.extend(level_problems)
     if problems:
-        raise CatalogError(name, sorted(problems, key=lambda p: (p[0] is None, p[0] or 0)))
+        raise CatalogError(name, sorted(problems, key=lambda p: (p.row is None, p.row or 0)))
     titles = (str(row.get(TITLE_COLUMN) or "").strip() for row in table.rows)
     title = next((t for t in titles if t), "")
     return Catalog(name=name, nodes=nodes, levels=levels, title=title)
 
 
-def _cycle_problems(nodes: dict[str, Node]) -> list[tuple[int | None, str]]:
+def _cycle_problems(nodes: dict[str, Node]) -> list[Problem]:
     problems = []
     reported: set[str] = set()
     for start in nodes:
@@ -286,13 +307,14 @@ def _cycle_problems(nodes: dict[str, Node]) -> list[tuple[int | None, str]]:
         if current is not None and current in seen and current not in reported:
             loop = seen[seen.index(current) :]
             reported.update(loop)
-            problems.append((nodes[current].row, f"cycle in parent links: {' -> '.join(loop + [current])}"))
+            chain = " -> ".join(loop + [current])
+            problems.append(Problem(nodes[current].row, f"cycle in parent links: {chain}", f"หัวข้อแม่อ้างวนกลับมาที่เดิม: {chain}"))
     return problems
 
 
-def _level_order(nodes: dict[str, Node]) -> tuple[list[str], list[tuple[int | None, str]]]:
+def _level_order(nodes: dict[str, Node]) -> tuple[list[str], list[Problem]]:
     """Order levels root-down and check that every child sits on a deeper level than its parent."""
-    problems: list[tuple[int | None, str]] = []
+    problems: list[Problem] = []
     depth: dict[str, int] = {}
 
     def depth_of(node_id: str) -> int:
@@ -311,16 +333,18 @@ def _level_order(nodes: dict[str, Node]) -> tuple[list[str], list[tuple[int | No
             continue
         parent = nodes[node.parent_id]
         if node.level == parent.level:
-            problems.append((node.row, f"id {node.id!r} has the same level {node.level!r} as its parent {parent.id!r}"))
+            problems.append(Problem(node.row, f"id {node.id!r} has the same level {node.level!r} as its parent {parent.id!r}",
+                                    f"รหัส {node.id} อยู่ระดับ {node.level} เดียวกับหัวข้อแม่ {parent.id} หัวข้อย่อยต้องอยู่ระดับที่ลึกกว่า"))
         elif node.level in canonical and parent.level in canonical and canonical[node.level] < canonical[parent.level]:
-            problems.append(
-                (node.row, f"level order: {node.level!r} {node.id!r} cannot sit under {parent.level!r} {parent.id!r}")
-            )
+            problems.append(Problem(node.row, f"level order: {node.level!r} {node.id!r} cannot sit under {parent.level!r} {parent.id!r}",
+                                    f"ลำดับระดับผิด: {node.level} {node.id} อยู่ใต้ {parent.level} {parent.id} ไม่ได้"))
     order = sorted(min_depth, key=lambda lv: (min_depth[lv], canonical.get(lv, 99)))
     # A custom level must keep one position relative to the others along every path.
     for node in nodes.values():
         if node.parent_id is not None and order.index(node.level) < order.index(nodes[node.parent_id].level):
-            problem = (node.row, f"level order: {node.level!r} {node.id!r} sits under {nodes[node.parent_id].level!r}, but elsewhere above it")
-            if not any(p[0] == node.row for p in problems):
+            above = nodes[node.parent_id].level
+            problem = Problem(node.row, f"level order: {node.level!r} {node.id!r} sits under {above!r}, but elsewhere above it",
+                              f"ลำดับระดับขัดกัน: {node.level} {node.id} อยู่ใต้ระดับ {above} แต่ที่อื่นในแคตตาล็อกอยู่เหนือระดับนั้น")
+            if not any(p.row == node.row for p in problems):
                 problems.append(problem)
     return order, problems

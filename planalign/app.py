@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from planalign.config import AUTO_INDEX_ENCODER, Settings, choose_index_encoder
-from planalign.corpora.catalog import BUILTIN_CATALOGS, Catalog, CatalogError, catalog_to_table, load_catalog
+from planalign.corpora.catalog import BUILTIN_CATALOGS, Catalog, CatalogError, Problem, catalog_to_table, load_catalog
 from planalign.corpora.labelled import join_text_columns, parse_columns, read_labelled
 from planalign.corpora.projects import Project, district_groups, district_name, guess_columns, parse_year
 from planalign.corpora.tables import Limits, Table, TableError, write_table
@@ -339,11 +339,14 @@ class Application:
         case-insensitive filesystem); :meth:`catalog_upload_effects` says what storing it replaces."""
         if (not re.match(UPLOADED_CATALOG_ID, catalog_id) or catalog_id.lower() in {b.lower() for b in BUILTIN_CATALOGS}
                 or catalog_id.upper() in _RESERVED_NAMES):
-            raise CatalogError(catalog_id, [(None, "catalog id must be 1-64 of A-Z a-z 0-9 _ . - (not starting with a dot) and not a built-in name")])
+            raise CatalogError(catalog_id, [Problem(None, "catalog id must be 1-64 of A-Z a-z 0-9 _ . - (not starting with a dot) and not a built-in name",
+                                                    "รหัสแคตตาล็อกต้องเป็นตัวอักษรอังกฤษ ตัวเลข _ . - ยาว 1-64 ตัว ไม่ขึ้นต้นด้วยจุด และไม่ซ้ำชื่อแคตตาล็อกในตัว")])
         twin = next((c for c in self.catalog_ids() if c.lower() == catalog_id.lower() and c != catalog_id), None)
         if twin is not None:
-            raise CatalogError(catalog_id, [(None, f"a catalog {twin!r} exists: ids that differ only in case would be one file on some systems; "
-                                                   f"upload under {twin!r} to replace it, or choose another id")])
+            raise CatalogError(catalog_id, [Problem(None, f"a catalog {twin!r} exists: ids that differ only in case would be one file on some systems; "
+                                                          f"upload under {twin!r} to replace it, or choose another id",
+                                                    f"มีแคตตาล็อก {twin} อยู่แล้ว (รหัสที่ต่างกันแค่ตัวพิมพ์เล็กใหญ่ถือเป็นรหัสเดียวกัน) "
+                                                    f"อัปโหลดในชื่อ {twin} เพื่อแทนที่ หรือใช้รหัสอื่น")])
         self.catalog_dir.mkdir(exist_ok=True)
         table = catalog_to_table(catalog)
         write_table(self.catalog_dir / f"{catalog_id}.csv", table.columns, table.rows)

@@ -387,13 +387,12 @@ def create_app(settings: Settings | None = None, *, sample: bool = False) -> Fas
 
     @app.exception_handler(CatalogError)
     async def bad_catalog(_: Request, exc: CatalogError) -> JSONResponse:
-        row, first = exc.problems[0] if exc.problems else (None, "no detail")
+        row, first = (exc.problems[0].row, exc.problems[0].message) if exc.problems else (None, "no detail")
         where = f"row {row}: " if row is not None else ""
         more = f" (and {len(exc.problems) - 1} more)" if len(exc.problems) > 1 else ""
-        thai = (f"แคตตาล็อก {exc.source} ไม่ถูกต้อง {len(exc.problems)} จุด เช่น {'แถวที่ ' + str(row) + ': ' if row is not None else ''}{first}"
-                " (รายละเอียดทุกจุดอยู่ใน detail)")
         return _json(422, _scrub(f"invalid catalog {exc.source}: {where}{first}{more}", roots),
-                     [{"row": r, "message": _scrub(m, roots)} for r, m in exc.problems], thai=_scrub(thai, roots))
+                     [{"row": p.row, "message": _scrub(p.message, roots), "message_th": _scrub(p.thai, roots)} for p in exc.problems],
+                     thai=_scrub(exc.thai, roots) if exc.thai else None)
 
     @app.exception_handler(InputError)
     async def bad_input(_: Request, exc: InputError) -> JSONResponse:

@@ -242,6 +242,12 @@ def test_catalogs_upload_browse_and_errors(client):
                       data={"id": "bad"})
     assert bad.status_code == 422 and {p["row"] for p in bad.json()["detail"]} == {2, 3}
     assert bad.json()["error"].startswith("invalid catalog bad.csv: row 2: ") and "แถวที่ 2" in bad.json()["message_th"]
+    # Thai throughout (the page showed "แถวที่ 2: empty name for id 'A'"), every problem in both languages in detail
+    assert bad.json()["message_th"] == "แคตตาล็อก bad.csv ไม่ถูกต้อง: แถวที่ 2: รหัส A ไม่มีชื่อ (name) และอีก 1 จุด (รายละเอียดทุกจุดอยู่ใน detail)"
+    assert [p["message_th"] for p in bad.json()["detail"]] == ["รหัส A ไม่มีชื่อ (name)", "รหัส A ซ้ำกับแถวที่ 2"]
+    cycle = client.post("/v1/catalogs", files={"file": ("loop.csv", "id,parent_id,level,name,description\nA,B,dimension,ก,\nB,A,issue,ข,\n".encode())},
+                        data={"id": "loop"}).json()
+    assert "หัวข้อแม่อ้างวนกลับมาที่เดิม" in cycle["message_th"] and not any("a" <= ch <= "z" for ch in cycle["message_th"].split(":")[-1].replace("->", ""))
     level = client.post("/v1/align", json={"text": "โครงการฝึกอาชีพผู้สูงอายุ", "level": "goal"})  # bma-9d has dimensions and issues
     assert level.status_code == 422 and level.json()["error"].startswith("unknown level 'goal'") and "ไม่มีระดับ goal" in level.json()["message_th"]
     assert client.get("/v1/catalogs/bad").status_code == 404

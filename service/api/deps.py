@@ -108,4 +108,5 @@ def _rename(exc: InputError, temporary: tuple[str, ...], name: str) -> None:
         exc.thai = fix(exc.thai)
     if isinstance(exc, CatalogError):
         exc.source = name
-        exc.problems = [(row, fix(message)) for row, message in exc.problems]
+        exc.problems = [p._replace(message=fix(p.message), thai=fix(p.thai)) for p in exc.problems]
+        exc.thai = exc.summary_thai()
