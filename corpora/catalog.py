@@ -223,7 +223,11 @@ def _read_nested_json(path: Path) -> Table:
     def flatten(items: list, parent: str) -> None:
         for item in items:
             if not isinstance(item, dict):
-                raise TableError(f"{path}: every node must be a JSON object")
+                raise TableError(f"{path}: every node must be a JSON object", thai=f"ไฟล์ {path.name}: หัวข้อทุกหัวข้อต้องเป็นออบเจกต์ JSON")
+            nested = [key for key in REQUIRED_COLUMNS if isinstance(item.get(key), (dict, list))]
+            if nested:  # {"id": {"x": 1}} was read as the id "{'x': 1}"
+                raise TableError(f"{path}: node {len(rows) + 1}: {', '.join(nested)} must be text or a number, not a JSON object or list",
+                                 thai=f"ไฟล์ {path.name} หัวข้อที่ {len(rows) + 1}: ช่อง {', '.join(nested)} ต้องเป็นข้อความหรือตัวเลข")
             keywords = item.get("keywords", "")
             rows.append(
                 {

@@ -96,6 +96,16 @@ def test_nested_json_catalog(tmp_path):
     assert catalog.title == ""
     wrapped = load_catalog(write(tmp_path, json.dumps({"title": "แผนการศึกษา", "nodes": nested}, ensure_ascii=False), "w.json"))
     assert wrapped.title == "แผนการศึกษา" and set(wrapped.nodes) == {"E", "E1"}
+    with pytest.raises(CatalogError, match="node 3: id must be text or a number"):  # E, E1, then this one; it became the id "{'x': 1}"
+        load_catalog(write(tmp_path, json.dumps([nested[0], {"id": {"x": 1}, "level": "dimension", "name": "ก"}]), "o.json"))
+    problem = load_catalog_error(tmp_path, [{"id": "A", "level": "dimension", "name": "ก"}, {"id": "B", "parent_id": "Q", "level": "issue", "name": "ข"}])
+    assert problem.row == 2  # a JSON list's position from 1 (it said row 3, as if a header)
+
+
+def load_catalog_error(tmp_path, nodes: list[dict]):
+    with pytest.raises(CatalogError) as raised:
+        load_catalog(write(tmp_path, json.dumps(nodes, ensure_ascii=False), "bad.json"))
+    return raised.value.problems[0]
 
 
 def test_missing_file_is_a_catalog_error(tmp_path):
