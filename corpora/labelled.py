@@ -72,9 +72,13 @@ def read_labelled(source: Path | str | Table, text_columns: list[str], label_col
         rows.append(number)
     if not texts:
         example = ", ".join(f"{label!r} (row {row})" for label, row in list(unknown.items())[:5])
+        example_th = ", ".join(f"{label} (แถวที่ {row})" for label, row in list(unknown.items())[:5])
         hint = f"; unknown labels: {example}" if unknown else ""
+        ids = ", ".join(list(catalog.nodes)[:5])
         raise TableError(
             f"no usable labelled rows in column {label_column!r}{hint}; "
-            f"labels must be node ids or names of catalog {catalog.name!r}, e.g. {', '.join(list(catalog.nodes)[:5])}"
-        )
+            f"labels must be node ids or names of catalog {catalog.name!r}, e.g. {ids}",
+            thai=f"คอลัมน์ {label_column} ไม่มีป้ายกำกับที่ตรงกับหัวข้อในแคตตาล็อก {catalog.name}"
+                 + (f" (ป้ายกำกับที่ไม่รู้จัก: {example_th})" if unknown else "")
+                 + f" ป้ายกำกับต้องเป็นรหัสหรือชื่อหัวข้อ เช่น {ids}")
     return Labelled(texts, labels, skipped, rows)

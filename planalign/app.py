@@ -428,7 +428,7 @@ class Application:
     def align(self, draft: str, *, aligner: Aligner, level: str | None = None, top_k: int = 3,
               check_duplicates: bool = False) -> AlignOutcome:
         """Suggestions for one draft (and its duplicates in the store when asked and indexed)."""
-        self.check_text(draft, "the draft")
+        self.check_text(draft, "the draft", "ร่างโครงการ")
         self._refuse_while_warming("the model")
         alignment = aligner.align(draft, top_k=top_k, level=level)
         similar = self.check_duplicates(draft, related=True) if check_duplicates and self.index() is not None else []
@@ -534,12 +534,12 @@ class Application:
         """What an uploaded file may hold: ``max_rows`` rows, ``max_field_chars`` characters per cell."""
         return Limits(max_rows=self.settings.max_rows, max_cell_chars=self.settings.max_field_chars)
 
-    def check_text(self, text: str, what: str = "the text") -> None:
+    def check_text(self, text: str, what: str = "the text", what_th: str = "ข้อความ") -> None:
         """A text (a draft, a text to classify or check) within ``max_text_chars``, else 413."""
         limit = self.settings.max_text_chars
         if len(text) > limit:
             raise TooLarge(f"{what} has {len(text):,} characters, over the limit of {limit:,} (PLANALIGN_MAX_TEXT_CHARS)",
-                           thai=f"ข้อความ ({what}) ยาว {len(text):,} ตัวอักษร เกินที่รับได้ {limit:,} ตัวอักษร กรุณาตัดให้สั้นลง")
+                           thai=f"{what_th}ยาว {len(text):,} ตัวอักษร เกินที่รับได้ {limit:,} ตัวอักษร กรุณาตัดให้สั้นลง")
 
     def check_projects(self, projects: Sequence[Project]) -> None:
         """Every field of every project within ``max_field_chars``, else 413 (nothing is written)."""

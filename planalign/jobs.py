@@ -172,13 +172,13 @@ class JobManager:
         scored = bool(label_col) and label_col in table_in.columns
         exclude = keys_of(join_text_columns(row, columns) for row in table_in.rows) if scored else None  # a text's own decision never predicts it when measuring
         aligner = self.app.aligner(params.get("catalog"), learn=params.get("learn", True), exclude=exclude)
-        unscored = ""  # why a labelled file gives no metrics
+        unscored = unscored_th = ""  # why a labelled file gives no metrics (in Thai for the page)
         labelled_level = None
         if scored:
             try:  # no level asked: the labels' own (as `planalign eval`), so a file of dimensions is scored at the dimension level
                 labelled_level = labels_level(aligner.catalog, read_labelled(table_in, columns, label_col, aligner.catalog).labels)
             except TableError as exc:
-                scored, unscored = False, str(exc)
+                scored, unscored, unscored_th = False, str(exc), exc.thai or ""
         level_asked = params.get("level") or labelled_level
         if level_asked != params.get("level"):  # the review grid and the corrected file read the level the job used
             params = {**params, "level": level_asked}
@@ -208,8 +208,9 @@ class JobManager:
             throttled.set(start + len(part.table.rows))
         self._check(job_id)
         for fmt in ("csv", "xlsx"):
-            write_table(folder / f"result.{fmt}", out_columns, rows_out, text_columns=[c for c in (params.get("id_col"),) if c])
-        metrics: dict[str, Any] | None = {"n": 0, "level": level, "unscored": unscored} if unscored else None
+            # the id and text columns stay text in an XLSX ("12345" as a draft became the number 12345)
+            write_table(folder / f"result.{fmt}", out_columns, rows_out, text_columns=[c for c in (params.get("id_col"),) if c] + columns)
+        metrics: dict[str, Any] | None = {"n": 0, "level": level, "unscored": unscored, "unscored_th": unscored_th} if unscored else None
         if scored:
             # rows without text are not scored (as `planalign eval` skips them), nor rows whose labels are not nodes at or under the level
             gold = [split_labels(str(row.get(label_col, ""))) if join_text_columns(row, columns) else [] for row in table_in.rows]

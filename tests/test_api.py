@@ -138,6 +138,7 @@ def test_a_labelled_job_is_scored_at_its_labels_level_and_says_why_not(client):
                           data={"text_col": "text", "label_col": "label"})
     done = wait_job(client, unknown.json()["id"])
     assert done["status"] == "done" and done["metrics"]["n"] == 0 and "X9" in done["metrics"]["unscored"]
+    assert done["metrics"]["unscored_th"].startswith("คอลัมน์ label ไม่มีป้ายกำกับ") and "X9 (แถวที่ 2)" in done["metrics"]["unscored_th"]
 
 
 def test_job_errors(client):

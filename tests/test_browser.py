@@ -212,6 +212,16 @@ def test_planner_decision_changes_the_next_suggestion(server: str, browser) -> N
     _screenshot(browser, "planner-decision.png")
     stats = json.loads(urllib.request.urlopen(server + "/v1/decisions/stats", timeout=WAIT).read())
     assert stats["by_source"] == {"planner": 2} and stats["accepted"] == 1
+    # A draft that cannot be aligned clears the previous draft's suggestions: they stayed beside the error, and
+    # "ใช้ข้อเสนอนี้" recorded the old suggestion for the old text while the box showed the new one.
+    box = browser.find_element(By.ID, "draft-text")
+    box.clear()
+    box.send_keys("999999")
+    browser.find_element(By.ID, "align-submit").click()
+    wait.until(EC.text_to_be_present_in_element((By.ID, "suggestions"), "ไม่พบคำที่อ่านได้"))
+    assert not browser.find_elements(By.CSS_SELECTOR, "#suggestions .suggestion") and not browser.find_element(By.ID, "duplicates-box").is_displayed()
+    refused = [e["message"] for e in browser.get_log("browser") if e.get("level") == "SEVERE"]  # read here: the next test checks the log
+    assert all("/v1/align" in m and "422" in m for m in refused), refused  # the refused draft, and nothing else
 
 
 def test_review_search_highlights(server: str, browser) -> None:
@@ -369,6 +379,10 @@ def test_evaluate_review_grid_by_keyboard(server: str, browser) -> None:
     dialog.find_element(By.CSS_SELECTOR, ".picker-filter").send_keys("D9.1", Keys.ENTER)
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#review-table tbody tr.decided")) == decided + 1)
     assert any(c.text.startswith("D9.1") for c in browser.find_elements(By.CSS_SELECTOR, "#review-table td.decision"))
+    # a mouse click on a row's accept button: the keys still work after it (focus fell to the page when the row was redrawn)
+    browser.find_elements(By.CSS_SELECTOR, "#review-table tbody tr:not(.decided) .review-accept")[0].click()
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#review-table tbody tr.decided")) == decided + 2)
+    assert browser.switch_to.active_element.get_attribute("id") == "review-grid"
     browser.find_element(By.ID, "review-needs").click()  # filter: only rows that need review
     wait.until(lambda d: d.execute_script("const rows = [...document.querySelectorAll('#review-table tbody tr[data-index]')];"
                                           "return rows.length > 0 && rows.every(r => r.classList.contains('needs'))"))
@@ -388,6 +402,8 @@ def test_catalog_tree(server: str, browser) -> None:
     browser.find_element(By.ID, "tree-filter").send_keys("น้ำท่วม")
     assert node.is_displayed()  # the parent D1 is opened to show the match
     assert browser.find_element(By.ID, "tree-summary").text.startswith(BMA_TITLE)
+    browser.find_element(By.ID, "tree-filter").send_keys("zzz")  # the tree went blank without a word
+    assert browser.find_element(By.ID, "filter-status").text == "ไม่พบหัวข้อที่มีคำว่า “น้ำท่วมzzz”"
     _no_console_errors(browser)
     _screenshot(browser, "catalog.png")
 
@@ -595,3 +611,21 @@ def test_evaluate_page_explains_a_binary_file_in_thai(server: str, browser, tmp_
     assert "กรุณา" in shown and "/" not in shown.replace("CSV (UTF-8)", "") and "Error" not in shown, shown
     with contextlib.suppress(Exception):
         browser.get_log("browser")  # the 422 of the refused file is expected
+
+
+def test_search_pages_past_the_relevant_hits_to_the_weaker_ones(server: str, browser) -> None:
+    """Paging stopped at the relevant count: with 3 relevant hits the pager was hidden and the weaker
+    hits after the first page could not be reached ("ชุมชน": 6 relevant of 124 containing the word)."""
+    parks = [{"id": f"PARK-{i:02d}", "fiscal_year": "2571", "org": "สำนักงานเขตบางเขน", "district": "บางเขน",
+              "name": ("โครงการปรับปรุงสวนหย่อมในชุมชนแห่งที่ " if i < 3 else "โครงการซ่อมแซมทางเท้าในซอยที่ ") + str(i + 1)}
+             for i in range(12)]
+    assert _post_json(server + "/v1/projects", {"projects": parks})["rejected"] == []
+    _wait_searchable(server)
+    browser.get(server + "/review?" + urllib.parse.urlencode({"q": "สวนหย่อม", "year": "2571"}))
+    wait = WebDriverWait(browser, WAIT)
+    wait.until(EC.text_to_be_present_in_element((By.ID, "search-status"), "พบ 3 โครงการ"))
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#results .result")) == 10 and browser.find_element(By.ID, "pager").is_displayed()
+    browser.find_element(By.ID, "next-page").click()
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#results .result")) == 2)
+    assert browser.find_element(By.ID, "next-page").get_attribute("disabled") is not None
+    _no_console_errors(browser)

@@ -28,7 +28,7 @@ def classify(request: ClassifyRequest, app: AppDep) -> ClassifyResponse:
         raise TooLarge(f"at most {limit} texts per request; upload a file to /v1/classify/jobs instead",
                        thai=f"จัดหมวดได้ครั้งละไม่เกิน {limit} ข้อความ ถ้ามากกว่านั้นให้อัปโหลดเป็นไฟล์")
     for number, text in enumerate(request.texts):
-        app.check_text(text, f"texts[{number}]")
+        app.check_text(text, f"texts[{number}]", f"ข้อความที่ {number + 1} ")
     aligner = app.aligner(request.catalog, learn=request.learn)
     classified = app.classify(Table(["text"], [{"text": t} for t in request.texts]), ["text"], aligner=aligner, level=request.level)
     rows = [_row(i, result, classified.level) for i, result in enumerate(classified.results)]

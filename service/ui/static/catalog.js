@@ -47,19 +47,25 @@
   function applyFilter() {
     var word = $("tree-filter").value.trim().toLowerCase();
     var nodes = $("tree").querySelectorAll("details.node");
+    var matched = 0;
     if (!word) {
       nodes.forEach(function (d) { d.hidden = false; d.classList.remove("match"); });
+      PA.setStatus($("filter-status"), "");
       return;
     }
     nodes.forEach(function (d) { d.hidden = true; d.classList.remove("match"); });
     nodes.forEach(function (d) {
       if (d.dataset.search.indexOf(word) < 0) return;
+      matched += 1;
       d.hidden = false;
       d.classList.add("match");
       d.querySelectorAll("details.node").forEach(function (c) { c.hidden = false; });
       var up = d.parentElement && d.parentElement.closest("details.node");
       while (up) { up.hidden = false; up.open = true; up = up.parentElement && up.parentElement.closest("details.node"); }
     });
+    // a filter that matches nothing said nothing: the tree went blank under the full counts
+    PA.setStatus($("filter-status"), matched ? "พบ " + PA.formatNumber(matched) + " หัวข้อที่มีคำว่า “" + word + "”"
+      : "ไม่พบหัวข้อที่มีคำว่า “" + word + "”", matched ? "" : "warn");
   }
 
   function setAll(open) {

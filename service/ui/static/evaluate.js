@@ -137,7 +137,17 @@
       el("dt", { text: "รหัสงาน" }), el("dd", null, el("code", { text: job.id })),
       el("dt", { text: "สถานะ" }), el("dd", null, el("span", { class: "badge status-" + job.status, text: STATUS[job.status] || job.status }))
     ]));
-    if (job.error) box.appendChild(el("p", { class: "status error", id: "job-error", text: "ข้อผิดพลาด: " + (job.message_th || job.error) }));
+    if (job.error && job.status !== "cancelled") {  // a cancelled job is not a failure ("ข้อผิดพลาด: cancelled by request")
+      box.appendChild(el("p", { class: "status error", id: "job-error", text: "ข้อผิดพลาด: " + (job.message_th || job.error) }));
+    }
+    if (job.status === "queued" || job.status === "running") {  // a 10,000-row file runs for minutes: it can be stopped here
+      box.appendChild(el("button", { type: "button", class: "btn", id: "job-cancel", text: "ยกเลิกงานนี้", onclick: function (event) {
+        event.target.disabled = true;
+        PA.api("/v1/classify/jobs/" + encodeURIComponent(job.id), { method: "DELETE" })
+          .then(function () { poll(job.id); })
+          .catch(function (err) { PA.setStatus($("job-status"), err.message, "error"); event.target.disabled = false; });
+      } }));
+    }
     var progress = job.progress || {};
     setProgress(progress.done || 0, progress.total || 0, job.status);
 
@@ -175,7 +185,7 @@
     var note = $("metrics-note");
     note.hidden = !(m.unscored || m.skipped);
     note.textContent = m.unscored
-      ? "ไม่ได้ประเมินผล: ไม่มีแถวที่ป้ายกำกับตรงกับแผนยุทธศาสตร์ที่เลือก (" + m.unscored + ")"
+      ? "ไม่ได้ประเมินผล: " + (m.unscored_th || "ไม่มีแถวที่ป้ายกำกับตรงกับแผนยุทธศาสตร์ที่เลือก (" + m.unscored + ")")
       : m.skipped ? "ไม่ได้นับ " + PA.formatNumber(m.skipped) + " แถว (แถวที่ " + (m.skipped_rows || []).join(", ") + (m.skipped > (m.skipped_rows || []).length ? " …" : "")
         + "): ไม่มีข้อความ หรือป้ายกำกับไม่ใช่หัวข้อของแผนในระดับ" + PA.levelName(m.level) + "หรือต่ำกว่า" : "";
     $("metric-cards").hidden = $("metrics-detail").hidden = Boolean(m.unscored);
@@ -220,7 +230,8 @@
       if (job.status === "queued" || job.status === "running") {
         timer = setTimeout(function () { poll(jobId); }, 1000);
       } else {
-        PA.setStatus($("job-status"), job.status === "done" ? "ประมวลผลเสร็จแล้ว" : "งานล้มเหลว", job.status === "done" ? "ok" : "error");
+        var ended = { done: ["ประมวลผลเสร็จแล้ว", "ok"], cancelled: ["ยกเลิกงานแล้ว อัปโหลดไฟล์ใหม่ได้", "warn"] }[job.status] || ["งานล้มเหลว", "error"];
+        PA.setStatus($("job-status"), ended[0], ended[1]);
         $("job-submit").disabled = false;
       }
     }).catch(function (err) {
@@ -274,7 +285,11 @@
       fillLevels();
       loadNames($("catalog").value);
     }).catch(function (err) { PA.setStatus($("job-status"), err.message, "error"); });
-    var match = location.hash.match(/job=([0-9a-f]+)/i);
-    if (match) { $("job-submit").disabled = true; poll(match[1]); }
+    function followHash() {  // the job named in the address, also when only the #job= part changes
+      var match = location.hash.match(/job=([0-9a-f]+)/i);
+      if (match) { $("job-submit").disabled = true; $("metrics-box").hidden = true; poll(match[1]); }
+    }
+    followHash();
+    window.addEventListener("hashchange", followHash);
   });
 })();

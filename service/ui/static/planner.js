@@ -123,6 +123,15 @@
       .catch(function (err) { PA.setStatus(document.getElementById("decision-status"), err.message || String(err), "error"); });
   }
 
+  /* The previous draft's results leave the page once another draft is sent: they stayed beside an
+     error about the new one, and "ใช้ข้อเสนอนี้" recorded the old suggestion for the old text. */
+  function clearResults(message, kind) {
+    last = null;
+    var box = PA.clear(document.getElementById("suggestions"));
+    box.appendChild(el("p", { class: kind === "error" ? "status error" : "muted", role: kind === "error" ? "alert" : null, text: message }));
+    ["warnings", "neighbours", "duplicates-box"].forEach(function (id) { document.getElementById(id).hidden = true; });
+  }
+
   function render(data, names) {
     var box = document.getElementById("suggestions");
     PA.clear(box);
@@ -209,6 +218,7 @@
     var button = document.getElementById("align-submit");
     button.disabled = true;
     PA.setStatus(status, "กำลังวิเคราะห์…", "busy");
+    clearResults("กำลังวิเคราะห์…");
     var catalogId = body.catalog || document.body.dataset.defaultCatalog;
     Promise.all([PA.api("/v1/align", { method: "POST", json: body }), loadNames(catalogId)])
       .then(function (results) {
@@ -221,14 +231,20 @@
         }
         return PA.catalogTitle(results[0].catalog).then(function (title) { PA.setStatus(status, "วิเคราะห์เสร็จแล้ว · " + title, "ok"); });
       })
-      .catch(function (err) { PA.setStatus(status, err.message || String(err), "error"); })
+      .catch(function (err) {
+        PA.setStatus(status, err.message || String(err), "error");
+        clearResults(err.message || String(err), "error");  // where the results were: the status line may be off-screen
+      })
       .then(function () { button.disabled = false; });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
     var form = document.getElementById("align-form");
     form.addEventListener("submit", submit);
-    form.addEventListener("reset", function () { PA.setStatus(document.getElementById("align-status"), ""); });
+    form.addEventListener("reset", function () {
+      PA.setStatus(document.getElementById("align-status"), "");
+      clearResults("ยังไม่มีผล กรอกร่างโครงการแล้วกด “วิเคราะห์ความสอดคล้อง”");
+    });
     PA.loadCatalogs().catch(function (err) {
       PA.setStatus(document.getElementById("align-status"), err.message, "error");
     });

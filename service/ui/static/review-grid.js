@@ -89,7 +89,7 @@
                          onclick: function (event) { event.stopPropagation(); select(i); correct(); } })
         ])
       ]);
-      tr.addEventListener("click", function () { select(i); });
+      tr.addEventListener("click", function () { select(i); keepKeys(); });
       body.appendChild(tr);
     });
     if (!state.rows.length) body.appendChild(el("tr", null, el("td", { colspan: 6, class: "muted", text: "ไม่มีแถวที่ตรงกับตัวกรอง" })));
@@ -112,9 +112,16 @@
                         suggested_confidence: row.pred_confidence, source: "evaluator", project_id: row.project_id || null })
       .then(function () {
         PA.setStatus($("review-status"), "บันทึกแล้ว: แถว " + row.row + " → " + node, "ok");
-        return load(at + 1);
+        return load(at + 1).then(keepKeys);
       })
       .catch(function (err) { PA.setStatus($("review-status"), err.message, "error"); });
+  }
+
+  /* The grid keeps the keyboard after a mouse click: redrawing removed the clicked button, focus fell
+     to the page and j / a / n did nothing until the grid was clicked again. */
+  function keepKeys() {
+    var focused = document.activeElement;
+    if (!focused || focused === document.body || !document.contains(focused)) $("review-grid").focus({ preventScroll: true });
   }
 
   function accept() {
