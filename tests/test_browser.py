@@ -629,3 +629,29 @@ def test_search_pages_past_the_relevant_hits_to_the_weaker_ones(server: str, bro
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#results .result")) == 2)
     assert browser.find_element(By.ID, "next-page").get_attribute("disabled") is not None
     _no_console_errors(browser)
+
+
+def test_a_catalog_is_uploaded_from_the_catalog_page_and_its_problems_are_listed_in_thai(server: str, browser, tmp_path: Path) -> None:
+    """The page only showed catalogs; adding one took the API."""
+    browser.get(server + "/catalog")
+    wait = WebDriverWait(browser, WAIT)
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, '#tree details[data-node-id="D1.4"]')))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,parent_id,level,name,description\nP1,,dimension,,\nP1,,dimension,ปลูกไม้,\nP2,Q9,issue,ไม้ผล,\n", encoding="utf-8")
+    browser.find_element(By.ID, "upload-file").send_keys(str(bad))
+    browser.find_element(By.ID, "upload-id").send_keys("plants")
+    browser.find_element(By.ID, "upload-submit").click()
+    wait.until(EC.visibility_of_element_located((By.ID, "upload-problems")))
+    listed = [li.text for li in browser.find_elements(By.CSS_SELECTOR, "#upload-problems li")]
+    assert listed == ["แถวที่ 2: รหัส P1 ไม่มีชื่อ (name)", "แถวที่ 3: รหัส P1 ซ้ำกับแถวที่ 2", "แถวที่ 4: รหัส P2 อ้างถึงหัวข้อแม่ Q9 ซึ่งไม่มีในแคตตาล็อก"]
+    browser.get_log("browser")  # the refused upload's 422, expected
+    good = tmp_path / "plants.csv"
+    good.write_text("id,parent_id,level,name,description\nP1,,dimension,ปลูกไม้,\nP2,P1,issue,ไม้ผล,มะม่วง ทุเรียน\n", encoding="utf-8")
+    browser.find_element(By.ID, "upload-file").send_keys(str(good))
+    assert browser.find_element(By.ID, "upload-id").get_attribute("value") == "plants"  # kept after a refusal: fix the file, send again
+    browser.find_element(By.ID, "upload-title").send_keys("แผนปลูกไม้")
+    browser.find_element(By.ID, "upload-submit").click()
+    wait.until(EC.text_to_be_present_in_element((By.ID, "upload-status"), "เพิ่มแคตตาล็อก แผนปลูกไม้ แล้ว (2 หัวข้อ)"))
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, '#tree details[data-node-id="P2"]')))
+    assert browser.find_element(By.ID, "catalog").get_attribute("value") == "plants" and not browser.find_element(By.ID, "upload-problems").is_displayed()
+    _no_console_errors(browser)

@@ -68,6 +68,35 @@
       : "ไม่พบหัวข้อที่มีคำว่า “" + word + "”", matched ? "" : "warn");
   }
 
+  /* POST /v1/catalogs: a planner adds or replaces a catalog from the page (it took the API before);
+     every problem of a refused file is listed in Thai with its row. */
+  function upload(event) {
+    event.preventDefault();
+    var form = event.target;
+    var data = new FormData();
+    data.append("file", form.file.files[0]);
+    data.append("id", form.id.value.trim());
+    if (form.title.value.trim()) data.append("title", form.title.value.trim());
+    var problems = PA.clear($("upload-problems"));
+    problems.hidden = true;
+    $("upload-submit").disabled = true;
+    PA.setStatus($("upload-status"), "กำลังตรวจและบันทึก…", "busy");
+    PA.api("/v1/catalogs", { method: "POST", body: data }).then(function (saved) {
+      var stale = saved.stale_decisions ? " การตัดสินใจ " + PA.formatNumber(saved.stale_decisions) + " รายการที่อ้างถึงหัวข้อที่ไม่มีแล้วจะไม่ถูกนับ" : "";
+      PA.setStatus($("upload-status"), (saved.replaced ? "แทนที่แคตตาล็อก " : "เพิ่มแคตตาล็อก ") + (saved.title || saved.id) +
+        " แล้ว (" + PA.formatNumber(saved.nodes) + " หัวข้อ) ใช้ได้ทันทีในทุกหน้า" + stale, "ok");
+      form.reset();
+      return PA.loadCatalogs(true).then(function () { $("catalog").value = saved.id; load(); });
+    }).catch(function (err) {
+      PA.setStatus($("upload-status"), err.message, "error");
+      var detail = (err.body && err.body.detail) || [];
+      detail.filter(function (p) { return p && p.message_th; }).forEach(function (p) {
+        problems.appendChild(el("li", { text: (p.row ? "แถวที่ " + p.row + ": " : "") + p.message_th }));
+      });
+      problems.hidden = !problems.children.length;
+    }).then(function () { $("upload-submit").disabled = false; });
+  }
+
   function setAll(open) {
     $("tree").querySelectorAll("details.node").forEach(function (d) { d.open = open; });
   }
@@ -77,6 +106,7 @@
     $("tree-filter").addEventListener("input", applyFilter);
     $("expand-all").addEventListener("click", function () { setAll(true); });
     $("collapse-all").addEventListener("click", function () { setAll(false); });
+    $("upload-form").addEventListener("submit", upload);
     PA.loadCatalogs().then(load).catch(function (err) { PA.setStatus($("tree-summary"), err.message, "error"); });
   });
 })();

@@ -259,9 +259,14 @@
     node.className = "status" + (kind ? " " + kind : "");
   }
 
-  /* Fill every <select data-catalog-select> with the catalogs; resolves with the catalog list. */
+  /* Fill every <select data-catalog-select> with the catalogs; resolves with the catalog list.
+     ``fresh``: read the list again (after an upload) and refill the selects. */
   var catalogsPromise = null;
-  function loadCatalogs() {
+  function loadCatalogs(fresh) {
+    if (fresh) {
+      catalogsPromise = null;
+      document.querySelectorAll("select[data-catalog-select]").forEach(function (select) { clear(select); });
+    }
     if (!catalogsPromise) catalogsPromise = api("/v1/catalogs");
     return catalogsPromise.then(function (data) {
       var fallback = document.body.dataset.defaultCatalog || "";
