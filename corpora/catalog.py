@@ -57,11 +57,21 @@ class CatalogError(InputError):
         more = f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""
         super().__init__(f"invalid catalog {source}:\n" + "\n".join(lines) + more, thai=self.summary_thai())
 
+    def _first(self) -> Problem:
+        return self.problems[0] if self.problems else Problem(None, "no detail", "ไม่ทราบรายละเอียด")
+
+    def summary(self) -> str:
+        """The first problem on one line, for an API answer (every problem goes in its detail)."""
+        first = self._first()
+        where = f"row {first.row}: " if first.row is not None else ""
+        more = f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
+        return f"invalid catalog {self.source}: {where}{first.message}{more}"
+
     def summary_thai(self) -> str:
         """The first problem in Thai, for the pages (again after an upload's temporary name is replaced by the user's)."""
-        first = self.problems[0] if self.problems else Problem(None, "no detail", "ไม่ทราบรายละเอียด")
+        first = self._first()
         where = f"แถวที่ {first.row}: " if first.row is not None else ""
-        others = f" และอีก {len(self.problems) - 1} จุด (รายละเอียดทุกจุดอยู่ใน detail)" if len(self.problems) > 1 else ""
+        others = f" และอีก {len(self.problems) - 1} จุด" if len(self.problems) > 1 else ""
         return f"แคตตาล็อก {self.source} ไม่ถูกต้อง: {where}{first.thai}{others}"
 
 
@@ -224,11 +234,14 @@ def _read_nested_json(path: Path) -> Table:
         for item in items:
             if not isinstance(item, dict):
                 raise TableError(f"{path}: every node must be a JSON object", thai=f"ไฟล์ {path.name}: หัวข้อทุกหัวข้อต้องเป็นออบเจกต์ JSON")
-            nested = [key for key in REQUIRED_COLUMNS if isinstance(item.get(key), (dict, list))]
-            if nested:  # {"id": {"x": 1}} was read as the id "{'x': 1}"
-                raise TableError(f"{path}: node {len(rows) + 1}: {', '.join(nested)} must be text or a number, not a JSON object or list",
-                                 thai=f"ไฟล์ {path.name} หัวข้อที่ {len(rows) + 1}: ช่อง {', '.join(nested)} ต้องเป็นข้อความหรือตัวเลข")
             keywords = item.get("keywords", "")
+            nested = [key for key in REQUIRED_COLUMNS if isinstance(item.get(key), (dict, list))]
+            nested += ["keywords"] if isinstance(keywords, dict) or (isinstance(keywords, list) and any(isinstance(k, (dict, list)) for k in keywords)) else []
+            if nested:  # {"id": {"x": 1}} was read as the id "{'x': 1}"
+                raise TableError(f"{path}: node {len(rows) + 1}: {', '.join(nested)} must be text or a number (keywords: or a list of them), "
+                                 "not a JSON object",
+                                 thai=f"ไฟล์ {path.name} หัวข้อที่ {len(rows) + 1}: ช่อง {', '.join(nested)} ต้องเป็นข้อความหรือตัวเลข "
+                                      "(คำสำคัญเป็นรายการของข้อความได้)")
             rows.append(
                 {
                     "id": str(item.get("id", "")).strip(),
@@ -236,7 +249,7 @@ def _read_nested_json(path: Path) -> Table:
                     "level": str(item.get("level", "")).strip(),
                     "name": str(item.get("name", "")).strip(),
                     "description": str(item.get("description") or "").strip(),
-                    "keywords": "|".join(keywords) if isinstance(keywords, list) else str(keywords),
+                    "keywords": "|".join(str(k) for k in keywords) if isinstance(keywords, list) else str(keywords),
                 }
             )
             flatten(item.get("children") or [], rows[-1]["id"])

@@ -78,7 +78,7 @@ def read_labelled(source: Path | str | Table, text_columns: list[str], label_col
         raise TableError(
             f"no usable labelled rows in column {label_column!r}{hint}; "
             f"labels must be node ids or names of catalog {catalog.name!r}, e.g. {ids}",
-            thai=f"คอลัมน์ {label_column} ไม่มีป้ายกำกับที่ตรงกับหัวข้อในแคตตาล็อก {catalog.name}"
-                 + (f" (ป้ายกำกับที่ไม่รู้จัก: {example_th})" if unknown else "")
-                 + f" ป้ายกำกับต้องเป็นรหัสหรือชื่อหัวข้อ เช่น {ids}")
+            thai=(f"คอลัมน์ {label_column} ไม่มีป้ายกำกับที่ตรงกับหัวข้อในแคตตาล็อก {catalog.name} (ป้ายกำกับที่ไม่รู้จัก: {example_th}) "
+                  f"ป้ายกำกับต้องเป็นรหัสหรือชื่อหัวข้อ เช่น {ids}") if unknown
+                 else f"ไม่มีแถวที่มีทั้งข้อความและป้ายกำกับในคอลัมน์ {label_column}")
     return Labelled(texts, labels, skipped, rows)

@@ -411,6 +411,12 @@ def write_table(path: str | Path, columns: Sequence[str], rows: Iterable[Mapping
         temporary.unlink(missing_ok=True)
 
 
+def kept_as_text(id_column: str | None, text_columns: Sequence[str]) -> list[str]:
+    """The columns of a labelled output an XLSX keeps as text: the id and the texts classified
+    ("12345" as a draft became the number 12345; an id "0012" became 12)."""
+    return ([id_column] if id_column else []) + list(text_columns)
+
+
 def is_id_column(name: str) -> bool:
     """A column of identifiers or labels ("id", "id_a", "node_id", "pred_label", "รหัสโครงการ"): its
     cells stay text in an XLSX even when they look like numbers, so "1.10" is not shown as 1.1."""

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import insert, select, update
 
 from planalign.corpora.labelled import join_text_columns, parse_columns, read_labelled, split_labels
-from planalign.corpora.tables import Table, TableError, read_table, write_table
+from planalign.corpora.tables import Table, TableError, kept_as_text, read_table, write_table
 from planalign.decisions import keys_of
 from planalign.errors import Conflict, InputError, NotFound
 from planalign.index.align import Alignment
@@ -208,8 +208,7 @@ class JobManager:
             throttled.set(start + len(part.table.rows))
         self._check(job_id)
         for fmt in ("csv", "xlsx"):
-            # the id and text columns stay text in an XLSX ("12345" as a draft became the number 12345)
-            write_table(folder / f"result.{fmt}", out_columns, rows_out, text_columns=[c for c in (params.get("id_col"),) if c] + columns)
+            write_table(folder / f"result.{fmt}", out_columns, rows_out, text_columns=kept_as_text(params.get("id_col"), columns))
         metrics: dict[str, Any] | None = {"n": 0, "level": level, "unscored": unscored, "unscored_th": unscored_th} if unscored else None
         if scored:
             # rows without text are not scored (as `planalign eval` skips them), nor rows whose labels are not nodes at or under the level

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from planalign.corpora.catalog import Catalog
 from planalign.corpora.labelled import join_text_columns, parse_columns
-from planalign.corpora.tables import Table, read_written_table
+from planalign.corpora.tables import Table, kept_as_text, read_written_table
 from planalign.index.align.query import prepare_text
 from planalign.index.align.results import AlignmentInputError
 from planalign.index.decisions import Decision, DecisionStore, about_project, text_key
@@ -130,8 +130,8 @@ def review(app, job_id: str, *, needs_review: bool | None = None, dimension: str
                   chosen[offset : offset + limit], params.get("review_below"), int(params.get("review_decisions") or 0))
 
 
-def corrected(app, job_id: str) -> tuple[Table, str]:
-    """The job's result with the decisions laid over it, and the file's name stem."""
+def corrected(app, job_id: str) -> tuple[Table, str, list[str]]:
+    """The job's result with the decisions laid over it, the file's name stem, and the columns an XLSX keeps as text."""
     params, table = _job_table(app, job_id)
     _, catalog, _, rows = _rows(app, params, table)
     columns = [c for c in table.columns if c not in CORRECTED_COLUMNS] + list(CORRECTED_COLUMNS)
@@ -143,4 +143,4 @@ def corrected(app, job_id: str) -> tuple[Table, str]:
                     "decided_by": decision.who if decision else "", "decision_source": decision.source if decision else "",
                     "final_label": decision.node_id if decision else row.get("pred_label", "")})
     stem = str(params.get("filename", "result")).rsplit(".", 1)[0]
-    return Table(columns, out), stem
+    return Table(columns, out), stem, kept_as_text(params.get("id_col"), parse_columns(params["text_col"]))

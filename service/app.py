@@ -387,10 +387,7 @@ def create_app(settings: Settings | None = None, *, sample: bool = False) -> Fas
 
     @app.exception_handler(CatalogError)
     async def bad_catalog(_: Request, exc: CatalogError) -> JSONResponse:
-        row, first = (exc.problems[0].row, exc.problems[0].message) if exc.problems else (None, "no detail")
-        where = f"row {row}: " if row is not None else ""
-        more = f" (and {len(exc.problems) - 1} more)" if len(exc.problems) > 1 else ""
-        return _json(422, _scrub(f"invalid catalog {exc.source}: {where}{first}{more}", roots),
+        return _json(422, _scrub(exc.summary(), roots),
                      [{"row": p.row, "message": _scrub(p.message, roots), "message_th": _scrub(p.thai, roots)} for p in exc.problems],
                      thai=_scrub(exc.thai, roots) if exc.thai else None)
 

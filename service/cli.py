@@ -182,7 +182,7 @@ def classify(
 ) -> None:
     """Label every row of a file; adds pred_label, pred_name, pred_score, pred_confidence, pred_top3, error."""
     from planalign.corpora.labelled import parse_columns
-    from planalign.corpora.tables import check_output
+    from planalign.corpora.tables import check_output, kept_as_text
 
     check_output(out_path, reads=(input, train))
     columns = parse_columns(text_col)
@@ -192,7 +192,7 @@ def classify(
     aligner = _aligner(core, catalog, train, label_col, train_text_col or text_col, learn)
     with progress_bar(len(table.rows), "classifying") as advance:
         classified = core.classify(table, columns, aligner=aligner, level=level, progress=advance)
-    _write_output(out_path, classified.table.columns, classified.table.rows, text_columns=([id_col] if id_col else []) + columns)
+    _write_output(out_path, classified.table.columns, classified.table.rows, text_columns=kept_as_text(id_col, columns))
     from planalign.service.format import describe_model, not_thai_warning
 
     err.print(f"wrote {len(classified.table.rows)} rows to {out_path} ({classified.failed} with an error); {describe_model(aligner)}")

@@ -221,7 +221,7 @@ def test_planner_decision_changes_the_next_suggestion(server: str, browser) -> N
     wait.until(EC.text_to_be_present_in_element((By.ID, "suggestions"), "ไม่พบคำที่อ่านได้"))
     assert not browser.find_elements(By.CSS_SELECTOR, "#suggestions .suggestion") and not browser.find_element(By.ID, "duplicates-box").is_displayed()
     refused = [e["message"] for e in browser.get_log("browser") if e.get("level") == "SEVERE"]  # read here: the next test checks the log
-    assert all("/v1/align" in m and "422" in m for m in refused), refused  # the refused draft, and nothing else
+    assert refused and all("/v1/align" in m and "422" in m for m in refused), refused  # the refused draft, and nothing else
 
 
 def test_review_search_highlights(server: str, browser) -> None:
@@ -654,4 +654,22 @@ def test_a_catalog_is_uploaded_from_the_catalog_page_and_its_problems_are_listed
     wait.until(EC.text_to_be_present_in_element((By.ID, "upload-status"), "เพิ่มแคตตาล็อก แผนปลูกไม้ แล้ว (2 หัวข้อ)"))
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, '#tree details[data-node-id="P2"]')))
     assert browser.find_element(By.ID, "catalog").get_attribute("value") == "plants" and not browser.find_element(By.ID, "upload-problems").is_displayed()
+    _no_console_errors(browser)
+
+
+def test_a_running_job_is_cancelled_from_the_page_and_reads_as_cancelled(server: str, browser, tmp_path: Path) -> None:
+    """The page had no way to stop a long job, and a cancelled one read "งานล้มเหลว" / "cancelled by request"."""
+    upload = tmp_path / "long.csv"
+    upload.write_text("ชื่อโครงการ\n" + "".join(f"โครงการขุดลอกคลองสายที่ {i} เพื่อระบายน้ำในชุมชน\n" for i in range(20_000)), encoding="utf-8")
+    browser.get(server + "/evaluate")
+    wait = WebDriverWait(browser, WAIT)
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#catalog option"))
+    browser.find_element(By.ID, "job-file").send_keys(str(upload))
+    wait.until(EC.text_to_be_present_in_element((By.ID, "columns-status"), "ชื่อโครงการ"))
+    browser.find_element(By.ID, "job-submit").click()
+    cancel = wait.until(EC.element_to_be_clickable((By.ID, "job-cancel")))
+    cancel.click()
+    wait.until(EC.text_to_be_present_in_element((By.ID, "job-status"), "ยกเลิกงานแล้ว"))
+    assert not browser.find_element(By.ID, "job-cancel").is_displayed() and not browser.find_elements(By.ID, "job-error")
+    assert browser.find_element(By.CSS_SELECTOR, "#job-box .badge").text == "ยกเลิกแล้ว"
     _no_console_errors(browser)

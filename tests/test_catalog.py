@@ -98,6 +98,10 @@ def test_nested_json_catalog(tmp_path):
     assert wrapped.title == "แผนการศึกษา" and set(wrapped.nodes) == {"E", "E1"}
     with pytest.raises(CatalogError, match="node 3: id must be text or a number"):  # E, E1, then this one; it became the id "{'x': 1}"
         load_catalog(write(tmp_path, json.dumps([nested[0], {"id": {"x": 1}, "level": "dimension", "name": "ก"}]), "o.json"))
+    with pytest.raises(CatalogError, match="node 1: keywords must be text"):  # [1, 2] was a 500, {"a": 1} the keyword "{'a': 1}"
+        load_catalog(write(tmp_path, json.dumps([{"id": "A", "level": "dimension", "name": "ก", "keywords": {"a": 1}}]), "k.json"))
+    assert load_catalog(write(tmp_path, json.dumps([{"id": "A", "level": "dimension", "name": "ก", "keywords": [1, "สอง"]}]),
+                              "n.json")).nodes["A"].keywords == ("1", "สอง")
     problem = load_catalog_error(tmp_path, [{"id": "A", "level": "dimension", "name": "ก"}, {"id": "B", "parent_id": "Q", "level": "issue", "name": "ข"}])
     assert problem.row == 2  # a JSON list's position from 1 (it said row 3, as if a header)
 

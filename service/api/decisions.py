@@ -26,10 +26,10 @@ MEDIA = {"csv": "text/csv; charset=utf-8", "xlsx": "application/vnd.openxmlforma
 FILE_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"content": {"application/json": {}, MEDIA["csv"]: {}, MEDIA["xlsx"]: {}}}}
 
 
-def _file(columns: list[str], rows: list[dict], fmt: str, stem: str) -> Response:
+def _file(columns: list[str], rows: list[dict], fmt: str, stem: str, text_columns: list[str] | None = None) -> Response:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"out.{fmt}"
-        write_table(path, columns, rows)
+        write_table(path, columns, rows, text_columns=text_columns or [])
         return Response(path.read_bytes(), media_type=MEDIA[fmt], headers={"Content-Disposition": f'attachment; filename="{stem}.{fmt}"'})
 
 
@@ -87,8 +87,8 @@ def review_rows(job_id: str, app: AppDep, needs_review: bool | None = Query(None
 @router.get("/v1/classify/jobs/{job_id}/corrected", summary="The job's labelled file with the decisions laid over it",
             dependencies=[Depends(require_read_key)], responses={200: {"content": {MEDIA["csv"]: {}, MEDIA["xlsx"]: {}}}}, response_class=Response)
 def corrected_file(job_id: str, app: AppDep, format: str = Query("csv", pattern="^(csv|xlsx)$")) -> Response:
-    table, stem = corrected(app, job_id)
-    return _file(table.columns, table.rows, format, f"{stem}-corrected")
+    table, stem, as_text = corrected(app, job_id)
+    return _file(table.columns, table.rows, format, f"{stem}-corrected", as_text)
 
 
 def metrics_text(app: Application) -> bytes:

@@ -224,6 +224,7 @@ class SearchResponse(BaseModel):
     page_size: int
     facets: dict[str, dict[str, int]]
     hint: str | None = Field(None, description="Why nothing can be found, e.g. no project stored yet")
+    more: bool = Field(False, description="Another page of hits follows (after the relevant ones, weaker hits marked relevant=false)")
     results: list[HitOut]
 
 

@@ -23,6 +23,7 @@ def search(
     page_size: int = Query(10, ge=1, le=100),
 ) -> SearchResponse:
     filters = app.search_filters(fiscal_year(year), district, group, dimension)
-    found = app.search(q, filters=filters, mode=mode, offset=(page - 1) * page_size, limit=page_size, facets=True)
+    # one hit past the page says whether another page exists (total counts the relevant hits only; weaker ones follow)
+    found = app.search(q, filters=filters, mode=mode, offset=(page - 1) * page_size, limit=page_size + 1, facets=True)
     return SearchResponse(query=q, mode=mode, total=found.total, page=page, page_size=page_size, facets=found.facets,
-                          results=found.hits, hint=found.hint)
+                          results=found.hits[:page_size], more=len(found.hits) > page_size, hint=found.hint)

@@ -45,7 +45,8 @@
 
   /* Show nodes whose text contains the filter, with their ancestors (opened) and descendants. */
   function applyFilter() {
-    var word = $("tree-filter").value.trim().toLowerCase();
+    var typed = $("tree-filter").value.trim();
+    var word = typed.toLowerCase();
     var nodes = $("tree").querySelectorAll("details.node");
     var matched = 0;
     if (!word) {
@@ -64,8 +65,8 @@
       while (up) { up.hidden = false; up.open = true; up = up.parentElement && up.parentElement.closest("details.node"); }
     });
     // a filter that matches nothing said nothing: the tree went blank under the full counts
-    PA.setStatus($("filter-status"), matched ? "พบ " + PA.formatNumber(matched) + " หัวข้อที่มีคำว่า “" + word + "”"
-      : "ไม่พบหัวข้อที่มีคำว่า “" + word + "”", matched ? "" : "warn");
+    PA.setStatus($("filter-status"), matched ? "พบ " + PA.formatNumber(matched) + " หัวข้อที่มีคำว่า “" + typed + "”"
+      : "ไม่พบหัวข้อที่มีคำว่า “" + typed + "”", matched ? "" : "warn");
   }
 
   /* POST /v1/catalogs: a planner adds or replaces a catalog from the page (it took the API before);
@@ -74,9 +75,9 @@
     event.preventDefault();
     var form = event.target;
     var data = new FormData();
-    data.append("file", form.file.files[0]);
-    data.append("id", form.id.value.trim());
-    if (form.title.value.trim()) data.append("title", form.title.value.trim());
+    data.append("file", $("upload-file").files[0]);
+    data.append("id", $("upload-id").value.trim());
+    if ($("upload-title").value.trim()) data.append("title", $("upload-title").value.trim());
     var problems = PA.clear($("upload-problems"));
     problems.hidden = true;
     $("upload-submit").disabled = true;
@@ -86,8 +87,10 @@
       PA.setStatus($("upload-status"), (saved.replaced ? "แทนที่แคตตาล็อก " : "เพิ่มแคตตาล็อก ") + (saved.title || saved.id) +
         " แล้ว (" + PA.formatNumber(saved.nodes) + " หัวข้อ) ใช้ได้ทันทีในทุกหน้า" + stale, "ok");
       form.reset();
-      return PA.loadCatalogs(true).then(function () { $("catalog").value = saved.id; load(); });
-    }).catch(function (err) {
+      // the list read again; if that fails the upload still stood: say so apart from it
+      PA.loadCatalogs(true).then(function () { $("catalog").value = saved.id; load(); })
+        .catch(function (err) { PA.setStatus($("tree-summary"), "บันทึกแล้ว แต่โหลดรายการแคตตาล็อกใหม่ไม่ได้ กรุณาโหลดหน้านี้ใหม่ (" + err.message + ")", "error"); });
+    }, function (err) {
       PA.setStatus($("upload-status"), err.message, "error");
       var detail = (err.body && err.body.detail) || [];
       detail.filter(function (p) { return p && p.message_th; }).forEach(function (p) {

@@ -140,14 +140,11 @@
     if (job.error && job.status !== "cancelled") {  // a cancelled job is not a failure ("ข้อผิดพลาด: cancelled by request")
       box.appendChild(el("p", { class: "status error", id: "job-error", text: "ข้อผิดพลาด: " + (job.message_th || job.error) }));
     }
-    if (job.status === "queued" || job.status === "running") {  // a 10,000-row file runs for minutes: it can be stopped here
-      box.appendChild(el("button", { type: "button", class: "btn", id: "job-cancel", text: "ยกเลิกงานนี้", onclick: function (event) {
-        event.target.disabled = true;
-        PA.api("/v1/classify/jobs/" + encodeURIComponent(job.id), { method: "DELETE" })
-          .then(function () { poll(job.id); })
-          .catch(function (err) { PA.setStatus($("job-status"), err.message, "error"); event.target.disabled = false; });
-      } }));
-    }
+    // a 10,000-row file runs for minutes: it can be stopped (one button, kept across polls: focus stays on it)
+    var active = job.status === "queued" || job.status === "running";
+    if (!active || $("job-cancel").dataset.job !== job.id) $("job-cancel").disabled = false;
+    $("job-cancel").hidden = !active;
+    $("job-cancel").dataset.job = job.id;
     var progress = job.progress || {};
     setProgress(progress.done || 0, progress.total || 0, job.status);
 
@@ -223,9 +220,13 @@
     }
   }
 
+  var polling = 0;  // the newest poll: an older reply in flight (another #job=, a cancel) must not start a second loop
+
   function poll(jobId) {
     clearTimeout(timer);
+    var mine = ++polling;
     PA.api("/v1/classify/jobs/" + encodeURIComponent(jobId)).then(function (job) {
+      if (mine !== polling) return;
       renderJob(job);
       if (job.status === "queued" || job.status === "running") {
         timer = setTimeout(function () { poll(jobId); }, 1000);
@@ -235,10 +236,19 @@
         $("job-submit").disabled = false;
       }
     }).catch(function (err) {
+      if (mine !== polling) return;
       PA.setStatus($("job-status"), err.message, "error");
       $("job-submit").disabled = false;
       if (err.status === 0) timer = setTimeout(function () { poll(jobId); }, 3000); // server restarting
     });
+  }
+
+  function cancelJob() {
+    var button = $("job-cancel");
+    button.disabled = true;
+    PA.api("/v1/classify/jobs/" + encodeURIComponent(button.dataset.job), { method: "DELETE" })
+      .catch(function (err) { if (err.status !== 409) PA.setStatus($("job-status"), err.message, "error"); })  // 409: it ended meanwhile
+      .then(function () { poll(button.dataset.job); });
   }
 
   function submit(event) {
@@ -277,6 +287,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     $("job-form").addEventListener("submit", submit);
+    $("job-cancel").addEventListener("click", cancelJob);
     $("job-file").addEventListener("change", checkColumns);
     $("text-col").addEventListener("input", renderColumnChoices);
     $("catalog").addEventListener("change", fillLevels);

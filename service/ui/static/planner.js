@@ -100,12 +100,14 @@
 
   function decide(node) {
     if (!last) return;
+    var decided = last;  // a newer draft may be sent before the answer: it must not mark the new draft's cards
     var status = document.getElementById("decision-status");
     var top = last.top[node.level] || {};
     PA.setStatus(status, "กำลังบันทึก…", "busy");
     window.PAD.record({ text: last.draft, node_id: node.id, level: node.level, catalog: last.catalog, suggested: top.node_id || null,
                         suggested_confidence: top.node_id ? top.confidence : null, source: "planner" })
       .then(function (answer) {
+        if (last !== decided) return;
         document.querySelectorAll('#suggestions .suggestion[data-level="' + node.level + '"]').forEach(function (card) {
           card.classList.toggle("chosen", card.dataset.nodeId === node.id);
         });
@@ -128,7 +130,7 @@
   function clearResults(message, kind) {
     last = null;
     var box = PA.clear(document.getElementById("suggestions"));
-    box.appendChild(el("p", { class: kind === "error" ? "status error" : "muted", role: kind === "error" ? "alert" : null, text: message }));
+    box.appendChild(el("p", { class: kind === "error" ? "status error" : "muted", text: message }));  // #align-status announces it
     ["warnings", "neighbours", "duplicates-box"].forEach(function (id) { document.getElementById(id).hidden = true; });
   }
 

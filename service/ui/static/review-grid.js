@@ -89,7 +89,7 @@
                          onclick: function (event) { event.stopPropagation(); select(i); correct(); } })
         ])
       ]);
-      tr.addEventListener("click", function () { select(i); keepKeys(); });
+      tr.addEventListener("click", function () { select(i); });
       body.appendChild(tr);
     });
     if (!state.rows.length) body.appendChild(el("tr", null, el("td", { colspan: 6, class: "muted", text: "ไม่มีแถวที่ตรงกับตัวกรอง" })));

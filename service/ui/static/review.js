@@ -88,19 +88,20 @@
         explanation(r)
       ]));
     });
-    if (!(data.results || []).length) list.appendChild(el("li", { class: "muted", text: "ไม่พบโครงการที่ตรงกับคำค้นและตัวกรอง" }));
+    if (!(data.results || []).length) {
+      list.appendChild(el("li", { class: "muted", text: data.page > 1 ? "ไม่มีผลเพิ่มเติม" : "ไม่พบโครงการที่ตรงกับคำค้นและตัวกรอง" }));
+    }
 
     lastTotal = data.total || 0;
     /* total counts the relevant hits only; the ranking goes on with weaker ones (marked "เกี่ยวข้องน้อย"),
        so a full page may have a next one: paging stopped at the relevant count and hid everything after
        the first page when few hits passed the floor ("ชุมชน": 6 relevant, 124 containing the word). */
     var pages = Math.max(1, Math.ceil(lastTotal / data.page_size));
-    var full = (data.results || []).length >= data.page_size;
-    $("pager").hidden = data.page <= 1 && !full;
+    $("pager").hidden = data.page <= 1 && !data.more;
     $("page-info").textContent = "หน้า " + data.page + (data.page <= pages && lastTotal > data.page_size ? " จาก " + pages : "") +
-      (full && data.page >= pages ? " (หน้าถัดไปเป็นผลที่เกี่ยวข้องน้อยลง)" : "");
+      (data.more && data.page >= pages ? " (หน้าถัดไปเป็นผลที่เกี่ยวข้องน้อยลง)" : "");
     $("prev-page").disabled = data.page <= 1;
-    $("next-page").disabled = !full;
+    $("next-page").disabled = !data.more;
   }
 
   /* A coarse relevance word a person understands, never the raw fused score: a hit above the relevance
