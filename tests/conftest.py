@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,27 @@ PLANT,,dimension,พืชและสวน,ต้นไม้ เมล็ด�
 PLANT.FRUIT,PLANT,issue,ไม้ผล,กิ่งพันธุ์และต้นไม้ผล,มะม่วง|ทุเรียน|ผลไม้|กิ่งตอน
 PLANT.FLOWER,PLANT,issue,ไม้ดอก,ไม้ดอกไม้ประดับ,กุหลาบ|กล้วยไม้|ดอกไม้|ไม้ประดับ
 """
+
+
+@contextmanager
+def store_at(url: str, revision: str) -> Iterator:  # -> Iterator[sqlalchemy Connection]
+    """A store migrated only up to ``revision``, as an older planalign left it, open to write rows as it wrote them."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine
+
+    from planalign.index.migrations import HERE
+
+    engine = create_engine(url)
+    config = Config()
+    config.set_main_option("script_location", str(HERE))
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+            yield connection
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from conftest import run_cli
+from conftest import run_cli, store_at
 from planalign import app as app_module
 from planalign.app import Application
 from planalign.config import Settings
@@ -258,23 +258,14 @@ def test_cli_coverage_json_and_xlsx(tmp_path) -> None:
 
 
 def test_a_store_from_before_coverage_upgrades_in_place(tmp_path) -> None:
-    from alembic import command
-    from alembic.config import Config
-    from sqlalchemy import create_engine, inspect, text
+    from sqlalchemy import inspect, text
 
-    from planalign.index.migrations import HERE
     from planalign.index.store import ProjectStore
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
-    engine = create_engine(url)
-    config = Config()
-    config.set_main_option("script_location", str(HERE))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0001")
+    with store_at(url, "0001") as connection:
         connection.execute(text("INSERT INTO projects VALUES ('OLD', 2566, 'สำนักงานเขตบางเขน', 'บางเขน', 'กรุงเทพเหนือ', 'โครงการลอกท่อ', '', '', 1000.0,"
                                 " '', '', '', 'D1', 'D1.4', '', '', 'form', 'h')"))
-    engine.dispose()
     store = ProjectStore(url)
     assert store.get(["OLD"])["OLD"].category == ""
     assert store.alignment_states("bma-9d", "issue")["OLD"].aligned_hash == ""  # not aligned yet: the next refresh does it

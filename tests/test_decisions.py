@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from sqlalchemy import create_engine, text
 from test_store import postgres_url  # noqa: F401  (the throwaway PostgreSQL server fixture)
 
-from conftest import run_cli, wait_job, wait_ready
+from conftest import run_cli, store_at, wait_job, wait_ready
 from planalign import learning
 from planalign.app import Application
 from planalign.config import Settings
@@ -74,24 +74,13 @@ def test_store_on_postgres(postgres_url):  # noqa: F811
 
 def test_decisions_stored_before_line_breaks_counted_as_spaces_are_re_keyed(tmp_path):
     """Migration 0005: two texts that differ by a line break only were two active labels; now the newest is the one."""
-    from alembic import command
-    from alembic.config import Config
-
-    from planalign.index.migrations import HERE
-
     url = f"sqlite:///{tmp_path / 'old.db'}"
-    engine = create_engine(url)
-    config = Config()
-    config.set_main_option("script_location", str(HERE))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0004_decisions_by_project")
+    with store_at(url, "0004_decisions_by_project") as connection:
         for i, (typed, node) in enumerate([("ขุดลอกคลองบางบัว\nป้องกันน้ำท่วม", "D1.4"), ("ขุดลอกคลองบางบัว ป้องกันน้ำท่วม", "D1.3")], start=1):
             old_key = hashlib.sha1(normalize(typed).encode("utf-8")).hexdigest()  # the key as it was: line breaks kept
             connection.execute(text("INSERT INTO decisions (id, text_key, text, project_id, catalog, level, node_id, suggested, source, who, created) "
                                     "VALUES (:id, :key, :text, '', 'bma-9d', 'issue', :node, '', 'planner', 'local', 0)"),
                                {"id": i, "key": old_key, "text": typed, "node": node})
-    engine.dispose()
     store = DecisionStore(ProjectStore(url).engine)
     assert [d.node_id for d in store.active("bma-9d")] == ["D1.3"] and store.page(catalog="bma-9d")[0] == 2  # history kept
 
