@@ -255,3 +255,21 @@ def test_search_filters_read_names_as_people_type_them_and_refuse_unknown_ones(t
         with pytest.raises(InputError) as refused:
             app.search_filters(**wrong)
         assert thai in refused.value.thai
+
+
+def test_a_filter_whose_rows_share_the_query_topic_keeps_its_relevant_hits(tmp_path):
+    """Scores were standardized against the filtered rows: with dimension D1, whose projects are all about
+    floods, "น้ำท่วม" had 0 relevant hits where the unfiltered search counted them (real ordinance: 52 and 0)."""
+    app = Application(Settings(data_dir=tmp_path, encoder="tfidf"))
+    districts = ["บางเขน", "จตุจักร", "บางรัก", "ดอนเมือง", "ดุสิต", "บางซื่อ", "ลาดพร้าว", "สายไหม", "หลักสี่", "บางนา"]
+    floods = [Project(id=f"F{i}", fiscal_year=2567, district=districts[i % 10], dimension_id="D1", name=f"โครงการขุดลอกคลองป้องกันน้ำท่วมเขต{districts[i % 10]} แห่งที่ {i}",
+                      objective="ลดน้ำท่วมขังและเพิ่มการระบายน้ำ") for i in range(40)]  # past MIN_POOL: the floor decides within the filter
+    others = [Project(id=f"O{i}", fiscal_year=2567, district=districts[i % 10], dimension_id=f"D{2 + i % 8}", name=name)
+              for i, name in enumerate(["โครงการอบรมอาสาสมัครป้องกันยาเสพติด", "โครงการตรวจสุขภาพผู้สูงอายุ", "โครงการปลูกต้นไม้ริมถนน",
+                                        "โครงการคัดแยกขยะในโรงเรียน", "โครงการส่งเสริมอาชีพสตรี", "โครงการจัดงานเทศกาลอาหาร",
+                                        "โครงการซ่อมแซมทางเท้า", "โครงการพัฒนาระบบสารสนเทศ"] * 100)]
+    app.store.upsert(floods + others)
+    app.sync("tfidf")
+    everything = app.search("น้ำท่วม", facets=True)
+    assert everything.total == everything.facets["dimension"]["D1"] == 40
+    assert app.search("น้ำท่วม", filters=Filters(dimension="D1")).total == 40
