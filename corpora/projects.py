@@ -110,6 +110,13 @@ class IngestResult:
 
 
 @lru_cache(maxsize=1)
+def is_report(source: str, report_sources: Collection[str]) -> bool:
+    """A stored row that is a citizen report (Traffy), not a project: its source starts with one of
+    ``report_sources`` (PLANALIGN_REPORT_SOURCES). Coverage counts them apart; duplicates leave them out."""
+    lowered = (source or "").lower()
+    return any(lowered.startswith(s.lower()) for s in report_sources if s)
+
+
 def district_groups() -> dict[str, str]:
     """District name -> district group (กลุ่มเขต), for rows that give only the district."""
     text = resources.files("planalign.corpora").joinpath("data", "district_groups.csv").read_text(encoding="utf-8")

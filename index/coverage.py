@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from planalign.corpora.catalog import Catalog
-from planalign.corpora.projects import Project, district_groups
+from planalign.corpora.projects import Project, district_groups, is_report
 from planalign.corpora.tables import TableError, read_table
 from planalign.errors import InputError
 from planalign.index.align import Aligner, Alignment
@@ -241,11 +241,6 @@ class Item:
 
 
 # -------------------------------------------------------------------------------------- frame
-def is_report(source: str, report_sources: Sequence[str]) -> bool:
-    lowered = source.lower()
-    return any(lowered.startswith(s.lower()) for s in report_sources if s)
-
-
 class Frame:
     """Every stored item's coverage attributes and node per level, as numpy columns."""
 

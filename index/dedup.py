@@ -55,6 +55,7 @@ from typing import Literal
 
 import numpy as np
 
+from planalign.corpora.projects import is_report
 from planalign.index.project_index import ProjectIndex
 from planalign.index.store import ProjectStore
 from planalign.nlp.encoders import Encoder
@@ -733,7 +734,7 @@ class Match:
 
 
 def check_draft(index: ProjectIndex, store: ProjectStore, encoder: Encoder, text: str, config: DedupConfig | None = None,
-                candidates: int = 20, group: str = "", related: bool = False) -> list[Match]:
+                candidates: int = 20, group: str = "", related: bool = False, report_sources: Sequence[str] = ()) -> list[Match]:
     """Stored projects that duplicate one draft (with ``related``: also the similar ones that are
     not duplicates, with the fields that differ), best first.
 
@@ -741,6 +742,9 @@ def check_draft(index: ProjectIndex, store: ProjectStore, encoder: Encoder, text
     rule's semantic bar and its top hybrid-search hits; each is decided by :func:`decide` with the
     parameters and vectors the sweep uses, so a single check never returns a pair the sweep would
     refuse. ``group``: the draft's district/org, whose own projects are skipped with ``across_groups``.
+    ``candidates`` counts distinct texts: a line stored identically by 50 districts took 50 of 20
+    places, and 30 of its copies were missed. Rows from ``report_sources`` (citizen reports) are not
+    projects and are skipped.
     """
     from planalign.index.hybrid import Filters, rank
 
@@ -758,8 +762,16 @@ def check_draft(index: ProjectIndex, store: ProjectStore, encoder: Encoder, text
     cosines = (rows @ draft.vector - float(mean @ draft.vector)) / norms
     if index.dead:
         cosines[~index.alive] = -np.inf
-    nearest = np.argsort(-cosines, kind="stable")[:candidates]
-    positions = [int(p) for p in nearest if cosines[p] >= min(params.sem, params.related_sem)]
+    positions: list[int] = []
+    texts_seen: set[float] = set()
+    for p in np.argsort(-cosines, kind="stable"):
+        if cosines[p] < min(params.sem, params.related_sem):
+            break
+        seen = round(float(cosines[p]), 6)  # identical texts have identical query views
+        if seen not in texts_seen and len(texts_seen) == candidates:
+            break
+        texts_seen.add(seen)
+        positions.append(int(p))
     for hit in rank(index, encoder, text, "hybrid", Filters(), 10, query_vector=query).positions:
         if hit not in positions:
             positions.append(hit)
@@ -769,7 +781,7 @@ def check_draft(index: ProjectIndex, store: ProjectStore, encoder: Encoder, text
         project = projects.get(index.ids[position])
         if project is None:  # deleted from the store after the index was loaded
             continue
-        if config.across_groups and group and group == (project.district or project.org):
+        if (config.across_groups and group and group == (project.district or project.org)) or is_report(project.source, report_sources):
             continue
         decision = decide(draft, extract(normalize(project.search_text()), center(rows[position][None], mean)[0]), params)
         if decision.is_duplicate or (related and decision.kind == "related"):

@@ -184,6 +184,19 @@ def test_a_single_check_never_returns_a_pair_the_sweep_refuses(tmp_path):
     assert related["P1"].kind == "related" and any(c.field == "place.soi" for c in related["P1"].conflicting_fields)
 
 
+def test_a_check_finds_every_stored_copy_and_citizen_reports_are_not_projects(tmp_path):
+    """A line stored by 30 districts filled the check's 20 candidate places: 10 copies were missed; Traffy
+    reports (a report source) were paired with projects and with each other as if they were projects."""
+    app = Application(Settings(data_dir=tmp_path, index_encoder="tfidf"))
+    copies = [Project(id=f"C{i}", name="โครงการกรุงเทพมหานครเขตปลอดบุหรี่", district=f"เขต{i}") for i in range(30)]
+    reports = [Project(id=f"R{i}", name="เขตปลอดบุหรี่ มีคนสูบบุหรี่หน้าโรงเรียน", source="traffy-2022") for i in range(3)]
+    app.ingest(copies + [Project(id=f"P{i}", name=name) for i, name in enumerate(STORE)] + reports)
+    found = {m.id for m in app.check_duplicates("โครงการกรุงเทพมหานครเขตปลอดบุหรี่")}
+    assert {f"C{i}" for i in range(30)} <= found and not any(i.startswith("R") for i in found)
+    swept = app.duplicate_clusters(across=False)
+    assert not any(i.startswith("R") for i in swept.ids) and {f"C{i}" for i in range(30)} <= set(swept.ids)
+
+
 def test_the_sweep_forks_workers_only_from_a_single_threaded_process() -> None:
     """In the service a forked worker inherited locks held by other threads and hung the sweep for good."""
     import threading
