@@ -22,7 +22,7 @@ command it names.
 | reconcile_interval_s | PLANALIGN_RECONCILE_INTERVAL_S | 60 s between background store/index comparisons |
 | request_threads | PLANALIGN_REQUEST_THREADS | 6: requests computed at once (the rest wait their turn); bounds memory and tail latency |
 | allowed_origins | PLANALIGN_ALLOWED_ORIGINS (comma-separated) | none: state-changing requests from a browser must come from the service's own origin |
-| report_sources | PLANALIGN_REPORT_SOURCES (comma-separated) | traffy: rows whose source starts with one of these are citizen reports (coverage counts them apart, duplicates skip them) |
+| report_sources | PLANALIGN_REPORT_SOURCES (comma-separated) | traffy: rows from these sources are citizen reports (counted apart, no duplicates) |
 | report_map | PLANALIGN_REPORT_MAP | a CSV ``category,node_id`` for reports; default: the built-in Traffy map for bma-9d |
 
 The TOML file (``--config`` or ``PLANALIGN_CONFIG``) holds the same names in a ``[planalign]`` table.
