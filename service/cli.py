@@ -387,6 +387,10 @@ def dedup(
     config: ConfigOpt = None,
 ) -> None:
     """Find duplicate projects (re-submissions and the same project in other words, with the fields that match or differ), grouped into clusters."""
+    sweep_only = {"--out": out_path, "--input": input_file, "--year": year, "--per-member": per_member or None, "--across-districts": across or None}
+    if check is not None and any(v is not None for v in sweep_only.values()):  # they were ignored without a word (--out wrote nothing)
+        raise UserError(f"--check looks up one draft and prints its duplicates; {', '.join(k for k, v in sweep_only.items() if v is not None)} "
+                        "apply to the sweep over the store or a file (leave out --check)")
     if check is None and out_path is None:
         raise UserError("--out is required (pairs.csv)")
     if check is None and out_path is not None:

@@ -157,6 +157,8 @@ def test_dedup_check_finds_the_copy_not_every_text_sharing_its_words(tmp_path):
     assert result.returncode == 0, result.stderr
     lines = [line for line in result.stdout.splitlines() if line.strip()]
     assert len(lines) == 1 and "P1" in lines[0] and "ยื่นซ้ำ" in lines[0] and "copy" not in lines[0], result.stdout  # the reason in Thai
+    ignored = run_cli("dedup", "--check", "โครงการลอกท่อระบายน้ำ", "--out", str(tmp_path / "c.csv"), "--year", "2560", data_dir=tmp_path)
+    assert ignored.returncode == 2 and "--out, --year apply to the sweep" in ignored.stderr and not (tmp_path / "c.csv").exists()  # exit 0, no file
 
 
 def test_classify_with_the_shared_bma_catalog_and_training(tmp_path, shared_data):
