@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -50,6 +51,8 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
 }
 FIELDS = tuple(HEADER_ALIASES)
 _DATE = re.compile(r"(\d{4})-(\d{1,2})-\d{1,2}")
+_THAI_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")  # day/month/year, as Thai forms write dates
+_BANGKOK = timezone(timedelta(hours=7))  # no daylight saving in Thailand
 _CATALOG_ID = re.compile(r"\b[A-Z]{1,3}\d+(?:\.\d+){0,3}\b")
 _DISTRICT_PREFIX = re.compile(r"^(?:สำนักงานเขต|เขต)\s*")
 
@@ -165,11 +168,24 @@ def parse_year(value: str | int | None, default: int | None = None) -> int | Non
 
 
 def fiscal_year_of(date: str) -> int | None:
-    """Thai government fiscal year (B.E.) of an ISO date: it starts on 1 October."""
-    match = _DATE.search(date or "")
-    if not match:
-        return None
-    year, month = int(match.group(1)), int(match.group(2))
+    """Thai government fiscal year (B.E.) of a date: it starts on 1 October, in Bangkok.
+
+    ISO dates and timestamps (a timestamp with an offset is read in Bangkok time: Traffy's
+    "2022-09-30 18:00:00+00" is 1 October, 01:00, FY2566; the UTC date put it in FY2565) and the
+    Thai day/month/year form ("30/09/2565", B.E. or C.E.; it gave no year at all)."""
+    text = (date or "").strip()
+    try:
+        when = datetime.fromisoformat(text)
+        local = when.astimezone(_BANGKOK) if when.tzinfo else when
+        year, month = local.year, local.month
+    except ValueError:
+        match, thai = _DATE.search(text), _THAI_DATE.search(text)
+        if match:
+            year, month = int(match.group(1)), int(match.group(2))
+        elif thai:
+            year, month = int(thai.group(3)), int(thai.group(2))
+        else:
+            return None
     year = year + 543 if year < 2400 else year
     return year + 1 if month >= 10 else year
 

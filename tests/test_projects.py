@@ -1,6 +1,6 @@
 import pytest
 
-from planalign.corpora.projects import guess_columns, map_headers, parse_budget, parse_year, read_projects
+from planalign.corpora.projects import fiscal_year_of, guess_columns, map_headers, parse_budget, parse_year, read_projects
 from planalign.corpora.tables import Table, TableError, write_table
 
 
@@ -16,6 +16,15 @@ def test_budget_forms(raw, baht):
 def test_bad_budgets(raw, message):
     with pytest.raises(ValueError, match=message):
         parse_budget(raw)
+
+
+@pytest.mark.parametrize("date, year", [
+    ("2022-09-30 18:00:00+00", 2566),  # Traffy's UTC timestamp: 1 October 01:00 in Bangkok (it gave 2565)
+    ("2022-09-30 16:59:59+00", 2565), ("2022-10-01", 2566), ("2565-10-01", 2566),
+    ("30/09/2565", 2565), ("1/10/2565", 2566), ("15/10/2022", 2566),  # a Thai form's day/month/year (it gave none)
+    ("", None), ("ไม่ระบุ", None)])
+def test_the_fiscal_year_of_a_date_is_bangkoks(date, year):
+    assert fiscal_year_of(date) == year
 
 
 def test_years_common_era_converted():
