@@ -42,6 +42,9 @@ _LATIN_UNIT = re.compile(r"\b(kw|mw|km|cctv)\b", re.IGNORECASE)
 # ม.3 / ป.6 (school grades) only when a digit follows, so ม. alone (เมตร? หมู่?) is left alone.
 _GRADE = re.compile(rf"(?<![{_THAI}])([มป])\.\s?(\d)")
 _NUMBER_COMMA = re.compile(r"(?<=\d),(?=\d{3}\b)")
+# ม. / ซม. right after a number are metres / centimetres ("ยาว 1250 ม." read as a bare number, so 1250 m against
+# 980 m was no conflict); not before a digit (ม.3: a grade) or a Thai letter (1 ม.ค.: January).
+_METRIC_AFTER_NUMBER = re.compile(rf"(?<=\d)\s?(ซม|ม)\.(?!\s?\d)(?![{_THAI}])")
 _SPACES = re.compile(r"[ \t]+")
 _THAI_NUMBER_WORDS = ("ศูนย์", "หนึ่ง", "เอ็ด", "สอง", "ยี่", "สาม", "สี่", "ห้า", "หก", "เจ็ด", "แปด", "เก้า", "สิบ", "ร้อย", "พัน", "หมื่น", "แสน", "ล้าน")
 _THAI_NUMBER = re.compile("(?:" + "|".join(sorted(_THAI_NUMBER_WORDS, key=len, reverse=True)) + ")+")
@@ -72,6 +75,7 @@ def canonical(text: str) -> str:
     table = abbreviations()
     text = _abbreviation_pattern().sub(lambda m: table[m.group(0)], text)
     text = _LATIN_UNIT.sub(lambda m: " " + _LATIN_UNITS[m.group(1).lower()] + " ", text)
+    text = _METRIC_AFTER_NUMBER.sub(lambda m: " เซนติเมตร" if m.group(1) == "ซม" else " เมตร", text)
     text = _NUMBER_COMMA.sub("", text)
     text = _number_words(text)
     return _SPACES.sub(" ", text).strip()

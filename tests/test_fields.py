@@ -19,6 +19,9 @@ def test_lengths_in_any_unit_compare_in_metres():
     assert dimension_values("ความยาว 1,250 เมตร", "length_m") == [1250.0]
     assert dimension_values("ยาว 1.25 กม.", "length_m") == [1250.0]
     assert dimension_values("พื้นที่ 2 ไร่", "area_m2") == [3200.0]
+    # ม. / ซม. after a number (read as bare numbers: 1250 m against 980 m was no conflict); not a grade, not January
+    assert dimension_values("ยาว 1250 ม.", "length_m") == [1250.0] and dimension_values("ท่อขนาด 60 ซม.", "length_m") == [0.6]
+    assert canonical("นักเรียนชั้น ม.3") == "นักเรียนชั้น มัธยมศึกษาปีที่ 3" and canonical("เริ่ม 1 ม.ค. 2567") == "เริ่ม 1 ม.ค. 2567"
 
 
 def test_thai_number_words_before_a_unit_become_digits_but_not_elsewhere():
