@@ -205,6 +205,17 @@ def test_duplicates_and_check(client):
     assert digits.status_code == 422 and digits.json()["message_th"].startswith("ไม่พบคำที่อ่านได้")
 
 
+def test_a_cluster_says_how_many_pairs_it_has_past_the_ones_listed(tmp_path):
+    """25 copies of one line are 300 flagged pairs; the cluster listed 200 and said nothing of the rest."""
+    with make_client(tmp_path) as c:
+        wait_ready(c)
+        copies = [{"id": f"C{i}", "name": "โครงการกรุงเทพมหานครเขตปลอดบุหรี่", "org": f"หน่วยงานที่ {i}"} for i in range(25)]
+        assert c.post("/v1/projects", json={"projects": copies}).status_code == 200
+        wait_ready(c)
+        cluster = c.get("/v1/duplicates").json()["clusters"][0]
+        assert cluster["size"] == 25 and len(cluster["pairs"]) == 200 and cluster["pairs_total"] == 300
+
+
 def test_duplicates_show_a_clusters_links_to_texts_outside_it(client, monkeypatch):
     """The chain of five rewordings splits into two clusters; the flagged pair between them is shown
     under both, with the text outside and where it is (not lost because it is in neither)."""

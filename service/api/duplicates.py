@@ -1,7 +1,7 @@
 """Duplicate clusters over the store, and a check of one draft against it; every pair with its matched and conflicting fields."""
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from fastapi import APIRouter, Depends, Query
 
@@ -32,8 +32,10 @@ def clusters(
     cluster_of = {m: name for name, members in found.result.clusters.items() for m in members}
     inside: dict[str, list[Pair]] = defaultdict(list)
     leaving: dict[str, list[tuple[Pair, int]]] = defaultdict(list)  # (pair, its text outside the cluster)
+    flagged: Counter[str] = Counter()  # every flagged pair inside each cluster, also past the ones shown
     for p in found.result.pairs:  # once, best first (a store's sweep can flag 800k pairs); models only for what is shown
         if p.cluster:
+            flagged[p.cluster] += 1
             if len(inside[p.cluster]) < PAIRS_PER_CLUSTER:
                 inside[p.cluster].append(p)
             continue
@@ -42,7 +44,7 @@ def clusters(
                 leaving[cluster_of[here]].append((p, there))
     kept = [(name, members) for name, members in found.result.clusters.items() if len(members) >= min_size]
     shown = [Cluster(cluster=name, size=len(members), name=found.cluster_name(name), members=[member(m) for m in members],
-                     pairs=[ClusterPair(id_a=ids[p.a], id_b=ids[p.b], decision=p.decision) for p in inside[name]],
+                     pairs=[ClusterPair(id_a=ids[p.a], id_b=ids[p.b], decision=p.decision) for p in inside[name]], pairs_total=flagged[name],
                      links=[ClusterLink(id_a=ids[p.a], id_b=ids[p.b], decision=p.decision, outside=member(there), outside_cluster=cluster_of.get(there, ""))
                             for p, there in leaving[name]])
              for name, members in kept[:limit]]

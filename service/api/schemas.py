@@ -263,7 +263,8 @@ class Cluster(BaseModel):
     name: str = Field(description="What the cluster is: its first member's project name")
     members: list[ClusterMember]
     pairs: list[ClusterPair] = Field(description="Flagged pairs with both texts in this cluster (average linkage: at least half the pairs "
-                                                 "between two groups flagged)")
+                                                 "between two groups flagged), best first, at most 200")
+    pairs_total: int = Field(0, description="Every flagged pair inside the cluster (pairs lists the first 200: 50 copies of one line are 1,225)")
     links: list[ClusterLink] = Field([], description="Flagged pairs from a member to a text outside the cluster (in another cluster, or in "
                                                      "none): too few of the pairs between them were flagged to join them")
 
