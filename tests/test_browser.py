@@ -324,6 +324,7 @@ def test_planner_lists_the_stored_drainage_projects_for_a_drainage_draft(server:
     assert {"PMP-2567-003", "PMP-2568-004"} <= {c.text for c in browser.find_elements(By.CSS_SELECTOR, "#clusters td code")}
     browser.execute_script("document.querySelectorAll('#clusters details').forEach(d => d.open = true)")
     assert any("คลองเปรมประชากร" in chip.text for chip in pair.find_elements(By.CSS_SELECTOR, ".chip-match"))
+    assert any(s.text == "คู่ที่คล้ายกัน (ทั้งหมด 1 คู่)" for s in browser.find_elements(By.CSS_SELECTOR, "#clusters .pairs-box > summary"))
     _no_console_errors(browser)
     _screenshot(browser, "review-clusters.png")
 

@@ -192,7 +192,9 @@
           }))
         ])),
         (c.pairs || []).length ? el("details", { class: "pairs-box" }, [
-          el("summary", { text: "คู่ที่คล้ายกัน (" + c.pairs.length + " คู่)" }),
+          // how many there are, not how many came (the API lists 200, the page shows 50: 50 copies of a line are 1,225 pairs)
+          el("summary", { text: "คู่ที่คล้ายกัน (ทั้งหมด " + PA.formatNumber(c.pairs_total || c.pairs.length) + " คู่" +
+            ((c.pairs_total || c.pairs.length) > Math.min(50, c.pairs.length) ? " แสดง " + Math.min(50, c.pairs.length) + " คู่แรก" : "") + ")" }),
           el("ul", { class: "pairs" }, c.pairs.slice(0, 50).map(function (p) {
             var a = byId[p.id_a], b = byId[p.id_b];
             return el("li", { class: "pair", dataset: { kind: p.decision.kind } }, [
