@@ -97,10 +97,6 @@ class Filters:
             return mask
         return self.positions if mask is None else mask & self.positions
 
-    @property
-    def active(self) -> bool:
-        return self.positions is not None or any(v not in (None, "") for v in self.as_meta().values())
-
 
 @dataclass
 class Ranked:
