@@ -764,8 +764,9 @@ def check_draft(index: ProjectIndex, store: ProjectStore, encoder: Encoder, text
         cosines[~index.alive] = -np.inf
     positions: list[int] = []
     texts_seen: set[float] = set()
+    bar = min(params.sem, params.related_sem)
     for p in np.argsort(-cosines, kind="stable"):
-        if cosines[p] < min(params.sem, params.related_sem):
+        if cosines[p] < bar:
             break
         seen = round(float(cosines[p]), 6)  # identical texts have identical query views
         if seen not in texts_seen and len(texts_seen) == candidates:
