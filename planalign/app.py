@@ -843,7 +843,7 @@ class Application:
         kept = [projects[index.ids[p]] for p in positions]
         mean, params = index_semantics(index)
         records = make_records([p.search_text() for p in kept], center(index.query_view[positions], mean), names=[p.name for p in kept],
-                               groups=[p.district or p.org for p in kept])
+                               groups=[p.district or p.org for p in kept], years=[p.fiscal_year for p in kept])
         result = find_duplicates(records, config, configured(params, config),
                                  weak_copies=index.encoder_name != "e5", progress=progress)
         return DuplicateSet([p.id for p in kept], records, result, [p.org for p in kept], [p.fiscal_year for p in kept])

@@ -161,6 +161,25 @@ def test_across_groups_keeps_only_pairs_from_different_districts():
     assert {(p.a, p.b) for p in found.pairs} == {(0, 2), (1, 2)}
 
 
+def test_across_districts_two_lines_one_district_lists_side_by_side_are_not_judged_a_pair():
+    """Every district's budget carries the same routine lines; short lines of one topic passed the
+    semantic bar (30,235 pairs of different lines of the FY2566 ordinance across offices). Each
+    office lists both, so each line's counterpart elsewhere is its copy there; a line of an office
+    that does not list the other is still judged, and so is another year's list."""
+    finance, lawsuits = "งานบริหารทั่วไปและบริหารการคลัง", "งานบริหารทั่วไปและสอบสวนดำเนินคดี"
+    texts = [finance, lawsuits, finance, lawsuits, lawsuits, finance]
+    groups = ["บางเขน", "บางเขน", "จตุจักร", "จตุจักร", "สำนักเทศกิจ", "สำนักการคลัง"]
+    every = make_records(texts, np.tile(np.array([[1.0, 0.0]]), (6, 1)), groups=groups, years=[2566] * 6)
+    assert decide(every[0].fields, every[3].fields).is_duplicate  # the semantic route alone calls them one project
+    found = {(p.a, p.b) for p in find_duplicates(every, DedupConfig(across_groups=True)).pairs}
+    # the copies, and the two agencies' lines (neither lists the other's); not a district's line against another's other line
+    assert found == {(0, 2), (0, 5), (2, 5), (1, 3), (1, 4), (3, 4), (4, 5)}
+    # บางเขน lists the finance line in 2566 and the lawsuits line in 2567: not side by side
+    years = make_records([finance, lawsuits, lawsuits], np.tile(np.array([[1.0, 0.0]]), (3, 1)), groups=["บางเขน", "บางเขน", "จตุจักร"],
+                         years=[2566, 2567, 2567])
+    assert {(p.a, p.b) for p in find_duplicates(years, DedupConfig(across_groups=True)).pairs} == {(0, 2), (1, 2)}
+
+
 STORE = [
     "โครงการปรับปรุงถนนซอยพหลโยธิน 48 เขตบางเขน", "โครงการปรับปรุงถนนซอยพหลโยธิน 52 เขตบางเขน",
     "ปรับปรุงผิวถนน ซ.พหลโยธิน ๔๘ เขตบางเขน", "โครงการกรุงเทพมหานครเขตปลอดบุหรี่", "โครงการ กรุงเทพมหานคร เขตปลอดบุหรี่",
