@@ -151,6 +151,14 @@ def test_job_errors(client):
     assert missing.status_code == 422 and "missing column" in missing.json()["error"]  # checked at upload, not in the background
     header_only = client.post("/v1/classify/jobs", files={"file": ("h.csv", "ชื่อโครงการ\n".encode())}, data={"text_col": "ชื่อโครงการ"})
     assert header_only.status_code == 422 and "h.csv" in header_only.json()["message_th"]  # was a "done" job of 0 rows
+    # a misspelt form field was dropped and the job ran zero-shot with the defaults; every upload refuses it now
+    misspelt = client.post("/v1/classify/jobs", files={"file": ("a.csv", "t\nขุดลอกคลอง\n".encode())}, data={"text_col": "t", "learn_": "false"})
+    assert misspelt.status_code == 422 and misspelt.json()["message_th"].startswith("ไม่รู้จักช่อง learn_")
+    stored = client.get("/v1/projects").json()["total"]
+    for path, data in (("/v1/projects/file", {"yaer": "2567"}), ("/v1/catalogs", {"id": "x", "titel": "แผน"}), ("/v1/tables/columns", {"sheet": "2"})):
+        refused = client.post(path, files={"file": ("a.csv", "t\nขุดลอกคลอง\n".encode())}, data=data)
+        assert refused.status_code == 422 and next(iter(set(data) - {"id"})) in refused.json()["error"], (path, refused.text)
+    assert client.get("/v1/projects").json()["total"] == stored and "x" not in {c["id"] for c in client.get("/v1/catalogs").json()["catalogs"]}
 
 
 def test_search_filters_facets_paging(client):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import secrets
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Annotated
@@ -60,6 +60,21 @@ class UploadRefused(HTTPException):
     def __init__(self, status_code: int, detail: str, thai: str) -> None:
         super().__init__(status_code, detail)
         self.thai = thai
+
+
+def form_fields(*known: str) -> Callable[[Request], Awaitable[None]]:
+    """A dependency refusing multipart fields an upload endpoint does not read (422), as JSON bodies
+    refuse unknown keys: a misspelt or unsupported field ("learn_" for "learn", "top") was dropped in
+    silence and the upload ran with the defaults."""
+
+    async def refuse_unknown(request: Request) -> None:
+        unknown = sorted(set((await request.form()).keys()) - set(known))
+        if unknown:
+            fields = ", ".join(unknown)
+            raise UploadRefused(422, f"unknown form field(s): {fields}; this upload reads {', '.join(known)}",
+                                f"ไม่รู้จักช่อง {fields} ในแบบฟอร์ม ช่องที่ใช้ได้: {', '.join(known)}")
+
+    return refuse_unknown
 
 
 async def read_upload(file: UploadFile, allowed: tuple[str, ...]) -> tuple[str, bytes]:
