@@ -91,6 +91,18 @@ def routine_items(level: str) -> Dataset:
     return Dataset(f"routine-{level}", [r["text"] for r in table.rows], [r[column].split("|") for r in table.rows])
 
 
+def project_names(level: str) -> Dataset:
+    """180 project names of the dev corpus (`search_corpus_dev.csv`, read in place: the 60 sources
+    and their related and unrelated candidates, not the copies and paraphrases), labelled with the
+    official catalog's issue by two independent annotators who saw only that catalog and the names
+    (``eval/data/project_names_labels.csv`` holds the doc ids and labels, no text); gold = either
+    annotator's primary label (``*_ok``), as for the routine items."""
+    texts = {r["doc_id"]: r["text"] for r in read_table(shared_data_dir() / "labelled" / "search_corpus_dev.csv").rows}
+    table = read_table(eval_data_path("project_names_labels.csv"))
+    column = {"dimension": "dimension_ok", "issue": "issue_ok"}[level]
+    return Dataset(f"projects-{level}", [texts[r["doc_id"]] for r in table.rows], [r[column].split("|") for r in table.rows])
+
+
 def official_catalog_path() -> Path:
     """The official catalog text of the 9 dimensions and 28 issues (same ids as the embedded one)."""
     return shared_data_dir() / "catalogs" / "bma_strategy_9d_28issues.csv"

@@ -3,6 +3,9 @@
 Tasks (real data from ../shared/data, read in place; leave-one-group-out groups in brackets):
 * [routine] the 158 FY2566 routine budget items x the embedded catalog and x the official catalog
   text, at the dimension and the issue level (a prediction is right when an annotator gave it);
+* [projects] 180 project names of the dev corpus (written independently of our method, not real
+  submissions), labelled with the official catalog's issue by two independent annotators, x the same
+  two catalogs and levels: the task most like the held-out strategic project names;
 * [policies] the 214 campaign policies x the campaign-dimension catalog;
 * [traffy] 2,000 January-2023 Traffy reports x the 23 categories, and x small catalogs of the 6 and
   the 10 categories most frequent in 2022 (reports carrying one of them);
@@ -41,6 +44,7 @@ from planalign.eval.datasets import (
     eval_data_path,
     official_catalog_path,
     policies,
+    project_names,
     restricted,
     routine_items,
     traffy,
@@ -94,10 +98,11 @@ def sub_catalog(catalog: Catalog, keep: list[str], name: str) -> Catalog:
 def build_tasks(traffy_test: int) -> list[Task]:
     tasks = []
     embedded, official = load_catalog("bma-9d"), load_catalog(official_catalog_path())
-    for tag, catalog in (("embedded", embedded), ("official", official)):
-        for level in ("dimension", "issue"):
-            data = routine_items(level)
-            tasks.append(Task(f"routine x {tag} ({level})", "routine", catalog, level, data.texts, [set(g) for g in data.labels]))
+    for group, items in (("routine", routine_items), ("projects", project_names)):
+        for tag, catalog in (("embedded", embedded), ("official", official)):
+            for level in ("dimension", "issue"):
+                data = items(level)
+                tasks.append(Task(f"{group} x {tag} ({level})", group, catalog, level, data.texts, [set(g) for g in data.labels]))
     campaign = load_catalog(eval_data_path("campaign_dimensions.csv"))
     data = policies()
     tasks.append(Task("policies x campaign (dimension)", "policies", campaign, "dimension", data.texts,
