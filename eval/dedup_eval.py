@@ -354,7 +354,7 @@ def ordinance_lines(encoder: str, trigram_bar: float, cosine_bar: float) -> dict
     vectors = model.encode_queries(distinct)
     centered, params = semantic_vectors(vectors[of], encoder)
     records = make_records(texts, centered, groups=offices, years=[p.fiscal_year for p in projects])
-    for name, across in (("decide() alone (every pair of two offices judged)", False), ("**the product: across-offices sweep**", True)):
+    for name, across in (("the sweep without the office rule (any two offices)", False), ("**the product: across-offices sweep**", True)):
         found = {(p.a, p.b) for p in find_duplicates(records, DedupConfig(across_groups=across, workers=1), params).pairs}
         out[name] = {"side_by_side": len(found & side_by_side), "other": len(found & other)}
     return {"rows": len(texts), "texts": len(distinct), "offices": len(set(offices)), "side_by_side": len(side_by_side),

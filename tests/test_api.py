@@ -155,8 +155,10 @@ def test_job_errors(client):
     misspelt = client.post("/v1/classify/jobs", files={"file": ("a.csv", "t\nขุดลอกคลอง\n".encode())}, data={"text_col": "t", "learn_": "false"})
     assert misspelt.status_code == 422 and misspelt.json()["message_th"].startswith("ไม่รู้จักช่อง learn_")
     stored = client.get("/v1/projects").json()["total"]
-    for path, data in (("/v1/projects/file", {"yaer": "2567"}), ("/v1/catalogs", {"id": "x", "titel": "แผน"}), ("/v1/tables/columns", {"sheet": "2"})):
-        refused = client.post(path, files={"file": ("a.csv", "t\nขุดลอกคลอง\n".encode())}, data=data)
+    # files each endpoint would take (200/201) but for the misspelt field
+    for path, content, data in (("/v1/projects/file", "name\nขุดลอกคลองบางบัว\n", {"yaer": "2567"}), ("/v1/catalogs", SHOP_CATALOG, {"id": "x", "titel": "แผน"}),
+                                ("/v1/tables/columns", "t\nขุดลอกคลอง\n", {"sheet": "2"})):
+        refused = client.post(path, files={"file": ("a.csv", content.encode())}, data=data)
         assert refused.status_code == 422 and next(iter(set(data) - {"id"})) in refused.json()["error"], (path, refused.text)
     assert client.get("/v1/projects").json()["total"] == stored and "x" not in {c["id"] for c in client.get("/v1/catalogs").json()["catalogs"]}
 

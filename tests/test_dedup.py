@@ -163,9 +163,10 @@ def test_across_groups_keeps_only_pairs_from_different_districts():
 
 def test_across_districts_two_lines_one_district_lists_side_by_side_are_not_judged_a_pair():
     """Every district's budget carries the same routine lines; short lines of one topic passed the
-    semantic bar (30,235 pairs of different lines of the FY2566 ordinance across offices). Each
+    semantic bar (18,089 pairs of different lines of the FY2566 ordinance across offices). Each
     office lists both, so each line's counterpart elsewhere is its copy there; a line of an office
-    that does not list the other is still judged, and so is another year's list."""
+    that does not list the other is still judged, and so are another year's list and records
+    without a year."""
     finance, lawsuits = "งานบริหารทั่วไปและบริหารการคลัง", "งานบริหารทั่วไปและสอบสวนดำเนินคดี"
     texts = [finance, lawsuits, finance, lawsuits, lawsuits, finance]
     groups = ["บางเขน", "บางเขน", "จตุจักร", "จตุจักร", "สำนักเทศกิจ", "สำนักการคลัง"]
@@ -178,6 +179,8 @@ def test_across_districts_two_lines_one_district_lists_side_by_side_are_not_judg
     years = make_records([finance, lawsuits, lawsuits], np.tile(np.array([[1.0, 0.0]]), (3, 1)), groups=["บางเขน", "บางเขน", "จตุจักร"],
                          years=[2566, 2567, 2567])
     assert {(p.a, p.b) for p in find_duplicates(years, DedupConfig(across_groups=True)).pairs} == {(0, 2), (1, 2)}
+    undated = make_records([finance, lawsuits, lawsuits], np.tile(np.array([[1.0, 0.0]]), (3, 1)), groups=["บางเขน", "บางเขน", "จตุจักร"])
+    assert {(p.a, p.b) for p in find_duplicates(undated, DedupConfig(across_groups=True)).pairs} == {(0, 2), (1, 2)}
 
 
 STORE = [

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Depends, File, Form, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from planalign.corpora.catalog import Catalog, load_catalog
-from planalign.service.api.deps import AppDep, display_name, form_fields, read_upload, require_read_key, require_write_key, upload_path
+from planalign.service.api.deps import AppDep, display_name, read_upload, refuse_unknown_form_fields, require_read_key, require_write_key, upload_path
 from planalign.service.api.schemas import CatalogList, CatalogNode, CatalogSummary, CatalogTree, CatalogUploaded
 
 router = APIRouter(prefix="/v1/catalogs", tags=["catalogs"])
@@ -34,7 +34,7 @@ def get_catalog(catalog_id: str, app: AppDep) -> CatalogTree:
 
 
 @router.post("", status_code=201, summary="Upload a catalog (CSV/XLSX/JSON with id,parent_id,level,name,description[,keywords])",
-             dependencies=[Depends(require_write_key), Depends(form_fields("file", "id", "title"))], response_model=CatalogUploaded)
+             dependencies=[Depends(require_write_key), Depends(refuse_unknown_form_fields)], response_model=CatalogUploaded)
 async def upload_catalog(
     app: AppDep,
     file: UploadFile = File(..., description="CSV, XLSX or JSON in the catalog format"),

@@ -12,7 +12,7 @@ from planalign.corpora.tables import Table, read_table
 from planalign.errors import Conflict, NotFound, TooLarge
 from planalign.index.align import Alignment, AlignmentInputError
 from planalign.jobs import Job
-from planalign.service.api.deps import AppDep, display_name, form_fields, read_upload, require_read_key, require_write_key, upload_path
+from planalign.service.api.deps import AppDep, display_name, read_upload, refuse_unknown_form_fields, require_read_key, require_write_key, upload_path
 from planalign.service.api.schemas import ClassifyRequest, ClassifyResponse, ClassifyRow, JobOut, JobProgress
 from planalign.service.plots import confusion_png
 
@@ -54,7 +54,7 @@ def _job_out(job: Job) -> JobOut:
 
 
 @router.post("/jobs", status_code=202, summary="Upload a CSV/XLSX/JSONL file to label in the background",
-             dependencies=[Depends(require_write_key), Depends(form_fields("file", "text_col", "id_col", "label_col", "catalog", "level", "learn"))],
+             dependencies=[Depends(require_write_key), Depends(refuse_unknown_form_fields)],
              response_model=JobOut,
              responses={413: {"description": "over PLANALIGN_MAX_ROWS rows or a cell over PLANALIGN_MAX_FIELD_CHARS"}})
 async def submit_job(

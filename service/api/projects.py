@@ -12,7 +12,7 @@ from planalign.app import IngestOutcome, fiscal_year
 from planalign.corpora.projects import IngestResult, Project, rows_to_projects
 from planalign.corpora.tables import Table, read_table
 from planalign.errors import NotFound
-from planalign.service.api.deps import AppDep, CallerDep, display_name, form_fields, read_upload, require_read_key, require_write_key, upload_path
+from planalign.service.api.deps import AppDep, CallerDep, display_name, read_upload, refuse_unknown_form_fields, require_read_key, require_write_key, upload_path
 from planalign.service.api.schemas import Deleted, IngestResponse, ProjectsIn, ProjectsPage, RejectedRow, UndeclaredAlignment
 
 router = APIRouter(prefix="/v1/projects", tags=["projects"])
@@ -39,7 +39,7 @@ def ingest_json(body: ProjectsIn, app: AppDep, who: CallerDep) -> IngestResponse
 
 
 @router.post("/file", summary="Add or update projects from a CSV/XLSX/JSONL file (Thai form headers recognized)",
-             dependencies=[Depends(require_write_key), Depends(form_fields("file", "year", "source"))], response_model=IngestResponse,
+             dependencies=[Depends(require_write_key), Depends(refuse_unknown_form_fields)], response_model=IngestResponse,
              responses={413: {"description": "over PLANALIGN_MAX_ROWS rows or a cell over PLANALIGN_MAX_FIELD_CHARS"}})
 async def ingest_file(
     app: AppDep,

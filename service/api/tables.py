@@ -7,7 +7,7 @@ from starlette.concurrency import run_in_threadpool
 from planalign.corpora.projects import guess_columns
 from planalign.corpora.tables import read_table
 from planalign.service.api.classify import UPLOAD_SUFFIXES
-from planalign.service.api.deps import AppDep, display_name, form_fields, read_upload, require_read_key, upload_path
+from planalign.service.api.deps import AppDep, display_name, read_upload, refuse_unknown_form_fields, require_read_key, upload_path
 from planalign.service.api.schemas import TableColumns
 
 router = APIRouter(prefix="/v1/tables", tags=["classify"])
@@ -15,7 +15,7 @@ PREVIEW_ROWS = 5
 
 
 @router.post("/columns", summary="The columns and first rows of a CSV/XLSX/JSONL file (nothing is stored)",
-             dependencies=[Depends(require_read_key), Depends(form_fields("file"))], response_model=TableColumns)
+             dependencies=[Depends(require_read_key), Depends(refuse_unknown_form_fields)], response_model=TableColumns)
 async def table_columns(app: AppDep, file: UploadFile = File(..., description="The file a job would classify")) -> TableColumns:
     suffix, content = await read_upload(file, UPLOAD_SUFFIXES)
     name = display_name(file, suffix)
