@@ -14,6 +14,10 @@ text's first gold label; a prediction is right when it is in the text's gold set
   routine curve takes each fold's decisions in the evaluation page's review-grid order instead
   (``needs_review`` first, least confident first among them, then the others in the random order),
   the way a review team meets them.
+* **Project names** (the 180 labelled names of the dev corpus, written independently of our method;
+  eval/data/project_names_labels.csv) x the official catalog text and x the embedded catalog,
+  dimension level: cross-validated as the routine items (random order). The official catalog is
+  the thin one (about 15 words a node), where zero-shot is weakest and decisions count most.
 * **Traffy 2022 -> 2023-01** (23 categories): decisions are the first n of 3,000 labelled 2022
   reports in each of 5 random orders (a wrong suggestion corrected to the report's first category),
   tested on 2,000 reports of January 2023; "all" is the 3,000.
@@ -37,11 +41,11 @@ import numpy as np
 
 from planalign.app import Application
 from planalign.config import Settings
-from planalign.corpora.catalog import load_catalog
-from planalign.corpora.tables import read_table
+from planalign.corpora.catalog import Catalog, load_catalog
+from planalign.corpora.tables import Table, read_table
 from planalign.decisions import examples
 from planalign.eval import baselines
-from planalign.eval.datasets import DatasetMissing, eval_data_path, restricted, shared_data_dir, traffy
+from planalign.eval.datasets import DatasetMissing, eval_data_path, official_catalog_path, restricted, shared_data_dir, traffy
 from planalign.eval.run_eval import write_readme_block
 from planalign.index.align import Aligner, Alignment
 from planalign.index.align.query import prepare_text
@@ -128,9 +132,28 @@ def routine_curve(app: Application, review_order: bool = False) -> Curve:
     first, least confident first among them, then the others in the random order) instead of at
     random (the folds, the test items and the decisions' labels are the same)."""
     table = read_table(shared_data_dir() / "labelled" / "bma_routine_items_2566.csv")
+    name = "routine items x bma-9d (dimension), 5-fold cross-validated"
+    if review_order:
+        name += ", decisions in the review grid's order (needs review first, least confident first among them)"
+    return cross_validated_curve(app, name, table, load_catalog("bma-9d"), review_order, "routine items, review-grid order" if review_order else "")
+
+
+def project_names_curve(app: Application, official: bool) -> Curve:
+    """The 180 labelled project names of the dev corpus (eval/data/project_names_labels.csv, texts read
+    in place) x the official catalog text or the embedded one, dimension level."""
+    texts = {r["doc_id"]: r["text"] for r in read_table(shared_data_dir() / "labelled" / "search_corpus_dev.csv").rows}
+    labels = read_table(eval_data_path("project_names_labels.csv"))
+    table = Table(labels.columns + ["text"], [{**r, "text": texts[r["doc_id"]]} for r in labels.rows])
+    catalog = "the official catalog" if official else "bma-9d"
+    return cross_validated_curve(app, f"project names x {catalog} (dimension), 5-fold cross-validated", table,
+                                 load_catalog(official_catalog_path() if official else "bma-9d"), False, f"project names x {catalog}")
+
+
+def cross_validated_curve(app: Application, name: str, table: Table, catalog: Catalog, review_order: bool, title: str) -> Curve:
+    """A labelled set (``text``, ``dimension_ok``, ``dimension``) as people would decide it, 5 folds x 5 orders."""
     texts = [r["text"] for r in table.rows]
     gold = [set(r["dimension_ok"].split("|")) for r in table.rows]
-    zero = app.new_aligner(load_catalog("bma-9d"), "e5")
+    zero = app.new_aligner(catalog, "e5")
     chosen = _as_decided(zero, texts, gold, [r["dimension"] or r["dimension_ok"].split("|")[0] for r in table.rows], "dimension")
     zero_right, zero_flagged = _judged(zero, texts, gold, "dimension")
     zero_shot = float(zero_right.mean())
@@ -143,7 +166,7 @@ def routine_curve(app: Application, review_order: bool = False) -> Curve:
             points.append(_point(0, [zero_shot] * ORDERS, zero_shot, 0, review=[_review(zero_right, zero_flagged)] * ORDERS))
             continue
         if n is not None and n > smallest_pool:
-            print(f"routine: {n} decisions exceed the {smallest_pool} items of the other folds: no point", flush=True)
+            print(f"{name.split(',')[0]}: {n} decisions exceed the {smallest_pool} items of the other folds: no point", flush=True)
             continue
         values, sizes, review = [], [], []
         baseline: dict[str, list[float]] = {name: [] for name in BASELINES}
@@ -162,19 +185,16 @@ def routine_curve(app: Application, review_order: bool = False) -> Curve:
                 hits[test], flags[test] = _judged(learned, [texts[i] for i in test], [gold[i] for i in test], "dimension")
                 right += hits[test].sum()
                 scored = _baselines(texts, vectors, chosen, train, [texts[i] for i in test], vectors[test], [gold[i] for i in test])
-                for name, value in scored.items():
-                    baseline_right[name] += value * len(test)
+                for method, value in scored.items():
+                    baseline_right[method] += value * len(test)
                 sizes.append(len(train))
             values.append(right / len(texts))
             review.append(_review(hits, flags))
-            for name, value in baseline_right.items():
-                baseline[name].append(value / len(texts))
+            for method, value in baseline_right.items():
+                baseline[method].append(value / len(texts))
         points.append(_point(n, values, zero_shot, round(float(np.mean(sizes))), baseline, review))
-        print("routine", points[-1], flush=True)
-    name = "routine items x bma-9d (dimension), 5-fold cross-validated"
-    if review_order:
-        name += ", decisions in the review grid's order (needs review first, least confident first among them)"
-    return Curve(name, "dimension", "each item tested once per order (158)", points, "routine items, review-grid order" if review_order else "")
+        print(name.split(",")[0], points[-1], flush=True)
+    return Curve(name, "dimension", f"each item tested once per order ({len(texts)})", points, title)
 
 
 def traffy_curve(app: Application, pool_size: int, test_size: int) -> Curve:
@@ -216,8 +236,12 @@ def plot(curves: list[Curve], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(1, len(curves), figsize=(5.2 * len(curves), 3.8))
-    for axis, curve in zip(np.atleast_1d(axes), curves):
+    columns = min(3, len(curves))
+    rows = -(-len(curves) // columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(5.2 * columns, 3.8 * rows), squeeze=False)
+    for axis in axes.ravel()[len(curves):]:
+        axis.set_visible(False)
+    for axis, curve in zip(axes.ravel(), curves):
         xs = [p["n"] for p in curve.points]
         positions = np.arange(len(xs))
         means = [p["mean"] for p in curve.points]
@@ -261,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--traffy-pool", type=int, default=3000)
     parser.add_argument("--traffy-test", type=int, default=2000)
-    parser.add_argument("--only", choices=("routine", "traffy"), default=None)
+    parser.add_argument("--only", choices=("routine", "projects", "traffy"), default=None)
     parser.add_argument("--no-readme", action="store_true")
     parser.add_argument("--report-only", action="store_true", help="redraw the PNG and the README block from learning.json")
     args = parser.parse_args(argv)
@@ -272,8 +296,12 @@ def main(argv: list[str] | None = None) -> int:
     else:
         app = Application(Settings.load(data_dir=args.data_dir))
         try:
-            curves = ([routine_curve(app), routine_curve(app, review_order=True)] if args.only != "traffy" else [c for c in kept if c.name.startswith("routine")]) + \
-                     ([traffy_curve(app, args.traffy_pool, args.traffy_test)] if args.only != "routine" else [c for c in kept if c.name.startswith("Traffy")])
+            def kept_or(which: str, prefix: str, measure) -> list[Curve]:  # measured now, or the stored ones when --only names another
+                return measure() if args.only in (None, which) else [c for c in kept if c.name.startswith(prefix)]
+
+            curves = (kept_or("routine", "routine", lambda: [routine_curve(app), routine_curve(app, review_order=True)])
+                      + kept_or("projects", "project names", lambda: [project_names_curve(app, official=True), project_names_curve(app, official=False)])
+                      + kept_or("traffy", "Traffy", lambda: [traffy_curve(app, args.traffy_pool, args.traffy_test)]))
         except DatasetMissing as exc:
             print(f"skipped: {exc}", file=sys.stderr)
             return 0
