@@ -47,3 +47,15 @@ def test_clear_drafts_are_confident_and_off_topic_ones_need_review(aligner):
     for off_topic in ("สูตรต้มยำกุ้งน้ำข้น ใส่นมสดและพริกเผา", "ผลการแข่งขันฟุตบอลพรีเมียร์ลีกเมื่อคืนนี้"):
         result = aligner.align(off_topic)
         assert all(result.needs_review.values()) and result.levels["dimension"][0].confidence < 0.5
+
+
+def test_nodes_over_the_top_of_the_score_scale_are_ranked_by_score_not_by_catalog_order(aligner):
+    """Scores over 1.0 are shown as 1.0. Ranked by the shown score, the nodes over it tied and the
+    catalog's order broke the tie (D5.2 before D5.3): the top suggestion had 29% confidence beside
+    one of 62%, and the review flag judged the other one. A draft of our dev set."""
+    draft = ("โครงการบริการการแพทย์ทางไกล (Telemedicine) สำหรับผู้ป่วยโรคเรื้อรัง\n"
+             "เพื่อให้ผู้ป่วยเบาหวานและความดันที่อาการคงที่พบแพทย์ผ่านวิดีโอคอลและรับยาทางไปรษณีย์หรือร้านยาใกล้บ้าน ลดเวลารอคอยที่โรงพยาบาล\n"
+             "ผู้ป่วยโรคเรื้อรังในโรงพยาบาลสังกัด กทม. 11 แห่ง จำนวน 20,000 ราย")
+    suggestions = aligner.align(draft, top_k=3, level="issue").levels["issue"]
+    assert suggestions[0].score == suggestions[1].score == 1.0  # both over the scale
+    assert suggestions[0].node_id == "D5.3" and suggestions[0].confidence == max(s.confidence for s in suggestions)

@@ -194,7 +194,11 @@ class Aligner:
         final = self.scorer.tree_scores(own)[0]
         scored = self.scorer.levels(final, float(dense[0].max()))
         probabilities = {lv: dict(zip(s.nodes.tolist(), s.probabilities.tolist())) for lv, s in scored.items()}
-        ranking = {lv: {int(i): float(np.clip(final[i], 0.0, 1.0)) for i in s.nodes} for lv, s in scored.items()}
+        # Ranked by the scores themselves; shown clipped to 0..1. Ranking by the clipped score tied every
+        # node over 1.0 (common: e5 cosine ~0.9 plus the lexical and second-encoder terms) and the catalog's
+        # order broke the tie, so the top suggestion could be a node of 19% confidence beside one of
+        # 73%, and the review flag judged the other one.
+        ranking = {lv: {int(i): float(final[i]) for i in s.nodes} for lv, s in scored.items()}
         neighbours: list[Neighbour] = []
         fused = self._examples.fuse(query.text, vector, probabilities) if self._examples is not None else None
         if fused is not None:
@@ -216,7 +220,7 @@ class Aligner:
                     node_id=self.scorer.node_ids[i],
                     name=self.catalog.nodes[self.scorer.node_ids[i]].name,
                     level=lv,
-                    score=round(ranking[lv][i], 4),
+                    score=round(float(np.clip(ranking[lv][i], 0.0, 1.0)), 4),
                     confidence=round(float(probabilities[lv][i]), 4),
                     path=[n.id for n in self.catalog.ancestors(self.scorer.node_ids[i])],
                     evidence=self._evidence(query, i, dense, best_text, sentences) if with_evidence else [],
