@@ -264,6 +264,20 @@ def test_a_decided_text_follows_its_issue_even_beside_dimension_level_decisions(
     assert [levels[lv][0].node_id for lv in ("dimension", "issue", "goal")] == ["PET", "PET.CAT", "PET.CAT.SAND"]
 
 
+def test_issues_under_a_dimension_level_model_share_their_dimension_and_never_outweigh_it(shop):
+    """Dimension-level decisions pass each dimension's fused probability down to its issues in the
+    zero-shot's proportions among them. Weighting by the zero-shot's own probabilities and
+    renormalizing over all issues put an issue above its dimension (0.65 under 0.52, unflagged)."""
+    learned = shop.learned(["ปลอกคอหมาสีแดง", "กุหลาบมอญ"], [["PLANT"], ["PLANT"]], 1)  # a person filed the dog collar under plants
+    assert learned._examples.level == "dimension"
+    levels = learned.align("ปลอกคอหมาสีแดงลายจุด", top_k=4).levels
+    dimension = {s.node_id: s.confidence for s in levels["dimension"]}
+    assert dimension["PLANT"] > shop.align("ปลอกคอหมาสีแดงลายจุด", top_k=4).levels["dimension"][1].confidence  # the near-repeat follows its decision
+    for parent in ("PET", "PLANT"):
+        children = [s.confidence for s in levels["issue"] if s.node_id.startswith(parent + ".")]
+        assert max(children) <= dimension[parent] + 1e-4 and abs(sum(children) - dimension[parent]) < 1e-3, (parent, levels)
+
+
 def test_the_prior_share_is_offered_only_from_100_decisions(shop, monkeypatch):
     """Under 100 decisions a 3/4 prior cost the routine items (0.806 against 0.817 at 10, 0.863 against 0.867 at 50):
     only a significant gain counts there."""

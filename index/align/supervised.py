@@ -346,10 +346,17 @@ class ExampleModel:
                         sums[index[ancestor.id]] += p
                 result[level] = sums
             elif rank > label_rank:
-                split: dict[int, float] = {}
-                for i, p in zero_shot[level].items():
-                    anchor = catalog.ancestor_at(self.node_ids[i], self.level)
-                    split[i] = p * (fused_level.get(index[anchor.id], 0.0) if anchor else 0.0)
+                # each node of the model's level passes its fused probability down to its descendants
+                # here in the zero-shot's proportions among them: a child never outweighs its parent
+                # (weighting by the zero-shot's own probabilities and renormalizing over the whole level
+                # put an issue at 0.65 under its dimension's 0.52, unflagged, after corrections that
+                # had lowered that dimension)
+                parents = {i: index[a.id] for i in zero_shot[level] if (a := catalog.ancestor_at(self.node_ids[i], self.level)) is not None}
+                mass: dict[int, float] = {}
+                for i, parent in parents.items():
+                    mass[parent] = mass.get(parent, 0.0) + zero_shot[level][i]
+                split = {i: fused_level.get(parents[i], 0.0) * p / mass[parents[i]] if i in parents and mass[parents[i]] > 0 else 0.0
+                         for i, p in zero_shot[level].items()}
                 total = sum(split.values()) or 1.0
                 result[level] = {i: v / total for i, v in split.items()}
                 # a near-repeat follows its decision at the levels under the model's too: its nodes here,
