@@ -4,7 +4,8 @@ The evaluation page's review grid shows a finished job's rows (``needs_review`` 
 the active decision for each row's text; a reviewer accepts or corrects a row, which is a
 ``reviewer`` decision like any other. The corrected file is the job's result with the decisions
 laid over it: ``decision_label``, ``decision_name``, ``decided_by``, ``decision_source`` and
-``final_label`` (the decision where there is one, else the suggestion).
+``final_label`` (the decision where there is one, lifted or narrowed to the job's level when it was
+made at another: :func:`final_label`; else the suggestion).
 """
 from __future__ import annotations
 
@@ -69,16 +70,22 @@ def _rows(app, params: dict, table: Table) -> tuple[str, Catalog, str, list[Revi
     projects = stored_projects(app, row_ids, texts)
     # a decision naming a node this version of the catalog lacks (removed by a re-upload) no longer counts
     store = DecisionStore(app.store.engine)
-    active = {d.text_key: d for d in store.active(catalog_id, {text_key(t) for t in texts if t}, level) if d.node_id in catalog.nodes}
+    active: dict[str, list[Decision]] = {}
+    for d in store.active(catalog_id, {text_key(t) for t in texts if t}):
+        active.setdefault(d.text_key, []).append(d)
     # a row that is a stored project shows what was decided on that project for its text (two districts'
     # projects share a name: the text's newest decision may be the other project's)
-    chosen = store.for_projects(catalog_id, list(projects.values()), level=level, text_keys={text_key(texts[i]) for i in projects})
-    on_project = {(d.project_id, d.text_key): d for found in chosen.values() for d in found if d.node_id in catalog.nodes}
+    chosen = store.for_projects(catalog_id, list(projects.values()), text_keys={text_key(texts[i]) for i in projects})
+    on_project: dict[tuple[str, str], list[Decision]] = {}
+    for found in chosen.values():
+        for d in found:
+            on_project.setdefault((d.project_id, d.text_key), []).append(d)
     top = catalog.levels[0]
     rows = []
     for index, (row, number, text) in enumerate(zip(table.rows, table.row_numbers(), texts)):
         key = text_key(text)
-        decision = (on_project.get((projects[index], key)) if index in projects else None) or (active.get(key) if text else None)
+        decision = (_at_level(on_project.get((projects[index], key), []), catalog, level) if index in projects else None) or \
+            (_at_level(active.get(key, []), catalog, level) if text else None)
         shown = decision.node_id if decision else row.get("pred_label", "")
         ancestor = catalog.ancestor_at(shown, top) if shown in catalog.nodes else None
         confidence = row.get("pred_confidence", "")
@@ -87,6 +94,31 @@ def _rows(app, params: dict, table: Table) -> tuple[str, Catalog, str, list[Revi
                               [p for p in row.get("pred_top3", "").split("|") if p], row.get("needs_review", "") == "yes",
                               row.get("error", ""), _thai_error(text) if row.get("error") else "", ancestor.id if ancestor else "", decision))
     return catalog_id, catalog, level, rows
+
+
+def _at_level(found: list[Decision], catalog: Catalog, level: str) -> Decision | None:
+    """The decision a row of a ``level`` job shows: one made at that level, else the newest made at
+    another level (:func:`final_label` lifts or narrows it). A dimension decided on a row of an
+    issue-level job was not shown, and the corrected file kept a suggestion in another dimension."""
+    usable = [d for d in found if d.node_id in catalog.nodes]
+    return max([d for d in usable if d.level == level] or usable, key=lambda d: d.id, default=None)
+
+
+def final_label(decision: Decision | None, catalog: Catalog, level: str, suggested: list[str]) -> str:
+    """The label a row ends with at the job's ``level``: the decided node; a deeper one's ancestor at
+    the level; for a shallower one, the best suggestion under it (``suggested``: the top suggestion,
+    then the top three), else the decided node itself. No decision: the top suggestion."""
+    if decision is None:
+        return suggested[0] if suggested else ""
+    decided = catalog.nodes[decision.node_id]
+    depth, wanted = catalog.levels.index(decided.level), catalog.levels.index(level)
+    if depth > wanted:
+        ancestor = catalog.ancestor_at(decided.id, level)
+        return ancestor.id if ancestor is not None else decided.id
+    if depth < wanted:
+        under = [n for n in suggested if n in catalog.nodes and (a := catalog.ancestor_at(n, decided.level)) is not None and a.id == decided.id]
+        return under[0] if under else decided.id
+    return decided.id
 
 
 def _thai_error(text: str) -> str:
@@ -133,14 +165,15 @@ def review(app, job_id: str, *, needs_review: bool | None = None, dimension: str
 def corrected(app, job_id: str) -> tuple[Table, str, list[str]]:
     """The job's result with the decisions laid over it, the file's name stem, and the columns an XLSX keeps as text."""
     params, table = _job_table(app, job_id)
-    _, catalog, _, rows = _rows(app, params, table)
+    _, catalog, level, rows = _rows(app, params, table)
     columns = [c for c in table.columns if c not in CORRECTED_COLUMNS] + list(CORRECTED_COLUMNS)
     out = []
     for row, reviewed in zip(table.rows, rows):
         decision = reviewed.decision
+        suggested = [reviewed.pred_label] * bool(reviewed.pred_label) + reviewed.pred_top3
         out.append({**row, "decision_label": decision.node_id if decision else "",
                     "decision_name": catalog.nodes[decision.node_id].name if decision and decision.node_id in catalog.nodes else "",
                     "decided_by": decision.who if decision else "", "decision_source": decision.source if decision else "",
-                    "final_label": decision.node_id if decision else row.get("pred_label", "")})
+                    "final_label": final_label(decision, catalog, level, suggested)})
     stem = str(params.get("filename", "result")).rsplit(".", 1)[0]
     return Table(columns, out), stem, kept_as_text(params.get("id_col"), parse_columns(params["text_col"]))

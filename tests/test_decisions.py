@@ -288,6 +288,13 @@ def test_review_grid_and_corrected_file(client):
     corrected = client.get(f"/v1/classify/jobs/{job['id']}/corrected", params={"format": "csv"}).content.decode("utf-8-sig").splitlines()
     assert corrected[0].endswith("decision_label,decision_name,decided_by,decision_source,final_label")
     assert corrected[2].endswith(",alice,reviewer,D4.2") and corrected[1].split(",")[-1] == corrected[1].split(",")[3]
+    # a dimension decided on a row of this issue-level job: shown, and the file ends in that dimension (it kept D1.4)
+    client.post("/v1/decisions", headers=KEY, json={"text": "ขุดลอกคลองระบายน้ำ", "node_id": "D4", "level": "dimension", "source": "reviewer"})
+    dredging = next(r for r in client.get(f"/v1/classify/jobs/{job['id']}/review").json()["rows"] if r["text"] == "ขุดลอกคลองระบายน้ำ")
+    assert (dredging["decision"]["node_id"], dredging["decision"]["level"], dredging["dimension"]) == ("D4", "dimension", "D4")
+    fixed = client.get(f"/v1/classify/jobs/{job['id']}/corrected", params={"format": "csv"}).content.decode("utf-8-sig").splitlines()[1]
+    suggested = [n for n in dredging["pred_top3"] if n.startswith("D4.")]
+    assert fixed.split(",")[-5] == "D4" and fixed.split(",")[-1] == (suggested[0] if suggested else "D4")
     assert client.get("/v1/classify/jobs/nope/review").status_code == 404
     assert {r["text"]: r["row"] for r in review["rows"]} == {"ขุดลอกคลองระบายน้ำ": 2, "ปลูกต้นไม้ริมถนน": 3, "": 4}
     blank = client.post("/v1/classify/jobs", files={"file": ("b.csv", "text\nขุดลอกคลอง\n\n,\nปลูกต้นไม้\n".encode())},

@@ -447,6 +447,7 @@ class DecisionStats(BaseModel):
 
 class ReviewDecision(Out):
     node_id: str
+    level: str = Field(description="The level it was decided at: the job's, or another (a dimension on a row of an issue-level job)")
     source: str
     who: str
     created: float
