@@ -161,8 +161,10 @@ def test_a_cancelled_job_stops_and_keeps_no_result(tmp_path):
         for job in (running, queued):
             status = client.get(f"/v1/classify/jobs/{job['id']}").json()
             assert status["status"] == "cancelled" and status["progress"]["done"] < 6000
+            assert status["message_th"] == "งานนี้ถูกยกเลิกตามคำขอ"  # a Thai page had nothing to show
             assert client.get(f"/v1/classify/jobs/{job['id']}/result").status_code == 409
-        assert client.delete(f"/v1/classify/jobs/{running['id']}").status_code == 409  # nothing left to cancel
+        again = client.delete(f"/v1/classify/jobs/{running['id']}")  # nothing left to cancel: not "it has finished"
+        assert again.status_code == 409 and again.json()["message_th"] == "งานนี้ถูกยกเลิกไปแล้ว"
         assert client.delete("/v1/classify/jobs/nope").status_code == 404
         # the worker is free again: a small job runs to the end
         small = client.post("/v1/classify/jobs", files={"file": ("s.csv", b"text\n\xe0\xb8\x82\xe0\xb8\xb8\xe0\xb8\x94\n")},

@@ -49,7 +49,8 @@ def _row(index: int, result: Alignment | AlignmentInputError, level: str) -> Cla
 def _job_out(job: Job) -> JobOut:
     params = {k: v for k, v in job.params.items() if k != "error_th"}
     return JobOut(id=job.id, status=job.status, created=job.created, updated=job.updated, progress=JobProgress(done=job.done, total=job.total),
-                  error=job.error or None, message_th=job.params.get("error_th") or None, params=params, metrics=job.metrics,
+                  error=job.error or None, params=params, metrics=job.metrics,
+                  message_th=job.params.get("error_th") or ("งานนี้ถูกยกเลิกตามคำขอ" if job.status == "cancelled" else None),
                   status_url=f"/v1/classify/jobs/{job.id}", result_url=f"/v1/classify/jobs/{job.id}/result")
 
 
@@ -95,7 +96,7 @@ def cancel_job(job_id: str, app: AppDep) -> JobOut:
     job = app.jobs.require(job_id)
     if job.status not in ("queued", "running"):
         raise Conflict(f"job is {job.status}; only a queued or running job can be cancelled",
-                       thai="งานนี้จบไปแล้ว ยกเลิกได้เฉพาะงานที่รอคิวหรือกำลังทำอยู่")
+                       thai=("งานนี้ถูกยกเลิกไปแล้ว" if job.status == "cancelled" else "งานนี้จบไปแล้ว ยกเลิกได้เฉพาะงานที่รอคิวหรือกำลังทำอยู่"))
     return _job_out(app.jobs.cancel(job_id) or job)
 
 
