@@ -207,3 +207,10 @@ def decided_node(group: Sequence[Decision], catalog: Catalog) -> str:
 
 def keys_of(texts: Iterable[str]) -> set[str]:
     return {text_key(t) for t in texts if t and t.strip()}
+
+
+def measured_keys(rows: Iterable[dict], text_columns: list[str], label_column: str) -> set[str]:
+    """The texts a labelled file measures (rows with a label), whose own decisions the model must not
+    learn from; its unlabelled rows are not measured and still learn from theirs (a job that left out
+    every text of the file undid the corrections a reviewer had made on its unlabelled rows)."""
+    return keys_of(join_text_columns(row, text_columns) for row in rows if str(row.get(label_column) or "").strip())

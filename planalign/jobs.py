@@ -27,7 +27,7 @@ from sqlalchemy import insert, select, update
 
 from planalign.corpora.labelled import join_text_columns, parse_columns, read_labelled, split_labels
 from planalign.corpora.tables import Table, TableError, kept_as_text, read_table, write_table
-from planalign.decisions import keys_of
+from planalign.decisions import measured_keys
 from planalign.errors import Conflict, InputError, NotFound
 from planalign.index.align import Alignment
 from planalign.index.evaluation import evaluate_alignments, labels_level, lift
@@ -170,7 +170,7 @@ class JobManager:
         table_in.require(columns, params.get("filename"))
         label_col = str(params.get("label_col") or "")
         scored = bool(label_col) and label_col in table_in.columns
-        exclude = keys_of(join_text_columns(row, columns) for row in table_in.rows) if scored else None  # a text's own decision never predicts it when measuring
+        exclude = measured_keys(table_in.rows, columns, label_col) if scored else None  # a measured text's own decision never predicts it
         aligner = self.app.aligner(params.get("catalog"), learn=params.get("learn", True), exclude=exclude)
         unscored = unscored_th = ""  # why a labelled file gives no metrics (in Thai for the page)
         labelled_level = None

@@ -223,14 +223,14 @@ def evaluate_command(
     """
     import json
 
-    from planalign.corpora.labelled import join_text_columns, parse_columns
+    from planalign.corpora.labelled import parse_columns
 
     table = _read_rows(data, config)
-    from planalign.decisions import keys_of
+    from planalign.decisions import measured_keys
     from planalign.service.format import describe_model, print_report
 
     core = _core(config, data_dir=data_dir, db_url=db_url, encoder=encoder)
-    exclude = keys_of(join_text_columns(row, parse_columns(text_col)) for row in table.rows)
+    exclude = measured_keys(table.rows, parse_columns(text_col), label_col)
     aligner = _aligner(core, catalog, train, train_label_col or label_col, train_text_col or text_col, learn, exclude)
     with progress_bar(len(table.rows), "evaluating") as advance:
         report, scored_level, skipped = core.evaluate(table, parse_columns(text_col), label_col, aligner=aligner, level=level, progress=advance)

@@ -365,6 +365,13 @@ def test_measuring_never_learns_from_the_texts_measured(client):
                       headers=KEY).json()
     status = wait_job(client, job["id"])
     assert status["status"] == "done" and status["params"]["examples"] == 0  # the model in use had learned only this very text
+    # an unlabelled row is not measured: its text's decision still teaches the job (every text of the file was left out)
+    data = f"text,gold\n{text},\nโครงการปลูกต้นไม้ริมถนน,D4.1\n"
+    job = client.post("/v1/classify/jobs", files={"file": ("n.csv", data.encode())}, data={"text_col": "text", "label_col": "gold", "level": "issue"},
+                      headers=KEY).json()
+    status = wait_job(client, job["id"])
+    assert status["params"]["examples"] == 1 and status["metrics"]["n"] == 1
+    assert client.get(f"/v1/classify/jobs/{job['id']}/result?format=csv").content.decode("utf-8-sig").splitlines()[1].split(",")[2] == "D9.1"
 
 
 def test_a_wrong_level_or_source_for_a_whole_file_is_one_error_and_stats_refuse_an_unknown_catalog(tmp_path):
