@@ -145,19 +145,28 @@ class Catalog:
         """A filter's node as a person types it, at ``level``: its id in any case ("d1") or its name;
         one that is not a node of that level is refused with the ones that are (it matched nothing,
         silently, and read as "no such projects")."""
-        found = self.find(typed) or next((n for n in self.at_level(level) if n.id.lower() == typed.strip().lower()), None)
+        found = self.find(typed)
         if found is None or found.level != level:
             ids = ", ".join(n.id for n in self.at_level(level))
             raise InputError(f"no {level} {typed!r} in catalog {self.name}; there are: {ids}", thai=f"ไม่มีหัวข้อ {typed} ในระดับนี้ของแผน (มี: {ids})")
         return found.id
 
     def find(self, label: str) -> Node | None:
-        """Look a label up by node id, then by exact name, then by normalized name."""
+        """Look a label up by node id, then by exact name, then by normalized name, then by id in any
+        case and with Thai digits (" d1.4 ", "D๑.๔"; only an id no other id reads the same way): a
+        labelled file's typed labels were dropped from its measure without a word."""
         label = label.strip()
         if label in self.nodes:
             return self.nodes[label]
         by_name = self._names()
-        return by_name.get(label) or by_name.get(_name_key(label))
+        found = by_name.get(label) or by_name.get(_name_key(label))
+        if found is not None:
+            return found
+        by_id: dict[str, list[Node]] = {}
+        for node in self.nodes.values():
+            by_id.setdefault(_id_key(node.id), []).append(node)
+        matches = by_id.get(_id_key(label), [])
+        return matches[0] if len(matches) == 1 else None
 
     def _names(self) -> dict[str, Node]:
         names: dict[str, Node] = {}
@@ -195,6 +204,13 @@ def catalog_to_table(catalog: Catalog) -> Table:
 
 def _name_key(name: str) -> str:
     return re.sub(r"\s+", "", name).lower()
+
+
+_THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+
+
+def _id_key(node_id: str) -> str:
+    return node_id.strip().translate(_THAI_DIGITS).casefold()
 
 
 def load_catalog(source: str | Path | None = None) -> Catalog:

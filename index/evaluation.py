@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from planalign.corpora.catalog import Catalog
+from planalign.corpora.labelled import Labelled
 from planalign.errors import InputError
 from planalign.index.align import Alignment
 
@@ -85,6 +86,17 @@ def lift(catalog: Catalog, labels: Sequence[Sequence[str]], level: str) -> list[
                 ids.append(ancestor.id)
         lifted.append(ids)
     return lifted
+
+
+def scorable(catalog: Catalog, labelled: Labelled, level: str) -> tuple[list[int], list[list[str]], list[tuple[int, str]]]:
+    """Which labelled texts can be scored at ``level`` (their positions in ``labelled``), their labels
+    lifted there, and every row skipped with why (no text, no label, labels not in the catalog, and
+    labels above the level). One rule for `planalign eval` and a job with a label column."""
+    lifted = lift(catalog, labelled.labels, level)
+    skipped = labelled.skipped + [(row, f"label(s) {', '.join(labels)} above the level {level}")
+                                  for row, labels, up in zip(labelled.rows, labelled.labels, lifted) if not up]
+    kept = [i for i, up in enumerate(lifted) if up]
+    return kept, [lifted[i] for i in kept], sorted(skipped)
 
 
 def labels_level(catalog: Catalog, labels: Sequence[Sequence[str]]) -> str:

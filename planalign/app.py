@@ -65,7 +65,7 @@ from planalign.index.dedup import (
     make_records,
     semantic_vectors,
 )
-from planalign.index.evaluation import Report, evaluate_alignments, labels_level, lift
+from planalign.index.evaluation import Report, evaluate_alignments, labels_level, scorable
 from planalign.index.hybrid import Filters, Hit, rank, to_hits
 from planalign.index.project_index import (
     IndexDamaged,
@@ -449,15 +449,12 @@ class Application:
         catalog = aligner.catalog
         gold = read_labelled(table, text_columns, label_column, catalog)
         level = catalog.resolve_level(level) if level else labels_level(catalog, gold.labels)
-        lifted = lift(catalog, gold.labels, level)
-        skipped = gold.skipped + [(row, f"label(s) {', '.join(labels)} above the level {level}")
-                                  for row, labels, up in zip(gold.rows, gold.labels, lifted) if not up]
-        scored = [i for i, up in enumerate(lifted) if up]
+        scored, lifted, skipped = scorable(catalog, gold, level)
         if not scored:
             raise InputError(f"no label is at or under the level {level}; score at a level the labels name (--level)",
                              thai=f"ไม่มีป้ายกำกับใดอยู่ที่ระดับ {level} หรือต่ำกว่า กรุณาเลือกระดับที่ป้ายกำกับระบุ")
         results = aligner.align_many([gold.texts[i] for i in scored], top_k=3, level=level, progress=progress)
-        return evaluate_alignments(catalog, results, [lifted[i] for i in scored], level), level, sorted(skipped)
+        return evaluate_alignments(catalog, results, lifted, level), level, skipped
 
     # ---------------------------------------------------------------------------- the index
     def index(self) -> ProjectIndex | None:

@@ -25,12 +25,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select, update
 
-from planalign.corpora.labelled import join_text_columns, parse_columns, read_labelled, split_labels
+from planalign.corpora.labelled import parse_columns, read_labelled
 from planalign.corpora.tables import Table, TableError, kept_as_text, read_table, write_table
 from planalign.decisions import measured_keys
 from planalign.errors import Conflict, InputError, NotFound
 from planalign.index.align import Alignment
-from planalign.index.evaluation import evaluate_alignments, labels_level, lift
+from planalign.index.evaluation import evaluate_alignments, labels_level, scorable
 from planalign.index.schema import classify_jobs as table
 
 if TYPE_CHECKING:
@@ -173,10 +173,11 @@ class JobManager:
         exclude = measured_keys(table_in.rows, columns, label_col) if scored else None  # a measured text's own decision never predicts it
         aligner = self.app.aligner(params.get("catalog"), learn=params.get("learn", True), exclude=exclude)
         unscored = unscored_th = ""  # why a labelled file gives no metrics (in Thai for the page)
-        labelled_level = None
+        labelled_level = labelled = None
         if scored:
             try:  # no level asked: the labels' own (as `planalign eval`), so a file of dimensions is scored at the dimension level
-                labelled_level = labels_level(aligner.catalog, read_labelled(table_in, columns, label_col, aligner.catalog).labels)
+                labelled = read_labelled(table_in, columns, label_col, aligner.catalog)
+                labelled_level = labels_level(aligner.catalog, labelled.labels)
             except TableError as exc:
                 scored, unscored, unscored_th = False, str(exc), exc.thai or ""
         level_asked = params.get("level") or labelled_level
@@ -210,13 +211,16 @@ class JobManager:
         for fmt in ("csv", "xlsx"):
             write_table(folder / f"result.{fmt}", out_columns, rows_out, text_columns=kept_as_text(params.get("id_col"), columns))
         metrics: dict[str, Any] | None = {"n": 0, "level": level, "unscored": unscored, "unscored_th": unscored_th} if unscored else None
-        if scored:
-            # rows without text are not scored (as `planalign eval` skips them), nor rows whose labels are not nodes at or under the level
-            gold = [split_labels(str(row.get(label_col, ""))) if join_text_columns(row, columns) else [] for row in table_in.rows]
-            report = evaluate_alignments(aligner.catalog, results, gold, level)
-            lifted = lift(aligner.catalog, gold, level)
-            skipped = [row for row, labels in zip(table_in.row_numbers(), lifted) if not labels]
-            metrics = {**report.as_dict(), "level": level, "skipped": len(skipped), "skipped_rows": skipped[:20]}
+        if scored and labelled is not None:
+            # the rows `planalign eval` would score: with text, and labels that are nodes at or under the level
+            kept, gold, skipped = scorable(aligner.catalog, labelled, level)
+            position = {number: i for i, number in enumerate(table_in.row_numbers())}
+            report = evaluate_alignments(aligner.catalog, [results[position[labelled.rows[i]]] for i in kept], gold, level)
+            # a label given but unusable (a typo, a node above the level) apart from the rows left unlabelled
+            given = {number: str(row.get(label_col) or "").strip() for number, row in zip(table_in.row_numbers(), table_in.rows)}
+            unusable = [{"row": row, "label": given[row], "reason": why} for row, why in skipped if why not in ("no label", "empty text")]
+            metrics = {**report.as_dict(), "level": level, "skipped": len(skipped), "skipped_rows": [row for row, _ in skipped][:20],
+                       "unusable_labels": len(unusable), "unusable_label_rows": unusable[:20]}
         self._update(job_id, status="done", done=total, metrics=json.dumps(metrics, ensure_ascii=False) if metrics else "")
 
 

@@ -128,10 +128,13 @@ def test_classify_job_with_labels_csv_and_xlsx(client):
 def test_a_labelled_job_is_scored_at_its_labels_level_and_says_why_not(client):
     """Dimension labels and no level asked: scored at the dimension level (as `planalign eval`), not at
     the deepest level where no label sits (it answered n = 0, top-1 0.0, without a word)."""
-    data = "id,text,label\n1,ขุดลอกคลองเพื่อป้องกันน้ำท่วม,D1\n2,ตรวจสุขภาพผู้สูงอายุ,D5\n3,ปลูกต้นไม้ริมถนน,X9\n"
+    data = ("id,text,label\n1,ขุดลอกคลองเพื่อป้องกันน้ำท่วม,D1\n2,ตรวจสุขภาพผู้สูงอายุ,D5\n3,ปลูกต้นไม้ริมถนน,X9\n"
+            "4,จัดกิจกรรมวันเด็ก,\n5,ซ่อมถนนซอยวัดไผ่ตัน, d1 \n6,อบรมอาสาสมัครดับเพลิง,D๒\n")
     job = client.post("/v1/classify/jobs", files={"file": ("d.csv", data.encode())}, data={"text_col": "text", "label_col": "label"})
     metrics = wait_job(client, job.json()["id"])["metrics"]
-    assert metrics["level"] == "dimension" and metrics["n"] == 2 and metrics["skipped"] == 1 and metrics["skipped_rows"] == [4]
+    # " d1 " and "D๒" are D1 and D2 as typed (they were dropped); the unlabelled row is no typo, X9 is
+    assert metrics["level"] == "dimension" and metrics["n"] == 4 and metrics["skipped"] == 2 and metrics["skipped_rows"] == [4, 5]
+    assert metrics["unusable_labels"] == 1 and metrics["unusable_label_rows"] == [{"row": 4, "label": "X9", "reason": "label(s) not in the catalog: X9"}]
     grid = client.get(f"/v1/classify/jobs/{job.json()['id']}/review").json()  # the grid reviews the level the job used
     assert grid["level"] == "dimension" and {r["pred_label"] for r in grid["rows"]} <= {"D1", "D2", "D3", "D4", "D5", "D6", "D7", "D8", "D9"}
     unknown = client.post("/v1/classify/jobs", files={"file": ("u.csv", "text,label\nขุดลอกคลอง,X9\n".encode())},

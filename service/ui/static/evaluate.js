@@ -184,7 +184,10 @@
     note.textContent = m.unscored
       ? "ไม่ได้ประเมินผล: " + (m.unscored_th || "ไม่มีแถวที่ป้ายกำกับตรงกับแผนยุทธศาสตร์ที่เลือก (" + m.unscored + ")")
       : m.skipped ? "ไม่ได้นับ " + PA.formatNumber(m.skipped) + " แถว (แถวที่ " + (m.skipped_rows || []).join(", ") + (m.skipped > (m.skipped_rows || []).length ? " …" : "")
-        + "): ไม่มีข้อความ หรือป้ายกำกับไม่ใช่หัวข้อของแผนในระดับ" + PA.levelName(m.level) + "หรือต่ำกว่า" : "";
+        + "): ไม่มีข้อความ หรือป้ายกำกับไม่ใช่หัวข้อของแผนในระดับ" + PA.levelName(m.level) + "หรือต่ำกว่า"
+        + (m.unusable_labels ? " ในจำนวนนี้มีป้ายกำกับที่ใช้ไม่ได้ " + PA.formatNumber(m.unusable_labels) + " แถว: "
+          + (m.unusable_label_rows || []).map(function (u) { return "แถวที่ " + u.row + " (" + u.label + ")"; }).join(", ")
+          + (m.unusable_labels > (m.unusable_label_rows || []).length ? " …" : "") + " กรุณาตรวจว่าเป็นรหัสหรือชื่อหัวข้อของแผน" : "") : "";
     $("metric-cards").hidden = $("metrics-detail").hidden = Boolean(m.unscored);
     if (m.unscored) return;
     var names = nodeNames[(job.params || {}).catalog || document.body.dataset.defaultCatalog] || {};
