@@ -36,9 +36,12 @@ comparison), takes each text's nearest centered query-view neighbours above the 
 vectors are weak on copies (encoders other than e5), extracts fields only for texts in a candidate
 pair and decides. Across offices it leaves out pairs of two different texts that either office
 lists side by side in the same year (:func:`_listing`): two items of one list, each with its
-copy in the other office. The draft check (:func:`check_draft`) takes the draft's nearest centered
+copy in the other office; and of the pairs between two lists each text keeps its closest partner
+(:func:`_one_to_one`). The draft check (:func:`check_draft`) takes the draft's nearest centered
 neighbours and its top search hits, and decides with the same function, parameters and vectors, so
-a single check never returns a pair the sweep would refuse (a draft belongs to no list yet).
+its decision on a pair is the sweep's; its candidates are not the sweep's (20 distinct texts and
+search hits against each text's 10 nearest neighbours), and a draft belongs to no list yet, so it
+can name pairs a sweep does not list.
 """
 from __future__ import annotations
 
@@ -619,10 +622,33 @@ def find_duplicates(records: list[DedupRecord], config: DedupConfig | None = Non
         _SWEPT = []
     # a decision between two representatives holds for every pair of their identical members
     pairs += [Pair(min(x, y), max(x, y), decision) for i, j, decision in decided for x, y in judged_pairs(i, j)]
+    if config.across_groups:
+        pairs = _one_to_one(pairs, listing)
     result = DedupResult(sorted(pairs, key=lambda p: (-p.score, p.a, p.b)), candidates=len(ordered))
     # across districts, a text without one was compared with every other: a district of its own
     _assign_clusters(result, [r.group or f"\0{i}" for i, r in enumerate(records)] if config.across_groups else None)
     return result
+
+
+def _one_to_one(pairs: list[Pair], listing: Sequence[tuple[str, int] | None]) -> list[Pair]:
+    """Of the pairs between two offices' lists of a year, each text keeps only its closest partner in
+    the other list, both ways (ties kept; texts without a list keep every pair).
+
+    A list holds distinct items, so an item of another office is the same project as one of them at
+    most. One agency line ("ผลผลิตการรักษาความสะอาด") was paired with 15 lines of another agency
+    (pharmacy, home care...) and made one cluster of them; the closest is the only candidate left.
+    Closeness is the centered cosine (1 for identical texts), comparable across the copy and the
+    reworded routes."""
+    def strength(pair: Pair) -> float:
+        return pair.decision.semantic if pair.decision.semantic is not None else pair.score
+
+    best: dict[tuple[int, tuple[str, int]], float] = {}
+    for pair in pairs:
+        for mine, theirs in ((pair.a, listing[pair.b]), (pair.b, listing[pair.a])):
+            if theirs is not None:
+                best[mine, theirs] = max(best.get((mine, theirs), -np.inf), strength(pair))
+    return [pair for pair in pairs
+            if all(theirs is None or strength(pair) >= best[mine, theirs] for mine, theirs in ((pair.a, listing[pair.b]), (pair.b, listing[pair.a])))]
 
 
 def _listing(record: DedupRecord) -> tuple[str, int] | None:
@@ -636,7 +662,8 @@ def _listing(record: DedupRecord) -> tuple[str, int] | None:
     FY2566 ordinance's routine item lines (1,402 rows of 74 offices, 247 texts, no strategic project
     names) the sweep without this rule flagged 18,089 pairs of different lines from two offices,
     14,975 of them lines one of the two offices lists side by side; the sweep across offices now
-    flags the other 3,114 (eval/README.md "Duplicates"). A record without a year belongs to no list
+    flags 1,884 of the other 3,114 (:func:`_one_to_one` leaves out the rest; eval/README.md
+    "Duplicates"). A record without a year belongs to no list
     (its office's items of several years may be re-submissions of each other). The dev pairs carry
     no office, so their figures do not move; the semantic bar stays as chosen on them.
     """
@@ -772,8 +799,9 @@ def check_draft(index: ProjectIndex, store: ProjectStore, encoder: Encoder, text
 
     Candidates: the draft's ``candidates`` nearest stored texts (centered query views) above the
     rule's semantic bar and its top hybrid-search hits; each is decided by :func:`decide` with the
-    parameters and vectors the sweep uses, so a single check never returns a pair the sweep would
-    refuse. ``group``: the draft's district/org, whose own projects are skipped with ``across_groups``.
+    parameters and vectors the sweep uses, so a pair it judges gets the sweep's answer (its candidates
+    are wider, and a draft is on no office's list: the sweep's across-office rules do not apply).
+    ``group``: the draft's district/org, whose own projects are skipped with ``across_groups``.
     ``candidates`` counts distinct texts: a line stored identically by 50 districts took 50 of 20
     places, and 30 of its copies were missed. Rows from ``report_sources`` (citizen reports) are not
     projects and are skipped.

@@ -183,6 +183,20 @@ def test_across_districts_two_lines_one_district_lists_side_by_side_are_not_judg
     assert {(p.a, p.b) for p in find_duplicates(undated, DedupConfig(across_groups=True)).pairs} == {(0, 2), (1, 2)}
 
 
+def test_across_offices_an_item_is_the_same_project_as_one_item_of_another_list_at_most():
+    """One agency line was paired with 15 lines another agency lists side by side (distinct items) and
+    made one cluster of them; of the pairs between two lists each text keeps its closest partner."""
+    texts = ["ผลผลิตการรักษาความสะอาด", "ผลผลิตเภสัชกรรม", "ผลผลิตดูแลผู้ป่วยที่บ้าน", "ผลผลิตอนามัยสิ่งแวดล้อม"]
+    angles = np.radians([0, 10, 20, 30])  # centered cosines 0.98 / 0.94 / 0.87 to the first: each alone is the same project
+    vectors = np.column_stack([np.cos(angles), np.sin(angles)])
+    offices = ["สำนักสิ่งแวดล้อม", "สำนักอนามัย", "สำนักอนามัย", "สำนักอนามัย"]
+    listed = make_records(texts, vectors, groups=offices, years=[2566] * 4)
+    assert {(p.a, p.b) for p in find_duplicates(listed, DedupConfig(across_groups=True)).pairs} == {(0, 1)}
+    assert {(p.a, p.b) for p in find_duplicates(listed).pairs} >= {(0, 1), (0, 2), (0, 3)}  # not across offices: every pair judged
+    undated = make_records(texts, vectors, groups=offices)  # no year: no list to hold distinct items
+    assert {(p.a, p.b) for p in find_duplicates(undated, DedupConfig(across_groups=True)).pairs} == {(0, 1), (0, 2), (0, 3)}
+
+
 STORE = [
     "โครงการปรับปรุงถนนซอยพหลโยธิน 48 เขตบางเขน", "โครงการปรับปรุงถนนซอยพหลโยธิน 52 เขตบางเขน",
     "ปรับปรุงผิวถนน ซ.พหลโยธิน ๔๘ เขตบางเขน", "โครงการกรุงเทพมหานครเขตปลอดบุหรี่", "โครงการ กรุงเทพมหานคร เขตปลอดบุหรี่",
