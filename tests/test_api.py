@@ -239,6 +239,11 @@ def test_duplicates_show_a_clusters_links_to_texts_outside_it(client, monkeypatc
     assert sorted(m["id"] for m in clusters["C1"]["members"]) == ["P2", "P3", "P4"] and len(clusters["C1"]["pairs"]) == 2
     assert [(link["outside"]["id"], link["outside"]["name"], link["outside_cluster"]) for link in clusters["C1"]["links"]] == [("P1", CHAIN[1], "C2")]
     assert [(link["outside"]["id"], link["outside_cluster"]) for link in clusters["C2"]["links"]] == [("P2", "C1")]
+    assert clusters["C1"]["links_total"] == clusters["C2"]["links_total"] == 1
+    # the page reaches every cluster: the next ones by offset (it showed "50 of 87" and no way to the rest)
+    second = client.get("/v1/duplicates", params={"limit": 1, "offset": 1}).json()
+    assert second["total_clusters"] == 2 and [c["cluster"] for c in second["clusters"]] == ["C2"]
+    assert client.get("/v1/duplicates", params={"offset": 2}).json()["clusters"] == []
 
 
 def test_projects_crud_and_rejections(client):

@@ -21,6 +21,7 @@ def clusters(
     across_districts: bool = Query(True, description="Only pairs from different districts/organizations"),
     min_size: int = Query(2, ge=2, le=1000),
     limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0, description="Clusters to skip (largest first): the next page of a store with more than `limit`"),
 ) -> ClustersResponse:
     found = app.duplicate_clusters(fiscal_year(year), across_districts)
     records, ids = found.records, found.ids
@@ -33,6 +34,7 @@ def clusters(
     inside: dict[str, list[Pair]] = defaultdict(list)
     leaving: dict[str, list[tuple[Pair, int]]] = defaultdict(list)  # (pair, its text outside the cluster)
     flagged: Counter[str] = Counter()  # every flagged pair inside each cluster, also past the ones shown
+    linked: Counter[str] = Counter()  # every flagged pair from a cluster to a text outside it
     for p in found.result.pairs:  # once, best first (a store's sweep can flag 800k pairs); models only for what is shown
         if p.cluster:
             flagged[p.cluster] += 1
@@ -40,14 +42,16 @@ def clusters(
                 inside[p.cluster].append(p)
             continue
         for here, there in ((p.a, p.b), (p.b, p.a)):
-            if here in cluster_of and len(leaving[cluster_of[here]]) < PAIRS_PER_CLUSTER:
-                leaving[cluster_of[here]].append((p, there))
+            if here in cluster_of:
+                linked[cluster_of[here]] += 1
+                if len(leaving[cluster_of[here]]) < PAIRS_PER_CLUSTER:
+                    leaving[cluster_of[here]].append((p, there))
     kept = [(name, members) for name, members in found.result.clusters.items() if len(members) >= min_size]
     shown = [Cluster(cluster=name, size=len(members), name=found.cluster_name(name), members=[member(m) for m in members],
                      pairs=[ClusterPair(id_a=ids[p.a], id_b=ids[p.b], decision=p.decision) for p in inside[name]], pairs_total=flagged[name],
                      links=[ClusterLink(id_a=ids[p.a], id_b=ids[p.b], decision=p.decision, outside=member(there), outside_cluster=cluster_of.get(there, ""))
-                            for p, there in leaving[name]])
-             for name, members in kept[:limit]]
+                            for p, there in leaving[name]], links_total=linked[name])
+             for name, members in kept[offset : offset + limit]]
     return ClustersResponse(total_clusters=len(kept), clusters=shown)
 
 

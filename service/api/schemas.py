@@ -266,7 +266,8 @@ class Cluster(BaseModel):
                                                  "between two groups flagged), best first, at most 200")
     pairs_total: int = Field(0, description="Every flagged pair inside the cluster (pairs lists the first 200: 50 copies of one line are 1,225)")
     links: list[ClusterLink] = Field([], description="Flagged pairs from a member to a text outside the cluster (in another cluster, or in "
-                                                     "none): too few of the pairs between them were flagged to join them")
+                                                     "none): too few of the pairs between them were flagged to join them; at most 200")
+    links_total: int = Field(0, description="Every flagged pair from a member to a text outside the cluster (links lists the first 200)")
 
 
 class ClustersResponse(BaseModel):

@@ -165,14 +165,17 @@
     });
   }
 
-  function renderClusters(data) {
-    var box = PA.clear($("clusters"));
+  function renderClusters(data, offset) {  // offset: clusters already shown (the next page is appended)
+    var box = offset ? $("clusters") : PA.clear($("clusters"));
+    var more = $("clusters-more");
+    if (more) more.remove();
     var clusters = data.clusters || [];
-    if (!clusters.length) {
+    if (!clusters.length && !offset) {
       box.appendChild(el("p", { class: "muted", text: "ไม่พบกลุ่มโครงการที่ซ้ำซ้อน" }));
       return;
     }
-    clusters.forEach(function (c, i) {
+    clusters.forEach(function (c, k) {
+      var i = offset + k;
       var byId = {};
       (c.members || []).forEach(function (m) { byId[m.id] = m; });
       var orgs = [];
@@ -207,7 +210,9 @@
           }))
         ]) : null,
         (c.links || []).length ? el("details", { class: "pairs-box" }, [
-          el("summary", { text: "คล้ายกับโครงการนอกกลุ่ม (" + c.links.length + " คู่: คู่ที่คล้ายกันระหว่างสองฝ่ายมีไม่ถึงครึ่ง จึงไม่รวมเป็นกลุ่มเดียวกัน)" }),
+          el("summary", { text: "คล้ายกับโครงการนอกกลุ่ม (ทั้งหมด " + PA.formatNumber(c.links_total || c.links.length) + " คู่" +
+            ((c.links_total || c.links.length) > Math.min(50, c.links.length) ? " แสดง " + Math.min(50, c.links.length) + " คู่แรก" : "") +
+            ": คู่ที่คล้ายกันระหว่างสองฝ่ายมีไม่ถึงครึ่ง จึงไม่รวมเป็นกลุ่มเดียวกัน)" }),
           el("ul", { class: "pairs" }, c.links.slice(0, 50).map(function (p) {
             var o = p.outside, mine = o.id === p.id_a ? p.id_b : p.id_a;
             return el("li", { class: "pair", dataset: { kind: p.decision.kind } }, [
@@ -223,18 +228,23 @@
         ]) : null
       ]));
     });
-    if (data.total_clusters > clusters.length) {
-      box.appendChild(el("p", { class: "muted", text: "แสดง " + clusters.length + " จาก " + data.total_clusters + " กลุ่ม" }));
+    var shown = offset + clusters.length;
+    if (data.total_clusters > shown) {
+      box.appendChild(el("p", { id: "clusters-more", class: "muted" }, [
+        "แสดง " + PA.formatNumber(shown) + " จาก " + PA.formatNumber(data.total_clusters) + " กลุ่ม ",
+        el("button", { type: "button", class: "btn btn-small", text: "แสดงเพิ่ม", onclick: function () { loadClusters(null, shown); } })
+      ]));
     }
   }
 
-  function loadClusters(event) {
+  function loadClusters(event, offset) {
     if (event) event.preventDefault();
+    offset = offset || 0;
     var status = $("dup-status");
     PA.setStatus(status, "กำลังตรวจหาโครงการซ้ำซ้อน…", "busy");
-    var q = { year: $("d-year").value.trim(), across_districts: $("d-across").value, limit: 50 };
+    var q = { year: $("d-year").value.trim(), across_districts: $("d-across").value, limit: 50, offset: offset || "" };
     PA.api("/v1/duplicates" + PA.query(q)).then(function (data) {
-      renderClusters(data);
+      renderClusters(data, offset);
       PA.setStatus(status, data.total_clusters ? "พบ " + PA.formatNumber(data.total_clusters) + " กลุ่ม" : "", "ok");
     }).catch(function (err) {
       PA.clear($("clusters"));
