@@ -674,3 +674,22 @@ def test_a_running_job_is_cancelled_from_the_page_and_reads_as_cancelled(server:
     assert not browser.find_element(By.ID, "job-cancel").is_displayed() and not browser.find_elements(By.ID, "job-error")
     assert browser.find_element(By.CSS_SELECTOR, "#job-box .badge").text == "ยกเลิกแล้ว"
     _no_console_errors(browser)
+
+
+def test_the_review_page_shows_the_clusters_past_the_first_50(tmp_path: Path, browser) -> None:
+    """It said "แสดง 50 จาก 55 กลุ่ม" with no way to the other 5."""
+    with _served(tmp_path / "many-clusters") as url:
+        projects = [{"id": f"S{i}-{d}", "name": f"โครงการปรับปรุงถนนซอยพหลโยธิน {i}", "district": d}  # a copy in two districts, 55 times
+                    for i in range(2, 57) for d in ("บางเขน", "จตุจักร")]
+        _post_json(url + "/v1/projects", {"projects": projects})
+        _wait_searchable(url)
+        browser.get(url + "/review")
+        wait = WebDriverWait(browser, WAIT)
+        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#clusters details.cluster")) == 50)
+        more = browser.find_element(By.CSS_SELECTOR, "#clusters-more")
+        assert "แสดง 50 จาก 55 กลุ่ม" in more.text
+        more.find_element(By.TAG_NAME, "button").click()
+        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#clusters details.cluster")) == 55)
+        assert not browser.find_elements(By.CSS_SELECTOR, "#clusters-more")
+        assert browser.find_elements(By.CSS_SELECTOR, "#clusters details.cluster summary strong")[-1].text == "กลุ่มที่ 55"
+        _no_console_errors(browser)
