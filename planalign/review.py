@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from planalign.corpora.catalog import Catalog
 from planalign.corpora.labelled import join_text_columns, parse_columns
 from planalign.corpora.tables import Table, kept_as_text, read_written_table
+from planalign.decisions import decided_node
 from planalign.index.align.query import prepare_text
 from planalign.index.align.results import AlignmentInputError
 from planalign.index.decisions import Decision, DecisionStore, about_project, text_key
@@ -84,8 +85,8 @@ def _rows(app, params: dict, table: Table) -> tuple[str, Catalog, str, list[Revi
     rows = []
     for index, (row, number, text) in enumerate(zip(table.rows, table.row_numbers(), texts)):
         key = text_key(text)
-        decision = (_at_level(on_project.get((projects[index], key), []), catalog, level) if index in projects else None) or \
-            (_at_level(active.get(key, []), catalog, level) if text else None)
+        decision = (_decided(on_project.get((projects[index], key), []), catalog) if index in projects else None) or \
+            (_decided(active.get(key, []), catalog) if text else None)
         shown = decision.node_id if decision else row.get("pred_label", "")
         ancestor = catalog.ancestor_at(shown, top) if shown in catalog.nodes else None
         confidence = row.get("pred_confidence", "")
@@ -96,12 +97,16 @@ def _rows(app, params: dict, table: Table) -> tuple[str, Catalog, str, list[Revi
     return catalog_id, catalog, level, rows
 
 
-def _at_level(found: list[Decision], catalog: Catalog, level: str) -> Decision | None:
-    """The decision a row of a ``level`` job shows: one made at that level, else the newest made at
-    another level (:func:`final_label` lifts or narrows it). A dimension decided on a row of an
+def _decided(found: list[Decision], catalog: Catalog) -> Decision | None:
+    """The decision a row shows, whatever level it was made at (:func:`final_label` lifts or narrows
+    it to the job's): the one :func:`~planalign.decisions.decided_node` picks, as learning and coverage
+    read a text's decisions. Only the job's level was read: a dimension decided on a row of an
     issue-level job was not shown, and the corrected file kept a suggestion in another dimension."""
     usable = [d for d in found if d.node_id in catalog.nodes]
-    return max([d for d in usable if d.level == level] or usable, key=lambda d: d.id, default=None)
+    if not usable:
+        return None
+    node = decided_node(usable, catalog)
+    return max((d for d in usable if d.node_id == node), key=lambda d: d.id)
 
 
 def final_label(decision: Decision | None, catalog: Catalog, level: str, suggested: list[str]) -> str:

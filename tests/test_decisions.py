@@ -295,6 +295,14 @@ def test_review_grid_and_corrected_file(client):
     fixed = client.get(f"/v1/classify/jobs/{job['id']}/corrected", params={"format": "csv"}).content.decode("utf-8-sig").splitlines()[1]
     suggested = [n for n in dredging["pred_top3"] if n.startswith("D4.")]
     assert fixed.split(",")[-5] == "D4" and fixed.split(",")[-1] == (suggested[0] if suggested else "D4")
+    # read as learning reads a text's decisions: a newer dimension that agrees keeps the issue, one that does not wins
+    def shown(text: str) -> str:
+        return next(r for r in client.get(f"/v1/classify/jobs/{job['id']}/review").json()["rows"] if r["text"] == text)["decision"]["node_id"]
+
+    client.post("/v1/decisions", headers=KEY, json={"text": "ปลูกต้นไม้ริมถนน", "node_id": "D4", "level": "dimension", "source": "reviewer"})
+    assert shown("ปลูกต้นไม้ริมถนน") == "D4.2"
+    client.post("/v1/decisions", headers=KEY, json={"text": "ปลูกต้นไม้ริมถนน", "node_id": "D1", "level": "dimension", "source": "reviewer"})
+    assert shown("ปลูกต้นไม้ริมถนน") == "D1"
     assert client.get("/v1/classify/jobs/nope/review").status_code == 404
     assert {r["text"]: r["row"] for r in review["rows"]} == {"ขุดลอกคลองระบายน้ำ": 2, "ปลูกต้นไม้ริมถนน": 3, "": 4}
     blank = client.post("/v1/classify/jobs", files={"file": ("b.csv", "text\nขุดลอกคลอง\n\n,\nปลูกต้นไม้\n".encode())},
