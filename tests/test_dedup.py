@@ -195,6 +195,10 @@ def test_across_offices_an_item_is_the_same_project_as_one_item_of_another_list_
     assert {(p.a, p.b) for p in find_duplicates(listed).pairs} >= {(0, 1), (0, 2), (0, 3)}  # not across offices: every pair judged
     undated = make_records(texts, vectors, groups=offices)  # no year: no list to hold distinct items
     assert {(p.a, p.b) for p in find_duplicates(undated, DedupConfig(across_groups=True)).pairs} == {(0, 1), (0, 2), (0, 3)}
+    # a chain: 1-3 is the closest pair; 0-1 stays although 1's closest is 2, already taken ("each other's closest" dropped it)
+    chain = np.radians([0, 10, 17, 19])
+    two_lists = make_records(texts, np.column_stack([np.cos(chain), np.sin(chain)]), groups=["ก", "ข", "ก", "ข"], years=[2566] * 4)
+    assert {(p.a, p.b) for p in find_duplicates(two_lists, DedupConfig(across_groups=True)).pairs} == {(0, 1), (2, 3)}
 
 
 STORE = [

@@ -353,9 +353,13 @@ class ExampleModel:
                 # had lowered that dimension)
                 parents = {i: index[a.id] for i in zero_shot[level] if (a := catalog.ancestor_at(self.node_ids[i], self.level)) is not None}
                 mass: dict[int, float] = {}
+                children: dict[int, int] = {}
                 for i, parent in parents.items():
                     mass[parent] = mass.get(parent, 0.0) + zero_shot[level][i]
-                split = {i: fused_level.get(parents[i], 0.0) * p / mass[parents[i]] if i in parents and mass[parents[i]] > 0 else 0.0
+                    children[parent] = children.get(parent, 0) + 1
+                # a parent whose descendants here the zero-shot gave nothing shares its probability evenly among them
+                split = {i: (fused_level.get(parents[i], 0.0) * (p / mass[parents[i]] if mass[parents[i]] > 0 else 1.0 / children[parents[i]])
+                             if i in parents else 0.0)
                          for i, p in zero_shot[level].items()}
                 total = sum(split.values()) or 1.0
                 result[level] = {i: v / total for i, v in split.items()}

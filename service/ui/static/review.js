@@ -232,22 +232,33 @@
     if (data.total_clusters > shown) {
       box.appendChild(el("p", { id: "clusters-more", class: "muted" }, [
         "แสดง " + PA.formatNumber(shown) + " จาก " + PA.formatNumber(data.total_clusters) + " กลุ่ม ",
-        el("button", { type: "button", class: "btn btn-small", text: "แสดงเพิ่ม", onclick: function () { loadClusters(null, shown); } })
+        el("button", { type: "button", class: "btn btn-small", text: "แสดงเพิ่ม", onclick: function (event) {
+          event.target.disabled = true;  // one click, one page
+          loadClusters(null, shown);
+        } })
       ]));
     }
   }
 
+  var clusterQuery = null, clusterRequest = 0;  // the search the shown clusters answer; the newest request wins
   function loadClusters(event, offset) {
     if (event) event.preventDefault();
     offset = offset || 0;
+    if (!offset || !clusterQuery) {  // a new search reads the form; "more" keeps the search it continues
+      clusterQuery = { year: $("d-year").value.trim(), across_districts: $("d-across").value, limit: 50 };
+    }
+    var token = ++clusterRequest;
     var status = $("dup-status");
     PA.setStatus(status, "กำลังตรวจหาโครงการซ้ำซ้อน…", "busy");
-    var q = { year: $("d-year").value.trim(), across_districts: $("d-across").value, limit: 50, offset: offset || "" };
-    PA.api("/v1/duplicates" + PA.query(q)).then(function (data) {
+    PA.api("/v1/duplicates" + PA.query(Object.assign({}, clusterQuery, { offset: offset || "" }))).then(function (data) {
+      if (token !== clusterRequest) return;
       renderClusters(data, offset);
       PA.setStatus(status, data.total_clusters ? "พบ " + PA.formatNumber(data.total_clusters) + " กลุ่ม" : "", "ok");
     }).catch(function (err) {
-      PA.clear($("clusters"));
+      if (token !== clusterRequest) return;
+      if (!offset) PA.clear($("clusters"));  // a failed next page keeps the clusters already shown
+      var more = $("clusters-more");
+      if (more) more.querySelector("button").disabled = false;
       PA.setStatus(status, err.message, "error");
     });
   }
