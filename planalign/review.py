@@ -38,6 +38,7 @@ class ReviewRow:
     error_th: str  # the same in Thai, for the page
     dimension: str  # the top level's node of the decision, else of the suggestion
     decision: Decision | None
+    accepted: bool = False  # the decision is the suggestion or a node on its path (D4 decided on a row suggested D4.2)
 
 
 @dataclass
@@ -93,7 +94,8 @@ def _rows(app, params: dict, table: Table) -> tuple[str, Catalog, str, list[Revi
         rows.append(ReviewRow(index, number, row_ids[index], projects.get(index, ""), text, row.get("pred_label", ""), row.get("pred_name", ""),
                               float(confidence) if confidence else None,
                               [p for p in row.get("pred_top3", "").split("|") if p], row.get("needs_review", "") == "yes",
-                              row.get("error", ""), _thai_error(text) if row.get("error") else "", ancestor.id if ancestor else "", decision))
+                              row.get("error", ""), _thai_error(text) if row.get("error") else "", ancestor.id if ancestor else "", decision,
+                              decision is not None and _on_path(catalog, decision.node_id, row.get("pred_label", ""))))
     return catalog_id, catalog, level, rows
 
 
@@ -107,6 +109,13 @@ def _decided(found: list[Decision], catalog: Catalog) -> Decision | None:
         return None
     node = decided_node(usable, catalog)
     return max((d for d in usable if d.node_id == node), key=lambda d: d.id)
+
+
+def _on_path(catalog: Catalog, decided: str, suggested: str) -> bool:
+    """Whether two nodes lie on one path of the tree (one is the other or an ancestor of it)."""
+    if suggested not in catalog.nodes:
+        return False
+    return any(a.id == decided for a in catalog.ancestors(suggested)) or any(a.id == suggested for a in catalog.ancestors(decided))
 
 
 def final_label(decision: Decision | None, catalog: Catalog, level: str, suggested: list[str]) -> str:

@@ -301,6 +301,10 @@ def test_review_grid_and_corrected_file(client):
 
     client.post("/v1/decisions", headers=KEY, json={"text": "ปลูกต้นไม้ริมถนน", "node_id": "D4", "level": "dimension", "source": "reviewer"})
     assert shown("ปลูกต้นไม้ริมถนน") == "D4.2"
+    rows = {r["text"]: r for r in client.get(f"/v1/classify/jobs/{job['id']}/review").json()["rows"]}
+    suggested_d4 = rows["ขุดลอกคลองระบายน้ำ"]["pred_label"].startswith("D4.")  # D4 decided on it: accepted only if it was suggested under D4
+    assert rows["ขุดลอกคลองระบายน้ำ"]["accepted"] == suggested_d4
+    assert rows["ปลูกต้นไม้ริมถนน"]["accepted"] == (rows["ปลูกต้นไม้ริมถนน"]["pred_label"] == "D4.2")
     client.post("/v1/decisions", headers=KEY, json={"text": "ปลูกต้นไม้ริมถนน", "node_id": "D1", "level": "dimension", "source": "reviewer"})
     assert shown("ปลูกต้นไม้ริมถนน") == "D1"
     assert client.get("/v1/classify/jobs/nope/review").status_code == 404

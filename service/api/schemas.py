@@ -471,6 +471,8 @@ class ReviewRowOut(Out):
     error_th: str = Field(description="Why the row's text could not be aligned, in Thai (empty when it was)")
     dimension: str = Field(description="Top-level node of the decision, else of the suggestion")
     decision: ReviewDecision | None
+    accepted: bool = Field(False, description="The decision agrees with the suggestion: the same node, or one on its path "
+                                              "(D4 decided on a row suggested D4.2)")
 
 
 class ReviewOut(Out):
