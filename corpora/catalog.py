@@ -206,6 +206,8 @@ def _name_key(name: str) -> str:
     return re.sub(r"\s+", "", name).lower()
 
 
+# not pythainlp's thai_digit_to_arabic_digit: importing pythainlp here put it on the command line's
+# fast error path (a missing file answered after loading it; tests/test_cli.py keeps it off)
 _THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 
 
