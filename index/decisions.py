@@ -16,11 +16,13 @@ import hashlib
 import time
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 
 from sqlalchemy import and_, case, func, insert, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from planalign.index.schema import decisions as table
+from planalign.index.store import write_transaction
 from planalign.nlp.normalize import normalize
 
 SOURCES = ("planner", "reviewer", "evaluator", "declared", "imported")
@@ -117,29 +119,36 @@ class DecisionStore:
         result = Recorded()
         for start in range(0, len(decisions), chunk):
             part = decisions[start : start + chunk]
-            keys = [(d.catalog, d.level, text_key(d.text)) for d in part]
-            places = [(d.catalog, d.level, d.project_id, key[2]) for d, key in zip(part, keys)]
-            now = time.time()
-            with self.engine.begin() as connection:
-                active = self._newest_nodes(connection, keys)
-                declared, people, latest = self._newest_on_projects(connection, [p for p in places if p[2]])
-                for decision, key, place in zip(part, keys, places):
-                    if not place[2]:
-                        same = active.get(key) == decision.node_id
-                    elif decision.source == "declared":  # a form read again declares what it declared
-                        same = declared.get(place) == decision.node_id
-                    else:  # a person's, unless a differing declaration came after it
-                        same = people.get(place) == decision.node_id == latest.get(place)
-                    if same:
-                        result.unchanged += 1
-                        continue
-                    values = {**asdict(decision), "text_key": key[2], "created": now}
-                    new_id = connection.execute(insert(table).values(**values)).inserted_primary_key[0]  # type: ignore[index]
-                    result.stored.append(Decision(**asdict(decision), id=int(new_id), created=now, text_key=key[2]))
-                    active[key] = latest[place] = decision.node_id
-                    (declared if decision.source == "declared" else people)[place] = decision.node_id
+            done = write_transaction(self.engine, partial(self._record_part, part=part))
+            result.unchanged += done.unchanged
+            result.stored.extend(done.stored)
             if committed is not None:
                 committed(start + len(part))
+        return result
+
+    def _record_part(self, connection: Connection, part: Sequence[NewDecision]) -> Recorded:
+        """One transaction of :meth:`record` (re-run whole when it loses a race, so it keeps its state here)."""
+        result = Recorded()
+        keys = [(d.catalog, d.level, text_key(d.text)) for d in part]
+        places = [(d.catalog, d.level, d.project_id, key[2]) for d, key in zip(part, keys)]
+        now = time.time()
+        active = self._newest_nodes(connection, keys)
+        declared, people, latest = self._newest_on_projects(connection, [p for p in places if p[2]])
+        for decision, key, place in zip(part, keys, places):
+            if not place[2]:
+                same = active.get(key) == decision.node_id
+            elif decision.source == "declared":  # a form read again declares what it declared
+                same = declared.get(place) == decision.node_id
+            else:  # a person's, unless a differing declaration came after it
+                same = people.get(place) == decision.node_id == latest.get(place)
+            if same:
+                result.unchanged += 1
+                continue
+            values = {**asdict(decision), "text_key": key[2], "created": now}
+            new_id = connection.execute(insert(table).values(**values)).inserted_primary_key[0]  # type: ignore[index]
+            result.stored.append(Decision(**asdict(decision), id=int(new_id), created=now, text_key=key[2]))
+            active[key] = latest[place] = decision.node_id
+            (declared if decision.source == "declared" else people)[place] = decision.node_id
         return result
 
     @staticmethod

@@ -88,6 +88,30 @@ class UpsertResult:
         return self.inserted + self.updated
 
 
+def write_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
+    """Run ``work`` in one write transaction, retried from the start when it loses a race.
+
+    Every write of the store goes through here (projects, alignments, decisions, jobs): a write
+    begun as a plain read transaction fails at once with "database is locked" on SQLite when another
+    writer commits between its first read and its first write (CI run of stop 25: a decision import
+    beside the indexer's alignment write), whatever the busy timeout. A retry re-runs ``work`` on a
+    fresh transaction, so it reads what the winner committed; ``work`` must keep no state outside it.
+    """
+    for attempt in range(WRITE_ATTEMPTS):
+        try:
+            with engine.connect() as connection:
+                connection = connection.execution_options(planalign_write=True)
+                with connection.begin():
+                    return work(connection)
+        except (IntegrityError, OperationalError) as exc:
+            retry = isinstance(exc, IntegrityError) or "locked" in str(exc.orig) or "deadlock" in str(exc.orig).lower()
+            if not retry or attempt == WRITE_ATTEMPTS - 1:
+                raise
+            log.info("write transaction lost a race (%s); retrying", type(exc.orig).__name__)
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
 def default_url(data_dir: Path) -> str:
     return f"sqlite:///{data_dir / 'planalign.db'}"
 
@@ -104,23 +128,7 @@ class ProjectStore:
         upgrade(self.engine)
 
     def write(self, work: Callable[[Connection], T]) -> T:
-        """Run ``work`` in one write transaction, retried from the start when it loses a race.
-
-        A retry re-runs ``work`` on a fresh transaction, so it reads what the winner committed.
-        """
-        for attempt in range(WRITE_ATTEMPTS):
-            try:
-                with self.engine.connect() as connection:
-                    connection = connection.execution_options(planalign_write=True)
-                    with connection.begin():
-                        return work(connection)
-            except (IntegrityError, OperationalError) as exc:
-                retry = isinstance(exc, IntegrityError) or "locked" in str(exc.orig) or "deadlock" in str(exc.orig).lower()
-                if not retry or attempt == WRITE_ATTEMPTS - 1:
-                    raise
-                log.info("write transaction lost a race (%s); retrying", type(exc.orig).__name__)
-                time.sleep(0.05 * (attempt + 1))
-        raise AssertionError("unreachable")
+        return write_transaction(self.engine, work)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -217,7 +225,8 @@ class ProjectStore:
     def write_alignments(self, catalog: str, rows: Sequence[AlignmentRow]) -> None:
         """Replace the alignments of the rows' projects under ``catalog`` (one transaction) and bump its version."""
         ids = list(dict.fromkeys(r.project_id for r in rows))
-        with self.engine.begin() as connection:
+
+        def work(connection: Connection) -> None:
             for start in range(0, len(ids), CHUNK):
                 connection.execute(delete(project_alignments).where(
                     project_alignments.c.catalog == catalog, project_alignments.c.project_id.in_(ids[start : start + CHUNK])))
@@ -225,16 +234,20 @@ class ProjectStore:
                 connection.execute(insert(project_alignments), [{"catalog": catalog, **vars(r)} for r in rows])
             self._bump(connection, catalog)
 
+        self.write(work)
+
     def invalidate_alignments(self, catalog: str, ids: Sequence[str]) -> None:
         """Mark the projects' alignments under ``catalog`` as out of date (they are aligned again on the
         next refresh) and bump its version: a person's decision on them changes their node."""
-        with self.engine.begin() as connection:
+        def work(connection: Connection) -> None:
             changed = 0
             for start in range(0, len(ids), CHUNK):
                 changed += connection.execute(update(project_alignments).where(
                     project_alignments.c.catalog == catalog, project_alignments.c.project_id.in_(list(ids[start : start + CHUNK]))).values(content_hash="")).rowcount
             if changed:  # a project never aligned is stale already
                 self._bump(connection, catalog)
+
+        self.write(work)
 
     def alignment_version(self, catalog: str) -> int:
         with self.engine.connect() as connection:

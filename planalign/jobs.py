@@ -85,9 +85,9 @@ class JobManager:
         folder.mkdir(parents=True)
         (folder / f"input{Path(filename).suffix.lower()}").write_bytes(content)
         now = time.time()
-        with self.engine.begin() as connection:
-            connection.execute(insert(table).values(id=job_id, status="queued", created=now, updated=now, total=total, done=0, error="",
-                                                    metrics="", params=json.dumps({**params, "filename": filename}, ensure_ascii=False)))
+        row = {"id": job_id, "status": "queued", "created": now, "updated": now, "total": total, "done": 0, "error": "", "metrics": "",
+               "params": json.dumps({**params, "filename": filename}, ensure_ascii=False)}
+        self.app.store.write(lambda connection: connection.execute(insert(table).values(**row)))
         self._queue.put(job_id)
         job = self.get(job_id)
         assert job is not None
@@ -119,15 +119,14 @@ class JobManager:
     def cancel(self, job_id: str) -> Job | None:
         """Mark a queued or running job cancelled; the worker skips it or stops at its next batch."""
         self._cancelled.add(job_id)
-        with self.engine.begin() as connection:
-            connection.execute(update(table).where(table.c.id == job_id, table.c.status.in_(ACTIVE))
-                               .values(status="cancelled", error="cancelled by request", updated=time.time()))
+        self.app.store.write(lambda connection: connection.execute(update(table).where(table.c.id == job_id, table.c.status.in_(ACTIVE))
+                                                                   .values(status="cancelled", error="cancelled by request", updated=time.time())))
         return self.get(job_id)
 
     def _update(self, job_id: str, **fields: object) -> None:
         """Status and progress from the worker; a cancelled job stays cancelled."""
-        with self.engine.begin() as connection:
-            connection.execute(update(table).where(table.c.id == job_id, table.c.status != "cancelled").values(**fields, updated=time.time()))
+        self.app.store.write(lambda connection: connection.execute(
+            update(table).where(table.c.id == job_id, table.c.status != "cancelled").values(**fields, updated=time.time())))
 
     def _fail(self, job_id: str, error: str, thai: str | None) -> None:
         """A failed job; its Thai message for the pages goes with its parameters (``error_th``), the table has one error column."""

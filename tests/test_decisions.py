@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -70,6 +71,31 @@ def test_store_on_postgres(postgres_url):  # noqa: F811
     store = ProjectStore(postgres_url)
     _exercise_store(DecisionStore(store.engine))
     store.close()
+
+
+def test_a_decision_written_while_another_writer_commits_waits_instead_of_failing(tmp_path, monkeypatch):
+    """CI of stop 25: an ingest's declared decisions read the active labels, the indexer committed
+    alignments, and the insert failed with "database is locked" (a read transaction cannot become a
+    write once another writer committed, whatever the busy timeout). Here a project upsert commits in
+    another thread between the decisions' read and their insert."""
+    projects = ProjectStore(f"sqlite:///{tmp_path / 'p.db'}")
+    store = DecisionStore(projects.engine)
+    read_active = DecisionStore._newest_nodes
+    writers: list[threading.Thread] = []
+
+    def read_then_let_another_writer_commit(connection, keys):
+        found = read_active(connection, keys)
+        if not writers:
+            writers.append(threading.Thread(target=projects.upsert, args=([Project(id="P1", name="ลอกท่อระบายน้ำ เขตบางเขน")],)))
+            writers[0].start()
+            writers[0].join(1.0)  # it commits at once unless this transaction holds the write lock already
+        return found
+
+    monkeypatch.setattr(DecisionStore, "_newest_nodes", staticmethod(read_then_let_another_writer_commit))
+    recorded = store.record([NewDecision(text="ขุดลอกคลองบางบัว", catalog="bma-9d", level="issue", node_id="D1.4", source="planner")])
+    writers[0].join(30)
+    assert len(recorded.stored) == 1 and store.fingerprint("bma-9d")[0] == 1
+    assert not writers[0].is_alive() and projects.count() == 1  # the other writer waited for the lock and committed after
 
 
 def test_decisions_stored_before_line_breaks_counted_as_spaces_are_re_keyed(tmp_path):
