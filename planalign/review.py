@@ -16,7 +16,7 @@ from planalign.corpora.labelled import join_text_columns, parse_columns
 from planalign.corpora.tables import Table, kept_as_text, read_written_table
 from planalign.decisions import decided_node
 from planalign.index.align.query import prepare_text
-from planalign.index.align.results import AlignmentInputError
+from planalign.index.align.results import Alignment, AlignmentInputError
 from planalign.index.decisions import Decision, DecisionStore, about_project, text_key
 
 CORRECTED_COLUMNS = ("decision_label", "decision_name", "decided_by", "decision_source", "final_label")
@@ -121,7 +121,9 @@ def _on_path(catalog: Catalog, decided: str, suggested: str) -> bool:
 def final_label(decision: Decision | None, catalog: Catalog, level: str, suggested: list[str]) -> str:
     """The label a row ends with at the job's ``level``: the decided node; a deeper one's ancestor at
     the level; for a shallower one, the best suggestion under it (``suggested``: the top suggestion,
-    then the top three), else the decided node itself. No decision: the top suggestion."""
+    then the top three, then for the corrected file every node of the level ranked again when none of
+    the three is under it: :func:`_ranked_beyond_top3`), else the decided node itself (it has nothing
+    under it at the level, or the text could not be aligned). No decision: the top suggestion."""
     if decision is None:
         return suggested[0] if suggested else ""
     decided = catalog.nodes[decision.node_id]
@@ -133,6 +135,21 @@ def final_label(decision: Decision | None, catalog: Catalog, level: str, suggest
         under = [n for n in suggested if n in catalog.nodes and (a := catalog.ancestor_at(n, decided.level)) is not None and a.id == decided.id]
         return under[0] if under else decided.id
     return decided.id
+
+
+def _ranked_beyond_top3(app, params: dict, catalog: Catalog, level: str, rows: list[ReviewRow]) -> dict[int, list[str]]:
+    """Every node of ``level`` ranked for the rows decided at a shallower level that none of their top
+    three suggestions lies under (a reviewer corrected the dimension of an issue-level row): the
+    corrected file's ``final_label`` is then the best issue under the decided dimension, not the
+    dimension's id in a column of issues. Aligned again in one batch, by the catalog's model as it is now."""
+    depth = catalog.levels.index(level)
+    pending = [r for r in rows if r.decision is not None and r.text and catalog.levels.index(catalog.nodes[r.decision.node_id].level) < depth
+               and final_label(r.decision, catalog, level, [r.pred_label, *r.pred_top3]) == r.decision.node_id]
+    if not pending:
+        return {}
+    aligner = app.aligner(params.get("catalog"), learn=params.get("learn", True))
+    results = aligner.align_many([r.text for r in pending], top_k=len(catalog.at_level(level)), level=level)
+    return {r.index: [s.node_id for s in result.levels[level]] for r, result in zip(pending, results) if isinstance(result, Alignment)}
 
 
 def _thai_error(text: str) -> str:
@@ -181,10 +198,11 @@ def corrected(app, job_id: str) -> tuple[Table, str, list[str]]:
     params, table = _job_table(app, job_id)
     _, catalog, level, rows = _rows(app, params, table)
     columns = [c for c in table.columns if c not in CORRECTED_COLUMNS] + list(CORRECTED_COLUMNS)
+    ranked = _ranked_beyond_top3(app, params, catalog, level, rows)
     out = []
     for row, reviewed in zip(table.rows, rows):
         decision = reviewed.decision
-        suggested = [reviewed.pred_label] * bool(reviewed.pred_label) + reviewed.pred_top3
+        suggested = [reviewed.pred_label] * bool(reviewed.pred_label) + reviewed.pred_top3 + ranked.get(reviewed.index, [])
         out.append({**row, "decision_label": decision.node_id if decision else "",
                     "decision_name": catalog.nodes[decision.node_id].name if decision and decision.node_id in catalog.nodes else "",
                     "decided_by": decision.who if decision else "", "decision_source": decision.source if decision else "",

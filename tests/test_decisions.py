@@ -319,8 +319,9 @@ def test_review_grid_and_corrected_file(client):
     dredging = next(r for r in client.get(f"/v1/classify/jobs/{job['id']}/review").json()["rows"] if r["text"] == "ขุดลอกคลองระบายน้ำ")
     assert (dredging["decision"]["node_id"], dredging["decision"]["level"], dredging["dimension"]) == ("D4", "dimension", "D4")
     fixed = client.get(f"/v1/classify/jobs/{job['id']}/corrected", params={"format": "csv"}).content.decode("utf-8-sig").splitlines()[1]
-    suggested = [n for n in dredging["pred_top3"] if n.startswith("D4.")]
-    assert fixed.split(",")[-5] == "D4" and fixed.split(",")[-1] == (suggested[0] if suggested else "D4")
+    ranked = client.post("/v1/align", json={"text": "ขุดลอกคลองระบายน้ำ", "level": "issue", "top_k": 28}).json()["levels"]["issue"]
+    suggested = [n for n in dredging["pred_top3"] if n.startswith("D4.")] or [s["node_id"] for s in ranked if s["node_id"].startswith("D4.")]
+    assert fixed.split(",")[-5] == "D4" and fixed.split(",")[-1] == suggested[0]
     # read as learning reads a text's decisions: a newer dimension that agrees keeps the issue, one that does not wins
     def shown(text: str) -> str:
         return next(r for r in client.get(f"/v1/classify/jobs/{job['id']}/review").json()["rows"] if r["text"] == text)["decision"]["node_id"]
@@ -333,6 +334,12 @@ def test_review_grid_and_corrected_file(client):
     assert rows["ปลูกต้นไม้ริมถนน"]["accepted"] == (rows["ปลูกต้นไม้ริมถนน"]["pred_label"] == "D4.2")
     client.post("/v1/decisions", headers=KEY, json={"text": "ปลูกต้นไม้ริมถนน", "node_id": "D1", "level": "dimension", "source": "reviewer"})
     assert shown("ปลูกต้นไม้ริมถนน") == "D1"
+    # a dimension none of the row's three suggestions lies under: the file's issue column names its best issue, not "D3"
+    client.post("/v1/decisions", headers=KEY, json={"text": "ปลูกต้นไม้ริมถนน", "node_id": "D3", "level": "dimension", "source": "reviewer"})
+    assert not any(n.startswith("D3.") for n in [rows["ปลูกต้นไม้ริมถนน"]["pred_label"], *rows["ปลูกต้นไม้ริมถนน"]["pred_top3"]])
+    ranked = client.post("/v1/align", json={"text": "ปลูกต้นไม้ริมถนน", "level": "issue", "top_k": 28}).json()["levels"]["issue"]
+    planting = client.get(f"/v1/classify/jobs/{job['id']}/corrected", params={"format": "csv"}).content.decode("utf-8-sig").splitlines()[2]
+    assert planting.split(",")[-5] == "D3" and planting.split(",")[-1] == next(s["node_id"] for s in ranked if s["node_id"].startswith("D3."))
     assert client.get("/v1/classify/jobs/nope/review").status_code == 404
     assert {r["text"]: r["row"] for r in review["rows"]} == {"ขุดลอกคลองระบายน้ำ": 2, "ปลูกต้นไม้ริมถนน": 3, "": 4}
     blank = client.post("/v1/classify/jobs", files={"file": ("b.csv", "text\nขุดลอกคลอง\n\n,\nปลูกต้นไม้\n".encode())},
