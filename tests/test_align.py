@@ -4,6 +4,7 @@ import pytest
 from conftest import SHOP_CATALOG
 from planalign.corpora.catalog import load_catalog
 from planalign.index.align import Aligner, AlignmentInputError
+from planalign.index.align.query import prepare_text
 from planalign.nlp.encoders import get_encoder
 
 
@@ -276,6 +277,27 @@ def test_issues_under_a_dimension_level_model_share_their_dimension_and_never_ou
     for parent in ("PET", "PLANT"):
         children = [s.confidence for s in levels["issue"] if s.node_id.startswith(parent + ".")]
         assert max(children) <= dimension[parent] + 1e-4 and abs(sum(children) - dimension[parent]) < 1e-3, (parent, levels)
+
+
+def test_a_dimension_whose_issues_the_zero_shot_gave_nothing_shares_its_probability_evenly(shop):
+    """The split in the zero-shot's proportions has nothing to go by when the zero-shot gave a
+    dimension's issues no probability at all (it divided by zero); the dimension's fused probability
+    then goes to its issues in equal parts, and the issue level still sums to one."""
+    learned = shop.learned(["ปลอกคอหมาสีแดง", "กุหลาบมอญ"], [["PLANT"], ["PLANT"]], 1)
+    model = learned._examples
+    position, catalog = model.position, model.catalog
+    dimensions, issues = catalog.at_level("dimension"), catalog.at_level("issue")
+    zero_shot = {"dimension": {position[d.id]: 1.0 / len(dimensions) for d in dimensions},
+                 "issue": {position[i.id]: (0.0 if i.parent_id == "PLANT" else 1.0) for i in issues}}
+    pet_issues = sum(i.parent_id != "PLANT" for i in issues)
+    zero_shot["issue"] = {k: v / pet_issues for k, v in zero_shot["issue"].items()}
+    text = "ปลอกคอหมาสีแดงลายจุด"  # a near-repeat of the dog collar filed under plants: the fusion changes something
+    fused = model.fuse(text, learned.draft_vectors([prepare_text(text)])[0], zero_shot)
+    assert fused is not None
+    plant = fused["dimension"][position["PLANT"]]
+    under = [fused["issue"][position[i.id]] for i in issues if i.parent_id == "PLANT"]
+    assert plant > 0.5 and len(under) > 1 and max(under) - min(under) < 1e-9  # equal parts
+    assert abs(sum(under) - plant) < 1e-6 and abs(sum(fused["issue"].values()) - 1.0) < 1e-6
 
 
 def test_the_prior_share_is_offered_only_from_100_decisions(shop, monkeypatch):
