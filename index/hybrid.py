@@ -18,7 +18,11 @@ For every query (settings chosen on the 36 dev queries with cross-validation, ev
    the depth of the candidate lists;
 7. each hit says why it is shown: ``lexical`` ("ตรงคำค้น") when it contains at least half of the
    query's words, ``semantic`` ("ความหมายใกล้เคียง") when its dense score, or its closeness to the
-   top hits, stands 2 standard deviations above the pool.
+   top hits, stands 3 standard deviations above the pool;
+8. a query none of whose words is a word (not in the dictionary, in no indexed document, no digit:
+   keyboard mash such as "ฟหกดเ่าสว") has no relevant hit: z-scores always put some documents 3
+   standard deviations up, so its nearest projects were called "close in meaning" (found by a
+   reviewer's walkthrough). They are still listed, as the nearest, with ``unrecognized`` set.
 
 The pool: an exact (flat) index scores every row in both views and takes the top 100 of each list
 plus the top 100 BM25 hits; an approximate (HNSW) index takes the top 100 of the passage view from
@@ -44,7 +48,7 @@ from planalign.index.store import ProjectStore
 from planalign.nlp.encoders import Encoder
 from planalign.nlp.fields import canonical
 from planalign.nlp.normalize import normalize
-from planalign.nlp.tokenize import content_tokens
+from planalign.nlp.tokenize import content_tokens, known_word
 
 MODES = ("hybrid", "dense", "keyword")
 LEXICAL = "lexical"  # the hit contains the query's words ("ตรงคำค้น")
@@ -106,13 +110,14 @@ class Ranked:
     scores: list[float]
     why: list[tuple[str, ...]]
     total: int
+    unrecognized: bool = False  # no word of the query is a word (:func:`recognized`): nothing counts as relevant
 
     def __len__(self) -> int:
         return len(self.positions)
 
     def page(self, offset: int, limit: int) -> Ranked:
         end = offset + limit
-        return Ranked(self.positions[offset:end], self.scores[offset:end], self.why[offset:end], self.total)
+        return Ranked(self.positions[offset:end], self.scores[offset:end], self.why[offset:end], self.total, self.unrecognized)
 
 
 @dataclass
@@ -134,6 +139,12 @@ class Hit:
 def query_words(query: str) -> list[str]:
     """The query's content words in canonical form (abbreviations expanded)."""
     return content_tokens(canonical(query), normalized=True)
+
+
+def recognized(words: list[str], index: ProjectIndex) -> bool:
+    """Whether a query says something: no words to judge, or one of them is in the dictionary, in an
+    indexed document, or carries a digit (a year, PM2.5)."""
+    return not words or any(known_word(w) or w in index.keyword or any(c.isdigit() for c in w) for w in words)
 
 
 def zscore(x: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
@@ -236,6 +247,9 @@ def rank(index: ProjectIndex, encoder: Encoder | None, query: str, mode: str, fi
         rest = [i for i, r in enumerate(reasons) if LEXICAL not in r]
         order, reasons, total = order[lexical + rest], [reasons[i] for i in lexical + rest], len(lexical)
     chosen = order[:top]
+    if not recognized(words, index):
+        return Ranked([int(pool[o]) for o in chosen], [round(float(fused[o]), 4) for o in chosen],
+                      [tuple(r for r in reason if r != SEMANTIC) for reason in reasons[:top]], 0, unrecognized=True)
     return Ranked([int(pool[o]) for o in chosen], [round(float(fused[o]), 4) for o in chosen], reasons[:top], total)
 
 

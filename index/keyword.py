@@ -71,6 +71,10 @@ class KeywordIndex:
         new._delta = sparse.csr_matrix((np.asarray(weights, dtype=np.float32), (rows, cols)), shape=shape)
         return new
 
+    def __contains__(self, word: object) -> bool:
+        """Whether some indexed document has ``word``."""
+        return word in self.vocabulary or word in self._delta_vocabulary
+
     def _rows(self, words: list[str]) -> list[int]:
         known = len(self.vocabulary)
         return [self.vocabulary[w] if w in self.vocabulary else known + self._delta_vocabulary[w]

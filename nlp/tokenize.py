@@ -64,6 +64,11 @@ def _dictionary() -> Trie:
     return dict_trie(set(thai_words()) | bma_vocabulary())
 
 
+def known_word(word: str) -> bool:
+    """Whether ``word`` is in the tokenizer's dictionary (pythainlp's Thai words and our BMA list)."""
+    return word in _dictionary()
+
+
 @lru_cache(maxsize=1)
 def stopwords() -> frozenset[str]:
     """Function words that carry no topic (pythainlp's list plus :data:`BOILERPLATE_WORDS`)."""

@@ -141,10 +141,11 @@ class SearchPage:
     hits: list[Hit]
     total: int
     facets: dict[str, dict[str, int]]
-    hint: str | None = None  # why there is nothing to find, when the store is empty
+    hint: str | None = None  # why there is nothing to find: the store is empty, or the query has no word we know
 
 
 EMPTY_STORE_HINT = "ยังไม่มีโครงการในระบบ: นำเข้าโครงการก่อน (planalign ingest FILE, POST /v1/projects หรือ planalign ingest --sample)"
+UNRECOGNIZED_HINT = "ไม่รู้จักคำในคำค้นนี้ (ไม่มีในพจนานุกรมและในโครงการที่จัดเก็บ) จึงไม่มีผลที่เกี่ยวข้อง: รายการที่แสดงเป็นเพียงรายการใกล้เคียงที่สุด กรุณาตรวจการสะกดหรือแป้นพิมพ์ภาษา"
 
 
 @dataclass
@@ -713,7 +714,7 @@ class Application:
             for hit in hits:
                 position = index.position.get(hit.id)
                 hit.dimension_id = str(dimensions[position]) if position is not None and dimensions[position] else hit.dimension_id
-        return SearchPage(hits, ranked.total, counts)
+        return SearchPage(hits, ranked.total, counts, UNRECOGNIZED_HINT if ranked.unrecognized else None)
 
     def search_filters(self, year: int | None = None, district: str | None = None, group: str | None = None,
                        dimension: str | None = None) -> Filters:

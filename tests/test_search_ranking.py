@@ -91,3 +91,16 @@ def test_auto_index_encoder_chooses_by_corpus_size():
     assert choose_index_encoder("auto", 300) == "e5"
     assert choose_index_encoder("auto", 117_000) == "static"
     assert choose_index_encoder("tfidf", 117_000) == "tfidf"
+
+
+def test_a_query_of_no_known_word_has_no_relevant_hit_only_the_nearest(tmp_path):
+    """Keyboard mash (Thai keys typed with the keyboard on the wrong layout) got hits called "close in
+    meaning" on the static index: z-scores always stand some documents 3 deviations up. The nearest
+    are still listed, none relevant, with a hint in Thai; a real query keeps its relevant hits."""
+    app = Application(Settings(data_dir=tmp_path, index_encoder="static"))
+    app.ingest([Project(id=f"T{i}", name=topic.format(place)) for i, (topic, place) in enumerate((t, p) for t in TOPICS for p in PLACES)])
+    mash = app.search("ฟหกดเ่าสว", limit=5)
+    assert len(mash.hits) == 5 and mash.total == 0 and not any(h.relevant or h.why for h in mash.hits)
+    assert mash.hint is not None and mash.hint.startswith("ไม่รู้จักคำในคำค้นนี้")
+    real = app.search("ปลูกต้นไม้ริมถนน", limit=5)
+    assert real.total > 0 and real.hits[0].relevant and real.hint is None

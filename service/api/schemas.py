@@ -223,7 +223,8 @@ class SearchResponse(BaseModel):
     page: int
     page_size: int
     facets: dict[str, dict[str, int]]
-    hint: str | None = Field(None, description="Why nothing can be found, e.g. no project stored yet")
+    hint: str | None = Field(None, description="Why nothing can be found: no project stored yet, or no word of the query "
+                                               "is known (the results are then only the nearest, none relevant)")
     more: bool = Field(False, description="Another page of hits follows (after the relevant ones, weaker hits marked relevant=false)")
     results: list[HitOut]
 

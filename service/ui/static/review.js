@@ -99,7 +99,7 @@
     var pages = Math.max(1, Math.ceil(lastTotal / data.page_size));
     $("pager").hidden = data.page <= 1 && !data.more;
     $("page-info").textContent = "หน้า " + data.page + (data.page <= pages && lastTotal > data.page_size ? " จาก " + pages : "") +
-      (data.more && data.page >= pages ? " (หน้าถัดไปเป็นผลที่เกี่ยวข้องน้อยลง)" : "");
+      (data.more && lastTotal > 0 && data.page === pages ? " (หน้าถัดไปเป็นผลที่เกี่ยวข้องน้อยลง)" : "");  // where the relevant hits end, not on the weaker pages after
     $("prev-page").disabled = data.page <= 1;
     $("next-page").disabled = !data.more;
   }
@@ -156,7 +156,7 @@
       var found = data.total ? "พบ " + PA.formatNumber(data.total) + " โครงการที่เกี่ยวข้องกับ “" + data.query + "”"
         : ((data.results || []).length ? "ไม่พบโครงการที่ตรงคำค้น “" + data.query + "” — รายการใกล้เคียงที่สุด"
           : "ไม่พบโครงการที่ตรงคำค้น “" + data.query + "”");
-      PA.setStatus(status, found, "ok");
+      PA.setStatus(status, data.hint ? found + " — " + data.hint : found, "ok");  // an empty store, a query of no known word
     }).catch(function (err) {
       if (token !== searchRequest) return;
       PA.clear($("results"));
