@@ -345,7 +345,7 @@ def first_start(timeout: float = 600) -> dict:
             server.wait(30)
     return {"port_open_s": round(port_open, 1) if port_open is not None else None, "ready_s": round(ready, 1) if ready is not None else None,
             **{k: round(v, 1) for k, v in cpu.items()},
-            "details": " | ".join(details if len(details) <= 4 else details[:2] + ["…"] + details[-2:])}
+            "details": " → ".join(details if len(details) <= 4 else details[:2] + ["…"] + details[-2:])}
 
 
 def _process_cpu_seconds(pid: int) -> float:
