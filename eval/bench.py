@@ -2,7 +2,9 @@
 
 Model sections (baseline: the default e5 encoder, measured in the same run):
 * encoder throughput, texts/s, short (project names) and paragraph-length (Traffy reports);
-* single-draft ``align`` latency p50/p95 (warm model, no embedding cache);
+* single-draft ``align`` latency p50/p95 (warm model, no embedding cache; e5 as the product runs it,
+  with USE beside it), beside the same drafts embedded one by one by the encoder alone (``embed_*``:
+  the model's own share, which moves with the machine's speed);
 * batch classification rows/s.
 Search sections (each at 1k, 10k and ~117k Traffy reports; ``--quick``: 1k and 2k), index encoder
 ``static`` (the default for a new index) unless ``--encoder`` says otherwise:
@@ -410,6 +412,13 @@ def bench_models(encoders: list[str], root: Path, quick: bool) -> list[dict]:
         aligner.align(drafts[0])
         if name in ("static", CASCADE):  # the warm word table is static's design; new words: see below
             aligner.align_many(drafts + paragraphs)
+        if name != CASCADE:  # the encoder's own share of a draft's latency: the same drafts embedded one by one
+            embedded = []
+            for draft in drafts:
+                started = time.perf_counter()
+                aligner.encoder.encode_queries([draft])
+                embedded.append(time.perf_counter() - started)
+            row.update(embed_p50_ms=percentile_ms(embedded, 50), embed_p95_ms=percentile_ms(embedded, 95))
         latencies = []
         for draft in drafts:
             started = time.perf_counter()
