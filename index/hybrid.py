@@ -9,7 +9,8 @@ For every query (settings chosen on the 36 dev queries with cross-validation, ev
    symmetric similarity; the index keeps both views, index/project_index.py), raw cosine;
 3. ``bm25``: BM25 over content words; the query is first put in the canonical form of
    :func:`planalign.nlp.fields.canonical` (BMA and unit abbreviations expanded, Thai digits and
-   number words as digits), so "ถ.", "กทม.", "ค.ส.ล." meet their spelled-out forms;
+   number words as digits), so "ถ.", "กทม.", "ค.ส.ล." meet their spelled-out forms, and its words
+   are widened to their synonyms (nlp/data/synonyms.tsv: ขยะ also finds มูลฝอย);
 4. ``fused = z(z(asym) + 3 z(sym) + 0.2 z(bm25))``, z-normalized over the candidate pool;
 5. feedback: the pool's top 3 vote for their neighbours, ``fused += z(mean centered passage
    cosine to the top 3)``: texts of one project come in groups (copies, rewordings, phases), and a
@@ -48,7 +49,7 @@ from planalign.index.store import ProjectStore
 from planalign.nlp.encoders import Encoder
 from planalign.nlp.fields import canonical
 from planalign.nlp.normalize import normalize
-from planalign.nlp.tokenize import content_tokens, known_word
+from planalign.nlp.tokenize import content_tokens, known_word, synonyms, with_synonyms
 
 MODES = ("hybrid", "dense", "keyword")
 LEXICAL = "lexical"  # the hit contains the query's words ("ตรงคำค้น")
@@ -187,11 +188,12 @@ def fuse(pool: Scores, reference: Scores | None = None, params: SearchParams = P
 def explain(words: set[str], doc_text: str, dense_z: float, feedback_z: float, params: SearchParams = PARAMS) -> tuple[str, ...]:
     """Why a hit is shown (a hit with neither reason is a weak, filler hit).
 
-    ``doc_text``: the document's content words joined; a query word counts when it occurs in it
-    (Thai is written without spaces, so "ลอกท่อ" is found in "ลอก|ท่อระบายน้ำ" whatever newmm cut).
+    ``doc_text``: the document's content words joined; a query word counts when it or a synonym of it
+    occurs in it (Thai is written without spaces, so "ลอกท่อ" is found in "ลอก|ท่อระบายน้ำ" whatever
+    newmm cut; "ขยะ" in "จัดการ|มูลฝอย").
     """
     why = []
-    if words and sum(w in doc_text for w in words) >= max(1.0, params.lexical_share * len(words)):
+    if words and sum(any(s in doc_text for s in synonyms(w)) for w in words) >= max(1.0, params.lexical_share * len(words)):
         why.append(LEXICAL)
     if dense_z >= params.semantic_z or feedback_z >= params.semantic_z:
         why.append(SEMANTIC)
@@ -209,7 +211,7 @@ def rank(index: ProjectIndex, encoder: Encoder | None, query: str, mode: str, fi
     query = normalize(query)
     mask = filters.mask(index)
     words = query_words(query)
-    every_keyword_score = index.keyword.scores(words) if words and mode != "dense" else np.zeros(len(index.ids), dtype=np.float32)
+    every_keyword_score = index.keyword.scores(with_synonyms(words)) if words and mode != "dense" else np.zeros(len(index.ids), dtype=np.float32)
     keyword_scores = np.where(mask, every_keyword_score, 0.0) if mask is not None else every_keyword_score
     bm25_positions = _top_positive(keyword_scores, max(params.pool, top))
     if mode == "keyword":
@@ -346,7 +348,7 @@ def to_hits(index: ProjectIndex, store: ProjectStore, ranked: Ranked, query: str
     ``offset``: the rank of the first position (a page), to tell which hits count as matches.
     """
     projects = store.get([index.ids[p] for p in ranked.positions])
-    words = sorted(set(content_tokens(query)) | set(query_words(query)))
+    words = sorted(set(content_tokens(query)) | set(with_synonyms(query_words(query))))
     hits = []
     for rank_on_page, (position, score, why) in enumerate(zip(ranked.positions, ranked.scores, ranked.why)):
         project = projects.get(index.ids[position])

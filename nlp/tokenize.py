@@ -60,6 +60,27 @@ def abbreviations() -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
+def _synonym_groups() -> dict[str, tuple[str, ...]]:
+    """Each word of ``synonyms.tsv`` -> its whole group (itself first)."""
+    groups: dict[str, tuple[str, ...]] = {}
+    for line in _package_lines("synonyms.tsv"):
+        members = tuple(w.strip() for w in line.split("\t") if w.strip())
+        for word in members:
+            groups[word] = (word, *(m for m in members if m != word))
+    return groups
+
+
+def synonyms(word: str) -> tuple[str, ...]:
+    """``word`` and the words that mean the same in BMA text (ขยะ -> ขยะ, มูลฝอย); the word alone when it has none."""
+    return _synonym_groups().get(word, (word,))
+
+
+def with_synonyms(words: list[str]) -> list[str]:
+    """``words`` followed by their synonyms not already among them (a query widened for BM25)."""
+    return list(dict.fromkeys(w for word in words for w in synonyms(word)))
+
+
+@lru_cache(maxsize=1)
 def _dictionary() -> Trie:
     return dict_trie(set(thai_words()) | bma_vocabulary())
 

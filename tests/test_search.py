@@ -273,3 +273,15 @@ def test_a_filter_whose_rows_share_the_query_topic_keeps_its_relevant_hits(tmp_p
     everything = app.search("น้ำท่วม", facets=True)
     assert everything.total == everything.facets["dimension"]["D1"] == 40
     assert app.search("น้ำท่วม", filters=Filters(dimension="D1")).total == 40
+
+
+def test_a_query_word_finds_the_official_word_for_the_same_thing(workspace):
+    """A reviewer's "ขยะ" found none of the ordinance's "ผลผลิตจัดการมูลฝอย" lines (nlp/data/synonyms.tsv);
+    the hit says it matches the query and highlights the word it matched."""
+    workspace.store.upsert([Project(id="P5", fiscal_year=2566, name="ผลผลิตจัดการมูลฝอย", objective="เก็บและกำจัดมูลฝอยจากครัวเรือน")])
+    workspace.sync("tfidf")
+    index = workspace.index()
+    hits = search(index, workspace.store, None, "ขยะ", mode="keyword")
+    assert [h.id for h in hits] == ["P5"] and hits[0].why == ["lexical"]
+    assert hits[0].snippet[slice(*hits[0].highlights[0])] == "มูลฝอย"
+    assert search(index, workspace.store, None, "คลองบางบัว", mode="keyword")[0].id == "P1"  # a word without synonyms is unchanged
