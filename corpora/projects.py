@@ -18,12 +18,16 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field, ValidationError
 
 from planalign.corpora.tables import Table, TableError, read_table
 from planalign.errors import InputError
 from planalign.nlp.normalize import normalize
+
+if TYPE_CHECKING:
+    from planalign.corpora.catalog import Catalog, Node
 
 DISTRICT_OFFICE_PREFIX = "สำนักงานเขต"
 
@@ -353,3 +357,28 @@ def guess_columns(table: Table, exclude: Collection[str] = ()) -> ColumnGuess:
         best = max(columns, key=wordiness)
         text = [best] if wordiness(best) > 0 else []
     return ColumnGuess(text=text, id=by_field.get("id"))
+
+
+_ALIGNMENT_PARTS = re.compile(r"[,|;/\n]+")
+
+
+def declared_nodes(project: Project, catalog: Catalog) -> list[Node]:
+    """The nodes of ``catalog`` a project's form declares, at most one per level: the ids parsed at
+    ingest (dimension_id ... okr_id) when they are nodes of the catalog; otherwise the plan-alignment
+    text's parts read as node ids or names (:meth:`Catalog.find`), then node names found in it, the
+    longest first ("มิติที่ 2 ปลอดภัยดี").
+
+    One rule for the declared decisions ingest records and for coverage's "declared" source:
+    coverage read the id fields alone, so a form declaring "สุขภาพดี" or "เดินได้ เดินดี" was counted
+    as matched by the system (a walkthrough: 29% declared for a year whose 7 projects all declared)."""
+    ids = [project.dimension_id, project.issue_id, project.goal_id, project.okr_id]
+    nodes = [catalog.nodes[i] for i in ids if i and i in catalog.nodes]
+    if not nodes and project.plan_alignment.strip():
+        nodes = [n for n in (catalog.find(part) for part in _ALIGNMENT_PARTS.split(project.plan_alignment) if part.strip()) if n is not None]
+        if not nodes:
+            text = re.sub(r"\s+", "", project.plan_alignment)
+            nodes = [n for n in sorted(catalog, key=lambda n: -len(n.name)) if len(n.name) >= 4 and re.sub(r"\s+", "", n.name) in text]
+    chosen: dict[str, Node] = {}
+    for node in nodes:
+        chosen.setdefault(node.level, node)
+    return list(chosen.values())

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from planalign.corpora.catalog import Catalog
-from planalign.corpora.projects import Project, district_groups, is_report
+from planalign.corpora.projects import Project, declared_nodes, district_groups, is_report
 from planalign.corpora.tables import TableError, read_table
 from planalign.errors import InputError
 from planalign.index.align import Aligner, Alignment
@@ -37,7 +37,6 @@ SOURCES = ("declared", "decision", "mapped", "predicted", "none")
 COUNTED_SOURCES = SOURCES[:-1]
 BUILTIN_MAPS = {"bma-9d": "traffy_to_bma9d.csv"}  # catalog id -> its report category map in corpora/data
 NO_DISTRICT = "-"  # drill-down: items without a district (central agencies)
-DECLARED_FIELDS = ("okr_id", "goal_id", "issue_id", "dimension_id")  # deepest first
 EXAMPLES = 3
 
 
@@ -85,14 +84,16 @@ def load_category_map(catalog: Catalog, path: Path | None = None) -> CategoryMap
 
 
 def declared_node(project: Project, catalog: Catalog) -> str | None:
-    """The deepest node the project's form names that exists in the catalog."""
-    return next((getattr(project, f) for f in DECLARED_FIELDS if getattr(project, f) in catalog.nodes), None)
+    """The deepest node the project's form declares in the catalog (ids or names: :func:`declared_nodes`)."""
+    nodes = declared_nodes(project, catalog)
+    return max(nodes, key=lambda n: catalog.levels.index(n.level)).id if nodes else None
 
 
 # Part of every stored project's alignment stamp: raised when how a project's node is chosen changes,
 # so stored projects are aligned again once. 2: a person's decision on a stored project counts
-# (decisions recorded before it never marked their projects out of date).
-COVERAGE_VERSION = 2
+# (decisions recorded before it never marked their projects out of date); 3: a form's alignment
+# declared by node name counts as declared (it was read from the id fields only).
+COVERAGE_VERSION = 3
 
 
 def choose(declared: str | None, decision: str | None = None, mapped: str | None = None) -> tuple[str, str] | None:

@@ -17,13 +17,11 @@ from dataclasses import dataclass
 
 from planalign.corpora.catalog import Catalog, Node
 from planalign.corpora.labelled import join_text_columns, split_labels
-from planalign.corpora.projects import Project
+from planalign.corpora.projects import Project, declared_nodes
 from planalign.corpora.tables import Table
 from planalign.errors import InputError
 from planalign.index.align import AlignmentInputError, prepare_text
 from planalign.index.decisions import SOURCES, Decision, NewDecision, text_key
-
-_ALIGNMENT_PARTS = re.compile(r"[,|;/\n]+")
 
 
 class DecisionError(InputError):
@@ -145,33 +143,13 @@ def declared(projects: Iterable[Project], catalog: Catalog) -> tuple[list[Decisi
         text = project.search_text()
         if not text.strip():
             continue
-        nodes = _declared_nodes(project, catalog)
+        nodes = declared_nodes(project, catalog)
         for node in nodes:
             found.append(DecisionInput(text=text, node=node.id, level=node.level, project_id=project.id, source="declared"))
         said = project.plan_alignment.strip() or " ".join(i for i in (project.dimension_id, project.issue_id, project.goal_id, project.okr_id) if i)
         if not nodes and said and not NOTHING_DECLARED.match(said):
             missed.append((project.id, said))
     return found, missed
-
-
-def _declared_nodes(project: Project, catalog: Catalog) -> list[Node]:
-    ids = [project.dimension_id, project.issue_id, project.goal_id, project.okr_id]
-    nodes = [catalog.nodes[i] for i in ids if i and i in catalog.nodes]
-    if nodes or not project.plan_alignment.strip():
-        return _one_per_level(nodes)
-    parts = [catalog.find(part) for part in _ALIGNMENT_PARTS.split(project.plan_alignment) if part.strip()]
-    nodes = [n for n in parts if n is not None]
-    if not nodes:
-        text = re.sub(r"\s+", "", project.plan_alignment)
-        nodes = [n for n in sorted(catalog, key=lambda n: -len(n.name)) if len(n.name) >= 4 and re.sub(r"\s+", "", n.name) in text]
-    return _one_per_level(nodes)
-
-
-def _one_per_level(nodes: list[Node]) -> list[Node]:
-    chosen: dict[str, Node] = {}
-    for node in nodes:
-        chosen.setdefault(node.level, node)
-    return list(chosen.values())
 
 
 @dataclass

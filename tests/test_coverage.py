@@ -127,6 +127,26 @@ def test_declared_wins_and_issue_counts_for_its_dimension(core: Application) -> 
     assert choose(None, None, "D4.2") == ("D4.2", "mapped") and choose(None) is None
 
 
+def test_an_alignment_declared_by_name_counts_as_declared(tmp_path) -> None:
+    """Coverage read a form's declaration from the id fields alone: "สุขภาพดี" or "มิติที่ 2 ปลอดภัยดี"
+    was recorded as a declared decision but counted as matched by the system (a walkthrough: 29%
+    declared for a year whose 7 projects all declared)."""
+    app = Application(Settings(data_dir=tmp_path, encoder="tfidf", index_encoder="tfidf"))
+    forms = {"N1": ("โครงการตรวจสุขภาพผู้สูงอายุในชุมชน", "สุขภาพดี"), "N2": ("โครงการปรับปรุงทางเท้าซอยวัดไผ่ตัน", "เดินได้ เดินดี"),
+             "N3": ("โครงการติดตั้งกล้องวงจรปิดในซอยเปลี่ยว", "มิติที่ 2 ปลอดภัยดี"), "N4": ("โครงการลอกท่อระบายน้ำซอยสรงประภา", "D1.4"),
+             "N5": ("โครงการอบรมอาชีพผู้มีรายได้น้อย", "")}
+    catalog = app.catalog()
+    app.ingest([Project(id=i, fiscal_year=2568, name=name, plan_alignment=said) for i, (name, said) in forms.items()])
+    dimensions = {i.id: i for i in app.coverage_items(node=None, level="dimension", limit=50)[1]}
+    expected = {"N1": catalog.find("สุขภาพดี"), "N2": catalog.find("เดินได้ เดินดี"), "N3": catalog.find("ปลอดภัยดี")}
+    for pid, node in expected.items():
+        assert node is not None and dimensions[pid].source == "declared", pid
+        assert dimensions[pid].node_id == (node.id if node.level == "dimension" else node.id.split(".")[0]), pid
+    assert dimensions["N4"].source == "declared" and dimensions["N5"].source == "predicted"
+    nodes = app.coverage(year=2568, level="dimension").nodes
+    assert sum(n.sources.get("declared", 0) for n in nodes) == 4 and sum(n.projects for n in nodes) == 5  # the dashboard's 80%
+
+
 def test_reports_use_the_category_map_then_the_aligner(core: Application) -> None:
     reports = {i.id: i for i in core.coverage_items(node=None, level="issue", reports=True, limit=500)[1]}
     assert (reports["R000"].node_id, reports["R000"].source) == ("D1.4", "mapped")  # น้ำท่วม listed before ถนน
