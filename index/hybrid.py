@@ -52,6 +52,7 @@ from planalign.nlp.normalize import normalize
 from planalign.nlp.tokenize import content_tokens, known_word, synonyms, with_synonyms
 
 MODES = ("hybrid", "dense", "keyword")
+KINDS = ("project", "report")  # a search over projects, or over citizen reports (Traffy); None: both
 LEXICAL = "lexical"  # the hit contains the query's words ("ตรงคำค้น")
 SEMANTIC = "semantic"  # the hit is close in meaning ("ความหมายใกล้เคียง")
 MIN_POOL = 30  # below this many documents z-scores cannot reach the floor: lexical hits count instead
@@ -91,6 +92,7 @@ class Filters:
     group: str | None = None
     dimension: str | None = None
     positions: np.ndarray | None = None  # rows a filter the index does not hold allows (the dimension projects count for in coverage)
+    kind: str | None = None  # KINDS: projects or citizen reports only (the application turns it into positions)
 
     def as_meta(self) -> dict[str, object]:
         return {"fiscal_year": self.year, "district": self.district, "district_group": self.group, "dimension_id": self.dimension}
@@ -135,6 +137,7 @@ class Hit:
     dimension_id: str = ""
     why: list[str] = field(default_factory=list)  # lexical / semantic
     relevant: bool = True  # above the relevance floor (counted in ``total``)
+    report: bool = False  # a citizen report (Traffy), not a project (set by the application, which knows the report sources)
 
 
 def query_words(query: str) -> list[str]:

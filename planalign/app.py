@@ -66,7 +66,7 @@ from planalign.index.dedup import (
     semantic_vectors,
 )
 from planalign.index.evaluation import Report, evaluate_alignments, labels_level, scorable
-from planalign.index.hybrid import Filters, Hit, rank, to_hits
+from planalign.index.hybrid import KINDS, Filters, Hit, rank, to_hits
 from planalign.index.project_index import (
     IndexDamaged,
     IndexStateError,
@@ -218,6 +218,7 @@ class Application:
         self._index: ProjectIndex | None = None
         self._index_pointer: tuple[str, int] | None = None  # what CURRENT said when a one-shot process loaded
         self._dimensions: tuple[str, Frame | None, np.ndarray] | None = None  # (index version, coverage frame, each row's counted dimension)
+        self._reports: tuple[str, np.ndarray] | None = None  # (index version, whether each row is a citizen report)
         self._coverage_building = threading.Lock()  # held while search has the coverage frame rebuilt
         self.index_problems: list[str] = []  # damage skipped by the last load (one-shot processes)
         self._index_lock = threading.Lock()
@@ -699,6 +700,10 @@ class Application:
         dimensions = self._counted_dimensions(index) if filters.dimension or facets else None
         if filters.dimension and dimensions is not None:
             filters = replace(filters, dimension=None, positions=dimensions == filters.dimension)
+        reports = self._report_rows(index)
+        if filters.kind:  # reviewers search projects: Traffy reports were listed among them as projects of "กรุงเทพมหานคร"
+            allowed = reports if filters.kind == "report" else ~reports
+            filters = replace(filters, kind=None, positions=allowed if filters.positions is None else filters.positions & allowed)
         ranked = rank(index, encoder, query, mode, filters, depth)
         counts: dict[str, dict[str, int]] = {}
         for name, meta in FACET_FIELDS if facets else ():
@@ -710,6 +715,9 @@ class Application:
                     counted[str(value)] = counted.get(str(value), 0) + 1
             counts[name] = dict(sorted(counted.items(), key=lambda item: -item[1]))
         hits = to_hits(index, self.store, ranked.page(offset, limit), query, offset)
+        for hit in hits:
+            position = index.position.get(hit.id)
+            hit.report = position is not None and bool(reports[position])
         if dimensions is not None:
             for hit in hits:
                 position = index.position.get(hit.id)
@@ -717,7 +725,7 @@ class Application:
         return SearchPage(hits, ranked.total, counts, UNRECOGNIZED_HINT if ranked.unrecognized else None)
 
     def search_filters(self, year: int | None = None, district: str | None = None, group: str | None = None,
-                       dimension: str | None = None) -> Filters:
+                       dimension: str | None = None, kind: str | None = None) -> Filters:
         """Filters as a person types them, checked: "สำนักงานเขตบางเขน" / "เขตบางเขน" is the district
         บางเขน, "d1" the dimension D1; a district, group or dimension that does not exist is refused
         with the ones that do (it matched nothing, silently, and read as "no such projects")."""
@@ -729,7 +737,23 @@ class Application:
                                         set(index.meta["district_group"]) if index is not None else set())
         catalog = self.catalog()
         dimension = catalog.resolve_node(dimension, catalog.levels[0]) if dimension and dimension.strip() else None
-        return Filters(year, district, group, dimension)
+        kind = (kind or "").strip().lower() or None
+        if kind == "all":
+            kind = None
+        if kind is not None and kind not in KINDS:
+            raise InputError(f"unknown kind {kind!r}; choose one of all, {', '.join(KINDS)}",
+                             thai=f"ไม่มีประเภท {kind} (มี: all ทั้งหมด, project โครงการ, report เรื่องที่ประชาชนแจ้ง)")
+        return Filters(year, district, group, dimension, kind=kind)
+
+    def _report_rows(self, index: ProjectIndex) -> np.ndarray:
+        """Per index row, whether it is a citizen report (its source, :func:`is_report`), read once per index version."""
+        cached = self._reports
+        if cached is not None and cached[0] == index.version:
+            return cached[1]
+        reports = self.store.ids_with_source(self.settings.report_sources)
+        found = np.fromiter((i in reports for i in index.ids), dtype=bool, count=len(index.ids))
+        self._reports = (index.version, found)
+        return found
 
     def _counted_dimensions(self, index: ProjectIndex) -> np.ndarray | None:
         """Per index row, the top-level node its project counts for in coverage under the default catalog

@@ -345,6 +345,7 @@ def search(
     district: Annotated[Optional[str], typer.Option("--district", help="District, e.g. บางเขน.")] = None,
     group: Annotated[Optional[str], typer.Option("--group", help="District group, e.g. กรุงเทพเหนือ.")] = None,
     dimension: Annotated[Optional[str], typer.Option("--dimension", help="Dimension id, e.g. D1.")] = None,
+    kind: Annotated[Optional[str], typer.Option("--kind", help="project, report (citizen reports) or all [default: all].")] = None,
     top: Annotated[int, typer.Option("--top", "-k", min=1, max=200)] = 10,
     mode: Annotated[str, typer.Option("--mode", help="hybrid, dense or keyword.")] = "hybrid",
     as_json: JsonOpt = False,
@@ -357,7 +358,7 @@ def search(
     from planalign.service.format import hits_json, print_hits
 
     core = _core(config, data_dir=data_dir, db_url=db_url)
-    page = core.search(query, filters=core.search_filters(fiscal_year(year), district, group, dimension), mode=mode, limit=top)
+    page = core.search(query, filters=core.search_filters(fiscal_year(year), district, group, dimension, kind), mode=mode, limit=top)
     if page.hint:
         err.print(page.hint)
     if as_json:

@@ -137,7 +137,7 @@ def test_cli_ingest_search_delete(tmp_path):
     found = run_cli("search", "คลองลาดพร้าว", "--json", "--year", "2567", data_dir=data)
     assert found.returncode == 0, found.stderr
     hits = json.loads(found.stdout)
-    assert hits[0]["id"] == "X1" and hits[0]["year"] == 2567 and set(hits[0]) == {"id", "score", "name", "org", "year", "snippet", "why", "relevant"}
+    assert hits[0]["id"] == "X1" and hits[0]["year"] == 2567 and set(hits[0]) == {"id", "score", "name", "org", "year", "snippet", "why", "relevant", "report"} and hits[0]["report"] is False
     assert run_cli("delete", "X1", data_dir=data).returncode == 0
     after = json.loads(run_cli("search", "คลองลาดพร้าว", "--json", "--mode", "keyword", data_dir=data).stdout)
     assert "X1" not in [h["id"] for h in after]
@@ -285,3 +285,22 @@ def test_a_query_word_finds_the_official_word_for_the_same_thing(workspace):
     assert [h.id for h in hits] == ["P5"] and hits[0].why == ["lexical"]
     assert hits[0].snippet[slice(*hits[0].highlights[0])] == "มูลฝอย"
     assert search(index, workspace.store, None, "คลองบางบัว", mode="keyword")[0].id == "P1"  # a word without synonyms is unchanged
+
+
+def test_reviewers_can_search_projects_apart_from_citizen_reports(workspace):
+    """Traffy reports stored for coverage were listed among the projects, as projects of "กรุงเทพมหานคร"
+    (a walkthrough: "ลอกท่อระบายน้ำ" showed "ฝาท่อระบายน้ำชำรุด" first). A hit says which it is, and
+    ``kind`` keeps one or the other."""
+    workspace.store.upsert([Project(id="R1", fiscal_year=2566, org="กรุงเทพมหานคร", name="ท่อระบายน้ำอุดตัน น้ำท่วมขังหน้าบ้าน",
+                                    source="traffy_2023"),
+                            Project(id="R2", fiscal_year=2566, name="ฝาท่อระบายน้ำชำรุด", source="Traffy-API")])
+    workspace.sync("tfidf")
+    every = workspace.search("ท่อระบายน้ำ", mode="keyword", limit=10)
+    assert {h.id: h.report for h in every.hits} == {"P4": False, "R1": True, "R2": True}
+    assert [h.id for h in workspace.search("ท่อระบายน้ำ", filters=workspace.search_filters(kind="project"), mode="keyword").hits] == ["P4"]
+    reports = workspace.search("ท่อระบายน้ำ", filters=workspace.search_filters(kind="report"), mode="keyword")
+    assert {h.id for h in reports.hits} == {"R1", "R2"} and reports.total == 2
+    assert workspace.search_filters(kind=" All ").kind is None
+    with pytest.raises(InputError) as refused:
+        workspace.search_filters(kind="reports")
+    assert refused.value.thai.startswith("ไม่มีประเภท reports")

@@ -208,6 +208,7 @@ class HitOut(Out):
         description="Why the hit is shown: lexical = it contains the query's words (ตรงคำค้น); semantic = close in meaning "
                     "(ความหมายใกล้เคียง); empty for a weak hit")
     relevant: bool = Field(description="Above the relevance floor, i.e. counted in total")
+    report: bool = Field(False, description="A citizen report (Traffy), not a project (filter with kind)")
 
 
 class SearchResponse(BaseModel):

@@ -18,11 +18,13 @@ def search(
     district: str | None = Query(None, max_length=100, examples=["บางเขน"]),
     group: str | None = Query(None, max_length=100, description="District group", examples=["กรุงเทพเหนือ"]),
     dimension: str | None = Query(None, max_length=100, examples=["D1"]),
+    kind: str | None = Query(None, max_length=20, description="project: projects only; report: citizen reports (Traffy) only; "
+                                                             "all or empty: both", examples=["project"]),
     mode: str = Query("hybrid", pattern="^(hybrid|dense|keyword)$"),
     page: int = Query(1, ge=1, le=1000),
     page_size: int = Query(10, ge=1, le=100),
 ) -> SearchResponse:
-    filters = app.search_filters(fiscal_year(year), district, group, dimension)
+    filters = app.search_filters(fiscal_year(year), district, group, dimension, kind)
     # one hit past the page says whether another page exists (total counts the relevant hits only; weaker ones follow)
     found = app.search(q, filters=filters, mode=mode, offset=(page - 1) * page_size, limit=page_size + 1, facets=True)
     return SearchResponse(query=q, mode=mode, total=found.total, page=page, page_size=page_size, facets=found.facets,

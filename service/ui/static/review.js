@@ -24,6 +24,7 @@
       district: $("f-district").value.trim(),
       group: $("f-group").value,
       dimension: $("f-dimension").value,
+      kind: $("f-kind").value,
       mode: $("f-mode").value,
       page: page,
       page_size: PAGE_SIZE
@@ -81,6 +82,7 @@
       list.appendChild(el("li", { class: "result", dataset: { id: r.id } }, [
         el("div", { class: "result-head" }, [
           el("h3", { class: "result-title", text: r.name }),
+          r.report ? el("span", { class: "badge badge-report", text: "เรื่องที่ประชาชนแจ้ง" }) : null,
           r.dimension_id ? el("span", { class: "badge", text: dimLabel(r.dimension_id) }) : null
         ]),
         el("p", { class: "result-meta" }, [meta.join(" · "), meta.length ? " · " : "", "รหัส ", el("code", { text: r.id })]),
@@ -124,6 +126,7 @@
   function syncUrl(p) {
     var keep = {};
     ["q", "year", "district", "group", "dimension"].forEach(function (k) { keep[k] = p[k]; });
+    if (p.kind !== "project") keep.kind = p.kind;
     if (p.mode !== "hybrid") keep.mode = p.mode;
     if (p.page > 1) keep.page = p.page;
     try { history.replaceState(null, "", location.pathname + PA.query(keep)); } catch (e) { /* file: */ }
@@ -153,9 +156,10 @@
       renderFacets(data.facets);
       renderResults(data);
       // total counts the hits above the relevance floor (not the candidates ranked), so the number is honest
-      var found = data.total ? "พบ " + PA.formatNumber(data.total) + " โครงการที่เกี่ยวข้องกับ “" + data.query + "”"
-        : ((data.results || []).length ? "ไม่พบโครงการที่ตรงคำค้น “" + data.query + "” — รายการใกล้เคียงที่สุด"
-          : "ไม่พบโครงการที่ตรงคำค้น “" + data.query + "”");
+      var what = p.kind === "report" ? "เรื่องที่ประชาชนแจ้ง" : p.kind === "all" ? "รายการ" : "โครงการ";
+      var found = data.total ? "พบ " + PA.formatNumber(data.total) + " " + what + "ที่เกี่ยวข้องกับ “" + data.query + "”"
+        : ((data.results || []).length ? "ไม่พบ" + what + "ที่ตรงคำค้น “" + data.query + "” — รายการใกล้เคียงที่สุด"
+          : "ไม่พบ" + what + "ที่ตรงคำค้น “" + data.query + "”");
       PA.setStatus(status, data.hint ? found + " — " + data.hint : found, "ok");  // an empty store, a query of no known word
     }).catch(function (err) {
       if (token !== searchRequest) return;
@@ -277,7 +281,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     $("search-form").addEventListener("submit", function (e) { e.preventDefault(); page = 1; search(); });
-    ["f-group", "f-dimension", "f-mode"].forEach(function (id) {
+    ["f-group", "f-dimension", "f-kind", "f-mode"].forEach(function (id) {
       $(id).addEventListener("change", searchAgain);
     });
     // typed filters search as one types (after a pause), not only on Enter
@@ -290,6 +294,7 @@
     $("clear-filters").addEventListener("click", function () {
       ["f-year", "f-district", "f-group", "f-dimension"].forEach(function (id) { $(id).value = ""; });
       $("f-mode").value = "hybrid";
+      $("f-kind").value = "project";
       page = 1;
       if ($("q").value.trim()) search();
     });
@@ -306,6 +311,7 @@
         if (initial.get("group")) { ensureOption($("f-group"), initial.get("group")); $("f-group").value = initial.get("group"); }
         if (initial.get("dimension")) { ensureOption($("f-dimension"), initial.get("dimension")); $("f-dimension").value = initial.get("dimension"); }
         if (initial.get("mode")) $("f-mode").value = initial.get("mode");
+        if (initial.get("kind")) $("f-kind").value = initial.get("kind");
         page = parseInt(initial.get("page"), 10) || 1;
         search();
       }
