@@ -693,3 +693,27 @@ def test_the_review_page_shows_the_clusters_past_the_first_50(tmp_path: Path, br
         assert not browser.find_elements(By.CSS_SELECTOR, "#clusters-more")
         assert browser.find_elements(By.CSS_SELECTOR, "#clusters details.cluster summary strong")[-1].text == "กลุ่มที่ 55"
         _no_console_errors(browser)
+
+
+def test_the_planner_lists_ten_similar_projects_and_the_rest_on_request(tmp_path: Path, browser) -> None:
+    """A draft like a line every district budgets listed 114 similar projects and made the page 14,000 pixels tall."""
+    with _served(tmp_path / "many-copies") as url:
+        districts = ["บางเขน", "จตุจักร", "ดุสิต", "บางรัก", "ลาดพร้าว", "หลักสี่", "ดอนเมือง", "บางซื่อ", "พญาไท", "ราชเทวี", "สาทร", "ปทุมวัน", "คลองเตย"]
+        text = "โครงการอบรมอาสาสมัครป้องกันและแก้ไขปัญหายาเสพติดในชุมชน"
+        _post_json(url + "/v1/projects", {"projects": [{"id": f"Y{i}", "fiscal_year": "2567", "name": text, "district": d}
+                                                       for i, d in enumerate(districts)]})
+        _wait_searchable(url)
+        browser.get(url + "/")
+        wait = WebDriverWait(browser, WAIT)
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#catalog option"))
+        box = browser.find_element(By.ID, "draft-text")
+        box.clear()
+        box.send_keys(text)
+        browser.find_element(By.ID, "align-submit").click()
+        more = wait.until(EC.visibility_of_element_located((By.ID, "duplicates-more")))
+        assert len(browser.find_elements(By.CSS_SELECTOR, "#duplicates li.duplicate")) == 10
+        assert f"แสดง 10 จาก {len(districts)} รายการ" in more.text
+        more.find_element(By.TAG_NAME, "button").click()
+        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#duplicates li.duplicate")) == len(districts))
+        assert not browser.find_elements(By.ID, "duplicates-more")
+        _no_console_errors(browser)

@@ -3,6 +3,7 @@
   "use strict";
   var PA = window.PA;
   var el = PA.el;
+  var DUPLICATES_SHOWN = 10; // similar projects listed before "แสดงทั้งหมด"
 
   var WARNINGS = [
     [/mostly not Thai/i, "ข้อความส่วนใหญ่ไม่ใช่ภาษาไทย แผนยุทธศาสตร์เป็นภาษาไทย ผลที่แนะนำอาจไม่แม่นยำ"],
@@ -186,17 +187,33 @@
       dupList.appendChild(el("li", { class: "muted", text: "ไม่พบโครงการที่คล้ายกันในระบบ" }));
     }
     /* Duplicates first (a re-submission, the same project in other words), then related projects
-       (same theme, another place or quantity), each with the fields that match and differ. */
-    dups.forEach(function (d) {
-      dupList.appendChild(el("li", { class: "duplicate", dataset: { id: d.id, kind: d.decision.kind } }, [
+       (same theme, another place or quantity), each with the fields that match and differ. The first
+       DUPLICATES_SHOWN only, and a button for the rest: a draft like a line every district budgets
+       listed 114 entries and made the page 14,000 pixels tall (a walkthrough). */
+    function item(d) {
+      return el("li", { class: "duplicate", dataset: { id: d.id, kind: d.decision.kind } }, [
         el("div", { class: "duplicate-head" }, [
           el("strong", { text: d.name }),
           el("span", { class: "badge kind-" + d.decision.kind, text: PA.kindThai(d.decision.kind) })
         ]),
         el("div", { class: "muted" }, [d.org ? d.org + " · " : "", "รหัส ", el("code", { text: d.id })]),
         el("div", { class: "why" }, PA.decisionEvidence(d.decision))
-      ]));
-    });
+      ]);
+    }
+    dups.slice(0, DUPLICATES_SHOWN).forEach(function (d) { dupList.appendChild(item(d)); });
+    if (dups.length > DUPLICATES_SHOWN) {
+      var rest = dups.slice(DUPLICATES_SHOWN);
+      var same = dups.filter(function (d) { return d.decision.kind !== "related"; }).length;
+      var more = el("li", { id: "duplicates-more", class: "muted" }, [
+        "แสดง " + DUPLICATES_SHOWN + " จาก " + PA.formatNumber(dups.length) + " รายการ (ซ้ำหรือเป็นโครงการเดียวกัน " +
+          PA.formatNumber(same) + " รายการ) ",
+        el("button", { type: "button", class: "secondary", text: "แสดงทั้งหมด", onclick: function () {
+          more.remove();
+          rest.forEach(function (d) { dupList.appendChild(item(d)); });
+        } })
+      ]);
+      dupList.appendChild(more);
+    }
   }
 
   function submit(event) {
