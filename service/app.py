@@ -25,8 +25,10 @@ import re
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import anyio.to_thread
@@ -76,6 +78,22 @@ DESCRIPTION = """Thai NLP alignment and search for Bangkok (BMA) strategy catalo
 Write endpoints need the `X-API-Key` header when keys are configured. A state-changing request sent
 by a browser must come from this service's own pages (same origin) or carry the key.
 """
+
+
+def _validation_thai(errors: Sequence[Any]) -> str:
+    """What to fix, in Thai: the fields a person can fix (not a union's branch labels: "DecisionIn",
+    "list[DecisionIn]" for one decision or a list), with the limit a too-long value broke; a body that
+    is not JSON says so (it was "กรุณาตรวจช่อง: 0", the character position; a walkthrough)."""
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return "ข้อมูลที่ส่งมาไม่ใช่ JSON ที่ถูกต้อง กรุณาตรวจเครื่องหมายวงเล็บ จุลภาค และเครื่องหมายคำพูด"
+    fields: dict[str, str] = {}
+    for e in errors:
+        loc = [str(part) for part in e.get("loc", ())]
+        if not loc or re.match(r"^[A-Z]|.*\[", loc[-1]):
+            continue
+        limit = (e.get("ctx") or {}).get("max_length")
+        fields.setdefault(loc[-1], f"{loc[-1]} (ไม่เกิน {limit:,} ตัวอักษร)" if e.get("type") == "string_too_long" and limit else loc[-1])
+    return f"ข้อมูลที่ส่งมาไม่ถูกต้อง กรุณาตรวจช่อง: {', '.join(fields.values())}" if fields else "ข้อมูลที่ส่งมาไม่ถูกต้อง"
 
 
 def _json(status: int, message: str, detail: object | None = None, headers: dict[str, str] | None = None,
@@ -381,9 +399,7 @@ def create_app(settings: Settings | None = None, *, sample: bool = False) -> Fas
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [{"loc": list(e.get("loc", [])), "msg": e.get("msg", "")} for e in exc.errors()]
-        # the fields a person can fix; not a union's branch labels ("DecisionIn", "list[DecisionIn]": one decision or a list)
-        fields = ", ".join(dict.fromkeys(str(e["loc"][-1]) for e in errors if e["loc"] and not re.match(r"^[A-Z]|.*\[", str(e["loc"][-1]))))
-        return _json(422, "invalid request", errors, thai=f"ข้อมูลที่ส่งมาไม่ถูกต้อง กรุณาตรวจช่อง: {fields}" if fields else "ข้อมูลที่ส่งมาไม่ถูกต้อง")
+        return _json(422, "invalid request", errors, thai=_validation_thai(exc.errors()))
 
     @app.exception_handler(CatalogError)
     async def bad_catalog(_: Request, exc: CatalogError) -> JSONResponse:

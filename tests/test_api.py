@@ -86,6 +86,11 @@ def test_align_errors(client):
     spoofed = client.post("/v1/decisions", json={"text": "ขุดลอกคลอง", "node_id": "D1.4", "who": "ผู้อำนวยการ"})  # who: from the API key only
     assert spoofed.status_code == 422 and spoofed.json()["message_th"].endswith("กรุณาตรวจช่อง: who")  # not the union's "list[DecisionIn]"
     assert client.get("/v1/decisions").json()["total"] == before
+    # what to fix, in Thai: a body that is not JSON ("กรุณาตรวจช่อง: 0", the character position), a too-long field's limit
+    broken = client.post("/v1/align", content='{"text": "ขุดลอกคลอง",}', headers={"content-type": "application/json"})
+    assert broken.status_code == 422 and broken.json()["message_th"].startswith("ข้อมูลที่ส่งมาไม่ใช่ JSON ที่ถูกต้อง")
+    long_name = client.post("/v1/align", json={"name": "ก" * 10_001})
+    assert long_name.status_code == 422 and long_name.json()["message_th"].endswith("กรุณาตรวจช่อง: name (ไม่เกิน 10,000 ตัวอักษร)")
 
 
 def test_a_service_still_loading_says_so_in_thai(client, monkeypatch):
