@@ -62,5 +62,6 @@ def export(app: AppDep, format: str = Query("csv", pattern="^(csv|xlsx)$"), tabl
         path = Path(folder) / f"coverage.{format}"
         write_table(path, columns, rows)
         content = path.read_bytes()
-    name = f"coverage-{table}-{year or 'all'}.{format}"
+    # the dimension and the issue tables of a year were both "coverage-nodes-2566.csv" (a walkthrough): the level is in the name
+    name = f"coverage-{table}-{app.catalog(catalog).resolve_level(level)}-{year or 'all'}.{format}"
     return Response(content, media_type=MEDIA[format], headers={"Content-Disposition": f'attachment; filename="{name}"'})
