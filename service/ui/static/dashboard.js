@@ -49,7 +49,7 @@
     var cards = [
       ["โครงการ", count(data.total_projects), data.total_projects ? "ระบุความสอดคล้องเอง " + PA.percent(declared / data.total_projects) : ""],
       ["งบประมาณรวม", baht(data.total_budget), data.previous_year ? "ปี " + data.previous_year + ": " + baht(sumOf(data.nodes, "previous_budget")) : ""],
-      ["เรื่องที่ประชาชนแจ้ง", count(data.total_reports), "Traffy Fondue ในปีงบประมาณเดียวกัน"],
+      ["เรื่องที่ประชาชนแจ้ง", count(data.total_reports), data.year ? "Traffy Fondue ในปีงบประมาณเดียวกัน" : "Traffy Fondue ทุกปี"],
       ["ประเด็นที่ยังไม่มีโครงการ", count(empty) + " / " + count((issues.nodes || []).filter(function (n) { return n.id; }).length), "ประเด็นการพัฒนา"]
     ];
     cards.forEach(function (c) {
