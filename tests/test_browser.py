@@ -482,7 +482,8 @@ def test_dashboard_coverage(server: str, browser) -> None:
     assert len(browser.find_elements(By.CSS_SELECTOR, "#bars .bar-row")) == 9  # the 9 dimensions
     district_rows = browser.find_elements(By.CSS_SELECTOR, "#heatmap tbody tr[data-district]")
     assert len(district_rows) == 51  # 50 districts and the central agencies
-    assert len(browser.find_elements(By.CSS_SELECTOR, "#heatmap tr.heat-group")) == 6
+    groups = [g.text for g in browser.find_elements(By.CSS_SELECTOR, "#heatmap tr.heat-group")]
+    assert len(groups) == 7 and groups[-1] == "ไม่ระบุเขต"  # the six district groups, then the central agencies under their own header
     assert browser.find_elements(By.CSS_SELECTOR, '#empty-issues li[data-node="D9.2"]')  # no project on D9.2
     need = browser.find_element(By.CSS_SELECTOR, '#needs-table tr[data-district="บางเขน"]')
     assert need.find_elements(By.CSS_SELECTOR, ".examples li")

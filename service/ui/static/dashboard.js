@@ -102,26 +102,29 @@
     var box = PA.clear($("heatmap"));
     var key = metric();
     var nodes = (data.nodes || []).filter(function (n) { return n.id; });
+    /* The colour scale is the districts' own: central agencies' budget (D9 alone 34,771 million in FY2566)
+       set it and every district cell was nearly white (a walkthrough). Their row is capped at the darkest. */
     var max = 1;
-    (data.districts || []).forEach(function (d) { d.cells.forEach(function (c) { if (c.node_id) max = Math.max(max, c[key]); }); });
+    (data.districts || []).forEach(function (d) { if (d.district) d.cells.forEach(function (c) { if (c.node_id) max = Math.max(max, c[key]); }); });
     var head = el("tr", null, [el("th", { scope: "col", text: "เขต" })].concat(nodes.map(function (n) {
       return el("th", { scope: "col", class: "heat-col", title: n.name }, [el("span", { class: "heat-id", text: n.id }), el("span", { class: "heat-name", text: n.name })]);
     })).concat([el("th", { scope: "col", class: "num", text: key === "budget" ? "งบรวม" : "รวม" })]));
     var body = el("tbody");
     var lastGroup = null;
     (data.districts || []).forEach(function (d) {
-      if (d.group !== lastGroup && d.district) {
-        body.appendChild(el("tr", { class: "heat-group" }, el("th", { colspan: nodes.length + 2, scope: "rowgroup", text: "กลุ่ม" + d.group })));
-        lastGroup = d.group;
+      var group = d.district ? "กลุ่ม" + d.group : "ไม่ระบุเขต";  // central agencies (and reports without a district) sat under the last group
+      if (group !== lastGroup) {
+        body.appendChild(el("tr", { class: "heat-group" }, el("th", { colspan: nodes.length + 2, scope: "rowgroup", text: group })));
+        lastGroup = group;
       }
       var cells = {};
       d.cells.forEach(function (c) { cells[c.node_id] = c; });
-      var name = d.district ? d.district : "หน่วยงานส่วนกลาง";
+      var name = d.district ? d.district : "หน่วยงานส่วนกลาง (ไม่ระบุเขต)";
       var row = el("tr", { dataset: { district: d.district || NO_DISTRICT } }, [el("th", { scope: "row", text: name })]);
       nodes.forEach(function (n) {
         var c = cells[n.id];
         var value = c ? c[key] : 0;
-        var strength = value ? Math.sqrt(value / max) : 0;
+        var strength = value ? Math.min(1, Math.sqrt(value / max)) : 0;
         var td = el("td", { class: "heat" + (value ? "" : " heat-zero"), tabindex: 0, role: "button",
                             title: name + " · " + n.id + " " + n.name + ": " + count(c ? c.projects : 0) + " โครงการ, " + baht(c ? c.budget : 0) + ", เรื่องแจ้ง " + count(c ? c.reports : 0),
                             dataset: { node: n.id }, text: value ? (key === "budget" ? shortBaht(value) : count(value)) : "–" });
