@@ -199,7 +199,7 @@
   function renderNeeds(needs) {
     var box = PA.clear($("needs-table"));
     if (!(needs.needs || []).length) {
-      box.appendChild(el("p", { class: "muted", text: "ไม่พบเขตที่เรื่องแจ้งในประเด็นใดสูงกว่าสัดส่วนโครงการอย่างชัดเจน" }));
+      box.appendChild(el("p", { class: "muted", text: "ไม่พบเขตที่เรื่องแจ้งในประเด็นใดสูงกว่าสัดส่วนโครงการอย่างชัดเจน (นับเฉพาะช่องที่มีเรื่องแจ้งอย่างน้อย 10 เรื่อง)" }));
       return;
     }
     var rows = needs.needs.map(function (n) {
@@ -269,7 +269,7 @@
   /* ----------------------------------------------------------------- exports */
   function renderExports() {
     var list = PA.clear($("exports"));
-    [["nodes", "dimension", "รายด้าน"], ["nodes", "issue", "รายประเด็นการพัฒนา"], ["districts", "dimension", "รายเขต × ด้าน"], ["needs", "issue", "ความต้องการที่ยังไม่มีโครงการ"]]
+    [["nodes", "dimension", "รายด้าน"], ["nodes", "issue", "รายประเด็นการพัฒนา"], ["districts", "dimension", "รายเขต × ด้าน"], ["needs", "issue", "ความต้องการที่โครงการรองรับน้อย"]]
       .forEach(function (t) {
         list.appendChild(el("li", null, [el("span", { class: "export-name", text: t[2] })].concat(["csv", "xlsx"].map(function (f) {
           return el("a", { class: "btn", href: "/v1/coverage/export" + PA.query(params({ table: t[0], level: t[1], format: f })), download: "", text: f.toUpperCase() });
