@@ -251,9 +251,11 @@ def test_api_coverage_needs_items_and_export(tmp_path) -> None:
         assert cell["total"] >= 1 and all(i["node_id"] == "D1.4" for i in cell["items"])
         csv = client.get("/v1/coverage/export", params={"year": 2566, "format": "csv"})
         assert csv.status_code == 200 and csv.content.decode("utf-8-sig").splitlines()[0].startswith("level,id,name,projects,budget")
-        dimensions = client.get("/v1/coverage/export", params={"year": 2566, "format": "csv", "level": "dimension"})  # not the issues' file name
-        assert 'filename="coverage-nodes-issue-2566.csv"' in csv.headers["content-disposition"]
-        assert 'filename="coverage-nodes-dimension-2566.csv"' in dimensions.headers["content-disposition"]
+        issues = client.get("/v1/coverage/export", params={"year": 2566, "format": "csv", "level": "issue"})  # not the dimensions' file name
+        assert 'filename="coverage-nodes-dimension-2566.csv"' in csv.headers["content-disposition"]  # the default level: the first
+        assert csv.content.decode("utf-8-sig").splitlines()[1].startswith("dimension,")
+        assert 'filename="coverage-nodes-issue-2566.csv"' in issues.headers["content-disposition"]
+        assert issues.content.decode("utf-8-sig").splitlines()[1].startswith("issue,")
         xlsx = client.get("/v1/coverage/export", params={"year": 2566, "format": "xlsx", "table": "districts"})
         sheet = load_workbook(io.BytesIO(xlsx.content)).active
         assert sheet.cell(1, 1).value == "district" and sheet.max_row > 10

@@ -54,14 +54,15 @@ def export(app: AppDep, format: str = Query("csv", pattern="^(csv|xlsx)$"), tabl
            district: str | None = District) -> Response:
     year = fiscal_year(year)
     if table == "needs":
-        columns, rows = need_rows(app.citizen_needs(year=year, catalog=catalog, level=level, group=group, limit=200))
+        needs = app.citizen_needs(year=year, catalog=catalog, level=level, group=group, limit=200)
+        columns, rows, used = *need_rows(needs), needs.level
     else:
         found = app.coverage(year=year, catalog=catalog, level=level, group=group, district=district)
-        columns, rows = coverage_rows(found) if table == "nodes" else district_rows(found)
+        columns, rows, used = *(coverage_rows(found) if table == "nodes" else district_rows(found)), found.level
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"coverage.{format}"
         write_table(path, columns, rows)
         content = path.read_bytes()
     # the dimension and the issue tables of a year were both "coverage-nodes-2566.csv" (a walkthrough): the level is in the name
-    name = f"coverage-{table}-{app.catalog(catalog).resolve_level(level)}-{year or 'all'}.{format}"
+    name = f"coverage-{table}-{used}-{year or 'all'}.{format}"  # the level the rows are at (default: the first)
     return Response(content, media_type=MEDIA[format], headers={"Content-Disposition": f'attachment; filename="{name}"'})
