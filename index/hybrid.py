@@ -15,13 +15,13 @@ For every query (settings chosen on the 36 dev queries with cross-validation, ev
 5. feedback: the pool's top 3 vote for their neighbours, ``fused += z(mean centered passage
    cosine to the top 3)``: texts of one project come in groups (copies, rewordings, phases), and a
    query that finds one pulls in the others;
-6. ``total`` counts the hits with ``fused >= floor`` (4.4): an honest number of matches instead of
+6. ``total`` counts the hits with ``fused >= floor`` (5.3): an honest number of matches instead of
    the depth of the candidate lists;
 7. each hit says why it is shown: ``lexical`` ("ตรงคำค้น") when it contains at least half of the
    query's words, ``semantic`` ("ความหมายใกล้เคียง") when its dense score, or its closeness to the
    top hits, stands 3 standard deviations above the pool;
-8. a query none of whose words is a word (not in the dictionary, in no indexed document, no digit:
-   keyboard mash such as "ฟหกดเ่าสว") has no relevant hit: z-scores always put some documents 3
+8. a query none of whose words is a word (Thai script, not in the dictionary, in no indexed document,
+   no digit: keyboard mash such as "ฟหกดเ่าสว") has no relevant hit: z-scores always put some documents 3
    standard deviations up, so its nearest projects were called "close in meaning" (found by a
    reviewer's walkthrough). They are still listed, as the nearest, with ``unrecognized`` set.
 
@@ -147,8 +147,10 @@ def query_words(query: str) -> list[str]:
 
 def recognized(words: list[str], index: ProjectIndex) -> bool:
     """Whether a query says something: no words to judge, or one of them is in the dictionary, in an
-    indexed document, or carries a digit (a year, PM2.5)."""
-    return not words or any(known_word(w) or w in index.keyword or any(c.isdigit() for c in w) for w in words)
+    indexed document, carries a digit (a year, PM2.5) or is in the Latin alphabet (there is no English
+    dictionary offline, and multilingual e5 matches "tree planting" to ปลูกต้นไม้: a blind review
+    found English queries called unknown). What is left: Thai-script strings that are no word."""
+    return not words or any(known_word(w) or w in index.keyword or any(c.isdigit() or ("a" <= c.lower() <= "z") for c in w) for w in words)
 
 
 def zscore(x: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
@@ -188,15 +190,17 @@ def fuse(pool: Scores, reference: Scores | None = None, params: SearchParams = P
     return fused + params.prf_beta * feedback, zscore(dense(pool), dense(ref)), feedback
 
 
-def explain(words: set[str], doc_text: str, dense_z: float, feedback_z: float, params: SearchParams = PARAMS) -> tuple[str, ...]:
+def explain(words: set[str], doc_tokens: list[str], dense_z: float, feedback_z: float, params: SearchParams = PARAMS) -> tuple[str, ...]:
     """Why a hit is shown (a hit with neither reason is a weak, filler hit).
 
-    ``doc_text``: the document's content words joined; a query word counts when it or a synonym of it
-    occurs in it (Thai is written without spaces, so "ลอกท่อ" is found in "ลอก|ท่อระบายน้ำ" whatever
-    newmm cut; "ขยะ" in "จัดการ|มูลฝอย").
+    ``doc_tokens``: the document's content words; a query word counts when it occurs in them joined
+    (Thai is written without spaces, so "ลอกท่อ" is found in "ลอก|ท่อระบายน้ำ" whatever newmm cut), or
+    when one of its synonyms is one of them ("ขยะ" in "จัดการ|มูลฝอย"; a synonym is matched whole:
+    "หมา" inside "กฎหมาย" or "เป้าหมาย" is no dog, a blind review).
     """
     why = []
-    if words and sum(any(s in doc_text for s in synonyms(w)) for w in words) >= max(1.0, params.lexical_share * len(words)):
+    text, tokens = "".join(doc_tokens), set(doc_tokens)
+    if words and sum(w in text or any(s in tokens for s in synonyms(w)[1:]) for w in words) >= max(1.0, params.lexical_share * len(words)):
         why.append(LEXICAL)
     if dense_z >= params.semantic_z or feedback_z >= params.semantic_z:
         why.append(SEMANTIC)
@@ -220,7 +224,7 @@ def rank(index: ProjectIndex, encoder: Encoder | None, query: str, mode: str, fi
     if mode == "keyword":
         chosen = bm25_positions[:top]
         word_set = set(words)
-        why = [explain(word_set, "".join(index.keyword.tokens[p]), 0.0, 0.0, params) for p in chosen.tolist()]
+        why = [explain(word_set, index.keyword.tokens[p], 0.0, 0.0, params) for p in chosen.tolist()]
         return Ranked(chosen.tolist(), [float(keyword_scores[p]) for p in chosen], why, int(np.count_nonzero(keyword_scores)))
     if encoder is None:
         raise TypeError("dense and hybrid search need an encoder")
@@ -244,7 +248,7 @@ def rank(index: ProjectIndex, encoder: Encoder | None, query: str, mode: str, fi
                                     Scores(ref_asym, views @ query_vector, every_keyword_score[sample], centered), used)  # the reference: unfiltered
     order = np.argsort(-fused, kind="stable")
     word_set = set(words)
-    reasons = [explain(word_set, "".join(index.keyword.tokens[int(pool[o])]), float(dense_z[o]), float(feedback[o]), used) for o in order]
+    reasons = [explain(word_set, index.keyword.tokens[int(pool[o])], float(dense_z[o]), float(feedback[o]), used) for o in order]
     if len(sample) >= MIN_POOL:
         total = int((fused >= used.floor).sum())
     else:  # a handful of candidates: z-scores are bounded by sqrt(n), so the floor cannot speak

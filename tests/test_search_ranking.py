@@ -104,3 +104,16 @@ def test_a_query_of_no_known_word_has_no_relevant_hit_only_the_nearest(tmp_path)
     assert mash.hint is not None and mash.hint.startswith("ไม่รู้จักคำในคำค้นนี้")
     real = app.search("ปลูกต้นไม้ริมถนน", limit=5)
     assert real.total > 0 and real.hits[0].relevant and real.hint is None
+    english = app.search("tree planting", limit=5)  # no English dictionary offline: a Latin word is a word (blind review)
+    assert english.hint is None and english.hits[0].name.startswith("โครงการปลูกต้นไม้ริมถนน")
+
+
+def test_a_synonym_counts_as_a_query_word_only_as_a_whole_word(monkeypatch):
+    """Synonyms are matched on the document's words, not inside them: with หมา for สุนัข, every project
+    on กฎหมาย or กลุ่มเป้าหมาย said "ตรงคำค้น" (blind review); the query's own word is still found inside a compound."""
+    from planalign.index import hybrid
+
+    monkeypatch.setattr(hybrid, "synonyms", lambda word: (word, "หมา") if word == "สุนัข" else (word,))
+    assert hybrid.explain({"สุนัข"}, ["อบรม", "กฎหมาย", "กลุ่มเป้าหมาย"], 0.0, 0.0) == ()
+    assert hybrid.explain({"สุนัข"}, ["ฉีดวัคซีน", "หมา", "จรจัด"], 0.0, 0.0) == (LEXICAL,)
+    assert hybrid.explain({"ท่อ"}, ["ลอก", "ท่อระบายน้ำ"], 0.0, 0.0) == (LEXICAL,)
