@@ -9,6 +9,7 @@ made at another: :func:`final_label`; else the suggestion).
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from planalign.corpora.catalog import Catalog
@@ -19,6 +20,7 @@ from planalign.index.align.query import prepare_text
 from planalign.index.align.results import Alignment, AlignmentInputError
 from planalign.index.decisions import Decision, DecisionStore, about_project, text_key
 
+log = logging.getLogger("planalign.review")
 CORRECTED_COLUMNS = ("decision_label", "decision_name", "decided_by", "decision_source", "final_label")
 
 
@@ -147,8 +149,12 @@ def _ranked_beyond_top3(app, params: dict, catalog: Catalog, level: str, rows: l
                and final_label(r.decision, catalog, level, [r.pred_label, *r.pred_top3]) == r.decision.node_id]
     if not pending:
         return {}
-    aligner = app.aligner(params.get("catalog"), learn=params.get("learn", True))
-    results = aligner.align_many([r.text for r in pending], top_k=len(catalog.at_level(level)), level=level)
+    try:
+        aligner = app.aligner(params.get("catalog"), learn=params.get("learn", True))
+        results = aligner.align_many([r.text for r in pending], top_k=len(catalog.at_level(level)), level=level)
+    except Exception:  # the download must not fail with the model (warming up, a catalog removed): the decided node then stands
+        log.exception("corrected file: aligning %d rows decided at a shallower level failed; their decided node stands", len(pending))
+        return {}
     return {r.index: [s.node_id for s in result.levels[level]] for r, result in zip(pending, results) if isinstance(result, Alignment)}
 
 

@@ -340,6 +340,17 @@ def test_review_grid_and_corrected_file(client):
     ranked = client.post("/v1/align", json={"text": "ปลูกต้นไม้ริมถนน", "level": "issue", "top_k": 28}).json()["levels"]["issue"]
     planting = client.get(f"/v1/classify/jobs/{job['id']}/corrected", params={"format": "csv"}).content.decode("utf-8-sig").splitlines()[2]
     assert planting.split(",")[-5] == "D3" and planting.split(",")[-1] == next(s["node_id"] for s in ranked if s["node_id"].startswith("D3."))
+    core = client.app.state.planalign  # the model failing (warming up, say) does not fail the download: the decided node stands
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("model not ready")
+
+    core.aligner, aligner = broken, core.aligner
+    try:
+        fallback = client.get(f"/v1/classify/jobs/{job['id']}/corrected", params={"format": "csv"})
+    finally:
+        core.aligner = aligner
+    assert fallback.status_code == 200 and fallback.content.decode("utf-8-sig").splitlines()[2].endswith(",D3")
     assert client.get("/v1/classify/jobs/nope/review").status_code == 404
     assert {r["text"]: r["row"] for r in review["rows"]} == {"ขุดลอกคลองระบายน้ำ": 2, "ปลูกต้นไม้ริมถนน": 3, "": 4}
     blank = client.post("/v1/classify/jobs", files={"file": ("b.csv", "text\nขุดลอกคลอง\n\n,\nปลูกต้นไม้\n".encode())},
