@@ -137,6 +137,7 @@ class Hit:
     dimension_id: str = ""
     why: list[str] = field(default_factory=list)  # lexical / semantic
     relevant: bool = True  # above the relevance floor (counted in ``total``)
+    source: str = ""  # the stored row's source (the application tells a citizen report by it)
     report: bool = False  # a citizen report (Traffy), not a project (set by the application, which knows the report sources)
 
 
@@ -214,6 +215,8 @@ def rank(index: ProjectIndex, encoder: Encoder | None, query: str, mode: str, fi
     ``query:`` embedding when the caller has it already."""
     if mode not in MODES:
         raise InputError(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}", thai=f"ไม่มีวิธีค้นหา {mode} (มี: {', '.join(MODES)})")
+    if filters.kind:
+        raise ValueError("filters.kind needs the store: Application.search turns it into positions")
     params = params or params_for(index.encoder_name)
     query = normalize(query)
     mask = filters.mask(index)
@@ -363,5 +366,6 @@ def to_hits(index: ProjectIndex, store: ProjectStore, ranked: Ranked, query: str
             continue
         text, spans = snippet(project.search_text().replace("\n", " "), words)
         hits.append(Hit(project.id, round(float(score), 6), project.name, project.org, project.fiscal_year, text, spans,
-                        project.district, project.district_group, project.dimension_id, list(why), offset + rank_on_page < ranked.total))
+                        project.district, project.district_group, project.dimension_id, list(why), offset + rank_on_page < ranked.total,
+                        project.source))
     return hits

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import and_, create_engine, delete, event, func, insert, or_, select, update
+from sqlalchemy import and_, create_engine, delete, event, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -196,14 +196,10 @@ class ProjectStore:
             for row in rows:
                 yield _to_project(row)
 
-    def ids_with_source(self, prefixes: Iterable[str]) -> set[str]:
-        """Ids of the rows whose source starts with one of ``prefixes`` (case-insensitive), e.g. the citizen reports."""
-        wanted = [p.lower() for p in prefixes if p]
-        if not wanted:
-            return set()
+    def sources(self) -> Iterator[tuple[str, str]]:
+        """(id, source) of every stored row, streamed (which rows are citizen reports is decided by :func:`is_report`)."""
         with self.engine.connect() as connection:
-            rows = connection.execute(select(table.c.id).where(or_(*(func.lower(table.c.source).startswith(p, autoescape=True) for p in wanted))))
-            return {row.id for row in rows}
+            yield from ((row.id, row.source) for row in connection.execution_options(yield_per=5000).execute(select(table.c.id, table.c.source)))
 
     def content_hashes(self, ids: Sequence[str] | None = None) -> dict[str, str]:
         """Project id -> hash of its content, for ``ids`` (those stored) or every project, in id order."""

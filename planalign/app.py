@@ -700,8 +700,8 @@ class Application:
         dimensions = self._counted_dimensions(index) if filters.dimension or facets else None
         if filters.dimension and dimensions is not None:
             filters = replace(filters, dimension=None, positions=dimensions == filters.dimension)
-        reports = self._report_rows(index)
         if filters.kind:  # reviewers search projects: Traffy reports were listed among them as projects of "กรุงเทพมหานคร"
+            reports = self._report_rows(index)
             allowed = reports if filters.kind == "report" else ~reports
             filters = replace(filters, kind=None, positions=allowed if filters.positions is None else filters.positions & allowed)
         ranked = rank(index, encoder, query, mode, filters, depth)
@@ -716,8 +716,7 @@ class Application:
             counts[name] = dict(sorted(counted.items(), key=lambda item: -item[1]))
         hits = to_hits(index, self.store, ranked.page(offset, limit), query, offset)
         for hit in hits:
-            position = index.position.get(hit.id)
-            hit.report = position is not None and bool(reports[position])
+            hit.report = is_report(hit.source, self.settings.report_sources)
         if dimensions is not None:
             for hit in hits:
                 position = index.position.get(hit.id)
@@ -750,7 +749,7 @@ class Application:
         cached = self._reports
         if cached is not None and cached[0] == index.version:
             return cached[1]
-        reports = self.store.ids_with_source(self.settings.report_sources)
+        reports = {i for i, source in self.store.sources() if is_report(source, self.settings.report_sources)}
         found = np.fromiter((i in reports for i in index.ids), dtype=bool, count=len(index.ids))
         self._reports = (index.version, found)
         return found
