@@ -358,7 +358,8 @@ def search(
     from planalign.service.format import hits_json, print_hits
 
     core = _core(config, data_dir=data_dir, db_url=db_url)
-    page = core.search(query, filters=core.search_filters(fiscal_year(year), district, group, dimension, kind), mode=mode, limit=top)
+    filters = core.search_filters(fiscal_year(year), district, group, dimension, kind)
+    page = core.search(query, filters=filters, mode=mode, limit=top)
     if page.hint:
         err.print(page.hint)
     if as_json:
@@ -366,7 +367,7 @@ def search(
     elif not page.hits:
         err.print("no results")
     else:
-        print_hits(out, page.hits, page.total)
+        print_hits(out, page.hits, page.total, filters.kind)
 
 
 @app.command()

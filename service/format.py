@@ -205,9 +205,11 @@ def explanation_thai(hit: Hit) -> str:
     return " · ".join(labels)
 
 
-def print_hits(out: Console, hits: list[Hit], total: int | None = None) -> None:
+def print_hits(out: Console, hits: list[Hit], total: int | None = None, kind: str | None = None) -> None:
+    """Hits as a person reads them; ``kind`` (project / report / None: both) names what was counted."""
+    what = {"project": "โครงการ", "report": "เรื่องที่ประชาชนแจ้ง"}.get(kind or "", "รายการ")
     if total is not None:
-        out.print(f"พบ {total} โครงการที่ตรงกับคำค้น" if total else "ไม่พบโครงการที่ตรงกับคำค้นโดยตรง: ผลที่ใกล้เคียงที่สุด")
+        out.print(f"พบ {total} {what}ที่ตรงกับคำค้น" if total else f"ไม่พบ{what}ที่ตรงกับคำค้นโดยตรง: ผลที่ใกล้เคียงที่สุด")
     for rank, hit in enumerate(hits, start=1):
         details = " · ".join(str(x) for x in (hit.id, "เรื่องที่ประชาชนแจ้ง" if hit.report else "", hit.org, hit.year, explanation_thai(hit)) if x)
         out.print(f"[bold]{rank}. {escape(hit.name)}[/]  [dim]{escape(details)}[/]")

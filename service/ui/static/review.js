@@ -312,6 +312,7 @@
         if (initial.get("dimension")) { ensureOption($("f-dimension"), initial.get("dimension")); $("f-dimension").value = initial.get("dimension"); }
         if (initial.get("mode")) $("f-mode").value = initial.get("mode");
         if (initial.get("kind")) $("f-kind").value = initial.get("kind");
+        if (!$("f-kind").value) $("f-kind").value = "project";  // a kind the page does not offer (?kind=reports): projects, as the status says
         page = parseInt(initial.get("page"), 10) || 1;
         search();
       }
