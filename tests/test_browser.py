@@ -198,6 +198,10 @@ def test_planner_decision_changes_the_next_suggestion(server: str, browser) -> N
     _screenshot(browser, "planner-picker.png")
     dialog.find_element(By.CSS_SELECTOR, ".picker-filter").send_keys(Keys.ENTER)
     wait.until(EC.text_to_be_present_in_element((By.ID, "decision-status"), "บันทึกแล้ว: D4.1"))
+    # the picked node is marked in its level: its card, or a line saying it when it is not among the suggestions
+    cards = browser.find_elements(By.CSS_SELECTOR, '#suggestions .suggestion[data-level="issue"][data-node-id="D4.1"]')
+    picked = browser.find_elements(By.CSS_SELECTOR, '#suggestions section[data-level="issue"] .picked[data-node-id="D4.1"]')
+    assert (cards and "chosen" in cards[0].get_attribute("class") and not picked) or (not cards and "เลือกแล้ว: D4.1" in picked[0].text)
     # The model refits in the background (a couple of seconds): a similar draft now gets the chosen node.
     deadline = time.monotonic() + WAIT
     while _align_draft(browser, wait, SIMILAR_TREES) != "D4.1":
@@ -212,6 +216,14 @@ def test_planner_decision_changes_the_next_suggestion(server: str, browser) -> N
     _screenshot(browser, "planner-decision.png")
     stats = json.loads(urllib.request.urlopen(server + "/v1/decisions/stats", timeout=WAIT).read())
     assert stats["by_source"] == {"planner": 2} and stats["accepted"] == 1
+    # a node that is not among the suggestions: a line in its level says it was chosen (no card was marked)
+    assert not browser.find_elements(By.CSS_SELECTOR, '#suggestions .suggestion[data-node-id="D9.2"]')
+    browser.find_element(By.CSS_SELECTOR, '.pick-other[data-level="issue"]').click()
+    dialog = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "dialog.picker")))
+    dialog.find_element(By.CSS_SELECTOR, ".picker-filter").send_keys("D9.2")
+    dialog.find_element(By.CSS_SELECTOR, ".picker-filter").send_keys(Keys.ENTER)
+    picked = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, '#suggestions section[data-level="issue"] .picked[data-node-id="D9.2"]')))
+    assert picked.text.startswith("เลือกแล้ว: D9.2") and not browser.find_elements(By.CSS_SELECTOR, "#suggestions .suggestion.chosen[data-level='issue']")
     # A draft that cannot be aligned clears the previous draft's suggestions: they stayed beside the error, and
     # "ใช้ข้อเสนอนี้" recorded the old suggestion for the old text while the box showed the new one.
     box = browser.find_element(By.ID, "draft-text")

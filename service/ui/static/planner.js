@@ -109,9 +109,21 @@
                         suggested_confidence: top.node_id ? top.confidence : null, source: "planner" })
       .then(function (answer) {
         if (last !== decided) return;
+        var shown = false;
         document.querySelectorAll('#suggestions .suggestion[data-level="' + node.level + '"]').forEach(function (card) {
           card.classList.toggle("chosen", card.dataset.nodeId === node.id);
+          shown = shown || card.dataset.nodeId === node.id;
         });
+        /* A node picked from the tree that is not among the suggestions: said in its level, not only in the
+           status line (a walkthrough saw no card marked and took the top suggestion for the answer). */
+        var section = document.querySelector('#suggestions section.level[data-level="' + node.level + '"]');
+        var old = section && section.querySelector(".picked");
+        if (old) old.remove();
+        if (section && !shown) {
+          section.insertBefore(el("p", { class: "picked status ok", dataset: { nodeId: node.id },
+            text: "เลือกแล้ว: " + node.id + " " + (node.name || "") + " (ไม่อยู่ในข้อเสนอด้านล่าง ข้อเสนอจะเปลี่ยนเมื่อวิเคราะห์ร่างนี้อีกครั้ง)" }),
+            section.querySelector(".suggestion") || null);
+        }
         var words = answer.stored ? "บันทึกแล้ว: " : "ตรงกับที่บันทึกไว้แล้ว: ";
         PA.setStatus(status, words + node.id + " " + (node.name || "") + (answer.stored ? " · ระบบจะเรียนรู้จากการตัดสินใจนี้ภายในไม่กี่วินาที" : ""), "ok");
       })
