@@ -376,3 +376,13 @@ def test_examples_of_filler_words_alone_still_fit(shop):
     """Decided texts whose words are all filler ("อื่นๆ") left the learners' word TF-IDF empty: the refit failed."""
     shop.fit_examples(["อื่นๆ", "ทั้งหมด", "อื่น ๆ"], [["PET.CAT"], ["PLANT.FLOWER"], ["PET.CAT"]])
     assert shop.align("ทรายแมวและอาหารแมว").levels["issue"][0].node_id == "PET.CAT"
+
+
+def test_a_draft_too_short_to_say_anything_is_flagged_at_every_level(shop):
+    """"ก" was D9 at 0.60 and "งาน" D7 at 0.54 on the embedded catalog, neither flagged (a walkthrough)."""
+    from planalign.index.align.query import SHORT_WARNING
+
+    for text in ("ก", "งาน", "ab"):
+        result = shop.align(text)
+        assert SHORT_WARNING in result.warnings and all(result.needs_review.values()), text
+    assert SHORT_WARNING not in shop.align("ทรายแมว").warnings  # 7 letters

@@ -16,6 +16,10 @@ MAX_SENTENCES = 24
 # gets confident-looking but weak suggestions unless someone is told.
 MIN_THAI_RATIO = 0.3
 NOT_THAI_WARNING = "text is mostly not Thai; the catalog is Thai, so suggestions may be weak"  # planner.js translates it
+# Fewer letters than this cannot say what a project does: "ก" was D9 at 0.60 and "งาน" D7 at 0.54,
+# neither flagged (a walkthrough). No text of the real evaluation tasks is this short.
+MIN_LETTERS = 4
+SHORT_WARNING = "text is too short to say what the project does; every suggestion needs review"  # planner.js translates it
 # The budget form's line-type word glued to the front of a line name ("ผลผลิตจัดการมูลฝอย", "งานกวาด
 # ทำความสะอาด...") says what kind of budget line it is, not its topic; e5 reads "ผลผลิต" (output,
 # crop yield) as economy. Leaving it out of what is embedded and matched: routine items x embedded
@@ -71,6 +75,8 @@ def prepare_text(text: str) -> Query:
         text = text[:MAX_CHARS]
     if thai_ratio(text) < MIN_THAI_RATIO:
         warnings.append(NOT_THAI_WARNING)
+    if sum(ch.isalpha() for ch in text) < MIN_LETTERS:
+        warnings.append(SHORT_WARNING)
     sentences = split_sentences(text)[:MAX_SENTENCES]
     units = [topical(text)[:2000]] + (sentences if len(sentences) > 1 else [])
     return Query(text, units, warnings)
