@@ -124,6 +124,27 @@ def is_report(source: str, report_sources: Collection[str]) -> bool:
     return any(lowered.startswith(s.lower()) for s in report_sources if s)
 
 
+def office_names(orgs: Collection[str]) -> frozenset[str]:
+    """Every district office's name and the given organisations' names, normalized, spaces removed:
+    the texts that name an office and say nothing of a project (:func:`names_an_office`)."""
+    offices = {DISTRICT_OFFICE_PREFIX + district for district in district_groups()}
+    return frozenset(re.sub(r"\s+", "", normalize(name)) for name in offices | set(orgs) if name)
+
+
+def names_an_office(project: Project, offices: frozenset[str]) -> bool:
+    """A stored row whose whole text is an office's name (``offices``: :func:`office_names`), as the
+    FY2566 ordinance's repayment section lists its 68 lines ("สำนักงานเขตบางบอน", "สำนักการแพทย์").
+    Such a row is a budget line, not a project: duplicates leave it out (a walkthrough found a draft
+    about Bang Bon's community plan called the same project as "สำนักงานเขตบางบอน", and a cluster
+    joining "สำนักงานเขตบางนา" with "โครงการก่อสร้างโรงพยาบาลบางนา")."""
+    return is_office_name(project.search_text(), offices)
+
+
+def is_office_name(text: str, offices: frozenset[str]) -> bool:
+    """Whether ``text`` is nothing but an office's name (a draft "สำนักการแพทย์" was a copy of "งานบริหารทั่วไปสำนักการแพทย์")."""
+    return re.sub(r"\s+", "", normalize(text)) in offices
+
+
 def district_groups() -> dict[str, str]:
     """District name -> district group (กลุ่มเขต), for rows that give only the district."""
     text = resources.files("planalign.corpora").joinpath("data", "district_groups.csv").read_text(encoding="utf-8")

@@ -42,7 +42,7 @@ from scipy.sparse.csgraph import connected_components
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import GroupKFold
 
-from planalign.corpora.projects import read_projects
+from planalign.corpora.projects import names_an_office, office_names, read_projects
 from planalign.eval.datasets import DatasetMissing, shared_data_dir
 from planalign.eval.dev_sets import dedup_pairs, dev_workspace, project_background
 from planalign.eval.run_eval import write_readme_block
@@ -325,9 +325,12 @@ def ordinance_lines(encoder: str, trigram_bar: float, cosine_bar: float) -> dict
     lists its items side by side, so two different lines that one of the two offices lists both of
     are two items, not a duplicate (every district carries the same routine lines). The other pairs
     of different lines (a district's line against an agency's) have no known answer and are counted
-    only. The strategic project names (held out) are left out."""
+    only. The strategic project names (held out) are left out, and so are the lines that only name an
+    office (the repayment section's "สำนักงานเขตบางบอน"), which the product does not treat as projects."""
     projects = read_projects(shared_data_dir() / "budget" / "bma_budget_ordinance_2566_items.csv", source="ordinance-2566",
                              where={"level": "item", "is_strategic_project": "0"}).projects
+    offices_named = office_names({p.org for p in projects})
+    projects = [p for p in projects if not names_an_office(p, offices_named)]
     texts = [normalize(p.search_text())[:2000] for p in projects]
     offices = [p.district or p.org for p in projects]
     distinct = sorted(set(texts))

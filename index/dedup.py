@@ -60,7 +60,7 @@ from typing import Literal
 
 import numpy as np
 
-from planalign.corpora.projects import is_report
+from planalign.corpora.projects import is_office_name, is_report, names_an_office, office_names
 from planalign.index.project_index import ProjectIndex
 from planalign.index.store import ProjectStore
 from planalign.nlp.encoders import Encoder
@@ -814,14 +814,16 @@ def check_draft(index: ProjectIndex, store: ProjectStore, encoder: Encoder, text
     are wider, and a draft is on no office's list: the sweep's across-office rules do not apply).
     ``group``: the draft's district/org, whose own projects are skipped with ``across_groups``.
     ``candidates`` counts distinct texts: a line stored identically by 50 districts took 50 of 20
-    places, and 30 of its copies were missed. Rows from ``report_sources`` (citizen reports) are not
-    projects and are skipped.
+    places, and 30 of its copies were missed. Rows from ``report_sources`` (citizen reports) and rows
+    that only name an office (:func:`names_an_office`) are not projects and are skipped; a draft that
+    only names an office has no duplicates.
     """
     from planalign.index.hybrid import Filters, rank
 
     config = config or DedupConfig()
     text = normalize(text)
-    if not text or not len(index):
+    offices = office_names(index.meta["org"]) if len(index) else frozenset()
+    if not text or not len(index) or is_office_name(text, offices):  # an office's name alone is no project
         return []
     mean, calibrated = index_semantics(index)
     params = configured(calibrated, config)
@@ -853,7 +855,8 @@ def check_draft(index: ProjectIndex, store: ProjectStore, encoder: Encoder, text
         project = projects.get(index.ids[position])
         if project is None:  # deleted from the store after the index was loaded
             continue
-        if (config.across_groups and group and group == (project.district or project.org)) or is_report(project.source, report_sources):
+        if (config.across_groups and group and group == (project.district or project.org)) or is_report(project.source, report_sources) \
+                or names_an_office(project, offices):
             continue
         decision = decide(draft, extract(normalize(project.search_text()), center(rows[position][None], mean)[0]), params)
         if decision.is_duplicate or (related and decision.kind == "related"):

@@ -31,7 +31,7 @@ import numpy as np
 from planalign.config import AUTO_INDEX_ENCODER, Settings, choose_index_encoder
 from planalign.corpora.catalog import BUILTIN_CATALOGS, Catalog, CatalogError, Problem, catalog_to_table, load_catalog
 from planalign.corpora.labelled import join_text_columns, parse_columns, read_labelled
-from planalign.corpora.projects import Project, district_groups, district_name, guess_columns, is_report, parse_year
+from planalign.corpora.projects import Project, district_groups, district_name, guess_columns, is_report, names_an_office, office_names, parse_year
 from planalign.corpora.tables import Limits, Table, TableError, write_table
 from planalign.decisions import DecisionInput, check, check_source, decided_node, declared, from_table
 from planalign.errors import InputError, NotFound, TooLarge, Unavailable
@@ -859,8 +859,10 @@ class Application:
                           progress: Callable[[str], None] | None) -> DuplicateSet:
         candidates = index.live_positions(index.mask(fiscal_year=year))
         projects = self.store.get([index.ids[p] for p in candidates])
-        # citizen reports (PLANALIGN_REPORT_SOURCES) are not projects: 6,000 Traffy pairs buried the projects' own
-        positions = [p for p in candidates if index.ids[p] in projects and not is_report(projects[index.ids[p]].source, self.settings.report_sources)]
+        # citizen reports (PLANALIGN_REPORT_SOURCES) are not projects: 6,000 Traffy pairs buried the projects' own; nor are rows naming an office
+        offices = office_names(index.meta["org"])
+        positions = [p for p in candidates if index.ids[p] in projects and not is_report(projects[index.ids[p]].source, self.settings.report_sources)
+                     and not names_an_office(projects[index.ids[p]], offices)]
         kept = [projects[index.ids[p]] for p in positions]
         mean, params = index_semantics(index)
         records = make_records([p.search_text() for p in kept], center(index.query_view[positions], mean), names=[p.name for p in kept],

@@ -237,6 +237,23 @@ def test_a_check_finds_every_stored_copy_and_citizen_reports_are_not_projects(tm
     assert not any(i.startswith("R") for i in swept.ids) and {f"C{i}" for i in range(30)} <= set(swept.ids)
 
 
+def test_rows_that_only_name_an_office_are_no_projects_to_duplicate(tmp_path):
+    """The FY2566 ordinance's repayment section lists 68 lines that are an office's name
+    ("สำนักงานเขตบางบอน", "สำนักการแพทย์"): the sweep paired them as copies and clustered them with the
+    office's projects, and the draft check called a Bang Bon project the same project as the office line."""
+    app = Application(Settings(data_dir=tmp_path, index_encoder="tfidf"))
+    lines = [Project(id="O1", fiscal_year=2566, org="งบประมาณรายจ่ายเพื่อชดใช้เงินยืม", name="สำนักงานเขตบางบอน"),
+             Project(id="O2", fiscal_year=2567, org="งบประมาณรายจ่ายเพื่อชดใช้เงินยืม", name="สำนักงานเขต บางบอน"),
+             Project(id="O3", fiscal_year=2566, org="งบประมาณรายจ่ายเพื่อชดใช้เงินยืม", name="สำนักการแพทย์"),
+             Project(id="O4", fiscal_year=2567, org="งบประมาณรายจ่ายเพื่อชดใช้เงินยืม", name="สำนักการแพทย์"),
+             Project(id="M1", fiscal_year=2566, org="สำนักการแพทย์", name="งานบริหารทั่วไปสำนักการแพทย์")]
+    app.ingest(lines + [Project(id=f"P{i}", name=name) for i, name in enumerate(STORE)])
+    swept = app.duplicate_clusters(across=False)
+    assert not {"O1", "O2", "O3", "O4"} & set(swept.ids) and "M1" in swept.ids
+    assert not app.check_duplicates("สำนักงานเขตบางบอน") and not app.check_duplicates("สำนักการแพทย์")
+    assert [m.id for m in app.check_duplicates(STORE[3])] != []  # projects still are
+
+
 def test_the_sweep_forks_workers_only_from_a_single_threaded_process() -> None:
     """In the service a forked worker inherited locks held by other threads and hung the sweep for good."""
     import threading
