@@ -60,7 +60,7 @@ from typing import Literal
 
 import numpy as np
 
-from planalign.corpora.projects import is_office_name, is_report, names_an_office, office_names
+from planalign.corpora.projects import is_office_name, is_report, names_an_office
 from planalign.index.project_index import ProjectIndex
 from planalign.index.store import ProjectStore
 from planalign.nlp.encoders import Encoder
@@ -804,7 +804,8 @@ class Match:
 
 
 def check_draft(index: ProjectIndex, store: ProjectStore, encoder: Encoder, text: str, config: DedupConfig | None = None,
-                candidates: int = 20, group: str = "", related: bool = False, report_sources: Sequence[str] = ()) -> list[Match]:
+                candidates: int = 20, group: str = "", related: bool = False, report_sources: Sequence[str] = (),
+                offices: frozenset[str] = frozenset()) -> list[Match]:
     """Stored projects that duplicate one draft (with ``related``: also the similar ones that are
     not duplicates, with the fields that differ), best first.
 
@@ -813,6 +814,7 @@ def check_draft(index: ProjectIndex, store: ProjectStore, encoder: Encoder, text
     parameters and vectors the sweep uses, so a pair it judges gets the sweep's answer (its candidates
     are wider, and a draft is on no office's list: the sweep's across-office rules do not apply).
     ``group``: the draft's district/org, whose own projects are skipped with ``across_groups``.
+    ``offices``: the names that are no project (:func:`office_names` of the stored projects' organisations).
     ``candidates`` counts distinct texts: a line stored identically by 50 districts took 50 of 20
     places, and 30 of its copies were missed. Rows from ``report_sources`` (citizen reports) and rows
     that only name an office (:func:`names_an_office`) are not projects and are skipped; a draft that
@@ -822,7 +824,6 @@ def check_draft(index: ProjectIndex, store: ProjectStore, encoder: Encoder, text
 
     config = config or DedupConfig()
     text = normalize(text)
-    offices = office_names(index.meta["org"]) if len(index) else frozenset()
     if not text or not len(index) or is_office_name(text, offices):  # an office's name alone is no project
         return []
     mean, calibrated = index_semantics(index)

@@ -744,6 +744,12 @@ class Application:
                              thai=f"ไม่มีประเภท {kind} (มี: all ทั้งหมด, project โครงการ, report เรื่องที่ประชาชนแจ้ง)")
         return Filters(year, district, group, dimension, kind=kind)
 
+    def _office_names(self, index: ProjectIndex) -> frozenset[str]:
+        """The district offices' and the stored projects' organisations' names (:func:`office_names`), not
+        the citizen reports' "orgs" ("กรุงเทพโปร่งใส", "เพื่อนชัชชาติ": projects named so were dropped; blind review)."""
+        reports = self._report_rows(index)
+        return office_names({org for org, report in zip(index.meta["org"], reports) if not report})
+
     def _report_rows(self, index: ProjectIndex) -> np.ndarray:
         """Per index row, whether it is a citizen report (its source, :func:`is_report`), read once per index version."""
         cached = self._reports
@@ -818,7 +824,8 @@ class Application:
             return []
         self._refuse_while_warming("the model")
         index = self.require_index()
-        return check_draft(index, self.store, self.index_encoder(index), text, config, related=related, report_sources=self.settings.report_sources)
+        return check_draft(index, self.store, self.index_encoder(index), text, config, related=related, report_sources=self.settings.report_sources,
+                           offices=self._office_names(index))
 
     def duplicate_clusters(self, year: int | None = None, across: bool = True, config: DedupConfig | None = None,
                            progress: Callable[[str], None] | None = None) -> DuplicateSet:
@@ -860,7 +867,7 @@ class Application:
         candidates = index.live_positions(index.mask(fiscal_year=year))
         projects = self.store.get([index.ids[p] for p in candidates])
         # citizen reports (PLANALIGN_REPORT_SOURCES) are not projects: 6,000 Traffy pairs buried the projects' own; nor are rows naming an office
-        offices = office_names(index.meta["org"])
+        offices = self._office_names(index)
         positions = [p for p in candidates if index.ids[p] in projects and not is_report(projects[index.ids[p]].source, self.settings.report_sources)
                      and not names_an_office(projects[index.ids[p]], offices)]
         kept = [projects[index.ids[p]] for p in positions]

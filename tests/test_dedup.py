@@ -247,10 +247,15 @@ def test_rows_that_only_name_an_office_are_no_projects_to_duplicate(tmp_path):
              Project(id="O3", fiscal_year=2566, org="งบประมาณรายจ่ายเพื่อชดใช้เงินยืม", name="สำนักการแพทย์"),
              Project(id="O4", fiscal_year=2567, org="งบประมาณรายจ่ายเพื่อชดใช้เงินยืม", name="สำนักการแพทย์"),
              Project(id="M1", fiscal_year=2566, org="สำนักการแพทย์", name="งานบริหารทั่วไปสำนักการแพทย์")]
-    app.ingest(lines + [Project(id=f"P{i}", name=name) for i, name in enumerate(STORE)])
+    # a citizen report's "org" is no office: projects of that name are still projects (blind review)
+    named = [Project(id=f"T{i}", fiscal_year=2566, org="สำนักงานเขตบางบอน", name="กรุงเทพโปร่งใส") for i in range(2)]
+    report = Project(id="R1", fiscal_year=2566, org="กรุงเทพโปร่งใส", name="ไฟดับทั้งซอย แจ้งแล้วไม่มีใครมา", source="traffy_2023")
+    app.ingest(lines + named + [report] + [Project(id=f"P{i}", name=name) for i, name in enumerate(STORE)])
     swept = app.duplicate_clusters(across=False)
-    assert not {"O1", "O2", "O3", "O4"} & set(swept.ids) and "M1" in swept.ids
+    assert not {"O1", "O2", "O3", "O4"} & set(swept.ids) and {"M1", "T0", "T1"} <= set(swept.ids)
     assert not app.check_duplicates("สำนักงานเขตบางบอน") and not app.check_duplicates("สำนักการแพทย์")
+    assert not {"O1", "O2"} & {m.id for m in app.check_duplicates("แผนชุมชนสำนักงานเขตบางบอน", related=True)}
+    assert {"T0", "T1"} <= {m.id for m in app.check_duplicates("กรุงเทพโปร่งใส")}
     assert [m.id for m in app.check_duplicates(STORE[3])] != []  # projects still are
 
 
