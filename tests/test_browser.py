@@ -719,10 +719,7 @@ def test_the_planner_lists_ten_similar_projects_and_the_rest_on_request(tmp_path
         browser.get(url + "/")
         wait = WebDriverWait(browser, WAIT)
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#catalog option"))
-        box = browser.find_element(By.ID, "draft-text")
-        box.clear()
-        box.send_keys(text)
-        browser.find_element(By.ID, "align-submit").click()
+        _align_draft(browser, wait, text)
         more = wait.until(EC.visibility_of_element_located((By.ID, "duplicates-more")))
         assert len(browser.find_elements(By.CSS_SELECTOR, "#duplicates li.duplicate")) == 10
         assert f"แสดง 10 จาก {len(districts)} รายการ" in more.text
