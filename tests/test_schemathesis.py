@@ -34,6 +34,9 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 @schema.parametrize()
 @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_server_errors(case):
+    # the warm-up (started at import, which waits 10 s at most) may still run when a loaded machine gets
+    # here: a request needing the model then gets the documented 503 "starting" (seen once in `make test`)
+    assert app.state.planalign.warmed.wait(120), "the service's warm-up did not end"
     response = case.call()
     if case.path == "/readyz" and response.status_code == 503:
         return  # documented: each call starts a fresh app, which is not ready until its warm-up ends
