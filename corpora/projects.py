@@ -128,7 +128,7 @@ def office_names(orgs: Collection[str]) -> frozenset[str]:
     """Every district office's name and the given organisations' names, normalized, spaces removed:
     the texts that name an office and say nothing of a project (:func:`names_an_office`)."""
     offices = {DISTRICT_OFFICE_PREFIX + district for district in district_groups()}
-    return frozenset(re.sub(r"\s+", "", normalize(name)) for name in offices | set(orgs) if name)
+    return frozenset(_office_key(name) for name in offices | set(orgs) if name)
 
 
 def names_an_office(project: Project, offices: frozenset[str]) -> bool:
@@ -142,7 +142,12 @@ def names_an_office(project: Project, offices: frozenset[str]) -> bool:
 
 def is_office_name(text: str, offices: frozenset[str]) -> bool:
     """Whether ``text`` is nothing but an office's name (a draft "สำนักการแพทย์" was a copy of "งานบริหารทั่วไปสำนักการแพทย์")."""
-    return re.sub(r"\s+", "", normalize(text)) in offices
+    return _office_key(text) in offices
+
+
+def _office_key(text: str) -> str:
+    """A name compared without its spaces ("สำนักงานเขต บางบอน" is "สำนักงานเขตบางบอน")."""
+    return re.sub(r"\s+", "", normalize(text))
 
 
 def district_groups() -> dict[str, str]:

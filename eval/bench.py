@@ -382,8 +382,8 @@ def static_cold_classify(table: Table, catalog, root: Path) -> float:
 
 
 def _uncached_e5(aligner: Aligner) -> Aligner:
-    """The product's e5 aligner with its encoders uncached: e5, and USE beside it (without USE, as the
-    e5 row measured until 2026-12-06, the latency left out USE's few milliseconds a draft)."""
+    """The product's e5 aligner with its encoders uncached: e5, and USE beside it (the e5 row measured
+    e5 alone until 2026-12-06, leaving out USE's call and, then, the two models' threads slowing each other)."""
     aligner.encoder = get_encoder("e5")
     if aligner.scorer.second is not None:
         aligner.scorer.second = get_encoder("use")
@@ -406,9 +406,10 @@ def bench_models(encoders: list[str], root: Path, quick: bool) -> list[dict]:
         else:
             row = {"encoder": name, "short_texts_per_s": throughput(name, short, root / "cache"),
                    "paragraphs_per_s": throughput(name, paragraphs, root / "cache")}
-            aligner = Aligner(catalog, get_encoder(name, root / "cache" if name == "static" else None))
             if name == "e5":  # as the product aligns: USE's second opinion beside e5 (Application.new_aligner)
                 aligner = _uncached_e5(Application(Settings.load(data_dir=root)).new_aligner(catalog, "e5"))
+            else:
+                aligner = Aligner(catalog, get_encoder(name, root / "cache" if name == "static" else None))
         aligner.align(drafts[0])
         if name in ("static", CASCADE):  # the warm word table is static's design; new words: see below
             aligner.align_many(drafts + paragraphs)
