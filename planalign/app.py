@@ -31,7 +31,7 @@ import numpy as np
 from planalign.config import AUTO_INDEX_ENCODER, Settings, choose_index_encoder
 from planalign.corpora.catalog import BUILTIN_CATALOGS, Catalog, CatalogError, Problem, catalog_to_table, load_catalog
 from planalign.corpora.labelled import join_text_columns, parse_columns, read_labelled
-from planalign.corpora.projects import Project, district_groups, district_name, guess_columns, is_report, names_an_office, office_names, parse_year
+from planalign.corpora.projects import Project, district_groups, district_name, guess_columns, is_office_name, is_report, names_an_office, office_names, parse_year
 from planalign.corpora.tables import Limits, Table, TableError, write_table
 from planalign.decisions import DecisionInput, check, check_source, decided_node, declared, from_table
 from planalign.errors import InputError, NotFound, TooLarge, Unavailable
@@ -889,10 +889,13 @@ class Application:
                             progress: Progress | None = None) -> DuplicateSet:
         """Duplicates among a file's rows (no store); without an id column a row is named by its
         number as the file shows it (``Table.row_numbers``: a spreadsheet's row, header = 1), the number a
-        person finds it under when opening the file."""
+        person finds it under when opening the file. A row that only names an office (a district office
+        or a value of ``group_column``: the ordinance file's repayment lines) is no project, as in the store."""
         table.require([*text_columns] + [c for c in (id_column, group_column) if c])
         config = config or DedupConfig()
-        numbered = [(str(n), r) for n, r in zip(table.row_numbers(), table.rows) if join_text_columns(r, text_columns)]
+        offices = office_names({r[group_column] for r in table.rows} if group_column else set())
+        numbered = [(str(n), r) for n, r in zip(table.row_numbers(), table.rows)
+                    if (text := join_text_columns(r, text_columns)) and not is_office_name(text, offices)]
         if id_column:
             _require_unique_ids([(n, r[id_column]) for n, r in numbered], id_column)
         texts = [join_text_columns(r, text_columns) for _, r in numbered]

@@ -259,6 +259,20 @@ def test_rows_that_only_name_an_office_are_no_projects_to_duplicate(tmp_path):
     assert [m.id for m in app.check_duplicates(STORE[3])] != []  # projects still are
 
 
+def test_a_files_rows_that_only_name_an_office_are_no_projects_either(tmp_path):
+    """The same rule for an uploaded file: the ordinance file's repayment lines name an office twice
+    ("สำนักการแพทย์" as a line of its own and in the lender's list) and were paired as copies."""
+    rows = [{"item": "สำนักการแพทย์", "org": "สำนักการแพทย์"}, {"item": "สำนักการแพทย์", "org": "งบชดใช้เงินยืม"},
+            {"item": "สำนักงานเขตบางบอน", "org": "งบชดใช้เงินยืม"}, {"item": "สำนักงานเขต บางบอน", "org": "งบชดใช้เงินยืม"},
+            {"item": "โครงการลอกท่อระบายน้ำ ซอยพหลโยธิน 48", "org": "สำนักงานเขตจตุจักร"},
+            {"item": "โครงการลอกท่อระบายน้ำ ซอยพหลโยธิน ๔๘", "org": "สำนักงานเขตบางเขน"}]
+    app = Application(Settings(data_dir=tmp_path, index_encoder="tfidf"))
+    found = app.duplicates_in_table(Table(["item", "org"], rows, list(range(2, 8))), ["item"], group_column="org")
+    assert found.ids == ["6", "7"] and [(p.a, p.b) for p in found.result.pairs] == [(0, 1)]
+    # without the group column the district offices still count; "สำนักการแพทย์" is then a text like any other
+    assert app.duplicates_in_table(Table(["item"], [{"item": r["item"]} for r in rows], list(range(2, 8))), ["item"]).ids == ["2", "3", "6", "7"]
+
+
 def test_the_sweep_forks_workers_only_from_a_single_threaded_process() -> None:
     """In the service a forked worker inherited locks held by other threads and hung the sweep for good."""
     import threading
