@@ -268,6 +268,32 @@ NOT_ALIGNED_THAI = "จัดเข้าหัวข้อไม่ได้ (�
 NO_DISTRICT_THAI = "หน่วยงานส่วนกลาง (ไม่ระบุเขต)"
 
 
+# The coverage tables' columns as the dashboard's readers know them (its own words: dashboard.js's
+# SOURCE_THAI); the API keeps the English names unless asked (the page asks): a file read by a
+# program keeps stable names, one opened by the strategy committee reads in Thai.
+COVERAGE_HEADERS_THAI = {
+    "level": "ระดับ", "id": "รหัส", "name": "ชื่อ", "projects": "จำนวนโครงการ", "budget": "งบประมาณ (บาท)",
+    "project_share": "สัดส่วนโครงการ", "budget_share": "สัดส่วนงบประมาณ", "declared": "ระบุในแบบฟอร์ม", "decision": "ผู้ตรวจยืนยัน",
+    "mapped": "ตามหมวดเรื่องแจ้ง", "predicted": "ระบบจับคู่", "reports": "เรื่องแจ้งของประชาชน", "report_share": "สัดส่วนเรื่องแจ้ง",
+    "districts_without_count": "จำนวนเขตที่ไม่มีโครงการ", "districts_without": "เขตที่ไม่มีโครงการ",
+    "previous_projects": "จำนวนโครงการปีก่อน", "previous_budget": "งบประมาณปีก่อน (บาท)",
+    "change_projects": "จำนวนโครงการเปลี่ยนจากปีก่อน", "change_budget": "งบประมาณเปลี่ยนจากปีก่อน (บาท)",
+    "district": "เขต", "group": "กลุ่มเขต", "node_id": "รหัส", "gap": "ส่วนต่าง (สัดส่วนเรื่องแจ้ง - สัดส่วนโครงการ)",
+    **{f"example_{n}": f"ตัวอย่างเรื่องแจ้ง {n}" for n in range(1, 4)},
+}
+
+
+def thai_headers(columns: list[str], rows: list[dict[str, Any]]) -> tuple[list[str], list[dict[str, Any]]]:
+    """A coverage table with its columns named in Thai (:data:`COVERAGE_HEADERS_THAI`); a district
+    table's per-node columns ("D1 projects") keep their node id ("D1 จำนวนโครงการ")."""
+    def thai(column: str) -> str:
+        node, _, measure = column.rpartition(" ")
+        return f"{node} {COVERAGE_HEADERS_THAI[measure]}" if node else COVERAGE_HEADERS_THAI[column]
+
+    named = [thai(c) for c in columns]
+    return named, [{t: row[c] for c, t in zip(columns, named)} for row in rows]
+
+
 def coverage_json(coverage: Coverage) -> str:
     """The issue's shape: {"year", "level", "total_projects", "total_budget", "nodes": [{"id", "name", "projects", "budget", ...}], ...}."""
     return json.dumps(asdict(coverage), ensure_ascii=False)

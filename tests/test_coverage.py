@@ -259,6 +259,17 @@ def test_api_coverage_needs_items_and_export(tmp_path) -> None:
         xlsx = client.get("/v1/coverage/export", params={"year": 2566, "format": "xlsx", "table": "districts"})
         sheet = load_workbook(io.BytesIO(xlsx.content)).active
         assert sheet.cell(1, 1).value == "district" and sheet.max_row > 10
+        # the dashboard's files name their columns in Thai, values unchanged
+        thai = client.get("/v1/coverage/export", params={"year": 2566, "format": "xlsx", "table": "districts", "headers": "th"})
+        named = load_workbook(io.BytesIO(thai.content)).active
+        header = [c.value for c in named[1]]
+        assert header[:3] == ["เขต", "กลุ่มเขต", "จำนวนโครงการ"] and "D1 งบประมาณ (บาท)" in header
+        assert [c.value for c in named[2]] == [c.value for c in sheet[2]]
+        nodes = client.get("/v1/coverage/export", params={"year": 2566, "format": "csv", "headers": "th"}).content.decode("utf-8-sig")
+        assert nodes.splitlines()[0].startswith("ระดับ,รหัส,ชื่อ,จำนวนโครงการ,งบประมาณ (บาท)") and "ระบุในแบบฟอร์ม" in nodes.splitlines()[0]
+        needs_file = client.get("/v1/coverage/export", params={"year": 2566, "table": "needs", "level": "issue", "headers": "th"})
+        assert needs_file.content.decode("utf-8-sig").splitlines()[0].startswith("เขต,กลุ่มเขต,รหัส,ชื่อ,เรื่องแจ้งของประชาชน")
+        assert client.get("/v1/coverage/export", params={"headers": "fr"}).status_code == 422
         assert client.get("/v1/coverage", params={"level": "nope"}).status_code == 422
         assert client.get("/v1/coverage", params={"catalog": "nope"}).status_code == 404
 

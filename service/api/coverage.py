@@ -11,7 +11,7 @@ from planalign.app import fiscal_year
 from planalign.corpora.tables import write_table
 from planalign.service.api.deps import AppDep, require_read_key
 from planalign.service.api.schemas import CoverageItems, CoverageResponse, NeedsResponse
-from planalign.service.format import coverage_rows, district_rows, need_rows
+from planalign.service.format import coverage_rows, district_rows, need_rows, thai_headers
 
 router = APIRouter(prefix="/v1/coverage", tags=["coverage"], dependencies=[Depends(require_read_key)])
 MEDIA = {"csv": "text/csv; charset=utf-8", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
@@ -51,7 +51,8 @@ def items(app: AppDep, node: str | None = Query(None, max_length=100, descriptio
             responses={200: {"content": {MEDIA["csv"]: {}, MEDIA["xlsx"]: {}}}}, response_class=Response)
 def export(app: AppDep, format: str = Query("csv", pattern="^(csv|xlsx)$"), table: str = Query("nodes", pattern="^(nodes|districts|needs)$"),
            year: int | None = Year, catalog: str | None = Catalog, level: str | None = Level, group: str | None = Group,
-           district: str | None = District) -> Response:
+           district: str | None = District,
+           headers: str = Query("en", pattern="^(en|th)$", description="Column names: en (stable, for programs) or th (the dashboard's own words)")) -> Response:
     year = fiscal_year(year)
     if table == "needs":
         needs = app.citizen_needs(year=year, catalog=catalog, level=level, group=group, limit=200)
@@ -59,6 +60,8 @@ def export(app: AppDep, format: str = Query("csv", pattern="^(csv|xlsx)$"), tabl
     else:
         found = app.coverage(year=year, catalog=catalog, level=level, group=group, district=district)
         columns, rows, used = *(coverage_rows(found) if table == "nodes" else district_rows(found)), found.level
+    if headers == "th":
+        columns, rows = thai_headers(columns, rows)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"coverage.{format}"
         write_table(path, columns, rows)

@@ -272,7 +272,7 @@
     [["nodes", "dimension", "รายด้าน"], ["nodes", "issue", "รายประเด็นการพัฒนา"], ["districts", "dimension", "รายเขต × ด้าน"], ["needs", "issue", "ความต้องการที่โครงการรองรับน้อย"]]
       .forEach(function (t) {
         list.appendChild(el("li", null, [el("span", { class: "export-name", text: t[2] })].concat(["csv", "xlsx"].map(function (f) {
-          return el("a", { class: "btn", href: "/v1/coverage/export" + PA.query(params({ table: t[0], level: t[1], format: f })), download: "", text: f.toUpperCase() });
+          return el("a", { class: "btn", href: "/v1/coverage/export" + PA.query(params({ table: t[0], level: t[1], format: f, headers: "th" })), download: "", text: f.toUpperCase() });
         }))));
       });
   }
