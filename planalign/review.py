@@ -21,7 +21,10 @@ from planalign.index.align.results import Alignment, AlignmentInputError
 from planalign.index.decisions import Decision, DecisionStore, about_project, text_key
 
 log = logging.getLogger("planalign.review")
-CORRECTED_COLUMNS = ("decision_label", "decision_name", "decided_by", "decision_source", "final_label")
+# final_level: the level of final_label's node. It is the job's level except where a node decided
+# higher up could not be narrowed (nothing under it at the level, a text that cannot be aligned, the
+# model failing at download): a dimension's id in a column of issues is then said, not silent.
+CORRECTED_COLUMNS = ("decision_label", "decision_name", "decided_by", "decision_source", "final_label", "final_level")
 
 
 @dataclass
@@ -209,9 +212,10 @@ def corrected(app, job_id: str) -> tuple[Table, str, list[str]]:
     for row, reviewed in zip(table.rows, rows):
         decision = reviewed.decision
         suggested = [reviewed.pred_label] * bool(reviewed.pred_label) + reviewed.pred_top3 + ranked.get(reviewed.index, [])
+        label = final_label(decision, catalog, level, suggested)
         out.append({**row, "decision_label": decision.node_id if decision else "",
                     "decision_name": catalog.nodes[decision.node_id].name if decision and decision.node_id in catalog.nodes else "",
                     "decided_by": decision.who if decision else "", "decision_source": decision.source if decision else "",
-                    "final_label": final_label(decision, catalog, level, suggested)})
+                    "final_label": label, "final_level": catalog.nodes[label].level if label in catalog.nodes else ""})
     stem = str(params.get("filename", "result")).rsplit(".", 1)[0]
     return Table(columns, out), stem, kept_as_text(params.get("id_col"), parse_columns(params["text_col"]))

@@ -403,7 +403,7 @@ def test_evaluate_review_grid_by_keyboard(server: str, browser) -> None:
     _screenshot(browser, "evaluate-review.png")
     job_id = browser.current_url.split("#job=")[1]
     corrected = urllib.request.urlopen(f"{server}/v1/classify/jobs/{job_id}/corrected?format=csv", timeout=WAIT).read().decode("utf-8-sig")
-    assert corrected.splitlines()[0].endswith("final_label") and ",D9.1" in corrected
+    assert corrected.splitlines()[0].endswith("final_label,final_level") and ",D9.1" in corrected
 
 
 def test_catalog_tree(server: str, browser) -> None:

@@ -312,8 +312,8 @@ def test_review_grid_and_corrected_file(client):
     unknown = client.get(f"/v1/classify/jobs/{job['id']}/review", params={"dimension": "D99"})
     assert unknown.status_code == 422 and unknown.json()["message_th"].startswith("ไม่มีหัวข้อ D99")
     corrected = client.get(f"/v1/classify/jobs/{job['id']}/corrected", params={"format": "csv"}).content.decode("utf-8-sig").splitlines()
-    assert corrected[0].endswith("decision_label,decision_name,decided_by,decision_source,final_label")
-    assert corrected[2].endswith(",alice,reviewer,D4.2") and corrected[1].split(",")[-1] == corrected[1].split(",")[3]
+    assert corrected[0].endswith("decision_label,decision_name,decided_by,decision_source,final_label,final_level")
+    assert corrected[2].endswith(",alice,reviewer,D4.2,issue") and corrected[1].split(",")[-2] == corrected[1].split(",")[3]
     # a dimension decided on a row of this issue-level job: shown, and the file ends in that dimension (it kept D1.4)
     client.post("/v1/decisions", headers=KEY, json={"text": "ขุดลอกคลองระบายน้ำ", "node_id": "D4", "level": "dimension", "source": "reviewer"})
     dredging = next(r for r in client.get(f"/v1/classify/jobs/{job['id']}/review").json()["rows"] if r["text"] == "ขุดลอกคลองระบายน้ำ")
@@ -321,7 +321,7 @@ def test_review_grid_and_corrected_file(client):
     fixed = client.get(f"/v1/classify/jobs/{job['id']}/corrected", params={"format": "csv"}).content.decode("utf-8-sig").splitlines()[1]
     ranked = client.post("/v1/align", json={"text": "ขุดลอกคลองระบายน้ำ", "level": "issue", "top_k": 28}).json()["levels"]["issue"]
     suggested = [n for n in dredging["pred_top3"] if n.startswith("D4.")] or [s["node_id"] for s in ranked if s["node_id"].startswith("D4.")]
-    assert fixed.split(",")[-5] == "D4" and fixed.split(",")[-1] == suggested[0]
+    assert fixed.split(",")[-6] == "D4" and fixed.split(",")[-2:] == [suggested[0], "issue"]
     # read as learning reads a text's decisions: a newer dimension that agrees keeps the issue, one that does not wins
     def shown(text: str) -> str:
         return next(r for r in client.get(f"/v1/classify/jobs/{job['id']}/review").json()["rows"] if r["text"] == text)["decision"]["node_id"]
@@ -339,7 +339,7 @@ def test_review_grid_and_corrected_file(client):
     assert not any(n.startswith("D3.") for n in [rows["ปลูกต้นไม้ริมถนน"]["pred_label"], *rows["ปลูกต้นไม้ริมถนน"]["pred_top3"]])
     ranked = client.post("/v1/align", json={"text": "ปลูกต้นไม้ริมถนน", "level": "issue", "top_k": 28}).json()["levels"]["issue"]
     planting = client.get(f"/v1/classify/jobs/{job['id']}/corrected", params={"format": "csv"}).content.decode("utf-8-sig").splitlines()[2]
-    assert planting.split(",")[-5] == "D3" and planting.split(",")[-1] == next(s["node_id"] for s in ranked if s["node_id"].startswith("D3."))
+    assert planting.split(",")[-6] == "D3" and planting.split(",")[-2] == next(s["node_id"] for s in ranked if s["node_id"].startswith("D3."))
     core = client.app.state.planalign  # the model failing (warming up, say) does not fail the download: the decided node stands
 
     def broken(*args, **kwargs):
@@ -350,7 +350,7 @@ def test_review_grid_and_corrected_file(client):
         fallback = client.get(f"/v1/classify/jobs/{job['id']}/corrected", params={"format": "csv"})
     finally:
         core.aligner = aligner
-    assert fallback.status_code == 200 and fallback.content.decode("utf-8-sig").splitlines()[2].endswith(",D3")
+    assert fallback.status_code == 200 and fallback.content.decode("utf-8-sig").splitlines()[2].endswith(",D3,dimension")  # said in the file
     assert client.get("/v1/classify/jobs/nope/review").status_code == 404
     assert {r["text"]: r["row"] for r in review["rows"]} == {"ขุดลอกคลองระบายน้ำ": 2, "ปลูกต้นไม้ริมถนน": 3, "": 4}
     blank = client.post("/v1/classify/jobs", files={"file": ("b.csv", "text\nขุดลอกคลอง\n\n,\nปลูกต้นไม้\n".encode())},
