@@ -1,21 +1,29 @@
 """Highlighted snippets: the part of a document that best shows why it matched."""
 from __future__ import annotations
 
+from planalign.nlp.tokenize import known_word, tokenize
+
 
 def snippet(text: str, words: list[str], width: int = 160) -> tuple[str, list[tuple[int, int]]]:
     """The window of ``text`` with the most query words, and the (start, end) spans to highlight.
 
-    Thai is matched on substrings, since words are not separated by spaces.
+    Thai words are not separated by spaces, so a query word is looked for as a substring, ignoring
+    case, and highlighted where it starts and ends between words (:func:`_split_points`): "ขยะ" in
+    "ถังขยะ", not "หมา" in "กฎหมาย" (a blind review found the fragment marked as a match).
     """
-    words = sorted({w for w in words if len(w) > 1}, key=len, reverse=True)
+    words = sorted({w.lower() for w in words if len(w) > 1}, key=len, reverse=True)
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a character whose lower case is longer: matched as written
+        lowered = text
+    points = _split_points(text)
     hits: list[tuple[int, int]] = []
     for word in words:
-        start = text.find(word)
+        start = lowered.find(word)
         while start >= 0:
             end = start + len(word)
-            if not any(s < end and start < e for s, e in hits):
+            if start in points and end in points and not any(s < end and start < e for s, e in hits):
                 hits.append((start, end))
-            start = text.find(word, end)
+            start = lowered.find(word, start + 1)
     hits.sort()
     if len(text) <= width:
         return text, hits
@@ -41,3 +49,20 @@ def render(text: str, spans: list[tuple[int, int]], open_mark: str, close_mark: 
         position = end
     out.append(text[position:])
     return "".join(out)
+
+
+def _split_points(text: str) -> set[int]:
+    """Offsets of ``text`` where one word ends and another starts: the tokenizer's word boundaries, and
+    inside a compound the tokenizer keeps whole, a point that cuts it into two dictionary words
+    ("ถัง|ขยะ", "กฎ|หมาย"; not "กฎหมา|ย")."""
+    points = {0, len(text)}
+    position = 0
+    for token in tokenize(text, normalized=True):
+        start = text.find(token, position)
+        if start < 0:  # not found as written: no boundary from it
+            continue
+        end = start + len(token)
+        points.update((start, end))
+        points.update(start + cut for cut in range(2, len(token) - 1) if known_word(token[:cut]) and known_word(token[cut:]))
+        position = end
+    return points

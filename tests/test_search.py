@@ -70,6 +70,22 @@ def test_snippet_highlights_query_words(workspace):
     assert hit.snippet[start:end] == "ยาเสพติด"
 
 
+def test_a_highlight_starts_and_ends_between_words() -> None:
+    """Thai has no spaces, so query words are found as substrings; only those cut at word boundaries
+    are marked ("หมา" was marked inside "กฎหมาย", blind review). Compounds split into two words count."""
+    from planalign.index.snippets import snippet
+
+    def marked(text: str, words: list[str]) -> list[str]:
+        shown, spans = snippet(text, words)
+        return [shown[a:b] for a, b in spans]
+
+    text = "ออกกฎหมายควบคุมสุนัขและหมาจรจัด"
+    shown, spans = snippet(text, ["หมา"])
+    assert spans == [(text.index("หมาจร"), text.index("หมาจร") + 3)]
+    assert marked("ตั้งถังขยะในชุมชน", ["ขยะ"]) == ["ขยะ"] and marked("ติดตั้งกล้อง CCTV และ BTS", ["bts", "cctv"]) == ["CCTV", "BTS"]
+    assert marked("น้ำท่วมขังซอยพหลโยธิน 48", ["น้ำท่วม", "48"]) == ["น้ำท่วม", "48"] and marked("ซอย 148", ["48"]) == []
+
+
 def test_reingest_is_idempotent_and_delete_reaches_the_index(workspace):
     generation = current_generation(index_root(workspace.data_dir))
     assert workspace.store.upsert(PROJECTS).unchanged == 4
