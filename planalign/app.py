@@ -830,7 +830,7 @@ class Application:
             return []
         self._refuse_while_warming("the model")
         index = self.require_index()
-        return check_draft(index, self.store, self.index_encoder(index), text, config, related=related, report_sources=self.settings.report_sources,
+        return check_draft(index, self.store, self.index_encoder(index), text, config, related=related, reports=self._report_rows(index),
                            offices=self._office_names(index))
 
     def duplicate_clusters(self, year: int | None = None, across: bool = True, config: DedupConfig | None = None,

@@ -237,6 +237,20 @@ def test_a_check_finds_every_stored_copy_and_citizen_reports_are_not_projects(tm
     assert not any(i.startswith("R") for i in swept.ids) and {f"C{i}" for i in range(30)} <= set(swept.ids)
 
 
+def test_citizen_reports_near_a_draft_leave_its_candidate_places_to_projects(tmp_path):
+    """Reports were skipped only after the 20 nearest texts were chosen: with Traffy stored beside the
+    projects they took most places (10 of a sidewalk draft's 20 in a walkthrough's data) and a
+    re-submitted project behind them was missed."""
+    app = Application(Settings(data_dir=tmp_path, index_encoder="tfidf"))
+    draft = "ซ่อมทางเท้าชำรุดหน้าตลาดบางกะปิ ถนนลาดพร้าว"
+    places = ["ป้ายรถเมล์", "ร้านยา", "ธนาคาร", "ร้านทอง", "ปากซอย", "วัด", "โรงเรียน", "สะพานลอย", "คลอง", "ห้าง", "คอนโด", "ร้านกาแฟ",
+              "ตู้ไปรษณีย์", "โรงพยาบาล", "สถานีตำรวจ", "ร้านข้าว", "ตึกแถว", "ลานจอดรถ", "ศาลเจ้า", "ร้านซ่อมรถ", "ปั๊มน้ำมัน", "ท่าเรือ"]
+    reports = [Project(id=f"R{i}", name=f"ซ่อมทางเท้าชำรุดหน้าตลาดบางกะปิ ถนนลาดพร้าว ใกล้{place}", source="traffy-2022") for i, place in enumerate(places)]
+    project = Project(id="P", name="โครงการปรับปรุงซ่อมแซมทางเท้าที่ชำรุดบริเวณหน้าตลาดบางกะปิ ริมถนนลาดพร้าว เขตบางกะปิ")
+    app.ingest(reports + [project] + [Project(id=f"S{i}", name=name) for i, name in enumerate(STORE)])
+    assert [m.id for m in app.check_duplicates(draft)] == ["P"]
+
+
 def test_rows_that_only_name_an_office_are_no_projects_to_duplicate(tmp_path):
     """The FY2566 ordinance's repayment section lists 68 lines that are an office's name
     ("สำนักงานเขตบางบอน", "สำนักการแพทย์"): the sweep paired them as copies and clustered them with the

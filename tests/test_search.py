@@ -80,7 +80,7 @@ def test_a_highlight_starts_and_ends_between_words() -> None:
         return [shown[a:b] for a, b in spans]
 
     text = "ออกกฎหมายควบคุมสุนัขและหมาจรจัด"
-    shown, spans = snippet(text, ["หมา"])
+    _, spans = snippet(text, ["หมา"])
     assert spans == [(text.index("หมาจร"), text.index("หมาจร") + 3)]
     assert marked("ตั้งถังขยะในชุมชน", ["ขยะ"]) == ["ขยะ"] and marked("ติดตั้งกล้อง CCTV และ BTS", ["bts", "cctv"]) == ["CCTV", "BTS"]
     assert marked("น้ำท่วมขังซอยพหลโยธิน 48", ["น้ำท่วม", "48"]) == ["น้ำท่วม", "48"] and marked("ซอย 148", ["48"]) == []
