@@ -148,10 +148,18 @@ def query_words(query: str) -> list[str]:
 
 def recognized(words: list[str], index: ProjectIndex) -> bool:
     """Whether a query says something: no words to judge, or one of them is in the dictionary, in an
-    indexed document, carries a digit (a year, PM2.5) or is in the Latin alphabet (there is no English
-    dictionary offline, and multilingual e5 matches "tree planting" to ปลูกต้นไม้: a blind review
-    found English queries called unknown). What is left: Thai-script strings that are no word."""
-    return not words or any(known_word(w) or w in index.keyword or any(c.isdigit() or ("a" <= c.lower() <= "z") for c in w) for w in words)
+    indexed document, carries a digit (a year, PM2.5) or is a Latin word with a vowel (there is no
+    English dictionary offline, and multilingual e5 matches "tree planting" to ปลูกต้นไม้: a blind
+    review found English queries called unknown). What is left: Thai-script strings that are no word,
+    and Latin letters without a vowel that no stored text has: a keyboard slip ("qwzxv"); an acronym
+    such as CCTV counts once a stored text says it."""
+    return not words or any(known_word(w) or w in index.keyword or any(c.isdigit() for c in w) or _latin_word(w) for w in words)
+
+
+def _latin_word(word: str) -> bool:
+    """Latin letters with a vowel (y counts: "city", "dry")."""
+    letters = [c for c in word.lower() if "a" <= c <= "z"]
+    return bool(letters) and any(c in "aeiouy" for c in letters)
 
 
 def zscore(x: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:

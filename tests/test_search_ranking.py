@@ -106,6 +106,7 @@ def test_a_query_of_no_known_word_has_no_relevant_hit_only_the_nearest(tmp_path)
     assert real.total > 0 and real.hits[0].relevant and real.hint is None
     english = app.search("tree planting", limit=5)  # no English dictionary offline: a Latin word is a word (blind review)
     assert english.hint is None and english.hits[0].name.startswith("โครงการปลูกต้นไม้ริมถนน")
+    assert app.search("qwzxv", limit=5).total == 0  # Latin keys without a vowel that no stored text has: a slip
 
 
 def test_a_synonym_counts_as_a_query_word_only_as_a_whole_word(monkeypatch):
