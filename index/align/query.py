@@ -1,12 +1,12 @@
 """A draft prepared for alignment: normalized, checked, split into the units that are embedded."""
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
 from planalign.index.align.results import AlignmentInputError
+from planalign.nlp.fields import topical
 from planalign.nlp.normalize import normalize, thai_ratio
 from planalign.nlp.tokenize import content_tokens, split_sentences
 
@@ -23,31 +23,6 @@ NOT_THAI_WARNING = "text is mostly not Thai; the catalog is Thai, so suggestions
 # (the Traffy loader keeps reports of 10 characters or more).
 MIN_CHARACTERS = 3
 SHORT_WARNING = "text is too short to say what the project does; every suggestion needs review"  # planner.js translates it
-# The budget form's line-type word glued to the front of a line name ("ผลผลิตจัดการมูลฝอย", "งานกวาด
-# ทำความสะอาด...") says what kind of budget line it is, not its topic; e5 reads "ผลผลิต" (output,
-# crop yield) as economy. Leaving it out of what is embedded and matched: routine items x embedded
-# catalog dimension 0.791 -> 0.804, issue 0.639 -> 0.658, x official catalog dimension 0.639 -> 0.665,
-# issue 0.386 -> 0.386 (eval/README.md). A generic management verb right after it ("งานบริหาร
-# ทั่วไปฝ่ายการศึกษา", "ผลผลิตบริหารการศึกษาขั้นพื้นฐาน", "ผลผลิตสนับสนุนเครื่องจักรกล...") says the
-# line is overhead of what follows; the annotators file it under what follows, e5 under management
-# (D9). It is left out too, unless coordinated ("บริหารทั่วไปและจัดเก็บรายได้": management *and*
-# something, which stays D9): dimension 0.816 -> 0.842 (5 items right, 1 wrong), issue 0.652 ->
-# 0.665; official catalog 0.696 -> 0.734 / 0.418 -> 0.443. Only the routine items carry these
-# form words, so both were chosen on that one task group; "โครงการ" is left alone: no real labelled
-# text measures it. The verb goes only when Thai words follow it ("งานบริหารทั่วไป." keeps it) and
-# not before "งานทั่วไป" (management *is* the topic there).
-FORM_WORD = re.compile(r"^(?:ผลผลิต|งาน)(?=\S)")
-MANAGEMENT_VERB = re.compile(r"^(?:บริหาร\s?ทั่วไป|บริหาร|สนับสนุน)\s*(?!และ|หรือ|ทั่วไป|งานทั่วไป)(?=[\u0e01-\u0e2e\u0e40-\u0e44])")  # a Thai consonant or leading vowel
-
-
-def topical(text: str) -> str:
-    """The text without the budget form's line-type word and a generic management verb after it."""
-    form_word = FORM_WORD.match(text)
-    if not form_word:
-        return text
-    return MANAGEMENT_VERB.sub("", text[form_word.end():], count=1)
-
-
 @dataclass
 class Query:
     text: str  # normalized, as the person wrote it
