@@ -337,6 +337,8 @@ def test_planner_lists_the_stored_drainage_projects_for_a_drainage_draft(server:
     browser.execute_script("document.querySelectorAll('#clusters details').forEach(d => d.open = true)")
     assert any("คลองเปรมประชากร" in chip.text for chip in pair.find_elements(By.CSS_SELECTOR, ".chip-match"))
     assert any(s.text == "คู่ที่คล้ายกัน (ทั้งหมด 1 คู่)" for s in browser.find_elements(By.CSS_SELECTOR, "#clusters .pairs-box > summary"))
+    # each pair says both projects' names and the number that decided, not two ids (a walkthrough)
+    assert pair.text.count("คลองเปรมประชากร") >= 2 and "คำของข้อความที่สั้นกว่าตรงกัน" in pair.text
     _no_console_errors(browser)
     _screenshot(browser, "review-clusters.png")
 

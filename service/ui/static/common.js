@@ -362,15 +362,12 @@
     return rows;
   }
 
-  /* A duplicate decision in one line of Thai. */
-  function decisionThai(d) {
+  /* The number behind a duplicate decision, as service/format.py's describe_decision says it. */
+  function decisionScore(d) {
     if (!d) return "";
-    var parts = [kindThai(d.kind)];
-    if (d.kind === "copy" && d.lexical !== null && d.lexical !== undefined) parts.push("คำของข้อความที่สั้นกว่าตรงกัน " + Math.round(d.lexical * 100) + "%");
-    var conflicts = conflictsThai(d), matched = matchedThai(d);
-    if (conflicts.length) parts.push("ต่างกัน: " + conflicts.slice(0, 4).join(", "));
-    if (matched.length) parts.push("ตรงกัน: " + matched.slice(0, 6).join(", "));
-    return parts.join(" · ");
+    if (d.kind === "copy" && d.lexical !== null && d.lexical !== undefined) return "คำของข้อความที่สั้นกว่าตรงกัน " + Math.round(d.lexical * 100) + "%";
+    if (d.semantic !== null && d.semantic !== undefined) return "ความหมายใกล้เคียง " + Number(d.semantic).toFixed(2);
+    return "";
   }
 
   /* Why a search hit is shown, as Thai labels. */
@@ -386,9 +383,9 @@
 
   window.PA = {
     api: api, blobUrl: blobUrl, download: download, query: query, el: el, append: append, clear: clear, ApiError: ApiError,
-    highlightSpans: highlightSpans, highlightWords: highlightWords, percent: percent, excerpt: excerpt,
+    highlightSpans: highlightSpans, highlightWords: highlightWords, percent: percent, excerpt: excerpt, decisionScore: decisionScore,
     confidenceBar: confidenceBar, setStatus: setStatus, loadCatalogs: loadCatalogs,
-    levelName: levelName, catalogTitle: catalogTitle, matchKind: function (k) { return MATCH_KINDS[k] || k; }, formatNumber: formatNumber, decisionThai: decisionThai,
+    levelName: levelName, catalogTitle: catalogTitle, matchKind: function (k) { return MATCH_KINDS[k] || k; }, formatNumber: formatNumber,
     decisionEvidence: decisionEvidence, kindThai: kindThai, explanationThai: explanationThai
   };
 })();

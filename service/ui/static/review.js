@@ -204,10 +204,13 @@
             ((c.pairs_total || c.pairs.length) > Math.min(50, c.pairs.length) ? " แสดง " + Math.min(50, c.pairs.length) + " คู่แรก" : "") + ")" }),
           el("ul", { class: "pairs" }, c.pairs.slice(0, 50).map(function (p) {
             var a = byId[p.id_a], b = byId[p.id_b];
+            // the two names and the number that decided, as the CLI's file says them: ids alone told a reviewer nothing (a walkthrough)
             return el("li", { class: "pair", dataset: { kind: p.decision.kind } }, [
               el("div", null, [
-                el("code", { text: p.id_a, title: a ? a.name : null }), " ↔ ", el("code", { text: p.id_b, title: b ? b.name : null }), " ",
-                el("span", { class: "badge kind-" + p.decision.kind, text: PA.kindThai(p.decision.kind) })
+                el("code", { text: p.id_a }), " ", el("span", { text: a ? a.name : "" }), " ↔ ",
+                el("code", { text: p.id_b }), " ", el("span", { text: b ? b.name : "" }), " ",
+                el("span", { class: "badge kind-" + p.decision.kind, text: PA.kindThai(p.decision.kind) }), " ",
+                el("span", { class: "muted", text: PA.decisionScore(p.decision) })
               ]),
               PA.decisionEvidence(p.decision)
             ]);
@@ -224,7 +227,8 @@
                 el("code", { text: mine, title: byId[mine] ? byId[mine].name : null }), " ↔ ", el("code", { text: o.id }), " ",
                 el("span", { text: o.name + (o.org ? " · " + o.org : "") }), " ",
                 el("span", { class: "muted", text: p.outside_cluster ? "(อยู่ในกลุ่มอื่น)" : "(ไม่อยู่ในกลุ่มใด)" }), " ",
-                el("span", { class: "badge kind-" + p.decision.kind, text: PA.kindThai(p.decision.kind) })
+                el("span", { class: "badge kind-" + p.decision.kind, text: PA.kindThai(p.decision.kind) }), " ",
+                el("span", { class: "muted", text: PA.decisionScore(p.decision) })
               ]),
               PA.decisionEvidence(p.decision)
             ]);
