@@ -232,6 +232,9 @@
       if (mine !== polling) return;
       renderJob(job);
       if (job.status === "queued" || job.status === "running") {
+        // reached again (after a restart, say): the outage's error goes and the file cannot be sent twice
+        if ($("job-status").classList.contains("error")) PA.setStatus($("job-status"), "ประมวลผลต่อ…", "busy");
+        $("job-submit").disabled = true;
         timer = setTimeout(function () { poll(jobId); }, 1000);
       } else {
         var ended = { done: ["ประมวลผลเสร็จแล้ว", "ok"], cancelled: ["ยกเลิกงานแล้ว อัปโหลดไฟล์ใหม่ได้", "warn"] }[job.status] || ["งานล้มเหลว", "error"];
@@ -240,9 +243,13 @@
       }
     }).catch(function (err) {
       if (mine !== polling) return;
+      if (err.status === 0) {  // server restarting: the job carries on there, so the form stays locked and we keep asking
+        PA.setStatus($("job-status"), err.message + " กำลังลองใหม่…", "error");
+        timer = setTimeout(function () { poll(jobId); }, 3000);
+        return;
+      }
       PA.setStatus($("job-status"), err.message, "error");
       $("job-submit").disabled = false;
-      if (err.status === 0) timer = setTimeout(function () { poll(jobId); }, 3000); // server restarting
     });
   }
 
