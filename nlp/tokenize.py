@@ -28,7 +28,7 @@ _SENTENCE_BREAK = re.compile(r"\n+|(?<=[.!?;:])\s+|\s{2,}")
 # pythainlp's word and stopword lists after an upgrade of it): a keyword index stores tokens, and one
 # written by another version is indexed again (project_index). 2: a Thai word followed by a full stop
 # stays whole (2026-12-05).
-TOKENS_VERSION = 3  # 3: documents also carry the heads of compound words (index_words)
+TOKENS_VERSION = 4  # 3: documents also carry the heads of compound words (index_words); 4: not_words.txt
 # The words every project name starts with: they say what kind of document a text is, never what it
 # is about, so they are no topic word, no evidence and no shared word. Each is cut off whole before
 # newmm sees the rest, because newmm splits "โครงการลอกท่อ" into "โครง" + "การลอก", and that
@@ -82,7 +82,13 @@ def with_synonyms(words: list[str]) -> list[str]:
 
 @lru_cache(maxsize=1)
 def _dictionary() -> Trie:
-    return dict_trie(set(thai_words()) | bma_vocabulary())
+    return dict_trie((set(thai_words()) - not_words()) | bma_vocabulary())
+
+
+@lru_cache(maxsize=1)
+def not_words() -> frozenset[str]:
+    """Rare dictionary words that cut common BMA words wrongly (``nlp/data/not_words.txt``)."""
+    return frozenset(line.split("#")[0].strip() for line in _package_lines("not_words.txt"))
 
 
 def known_word(word: str) -> bool:

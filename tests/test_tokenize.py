@@ -55,3 +55,17 @@ def test_index_words_add_the_head_of_a_compound_and_a_bma_name_after_it():
     assert {"คลอง", "ลาดพร้าว", "ขยะ"} <= set(index_words(words))
     assert "อันตราย" not in index_words(words)  # a rest that is no BMA name stays inside the compound
     assert index_words(["น้ำ"]) == ["น้ำ"]
+
+
+def test_a_rare_dictionary_word_does_not_cut_a_common_bma_word(tmp_path):
+    """newmm takes either of two cuts into two words: "ทาง" + "เท้าหน้า" (front leg) kept keyword search
+    from finding "โครงการปรับปรุงทางเท้าหน้าตลาดบางแค" for "ทางเท้า" (a walkthrough); nlp/data/not_words.txt."""
+    assert tokenize("โครงการปรับปรุงทางเท้าหน้าตลาดบางแค")[2:4] == ["ทางเท้า", "หน้า"]
+    assert tokenize("สะพานลอยหน้าโรงเรียน")[:2] == ["สะพานลอย", "หน้า"] and tokenize("ไฟทางในซอย")[:2] == ["ไฟทาง", "ใน"]
+    from planalign.app import Application
+    from planalign.config import Settings
+    from planalign.corpora.projects import Project
+
+    app = Application(Settings(data_dir=tmp_path, index_encoder="tfidf"))
+    app.ingest([Project(id="S1", name="โครงการปรับปรุงทางเท้าหน้าตลาดบางแค"), Project(id="S2", name="โครงการขุดลอกคลองบางบัว")])
+    assert [h.id for h in app.search("ทางเท้า", mode="keyword").hits] == ["S1"]
