@@ -408,6 +408,40 @@ def test_evaluate_review_grid_by_keyboard(server: str, browser) -> None:
     assert corrected.splitlines()[0].endswith("final_label,final_level") and ",D9.1" in corrected
 
 
+def test_the_review_grid_pages_through_a_long_job(server: str, browser) -> None:
+    """A 3,000-row job showed its first 1,000 rows and no way to the rest (a walkthrough): pages of 200,
+    buttons, and the keyboard going on past a page's last row and back before its first."""
+    import httpx
+
+    texts = [f"ลอกท่อระบายน้ำซอย {n}" if n % 2 else f"ปลูกต้นไม้ริมถนนสาย {n}" for n in range(230)]
+    body = "text\n" + "\n".join(texts) + "\n"
+    job = httpx.post(f"{server}/v1/classify/jobs", files={"file": ("long.csv", body.encode())}, data={"text_col": "text"}, timeout=WAIT).json()
+    deadline = time.monotonic() + WAIT
+    while httpx.get(f"{server}/v1/classify/jobs/{job['id']}", timeout=WAIT).json()["status"] != "done":
+        assert time.monotonic() < deadline, "job did not finish"
+        time.sleep(0.3)
+    browser.get(f"{server}/evaluate#job={job['id']}")
+    wait = WebDriverWait(browser, WAIT)
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#review-table tbody tr[data-index]")) == 200)
+    assert "แสดงแถวที่ 1–200 จาก 230" in browser.find_element(By.ID, "review-summary").text
+    assert "หน้า 1 จาก 2" in browser.find_element(By.ID, "review-pager").text
+    browser.find_element(By.ID, "review-next").click()
+    wait.until(EC.text_to_be_present_in_element((By.ID, "review-summary"), "แสดงแถวที่ 201–230 จาก 230"))
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#review-table tbody tr[data-index]")) == 30
+    grid = browser.find_element(By.ID, "review-grid")
+    grid.send_keys("k")  # before the page's first row: the previous page, its last row active
+    wait.until(EC.text_to_be_present_in_element((By.ID, "review-summary"), "แสดงแถวที่ 1–200"))
+    rows = browser.find_elements(By.CSS_SELECTOR, "#review-table tbody tr[data-index]")
+    assert "active" in rows[-1].get_attribute("class")
+    browser.switch_to.active_element.send_keys("j")  # and on again past it
+    wait.until(EC.text_to_be_present_in_element((By.ID, "review-summary"), "แสดงแถวที่ 201–230"))
+    Select(browser.find_element(By.ID, "review-dimension")).select_by_index(0)
+    browser.find_element(By.ID, "review-needs").click()  # a filter: its first page, and the keys go back to the grid
+    wait.until(lambda d: d.switch_to.active_element.get_attribute("id") == "review-grid")
+    assert "แสดงแถวที่ 1–" in browser.find_element(By.ID, "review-summary").text or "แสดง 0" in browser.find_element(By.ID, "review-summary").text
+    _no_console_errors(browser)
+
+
 def test_catalog_tree(server: str, browser) -> None:
     browser.get(server + "/catalog")
     assert "หน้าแผนยุทธศาสตร์" in browser.title

@@ -7,10 +7,12 @@
   var PA = window.PA;
   var PAD = window.PAD;
   var el = PA.el;
-  var LIMIT = 1000;
+  // Rows per page: a 3,000-row job showed its first 1,000 and no way on (a walkthrough), and every
+  // accept redrew all of them (1.7 s a key); pages of 200 go on with the keyboard (j past the last row).
+  var PAGE = 200;
   var KEY_STORE = "planalign.apiKey"; // the key the page's API-key field keeps (common.js)
 
-  var state = { job: null, catalog: null, level: null, rows: [], active: 0, loading: false };
+  var state = { job: null, catalog: null, level: null, rows: [], active: 0, loading: false, offset: 0, total: 0 };
 
   function $(id) { return document.getElementById(id); }
 
@@ -24,6 +26,7 @@
     state.catalog = catalogOf(job);
     $("review-box").hidden = false;
     fillDimensions();
+    state.offset = 0;
     load(0);
   }
 
@@ -38,14 +41,18 @@
   }
 
   function load(keep) {
-    var params = { limit: LIMIT, needs_review: $("review-needs").checked ? "true" : null, dimension: $("review-dimension").value || null };
+    var params = { limit: PAGE, offset: state.offset || null, needs_review: $("review-needs").checked ? "true" : null,
+                   dimension: $("review-dimension").value || null };
     state.loading = true;
     return PA.api("/v1/classify/jobs/" + encodeURIComponent(state.job.id) + "/review" + PA.query(params)).then(function (data) {
       state.level = data.level;
       state.rows = data.rows || [];
+      state.total = data.total;
+      var shown = state.rows.length ? "แสดงแถวที่ " + PA.formatNumber(state.offset + 1) + "–" + PA.formatNumber(state.offset + state.rows.length) : "แสดง 0";
       $("review-summary").textContent = ("ทั้งไฟล์: ควรตรวจ " + PA.formatNumber(data.needs_review) + " แถว · ตัดสินแล้ว " +
-        PA.formatNumber(data.decided) + " แถว · แสดง " + PA.formatNumber(state.rows.length) + " จาก " + PA.formatNumber(data.total) +
+        PA.formatNumber(data.decided) + " แถว · " + shown + " จาก " + PA.formatNumber(data.total) +
         " แถวที่ตรงกับตัวกรอง (ระดับ" + PA.levelName(data.level) + ")");
+      drawPager();
       $("review-rule").textContent = reviewRule(data);
       draw(Math.min(keep || 0, Math.max(0, state.rows.length - 1)));
     }).catch(function (err) { PA.setStatus($("review-status"), err.message, "error"); })
@@ -97,6 +104,27 @@
     select(active || 0);
   }
 
+  function drawPager() {
+    var pager = PA.clear($("review-pager"));
+    pager.hidden = state.total <= PAGE;
+    if (pager.hidden) return;
+    var page = Math.floor(state.offset / PAGE) + 1, pages = Math.ceil(state.total / PAGE);
+    pager.appendChild(el("button", { type: "button", class: "btn btn-small", id: "review-prev", text: "‹ หน้าก่อน", disabled: state.offset === 0,
+                                     onclick: function () { turn(-1, 0); } }));
+    pager.appendChild(el("span", { class: "muted small", text: " หน้า " + page + " จาก " + pages + " " }));
+    pager.appendChild(el("button", { type: "button", class: "btn btn-small", id: "review-next", text: "หน้าถัดไป ›", disabled: page >= pages,
+                                     onclick: function () { turn(1, 0); } }));
+  }
+
+  // Another page (direction -1 / +1), with row ``at`` of it active (-1: its last); false when there is none.
+  function turn(direction, at) {
+    var offset = state.offset + direction * PAGE;
+    if (offset < 0 || offset >= state.total) return false;
+    state.offset = offset;
+    load(at < 0 ? PAGE - 1 : at).then(function () { $("review-grid").focus({ preventScroll: true }); });
+    return true;
+  }
+
   function select(i) {
     var trs = $("review-table").tBodies[0].rows;
     if (!state.rows.length) return;
@@ -139,14 +167,15 @@
 
   function nextUndecided() {
     for (var k = state.active + 1; k < state.rows.length; k++) if (!state.rows[k].decision) return select(k);
+    turn(1, 0);  // none left on this page: the next one
   }
 
   function onKey(event) {
     if (state.loading || event.altKey || event.ctrlKey || event.metaKey) return;
     if (/^(BUTTON|INPUT|SELECT|TEXTAREA|A)$/.test(event.target.tagName)) return; // their own keys (Enter clicks a button)
     var key = event.key;
-    if (key === "ArrowDown" || key === "j") select(state.active + 1);
-    else if (key === "ArrowUp" || key === "k") select(state.active - 1);
+    if (key === "ArrowDown" || key === "j") { if (state.active < state.rows.length - 1 || !turn(1, 0)) select(state.active + 1); }
+    else if (key === "ArrowUp" || key === "k") { if (state.active > 0 || !turn(-1, -1)) select(state.active - 1); }
     else if (key === "a" || key === "Enter") accept();
     else if (key === "c") correct();
     else if (key === "n") nextUndecided();
@@ -176,8 +205,10 @@
   document.addEventListener("DOMContentLoaded", function () {
     document.addEventListener("pa:job", onJob);
     $("review-grid").addEventListener("keydown", onKey);
-    $("review-needs").addEventListener("change", function () { load(0); });
-    $("review-dimension").addEventListener("change", function () { load(0); });
+    // a filter starts again at its first page, and gives the keyboard back to the grid (j / a did nothing while the select kept it)
+    ["review-needs", "review-dimension"].forEach(function (id) {
+      $(id).addEventListener("change", function () { state.offset = 0; load(0).then(function () { $("review-grid").focus({ preventScroll: true }); }); });
+    });
     $("download-corrected-csv").addEventListener("click", function () { download("csv"); });
     $("download-corrected-xlsx").addEventListener("click", function () { download("xlsx"); });
   });
