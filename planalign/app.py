@@ -220,6 +220,7 @@ class Application:
         self._dimensions: tuple[str, Frame | None, np.ndarray] | None = None  # (index version, coverage frame, each row's counted dimension)
         self._reports: tuple[str, np.ndarray] | None = None  # (index version, whether each row is a citizen report)
         self._offices: tuple[str, frozenset[str]] | None = None  # (index version, the names that are no project)
+        self._office_lines: tuple[str, np.ndarray] | None = None  # (index version, whether each row only names an office)
         self._coverage_building = threading.Lock()  # held while search has the coverage frame rebuilt
         self.index_problems: list[str] = []  # damage skipped by the last load (one-shot processes)
         self._index_lock = threading.Lock()
@@ -703,7 +704,7 @@ class Application:
             filters = replace(filters, dimension=None, positions=dimensions == filters.dimension)
         if filters.kind:  # reviewers search projects: Traffy reports were listed among them as projects of "กรุงเทพมหานคร"
             reports = self._report_rows(index)
-            allowed = reports if filters.kind == "report" else ~reports
+            allowed = reports if filters.kind == "report" else ~reports & ~self._office_rows(index)
             filters = replace(filters, kind=None, positions=allowed if filters.positions is None else filters.positions & allowed)
         ranked = rank(index, encoder, query, mode, filters, depth)
         counts: dict[str, dict[str, int]] = {}
@@ -754,6 +755,24 @@ class Application:
         reports = self._report_rows(index)
         found = office_names({org for org, report in zip(index.meta["org"], reports) if not report})
         self._offices = (index.version, found)  # read per draft check: 8 ms over 117k rows each time (blind review)
+        return found
+
+    def _office_rows(self, index: ProjectIndex) -> np.ndarray:
+        """Per index row, whether it only names an office (:func:`names_an_office`): a budget line, not a
+        project, so a search of projects leaves it out as duplicates do ("ฝุ่น PM2.5" had "สำนักสิ่งแวดล้อม",
+        a repayment line, first; a walkthrough). Read once per index version; only short rows (8 keyword
+        words or fewer) are read from the store."""
+        cached = self._office_lines
+        if cached is not None and cached[0] == index.version:
+            return cached[1]
+        reports, offices = self._report_rows(index), self._office_names(index)
+        short = [p for p, words in enumerate(index.keyword.tokens) if len(words) <= 8 and not reports[p]]
+        stored = self.store.get([index.ids[p] for p in short])
+        found = np.zeros(len(index.ids), dtype=bool)
+        for p in short:
+            project = stored.get(index.ids[p])
+            found[p] = project is not None and names_an_office(project, offices)
+        self._office_lines = (index.version, found)
         return found
 
     def _report_rows(self, index: ProjectIndex) -> np.ndarray:

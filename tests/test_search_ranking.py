@@ -118,3 +118,15 @@ def test_a_synonym_counts_as_a_query_word_only_as_a_whole_word(monkeypatch):
     assert hybrid.explain({"สุนัข"}, ["อบรม", "กฎหมาย", "กลุ่มเป้าหมาย"], 0.0, 0.0) == ()
     assert hybrid.explain({"สุนัข"}, ["ฉีดวัคซีน", "หมา", "จรจัด"], 0.0, 0.0) == (LEXICAL,)
     assert hybrid.explain({"ท่อ"}, ["ลอก", "ท่อระบายน้ำ"], 0.0, 0.0) == (LEXICAL,)
+
+
+def test_a_search_of_projects_leaves_out_lines_that_only_name_an_office(tmp_path):
+    """The ordinance's repayment section lists offices as item lines: "ฝุ่น PM2.5" had "สำนักสิ่งแวดล้อม"
+    first among projects (a walkthrough); duplicates already left such lines out. All kinds still show it."""
+    app = Application(Settings(data_dir=tmp_path, index_encoder="tfidf"))
+    app.ingest([Project(id="O1", org="งบประมาณรายจ่ายเพื่อชดใช้เงินยืม", name="สำนักสิ่งแวดล้อม"),
+                Project(id="P1", org="สำนักสิ่งแวดล้อม", name="โครงการตรวจวัดคุณภาพอากาศและฝุ่นละอองขนาดเล็ก สำนักสิ่งแวดล้อม"),
+                Project(id="P2", org="สำนักงานเขตบางเขน", name="โครงการขุดลอกคลองบางบัว")])
+    projects = app.search("สำนักสิ่งแวดล้อม", filters=app.search_filters(kind="project"), mode="keyword")
+    assert [h.id for h in projects.hits] == ["P1"]
+    assert {h.id for h in app.search("สำนักสิ่งแวดล้อม", filters=app.search_filters(kind="all"), mode="keyword").hits} == {"O1", "P1"}
