@@ -108,10 +108,14 @@ class JobManager:
     def get(self, job_id: str) -> Job | None:
         with self.engine.connect() as connection:
             row = connection.execute(select(table).where(table.c.id == job_id)).first()
-        if row is None:
-            return None
-        return Job(row.id, row.status, row.created, row.updated, json.loads(row.params), row.total or 0, row.done or 0,
-                   row.error or "", json.loads(row.metrics) if row.metrics else None)
+        return None if row is None else _job(row)
+
+    def recent(self, limit: int = 20) -> list[Job]:
+        """The newest jobs first: a job was reachable only through the address its page was at, so a
+        closed tab lost its result and review grid (a walkthrough)."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(table).order_by(table.c.created.desc()).limit(limit)).all()
+        return [_job(row) for row in rows]
 
     def result_path(self, job_id: str, fmt: str) -> Path:
         return self.root / job_id / f"result.{fmt}"
@@ -221,6 +225,11 @@ class JobManager:
             metrics = {**report.as_dict(), "level": level, "skipped": len(skipped), "skipped_rows": [row for row, _ in skipped][:20],
                        "unusable_labels": len(unusable), "unusable_label_rows": unusable[:20]}
         self._update(job_id, status="done", done=total, metrics=json.dumps(metrics, ensure_ascii=False) if metrics else "")
+
+
+def _job(row: Any) -> Job:
+    return Job(row.id, row.status, row.created, row.updated, json.loads(row.params), row.total or 0, row.done or 0,
+               row.error or "", json.loads(row.metrics) if row.metrics else None)
 
 
 def _slim(result: Alignment | Exception, level: str) -> Alignment | Exception:

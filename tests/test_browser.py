@@ -420,8 +420,12 @@ def test_the_review_grid_pages_through_a_long_job(server: str, browser) -> None:
     while httpx.get(f"{server}/v1/classify/jobs/{job['id']}", timeout=WAIT).json()["status"] != "done":
         assert time.monotonic() < deadline, "job did not finish"
         time.sleep(0.3)
-    browser.get(f"{server}/evaluate#job={job['id']}")
+    listed = httpx.get(f"{server}/v1/classify/jobs", params={"limit": 5}, timeout=WAIT).json()
+    assert listed[0]["id"] == job["id"] and listed[0]["params"]["filename"] == "long.csv"  # the newest first
+    browser.get(f"{server}/evaluate")  # a closed tab: the job is found again in the list of recent jobs
     wait = WebDriverWait(browser, WAIT)
+    wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, "#recent-jobs-box summary"))).click()
+    wait.until(EC.element_to_be_clickable((By.LINK_TEXT, "long.csv"))).click()
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#review-table tbody tr[data-index]")) == 200)
     assert "แสดงแถวที่ 1–200 จาก 230" in browser.find_element(By.ID, "review-summary").text
     assert "หน้า 1 จาก 2" in browser.find_element(By.ID, "review-pager").text

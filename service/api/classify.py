@@ -85,6 +85,11 @@ async def submit_job(
     return await run_in_threadpool(submit)
 
 
+@router.get("/jobs", summary="The newest jobs first (file, status, progress)", dependencies=[Depends(require_read_key)], response_model=list[JobOut])
+def recent_jobs(app: AppDep, limit: int = Query(20, ge=1, le=200)) -> list[JobOut]:
+    return [_job_out(job) for job in app.jobs.recent(limit)]
+
+
 @router.get("/jobs/{job_id}", summary="Job status and progress", dependencies=[Depends(require_read_key)], response_model=JobOut)
 def job_status(job_id: str, app: AppDep) -> JobOut:
     return _job_out(app.jobs.require(job_id))

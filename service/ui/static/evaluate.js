@@ -240,6 +240,7 @@
         var ended = { done: ["ประมวลผลเสร็จแล้ว", "ok"], cancelled: ["ยกเลิกงานแล้ว อัปโหลดไฟล์ใหม่ได้", "warn"] }[job.status] || ["งานล้มเหลว", "error"];
         PA.setStatus($("job-status"), ended[0], ended[1]);
         $("job-submit").disabled = false;
+        loadRecent();
       }
     }).catch(function (err) {
       if (mine !== polling) return;
@@ -251,6 +252,23 @@
       PA.setStatus($("job-status"), err.message, "error");
       $("job-submit").disabled = false;
     });
+  }
+
+  // The newest jobs, each a link to its status, result and review grid: a closed tab lost them (a walkthrough).
+  function loadRecent() {
+    return PA.api("/v1/classify/jobs?limit=10").then(function (jobs) {
+      var list = PA.clear($("recent-jobs"));
+      $("recent-jobs-box").hidden = !jobs.length;
+      jobs.forEach(function (job) {
+        var when = new Date(job.created * 1000).toLocaleString("th-TH", { dateStyle: "medium", timeStyle: "short" });
+        var rows = job.progress && job.progress.total ? " · " + PA.formatNumber(job.progress.total) + " แถว" : "";
+        list.appendChild(el("li", null, [
+          el("a", { href: "#job=" + encodeURIComponent(job.id), text: (job.params || {}).filename || job.id }), " ",
+          el("span", { class: "badge status-" + job.status, text: STATUS[job.status] || job.status }), " ",
+          el("span", { class: "muted small", text: when + rows })
+        ]));
+      });
+    }).catch(function () { /* the list is a convenience: the page works without it */ });
   }
 
   function cancelJob() {
@@ -289,6 +307,7 @@
       try { history.replaceState(null, "", location.pathname + "#job=" + encodeURIComponent(job.id)); } catch (e) { /* ignore */ }
       renderJob(job);
       poll(job.id);
+      loadRecent();
     }).catch(function (err) {
       PA.setStatus(status, err.message, "error");
       $("job-submit").disabled = false;
@@ -311,6 +330,7 @@
       if (match) { $("job-submit").disabled = true; $("metrics-box").hidden = true; poll(match[1]); }
     }
     followHash();
+    loadRecent();
     window.addEventListener("hashchange", followHash);
   });
 })();
