@@ -31,6 +31,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import itertools
 import json
 import re
 import zipfile
@@ -323,27 +324,52 @@ def _read_xlsx(path: Path, label: str, limits: Limits) -> Table:
     except Exception as exc:  # openpyxl raises many types for a corrupt or non-xlsx file
         raise _unreadable_xlsx(label) from exc
     try:
-        sheet = workbook.worksheets[0]
-        rows_iter = sheet.iter_rows(values_only=True)  # streamed: one row in memory at a time
-        header_row, header = next(((n, r) for n, r in enumerate(rows_iter, start=1) if any(v is not None and _clean(v) for v in r)), (0, None))
-        if header is None:
-            return Table([], [])
-        columns = _unique_columns(header, label)
-        rows: list[dict[str, Any]] = []
-        sheet_rows: list[int] = []
-        for number, values in enumerate(rows_iter, start=header_row + 1):
-            if not any(_clean(v) for v in values):
-                continue
-            row = {c: _clean(v) for c, v in zip(columns, values)} | {c: "" for c in columns[len(values) :]}
-            rows.append(_check_cells(row, number, label, limits))
-            sheet_rows.append(number)
-            _check_rows(len(rows), label, limits)
+        # the first sheet with data: a cover sheet before the data ("ข้อมูล") read as "a header and no rows" (a walkthrough)
+        first: Table | None = None
+        for sheet in workbook.worksheets:
+            table = _read_sheet(sheet, label, limits)
+            if table.rows:
+                return table
+            first = first or table
+        return first or Table([], [])  # no sheet has data: the first one says what it holds
     except TableError:
         raise
     except Exception as exc:  # a damaged sheet inside a readable zip
         raise _unreadable_xlsx(label) from exc
     finally:
         workbook.close()
+
+
+TITLE_ROWS = 10  # rows looked at for a form's title above its header
+
+
+def _read_sheet(sheet: Any, label: str, limits: Limits) -> Table:
+    """One worksheet as a table. Its header is its first row with a value, unless that row and the
+    ones after it hold one value each (a form's title, "แบบฟอร์มเสนอโครงการ ปีงบประมาณ 2567") and a
+    row within the first :data:`TITLE_ROWS` holds several: that row is the header (the title was read
+    as the only column name, and the job refused for want of "ชื่อโครงการ"; a walkthrough)."""
+    rows_iter = enumerate(sheet.iter_rows(values_only=True), start=1)  # streamed: one row in memory at a time
+    ahead: list[tuple[int, tuple]] = []
+    for number, values in rows_iter:
+        if any(v is not None and _clean(v) for v in values):
+            ahead.append((number, values))
+            if len(ahead) == TITLE_ROWS or sum(1 for v in values if _clean(v)) > 1:
+                break
+    if not ahead:
+        return Table([], [])
+    wide = [i for i, (_, values) in enumerate(ahead) if sum(1 for v in values if _clean(v)) > 1]
+    start = wide[0] if wide else 0
+    header_row, header = ahead[start]
+    columns = _unique_columns(header, label)
+    rows: list[dict[str, Any]] = []
+    sheet_rows: list[int] = []
+    for number, values in itertools.chain(ahead[start + 1 :], rows_iter):
+        if not any(_clean(v) for v in values):
+            continue
+        row = {c: _clean(v) for c, v in zip(columns, values)} | {c: "" for c in columns[len(values) :]}
+        rows.append(_check_cells(row, number, label, limits))
+        sheet_rows.append(number)
+        _check_rows(len(rows), label, limits)
     return Table(columns, rows, sheet_rows)
 
 

@@ -37,6 +37,37 @@ def test_xlsx_numbers_and_blank_rows(tmp_path):
     assert table.row_numbers() == [2, 4]  # as the sheet shows them: the blank row counted
 
 
+def test_a_form_title_above_the_header_and_a_cover_sheet_are_passed_over(tmp_path):
+    """Government workbooks put a form's title above the header and a cover sheet first: the title was
+    read as the only column name, and a cover sheet as "a header and no data" (a walkthrough)."""
+    workbook = Workbook()
+    cover = workbook.active
+    cover.title = "ปก"
+    cover.append(["ไฟล์โครงการปี 2566"])
+    data = workbook.create_sheet("ข้อมูล")
+    data.append(["แบบฟอร์มเสนอโครงการ ปีงบประมาณ 2567"])
+    data.append([None])
+    data.append(["ชื่อโครงการ", "งบประมาณ"])
+    data.append(["ขุดลอกคลองแสนแสบ", 1500000])
+    data.append(["อบรมอาสาสมัครป้องกันยาเสพติด", 250000])
+    workbook.save(tmp_path / "form.xlsx")
+    table = read_table(tmp_path / "form.xlsx")
+    assert table.columns == ["ชื่อโครงการ", "งบประมาณ"] and table.row_numbers() == [4, 5]
+    assert table.rows[0] == {"ชื่อโครงการ": "ขุดลอกคลองแสนแสบ", "งบประมาณ": "1500000"}
+    # a one-column sheet keeps its first row as the header
+    single = Workbook()
+    for value in ("text", "ลอกท่อ", "ซ่อมถนน"):
+        single.active.append([value])
+    single.save(tmp_path / "single.xlsx")
+    assert read_table(tmp_path / "single.xlsx").rows == [{"text": "ลอกท่อ"}, {"text": "ซ่อมถนน"}]
+    # no sheet with data: the first one's header is what the file says it has
+    empty = Workbook()
+    empty.active.append(["ชื่อโครงการ", "งบประมาณ"])
+    empty.create_sheet("ว่าง")
+    empty.save(tmp_path / "empty.xlsx")
+    assert read_table(tmp_path / "empty.xlsx").columns == ["ชื่อโครงการ", "งบประมาณ"]
+
+
 def test_rows_are_numbered_as_the_file_shows_them(tmp_path):
     (tmp_path / "a.csv").write_text("text\nลอกท่อ\n\n,\nซ่อมถนน\n", encoding="utf-8")
     (tmp_path / "a.jsonl").write_text('{"text": "ลอกท่อ"}\n\n{"text": "ซ่อมถนน"}\n', encoding="utf-8")
