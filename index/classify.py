@@ -2,9 +2,10 @@
 
 Output keeps every input column and row, in order, and adds ``pred_label``, ``pred_name``,
 ``pred_score``, ``pred_confidence``, ``pred_top3``, ``needs_review`` (``yes`` when a person should
-check the suggestion: low calibrated confidence, or a text the catalog barely matches) and ``error``. A row whose text cannot be aligned
-keeps its place with ``error`` filled: the team reconciles outputs with inputs row by row, so
-nothing is ever dropped.
+check the suggestion: low calibrated confidence, or a text the catalog barely matches), ``error`` and
+``error_th`` (the same in Thai, for the evaluation team: the files said "empty text" only; a
+walkthrough). A row whose text cannot be aligned keeps its place with ``error`` filled: the team
+reconciles outputs with inputs row by row, so nothing is ever dropped.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from planalign.corpora.tables import Table
 from planalign.index.align import Aligner, Alignment, AlignmentInputError
 from planalign.index.align.query import NOT_THAI_WARNING
 
-OUTPUT_COLUMNS = ("pred_label", "pred_name", "pred_score", "pred_confidence", "pred_top3", "needs_review", "error")
+OUTPUT_COLUMNS = ("pred_label", "pred_name", "pred_score", "pred_confidence", "pred_top3", "needs_review", "error", "error_th")
 
 
 @dataclass
@@ -57,9 +58,10 @@ def classify_table(
             top = result.levels[level]
             out.update(pred_label=top[0].node_id, pred_name=top[0].name, pred_score=round(top[0].score, 4),
                        pred_confidence=round(top[0].confidence, 4), pred_top3="|".join(s.node_id for s in top),
-                       needs_review="yes" if result.needs_review[level] else "no", error="")
+                       needs_review="yes" if result.needs_review[level] else "no", error="", error_th="")
         else:
-            out.update(pred_label="", pred_name="", pred_score="", pred_confidence="", pred_top3="", needs_review="yes", error=str(result))
+            out.update(pred_label="", pred_name="", pred_score="", pred_confidence="", pred_top3="", needs_review="yes", error=str(result),
+                       error_th=result.thai or "")
         rows.append(out)
     return Classified(Table(columns, rows), level, results)
 

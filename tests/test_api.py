@@ -121,7 +121,8 @@ def test_classify_job_with_labels_csv_and_xlsx(client):
     assert status["status"] == "done" and status["progress"] == {"done": 3, "total": 3}
     assert status["metrics"]["n"] == 2 and status["metrics"]["top1"] == 1.0
     csv_text = client.get(f"/v1/classify/jobs/{status['id']}/result?format=csv").content.decode("utf-8-sig")
-    assert csv_text.splitlines()[0] == "id,text,gold,pred_label,pred_name,pred_score,pred_confidence,pred_top3,needs_review,error"
+    assert csv_text.splitlines()[0] == "id,text,gold,pred_label,pred_name,pred_score,pred_confidence,pred_top3,needs_review,error,error_th"
+    assert csv_text.splitlines()[3].endswith(",empty text,ข้อความว่างเปล่า กรุณาพิมพ์ชื่อหรือรายละเอียดโครงการ")  # the team reads Thai
     xlsx = client.get(f"/v1/classify/jobs/{status['id']}/result?format=xlsx")
     assert load_workbook(io.BytesIO(xlsx.content)).active.max_row == 4
     assert client.get(f"/v1/classify/jobs/{status['id']}/confusion.png").headers["content-type"] == "image/png"
