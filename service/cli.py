@@ -180,7 +180,7 @@ def classify(
     db_url: DbUrlOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Label every row of a file; adds pred_label, pred_name, pred_score, pred_confidence, pred_top3, error."""
+    """Label every row of a file; adds pred_label, pred_name, pred_score, pred_confidence, pred_top3, needs_review, error, error_th."""
     from planalign.corpora.labelled import parse_columns
     from planalign.corpora.tables import check_output, kept_as_text
 
