@@ -359,7 +359,7 @@ def _read_sheet(sheet: Any, label: str, limits: Limits) -> Table:
         return Table([], [])
     wide = [i for i, (_, values) in enumerate(ahead) if sum(1 for v in values if _clean(v)) > 1]
     start = wide[0] if wide else 0
-    header_row, header = ahead[start]
+    header = ahead[start][1]
     columns = _unique_columns(header, label)
     rows: list[dict[str, Any]] = []
     sheet_rows: list[int] = []
