@@ -130,3 +130,22 @@ def test_a_search_of_projects_leaves_out_lines_that_only_name_an_office(tmp_path
     projects = app.search("สำนักสิ่งแวดล้อม", filters=app.search_filters(kind="project"), mode="keyword")
     assert [h.id for h in projects.hits] == ["P1"]
     assert {h.id for h in app.search("สำนักสิ่งแวดล้อม", filters=app.search_filters(kind="all"), mode="keyword").hits} == {"O1", "P1"}
+
+
+def test_feedback_votes_come_from_distinct_texts():
+    """The top three were often copies of one line (50 districts budget the same routine line): their one
+    vote made every copy a relevant hit under a dimension filter (a walkthrough)."""
+    from planalign.index.hybrid import PARAMS, _feedback_seeds
+
+    line, other, third = np.eye(3)
+    passages = np.array([line, line, line, other, third, line])
+    assert _feedback_seeds(passages, np.array([9.0, 8.9, 8.8, 5.0, 4.0, 8.7]), PARAMS) == [0, 3, 4]
+
+
+def test_a_query_of_numbers_only_is_answered_by_the_texts_that_carry_them(tmp_path):
+    """Meaning says nothing of a number: "48" listed 50 "งานปกครอง" lines as relevant (a walkthrough)."""
+    app = Application(Settings(data_dir=tmp_path, index_encoder="static"))
+    app.ingest([Project(id="S48", name="โครงการปรับปรุงถนนซอยพหลโยธิน 48"), Project(id="S52", name="โครงการปรับปรุงถนนซอยพหลโยธิน 52")]
+               + [Project(id=f"G{i}", name="งานปกครอง", district=f"เขต{i}") for i in range(30)])
+    page = app.search("48", limit=10)
+    assert page.total == 1 and [h.id for h in page.hits] == ["S48"]
