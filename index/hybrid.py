@@ -37,6 +37,7 @@ every list before fusion, so a filtered search still returns a full page.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -139,6 +140,28 @@ class Hit:
     relevant: bool = True  # above the relevance floor (counted in ``total``)
     source: str = ""  # the stored row's source (the application tells a citizen report by it)
     report: bool = False  # a citizen report (Traffy), not a project (set by the application, which knows the report sources)
+    copies: list[str] = field(default_factory=list)  # ids of the other results with this very text (search(collapse=True))
+
+
+def collapse(ranked: Ranked, keys: Sequence[str]) -> tuple[Ranked, list[list[int]]]:
+    """One entry per distinct ``keys[i]`` (a result's text), at its best rank, with the positions that
+    share it; ``total`` counts the distinct texts among the matches. Every district budgets the same
+    routine lines: "ขยะ" listed 50 copies of "งานเก็บขยะมูลฝอยและขนถ่ายสิ่งปฏิกูล" before the
+    Environment Department's own lines, on page 11 (a walkthrough)."""
+    first: dict[str, int] = {}
+    groups: list[list[int]] = []
+    kept: list[int] = []
+    total = 0
+    for rank_, (position, key) in enumerate(zip(ranked.positions, keys)):
+        if key in first:
+            groups[first[key]].append(position)
+            continue
+        first[key] = len(groups)
+        groups.append([position])
+        kept.append(rank_)
+        total += rank_ < ranked.total
+    collapsed = Ranked([ranked.positions[i] for i in kept], [ranked.scores[i] for i in kept], [ranked.why[i] for i in kept], total, ranked.unrecognized)
+    return collapsed, groups
 
 
 def query_words(query: str) -> list[str]:

@@ -67,6 +67,7 @@ from planalign.index.dedup import (
 )
 from planalign.index.evaluation import Report, evaluate_alignments, labels_level, scorable
 from planalign.index.hybrid import KINDS, Filters, Hit, rank, to_hits
+from planalign.index.hybrid import collapse as collapse_same
 from planalign.index.project_index import (
     IndexDamaged,
     IndexStateError,
@@ -97,6 +98,7 @@ FACET_FIELDS = (("year", "fiscal_year"), ("district_group", "district_group"), (
 SERVICE_WAIT_S = 1.0  # a service request finding the index or a model still loading waits this long, then gets 503
 WARM_UP_DRAFT = "โครงการขุดลอกคลองและท่อระบายน้ำเพื่อแก้ปัญหาน้ำท่วมขังในชุมชน"
 FACET_DEPTH = 200  # facets count the best 200 matches, as a reviewer scanning results would
+COLLAPSE_DEPTH = 1000  # ranked results read to collapse identical texts (the candidate pool holds fewer)
 
 
 class InFlight:
@@ -198,6 +200,11 @@ def checked_place(district: str | None, group: str | None, more_districts: Set[s
         known = ", ".join(dict.fromkeys(groups.values()))
         raise InputError(f"no district group {group!r}; groups are: {known}", thai=f"ไม่มีกลุ่มเขต {group} (มี: {known})")
     return district, group
+
+
+def _same_text(project: Project) -> str:
+    """What two results must share to be one hit in search: their whole text, spacing aside."""
+    return " ".join(normalize(project.search_text()).split())
 
 
 class Application:
@@ -683,8 +690,12 @@ class Application:
 
     # -------------------------------------------------------------------------------- search
     def search(self, query: str, *, filters: Filters | None = None, mode: str = "hybrid", offset: int = 0,
-               limit: int = 10, facets: bool = False) -> SearchPage:
+               limit: int = 10, facets: bool = False, collapse: bool = True) -> SearchPage:
         """A page of hits, ``total`` = the hits above the relevance floor, and facets over those.
+
+        ``collapse``: results with the very same text are one hit at the best one's rank, the others'
+        ids in its ``copies``, and ``total`` counts distinct texts (:func:`~planalign.index.hybrid.collapse`);
+        facets still count every stored row.
 
         An empty store is an answer (no hits, and a hint), not an outage: it needs no model or index.
         A query without a letter or digit is refused: e5 still embeds "..." and the dense ranking
@@ -706,7 +717,7 @@ class Application:
             reports = self._report_rows(index)
             allowed = reports if filters.kind == "report" else ~reports & ~self._office_rows(index)
             filters = replace(filters, kind=None, positions=allowed if filters.positions is None else filters.positions & allowed)
-        ranked = rank(index, encoder, query, mode, filters, depth)
+        ranked = rank(index, encoder, query, mode, filters, max(depth, COLLAPSE_DEPTH) if collapse else depth)
         counts: dict[str, dict[str, int]] = {}
         for name, meta in FACET_FIELDS if facets else ():
             column = dimensions if name == "dimension" and dimensions is not None else index.meta[meta]
@@ -716,7 +727,15 @@ class Application:
                 if value not in ("", None):
                     counted[str(value)] = counted.get(str(value), 0) + 1
             counts[name] = dict(sorted(counted.items(), key=lambda item: -item[1]))
+        groups: list[list[int]] = []
+        if collapse:
+            stored = self.store.get([index.ids[p] for p in ranked.positions])
+            keys = [_same_text(stored[index.ids[p]]) if index.ids[p] in stored else index.ids[p] for p in ranked.positions]
+            ranked, groups = collapse_same(ranked, keys)
         hits = to_hits(index, self.store, ranked.page(offset, limit), query, offset)
+        copies = {index.ids[group[0]]: [index.ids[p] for p in group[1:]] for group in groups[offset : offset + limit]}
+        for hit in hits:
+            hit.copies = copies.get(hit.id, [])
         for hit in hits:
             hit.report = is_report(hit.source, self.settings.report_sources)
         if dimensions is not None:

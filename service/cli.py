@@ -348,6 +348,7 @@ def search(
     kind: Annotated[Optional[str], typer.Option("--kind", help="project, report (citizen reports) or all [default: all].")] = None,
     top: Annotated[int, typer.Option("--top", "-k", min=1, max=200)] = 10,
     mode: Annotated[str, typer.Option("--mode", help="hybrid, dense or keyword.")] = "hybrid",
+    all_copies: Annotated[bool, typer.Option("--all-copies", help="List results with the very same text apart (default: one hit each).")] = False,
     as_json: JsonOpt = False,
     data_dir: DataDir = None,
     db_url: DbUrlOpt = None,
@@ -359,7 +360,7 @@ def search(
 
     core = _core(config, data_dir=data_dir, db_url=db_url)
     filters = core.search_filters(fiscal_year(year), district, group, dimension, kind)
-    page = core.search(query, filters=filters, mode=mode, limit=top)
+    page = core.search(query, filters=filters, mode=mode, limit=top, collapse=not all_copies)
     if page.hint:
         err.print(page.hint)
     if as_json:

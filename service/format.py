@@ -211,14 +211,15 @@ def print_hits(out: Console, hits: list[Hit], total: int | None = None, kind: st
     if total is not None:
         out.print(f"พบ {total} {what}ที่ตรงกับคำค้น" if total else f"ไม่พบ{what}ที่ตรงกับคำค้นโดยตรง: ผลที่ใกล้เคียงที่สุด")
     for rank, hit in enumerate(hits, start=1):
-        details = " · ".join(str(x) for x in (hit.id, "เรื่องที่ประชาชนแจ้ง" if hit.report else "", hit.org, hit.year, explanation_thai(hit)) if x)
+        same = f"ข้อความเดียวกันอีก {len(hit.copies)} รายการ" if hit.copies else ""
+        details = " · ".join(str(x) for x in (hit.id, "เรื่องที่ประชาชนแจ้ง" if hit.report else "", hit.org, hit.year, explanation_thai(hit), same) if x)
         out.print(f"[bold]{rank}. {escape(hit.name)}[/]  [dim]{escape(details)}[/]")
         out.print("   " + render(escape(hit.snippet), hit.highlights, "[reverse]", "[/reverse]"))
 
 
 def hits_json(hits: list[Hit], total: int | None = None) -> str:
     rows = [{"id": h.id, "score": h.score, "name": h.name, "org": h.org, "year": h.year, "snippet": h.snippet, "why": h.why,
-             "relevant": h.relevant, "report": h.report} for h in hits]
+             "relevant": h.relevant, "report": h.report, "copies": h.copies} for h in hits]
     return json.dumps(rows if total is None else {"total": total, "results": rows}, ensure_ascii=False)
 
 

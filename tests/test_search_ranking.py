@@ -149,3 +149,19 @@ def test_a_query_of_numbers_only_is_answered_by_the_texts_that_carry_them(tmp_pa
                + [Project(id=f"G{i}", name="งานปกครอง", district=f"เขต{i}") for i in range(30)])
     page = app.search("48", limit=10)
     assert page.total == 1 and [h.id for h in page.hits] == ["S48"]
+
+
+def test_results_with_the_same_text_are_one_hit_that_names_the_others(tmp_path):
+    """Every district budgets the same routine lines: "ขยะ" listed 50 copies of one line before the
+    Environment Department's own waste lines, on page 11 (a walkthrough)."""
+    app = Application(Settings(data_dir=tmp_path, index_encoder="tfidf"))
+    copies = [Project(id=f"W{i:02d}", name="งานเก็บขยะมูลฝอยและขนถ่ายสิ่งปฏิกูล", district=f"เขต{i}") for i in range(30)]
+    own = [Project(id="E1", org="สำนักสิ่งแวดล้อม", name="ผลผลิตจัดการขยะมูลฝอย"),
+           Project(id="E2", org="สำนักสิ่งแวดล้อม", name="โครงการฝึกอบรมหลักสูตรการจัดการขยะมูลฝอยสำหรับผู้ประกอบการ")]
+    app.ingest(copies + own + [Project(id=f"P{i}", name=n) for i, n in enumerate(["โครงการขุดลอกคลองบางบัว", "โครงการปลูกต้นไม้ริมถนน"])])
+    page = app.search("ขยะ", mode="keyword", limit=10)
+    line = next(h for h in page.hits if h.id.startswith("W"))
+    assert {h.id for h in page.hits} >= {"E1", "E2"} and len([h for h in page.hits if h.id.startswith("W")]) == 1
+    assert sorted([line.id, *line.copies]) == [c.id for c in copies] and page.total == 3
+    every = app.search("ขยะ", mode="keyword", limit=40, collapse=False)
+    assert len([h for h in every.hits if h.id.startswith("W")]) == 30 and every.total == 32 and not any(h.copies for h in every.hits)

@@ -209,6 +209,8 @@ class HitOut(Out):
                     "(ความหมายใกล้เคียง); empty for a weak hit")
     relevant: bool = Field(description="Above the relevance floor, i.e. counted in total")
     report: bool = Field(False, description="A citizen report (Traffy), not a project (filter with kind)")
+    copies: list[str] = Field(default_factory=list, description="Ids of the other results with this very text (every district "
+                                                                "budgets the same routine lines), shown as this one hit; collapse=false lists them apart")
 
 
 class SearchResponse(BaseModel):

@@ -23,9 +23,10 @@ def search(
     mode: str = Query("hybrid", pattern="^(hybrid|dense|keyword)$"),
     page: int = Query(1, ge=1, le=1000),
     page_size: int = Query(10, ge=1, le=100),
+    collapse: bool = Query(True, description="Results with the very same text as one hit (their ids in copies); total counts distinct texts"),
 ) -> SearchResponse:
     filters = app.search_filters(fiscal_year(year), district, group, dimension, kind)
     # one hit past the page says whether another page exists (total counts the relevant hits only; weaker ones follow)
-    found = app.search(q, filters=filters, mode=mode, offset=(page - 1) * page_size, limit=page_size + 1, facets=True)
+    found = app.search(q, filters=filters, mode=mode, offset=(page - 1) * page_size, limit=page_size + 1, facets=True, collapse=collapse)
     return SearchResponse(query=q, mode=mode, total=found.total, page=page, page_size=page_size, facets=found.facets,
                           results=found.hits[:page_size], more=len(found.hits) > page_size, hint=found.hint)

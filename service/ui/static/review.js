@@ -85,7 +85,9 @@
           r.report ? el("span", { class: "badge badge-report", text: "เรื่องที่ประชาชนแจ้ง" }) : null,
           r.dimension_id ? el("span", { class: "badge", text: dimLabel(r.dimension_id) }) : null
         ]),
-        el("p", { class: "result-meta" }, [meta.join(" · "), meta.length ? " · " : "", "รหัส ", el("code", { text: r.id })]),
+        el("p", { class: "result-meta" }, [meta.join(" · "), meta.length ? " · " : "", "รหัส ", el("code", { text: r.id }),
+          (r.copies || []).length ? el("span", { class: "badge badge-copies", title: r.copies.slice(0, 60).join(", "),
+                                                  text: "ข้อความเดียวกันอีก " + PA.formatNumber(r.copies.length) + " รายการ" }) : null]),
         el("p", { class: "snippet" }, PA.highlightSpans(r.snippet, r.highlights)),
         explanation(r)
       ]));
