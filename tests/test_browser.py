@@ -753,8 +753,10 @@ def test_the_planner_lists_ten_similar_projects_and_the_rest_on_request(tmp_path
     with _served(tmp_path / "many-copies") as url:
         districts = ["บางเขน", "จตุจักร", "ดุสิต", "บางรัก", "ลาดพร้าว", "หลักสี่", "ดอนเมือง", "บางซื่อ", "พญาไท", "ราชเทวี", "สาทร", "ปทุมวัน", "คลองเตย"]
         text = "โครงการอบรมอาสาสมัครป้องกันและแก้ไขปัญหายาเสพติดในชุมชน"
-        _post_json(url + "/v1/projects", {"projects": [{"id": f"Y{i}", "fiscal_year": "2567", "name": text, "district": d}
-                                                       for i, d in enumerate(districts)]})
+        # each district's own wording (13 names), and one name five districts submitted word for word
+        named = [{"id": f"Y{i}", "fiscal_year": "2567", "name": f"{text}เขต{d}", "district": d} for i, d in enumerate(districts)]
+        same = [{"id": f"Z{i}", "fiscal_year": "2567", "name": text, "district": d} for i, d in enumerate(districts[:5])]
+        _post_json(url + "/v1/projects", {"projects": named + same})
         _wait_searchable(url)
         browser.get(url + "/")
         wait = WebDriverWait(browser, WAIT)
@@ -762,8 +764,11 @@ def test_the_planner_lists_ten_similar_projects_and_the_rest_on_request(tmp_path
         _align_draft(browser, wait, text)
         more = wait.until(EC.visibility_of_element_located((By.ID, "duplicates-more")))
         assert len(browser.find_elements(By.CSS_SELECTOR, "#duplicates li.duplicate")) == 10
-        assert f"แสดง 10 จาก {len(districts)} รายการ" in more.text
+        entries = len(districts) + 1  # the five identical ones are one entry naming the other four
+        assert f"แสดง 10 จาก {entries} ชื่อ ({len(districts) + 5} รายการ" in more.text
+        copies = next(li for li in browser.find_elements(By.CSS_SELECTOR, "#duplicates li.duplicate") if li.get_attribute("data-id").startswith("Z"))
+        assert "ชื่อเดียวกันอีก 4 รายการ" in copies.text
         more.find_element(By.TAG_NAME, "button").click()
-        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#duplicates li.duplicate")) == len(districts))
+        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#duplicates li.duplicate")) == entries)
         assert not browser.find_elements(By.ID, "duplicates-more")
         _no_console_errors(browser)
