@@ -50,6 +50,7 @@ from planalign.index.dedup import (
     BACKGROUND_FILE,
     FEATURES,
     PARAMETERS,
+    DecideParams,
     DedupConfig,
     background_mean,
     center,
@@ -164,7 +165,8 @@ def predictions(F: dict[str, np.ndarray], p: dict, use: dict | None = None) -> n
     adjusted = F["sem"] + p["lex_weight"] * F["lex"] - p["cover_weight"] * (1 - cover) - p["activity_weight"] * F["activity"]
     near = (F["lex"] >= p["copy_lex"]) & (F["lex_long"] >= p.get("copy_min_long", 0.0))
     copy_ok = (F["subst"] == 0) if use.get("subst", True) else np.ones(len(hard), dtype=bool)
-    return np.where(near, ~hard & copy_ok, ~hard & (adjusted >= p["sem"])).astype(int)
+    on_topic = ~((F["topic_few"] <= p.get("topic_few", DecideParams().topic_few)) & (F["topic_shared"] == 0))  # dedup.off_topic
+    return np.where(near, ~hard & copy_ok, ~hard & on_topic & (adjusted >= p["sem"])).astype(int)
 
 
 def fit(F: dict[str, np.ndarray], y: np.ndarray, weight: np.ndarray, use: dict | None = None, fixed: dict | None = None) -> dict:

@@ -525,10 +525,12 @@ _WHERE_TYPES = frozenset(("district", "district_mention", "subdistrict", "soi", 
 
 
 def _topic(canon: str, found: list[Place]) -> frozenset[str]:
-    labels = " ".join(p.label() for p in found if p.type in _WHERE_TYPES)
+    """The words of the names of the text's districts, sois, roads and canals are left out, not their
+    marker ("ซ่อมแซมถนนสุขุมวิท" keeps ถนน; a substring test on the labels dropped it, a blind review)."""
+    where = {w for p in found if p.type in _WHERE_TYPES for w in tokenize(p.name, normalized=True)} | set(DISTRICTS)
     words = tokenize(topical(canon), normalized=True)
     return frozenset(t for t in words if t not in _FUNCTION_WORDS and t not in _NOT_TOPIC and not _PUNCTUATION.fullmatch(t)
-                     and not any(c.isdigit() for c in t) and t not in labels)
+                     and not any(c.isdigit() for c in t) and t not in where)
 
 
 FIELD_CHARS = 2000  # fields come from the start of a text, as its embedding does (a long draft's name and purpose)

@@ -47,7 +47,7 @@ FIELD_THAI = {
     "quantity.flow_m3s": "อัตราการไหล", "quantity.power_kw": "กำลังไฟฟ้า", "quantity.money_baht": "งบประมาณ", "quantity.percent": "ร้อยละ",
     "quantity.count": "จำนวน", "quantity.floors": "จำนวนชั้น", "quantity.hours": "ระยะเวลา", "quantity.minutes": "ระยะเวลา",
     "quantity.days": "ระยะเวลา", "quantity.weeks": "ระยะเวลา", "quantity.months": "ระยะเวลา", "quantity.years": "ระยะเวลา",
-    "number": "หมายเลข", "target_group": "กลุ่มเป้าหมาย", "activity": "กิจกรรม", "wording": "ถ้อยคำ", "text": "ข้อความ",
+    "number": "หมายเลข", "target_group": "กลุ่มเป้าหมาย", "activity": "กิจกรรม", "wording": "ถ้อยคำ", "text": "ข้อความ", "topic": "เรื่อง",
 }
 VALUE_THAI = {  # activity and target-group families (nlp/fields.py)
     "construct": "ก่อสร้าง", "improve": "ปรับปรุง/ซ่อมแซม", "dredge": "ขุดลอก", "install": "ติดตั้ง", "replace": "เปลี่ยน/ทดแทน",
