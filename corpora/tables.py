@@ -325,13 +325,11 @@ def _read_xlsx(path: Path, label: str, limits: Limits) -> Table:
         raise _unreadable_xlsx(label) from exc
     try:
         # the first sheet with data: a cover sheet before the data ("ข้อมูล") read as "a header and no rows" (a walkthrough)
-        first: Table | None = None
-        for sheet in workbook.worksheets:
-            table = _read_sheet(sheet, label, limits)
-            if table.rows:
-                return table
-            first = first or table
-        return first or Table([], [])  # no sheet has data: the first one says what it holds
+        tables = [_read_sheet(sheet, label, limits) for sheet in workbook.worksheets]
+        # the first sheet with rows under a header of several columns, else with rows at all, else the first
+        # (a cover sheet of two lines is a one-column table with one row; a blind review)
+        return (next((t for t in tables if t.rows and len(t.columns) > 1), None) or next((t for t in tables if t.rows), None)
+                or (tables[0] if tables else Table([], [])))
     except TableError:
         raise
     except Exception as exc:  # a damaged sheet inside a readable zip
@@ -345,9 +343,11 @@ TITLE_ROWS = 10  # rows looked at for a form's title above its header
 
 def _read_sheet(sheet: Any, label: str, limits: Limits) -> Table:
     """One worksheet as a table. Its header is its first row with a value, unless that row and the
-    ones after it hold one value each (a form's title, "แบบฟอร์มเสนอโครงการ ปีงบประมาณ 2567") and a
-    row within the first :data:`TITLE_ROWS` holds several: that row is the header (the title was read
-    as the only column name, and the job refused for want of "ชื่อโครงการ"; a walkthrough)."""
+    ones after it hold one value each (a form's title, "แบบฟอร์มเสนอโครงการ ปีงบประมาณ 2567"), then
+    an empty row, then, within the first :data:`TITLE_ROWS`, a row of several values: that row is the
+    header (the title was read as the only column name, and the job refused for want of "ชื่อโครงการ";
+    a walkthrough). Without the empty row the first row stays the header: a header with an empty
+    cell, or a one-column sheet with a note beside a later row, lost its first rows (a blind review)."""
     rows_iter = enumerate(sheet.iter_rows(values_only=True), start=1)  # streamed: one row in memory at a time
     ahead: list[tuple[int, tuple]] = []
     for number, values in rows_iter:
@@ -357,8 +357,9 @@ def _read_sheet(sheet: Any, label: str, limits: Limits) -> Table:
                 break
     if not ahead:
         return Table([], [])
-    wide = [i for i, (_, values) in enumerate(ahead) if sum(1 for v in values if _clean(v)) > 1]
-    start = wide[0] if wide else 0
+    last_number, last_values = ahead[-1]
+    titled = len(ahead) > 1 and sum(1 for v in last_values if _clean(v)) > 1 and last_number > ahead[-2][0] + 1
+    start = len(ahead) - 1 if titled else 0
     header = ahead[start][1]
     columns = _unique_columns(header, label)
     rows: list[dict[str, Any]] = []

@@ -60,6 +60,21 @@ def test_a_form_title_above_the_header_and_a_cover_sheet_are_passed_over(tmp_pat
         single.active.append([value])
     single.save(tmp_path / "single.xlsx")
     assert read_table(tmp_path / "single.xlsx").rows == [{"text": "ลอกท่อ"}, {"text": "ซ่อมถนน"}]
+    # without an empty row under them, single values are the header and data (a header with an empty cell; a note beside row 5)
+    blank_cell = Workbook()
+    for values in (["ชื่อโครงการ", None], ["ขุดลอกคลอง", 100], ["ปลูกต้นไม้", 200]):
+        blank_cell.active.append(values)
+    blank_cell.save(tmp_path / "blank_cell.xlsx")
+    assert [r["ชื่อโครงการ"] for r in read_table(tmp_path / "blank_cell.xlsx").rows] == ["ขุดลอกคลอง", "ปลูกต้นไม้"]
+    noted = Workbook()
+    for values in (["text"], ["ลอกท่อ"], ["ซ่อมถนน"], ["ขุดคลอง"], ["ปลูกต้นไม้", "หมายเหตุ: ปีหน้า"], ["ทาสี"]):
+        noted.active.append(values)
+    noted.save(tmp_path / "noted.xlsx")
+    assert [r["text"] for r in read_table(tmp_path / "noted.xlsx").rows] == ["ลอกท่อ", "ซ่อมถนน", "ขุดคลอง", "ปลูกต้นไม้", "ทาสี"]
+    # a cover sheet of two lines does not win over the data sheet
+    workbook.active.append(["จัดทำโดย กองยุทธศาสตร์"])
+    workbook.save(tmp_path / "form2.xlsx")
+    assert read_table(tmp_path / "form2.xlsx").columns == ["ชื่อโครงการ", "งบประมาณ"]
     # no sheet with data: the first one's header is what the file says it has
     empty = Workbook()
     empty.active.append(["ชื่อโครงการ", "งบประมาณ"])
