@@ -828,7 +828,7 @@ class Match:
 
 
 def check_draft(index: ProjectIndex, store: ProjectStore, encoder: Encoder, text: str, config: DedupConfig | None = None,
-                candidates: int = 20, group: str = "", related: bool = False, reports: np.ndarray | None = None,
+                candidates: int = 20, group: str = "", related: bool = False, excluded: np.ndarray | None = None,
                 offices: frozenset[str] = frozenset()) -> list[Match]:
     """Stored projects that duplicate one draft (with ``related``: also the similar ones that are
     not duplicates, with the fields that differ), best first.
@@ -840,12 +840,12 @@ def check_draft(index: ProjectIndex, store: ProjectStore, encoder: Encoder, text
     ``group``: the draft's district/org, whose own projects are skipped with ``across_groups``.
     ``offices``: the names that are no project (:func:`office_names` of the stored projects' organisations).
     ``candidates`` counts distinct texts: a line stored identically by 50 districts took 50 of 20
-    places, and 30 of its copies were missed. Citizen reports (``reports``: per index row, whether it
-    is one) are not projects and never candidates: skipped only after the choice, they took most of
-    its places once Traffy was stored beside the projects (10 of a sidewalk draft's 20 nearest texts
-    with 400 reports among 2,182 rows; the demo data holds 117k). Rows that only name an office
-    (:func:`names_an_office`) are not projects either and are skipped; a draft that only names an
-    office has no duplicates.
+    places, and 30 of its copies were missed. ``excluded`` (per index row): the rows that are no project,
+    citizen reports and rows that only name an office (:func:`names_an_office`), never candidates:
+    skipped only after the choice, reports took most of its places once Traffy was stored beside the
+    projects (10 of a sidewalk draft's 20 nearest texts with 400 reports among 2,182 rows; the demo
+    data holds 117k). Office rows are also skipped by name (a caller without the mask); a draft that
+    only names an office has no duplicates.
     """
     from planalign.index.hybrid import Filters, rank
 
@@ -863,8 +863,8 @@ def check_draft(index: ProjectIndex, store: ProjectStore, encoder: Encoder, text
     cosines = (rows @ draft.vector - float(mean @ draft.vector)) / norms
     if index.dead:
         cosines[~index.alive] = -np.inf
-    if reports is not None:
-        cosines[reports] = -np.inf
+    if excluded is not None:
+        cosines[excluded] = -np.inf
     positions: list[int] = []
     texts_seen: set[float] = set()
     bar = min(params.sem, params.related_sem)
@@ -876,7 +876,7 @@ def check_draft(index: ProjectIndex, store: ProjectStore, encoder: Encoder, text
             break
         texts_seen.add(seen)
         positions.append(int(p))
-    for hit in rank(index, encoder, text, "hybrid", Filters(positions=None if reports is None else ~reports), 10, query_vector=query).positions:
+    for hit in rank(index, encoder, text, "hybrid", Filters(positions=None if excluded is None else ~excluded), 10, query_vector=query).positions:
         if hit not in positions:
             positions.append(hit)
     projects = store.get([index.ids[p] for p in positions])

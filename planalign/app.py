@@ -778,17 +778,19 @@ class Application:
 
     def _office_rows(self, index: ProjectIndex) -> np.ndarray:
         """Per index row, whether it only names an office (:func:`names_an_office`): a budget line, not a
-        project, so a search of projects leaves it out as duplicates do ("ฝุ่น PM2.5" had "สำนักสิ่งแวดล้อม",
-        a repayment line, first; a walkthrough). Read once per index version; only short rows (8 keyword
-        words or fewer) are read from the store."""
+        project, so a search of projects and a draft's duplicate candidates leave it out ("ฝุ่น PM2.5" had
+        "สำนักสิ่งแวดล้อม", a repayment line, first; a walkthrough). Read once per index version; only the
+        rows whose keyword words all occur in some office's name are read from the store (a cap on the
+        number of words missed long office names: a blind review)."""
         cached = self._office_lines
         if cached is not None and cached[0] == index.version:
             return cached[1]
         reports, offices = self._report_rows(index), self._office_names(index)
-        short = [p for p, words in enumerate(index.keyword.tokens) if len(words) <= 8 and not reports[p]]
-        stored = self.store.get([index.ids[p] for p in short])
+        names = "\n".join(offices)
+        maybe = [p for p, words in enumerate(index.keyword.tokens) if words and not reports[p] and all(w in names for w in words)]
+        stored = self.store.get([index.ids[p] for p in maybe])
         found = np.zeros(len(index.ids), dtype=bool)
-        for p in short:
+        for p in maybe:
             project = stored.get(index.ids[p])
             found[p] = project is not None and names_an_office(project, offices)
         self._office_lines = (index.version, found)
@@ -868,7 +870,7 @@ class Application:
             return []
         self._refuse_while_warming("the model")
         index = self.require_index()
-        return check_draft(index, self.store, self.index_encoder(index), text, config, related=related, reports=self._report_rows(index),
+        return check_draft(index, self.store, self.index_encoder(index), text, config, related=related, excluded=self._report_rows(index) | self._office_rows(index),
                            offices=self._office_names(index))
 
     def duplicate_clusters(self, year: int | None = None, across: bool = True, config: DedupConfig | None = None,
