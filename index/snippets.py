@@ -53,8 +53,9 @@ def render(text: str, spans: list[tuple[int, int]], open_mark: str, close_mark: 
 
 def _split_points(text: str) -> set[int]:
     """Offsets of ``text`` where one word ends and another starts: the tokenizer's word boundaries, and
-    inside a compound the tokenizer keeps whole, a point that cuts it into two dictionary words
-    ("ถัง|ขยะ", "กฎ|หมาย"; not "กฎหมา|ย")."""
+    inside a compound the tokenizer keeps whole, a point that cuts it into two dictionary words of 3
+    characters or more ("ถัง|ขยะ"; not "กฎหมา|ย", nor "ตา|ราง" or "ไฟ|ฟ้า": "ตา" was marked in "ตาราง",
+    a blind review)."""
     points = {0, len(text)}
     position = 0
     for token in tokenize(text, normalized=True):
@@ -63,6 +64,6 @@ def _split_points(text: str) -> set[int]:
             continue
         end = start + len(token)
         points.update((start, end))
-        points.update(start + cut for cut in range(2, len(token) - 1) if known_word(token[:cut]) and known_word(token[cut:]))
+        points.update(start + cut for cut in range(3, len(token) - 2) if known_word(token[:cut]) and known_word(token[cut:]))
         position = end
     return points

@@ -99,7 +99,7 @@ def _rows(app, params: dict, table: Table) -> tuple[str, Catalog, str, list[Revi
         rows.append(ReviewRow(index, number, row_ids[index], projects.get(index, ""), text, row.get("pred_label", ""), row.get("pred_name", ""),
                               float(confidence) if confidence else None,
                               [p for p in row.get("pred_top3", "").split("|") if p], row.get("needs_review", "") == "yes",
-                              row.get("error", ""), _thai_error(text) if row.get("error") else "", ancestor.id if ancestor else "", decision,
+                              row.get("error", ""), (row.get("error_th") or _thai_error(text)) if row.get("error") else "", ancestor.id if ancestor else "", decision,
                               decision is not None and _on_path(catalog, decision.node_id, row.get("pred_label", ""))))
     return catalog_id, catalog, level, rows
 
@@ -162,7 +162,7 @@ def _ranked_beyond_top3(app, params: dict, catalog: Catalog, level: str, rows: l
 
 
 def _thai_error(text: str) -> str:
-    """Why a row's text could not be aligned, in Thai (the result file keeps the English reason)."""
+    """Why a row's text could not be aligned, in Thai, for a result file written before it had ``error_th``."""
     try:
         prepare_text(text)
     except AlignmentInputError as exc:

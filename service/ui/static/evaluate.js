@@ -225,6 +225,7 @@
 
   var polling = 0;  // the newest poll: an older reply in flight (another #job=, a cancel) must not start a second loop
 
+  var watching = null;  // the job seen queued or running
   function poll(jobId) {
     clearTimeout(timer);
     var mine = ++polling;
@@ -232,6 +233,7 @@
       if (mine !== polling) return;
       renderJob(job);
       if (job.status === "queued" || job.status === "running") {
+        watching = jobId;
         // reached again (after a restart, say): the outage's error goes and the file cannot be sent twice
         if ($("job-status").classList.contains("error")) PA.setStatus($("job-status"), "ประมวลผลต่อ…", "busy");
         $("job-submit").disabled = true;
@@ -240,7 +242,7 @@
         var ended = { done: ["ประมวลผลเสร็จแล้ว", "ok"], cancelled: ["ยกเลิกงานแล้ว อัปโหลดไฟล์ใหม่ได้", "warn"] }[job.status] || ["งานล้มเหลว", "error"];
         PA.setStatus($("job-status"), ended[0], ended[1]);
         $("job-submit").disabled = false;
-        loadRecent();
+        if (watching === jobId) { watching = null; loadRecent(); }  // it ended while shown: its new status in the list
       }
     }).catch(function (err) {
       if (mine !== polling) return;

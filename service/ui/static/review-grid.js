@@ -26,8 +26,7 @@
     state.catalog = catalogOf(job);
     $("review-box").hidden = false;
     fillDimensions();
-    state.offset = 0;
-    load(0);
+    load(0, 0);
   }
 
   function fillDimensions() {
@@ -40,11 +39,19 @@
     }).catch(function () { /* ids only */ });
   }
 
-  function load(keep) {
-    var params = { limit: PAGE, offset: state.offset || null, needs_review: $("review-needs").checked ? "true" : null,
+  // The page at ``offset`` (default: the one shown), with row ``keep`` active (-1: the last; "undecided":
+  // the first row without a decision). The offset is the page's only once its rows arrived, and an
+  // answer to an older request is dropped: a double click on "next" skipped a page (a blind review).
+  var requests = 0;
+  function load(keep, offset) {
+    var at = offset === undefined ? state.offset : offset;
+    var mine = ++requests;
+    var params = { limit: PAGE, offset: at || null, needs_review: $("review-needs").checked ? "true" : null,
                    dimension: $("review-dimension").value || null };
     state.loading = true;
     return PA.api("/v1/classify/jobs/" + encodeURIComponent(state.job.id) + "/review" + PA.query(params)).then(function (data) {
+      if (mine !== requests) return;
+      state.offset = at;
       state.level = data.level;
       state.rows = data.rows || [];
       state.total = data.total;
@@ -54,9 +61,11 @@
         " แถวที่ตรงกับตัวกรอง (ระดับ" + PA.levelName(data.level) + ")");
       drawPager();
       $("review-rule").textContent = reviewRule(data);
-      draw(Math.min(keep || 0, Math.max(0, state.rows.length - 1)));
-    }).catch(function (err) { PA.setStatus($("review-status"), err.message, "error"); })
-      .then(function () { state.loading = false; });
+      var last = Math.max(0, state.rows.length - 1);
+      var undecided = state.rows.findIndex(function (r) { return !r.decision; });
+      draw(keep === "undecided" ? (undecided < 0 ? 0 : undecided) : keep < 0 ? last : Math.min(keep || 0, last));
+    }).catch(function (err) { if (mine === requests) PA.setStatus($("review-status"), err.message, "error"); })
+      .then(function () { if (mine === requests) state.loading = false; });
   }
 
   // Why rows are flagged: the threshold the job used and where it came from (a whole file flagged reads as what it is).
@@ -116,12 +125,12 @@
                                      onclick: function () { turn(1, 0); } }));
   }
 
-  // Another page (direction -1 / +1), with row ``at`` of it active (-1: its last); false when there is none.
+  // Another page (direction -1 / +1), with row ``at`` of it active (as load's keep); false when there is none.
   function turn(direction, at) {
+    if (state.loading) return true;  // a page is on its way: this key or click is spent on it
     var offset = state.offset + direction * PAGE;
     if (offset < 0 || offset >= state.total) return false;
-    state.offset = offset;
-    load(at < 0 ? PAGE - 1 : at).then(function () { $("review-grid").focus({ preventScroll: true }); });
+    load(at, offset).then(function () { $("review-grid").focus({ preventScroll: true }); });
     return true;
   }
 
@@ -141,6 +150,8 @@
                         suggested_confidence: row.pred_confidence, source: "evaluator", project_id: row.project_id || null })
       .then(function () {
         PA.setStatus($("review-status"), "บันทึกแล้ว: แถว " + row.row + " → " + node, "ok");
+        // the page's last row decided: on to the next page (a stays on row 200 and posted it again)
+        if (at + 1 >= state.rows.length && state.offset + PAGE < state.total) return load(0, state.offset + PAGE).then(keepKeys);
         return load(at + 1).then(keepKeys);
       })
       .catch(function (err) { PA.setStatus($("review-status"), err.message, "error"); });
@@ -167,7 +178,7 @@
 
   function nextUndecided() {
     for (var k = state.active + 1; k < state.rows.length; k++) if (!state.rows[k].decision) return select(k);
-    turn(1, 0);  // none left on this page: the next one
+    turn(1, "undecided");  // none left on this page: the next one's first undecided row
   }
 
   function onKey(event) {
@@ -207,7 +218,7 @@
     $("review-grid").addEventListener("keydown", onKey);
     // a filter starts again at its first page, and gives the keyboard back to the grid (j / a did nothing while the select kept it)
     ["review-needs", "review-dimension"].forEach(function (id) {
-      $(id).addEventListener("change", function () { state.offset = 0; load(0).then(function () { $("review-grid").focus({ preventScroll: true }); }); });
+      $(id).addEventListener("change", function () { load(0, 0).then(function () { $("review-grid").focus({ preventScroll: true }); }); });
     });
     $("download-corrected-csv").addEventListener("click", function () { download("csv"); });
     $("download-corrected-xlsx").addEventListener("click", function () { download("xlsx"); });
