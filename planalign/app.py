@@ -934,11 +934,11 @@ class Application:
         table.require([*text_columns] + [c for c in (id_column, group_column) if c])
         config = config or DedupConfig()
         offices = office_names({r[group_column] for r in table.rows} if group_column else set())
-        numbered = [(str(n), r) for n, r in zip(table.row_numbers(), table.rows)
-                    if (text := join_text_columns(r, text_columns)) and not is_office_name(text, offices)]
+        joined = ((str(n), r, join_text_columns(r, text_columns)) for n, r in zip(table.row_numbers(), table.rows))
+        kept = [(n, r, text) for n, r, text in joined if text and not is_office_name(text, offices)]
+        numbered, texts = [(n, r) for n, r, _ in kept], [text for _, _, text in kept]
         if id_column:
             _require_unique_ids([(n, r[id_column]) for n, r in numbered], id_column)
-        texts = [join_text_columns(r, text_columns) for _, r in numbered]
         name = choose_index_encoder(encoder or self.settings.index_encoder, len(texts))
         vectors = self.encoder(name).encode_queries([normalize(t)[:2000] for t in texts], progress)  # the query view, as the index keeps it
         centered, params = semantic_vectors(vectors, name)
