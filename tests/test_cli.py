@@ -36,12 +36,12 @@ def test_classify_contract(tmp_path, shop_catalog, suffix, with_train):
     result = run_cli(*args, data_dir=tmp_path / "data")
     assert result.returncode == 0, result.stderr
     table = read_table(out)
-    assert table.columns == ["rid", "name", "detail", "pred_label", "pred_name", "pred_score", "pred_confidence", "pred_top3", "needs_review", "error"]
+    assert table.columns == ["rid", "name", "detail", "pred_label", "pred_name", "pred_score", "pred_confidence", "pred_top3", "needs_review", "error", "error_th"]
     assert [r["rid"] for r in table.rows] == ["r1", "r2", "r3", "r4"]
     assert table.rows[0]["pred_label"] == "PET.DOG"
     assert table.rows[2]["pred_label"] == "PLANT.FRUIT"
     assert table.rows[3]["pred_name"] == "แมว"
-    assert table.rows[1]["error"] == "empty text" and table.rows[1]["pred_label"] == ""
+    assert table.rows[1]["error"] == "empty text" and table.rows[1]["pred_label"] == "" and table.rows[1]["error_th"].startswith("ข้อความว่างเปล่า")
     assert len(table.rows[0]["pred_top3"].split("|")) == 3
     assert 0 <= float(table.rows[0]["pred_score"]) <= 1
     if suffix == ".xlsx":
