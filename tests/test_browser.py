@@ -387,6 +387,8 @@ def test_evaluate_review_grid_by_keyboard(server: str, browser) -> None:
     wait.until(EC.text_to_be_present_in_element((By.ID, "review-status"), "บันทึกแล้ว"))
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#review-table tbody tr.decided"))
     decided = len(browser.find_elements(By.CSS_SELECTOR, "#review-table tbody tr.decided"))
+    # no API key: who decided is said in Thai, not "local" (a walkthrough)
+    assert "ผู้ใช้ในหน่วยงาน" in browser.find_element(By.CSS_SELECTOR, "#review-table tbody tr.decided td.decision").text
     grid = browser.find_element(By.ID, "review-grid")
     grid.send_keys("n")
     grid.send_keys("c")  # correct the next undecided row with the picker

@@ -362,6 +362,9 @@
     return rows;
   }
 
+  /* Who decided: an API key's name, or "local" (no key: a person at this installation), said in Thai (a walkthrough saw "local"). */
+  function whoThai(who) { return who === "local" ? "ผู้ใช้ในหน่วยงาน (ไม่ระบุชื่อ)" : who; }
+
   /* The number behind a duplicate decision, as service/format.py's describe_decision says it. */
   function decisionScore(d) {
     if (!d) return "";
@@ -383,7 +386,7 @@
 
   window.PA = {
     api: api, blobUrl: blobUrl, download: download, query: query, el: el, append: append, clear: clear, ApiError: ApiError,
-    highlightSpans: highlightSpans, highlightWords: highlightWords, percent: percent, excerpt: excerpt, decisionScore: decisionScore,
+    highlightSpans: highlightSpans, highlightWords: highlightWords, percent: percent, excerpt: excerpt, decisionScore: decisionScore, whoThai: whoThai,
     confidenceBar: confidenceBar, setStatus: setStatus, loadCatalogs: loadCatalogs,
     levelName: levelName, catalogTitle: catalogTitle, matchKind: function (k) { return MATCH_KINDS[k] || k; }, formatNumber: formatNumber,
     decisionEvidence: decisionEvidence, kindThai: kindThai, explanationThai: explanationThai

@@ -96,7 +96,7 @@
           row.needs_review ? [" ", el("span", { class: "badge needs-review", text: "ควรตรวจ" })] : null]),
         el("td", { class: "num", text: row.pred_confidence === null || row.pred_confidence === undefined ? "–" : PA.percent(row.pred_confidence) }),
         el("td", { class: "decision" }, decided ? [el("code", { text: decided.node_id }), " ",
-          el("span", { class: "small muted", text: (row.accepted ? "ยอมรับ" : "แก้ไข") + " · " + decided.who +
+          el("span", { class: "small muted", text: (row.accepted ? "ยอมรับ" : "แก้ไข") + " · " + PA.whoThai(decided.who) +
             (decided.level && decided.level !== state.level ? " · ตัดสินที่ระดับ" + PA.levelName(decided.level) : "") })] : "–"),
         el("td", null, [
           el("button", { type: "button", class: "btn btn-small review-accept", text: "ยอมรับ", disabled: !row.pred_label || !row.text,
