@@ -144,6 +144,7 @@ class SearchPage:
     total: int
     facets: dict[str, dict[str, int]]
     hint: str | None = None  # why there is nothing to find: the store is empty, or the query has no word we know
+    total_rows: int | None = None  # the stored rows behind ``total`` when identical texts are one hit (copies counted)
 
 
 EMPTY_STORE_HINT = "ยังไม่มีโครงการในระบบ: นำเข้าโครงการก่อน (planalign ingest FILE, POST /v1/projects หรือ planalign ingest --sample)"
@@ -728,6 +729,7 @@ class Application:
                     counted[str(value)] = counted.get(str(value), 0) + 1
             counts[name] = dict(sorted(counted.items(), key=lambda item: -item[1]))
         groups: list[list[int]] = []
+        rows_total = ranked.total
         if collapse:
             stored = self.store.get([index.ids[p] for p in ranked.positions])
             keys = [_same_text(stored[index.ids[p]]) if index.ids[p] in stored else index.ids[p] for p in ranked.positions]
@@ -742,7 +744,7 @@ class Application:
             for hit in hits:
                 position = index.position.get(hit.id)
                 hit.dimension_id = str(dimensions[position]) if position is not None and dimensions[position] else hit.dimension_id
-        return SearchPage(hits, ranked.total, counts, UNRECOGNIZED_HINT if ranked.unrecognized else None)
+        return SearchPage(hits, ranked.total, counts, UNRECOGNIZED_HINT if ranked.unrecognized else None, rows_total)
 
     def search_filters(self, year: int | None = None, district: str | None = None, group: str | None = None,
                        dimension: str | None = None, kind: str | None = None) -> Filters:

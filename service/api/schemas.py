@@ -222,7 +222,9 @@ class SearchResponse(BaseModel):
 
     query: str
     mode: str
-    total: int = Field(description="Hits above the relevance floor (keyword mode: documents containing a query word)")
+    total: int = Field(description="Hits above the relevance floor (keyword mode: documents containing a query word); "
+                                   "with collapse, distinct texts")
+    total_rows: int | None = Field(None, description="The stored rows behind total, each copy of a text counted")
     page: int
     page_size: int
     facets: dict[str, dict[str, int]]

@@ -28,5 +28,5 @@ def search(
     filters = app.search_filters(fiscal_year(year), district, group, dimension, kind)
     # one hit past the page says whether another page exists (total counts the relevant hits only; weaker ones follow)
     found = app.search(q, filters=filters, mode=mode, offset=(page - 1) * page_size, limit=page_size + 1, facets=True, collapse=collapse)
-    return SearchResponse(query=q, mode=mode, total=found.total, page=page, page_size=page_size, facets=found.facets,
+    return SearchResponse(query=q, mode=mode, total=found.total, total_rows=found.total_rows, page=page, page_size=page_size, facets=found.facets,
                           results=found.hits[:page_size], more=len(found.hits) > page_size, hint=found.hint)

@@ -159,7 +159,9 @@
       renderResults(data);
       // total counts the hits above the relevance floor (not the candidates ranked), so the number is honest
       var what = p.kind === "report" ? "เรื่องที่ประชาชนแจ้ง" : p.kind === "all" ? "รายการ" : "โครงการ";
-      var found = data.total ? "พบ " + PA.formatNumber(data.total) + " " + what + "ที่เกี่ยวข้องกับ “" + data.query + "”"
+      // identical texts are one hit: the rows behind them said too ("พบ 1 โครงการ" for a line 50 districts budget read as one)
+      var rows = data.total_rows && data.total_rows > data.total ? " (" + PA.formatNumber(data.total_rows) + " รายการ นับข้อความเดียวกันทุกหน่วยงาน)" : "";
+      var found = data.total ? "พบ " + PA.formatNumber(data.total) + " " + what + "ที่เกี่ยวข้องกับ “" + data.query + "”" + rows
         : ((data.results || []).length ? "ไม่พบ" + what + "ที่ตรงคำค้น “" + data.query + "” — รายการใกล้เคียงที่สุด"
           : "ไม่พบ" + what + "ที่ตรงคำค้น “" + data.query + "”");
       PA.setStatus(status, data.hint ? found + " — " + data.hint : found, "ok");  // an empty store, a query of no known word
