@@ -143,23 +143,24 @@ class Hit:
     copies: list[str] = field(default_factory=list)  # ids of the other results with this very text (search(collapse=True))
 
 
-def collapse(ranked: Ranked, keys: Sequence[str]) -> tuple[Ranked, list[list[int]]]:
+def collapse(ranked: Ranked, keys: Sequence[object]) -> tuple[Ranked, list[list[int]]]:
     """One entry per distinct ``keys[i]`` (a result's text), at its best rank, with the positions that
-    share it; ``total`` counts the distinct texts among the matches. Every district budgets the same
-    routine lines: "ขยะ" listed 50 copies of "งานเก็บขยะมูลฝอยและขนถ่ายสิ่งปฏิกูล" before the
-    Environment Department's own lines, on page 11 (a walkthrough)."""
-    first: dict[str, int] = {}
+    share it; ``total`` drops the matches that repeat a text ranked before them (matches past the
+    ranked positions count as distinct). Every district budgets the same routine lines: "ขยะ" listed
+    50 copies of "งานเก็บขยะมูลฝอยและขนถ่ายสิ่งปฏิกูล" before the Environment Department's own lines,
+    on page 11 (a walkthrough)."""
+    first: dict[object, int] = {}
     groups: list[list[int]] = []
     kept: list[int] = []
-    total = 0
+    total = ranked.total
     for rank_, (position, key) in enumerate(zip(ranked.positions, keys)):
         if key in first:
             groups[first[key]].append(position)
+            total -= rank_ < ranked.total
             continue
         first[key] = len(groups)
         groups.append([position])
         kept.append(rank_)
-        total += rank_ < ranked.total
     collapsed = Ranked([ranked.positions[i] for i in kept], [ranked.scores[i] for i in kept], [ranked.why[i] for i in kept], total, ranked.unrecognized)
     return collapsed, groups
 
