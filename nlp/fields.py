@@ -527,10 +527,12 @@ _WHERE_TYPES = frozenset(("district", "district_mention", "subdistrict", "soi", 
 def _topic(canon: str, found: list[Place]) -> frozenset[str]:
     """The words of the names of the text's districts, sois, roads and canals are left out, not their
     marker ("ซ่อมแซมถนนสุขุมวิท" keeps ถนน; a substring test on the labels dropped it, a blind review)."""
-    where = {w for p in found if p.type in _WHERE_TYPES for w in tokenize(p.name, normalized=True)} | set(DISTRICTS)
+    names = {p.name for p in found if p.type in _WHERE_TYPES and len(p.name) > 2}
+    where = {w for name in names for w in tokenize(name, normalized=True)} | set(DISTRICTS)
     words = tokenize(topical(canon), normalized=True)
+    # newmm keeps "คลองลาดพร้าว" one word: a word holding a place's name is that place too (a blind review)
     return frozenset(t for t in words if t not in _FUNCTION_WORDS and t not in _NOT_TOPIC and not _PUNCTUATION.fullmatch(t)
-                     and not any(c.isdigit() for c in t) and t not in where)
+                     and not any(c.isdigit() for c in t) and t not in where and not any(name in t for name in names))
 
 
 FIELD_CHARS = 2000  # fields come from the start of a text, as its embedding does (a long draft's name and purpose)
