@@ -385,12 +385,12 @@ def shared_topic(a: frozenset[str], b: frozenset[str]) -> int:
     """Topic words of ``a`` found in ``b``: equal, or one inside the other when the shorter has 3
     consonants or more (newmm keeps compounds whole: "ขุดลอก" / "ลอก", "เขตปลอดบุหรี่" / "บุหรี่"; a blind
     review); "น้ำ" (one consonant) is not "น้ำเสีย"."""
-    return sum(1 for x in a if any(x == y or (x in y or y in x) and _consonants(min(x, y, key=len)) >= 3 for y in b))
+    return sum(1 for x in a if any(x == y or ((x in y or y in x) and _consonants(min(x, y, key=len)) >= 3) for y in b))
 
 
 def _consonants(word: str) -> int:
     """Thai consonants and Latin letters: vowels and tone marks made "น้ำ" three characters long."""
-    return sum(1 for c in word if "\u0e01" <= c <= "\u0e2e" or c.isascii() and c.isalpha())
+    return sum(1 for c in word if "\u0e01" <= c <= "\u0e2e" or (c.isascii() and c.isalpha()))
 
 
 FEATURES = ("sem", "lex", "lex_long", "place", "place_other", "number", "group", "subst", "activity", "cover", "specifics", "topic_few", "topic_shared")
