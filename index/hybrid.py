@@ -166,8 +166,10 @@ def collapse(ranked: Ranked, keys: Sequence[object]) -> tuple[Ranked, list[list[
 
 
 def query_words(query: str) -> list[str]:
-    """The query's content words in canonical form (abbreviations expanded)."""
-    return content_tokens(canonical(query), normalized=True)
+    """The query's content words in canonical form (abbreviations expanded), and as typed where that
+    differs: documents are indexed as written, so "CCTV" (canonical: "กล้องวงจรปิด") found no project
+    saying "CCTV"."""
+    return list(dict.fromkeys(content_tokens(canonical(query), normalized=True) + content_tokens(query)))
 
 
 def recognized(words: list[str], index: ProjectIndex) -> bool:

@@ -84,6 +84,7 @@ from planalign.index.store import ProjectStore, UpsertResult, default_url
 from planalign.nlp.encoders import Encoder, get_encoder
 from planalign.nlp.encoders.factory import CASCADE, CASCADE_BELOW
 from planalign.nlp.normalize import normalize
+from planalign.nlp.tokenize import content_tokens, index_words
 from planalign.shipped_vectors import seed_cache
 
 if TYPE_CHECKING:
@@ -801,8 +802,9 @@ class Application:
         if cached is not None and cached[0] == index.version:
             return cached[1]
         reports, offices = self._report_rows(index), self._office_names(index)
-        names = "\n".join(offices)
-        maybe = [p for p, words in enumerate(index.keyword.tokens) if words and not reports[p] and all(w in names for w in words)]
+        # the offices' names cut as a row's keyword words are (lower case, abbreviations expanded: "CCTV" is "cctv")
+        office_words = {w for name in offices for w in index_words(content_tokens(name))}
+        maybe = [p for p, words in enumerate(index.keyword.tokens) if words and not reports[p] and office_words.issuperset(words)]
         stored = self.store.get([index.ids[p] for p in maybe])
         found = np.zeros(len(index.ids), dtype=bool)
         for p in maybe:

@@ -127,6 +127,8 @@ def test_a_search_of_projects_leaves_out_lines_that_only_name_an_office(tmp_path
     app.ingest([Project(id="O1", org="งบประมาณรายจ่ายเพื่อชดใช้เงินยืม", name="สำนักสิ่งแวดล้อม"),
                 Project(id="O2", org="งบประมาณรายจ่ายเพื่อชดใช้เงินยืม", name="สำนักงานพัฒนาระบบดิจิทัลและสารสนเทศกรุงเทพมหานคร"),
                 Project(id="D1", org="สำนักงานพัฒนาระบบดิจิทัลและสารสนเทศกรุงเทพมหานคร", name="โครงการพัฒนาระบบสารสนเทศ สำนักงานพัฒนาระบบดิจิทัล"),
+                Project(id="O3", org="งบประมาณรายจ่ายเพื่อชดใช้เงินยืม", name="ศูนย์ควบคุม CCTV"),
+                Project(id="C1", org="ศูนย์ควบคุม CCTV", name="โครงการติดตั้งกล้อง CCTV ในชุมชน"),
                 Project(id="P1", org="สำนักสิ่งแวดล้อม", name="โครงการตรวจวัดคุณภาพอากาศและฝุ่นละอองขนาดเล็ก สำนักสิ่งแวดล้อม"),
                 Project(id="P2", org="สำนักงานเขตบางเขน", name="โครงการขุดลอกคลองบางบัว")])
     projects = app.search("สำนักสิ่งแวดล้อม", filters=app.search_filters(kind="project"), mode="keyword")
@@ -135,6 +137,8 @@ def test_a_search_of_projects_leaves_out_lines_that_only_name_an_office(tmp_path
     # a long office name (9 keyword words with its compounds' heads; a cap on words missed it: blind review)
     digital = app.search("ระบบดิจิทัลและสารสนเทศ", filters=app.search_filters(kind="project"), mode="keyword")
     assert "O2" not in {h.id for h in digital.hits} and "D1" in {h.id for h in digital.hits}
+    # an office name in Latin letters (its keyword words are lower case; a blind review)
+    assert [h.id for h in app.search("CCTV", filters=app.search_filters(kind="project"), mode="keyword").hits] == ["C1"]
 
 
 def test_feedback_votes_come_from_distinct_texts():
