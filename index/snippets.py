@@ -15,13 +15,16 @@ def snippet(text: str, words: list[str], width: int = 160) -> tuple[str, list[tu
     lowered = text.lower()
     if len(lowered) != len(text):  # a character whose lower case is longer: matched as written
         lowered = text
-    points = _split_points(text)
+    boundaries, cuts = _split_points(text)
+    points = boundaries | cuts
     hits: list[tuple[int, int]] = []
     for word in words:
         start = lowered.find(word)
         while start >= 0:
             end = start + len(word)
-            if start in points and end in points and not any(s < end and start < e for s, e in hits):
+            # inside a compound, a word of 3 characters or more: "เสพติด" in "ยาเสพติด", not "ตา" in "ตาราง"
+            whole = (start in boundaries and end in boundaries) or len(word) >= 3
+            if start in points and end in points and whole and not any(s < end and start < e for s, e in hits):
                 hits.append((start, end))
             start = lowered.find(word, start + 1)
     hits.sort()
@@ -51,19 +54,20 @@ def render(text: str, spans: list[tuple[int, int]], open_mark: str, close_mark: 
     return "".join(out)
 
 
-def _split_points(text: str) -> set[int]:
+def _split_points(text: str) -> tuple[set[int], set[int]]:
     """Offsets of ``text`` where one word ends and another starts: the tokenizer's word boundaries, and
-    inside a compound the tokenizer keeps whole, a point that cuts it into two dictionary words of 3
-    characters or more ("ถัง|ขยะ"; not "กฎหมา|ย", nor "ตา|ราง" or "ไฟ|ฟ้า": "ตา" was marked in "ตาราง",
-    a blind review)."""
-    points = {0, len(text)}
+    inside a compound the tokenizer keeps whole, the points that cut it into two dictionary words
+    ("ถัง|ขยะ", "ยา|เสพติด"; not "กฎหมา|ย"). :func:`snippet` marks only words of 3 characters or more
+    at a cut: "ตา" was marked in "ตาราง" (a blind review), and requiring 3 on both sides of a cut lost
+    "เสพติด" in "ยาเสพติด" (a second one)."""
+    boundaries, cuts = {0, len(text)}, set()
     position = 0
     for token in tokenize(text, normalized=True):
         start = text.find(token, position)
         if start < 0:  # not found as written: no boundary from it
             continue
         end = start + len(token)
-        points.update((start, end))
-        points.update(start + cut for cut in range(3, len(token) - 2) if known_word(token[:cut]) and known_word(token[cut:]))
+        boundaries.update((start, end))
+        cuts.update(start + cut for cut in range(2, len(token) - 1) if known_word(token[:cut]) and known_word(token[cut:]))
         position = end
-    return points
+    return boundaries, cuts

@@ -85,6 +85,7 @@ def test_a_highlight_starts_and_ends_between_words() -> None:
     assert marked("ตั้งถังขยะในชุมชน", ["ขยะ"]) == ["ขยะ"] and marked("ติดตั้งกล้อง CCTV และ BTS", ["bts", "cctv"]) == ["CCTV", "BTS"]
     assert marked("น้ำท่วมขังซอยพหลโยธิน 48", ["น้ำท่วม", "48"]) == ["น้ำท่วม", "48"] and marked("ซอย 148", ["48"]) == []
     assert marked("จัดทำตารางเวร", ["ตา"]) == [] and marked("ซ่อมไฟฟ้าในซอย", ["ไฟ"]) == []  # two-letter pieces of a word
+    assert marked("ป้องกันยาเสพติดในโรงเรียน", ["เสพติด"]) == ["เสพติด"] and marked("ติดตั้งไฟจราจร", ["จราจร"]) == ["จราจร"]
 
 
 def test_reingest_is_idempotent_and_delete_reaches_the_index(workspace):
