@@ -60,7 +60,7 @@ def _split_points(text: str) -> tuple[set[int], set[int]]:
     ("ถัง|ขยะ", "ยา|เสพติด"; not "กฎหมา|ย"). :func:`snippet` marks only words of 3 characters or more
     at a cut: "ตา" was marked in "ตาราง" (a blind review), and requiring 3 on both sides of a cut lost
     "เสพติด" in "ยาเสพติด" (a second one)."""
-    boundaries, cuts = {0, len(text)}, set()
+    boundaries, cuts = {0, len(text)}, set[int]()
     position = 0
     for token in tokenize(text, normalized=True):
         start = text.find(token, position)
