@@ -325,11 +325,15 @@ def _read_xlsx(path: Path, label: str, limits: Limits) -> Table:
         raise _unreadable_xlsx(label) from exc
     try:
         # the first sheet with data: a cover sheet before the data ("ข้อมูล") read as "a header and no rows" (a walkthrough)
-        tables = [_read_sheet(sheet, label, limits) for sheet in workbook.worksheets]
-        # the first sheet with rows under a header of several columns, else with rows at all, else the first
-        # (a cover sheet of two lines is a one-column table with one row; a blind review)
-        return (next((t for t in tables if t.rows and len(t.columns) > 1), None) or next((t for t in tables if t.rows), None)
-                or (tables[0] if tables else Table([], [])))
+        # the first sheet with data, passing over a cover: no rows, or one column of a few lines (a cover of
+        # two lines won as a one-column table, a blind review); sheets after the one chosen are not read
+        first: Table | None = None
+        for sheet in workbook.worksheets:
+            table = _read_sheet(sheet, label, limits)
+            first = first or table
+            if table.rows and (len(table.columns) > 1 or len(table.rows) > COVER_ROWS):
+                return table
+        return first if first is not None else Table([], [])
     except TableError:
         raise
     except Exception as exc:  # a damaged sheet inside a readable zip
@@ -339,11 +343,13 @@ def _read_xlsx(path: Path, label: str, limits: Limits) -> Table:
 
 
 TITLE_ROWS = 10  # rows looked at for a form's title above its header
+TITLE_LINES = 2  # lines of one value a form's title may take
+COVER_ROWS = 5  # a one-column sheet of this many rows or fewer, before a sheet of data, is a cover
 
 
 def _read_sheet(sheet: Any, label: str, limits: Limits) -> Table:
     """One worksheet as a table. Its header is its first row with a value, unless that row and the
-    ones after it hold one value each (a form's title, "แบบฟอร์มเสนอโครงการ ปีงบประมาณ 2567"), then
+    one after it hold one value each (a form's title, "แบบฟอร์มเสนอโครงการ ปีงบประมาณ 2567"), then
     an empty row, then, within the first :data:`TITLE_ROWS`, a row of several values: that row is the
     header (the title was read as the only column name, and the job refused for want of "ชื่อโครงการ";
     a walkthrough). Without the empty row the first row stays the header: a header with an empty
@@ -358,7 +364,7 @@ def _read_sheet(sheet: Any, label: str, limits: Limits) -> Table:
     if not ahead:
         return Table([], [])
     last_number, last_values = ahead[-1]
-    titled = len(ahead) > 1 and sum(1 for v in last_values if _clean(v)) > 1 and last_number > ahead[-2][0] + 1
+    titled = (1 < len(ahead) <= TITLE_LINES + 1 and sum(1 for v in last_values if _clean(v)) > 1 and last_number > ahead[-2][0] + 1)
     start = len(ahead) - 1 if titled else 0
     header = ahead[start][1]
     columns = _unique_columns(header, label)

@@ -3,7 +3,7 @@ import json
 import pytest
 from openpyxl import Workbook
 
-from planalign.corpora.tables import TableError, decode_bytes, read_table, write_table
+from planalign.corpora.tables import Limits, TableError, decode_bytes, read_table, write_table
 
 ROWS = [{"id": "1", "text": "ขุดลอกคลองแสนแสบ"}, {"id": "2", "text": "อบรมอาสาสมัครป้องกันยาเสพติด"}]
 
@@ -71,6 +71,21 @@ def test_a_form_title_above_the_header_and_a_cover_sheet_are_passed_over(tmp_pat
         noted.active.append(values)
     noted.save(tmp_path / "noted.xlsx")
     assert [r["text"] for r in read_table(tmp_path / "noted.xlsx").rows] == ["ลอกท่อ", "ซ่อมถนน", "ขุดคลอง", "ปลูกต้นไม้", "ทาสี"]
+    # a one-column list with an empty row, then a line with a note: no title (three lines before it)
+    gap = Workbook()
+    for values in (["text"], ["ลอกท่อ"], ["ซ่อมถนน"], [None], ["ปลูกต้นไม้", "หมายเหตุ"]):
+        gap.active.append(values)
+    gap.save(tmp_path / "gap.xlsx")
+    assert [r["text"] for r in read_table(tmp_path / "gap.xlsx").rows] == ["ลอกท่อ", "ซ่อมถนน", "ปลูกต้นไม้"]
+    # a one-column data sheet is read, not a lookup sheet after it; a later sheet over the limits is not read
+    lookup = Workbook()
+    for value in ("text", "ลอกท่อ", "ซ่อมถนน", "ขุดคลอง", "ปลูกต้นไม้", "ทาสี", "ตัดต้นไม้"):
+        lookup.active.append([value])
+    codes = lookup.create_sheet("รหัส")
+    for row in [["รหัส", "ความหมาย"]] + [[str(n), "x"] for n in range(50)]:
+        codes.append(row)
+    lookup.save(tmp_path / "lookup.xlsx")
+    assert read_table(tmp_path / "lookup.xlsx", limits=Limits(max_rows=10)).columns == ["text"]
     # a cover sheet of two lines does not win over the data sheet
     workbook.active.append(["จัดทำโดย กองยุทธศาสตร์"])
     workbook.save(tmp_path / "form2.xlsx")
