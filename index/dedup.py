@@ -452,7 +452,7 @@ def decide(a: Record, b: Record, params: DecideParams | None = None) -> Decision
     if near_copy(feats, params):
         conflicts += [ConflictingField("wording", left, right) for left, right in comparison.substitutions]
     elif off_topic(feats, params):  # said, not silent: "related 0.95" with nothing that differs read as a bug (a blind review)
-        conflicts.append(ConflictingField("topic", " ".join(sorted(a.topic)), " ".join(sorted(b.topic))))
+        conflicts.append(ConflictingField("topic", " ".join(sorted(a.topic)) or "-", " ".join(sorted(b.topic)) or "-"))
     if duplicate:
         kind: Kind = "copy" if route == "copy" else "same_project"
     else:

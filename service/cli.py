@@ -368,7 +368,7 @@ def search(
     elif not page.hits:
         err.print("no results")
     else:
-        print_hits(out, page.hits, page.total, filters.kind)
+        print_hits(out, page.hits, page.total, filters.kind, page.total_rows)
 
 
 @app.command()

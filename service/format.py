@@ -205,11 +205,13 @@ def explanation_thai(hit: Hit) -> str:
     return " · ".join(labels)
 
 
-def print_hits(out: Console, hits: list[Hit], total: int | None = None, kind: str | None = None) -> None:
-    """Hits as a person reads them; ``kind`` (project / report / None: both) names what was counted."""
+def print_hits(out: Console, hits: list[Hit], total: int | None = None, kind: str | None = None, total_rows: int | None = None) -> None:
+    """Hits as a person reads them; ``kind`` (project / report / None: both) names what was counted;
+    ``total_rows``: the rows behind a total of distinct texts (as the search page says them)."""
     what = {"project": "โครงการ", "report": "เรื่องที่ประชาชนแจ้ง"}.get(kind or "", "รายการ")
+    rows = f" ({total_rows:,} รายการ นับข้อความเดียวกันทุกหน่วยงาน)" if total and total_rows and total_rows > total else ""
     if total is not None:
-        out.print(f"พบ {total} {what}ที่ตรงกับคำค้น" if total else f"ไม่พบ{what}ที่ตรงกับคำค้นโดยตรง: ผลที่ใกล้เคียงที่สุด")
+        out.print(f"พบ {total} {what}ที่ตรงกับคำค้น{rows}" if total else f"ไม่พบ{what}ที่ตรงกับคำค้นโดยตรง: ผลที่ใกล้เคียงที่สุด")
     for rank, hit in enumerate(hits, start=1):
         same = f"ข้อความเดียวกันอีก {len(hit.copies)} รายการ" if hit.copies else ""
         details = " · ".join(str(x) for x in (hit.id, "เรื่องที่ประชาชนแจ้ง" if hit.report else "", hit.org, hit.year, explanation_thai(hit), same) if x)

@@ -308,6 +308,7 @@
       PA.setStatus(status, "อัปโหลดแล้ว กำลังประมวลผล…", "busy");
       try { history.replaceState(null, "", location.pathname + "#job=" + encodeURIComponent(job.id)); } catch (e) { /* ignore */ }
       renderJob(job);
+      watching = job.id;  // listed as queued now: listed again when it ends, even before the first poll
       poll(job.id);
       loadRecent();
     }).catch(function (err) {

@@ -235,7 +235,7 @@
       var same = rows(dups.filter(function (d) { return d.decision.kind !== "related"; }));
       var more = el("li", { id: "duplicates-more", class: "muted" }, [
         "แสดง " + DUPLICATES_SHOWN + " จาก " + PA.formatNumber(dups.length) + " ชื่อ (" + PA.formatNumber(rows(dups)) +
-          " รายการ ซ้ำหรือเป็นโครงการเดียวกัน " + PA.formatNumber(same) + " รายการ) ",
+          " รายการ ในนั้นซ้ำหรือเป็นโครงการเดียวกัน " + PA.formatNumber(same) + ") ",
         el("button", { type: "button", class: "secondary", text: "แสดงทั้งหมด", onclick: function () {
           more.remove();
           rest.forEach(function (d) { dupList.appendChild(item(d)); });

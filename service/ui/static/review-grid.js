@@ -63,7 +63,13 @@
       $("review-rule").textContent = reviewRule(data);
       var last = Math.max(0, state.rows.length - 1);
       var undecided = state.rows.findIndex(function (r) { return !r.decision; });
-      draw(keep === "undecided" ? (undecided < 0 ? 0 : undecided) : keep < 0 ? last : Math.min(keep || 0, last));
+      // {after, at}: the row after the one just decided, which may have left the filtered list (a correction
+      // into another dimension): then the row that took its place (the next one was skipped; a blind review)
+      var decided = keep && typeof keep === "object" ? state.rows.findIndex(function (r) { return r.index === keep.after; }) : -1;
+      var active = keep === "undecided" ? (undecided < 0 ? 0 : undecided)
+        : keep && typeof keep === "object" ? (decided >= 0 ? decided + 1 : keep.at)
+        : keep < 0 ? last : (keep || 0);
+      draw(Math.min(active, last));
     }).catch(function (err) { if (mine === requests) PA.setStatus($("review-status"), err.message, "error"); })
       .then(function () { if (mine === requests) state.loading = false; });
   }
@@ -152,7 +158,7 @@
         PA.setStatus($("review-status"), "บันทึกแล้ว: แถว " + row.row + " → " + node, "ok");
         // the page's last row decided: on to the next page (a stays on row 200 and posted it again)
         if (at + 1 >= state.rows.length && state.offset + PAGE < state.total) return load(0, state.offset + PAGE).then(keepKeys);
-        return load(at + 1).then(keepKeys);
+        return load({ after: row.index, at: at }).then(keepKeys);
       })
       .catch(function (err) { PA.setStatus($("review-status"), err.message, "error"); });
   }
