@@ -60,7 +60,7 @@ from typing import Literal
 
 import numpy as np
 
-from planalign.corpora.projects import is_office_name, names_an_office
+from planalign.corpora.projects import is_office_name
 from planalign.index.project_index import ProjectIndex
 from planalign.index.store import ProjectStore
 from planalign.nlp.encoders import Encoder
@@ -847,11 +847,11 @@ def check_draft(index: ProjectIndex, store: ProjectStore, encoder: Encoder, text
     ``offices``: the names that are no project (:func:`office_names` of the stored projects' organisations).
     ``candidates`` counts distinct texts: a line stored identically by 50 districts took 50 of 20
     places, and 30 of its copies were missed. ``excluded`` (per index row): the rows that are no project,
-    citizen reports and rows that only name an office (:func:`names_an_office`), never candidates:
+    citizen reports and rows that only name an office (:func:`~planalign.corpora.projects.names_an_office`), never candidates:
     skipped only after the choice, reports took most of its places once Traffy was stored beside the
     projects (10 of a sidewalk draft's 20 nearest texts with 400 reports among 2,182 rows; the demo
-    data holds 117k). Office rows are also skipped by name (a caller without the mask); a draft that
-    only names an office has no duplicates.
+    data holds 117k). ``offices``: the names that are no project; a draft that only names an office has
+    no duplicates.
     """
     from planalign.index.hybrid import Filters, rank
 
@@ -891,7 +891,7 @@ def check_draft(index: ProjectIndex, store: ProjectStore, encoder: Encoder, text
         project = projects.get(index.ids[position])
         if project is None:  # deleted from the store after the index was loaded
             continue
-        if (config.across_groups and group and group == (project.district or project.org)) or names_an_office(project, offices):
+        if config.across_groups and group and group == (project.district or project.org):
             continue
         decision = decide(draft, extract(normalize(project.search_text()), center(rows[position][None], mean)[0]), params)
         if decision.is_duplicate or (related and decision.kind == "related"):
