@@ -775,3 +775,22 @@ def test_the_planner_lists_ten_similar_projects_and_the_rest_on_request(tmp_path
         wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#duplicates li.duplicate")) == entries)
         assert not browser.find_elements(By.ID, "duplicates-more")
         _no_console_errors(browser)
+
+
+def test_the_search_page_shows_one_hit_for_a_line_every_district_budgets(tmp_path: Path, browser) -> None:
+    """Identical texts are one hit naming how many others there are, and the count says the rows behind it
+    ("ขยะ" listed 50 copies of one line before the Environment Department's own lines; a walkthrough)."""
+    with _served(tmp_path / "copies") as url:
+        line = "งานเก็บขยะมูลฝอยและขนถ่ายสิ่งปฏิกูล"
+        districts = ["บางเขน", "จตุจักร", "ดุสิต", "บางรัก", "ลาดพร้าว"]
+        _post_json(url + "/v1/projects", {"projects": [{"id": f"W{i}", "fiscal_year": "2567", "name": line, "district": d}
+                                                       for i, d in enumerate(districts)]
+                                          + [{"id": "E1", "fiscal_year": "2567", "org": "สำนักสิ่งแวดล้อม", "name": "ผลผลิตจัดการขยะมูลฝอย"}]})
+        _wait_searchable(url)
+        browser.get(url + "/review?q=" + urllib.parse.quote("ขยะ"))
+        wait = WebDriverWait(browser, WAIT)
+        badge = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#results .badge-copies")))
+        assert badge.text == "ข้อความเดียวกันอีก 4 รายการ"
+        assert len(browser.find_elements(By.CSS_SELECTOR, "#results .result")) == 2
+        wait.until(EC.text_to_be_present_in_element((By.ID, "search-status"), "(6 รายการ นับข้อความเดียวกันทุกหน่วยงาน)"))
+        _no_console_errors(browser)
