@@ -844,14 +844,13 @@ def check_draft(index: ProjectIndex, store: ProjectStore, encoder: Encoder, text
     parameters and vectors the sweep uses, so a pair it judges gets the sweep's answer (its candidates
     are wider, and a draft is on no office's list: the sweep's across-office rules do not apply).
     ``group``: the draft's district/org, whose own projects are skipped with ``across_groups``.
-    ``offices``: the names that are no project (:func:`office_names` of the stored projects' organisations).
     ``candidates`` counts distinct texts: a line stored identically by 50 districts took 50 of 20
     places, and 30 of its copies were missed. ``excluded`` (per index row): the rows that are no project,
     citizen reports and rows that only name an office (:func:`~planalign.corpora.projects.names_an_office`), never candidates:
     skipped only after the choice, reports took most of its places once Traffy was stored beside the
     projects (10 of a sidewalk draft's 20 nearest texts with 400 reports among 2,182 rows; the demo
-    data holds 117k). ``offices``: the names that are no project; a draft that only names an office has
-    no duplicates.
+    data holds 117k). ``offices``: the names that are no project (:func:`~planalign.corpora.projects.office_names`);
+    a draft that only names an office has no duplicates.
     """
     from planalign.index.hybrid import Filters, rank
 

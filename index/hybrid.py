@@ -412,7 +412,7 @@ def to_hits(index: ProjectIndex, store: ProjectStore, ranked: Ranked, query: str
     ``offset``: the rank of the first position (a page), to tell which hits count as matches.
     """
     projects = store.get([index.ids[p] for p in ranked.positions])
-    words = sorted(set(content_tokens(query)) | set(with_synonyms(query_words(query))))
+    words = sorted(set(with_synonyms(query_words(query))))  # the canonical words, the words as typed, their synonyms
     hits = []
     for rank_on_page, (position, score, why) in enumerate(zip(ranked.positions, ranked.scores, ranked.why)):
         project = projects.get(index.ids[position])

@@ -522,13 +522,14 @@ _NOT_TOPIC = frozenset(("กรุงเทพมหานคร", "เขต", 
 # Places whose words are where, not what. Names after other markers run on greedily ("ชุมชนเฝ้าระวัง
 # ยาเสพติด" is read as a community): their words stay topic words.
 _WHERE_TYPES = frozenset(("district", "district_mention", "subdistrict", "soi", "road", "canal"))
+_DISTRICT_WORDS = frozenset(DISTRICTS)
 
 
 def _topic(canon: str, found: list[Place]) -> frozenset[str]:
     """The words of the names of the text's districts, sois, roads and canals are left out, not their
     marker ("ซ่อมแซมถนนสุขุมวิท" keeps ถนน; a substring test on the labels dropped it, a blind review)."""
     names = {p.name for p in found if p.type in _WHERE_TYPES and len(p.name) > 2}
-    where = {w for name in names for w in tokenize(name, normalized=True)} | set(DISTRICTS)
+    where = {w for name in names for w in tokenize(name, normalized=True)} | _DISTRICT_WORDS
     words = tokenize(topical(canon), normalized=True)
     # newmm keeps "คลองลาดพร้าว" one word: a word holding a place's name is that place too (a blind review)
     return frozenset(t for t in words if t not in _FUNCTION_WORDS and t not in _NOT_TOPIC and not _PUNCTUATION.fullmatch(t)

@@ -24,7 +24,7 @@ import threading
 import uuid
 from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -222,10 +222,7 @@ class Application:
         self._index: ProjectIndex | None = None
         self._index_pointer: tuple[str, int] | None = None  # what CURRENT said when a one-shot process loaded
         self._dimensions: tuple[str, Frame | None, np.ndarray] | None = None  # (index version, coverage frame, each row's counted dimension)
-        self._reports: tuple[str, np.ndarray] | None = None  # (index version, whether each row is a citizen report)
-        self._offices: tuple[str, frozenset[str]] | None = None  # (index version, the names that are no project)
-        self._office_lines: tuple[str, np.ndarray] | None = None  # (index version, whether each row only names an office)
-        self._keys: tuple[str, np.ndarray] | None = None  # (index version, each row's text fingerprint)
+        self._per_version: dict[str, tuple[str, Any]] = {}  # what is read once per index version (:meth:`_for_version`)
         self._coverage_building = threading.Lock()  # held while search has the coverage frame rebuilt
         self.index_problems: list[str] = []  # damage skipped by the last load (one-shot processes)
         self._index_lock = threading.Lock()
@@ -713,14 +710,14 @@ class Application:
             filters = replace(filters, dimension=None, positions=dimensions == filters.dimension)
         if filters.kind:  # reviewers search projects: Traffy reports were listed among them as projects of "กรุงเทพมหานคร"
             reports = self._report_rows(index)
-            allowed = reports if filters.kind == "report" else ~reports & ~self._office_rows(index)
+            allowed = reports if filters.kind == "report" else ~self._not_projects(index)
             filters = replace(filters, kind=None, positions=allowed if filters.positions is None else filters.positions & allowed)
         top = max(depth, COLLAPSE_DEPTH) if collapse else depth
         ranked = rank(index, encoder, query, mode, filters, top)
         groups: list[list[int]] = []
         rows_total, found = ranked.total, ranked
-        while collapse:  # deep enough for the page once identical texts are one hit (a page past 1,000 rows came short)
-            keys = self._text_keys(index)
+        keys = self._text_keys(index) if collapse else None
+        while keys is not None:  # deep enough for the page once identical texts are one hit (a page past 1,000 rows came short)
             found, groups = collapse_same(ranked, keys[ranked.positions].tolist())
             if len(found) > offset + limit or len(ranked) < top:
                 break
@@ -740,7 +737,6 @@ class Application:
         copies = {index.ids[group[0]]: [index.ids[p] for p in group[1:]] for group in groups[offset : offset + limit]}
         for hit in hits:
             hit.copies = copies.get(hit.id, [])
-        for hit in hits:
             hit.report = is_report(hit.source, self.settings.report_sources)
         if dimensions is not None:
             for hit in hits:
@@ -772,25 +768,16 @@ class Application:
     def _office_names(self, index: ProjectIndex) -> frozenset[str]:
         """The district offices' and the stored projects' organisations' names (:func:`office_names`), not
         the citizen reports' "orgs" ("กรุงเทพโปร่งใส", "เพื่อนชัชชาติ": projects named so were dropped; blind review)."""
-        cached = self._offices
-        if cached is not None and cached[0] == index.version:
-            return cached[1]
-        reports = self._report_rows(index)
-        found = office_names({org for org, report in zip(index.meta["org"], reports) if not report})
-        self._offices = (index.version, found)  # read per draft check: 8 ms over 117k rows each time (blind review)
-        return found
+        reports = self._report_rows(index)  # read per draft check: 8 ms over 117k rows each time (blind review)
+        return self._for_version("offices", index, lambda: office_names({org for org, report in zip(index.meta["org"], reports) if not report}))
 
     def _text_keys(self, index: ProjectIndex) -> np.ndarray:
         """Per index row, a fingerprint of its text: its keyword words in order (numbers included, spacing
         and punctuation aside), hashed once per index version, so search finds identical texts without
         reading the store (up to 1,000 rows a query: a blind review timed keyword search 1.3 -> 17 ms).
         Not the vectors: `static` and TF-IDF drop numbers, and "ซอย 48" / "ซอย 52" would be one text."""
-        cached = self._keys
-        if cached is not None and cached[0] == index.version:
-            return cached[1]
-        found = np.fromiter((hash("\x1f".join(words)) for words in index.keyword.tokens), dtype=np.int64, count=len(index.keyword.tokens))
-        self._keys = (index.version, found)
-        return found
+        tokens = index.keyword.tokens
+        return self._for_version("text keys", index, lambda: np.fromiter((hash("\x1f".join(words)) for words in tokens), dtype=np.int64, count=len(tokens)))
 
     def _office_rows(self, index: ProjectIndex) -> np.ndarray:
         """Per index row, whether it only names an office (:func:`names_an_office`): a budget line, not a
@@ -798,29 +785,42 @@ class Application:
         "สำนักสิ่งแวดล้อม", a repayment line, first; a walkthrough). Read once per index version; only the
         rows whose keyword words all occur in some office's name are read from the store (a cap on the
         number of words missed long office names: a blind review)."""
-        cached = self._office_lines
-        if cached is not None and cached[0] == index.version:
-            return cached[1]
-        reports, offices = self._report_rows(index), self._office_names(index)
-        # the offices' names cut as a row's keyword words are (lower case, abbreviations expanded: "CCTV" is "cctv")
-        office_words = {w for name in offices for w in index_words(content_tokens(name))}
-        maybe = [p for p, words in enumerate(index.keyword.tokens) if words and not reports[p] and office_words.issuperset(words)]
-        stored = self.store.get([index.ids[p] for p in maybe])
-        found = np.zeros(len(index.ids), dtype=bool)
-        for p in maybe:
-            project = stored.get(index.ids[p])
-            found[p] = project is not None and names_an_office(project, offices)
-        self._office_lines = (index.version, found)
-        return found
+        def build() -> np.ndarray:
+            reports, offices = self._report_rows(index), self._office_names(index)
+            # the offices' names cut as a row's keyword words are (lower case, abbreviations expanded: "CCTV" is "cctv")
+            office_words = {w for name in offices for w in index_words(content_tokens(name))}
+            maybe = [p for p, words in enumerate(index.keyword.tokens) if words and not reports[p] and office_words.issuperset(words)]
+            stored = self.store.get([index.ids[p] for p in maybe])
+            found = np.zeros(len(index.ids), dtype=bool)
+            for p in maybe:
+                project = stored.get(index.ids[p])
+                found[p] = project is not None and names_an_office(project, offices)
+            return found
+
+        return self._for_version("office rows", index, build)
 
     def _report_rows(self, index: ProjectIndex) -> np.ndarray:
         """Per index row, whether it is a citizen report (its source, :func:`is_report`), read once per index version."""
-        cached = self._reports
+        def build() -> np.ndarray:
+            reports = {i for i, source in self.store.sources() if is_report(source, self.settings.report_sources)}
+            return np.fromiter((i in reports for i in index.ids), dtype=bool, count=len(index.ids))
+
+        return self._for_version("reports", index, build)
+
+    def _not_projects(self, index: ProjectIndex) -> np.ndarray:
+        """Per index row, whether it is no project: a citizen report or a row that only names an office
+        (the sweep, the draft check and a search of projects all leave these out)."""
+        return self._report_rows(index) | self._office_rows(index)
+
+    def _for_version(self, name: str, index: ProjectIndex, build: Callable[[], Any]) -> Any:
+        """``build()``, computed once per index version (a new version, after an ingest, builds it again)."""
+        with self._lock:
+            cached = self._per_version.get(name)
         if cached is not None and cached[0] == index.version:
             return cached[1]
-        reports = {i for i, source in self.store.sources() if is_report(source, self.settings.report_sources)}
-        found = np.fromiter((i in reports for i in index.ids), dtype=bool, count=len(index.ids))
-        self._reports = (index.version, found)
+        found = build()
+        with self._lock:
+            self._per_version[name] = (index.version, found)
         return found
 
     def _counted_dimensions(self, index: ProjectIndex) -> np.ndarray | None:
@@ -887,7 +887,7 @@ class Application:
             return []
         self._refuse_while_warming("the model")
         index = self.require_index()
-        return check_draft(index, self.store, self.index_encoder(index), text, config, related=related, excluded=self._report_rows(index) | self._office_rows(index),
+        return check_draft(index, self.store, self.index_encoder(index), text, config, related=related, excluded=self._not_projects(index),
                            offices=self._office_names(index))
 
     def duplicate_clusters(self, year: int | None = None, across: bool = True, config: DedupConfig | None = None,
@@ -930,9 +930,8 @@ class Application:
         candidates = index.live_positions(index.mask(fiscal_year=year))
         projects = self.store.get([index.ids[p] for p in candidates])
         # citizen reports (PLANALIGN_REPORT_SOURCES) are not projects: 6,000 Traffy pairs buried the projects' own; nor are rows naming an office
-        offices = self._office_names(index)
-        positions = [p for p in candidates if index.ids[p] in projects and not is_report(projects[index.ids[p]].source, self.settings.report_sources)
-                     and not names_an_office(projects[index.ids[p]], offices)]
+        excluded = self._not_projects(index)
+        positions = [p for p in candidates if index.ids[p] in projects and not excluded[p]]
         kept = [projects[index.ids[p]] for p in positions]
         mean, params = index_semantics(index)
         records = make_records([p.search_text() for p in kept], center(index.query_view[positions], mean), names=[p.name for p in kept],
