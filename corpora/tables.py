@@ -1,4 +1,4 @@
-"""Reading and writing the tables users hand us: CSV, TSV, XLSX, JSONL, JSON.
+"""Reading and writing the tables users hand us: CSV, TSV, XLSX, XLS (Excel 97-2003), JSONL, JSON.
 
 Thai government CSV exports are often TIS-620/cp874 or UTF-8 with a BOM; both are detected here,
 so callers only ever see ``str``. Every problem is raised as :class:`TableError` with a message a
@@ -35,7 +35,7 @@ import itertools
 import json
 import re
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,12 @@ import charset_normalizer
 
 from planalign.errors import InputError, TooLarge
 
-SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".jsonl", ".json")  # text ones also as .gz
+SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xls", ".jsonl", ".json")  # text ones also as .gz
+WORKBOOK_SUFFIXES = (".xlsx", ".xls")
+# What the service takes as a table upload (a job, projects): offices still save Excel 97-2003 .xls.
+TABLE_UPLOAD_SUFFIXES = (".csv", ".tsv", ".xlsx", ".xls", ".jsonl")
+_ZIP_MAGIC = b"PK\x03\x04"  # an .xlsx
+_OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")  # an Excel 97-2003 .xls
 MAX_CELL_CHARS = 1_000_000
 # An XLSX is a zip of XML; text XML compresses about 10-20x. A workbook inflating past this ratio
 # (and past MIN_INFLATION_CHECK bytes) is a zip bomb, not a submission.
@@ -154,11 +159,11 @@ def read_table(path: str | Path, *, name: str | None = None, limits: Limits | No
         raise TableError(f"{label}: no such file", thai=f"ไม่พบไฟล์ {label}")
     compressed = path.suffix.lower() == ".gz"
     suffix = Path(path.stem).suffix.lower() if compressed else path.suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES or (compressed and suffix == ".xlsx"):
+    if suffix not in SUPPORTED_SUFFIXES or (compressed and suffix in WORKBOOK_SUFFIXES):
         raise TableError(f"{label}: unsupported file type {suffix or '(none)'}; use {', '.join(SUPPORTED_SUFFIXES)}",
                          thai=f"ไม่รองรับไฟล์ชนิด {suffix or '(ไม่มีนามสกุล)'} ของ {label} กรุณาใช้ไฟล์ {', '.join(SUPPORTED_SUFFIXES)}")
-    if suffix == ".xlsx":
-        table = _read_xlsx(path, label, limits)
+    if suffix in WORKBOOK_SUFFIXES:
+        table = _read_workbook(path, label, limits)
     else:
         raw = path.read_bytes()
         if compressed:
@@ -228,34 +233,35 @@ def _read_delimited(text: str, label: str, delimiter: str | None, limits: Limits
     csv.field_size_limit(2**31 - 1)  # process-wide; cells are checked against the caller's limit below, with a clear message
     # strict: a quoted field that is never closed is an error, not the rest of the file in one cell
     reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
-    started = 1
+    # A record's first line in the file, as messages name it (a quoted cell may span lines); reading: the record being read.
+    first_line: dict[int | str, int] = {"reading": 1}
+
+    def records() -> Iterator[tuple[int, list[str]]]:
+        for record, values in enumerate(reader, start=1):
+            first_line[record] = first_line["reading"]
+            yield record, values
+            first_line["reading"] = reader.line_num + 1
+
+    def check_width(record: int, values: Sequence[object], columns: list[str]) -> None:
+        if any(_clean(v) for v in values[len(columns) :]):
+            line = first_line[record]
+            raise TableError(
+                f"{label}: line {line}: {len(values)} fields but the header has {len(columns)} columns; "
+                "a value with a comma in it (1,250) needs quotes (\"1,250\"), or the row's values shift into the wrong columns",
+                thai=f"ไฟล์ {label} บรรทัดที่ {line}: มี {len(values)} ช่อง แต่หัวตารางมี {len(columns)} คอลัมน์ "
+                     f"ข้อความที่มีจุลภาค (เช่น 1,250) ต้องอยู่ในเครื่องหมายคำพูด (\"1,250\") มิฉะนั้นข้อมูลจะเลื่อนไปผิดคอลัมน์ กรุณาแก้ในไฟล์แล้วอัปโหลดใหม่")
+
     try:
-        header = next(reader)
-        columns = _unique_columns(header, label)
-        rows = []
-        sheet_rows = []
-        started = reader.line_num + 1
-        for record, values in enumerate(reader, start=2):
-            if any(v.strip() for v in values):
-                if any(v.strip() for v in values[len(columns) :]):
-                    raise TableError(
-                        f"{label}: line {started}: {len(values)} fields but the header has {len(columns)} columns; "
-                        "a value with a comma in it (1,250) needs quotes (\"1,250\"), or the row's values shift into the wrong columns",
-                        thai=f"ไฟล์ {label} บรรทัดที่ {started}: มี {len(values)} ช่อง แต่หัวตารางมี {len(columns)} คอลัมน์ "
-                             f"ข้อความที่มีจุลภาค (เช่น 1,250) ต้องอยู่ในเครื่องหมายคำพูด (\"1,250\") มิฉะนั้นข้อมูลจะเลื่อนไปผิดคอลัมน์ กรุณาแก้ในไฟล์แล้วอัปโหลดใหม่")
-                row = {c: _clean(v) for c, v in zip(columns, values)} | {c: "" for c in columns[len(values) :]}
-                rows.append(_check_cells(row, started, label, limits))
-                sheet_rows.append(record)
-                _check_rows(len(rows), label, limits)
-            started = reader.line_num + 1
+        return _table_from_rows(records(), label, limits, check_width)
     except csv.Error as exc:
+        line = reader.line_num
         if "unexpected end of data" in str(exc):
-            raise TableError(f"{label}: line {started}: a quoted field (starting with \") is never closed; "
+            line = first_line["reading"]
+            raise TableError(f"{label}: line {line}: a quoted field (starting with \") is never closed; "
                              "fix the quote, or the rest of the file would be read as one cell",
-                             thai=f"ไฟล์ {label} บรรทัดที่ {started}: มีเครื่องหมายคำพูด (\") เปิดแต่ไม่ปิด กรุณาแก้ในไฟล์แล้วอัปโหลดใหม่") from exc
-        raise TableError(f"{label}: line {reader.line_num}: {exc}",
-                         thai=f"อ่านไฟล์ {label} บรรทัดที่ {reader.line_num} ไม่ได้ (รูปแบบ CSV ไม่ถูกต้อง) กรุณาบันทึกใหม่เป็น CSV (UTF-8) หรือ XLSX") from exc
-    return Table(columns, rows, sheet_rows)
+                             thai=f"ไฟล์ {label} บรรทัดที่ {line}: มีเครื่องหมายคำพูด (\") เปิดแต่ไม่ปิด กรุณาแก้ในไฟล์แล้วอัปโหลดใหม่") from exc
+        raise TableError(f"{label}: line {line}: {exc}",
+                         thai=f"อ่านไฟล์ {label} บรรทัดที่ {line} ไม่ได้ (รูปแบบ CSV ไม่ถูกต้อง) กรุณาบันทึกใหม่เป็น CSV (UTF-8) หรือ XLSX") from exc
 
 
 def _read_jsonl(text: str, label: str, limits: Limits) -> Table:
@@ -309,37 +315,89 @@ def _json_cell(value: object) -> str:
     return _clean(value)
 
 
-def _unreadable_xlsx(label: str) -> TableError:
-    """A file named .xlsx that is not a workbook (the library's exception class means nothing to its owner)."""
-    return TableError(f"{label}: not a readable .xlsx workbook; open it in Excel or LibreOffice, save it again as .xlsx (or CSV) and upload that",
-                      thai=f"เปิดไฟล์ {label} เป็นสมุดงาน Excel (.xlsx) ไม่ได้ กรุณาเปิดด้วย Excel หรือ LibreOffice แล้วบันทึกใหม่เป็น .xlsx หรือ CSV แล้วอัปโหลดอีกครั้ง")
+def _unreadable_workbook(label: str) -> TableError:
+    """A file named .xlsx or .xls that is not a workbook (the library's exception class means nothing to its owner)."""
+    return TableError(f"{label}: not a readable Excel workbook (.xlsx or .xls); open it in Excel or LibreOffice, save it again as .xlsx (or CSV) and upload that",
+                      thai=f"เปิดไฟล์ {label} เป็นสมุดงาน Excel (.xlsx หรือ .xls) ไม่ได้ กรุณาเปิดด้วย Excel หรือ LibreOffice แล้วบันทึกใหม่เป็น .xlsx หรือ CSV แล้วอัปโหลดอีกครั้ง")
+
+
+def _read_workbook(path: Path, label: str, limits: Limits) -> Table:
+    """An .xlsx or an Excel 97-2003 .xls, told apart by their first bytes rather than the name: offices
+    rename one to the other, and a system's "Excel export" is often the other kind."""
+    with path.open("rb") as file:
+        magic = file.read(8)
+    if magic.startswith(_ZIP_MAGIC):
+        return _read_xlsx(path, label, limits)
+    if magic == _OLE_MAGIC:
+        return _read_xls(path, label, limits)
+    raise _unreadable_workbook(label)
 
 
 def _read_xlsx(path: Path, label: str, limits: Limits) -> Table:
     from openpyxl import load_workbook
 
     _refuse_zip_bomb(path, label)
+    with path.open("rb") as handle:  # a handle, not the path: openpyxl refuses a path named .xls by its name
+        try:
+            workbook = load_workbook(handle, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many types for a corrupt or non-xlsx file
+            raise _unreadable_workbook(label) from exc
+        try:
+            return _first_sheet_with_data((sheet.iter_rows(values_only=True) for sheet in workbook.worksheets), label, limits)
+        finally:
+            workbook.close()
+
+
+def _read_xls(path: Path, label: str, limits: Limits) -> Table:
+    import xlrd
+
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a corrupt or non-xlsx file
-        raise _unreadable_xlsx(label) from exc
+        book = xlrd.open_workbook(str(path), on_demand=True)  # sheets parsed when first read
+    except Exception as exc:  # xlrd raises XLRDError, CompDocError, struct errors... for a damaged file
+        raise _unreadable_workbook(label) from exc
+
+    def values(sheet: Any) -> Iterator[tuple[object, ...]]:
+        for number in range(sheet.nrows):
+            yield tuple(_xls_value(cell, book.datemode) for cell in sheet.row(number))
+
     try:
-        # the first sheet with data: a cover sheet before the data ("ข้อมูล") read as "a header and no rows" (a walkthrough)
-        # the first sheet with data, passing over a cover: no rows, or one column of a few lines (a cover of
-        # two lines won as a one-column table, a blind review); sheets after the one chosen are not read
+        return _first_sheet_with_data((values(book.sheet_by_index(i)) for i in range(book.nsheets)), label, limits)
+    finally:
+        book.release_resources()
+
+
+def _xls_value(cell: Any, datemode: int) -> object:
+    """A cell as openpyxl gives it: dates as datetimes (an .xls stores them as day numbers), errors as empty."""
+    import xlrd
+
+    if cell.ctype == xlrd.XL_CELL_DATE:
+        try:
+            return xlrd.xldate.xldate_as_datetime(cell.value, datemode)
+        except (xlrd.xldate.XLDateError, OverflowError):
+            return cell.value
+    if cell.ctype == xlrd.XL_CELL_BOOLEAN:
+        return bool(cell.value)
+    if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR):
+        return None
+    return cell.value
+
+
+def _first_sheet_with_data(sheets: Iterable[Iterator[Sequence[object]]], label: str, limits: Limits) -> Table:
+    """The first sheet with data, passing over a cover: no rows, or one column of a few lines (a cover
+    sheet before the data "ข้อมูล" read as "a header and no rows", a walkthrough; a cover of two lines
+    won as a one-column table, a blind review). Sheets after the one chosen are not read."""
+    try:
         first: Table | None = None
-        for sheet in workbook.worksheets:
-            table = _read_sheet(sheet, label, limits)
+        for rows in sheets:
+            table = _table_from_rows(enumerate(rows, start=1), label, limits)
             first = first or table
             if table.rows and (len(table.columns) > 1 or len(table.rows) > COVER_ROWS):
                 return table
         return first if first is not None else Table([], [])
     except TableError:
         raise
-    except Exception as exc:  # a damaged sheet inside a readable zip
-        raise _unreadable_xlsx(label) from exc
-    finally:
-        workbook.close()
+    except Exception as exc:  # a damaged sheet inside a readable file
+        raise _unreadable_workbook(label) from exc
 
 
 TITLE_ROWS = 10  # rows looked at for a form's title above its header
@@ -347,17 +405,19 @@ TITLE_LINES = 2  # lines of one value a form's title may take
 COVER_ROWS = 5  # a one-column sheet of this many rows or fewer, before a sheet of data, is a cover
 
 
-def _read_sheet(sheet: Any, label: str, limits: Limits) -> Table:
-    """One worksheet as a table. Its header is its first row with a value, unless that row and the
-    one after it hold one value each (a form's title, "แบบฟอร์มเสนอโครงการ ปีงบประมาณ 2567"), then
-    an empty row, then, within the first :data:`TITLE_ROWS`, a row of several values: that row is the
-    header (the title was read as the only column name, and the job refused for want of "ชื่อโครงการ";
-    a walkthrough). Without the empty row the first row stays the header: a header with an empty
-    cell, or a one-column sheet with a note beside a later row, lost its first rows (a blind review)."""
-    rows_iter = enumerate(sheet.iter_rows(values_only=True), start=1)  # streamed: one row in memory at a time
-    ahead: list[tuple[int, tuple]] = []
-    for number, values in rows_iter:
-        if any(v is not None and _clean(v) for v in values):
+def _table_from_rows(numbered: Iterator[tuple[int, Sequence[object]]], label: str, limits: Limits,
+                     check_width: Callable[[int, Sequence[object], list[str]], None] | None = None) -> Table:
+    """A sheet or a CSV file's records (numbered as a spreadsheet shows them) as a table. Its header is
+    its first row with a value, unless that row and the one after it hold one value each (a form's
+    title, "แบบฟอร์มเสนอโครงการ ปีงบประมาณ 2567"), then an empty row, then, within the first
+    :data:`TITLE_ROWS`, a row of several values: that row is the header (the title was read as the
+    only column name, and the job refused for want of "ชื่อโครงการ"; a walkthrough). Without the empty
+    row the first row stays the header: a header with an empty cell, or a one-column sheet with a note
+    beside a later row, lost its first rows (a blind review). ``check_width`` may refuse a row with
+    values beyond the header (a CSV's unquoted "1,250")."""
+    ahead: list[tuple[int, Sequence[object]]] = []
+    for number, values in numbered:  # streamed: one row in memory at a time after the header
+        if any(_clean(v) for v in values):
             ahead.append((number, values))
             if len(ahead) == TITLE_ROWS or sum(1 for v in values if _clean(v)) > 1:
                 break
@@ -366,13 +426,14 @@ def _read_sheet(sheet: Any, label: str, limits: Limits) -> Table:
     last_number, last_values = ahead[-1]
     titled = (1 < len(ahead) <= TITLE_LINES + 1 and sum(1 for v in last_values if _clean(v)) > 1 and last_number > ahead[-2][0] + 1)
     start = len(ahead) - 1 if titled else 0
-    header = ahead[start][1]
-    columns = _unique_columns(header, label)
+    columns = _unique_columns(ahead[start][1], label)
     rows: list[dict[str, Any]] = []
     sheet_rows: list[int] = []
-    for number, values in itertools.chain(ahead[start + 1 :], rows_iter):
+    for number, values in itertools.chain(ahead[start + 1 :], numbered):
         if not any(_clean(v) for v in values):
             continue
+        if check_width is not None:
+            check_width(number, values, columns)
         row = {c: _clean(v) for c, v in zip(columns, values)} | {c: "" for c in columns[len(values) :]}
         rows.append(_check_cells(row, number, label, limits))
         sheet_rows.append(number)
@@ -385,7 +446,7 @@ def _refuse_zip_bomb(path: Path, label: str) -> None:
         with zipfile.ZipFile(path) as archive:
             inflated = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, OSError) as exc:
-        raise _unreadable_xlsx(label) from exc
+        raise _unreadable_workbook(label) from exc
     if inflated > MIN_INFLATION_CHECK and inflated > MAX_XLSX_INFLATION * path.stat().st_size:
         raise TableTooLarge(f"{label}: the workbook decompresses to {inflated / 1e6:,.0f} MB; refused as too large to read safely",
                             thai=f"ไฟล์ {label} เมื่อแตกออกมีขนาด {inflated / 1e6:,.0f} MB ใหญ่เกินกว่าจะอ่านได้อย่างปลอดภัย กรุณาบันทึกเป็น CSV หรือแบ่งไฟล์")

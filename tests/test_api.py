@@ -399,7 +399,7 @@ def test_unknown_routes_answer_in_the_documented_error_shape(client):
 BINARY = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 8
 
 
-@pytest.mark.parametrize("filename", ["สแกนโครงการ.csv", "สแกนโครงการ.xlsx", "โครงการ.pdf", "ว่าง.csv"])
+@pytest.mark.parametrize("filename", ["สแกนโครงการ.csv", "สแกนโครงการ.xlsx", "สแกนโครงการ.xls", "โครงการ.pdf", "ว่าง.csv"])
 def test_a_bad_upload_names_the_users_file_in_thai_never_a_server_path(client, filename):
     """A scanned image or PDF sent as a job or a project file: the answer names the file and what to do, in Thai too."""
     content = b"" if filename.startswith("ว่าง") else BINARY
@@ -434,6 +434,25 @@ def test_a_job_whose_columns_are_missing_is_refused_at_submit_in_thai(client):
         missing = "วัตถุประสงค์" if "วัตถุประสงค์" in data["text_col"] else "issue_id"
         assert body["message_th"].startswith(f"ไฟล์ ชื่อโครงการ.csv ไม่มีคอลัมน์ {missing}") and "ชื่อโครงการ" in body["message_th"]
     assert client.post("/v1/classify/jobs", files={"file": ("ชื่อโครงการ.csv", names_only)}, data={"text_col": "ชื่อโครงการ"}).status_code == 202
+
+
+def test_an_excel_97_2003_file_is_previewed_and_classified(client, tmp_path):
+    """Offices still save .xls: the evaluation page refused it as an unsupported type."""
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("โครงการ")
+    for r, values in enumerate([["รหัส", "ชื่อโครงการ"], ["BKN-01", "โครงการขุดลอกคลองบางบัว"], ["BKN-02", "โครงการอบรมอาสาสมัครป้องกันยาเสพติด"]]):
+        for c, value in enumerate(values):
+            sheet.write(r, c, value)
+    book.save(str(tmp_path / "p1.xls"))
+    content = (tmp_path / "p1.xls").read_bytes()
+    preview = client.post("/v1/tables/columns", files={"file": ("ผ.1 2568.xls", content)}).json()
+    assert preview["columns"] == ["รหัส", "ชื่อโครงการ"] and preview["text_columns"] == ["ชื่อโครงการ"] and preview["total_rows"] == 2
+    job = client.post("/v1/classify/jobs", files={"file": ("ผ.1 2568.xls", content)}, data={"text_col": "ชื่อโครงการ", "id_col": "รหัส"}).json()
+    assert wait_job(client, job["id"])["status"] == "done"
+    result = client.get(f"/v1/classify/jobs/{job['id']}/result?format=csv").text
+    assert "BKN-02" in result and "D2" in result.splitlines()[2]  # drug prevention: safety
 
 
 def test_table_columns_reads_the_header_and_guesses_the_text(client, tmp_path):

@@ -66,7 +66,8 @@ def test_catalog_fields_never_read_server_files_and_do_not_reveal_whether_they_e
 def test_upload_errors_name_the_users_file_never_a_server_path(client):
     cases = [
         ("/v1/projects/file", {}, ("ของฉัน.csv", b'id,name\n1,"never closed\n2,x\n'), "ของฉัน.csv: line 2: a quoted field"),
-        ("/v1/projects/file", {}, ("mine.xlsx", b"PK\x03\x04 not a workbook"), "mine.xlsx: not a readable .xlsx"),
+        ("/v1/projects/file", {}, ("mine.xlsx", b"PK\x03\x04 not a workbook"), "mine.xlsx: not a readable Excel workbook"),
+        ("/v1/classify/jobs", {"text_col": "text"}, ("mine.xls", bytes.fromhex("d0cf11e0a1b11ae1") + b"damaged"), "mine.xls: not a readable Excel workbook"),
         ("/v1/projects/file", {}, ("C:\\Users\\me\\mine.jsonl", b'{"name": "x"}\n{oops\n'), "mine.jsonl: line 2: not valid JSON"),
         ("/v1/classify/jobs", {"text_col": "text"}, ("mine.csv", b"text\n\xff\xfe\x00\x00binary"), "mine.csv: looks like a binary file"),
         ("/v1/catalogs", {"id": "mine"}, ("mine.csv", b"id,parent_id,level,name,description\nA,,dimension,x,\n\"B,A,issue,y,\n"), "line 3"),

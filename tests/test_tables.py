@@ -1,6 +1,8 @@
+import datetime
 import json
 
 import pytest
+import xlwt
 from openpyxl import Workbook
 
 from planalign.corpora.tables import Limits, TableError, decode_bytes, read_table, write_table
@@ -96,6 +98,60 @@ def test_a_form_title_above_the_header_and_a_cover_sheet_are_passed_over(tmp_pat
     empty.create_sheet("ว่าง")
     empty.save(tmp_path / "empty.xlsx")
     assert read_table(tmp_path / "empty.xlsx").columns == ["ชื่อโครงการ", "งบประมาณ"]
+
+
+def _xls(path, sheets):
+    """An Excel 97-2003 workbook as offices still save them: ``sheets`` maps a name to its rows."""
+    workbook = xlwt.Workbook(encoding="utf-8")
+    dated = xlwt.easyxf(num_format_str="D/M/YYYY")
+    for name, rows in sheets.items():
+        sheet = workbook.add_sheet(name)
+        for r, values in enumerate(rows):
+            for c, value in enumerate(values):
+                if value is not None:
+                    sheet.write(r, c, value, dated) if isinstance(value, datetime.date) else sheet.write(r, c, value)
+    workbook.save(str(path))
+    return path
+
+
+def test_xls_workbooks_read_like_xlsx_ones(tmp_path):
+    """Offices still save Excel 97-2003 .xls, which the evaluation page refused as an unsupported type."""
+    path = _xls(tmp_path / "ผ1.xls", {
+        "ปก": [["ไฟล์โครงการปี 2567"]],
+        "ข้อมูล": [["แบบฟอร์มเสนอโครงการ ปีงบประมาณ 2567"], [], ["ชื่อโครงการ", "งบประมาณ", "วันเริ่ม"],
+                   ["ขุดลอกคลองแสนแสบ", 1500000, datetime.date(2023, 10, 2)], [], ["อบรมอาสาสมัครป้องกันยาเสพติด", 250000.5, None]],
+    })
+    table = read_table(path)
+    assert table.columns == ["ชื่อโครงการ", "งบประมาณ", "วันเริ่ม"] and table.row_numbers() == [4, 6]
+    assert table.rows == [{"ชื่อโครงการ": "ขุดลอกคลองแสนแสบ", "งบประมาณ": "1500000", "วันเริ่ม": "2023-10-02 00:00:00"},
+                          {"ชื่อโครงการ": "อบรมอาสาสมัครป้องกันยาเสพติด", "งบประมาณ": "250000.5", "วันเริ่ม": ""}]
+    # the same cells in an .xlsx read the same (a date as openpyxl gives it)
+    workbook = Workbook()
+    for values in (["ชื่อโครงการ", "งบประมาณ", "วันเริ่ม"], ["ขุดลอกคลองแสนแสบ", 1500000, datetime.datetime(2023, 10, 2)]):
+        workbook.active.append(values)
+    workbook.save(tmp_path / "same.xlsx")
+    assert read_table(tmp_path / "same.xlsx").rows == table.rows[:1]
+    # told apart by content: an .xls renamed .xlsx, and an .xlsx renamed .xls, still read
+    (tmp_path / "renamed.xlsx").write_bytes(path.read_bytes())
+    (tmp_path / "renamed.xls").write_bytes((tmp_path / "same.xlsx").read_bytes())
+    assert read_table(tmp_path / "renamed.xlsx").rows == table.rows and read_table(tmp_path / "renamed.xls").rows == table.rows[:1]
+    with pytest.raises(TableError, match="more than 10 data rows"):
+        read_table(_xls(tmp_path / "big.xls", {"a": [["text"]] + [["ลอกท่อ"]] * 20}), limits=Limits(max_rows=10))
+    for name, content in (("damaged.xls", path.read_bytes()[:600]), ("html.xls", "<table><tr><td>ชื่อโครงการ</td></tr></table>".encode())):
+        (tmp_path / name).write_bytes(content)
+        with pytest.raises(TableError, match=f"{name}: not a readable Excel workbook"):
+            read_table(tmp_path / name)
+
+
+def test_a_csv_forms_title_above_the_header_is_passed_over(tmp_path):
+    """A form saved as CSV keeps its title line (and the empty line under it) above the header."""
+    (tmp_path / "form.csv").write_text("แบบฟอร์มเสนอโครงการ ปีงบประมาณ 2567,\n,\nชื่อโครงการ,งบประมาณ\nขุดลอกคลองแสนแสบ,1500000\n", encoding="utf-8")
+    table = read_table(tmp_path / "form.csv")
+    assert table.columns == ["ชื่อโครงการ", "งบประมาณ"] and table.rows == [{"ชื่อโครงการ": "ขุดลอกคลองแสนแสบ", "งบประมาณ": "1500000"}]
+    assert table.row_numbers() == [4]
+    # a one-column CSV keeps its first line as the header, its empty lines counted in the row numbers
+    (tmp_path / "list.csv").write_text("text\n\nลอกท่อ\nซ่อมถนน\n", encoding="utf-8")
+    assert read_table(tmp_path / "list.csv").columns == ["text"] and read_table(tmp_path / "list.csv").row_numbers() == [3, 4]
 
 
 def test_rows_are_numbered_as_the_file_shows_them(tmp_path):

@@ -9,7 +9,7 @@ from planalign.service.api.deps import AppDep, display_name, read_upload, refuse
 from planalign.service.api.schemas import CatalogList, CatalogNode, CatalogSummary, CatalogTree, CatalogUploaded
 
 router = APIRouter(prefix="/v1/catalogs", tags=["catalogs"])
-UPLOAD_SUFFIXES = (".csv", ".xlsx", ".json")
+UPLOAD_SUFFIXES = (".csv", ".xlsx", ".xls", ".json")
 
 
 def _summary(catalog_id: str, catalog: Catalog) -> CatalogSummary:

@@ -8,7 +8,7 @@ from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from planalign.corpora.labelled import parse_columns
-from planalign.corpora.tables import Table, read_table
+from planalign.corpora.tables import TABLE_UPLOAD_SUFFIXES, Table, read_table
 from planalign.errors import Conflict, NotFound, TooLarge
 from planalign.index.align import Alignment, AlignmentInputError
 from planalign.jobs import Job
@@ -17,7 +17,6 @@ from planalign.service.api.schemas import ClassifyRequest, ClassifyResponse, Cla
 from planalign.service.plots import confusion_png
 
 router = APIRouter(prefix="/v1/classify", tags=["classify"])
-UPLOAD_SUFFIXES = (".csv", ".tsv", ".xlsx", ".jsonl")
 MEDIA = {"csv": "text/csv; charset=utf-8", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
@@ -68,7 +67,7 @@ async def submit_job(
     level: str | None = Form(None, max_length=64),
     learn: bool = Form(True, description="Learn from the catalog's decisions (false: zero-shot only)"),
 ) -> JobOut:
-    suffix, content = await read_upload(file, UPLOAD_SUFFIXES)
+    suffix, content = await read_upload(file, TABLE_UPLOAD_SUFFIXES)
     name = display_name(file, suffix)
 
     def submit() -> JobOut:  # the file is read once here, off the event loop: a bad or oversized file fails now, not later

@@ -10,13 +10,12 @@ from starlette.concurrency import run_in_threadpool
 
 from planalign.app import IngestOutcome, fiscal_year
 from planalign.corpora.projects import IngestResult, Project, rows_to_projects
-from planalign.corpora.tables import Table, read_table
+from planalign.corpora.tables import TABLE_UPLOAD_SUFFIXES, Table, read_table
 from planalign.errors import NotFound
 from planalign.service.api.deps import AppDep, CallerDep, display_name, read_upload, refuse_unknown_form_fields, require_read_key, require_write_key, upload_path
 from planalign.service.api.schemas import Deleted, IngestResponse, ProjectsIn, ProjectsPage, RejectedRow, UndeclaredAlignment
 
 router = APIRouter(prefix="/v1/projects", tags=["projects"])
-UPLOAD_SUFFIXES = (".csv", ".tsv", ".xlsx", ".jsonl")
 
 
 UNDECLARED_SHOWN = 100  # a file ingested against the wrong catalog would otherwise list every project
@@ -48,7 +47,7 @@ async def ingest_file(
     year: int | None = Form(None, description="Fiscal year for rows without one"),
     source: str | None = Form(None, max_length=200),
 ) -> IngestResponse:
-    suffix, content = await read_upload(file, UPLOAD_SUFFIXES)
+    suffix, content = await read_upload(file, TABLE_UPLOAD_SUFFIXES)
     name = display_name(file, suffix)
 
     def ingest() -> IngestResponse:  # reading, parsing and the store write run off the event loop

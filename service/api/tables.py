@@ -5,8 +5,7 @@ from fastapi import APIRouter, Depends, File, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from planalign.corpora.projects import guess_columns
-from planalign.corpora.tables import read_table
-from planalign.service.api.classify import UPLOAD_SUFFIXES
+from planalign.corpora.tables import TABLE_UPLOAD_SUFFIXES, read_table
 from planalign.service.api.deps import AppDep, display_name, read_upload, refuse_unknown_form_fields, require_read_key, upload_path
 from planalign.service.api.schemas import TableColumns
 
@@ -17,7 +16,7 @@ PREVIEW_ROWS = 5
 @router.post("/columns", summary="The columns and first rows of a CSV/XLSX/JSONL file (nothing is stored)",
              dependencies=[Depends(require_read_key), Depends(refuse_unknown_form_fields)], response_model=TableColumns)
 async def table_columns(app: AppDep, file: UploadFile = File(..., description="The file a job would classify")) -> TableColumns:
-    suffix, content = await read_upload(file, UPLOAD_SUFFIXES)
+    suffix, content = await read_upload(file, TABLE_UPLOAD_SUFFIXES)
     name = display_name(file, suffix)
 
     def read() -> TableColumns:  # the same reader and limits as a job: a file accepted here is accepted there
