@@ -107,6 +107,8 @@ def _bad_catalog(tmp_path):
         (lambda p, c: ["align", "--file", str(p / "junk.bin"), "--catalog", str(c)], "binary"),
         (lambda p, c: ["classify", str(p / "in.csv"), "--text-col", "missing", "--out", str(p / "o.csv"),
                        "--catalog", str(c)], "missing column(s): missing"),
+        (lambda p, c: ["classify", str(p / "in.csv"), "--text-col", "missing", "--out", str(p / "o.csv"),  # in Thai too, as the pages say it
+                       "--catalog", str(c)], "ข้อผิดพลาด: ไฟล์ ไม่มีคอลัมน์ missing"),
         (lambda p, c: ["classify", str(p / "in.csv"), "--text-col", "name", "--out", str(p / "o.doc"),
                        "--catalog", str(c)], "cannot write .doc"),
         (lambda p, c: ["align", "x", "--encoder", "bert", "--catalog", str(c)], "unknown encoder"),
