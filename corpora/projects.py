@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field, ValidationError
 
+from planalign.corpora.form import HEADER_ALIASES, header_key
 from planalign.corpora.tables import Table, TableError, read_table
 from planalign.errors import InputError
 from planalign.nlp.normalize import normalize
@@ -31,28 +32,6 @@ if TYPE_CHECKING:
 
 DISTRICT_OFFICE_PREFIX = "สำนักงานเขต"
 
-# Field -> header spellings seen on forms and exports (compared without spaces, case-insensitive).
-HEADER_ALIASES: dict[str, tuple[str, ...]] = {
-    "id": ("id", "project_id", "รหัส", "รหัสโครงการ", "ลำดับ", "ticket_id"),
-    "fiscal_year": ("fiscal_year", "year", "fiscal_year_be", "ปีงบประมาณ", "ปี", "พ.ศ."),
-    "date": ("date", "timestamp", "created", "วันที่", "วันที่แจ้ง"),
-    "org": ("org", "organization", "agency", "หน่วยงาน", "หน่วยงาน/สำนักงานเขต", "สำนักงานเขต", "หน่วยงานรับผิดชอบ", "ส่วนราชการ"),
-    "district": ("district", "เขต"),
-    "district_group": ("district_group", "group", "กลุ่มเขต"),
-    "name": ("name", "project", "project_name", "item", "โครงการ", "โครงการ/กิจกรรม", "ชื่อโครงการ", "ชื่อโครงการ/กิจกรรม", "กิจกรรม"),
-    "objective": ("objective", "objectives", "วัตถุประสงค์"),
-    "target": ("target", "targets", "เป้าหมาย", "กลุ่มเป้าหมาย"),
-    "budget": ("budget", "amount", "งบประมาณ", "งบประมาณ(บาท)", "วงเงิน"),
-    "duration": ("duration", "period", "ระยะเวลา", "ระยะเวลาดำเนินงาน", "ระยะเวลาดำเนินการ"),
-    "text": ("text", "description", "details", "รายละเอียด", "รายละเอียดโครงการ"),
-    "plan_alignment": ("plan_alignment", "alignment", "ความสอดคล้องกับแผนระดับกทม.", "ความสอดคล้องกับแผน", "ความสอดคล้อง"),
-    "dimension_id": ("dimension_id", "dimension", "ด้าน", "มิติ"),
-    "issue_id": ("issue_id", "issue", "ประเด็นการพัฒนา", "ประเด็น"),
-    "goal_id": ("goal_id", "goal", "เป้าหมายตามแผน"),
-    "okr_id": ("okr_id", "okr"),
-    "source": ("source", "ที่มา"),
-    "category": ("category", "type", "ประเภท", "หมวด", "ประเภทปัญหา"),  # e.g. a Traffy report's types, "ถนน,ทางเท้า"
-}
 FIELDS = tuple(HEADER_ALIASES)
 _DATE = re.compile(r"(\d{4})-(\d{1,2})-\d{1,2}")
 _THAI_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")  # day/month/year, as Thai forms write dates
@@ -220,10 +199,6 @@ def fiscal_year_of(date: str) -> int | None:
     return year + 1 if month >= 10 else year
 
 
-def _header_key(header: str) -> str:
-    return re.sub(r"\s+", "", header).lower()
-
-
 def map_headers(columns: list[str], overrides: dict[str, str] | None = None) -> dict[str, str]:
     """Input column -> project field, from the aliases and the user's ``--map col=field``."""
     overrides = overrides or {}
@@ -233,14 +208,14 @@ def map_headers(columns: list[str], overrides: dict[str, str] | None = None) -> 
     missing = [c for c in overrides if c not in columns]
     if missing:
         raise TableError(f"--map names column(s) not in the file: {', '.join(missing)}")
-    lookup = {_header_key(alias): name for name, aliases in HEADER_ALIASES.items() for alias in aliases}
+    lookup = {header_key(alias): name for name, aliases in HEADER_ALIASES.items() for alias in aliases}
     mapping: dict[str, str] = {}
     taken = set(overrides.values())
     for column in columns:
         if column in overrides:
             mapping[column] = overrides[column]
             continue
-        name = lookup.get(_header_key(column))
+        name = lookup.get(header_key(column))
         if name and name not in taken:
             mapping[column] = name
             taken.add(name)

@@ -42,6 +42,7 @@ from typing import Any
 
 import charset_normalizer
 
+from planalign.corpora.form import KNOWN_HEADERS, header_key
 from planalign.errors import InputError, TooLarge
 
 SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xls", ".jsonl", ".json")  # text ones also as .gz
@@ -408,13 +409,14 @@ COVER_ROWS = 5  # a one-column sheet of this many rows or fewer, before a sheet 
 def _table_from_rows(numbered: Iterator[tuple[int, Sequence[object]]], label: str, limits: Limits,
                      check_width: Callable[[int, Sequence[object], list[str]], None] | None = None) -> Table:
     """A sheet or a CSV file's records (numbered as a spreadsheet shows them) as a table. Its header is
-    its first row with a value, unless that row and the one after it hold one value each (a form's
-    title, "แบบฟอร์มเสนอโครงการ ปีงบประมาณ 2567"), then an empty row, then, within the first
-    :data:`TITLE_ROWS`, a row of several values: that row is the header (the title was read as the
-    only column name, and the job refused for want of "ชื่อโครงการ"; a walkthrough). Without the empty
-    row the first row stays the header: a header with an empty cell, or a one-column sheet with a note
-    beside a later row, lost its first rows (a blind review). ``check_width`` may refuse a row with
-    values beyond the header (a CSV's unquoted "1,250")."""
+    its first row with a value, unless that row (and the one after it) hold one value each, a form's
+    title ("แบบฟอร์มเสนอโครงการ ปีงบประมาณ 2567"; the title was read as the only column name, and the
+    job refused for want of "ชื่อโครงการ", a walkthrough), and the next row holds several values and
+    is either under an empty row or names two of the form's columns (:data:`KNOWN_HEADERS`: ชื่อโครงการ,
+    งบประมาณ, ...): that row is the header. Otherwise the first row stays the header: a header with an
+    empty cell, or a one-column sheet with a note beside a later row, lost its first rows to a looser
+    rule (a blind review). ``check_width`` may refuse a row with values beyond the header (a CSV's
+    unquoted "1,250")."""
     ahead: list[tuple[int, Sequence[object]]] = []
     for number, values in numbered:  # streamed: one row in memory at a time after the header
         if any(_clean(v) for v in values):
@@ -424,7 +426,8 @@ def _table_from_rows(numbered: Iterator[tuple[int, Sequence[object]]], label: st
     if not ahead:
         return Table([], [])
     last_number, last_values = ahead[-1]
-    titled = (1 < len(ahead) <= TITLE_LINES + 1 and sum(1 for v in last_values if _clean(v)) > 1 and last_number > ahead[-2][0] + 1)
+    titled = (1 < len(ahead) <= TITLE_LINES + 1 and sum(1 for v in last_values if _clean(v)) > 1
+              and (last_number > ahead[-2][0] + 1 or sum(1 for v in last_values if header_key(_clean(v)) in KNOWN_HEADERS) >= 2))
     start = len(ahead) - 1 if titled else 0
     columns = _unique_columns(ahead[start][1], label)
     rows: list[dict[str, Any]] = []

@@ -56,6 +56,15 @@ def test_a_form_title_above_the_header_and_a_cover_sheet_are_passed_over(tmp_pat
     table = read_table(tmp_path / "form.xlsx")
     assert table.columns == ["ชื่อโครงการ", "งบประมาณ"] and table.row_numbers() == [4, 5]
     assert table.rows[0] == {"ชื่อโครงการ": "ขุดลอกคลองแสนแสบ", "งบประมาณ": "1500000"}
+    # no empty row under the title: the row naming the form's columns is the header (CSV alike)
+    direct = Workbook()
+    for values in (["แบบฟอร์มเสนอโครงการ"], ["สำนักงานเขตบางรัก ปีงบประมาณ 2567"], ["ลำดับ", "ชื่อโครงการ", "งบประมาณ (บาท)"], [1, "ขุดลอกคลองสีลม", 500000]):
+        direct.active.append(values)
+    direct.save(tmp_path / "direct.xlsx")
+    (tmp_path / "direct.csv").write_text("แบบฟอร์มเสนอโครงการ ปีงบประมาณ 2567,,\nรหัส,ชื่อโครงการ,หมายเหตุ\nBRK-1,ขุดลอกคลองสีลม,\n", encoding="utf-8")
+    for name, number in (("direct.xlsx", 4), ("direct.csv", 3)):
+        table = read_table(tmp_path / name)
+        assert table.columns[1] == "ชื่อโครงการ" and table.rows[0]["ชื่อโครงการ"] == "ขุดลอกคลองสีลม" and table.row_numbers() == [number]
     # a one-column sheet keeps its first row as the header
     single = Workbook()
     for value in ("text", "ลอกท่อ", "ซ่อมถนน"):
@@ -68,6 +77,11 @@ def test_a_form_title_above_the_header_and_a_cover_sheet_are_passed_over(tmp_pat
         blank_cell.active.append(values)
     blank_cell.save(tmp_path / "blank_cell.xlsx")
     assert [r["ชื่อโครงการ"] for r in read_table(tmp_path / "blank_cell.xlsx").rows] == ["ขุดลอกคลอง", "ปลูกต้นไม้"]
+    texts = Workbook()
+    for values in (["ชื่อโครงการ", None], ["ขุดลอกคลอง", "สำนักงานเขตบางรัก"], ["ปลูกต้นไม้", "หน่วยงาน"]):
+        texts.active.append(values)
+    texts.save(tmp_path / "texts.xlsx")
+    assert [r["ชื่อโครงการ"] for r in read_table(tmp_path / "texts.xlsx").rows] == ["ขุดลอกคลอง", "ปลูกต้นไม้"]
     noted = Workbook()
     for values in (["text"], ["ลอกท่อ"], ["ซ่อมถนน"], ["ขุดคลอง"], ["ปลูกต้นไม้", "หมายเหตุ: ปีหน้า"], ["ทาสี"]):
         noted.active.append(values)
