@@ -84,7 +84,7 @@ from planalign.index.store import ProjectStore, UpsertResult, default_url
 from planalign.nlp.encoders import Encoder, get_encoder
 from planalign.nlp.encoders.factory import CASCADE, CASCADE_BELOW
 from planalign.nlp.normalize import normalize
-from planalign.nlp.tokenize import content_tokens, index_words
+from planalign.nlp.tokenize import TOKENS_VERSION, content_tokens, index_words
 from planalign.shipped_vectors import seed_cache
 
 if TYPE_CHECKING:
@@ -149,6 +149,9 @@ class SearchPage:
 
 
 EMPTY_STORE_HINT = "ยังไม่มีโครงการในระบบ: นำเข้าโครงการก่อน (planalign ingest FILE, POST /v1/projects หรือ planalign ingest --sample)"
+# A one-shot process (the CLI) searches the index it finds; the service re-cuts it at start, and the next write does too.
+OLD_WORDS_HINT = ("ดัชนีคำค้นนี้ตัดคำด้วยรุ่นก่อนหน้า ผลที่ตรงตามคำอาจไม่ครบจนกว่าจะสร้างดัชนีใหม่ "
+                  "(บริการจะสร้างใหม่เองเมื่อเริ่มทำงาน หรือสั่ง planalign reindex)")
 UNRECOGNIZED_HINT = "ไม่รู้จักคำในคำค้นนี้ (ไม่มีในพจนานุกรมและในโครงการที่จัดเก็บ) จึงไม่มีผลที่เกี่ยวข้อง: รายการที่แสดงเป็นเพียงรายการใกล้เคียงที่สุด กรุณาตรวจการสะกดหรือแป้นพิมพ์ภาษา"
 
 
@@ -742,7 +745,8 @@ class Application:
             for hit in hits:
                 position = index.position.get(hit.id)
                 hit.dimension_id = str(dimensions[position]) if position is not None and dimensions[position] else hit.dimension_id
-        return SearchPage(hits, ranked.total, counts, UNRECOGNIZED_HINT if ranked.unrecognized else None, rows_total)
+        hints = [UNRECOGNIZED_HINT if ranked.unrecognized else "", OLD_WORDS_HINT if index.tokens_version != TOKENS_VERSION else ""]
+        return SearchPage(hits, ranked.total, counts, " ".join(h for h in hints if h) or None, rows_total)
 
     def search_filters(self, year: int | None = None, district: str | None = None, group: str | None = None,
                        dimension: str | None = None, kind: str | None = None) -> Filters:

@@ -185,7 +185,9 @@ def test_a_keyword_index_cut_by_an_older_tokenizer_is_indexed_again_at_the_next_
     stale = _fresh(tmp_path)
     assert stale.index().tokens_version == 1
     assert "P2" not in [h.id for h in search(stale.index(), stale.store, None, "ยาเสพติด", mode="keyword", top=3)]
+    assert "planalign reindex" in (stale.search("ยาเสพติด", mode="keyword").hint or "")  # a one-shot search says its words may be missed
     stale.ingest([LATER])  # any write syncs
+    assert stale.search("ยาเสพติด", mode="keyword").hint is None
     assert stale.index().generation != old and stale.index().deltas == 0
     assert read_pointer(index_root(tmp_path)) == (stale.index().generation, 0)
     assert (index_root(tmp_path) / "PREVIOUS").read_text().split()[0] == old  # kept as the fallback
