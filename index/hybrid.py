@@ -141,6 +141,8 @@ class Hit:
     source: str = ""  # the stored row's source (the application tells a citizen report by it)
     report: bool = False  # a citizen report (Traffy), not a project (set by the application, which knows the report sources)
     copies: list[str] = field(default_factory=list)  # ids of the other results with this very text (search(collapse=True))
+    copies_years: list[int] = field(default_factory=list)  # with copies: the fiscal years of the text's rows, this one's included
+    copies_orgs: int = 0  # with copies: how many agencies or district offices have the text (the hit shows its own)
 
 
 def collapse(ranked: Ranked, keys: Sequence[object]) -> tuple[Ranked, list[list[int]]]:

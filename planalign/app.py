@@ -737,9 +737,14 @@ class Application:
             counts[name] = dict(sorted(counted.items(), key=lambda item: -item[1]))
         ranked = found
         hits = to_hits(index, self.store, ranked.page(offset, limit), query, offset)
-        copies = {index.ids[group[0]]: [index.ids[p] for p in group[1:]] for group in groups[offset : offset + limit]}
+        groups_shown = {index.ids[group[0]]: group for group in groups[offset : offset + limit]}
+        years, orgs, districts = index.meta["fiscal_year"], index.meta["org"], index.meta["district"]
         for hit in hits:
-            hit.copies = copies.get(hit.id, [])
+            group = groups_shown.get(hit.id, [])
+            hit.copies = [index.ids[p] for p in group[1:]]
+            if hit.copies:  # the hit shows its first row's office and year: say how far the same line goes
+                hit.copies_years = sorted({int(years[p]) for p in group if years[p]})
+                hit.copies_orgs = len({orgs[p] or districts[p] for p in group if orgs[p] or districts[p]})
             hit.report = is_report(hit.source, self.settings.report_sources)
         if dimensions is not None:
             for hit in hits:

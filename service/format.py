@@ -205,6 +205,14 @@ def explanation_thai(hit: Hit) -> str:
     return " · ".join(labels)
 
 
+def copies_spread_thai(hit: Hit) -> str:
+    """How far a collapsed line goes, as the search page says it: " (50 หน่วยงาน, ปีงบประมาณ 2565-2566)"."""
+    parts = [f"{hit.copies_orgs} หน่วยงาน" if hit.copies_orgs > 1 else "",
+             "ปีงบประมาณ " + (f"{hit.copies_years[0]}-{hit.copies_years[-1]}" if len(hit.copies_years) > 1 else str(hit.copies_years[0]))
+             if hit.copies_years else ""]
+    return f" ({', '.join(p for p in parts if p)})" if any(parts) else ""
+
+
 def print_hits(out: Console, hits: list[Hit], total: int | None = None, kind: str | None = None, total_rows: int | None = None) -> None:
     """Hits as a person reads them; ``kind`` (project / report / None: both) names what was counted;
     ``total_rows``: the rows behind a total of distinct texts (as the search page says them)."""
@@ -213,7 +221,7 @@ def print_hits(out: Console, hits: list[Hit], total: int | None = None, kind: st
     if total is not None:
         out.print(f"พบ {total} {what}ที่ตรงกับคำค้น{rows}" if total else f"ไม่พบ{what}ที่ตรงกับคำค้นโดยตรง: ผลที่ใกล้เคียงที่สุด")
     for rank, hit in enumerate(hits, start=1):
-        same = f"ข้อความเดียวกันอีก {len(hit.copies)} รายการ" if hit.copies else ""
+        same = f"ข้อความเดียวกันอีก {len(hit.copies)} รายการ{copies_spread_thai(hit)}" if hit.copies else ""
         details = " · ".join(str(x) for x in (hit.id, "เรื่องที่ประชาชนแจ้ง" if hit.report else "", hit.org, hit.year, explanation_thai(hit), same) if x)
         out.print(f"[bold]{rank}. {escape(hit.name)}[/]  [dim]{escape(details)}[/]")
         out.print("   " + render(escape(hit.snippet), hit.highlights, "[reverse]", "[/reverse]"))
@@ -221,7 +229,8 @@ def print_hits(out: Console, hits: list[Hit], total: int | None = None, kind: st
 
 def hits_json(hits: list[Hit], total: int | None = None) -> str:
     rows = [{"id": h.id, "score": h.score, "name": h.name, "org": h.org, "year": h.year, "snippet": h.snippet, "why": h.why,
-             "relevant": h.relevant, "report": h.report, "copies": h.copies} for h in hits]
+             "relevant": h.relevant, "report": h.report, "copies": h.copies, "copies_years": h.copies_years,
+             "copies_orgs": h.copies_orgs} for h in hits]
     return json.dumps(rows if total is None else {"total": total, "results": rows}, ensure_ascii=False)
 
 

@@ -790,7 +790,7 @@ def test_the_search_page_shows_one_hit_for_a_line_every_district_budgets(tmp_pat
         browser.get(url + "/review?q=" + urllib.parse.quote("ขยะ"))
         wait = WebDriverWait(browser, WAIT)
         badge = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#results .badge-copies")))
-        assert badge.text == "ข้อความเดียวกันอีก 4 รายการ"
+        assert badge.text == "ข้อความเดียวกันอีก 4 รายการ (5 หน่วยงาน, ปีงบประมาณ 2567)"
         assert len(browser.find_elements(By.CSS_SELECTOR, "#results .result")) == 2
         wait.until(EC.text_to_be_present_in_element((By.ID, "search-status"), "(6 รายการ นับข้อความเดียวกันทุกหน่วยงาน)"))
         _no_console_errors(browser)

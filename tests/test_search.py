@@ -156,7 +156,7 @@ def test_cli_ingest_search_delete(tmp_path):
     assert found.returncode == 0, found.stderr
     hits = json.loads(found.stdout)
     assert hits[0]["id"] == "X1" and hits[0]["year"] == 2567 and hits[0]["report"] is False
-    assert set(hits[0]) == {"id", "score", "name", "org", "year", "snippet", "why", "relevant", "report", "copies"}
+    assert set(hits[0]) == {"id", "score", "name", "org", "year", "snippet", "why", "relevant", "report", "copies", "copies_years", "copies_orgs"}
     assert run_cli("delete", "X1", data_dir=data).returncode == 0
     after = json.loads(run_cli("search", "คลองลาดพร้าว", "--json", "--mode", "keyword", data_dir=data).stdout)
     assert "X1" not in [h["id"] for h in after]

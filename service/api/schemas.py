@@ -211,6 +211,9 @@ class HitOut(Out):
     report: bool = Field(False, description="A citizen report (Traffy), not a project (filter with kind)")
     copies: list[str] = Field(default_factory=list, description="Ids of the other results with this very text (every district "
                                                                 "budgets the same routine lines), shown as this one hit; collapse=false lists them apart")
+    copies_years: list[int] = Field(default_factory=list, description="With copies: the fiscal years (B.E.) of this text's rows, "
+                                                                      "this hit's included (the hit shows its own year)")
+    copies_orgs: int = Field(0, description="With copies: how many agencies or district offices have this text (the hit shows its own)")
 
 
 class SearchResponse(BaseModel):

@@ -70,6 +70,14 @@
     });
   }
 
+  /* How far a collapsed line goes (the hit shows its first row's office and year), as the CLI says it. */
+  function copiesSpread(r) {
+    var years = r.copies_years || [], parts = [];
+    if ((r.copies_orgs || 0) > 1) parts.push(PA.formatNumber(r.copies_orgs) + " หน่วยงาน");
+    if (years.length) parts.push("ปีงบประมาณ " + (years.length > 1 ? years[0] + "-" + years[years.length - 1] : years[0]));
+    return parts.length ? " (" + parts.join(", ") + ")" : "";
+  }
+
   function renderResults(data) {
     var list = PA.clear($("results"));
     list.start = (data.page - 1) * data.page_size + 1;
@@ -87,7 +95,7 @@
         ]),
         el("p", { class: "result-meta" }, [meta.join(" · "), meta.length ? " · " : "", "รหัส ", el("code", { text: r.id }),
           (r.copies || []).length ? el("span", { class: "badge badge-copies", title: r.copies.slice(0, 60).join(", "),
-                                                  text: "ข้อความเดียวกันอีก " + PA.formatNumber(r.copies.length) + " รายการ" }) : null]),
+                                                  text: "ข้อความเดียวกันอีก " + PA.formatNumber(r.copies.length) + " รายการ" + copiesSpread(r) }) : null]),
         el("p", { class: "snippet" }, PA.highlightSpans(r.snippet, r.highlights)),
         explanation(r)
       ]));
