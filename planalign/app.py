@@ -784,9 +784,12 @@ class Application:
         """Per index row, a fingerprint of its text: its keyword words in order (numbers included, spacing
         and punctuation aside), hashed once per index version, so search finds identical texts without
         reading the store (up to 1,000 rows a query: a blind review timed keyword search 1.3 -> 17 ms).
-        Not the vectors: `static` and TF-IDF drop numbers, and "ซอย 48" / "ซอย 52" would be one text."""
-        tokens = index.keyword.tokens
-        return self._for_version("text keys", index, lambda: np.fromiter((hash("\x1f".join(words)) for words in tokens), dtype=np.int64, count=len(tokens)))
+        Not the vectors: `static` and TF-IDF drop numbers, and "ซอย 48" / "ซอย 52" would be one text. A
+        citizen report and a project with the same words differ: one hit would carry the first one's flag."""
+        def build() -> np.ndarray:
+            tokens, reports = index.keyword.tokens, self._report_rows(index)
+            return np.fromiter((hash(("\x1f".join(words), bool(report))) for words, report in zip(tokens, reports)), dtype=np.int64, count=len(tokens))
+        return self._for_version("text keys", index, build)
 
     def _office_rows(self, index: ProjectIndex) -> np.ndarray:
         """Per index row, whether it only names an office (:func:`names_an_office`): a budget line, not a

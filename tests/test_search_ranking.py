@@ -177,8 +177,12 @@ def test_results_with_the_same_text_are_one_hit_that_names_the_others(tmp_path):
     assert line.copies_years == [2566, 2567] and line.copies_orgs == 20  # how far the line goes: the hit shows one row's
     assert copies_spread_thai(line) == " (20 หน่วยงาน, ปีงบประมาณ 2566-2567)"  # as the CLI and the page say it
     assert next(h for h in page.hits if h.id == "E1").copies_years == []
+    app.ingest([Project(id="T1", name="งานเก็บขยะมูลฝอยและขนถ่ายสิ่งปฏิกูล", source="traffy_2023")])  # a citizen's report in the same words
+    mixed = app.search("ขยะ", mode="keyword", limit=10)
+    assert [(h.id, h.report) for h in mixed.hits if "T1" in [h.id, *h.copies]] == [("T1", True)] and mixed.total == 4
+    assert app.search("ขยะ", filters=app.search_filters(kind="project"), mode="keyword", limit=10).total == 3
     every = app.search("ขยะ", mode="keyword", limit=40, collapse=False)
-    assert len([h for h in every.hits if h.id.startswith("W")]) == 30 and every.total == 32 and not any(h.copies for h in every.hits)
+    assert len([h for h in every.hits if h.id.startswith("W")]) == 30 and every.total == 33 and not any(h.copies for h in every.hits)
 
 
 def test_collapsed_search_pages_past_a_thousand_rows_and_keeps_numbered_lines_apart(tmp_path):
