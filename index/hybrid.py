@@ -260,23 +260,28 @@ def explain(words: set[str], doc_tokens: list[str], dense_z: float, feedback_z: 
     return tuple(why)
 
 
+def search_mode(query: str, mode: str) -> str:
+    """The mode a query is ranked in: ``mode``, checked, except that a hybrid query of numbers only
+    ("48", "2566") is answered by keyword: meaning says nothing of a number, and e5 put 50 "งานปกครอง"
+    lines up as relevant for "48" (a walkthrough); the texts that carry the number are the answer."""
+    if mode not in MODES:
+        raise InputError(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}", thai=f"ไม่มีวิธีค้นหา {mode} (มี: {', '.join(MODES)})")
+    words = query_words(normalize(query))
+    return "keyword" if mode == "hybrid" and words and all(w.replace(".", "").isdigit() for w in words) else mode
+
+
 def rank(index: ProjectIndex, encoder: Encoder | None, query: str, mode: str, filters: Filters, top: int, *,
          query_vector: np.ndarray | None = None, params: SearchParams | None = None) -> Ranked:
     """The best ``top`` positions with scores, explanations and the number of matches; the ranking
     core shared by search, the duplicate check and the benchmarks. ``query_vector``: the query's
     ``query:`` embedding when the caller has it already."""
-    if mode not in MODES:
-        raise InputError(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}", thai=f"ไม่มีวิธีค้นหา {mode} (มี: {', '.join(MODES)})")
+    mode = search_mode(query, mode)
     if filters.kind:
         raise ValueError("filters.kind needs the store: Application.search turns it into positions")
     params = params or params_for(index.encoder_name)
     query = normalize(query)
     mask = filters.mask(index)
     words = query_words(query)
-    if mode == "hybrid" and words and all(w.replace(".", "").isdigit() for w in words):
-        # numbers only ("48", "2566"): meaning says nothing of a number; e5 put 50 "งานปกครอง" lines up as
-        # relevant for "48" (a walkthrough). The texts that carry the number are the answer.
-        mode = "keyword"
     every_keyword_score = index.keyword.scores(with_synonyms(words)) if words and mode != "dense" else np.zeros(len(index.ids), dtype=np.float32)
     keyword_scores = np.where(mask, every_keyword_score, 0.0) if mask is not None else every_keyword_score
     bm25_positions = _top_positive(keyword_scores, max(params.pool, top))

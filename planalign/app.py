@@ -66,7 +66,7 @@ from planalign.index.dedup import (
     semantic_vectors,
 )
 from planalign.index.evaluation import Report, evaluate_alignments, labels_level, scorable
-from planalign.index.hybrid import KINDS, Filters, Hit, rank, to_hits
+from planalign.index.hybrid import KINDS, Filters, Hit, rank, search_mode, to_hits
 from planalign.index.hybrid import collapse as collapse_same
 from planalign.index.project_index import (
     IndexDamaged,
@@ -703,7 +703,9 @@ class Application:
                              thai="คำค้นต้องมีตัวอักษรหรือตัวเลขอย่างน้อยหนึ่งตัว")
         if self._nothing_stored():
             return SearchPage([], 0, {}, EMPTY_STORE_HINT)
-        self._refuse_while_warming("the model")
+        mode = search_mode(query, mode)
+        if mode != "keyword":  # a keyword search (a number, a word the user wants as typed) needs no model
+            self._refuse_while_warming("the model")
         index = self.require_index()
         encoder = self.index_encoder(index) if mode != "keyword" else None
         depth = max(FACET_DEPTH, offset + limit) if facets else offset + limit

@@ -5,6 +5,7 @@ import pytest
 from planalign.app import Application
 from planalign.config import Settings, choose_index_encoder
 from planalign.corpora.projects import Project
+from planalign.errors import Unavailable
 from planalign.index.hybrid import LEXICAL, Filters, rank
 from planalign.index.project_index import QUERY_VIEW_FILE, current_generation, index_root, load_index
 from planalign.service.format import copies_spread_thai
@@ -159,6 +160,11 @@ def test_a_query_of_numbers_only_is_answered_by_the_texts_that_carry_them(tmp_pa
                + [Project(id=f"G{i}", name="งานปกครอง", district=f"เขต{i}") for i in range(30)])
     page = app.search("48", limit=10)
     assert page.total == 1 and [h.id for h in page.hits] == ["S48"]
+    # while the service's models warm up (the warm-up never ends here), a keyword answer needs none; meaning waits, then 503
+    app._wait_limit = 0.05
+    assert [h.id for h in app.search("48").hits] == ["S48"] and app.search("พหลโยธิน", mode="keyword").total == 2
+    with pytest.raises(Unavailable):
+        app.search("ถนนพหลโยธิน")
 
 
 def test_results_with_the_same_text_are_one_hit_that_names_the_others(tmp_path):
