@@ -516,7 +516,13 @@ def topical(text: str) -> str:
 
 # Words that say who, not what: the city and its offices ("โครงการกรุงเทพมหานครเขตปลอดบุหรี่"), and
 # the management verbs every office's overhead lines carry ("งานบริหารทั่วไปและบริการทะเบียน").
-_NOT_TOPIC = frozenset(("กรุงเทพมหานคร", "เขต", "สำนักงานเขต", "สำนักงาน", "สำนัก", "บริหาร", "ทั่วไป", "สนับสนุน"))
+# Nor the generic verbs budget lines start with: in the FY2566 ordinance's across-office sweep, 31
+# pairs of different agencies' outputs shared only one of them and were one project ("ผลผลิตควบคุม
+# อาคารและการก่อสร้าง" / "ผลผลิตควบคุมแหล่งก่อมลพิษ", "ผลผลิตพัฒนาโครงข่ายถนน" / "ผลผลิตพัฒนาบุคลากร
+# ทางการศึกษา"; 1,553 -> 1,476 flagged there, every dev pair unchanged), and "รักษา" joined "งาน
+# รักษาความสะอาด" to "งานรักษาพยาบาล" (a blind review).
+_GENERIC_VERBS = ("รักษา", "ส่งเสริม", "พัฒนา", "ป้องกัน", "ควบคุม", "บริการ", "ปรับปรุง", "จัดการ", "ดำเนินการ")
+_NOT_TOPIC = frozenset(("กรุงเทพมหานคร", "เขต", "สำนักงานเขต", "สำนักงาน", "สำนัก", "บริหาร", "ทั่วไป", "สนับสนุน", *_GENERIC_VERBS))
 
 
 # Places whose words are where, not what. Names after other markers run on greedily ("ชุมชนเฝ้าระวัง
