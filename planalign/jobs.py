@@ -8,7 +8,9 @@ running when the service stopped are queued again, so an upload is never lost.
 A job reads its file within the service's limits (``max_rows``, ``max_field_chars``; the API
 already refused an oversized file at upload) and classifies it :data:`BATCH_ROWS` rows at a time,
 so memory stays bounded and a cancelled job (``DELETE /v1/classify/jobs/{id}``) stops at the next
-encoder batch. Error messages name the user's file, never its path on the server.
+encoder batch, keeping the rows finished before it as its result (``partial_rows``: an evaluation
+team stopping a slow 20,000-row job lost the hour already done). Error messages name the user's file,
+never its path on the server.
 """
 from __future__ import annotations
 
@@ -40,6 +42,7 @@ log = logging.getLogger("planalign.jobs")
 BATCH_ROWS = 200
 INTERNAL_TH = "เกิดข้อผิดพลาดภายในระบบระหว่างประมวลผล (ไม่ใช่ความผิดของไฟล์ของท่าน) กรุณาส่งงานใหม่ หากยังไม่ได้ แจ้งผู้ดูแลระบบพร้อมรหัสงาน"
 ACTIVE = ("queued", "running")
+CANCEL_WAIT_S = 15.0  # a cancel waits this long for the running job to stop at its next encoder batch (seconds with e5)
 
 
 class Cancelled(Exception):
@@ -68,6 +71,8 @@ class JobManager:
         self._queue: queue.Queue[str] = queue.Queue()
         self._worker: threading.Thread | None = None
         self._cancelled: set[str] = set()
+        self._running: str | None = None  # the job the worker is on
+        self._turn = threading.Condition()  # notified when the worker leaves a job
 
     def start(self) -> None:
         """Start the worker and queue again whatever was pending when the service last stopped."""
@@ -93,12 +98,13 @@ class JobManager:
         assert job is not None
         return job
 
-    def require(self, job_id: str, done: bool = False) -> Job:
-        """The job, or NotFound; with ``done``, Conflict unless it has finished (its result, its review)."""
+    def require(self, job_id: str, done: bool = False, partial: bool = False) -> Job:
+        """The job, or NotFound; with ``done``, Conflict unless it has finished (its result, its review);
+        with ``partial`` too, a cancelled job's result of the rows done before it stopped counts."""
         job = self.get(job_id)
         if job is None:
             raise NotFound(f"no job {job_id!r}", thai=f"ไม่พบงานจัดหมวด {job_id} (อาจถูกลบไปแล้ว)")
-        if done and job.status != "done":
+        if done and job.status != "done" and not (partial and job.params.get("partial_rows")):
             thai = ("งานจัดหมวดยังไม่เสร็จ ผลลัพธ์และการตรวจผลจะพร้อมเมื่องานเสร็จแล้ว" if job.status in ACTIVE
                     else "งานจัดหมวดนี้ถูกยกเลิกไปแล้ว จึงไม่มีผลลัพธ์ กรุณาอัปโหลดไฟล์ใหม่" if job.status == "cancelled"
                     else "งานจัดหมวดนี้ไม่สำเร็จ จึงไม่มีผลลัพธ์ (ดูสาเหตุที่สถานะงาน) กรุณาแก้ไฟล์แล้วอัปโหลดใหม่")
@@ -120,17 +126,28 @@ class JobManager:
     def result_path(self, job_id: str, fmt: str) -> Path:
         return self.root / job_id / f"result.{fmt}"
 
-    def cancel(self, job_id: str) -> Job | None:
-        """Mark a queued or running job cancelled; the worker skips it or stops at its next batch."""
+    def cancel(self, job_id: str, wait: float = CANCEL_WAIT_S) -> Job | None:
+        """Mark a queued or running job cancelled; the worker skips it or stops at its next encoder
+        batch. A running job is waited for (up to ``wait`` seconds), so the answer holds the rows it
+        finished (``partial_rows``): the page stopped polling at "cancelled", before they were kept."""
         self._cancelled.add(job_id)
         self.app.store.write(lambda connection: connection.execute(update(table).where(table.c.id == job_id, table.c.status.in_(ACTIVE))
                                                                    .values(status="cancelled", error="cancelled by request", updated=time.time())))
+        with self._turn:
+            self._turn.wait_for(lambda: self._running != job_id, timeout=wait)
         return self.get(job_id)
 
     def _update(self, job_id: str, **fields: object) -> None:
         """Status and progress from the worker; a cancelled job stays cancelled."""
         self.app.store.write(lambda connection: connection.execute(
             update(table).where(table.c.id == job_id, table.c.status != "cancelled").values(**fields, updated=time.time())))
+
+    def _keep_partial(self, job_id: str, rows: int) -> None:
+        """A cancelled job's result holds its first ``rows`` rows (its status stays cancelled)."""
+        job = self.get(job_id)
+        params = json.dumps({**(job.params if job else {}), "partial_rows": rows}, ensure_ascii=False)
+        self.app.store.write(lambda connection: connection.execute(
+            update(table).where(table.c.id == job_id).values(done=rows, params=params, updated=time.time())))
 
     def _fail(self, job_id: str, error: str, thai: str | None) -> None:
         """A failed job; its Thai message for the pages goes with its parameters (``error_th``), the table has one error column."""
@@ -145,13 +162,13 @@ class JobManager:
     def _run_forever(self) -> None:
         while True:
             job_id = self._queue.get()
+            self.app.wait_warm()  # always ends (set even when the warm-up fails); a job waiting for it is still queued
+            with self._turn:
+                self._running = job_id
             try:
-                self.app.wait_warm()
                 self._run(job_id)
             except Cancelled:
                 log.info("job %s cancelled", job_id)
-                for fmt in ("csv", "xlsx"):
-                    self.result_path(job_id, fmt).unlink(missing_ok=True)
             except InputError as exc:  # the file or its parameters: the user can act on it
                 self._fail(job_id, str(exc), exc.thai)
             except Exception:  # a bug: logged, and a job must never kill the worker
@@ -159,6 +176,9 @@ class JobManager:
                 self._fail(job_id, f"internal error; the service log has the details (job {job_id})", INTERNAL_TH)
             finally:
                 self._cancelled.discard(job_id)
+                with self._turn:
+                    self._running = None
+                    self._turn.notify_all()
 
     def _run(self, job_id: str) -> None:
         job = self.get(job_id)
@@ -201,18 +221,27 @@ class JobManager:
         rows_out: list[dict[str, Any]] = []
         out_columns: list[str] = []
         level = ""
-        for start in range(0, max(total, 1), BATCH_ROWS):
+        def write_result() -> None:
+            for fmt in ("csv", "xlsx"):
+                write_table(folder / f"result.{fmt}", out_columns, rows_out, text_columns=kept_as_text(params.get("id_col"), columns))
+
+        try:
+            for start in range(0, max(total, 1), BATCH_ROWS):
+                self._check(job_id)
+                part = self.app.classify(Table(table_in.columns, table_in.rows[start : start + BATCH_ROWS]), columns, aligner=aligner,
+                                         level=level_asked, progress=progress)
+                if scored:
+                    results += [_slim(r, part.level) for r in part.results]
+                rows_out += part.table.rows
+                out_columns, level = part.table.columns, part.level
+                throttled.set(start + len(part.table.rows))
             self._check(job_id)
-            part = self.app.classify(Table(table_in.columns, table_in.rows[start : start + BATCH_ROWS]), columns, aligner=aligner,
-                                     level=level_asked, progress=progress)
-            if scored:
-                results += [_slim(r, part.level) for r in part.results]
-            rows_out += part.table.rows
-            out_columns, level = part.table.columns, part.level
-            throttled.set(start + len(part.table.rows))
-        self._check(job_id)
-        for fmt in ("csv", "xlsx"):
-            write_table(folder / f"result.{fmt}", out_columns, rows_out, text_columns=kept_as_text(params.get("id_col"), columns))
+        except Cancelled:
+            if rows_out:  # the rows finished before it stopped, in file order, are its result
+                write_result()
+                self._keep_partial(job_id, len(rows_out))
+            raise
+        write_result()
         metrics: dict[str, Any] | None = {"n": 0, "level": level, "unscored": unscored, "unscored_th": unscored_th} if unscored else None
         if scored and labelled is not None:
             # the rows `planalign eval` would score: with text, and labels that are nodes at or under the level
@@ -225,6 +254,9 @@ class JobManager:
             metrics = {**report.as_dict(), "level": level, "skipped": len(skipped), "skipped_rows": [row for row, _ in skipped][:20],
                        "unusable_labels": len(unusable), "unusable_label_rows": unusable[:20]}
         self._update(job_id, status="done", done=total, metrics=json.dumps(metrics, ensure_ascii=False) if metrics else "")
+        ended = self.get(job_id)
+        if ended is not None and ended.status == "cancelled":  # cancelled while its result was written: that is its result
+            self._keep_partial(job_id, len(rows_out))
 
 
 def _job(row: Any) -> Job:

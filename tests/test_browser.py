@@ -725,10 +725,15 @@ def test_a_running_job_is_cancelled_from_the_page_and_reads_as_cancelled(server:
     wait.until(EC.text_to_be_present_in_element((By.ID, "columns-status"), "ชื่อโครงการ"))
     browser.find_element(By.ID, "job-submit").click()
     cancel = wait.until(EC.element_to_be_clickable((By.ID, "job-cancel")))
+    wait.until(lambda d: re.match(r"[1-9][\d,]* / 20,000", d.find_element(By.ID, "progress-text").text))  # a batch or more done
     cancel.click()
     wait.until(EC.text_to_be_present_in_element((By.ID, "job-status"), "ยกเลิกงานแล้ว"))
     assert not browser.find_element(By.ID, "job-cancel").is_displayed() and not browser.find_elements(By.ID, "job-error")
     assert browser.find_element(By.CSS_SELECTOR, "#job-box .badge").text == "ยกเลิกแล้ว"
+    # the rows finished before it stopped can be downloaded (stopping a slow job lost them)
+    assert "แถวแรกที่ทำเสร็จ" in browser.find_element(By.ID, "job-status").text
+    links = browser.find_elements(By.CSS_SELECTOR, "#downloads a")
+    assert links and all("แถวแรกที่ทำเสร็จก่อนยกเลิก" in a.text for a in links) and links[0].get_attribute("download") == "long-labelled-partial.csv"
     _no_console_errors(browser)
 
 

@@ -146,23 +146,31 @@ def test_damaged_newest_generation_is_served_from_the_previous_degraded_then_rep
         assert client.app.state.planalign.index().generation not in (first, newest.name)
 
 
-def test_a_cancelled_job_stops_and_keeps_no_result(tmp_path):
+def test_a_cancelled_job_stops_and_keeps_the_rows_it_finished(tmp_path):
+    """Stopping a slow job kept nothing: the rows finished before it stopped are its (partial) result."""
     rows = "id,text\n" + "\n".join(f"{i},โครงการลอกท่อระบายน้ำซอย {i} เพื่อลดน้ำท่วมขัง" for i in range(6000)) + "\n"
     with TestClient(create_app(settings(tmp_path))) as client:
         wait_for(lambda: _ready(client))
         running = client.post("/v1/classify/jobs", files={"file": ("big.csv", rows.encode())}, data={"text_col": "text"}).json()
         queued = client.post("/v1/classify/jobs", files={"file": ("next.csv", rows.encode())}, data={"text_col": "text"}).json()
         assert queued["progress"]["total"] == 6000  # counted at upload
-        wait_for(lambda: client.get(f"/v1/classify/jobs/{running['id']}").json()["status"] == "running")
+        wait_for(lambda: client.get(f"/v1/classify/jobs/{running['id']}").json()["progress"]["done"] >= 200)
         cancelled = client.delete(f"/v1/classify/jobs/{running['id']}")
         assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+        assert cancelled.json()["params"]["partial_rows"] >= 200  # the answer waits for the worker to stop and keep them
         assert client.delete(f"/v1/classify/jobs/{queued['id']}").json()["status"] == "cancelled"
-        time.sleep(1.5)
         for job in (running, queued):
             status = client.get(f"/v1/classify/jobs/{job['id']}").json()
             assert status["status"] == "cancelled" and status["progress"]["done"] < 6000
             assert status["message_th"] == "งานนี้ถูกยกเลิกตามคำขอ"  # a Thai page had nothing to show
-            assert client.get(f"/v1/classify/jobs/{job['id']}/result").status_code == 409
+        status = client.get(f"/v1/classify/jobs/{running['id']}").json()
+        kept = status["params"]["partial_rows"]
+        assert kept % 200 == 0 and status["progress"]["done"] == kept  # whole batches, in file order
+        result = client.get(f"/v1/classify/jobs/{running['id']}/result")
+        assert result.status_code == 200 and "big-labelled-partial.csv" in result.headers["content-disposition"]
+        assert [line.split(",")[0] for line in result.text.splitlines()[1:]] == [str(i) for i in range(kept)]
+        assert client.get(f"/v1/classify/jobs/{queued['id']}/result").status_code == 409  # cancelled before it started: nothing
+        assert client.get(f"/v1/classify/jobs/{running['id']}/review").status_code == 409  # the review grid is for finished jobs
         again = client.delete(f"/v1/classify/jobs/{running['id']}")  # nothing left to cancel: not "it has finished"
         assert again.status_code == 409 and again.json()["message_th"] == "งานนี้ถูกยกเลิกไปแล้ว"
         assert client.delete("/v1/classify/jobs/nope").status_code == 404

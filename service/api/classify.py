@@ -107,9 +107,10 @@ def cancel_job(job_id: str, app: AppDep) -> JobOut:
 @router.get("/jobs/{job_id}/result", summary="The labelled file", dependencies=[Depends(require_read_key)],
             responses={200: {"content": {MEDIA["csv"]: {}, MEDIA["xlsx"]: {}}}}, response_class=FileResponse)
 def job_result(job_id: str, app: AppDep, format: str = Query("csv", pattern="^(csv|xlsx)$")) -> FileResponse:
-    job = app.jobs.require(job_id, done=True)
+    job = app.jobs.require(job_id, done=True, partial=True)
     stem = Path(job.params.get("filename", "result")).stem
-    return FileResponse(app.jobs.result_path(job_id, format), media_type=MEDIA[format], filename=f"{stem}-labelled.{format}")
+    part = "-partial" if job.status != "done" else ""  # a cancelled job's rows done before it stopped (params.partial_rows)
+    return FileResponse(app.jobs.result_path(job_id, format), media_type=MEDIA[format], filename=f"{stem}-labelled{part}.{format}")
 
 
 @router.get("/jobs/{job_id}/confusion.png", summary="Confusion matrix picture (files with a label column)",

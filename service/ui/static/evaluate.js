@@ -149,16 +149,18 @@
     setProgress(progress.done || 0, progress.total || 0, job.status);
 
     var downloads = PA.clear($("downloads"));
-    downloads.hidden = job.status !== "done";
-    if (job.status === "done") {
+    var partial = job.status === "cancelled" && params.partial_rows;  // the rows finished before it was stopped
+    downloads.hidden = !(job.status === "done" || partial);
+    if (job.status === "done" || partial) {
       var base = "/v1/classify/jobs/" + encodeURIComponent(job.id) + "/result?format=";
-      var stem = String(params.filename || "result").replace(/\.[^.]*$/, "");
+      var stem = String(params.filename || "result").replace(/\.[^.]*$/, "") + (partial ? "-labelled-partial." : "-labelled.");
+      var rowsDone = partial ? " (" + PA.formatNumber(params.partial_rows) + " แถวแรกที่ทำเสร็จก่อนยกเลิก)" : "";
       [["csv", "btn btn-primary", "ดาวน์โหลด CSV"], ["xlsx", "btn", "ดาวน์โหลด XLSX"]].forEach(function (item) {
         // fetched with the API key when one is set (a plain link cannot send it: 401 when reads need a key)
-        downloads.appendChild(el("a", { class: item[1], href: base + item[0], download: stem + "-labelled." + item[0], text: item[2],
+        downloads.appendChild(el("a", { class: item[1], href: base + item[0], download: stem + item[0], text: item[2] + rowsDone,
           onclick: function (event) {
             event.preventDefault();
-            PA.download(base + item[0], stem + "-labelled." + item[0]).catch(function (err) { PA.setStatus($("job-status"), err.message, "error"); });
+            PA.download(base + item[0], stem + item[0]).catch(function (err) { PA.setStatus($("job-status"), err.message, "error"); });
           } }));
       });
     }
@@ -239,7 +241,10 @@
         $("job-submit").disabled = true;
         timer = setTimeout(function () { poll(jobId); }, 1000);
       } else {
-        var ended = { done: ["ประมวลผลเสร็จแล้ว", "ok"], cancelled: ["ยกเลิกงานแล้ว อัปโหลดไฟล์ใหม่ได้", "warn"] }[job.status] || ["งานล้มเหลว", "error"];
+        var kept = (job.params || {}).partial_rows;
+        var ended = { done: ["ประมวลผลเสร็จแล้ว", "ok"],
+                      cancelled: [kept ? "ยกเลิกงานแล้ว ดาวน์โหลดผล " + PA.formatNumber(kept) + " แถวแรกที่ทำเสร็จได้ด้านล่าง หรืออัปโหลดไฟล์ใหม่"
+                                       : "ยกเลิกงานแล้ว อัปโหลดไฟล์ใหม่ได้", "warn"] }[job.status] || ["งานล้มเหลว", "error"];
         PA.setStatus($("job-status"), ended[0], ended[1]);
         $("job-submit").disabled = false;
         if (watching === jobId) { watching = null; loadRecent(); }  // it ended while shown: its new status in the list
