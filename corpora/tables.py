@@ -7,7 +7,9 @@ caller gives one (an upload is named by the user's file name, not by its tempora
 
 Reading is bounded: ``max_rows`` stops a reader at the first row over the limit (an XLSX is
 streamed row by row, so a 300,000-row workbook is refused after reading ``max_rows`` rows, not
-loaded whole), ``max_cell_chars`` refuses a cell over the limit, and a workbook whose parts
+loaded whole; an XLS, at most 65,536 rows a sheet, is parsed a sheet at a time, its rows as long as
+their own cells, each sheet unloaded once read), a workbook's first :data:`SHEETS_READ` sheets at
+most are looked at, ``max_cell_chars`` refuses a cell over the limit, and a workbook whose parts
 decompress to more than :data:`MAX_XLSX_INFLATION` times its size is refused before it is parsed.
 A CSV with an unclosed quote is refused (Python's reader would otherwise merge every following row
 into one cell), and so is a row with more values than the header (an unquoted "1,250" would
@@ -234,18 +236,21 @@ def _read_delimited(text: str, label: str, delimiter: str | None, limits: Limits
     csv.field_size_limit(2**31 - 1)  # process-wide; cells are checked against the caller's limit below, with a clear message
     # strict: a quoted field that is never closed is an error, not the rest of the file in one cell
     reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
-    # A record's first line in the file, as messages name it (a quoted cell may span lines); reading: the record being read.
+    # A record's first line in the file, as messages name it (a quoted cell may span lines), kept for the
+    # records with a value until they are checked (every record's: 2 GB for 20 million empty lines, a blind
+    # review); "reading": the record being read.
     first_line: dict[int | str, int] = {"reading": 1}
 
     def records() -> Iterator[tuple[int, list[str]]]:
         for record, values in enumerate(reader, start=1):
-            first_line[record] = first_line["reading"]
+            if any(v.strip() for v in values):
+                first_line[record] = first_line["reading"]
             yield record, values
             first_line["reading"] = reader.line_num + 1
 
     def check_width(record: int, values: Sequence[object], columns: list[str]) -> None:
+        line = first_line.pop(record)
         if any(_clean(v) for v in values[len(columns) :]):
-            line = first_line[record]
             raise TableError(
                 f"{label}: line {line}: {len(values)} fields but the header has {len(columns)} columns; "
                 "a value with a comma in it (1,250) needs quotes (\"1,250\"), or the row's values shift into the wrong columns",
@@ -353,32 +358,43 @@ def _read_xls(path: Path, label: str, limits: Limits) -> Table:
     import xlrd
 
     try:
-        book = xlrd.open_workbook(str(path), on_demand=True)  # sheets parsed when first read
+        # on demand: a sheet is parsed when read and unloaded after; ragged: a row holds its own cells, not
+        # the sheet's widest row (a 5 KB file with A1 and IV65536 filled was 65,536 x 256 cells, a blind
+        # review); warnings go nowhere (xlrd prints them to stdout, inside `--json` output)
+        book = xlrd.open_workbook(str(path), on_demand=True, ragged_rows=True, logfile=io.StringIO())
     except Exception as exc:  # xlrd raises XLRDError, CompDocError, struct errors... for a damaged file
         raise _unreadable_workbook(label) from exc
 
-    def values(sheet: Any) -> Iterator[tuple[object, ...]]:
-        for number in range(sheet.nrows):
-            yield tuple(_xls_value(cell, book.datemode) for cell in sheet.row(number))
+    def values(index: int) -> Iterator[tuple[object, ...]]:
+        sheet = book.sheet_by_index(index)
+        try:
+            for number in range(sheet.nrows):
+                yield tuple(_xls_value(cell, book.datemode) for cell in sheet.row(number))
+        finally:
+            book.unload_sheet(index)
 
     try:
-        return _first_sheet_with_data((values(book.sheet_by_index(i)) for i in range(book.nsheets)), label, limits)
+        return _first_sheet_with_data((values(i) for i in range(book.nsheets)), label, limits)
     finally:
         book.release_resources()
 
 
 def _xls_value(cell: Any, datemode: int) -> object:
-    """A cell as openpyxl gives it: dates as datetimes (an .xls stores them as day numbers), errors as empty."""
+    """A cell as openpyxl gives it: dates as datetimes and times of day as times (an .xls stores both
+    as day numbers), errors as their text ("#DIV/0!")."""
     import xlrd
 
     if cell.ctype == xlrd.XL_CELL_DATE:
         try:
-            return xlrd.xldate.xldate_as_datetime(cell.value, datemode)
-        except (xlrd.xldate.XLDateError, OverflowError):
+            moment = xlrd.xldate.xldate_as_datetime(cell.value, datemode)
+        except (xlrd.xldate.XLDateError, OverflowError, ValueError):
             return cell.value
+        return moment.time() if 0 <= cell.value < 1 else moment
     if cell.ctype == xlrd.XL_CELL_BOOLEAN:
         return bool(cell.value)
-    if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR):
+    if cell.ctype == xlrd.XL_CELL_ERROR:
+        return xlrd.error_text_from_code.get(cell.value, "#ERROR")
+    if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
         return None
     return cell.value
 
@@ -389,7 +405,7 @@ def _first_sheet_with_data(sheets: Iterable[Iterator[Sequence[object]]], label: 
     won as a one-column table, a blind review). Sheets after the one chosen are not read."""
     try:
         first: Table | None = None
-        for rows in sheets:
+        for rows in itertools.islice(sheets, SHEETS_READ):
             table = _table_from_rows(enumerate(rows, start=1), label, limits)
             first = first or table
             if table.rows and (len(table.columns) > 1 or len(table.rows) > COVER_ROWS):
@@ -401,6 +417,7 @@ def _first_sheet_with_data(sheets: Iterable[Iterator[Sequence[object]]], label: 
         raise _unreadable_workbook(label) from exc
 
 
+SHEETS_READ = 10  # sheets looked at for the first with data: a cover or two come first, not 200 sheets (a blind review)
 TITLE_ROWS = 10  # rows looked at for a form's title above its header
 TITLE_LINES = 2  # lines of one value a form's title may take
 COVER_ROWS = 5  # a one-column sheet of this many rows or fewer, before a sheet of data, is a cover
@@ -415,8 +432,8 @@ def _table_from_rows(numbered: Iterator[tuple[int, Sequence[object]]], label: st
     is either under an empty row or names two of the form's columns (:data:`KNOWN_HEADERS`: ชื่อโครงการ,
     งบประมาณ, ...): that row is the header. Otherwise the first row stays the header: a header with an
     empty cell, or a one-column sheet with a note beside a later row, lost its first rows to a looser
-    rule (a blind review). ``check_width`` may refuse a row with values beyond the header (a CSV's
-    unquoted "1,250")."""
+    rule (a blind review), and so did a header naming one of the form's columns over an empty row.
+    ``check_width`` may refuse a row with values beyond the header (a CSV's unquoted "1,250")."""
     ahead: list[tuple[int, Sequence[object]]] = []
     for number, values in numbered:  # streamed: one row in memory at a time after the header
         if any(_clean(v) for v in values):
@@ -427,6 +444,7 @@ def _table_from_rows(numbered: Iterator[tuple[int, Sequence[object]]], label: st
         return Table([], [])
     last_number, last_values = ahead[-1]
     titled = (1 < len(ahead) <= TITLE_LINES + 1 and sum(1 for v in last_values if _clean(v)) > 1
+              and not any(header_key(_clean(v)) in KNOWN_HEADERS for v in ahead[0][1])  # "ชื่อโครงการ" alone over an empty row: a header
               and (last_number > ahead[-2][0] + 1 or sum(1 for v in last_values if header_key(_clean(v)) in KNOWN_HEADERS) >= 2))
     start = len(ahead) - 1 if titled else 0
     columns = _unique_columns(ahead[start][1], label)

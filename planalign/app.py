@@ -31,7 +31,18 @@ import numpy as np
 from planalign.config import AUTO_INDEX_ENCODER, Settings, choose_index_encoder
 from planalign.corpora.catalog import BUILTIN_CATALOGS, Catalog, CatalogError, Problem, catalog_to_table, load_catalog
 from planalign.corpora.labelled import join_text_columns, parse_columns, read_labelled
-from planalign.corpora.projects import Project, district_groups, district_name, guess_columns, is_office_name, is_report, names_an_office, office_names, parse_year
+from planalign.corpora.projects import (
+    DISTRICT_OFFICE_PREFIX,
+    Project,
+    district_groups,
+    district_name,
+    guess_columns,
+    is_office_name,
+    is_report,
+    names_an_office,
+    office_names,
+    parse_year,
+)
 from planalign.corpora.tables import Limits, Table, TableError, write_table
 from planalign.decisions import DecisionInput, check, check_source, decided_node, declared, from_table
 from planalign.errors import InputError, NotFound, TooLarge, Unavailable
@@ -746,7 +757,8 @@ class Application:
             hit.copies = [index.ids[p] for p in group[1:]]
             if hit.copies:  # the hit shows its first row's office and year: say how far the same line goes
                 hit.copies_years = sorted({int(years[p]) for p in group if years[p]})
-                hit.copies_orgs = len({orgs[p] or districts[p] for p in group if orgs[p] or districts[p]})
+                # a district's row may name only its district (the office's name derived from it at ingest): one office
+                hit.copies_orgs = len({orgs[p] or DISTRICT_OFFICE_PREFIX + districts[p] for p in group if orgs[p] or districts[p]})
             hit.report = is_report(hit.source, self.settings.report_sources)
         if dimensions is not None:
             for hit in hits:

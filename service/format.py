@@ -207,10 +207,19 @@ def explanation_thai(hit: Hit) -> str:
 
 def copies_spread_thai(hit: Hit) -> str:
     """How far a collapsed line goes, as the search page says it: " (50 หน่วยงาน, ปีงบประมาณ 2565-2566)"."""
-    parts = [f"{hit.copies_orgs} หน่วยงาน" if hit.copies_orgs > 1 else "",
-             "ปีงบประมาณ " + (f"{hit.copies_years[0]}-{hit.copies_years[-1]}" if len(hit.copies_years) > 1 else str(hit.copies_years[0]))
-             if hit.copies_years else ""]
+    parts = [f"{hit.copies_orgs} หน่วยงาน" if hit.copies_orgs > 1 else "", "ปีงบประมาณ " + year_runs(hit.copies_years) if hit.copies_years else ""]
     return f" ({', '.join(p for p in parts if p)})" if any(parts) else ""
+
+
+def year_runs(years: list[int]) -> str:
+    """Sorted years as runs: [2560, 2565, 2566, 2567] is "2560, 2565-2567" ("2560-2567" read as eight years)."""
+    runs: list[list[int]] = []
+    for year in years:
+        if runs and year == runs[-1][-1] + 1:
+            runs[-1].append(year)
+        else:
+            runs.append([year])
+    return ", ".join(f"{run[0]}-{run[-1]}" if len(run) > 1 else str(run[0]) for run in runs)
 
 
 def print_hits(out: Console, hits: list[Hit], total: int | None = None, kind: str | None = None, total_rows: int | None = None) -> None:

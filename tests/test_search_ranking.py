@@ -8,6 +8,7 @@ from planalign.corpora.projects import Project
 from planalign.errors import Unavailable
 from planalign.index.hybrid import LEXICAL, Filters, rank
 from planalign.index.project_index import QUERY_VIEW_FILE, current_generation, index_root, load_index
+from planalign.nlp.fields import DISTRICTS
 from planalign.service.format import copies_spread_thai
 
 TOPICS = [
@@ -171,8 +172,8 @@ def test_results_with_the_same_text_are_one_hit_that_names_the_others(tmp_path):
     """Every district budgets the same routine lines: "ขยะ" listed 50 copies of one line before the
     Environment Department's own waste lines, on page 11 (a walkthrough)."""
     app = Application(Settings(data_dir=tmp_path, index_encoder="tfidf"))
-    copies = [Project(id=f"W{i:02d}", name="งานเก็บขยะมูลฝอยและขนถ่ายสิ่งปฏิกูล", district=f"เขต{i % 20}", fiscal_year=2566 + i % 2)
-              for i in range(30)]
+    copies = [Project(id=f"W{i:02d}", name="งานเก็บขยะมูลฝอยและขนถ่ายสิ่งปฏิกูล", district=DISTRICTS[i % 20], fiscal_year=2566 + i % 2)
+              for i in range(29)] + [Project(id="W29", name="งานเก็บขยะมูลฝอยและขนถ่ายสิ่งปฏิกูล", org="สำนักงานเขต" + DISTRICTS[0], fiscal_year=2560)]
     own = [Project(id="E1", org="สำนักสิ่งแวดล้อม", name="ผลผลิตจัดการขยะมูลฝอย"),
            Project(id="E2", org="สำนักสิ่งแวดล้อม", name="โครงการฝึกอบรมหลักสูตรการจัดการขยะมูลฝอยสำหรับผู้ประกอบการ")]
     app.ingest(copies + own + [Project(id=f"P{i}", name=n) for i, n in enumerate(["โครงการขุดลอกคลองบางบัว", "โครงการปลูกต้นไม้ริมถนน"])])
@@ -180,8 +181,9 @@ def test_results_with_the_same_text_are_one_hit_that_names_the_others(tmp_path):
     line = next(h for h in page.hits if h.id.startswith("W"))
     assert {h.id for h in page.hits} >= {"E1", "E2"} and len([h for h in page.hits if h.id.startswith("W")]) == 1
     assert sorted([line.id, *line.copies]) == [c.id for c in copies] and page.total == 3 and page.total_rows == 32
-    assert line.copies_years == [2566, 2567] and line.copies_orgs == 20  # how far the line goes: the hit shows one row's
-    assert copies_spread_thai(line) == " (20 หน่วยงาน, ปีงบประมาณ 2566-2567)"  # as the CLI and the page say it
+    # how far the line goes (the hit shows one row's); an office named by its district alone or in full is one
+    assert line.copies_years == [2560, 2566, 2567] and line.copies_orgs == 20
+    assert copies_spread_thai(line) == " (20 หน่วยงาน, ปีงบประมาณ 2560, 2566-2567)"  # as the CLI and the page say it
     assert next(h for h in page.hits if h.id == "E1").copies_years == []
     app.ingest([Project(id="T1", name="งานเก็บขยะมูลฝอยและขนถ่ายสิ่งปฏิกูล", source="traffy_2023")])  # a citizen's report in the same words
     mixed = app.search("ขยะ", mode="keyword", limit=10)

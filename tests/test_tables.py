@@ -5,7 +5,7 @@ import pytest
 import xlwt
 from openpyxl import Workbook
 
-from planalign.corpora.tables import Limits, TableError, decode_bytes, read_table, write_table
+from planalign.corpora.tables import SHEETS_READ, Limits, TableError, decode_bytes, read_table, write_table
 
 ROWS = [{"id": "1", "text": "ขุดลอกคลองแสนแสบ"}, {"id": "2", "text": "อบรมอาสาสมัครป้องกันยาเสพติด"}]
 
@@ -157,12 +157,35 @@ def test_xls_workbooks_read_like_xlsx_ones(tmp_path):
             read_table(tmp_path / name)
 
 
+def test_xls_cells_sheets_and_warnings_as_xlsx_gives_them(tmp_path, capsys):
+    """Error cells and times of day read as openpyxl gives them; xlrd's warnings do not reach stdout
+    (inside `--json` output); a workbook's first SHEETS_READ sheets are looked at, not 200 (a blind review)."""
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("a")
+    for c, value in enumerate(["ชื่อโครงการ", "งบประมาณ", "เวลา"]):
+        sheet.write(0, c, value)
+    sheet.write(1, 0, "ตรวจจุดเสี่ยง")
+    sheet.row(1).set_cell_error(1, "#DIV/0!")
+    sheet.write(1, 2, datetime.time(9, 30), xlwt.easyxf(num_format_str="HH:MM"))
+    book.save(str(tmp_path / "cells.xls"))
+    raw = (tmp_path / "cells.xls").read_bytes()
+    (tmp_path / "cells.xls").write_bytes(raw + b"\x00" * 7)  # a size that is no multiple of a sector: xlrd warns
+    assert read_table(tmp_path / "cells.xls").rows == [{"ชื่อโครงการ": "ตรวจจุดเสี่ยง", "งบประมาณ": "#DIV/0!", "เวลา": "09:30:00"}]
+    assert capsys.readouterr().out == ""
+    covers = {f"ปก{i}": [["ไฟล์โครงการ"]] for i in range(SHEETS_READ)}
+    late = _xls(tmp_path / "late.xls", {**covers, "ข้อมูล": [["ชื่อโครงการ", "งบประมาณ"], ["ขุดลอกคลอง", 100]]})
+    assert read_table(late).columns == ["ไฟล์โครงการ"]  # the first sheet's header: sheets past the limit are not read
+
+
 def test_a_csv_forms_title_above_the_header_is_passed_over(tmp_path):
     """A form saved as CSV keeps its title line (and the empty line under it) above the header."""
     (tmp_path / "form.csv").write_text("แบบฟอร์มเสนอโครงการ ปีงบประมาณ 2567,\n,\nชื่อโครงการ,งบประมาณ\nขุดลอกคลองแสนแสบ,1500000\n", encoding="utf-8")
     table = read_table(tmp_path / "form.csv")
     assert table.columns == ["ชื่อโครงการ", "งบประมาณ"] and table.rows == [{"ชื่อโครงการ": "ขุดลอกคลองแสนแสบ", "งบประมาณ": "1500000"}]
     assert table.row_numbers() == [4]
+    # one of the form's column names over an empty row is a header, not a title (a blind review: a row was lost)
+    (tmp_path / "named.csv").write_text("ชื่อโครงการ,\n,\nขุดลอกคลองสีลม,สำนักงานเขตบางรัก\nปลูกต้นไม้,สำนักงานเขตสาทร\n", encoding="utf-8")
+    assert [r["ชื่อโครงการ"] for r in read_table(tmp_path / "named.csv").rows] == ["ขุดลอกคลองสีลม", "ปลูกต้นไม้"]
     # a one-column CSV keeps its first line as the header, its empty lines counted in the row numbers
     (tmp_path / "list.csv").write_text("text\n\nลอกท่อ\nซ่อมถนน\n", encoding="utf-8")
     assert read_table(tmp_path / "list.csv").columns == ["text"] and read_table(tmp_path / "list.csv").row_numbers() == [3, 4]

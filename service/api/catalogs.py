@@ -33,11 +33,11 @@ def get_catalog(catalog_id: str, app: AppDep) -> CatalogTree:
     return CatalogTree(**_summary(catalog_id, catalog).model_dump(), tree=_tree(catalog))
 
 
-@router.post("", status_code=201, summary="Upload a catalog (CSV/XLSX/JSON with id,parent_id,level,name,description[,keywords])",
+@router.post("", status_code=201, summary="Upload a catalog (CSV/XLSX/XLS/JSON with id,parent_id,level,name,description[,keywords])",
              dependencies=[Depends(require_write_key), Depends(refuse_unknown_form_fields)], response_model=CatalogUploaded)
 async def upload_catalog(
     app: AppDep,
-    file: UploadFile = File(..., description="CSV, XLSX or JSON in the catalog format"),
+    file: UploadFile = File(..., description="CSV, XLSX, XLS or JSON in the catalog format"),
     catalog_id: str = Form(..., alias="id", max_length=64, description="Id to store it under, e.g. bma-20yr"),
     title: str | None = Form(None, max_length=200, description="The name people read, e.g. แผนพัฒนากรุงเทพมหานคร 20 ปี (default: the file's catalog_title)"),
 ) -> CatalogUploaded:

@@ -53,7 +53,7 @@ def _job_out(job: Job) -> JobOut:
                   status_url=f"/v1/classify/jobs/{job.id}", result_url=f"/v1/classify/jobs/{job.id}/result")
 
 
-@router.post("/jobs", status_code=202, summary="Upload a CSV/XLSX/JSONL file to label in the background",
+@router.post("/jobs", status_code=202, summary="Upload a CSV/XLSX/XLS/JSONL file to label in the background",
              dependencies=[Depends(require_write_key), Depends(refuse_unknown_form_fields)],
              response_model=JobOut,
              responses={413: {"description": "over PLANALIGN_MAX_ROWS rows or a cell over PLANALIGN_MAX_FIELD_CHARS"}})

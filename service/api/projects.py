@@ -37,7 +37,7 @@ def ingest_json(body: ProjectsIn, app: AppDep, who: CallerDep) -> IngestResponse
     return _response(read, app.ingest(read.projects, who=who))
 
 
-@router.post("/file", summary="Add or update projects from a CSV/XLSX/JSONL file (Thai form headers recognized)",
+@router.post("/file", summary="Add or update projects from a CSV/XLSX/XLS/JSONL file (Thai form headers recognized)",
              dependencies=[Depends(require_write_key), Depends(refuse_unknown_form_fields)], response_model=IngestResponse,
              responses={413: {"description": "over PLANALIGN_MAX_ROWS rows or a cell over PLANALIGN_MAX_FIELD_CHARS"}})
 async def ingest_file(

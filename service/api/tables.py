@@ -13,7 +13,7 @@ router = APIRouter(prefix="/v1/tables", tags=["classify"])
 PREVIEW_ROWS = 5
 
 
-@router.post("/columns", summary="The columns and first rows of a CSV/XLSX/JSONL file (nothing is stored)",
+@router.post("/columns", summary="The columns and first rows of a CSV/XLSX/XLS/JSONL file (nothing is stored)",
              dependencies=[Depends(require_read_key), Depends(refuse_unknown_form_fields)], response_model=TableColumns)
 async def table_columns(app: AppDep, file: UploadFile = File(..., description="The file a job would classify")) -> TableColumns:
     suffix, content = await read_upload(file, TABLE_UPLOAD_SUFFIXES)

@@ -70,11 +70,21 @@
     });
   }
 
+  /* Sorted years as runs, as the CLI says them: 2560, 2565-2567 ("2560-2567" read as eight years). */
+  function yearRuns(years) {
+    var runs = [];
+    years.forEach(function (year) {
+      var last = runs[runs.length - 1];
+      if (last && year === last[1] + 1) last[1] = year; else runs.push([year, year]);
+    });
+    return runs.map(function (run) { return run[0] === run[1] ? String(run[0]) : run[0] + "-" + run[1]; }).join(", ");
+  }
+
   /* How far a collapsed line goes (the hit shows its first row's office and year), as the CLI says it. */
   function copiesSpread(r) {
     var years = r.copies_years || [], parts = [];
     if ((r.copies_orgs || 0) > 1) parts.push(PA.formatNumber(r.copies_orgs) + " หน่วยงาน");
-    if (years.length) parts.push("ปีงบประมาณ " + (years.length > 1 ? years[0] + "-" + years[years.length - 1] : years[0]));
+    if (years.length) parts.push("ปีงบประมาณ " + yearRuns(years));
     return parts.length ? " (" + parts.join(", ") + ")" : "";
   }
 
