@@ -238,14 +238,14 @@ def _read_nested_json(path: Path) -> Table:
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise TableError(f"{path}: not valid UTF-8 JSON ({exc})") from exc
+        raise TableError(f"{path}: not valid UTF-8 JSON ({exc})", thai=f"ไฟล์ {path} ไม่ใช่ JSON (UTF-8) ที่ถูกต้อง") from exc
     title = ""
     if isinstance(data, dict):
         if "id" not in data:  # a wrapper {"title", "nodes"}, not a single root node
             title = str(data.get("title") or "").strip()
         data = data.get("nodes") or data.get("children") or [data]
     if not isinstance(data, list):
-        raise TableError(f"{path}: expected a list of nodes")
+        raise TableError(f"{path}: expected a list of nodes", thai=f"ไฟล์ {path} ต้องเป็นรายการ (list) ของหมวดในแผน")
     rows: list[dict[str, str]] = []
 
     def flatten(items: list, parent: str) -> None:

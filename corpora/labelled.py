@@ -33,7 +33,7 @@ def parse_columns(spec: str) -> list[str]:
     """``"name,objective"`` -> ``["name", "objective"]``."""
     columns = [c.strip() for c in spec.split(",") if c.strip()]
     if not columns:
-        raise TableError("no text column given")
+        raise TableError("no text column given", thai="ยังไม่ได้ระบุคอลัมน์ข้อความ (เช่น ชื่อโครงการ)")
     return columns
 
 

@@ -204,10 +204,11 @@ def map_headers(columns: list[str], overrides: dict[str, str] | None = None) -> 
     overrides = overrides or {}
     unknown = [f for f in overrides.values() if f not in FIELDS]
     if unknown:
-        raise TableError(f"--map names unknown field(s): {', '.join(unknown)}; fields are: {', '.join(FIELDS)}")
+        raise TableError(f"--map names unknown field(s): {', '.join(unknown)}; fields are: {', '.join(FIELDS)}",
+                         thai=f"--map ระบุช่องข้อมูลที่ไม่มี: {', '.join(unknown)} (ช่องที่มี: {', '.join(FIELDS)})")
     missing = [c for c in overrides if c not in columns]
     if missing:
-        raise TableError(f"--map names column(s) not in the file: {', '.join(missing)}")
+        raise TableError(f"--map names column(s) not in the file: {', '.join(missing)}", thai=f"--map ระบุคอลัมน์ที่ไม่มีในไฟล์: {', '.join(missing)}")
     lookup = {header_key(alias): name for name, aliases in HEADER_ALIASES.items() for alias in aliases}
     mapping: dict[str, str] = {}
     taken = set(overrides.values())
@@ -231,7 +232,9 @@ def rows_to_projects(table: Table, year: int | None = None, source: str = "", ov
     if "name" not in mapping.values():
         raise TableError(
             "no project name column: expected one of "
-            f"{', '.join(HEADER_ALIASES['name'][:6])}... (or --map COLUMN=name); the file has: {', '.join(table.columns)}"
+            f"{', '.join(HEADER_ALIASES['name'][:6])}... (or --map COLUMN=name); the file has: {', '.join(table.columns)}",
+            thai=f"ไม่พบคอลัมน์ชื่อโครงการ (เช่น {', '.join(HEADER_ALIASES['name'][4:9])}) คอลัมน์ในไฟล์: {', '.join(table.columns)} "
+                 "กรุณาตั้งชื่อหัวคอลัมน์ให้ตรง หรือระบุด้วย --map คอลัมน์=name",
         )
     result = IngestResult()
     seen: dict[str, int] = {}
@@ -309,7 +312,8 @@ def read_projects(path: str | Path, year: int | None = None, source: str | None 
         kept = [(n, r) for n, r in zip(table.row_numbers(), table.rows) if all(r[c] == v for c, v in where.items())]
         table = Table(table.columns, [r for _, r in kept], [n for n, _ in kept])  # rejections keep the file's row numbers
     if not table.rows:
-        raise TableError(f"{path}: no data rows" + (" matching --where" if where else ""))
+        raise TableError(f"{path}: no data rows" + (" matching --where" if where else ""),
+                         thai=f"ไฟล์ {path} ไม่มีแถวข้อมูล" + (" ที่ตรงกับ --where" if where else ""))
     return rows_to_projects(table, year, source if source is not None else path.name, overrides)
 
 

@@ -72,13 +72,14 @@ def load_category_map(catalog: Catalog, path: Path | None = None) -> CategoryMap
         try:
             table = read_table(path)
         except TableError as exc:
-            raise InputError(f"report map {path}: {exc}") from exc
+            raise InputError(f"report map {path}: {exc}", thai=f"ตารางจับคู่ประเภทเรื่องร้องเรียน {path}: {exc.thai or exc}") from exc
         table.require(["category", "node_id"])
         rows, source = table.rows, str(path)
     nodes = {r["category"].strip(): r["node_id"].strip() for r in rows if r["category"].strip()}
     unknown = sorted({n for n in nodes.values() if n not in catalog.nodes})
     if unknown:
-        raise InputError(f"report map {source}: node id(s) not in catalog {catalog.name}: {', '.join(unknown)}")
+        raise InputError(f"report map {source}: node id(s) not in catalog {catalog.name}: {', '.join(unknown)}",
+                         thai=f"ตารางจับคู่ประเภทเรื่องร้องเรียน {source}: ไม่พบรหัสหมวด {', '.join(unknown)} ในแคตตาล็อก {catalog.name}")
     digest = hashlib.sha1("\n".join(f"{c}\t{n}" for c, n in nodes.items()).encode("utf-8")).hexdigest()
     return CategoryMap(nodes, digest)
 

@@ -574,7 +574,8 @@ def sync_index(
         repair = not rebuild and not loaded.exact
         if old is not None and old.encoder_name != encoder.name:
             raise IndexStateError(f"the index was built with encoder {old.encoder_name!r}; "
-                                  f"run `planalign reindex --encoder {encoder.name}` to rebuild it")
+                                  f"run `planalign reindex --encoder {encoder.name}` to rebuild it",
+                                  thai=f"ดัชนีสร้างด้วยตัวเข้ารหัส {old.encoder_name} สั่ง planalign reindex --encoder {encoder.name} เพื่อสร้างใหม่")
         if old is not None and old.tokens_version != TOKENS_VERSION:
             # Its keyword rows were cut by another tokenizer, and a delta or compaction would keep them:
             # every project is indexed again (the encoders' caches make the vectors cheap), the old

@@ -434,7 +434,8 @@ class Application:
                         text_columns: str | None = None, progress: Progress | None = None) -> tuple[Aligner, list[tuple[int, str]]]:
         """An aligner fitted on labelled examples; returns it with the skipped rows and why."""
         if not label_column:
-            raise InputError("--train needs --label-col (the column with node ids or names)")
+            raise InputError("--train needs --label-col (the column with node ids or names)",
+                             thai="--train ต้องมี --label-col (คอลัมน์รหัสหรือชื่อหมวดในแผน)")
         aligner = self.new_aligner(self.catalog(catalog, allow_path=True), encoder)
         columns = parse_columns(text_columns) if text_columns else guess_columns(train, exclude={label_column}).text
         if not columns:
@@ -521,7 +522,8 @@ class Application:
         if index is None:
             if self._indexer is not None and not self._indexer.state.agreed:
                 raise Unavailable(f"the search index is being built ({self._indexer.state.describe()}); retry shortly")
-            raise IndexStateError("no projects indexed yet: ingest projects first (planalign ingest FILE)")
+            raise IndexStateError("no projects indexed yet: ingest projects first (planalign ingest FILE)",
+                                  thai="ยังไม่มีโครงการในดัชนี: นำเข้าโครงการก่อน (planalign ingest FILE)")
         return index
 
     def index_encoder(self, index: ProjectIndex) -> Encoder:

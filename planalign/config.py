@@ -104,7 +104,7 @@ class Settings(BaseSettings):
             return cls(**chosen)
         except ValidationError as exc:
             problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-            raise InputError(f"invalid configuration: {problems}") from exc
+            raise InputError(f"invalid configuration: {problems}", thai=f"ค่าตั้งระบบไม่ถูกต้อง: {problems}") from exc
 
     def key_names(self) -> dict[str, str]:
         """API key -> the name decisions are recorded under.
@@ -132,11 +132,11 @@ def _toml_table(path: Path) -> dict[str, Any]:
         with path.open("rb") as handle:
             table = tomllib.load(handle).get("planalign", {})
     except FileNotFoundError as exc:
-        raise InputError(f"configuration file {path} not found") from exc
+        raise InputError(f"configuration file {path} not found", thai=f"ไม่พบไฟล์ค่าตั้งระบบ {path}") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"configuration file {path} is not valid TOML: {exc}") from exc
+        raise InputError(f"configuration file {path} is not valid TOML: {exc}", thai=f"ไฟล์ค่าตั้งระบบ {path} ไม่ใช่ TOML ที่ถูกต้อง: {exc}") from exc
     if not isinstance(table, dict):
-        raise InputError(f"configuration file {path}: [planalign] must be a table")
+        raise InputError(f"configuration file {path}: [planalign] must be a table", thai=f"ไฟล์ค่าตั้งระบบ {path}: [planalign] ต้องเป็นตาราง (table)")
     return table
 
 

@@ -27,13 +27,14 @@ from planalign.index.decisions import SOURCES, Decision, NewDecision, text_key
 class DecisionError(InputError):
     """Some decisions of a batch are not valid; nothing of the batch was stored."""
 
-    def __init__(self, problems: list[tuple[int, str]], what: str = "decision") -> None:
+    def __init__(self, problems: list[tuple[int, str, str]], what: str = "decision") -> None:
+        """``problems``: (the item's number, what is wrong, the same in Thai); ``what``: "decision" or a file's "row"."""
         self.problems = problems
-        shown = "; ".join(f"{what} {where}: {message}" for where, message in problems[:20])
-        more = f"; and {len(problems) - 20} more" if len(problems) > 20 else ""
+        shown = "; ".join(f"{what} {where}: {message}" for where, message, _ in problems[:20])
+        shown_th = "; ".join(f"{'แถวที่' if what == 'row' else 'รายการที่'} {where}: {thai}" for where, _, thai in problems[:20])
+        more, more_th = (f"; and {len(problems) - 20} more", f"; และอีก {len(problems) - 20} รายการ") if len(problems) > 20 else ("", "")
         super().__init__(f"{len(problems)} invalid {what}(s), nothing stored: {shown}{more}",
-                         thai=f"ข้อมูลการตัดสินใจไม่ถูกต้อง {len(problems)} รายการ จึงไม่ได้บันทึกรายการใดเลย "
-                              f"(รายการแรกที่ผิด: ลำดับที่ {problems[0][0]}; รายละเอียด: {shown}{more})")
+                         thai=f"ข้อมูลการตัดสินใจไม่ถูกต้อง {len(problems)} รายการ จึงไม่ได้บันทึกรายการใดเลย ({shown_th}{more_th})")
 
 
 @dataclass
@@ -54,12 +55,12 @@ def check(items: Sequence[DecisionInput], catalog: Catalog, catalog_id: str, who
     """Validated decisions, or a :class:`DecisionError` naming every problem (``numbers``: what each
     item is called in it, default 1, 2, ...; a file's rows as the file numbers them)."""
     checked: list[NewDecision] = []
-    problems: list[tuple[int, str]] = []
+    problems: list[tuple[int, str, str]] = []
     for number, item in zip(numbers or range(1, len(items) + 1), items, strict=True):
         try:
             checked.append(_check_one(item, catalog, catalog_id, who))
         except InputError as exc:
-            problems.append((number, str(exc)))
+            problems.append((number, str(exc), exc.thai or str(exc)))
     if problems:
         raise DecisionError(problems, what)
     return checked
@@ -74,47 +75,49 @@ def check_source(source: str) -> None:
 
 def _check_one(item: DecisionInput, catalog: Catalog, catalog_id: str, who: str) -> NewDecision:
     """One decision, or an InputError naming every problem it has (an empty text and an unknown node both)."""
-    problems = []
+    problems: list[tuple[str, str]] = []  # (English, Thai)
     try:
         prepare_text(item.text)
     except AlignmentInputError as exc:
-        problems.append(str(exc))
+        problems.append((str(exc), exc.thai or str(exc)))
     try:
         check_source(item.source)
     except InputError as exc:
-        problems.append(str(exc))
+        problems.append((str(exc), exc.thai or str(exc)))
     node, level, problem = _chosen_node(item, catalog, catalog_id)
     problems += [problem] if problem else []
     suggested = (item.suggested or "").strip()
     if suggested and catalog.find(suggested) is None:
-        problems.append(f"unknown suggested node {suggested!r} in catalog {catalog_id!r}")
+        problems.append((f"unknown suggested node {suggested!r} in catalog {catalog_id!r}", f"ไม่พบหมวดที่ระบบเสนอ {suggested} ในแคตตาล็อก {catalog_id}"))
     confidence = item.suggested_confidence
     if confidence is not None and not 0.0 <= confidence <= 1.0:
-        problems.append("suggested_confidence must lie between 0 and 1")
-    if problems or node is None:
-        raise InputError(" and ".join(problems))  # "; " separates decisions in DecisionError
+        problems.append(("suggested_confidence must lie between 0 and 1", "ความมั่นใจของข้อเสนอต้องอยู่ระหว่าง 0 ถึง 1"))
+    if problems or node is None:  # "; " separates decisions in DecisionError
+        raise InputError(" and ".join(en for en, _ in problems), thai=" และ ".join(th for _, th in problems))
     return NewDecision(text=item.text.strip(), catalog=catalog_id, level=level, node_id=node.id, source=item.source, who=who,
                        project_id=(item.project_id or "").strip()[:200], suggested=catalog.find(suggested).id if suggested else "",  # type: ignore[union-attr]
                        suggested_confidence=confidence)
 
 
-def _chosen_node(item: DecisionInput, catalog: Catalog, catalog_id: str) -> tuple[Node | None, str, str]:
-    """(node, level, "") for the node a decision names, or (None, "", why not)."""
+def _chosen_node(item: DecisionInput, catalog: Catalog, catalog_id: str) -> tuple[Node | None, str, tuple[str, str] | None]:
+    """(node, level, None) for the node a decision names, or (None, "", why not in English and Thai)."""
     raw = (item.node or "").strip()
     if not raw:
-        return None, "", "no node given"
+        return None, "", ("no node given", "ไม่ได้ระบุหมวดในแผนที่เลือก")
     node = catalog.find(raw)
     if node is None and len(split_labels(raw)) > 1:
-        return None, "", f"a decision names exactly one catalog node, not {raw!r}"
+        return None, "", (f"a decision names exactly one catalog node, not {raw!r}", f"การตัดสินใจหนึ่งรายการระบุหมวดได้หมวดเดียว ไม่ใช่ {raw}")
     if node is None:
-        return None, "", f"unknown node {raw!r} in catalog {catalog_id!r} (ids such as {', '.join(list(catalog.nodes)[:4])})"
+        examples = ", ".join(list(catalog.nodes)[:4])
+        return None, "", (f"unknown node {raw!r} in catalog {catalog_id!r} (ids such as {examples})",
+                          f"ไม่พบหมวด {raw} ในแคตตาล็อก {catalog_id} (รหัสเช่น {examples})")
     try:
         level = node.level if not item.level else catalog.resolve_level(item.level)
     except InputError as exc:
-        return None, "", str(exc)
+        return None, "", (str(exc), exc.thai or str(exc))
     if node.level != level:
-        return None, "", f"node {node.id} is at level {node.level!r}, not {level!r}"
-    return node, level, ""
+        return None, "", (f"node {node.id} is at level {node.level!r}, not {level!r}", f"หมวด {node.id} อยู่ระดับ {node.level} ไม่ใช่ระดับ {level}")
+    return node, level, None
 
 
 def from_table(table: Table, text_columns: list[str], label_column: str, level: str | None, source: str,

@@ -5,6 +5,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -121,6 +122,9 @@ def test_bad_decisions_are_refused_whole(tmp_path):
     message = str(raised.value)
     assert "4 invalid decision(s), nothing stored" in message and "decision 1: empty text" in message
     assert "unknown node 'NOPE'" in message and "node D1.4 is at level 'issue', not 'dimension'" in message and "unknown source" in message
+    thai = raised.value.thai or ""  # the pages show it whole: it had the English details inside the Thai sentence (a walkthrough)
+    assert "รายการที่ 1: ข้อความว่างเปล่า" in thai and "ไม่พบหมวด NOPE" in thai and "ไม่ใช่ระดับ dimension" in thai and "ไม่มีแหล่งที่มา guess" in thai
+    assert not re.search(r"unknown|empty text|not '", thai)
     assert core.decisions.fingerprint("bma-9d") == (0, 0)
     recorded = core.decide([DecisionInput(text="ลอกท่อระบายน้ำ", node=core.catalog().nodes["D1.4"].name)])
     assert [d.node_id for d in recorded.stored] == ["D1.4"]  # a node may be named by its name too

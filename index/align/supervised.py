@@ -90,7 +90,7 @@ class ExampleModel:
         """
         levels = [catalog.nodes[label].level for ls in labels for label in ls]
         if not levels:
-            raise InputError("no labelled examples")
+            raise InputError("no labelled examples", thai="ไม่มีตัวอย่างที่ระบุหมวดไว้")
         # The shallowest level present, so every label can be lifted to it.
         self.level = min(set(levels), key=catalog.levels.index)
         self.catalog = catalog

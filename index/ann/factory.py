@@ -17,7 +17,8 @@ DEFAULT_EXACT_LIMIT = 50_000
 
 def choose_backend(backend: str, size: int, exact_limit: int = DEFAULT_EXACT_LIMIT) -> str:
     if backend not in BACKENDS:
-        raise InputError(f"unknown vector backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+        raise InputError(f"unknown vector backend {backend!r}; choose one of {', '.join(BACKENDS)}",
+                         thai=f"ไม่มีดัชนีเวกเตอร์แบบ {backend} (มี: {', '.join(BACKENDS)})")
     return backend if backend != "auto" else ("hnsw" if size > exact_limit else "flat")
 
 
