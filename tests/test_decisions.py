@@ -114,13 +114,14 @@ def test_decisions_stored_before_line_breaks_counted_as_spaces_are_re_keyed(tmp_
 
 def test_bad_decisions_are_refused_whole(tmp_path):
     core = _core(tmp_path)
-    bad = [DecisionInput(text="   ", node="D1.4"), DecisionInput(text="ลอกท่อ", node="NOPE"),
+    bad = [DecisionInput(text="   ", node="D1.4"), DecisionInput(text="ก", node="D1.4"), DecisionInput(text="ลอกท่อ", node="NOPE"),
            DecisionInput(text="ลอกท่อ", node="D1.4", level="dimension"), DecisionInput(text="ลอกท่อ", node="D1.4", source="guess"),
            DecisionInput(text="ลอกท่อระบายน้ำ", node="D1.4")]
     with pytest.raises(DecisionError) as raised:
         core.decide(bad)
     message = str(raised.value)
-    assert "4 invalid decision(s), nothing stored" in message and "decision 1: empty text" in message
+    assert "5 invalid decision(s), nothing stored" in message and "decision 1: empty text" in message
+    assert "decision 2: text too short to say what the project does" in message  # "ก" decided became 100% for look-alikes (a walkthrough)
     assert "unknown node 'NOPE'" in message and "node D1.4 is at level 'issue', not 'dimension'" in message and "unknown source" in message
     thai = raised.value.thai or ""  # the pages show it whole: it had the English details inside the Thai sentence (a walkthrough)
     assert "รายการที่ 1: ข้อความว่างเปล่า" in thai and "ไม่พบหมวด NOPE" in thai and "ไม่ใช่ระดับ dimension" in thai and "ไม่มีแหล่งที่มา guess" in thai

@@ -20,7 +20,7 @@ from planalign.corpora.catalog import Catalog
 from planalign.index.align.query import SHORT_WARNING, Query, RowProgress, prepare_text
 from planalign.index.align.results import Alignment, AlignmentInputError, Evidence, Neighbour, Suggestion
 from planalign.index.align.scoring import NODE_TEXT_KINDS, LevelScores, ScoringConfig, ZeroShotScorer
-from planalign.index.align.supervised import FUSED_REVIEW_BELOW, ExampleModel
+from planalign.index.align.supervised import FOLLOWS_DECISION_WARNING, FUSED_REVIEW_BELOW, ExampleModel
 from planalign.nlp.encoders.base import Encoder, unit_rows
 from planalign.nlp.normalize import normalize
 
@@ -210,6 +210,9 @@ class Aligner:
         # Every suggestion's evidence compares the same sentences: their character n-grams, once.
         sentences = self.scorer.chars.transform(query.units[1:]) if with_evidence and len(query.units) > 1 else None
         result = Alignment(levels={}, neighbours=neighbours, warnings=list(query.warnings))
+        repeated = self._examples.repeats(query.text) if fused is not None and self._examples is not None else None
+        if repeated is not None:  # a confidence of 100% said nothing of where it came from (a walkthrough)
+            result.warnings.append(f"{FOLLOWS_DECISION_WARNING}: {repeated[:200]}")
         for lv in levels:
             order = sorted(ranking[lv], key=lambda i: -ranking[lv][i])[:top_k]
             model = self._examples if self._examples is not None and self._examples.level == lv else None

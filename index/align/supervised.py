@@ -39,6 +39,8 @@ PRIOR_FROM = 100  # decisions from which PRIOR_SHARE is offered (see _chosen_sha
 CORRECTION_WEIGHT = 4.0
 CORRECTION_FLOOR = 0.2  # character n-gram TF-IDF cosine; about the 98th percentile between two routine items
 MEMORY_FROM = 0.5  # character-trigram Jaccard from which a decided text's label is followed (fully at 1.0)
+# Said beside an answer that follows a decision on a nearly identical text (planner.js translates it).
+FOLLOWS_DECISION_WARNING = "the suggestion follows a decision recorded for a nearly identical text"
 REVIEW_FROM = 50  # decisions from which they set the catalog's review threshold (review_threshold)
 REVIEW_RIGHT = 0.9  # what the rows not flagged for review must be right on
 FUSED_REVIEW_BELOW = 0.5  # a fused probability under which a person checks, until the decisions set their own (fused_review_below)
@@ -304,6 +306,11 @@ class ExampleModel:
         jaccard = np.divide(common, union, out=np.zeros_like(common, dtype=float), where=union > 0)
         best = int(jaccard.argmax())
         return (float(jaccard[best]), best) if jaccard[best] >= MEMORY_FROM else None
+
+    def repeats(self, text: str) -> str | None:
+        """The decided text this draft nearly repeats (its answer then follows that decision), if any."""
+        remembered = self._remembered(text)
+        return self.texts[remembered[1]] if remembered is not None else None
 
     def neighbours(self, vector: np.ndarray, k: int) -> list[Neighbour]:
         sims = self.vectors @ vector

@@ -8,7 +8,9 @@
   var WARNINGS = [
     [/mostly not Thai/i, "ข้อความส่วนใหญ่ไม่ใช่ภาษาไทย แผนยุทธศาสตร์เป็นภาษาไทย ผลที่แนะนำอาจไม่แม่นยำ"],
     [/too short/i, "ข้อความสั้นเกินกว่าจะบอกได้ว่าโครงการทำอะไร ข้อเสนอทุกข้อควรให้ผู้รู้ตรวจสอบ กรุณาพิมพ์ชื่อหรือรายละเอียดโครงการเพิ่ม"],
-    [/only the first ([\d,]+) were used/i, function (m) { return "ข้อความยาวเกินไป ระบบใช้เฉพาะ " + m[1] + " ตัวอักษรแรก"; }]
+    [/only the first ([\d,]+) were used/i, function (m) { return "ข้อความยาวเกินไป ระบบใช้เฉพาะ " + m[1] + " ตัวอักษรแรก"; }],
+    [/follows a decision recorded for a nearly identical text: ([\s\S]*)/i,
+     function (m) { return "ข้อเสนอนี้ตามการตัดสินใจที่บันทึกไว้สำหรับข้อความที่เกือบเหมือนกัน: \u201c" + m[1] + "\u201d (ความมั่นใจมาจากการตัดสินใจนั้น)"; }]
   ];
 
   var nodeNames = {}; // catalog id -> {node id -> name}, for readable paths
