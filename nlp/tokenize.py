@@ -28,7 +28,7 @@ _SENTENCE_BREAK = re.compile(r"\n+|(?<=[.!?;:])\s+|\s{2,}")
 # pythainlp's word and stopword lists after an upgrade of it): a keyword index stores tokens, and one
 # written by another version is indexed again (project_index). 2: a Thai word followed by a full stop
 # stays whole (2026-12-05).
-TOKENS_VERSION = 4  # 3: documents also carry the heads of compound words (index_words); 4: not_words.txt
+TOKENS_VERSION = 5  # 3: documents also carry the heads of compound words (index_words); 4: not_words.txt; 5: "คสล." expanded
 # The words every project name starts with: they say what kind of document a text is, never what it
 # is about, so they are no topic word, no evidence and no shared word. Each is cut off whole before
 # newmm sees the rest, because newmm splits "โครงการลอกท่อ" into "โครง" + "การลอก", and that

@@ -12,6 +12,8 @@ def test_thai_digits_thousands_and_abbreviations_become_one_canonical_form():
     assert "คอนกรีตเสริมเหล็ก" in text and "1250 เมตร" in text and "กรุงเทพมหานคร" in text
     assert canonical("ถ.พระราม 4 ซ.48 กรุงเทพฯ") == "ถนนพระราม 4 ซอย48 กรุงเทพมหานคร"
     assert "มัธยมศึกษาปีที่ 3" in canonical("นักเรียนชั้น ม.3")
+    # written without its inner dots too: a re-submission spelling "คสล." was read as reworded (a walkthrough)
+    assert canonical("เขื่อน คสล. ดาดท้องคลอง") == canonical("เขื่อน ค.ส.ล. ดาดท้องคลอง") == "เขื่อน คอนกรีตเสริมเหล็ก ดาดท้องคลอง"
 
 
 def test_lengths_in_any_unit_compare_in_metres():
