@@ -227,6 +227,9 @@ def test_planner_decision_changes_the_next_suggestion(server: str, browser) -> N
     dialog.find_element(By.CSS_SELECTOR, ".picker-filter").send_keys(Keys.ENTER)
     picked = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, '#suggestions section[data-level="issue"] .picked[data-node-id="D9.2"]')))
     assert picked.text.startswith("เลือกแล้ว: D9.2") and not browser.find_elements(By.CSS_SELECTOR, "#suggestions .suggestion.chosen[data-level='issue']")
+    # the dimension chosen before (D4) is off D9.2's path: the newest decision counts, and the page says so (both stayed marked)
+    wait.until(EC.text_to_be_present_in_element((By.ID, "decision-status"), "แทนการเลือก D4"))
+    assert not browser.find_elements(By.CSS_SELECTOR, "#suggestions .suggestion.chosen[data-level='dimension']")
     # A draft that cannot be aligned clears the previous draft's suggestions: they stayed beside the error, and
     # "ใช้ข้อเสนอนี้" recorded the old suggestion for the old text while the box showed the new one.
     box = browser.find_element(By.ID, "draft-text")

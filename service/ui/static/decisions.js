@@ -6,20 +6,20 @@
   "use strict";
   var PA = window.PA;
   var el = PA.el;
-  var trees = {}; // catalog id -> Promise of its flat node list [{id, name, level, depth, path}]
+  var trees = {}; // catalog id -> Promise of its flat node list [{id, name, level, depth, path, lineage}]
 
   function nodes(catalogId) {
     if (!trees[catalogId]) {
       trees[catalogId] = PA.api("/v1/catalogs/" + encodeURIComponent(catalogId)).then(function (data) {
         var flat = [];
-        (function walk(list, depth, path) {
+        (function walk(list, depth, path, ids) {
           (list || []).forEach(function (n) {
-            var here = path.concat([n.name]);
-            flat.push({ id: n.id, name: n.name, level: n.level, depth: depth, path: here.join(" › "),
+            var here = path.concat([n.name]), lineage = ids.concat([n.id]);
+            flat.push({ id: n.id, name: n.name, level: n.level, depth: depth, path: here.join(" › "), lineage: lineage,
                         search: (n.id + " " + n.name + " " + (n.description || "") + " " + (n.keywords || []).join(" ")).toLowerCase() });
-            walk(n.children, depth + 1, here);
+            walk(n.children, depth + 1, here, lineage);
           });
-        })(data.tree, 0, []);
+        })(data.tree, 0, [], []);
         return flat;
       });
       trees[catalogId].catch(function () { delete trees[catalogId]; });
@@ -107,5 +107,15 @@
     return "เรียนรู้จากการตัดสินใจ " + PA.formatNumber(examples) + " รายการ (แบบจำลองรุ่นที่ " + version + ")";
   }
 
-  window.PAD = { pick: pick, record: record, nodes: nodes, modelWords: modelWords };
+  /* Whether two nodes of a catalog lie on one path (one is the other's ancestor, or they are one node):
+     decisions on one text at two levels that do not are contradictory, and the newest one counts. */
+  function onOnePath(catalogId, a, b) {
+    return nodes(catalogId).then(function (list) {
+      var lineage = {};
+      list.forEach(function (n) { lineage[n.id] = n.lineage; });
+      return (lineage[a] || [a]).indexOf(b) >= 0 || (lineage[b] || [b]).indexOf(a) >= 0;
+    });
+  }
+
+  window.PAD = { pick: pick, record: record, nodes: nodes, modelWords: modelWords, onOnePath: onOnePath };
 })();

@@ -128,7 +128,22 @@
             section.querySelector(".suggestion") || null);
         }
         var words = answer.stored ? "บันทึกแล้ว: " : "ตรงกับที่บันทึกไว้แล้ว: ";
-        PA.setStatus(status, words + node.id + " " + (node.name || "") + (answer.stored ? " · ระบบจะเรียนรู้จากการตัดสินใจนี้ภายในไม่กี่วินาที" : ""), "ok");
+        var said = words + node.id + " " + (node.name || "") + (answer.stored ? " · ระบบจะเรียนรู้จากการตัดสินใจนี้ภายในไม่กี่วินาที" : "");
+        PA.setStatus(status, said, "ok");
+        /* A choice at another level off this node's path (dimension D4, then issue D1.4) contradicts it: the
+           newest decision counts, so the older mark goes and the page says so (both stayed marked: a walkthrough). */
+        var marks = Array.prototype.filter.call(document.querySelectorAll("#suggestions .suggestion.chosen, #suggestions .picked"), function (mark) {
+          return (mark.dataset.level || mark.closest("section.level").dataset.level) !== node.level;
+        });
+        return Promise.all(marks.map(function (mark) { return window.PAD.onOnePath(decided.catalog, node.id, mark.dataset.nodeId); })).then(function (fits) {
+          if (last !== decided) return;
+          var dropped = marks.filter(function (mark, i) { return !fits[i]; });
+          dropped.forEach(function (mark) { if (mark.classList.contains("picked")) mark.remove(); else mark.classList.remove("chosen"); });
+          if (dropped.length) {
+            PA.setStatus(status, said + " · แทนการเลือก " + dropped.map(function (m) { return m.dataset.nodeId; }).join(", ") +
+              " ที่ไม่อยู่ในสายเดียวกัน (ระบบใช้การตัดสินใจล่าสุด)", "ok");
+          }
+        });
       })
       .catch(function (err) { PA.setStatus(status, err.message || String(err), "error"); });
   }
