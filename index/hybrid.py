@@ -50,7 +50,7 @@ from planalign.index.store import ProjectStore
 from planalign.nlp.encoders import Encoder
 from planalign.nlp.fields import canonical
 from planalign.nlp.normalize import normalize
-from planalign.nlp.tokenize import content_tokens, known_word, synonyms, with_synonyms
+from planalign.nlp.tokenize import content_tokens, readable_word, synonyms, with_synonyms
 
 MODES = ("hybrid", "dense", "keyword")
 KINDS = ("project", "report")  # a search over projects, or over citizen reports (Traffy); None: both
@@ -181,13 +181,7 @@ def recognized(words: list[str], index: ProjectIndex) -> bool:
     review found English queries called unknown). What is left: Thai-script strings that are no word,
     and Latin letters without a vowel that no stored text has: a keyboard slip ("qwzxv"); an acronym
     such as CCTV counts once a stored text says it."""
-    return not words or any(known_word(w) or w in index.keyword or any(c.isdigit() for c in w) or _latin_word(w) for w in words)
-
-
-def _latin_word(word: str) -> bool:
-    """Latin letters with a vowel (y counts: "city", "dry")."""
-    letters = [c for c in word.lower() if "a" <= c <= "z"]
-    return bool(letters) and any(c in "aeiouy" for c in letters)
+    return not words or any(readable_word(w) or w in index.keyword for w in words)
 
 
 def zscore(x: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:

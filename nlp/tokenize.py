@@ -96,6 +96,15 @@ def known_word(word: str) -> bool:
     return word in _dictionary()
 
 
+def readable_word(word: str) -> bool:
+    """A word that says something without a stored text to vouch for it: in the dictionary, with a
+    digit (a year, PM2.5), or Latin letters with a vowel (y counts: "city"; there is no English
+    dictionary offline, and multilingual e5 matches "tree planting" to ปลูกต้นไม้). Not: Thai-script
+    strings that are no word and Latin letters without a vowel, a keyboard slip ("ฟหกดเ่าสว", "qwzxv")."""
+    letters = [c for c in word.lower() if "a" <= c <= "z"]
+    return known_word(word) or any(c.isdigit() for c in word) or (bool(letters) and any(c in "aeiouy" for c in letters))
+
+
 @lru_cache(maxsize=1)
 def stopwords() -> frozenset[str]:
     """Function words that carry no topic (pythainlp's list plus :data:`BOILERPLATE_WORDS`)."""

@@ -21,7 +21,7 @@ from planalign.corpora.projects import Project, declared_nodes
 from planalign.corpora.tables import Table
 from planalign.errors import InputError
 from planalign.index.align import AlignmentInputError, prepare_text
-from planalign.index.align.query import SHORT_WARNING
+from planalign.index.align.query import UNREADABLE_WARNINGS
 from planalign.index.decisions import SOURCES, Decision, NewDecision, text_key
 
 
@@ -78,8 +78,9 @@ def _check_one(item: DecisionInput, catalog: Catalog, catalog_id: str, who: str)
     """One decision, or an InputError naming every problem it has (an empty text and an unknown node both)."""
     problems: list[tuple[str, str]] = []  # (English, Thai)
     try:
-        if SHORT_WARNING in prepare_text(item.text).warnings:  # "ก" decided once became 100% for every look-alike (a walkthrough)
-            problems.append(("text too short to say what the project does", "ข้อความสั้นเกินกว่าจะบอกได้ว่าโครงการทำอะไร จึงบันทึกการตัดสินใจไม่ได้"))
+        if set(UNREADABLE_WARNINGS) & set(prepare_text(item.text).warnings):  # "ก" decided once became 100% for every look-alike (a walkthrough)
+            problems.append(("text too short or without a word to say what the project does",
+                             "ข้อความสั้นเกินไปหรือไม่มีคำที่บอกได้ว่าโครงการทำอะไร จึงบันทึกการตัดสินใจไม่ได้"))
     except AlignmentInputError as exc:
         problems.append((str(exc), exc.thai or str(exc)))
     try:

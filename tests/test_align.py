@@ -407,3 +407,14 @@ def test_a_draft_too_short_to_say_anything_is_flagged_at_every_level(shop):
         assert SHORT_WARNING in result.warnings and all(result.needs_review.values()), text
     for text in ("ขยะ", "น้ำ", "ฝุ่น", "ทรายแมว"):  # one-word reports are words (vowels and tone marks count)
         assert SHORT_WARNING not in shop.align(text).warnings, text
+
+
+def test_a_draft_with_no_word_that_says_anything_is_flagged_at_every_level(shop):
+    """A keyboard slip ("ฟหกดเ่าสว") was shown at "83%" similarity with nothing said (a walkthrough)."""
+    from planalign.index.align.query import NO_WORD_WARNING
+
+    for text in ("ฟหกดเ่าสว", "โครงการ x", "qwzxv"):
+        result = shop.align(text)
+        assert NO_WORD_WARNING in result.warnings and all(result.needs_review.values()), text
+    for text in ("ทรายแมว", "tree planting", "PM2.5", "โครงการ CCTV ซอย 5"):  # a word, an English word with vowels, a digit
+        assert NO_WORD_WARNING not in shop.align(text).warnings, text

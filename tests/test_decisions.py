@@ -121,7 +121,7 @@ def test_bad_decisions_are_refused_whole(tmp_path):
         core.decide(bad)
     message = str(raised.value)
     assert "5 invalid decision(s), nothing stored" in message and "decision 1: empty text" in message
-    assert "decision 2: text too short to say what the project does" in message  # "ก" decided became 100% for look-alikes (a walkthrough)
+    assert "decision 2: text too short or without a word to say what the project does" in message  # "ก" decided became 100% for look-alikes (a walkthrough)
     assert "unknown node 'NOPE'" in message and "node D1.4 is at level 'issue', not 'dimension'" in message and "unknown source" in message
     thai = raised.value.thai or ""  # the pages show it whole: it had the English details inside the Thai sentence (a walkthrough)
     assert "รายการที่ 1: ข้อความว่างเปล่า" in thai and "ไม่พบหมวด NOPE" in thai and "ไม่ใช่ระดับ dimension" in thai and "ไม่มีแหล่งที่มา guess" in thai

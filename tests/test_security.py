@@ -243,6 +243,8 @@ def test_unknown_routes_and_methods_answer_in_the_error_shape(client):
 def test_an_unknown_address_is_a_thai_page_for_a_browser_and_json_for_the_api(client):
     browser = client.get("/nope", headers={"Accept": "text/html,application/xhtml+xml"})
     assert browser.status_code == 404 and "ไม่พบหน้านี้" in browser.text and 'href="/review"' in browser.text
+    planner = client.get("/planner", headers={"Accept": "text/html"})  # the planner's page by its name (a walkthrough met the 404)
+    assert planner.status_code == 200 and 'id="draft-text"' in planner.text
     parser = _Scripts()
     parser.feed(browser.text)
     assert parser.inline == [] and browser.headers["x-frame-options"] == "DENY"

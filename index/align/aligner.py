@@ -17,7 +17,7 @@ import numpy as np
 from scipy import sparse
 
 from planalign.corpora.catalog import Catalog
-from planalign.index.align.query import SHORT_WARNING, Query, RowProgress, prepare_text
+from planalign.index.align.query import UNREADABLE_WARNINGS, Query, RowProgress, prepare_text
 from planalign.index.align.results import Alignment, AlignmentInputError, Evidence, Neighbour, Suggestion
 from planalign.index.align.scoring import NODE_TEXT_KINDS, LevelScores, ScoringConfig, ZeroShotScorer
 from planalign.index.align.supervised import FOLLOWS_DECISION_WARNING, FUSED_REVIEW_BELOW, ExampleModel
@@ -217,7 +217,7 @@ class Aligner:
             order = sorted(ranking[lv], key=lambda i: -ranking[lv][i])[:top_k]
             model = self._examples if self._examples is not None and self._examples.level == lv else None
             learned_below = (model.fused_review_below if fused is not None else model.review_below) if model is not None else None
-            result.needs_review[lv] = SHORT_WARNING in query.warnings or _needs_review(scored[lv], probabilities[lv], order[0], fused is not None,
+            result.needs_review[lv] = bool(set(UNREADABLE_WARNINGS) & set(query.warnings)) or _needs_review(scored[lv], probabilities[lv], order[0], fused is not None,
                                                                                    learned_below)
             result.levels[lv] = [
                 Suggestion(

@@ -8,7 +8,7 @@ from functools import cached_property
 from planalign.index.align.results import AlignmentInputError
 from planalign.nlp.fields import topical
 from planalign.nlp.normalize import normalize, thai_ratio
-from planalign.nlp.tokenize import content_tokens, split_sentences
+from planalign.nlp.tokenize import content_tokens, readable_word, split_sentences
 
 MAX_CHARS = 20_000
 MAX_SENTENCES = 24
@@ -23,6 +23,10 @@ NOT_THAI_WARNING = "text is mostly not Thai; the catalog is Thai, so suggestions
 # (the Traffy loader keeps reports of 10 characters or more).
 MIN_CHARACTERS = 3
 SHORT_WARNING = "text is too short to say what the project does; every suggestion needs review"  # planner.js translates it
+# No word of the draft is a word (a keyboard slip, "ฟหกดเ่าสว"): its suggestions were shown at "83%"
+# similarity with nothing said (a walkthrough). Every suggestion needs review.
+NO_WORD_WARNING = "the text has no word that says what the project is (check the spelling or the keyboard language); every suggestion needs review"  # planner.js translates it
+UNREADABLE_WARNINGS = (SHORT_WARNING, NO_WORD_WARNING)
 @dataclass
 class Query:
     text: str  # normalized, as the person wrote it
@@ -55,6 +59,8 @@ def prepare_text(text: str) -> Query:
         warnings.append(NOT_THAI_WARNING)
     if sum(ch.isalnum() or "\u0e00" <= ch <= "\u0e7f" for ch in topical(text)) < MIN_CHARACTERS:
         warnings.append(SHORT_WARNING)
+    elif not any(readable_word(word) for word in content_tokens(topical(text), normalized=True)):
+        warnings.append(NO_WORD_WARNING)
     sentences = split_sentences(text)[:MAX_SENTENCES]
     units = [topical(text)[:2000]] + (sentences if len(sentences) > 1 else [])
     return Query(text, units, warnings)

@@ -77,3 +77,5 @@ def mount(app: FastAPI) -> None:
     for path, template, _label, title in PAGES:
         app.add_api_route(path, _page(template, path, title), methods=["GET"], response_class=HTMLResponse,
                           include_in_schema=False)
+    # the planner's page by its name too: a walkthrough typed /planner and met "ไม่พบหน้านี้"
+    app.add_api_route("/planner", _page("planner.html", "/", PAGES[0][3]), methods=["GET"], response_class=HTMLResponse, include_in_schema=False)
