@@ -25,7 +25,8 @@ MIN_CHARACTERS = 3
 SHORT_WARNING = "text is too short to say what the project does; every suggestion needs review"  # planner.js translates it
 # No word of the draft is a word (a keyboard slip, "ฟหกดเ่าสว"): its suggestions were shown at "83%"
 # similarity with nothing said (a walkthrough). Every suggestion needs review.
-NO_WORD_WARNING = "the text has no word that says what the project is (check the spelling or the keyboard language); every suggestion needs review"  # planner.js translates it
+NO_WORD_WARNING = ("the text has no word that says what the project is (check the spelling or the keyboard language); "
+                   "every suggestion needs review")  # planner.js translates it
 UNREADABLE_WARNINGS = (SHORT_WARNING, NO_WORD_WARNING)
 @dataclass
 class Query:
