@@ -169,6 +169,9 @@ def test_a_parent_without_description_is_described_by_its_children(tmp_path):
     assert texts["PET"][0] == "สัตว์เลี้ยง สุนัข แมว"  # no description: the children's names
     assert texts["PLANT"][0] == "พืชและสวน ต้นไม้ เมล็ดพันธุ์ และอุปกรณ์ทำสวน"  # its own description
     assert "แมว" in scorer.node_words[scorer.position["PET"]]
+    # without keywords a node's second text is its name, and evidence from it says so (it said "keywords": a walkthrough)
+    evidence = Aligner(load_catalog(path), get_encoder("tfidf")).align("แมว").levels["issue"][0].evidence[0]
+    assert (evidence.matched_text, evidence.matched_kind) == ("แมว", "name")
 
 
 SHOP_CATALOG_THIN = """id,parent_id,level,name,description

@@ -246,7 +246,10 @@ class Aligner:
             overlap = np.asarray((sentences @ self.scorer.node_chars[target].T).toarray())[:, 0]
             unit = 1 + int(np.argmax(overlap)) if overlap.max() > 0 else 0
         shared = [w for w in dict.fromkeys(query.words) if w in self.scorer.node_words[target]][:10]
-        return [Evidence(draft_text=query.shown(unit), matched_text=self.scorer.texts[target][kind], matched_kind=NODE_TEXT_KINDS[kind],
+        # a node without keywords has its name as its second text: "matched the plan's keywords" was untrue there
+        # (the official catalog has none; a walkthrough)
+        matched = "name" if NODE_TEXT_KINDS[kind] == "keywords" and not self.catalog.nodes[self.scorer.node_ids[target]].keywords else NODE_TEXT_KINDS[kind]
+        return [Evidence(draft_text=query.shown(unit), matched_text=self.scorer.texts[target][kind], matched_kind=matched,
                          similarity=round(float(dense[0, target]), 4), shared_words=shared)]
 
     def _descendants(self, node_id: str) -> list:
