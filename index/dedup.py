@@ -831,6 +831,8 @@ class Match:
     org: str
     name: str
     decision: Decision
+    year: int | None = None  # the stored project's fiscal year and budget: what a planner judges a re-submission by (a walkthrough)
+    budget: float | None = None
 
 
 def check_draft(index: ProjectIndex, store: ProjectStore, encoder: Encoder, text: str, config: DedupConfig | None = None,
@@ -894,5 +896,5 @@ def check_draft(index: ProjectIndex, store: ProjectStore, encoder: Encoder, text
             continue
         decision = decide(draft, extract(normalize(project.search_text()), center(rows[position][None], mean)[0]), params)
         if decision.is_duplicate or (related and decision.kind == "related"):
-            matches.append(Match(project.id, project.org, project.name, decision))
+            matches.append(Match(project.id, project.org, project.name, decision, project.fiscal_year, project.budget))
     return sorted(matches, key=lambda m: (not m.decision.is_duplicate, -m.decision.score))

@@ -18,7 +18,8 @@ from planalign.service.app import create_app
 
 KEY = "secret-key"
 PROJECTS = [
-    {"id": "A1", "name": "โครงการขุดลอกคลองบางบัว", "objective": "ลดน้ำท่วมขัง", "org": "สำนักงานเขตบางเขน", "fiscal_year": "2567", "dimension_id": "D1"},
+    {"id": "A1", "name": "โครงการขุดลอกคลองบางบัว", "objective": "ลดน้ำท่วมขัง", "org": "สำนักงานเขตบางเขน", "fiscal_year": "2567", "dimension_id": "D1",
+     "budget": "1,500,000"},
     {"id": "A2", "name": "โครงการขุดลอกคลองบางบัว", "objective": "ลดน้ำท่วมขัง", "org": "สำนักงานเขตหลักสี่", "fiscal_year": 2024, "dimension_id": "D1"},
     {"id": "A3", "name": "โครงการอบรมอาสาสมัครป้องกันยาเสพติด", "org": "สำนักงานเขตจตุจักร", "fiscal_year": "2566", "dimension_id": "D2"},
 ]
@@ -50,6 +51,8 @@ def test_align_returns_levels_evidence_and_duplicates(client):
     issue = body["levels"]["issue"][0]
     assert issue["node_id"] == "D1.4" and 0 <= issue["confidence"] <= 1 and issue["evidence"]
     assert {d["id"] for d in body["duplicates"]} == {"A1", "A2"}
+    # what a planner judges a re-submission by: its year and budget (a walkthrough saw neither)
+    assert {d["id"]: (d["year"], d["budget"]) for d in body["duplicates"]} == {"A1": (2567, 1500000.0), "A2": (2567, None)}
 
 
 def test_an_empty_store_is_an_answer_not_an_outage(tmp_path):

@@ -333,6 +333,10 @@ def test_planner_lists_the_stored_drainage_projects_for_a_drainage_draft(server:
         assert badge and not badge.isascii(), badge
     soi = found["BKN-2568-001"].text
     assert "ซอยพหลโยธิน 48" in soi or "ขุดลอก" in soi or "ลอก" in soi
+    # its year, the number behind the decision, and a way to it (a walkthrough saw none of them)
+    assert "ปีงบประมาณ 2568" in soi and ("ความหมายใกล้เคียง" in soi or "ตรงกัน" in soi)
+    link = found["BKN-2568-001"].find_element(By.CSS_SELECTOR, "a")
+    assert link.text == "BKN-2568-001" and "/review?q=" in link.get_attribute("href")
     _no_console_errors(browser)
     _screenshot(browser, "planner-similar.png")
     # the reviewer page lists the re-submission as a cluster, each pair with its kind and the fields that match

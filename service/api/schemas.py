@@ -107,6 +107,8 @@ class DuplicateOut(Out):
     id: str
     org: str
     name: str
+    year: int | None = Field(None, description="The stored project's fiscal year (B.E.)")
+    budget: float | None = Field(None, description="The stored project's budget in baht")
     decision: DecisionOut
 
 

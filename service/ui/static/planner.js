@@ -228,7 +228,10 @@
           el("strong", { text: d.name }),
           el("span", { class: "badge kind-" + d.decision.kind, text: PA.kindThai(d.decision.kind) })
         ]),
-        el("div", { class: "muted" }, [d.org ? d.org + " · " : "", "รหัส ", el("code", { text: d.id }),
+        el("div", { class: "muted" }, [d.org ? d.org + " · " : "", d.year ? "ปีงบประมาณ " + d.year + " · " : "",
+          d.budget ? "งบประมาณ " + PA.formatNumber(Math.round(d.budget)) + " บาท · " : "",
+          PA.decisionScore(d.decision) ? PA.decisionScore(d.decision) + " · " : "", "รหัส ",
+          el("a", { href: "/review?q=" + encodeURIComponent(d.name), title: "เปิดในหน้าค้นหาโครงการ", text: d.id }),
           others.length ? el("span", { title: others.map(function (o) { return o.org ? o.org + " (" + o.id + ")" : o.id; }).join(", "),
                                        text: " · ชื่อเดียวกันอีก " + PA.formatNumber(others.length) + " รายการ: " +
                                              others.slice(0, 5).map(function (o) { return o.org || o.id; }).join(", ") +
