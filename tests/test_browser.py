@@ -809,3 +809,21 @@ def test_the_search_page_shows_one_hit_for_a_line_every_district_budgets(tmp_pat
         assert len(browser.find_elements(By.CSS_SELECTOR, "#results .result")) == 2
         wait.until(EC.text_to_be_present_in_element((By.ID, "search-status"), "(6 รายการ นับข้อความเดียวกันทุกหน่วยงาน)"))
         _no_console_errors(browser)
+
+
+def test_the_picker_takes_the_suggested_node_when_the_words_match_it_only_by_description(tmp_path: Path, browser) -> None:
+    """"ห้องสมุด" is in no node's name; D6.3 came first in the tree by its description, and Enter recorded it
+    while the suggestion was D8.1 (public spaces, libraries included; a walkthrough)."""
+    with _served(tmp_path / "picker") as url:
+        browser.get(url + "/")
+        wait = WebDriverWait(browser, WAIT)
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#catalog option"))
+        assert _align_draft(browser, wait, "โครงการปรับปรุงห้องสมุดประชาชนและบ้านหนังสือในชุมชน") == "D8.1"
+        browser.find_element(By.CSS_SELECTOR, '.pick-other[data-level="issue"]').click()
+        dialog = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "dialog.picker")))
+        dialog.find_element(By.CSS_SELECTOR, ".picker-filter").send_keys("ห้องสมุด")
+        matching = [li.get_attribute("data-node-id") for li in dialog.find_elements(By.CSS_SELECTOR, "li.choosable")]
+        assert matching.index("D6.3") < matching.index("D8.1")  # the tree's order: the suggestion is not first
+        assert dialog.find_element(By.CSS_SELECTOR, "li.choosable.active").get_attribute("data-node-id") == "D8.1"
+        dialog.find_element(By.CSS_SELECTOR, ".picker-filter").send_keys(Keys.ESCAPE)
+        _no_console_errors(browser)

@@ -78,7 +78,13 @@
             list.appendChild(item);
           });
           if (!list.querySelector("li.choosable")) list.appendChild(el("li", { class: "muted", text: "ไม่พบหัวข้อที่ตรงกัน" }));
-          highlight(0);
+          /* Enter takes a node whose own id or name holds the words, else the system's own suggestion when they
+             match it, before the first node that matched only by its description ("ห้องสมุด" highlighted D6.3
+             by its description; the suggested D8.1 was further down, and Enter recorded D6.3: a walkthrough). */
+          var choices = shown.filter(choosable);
+          var named = choices.findIndex(function (n) { return word && (n.id + " " + n.name).toLowerCase().indexOf(word) >= 0; });
+          var suggested = choices.findIndex(function (n) { return word && n.id === options.current; });
+          highlight(named >= 0 ? named : suggested >= 0 ? suggested : 0);
         }
         filter.addEventListener("input", draw);
         dialog.addEventListener("keydown", function (event) {
