@@ -358,7 +358,7 @@ def test_a_persons_decision_on_a_stored_project_counts_in_coverage(tmp_path) -> 
     assert len(app.decide(differ).stored) == 2 and app.decided_nodes(None, ["S0", "S1"]) == {"S0": "D4.2", "S1": "D1.4"}
     assert app.decide(differ).unchanged == 2  # decided differently: still idempotent (the text's label flipped at every import)
     # ids get reused: a decision on other words never moves the project that now holds the id
-    app.decide([DecisionInput(text="โครงการอะไรก็ได้", node="D7.1", project_id="S9", source="reviewer")])  # no S9 yet
+    app.decide([DecisionInput(text="โครงการจัดงานประเพณีสงกรานต์", node="D7.1", project_id="S9", source="reviewer")])  # no S9 yet
     app.ingest([Project(id="S9", fiscal_year=2566, name="โครงการก่อสร้างสะพานข้ามคลอง", source="form"),
                 Project(id="S0", fiscal_year=2566, name="โครงการจัดงานวันเด็กแห่งชาติ", source="form")])  # S0 replaced
     assert app.decided_nodes(None, ["S0", "S1", "S9"]) == {"S1": "D1.4"}
