@@ -511,11 +511,22 @@ MANAGEMENT_VERB = re.compile(r"^(?:บริหาร\s?ทั่วไป|บ�
 # of 44 drafts a walkthrough wrote (43 right at the issue level, none flagged), such a footer left 41
 # right and 10 flagged; the inline "งบประมาณ 1,200,000 บาท ระยะเวลา 6 เดือน", 42 and 5. Such a line (in a
 # text of several lines) and such a span are left out; no text of the real evaluation tasks has one.
-FORM_FIELD_LINE = re.compile(r"^(?:งบประมาณ|ระยะเวลา|ผู้รับผิดชอบ|หน่วยงาน(?:ที่)?รับผิดชอบ|ผู้ประสานงาน|แหล่ง(?:ที่มาของ)?งบประมาณ"
-                             r"|ปีงบประมาณ)\S*(?:\s|[:：]).*$", re.MULTILINE)
-FORM_FIELD_SPAN = re.compile(r"ปีงบประมาณ\s*(?:พ\.\s?ศ\.\s?)?[\d๐-๙]{4}"
+# A form line: its label, then what a form puts there: an amount, a month or a year (budget, duration,
+# fiscal year), an office (who is responsible). A line that only starts with the word is content:
+# "งบประมาณแบบมีส่วนร่วม ให้ชุมชน...", "ระยะเวลารอคอยรับยาลดลง...", a report's "หน่วยงานที่รับผิดชอบ ช่วย
+# ใส่ใจ..." (a blind review).
+_MONTHS = ("มกราคม|กุมภาพันธ์|มีนาคม|เมษายน|พฤษภาคม|มิถุนายน|กรกฎาคม|สิงหาคม|กันยายน|ตุลาคม|พฤศจิกายน|ธันวาคม"
+           r"|ม\.ค|ก\.พ|มี\.ค|เม\.ย|พ\.ค|มิ\.ย|ก\.ค|ส\.ค|ก\.ย|ต\.ค|พ\.ย|ธ\.ค")
+_OFFICE = "สำนัก|ฝ่าย|กอง|กลุ่มงาน|ส่วน|ศูนย์|เขต|โรงเรียน|โรงพยาบาล|หน่วย"
+FORM_FIELD_LINE = re.compile(
+    r"^(?:(?:งบประมาณ(?:ทั้งสิ้น|รวม|โครงการ)?|แหล่ง(?:ที่มาของ)?งบประมาณ|ปีงบประมาณ|ระยะเวลา(?:ดำเนินการ|ดำเนินงาน|โครงการ)?)"
+    rf"\s*[:：]?\s*(?:พ\.\s?ศ\.\s*|จำนวน\s*|ตั้งแต่\s*|จาก\s*)?(?:[\d๐-๙]|{_MONTHS}|งบ|เงิน)"
+    rf"|(?:ผู้รับผิดชอบ(?:โครงการ)?|หน่วยงาน(?:ที่)?รับผิดชอบ|ผู้ประสานงาน)\s*[:：]?\s*(?:{_OFFICE}|[:：]))")
+# A span inside a sentence: the field's word standing as a word (after a space or at the start), then an
+# amount or a length of time; "เบิกจ่ายงบประมาณ 5,000 ล้านบาท" keeps its budget (the topic there).
+FORM_FIELD_SPAN = re.compile(r"(?:(?<=\s)|^)(?:ปีงบประมาณ\s*(?:พ\.\s?ศ\.\s?)?[\d๐-๙]{4}"
                              r"|งบประมาณ(?:ทั้งสิ้น|รวม)?\s*(?:จำนวน)?\s*[\d๐-๙][\d๐-๙,.]*\s*(?:ล้าน)?\s*บาท(?:ถ้วน)?(?:\s*\([^)]*\))?"
-                             r"|ระยะเวลา(?:ดำเนินการ|ดำเนินงาน)?\s*(?:จำนวน)?\s*[\d๐-๙]+\s*(?:วัน|เดือน|ปี|สัปดาห์)")
+                             r"|ระยะเวลา(?:ดำเนินการ|ดำเนินงาน)?\s*(?:จำนวน)?\s*[\d๐-๙]+\s*(?:วัน|เดือน|ปี|สัปดาห์))", re.MULTILINE)
 
 
 def without_form_fields(text: str) -> str:

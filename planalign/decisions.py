@@ -21,8 +21,10 @@ from planalign.corpora.projects import Project, declared_nodes
 from planalign.corpora.tables import Table
 from planalign.errors import InputError
 from planalign.index.align import AlignmentInputError, prepare_text
-from planalign.index.align.query import UNREADABLE_WARNINGS
+from planalign.index.align.query import unreadable
 from planalign.index.decisions import SOURCES, Decision, NewDecision, text_key
+from planalign.nlp.fields import topical
+from planalign.nlp.normalize import normalize
 
 
 class DecisionError(InputError):
@@ -78,9 +80,7 @@ def _check_one(item: DecisionInput, catalog: Catalog, catalog_id: str, who: str)
     """One decision, or an InputError naming every problem it has (an empty text and an unknown node both)."""
     problems: list[tuple[str, str]] = []  # (English, Thai)
     try:
-        if set(UNREADABLE_WARNINGS) & set(prepare_text(item.text).warnings):  # "ก" decided once became 100% for every look-alike (a walkthrough)
-            problems.append(("text too short or without a word to say what the project does",
-                             "ข้อความสั้นเกินไปหรือไม่มีคำที่บอกได้ว่าโครงการทำอะไร จึงบันทึกการตัดสินใจไม่ได้"))
+        prepare_text(item.text)
     except AlignmentInputError as exc:
         problems.append((str(exc), exc.thai or str(exc)))
     try:
@@ -166,16 +166,23 @@ class Examples:
 
 
 def examples(active: Sequence[Decision], catalog: Catalog, exclude: set[str] | None = None) -> Examples:
-    """One labelled example per decided text (``exclude``: text keys never to learn from)."""
+    """One labelled example per decided text (``exclude``: text keys never to learn from). A text too
+    short or without a word to say what a project is ("ก", "โครงการ x") is kept as a decision but not
+    learned from: decided once, it became a 100% answer for every look-alike (a walkthrough); refusing
+    it instead failed whole imports and ingests over one such row (a blind review)."""
     by_text: dict[str, list[Decision]] = {}
     for decision in active:
-        if decision.node_id in catalog.nodes and not (exclude and decision.text_key in exclude):
+        if decision.node_id in catalog.nodes and not (exclude and decision.text_key in exclude) and _says_something(decision.text):
             by_text.setdefault(decision.text_key, []).append(decision)
     texts, labels = [], []
     for group in by_text.values():
         texts.append(max(group, key=lambda d: d.id).text)
         labels.append([decided_node(group, catalog)])
     return Examples(texts, labels, set(by_text))
+
+
+def _says_something(text: str) -> bool:
+    return unreadable(topical(normalize(text))) is None
 
 
 def decided_node(group: Sequence[Decision], catalog: Catalog) -> str:

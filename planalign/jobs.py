@@ -105,8 +105,10 @@ class JobManager:
         if job is None:
             raise NotFound(f"no job {job_id!r}", thai=f"ไม่พบงานจัดหมวด {job_id} (อาจถูกลบไปแล้ว)")
         if done and job.status != "done" and not (partial and job.params.get("partial_rows")):
+            kept = job.params.get("partial_rows")
             thai = ("งานจัดหมวดยังไม่เสร็จ ผลลัพธ์และการตรวจผลจะพร้อมเมื่องานเสร็จแล้ว" if job.status in ACTIVE
-                    else "งานจัดหมวดนี้ถูกยกเลิกไปแล้ว จึงไม่มีผลลัพธ์ กรุณาอัปโหลดไฟล์ใหม่" if job.status == "cancelled"
+                    else f"งานจัดหมวดนี้ถูกยกเลิกก่อนเสร็จ ดาวน์โหลดผล {kept:,} แถวแรกที่ทำเสร็จได้ แต่การตรวจผลและไฟล์ที่แก้แล้วใช้ได้เฉพาะงานที่เสร็จ"
+                    if kept else "งานจัดหมวดนี้ถูกยกเลิกไปแล้ว จึงไม่มีผลลัพธ์ กรุณาอัปโหลดไฟล์ใหม่" if job.status == "cancelled"
                     else "งานจัดหมวดนี้ไม่สำเร็จ จึงไม่มีผลลัพธ์ (ดูสาเหตุที่สถานะงาน) กรุณาแก้ไฟล์แล้วอัปโหลดใหม่")
             raise Conflict(f"job is {job.status}; a result exists only when status is done", thai=thai)
         return job
@@ -235,7 +237,6 @@ class JobManager:
                 rows_out += part.table.rows
                 out_columns, level = part.table.columns, part.level
                 throttled.set(start + len(part.table.rows))
-            self._check(job_id)
         except Cancelled:
             if rows_out:  # the rows finished before it stopped, in file order, are its result
                 write_result()
@@ -253,10 +254,10 @@ class JobManager:
             unusable = [{"row": row, "label": given[row], "reason": why} for row, why in skipped if why not in ("no label", "empty text")]
             metrics = {**report.as_dict(), "level": level, "skipped": len(skipped), "skipped_rows": [row for row, _ in skipped][:20],
                        "unusable_labels": len(unusable), "unusable_label_rows": unusable[:20]}
-        self._update(job_id, status="done", done=total, metrics=json.dumps(metrics, ensure_ascii=False) if metrics else "")
-        ended = self.get(job_id)
-        if ended is not None and ended.status == "cancelled":  # cancelled while its result was written: that is its result
-            self._keep_partial(job_id, len(rows_out))
+        # Every row is done: a cancel that came while the result and the metrics were written is too late to
+        # stop anything, and the job ends done (it became a "partial" of every row, without its metrics: a blind review).
+        self.app.store.write(lambda connection: connection.execute(update(table).where(table.c.id == job_id).values(
+            status="done", error="", done=total, metrics=json.dumps(metrics, ensure_ascii=False) if metrics else "", updated=time.time())))
 
 
 def _job(row: Any) -> Job:

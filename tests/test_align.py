@@ -157,6 +157,12 @@ def test_the_forms_budget_duration_and_responsibility_lines_are_not_the_topic():
     assert [(s.node_id, s.score) for s in pasted.levels["issue"]] == [(s.node_id, s.score) for s in plain.levels["issue"]]
     # a budget line whose topic is the budget keeps it; so does a form line alone
     assert prepare_text("ผลผลิตงบประมาณ").units[0] == "งบประมาณ" and prepare_text("งบประมาณ 500,000 บาท").units[0] == "งบประมาณ 500,000 บาท"
+    # lines that only start with the word are content (a blind review); a budget glued to its verb is the topic
+    for kept in ("โครงการพัฒนาบริการ\nระยะเวลารอคอยรับยาของผู้ป่วยลดลงร้อยละ 30", "โครงการพัฒนาเขต\nงบประมาณแบบมีส่วนร่วม ให้ชุมชนเสนอโครงการ",
+                 "โครงการติดตามการเบิกจ่ายงบประมาณ 5,000 ล้านบาท", "เรื่องร้องเรียน\nหน่วยงานที่รับผิดชอบ ช่วยใส่ใจทุกข์ของประชาชน"):
+        assert prepare_text(kept).units[0] == kept, kept
+    # and evidence quotes no form line
+    assert all("ผู้รับผิดชอบ" not in unit for unit in prepare_text(draft + footer).units)
 
 
 def test_a_parent_without_description_is_described_by_its_children(tmp_path):
@@ -419,5 +425,5 @@ def test_a_draft_with_no_word_that_says_anything_is_flagged_at_every_level(shop)
     for text in ("ฟหกดเ่าสว", "โครงการ x", "qwzxv"):
         result = shop.align(text)
         assert NO_WORD_WARNING in result.warnings and all(result.needs_review.values()), text
-    for text in ("ทรายแมว", "tree planting", "PM2.5", "โครงการ CCTV ซอย 5"):  # a word, an English word with vowels, a digit
+    for text in ("ทรายแมว", "tree planting", "PM2.5", "โครงการ CCTV", "NCDs", "LGBTQ"):  # a word, English, a digit, acronyms
         assert NO_WORD_WARNING not in shop.align(text).warnings, text

@@ -170,7 +170,8 @@ def test_a_cancelled_job_stops_and_keeps_the_rows_it_finished(tmp_path):
         assert result.status_code == 200 and "big-labelled-partial.csv" in result.headers["content-disposition"]
         assert [line.split(",")[0] for line in result.text.splitlines()[1:]] == [str(i) for i in range(kept)]
         assert client.get(f"/v1/classify/jobs/{queued['id']}/result").status_code == 409  # cancelled before it started: nothing
-        assert client.get(f"/v1/classify/jobs/{running['id']}/review").status_code == 409  # the review grid is for finished jobs
+        review = client.get(f"/v1/classify/jobs/{running['id']}/review")  # the review grid is for finished jobs, and says so
+        assert review.status_code == 409 and "ยกเลิกก่อนเสร็จ" in review.json()["message_th"] and f"{kept:,}" in review.json()["message_th"]
         again = client.delete(f"/v1/classify/jobs/{running['id']}")  # nothing left to cancel: not "it has finished"
         assert again.status_code == 409 and again.json()["message_th"] == "งานนี้ถูกยกเลิกไปแล้ว"
         assert client.delete("/v1/classify/jobs/nope").status_code == 404
@@ -178,6 +179,29 @@ def test_a_cancelled_job_stops_and_keeps_the_rows_it_finished(tmp_path):
         small = client.post("/v1/classify/jobs", files={"file": ("s.csv", b"text\n\xe0\xb8\x82\xe0\xb8\xb8\xe0\xb8\x94\n")},
                             data={"text_col": "text"}).json()
         assert wait_for(lambda: client.get(f"/v1/classify/jobs/{small['id']}").json()["status"] == "done", timeout=60)
+
+
+def test_a_cancel_that_comes_once_every_row_is_done_leaves_the_job_done(tmp_path, monkeypatch):
+    """A cancel while the result was being written turned a finished job into a "partial" of every row,
+    without its metrics (a blind review): once every row is done, the job ends done."""
+    from planalign import jobs as job_module
+
+    rows = "text,label\n" + "".join(f"โครงการลอกท่อระบายน้ำซอย {i},D1.4\n" for i in range(30))
+    with TestClient(create_app(settings(tmp_path))) as client:
+        wait_for(lambda: _ready(client))
+        manager = client.app.state.planalign.jobs
+        writing = job_module.write_table
+
+        def cancelled_while_writing(path, *args, **kwargs):
+            for job in manager.recent(1):
+                manager.cancel(job.id, wait=0)  # from the worker's own thread: no wait
+            return writing(path, *args, **kwargs)
+
+        monkeypatch.setattr(job_module, "write_table", cancelled_while_writing)
+        job = client.post("/v1/classify/jobs", files={"file": ("late.csv", rows.encode())}, data={"text_col": "text", "label_col": "label"}).json()
+        assert wait_for(lambda: client.get(f"/v1/classify/jobs/{job['id']}").json()["status"] == "done", timeout=60)  # "cancelled" a moment
+        status = client.get(f"/v1/classify/jobs/{job['id']}").json()
+        assert status["status"] == "done" and status["metrics"]["n"] == 30 and "partial_rows" not in status["params"]
 
 
 def test_concurrent_api_ingests_of_the_same_ids_all_succeed(tmp_path):

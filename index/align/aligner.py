@@ -211,8 +211,6 @@ class Aligner:
         sentences = self.scorer.chars.transform(query.units[1:]) if with_evidence and len(query.units) > 1 else None
         result = Alignment(levels={}, neighbours=neighbours, warnings=list(query.warnings))
         repeated = self._examples.repeats(query.text) if fused is not None and self._examples is not None else None
-        if repeated is not None:  # a confidence of 100% said nothing of where it came from (a walkthrough)
-            result.warnings.append(f"{FOLLOWS_DECISION_WARNING}: {repeated[:200]}")
         for lv in levels:
             order = sorted(ranking[lv], key=lambda i: -ranking[lv][i])[:top_k]
             model = self._examples if self._examples is not None and self._examples.level == lv else None
@@ -231,6 +229,10 @@ class Aligner:
                 )
                 for i in order
             ]
+        # an answer that follows a decision on a nearly identical text says so (its 100% said nothing of where
+        # it came from: a walkthrough), when it does follow it (it was said beside another answer: a blind review)
+        if repeated is not None and any(result.levels[lv][0].node_id in repeated[1] for lv in result.levels):
+            result.warnings.append(f"{FOLLOWS_DECISION_WARNING}: {repeated[0][:200]}")
         return result
 
     def _evidence(self, query: Query, node: int, dense: np.ndarray, best_text: np.ndarray,

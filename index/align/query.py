@@ -1,12 +1,13 @@
 """A draft prepared for alignment: normalized, checked, split into the units that are embedded."""
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
 from planalign.index.align.results import AlignmentInputError
-from planalign.nlp.fields import topical
+from planalign.nlp.fields import topical, without_form_fields
 from planalign.nlp.normalize import normalize, thai_ratio
 from planalign.nlp.tokenize import content_tokens, readable_word, split_sentences
 
@@ -28,6 +29,9 @@ SHORT_WARNING = "text is too short to say what the project does; every suggestio
 NO_WORD_WARNING = ("the text has no word that says what the project is (check the spelling or the keyboard language); "
                    "every suggestion needs review")  # planner.js translates it
 UNREADABLE_WARNINGS = (SHORT_WARNING, NO_WORD_WARNING)
+# An acronym as written, capitals first: CCTV, BTS, NCDs, LGBTQ (no vowel, no dictionary; a blind review
+# found "โครงการ CCTV" called wordless). Lower case "qwzxv" stays a keyboard slip.
+ACRONYM = re.compile(r"(?<![A-Za-z])[A-Z]{2,6}s?(?![A-Za-z])")
 @dataclass
 class Query:
     text: str  # normalized, as the person wrote it
@@ -44,6 +48,16 @@ class Query:
         return self.text[:2000] if unit == 0 else self.units[unit]
 
 
+def unreadable(topic: str) -> str | None:
+    """Why a draft's topical text (:func:`topical`, normalized) says nothing of a project, if it does not:
+    :data:`SHORT_WARNING` or :data:`NO_WORD_WARNING`."""
+    if sum(ch.isalnum() or "\u0e00" <= ch <= "\u0e7f" for ch in topic) < MIN_CHARACTERS:
+        return SHORT_WARNING
+    if not ACRONYM.search(topic) and not any(readable_word(word) for word in content_tokens(topic, normalized=True)):
+        return NO_WORD_WARNING
+    return None
+
+
 def prepare_text(text: str) -> Query:
     """Normalize and check a draft; raises AlignmentInputError when nothing can be aligned."""
     text = normalize(text or "")
@@ -58,12 +72,11 @@ def prepare_text(text: str) -> Query:
         text = text[:MAX_CHARS]
     if thai_ratio(text) < MIN_THAI_RATIO:
         warnings.append(NOT_THAI_WARNING)
-    if sum(ch.isalnum() or "\u0e00" <= ch <= "\u0e7f" for ch in topical(text)) < MIN_CHARACTERS:
-        warnings.append(SHORT_WARNING)
-    elif not any(readable_word(word) for word in content_tokens(topical(text), normalized=True)):
-        warnings.append(NO_WORD_WARNING)
-    sentences = split_sentences(text)[:MAX_SENTENCES]
-    units = [topical(text)[:2000]] + (sentences if len(sentences) > 1 else [])
+    topic = topical(text)
+    warnings += [warning] if (warning := unreadable(topic)) else []
+    # evidence quotes a sentence of what is matched: not a form line ("ผู้รับผิดชอบ ฝ่ายโยธา...", a blind review)
+    sentences = split_sentences(without_form_fields(text))[:MAX_SENTENCES]
+    units = [topic[:2000]] + (sentences if len(sentences) > 1 else [])
     return Query(text, units, warnings)
 
 

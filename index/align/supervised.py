@@ -307,10 +307,13 @@ class ExampleModel:
         best = int(jaccard.argmax())
         return (float(jaccard[best]), best) if jaccard[best] >= MEMORY_FROM else None
 
-    def repeats(self, text: str) -> str | None:
-        """The decided text this draft nearly repeats (its answer then follows that decision), if any."""
+    def repeats(self, text: str) -> tuple[str, list[str]] | None:
+        """The decided text this draft repeats closely enough to follow its decision at least half
+        way (trigram Jaccard 0.75 or more), and the nodes decided on it; None otherwise."""
         remembered = self._remembered(text)
-        return self.texts[remembered[1]] if remembered is not None else None
+        if remembered is None or _follow_share(remembered[0]) < 0.5:
+            return None
+        return self.texts[remembered[1]], self.given[remembered[1]]
 
     def neighbours(self, vector: np.ndarray, k: int) -> list[Neighbour]:
         sims = self.vectors @ vector

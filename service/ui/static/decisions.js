@@ -82,9 +82,11 @@
              match it, before the first node that matched only by its description ("ห้องสมุด" highlighted D6.3
              by its description; the suggested D8.1 was further down, and Enter recorded D6.3: a walkthrough). */
           var choices = shown.filter(choosable);
-          var named = choices.findIndex(function (n) { return word && (n.id + " " + n.name).toLowerCase().indexOf(word) >= 0; });
+          var isNamed = function (n) { return word && (n.id + " " + n.name).toLowerCase().indexOf(word) >= 0; };
+          var named = choices.findIndex(isNamed);
           var suggested = choices.findIndex(function (n) { return word && n.id === options.current; });
-          highlight(named >= 0 ? named : suggested >= 0 ? suggested : 0);
+          // the suggestion first when its own name holds the words too ("น้ำ" named D1.4 before the suggested D4.2: a blind review)
+          highlight(suggested >= 0 && (named < 0 || isNamed(choices[suggested])) ? suggested : named >= 0 ? named : 0);
         }
         filter.addEventListener("input", draw);
         dialog.addEventListener("keydown", function (event) {

@@ -133,9 +133,12 @@
         PA.setStatus(status, said, "ok");
         /* A choice at another level off this node's path (dimension D4, then issue D1.4) contradicts it: the
            newest decision counts, so the older mark goes and the page says so (both stayed marked: a walkthrough). */
-        var marks = Array.prototype.filter.call(document.querySelectorAll("#suggestions .suggestion.chosen, #suggestions .picked"), function (mark) {
-          return (mark.dataset.level || mark.closest("section.level").dataset.level) !== node.level;
-        });
+        /* only when this decision was stored: one equal to the text's active label is not, and the other level's
+           newer decision then still counts (the page said otherwise: a blind review) */
+        var marks = !answer.stored ? [] : Array.prototype.filter.call(
+          document.querySelectorAll("#suggestions .suggestion.chosen, #suggestions .picked"), function (mark) {
+            return (mark.dataset.level || mark.closest("section.level").dataset.level) !== node.level;
+          });
         return Promise.all(marks.map(function (mark) { return window.PAD.onOnePath(decided.catalog, node.id, mark.dataset.nodeId); })).then(function (fits) {
           if (last !== decided) return;
           var dropped = marks.filter(function (mark, i) { return !fits[i]; });
