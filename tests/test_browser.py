@@ -209,6 +209,9 @@ def test_planner_decision_changes_the_next_suggestion(server: str, browser) -> N
         time.sleep(1)
     info = browser.find_element(By.ID, "model-info")
     assert info.get_attribute("data-version") == "1" and info.get_attribute("data-examples") == "1"
+    # the similar decided example names its node, not only its id (a walkthrough)
+    badges = [b.text for b in browser.find_elements(By.CSS_SELECTOR, "#neighbours .badge")]
+    assert badges and badges[0].startswith("D4.1 ") and len(badges[0]) > len("D4.1 "), badges
     # the decided draft itself follows its decision, and the page says so (its 100% said nothing of where it came from)
     assert _align_draft(browser, wait, TREES) == "D4.1"
     assert "ข้อเสนอนี้ตามการตัดสินใจที่บันทึกไว้สำหรับข้อความที่เกือบเหมือนกัน" in browser.find_element(By.ID, "warnings").text

@@ -206,7 +206,7 @@
         el("ul", { class: "plain-list" }, data.neighbours.map(function (n) {
           return el("li", null, [
             el("span", { text: n.text }), " ",
-            el("span", { class: "badge", text: (n.labels || []).join(", ") }), " ",
+            el("span", { class: "badge", text: (n.labels || []).map(function (id) { return names[id] ? id + " " + names[id] : id; }).join(", ") }), " ",  // an id alone said little (a walkthrough)
             el("span", { class: "muted", text: "ความคล้าย " + PA.percent(n.similarity) })
           ]);
         }))
