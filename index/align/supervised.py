@@ -138,7 +138,7 @@ class ExampleModel:
 
     def __getstate__(self) -> dict:
         """Kept on disk without the catalog and the zero-shot scorer: the aligner that loads it supplies them."""
-        return {**self.__dict__, "catalog": None, "zero_shot": None}
+        return {**self.__dict__, "catalog": None, "zero_shot": None, "_last_remembered": None}
 
     def _fit(self, rows: np.ndarray) -> None:
         self.fit_rows = rows
@@ -297,15 +297,21 @@ class ExampleModel:
         return _chosen_share(np.hstack(right), 0.0)
 
     def _remembered(self, text: str) -> tuple[float, int] | None:
-        """(Jaccard, example) of the decided text this draft nearly repeats, if any."""
-        if self.shingles is None or self.shingle_counts is None:
-            return None
-        columns = _SHINGLES.transform([_shingle_text(text)]).indices
-        common = np.asarray(self.shingles[:, columns].sum(axis=1)).ravel()  # the draft's columns of a column-major matrix
-        union = self.shingle_counts + len(columns) - common
-        jaccard = np.divide(common, union, out=np.zeros_like(common, dtype=float), where=union > 0)
-        best = int(jaccard.argmax())
-        return (float(jaccard[best]), best) if jaccard[best] >= MEMORY_FROM else None
+        """(Jaccard, example) of the decided text this draft nearly repeats, if any. The last draft's
+        answer is kept: :meth:`fuse` and :meth:`repeats` ask for the same draft in turn."""
+        last = getattr(self, "_last_remembered", None)  # (text, answer); one tuple, swapped whole, so threads see either
+        if last is not None and last[0] == text:
+            return last[1]
+        found = None
+        if self.shingles is not None and self.shingle_counts is not None:
+            columns = _SHINGLES.transform([_shingle_text(text)]).indices
+            common = np.asarray(self.shingles[:, columns].sum(axis=1)).ravel()  # the draft's columns of a column-major matrix
+            union = self.shingle_counts + len(columns) - common
+            jaccard = np.divide(common, union, out=np.zeros_like(common, dtype=float), where=union > 0)
+            best = int(jaccard.argmax())
+            found = (float(jaccard[best]), best) if jaccard[best] >= MEMORY_FROM else None
+        self._last_remembered = (text, found)
+        return found
 
     def repeats(self, text: str) -> tuple[str, list[str]] | None:
         """The decided text this draft repeats closely enough to follow its decision at least half
