@@ -542,7 +542,12 @@ def topical(text: str) -> str:
     """The text without the project form's administrative fields (:func:`without_form_fields`), the
     budget form's line-type word and a generic management verb after it (what the aligner embeds and
     matches, and whose words a short duplicate must share: :class:`Record`)."""
-    text = without_form_fields(text)
+    return without_line_type(without_form_fields(text))
+
+
+def without_line_type(text: str) -> str:
+    """``text`` without the budget form's line-type word and a generic management verb after it
+    (:func:`topical` of a text whose form fields are already left out)."""
     form_word = FORM_WORD.match(text)
     if not form_word:
         return text

@@ -139,17 +139,16 @@ class JobManager:
             self._turn.wait_for(lambda: self._running != job_id, timeout=wait)
         return self.get(job_id)
 
-    def _update(self, job_id: str, **fields: object) -> None:
-        """Status and progress from the worker; a cancelled job stays cancelled."""
-        self.app.store.write(lambda connection: connection.execute(
-            update(table).where(table.c.id == job_id, table.c.status != "cancelled").values(**fields, updated=time.time())))
+    def _update(self, job_id: str, *, even_cancelled: bool = False, **fields: object) -> None:
+        """Status and progress from the worker; a cancelled job stays cancelled unless ``even_cancelled``."""
+        where = [table.c.id == job_id] + ([] if even_cancelled else [table.c.status != "cancelled"])
+        self.app.store.write(lambda connection: connection.execute(update(table).where(*where).values(**fields, updated=time.time())))
 
     def _keep_partial(self, job_id: str, rows: int) -> None:
         """A cancelled job's result holds its first ``rows`` rows (its status stays cancelled)."""
         job = self.get(job_id)
-        params = json.dumps({**(job.params if job else {}), "partial_rows": rows}, ensure_ascii=False)
-        self.app.store.write(lambda connection: connection.execute(
-            update(table).where(table.c.id == job_id).values(done=rows, params=params, updated=time.time())))
+        self._update(job_id, even_cancelled=True, done=rows,
+                     params=json.dumps({**(job.params if job else {}), "partial_rows": rows}, ensure_ascii=False))
 
     def _fail(self, job_id: str, error: str, thai: str | None) -> None:
         """A failed job; its Thai message for the pages goes with its parameters (``error_th``), the table has one error column."""
@@ -256,8 +255,8 @@ class JobManager:
                        "unusable_labels": len(unusable), "unusable_label_rows": unusable[:20]}
         # Every row is done: a cancel that came while the result and the metrics were written is too late to
         # stop anything, and the job ends done (it became a "partial" of every row, without its metrics: a blind review).
-        self.app.store.write(lambda connection: connection.execute(update(table).where(table.c.id == job_id).values(
-            status="done", error="", done=total, metrics=json.dumps(metrics, ensure_ascii=False) if metrics else "", updated=time.time())))
+        self._update(job_id, even_cancelled=True, status="done", error="", done=total,
+                     metrics=json.dumps(metrics, ensure_ascii=False) if metrics else "")
 
 
 def _job(row: Any) -> Job:

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
 
 from planalign.index.align.results import AlignmentInputError
-from planalign.nlp.fields import topical, without_form_fields
+from planalign.nlp.fields import without_form_fields, without_line_type
 from planalign.nlp.normalize import normalize, thai_ratio
 from planalign.nlp.tokenize import content_tokens, readable_word, split_sentences
 
@@ -37,23 +36,20 @@ class Query:
     text: str  # normalized, as the person wrote it
     units: list[str]  # [whole text without its form head, the one unit embedded] + sentences when there are several (evidence)
     warnings: list[str]
-
-    @cached_property
-    def words(self) -> list[str]:
-        """Content words, split once: the lexical score and every suggestion's evidence read them."""
-        return content_tokens(topical(self.text), normalized=True)
+    words: list[str] = field(default_factory=list)  # content words of units[0]'s whole text, split once: the lexical score and the evidence read them
 
     def shown(self, unit: int) -> str:
         """A unit as the person wrote it (the whole text keeps its form head), for evidence."""
         return self.text[:2000] if unit == 0 else self.units[unit]
 
 
-def unreadable(topic: str) -> str | None:
+def unreadable(topic: str, words: list[str] | None = None) -> str | None:
     """Why a draft's topical text (:func:`topical`, normalized) says nothing of a project, if it does not:
-    :data:`SHORT_WARNING` or :data:`NO_WORD_WARNING`."""
+    :data:`SHORT_WARNING` or :data:`NO_WORD_WARNING` (``words``: its content words, when already split)."""
     if sum(ch.isalnum() or "\u0e00" <= ch <= "\u0e7f" for ch in topic) < MIN_CHARACTERS:
         return SHORT_WARNING
-    if not ACRONYM.search(topic) and not any(readable_word(word) for word in content_tokens(topic, normalized=True)):
+    words = content_tokens(topic, normalized=True) if words is None else words
+    if not ACRONYM.search(topic) and not any(readable_word(word) for word in words):
         return NO_WORD_WARNING
     return None
 
@@ -72,12 +68,14 @@ def prepare_text(text: str) -> Query:
         text = text[:MAX_CHARS]
     if thai_ratio(text) < MIN_THAI_RATIO:
         warnings.append(NOT_THAI_WARNING)
-    topic = topical(text)
-    warnings += [warning] if (warning := unreadable(topic)) else []
+    plain = without_form_fields(text)
+    topic = without_line_type(plain)  # topical(text), its form fields left out once
+    words = content_tokens(topic, normalized=True)
+    warnings += [warning] if (warning := unreadable(topic, words)) else []
     # evidence quotes a sentence of what is matched: not a form line ("ผู้รับผิดชอบ ฝ่ายโยธา...", a blind review)
-    sentences = split_sentences(without_form_fields(text))[:MAX_SENTENCES]
+    sentences = split_sentences(plain)[:MAX_SENTENCES]
     units = [topic[:2000]] + (sentences if len(sentences) > 1 else [])
-    return Query(text, units, warnings)
+    return Query(text, units, warnings, words)
 
 
 class RowProgress:

@@ -12,8 +12,9 @@ from sklearn.pipeline import FeatureUnion
 
 from planalign.corpora.catalog import Catalog
 from planalign.errors import InputError
-from planalign.index.align.query import MAX_CHARS, topical
+from planalign.index.align.query import MAX_CHARS
 from planalign.index.align.results import Neighbour
+from planalign.nlp.fields import topical
 from planalign.nlp.normalize import normalize
 from planalign.nlp.tokenize import content_tokens
 
