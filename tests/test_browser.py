@@ -167,6 +167,16 @@ def test_planner_suggests_flood_issue(server: str, browser) -> None:
     path = _screenshot(browser, "planner.png")
     assert path.stat().st_size > 10_000
 
+    # the draft edited after it was sent: the page says the suggestions are the earlier text's, until it is sent again
+    stale = browser.find_element(By.ID, "stale-note")
+    assert not stale.is_displayed()
+    box = browser.find_element(By.ID, "draft-text")
+    box.send_keys(" ในซอยวัดไผ่ตัน")
+    assert stale.is_displayed() and "ร่างก่อนแก้ไข" in stale.text
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(DRAFT)
+    assert not stale.is_displayed()  # back to the text that was sent
+
 
 TREES = "โครงการปลูกต้นไม้ริมคลองเพื่อลดน้ำท่วมในชุมชน"
 SIMILAR_TREES = "โครงการปลูกต้นไม้ริมคลองเพื่อลดน้ำท่วมในชุมชน เขตบางเขน"

@@ -101,7 +101,18 @@
   }
 
   /* The draft as the API aligned it (AlignRequest.draft): text, name, objective, target, one per line. */
-  var last = null; // {draft, catalog, top: {level: suggestion}}
+  var last = null; // {draft, fields, catalog, top: {level: suggestion}}
+
+  function draftFields(form) {
+    return [form.text, form.name, form.objective, form.target, form.catalog].map(function (f) { return f.value.trim(); }).join("\u0000");
+  }
+
+  /* Results stay beside a draft edited after it was sent (while the answer was on the way, or after): the
+     page says they are the earlier text's, so "ใช้ข้อเสนอนี้" is not taken for a decision on the new one. */
+  function markStale(form) {
+    var note = document.getElementById("stale-note");
+    if (note) note.hidden = !last || draftFields(form) === last.fields;
+  }
 
   function decide(node) {
     if (!last) return;
@@ -178,6 +189,8 @@
     box.appendChild(el("p", { class: "model-info muted small", id: "model-info", dataset: { version: data.model_version || 0, examples: data.examples || 0 },
                               text: window.PAD.modelWords(data.model_version, data.examples) }));
     box.appendChild(el("p", { id: "decision-status", class: "status", role: "status", "aria-live": "polite" }));
+    box.appendChild(el("p", { id: "stale-note", class: "status error", role: "status", hidden: true,
+      text: "ร่างถูกแก้ไขหลังส่งวิเคราะห์ ข้อเสนอด้านล่างเป็นของร่างก่อนแก้ไข (และ “ใช้ข้อเสนอนี้” จะบันทึกให้ร่างนั้น) กด “วิเคราะห์ความสอดคล้อง” อีกครั้งเพื่อวิเคราะห์ร่างใหม่" }));
     order.forEach(function (level) {
       var list = levels[level] || [];
       box.appendChild(el("section", { class: "level", dataset: { level: level } }, [
@@ -291,13 +304,15 @@
     button.disabled = true;
     PA.setStatus(status, "กำลังวิเคราะห์…", "busy");
     clearResults("กำลังวิเคราะห์…");
+    var fields = draftFields(form);
     var catalogId = body.catalog || document.body.dataset.defaultCatalog;
     Promise.all([PA.api("/v1/align", { method: "POST", json: body }), loadNames(catalogId)])
       .then(function (results) {
         var top = {};
         Object.keys(results[0].levels || {}).forEach(function (level) { top[level] = (results[0].levels[level] || [])[0]; });
-        last = { draft: [body.text, body.name, body.objective, body.target].filter(Boolean).join("\n"), catalog: catalogId, top: top };
+        last = { draft: [body.text, body.name, body.objective, body.target].filter(Boolean).join("\n"), fields: fields, catalog: catalogId, top: top };
         render(results[0], results[1]);
+        markStale(form);
         if (window.matchMedia && window.matchMedia("(max-width: 860px)").matches) {
           document.getElementById("result-heading").scrollIntoView({ behavior: "smooth", block: "start" });
         }
@@ -313,6 +328,8 @@
   document.addEventListener("DOMContentLoaded", function () {
     var form = document.getElementById("align-form");
     form.addEventListener("submit", submit);
+    form.addEventListener("input", function () { markStale(form); });
+    form.addEventListener("change", function () { markStale(form); });
     form.addEventListener("reset", function () {
       PA.setStatus(document.getElementById("align-status"), "");
       clearResults("ยังไม่มีผล กรอกร่างโครงการแล้วกด “วิเคราะห์ความสอดคล้อง”");
