@@ -18,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -89,10 +89,18 @@ headers (:data:`HEADER_ALIASES`, which adds the input-only ``date``) all follow 
 assert set(PROJECT_FIELDS) <= set(HEADER_ALIASES), "every project field needs its file header aliases"
 
 
+class Rejection(NamedTuple):
+    """A row left out of an ingest: its number as the file shows it, and why (English, and Thai for people)."""
+
+    row: int
+    reason: str
+    thai: str
+
+
 @dataclass
 class IngestResult:
     projects: list[Project] = field(default_factory=list)
-    rejected: list[tuple[int, str]] = field(default_factory=list)  # (row number, reason)
+    rejected: list[Rejection] = field(default_factory=list)
 
 
 @lru_cache(maxsize=1)
@@ -145,7 +153,7 @@ def parse_budget(value: str) -> float | None:
         return None
     match = _NUMBER.search(text)
     if not match:
-        raise InputError(f"budget {value!r} is not a number")
+        raise InputError(f"budget {value!r} is not a number", thai=f"งบประมาณ {value} ไม่ใช่ตัวเลข (เช่น 1,500,000 หรือ 1.5 ล้านบาท)")
     amount = float(match.group(0))
     rest = text[match.end() :]
     for word, multiplier in _MULTIPLIERS.items():
@@ -154,9 +162,9 @@ def parse_budget(value: str) -> float | None:
             break
     else:
         if re.search(r"[^\d.บาทthb]", rest):
-            raise InputError(f"budget {value!r} is not a number")
+            raise InputError(f"budget {value!r} is not a number", thai=f"งบประมาณ {value} ไม่ใช่ตัวเลข (เช่น 1,500,000 หรือ 1.5 ล้านบาท)")
     if amount < 0:
-        raise InputError(f"budget {value!r} is negative")
+        raise InputError(f"budget {value!r} is negative", thai=f"งบประมาณ {value} ติดลบ")
     return amount
 
 
@@ -251,26 +259,34 @@ def rows_to_projects(table: Table, year: int | None = None, source: str = "", ov
         try:
             project = _row_to_project(values, year, source, groups)
         except (InputError, ValidationError) as exc:
-            result.rejected.append((number, _reason(exc)))
+            result.rejected.append(Rejection(number, *_reason(exc)))
             continue
         if project.id in seen:
-            result.rejected.append((number, f"duplicate id {project.id!r} in this file (first on row {seen[project.id]})"))
+            result.rejected.append(Rejection(number, f"duplicate id {project.id!r} in this file (first on row {seen[project.id]})",
+                                             f"รหัส {project.id} ซ้ำกับแถว {seen[project.id]} ในไฟล์เดียวกัน"))
             continue
         seen[project.id] = number
         result.projects.append(project)
     return result
 
 
-def _reason(exc: InputError | ValidationError) -> str:
+_FIELD_THAI = {"id": "รหัส", "name": "ชื่อโครงการ", "fiscal_year": "ปีงบประมาณ", "budget": "งบประมาณ", "org": "หน่วยงาน"}
+
+
+def _reason(exc: InputError | ValidationError) -> tuple[str, str]:
+    """Why a row was rejected, in English (scripts, logs) and Thai (the people who fix the file)."""
     if isinstance(exc, ValidationError):  # name the fields
-        return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-    return str(exc)
+        errors = exc.errors()
+        english = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors)
+        thai = "; ".join(f"{_FIELD_THAI.get(str(e['loc'][0]), e['loc'][0]) if e['loc'] else 'แถว'}: ค่าไม่ถูกต้อง ({e['msg']})" for e in errors)
+        return english, thai
+    return str(exc), exc.thai or str(exc)
 
 
 def _row_to_project(values: dict[str, str], year: int | None, source: str, groups: dict[str, str]) -> Project:
     name = normalize(values.get("name", ""))
     if not name:
-        raise InputError("empty project name")
+        raise InputError("empty project name", thai="ไม่มีชื่อโครงการ")
     org = normalize(values.get("org", ""))
     district = district_name(values.get("district", ""))
     if not district and (org.startswith(DISTRICT_OFFICE_PREFIX) or district_name(org) in groups):  # "เขตบางเขน" as the org too

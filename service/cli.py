@@ -286,8 +286,8 @@ def ingest(
         raise UserError("give a FILE or --sample (one of them)")
     read = IngestResult(projects=sample_projects()) if sample else read_projects(
         file, parse_year(year) if year else None, source, _pairs(mapping, "--map"), _pairs(where, "--where"))  # type: ignore[arg-type]
-    for number, reason in read.rejected[:50]:
-        err.print(f"[yellow]row {number} rejected:[/] {escape(reason)}")
+    for rejection in read.rejected[:50]:
+        err.print(f"[yellow]row {rejection.row} rejected:[/] {escape(rejection.reason)} [dim]({escape(rejection.thai)})[/]")
     if len(read.rejected) > 50:
         err.print(f"[yellow]... and {len(read.rejected) - 50} more rejected rows[/]")
     core = _core(config, data_dir=data_dir, db_url=db_url, index_encoder=encoder)

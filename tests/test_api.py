@@ -264,6 +264,7 @@ def test_projects_crud_and_rejections(client):
     assert listing["total"] == 3 and len(listing["projects"]) == 2
     result = client.post("/v1/projects", json={"projects": [{"id": "B1", "name": "ปลูกต้นไม้", "budget": "-5"}]}).json()
     assert result["inserted"] == 0 and "negative" in result["rejected"][0]["reason"] and result["rejected"][0]["row"] == 1  # the first item (said 2)
+    assert result["rejected"][0]["reason_th"].startswith("งบประมาณ") and "ติดลบ" in result["rejected"][0]["reason_th"]
     typo = client.post("/v1/projects", json={"projects": [{"id": "B2", "name": "ปลูกต้นไม้", "year": 2568}]})  # fiscal_year
     assert typo.status_code == 422 and "year" in typo.text and client.get("/v1/projects/B2").status_code == 404
     assert client.delete("/v1/projects/A3").status_code == 200

@@ -58,13 +58,13 @@ def test_read_rows_with_rejections(tmp_path):
     project = result.projects[0]
     assert (project.district, project.district_group, project.budget, project.fiscal_year) == ("บางเขน", "กรุงเทพเหนือ", 1_200_000, 2567)
     assert (project.dimension_id, project.issue_id) == ("D1", "D1.4")
-    reasons = dict(result.rejected)
-    assert reasons[3] == "empty project name"
-    assert "negative" in reasons[4]
-    assert "duplicate id 'P1'" in reasons[5]
+    reasons = {r.row: r for r in result.rejected}
+    assert (reasons[3].reason, reasons[3].thai) == ("empty project name", "ไม่มีชื่อโครงการ")
+    assert "negative" in reasons[4].reason and reasons[4].thai == "งบประมาณ -100 ติดลบ"
+    assert "duplicate id 'P1'" in reasons[5].reason and "ซ้ำกับแถว 2" in reasons[5].thai
     rows.insert(1, dict.fromkeys(columns, ""))  # a blank row: the rejections after it keep the numbers the spreadsheet shows
     write_table(path, columns, rows)
-    assert sorted(dict(read_projects(path, year=2567).rejected)) == [4, 5, 6]
+    assert [r.row for r in read_projects(path, year=2567).rejected] == [4, 5, 6]
 
 
 def test_districts_are_read_as_people_write_them(tmp_path):

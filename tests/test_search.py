@@ -200,8 +200,10 @@ def test_ingest_rejects_bad_rows_and_keeps_the_rest(tmp_path):
         encoding="cp874")
     result = run_cli("ingest", str(source), "--encoder", "tfidf", data_dir=tmp_path / "data")
     assert result.returncode == 0, result.stderr
-    for row, reason in [(3, "not a number"), (4, "negative"), (5, "duplicate id 'M1'"), (6, "empty project name"), (7, "not a year")]:
-        assert f"row {row} rejected" in result.stderr and reason in result.stderr
+    for row, reason, thai in [(3, "not a number", "ไม่ใช่ตัวเลข"), (4, "negative", "ติดลบ"), (5, "duplicate id 'M1'", "ซ้ำกับแถว 2"),
+                              (6, "empty project name", "ไม่มีชื่อโครงการ"), (7, "not a year", "ไม่ใช่ปี")]:
+        line = next(line for line in result.stderr.splitlines() if f"row {row} rejected" in line)
+        assert reason in line and thai in line
     assert "1 new" in result.stderr and "5 rejected" in result.stderr
 
 

@@ -24,7 +24,7 @@ UNDECLARED_SHOWN = 100  # a file ingested against the wrong catalog would otherw
 def _response(read: IngestResult, outcome: IngestOutcome) -> IngestResponse:
     stored = outcome.stored
     return IngestResponse(inserted=len(stored.inserted), updated=len(stored.updated), unchanged=stored.unchanged,
-                          rejected=[RejectedRow(row=row, reason=reason) for row, reason in read.rejected], indexed=outcome.index.total,
+                          rejected=[RejectedRow(row=r.row, reason=r.reason, reason_th=r.thai) for r in read.rejected], indexed=outcome.index.total,
                           pending=outcome.index.pending, undeclared=[UndeclaredAlignment(id=i, declared=d) for i, d in outcome.undeclared[:UNDECLARED_SHOWN]],
                           undeclared_total=len(outcome.undeclared))
 

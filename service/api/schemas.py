@@ -308,6 +308,7 @@ class RejectedRow(BaseModel):
     row: int = Field(description="The row as the file shows it (a spreadsheet's row, header = 1; a JSON-lines file's line), "
                                  "or the project's position in the JSON list, from 1")
     reason: str
+    reason_th: str = Field(description="The same in Thai, for the people who correct the file")
 
 
 class UndeclaredAlignment(BaseModel):
