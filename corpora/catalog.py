@@ -130,6 +130,12 @@ class Catalog:
         """The node's ancestor (or itself) at ``level``; None when the path has no such level."""
         return next((n for n in self.ancestors(node_id) if n.level == level), None)
 
+    def on_one_path(self, first: str, second: str) -> bool:
+        """Whether one node lies under the other (or they are one): decisions at two levels agree."""
+        if first not in self.nodes or second not in self.nodes:
+            return first == second
+        return any(n.id == first for n in self.ancestors(second)) or any(n.id == second for n in self.ancestors(first))
+
     def resolve_level(self, level: str | None) -> str:
         """Map a user's level name (or alias) to one of this catalog's levels; default: deepest."""
         if level is None:

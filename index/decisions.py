@@ -4,7 +4,9 @@ A decision names a text (and the project it came from, if any), a catalog, a lev
 the suggestion shown at the time (top-1 and its confidence), its source and who made it. The
 newest decision for the same text (normalized), catalog and level is the *active* label that the
 aligner learns from; older ones stay as history. A decision equal to the active one is not stored
-again, so importing the same file twice changes nothing.
+again, so importing the same file twice changes nothing; unless a decision on the same text at
+another level, off its path, came after it: then the newer of the two counts, and the confirmation
+must be stored to be the newer.
 
 Writes are transactions of at most ``chunk`` decisions: a process killed during a long import keeps
 every chunk it had committed (and the import can simply be run again).
@@ -106,7 +108,8 @@ class DecisionStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def record(self, decisions: Sequence[NewDecision], chunk: int = CHUNK, committed: Callable[[int], None] | None = None) -> Recorded:
+    def record(self, decisions: Sequence[NewDecision], chunk: int = CHUNK, committed: Callable[[int], None] | None = None,
+               on_one_path: Callable[[str, str], bool] | None = None) -> Recorded:
         """Store the decisions that change an active label, or what was decided on their stored project;
         ``committed(n)`` after each transaction.
 
@@ -115,18 +118,24 @@ class DecisionStore:
         name, and the second one's decision, its text's label already set by the first, was dropped as
         unchanged and never counted for it in coverage; judged by the text alone, two such projects
         decided differently flipped the text's label at every import of the same file; judged by the
-        project alone, a decision on another text under a reused id was dropped."""
+        project alone, a decision on another text under a reused id was dropped.
+
+        ``on_one_path(a, b)``: whether two nodes of the decisions' catalog agree (one under the other).
+        With it, a decision equal to its text's active label is stored all the same when a decision on
+        the text at another level, off its path, came after the label (D4 chosen, then issue D1.4, then
+        D4 again: the re-confirmation was dropped as unchanged and D1.4 kept counting). Not for a
+        ``declared`` decision: a form ingested again would undo a person's later correction."""
         result = Recorded()
         for start in range(0, len(decisions), chunk):
             part = decisions[start : start + chunk]
-            done = write_transaction(self.engine, partial(self._record_part, part=part))
+            done = write_transaction(self.engine, partial(self._record_part, part=part, on_one_path=on_one_path))
             result.unchanged += done.unchanged
             result.stored.extend(done.stored)
             if committed is not None:
                 committed(start + len(part))
         return result
 
-    def _record_part(self, connection: Connection, part: Sequence[NewDecision]) -> Recorded:
+    def _record_part(self, connection: Connection, part: Sequence[NewDecision], on_one_path: Callable[[str, str], bool] | None = None) -> Recorded:
         """One transaction of :meth:`record` (re-run whole when it loses a race, so it keeps its state here)."""
         result = Recorded()
         keys = [(d.catalog, d.level, text_key(d.text)) for d in part]
@@ -141,6 +150,9 @@ class DecisionStore:
                 same = declared.get(place) == decision.node_id
             else:  # a person's, unless a differing declaration came after it
                 same = people.get(place) == decision.node_id == latest.get(place)
+            if same and on_one_path is not None and decision.source != "declared" and any(  # a form read again must not undo a person
+                    not on_one_path(decision.node_id, node) for node in self._later_at_other_levels(connection, key)):
+                same = False
             if same:
                 result.unchanged += 1
                 continue
@@ -150,6 +162,15 @@ class DecisionStore:
             active[key] = latest[place] = decision.node_id
             (declared if decision.source == "declared" else people)[place] = decision.node_id
         return result
+
+    @staticmethod
+    def _later_at_other_levels(connection: Connection, key: tuple[str, str, str]) -> list[str]:
+        """Nodes decided on the text of ``key`` (catalog, level, text key) at other levels after its newest decision."""
+        catalog, level, text = key
+        newest = select(func.max(table.c.id)).where(table.c.catalog == catalog, table.c.level == level, table.c.text_key == text).scalar_subquery()
+        rows = connection.execute(select(table.c.node_id).where(table.c.catalog == catalog, table.c.text_key == text, table.c.level != level,
+                                                               table.c.id > func.coalesce(newest, 0)))
+        return [row.node_id for row in rows]
 
     @staticmethod
     def _newest_nodes(connection, keys: Sequence[tuple[str, str, str]]) -> dict[tuple[str, str, str], str]:

@@ -621,8 +621,9 @@ class Application:
                committed: Progress | None = None, chunk: int = 500) -> Recorded:
         """Check every decision (one bad one stores none), store those that change a label, ask for a refit."""
         catalog_id = self.catalog_id(catalog)
-        checked = check(items, self.catalog(catalog), catalog_id, who)
-        recorded = self.decisions.record(checked, chunk=chunk, committed=committed)
+        known = self.catalog(catalog)
+        checked = check(items, known, catalog_id, who)
+        recorded = self.decisions.record(checked, chunk=chunk, committed=committed, on_one_path=known.on_one_path)
         if recorded.stored:
             self.learning.changed(catalog_id)
             self._realign_decided(catalog, recorded)
@@ -659,8 +660,9 @@ class Application:
         if level:
             self.catalog(catalog).resolve_level(level)
         items = from_table(table, text_columns, label_column, level, source, project_column)
-        checked = check(items, self.catalog(catalog), catalog_id, who, numbers=table.row_numbers(), what="row")
-        recorded = self.decisions.record(checked, chunk=chunk, committed=committed)
+        known = self.catalog(catalog)
+        checked = check(items, known, catalog_id, who, numbers=table.row_numbers(), what="row")
+        recorded = self.decisions.record(checked, chunk=chunk, committed=committed, on_one_path=known.on_one_path)
         if recorded.stored:
             self.learning.changed(catalog_id)
             self._realign_decided(catalog, recorded)

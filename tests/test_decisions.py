@@ -145,6 +145,23 @@ def test_a_decision_on_a_text_that_says_nothing_is_kept_but_not_learned_from(tmp
     assert sorted(learned.texts) == sorted(["ขยะ", "โครงการ CCTV", "ลอกท่อระบายน้ำ"])
 
 
+def test_confirming_a_label_again_after_a_contradicting_one_at_another_level_makes_it_count(tmp_path):
+    """D4 chosen, then issue D1.4 (off D4's path), then D4 again: the confirmation was dropped as unchanged
+    and D1.4 kept counting. Confirmations that agree with the newer one, and forms read again, stay idempotent."""
+    from planalign.decisions import examples
+
+    core = _core(tmp_path)
+    assert len(core.decide([DecisionInput(text=DRAFT, node="D4", level="dimension")]).stored) == 1
+    assert len(core.decide([DecisionInput(text=DRAFT, node="D1.4", level="issue")]).stored) == 1
+    assert examples(core.decisions.active("bma-9d"), core.catalog()).labels == [["D1.4"]]
+    again = core.decide([DecisionInput(text=DRAFT, node="D4", level="dimension")])
+    assert len(again.stored) == 1 and examples(core.decisions.active("bma-9d"), core.catalog()).labels == [["D4"]]
+    assert core.decide([DecisionInput(text=DRAFT, node="D4", level="dimension")]).unchanged == 1  # now the newest: not stored again
+    # an issue under the dimension: on one path, so a repeated dimension is unchanged and the issue counts
+    core.decide([DecisionInput(text=SIMILAR, node="D1", level="dimension"), DecisionInput(text=SIMILAR, node="D1.4", level="issue")])
+    assert core.decide([DecisionInput(text=SIMILAR, node="D1", level="dimension")]).unchanged == 1
+
+
 def test_a_decision_changes_the_next_suggestion_and_survives_a_restart(tmp_path, monkeypatch):
     core = _core(tmp_path)
     before = core.align(SIMILAR, aligner=core.aligner())
