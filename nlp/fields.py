@@ -273,15 +273,18 @@ def places(text: str) -> list[Place]:
 
     Tokens come from the product tokenizer (newmm + BMA dictionary); a name runs over the tokens
     after the marker until a connector, a verb, another marker or a space, except that a number
-    right after a space still belongs to it ("ซอยอ่อนนุช 46", "ชุมชนคลองเตยล็อค 1-2-3"). A name that
+    right after a space still belongs to it ("ซอยอ่อนนุช 46", "ชุมชนคลองเตยล็อค 1-2-3"), and a line
+    break ends it (a form's "ซอย" at a line's end read the next line's section number as its own, "ซอย
+    3.3"; "ซอย 3" over "4. เป้าหมาย" was "ซอย 34": a walkthrough). A name that
     itself starts with a marker also yields the inner place ("ชุมชนซอยเทียนทะเล 20" -> community and
     soi). District names are kept only when they are one of the 50 districts; agency names are
     kept as written but never conflict (see CONFLICT_TYPES).
     """
-    tokens: list[tuple[str, bool]] = []  # (token, starts a new space-separated chunk)
-    for chunk in text.split():
-        for position, token in enumerate(tokenize(chunk, normalized=True)):
-            tokens.append((token, position == 0))
+    tokens: list[tuple[str, bool, bool]] = []  # (token, starts a new space-separated chunk, starts a new line)
+    for line in text.splitlines():
+        for number, chunk in enumerate(line.split()):
+            for position, token in enumerate(tokenize(chunk, normalized=True)):
+                tokens.append((token, position == 0, position == 0 and number == 0))
     found: list[Place] = []
     i = 0
     while i < len(tokens):
@@ -292,9 +295,9 @@ def places(text: str) -> list[Place]:
         name_parts: list[str] = [rest] if rest else []
         j = i + 1
         while j < len(tokens) and len(name_parts) < 10:
-            word, new_chunk = tokens[j]
+            word, new_chunk, new_line = tokens[j]
             is_number = _NUMBER_TOKEN.fullmatch(word) is not None
-            if new_chunk and name_parts and not is_number:
+            if new_line or (new_chunk and name_parts and not is_number):  # a form's next line ("3.3 เป้าหมาย") is no name
                 break
             if word in NAME_BREAKS or word in _verbs() or (_split_marker(word)[0] is not None and name_parts and not is_number):
                 break

@@ -44,6 +44,12 @@ def test_soi_numbers_belong_to_the_soi_name():
     assert any(p.type == "district" and p.name == "บางเขน" for p in places(canonical("ลอกท่อระบายน้ำซอยพหลโยธิน 48 เขตบางเขน")))
 
 
+def test_a_line_break_ends_a_place_name():
+    """A form's next line is no part of a name: "ซอย" at a line's end took "3.3 เป้าหมาย"'s section number."""
+    assert [p.label() for p in places(canonical("ปรับปรุงทางเท้าในซอย\n3.3 เป้าหมาย ทางเท้า 500 เมตร"))] == []
+    assert [p.label() for p in places(canonical("ลอกท่อระบายน้ำซอยอ่อนนุช 46\n4. เป้าหมาย 500 เมตร"))] == ["ซอยอ่อนนุช 46"]
+
+
 def test_nested_places_and_canals():
     found = {(p.type, p.name) for p in places(canonical("ปรับปรุงทางเดินในชุมชนซอยเทียนทะเล 20 ริมคลองบางบัว"))}
     assert ("soi", "เทียนทะเล20") in found and ("canal", "บางบัว") in found
