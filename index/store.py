@@ -196,6 +196,11 @@ class ProjectStore:
             for row in rows:
                 yield _to_project(row)
 
+    def names(self) -> builtins.list[str]:
+        """Every stored row's name (the spellings a search's "did you mean" proposes)."""
+        with self.engine.connect() as connection:
+            return [row.name for row in connection.execution_options(yield_per=5000).execute(select(table.c.name))]
+
     def sources(self) -> Iterator[tuple[str, str]]:
         """(id, source) of every stored row, streamed (which rows are citizen reports is decided by :func:`is_report`)."""
         with self.engine.connect() as connection:

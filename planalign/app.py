@@ -91,6 +91,7 @@ from planalign.index.project_index import (
     read_pointer,
     sync_index,
 )
+from planalign.index.spelling import did_you_mean
 from planalign.index.store import ProjectStore, UpsertResult, default_url
 from planalign.nlp.encoders import Encoder, get_encoder
 from planalign.nlp.encoders.factory import CASCADE, CASCADE_BELOW
@@ -111,6 +112,7 @@ SERVICE_WAIT_S = 1.0  # a service request finding the index or a model still loa
 WARM_UP_DRAFT = "โครงการขุดลอกคลองและท่อระบายน้ำเพื่อแก้ปัญหาน้ำท่วมขังในชุมชน"
 FACET_DEPTH = 200  # facets count the best 200 matches, as a reviewer scanning results would
 COLLAPSE_DEPTH = 1000  # ranked results read to collapse identical texts (the candidate pool holds fewer)
+NAME_CHARS_SPELLED = 120  # "did you mean" reads this much of each name (a citizen report's name is its whole text)
 
 
 class InFlight:
@@ -157,6 +159,7 @@ class SearchPage:
     facets: dict[str, dict[str, int]]
     hint: str | None = None  # why there is nothing to find: the store is empty, or the query has no word we know
     total_rows: int | None = None  # the stored rows behind ``total`` when identical texts are one hit (copies counted)
+    did_you_mean: str | None = None  # the query spelt as the stored names spell it, when a part of it is in none
 
 
 EMPTY_STORE_HINT = "ยังไม่มีโครงการในระบบ: นำเข้าโครงการก่อน (planalign ingest FILE, POST /v1/projects หรือ planalign ingest --sample)"
@@ -769,7 +772,8 @@ class Application:
                 position = index.position.get(hit.id)
                 hit.dimension_id = str(dimensions[position]) if position is not None and dimensions[position] else hit.dimension_id
         hints = [UNRECOGNIZED_HINT if ranked.unrecognized else "", OLD_WORDS_HINT if index.tokens_version != TOKENS_VERSION else ""]
-        return SearchPage(hits, ranked.total, counts, " ".join(h for h in hints if h) or None, rows_total)
+        names = self._for_version("names", index, lambda: [name[:NAME_CHARS_SPELLED] for name in self.store.names()])
+        return SearchPage(hits, ranked.total, counts, " ".join(h for h in hints if h) or None, rows_total, did_you_mean(query, names))
 
     def search_filters(self, year: int | None = None, district: str | None = None, group: str | None = None,
                        dimension: str | None = None, kind: str | None = None) -> Filters:

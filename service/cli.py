@@ -363,6 +363,8 @@ def search(
     page = core.search(query, filters=filters, mode=mode, limit=top, collapse=not all_copies)
     if page.hint:
         err.print(page.hint)
+    if page.did_you_mean:
+        err.print(f"หมายถึง (did you mean): {escape(page.did_you_mean)}")
     if as_json:
         out.print_json(hits_json(page.hits))
     elif not page.hits:

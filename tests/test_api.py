@@ -180,7 +180,10 @@ def test_search_filters_facets_paging(client):
     # A1 and A2 are the same text from two districts: one hit naming the other; the facets count both
     assert {body["results"][0]["id"], *body["results"][0]["copies"]} == {"A1", "A2"} and body["results"][1]["id"] == "A3"
     assert body["facets"]["year"]["2567"] == 2
-    assert body["results"][0]["highlights"]
+    assert body["results"][0]["highlights"] and body["did_you_mean"] is None
+    # a slip ("ครอง" for "คลอง", a dropped tone mark): the stored spelling is offered, the results are not changed by it
+    assert client.get("/v1/search", params={"q": "ขุดลอกครองบางบัว"}).json()["did_you_mean"] == "ขุดลอกคลองบางบัว"
+    assert client.get("/v1/search", params={"q": "อบรมอาสาสมัครป้องกันยาเสพย์ติด"}).json()["did_you_mean"] == "อบรมอาสาสมัครป้องกันยาเสพติด"
     only = client.get("/v1/search", params={"q": "โครงการ", "dimension": "D2"}).json()
     assert [r["id"] for r in only["results"]] == ["A3"]
     apart = {"q": "โครงการ", "collapse": "false"}  # the copies listed apart: three results to page through

@@ -323,6 +323,14 @@ def test_review_says_when_nothing_matches_and_filters_by_year_as_one_types(serve
     browser.find_element(By.ID, "f-year").send_keys("2567")
     wait.until(lambda d: "year=2567" in d.current_url)
     wait.until(lambda d: {r.get_attribute("data-id") for r in d.find_elements(By.CSS_SELECTOR, "#results .result")} == {"PMP-2567-003"})
+    assert not browser.find_element(By.ID, "did-you-mean").is_displayed()
+    # a slip in the query: the stored spelling is offered as a link that searches it
+    box.clear()
+    box.send_keys("ขุดลอกครอง", Keys.ENTER)
+    wait.until(EC.visibility_of_element_located((By.ID, "did-you-mean-link")))
+    assert browser.find_element(By.ID, "did-you-mean-link").text == "ขุดลอกคลอง"
+    browser.find_element(By.ID, "did-you-mean-link").click()
+    wait.until(lambda d: d.find_element(By.ID, "q").get_attribute("value") == "ขุดลอกคลอง" and not d.find_element(By.ID, "did-you-mean").is_displayed())
     _no_console_errors(browser)
 
 

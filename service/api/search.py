@@ -29,4 +29,5 @@ def search(
     # one hit past the page says whether another page exists (total counts the relevant hits only; weaker ones follow)
     found = app.search(q, filters=filters, mode=mode, offset=(page - 1) * page_size, limit=page_size + 1, facets=True, collapse=collapse)
     return SearchResponse(query=q, mode=mode, total=found.total, total_rows=found.total_rows, page=page, page_size=page_size, facets=found.facets,
-                          results=found.hits[:page_size], more=len(found.hits) > page_size, hint=found.hint)
+                          results=found.hits[:page_size], more=len(found.hits) > page_size, hint=found.hint,
+                          did_you_mean=found.did_you_mean)

@@ -159,6 +159,20 @@
     if ($("q").value.trim()) { page = 1; search(); }
   }
 
+  /* A part of the query in no stored name, spelt as the names spell it ("ลอกท่อระบายนำ" -> "ลอกท่อระบายน้ำ"): a link that searches it. */
+  function showDidYouMean(spelling) {
+    var box = PA.clear($("did-you-mean"));
+    box.hidden = !spelling;
+    if (!spelling) return;
+    box.appendChild(document.createTextNode("หมายถึง: "));
+    box.appendChild(el("a", { href: "#", id: "did-you-mean-link", text: spelling, onclick: function (event) {
+      event.preventDefault();
+      $("q").value = spelling;
+      searchAgain();
+    } }));
+    box.appendChild(document.createTextNode(" ?"));
+  }
+
   function search() {
     clearTimeout(typed);
     var token = ++searchRequest;
@@ -183,9 +197,11 @@
         : ((data.results || []).length ? "ไม่พบ" + what + "ที่ตรงคำค้น “" + data.query + "” — รายการใกล้เคียงที่สุด"
           : "ไม่พบ" + what + "ที่ตรงคำค้น “" + data.query + "”");
       PA.setStatus(status, data.hint ? found + " — " + data.hint : found, "ok");  // an empty store, a query of no known word
+      showDidYouMean(data.did_you_mean);
     }).catch(function (err) {
       if (token !== searchRequest) return;
       PA.clear($("results"));
+      showDidYouMean(null);
       $("pager").hidden = true;
       PA.setStatus(status, err.message, "error");
     });

@@ -1,0 +1,68 @@
+""""Did you mean": a search word no stored name contains, put right from the nearest name's words.
+
+Reviewers type Thai fast and often drop or swap a tone mark or vowel ("ลอกท่อระบายนำ",
+"ปรับปรุงทางท้าว", "สวนสาธารนะ"). The dense ranking still finds the projects, but the keyword side
+finds nothing and the query looks right to its writer; a mature search proposes the spelling its
+documents use. Each space-separated part of the query (4 characters or more) that no stored name
+contains is matched against the names with rapidfuzz's partial ratio (the best window of a name);
+the window's edges are moved to where it is fewest edits from the part, word edges first, so a
+cut never ends inside a syllable ("ระบายน้" -> "ระบายน้ำ"), and a window more than a slip or two away
+(at most max(2, length / 6) edits) is no spelling of it: a draft pasted as a query would otherwise be
+"corrected" to another project's name. Nothing changes the ranking: the page offers the
+suggestion as a link.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein, ScoreAlignment
+
+from planalign.nlp.normalize import normalize
+from planalign.nlp.tokenize import tokenize
+
+MIN_CHARS = 4  # shorter parts match half the catalog's words by chance
+MIN_SCORE = 85.0  # partial ratio (0-100): one slip in a 10-character word scores ~90; different words stay under 80
+MAX_CHARS = 40  # a longer part is a sentence typed without spaces: a near name would replace it, not put it right
+MAX_PARTS = 4
+WIDEN_CHARS = 2  # the window grows to a word's edge this far at most ("เขื่อ" -> "เขื่อน", not "ซอยเพชรเกษม" -> "ชุมชนซอยเพชรเกษม")
+
+
+def did_you_mean(query: str, names: Sequence[str]) -> str | None:
+    """The query with each misspelt part replaced by the nearest stored spelling, or None when
+    every part is found as written (or nothing near enough is)."""
+    parts = normalize(query).split()
+    if len(parts) > MAX_PARTS:  # a sentence, not keywords: its words are not to be put right one by one
+        return None
+    changed = False
+    for position, part in enumerate(parts):
+        if not MIN_CHARS <= len(part) <= MAX_CHARS or not any(ch.isalpha() for ch in part) or any(part in name for name in names):
+            continue
+        # a name shorter than the part would be found inside it (a partial ratio of 100 for "คลอง" in "ขุดลอกครอง...")
+        best = process.extractOne(part, [n for n in names if len(n) >= len(part) - WIDEN_CHARS], scorer=fuzz.partial_ratio, score_cutoff=MIN_SCORE)
+        if best is None:
+            continue
+        alignment = fuzz.partial_ratio_alignment(part, best[0])
+        window = _whole_words(best[0], alignment, part) if alignment is not None else ""
+        if window and window != part and Levenshtein.distance(part, window) <= max(2, len(part) // 6):
+            parts[position] = window
+            changed = True
+    return " ".join(parts) if changed else None
+
+
+def _whole_words(name: str, alignment: ScoreAlignment, part: str) -> str:
+    """The aligned window of ``name``, its edges moved by up to WIDEN_CHARS to where it is fewest edits
+    from ``part``, word edges (the product tokenizer) winning ties: the window partial_ratio gives has the
+    query's length, so "เขือน" cut "เขื่อน" to "เขื่อ", and of two equal windows it may take one that
+    starts a letter early ("นซอยเพชรเกษม")."""
+    edges, at = {0, len(name)}, 0
+    for word in tokenize(name, normalized=True):
+        found = name.find(word, at)
+        if found >= 0:
+            edges.update((found, found + len(word)))
+            at = found + len(word)
+    start, end = alignment.dest_start, alignment.dest_end
+    candidates = [(a, b) for a in range(max(0, start - WIDEN_CHARS), start + WIDEN_CHARS + 1)
+                  for b in range(end - WIDEN_CHARS, min(len(name), end + WIDEN_CHARS) + 1) if b - a >= MIN_CHARS]
+    best = min(candidates, key=lambda ab: (Levenshtein.distance(part, name[ab[0] : ab[1]]), -(ab[0] in edges) - (ab[1] in edges)), default=(start, end))
+    return name[best[0] : best[1]].strip()
