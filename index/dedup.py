@@ -124,7 +124,7 @@ class DecideParams:
     cover_weight: float = 0.1  # penalty per missing share of specifics (places, numbers) named on both sides
     activity_weight: float = 0.0  # penalty when the activities differ
     lex_weight: float = 0.0  # bonus per aligned share (reworded pairs still share some words)
-    none_cover: float = 1.0  # the ``cover`` of a pair where neither text names a place or a number
+    none_cover: float = 1.0  # the ``cover`` of a pair where neither text names a place or a number (below 0: a higher bar)
     related_sem: float = 0.3  # below this (and not a near-copy) a non-duplicate is "different", not "related"
     place_other: float = 1.0  # 1: places of different types and none in common veto too (a soi here, a canal there)
     topic_few: int = 4  # a reworded pair whose shorter text has this many topic words or fewer must share one (:func:`rule`)
@@ -132,10 +132,13 @@ class DecideParams:
 
 # (encoder, centered on the corpus's own mean) -> parameters; chosen on the dev pairs (eval/dedup_eval.py).
 PARAMETERS: dict[tuple[str, bool], DecideParams] = {
-    ("e5", True): DecideParams(),
+    # a pair naming no place or number on either side needs 0.15 more: chosen with the 2022 campaign policies' pairs (items of one
+    # list, none a duplicate of another) beside the dev pairs (eval/dedup_eval.py fit_staged): 132 -> 32 of their 975 flagged
+    ("e5", True): DecideParams(none_cover=-0.5),
     ("e5", False): DecideParams(sem=0.41, cover_weight=0.05, activity_weight=0.1, none_cover=0.0),
     # static vectors (the index encoder past E5_INDEX_LIMIT texts) spread differently: their own bar, fitted the same way
-    ("static", True): DecideParams(sem=0.25, cover_weight=0.2, activity_weight=0.1, none_cover=0.5),
+    # (none_cover 0.5 -> 0.0 with the policies, as for e5 above: 136 -> 58 of their 1,037 pairs flagged)
+    ("static", True): DecideParams(sem=0.25, cover_weight=0.2, activity_weight=0.1, none_cover=0.0),
     ("static", False): DecideParams(sem=0.34, cover_weight=0.2, activity_weight=0.1, none_cover=0.5),
 }
 
