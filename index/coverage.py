@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from planalign.corpora.catalog import Catalog
-from planalign.corpora.projects import Project, declared_nodes, district_groups, is_report
+from planalign.corpora.projects import Project, declared_nodes, district_groups, is_report, names_an_office
 from planalign.corpora.tables import TableError, read_table
 from planalign.errors import InputError
 from planalign.index.align import Aligner, Alignment
@@ -93,8 +93,11 @@ def declared_node(project: Project, catalog: Catalog) -> str | None:
 # Part of every stored project's alignment stamp: raised when how a project's node is chosen changes,
 # so stored projects are aligned again once. 2: a person's decision on a stored project counts
 # (decisions recorded before it never marked their projects out of date); 3: a form's alignment
-# declared by node name counts as declared (it was read from the id fields only).
-COVERAGE_VERSION = 3
+# declared by node name counts as declared (it was read from the id fields only); 4: a line that only
+# names an office (the ordinance's repayment section: "สำนักงานเขตบางขุนเทียน", "สำนักการแพทย์") is not
+# aligned: e5 read 18 district offices' names as "Open Bangkok" (D3.2, 521.5 million baht, 60% of D3's
+# budget; a dashboard audit), an office's name saying nothing of what its money does.
+COVERAGE_VERSION = 4
 
 
 def choose(declared: str | None, decision: str | None = None, mapped: str | None = None) -> tuple[str, str] | None:
@@ -456,9 +459,10 @@ class AlignmentPlan:
 
 
 def align_stored(projects: Sequence[Project], plan: AlignmentPlan, decisions: dict[str, str] | None = None,
-                 hashes: dict[str, str] | None = None) -> list[AlignmentRow]:
+                 hashes: dict[str, str] | None = None, offices: frozenset[str] = frozenset()) -> list[AlignmentRow]:
     """Alignment rows for stored items (``hashes``: their stored content hashes): chosen by precedence, the rest
-    predicted in batches per aligner."""
+    predicted in batches per aligner, except a line that only names an office (``offices``:
+    :func:`~planalign.corpora.projects.office_names`), which stays unaligned unless declared or decided."""
     catalog = plan.catalog
     widest = max(len(catalog.at_level(level)) for level in catalog.levels)
     chosen: list[tuple[str, str] | None] = []
@@ -469,6 +473,8 @@ def align_stored(projects: Sequence[Project], plan: AlignmentPlan, decisions: di
         decided = (decisions or {}).get(project.id)
         pick = choose(declared_node(project, catalog), decided if decided in catalog.nodes else None, mapped)
         chosen.append(pick)
+        if pick is None and not report and names_an_office(project, offices):
+            continue  # counted among the items that could not be aligned
         if needs_prediction(pick, catalog):
             batches.setdefault((report, pick is not None), []).append(n)  # anchored: the issue among the chosen dimension's
     predicted: dict[int, Alignment | Exception] = {}

@@ -196,6 +196,11 @@ class ProjectStore:
             for row in rows:
                 yield _to_project(row)
 
+    def orgs(self) -> set[str]:
+        """Every stored row's organisation, once each (the offices a budget line may only name)."""
+        with self.engine.connect() as connection:
+            return {row.org for row in connection.execute(select(table.c.org).distinct()) if row.org}
+
     def names(self) -> builtins.list[str]:
         """Every stored row's name (the spellings a search's "did you mean" proposes)."""
         with self.engine.connect() as connection:

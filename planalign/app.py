@@ -1055,12 +1055,13 @@ class Application:
             lock = self._refreshing.setdefault(plan.key, threading.Lock())
         with lock:
             stale = self._stale(plan, only, force)
+            offices = office_names(self.store.orgs()) if stale else frozenset()
             for start in range(0, len(stale), ALIGN_CHUNK):
                 chunk = list(stale)[start : start + ALIGN_CHUNK]
                 projects = self.store.get(chunk)
                 before = self._people_decisions(catalog, chunk)
                 rows = align_stored(list(projects.values()), plan, self.decided_nodes(catalog, chunk, history=before, projects=projects),
-                                    {pid: stale[pid] for pid in chunk})
+                                    {pid: stale[pid] for pid in chunk}, offices)
                 self.store.write_alignments(plan.key, rows)
                 # a decision recorded while this chunk was aligned marked it out of date before the write
                 # replaced it: mark those projects again, or the decision would wait for their next change

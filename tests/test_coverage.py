@@ -147,6 +147,23 @@ def test_an_alignment_declared_by_name_counts_as_declared(tmp_path) -> None:
     assert sum(n.sources.get("declared", 0) for n in nodes) == 4 and sum(n.projects for n in nodes) == 5  # the dashboard's 80%
 
 
+def test_a_line_that_only_names_an_office_is_not_aligned(tmp_path) -> None:
+    """The ordinance's repayment section lists offices by name ("สำนักงานเขตบางขุนเทียน", "สำนักการแพทย์"): e5
+    put 18 district offices' names under D3.2 (60% of D3's budget, a dashboard audit). Such a line is
+    counted as not aligned, its budget kept in the totals, unless its form declares a node."""
+    app = Application(Settings(data_dir=tmp_path, encoder="tfidf", index_encoder="tfidf"))
+    app.ingest([Project(id="K1", fiscal_year=2566, name="สำนักงานเขตบางขุนเทียน", budget=31_500_000.0),
+                Project(id="K2", fiscal_year=2566, org="สำนักการแพทย์", name="โครงการคัดกรองเบาหวานและความดันโลหิตสูงในชุมชน", budget=1_000_000.0),
+                Project(id="K3", fiscal_year=2566, name="สำนักการแพทย์", budget=464_500_000.0),
+                Project(id="K4", fiscal_year=2566, name="สำนักการแพทย์ ", budget=5_000.0, issue_id="D5.1")])
+    items = {i.id: i for i in app.coverage_items(node=None, level="dimension", limit=50)[1]}
+    assert items["K1"].node_id is None and items["K3"].node_id is None  # not aligned
+    assert items["K2"].node_id == "D5" and items["K4"].source == "declared" and items["K4"].node_id == "D5"
+    result = app.coverage(year=2566, level="dimension")
+    unaligned = next(n for n in result.nodes if n.id is None)
+    assert (unaligned.projects, unaligned.budget) == (2, 496_000_000.0) and result.total_budget == 497_005_000.0
+
+
 def test_reports_use_the_category_map_then_the_aligner(core: Application) -> None:
     reports = {i.id: i for i in core.coverage_items(node=None, level="issue", reports=True, limit=500)[1]}
     assert (reports["R000"].node_id, reports["R000"].source) == ("D1.4", "mapped")  # น้ำท่วม listed before ถนน

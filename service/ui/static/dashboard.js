@@ -38,7 +38,7 @@
 
   function metric() { return $("d-metric").value; }
 
-  function nodeLabel(node) { return node.id ? node.id + " " + node.name : "จัดเข้าหัวข้อไม่ได้"; }
+  function nodeLabel(node) { return node.id ? node.id + " " + node.name : "จัดเข้าหัวข้อไม่ได้ (ไม่มีคำที่อ่านได้ หรือเป็นเพียงชื่อหน่วยงาน)"; }
 
   /* ------------------------------------------------------------------ summary */
   function renderSummary(data, issues) {
