@@ -285,7 +285,7 @@ def member_rows(found: DuplicateSet, groups: bool, years: bool) -> tuple[list[st
 
 # ---------------------------------------------------------------------------------- coverage
 COVERAGE_TABLES = ("nodes", "districts", "needs")
-NOT_ALIGNED_THAI = "จัดเข้าหัวข้อไม่ได้ (ไม่มีข้อความที่อ่านได้)"
+NOT_ALIGNED_THAI = "จัดเข้าหัวข้อไม่ได้ (ไม่มีคำที่อ่านได้ หรือเป็นเพียงชื่อหน่วยงาน)"
 NO_DISTRICT_THAI = "หน่วยงานส่วนกลาง (ไม่ระบุเขต)"
 
 
