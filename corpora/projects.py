@@ -245,6 +245,7 @@ def rows_to_projects(table: Table, year: int | None = None, source: str = "", ov
                  "กรุณาตั้งชื่อหัวคอลัมน์ให้ตรง หรือระบุด้วย --map คอลัมน์=name",
         )
     result = IngestResult()
+    numbers: list[int] = []  # the kept projects' row numbers
     seen: dict[str, int] = {}
     occurrences: dict[tuple[str, ...], int] = {}
     groups = district_groups()
@@ -267,7 +268,58 @@ def rows_to_projects(table: Table, year: int | None = None, source: str = "", ov
             continue
         seen[project.id] = number
         result.projects.append(project)
-    return result
+        numbers.append(number)
+    return _without_subtotals(result, numbers)
+
+
+SUBTOTAL_MIN_PARTS = 3  # a heading over fewer lines is too easily a coincidence of round budgets (100,000 = 50,000 + 50,000)
+
+
+def _without_subtotals(result: IngestResult, numbers: list[int]) -> IngestResult:
+    """Rows that are a heading or a total of the lines next to them, not projects, moved to the rejected.
+
+    A budget document read line by line carries its headings as lines: on the FY2566 ordinance,
+    "เงินสำรองจ่ายทั่วไป รวม" (1,150 million baht) over its three cases, "เงินอุดหนุนทั่วไป" over the
+    university's 11 lines, two offices' "รายจ่ายประจำ" over their items: 4,735 million baht counted twice
+    in coverage (a dashboard audit). A row is such a heading when its budget equals, to the baht, the sum
+    of the next 3 or more rows of the same office and year (a project, "โครงการ...", never is); or, named as
+    a total ("รวม..."), the sum of the rows before it. On that ordinance this finds those four lines and
+    no other of its 1,775."""
+    projects = result.projects
+    heading = [False] * len(projects)
+    for i, project in enumerate(projects):
+        if not project.budget or project.name.startswith("โครงการ"):
+            continue
+        directions = (1, -1) if "รวม" in project.name else (1,)
+        heading[i] = any(_sums_to(projects, i, step) for step in directions)
+    kept = IngestResult(rejected=list(result.rejected))
+    for project, number, is_heading in zip(projects, numbers, heading):
+        if is_heading:
+            kept.rejected.append(Rejection(number, f"a heading or total of the rows next to it ({project.budget:,.0f} baht), not a project",
+                                           f"เป็นหัวข้อหรือยอดรวมของแถวข้างเคียง ({project.budget:,.0f} บาท) ไม่ใช่โครงการ"))
+        else:
+            kept.projects.append(project)
+    kept.rejected.sort(key=lambda r: r.row)
+    return kept
+
+
+def _sums_to(projects: list[Project], at: int, step: int) -> bool:
+    """Whether the budgets of 3 or more rows next to ``at`` (after it, or before it with ``step`` -1),
+    of its office and year, add up to its budget."""
+    target, total, parts = projects[at].budget or 0.0, 0.0, 0
+    position = at + step
+    while 0 <= position < len(projects):
+        other = projects[position]
+        if (other.org, other.fiscal_year) != (projects[at].org, projects[at].fiscal_year):
+            return False
+        total += other.budget or 0.0
+        parts += 1
+        if parts >= SUBTOTAL_MIN_PARTS and abs(total - target) < 0.5:
+            return True
+        if total > target + 0.5:
+            return False
+        position += step
+    return False
 
 
 _FIELD_THAI = {"id": "รหัส", "name": "ชื่อโครงการ", "fiscal_year": "ปีงบประมาณ", "budget": "งบประมาณ", "org": "หน่วยงาน"}

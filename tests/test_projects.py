@@ -104,3 +104,32 @@ def test_text_columns_are_guessed_by_header_then_by_wordiness_never_from_exclude
     assert guess_columns(unnamed).text == ["b"]  # the longest texts
     assert guess_columns(unnamed, exclude={"b"}).text == ["a"]  # numbers are not text
     assert guess_columns(Table(["b", "c"], [{"b": r["ป้ายกำกับ"], "c": r["งบ"]} for r in rows]), exclude={"b"}).text == []
+
+
+def test_a_heading_or_total_row_is_no_project(tmp_path):
+    """A budget document's heading (its amount the sum of the lines under it) counted those lines twice in
+    coverage: 4,735 million baht of the FY2566 ordinance (a dashboard audit). A project row never is one,
+    and two lines that only happen to add up to a third (50,000 + 50,000) stay projects."""
+    path = tmp_path / "budget.csv"
+    columns = ["หน่วยงาน", "โครงการ/กิจกรรม", "งบประมาณ"]
+    rows = [
+        {"หน่วยงาน": "งบกลาง", "โครงการ/กิจกรรม": "เงินสำรองจ่ายทั่วไป", "งบประมาณ": "1,150,000,000"},
+        {"หน่วยงาน": "งบกลาง", "โครงการ/กิจกรรม": "กรณีฉุกเฉินหรือจำเป็น", "งบประมาณ": "500,000,000"},
+        {"หน่วยงาน": "งบกลาง", "โครงการ/กิจกรรม": "กรณีค่าใช้จ่ายเกี่ยวกับน้ำท่วม", "งบประมาณ": "100,000,000"},
+        {"หน่วยงาน": "งบกลาง", "โครงการ/กิจกรรม": "กรณีค่าใช้จ่ายเพื่อการพัฒนา", "งบประมาณ": "550,000,000"},
+        {"หน่วยงาน": "สำนักงานเขตบางเขน", "โครงการ/กิจกรรม": "งานรักษาความสะอาด", "งบประมาณ": "100,000"},
+        {"หน่วยงาน": "สำนักงานเขตบางเขน", "โครงการ/กิจกรรม": "งานกวาดถนน", "งบประมาณ": "50,000"},
+        {"หน่วยงาน": "สำนักงานเขตบางเขน", "โครงการ/กิจกรรม": "งานเก็บขยะ", "งบประมาณ": "50,000"},
+        {"หน่วยงาน": "สำนักงานเขตบางเขน", "โครงการ/กิจกรรม": "โครงการลอกท่อระบายน้ำ", "งบประมาณ": "90,000"},
+        {"หน่วยงาน": "สำนักงานเขตบางเขน", "โครงการ/กิจกรรม": "โครงการปลูกต้นไม้", "งบประมาณ": "30,000"},
+        {"หน่วยงาน": "สำนักงานเขตบางเขน", "โครงการ/กิจกรรม": "งานสวน", "งบประมาณ": "30,000"},
+        {"หน่วยงาน": "สำนักงานเขตบางเขน", "โครงการ/กิจกรรม": "งานตัดหญ้า", "งบประมาณ": "30,000"},
+        {"หน่วยงาน": "สำนักงานเขตบางเขน", "โครงการ/กิจกรรม": "รวมงานสวนและโครงการ", "งบประมาณ": "90,000"},
+    ]
+    write_table(path, columns, rows)
+    result = read_projects(path, year=2566)
+    assert [r.row for r in result.rejected] == [2, 13]  # the heading over 3 lines, the total after 3 lines
+    assert "ไม่ใช่โครงการ" in result.rejected[0].thai
+    names = [p.name for p in result.projects]
+    assert "งานรักษาความสะอาด" in names and "โครงการลอกท่อระบายน้ำ" in names  # 50,000 + 50,000 and 30,000 x 3: not headings
+    assert sum(p.budget or 0 for p in result.projects) == 1_150_000_000 + 100_000 + 50_000 + 50_000 + 90_000 + 90_000
