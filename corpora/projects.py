@@ -385,6 +385,10 @@ def read_projects(path: str | Path, year: int | None = None, source: str | None 
     return rows_to_projects(table, year, source if source is not None else path.name, overrides)
 
 
+SAMPLE_SOURCE = "planalign sample data (written by the planalign team, not real BMA projects)"
+"""The source of every embedded sample project (``sample_projects.jsonl``): coverage tells them from real ones."""
+
+
 def sample_records() -> list[dict]:
     """The embedded sample projects as written, including their evaluation keys (``dup_group``)."""
     text = resources.files("planalign.corpora").joinpath("data", "sample_projects.jsonl").read_text(encoding="utf-8")

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from planalign.corpora.catalog import Catalog
-from planalign.corpora.projects import Project, declared_nodes, district_groups, is_report, names_an_office
+from planalign.corpora.projects import SAMPLE_SOURCE, Project, declared_nodes, district_groups, is_report, names_an_office
 from planalign.corpora.tables import TableError, read_table
 from planalign.errors import InputError
 from planalign.index.align import Aligner, Alignment
@@ -194,6 +194,8 @@ class Coverage:
     districts: list[DistrictCoverage]
     years: list[int]
     pending: int = 0
+    sample_projects: int = 0  # of total_projects, the embedded sample projects (written by us, not real)
+    sample_years: list[int] = field(default_factory=list)  # years whose projects are all sample projects
 
 
 @dataclass
@@ -230,6 +232,7 @@ class Needs:
     total_reports: int
     needs: list[Need]
     pending: int = 0
+    total_needs: int = 0  # every cell passing the rule; ``needs`` holds the first ``limit`` (the page said 20 as if they were all)
 
 
 @dataclass
@@ -282,7 +285,12 @@ class Frame:
                     nodes[at], sources[at] = code[node_id], source_code.get(src, source_code["predicted"])
                     confidence[at] = np.nan if conf is None else conf
             self.node[level], self.source[level], self.confidence[level] = nodes, sources, confidence
-        self.years = sorted({int(y) for y in np.unique(self.year[~self.report]) if y >= 0})
+        self.sample = np.array([s == SAMPLE_SOURCE for s in columns.source], dtype=bool)
+        # years with projects or citizen reports: 76% of the Traffy reports (fiscal 2565) could not be chosen when only
+        # project years were listed (a dashboard audit); year-over-year compares project years (``project_years``)
+        self.project_years = sorted({int(y) for y in np.unique(self.year[~self.report]) if y >= 0})
+        self.years = sorted({int(y) for y in np.unique(self.year) if y >= 0})
+        self.sample_years = [y for y in self.project_years if self.sample[(self.year == y) & ~self.report].all()]
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -334,7 +342,7 @@ class Frame:
         present = np.zeros((len(self.districts), count + 1), dtype=bool)
         codes = self.node[level][with_district]
         present[self.district[with_district], np.where(codes < 0, count, codes)] = True
-        previous = year - 1 if year is not None and (year - 1) in self.years else None
+        previous = year - 1 if year is not None and (year - 1) in self.project_years else None
         if previous is not None:
             before = self.mask(previous, group, district) & ~self.report
             previous_counts, previous_budgets = self._per_node(before, level), self._per_node(before, level, self.budget)
@@ -356,7 +364,8 @@ class Frame:
                 entry.change_projects, entry.change_budget = int(counts[i] - previous_counts[i]), float(budgets[i] - previous_budgets[i])
             nodes.append(entry)
         return Coverage(self.catalog.name, level, year, group, district, total, total_budget, total_reports, previous, nodes,
-                        self._district_cells(level, projects, reports, group, district), self.years)
+                        self._district_cells(level, projects, reports, group, district), self.years,
+                        sample_projects=int((projects & self.sample).sum()), sample_years=self.sample_years)
 
     def _district_cells(self, level: str, projects: np.ndarray, reports: np.ndarray, group: str | None, district: str | None) -> list[DistrictCoverage]:
         """Per district of the scope (grouped), and the items without a district: sums per node."""
@@ -415,7 +424,7 @@ class Frame:
             found.append(Need(self.districts[d], groups[self.districts[d]], node.id, node.name, int(r[d, i]), float(report_share[d, i]),
                               int(p[d, i]), float(project_share[d, i]), float(b[d, i]), float(budget_share[d, i]), float(gap[d, i]),
                               positions=[int(x) for x in examples]))
-        return Needs(self.catalog.name, level, year, group, int(reports.sum()), found)
+        return Needs(self.catalog.name, level, year, group, int(reports.sum()), found, total_needs=int(candidates.sum()))
 
     # ---------------------------------------------------------------------------- drill-down
     def items(self, level: str, node: str | None, *, reports: bool, year: int | None = None, group: str | None = None,

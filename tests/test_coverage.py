@@ -164,6 +164,22 @@ def test_a_line_that_only_names_an_office_is_not_aligned(tmp_path) -> None:
     assert (unaligned.projects, unaligned.budget) == (2, 496_000_000.0) and result.total_budget == 497_005_000.0
 
 
+def test_sample_projects_are_told_apart_and_report_years_can_be_chosen(tmp_path) -> None:
+    """Real items ingested beside the embedded samples: the page opened on a year of 107 invented projects, and
+    the years of citizen reports without projects (76% of Traffy, fiscal 2565) could not be chosen (a dashboard audit)."""
+    from planalign.corpora.projects import sample_projects
+
+    app = Application(Settings(data_dir=tmp_path, encoder="tfidf", index_encoder="tfidf"))
+    samples = [p for p in sample_projects() if p.fiscal_year in (2567, 2568)][:20]
+    app.ingest(samples + [Project(id="REAL-1", fiscal_year=2566, name="โครงการขุดลอกคลองบางบัว", budget=1_000_000.0, source="ordinance"),
+                          Project(id="T-1", fiscal_year=2565, name="น้ำท่วมขังหน้าซอย", source="traffy_2022")])
+    result = app.coverage(level="dimension")
+    sample_years = sorted({p.fiscal_year for p in samples})
+    assert result.years == [2565, 2566, *sample_years] and result.sample_years == sample_years
+    assert result.sample_projects == len(samples) and app.coverage(year=2566, level="dimension").sample_projects == 0
+    assert app.coverage(year=2566, level="dimension").previous_year is None  # 2565 holds reports only: no year-over-year
+
+
 def test_reports_use_the_category_map_then_the_aligner(core: Application) -> None:
     reports = {i.id: i for i in core.coverage_items(node=None, level="issue", reports=True, limit=500)[1]}
     assert (reports["R000"].node_id, reports["R000"].source) == ("D1.4", "mapped")  # น้ำท่วม listed before ถนน
@@ -194,6 +210,9 @@ def test_needs_without_projects_have_example_reports(core: Application) -> None:
         assert need.examples and all(e.text for e in need.examples)
         cell = core.coverage_items(node=need.node_id, level="issue", reports=True, year=2566, district=need.district, limit=500)[1]
         assert {e.id for e in need.examples} <= {i.id for i in cell}
+    assert needs.total_needs == len(needs.needs)
+    first = core.citizen_needs(year=2566, level="issue", limit=1, min_reports=3)
+    assert len(first.needs) == 1 and first.total_needs == needs.total_needs  # the page says "1 of N", not N = 1
 
 
 def test_alignments_follow_changes_of_projects_catalog_map_and_scoring(tmp_path, monkeypatch) -> None:

@@ -585,7 +585,10 @@ class CoverageResponse(Out):
     total_reports: int
     previous_year: int | None = Field(description="The year compared with (year - 1), when projects of it are stored")
     pending: int = Field(description="Stored items still being aligned under this catalog (counted under their previous alignment meanwhile)")
-    years: list[int] = Field(description="Fiscal years with stored projects")
+    years: list[int] = Field(description="Fiscal years with stored projects or citizen reports")
+    sample_projects: int = Field(0, description="Of total_projects, the embedded sample projects (written by the planalign team, not real)")
+    sample_years: list[int] = Field(default_factory=list, description="Years whose projects are all sample projects (the page opens on "
+                                                                      "the newest year that is not one of them)")
     nodes: list[NodeCoverageOut] = Field(description="Every node of the level; they add up to the totals")
     districts: list[DistrictCoverageOut] = Field(description="The districts of the filter (grouped), then the projects without a district")
 
@@ -625,6 +628,7 @@ class NeedsResponse(Out):
     group: str | None
     total_reports: int
     pending: int
+    total_needs: int = Field(0, description="Every district x node cell passing the rule; needs lists the first `limit` of them")
     needs: list[NeedOut]
 
 

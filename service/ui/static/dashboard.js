@@ -47,7 +47,8 @@
     var declared = 0;
     (data.nodes || []).forEach(function (n) { declared += (n.sources || {}).declared || 0; });
     var cards = [
-      ["โครงการ", count(data.total_projects), data.total_projects ? "ระบุความสอดคล้องเอง " + PA.percent(declared / data.total_projects) : ""],
+      ["โครงการ", count(data.total_projects), (data.total_projects ? "ระบุความสอดคล้องเอง " + PA.percent(declared / data.total_projects) : "") +
+        (data.sample_projects ? " · ในนี้เป็นโครงการตัวอย่าง (ไม่ใช่ข้อมูลจริง) " + count(data.sample_projects) + " รายการ" : "")],
       ["งบประมาณรวม", baht(data.total_budget), data.previous_year ? "ปี " + data.previous_year + ": " + baht(sumOf(data.nodes, "previous_budget")) : ""],
       ["เรื่องที่ประชาชนแจ้ง", count(data.total_reports), data.year ? "Traffy Fondue ในปีงบประมาณเดียวกัน" : "Traffy Fondue ทุกปี"],
       ["ประเด็นที่ยังไม่มีโครงการ", count(empty) + " / " + count((issues.nodes || []).filter(function (n) { return n.id; }).length), "ประเด็นการพัฒนา"]
@@ -165,6 +166,7 @@
   /* ------------------------------------------------------------------- needs */
   function renderNeedsChart(data) {
     var box = PA.clear($("needs-chart"));
+    $("needs-scope").textContent = data.group ? "กลุ่มเขต" + data.group : "ทั้งเมือง";  // it follows the group filter
     var nodes = (data.nodes || []).filter(function (n) { return n.id; });
     if (!data.total_reports) {
       box.appendChild(el("p", { class: "muted", text: "ยังไม่มีเรื่องที่ประชาชนแจ้งในปีที่เลือก (นำเข้าด้วย planalign ingest ... --source traffy)" }));
@@ -215,6 +217,10 @@
                                       onclick: function () { drill({ node: n.node_id, level: "issue", district: n.district, reports: true }, "เรื่องแจ้ง · เขต" + n.district + " · " + n.node_id + " " + n.name); } }))
       ]);
     });
+    if (needs.total_needs > needs.needs.length) {  // the first ones only: said, with where the rest are (a dashboard audit)
+      box.appendChild(el("p", { class: "muted small", text: "แสดง " + count(needs.needs.length) + " อันดับแรกจาก " + count(needs.total_needs) +
+                                                             " รายการ (ทั้งหมดอยู่ในไฟล์ส่งออก “ความต้องการที่โครงการรองรับน้อย” ด้านล่าง)" }));
+    }
     box.appendChild(el("table", { class: "table needs" }, [
       el("thead", null, el("tr", null, ["เขต", "ประเด็นการพัฒนา", "เรื่องแจ้ง", "โครงการ", "ตัวอย่างเรื่องที่แจ้ง", ""].map(function (h, i) {
         return el("th", { scope: "col", class: i === 2 || i === 3 ? "num" : null, text: h });
@@ -284,11 +290,18 @@
     renderHeatmap(state.dimension);
   }
 
-  function fillYears(years) {
+  /* The newest year opens, unless it holds only the sample projects (written by us) while another year holds real
+     ones: real data ingested beside the samples opened on 107 invented projects (a dashboard audit). */
+  function fillYears(years, sampleYears) {
     var select = $("d-year");
     if (select.options.length > 1) return;
-    years.slice().reverse().forEach(function (y) { select.appendChild(el("option", { value: y, text: String(y) })); });
-    if (years.length) select.value = String(years[years.length - 1]);
+    var sample = sampleYears || [];
+    years.slice().reverse().forEach(function (y) {
+      select.appendChild(el("option", { value: y, text: String(y) + (sample.indexOf(y) >= 0 ? " (ข้อมูลตัวอย่าง)" : "") }));
+    });
+    var real = years.filter(function (y) { return sample.indexOf(y) < 0; });
+    var open = real.length ? real : years;
+    if (open.length) select.value = String(open[open.length - 1]);
   }
 
   function load() {
@@ -296,7 +309,7 @@
     PA.setStatus($("dash-status"), "กำลังคำนวณ…", "busy");
     var first = $("d-year").options.length > 1 ? Promise.resolve(null) : PA.api("/v1/coverage" + PA.query({ catalog: $("catalog").value }));
     return first.then(function (all) {
-      if (all) fillYears(all.years || []);
+      if (all) fillYears(all.years || [], all.sample_years);
       return Promise.all([
         PA.api("/v1/coverage" + PA.query(params({ level: "dimension" }))),
         PA.api("/v1/coverage" + PA.query(params({ level: "issue" }))),
