@@ -112,6 +112,7 @@ SERVICE_WAIT_S = 1.0  # a service request finding the index or a model still loa
 WARM_UP_DRAFT = "โครงการขุดลอกคลองและท่อระบายน้ำเพื่อแก้ปัญหาน้ำท่วมขังในชุมชน"
 FACET_DEPTH = 200  # facets count the best 200 matches, as a reviewer scanning results would
 COLLAPSE_DEPTH = 1000  # ranked results read to collapse identical texts (the candidate pool holds fewer)
+ONE_YEAR = 0  # the fiscal year of a file's rows when it has no year column: one year's lists (duplicates_in_table)
 NAME_CHARS_SPELLED = 120  # "did you mean" reads this much of each name (a citizen report's name is its whole text)
 
 
@@ -975,13 +976,19 @@ class Application:
         return DuplicateSet([p.id for p in kept], records, result, [p.org for p in kept], [p.fiscal_year for p in kept])
 
     def duplicates_in_table(self, table: Table, text_columns: list[str], *, id_column: str | None = None,
-                            group_column: str | None = None, encoder: str | None = None, config: DedupConfig | None = None,
-                            progress: Progress | None = None) -> DuplicateSet:
+                            group_column: str | None = None, year_column: str | None = None, encoder: str | None = None,
+                            config: DedupConfig | None = None, progress: Progress | None = None) -> DuplicateSet:
         """Duplicates among a file's rows (no store); without an id column a row is named by its
         number as the file shows it (``Table.row_numbers``: a spreadsheet's row, header = 1), the number a
         person finds it under when opening the file. A row that only names an office (a district office
-        or a value of ``group_column``: the ordinance file's repayment lines) is no project, as in the store."""
-        table.require([*text_columns] + [c for c in (id_column, group_column) if c])
+        or a value of ``group_column``: the ordinance file's repayment lines) is no project, as in the store.
+
+        Offices' lists: two different texts one office lists side by side are two of its items, not a
+        pair (:func:`~planalign.index.dedup.find_duplicates`), per fiscal year (``year_column``); a file
+        without a year column is one year's lists. Before, its rows had no year and belonged to no list:
+        143 ordinance lines of 5 offices gave 40 "same project" pairs of one list's different items
+        ("งานบริหารทั่วไปฝ่ายพัฒนาชุมชน" / "งานพัฒนาชุมชนและบริการสังคม"; a walkthrough), none once ingested."""
+        table.require([*text_columns] + [c for c in (id_column, group_column, year_column) if c])
         config = config or DedupConfig()
         offices = office_names({r[group_column] for r in table.rows} if group_column else set())
         joined = ((str(n), r, join_text_columns(r, text_columns)) for n, r in zip(table.row_numbers(), table.rows))
@@ -993,7 +1000,8 @@ class Application:
         vectors = self.encoder(name).encode_queries([normalize(t)[:2000] for t in texts], progress)  # the query view, as the index keeps it
         centered, params = semantic_vectors(vectors, name)
         groups = [r[group_column] for _, r in numbered] if group_column else None
-        records = make_records(texts, centered, groups=groups)
+        years = [parse_year(r[year_column]) for _, r in numbered] if year_column else [ONE_YEAR] * len(numbered)
+        records = make_records(texts, centered, groups=groups, years=years)
         ids = [r[id_column] for _, r in numbered] if id_column else [n for n, _ in numbered]
         return DuplicateSet(ids, records, find_duplicates(records, config, configured(params, config), weak_copies=name != "e5"),
                             by_row=id_column is None)

@@ -380,6 +380,8 @@ def dedup(
     text_col: Annotated[Optional[str], typer.Option("--text-col", help="With --input: text column(s).")] = None,
     id_col: Annotated[Optional[str], typer.Option("--id-col", help="With --input: id column [default: the row's number as the file shows it, header = 1].")] = None,
     group_col: Annotated[Optional[str], typer.Option("--group-col", help="With --input: district/org column.")] = None,
+    year_col: Annotated[Optional[str], typer.Option("--year-col", help="With --input: fiscal year column [default: the file is one year's lists]; "
+                                                                      "two different texts one office lists in a year are two items, not a pair.")] = None,
     check: Annotated[Optional[str], typer.Option("--check", help="One draft: its duplicates in the store.")] = None,
     year: Annotated[Optional[int], typer.Option("--year", help="Only projects of this fiscal year.")] = None,
     across: Annotated[bool, typer.Option("--across-districts/--any", help="Only pairs from different districts/orgs.")] = False,
@@ -412,19 +414,20 @@ def dedup(
         return _print_matches(core.check_duplicates(check, settings))
     assert out_path is not None  # narrowing for mypy: checked before any work
     if table is not None:
-        found = _dedup_file(core, table, text_col, id_col, group_col, settings)
+        found = _dedup_file(core, table, text_col, id_col, group_col, year_col, settings)
     else:
         found = core.duplicate_clusters(fiscal_year(year), across, settings)
     _write_pairs(found, out_path, groups=input_file is None or bool(group_col), years=input_file is None, per_member=per_member)
 
 
-def _dedup_file(core, table, text_col: str | None, id_col: str | None, group_col: str | None, settings):
+def _dedup_file(core, table, text_col: str | None, id_col: str | None, group_col: str | None, year_col: str | None, settings):
     from planalign.corpora.labelled import parse_columns
 
     if not text_col:
         raise UserError("--input needs --text-col")
     with progress_bar(len(table.rows), "embedding") as advance:
-        return core.duplicates_in_table(table, parse_columns(text_col), id_column=id_col, group_column=group_col, config=settings, progress=advance)
+        return core.duplicates_in_table(table, parse_columns(text_col), id_column=id_col, group_column=group_col, year_column=year_col,
+                                        config=settings, progress=advance)
 
 
 def _print_matches(matches) -> None:
