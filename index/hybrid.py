@@ -201,9 +201,11 @@ class Scores:
     passages: np.ndarray
 
 
-def fuse(pool: Scores, reference: Scores | None = None, params: SearchParams = PARAMS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def fuse(pool: Scores, reference: Scores | None = None, params: SearchParams = PARAMS,
+         seeds: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(fused score, dense score, feedback score) of every pool candidate, in standard deviations
-    of the ``reference`` rows (default: the pool itself)."""
+    of the ``reference`` rows (default: the pool itself). ``seeds``: the centered passages that vote
+    (default: the pool's best distinct texts, :func:`_feedback_seeds`)."""
     ref = reference or pool
 
     def dense(s: Scores) -> np.ndarray:
@@ -215,10 +217,10 @@ def fuse(pool: Scores, reference: Scores | None = None, params: SearchParams = P
     pool_base, ref_base = base(pool), base(ref)
     fused = zscore(pool_base, ref_base)
     feedback = np.zeros(len(fused))
-    seeds = _feedback_seeds(pool.passages, fused, params) if params.prf_m and params.prf_beta and len(fused) else []
-    if seeds:
-        top = pool.passages[seeds]
-        feedback = zscore((pool.passages @ top.T).mean(axis=1), (ref.passages @ top.T).mean(axis=1))
+    if params.prf_m and params.prf_beta and len(fused):
+        top = seeds if seeds is not None else pool.passages[_feedback_seeds(pool.passages, fused, params)]
+        if len(top):
+            feedback = zscore((pool.passages @ top.T).mean(axis=1), (ref.passages @ top.T).mean(axis=1))
     return fused + params.prf_beta * feedback, zscore(dense(pool), dense(ref)), feedback
 
 
@@ -302,8 +304,9 @@ def rank(index: ProjectIndex, encoder: Encoder | None, query: str, mode: str, fi
     qm, mm = float(query_vector @ index.centroid), float(index.centroid @ index.centroid)
     dots, norms = index.passage_centering
     ref_asym = (raw @ query_vector - qm - dots[sample] + mm) / (float(np.sqrt(max(1.0 - 2.0 * qm + mm, 1e-12))) * norms[sample])
-    fused, dense_z, feedback = fuse(Scores(asym, sym, keyword_scores[pool], _centered_passages(index, pool)),
-                                    Scores(ref_asym, views @ query_vector, every_keyword_score[sample], centered), used)  # the reference: unfiltered
+    reference = Scores(ref_asym, views @ query_vector, every_keyword_score[sample], centered)  # the reference: unfiltered
+    seeds = _unfiltered_seeds(index, query_vector, every_keyword_score, reference, used) if mask is not None and used.prf_beta else None
+    fused, dense_z, feedback = fuse(Scores(asym, sym, keyword_scores[pool], _centered_passages(index, pool)), reference, used, seeds)
     order = np.argsort(-fused, kind="stable")
     word_set = set(words)
     reasons = [explain(word_set, index.keyword.tokens[int(pool[o])], float(dense_z[o]), float(feedback[o]), used) for o in order]
@@ -318,6 +321,22 @@ def rank(index: ProjectIndex, encoder: Encoder | None, query: str, mode: str, fi
         return Ranked([int(pool[o]) for o in chosen], [round(float(fused[o]), 4) for o in chosen],
                       [tuple(r for r in reason if r != SEMANTIC) for reason in reasons[:top]], 0, unrecognized=True)
     return Ranked([int(pool[o]) for o in chosen], [round(float(fused[o]), 4) for o in chosen], reasons[:top], total)
+
+
+def _unfiltered_seeds(index: ProjectIndex, query_vector: np.ndarray, keyword_scores: np.ndarray, reference: Scores,
+                      params: SearchParams) -> np.ndarray:
+    """The feedback's voters of a filtered search: the best distinct texts of the whole corpus, not of
+    the filter. The filtered pool's best voted for their look-alikes whatever they were: "ขุดลอกคลอง" in
+    2567 x กรุงเทพเหนือ (sample data) had no dredging project, and its three road and drain projects,
+    voting for each other, came out as relevant hits (a walkthrough). Unfiltered searches are unchanged."""
+    pool, asym, sym = _dense_pool(index, query_vector, None, params.pool)
+    extra = np.setdiff1d(_top_positive(keyword_scores, params.pool), pool)
+    if len(extra):
+        more_asym, more_sym = _dense_scores(index, query_vector, extra)
+        pool, asym, sym = np.concatenate([pool, extra]), np.concatenate([asym, more_asym]), np.concatenate([sym, more_sym])
+    passages = _centered_passages(index, pool)
+    fused, _, _ = fuse(Scores(asym, sym, keyword_scores[pool], passages), reference, replace(params, prf_beta=0.0))
+    return passages[_feedback_seeds(passages, fused, params)]
 
 
 def rank_positions(index: ProjectIndex, encoder: Encoder | None, query: str, mode: str, filters: Filters, top: int) -> list[tuple[int, float]]:

@@ -202,3 +202,15 @@ def test_collapsed_search_pages_past_a_thousand_rows_and_keeps_numbered_lines_ap
     page = app.search("ชุมชน", mode="keyword", offset=1090, limit=10)
     assert page.total == 1100 and len(page.hits) == 10 and not any(h.copies for h in page.hits)
     assert len(app.search("พหลโยธิน", mode="keyword").hits) == 2
+
+
+def test_a_filter_never_raises_a_hits_score(tmp_path):
+    """The feedback's voters were the filtered pool's best: "ขุดลอกคลอง" in a district group without a dredging
+    project made its road and drain projects vote for each other into relevant hits (a walkthrough). The
+    voters are the whole corpus's best now, so a hit scores under a filter exactly as it does without one."""
+    app = Application(Settings(data_dir=tmp_path, index_encoder="tfidf"))
+    projects = [Project(id=f"T{i}{j}", name=topic.format(place), district=place) for i, topic in enumerate(TOPICS) for j, place in enumerate(PLACES)]
+    app.ingest(projects + [Project(id=f"D{i}", name=text, district="บางเขน") for i, text in enumerate(DRAINAGE)])
+    everywhere = {h.id: h.score for h in app.search("ขุดลอกคลอง", limit=60, collapse=False).hits}
+    filtered = app.search("ขุดลอกคลอง", filters=app.search_filters(None, "ดุสิต"), limit=10, collapse=False).hits
+    assert filtered and all(h.score == everywhere[h.id] for h in filtered)
