@@ -93,6 +93,7 @@ class Table:
     # (header = 1, blank rows counted), the line of a JSON-lines file, the position (from 1) in a JSON
     # list. What a message or an output names a row by when the file has no ids (``row_numbers``).
     sheet_rows: list[int] = field(default_factory=list)
+    source: str = ""  # how messages call the file it was read from (:func:`read_table`'s label)
 
     def row_numbers(self) -> list[int]:
         """Each row's number as a person finds it in the file (``sheet_rows``); for a table built in
@@ -102,6 +103,7 @@ class Table:
     def require(self, columns: Iterable[str], source: str | None = None) -> None:
         """Raise a clear error naming any missing column and the ones that exist (``source``: the user's file name)."""
         missing = [c for c in columns if c not in self.columns]
+        source = source or self.source  # "ไฟล์ ไม่มีคอลัมน์ ..." named no file when the caller did not (a walkthrough)
         if missing:
             has = ", ".join(self.columns) or "(none)"
             raise TableError(f"missing column(s): {', '.join(missing)}; {source or 'the file'} has: {has}",
@@ -185,6 +187,7 @@ def read_table(path: str | Path, *, name: str | None = None, limits: Limits | No
     if not table.columns:
         raise TableError(f"{label}: the file is empty (no header row)",
                          thai=f"ไฟล์ {label} ว่างเปล่า (ไม่มีแถวหัวตาราง) กรุณาตรวจว่าแถวแรกเป็นชื่อคอลัมน์")
+    table.source = label
     return table
 
 

@@ -185,7 +185,9 @@ class SameOrigin:
             return await self.app(scope, receive, send)
         shown = source if len(source) < 200 else source[:200] + "..."
         await _json(403, f"cross-site request refused: {shown!r} is not this service's origin; send the request from its own "
-                         f"pages, add the origin to PLANALIGN_ALLOWED_ORIGINS, or authenticate with the {API_KEY_HEADER} header")(scope, receive, send)
+                         f"pages, add the origin to PLANALIGN_ALLOWED_ORIGINS, or authenticate with the {API_KEY_HEADER} header",
+                    thai=f"ปฏิเสธคำขอจากเว็บไซต์อื่น ({shown}) กรุณาใช้หน้าเว็บของระบบนี้ หรือให้ผู้ดูแลเพิ่มที่มาใน PLANALIGN_ALLOWED_ORIGINS "
+                         f"หรือส่งกุญแจ API ในส่วนหัว {API_KEY_HEADER}")(scope, receive, send)
 
 
 def _origin_key(url: str) -> tuple[str, str, int] | None:
@@ -393,7 +395,7 @@ def create_app(settings: Settings | None = None, *, sample: bool = False) -> Fas
     async def http_error(request: Request, exc: HTTPException) -> Response:
         if exc.status_code == 404 and request.url.path.split("/")[1] != "v1" and "text/html" in request.headers.get("accept", ""):
             return ui.not_found(request)  # a person's browser, not an API client
-        thai = getattr(exc, "thai", None)  # UploadRefused
+        thai = getattr(exc, "thai", None)  # Refused
         return _json(exc.status_code, _scrub(str(exc.detail), roots), headers=getattr(exc, "headers", None), thai=_scrub(thai, roots) if thai else None)
 
     @app.exception_handler(RequestValidationError)

@@ -82,7 +82,7 @@ def _write_output(path: Path, columns: list[str], rows: list[dict], text_columns
     try:
         write_table(path, columns, rows, text_columns=text_columns or [])
     except OSError as exc:
-        raise UserError(f"{path}: cannot write it ({exc.strerror or exc})") from exc
+        raise UserError(f"{path}: cannot write it ({exc.strerror or exc})", thai=f"เขียนไฟล์ {path} ไม่ได้ ({exc.strerror or exc})") from exc
 
 
 @contextmanager
@@ -152,7 +152,8 @@ def align(
 
     parts = [p for p in (text, read_text_file(file) if file else None, name, objective, target) if p and p.strip()]
     if not parts:
-        raise UserError("give the draft as TEXT, --file, or --name/--objective/--target")
+        raise UserError("give the draft as TEXT, --file, or --name/--objective/--target",
+                        thai="กรุณาให้ร่างโครงการเป็นข้อความ หรือ --file หรือ --name/--objective/--target อย่างน้อยหนึ่งอย่าง")
     from planalign.service.format import alignment_json, print_alignment
 
     core = _core(config, data_dir=data_dir, db_url=db_url, encoder=encoder)
@@ -253,7 +254,7 @@ def _pairs(items: list[str] | None, option: str) -> dict[str, str]:
     for item in items or []:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise UserError(f"{option} takes COLUMN=VALUE, got {item!r}")
+            raise UserError(f"{option} takes COLUMN=VALUE, got {item!r}", thai=f"{option} ต้องเขียนเป็น คอลัมน์=ค่า (ได้รับ {item!r})")
         pairs[key.strip()] = value.strip()
     return pairs
 
@@ -283,7 +284,7 @@ def ingest(
     from planalign.corpora.projects import IngestResult, parse_year, read_projects, sample_projects
 
     if sample == (file is not None):
-        raise UserError("give a FILE or --sample (one of them)")
+        raise UserError("give a FILE or --sample (one of them)", thai="กรุณาระบุไฟล์ หรือ --sample (อย่างใดอย่างหนึ่ง)")
     read = IngestResult(projects=sample_projects()) if sample else read_projects(
         file, parse_year(year) if year else None, source, _pairs(mapping, "--map"), _pairs(where, "--where"))  # type: ignore[arg-type]
     for rejection in read.rejected[:50]:
@@ -303,7 +304,7 @@ def ingest(
         err.print(f"[yellow]{len(outcome.undeclared)} project(s) declare an alignment that names no node of the catalog, "
                   f"e.g. {escape(first_id)}: {escape(repr(said[:80]))}; stored without a declared decision[/]")
     if not read.projects:
-        raise UserError("no valid rows to ingest")
+        raise UserError("no valid rows to ingest", thai="ไม่มีแถวที่นำเข้าได้ (ดูเหตุผลของแต่ละแถวด้านบน)")
 
 
 @app.command()
@@ -316,12 +317,12 @@ def delete(
     """Delete projects from the store and the index."""
     found, result = _core(config, data_dir=data_dir, db_url=db_url).delete(ids)
     missing = [i for i in ids if i not in found]
+    if not found:  # nothing deleted: the user's mistake (exit 2, in Thai too), not a bug (exit 1)
+        raise UserError(f"not found: {', '.join(missing)}", thai=f"ไม่พบโครงการรหัส {', '.join(missing)}")
     if missing:
-        err.print(f"[yellow]not found:[/] {escape(', '.join(missing))}")
+        err.print(f"[yellow]not found:[/] {escape(', '.join(missing))} (ไม่พบโครงการรหัสนี้)")
     err.print(f"deleted {len(found)} project(s)")
     _report_sync(result)
-    if not found:
-        raise typer.Exit(1)
 
 
 @app.command()
@@ -397,9 +398,10 @@ def dedup(
     sweep_only = {"--out": out_path, "--input": input_file, "--year": year, "--per-member": per_member or None, "--across-districts": across or None}
     if check is not None and any(v is not None for v in sweep_only.values()):  # they were ignored without a word (--out wrote nothing)
         raise UserError(f"--check looks up one draft and prints its duplicates; {', '.join(k for k, v in sweep_only.items() if v is not None)} "
-                        "apply to the sweep over the store or a file (leave out --check)")
+                        "apply to the sweep over the store or a file (leave out --check)",
+                        thai="--check ตรวจร่างเดียวและแสดงรายการซ้ำ ตัวเลือกอื่นที่ให้มาใช้กับการกวาดหารายการซ้ำทั้งระบบหรือทั้งไฟล์ (เอา --check ออก)")
     if check is None and out_path is None:
-        raise UserError("--out is required (pairs.csv)")
+        raise UserError("--out is required (pairs.csv)", thai="กรุณาระบุไฟล์ผลลัพธ์ด้วย --out (เช่น pairs.csv)")
     if check is None and out_path is not None:
         from planalign.corpora.tables import check_output
 
@@ -424,7 +426,7 @@ def _dedup_file(core, table, text_col: str | None, id_col: str | None, group_col
     from planalign.corpora.labelled import parse_columns
 
     if not text_col:
-        raise UserError("--input needs --text-col")
+        raise UserError("--input needs --text-col", thai="--input ต้องระบุคอลัมน์ข้อความด้วย --text-col")
     with progress_bar(len(table.rows), "embedding") as advance:
         return core.duplicates_in_table(table, parse_columns(text_col), id_column=id_col, group_column=group_col, year_column=year_col,
                                         config=settings, progress=advance)
@@ -536,7 +538,7 @@ def decisions_stats(
     from planalign.service.format import print_decision_stats
 
     if period not in ("day", "week", "month"):
-        raise UserError("--period is day, week or month")
+        raise UserError("--period is day, week or month", thai="--period ต้องเป็น day, week หรือ month")
     stats = _core(config, data_dir=data_dir, db_url=db_url).decision_stats(catalog, period)
     if as_json:
         out.print_json(json.dumps(stats, ensure_ascii=False))
@@ -568,7 +570,7 @@ def coverage(
     from planalign.service.format import COVERAGE_TABLES, coverage_json, coverage_rows, district_rows, need_rows, print_coverage
 
     if table not in COVERAGE_TABLES:
-        raise UserError(f"--table is one of {', '.join(COVERAGE_TABLES)}")
+        raise UserError(f"--table is one of {', '.join(COVERAGE_TABLES)}", thai=f"--table ต้องเป็นหนึ่งใน {', '.join(COVERAGE_TABLES)}")
     if out_path is not None:
         check_output(out_path)
     core = _core(config, data_dir=data_dir, db_url=db_url, catalog=catalog, report_map=report_map)

@@ -349,7 +349,8 @@ def test_body_size_limit(tmp_path):
 def test_api_keys_protect_writes_and_optionally_reads(tmp_path):
     with make_client(tmp_path, api_keys=[KEY]) as client:
         wait_ready(client)
-        assert client.post("/v1/projects", json={"projects": PROJECTS}).status_code == 401
+        refused = client.post("/v1/projects", json={"projects": PROJECTS})
+        assert refused.status_code == 401 and "กุญแจ API" in refused.json()["message_th"]  # the pages read Thai
         assert client.post("/v1/projects", json={"projects": PROJECTS}, headers={"X-API-Key": "wrong"}).status_code == 401
         assert client.post("/v1/projects", json={"projects": PROJECTS}, headers={"X-API-Key": KEY}).status_code == 200
         wait_ready(client)

@@ -101,6 +101,7 @@ def _bad_catalog(tmp_path):
     "make_args, message",
     [
         (lambda p, c: ["align", "", "--catalog", str(c)], "give the draft"),
+        (lambda p, c: ["align", "", "--catalog", str(c)], "ข้อผิดพลาด: กรุณาให้ร่างโครงการ"),
         (lambda p, c: ["align", "!!! ???", "--catalog", str(c)], "no readable words"),
         (lambda p, c: ["align", "x", "--catalog", str(_bad_catalog(p))], "duplicate id 'A'"),
         (lambda p, c: ["align", "x", "--catalog", str(p / "nope.csv")], "no such catalog"),
@@ -108,7 +109,7 @@ def _bad_catalog(tmp_path):
         (lambda p, c: ["classify", str(p / "in.csv"), "--text-col", "missing", "--out", str(p / "o.csv"),
                        "--catalog", str(c)], "missing column(s): missing"),
         (lambda p, c: ["classify", str(p / "in.csv"), "--text-col", "missing", "--out", str(p / "o.csv"),  # in Thai too, as the pages say it
-                       "--catalog", str(c)], "ข้อผิดพลาด: ไฟล์ ไม่มีคอลัมน์ missing"),
+                       "--catalog", str(c)], "in.csv ไม่มีคอลัมน์ missing"),  # the file named (it was "ไฟล์ ไม่มีคอลัมน์")
         (lambda p, c: ["classify", str(p / "in.csv"), "--text-col", "name", "--out", str(p / "o.doc"),
                        "--catalog", str(c)], "cannot write .doc"),
         (lambda p, c: ["align", "x", "--encoder", "bert", "--catalog", str(c)], "unknown encoder"),

@@ -161,7 +161,7 @@ def test_cli_ingest_search_delete(tmp_path):
     after = json.loads(run_cli("search", "คลองลาดพร้าว", "--json", "--mode", "keyword", data_dir=data).stdout)
     assert "X1" not in [h["id"] for h in after]
     missing = run_cli("delete", "NOPE", data_dir=data)
-    assert missing.returncode == 1 and "not found: NOPE" in missing.stderr
+    assert missing.returncode == 2 and "not found: NOPE" in missing.stderr and "ไม่พบโครงการรหัส NOPE" in missing.stderr  # a user mistake, in Thai too
 
 
 def test_cli_search_on_an_empty_store_says_to_ingest_first(tmp_path):

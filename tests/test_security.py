@@ -90,7 +90,7 @@ def test_job_errors_name_the_users_file(client):
 def test_cross_site_writes_are_refused(client):
     body = {"projects": [{"id": "X1", "name": "โครงการทดสอบ"}]}
     evil = client.post("/v1/projects", json=body, headers={"Origin": "https://evil.example"})
-    assert evil.status_code == 403 and "cross-site" in evil.json()["error"]
+    assert evil.status_code == 403 and "cross-site" in evil.json()["error"] and "เว็บไซต์อื่น" in evil.json()["message_th"]
     assert client.post("/v1/projects", json=body, headers={"Origin": "null"}).status_code == 403
     assert client.post("/v1/projects", json=body, headers={"Referer": "http://evil.example/page.html"}).status_code == 403
     assert client.post("/v1/catalogs", files={"file": ("shop.csv", SHOP_CATALOG.encode())}, data={"id": "shop"},

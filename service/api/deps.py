@@ -26,12 +26,21 @@ async def get_app(request: Request) -> Application:  # async: a plain def would 
 AppDep = Annotated[Application, Depends(get_app)]
 
 
+class Refused(HTTPException):
+    """A request refused before it is read (an upload too large, no API key), with its message in Thai for the pages (``message_th``)."""
+
+    def __init__(self, status_code: int, detail: str, thai: str) -> None:
+        super().__init__(status_code, detail)
+        self.thai = thai
+
+
 def _check(app: Application, key: str | None) -> None:
     # HTTP header bytes arrive decoded as latin-1: encoding back gives the bytes the client sent, so a
     # non-ASCII key configured here matches the same key sent as UTF-8 (and a wrong one is a 401, never a 500).
     given = (key or "").encode("latin-1", "replace")
     if app.settings.api_keys and not any(secrets.compare_digest(given, k.encode("utf-8")) for k in app.settings.key_names()):
-        raise HTTPException(status_code=401, detail=f"missing or invalid API key (header {API_KEY_HEADER})")
+        raise Refused(401, f"missing or invalid API key (header {API_KEY_HEADER})",
+                            f"ไม่มีกุญแจ API หรือกุญแจไม่ถูกต้อง (ส่งในส่วนหัว {API_KEY_HEADER}) กรุณาขอกุญแจจากผู้ดูแลระบบ")
 
 
 async def caller(app: AppDep, key: Annotated[str | None, Depends(_api_key)]) -> str:
@@ -54,14 +63,6 @@ async def require_read_key(app: AppDep, key: Annotated[str | None, Depends(_api_
         _check(app, key)
 
 
-class UploadRefused(HTTPException):
-    """An upload refused before reading it, with its message in Thai for the pages (``message_th``)."""
-
-    def __init__(self, status_code: int, detail: str, thai: str) -> None:
-        super().__init__(status_code, detail)
-        self.thai = thai
-
-
 async def refuse_unknown_form_fields(request: Request) -> None:
     """Multipart fields an upload endpoint does not read are refused (422), as JSON bodies refuse
     unknown keys: a misspelt or unsupported field ("learn_" for "learn", "top") was dropped in
@@ -73,7 +74,7 @@ async def refuse_unknown_form_fields(request: Request) -> None:
     unknown = sorted(set((await request.form()).keys()) - known)
     if unknown:
         fields, allowed = ", ".join(unknown), ", ".join(sorted(known))
-        raise UploadRefused(422, f"unknown form field(s): {fields}; this upload reads {allowed}",
+        raise Refused(422, f"unknown form field(s): {fields}; this upload reads {allowed}",
                             f"ไม่รู้จักช่อง {fields} ในแบบฟอร์ม ช่องที่ใช้ได้: {allowed}")
 
 
@@ -82,11 +83,11 @@ async def read_upload(file: UploadFile, allowed: tuple[str, ...]) -> tuple[str, 
     suffix = Path(file.filename or "").suffix.lower()
     name = display_name(file, suffix)
     if suffix not in allowed:
-        raise UploadRefused(415, f"{name}: unsupported file type {suffix or '(none)'}; upload {', '.join(allowed)}",
+        raise Refused(415, f"{name}: unsupported file type {suffix or '(none)'}; upload {', '.join(allowed)}",
                             f"ไม่รองรับไฟล์ {name} กรุณาอัปโหลดไฟล์ชนิด {', '.join(allowed)}")
     content = await file.read()
     if not content:
-        raise UploadRefused(400, f"{name}: the uploaded file is empty", f"ไฟล์ {name} ว่างเปล่า กรุณาเลือกไฟล์ที่มีข้อมูล")
+        raise Refused(400, f"{name}: the uploaded file is empty", f"ไฟล์ {name} ว่างเปล่า กรุณาเลือกไฟล์ที่มีข้อมูล")
     return suffix, content
 
 
