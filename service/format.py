@@ -151,8 +151,9 @@ def describe_decision(decision: Decision) -> str:
         parts.append(f"ความหมายใกล้เคียง {decision.semantic:.2f}")
     if decision.matched_fields:
         parts.append("ตรงกัน: " + ", ".join(matched_thai(decision)[:8]))
-    if decision.conflicting_fields:
-        parts.append("ต่างกัน: " + ", ".join(conflicts_thai(decision)[:6]))
+    if decision.conflicting_fields:  # a duplicate keeps only differences that do not make two projects: said so (common.js conflictLabel)
+        label = "ต่างกันบางส่วน (ควรตรวจ)" if decision.is_duplicate else "ต่างกัน"
+        parts.append(f"{label}: " + ", ".join(conflicts_thai(decision)[:6]))
     return " · ".join(parts)
 
 

@@ -211,7 +211,7 @@ def test_dedup_per_member_rows_name_the_cluster_and_number_rows_as_a_spreadsheet
 def test_duplicate_reasons_are_thai_and_follow_the_decision_kind():
     """A copy sharing 62% of its words is a re-submission, not "almost identical": the label is the
     kind's, the share is measured; every kind has its Thai label (the CLI prints these)."""
-    from planalign.index.dedup import Decision
+    from planalign.index.dedup import ConflictingField, Decision
     from planalign.service.format import KIND_THAI, describe_decision
 
     partial = describe_decision(Decision("copy", 0.62, (), (), 0.9, 0.62))
@@ -219,6 +219,10 @@ def test_duplicate_reasons_are_thai_and_follow_the_decision_kind():
     for kind in ("copy", "same_project", "related", "different"):
         assert describe_decision(Decision(kind, 0.5)).startswith(KIND_THAI[kind])  # type: ignore[arg-type]
         assert any("\u0e01" <= ch <= "\u0e5b" for ch in KIND_THAI[kind])
+    # a duplicate keeps only differences that do not make two projects: not the "ต่างกัน" of a related pair (a walkthrough)
+    activity = (ConflictingField("activity", "ขุดลอก", "ก่อสร้าง"),)
+    assert "ต่างกันบางส่วน (ควรตรวจ):" in describe_decision(Decision("same_project", 0.5, (), activity, 0.5))
+    assert "· ต่างกัน:" in describe_decision(Decision("related", 0.3, (), activity, 0.3))
 
 
 def test_a_header_only_file_is_an_input_error_not_an_empty_success(tmp_path):

@@ -347,12 +347,18 @@
     return ((d && d.conflicting_fields) || []).map(function (f) { return fieldValue(f.field, f.a) + " ≠ " + fieldValue(f.field, f.b); });
   }
 
+  /* A duplicate keeps only differences that do not make two projects (an activity worded otherwise): said as
+     such, not as the "ต่างกัน" of a related pair (a walkthrough read "โครงการเดียวกัน" beside "ต่างกัน: กิจกรรม"). */
+  function conflictLabel(d) {
+    return d && (d.kind === "copy" || d.kind === "same_project") ? "ต่างกันบางส่วน (ควรตรวจ): " : "ต่างกัน: ";
+  }
+
   /* A duplicate decision as page elements: what matches (chips) and what differs ("ซอย 20 ≠ ซอย 26"). */
   function decisionEvidence(d) {
     var matched = matchedThai(d), conflicts = conflictsThai(d);
     var rows = [];
     if (conflicts.length) rows.push(el("div", { class: "evidence-fields conflicts" }, [
-      el("span", { class: "evidence-label", text: "ต่างกัน: " }),
+      el("span", { class: "evidence-label", text: conflictLabel(d) }),
       conflicts.slice(0, 6).map(function (t) { return el("span", { class: "chip chip-conflict", text: t }); })
     ]));
     if (matched.length) rows.push(el("div", { class: "evidence-fields matched" }, [
