@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 
 import anyio.to_thread
 import fastapi_offline
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -49,7 +49,7 @@ from planalign.corpora.catalog import CatalogError
 from planalign.errors import Conflict, InputError, NotFound, TooLarge, Unavailable
 from planalign.sample import ingest_sample
 from planalign.service.api import align, catalogs, classify, coverage, decisions, duplicates, health, projects, search, tables
-from planalign.service.api.deps import API_KEY_HEADER
+from planalign.service.api.deps import API_KEY_HEADER, refuse_unknown_query_parameters
 from planalign.service.ui import routes as ui
 
 log = logging.getLogger("planalign.service")
@@ -420,6 +420,6 @@ def create_app(settings: Settings | None = None, *, sample: bool = False) -> Fas
         return _json(503, str(exc), headers={"Retry-After": RETRY_AFTER_S}, thai=exc.thai)
 
     for module in (health, align, classify, tables, decisions, search, duplicates, projects, catalogs, coverage):
-        app.include_router(module.router)
+        app.include_router(module.router, dependencies=[Depends(refuse_unknown_query_parameters)])  # the pages' routes take any
     ui.mount(app)
     return app

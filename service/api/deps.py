@@ -63,6 +63,28 @@ async def require_read_key(app: AppDep, key: Annotated[str | None, Depends(_api_
         _check(app, key)
 
 
+async def refuse_unknown_query_parameters(request: Request) -> None:
+    """Query parameters an endpoint does not read are refused (422), as unknown JSON keys and form fields
+    are: `GET /v1/search?q=ท่อ&top_k=1` answered with the default page size and said nothing (a docs
+    walkthrough). The known ones are the route's own and its dependencies' ``Query`` parameters (by
+    alias), so a new parameter needs no second list."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    known: set[str] = set()
+    pending = [dependant]
+    while pending:  # the route and its dependencies, each one's own query parameters
+        current = pending.pop()
+        known.update(param.alias for param in current.query_params)
+        pending.extend(current.dependencies)
+    unknown = sorted(set(request.query_params.keys()) - known)
+    if unknown:
+        names, allowed = ", ".join(unknown), ", ".join(sorted(known)) or "(none)"
+        raise Refused(422, f"unknown query parameter(s): {names}; this endpoint reads {allowed}",
+                      f"ไม่รู้จักพารามิเตอร์ {names} (ที่ใช้ได้: {allowed})")
+
+
 async def refuse_unknown_form_fields(request: Request) -> None:
     """Multipart fields an upload endpoint does not read are refused (422), as JSON bodies refuse
     unknown keys: a misspelt or unsupported field ("learn_" for "learn", "top") was dropped in
