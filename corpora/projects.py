@@ -101,6 +101,7 @@ class Rejection(NamedTuple):
 class IngestResult:
     projects: list[Project] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
+    left_out: int = 0  # rows a --where filter left out (not rejected: not asked for)
 
 
 @lru_cache(maxsize=1)
@@ -292,7 +293,7 @@ def _without_subtotals(result: IngestResult, numbers: list[int]) -> IngestResult
             continue
         directions = (1, -1) if "รวม" in project.name else (1,)
         heading[i] = any(_sums_to(projects, i, step) for step in directions)
-    kept = IngestResult(rejected=list(result.rejected))
+    kept = IngestResult(rejected=list(result.rejected), left_out=result.left_out)
     for project, number, is_heading in zip(projects, numbers, heading):
         if is_heading:
             kept.rejected.append(Rejection(number, f"a heading or total of the rows next to it ({project.budget:,.0f} baht), not a project",
@@ -378,11 +379,14 @@ def read_projects(path: str | Path, year: int | None = None, source: str | None 
     if where:
         table.require(list(where))
         kept = [(n, r) for n, r in zip(table.row_numbers(), table.rows) if all(r[c] == v for c, v in where.items())]
-        table = Table(table.columns, [r for _, r in kept], [n for n, _ in kept])  # rejections keep the file's row numbers
+        left_out = len(table.rows) - len(kept)
+        table = Table(table.columns, [r for _, r in kept], [n for n, _ in kept], table.source)  # rejections keep the file's row numbers
     if not table.rows:
         raise TableError(f"{path}: no data rows" + (" matching --where" if where else ""),
                          thai=f"ไฟล์ {path} ไม่มีแถวข้อมูล" + (" ที่ตรงกับ --where" if where else ""))
-    return rows_to_projects(table, year, source if source is not None else path.name, overrides)
+    result = rows_to_projects(table, year, source if source is not None else path.name, overrides)
+    result.left_out = left_out if where else 0
+    return result
 
 
 SAMPLE_SOURCE = "planalign sample data (written by the planalign team, not real BMA projects)"

@@ -287,6 +287,8 @@ def ingest(
         raise UserError("give a FILE or --sample (one of them)", thai="กรุณาระบุไฟล์ หรือ --sample (อย่างใดอย่างหนึ่ง)")
     read = IngestResult(projects=sample_projects()) if sample else read_projects(
         file, parse_year(year) if year else None, source, _pairs(mapping, "--map"), _pairs(where, "--where"))  # type: ignore[arg-type]
+    if read.left_out:  # the export.csv example dropped a row with no word (a docs walkthrough)
+        err.print(f"--where: {read.left_out} row(s) left out (ไม่ตรงเงื่อนไข --where)")
     for rejection in read.rejected[:50]:
         err.print(f"[yellow]row {rejection.row} rejected:[/] {escape(rejection.reason)} [dim]({escape(rejection.thai)})[/]")
     if len(read.rejected) > 50:

@@ -133,3 +133,14 @@ def test_a_heading_or_total_row_is_no_project(tmp_path):
     names = [p.name for p in result.projects]
     assert "งานรักษาความสะอาด" in names and "โครงการลอกท่อระบายน้ำ" in names  # 50,000 + 50,000 and 30,000 x 3: not headings
     assert sum(p.budget or 0 for p in result.projects) == 1_150_000_000 + 100_000 + 50_000 + 50_000 + 90_000 + 90_000
+
+
+def test_a_where_filter_says_how_many_rows_it_left_out(tmp_path):
+    """`ingest --where` dropped rows with no word (a docs walkthrough): the count is kept for the CLI to print."""
+    path = tmp_path / "items.csv"
+    write_table(path, ["level", "โครงการ/กิจกรรม"], [{"level": "org", "โครงการ/กิจกรรม": "สำนักงานเขตบางเขน"},
+                                                     {"level": "item", "โครงการ/กิจกรรม": "งานรักษาความสะอาด"},
+                                                     {"level": "item", "โครงการ/กิจกรรม": "งานเทศกิจ"}])
+    result = read_projects(path, year=2566, where={"level": "item"})
+    assert len(result.projects) == 2 and result.left_out == 1 and result.rejected == []
+    assert read_projects(path, year=2566).left_out == 0
