@@ -42,6 +42,16 @@ def test_evidence_names_the_matching_sentence_and_words(shop):
     assert {"ทราย", "แมว"} <= set(evidence.shared_words)
 
 
+def test_evidence_shows_no_number_as_a_shared_word(tmp_path):
+    """A catalog text's numbered list ("2. ...") made "2" a word shared with "ทรายแมว 2 ถุง" (a docs walkthrough)."""
+    path = tmp_path / "numbered.csv"
+    path.write_text("id,parent_id,level,name,description\nCAT,,dimension,แมว,1. อาหารแมว 2. ทรายแมว\n"
+                    "DOG,,dimension,สุนัข,1. อาหารสุนัข 2. ปลอกคอ\n", encoding="utf-8")
+    result = Aligner(load_catalog(path), get_encoder("tfidf")).align("ทรายแมว 2 ถุง")
+    evidence = result.levels["dimension"][0].evidence[0]
+    assert "ทราย" in evidence.shared_words and "2" not in evidence.shared_words
+
+
 def test_level_filter_and_unknown_level(shop):
     assert list(shop.align("มะม่วง", level="dimension").levels) == ["dimension"]
     with pytest.raises(ValueError, match="unknown level"):

@@ -247,7 +247,8 @@ class Aligner:
         if sentences is not None:  # character n-grams of query.units[1:]
             overlap = np.asarray((sentences @ self.scorer.node_chars[target].T).toarray())[:, 0]
             unit = 1 + int(np.argmax(overlap)) if overlap.max() > 0 else 0
-        shared = [w for w in dict.fromkeys(query.words) if w in self.scorer.node_words[target]][:10]
+        # a number is no shared word to show: "2" of a catalog text's numbered list "2. การปรับปรุง..." (a docs walkthrough)
+        shared = [w for w in dict.fromkeys(query.words) if w in self.scorer.node_words[target] and not w.isdigit()][:10]
         # a node without keywords has its name as its second text: "matched the plan's keywords" was untrue there
         # (the official catalog has none; a walkthrough)
         matched = "name" if NODE_TEXT_KINDS[kind] == "keywords" and not self.catalog.nodes[self.scorer.node_ids[target]].keywords else NODE_TEXT_KINDS[kind]
