@@ -142,9 +142,14 @@
     box.appendChild(el("table", { class: "table heatmap" }, [el("thead", null, head), body]));
   }
 
+  /* A heatmap cell in millions of baht, every cell in the same unit ("0.08 ล." beside "19 ล.", not a bare "80,000":
+     a dashboard audit); the exact figure is in the cell's title. */
   function shortBaht(n) {
     n = Number(n) || 0;
-    return n >= 1e6 ? (n / 1e6).toLocaleString("th-TH", { maximumFractionDigits: n >= 1e7 ? 0 : 1 }) + " ล." : n.toLocaleString("th-TH", { maximumFractionDigits: 0 });
+    if (!n) return "0";
+    var millions = n / 1e6;
+    var digits = millions >= 10 ? 0 : millions >= 1 ? 1 : millions >= 0.01 ? 2 : 3;
+    return millions.toLocaleString("th-TH", { maximumFractionDigits: digits }) + " ล.";
   }
 
   /* ------------------------------------------------------------ empty issues */
