@@ -32,11 +32,12 @@ def did_you_mean(query: str, names: Sequence[str]) -> str | None:
     """The query with each misspelt part replaced by the nearest stored spelling, or None when
     every part is found as written (or nothing near enough is)."""
     parts = normalize(query).split()
-    if len(parts) > MAX_PARTS:  # a sentence, not keywords: its words are not to be put right one by one
+    if len(parts) > MAX_PARTS or not names:  # a sentence, not keywords: its words are not to be put right one by one
         return None
+    joined = "\n".join(names)  # one C-level substring search instead of a Python loop over the names
     changed = False
     for position, part in enumerate(parts):
-        if not MIN_CHARS <= len(part) <= MAX_CHARS or not any(ch.isalpha() for ch in part) or any(part in name for name in names):
+        if not MIN_CHARS <= len(part) <= MAX_CHARS or not any(ch.isalpha() for ch in part) or part in joined:
             continue
         # a name shorter than the part would be found inside it (a partial ratio of 100 for "คลอง" in "ขุดลอกครอง...")
         best = process.extractOne(part, [n for n in names if len(n) >= len(part) - WIDEN_CHARS], scorer=fuzz.partial_ratio, score_cutoff=MIN_SCORE)

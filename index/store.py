@@ -201,10 +201,10 @@ class ProjectStore:
         with self.engine.connect() as connection:
             return {row.org for row in connection.execute(select(table.c.org).distinct()) if row.org}
 
-    def names(self) -> builtins.list[str]:
-        """Every stored row's name (the spellings a search's "did you mean" proposes)."""
+    def names(self) -> Iterator[tuple[str, str]]:
+        """(name, source) of every stored row, streamed (the spellings a search's "did you mean" proposes)."""
         with self.engine.connect() as connection:
-            return [row.name for row in connection.execution_options(yield_per=5000).execute(select(table.c.name))]
+            yield from ((row.name, row.source) for row in connection.execution_options(yield_per=5000).execute(select(table.c.name, table.c.source)))
 
     def sources(self) -> Iterator[tuple[str, str]]:
         """(id, source) of every stored row, streamed (which rows are citizen reports is decided by :func:`is_report`)."""
