@@ -76,7 +76,7 @@ sample-vectors: setup
 # The real FY2566 ordinance items and all Traffy reports from ../shared/data, in their own data dir.
 DEMO_DATA ?= $(CURDIR)/.demo-real-data
 demo-real: setup
-	$(VENV)/bin/planalign ingest ../shared/data/budget/bma_budget_ordinance_2566_items.csv --where level=item --source ordinance-2566 --data-dir $(DEMO_DATA)
+	$(VENV)/bin/planalign ingest ../shared/data/budget/bma_budget_ordinance_2566_items.csv --where level=item --drop-subtotals --source ordinance-2566 --data-dir $(DEMO_DATA)
 	$(VENV)/bin/planalign ingest ../shared/data/traffy/traffy_2022.csv.gz --map description=name --source traffy --data-dir $(DEMO_DATA)
 	$(VENV)/bin/planalign ingest ../shared/data/traffy/traffy_2023-01.csv.gz --map description=name --source traffy --data-dir $(DEMO_DATA)
 	@echo "strategy coverage dashboard: http://$(HOST):$(PORT)/dashboard"

@@ -271,6 +271,9 @@ def ingest(
     mapping: Annotated[Optional[list[str]], typer.Option("--map", help="COLUMN=field, e.g. --map 'ชื่อ=name'.")] = None,
     where: Annotated[Optional[list[str]], typer.Option("--where", help="COLUMN=VALUE: only matching rows, e.g. --where level=item.")] = None,
     sample: Annotated[bool, typer.Option("--sample", help="Ingest the embedded sample projects.")] = False,
+    drop_subtotals: Annotated[bool, typer.Option("--drop-subtotals", help="A budget document read line by line: reject a row whose budget is "
+                                                                          "the sum of the next 3+ rows of its office and year (a heading), or a "
+                                                                          "'รวม' row equal to the rows before it.")] = False,
     encoder: IndexEncoderOpt = None,
     data_dir: DataDir = None,
     db_url: DbUrlOpt = None,
@@ -286,7 +289,7 @@ def ingest(
     if sample == (file is not None):
         raise UserError("give a FILE or --sample (one of them)", thai="กรุณาระบุไฟล์ หรือ --sample (อย่างใดอย่างหนึ่ง)")
     read = IngestResult(projects=sample_projects()) if sample else read_projects(
-        file, parse_year(year) if year else None, source, _pairs(mapping, "--map"), _pairs(where, "--where"))  # type: ignore[arg-type]
+        file, parse_year(year) if year else None, source, _pairs(mapping, "--map"), _pairs(where, "--where"), drop_subtotals)  # type: ignore[arg-type]
     if read.left_out:  # the export.csv example dropped a row with no word (a docs walkthrough)
         err.print(f"--where: {read.left_out} row(s) left out (ไม่ตรงเงื่อนไข --where)")
     for rejection in read.rejected[:50]:
