@@ -93,10 +93,22 @@ class Filters:
     group: str | None = None
     dimension: str | None = None
     positions: np.ndarray | None = None  # rows a filter the index does not hold allows (the dimension projects count for in coverage)
-    kind: str | None = None  # KINDS: projects or citizen reports only (the application turns it into positions)
+    kind: str | None = None  # KINDS: projects or citizen reports only (the application turns it into positions and scope)
+    scope: np.ndarray | None = None  # the rows of the kind searched (positions is it, or narrower): the feedback's voters come from it
 
     def as_meta(self) -> dict[str, object]:
         return {"fiscal_year": self.year, "district": self.district, "district_group": self.group, "dimension_id": self.dimension}
+
+    def narrows(self) -> bool:
+        """Whether a year, place or dimension narrows the search within its kind (:func:`_unfiltered_seeds`)."""
+        return any(v not in (None, "") for v in self.as_meta().values()) or (self.positions is not None and self.positions is not self.scope)
+
+    def scope_mask(self, index: ProjectIndex) -> np.ndarray | None:
+        """Live rows of the kind searched; None = every row."""
+        live = index.mask()
+        if self.scope is None:
+            return live
+        return self.scope if live is None else live & self.scope
 
     def mask(self, index: ProjectIndex) -> np.ndarray | None:
         """Live positions these filters allow; None = every row."""
@@ -305,7 +317,8 @@ def rank(index: ProjectIndex, encoder: Encoder | None, query: str, mode: str, fi
     dots, norms = index.passage_centering
     ref_asym = (raw @ query_vector - qm - dots[sample] + mm) / (float(np.sqrt(max(1.0 - 2.0 * qm + mm, 1e-12))) * norms[sample])
     reference = Scores(ref_asym, views @ query_vector, every_keyword_score[sample], centered)  # the reference: unfiltered
-    seeds = _unfiltered_seeds(index, query_vector, every_keyword_score, reference, used) if mask is not None and used.prf_beta else None
+    seeds = _unfiltered_seeds(index, query_vector, every_keyword_score, reference, used, filters.scope_mask(index)) \
+        if filters.narrows() and used.prf_beta else None
     fused, dense_z, feedback = fuse(Scores(asym, sym, keyword_scores[pool], _centered_passages(index, pool)), reference, used, seeds)
     order = np.argsort(-fused, kind="stable")
     word_set = set(words)
@@ -324,12 +337,15 @@ def rank(index: ProjectIndex, encoder: Encoder | None, query: str, mode: str, fi
 
 
 def _unfiltered_seeds(index: ProjectIndex, query_vector: np.ndarray, keyword_scores: np.ndarray, reference: Scores,
-                      params: SearchParams) -> np.ndarray:
-    """The feedback's voters of a filtered search: the best distinct texts of the whole corpus, not of
-    the filter. The filtered pool's best voted for their look-alikes whatever they were: "ขุดลอกคลอง" in
-    2567 x กรุงเทพเหนือ (sample data) had no dredging project, and its three road and drain projects,
-    voting for each other, came out as relevant hits (a walkthrough). Unfiltered searches are unchanged."""
-    pool, asym, sym = _dense_pool(index, query_vector, None, params.pool)
+                      params: SearchParams, scope: np.ndarray | None) -> np.ndarray:
+    """The feedback's voters of a narrowed search: the best distinct texts of its whole kind (``scope``:
+    the live projects, or reports), not of the year, place or dimension chosen. The narrowed pool's
+    best voted for their look-alikes whatever they were: "ขุดลอกคลอง" in 2567 x กรุงเทพเหนือ (sample data)
+    had no dredging project, and its three road and drain projects, voting for each other, came out as
+    relevant hits (a walkthrough). A search not narrowed is unchanged; deleted rows never vote (a blind review)."""
+    pool, asym, sym = _dense_pool(index, query_vector, scope, params.pool)
+    if scope is not None:
+        keyword_scores = np.where(scope, keyword_scores, 0.0)
     extra = np.setdiff1d(_top_positive(keyword_scores, params.pool), pool)
     if len(extra):
         more_asym, more_sym = _dense_scores(index, query_vector, extra)

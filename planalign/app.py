@@ -735,7 +735,7 @@ class Application:
         if filters.kind:  # reviewers search projects: Traffy reports were listed among them as projects of "กรุงเทพมหานคร"
             reports = self._report_rows(index)
             allowed = reports if filters.kind == "report" else ~self._not_projects(index)
-            filters = replace(filters, kind=None, positions=allowed if filters.positions is None else filters.positions & allowed)
+            filters = replace(filters, kind=None, scope=allowed, positions=allowed if filters.positions is None else filters.positions & allowed)
         top = max(depth, COLLAPSE_DEPTH) if collapse else depth
         ranked = rank(index, encoder, query, mode, filters, top)
         groups: list[list[int]] = []

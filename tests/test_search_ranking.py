@@ -214,3 +214,25 @@ def test_a_filter_never_raises_a_hits_score(tmp_path):
     everywhere = {h.id: h.score for h in app.search("ขุดลอกคลอง", limit=60, collapse=False).hits}
     filtered = app.search("ขุดลอกคลอง", filters=app.search_filters(None, "ดุสิต"), limit=10, collapse=False).hits
     assert filtered and all(h.score == everywhere[h.id] for h in filtered)
+
+
+def test_deleted_rows_never_vote_and_an_unnarrowed_search_asks_no_seeds(tmp_path, monkeypatch):
+    """A blind review: the whole corpus's voters included a deleted project (index rows stay until a rebuild),
+    and every search on an index with deleted rows took the narrowed path."""
+    from planalign.index import hybrid
+    from planalign.index.hybrid import _centered_passages
+
+    app = Application(Settings(data_dir=tmp_path, index_encoder="tfidf"))
+    projects = [Project(id=f"T{i}{j}", name=topic.format(place), district=place) for i, topic in enumerate(TOPICS) for j, place in enumerate(PLACES)]
+    app.ingest(projects + [Project(id=f"D{i}", name=text, district="บางเขน") for i, text in enumerate(DRAINAGE)]
+               + [Project(id="X1", name="โครงการขุดลอกคลองลาดพร้าวและคลองบางซื่อ", district="บางเขน")])
+    index = app.index()
+    gone = _centered_passages(index, np.array([index.position["X1"]]))[0]
+    app.delete(["X1"])
+    voters = []
+    original = hybrid._unfiltered_seeds
+    monkeypatch.setattr(hybrid, "_unfiltered_seeds", lambda *a, **k: voters.append(original(*a, **k)) or voters[-1])
+    app.search("ขุดลอกคลอง", limit=5)
+    assert voters == []  # not narrowed: the pool's own best vote, as before
+    app.search("ขุดลอกคลอง", filters=app.search_filters(None, "ดุสิต"), limit=5)
+    assert len(voters) == 1 and len(voters[0]) and not any(np.allclose(v, gone, atol=1e-6) for v in voters[0])
