@@ -96,6 +96,12 @@ class Recorded:
         return {d.catalog for d in self.stored}
 
 
+def _later_at_other_levels(history: Sequence[tuple[int, str, str]], level: str) -> list[tuple[str, str]]:
+    """(level, node) of a text's decisions at other levels made after its newest one at ``level``."""
+    newest = max((i for i, lv, _ in history if lv == level), default=0)
+    return [(lv, node) for i, lv, node in history if lv != level and i > newest]
+
+
 def _decision(row) -> Decision:
     return Decision(text=row.text, catalog=row.catalog, level=row.level, node_id=row.node_id, source=row.source, who=row.who,
                     project_id=row.project_id, suggested=row.suggested, suggested_confidence=row.suggested_confidence,
@@ -124,18 +130,22 @@ class DecisionStore:
         With it, a decision equal to its text's active label is stored all the same when a decision on
         the text at another level, off its path, came after the label (D4 chosen, then issue D1.4, then
         D4 again: the re-confirmation was dropped as unchanged and D1.4 kept counting). Not for a
-        ``declared`` decision: a form ingested again would undo a person's later correction."""
+        ``declared`` decision: a form ingested again would undo a person's later correction; nor when
+        the later decision is one these decisions state again (a file labelling one text D4 and D1.4
+        stored both at every import: a blind review)."""
         result = Recorded()
+        restated = {(d.catalog, d.level, text_key(d.text), d.node_id) for d in decisions} if on_one_path is not None else set()
         for start in range(0, len(decisions), chunk):
             part = decisions[start : start + chunk]
-            done = write_transaction(self.engine, partial(self._record_part, part=part, on_one_path=on_one_path))
+            done = write_transaction(self.engine, partial(self._record_part, part=part, on_one_path=on_one_path, restated=restated))
             result.unchanged += done.unchanged
             result.stored.extend(done.stored)
             if committed is not None:
                 committed(start + len(part))
         return result
 
-    def _record_part(self, connection: Connection, part: Sequence[NewDecision], on_one_path: Callable[[str, str], bool] | None = None) -> Recorded:
+    def _record_part(self, connection: Connection, part: Sequence[NewDecision], on_one_path: Callable[[str, str], bool] | None = None,
+                     restated: Collection[tuple[str, str, str, str]] = frozenset()) -> Recorded:
         """One transaction of :meth:`record` (re-run whole when it loses a race, so it keeps its state here)."""
         result = Recorded()
         keys = [(d.catalog, d.level, text_key(d.text)) for d in part]
@@ -143,6 +153,7 @@ class DecisionStore:
         now = time.time()
         active = self._newest_nodes(connection, keys)
         declared, people, latest = self._newest_on_projects(connection, [p for p in places if p[2]])
+        history = self._history(connection, keys) if on_one_path is not None else {}
         for decision, key, place in zip(part, keys, places):
             if not place[2]:
                 same = active.get(key) == decision.node_id
@@ -151,26 +162,33 @@ class DecisionStore:
             else:  # a person's, unless a differing declaration came after it
                 same = people.get(place) == decision.node_id == latest.get(place)
             if same and on_one_path is not None and decision.source != "declared" and any(  # a form read again must not undo a person
-                    not on_one_path(decision.node_id, node) for node in self._later_at_other_levels(connection, key)):
+                    not on_one_path(decision.node_id, node) and (key[0], level, key[2], node) not in restated
+                    for level, node in _later_at_other_levels(history.get((key[0], key[2]), []), key[1])):
                 same = False
             if same:
                 result.unchanged += 1
                 continue
             values = {**asdict(decision), "text_key": key[2], "created": now}
             new_id = connection.execute(insert(table).values(**values)).inserted_primary_key[0]  # type: ignore[index]
+            history.setdefault((key[0], key[2]), []).append((int(new_id), key[1], decision.node_id))
             result.stored.append(Decision(**asdict(decision), id=int(new_id), created=now, text_key=key[2]))
             active[key] = latest[place] = decision.node_id
             (declared if decision.source == "declared" else people)[place] = decision.node_id
         return result
 
     @staticmethod
-    def _later_at_other_levels(connection: Connection, key: tuple[str, str, str]) -> list[str]:
-        """Nodes decided on the text of ``key`` (catalog, level, text key) at other levels after its newest decision."""
-        catalog, level, text = key
-        newest = select(func.max(table.c.id)).where(table.c.catalog == catalog, table.c.level == level, table.c.text_key == text).scalar_subquery()
-        rows = connection.execute(select(table.c.node_id).where(table.c.catalog == catalog, table.c.text_key == text, table.c.level != level,
-                                                               table.c.id > func.coalesce(newest, 0)))
-        return [row.node_id for row in rows]
+    def _history(connection: Connection, keys: Sequence[tuple[str, str, str]]) -> dict[tuple[str, str], list[tuple[int, str, str]]]:
+        """(id, level, node) of every decision on these texts, per (catalog, text key), read in one query a
+        catalog and chunk of texts (one query per decision took 61.7 s to re-record 20,000: a blind review)."""
+        found: dict[tuple[str, str], list[tuple[int, str, str]]] = {}
+        for catalog in {c for c, _, _ in keys}:
+            wanted = sorted({k for c, _, k in keys if c == catalog})
+            for start in range(0, len(wanted), CHUNK):
+                rows = connection.execute(select(table.c.id, table.c.level, table.c.node_id, table.c.text_key)
+                                          .where(table.c.catalog == catalog, table.c.text_key.in_(wanted[start : start + CHUNK])))
+                for row in rows:
+                    found.setdefault((catalog, row.text_key), []).append((int(row.id), row.level, row.node_id))
+        return found
 
     @staticmethod
     def _newest_nodes(connection, keys: Sequence[tuple[str, str, str]]) -> dict[tuple[str, str, str], str]:

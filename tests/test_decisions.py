@@ -160,6 +160,11 @@ def test_confirming_a_label_again_after_a_contradicting_one_at_another_level_mak
     # an issue under the dimension: on one path, so a repeated dimension is unchanged and the issue counts
     core.decide([DecisionInput(text=SIMILAR, node="D1", level="dimension"), DecisionInput(text=SIMILAR, node="D1.4", level="issue")])
     assert core.decide([DecisionInput(text=SIMILAR, node="D1", level="dimension")]).unchanged == 1
+    # a file that labels one text at two levels that disagree: stored once, then unchanged at every import (it was
+    # stored again each time, each confirming the other's later decision away: a blind review)
+    both = [DecisionInput(text="โครงการตรวจสุขภาพผู้สูงอายุ", node="D4", level="dimension"),
+            DecisionInput(text="โครงการตรวจสุขภาพผู้สูงอายุ", node="D1.4", level="issue")]
+    assert [len(core.decide(both).stored) for _ in range(3)] == [2, 0, 0]
 
 
 def test_a_decision_changes_the_next_suggestion_and_survives_a_restart(tmp_path, monkeypatch):
