@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from pythainlp.tokenize import tcc
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein, ScoreAlignment
 
@@ -26,18 +27,20 @@ MIN_SCORE = 85.0  # partial ratio (0-100): one slip in a 10-character word score
 MAX_CHARS = 40  # a longer part is a sentence typed without spaces: a near name would replace it, not put it right
 MAX_PARTS = 4
 WIDEN_CHARS = 2  # the window grows to a word's edge this far at most ("เขื่อ" -> "เขื่อน", not "ซอยเพชรเกษม" -> "ชุมชนซอยเพชรเกษม")
+EDIT_CHARS = 7  # one edit per 7 characters, at least one: "ฝาท่อระบายน้ำ" is 2 from "วางท่อระบายน้ำ" (a blind review)
 
 
-def did_you_mean(query: str, names: Sequence[str]) -> str | None:
+def did_you_mean(query: str, names: Sequence[str], known: str = "") -> str | None:
     """The query with each misspelt part replaced by the nearest stored spelling, or None when
-    every part is found as written (or nothing near enough is)."""
+    every part is found as written (or nothing near enough is). ``known``: every stored text joined
+    (citizen reports too): a part found in it is spelt as people write it, and is left alone."""
     parts = normalize(query).split()
     if len(parts) > MAX_PARTS or not names:  # a sentence, not keywords: its words are not to be put right one by one
         return None
     joined = "\n".join(names)  # one C-level substring search instead of a Python loop over the names
     changed = False
     for position, part in enumerate(parts):
-        if not MIN_CHARS <= len(part) <= MAX_CHARS or not any(ch.isalpha() for ch in part) or part in joined:
+        if not MIN_CHARS <= len(part) <= MAX_CHARS or not any(ch.isalpha() for ch in part) or part in joined or part in known:
             continue
         # a name shorter than the part would be found inside it (a partial ratio of 100 for "คลอง" in "ขุดลอกครอง...")
         best = process.extractOne(part, [n for n in names if len(n) >= len(part) - WIDEN_CHARS], scorer=fuzz.partial_ratio, score_cutoff=MIN_SCORE)
@@ -45,7 +48,7 @@ def did_you_mean(query: str, names: Sequence[str]) -> str | None:
             continue
         alignment = fuzz.partial_ratio_alignment(part, best[0])
         window = _whole_words(best[0], alignment, part) if alignment is not None else ""
-        if window and window != part and Levenshtein.distance(part, window) <= max(2, len(part) // 6):
+        if window and window.replace(" ", "") != part and Levenshtein.distance(part, window) <= max(1, len(part) // EDIT_CHARS):
             parts[position] = window
             changed = True
     return " ".join(parts) if changed else None
@@ -66,4 +69,17 @@ def _whole_words(name: str, alignment: ScoreAlignment, part: str) -> str:
     candidates = [(a, b) for a in range(max(0, start - WIDEN_CHARS), start + WIDEN_CHARS + 1)
                   for b in range(end - WIDEN_CHARS, min(len(name), end + WIDEN_CHARS) + 1) if b - a >= MIN_CHARS]
     best = min(candidates, key=lambda ab: (Levenshtein.distance(part, name[ab[0] : ab[1]]), -(ab[0] in edges) - (ab[1] in edges)), default=(start, end))
+    if best[0] not in _cluster_edges(name) or best[1] not in _cluster_edges(name):
+        return ""  # a window starting on a tone mark or a vowel of another letter: "่ายอาหาร" (a blind review)
     return name[best[0] : best[1]].strip()
+
+
+def _cluster_edges(text: str) -> set[int]:
+    """Where a Thai character cluster (a letter with its vowels and tone marks, pythainlp's TCC) may
+    end: a window cut anywhere else is no spelling ("่ายอาหาร"). Word edges are too coarse for it:
+    the tokenizer keeps "คลองบางบัว" whole, so "ขุดลอกคลอง" would never be offered."""
+    edges, at = {0}, 0
+    for cluster in tcc.segment(text):
+        at += len(cluster)
+        edges.add(at)
+    return edges

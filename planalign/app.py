@@ -773,10 +773,23 @@ class Application:
                 position = index.position.get(hit.id)
                 hit.dimension_id = str(dimensions[position]) if position is not None and dimensions[position] else hit.dimension_id
         hints = [UNRECOGNIZED_HINT if ranked.unrecognized else "", OLD_WORDS_HINT if index.tokens_version != TOKENS_VERSION else ""]
-        # the projects' names only: a citizen report's "name" is its whole complaint, and 117k of them made a miss cost ~0.1 s
-        names = self._for_version("names", index, lambda: [name[:NAME_CHARS_SPELLED] for name, source in self.store.names()
-                                                           if not is_report(source, self.settings.report_sources)])
-        return SearchPage(hits, ranked.total, counts, " ".join(h for h in hints if h) or None, rows_total, did_you_mean(query, names))
+        return SearchPage(hits, ranked.total, counts, " ".join(h for h in hints if h) or None, rows_total,
+                          did_you_mean(query, *self._spellings(index)))
+
+    def _spellings(self, index: ProjectIndex) -> tuple[list[str], str]:
+        """What "did you mean" reads, once per index version: the projects' names (the spellings it
+        proposes; a citizen report's "name" is its whole complaint, and 117k of them made a miss cost
+        ~0.1 s) and every stored text joined (a part found there is spelt as people write it: on 300
+        common phrases of Traffy 2023-01, 4 suggestions against the ordinance's names alone, 2 with the
+        2022 reports as such text; eval/README.md)."""
+        def build() -> tuple[list[str], str]:
+            names, every = [], []
+            for name, source in self.store.names():
+                every.append(name[:NAME_CHARS_SPELLED])
+                if not is_report(source, self.settings.report_sources):
+                    names.append(name[:NAME_CHARS_SPELLED])
+            return names, "\n".join(every)
+        return self._for_version("spellings", index, build)
 
     def search_filters(self, year: int | None = None, district: str | None = None, group: str | None = None,
                        dimension: str | None = None, kind: str | None = None) -> Filters:
