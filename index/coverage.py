@@ -194,6 +194,7 @@ class Coverage:
     districts: list[DistrictCoverage]
     years: list[int]
     pending: int = 0
+    project_years: list[int] = field(default_factory=list)  # years with stored projects (``years`` adds the reports' years)
     sample_projects: int = 0  # of total_projects, the embedded sample projects (written by us, not real)
     sample_years: list[int] = field(default_factory=list)  # years whose projects are all sample projects
 
@@ -365,7 +366,7 @@ class Frame:
             nodes.append(entry)
         return Coverage(self.catalog.name, level, year, group, district, total, total_budget, total_reports, previous, nodes,
                         self._district_cells(level, projects, reports, group, district), self.years,
-                        sample_projects=int((projects & self.sample).sum()), sample_years=self.sample_years)
+                        project_years=self.project_years, sample_projects=int((projects & self.sample).sum()), sample_years=self.sample_years)
 
     def _district_cells(self, level: str, projects: np.ndarray, reports: np.ndarray, group: str | None, district: str | None) -> list[DistrictCoverage]:
         """Per district of the scope (grouped), and the items without a district: sums per node."""

@@ -176,6 +176,7 @@ def test_sample_projects_are_told_apart_and_report_years_can_be_chosen(tmp_path)
     result = app.coverage(level="dimension")
     sample_years = sorted({p.fiscal_year for p in samples})
     assert result.years == [2565, 2566, *sample_years] and result.sample_years == sample_years
+    assert result.project_years == [2566, *sample_years]  # the page opens on a year of projects (2566 here), not of reports alone
     assert result.sample_projects == len(samples) and app.coverage(year=2566, level="dimension").sample_projects == 0
     assert app.coverage(year=2566, level="dimension").previous_year is None  # 2565 holds reports only: no year-over-year
 

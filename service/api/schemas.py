@@ -586,6 +586,7 @@ class CoverageResponse(Out):
     previous_year: int | None = Field(description="The year compared with (year - 1), when projects of it are stored")
     pending: int = Field(description="Stored items still being aligned under this catalog (counted under their previous alignment meanwhile)")
     years: list[int] = Field(description="Fiscal years with stored projects or citizen reports")
+    project_years: list[int] = Field(default_factory=list, description="Fiscal years with stored projects")
     sample_projects: int = Field(0, description="Of total_projects, the embedded sample projects (written by the planalign team, not real)")
     sample_years: list[int] = Field(default_factory=list, description="Years whose projects are all sample projects (the page opens on "
                                                                       "the newest year that is not one of them)")

@@ -297,15 +297,17 @@
 
   /* The newest year opens, unless it holds only the sample projects (written by us) while another year holds real
      ones: real data ingested beside the samples opened on 107 invented projects (a dashboard audit). */
-  function fillYears(years, sampleYears) {
+  function fillYears(all) {
     var select = $("d-year");
     if (select.options.length > 1) return;
-    var sample = sampleYears || [];
+    var years = all.years || [], sample = all.sample_years || [], projectYears = all.project_years || years;
     years.slice().reverse().forEach(function (y) {
-      select.appendChild(el("option", { value: y, text: String(y) + (sample.indexOf(y) >= 0 ? " (ข้อมูลตัวอย่าง)" : "") }));
+      var note = sample.indexOf(y) >= 0 ? " (ข้อมูลตัวอย่าง)" : projectYears.indexOf(y) < 0 ? " (มีแต่เรื่องแจ้ง)" : "";
+      select.appendChild(el("option", { value: y, text: String(y) + note }));
     });
-    var real = years.filter(function (y) { return sample.indexOf(y) < 0; });
-    var open = real.length ? real : years;
+    /* a year of projects, real if any: a year of citizen reports alone opened on 0 projects (a blind review) */
+    var real = projectYears.filter(function (y) { return sample.indexOf(y) < 0; });
+    var open = real.length ? real : projectYears.length ? projectYears : years;
     if (open.length) select.value = String(open[open.length - 1]);
   }
 
@@ -314,7 +316,7 @@
     PA.setStatus($("dash-status"), "กำลังคำนวณ…", "busy");
     var first = $("d-year").options.length > 1 ? Promise.resolve(null) : PA.api("/v1/coverage" + PA.query({ catalog: $("catalog").value }));
     return first.then(function (all) {
-      if (all) fillYears(all.years || [], all.sample_years);
+      if (all) fillYears(all);
       return Promise.all([
         PA.api("/v1/coverage" + PA.query(params({ level: "dimension" }))),
         PA.api("/v1/coverage" + PA.query(params({ level: "issue" }))),
