@@ -62,6 +62,7 @@ class AlignmentState:
     content_hash: str
     aligned_hash: str  # "" when never aligned under this catalog
     model: str
+    name: str = ""  # whether it only names an office decides how it is aligned (index.coverage.align_stored)
 
 
 @dataclass
@@ -228,13 +229,13 @@ class ProjectStore:
         """Per stored project (``ids`` or all): its source and hash, and the hash and model it was aligned with."""
         a = project_alignments
         joined = table.outerjoin(a, and_(a.c.project_id == table.c.id, a.c.catalog == catalog, a.c.level == level))
-        query = select(table.c.id, table.c.source, table.c.content_hash, a.c.content_hash.label("aligned"), a.c.model).select_from(joined)
+        query = select(table.c.id, table.c.source, table.c.content_hash, a.c.content_hash.label("aligned"), a.c.model, table.c.name).select_from(joined)
         found: dict[str, AlignmentState] = {}
         with self.engine.connect() as connection:
             chunks = [None] if ids is None else [list(ids[i : i + CHUNK]) for i in range(0, len(ids), CHUNK)]
             for chunk in chunks:
                 rows = connection.execute(query if chunk is None else query.where(table.c.id.in_(chunk)))
-                found.update((r.id, AlignmentState(r.source, r.content_hash, r.aligned or "", r.model or "")) for r in rows)
+                found.update((r.id, AlignmentState(r.source, r.content_hash, r.aligned or "", r.model or "", r.name)) for r in rows)
         return found
 
     def write_alignments(self, catalog: str, rows: Sequence[AlignmentRow]) -> None:

@@ -1104,8 +1104,10 @@ class Application:
     def _stale(self, plan: AlignmentPlan, only: Sequence[str] | None = None, force: bool = False) -> dict[str, str]:
         """Stored items to align again, with their stored content hashes."""
         states = self.store.alignment_states(plan.key, plan.catalog.levels[-1], only)
+        offices = office_names(self.store.orgs())  # an office's name becomes one when its rows arrive: aligned again then
         return {pid: s.content_hash for pid, s in states.items()
-                if force or s.aligned_hash != s.content_hash or s.model != plan.model_for(s.source)}
+                if force or s.aligned_hash != s.content_hash
+                or s.model != plan.model_for(s.source, office=is_office_name(s.name, offices))}
 
     def pending_alignments(self, catalog: str | None = None) -> int:
         return len(self._stale(self.alignment_plan(catalog)))

@@ -162,6 +162,17 @@ def test_a_line_that_only_names_an_office_is_not_aligned(tmp_path) -> None:
     result = app.coverage(year=2566, level="dimension")
     unaligned = next(n for n in result.nodes if n.id is None)
     assert (unaligned.projects, unaligned.budget) == (2, 496_000_000.0) and result.total_budget == 497_005_000.0
+    assert app.pending_alignments() == 0  # the office rows' stamps read back as current
+
+
+def test_a_line_becomes_an_office_name_when_its_office_arrives(tmp_path) -> None:
+    """The office set is the stored organisations: "สำนักกิจการพิเศษ" ingested before any row of that office
+    was aligned by its words, and stayed so after (a blind review). It is aligned again when the office arrives."""
+    app = Application(Settings(data_dir=tmp_path, encoder="tfidf", index_encoder="tfidf"))
+    app.ingest([Project(id="K1", fiscal_year=2566, name="สำนักกิจการพิเศษ", budget=10_000_000.0)])
+    assert {i.id: i for i in app.coverage_items(node=None, level="dimension", limit=50)[1]}["K1"].node_id is not None
+    app.ingest([Project(id="K2", fiscal_year=2566, org="สำนักกิจการพิเศษ", name="โครงการคัดกรองเบาหวานในชุมชน", budget=1_000.0)])
+    assert {i.id: i for i in app.coverage_items(node=None, level="dimension", limit=50)[1]}["K1"].node_id is None
 
 
 def test_sample_projects_are_told_apart_and_report_years_can_be_chosen(tmp_path) -> None:
