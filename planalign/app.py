@@ -188,6 +188,14 @@ class DuplicateSet:
         return first.name or first.text
 
 
+def _row_year(row: str, value: str) -> int | None:
+    """A file row's fiscal year for its office's list (blank: none); a cell that is no year names its row."""
+    try:
+        return parse_year(value)
+    except InputError as exc:
+        raise InputError(f"row {row}: {exc}", thai=f"แถว {row}: {exc.thai or exc}") from exc
+
+
 def _require_unique_ids(rows: list[tuple[str, str]], column: str) -> None:
     """Refuse a file whose id column repeats an id ((spreadsheet row, id) pairs): its pairs and
     clusters would name two rows alike ("0012 ↔ 0012"), as ingest refuses it too."""
@@ -1015,7 +1023,7 @@ class Application:
         vectors = self.encoder(name).encode_queries([normalize(t)[:2000] for t in texts], progress)  # the query view, as the index keeps it
         centered, params = semantic_vectors(vectors, name)
         groups = [r[group_column] for _, r in numbered] if group_column else None
-        years = [parse_year(r[year_column]) for _, r in numbered] if year_column else [ONE_YEAR] * len(numbered)
+        years = [_row_year(n, r[year_column]) for n, r in numbered] if year_column else [ONE_YEAR] * len(numbered)
         records = make_records(texts, centered, groups=groups, years=years)
         ids = [r[id_column] for _, r in numbered] if id_column else [n for n, _ in numbered]
         return DuplicateSet(ids, records, find_duplicates(records, config, configured(params, config), weak_copies=name != "e5"),

@@ -326,6 +326,9 @@ def test_a_files_different_lines_of_one_office_are_two_items_without_a_year_colu
 
     assert different("blank") > 0  # no year known: no list, the look-alike lines pair up
     assert different(None) == 0 and different("year") == 0
+    rows[3]["year"] = "ไม่ระบุ"  # a cell that is no year names its row (the whole file failed without one: a blind review)
+    with pytest.raises(InputError, match="row 5: year"):
+        different("year")
 
 
 def test_the_sweep_forks_workers_only_from_a_single_threaded_process() -> None:

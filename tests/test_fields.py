@@ -48,6 +48,9 @@ def test_a_line_break_ends_a_place_name():
     """A form's next line is no part of a name: "ซอย" at a line's end took "3.3 เป้าหมาย"'s section number."""
     assert [p.label() for p in places(canonical("ปรับปรุงทางเท้าในซอย\n3.3 เป้าหมาย ทางเท้า 500 เมตร"))] == []
     assert [p.label() for p in places(canonical("ลอกท่อระบายน้ำซอยอ่อนนุช 46\n4. เป้าหมาย 500 เมตร"))] == ["ซอยอ่อนนุช 46"]
+    assert [p.label() for p in places(canonical("ลอกท่อซอย 3\n4. เป้าหมาย"))] == []  # not "ซอย 34"
+    # a spreadsheet cell wrapped by hand keeps the soi's number (a blind review)
+    assert "ซอยพหลโยธิน 48" in [p.label() for p in places(canonical("ลอกท่อระบายน้ำซอยพหลโยธิน\n48 เขตบางเขน"))]
 
 
 def test_nested_places_and_canals():
