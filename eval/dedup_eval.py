@@ -250,7 +250,7 @@ def _stacked(F: dict[str, np.ndarray], rows: list[dict], negatives: dict[str, Ne
             np.concatenate([np.ones(len(rows)), *(np.full(len(neg), neg.weight) for neg in sets)]))
 
 
-def policy_negatives(encoder: str, mean: np.ndarray | None) -> tuple[list[tuple[int, int]], list[str], Negatives]:
+def policy_negatives(encoder: str, mean: np.ndarray | None) -> Negatives:
     """The 214 campaign policy titles of 2022 (real, independent of our method), each one's 10 nearest
     others (the candidates a sweep decides), as negatives: items of one platform, listed side by side,
     none a duplicate of another (as two lines one office lists). They name almost no place or number,
@@ -261,9 +261,9 @@ def policy_negatives(encoder: str, mean: np.ndarray | None) -> tuple[list[tuple[
     queries = get_encoder(encoder, Path(app_cache())).encode_queries(texts)
     vectors = center(queries, queries.mean(axis=0) if mean is None else mean)
     records = [extract(t, v) for t, v in zip(texts, vectors)]
-    pairs = neighbour_pairs(vectors, 10, 0.2)
-    folds = np.array([f"policies-{i % FOLDS}" for i, _ in pairs])
-    return pairs, texts, Negatives(feature_arrays([compare(records[i], records[j]) for i, j in pairs]), folds, POLICY_WEIGHT, specifics_only=True)
+    pairs = list(neighbour_pairs(vectors, 10, 0.2))
+    folds = np.array([f"policies-{i % FOLDS}" for i, _ in pairs])  # pairs of one title (as the first) in one fold
+    return Negatives(feature_arrays([compare(records[i], records[j]) for i, j in pairs]), folds, POLICY_WEIGHT, specifics_only=True)
 
 
 def feature_arrays(comparisons: list) -> dict[str, np.ndarray]:
@@ -317,7 +317,7 @@ def evaluate(encoder: str) -> dict:
         cross_pairs = [(i, j) for i, j in neighbour_pairs(vectors, 10, 0.2) if not (group_of[i] & group_of[j])]
         negatives = {"cross": Negatives(feature_arrays([compare(records[i], records[j]) for i, j in cross_pairs]),
                                         np.array([min(group_of[i]) for i, _ in cross_pairs]), CROSS_WEIGHT),
-                     "policies": policy_negatives(encoder, None if own else mean)[2]}
+                     "policies": policy_negatives(encoder, None if own else mean)}
         params, cv, flagged_in, flagged_cv = cross_validated(F, rows, groups, negatives)
         report["fitted"][label] = params
         if shipped is not None:
