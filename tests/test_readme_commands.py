@@ -69,7 +69,8 @@ def write_inputs(folder: Path) -> None:
                                                          for n, r in enumerate(fresh, start=1)])
     write_table(folder / "export.csv", ["รหัส", "ชื่อ", "ประเภท"],
                 [{"รหัส": f"E-{n}", "ชื่อ": r["name"], "ประเภท": "ยุทธศาสตร์" if n % 2 else "งานประจำ"} for n, r in enumerate(by_year[2567][:10])])
-    write_table(folder / "items.csv", ["item", "org"], [{"item": r["name"], "org": r["org"]} for r in records[:60]])
+    write_table(folder / "items.csv", ["item", "org", "fiscal_year_be"],
+                [{"item": r["name"], "org": r["org"], "fiscal_year_be": r["fiscal_year"]} for r in records[:60]])
 
 
 def test_every_readme_command_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -219,7 +219,7 @@ def test_binary_and_empty_files_are_refused(tmp_path):
 def test_missing_column_is_named(tmp_path):
     path = tmp_path / "in.csv"
     path.write_text("id,text\n1,x\n", encoding="utf-8")
-    with pytest.raises(TableError, match=r"missing column.*objective.*the file has: id, text"):
+    with pytest.raises(TableError, match=r"missing column.*objective; .*in\.csv has: id, text"):  # the file it was read from named
         read_table(path).require(["text", "objective"])
 
 
