@@ -26,7 +26,6 @@ from planalign.corpora.form import HEADER_ALIASES, header_key
 from planalign.corpora.tables import Table, TableError, read_table
 from planalign.errors import InputError
 from planalign.nlp.normalize import normalize
-from planalign.nlp.tokenize import tokenize
 
 if TYPE_CHECKING:
     from planalign.corpora.catalog import Catalog, Node
@@ -275,6 +274,9 @@ def rows_to_projects(table: Table, year: int | None = None, source: str = "", ov
     return _without_subtotals(result, numbers) if drop_subtotals else result
 
 
+# a total's label: "รวม", "รวมทั้งหมด", "ยอดรวม", "ผลรวม", "... รวม"; not the "รวม" of "รวบรวม" (the tokenizer keeps
+# "ยอดรวม" and "รวมทั้งหมด" whole, so a word test missed them: a blind review)
+_TOTAL = re.compile(r"(?:^|\s|ยอด|ผล)รวม")
 SUBTOTAL_MIN_PARTS = 3  # a heading over fewer lines is too easily a coincidence of round budgets (100,000 = 50,000 + 50,000)
 
 
@@ -297,7 +299,7 @@ def _without_subtotals(result: IngestResult, numbers: list[int]) -> IngestResult
     for i, project in enumerate(projects):
         if not project.budget or project.name.startswith("โครงการ"):
             continue
-        directions = (1, -1) if "รวม" in tokenize(project.name) else (1,)  # not the "รวม" of "รวบรวม"
+        directions = (1, -1) if _TOTAL.search(project.name) else (1,)
         heading[i] = any(_sums_to(projects, i, step) for step in directions)
     kept = IngestResult(rejected=list(result.rejected), left_out=result.left_out)
     for project, number, is_heading in zip(projects, numbers, heading):

@@ -886,7 +886,8 @@ def check_draft(index: ProjectIndex, store: ProjectStore, encoder: Encoder, text
             break
         texts_seen.add(seen)
         positions.append(int(p))
-    for hit in rank(index, encoder, text, "hybrid", Filters(positions=None if excluded is None else ~excluded), 10, query_vector=query).positions:
+    allowed = None if excluded is None else ~excluded  # the projects (a scope, not a narrowing: the feedback votes as before)
+    for hit in rank(index, encoder, text, "hybrid", Filters(positions=allowed, scope=allowed), 10, query_vector=query).positions:
         if hit not in positions:
             positions.append(hit)
     projects = store.get([index.ids[p] for p in positions])

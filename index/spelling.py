@@ -1,15 +1,16 @@
-""""Did you mean": a search word no stored name contains, put right from the nearest name's words.
+""""Did you mean": a search word no stored project's name contains, put right from the nearest name's words.
 
 Reviewers type Thai fast and often drop or swap a tone mark or vowel ("ลอกท่อระบายนำ",
 "ปรับปรุงทางท้าว", "สวนสาธารนะ"). The dense ranking still finds the projects, but the keyword side
 finds nothing and the query looks right to its writer; a mature search proposes the spelling its
 documents use. Each space-separated part of the query (4 characters or more) that no stored name
 contains is matched against the names with rapidfuzz's partial ratio (the best window of a name);
-the window's edges are moved to where it is fewest edits from the part, word edges first, so a
-cut never ends inside a syllable ("ระบายน้" -> "ระบายน้ำ"), and a window more than a slip or two away
-(at most max(2, length / 6) edits) is no spelling of it: a draft pasted as a query would otherwise be
-"corrected" to another project's name. Nothing changes the ranking: the page offers the
-suggestion as a link.
+the window's edges are moved to where it is fewest edits from the part, word edges first, and must
+be Thai character-cluster edges, so a cut never starts on a tone mark or ends inside a syllable
+("ระบายน้" -> "ระบายน้ำ"); a window more than one edit per 7 characters away is no spelling of it (a
+draft pasted as a query would otherwise be "corrected" to another project's name); a part found in
+any stored text (citizen reports too) is spelt as people write it and left alone. Nothing changes
+the ranking: the page offers the suggestion as a link.
 """
 from __future__ import annotations
 

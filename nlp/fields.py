@@ -297,9 +297,9 @@ def places(text: str) -> list[Place]:
         while j < len(tokens) and len(name_parts) < 10:
             word, new_chunk, new_line = tokens[j]
             is_number = _NUMBER_TOKEN.fullmatch(word) is not None
-            # a form's next line is no name ("3.3 เป้าหมาย", "4. ..."), but a number wrapped onto it is ("ซอยพหลโยธิน\n48")
-            wrapped = is_number and name_parts and "." not in word and (j + 1 >= len(tokens) or tokens[j + 1][0] != ".")
-            if (new_line and not wrapped) or (new_chunk and name_parts and not is_number):
+            # a form's next line is no name: "3.3 เป้าหมาย", and the target under a name ("คลองบางบัว\n200 ครัวเรือน" read
+            # "คลองบางบัว 200" and lost a copy: a blind review; a number wrapped by hand onto the next line is lost with it)
+            if new_line or (new_chunk and name_parts and not is_number):
                 break
             if word in NAME_BREAKS or word in _verbs() or (_split_marker(word)[0] is not None and name_parts and not is_number):
                 break

@@ -92,7 +92,7 @@ from planalign.index.project_index import (
     sync_index,
 )
 from planalign.index.spelling import did_you_mean
-from planalign.index.store import ProjectStore, UpsertResult, default_url
+from planalign.index.store import AlignmentState, ProjectStore, UpsertResult, default_url
 from planalign.nlp.encoders import Encoder, get_encoder
 from planalign.nlp.encoders.factory import CASCADE, CASCADE_BELOW
 from planalign.nlp.normalize import normalize
@@ -1019,11 +1019,11 @@ class Application:
         numbered, texts = [(n, r) for n, r, _ in kept], [text for _, _, text in kept]
         if id_column:
             _require_unique_ids([(n, r[id_column]) for n, r in numbered], id_column)
+        years = [_row_year(n, r[year_column]) for n, r in numbered] if year_column else [ONE_YEAR] * len(numbered)  # a bad cell before any model work
         name = choose_index_encoder(encoder or self.settings.index_encoder, len(texts))
         vectors = self.encoder(name).encode_queries([normalize(t)[:2000] for t in texts], progress)  # the query view, as the index keeps it
         centered, params = semantic_vectors(vectors, name)
         groups = [r[group_column] for _, r in numbered] if group_column else None
-        years = [_row_year(n, r[year_column]) for n, r in numbered] if year_column else [ONE_YEAR] * len(numbered)
         records = make_records(texts, centered, groups=groups, years=years)
         ids = [r[id_column] for _, r in numbered] if id_column else [n for n, _ in numbered]
         return DuplicateSet(ids, records, find_duplicates(records, config, configured(params, config), weak_copies=name != "e5"),
@@ -1113,9 +1113,13 @@ class Application:
         """Stored items to align again, with their stored content hashes."""
         states = self.store.alignment_states(plan.key, plan.catalog.levels[-1], only)
         offices = office_names(self.store.orgs())  # an office's name becomes one when its rows arrive: aligned again then
+        longest = max(map(len, offices), default=0)
+
+        def names_office(state: AlignmentState) -> bool:  # citizen reports never are (their "name" is the whole complaint: 118k took 16 s)
+            return len(state.name) <= 2 * longest and not is_report(state.source, plan.report_sources) and is_office_name(state.name, offices)
+
         return {pid: s.content_hash for pid, s in states.items()
-                if force or s.aligned_hash != s.content_hash
-                or s.model != plan.model_for(s.source, office=is_office_name(s.name, offices))}
+                if force or s.aligned_hash != s.content_hash or s.model != plan.model_for(s.source, office=names_office(s))}
 
     def pending_alignments(self, catalog: str | None = None) -> int:
         return len(self._stale(self.alignment_plan(catalog)))

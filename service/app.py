@@ -419,7 +419,8 @@ def create_app(settings: Settings | None = None, *, sample: bool = False) -> Fas
     async def unavailable(_: Request, exc: Unavailable) -> JSONResponse:
         return _json(503, str(exc), headers={"Retry-After": RETRY_AFTER_S}, thai=exc.thai)
 
-    for module in (health, align, classify, tables, decisions, search, duplicates, projects, catalogs, coverage):
+    app.include_router(health.router)  # monitors add cache-busters (/healthz?probe=1): not refused
+    for module in (align, classify, tables, decisions, search, duplicates, projects, catalogs, coverage):
         app.include_router(module.router, dependencies=[Depends(refuse_unknown_query_parameters)])  # the pages' routes take any
     ui.mount(app)
     return app

@@ -41,6 +41,7 @@ def client(tmp_path):
 
 def test_health_ready_metrics(client):
     assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/healthz", params={"probe": 1}).status_code == 200  # a monitor's cache-buster is no unknown parameter
     ready = client.get("/readyz").json()
     assert ready["checks"]["index"] and ready["projects"] == 3
     assert "planalign_requests_total" in client.get("/metrics").text

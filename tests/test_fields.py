@@ -49,8 +49,9 @@ def test_a_line_break_ends_a_place_name():
     assert [p.label() for p in places(canonical("ปรับปรุงทางเท้าในซอย\n3.3 เป้าหมาย ทางเท้า 500 เมตร"))] == []
     assert [p.label() for p in places(canonical("ลอกท่อระบายน้ำซอยอ่อนนุช 46\n4. เป้าหมาย 500 เมตร"))] == ["ซอยอ่อนนุช 46"]
     assert [p.label() for p in places(canonical("ลอกท่อซอย 3\n4. เป้าหมาย"))] == []  # not "ซอย 34"
-    # a spreadsheet cell wrapped by hand keeps the soi's number (a blind review)
-    assert "ซอยพหลโยธิน 48" in [p.label() for p in places(canonical("ลอกท่อระบายน้ำซอยพหลโยธิน\n48 เขตบางเขน"))]
+    # the form's fields are joined by line breaks: a target's number is not the place's (a blind review)
+    assert [p.label() for p in places(canonical("โครงการขุดลอกคลองบางบัว\n200 ครัวเรือน"))] == ["คลองบางบัว"]
+    assert "ซอยลาดพร้าว 48" in [p.label() for p in places(canonical("ปรับปรุงซอยลาดพร้าว 48\n12 ครั้ง"))]
 
 
 def test_nested_places_and_canals():

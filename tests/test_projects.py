@@ -133,6 +133,11 @@ def test_a_heading_or_total_row_is_no_project(tmp_path):
               ("ปลูกต้นไม้", "50,000"), ("ลอกท่อ", "50,000"), ("ตัดหญ้า", "50,000"), ("รวบรวมขยะชุมชน", "150,000")]]
     write_table(path, columns, blank)
     assert read_projects(path, year=2566, drop_subtotals=True).rejected == []
+    for label in ("รวมทั้งหมด", "ยอดรวม"):  # labels the tokenizer keeps whole
+        totals = [("เขตบางเขน", "งานกวาดถนน", "1,200,000"), ("เขตบางเขน", "งานเก็บขยะ", "800,000"), ("เขตบางเขน", "งานสวน", "500,000"),
+                  ("เขตบางเขน", label, "2,500,000")]
+        write_table(path, columns, [dict(zip(columns, line)) for line in totals])
+        assert [r.row for r in read_projects(path, year=2566, drop_subtotals=True).rejected] == [5], label
 
 
 def test_a_where_filter_says_how_many_rows_it_left_out(tmp_path):

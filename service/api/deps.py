@@ -80,9 +80,9 @@ async def refuse_unknown_query_parameters(request: Request) -> None:
         pending.extend(current.dependencies)
     unknown = sorted(set(request.query_params.keys()) - known)
     if unknown:
-        names, allowed = ", ".join(unknown), ", ".join(sorted(known)) or "(none)"
-        raise Refused(422, f"unknown query parameter(s): {names}; this endpoint reads {allowed}",
-                      f"ไม่รู้จักพารามิเตอร์ {names} (ที่ใช้ได้: {allowed})")
+        names, allowed = ", ".join(unknown), ", ".join(sorted(known))
+        raise Refused(422, f"unknown query parameter(s): {names}; this endpoint reads {allowed or '(none)'}",
+                      f"ไม่รู้จักพารามิเตอร์ {names} (ที่ใช้ได้: {allowed or 'ไม่มี'})")
 
 
 async def refuse_unknown_form_fields(request: Request) -> None:

@@ -236,9 +236,9 @@ class SearchResponse(BaseModel):
     hint: str | None = Field(None, description="Why nothing can be found: no project stored yet, or no word of the query "
                                                "is known (the results are then only the nearest, none relevant)")
     more: bool = Field(False, description="Another page of hits follows (after the relevant ones, weaker hits marked relevant=false)")
-    did_you_mean: str | None = Field(None, description="The query as the stored names spell it, when a part of it (4 characters or more) "
-                                                       "is in no stored name and a near spelling is (ลอกท่อระบายนำ -> ลอกท่อระบายน้ำ); "
-                                                       "the results are not changed by it")
+    did_you_mean: str | None = Field(None, description="The query as the stored projects' names spell it, when a part of it (4 characters "
+                                                       "or more) is in no stored text and one edit per 7 characters from a project's name "
+                                                       "(ลอกท่อระบายนำ -> ลอกท่อระบายน้ำ); the results are not changed by it")
     results: list[HitOut]
 
 
