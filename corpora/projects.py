@@ -288,7 +288,7 @@ def _without_subtotals(result: IngestResult, numbers: list[int]) -> IngestResult
     university's 11 lines, two offices' "รายจ่ายประจำ" over their items: 4,735 million baht counted twice
     in coverage (a dashboard audit). A row is such a heading when its budget equals, to the baht, the sum
     of the next 3 or more rows of the same office and year, each with a budget (a project, "โครงการ...",
-    never is); or, named as a total ("รวม" as a word), the sum of the rows before it. On that ordinance
+    never is); or, named as a total ("รวม", "ยอดรวม", "รวมทั้งหมด"; not "รวบรวม"), the sum of the rows before it. On that ordinance
     this finds those four lines and no other of its 1,775.
 
     Only on request (``ingest --drop-subtotals``): on a district's own list of round budgets (1,500,000

@@ -92,7 +92,7 @@ from planalign.index.project_index import (
     sync_index,
 )
 from planalign.index.spelling import did_you_mean
-from planalign.index.store import AlignmentState, ProjectStore, UpsertResult, default_url
+from planalign.index.store import ProjectStore, UpsertResult, default_url
 from planalign.nlp.encoders import Encoder, get_encoder
 from planalign.nlp.encoders.factory import CASCADE, CASCADE_BELOW
 from planalign.nlp.normalize import normalize
@@ -787,9 +787,9 @@ class Application:
     def _spellings(self, index: ProjectIndex) -> tuple[list[str], str]:
         """What "did you mean" reads, once per index version: the projects' names (the spellings it
         proposes; a citizen report's "name" is its whole complaint, and 117k of them made a miss cost
-        ~0.1 s) and every stored text joined (a part found there is spelt as people write it: on 300
-        common phrases of Traffy 2023-01, 4 suggestions against the ordinance's names alone, 2 with the
-        2022 reports as such text; eval/README.md)."""
+        ~0.1 s) and every stored name joined (a part found there is spelt as people write it: on 300
+        common phrases of Traffy 2023-01, 5 suggestions against the ordinance's names alone, 2 with the
+        2022 reports stored; eval/README.md)."""
         def build() -> tuple[list[str], str]:
             names, every = [], []
             for name, source in self.store.names():
@@ -1085,8 +1085,8 @@ class Application:
         with self._lock:
             lock = self._refreshing.setdefault(plan.key, threading.Lock())
         with lock:
-            stale = self._stale(plan, only, force)
-            offices = office_names(self.store.orgs()) if stale else frozenset()
+            offices = office_names(self.store.orgs())
+            stale = self._stale(plan, only, force, offices)
             for start in range(0, len(stale), ALIGN_CHUNK):
                 chunk = list(stale)[start : start + ALIGN_CHUNK]
                 projects = self.store.get(chunk)
@@ -1109,17 +1109,14 @@ class Application:
         """The people's decisions made on each of these stored projects (not their forms' declarations)."""
         return self.decisions.for_projects(self.catalog_id(catalog), ids, people_only=True)
 
-    def _stale(self, plan: AlignmentPlan, only: Sequence[str] | None = None, force: bool = False) -> dict[str, str]:
-        """Stored items to align again, with their stored content hashes."""
+    def _stale(self, plan: AlignmentPlan, only: Sequence[str] | None = None, force: bool = False,
+               offices: frozenset[str] | None = None) -> dict[str, str]:
+        """Stored items to align again, with their stored content hashes (``offices``: the stored offices'
+        names, when the caller has them; an office's name becomes one when its rows arrive: aligned again then)."""
         states = self.store.alignment_states(plan.key, plan.catalog.levels[-1], only)
-        offices = office_names(self.store.orgs())  # an office's name becomes one when its rows arrive: aligned again then
-        longest = max(map(len, offices), default=0)
-
-        def names_office(state: AlignmentState) -> bool:  # citizen reports never are (their "name" is the whole complaint: 118k took 16 s)
-            return len(state.name) <= 2 * longest and not is_report(state.source, plan.report_sources) and is_office_name(state.name, offices)
-
+        offices = office_names(self.store.orgs()) if offices is None else offices
         return {pid: s.content_hash for pid, s in states.items()
-                if force or s.aligned_hash != s.content_hash or s.model != plan.model_for(s.source, office=names_office(s))}
+                if force or s.aligned_hash != s.content_hash or s.model != plan.stamp(s.name, s.source, offices)}
 
     def pending_alignments(self, catalog: str | None = None) -> int:
         return len(self._stale(self.alignment_plan(catalog)))
