@@ -362,18 +362,19 @@ def search(
 ) -> None:
     """Search stored projects (semantic + keyword), with filters."""
     from planalign.app import fiscal_year
-    from planalign.service.format import hits_json, print_hits
+    from planalign.service.format import print_hits, search_json
 
     core = _core(config, data_dir=data_dir, db_url=db_url)
     filters = core.search_filters(fiscal_year(year), district, group, dimension, kind)
     page = core.search(query, filters=filters, mode=mode, limit=top, collapse=not all_copies)
+    if as_json:
+        out.print_json(search_json(query, mode, page))
+        return
     if page.hint:
         err.print(page.hint)
     if page.did_you_mean:
         err.print(f"หมายถึง (did you mean): {escape(page.did_you_mean)}")
-    if as_json:
-        out.print_json(hits_json(page.hits))
-    elif not page.hits:
+    if not page.hits:
         err.print("no results")
     else:
         print_hits(out, page.hits, page.total, filters.kind, page.total_rows)

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table as RichTable
 
-from planalign.app import AlignOutcome, DuplicateSet
+from planalign.app import AlignOutcome, DuplicateSet, SearchPage
 from planalign.index.align import Aligner
 from planalign.index.align.supervised import FUSED_REVIEW_BELOW
 from planalign.index.coverage import COUNTED_SOURCES, Coverage, Needs
@@ -237,11 +237,13 @@ def print_hits(out: Console, hits: list[Hit], total: int | None = None, kind: st
         out.print("   " + render(escape(hit.snippet), hit.highlights, "[reverse]", "[/reverse]"))
 
 
-def hits_json(hits: list[Hit], total: int | None = None) -> str:
+def search_json(query: str, mode: str, page: SearchPage) -> str:
+    """A search as JSON, with the API's fields (``GET /v1/search``): the hits and why there may be few."""
     rows = [{"id": h.id, "score": h.score, "name": h.name, "org": h.org, "year": h.year, "snippet": h.snippet, "why": h.why,
              "relevant": h.relevant, "report": h.report, "copies": h.copies, "copies_years": h.copies_years,
-             "copies_orgs": h.copies_orgs} for h in hits]
-    return json.dumps(rows if total is None else {"total": total, "results": rows}, ensure_ascii=False)
+             "copies_orgs": h.copies_orgs} for h in page.hits]
+    return json.dumps({"query": query, "mode": mode, "total": page.total, "total_rows": page.total_rows, "facets": page.facets,
+                       "hint": page.hint, "did_you_mean": page.did_you_mean, "results": rows}, ensure_ascii=False)
 
 
 def _id_columns(found: DuplicateSet, columns: list[str]) -> list[str]:

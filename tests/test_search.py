@@ -154,12 +154,16 @@ def test_cli_ingest_search_delete(tmp_path):
     assert "0 new, 0 updated, 2 unchanged" in again.stderr
     found = run_cli("search", "คลองลาดพร้าว", "--json", "--year", "2567", data_dir=data)
     assert found.returncode == 0, found.stderr
-    hits = json.loads(found.stdout)
+    body = json.loads(found.stdout)
+    assert body["total"] == 1 and body["mode"] == "hybrid" and body["hint"] is None and body["did_you_mean"] is None
+    hits = body["results"]
     assert hits[0]["id"] == "X1" and hits[0]["year"] == 2567 and hits[0]["report"] is False
     assert set(hits[0]) == {"id", "score", "name", "org", "year", "snippet", "why", "relevant", "report", "copies", "copies_years", "copies_orgs"}
     assert run_cli("delete", "X1", data_dir=data).returncode == 0
-    after = json.loads(run_cli("search", "คลองลาดพร้าว", "--json", "--mode", "keyword", data_dir=data).stdout)
+    after = json.loads(run_cli("search", "คลองลาดพร้าว", "--json", "--mode", "keyword", data_dir=data).stdout)["results"]
     assert "X1" not in [h["id"] for h in after]
+    misspelt = json.loads(run_cli("search", "อบรมอาสาสมัครป้องกันอัคคีภย", "--json", data_dir=data).stdout)
+    assert misspelt["did_you_mean"] == "อบรมอาสาสมัครป้องกันอัคคีภัย"  # --json carries what the API says, not only the hits
     missing = run_cli("delete", "NOPE", data_dir=data)
     assert missing.returncode == 2 and "not found: NOPE" in missing.stderr and "ไม่พบโครงการรหัส NOPE" in missing.stderr  # a user mistake, in Thai too
 
@@ -168,6 +172,8 @@ def test_cli_search_on_an_empty_store_says_to_ingest_first(tmp_path):
     """Nothing stored is no error (issue 14): no results, and the hint says how to add projects."""
     result = run_cli("search", "น้ำท่วม", data_dir=tmp_path)
     assert result.returncode == 0 and "ยังไม่มีโครงการในระบบ" in result.stderr and "planalign ingest" in result.stderr
+    as_json = json.loads(run_cli("search", "น้ำท่วม", "--json", data_dir=tmp_path).stdout)
+    assert as_json["results"] == [] and "ยังไม่มีโครงการในระบบ" in as_json["hint"]
 
 
 @pytest.mark.parametrize(
@@ -188,7 +194,7 @@ def test_bad_ingest_files_change_nothing(tmp_path, content, message):
     bad.write_bytes(content)
     result = run_cli("ingest", str(bad), data_dir=data)
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
-    hits = json.loads(run_cli("search", "ปลูกต้นไม้", "--json", "--mode", "keyword", data_dir=data).stdout)
+    hits = json.loads(run_cli("search", "ปลูกต้นไม้", "--json", "--mode", "keyword", data_dir=data).stdout)["results"]
     assert [h["id"] for h in hits] == ["G1"]
 
 
