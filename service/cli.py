@@ -342,6 +342,12 @@ def reindex(
     core = _core(config, data_dir=data_dir, db_url=db_url, index_encoder=encoder)
     with progress_bar(core.store.count(), "indexing") as advance:
         _report_sync(core.reindex(encoder, backend, advance))
+    from planalign.index.dedup import calibrated
+
+    name = core.index_encoder_name()
+    if not calibrated(name):  # its duplicates would change without a word (a docs walkthrough)
+        err.print(f"[yellow]warning:[/] duplicate thresholds were fitted for e5, static and use vectors, not for {escape(name)}: "
+                  f"e5's are used, untested on these vectors (เกณฑ์ตรวจโครงการซ้ำไม่ได้ปรับให้เข้ากับตัวเข้ารหัส {escape(name)})")
 
 
 @app.command()

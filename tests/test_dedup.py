@@ -372,3 +372,11 @@ def test_a_file_whose_id_column_repeats_an_id_or_lacks_one_is_refused(tmp_path):
     table.rows[2]["id"] = ""
     with pytest.raises(InputError, match=r"row 5: no id in column 'id'"):
         app.duplicates_in_table(table, ["item"], id_column="id")
+
+
+def test_use_vectors_have_their_own_fitted_thresholds_and_uncalibrated_encoders_are_known():
+    """USE spreads its cosines lower than e5 (dev pairs: paraphrases 0.15 centered): e5's bar (0.34) would miss them."""
+    from planalign.index.dedup import calibrated
+
+    assert params_for("use").sem < params_for("e5").sem and calibrated("use") and calibrated("static")
+    assert not calibrated("tfidf") and params_for("tfidf") == params_for("e5")

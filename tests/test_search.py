@@ -159,6 +159,8 @@ def test_cli_ingest_search_delete(tmp_path):
     hits = body["results"]
     assert hits[0]["id"] == "X1" and hits[0]["year"] == 2567 and hits[0]["report"] is False
     assert set(hits[0]) == {"id", "score", "name", "org", "year", "snippet", "why", "relevant", "report", "copies", "copies_years", "copies_orgs"}
+    rebuilt = run_cli("reindex", data_dir=data)  # a tfidf index: duplicates borrow e5's thresholds, and the user is told
+    assert rebuilt.returncode == 0 and "not for tfidf" in rebuilt.stderr and "เกณฑ์ตรวจโครงการซ้ำ" in rebuilt.stderr
     assert run_cli("delete", "X1", data_dir=data).returncode == 0
     after = json.loads(run_cli("search", "คลองลาดพร้าว", "--json", "--mode", "keyword", data_dir=data).stdout)["results"]
     assert "X1" not in [h["id"] for h in after]
