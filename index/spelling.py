@@ -21,7 +21,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein, ScoreAlignment
 
 from planalign.nlp.normalize import normalize
-from planalign.nlp.tokenize import tokenize
+from planalign.nlp.tokenize import bma_vocabulary, tokenize
 
 MIN_CHARS = 4  # shorter parts match half the catalog's words by chance
 MIN_SCORE = 85.0  # partial ratio (0-100): one slip in a 10-character word scores ~90; different words stay under 80
@@ -49,10 +49,18 @@ def did_you_mean(query: str, names: Sequence[str], known: str = "") -> str | Non
             continue
         alignment = fuzz.partial_ratio_alignment(part, best[0])
         window = _whole_words(best[0], alignment, part) if alignment is not None else ""
-        if window and window.replace(" ", "") != part and Levenshtein.distance(part, window) <= max(1, len(part) // EDIT_CHARS):
+        if window and window.replace(" ", "") != part and Levenshtein.distance(part, window) <= max(1, len(part) // EDIT_CHARS) \
+                and not _changes_a_bma_word(part, window):
             parts[position] = window
             changed = True
     return " ".join(parts) if changed else None
+
+
+def _changes_a_bma_word(part: str, window: str) -> bool:
+    """Whether the correction would change a word of BMA's own vocabulary (a district, a road, a canal)
+    the part spells right: "ถนนสาทร" read as a slip of "ถนนสายร" when no stored name held สาทร (5 of 300
+    common complaint phrases got a suggestion, this one wrong)."""
+    return any(len(word) >= 3 and word in bma_vocabulary() and word not in window for word in tokenize(part, normalized=True))
 
 
 def _whole_words(name: str, alignment: ScoreAlignment, part: str) -> str:

@@ -35,3 +35,6 @@ def test_no_suggestion_when_the_query_is_spelt_as_stored_or_nothing_is_near():
     assert did_you_mean("ขายอาหาร", names) is None and did_you_mean("ฝาท่อระบายน้ำ", names) is None
     # a part people write so (a citizen report holds it) is no slip, whatever the projects' names say
     assert did_you_mean("ลอกท่อระบายนำ", NAMES, known="ขอให้ลอกท่อระบายนำหน้าบ้าน") is None
+    # a district's name spelt right is no slip of a stored name's words: "ถนนสาทร" was put "right" to "ถนนสายร"
+    roads = NAMES + ["โครงการปรับปรุงถนนสายรองในชุมชน"]
+    assert did_you_mean("ถนนสาทร", roads) is None and did_you_mean("ถนนสายรง", roads) == "ถนนสายรอง"

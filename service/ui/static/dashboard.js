@@ -47,7 +47,8 @@
     var declared = 0;
     (data.nodes || []).forEach(function (n) { declared += (n.sources || {}).declared || 0; });
     var cards = [
-      ["โครงการ", count(data.total_projects), (data.total_projects ? "ระบุความสอดคล้องเอง " + PA.percent(declared / data.total_projects) : "") +
+      // every stored row counts: a budget ordinance read line by line brings its routine work lines too (a dashboard audit)
+      ["โครงการและรายการ", count(data.total_projects), (data.total_projects ? "ทุกแถวที่นำเข้า รวมรายการงานประจำ · ระบุความสอดคล้องเอง " + PA.percent(declared / data.total_projects) : "") +
         (data.sample_projects ? " · ในนี้เป็นโครงการตัวอย่าง (ไม่ใช่ข้อมูลจริง) " + count(data.sample_projects) + " รายการ" : "")],
       ["งบประมาณรวม", baht(data.total_budget), data.previous_year ? "ปี " + data.previous_year + ": " + baht(sumOf(data.nodes, "previous_budget")) : ""],
       ["เรื่องที่ประชาชนแจ้ง", count(data.total_reports), data.year ? "Traffy Fondue ในปีงบประมาณเดียวกัน" : "Traffy Fondue ทุกปี"],
