@@ -198,6 +198,8 @@ def test_search_filters_facets_paging(client):
     misspelt = client.get("/v1/search", params={"q": "ท่อ", "top_k": 1})  # page_size: answered with 10 hits and nothing said (a walkthrough)
     assert misspelt.status_code == 422 and "top_k" in misspelt.json()["error"] and "page_size" in misspelt.json()["error"]
     assert "top_k" in misspelt.json()["message_th"]
+    twice = client.get("/v1/search", params=[("q", "ท่อ"), ("district", "บางเขน"), ("district", "บางกะปิ")])  # searched บางกะปิ alone
+    assert twice.status_code == 422 and "district" in twice.json()["error"] and "ค่าเดียว" in twice.json()["message_th"]
     for nothing in ("   ", "...", "!?"):  # e5 embeds them anyway: arbitrary projects came back as "found"
         refused = client.get("/v1/search", params={"q": nothing})
         assert refused.status_code == 422 and "ตัวอักษร" in refused.json()["message_th"]

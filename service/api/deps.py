@@ -6,7 +6,8 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Annotated
+from types import UnionType
+from typing import Annotated, Union, get_args, get_origin
 
 from fastapi import Depends, HTTPException, Request, UploadFile
 from fastapi.security import APIKeyHeader
@@ -73,16 +74,31 @@ async def refuse_unknown_query_parameters(request: Request) -> None:
     if dependant is None:
         return
     known: set[str] = set()
+    lists: set[str] = set()
     pending = [dependant]
     while pending:  # the route and its dependencies, each one's own query parameters
         current = pending.pop()
         known.update(param.alias for param in current.query_params)
+        lists.update(param.alias for param in current.query_params if _is_sequence(param.field_info.annotation))
         pending.extend(current.dependencies)
     unknown = sorted(set(request.query_params.keys()) - known)
     if unknown:
         names, allowed = ", ".join(unknown), ", ".join(sorted(known))
         raise Refused(422, f"unknown query parameter(s): {names}; this endpoint reads {allowed or '(none)'}",
                       f"ไม่รู้จักพารามิเตอร์ {names} (ที่ใช้ได้: {allowed or 'ไม่มี'})")
+    # one value each: `?district=บางเขน&district=บางกะปิ` searched บางกะปิ alone and said nothing (it reads as both)
+    repeated = sorted({name for name, _ in request.query_params.multi_items() if name not in lists
+                       and len(request.query_params.getlist(name)) > 1})
+    if repeated:
+        names = ", ".join(repeated)
+        raise Refused(422, f"query parameter(s) given more than once: {names}; each takes one value",
+                      f"พารามิเตอร์ {names} ระบุได้ค่าเดียว แต่ได้รับมากกว่าหนึ่งค่า")
+
+
+def _is_sequence(annotation: object) -> bool:
+    """A list-valued query parameter (``list[str]``, optional or not), which may repeat."""
+    options = get_args(annotation) if get_origin(annotation) in (Union, UnionType) else (annotation,)
+    return any(get_origin(option) in (list, set, tuple) or option in (list, set, tuple) for option in options)
 
 
 async def refuse_unknown_form_fields(request: Request) -> None:
