@@ -148,7 +148,7 @@ class StaticEncoder(Encoder):
         :attr:`new_words_per_batch` words are new to the table, so a cold table (the first run: every
         word goes through e5, ~100 a second on 2 cores) still moves the progress bar every few seconds."""
         known = self._tables[kind].rows
-        start, new = 0, set()
+        start, new = 0, set[str]()
         for end, words in enumerate(tokenized, start=1):
             new.update(w for w in words if w not in known)
             if end - start == self.batch_size or len(new) >= self.new_words_per_batch:
