@@ -170,7 +170,9 @@ def predictions(F: dict[str, np.ndarray], p: dict, use: dict | None = None) -> n
     adjusted = F["sem"] + p["lex_weight"] * F["lex"] - p["cover_weight"] * (1 - cover) - p["activity_weight"] * F["activity"]
     near = (F["lex"] >= p["copy_lex"]) & (F["lex_long"] >= p.get("copy_min_long", 0.0))
     copy_ok = (F["subst"] == 0) if use.get("subst", True) else np.ones(len(hard), dtype=bool)
-    on_topic = ~((F["topic_few"] <= p.get("topic_few", DecideParams().topic_few)) & (F["topic_shared"] == 0))  # dedup.off_topic
+    defaults = DecideParams()
+    on_topic = ~(((F["topic_few"] <= p.get("topic_few", defaults.topic_few)) & (F["topic_shared"] == 0))  # dedup.off_topic
+                 | ((F["topic_few"] <= p.get("topic_apart", defaults.topic_apart)) & (F["topic_apart"] > 0)))
     return np.where(near, ~hard & copy_ok, ~hard & on_topic & (adjusted >= p["sem"])).astype(int)
 
 
@@ -410,10 +412,13 @@ def ordinance_lines(encoder: str, trigram_bar: float, cosine_bar: float) -> dict
         listed[office].add(int(t))
     side_by_side: set[tuple[int, int]] = set()
     other: set[tuple[int, int]] = set()
+    one_office: set[tuple[int, int]] = set()
     for x, y in itertools.combinations(range(len(texts)), 2):
-        if offices[x] != offices[y] and of[x] != of[y]:
+        if offices[x] == offices[y] and of[x] != of[y]:
+            one_office.add((x, y))
+        elif of[x] != of[y]:
             (side_by_side if of[y] in listed[offices[x]] or of[x] in listed[offices[y]] else other).add((x, y))
-    kinds = {"side_by_side": np.array(sorted(side_by_side)), "other": np.array(sorted(other))}
+    kinds = {"side_by_side": np.array(sorted(side_by_side)), "other": np.array(sorted(other)), "one_office": np.array(sorted(one_office))}
     model = get_encoder(encoder, Path(app_cache()))
     passages = model.encode_passages(distinct)
     passages = center(passages, passages.mean(axis=0))
@@ -425,12 +430,16 @@ def ordinance_lines(encoder: str, trigram_bar: float, cosine_bar: float) -> dict
                                       for name, flag in scores.items()}
     vectors = model.encode_queries(distinct)
     centered, params = semantic_vectors(vectors[of], encoder)
-    records = make_records(texts, centered, groups=offices, years=[p.fiscal_year for p in projects])
-    for name, across in (("the sweep without the office rule (any two offices)", False), ("**the product: across-offices sweep**", True)):
+    years = [p.fiscal_year for p in projects]
+    sweeps = (("the sweep without the office rule (no lists: rows without a year)", False, [None] * len(years)),
+              ("the product: the sweep within and across offices (`--any`)", False, years),
+              ("**the product: across-offices sweep**", True, years))
+    for name, across, listed_years in sweeps:
+        records = make_records(texts, centered, groups=offices, years=listed_years)
         found = {(p.a, p.b) for p in find_duplicates(records, DedupConfig(across_groups=across, workers=1), params).pairs}
-        out[name] = {"side_by_side": len(found & side_by_side), "other": len(found & other)}
+        out[name] = {"side_by_side": len(found & side_by_side), "other": len(found & other), "one_office": len(found & one_office)}
     return {"rows": len(texts), "texts": len(distinct), "offices": len(set(offices)), "side_by_side": len(side_by_side),
-            "other": len(other), "flagged": out}
+            "other": len(other), "one_office": len(one_office), "flagged": out}
 
 
 def components(pairs: set[tuple[str, str]]) -> list[list[str]]:
@@ -504,10 +513,12 @@ def markdown(report: dict) -> str:
     lines += ["", f"FY2566 ordinance, routine item lines ({ordinance['rows']} rows, {ordinance['texts']} distinct lines, {ordinance['offices']} "
               "offices; no strategic project names): pairs of *different* lines from two offices flagged as duplicates. No one labelled "
               "them: where one of the two offices lists both lines, they are two of its items (every district carries the same routine "
-              "lines), so a flag is wrong; the other pairs (a district's line against an agency's) have no known answer.", "",
-              f"| method | pairs one office lists side by side (of {ordinance['side_by_side']}), flagged | other pairs (of {ordinance['other']}), flagged |",
-              "|---|---|---|"]
-    lines += [f"| {label} | {row['side_by_side']} | {row['other']} |" for label, row in ordinance["flagged"].items()]
+              "lines), so a flag is wrong, and so is a flag on two lines of one office's list; the other pairs (a district's line "
+              "against an agency's) have no known answer.", "",
+              f"| method | pairs one office lists side by side (of {ordinance['side_by_side']}), flagged | other pairs (of {ordinance['other']}), "
+              f"flagged | two lines of one office (of {ordinance['one_office']}), flagged |",
+              "|---|---|---|---|"]
+    lines += [f"| {label} | {row['side_by_side']} | {row['other']} | {row.get('one_office', '')} |" for label, row in ordinance["flagged"].items()]
     lines += ["", "Parameters fitted on all pairs here: " + "; ".join(f"{label}: " + json.dumps(p) for label, p in report["fitted"].items())]
     return "\n".join(lines)
 

@@ -308,10 +308,14 @@ def places(text: str) -> list[Place]:
             name_parts.append(word)
             j += 1
         place = _make_place(marker, name_parts)
+        inner, inner_rest = _split_marker(name_parts[0]) if name_parts else (None, "")
+        if place is not None and inner is not None and PLACE_MARKERS[inner] == "district":
+            place = _make_place(inner, ([inner_rest] if inner_rest else []) + name_parts[1:])  # "ชุมชน เขตบางเขน": a district, no community "เขตบางเขน"
+            inner = None
         if place is not None:
             found.append(place)
-            inner, inner_rest = _split_marker(name_parts[0]) if name_parts else (None, "")
-            if inner is not None:
+            # a name starting with a word such as วัด or สวน is named after it, not in it: "คลองวัดด่าน" is no temple
+            if inner is not None and inner not in _WHOLE_TOKEN_MARKERS:
                 nested = _make_place(inner, ([inner_rest] if inner_rest else []) + name_parts[1:])
                 if nested is not None:
                     found.append(nested)
