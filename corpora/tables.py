@@ -36,6 +36,7 @@ import io
 import itertools
 import json
 import re
+import uuid
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -58,6 +59,12 @@ MAX_CELL_CHARS = 1_000_000
 # (and past MIN_INFLATION_CHECK bytes) is a zip bomb, not a submission.
 MAX_XLSX_INFLATION = 100
 MIN_INFLATION_CHECK = 100 * 1024 * 1024
+# ... and past this many bytes inflated whatever the ratio: a 8.5 MB workbook of 300 MB of shared strings (ratio
+# 35) held 2.1 GB for good (a security probe); 20,000 rows of a form's 20 columns inflate to tens of MB.
+MAX_XLSX_INFLATED = 200 * 1024 * 1024
+# Columns a table may have: a JSON-lines file of 8,000 one-key rows (351 KB) padded every row to 8,000 columns
+# (1.5 GB; a security probe). Submission forms have tens.
+MAX_COLUMNS = 1_000
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?\d[\d,]*(\.\d+)?(e[+-]?\d+)?", re.IGNORECASE)
 # A number as programs print it: no leading zero (an id such as "0012" keeps it), no separators.
@@ -191,6 +198,12 @@ def read_table(path: str | Path, *, name: str | None = None, limits: Limits | No
     return table
 
 
+def _check_columns(count: int, label: str) -> None:
+    if count > MAX_COLUMNS:
+        raise TableTooLarge(f"{label}: more than {MAX_COLUMNS:,} columns; a table of projects has tens",
+                            thai=f"ไฟล์ {label} มีคอลัมน์เกิน {MAX_COLUMNS:,} คอลัมน์ กรุณาตรวจว่าเป็นตารางโครงการ")
+
+
 def _check_rows(count: int, label: str, limits: Limits) -> None:
     if limits.max_rows is not None and count > limits.max_rows:
         raise TableTooLarge(f"{label}: more than {limits.max_rows:,} data rows (the limit per file); split the file",
@@ -283,6 +296,8 @@ def _read_jsonl(text: str, label: str, limits: Limits) -> Table:
         except json.JSONDecodeError as exc:
             raise TableError(f"{label}: line {number}: not valid JSON ({exc.msg})",
                              thai=f"ไฟล์ {label} บรรทัดที่ {number} ไม่ใช่ JSON ที่ถูกต้อง") from exc
+        except RecursionError as exc:  # a 500 that blamed the service (a security probe)
+            raise _too_deep(f"{label}: line {number}", f"ไฟล์ {label} บรรทัดที่ {number}") from exc
         if not isinstance(record, dict):
             raise TableError(f"{label}: line {number}: expected a JSON object per line",
                              thai=f"ไฟล์ {label} บรรทัดที่ {number}: แต่ละบรรทัดของ .jsonl ต้องเป็นออบเจกต์ JSON หนึ่งรายการ")
@@ -298,6 +313,8 @@ def _read_json(text: str, label: str, limits: Limits) -> Table:
     except json.JSONDecodeError as exc:
         raise TableError(f"{label}: not valid JSON ({exc.msg}, line {exc.lineno})",
                          thai=f"ไฟล์ {label} ไม่ใช่ JSON ที่ถูกต้อง (บรรทัดที่ {exc.lineno})") from exc
+    except RecursionError as exc:
+        raise _too_deep(label, f"ไฟล์ {label}") from exc
     if isinstance(data, dict):
         data = next((v for v in data.values() if isinstance(v, list)), None)
     if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
@@ -307,11 +324,17 @@ def _read_json(text: str, label: str, limits: Limits) -> Table:
     return _from_records(data, list(range(1, len(data) + 1)), label, limits)
 
 
+def _too_deep(where: str, where_thai: str) -> TableError:
+    return TableError(f"{where}: JSON nested too deeply to be a table row", thai=f"{where_thai}: JSON ซ้อนกันลึกเกินกว่าจะเป็นแถวของตาราง")
+
+
 def _from_records(records: list[dict], numbers: list[int], label: str, limits: Limits) -> Table:
     """``numbers``: each record's line (JSON lines) or position from 1 (a JSON list), as messages name it."""
-    columns: list[str] = []
+    seen: dict[str, None] = {}  # ordered, and a key looked up in O(1): a list made 50,000 keys 46 s of CPU (a security probe)
     for record in records:
-        columns.extend(k for k in record if k not in columns)
+        seen.update(dict.fromkeys(record))
+        _check_columns(len(seen), label)
+    columns = list(seen)
     rows = [_check_cells({c: _json_cell(r.get(c)) for c in columns}, n, label, limits) for n, r in zip(numbers, records)]
     return Table(columns, rows, numbers)
 
@@ -352,9 +375,17 @@ def _read_xlsx(path: Path, label: str, limits: Limits) -> Table:
         except Exception as exc:  # openpyxl raises many types for a corrupt or non-xlsx file
             raise _unreadable_workbook(label) from exc
         try:
-            return _first_sheet_with_data((sheet.iter_rows(values_only=True) for sheet in workbook.worksheets), label, limits)
+            return _first_sheet_with_data((_rows_as_stored(sheet) for sheet in workbook.worksheets), label, limits)
         finally:
             workbook.close()
+
+
+def _rows_as_stored(sheet: Any) -> Iterator[tuple[object, ...]]:
+    """A read-only sheet's rows, each as wide as its own cells: openpyxl pads every row to the width the
+    file declares (``<dimension ref="A1:XFD100000"/>`` in a 1.6 KB file made 100,000 rows of 16,384 cells,
+    112 s of one request: a security probe), so the declaration is dropped."""
+    sheet.reset_dimensions()
+    return sheet.iter_rows(values_only=True)
 
 
 def _read_xls(path: Path, label: str, limits: Limits) -> Table:
@@ -450,6 +481,7 @@ def _table_from_rows(numbered: Iterator[tuple[int, Sequence[object]]], label: st
               and not any(header_key(_clean(v)) in KNOWN_HEADERS for v in ahead[0][1])  # "ชื่อโครงการ" alone over an empty row: a header
               and (last_number > ahead[-2][0] + 1 or sum(1 for v in last_values if header_key(_clean(v)) in KNOWN_HEADERS) >= 2))
     start = len(ahead) - 1 if titled else 0
+    _check_columns(sum(1 for v in ahead[start][1] if _clean(v)), label)
     columns = _unique_columns(ahead[start][1], label)
     rows: list[dict[str, Any]] = []
     sheet_rows: list[int] = []
@@ -471,7 +503,7 @@ def _refuse_zip_bomb(path: Path, label: str) -> None:
             inflated = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, OSError) as exc:
         raise _unreadable_workbook(label) from exc
-    if inflated > MIN_INFLATION_CHECK and inflated > MAX_XLSX_INFLATION * path.stat().st_size:
+    if inflated > MAX_XLSX_INFLATED or (inflated > MIN_INFLATION_CHECK and inflated > MAX_XLSX_INFLATION * path.stat().st_size):
         raise TableTooLarge(f"{label}: the workbook decompresses to {inflated / 1e6:,.0f} MB; refused as too large to read safely",
                             thai=f"ไฟล์ {label} เมื่อแตกออกมีขนาด {inflated / 1e6:,.0f} MB ใหญ่เกินกว่าจะอ่านได้อย่างปลอดภัย กรุณาบันทึกเป็น CSV หรือแบ่งไฟล์")
 
@@ -510,7 +542,8 @@ def write_table(path: str | Path, columns: Sequence[str], rows: Iterable[Mapping
     path = Path(path)
     suffix = _writable_suffix(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.partial")
+    # a name of its own: two uploads of one catalog id at once shared ".x.csv.partial" and stored a mix of both (a security probe)
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.partial")
     try:
         if suffix == ".xlsx":
             _write_xlsx(temporary, columns, list(rows), set(text_columns))

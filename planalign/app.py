@@ -106,7 +106,7 @@ Progress = Callable[[int], None]
 log = logging.getLogger("planalign.app")
 ALIGN_CHUNK = 2_000  # stored items aligned and written per transaction (a long refresh keeps its progress)
 INLINE_ALIGN_LIMIT = 2_000  # a reader aligns at most this many stale items itself; more go to a background thread
-UPLOADED_CATALOG_ID = r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$"
+UPLOADED_CATALOG_ID = r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}"  # whole: `$` let "bma-9d\n" through (a security probe)
 FACET_FIELDS = (("year", "fiscal_year"), ("district_group", "district_group"), ("dimension", "dimension_id"))
 SERVICE_WAIT_S = 1.0  # a service request finding the index or a model still loading waits this long, then gets 503
 WARM_UP_DRAFT = "โครงการขุดลอกคลองและท่อระบายน้ำเพื่อแก้ปัญหาน้ำท่วมขังในชุมชน"
@@ -161,6 +161,19 @@ class SearchPage:
     hint: str | None = None  # why there is nothing to find: the store is empty, or the query has no word we know
     total_rows: int | None = None  # the stored rows behind ``total`` when identical texts are one hit (copies counted)
     did_you_mean: str | None = None  # the query spelt as the stored names spell it, when a part of it is in none
+
+
+def _year_not_stored(year: int | None, index: ProjectIndex) -> str:
+    """Why a year's search found nothing when the store holds nothing of that year: it read as "no match"
+    (a reviewer's walkthrough: ?year=2565 on a store of 2566 only)."""
+    if year is None:
+        return ""
+    live = index.mask()
+    years = index.meta["fiscal_year"] if live is None else [y for y, alive in zip(index.meta["fiscal_year"], live) if alive]
+    stored = {int(y) for y in years if y}
+    if year in stored:
+        return ""
+    return f"ไม่มีรายการของปีงบประมาณ {year} ในระบบ" + (f" (ปีที่มี: {', '.join(map(str, sorted(stored)))})" if stored else "")
 
 
 EMPTY_STORE_HINT = "ยังไม่มีโครงการในระบบ: นำเข้าโครงการก่อน (planalign ingest FILE, POST /v1/projects หรือ planalign ingest --sample)"
@@ -355,7 +368,7 @@ class Application:
         if ref in BUILTIN_CATALOGS:
             return load_catalog(ref)
         path = self.catalog_dir / f"{ref}.csv"
-        if re.match(UPLOADED_CATALOG_ID, ref) and path.is_file():
+        if re.fullmatch(UPLOADED_CATALOG_ID, ref) and path.is_file():
             catalog = load_catalog(path)
             catalog.name = ref
             return catalog
@@ -369,7 +382,7 @@ class Application:
 
         An id that differs from a stored one only in case is refused (the two files are one on a
         case-insensitive filesystem); :meth:`catalog_upload_effects` says what storing it replaces."""
-        if (not re.match(UPLOADED_CATALOG_ID, catalog_id) or catalog_id.lower() in {b.lower() for b in BUILTIN_CATALOGS}
+        if (not re.fullmatch(UPLOADED_CATALOG_ID, catalog_id) or catalog_id.lower() in {b.lower() for b in BUILTIN_CATALOGS}
                 or catalog_id.upper() in _RESERVED_NAMES):
             raise CatalogError(catalog_id, [Problem(None, "catalog id must be 1-64 of A-Z a-z 0-9 _ . - (not starting with a dot) and not a built-in name",
                                                     "รหัสแคตตาล็อกต้องเป็นตัวอักษรอังกฤษ ตัวเลข _ . - ยาว 1-64 ตัว ไม่ขึ้นต้นด้วยจุด และไม่ซ้ำชื่อแคตตาล็อกในตัว")])
@@ -631,7 +644,12 @@ class Application:
     # ----------------------------------------------------------------------------- decisions
     def decide(self, items: Sequence[DecisionInput], *, catalog: str | None = None, who: str = "local",
                committed: Progress | None = None, chunk: int = 500) -> Recorded:
-        """Check every decision (one bad one stores none), store those that change a label, ask for a refit."""
+        """Check every decision (one bad one stores none), store those that change a label, ask for a refit.
+
+        Stored ``chunk`` decisions a transaction: an import cut short (a crash, a kill) keeps the chunks
+        committed before it, and sending it again stores the rest (the same decisions are unchanged)."""
+        for number, item in enumerate(items, start=1):  # a 50,000-character text went past the limit every other text has
+            self.check_text(item.text, f"decision {number}'s text", f"ข้อความของการตัดสินรายการที่ {number} ")
         catalog_id = self.catalog_id(catalog)
         known = self.catalog(catalog)
         checked = check(items, known, catalog_id, who)
@@ -780,7 +798,8 @@ class Application:
             for hit in hits:
                 position = index.position.get(hit.id)
                 hit.dimension_id = str(dimensions[position]) if position is not None and dimensions[position] else hit.dimension_id
-        hints = [UNRECOGNIZED_HINT if ranked.unrecognized else "", OLD_WORDS_HINT if index.tokens_version != TOKENS_VERSION else ""]
+        hints = [UNRECOGNIZED_HINT if ranked.unrecognized else "", OLD_WORDS_HINT if index.tokens_version != TOKENS_VERSION else "",
+                 _year_not_stored(filters.year, index) if not hits else ""]
         return SearchPage(hits, ranked.total, counts, " ".join(h for h in hints if h) or None, rows_total,
                           did_you_mean(query, *self._spellings(index)))
 

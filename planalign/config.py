@@ -22,6 +22,7 @@ command it names.
 | reconcile_interval_s | PLANALIGN_RECONCILE_INTERVAL_S | 60 s between background store/index comparisons |
 | request_threads | PLANALIGN_REQUEST_THREADS | 6: requests computed at once (the rest wait their turn); bounds memory and tail latency |
 | allowed_origins | PLANALIGN_ALLOWED_ORIGINS (comma-separated) | none: state-changing requests from a browser must come from the service's own origin |
+| allowed_hosts | PLANALIGN_ALLOWED_HOSTS (comma-separated) | any; `serve` on a loopback address: localhost, 127.0.0.1, ::1 (DNS rebinding) |
 | report_sources | PLANALIGN_REPORT_SOURCES (comma-separated) | traffy: rows from these sources are citizen reports (counted apart, no duplicates) |
 | report_map | PLANALIGN_REPORT_MAP | a CSV ``category,node_id`` for reports; default: the built-in Traffy map for bma-9d |
 
@@ -81,11 +82,12 @@ class Settings(BaseSettings):
     reconcile_interval_s: float = Field(60.0, gt=0)
     request_threads: int = Field(6, gt=0, le=200)
     allowed_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()
 
     report_sources: Annotated[tuple[str, ...], NoDecode] = DEFAULT_REPORT_SOURCES
     report_map: Path | None = None
 
-    @field_validator("api_keys", "allowed_origins", "report_sources", mode="before")
+    @field_validator("api_keys", "allowed_origins", "allowed_hosts", "report_sources", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
         if isinstance(value, str):

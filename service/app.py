@@ -40,6 +40,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import Counter, Histogram
 from starlette.exceptions import HTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from planalign import __version__
@@ -389,6 +390,8 @@ def create_app(settings: Settings | None = None, *, sample: bool = False) -> Fas
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
     app.add_middleware(SameOrigin, allowed=settings.allowed_origins)
     app.add_middleware(SecurityHeaders)
+    if settings.allowed_hosts:  # DNS rebinding: a page on evil.example, its name rebound to 127.0.0.1, is answered as evil.example
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts))
     app.add_middleware(Guard)
 
     @app.exception_handler(HTTPException)

@@ -600,6 +600,9 @@ def coverage(
         print_coverage(out, found)
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
@@ -619,6 +622,8 @@ def serve(
 
     limit_arenas()  # before any thread: freed request memory stays reusable instead of piling up (planalign/memory.py)
     settings = Settings.load(config, data_dir=data_dir, db_url=db_url, catalog=catalog, encoder=encoder)
+    if not settings.allowed_hosts and host in LOOPBACK_HOSTS:  # only this machine's names reach it: no rebound name either
+        settings = settings.model_copy(update={"allowed_hosts": LOOPBACK_HOSTS})
     if sample:
         err.print("the embedded sample projects (written by the planalign team) load in the background if the store is empty: /readyz says how far")
     err.print(f"planalign on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")

@@ -187,6 +187,9 @@ def test_search_filters_facets_paging(client):
     assert client.get("/v1/search", params={"q": "อบรมอาสาสมัครป้องกันยาเสพย์ติด"}).json()["did_you_mean"] == "อบรมอาสาสมัครป้องกันยาเสพติด"
     only = client.get("/v1/search", params={"q": "โครงการ", "dimension": "D2"}).json()
     assert [r["id"] for r in only["results"]] == ["A3"]
+    elsewhere = client.get("/v1/search", params={"q": "ขุดลอกคลอง", "year": 2560}).json()  # read as "no match" (a walkthrough)
+    assert elsewhere["results"] == [] and elsewhere["hint"].startswith("ไม่มีรายการของปีงบประมาณ 2560 ในระบบ (ปีที่มี: ")
+    assert client.get("/v1/search", params={"q": "ขุดลอกคลอง", "year": 2567}).json()["hint"] is None
     apart = {"q": "โครงการ", "collapse": "false"}  # the copies listed apart: three results to page through
     page2 = client.get("/v1/search", params={**apart, "page": 2, "page_size": 2}).json()
     assert len(page2["results"]) == 1 and page2["more"] is False

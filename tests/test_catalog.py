@@ -115,3 +115,19 @@ def load_catalog_error(tmp_path, nodes: list[dict]):
 def test_missing_file_is_a_catalog_error(tmp_path):
     with pytest.raises(CatalogError, match="no such catalog"):
         load_catalog(tmp_path / "nope.csv")
+
+
+def test_a_chain_of_thousands_of_levels_is_refused_quickly_and_a_long_cycle_named_once(tmp_path):
+    """A 2,000-node chain (each node the parent of the next) answered 500 and made every catalog list take 16 s
+    (a security probe): the cycle check walked every chain from each of its nodes."""
+    import time
+
+    chain = "".join(f"N{i},{f'N{i - 1}' if i else ''},L{i},ชั้น {i},\n" for i in range(2000))
+    started = time.perf_counter()
+    with pytest.raises(CatalogError, match="2000 levels; a catalog has at most 12") as refused:
+        load_catalog(write(tmp_path, HEADER + chain))
+    assert time.perf_counter() - started < 2 and "ระดับ" in str(refused.value.problems[0].thai)
+    loop = "".join(f"N{i},N{(i + 1) % 3000},okr,ชั้น {i},\n" for i in range(3000))  # one cycle through 3,000 nodes
+    with pytest.raises(CatalogError) as cyclic:
+        load_catalog(write(tmp_path, HEADER + loop, "loop.csv"))
+    assert sum("cycle in parent links" in p.message for p in cyclic.value.problems) == 1

@@ -218,11 +218,28 @@ def test_project_ids_with_slashes_can_be_fetched_and_deleted(client):
     assert client.get("/v1/projects/BKK/2568/001").status_code == 404
 
 
-@pytest.mark.parametrize("catalog_id", [".", "..", "CON", "con", "nul", ".hidden", "a/b", "x" * 65])
+@pytest.mark.parametrize("catalog_id", [".", "..", "CON", "con", "nul", ".hidden", "a/b", "x" * 65, "bma-9d\n", "ok\n"])
 def test_unreachable_catalog_ids_are_refused_at_upload(client, catalog_id):
     response = client.post("/v1/catalogs", files={"file": ("shop.csv", SHOP_CATALOG.encode())}, data={"id": catalog_id})
     assert response.status_code == 422, response.text
     assert catalog_id not in [c["id"] for c in client.get("/v1/catalogs").json()["catalogs"]]
+
+
+def test_a_rebound_host_name_is_refused_where_hosts_are_listed(tmp_path):
+    """DNS rebinding: a page on evil.example whose name is rebound to 127.0.0.1 sends its own Host; with no key set,
+    the same-origin check took that Host as the service's own and the write went through (a security probe).
+    `serve` on a loopback address lists this machine's names (PLANALIGN_ALLOWED_HOSTS otherwise)."""
+    from planalign.service.cli import LOOPBACK_HOSTS
+
+    with TestClient(create_app(Settings(data_dir=tmp_path / "data", encoder="tfidf", index_encoder="tfidf", allowed_hosts=LOOPBACK_HOSTS)),
+                    base_url="http://127.0.0.1:8000") as listed:
+        wait_ready(listed)
+        rebound = {"host": "rebind.evil.example:8000", "origin": "http://rebind.evil.example:8000"}
+        decision = {"text": "ขุดลอกคลอง", "node_id": "D1.4"}
+        assert listed.post("/v1/decisions", json=decision, headers=rebound).status_code == 400
+        assert listed.get("/v1/projects", headers={"host": "rebind.evil.example:8000"}).status_code == 400
+        assert listed.get("/v1/projects", headers={"host": "localhost:8000"}).status_code == 200
+        assert listed.post("/v1/decisions", json=decision, headers={"origin": "http://127.0.0.1:8000"}).status_code == 200
 
 
 def test_confusion_png_without_labels_is_404(client):

