@@ -26,3 +26,10 @@ def test_empty_and_ratio():
     assert normalize("") == ""
     assert thai_ratio("hello") == 0.0
     assert thai_ratio("น้ำท่วม") == 1.0
+
+
+def test_particulate_matter_is_one_name_however_spaced():
+    """"pm 2.5" was read by e5 as its digits: a reviewer's search ranked "2 กรณีค่าใช้จ่าย..." first (a walkthrough)."""
+    assert {normalize(q) for q in ("pm 2.5", "PM 2.5", "PM2.5", "pm2.5")} == {"PM2.5"}
+    assert normalize("ฝุ่นละออง pm 10 เกินมาตรฐาน") == "ฝุ่นละออง PM10 เกินมาตรฐาน"
+    assert normalize("rpm 10") == "rpm 10" and normalize("PM 2.55") == "PM 2.55"
