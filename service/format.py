@@ -61,6 +61,7 @@ VALUE_THAI = {  # activity and target-group families (nlp/fields.py)
     "farmer": "เกษตรกร", "drug_user": "ผู้ใช้ยาเสพติด", "worker": "แรงงาน", "public": "ประชาชน", "identical": "เหมือนกันทุกตัวอักษร",
 }
 EXPLANATION_THAI = {"lexical": "ตรงคำค้น", "semantic": "ความหมายใกล้เคียง"}
+PARTLY_THAI = "ใกล้เคียงบางส่วน"  # a relevant hit with neither reason alone (review.js explanation says it the same)
 
 
 def _value(field: str, value: str) -> str:
@@ -203,6 +204,8 @@ def explanation_thai(hit: Hit) -> str:
     labels = [EXPLANATION_THAI.get(w, w) for w in hit.why]
     if not hit.relevant:
         labels.append("เกี่ยวข้องน้อย")
+    elif not labels:  # over the floor by words and meaning together, neither strong alone: it said nothing (a walkthrough)
+        labels.append(PARTLY_THAI)
     return " · ".join(labels)
 
 

@@ -333,3 +333,15 @@ def test_reviewers_can_search_projects_apart_from_citizen_reports(workspace):
     with pytest.raises(InputError) as refused:
         workspace.search_filters(kind="reports")
     assert refused.value.thai.startswith("ไม่มีประเภท reports")
+
+
+def test_every_hit_shown_says_why_in_thai():
+    """A relevant hit with neither reason alone (over the floor by words and meaning together) showed no reason (a walkthrough)."""
+    from planalign.index.hybrid import Hit
+    from planalign.service.format import explanation_thai
+
+    def hit(why, relevant):
+        return Hit("P1", 6.0, "งานบริหารทั่วไปและบริการทะเบียน", "สำนักงานเขตบางเขน", 2566, "", why=why, relevant=relevant)
+
+    assert explanation_thai(hit(["lexical", "semantic"], True)) == "ตรงคำค้น · ความหมายใกล้เคียง"
+    assert explanation_thai(hit([], True)) == "ใกล้เคียงบางส่วน" and explanation_thai(hit([], False)) == "เกี่ยวข้องน้อย"

@@ -140,6 +140,8 @@
     var relevance = relevanceWord(r);
     var badges = [el("span", { class: "badge relevance relevance-" + relevance.key, text: relevance.text })];
     labels.forEach(function (label, i) { badges.push(el("span", { class: "badge why-" + r.why[i], text: label })); });
+    // over the floor by words and meaning together, neither strong alone: it showed no reason (a walkthrough; format.py PARTLY_THAI)
+    if (!labels.length && r.relevant) badges.push(el("span", { class: "badge why-partly", text: "ใกล้เคียงบางส่วน" }));
     return el("p", { class: "result-why small", dataset: { why: (r.why || []).join(" ") || "none", relevance: relevance.key } }, badges);
   }
 
