@@ -288,8 +288,13 @@ def test_projects_crud_and_rejections(client):
     assert client.post("/v1/projects/file", files={"file": ("p.exe", b"MZ")}).status_code == 415
 
 
-def test_catalogs_upload_browse_and_errors(client):
+def test_catalogs_upload_browse_and_errors(client, tmp_path):
     assert client.get("/v1/catalogs").json()["catalogs"][0]["id"] == "bma-9d"
+    (tmp_path / "catalogs").mkdir(exist_ok=True)
+    (tmp_path / "catalogs" / "broken.csv").write_bytes(bytes(range(256)) * 8)  # a stored file no one can read
+    listed = client.get("/v1/catalogs")  # it made the whole list a 422: every page's catalog picker was empty (a security probe)
+    assert listed.status_code == 200 and listed.json()["unreadable"] == ["broken"] and "bma-9d" in {c["id"] for c in listed.json()["catalogs"]}
+    (tmp_path / "catalogs" / "broken.csv").unlink()
     tree = client.get("/v1/catalogs/bma-9d").json()["tree"]
     assert len(tree) == 9 and tree[0]["children"][0]["id"] == "D1.1"
     created = client.post("/v1/catalogs", files={"file": ("shop.csv", SHOP_CATALOG.encode())}, data={"id": "shop"})

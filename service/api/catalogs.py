@@ -5,6 +5,7 @@ from fastapi import APIRouter, Depends, File, Form, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from planalign.corpora.catalog import Catalog, load_catalog
+from planalign.errors import InputError
 from planalign.service.api.deps import AppDep, display_name, read_upload, refuse_unknown_form_fields, require_read_key, require_write_key, upload_path
 from planalign.service.api.schemas import CatalogList, CatalogNode, CatalogSummary, CatalogTree, CatalogUploaded
 
@@ -24,7 +25,15 @@ def _tree(catalog: Catalog, parent: str | None = None) -> list[CatalogNode]:
 
 @router.get("", summary="Available catalogs", dependencies=[Depends(require_read_key)], response_model=CatalogList)
 def list_catalogs(app: AppDep) -> CatalogList:
-    return CatalogList(default=app.catalog().name, catalogs=[_summary(c, app.catalog(c)) for c in app.catalog_ids()])
+    """Every readable catalog; an unreadable stored file is named apart, not a 422 for the whole list (one broken
+    upload emptied the catalog picker of every page: a security probe)."""
+    summaries, unreadable = [], []
+    for catalog_id in app.catalog_ids():
+        try:
+            summaries.append(_summary(catalog_id, app.catalog(catalog_id)))
+        except InputError:  # a catalog's problems, or bytes that are no table
+            unreadable.append(catalog_id)
+    return CatalogList(default=app.catalog().name, catalogs=summaries, unreadable=unreadable)
 
 
 @router.get("/{catalog_id}", summary="One catalog as a tree", dependencies=[Depends(require_read_key)], response_model=CatalogTree)

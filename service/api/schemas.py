@@ -353,6 +353,7 @@ class CatalogSummary(BaseModel):
 class CatalogList(BaseModel):
     default: str
     catalogs: list[CatalogSummary]
+    unreadable: list[str] = Field(default_factory=list, description="Stored catalogs that cannot be read (upload them again under their id)")
 
 
 class CatalogNode(BaseModel):
