@@ -143,8 +143,8 @@ PARAMETERS: dict[tuple[str, bool], DecideParams] = {
     # (none_cover 0.5 -> 0.0 with the policies, as for e5 above: 136 -> 58 of their 1,037 pairs flagged)
     ("static", True): DecideParams(sem=0.25, cover_weight=0.2, activity_weight=0.1, none_cover=0.0),
     ("static", False): DecideParams(sem=0.34, cover_weight=0.2, activity_weight=0.1, none_cover=0.5),
-    # USE (``reindex --encoder use``), fitted the same way: F1 0.932 cross-validated, as e5; but more of the real negatives
-    # flagged (policies 106 of 890 pairs, ordinance side by side 4,904 without the office rule; e5: 32 / 2,455). No
+    # USE (``reindex --encoder use``), fitted the same way: F1 0.936 cross-validated (e5 0.932); but more of the real
+    # negatives flagged (policies 92 of 890 pairs, the ordinance's other pairs across offices 1,202; e5: 30 / 108). No
     # background mean exists for USE: a store under MIN_CORPUS texts is not centered, with these same numbers.
     ("use", True): DecideParams(sem=0.24, cover_weight=0.1, activity_weight=0.15, lex_weight=0.1, none_cover=-0.5),
 }
