@@ -246,6 +246,8 @@ def _read_nested_json(path: Path) -> Table:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise TableError(f"{path}: not valid UTF-8 JSON ({exc})", thai=f"ไฟล์ {path} ไม่ใช่ JSON (UTF-8) ที่ถูกต้อง") from exc
+    except RecursionError as exc:  # 100,000 levels: a 500 (a security probe); a catalog has 12 at most
+        raise TableError(f"{path}: JSON nested too deeply for a catalog", thai=f"ไฟล์ {path} ซ้อนกันลึกเกินกว่าจะเป็นแคตตาล็อก") from exc
     title = ""
     if isinstance(data, dict):
         if "id" not in data:  # a wrapper {"title", "nodes"}, not a single root node

@@ -10,7 +10,7 @@ streamed row by row, so a 300,000-row workbook is refused after reading ``max_ro
 loaded whole; an XLS, at most 65,536 rows a sheet, is parsed a sheet at a time, its rows as long as
 their own cells, each sheet unloaded once read), a workbook's first :data:`SHEETS_READ` sheets at
 most are looked at, ``max_cell_chars`` refuses a cell over the limit, and a workbook whose parts
-decompress to more than :data:`MAX_XLSX_INFLATION` times its size is refused before it is parsed.
+decompress to more than :data:`MAX_XLSX_INFLATED` bytes is refused before it is parsed.
 A CSV with an unclosed quote is refused (Python's reader would otherwise merge every following row
 into one cell), and so is a row with more values than the header (an unquoted "1,250" would
 otherwise shift the row's values into the wrong columns and drop the last); empty extra fields, as
@@ -55,13 +55,11 @@ TABLE_UPLOAD_SUFFIXES = (".csv", ".tsv", ".xlsx", ".xls", ".jsonl")
 _ZIP_MAGIC = b"PK\x03\x04"  # an .xlsx
 _OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")  # an Excel 97-2003 .xls
 MAX_CELL_CHARS = 1_000_000
-# An XLSX is a zip of XML; text XML compresses about 10-20x. A workbook inflating past this ratio
-# (and past MIN_INFLATION_CHECK bytes) is a zip bomb, not a submission.
-MAX_XLSX_INFLATION = 100
-MIN_INFLATION_CHECK = 100 * 1024 * 1024
-# ... and past this many bytes inflated whatever the ratio: a 8.5 MB workbook of 300 MB of shared strings (ratio
-# 35) held 2.1 GB for good (a security probe); 20,000 rows of a form's 20 columns inflate to tens of MB.
-MAX_XLSX_INFLATED = 200 * 1024 * 1024
+# An XLSX is a zip of XML. A workbook inflating past this many bytes is refused before it is parsed, whatever
+# its ratio: a ratio test (100x) let an 8.5 MB workbook of 300 MB of shared strings (ratio 35) hold 2.1 GB for
+# good; 95 MB took 45 s and 0.5 GB (a security probe). 20,000 rows of a form's 20 columns inflate to tens of MB
+# (a CSV has no such bound to meet).
+MAX_XLSX_INFLATED = 100 * 1024 * 1024
 # Columns a table may have: a JSON-lines file of 8,000 one-key rows (351 KB) padded every row to 8,000 columns
 # (1.5 GB; a security probe). Submission forms have tens.
 MAX_COLUMNS = 1_000
@@ -503,7 +501,7 @@ def _refuse_zip_bomb(path: Path, label: str) -> None:
             inflated = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, OSError) as exc:
         raise _unreadable_workbook(label) from exc
-    if inflated > MAX_XLSX_INFLATED or (inflated > MIN_INFLATION_CHECK and inflated > MAX_XLSX_INFLATION * path.stat().st_size):
+    if inflated > MAX_XLSX_INFLATED:
         raise TableTooLarge(f"{label}: the workbook decompresses to {inflated / 1e6:,.0f} MB; refused as too large to read safely",
                             thai=f"ไฟล์ {label} เมื่อแตกออกมีขนาด {inflated / 1e6:,.0f} MB ใหญ่เกินกว่าจะอ่านได้อย่างปลอดภัย กรุณาบันทึกเป็น CSV หรือแบ่งไฟล์")
 

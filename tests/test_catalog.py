@@ -131,3 +131,6 @@ def test_a_chain_of_thousands_of_levels_is_refused_quickly_and_a_long_cycle_name
     with pytest.raises(CatalogError) as cyclic:
         load_catalog(write(tmp_path, HEADER + loop, "loop.csv"))
     assert sum("cycle in parent links" in p.message for p in cyclic.value.problems) == 1
+    deep = write(tmp_path, '{"id": "A", "name": "ก", "level": "dimension", "children": ' + "[" * 100_000 + "]" * 100_000 + "}", "deep.json")
+    with pytest.raises(CatalogError, match="nested too deeply"):  # a 500 before
+        load_catalog(deep)
