@@ -18,14 +18,14 @@ from importlib import resources
 from pathlib import Path
 from typing import NamedTuple
 
-from planalign.corpora.tables import Table, TableError, read_table
+from planalign.corpora.tables import Limits, Table, TableError, read_table
 from planalign.errors import InputError
 
 REQUIRED_COLUMNS = ("id", "parent_id", "level", "name", "description")
 TITLE_COLUMN = "catalog_title"
 # The conventional order of BMA plan levels; other level names are ordered by their depth.
 CANONICAL_LEVELS = ("dimension", "issue", "goal", "okr")
-MAX_LEVELS = 12  # a strategy catalog has 2-6 (BMA's 4); a child sits a level below its parent, so this bounds the depth
+MAX_LEVELS = 12  # level names and depth; a strategy catalog has 2-6 (BMA's 4)
 LEVEL_ALIASES = {
     "ด้าน": "dimension",
     "ยุทธศาสตร์": "dimension",
@@ -222,8 +222,8 @@ def _id_key(node_id: str) -> str:
     return node_id.strip().translate(_THAI_DIGITS).casefold()
 
 
-def load_catalog(source: str | Path | None = None) -> Catalog:
-    """Load a built-in catalog by name (``bma-9d``) or a catalog file (CSV, XLSX, JSON)."""
+def load_catalog(source: str | Path | None = None, limits: Limits | None = None) -> Catalog:
+    """Load a built-in catalog by name (``bma-9d``) or a catalog file (CSV, XLSX, JSON); ``limits``: an upload's."""
     source = str(source or DEFAULT_CATALOG)
     if source in BUILTIN_CATALOGS:
         resource = resources.files("planalign.corpora").joinpath("data", BUILTIN_CATALOGS[source])
@@ -234,7 +234,7 @@ def load_catalog(source: str | Path | None = None) -> Catalog:
         raise CatalogError(source, [Problem(None, f"no such catalog file or built-in catalog (built-ins: {', '.join(BUILTIN_CATALOGS)})",
                                             f"ไม่พบไฟล์แคตตาล็อกหรือแคตตาล็อกในตัว (ที่มีในตัว: {', '.join(BUILTIN_CATALOGS)})")])
     try:
-        table = _read_nested_json(path) if path.suffix.lower() == ".json" else read_table(path)
+        table = _read_nested_json(path) if path.suffix.lower() == ".json" else read_table(path, limits=limits)
     except TableError as exc:
         raise CatalogError(source, [Problem(None, str(exc), exc.thai or "อ่านไฟล์แคตตาล็อกไม่ได้")]) from exc
     return catalog_from_table(table, path.stem)
@@ -333,6 +333,8 @@ def catalog_from_table(table: Table, name: str) -> Catalog:
     if len(named_levels) > MAX_LEVELS:  # a chain of 2,000 levels: a 500 and 16 s at every catalog list (a security probe)
         problems.append(Problem(None, f"{len(named_levels)} levels; a catalog has at most {MAX_LEVELS}",
                                 f"แคตตาล็อกมี {len(named_levels)} ระดับ เกินจำนวนสูงสุด {MAX_LEVELS} ระดับ"))
+    elif not problems:
+        problems.extend(_depth_problems(nodes))
     if not problems:
         levels, level_problems = _level_order(nodes)
         problems.extend(level_problems)
@@ -363,6 +365,26 @@ def _cycle_problems(nodes: dict[str, Node]) -> list[Problem]:
             problems.append(Problem(nodes[current].row, f"cycle in parent links: {chain}", f"หัวข้อแม่อ้างวนกลับมาที่เดิม: {chain}"))
         done.update(path)
     return problems
+
+
+def _depth_problems(nodes: dict[str, Node]) -> list[Problem]:
+    """A node more than MAX_LEVELS deep, found without recursion: 12 level names in rotation down a chain of
+    2,000 nodes passed the count of levels and overflowed the recursive depth of the level check (a blind review)."""
+    depth: dict[str, int] = {}
+    for start in nodes:
+        path: list[str] = []
+        current: str | None = start
+        while current is not None and current not in depth:
+            path.append(current)
+            current = nodes[current].parent_id
+        below = depth[current] if current is not None else -1
+        for node_id in reversed(path):
+            below += 1
+            depth[node_id] = below
+        if below >= MAX_LEVELS:
+            return [Problem(nodes[start].row, f"id {start!r} is {below + 1} levels deep; a catalog has at most {MAX_LEVELS}",
+                            f"รหัส {start} อยู่ลึก {below + 1} ชั้น เกินจำนวนสูงสุด {MAX_LEVELS} ชั้น")]
+    return []
 
 
 def _level_order(nodes: dict[str, Node]) -> tuple[list[str], list[Problem]]:

@@ -10,7 +10,7 @@ streamed row by row, so a 300,000-row workbook is refused after reading ``max_ro
 loaded whole; an XLS, at most 65,536 rows a sheet, is parsed a sheet at a time, its rows as long as
 their own cells, each sheet unloaded once read), a workbook's first :data:`SHEETS_READ` sheets at
 most are looked at, ``max_cell_chars`` refuses a cell over the limit, and a workbook whose parts
-decompress to more than :data:`MAX_XLSX_INFLATED` bytes is refused before it is parsed.
+decompress to more than ``max_inflated`` bytes (uploads: :data:`MAX_XLSX_INFLATED`) is refused before it is parsed.
 A CSV with an unclosed quote is refused (Python's reader would otherwise merge every following row
 into one cell), and so is a row with more values than the header (an unquoted "1,250" would
 otherwise shift the row's values into the wrong columns and drop the last); empty extra fields, as
@@ -55,14 +55,16 @@ TABLE_UPLOAD_SUFFIXES = (".csv", ".tsv", ".xlsx", ".xls", ".jsonl")
 _ZIP_MAGIC = b"PK\x03\x04"  # an .xlsx
 _OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")  # an Excel 97-2003 .xls
 MAX_CELL_CHARS = 1_000_000
-# An XLSX is a zip of XML. A workbook inflating past this many bytes is refused before it is parsed, whatever
-# its ratio: a ratio test (100x) let an 8.5 MB workbook of 300 MB of shared strings (ratio 35) hold 2.1 GB for
+# An XLSX is a zip of XML. An uploaded workbook inflating past this many bytes (Limits.max_inflated) is refused
+# before it is parsed, whatever its ratio (a user's own file on the command line is read whole: 117k Traffy reports
+# saved as one workbook inflate to 112 MB): a ratio test (100x) let an 8.5 MB workbook of 300 MB of shared strings (ratio 35) hold 2.1 GB for
 # good; 95 MB took 45 s and 0.5 GB (a security probe). 20,000 rows of a form's 20 columns inflate to tens of MB
 # (a CSV has no such bound to meet).
 MAX_XLSX_INFLATED = 100 * 1024 * 1024
 # Columns a table may have: a JSON-lines file of 8,000 one-key rows (351 KB) padded every row to 8,000 columns
 # (1.5 GB; a security probe). Submission forms have tens.
 MAX_COLUMNS = 1_000
+MAX_BLANK_RUN = 10_000  # empty rows in a row a table may hold (a spreadsheet's gap between blocks is tens)
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?\d[\d,]*(\.\d+)?(e[+-]?\d+)?", re.IGNORECASE)
 # A number as programs print it: no leading zero (an id such as "0012" keeps it), no separators.
@@ -86,6 +88,7 @@ class Limits:
 
     max_rows: int | None = None
     max_cell_chars: int = MAX_CELL_CHARS
+    max_inflated: int | None = None  # bytes a workbook's XML may inflate to (uploads: MAX_XLSX_INFLATED; a user's own file: any)
 
 
 @dataclass
@@ -366,7 +369,7 @@ def _read_workbook(path: Path, label: str, limits: Limits) -> Table:
 def _read_xlsx(path: Path, label: str, limits: Limits) -> Table:
     from openpyxl import load_workbook
 
-    _refuse_zip_bomb(path, label)
+    _refuse_zip_bomb(path, label, limits.max_inflated)
     with path.open("rb") as handle:  # a handle, not the path: openpyxl refuses a path named .xls by its name
         try:
             workbook = load_workbook(handle, read_only=True, data_only=True)
@@ -467,6 +470,7 @@ def _table_from_rows(numbered: Iterator[tuple[int, Sequence[object]]], label: st
     rule (a blind review), and so did a header naming one of the form's columns over an empty row.
     ``check_width`` may refuse a row with values beyond the header (a CSV's unquoted "1,250")."""
     ahead: list[tuple[int, Sequence[object]]] = []
+    numbered = _bounded_blank_runs(numbered, label)
     for number, values in numbered:  # streamed: one row in memory at a time after the header
         if any(_clean(v) for v in values):
             ahead.append((number, values))
@@ -479,7 +483,7 @@ def _table_from_rows(numbered: Iterator[tuple[int, Sequence[object]]], label: st
               and not any(header_key(_clean(v)) in KNOWN_HEADERS for v in ahead[0][1])  # "ชื่อโครงการ" alone over an empty row: a header
               and (last_number > ahead[-2][0] + 1 or sum(1 for v in last_values if header_key(_clean(v)) in KNOWN_HEADERS) >= 2))
     start = len(ahead) - 1 if titled else 0
-    _check_columns(sum(1 for v in ahead[start][1] if _clean(v)), label)
+    _check_columns(len(ahead[start][1]), label)  # blank cells too: each becomes a column every row is padded to (a blind review)
     columns = _unique_columns(ahead[start][1], label)
     rows: list[dict[str, Any]] = []
     sheet_rows: list[int] = []
@@ -495,13 +499,27 @@ def _table_from_rows(numbered: Iterator[tuple[int, Sequence[object]]], label: st
     return Table(columns, rows, sheet_rows)
 
 
-def _refuse_zip_bomb(path: Path, label: str) -> None:
+def _bounded_blank_runs(numbered: Iterator[tuple[int, Sequence[object]]], label: str) -> Iterator[tuple[int, Sequence[object]]]:
+    """The rows, refused past MAX_BLANK_RUN empty ones in a row: rows of one far cell (" " at XFD) each cost a row
+    of 16,384 cells and count toward no limit (20,000 of them: 21 s; a blind review)."""
+    blank_run = 0
+    for number, values in numbered:
+        blank_run = 0 if any(_clean(v) for v in values) else blank_run + 1
+        if blank_run > MAX_BLANK_RUN:
+            raise TableTooLarge(f"{label}: more than {MAX_BLANK_RUN:,} empty rows in a row after row {number - blank_run}; "
+                                "delete them or save the data as CSV",
+                                thai=f"ไฟล์ {label} มีแถวว่างติดกันเกิน {MAX_BLANK_RUN:,} แถว (หลังแถวที่ {number - blank_run}) "
+                                     "กรุณาลบแถวว่างหรือบันทึกเป็น CSV")
+        yield number, values
+
+
+def _refuse_zip_bomb(path: Path, label: str, limit: int | None) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             inflated = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, OSError) as exc:
         raise _unreadable_workbook(label) from exc
-    if inflated > MAX_XLSX_INFLATED:
+    if limit is not None and inflated > limit:
         raise TableTooLarge(f"{label}: the workbook decompresses to {inflated / 1e6:,.0f} MB; refused as too large to read safely",
                             thai=f"ไฟล์ {label} เมื่อแตกออกมีขนาด {inflated / 1e6:,.0f} MB ใหญ่เกินกว่าจะอ่านได้อย่างปลอดภัย กรุณาบันทึกเป็น CSV หรือแบ่งไฟล์")
 
@@ -541,7 +559,7 @@ def write_table(path: str | Path, columns: Sequence[str], rows: Iterable[Mapping
     suffix = _writable_suffix(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # a name of its own: two uploads of one catalog id at once shared ".x.csv.partial" and stored a mix of both (a security probe)
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.partial")
+    temporary = path.with_name(f".{uuid.uuid4().hex[:16]}.partial")  # short: a long output name still fits (a blind review)
     try:
         if suffix == ".xlsx":
             _write_xlsx(temporary, columns, list(rows), set(text_columns))

@@ -67,7 +67,7 @@ from planalign.index.store import ProjectStore
 from planalign.nlp.encoders import Encoder
 from planalign.nlp.fields import CONFLICT_TYPES, DISTRICTS, Place, Record, compact, extract
 from planalign.nlp.normalize import normalize
-from planalign.nlp.tokenize import synonyms
+from planalign.nlp.tokenize import known_word, synonyms
 
 Kind = Literal["copy", "same_project", "related", "different"]
 DUPLICATE_KINDS = ("copy", "same_project")
@@ -394,11 +394,13 @@ def _align(a: Record, b: Record, out: Comparison) -> None:
 def same_word(a: str, b: str) -> bool:
     """Two spellings of one word, which no substitution makes two projects of: words BMA text uses for the
     same thing (nlp/data/synonyms.tsv: ทางเท้า / บาทวิถี) or a slip (one edit in SPELLING_CHARS characters or
-    more: บุคลากร / บุคคลากร). Both were vetoed as a substituted word: "งานรายจ่ายบุคคลากร" was no copy of
+    more, one side no dictionary word: บุคลากร / บุคคลากร). Both were vetoed as a substituted word: "งานรายจ่ายบุคคลากร" was no copy of
     the 50 districts' "งานรายจ่ายบุคลากร" (a reviewer's walkthrough)."""
     if b in synonyms(a):
         return True
-    return min(len(a), len(b)) >= SPELLING_CHARS and Levenshtein.distance(a, b) <= 1
+    # two dictionary words one letter apart are two words (บริหาร / บริการ, นักเรียน / นักเขียน: a blind review)
+    return (min(len(a), len(b)) >= SPELLING_CHARS and Levenshtein.distance(a, b) <= 1
+            and not (known_word(a) and known_word(b)))
 
 
 def compare(a: Record, b: Record) -> Comparison:
@@ -529,16 +531,19 @@ class DedupRecord:
 
 def without_own_district(record: Record, group: str) -> Record:
     """``record`` without the district its office is (``group``: "บางเขน", "สำนักงานเขตบางเขน") as a place
-    or a word. A district names itself in its project's title ("... ในชุมชน เขตบางเขน"), and that is no
-    specific: the same title from 50 districts unnamed was 50 copies, and named, no duplicate at all
-    (a place conflict, and the names a substituted word; a reviewer's walkthrough)."""
+    or a word, when it names no other place. A district names itself in its project's title ("... ในชุมชน
+    เขตบางเขน"), and that is no specific: the same title from 50 districts unnamed was 50 copies, and
+    named, no duplicate at all (a place conflict, and the names a substituted word; a reviewer's
+    walkthrough). Beside a canal or a road it says which stretch: "ขุดลอกคลองลาดพร้าว เขตจตุจักร" from
+    จตุจักร and "... เขตห้วยขวาง" from ห้วยขวาง are two districts' works, not a copy (a blind review).
+    The sweep and the draft check both apply it (the draft's own district when it names one)."""
     own = compact(group)
     own = max((d for d in DISTRICTS if d in own), key=len, default="") if own and (own in DISTRICTS or "เขต" in own) else ""
     if not own:
         return record
     mine = [p for p in record.places if p.type in ("district", "district_mention") and p.name == own]
-    if not mine and own not in record.tokens:
-        return record
+    if len(mine) < len(record.places) or (not mine and own not in record.tokens):
+        return record  # it names another place too: then the district says where that canal or road is (a blind review)
     return replace(record, places=[p for p in record.places if p not in mine], tokens=[t for t in record.tokens if t != own])
 
 
@@ -675,11 +680,19 @@ def find_duplicates(records: list[DedupRecord], config: DedupConfig | None = Non
     listing = [_listing(r) for r in records]
     held = {i: {listing[m] for m in group} - {None} for i, group in members.items()}
 
-    def judged_pairs(i: int, j: int) -> Iterator[tuple[int, int]]:
+    def judged_pairs(i: int, j: int, copies: bool = False) -> Iterator[tuple[int, int]]:
         """The member pairs of two different texts (representatives ``i``, ``j``) the sweep judges:
-        O(members), not O(members²), for a routine line that 74 offices list."""
+        O(members), not O(members²), for a routine line that 74 offices list. ``copies``: the two are a
+        near-copy, which within one list is an item entered twice, not two items (see _listing)."""
         ys = [y for y in members[j] if listing[y] not in held[i]]
-        return ((x, y) for x in members[i] if listing[x] not in held[j] for y in ys if other_groups(x, y))
+        found = ((x, y) for x in members[i] if listing[x] not in held[j] for y in ys if other_groups(x, y))
+        if not copies:
+            return found
+        same_list: dict[tuple[str, int] | None, list[int]] = {}
+        for y in members[j]:
+            same_list.setdefault(listing[y], []).append(y)
+        again = ((x, y) for x in members[i] if listing[x] is not None for y in same_list.get(listing[x], ()) if other_groups(x, y))
+        return itertools.chain(found, again)
 
     pairs = [Pair(i, j, IDENTICAL) for group in members.values() for i, j in itertools.combinations(group, 2) if other_groups(i, j)]
     large = len(unique) > LARGE_CORPUS
@@ -710,7 +723,7 @@ def find_duplicates(records: list[DedupRecord], config: DedupConfig | None = Non
     finally:
         _SWEPT = []
     # a decision between two representatives holds for every pair of their identical members
-    pairs += [Pair(min(x, y), max(x, y), decision) for i, j, decision in decided for x, y in judged_pairs(i, j)]
+    pairs += [Pair(min(x, y), max(x, y), decision) for i, j, decision in decided for x, y in judged_pairs(i, j, decision.kind == "copy")]
     if config.across_groups:
         pairs = _one_to_one(pairs, listing)
     result = DedupResult(sorted(pairs, key=lambda p: (-p.score, p.a, p.b)), candidates=len(ordered))
@@ -757,9 +770,11 @@ def _listing(record: DedupRecord) -> tuple[str, int] | None:
     Two different texts are not judged a pair when either office lists the other's text as well, in
     the same year: an office lists its items side by side, so those two are two items, and each
     one's counterpart in the other office is its copy there. Within one office (the sweep that is
-    not across offices) that is every pair of its different lines of one year: it paired 256 of
-    them on the ordinance ("งานบริหารทั่วไปฝ่ายพัฒนาชุมชน" / "งานพัฒนาชุมชนและบริการสังคม" in each of
-    50 districts, a reviewer's walkthrough); its years apart are still compared. Why: every district's
+    not across offices) that is every pair of its different lines of one year judged in other words:
+    it paired 256 of them on the ordinance ("งานบริหารทั่วไปฝ่ายพัฒนาชุมชน" / "งานพัฒนาชุมชนและบริการ
+    สังคม" in each of 50 districts, a reviewer's walkthrough); a near-copy in one list is still
+    paired, an item entered twice (a blind review: a re-entry with another spelling was lost), and
+    its years apart are still compared. Why: every district's
     budget carries the same routine lines, and e5 put short lines of one topic over the semantic bar
     (centered cosine 0.38-0.59, "งานบริหารทั่วไปและบริหารการคลัง" / "...และสอบสวนดำเนินคดี"): on the
     FY2566 ordinance's routine item lines (1,402 rows of 74 offices, 247 texts, no strategic project
@@ -925,7 +940,7 @@ def check_draft(index: ProjectIndex, store: ProjectStore, encoder: Encoder, text
     mean, calibrated = index_semantics(index)
     params = configured(calibrated, config)
     query = encoder.encode_queries([text[:2000]])[0]
-    draft = extract(text, center(query[None], mean)[0])
+    draft = without_own_district(extract(text, center(query[None], mean)[0]), group or "")
     # Centered cosines to every stored row from raw dot products: (q_i - m).d / |q_i - m|, |q_i| = 1.
     rows = index.query_view
     norms = np.sqrt(np.maximum(1.0 - 2.0 * (rows @ mean) + float(mean @ mean), 1e-12))
@@ -957,7 +972,8 @@ def check_draft(index: ProjectIndex, store: ProjectStore, encoder: Encoder, text
             continue
         if config.across_groups and group and group == (project.district or project.org):
             continue
-        decision = decide(draft, extract(normalize(project.search_text()), center(rows[position][None], mean)[0]), params)
+        stored = without_own_district(extract(normalize(project.search_text()), center(rows[position][None], mean)[0]), project.district or project.org)
+        decision = decide(draft, stored, params)
         if decision.is_duplicate or (related and decision.kind == "related"):
             matches.append(Match(project.id, project.org, project.name, decision, project.fiscal_year, project.budget))
     return sorted(matches, key=lambda m: (not m.decision.is_duplicate, -m.decision.score))

@@ -309,9 +309,9 @@ def places(text: str) -> list[Place]:
             j += 1
         place = _make_place(marker, name_parts)
         inner, inner_rest = _split_marker(name_parts[0]) if name_parts else (None, "")
-        if place is not None and inner is not None and PLACE_MARKERS[inner] == "district":
-            place = _make_place(inner, ([inner_rest] if inner_rest else []) + name_parts[1:])  # "ชุมชน เขตบางเขน": a district, no community "เขตบางเขน"
-            inner = None
+        in_district = _make_place(inner, ([inner_rest] if inner_rest else []) + name_parts[1:]) if inner in ("เขต", "สำนักงานเขต") else None
+        if place is not None and in_district is not None:  # "ชุมชน เขตบางเขน": a district, no community "เขตบางเขน"
+            place, inner = in_district, None  # ("ตลาดย่านนางเลิ้ง" stays a market: ย่าน is no district here, a blind review)
         if place is not None:
             found.append(place)
             # a name starting with a word such as วัด or สวน is named after it, not in it: "คลองวัดด่าน" is no temple

@@ -43,7 +43,7 @@ from planalign.corpora.projects import (
     office_names,
     parse_year,
 )
-from planalign.corpora.tables import Limits, Table, TableError, write_table
+from planalign.corpora.tables import MAX_XLSX_INFLATED, Limits, Table, TableError, write_table
 from planalign.decisions import DecisionInput, check, check_source, decided_node, declared, from_table
 from planalign.errors import InputError, NotFound, TooLarge, Unavailable
 from planalign.index.align import SCORING_VERSION, Aligner, Alignment
@@ -576,7 +576,7 @@ class Application:
 
     def table_limits(self) -> Limits:
         """What an uploaded file may hold: ``max_rows`` rows, ``max_field_chars`` characters per cell."""
-        return Limits(max_rows=self.settings.max_rows, max_cell_chars=self.settings.max_field_chars)
+        return Limits(max_rows=self.settings.max_rows, max_cell_chars=self.settings.max_field_chars, max_inflated=MAX_XLSX_INFLATED)
 
     def check_text(self, text: str, what: str = "the text", what_th: str = "ข้อความ") -> None:
         """A text (a draft, a text to classify or check) within ``max_text_chars``, else 413."""
@@ -648,8 +648,6 @@ class Application:
 
         Stored ``chunk`` decisions a transaction: an import cut short (a crash, a kill) keeps the chunks
         committed before it, and sending it again stores the rest (the same decisions are unchanged)."""
-        for number, item in enumerate(items, start=1):  # a 50,000-character text went past the limit every other text has
-            self.check_text(item.text, f"decision {number}'s text", f"ข้อความของการตัดสินรายการที่ {number} ")
         catalog_id = self.catalog_id(catalog)
         known = self.catalog(catalog)
         checked = check(items, known, catalog_id, who)

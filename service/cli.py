@@ -372,7 +372,7 @@ def search(
 
     core = _core(config, data_dir=data_dir, db_url=db_url)
     filters = core.search_filters(fiscal_year(year), district, group, dimension, kind)
-    page = core.search(query, filters=filters, mode=mode, limit=top, collapse=not all_copies)
+    page = core.search(query, filters=filters, mode=mode, limit=top, collapse=not all_copies, facets=as_json)
     if as_json:
         out.print_json(search_json(query, mode, page))
         return
@@ -624,6 +624,8 @@ def serve(
     settings = Settings.load(config, data_dir=data_dir, db_url=db_url, catalog=catalog, encoder=encoder)
     if not settings.allowed_hosts and host in LOOPBACK_HOSTS:  # only this machine's names reach it: no rebound name either
         settings = settings.model_copy(update={"allowed_hosts": LOOPBACK_HOSTS})
+        err.print("answers requests sent to localhost / 127.0.0.1 only (DNS rebinding); behind a proxy that forwards its own "
+                  "host name, list it in PLANALIGN_ALLOWED_HOSTS")
     if sample:
         err.print("the embedded sample projects (written by the planalign team) load in the background if the store is empty: /readyz says how far")
     err.print(f"planalign on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")

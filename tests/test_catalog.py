@@ -127,6 +127,9 @@ def test_a_chain_of_thousands_of_levels_is_refused_quickly_and_a_long_cycle_name
     with pytest.raises(CatalogError, match="2000 levels; a catalog has at most 12") as refused:
         load_catalog(write(tmp_path, HEADER + chain))
     assert time.perf_counter() - started < 2 and "ระดับ" in str(refused.value.problems[0].thai)
+    rotating = "".join(f"N{i},{f'N{i - 1}' if i else ''},L{i % 12},ชั้น {i},\n" for i in reversed(range(2000)))  # leaf first
+    with pytest.raises(CatalogError, match="levels deep; a catalog has at most 12"):  # a RecursionError (a blind review)
+        load_catalog(write(tmp_path, HEADER + rotating, "rotating.csv"))
     loop = "".join(f"N{i},N{(i + 1) % 3000},okr,ชั้น {i},\n" for i in range(3000))  # one cycle through 3,000 nodes
     with pytest.raises(CatalogError) as cyclic:
         load_catalog(write(tmp_path, HEADER + loop, "loop.csv"))

@@ -25,7 +25,7 @@ from planalign.config import Settings
 from planalign.corpora.projects import Project
 from planalign.corpora.tables import read_table
 from planalign.decisions import DecisionError, DecisionInput, keys_of
-from planalign.errors import InputError, NotFound, TooLarge
+from planalign.errors import InputError, NotFound
 from planalign.index.decisions import DecisionStore, NewDecision, text_key
 from planalign.index.store import ProjectStore
 from planalign.nlp.normalize import normalize
@@ -125,9 +125,6 @@ def test_bad_decisions_are_refused_whole(tmp_path):
     thai = raised.value.thai or ""  # the pages show it whole: it had the English details inside the Thai sentence (a walkthrough)
     assert "รายการที่ 1: ข้อความว่างเปล่า" in thai and "ไม่พบหมวด NOPE" in thai and "ไม่ใช่ระดับ dimension" in thai and "ไม่มีแหล่งที่มา guess" in thai
     assert not re.search(r"unknown|empty text|not '", thai)
-    assert core.decisions.fingerprint("bma-9d") == (0, 0)
-    with pytest.raises(TooLarge, match="decision 2's text has 20,001 characters"):  # the limit every other text has (a security probe)
-        core.decide([DecisionInput(text="ลอกท่อ", node="D1.4"), DecisionInput(text="ก" * 20_001, node="D1.4")])
     assert core.decisions.fingerprint("bma-9d") == (0, 0)
     recorded = core.decide([DecisionInput(text="ลอกท่อระบายน้ำ", node=core.catalog().nodes["D1.4"].name)])
     assert [d.node_id for d in recorded.stored] == ["D1.4"]  # a node may be named by its name too
@@ -331,6 +328,8 @@ def test_api_bad_input_stores_nothing(client):
     both = client.post("/v1/decisions", headers=KEY, json={"text": "", "node_id": "X9"}).json()
     assert "decision 1: empty text and unknown node 'X9'" in both["error"] and both["message_th"].startswith("ข้อมูลการตัดสินใจไม่ถูกต้อง 1 รายการ")
     assert client.post("/v1/decisions", headers=KEY, json={"text": "ลอกท่อ", "node_id": "D1.4", "catalog": "nope"}).status_code == 404
+    long = client.post("/v1/decisions", headers=KEY, json=[{"text": "ลอกท่อ", "node_id": "D1.4"}, {"text": "ก" * 20_001, "node_id": "D1.4"}])
+    assert long.status_code == 413 and "decision 2's text has 20,001 characters" in long.json()["error"]  # the text limit (a security probe)
     assert client.get("/v1/decisions").json()["total"] == 0
 
 

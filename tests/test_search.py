@@ -156,6 +156,7 @@ def test_cli_ingest_search_delete(tmp_path):
     assert found.returncode == 0, found.stderr
     body = json.loads(found.stdout)
     assert body["total"] == 1 and body["mode"] == "hybrid" and body["hint"] is None and body["did_you_mean"] is None
+    assert body["facets"]["year"] == {"2567": 1}  # as the API's (it printed {}: a blind review)
     hits = body["results"]
     assert hits[0]["id"] == "X1" and hits[0]["year"] == 2567 and hits[0]["report"] is False
     assert set(hits[0]) == {"id", "score", "name", "org", "year", "snippet", "why", "relevant", "report", "copies", "copies_years", "copies_orgs"}

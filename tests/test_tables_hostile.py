@@ -83,16 +83,14 @@ def test_large_workbook_is_refused_at_the_limit_without_loading_it(tmp_path):
     assert peak < 20e6, peak
 
 
-def test_zip_bomb_workbook_is_refused(tmp_path, monkeypatch):
-    import planalign.corpora.tables as tables
-
+def test_zip_bomb_workbook_is_refused(tmp_path):
     path = tmp_path / "bomb.xlsx"
     write_table(path, ["id"], [{"id": "1"}])
     with zipfile.ZipFile(path, "a") as archive:
         archive.writestr("xl/padding.xml", b" " * 5_000_000, compress_type=zipfile.ZIP_DEFLATED)
-    monkeypatch.setattr(tables, "MAX_XLSX_INFLATED", 1_000_000)
     with pytest.raises(TableTooLarge, match="decompresses"):
-        read_table(path)
+        read_table(path, limits=Limits(max_inflated=1_000_000))  # an upload's limit
+    assert read_table(path).rows  # a user's own file on the command line is read whole (117k reports in one workbook: 112 MB)
 
 
 def test_formulas_are_neutralised_in_csv(tmp_path):
@@ -154,17 +152,27 @@ def _with_sheet_xml(path, edit) -> None:
             archive.writestr(name, data)
 
 
-def test_a_workbook_declaring_a_huge_sheet_is_read_as_stored(tmp_path):
+def test_a_workbook_declaring_a_huge_sheet_is_read_as_stored(tmp_path, monkeypatch):
     """A 1.6 KB workbook declaring A1:XFD100000 with a row at 100,000 took 112 s of one request: every row was
     padded to 16,384 cells (a security probe). Rows are now as wide as their own cells."""
+    import planalign.corpora.tables as tables
+
     path = tmp_path / "lie.xlsx"
     write_table(path, ["id", "name"], [{"id": "1", "name": "โครงการขุดลอกคลอง"}])
     _with_sheet_xml(path, lambda xml: xml.replace("<sheetViews>", '<dimension ref="A1:XFD100000"/><sheetViews>')
-                    .replace("</sheetData>", '<row r="100000"><c r="A100000" t="inlineStr"><is><t>2</t></is></c></row></sheetData>'))
+                    .replace("</sheetData>", '<row r="9000"><c r="A9000" t="inlineStr"><is><t>2</t></is></c></row></sheetData>'))
     started = time.perf_counter()
     table = read_table(path)
-    assert time.perf_counter() - started < 10  # 100,000 x 16,384 cells took minutes
-    assert table.columns == ["id", "name"] and [r["id"] for r in table.rows] == ["1", "2"] and table.sheet_rows == [2, 100000]
+    assert time.perf_counter() - started < 10  # 9,000 x 16,384 cells took a minute
+    assert table.columns == ["id", "name"] and [r["id"] for r in table.rows] == ["1", "2"] and table.sheet_rows == [2, 9000]
+    # rows of one far cell (" " at XFD) count toward no limit and each costs 16,384 cells: a long run of them is refused
+    far = tmp_path / "far.xlsx"
+    write_table(far, ["id", "name"], [{"id": "1", "name": "โครงการขุดลอกคลอง"}])
+    blank_rows = "".join(f'<row r="{r}"><c r="XFD{r}" t="inlineStr"><is><t> </t></is></c></row>' for r in range(3, 210))
+    _with_sheet_xml(far, lambda xml: xml.replace("</sheetData>", blank_rows + "</sheetData>"))
+    monkeypatch.setattr(tables, "MAX_BLANK_RUN", 200)  # 10,000 in use; each such row costs a millisecond
+    with pytest.raises(TableTooLarge, match="more than 200 empty rows in a row"):
+        read_table(far)
 
 
 def test_a_table_of_thousands_of_columns_is_refused_and_json_too_deep_is_the_files_fault(tmp_path):
@@ -177,6 +185,10 @@ def test_a_table_of_thousands_of_columns_is_refused_and_json_too_deep_is_the_fil
     header.write_text(",".join(f"c{i}" for i in range(MAX_COLUMNS + 1)) + "\n" + ",".join("1" for _ in range(MAX_COLUMNS + 1)) + "\n")
     with pytest.raises(TableTooLarge, match="columns"):
         read_table(header)
+    blanks = tmp_path / "blanks.csv"  # blank header cells are columns too, each padding every row (a blind review)
+    blanks.write_text("name" + "," * (MAX_COLUMNS + 1) + "\nขุดลอกคลอง\n", encoding="utf-8")
+    with pytest.raises(TableTooLarge, match="columns"):
+        read_table(blanks)
     deep = tmp_path / "deep.jsonl"
     deep.write_text('{"a": ' + "[" * 100_000 + "]" * 100_000 + "}\n", encoding="utf-8")
     with pytest.raises(TableError, match="nested too deeply"):  # a 500 that blamed the service

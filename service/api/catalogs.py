@@ -55,7 +55,7 @@ async def upload_catalog(
 
     def store() -> CatalogUploaded:  # parsing and validation run off the event loop
         with upload_path(suffix, content, name) as path:
-            loaded = load_catalog(path)  # validated, row numbers in errors
+            loaded = load_catalog(path, app.table_limits())  # validated, row numbers in errors; an upload's limits
         if title and title.strip():
             loaded.title = title.strip()
         replaced, stale = app.catalog_upload_effects(catalog_id, loaded)
