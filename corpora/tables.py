@@ -64,7 +64,6 @@ MAX_XLSX_INFLATED = 100 * 1024 * 1024
 # Columns a table may have: a JSON-lines file of 8,000 one-key rows (351 KB) padded every row to 8,000 columns
 # (1.5 GB; a security probe). Submission forms have tens.
 MAX_COLUMNS = 1_000
-MAX_BLANK_RUN = 10_000  # empty rows in a row a table may hold (a spreadsheet's gap between blocks is tens)
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?\d[\d,]*(\.\d+)?(e[+-]?\d+)?", re.IGNORECASE)
 # A number as programs print it: no leading zero (an id such as "0012" keeps it), no separators.
@@ -381,12 +380,15 @@ def _read_xlsx(path: Path, label: str, limits: Limits) -> Table:
             workbook.close()
 
 
-def _rows_as_stored(sheet: Any) -> Iterator[tuple[object, ...]]:
-    """A read-only sheet's rows, each as wide as its own cells: openpyxl pads every row to the width the
-    file declares (``<dimension ref="A1:XFD100000"/>`` in a 1.6 KB file made 100,000 rows of 16,384 cells,
-    112 s of one request: a security probe), so the declaration is dropped."""
+def _rows_as_stored(sheet: Any) -> Iterator[Sequence[object]]:
+    """A read-only sheet's rows, each as wide as its own cells and MAX_COLUMNS + 1 at most: openpyxl pads every
+    row to the width the file declares (``<dimension ref="A1:XFD100000"/>`` in a 1.6 KB file made 100,000 rows
+    of 16,384 cells, 112 s of one request: a security probe), so the declaration is dropped; and a row whose
+    one cell is at XFD is 16,384 wide, which every check of a row then walked (40,000 of them: 76 s, a blind
+    review): a header that wide is refused as too many columns, a data row keeps what its header can name."""
     sheet.reset_dimensions()
-    return sheet.iter_rows(values_only=True)
+    for row in sheet.iter_rows(values_only=True):
+        yield row[: MAX_COLUMNS + 1] if len(row) > MAX_COLUMNS + 1 else row
 
 
 def _read_xls(path: Path, label: str, limits: Limits) -> Table:
@@ -470,9 +472,8 @@ def _table_from_rows(numbered: Iterator[tuple[int, Sequence[object]]], label: st
     rule (a blind review), and so did a header naming one of the form's columns over an empty row.
     ``check_width`` may refuse a row with values beyond the header (a CSV's unquoted "1,250")."""
     ahead: list[tuple[int, Sequence[object]]] = []
-    numbered = _bounded_blank_runs(numbered, label)
     for number, values in numbered:  # streamed: one row in memory at a time after the header
-        if any(_clean(v) for v in values):
+        if _has_value(values):
             ahead.append((number, values))
             if len(ahead) == TITLE_ROWS or sum(1 for v in values if _clean(v)) > 1:
                 break
@@ -488,7 +489,7 @@ def _table_from_rows(numbered: Iterator[tuple[int, Sequence[object]]], label: st
     rows: list[dict[str, Any]] = []
     sheet_rows: list[int] = []
     for number, values in itertools.chain(ahead[start + 1 :], numbered):
-        if not any(_clean(v) for v in values):
+        if not _has_value(values):
             continue
         if check_width is not None:
             check_width(number, values, columns)
@@ -499,18 +500,9 @@ def _table_from_rows(numbered: Iterator[tuple[int, Sequence[object]]], label: st
     return Table(columns, rows, sheet_rows)
 
 
-def _bounded_blank_runs(numbered: Iterator[tuple[int, Sequence[object]]], label: str) -> Iterator[tuple[int, Sequence[object]]]:
-    """The rows, refused past MAX_BLANK_RUN empty ones in a row: rows of one far cell (" " at XFD) each cost a row
-    of 16,384 cells and count toward no limit (20,000 of them: 21 s; a blind review)."""
-    blank_run = 0
-    for number, values in numbered:
-        blank_run = 0 if any(_clean(v) for v in values) else blank_run + 1
-        if blank_run > MAX_BLANK_RUN:
-            raise TableTooLarge(f"{label}: more than {MAX_BLANK_RUN:,} empty rows in a row after row {number - blank_run}; "
-                                "delete them or save the data as CSV",
-                                thai=f"ไฟล์ {label} มีแถวว่างติดกันเกิน {MAX_BLANK_RUN:,} แถว (หลังแถวที่ {number - blank_run}) "
-                                     "กรุณาลบแถวว่างหรือบันทึกเป็น CSV")
-        yield number, values
+def _has_value(values: Sequence[object]) -> bool:
+    """A row with a value: a row of None is told in C, before any cell is cleaned (rows of a workbook's empty cells)."""
+    return any(values) and any(_clean(v) for v in values)
 
 
 def _refuse_zip_bomb(path: Path, label: str, limit: int | None) -> None:

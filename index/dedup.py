@@ -67,7 +67,7 @@ from planalign.index.store import ProjectStore
 from planalign.nlp.encoders import Encoder
 from planalign.nlp.fields import CONFLICT_TYPES, DISTRICTS, Place, Record, compact, extract
 from planalign.nlp.normalize import normalize
-from planalign.nlp.tokenize import known_word, synonyms
+from planalign.nlp.tokenize import known_word, synonyms, tokenize
 
 Kind = Literal["copy", "same_project", "related", "different"]
 DUPLICATE_KINDS = ("copy", "same_project")
@@ -398,9 +398,17 @@ def same_word(a: str, b: str) -> bool:
     the 50 districts' "งานรายจ่ายบุคลากร" (a reviewer's walkthrough)."""
     if b in synonyms(a):
         return True
-    # two dictionary words one letter apart are two words (บริหาร / บริการ, นักเรียน / นักเขียน: a blind review)
-    return (min(len(a), len(b)) >= SPELLING_CHARS and Levenshtein.distance(a, b) <= 1
-            and not (known_word(a) and known_word(b)))
+    if min(len(a), len(b)) < SPELLING_CHARS or Levenshtein.distance(a, b) > 1:
+        return False
+    # two spans of dictionary words one letter apart are two wordings (บริหาร / บริการ, นักเรียน / นักเขียน, and glued to a
+    # neighbour, "บริหารงาน" / "บริการงาน": two blind reviews); a slip leaves a span that is no dictionary word
+    return not (_spelt_right(a) and _spelt_right(b))
+
+
+def _spelt_right(span: str) -> bool:
+    """``span`` is a dictionary word, or the tokenizer cuts it into dictionary words of 3 letters or more (a slip
+    falls apart into two-letter entries: "บุคคลากร" -> บุ, คค, ลา, กร)."""
+    return known_word(span) or all(len(word) >= 3 and known_word(word) for word in tokenize(span, normalized=True))
 
 
 def compare(a: Record, b: Record) -> Comparison:
@@ -536,7 +544,9 @@ def without_own_district(record: Record, group: str) -> Record:
     named, no duplicate at all (a place conflict, and the names a substituted word; a reviewer's
     walkthrough). Beside a canal or a road it says which stretch: "ขุดลอกคลองลาดพร้าว เขตจตุจักร" from
     จตุจักร and "... เขตห้วยขวาง" from ห้วยขวาง are two districts' works, not a copy (a blind review).
-    The sweep and the draft check both apply it (the draft's own district when it names one)."""
+    The sweep applies it to both texts, the draft check to the stored ones and to the draft only when it is
+    given the draft's office (``group``; the API's check sends no office, so a draft's own district stays a
+    place there, as a text of no list may name pairs the sweep does not)."""
     own = compact(group)
     own = max((d for d in DISTRICTS if d in own), key=len, default="") if own and (own in DISTRICTS or "เขต" in own) else ""
     if not own:
@@ -680,19 +690,11 @@ def find_duplicates(records: list[DedupRecord], config: DedupConfig | None = Non
     listing = [_listing(r) for r in records]
     held = {i: {listing[m] for m in group} - {None} for i, group in members.items()}
 
-    def judged_pairs(i: int, j: int, copies: bool = False) -> Iterator[tuple[int, int]]:
+    def judged_pairs(i: int, j: int) -> Iterator[tuple[int, int]]:
         """The member pairs of two different texts (representatives ``i``, ``j``) the sweep judges:
-        O(members), not O(members²), for a routine line that 74 offices list. ``copies``: the two are a
-        near-copy, which within one list is an item entered twice, not two items (see _listing)."""
+        O(members), not O(members²), for a routine line that 74 offices list."""
         ys = [y for y in members[j] if listing[y] not in held[i]]
-        found = ((x, y) for x in members[i] if listing[x] not in held[j] for y in ys if other_groups(x, y))
-        if not copies:
-            return found
-        same_list: dict[tuple[str, int] | None, list[int]] = {}
-        for y in members[j]:
-            same_list.setdefault(listing[y], []).append(y)
-        again = ((x, y) for x in members[i] if listing[x] is not None for y in same_list.get(listing[x], ()) if other_groups(x, y))
-        return itertools.chain(found, again)
+        return ((x, y) for x in members[i] if listing[x] not in held[j] for y in ys if other_groups(x, y))
 
     pairs = [Pair(i, j, IDENTICAL) for group in members.values() for i, j in itertools.combinations(group, 2) if other_groups(i, j)]
     large = len(unique) > LARGE_CORPUS
@@ -723,7 +725,7 @@ def find_duplicates(records: list[DedupRecord], config: DedupConfig | None = Non
     finally:
         _SWEPT = []
     # a decision between two representatives holds for every pair of their identical members
-    pairs += [Pair(min(x, y), max(x, y), decision) for i, j, decision in decided for x, y in judged_pairs(i, j, decision.kind == "copy")]
+    pairs += [Pair(min(x, y), max(x, y), decision) for i, j, decision in decided for x, y in judged_pairs(i, j)]
     if config.across_groups:
         pairs = _one_to_one(pairs, listing)
     result = DedupResult(sorted(pairs, key=lambda p: (-p.score, p.a, p.b)), candidates=len(ordered))
@@ -770,11 +772,12 @@ def _listing(record: DedupRecord) -> tuple[str, int] | None:
     Two different texts are not judged a pair when either office lists the other's text as well, in
     the same year: an office lists its items side by side, so those two are two items, and each
     one's counterpart in the other office is its copy there. Within one office (the sweep that is
-    not across offices) that is every pair of its different lines of one year judged in other words:
-    it paired 256 of them on the ordinance ("งานบริหารทั่วไปฝ่ายพัฒนาชุมชน" / "งานพัฒนาชุมชนและบริการ
-    สังคม" in each of 50 districts, a reviewer's walkthrough); a near-copy in one list is still
-    paired, an item entered twice (a blind review: a re-entry with another spelling was lost), and
-    its years apart are still compared. Why: every district's
+    not across offices) that is every pair of its different lines of one year: it paired 256 of them
+    on the ordinance ("งานบริหารทั่วไปฝ่ายพัฒนาชุมชน" / "งานพัฒนาชุมชนและบริการสังคม" in each of 50
+    districts, a reviewer's walkthrough); its years apart are still compared. Near-copies in one list
+    were tried as an item entered twice and reverted: a list is full of a project and its supervision
+    contract, an output and its sub-output (14 such pairs of the ordinance's agencies; a blind review).
+    The same text twice in one list is still a copy (identical texts are grouped before this rule). Why: every district's
     budget carries the same routine lines, and e5 put short lines of one topic over the semantic bar
     (centered cosine 0.38-0.59, "งานบริหารทั่วไปและบริหารการคลัง" / "...และสอบสวนดำเนินคดี"): on the
     FY2566 ordinance's routine item lines (1,402 rows of 74 offices, 247 texts, no strategic project

@@ -152,27 +152,26 @@ def _with_sheet_xml(path, edit) -> None:
             archive.writestr(name, data)
 
 
-def test_a_workbook_declaring_a_huge_sheet_is_read_as_stored(tmp_path, monkeypatch):
+def test_a_workbook_declaring_a_huge_sheet_is_read_as_stored(tmp_path):
     """A 1.6 KB workbook declaring A1:XFD100000 with a row at 100,000 took 112 s of one request: every row was
     padded to 16,384 cells (a security probe). Rows are now as wide as their own cells."""
-    import planalign.corpora.tables as tables
-
     path = tmp_path / "lie.xlsx"
     write_table(path, ["id", "name"], [{"id": "1", "name": "โครงการขุดลอกคลอง"}])
     _with_sheet_xml(path, lambda xml: xml.replace("<sheetViews>", '<dimension ref="A1:XFD100000"/><sheetViews>')
-                    .replace("</sheetData>", '<row r="9000"><c r="A9000" t="inlineStr"><is><t>2</t></is></c></row></sheetData>'))
+                    .replace("</sheetData>", '<row r="100000"><c r="A100000" t="inlineStr"><is><t>2</t></is></c></row></sheetData>'))
     started = time.perf_counter()
     table = read_table(path)
-    assert time.perf_counter() - started < 10  # 9,000 x 16,384 cells took a minute
-    assert table.columns == ["id", "name"] and [r["id"] for r in table.rows] == ["1", "2"] and table.sheet_rows == [2, 9000]
-    # rows of one far cell (" " at XFD) count toward no limit and each costs 16,384 cells: a long run of them is refused
+    assert time.perf_counter() - started < 10  # 100,000 x 16,384 cells took minutes
+    assert table.columns == ["id", "name"] and [r["id"] for r in table.rows] == ["1", "2"] and table.sheet_rows == [2, 100000]
+    # a row whose one cell is at XFD is 16,384 wide, and each check of a row walked it (40,000 such rows: 76 s, a blind review)
     far = tmp_path / "far.xlsx"
     write_table(far, ["id", "name"], [{"id": "1", "name": "โครงการขุดลอกคลอง"}])
-    blank_rows = "".join(f'<row r="{r}"><c r="XFD{r}" t="inlineStr"><is><t> </t></is></c></row>' for r in range(3, 210))
-    _with_sheet_xml(far, lambda xml: xml.replace("</sheetData>", blank_rows + "</sheetData>"))
-    monkeypatch.setattr(tables, "MAX_BLANK_RUN", 200)  # 10,000 in use; each such row costs a millisecond
-    with pytest.raises(TableTooLarge, match="more than 200 empty rows in a row"):
-        read_table(far)
+    rows = "".join(f'<row r="{r}"><c r="XFD{r}" t="inlineStr"><is><t> </t></is></c></row>' for r in range(3, 20_003))
+    _with_sheet_xml(far, lambda xml: xml.replace("</sheetData>", rows + '<row r="20003"><c r="A20003" t="inlineStr"><is><t>2</t></is></c>'
+                                                 '</row></sheetData>'))
+    started = time.perf_counter()
+    assert [r["id"] for r in read_table(far).rows] == ["1", "2"]
+    assert time.perf_counter() - started < 10  # 20,000 such rows took 21 s; the value under no header is not read
 
 
 def test_a_table_of_thousands_of_columns_is_refused_and_json_too_deep_is_the_files_fault(tmp_path):
