@@ -49,7 +49,7 @@ from planalign.index.snippets import snippet
 from planalign.index.store import ProjectStore
 from planalign.nlp.encoders import Encoder
 from planalign.nlp.fields import canonical
-from planalign.nlp.normalize import normalize
+from planalign.nlp.normalize import normalize, particulates_named
 from planalign.nlp.tokenize import content_tokens, readable_word, synonyms, with_synonyms
 
 MODES = ("hybrid", "dense", "keyword")
@@ -289,7 +289,7 @@ def rank(index: ProjectIndex, encoder: Encoder | None, query: str, mode: str, fi
     if filters.kind:
         raise ValueError("filters.kind needs the store: Application.search turns it into positions")
     params = params or params_for(index.encoder_name)
-    query = normalize(query)
+    query = particulates_named(normalize(query))
     mask = filters.mask(index)
     words = query_words(query)
     every_keyword_score = index.keyword.scores(with_synonyms(words)) if words and mode != "dense" else np.zeros(len(index.ids), dtype=np.float32)
