@@ -394,7 +394,7 @@ def _align(a: Record, b: Record, out: Comparison) -> None:
 def same_word(a: str, b: str) -> bool:
     """Two spellings of one word, which no substitution makes two projects of: words BMA text uses for the
     same thing (nlp/data/synonyms.tsv: ทางเท้า / บาทวิถี) or a slip (one edit in SPELLING_CHARS characters or
-    more, one side no dictionary word: บุคลากร / บุคคลากร). Both were vetoed as a substituted word: "งานรายจ่ายบุคคลากร" was no copy of
+    more, one side not spelt in dictionary words: บุคลากร / บุคคลากร). Both were vetoed as a substituted word: "งานรายจ่ายบุคคลากร" was no copy of
     the 50 districts' "งานรายจ่ายบุคลากร" (a reviewer's walkthrough)."""
     if b in synonyms(a):
         return True
@@ -422,7 +422,7 @@ def compare(a: Record, b: Record) -> Comparison:
     _compare_sets("activity", a.activities, b.activities, out)
     out.coverage = _coverage(a, b)
     out.topic_few, out.topic_shared = min(len(a.topic), len(b.topic)), shared_topic(a.topic, b.topic)
-    out.topic_apart = shared_topic(a.topic, b.topic) < len(a.topic) and shared_topic(b.topic, a.topic) < len(b.topic)
+    out.topic_apart = out.topic_shared < len(a.topic) and shared_topic(b.topic, a.topic) < len(b.topic)
     return out
 
 
