@@ -30,6 +30,7 @@ row is frozen and every column is sized to its content.
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
@@ -128,8 +129,15 @@ class Table:
 def decode_bytes(data: bytes, source: str = "input") -> str:
     """Decode text bytes: UTF-8 (with or without BOM), then cp874/TIS-620, then detection.
 
-    Binary data (NUL bytes, undecodable content) is refused instead of producing mojibake.
+    Binary data (NUL bytes, undecodable content) is refused instead of producing mojibake. UTF-16 with its
+    byte-order mark (Excel's "Unicode Text" export) is text: it was refused as "an image or PDF" for its NUL
+    bytes (a security probe).
     """
+    if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass  # a BOM and then no UTF-16: refused below
     if b"\x00" in data[:8192]:
         raise TableError(f"{source}: looks like a binary file, not text; save it as CSV (UTF-8) or XLSX and upload that",
                          thai=f"ไฟล์ {source} ไม่ใช่ไฟล์ข้อความหรือตาราง (อาจเป็นรูปภาพ PDF หรือไฟล์ที่เสีย) กรุณาบันทึกเป็น CSV (UTF-8) หรือ XLSX แล้วอัปโหลดใหม่")

@@ -1,3 +1,4 @@
+import codecs
 import datetime
 import json
 
@@ -256,3 +257,17 @@ def test_xlsx_numbers_are_numbers_ids_stay_text(tmp_path):
     widths = {sheet.cell(1, n).value: sheet.column_dimensions[sheet.cell(1, n).column_letter].width for n in range(1, len(rows[0]) + 1)}
     assert widths["name"] > widths["change"] >= 8 and all(w <= 60 for w in widths.values())
     assert read_table(path).rows[0]["budget"] == "400000"  # and it reads back as before
+
+
+def test_excel_unicode_text_is_read_not_refused_as_binary(tmp_path):
+    """Excel's "Unicode Text" export (UTF-16 with a byte-order mark, tab-separated) was refused as an image or PDF
+    for its NUL bytes (a security probe); offices save Thai lists that way."""
+    for suffix in (".tsv", ".csv"):
+        path = tmp_path / f"unicode{suffix}"
+        path.write_bytes("รหัส\tโครงการ\n1\tโครงการขุดลอกคลองบางบัว\n2\tโครงการปลูกต้นไม้\n".encode("utf-16"))
+        table = read_table(path)
+        assert table.columns == ["รหัส", "โครงการ"] and [r["โครงการ"] for r in table.rows] == ["โครงการขุดลอกคลองบางบัว", "โครงการปลูกต้นไม้"]
+    broken = tmp_path / "broken.csv"
+    broken.write_bytes(codecs.BOM_UTF16_LE + b"\x00\xd8")  # a BOM, then a lone surrogate: no text
+    with pytest.raises(TableError):
+        read_table(broken)
