@@ -334,10 +334,11 @@ def catalog_from_table(table: Table, name: str) -> Catalog:
         problems.append(Problem(None, f"{len(named_levels)} levels; a catalog has at most {MAX_LEVELS}",
                                 f"แคตตาล็อกมี {len(named_levels)} ระดับ เกินจำนวนสูงสุด {MAX_LEVELS} ระดับ"))
     elif not problems:
-        problems.extend(_depth_problems(nodes))
-    if not problems:
-        levels, level_problems = _level_order(nodes)
-        problems.extend(level_problems)
+        depth = _depths(nodes)
+        problems.extend(_depth_problems(nodes, depth))
+        if not problems:
+            levels, level_problems = _level_order(nodes, depth)
+            problems.extend(level_problems)
     if problems:
         raise CatalogError(name, sorted(problems, key=lambda p: (p.row is None, p.row or 0)))
     titles = (str(row.get(TITLE_COLUMN) or "").strip() for row in table.rows)
@@ -367,9 +368,9 @@ def _cycle_problems(nodes: dict[str, Node]) -> list[Problem]:
     return problems
 
 
-def _depth_problems(nodes: dict[str, Node]) -> list[Problem]:
-    """A node more than MAX_LEVELS deep, found without recursion: 12 level names in rotation down a chain of
-    2,000 nodes passed the count of levels and overflowed the recursive depth of the level check (a blind review)."""
+def _depths(nodes: dict[str, Node]) -> dict[str, int]:
+    """Each node's depth (a root 0), without recursion: 12 level names in rotation down a chain of 2,000 nodes
+    passed the count of levels and overflowed a recursive walk (a blind review). Parents known, no cycles."""
     depth: dict[str, int] = {}
     for start in nodes:
         path: list[str] = []
@@ -381,26 +382,24 @@ def _depth_problems(nodes: dict[str, Node]) -> list[Problem]:
         for node_id in reversed(path):
             below += 1
             depth[node_id] = below
-        if below >= MAX_LEVELS:
-            return [Problem(nodes[start].row, f"id {start!r} is {below + 1} levels deep; a catalog has at most {MAX_LEVELS}",
-                            f"รหัส {start} อยู่ลึก {below + 1} ชั้น เกินจำนวนสูงสุด {MAX_LEVELS} ชั้น")]
+    return depth
+
+
+def _depth_problems(nodes: dict[str, Node], depth: dict[str, int]) -> list[Problem]:
+    """The first node more than MAX_LEVELS deep."""
+    for node_id in nodes:
+        if depth[node_id] >= MAX_LEVELS:
+            return [Problem(nodes[node_id].row, f"id {node_id!r} is {depth[node_id] + 1} levels deep; a catalog has at most {MAX_LEVELS}",
+                            f"รหัส {node_id} อยู่ลึก {depth[node_id] + 1} ชั้น เกินจำนวนสูงสุด {MAX_LEVELS} ชั้น")]
     return []
 
 
-def _level_order(nodes: dict[str, Node]) -> tuple[list[str], list[Problem]]:
+def _level_order(nodes: dict[str, Node], depth: dict[str, int]) -> tuple[list[str], list[Problem]]:
     """Order levels root-down and check that every child sits on a deeper level than its parent."""
     problems: list[Problem] = []
-    depth: dict[str, int] = {}
-
-    def depth_of(node_id: str) -> int:
-        if node_id not in depth:
-            parent = nodes[node_id].parent_id
-            depth[node_id] = 0 if parent is None else depth_of(parent) + 1
-        return depth[node_id]
-
     min_depth: dict[str, int] = {}
     for node in nodes.values():
-        min_depth[node.level] = min(min_depth.get(node.level, 99), depth_of(node.id))
+        min_depth[node.level] = min(min_depth.get(node.level, 99), depth[node.id])
     canonical = {level: rank for rank, level in enumerate(CANONICAL_LEVELS)}
 
     for node in nodes.values():
