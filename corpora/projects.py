@@ -45,6 +45,10 @@ def district_name(text: str) -> str:
     return _DISTRICT_PREFIX.sub("", normalize(text)).strip()
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _MULTIPLIERS = {"ล้าน": 1_000_000, "แสน": 100_000, "หมื่น": 10_000, "พัน": 1_000, "m": 1_000_000, "k": 1_000}
+# A project's budget above this is a typing or a column mistake, not a budget: BMA's whole annual
+# budget is under 100,000 million baht (FY2566 ordinance: about 79,000 million). A row of 1e36 baht
+# was stored and made every budget total on the dashboard meaningless (a security probe's note).
+MAX_BUDGET = 1e12
 
 
 class Project(BaseModel):
@@ -147,7 +151,7 @@ def district_groups() -> dict[str, str]:
 def parse_budget(value: str) -> float | None:
     """Baht from "1,500,000", Thai digits, "1.5 ล้านบาท", "2 แสน"; None when empty.
 
-    Raises InputError for negative or non-numeric budgets.
+    Raises InputError for negative, non-numeric or impossibly large (over ``MAX_BUDGET``) budgets.
     """
     text = normalize(value).replace(",", "").replace(" ", "").lower()
     if not text or text in {"-", "–"}:
@@ -166,6 +170,9 @@ def parse_budget(value: str) -> float | None:
             raise InputError(f"budget {value!r} is not a number", thai=f"งบประมาณ {value} ไม่ใช่ตัวเลข (เช่น 1,500,000 หรือ 1.5 ล้านบาท)")
     if amount < 0:
         raise InputError(f"budget {value!r} is negative", thai=f"งบประมาณ {value} ติดลบ")
+    if amount > MAX_BUDGET:
+        raise InputError(f"budget {value!r} is over {MAX_BUDGET:,.0f} baht: a typing or column mistake",
+                         thai=f"งบประมาณ {value} เกิน 1 ล้านล้านบาท ซึ่งมากกว่างบประมาณทั้งปีของ กทม. หลายเท่า: โปรดตรวจตัวเลขหรือคอลัมน์")
     return amount
 
 
