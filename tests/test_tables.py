@@ -233,6 +233,15 @@ def test_unsupported_extension(tmp_path):
 
 def test_decode_cp874_text():
     assert decode_bytes("น้ำท่วม".encode("cp874")) == "น้ำท่วม"
+    mixed = "ชื่อ,หน่วยงาน\nโครงการ Smart City ของเขต,สำนักงานเขตบางรัก\nที ่ตกหล่นจากการพิมพ์,cafe\n"  # a mark after a space: a typo, still Thai
+    assert decode_bytes(mixed.encode("cp874")) == mixed
+
+
+def test_a_western_file_is_not_read_as_thai():
+    """Latin-1 / cp1252 bytes decode as cp874 too, accented letters becoming Thai marks ("caf้")."""
+    text = "name,city\nJosé García,Málaga\nCafé Naïve,Zürich\n"
+    assert decode_bytes(text.encode("latin-1")) == text
+    assert decode_bytes(text.encode("cp1252")) == text
 
 
 def test_xlsx_numbers_are_numbers_ids_stay_text(tmp_path):
