@@ -226,6 +226,26 @@ def test_learners_share_prior_applies_unless_held_out_decisions_show_harm():
     assert _chosen_share(right(2, 1, PRIOR_SHARE), 0.0) == 0.0  # under 100 decisions: a gain must be significant
 
 
+def test_mixing_weights_move_little_when_two_held_out_rows_change():
+    """Two learners, one sure of node 0 and one of node 1 on every held-out row, the gold split 101 /
+    99 between them: the single best grid point sides with the majority's learner and jumps to the
+    other when two rows' labels change; the mean over resamples moves by a few hundredths."""
+    from planalign.index.align.supervised import ExampleModel, _mixing_weights
+
+    components = np.empty((4, 200, 2))
+    components[:2, :, 0] = 0.5  # zero-shot and kNN: no view
+    components[2, :, 0], components[3, :, 0] = 0.9, 0.2  # no tie where the two learners weigh the same
+    components[:, :, 1] = 1.0 - components[:, :, 0]
+    gold = np.zeros((200, 2), dtype=bool)
+    gold[:101, 0] = gold[101:, 1] = True
+    before = _mixing_weights(components, gold, ExampleModel.DEFAULT_WEIGHTS)
+    gold[99:101] = [False, True]
+    after = _mixing_weights(components, gold, ExampleModel.DEFAULT_WEIGHTS)
+    assert np.isclose(before.sum(), 1.0) and np.isclose(after.sum(), 1.0)
+    assert np.abs(before - after).sum() < 0.1
+    assert before[2] > 0.1 and before[3] > 0.1  # both learners keep a say
+
+
 def test_examples_that_change_nothing_for_a_draft_leave_its_zero_shot_answer_as_it_is(shop):
     """Two decisions: too few for the learners (share 0) or a pull, and the draft repeats neither, so
     its suggestions, scores, confidences and review flags are the zero-shot's; a near-repeat of a
