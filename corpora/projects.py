@@ -161,13 +161,12 @@ def parse_budget(value: str) -> float | None:
         raise InputError(f"budget {value!r} is not a number", thai=f"งบประมาณ {value} ไม่ใช่ตัวเลข (เช่น 1,500,000 หรือ 1.5 ล้านบาท)")
     amount = float(match.group(0))
     rest = text[match.end() :]
-    for word, multiplier in _MULTIPLIERS.items():
-        if rest.startswith(word):
-            amount *= multiplier
-            break
-    else:
-        if re.search(r"[^\d.บาทthb]", rest):
-            raise InputError(f"budget {value!r} is not a number", thai=f"งบประมาณ {value} ไม่ใช่ตัวเลข (เช่น 1,500,000 หรือ 1.5 ล้านบาท)")
+    multiplied = False
+    while word := next((w for w in _MULTIPLIERS if rest.startswith(w)), None):  # "ล้านล้าน" is a million millions
+        amount *= _MULTIPLIERS[word]
+        rest, multiplied = rest[len(word):], True
+    if not multiplied and re.search(r"[^\d.บาทthb]", rest):
+        raise InputError(f"budget {value!r} is not a number", thai=f"งบประมาณ {value} ไม่ใช่ตัวเลข (เช่น 1,500,000 หรือ 1.5 ล้านบาท)")
     if amount < 0:
         raise InputError(f"budget {value!r} is negative", thai=f"งบประมาณ {value} ติดลบ")
     if amount > MAX_BUDGET:

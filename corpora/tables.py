@@ -127,7 +127,8 @@ class Table:
 
 
 def decode_bytes(data: bytes, source: str = "input") -> str:
-    """Decode text bytes: UTF-8 (with or without BOM), then cp874/TIS-620, then cp1252, then detection.
+    """Decode text bytes: UTF-8 (with or without BOM), then cp874/TIS-620 (cp1252 where cp874 reads a
+    Western file's accented letters as Thai signs), then detection.
 
     Binary data (NUL bytes, undecodable content) is refused instead of producing mojibake. UTF-16 with its
     byte-order mark (Excel's "Unicode Text" export) is text: it was refused as "an image or PDF" for its NUL
@@ -145,32 +146,35 @@ def decode_bytes(data: bytes, source: str = "input") -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
-    try:
-        text = data.decode("cp874")
-        if text.isascii() or (any("\u0e01" <= ch <= "\u0e5b" for ch in text[:4096]) and not _latin_read_as_thai(text)):
-            return text
-    except UnicodeDecodeError:
-        pass
-    try:  # Excel's Western export: its accented letters were read as Thai marks ("café" became "caf้")
-        return data.decode("cp1252")
-    except UnicodeDecodeError:
-        pass
+    view = data.decode("cp874", errors="replace")
+    if _latin_read_as_thai(view):  # Excel's Western export: cp874 made "café" "caf้" and "Köln" "K๖ln"
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError:
+            pass
+    elif "\ufffd" not in view and (view.isascii() or _THAI.search(view)):
+        return view
     best = charset_normalizer.from_bytes(data).best()
     if best is None or best.chaos > 0.3:
-        raise TableError(f"{source}: cannot detect the text encoding (tried UTF-8, cp874/TIS-620)",
+        raise TableError(f"{source}: cannot detect the text encoding (tried UTF-8, cp874/TIS-620, cp1252)",
                          thai=f"อ่านตัวอักษรในไฟล์ {source} ไม่ได้ กรุณาบันทึกเป็น CSV แบบ UTF-8 หรือ XLSX แล้วอัปโหลดใหม่")
     return str(best)
 
 
-_MARK_AFTER_LATIN = re.compile(r"[A-Za-z][\u0e31\u0e34-\u0e3a\u0e47-\u0e4e]")  # a Thai vowel or tone mark on a Latin letter
+_THAI = re.compile(r"[\u0e01-\u0e5b]")
+# What cp874 makes of a Western file's accented letters, never seen in Thai writing: a Thai vowel or
+# tone mark on a Latin letter ("caf้"), or one or two Thai letters or digits inside a Latin word
+# ("K๖ln", "Sใo Paulo"; a Thai word between two Latin ones, "BTSและMRT", is longer).
+_LATIN_READ_AS_THAI = re.compile(r"[A-Za-z](?:[\u0e31\u0e34-\u0e3a\u0e47-\u0e4e]|[\u0e01-\u0e5b]{1,2}(?=[A-Za-z]))")
 _MARK_AFTER_THAI = re.compile(r"[\u0e01-\u0e2e][\u0e31\u0e34-\u0e3a\u0e47-\u0e4e]")
 
 
 def _latin_read_as_thai(text: str) -> bool:
-    """Whether cp874 made Thai marks of a Western file's accented letters: a mark sits on a Latin
-    letter (never in Thai writing) more often than on a Thai consonant."""
+    """Whether cp874 made Thai signs of a Western file's accented letters: they sit on Latin letters
+    more often than marks sit on Thai consonants (a Thai file's typo, a tone mark typed after
+    "iPad", stays Thai)."""
     sample = text[:65536]
-    return len(_MARK_AFTER_LATIN.findall(sample)) > len(_MARK_AFTER_THAI.findall(sample))
+    return len(_LATIN_READ_AS_THAI.findall(sample)) > len(_MARK_AFTER_THAI.findall(sample))
 
 
 def read_text_file(path: str | Path) -> str:

@@ -233,15 +233,21 @@ def test_unsupported_extension(tmp_path):
 
 def test_decode_cp874_text():
     assert decode_bytes("น้ำท่วม".encode("cp874")) == "น้ำท่วม"
-    mixed = "ชื่อ,หน่วยงาน\nโครงการ Smart City ของเขต,สำนักงานเขตบางรัก\nที ่ตกหล่นจากการพิมพ์,cafe\n"  # a mark after a space: a typo, still Thai
+    # English words, a Thai word between two Latin ones, typos: a mark after a space, a tone mark typed after "iPad"
+    mixed = "ชื่อ,หน่วยงาน\nโครงการ Smart City ของเขต,สำนักงานเขตบางรัก\nที ่ตกหล่นจากการพิมพ์,cafe\nระบบBTSและMRT,x\nซื้อ iPad่ให้โรงเรียน,y\n"
     assert decode_bytes(mixed.encode("cp874")) == mixed
+    thai = "".join(f"P{i},โครงการก่อสร้างและปรับปรุงถนนในซอยแยก {i}\n" for i in range(20))
+    assert "ปรับปรุงถนนในซอยแยก 19" in decode_bytes(thai.encode("cp874") + b"P98,x\x9fy\n")  # a stray byte cp874 lacks: still Thai
 
 
 def test_a_western_file_is_not_read_as_thai():
-    """Latin-1 / cp1252 bytes decode as cp874 too, accented letters becoming Thai marks ("caf้")."""
-    text = "name,city\nJosé García,Málaga\nCafé Naïve,Zürich\n"
-    assert decode_bytes(text.encode("latin-1")) == text
-    assert decode_bytes(text.encode("cp1252")) == text
+    """Latin-1 / cp1252 bytes decode as cp874 too, accented letters becoming Thai marks ("caf้"),
+    letters or digits ("K๖ln", "Sใo Paulo"); other files are not taken for cp1252."""
+    for text in ("name,city\nJosé García,Málaga\nCafé Naïve,Zürich\n", "name,city\nAna Núñez,Köln\nPeña,São Paulo\nHauptstraße 5\n"):
+        assert decode_bytes(text.encode("latin-1")) == text
+        assert decode_bytes(text.encode("cp1252")) == text
+    russian = "имя,город\nИван Петров,Москва\nОльга Смирнова,Санкт-Петербург\n"
+    assert decode_bytes(russian.encode("cp1251")) == russian
 
 
 def test_xlsx_numbers_are_numbers_ids_stay_text(tmp_path):
