@@ -244,6 +244,15 @@ def test_mixing_weights_move_little_when_two_held_out_rows_change():
     assert np.isclose(before.sum(), 1.0) and np.isclose(after.sum(), 1.0)
     assert np.abs(before - after).sum() < 0.1
     assert before[2] > 0.1 and before[3] > 0.1  # both learners keep a say
+    # the mean of two good points can be a bad one: two learners each sure of another node, the rest
+    # of their probability on a third; mixed about evenly they name the third, never right
+    components = np.empty((4, 200, 3))
+    components[:2] = 1 / 3
+    components[2], components[3] = [0.6, 0.0, 0.4], [0.0, 0.6, 0.4]
+    gold = np.zeros((200, 3), dtype=bool)
+    gold[:101, 0] = gold[101:, 1] = True
+    weights = _mixing_weights(components, gold, ExampleModel.DEFAULT_WEIGHTS)
+    assert gold[np.arange(200), np.tensordot(weights, components, axes=1).argmax(axis=1)].mean() > 0.5
 
 
 def test_the_learners_never_get_the_whole_say(shop):
