@@ -3,7 +3,9 @@
 A job is a row in the store's database (status, progress, parameters) plus its input and result
 files under ``<data dir>/jobs/<id>/``. One worker thread runs jobs in order through the application
 core (the same classification and evaluation as the CLI); on start-up, jobs that were queued or
-running when the service stopped are queued again, so an upload is never lost.
+running when the service stopped are queued again, so an upload is never lost. Finished jobs are
+removed ``job_retention_days`` after they last changed (at start-up and with each new job): every
+upload and its result were kept forever, and a year of 20,000-row files filled the data disk.
 
 A job reads its file within the service's limits (``max_rows``, ``max_field_chars``; the API
 already refused an oversized file at upload) and classifies it :data:`BATCH_ROWS` rows at a time,
@@ -18,6 +20,7 @@ import dataclasses
 import json
 import logging
 import queue
+import shutil
 import threading
 import time
 import uuid
@@ -25,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from planalign.corpora.labelled import parse_columns, read_labelled
 from planalign.corpora.tables import Table, TableError, kept_as_text, read_table, write_table
@@ -76,6 +79,7 @@ class JobManager:
 
     def start(self) -> None:
         """Start the worker and queue again whatever was pending when the service last stopped."""
+        self.remove_expired()
         with self.engine.connect() as connection:
             pending = connection.execute(select(table.c.id).where(table.c.status.in_(["queued", "running"])).order_by(table.c.created))
             for (job_id,) in pending:
@@ -85,6 +89,7 @@ class JobManager:
             self._worker.start()
 
     def submit(self, filename: str, content: bytes, params: dict[str, Any], total: int = 0) -> Job:
+        self.remove_expired()
         job_id = uuid.uuid4().hex
         folder = self.root / job_id
         folder.mkdir(parents=True)
@@ -97,6 +102,28 @@ class JobManager:
         job = self.get(job_id)
         assert job is not None
         return job
+
+    def remove_expired(self, now: float | None = None) -> int:
+        """Remove finished jobs (done, failed, cancelled) unchanged for ``job_retention_days``: the
+        row first, then its folder, so a job is never listed without its files; a folder whose row
+        is gone and that is as old (a removal cut short) goes too. Returns how many rows went."""
+        days = self.app.settings.job_retention_days
+        if days <= 0:
+            return 0
+        cutoff = (time.time() if now is None else now) - days * 86_400
+        expired = table.c.status.not_in(ACTIVE) & (table.c.updated < cutoff)
+        with self.engine.connect() as connection:
+            old = [job_id for (job_id,) in connection.execute(select(table.c.id).where(expired))]
+        if old:
+            self.app.store.write(lambda connection: connection.execute(delete(table).where(table.c.id.in_(old))))
+        with self.engine.connect() as connection:
+            kept = {job_id for (job_id,) in connection.execute(select(table.c.id))}
+        for folder in self.root.iterdir():
+            if folder.name not in kept and folder.is_dir() and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+        if old:
+            log.info("removed %d finished jobs older than %g days", len(old), days)
+        return len(old)
 
     def require(self, job_id: str, done: bool = False, partial: bool = False) -> Job:
         """The job, or NotFound; with ``done``, Conflict unless it has finished (its result, its review);

@@ -271,3 +271,32 @@ def test_requests_while_the_index_loads_wait_briefly_then_answer(tmp_path, path)
     core.close()
     with TestClient(create_app(settings(tmp_path))) as client:
         assert client.get(path).status_code == 200  # the first load of a small index finishes within the wait
+
+
+def test_finished_jobs_are_removed_after_the_retention_days_running_and_recent_ones_stay(tmp_path):
+    """Every upload and its result were kept forever. A finished job unchanged for
+    ``job_retention_days`` goes (row and folder) at start-up and with each new job; a queued one and
+    a recent one stay, and 0 days keeps everything."""
+    rows = "text\n" + "".join(f"โครงการลอกท่อระบายน้ำซอย {i}\n" for i in range(3))
+    with TestClient(create_app(settings(tmp_path, job_retention_days=30))) as client:
+        wait_for(lambda: _ready(client))
+        manager = client.app.state.planalign.jobs
+        old = client.post("/v1/classify/jobs", files={"file": ("old.csv", rows.encode())}, data={"text_col": "text"}).json()
+        assert wait_for(lambda: client.get(f"/v1/classify/jobs/{old['id']}").json()["status"] == "done", timeout=60)
+        recent = client.post("/v1/classify/jobs", files={"file": ("new.csv", rows.encode())}, data={"text_col": "text"}).json()
+        assert wait_for(lambda: client.get(f"/v1/classify/jobs/{recent['id']}").json()["status"] == "done", timeout=60)
+        in_31_days = time.time() + 31 * 86_400
+        from sqlalchemy import update
+
+        from planalign.index.schema import classify_jobs
+
+        manager.app.store.write(lambda connection: connection.execute(  # changed yesterday, seen from then
+            update(classify_jobs).where(classify_jobs.c.id == recent["id"]).values(updated=in_31_days - 86_400)))
+        assert manager.remove_expired(now=in_31_days) == 1
+        assert client.get(f"/v1/classify/jobs/{old['id']}").status_code == 404
+        assert not (manager.root / old["id"]).exists()
+        assert client.get(f"/v1/classify/jobs/{recent['id']}/result").status_code == 200
+        app = client.app.state.planalign
+        app.settings = app.settings.model_copy(update={"job_retention_days": 0})
+        assert manager.remove_expired(now=in_31_days + 365 * 86_400) == 0
+        assert client.get(f"/v1/classify/jobs/{recent['id']}").status_code == 200
