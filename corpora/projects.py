@@ -162,10 +162,12 @@ def parse_budget(value: str) -> float | None:
     amount = float(match.group(0))
     rest = text[match.end() :]
     multiplied = False
-    while word := next((w for w in _MULTIPLIERS if rest.startswith(w)), None):  # "ล้านล้าน" is a million millions
+    while word := next((w for w in _MULTIPLIERS if rest.startswith(w)), None):
         amount *= _MULTIPLIERS[word]
         rest, multiplied = rest[len(word):], True
-    if not multiplied and re.search(r"[^\d.บาทthb]", rest):
+        if word.isascii():  # "ล้านล้าน" is a million millions; "2MM" is finance's two million
+            break
+    if (not multiplied and re.search(r"[^\d.บาทthb]", rest)) or re.search(r"\d", rest):  # "1 ล้าน 5 แสน" was read as 1,000,000
         raise InputError(f"budget {value!r} is not a number", thai=f"งบประมาณ {value} ไม่ใช่ตัวเลข (เช่น 1,500,000 หรือ 1.5 ล้านบาท)")
     if amount < 0:
         raise InputError(f"budget {value!r} is negative", thai=f"งบประมาณ {value} ติดลบ")

@@ -152,7 +152,7 @@ def decode_bytes(data: bytes, source: str = "input") -> str:
             return data.decode("cp1252")
         except UnicodeDecodeError:
             pass
-    elif "\ufffd" not in view and (view.isascii() or _THAI.search(view)):
+    elif "\ufffd" not in view:  # Thai, or no Thai and nothing cp874 reads otherwise than cp1252 (smart quotes, €, –)
         return view
     best = charset_normalizer.from_bytes(data).best()
     if best is None or best.chaos > 0.3:
@@ -161,11 +161,11 @@ def decode_bytes(data: bytes, source: str = "input") -> str:
     return str(best)
 
 
-_THAI = re.compile(r"[\u0e01-\u0e5b]")
 # What cp874 makes of a Western file's accented letters, never seen in Thai writing: a Thai vowel or
-# tone mark on a Latin letter ("caf้"), or one or two Thai letters or digits inside a Latin word
-# ("K๖ln", "Sใo Paulo"; a Thai word between two Latin ones, "BTSและMRT", is longer).
-_LATIN_READ_AS_THAI = re.compile(r"[A-Za-z](?:[\u0e31\u0e34-\u0e3a\u0e47-\u0e4e]|[\u0e01-\u0e5b]{1,2}(?=[A-Za-z]))")
+# tone mark on a Latin letter ("caf้"), a byte cp874 lacks there ("Z\ufffdrich": ü, ý, þ, ÿ, Û), or
+# one or two Thai letters or digits inside a Latin word ("K๖ln", "Sใo Paulo"; a Thai word between
+# two Latin ones, "BTSและMRT", is longer).
+_LATIN_READ_AS_THAI = re.compile(r"[A-Za-z](?:[\u0e31\u0e34-\u0e3a\u0e47-\u0e4e\ufffd]|[\u0e01-\u0e5b]{1,2}(?=[A-Za-z]))")
 _MARK_AFTER_THAI = re.compile(r"[\u0e01-\u0e2e][\u0e31\u0e34-\u0e3a\u0e47-\u0e4e]")
 
 

@@ -20,7 +20,7 @@ command it names.
 | max_field_chars | PLANALIGN_MAX_FIELD_CHARS | 20,000 characters per field (a project field, a cell of an uploaded file) |
 | write_index_wait_s | PLANALIGN_WRITE_INDEX_WAIT_S | 1.0 s: how long a write waits for its projects to become searchable |
 | reconcile_interval_s | PLANALIGN_RECONCILE_INTERVAL_S | 60 s between background store/index comparisons |
-| job_retention_days | PLANALIGN_JOB_RETENTION_DAYS | 30: finished jobs (row, upload, result) go this long after they last changed; 0 keeps them |
+| job_retention_days | PLANALIGN_JOB_RETENTION_DAYS | 30: finished jobs (row, upload, result) go this long after last changed or used; 0 keeps them |
 | request_threads | PLANALIGN_REQUEST_THREADS | 6: requests computed at once (the rest wait their turn); bounds memory and tail latency |
 | allowed_origins | PLANALIGN_ALLOWED_ORIGINS (comma-separated) | none: state-changing requests from a browser must come from the service's own origin |
 | allowed_hosts | PLANALIGN_ALLOWED_HOSTS (comma-separated) | any; `serve` on a loopback address: localhost, 127.0.0.1, ::1 (DNS rebinding) |

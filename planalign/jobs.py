@@ -4,8 +4,8 @@ A job is a row in the store's database (status, progress, parameters) plus its i
 files under ``<data dir>/jobs/<id>/``. One worker thread runs jobs in order through the application
 core (the same classification and evaluation as the CLI); on start-up, jobs that were queued or
 running when the service stopped are queued again, so an upload is never lost. Finished jobs are
-removed ``job_retention_days`` after they last changed (at start-up and with each new job): every
-upload and its result were kept forever, and a year of 20,000-row files filled the data disk.
+removed ``job_retention_days`` after they were last changed or used (looked for in the background at
+start-up and with a new job, at most hourly): every upload and its result were kept forever.
 
 A job reads its file within the service's limits (``max_rows``, ``max_field_chars``; the API
 already refused an oversized file at upload) and classifies it :data:`BATCH_ROWS` rows at a time,
@@ -16,10 +16,13 @@ never its path on the server.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
+import os
 import queue
+import re
 import shutil
 import threading
 import time
@@ -45,6 +48,9 @@ log = logging.getLogger("planalign.jobs")
 BATCH_ROWS = 200
 INTERNAL_TH = "เกิดข้อผิดพลาดภายในระบบระหว่างประมวลผล (ไม่ใช่ความผิดของไฟล์ของท่าน) กรุณาส่งงานใหม่ หากยังไม่ได้ แจ้งผู้ดูแลระบบพร้อมรหัสงาน"
 ACTIVE = ("queued", "running")
+DELETE_CHUNK = 500  # job rows removed a statement
+SWEEP_EVERY_S = 3600.0  # expired jobs are looked for at start-up and with a new job, at most this often
+_JOB_FOLDER = re.compile(r"[0-9a-f]{32}")  # uuid4().hex: nothing else in the jobs folder is ours to remove
 CANCEL_WAIT_S = 15.0  # a cancel waits this long for the running job to stop at its next encoder batch (seconds with e5)
 
 
@@ -76,10 +82,12 @@ class JobManager:
         self._cancelled: set[str] = set()
         self._running: str | None = None  # the job the worker is on
         self._turn = threading.Condition()  # notified when the worker leaves a job
+        self._sweeping = threading.Lock()  # one removal of expired jobs at a time
+        self._last_sweep = -SWEEP_EVERY_S
 
     def start(self) -> None:
         """Start the worker and queue again whatever was pending when the service last stopped."""
-        self.remove_expired()
+        self._remove_expired_soon()
         with self.engine.connect() as connection:
             pending = connection.execute(select(table.c.id).where(table.c.status.in_(["queued", "running"])).order_by(table.c.created))
             for (job_id,) in pending:
@@ -89,7 +97,7 @@ class JobManager:
             self._worker.start()
 
     def submit(self, filename: str, content: bytes, params: dict[str, Any], total: int = 0) -> Job:
-        self.remove_expired()
+        self._remove_expired_soon()
         job_id = uuid.uuid4().hex
         folder = self.root / job_id
         folder.mkdir(parents=True)
@@ -104,30 +112,52 @@ class JobManager:
         return job
 
     def remove_expired(self, now: float | None = None) -> int:
-        """Remove finished jobs (done, failed, cancelled) unchanged for ``job_retention_days``: the
-        row first, then its folder, so a job is never listed without its files; a folder whose row
-        is gone and that is as old (a removal cut short) goes too. Returns how many rows went."""
+        """Remove finished jobs (done, failed, cancelled) neither changed nor used (result, review
+        grid, corrected file: :meth:`require` with ``done`` touches the folder) for
+        ``job_retention_days``: the rows first, then the folders, so a job is never listed without
+        its files; a job folder left without its row (a removal cut short) goes too. Housekeeping
+        never fails a caller: one sweep at a time, errors logged. Returns how many jobs went."""
         days = self.app.settings.job_retention_days
-        if days <= 0:
+        if days <= 0 or not self._sweeping.acquire(blocking=False):
             return 0
-        cutoff = (time.time() if now is None else now) - days * 86_400
-        expired = table.c.status.not_in(ACTIVE) & (table.c.updated < cutoff)
+        try:
+            return self._remove_expired((time.time() if now is None else now) - days * 86_400)
+        except Exception:  # housekeeping: an upload or a start-up must not fail for it
+            log.exception("removing expired jobs failed; they stay until the next sweep")
+            return 0
+        finally:
+            self._sweeping.release()
+
+    def _remove_expired(self, cutoff: float) -> int:
         with self.engine.connect() as connection:
-            old = [job_id for (job_id,) in connection.execute(select(table.c.id).where(expired))]
-        if old:
-            self.app.store.write(lambda connection: connection.execute(delete(table).where(table.c.id.in_(old))))
+            candidates = [job_id for (job_id,) in connection.execute(
+                select(table.c.id).where(table.c.status.not_in(ACTIVE), table.c.updated < cutoff))]
+        old = [job_id for job_id in candidates if _last_touched(self.root / job_id) < cutoff]
+        for start in range(0, len(old), DELETE_CHUNK):  # one bind parameter an id: SQLite allows 32,766 at most
+            chunk = old[start:start + DELETE_CHUNK]
+            self.app.store.write(lambda connection, chunk=chunk: connection.execute(delete(table).where(table.c.id.in_(chunk))))
         with self.engine.connect() as connection:
             kept = {job_id for (job_id,) in connection.execute(select(table.c.id))}
-        for folder in self.root.iterdir():
-            if folder.name not in kept and folder.is_dir() and folder.stat().st_mtime < cutoff:
-                shutil.rmtree(folder, ignore_errors=True)
+        for name in _job_folders(self.root):
+            folder = self.root / name
+            if name not in kept and _last_touched(folder) < cutoff:
+                shutil.rmtree(folder, onerror=_log_removal_error)
         if old:
-            log.info("removed %d finished jobs older than %g days", len(old), days)
+            log.info("removed %d finished jobs unused for %g days", len(old), self.app.settings.job_retention_days)
         return len(old)
+
+    def _remove_expired_soon(self) -> None:
+        """:meth:`remove_expired` in the background, at most every ``SWEEP_EVERY_S``: a year of
+        folders took seconds, which an upload or the start-up should not wait for."""
+        if time.monotonic() - self._last_sweep < SWEEP_EVERY_S:
+            return
+        self._last_sweep = time.monotonic()
+        threading.Thread(target=self.remove_expired, name="expired-jobs", daemon=True).start()
 
     def require(self, job_id: str, done: bool = False, partial: bool = False) -> Job:
         """The job, or NotFound; with ``done``, Conflict unless it has finished (its result, its review);
-        with ``partial`` too, a cancelled job's result of the rows done before it stopped counts."""
+        with ``partial`` too, a cancelled job's result of the rows done before it stopped counts; a
+        finished job asked for counts as used (its expiry starts again)."""
         job = self.get(job_id)
         if job is None:
             raise NotFound(f"no job {job_id!r}", thai=f"ไม่พบงานจัดหมวด {job_id} (อาจถูกลบไปแล้ว)")
@@ -138,6 +168,9 @@ class JobManager:
                     if kept else "งานจัดหมวดนี้ถูกยกเลิกไปแล้ว จึงไม่มีผลลัพธ์ กรุณาอัปโหลดไฟล์ใหม่" if job.status == "cancelled"
                     else "งานจัดหมวดนี้ไม่สำเร็จ จึงไม่มีผลลัพธ์ (ดูสาเหตุที่สถานะงาน) กรุณาแก้ไฟล์แล้วอัปโหลดใหม่")
             raise Conflict(f"job is {job.status}; a result exists only when status is done", thai=thai)
+        if done:  # its result, review grid or corrected file is in use: it expires from now (remove_expired)
+            with contextlib.suppress(OSError):
+                os.utime(self.root / job_id)
         return job
 
     def get(self, job_id: str) -> Job | None:
@@ -153,7 +186,11 @@ class JobManager:
         return [_job(row) for row in rows]
 
     def result_path(self, job_id: str, fmt: str) -> Path:
-        return self.root / job_id / f"result.{fmt}"
+        """A finished job's result file; NotFound when its files were removed meanwhile (expired)."""
+        path = self.root / job_id / f"result.{fmt}"
+        if not path.is_file():
+            raise NotFound(f"job {job_id!r} has no result file (removed)", thai=f"ไม่พบไฟล์ผลของงานจัดหมวด {job_id} (อาจถูกลบไปแล้ว)")
+        return path
 
     def cancel(self, job_id: str, wait: float = CANCEL_WAIT_S) -> Job | None:
         """Mark a queued or running job cancelled; the worker skips it or stops at its next encoder
@@ -284,6 +321,29 @@ class JobManager:
         # stop anything, and the job ends done (it became a "partial" of every row, without its metrics: a blind review).
         self._update(job_id, even_cancelled=True, status="done", error="", done=total,
                      metrics=json.dumps(metrics, ensure_ascii=False) if metrics else "")
+
+
+def _last_touched(folder: Path) -> float:
+    """When a job's folder last changed or was used (:meth:`JobManager.require` touches it); 0 when gone."""
+    try:
+        return folder.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _job_folders(root: Path) -> list[str]:
+    """Names of the job folders under ``root`` (none when an administrator removed it)."""
+    try:
+        with os.scandir(root) as entries:
+            return [e.name for e in entries if _JOB_FOLDER.fullmatch(e.name) and e.is_dir(follow_symlinks=False)]
+    except FileNotFoundError:
+        return []
+
+
+def _log_removal_error(function: Any, path: str, error: Any) -> None:
+    """A file another sweep removed first is no error; anything else is logged, the sweep goes on."""
+    if not (isinstance(error, tuple) and issubclass(error[0], FileNotFoundError)):
+        log.warning("could not remove %s of an expired job: %s", path, error[1] if isinstance(error, tuple) else error)
 
 
 def _job(row: Any) -> Job:

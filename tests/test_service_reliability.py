@@ -273,30 +273,54 @@ def test_requests_while_the_index_loads_wait_briefly_then_answer(tmp_path, path)
         assert client.get(path).status_code == 200  # the first load of a small index finishes within the wait
 
 
-def test_finished_jobs_are_removed_after_the_retention_days_running_and_recent_ones_stay(tmp_path):
-    """Every upload and its result were kept forever. A finished job unchanged for
-    ``job_retention_days`` goes (row and folder) at start-up and with each new job; a queued one and
-    a recent one stay, and 0 days keeps everything."""
+def test_finished_jobs_are_removed_after_the_retention_days_unless_changed_or_used(tmp_path):
+    """Every upload and its result were kept forever. A finished job neither changed nor used (its
+    result, review grid, corrected file) for ``job_retention_days`` goes, row and folder; a recent
+    one and one in use stay, nothing else in the jobs folder is touched, a removed jobs folder fails
+    no upload, and 0 days keeps everything."""
+    import os
+    import shutil
+
+    from sqlalchemy import update
+
+    from planalign.index.schema import classify_jobs
+
     rows = "text\n" + "".join(f"โครงการลอกท่อระบายน้ำซอย {i}\n" for i in range(3))
     with TestClient(create_app(settings(tmp_path, job_retention_days=30))) as client:
         wait_for(lambda: _ready(client))
         manager = client.app.state.planalign.jobs
-        old = client.post("/v1/classify/jobs", files={"file": ("old.csv", rows.encode())}, data={"text_col": "text"}).json()
-        assert wait_for(lambda: client.get(f"/v1/classify/jobs/{old['id']}").json()["status"] == "done", timeout=60)
-        recent = client.post("/v1/classify/jobs", files={"file": ("new.csv", rows.encode())}, data={"text_col": "text"}).json()
-        assert wait_for(lambda: client.get(f"/v1/classify/jobs/{recent['id']}").json()["status"] == "done", timeout=60)
+        jobs = []
+        for name in ("old.csv", "used.csv", "recent.csv"):
+            job = client.post("/v1/classify/jobs", files={"file": (name, rows.encode())}, data={"text_col": "text"}).json()
+            assert wait_for(lambda job=job: client.get(f"/v1/classify/jobs/{job['id']}").json()["status"] == "done", timeout=60)
+            jobs.append(job["id"])
+        old, used, recent = jobs
         in_31_days = time.time() + 31 * 86_400
-        from sqlalchemy import update
-
-        from planalign.index.schema import classify_jobs
-
-        manager.app.store.write(lambda connection: connection.execute(  # changed yesterday, seen from then
-            update(classify_jobs).where(classify_jobs.c.id == recent["id"]).values(updated=in_31_days - 86_400)))
+        stale = in_31_days - 31 * 86_400 - 1
+        for job_id in (old, used):  # both unchanged for 31 days, seen from then
+            manager.app.store.write(lambda connection, job_id=job_id: connection.execute(
+                update(classify_jobs).where(classify_jobs.c.id == job_id).values(updated=stale)))
+            os.utime(manager.root / job_id, (stale, stale))
+        manager.app.store.write(lambda connection: connection.execute(
+            update(classify_jobs).where(classify_jobs.c.id == recent).values(updated=in_31_days - 86_400)))
+        os.utime(manager.root / recent, (stale, stale))
+        assert client.get(f"/v1/classify/jobs/{used}/review").status_code == 200  # a reviewer at work: used now
+        os.utime(manager.root / used, (in_31_days - 86_400,) * 2)  # ... and again yesterday, seen from then
+        (manager.root / "lost+found").mkdir()
+        os.utime(manager.root / "lost+found", (stale, stale))
         assert manager.remove_expired(now=in_31_days) == 1
-        assert client.get(f"/v1/classify/jobs/{old['id']}").status_code == 404
-        assert not (manager.root / old["id"]).exists()
-        assert client.get(f"/v1/classify/jobs/{recent['id']}/result").status_code == 200
+        assert client.get(f"/v1/classify/jobs/{old}").status_code == 404 and not (manager.root / old).exists()
+        for job_id in (used, recent):
+            assert client.get(f"/v1/classify/jobs/{job_id}/result").status_code == 200
+        assert (manager.root / "lost+found").is_dir()
+        shutil.rmtree(manager.root / recent)  # files gone under a request (a removal in between): a 404 that says so
+        gone = client.get(f"/v1/classify/jobs/{recent}/result")
+        assert gone.status_code == 404 and "อาจถูกลบไปแล้ว" in gone.json()["message_th"]
+        assert client.get(f"/v1/classify/jobs/{recent}/review").status_code == 404
+        shutil.rmtree(manager.root)  # an administrator freeing the disk: sweeps and uploads still work
+        assert manager.remove_expired(now=in_31_days) == 1  # the unchanged job whose files went with it
+        assert client.post("/v1/classify/jobs", files={"file": ("next.csv", rows.encode())}, data={"text_col": "text"}).status_code == 202
         app = client.app.state.planalign
         app.settings = app.settings.model_copy(update={"job_retention_days": 0})
         assert manager.remove_expired(now=in_31_days + 365 * 86_400) == 0
-        assert client.get(f"/v1/classify/jobs/{recent['id']}").status_code == 200
+        assert client.get(f"/v1/classify/jobs/{recent}").status_code == 200

@@ -414,7 +414,9 @@ def _mixing_weights(components: np.ndarray, gold: np.ndarray, default: tuple[flo
     right_counts = right.astype(float) @ resamples
     mean = np.mean([_GRID[np.lexsort((nearness, right_counts[:, b]))[-1]] for b in range(BOOTSTRAPS)], axis=0)
     # A mean of good points can be a bad one (two learners each sure of another node, the rest of
-    # their probability on a third, mixed half and half, name the third): then the best point.
+    # their probability on a third, mixed half and half, name the third): then the best point. The
+    # test leans toward the best point (chosen on these very rows); on small random problems it
+    # switched in 1-3 of 60 (a review), never in the 13 Traffy conditions.
     best = int(np.lexsort((nearness, right.sum(axis=1)))[-1])
     fixed, broken, spread = _sign_test(gold[rows, np.tensordot(mean, components, axes=1).argmax(axis=1)], right[best])
     return _GRID[best] if broken - fixed > spread else mean
