@@ -28,10 +28,11 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from planalign.corpora.labelled import parse_columns, read_labelled
 from planalign.corpora.tables import Table, TableError, kept_as_text, read_table, write_table
@@ -134,8 +135,7 @@ class JobManager:
                 select(table.c.id).where(table.c.status.not_in(ACTIVE), table.c.updated < cutoff))]
         old = [job_id for job_id in candidates if _last_touched(self.root / job_id) < cutoff]
         for start in range(0, len(old), DELETE_CHUNK):  # one bind parameter an id: SQLite allows 32,766 at most
-            chunk = old[start:start + DELETE_CHUNK]
-            self.app.store.write(lambda connection, chunk=chunk: connection.execute(delete(table).where(table.c.id.in_(chunk))))
+            self.app.store.write(partial(_delete_jobs, old[start:start + DELETE_CHUNK]))
         with self.engine.connect() as connection:
             kept = {job_id for (job_id,) in connection.execute(select(table.c.id))}
         for name in _job_folders(self.root):
@@ -321,6 +321,10 @@ class JobManager:
         # stop anything, and the job ends done (it became a "partial" of every row, without its metrics: a blind review).
         self._update(job_id, even_cancelled=True, status="done", error="", done=total,
                      metrics=json.dumps(metrics, ensure_ascii=False) if metrics else "")
+
+
+def _delete_jobs(job_ids: list[str], connection: Connection) -> None:
+    connection.execute(delete(table).where(table.c.id.in_(job_ids)))
 
 
 def _last_touched(folder: Path) -> float:
