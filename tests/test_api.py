@@ -373,6 +373,9 @@ def test_api_keys_protect_writes_and_optionally_reads(tmp_path):
         wait_ready(client)  # a restarted service answers 503 "starting" until its models are loaded
         assert client.get("/v1/search", params={"q": "คลอง"}).status_code == 401
         assert client.get("/v1/search", params={"q": "คลอง"}, headers={"X-API-Key": KEY}).status_code == 200
+        assert client.get("/metrics").status_code == 401  # usage counts per catalog are reads too
+        assert "planalign" in client.get("/metrics", headers={"X-API-Key": KEY}).text
+        assert client.get("/healthz").status_code == 200  # a load balancer's probe needs no key
 
 
 def test_jobs_survive_a_restart(tmp_path):

@@ -9,13 +9,13 @@ model is warm and the index loaded, and while store and index disagree ("indexin
 """
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 
 from planalign.service.api.decisions import metrics_text
-from planalign.service.api.deps import AppDep
+from planalign.service.api.deps import AppDep, require_read_key
 from planalign.service.api.schemas import Health, Readiness
 
 router = APIRouter(tags=["health"])
@@ -59,6 +59,9 @@ async def readyz(request: Request, app: AppDep) -> JSONResponse:
     return JSONResponse(body.model_dump(exclude_none=True), status_code=200 if status == "ready" else 503)
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+@router.get("/metrics", summary="Prometheus metrics (needs the key when reads do: PLANALIGN_READ_REQUIRES_KEY)", response_class=Response,
+            dependencies=[Depends(require_read_key)])
 def metrics(app: AppDep) -> Response:
+    """Counts of decisions, acceptance and alignments per catalog: usage a deployment whose reads are
+    confidential keeps to itself too (it was open beside a keyed search; a security probe)."""
     return Response(generate_latest() + metrics_text(app), media_type=CONTENT_TYPE_LATEST)
