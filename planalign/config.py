@@ -12,6 +12,7 @@ command it names.
 | encoder | PLANALIGN_ENCODER | e5 (aligns drafts) |
 | index_encoder | PLANALIGN_INDEX_ENCODER | auto (a new search index: e5 up to 20,000 projects, static above) |
 | api_keys | PLANALIGN_API_KEYS (comma-separated; ``name:key`` names a key) | none: writes are open |
+| read_keys | PLANALIGN_READ_KEYS (as api_keys) | none; keys that read but never write (a dashboard, a scraper); with them, writes need an api key |
 | read_requires_key | PLANALIGN_READ_REQUIRES_KEY | false |
 | max_body_bytes | PLANALIGN_MAX_BODY_BYTES | 20 MB |
 | sync_classify_limit | PLANALIGN_SYNC_CLASSIFY_LIMIT | 100 texts |
@@ -73,6 +74,7 @@ class Settings(BaseSettings):
     encoder: str = DEFAULT_ENCODER
     index_encoder: str = DEFAULT_INDEX_ENCODER
     api_keys: Annotated[tuple[str, ...], NoDecode] = ()
+    read_keys: Annotated[tuple[str, ...], NoDecode] = ()
     read_requires_key: bool = False
     max_body_bytes: int = Field(20 * 1024 * 1024, gt=0)
     sync_classify_limit: int = Field(100, gt=0)
@@ -89,7 +91,7 @@ class Settings(BaseSettings):
     report_sources: Annotated[tuple[str, ...], NoDecode] = DEFAULT_REPORT_SOURCES
     report_map: Path | None = None
 
-    @field_validator("api_keys", "allowed_origins", "allowed_hosts", "report_sources", mode="before")
+    @field_validator("api_keys", "read_keys", "allowed_origins", "allowed_hosts", "report_sources", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
         if isinstance(value, str):
@@ -117,18 +119,32 @@ class Settings(BaseSettings):
         bare key, as before names existed, named ``key-`` and the first 8 hex digits of its SHA-256
         (so the key itself is never written anywhere).
         """
-        names: dict[str, str] = {}
-        for entry in self.api_keys:
-            named = _KEY_NAME.match(entry)
-            key, name = (named.group(2), named.group(1)) if named else (entry, f"key-{hashlib.sha256(entry.encode('utf-8')).hexdigest()[:8]}")
-            names[key] = name
-        return names
+        return _named(self.api_keys)
+
+    def read_key_names(self) -> dict[str, str]:
+        """Read-only API key -> its name, as :meth:`key_names`."""
+        return _named(self.read_keys)
+
+    @property
+    def keyed(self) -> bool:
+        """Whether any API key is configured: writes then need a (write) key."""
+        return bool(self.api_keys or self.read_keys)
 
     def resolved_data_dir(self) -> Path:
         """The data directory (created if needed): the setting, else a per-user directory."""
         path = Path(self.data_dir or platformdirs.user_data_dir("planalign")).expanduser()
         path.mkdir(parents=True, exist_ok=True)
         return path
+
+
+def _named(entries: tuple[str, ...]) -> dict[str, str]:
+    """Key -> name of ``name:key`` entries; a bare key is named ``key-`` and 8 hex digits of its SHA-256."""
+    names: dict[str, str] = {}
+    for entry in entries:
+        named = _KEY_NAME.match(entry)
+        key, name = (named.group(2), named.group(1)) if named else (entry, f"key-{hashlib.sha256(entry.encode('utf-8')).hexdigest()[:8]}")
+        names[key] = name
+    return names
 
 
 def _toml_table(path: Path) -> dict[str, Any]:

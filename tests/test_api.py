@@ -376,6 +376,19 @@ def test_api_keys_protect_writes_and_optionally_reads(tmp_path):
         assert client.get("/metrics").status_code == 401  # usage counts per catalog are reads too
         assert "planalign" in client.get("/metrics", headers={"X-API-Key": KEY}).text
         assert client.get("/healthz").status_code == 200  # a load balancer's probe needs no key
+    with make_client(tmp_path, api_keys=[KEY], read_keys=["dashboard:R3AD-0NLY"], read_requires_key=True) as client:
+        wait_ready(client)
+        reader = {"X-API-Key": "R3AD-0NLY"}
+        assert client.get("/v1/search", params={"q": "คลอง"}, headers=reader).status_code == 200
+        assert client.get("/metrics", headers=reader).status_code == 200
+        refused = client.post("/v1/projects", json={"projects": PROJECTS}, headers=reader)
+        assert refused.status_code == 403 and "อ่านข้อมูลได้อย่างเดียว" in refused.json()["message_th"]
+        assert client.post("/v1/decisions", json={"text": "ขุดลอกคลอง", "node_id": "D1"}, headers=reader).status_code == 403
+        assert client.get("/v1/search", params={"q": "คลอง"}, headers={"X-API-Key": "wrong"}).status_code == 401
+    with make_client(tmp_path, read_keys=["R3AD-0NLY"]) as client:  # read-only keys alone: nobody writes without a write key
+        wait_ready(client)
+        assert client.post("/v1/projects", json={"projects": PROJECTS}).status_code == 401
+        assert client.get("/v1/search", params={"q": "คลอง"}).status_code == 200  # reads stay open unless configured
 
 
 def test_jobs_survive_a_restart(tmp_path):

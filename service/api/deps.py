@@ -35,19 +35,33 @@ class Refused(HTTPException):
         self.thai = thai
 
 
-def _check(app: Application, key: str | None) -> None:
+def _given(key: str | None) -> bytes:
     # HTTP header bytes arrive decoded as latin-1: encoding back gives the bytes the client sent, so a
     # non-ASCII key configured here matches the same key sent as UTF-8 (and a wrong one is a 401, never a 500).
-    given = (key or "").encode("latin-1", "replace")
-    if app.settings.api_keys and not any(secrets.compare_digest(given, k.encode("utf-8")) for k in app.settings.key_names()):
-        raise Refused(401, f"missing or invalid API key (header {API_KEY_HEADER})",
-                            f"ไม่มีกุญแจ API หรือกุญแจไม่ถูกต้อง (ส่งในส่วนหัว {API_KEY_HEADER}) กรุณาขอกุญแจจากผู้ดูแลระบบ")
+    return (key or "").encode("latin-1", "replace")
+
+
+def _name_of(given: bytes, names: dict[str, str]) -> str | None:
+    return next((name for k, name in names.items() if secrets.compare_digest(given, k.encode("utf-8"))), None)
+
+
+def _check(app: Application, key: str | None, reading: bool = False) -> None:
+    """A write needs a write key (``api_keys``) once any key is configured; a read (when reads need a
+    key) takes a read-only key (``read_keys``) too. A read-only key sent to write is a 403 that says so."""
+    settings, given = app.settings, _given(key)
+    if not settings.keyed or _name_of(given, settings.key_names()) is not None:
+        return
+    if _name_of(given, settings.read_key_names()) is not None:
+        if reading:
+            return
+        raise Refused(403, "this API key may only read", "กุญแจ API นี้ใช้อ่านข้อมูลได้อย่างเดียว แก้ไขหรือบันทึกข้อมูลไม่ได้ กรุณาขอกุญแจสำหรับบันทึกจากผู้ดูแลระบบ")
+    raise Refused(401, f"missing or invalid API key (header {API_KEY_HEADER})",
+                  f"ไม่มีกุญแจ API หรือกุญแจไม่ถูกต้อง (ส่งในส่วนหัว {API_KEY_HEADER}) กรุณาขอกุญแจจากผู้ดูแลระบบ")
 
 
 async def caller(app: AppDep, key: Annotated[str | None, Depends(_api_key)]) -> str:
     """Who makes a write: the name of the API key given (``name:key`` in the settings), else ``local``."""
-    given = (key or "").encode("latin-1", "replace")
-    return next((name for k, name in app.settings.key_names().items() if secrets.compare_digest(given, k.encode("utf-8"))), "local")
+    return _name_of(_given(key), app.settings.key_names()) or "local"
 
 
 CallerDep = Annotated[str, Depends(caller)]
@@ -61,7 +75,7 @@ async def require_write_key(app: AppDep, key: Annotated[str | None, Depends(_api
 async def require_read_key(app: AppDep, key: Annotated[str | None, Depends(_api_key)]) -> None:
     """Reads need a key only when configured so (PLANALIGN_READ_REQUIRES_KEY)."""
     if app.settings.read_requires_key:
-        _check(app, key)
+        _check(app, key, reading=True)
 
 
 async def refuse_unknown_query_parameters(request: Request) -> None:

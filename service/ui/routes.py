@@ -52,7 +52,7 @@ def _context(request: Request, path: str, title: str) -> dict:
         "active": path,
         "nav": [(p, label) for p, _t, label, _title in PAGES],
         "version": __version__,
-        "needs_key": bool(settings and (settings.api_keys or settings.read_requires_key)),
+        "needs_key": bool(settings and (settings.keyed or settings.read_requires_key)),
         "default_catalog": getattr(settings, "catalog", "") or "",
         "districts": _districts()[0],
         "district_groups": _districts()[1],
