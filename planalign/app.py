@@ -329,6 +329,8 @@ class Application:
     def close(self) -> None:
         if self._indexer is not None:
             self._indexer.stop()
+        if self._jobs is not None:
+            self._jobs.close()
         if self._store is not None:
             self._store.close()
 

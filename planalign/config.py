@@ -12,7 +12,7 @@ command it names.
 | encoder | PLANALIGN_ENCODER | e5 (aligns drafts) |
 | index_encoder | PLANALIGN_INDEX_ENCODER | auto (a new search index: e5 up to 20,000 projects, static above) |
 | api_keys | PLANALIGN_API_KEYS (comma-separated; ``name:key`` names a key) | none: writes are open |
-| read_keys | PLANALIGN_READ_KEYS (as api_keys) | none; keys that read but never write (a dashboard, a scraper); with them, writes need an api key |
+| read_keys | PLANALIGN_READ_KEYS (as api_keys) | none; keys that read, not write (a key in both lists writes); with them, writes need an api key |
 | read_requires_key | PLANALIGN_READ_REQUIRES_KEY | false |
 | max_body_bytes | PLANALIGN_MAX_BODY_BYTES | 20 MB |
 | sync_classify_limit | PLANALIGN_SYNC_CLASSIFY_LIMIT | 100 texts |
@@ -21,7 +21,7 @@ command it names.
 | max_field_chars | PLANALIGN_MAX_FIELD_CHARS | 20,000 characters per field (a project field, a cell of an uploaded file) |
 | write_index_wait_s | PLANALIGN_WRITE_INDEX_WAIT_S | 1.0 s: how long a write waits for its projects to become searchable |
 | reconcile_interval_s | PLANALIGN_RECONCILE_INTERVAL_S | 60 s between background store/index comparisons |
-| job_retention_days | PLANALIGN_JOB_RETENTION_DAYS | 30: finished jobs (row, upload, result) go this long after last changed or used; 0 keeps them |
+| job_retention_days | PLANALIGN_JOB_RETENTION_DAYS | 30: finished jobs go this long after last changed or used (at start-up, on uploads); 0 keeps |
 | request_threads | PLANALIGN_REQUEST_THREADS | 6: requests computed at once (the rest wait their turn); bounds memory and tail latency |
 | allowed_origins | PLANALIGN_ALLOWED_ORIGINS (comma-separated) | none: state-changing requests from a browser must come from the service's own origin |
 | allowed_hosts | PLANALIGN_ALLOWED_HOSTS (comma-separated) | any; `serve` on a loopback address: localhost, 127.0.0.1, ::1 (DNS rebinding) |
@@ -94,8 +94,13 @@ class Settings(BaseSettings):
     @field_validator("api_keys", "read_keys", "allowed_origins", "allowed_hosts", "report_sources", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
+        """Comma-separated in the environment, a list in a TOML file; blank entries are dropped from
+        both (a blank key in a TOML list, e.g. an unset template variable, matched a request sending
+        no key at all and opened every read and write; a review)."""
         if isinstance(value, str):
-            return tuple(k.strip() for k in value.split(",") if k.strip())
+            value = value.split(",")
+        if isinstance(value, (list, tuple)):
+            return tuple(str(k).strip() for k in value if str(k).strip())
         return value
 
     @classmethod

@@ -24,6 +24,7 @@ import os
 import queue
 import re
 import shutil
+import sys
 import threading
 import time
 import uuid
@@ -84,6 +85,8 @@ class JobManager:
         self._running: str | None = None  # the job the worker is on
         self._turn = threading.Condition()  # notified when the worker leaves a job
         self._sweeping = threading.Lock()  # one removal of expired jobs at a time
+        self._sweeper: threading.Thread | None = None
+        self._stopping = threading.Event()  # set by close(): a removal stops between two steps
         self._last_sweep = -SWEEP_EVERY_S
 
     def start(self) -> None:
@@ -133,15 +136,22 @@ class JobManager:
         with self.engine.connect() as connection:
             candidates = [job_id for (job_id,) in connection.execute(
                 select(table.c.id).where(table.c.status.not_in(ACTIVE), table.c.updated < cutoff))]
-        old = [job_id for job_id in candidates if _last_touched(self.root / job_id) < cutoff]
-        for start in range(0, len(old), DELETE_CHUNK):  # one bind parameter an id: SQLite allows 32,766 at most
-            self.app.store.write(partial(_delete_jobs, old[start:start + DELETE_CHUNK]))
+        old: list[str] = []
+        for start in range(0, len(candidates), DELETE_CHUNK):  # one bind parameter an id: SQLite allows 32,766 at most
+            if self._stopping.is_set():
+                break
+            # "used" read just before the delete: a review grid opened meanwhile keeps its job
+            chunk = [job_id for job_id in candidates[start:start + DELETE_CHUNK] if _last_touched(self.root / job_id) < cutoff]
+            self.app.store.write(partial(_delete_jobs, chunk))
+            old += chunk
         with self.engine.connect() as connection:
             kept = {job_id for (job_id,) in connection.execute(select(table.c.id))}
         for name in _job_folders(self.root):
             folder = self.root / name
+            if self._stopping.is_set():
+                break
             if name not in kept and _last_touched(folder) < cutoff:
-                shutil.rmtree(folder, onerror=_log_removal_error)
+                shutil.rmtree(folder, **_ON_REMOVAL_ERROR)  # type: ignore[arg-type]
         if old:
             log.info("removed %d finished jobs unused for %g days", len(old), self.app.settings.job_retention_days)
         return len(old)
@@ -152,7 +162,14 @@ class JobManager:
         if time.monotonic() - self._last_sweep < SWEEP_EVERY_S:
             return
         self._last_sweep = time.monotonic()
-        threading.Thread(target=self.remove_expired, name="expired-jobs", daemon=True).start()
+        self._sweeper = threading.Thread(target=self.remove_expired, name="expired-jobs", daemon=True)
+        self._sweeper.start()
+
+    def close(self, wait: float = 10.0) -> None:
+        """Stop a removal of expired jobs between two steps (the store closes next)."""
+        self._stopping.set()
+        if self._sweeper is not None:
+            self._sweeper.join(wait)
 
     def require(self, job_id: str, done: bool = False, partial: bool = False) -> Job:
         """The job, or NotFound; with ``done``, Conflict unless it has finished (its result, its review);
@@ -345,9 +362,14 @@ def _job_folders(root: Path) -> list[str]:
 
 
 def _log_removal_error(function: Any, path: str, error: Any) -> None:
-    """A file another sweep removed first is no error; anything else is logged, the sweep goes on."""
-    if not (isinstance(error, tuple) and issubclass(error[0], FileNotFoundError)):
-        log.warning("could not remove %s of an expired job: %s", path, error[1] if isinstance(error, tuple) else error)
+    """A file another sweep removed first is no error; anything else is logged, the sweep goes on.
+    ``error``: the exception (``onexc``, Python 3.12+) or its ``sys.exc_info()`` (``onerror``)."""
+    error = error[1] if isinstance(error, tuple) else error
+    if not isinstance(error, FileNotFoundError):
+        log.warning("could not remove %s of an expired job: %s", path, error)
+
+
+_ON_REMOVAL_ERROR = {"onexc" if sys.version_info >= (3, 12) else "onerror": _log_removal_error}  # onerror is deprecated from 3.12
 
 
 def _job(row: Any) -> Job:

@@ -76,8 +76,10 @@ DESCRIPTION = """Thai NLP alignment and search for Bangkok (BMA) strategy catalo
 * **coverage**: projects, budget and citizen reports per dimension and issue, district by district; needs without projects
 * **projects**, **catalogs**: manage the data
 
-Write endpoints need the `X-API-Key` header when keys are configured. A state-changing request sent
-by a browser must come from this service's own pages (same origin) or carry the key.
+Write endpoints need the `X-API-Key` header when keys are configured (`PLANALIGN_API_KEYS`); reads
+need it too when `PLANALIGN_READ_REQUIRES_KEY` is set, where a read-only key (`PLANALIGN_READ_KEYS`)
+also reads. A state-changing request sent by a browser must come from this service's own pages
+(same origin) or carry the key.
 """
 
 

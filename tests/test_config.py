@@ -47,3 +47,14 @@ def test_config_file_and_catalog_from_environment_reach_classify(tmp_path, shop_
                      data_dir=tmp_path / "data", env={"PLANALIGN_CATALOG": str(shop_catalog)})
     assert result.returncode == 0, result.stderr
     assert "PET.DOG" in (tmp_path / "out.csv").read_text(encoding="utf-8-sig")
+
+
+def test_a_blank_key_in_a_toml_list_opens_nothing(tmp_path):
+    """A TOML list kept a blank entry (an unset template variable): it matched a request sending no key
+    at all, opening every read and write. Blank entries are dropped from lists as from the environment."""
+    config = tmp_path / "planalign.toml"
+    config.write_text('[planalign]\napi_keys = ["writer:W1", ""]\nread_keys = ["  ", "dash:R1"]\n', encoding="utf-8")
+    settings = Settings.load(config)
+    assert settings.api_keys == ("writer:W1",) and settings.read_keys == ("dash:R1",)
+    assert "" not in settings.key_names() and "" not in settings.read_key_names()
+    assert Settings(api_keys=["", " "]).keyed is False

@@ -17,7 +17,8 @@ from planalign.corpora.catalog import CatalogError
 from planalign.errors import InputError
 
 API_KEY_HEADER = "X-API-Key"
-_api_key = APIKeyHeader(name=API_KEY_HEADER, auto_error=False, description="Required for writes when keys are configured.")
+_api_key = APIKeyHeader(name=API_KEY_HEADER, auto_error=False, description="Required for writes when keys are configured, and for reads too with "
+                                                                                  "PLANALIGN_READ_REQUIRES_KEY (a read-only key reads only).")
 
 
 async def get_app(request: Request) -> Application:  # async: a plain def would take a worker thread for nothing

@@ -10,7 +10,6 @@
   // Rows per page: a 3,000-row job showed its first 1,000 and no way on (a walkthrough), and every
   // accept redrew all of them (1.7 s a key); pages of 200 go on with the keyboard (j past the last row).
   var PAGE = 200;
-  var KEY_STORE = "planalign.apiKey"; // the key the page's API-key field keeps (common.js)
 
   var state = { job: null, catalog: null, level: null, rows: [], active: 0, loading: false, offset: 0, total: 0 };
 
@@ -202,20 +201,9 @@
 
   function download(format) {
     if (!state.job) return;
-    var headers = {};
-    try { var key = window.localStorage.getItem(KEY_STORE); if (key) headers["X-API-Key"] = key; } catch (e) { /* private mode */ }
-    fetch("/v1/classify/jobs/" + encodeURIComponent(state.job.id) + "/corrected?format=" + format, { headers: headers, credentials: "same-origin" })
-      .then(function (response) {
-        if (!response.ok) throw new Error("ดาวน์โหลดไม่สำเร็จ (" + response.status + ")");
-        return response.blob();
-      })
-      .then(function (blob) {
-        var stem = String((state.job.params || {}).filename || "result").replace(/\.[^.]+$/, "");
-        var link = el("a", { href: URL.createObjectURL(blob), download: stem + "-corrected." + format });
-        document.body.appendChild(link);
-        link.click();
-        setTimeout(function () { URL.revokeObjectURL(link.href); link.remove(); }, 1000);
-      })
+    var stem = String((state.job.params || {}).filename || "result").replace(/\.[^.]+$/, "");
+    // PA.download shows the API's Thai message (a removed job: "อาจถูกลบไปแล้ว"), not only the status code
+    PA.download("/v1/classify/jobs/" + encodeURIComponent(state.job.id) + "/corrected?format=" + format, stem + "-corrected." + format)
       .catch(function (err) { PA.setStatus($("review-status"), err.message, "error"); });
   }
 
