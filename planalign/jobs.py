@@ -142,8 +142,9 @@ class JobManager:
                 break
             # "used" read just before the delete: a review grid opened meanwhile keeps its job
             chunk = [job_id for job_id in candidates[start:start + DELETE_CHUNK] if _last_touched(self.root / job_id) < cutoff]
-            self.app.store.write(partial(_delete_jobs, chunk))
-            old += chunk
+            if chunk:
+                self.app.store.write(partial(_delete_jobs, chunk))
+                old += chunk
         with self.engine.connect() as connection:
             kept = {job_id for (job_id,) in connection.execute(select(table.c.id))}
         for name in _job_folders(self.root):
