@@ -603,6 +603,16 @@ def coverage(
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 
+def key_notes(settings: Settings) -> list[str]:
+    """What a key setting does that its operator may not expect (said at start; a review of read-only keys)."""
+    notes = []
+    if settings.read_keys and not settings.api_keys:
+        notes.append("PLANALIGN_READ_KEYS without PLANALIGN_API_KEYS: every write (projects, decisions, uploads) is refused")
+    if settings.read_keys and not settings.read_requires_key:
+        notes.append("PLANALIGN_READ_KEYS is set but reads need no key (PLANALIGN_READ_REQUIRES_KEY): anyone can read")
+    return notes
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
@@ -626,6 +636,8 @@ def serve(
         settings = settings.model_copy(update={"allowed_hosts": LOOPBACK_HOSTS})
         err.print("answers requests sent to localhost / 127.0.0.1 only (DNS rebinding); behind a proxy that forwards its own "
                   "host name, list it in PLANALIGN_ALLOWED_HOSTS")
+    for note in key_notes(settings):
+        err.print(note)
     if sample:
         err.print("the embedded sample projects (written by the planalign team) load in the background if the store is empty: /readyz says how far")
     err.print(f"planalign on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")

@@ -58,3 +58,11 @@ def test_a_blank_key_in_a_toml_list_opens_nothing(tmp_path):
     assert settings.api_keys == ("writer:W1",) and settings.read_keys == ("dash:R1",)
     assert "" not in settings.key_names() and "" not in settings.read_key_names()
     assert Settings(api_keys=["", " "]).keyed is False
+
+
+def test_serve_says_what_read_only_keys_do_when_they_lock_writes_or_guard_nothing():
+    from planalign.service.cli import key_notes
+
+    assert key_notes(Settings(api_keys=["W1"], read_keys=["R1"], read_requires_key=True)) == []
+    notes = key_notes(Settings(read_keys=["R1"]))
+    assert len(notes) == 2 and "every write" in notes[0] and "anyone can read" in notes[1]
