@@ -247,7 +247,8 @@ class ExampleModel:
         self.pulls = bool(broken - fixed <= spread)
         if not self.pulls:
             components[0] = raw
-        self.weights = _mixing_weights(components, gold, self.DEFAULT_WEIGHTS)
+        at_grid = _right_at_grid(components, gold)  # computed once: the folds' choices below read its columns
+        self.weights = _mixing_weights(components, gold, self.DEFAULT_WEIGHTS, at_grid)
 
         def log_loss(sharpness: float) -> float:
             mixed = self._mix(components, self.weights, sharpness)
@@ -259,7 +260,7 @@ class ExampleModel:
             right = []
             for f in range(len(folds)):
                 seen, judged = fold_of != f, fold_of == f
-                weights = _mixing_weights(components[:, seen], gold[seen], self.DEFAULT_WEIGHTS)
+                weights = _mixing_weights(components[:, seen], gold[seen], self.DEFAULT_WEIGHTS, at_grid[:, seen])
                 right.append(_share_right(components[:, judged], self._mix(components[:, judged], weights, 1.0), gold[judged]))
             self.share = _chosen_share(np.hstack(right), PRIOR_SHARE if len(self.texts) >= PRIOR_FROM else 0.0)
             if len(self.texts) >= REVIEW_FROM:  # every decision predicted once by learners that did not see it
@@ -394,9 +395,16 @@ _GRID = np.array([w for w in itertools.product(range(11), repeat=4) if sum(w) ==
 BOOTSTRAPS = 100  # resamples of the out-of-fold rows whose best grid weights are averaged (_mixing_weights)
 
 
-def _mixing_weights(components: np.ndarray, gold: np.ndarray, default: tuple[float, ...]) -> np.ndarray:
+def _right_at_grid(components: np.ndarray, gold: np.ndarray) -> np.ndarray:
+    """(grid, rows): whether the mixture of ``components`` (4, rows, nodes) at each grid weight is right on each row."""
+    rows = np.arange(len(gold))
+    return np.array([gold[rows, np.tensordot(w, components, axes=1).argmax(axis=1)] for w in _GRID])
+
+
+def _mixing_weights(components: np.ndarray, gold: np.ndarray, default: tuple[float, ...], right: np.ndarray | None = None) -> np.ndarray:
     """Mixing weights of ``components`` (4, rows, nodes): the mean, over ``BOOTSTRAPS`` resamples of
     the rows, of the grid's weights most often right on each (the nearest to ``default`` among equals).
+    ``right``: :func:`_right_at_grid` of these rows, when the caller has it already.
 
     Why a mean: the single best grid point flips on a handful of texts. Writing "pm 2.5" as one name
     in 26 Traffy reports (of 13,584 of January 2023 and a few of the 3,000 of 2022 learned from) once
@@ -408,7 +416,7 @@ def _mixing_weights(components: np.ndarray, gold: np.ndarray, default: tuple[flo
     0.886 -> 0.885 (review-grid order). Choosing by log loss instead was steady but 4 points worse
     (the components' probabilities are on different scales)."""
     rows = np.arange(len(gold))
-    right = np.array([gold[rows, np.tensordot(w, components, axes=1).argmax(axis=1)] for w in _GRID])  # (grid, rows)
+    right = _right_at_grid(components, gold) if right is None else right
     nearness = -np.abs(_GRID - np.asarray(default)).sum(axis=1)
     resamples = np.random.default_rng(0).multinomial(len(rows), np.full(len(rows), 1.0 / len(rows)), size=BOOTSTRAPS).T  # (rows, resamples)
     right_counts = right.astype(float) @ resamples
