@@ -31,7 +31,7 @@ import uuid
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from sqlalchemy import Connection, delete, insert, select, update
 
@@ -207,8 +207,18 @@ class JobManager:
         """A finished job's result file; NotFound when its files were removed meanwhile (expired)."""
         path = self.root / job_id / f"result.{fmt}"
         if not path.is_file():
-            raise NotFound(f"job {job_id!r} has no result file (removed)", thai=f"ไม่พบไฟล์ผลของงานจัดหมวด {job_id} (อาจถูกลบไปแล้ว)")
+            raise _result_removed(job_id)
         return path
+
+    def open_result(self, job_id: str, fmt: str) -> BinaryIO:
+        """A finished job's result file, opened: what a download sends. Opened here, before the
+        response starts, so a file removed meanwhile (an expiry sweep, an administrator) is a 404 that
+        says so, or is sent whole from the open handle; served by path, it was checked, then opened,
+        and one removed in between was a 500."""
+        try:
+            return self.result_path(job_id, fmt).open("rb")
+        except FileNotFoundError:
+            raise _result_removed(job_id) from None
 
     def cancel(self, job_id: str, wait: float = CANCEL_WAIT_S) -> Job | None:
         """Mark a queued or running job cancelled; the worker skips it or stops at its next encoder
@@ -343,6 +353,10 @@ class JobManager:
 
 def _delete_jobs(job_ids: list[str], connection: Connection) -> None:
     connection.execute(delete(table).where(table.c.id.in_(job_ids)))
+
+
+def _result_removed(job_id: str) -> NotFound:
+    return NotFound(f"job {job_id!r} has no result file (removed)", thai=f"ไม่พบไฟล์ผลของงานจัดหมวด {job_id} (อาจถูกลบไปแล้ว)")
 
 
 def _last_touched(folder: Path) -> float:

@@ -324,3 +324,32 @@ def test_finished_jobs_are_removed_after_the_retention_days_unless_changed_or_us
         app.settings = app.settings.model_copy(update={"job_retention_days": 0})
         assert manager.remove_expired(now=in_31_days + 365 * 86_400) == 0
         assert client.get(f"/v1/classify/jobs/{recent}").status_code == 200
+
+
+def test_a_result_removed_while_it_is_being_sent_arrives_whole_under_its_thai_name(tmp_path, monkeypatch):
+    """The result was checked, then opened by the server when it sent it: a sweep or an
+    administrator removing the folder in between made the download a 500. It is opened before the
+    response starts now, and a Thai file name is kept (RFC 5987)."""
+    import shutil
+    from urllib.parse import quote
+
+    rows = "text\n" + "".join(f"โครงการลอกท่อระบายน้ำซอย {i}\n" for i in range(3))
+    with TestClient(create_app(settings(tmp_path))) as client:
+        wait_for(lambda: _ready(client))
+        manager = client.app.state.planalign.jobs
+        job = client.post("/v1/classify/jobs", files={"file": ("แผนเขต.csv", rows.encode())}, data={"text_col": "text"}).json()
+        assert wait_for(lambda: client.get(f"/v1/classify/jobs/{job['id']}").json()["status"] == "done", timeout=60)
+        whole = client.get(f"/v1/classify/jobs/{job['id']}/result").content
+        opened = manager.open_result
+
+        def open_then_removed(job_id: str, fmt: str):
+            handle = opened(job_id, fmt)
+            shutil.rmtree(manager.root / job_id)
+            return handle
+
+        monkeypatch.setattr(manager, "open_result", open_then_removed)
+        sent = client.get(f"/v1/classify/jobs/{job['id']}/result")
+        assert sent.status_code == 200 and sent.content == whole and "ซอย 2" in whole.decode("utf-8-sig")
+        assert sent.headers["content-disposition"] == f"attachment; filename*=utf-8''{quote('แผนเขต-labelled.csv')}"
+        gone = client.get(f"/v1/classify/jobs/{job['id']}/result")
+        assert gone.status_code == 404 and "อาจถูกลบไปแล้ว" in gone.json()["message_th"]

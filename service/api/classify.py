@@ -1,10 +1,13 @@
 """Classification: a few texts inline, or a whole file as a background job."""
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from planalign.corpora.labelled import parse_columns
@@ -12,12 +15,11 @@ from planalign.corpora.tables import TABLE_UPLOAD_SUFFIXES, Table, read_table
 from planalign.errors import Conflict, NotFound, TooLarge
 from planalign.index.align import Alignment, AlignmentInputError
 from planalign.jobs import Job
-from planalign.service.api.deps import AppDep, display_name, read_upload, refuse_unknown_form_fields, require_read_key, require_write_key, upload_path
+from planalign.service.api.deps import MEDIA, AppDep, attachment, display_name, read_upload, refuse_unknown_form_fields, require_read_key, require_write_key, upload_path
 from planalign.service.api.schemas import ClassifyRequest, ClassifyResponse, ClassifyRow, JobOut, JobProgress
 from planalign.service.plots import confusion_png
 
 router = APIRouter(prefix="/v1/classify", tags=["classify"])
-MEDIA = {"csv": "text/csv; charset=utf-8", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 @router.post("", summary="Label up to 100 texts synchronously", dependencies=[Depends(require_read_key)], response_model=ClassifyResponse)
@@ -105,12 +107,21 @@ def cancel_job(job_id: str, app: AppDep) -> JobOut:
 
 
 @router.get("/jobs/{job_id}/result", summary="The labelled file", dependencies=[Depends(require_read_key)],
-            responses={200: {"content": {MEDIA["csv"]: {}, MEDIA["xlsx"]: {}}}}, response_class=FileResponse)
-def job_result(job_id: str, app: AppDep, format: str = Query("csv", pattern="^(csv|xlsx)$")) -> FileResponse:
+            responses={200: {"content": {MEDIA["csv"]: {}, MEDIA["xlsx"]: {}}}}, response_class=StreamingResponse)
+def job_result(job_id: str, app: AppDep, format: str = Query("csv", pattern="^(csv|xlsx)$")) -> StreamingResponse:
     job = app.jobs.require(job_id, done=True, partial=True)
     stem = Path(job.params.get("filename", "result")).stem
     part = "-partial" if job.status != "done" else ""  # a cancelled job's rows done before it stopped (params.partial_rows)
-    return FileResponse(app.jobs.result_path(job_id, format), media_type=MEDIA[format], filename=f"{stem}-labelled{part}.{format}")
+    handle = app.jobs.open_result(job_id, format)  # opened now: a file removed later is still sent whole
+    return StreamingResponse(_chunks(handle), media_type=MEDIA[format], headers={
+        "Content-Disposition": attachment(f"{stem}-labelled{part}.{format}"), "Content-Length": str(os.fstat(handle.fileno()).st_size)})
+
+
+def _chunks(handle: BinaryIO, size: int = 1 << 16) -> Iterator[bytes]:
+    """The open file in pieces, closed at the end (or when the client goes)."""
+    with handle:
+        while piece := handle.read(size):
+            yield piece
 
 
 @router.get("/jobs/{job_id}/confusion.png", summary="Confusion matrix picture (files with a label column)",

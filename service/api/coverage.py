@@ -9,12 +9,11 @@ from fastapi.responses import Response
 
 from planalign.app import fiscal_year
 from planalign.corpora.tables import write_table
-from planalign.service.api.deps import AppDep, require_read_key
+from planalign.service.api.deps import MEDIA, AppDep, attachment, require_read_key
 from planalign.service.api.schemas import CoverageItems, CoverageResponse, NeedsResponse
 from planalign.service.format import coverage_rows, district_rows, need_rows, thai_headers
 
 router = APIRouter(prefix="/v1/coverage", tags=["coverage"], dependencies=[Depends(require_read_key)])
-MEDIA = {"csv": "text/csv; charset=utf-8", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 Year = Query(None, description="Fiscal year, B.E. (2566) or C.E. (2023); default: every year", examples=[2566])
 Catalog = Query(None, max_length=64, description="Catalog id (default: the service's)", examples=["bma-9d"])
@@ -68,4 +67,4 @@ def export(app: AppDep, format: str = Query("csv", pattern="^(csv|xlsx)$"), tabl
         content = path.read_bytes()
     # the dimension and the issue tables of a year were both "coverage-nodes-2566.csv" (a walkthrough): the level is in the name
     name = f"coverage-{table}-{used}-{year or 'all'}.{format}"  # the level the rows are at (default: the first)
-    return Response(content, media_type=MEDIA[format], headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(content, media_type=MEDIA[format], headers={"Content-Disposition": attachment(name)})

@@ -14,7 +14,7 @@ from planalign.corpora.tables import write_table
 from planalign.decisions import DecisionInput
 from planalign.errors import InputError
 from planalign.review import corrected, review
-from planalign.service.api.deps import AppDep, CallerDep, require_read_key, require_write_key
+from planalign.service.api.deps import MEDIA, AppDep, CallerDep, attachment, require_read_key, require_write_key
 from planalign.service.api.schemas import DecisionIn, DecisionsPage, DecisionsStored, DecisionStats, LabelDecisionOut, ModelOut, ReviewOut
 from planalign.service.format import DECISION_EXPORT_COLUMNS, decision_rows
 
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from prometheus_client.core import Metric
 
 router = APIRouter(tags=["decisions"])
-MEDIA = {"csv": "text/csv; charset=utf-8", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 FILE_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"content": {"application/json": {}, MEDIA["csv"]: {}, MEDIA["xlsx"]: {}}}}
 
 
@@ -30,7 +29,7 @@ def _file(columns: list[str], rows: list[dict], fmt: str, stem: str, text_column
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"out.{fmt}"
         write_table(path, columns, rows, text_columns=text_columns or [])
-        return Response(path.read_bytes(), media_type=MEDIA[fmt], headers={"Content-Disposition": f'attachment; filename="{stem}.{fmt}"'})
+        return Response(path.read_bytes(), media_type=MEDIA[fmt], headers={"Content-Disposition": attachment(f"{stem}.{fmt}")})
 
 
 @router.post("/v1/decisions", summary="Record decisions: the node a person chose for a text (one, or a list)",

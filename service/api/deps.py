@@ -1,4 +1,4 @@
-"""Shared pieces of the routers: the application, API-key checks, uploads."""
+"""Shared pieces of the routers: the application, API-key checks, uploads, files sent back."""
 from __future__ import annotations
 
 import secrets
@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from types import UnionType
 from typing import Annotated, Union, get_args, get_origin
+from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Request, UploadFile
 from fastapi.security import APIKeyHeader
@@ -142,6 +143,16 @@ async def read_upload(file: UploadFile, allowed: tuple[str, ...]) -> tuple[str, 
     if not content:
         raise Refused(400, f"{name}: the uploaded file is empty", f"ไฟล์ {name} ว่างเปล่า กรุณาเลือกไฟล์ที่มีข้อมูล")
     return suffix, content
+
+
+MEDIA = {"csv": "text/csv; charset=utf-8", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}  # the table files routes send
+
+
+def attachment(filename: str) -> str:
+    """A Content-Disposition that saves the file under ``filename``; a Thai name (an uploaded file's)
+    is sent the RFC 5987 way, as Starlette's FileResponse does."""
+    quoted = quote(filename)
+    return f'attachment; filename="{filename}"' if quoted == filename else f"attachment; filename*=utf-8''{quoted}"
 
 
 def display_name(file: UploadFile, suffix: str) -> str:
