@@ -79,6 +79,16 @@ def run_cli(*args: str, data_dir: Path, stdin: str | None = None, timeout: int =
     )
 
 
+def wait_for(check, timeout: float = 30.0, every: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError("condition not reached in time")
+
+
 def wait_ready(client, timeout: float = 60) -> None:
     """Poll ``/readyz`` until the service is ready (models loaded, store and index agree); fail with its last answer."""
     deadline = time.time() + timeout

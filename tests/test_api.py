@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from test_dedup import CHAIN, chain_records
 
-from conftest import SHOP_CATALOG, wait_job, wait_ready
+from conftest import SHOP_CATALOG, wait_for, wait_job, wait_ready
 from planalign.app import Application, DuplicateSet
 from planalign.config import Settings
 from planalign.index.align.query import NOT_THAI_WARNING
@@ -299,6 +299,9 @@ def test_catalogs_upload_browse_and_errors(client, tmp_path):
     assert len(tree) == 9 and tree[0]["children"][0]["id"] == "D1.1"
     created = client.post("/v1/catalogs", files={"file": ("shop.csv", SHOP_CATALOG.encode())}, data={"id": "shop"})
     assert created.status_code == 201 and created.json()["nodes"] == 6
+    # embedded in the background before any draft asks (459 nodes took ~33 s, and the first draft got a 503)
+    core = client.app.state.planalign
+    assert wait_for(lambda: any(key[0] == "shop" for key in core._aligners), timeout=60)
     aligned = client.post("/v1/align", json={"text": "ทรายแมวและอาหารแมว", "catalog": "shop"}).json()
     assert aligned["levels"]["issue"][0]["node_id"] == "PET.CAT"
     bad = client.post("/v1/catalogs", files={"file": ("bad.csv", b"id,parent_id,level,name,description\nA,,dimension,,\nA,,dimension,x,\n")},

@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 import planalign.app as app_module
+from conftest import wait_for
 from planalign.app import Application
 from planalign.config import Settings
 from planalign.corpora.projects import Project
@@ -24,16 +25,6 @@ PROJECTS = [
 
 def settings(tmp_path, **extra) -> Settings:
     return Settings(data_dir=tmp_path, encoder="tfidf", index_encoder="tfidf", **extra)
-
-
-def wait_for(check, timeout: float = 30.0, every: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError("condition not reached in time")
 
 
 class Gate:

@@ -60,6 +60,7 @@ async def upload_catalog(
             loaded.title = title.strip()
         replaced, stale = app.catalog_upload_effects(catalog_id, loaded)
         catalog = app.add_catalog(catalog_id, loaded)
+        app.embed_in_background(catalog_id)
         return CatalogUploaded(**_summary(catalog_id, catalog).model_dump(), tree=_tree(catalog), replaced=replaced, stale_decisions=stale)
 
     return await run_in_threadpool(store)
