@@ -178,6 +178,8 @@ def print_alignment(out: Console, err: Console, outcome: AlignOutcome) -> None:
             bar = "█" * round(s.confidence * 10)
             table.add_row(str(rank), s.node_id, escape(s.name), f"{s.score:.3f}", f"{s.confidence:.2f} {bar}")
         out.print(table)
+        if result.needs_review.get(level):  # the API and the pages said it; the CLI did not (a walkthrough)
+            out.print("  [bold yellow]needs review (ควรให้คนตรวจ):[/] the top suggestion is uncertain or the draft barely matches the catalog")
         for ev in suggestions[0].evidence:
             out.print(f"  evidence: [cyan]{escape(ev.draft_text[:160])}[/]")
             out.print(f"     ~ {ev.matched_kind}: {escape(ev.matched_text[:160])} (sim {ev.similarity:.3f})")

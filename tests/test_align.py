@@ -42,6 +42,18 @@ def test_evidence_names_the_matching_sentence_and_words(shop):
     assert {"ทราย", "แมว"} <= set(evidence.shared_words)
 
 
+def test_evidence_shares_only_words_both_shown_texts_have(shop):
+    """The shared words came from the whole draft and the whole node: "ริม" beside a sentence of
+    households, "ติดตั้ง" beside a keywords line without it (a walkthrough)."""
+    from planalign.nlp.normalize import normalize
+
+    result = shop.align("ร้านค้าเปิดใหม่ขายอาหารและของเล่นราคาถูก\nจำหน่ายทรายแมวและที่ลับเล็บแมว")
+    shown = [e for level in result.levels.values() for s in level for e in s.evidence]
+    assert any(e.shared_words for e in shown)
+    for evidence in shown:
+        assert all(w in normalize(evidence.draft_text) and w in normalize(evidence.matched_text) for w in evidence.shared_words), evidence
+
+
 def test_evidence_shows_no_number_as_a_shared_word(tmp_path):
     """A catalog text's numbered list ("2. ...") made "2" a word shared with "ทรายแมว 2 ถุง" (a docs walkthrough)."""
     path = tmp_path / "numbered.csv"
@@ -312,6 +324,33 @@ def test_from_50_decisions_the_catalogs_own_review_threshold_flags_zero_shot_ans
     assert learned.align(draft).needs_review["issue"] and learned.align(draft).needs_review["dimension"] == shop.align(draft).needs_review["dimension"]
     model.review_below = 0.0
     assert not learned.align(draft).needs_review["issue"]
+
+
+def test_a_followed_decision_keeps_the_alternatives_in_the_zero_shot_order(shop):
+    """Following a decision leaves every other node at 0; they were then listed in the catalog's
+    order (walkways and traffic under an elderly-care draft, a walkthrough)."""
+    learned = shop.learned(["ปลอกคอหมา", "กุหลาบมอญ"], [["PET.CAT"], ["PLANT.FLOWER"]], 1)
+    zero_shot = [s.node_id for s in shop.align("ปลอกคอหมา", top_k=6).levels["issue"]]
+    followed = learned.align("ปลอกคอหมา", top_k=3).levels["issue"]
+    assert followed[0].node_id == "PET.CAT" and followed[1].confidence == 0.0
+    assert [s.node_id for s in followed[1:]] == [n for n in zero_shot if n != "PET.CAT"][:2]
+
+
+def test_a_draft_unlike_every_decision_keeps_the_zero_shot_flag(shop):
+    """The fused threshold is chosen on held-out decided texts: it says nothing of a draft unlike all
+    of them, where the learners extrapolate (a walkthrough: "ทดสอบ" and a curry recipe got 0.67-0.78,
+    unflagged, after 329 decisions on the sample projects). There the zero-shot's flag stands; a
+    draft like the decisions is judged by the fused threshold alone."""
+    learned = shop.learned(SHOP_DECISIONS * 7, SHOP_DECIDED * 7, 1)
+    model = learned._examples
+    model.share, model.fused_review_below = 0.75, 0.05  # the learners take part, and trust nearly anything
+    model.review_below = 1.0  # ... and the zero-shot would flag every answer at their level
+    off_topic = "กินข้าวหรือยังครับ"
+    assert model.unlike_decisions(off_topic, learned.draft_vectors([prepare_text(off_topic)])[0])
+    assert learned.align(off_topic).needs_review["issue"]
+    decided = "ปลอกคอหมาสีแดง"  # like a decided text: the fused threshold decides
+    assert not model.unlike_decisions(decided, learned.draft_vectors([prepare_text(decided)])[0])
+    assert not learned.align(decided).needs_review["issue"]
 
 
 def test_decisions_that_all_name_one_node_teach_no_learner_and_no_review_threshold(shop):

@@ -57,6 +57,16 @@ def test_align_json_output(tmp_path, shop_catalog):
     assert top["node_id"] == "PET.CAT" and top["evidence"][0]["shared_words"]
 
 
+def test_align_table_says_when_a_suggestion_needs_review(tmp_path, shop_catalog):
+    """The API and the pages flag it; the CLI's table showed only scores and bars (a walkthrough)."""
+    flagged = run_cli("align", "ฟหกดเ่าสว", "--catalog", str(shop_catalog), "--encoder", "tfidf", data_dir=tmp_path)
+    assert flagged.returncode == 0, flagged.stderr
+    assert flagged.stdout.count("needs review (ควรให้คนตรวจ)") == 2  # both levels
+    clear = run_cli("align", "ทรายแมวและอาหารแมว", "--catalog", str(shop_catalog), "--encoder", "tfidf", "--json", data_dir=tmp_path)
+    shown = run_cli("align", "ทรายแมวและอาหารแมว", "--catalog", str(shop_catalog), "--encoder", "tfidf", data_dir=tmp_path)
+    assert shown.stdout.count("needs review (ควรให้คนตรวจ)") == sum(json.loads(clear.stdout)["needs_review"].values())
+
+
 def test_eval_prints_metrics(tmp_path, shop_catalog):
     data = tmp_path / "gold.csv"
     write_table(data, ["text", "label"], [{"text": "ปลอกคอหมา", "label": "PET.DOG"},

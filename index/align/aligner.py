@@ -23,6 +23,7 @@ from planalign.index.align.scoring import NODE_TEXT_KINDS, LevelScores, ScoringC
 from planalign.index.align.supervised import FOLLOWS_DECISION_WARNING, FUSED_REVIEW_BELOW, ExampleModel
 from planalign.nlp.encoders.base import Encoder, unit_rows
 from planalign.nlp.normalize import normalize
+from planalign.nlp.tokenize import content_tokens
 
 Progress = Callable[[int], None]
 
@@ -204,6 +205,9 @@ class Aligner:
         if fused is not None:
             probabilities = fused
             ranking = {lv: dict(probs) for lv, probs in probabilities.items()}
+        # Equal scores (nodes a followed decision left at 0) in the zero-shot's order, not the catalog's:
+        # after "ใช้ข้อเสนอนี้" on a draft its alternatives were the catalog's first nodes (a walkthrough).
+        zero_shot_rank = {int(i): float(final[i]) for s in scored.values() for i in s.nodes}
         if self._examples is not None:
             neighbours = self._examples.neighbours(vector, 3)
         levels = [self.catalog.resolve_level(level)] if level else self.catalog.levels
@@ -211,12 +215,13 @@ class Aligner:
         sentences = self.scorer.chars.transform(query.units[1:]) if with_evidence and len(query.units) > 1 else None
         result = Alignment(levels={}, neighbours=neighbours, warnings=list(query.warnings))
         repeated = self._examples.repeats(query.text) if fused is not None and self._examples is not None else None
+        unlike = fused is not None and self._examples is not None and self._examples.unlike_decisions(query.text, vector)
         for lv in levels:
-            order = sorted(ranking[lv], key=lambda i: -ranking[lv][i])[:top_k]
+            order = sorted(ranking[lv], key=lambda i: (-ranking[lv][i], -zero_shot_rank[i]))[:top_k]
             model = self._examples if self._examples is not None and self._examples.level == lv else None
-            learned_below = (model.fused_review_below if fused is not None else model.review_below) if model is not None else None
-            result.needs_review[lv] = bool(set(UNREADABLE_WARNINGS) & set(query.warnings)) or _needs_review(scored[lv], probabilities[lv], order[0], fused is not None,
-                                                                                   learned_below)
+            result.needs_review[lv] = bool(set(UNREADABLE_WARNINGS) & set(query.warnings)) or _needs_review(
+                scored[lv], probabilities[lv], order[0], fused is not None, model.fused_review_below if model is not None else None,
+                model.review_below if model is not None else None, unlike)
             result.levels[lv] = [
                 Suggestion(
                     node_id=self.scorer.node_ids[i],
@@ -247,8 +252,11 @@ class Aligner:
         if sentences is not None:  # character n-grams of query.units[1:]
             overlap = np.asarray((sentences @ self.scorer.node_chars[target].T).toarray())[:, 0]
             unit = 1 + int(np.argmax(overlap)) if overlap.max() > 0 else 0
-        # a number is no shared word to show: "2" of a catalog text's numbered list "2. การปรับปรุง..." (a docs walkthrough)
-        shared = [w for w in dict.fromkeys(query.words) if w in self.scorer.node_words[target] and not w.isdigit()][:10]
+        # the words both texts shown have: the node's other text and the draft's other sentences showed
+        # words these did not ("ริม" beside a sentence of households, a walkthrough); a number is no
+        # shared word to show: "2" of a catalog text's numbered list "2. การปรับปรุง..." (a docs walkthrough)
+        words = query.words if unit == 0 else content_tokens(query.units[unit], normalized=True)
+        shared = [w for w in dict.fromkeys(words) if w in self.scorer.text_words[target][kind] and not w.isdigit()][:10]
         # a node without keywords has its name as its second text: "matched the plan's keywords" was untrue there
         # (the official catalog has none; a walkthrough)
         matched = "name" if NODE_TEXT_KINDS[kind] == "keywords" and not self.catalog.nodes[self.scorer.node_ids[target]].keywords else NODE_TEXT_KINDS[kind]
@@ -272,11 +280,17 @@ def _readable(text: str) -> Query | None:
         return None
 
 
-def _needs_review(scored: LevelScores, fused: dict[int, float], top: int, learned: bool, learned_below: float | None) -> bool:
-    """Zero-shot: the calibrated rule of the scorer. With examples the fused probability (chosen on
-    out-of-fold predictions of those examples) is the confidence: under FUSED_REVIEW_BELOW (one half), a person checks.
-    Either threshold is the one the catalog's decisions set where they set one (from 50 decisions,
-    :func:`~planalign.index.align.supervised.review_threshold`; ``learned_below``)."""
+def _needs_review(scored: LevelScores, fused: dict[int, float], top: int, learned: bool, fused_below: float | None, zero_below: float | None,
+                  unlike_decisions: bool) -> bool:
+    """Zero-shot: the calibrated rule of the scorer, under the threshold the catalog's decisions set
+    where they set one (from 50 decisions, :func:`~planalign.index.align.supervised.review_threshold`;
+    ``zero_below``). With examples the fused probability (chosen on out-of-fold predictions of those
+    examples) is the confidence: under ``fused_below`` (else FUSED_REVIEW_BELOW, one half), a person
+    checks; and the zero-shot's own flags stand where the fused threshold was never checked: a draft
+    the catalog barely matches, or one unlike every decided text that the zero-shot would flag
+    (:meth:`~planalign.index.align.supervised.ExampleModel.unlike_decisions`)."""
+    zero_shot_flag = scored.review_at(zero_below) if zero_below is not None else scored.needs_review
     if learned:
-        return bool(fused[top] < (learned_below if learned_below is not None else FUSED_REVIEW_BELOW))
-    return scored.review_at(learned_below) if learned_below is not None else scored.needs_review
+        return bool(fused[top] < (fused_below if fused_below is not None else FUSED_REVIEW_BELOW) or scored.barely_matches
+                    or (unlike_decisions and zero_shot_flag))
+    return zero_shot_flag

@@ -54,7 +54,7 @@ NODE_TEXT_KINDS = ("description", "keywords")
 # to how drafts are prepared, scored, calibrated or learned from makes them stale, so coverage aligns
 # every stored item again and the models are fitted again (the date of the last such change, with a
 # counter when there are two in a day).
-SCORING_VERSION = "2026-12-06.4"
+SCORING_VERSION = "2026-12-06.5"
 
 
 @dataclass(frozen=True)
@@ -185,6 +185,8 @@ class ZeroShotScorer:
         whole = [f"{n.name} {d} {' '.join(n.keywords)}" for n, d in zip(nodes, descriptions)]
         node_words = [content_tokens(f"{text} {' '.join(n.keywords)}") for text, n in zip(whole, nodes)]  # keywords count twice
         self.node_words = [set(words) for words in node_words]
+        # each node text's own words: the evidence's shared words are the ones the matched text shows
+        self.text_words = [tuple(set(content_tokens(text)) for text in pair) for pair in self.texts]
         # None when no node has a content word (a catalog named only "อื่นๆ", "ทั้งหมด"): nothing to overlap with
         self.lexical = TfidfVectorizer(analyzer=_already_split, sublinear_tf=True) if any(node_words) else None
         self.node_lexical = self.lexical.fit_transform(node_words) if self.lexical is not None else None
