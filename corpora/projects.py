@@ -160,7 +160,8 @@ def parse_budget(value: str) -> float | None:
     if not match:
         raise InputError(f"budget {value!r} is not a number", thai=f"งบประมาณ {value} ไม่ใช่ตัวเลข (เช่น 1,500,000 หรือ 1.5 ล้านบาท)")
     amount = float(match.group(0))
-    rest = text[match.end() :]
+    # "250,000.-" / "100,000.- บาท": the form's way of writing no satang (refused, the whole project with it: a walkthrough)
+    rest = re.sub(r"^\.?-(?=(?:บาท|thb)?$)", "", text[match.end() :])
     multiplied = False
     while word := next((w for w in _MULTIPLIERS if rest.startswith(w)), None):
         amount *= _MULTIPLIERS[word]
@@ -458,6 +459,28 @@ def guess_columns(table: Table, exclude: Collection[str] = ()) -> ColumnGuess:
 
 
 _ALIGNMENT_PARTS = re.compile(r"[,|;/\n]+")
+
+
+_ID_FIELDS = {"dimension": "dimension_id", "issue": "issue_id", "goal": "goal_id", "okr": "okr_id"}  # catalog level -> project field
+
+
+def with_declared_ids(project: Project, catalog: Catalog) -> Project:
+    """``project`` with its id fields saying what its form declares on ``catalog`` (:func:`declared_nodes`,
+    their ancestors filled in: D1.4 declared is under D1). A walkthrough: a form declaring "ด้านเดินทางดี
+    / ประเด็นป้องกันและแก้ปัญหาน้ำท่วม" gave declared decisions D1 / D1.4 while the stored project said
+    ``dimension_id`` "" and ``issue_id`` "", and one declaring "D99" (refused, no such node) said
+    ``dimension_id`` "D99". An id read from the plan-alignment text that names no node is left out (the
+    text keeps what the form says); ids given in their own columns stay as given."""
+    nodes = declared_nodes(project, catalog)
+    update: dict[str, str] = {}
+    for node in nodes + [a for n in nodes for a in catalog.ancestors(n.id)]:
+        if node.level in _ID_FIELDS:
+            update.setdefault(_ID_FIELDS[node.level], node.id)
+    if not nodes:
+        read = set(_CATALOG_ID.findall(project.plan_alignment))
+        update = {f: "" for f in _ID_FIELDS.values() if getattr(project, f) in read and getattr(project, f) not in catalog.nodes}
+    changed = {f: v for f, v in update.items() if getattr(project, f) != v}
+    return project.model_copy(update=changed) if changed else project
 
 
 def declared_nodes(project: Project, catalog: Catalog) -> list[Node]:
