@@ -67,8 +67,10 @@ MAX_XLSX_INFLATED = 100 * 1024 * 1024
 MAX_COLUMNS = 1_000
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?\d[\d,]*(\.\d+)?(e[+-]?\d+)?", re.IGNORECASE)
-# A number as programs print it: no leading zero (an id such as "0012" keeps it), no separators.
-_CANONICAL_NUMBER = re.compile(r"-?(0|[1-9]\d{0,14})(\.\d+)?")
+# A number as programs print it: no leading zero (an id such as "0012" keeps it), no trailing zero after
+# the point (a plan number "1.10" was written as 1.1 beside its node "1.10", a walkthrough), or thousands
+# separators in groups of three as people type budgets ("1,200,000" stayed text, and Excel's SUM left it out).
+_CANONICAL_NUMBER = re.compile(r"-?(0|[1-9]\d{0,14}|[1-9]\d{0,2}(,\d{3}){1,4})(\.\d*[1-9])?")
 _ID_COLUMN = re.compile(r"(^|_)(id|ids|label|labels)($|_)|รหัส|^cluster$", re.IGNORECASE)
 XLSX_MAX_WIDTH = 60
 XLSX_WIDTH_SAMPLE = 500  # rows read to size the columns
@@ -597,10 +599,11 @@ def write_table(path: str | Path, columns: Sequence[str], rows: Iterable[Mapping
         temporary.unlink(missing_ok=True)
 
 
-def kept_as_text(id_column: str | None, text_columns: Sequence[str]) -> list[str]:
-    """The columns of a labelled output an XLSX keeps as text: the id and the texts classified
-    ("12345" as a draft became the number 12345; an id "0012" became 12)."""
-    return ([id_column] if id_column else []) + list(text_columns)
+def kept_as_text(id_column: str | None, text_columns: Sequence[str], label_column: str | None = None) -> list[str]:
+    """The columns of a labelled output an XLSX keeps as text: the id, the texts classified and the
+    gold labels ("12345" as a draft became the number 12345; an id "0012" became 12; a label "2.2"
+    a number beside its node "2.2")."""
+    return [c for c in (id_column, *text_columns, label_column) if c]
 
 
 def is_id_column(name: str) -> bool:
@@ -654,6 +657,7 @@ def _xlsx_cell(sheet, value: object, number_ok: bool) -> object:
     if not isinstance(value, str):
         return value
     if number_ok and _CANONICAL_NUMBER.fullmatch(value):
+        value = value.replace(",", "")
         return float(value) if "." in value else int(value)
     # Excel refuses control characters and caps a cell at 32,767 characters.
     text = "".join(ch for ch in value if ch >= " " or ch in "\t\n")[:32767]

@@ -316,7 +316,7 @@ class JobManager:
         level = ""
         def write_result() -> None:
             for fmt in ("csv", "xlsx"):
-                write_table(folder / f"result.{fmt}", out_columns, rows_out, text_columns=kept_as_text(params.get("id_col"), columns))
+                write_table(folder / f"result.{fmt}", out_columns, rows_out, text_columns=kept_as_text(params.get("id_col"), columns, label_col))
 
         try:
             for start in range(0, max(total, 1), BATCH_ROWS):

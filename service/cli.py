@@ -526,12 +526,12 @@ def decisions_export(
 ) -> None:
     """Write the decisions (newest first): text, catalog, level, node, suggestion shown, source, who, when."""
     from planalign.corpora.tables import check_output
-    from planalign.service.format import DECISION_EXPORT_COLUMNS, decision_rows
+    from planalign.service.format import DECISION_EXPORT_COLUMNS, DECISION_TEXT_COLUMNS, decision_rows
 
     check_output(out_path)
     core = _core(config, data_dir=data_dir, db_url=db_url)
     rows = decision_rows(core.decisions_page(catalog=catalog, active_only=not history, limit=None)[1])
-    _write_output(out_path, list(DECISION_EXPORT_COLUMNS), rows)
+    _write_output(out_path, list(DECISION_EXPORT_COLUMNS), rows, list(DECISION_TEXT_COLUMNS))
     err.print(f"wrote {len(rows)} decisions to {out_path}")
 
 

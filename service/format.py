@@ -83,6 +83,7 @@ def conflicts_thai(decision: Decision) -> list[str]:
 
 DECISION_EXPORT_COLUMNS = ("id", "created", "catalog", "level", "node_id", "text", "project_id", "suggested", "suggested_confidence",
                            "accepted", "source", "who")
+DECISION_TEXT_COLUMNS = ("catalog", "text", "suggested", "who")  # kept as text in an XLSX: a suggestion "2.2" beside its node_id "2.2"
 
 
 def describe_model(aligner: Aligner) -> str:

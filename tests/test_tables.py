@@ -277,6 +277,23 @@ def test_xlsx_numbers_are_numbers_ids_stay_text(tmp_path):
     assert read_table(path).rows[0]["budget"] == "400000"  # and it reads back as before
 
 
+def test_xlsx_budgets_with_separators_are_numbers_and_plan_numbers_stay_as_written(tmp_path):
+    """"1,200,000" stayed text, so Excel's SUM left those rows out; a plan number "1.10" in a column not
+    named as an id ("ประเด็นยุทธศาสตร์", a job's label column) became 1.1 beside its node "1.10" (a walkthrough)."""
+    from openpyxl import load_workbook
+
+    from planalign.corpora.tables import kept_as_text
+
+    path = tmp_path / "out.xlsx"
+    rows = [{"งบประมาณ": "1,200,000", "เป้าหมาย": "12,345.5", "ประเด็นยุทธศาสตร์": "2.2", "แผนย่อย": "1.10", "ร้อยละ": "0.50", "รหัสผิด": "1,2,3"},
+            {"งบประมาณ": "350000", "เป้าหมาย": "1,2345", "ประเด็นยุทธศาสตร์": "1.1", "แผนย่อย": "2.20", "ร้อยละ": "0.5", "รหัสผิด": "x"}]
+    write_table(path, list(rows[0]), rows, text_columns=kept_as_text(None, [], "ประเด็นยุทธศาสตร์"))
+    sheet = load_workbook(path).active
+    values = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=2)]
+    assert values[0] == [1_200_000, 12345.5, "2.2", "1.10", "0.50", "1,2,3"]
+    assert values[1] == [350_000, "1,2345", "1.1", "2.20", 0.5, "x"]
+
+
 def test_excel_unicode_text_is_read_not_refused_as_binary(tmp_path):
     """Excel's "Unicode Text" export (UTF-16 with a byte-order mark, tab-separated) was refused as an image or PDF
     for its NUL bytes (a security probe); offices save Thai lists that way."""

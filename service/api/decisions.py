@@ -16,7 +16,7 @@ from planalign.errors import InputError
 from planalign.review import corrected, review
 from planalign.service.api.deps import MEDIA, AppDep, CallerDep, attachment, require_read_key, require_write_key
 from planalign.service.api.schemas import DecisionIn, DecisionsPage, DecisionsStored, DecisionStats, LabelDecisionOut, ModelOut, ReviewOut
-from planalign.service.format import DECISION_EXPORT_COLUMNS, decision_rows
+from planalign.service.format import DECISION_EXPORT_COLUMNS, DECISION_TEXT_COLUMNS, decision_rows
 
 if TYPE_CHECKING:
     from prometheus_client.core import Metric
@@ -67,7 +67,7 @@ def list_decisions(app: AppDep, catalog: str | None = Query(None, max_length=64)
         return app.decisions_page(catalog=catalog, level=level, source=source, who=who, text=text, active_only=active, offset=offset, limit=limit)
 
     if format != "json":
-        return _file(list(DECISION_EXPORT_COLUMNS), decision_rows(page(0, None)[1]), format, "decisions")
+        return _file(list(DECISION_EXPORT_COLUMNS), decision_rows(page(0, None)[1]), format, "decisions", list(DECISION_TEXT_COLUMNS))
     total, found = page(offset, limit)
     return DecisionsPage(total=total, offset=offset, decisions=[LabelDecisionOut.model_validate(d.as_dict()) for d in found])
 
