@@ -18,6 +18,7 @@ client usually reads its own write), and request threads never read index files.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import threading
@@ -42,6 +43,7 @@ from planalign.corpora.projects import (
     names_an_office,
     office_names,
     parse_year,
+    with_declared_ids,
 )
 from planalign.corpora.tables import MAX_XLSX_INFLATED, Limits, Table, TableError, write_table
 from planalign.decisions import DecisionInput, check, check_source, decided_node, declared, from_table
@@ -622,6 +624,9 @@ class Application:
         ``reconcile``: compare every stored project with the index, not only these (the CLI heals
         what a killed earlier run left unindexed). In the service the index work is queued.
         """
+        with contextlib.suppress(InputError):  # a configured catalog that cannot be read: the forms' ids as they are
+            catalog = self.catalog()
+            projects = [with_declared_ids(p, catalog) for p in projects]
         self.check_projects(projects)
         if self._indexer is None:
             self._embed_ahead(projects, encoder, progress)

@@ -201,6 +201,18 @@ def test_declared_alignment_from_ingest(tmp_path):
     assert ("P1", "issue", "D1.4") in declared and ("P1", "dimension", "D1") in declared
     assert all(d.source == "declared" for d in outcome.declared.stored) and not any(p == "P3" for p, _, _ in declared)
     assert core.ingest(projects).declared.stored == []  # the same file again: nothing new
+    # the stored projects say what was declared (they said "" for a name and kept a refused id)
+    stored = core.store.get(["P1", "P2", "P4"])
+    assert (stored["P2"].dimension_id, stored["P2"].issue_id) == ("D4", "") and stored["P1"].issue_id == "D1.4"
+    from planalign.corpora.projects import read_projects
+
+    form = tmp_path / "form.csv"
+    form.write_text("id,name,plan_alignment\nF1,โครงการลอกท่อระบายน้ำซอยลาดกระบัง 14,ด้านเดินทางดี / ประเด็นป้องกันและแก้ปัญหาน้ำท่วม\n"
+                    "F2,โครงการปรับปรุงสวนหย่อม,D99\n", encoding="utf-8")
+    core.ingest(read_projects(form).projects)
+    stored = core.store.get(["F1", "F2"])
+    assert (stored["F1"].dimension_id, stored["F1"].issue_id) == ("D1", "D1.4") and (stored["F2"].dimension_id, stored["F2"].issue_id) == ("", "")
+    assert stored["F2"].plan_alignment == "D99"  # what the form said is kept
 
 
 def test_key_names():
