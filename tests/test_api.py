@@ -75,6 +75,7 @@ def test_english_text_is_answered_with_a_warning(client):
     assert client.post("/v1/align", json={"text": "โครงการขุดลอกคลองบางบัว"}).json()["warnings"] == []
     rows = client.post("/v1/classify", json={"texts": ["Dredging the Bang Bua canal", "โครงการขุดลอกคลองบางบัว"]}).json()["results"]
     assert [r["warnings"] for r in rows] == [[NOT_THAI_WARNING], []]
+    assert rows[0]["needs_review"] and body["needs_review"] == {"dimension": True, "issue": True}  # an English row was 0.90, unflagged
 
 
 def test_align_errors(client):
@@ -112,6 +113,7 @@ def test_a_service_still_loading_says_so_in_thai(client, monkeypatch):
 def test_classify_inline_and_limit(client):
     body = client.post("/v1/classify", json={"texts": ["ลอกท่อระบายน้ำ", ""], "level": "dimension"}).json()
     assert body["results"][0]["pred_label"] == "D1" and body["results"][1]["error"] == "empty text"
+    assert body["results"][1]["error_th"].startswith("ข้อความว่างเปล่า") and body["results"][0]["error_th"] is None  # files and jobs had it, this did not
     too_many = client.post("/v1/classify", json={"texts": ["x"] * 101})
     assert too_many.status_code == 413 and "ไม่เกิน 100 ข้อความ" in too_many.json()["message_th"]  # the pages read Thai (it had none)
 

@@ -17,7 +17,7 @@ import numpy as np
 from scipy import sparse
 
 from planalign.corpora.catalog import Catalog
-from planalign.index.align.query import UNREADABLE_WARNINGS, Query, RowProgress, prepare_text
+from planalign.index.align.query import REVIEW_WARNINGS, Query, RowProgress, prepare_text
 from planalign.index.align.results import Alignment, AlignmentInputError, Evidence, Neighbour, Suggestion
 from planalign.index.align.scoring import NODE_TEXT_KINDS, LevelScores, ScoringConfig, ZeroShotScorer
 from planalign.index.align.supervised import FOLLOWS_DECISION_WARNING, FUSED_REVIEW_BELOW, ExampleModel
@@ -219,7 +219,7 @@ class Aligner:
         for lv in levels:
             order = sorted(ranking[lv], key=lambda i: (-ranking[lv][i], -zero_shot_rank[i]))[:top_k]
             model = self._examples if self._examples is not None and self._examples.level == lv else None
-            result.needs_review[lv] = bool(set(UNREADABLE_WARNINGS) & set(query.warnings)) or _needs_review(
+            result.needs_review[lv] = bool(set(REVIEW_WARNINGS) & set(query.warnings)) or _needs_review(
                 scored[lv], probabilities[lv], order[0], fused is not None, model.fused_review_below if model is not None else None,
                 model.review_below if model is not None else None, unlike)
             result.levels[lv] = [

@@ -40,7 +40,7 @@ def classify(request: ClassifyRequest, app: AppDep) -> ClassifyResponse:
 def _row(index: int, result: Alignment | AlignmentInputError, level: str) -> ClassifyRow:
     if not isinstance(result, Alignment):
         return ClassifyRow(index=index, pred_label=None, pred_name=None, pred_score=None, pred_confidence=None, pred_top3=[], needs_review=True,
-                           error=str(result))
+                           error=str(result), error_th=result.thai or str(result))
     top = result.levels[level]
     return ClassifyRow(index=index, pred_label=top[0].node_id, pred_name=top[0].name, pred_score=top[0].score,
                        pred_confidence=top[0].confidence, pred_top3=[s.node_id for s in top], needs_review=result.needs_review[level], error=None,

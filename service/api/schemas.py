@@ -151,6 +151,7 @@ class ClassifyRow(BaseModel):
     pred_top3: list[str]
     needs_review: bool = Field(description="A person should check this suggestion (low confidence, or the catalog barely matches the text)")
     error: str | None
+    error_th: str | None = Field(None, description="The error in Thai, as the files and the pages give it")
     warnings: list[str] = Field(default_factory=list, description="e.g. a text with (almost) no Thai characters: the catalog is Thai")
 
 
