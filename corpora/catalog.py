@@ -158,28 +158,42 @@ class Catalog:
             raise InputError(f"no {level} {typed!r} in catalog {self.name}; there are: {ids}", thai=f"ไม่มีหัวข้อ {typed} ในระดับนี้ของแผน (มี: {ids})")
         return found.id
 
-    def find(self, label: str) -> Node | None:
+    def find(self, label: str, level: str | None = None) -> Node | None:
         """Look a label up by node id, then by exact name, then by normalized name, then by id in any
         case and with Thai digits (" d1.4 ", "D๑.๔"; only an id no other id reads the same way): a
-        labelled file's typed labels were dropped from its measure without a word."""
+        labelled file's typed labels were dropped from its measure without a word.
+
+        A name several nodes carry (:meth:`named`) is the one at ``level`` when one is there, else the
+        deepest when they lie on one path (a dimension and its issue of one name: the issue lifts to
+        both), else none (ambiguous): "อื่น ๆ" under two dimensions was silently the first, and a
+        dimension's name given for an issue of the same name refused (a walkthrough)."""
         label = label.strip()
         if label in self.nodes:
             return self.nodes[label]
-        by_name = self._names()
-        found = by_name.get(label) or by_name.get(_name_key(label))
-        if found is not None:
-            return found
+        named = self.named(label)
+        if level is not None and len(at_level := [n for n in named if n.level == level]) == 1:
+            return at_level[0]
+        if named:
+            deepest = max(named, key=lambda n: len(self.ancestors(n.id)))
+            return deepest if all(self.on_one_path(n.id, deepest.id) for n in named) else None
         by_id: dict[str, list[Node]] = {}
         for node in self.nodes.values():
             by_id.setdefault(_id_key(node.id), []).append(node)
         matches = by_id.get(_id_key(label), [])
         return matches[0] if len(matches) == 1 else None
 
-    def _names(self) -> dict[str, Node]:
-        names: dict[str, Node] = {}
+    def named(self, label: str) -> list[Node]:
+        """The nodes whose name is ``label`` (exactly, else up to spacing and case), in catalog order."""
+        names = self._names()
+        return names.get(label.strip()) or names.get(_name_key(label)) or []
+
+    def _names(self) -> dict[str, list[Node]]:
+        names: dict[str, list[Node]] = {}
         for node in self.nodes.values():
-            names.setdefault(node.name, node)
-            names.setdefault(_name_key(node.name), node)
+            names.setdefault(node.name, []).append(node)
+            key = _name_key(node.name)
+            if key != node.name:
+                names.setdefault(key, []).append(node)
         return names
 
     def to_rows(self) -> list[dict[str, str]]:

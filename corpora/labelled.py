@@ -65,7 +65,9 @@ def read_labelled(source: Path | str | Table, text_columns: list[str], label_col
                 unknown.setdefault(label, number)
         resolved = [n.id for n in nodes if n is not None]
         if not resolved:
-            skipped.append((number, f"label(s) not in the catalog: {', '.join(raw)}"))
+            several = [label for label in raw if len(catalog.named(label)) > 1]
+            skipped.append((number, f"label(s) {', '.join(several)} name several nodes: give the id" if several
+                            else f"label(s) not in the catalog: {', '.join(raw)}"))
             continue
         texts.append(text)
         labels.append(list(dict.fromkeys(resolved)))

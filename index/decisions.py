@@ -90,6 +90,7 @@ class Decision(NewDecision):
 class Recorded:
     stored: list[Decision] = field(default_factory=list)
     unchanged: int = 0
+    undecided: int = 0  # rows of an imported file without a label: no decision taken on them, skipped
 
     @property
     def catalogs(self) -> set[str]:

@@ -711,9 +711,13 @@ class Application:
         if level:
             self.catalog(catalog).resolve_level(level)
         items = from_table(table, text_columns, label_column, level, source, project_column)
+        # a reviewed file's rows left without a label were not decided: skipped and counted, as eval and
+        # jobs skip them (one such row refused the whole file, a walkthrough); a label that names nothing still refuses it
+        decided = [(number, item) for number, item in zip(table.row_numbers(), items) if (item.node or "").strip()]
         known = self.catalog(catalog)
-        checked = check(items, known, catalog_id, who, numbers=table.row_numbers(), what="row")
+        checked = check([item for _, item in decided], known, catalog_id, who, numbers=[number for number, _ in decided], what="row")
         recorded = self.decisions.record(checked, chunk=chunk, committed=committed, on_one_path=known.on_one_path)
+        recorded.undecided = len(items) - len(decided)
         if recorded.stored:
             self.learning.changed(catalog_id)
             self._realign_decided(catalog, recorded)

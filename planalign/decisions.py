@@ -107,17 +107,21 @@ def _chosen_node(item: DecisionInput, catalog: Catalog, catalog_id: str) -> tupl
     raw = (item.node or "").strip()
     if not raw:
         return None, "", ("no node given", "ไม่ได้ระบุหมวดในแผนที่เลือก")
-    node = catalog.find(raw)
+    try:
+        wanted = catalog.resolve_level(item.level) if item.level else None
+    except InputError as exc:
+        return None, "", (str(exc), exc.thai or str(exc))
+    node = catalog.find(raw, wanted)
+    if node is None and len(named := catalog.named(raw)) > 1:
+        ids = ", ".join(n.id for n in named)
+        return None, "", (f"{raw!r} names several nodes ({ids}); give the id", f"ชื่อ {raw} ตรงกับหลายหมวด ({ids}) กรุณาระบุรหัสหมวดแทน")
     if node is None and len(split_labels(raw)) > 1:
         return None, "", (f"a decision names exactly one catalog node, not {raw!r}", f"การตัดสินใจหนึ่งรายการระบุหมวดได้หมวดเดียว ไม่ใช่ {raw}")
     if node is None:
         examples = ", ".join(list(catalog.nodes)[:4])
         return None, "", (f"unknown node {raw!r} in catalog {catalog_id!r} (ids such as {examples})",
                           f"ไม่พบหมวด {raw} ในแคตตาล็อก {catalog_id} (รหัสเช่น {examples})")
-    try:
-        level = node.level if not item.level else catalog.resolve_level(item.level)
-    except InputError as exc:
-        return None, "", (str(exc), exc.thai or str(exc))
+    level = wanted or node.level
     if node.level != level:
         return None, "", (f"node {node.id} is at level {node.level!r}, not {level!r}", f"หมวด {node.id} อยู่ระดับ {node.level} ไม่ใช่ระดับ {level}")
     return node, level, None

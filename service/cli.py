@@ -507,7 +507,7 @@ def decisions_import(
     recorded = core.import_decisions(table, parse_columns(text_col), label_col, catalog=catalog, level=level, source=source,
                                      project_column=project_col, chunk=batch, committed=lambda n: err.print(f"committed {n}/{len(table.rows)} rows (new or unchanged)"))
     err.print(f"decisions: {len(recorded.stored)} stored, {recorded.unchanged} unchanged (catalog {core.catalog_id(catalog)}) "
-              f"in {time.perf_counter() - started:.1f} s")
+              f"in {time.perf_counter() - started:.1f} s" + (f"; {recorded.undecided} rows without a label skipped (ไม่มีหมวด ข้ามไป)" if recorded.undecided else ""))
     if refit:
         started = time.perf_counter()
         with progress_bar(len(recorded.stored), "learning from decisions") as advance:

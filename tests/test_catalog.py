@@ -137,3 +137,23 @@ def test_a_chain_of_thousands_of_levels_is_refused_quickly_and_a_long_cycle_name
     deep = write(tmp_path, '{"id": "A", "name": "ก", "level": "dimension", "children": ' + "[" * 100_000 + "]" * 100_000 + "}", "deep.json")
     with pytest.raises(CatalogError, match="nested too deeply"):  # a 500 before
         load_catalog(deep)
+
+
+def test_a_name_several_nodes_carry_is_the_one_at_the_level_asked_or_none(tmp_path):
+    """"อื่น ๆ" under two dimensions was silently the first; "สิ่งแวดล้อม", a dimension's name and its
+    issue's, was refused for the issue level (a walkthrough)."""
+    path = tmp_path / "dup.csv"
+    path.write_text("id,parent_id,level,name,description\nA,,dimension,สิ่งแวดล้อม,\nA1,A,issue,สิ่งแวดล้อม,\nA3,A,issue,อื่น ๆ,\n"
+                    "B,,dimension,สุขภาพ,\nB1,B,issue,อื่น ๆ,\n", encoding="utf-8")
+    catalog = load_catalog(path)
+    assert catalog.find("สิ่งแวดล้อม", "dimension").id == "A" and catalog.find("สิ่งแวดล้อม", "issue").id == "A1"
+    assert catalog.find("สิ่งแวดล้อม").id == "A1"  # one path: the deepest, which lifts to both
+    assert catalog.find("อื่น ๆ") is None and catalog.find("อื่นๆ", "issue") is None  # two paths: ambiguous
+    assert [n.id for n in catalog.named("อื่น ๆ")] == ["A3", "B1"] and catalog.find("สุขภาพ").id == "B"
+    from planalign.decisions import DecisionError, DecisionInput, check
+
+    chosen = check([DecisionInput(text="โครงการปลูกต้นไม้ริมคลอง", node="สิ่งแวดล้อม", level="issue", source="imported")], catalog, "dup", "local")
+    assert chosen[0].node_id == "A1"
+    with pytest.raises(DecisionError) as refused:
+        check([DecisionInput(text="โครงการเก็บขยะอันตรายริมคลอง", node="อื่น ๆ", level="issue", source="imported")], catalog, "dup", "local")
+    assert "ตรงกับหลายหมวด (A3, B1)" in refused.value.thai

@@ -131,6 +131,10 @@ def test_bad_decisions_are_refused_whole(tmp_path):
     (tmp_path / "d.csv").write_text("text,label\nขุดลอกคลอง,D1.4\n,\n,\nซ่อมถนน,D99\n", encoding="utf-8")
     with pytest.raises(DecisionError, match="row 5: unknown node 'D99'"):  # the spreadsheet's row, blank rows counted (it said row 3)
         core.import_decisions(read_table(tmp_path / "d.csv"), ["text"], "label")
+    # a reviewed file's rows left without a label are not decided: skipped and counted (one refused the whole file)
+    (tmp_path / "d.csv").write_text("text,label\nขุดลอกคลองแสนแสบ,D1.4\nซ่อมถนนซอยวัด,\nปลูกต้นไม้ริมถนน, \n", encoding="utf-8")
+    recorded = core.import_decisions(read_table(tmp_path / "d.csv"), ["text"], "label")
+    assert [d.node_id for d in recorded.stored] == ["D1.4"] and recorded.undecided == 2
 
 
 def test_a_decision_on_a_text_that_says_nothing_is_kept_but_not_learned_from(tmp_path):
