@@ -468,15 +468,23 @@ def _xls_value(cell: Any, datemode: int) -> object:
 def _first_sheet_with_data(sheets: Iterable[Iterator[Sequence[object]]], label: str, limits: Limits) -> Table:
     """The first sheet with data, passing over a cover: no rows, or one column of a few lines (a cover
     sheet before the data "ข้อมูล" read as "a header and no rows", a walkthrough; a cover of two lines
-    won as a one-column table, a blind review). Sheets after the one chosen are not read."""
+    won as a one-column table, a blind review), or two columns of a few lines that name fewer than two
+    of the form's columns, labels and values ("หน่วยงาน | สำนักงานเขตบางเขน", "ปีงบประมาณ | 2568": it
+    was read as the data and the job refused for want of "ชื่อโครงการ", a walkthrough), which is read
+    only when no later sheet has data. Sheets after the one chosen are not read."""
     try:
         first: Table | None = None
+        labels_and_values: Table | None = None
         for rows in itertools.islice(sheets, SHEETS_READ):
             table = _table_from_rows(enumerate(rows, start=1), label, limits)
             first = first or table
-            if table.rows and (len(table.columns) > 1 or len(table.rows) > COVER_ROWS):
-                return table
-        return first if first is not None else Table([], [])
+            if not table.rows or (len(table.columns) == 1 and len(table.rows) <= COVER_ROWS):
+                continue
+            if len(table.columns) == 2 and len(table.rows) <= COVER_ROWS and sum(header_key(c) in KNOWN_HEADERS for c in table.columns) < 2:
+                labels_and_values = labels_and_values or table
+                continue
+            return table
+        return labels_and_values or first or Table([], [])
     except TableError:
         raise
     except Exception as exc:  # a damaged sheet inside a readable file

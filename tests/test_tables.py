@@ -40,6 +40,29 @@ def test_xlsx_numbers_and_blank_rows(tmp_path):
     assert table.row_numbers() == [2, 4]  # as the sheet shows them: the blank row counted
 
 
+def test_a_cover_of_labels_and_values_is_passed_over_for_the_data_after_it(tmp_path):
+    """A cover "หน่วยงาน | สำนักงานเขตบางเขน" was read as the data: the job refused for want of
+    "ชื่อโครงการ" and the column guess proposed "หน่วยงาน" (a walkthrough). Alone, it is read."""
+    workbook = Workbook()
+    cover = workbook.active
+    for values in (["หน่วยงาน", "สำนักงานเขตบางเขน"], ["ปีงบประมาณ", 2568], ["ผู้จัดทำ", "ฝ่ายโยธา"]):
+        cover.append(values)
+    data = workbook.create_sheet("โครงการ")
+    for values in (["รหัส", "ชื่อโครงการ", "งบประมาณ"], ["B1", "โครงการลอกท่อระบายน้ำซอยพหลโยธิน 48", "1,000,000"]):
+        data.append(values)
+    workbook.save(tmp_path / "cover.xlsx")
+    assert read_table(tmp_path / "cover.xlsx").columns == ["รหัส", "ชื่อโครงการ", "งบประมาณ"]
+    del workbook["โครงการ"]
+    workbook.save(tmp_path / "alone.xlsx")
+    assert read_table(tmp_path / "alone.xlsx").rows[0] == {"หน่วยงาน": "ปีงบประมาณ", "สำนักงานเขตบางเขน": "2568"}
+    small = Workbook()  # a small table of two of the form's columns is data, not a cover
+    for values in (["ชื่อโครงการ", "งบประมาณ"], ["ขุดลอกคลองแสนแสบ", 1500000]):
+        small.active.append(values)
+    small.create_sheet("หมายเหตุ").append(["ข้อมูลจากสำนักงบประมาณ", "ปี 2568"])
+    small.save(tmp_path / "small.xlsx")
+    assert read_table(tmp_path / "small.xlsx").columns == ["ชื่อโครงการ", "งบประมาณ"]
+
+
 def test_a_form_title_above_the_header_and_a_cover_sheet_are_passed_over(tmp_path):
     """Government workbooks put a form's title above the header and a cover sheet first: the title was
     read as the only column name, and a cover sheet as "a header and no data" (a walkthrough)."""
