@@ -44,12 +44,20 @@ def classify_table(
     aligner: Aligner,
     level: str | None = None,
     progress: Callable[[int], None] | None = None,
+    max_chars: int | None = None,
 ) -> Classified:
-    """Label every row of ``table`` at ``level`` (default: the catalog's deepest level)."""
+    """Label every row of ``table`` at ``level`` (default: the catalog's deepest level). A row whose
+    text (its columns joined) is over ``max_chars`` gets an error, as one text over it is refused
+    everywhere else: two cells of 15,000 characters were labelled, and the review grid's decision on
+    the row was then refused as too long (a walkthrough)."""
     table.require(text_columns)
     level = aligner.catalog.resolve_level(level)
     texts = [join_text_columns(row, text_columns) for row in table.rows]
-    results = aligner.align_many(texts, top_k=3, level=level, progress=progress)
+    fitting = [i for i, text in enumerate(texts) if max_chars is None or len(text) <= max_chars]
+    if progress and len(fitting) < len(texts):
+        progress(len(texts) - len(fitting))  # the rows refused count as done
+    aligned = iter(aligner.align_many([texts[i] for i in fitting], top_k=3, level=level, progress=progress))
+    results = [next(aligned) if max_chars is None or len(text) <= max_chars else _too_long(text, max_chars) for text in texts]
     columns = [c for c in table.columns if c not in OUTPUT_COLUMNS] + list(OUTPUT_COLUMNS)
     rows = []
     for row, result in zip(table.rows, results):
@@ -64,4 +72,9 @@ def classify_table(
                        error_th=result.thai or "")
         rows.append(out)
     return Classified(Table(columns, rows), level, results)
+
+
+def _too_long(text: str, limit: int) -> AlignmentInputError:
+    return AlignmentInputError(f"text of {len(text):,} characters, over the limit of {limit:,} (PLANALIGN_MAX_TEXT_CHARS)",
+                               thai=f"ข้อความยาว {len(text):,} ตัวอักษร เกินที่รับได้ {limit:,} ตัวอักษร กรุณาตัดให้สั้นลง")
 

@@ -502,7 +502,7 @@ class Application:
 
     def classify(self, table: Table, text_columns: list[str], *, aligner: Aligner, level: str | None = None,
                  progress: Progress | None = None) -> Classified:
-        return classify_table(table, text_columns, aligner, level, progress)
+        return classify_table(table, text_columns, aligner, level, progress, self.settings.max_text_chars)
 
     def evaluate(self, table: Table, text_columns: list[str], label_column: str, *, aligner: Aligner, level: str | None = None,
                  progress: Progress | None = None) -> tuple[Report, str, list[tuple[int, str]]]:

@@ -514,3 +514,18 @@ def test_a_draft_with_no_word_that_says_anything_is_flagged_at_every_level(shop)
         assert NO_WORD_WARNING in result.warnings and all(result.needs_review.values()), text
     for text in ("ทรายแมว", "tree planting", "PM2.5", "โครงการ CCTV", "NCDs", "LGBTQ"):  # a word, English, a digit, acronyms
         assert NO_WORD_WARNING not in shop.align(text).warnings, text
+
+
+def test_a_batch_row_over_the_text_limit_gets_an_error_not_a_label(shop):
+    """Each cell under the per-cell limit, joined over the text limit: the row was labelled, and the review
+    grid's decision on it then refused as too long (a walkthrough). One text over the limit is refused everywhere."""
+    from planalign.corpora.tables import Table
+    from planalign.index.classify import classify_table
+
+    rows = [{"name": "ทรายแมว", "detail": "อาหารแมว"}, {"name": "ปลอกคอหมา " * 3, "detail": "อาหารลูกหมา " * 3}]
+    done: list[int] = []
+    classified = classify_table(Table(["name", "detail"], rows), ["name", "detail"], shop, progress=done.append, max_chars=40)
+    first, second = classified.table.rows
+    assert first["pred_label"] == "PET.CAT" and first["error"] == ""
+    assert second["pred_label"] == "" and "over the limit of 40" in second["error"] and second["error_th"].startswith("ข้อความยาว")
+    assert sum(done) == 2  # every row counted as done
