@@ -332,6 +332,8 @@ class JobManager:
             if rows_out:  # the rows finished before it stopped, in file order, are its result
                 write_result()
                 self._keep_partial(job_id, len(rows_out))
+            else:  # stopped inside its first batch: no row is finished (it said 16 done, and kept none: a walkthrough)
+                self._update(job_id, even_cancelled=True, done=0)
             raise
         write_result()
         metrics: dict[str, Any] | None = {"n": 0, "level": level, "unscored": unscored, "unscored_th": unscored_th} if unscored else None

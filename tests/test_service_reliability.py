@@ -344,3 +344,26 @@ def test_a_result_removed_while_it_is_being_sent_arrives_whole_under_its_thai_na
         assert sent.headers["content-disposition"] == f"attachment; filename*=utf-8''{quote('แผนเขต-labelled.csv')}"
         gone = client.get(f"/v1/classify/jobs/{job['id']}/result")
         assert gone.status_code == 404 and "อาจถูกลบไปแล้ว" in gone.json()["message_th"]
+
+
+def test_a_job_cancelled_inside_its_first_batch_says_no_row_is_done(tmp_path, monkeypatch):
+    """Rows embedded count as done while a batch runs; cancelled before the first batch ended, the job
+    said 16 done and kept none (a walkthrough). It says 0 now, and has no result."""
+    rows = "text\n" + "".join(f"โครงการลอกท่อระบายน้ำซอย {i}\n" for i in range(30))
+    with TestClient(create_app(settings(tmp_path))) as client:
+        wait_for(lambda: _ready(client))
+        core = client.app.state.planalign
+        classify = core.classify
+
+        def cancelled_midway(table, columns, *, aligner, level=None, progress=None):
+            progress(16)  # rows embedded so far
+            core.jobs.cancel(core.jobs._running, wait=0)  # a person presses cancel now
+            return classify(table, columns, aligner=aligner, level=level, progress=progress)
+
+        monkeypatch.setattr(core, "classify", cancelled_midway)
+        job = client.post("/v1/classify/jobs", files={"file": ("r.csv", rows.encode())}, data={"text_col": "text"}).json()
+        assert wait_for(lambda: client.get(f"/v1/classify/jobs/{job['id']}").json()["status"] == "cancelled", timeout=60)
+        # the worker stops at its next batch of the encoder
+        status = wait_for(lambda: (s := client.get(f"/v1/classify/jobs/{job['id']}").json())["progress"]["done"] == 0 and s, timeout=20)
+        assert "partial_rows" not in status["params"] and not core.jobs._running
+        assert client.get(f"/v1/classify/jobs/{job['id']}/result").status_code == 409
