@@ -514,6 +514,22 @@ def decide(a: Record, b: Record, params: DecideParams | None = None) -> Decision
 
 
 IDENTICAL = Decision("copy", 1.0, (MatchedField("text", "identical"),), (), 1.0, 1.0)
+_KIND_ORDER = ("different", "related", "same_project", "copy")
+
+
+def decide_pair(a: Record, b: Record, a_name: Record | None, b_name: Record | None, params: DecideParams) -> Decision:
+    """:func:`decide` for two projects, each given whole and by its name alone (``None``: its text is its
+    name): a text that is only a name is also compared with the other's name, and the more duplicate
+    answer stands (the whole texts' among equals). A title against a stored title plus its objective
+    aligned the objective with whatever else the title said as a substituted word: the README's own
+    example, "โครงการลอกท่อระบายน้ำซอยพหลโยธิน 48 เขตบางเขน", found no duplicate of that very project (a
+    walkthrough). The sweep and the draft check both decide through here, so they agree on a pair."""
+    decisions = [decide(a, b, params)]
+    if a_name is None and b_name is not None:
+        decisions.append(decide(a, b_name, params))
+    elif b_name is None and a_name is not None:
+        decisions.append(decide(a_name, b, params))
+    return max(decisions, key=lambda d: _KIND_ORDER.index(d.kind))
 
 
 # ------------------------------------------------------------------------------------- records
@@ -528,6 +544,8 @@ class DedupRecord:
     year: int | None = None  # the fiscal year it was listed for (with ``group``: one office's list of one year)
     _fields: Record | None = field(default=None, repr=False)
 
+    _name_fields: Record | None = field(default=None, repr=False)
+
     @property
     def fields(self) -> Record:
         """The extracted fields (on first use: a sweep extracts only texts of candidate pairs), without
@@ -535,6 +553,16 @@ class DedupRecord:
         if self._fields is None:
             self._fields = without_own_district(extract(self.text, self.vector), self.group)
         return self._fields
+
+    @property
+    def name_fields(self) -> Record | None:
+        """The fields of the project's name alone, None when its text is no more than its name (:func:`decide_pair`)."""
+        name = normalize(self.name) if self.name else ""
+        if not name or name == self.text:
+            return None
+        if self._name_fields is None:
+            self._name_fields = without_own_district(extract(name, self.vector), self.group)
+        return self._name_fields
 
 
 def without_own_district(record: Record, group: str) -> Record:
@@ -544,9 +572,9 @@ def without_own_district(record: Record, group: str) -> Record:
     named, no duplicate at all (a place conflict, and the names a substituted word; a reviewer's
     walkthrough). Beside a canal or a road it says which stretch: "ขุดลอกคลองลาดพร้าว เขตจตุจักร" from
     จตุจักร and "... เขตห้วยขวาง" from ห้วยขวาง are two districts' works, not a copy (a blind review).
-    The sweep applies it to both texts, the draft check to the stored ones and to the draft only when it is
-    given the draft's office (``group``; the API's check sends no office, so a draft's own district stays a
-    place there, as a text of no list may name pairs the sweep does not)."""
+    The sweep applies it to both texts; the draft check to the stored ones, and to the draft with its office
+    (``group``) when given, else with each stored project's: a draft that names the stored project's
+    own district only reads as written from it (the README's example, a walkthrough)."""
     own = compact(group)
     own = max((d for d in DISTRICTS if d in own), key=len, default="") if own and (own in DISTRICTS or "เขต" in own) else ""
     if not own:
@@ -659,7 +687,7 @@ def _decide_chunk(job: tuple[list[tuple[int, int]], DecideParams]) -> list[tuple
     pairs, params = job
     out = []
     for i, j in pairs:
-        decision = decide(_SWEPT[i].fields, _SWEPT[j].fields, params)
+        decision = decide_pair(_SWEPT[i].fields, _SWEPT[j].fields, _SWEPT[i].name_fields, _SWEPT[j].name_fields, params)
         if decision.is_duplicate:
             out.append((i, j, decision))
     return out
@@ -943,7 +971,10 @@ def check_draft(index: ProjectIndex, store: ProjectStore, encoder: Encoder, text
     mean, calibrated = index_semantics(index)
     params = configured(calibrated, config)
     query = encoder.encode_queries([text[:2000]])[0]
-    draft = without_own_district(extract(text, center(query[None], mean)[0]), group or "")
+    draft_vector = center(query[None], mean)[0]
+    draft = without_own_district(extract(text, draft_vector), group or "")
+    first_line = text.split("\n", 1)[0].strip()  # a draft of several lines is a title and what follows it, as a stored project
+    draft_name = without_own_district(extract(first_line, draft_vector), group or "") if first_line and first_line != text else None
     # Centered cosines to every stored row from raw dot products: (q_i - m).d / |q_i - m|, |q_i| = 1.
     rows = index.query_view
     norms = np.sqrt(np.maximum(1.0 - 2.0 * (rows @ mean) + float(mean @ mean), 1e-12))
@@ -975,8 +1006,11 @@ def check_draft(index: ProjectIndex, store: ProjectStore, encoder: Encoder, text
             continue
         if config.across_groups and group and group == (project.district or project.org):
             continue
-        stored = without_own_district(extract(normalize(project.search_text()), center(rows[position][None], mean)[0]), project.district or project.org)
-        decision = decide(draft, stored, params)
+        office = project.district or project.org
+        stored = DedupRecord(normalize(project.search_text()), center(rows[position][None], mean)[0], project.name, office)
+        # a draft whose office is unknown and that names the project's own district only is read as written from it, as the stored text is
+        mine, mine_name = (draft, draft_name) if group else (without_own_district(draft, office), draft_name and without_own_district(draft_name, office))
+        decision = decide_pair(mine, stored.fields, mine_name, stored.name_fields, params)
         if decision.is_duplicate or (related and decision.kind == "related"):
             matches.append(Match(project.id, project.org, project.name, decision, project.fiscal_year, project.budget))
     return sorted(matches, key=lambda m: (not m.decision.is_duplicate, -m.decision.score))

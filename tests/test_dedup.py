@@ -313,6 +313,22 @@ def test_a_single_check_never_returns_a_pair_the_sweep_refuses(tmp_path):
     assert related["P1"].kind == "related" and any(c.field == "place.soi" for c in related["P1"].conflicting_fields)
 
 
+def test_a_title_is_compared_with_a_stored_projects_title_in_the_check_and_the_sweep(tmp_path):
+    """The README's own example: the title with its district against the stored title plus its
+    objective aligned "เขตบางเขน" with the objective as a substituted word, so the check found no
+    duplicate of that very project (a walkthrough). A re-submitted title now is one, in the check and
+    in the sweep alike; another soi still is not."""
+    app = Application(Settings(data_dir=tmp_path, index_encoder="tfidf"))
+    app.ingest([Project(id="BKN-2568-001", name="โครงการลอกท่อระบายน้ำซอยพหลโยธิน 48", objective="ลดน้ำท่วมขังในซอย", district="บางเขน", fiscal_year=2568),
+                Project(id="BKN-2569-007", name="โครงการลอกท่อระบายน้ำซอยพหลโยธิน 48 เขตบางเขน", district="บางเขน", fiscal_year=2569),
+                Project(id="BKN-2569-008", name="โครงการลอกท่อระบายน้ำซอยพหลโยธิน 52 เขตบางเขน", district="บางเขน", fiscal_year=2569)])
+    found = {m.id: m.decision.kind for m in app.check_duplicates("โครงการลอกท่อระบายน้ำซอยพหลโยธิน 48 เขตบางเขน")}
+    assert found.get("BKN-2568-001") == "copy" and "BKN-2569-008" not in found
+    swept = app.duplicate_clusters(across=False)
+    pairs = {tuple(sorted((swept.ids[p.a], swept.ids[p.b]))): p.kind for p in swept.result.pairs}
+    assert pairs.get(("BKN-2568-001", "BKN-2569-007")) == "copy" and not any("BKN-2569-008" in pair for pair in pairs)
+
+
 def test_a_check_finds_every_stored_copy_and_citizen_reports_are_not_projects(tmp_path):
     """A line stored by 30 districts filled the check's 20 candidate places: 10 copies were missed; Traffy
     reports (a report source) were paired with projects and with each other as if they were projects."""
