@@ -381,7 +381,7 @@ def search(
     if page.did_you_mean:
         err.print(f"หมายถึง (did you mean): {escape(page.did_you_mean)}")
     if not page.hits:
-        err.print("no results")
+        err.print("ไม่พบผลลัพธ์ (no results)")
     else:
         print_hits(out, page.hits, page.total, filters.kind, page.total_rows)
 
