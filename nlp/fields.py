@@ -540,11 +540,20 @@ FORM_FIELD_SPAN = re.compile(r"(?:(?<=\s)|^)(?:ปีงบประมาณ\s*
 
 def without_form_fields(text: str) -> str:
     """``text`` without the project form's budget, duration and responsibility lines and spans (the
-    whole text when that would leave nothing)."""
+    whole text when that would leave nothing: :func:`only_form_fields`)."""
     lines = text.split("\n")
     kept = [line for line in lines if not FORM_FIELD_LINE.match(line.strip())] if len(lines) > 1 else lines
     shorter = re.sub(r"[ \t]{2,}", " ", FORM_FIELD_SPAN.sub(" ", "\n".join(kept))).strip()
     return shorter if shorter else text
+
+
+def only_form_fields(text: str) -> bool:
+    """Whether ``text`` says nothing but the form's budget, duration and responsibility: its lines are
+    all such lines, or its one line splits at " / " or ";" into such parts ("งบประมาณ: 2,500,000 บาท /
+    ระยะเวลา: ... / ผู้รับผิดชอบ: ฝ่ายโยธา" was D3 at 0.64, unflagged, its evidence the budget line: a
+    walkthrough)."""
+    parts = [part.strip() for part in (text.split("\n") if "\n" in text.strip() else re.split(r"\s/\s|;", text)) if part.strip()]
+    return bool(parts) and all(FORM_FIELD_LINE.match(part) or not FORM_FIELD_SPAN.sub(" ", part).strip() for part in parts)
 
 
 def topical(text: str) -> str:

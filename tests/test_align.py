@@ -529,3 +529,14 @@ def test_a_batch_row_over_the_text_limit_gets_an_error_not_a_label(shop):
     assert first["pred_label"] == "PET.CAT" and first["error"] == ""
     assert second["pred_label"] == "" and "over the limit of 40" in second["error"] and second["error_th"].startswith("ข้อความยาว")
     assert sum(done) == 2  # every row counted as done
+
+
+@pytest.mark.parametrize("draft", ["งบประมาณ: 2,500,000 บาท / ระยะเวลา: ตุลาคม 2567 - กันยายน 2568 / ผู้รับผิดชอบ: ฝ่ายโยธา",
+                                   "งบประมาณ 500,000 บาท\nระยะเวลาดำเนินการ 6 เดือน\nผู้รับผิดชอบ สำนักงานเขตบางเขน"])
+def test_a_draft_of_only_the_forms_budget_duration_and_responsibility_is_flagged(shop, draft):
+    """It was D3 at 0.64, unflagged, its evidence the budget line (a walkthrough): nothing in it says what the project does."""
+    from planalign.index.align.query import FORM_ONLY_WARNING
+
+    result = shop.align(draft)
+    assert FORM_ONLY_WARNING in result.warnings and all(result.needs_review.values())
+    assert FORM_ONLY_WARNING not in shop.align("โครงการลอกท่อระบายน้ำ\nงบประมาณ 500,000 บาท").warnings

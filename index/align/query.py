@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from planalign.index.align.results import AlignmentInputError
-from planalign.nlp.fields import without_form_fields, without_line_type
+from planalign.nlp.fields import only_form_fields, without_form_fields, without_line_type
 from planalign.nlp.normalize import normalize, thai_ratio
 from planalign.nlp.tokenize import content_tokens, readable_word, split_sentences
 
@@ -27,7 +27,9 @@ SHORT_WARNING = "text is too short to say what the project does; every suggestio
 # similarity with nothing said (a walkthrough). Every suggestion needs review.
 NO_WORD_WARNING = ("the text has no word that says what the project is (check the spelling or the keyboard language); "
                    "every suggestion needs review")  # planner.js translates it
-UNREADABLE_WARNINGS = (SHORT_WARNING, NO_WORD_WARNING)
+FORM_ONLY_WARNING = ("the text holds only the form's budget, duration or responsibility, nothing of what the project does; "
+                     "every suggestion needs review")  # planner.js translates it
+UNREADABLE_WARNINGS = (SHORT_WARNING, NO_WORD_WARNING, FORM_ONLY_WARNING)
 # Warnings under which every suggestion needs review: an English row was D1.1 at 0.90, unflagged, and
 # only a count of such rows on the CLI's stderr said which (a walkthrough).
 REVIEW_WARNINGS = (*UNREADABLE_WARNINGS, NOT_THAI_WARNING)
@@ -74,7 +76,7 @@ def prepare_text(text: str) -> Query:
     plain = without_form_fields(text)
     topic = without_line_type(plain)  # topical(text), its form fields left out once
     words = content_tokens(topic, normalized=True)
-    warnings += [warning] if (warning := unreadable(topic, words)) else []
+    warnings += [warning] if (warning := FORM_ONLY_WARNING if only_form_fields(text) else unreadable(topic, words)) else []
     # evidence quotes a sentence of what is matched: not a form line ("ผู้รับผิดชอบ ฝ่ายโยธา...", a blind review)
     sentences = split_sentences(plain)[:MAX_SENTENCES]
     units = [topic[:2000]] + (sentences if len(sentences) > 1 else [])
