@@ -51,8 +51,9 @@ from planalign.errors import InputError, TooLarge
 
 SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xls", ".jsonl", ".json")  # text ones also as .gz
 WORKBOOK_SUFFIXES = (".xlsx", ".xls")
-# What the service takes as a table upload (a job, projects): offices still save Excel 97-2003 .xls.
-TABLE_UPLOAD_SUFFIXES = (".csv", ".tsv", ".xlsx", ".xls", ".jsonl")
+# What the service takes as a table upload (a job, projects): offices still save Excel 97-2003 .xls, and
+# Excel's "Unicode Text" as .txt (the CLI read it, a job refused it: a walkthrough).
+TABLE_UPLOAD_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xls", ".jsonl")
 _ZIP_MAGIC = b"PK\x03\x04"  # an .xlsx
 _OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")  # an Excel 97-2003 .xls
 MAX_CELL_CHARS = 1_000_000

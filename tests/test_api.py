@@ -114,6 +114,9 @@ def test_classify_inline_and_limit(client):
     body = client.post("/v1/classify", json={"texts": ["ลอกท่อระบายน้ำ", ""], "level": "dimension"}).json()
     assert body["results"][0]["pred_label"] == "D1" and body["results"][1]["error"] == "empty text"
     assert body["results"][1]["error_th"].startswith("ข้อความว่างเปล่า") and body["results"][0]["error_th"] is None  # files and jobs had it, this did not
+    unicode_text = "text\nโครงการลอกท่อระบายน้ำ\n".encode("utf-16")  # Excel's "Unicode Text": the CLI read it, a job refused it
+    job = client.post("/v1/classify/jobs", files={"file": ("รายการ.txt", unicode_text)}, data={"text_col": "text"})
+    assert job.status_code == 202 and wait_job(client, job.json()["id"])["status"] == "done"
     too_many = client.post("/v1/classify", json={"texts": ["x"] * 101})
     assert too_many.status_code == 413 and "ไม่เกิน 100 ข้อความ" in too_many.json()["message_th"]  # the pages read Thai (it had none)
 
