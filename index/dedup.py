@@ -260,6 +260,7 @@ def _contains(haystack: str, needle: str) -> bool:
 
 
 SHORT_NAME = 5
+_PLACE_KIND = {"district_mention": "district"}  # a district named with or without its marker is one kind of place
 
 
 def _place_found(place: Place, other: Record) -> bool:
@@ -268,6 +269,12 @@ def _place_found(place: Place, other: Record) -> bool:
     right after them ("ล็อค 1-2-3" ~ "ล็อค 1, 2 และ 3"; but "เทียนทะเล 20" ≠ "เทียนทะเล 26" even when 20
     occurs elsewhere). A short name (under SHORT_NAME letters, no number) is found only with its marker:
     the hospital "กลาง" of "ผลผลิตโรงพยาบาลกลาง" was "found" in "ผลผลิตบริหารงานกลาง" (a walkthrough)."""
+    marked = compact(place.surface)
+    if marked != place.name and _contains(other.compact, marked):
+        return True  # named with its marker ("คลองลาดพร้าว"), whatever the other text's extraction made of it
+    named = [p for p in other.places if p.name == place.name]
+    if named and all(_PLACE_KIND.get(p.type, p.type) != _PLACE_KIND.get(place.type, place.type) for p in named):
+        return False  # the other text names another kind of place of that name: the canal คลองลาดพร้าว is not ห้าแยกลาดพร้าว (a walkthrough)
     letters = _NAME_DIGITS.sub("", place.name)
     if 0 < len(letters) < SHORT_NAME and not place.numbers:
         return _contains(other.compact, compact(place.surface))

@@ -112,6 +112,16 @@ def test_a_place_named_only_by_a_short_name_needs_its_marker_and_either_order_gi
     assert decide(canal, bare, PARAMS).matched_fields == decide(bare, canal, PARAMS).matched_fields
 
 
+def test_a_place_is_not_found_in_another_kind_of_place_of_the_same_name():
+    """A dike on คลองลาดพร้าว and a pumping station at ห้าแยกลาดพร้าว were one project, "matched: คลองลาดพร้าว"
+    (a walkthrough): ลาดพร้าว is a canal, a road and a district. The same canal still matches."""
+    dike, pumps = pair("โครงการก่อสร้างเขื่อนป้องกันน้ำท่วมริมคลองลาดพร้าว", "โครงการก่อสร้างสถานีสูบน้ำบริเวณห้าแยกลาดพร้าว ถนนวิภาวดีรังสิต", 0.9)
+    decision = decide(dike, pumps, PARAMS)
+    assert not decision.is_duplicate and not any(f.field.startswith("place.") for f in decision.matched_fields)
+    same, again = pair("โครงการก่อสร้างเขื่อนริมคลองลาดพร้าว", "ก่อสร้างเขื่อน ค.ส.ล. คลองลาดพร้าว", 0.9)
+    assert ("place.canal", "คลองลาดพร้าว") in {(f.field, f.value) for f in decide(same, again, PARAMS).matched_fields}
+
+
 def test_a_district_naming_itself_in_its_title_is_no_specific():
     """The same title from 50 districts unnamed was 50 copies, and with each district's own name no duplicate at all
     (a place conflict; a reviewer's walkthrough). Its own district is left out; another district still counts."""
