@@ -522,6 +522,7 @@ def decide(a: Record, b: Record, params: DecideParams | None = None) -> Decision
 
 IDENTICAL = Decision("copy", 1.0, (MatchedField("text", "identical"),), (), 1.0, 1.0)
 _KIND_ORDER = ("different", "related", "same_project", "copy")
+_HARD_FIELDS = ("place", "quantity", "number", "target_group")  # conflicts that make two texts two projects (:func:`rule`'s hard ones)
 
 
 def decide_pair(a: Record, b: Record, a_name: Record | None, b_name: Record | None, params: DecideParams) -> Decision:
@@ -530,8 +531,13 @@ def decide_pair(a: Record, b: Record, a_name: Record | None, b_name: Record | No
     answer stands (the whole texts' among equals). A title against a stored title plus its objective
     aligned the objective with whatever else the title said as a substituted word: the README's own
     example, "โครงการลอกท่อระบายน้ำซอยพหลโยธิน 48 เขตบางเขน", found no duplicate of that very project (a
-    walkthrough). The sweep and the draft check both decide through here, so they agree on a pair."""
-    decisions = [decide(a, b, params)]
+    walkthrough). The sweep and the draft check both decide through here, so they agree on a pair.
+    Not when the whole texts differ in a place, a number or a target group: the name alone would hide
+    them (a stored objective's "ช่วงซอยพหลโยธิน 50 ถึง 52" against a draft's soi 10 was a copy: a blind review)."""
+    whole = decide(a, b, params)
+    if any(c.field.split(".")[0] in _HARD_FIELDS for c in whole.conflicting_fields):
+        return whole
+    decisions = [whole]
     if a_name is None and b_name is not None:
         decisions.append(decide(a, b_name, params))
     elif b_name is None and a_name is not None:
