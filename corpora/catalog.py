@@ -152,7 +152,7 @@ class Catalog:
         """A filter's node as a person types it, at ``level``: its id in any case ("d1") or its name;
         one that is not a node of that level is refused with the ones that are (it matched nothing,
         silently, and read as "no such projects")."""
-        found = self.find(typed)
+        found = self.find(typed, level)
         if found is None or found.level != level:
             ids = ", ".join(n.id for n in self.at_level(level))
             raise InputError(f"no {level} {typed!r} in catalog {self.name}; there are: {ids}", thai=f"ไม่มีหัวข้อ {typed} ในระดับนี้ของแผน (มี: {ids})")

@@ -260,6 +260,7 @@ class Application:
         self._lock = threading.RLock()  # guards the attributes below, held only briefly (re-entered: jobs need the store)
         self._aligners: dict[tuple, Aligner] = {}
         self._building: dict[tuple, threading.Lock] = {}
+        self._uploads: dict[str, int] = {}  # catalog id -> uploads so far: an aligner built from a replaced version is not kept
         self._index: ProjectIndex | None = None
         self._index_pointer: tuple[str, int] | None = None  # what CURRENT said when a one-shot process loaded
         self._dimensions: tuple[str, Frame | None, np.ndarray] | None = None  # (index version, coverage frame, each row's counted dimension)
@@ -402,6 +403,7 @@ class Application:
         with self._lock:
             for key in [k for k in self._aligners if k[0] == catalog_id]:
                 del self._aligners[key]
+            self._uploads[catalog_id] = self._uploads.get(catalog_id, 0) + 1
         catalog.name = catalog_id
         return catalog
 
@@ -443,8 +445,11 @@ class Application:
 
     def _zero_shot(self, catalog: str | None, encoder: str | None, allow_path: bool) -> Aligner:
         """The zero-shot aligner for a catalog and encoder, built once and shared."""
+        key_id = catalog or self.settings.catalog
+        with self._lock:
+            uploads = self._uploads.get(key_id, 0)
         resolved = self.catalog(catalog, allow_path=allow_path)
-        key = (catalog or self.settings.catalog, encoder or self.settings.encoder, _catalog_stamp(resolved))
+        key = (key_id, encoder or self.settings.encoder, _catalog_stamp(resolved))
         with self._lock:
             if key in self._aligners:
                 return self._aligners[key]
@@ -460,7 +465,8 @@ class Application:
                     return self._aligners[key]
             aligner = self.new_aligner(resolved, key[1])
             with self._lock:
-                self._aligners[key] = aligner
+                if self._uploads.get(key_id, 0) == uploads:  # replaced while it was embedded (~30 s for 450 nodes): answer, do not keep
+                    self._aligners[key] = aligner
                 self._building.pop(key, None)
             return aligner
         finally:
@@ -714,6 +720,9 @@ class Application:
         # a reviewed file's rows left without a label were not decided: skipped and counted, as eval and
         # jobs skip them (one such row refused the whole file, a walkthrough); a label that names nothing still refuses it
         decided = [(number, item) for number, item in zip(table.row_numbers(), items) if (item.node or "").strip()]
+        if items and not decided:  # the wrong column named, most likely: a file of no decisions is refused, not "0 stored" (a blind review)
+            raise InputError(f"no row of column {label_column!r} names a node: is it the label column?",
+                             thai=f"ไม่มีแถวใดในคอลัมน์ {label_column} ระบุหมวด กรุณาตรวจว่าเป็นคอลัมน์หมวดที่ถูกต้อง")
         known = self.catalog(catalog)
         checked = check([item for _, item in decided], known, catalog_id, who, numbers=[number for number, _ in decided], what="row")
         recorded = self.decisions.record(checked, chunk=chunk, committed=committed, on_one_path=known.on_one_path)

@@ -150,6 +150,7 @@ def test_a_name_several_nodes_carry_is_the_one_at_the_level_asked_or_none(tmp_pa
     assert catalog.find("สิ่งแวดล้อม").id == "A1"  # one path: the deepest, which lifts to both
     assert catalog.find("อื่น ๆ") is None and catalog.find("อื่นๆ", "issue") is None  # two paths: ambiguous
     assert [n.id for n in catalog.named("อื่น ๆ")] == ["A3", "B1"] and catalog.find("สุขภาพ").id == "B"
+    assert catalog.resolve_node("สิ่งแวดล้อม", "dimension") == "A"  # a search filter by the dimension's name (a blind review)
     from planalign.decisions import DecisionError, DecisionInput, check
 
     chosen = check([DecisionInput(text="โครงการปลูกต้นไม้ริมคลอง", node="สิ่งแวดล้อม", level="issue", source="imported")], catalog, "dup", "local")
@@ -157,3 +158,27 @@ def test_a_name_several_nodes_carry_is_the_one_at_the_level_asked_or_none(tmp_pa
     with pytest.raises(DecisionError) as refused:
         check([DecisionInput(text="โครงการเก็บขยะอันตรายริมคลอง", node="อื่น ๆ", level="issue", source="imported")], catalog, "dup", "local")
     assert "ตรงกับหลายหมวด (A3, B1)" in refused.value.thai
+
+
+def test_an_aligner_built_from_a_catalog_replaced_meanwhile_is_not_kept(tmp_path, shop_catalog):
+    """A catalog uploaded again while its first version was embedded in the background (~30 s for 450
+    nodes): the old version's aligner was cached under its old stamp and never evicted (a blind review)."""
+    from planalign.app import Application
+    from planalign.config import Settings
+
+    app = Application(Settings(data_dir=tmp_path, encoder="tfidf", index_encoder="tfidf"))
+    app.add_catalog("shop", load_catalog(shop_catalog))
+    build = app.new_aligner
+
+    def replaced_while_building(catalog, encoder=None):
+        aligner = build(catalog, encoder)
+        changed = tmp_path / "changed.csv"
+        changed.write_text(shop_catalog.read_text(encoding="utf-8").replace("สินค้าและบริการสำหรับสัตว์เลี้ยง", "ของใช้สำหรับสัตว์เลี้ยง"), encoding="utf-8")
+        app.add_catalog("shop", load_catalog(changed))
+        return aligner
+
+    app.new_aligner = replaced_while_building
+    assert app.aligner("shop").catalog.name == "shop"  # the caller is answered ...
+    assert not any(key[0] == "shop" for key in app._aligners)  # ... but the replaced version is not kept
+    app.new_aligner = build
+    assert app.aligner("shop").catalog.nodes["PET"].description == "ของใช้สำหรับสัตว์เลี้ยง" and any(key[0] == "shop" for key in app._aligners)
