@@ -68,10 +68,11 @@ MAX_XLSX_INFLATED = 100 * 1024 * 1024
 MAX_COLUMNS = 1_000
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?\d[\d,]*(\.\d+)?(e[+-]?\d+)?", re.IGNORECASE)
-# A number as programs print it: no leading zero (an id such as "0012" keeps it), no trailing zero after
-# the point (a plan number "1.10" was written as 1.1 beside its node "1.10", a walkthrough), or thousands
-# separators in groups of three as people type budgets ("1,200,000" stayed text, and Excel's SUM left it out).
-_CANONICAL_NUMBER = re.compile(r"-?(0|[1-9]\d{0,14}|[1-9]\d{0,2}(,\d{3}){1,4})(\.\d*[1-9])?")
+# A number as programs print it or people type budgets: no leading zero (an id such as "0012" keeps it),
+# thousands separators only in groups of three ("1,200,000" and "250,000.00" stayed text, and Excel's SUM
+# left them out: a walkthrough). Plan numbers such as "1.10" are kept as written by their columns being
+# ids or labels (is_id_column, kept_as_text), not here: budgets are written "250000.00" (a blind review).
+_CANONICAL_NUMBER = re.compile(r"-?(0|[1-9]\d{0,14}|[1-9]\d{0,2}(,\d{3}){1,4})(\.\d+)?")
 _ID_COLUMN = re.compile(r"(^|_)(id|ids|label|labels)($|_)|รหัส|^cluster$", re.IGNORECASE)
 XLSX_MAX_WIDTH = 60
 XLSX_WIDTH_SAMPLE = 500  # rows read to size the columns
@@ -469,10 +470,10 @@ def _xls_value(cell: Any, datemode: int) -> object:
 def _first_sheet_with_data(sheets: Iterable[Iterator[Sequence[object]]], label: str, limits: Limits) -> Table:
     """The first sheet with data, passing over a cover: no rows, or one column of a few lines (a cover
     sheet before the data "ข้อมูล" read as "a header and no rows", a walkthrough; a cover of two lines
-    won as a one-column table, a blind review), or two columns of a few lines that name fewer than two
-    of the form's columns, labels and values ("หน่วยงาน | สำนักงานเขตบางเขน", "ปีงบประมาณ | 2568": it
-    was read as the data and the job refused for want of "ชื่อโครงการ", a walkthrough), which is read
-    only when no later sheet has data. Sheets after the one chosen are not read."""
+    won as a one-column table, a blind review), or labels and values (:func:`_labels_and_values`:
+    "หน่วยงาน | สำนักงานเขตบางเขน", "ปีงบประมาณ | 2568" was read as the data and the job refused for want
+    of "ชื่อโครงการ", a walkthrough), read only when no later sheet has data. Sheets after the one
+    chosen are not read."""
     try:
         first: Table | None = None
         labels_and_values: Table | None = None
@@ -481,7 +482,7 @@ def _first_sheet_with_data(sheets: Iterable[Iterator[Sequence[object]]], label: 
             first = first or table
             if not table.rows or (len(table.columns) == 1 and len(table.rows) <= COVER_ROWS):
                 continue
-            if len(table.columns) == 2 and len(table.rows) <= COVER_ROWS and sum(header_key(c) in KNOWN_HEADERS for c in table.columns) < 2:
+            if _labels_and_values(table):
                 labels_and_values = labels_and_values or table
                 continue
             return table
@@ -490,6 +491,17 @@ def _first_sheet_with_data(sheets: Iterable[Iterator[Sequence[object]]], label: 
         raise
     except Exception as exc:  # a damaged sheet inside a readable file
         raise _unreadable_workbook(label) from exc
+
+
+def _labels_and_values(table: Table) -> bool:
+    """Two columns of a few lines whose first column is mostly the form's field names (its header
+    included): a cover's "หน่วยงาน | สำนักงานเขตบางเขน", "ปีงบประมาณ | 2568", not a small "text | label"
+    sheet of data (a blind review: a first rule, two columns naming fewer than two of the form's
+    columns, passed over that one for the reference list after it)."""
+    if len(table.columns) != 2 or len(table.rows) > COVER_ROWS:
+        return False
+    first = [table.columns[0]] + [str(row.get(table.columns[0], "")) for row in table.rows]
+    return 2 * sum(header_key(value) in KNOWN_HEADERS or value.rstrip().endswith(":") for value in first) >= len(first)
 
 
 SHEETS_READ = 10  # sheets looked at for the first with data: a cover or two come first, not 200 sheets (a blind review)

@@ -61,6 +61,14 @@ def test_a_cover_of_labels_and_values_is_passed_over_for_the_data_after_it(tmp_p
     small.create_sheet("หมายเหตุ").append(["ข้อมูลจากสำนักงบประมาณ", "ปี 2568"])
     small.save(tmp_path / "small.xlsx")
     assert read_table(tmp_path / "small.xlsx").columns == ["ชื่อโครงการ", "งบประมาณ"]
+    labels = Workbook()  # a small "text | label" sheet before a reference list is the data (a blind review)
+    for values in (["text", "label"], ["ลอกท่อระบายน้ำ", "D1.4"], ["ปลูกต้นไม้", "D4.1"]):
+        labels.active.append(values)
+    reference = labels.create_sheet("รายการหมวด")
+    for values in (["id", "level", "name"], ["D1", "dimension", "เดินทางดี"], ["D1.4", "issue", "น้ำท่วม"]):
+        reference.append(values)
+    labels.save(tmp_path / "labels.xlsx")
+    assert read_table(tmp_path / "labels.xlsx").columns == ["text", "label"]
 
 
 def test_a_form_title_above_the_header_and_a_cover_sheet_are_passed_over(tmp_path):
@@ -301,20 +309,20 @@ def test_xlsx_numbers_are_numbers_ids_stay_text(tmp_path):
 
 
 def test_xlsx_budgets_with_separators_are_numbers_and_plan_numbers_stay_as_written(tmp_path):
-    """"1,200,000" stayed text, so Excel's SUM left those rows out; a plan number "1.10" in a column not
-    named as an id ("ประเด็นยุทธศาสตร์", a job's label column) became 1.1 beside its node "1.10" (a walkthrough)."""
+    """"1,200,000" stayed text, so Excel's SUM left those rows out; a plan number "1.10" in a job's label
+    column ("ประเด็นยุทธศาสตร์") became 1.1 beside its node "1.10" (a walkthrough)."""
     from openpyxl import load_workbook
 
     from planalign.corpora.tables import kept_as_text
 
     path = tmp_path / "out.xlsx"
-    rows = [{"งบประมาณ": "1,200,000", "เป้าหมาย": "12,345.5", "ประเด็นยุทธศาสตร์": "2.2", "แผนย่อย": "1.10", "ร้อยละ": "0.50", "รหัสผิด": "1,2,3"},
-            {"งบประมาณ": "350000", "เป้าหมาย": "1,2345", "ประเด็นยุทธศาสตร์": "1.1", "แผนย่อย": "2.20", "ร้อยละ": "0.5", "รหัสผิด": "x"}]
+    rows = [{"งบประมาณ": "1,200,000", "เป้าหมาย": "12,345.50", "ประเด็นยุทธศาสตร์": "1.10", "ร้อยละ": "0.50", "หมายเหตุ": "1,2,3"},
+            {"งบประมาณ": "250000.00", "เป้าหมาย": "1,2345", "ประเด็นยุทธศาสตร์": "2.2", "ร้อยละ": "-5", "หมายเหตุ": " 1,000"}]
     write_table(path, list(rows[0]), rows, text_columns=kept_as_text(None, [], "ประเด็นยุทธศาสตร์"))
     sheet = load_workbook(path).active
     values = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=2)]
-    assert values[0] == [1_200_000, 12345.5, "2.2", "1.10", "0.50", "1,2,3"]
-    assert values[1] == [350_000, "1,2345", "1.1", "2.20", 0.5, "x"]
+    assert values[0] == [1_200_000, 12345.5, "1.10", 0.5, "1,2,3"]
+    assert values[1] == [250_000, "1,2345", "2.2", -5, " 1,000"]
 
 
 def test_excel_unicode_text_is_read_not_refused_as_binary(tmp_path):
