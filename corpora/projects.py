@@ -469,16 +469,20 @@ def with_declared_ids(project: Project, catalog: Catalog) -> Project:
     their ancestors filled in: D1.4 declared is under D1). A walkthrough: a form declaring "ด้านเดินทางดี
     / ประเด็นป้องกันและแก้ปัญหาน้ำท่วม" gave declared decisions D1 / D1.4 while the stored project said
     ``dimension_id`` "" and ``issue_id`` "", and one declaring "D99" (refused, no such node) said
-    ``dimension_id`` "D99". An id read from the plan-alignment text that names no node is left out (the
-    text keeps what the form says); ids given in their own columns stay as given."""
+    ``dimension_id`` "D99". A level the form declares nothing at keeps its id when it is a node, or was
+    given in its own column; an id read from the plan-alignment text (or its dimension, derived from
+    it) that names no node is left out there (the text keeps what the form says)."""
     nodes = declared_nodes(project, catalog)
     update: dict[str, str] = {}
     for node in nodes + [a for n in nodes for a in catalog.ancestors(n.id)]:
         if node.level in _ID_FIELDS:
             update.setdefault(_ID_FIELDS[node.level], node.id)
-    if not nodes:
-        read = set(_CATALOG_ID.findall(project.plan_alignment))
-        update = {f: "" for f in _ID_FIELDS.values() if getattr(project, f) in read and getattr(project, f) not in catalog.nodes}
+    read = set(_CATALOG_ID.findall(project.plan_alignment))
+    read |= {i.split(".")[0] for i in read}  # a dimension derived from an issue id read there (ingest derives it)
+    for name in _ID_FIELDS.values():
+        value = getattr(project, name)
+        if name not in update and value in read and value not in catalog.nodes:
+            update[name] = ""
     changed = {f: v for f, v in update.items() if getattr(project, f) != v}
     return project.model_copy(update=changed) if changed else project
 

@@ -23,7 +23,7 @@ from planalign import learning
 from planalign.app import Application
 from planalign.config import Settings
 from planalign.corpora.projects import Project
-from planalign.corpora.tables import read_table
+from planalign.corpora.tables import Table, read_table
 from planalign.decisions import DecisionError, DecisionInput, keys_of
 from planalign.errors import InputError, NotFound
 from planalign.index.decisions import DecisionStore, NewDecision, text_key
@@ -135,6 +135,8 @@ def test_bad_decisions_are_refused_whole(tmp_path):
     (tmp_path / "d.csv").write_text("text,label\nขุดลอกคลองแสนแสบ,D1.4\nซ่อมถนนซอยวัด,\nปลูกต้นไม้ริมถนน, \n", encoding="utf-8")
     recorded = core.import_decisions(read_table(tmp_path / "d.csv"), ["text"], "label")
     assert [d.node_id for d in recorded.stored] == ["D1.4"] and recorded.undecided == 2
+    with pytest.raises(InputError, match="no row of column 'label' names a node"):  # the wrong column named: refused, not "0 stored"
+        core.import_decisions(Table(["text", "label"], [{"text": "ซ่อมถนนซอยวัด", "label": ""}]), ["text"], "label")
 
 
 def test_a_decision_on_a_text_that_says_nothing_is_kept_but_not_learned_from(tmp_path):
@@ -212,10 +214,12 @@ def test_declared_alignment_from_ingest(tmp_path):
 
     form = tmp_path / "form.csv"
     form.write_text("id,name,plan_alignment\nF1,โครงการลอกท่อระบายน้ำซอยลาดกระบัง 14,ด้านเดินทางดี / ประเด็นป้องกันและแก้ปัญหาน้ำท่วม\n"
-                    "F2,โครงการปรับปรุงสวนหย่อม,D99\n", encoding="utf-8")
+                    "F2,โครงการปรับปรุงสวนหย่อม,D99\nF3,โครงการลอกท่อ,D99.1\nF4,โครงการลอกท่อ,D1.99\nF5,โครงการตรวจวัดฝุ่น,PM2.5\n", encoding="utf-8")
     core.ingest(read_projects(form).projects)
-    stored = core.store.get(["F1", "F2"])
+    stored = core.store.get(["F1", "F2", "F3", "F4", "F5"])
     assert (stored["F1"].dimension_id, stored["F1"].issue_id) == ("D1", "D1.4") and (stored["F2"].dimension_id, stored["F2"].issue_id) == ("", "")
+    # an id naming no node, and the dimension derived from it, are left out; a declared dimension stays (a blind review)
+    assert [(stored[i].dimension_id, stored[i].issue_id) for i in ("F3", "F4", "F5")] == [("", ""), ("D1", ""), ("", "")]
     assert stored["F2"].plan_alignment == "D99"  # what the form said is kept
 
 
