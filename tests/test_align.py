@@ -340,17 +340,24 @@ def test_a_draft_unlike_every_decision_keeps_the_zero_shot_flag(shop):
     """The fused threshold is chosen on held-out decided texts: it says nothing of a draft unlike all
     of them, where the learners extrapolate (a walkthrough: "ทดสอบ" and a curry recipe got 0.67-0.78,
     unflagged, after 329 decisions on the sample projects). There the zero-shot's flag stands; a
-    draft like the decisions is judged by the fused threshold alone."""
-    learned = shop.learned(SHOP_DECISIONS * 7, SHOP_DECIDED * 7, 1)
+    draft like the decisions (not a near-repeat of one) is judged by the fused threshold alone."""
+    texts = ["ปลอกคอหมาสีแดง", "ปลอกคอหมาสีฟ้า", "อาหารลูกหมาเม็ดเล็ก", "อาหารลูกหมาเม็ดใหญ่", "ทรายแมวกลิ่นส้ม", "ทรายแมวกลิ่นมะนาว",
+             "ที่ลับเล็บแมวแบบกล่อง", "ที่ลับเล็บแมวแบบเสา", "กิ่งตอนมะม่วงน้ำดอกไม้", "กิ่งตอนมะม่วงเขียวเสวย", "ทุเรียนหมอนทองต้นเล็ก",
+             "ทุเรียนหมอนทองต้นใหญ่", "กุหลาบมอญสีแดง", "กุหลาบมอญสีขาว", "กล้วยไม้ป่าช้างกระ", "กล้วยไม้ป่าเอื้องผึ้ง"]
+    labels = [["PET.DOG"]] * 4 + [["PET.CAT"]] * 4 + [["PLANT.FRUIT"]] * 4 + [["PLANT.FLOWER"]] * 4
+    learned = shop.learned(texts + texts[:4], labels + labels[:4], 1)  # a text decided twice counts once in "like"
     model = learned._examples
     model.share, model.fused_review_below = 0.75, 0.05  # the learners take part, and trust nearly anything
     model.review_below = 1.0  # ... and the zero-shot would flag every answer at their level
+
+    def vector(text):
+        return learned.draft_vectors([prepare_text(text)])[0]
+
     off_topic = "กินข้าวหรือยังครับ"
-    assert model.unlike_decisions(off_topic, learned.draft_vectors([prepare_text(off_topic)])[0])
-    assert learned.align(off_topic).needs_review["issue"]
-    decided = "ปลอกคอหมาสีแดง"  # like a decided text: the fused threshold decides
-    assert not model.unlike_decisions(decided, learned.draft_vectors([prepare_text(decided)])[0])
-    assert not learned.align(decided).needs_review["issue"]
+    assert model.unlike_decisions(off_topic, vector(off_topic)) and learned.align(off_topic).needs_review["issue"]
+    alike = "ทรายแมวกลิ่นส้มและกลิ่นมะนาวแพ็คใหญ่ราคาประหยัดพิเศษ"  # near the decided texts by cosine, no near-repeat of one
+    assert model._remembered(alike) is None and float((model.vectors @ vector(alike)).max()) >= model.near_from
+    assert not model.unlike_decisions(alike, vector(alike)) and not learned.align(alike).needs_review["issue"]
 
 
 def test_decisions_that_all_name_one_node_teach_no_learner_and_no_review_threshold(shop):

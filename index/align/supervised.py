@@ -445,8 +445,10 @@ def _mixing_weights(components: np.ndarray, gold: np.ndarray, default: tuple[flo
 
 def _near_from(vectors: np.ndarray, block: int = 1024) -> float:
     """``UNLIKE_PERCENTILE`` of the decided texts' cosines to their nearest other decided text (in
-    blocks: 5,000 decisions would be a 100 MB matrix at once); infinite under two decisions (every
-    draft is unlike them, but a near-repeat)."""
+    blocks: 5,000 decisions would be a 100 MB matrix at once), each text once (a labelled file may
+    repeat one: its copies were each other's nearest, at 1.0); infinite under two (every draft is
+    unlike them, but a near-repeat)."""
+    vectors = np.unique(np.round(np.asarray(vectors, dtype=np.float32), 5), axis=0)
     if len(vectors) < 2:
         return float("inf")
     nearest = np.empty(len(vectors))
