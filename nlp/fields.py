@@ -538,6 +538,16 @@ FORM_FIELD_SPAN = re.compile(r"(?:(?<=\s)|^)(?:ปีงบประมาณ\s*
                              r"|ระยะเวลา(?:ดำเนินการ|ดำเนินงาน)?\s*(?:จำนวน)?\s*[\d๐-๙]+\s*(?:วัน|เดือน|ปี|สัปดาห์))", re.MULTILINE)
 
 
+# A whole part that is a form field and nothing else: a label and its amount, years and months, or offices
+# (FORM_FIELD_LINE reads only a line's start: "งบประมาณ 2,000,000 บาท เพื่อจัดซื้อรถเก็บขยะ..." says
+# what the project buys, a blind review).
+FORM_FIELD_ONLY = re.compile(
+    r"(?:งบประมาณ(?:ทั้งสิ้น|รวม|โครงการ)?|แหล่ง(?:ที่มาของ)?งบประมาณ)\s*[:：]?\s*(?:จำนวน\s*)?[\d๐-๙][\d๐-๙,.]*-?\s*(?:ล้าน)?\s*บาท(?:ถ้วน)?\s*\.?-?\s*(?:\([^)]*\))?"
+    r"|ปีงบประมาณ\s*[:：]?\s*(?:พ\.\s?ศ\.\s*)?[\d๐-๙]{4}"
+    rf"|ระยะเวลา(?:ดำเนินการ|ดำเนินงาน|โครงการ)?\s*[:：]?\s*(?:(?:{_MONTHS}|ตั้งแต่|ถึง|วัน|เดือน|ปี|สัปดาห์|พ\.\s?ศ\.|[\d๐-๙]+|[-–.,/])\s*)+"
+    rf"|(?:ผู้รับผิดชอบ(?:โครงการ)?|หน่วยงาน(?:ที่)?รับผิดชอบ|ผู้ประสานงาน)\s*[:：]?\s*(?:(?:{_OFFICE})\S*\s*)+")
+
+
 def without_form_fields(text: str) -> str:
     """``text`` without the project form's budget, duration and responsibility lines and spans (the
     whole text when that would leave nothing: :func:`only_form_fields`)."""
@@ -553,7 +563,7 @@ def only_form_fields(text: str) -> bool:
     ระยะเวลา: ... / ผู้รับผิดชอบ: ฝ่ายโยธา" was D3 at 0.64, unflagged, its evidence the budget line: a
     walkthrough)."""
     parts = [part.strip() for part in (text.split("\n") if "\n" in text.strip() else re.split(r"\s/\s|;", text)) if part.strip()]
-    return bool(parts) and all(FORM_FIELD_LINE.match(part) or not FORM_FIELD_SPAN.sub(" ", part).strip() for part in parts)
+    return bool(parts) and all(FORM_FIELD_ONLY.fullmatch(part) for part in parts)
 
 
 def topical(text: str) -> str:
