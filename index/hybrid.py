@@ -189,13 +189,14 @@ def query_words(query: str) -> list[str]:
 
 
 def recognized(words: list[str], index: ProjectIndex) -> bool:
-    """Whether a query says something: no words to judge, or one of them is in the dictionary, in an
+    """Whether a query says something: one of its content words is in the dictionary, in an
     indexed document, carries a digit (a year, PM2.5) or is a Latin word with a vowel (there is no
     English dictionary offline, and multilingual e5 matches "tree planting" to ปลูกต้นไม้: a blind
     review found English queries called unknown). What is left: Thai-script strings that are no word,
     and Latin letters without a vowel that no stored text has: a keyboard slip ("qwzxv"); an acronym
-    such as CCTV counts once a stored text says it."""
-    return not words or any(readable_word(w) or w in index.keyword for w in words)
+    such as CCTV counts once a stored text says it. A query of no content word ("ๆ", "การ") says nothing
+    either: its hits were listed as relevant (a walkthrough)."""
+    return any(readable_word(w) or w in index.keyword for w in words)
 
 
 def zscore(x: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:

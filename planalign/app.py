@@ -79,7 +79,7 @@ from planalign.index.dedup import (
     semantic_vectors,
 )
 from planalign.index.evaluation import Report, evaluate_alignments, labels_level, scorable
-from planalign.index.hybrid import KINDS, Filters, Hit, rank, search_mode, to_hits
+from planalign.index.hybrid import KINDS, Filters, Hit, query_words, rank, search_mode, to_hits
 from planalign.index.hybrid import collapse as collapse_same
 from planalign.index.project_index import (
     IndexDamaged,
@@ -183,6 +183,7 @@ EMPTY_STORE_HINT = "ยังไม่มีโครงการในระบ
 OLD_WORDS_HINT = ("ดัชนีคำค้นนี้ตัดคำด้วยรุ่นก่อนหน้า ผลที่ตรงตามคำอาจไม่ครบจนกว่าจะสร้างดัชนีใหม่ "
                   "(บริการจะสร้างใหม่เองเมื่อเริ่มทำงาน หรือสั่ง planalign reindex)")
 UNRECOGNIZED_HINT = "ไม่รู้จักคำในคำค้นนี้ (ไม่มีในพจนานุกรมและในโครงการที่จัดเก็บ) จึงไม่มีผลที่เกี่ยวข้อง: รายการที่แสดงเป็นเพียงรายการใกล้เคียงที่สุด กรุณาตรวจการสะกดหรือแป้นพิมพ์ภาษา"
+NO_TOPIC_HINT = "คำค้นนี้มีแต่คำเชื่อมหรือเครื่องหมาย ไม่มีคำที่บอกเรื่อง จึงไม่มีผลที่เกี่ยวข้อง: รายการที่แสดงเป็นเพียงรายการใกล้เคียงที่สุด กรุณาพิมพ์เรื่องที่ต้องการค้น"
 
 
 @dataclass
@@ -832,8 +833,8 @@ class Application:
             for hit in hits:
                 position = index.position.get(hit.id)
                 hit.dimension_id = str(dimensions[position]) if position is not None and dimensions[position] else hit.dimension_id
-        hints = [UNRECOGNIZED_HINT if ranked.unrecognized else "", OLD_WORDS_HINT if index.tokens_version != TOKENS_VERSION else "",
-                 _year_not_stored(filters.year, index) if not hits else ""]
+        unrecognized = (UNRECOGNIZED_HINT if query_words(query) else NO_TOPIC_HINT) if ranked.unrecognized else ""
+        hints = [unrecognized, OLD_WORDS_HINT if index.tokens_version != TOKENS_VERSION else "", _year_not_stored(filters.year, index) if not hits else ""]
         return SearchPage(hits, ranked.total, counts, " ".join(h for h in hints if h) or None, rows_total,
                           did_you_mean(query, *self._spellings(index)))
 

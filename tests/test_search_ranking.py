@@ -110,6 +110,9 @@ def test_a_query_of_no_known_word_has_no_relevant_hit_only_the_nearest(tmp_path)
     english = app.search("tree planting", limit=5)  # no English dictionary offline: a Latin word is a word (blind review)
     assert english.hint is None and english.hits[0].name.startswith("โครงการปลูกต้นไม้ริมถนน")
     assert app.search("qwzxv", limit=5).total == 0  # Latin keys without a vowel that no stored text has: a slip
+    for nothing in ("ๆ", "การ", "ของ และ"):  # no content word: its hits were listed as relevant (a walkthrough)
+        found = app.search(nothing, limit=5)
+        assert found.total == 0 and not any(h.relevant for h in found.hits) and found.hint.startswith("คำค้นนี้มีแต่คำเชื่อม"), nothing
 
 
 def test_a_synonym_counts_as_a_query_word_only_as_a_whole_word(monkeypatch):
