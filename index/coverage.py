@@ -198,6 +198,7 @@ class Coverage:
     pending: int = 0
     project_years: list[int] = field(default_factory=list)  # years with stored projects (``years`` adds the reports' years)
     sample_projects: int = 0  # of total_projects, the embedded sample projects (written by us, not real)
+    projects_without_budget: int = 0  # of total_projects, those stored with no budget: counted as 0 baht (it was said nowhere: a walkthrough)
     sample_years: list[int] = field(default_factory=list)  # years whose projects are all sample projects
 
 
@@ -262,6 +263,7 @@ class Frame:
         n = len(columns.ids)
         self.year = np.array([y if y is not None else -1 for y in columns.fiscal_year], dtype=np.int64)
         self.budget = np.array([b or 0.0 for b in columns.budget], dtype=np.float64)
+        self.no_budget = np.array([b is None for b in columns.budget], dtype=bool)
         self.report = np.array([is_report(s or "", report_sources) for s in columns.source], dtype=bool)
         groups = district_groups()
         self.districts = list(groups)  # the 50 districts, grouped in file order
@@ -368,7 +370,8 @@ class Frame:
             nodes.append(entry)
         return Coverage(self.catalog.name, level, year, group, district, total, total_budget, total_reports, previous, nodes,
                         self._district_cells(level, projects, reports, group, district), self.years,
-                        project_years=self.project_years, sample_projects=int((projects & self.sample).sum()), sample_years=self.sample_years)
+                        project_years=self.project_years, sample_projects=int((projects & self.sample).sum()), sample_years=self.sample_years,
+                        projects_without_budget=int((projects & self.no_budget).sum()))
 
     def _district_cells(self, level: str, projects: np.ndarray, reports: np.ndarray, group: str | None, district: str | None) -> list[DistrictCoverage]:
         """Per district of the scope (grouped), and the items without a district: sums per node."""
@@ -394,7 +397,7 @@ class Frame:
         return result
 
     # -------------------------------------------------------------------------------- needs
-    def needs(self, level: str, year: int | None = None, group: str | None = None, limit: int = 20, min_reports: int = 10,
+    def needs(self, level: str, year: int | None = None, group: str | None = None, limit: int | None = 20, min_reports: int = 10,
               min_share: float = 0.05) -> Needs:
         """District x node cells where the district's share of reports on the node is far above its share of projects."""
         scope = self.mask(year, group, None) & (self.district >= 0)

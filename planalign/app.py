@@ -1235,8 +1235,9 @@ class Application:
         return result
 
     def citizen_needs(self, *, year: int | None = None, catalog: str | None = None, level: str | None = None, group: str | None = None,
-                      limit: int = 20, min_reports: int = 10) -> Needs:
-        """District x node cells where citizens report much more than the district's projects cover, with example reports."""
+                      limit: int | None = 20, min_reports: int = 10) -> Needs:
+        """District x node cells where citizens report much more than the district's projects cover, with example reports
+        (``limit`` None: every one, as the exports give them)."""
         _, group = checked_place(None, group)
         frame, pending = self.coverage_frame(catalog)
         found = frame.needs(frame.catalog.resolve_level(level) if level else frame.catalog.levels[0], year, group or None, limit, min_reports)

@@ -590,7 +590,7 @@ def coverage(
         core.refresh_alignments(progress=advance)
     found = core.coverage(year=fiscal_year(year), level=level, group=group, district=district, background=False)
     if out_path is not None:
-        needs = core.citizen_needs(year=fiscal_year(year), level=level, group=group, limit=200) if table == "needs" else None
+        needs = core.citizen_needs(year=fiscal_year(year), level=level, group=group, limit=None) if table == "needs" else None
         columns, rows = need_rows(needs) if needs else coverage_rows(found) if table == "nodes" else district_rows(found)
         _write_output(out_path, columns, rows)
         err.print(f"wrote {len(rows)} rows to {out_path}")

@@ -318,6 +318,7 @@ def thai_headers(columns: list[str], rows: list[dict[str, Any]]) -> tuple[list[s
     table's per-node columns ("D1 projects") keep their node id ("D1 จำนวนโครงการ")."""
     def thai(column: str) -> str:
         node, _, measure = column.rpartition(" ")
+        node = NOT_ALIGNED_THAI if node == UNALIGNED_COLUMN else node
         return f"{node} {COVERAGE_HEADERS_THAI[measure]}" if node else COVERAGE_HEADERS_THAI[column]
 
     named = [thai(c) for c in columns]
@@ -345,16 +346,21 @@ def coverage_rows(coverage: Coverage) -> tuple[list[str], list[dict[str, Any]]]:
     return columns, rows
 
 
+UNALIGNED_COLUMN = "unaligned"  # the district table's columns of what no node took (district_rows)
+
+
 def district_rows(coverage: Coverage) -> tuple[list[str], list[dict[str, Any]]]:
-    """The heatmap as a table: one row per district, projects / budget / reports per node."""
-    ids = [n.id for n in coverage.nodes if n.id]
+    """The heatmap as a table: one row per district, projects / budget / reports per node, and those no
+    node took ("unaligned ..."): without them a row's nodes did not add up to its totals (the central
+    agencies' 399 lines against 331 in their nodes, a walkthrough)."""
+    ids = [n.id for n in coverage.nodes if n.id] + [UNALIGNED_COLUMN]
     columns = ["district", "group", "projects", "budget", "reports"] + [f"{i} {k}" for i in ids for k in ("projects", "budget", "reports")]
     rows = []
     for d in coverage.districts:
         row: dict[str, Any] = {"district": d.district or NO_DISTRICT_THAI, "group": d.group, "projects": d.projects, "budget": d.budget, "reports": d.reports}
         for cell in d.cells:
-            if cell.node_id:
-                row.update({f"{cell.node_id} projects": cell.projects, f"{cell.node_id} budget": cell.budget, f"{cell.node_id} reports": cell.reports})
+            node = cell.node_id or UNALIGNED_COLUMN
+            row.update({f"{node} projects": cell.projects, f"{node} budget": cell.budget, f"{node} reports": cell.reports})
         rows.append({c: row.get(c, 0) for c in columns})
     return columns, rows
 
@@ -396,5 +402,8 @@ def print_coverage(out: Console, coverage: Coverage) -> None:
     for row in rows:
         table.add_row(*row)
     out.print(table, crop=False)  # a narrow terminal wraps a line rather than lose the digits at its end
+    if coverage.projects_without_budget:
+        out.print(f"{coverage.projects_without_budget:,} of {coverage.total_projects:,} projects have no budget: counted as 0 baht "
+                  f"(ไม่ระบุงบประมาณ {coverage.projects_without_budget:,} โครงการ นับเป็น 0 บาท)")
     if coverage.pending:
         out.print(f"[yellow]{coverage.pending:,} stored items are still being aligned[/]")

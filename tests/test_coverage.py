@@ -147,6 +147,16 @@ def test_an_alignment_declared_by_name_counts_as_declared(tmp_path) -> None:
     assert sum(n.sources.get("declared", 0) for n in nodes) == 4 and sum(n.projects for n in nodes) == 5  # the dashboard's 80%
 
 
+def test_projects_without_a_budget_are_counted_and_said(tmp_path) -> None:
+    """Counted as 0 baht and said nowhere (a walkthrough: 3 of 7 projects without a budget)."""
+    app = Application(Settings(data_dir=tmp_path, encoder="tfidf", index_encoder="tfidf"))
+    app.ingest([Project(id="B1", fiscal_year=2568, name="โครงการลอกท่อระบายน้ำซอยสรงประภา", budget=1_500_000),
+                Project(id="B2", fiscal_year=2568, name="โครงการปลูกต้นไม้ริมคลอง"),
+                Project(id="B3", fiscal_year=2568, name="โครงการอบรมอาชีพผู้สูงอายุ", budget=0)])
+    found = app.coverage(year=2568, level="dimension")
+    assert (found.total_projects, found.total_budget, found.projects_without_budget) == (3, 1_500_000, 1)  # 0 baht is a budget
+
+
 def test_a_line_that_only_names_an_office_is_not_aligned(tmp_path) -> None:
     """The ordinance's repayment section lists offices by name ("สำนักงานเขตบางขุนเทียน", "สำนักการแพทย์"): e5
     put 18 district offices' names under D3.2 (60% of D3's budget, a dashboard audit). Such a line is
@@ -307,16 +317,25 @@ def test_api_coverage_needs_items_and_export(tmp_path) -> None:
         xlsx = client.get("/v1/coverage/export", params={"year": 2566, "format": "xlsx", "table": "districts"})
         sheet = load_workbook(io.BytesIO(xlsx.content)).active
         assert sheet.cell(1, 1).value == "district" and sheet.max_row > 10
+        # every row's nodes and what no node took add up to its totals (the not-aligned were left out: a walkthrough)
+        header = [c.value for c in sheet[1]]
+        for row in sheet.iter_rows(min_row=2, values_only=True):
+            values = dict(zip(header, row))
+            for measure in ("projects", "budget", "reports"):
+                assert sum(v for c, v in values.items() if c.endswith(f" {measure}")) == values[measure], (values["district"], measure)
+        assert "unaligned projects" in header
         # the dashboard's files name their columns in Thai, values unchanged
         thai = client.get("/v1/coverage/export", params={"year": 2566, "format": "xlsx", "table": "districts", "headers": "th"})
         named = load_workbook(io.BytesIO(thai.content)).active
         header = [c.value for c in named[1]]
-        assert header[:3] == ["เขต", "กลุ่มเขต", "จำนวนโครงการ"] and "D1 งบประมาณ (บาท)" in header
+        assert header[:3] == ["เขต", "กลุ่มเขต", "จำนวนโครงการ"] and "D1 งบประมาณ (บาท)" in header and not any("unaligned" in h for h in header)
         assert [c.value for c in named[2]] == [c.value for c in sheet[2]]
         nodes = client.get("/v1/coverage/export", params={"year": 2566, "format": "csv", "headers": "th"}).content.decode("utf-8-sig")
         assert nodes.splitlines()[0].startswith("ระดับ,รหัส,ชื่อ,จำนวนโครงการ,งบประมาณ (บาท)") and "ระบุในแบบฟอร์ม" in nodes.splitlines()[0]
         needs_file = client.get("/v1/coverage/export", params={"year": 2566, "table": "needs", "level": "issue", "headers": "th"})
         assert needs_file.content.decode("utf-8-sig").splitlines()[0].startswith("เขต,กลุ่มเขต,รหัส,ชื่อ,เรื่องแจ้งของประชาชน")
+        listed = client.get("/v1/coverage/needs", params={"year": 2566, "level": "issue", "limit": 1}).json()
+        assert len(needs_file.content.decode("utf-8-sig").splitlines()) - 1 == listed["total_needs"]  # the export holds them all
         assert client.get("/v1/coverage/export", params={"headers": "fr"}).status_code == 422
         assert client.get("/v1/coverage", params={"level": "nope"}).status_code == 422
         assert client.get("/v1/coverage", params={"catalog": "nope"}).status_code == 404

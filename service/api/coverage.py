@@ -1,4 +1,4 @@
-"""Strategy coverage: projects, budget and citizen reports per catalog node; needs without projects; drill-down; export."""
+"""Strategy coverage: projects, budget and citizen reports per catalog node; needs projects answer least; drill-down; export."""
 from __future__ import annotations
 
 import tempfile
@@ -28,7 +28,7 @@ def coverage(app: AppDep, year: int | None = Year, catalog: str | None = Catalog
     return CoverageResponse.model_validate(app.coverage(year=fiscal_year(year), catalog=catalog, level=level, group=group, district=district))
 
 
-@router.get("/needs", summary="Citizen needs without projects: a district's report share high where its project share is low",
+@router.get("/needs", summary="Citizen needs projects answer least: a district's report share high where its project share is low",
             response_model=NeedsResponse)
 def needs(app: AppDep, year: int | None = Year, catalog: str | None = Catalog, level: str | None = Level, group: str | None = Group,
           limit: int = Query(20, ge=1, le=200), min_reports: int = Query(10, ge=1, description="Only cells with at least this many reports")) -> NeedsResponse:
@@ -54,7 +54,7 @@ def export(app: AppDep, format: str = Query("csv", pattern="^(csv|xlsx)$"), tabl
            headers: str = Query("en", pattern="^(en|th)$", description="Column names: en (stable, for programs) or th (the dashboard's own words)")) -> Response:
     year = fiscal_year(year)
     if table == "needs":
-        needs = app.citizen_needs(year=year, catalog=catalog, level=level, group=group, limit=200)
+        needs = app.citizen_needs(year=year, catalog=catalog, level=level, group=group, limit=None)  # all of them (it stopped at 200 of 216: a walkthrough)
         columns, rows, used = *need_rows(needs), needs.level
     else:
         found = app.coverage(year=year, catalog=catalog, level=level, group=group, district=district)

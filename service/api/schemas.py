@@ -590,6 +590,7 @@ class CoverageResponse(Out):
     years: list[int] = Field(description="Fiscal years with stored projects or citizen reports")
     project_years: list[int] = Field(default_factory=list, description="Fiscal years with stored projects")
     sample_projects: int = Field(0, description="Of total_projects, the embedded sample projects (written by the planalign team, not real)")
+    projects_without_budget: int = Field(0, description="Of total_projects, those stored without a budget (counted as 0 baht in every budget figure)")
     sample_years: list[int] = Field(default_factory=list, description="Years whose projects are all sample projects (the page opens on "
                                                                       "the newest year that is not one of them)")
     nodes: list[NodeCoverageOut] = Field(description="Every node of the level; they add up to the totals")
