@@ -379,7 +379,7 @@ def need_rows(needs: Needs) -> tuple[list[str], list[dict[str, Any]]]:
 def print_coverage(out: Console, coverage: Coverage) -> None:
     title = f"{coverage.level} · ปีงบประมาณ {coverage.year or 'ทุกปี'} · {coverage.total_projects:,} โครงการ · {coverage.total_budget:,.0f} บาท"
     # Short headers (two lines where they can) so the table fits 80 columns with its numbers whole.
-    columns = ["id", "name", "proj-\nects", "budget\n(baht)", "share", "decl./\ndec./\npred.", "Traffy\nreports", "districts\nwithout"]
+    columns = ["id", "name", "proj-\nects", "budget\n(baht)", "budget\nshare", "decl./\ndec./\npred.", "Traffy\nreports", "districts\nwithout"]
     previous = coverage.previous_year is not None
     if previous:
         columns.append(f"vs {coverage.previous_year}")
