@@ -563,7 +563,7 @@ def coverage(
     year: Annotated[Optional[int], typer.Option("--year", help="Fiscal year (B.E. or C.E.) [default: every year].")] = None,
     level: LevelOpt = None,
     group: Annotated[Optional[str], typer.Option("--group", help="District group, e.g. กรุงเทพเหนือ.")] = None,
-    district: Annotated[Optional[str], typer.Option("--district", help="District, e.g. บางเขน ('-': central agencies).")] = None,
+    district: Annotated[Optional[str], typer.Option("--district", help="District, e.g. บางเขน ('-': central agencies, and citizen reports without a district).")] = None,
     catalog: CatalogOpt = None,
     as_json: JsonOpt = False,
     out_path: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write a .csv or .xlsx table.")] = None,

@@ -295,7 +295,7 @@ def member_rows(found: DuplicateSet, groups: bool, years: bool) -> tuple[list[st
 # ---------------------------------------------------------------------------------- coverage
 COVERAGE_TABLES = ("nodes", "districts", "needs")
 NOT_ALIGNED_THAI = "จัดเข้าหัวข้อไม่ได้ (ไม่มีคำที่อ่านได้ หรือเป็นเพียงชื่อหน่วยงาน)"
-NO_DISTRICT_THAI = "หน่วยงานส่วนกลาง (ไม่ระบุเขต)"
+NO_DISTRICT_THAI = "หน่วยงานส่วนกลาง และเรื่องแจ้งที่ไม่ระบุเขต"  # reports without a district are counted here too (a walkthrough)
 
 
 # The coverage tables' columns as the dashboard's readers know them (its own words: dashboard.js's

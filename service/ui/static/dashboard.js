@@ -122,7 +122,7 @@
       }
       var cells = {};
       d.cells.forEach(function (c) { cells[c.node_id] = c; });
-      var name = d.district ? d.district : "หน่วยงานส่วนกลาง (ไม่ระบุเขต)";
+      var name = d.district ? d.district : "หน่วยงานส่วนกลาง และเรื่องแจ้งที่ไม่ระบุเขต";
       var row = el("tr", { dataset: { district: d.district || NO_DISTRICT } }, [el("th", { scope: "row", text: name })]);
       nodes.forEach(function (n) {
         var c = cells[n.id];
