@@ -40,6 +40,7 @@ if not (CHROMIUM.is_file() and CHROMEDRIVER.is_file()):
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
 from selenium.webdriver.chrome.options import Options  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
@@ -225,9 +226,11 @@ def test_planner_decision_changes_the_next_suggestion(server: str, browser) -> N
     # the decided draft itself follows its decision, and the page says so (its 100% said nothing of where it came from)
     assert _align_draft(browser, wait, TREES) == "D4.1"
     assert "ข้อเสนอนี้ตามการตัดสินใจที่บันทึกไว้สำหรับข้อความที่เกือบเหมือนกัน" in browser.find_element(By.ID, "warnings").text
-    # Accepting a suggestion as shown is a decision too.
-    browser.find_element(By.CSS_SELECTOR, '#suggestions .suggestion[data-level="dimension"] .accept-suggestion').click()
+    # Accepting a suggestion as shown is a decision too; a double click records it once (it sent two, and said "already recorded")
+    ActionChains(browser).double_click(browser.find_element(By.CSS_SELECTOR, '#suggestions .suggestion[data-level="dimension"] .accept-suggestion')).perform()
     wait.until(EC.text_to_be_present_in_element((By.ID, "decision-status"), "D4"))
+    time.sleep(1)  # a second request would answer within this
+    assert browser.find_element(By.ID, "decision-status").text.startswith("บันทึกแล้ว: D4")
     _no_console_errors(browser)
     _screenshot(browser, "planner-decision.png")
     stats = json.loads(urllib.request.urlopen(server + "/v1/decisions/stats", timeout=WAIT).read())
@@ -437,6 +440,11 @@ def test_evaluate_review_grid_by_keyboard(server: str, browser) -> None:
     _no_console_errors(browser)
     _screenshot(browser, "evaluate-review.png")
     job_id = browser.current_url.split("#job=")[1]
+    # another job opened, then this one again (the back button): the grid comes back (it stayed hidden: a walkthrough)
+    browser.execute_script("document.dispatchEvent(new CustomEvent('pa:job', {detail: {id: 'other', status: 'cancelled'}}));")
+    assert not browser.find_element(By.ID, "review-box").is_displayed()
+    browser.execute_script("document.dispatchEvent(new CustomEvent('pa:job', {detail: {id: arguments[0], status: 'done'}}));", job_id)
+    assert browser.find_element(By.ID, "review-box").is_displayed()
     corrected = urllib.request.urlopen(f"{server}/v1/classify/jobs/{job_id}/corrected?format=csv", timeout=WAIT).read().decode("utf-8-sig")
     assert corrected.splitlines()[0].endswith("final_label,final_level") and ",D9.1" in corrected
 
@@ -586,6 +594,20 @@ def test_dashboard_coverage(server: str, browser) -> None:
     browser.find_element(By.ID, "drill-close").click()
     path = _screenshot(browser, "dashboard.png")
     assert path.stat().st_size > 20_000
+    # a plan whose levels are named otherwise: the page asked it for "issue", was refused, and kept the previous plan's bars (a walkthrough)
+    import httpx
+
+    plan = "id,parent_id,level,name,description\nS1,,ยุทธศาสตร์,มหานครปลอดภัย,ลดน้ำท่วม\nS1.1,S1,มาตรการ,ระบายน้ำ,ลอกท่อระบายน้ำ\n" \
+           "S2,,ยุทธศาสตร์,มหานครสีเขียว,ต้นไม้\nS2.1,S2,มาตรการ,สวนสาธารณะ,ปลูกต้นไม้\n"
+    assert httpx.post(server + "/v1/catalogs", files={"file": ("plan.csv", plan.encode())}, data={"id": "plan20"}, timeout=WAIT).status_code == 201
+    browser.get(server + "/dashboard")
+    wait.until(loaded)
+    Select(browser.find_element(By.ID, "catalog")).select_by_value("plan20")
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#bars .bar-row")) in (2, 3))  # its 2 strategies (and what none took)
+    wait.until(loaded)
+    assert not browser.find_element(By.ID, "dash-status").text and any("level=" + urllib.parse.quote("มาตรการ") in a.get_attribute("href")
+                                                                         for a in browser.find_elements(By.CSS_SELECTOR, "#exports a"))
+    _no_console_errors(browser)
 
 
 OFFLINE_PATTERNS = ["*cdn*", "*jsdelivr*", "*unpkg*", "*googleapis*", "*gstatic*", "*tiangolo*", "*github*"]
@@ -713,7 +735,7 @@ def test_search_pages_past_the_relevant_hits_to_the_weaker_ones(server: str, bro
     wait = WebDriverWait(browser, WAIT)
     wait.until(EC.text_to_be_present_in_element((By.ID, "search-status"), "พบ 3 โครงการ"))
     assert len(browser.find_elements(By.CSS_SELECTOR, "#results .result")) == 10 and browser.find_element(By.ID, "pager").is_displayed()
-    browser.find_element(By.ID, "next-page").click()
+    ActionChains(browser).double_click(browser.find_element(By.ID, "next-page")).perform()  # one page a click: a double click skipped page 2
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#results .result")) == 2)
     assert browser.find_element(By.ID, "next-page").get_attribute("disabled") is not None
     _no_console_errors(browser)

@@ -7,7 +7,16 @@
   var SVG = "http://www.w3.org/2000/svg";
   var SOURCE_THAI = { declared: "ระบุในแบบฟอร์ม", decision: "ผู้ตรวจยืนยัน", mapped: "ตามหมวดเรื่องแจ้ง", predicted: "ระบบจับคู่", none: "จัดไม่ได้" };
   var NO_DISTRICT = "-";
-  var state = { dimension: null, issue: null, needs: null, drill: null };
+  // top / second: the chosen catalog's first two levels ("dimension" / "issue" for BMA's): a plan whose levels are
+  // named otherwise (ยุทธศาสตร์ / มาตรการ) was asked for "issue", refused, and the previous plan's figures stayed (a walkthrough)
+  var state = { dimension: null, issue: null, needs: null, drill: null, top: "dimension", second: "issue" };
+
+  function chooseLevels(catalogs) {
+    var chosen = ((catalogs && catalogs.catalogs) || []).filter(function (c) { return c.id === $("catalog").value; })[0];
+    var levels = (chosen && chosen.levels) || ["dimension", "issue"];
+    state.top = levels[0];
+    state.second = levels[1] || levels[0];
+  }
 
   function $(id) { return document.getElementById(id); }
 
@@ -85,8 +94,8 @@
       var change = previous === null || previous === undefined ? "" :
         " (" + (total >= previous ? "+" : "−") + (key === "budget" ? baht(Math.abs(total - previous)) : count(Math.abs(total - previous))) + ")";
       var group = svg("g", { class: "bar-row", tabindex: 0, role: "button", "data-node": n.id || "",
-                             onclick: function () { drill({ node: n.id || "", level: "dimension" }, nodeLabel(n)); },
-                             onkeydown: function (e) { if (e.key === "Enter") drill({ node: n.id || "", level: "dimension" }, nodeLabel(n)); } }, [
+                             onclick: function () { drill({ node: n.id || "", level: state.top }, nodeLabel(n)); },
+                             onkeydown: function (e) { if (e.key === "Enter") drill({ node: n.id || "", level: state.top }, nodeLabel(n)); } }, [
         svg("title", { text: nodeLabel(n) + ": " + count(n.projects) + " โครงการ, " + baht(n.budget) }),
         svg("text", { x: 0, y: y + 21, class: "bar-name", text: (n.id ? n.id + " " : "") + (n.name || "จัดไม่ได้") }),
         svg("rect", { x: labelW, y: y + 6, width: w, height: 20, rx: 3, class: "bar-predicted" }),
@@ -133,7 +142,7 @@
                             dataset: { node: n.id }, text: value ? (key === "budget" ? shortBaht(value) : count(value)) : "–" });
         td.style.backgroundColor = value ? "rgba(15, 107, 79, " + (0.12 + 0.88 * strength).toFixed(3) + ")" : "";
         if (strength > 0.55) td.classList.add("heat-dark");
-        var open = function () { drill({ node: n.id, level: "dimension", district: d.district || NO_DISTRICT }, name + " · " + nodeLabel(n)); };
+        var open = function () { drill({ node: n.id, level: state.top, district: d.district || NO_DISTRICT }, name + " · " + nodeLabel(n)); };
         td.addEventListener("click", open);
         td.addEventListener("keydown", function (e) { if (e.key === "Enter") open(); });
         row.appendChild(td);
@@ -164,7 +173,7 @@
       list.appendChild(el("li", { class: "empty-issue", dataset: { node: n.id } }, [
         el("span", { class: "node-id", text: n.id }), " ", el("span", { text: n.name }), " · ",
         n.reports ? el("button", { type: "button", class: "link-button", text: "เรื่องแจ้ง " + count(n.reports) + " เรื่อง",
-                                   onclick: function () { drill({ node: n.id, level: "issue", reports: true }, "เรื่องที่ประชาชนแจ้ง · " + nodeLabel(n)); } })
+                                   onclick: function () { drill({ node: n.id, level: state.second, reports: true }, "เรื่องที่ประชาชนแจ้ง · " + nodeLabel(n)); } })
           : el("span", { class: "muted small", text: "ไม่มีเรื่องแจ้ง" })
       ]));
     });
@@ -221,7 +230,7 @@
           return el("li", { title: e.text, text: PA.excerpt(e.text, [], 90).text });
         }))),
         el("td", { class: "nowrap" }, el("button", { type: "button", class: "link-button", text: "ดูทั้งหมด",
-                                      onclick: function () { drill({ node: n.node_id, level: "issue", district: n.district, reports: true }, "เรื่องแจ้ง · เขต" + n.district + " · " + n.node_id + " " + n.name); } }))
+                                      onclick: function () { drill({ node: n.node_id, level: state.second, district: n.district, reports: true }, "เรื่องแจ้ง · เขต" + n.district + " · " + n.node_id + " " + n.name); } }))
       ]);
     });
     if (needs.total_needs > needs.needs.length) {  // the first ones only: said, with where the rest are (a dashboard audit)
@@ -282,7 +291,7 @@
   /* ----------------------------------------------------------------- exports */
   function renderExports() {
     var list = PA.clear($("exports"));
-    [["nodes", "dimension", "รายด้าน"], ["nodes", "issue", "รายประเด็นการพัฒนา"], ["districts", "dimension", "รายเขต × ด้าน"], ["needs", "issue", "ความต้องการที่โครงการรองรับน้อย"]]
+    [["nodes", state.top, "รายด้าน"], ["nodes", state.second, "รายประเด็นการพัฒนา"], ["districts", state.top, "รายเขต × ด้าน"], ["needs", state.second, "ความต้องการที่โครงการรองรับน้อย"]]
       .forEach(function (t) {
         list.appendChild(el("li", null, [el("span", { class: "export-name", text: t[2] })].concat(["csv", "xlsx"].map(function (f) {
           return el("a", { class: "btn", href: "/v1/coverage/export" + PA.query(params({ table: t[0], level: t[1], format: f, headers: "th" })), download: "", text: f.toUpperCase() });
@@ -317,12 +326,12 @@
     document.body.dataset.loaded = "false";
     PA.setStatus($("dash-status"), "กำลังคำนวณ…", "busy");
     var first = $("d-year").options.length > 1 ? Promise.resolve(null) : PA.api("/v1/coverage" + PA.query({ catalog: $("catalog").value }));
-    return first.then(function (all) {
+    return PA.loadCatalogs().then(chooseLevels).then(function () { return first; }).then(function (all) {
       if (all) fillYears(all);
       return Promise.all([
-        PA.api("/v1/coverage" + PA.query(params({ level: "dimension" }))),
-        PA.api("/v1/coverage" + PA.query(params({ level: "issue" }))),
-        PA.api("/v1/coverage/needs" + PA.query(params({ level: "issue" })))
+        PA.api("/v1/coverage" + PA.query(params({ level: state.top }))),
+        PA.api("/v1/coverage" + PA.query(params({ level: state.second }))),
+        PA.api("/v1/coverage/needs" + PA.query(params({ level: state.second })))
       ]);
     }).then(function (found) {
       state.dimension = found[0];

@@ -115,14 +115,18 @@
     if (note) note.hidden = !last || draftFields(form) === last.fields;
   }
 
+  var saving = false; // a decision on its way: a double click sent two, and said the first was "already recorded" (a walkthrough)
+
   function decide(node) {
-    if (!last) return;
+    if (!last || saving) return;
+    saving = true;
     var decided = last;  // a newer draft may be sent before the answer: it must not mark the new draft's cards
     var status = document.getElementById("decision-status");
     var top = last.top[node.level] || {};
     PA.setStatus(status, "กำลังบันทึก…", "busy");
     window.PAD.record({ text: last.draft, node_id: node.id, level: node.level, catalog: last.catalog, suggested: top.node_id || null,
                         suggested_confidence: top.node_id ? top.confidence : null, source: "planner" })
+      .finally(function () { saving = false; })
       .then(function (answer) {
         if (last !== decided) return;
         var shown = false;

@@ -20,7 +20,8 @@
   function onJob(event) {
     var job = event.detail;
     if (!job || job.status !== "done") { $("review-box").hidden = true; return; }
-    if (state.job && state.job.id === job.id) return;
+    // the same job again (back from another one): shown again as it was, not reloaded (it stayed hidden: a walkthrough)
+    if (state.job && state.job.id === job.id) { $("review-box").hidden = false; return; }
     state.job = job;
     state.catalog = catalogOf(job);
     $("review-box").hidden = false;

@@ -155,6 +155,7 @@
   }
 
   var searchRequest = 0; // only the newest search may fill the page (an older, slower answer is dropped)
+  var paging = false; // a search of a page is on its way (the pager waits for it)
   var typed = null; // the pending search of a typed filter
 
   function searchAgain() {
@@ -187,8 +188,10 @@
     }
     PA.setStatus(status, "กำลังค้นหา…", "busy");
     syncUrl(p);
+    paging = true;
     PA.api("/v1/search" + PA.query(p)).then(function (data) {
       if (token !== searchRequest) return;
+      paging = false;
       renderFacets(data.facets);
       renderResults(data);
       // total counts the hits above the relevance floor (not the candidates ranked), so the number is honest
@@ -202,6 +205,7 @@
       showDidYouMean(data.did_you_mean);
     }).catch(function (err) {
       if (token !== searchRequest) return;
+      paging = false;
       PA.clear($("results"));
       showDidYouMean(null);
       $("pager").hidden = true;
@@ -342,8 +346,9 @@
       page = 1;
       if ($("q").value.trim()) search();
     });
-    $("prev-page").addEventListener("click", function () { if (page > 1) { page -= 1; search(); } });
-    $("next-page").addEventListener("click", function () { page += 1; search(); });
+    // one page a click while a page is on its way: a double click skipped page 2 (a walkthrough)
+    $("prev-page").addEventListener("click", function () { if (page > 1 && !paging) { page -= 1; search(); } });
+    $("next-page").addEventListener("click", function () { if (!paging) { page += 1; search(); } });
     $("dup-form").addEventListener("submit", loadClusters);
 
     var initial = new URLSearchParams(location.search);
