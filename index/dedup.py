@@ -341,17 +341,23 @@ def _coverage(a: Record, b: Record) -> tuple[float, float, int, int]:
 
 
 def _compare_numbers(a: Record, b: Record, out: Comparison) -> None:
-    values = []
+    values, measured = [], []
     for record in (a, b):
-        numbers = {q.value for q in record.quantities}
-        numbers |= {float(n) for n in record.identifiers if _PLAIN_NUMBER.fullmatch(n)}
-        values.append(numbers)
+        plain = {float(n) for n in record.identifiers if _PLAIN_NUMBER.fullmatch(n)}
+        values.append({q.value for q in record.quantities} | plain)
+        by_dimension: dict[str, set[float]] = {}
+        for q in record.quantities:
+            by_dimension.setdefault(q.dimension, set()).add(q.value)
+        measured.append((by_dimension, plain))
     unmatched: list[dict[str, list[str]]] = [{}, {}]
     for side, record in enumerate((a, b)):
         other_values = values[1 - side]
+        other_dimensions, other_plain = measured[1 - side]
         other_ids = (b if side == 0 else a).identifiers
         for q in record.quantities:
-            if _near(q.value, other_values):
+            # a quantity matches the same measure or a bare number: "ความยาว 1,200 เมตร" was "matched" by 1,200
+            # households of a 3.5 km project, and its length conflict hidden (a walkthrough)
+            if _near(q.value, other_dimensions.get(q.dimension, set()) | other_plain):
                 if side == 0:
                     out.matched.append(MatchedField(f"quantity.{q.dimension}", q.label()))
             else:

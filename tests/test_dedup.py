@@ -122,6 +122,16 @@ def test_a_place_is_not_found_in_another_kind_of_place_of_the_same_name():
     assert ("place.canal", "คลองลาดพร้าว") in {(f.field, f.value) for f in decide(same, again, PARAMS).matched_fields}
 
 
+def test_a_quantity_matches_the_same_measure_not_any_number():
+    """"ความยาว 1200 เมตร" was "matched" by the 1,200 households of a 3.5 km project, its length conflict hidden (a walkthrough)."""
+    draft, stored = pair("โครงการลอกท่อระบายน้ำ ความยาวท่อ 1,200 เมตร", "โครงการลอกท่อระบายน้ำ ระยะทาง 3.5 กิโลเมตร ให้บริการ 1,200 หลังคาเรือน", 0.9)
+    decision = decide(draft, stored, PARAMS)
+    assert not any(f.field.startswith("quantity.length") for f in decision.matched_fields)
+    assert conflicts(decision)["quantity.length_m"] == ("1200 เมตร", "3500 เมตร") and not decision.is_duplicate
+    same, again = pair("โครงการลอกท่อระบายน้ำ ความยาว 1,200 เมตร", "ลอกท่อระบายน้ำยาว 1.2 กม.", 0.9)  # one measure in other units still matches
+    assert ("quantity.length_m", "1200 เมตร") in {(f.field, f.value) for f in decide(same, again, PARAMS).matched_fields}
+
+
 def test_a_district_naming_itself_in_its_title_is_no_specific():
     """The same title from 50 districts unnamed was 50 copies, and with each district's own name no duplicate at all
     (a place conflict; a reviewer's walkthrough). Its own district is left out; another district still counts."""
