@@ -70,3 +70,12 @@ def test_activity_and_target_group_families():
     assert "train" in record.activities and {"elderly", "disabled"} <= record.groups
     assert "dredge" in extract("โครงการขุดลอกคลองลาดพร้าว").activities
     assert "study" not in extract("นักเรียนชั้นประถมศึกษา").activities  # ศึกษา inside ประถมศึกษา is no study
+
+
+def test_no_place_from_a_function_word_or_from_every_one():
+    """Duplicate evidence showed "คลองไม่ / คลองโดยตรง" (from "ริมคลองไม่ให้ไหลลงคลองโดยตรง") and a subdistrict
+    "แจ้งเตือนประชาชนเมื่อค่าฝุ่น" (from "ทุกแขวง แจ้งเตือน...": a walkthrough). Named places stay."""
+    assert not extract("ปรับปรุงท่อระบายน้ำริมคลองไม่ให้ไหลลงคลองโดยตรง").places
+    assert not extract("ทุกแขวง แจ้งเตือนประชาชนเมื่อค่าฝุ่นสูง").places
+    named = extract("ปรับปรุงถนนแจ้งวัฒนะ ซอย 10 และขุดลอกคลองบางบัว แขวงอนุสาวรีย์")
+    assert {(p.type, p.name) for p in named.places} >= {("road", "แจ้งวัฒนะ"), ("canal", "บางบัว"), ("subdistrict", "อนุสาวรีย์")}
