@@ -208,14 +208,15 @@ class Aligner:
         # Equal scores (nodes a followed decision left at 0) in the zero-shot's order, not the catalog's:
         # after "ใช้ข้อเสนอนี้" on a draft its alternatives were the catalog's first nodes (a walkthrough).
         zero_shot_rank = {int(i): float(final[i]) for s in scored.values() for i in s.nodes}
+        sims = self._examples.similarities(vector) if self._examples is not None else None  # once: neighbours and the unlike test
         if self._examples is not None:
-            neighbours = self._examples.neighbours(vector, 3)
+            neighbours = self._examples.neighbours(vector, 3, sims)
         levels = [self.catalog.resolve_level(level)] if level else self.catalog.levels
         # Every suggestion's evidence compares the same sentences: their character n-grams, once.
         sentences = self.scorer.chars.transform(query.units[1:]) if with_evidence and len(query.units) > 1 else None
         result = Alignment(levels={}, neighbours=neighbours, warnings=list(query.warnings))
         repeated = self._examples.repeats(query.text) if fused is not None and self._examples is not None else None
-        unlike = fused is not None and self._examples is not None and self._examples.unlike_decisions(query.text, vector)
+        unlike = fused is not None and self._examples is not None and self._examples.unlike_decisions(query.text, vector, sims)
         for lv in levels:
             order = sorted(ranking[lv], key=lambda i: (-ranking[lv][i], -zero_shot_rank[i]))[:top_k]
             model = self._examples if self._examples is not None and self._examples.level == lv else None

@@ -327,16 +327,22 @@ class ExampleModel:
             return None
         return self.texts[remembered[1]], self.given[remembered[1]]
 
-    def unlike_decisions(self, text: str, vector: np.ndarray) -> bool:
+    def unlike_decisions(self, text: str, vector: np.ndarray, sims: np.ndarray | None = None) -> bool:
         """Whether a draft is unlike every decided text (not a near-repeat, and its best cosine to one
         under ``near_from``): there the learners extrapolate, and their fused confidence was never
         checked. A walkthrough: after 329 decisions on the sample projects "ทดสอบ", "กินข้าวหรือยัง"
         and a curry recipe got 0.67-0.78, unflagged (zero-shot 0.40-0.43, flagged); their best
-        cosines to a decided text were 0.82-0.86, the decided texts' own 5th percentile 0.896."""
-        return self._remembered(text) is None and float((self.vectors @ vector).max()) < self.near_from
+        cosines to a decided text were 0.82-0.86, the decided texts' own 5th percentile 0.896.
+        ``sims``: :meth:`similarities` of the vector, when the caller has them."""
+        sims = self.similarities(vector) if sims is None else sims
+        return self._remembered(text) is None and float(sims.max()) < self.near_from
 
-    def neighbours(self, vector: np.ndarray, k: int) -> list[Neighbour]:
-        sims = self.vectors @ vector
+    def similarities(self, vector: np.ndarray) -> np.ndarray:
+        """A draft's cosine to every decided text (the neighbours and the unlike test read the same ones)."""
+        return self.vectors @ vector
+
+    def neighbours(self, vector: np.ndarray, k: int, sims: np.ndarray | None = None) -> list[Neighbour]:
+        sims = self.similarities(vector) if sims is None else sims
         top = np.argsort(-sims)[:k]
         return [Neighbour(self.texts[i][:300], self.labels[i], round(float(sims[i]), 4)) for i in top]
 
