@@ -515,8 +515,9 @@ def test_downloads_and_confusion_image_work_when_reads_need_a_key(keyed_server: 
     upload.write_text("text,gold\nขุดลอกคลองระบายน้ำ,D1.4\nปลูกต้นไม้ริมถนน,D4.1\nลอกท่อระบายน้ำซอย,D1.4\n", encoding="utf-8")
     browser.get(keyed_server + "/evaluate")
     browser.execute_script("window.localStorage.setItem('planalign.apiKey', 'ui-key')")
-    with contextlib.suppress(Exception):
-        browser.get_log("browser")  # drop the 401 of the page loaded before the key was set
+    # drop the 401 of the page loaded before the key was set, once it has come: under load it reached the
+    # console after an immediate drain (a flaky run of make test)
+    WebDriverWait(browser, WAIT).until(lambda d: any("401" in entry["message"] for entry in d.get_log("browser")))
     browser.get(keyed_server + "/evaluate")
     wait = WebDriverWait(browser, WAIT)
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '#level option[value="issue"]'))
