@@ -644,11 +644,49 @@ def serve(
     uvicorn.run(create_app(settings, sample=sample), host=host, port=port, log_level="info")
 
 
+def _click_errors():  # -> the module of Click's exceptions typer raises
+    """Typer 0.2x raises the exceptions of the Click it vendors, older typer those of Click itself."""
+    try:
+        from typer._click import exceptions
+    except ImportError:
+        from click import exceptions  # type: ignore[no-redef]
+    return exceptions
+
+
+def _usage_in_thai(exc) -> str:  # exc: a Click UsageError
+    """Click's usage errors in the words of the Thai message the rest of the command line prints."""
+    click = _click_errors()
+    hint = ""
+    if isinstance(exc, click.BadParameter):
+        hint = exc.param_hint if isinstance(exc.param_hint, str) else " / ".join(exc.param_hint or []) if exc.param_hint else ""
+        if not hint and exc.param is not None:
+            hint = " / ".join(getattr(exc.param, "opts", None) or [exc.param.name or ""])
+    if isinstance(exc, click.MissingParameter):
+        what = f"ขาดค่าของ {hint}" if hint else "ขาดค่าที่ต้องใส่"
+    elif isinstance(exc, click.NoSuchOption):
+        what = f"ไม่มีตัวเลือก {exc.option_name}"
+    elif isinstance(exc, click.BadParameter):
+        what = f"ค่าของ {hint} ไม่ถูกต้อง" if hint else "ค่าที่ให้ไม่ถูกต้อง"
+    else:
+        what = "คำสั่งหรือตัวเลือกไม่ถูกต้อง"
+    command = exc.ctx.command_path if exc.ctx is not None else "planalign"
+    return f"{what} ดูวิธีใช้ด้วย {command} --help"
+
+
 def main() -> None:
     """Console entry point: input problems exit 2 with one message; bugs exit 1 with a log line."""
     debug = bool(os.environ.get("PLANALIGN_DEBUG"))
     try:
-        app()  # usage errors are handled (and exit 2) inside; our own errors propagate here
+        code = app(standalone_mode=False)  # --help and --version return 0; usage errors and ours propagate here
+        sys.exit(code if isinstance(code, int) else 0)
+    except _click_errors().UsageError as exc:  # Click's message is English: the same problem is said in Thai after it
+        exc.show()
+        if type(exc).__name__ != "NoArgsIsHelpError":  # a bare group shows its help: nothing went wrong
+            err.print(f"[red]ข้อผิดพลาด:[/] {escape(_usage_in_thai(exc))}")
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err.print("ยกเลิกแล้ว (Aborted)")
+        sys.exit(1)
     except (InputError, OSError) as exc:
         if debug:
             raise
