@@ -5,6 +5,8 @@ The middlewares are plain ASGI (no ``BaseHTTPMiddleware``), outermost first:
 * :class:`Guard` turns any exception that escaped the routers into a JSON 500 *and keeps the
   connection open* (Starlette's ``ServerErrorMiddleware`` answers and then re-raises, which made
   uvicorn drop the keep-alive connection: the client's next request failed too);
+* :class:`TrustedHosts` (where ``allowed_hosts`` are listed): a request sent to another host name
+  (DNS rebinding) gets our JSON 400;
 * :class:`SecurityHeaders`: ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY``,
   ``Referrer-Policy: same-origin`` on every response, and on the pages a Content-Security-Policy
   without inline scripts or styles (the pages have none: all script is in ``/static``);
@@ -39,6 +41,7 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import Counter, Histogram
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -191,6 +194,38 @@ class SameOrigin:
                          f"pages, add the origin to PLANALIGN_ALLOWED_ORIGINS, or authenticate with the {API_KEY_HEADER} header",
                     thai=f"ปฏิเสธคำขอจากเว็บไซต์อื่น ({shown}) กรุณาใช้หน้าเว็บของระบบนี้ หรือให้ผู้ดูแลเพิ่มที่มาใน PLANALIGN_ALLOWED_ORIGINS "
                          f"หรือส่งกุญแจ API ในส่วนหัว {API_KEY_HEADER}")(scope, receive, send)
+
+
+class TrustedHosts(TrustedHostMiddleware):
+    """Starlette's host check, its refusal in our JSON error with the Thai message (it was plain English text).
+
+    The inner app marks the scope when the check lets a request through; a response to an unmarked
+    request is the check's own refusal, replaced whole."""
+
+    def __init__(self, app: ASGIApp, allowed_hosts: list[str]) -> None:
+        async def allowed(scope: Scope, receive: Receive, send: Send) -> None:
+            scope["planalign.host_allowed"] = True
+            await app(scope, receive, send)
+
+        super().__init__(allowed, allowed_hosts=allowed_hosts, www_redirect=False)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await super().__call__(scope, receive, send)
+        refused = False
+
+        async def answer(message: Message) -> None:
+            nonlocal refused
+            if scope.get("planalign.host_allowed"):
+                return await send(message)
+            if not refused:
+                refused = True
+                host = Headers(scope=scope).get("host", "")[:200]
+                await _json(400, f"host {host!r} is not one this service answers to (PLANALIGN_ALLOWED_HOSTS)",
+                            thai=f"ระบบนี้ไม่รับคำขอที่ส่งถึงชื่อโฮสต์ {host} กรุณาเปิดระบบด้วยที่อยู่ที่ผู้ดูแลกำหนด "
+                                 "หรือให้ผู้ดูแลเพิ่มชื่อนี้ใน PLANALIGN_ALLOWED_HOSTS")(scope, receive, send)
+
+        await super().__call__(scope, receive, answer)
 
 
 def _origin_key(url: str) -> tuple[str, str, int] | None:
@@ -393,7 +428,7 @@ def create_app(settings: Settings | None = None, *, sample: bool = False) -> Fas
     app.add_middleware(SameOrigin, allowed=settings.allowed_origins)
     app.add_middleware(SecurityHeaders)
     if settings.allowed_hosts:  # DNS rebinding: a page on evil.example, its name rebound to 127.0.0.1, is answered as evil.example
-        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts))
+        app.add_middleware(TrustedHosts, allowed_hosts=list(settings.allowed_hosts))
     app.add_middleware(Guard)
 
     @app.exception_handler(HTTPException)
