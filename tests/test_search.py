@@ -249,6 +249,49 @@ def test_small_changes_append_deltas_that_reload_and_leave_old_versions_intact(w
     assert "P5" not in {before.ids[p] for p in positions}
 
 
+@pytest.mark.parametrize("backend", ["flat", "hnsw"])
+def test_a_version_appended_to_twice_maps_each_row_to_its_own_position(backend):
+    """A write that fails after its append, then the retry, append twice to one version: the second
+    rows went to positions the shared faiss structure gave the first, and hits named other rows."""
+    import numpy as np
+
+    from planalign.index.ann.factory import make_ann
+
+    rows = np.eye(8, dtype=np.float32)
+    first = make_ann(rows[:3], backend)
+    dropped = first.appended(rows[3:5])
+    retried = first.appended(rows[5:7])
+    for version, own in ((retried, range(5, 7)), (dropped, range(3, 5))):
+        for position, row in enumerate(own, start=3):
+            found, score = version.search(rows[row], 1)
+            assert found.tolist() == [position] and score[0] > 0.99
+    assert retried.search(rows[3], 1)[1][0] < 0.5  # a row of the dropped version is not found in the retried one
+    assert len(first.appended(rows[7:8])) == 4  # the first version is still searchable and appendable
+
+
+def test_an_index_write_that_fails_leaves_search_right_after_the_next_one(tmp_path, monkeypatch):
+    import planalign.index.project_index as project_index
+
+    app = Application(Settings(data_dir=tmp_path, encoder="tfidf", index_encoder="tfidf"))
+    app.ingest(PROJECTS[:3], reconcile=True)
+    written = project_index._write_delta
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(project_index, "_write_delta", disk_full)
+    with pytest.raises(OSError):
+        app.ingest([Project(id="X", name="โครงการติดตั้งกล้องวงจรปิดในชุมชน")])
+    monkeypatch.setattr(project_index, "_write_delta", written)
+    app.ingest([Project(id="Y", name="โครงการจัดเก็บขยะมูลฝอยริมคลอง")])
+    index = app.index()
+    encoder = app.index_encoder(index)
+    found, _ = index.vectors.search(encoder.encode_queries(["โครงการจัดเก็บขยะมูลฝอยริมคลอง"])[0], 1)
+    assert index.ids[found[0]] == "Y"
+    _, scores = index.vectors.search(encoder.encode_queries(["โครงการติดตั้งกล้องวงจรปิดในชุมชน"])[0], 1)
+    assert scores[0] < 0.9  # X was never indexed: it was found as Y with score 1.0
+
+
 def test_many_changes_compact_into_a_new_generation(workspace):
     first = workspace.index().generation
     many = [Project(id=f"N{i}", name=f"โครงการซ่อมแซมถนนสายที่ {i}") for i in range(2100)]

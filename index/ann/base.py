@@ -8,7 +8,7 @@ An index is a *version*: :meth:`AnnIndex.appended` returns a new version with mo
 the old one intact for readers still holding it. Versions share the backend's structure (a faiss
 index, appended to in place under a lock) and a row buffer that grows by doubling, so adding one
 vector to 117k costs milliseconds, not a copy of the matrix; an old version simply ignores the
-positions beyond its own size.
+positions beyond its own size. A version appended to a second time builds a structure of its own.
 """
 from __future__ import annotations
 
@@ -44,19 +44,26 @@ class AnnIndex(ABC):
         return int(self._buffer.shape[1]) if self._buffer.ndim == 2 and self._buffer.shape[1] else 1
 
     def appended(self, vectors: np.ndarray) -> AnnIndex:
-        """A new version with ``vectors`` added at the next positions; this version is unchanged."""
+        """A new version with ``vectors`` added at the next positions; this version is unchanged.
+
+        Appending twice to one version (a write that failed after its append, a load retried) would
+        put the second rows at positions the shared structure already gives the first: its hits were
+        mapped to other projects (a review). That version gets a structure of its own instead, built
+        outside the lock (HNSW over 117k rows takes minutes; readers of the others go on)."""
         vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.dim)
-        new = copy.copy(self)
-        needed = self.size + len(vectors)
-        if needed > len(self._buffer):
-            grown = np.empty((max(needed, 2 * len(self._buffer), 16), self.dim), dtype=np.float32)
-            grown[: self.size] = self.vectors
-            new._buffer = grown
-        new._buffer[self.size : needed] = vectors
-        new.size = needed
         with self._lock:
-            self._add(vectors)
-        return new
+            if self._rows_in_structure() == self.size:
+                new = copy.copy(self)
+                needed = self.size + len(vectors)
+                if needed > len(self._buffer):
+                    grown = np.empty((max(needed, 2 * len(self._buffer), 16), self.dim), dtype=np.float32)
+                    grown[: self.size] = self.vectors
+                    new._buffer = grown
+                new._buffer[self.size : needed] = vectors
+                new.size = needed
+                self._add(vectors)
+                return new
+        return self._built(np.concatenate([self.vectors, vectors]))
 
     def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Top ``k`` (positions, scores) for one query; ``allowed`` is a boolean mask or None."""
@@ -86,6 +93,10 @@ class AnnIndex(ABC):
     def _exact_for(self, kept: int) -> bool:
         """Whether a filtered search over ``kept`` rows is done exactly instead of by the backend."""
         return True
+
+    @abstractmethod
+    def _built(self, vectors: np.ndarray) -> AnnIndex:
+        """A new index of this kind and parameters over ``vectors``, sharing nothing with this one."""
 
     @abstractmethod
     def _rows_in_structure(self) -> int:

@@ -18,6 +18,9 @@ class FlatIndex(AnnIndex):
         if self.size:
             self.index.add(self.vectors)
 
+    def _built(self, vectors: np.ndarray) -> FlatIndex:
+        return FlatIndex(vectors)
+
     def _rows_in_structure(self) -> int:
         return int(self.index.ntotal)
 

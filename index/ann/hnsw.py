@@ -48,6 +48,9 @@ class HnswIndex(AnnIndex):
     def _exact_for(self, kept: int) -> bool:
         return kept < SELECTIVE_FILTER_SHARE * self.size
 
+    def _built(self, vectors: np.ndarray) -> HnswIndex:
+        return HnswIndex(vectors, self.params)
+
     def _rows_in_structure(self) -> int:
         return int(self.index.ntotal)
 
