@@ -644,7 +644,10 @@ class Application:
             first = self._indexer is None and self.index() is None
             outcome = IngestOutcome(stored, self._index_after_write(stored.changed, encoder, progress, first))
         if stored.changed and self._indexer is None:  # the service aligns stale items when coverage is read
-            self.refresh_alignments(only=stored.changed, progress=progress)
+            try:
+                self.refresh_alignments(only=stored.changed, progress=progress)
+            except InputError as exc:  # stored and indexed: a catalog that cannot be read leaves coverage to refresh later, not an error
+                log.warning("projects stored, but not aligned for coverage: %s", exc)
         outcome.declared, outcome.undeclared = self.declare(projects, who)
         return outcome
 

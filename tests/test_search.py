@@ -292,6 +292,13 @@ def test_an_index_write_that_fails_leaves_search_right_after_the_next_one(tmp_pa
     assert scores[0] < 0.9  # X was never indexed: it was found as Y with score 1.0
 
 
+def test_an_ingest_with_a_catalog_that_cannot_be_read_stores_and_indexes_without_an_error(tmp_path):
+    """It raised after the commit (the command line said the input was wrong, exit 2, with the projects stored)."""
+    app = Application(Settings(data_dir=tmp_path, encoder="tfidf", index_encoder="tfidf", catalog=str(tmp_path / "gone.csv")))
+    outcome = app.ingest(PROJECTS[:2], reconcile=True)
+    assert outcome.stored.inserted == ["P1", "P2"] and app.store.count() == 2 and len(app.index()) == 2
+
+
 def test_many_changes_compact_into_a_new_generation(workspace):
     first = workspace.index().generation
     many = [Project(id=f"N{i}", name=f"โครงการซ่อมแซมถนนสายที่ {i}") for i in range(2100)]
