@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from planalign.config import AUTO_INDEX_ENCODER, Settings, choose_index_encoder
+from planalign.config import ACROSS_DISTRICTS, AUTO_INDEX_ENCODER, Settings, choose_index_encoder
 from planalign.corpora.catalog import BUILTIN_CATALOGS, Catalog, CatalogError, Problem, catalog_to_table, load_catalog
 from planalign.corpora.labelled import join_text_columns, parse_columns, read_labelled
 from planalign.corpora.projects import (
@@ -1005,7 +1005,7 @@ class Application:
         return check_draft(index, self.store, self.index_encoder(index), text, config, related=related, excluded=self._not_projects(index),
                            offices=self._office_names(index))
 
-    def duplicate_clusters(self, year: int | None = None, across: bool = True, config: DedupConfig | None = None,
+    def duplicate_clusters(self, year: int | None = None, across: bool = ACROSS_DISTRICTS, config: DedupConfig | None = None,
                            progress: Callable[[str], None] | None = None) -> DuplicateSet:
         """Duplicates among stored projects, computed once per index version and filter.
 

@@ -45,6 +45,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from planalign.errors import InputError
 
+# The duplicate sweep's default for the API, the pages and the command line alike (they differed): reviewers
+# look for one project submitted by two offices; two items of one office's list are its own business.
+ACROSS_DISTRICTS = True
 ENV_CONFIG = "PLANALIGN_CONFIG"
 _KEY_NAME = re.compile(r"^([A-Za-z0-9_.@-]{1,64}):(.+)$")
 DEFAULT_CATALOG = "bma-9d"

@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from planalign.config import Settings
+from planalign.config import ACROSS_DISTRICTS, Settings
 from planalign.errors import InputError
 
 app = typer.Typer(
@@ -397,7 +397,8 @@ def dedup(
                                                                       "two different texts one office lists in a year are two items, not a pair.")] = None,
     check: Annotated[Optional[str], typer.Option("--check", help="One draft: its duplicates in the store.")] = None,
     year: Annotated[Optional[int], typer.Option("--year", help="Only projects of this fiscal year.")] = None,
-    across: Annotated[bool, typer.Option("--across-districts/--any", help="Only pairs from different districts/orgs.")] = False,
+    across: Annotated[bool, typer.Option("--across-districts/--any", help="Only pairs from different districts/orgs (as the API and pages), "
+                                                                           "or any two rows.")] = ACROSS_DISTRICTS,
     threshold: Annotated[Optional[float], typer.Option("--threshold", min=0.01, max=1.0, help="Near-copy threshold: share of words aligned (0-1).")] = None,
     per_member: Annotated[bool, typer.Option("--per-member", help="One row per cluster member (cluster id, size, name) instead of one per pair; "
                                                                   "a flagged text that joins no cluster is in the pairs file only.")] = False,
@@ -407,7 +408,7 @@ def dedup(
     config: ConfigOpt = None,
 ) -> None:
     """Find duplicate projects (re-submissions and the same project in other words, with the fields that match or differ), grouped into clusters."""
-    sweep_only = {"--out": out_path, "--input": input_file, "--year": year, "--per-member": per_member or None, "--across-districts": across or None}
+    sweep_only = {"--out": out_path, "--input": input_file, "--year": year, "--per-member": per_member or None, "--any": None if across else True}
     if check is not None and any(v is not None for v in sweep_only.values()):  # they were ignored without a word (--out wrote nothing)
         raise UserError(f"--check looks up one draft and prints its duplicates; {', '.join(k for k, v in sweep_only.items() if v is not None)} "
                         "apply to the sweep over the store or a file (leave out --check)",

@@ -222,6 +222,21 @@ def test_dedup_per_member_rows_name_the_cluster_and_number_rows_as_a_spreadsheet
     assert len(read_table(pairs).rows) == 51 * 50 // 2 and {"row_a", "row_b"} <= set(read_table(pairs).columns)
 
 
+def test_dedup_pairs_rows_of_two_offices_by_default_as_the_api_does(tmp_path):
+    """The command line paired an office's own rows by default, the API and pages did not."""
+    source = tmp_path / "items.csv"
+    item = "โครงการขุดลอกคลองช่องนนทรี"
+    source.write_text(f"org,item\nสำนักงานเขตบางรัก,{item}\nสำนักงานเขตบางรัก,{item}\nสำนักงานเขตสาทร,{item}\n", encoding="utf-8")
+    pairs = tmp_path / "pairs.csv"
+    found = {}
+    for flags in ([], ["--any"]):
+        result = run_cli("dedup", "--input", str(source), "--text-col", "item", "--group-col", "org", "--encoder", "tfidf",
+                         "--out", str(pairs), *flags, data_dir=tmp_path)
+        assert result.returncode == 0, result.stderr
+        found[" ".join(flags)] = {(r["row_a"], r["row_b"]) for r in read_table(pairs).rows}
+    assert found == {"": {("2", "4"), ("3", "4")}, "--any": {("2", "3"), ("2", "4"), ("3", "4")}}
+
+
 def test_duplicate_reasons_are_thai_and_follow_the_decision_kind():
     """A copy sharing 62% of its words is a re-submission, not "almost identical": the label is the
     kind's, the share is measured; every kind has its Thai label (the CLI prints these)."""

@@ -6,6 +6,7 @@ from collections import Counter, defaultdict
 from fastapi import APIRouter, Depends, Query
 
 from planalign.app import fiscal_year
+from planalign.config import ACROSS_DISTRICTS
 from planalign.index.dedup import Pair
 from planalign.service.api.deps import AppDep, require_read_key
 from planalign.service.api.schemas import CheckRequest, CheckResponse, Cluster, ClusterLink, ClusterMember, ClusterPair, ClustersResponse
@@ -18,7 +19,7 @@ PAIRS_PER_CLUSTER = 200
 def clusters(
     app: AppDep,
     year: int | None = Query(None, description="Only projects of this fiscal year"),
-    across_districts: bool = Query(True, description="Only pairs from different districts/organizations"),
+    across_districts: bool = Query(ACROSS_DISTRICTS, description="Only pairs from different districts/organizations"),
     min_size: int = Query(2, ge=2, le=1000),
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0, description="Clusters to skip (largest first): the next page of a store with more than `limit`"),
