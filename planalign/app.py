@@ -505,7 +505,7 @@ class Application:
         self._refuse_while_warming("the model")
         alignment = aligner.align(draft, top_k=top_k, level=level)
         similar = self.check_duplicates(draft, related=True) if check_duplicates and self.index() is not None else []
-        return AlignOutcome(alignment, aligner.catalog.name, _encoder_label(aligner), similar, aligner.model_version, aligner.examples)
+        return AlignOutcome(alignment, aligner.catalog.name, aligner.encoder_label, similar, aligner.model_version, aligner.examples)
 
     def classify(self, table: Table, text_columns: list[str], *, aligner: Aligner, level: str | None = None,
                  progress: Progress | None = None) -> Classified:
@@ -1314,10 +1314,6 @@ _RESERVED_NAMES = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), 
 def _catalog_stamp(catalog: Catalog) -> str:
     """Changes when a catalog's content changes (an uploaded catalog replaced under the same id)."""
     return str(hash(tuple((n.id, n.parent_id, n.level, n.name, n.description, n.keywords) for n in catalog)))
-
-
-def _encoder_label(aligner: Aligner) -> str:
-    return CASCADE if aligner.fallback is not None else aligner.encoder.name
 
 
 def fiscal_year(value: object) -> int | None:

@@ -36,7 +36,6 @@ from typing import TYPE_CHECKING
 from planalign.corpora.catalog import Catalog
 from planalign.decisions import examples
 from planalign.index.align import SCORING_VERSION, Aligner
-from planalign.nlp.encoders.factory import CASCADE
 
 if TYPE_CHECKING:
     from planalign.app import Application
@@ -50,10 +49,6 @@ def catalog_digest(catalog: Catalog) -> str:
     """Stable across processes (Python's own hash of strings is not)."""
     nodes = [(n.id, n.parent_id, n.level, n.name, n.description, list(n.keywords)) for n in catalog]
     return hashlib.sha1(json.dumps(nodes, ensure_ascii=False).encode("utf-8")).hexdigest()
-
-
-def encoder_label(aligner: Aligner) -> str:
-    return CASCADE if aligner.fallback is not None else aligner.encoder.name
 
 
 @dataclass
@@ -108,7 +103,7 @@ class Learning:
 
     def current(self, catalog_id: str, zero: Aligner) -> Learned | None:
         """The model in use (loaded from disk, or fitted now on the command line); a stale one is refit."""
-        key = (catalog_id, encoder_label(zero))
+        key = (catalog_id, zero.encoder_label)
         digest = catalog_digest(zero.catalog)
         with self._lock:
             have = self._current.get(key)
@@ -163,7 +158,7 @@ class Learning:
     # ----------------------------------------------------------------------------- fitting
     def refit(self, catalog_id: str, zero: Aligner, progress: Callable[[int], None] | None = None) -> Learned | None:
         """Fit on the catalog's active decisions now (unless the model already has them all)."""
-        key = (catalog_id, encoder_label(zero))
+        key = (catalog_id, zero.encoder_label)
         digest = catalog_digest(zero.catalog)
         with self._lock:
             lock = self._fit_locks.setdefault(key, threading.Lock())

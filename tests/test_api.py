@@ -56,6 +56,19 @@ def test_align_returns_levels_evidence_and_duplicates(client):
     assert {d["id"]: (d["year"], d["budget"]) for d in body["duplicates"]} == {"A1": (2567, 1500000.0), "A2": (2567, None)}
 
 
+def test_align_and_classify_name_a_cascade_alike(client, monkeypatch):
+    """/v1/classify said the cascade's fast encoder ("static") where /v1/align said "cascade" (a review)."""
+    from planalign.index.align.aligner import Aligner
+
+    core = client.app.state.planalign
+    shared = core.aligner(None)
+    cascade = Aligner(shared.catalog, shared.encoder).with_fallback(Aligner(shared.catalog, shared.encoder), below=0.5)
+    monkeypatch.setattr(core, "aligner", lambda *args, **kwargs: cascade)
+    draft = "โครงการขุดลอกคลองบางบัว"
+    assert client.post("/v1/align", json={"text": draft}).json()["encoder"] == "cascade"
+    assert client.post("/v1/classify", json={"texts": [draft]}).json()["encoder"] == "cascade"
+
+
 def test_an_empty_store_is_an_answer_not_an_outage(tmp_path):
     """A fresh data directory: search and duplicates answer 200 with nothing (and a hint), not 503."""
     with make_client(tmp_path) as fresh:

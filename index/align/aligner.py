@@ -22,6 +22,7 @@ from planalign.index.align.results import Alignment, AlignmentInputError, Eviden
 from planalign.index.align.scoring import NODE_TEXT_KINDS, LevelScores, ScoringConfig, ZeroShotScorer
 from planalign.index.align.supervised import FOLLOWS_DECISION_WARNING, FUSED_REVIEW_BELOW, ExampleModel
 from planalign.nlp.encoders.base import Encoder, unit_rows
+from planalign.nlp.encoders.factory import CASCADE
 from planalign.nlp.normalize import normalize
 from planalign.nlp.tokenize import content_tokens
 
@@ -47,6 +48,11 @@ class Aligner:
         """
         self.fallback, self.fallback_below = fallback, below
         return self
+
+    @property
+    def encoder_label(self) -> str:
+        """The encoder as responses and the learned models' keys name it: ``cascade`` for a cascade."""
+        return CASCADE if self.fallback is not None else self.encoder.name
 
     @property
     def examples(self) -> int:

@@ -33,7 +33,7 @@ def classify(request: ClassifyRequest, app: AppDep) -> ClassifyResponse:
     aligner = app.aligner(request.catalog, learn=request.learn)
     classified = app.classify(Table(["text"], [{"text": t} for t in request.texts]), ["text"], aligner=aligner, level=request.level)
     rows = [_row(i, result, classified.level) for i, result in enumerate(classified.results)]
-    return ClassifyResponse(catalog=aligner.catalog.name, encoder=aligner.encoder.name, model_version=aligner.model_version, examples=aligner.examples,
+    return ClassifyResponse(catalog=aligner.catalog.name, encoder=aligner.encoder_label, model_version=aligner.model_version, examples=aligner.examples,
                             level=classified.level, results=rows)
 
 
