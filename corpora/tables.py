@@ -406,7 +406,7 @@ def _read_xlsx(path: Path, label: str, limits: Limits) -> Table:
         except Exception as exc:  # openpyxl raises many types for a corrupt or non-xlsx file
             raise _unreadable_workbook(label) from exc
         try:
-            return _first_sheet_with_data((_rows_as_stored(sheet) for sheet in workbook.worksheets), label, limits)
+            return _first_sheet_with_data(((sheet.title, _rows_as_stored(sheet)) for sheet in workbook.worksheets), label, limits)
         finally:
             workbook.close()
 
@@ -442,7 +442,7 @@ def _read_xls(path: Path, label: str, limits: Limits) -> Table:
             book.unload_sheet(index)
 
     try:
-        return _first_sheet_with_data((values(i) for i in range(book.nsheets)), label, limits)
+        return _first_sheet_with_data(((book.sheet_names()[i], values(i)) for i in range(book.nsheets)), label, limits)
     finally:
         book.release_resources()
 
@@ -467,30 +467,52 @@ def _xls_value(cell: Any, datemode: int) -> object:
     return cell.value
 
 
-def _first_sheet_with_data(sheets: Iterable[Iterator[Sequence[object]]], label: str, limits: Limits) -> Table:
+def _first_sheet_with_data(sheets: Iterable[tuple[str, Iterator[Sequence[object]]]], label: str, limits: Limits) -> Table:
     """The first sheet with data, passing over a cover: no rows, or one column of a few lines (a cover
     sheet before the data "ข้อมูล" read as "a header and no rows", a walkthrough; a cover of two lines
     won as a one-column table, a blind review), or labels and values (:func:`_labels_and_values`:
     "หน่วยงาน | สำนักงานเขตบางเขน", "ปีงบประมาณ | 2568" was read as the data and the job refused for want
-    of "ชื่อโครงการ", a walkthrough), read only when no later sheet has data. Sheets after the one
-    chosen are not read."""
+    of "ชื่อโครงการ", a walkthrough), read only when no later sheet has data. The later sheets with the
+    very same header follow its rows, and a :data:`SHEET_COLUMN` says which sheet each row is from (one
+    sheet a district, a walkthrough: the second district's rows were left out without a word)."""
     try:
         first: Table | None = None
         labels_and_values: Table | None = None
-        for rows in itertools.islice(sheets, SHEETS_READ):
-            table = _table_from_rows(enumerate(rows, start=1), label, limits)
+        chosen: list[tuple[str, Table]] = []
+        for name, rows in itertools.islice(sheets, SHEETS_READ):
+            numbered: Iterator[tuple[int, Sequence[object]]] = enumerate(rows, start=1)
+            if chosen:  # a later sheet is read on only under the same header (a lookup sheet over the limits is not read)
+                head = list(itertools.islice(numbered, 2 * TITLE_ROWS))
+                if _table_from_rows(iter(head), label, Limits(max_cell_chars=limits.max_cell_chars)).columns != chosen[0][1].columns:
+                    continue
+                table = _table_from_rows(itertools.chain(head, numbered), label, limits)
+                if table.rows:
+                    chosen.append((name, table))
+                    _check_rows(sum(len(t.rows) for _, t in chosen), label, limits)
+                continue
+            table = _table_from_rows(numbered, label, limits)
             first = first or table
             if not table.rows or (len(table.columns) == 1 and len(table.rows) <= COVER_ROWS):
                 continue
             if _labels_and_values(table):
                 labels_and_values = labels_and_values or table
                 continue
-            return table
-        return labels_and_values or first or Table([], [])
+            chosen.append((name, table))
+        if len(chosen) > 1:
+            return _stacked(chosen)
+        return chosen[0][1] if chosen else labels_and_values or first or Table([], [])
     except TableError:
         raise
     except Exception as exc:  # a damaged sheet inside a readable file
         raise _unreadable_workbook(label) from exc
+
+
+def _stacked(sheets: list[tuple[str, Table]]) -> Table:
+    """Sheets of one header as one table, each row naming its sheet (its row number is the sheet's own)."""
+    columns = sheets[0][1].columns
+    column = SHEET_COLUMN if SHEET_COLUMN not in columns else f"{SHEET_COLUMN} ({len(columns) + 1})"
+    rows = [{**row, column: name} for name, table in sheets for row in table.rows]
+    return Table([*columns, column], rows, [number for _, table in sheets for number in table.sheet_rows])
 
 
 def _labels_and_values(table: Table) -> bool:
@@ -498,12 +520,13 @@ def _labels_and_values(table: Table) -> bool:
     included): a cover's "หน่วยงาน | สำนักงานเขตบางเขน", "ปีงบประมาณ | 2568", not a small "text | label"
     sheet of data (a blind review: a first rule, two columns naming fewer than two of the form's
     columns, passed over that one for the reference list after it)."""
-    if len(table.columns) != 2 or len(table.rows) > COVER_ROWS:
-        return False
+    if len(table.columns) != 2 or len(table.rows) > COVER_ROWS or header_key(table.columns[1]) in KNOWN_HEADERS:
+        return False  # "รหัส | ชื่อโครงการ" over one project is data: a cover's second column is values (a walkthrough)
     first = [table.columns[0]] + [str(row.get(table.columns[0], "")) for row in table.rows]
     return 2 * sum(header_key(value) in KNOWN_HEADERS or value.rstrip().endswith(":") for value in first) >= len(first)
 
 
+SHEET_COLUMN = "sheet"  # the column naming each row's sheet, where a workbook's sheets of one header are read together
 SHEETS_READ = 10  # sheets looked at for the first with data: a cover or two come first, not 200 sheets (a blind review)
 TITLE_ROWS = 10  # rows looked at for a form's title above its header
 TITLE_LINES = 2  # lines of one value a form's title may take

@@ -6,7 +6,7 @@ import pytest
 import xlwt
 from openpyxl import Workbook
 
-from planalign.corpora.tables import SHEETS_READ, Limits, TableError, decode_bytes, read_table, write_table
+from planalign.corpora.tables import SHEET_COLUMN, SHEETS_READ, Limits, TableError, TableTooLarge, decode_bytes, read_table, write_table
 
 ROWS = [{"id": "1", "text": "ขุดลอกคลองแสนแสบ"}, {"id": "2", "text": "อบรมอาสาสมัครป้องกันยาเสพติด"}]
 
@@ -69,6 +69,26 @@ def test_a_cover_of_labels_and_values_is_passed_over_for_the_data_after_it(tmp_p
         reference.append(values)
     labels.save(tmp_path / "labels.xlsx")
     assert read_table(tmp_path / "labels.xlsx").columns == ["text", "label"]
+
+
+def test_a_workbooks_sheets_of_one_header_are_read_together_each_row_naming_its_sheet(tmp_path):
+    """One sheet a district: the second district's rows were left out without a word, and a first sheet
+    of one project ("รหัส | ชื่อโครงการ") was passed over as a cover (a walkthrough)."""
+    workbook = Workbook()
+    workbook.active.title = "เขตบางเขน"
+    for values in (["รหัส", "ชื่อโครงการ"], ["A1", "โครงการขุดลอกคลองบางบัว"]):
+        workbook.active.append(values)
+    other = workbook.create_sheet("เขตจตุจักร")
+    for values in (["รหัส", "ชื่อโครงการ"], ["B1", "โครงการปลูกต้นไม้ริมถนน"], [], ["B2", "โครงการลอกท่อระบายน้ำ"]):
+        other.append(values)
+    workbook.create_sheet("หมายเหตุ").append(["ข้อมูลจากสำนักงบประมาณ", "ปี 2568"])  # another header: not read with them
+    workbook.save(tmp_path / "districts.xlsx")
+    table = read_table(tmp_path / "districts.xlsx")
+    assert table.columns == ["รหัส", "ชื่อโครงการ", SHEET_COLUMN]
+    assert [(r["รหัส"], r[SHEET_COLUMN]) for r in table.rows] == [("A1", "เขตบางเขน"), ("B1", "เขตจตุจักร"), ("B2", "เขตจตุจักร")]
+    assert table.row_numbers() == [2, 2, 4]  # each sheet's own
+    with pytest.raises(TableTooLarge):
+        read_table(tmp_path / "districts.xlsx", limits=Limits(max_rows=2))  # the limit counts every sheet's rows
 
 
 def test_a_form_title_above_the_header_and_a_cover_sheet_are_passed_over(tmp_path):
