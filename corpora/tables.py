@@ -613,12 +613,14 @@ def check_output(path: Path, reads: Iterable[Path | None] = ()) -> None:
 
 
 def write_table(path: str | Path, columns: Sequence[str], rows: Iterable[Mapping[str, object]],
-                *, text_columns: Iterable[str] = ()) -> None:
+                *, text_columns: Iterable[str] = (), guard_formulas: bool = True) -> None:
     """Write rows by the path's extension. CSV gets a UTF-8 BOM so Excel shows Thai correctly.
 
     ``text_columns``: identifier columns besides the ones :func:`is_id_column` recognises by name
-    (e.g. a user's ``--id-col``), kept as text in an XLSX. The file is written next to its
-    destination and renamed into place, so a failure never leaves a half-written output behind.
+    (e.g. a user's ``--id-col``), kept as text in an XLSX. ``guard_formulas`` off: a file only this
+    program reads (a stored catalog) keeps its text as it is; guarded, an uploaded catalog's "- ขุดลอก..."
+    read back as "'- ขุดลอก..." and ids "=A" and "'=A" collided (a security probe). The file is written
+    next to its destination and renamed into place, so a failure never leaves a half-written output behind.
     """
     path = Path(path)
     suffix = _writable_suffix(path)
@@ -635,9 +637,10 @@ def write_table(path: str | Path, columns: Sequence[str], rows: Iterable[Mapping
         else:
             with temporary.open("w", encoding="utf-8-sig", newline="") as handle:
                 writer = csv.writer(handle, delimiter="\t" if suffix == ".tsv" else ",")
-                writer.writerow([_csv_cell(c) for c in columns])
+                cell = _csv_cell if guard_formulas else (lambda value: value)
+                writer.writerow([cell(c) for c in columns])
                 for row in rows:
-                    writer.writerow([_csv_cell(row.get(c, "")) for c in columns])
+                    writer.writerow([cell(row.get(c, "")) for c in columns])
         temporary.replace(path)
     finally:
         temporary.unlink(missing_ok=True)
@@ -679,14 +682,18 @@ def is_formula_like(value: object) -> bool:
 
 
 def read_written_table(path: str | Path) -> Table:
-    """A CSV this program wrote (a job's result), read back as it was before writing: the
-    apostrophe that neutralises formula-like text is taken off again, so the review grid, the
-    decisions taken there and the corrected file carry the user's text, not ``'- โครงการ...``.
-    (One ambiguity: a cell that was itself an apostrophe before formula-like text loses it.)"""
-    table = read_table(path)
+    """A CSV this program wrote (a job's result), read back as it was before writing (:func:`unguarded`)."""
+    return unguarded(read_table(path))
+
+
+def unguarded(table: Table) -> Table:
+    """The table with the apostrophe our writers put before formula-like text taken off again, so the
+    review grid, the decisions taken there, the corrected file and a decisions export imported again
+    carry the user's text, not ``'- โครงการ...`` (an export imported twice stored its texts anew, a
+    security probe). One ambiguity: a cell that was itself an apostrophe before formula-like text loses it."""
     for row in table.rows:
         for column, value in row.items():
-            if value.startswith("'") and is_formula_like(value[1:]):
+            if isinstance(value, str) and value.startswith("'") and is_formula_like(value[1:]):
                 row[column] = value[1:]
     return table
 

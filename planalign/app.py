@@ -45,7 +45,7 @@ from planalign.corpora.projects import (
     parse_year,
     with_declared_ids,
 )
-from planalign.corpora.tables import MAX_XLSX_INFLATED, Limits, Table, TableError, write_table
+from planalign.corpora.tables import MAX_XLSX_INFLATED, Limits, Table, TableError, unguarded, write_table
 from planalign.decisions import DecisionInput, check, check_source, decided_node, declared, from_table
 from planalign.errors import InputError, NotFound, TooLarge, Unavailable
 from planalign.index.align import SCORING_VERSION, Aligner, Alignment
@@ -400,7 +400,7 @@ class Application:
                                                     f"อัปโหลดในชื่อ {twin} เพื่อแทนที่ หรือใช้รหัสอื่น")])
         self.catalog_dir.mkdir(exist_ok=True)
         table = catalog_to_table(catalog)
-        write_table(self.catalog_dir / f"{catalog_id}.csv", table.columns, table.rows)
+        write_table(self.catalog_dir / f"{catalog_id}.csv", table.columns, table.rows, guard_formulas=False)  # read by load_catalog only
         with self._lock:
             for key in [k for k in self._aligners if k[0] == catalog_id]:
                 del self._aligners[key]
@@ -720,7 +720,7 @@ class Application:
         check_source(source)
         if level:
             self.catalog(catalog).resolve_level(level)
-        items = from_table(table, text_columns, label_column, level, source, project_column)
+        items = from_table(unguarded(table), text_columns, label_column, level, source, project_column, self.catalog(catalog))
         # a reviewed file's rows left without a label were not decided: skipped and counted, as eval and
         # jobs skip them (one such row refused the whole file, a walkthrough); a label that names nothing still refuses it
         decided = [(number, item) for number, item in zip(table.row_numbers(), items) if (item.node or "").strip()]

@@ -128,11 +128,36 @@ def _chosen_node(item: DecisionInput, catalog: Catalog, catalog_id: str) -> tupl
 
 
 def from_table(table: Table, text_columns: list[str], label_column: str, level: str | None, source: str,
-               project_column: str | None = None) -> list[DecisionInput]:
-    """One decision per row of a file, in the table's order (``Table.row_numbers`` names them)."""
+               project_column: str | None = None, catalog: Catalog | None = None) -> list[DecisionInput]:
+    """One decision per row of a file, in the table's order (``Table.row_numbers`` names them).
+
+    A reviewed classification output carries what was shown (``pred_label``, ``pred_confidence``):
+    kept as the suggestion when it names a node of ``catalog`` (an output of another catalog is no
+    suggestion of this one), so the acceptance rate counts the evaluation team's files too (it read
+    "accepted 0 of 0" after one, a walkthrough)."""
     table.require([*text_columns, label_column] + ([project_column] if project_column else []))
-    return [DecisionInput(text=join_text_columns(row, text_columns), node=row.get(label_column, ""), level=level, source=source,
-                          project_id=row.get(project_column, "") if project_column else "") for row in table.rows]
+    shown = SHOWN_COLUMN in table.columns and catalog is not None
+
+    def suggestion(row: dict) -> tuple[str, float | None]:
+        node = catalog.find(str(row.get(SHOWN_COLUMN, "")).strip()) if shown and catalog is not None else None
+        if node is None:
+            return "", None
+        try:
+            confidence: float | None = float(row.get(SHOWN_CONFIDENCE_COLUMN, ""))
+        except ValueError:
+            confidence = None
+        return node.id, confidence if confidence is not None and 0 <= confidence <= 1 else None
+
+    items = []
+    for row in table.rows:
+        suggested, confidence = suggestion(row)
+        items.append(DecisionInput(text=join_text_columns(row, text_columns), node=row.get(label_column, ""), level=level, source=source,
+                                   project_id=row.get(project_column, "") if project_column else "", suggested=suggested,
+                                   suggested_confidence=confidence))
+    return items
+
+
+SHOWN_COLUMN, SHOWN_CONFIDENCE_COLUMN = "pred_label", "pred_confidence"  # a classification output's suggestion (index/classify.py)
 
 
 NOTHING_DECLARED = re.compile(r"^\W*$|^(ไม่มี|ไม่ระบุ|ไม่เกี่ยวข้อง|none|n/?a|nil)$", re.IGNORECASE)  # a form's "none"

@@ -306,6 +306,17 @@ def test_projects_crud_and_rejections(client):
     assert client.post("/v1/projects/file", files={"file": ("p.exe", b"MZ")}).status_code == 415
 
 
+def test_an_uploaded_catalog_reads_back_as_uploaded_whatever_its_text_starts_with(client):
+    """Stored through the spreadsheet formula guard, "- ขุดลอกคลอง" read back as "'- ขุดลอกคลอง" and the
+    id "-X" as "'-X": decisions on it were refused (a security probe)."""
+    text = 'id,parent_id,level,name,description\nD1,,dimension,สิ่งแวดล้อมดี,"- ขุดลอกคลอง\n- ลอกท่อ"\n-X,,dimension,+ เดินทางดี,@ถนน ทางเท้า\n'
+    assert client.post("/v1/catalogs", files={"file": ("bullet.csv", text.encode())}, data={"id": "bullet"}).status_code == 201
+    tree = client.get("/v1/catalogs/bullet").json()["tree"]
+    assert [(n["id"], n["name"], n["description"]) for n in tree] == [("D1", "สิ่งแวดล้อมดี", "- ขุดลอกคลอง\n- ลอกท่อ"),
+                                                                      ("-X", "+ เดินทางดี", "@ถนน ทางเท้า")]
+    assert client.post("/v1/decisions", json={"text": "โครงการปรับปรุงถนน", "node_id": "-X", "catalog": "bullet"}).status_code == 200
+
+
 def test_catalogs_upload_browse_and_errors(client, tmp_path):
     assert client.get("/v1/catalogs").json()["catalogs"][0]["id"] == "bma-9d"
     (tmp_path / "catalogs").mkdir(exist_ok=True)

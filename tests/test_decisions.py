@@ -264,6 +264,27 @@ def test_cli_import_twice_export_and_stats(tmp_path):
     assert '"model_version": 0' in zero.stdout
 
 
+def test_an_export_imported_again_changes_nothing_and_a_reviewed_output_keeps_what_was_shown(tmp_path):
+    """The export's formula guard ("'-โครงการ...") was imported as new text: 2 more decisions on
+    altered texts (a security probe); a reviewed classification output's pred_label was no suggestion,
+    so its acceptance read 0 of 0 (a walkthrough)."""
+    data = tmp_path / "data"
+    env = {"PLANALIGN_ENCODER": "tfidf"}
+    reviewed = tmp_path / "reviewed.csv"
+    reviewed.write_text("text,pred_label,pred_confidence,label\n-โครงการปรับปรุงทางเท้า,D1.1,0.81,D1.1\n"
+                        "=โครงการลอกท่อระบายน้ำ,D4.2,0.4,D1.4\nโครงการปลูกต้นไม้,X9,0.9,D4.1\n", encoding="utf-8")
+    first = run_cli("decisions", "import", str(reviewed), "--text-col", "text", "--label-col", "label", "--no-refit", data_dir=data, env=env)
+    assert "3 stored, 0 unchanged" in first.stderr, first.stderr
+    run_cli("decisions", "export", "--out", str(tmp_path / "out.csv"), data_dir=data, env=env)
+    exported = read_table(tmp_path / "out.csv")
+    assert {r["text"] for r in exported.rows} >= {"'-โครงการปรับปรุงทางเท้า", "'=โครงการลอกท่อระบายน้ำ"}  # guarded for a spreadsheet
+    again = run_cli("decisions", "import", str(tmp_path / "out.csv"), "--text-col", "text", "--label-col", "node_id", "--no-refit",
+                    data_dir=data, env=env)
+    assert "0 stored, 3 unchanged" in again.stderr, again.stderr
+    stats = json.loads(run_cli("decisions", "stats", "--json", data_dir=data, env=env).stdout)
+    assert (stats["accepted"], stats["with_suggestion"]) == (1, 2), stats  # X9 names no node: no suggestion
+
+
 def test_kill_during_import_loses_no_committed_decision(tmp_path):
     data = tmp_path / "data"
     source = _decisions_file(tmp_path / "big.csv", 4000)
