@@ -56,6 +56,7 @@ from planalign.service.api import align, catalogs, classify, coverage, decisions
 from planalign.service.api.deps import API_KEY_HEADER, refuse_unknown_query_parameters
 from planalign.service.ui import routes as ui
 
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})  # /metrics labels; any other is "other"
 log = logging.getLogger("planalign.service")
 REQUESTS = Counter("planalign_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("planalign_request_seconds", "HTTP request latency", ["route"])
@@ -337,7 +338,8 @@ class Metrics:
         finally:
             route = scope.get("route")
             name = getattr(route, "path", "unmatched")
-            REQUESTS.labels(scope.get("method", ""), name, str(status)).inc()
+            method = scope.get("method", "")  # a made-up method ("M0000001X") was a series of its own: 5,000 of them (a security probe)
+            REQUESTS.labels(method if method in HTTP_METHODS else "other", name, str(status)).inc()
             LATENCY.labels(name).observe(time.perf_counter() - started)
 
 

@@ -45,6 +45,10 @@ def test_health_ready_metrics(client):
     ready = client.get("/readyz").json()
     assert ready["checks"]["index"] and ready["projects"] == 3
     assert "planalign_requests_total" in client.get("/metrics").text
+    for n in range(3):  # made-up methods share one series (each was a series of its own, unbounded: a security probe)
+        assert client.request(f"M{n}X", "/v1/decisions").status_code == 405
+    metrics = client.get("/metrics").text
+    assert 'method="other"' in metrics and "M0X" not in metrics
 
 
 def test_align_returns_levels_evidence_and_duplicates(client):
