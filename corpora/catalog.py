@@ -293,7 +293,11 @@ def _read_nested_json(path: Path) -> Table:
                     "keywords": "|".join(str(k) for k in keywords) if isinstance(keywords, list) else str(keywords),
                 }
             )
-            flatten(item.get("children") or [], rows[-1]["id"])
+            children = item.get("children") or []
+            if not isinstance(children, list):  # 5 or true: a 500 (a security probe)
+                raise TableError(f"{path}: node {len(rows)}: children must be a list of nodes",
+                                 thai=f"ไฟล์ {path.name} หัวข้อที่ {len(rows)}: ช่อง children ต้องเป็นรายการ (list) ของหัวข้อย่อย")
+            flatten(children, rows[-1]["id"])
 
     flatten(data, "")
     if title and rows:

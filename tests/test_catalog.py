@@ -102,6 +102,9 @@ def test_nested_json_catalog(tmp_path):
         load_catalog(write(tmp_path, json.dumps([{"id": "A", "level": "dimension", "name": "ก", "keywords": {"a": 1}}]), "k.json"))
     assert load_catalog(write(tmp_path, json.dumps([{"id": "A", "level": "dimension", "name": "ก", "keywords": [1, "สอง"]}]),
                               "n.json")).nodes["A"].keywords == ("1", "สอง")
+    for children in (5, True, 3.5):  # each was a 500
+        with pytest.raises(CatalogError, match="node 1: children must be a list"):
+            load_catalog(write(tmp_path, json.dumps([{"id": "A", "level": "dimension", "name": "ก", "children": children}]), "c5.json"))
     problem = load_catalog_error(tmp_path, [{"id": "A", "level": "dimension", "name": "ก"}, {"id": "B", "parent_id": "Q", "level": "issue", "name": "ข"}])
     assert problem.row == 2  # a JSON list's position from 1 (it said row 3, as if a header)
 
