@@ -20,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from planalign.corpora.form import HEADER_ALIASES, header_key
 from planalign.corpora.tables import Table, TableError, read_table
@@ -72,6 +72,14 @@ class Project(BaseModel):
     okr_id: str = ""
     source: str = ""
     category: str = ""  # the submitter's own classification (a Traffy report's types); maps to catalog nodes for coverage
+
+    @field_validator("id")
+    @classmethod
+    def _id_without_control_characters(cls, value: str) -> str:
+        """A line break or tab in an id was stored, and no URL could fetch or delete it (a security probe)."""
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+            raise ValueError("an id cannot hold a line break, a tab or another control character")
+        return value
 
     def search_text(self) -> str:
         """The text that is embedded, indexed and compared for duplicates."""

@@ -73,6 +73,13 @@ def test_align_and_classify_name_a_cascade_alike(client, monkeypatch):
     assert client.post("/v1/classify", json={"texts": [draft]}).json()["encoder"] == "cascade"
 
 
+def test_a_project_id_with_a_line_break_is_refused_not_stored_out_of_reach(client):
+    """It was stored, and no URL could fetch or delete it (a security probe)."""
+    refused = client.post("/v1/projects", json={"projects": [{"id": "NL\n1", "name": "โครงการขุดลอกคลอง"}]}).json()
+    assert refused["rejected"][0]["row"] == 1 and "line break" in refused["rejected"][0]["reason"], refused
+    assert client.get("/v1/projects", params={"limit": 100}).json()["total"] == len(PROJECTS)
+
+
 def test_an_empty_store_is_an_answer_not_an_outage(tmp_path):
     """A fresh data directory: search and duplicates answer 200 with nothing (and a hint), not 503."""
     with make_client(tmp_path) as fresh:
