@@ -716,6 +716,6 @@ def _xlsx_cell(sheet, value: object, number_ok: bool) -> object:
 
     cell = WriteOnlyCell(sheet, value=text)
     cell.data_type = "s"
-    if is_formula_like(value):
+    if is_formula_like(value) or is_formula_like(text):  # as written too: "\x01=HYPERLINK(...)" lost its \x01, no prefix (a security probe)
         cell.quotePrefix = True  # shown as text, and stays text when a user edits the cell
     return cell

@@ -113,6 +113,10 @@ def test_formulas_are_text_cells_in_xlsx_and_numbers_stay_numbers(tmp_path):
     assert last[0].value == "ปกติ" and not last[0].quotePrefix and last[1].value == -3
     with zipfile.ZipFile(path) as archive:
         assert "<f>" not in archive.read("xl/worksheets/sheet1.xml").decode()
+    # a control character before the formula is dropped as written: what is left is guarded (it was not: a security probe)
+    write_table(path, ["text"], [{"text": '\x01=HYPERLINK("http://evil.example","x")'}])
+    cell = next(iter(load_workbook(path).active.iter_rows(min_row=2)))[0]
+    assert cell.value.startswith("=HYPERLINK") and cell.quotePrefix
 
 
 def test_formula_detection():
