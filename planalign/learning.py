@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 
 from planalign.corpora.catalog import Catalog
 from planalign.decisions import examples
+from planalign.errors import Unavailable
 from planalign.index.align import SCORING_VERSION, Aligner
 
 if TYPE_CHECKING:
@@ -237,6 +238,9 @@ class Learning:
                 try:
                     named = None if catalog_id == self.app.settings.catalog else catalog_id  # the default may be a file (owner's setting)
                     self.refit(catalog_id, self.app.aligner(named, encoder, learn=False))
+                except Unavailable:  # the model still loading at start-up: tried again soon (it was a traceback, and no retry)
+                    log.info("refit of catalog %s (%s) waits for the model to load", catalog_id, encoder)
+                    self._schedule(catalog_id, push=False)
                 except Exception:  # a bug or a catalog gone: logged; the model in use stays
                     log.exception("refit of catalog %s (%s) failed", catalog_id, encoder)
 

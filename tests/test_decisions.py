@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 from sqlalchemy import create_engine, text
 from test_store import postgres_url  # noqa: F401  (the throwaway PostgreSQL server fixture)
 
-from conftest import run_cli, store_at, wait_job, wait_ready
+from conftest import run_cli, store_at, wait_for, wait_job, wait_ready
 from planalign import learning
 from planalign.app import Application
 from planalign.config import Settings
@@ -320,6 +320,28 @@ def client(tmp_path):
 
 
 KEY = {"X-API-Key": "k1"}
+
+
+def test_a_refit_while_the_model_loads_is_tried_again_not_dropped(client, monkeypatch, caplog):
+    """At start-up the refit found e5 still loading: a traceback, and the decisions waited for another change."""
+    from planalign.errors import Unavailable
+
+    core = client.app.state.planalign
+    real, calls = core.aligner, []
+
+    def loading_once(*args, **kwargs):
+        if threading.current_thread().name == "learning":
+            calls.append(args)
+            if len(calls) == 1:
+                raise Unavailable("the model is loading")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(core, "aligner", loading_once)
+    assert client.post("/v1/decisions", json={"text": DRAFT, "node_id": "D4.1", "level": "issue"}, headers=KEY).json()["stored"] == 1
+    assert wait_for(lambda: len(calls) >= 2, timeout=30) and core.learning.wait_idle(30)
+    monkeypatch.setattr(core, "aligner", real)
+    assert client.post("/v1/align", json={"text": SIMILAR}).json()["model_version"] == 1
+    assert "refit of catalog" not in caplog.text or "failed" not in caplog.text
 
 
 def test_api_records_lists_exports_and_learns(client):
