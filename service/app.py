@@ -57,6 +57,10 @@ from planalign.service.api.deps import API_KEY_HEADER, refuse_unknown_query_para
 from planalign.service.ui import routes as ui
 
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})  # /metrics labels; any other is "other"
+# Errors raised by the framework itself (no route, a method the route does not take, a body it cannot parse)
+FRAMEWORK_THAI = {404: "ไม่พบที่อยู่ (URL) นี้ในระบบ กรุณาตรวจที่อยู่ หรือดูรายการที่ /docs",
+                  405: "ที่อยู่นี้ไม่รับคำขอแบบนี้ (HTTP method) ดูแบบที่ใช้ได้ในส่วนหัว Allow หรือที่ /docs",
+                  400: "คำขอไม่ถูกต้อง ระบบอ่านข้อมูลที่ส่งมาไม่ได้"}
 log = logging.getLogger("planalign.service")
 REQUESTS = Counter("planalign_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("planalign_request_seconds", "HTTP request latency", ["route"])
@@ -437,7 +441,7 @@ def create_app(settings: Settings | None = None, *, sample: bool = False) -> Fas
     async def http_error(request: Request, exc: HTTPException) -> Response:
         if exc.status_code == 404 and request.url.path.split("/")[1] != "v1" and "text/html" in request.headers.get("accept", ""):
             return ui.not_found(request)  # a person's browser, not an API client
-        thai = getattr(exc, "thai", None)  # Refused
+        thai = getattr(exc, "thai", None) or FRAMEWORK_THAI.get(exc.status_code)  # Refused's own; Starlette's 404/405/400 had none
         return _json(exc.status_code, _scrub(str(exc.detail), roots), headers=getattr(exc, "headers", None), thai=_scrub(thai, roots) if thai else None)
 
     @app.exception_handler(RequestValidationError)

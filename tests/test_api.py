@@ -49,6 +49,9 @@ def test_health_ready_metrics(client):
         assert client.request(f"M{n}X", "/v1/decisions").status_code == 405
     metrics = client.get("/metrics").text
     assert 'method="other"' in metrics and "M0X" not in metrics
+    # the framework's own refusals say it in Thai too (they were "Not Found" / "Method Not Allowed" alone)
+    assert "ไม่พบที่อยู่" in client.get("/v1/nothing-here").json()["message_th"]
+    assert "HTTP method" in client.request("PATCH", "/v1/decisions").json()["message_th"]
 
 
 def test_align_returns_levels_evidence_and_duplicates(client):
