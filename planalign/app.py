@@ -1317,5 +1317,8 @@ def _catalog_stamp(catalog: Catalog) -> str:
 
 
 def fiscal_year(value: object) -> int | None:
-    """A B.E. or C.E. year as B.E. (None stays None); an InputError when it is not a year."""
+    """A B.E. or C.E. year as B.E. (None stays None); an InputError when it is not a year (-2566 was
+    read as 2566 by the file cells' rule, which finds a year inside "ปีงบประมาณ 2566": a security probe)."""
+    if isinstance(value, int) and value < 0:
+        raise InputError(f"year {value} is not a year", thai=f"ปีงบประมาณ {value} ไม่ใช่ปี (เช่น 2567)")
     return parse_year(value) if value is not None else None  # type: ignore[arg-type]

@@ -52,6 +52,9 @@ def test_health_ready_metrics(client):
     # the framework's own refusals say it in Thai too (they were "Not Found" / "Method Not Allowed" alone)
     assert "ไม่พบที่อยู่" in client.get("/v1/nothing-here").json()["message_th"]
     assert "HTTP method" in client.request("PATCH", "/v1/decisions").json()["message_th"]
+    for route, params in (("/v1/coverage", {}), ("/v1/search", {"q": "คลอง"})):  # -2566 answered for 2566 (a security probe)
+        refused = client.get(route, params={**params, "year": -2566})
+        assert refused.status_code == 422 and "-2566" in refused.json()["message_th"]
 
 
 def test_align_returns_levels_evidence_and_duplicates(client):
