@@ -138,11 +138,15 @@ def decode_bytes(data: bytes, source: str = "input") -> str:
     byte-order mark (Excel's "Unicode Text" export) is text: it was refused as "an image or PDF" for its NUL
     bytes (a security probe).
     """
-    if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            pass  # a BOM and then no UTF-16: refused below
+    for boms, encoding in (((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE), "utf-32"), ((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE), "utf-16")):
+        if data.startswith(boms):  # UTF-32's mark first: it begins with UTF-16's (a UTF-32 file was read as UTF-16, NULs in every name)
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError:
+                break  # a BOM and then no such text: refused below
+            if "\x00" not in text:
+                return text
+            break
     if b"\x00" in data[:8192]:
         raise TableError(f"{source}: looks like a binary file, not text; save it as CSV (UTF-8) or XLSX and upload that",
                          thai=f"ไฟล์ {source} ไม่ใช่ไฟล์ข้อความหรือตาราง (อาจเป็นรูปภาพ PDF หรือไฟล์ที่เสีย) กรุณาบันทึกเป็น CSV (UTF-8) หรือ XLSX แล้วอัปโหลดใหม่")

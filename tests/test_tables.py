@@ -353,6 +353,9 @@ def test_excel_unicode_text_is_read_not_refused_as_binary(tmp_path):
         path.write_bytes("รหัส\tโครงการ\n1\tโครงการขุดลอกคลองบางบัว\n2\tโครงการปลูกต้นไม้\n".encode("utf-16"))
         table = read_table(path)
         assert table.columns == ["รหัส", "โครงการ"] and [r["โครงการ"] for r in table.rows] == ["โครงการขุดลอกคลองบางบัว", "โครงการปลูกต้นไม้"]
+    wide = tmp_path / "wide.csv"  # UTF-32 begins with UTF-16's mark: it was read as UTF-16, a NUL in every column name
+    wide.write_bytes("รหัส,โครงการ\n1,โครงการขุดลอกคลองบางบัว\n".encode("utf-32"))
+    assert read_table(wide).columns == ["รหัส", "โครงการ"]
     broken = tmp_path / "broken.csv"
     broken.write_bytes(codecs.BOM_UTF16_LE + b"\x00\xd8")  # a BOM, then a lone surrogate: no text
     with pytest.raises(TableError):
