@@ -96,6 +96,11 @@ class JobManager:
             pending = connection.execute(select(table.c.id).where(table.c.status.in_(["queued", "running"])).order_by(table.c.created))
             for (job_id,) in pending:
                 self._queue.put(job_id)
+            stopped = connection.execute(select(table.c.id).where(table.c.status == "cancelled", table.c.done > 0)).scalars().all()
+        for job_id in stopped:  # cancelled, then the service stopped before its finished rows were kept: none were (it said 200 done)
+            job = self.get(job_id)
+            if job is not None and not job.params.get("partial_rows"):
+                self._update(job_id, even_cancelled=True, done=0)
         if self._worker is None:
             self._worker = threading.Thread(target=self._run_forever, name="classify-jobs", daemon=True)
             self._worker.start()

@@ -367,3 +367,16 @@ def test_a_job_cancelled_inside_its_first_batch_says_no_row_is_done(tmp_path, mo
         status = wait_for(lambda: (s := client.get(f"/v1/classify/jobs/{job['id']}").json())["progress"]["done"] == 0 and s, timeout=20)
         assert "partial_rows" not in status["params"]
         assert client.get(f"/v1/classify/jobs/{job['id']}/result").status_code == 409
+
+
+def test_a_job_cancelled_just_before_a_crash_says_no_row_is_done_after_the_restart(tmp_path):
+    """Cancelled, then killed before the worker kept its finished rows: after the restart it said 200
+    done, with no result to download (a security probe)."""
+    with TestClient(create_app(settings(tmp_path))) as client:
+        wait_for(lambda: _ready(client))
+        job = client.post("/v1/classify/jobs", files={"file": ("r.csv", "text\nโครงการลอกท่อระบายน้ำ\n".encode())}, data={"text_col": "text"}).json()
+        assert wait_for(lambda: client.get(f"/v1/classify/jobs/{job['id']}").json()["status"] == "done", timeout=60)
+        client.app.state.planalign.jobs._update(job["id"], even_cancelled=True, status="cancelled", done=200)  # as the kill left it
+    with TestClient(create_app(settings(tmp_path))) as client:
+        wait_for(lambda: _ready(client))
+        assert client.get(f"/v1/classify/jobs/{job['id']}").json()["progress"]["done"] == 0
