@@ -41,6 +41,7 @@ import uuid
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +107,9 @@ class Table:
     # list. What a message or an output names a row by when the file has no ids (``row_numbers``).
     sheet_rows: list[int] = field(default_factory=list)
     source: str = ""  # how messages call the file it was read from (:func:`read_table`'s label)
+    # A workbook's columns with a text cell that reads as a number ("1.10", an item number): written
+    # back as text (:func:`kept_as_text`), not as the number 1.1 (a walkthrough). CSV cells are all text.
+    text_cells: set[str] = field(default_factory=set)
 
     def row_numbers(self) -> list[int]:
         """Each row's number as a person finds it in the file (``sheet_rows``); for a table built in
@@ -260,6 +264,8 @@ def _clean(value: object) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
+    if isinstance(value, datetime) and value.time() == time.min:  # a date cell: "2024-10-01", not "2024-10-01 00:00:00" (a walkthrough)
+        value = value.date()
     return str(value).strip()
 
 
@@ -489,12 +495,12 @@ def _first_sheet_with_data(sheets: Iterable[tuple[str, Iterator[Sequence[object]
                 head = list(itertools.islice(numbered, 2 * TITLE_ROWS))
                 if _table_from_rows(iter(head), label, Limits(max_cell_chars=limits.max_cell_chars)).columns != chosen[0][1].columns:
                     continue
-                table = _table_from_rows(itertools.chain(head, numbered), label, limits)
+                table = _table_from_rows(itertools.chain(head, numbered), label, limits, typed=True)
                 if table.rows:
                     chosen.append((name, table))
                     _check_rows(sum(len(t.rows) for _, t in chosen), label, limits)
                 continue
-            table = _table_from_rows(numbered, label, limits)
+            table = _table_from_rows(numbered, label, limits, typed=True)
             first = first or table
             if not table.rows or (len(table.columns) == 1 and len(table.rows) <= COVER_ROWS):
                 continue
@@ -516,7 +522,8 @@ def _stacked(sheets: list[tuple[str, Table]]) -> Table:
     columns = sheets[0][1].columns
     column = SHEET_COLUMN if SHEET_COLUMN not in columns else f"{SHEET_COLUMN} ({len(columns) + 1})"
     rows = [{**row, column: name} for name, table in sheets for row in table.rows]
-    return Table([*columns, column], rows, [number for _, table in sheets for number in table.sheet_rows])
+    return Table([*columns, column], rows, [number for _, table in sheets for number in table.sheet_rows],
+                 text_cells={c for _, table in sheets for c in table.text_cells} | {column})
 
 
 def _labels_and_values(table: Table) -> bool:
@@ -538,7 +545,7 @@ COVER_ROWS = 5  # a one-column sheet of this many rows or fewer, before a sheet 
 
 
 def _table_from_rows(numbered: Iterator[tuple[int, Sequence[object]]], label: str, limits: Limits,
-                     check_width: Callable[[int, Sequence[object], list[str]], None] | None = None) -> Table:
+                     check_width: Callable[[int, Sequence[object], list[str]], None] | None = None, typed: bool = False) -> Table:
     """A sheet or a CSV file's records (numbered as a spreadsheet shows them) as a table. Its header is
     its first row with a value, unless that row (and the one after it) hold one value each, a form's
     title ("แบบฟอร์มเสนอโครงการ ปีงบประมาณ 2567"; the title was read as the only column name, and the
@@ -565,16 +572,19 @@ def _table_from_rows(numbered: Iterator[tuple[int, Sequence[object]]], label: st
     columns = _unique_columns(ahead[start][1], label)
     rows: list[dict[str, Any]] = []
     sheet_rows: list[int] = []
+    text_cells: set[str] = set()
     for number, values in itertools.chain(ahead[start + 1 :], numbered):
         if not _has_value(values):
             continue
         if check_width is not None:
             check_width(number, values, columns)
         row = {c: _clean(v) for c, v in zip(columns, values)} | {c: "" for c in columns[len(values) :]}
+        if typed:  # a workbook's text cell that reads as a number stays text when written back
+            text_cells.update(c for c, v in zip(columns, values) if isinstance(v, str) and _CANONICAL_NUMBER.fullmatch(row[c]))
         rows.append(_check_cells(row, number, label, limits))
         sheet_rows.append(number)
         _check_rows(len(rows), label, limits)
-    return Table(columns, rows, sheet_rows)
+    return Table(columns, rows, sheet_rows, text_cells=text_cells)
 
 
 def _has_value(values: Sequence[object]) -> bool:
@@ -650,11 +660,11 @@ def write_table(path: str | Path, columns: Sequence[str], rows: Iterable[Mapping
         temporary.unlink(missing_ok=True)
 
 
-def kept_as_text(id_column: str | None, text_columns: Sequence[str], label_column: str | None = None) -> list[str]:
-    """The columns of a labelled output an XLSX keeps as text: the id, the texts classified and the
+def kept_as_text(id_column: str | None, text_columns: Sequence[str], label_column: str | None = None, also: Iterable[str] = ()) -> list[str]:
+    """The columns of a labelled output an XLSX keeps as text: the id, the texts classified, the
     gold labels ("12345" as a draft became the number 12345; an id "0012" became 12; a label "2.2"
-    a number beside its node "2.2")."""
-    return [c for c in (id_column, *text_columns, label_column) if c]
+    a number beside its node "2.2") and ``also`` (the input's own :attr:`Table.text_cells`)."""
+    return [c for c in (id_column, *text_columns, label_column, *also) if c]
 
 
 def is_id_column(name: str) -> bool:

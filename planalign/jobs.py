@@ -307,6 +307,8 @@ class JobManager:
         review_below, review_decisions = aligner.review_threshold(aligner.catalog.resolve_level(level_asked))
         # the rows' numbers as the file shows them, for the review grid, when they are not 2, 3, ... (blank rows, JSON lines)
         numbered = {"row_numbers": table_in.sheet_rows} if table_in.sheet_rows != Table(table_in.columns, table_in.rows).row_numbers() else {}
+        if table_in.text_cells:  # the corrected file keeps them as text too
+            params = {**params, "text_cells": sorted(table_in.text_cells)}
         self._update(job_id, params=json.dumps({**params, "model_version": aligner.model_version, "examples": aligner.examples,
                                                 "review_below": review_below, "review_decisions": review_decisions, **numbered}, ensure_ascii=False))
         throttled = _Throttled(lambda done: self._update(job_id, done=done))
@@ -321,7 +323,7 @@ class JobManager:
         level = ""
         def write_result() -> None:
             for fmt in ("csv", "xlsx"):
-                write_table(folder / f"result.{fmt}", out_columns, rows_out, text_columns=kept_as_text(params.get("id_col"), columns, label_col))
+                write_table(folder / f"result.{fmt}", out_columns, rows_out, text_columns=kept_as_text(params.get("id_col"), columns, label_col, table_in.text_cells))
 
         try:
             for start in range(0, max(total, 1), BATCH_ROWS):

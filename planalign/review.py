@@ -218,4 +218,5 @@ def corrected(app, job_id: str) -> tuple[Table, str, list[str]]:
                     "decided_by": decision.who if decision else "", "decision_source": decision.source if decision else "",
                     "final_label": label, "final_level": catalog.nodes[label].level if label in catalog.nodes else ""})
     stem = str(params.get("filename", "result")).rsplit(".", 1)[0]
-    return Table(columns, out), stem, kept_as_text(params.get("id_col"), parse_columns(params["text_col"]), params.get("label_col"))
+    return Table(columns, out), stem, kept_as_text(params.get("id_col"), parse_columns(params["text_col"]), params.get("label_col"),
+                                     params.get("text_cells", []))

@@ -193,7 +193,7 @@ def classify(
     aligner = _aligner(core, catalog, train, label_col, train_text_col or text_col, learn)
     with progress_bar(len(table.rows), "classifying") as advance:
         classified = core.classify(table, columns, aligner=aligner, level=level, progress=advance)
-    _write_output(out_path, classified.table.columns, classified.table.rows, text_columns=kept_as_text(id_col, columns))
+    _write_output(out_path, classified.table.columns, classified.table.rows, text_columns=kept_as_text(id_col, columns, also=table.text_cells))
     from planalign.service.format import describe_model, not_thai_warning
 
     err.print(f"wrote {len(classified.table.rows)} rows to {out_path} ({classified.failed} with an error); {describe_model(aligner)}")

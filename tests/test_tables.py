@@ -189,7 +189,7 @@ def test_xls_workbooks_read_like_xlsx_ones(tmp_path):
     })
     table = read_table(path)
     assert table.columns == ["ชื่อโครงการ", "งบประมาณ", "วันเริ่ม"] and table.row_numbers() == [4, 6]
-    assert table.rows == [{"ชื่อโครงการ": "ขุดลอกคลองแสนแสบ", "งบประมาณ": "1500000", "วันเริ่ม": "2023-10-02 00:00:00"},
+    assert table.rows == [{"ชื่อโครงการ": "ขุดลอกคลองแสนแสบ", "งบประมาณ": "1500000", "วันเริ่ม": "2023-10-02"},
                           {"ชื่อโครงการ": "อบรมอาสาสมัครป้องกันยาเสพติด", "งบประมาณ": "250000.5", "วันเริ่ม": ""}]
     # the same cells in an .xlsx read the same (a date as openpyxl gives it)
     workbook = Workbook()
