@@ -75,13 +75,6 @@ def traffy_rows() -> list[dict[str, str]]:
         return [r for r in csv.DictReader(handle) if r.get("description", "").strip()]
 
 
-def write_csv(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, columns, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
-
-
 def cli(*args: str, data_dir: Path, env: dict[str, str] | None = None, check: bool = True) -> subprocess.CompletedProcess:
     result = subprocess.run([sys.executable, "-m", "planalign.service.cli", *args, "--data-dir", str(data_dir)],
                             capture_output=True, text=True, env=dict(os.environ, **(env or {})))

@@ -1135,7 +1135,7 @@ class Application:
             except InputError:  # the decisions are stored; a catalog or report map that cannot be read has no coverage to refresh
                 log.exception("decisions stored, but coverage of their projects could not be marked out of date")
 
-    def refresh_alignments(self, catalog: str | None = None, *, only: Sequence[str] | None = None, force: bool = False,
+    def refresh_alignments(self, catalog: str | None = None, *, only: Sequence[str] | None = None,
                            progress: Progress | None = None) -> int:
         """Align the stored items that are new, changed, or aligned by another catalog version or model; returns how many."""
         plan = self.alignment_plan(catalog)
@@ -1143,7 +1143,7 @@ class Application:
             lock = self._refreshing.setdefault(plan.key, threading.Lock())
         with lock:
             offices = office_names(self.store.orgs())
-            stale = self._stale(plan, only, force, offices)
+            stale = self._stale(plan, only, offices)
             for start in range(0, len(stale), ALIGN_CHUNK):
                 chunk = list(stale)[start : start + ALIGN_CHUNK]
                 projects = self.store.get(chunk)
@@ -1166,14 +1166,13 @@ class Application:
         """The people's decisions made on each of these stored projects (not their forms' declarations)."""
         return self.decisions.for_projects(self.catalog_id(catalog), ids, people_only=True)
 
-    def _stale(self, plan: AlignmentPlan, only: Sequence[str] | None = None, force: bool = False,
-               offices: frozenset[str] | None = None) -> dict[str, str]:
+    def _stale(self, plan: AlignmentPlan, only: Sequence[str] | None = None, offices: frozenset[str] | None = None) -> dict[str, str]:
         """Stored items to align again, with their stored content hashes (``offices``: the stored offices'
         names, when the caller has them; an office's name becomes one when its rows arrive: aligned again then)."""
         states = self.store.alignment_states(plan.key, plan.catalog.levels[-1], only)
         offices = office_names(self.store.orgs()) if offices is None else offices
         return {pid: s.content_hash for pid, s in states.items()
-                if force or s.aligned_hash != s.content_hash or s.model != plan.stamp(s.name, s.source, offices)}
+                if s.aligned_hash != s.content_hash or s.model != plan.stamp(s.name, s.source, offices)}
 
     def pending_alignments(self, catalog: str | None = None) -> int:
         return len(self._stale(self.alignment_plan(catalog)))

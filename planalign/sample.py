@@ -22,10 +22,6 @@ from planalign.nlp.encoders.base import Progress
 from planalign.shipped_vectors import shipped_path, write_shipped_vectors
 
 
-def sample_size() -> int:
-    return len(sample_projects())
-
-
 def ingest_sample(core: Application, progress: Progress | None = None) -> IngestOutcome:
     """The sample projects into the store and the index (their vectors are shipped: :mod:`planalign.shipped_vectors`)."""
     return core.ingest(sample_projects(), progress=progress, reconcile=True)

@@ -118,9 +118,6 @@ def _json(status: int, message: str, detail: object | None = None, headers: dict
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-_error = _json
-
-
 # The Thai lead of an input error that has no Thai message of its own (the English reason follows).
 INPUT_TH = {404: "ไม่พบสิ่งที่ขอ", 409: "ทำรายการนี้ในตอนนี้ไม่ได้", 413: "ข้อมูลใหญ่เกินกำหนด", 422: "ข้อมูลที่ส่งมาไม่ถูกต้อง"}
 

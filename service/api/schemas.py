@@ -31,11 +31,6 @@ class In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class ErrorBody(BaseModel):
-    error: str = Field(description="What went wrong, in words a user can act on.")
-    detail: Any | None = None
-
-
 # ------------------------------------------------------------------------------------ align
 class AlignRequest(In):
     model_config = ConfigDict(json_schema_extra={"examples": [DRAFT_EXAMPLE, {"text": "โครงการอบรมอาสาสมัครป้องกันยาเสพติดในชุมชน"}]})
