@@ -33,11 +33,11 @@ DECISION_COLUMNS = ["semantic", "lexical", "matched_fields", "conflicting_fields
 # ("คำของข้อความที่สั้นกว่าตรงกัน 62%": the share of the shorter text's content words the other has),
 # never by the label: a copy may share only part of its words.
 KIND_THAI = {"copy": "ยื่นซ้ำ", "same_project": "โครงการเดียวกันที่เขียนต่างกัน",
-             "related": "โครงการที่เกี่ยวข้อง (ไม่ซ้ำ)", "different": "คนละโครงการ"}
+             "related": "เกี่ยวข้อง แต่ไม่ใช่โครงการเดียวกัน", "different": "คนละโครงการ"}
 ROW_NOTE = ("row_a/row_b/row: the row's number as the input file shows it (a spreadsheet's row, row 1 = the header; a JSON-lines file's line), "
             "since it has no id column")
 MEMBER_COLUMNS = ["cluster", "cluster_size", "cluster_name", "id", "text"]
-# Field names of the evidence (index/dedup.py) in Thai; the page scripts carry the same table (common.js).
+# Field names of the evidence (index/dedup.py) in Thai; the pages read these tables too (PAGE_TERMS).
 FIELD_THAI = {
     "place.soi": "ซอย", "place.canal": "คลอง", "place.road": "ถนน", "place.district": "เขต", "place.district_mention": "เขต",
     "place.subdistrict": "แขวง", "place.community": "ชุมชน", "place.school": "โรงเรียน", "place.market": "ตลาด", "place.junction": "แยก",
@@ -61,6 +61,7 @@ VALUE_THAI = {  # activity and target-group families (nlp/fields.py)
     "farmer": "เกษตรกร", "drug_user": "ผู้ใช้ยาเสพติด", "worker": "แรงงาน", "public": "ประชาชน", "identical": "เหมือนกันทุกตัวอักษร",
 }
 EXPLANATION_THAI = {"lexical": "ตรงคำค้น", "semantic": "ความหมายใกล้เคียง"}
+PAGE_TERMS = {"kinds": KIND_THAI, "fields": FIELD_THAI, "values": VALUE_THAI, "explanations": EXPLANATION_THAI}  # base.html -> common.js
 PARTLY_THAI = "ใกล้เคียงบางส่วน"  # a relevant hit with neither reason alone (review.js explanation says it the same)
 
 

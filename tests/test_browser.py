@@ -367,6 +367,10 @@ def test_planner_lists_the_stored_drainage_projects_for_a_drainage_draft(server:
     browser.get(server + "/review")
     pair = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#clusters li.pair")))
     assert pair.get_attribute("data-kind") == "copy"
+    from planalign.service.format import KIND_THAI  # the pages read the CLI's table (a copy in common.js had drifted)
+
+    assert {b.get_attribute("textContent") for b in pair.find_elements(By.CSS_SELECTOR, ".badge.kind-copy")} == {KIND_THAI["copy"]}
+    assert {kind: browser.execute_script("return PA.kindThai(arguments[0])", kind) for kind in KIND_THAI} == KIND_THAI
     assert {"PMP-2567-003", "PMP-2568-004"} <= {c.text for c in browser.find_elements(By.CSS_SELECTOR, "#clusters td code")}
     browser.execute_script("document.querySelectorAll('#clusters details').forEach(d => d.open = true)")
     assert any("คลองเปรมประชากร" in chip.text for chip in pair.find_elements(By.CSS_SELECTOR, ".chip-match"))

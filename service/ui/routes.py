@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from planalign import __version__
+from planalign.service.format import PAGE_TERMS
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"))
@@ -54,6 +55,7 @@ def _context(request: Request, path: str, title: str) -> dict:
         "version": __version__,
         "needs_key": bool(settings and (settings.keyed or settings.read_requires_key)),
         "default_catalog": getattr(settings, "catalog", "") or "",
+        "terms": PAGE_TERMS,  # the Thai words of duplicate evidence and search hits, one table for the CLI and the pages
         "districts": _districts()[0],
         "district_groups": _districts()[1],
     }

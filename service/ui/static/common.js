@@ -299,33 +299,14 @@
     });
   }
 
-  /* Duplicate decisions (index/dedup.py) in Thai: the kind, and the fields that match or differ.
-     The same tables as service/format.py, for the pages. */
-  var DECISION_KINDS = {
-    copy: "ยื่นซ้ำ",
-    same_project: "โครงการเดียวกันที่เขียนต่างกัน",
-    related: "เกี่ยวข้อง แต่ไม่ใช่โครงการเดียวกัน",
-    different: "คนละโครงการ"
-  };
-  var FIELD_NAMES = {
-    "quantity.length_m": "ความยาว", "quantity.area_m2": "พื้นที่", "quantity.volume_m3": "ปริมาตร", "quantity.flow_m3s": "อัตราการไหล",
-    "quantity.power_kw": "กำลังไฟฟ้า", "quantity.money_baht": "งบประมาณ", "quantity.percent": "ร้อยละ", "quantity.count": "จำนวน",
-    "quantity.floors": "จำนวนชั้น", "quantity.hours": "ระยะเวลา", "quantity.minutes": "ระยะเวลา", "quantity.days": "ระยะเวลา",
-    "quantity.weeks": "ระยะเวลา", "quantity.months": "ระยะเวลา", "quantity.years": "ระยะเวลา",
-    number: "หมายเลข", target_group: "กลุ่มเป้าหมาย", activity: "กิจกรรม", text: "ข้อความ", topic: "เรื่อง"
-  };
-  var FIELD_VALUES = {
-    construct: "ก่อสร้าง", improve: "ปรับปรุง/ซ่อมแซม", dredge: "ขุดลอก", install: "ติดตั้ง", replace: "เปลี่ยน/ทดแทน",
-    procure: "จัดซื้อจัดหา", hire: "จ้างเหมา", train: "อบรม", inspect: "ตรวจสอบ/เฝ้าระวัง", vaccinate: "ฉีดวัคซีน", plant: "ปลูก",
-    event: "จัดงาน", system: "ระบบ/แพลตฟอร์ม", promote: "ส่งเสริม/รณรงค์", study: "ศึกษา/ออกแบบ", evaluate: "ประเมินผล",
-    treat: "บำบัด/รักษา", regulate: "จัดระเบียบ/ควบคุม", distribute: "แจก/สนับสนุน",
-    elderly: "ผู้สูงอายุ", disabled: "คนพิการ", early_child: "เด็กเล็ก", primary: "ประถมศึกษา", secondary: "มัธยมศึกษา",
-    student: "นักเรียน", youth: "เยาวชน", university: "นักศึกษา", teacher: "ครู", staff: "บุคลากร", unemployed: "ผู้ว่างงาน",
-    poor: "ผู้มีรายได้น้อย", homeless: "คนไร้บ้าน", patient: "ผู้ป่วย", pregnant: "หญิงตั้งครรภ์", women: "สตรี",
-    business: "ผู้ประกอบการ", volunteer: "อาสาสมัคร", community_leader: "ผู้นำชุมชน", tourist: "นักท่องเที่ยว",
-    farmer: "เกษตรกร", drug_user: "ผู้ใช้ยาเสพติด", worker: "แรงงาน", "public": "ประชาชน", identical: "เหมือนกันทุกตัวอักษร"
-  };
-  var EXPLANATIONS = { lexical: "ตรงคำค้น", semantic: "ความหมายใกล้เคียง" };
+  /* Duplicate decisions (index/dedup.py) in Thai: the kind, the fields that match or differ, and
+     why a search hit is shown. Read from the page (base.html), which takes them from service/format.py:
+     a second copy here had drifted ("related" was worded two ways). */
+  var TERMS = JSON.parse((document.getElementById("pa-terms") || { textContent: "{}" }).textContent || "{}");
+  var DECISION_KINDS = TERMS.kinds || {};
+  var FIELD_NAMES = TERMS.fields || {};
+  var FIELD_VALUES = TERMS.values || {};
+  var EXPLANATIONS = TERMS.explanations || {};
 
   function kindThai(kind) { return DECISION_KINDS[kind] || kind; }
 
