@@ -141,6 +141,7 @@ _UNIT_RE = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
 _UNIT_START = re.compile(_UNIT_RE)
 # "20 x 40 เมตร", "1-3", "1, 2 และ 3" are lists of values sharing what follows.
 _QUANTITY = re.compile(rf"({_NUM}(?:\s*(?:x|×|คูณ|-|–|,|และ|ถึง)\s*{_NUM})*)\s*({_UNIT_RE})")
+_PERCENT_FIRST = re.compile(rf"ร้อยละ\s*({_NUM})")  # the unit before its number: "ร้อยละ 10" was the bare number 10 (a walkthrough)
 _ANY_NUMBER = re.compile(r"\d+(?:[./]\d+)?")
 _YEAR = re.compile(r"^(?:25[0-9]\d|20[0-9]\d|19\d\d)$")
 _YEAR_CONTEXT = re.compile(r"(ปี|พ\.ศ\.|พุทธศักราช|ปีงบ(?:ประมาณ)?|ประจำปี)\s?(?:พ\.ศ\.|พุทธศักราช)?\s?$")
@@ -189,6 +190,10 @@ def quantities(text: str) -> tuple[list[Quantity], set[str]]:
                 continue
             found.append(Quantity(dimension, round(value * factor, 3), match.group(0).strip()))
         used.append(match.span())
+    for match in _PERCENT_FIRST.finditer(text):
+        if not any(start <= match.start(1) < end for start, end in used):
+            found.append(Quantity("percent", float(match.group(1)), match.group(0)))
+            used.append(match.span())
     identifiers: set[str] = set()
     for match in _ANY_NUMBER.finditer(text):
         if any(start <= match.start() < end for start, end in used):
@@ -425,8 +430,6 @@ TARGET_GROUPS: dict[str, tuple[str, ...]] = {
     "worker": ("แรงงาน", "ผู้หางาน"),
     "public": ("ประชาชน", "ชาวบ้าน", "ผู้อยู่อาศัย", "คนในชุมชน"),
 }
-# "public" is the default audience: it neither matches nor conflicts with a specific group.
-GENERIC_GROUPS = frozenset({"public"})
 
 
 @lru_cache(maxsize=200_000)

@@ -32,6 +32,13 @@ def test_thai_number_words_before_a_unit_become_digits_but_not_elsewhere():
     assert dimension_values("ติดตั้งกล้อง 24 จุด", "count") == dimension_values("ติดตั้งกล้อง 24 ตำแหน่ง", "count") == [24.0]
 
 
+def test_a_percentage_written_unit_first_is_a_percentage_not_a_number():
+    """"ร้อยละ 10" was the identifier number 10 ("ตรงกัน: หมายเลข 10" in a pair's evidence, a walkthrough)."""
+    found, identifiers = quantities(canonical("ลดปริมาณขยะร้อยละ 10 ในชุมชน"))
+    assert [(q.dimension, q.value) for q in found] == [("percent", 10.0)] and not identifiers
+    assert dimension_values("ลดปริมาณขยะ 10 เปอร์เซ็นต์", "percent") == [10.0]
+
+
 def test_years_are_not_quantities_or_identifiers():
     found, identifiers = quantities(canonical("โครงการปลอดบุหรี่ ประจำปีงบประมาณ พ.ศ. 2568 ระยะเวลา 12 เดือน"))
     assert "2568" not in identifiers and [q.value for q in found if q.dimension == "months"] == [12.0]
