@@ -319,12 +319,16 @@ def _compare_places(a: Record, b: Record, out: Comparison) -> None:
                 unmatched[side].setdefault(place.type, []).append(place)
     kinds = sorted(set(unmatched[0]) & set(unmatched[1]))
     for kind in kinds:
-        out.conflicts.append(ConflictingField(f"place.{kind}", " / ".join(p.label() for p in unmatched[0][kind]),
-                                              " / ".join(p.label() for p in unmatched[1][kind])))
+        out.conflicts.append(ConflictingField(f"place.{kind}", _place_labels(unmatched[0][kind]), _place_labels(unmatched[1][kind])))
     if not kinds and unmatched[0] and unmatched[1] and not any(found_any):
         # each names places the other does not, of different types (a soi here, a canal there), and no place in common
-        out.conflicts.append(ConflictingField("place.other", " / ".join(p.label() for ps in unmatched[0].values() for p in ps),
-                                              " / ".join(p.label() for ps in unmatched[1].values() for p in ps)))
+        out.conflicts.append(ConflictingField("place.other", _place_labels([p for ps in unmatched[0].values() for p in ps]),
+                                              _place_labels([p for ps in unmatched[1].values() for p in ps])))
+
+
+def _place_labels(places: list[Place]) -> str:
+    """A text's places as evidence, each once: a place named in the title and the target read "คลองลาดพร้าว / คลองลาดพร้าว"."""
+    return " / ".join(dict.fromkeys(p.label() for p in places))
 
 
 def _coverage(a: Record, b: Record) -> tuple[float, float, int, int]:

@@ -122,6 +122,15 @@ def test_a_place_is_not_found_in_another_kind_of_place_of_the_same_name():
     assert ("place.canal", "คลองลาดพร้าว") in {(f.field, f.value) for f in decide(same, again, PARAMS).matched_fields}
 
 
+def test_a_place_named_twice_is_said_once_and_a_branch_canal_or_a_habit_is_no_name():
+    """"คลองลาดพร้าว / คลองลาดพร้าว" (named in the title and the target), "คลองสาขา" and "แม่น้ำเจ้าพระยาเป็นประจำ" were
+    evidence of /v1/align's example (a walkthrough)."""
+    draft, stored = pair("โครงการขุดลอกคลองลาดพร้าว ความยาว 3 กิโลเมตร คลองลาดพร้าว", "โครงการปรับปรุงถนนวิภาวดีรังสิต", 0.9)
+    assert conflicts(decide(draft, stored, PARAMS))["place.other"] == ("คลองลาดพร้าว", "ถนนวิภาวดีรังสิต")
+    sampled = extract("เก็บตัวอย่างน้ำในคลองสายหลัก คลองสาขา และแม่น้ำเจ้าพระยาเป็นประจำทุกเดือน")
+    assert [p.label() for p in sampled.places] == ["แม่น้ำเจ้าพระยา"]
+
+
 def test_a_quantity_matches_the_same_measure_not_any_number():
     """"ความยาว 1200 เมตร" was "matched" by the 1,200 households of a 3.5 km project, its length conflict hidden (a walkthrough)."""
     draft, stored = pair("โครงการลอกท่อระบายน้ำ ความยาวท่อ 1,200 เมตร", "โครงการลอกท่อระบายน้ำ ระยะทาง 3.5 กิโลเมตร ให้บริการ 1,200 หลังคาเรือน", 0.9)
