@@ -121,6 +121,7 @@ def _aligner(core, catalog: str | None, train: Path | None, label_col: str | Non
         aligner, skipped = core.trained_aligner(catalog, None, examples, label_col, train_text_col, advance)
     if skipped:
         err.print(f"[yellow]{len(skipped)} training row(s) skipped, e.g. row {skipped[0][0]}: {escape(skipped[0][1])}[/]")
+        err.print(f"[yellow]ข้ามแถวตัวอย่างสำหรับเรียนรู้ {len(skipped)} แถว เช่น แถว {skipped[0][0]} (เหตุผลตามบรรทัดบน)[/]")
     return aligner
 
 
@@ -198,7 +199,8 @@ def classify(
 
     err.print(f"wrote {len(classified.table.rows)} rows to {out_path} ({classified.failed} with an error); {describe_model(aligner)}")
     if classified.not_thai:
-        err.print(f"[yellow]warning:[/] {not_thai_warning(classified.not_thai, len(classified.table.rows))}")
+        for line in not_thai_warning(classified.not_thai, len(classified.table.rows)):
+            err.print(f"[yellow]warning:[/] {line}")
 
 
 @app.command(name="eval")
@@ -584,6 +586,8 @@ def coverage(
 
     if table not in COVERAGE_TABLES:
         raise UserError(f"--table is one of {', '.join(COVERAGE_TABLES)}", thai=f"--table ต้องเป็นหนึ่งใน {', '.join(COVERAGE_TABLES)}")
+    if table != COVERAGE_TABLES[0] and out_path is None:  # it printed the nodes' table without a word (a walkthrough)
+        raise UserError(f"--table {table} is a file: give --out (e.g. {table}.xlsx)", thai=f"--table {table} เขียนเป็นไฟล์ กรุณาระบุ --out (เช่น {table}.xlsx)")
     if out_path is not None:
         check_output(out_path)
     core = _core(config, data_dir=data_dir, db_url=db_url, catalog=catalog, report_map=report_map)

@@ -97,8 +97,10 @@ def model_words(version: int, examples: int) -> str:
     return f"model: learned from {examples} labelled examples (--train)" if examples else "model: zero-shot"
 
 
-def not_thai_warning(rows: int, total: int) -> str:
-    return f"{rows} of {total} rows have (almost) no Thai characters; the catalog is Thai, so their suggestions may be weak"
+def not_thai_warning(rows: int, total: int) -> tuple[str, str]:
+    """The warning in English, then in Thai (the evaluation team reads Thai)."""
+    return (f"{rows} of {total} rows have (almost) no Thai characters; the catalog is Thai, so their suggestions may be weak",
+            f"{rows} จาก {total} แถวแทบไม่มีอักษรไทย แคตตาล็อกเป็นภาษาไทย ข้อเสนอของแถวเหล่านี้จึงอาจไม่แม่นยำ")
 
 
 def describe_learned(learned: Learned | None, seconds: float) -> str:
@@ -378,6 +380,8 @@ def need_rows(needs: Needs) -> tuple[list[str], list[dict[str, Any]]]:
 
 
 def print_coverage(out: Console, coverage: Coverage) -> None:
+    if coverage.hint:
+        out.print(f"[yellow]{escape(coverage.hint)}[/]")
     title = f"{coverage.level} · ปีงบประมาณ {coverage.year or 'ทุกปี'} · {coverage.total_projects:,} โครงการ · {coverage.total_budget:,.0f} บาท"
     # Short headers (two lines where they can) so the table fits 80 columns with its numbers whole.
     columns = ["id", "name", "proj-\nects", "budget\n(baht)", "budget\nshare", "decl./\ndec./\npred.", "Traffy\nreports", "districts\nwithout"]

@@ -143,6 +143,7 @@ def _bad_catalog(tmp_path):
         (lambda p, c: ["classify", str(p / "in.csv"), "--text-col", "name", "--out", str(p / "o.doc"),
                        "--catalog", str(c)], "cannot write .doc"),
         (lambda p, c: ["align", "x", "--encoder", "bert", "--catalog", str(c)], "unknown encoder"),
+        (lambda p, c: ["align", "x", "--encoder", "bert", "--catalog", str(c)], "ไม่มีตัวเข้ารหัส (encoder) ชื่อ bert"),
         (lambda p, c: ["align", "x", "--encoder", "st:/no/such/dir", "--catalog", str(c)], "no such local model"),
         (lambda p, c: ["align", "x", "--train", str(p / "in.csv"), "--catalog", str(c)], "needs --label-col"),
         # Click's own usage errors are English; a Thai line follows them (it was "Invalid value for '--year'" alone)
@@ -313,6 +314,7 @@ def test_english_input_is_classified_with_a_warning(tmp_path):
     write_table(source, ["name"], [{"name": "Dredging the Prem Prachakorn canal to prevent floods"}, {"name": "โครงการขุดลอกคลองเปรมประชากร"}])
     result = run_cli("classify", str(source), "--text-col", "name", "--encoder", "tfidf", "--out", str(tmp_path / "o.csv"), data_dir=tmp_path)
     assert result.returncode == 0 and "1 of 2 rows have (almost) no Thai characters" in " ".join(result.stderr.split())
+    assert "1 จาก 2 แถวแทบไม่มีอักษรไทย" in " ".join(result.stderr.split())  # it was English alone (a walkthrough)
     result = run_cli("align", "Dredging the Prem Prachakorn canal", "--encoder", "tfidf", data_dir=tmp_path)
     assert result.returncode == 0 and "mostly not Thai" in " ".join(result.stderr.split())
 

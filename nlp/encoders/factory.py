@@ -52,7 +52,9 @@ def _build(name: str, cache_dir: Path | None) -> Encoder:
         model = SentenceTransformerEncoder(name[3:])
     else:
         why = "it aligns drafts, it does not index projects" if name == CASCADE else f"drafts also take {CASCADE}"
-        raise EncoderError(f"unknown encoder {name!r}; choose one of: {', '.join(ENCODER_NAMES)} ({why})")
+        why_th = "ใช้จัดหมวดร่างโครงการได้ แต่ใช้สร้างดัชนีโครงการไม่ได้" if name == CASCADE else f"การจัดหมวดร่างใช้ {CASCADE} ได้ด้วย"
+        raise EncoderError(f"unknown encoder {name!r}; choose one of: {', '.join(ENCODER_NAMES)} ({why})",
+                           thai=f"ไม่มีตัวเข้ารหัส (encoder) ชื่อ {name} เลือกได้จาก {', '.join(ENCODER_NAMES)} ({why_th})")
     if cache_dir is None:
         return model
     safe = "".join(ch if ch.isalnum() else "_" for ch in model.name)[-60:]
