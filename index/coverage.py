@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -200,6 +200,15 @@ class Coverage:
     sample_projects: int = 0  # of total_projects, the embedded sample projects (written by us, not real)
     projects_without_budget: int = 0  # of total_projects, those stored with no budget: counted as 0 baht (it was said nowhere: a walkthrough)
     sample_years: list[int] = field(default_factory=list)  # years whose projects are all sample projects
+    hint: str = ""  # why everything is zero: a year with nothing stored (it printed a table of zeros, a walkthrough)
+
+
+def year_not_stored(year: int | None, stored: Iterable[int]) -> str:
+    """In Thai, that nothing of ``year`` is stored, and the years that are (search and coverage alike); "" otherwise."""
+    stored = {int(y) for y in stored if y}
+    if year is None or year in stored:
+        return ""
+    return f"ไม่มีรายการของปีงบประมาณ {year} ในระบบ" + (f" (ปีที่มี: {', '.join(map(str, sorted(stored)))})" if stored else "")
 
 
 @dataclass
@@ -371,7 +380,7 @@ class Frame:
         return Coverage(self.catalog.name, level, year, group, district, total, total_budget, total_reports, previous, nodes,
                         self._district_cells(level, projects, reports, group, district), self.years,
                         project_years=self.project_years, sample_projects=int((projects & self.sample).sum()), sample_years=self.sample_years,
-                        projects_without_budget=int((projects & self.no_budget).sum()))
+                        projects_without_budget=int((projects & self.no_budget).sum()), hint=year_not_stored(year, self.years))
 
     def _district_cells(self, level: str, projects: np.ndarray, reports: np.ndarray, group: str | None, district: str | None) -> list[DistrictCoverage]:
         """Per district of the scope (grouped), and the items without a district: sums per node."""

@@ -63,6 +63,7 @@ from planalign.index.coverage import (
     align_stored,
     catalog_digest,
     load_category_map,
+    year_not_stored,
 )
 from planalign.index.decisions import Decision, DecisionStore, Recorded, about_project
 from planalign.index.dedup import (
@@ -171,11 +172,7 @@ def _year_not_stored(year: int | None, index: ProjectIndex) -> str:
     if year is None:
         return ""
     live = index.mask()
-    years = index.meta["fiscal_year"] if live is None else [y for y, alive in zip(index.meta["fiscal_year"], live) if alive]
-    stored = {int(y) for y in years if y}
-    if year in stored:
-        return ""
-    return f"ไม่มีรายการของปีงบประมาณ {year} ในระบบ" + (f" (ปีที่มี: {', '.join(map(str, sorted(stored)))})" if stored else "")
+    return year_not_stored(year, index.meta["fiscal_year"] if live is None else [y for y, alive in zip(index.meta["fiscal_year"], live) if alive])
 
 
 EMPTY_STORE_HINT = "ยังไม่มีโครงการในระบบ: นำเข้าโครงการก่อน (planalign ingest FILE, POST /v1/projects หรือ planalign ingest --sample)"

@@ -358,6 +358,11 @@ def test_cli_coverage_json_and_xlsx(tmp_path) -> None:
     sheet = load_workbook(out).active
     assert [c.value for c in sheet[1]][:4] == ["level", "id", "name", "projects"] and sheet.max_row >= 10
     assert run_cli("coverage", "--table", "nope", "--out", str(out), data_dir=tmp_path / "d", env=env).returncode == 2
+    # a year with nothing stored says so (a table of zeros alone, a walkthrough); a file's table without --out is refused
+    empty = run_cli("coverage", "--year", "2599", data_dir=tmp_path / "d", env=env)
+    assert empty.returncode == 0 and "ไม่มีรายการของปีงบประมาณ 2599 ในระบบ (ปีที่มี: " in " ".join(empty.stdout.split())
+    refused = run_cli("coverage", "--table", "districts", data_dir=tmp_path / "d", env=env)
+    assert refused.returncode == 2 and "--out" in refused.stderr
 
 
 def test_a_store_from_before_coverage_upgrades_in_place(tmp_path) -> None:

@@ -588,6 +588,7 @@ class CoverageResponse(Out):
     projects_without_budget: int = Field(0, description="Of total_projects, those stored without a budget (counted as 0 baht in every budget figure)")
     sample_years: list[int] = Field(default_factory=list, description="Years whose projects are all sample projects (the page opens on "
                                                                       "the newest year that is not one of them)")
+    hint: str = Field("", description="In Thai, why every figure is zero: nothing of the year asked is stored (the years that are)")
     nodes: list[NodeCoverageOut] = Field(description="Every node of the level; they add up to the totals")
     districts: list[DistrictCoverageOut] = Field(description="The districts of the filter (grouped), then the projects without a district")
 
