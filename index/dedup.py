@@ -65,6 +65,7 @@ from planalign.corpora.projects import is_office_name
 from planalign.index.project_index import ProjectIndex
 from planalign.index.store import ProjectStore
 from planalign.nlp.encoders import Encoder
+from planalign.nlp.encoders.base import EMBED_CHARS
 from planalign.nlp.fields import CONFLICT_TYPES, DISTRICTS, Place, Record, compact, extract
 from planalign.nlp.normalize import normalize
 from planalign.nlp.tokenize import known_word, synonyms, tokenize
@@ -993,7 +994,7 @@ def check_draft(index: ProjectIndex, store: ProjectStore, encoder: Encoder, text
         return []
     mean, calibrated = index_semantics(index)
     params = configured(calibrated, config)
-    query = encoder.encode_queries([text[:2000]])[0]
+    query = encoder.encode_queries([text[:EMBED_CHARS]])[0]
     draft_vector = center(query[None], mean)[0]
     draft = without_own_district(extract(text, draft_vector), group or "")
     first_line = text.split("\n", 1)[0].strip()  # a draft of several lines is a title and what follows it, as a stored project

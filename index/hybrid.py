@@ -48,6 +48,7 @@ from planalign.index.project_index import ProjectIndex
 from planalign.index.snippets import snippet
 from planalign.index.store import ProjectStore
 from planalign.nlp.encoders import Encoder
+from planalign.nlp.encoders.base import EMBED_CHARS
 from planalign.nlp.fields import canonical
 from planalign.nlp.normalize import normalize, particulates_named
 from planalign.nlp.tokenize import content_tokens, readable_word, synonyms, with_synonyms
@@ -304,7 +305,7 @@ def rank(index: ProjectIndex, encoder: Encoder | None, query: str, mode: str, fi
     if encoder is None:
         raise TypeError("dense and hybrid search need an encoder")
     if query_vector is None:
-        query_vector = encoder.encode_queries([query[:2000]])[0]
+        query_vector = encoder.encode_queries([query[:EMBED_CHARS]])[0]
     pool, asym, sym = _dense_pool(index, query_vector, mask, params.pool)
     if mode == "hybrid" and len(bm25_positions):
         extra = np.setdiff1d(bm25_positions, pool)

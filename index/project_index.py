@@ -58,7 +58,7 @@ from planalign.index.ann import AnnIndex, load_ann, make_ann
 from planalign.index.keyword import KeywordIndex
 from planalign.index.store import ProjectStore
 from planalign.nlp.encoders import Encoder
-from planalign.nlp.encoders.base import TokenEncoder
+from planalign.nlp.encoders.base import EMBED_CHARS, TokenEncoder
 from planalign.nlp.normalize import normalize
 from planalign.nlp.tokenize import TOKENS_VERSION, content_tokens, index_words
 
@@ -532,7 +532,7 @@ def embed_projects(projects: Sequence[Project], hashes: Sequence[str], encoder: 
             passage = encoder.encode_tokens(words, "passage")
             query = encoder.encode_tokens(words, "query")
         else:
-            clipped = [t[:2000] for t in texts]
+            clipped = [t[:EMBED_CHARS] for t in texts]
             passage = encoder.encode_passages(clipped)
             query = passage if encoder.name in ONE_SIDED_ENCODERS else encoder.encode_queries(clipped)
         passages.append(passage)

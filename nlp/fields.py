@@ -28,6 +28,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from planalign.nlp.encoders.base import EMBED_CHARS
 from planalign.nlp.normalize import normalize
 from planalign.nlp.tokenize import abbreviations, tokenize
 
@@ -616,7 +617,7 @@ def _topic(canon: str, found: list[Place]) -> frozenset[str]:
                      and not any(c.isdigit() for c in t) and t not in where and not any(name in t for name in names))
 
 
-FIELD_CHARS = 2000  # fields come from the start of a text, as its embedding does (a long draft's name and purpose)
+FIELD_CHARS = EMBED_CHARS  # fields come from the start of a text, as its embedding does (a long draft's name and purpose)
 
 
 def extract(text: str, vector: np.ndarray | None = None) -> Record:

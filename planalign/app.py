@@ -97,6 +97,7 @@ from planalign.index.project_index import (
 from planalign.index.spelling import did_you_mean
 from planalign.index.store import ProjectStore, UpsertResult, default_url
 from planalign.nlp.encoders import Encoder, get_encoder
+from planalign.nlp.encoders.base import EMBED_CHARS
 from planalign.nlp.encoders.factory import CASCADE, CASCADE_BELOW
 from planalign.nlp.normalize import normalize
 from planalign.nlp.tokenize import TOKENS_VERSION, content_tokens, index_words
@@ -1075,7 +1076,7 @@ class Application:
             _require_unique_ids([(n, r[id_column]) for n, r in numbered], id_column)
         years = [_row_year(n, r[year_column]) for n, r in numbered] if year_column else [ONE_YEAR] * len(numbered)  # a bad cell before any model work
         name = choose_index_encoder(encoder or self.settings.index_encoder, len(texts))
-        vectors = self.encoder(name).encode_queries([normalize(t)[:2000] for t in texts], progress)  # the query view, as the index keeps it
+        vectors = self.encoder(name).encode_queries([normalize(t)[:EMBED_CHARS] for t in texts], progress)  # the query view, as the index keeps it
         centered, params = semantic_vectors(vectors, name)
         groups = [r[group_column] for _, r in numbered] if group_column else None
         records = make_records(texts, centered, groups=groups, years=years)

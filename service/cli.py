@@ -654,7 +654,7 @@ def _click_errors():  # -> the module of Click's exceptions typer raises
     try:
         from typer._click import exceptions
     except ImportError:
-        from click import exceptions  # type: ignore[no-redef]
+        from click import exceptions
     return exceptions
 
 

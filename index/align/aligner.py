@@ -21,7 +21,7 @@ from planalign.index.align.query import REVIEW_WARNINGS, Query, RowProgress, pre
 from planalign.index.align.results import Alignment, AlignmentInputError, Evidence, Neighbour, Suggestion
 from planalign.index.align.scoring import NODE_TEXT_KINDS, LevelScores, ScoringConfig, ZeroShotScorer
 from planalign.index.align.supervised import FOLLOWS_DECISION_WARNING, FUSED_REVIEW_BELOW, ExampleModel
-from planalign.nlp.encoders.base import Encoder, unit_rows
+from planalign.nlp.encoders.base import EMBED_CHARS, Encoder, unit_rows
 from planalign.nlp.encoders.factory import CASCADE
 from planalign.nlp.normalize import normalize
 from planalign.nlp.tokenize import content_tokens
@@ -140,7 +140,7 @@ class Aligner:
         """The second encoder's vectors of whole texts (empty when the scorer has no second encoder)."""
         if self.scorer.second is None or self.scorer.second_vectors is None:
             return np.zeros((len(texts), 0), dtype=np.float32)
-        return self.scorer.second.encode_queries([normalize(t)[:2000] for t in texts])
+        return self.scorer.second.encode_queries([normalize(t)[:EMBED_CHARS] for t in texts])
 
     def draft_vectors(self, queries: list[Query], progress: Progress | None = None) -> np.ndarray:
         """(drafts, dim) unit vectors of the whole texts: the only text of a draft the model embeds.

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from planalign.index.align.results import AlignmentInputError
+from planalign.nlp.encoders.base import EMBED_CHARS
 from planalign.nlp.fields import only_form_fields, without_form_fields, without_line_type
 from planalign.nlp.normalize import normalize, thai_ratio
 from planalign.nlp.tokenize import content_tokens, readable_word, split_sentences
@@ -45,7 +46,7 @@ class Query:
 
     def shown(self, unit: int) -> str:
         """A unit as the person wrote it (the whole text keeps its form head), for evidence."""
-        return self.text[:2000] if unit == 0 else self.units[unit]
+        return self.text[:EMBED_CHARS] if unit == 0 else self.units[unit]
 
 
 def unreadable(topic: str, words: list[str] | None = None) -> str | None:
@@ -79,7 +80,7 @@ def prepare_text(text: str) -> Query:
     warnings += [warning] if (warning := FORM_ONLY_WARNING if only_form_fields(text) else unreadable(topic, words)) else []
     # evidence quotes a sentence of what is matched: not a form line ("ผู้รับผิดชอบ ฝ่ายโยธา...", a blind review)
     sentences = split_sentences(plain)[:MAX_SENTENCES]
-    units = [topic[:2000]] + (sentences if len(sentences) > 1 else [])
+    units = [topic[:EMBED_CHARS]] + (sentences if len(sentences) > 1 else [])
     return Query(text, units, warnings, words)
 
 

@@ -19,6 +19,12 @@ Progress = Callable[[int], None]
 """Called with the number of texts just encoded, so callers can drive a progress bar."""
 
 
+# Characters of a text that are embedded: e5 reads 512 tokens, which Thai fills in well under 2,000
+# characters; the rest would only cost time. Drafts, stored projects, queries and duplicate checks
+# clip at this one length, so a text and its stored copy are embedded alike.
+EMBED_CHARS = 2000
+
+
 class EncoderError(InputError):
     """An encoder cannot be built (unknown name, missing package, missing local model)."""
 
