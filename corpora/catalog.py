@@ -10,10 +10,12 @@ planner can fix a catalog in one pass.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import NamedTuple
@@ -109,6 +111,14 @@ class Catalog:
 
     def __iter__(self) -> Iterator[Node]:
         return iter(self.nodes.values())
+
+    @cached_property
+    def digest(self) -> str:
+        """The catalog's content, stable across processes (unlike ``hash()``): changes when any node does.
+        The one fingerprint: stored alignments, learned models and shared aligners are keyed by it (three
+        of them had grown apart, a review). Nodes are not changed after loading, so it is computed once."""
+        text = "\x1e".join("\x1f".join((n.id, n.parent_id or "", n.level, n.name, n.description, "|".join(n.keywords))) for n in self)
+        return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
     def children(self, node_id: str | None) -> list[Node]:
         """Children of a node; ``None`` gives the roots."""

@@ -41,12 +41,6 @@ EXAMPLES = 3
 
 
 # ----------------------------------------------------------------------------------- choosing
-def catalog_digest(catalog: Catalog) -> str:
-    """Stable across processes (unlike ``hash()``): changes when any node of the catalog changes."""
-    text = "\x1e".join("\x1f".join((n.id, n.parent_id or "", n.level, n.name, n.description, "|".join(n.keywords))) for n in catalog)
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()
-
-
 @dataclass(frozen=True)
 class CategoryMap:
     """Report category -> catalog node, in priority order (the first mapped category of a report wins)."""

@@ -61,7 +61,6 @@ from planalign.index.coverage import (
     Item,
     Needs,
     align_stored,
-    catalog_digest,
     load_category_map,
     year_not_stored,
 )
@@ -448,7 +447,7 @@ class Application:
         with self._lock:
             uploads = self._uploads.get(key_id, 0)
         resolved = self.catalog(catalog, allow_path=allow_path)
-        key = (key_id, encoder or self.settings.encoder, _catalog_stamp(resolved))
+        key = (key_id, encoder or self.settings.encoder, resolved.digest)
         with self._lock:
             if key in self._aligners:
                 return self._aligners[key]
@@ -1089,7 +1088,7 @@ class Application:
         """How stored items are aligned under a catalog: projects by the drafts' aligner, citizen reports by
         the index encoder's (e5 would take hours over 117k reports) after their category map."""
         resolved = self.catalog(catalog)
-        digest = catalog_digest(resolved)[:12]
+        digest = resolved.digest[:12]
         # items stored under a catalog with a childless node above the deepest level were aligned
         # before such a node could be chosen (index.coverage.alignment_rows): aligned again once
         if any(not resolved.children(n.id) for level in resolved.levels[:-1] for n in resolved.at_level(level)):
@@ -1306,11 +1305,6 @@ class Application:
 
 
 _RESERVED_NAMES = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
-
-
-def _catalog_stamp(catalog: Catalog) -> str:
-    """Changes when a catalog's content changes (an uploaded catalog replaced under the same id)."""
-    return str(hash(tuple((n.id, n.parent_id, n.level, n.name, n.description, n.keywords) for n in catalog)))
 
 
 def fiscal_year(value: object) -> int | None:

@@ -21,7 +21,6 @@ report both.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import pickle
@@ -33,7 +32,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from planalign.corpora.catalog import Catalog
 from planalign.decisions import examples
 from planalign.errors import Unavailable
 from planalign.index.align import SCORING_VERSION, Aligner
@@ -44,12 +42,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("planalign.learning")
 Key = tuple[str, str]  # (catalog id, encoder name)
 FORMAT = 4  # 2: example models carry the review threshold their decisions set; 3: and the labels as decided (given); 4: text keys without line breaks (migration 0005)
-
-
-def catalog_digest(catalog: Catalog) -> str:
-    """Stable across processes (Python's own hash of strings is not)."""
-    nodes = [(n.id, n.parent_id, n.level, n.name, n.description, list(n.keywords)) for n in catalog]
-    return hashlib.sha1(json.dumps(nodes, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
 @dataclass
@@ -105,7 +97,7 @@ class Learning:
     def current(self, catalog_id: str, zero: Aligner) -> Learned | None:
         """The model in use (loaded from disk, or fitted now on the command line); a stale one is refit."""
         key = (catalog_id, zero.encoder_label)
-        digest = catalog_digest(zero.catalog)
+        digest = zero.catalog.digest
         with self._lock:
             have = self._current.get(key)
             recent = time.monotonic() - self._checked.get(key, -1e9) < self.CHECK_EVERY_S
@@ -152,7 +144,7 @@ class Learning:
     def _catalog_digest(self, catalog_id: str) -> str | None:
         """The digest of the catalog as it is now (None when it is gone)."""
         try:
-            return catalog_digest(self.app.catalog(None if catalog_id == self.app.settings.catalog else catalog_id))  # the default may be a file
+            return self.app.catalog(None if catalog_id == self.app.settings.catalog else catalog_id).digest  # the default may be a file
         except Exception:  # a catalog removed or unreadable: its model is not shown
             return None
 
@@ -160,7 +152,7 @@ class Learning:
     def refit(self, catalog_id: str, zero: Aligner, progress: Callable[[int], None] | None = None) -> Learned | None:
         """Fit on the catalog's active decisions now (unless the model already has them all)."""
         key = (catalog_id, zero.encoder_label)
-        digest = catalog_digest(zero.catalog)
+        digest = zero.catalog.digest
         with self._lock:
             lock = self._fit_locks.setdefault(key, threading.Lock())
         with lock:
