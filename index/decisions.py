@@ -80,10 +80,17 @@ class Decision(NewDecision):
     @property
     def accepted(self) -> bool | None:
         """The suggestion shown was the node chosen (None when no suggestion was shown)."""
-        return None if not self.suggested else self.suggested == self.node_id
+        outcome = shown_outcome(self.suggested, self.node_id)
+        return None if outcome == "none" else outcome == "accepted"
 
     def as_dict(self) -> dict:
         return {**asdict(self), "accepted": self.accepted}
+
+
+def shown_outcome(suggested: str, node_id: str) -> str:
+    """What a decision made of the suggestion shown: ``none`` shown, ``accepted``, or ``corrected``.
+    The one rule of acceptance; :meth:`DecisionStore.counts` says it in SQL for the database to count."""
+    return "none" if not suggested else "accepted" if suggested == node_id else "corrected"
 
 
 @dataclass
@@ -292,7 +299,7 @@ class DecisionStore:
 
     def counts(self, since: float | None = None) -> list[tuple[str, str, str, int]]:
         """(catalog, source, accepted | corrected | none, decisions), counted in the database (for /metrics)."""
-        shown = case((table.c.suggested == "", "none"), (table.c.suggested == table.c.node_id, "accepted"), else_="corrected")
+        shown = case((table.c.suggested == "", "none"), (table.c.suggested == table.c.node_id, "accepted"), else_="corrected")  # shown_outcome
         query = select(table.c.catalog, table.c.source, shown, func.count()).group_by(table.c.catalog, table.c.source, shown)
         with self.engine.connect() as connection:
             rows = connection.execute(query.where(table.c.created >= since) if since is not None else query)
@@ -314,9 +321,9 @@ class DecisionStore:
             by_level[level] = by_level.get(level, 0) + 1
             bucket = periods.setdefault(_period(created, period), {"decisions": 0, "with_suggestion": 0, "accepted": 0})
             bucket["decisions"] += 1
-            if suggested:
-                bucket["with_suggestion"] += 1
-                bucket["accepted"] += int(suggested == node_id)
+            outcome = shown_outcome(suggested, node_id)
+            bucket["with_suggestion"] += outcome != "none"
+            bucket["accepted"] += outcome == "accepted"
         shown = sum(b["with_suggestion"] for b in periods.values())
         accepted = sum(b["accepted"] for b in periods.values())
         return {
