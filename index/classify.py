@@ -74,7 +74,13 @@ def classify_table(
     return Classified(Table(columns, rows), level, results)
 
 
+def too_long(length: int, limit: int, what: str = "the text", what_th: str = "ข้อความ") -> tuple[str, str]:
+    """A text over the configured limit, in English and Thai: one wording for a draft refused and a batch row's error."""
+    return (f"{what} has {length:,} characters, over the limit of {limit:,} (PLANALIGN_MAX_TEXT_CHARS)",
+            f"{what_th}ยาว {length:,} ตัวอักษร เกินที่รับได้ {limit:,} ตัวอักษร กรุณาตัดให้สั้นลง")
+
+
 def _too_long(text: str, limit: int) -> AlignmentInputError:
-    return AlignmentInputError(f"text of {len(text):,} characters, over the limit of {limit:,} (PLANALIGN_MAX_TEXT_CHARS)",
-                               thai=f"ข้อความยาว {len(text):,} ตัวอักษร เกินที่รับได้ {limit:,} ตัวอักษร กรุณาตัดให้สั้นลง")
+    english, thai = too_long(len(text), limit)
+    return AlignmentInputError(english, thai=thai)
 

@@ -50,7 +50,7 @@ from planalign.decisions import DecisionInput, check, check_source, decided_node
 from planalign.errors import InputError, NotFound, TooLarge, Unavailable
 from planalign.index.align import SCORING_VERSION, Aligner, Alignment
 from planalign.index.align.query import prepare_text
-from planalign.index.classify import Classified, classify_table
+from planalign.index.classify import Classified, classify_table, too_long
 from planalign.index.coverage import (
     COVERAGE_VERSION,
     NO_DISTRICT,
@@ -606,8 +606,8 @@ class Application:
         """A text (a draft, a text to classify or check) within ``max_text_chars``, else 413."""
         limit = self.settings.max_text_chars
         if len(text) > limit:
-            raise TooLarge(f"{what} has {len(text):,} characters, over the limit of {limit:,} (PLANALIGN_MAX_TEXT_CHARS)",
-                           thai=f"{what_th}ยาว {len(text):,} ตัวอักษร เกินที่รับได้ {limit:,} ตัวอักษร กรุณาตัดให้สั้นลง")
+            english, thai = too_long(len(text), limit, what, what_th)
+            raise TooLarge(english, thai=thai)
 
     def check_projects(self, projects: Sequence[Project]) -> None:
         """Every field of every project within ``max_field_chars``, else 413 (nothing is written)."""
