@@ -114,6 +114,11 @@ class AnnIndex(ABC):
     def save(self, directory: Path) -> None:
         """Write the backend's files into ``directory``."""
 
+    @classmethod
+    @abstractmethod
+    def load(cls, directory: Path) -> AnnIndex:
+        """The index :meth:`save` wrote into ``directory``."""
+
 
 def exact_top_k(vectors: np.ndarray, query: np.ndarray, k: int, positions: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Brute-force top k by inner product: the reference the approximate index is measured against."""

@@ -10,7 +10,9 @@ from planalign.index.ann.base import AnnIndex
 from planalign.index.ann.flat import FlatIndex
 from planalign.index.ann.hnsw import LIGHT_GRAPH, HnswIndex
 
-BACKENDS = ("auto", "flat", "hnsw")
+# A new backend is one entry here: its class builds (``cls(vectors)``) and loads (``cls.load(directory)``).
+REGISTRY: dict[str, type[AnnIndex]] = {"flat": FlatIndex, "hnsw": HnswIndex}
+BACKENDS = ("auto", *REGISTRY)
 # Exact search over 50k x 384 floats stays under ~10 ms; above it the graph is several times faster.
 DEFAULT_EXACT_LIMIT = 50_000
 
@@ -24,10 +26,9 @@ def choose_backend(backend: str, size: int, exact_limit: int = DEFAULT_EXACT_LIM
 
 def make_ann(vectors: np.ndarray, backend: str = "auto", *, light: bool = False) -> AnnIndex:
     """An index over ``vectors``; ``light`` builds a fast, lower-recall graph (for duplicate sweeps)."""
-    if choose_backend(backend, len(vectors)) == "hnsw":
-        return HnswIndex(vectors, LIGHT_GRAPH) if light else HnswIndex(vectors)
-    return FlatIndex(vectors)
+    name = choose_backend(backend, len(vectors))
+    return HnswIndex(vectors, LIGHT_GRAPH) if light and name == "hnsw" else REGISTRY[name](vectors)
 
 
 def load_ann(directory: Path, backend: str) -> AnnIndex:
-    return HnswIndex.load(directory) if backend == "hnsw" else FlatIndex.load(directory)
+    return REGISTRY[backend].load(directory)
