@@ -255,8 +255,8 @@ def test_confusion_png_without_labels_is_404(client):
 
 
 def test_unknown_routes_and_methods_answer_in_the_error_shape(client):
-    assert set(client.get("/nothing").json()) == {"error"}
-    assert set(client.put("/v1/search").json()) == {"error"}
+    assert set(client.get("/nothing").json()) == {"error", "message_th"}  # Thai too, as every other error
+    assert set(client.put("/v1/search").json()) == {"error", "message_th"}
 
 
 def test_an_unknown_address_is_a_thai_page_for_a_browser_and_json_for_the_api(client):

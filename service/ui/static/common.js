@@ -300,9 +300,9 @@
   }
 
   /* Duplicate decisions (index/dedup.py) in Thai: the kind, the fields that match or differ, and
-     why a search hit is shown. Read from the page (base.html), which takes them from service/format.py:
+     why a search hit is shown. Read from the page (base.html's body), which takes them from service/format.py:
      a second copy here had drifted ("related" was worded two ways). */
-  var TERMS = JSON.parse((document.getElementById("pa-terms") || { textContent: "{}" }).textContent || "{}");
+  var TERMS = JSON.parse((document.body && document.body.getAttribute("data-terms")) || "{}");
   var DECISION_KINDS = TERMS.kinds || {};
   var FIELD_NAMES = TERMS.fields || {};
   var FIELD_VALUES = TERMS.values || {};
