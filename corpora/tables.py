@@ -73,6 +73,10 @@ _PLAIN_NUMBER = re.compile(r"[+-]?\d[\d,]*(\.\d+)?(e[+-]?\d+)?", re.IGNORECASE)
 # thousands separators only in groups of three ("1,200,000" and "250,000.00" stayed text, and Excel's SUM
 # left them out: a walkthrough). Plan numbers such as "1.10" are kept as written by their columns being
 # ids or labels (is_id_column, kept_as_text), not here: budgets are written "250000.00" (a blind review).
+# A number whose decimals end in zero: as a number it is written otherwise ("1.10" is 1.1, an item number
+# lost), while a text cell "250000" or "1,200,000" is the number it says (a column of budgets typed as
+# text stays summable: a blind review of a first rule that kept every such column as text).
+_TRAILING_ZERO_DECIMAL = re.compile(r"-?\d[\d,]*\.\d*0")
 _CANONICAL_NUMBER = re.compile(r"-?(0|[1-9]\d{0,14}|[1-9]\d{0,2}(,\d{3}){1,4})(\.\d+)?")
 _ID_COLUMN = re.compile(r"(^|_)(id|ids|label|labels)($|_)|รหัส|^cluster$", re.IGNORECASE)
 XLSX_MAX_WIDTH = 60
@@ -107,8 +111,8 @@ class Table:
     # list. What a message or an output names a row by when the file has no ids (``row_numbers``).
     sheet_rows: list[int] = field(default_factory=list)
     source: str = ""  # how messages call the file it was read from (:func:`read_table`'s label)
-    # A workbook's columns with a text cell that reads as a number ("1.10", an item number): written
-    # back as text (:func:`kept_as_text`), not as the number 1.1 (a walkthrough). CSV cells are all text.
+    # A workbook's columns with a text cell a number would change ("1.10", an item number): written back
+    # as text (:func:`kept_as_text`), not as the number 1.1 (a walkthrough). CSV cells are all text.
     text_cells: set[str] = field(default_factory=set)
 
     def row_numbers(self) -> list[int]:
@@ -482,23 +486,26 @@ def _first_sheet_with_data(sheets: Iterable[tuple[str, Iterator[Sequence[object]
     sheet before the data "ข้อมูล" read as "a header and no rows", a walkthrough; a cover of two lines
     won as a one-column table, a blind review), or labels and values (:func:`_labels_and_values`:
     "หน่วยงาน | สำนักงานเขตบางเขน", "ปีงบประมาณ | 2568" was read as the data and the job refused for want
-    of "ชื่อโครงการ", a walkthrough), read only when no later sheet has data. The later sheets with the
-    very same header follow its rows, and a :data:`SHEET_COLUMN` says which sheet each row is from (one
-    sheet a district, a walkthrough: the second district's rows were left out without a word)."""
+    of "ชื่อโครงการ", a walkthrough), read only when no later sheet has data.
+
+    A later sheet with the very same header refuses the file, naming the sheets: one sheet a district
+    lost the other districts without a word (a walkthrough), and read together their rows would share
+    row numbers, which every message and a job's scores go by (a blind review of a first version that
+    stacked them). The later sheets' headers are only looked at: one that cannot be read is passed over."""
     try:
         first: Table | None = None
         labels_and_values: Table | None = None
-        chosen: list[tuple[str, Table]] = []
+        chosen: tuple[str, Table] | None = None
+        twins: list[str] = []
         for name, rows in itertools.islice(sheets, SHEETS_READ):
             numbered: Iterator[tuple[int, Sequence[object]]] = enumerate(rows, start=1)
-            if chosen:  # a later sheet is read on only under the same header (a lookup sheet over the limits is not read)
-                head = list(itertools.islice(numbered, 2 * TITLE_ROWS))
-                if _table_from_rows(iter(head), label, Limits(max_cell_chars=limits.max_cell_chars)).columns != chosen[0][1].columns:
+            if chosen is not None:
+                try:
+                    header = _table_from_rows(itertools.islice(numbered, 2 * TITLE_ROWS), label, Limits()).columns
+                except Exception:  # a duplicate column name, 2,000 columns, a huge note: not data of this file
                     continue
-                table = _table_from_rows(itertools.chain(head, numbered), label, limits, typed=True)
-                if table.rows:
-                    chosen.append((name, table))
-                    _check_rows(sum(len(t.rows) for _, t in chosen), label, limits)
+                if header == chosen[1].columns:
+                    twins.append(name)
                 continue
             table = _table_from_rows(numbered, label, limits, typed=True)
             first = first or table
@@ -507,23 +514,18 @@ def _first_sheet_with_data(sheets: Iterable[tuple[str, Iterator[Sequence[object]
             if _labels_and_values(table):
                 labels_and_values = labels_and_values or table
                 continue
-            chosen.append((name, table))
-        if len(chosen) > 1:
-            return _stacked(chosen)
-        return chosen[0][1] if chosen else labels_and_values or first or Table([], [])
+            chosen = (name, table)
+        if chosen is not None and twins:
+            sheets_named = ", ".join([chosen[0], *twins])
+            raise TableError(f"{label}: the sheets {sheets_named} have the same columns, and one file is read as one sheet: "
+                             "put their rows on one sheet, or upload each sheet as a file of its own",
+                             thai=f"ไฟล์ {label} มีหลายชีตที่มีคอลัมน์เดียวกัน ({sheets_named}) ระบบอ่านไฟล์ละหนึ่งชีต "
+                                  "กรุณารวมข้อมูลไว้ในชีตเดียว หรือแยกแต่ละชีตเป็นไฟล์แล้วอัปโหลดทีละไฟล์")
+        return chosen[1] if chosen else labels_and_values or first or Table([], [])
     except TableError:
         raise
     except Exception as exc:  # a damaged sheet inside a readable file
         raise _unreadable_workbook(label) from exc
-
-
-def _stacked(sheets: list[tuple[str, Table]]) -> Table:
-    """Sheets of one header as one table, each row naming its sheet (its row number is the sheet's own)."""
-    columns = sheets[0][1].columns
-    column = SHEET_COLUMN if SHEET_COLUMN not in columns else f"{SHEET_COLUMN} ({len(columns) + 1})"
-    rows = [{**row, column: name} for name, table in sheets for row in table.rows]
-    return Table([*columns, column], rows, [number for _, table in sheets for number in table.sheet_rows],
-                 text_cells={c for _, table in sheets for c in table.text_cells} | {column})
 
 
 def _labels_and_values(table: Table) -> bool:
@@ -537,7 +539,6 @@ def _labels_and_values(table: Table) -> bool:
     return 2 * sum(header_key(value) in KNOWN_HEADERS or value.rstrip().endswith(":") for value in first) >= len(first)
 
 
-SHEET_COLUMN = "sheet"  # the column naming each row's sheet, where a workbook's sheets of one header are read together
 SHEETS_READ = 10  # sheets looked at for the first with data: a cover or two come first, not 200 sheets (a blind review)
 TITLE_ROWS = 10  # rows looked at for a form's title above its header
 TITLE_LINES = 2  # lines of one value a form's title may take
@@ -579,8 +580,8 @@ def _table_from_rows(numbered: Iterator[tuple[int, Sequence[object]]], label: st
         if check_width is not None:
             check_width(number, values, columns)
         row = {c: _clean(v) for c, v in zip(columns, values)} | {c: "" for c in columns[len(values) :]}
-        if typed:  # a workbook's text cell that reads as a number stays text when written back
-            text_cells.update(c for c, v in zip(columns, values) if isinstance(v, str) and _CANONICAL_NUMBER.fullmatch(row[c]))
+        if typed:  # a workbook's text cell that a number would change ("1.10" -> 1.1) stays text when written back
+            text_cells.update(c for c, v in zip(columns, values) if isinstance(v, str) and _TRAILING_ZERO_DECIMAL.fullmatch(row[c]))
         rows.append(_check_cells(row, number, label, limits))
         sheet_rows.append(number)
         _check_rows(len(rows), label, limits)

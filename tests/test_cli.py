@@ -56,8 +56,8 @@ def test_classify_writes_a_workbooks_own_cells_back_as_they_were(tmp_path, shop_
     from openpyxl import Workbook
 
     workbook = Workbook()
-    for values in (["เลขที่", "name", "วันที่", "งบประมาณ"], ["1.10", "ทรายแมว", datetime.datetime(2024, 10, 1), 250000],
-                   ["1.1", "กุหลาบมอญ", datetime.datetime(2024, 10, 2), 1200000]):
+    for values in (["เลขที่", "name", "วันที่", "งบประมาณ"], ["1.10", "ทรายแมว", datetime.datetime(2024, 10, 1), "250000"],
+                   ["1.1", "กุหลาบมอญ", datetime.datetime(2024, 10, 2), 1200000]):  # a budget typed as text stays summable
         workbook.active.append(values)
     workbook.save(tmp_path / "in.xlsx")
     out = tmp_path / "out.xlsx"
@@ -197,6 +197,8 @@ def test_dedup_check_finds_the_copy_not_every_text_sharing_its_words(tmp_path):
     assert len(lines) == 1 and "P1" in lines[0] and "ยื่นซ้ำ" in lines[0] and "copy" not in lines[0], result.stdout  # the reason in Thai
     ignored = run_cli("dedup", "--check", "โครงการลอกท่อระบายน้ำ", "--out", str(tmp_path / "c.csv"), "--year", "2560", data_dir=tmp_path)
     assert ignored.returncode == 2 and "--out, --year apply to the sweep" in ignored.stderr and not (tmp_path / "c.csv").exists()  # exit 0, no file
+    across = run_cli("dedup", "--check", "โครงการลอกท่อระบายน้ำ", "--across-districts", data_dir=tmp_path)  # it was ignored (a blind review)
+    assert across.returncode == 2 and "--across-districts/--any apply to the sweep" in across.stderr
 
 
 def test_classify_with_the_shared_bma_catalog_and_training(tmp_path, shared_data):

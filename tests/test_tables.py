@@ -6,7 +6,7 @@ import pytest
 import xlwt
 from openpyxl import Workbook
 
-from planalign.corpora.tables import SHEET_COLUMN, SHEETS_READ, Limits, TableError, TableTooLarge, decode_bytes, read_table, write_table
+from planalign.corpora.tables import SHEETS_READ, Limits, TableError, decode_bytes, read_table, write_table
 
 ROWS = [{"id": "1", "text": "ขุดลอกคลองแสนแสบ"}, {"id": "2", "text": "อบรมอาสาสมัครป้องกันยาเสพติด"}]
 
@@ -71,24 +71,39 @@ def test_a_cover_of_labels_and_values_is_passed_over_for_the_data_after_it(tmp_p
     assert read_table(tmp_path / "labels.xlsx").columns == ["text", "label"]
 
 
-def test_a_workbooks_sheets_of_one_header_are_read_together_each_row_naming_its_sheet(tmp_path):
+def test_a_workbook_of_several_sheets_of_one_header_is_refused_naming_them(tmp_path):
     """One sheet a district: the second district's rows were left out without a word, and a first sheet
-    of one project ("รหัส | ชื่อโครงการ") was passed over as a cover (a walkthrough)."""
+    of one project ("รหัส | ชื่อโครงการ") was passed over as a cover (a walkthrough). Read together, their
+    rows shared row numbers, which messages and a job's scores go by (a blind review): refused, named."""
     workbook = Workbook()
     workbook.active.title = "เขตบางเขน"
     for values in (["รหัส", "ชื่อโครงการ"], ["A1", "โครงการขุดลอกคลองบางบัว"]):
         workbook.active.append(values)
+    workbook.create_sheet("หมายเหตุ").append(["ข้อมูลจากสำนักงบประมาณ", "ปี 2568"])  # another header: no twin
+    workbook.save(tmp_path / "one.xlsx")
+    assert [r["รหัส"] for r in read_table(tmp_path / "one.xlsx").rows] == ["A1"]  # the one-project sheet is data
     other = workbook.create_sheet("เขตจตุจักร")
-    for values in (["รหัส", "ชื่อโครงการ"], ["B1", "โครงการปลูกต้นไม้ริมถนน"], [], ["B2", "โครงการลอกท่อระบายน้ำ"]):
+    for values in (["รหัส", "ชื่อโครงการ"], ["B1", "โครงการปลูกต้นไม้ริมถนน"]):
         other.append(values)
-    workbook.create_sheet("หมายเหตุ").append(["ข้อมูลจากสำนักงบประมาณ", "ปี 2568"])  # another header: not read with them
     workbook.save(tmp_path / "districts.xlsx")
-    table = read_table(tmp_path / "districts.xlsx")
-    assert table.columns == ["รหัส", "ชื่อโครงการ", SHEET_COLUMN]
-    assert [(r["รหัส"], r[SHEET_COLUMN]) for r in table.rows] == [("A1", "เขตบางเขน"), ("B1", "เขตจตุจักร"), ("B2", "เขตจตุจักร")]
-    assert table.row_numbers() == [2, 2, 4]  # each sheet's own
-    with pytest.raises(TableTooLarge):
-        read_table(tmp_path / "districts.xlsx", limits=Limits(max_rows=2))  # the limit counts every sheet's rows
+    with pytest.raises(TableError, match="เขตบางเขน, เขตจตุจักร") as refused:
+        read_table(tmp_path / "districts.xlsx")
+    assert "ชีตเดียว" in (refused.value.thai or "")
+
+
+@pytest.mark.parametrize("later", [["รวม", "รวม"], [f"c{i}" for i in range(1200)], ["หมายเหตุ", "x" * 30_000]])
+def test_a_later_sheet_that_cannot_be_read_is_passed_over_not_fatal(tmp_path, later):
+    """A summary sheet with a repeated column name, 1,200 columns or a long note refused the whole file once
+    later sheets' headers were read (a blind review); they are only looked at."""
+    workbook = Workbook()
+    for values in (["รหัส", "ชื่อโครงการ"], ["A1", "โครงการขุดลอกคลองบางบัว"], ["A2", "โครงการปลูกต้นไม้"]):
+        workbook.active.append(values)
+    summary = workbook.create_sheet("สรุป")
+    summary.append(later if len(later) != 2 or later[0] != "หมายเหตุ" else ["หมายเหตุ", "ค่า"])
+    if later[0] == "หมายเหตุ":
+        summary.append(later)
+    workbook.save(tmp_path / "book.xlsx")
+    assert len(read_table(tmp_path / "book.xlsx").rows) == 2
 
 
 def test_a_form_title_above_the_header_and_a_cover_sheet_are_passed_over(tmp_path):
