@@ -372,7 +372,7 @@ class Application:
             return load_catalog(ref)
         path = self.catalog_dir / f"{ref}.csv"
         if re.fullmatch(UPLOADED_CATALOG_ID, ref) and path.is_file():
-            catalog = load_catalog(path)
+            catalog = load_catalog(path, stored=True)
             catalog.name = ref
             return catalog
         if allow_path:
@@ -397,7 +397,7 @@ class Application:
                                                     f"อัปโหลดในชื่อ {twin} เพื่อแทนที่ หรือใช้รหัสอื่น")])
         self.catalog_dir.mkdir(exist_ok=True)
         table = catalog_to_table(catalog)
-        write_table(self.catalog_dir / f"{catalog_id}.csv", table.columns, table.rows, guard_formulas=False)  # read by load_catalog only
+        write_table(self.catalog_dir / f"{catalog_id}.csv", table.columns, table.rows, guard_formulas=False)  # read by load_catalog(stored=True)
         with self._lock:
             for key in [k for k in self._aligners if k[0] == catalog_id]:
                 del self._aligners[key]
@@ -1308,8 +1308,5 @@ _RESERVED_NAMES = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), 
 
 
 def fiscal_year(value: object) -> int | None:
-    """A B.E. or C.E. year as B.E. (None stays None); an InputError when it is not a year (-2566 was
-    read as 2566 by the file cells' rule, which finds a year inside "ปีงบประมาณ 2566": a security probe)."""
-    if isinstance(value, int) and value < 0:
-        raise InputError(f"year {value} is not a year", thai=f"ปีงบประมาณ {value} ไม่ใช่ปี (เช่น 2567)")
+    """A B.E. or C.E. year as B.E. (None stays None); an InputError when it is not a year."""
     return parse_year(value) if value is not None else None  # type: ignore[arg-type]

@@ -291,7 +291,7 @@ def ingest(
     if sample == (file is not None):
         raise UserError("give a FILE or --sample (one of them)", thai="กรุณาระบุไฟล์ หรือ --sample (อย่างใดอย่างหนึ่ง)")
     read = IngestResult(projects=sample_projects()) if sample else read_projects(
-        file, parse_year(year) if year else None, source, _pairs(mapping, "--map"), _pairs(where, "--where"), drop_subtotals)  # type: ignore[arg-type]
+        file, parse_year(year), source, _pairs(mapping, "--map"), _pairs(where, "--where"), drop_subtotals)  # type: ignore[arg-type]
     if read.left_out:  # the export.csv example dropped a row with no word (a docs walkthrough)
         err.print(f"--where: {read.left_out} row(s) left out (ไม่ตรงเงื่อนไข --where)")
     for rejection in read.rejected[:50]:
@@ -399,8 +399,8 @@ def dedup(
                                                                       "two different texts one office lists in a year are two items, not a pair.")] = None,
     check: Annotated[Optional[str], typer.Option("--check", help="One draft: its duplicates in the store.")] = None,
     year: Annotated[Optional[int], typer.Option("--year", help="Only projects of this fiscal year.")] = None,
-    across: Annotated[bool, typer.Option("--across-districts/--any", help="Only pairs from different districts/orgs (as the API and pages), "
-                                                                           "or any two rows.")] = ACROSS_DISTRICTS,
+    across: Annotated[Optional[bool], typer.Option("--across-districts/--any", help="Only pairs from different districts/orgs (the default, "
+                                                                                     "as the API and pages), or any two rows.")] = None,
     threshold: Annotated[Optional[float], typer.Option("--threshold", min=0.01, max=1.0, help="Near-copy threshold: share of words aligned (0-1).")] = None,
     per_member: Annotated[bool, typer.Option("--per-member", help="One row per cluster member (cluster id, size, name) instead of one per pair; "
                                                                   "a flagged text that joins no cluster is in the pairs file only.")] = False,
@@ -410,7 +410,7 @@ def dedup(
     config: ConfigOpt = None,
 ) -> None:
     """Find duplicate projects (re-submissions and the same project in other words, with the fields that match or differ), grouped into clusters."""
-    sweep_only = {"--out": out_path, "--input": input_file, "--year": year, "--per-member": per_member or None, "--any": None if across else True}
+    sweep_only = {"--out": out_path, "--input": input_file, "--year": year, "--per-member": per_member or None, "--across-districts/--any": across}
     if check is not None and any(v is not None for v in sweep_only.values()):  # they were ignored without a word (--out wrote nothing)
         raise UserError(f"--check looks up one draft and prints its duplicates; {', '.join(k for k, v in sweep_only.items() if v is not None)} "
                         "apply to the sweep over the store or a file (leave out --check)",
@@ -425,6 +425,7 @@ def dedup(
     from planalign.app import fiscal_year
     from planalign.index.dedup import DedupConfig
 
+    across = ACROSS_DISTRICTS if across is None else across  # given with --check, it was refused above
     core = _core(config, data_dir=data_dir, db_url=db_url, index_encoder=encoder)
     settings = DedupConfig(across_groups=across) if threshold is None else DedupConfig(across_groups=across, copy_threshold=threshold)
     if check is not None:
