@@ -20,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import NamedTuple
 
-from planalign.corpora.tables import Limits, Table, TableError, read_table
+from planalign.corpora.tables import Limits, Table, TableError, read_table, unguarded
 from planalign.errors import InputError
 
 REQUIRED_COLUMNS = ("id", "parent_id", "level", "name", "description")
@@ -246,8 +246,10 @@ def _id_key(node_id: str) -> str:
     return node_id.strip().translate(_THAI_DIGITS).casefold()
 
 
-def load_catalog(source: str | Path | None = None, limits: Limits | None = None) -> Catalog:
-    """Load a built-in catalog by name (``bma-9d``) or a catalog file (CSV, XLSX, JSON); ``limits``: an upload's."""
+def load_catalog(source: str | Path | None = None, limits: Limits | None = None, *, stored: bool = False) -> Catalog:
+    """Load a built-in catalog by name (``bma-9d``) or a catalog file (CSV, XLSX, JSON); ``limits``: an upload's.
+    ``stored``: a catalog this service stored from an upload, whose older files went through the
+    spreadsheet formula guard ("'- ขุดลอก..."): read back without it (:func:`unguarded`)."""
     source = str(source or DEFAULT_CATALOG)
     if source in BUILTIN_CATALOGS:
         resource = resources.files("planalign.corpora").joinpath("data", BUILTIN_CATALOGS[source])
@@ -261,7 +263,7 @@ def load_catalog(source: str | Path | None = None, limits: Limits | None = None)
         table = _read_nested_json(path) if path.suffix.lower() == ".json" else read_table(path, limits=limits)
     except TableError as exc:
         raise CatalogError(source, [Problem(None, str(exc), exc.thai or "อ่านไฟล์แคตตาล็อกไม่ได้")]) from exc
-    return catalog_from_table(table, path.stem)
+    return catalog_from_table(unguarded(table) if stored else table, path.stem)
 
 
 def _read_nested_json(path: Path) -> Table:

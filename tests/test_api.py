@@ -332,6 +332,11 @@ def test_an_uploaded_catalog_reads_back_as_uploaded_whatever_its_text_starts_wit
     assert [(n["id"], n["name"], n["description"]) for n in tree] == [("D1", "สิ่งแวดล้อมดี", "- ขุดลอกคลอง\n- ลอกท่อ"),
                                                                       ("-X", "+ เดินทางดี", "@ถนน ทางเท้า")]
     assert client.post("/v1/decisions", json={"text": "โครงการปรับปรุงถนน", "node_id": "-X", "catalog": "bullet"}).status_code == 200
+    # a catalog stored by an earlier version, through the guard, reads back as it was uploaded too (a blind review)
+    stored = client.app.state.planalign.catalog_dir / "older.csv"
+    stored.write_text("id,parent_id,level,name,description\nD1,,dimension,สิ่งแวดล้อมดี,'- ขุดลอกคลอง\n'-X,,dimension,'+ เดินทางดี,\n", encoding="utf-8-sig")
+    assert [(n["id"], n["name"], n["description"]) for n in client.get("/v1/catalogs/older").json()["tree"]] == [
+        ("D1", "สิ่งแวดล้อมดี", "- ขุดลอกคลอง"), ("-X", "+ เดินทางดี", "")]
 
 
 def test_catalogs_upload_browse_and_errors(client, tmp_path):
