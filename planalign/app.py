@@ -64,7 +64,7 @@ from planalign.index.coverage import (
     load_category_map,
     year_not_stored,
 )
-from planalign.index.decisions import Decision, DecisionStore, Recorded, about_project
+from planalign.index.decisions import LOCAL, Decision, DecisionStore, Recorded, about_project
 from planalign.index.dedup import (
     DedupConfig,
     DedupRecord,
@@ -620,7 +620,7 @@ class Application:
                                    thai=f"โครงการ {project.id[:80]} ช่อง {name} ยาว {len(value):,} ตัวอักษร เกินที่รับได้ {limit:,} ตัวอักษร กรุณาตัดให้สั้นลง")
 
     def ingest(self, projects: Sequence[Project], *, encoder: str | None = None, progress: Progress | None = None,
-               reconcile: bool = False, who: str = "local") -> IngestOutcome:
+               reconcile: bool = False, who: str = LOCAL) -> IngestOutcome:
         """Upsert projects into the store (one transaction: all or nothing), index what changed, and keep
         their declared alignment as decisions (under ``who``). ``progress`` counts each project three
         times outside the service: embedded ahead of the commit, indexed, aligned.
@@ -672,7 +672,7 @@ class Application:
         embed_projects([p for p, _ in fresh], [d for _, d in fresh], encoder_used, progress)
 
     # ----------------------------------------------------------------------------- decisions
-    def decide(self, items: Sequence[DecisionInput], *, catalog: str | None = None, who: str = "local",
+    def decide(self, items: Sequence[DecisionInput], *, catalog: str | None = None, who: str = LOCAL,
                committed: Progress | None = None, chunk: int = 500) -> Recorded:
         """Check every decision (one bad one stores none), store those that change a label, ask for a refit.
 
@@ -709,7 +709,7 @@ class Application:
         return {**self.decisions.stats(catalog, period), "models": models}
 
     def import_decisions(self, table: Table, text_columns: list[str], label_column: str, *, catalog: str | None = None,
-                         level: str | None = None, source: str = "imported", project_column: str | None = None, who: str = "local",
+                         level: str | None = None, source: str = "imported", project_column: str | None = None, who: str = LOCAL,
                          committed: Progress | None = None, chunk: int = 500) -> Recorded:
         """A file's rows as decisions (row numbers in errors as in a spreadsheet). A ``level`` or
         ``source`` that does not exist is one error, not one per row."""
@@ -733,7 +733,7 @@ class Application:
             self._realign_decided(catalog, recorded)
         return recorded
 
-    def declare(self, projects: Sequence[Project], who: str = "local") -> tuple[Recorded, list[tuple[str, str]]]:
+    def declare(self, projects: Sequence[Project], who: str = LOCAL) -> tuple[Recorded, list[tuple[str, str]]]:
         """The alignment the projects' forms declare, as ``declared`` decisions on the default catalog,
         and the projects whose declaration names no node of it."""
         try:

@@ -93,7 +93,7 @@ class JobManager:
         """Start the worker and queue again whatever was pending when the service last stopped."""
         self._remove_expired_soon()
         with self.engine.connect() as connection:
-            pending = connection.execute(select(table.c.id).where(table.c.status.in_(["queued", "running"])).order_by(table.c.created))
+            pending = connection.execute(select(table.c.id).where(table.c.status.in_(ACTIVE)).order_by(table.c.created))
             for (job_id,) in pending:
                 self._queue.put(job_id)
             stopped = connection.execute(select(table.c.id).where(table.c.status == "cancelled", table.c.done > 0)).scalars().all()
@@ -229,9 +229,13 @@ class JobManager:
         """Mark a queued or running job cancelled; the worker skips it or stops at its next encoder
         batch. A running job is waited for (up to ``wait`` seconds), so the answer holds the rows it
         finished (``partial_rows``): the page stopped polling at "cancelled", before they were kept."""
-        self._cancelled.add(job_id)
-        self.app.store.write(lambda connection: connection.execute(update(table).where(table.c.id == job_id, table.c.status.in_(ACTIVE))
-                                                                   .values(status="cancelled", error="cancelled by request", updated=time.time())))
+        asked_before = job_id in self._cancelled  # a second cancel while the worker has yet to stop at the first
+        self._cancelled.add(job_id)  # before the row changes: the worker may look at its next batch meanwhile
+        changed = self.app.store.write(lambda connection: connection.execute(update(table).where(table.c.id == job_id, table.c.status.in_(ACTIVE))
+                                                                             .values(status="cancelled", error="cancelled by request",
+                                                                                     updated=time.time())).rowcount)
+        if not changed and not asked_before:  # finished or unknown: nothing would take the id out again (the set only grew; a review)
+            self._cancelled.discard(job_id)
         with self._turn:
             self._turn.wait_for(lambda: self._running != job_id, timeout=wait)
         return self.get(job_id)

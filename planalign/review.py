@@ -18,7 +18,7 @@ from planalign.corpora.tables import Table, kept_as_text, read_written_table
 from planalign.decisions import decided_node
 from planalign.index.align.query import prepare_text
 from planalign.index.align.results import Alignment, AlignmentInputError
-from planalign.index.decisions import Decision, DecisionStore, about_project, text_key
+from planalign.index.decisions import Decision, about_project, text_key
 
 log = logging.getLogger("planalign.review")
 # final_level: the level of final_label's node. It is the job's level except where a node decided
@@ -76,13 +76,12 @@ def _rows(app, params: dict, table: Table) -> tuple[str, Catalog, str, list[Revi
     row_ids = [str(row.get(params.get("id_col") or "", "")).strip() for row in table.rows]
     projects = stored_projects(app, row_ids, texts)
     # a decision naming a node this version of the catalog lacks (removed by a re-upload) no longer counts
-    store = DecisionStore(app.store.engine)
     active: dict[str, list[Decision]] = {}
-    for d in store.active(catalog_id, {text_key(t) for t in texts if t}):
+    for d in app.decisions.active(catalog_id, {text_key(t) for t in texts if t}):
         active.setdefault(d.text_key, []).append(d)
     # a row that is a stored project shows what was decided on that project for its text (two districts'
     # projects share a name: the text's newest decision may be the other project's)
-    chosen = store.for_projects(catalog_id, list(projects.values()), text_keys={text_key(texts[i]) for i in projects})
+    chosen = app.decisions.for_projects(catalog_id, list(projects.values()), text_keys={text_key(texts[i]) for i in projects})
     on_project: dict[tuple[str, str], list[Decision]] = {}
     for found in chosen.values():
         for d in found:

@@ -16,6 +16,7 @@ from fastapi.security import APIKeyHeader
 from planalign.app import Application
 from planalign.corpora.catalog import CatalogError
 from planalign.errors import InputError
+from planalign.index.decisions import LOCAL
 
 API_KEY_HEADER = "X-API-Key"
 _api_key = APIKeyHeader(name=API_KEY_HEADER, auto_error=False, description="Required for writes when keys are configured, and for reads too with "
@@ -63,7 +64,7 @@ def _check(app: Application, key: str | None, reading: bool = False) -> None:
 
 async def caller(app: AppDep, key: Annotated[str | None, Depends(_api_key)]) -> str:
     """Who makes a write: the name of the API key given (``name:key`` in the settings), else ``local``."""
-    return _name_of(_given(key), app.settings.key_names()) or "local"
+    return _name_of(_given(key), app.settings.key_names()) or LOCAL
 
 
 CallerDep = Annotated[str, Depends(caller)]
