@@ -37,6 +37,7 @@ def test_a_percentage_written_unit_first_is_a_percentage_not_a_number():
     found, identifiers = quantities(canonical("ลดปริมาณขยะร้อยละ 10 ในชุมชน"))
     assert [(q.dimension, q.value) for q in found] == [("percent", 10.0)] and not identifiers
     assert dimension_values("ลดปริมาณขยะ 10 เปอร์เซ็นต์", "percent") == [10.0]
+    assert quantities(canonical("เพิ่มขึ้นร้อยละ 10 ถึง 30"))[1] == set()  # its 30 was an identifier (a blind review)
 
 
 def test_years_are_not_quantities_or_identifiers():

@@ -41,3 +41,8 @@ def test_no_server_errors(case):
     if response.status_code == 503 and (case.path == "/readyz" or response.json().get("error", "").startswith("starting:")):
         return  # documented: each call starts a fresh app, which is not ready, nor has its model, until its warm-up ends (a loaded make test)
     assert response.status_code < 500, f"{case.method} {case.path} -> {response.status_code}: {response.text[:300]}"
+
+
+def teardown_module() -> None:
+    """The app's lifespan ends (job worker, indexer, store) with this module, not at interpreter exit (a review)."""
+    _client.__exit__(None, None, None)
