@@ -142,7 +142,8 @@ _UNIT_RE = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
 _UNIT_START = re.compile(_UNIT_RE)
 # "20 x 40 เมตร", "1-3", "1, 2 และ 3" are lists of values sharing what follows.
 _QUANTITY = re.compile(rf"({_NUM}(?:\s*(?:x|×|คูณ|-|–|,|และ|ถึง)\s*{_NUM})*)\s*({_UNIT_RE})")
-_PERCENT_FIRST = re.compile(rf"ร้อยละ\s*({_NUM})")  # the unit before its number: "ร้อยละ 10" was the bare number 10 (a walkthrough)
+# The unit before its numbers: "ร้อยละ 10" was the bare number 10 (a walkthrough), "ร้อยละ 10 ถึง 20" its 20 (a blind review).
+_PERCENT_FIRST = re.compile(rf"ร้อยละ\s*({_NUM}(?:\s*(?:-|–|,|และ|ถึง)\s*{_NUM})*)")
 _ANY_NUMBER = re.compile(r"\d+(?:[./]\d+)?")
 _YEAR = re.compile(r"^(?:25[0-9]\d|20[0-9]\d|19\d\d)$")
 _YEAR_CONTEXT = re.compile(r"(ปี|พ\.ศ\.|พุทธศักราช|ปีงบ(?:ประมาณ)?|ประจำปี)\s?(?:พ\.ศ\.|พุทธศักราช)?\s?$")
@@ -193,7 +194,7 @@ def quantities(text: str) -> tuple[list[Quantity], set[str]]:
         used.append(match.span())
     for match in _PERCENT_FIRST.finditer(text):
         if not any(start <= match.start(1) < end for start, end in used):
-            found.append(Quantity("percent", float(match.group(1)), match.group(0)))
+            found += [Quantity("percent", value, match.group(0)) for value in _values(match.group(1))]
             used.append(match.span())
     identifiers: set[str] = set()
     for match in _ANY_NUMBER.finditer(text):
