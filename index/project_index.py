@@ -73,8 +73,6 @@ COMPACT_SHARE = 0.10
 GENERATION_GRACE_S = 600.0
 LOAD_ATTEMPTS = 3
 QUERY_VIEW_FILE = "query_vectors.npy"
-# Encoders that embed both sides the same way: their query view is the passage vector itself.
-ONE_SIDED_ENCODERS = ("tfidf", "use")
 EMBED_CHUNK = 64  # texts per progress step (for model encoders: at least their batch)
 Progress = Callable[[int], None]
 
@@ -534,7 +532,7 @@ def embed_projects(projects: Sequence[Project], hashes: Sequence[str], encoder: 
         else:
             clipped = [t[:EMBED_CHARS] for t in texts]
             passage = encoder.encode_passages(clipped)
-            query = passage if encoder.name in ONE_SIDED_ENCODERS else encoder.encode_queries(clipped)
+            query = passage if encoder.one_sided else encoder.encode_queries(clipped)
         passages.append(passage)
         queries.append(query)
         if progress:

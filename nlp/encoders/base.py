@@ -35,6 +35,9 @@ class Encoder(ABC):
     name: str
     dim: int
     batch_size: int = 32
+    # Embeds a query and a passage alike (no e5-style prefixes): a stored project's query view is then its
+    # passage vector, not a second pass of the model.
+    one_sided: bool = False
 
     @abstractmethod
     def _embed(self, texts: list[str], kind: Kind) -> np.ndarray:

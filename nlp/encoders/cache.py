@@ -62,6 +62,7 @@ class CachedEncoder(Encoder):
         self.name = inner.name
         self.dim = inner.dim
         self.batch_size = inner.batch_size
+        self.one_sided = inner.one_sided
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()

@@ -13,6 +13,7 @@ from planalign.nlp.encoders.base import Encoder, Kind
 
 class TfidfEncoder(Encoder):
     name = "tfidf"
+    one_sided = True
     batch_size = 512
 
     def __init__(self, n_features: int = 4096) -> None:

@@ -13,6 +13,7 @@ from planalign.nlp.encoders.base import Encoder, EncoderError, Kind
 class USEEncoder(Encoder):
     name = "use"
     dim = 512
+    one_sided = True
     batch_size = 64
 
     def __init__(self) -> None:
