@@ -440,7 +440,7 @@ def compare(a: Record, b: Record) -> Comparison:
     _compare_sets("activity", a.activities, b.activities, out)
     out.coverage = _coverage(a, b)
     out.topic_few, out.topic_shared = min(len(a.topic), len(b.topic)), shared_topic(a.topic, b.topic)
-    out.topic_apart = out.topic_shared < len(a.topic) and shared_topic(b.topic, a.topic) < len(b.topic)
+    out.topic_apart = covered_topic(a.topic, b.topic) < len(a.topic) and covered_topic(b.topic, a.topic) < len(b.topic)
     return out
 
 
@@ -449,6 +449,14 @@ def shared_topic(a: frozenset[str], b: frozenset[str]) -> int:
     shorter has 3 consonants or more (newmm keeps compounds whole: "ขุดลอก" / "ลอก", "เขตปลอดบุหรี่" /
     "บุหรี่"; a blind review); "น้ำ" (one consonant) is not "น้ำเสีย"."""
     return sum(1 for x in a if any(x == y or y in synonyms(x) or ((x in y or y in x) and _consonants(min(x, y, key=len)) >= 3) for y in b))
+
+
+def covered_topic(a: frozenset[str], b: frozenset[str]) -> int:
+    """Topic words of ``a`` that ``b`` says whole: equal, synonyms, or inside a longer word of ``b``; a
+    longer word of ``a`` is not covered by a part of it ("วางผังเมือง" by "เมือง", "โรงพยาบาลกลาง" by
+    "กลาง"): each line then has a word the other lacks (:func:`off_topic`; "ผลผลิตความสัมพันธ์ระหว่างเมือง" /
+    "ผลผลิตวางผังเมือง" were one project, a walkthrough)."""
+    return sum(1 for x in a if any(x == y or y in synonyms(x) or (x in y and _consonants(x) >= 3) for y in b))
 
 
 def _consonants(word: str) -> int:

@@ -131,6 +131,15 @@ def test_a_place_named_twice_is_said_once_and_a_branch_canal_or_a_habit_is_no_na
     assert [p.label() for p in sampled.places] == ["แม่น้ำเจ้าพระยา"]
 
 
+def test_two_short_lines_whose_words_are_only_parts_of_the_others_are_not_one_project():
+    """"ผลผลิตความสัมพันธ์ระหว่างเมือง" (international relations) and "ผลผลิตวางผังเมือง" (city planning) were one
+    project at e5 0.53: "เมือง" is inside "วางผังเมือง", and a part was taken for the whole (a walkthrough)."""
+    for a, b in (("ผลผลิตความสัมพันธ์ระหว่างเมือง", "ผลผลิตวางผังเมือง"), ("ผลผลิตบริหารงานกลาง", "ผลผลิตโรงพยาบาลกลาง")):
+        decision = decide(*pair(a, b, 0.62), PARAMS)
+        assert not decision.is_duplicate and "topic" in conflicts(decision), (a, b)
+    assert decide(*pair("โครงการขุดลอกคลองบางบัว", "โครงการลอกคลองบางบัว", 0.8), PARAMS).is_duplicate  # a word inside the other's stays shared
+
+
 def test_a_quantity_matches_the_same_measure_not_any_number():
     """"ความยาว 1200 เมตร" was "matched" by the 1,200 households of a 3.5 km project, its length conflict hidden (a walkthrough)."""
     draft, stored = pair("โครงการลอกท่อระบายน้ำ ความยาวท่อ 1,200 เมตร", "โครงการลอกท่อระบายน้ำ ระยะทาง 3.5 กิโลเมตร ให้บริการ 1,200 หลังคาเรือน", 0.9)
