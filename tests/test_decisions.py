@@ -285,6 +285,18 @@ def test_an_export_imported_again_changes_nothing_and_a_reviewed_output_keeps_wh
     assert (stats["accepted"], stats["with_suggestion"]) == (1, 2), stats  # X9 names no node: no suggestion
 
 
+def test_the_embedded_sample_projects_are_no_decisions_to_learn_from(tmp_path):
+    """`make run` learned from the sample's 646 declared alignments, text we wrote ("learned from 332 decisions"
+    on every suggestion, a walkthrough); their declared dimension still counts in coverage."""
+    from planalign.corpora.projects import sample_projects
+
+    app = Application(Settings(data_dir=tmp_path, encoder="tfidf", index_encoder="tfidf"))
+    outcome = app.ingest(sample_projects()[:40], reconcile=True)
+    assert outcome.declared.stored == [] and app.decisions.stats()["decisions"] == 0
+    assert app.aligner(None).examples == 0
+    assert sum(n.sources.get("declared", 0) for n in app.coverage(level="dimension", background=False).nodes) > 0
+
+
 def test_kill_during_import_loses_no_committed_decision(tmp_path):
     data = tmp_path / "data"
     source = _decisions_file(tmp_path / "big.csv", 4000)
