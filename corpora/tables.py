@@ -289,6 +289,8 @@ def _unique_columns(header: Sequence[object], label: str) -> list[str]:
 def _read_delimited(text: str, label: str, delimiter: str | None, limits: Limits) -> Table:
     if not text.strip():
         return Table([], [])
+    if "\r" in text and "\n" not in text:  # an old Mac file's lines end in CR alone: refused with Python's own words (a security probe)
+        text = text.replace("\r", "\n")
     if delimiter is None:
         try:
             delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|").delimiter
