@@ -369,7 +369,7 @@ def test_excel_unicode_text_is_read_not_refused_as_binary(tmp_path):
         table = read_table(path)
         assert table.columns == ["รหัส", "โครงการ"] and [r["โครงการ"] for r in table.rows] == ["โครงการขุดลอกคลองบางบัว", "โครงการปลูกต้นไม้"]
     old_mac = tmp_path / "mac.csv"  # lines ending in CR alone were refused with Python's "universal-newline mode" (a security probe)
-    old_mac.write_bytes("text,label\rขุดลอกคลอง,D1.4\rปลูกต้นไม้,D4.1\r".encode("utf-8"))
+    old_mac.write_bytes("text,label\rขุดลอกคลอง,D1.4\rปลูกต้นไม้,D4.1\r".encode())
     assert [r["label"] for r in read_table(old_mac).rows] == ["D1.4", "D4.1"]
     wide = tmp_path / "wide.csv"  # UTF-32 begins with UTF-16's mark: it was read as UTF-16, a NUL in every column name
     wide.write_bytes("รหัส,โครงการ\n1,โครงการขุดลอกคลองบางบัว\n".encode("utf-32"))
