@@ -76,6 +76,11 @@ _PLAIN_NUMBER = re.compile(r"[+-]?\d[\d,]*(\.\d+)?(e[+-]?\d+)?", re.IGNORECASE)
 # A number whose decimals end in zero: as a number it is written otherwise ("1.10" is 1.1, an item number
 # lost), while a text cell "250000" or "1,200,000" is the number it says (a column of budgets typed as
 # text stays summable: a blind review of a first rule that kept every such column as text).
+# An item number of a list ("1.10", the tenth of section 1): a number would write it 1.1, which is
+# another item (a browser walkthrough: a CSV's "1.10" came back from the XLSX download as 1.1). A column
+# holding one is written as text; "250000.00" (zeros only), "0.50" (a fraction) and "1,234.50" read as the
+# amounts they are.
+_ITEM_NUMBER = re.compile(r"[1-9]\d*\.\d*[1-9]\d*0")
 _TRAILING_ZERO_DECIMAL = re.compile(r"-?\d[\d,]*\.\d*0")
 _CANONICAL_NUMBER = re.compile(r"-?(0|[1-9]\d{0,14}|[1-9]\d{0,2}(,\d{3}){1,4})(\.\d+)?")
 _ID_COLUMN = re.compile(r"(^|_)(id|ids|label|labels)($|_)|รหัส|^cluster$", re.IGNORECASE)
@@ -683,7 +688,8 @@ def _write_xlsx(path: Path, columns: Sequence[str], rows: list[Mapping[str, obje
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet()
     sheet.freeze_panes = "A2"  # the header stays in view while scrolling
-    numeric = [not (c in text_columns or is_id_column(c)) for c in columns]
+    numbered = {c for c in columns if any(_ITEM_NUMBER.fullmatch(value) for row in rows if isinstance(value := row.get(c), str))}
+    numeric = [not (c in text_columns or c in numbered or is_id_column(c)) for c in columns]
     for number, column in enumerate(columns, start=1):
         longest = max([len(str(column))] + [len(str(row.get(column, ""))) for row in rows[:XLSX_WIDTH_SAMPLE]])
         sheet.column_dimensions[get_column_letter(number)].width = min(max(longest + 2, 8), XLSX_MAX_WIDTH)
