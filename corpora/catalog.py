@@ -424,6 +424,30 @@ def _depth_problems(nodes: dict[str, Node], depth: dict[str, int]) -> list[Probl
     return []
 
 
+def _levels_side_by_side(nodes: dict[str, Node], depth: dict[str, int]) -> list[Problem]:
+    """Two levels that only ever sit at one and the same depth under the same levels: one is most likely
+    the other misspelt ("isue" beside "issue" was taken as a third level under the issues, and the
+    dashboard counted every project under one node of it: a browser walkthrough). A level that sits at
+    several depths (a level skipped in some branches) is no such pair."""
+    where: dict[str, tuple[frozenset[int], frozenset[str | None]]] = {}
+    members: dict[str, list[Node]] = {}
+    for node in nodes.values():
+        members.setdefault(node.level, []).append(node)
+    for level, found in members.items():
+        where[level] = (frozenset(depth[n.id] for n in found), frozenset(nodes[n.parent_id].level if n.parent_id else None for n in found))
+    problems = []
+    levels = sorted(members, key=lambda lv: -len(members[lv]))
+    for i, common in enumerate(levels):
+        for rare in levels[i + 1:]:
+            if len(where[rare][0]) == 1 and where[rare] == where[common]:
+                node = members[rare][0]
+                problems.append(Problem(node.row, f"level {rare!r} ({len(members[rare])} nodes) sits beside level {common!r} ({len(members[common])}) "
+                                                  "at the same depth under the same level: one level a depth (a misspelt level name?)",
+                                        f"ระดับ {rare} ({len(members[rare])} หัวข้อ) อยู่ลำดับชั้นเดียวกับระดับ {common} ({len(members[common])} หัวข้อ) "
+                                        "ใต้ระดับเดียวกัน แคตตาล็อกมีได้ระดับเดียวต่อชั้น (สะกดชื่อระดับผิดหรือไม่)"))
+    return problems
+
+
 def _level_order(nodes: dict[str, Node], depth: dict[str, int]) -> tuple[list[str], list[Problem]]:
     """Order levels root-down and check that every child sits on a deeper level than its parent."""
     problems: list[Problem] = []
@@ -443,6 +467,7 @@ def _level_order(nodes: dict[str, Node], depth: dict[str, int]) -> tuple[list[st
             problems.append(Problem(node.row, f"level order: {node.level!r} {node.id!r} cannot sit under {parent.level!r} {parent.id!r}",
                                     f"ลำดับระดับผิด: {node.level} {node.id} อยู่ใต้ {parent.level} {parent.id} ไม่ได้"))
     order = sorted(min_depth, key=lambda lv: (min_depth[lv], canonical.get(lv, 99)))
+    problems += _levels_side_by_side(nodes, depth)
     # A custom level must keep one position relative to the others along every path.
     for node in nodes.values():
         if node.parent_id is not None and order.index(node.level) < order.index(nodes[node.parent_id].level):

@@ -109,6 +109,16 @@ def test_nested_json_catalog(tmp_path):
     assert problem.row == 2  # a JSON list's position from 1 (it said row 3, as if a header)
 
 
+def test_a_misspelt_level_beside_the_right_one_is_refused_and_a_skipped_level_is_not(tmp_path):
+    """"isue" beside "issue" was a third level under the issues; the dashboard counted every project under one of its nodes (a walkthrough)."""
+    head = "id,parent_id,level,name,description\nD1,,dimension,น้ำ,\nD1.1,D1,issue,ท่อ,\nD1.2,D1,issue,คลอง,\n"
+    with pytest.raises(CatalogError, match=r"row 5: level 'isue' .* beside level 'issue'"):
+        load_catalog(write(tmp_path, head + "D1.3,D1,isue,เขื่อน,\n", "typo.csv"))
+    # a goal under an issue in one branch and straight under a dimension in another: a skipped level, read as before
+    skipped = head + "G1,D1.1,goal,ลอกท่อทุกซอย,\nD2,,dimension,ขยะ,\nG2,D2,goal,คัดแยกขยะ,\n"
+    assert load_catalog(write(tmp_path, skipped, "skip.csv")).levels == ["dimension", "issue", "goal"]
+
+
 def load_catalog_error(tmp_path, nodes: list[dict]):
     with pytest.raises(CatalogError) as raised:
         load_catalog(write(tmp_path, json.dumps(nodes, ensure_ascii=False), "bad.json"))
