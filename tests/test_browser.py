@@ -318,6 +318,11 @@ def test_review_says_when_nothing_matches_and_filters_by_year_as_one_types(serve
     wait.until(EC.text_to_be_present_in_element((By.ID, "search-status"), "รายการใกล้เคียงที่สุด"))
     assert browser.find_element(By.ID, "search-status").text.startswith("ไม่พบโครงการที่ตรงคำค้น")
     assert {w.text for w in browser.find_elements(By.CSS_SELECTOR, "#results .relevance")} == {"เกี่ยวข้องน้อย"}
+    # citizen reports asked for, none stored: said of reports, not of projects (a walkthrough)
+    browser.get(server + "/review?kind=report&q=" + urllib.parse.quote("ขุดลอกคลอง"))
+    wait.until(EC.text_to_be_present_in_element((By.ID, "results"), "ไม่พบเรื่องที่ประชาชนแจ้งที่ตรงกับคำค้นและตัวกรอง"))
+    browser.get(server + "/review?q=" + urllib.parse.quote(unrelated))
+    wait.until(EC.text_to_be_present_in_element((By.ID, "search-status"), "รายการใกล้เคียงที่สุด"))
     # the year box filters without Enter: typing a year searches again after a pause
     box = browser.find_element(By.ID, "q")
     box.clear()
@@ -740,6 +745,8 @@ def test_search_pages_past_the_relevant_hits_to_the_weaker_ones(server: str, bro
     wait = WebDriverWait(browser, WAIT)
     wait.until(EC.text_to_be_present_in_element((By.ID, "search-status"), "พบ 3 โครงการ"))
     assert len(browser.find_elements(By.CSS_SELECTOR, "#results .result")) == 10 and browser.find_element(By.ID, "pager").is_displayed()
+    # "พบ 3" beside a page of 10 read as a wrong count (a walkthrough): the status says the weaker ones follow
+    assert "ต่อจากนั้นเป็นรายการที่เกี่ยวข้องน้อยลง" in browser.find_element(By.ID, "search-status").text
     ActionChains(browser).double_click(browser.find_element(By.ID, "next-page")).perform()  # one page a click: a double click skipped page 2
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#results .result")) == 2)
     assert browser.find_element(By.ID, "next-page").get_attribute("disabled") is not None

@@ -88,6 +88,11 @@
     return parts.length ? " (" + parts.join(", ") + ")" : "";
   }
 
+  /* What a search lists, in Thai, by the kind chosen ("ไม่พบโครงการ" for reports read wrong: a walkthrough). */
+  function kindWord(kind) {
+    return kind === "report" ? "เรื่องที่ประชาชนแจ้ง" : kind === "all" ? "รายการ" : "โครงการ";
+  }
+
   function renderResults(data) {
     var list = PA.clear($("results"));
     list.start = (data.page - 1) * data.page_size + 1;
@@ -111,7 +116,7 @@
       ]));
     });
     if (!(data.results || []).length) {
-      list.appendChild(el("li", { class: "muted", text: data.page > 1 ? "ไม่มีผลเพิ่มเติม" : "ไม่พบโครงการที่ตรงกับคำค้นและตัวกรอง" }));
+      list.appendChild(el("li", { class: "muted", text: data.page > 1 ? "ไม่มีผลเพิ่มเติม" : "ไม่พบ" + kindWord($("f-kind").value) + "ที่ตรงกับคำค้นและตัวกรอง" }));
     }
 
     lastTotal = data.total || 0;
@@ -195,10 +200,12 @@
       renderFacets(data.facets);
       renderResults(data);
       // total counts the hits above the relevance floor (not the candidates ranked), so the number is honest
-      var what = p.kind === "report" ? "เรื่องที่ประชาชนแจ้ง" : p.kind === "all" ? "รายการ" : "โครงการ";
+      var what = kindWord(p.kind);
       // identical texts are one hit: the rows behind them said too ("พบ 1 โครงการ" for a line 50 districts budget read as one)
       var rows = data.total_rows && data.total_rows > data.total ? " (" + PA.formatNumber(data.total_rows) + " รายการ นับข้อความเดียวกันทุกหน่วยงาน)" : "";
-      var found = data.total ? "พบ " + PA.formatNumber(data.total) + " " + what + "ที่เกี่ยวข้องกับ “" + data.query + "”" + rows
+      // the ranking goes on past the relevant hits: said, or "พบ 7" beside a page of 10 read as a wrong count (a walkthrough)
+      var weaker = (data.results || []).some(function (r) { return !r.relevant; }) ? " ต่อจากนั้นเป็นรายการที่เกี่ยวข้องน้อยลง" : "";
+      var found = data.total ? "พบ " + PA.formatNumber(data.total) + " " + what + "ที่เกี่ยวข้องกับ “" + data.query + "”" + rows + weaker
         : ((data.results || []).length ? "ไม่พบ" + what + "ที่ตรงคำค้น “" + data.query + "” — รายการใกล้เคียงที่สุด"
           : "ไม่พบ" + what + "ที่ตรงคำค้น “" + data.query + "”");
       PA.setStatus(status, data.hint ? found + " — " + data.hint : found, "ok");  // an empty store, a query of no known word
