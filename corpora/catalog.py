@@ -25,6 +25,11 @@ from planalign.errors import InputError
 
 REQUIRED_COLUMNS = ("id", "parent_id", "level", "name", "description")
 TITLE_COLUMN = "catalog_title"
+# A catalog's columns under their Thai names (a planner's own sheet: "รหัส, ชื่อ, ระดับ" was refused while a
+# projects file's Thai headers were read; a browser walkthrough).
+THAI_HEADERS = {"รหัส": "id", "รหัสหัวข้อ": "id", "รหัสแม่": "parent_id", "รหัสหัวข้อแม่": "parent_id", "หัวข้อแม่": "parent_id",
+                "ระดับ": "level", "ชื่อ": "name", "ชื่อหัวข้อ": "name", "คำอธิบาย": "description", "รายละเอียด": "description",
+                "คำสำคัญ": "keywords", "ชื่อแผน": TITLE_COLUMN}
 # The conventional order of BMA plan levels; other level names are ordered by their depth.
 CANONICAL_LEVELS = ("dimension", "issue", "goal", "okr")
 MAX_LEVELS = 12  # level names and depth; a strategy catalog has 2-6 (BMA's 4)
@@ -266,6 +271,16 @@ def load_catalog(source: str | Path | None = None, limits: Limits | None = None,
     return catalog_from_table(unguarded(table) if stored else table, path.stem)
 
 
+def _with_english_headers(table: Table) -> Table:
+    """The table with its Thai column names (:data:`THAI_HEADERS`) as the catalog format's, where that one is not there already."""
+    renamed = {c: THAI_HEADERS.get(c.strip(), c) for c in table.columns}
+    renamed = {c: new if new == c or new not in table.columns else c for c, new in renamed.items()}
+    if all(c == new for c, new in renamed.items()) or len(set(renamed.values())) < len(renamed):
+        return table  # nothing to rename, or two Thai names of one column: the missing-column message says what is there
+    return Table([renamed[c] for c in table.columns], [{renamed.get(k, k): v for k, v in row.items()} for row in table.rows],
+                 table.sheet_rows, table.source)
+
+
 def _read_nested_json(path: Path) -> Table:
     """JSON catalogs may be flat (a list of rows) or nested (``children`` lists)."""
     try:
@@ -320,6 +335,7 @@ def _read_nested_json(path: Path) -> Table:
 
 def catalog_from_table(table: Table, name: str) -> Catalog:
     """Validate rows and build the tree; every problem is collected before raising."""
+    table = _with_english_headers(table)
     missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
     if missing:
         raise CatalogError(name, [Problem(None, f"missing column(s): {', '.join(missing)} (have: {', '.join(table.columns)})",

@@ -119,6 +119,17 @@ def test_a_misspelt_level_beside_the_right_one_is_refused_and_a_skipped_level_is
     assert load_catalog(write(tmp_path, skipped, "skip.csv")).levels == ["dimension", "issue", "goal"]
 
 
+def test_a_catalog_with_thai_column_names_is_read():
+    """"รหัส, รหัสแม่, ระดับ, ชื่อ, คำอธิบาย" was refused for want of "id" (a browser walkthrough); a projects file's Thai headers were read."""
+    from planalign.corpora.catalog import catalog_from_table
+    from planalign.corpora.tables import Table
+
+    rows = [{"รหัส": "D1", "รหัสแม่": "", "ระดับ": "dimension", "ชื่อ": "น้ำดี", "คำอธิบาย": "น้ำท่วม น้ำเสีย", "คำสำคัญ": "คลอง|ท่อ"},
+            {"รหัส": "D1.1", "รหัสแม่": "D1", "ระดับ": "issue", "ชื่อ": "ระบายน้ำ", "คำอธิบาย": "", "คำสำคัญ": ""}]
+    catalog = catalog_from_table(Table(list(rows[0]), rows), "thai")
+    assert catalog.nodes["D1.1"].parent_id == "D1" and catalog.nodes["D1"].keywords == ("คลอง", "ท่อ")
+
+
 def load_catalog_error(tmp_path, nodes: list[dict]):
     with pytest.raises(CatalogError) as raised:
         load_catalog(write(tmp_path, json.dumps(nodes, ensure_ascii=False), "bad.json"))
