@@ -357,7 +357,9 @@ class JobManager:
             given = {number: str(row.get(label_col) or "").strip() for number, row in zip(table_in.row_numbers(), table_in.rows)}
             unusable = [{"row": row, "label": given[row], "reason": why} for row, why in skipped if why not in ("no label", "empty text")]
             metrics = {**report.as_dict(), "level": level, "skipped": len(skipped), "skipped_rows": [row for row, _ in skipped][:20],
-                       "unusable_labels": len(unusable), "unusable_label_rows": unusable[:20]}
+                       "unusable_labels": len(unusable), "unusable_label_rows": unusable[:20],
+                       # why, by kind: the page said "no text, or a label not of the plan" of rows whose only gap was the label (a walkthrough)
+                       "unlabelled": sum(why == "no label" for _, why in skipped), "empty_text": sum(why == "empty text" for _, why in skipped)}
         # Every row is done: a cancel that came while the result and the metrics were written is too late to
         # stop anything, and the job ends done (it became a "partial" of every row, without its metrics: a blind review).
         self._update(job_id, even_cancelled=True, status="done", error="", done=total,

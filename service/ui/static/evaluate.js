@@ -179,6 +179,16 @@
   function renderMetrics(job) {
     var section = $("metrics-box");
     var m = job.metrics;
+    /* Why rows were not scored, by kind: rows whose only gap was the answer read "no text, or a label not of the plan". */
+    function skippedWhy(m) {
+      if (m.unlabelled === undefined) return "ไม่มีข้อความ หรือป้ายกำกับไม่ใช่หัวข้อของแผนในระดับ" + PA.levelName(m.level) + "หรือต่ำกว่า";  // a job of an older version
+      var why = [];
+      if (m.unlabelled) why.push("ไม่มีป้ายกำกับ (คำตอบ) " + PA.formatNumber(m.unlabelled) + " แถว");
+      if (m.empty_text) why.push("ไม่มีข้อความ " + PA.formatNumber(m.empty_text) + " แถว");
+      var other = m.skipped - (m.unlabelled || 0) - (m.empty_text || 0);
+      if (other) why.push("ป้ายกำกับไม่ใช่หัวข้อของแผนในระดับ" + PA.levelName(m.level) + "หรือต่ำกว่า " + PA.formatNumber(other) + " แถว");
+      return why.join(" · ");
+    }
     section.hidden = !(job.status === "done" && m);
     if (section.hidden) return;
     var note = $("metrics-note");
@@ -186,7 +196,7 @@
     note.textContent = m.unscored
       ? "ไม่ได้ประเมินผล: " + (m.unscored_th || "ไม่มีแถวที่ป้ายกำกับตรงกับแผนยุทธศาสตร์ที่เลือก (" + m.unscored + ")")
       : m.skipped ? "ไม่ได้นับ " + PA.formatNumber(m.skipped) + " แถว (แถวที่ " + (m.skipped_rows || []).join(", ") + (m.skipped > (m.skipped_rows || []).length ? " …" : "")
-        + "): ไม่มีข้อความ หรือป้ายกำกับไม่ใช่หัวข้อของแผนในระดับ" + PA.levelName(m.level) + "หรือต่ำกว่า"
+        + "): " + skippedWhy(m)
         + (m.unusable_labels ? " ในจำนวนนี้มีป้ายกำกับที่ใช้ไม่ได้ " + PA.formatNumber(m.unusable_labels) + " แถว: "
           + (m.unusable_label_rows || []).map(function (u) { return "แถวที่ " + u.row + " (" + u.label + ")"; }).join(", ")
           + (m.unusable_labels > (m.unusable_label_rows || []).length ? " …" : "") + " กรุณาตรวจว่าเป็นรหัสหรือชื่อหัวข้อของแผน" : "") : "";
