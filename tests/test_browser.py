@@ -718,6 +718,11 @@ def test_evaluate_checks_columns_when_the_file_is_chosen_and_previews_rows_witho
     assert "ขุดลอกคลอง" in browser.find_element(By.ID, "review-table").text
     _no_console_errors(browser)
     _screenshot(browser, "evaluate-no-answers.png")
+    # a file of a header and no row is said at once, not in green ("มี 0 แถว ใช้คอลัมน์ ..."; a browser walkthrough)
+    header_only = tmp_path / "หัวตาราง.csv"
+    header_only.write_text("ชื่อโครงการ,วัตถุประสงค์\n", encoding="utf-8")
+    browser.find_element(By.ID, "job-file").send_keys(str(header_only))
+    wait.until(EC.text_to_be_present_in_element((By.ID, "columns-status"), "มีแต่แถวหัวตาราง"))
 
 
 def test_evaluate_page_explains_a_binary_file_in_thai(server: str, browser, tmp_path: Path) -> None:

@@ -103,7 +103,9 @@
       var chosen = absent.length ? (present.length ? present : info.text_columns) : wanted;
       if (!$("id-col").value.trim() && info.id_column) $("id-col").value = info.id_column;
       var rows = "ไฟล์ " + info.filename + " มี " + PA.formatNumber(info.total_rows) + " แถว";
-      if (!chosen.length) {
+      if (!info.total_rows) {  // said in green on choosing, refused only after "เริ่มประมวลผล" (a browser walkthrough)
+        PA.setStatus(status, "ไฟล์ " + info.filename + " มีแต่แถวหัวตาราง ไม่มีข้อมูล กรุณาใส่ข้อมูลอย่างน้อยหนึ่งแถว", "error");
+      } else if (!chosen.length) {
         PA.setStatus(status, rows + " แต่ไม่พบคอลัมน์ " + quoted(absent) + " กรุณาเลือกคอลัมน์ข้อความจากรายการด้านบน", "error");
       } else if (absent.length) {
         $("text-col").value = chosen.join(",");
