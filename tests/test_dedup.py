@@ -129,6 +129,9 @@ def test_a_place_named_twice_is_said_once_and_a_branch_canal_or_a_habit_is_no_na
     assert conflicts(decide(draft, stored, PARAMS))["place.other"] == ("คลองลาดพร้าว", "ถนนวิภาวดีรังสิต")
     sampled = extract("เก็บตัวอย่างน้ำในคลองสายหลัก คลองสาขา และแม่น้ำเจ้าพระยาเป็นประจำทุกเดือน")
     assert [p.label() for p in sampled.places] == ["แม่น้ำเจ้าพระยา"]
+    # the form's words glued to a marker are no names: "คลองความ", "ชุมชนงบประมาณ 2450000", "ถนนเป้าหมาย 20" (a browser walkthrough)
+    for text in ("ขุดลอกคลองความยาว 3.5 กม.", "ชุมชนงบประมาณ 2,450,000 บาท", "ซ่อมถนนเป้าหมาย 20 สาย"):
+        assert not extract(text).places, text
 
 
 def test_two_short_lines_whose_words_are_only_parts_of_the_others_are_not_one_project():
