@@ -886,4 +886,16 @@ def test_the_picker_takes_the_suggested_node_when_the_words_match_it_only_by_des
         assert matching.index("D6.3") < matching.index("D8.1")  # the tree's order: the suggestion is not first
         assert dialog.find_element(By.CSS_SELECTOR, "li.choosable.active").get_attribute("data-node-id") == "D8.1"
         dialog.find_element(By.CSS_SELECTOR, ".picker-filter").send_keys(Keys.ESCAPE)
+        # a node picked from the tree is marked where the eye is (it was above or below the screen: a browser walkthrough)
+        if browser.find_elements(By.CSS_SELECTOR, "dialog.picker"):  # Esc from a script's key press may not close it: the cancel button does
+            browser.find_element(By.CSS_SELECTOR, "dialog.picker .actions button").click()
+        wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, "dialog.picker"))
+        browser.execute_script("window.scrollTo(0, document.body.scrollHeight)")
+        browser.execute_script("arguments[0].click()", browser.find_element(By.CSS_SELECTOR, '.pick-other[data-level="issue"]'))
+        dialog = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "dialog.picker")))
+        dialog.find_element(By.CSS_SELECTOR, ".picker-filter").send_keys("ห้องสมุด")
+        dialog.find_element(By.CSS_SELECTOR, 'li.choosable[data-node-id="D6.3"]').click()
+        marked = '#suggestions .picked[data-node-id="D6.3"], #suggestions .suggestion.chosen[data-node-id="D6.3"]'
+        mark = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, marked))[0]
+        wait.until(lambda d: d.execute_script("var r = arguments[0].getBoundingClientRect(); return r.top >= -1 && r.bottom <= window.innerHeight + 1;", mark))
         _no_console_errors(browser)

@@ -144,6 +144,9 @@
             text: "เลือกแล้ว: " + node.id + " " + (node.name || "") + " (ไม่อยู่ในข้อเสนอด้านล่าง ข้อเสนอจะเปลี่ยนเมื่อวิเคราะห์ร่างนี้อีกครั้ง)" }),
             section.querySelector(".suggestion") || null);
         }
+        // the mark in view: after a pick from the tree it was above or below the screen (a browser walkthrough)
+        var mark = section && (section.querySelector(".picked") || section.querySelector(".suggestion.chosen"));
+        if (mark && mark.scrollIntoView) mark.scrollIntoView({ block: "nearest" });
         var words = answer.stored ? "บันทึกแล้ว: " : "ตรงกับที่บันทึกไว้แล้ว: ";
         var said = words + node.id + " " + (node.name || "") + (answer.stored ? " · ระบบจะเรียนรู้จากการตัดสินใจนี้ภายในไม่กี่วินาที" : "");
         PA.setStatus(status, said, "ok");
