@@ -15,6 +15,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
@@ -32,6 +33,7 @@ THAI_HEADERS = {"รหัส": "id", "รหัสหัวข้อ": "id", "�
                 "คำสำคัญ": "keywords", "ชื่อแผน": TITLE_COLUMN}
 # The conventional order of BMA plan levels; other level names are ordered by their depth.
 CANONICAL_LEVELS = ("dimension", "issue", "goal", "okr")
+MISSPELT_LEVEL = 0.75  # name similarity (difflib) from which a rare level beside another is its misspelling: isue / issue 0.89, goal / issue 0.22
 MAX_LEVELS = 12  # level names and depth; a strategy catalog has 2-6 (BMA's 4)
 LEVEL_ALIASES = {
     "ด้าน": "dimension",
@@ -268,7 +270,7 @@ def load_catalog(source: str | Path | None = None, limits: Limits | None = None,
         table = _read_nested_json(path) if path.suffix.lower() == ".json" else read_table(path, limits=limits)
     except TableError as exc:
         raise CatalogError(source, [Problem(None, str(exc), exc.thai or "อ่านไฟล์แคตตาล็อกไม่ได้")]) from exc
-    return catalog_from_table(unguarded(table) if stored else table, path.stem)
+    return catalog_from_table(unguarded(table) if stored else table, path.stem, new=not stored)
 
 
 def _with_english_headers(table: Table) -> Table:
@@ -333,8 +335,10 @@ def _read_nested_json(path: Path) -> Table:
                  list(range(1, len(rows) + 1)))  # problems name nodes by their position from 1, as in any JSON list
 
 
-def catalog_from_table(table: Table, name: str) -> Catalog:
-    """Validate rows and build the tree; every problem is collected before raising."""
+def catalog_from_table(table: Table, name: str, *, new: bool = True) -> Catalog:
+    """Validate rows and build the tree; every problem is collected before raising. ``new`` off: a catalog
+    this service stored, read back: the checks added later (:func:`_levels_side_by_side`) do not make it
+    unreadable (its decisions would be stranded: a blind review)."""
     table = _with_english_headers(table)
     missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
     if missing:
@@ -384,6 +388,7 @@ def catalog_from_table(table: Table, name: str) -> Catalog:
         problems.extend(_depth_problems(nodes, depth))
         if not problems:
             levels, level_problems = _level_order(nodes, depth)
+            level_problems += _levels_side_by_side(nodes, depth) if new else []
             problems.extend(level_problems)
     if problems:
         raise CatalogError(name, sorted(problems, key=lambda p: (p.row is None, p.row or 0)))
@@ -441,10 +446,11 @@ def _depth_problems(nodes: dict[str, Node], depth: dict[str, int]) -> list[Probl
 
 
 def _levels_side_by_side(nodes: dict[str, Node], depth: dict[str, int]) -> list[Problem]:
-    """Two levels that only ever sit at one and the same depth under the same levels: one is most likely
-    the other misspelt ("isue" beside "issue" was taken as a third level under the issues, and the
-    dashboard counted every project under one node of it: a browser walkthrough). A level that sits at
-    several depths (a level skipped in some branches) is no such pair."""
+    """Two levels of nearly the same name that only ever sit at one and the same depth under the same
+    levels: the rarer one is the other misspelt ("isue" beside "issue" was taken as a third level under
+    the issues, and the dashboard counted every project under one node of it: a browser walkthrough).
+    Levels of other names side by side are a catalog's own design (a goal with kpi and project children,
+    two kinds of root: a blind review of a first rule that refused them), and so is a level at several depths."""
     where: dict[str, tuple[frozenset[int], frozenset[str | None]]] = {}
     members: dict[str, list[Node]] = {}
     for node in nodes.values():
@@ -455,7 +461,8 @@ def _levels_side_by_side(nodes: dict[str, Node], depth: dict[str, int]) -> list[
     levels = sorted(members, key=lambda lv: -len(members[lv]))
     for i, common in enumerate(levels):
         for rare in levels[i + 1:]:
-            if len(where[rare][0]) == 1 and where[rare] == where[common]:
+            if (len(where[rare][0]) == 1 and where[rare] == where[common] and rare not in CANONICAL_LEVELS
+                    and SequenceMatcher(None, rare, common).ratio() >= MISSPELT_LEVEL):
                 node = members[rare][0]
                 problems.append(Problem(node.row, f"level {rare!r} ({len(members[rare])} nodes) sits beside level {common!r} ({len(members[common])}) "
                                                   "at the same depth under the same level: one level a depth (a misspelt level name?)",
@@ -483,7 +490,6 @@ def _level_order(nodes: dict[str, Node], depth: dict[str, int]) -> tuple[list[st
             problems.append(Problem(node.row, f"level order: {node.level!r} {node.id!r} cannot sit under {parent.level!r} {parent.id!r}",
                                     f"ลำดับระดับผิด: {node.level} {node.id} อยู่ใต้ {parent.level} {parent.id} ไม่ได้"))
     order = sorted(min_depth, key=lambda lv: (min_depth[lv], canonical.get(lv, 99)))
-    problems += _levels_side_by_side(nodes, depth)
     # A custom level must keep one position relative to the others along every path.
     for node in nodes.values():
         if node.parent_id is not None and order.index(node.level) < order.index(nodes[node.parent_id].level):

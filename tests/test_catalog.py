@@ -117,6 +117,13 @@ def test_a_misspelt_level_beside_the_right_one_is_refused_and_a_skipped_level_is
     # a goal under an issue in one branch and straight under a dimension in another: a skipped level, read as before
     skipped = head + "G1,D1.1,goal,ลอกท่อทุกซอย,\nD2,,dimension,ขยะ,\nG2,D2,goal,คัดแยกขยะ,\n"
     assert load_catalog(write(tmp_path, skipped, "skip.csv")).levels == ["dimension", "issue", "goal"]
+    # levels of other names side by side are a catalog's design, not a typo (a blind review of a first rule refused these)
+    design = "id,parent_id,level,name,description\nG1,,goal,น้ำ,\nK1,G1,kpi,ตัวชี้วัด,\nP1,G1,project,โครงการ,\nD2,,dimension,ขยะ,\nG2,D2,goal,คัดแยก,\n"
+    assert set(load_catalog(write(tmp_path, design, "design.csv")).levels) == {"dimension", "goal", "kpi", "project"}
+    only_goals = head + "D2,,dimension,ขยะ,\nG2,D2,goal,คัดแยกขยะ,\n"  # one dimension of issues, another of goals
+    assert load_catalog(write(tmp_path, only_goals, "goals.csv")).levels == ["dimension", "issue", "goal"]
+    # a catalog stored before the rule still reads (its decisions would be stranded)
+    assert "isue" in load_catalog(write(tmp_path, head + "D1.3,D1,isue,เขื่อน,\n", "stored.csv"), stored=True).levels
 
 
 def test_a_catalog_with_thai_column_names_is_read():
