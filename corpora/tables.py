@@ -73,15 +73,13 @@ _PLAIN_NUMBER = re.compile(r"[+-]?\d[\d,]*(\.\d+)?(e[+-]?\d+)?", re.IGNORECASE)
 # thousands separators only in groups of three ("1,200,000" and "250,000.00" stayed text, and Excel's SUM
 # left them out: a walkthrough). Plan numbers such as "1.10" are kept as written by their columns being
 # ids or labels (is_id_column, kept_as_text), not here: budgets are written "250000.00" (a blind review).
-# A number whose decimals end in zero: as a number it is written otherwise ("1.10" is 1.1, an item number
-# lost), while a text cell "250000" or "1,200,000" is the number it says (a column of budgets typed as
-# text stays summable: a blind review of a first rule that kept every such column as text).
-# An item number of a list ("1.10", the tenth of section 1): a number would write it 1.1, which is
-# another item (a browser walkthrough: a CSV's "1.10" came back from the XLSX download as 1.1). A column
-# holding one is written as text; "250000.00" (zeros only), "0.50" (a fraction) and "1,234.50" read as the
-# amounts they are.
-_ITEM_NUMBER = re.compile(r"[1-9]\d*\.\d*[1-9]\d*0")
-_TRAILING_ZERO_DECIMAL = re.compile(r"-?\d[\d,]*\.\d*0")
+# An item number of a list ("1.10", the tenth of section 1; "12.20"): a number would write it 1.1, which is
+# another item (a browser walkthrough: a CSV's "1.10" came back from the XLSX download as 1.1). A workbook's
+# text cell of this form, or a column of a CSV holding one and no number of three or more digits before
+# the point, is written as text; amounts ("250000.00", "1234.50", "250,000.00", "0.50") stay numbers
+# (a blind review of a first rule that made a column of "1234.50" text, and Excel's SUM skipped it).
+_ITEM_NUMBER = re.compile(r"[1-9]\d?\.\d*[1-9]\d*0")
+_LARGE_NUMBER = re.compile(r"-?(?:\d{3,}|\d{1,3},\d{3})[\d,]*(?:\.\d+)?")
 _CANONICAL_NUMBER = re.compile(r"-?(0|[1-9]\d{0,14}|[1-9]\d{0,2}(,\d{3}){1,4})(\.\d+)?")
 _ID_COLUMN = re.compile(r"(^|_)(id|ids|label|labels)($|_)|รหัส|^cluster$", re.IGNORECASE)
 XLSX_MAX_WIDTH = 60
@@ -116,8 +114,8 @@ class Table:
     # list. What a message or an output names a row by when the file has no ids (``row_numbers``).
     sheet_rows: list[int] = field(default_factory=list)
     source: str = ""  # how messages call the file it was read from (:func:`read_table`'s label)
-    # A workbook's columns with a text cell a number would change ("1.10", an item number): written back
-    # as text (:func:`kept_as_text`), not as the number 1.1 (a walkthrough). CSV cells are all text.
+    # A workbook's columns with a text cell that is an item number ("1.10", :data:`_ITEM_NUMBER`): written
+    # back as text (:func:`kept_as_text`), not as the number 1.1 (a walkthrough). CSV cells are all text.
     text_cells: set[str] = field(default_factory=set)
 
     def row_numbers(self) -> list[int]:
@@ -588,7 +586,7 @@ def _table_from_rows(numbered: Iterator[tuple[int, Sequence[object]]], label: st
             check_width(number, values, columns)
         row = {c: _clean(v) for c, v in zip(columns, values)} | {c: "" for c in columns[len(values) :]}
         if typed:  # a workbook's text cell that a number would change ("1.10" -> 1.1) stays text when written back
-            text_cells.update(c for c, v in zip(columns, values) if isinstance(v, str) and _TRAILING_ZERO_DECIMAL.fullmatch(row[c]))
+            text_cells.update(c for c, v in zip(columns, values) if isinstance(v, str) and _ITEM_NUMBER.fullmatch(row[c]))
         rows.append(_check_cells(row, number, label, limits))
         sheet_rows.append(number)
         _check_rows(len(rows), label, limits)
@@ -681,6 +679,12 @@ def is_id_column(name: str) -> bool:
     return bool(_ID_COLUMN.search(name))
 
 
+def _item_numbers(values: Iterable[object]) -> bool:
+    """A column of item numbers (:data:`_ITEM_NUMBER`): one of them, and no amount of three digits or more."""
+    texts = [v for v in values if isinstance(v, str)]
+    return any(_ITEM_NUMBER.fullmatch(v) for v in texts) and not any(_LARGE_NUMBER.fullmatch(v) for v in texts)
+
+
 def _write_xlsx(path: Path, columns: Sequence[str], rows: list[Mapping[str, object]], text_columns: set[str]) -> None:
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
@@ -688,7 +692,7 @@ def _write_xlsx(path: Path, columns: Sequence[str], rows: list[Mapping[str, obje
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet()
     sheet.freeze_panes = "A2"  # the header stays in view while scrolling
-    numbered = {c for c in columns if any(_ITEM_NUMBER.fullmatch(value) for row in rows if isinstance(value := row.get(c), str))}
+    numbered = {c for c in columns if _item_numbers(row.get(c) for row in rows)}
     numeric = [not (c in text_columns or c in numbered or is_id_column(c)) for c in columns]
     for number, column in enumerate(columns, start=1):
         longest = max([len(str(column))] + [len(str(row.get(column, ""))) for row in rows[:XLSX_WIDTH_SAMPLE]])

@@ -56,7 +56,7 @@ def test_classify_writes_a_workbooks_own_cells_back_as_they_were(tmp_path, shop_
     from openpyxl import Workbook
 
     workbook = Workbook()
-    for values in (["เลขที่", "name", "วันที่", "งบประมาณ"], ["1.10", "ทรายแมว", datetime.datetime(2024, 10, 1), "250000"],
+    for values in (["เลขที่", "name", "วันที่", "งบประมาณ"], ["1.10", "ทรายแมว", datetime.datetime(2024, 10, 1), "250,000.00"],
                    ["1.1", "กุหลาบมอญ", datetime.datetime(2024, 10, 2), 1200000]):  # a budget typed as text stays summable
         workbook.active.append(values)
     workbook.save(tmp_path / "in.xlsx")
