@@ -506,10 +506,10 @@ def _first_sheet_with_data(sheets: Iterable[tuple[str, Iterator[Sequence[object]
             numbered: Iterator[tuple[int, Sequence[object]]] = enumerate(rows, start=1)
             if chosen is not None:
                 try:
-                    header = _table_from_rows(itertools.islice(numbered, 2 * TITLE_ROWS), label, Limits()).columns
+                    probed = _table_from_rows(itertools.islice(numbered, 2 * TITLE_ROWS + 1), label, Limits())
                 except Exception:  # a duplicate column name, 2,000 columns, a huge note: not data of this file
                     continue
-                if header == chosen[1].columns:
+                if probed.columns == chosen[1].columns and probed.rows:  # a blank form of the same header is no data (a blind review)
                     twins.append(name)
                 continue
             table = _table_from_rows(numbered, label, limits, typed=True)

@@ -143,7 +143,7 @@ _UNIT_START = re.compile(_UNIT_RE)
 # "20 x 40 เมตร", "1-3", "1, 2 และ 3" are lists of values sharing what follows.
 _QUANTITY = re.compile(rf"({_NUM}(?:\s*(?:x|×|คูณ|-|–|,|และ|ถึง)\s*{_NUM})*)\s*({_UNIT_RE})")
 # The unit before its numbers: "ร้อยละ 10" was the bare number 10 (a walkthrough), "ร้อยละ 10 ถึง 20" its 20 (a blind review).
-_PERCENT_FIRST = re.compile(rf"ร้อยละ\s*({_NUM}(?:\s*(?:-|–|,|และ|ถึง)\s*{_NUM})*)")
+_PERCENT_FIRST = re.compile(rf"ร้อยละ\s*({_NUM}(?:\s*(?:-|–|ถึง)\s*{_NUM})?)")  # a range, not a list: "ร้อยละ 10 และ 5 ชุมชน" counts communities
 _ANY_NUMBER = re.compile(r"\d+(?:[./]\d+)?")
 _YEAR = re.compile(r"^(?:25[0-9]\d|20[0-9]\d|19\d\d)$")
 _YEAR_CONTEXT = re.compile(r"(ปี|พ\.ศ\.|พุทธศักราช|ปีงบ(?:ประมาณ)?|ประจำปี)\s?(?:พ\.ศ\.|พุทธศักราช)?\s?$")
@@ -552,6 +552,8 @@ FORM_FIELD_SPAN = re.compile(r"(?:(?<=\s)|^)(?:ปีงบประมาณ\s*
 # A whole part that is a form field and nothing else: a label and its amount, years and months, or offices
 # (FORM_FIELD_LINE reads only a line's start: "งบประมาณ 2,000,000 บาท เพื่อจัดซื้อรถเก็บขยะ..." says
 # what the project buys, a blind review).
+_RESPONSIBLE = re.compile(r"ผู้รับผิดชอบ|หน่วยงาน(?:ที่)?รับผิดชอบ|ผู้ประสานงาน")
+_RESPONSIBLE_LAST = re.compile(rf"(?:ผู้รับผิดชอบ(?:โครงการ)?|หน่วยงาน(?:ที่)?รับผิดชอบ|ผู้ประสานงาน)\s*[:：]?\s*(?:{_OFFICE})\S{{0,30}}")
 FORM_FIELD_ONLY = re.compile(
     r"(?:งบประมาณ(?:ทั้งสิ้น|รวม|โครงการ)?|แหล่ง(?:ที่มาของ)?งบประมาณ)\s*[:：]?\s*(?:จำนวน\s*)?[\d๐-๙][\d๐-๙,.]*-?\s*(?:ล้าน)?\s*บาท(?:ถ้วน)?\s*\.?-?\s*(?:\([^)]*\))?"
     r"|ปีงบประมาณ\s*[:：]?\s*(?:พ\.\s?ศ\.\s*)?[\d๐-๙]{4}"
@@ -583,10 +585,14 @@ def _form_fields_in_a_row(part: str) -> bool:
     on three lines was flagged). Matched field by field from the start, not as one repeated pattern
     (its parts repeat inside: a nested repeat could backtrack without end)."""
     rest = part.strip()
+    if FORM_FIELD_ONLY.fullmatch(rest):
+        return True
     while rest:
         found = FORM_FIELD_ONLY.match(rest)
         if found is None or not found.group(0).strip():
             return False
+        if _RESPONSIBLE.match(found.group(0)):  # after other fields, the office alone, and last: its pattern also takes the
+            return _RESPONSIBLE_LAST.fullmatch(rest) is not None  # words after an office's name ("ฝ่ายโยธา ส่วนต่อขยายทางเท้า...": a blind review)
         rest = rest[found.end():].lstrip()
     return True
 

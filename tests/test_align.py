@@ -548,5 +548,8 @@ def test_a_draft_of_only_the_forms_budget_duration_and_responsibility_is_flagged
     result = shop.align(draft)
     assert FORM_ONLY_WARNING in result.warnings and all(result.needs_review.values())
     for content in ("โครงการลอกท่อระบายน้ำ\nงบประมาณ 500,000 บาท", "งบประมาณ 2,000,000 บาท เพื่อจัดซื้อรถเก็บขยะมูลฝอยให้ชุมชน",
-                    "ผู้รับผิดชอบ ฝ่ายโยธา ซ่อมแซมถนนในซอยวัดและลอกท่อระบายน้ำ", "ระยะเวลา 3 เดือน ก่อสร้างสะพานข้ามคลองลาดพร้าว"):
+                    "ผู้รับผิดชอบ ฝ่ายโยธา ซ่อมแซมถนนในซอยวัดและลอกท่อระบายน้ำ", "ระยะเวลา 3 เดือน ก่อสร้างสะพานข้ามคลองลาดพร้าว",
+                    # what the project does right after the office's name, on one line (a blind review)
+                    "งบประมาณ 900,000 บาท ระยะเวลา 6 เดือน ผู้รับผิดชอบ ฝ่ายโยธา ส่วนต่อขยายทางเท้าหน้าตลาด",
+                    "งบประมาณ 500,000 บาท ผู้รับผิดชอบ โรงเรียนวัดบางบัวปรับปรุงห้องสมุดและจัดซื้อหนังสือ"):
         assert FORM_ONLY_WARNING not in shop.align(content).warnings, content  # a form word first, then what the project does (a blind review)

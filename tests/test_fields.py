@@ -38,6 +38,7 @@ def test_a_percentage_written_unit_first_is_a_percentage_not_a_number():
     assert [(q.dimension, q.value) for q in found] == [("percent", 10.0)] and not identifiers
     assert dimension_values("ลดปริมาณขยะ 10 เปอร์เซ็นต์", "percent") == [10.0]
     assert quantities(canonical("เพิ่มขึ้นร้อยละ 10 ถึง 30"))[1] == set()  # its 30 was an identifier (a blind review)
+    assert [q.dimension for q in quantities(canonical("ลดขยะร้อยละ 10 และ 5 ชุมชนเข้าร่วม"))[0]] == ["percent"]  # a list is no range: 5 is no percentage
 
 
 def test_years_are_not_quantities_or_identifiers():

@@ -89,6 +89,12 @@ def test_a_workbook_of_several_sheets_of_one_header_is_refused_naming_them(tmp_p
     with pytest.raises(TableError, match="เขตบางเขน, เขตจตุจักร") as refused:
         read_table(tmp_path / "districts.xlsx")
     assert "ชีตเดียว" in (refused.value.thai or "")
+    blank = Workbook()  # the data, then a blank form of the same header: read (it was refused: a blind review)
+    for values in (["รหัส", "ชื่อโครงการ"], ["A1", "โครงการขุดลอกคลองบางบัว"]):
+        blank.active.append(values)
+    blank.create_sheet("แบบฟอร์มเปล่า").append(["รหัส", "ชื่อโครงการ"])
+    blank.save(tmp_path / "blank.xlsx")
+    assert [r["รหัส"] for r in read_table(tmp_path / "blank.xlsx").rows] == ["A1"]
 
 
 @pytest.mark.parametrize("later", [["รวม", "รวม"], [f"c{i}" for i in range(1200)], ["หมายเหตุ", "x" * 30_000]])
