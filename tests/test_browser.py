@@ -771,6 +771,8 @@ def test_a_catalog_is_uploaded_from_the_catalog_page_and_its_problems_are_listed
     wait.until(EC.visibility_of_element_located((By.ID, "upload-problems")))
     listed = [li.text for li in browser.find_elements(By.CSS_SELECTOR, "#upload-problems li")]
     assert listed == ["แถวที่ 2: รหัส P1 ไม่มีชื่อ (name)", "แถวที่ 3: รหัส P1 ซ้ำกับแถวที่ 2", "แถวที่ 4: รหัส P2 อ้างถึงหัวข้อแม่ Q9 ซึ่งไม่มีในแคตตาล็อก"]
+    # the status counts them instead of saying the first one again above the list (a browser walkthrough)
+    assert "พบ 3 จุดที่ต้องแก้" in browser.find_element(By.ID, "upload-status").text
     browser.get_log("browser")  # the refused upload's 422, expected
     good = tmp_path / "plants.csv"
     good.write_text("id,parent_id,level,name,description\nP1,,dimension,ปลูกไม้,\nP2,P1,issue,ไม้ผล,มะม่วง ทุเรียน\n", encoding="utf-8")

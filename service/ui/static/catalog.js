@@ -91,12 +91,14 @@
       PA.loadCatalogs(true).then(function () { $("catalog").value = saved.id; load(); })
         .catch(function (err) { PA.setStatus($("tree-summary"), "บันทึกแล้ว แต่โหลดรายการแคตตาล็อกใหม่ไม่ได้ กรุณาโหลดหน้านี้ใหม่ (" + err.message + ")", "error"); });
     }, function (err) {
-      PA.setStatus($("upload-status"), err.message, "error");
       var detail = (err.body && err.body.detail) || [];
       detail.filter(function (p) { return p && p.message_th; }).forEach(function (p) {
         problems.appendChild(el("li", { text: (p.row ? "แถวที่ " + p.row + ": " : "") + p.message_th }));
       });
       problems.hidden = !problems.children.length;
+      // with the list below, the status says how many and where, not the first problem again (it was said twice: a walkthrough)
+      PA.setStatus($("upload-status"), problems.children.length > 1 ? "ไฟล์นี้ยังใช้เป็นแคตตาล็อกไม่ได้ พบ " + PA.formatNumber(problems.children.length) +
+        " จุดที่ต้องแก้ (รายการด้านล่าง)" : err.message, "error");
     }).then(function () { $("upload-submit").disabled = false; });
   }
 
@@ -110,6 +112,11 @@
     $("expand-all").addEventListener("click", function () { setAll(true); });
     $("collapse-all").addEventListener("click", function () { setAll(false); });
     $("upload-form").addEventListener("submit", upload);
+    // a field the browser refuses (a Thai id) stops the upload before it starts: the last upload's error went stale beside it
+    $("upload-form").addEventListener("invalid", function () {
+      PA.setStatus($("upload-status"), "");
+      PA.clear($("upload-problems")).hidden = true;
+    }, true);
     PA.loadCatalogs().then(load).catch(function (err) { PA.setStatus($("tree-summary"), err.message, "error"); });
   });
 })();
