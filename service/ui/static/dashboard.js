@@ -185,7 +185,7 @@
     $("needs-scope").textContent = data.group ? "กลุ่มเขต" + data.group : "ทั้งเมือง";  // it follows the group filter
     var nodes = (data.nodes || []).filter(function (n) { return n.id; });
     if (!data.total_reports) {
-      box.appendChild(el("p", { class: "muted", text: "ยังไม่มีเรื่องที่ประชาชนแจ้งในปีที่เลือก (นำเข้าด้วย planalign ingest ... --source traffy)" }));
+      box.appendChild(el("p", { class: "muted", text: "ยังไม่มีเรื่องที่ประชาชนแจ้งในปีที่เลือก ผู้ดูแลระบบนำเข้าเรื่องร้องเรียน (เช่น Traffy Fondue) ได้ตามคู่มือ (README: planalign ingest ... --source traffy)" }));
       return;
     }
     var series = [["report_share", "เรื่องที่ประชาชนแจ้ง", "s-report"], ["project_share", "โครงการ", "s-project"], ["budget_share", "งบประมาณ", "s-budget"]];
