@@ -717,12 +717,13 @@ def unguarded(table: Table) -> Table:
     """The table with the apostrophe our writers put before formula-like text taken off again, so the
     review grid, the decisions taken there, the corrected file and a decisions export imported again
     carry the user's text, not ``'- โครงการ...`` (an export imported twice stored its texts anew, a
-    security probe). One ambiguity: a cell that was itself an apostrophe before formula-like text loses it."""
-    for row in table.rows:
-        for column, value in row.items():
-            if isinstance(value, str) and value.startswith("'") and is_formula_like(value[1:]):
-                row[column] = value[1:]
-    return table
+    security probe). One ambiguity: a cell that was itself an apostrophe before formula-like text loses it.
+    A new table: the caller's (an import's) is left as read."""
+    def bare(value: object) -> object:
+        return value[1:] if isinstance(value, str) and value.startswith("'") and is_formula_like(value[1:]) else value
+
+    return Table(table.columns, [{column: bare(value) for column, value in row.items()} for row in table.rows], table.sheet_rows,
+                 table.source, table.text_cells)
 
 
 def _csv_cell(value: object) -> object:

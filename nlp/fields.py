@@ -552,13 +552,14 @@ FORM_FIELD_SPAN = re.compile(r"(?:(?<=\s)|^)(?:ปีงบประมาณ\s*
 # A whole part that is a form field and nothing else: a label and its amount, years and months, or offices
 # (FORM_FIELD_LINE reads only a line's start: "งบประมาณ 2,000,000 บาท เพื่อจัดซื้อรถเก็บขยะ..." says
 # what the project buys, a blind review).
-_RESPONSIBLE = re.compile(r"ผู้รับผิดชอบ|หน่วยงาน(?:ที่)?รับผิดชอบ|ผู้ประสานงาน")
-_RESPONSIBLE_LAST = re.compile(rf"(?:ผู้รับผิดชอบ(?:โครงการ)?|หน่วยงาน(?:ที่)?รับผิดชอบ|ผู้ประสานงาน)\s*[:：]?\s*(?:{_OFFICE})\S{{0,30}}")
+_RESPONSIBLE_LABEL = r"(?:ผู้รับผิดชอบ(?:โครงการ)?|หน่วยงาน(?:ที่)?รับผิดชอบ|ผู้ประสานงาน)"
+_RESPONSIBLE = re.compile(_RESPONSIBLE_LABEL)
+_RESPONSIBLE_LAST = re.compile(rf"{_RESPONSIBLE_LABEL}\s*[:：]?\s*(?:{_OFFICE})\S{{0,30}}")
 FORM_FIELD_ONLY = re.compile(
     r"(?:งบประมาณ(?:ทั้งสิ้น|รวม|โครงการ)?|แหล่ง(?:ที่มาของ)?งบประมาณ)\s*[:：]?\s*(?:จำนวน\s*)?[\d๐-๙][\d๐-๙,.]*-?\s*(?:ล้าน)?\s*บาท(?:ถ้วน)?\s*\.?-?\s*(?:\([^)]*\))?"
     r"|ปีงบประมาณ\s*[:：]?\s*(?:พ\.\s?ศ\.\s*)?[\d๐-๙]{4}"
     rf"|ระยะเวลา(?:ดำเนินการ|ดำเนินงาน|โครงการ)?\s*[:：]?\s*(?:(?:{_MONTHS}|ตั้งแต่|ถึง|วัน|เดือน|ปี|สัปดาห์|พ\.\s?ศ\.|[\d๐-๙]+|[-–.,/])\s*)+"
-    rf"|(?:ผู้รับผิดชอบ(?:โครงการ)?|หน่วยงาน(?:ที่)?รับผิดชอบ|ผู้ประสานงาน)\s*[:：]?\s*(?:(?:{_OFFICE})\S*\s*)+")
+    rf"|{_RESPONSIBLE_LABEL}\s*[:：]?\s*(?:(?:{_OFFICE})\S*\s*)+")
 
 
 def without_form_fields(text: str) -> str:

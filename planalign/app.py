@@ -716,16 +716,16 @@ class Application:
         ``source`` that does not exist is one error, not one per row."""
         catalog_id = self.catalog_id(catalog)
         check_source(source)
+        known = self.catalog(catalog)  # once (it was read three times an import)
         if level:
-            self.catalog(catalog).resolve_level(level)
-        items = from_table(unguarded(table), text_columns, label_column, level, source, project_column, self.catalog(catalog))
+            known.resolve_level(level)
+        items = from_table(unguarded(table), text_columns, label_column, level, source, project_column, known)
         # a reviewed file's rows left without a label were not decided: skipped and counted, as eval and
         # jobs skip them (one such row refused the whole file, a walkthrough); a label that names nothing still refuses it
         decided = [(number, item) for number, item in zip(table.row_numbers(), items) if (item.node or "").strip()]
         if items and not decided:  # the wrong column named, most likely: a file of no decisions is refused, not "0 stored" (a blind review)
             raise InputError(f"no row of column {label_column!r} names a node: is it the label column?",
                              thai=f"ไม่มีแถวใดในคอลัมน์ {label_column} ระบุหมวด กรุณาตรวจว่าเป็นคอลัมน์หมวดที่ถูกต้อง")
-        known = self.catalog(catalog)
         checked = check([item for _, item in decided], known, catalog_id, who, numbers=[number for number, _ in decided], what="row")
         recorded = self.decisions.record(checked, chunk=chunk, committed=committed, on_one_path=known.on_one_path)
         recorded.undecided = len(items) - len(decided)
