@@ -1,4 +1,5 @@
 """Property-based API fuzzing from the OpenAPI schema: no input may produce a server error (500)."""
+import importlib
 import tempfile
 import time
 
@@ -11,6 +12,8 @@ schemathesis = pytest.importorskip("schemathesis")
 # where CPython 3.11.7's ast.parse can fail with "SystemError: AST constructor recursion depth
 # mismatch" (seen once in `make test`: a flaky failure of the generator, not of the service).
 import hypothesis.strategies._internal.regex  # noqa: E402, F401
+
+importlib.import_module("schemathesis.specs.openapi.schemas")  # the same failure in its lazy import at collection (a make test run)
 
 from planalign.config import Settings  # noqa: E402
 from planalign.service.app import create_app  # noqa: E402
