@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table as RichTable
@@ -123,7 +124,7 @@ def print_decision_stats(out: Console, stats: dict[str, Any]) -> None:
               f"{stats['accepted']} of {stats['with_suggestion']} times" + (f" ({rate:.1%})" if rate is not None else ""))
     out.print("by source: " + (", ".join(f"{k} {v}" for k, v in stats["by_source"].items()) or "-"))
     out.print("by level: " + (", ".join(f"{k} {v}" for k, v in stats["by_level"].items()) or "-"))
-    table = RichTable("period", "decisions", "with a suggestion", "accepted", "acceptance rate")
+    table = RichTable("ช่วง\nperiod", "การตัดสินใจ\ndecisions", "มีข้อเสนอ\nwith a suggestion", "ยอมรับ\naccepted", "อัตรายอมรับ\nacceptance rate")
     for row in stats["over_time"]:
         share = row["acceptance_rate"]
         table.add_row(row["period"], str(row["decisions"]), str(row["with_suggestion"]), str(row["accepted"]), f"{share:.1%}" if share is not None else "–")
@@ -176,7 +177,7 @@ def print_alignment(out: Console, err: Console, outcome: AlignOutcome) -> None:
         err.print(f"[yellow]warning:[/] {escape(warning)}")
     for level, suggestions in result.levels.items():
         table = RichTable(title=f"{level} ({outcome.catalog}, encoder {outcome.encoder})", title_justify="left", show_lines=False)
-        for column in ("#", "id", "name", "score", "confidence"):
+        for column in ("#", "รหัส\nid", "ชื่อ\nname", "คะแนน\nscore", "ความมั่นใจ\nconfidence"):
             table.add_column(column)
         for rank, s in enumerate(suggestions, start=1):
             bar = "█" * round(s.confidence * 10)
@@ -199,7 +200,7 @@ def print_alignment(out: Console, err: Console, outcome: AlignOutcome) -> None:
 def print_report(out: Console, report: Report, level: str, skipped: int, names: dict[str, str]) -> None:
     out.print(f"level {level}: n={report.n} top-1 {report.top1:.3f}  top-3 {report.top3:.3f}  "
               f"macro-F1 {report.macro_f1:.3f}  ECE {report.ece:.3f}  (skipped rows: {skipped})")
-    table = RichTable("class", "name", "precision", "recall", "F1", "support")
+    table = RichTable("ป้าย\nclass", "ชื่อ\nname", "precision", "recall", "F1", "จำนวน\nsupport")
     for label, scores in report.per_class.items():
         table.add_row(label, escape(names.get(label, "")), *(f"{scores[k]:.3f}" for k in ("precision", "recall", "f1")), str(scores["support"]))
     out.print(table)
@@ -384,10 +385,11 @@ def print_coverage(out: Console, coverage: Coverage) -> None:
         out.print(f"[yellow]{escape(coverage.hint)}[/]")
     title = f"{coverage.level} · ปีงบประมาณ {coverage.year or 'ทุกปี'} · {coverage.total_projects:,} โครงการ · {coverage.total_budget:,.0f} บาท"
     # Short headers (two lines where they can) so the table fits 80 columns with its numbers whole.
-    columns = ["id", "name", "proj-\nects", "budget\n(baht)", "budget\nshare", "decl./\ndec./\npred.", "Traffy\nreports", "districts\nwithout"]
+    # Thai first, the API's field names under them (the evaluation team reads Thai; scripts read the API).
+    columns = ["รหัส", "ชื่อ", "โครงการ", "งบประมาณ\n(บาท)", "สัดส่วน\nงบ", "แผน/คน/\nระบบ", "เรื่อง\nTraffy", "เขตที่\nไม่มี"]
     previous = coverage.previous_year is not None
     if previous:
-        columns.append(f"vs {coverage.previous_year}")
+        columns.append(f"เทียบ {coverage.previous_year}")
     rows = []
     for node in coverage.nodes:
         split = f"{node.sources.get('declared', 0)}/{node.sources.get('decision', 0)}/{node.sources.get('predicted', 0)}"  # a person's decision too
@@ -398,15 +400,17 @@ def print_coverage(out: Console, coverage: Coverage) -> None:
         rows.append(row)
     table = RichTable(title=title, title_justify="left")
     for position, column in enumerate(columns):
-        if column == "name":
+        if position == 1:  # the names
             table.add_column(column, overflow="fold", min_width=8)
             continue
         # Every column but the names keeps its widest value whole ("247,400…" on an 80-column terminal): the names wrap instead.
-        widest = max([len(word) for word in column.split()] + [len(row[position]) for row in rows])
-        table.add_column(column, justify="left" if column in ("id", "decl./\ndec./\npred.") else "right", min_width=widest)
+        widest = max([cell_len(word) for word in column.split()] + [cell_len(row[position]) for row in rows])
+        table.add_column(column, justify="left" if position in (0, 5) else "right", min_width=widest)
     for row in rows:
         table.add_row(*row)
     out.print(table, crop=False)  # a narrow terminal wraps a line rather than lose the digits at its end
+    out.print("แผน/คน/ระบบ: จำนวนโครงการที่แบบฟอร์มระบุหัวข้อไว้ / ที่คนตัดสิน / ที่ระบบเสนอ; เขตที่ไม่มี: จำนวนเขตที่ไม่มีโครงการในหัวข้อนี้"
+              + (f"; เทียบ {coverage.previous_year}: โครงการ / งบประมาณ (บาท) ที่เปลี่ยนไป" if previous else ""))
     if coverage.projects_without_budget:
         out.print(f"{coverage.projects_without_budget:,} of {coverage.total_projects:,} projects have no budget: counted as 0 baht "
                   f"(ไม่ระบุงบประมาณ {coverage.projects_without_budget:,} โครงการ นับเป็น 0 บาท)")

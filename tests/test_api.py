@@ -3,6 +3,7 @@ import io
 import json
 import re
 import time
+from unittest.mock import patch
 
 import pytest
 from fastapi.testclient import TestClient
@@ -568,3 +569,21 @@ def test_table_columns_reads_the_header_and_guesses_the_text(client, tmp_path):
     assert both["text_columns"] == ["ชื่อโครงการ", "วัตถุประสงค์"]  # in the project form's order
     refused = client.post("/v1/tables/columns", files={"file": ("สแกน.xlsx", BINARY)})
     assert refused.status_code == 422 and "สแกน.xlsx" in refused.json()["message_th"]
+
+
+def test_confusion_axis_titles_are_thai_when_a_thai_font_is_installed():
+    """Thai titles need a Thai font: without one matplotlib draws boxes, so the English titles stay."""
+    from planalign.service import plots
+
+    if plots._thai_font() is None:
+        pytest.skip("no Thai font installed (make browser installs fonts-thai-tlwg)")
+    labels, matrix = ["D1", "D2"], [[2, 1], [0, 3]]
+    with_thai = plots.confusion_png(labels, matrix)
+    plots._thai_font.cache_clear()
+    try:
+        with patch.object(plots, "THAI_FONTS", ()):
+            english = plots.confusion_png(labels, matrix)
+    finally:
+        plots._thai_font.cache_clear()
+    assert with_thai.startswith(b"\x89PNG") and english.startswith(b"\x89PNG")
+    assert with_thai != english
