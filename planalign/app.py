@@ -798,9 +798,12 @@ class Application:
         dimensions = self._counted_dimensions(index) if filters.dimension or facets else None
         if filters.dimension and dimensions is not None:
             filters = replace(filters, dimension=None, positions=dimensions == filters.dimension)
-        if filters.kind:  # reviewers search projects: Traffy reports were listed among them as projects of "กรุงเทพมหานคร"
+        offices = self._office_rows(index)
+        if filters.kind or offices.any():  # reviewers search projects: Traffy reports were listed among them as projects of "กรุงเทพมหานคร"
+            # A row that only names an office is neither a project nor a report: every kind leaves it out (the
+            # CLI's and the API's default, all, listed "สำนักสิ่งแวดล้อม" second for "ขยะ" where the page did not: a walkthrough).
             reports = self._report_rows(index)
-            allowed = reports if filters.kind == "report" else ~self._not_projects(index)
+            allowed = reports if filters.kind == "report" else ~(reports | offices) if filters.kind == "project" else ~offices
             filters = replace(filters, kind=None, scope=allowed, positions=allowed if filters.positions is None else filters.positions & allowed)
         top = max(depth, COLLAPSE_DEPTH) if collapse else depth
         ranked = rank(index, encoder, query, mode, filters, top)

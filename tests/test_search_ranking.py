@@ -128,7 +128,8 @@ def test_a_synonym_counts_as_a_query_word_only_as_a_whole_word(monkeypatch):
 
 def test_a_search_of_projects_leaves_out_lines_that_only_name_an_office(tmp_path):
     """The ordinance's repayment section lists offices as item lines: "ฝุ่น PM2.5" had "สำนักสิ่งแวดล้อม"
-    first among projects (a walkthrough); duplicates already left such lines out. All kinds still show it."""
+    first among projects (a walkthrough); duplicates already left such lines out. Every kind leaves it out: the
+    CLI's and the API's default (all) listed it where the page (projects) did not (a later walkthrough)."""
     app = Application(Settings(data_dir=tmp_path, index_encoder="tfidf"))
     app.ingest([Project(id="O1", org="งบประมาณรายจ่ายเพื่อชดใช้เงินยืม", name="สำนักสิ่งแวดล้อม"),
                 Project(id="O2", org="งบประมาณรายจ่ายเพื่อชดใช้เงินยืม", name="สำนักงานพัฒนาระบบดิจิทัลและสารสนเทศกรุงเทพมหานคร"),
@@ -139,7 +140,8 @@ def test_a_search_of_projects_leaves_out_lines_that_only_name_an_office(tmp_path
                 Project(id="P2", org="สำนักงานเขตบางเขน", name="โครงการขุดลอกคลองบางบัว")])
     projects = app.search("สำนักสิ่งแวดล้อม", filters=app.search_filters(kind="project"), mode="keyword")
     assert [h.id for h in projects.hits] == ["P1"]
-    assert {h.id for h in app.search("สำนักสิ่งแวดล้อม", filters=app.search_filters(kind="all"), mode="keyword").hits} == {"O1", "P1"}
+    assert [h.id for h in app.search("สำนักสิ่งแวดล้อม", filters=app.search_filters(kind="all"), mode="keyword").hits] == ["P1"]
+    assert [h.id for h in app.search("สำนักสิ่งแวดล้อม", mode="keyword").hits] == ["P1"]
     # a long office name (9 keyword words with its compounds' heads; a cap on words missed it: blind review)
     digital = app.search("ระบบดิจิทัลและสารสนเทศ", filters=app.search_filters(kind="project"), mode="keyword")
     assert "O2" not in {h.id for h in digital.hits} and "D1" in {h.id for h in digital.hits}
