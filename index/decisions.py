@@ -98,6 +98,7 @@ class Recorded:
     stored: list[Decision] = field(default_factory=list)
     unchanged: int = 0
     undecided: int = 0  # rows of an imported file without a label: no decision taken on them, skipped
+    superseded: int = 0  # rows of an imported file on a text a later row of it decides again (planalign.decisions.latest_per_text)
 
     @property
     def catalogs(self) -> set[str]:

@@ -47,7 +47,7 @@ from planalign.corpora.projects import (
     with_declared_ids,
 )
 from planalign.corpora.tables import MAX_XLSX_INFLATED, Limits, Table, TableError, unguarded, write_table
-from planalign.decisions import DecisionInput, check, check_source, decided_node, declared, from_table
+from planalign.decisions import DecisionInput, check, check_source, decided_node, declared, from_table, latest_per_text
 from planalign.errors import InputError, NotFound, TooLarge, Unavailable
 from planalign.index.align import SCORING_VERSION, Aligner, Alignment
 from planalign.index.align.query import prepare_text
@@ -727,8 +727,10 @@ class Application:
             raise InputError(f"no row of column {label_column!r} names a node: is it the label column?",
                              thai=f"ไม่มีแถวใดในคอลัมน์ {label_column} ระบุหมวด กรุณาตรวจว่าเป็นคอลัมน์หมวดที่ถูกต้อง")
         checked = check([item for _, item in decided], known, catalog_id, who, numbers=[number for number, _ in decided], what="row")
-        recorded = self.decisions.record(checked, chunk=chunk, committed=committed, on_one_path=known.on_one_path)
-        recorded.undecided = len(items) - len(decided)
+        by_number = dict(zip(table.row_numbers(), table.rows))
+        latest = latest_per_text(checked, [by_number[number] for number, _ in decided])
+        recorded = self.decisions.record(latest, chunk=chunk, committed=committed, on_one_path=known.on_one_path)
+        recorded.undecided, recorded.superseded = len(items) - len(decided), len(checked) - len(latest)
         if recorded.stored:
             self.learning.changed(catalog_id)
             self._realign_decided(catalog, recorded)

@@ -157,6 +157,21 @@ def from_table(table: Table, text_columns: list[str], label_column: str, level: 
     return items
 
 
+def latest_per_text(decisions: Sequence[NewDecision], rows: Sequence[dict] | None = None) -> list[NewDecision]:
+    """One decision per text, level and project of a file: the newest by an export's ``created`` (ISO 8601) and
+    ``id`` columns when ``rows`` (the decisions' file rows) have them, else the later row. An export with
+    ``--history`` lists a text's decisions newest first, so importing it set the oldest label again, and a file
+    deciding one text twice stored both again at every import (a blind test). Stored in the file's order."""
+    def when(i: int) -> tuple[str, int, int]:
+        row = rows[i] if rows else {}
+        number = str(row.get("id", "")).strip()
+        return str(row.get("created", "")), int(number) if number.isdigit() else -1, i
+
+    order = sorted(range(len(decisions)), key=when)
+    last = {(decisions[i].catalog, decisions[i].level, decisions[i].project_id, text_key(decisions[i].text)): i for i in order}
+    return [decisions[i] for i in sorted(last.values())]
+
+
 SHOWN_COLUMN, SHOWN_CONFIDENCE_COLUMN = "pred_label", "pred_confidence"  # a classification output's suggestion (index/classify.py)
 
 

@@ -513,9 +513,11 @@ def decisions_import(
     core = _core(config, data_dir=data_dir, db_url=db_url, catalog=catalog, encoder=encoder)
     started = time.perf_counter()
     recorded = core.import_decisions(table, parse_columns(text_col), label_col, catalog=catalog, level=level, source=source,
-                                     project_column=project_col, chunk=batch, committed=lambda n: err.print(f"committed {n}/{len(table.rows)} rows (new or unchanged)"))
+                                     project_column=project_col, chunk=batch, committed=lambda n: err.print(f"committed {n:,} decisions (new or unchanged)"))
     err.print(f"decisions: {len(recorded.stored)} stored, {recorded.unchanged} unchanged (catalog {core.catalog_id(catalog)}) "
-              f"in {time.perf_counter() - started:.1f} s" + (f"; {recorded.undecided} rows without a label skipped (ไม่มีหมวด ข้ามไป)" if recorded.undecided else ""))
+              f"in {time.perf_counter() - started:.1f} s" + (f"; {recorded.undecided} rows without a label skipped (ไม่มีหมวด ข้ามไป)" if recorded.undecided else "")
+              + (f"; {recorded.superseded} rows decided again by a later row of the file, the later kept "
+                 f"(ข้อความเดียวกันมีหลายแถว ใช้แถวที่ใหม่กว่า {recorded.superseded} แถว)" if recorded.superseded else ""))
     if refit:
         started = time.perf_counter()
         with progress_bar(len(recorded.stored), "learning from decisions") as advance:

@@ -139,6 +139,26 @@ def test_bad_decisions_are_refused_whole(tmp_path):
         core.import_decisions(Table(["text", "label"], [{"text": "ซ่อมถนนซอยวัด", "label": ""}]), ["text"], "label")
 
 
+def test_a_file_deciding_a_text_twice_and_an_export_with_history_import_idempotently(tmp_path):
+    """A file's last word on a text is stored, by its export times when it has them: a file deciding one text
+    D1.2, D1.1, D1.1 stored two decisions at every import, and an export with --history (newest first) set the
+    oldest label again when imported, and flipped it at every import after (a blind test)."""
+    from planalign.service.format import decision_rows
+
+    core = _core(tmp_path)
+    twice = Table(["text", "label"], [{"text": "ลอกท่อระบายน้ำซอยวัด", "label": label} for label in ("D1.2", "D1.1", "D1.1")])
+    first = core.import_decisions(twice, ["text"], "label")
+    assert [d.node_id for d in first.stored] == ["D1.1"] and first.superseded == 2
+    assert (len(core.import_decisions(twice, ["text"], "label").stored), core.decisions.page(catalog="bma-9d")[0]) == (0, 1)
+    core.import_decisions(Table(["text", "label"], [{"text": "ลอกท่อระบายน้ำซอยวัด", "label": "D1.4"}]), ["text"], "label")
+    rows = decision_rows(core.decisions_page(limit=None)[1])  # newest first, as `decisions export --history` writes them
+    assert [r["node_id"] for r in rows] == ["D1.4", "D1.1"]
+    exported = Table(list(rows[0]), rows)
+    for _ in range(2):
+        assert len(core.import_decisions(exported, ["text"], "node_id").stored) == 0
+        assert [d.node_id for d in core.decisions.active("bma-9d")] == ["D1.4"]
+
+
 def test_a_decision_on_a_text_that_says_nothing_is_kept_but_not_learned_from(tmp_path):
     """"ก" decided once became a 100% answer for every look-alike (a walkthrough); refusing such rows failed
     whole imports and ingests over one of them (a blind review): they are stored, and not learned from."""
@@ -354,6 +374,25 @@ def test_a_refit_while_the_model_loads_is_tried_again_not_dropped(client, monkey
     monkeypatch.setattr(core, "aligner", real)
     assert client.post("/v1/align", json={"text": SIMILAR}).json()["model_version"] == 1
     assert "refit of catalog" not in caplog.text or "failed" not in caplog.text
+
+
+def test_decisions_posted_while_the_model_loads_are_stored_and_said_so(client, monkeypatch):
+    """The answer was a 503 "retry" after the decisions were committed (start-up, a replaced catalog): a caller, the
+    review grid among them, reported a batch that was saved as failed (a blind test). Now 200, with the model loading."""
+    from planalign.errors import Unavailable
+
+    core = client.app.state.planalign
+    assert client.post("/v1/decisions", json={"text": DRAFT, "node_id": "D4.1", "level": "issue"}, headers=KEY).status_code == 200
+    assert core.learning.wait_idle(30)
+
+    def loading(*args, **kwargs):
+        raise Unavailable("the model is loading")
+
+    monkeypatch.setattr(core, "aligner", loading)
+    answer = client.post("/v1/decisions", json={"text": SIMILAR, "node_id": "D4.2", "level": "issue"}, headers=KEY)
+    assert answer.status_code == 200 and answer.json()["stored"] == 1
+    assert answer.json()["model"] == {"catalog": "bma-9d", "version": 1, "examples": 1, "refit_pending": True, "loading": True}
+    assert client.get("/v1/decisions", params={"text": SIMILAR}, headers=KEY).json()["total"] == 1
 
 
 def test_api_records_lists_exports_and_learns(client):

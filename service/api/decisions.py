@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from planalign.app import Application
 from planalign.corpora.tables import write_table
 from planalign.decisions import DecisionInput
-from planalign.errors import InputError
+from planalign.errors import InputError, Unavailable
 from planalign.review import corrected, review
 from planalign.service.api.deps import MEDIA, AppDep, CallerDep, attachment, require_read_key, require_write_key
 from planalign.service.api.schemas import DecisionIn, DecisionsPage, DecisionsStored, DecisionStats, LabelDecisionOut, ModelOut, ReviewOut
@@ -48,9 +48,15 @@ def record(app: AppDep, who: CallerDep, body: Annotated[DecisionIn | list[Decisi
     recorded = app.decide([DecisionInput(text=i.text, node=i.node_id, level=i.level, project_id=i.project_id or "", suggested=i.suggested or "",
                                          suggested_confidence=i.suggested_confidence, source=i.source) for i in items],
                           catalog=items[0].catalog, who=who)
-    current = app.aligner(items[0].catalog)
-    model = ModelOut(catalog=app.catalog_id(items[0].catalog), version=current.model_version, examples=current.examples,
-                     refit_pending=bool(recorded.stored))
+    catalog_id = app.catalog_id(items[0].catalog)
+    try:
+        current = app.aligner(items[0].catalog)
+    except Unavailable:  # stored all the same: a 503 here read as "not saved", and the review grid sent the batch again (a blind test)
+        kept = next((m for m in app.learning.status(stored=True) if m["catalog"] == catalog_id and m["encoder"] == app.settings.encoder), None)
+        model = ModelOut(catalog=catalog_id, version=kept["version"] if kept else 0, examples=kept["examples"] if kept else 0,
+                         refit_pending=True, loading=True)
+    else:
+        model = ModelOut(catalog=catalog_id, version=current.model_version, examples=current.examples, refit_pending=bool(recorded.stored))
     return DecisionsStored(stored=len(recorded.stored), unchanged=recorded.unchanged, model=model,
                            decisions=[LabelDecisionOut.model_validate(d.as_dict()) for d in recorded.stored])
 

@@ -409,6 +409,8 @@ class ModelOut(BaseModel):
     version: int = Field(description="0: zero-shot (no decisions yet)")
     examples: int
     refit_pending: bool = Field(description="Decisions changed since; a new model is being fitted in the background")
+    loading: bool = Field(False, description="The model is still loading (start-up, a replaced catalog): the decisions are stored; "
+                                             "version and examples are those of the model last saved")
 
 
 class DecisionsStored(BaseModel):
