@@ -74,6 +74,32 @@ def test_store_on_postgres(postgres_url):  # noqa: F811
     store.close()
 
 
+def test_identical_decisions_sent_at_once_store_one_on_postgres(postgres_url, monkeypatch):  # noqa: F811
+    """Read committed let four requests deciding one text each read no such label and insert it (3 rows of 40
+    identical POSTs from 4 threads, a blind test); SQLite's one writer stored 1. Decision writes now take a lock."""
+    store = ProjectStore(postgres_url)
+    decisions = DecisionStore(store.engine)
+    one = NewDecision(text="งานป้องกันและบรรเทาสาธารณภัย", catalog="bma-9d", level="issue", node_id="D2.3", source="planner")
+    read_active, all_read = DecisionStore._newest_nodes, threading.Barrier(4)
+
+    def read_then_wait_for_the_others(connection, keys):  # the race made certain: every request reads before any writes
+        found = read_active(connection, keys)
+        try:
+            all_read.wait(timeout=2)
+        except threading.BrokenBarrierError:  # the others wait for the lock: nobody else reads now
+            pass
+        return found
+
+    monkeypatch.setattr(DecisionStore, "_newest_nodes", staticmethod(read_then_wait_for_the_others))
+    threads = [threading.Thread(target=decisions.record, args=([one],)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert decisions.fingerprint("bma-9d")[0] == 1 and decisions.page(catalog="bma-9d")[0] == 1
+    store.close()
+
+
 def test_a_decision_written_while_another_writer_commits_waits_instead_of_failing(tmp_path, monkeypatch):
     """CI of stop 25: an ingest's declared decisions read the active labels, the indexer committed
     alignments, and the insert failed with "database is locked" (a read transaction cannot become a
