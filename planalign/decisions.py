@@ -98,8 +98,19 @@ def _check_one(item: DecisionInput, catalog: Catalog, catalog_id: str, who: str)
     if problems or node is None:  # "; " separates decisions in DecisionError
         raise InputError(" and ".join(en for en, _ in problems), thai=" และ ".join(th for _, th in problems))
     return NewDecision(text=item.text.strip(), catalog=catalog_id, level=level, node_id=node.id, source=item.source, who=who,
-                       project_id=(item.project_id or "").strip()[:200], suggested=catalog.find(suggested).id if suggested else "",  # type: ignore[union-attr]
+                       project_id=(item.project_id or "").strip()[:200], suggested=suggestion_at(catalog, suggested, level) if suggested else "",
                        suggested_confidence=confidence)
+
+
+def suggestion_at(catalog: Catalog, suggested: str, level: str) -> str:
+    """The suggestion as it reads at a decision's level: a deeper node's ancestor there (D4.1 shown, D4 decided at
+    the dimension level: accepted), else the node itself. The review grid called such a decision accepted and the
+    stats and /metrics corrected (a blind test); both read it from here now."""
+    node = catalog.find(suggested)
+    if node is None:
+        return ""
+    lifted = catalog.ancestor_at(node.id, level)
+    return lifted.id if lifted is not None else node.id
 
 
 def _chosen_node(item: DecisionInput, catalog: Catalog, catalog_id: str) -> tuple[Node | None, str, tuple[str, str] | None]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from planalign.corpora.catalog import Catalog
 from planalign.corpora.labelled import join_text_columns, parse_columns
 from planalign.corpora.tables import Table, kept_as_text, read_written_table
-from planalign.decisions import decided_node
+from planalign.decisions import decided_node, suggestion_at
 from planalign.index.align.query import prepare_text
 from planalign.index.align.results import Alignment, AlignmentInputError
 from planalign.index.decisions import Decision, about_project, text_key
@@ -43,7 +43,7 @@ class ReviewRow:
     error_th: str  # the same in Thai, for the page
     dimension: str  # the top level's node of the decision, else of the suggestion
     decision: Decision | None
-    accepted: bool = False  # the decision is the suggestion or a node on its path (D4 decided on a row suggested D4.2)
+    accepted: bool = False  # the decision is the suggestion as it reads at the decision's level (D4 decided on a row suggested D4.2)
 
 
 @dataclass
@@ -99,7 +99,8 @@ def _rows(app, params: dict, table: Table) -> tuple[str, Catalog, str, list[Revi
                               float(confidence) if confidence else None,
                               [p for p in row.get("pred_top3", "").split("|") if p], row.get("needs_review", "") == "yes",
                               row.get("error", ""), (row.get("error_th") or _thai_error(text)) if row.get("error") else "", ancestor.id if ancestor else "", decision,
-                              decision is not None and _on_path(catalog, decision.node_id, row.get("pred_label", ""))))
+                              decision is not None and bool(row.get("pred_label")) and
+                              decision.node_id == suggestion_at(catalog, row.get("pred_label", ""), decision.level)))
     return catalog_id, catalog, level, rows
 
 
@@ -113,13 +114,6 @@ def _decided(found: list[Decision], catalog: Catalog) -> Decision | None:
         return None
     node = decided_node(usable, catalog)
     return max((d for d in usable if d.node_id == node), key=lambda d: d.id)
-
-
-def _on_path(catalog: Catalog, decided: str, suggested: str) -> bool:
-    """Whether two nodes lie on one path of the tree (one is the other or an ancestor of it)."""
-    if suggested not in catalog.nodes:
-        return False
-    return any(a.id == decided for a in catalog.ancestors(suggested)) or any(a.id == suggested for a in catalog.ancestors(decided))
 
 
 def final_label(decision: Decision | None, catalog: Catalog, level: str, suggested: list[str]) -> str:

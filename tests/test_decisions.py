@@ -421,6 +421,17 @@ def test_decisions_posted_while_the_model_loads_are_stored_and_said_so(client, m
     assert client.get("/v1/decisions", params={"text": SIMILAR}, headers=KEY).json()["total"] == 1
 
 
+def test_a_dimension_decided_on_its_issue_suggested_is_accepted_in_the_grid_and_the_stats(client):
+    """D4 decided on a row suggested D4.1: the review grid said accepted, the stored decision, the stats and /metrics
+    corrected (a blind test). The suggestion is stored as it reads at the decision's level."""
+    stored = client.post("/v1/decisions", headers=KEY, json={"text": DRAFT, "node_id": "D4", "level": "dimension", "suggested": "D4.1"}).json()
+    assert stored["decisions"][0]["suggested"] == "D4" and stored["decisions"][0]["accepted"] is True
+    other = client.post("/v1/decisions", headers=KEY, json={"text": SIMILAR, "node_id": "D1", "level": "dimension", "suggested": "D4.1"}).json()
+    assert other["decisions"][0]["accepted"] is False
+    stats = client.get("/v1/decisions/stats", headers=KEY).json()
+    assert (stats["accepted"], stats["with_suggestion"]) == (1, 2)
+
+
 def test_api_records_lists_exports_and_learns(client):
     shown = client.post("/v1/align", json={"text": SIMILAR}).json()
     assert (shown["model_version"], shown["examples"]) == (0, 0)
