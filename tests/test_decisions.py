@@ -1,6 +1,7 @@
 """Decisions: stored with their history, checked, imported idempotently, learned from, measured honestly."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -84,10 +85,8 @@ def test_identical_decisions_sent_at_once_store_one_on_postgres(postgres_url, mo
 
     def read_then_wait_for_the_others(connection, keys):  # the race made certain: every request reads before any writes
         found = read_active(connection, keys)
-        try:
+        with contextlib.suppress(threading.BrokenBarrierError):  # broken: the others wait for the lock, nobody else reads now
             all_read.wait(timeout=2)
-        except threading.BrokenBarrierError:  # the others wait for the lock: nobody else reads now
-            pass
         return found
 
     monkeypatch.setattr(DecisionStore, "_newest_nodes", staticmethod(read_then_wait_for_the_others))
