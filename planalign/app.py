@@ -422,13 +422,18 @@ class Application:
 
         threading.Thread(target=run, name=f"embed-{catalog_id}", daemon=True).start()
 
-    def catalog_upload_effects(self, catalog_id: str, catalog: Catalog) -> tuple[bool, int]:
+    def catalog_upload_effects(self, catalog_id: str, catalog: Catalog) -> tuple[bool, int, int]:
         """(whether a stored catalog of this id would be replaced, how many of its active decisions name
-        a node the new version lacks): said before the upload is stored, since a decision on a removed
-        node no longer counts (the review grid and the corrected file leave it out)."""
+        a node the new version lacks, how many name a node whose name it changes): said before the upload
+        is stored, since a decision on a removed node no longer counts (the review grid and the corrected
+        file leave it out), and one on a renamed node still teaches its text under the new name (a node
+        "การศึกษา" renamed "การจัดการขยะ" made a health check a waste project at 1.0, said nowhere: a blind test)."""
         if not (self.catalog_dir / f"{catalog_id}.csv").is_file():
-            return False, 0
-        return True, sum(d.node_id not in catalog.nodes for d in self.decisions.active(catalog_id))
+            return False, 0, 0
+        before = self.catalog(catalog_id).nodes
+        active = self.decisions.active(catalog_id)
+        renamed = {i for i, node in catalog.nodes.items() if i in before and before[i].name.strip() != node.name.strip()}
+        return True, sum(d.node_id not in catalog.nodes for d in active), sum(d.node_id in renamed for d in active)
 
     # ------------------------------------------------------------------------------- aligners
     def aligner(self, catalog: str | None = None, encoder: str | None = None, *, allow_path: bool = False, learn: bool = True,

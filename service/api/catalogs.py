@@ -58,9 +58,10 @@ async def upload_catalog(
             loaded = load_catalog(path, app.table_limits())  # validated, row numbers in errors; an upload's limits
         if title and title.strip():
             loaded.title = title.strip()
-        replaced, stale = app.catalog_upload_effects(catalog_id, loaded)
+        replaced, stale, renamed = app.catalog_upload_effects(catalog_id, loaded)
         catalog = app.add_catalog(catalog_id, loaded)
         app.embed_in_background(catalog_id)
-        return CatalogUploaded(**_summary(catalog_id, catalog).model_dump(), tree=_tree(catalog), replaced=replaced, stale_decisions=stale)
+        return CatalogUploaded(**_summary(catalog_id, catalog).model_dump(), tree=_tree(catalog), replaced=replaced, stale_decisions=stale,
+                                renamed_decisions=renamed)
 
     return await run_in_threadpool(store)

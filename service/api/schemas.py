@@ -368,6 +368,8 @@ class CatalogTree(CatalogSummary):
 class CatalogUploaded(CatalogTree):
     replaced: bool = Field(description="A catalog of this id was stored before and is replaced")
     stale_decisions: int = Field(description="Active decisions on the replaced catalog naming a node this version lacks: they no longer count")
+    renamed_decisions: int = Field(description="Active decisions naming a node this version renames: they still count, under the new name; "
+                                               "check them (GET /v1/decisions?catalog=...)")
 
 
 # -------------------------------------------------------------------------------- decisions

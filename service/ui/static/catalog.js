@@ -84,6 +84,8 @@
     PA.setStatus($("upload-status"), "กำลังตรวจและบันทึก…", "busy");
     PA.api("/v1/catalogs", { method: "POST", body: data }).then(function (saved) {
       var stale = saved.stale_decisions ? " การตัดสินใจ " + PA.formatNumber(saved.stale_decisions) + " รายการที่อ้างถึงหัวข้อที่ไม่มีแล้วจะไม่ถูกนับ" : "";
+      if (saved.renamed_decisions) stale += " การตัดสินใจ " + PA.formatNumber(saved.renamed_decisions) +
+        " รายการอ้างถึงหัวข้อที่เปลี่ยนชื่อ ยังถูกนำไปเรียนรู้ภายใต้ชื่อใหม่ กรุณาตรวจสอบ";
       PA.setStatus($("upload-status"), (saved.replaced ? "แทนที่แคตตาล็อก " : "เพิ่มแคตตาล็อก ") + (saved.title || saved.id) +
         " แล้ว (" + PA.formatNumber(saved.nodes) + " หัวข้อ) ใช้ได้ทันทีในทุกหน้า" + stale, "ok");
       form.reset();
