@@ -697,7 +697,7 @@ class Application:
                        text: str | None = None, active_only: bool = False, offset: int = 0, limit: int | None = 50) -> tuple[int, list[Decision]]:
         """Decisions newest first, and how many match. A filter that names no catalog, level or source
         there is is refused (404 / 422), not answered with an empty page that reads as "no decisions"."""
-        if catalog or level:  # a level is one of the filtered catalog's (default: the configured one)
+        if level or (catalog and not self._has_decisions(catalog)):  # a level is one of the filtered catalog's (default: the configured one)
             known = self.catalog(catalog, allow_path=catalog in (None, self.settings.catalog))
             level = known.resolve_level(level) if level else None
         if source:
@@ -709,10 +709,16 @@ class Application:
         """Decisions per source and level, the acceptance rate over time, and the models learned from
         them (in use or kept on disk: their versions and review thresholds). A catalog filter that
         names no catalog is refused (404), as in :meth:`decisions_page`: zeros read as an empty history."""
-        if catalog:
+        if catalog and not self._has_decisions(catalog):
             self.catalog(catalog, allow_path=catalog == self.settings.catalog)
         models = [m for m in self.learning.status(stored=True) if catalog is None or m["catalog"] == catalog]
         return {**self.decisions.stats(catalog, period), "models": models}
+
+    def _has_decisions(self, catalog: str) -> bool:
+        """Whether decisions are stored under this catalog id: they stay readable (filtered lists, stats, exports)
+        after the catalog itself is removed; the unfiltered stats counted them and the filtered ones were a 404
+        (a blind test)."""
+        return self.decisions.fingerprint(catalog)[0] > 0
 
     def import_decisions(self, table: Table, text_columns: list[str], label_column: str, *, catalog: str | None = None,
                          level: str | None = None, source: str = "imported", project_column: str | None = None, who: str = LOCAL,

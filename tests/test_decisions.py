@@ -184,6 +184,25 @@ def test_a_file_deciding_a_text_twice_and_an_export_with_history_import_idempote
         assert [d.node_id for d in core.decisions.active("bma-9d")] == ["D1.4"]
 
 
+def test_decisions_of_a_removed_catalog_stay_readable(tmp_path):
+    """The catalog's file removed: its decisions were a 404 filtered (list, stats, export) while the unfiltered
+    stats still counted them (a blind test). A catalog id with no catalog and no decisions is still refused."""
+    from conftest import SHOP_CATALOG
+
+    from planalign.corpora.catalog import load_catalog
+
+    core = _core(tmp_path)
+    (tmp_path / "shop.csv").write_text(SHOP_CATALOG, encoding="utf-8")
+    core.add_catalog("shop", load_catalog(tmp_path / "shop.csv"))
+    core.decide([DecisionInput(text="ทรายแมวกลิ่นลาเวนเดอร์", node="PET.CAT")], catalog="shop")
+    (core.catalog_dir / "shop.csv").unlink()
+    with pytest.raises(NotFound):
+        core.catalog("shop")
+    assert core.decisions_page(catalog="shop")[0] == 1 and core.decision_stats("shop")["decisions"] == 1
+    with pytest.raises(NotFound):
+        core.decisions_page(catalog="nope")
+
+
 def test_a_decision_on_a_text_that_says_nothing_is_kept_but_not_learned_from(tmp_path):
     """"ก" decided once became a 100% answer for every look-alike (a walkthrough); refusing such rows failed
     whole imports and ingests over one of them (a blind review): they are stored, and not learned from."""
