@@ -188,7 +188,6 @@ def test_decisions_of_a_removed_catalog_stay_readable(tmp_path):
     """The catalog's file removed: its decisions were a 404 filtered (list, stats, export) while the unfiltered
     stats still counted them (a blind test). A catalog id with no catalog and no decisions is still refused."""
     from conftest import SHOP_CATALOG
-
     from planalign.corpora.catalog import load_catalog
 
     core = _core(tmp_path)
