@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -106,3 +108,35 @@ def wait_job(client, job_id: str, timeout: float = 120) -> dict:
             return status
         time.sleep(0.1)
     raise AssertionError("job did not finish")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def served(data_dir: Path, **settings: object) -> Iterator[str]:
+    """The app on 127.0.0.1:<free port>, served by uvicorn in a background thread, as `planalign serve` serves it."""
+    import uvicorn
+
+    from planalign.config import Settings
+    from planalign.service.app import create_app
+    from planalign.service.cli import SERVER_OPTIONS
+
+    app = create_app(Settings(data_dir=data_dir, **{"encoder": "tfidf", "index_encoder": "tfidf", **settings}))
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **SERVER_OPTIONS))
+    thread = threading.Thread(target=server.run, name=f"uvicorn-{data_dir.name}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -9,8 +9,6 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import socket
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -19,6 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from conftest import served
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -47,40 +47,9 @@ from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextlib.contextmanager
-def _served(data_dir: Path, **settings: object) -> Iterator[str]:
-    """The app on 127.0.0.1:<free port>, served by uvicorn in a background thread."""
-    import uvicorn
-
-    from planalign.config import Settings
-    from planalign.service.app import create_app
-
-    app = create_app(Settings(data_dir=data_dir, **{"encoder": "tfidf", "index_encoder": "tfidf", **settings}))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, name=f"uvicorn-{data_dir.name}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with _served(tmp_path_factory.mktemp("ui-data")) as url:
+    with served(tmp_path_factory.mktemp("ui-data")) as url:
         yield url
 
 
@@ -515,7 +484,7 @@ def test_catalog_tree(server: str, browser) -> None:
 @pytest.fixture(scope="module")
 def keyed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app with keys required for reads too: links and images cannot send the key, the pages must fetch them."""
-    with _served(tmp_path_factory.mktemp("ui-keyed"), api_keys=("ui-key",), read_requires_key=True) as url:
+    with served(tmp_path_factory.mktemp("ui-keyed"), api_keys=("ui-key",), read_requires_key=True) as url:
         yield url
 
 
@@ -811,7 +780,7 @@ def test_a_running_job_is_cancelled_from_the_page_and_reads_as_cancelled(server:
 
 def test_the_review_page_shows_the_clusters_past_the_first_50(tmp_path: Path, browser) -> None:
     """It said "แสดง 50 จาก 55 กลุ่ม" with no way to the other 5."""
-    with _served(tmp_path / "many-clusters") as url:
+    with served(tmp_path / "many-clusters") as url:
         projects = [{"id": f"S{i}-{d}", "name": f"โครงการปรับปรุงถนนซอยพหลโยธิน {i}", "district": d}  # a copy in two districts, 55 times
                     for i in range(2, 57) for d in ("บางเขน", "จตุจักร")]
         _post_json(url + "/v1/projects", {"projects": projects})
@@ -830,7 +799,7 @@ def test_the_review_page_shows_the_clusters_past_the_first_50(tmp_path: Path, br
 
 def test_the_planner_lists_ten_similar_projects_and_the_rest_on_request(tmp_path: Path, browser) -> None:
     """A draft like a line every district budgets listed 114 similar projects and made the page 14,000 pixels tall."""
-    with _served(tmp_path / "many-copies") as url:
+    with served(tmp_path / "many-copies") as url:
         districts = ["บางเขน", "จตุจักร", "ดุสิต", "บางรัก", "ลาดพร้าว", "หลักสี่", "ดอนเมือง", "บางซื่อ", "พญาไท", "ราชเทวี", "สาทร", "ปทุมวัน", "คลองเตย"]
         text = "โครงการอบรมอาสาสมัครป้องกันและแก้ไขปัญหายาเสพติดในชุมชน"
         # each district's own wording (13 names), and one name five districts submitted word for word
@@ -857,7 +826,7 @@ def test_the_planner_lists_ten_similar_projects_and_the_rest_on_request(tmp_path
 def test_the_search_page_shows_one_hit_for_a_line_every_district_budgets(tmp_path: Path, browser) -> None:
     """Identical texts are one hit naming how many others there are, and the count says the rows behind it
     ("ขยะ" listed 50 copies of one line before the Environment Department's own lines; a walkthrough)."""
-    with _served(tmp_path / "copies") as url:
+    with served(tmp_path / "copies") as url:
         line = "งานเก็บขยะมูลฝอยและขนถ่ายสิ่งปฏิกูล"
         districts = ["บางเขน", "จตุจักร", "ดุสิต", "บางรัก", "ลาดพร้าว"]
         _post_json(url + "/v1/projects", {"projects": [{"id": f"W{i}", "fiscal_year": "2567", "name": line, "district": d}
@@ -876,7 +845,7 @@ def test_the_search_page_shows_one_hit_for_a_line_every_district_budgets(tmp_pat
 def test_the_picker_takes_the_suggested_node_when_the_words_match_it_only_by_description(tmp_path: Path, browser) -> None:
     """"ห้องสมุด" is in no node's name; D6.3 came first in the tree by its description, and Enter recorded it
     while the suggestion was D8.1 (public spaces, libraries included; a walkthrough)."""
-    with _served(tmp_path / "picker") as url:
+    with served(tmp_path / "picker") as url:
         browser.get(url + "/")
         wait = WebDriverWait(browser, WAIT)
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#catalog option"))

@@ -2,6 +2,7 @@
 cross-site writes, security headers, limits, formulas in results, keys, ids. Model-free encoders."""
 import csv
 import io
+import json
 import re
 import time
 from html.parser import HTMLParser
@@ -270,3 +271,28 @@ def test_an_unknown_address_is_a_thai_page_for_a_browser_and_json_for_the_api(cl
     for path, accept in (("/nope", "*/*"), ("/v1/nope", "text/html"), ("/v1", "text/html")):
         api = client.get(path, headers={"Accept": accept})
         assert api.status_code == 404 and api.json()["error"] == "Not Found"
+
+
+def test_a_long_query_gets_the_apis_thai_answer_not_the_servers_plain_error(tmp_path):
+    """A query of some 20,000 Thai characters (about 180 KB percent-encoded) was answered "Invalid HTTP request
+    received." in plain English by the server (h11's cap on a request's head) instead of the API's Thai 422 (a
+    reviewer walkthrough). Served as `planalign serve` serves, the longest query the API takes (2,000 characters)
+    is searched and one of 30,000 gets the Thai 422."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    from conftest import served
+
+    with served(tmp_path) as url:
+        for length, status in ((2_000, 200), (30_000, 422)):
+            query = urllib.parse.quote("ขุดลอกคลอง" * (length // 10))
+            try:
+                with urllib.request.urlopen(f"{url}/v1/search?q={query}", timeout=60) as response:
+                    code, body = response.status, response.read()
+            except urllib.error.HTTPError as error:
+                code, body = error.code, error.read()
+            assert code == status, body[:200]
+            assert json.loads(body)  # JSON from the API, not the server's plain text
+            if status == 422:
+                assert "message_th" in json.loads(body)
