@@ -171,9 +171,10 @@ def predictions(F: dict[str, np.ndarray], p: dict, use: dict | None = None) -> n
     near = (F["lex"] >= p["copy_lex"]) & (F["lex_long"] >= p.get("copy_min_long", 0.0))
     copy_ok = (F["subst"] == 0) if use.get("subst", True) else np.ones(len(hard), dtype=bool)
     defaults = DecideParams()
+    narrower = (F["topic_few"] <= p.get("topic_apart", defaults.topic_apart)) & (F["topic_narrower"] > 0)  # dedup.narrower
     on_topic = ~(((F["topic_few"] <= p.get("topic_few", defaults.topic_few)) & (F["topic_shared"] == 0))  # dedup.off_topic
-                 | ((F["topic_few"] <= p.get("topic_apart", defaults.topic_apart)) & (F["topic_apart"] > 0)))
-    return np.where(near, ~hard & copy_ok, ~hard & on_topic & (adjusted >= p["sem"])).astype(int)
+                 | ((F["topic_few"] <= p.get("topic_apart", defaults.topic_apart)) & (F["topic_apart"] > 0)) | narrower)
+    return np.where(near, ~hard & copy_ok & ~narrower, ~hard & on_topic & (adjusted >= p["sem"])).astype(int)
 
 
 def fit(F: dict[str, np.ndarray], y: np.ndarray, weight: np.ndarray, use: dict | None = None, fixed: dict | None = None) -> dict:

@@ -295,7 +295,7 @@ def test_across_districts_two_lines_one_district_lists_side_by_side_are_not_judg
     office lists both, so each line's counterpart elsewhere is its copy there; a line of an office
     that does not list the other is still judged, and so are another year's list and records
     without a year."""
-    finance, lawsuits = "งานป้องกันน้ำท่วม", "งานระบายน้ำและแก้ไขปัญหาน้ำท่วมขัง"  # two lines sharing a topic word (น้ำท่วม)
+    finance, lawsuits = "งานป้องกันน้ำท่วม", "งานควบคุมน้ำท่วมขัง"  # two lines of one topic (น้ำท่วม), neither narrower
     texts = [finance, lawsuits, finance, lawsuits, lawsuits, finance]
     groups = ["บางเขน", "บางเขน", "จตุจักร", "จตุจักร", "สำนักเทศกิจ", "สำนักการคลัง"]
     every = make_records(texts, np.tile(np.array([[1.0, 0.0]]), (6, 1)), groups=groups, years=[2566] * 6)
@@ -314,8 +314,8 @@ def test_across_districts_two_lines_one_district_lists_side_by_side_are_not_judg
 def test_across_offices_an_item_is_the_same_project_as_one_item_of_another_list_at_most():
     """One agency line was paired with 15 lines another agency lists side by side (distinct items) and
     made one cluster of them; of the pairs between two lists each text keeps its closest partner."""
-    # (each text's topic holds the one before: short lines whose topics differ both ways are apart whatever their cosine)
-    texts = ["ผลผลิตบริการสุขภาพ", "ผลผลิตบริการสุขภาพช่องปาก", "ผลผลิตบริการสุขภาพช่องปากและฟัน", "ผลผลิตบริการสุขภาพช่องปากและฟันปลอม"]
+    # (one topic in other words: short lines whose topics differ, either way, are apart whatever their cosine)
+    texts = ["งานป้องกันน้ำท่วม", "งานควบคุมน้ำท่วมขัง", "ผลผลิตจัดการน้ำท่วม", "ผลผลิตป้องกันน้ำท่วมขัง"]
     angles = np.radians([0, 10, 20, 30])  # centered cosines 0.98 / 0.94 / 0.87 to the first: each alone is the same project
     vectors = np.column_stack([np.cos(angles), np.sin(angles)])
     offices = ["สำนักสิ่งแวดล้อม", "สำนักอนามัย", "สำนักอนามัย", "สำนักอนามัย"]
@@ -440,7 +440,7 @@ def test_a_files_different_lines_of_one_office_are_two_items_without_a_year_colu
     """`dedup --input` without a year: its rows had no year, so belonged to no office's list, and 143 ordinance lines
     of 5 offices gave 40 "same project" pairs of one list's different items (a walkthrough). A file without a
     year column is now one year's lists; a blank year still belongs to none (e5: 6 such pairs here)."""
-    texts = ["งานบริหารทั่วไปและบริหารการคลัง", "งานบริหารทั่วไปและสอบสวนดำเนินคดี", "งานพัฒนาชุมชน", "งานพัฒนาชุมชนและบริการสังคม"]
+    texts = ["งานบริหารทั่วไปและบริหารการคลัง", "งานบริหารทั่วไปและสอบสวนดำเนินคดี", "งานป้องกันน้ำท่วม", "งานควบคุมน้ำท่วมขัง"]
     rows = [{"item": t, "org": o, "year": "2566", "blank": ""} for o in ("สำนักงานเขตบางเขน", "สำนักงานเขตจตุจักร", "สำนักงานเขตหลักสี่") for t in texts]
     app = Application(Settings(data_dir=tmp_path, index_encoder="e5"))
     table = Table(["item", "org", "year", "blank"], rows, list(range(2, 2 + len(rows))))
