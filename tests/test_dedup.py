@@ -505,3 +505,15 @@ def test_use_vectors_have_their_own_fitted_thresholds_and_uncalibrated_encoders_
 
     assert params_for("use").sem < params_for("e5").sem and calibrated("use") and calibrated("static")
     assert not calibrated("tfidf") and params_for("tfidf") == params_for("e5")
+
+
+def test_a_cluster_is_named_after_its_commonest_text():
+    """Its first member named 50 districts' disease-control lines and one animal-disease line after the animal one
+    (a reviewer walkthrough): the commonest text names it, the first member's among equals."""
+    from planalign.app import DuplicateSet
+    from planalign.index.dedup import DedupResult
+
+    texts = ["ผลผลิตควบคุมโรคในสัตว์", "งานป้องกันและควบคุมโรค", "งานป้องกันและควบคุมโรค"]
+    found = DuplicateSet([str(n) for n in range(3)], make_records(texts, np.ones((3, 2)) / np.sqrt(2)),
+                         DedupResult([], {"C1": [0, 1, 2], "C2": [0, 1]}))
+    assert (found.cluster_name("C1"), found.cluster_name("C2")) == ("งานป้องกันและควบคุมโรค", "ผลผลิตควบคุมโรคในสัตว์")
