@@ -400,10 +400,8 @@ def read_projects(path: str | Path, year: int | None = None, source: str | None 
     path = Path(path)
     table = read_table(path)
     if where:
-        table.require(list(where))
-        kept = [(n, r) for n, r in zip(table.row_numbers(), table.rows) if all(r[c] == v for c, v in where.items())]
-        left_out = len(table.rows) - len(kept)
-        table = Table(table.columns, [r for _, r in kept], [n for n, _ in kept], table.source)  # rejections keep the file's row numbers
+        kept = table.where(where)  # rejections keep the file's row numbers
+        left_out, table = len(table.rows) - len(kept.rows), kept
     if not table.rows:
         raise TableError(f"{path}: no data rows" + (" matching --where" if where else ""),
                          thai=f"ไฟล์ {path} ไม่มีแถวข้อมูล" + (" ที่ตรงกับ --where" if where else ""))

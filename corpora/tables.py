@@ -40,7 +40,7 @@ import re
 import uuid
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time
 from pathlib import Path
 from typing import Any
@@ -122,6 +122,12 @@ class Table:
         """Each row's number as a person finds it in the file (``sheet_rows``); for a table built in
         memory, as a spreadsheet would number it (header = 1)."""
         return self.sheet_rows or list(range(2, len(self.rows) + 2))
+
+    def where(self, conditions: dict[str, str]) -> Table:
+        """The rows whose columns equal the values (``--where level=item``), keeping the file's row numbers."""
+        self.require(list(conditions))
+        kept = [(n, r) for n, r in zip(self.row_numbers(), self.rows) if all(r[c] == v for c, v in conditions.items())]
+        return replace(self, rows=[r for _, r in kept], sheet_rows=[n for n, _ in kept])
 
     def require(self, columns: Iterable[str], source: str | None = None) -> None:
         """Raise a clear error naming any missing column and the ones that exist (``source``: the user's file name)."""

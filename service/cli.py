@@ -401,6 +401,8 @@ def dedup(
     group_col: Annotated[Optional[str], typer.Option("--group-col", help="With --input: district/org column.")] = None,
     year_col: Annotated[Optional[str], typer.Option("--year-col", help="With --input: fiscal year column [default: the file is one year's lists]; "
                                                                       "two different texts one office lists in a year are two items, not a pair.")] = None,
+    where: Annotated[Optional[list[str]], typer.Option("--where", help="With --input: COLUMN=VALUE, only matching rows (as ingest), "
+                                                                   "e.g. --where level=item.")] = None,
     check: Annotated[Optional[str], typer.Option("--check", help="One draft: its duplicates in the store.")] = None,
     year: Annotated[Optional[int], typer.Option("--year", help="Only projects of this fiscal year.")] = None,
     across: Annotated[Optional[bool], typer.Option("--across-districts/--any", help="Only pairs from different districts/orgs (the default, "
@@ -414,7 +416,10 @@ def dedup(
     config: ConfigOpt = None,
 ) -> None:
     """Find duplicate projects (re-submissions and the same project in other words, with the fields that match or differ), grouped into clusters."""
-    sweep_only = {"--out": out_path, "--input": input_file, "--year": year, "--per-member": per_member or None, "--across-districts/--any": across}
+    sweep_only = {"--out": out_path, "--input": input_file, "--year": year, "--per-member": per_member or None, "--across-districts/--any": across,
+                  "--where": where or None}
+    if where and input_file is None:
+        raise UserError("--where filters the rows of an --input file", thai="--where ใช้คัดแถวของไฟล์ที่ระบุด้วย --input")
     if check is not None and any(v is not None for v in sweep_only.values()):  # they were ignored without a word (--out wrote nothing)
         raise UserError(f"--check looks up one draft and prints its duplicates; {', '.join(k for k, v in sweep_only.items() if v is not None)} "
                         "apply to the sweep over the store or a file (leave out --check)",
@@ -426,6 +431,11 @@ def dedup(
 
         check_output(out_path, reads=(input_file,))
     table = _read_rows(input_file, config) if input_file is not None and check is None else None  # a wrong file fails before any model loads
+    if table is not None and where:  # the ordinance's headings and totals made clusters of their own (a reviewer walkthrough)
+        kept = table.where(_pairs(where, "--where"))
+        err.print(f"--where: {len(table.rows) - len(kept.rows)} row(s) left out (ไม่ตรงเงื่อนไข --where)")
+        table = kept
+        table.require_rows(str(input_file))
     from planalign.app import fiscal_year
     from planalign.index.dedup import DedupConfig
 

@@ -260,6 +260,21 @@ def test_dedup_pairs_rows_of_two_offices_by_default_as_the_api_does(tmp_path):
     assert found == {"": {("2", "4"), ("3", "4")}, "--any": {("2", "3"), ("2", "4"), ("3", "4")}}
 
 
+def test_dedup_of_a_file_keeps_the_rows_where_asks_for(tmp_path):
+    """`dedup --input` had no --where: the ordinance's heading and total rows made clusters of their own (a reviewer
+    walkthrough). The rows kept keep their spreadsheet numbers; --where without --input is refused."""
+    source = tmp_path / "items.csv"
+    source.write_text("org,level,item\nสำนักงานเขตบางรัก,item,โครงการขุดลอกคลองช่องนนทรี\nสำนักงานเขตบางรัก,total,รวม\n"
+                      "สำนักงานเขตสาทร,total,รวม\nสำนักงานเขตสาทร,item,โครงการขุดลอกคลองช่องนนทรี\n", encoding="utf-8")
+    pairs = tmp_path / "pairs.csv"
+    result = run_cli("dedup", "--input", str(source), "--text-col", "item", "--group-col", "org", "--encoder", "tfidf", "--where", "level=item",
+                     "--out", str(pairs), data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert {(r["row_a"], r["row_b"]) for r in read_table(pairs).rows} == {("2", "5")} and "2 row(s) left out" in result.stderr
+    refused = run_cli("dedup", "--where", "level=item", "--out", str(pairs), data_dir=tmp_path)
+    assert refused.returncode != 0 and "--input" in refused.stderr
+
+
 def test_duplicate_reasons_are_thai_and_follow_the_decision_kind():
     """A copy sharing 62% of its words is a re-submission, not "almost identical": the label is the
     kind's, the share is measured; every kind has its Thai label (the CLI prints these)."""
