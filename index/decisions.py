@@ -20,7 +20,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import partial
 
-from sqlalchemy import and_, case, func, insert, select, text
+from sqlalchemy import and_, case, delete, func, insert, select, text
 from sqlalchemy.engine import Connection, Engine
 
 from planalign.index.schema import decisions as table
@@ -282,6 +282,22 @@ class DecisionStore:
         with self.engine.connect() as connection:
             count, newest = connection.execute(select(func.count(), func.max(table.c.id)).where(table.c.catalog == catalog)).one()
         return int(count or 0), int(newest or 0)
+
+    def forget_declared(self, project_ids: Sequence[str]) -> set[str]:
+        """Remove what deleted projects' forms declared; returns the catalogs whose decisions changed. A person's
+        decisions stay: they are about the text, and a form read again declares anew."""
+        if not project_ids:
+            return set()
+
+        def work(connection: Connection) -> set[str]:
+            found: set[str] = set()
+            for start in range(0, len(project_ids), CHUNK):
+                which = and_(table.c.source == "declared", table.c.project_id.in_(list(project_ids[start : start + CHUNK])))
+                found |= {row[0] for row in connection.execute(select(table.c.catalog).where(which).distinct())}
+                connection.execute(delete(table).where(which))
+            return found
+
+        return write_transaction(self.engine, work)
 
     def catalogs(self) -> list[str]:
         with self.engine.connect() as connection:

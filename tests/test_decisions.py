@@ -202,6 +202,18 @@ def test_decisions_of_a_removed_catalog_stay_readable(tmp_path):
         core.decisions_page(catalog="nope")
 
 
+def test_a_deleted_projects_declared_alignment_no_longer_teaches(tmp_path):
+    """After DELETE, a project's declared alignment stayed active and its text was suggested D2 at 1.0 (a blind test).
+    What its form declared goes with it; a person's decision on another project of the same text stays."""
+    core = _core(tmp_path)
+    text = "โครงการฝึกอบรมอาสาสมัครป้องกันภัยฝ่ายพลเรือน"
+    core.ingest([Project(id="P1", name=text, dimension_id="D2", source="form"), Project(id="P2", name=text, source="form")])
+    core.decide([DecisionInput(text=text, node="D2.1", project_id="P2", source="reviewer")])
+    assert {(d.project_id, d.source) for d in core.decisions.page(catalog="bma-9d", limit=None)[1]} == {("P1", "declared"), ("P2", "reviewer")}
+    core.delete(["P1"])
+    assert {(d.project_id, d.source) for d in core.decisions.page(catalog="bma-9d", limit=None)[1]} == {("P2", "reviewer")}
+
+
 def test_a_decision_on_a_text_that_says_nothing_is_kept_but_not_learned_from(tmp_path):
     """"ก" decided once became a 100% answer for every look-alike (a walkthrough); refusing such rows failed
     whole imports and ingests over one of them (a blind review): they are stored, and not learned from."""
