@@ -214,6 +214,16 @@ def test_a_deleted_projects_declared_alignment_no_longer_teaches(tmp_path):
     assert {(d.project_id, d.source) for d in core.decisions.page(catalog="bma-9d", limit=None)[1]} == {("P2", "reviewer")}
 
 
+def test_a_model_kept_from_another_encoder_is_listed_as_not_in_use(tmp_path):
+    """Stats listed a tfidf model of 4 examples beside 10,000 decisions learned with e5, as if current (a blind test)."""
+    first = _core(tmp_path)
+    first.decide([DecisionInput(text=t, node="D1.4") for t in ("ลอกท่อระบายน้ำ", "ขุดลอกคลองบางบัว")])
+    assert first.refit() is not None
+    assert [(m["encoder"], m["in_use"]) for m in first.decision_stats()["models"]] == [("tfidf", True)]
+    other = Application(Settings(data_dir=tmp_path, encoder="static"))
+    assert [(m["encoder"], m["in_use"]) for m in other.decision_stats()["models"]] == [("tfidf", False)]
+
+
 def test_a_decision_on_a_text_that_says_nothing_is_kept_but_not_learned_from(tmp_path):
     """"ก" decided once became a 100% answer for every look-alike (a walkthrough); refusing such rows failed
     whole imports and ingests over one of them (a blind review): they are stored, and not learned from."""
