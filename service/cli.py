@@ -352,7 +352,7 @@ def reindex(
                   f"e5's are used, untested on these vectors (เกณฑ์ตรวจโครงการซ้ำไม่ได้ปรับให้เข้ากับตัวเข้ารหัส {escape(name)})")
     elif name == "use":  # the README's example led a walkthrough to a worse duplicate sweep without a word
         err.print("[yellow]note:[/] with use vectors the duplicate sweep flags many more pairs that are not one project (the FY2566 "
-                  "ordinance's other cross-office pairs: 1,202 against e5's 103; eval/README.md); `planalign reindex --encoder e5` goes back "
+                  "ordinance's other cross-office pairs: 846 against e5's 3; eval/README.md); `planalign reindex --encoder e5` goes back "
                   "(การตรวจโครงการซ้ำแม่นที่สุดกับ e5)")
 
 
