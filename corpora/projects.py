@@ -502,7 +502,7 @@ def declared_nodes(project: Project, catalog: Catalog) -> list[Node]:
     ids = [project.dimension_id, project.issue_id, project.goal_id, project.okr_id]
     nodes = [catalog.nodes[i] for i in ids if i and i in catalog.nodes]
     if not nodes and project.plan_alignment.strip():
-        nodes = [n for n in (catalog.find(part) for part in _ALIGNMENT_PARTS.split(project.plan_alignment) if part.strip()) if n is not None]
+        nodes = _parts_named(project, catalog)
         if not nodes:
             text = re.sub(r"\s+", "", project.plan_alignment)
             nodes = [n for n in sorted(catalog, key=lambda n: -len(n.name)) if len(n.name) >= 4 and re.sub(r"\s+", "", n.name) in text]
@@ -510,3 +510,16 @@ def declared_nodes(project: Project, catalog: Catalog) -> list[Node]:
     for node in nodes:
         chosen.setdefault(node.level, node)
     return list(chosen.values())
+
+
+def undeclared_extras(project: Project, catalog: Catalog) -> list[Node]:
+    """The nodes a form's plan alignment names by id or whole name besides those :func:`declared_nodes` keeps, one
+    per level ("D1.1|D7.2": two issues, D7.2 left out): said at ingest, not dropped silently (a blind test)."""
+    kept = declared_nodes(project, catalog)
+    on_path = {a.id for node in kept for a in catalog.ancestors(node.id)}
+    return list({n.id: n for n in _parts_named(project, catalog) if n.id not in on_path}.values())
+
+
+def _parts_named(project: Project, catalog: Catalog) -> list[Node]:
+    """The nodes the plan-alignment text's parts name, by id or whole name."""
+    return [n for n in (catalog.find(part) for part in _ALIGNMENT_PARTS.split(project.plan_alignment) if part.strip()) if n is not None]

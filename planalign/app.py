@@ -48,7 +48,7 @@ from planalign.corpora.projects import (
     with_declared_ids,
 )
 from planalign.corpora.tables import MAX_XLSX_INFLATED, Limits, Table, TableError, unguarded, write_table
-from planalign.decisions import DecisionInput, check, check_source, decided_node, declared, from_table, latest_per_text
+from planalign.decisions import DecisionInput, Declared, check, check_source, decided_node, declared, from_table, latest_per_text
 from planalign.errors import InputError, NotFound, TooLarge, Unavailable
 from planalign.index.align import SCORING_VERSION, Aligner, Alignment
 from planalign.index.align.query import prepare_text
@@ -156,6 +156,7 @@ class IngestOutcome:
     index: SyncResult
     declared: Recorded = field(default_factory=Recorded)
     undeclared: list[tuple[str, str]] = field(default_factory=list)  # (project id, declared text) naming no catalog node
+    declared_extra: list[tuple[str, str]] = field(default_factory=list)  # (project id, node ids) beyond one per level, not kept
 
 
 @dataclass
@@ -654,7 +655,8 @@ class Application:
                 self.refresh_alignments(only=stored.changed, progress=progress)
             except InputError as exc:  # stored and indexed: a catalog that cannot be read leaves coverage to refresh later, not an error
                 log.warning("projects stored, but not aligned for coverage: %s", exc)
-        outcome.declared, outcome.undeclared = self.declare(projects, who)
+        outcome.declared, read = self.declare(projects, who)
+        outcome.undeclared, outcome.declared_extra = read.missed, read.extra
         return outcome
 
     def _embed_ahead(self, projects: Sequence[Project], encoder: str | None, progress: Progress | None) -> None:
@@ -753,9 +755,9 @@ class Application:
             self._realign_decided(catalog, recorded)
         return recorded
 
-    def declare(self, projects: Sequence[Project], who: str = LOCAL) -> tuple[Recorded, list[tuple[str, str]]]:
+    def declare(self, projects: Sequence[Project], who: str = LOCAL) -> tuple[Recorded, Declared]:
         """The alignment the projects' forms declare, as ``declared`` decisions on the default catalog,
-        and the projects whose declaration names no node of it.
+        and what was read (the projects whose declaration names no node of it, nodes beyond one per level).
 
         The embedded sample projects declare nothing here: we wrote them, nobody decided on them, and
         `make run` learned from them (every suggestion "learned from 332 decisions" of invented text, an
@@ -763,9 +765,9 @@ class Application:
         try:
             catalog = self.catalog()
         except InputError:  # a configured catalog that cannot be read: nothing to declare against
-            return Recorded(), []
-        items, missed = declared([p for p in projects if p.source != SAMPLE_SOURCE], catalog)
-        return (self.decide(items, who=who) if items else Recorded()), missed
+            return Recorded(), Declared([], [], [])
+        read = declared([p for p in projects if p.source != SAMPLE_SOURCE], catalog)
+        return (self.decide(read.decisions, who=who) if read.decisions else Recorded()), read
 
     def refit(self, catalog: str | None = None, encoder: str | None = None, progress: Progress | None = None):
         """Fit the catalog's model on its decisions now (if they changed); returns it, or None without decisions."""

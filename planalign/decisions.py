@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from planalign.corpora.catalog import Catalog, Node
 from planalign.corpora.labelled import join_text_columns, split_labels
-from planalign.corpora.projects import Project, declared_nodes
+from planalign.corpora.projects import Project, declared_nodes, undeclared_extras
 from planalign.corpora.tables import Table
 from planalign.errors import InputError
 from planalign.index.align import AlignmentInputError, prepare_text
@@ -189,10 +189,19 @@ SHOWN_COLUMN, SHOWN_CONFIDENCE_COLUMN = "pred_label", "pred_confidence"  # a cla
 NOTHING_DECLARED = re.compile(r"^\W*$|^(ไม่มี|ไม่ระบุ|ไม่เกี่ยวข้อง|none|n/?a|nil)$", re.IGNORECASE)  # a form's "none"
 
 
-def declared(projects: Iterable[Project], catalog: Catalog) -> tuple[list[DecisionInput], list[tuple[str, str]]]:
-    """The alignment a project's form declares, as ``declared`` decisions on ``catalog``; and (project
-    id, what it declares) for the projects whose declaration names no node of ``catalog`` ("D99", a
-    plan of another catalog), which ingest reports instead of dropping them silently.
+@dataclass
+class Declared:
+    """What projects' forms declare on a catalog (:func:`declared`)."""
+
+    decisions: list[DecisionInput]
+    missed: list[tuple[str, str]]  # (project id, what it declares) naming no node of the catalog ("D99", another plan)
+    extra: list[tuple[str, str]]  # (project id, node ids) named beside the one kept at their level ("D1.1|D7.2": D7.2)
+
+
+def declared(projects: Iterable[Project], catalog: Catalog) -> Declared:
+    """The alignment a project's form declares, as ``declared`` decisions on ``catalog``; the projects whose
+    declaration names no node of ``catalog``, and the nodes a form names beyond one per level
+    (:func:`~planalign.corpora.projects.undeclared_extras`), which ingest reports instead of dropping them silently.
 
     The ids parsed at ingest (dimension_id, issue_id, goal_id, okr_id) when they are nodes of the
     catalog; otherwise the plan-alignment text's parts read as node ids or names, then node names
@@ -200,6 +209,7 @@ def declared(projects: Iterable[Project], catalog: Catalog) -> tuple[list[Decisi
     """
     found: list[DecisionInput] = []
     missed: list[tuple[str, str]] = []
+    extra: list[tuple[str, str]] = []
     for project in projects:
         text = project.search_text()
         if not text.strip():
@@ -210,7 +220,9 @@ def declared(projects: Iterable[Project], catalog: Catalog) -> tuple[list[Decisi
         said = project.plan_alignment.strip() or " ".join(i for i in (project.dimension_id, project.issue_id, project.goal_id, project.okr_id) if i)
         if not nodes and said and not NOTHING_DECLARED.match(said):
             missed.append((project.id, said))
-    return found, missed
+        if nodes and (beyond := undeclared_extras(project, catalog)):
+            extra.append((project.id, ", ".join(n.id for n in beyond)))
+    return Declared(found, missed, extra)
 
 
 @dataclass

@@ -224,6 +224,16 @@ def test_a_model_kept_from_another_encoder_is_listed_as_not_in_use(tmp_path):
     assert [(m["encoder"], m["in_use"]) for m in other.decision_stats()["models"]] == [("tfidf", False)]
 
 
+def test_a_form_declaring_two_nodes_at_one_level_is_told_which_was_kept(tmp_path):
+    """"D1.1|D7.2" kept D1.1 and dropped D7.2 without a word (a blind test): ingest says so; a dimension and an issue
+    under it are one declaration."""
+    core = _core(tmp_path)
+    outcome = core.ingest([Project(id="P1", name="โครงการฝึกอบรมอาสาสมัคร", plan_alignment="D1.1|D7.2", source="form"),
+                           Project(id="P2", name="โครงการลอกท่อระบายน้ำ", plan_alignment="D1 / D1.4", source="form")])
+    assert outcome.declared_extra == [("P1", "D7.2")]
+    assert {(d.project_id, d.node_id) for d in outcome.declared.stored} == {("P1", "D1"), ("P1", "D1.1"), ("P2", "D1"), ("P2", "D1.4")}
+
+
 def test_a_decision_on_a_text_that_says_nothing_is_kept_but_not_learned_from(tmp_path):
     """"ก" decided once became a 100% answer for every look-alike (a walkthrough); refusing such rows failed
     whole imports and ingests over one of them (a blind review): they are stored, and not learned from."""

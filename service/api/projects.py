@@ -26,7 +26,9 @@ def _response(read: IngestResult, outcome: IngestOutcome) -> IngestResponse:
     return IngestResponse(inserted=len(stored.inserted), updated=len(stored.updated), unchanged=stored.unchanged,
                           rejected=[RejectedRow(row=r.row, reason=r.reason, reason_th=r.thai) for r in read.rejected], indexed=outcome.index.total,
                           pending=outcome.index.pending, undeclared=[UndeclaredAlignment(id=i, declared=d) for i, d in outcome.undeclared[:UNDECLARED_SHOWN]],
-                          undeclared_total=len(outcome.undeclared))
+                          undeclared_total=len(outcome.undeclared),
+                          declared_extra=[UndeclaredAlignment(id=i, declared=d) for i, d in outcome.declared_extra[:UNDECLARED_SHOWN]],
+                          declared_extra_total=len(outcome.declared_extra))
 
 
 @router.post("", summary="Add or update projects given as JSON (upsert by id)", dependencies=[Depends(require_write_key)],

@@ -325,6 +325,9 @@ class IngestResponse(BaseModel):
     undeclared: list[UndeclaredAlignment] = Field([], description="Projects whose plan alignment (ความสอดคล้องกับแผนระดับ กทม.) names no node "
                                                                   "of the catalog: stored, without a declared decision (the first 100)")
     undeclared_total: int = Field(0, description="How many projects declare an alignment that names no node of the catalog")
+    declared_extra: list[UndeclaredAlignment] = Field([], description="Projects whose plan alignment names more than one node at a level: "
+                                                                      "the first is kept as declared; `declared` lists the nodes left out (the first 100)")
+    declared_extra_total: int = Field(0, description="How many projects name more than one node at a level")
 
 
 class ProjectsPage(BaseModel):
