@@ -630,7 +630,7 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 # A request's head may be long enough for the API to answer it: a query of some 20,000 Thai characters (about
 # 180 KB percent-encoded) was refused by h11 with "Invalid HTTP request received." in plain English before the API's
 # Thai 422 for a query too long could speak (a reviewer walkthrough); a decisions text filter takes 100,000 characters.
-SERVER_OPTIONS = {"h11_max_incomplete_event_size": 1 << 20}
+REQUEST_HEAD_BYTES = 1 << 20
 
 
 def key_notes(settings: Settings) -> list[str]:
@@ -671,7 +671,7 @@ def serve(
     if sample:
         err.print("the embedded sample projects (written by the planalign team) load in the background if the store is empty: /readyz says how far")
     err.print(f"planalign on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(create_app(settings, sample=sample), host=host, port=port, log_level="info", **SERVER_OPTIONS)
+    uvicorn.run(create_app(settings, sample=sample), host=host, port=port, log_level="info", h11_max_incomplete_event_size=REQUEST_HEAD_BYTES)
 
 
 def _click_errors():  # -> the module of Click's exceptions typer raises

@@ -123,11 +123,12 @@ def served(data_dir: Path, **settings: object) -> Iterator[str]:
 
     from planalign.config import Settings
     from planalign.service.app import create_app
-    from planalign.service.cli import SERVER_OPTIONS
+    from planalign.service.cli import REQUEST_HEAD_BYTES
 
     app = create_app(Settings(data_dir=data_dir, **{"encoder": "tfidf", "index_encoder": "tfidf", **settings}))
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **SERVER_OPTIONS))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
+                                           h11_max_incomplete_event_size=REQUEST_HEAD_BYTES))
     thread = threading.Thread(target=server.run, name=f"uvicorn-{data_dir.name}", daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

@@ -379,3 +379,18 @@ def test_an_input_error_prints_before_any_heavy_import(args):
              "print(code, ','.join(heavy))")
     done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, timeout=60)
     assert done.stdout.split() == ["2"], done.stdout + done.stderr
+
+
+def test_serve_lets_a_request_head_be_as_long_as_the_api_answers(tmp_path, monkeypatch):
+    """`serve` raises h11's cap on a request's head (a 20,000-character query got the server's plain-English 400,
+    not the API's Thai 422: a reviewer walkthrough); tests/test_security.py measures a served app."""
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from planalign.service.cli import REQUEST_HEAD_BYTES, app
+
+    given: dict = {}
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: given.update(kwargs))
+    result = CliRunner().invoke(app, ["serve", "--data-dir", str(tmp_path), "--encoder", "tfidf", "--port", "8199"])
+    assert result.exit_code == 0, result.output
+    assert given["h11_max_incomplete_event_size"] == REQUEST_HEAD_BYTES >= 500_000
