@@ -245,8 +245,11 @@ class Comparison:
         return sum(1 for c in self.conflicts if c.field.startswith(prefix))
 
 
-# Where or in which field a line works, not what it does: "โครงการบำบัดน้ำเสียชุมชน" narrows no "ผลผลิตบำบัดน้ำเสีย".
-WHERE_NOUNS = frozenset(("ชุมชน", "พื้นที่", "ด้าน"))
+# Words that add where, when, which round or how much, not another object: "โครงการบำบัดน้ำเสียชุมชน" narrows no
+# "ผลผลิตบำบัดน้ำเสีย", nor "...ประจำปีงบประมาณ 2567", "...ครั้งที่ 1", "...เพิ่มเติม", "...(ระยะที่ 2)" their line (a
+# blind review: such re-submissions were copies before the narrower-line rule and must stay so).
+NOT_NARROWING = frozenset(("ชุมชน", "พื้นที่", "ด้าน", "ประจำ", "ประจำปี", "ปี", "ปีงบประมาณ", "งบประมาณ", "ครั้ง", "รุ่น", "ระยะ", "ช่วง",
+                           "เพิ่มเติม", "ต่างๆ", "ต่าง", "ระดับ", "ต่อเนื่อง", "อย่าง", "ทั่วไป", "ทั้งหมด", "ใหม่", "ทุก"))
 SPELLING_CHARS = 6  # a shorter word one edit away is often another word: ครอง / คลอง, ถนน / ถนอม
 _NUMBER = re.compile(r"\d+(?:[./]\d+)?")
 _PLAIN_NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -445,17 +448,17 @@ def compare(a: Record, b: Record) -> Comparison:
     out.topic_few, out.topic_shared = min(len(a.topic), len(b.topic)), shared_topic(a.topic, b.topic)
     a_said, b_said = covered_topic(a.topic, b.topic) == len(a.topic), covered_topic(b.topic, a.topic) == len(b.topic)
     out.topic_apart = not a_said and not b_said
-    out.topic_narrower = a_said != b_said and _narrows(*((a, b) if a_said else (b, a)))
+    out.topic_narrower = a_said != b_said and _narrows(*((a, b) if a_said else (b, a)), where=[*a.places, *b.places])
     return out
 
 
-def _narrows(short: Record, long: Record) -> bool:
-    """Whether ``long``, which says every topic word of ``short``, adds one that shares none of them and is not
-    a place's marker: a re-submission naming its soi ("...ซอยพหลโยธิน 48") says where, not what."""
+def _narrows(short: Record, long: Record, where: Sequence[Place]) -> bool:
+    """Whether ``long``, which says every topic word of ``short``, adds one that shares none of them, is none of
+    :data:`NOT_NARROWING` and no part of either text's places: a re-submission naming its soi ("...ซอยพหลโยธิน
+    48") says where, not what, and "คลอง" of "ขุดลอกคลอง" is inside the other's "คลองบางบัว"."""
     if not short.topic:
         return False
-    where = {w for place in long.places for w in tokenize(place.surface, normalized=True)}
-    added = long.topic - where - WHERE_NOUNS
+    added = {w for w in long.topic - NOT_NARROWING if not any(w in place.surface for place in where)}
     return shared_topic(added, short.topic) < len(added)  # a word sharing one ("ขุดลอก" / "ลอก") adds nothing
 
 

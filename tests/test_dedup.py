@@ -517,3 +517,22 @@ def test_a_cluster_is_named_after_its_commonest_text():
     found = DuplicateSet([str(n) for n in range(3)], make_records(texts, np.ones((3, 2)) / np.sqrt(2)),
                          DedupResult([], {"C1": [0, 1, 2], "C2": [0, 1]}))
     assert (found.cluster_name("C1"), found.cluster_name("C2")) == ("งานป้องกันและควบคุมโรค", "ผลผลิตควบคุมโรคในสัตว์")
+
+
+def test_a_short_line_and_the_same_line_narrowed_are_two_lines_but_a_dated_resubmission_is_a_copy():
+    """A reviewer walkthrough of the FY2566 ordinance: the 50 districts' disease control was the same project as the
+    animal disease output, and a general staff line a copy (1.0) of the education staff's. A line that says all of a
+    short line and adds an object is narrower; one that adds a year, a round, a phase, "more" or a place is the
+    same line again (a blind review of the first version)."""
+    for short, narrower in [("งานป้องกันและควบคุมโรค", "ผลผลิตควบคุมโรคในสัตว์"), ("ผลผลิตพัฒนาบุคลากร", "ผลผลิตพัฒนาบุคลากรทางการศึกษา"),
+                            ("ผลผลิตบริหารงานบุคคล", "ผลผลิตบริหารงานบุคคลทางการศึกษา")]:
+        for a, b in ((short, narrower), (narrower, short)):
+            decision = decide(*pair(a, b, 0.9), PARAMS)
+            assert decision.kind == "related" and "topic" in conflicts(decision), (a, b)
+    for short, again in [("งานป้องกันและควบคุมโรค", "งานป้องกันและควบคุมโรค ประจำปีงบประมาณ 2567"), ("โครงการอบรมผู้สูงอายุ", "โครงการอบรมผู้สูงอายุ ครั้งที่ 1"),
+                         ("โครงการอบรมผู้สูงอายุ", "โครงการอบรมผู้สูงอายุในชุมชนต่างๆ"), ("ติดตั้งกล้อง CCTV", "ติดตั้งกล้อง CCTV เพิ่มเติม"),
+                         ("ปรับปรุงสวนสาธารณะ", "ปรับปรุงสวนสาธารณะ (ระยะที่ 2)"), ("โครงการลอกท่อระบายน้ำ", "โครงการลอกท่อระบายน้ำ ซอยพหลโยธิน 48"),
+                         ("ผลผลิตบำบัดน้ำเสีย", "โครงการบำบัดน้ำเสียชุมชน")]:
+        assert decide(*pair(short, again, 0.9), PARAMS).is_duplicate, (short, again)
+    # a place's marker inside the other's place ("คลอง" of "คลองบางบัว") is no narrower object, whichever side holds it
+    assert decide(*pair("โครงการขุดลอกคลอง", "โครงการขุดลอกคลองบางบัว", 0.9), PARAMS).is_duplicate
