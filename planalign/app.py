@@ -692,7 +692,9 @@ class Application:
         catalog_id = self.catalog_id(catalog)
         known = self.catalog(catalog)
         checked = check(items, known, catalog_id, who)
-        recorded = self.decisions.record(checked, chunk=chunk, committed=committed, on_one_path=known.on_one_path)
+        latest = latest_per_text(checked)  # a batch deciding one text twice stored both at every send (a blind review)
+        recorded = self.decisions.record(latest, chunk=chunk, committed=committed, on_one_path=known.on_one_path)
+        recorded.superseded = len(checked) - len(latest)
         if recorded.stored:
             self.learning.changed(catalog_id)
             self._realign_decided(catalog, recorded)

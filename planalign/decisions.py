@@ -168,19 +168,25 @@ def from_table(table: Table, text_columns: list[str], label_column: str, level: 
     return items
 
 
+EXPORTED_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")  # `created` as decisions export writes it (service/format.py)
+
+
 def latest_per_text(decisions: Sequence[NewDecision], rows: Sequence[dict] | None = None) -> list[NewDecision]:
-    """One decision per text, level and project of a file: the newest by an export's ``created`` (ISO 8601) and
-    ``id`` columns when ``rows`` (the decisions' file rows) have them, else the later row. An export with
-    ``--history`` lists a text's decisions newest first, so importing it set the oldest label again, and a file
-    deciding one text twice stored both again at every import (a blind test). Stored in the file's order."""
+    """One decision per text, level and project of a batch, stored oldest first so the newest ends active: in the
+    batch's order, or by an export's ``created`` and ``id`` columns when every row (``rows``: the decisions' file
+    rows) has them as the export writes them. An export with ``--history`` lists a text's decisions newest first,
+    so importing it set the oldest label again, and a batch deciding one text twice stored both again every time
+    (a blind test); another file's dates ("9/12/2566") or ids say nothing of the order (a blind review)."""
+    exported = bool(rows) and all(EXPORTED_TIME.fullmatch(str(row.get("created", "")).strip()) and str(row.get("id", "")).strip().isdigit()
+                                  for row in rows or ())
+
     def when(i: int) -> tuple[str, int, int]:
-        row = rows[i] if rows else {}
-        number = str(row.get("id", "")).strip()
-        return str(row.get("created", "")), int(number) if number.isdigit() else -1, i
+        return (str(rows[i]["created"]).strip(), int(str(rows[i]["id"]).strip()), i) if exported and rows else ("", 0, i)
 
     order = sorted(range(len(decisions)), key=when)
     last = {(decisions[i].catalog, decisions[i].level, decisions[i].project_id, text_key(decisions[i].text)): i for i in order}
-    return [decisions[i] for i in sorted(last.values())]
+    kept = set(last.values())
+    return [decisions[i] for i in order if i in kept]
 
 
 SHOWN_COLUMN, SHOWN_CONFIDENCE_COLUMN = "pred_label", "pred_confidence"  # a classification output's suggestion (index/classify.py)

@@ -182,6 +182,23 @@ def test_a_file_deciding_a_text_twice_and_an_export_with_history_import_idempote
     for _ in range(2):
         assert len(core.import_decisions(exported, ["text"], "node_id").stored) == 0
         assert [d.node_id for d in core.decisions.active("bma-9d")] == ["D1.4"]
+    # a history export restored in a new store, its decisions on two projects of one text: stored oldest first, the newest
+    # ends active (survivors were stored in the file's newest-first order: the oldest label won; a blind review)
+    fresh = _core(tmp_path / "fresh")
+    history = [{**rows[0], "project_id": "P1"}, {**rows[1], "project_id": "P2"}]
+    fresh.import_decisions(Table(list(history[0]), history), ["text"], "node_id", project_column="project_id")
+    assert [d.node_id for d in fresh.decisions.active("bma-9d")] == ["D1.4"]
+    # a correction added below an export with its time left blank: the file's last word, not the export's dates
+    corrected = [*rows, {**rows[0], "node_id": "D1.3", "created": "", "id": ""}]
+    assert [d.node_id for d in core.import_decisions(Table(list(rows[0]), corrected), ["text"], "node_id").stored] == ["D1.3"]
+    # another file's dates and ids say nothing of the order: the later row wins
+    theirs = Table(["text", "label", "created", "id"], [{"text": "ปลูกต้นไม้ริมคลอง", "label": "D4.1", "created": "10/1/2567", "id": "20"},
+                                                        {"text": "ปลูกต้นไม้ริมคลอง", "label": "D4.2", "created": "9/12/2566", "id": "3"}])
+    assert [d.node_id for d in core.import_decisions(theirs, ["text"], "label").stored] == ["D4.2"]
+    # a list sent at once: its last word on a text, stored once, the same list again changes nothing
+    batch = [DecisionInput(text="ซ่อมแซมถนนซอยวัด", node=node) for node in ("D1.2", "D1.1", "D1.1")]
+    first_send = core.decide(batch)
+    assert [d.node_id for d in first_send.stored] == ["D1.1"] and first_send.superseded == 2 and not core.decide(batch).stored
 
 
 def test_decisions_of_a_removed_catalog_stay_readable(tmp_path):
