@@ -718,10 +718,12 @@ class Application:
         names no catalog is refused (404), as in :meth:`decisions_page`: zeros read as an empty history."""
         if catalog and not self._has_decisions(catalog):
             self.catalog(catalog, allow_path=catalog == self.settings.catalog)
-        # a model kept on disk for another encoder (learned when it was configured) is listed as not in use: beside
-        # 10,000 decisions, a tfidf model of 4 examples read as the current one (a blind test)
-        models = [{**m, "in_use": m["encoder"] == self.settings.encoder} for m in self.learning.status(stored=True)
-                  if catalog is None or m["catalog"] == catalog]
+        # a model kept on disk for an encoder this configuration does not use is listed as not in use: beside 10,000
+        # decisions, a tfidf model of 4 examples read as the current one (a blind test). In use: loaded by this process
+        # (citizen reports align with the index encoder), or of the encoders configured for suggestions and the index.
+        configured = {self.settings.encoder, self.settings.index_encoder}
+        models = [{**{k: v for k, v in m.items() if k != "loaded"}, "in_use": m["loaded"] or m["encoder"] in configured}
+                  for m in self.learning.status(stored=True) if catalog is None or m["catalog"] == catalog]
         return {**self.decisions.stats(catalog, period), "models": models}
 
     def _has_decisions(self, catalog: str) -> bool:

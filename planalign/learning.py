@@ -125,7 +125,7 @@ class Learning:
         their decisions set. ``stored``: also the models kept on disk for the catalog as it is now and
         not looked at by this process (a command line process has loaded none)."""
         with self._lock:
-            items = [(key, m.version, m.examples, m.fitted, m.seconds, m.aligner.example_models) for key, m in self._current.items() if m is not None]
+            items = [(key, m.version, m.examples, m.fitted, m.seconds, m.aligner.example_models, True) for key, m in self._current.items() if m is not None]
             known = set(self._current)  # a key kept as None: this process found no decisions to learn from (a file may remain)
         if stored and self.root.is_dir():
             for path in sorted(self.root.glob("*.pkl")):
@@ -133,11 +133,11 @@ class Learning:
                 if record is None or (key := (record["catalog"], record["encoder"])) in known or path != self._path(key):
                     continue
                 if record["digest"] == self._catalog_digest(key[0]):  # else learned on a catalog since replaced: it would be refit
-                    items.append((key, record["version"], record["examples"], record["fitted"], record.get("seconds", 0.0), record["models"]))
+                    items.append((key, record["version"], record["examples"], record["fitted"], record.get("seconds", 0.0), record["models"], False))
         found = []
-        for (c, e), version, count, fitted, seconds, models in sorted(items, key=lambda item: item[0]):
+        for (c, e), version, count, fitted, seconds, models, loaded in sorted(items, key=lambda item: item[0]):
             model = models[0]
-            found.append({"catalog": c, "encoder": e, "version": version, "examples": count, "fitted": fitted, "fit_seconds": round(seconds, 2),
+            found.append({"catalog": c, "encoder": e, "version": version, "examples": count, "fitted": fitted, "fit_seconds": round(seconds, 2), "loaded": loaded,
                           "review_below": model.review_below if model else None, "fused_review_below": model.fused_review_below if model else None})
         return found
 

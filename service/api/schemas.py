@@ -451,8 +451,8 @@ class LearnedModel(BaseModel):
                                                          "for >= 90% (one-sided 90% bound); 1.0 flags all; null: the shipped threshold")
     fused_review_below: float | None = Field(None, description="The same for suggestions the decisions changed (fused probabilities, "
                                                                "judged out of fold); null: one half")
-    in_use: bool = Field(True, description="Its encoder is the one suggestions use (PLANALIGN_ENCODER); false: kept from another "
-                                           "configuration, not refit while unused")
+    in_use: bool = Field(True, description="Loaded by this process, or of an encoder configured for suggestions or the index "
+                                           "(PLANALIGN_ENCODER, PLANALIGN_INDEX_ENCODER); false: kept from another configuration, not refit while unused")
 
 
 class DecisionStats(BaseModel):
