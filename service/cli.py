@@ -438,8 +438,9 @@ def dedup(
     if table is not None and where:  # the ordinance's headings and totals made clusters of their own (a reviewer walkthrough)
         kept = table.where(_pairs(where, "--where"))
         err.print(f"--where: {len(table.rows) - len(kept.rows)} row(s) left out (ไม่ตรงเงื่อนไข --where)")
+        if not kept.rows:  # as ingest says it ("the file has a header but no data rows" was false: a blind review)
+            raise UserError(f"{input_file}: no data rows matching --where", thai=f"ไฟล์ {input_file} ไม่มีแถวข้อมูลที่ตรงกับ --where")
         table = kept
-        table.require_rows(str(input_file))
     from planalign.app import fiscal_year
     from planalign.index.dedup import DedupConfig
 

@@ -285,8 +285,9 @@ def member_rows(found: DuplicateSet, groups: bool, years: bool) -> tuple[list[st
     columns = MEMBER_COLUMNS + (["group"] if groups else []) + (["year"] if years and found.years is not None else [])
     rows = []
     for name, members in found.result.clusters.items():
+        said = found.cluster_name(name)  # once a cluster: it counts its members' texts
         for m in members:
-            row: dict[str, Any] = {"cluster": name, "cluster_size": len(members), "cluster_name": found.cluster_name(name),
+            row: dict[str, Any] = {"cluster": name, "cluster_size": len(members), "cluster_name": said,
                                    "id": found.ids[m], "text": found.records[m].text}
             if groups:
                 row["group"] = found.records[m].group

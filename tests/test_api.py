@@ -390,6 +390,10 @@ def test_replacing_a_catalog_says_so_and_what_it_leaves_behind(client):
     renamed = SHOP_CATALOG.replace(cat_row, cat_row.replace(cat_row.split(",")[3], "อาหารปลา"))
     answer = client.post("/v1/catalogs", files={"file": ("shop.csv", renamed.encode())}, data={"id": "shop"}).json()
     assert (answer["stale_decisions"], answer["renamed_decisions"]) == (0, 1)
+    # a stored file that no longer reads (edited by hand) is replaced all the same (it failed the upload: a blind review)
+    (client.app.state.planalign.catalog_dir / "shop.csv").write_text("not,a,catalog\n", encoding="utf-8")
+    again = client.post("/v1/catalogs", files={"file": ("shop.csv", SHOP_CATALOG.encode())}, data={"id": "shop"})
+    assert again.status_code == 201 and again.json()["replaced"] is True
 
 
 def test_catalogs_carry_a_title_for_people(client):

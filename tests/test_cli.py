@@ -273,6 +273,8 @@ def test_dedup_of_a_file_keeps_the_rows_where_asks_for(tmp_path):
     assert {(r["row_a"], r["row_b"]) for r in read_table(pairs).rows} == {("2", "5")} and "2 row(s) left out" in result.stderr
     refused = run_cli("dedup", "--where", "level=item", "--out", str(pairs), data_dir=tmp_path)
     assert refused.returncode != 0 and "--input" in refused.stderr
+    none = run_cli("dedup", "--input", str(source), "--text-col", "item", "--where", "level=Item", "--out", str(pairs), data_dir=tmp_path)
+    assert none.returncode != 0 and "no data rows matching --where" in none.stderr
 
 
 def test_duplicate_reasons_are_thai_and_follow_the_decision_kind():

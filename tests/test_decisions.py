@@ -215,6 +215,7 @@ def test_decisions_of_a_removed_catalog_stay_readable(tmp_path):
     with pytest.raises(NotFound):
         core.catalog("shop")
     assert core.decisions_page(catalog="shop")[0] == 1 and core.decision_stats("shop")["decisions"] == 1
+    assert core.decisions_page(catalog="shop", level="issue")[0] == 1 and core.decisions_page(catalog="shop", level="goal")[0] == 0
     with pytest.raises(NotFound):
         core.decisions_page(catalog="nope")
 
@@ -484,6 +485,8 @@ def test_decisions_posted_while_the_model_loads_are_stored_and_said_so(client, m
     answer = client.post("/v1/decisions", json={"text": SIMILAR, "node_id": "D4.2", "level": "issue"}, headers=KEY)
     assert answer.status_code == 200 and answer.json()["stored"] == 1
     assert answer.json()["model"] == {"catalog": "bma-9d", "version": 1, "examples": 1, "refit_pending": True, "loading": True}
+    again = client.post("/v1/decisions", json={"text": SIMILAR, "node_id": "D4.2", "level": "issue"}, headers=KEY).json()
+    assert (again["stored"], again["model"]["refit_pending"]) == (0, False)  # nothing new: nothing to refit
     assert client.get("/v1/decisions", params={"text": SIMILAR}, headers=KEY).json()["total"] == 1
 
 

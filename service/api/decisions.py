@@ -54,7 +54,7 @@ def record(app: AppDep, who: CallerDep, body: Annotated[DecisionIn | list[Decisi
     except Unavailable:  # stored all the same: a 503 here read as "not saved", and the review grid sent the batch again (a blind test)
         kept = next((m for m in app.learning.status(stored=True) if m["catalog"] == catalog_id and m["encoder"] == app.settings.encoder), None)
         model = ModelOut(catalog=catalog_id, version=kept["version"] if kept else 0, examples=kept["examples"] if kept else 0,
-                         refit_pending=True, loading=True)
+                         refit_pending=bool(recorded.stored), loading=True)
     else:
         model = ModelOut(catalog=catalog_id, version=current.model_version, examples=current.examples, refit_pending=bool(recorded.stored))
     return DecisionsStored(stored=len(recorded.stored), unchanged=recorded.unchanged, model=model,
