@@ -90,6 +90,13 @@ class Decision(NewDecision):
 DECISIONS_LOCK = 0x706C616E  # PostgreSQL advisory lock key of decision writes ("plan")
 
 
+def _one_writer(connection: Connection) -> None:
+    """One writer of decisions at a time, as on SQLite: PostgreSQL's read committed let concurrent requests deciding
+    one text each read no such label and each insert it (3 rows of 40 identical POSTs from 4 threads, a blind test)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": DECISIONS_LOCK})
+
+
 def shown_outcome(suggested: str, node_id: str) -> str:
     """What a decision made of the suggestion shown: ``none`` shown, ``accepted``, or ``corrected``.
     The one rule of acceptance; :meth:`DecisionStore.counts` says it in SQL for the database to count."""
@@ -159,10 +166,7 @@ class DecisionStore:
     def _record_part(self, connection: Connection, part: Sequence[NewDecision], on_one_path: Callable[[str, str], bool] | None = None,
                      restated: Collection[tuple[str, str, str, str]] = frozenset()) -> Recorded:
         """One transaction of :meth:`record` (re-run whole when it loses a race, so it keeps its state here)."""
-        if connection.dialect.name == "postgresql":
-            # Read committed let concurrent requests deciding one text each read no such label and each insert it
-            # (3 rows of 40 identical POSTs from 4 threads, a blind test): one writer of decisions at a time, as on SQLite.
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": DECISIONS_LOCK})
+        _one_writer(connection)
         result = Recorded()
         keys = [(d.catalog, d.level, text_key(d.text)) for d in part]
         places = [(d.catalog, d.level, d.project_id, key[2]) for d, key in zip(part, keys)]
@@ -290,6 +294,7 @@ class DecisionStore:
             return set()
 
         def work(connection: Connection) -> set[str]:
+            _one_writer(connection)
             found: set[str] = set()
             for start in range(0, len(project_ids), CHUNK):
                 which = and_(table.c.source == "declared", table.c.project_id.in_(list(project_ids[start : start + CHUNK])))

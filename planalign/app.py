@@ -789,7 +789,7 @@ class Application:
         """Delete stored projects, and what their forms declared: a deleted project's declared alignment went on
         teaching its text (D2 at 1.0 after the delete, a blind test). A person's decisions on the text stay."""
         found = self.store.delete(ids)
-        for catalog in self.decisions.forget_declared(found):
+        for catalog in self.decisions.forget_declared(list(ids)):  # all asked for: a project deleted before is cleaned too
             self.learning.changed(catalog)
         return found, self._index_after_write(found, None, None, False)
 
