@@ -536,3 +536,25 @@ def test_a_short_line_and_the_same_line_narrowed_are_two_lines_but_a_dated_resub
         assert decide(*pair(short, again, 0.9), PARAMS).is_duplicate, (short, again)
     # a place's marker inside the other's place ("คลอง" of "คลองบางบัว") is no narrower object, whichever side holds it
     assert decide(*pair("โครงการขุดลอกคลอง", "โครงการขุดลอกคลองบางบัว", 0.9), PARAMS).is_duplicate
+
+
+def test_the_evaluations_vectorized_rule_is_the_products_rule():
+    """eval/dedup_eval.py fits thresholds with a vectorized copy of dedup.rule: held to it on random features, so a
+    rule changed in one place only fails here (a blind review found no test of it)."""
+    from dataclasses import asdict
+
+    from planalign.eval.dedup_eval import predictions
+    from planalign.index.dedup import FEATURES, rule
+
+    generator = np.random.default_rng(7)
+    n = 4000
+    features = {"sem": generator.uniform(-0.2, 1.0, n), "lex": generator.choice([0.0, 0.3, 0.5, 0.6, 0.8, 1.0], n),
+                "lex_long": generator.choice([0.1, 0.3, 0.6, 1.0], n), "cover": generator.choice([0.0, 0.5, 1.0], n),
+                "specifics": generator.integers(0, 3, n).astype(float), "topic_few": generator.integers(0, 7, n).astype(float),
+                "topic_shared": generator.integers(0, 2, n).astype(float), "subst": generator.integers(0, 2, n).astype(float)}
+    for name in set(FEATURES) - set(features):
+        features[name] = (generator.random(n) < 0.15).astype(float)
+    for params in (PARAMS, params_for("static")):
+        vectorized = predictions(features, asdict(params))
+        one_by_one = [int(rule({k: float(v[i]) for k, v in features.items()}, params)[0]) for i in range(n)]
+        assert vectorized.tolist() == one_by_one
