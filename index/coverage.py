@@ -33,8 +33,9 @@ from planalign.index.align import Aligner, Alignment
 from planalign.index.store import AlignmentRow, CoverageColumns
 
 # Where an item's node comes from, in order of precedence; "none": it could not be aligned.
-SOURCES = ("declared", "decision", "mapped", "predicted", "none")
-COUNTED_SOURCES = SOURCES[:-1]
+# "pending": not aligned under this catalog yet (a catalog just uploaded: every item, until the background alignment
+# reaches it), told apart from "none" (cannot be aligned): both were one "cannot be aligned" row (a committee walkthrough).
+SOURCES = ("declared", "decision", "mapped", "predicted", "none", "pending")
 BUILTIN_MAPS = {"bma-9d": "traffy_to_bma9d.csv"}  # catalog id -> its report category map in corpora/data
 NO_DISTRICT = "-"  # drill-down: items without a district (central agencies)
 EXAMPLES = 3
@@ -284,7 +285,7 @@ class Frame:
         for level in catalog.levels:
             code = {node_id: i for i, node_id in enumerate(self.level_nodes[level])}
             nodes = np.full(n, -1, dtype=np.int64)
-            sources = np.full(n, source_code["none"], dtype=np.int64)
+            sources = np.full(n, source_code["pending"], dtype=np.int64)  # no alignment row yet
             confidence = np.full(n, np.nan, dtype=np.float64)
             ids, node_ids, item_sources, confidences = columns.levels.get(level, ([], [], [], []))
             for pid, node_id, src, conf in zip(ids, node_ids, item_sources, confidences):
@@ -292,6 +293,8 @@ class Frame:
                 if at is not None and node_id in code:
                     nodes[at], sources[at] = code[node_id], source_code.get(src, source_code["predicted"])
                     confidence[at] = np.nan if conf is None else conf
+                elif at is not None:  # aligned, to no node (no readable text, an office's name) or to one a new version lacks
+                    sources[at] = source_code["none"]
             self.node[level], self.source[level], self.confidence[level] = nodes, sources, confidence
         self.sample = np.array([s == SAMPLE_SOURCE for s in columns.source], dtype=bool)
         # years with projects or citizen reports: 76% of the Traffy reports (fiscal 2565) could not be chosen when only

@@ -18,7 +18,7 @@ from rich.table import Table as RichTable
 from planalign.app import AlignOutcome, DuplicateSet, SearchPage
 from planalign.index.align import Aligner
 from planalign.index.align.supervised import FUSED_REVIEW_BELOW
-from planalign.index.coverage import COUNTED_SOURCES, Coverage, Needs
+from planalign.index.coverage import SOURCES, Coverage, Needs, NodeCoverage
 from planalign.index.decisions import Decision as LabelDecision
 from planalign.index.dedup import Decision
 from planalign.index.evaluation import Report
@@ -300,6 +300,17 @@ def member_rows(found: DuplicateSet, groups: bool, years: bool) -> tuple[list[st
 # ---------------------------------------------------------------------------------- coverage
 COVERAGE_TABLES = ("nodes", "districts", "needs")
 NOT_ALIGNED_THAI = "จัดเข้าหัวข้อไม่ได้ (ไม่มีคำที่อ่านได้ หรือเป็นเพียงชื่อหน่วยงาน)"
+
+
+def unaligned_name(node: NodeCoverage) -> str:
+    """The not-aligned row's name: items not aligned under the catalog yet are said apart from those that cannot be
+    (a catalog just uploaded put all 1,771 ordinance lines under "cannot be aligned": a committee walkthrough)."""
+    waiting = node.sources.get("pending", 0) + node.report_sources.get("pending", 0)
+    if not waiting:
+        return NOT_ALIGNED_THAI
+    return f"ยังไม่ได้จัดเข้าหัวข้อ: รอประมวลผล {waiting:,} รายการ ตัวเลขยังไม่ครบ" + \
+        (f" (และ{NOT_ALIGNED_THAI} {node.sources.get('none', 0) + node.report_sources.get('none', 0):,} รายการ)"
+         if node.sources.get("none") or node.report_sources.get("none") else "")
 NO_DISTRICT_THAI = "หน่วยงานส่วนกลาง และเรื่องแจ้งที่ไม่ระบุเขต"  # reports without a district are counted here too (a walkthrough)
 
 
@@ -309,7 +320,7 @@ NO_DISTRICT_THAI = "หน่วยงานส่วนกลาง และ�
 COVERAGE_HEADERS_THAI = {
     "level": "ระดับ", "id": "รหัส", "name": "ชื่อ", "projects": "จำนวนโครงการ", "budget": "งบประมาณ (บาท)",
     "project_share": "สัดส่วนโครงการ", "budget_share": "สัดส่วนงบประมาณ", "declared": "ระบุในแบบฟอร์ม", "decision": "ผู้ตรวจยืนยัน",
-    "mapped": "ตามหมวดเรื่องแจ้ง", "predicted": "ระบบจับคู่", "reports": "เรื่องแจ้งของประชาชน", "report_share": "สัดส่วนเรื่องแจ้ง",
+    "mapped": "ตามหมวดเรื่องแจ้ง", "predicted": "ระบบจับคู่", "none": "จัดเข้าหัวข้อไม่ได้", "pending": "รอจัดเข้าหัวข้อ", "reports": "เรื่องแจ้งของประชาชน", "report_share": "สัดส่วนเรื่องแจ้ง",
     "districts_without_count": "จำนวนเขตที่ไม่มีโครงการ", "districts_without": "เขตที่ไม่มีโครงการ",
     "previous_projects": "จำนวนโครงการปีก่อน", "previous_budget": "งบประมาณปีก่อน (บาท)",
     "change_projects": "จำนวนโครงการเปลี่ยนจากปีก่อน", "change_budget": "งบประมาณเปลี่ยนจากปีก่อน (บาท)",
@@ -337,15 +348,15 @@ def coverage_json(coverage: Coverage) -> str:
 
 def coverage_rows(coverage: Coverage) -> tuple[list[str], list[dict[str, Any]]]:
     """One row per node (the not-aligned last): counts, budget, shares, sources, reports, year-over-year."""
-    columns = ["level", "id", "name", "projects", "budget", "project_share", "budget_share", *COUNTED_SOURCES, "reports", "report_share",
+    columns = ["level", "id", "name", "projects", "budget", "project_share", "budget_share", *SOURCES, "reports", "report_share",
                "districts_without_count", "districts_without", "previous_projects", "previous_budget", "change_projects", "change_budget"]
     rows = []
     for node in coverage.nodes:
-        row: dict[str, Any] = {"level": coverage.level, "id": node.id or "", "name": node.name or NOT_ALIGNED_THAI, "projects": node.projects,
+        row: dict[str, Any] = {"level": coverage.level, "id": node.id or "", "name": node.name or unaligned_name(node), "projects": node.projects,
                                "budget": node.budget, "project_share": node.project_share, "budget_share": node.budget_share,
                                "reports": node.reports, "report_share": node.report_share, "districts_without_count": len(node.districts_without),
                                "districts_without": "|".join(node.districts_without)}
-        row.update({s: node.sources.get(s, 0) for s in COUNTED_SOURCES})
+        row.update({s: node.sources.get(s, 0) for s in SOURCES})  # every source: the row's sources add up to its projects
         row.update({k: "" if getattr(node, k) is None else getattr(node, k) for k in columns[-4:]})
         rows.append(row)
     return columns, rows
@@ -394,7 +405,7 @@ def print_coverage(out: Console, coverage: Coverage) -> None:
     rows = []
     for node in coverage.nodes:
         split = f"{node.sources.get('declared', 0)}/{node.sources.get('decision', 0)}/{node.sources.get('predicted', 0)}"  # a person's decision too
-        row = [node.id or "-", escape(node.name or NOT_ALIGNED_THAI), f"{node.projects:,}", f"{node.budget:,.0f}", f"{node.budget_share:.1%}", split,
+        row = [node.id or "-", escape(node.name or unaligned_name(node)), f"{node.projects:,}", f"{node.budget:,.0f}", f"{node.budget_share:.1%}", split,
                f"{node.reports:,}", str(len(node.districts_without))]
         if previous:
             row.append(f"{node.change_projects:+,} / {node.change_budget:+,.0f}")

@@ -500,3 +500,26 @@ def test_a_dimension_without_issues_gets_the_projects_it_ranks_first_for(tmp_pat
     clinic = Project(id="S2", name="โครงการตรวจคัดกรองสุขภาพและฉีดวัคซีนผู้สูงอายุ", source="form")
     rows = {r.level: (r.node_id, r.source) for r in alignment_rows(clinic, catalog, None, aligner.align(clinic.search_text()), "m")}
     assert rows == {"dimension": ("W1", "predicted"), "issue": ("W1.1", "predicted")}
+
+
+def test_items_a_new_catalog_has_not_reached_are_told_apart_from_those_that_cannot_be_aligned():
+    """Right after a catalog upload every ordinance line sat under "cannot be aligned" (no readable text or an
+    office's name) in the dashboard and its exports, without a word that alignment was still running (a committee
+    walkthrough). Items without an alignment row yet are "pending", said in the row's name and its own column."""
+    from planalign.corpora.catalog import load_catalog
+    from planalign.index.coverage import Frame
+    from planalign.index.store import CoverageColumns
+    from planalign.service.format import coverage_rows, thai_headers
+
+    catalog = load_catalog("bma-9d")
+    ids = ["A", "B", "C", "D"]
+    aligned = {"dimension": (["A", "B"], ["D1", ""], ["predicted", "none"], [0.8, None])}  # C and D: not aligned yet
+    frame = Frame(catalog, CoverageColumns(ids, [2566] * 4, ["บางเขน"] * 4, ["กรุงเทพเหนือ"] * 4, [100.0] * 4, ["form"] * 4, aligned), ())
+    coverage = frame.coverage("dimension", year=2566)
+    unaligned = next(n for n in coverage.nodes if n.id is None)
+    assert unaligned.projects == 3 and unaligned.sources == {"none": 1, "pending": 2}
+    columns, rows = coverage_rows(coverage)
+    last = rows[-1]
+    assert "รอประมวลผล 2 รายการ" in last["name"] and (last["none"], last["pending"]) == (1, 2)
+    assert all(sum(row[s] for s in ("declared", "decision", "mapped", "predicted", "none", "pending")) == row["projects"] for row in rows)
+    assert "รอจัดเข้าหัวข้อ" in thai_headers(columns, rows)[0]

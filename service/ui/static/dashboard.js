@@ -5,7 +5,7 @@
   var PA = window.PA;
   var el = PA.el;
   var SVG = "http://www.w3.org/2000/svg";
-  var SOURCE_THAI = { declared: "ระบุในแบบฟอร์ม", decision: "ผู้ตรวจยืนยัน", mapped: "ตามหมวดเรื่องแจ้ง", predicted: "ระบบจับคู่", none: "จัดไม่ได้" };
+  var SOURCE_THAI = { declared: "ระบุในแบบฟอร์ม", decision: "ผู้ตรวจยืนยัน", mapped: "ตามหมวดเรื่องแจ้ง", predicted: "ระบบจับคู่", none: "จัดไม่ได้", pending: "รอจัดเข้าหัวข้อ" };
   var NO_DISTRICT = "-";
   // top / second: the chosen catalog's first two levels ("dimension" / "issue" for BMA's): a plan whose levels are
   // named otherwise (ยุทธศาสตร์ / มาตรการ) was asked for "issue", refused, and the previous plan's figures stayed (a walkthrough)
@@ -47,7 +47,13 @@
 
   function metric() { return $("d-metric").value; }
 
-  function nodeLabel(node) { return node.id ? node.id + " " + node.name : "จัดเข้าหัวข้อไม่ได้ (ไม่มีคำที่อ่านได้ หรือเป็นเพียงชื่อหน่วยงาน)"; }
+  /* The not-aligned row: items a new catalog has not reached yet are said apart from those that cannot be aligned
+     (all 1,771 ordinance lines read "cannot be aligned" right after an upload: a committee walkthrough). */
+  function waiting(node) { return ((node.sources || {}).pending || 0) + ((node.report_sources || {}).pending || 0); }
+  function nodeLabel(node) {
+    if (node.id) return node.id + " " + node.name;
+    return waiting(node) ? "ยังไม่ได้จัดเข้าหัวข้อ (รอประมวลผล " + count(waiting(node)) + " รายการ)" : "จัดเข้าหัวข้อไม่ได้ (ไม่มีคำที่อ่านได้ หรือเป็นเพียงชื่อหน่วยงาน)";
+  }
 
   /* ------------------------------------------------------------------ summary */
   function renderSummary(data, issues) {
@@ -69,7 +75,9 @@
         el("div", { class: "metric-label", text: c[0] }), el("div", { class: "metric-value", text: c[1] }), el("div", { class: "metric-hint", text: c[2] })
       ]));
     });
-    if (data.pending) PA.setStatus($("dash-status"), "กำลังจับคู่ข้อมูลอีก " + count(data.pending) + " รายการ ตัวเลขอาจเปลี่ยนเล็กน้อย", "busy");
+    var all = (data.total_projects || 0) + (data.total_reports || 0);
+    if (data.pending) PA.setStatus($("dash-status"), "กำลังจับคู่ข้อมูลอีก " + count(data.pending) + " รายการ " +
+      (data.pending > 0.05 * all ? "ตัวเลขยังไม่ครบ รอสักครู่แล้วโหลดใหม่" : "ตัวเลขอาจเปลี่ยนเล็กน้อย"), "busy");
   }
 
   function sumOf(nodes, key) {
@@ -88,7 +96,8 @@
     nodes.forEach(function (n, i) {
       var y = i * rowH + 4;
       var total = n[key];
-      var declaredShare = n.projects ? ((n.sources || {}).declared || 0) / n.projects : 0;
+      // the dark part: what a form declared or a person decided; the light: what the system matched (people's decisions were drawn light: a walkthrough)
+      var declaredShare = n.projects ? (((n.sources || {}).declared || 0) + ((n.sources || {}).decision || 0)) / n.projects : 0;
       var w = Math.max(total > 0 ? 2 : 0, barW * total / max);
       var previous = key === "budget" ? n.previous_budget : n.previous_projects;
       var change = previous === null || previous === undefined ? "" :
@@ -97,7 +106,7 @@
                              onclick: function () { drill({ node: n.id || "", level: state.top }, nodeLabel(n)); },
                              onkeydown: function (e) { if (e.key === "Enter") drill({ node: n.id || "", level: state.top }, nodeLabel(n)); } }, [
         svg("title", { text: nodeLabel(n) + ": " + count(n.projects) + " โครงการ, " + baht(n.budget) }),
-        svg("text", { x: 0, y: y + 21, class: "bar-name", text: (n.id ? n.id + " " : "") + (n.name || "จัดไม่ได้") }),
+        svg("text", { x: 0, y: y + 21, class: "bar-name", text: (n.id ? n.id + " " : "") + (n.name || (waiting(n) ? "ยังไม่ได้จัด" : "จัดไม่ได้")) }),
         svg("rect", { x: labelW, y: y + 6, width: w, height: 20, rx: 3, class: "bar-predicted" }),
         svg("rect", { x: labelW, y: y + 6, width: w * declaredShare, height: 20, rx: 3, class: "bar-declared" }),
         svg("text", { x: labelW + w + 6, y: y + 21, class: "bar-number",
