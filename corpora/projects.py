@@ -292,6 +292,11 @@ def rows_to_projects(table: Table, year: int | None = None, source: str = "", ov
 # "ยอดรวม" and "รวมทั้งหมด" whole, so a word test missed them: a blind review)
 _TOTAL = re.compile(r"(?:^|\s|ยอด|ผล)รวม")
 SUBTOTAL_MIN_PARTS = 3  # a heading over fewer lines is too easily a coincidence of round budgets (100,000 = 50,000 + 50,000)
+# The budget document's own structure read as lines: an article ("ข้อ 5 งบประมาณรายจ่าย..."), its breakdown sentence
+# ("ประกอบด้วย รายจ่ายประจำ จำนวน ..."), an expense type alone ("รายจ่ายพิเศษ") and a plan ("แผนงานการพาณิชย์ฯ") over a
+# single line of the same amount: 947 million baht counted twice on the FY2566 ordinance after the sums rule (a
+# committee walkthrough checked the stored total against the ordinance's office totals). No project is named so.
+_STRUCTURE = re.compile(r"^(?:ข้อ\s*[\d๐-๙]+\s|ประกอบด้วย\s|รายจ่าย(?:ประจำ|พิเศษ)$|แผนงาน|งบประมาณรายจ่าย)")
 
 
 def _without_subtotals(result: IngestResult, numbers: list[int]) -> IngestResult:
@@ -303,7 +308,8 @@ def _without_subtotals(result: IngestResult, numbers: list[int]) -> IngestResult
     in coverage (a dashboard audit). A row is such a heading when its budget equals, to the baht, the sum
     of the next 3 or more rows of the same office and year, each with a budget (a project, "โครงการ...",
     never is); or, named as a total ("รวม", "ยอดรวม", "รวมทั้งหมด"; not "รวบรวม"), the sum of the rows before it. On that ordinance
-    this finds those four lines and no other of its 1,775.
+    this finds those four lines and no other of its 1,775; and a line named as the document's structure
+    (:data:`_STRUCTURE`: six more there, so the stored lines add up to the ordinance's office totals).
 
     Only on request (``ingest --drop-subtotals``): on a district's own list of round budgets (1,500,000
     over three lines of 500,000) a real project can be such a sum, and a rejected project is lost (a
@@ -311,15 +317,22 @@ def _without_subtotals(result: IngestResult, numbers: list[int]) -> IngestResult
     projects = result.projects
     heading = [False] * len(projects)
     for i, project in enumerate(projects):
+        if _STRUCTURE.match(project.name):
+            heading[i] = True
+            continue
         if not project.budget or project.name.startswith("โครงการ"):
             continue
         directions = (1, -1) if _TOTAL.search(project.name) else (1,)
         heading[i] = any(_sums_to(projects, i, step) for step in directions)
     kept = IngestResult(rejected=list(result.rejected), left_out=result.left_out)
     for project, number, is_heading in zip(projects, numbers, heading):
-        if is_heading:
-            kept.rejected.append(Rejection(number, f"a heading or total of the rows next to it ({project.budget:,.0f} baht), not a project",
-                                           f"เป็นหัวข้อหรือยอดรวมของแถวข้างเคียง ({project.budget:,.0f} บาท) ไม่ใช่โครงการ"))
+        amount = f"{project.budget or 0:,.0f}"
+        if is_heading and _STRUCTURE.match(project.name):
+            kept.rejected.append(Rejection(number, f"a heading of the budget document (an article, an expense type or a plan; {amount} baht), not a project",
+                                           f"เป็นหัวข้อของเอกสารงบประมาณ (ข้อ ประเภทรายจ่าย หรือแผนงาน; {amount} บาท) ไม่ใช่โครงการ"))
+        elif is_heading:
+            kept.rejected.append(Rejection(number, f"a heading or total of the rows next to it ({amount} baht), not a project",
+                                           f"เป็นหัวข้อหรือยอดรวมของแถวข้างเคียง ({amount} บาท) ไม่ใช่โครงการ"))
         else:
             kept.projects.append(project)
     kept.rejected.sort(key=lambda r: r.row)

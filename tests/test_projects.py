@@ -144,6 +144,16 @@ def test_a_heading_or_total_row_is_no_project(tmp_path):
                   ("เขตบางเขน", label, "2,500,000")]
         write_table(path, columns, [dict(zip(columns, line)) for line in totals])
         assert [r.row for r in read_projects(path, year=2566, drop_subtotals=True).rejected] == [5], label
+    # the document's own structure read as lines, each over one line of its amount or none: 947 million baht of the
+    # FY2566 ordinance still counted twice (a committee walkthrough summed the stored lines against the office totals)
+    structure = [("มหาวิทยาลัย", "ข้อ 5  งบประมาณรายจ่ายของการพาณิชย์ของกรุงเทพมหานครให้ตั้งเป็นจำนวน", "719,012,050"),
+                 ("มหาวิทยาลัย", "ประกอบด้วย รายจ่ายประจำ จำนวน 642,958,650 บาท และรายจ่ายพิเศษ จำนวน", "76,053,400"),
+                 ("สำนักงานตลาด", "รายจ่ายพิเศษ", "8,142,400"), ("สำนักงานตลาด", "แผนงานการพาณิชย์ของกรุงเทพมหานคร", "8,142,400"),
+                 ("สำนักงานตลาด", "งานบริหารการตลาด", "8,142,400"), ("สำนักงานตลาด", "โครงการจัดระเบียบแผงค้ารายจ่ายพิเศษ", "500,000")]
+    write_table(path, columns, [dict(zip(columns, line)) for line in structure])
+    read = read_projects(path, year=2566, drop_subtotals=True)
+    assert [r.row for r in read.rejected] == [2, 3, 4, 5] and "เอกสารงบประมาณ" in read.rejected[0].thai
+    assert [p.name for p in read.projects] == ["งานบริหารการตลาด", "โครงการจัดระเบียบแผงค้ารายจ่ายพิเศษ"]
 
 
 def test_a_where_filter_says_how_many_rows_it_left_out(tmp_path):
