@@ -106,6 +106,7 @@ class IngestResult:
     projects: list[Project] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
     left_out: int = 0  # rows a --where filter left out (not rejected: not asked for)
+    levels: list[str] = field(default_factory=list)  # the values of a "level" column read whole (org, section, item...)
 
 
 @lru_cache(maxsize=1)
@@ -420,6 +421,8 @@ def read_projects(path: str | Path, year: int | None = None, source: str | None 
                          thai=f"ไฟล์ {path} ไม่มีแถวข้อมูล" + (" ที่ตรงกับ --where" if where else ""))
     result = rows_to_projects(table, year, source if source is not None else path.name, overrides, drop_subtotals=drop_subtotals)
     result.left_out = left_out if where else 0
+    if "level" in table.columns:  # a budget document's office, section and item rows: said, they add up twice (below)
+        result.levels = sorted({str(row.get("level", "")).strip() for row in table.rows} - {""})
     return result
 
 

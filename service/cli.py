@@ -294,6 +294,10 @@ def ingest(
         file, parse_year(year), source, _pairs(mapping, "--map"), _pairs(where, "--where"), drop_subtotals)  # type: ignore[arg-type]
     if read.left_out:  # the export.csv example dropped a row with no word (a docs walkthrough)
         err.print(f"--where: {read.left_out} row(s) left out (ไม่ตรงเงื่อนไข --where)")
+    if len(read.levels) > 1:  # the ordinance without --where level=item stored its 83 office and section totals: 156,715 million baht (a walkthrough)
+        err.print(f"[yellow]warning:[/] the file's level column holds {', '.join(escape(v) for v in read.levels[:6])}: rows of one level "
+                  "often total the next, and coverage would count their budget twice; --where level=... keeps one "
+                  "(คอลัมน์ level มีหลายระดับ งบประมาณอาจถูกนับซ้ำ ใช้ --where level=... เลือกระดับเดียว)")
     for rejection in read.rejected[:50]:
         err.print(f"[yellow]row {rejection.row} rejected:[/] {escape(rejection.reason)} [dim]({escape(rejection.thai)})[/]")
     if len(read.rejected) > 50:

@@ -165,3 +165,5 @@ def test_a_where_filter_says_how_many_rows_it_left_out(tmp_path):
     result = read_projects(path, year=2566, where={"level": "item"})
     assert len(result.projects) == 2 and result.left_out == 1 and result.rejected == []
     assert read_projects(path, year=2566).left_out == 0
+    # the levels a file mixes, for the CLI's warning (the ordinance without --where stored its office totals too: a walkthrough)
+    assert (read_projects(path, year=2566).levels, result.levels) == (["item", "org"], ["item"])
