@@ -395,7 +395,8 @@ def need_rows(needs: Needs) -> tuple[list[str], list[dict[str, Any]]]:
 def print_coverage(out: Console, coverage: Coverage) -> None:
     if coverage.hint:
         out.print(f"[yellow]{escape(coverage.hint)}[/]")
-    title = f"{coverage.level} · ปีงบประมาณ {coverage.year or 'ทุกปี'} · {coverage.total_projects:,} โครงการ · {coverage.total_budget:,.0f} บาท"
+    title = (f"{coverage.catalog} · {coverage.level} · ปีงบประมาณ {coverage.year or 'ทุกปี'} · {coverage.total_projects:,} โครงการ · "
+             f"{coverage.total_budget:,.0f} บาท")  # the catalog named: the 20-year plan's table read as the 9-dimension one's (a walkthrough)
     # Short headers (two lines where they can) so the table fits 80 columns with its numbers whole.
     # Thai first, the API's field names under them (the evaluation team reads Thai; scripts read the API).
     columns = ["รหัส", "ชื่อ", "โครงการ", "งบประมาณ\n(บาท)", "สัดส่วน\nงบ", "แผน/คน/\nระบบ", "เรื่อง\nTraffy", "เขตที่\nไม่มี"]
