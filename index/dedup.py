@@ -458,7 +458,7 @@ def _narrows(short: Record, long: Record, where: Sequence[Place]) -> bool:
     48") says where, not what, and "คลอง" of "ขุดลอกคลอง" is inside the other's "คลองบางบัว"."""
     if not short.topic:
         return False
-    added = {w for w in long.topic - NOT_NARROWING if not any(w in place.surface for place in where)}
+    added = frozenset(w for w in long.topic - NOT_NARROWING if not any(w in place.surface for place in where))
     return shared_topic(added, short.topic) < len(added)  # a word sharing one ("ขุดลอก" / "ลอก") adds nothing
 
 
