@@ -458,7 +458,9 @@ def _narrows(short: Record, long: Record, where: Sequence[Place]) -> bool:
     48") says where, not what, and "คลอง" of "ขุดลอกคลอง" is inside the other's "คลองบางบัว"."""
     if not short.topic:
         return False
-    added = frozenset(w for w in long.topic - NOT_NARROWING if not any(w in place.surface for place in where))
+    purpose = long.canonical.find("เพื่อ")  # a purpose clause says why, not what ("...ซ.พหลโยธิน ๔๘ เพื่อลดน้ำท่วมขัง" is a copy)
+    added = frozenset(w for w in long.topic - NOT_NARROWING if not any(w in place.surface for place in where)
+                      and not (0 <= purpose <= long.canonical.find(w)))
     return shared_topic(added, short.topic) < len(added)  # a word sharing one ("ขุดลอก" / "ลอก") adds nothing
 
 
