@@ -92,7 +92,10 @@ def progress_bar(total: int, description: str) -> Iterator[Callable[[int], None]
     Redrawn by the caller's thread (at most ten times a second), not by rich's refresh thread: the
     duplicate sweep forks its workers only from a single-threaded process, so with that thread a
     file's duplicates on a terminal were decided in one process."""
-    if not sys.stderr.isatty() or total < 2:
+    if not sys.stderr.isatty():
+        yield _plain_progress(total, description) if total >= PLAIN_PROGRESS_MIN else (lambda n: None)
+        return
+    if total < 2:
         yield lambda n: None
         return
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
@@ -107,6 +110,23 @@ def progress_bar(total: int, description: str) -> Iterator[Callable[[int], None]
                 drawn[0] = time.monotonic()
 
         yield advance
+
+
+PLAIN_PROGRESS_MIN, PLAIN_PROGRESS_SECONDS = 1_000, 60.0
+
+
+def _plain_progress(total: int, description: str) -> Callable[[int], None]:
+    """A line a minute for long work when stderr is no terminal (a log, a pipe): a Traffy month's ingest ran 36
+    minutes without a word (a committee walkthrough); short work stays silent."""
+    done, said = [0], [time.monotonic()]
+
+    def advance(n: int) -> None:
+        done[0] += n
+        if time.monotonic() - said[0] >= PLAIN_PROGRESS_SECONDS:
+            err.print(f"{description}: {done[0]:,}/{total:,} ({done[0] / total:.0%})", highlight=False)
+            said[0] = time.monotonic()
+
+    return advance
 
 
 def _aligner(core, catalog: str | None, train: Path | None, label_col: str | None, train_text_col: str | None, learn: bool = True,

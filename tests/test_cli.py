@@ -396,3 +396,18 @@ def test_serve_lets_a_request_head_be_as_long_as_the_api_answers(tmp_path, monke
     result = CliRunner().invoke(app, ["serve", "--data-dir", str(tmp_path), "--encoder", "tfidf", "--port", "8199"])
     assert result.exit_code == 0, result.output
     assert given["h11_max_incomplete_event_size"] == REQUEST_HEAD_BYTES >= 500_000
+
+
+def test_long_work_says_how_far_it_is_when_stderr_is_no_terminal(monkeypatch, capsys):
+    """A Traffy month's ingest ran 36 minutes without a word into a log (a committee walkthrough): a line a minute
+    there; short work stays silent."""
+    from planalign.service import cli
+
+    monkeypatch.setattr(cli, "PLAIN_PROGRESS_SECONDS", 0.0)
+    monkeypatch.setattr(cli, "err", cli.Console(stderr=True, force_terminal=False, width=200))
+    with cli.progress_bar(5_000, "embedding") as advance:
+        advance(2_500)
+    with cli.progress_bar(10, "embedding") as advance:
+        advance(10)
+    said = capsys.readouterr().err
+    assert "embedding: 2,500/5,000 (50%)" in said and "10/10" not in said
