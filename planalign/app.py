@@ -52,6 +52,7 @@ from planalign.decisions import DecisionInput, Declared, check, check_source, de
 from planalign.errors import InputError, NotFound, TooLarge, Unavailable
 from planalign.index.align import SCORING_VERSION, Aligner, Alignment
 from planalign.index.align.query import prepare_text
+from planalign.index.align.scoring import CALIBRATIONS, Calibration
 from planalign.index.classify import Classified, classify_table, too_long
 from planalign.index.coverage import (
     COVERAGE_VERSION,
@@ -1249,7 +1250,8 @@ class Application:
             pending = len(self._stale(plan))
         if pending and background:
             self._refresh_in_background(catalog, plan.key)
-        frame = Frame(plan.catalog, self.store.coverage_columns(plan.key), self.settings.report_sources)
+        frame = Frame(plan.catalog, self.store.coverage_columns(plan.key), self.settings.report_sources,
+                      CALIBRATIONS.get(self.settings.encoder, Calibration()).review_below)  # the stored suggestions' encoder
         with self._lock:
             self._frames[plan.key] = (stamp, frame, pending)
         return frame, pending

@@ -321,6 +321,7 @@ COVERAGE_HEADERS_THAI = {
     "level": "ระดับ", "id": "รหัส", "name": "ชื่อ", "projects": "จำนวนโครงการ", "budget": "งบประมาณ (บาท)",
     "project_share": "สัดส่วนโครงการ", "budget_share": "สัดส่วนงบประมาณ", "declared": "ระบุในแบบฟอร์ม", "decision": "ผู้ตรวจยืนยัน",
     "mapped": "ตามหมวดเรื่องแจ้ง", "predicted": "ระบบจับคู่", "none": "จัดเข้าหัวข้อไม่ได้", "pending": "รอจัดเข้าหัวข้อ", "reports": "เรื่องแจ้งของประชาชน", "report_share": "สัดส่วนเรื่องแจ้ง",
+    "uncertain": "ระบบจับคู่ความมั่นใจต่ำ (ควรตรวจ)", "uncertain_budget": "งบประมาณที่ระบบจับคู่ความมั่นใจต่ำ (บาท)",
     "districts_without_count": "จำนวนเขตที่ไม่มีโครงการ", "districts_without": "เขตที่ไม่มีโครงการ",
     "previous_projects": "จำนวนโครงการปีก่อน", "previous_budget": "งบประมาณปีก่อน (บาท)",
     "change_projects": "จำนวนโครงการเปลี่ยนจากปีก่อน", "change_budget": "งบประมาณเปลี่ยนจากปีก่อน (บาท)",
@@ -348,12 +349,13 @@ def coverage_json(coverage: Coverage) -> str:
 
 def coverage_rows(coverage: Coverage) -> tuple[list[str], list[dict[str, Any]]]:
     """One row per node (the not-aligned last): counts, budget, shares, sources, reports, year-over-year."""
-    columns = ["level", "id", "name", "projects", "budget", "project_share", "budget_share", *SOURCES, "reports", "report_share",
+    columns = ["level", "id", "name", "projects", "budget", "project_share", "budget_share", *SOURCES, "uncertain", "uncertain_budget", "reports", "report_share",
                "districts_without_count", "districts_without", "previous_projects", "previous_budget", "change_projects", "change_budget"]
     rows = []
     for node in coverage.nodes:
         row: dict[str, Any] = {"level": coverage.level, "id": node.id or "", "name": node.name or unaligned_name(node), "projects": node.projects,
                                "budget": node.budget, "project_share": node.project_share, "budget_share": node.budget_share,
+                               "uncertain": node.uncertain, "uncertain_budget": node.uncertain_budget,
                                "reports": node.reports, "report_share": node.report_share, "districts_without_count": len(node.districts_without),
                                "districts_without": "|".join(node.districts_without)}
         row.update({s: node.sources.get(s, 0) for s in SOURCES})  # every source: the row's sources add up to its projects
@@ -424,6 +426,10 @@ def print_coverage(out: Console, coverage: Coverage) -> None:
     out.print(table, crop=False)  # a narrow terminal wraps a line rather than lose the digits at its end
     out.print("แผน/คน/ระบบ: จำนวนโครงการที่แบบฟอร์มระบุหัวข้อไว้ / ที่คนตัดสิน / ที่ระบบเสนอ; เขตที่ไม่มี: จำนวนเขตที่ไม่มีโครงการในหัวข้อนี้"
               + (f"; เทียบ {coverage.previous_year}: โครงการ / งบประมาณ (บาท) ที่เปลี่ยนไป" if previous else ""))
+    if coverage.uncertain_projects:  # how sure the totals are (a committee walkthrough)
+        out.print(f"ระบบจับคู่ด้วยความมั่นใจต่ำกว่าเกณฑ์ตรวจ ({coverage.review_below:.2f}) {coverage.uncertain_projects:,} จาก "
+                  f"{coverage.total_projects:,} โครงการ งบประมาณ {coverage.uncertain_budget:,.0f} บาท ควรให้คนตรวจ "
+                  "(planalign coverage ... --out: คอลัมน์ uncertain)")
     if coverage.projects_without_budget:
         out.print(f"{coverage.projects_without_budget:,} of {coverage.total_projects:,} projects have no budget: counted as 0 baht "
                   f"(ไม่ระบุงบประมาณ {coverage.projects_without_budget:,} โครงการ นับเป็น 0 บาท)")

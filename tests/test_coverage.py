@@ -514,8 +514,14 @@ def test_items_a_new_catalog_has_not_reached_are_told_apart_from_those_that_cann
     catalog = load_catalog("bma-9d")
     ids = ["A", "B", "C", "D"]
     aligned = {"dimension": (["A", "B"], ["D1", ""], ["predicted", "none"], [0.8, None])}  # C and D: not aligned yet
-    frame = Frame(catalog, CoverageColumns(ids, [2566] * 4, ["บางเขน"] * 4, ["กรุงเทพเหนือ"] * 4, [100.0] * 4, ["form"] * 4, aligned), ())
+    frame = Frame(catalog, CoverageColumns(ids, [2566] * 4, ["บางเขน"] * 4, ["กรุงเทพเหนือ"] * 4, [100.0] * 4, ["form"] * 4, aligned), (), 0.53)
     coverage = frame.coverage("dimension", year=2566)
+    assert coverage.uncertain_projects == 0  # 0.8 is over the review threshold
+    unsure = {"dimension": (["A", "B", "C"], ["D1", "", "D1"], ["predicted", "none", "predicted"], [0.8, None, 0.4])}
+    doubtful = Frame(catalog, CoverageColumns(ids, [2566] * 4, ["บางเขน"] * 4, ["กรุงเทพเหนือ"] * 4, [100.0] * 4, ["form"] * 4, unsure), (), 0.53)
+    found = doubtful.coverage("dimension", year=2566)
+    assert (found.uncertain_projects, found.uncertain_budget) == (1, 100.0)
+    assert next((n.uncertain, n.projects) for n in found.nodes if n.id == "D1") == (1, 2)
     unaligned = next(n for n in coverage.nodes if n.id is None)
     assert unaligned.projects == 3 and unaligned.sources == {"none": 1, "pending": 2}
     columns, rows = coverage_rows(coverage)

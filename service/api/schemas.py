@@ -553,6 +553,8 @@ class NodeCoverageOut(Out):
     previous_budget: float | None = None
     change_projects: int | None = None
     change_budget: float | None = None
+    uncertain: int = Field(0, description="Of projects, those the system matched with a confidence under review_below (worth a person's check)")
+    uncertain_budget: float = Field(0.0, description="Their budget, baht")
 
 
 class CellOut(Out):
@@ -598,6 +600,10 @@ class CoverageResponse(Out):
     sample_years: list[int] = Field(default_factory=list, description="Years whose projects are all sample projects (the page opens on "
                                                                       "the newest year that is not one of them)")
     hint: str = Field("", description="In Thai, why every figure is zero: nothing of the year asked is stored (the years that are)")
+    uncertain_projects: int = Field(0, description="Projects the system matched with a confidence under review_below: how much of the "
+                                                   "figures a person should check")
+    uncertain_budget: float = Field(0.0, description="Their budget, baht")
+    review_below: float | None = Field(None, description="The suggestions' review threshold the uncertain counts use")
     nodes: list[NodeCoverageOut] = Field(description="Every node of the level; they add up to the totals")
     districts: list[DistrictCoverageOut] = Field(description="The districts of the filter (grouped), then the projects without a district")
 

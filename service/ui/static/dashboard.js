@@ -64,7 +64,9 @@
     var cards = [
       // every stored row counts: a budget ordinance read line by line brings its routine work lines too (a dashboard audit)
       ["โครงการและรายการ", count(data.total_projects), (data.total_projects ? "ทุกแถวที่นำเข้า รวมรายการงานประจำ · ระบุความสอดคล้องเอง " + PA.percent(declared / data.total_projects) : "") +
-        (data.sample_projects ? " · ในนี้เป็นโครงการตัวอย่าง (ไม่ใช่ข้อมูลจริง) " + count(data.sample_projects) + " รายการ" : "")],
+        (data.sample_projects ? " · ในนี้เป็นโครงการตัวอย่าง (ไม่ใช่ข้อมูลจริง) " + count(data.sample_projects) + " รายการ" : "") +
+        // how sure the figures are: the system's low-confidence matches (a committee walkthrough)
+        (data.uncertain_projects ? " · ระบบจับคู่ความมั่นใจต่ำ ควรตรวจ " + count(data.uncertain_projects) + " รายการ (" + baht(data.uncertain_budget) + ")" : "")],
       ["งบประมาณรวม", baht(data.total_budget), (data.previous_year ? "ปี " + data.previous_year + ": " + baht(sumOf(data.nodes, "previous_budget")) : "") +
         (data.projects_without_budget ? (data.previous_year ? " · " : "") + "ไม่ระบุงบประมาณ " + count(data.projects_without_budget) + " โครงการ (นับเป็น 0 บาท)" : "")],
       ["เรื่องที่ประชาชนแจ้ง", count(data.total_reports), data.year ? "Traffy Fondue ในปีงบประมาณเดียวกัน" : "Traffy Fondue ทุกปี"],
