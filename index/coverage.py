@@ -302,8 +302,8 @@ class Frame:
                 if at is not None and node_id in code:
                     nodes[at], sources[at] = code[node_id], source_code.get(src, source_code["predicted"])
                     confidence[at] = np.nan if conf is None else conf
-                elif at is not None:  # aligned, to no node (no readable text, an office's name) or to one a new version lacks
-                    sources[at] = source_code["none"]
+                elif at is not None and not node_id:  # aligned to no node: no readable text, an office's name
+                    sources[at] = source_code["none"]  # (a node a replaced catalog lacks: pending, aligned again shortly)
             self.node[level], self.source[level], self.confidence[level] = nodes, sources, confidence
         self.sample = np.array([s == SAMPLE_SOURCE for s in columns.source], dtype=bool)
         # years with projects or citizen reports: 76% of the Traffy reports (fiscal 2565) could not be chosen when only

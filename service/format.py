@@ -311,6 +311,7 @@ def unaligned_name(node: NodeCoverage) -> str:
     return f"ยังไม่ได้จัดเข้าหัวข้อ: รอประมวลผล {waiting:,} รายการ ตัวเลขยังไม่ครบ" + \
         (f" (และ{NOT_ALIGNED_THAI} {node.sources.get('none', 0) + node.report_sources.get('none', 0):,} รายการ)"
          if node.sources.get("none") or node.report_sources.get("none") else "")
+UNALIGNED_COLUMN_THAI = "ไม่ได้จัดเข้าหัวข้อ (รอประมวลผล หรือจัดเข้าหัวข้อไม่ได้)"  # a districts table's column: both kinds
 NO_DISTRICT_THAI = "หน่วยงานส่วนกลาง และเรื่องแจ้งที่ไม่ระบุเขต"  # reports without a district are counted here too (a walkthrough)
 
 
@@ -335,7 +336,7 @@ def thai_headers(columns: list[str], rows: list[dict[str, Any]]) -> tuple[list[s
     table's per-node columns ("D1 projects") keep their node id ("D1 จำนวนโครงการ")."""
     def thai(column: str) -> str:
         node, _, measure = column.rpartition(" ")
-        node = NOT_ALIGNED_THAI if node == UNALIGNED_COLUMN else node
+        node = UNALIGNED_COLUMN_THAI if node == UNALIGNED_COLUMN else node
         return f"{node} {COVERAGE_HEADERS_THAI[measure]}" if node else COVERAGE_HEADERS_THAI[column]
 
     named = [thai(c) for c in columns]

@@ -517,6 +517,9 @@ def test_items_a_new_catalog_has_not_reached_are_told_apart_from_those_that_cann
     frame = Frame(catalog, CoverageColumns(ids, [2566] * 4, ["บางเขน"] * 4, ["กรุงเทพเหนือ"] * 4, [100.0] * 4, ["form"] * 4, aligned), (), 0.53)
     coverage = frame.coverage("dimension", year=2566)
     assert coverage.uncertain_projects == 0  # 0.8 is over the review threshold
+    replaced = {"dimension": (["A", "B", "C"], ["D1", "", "D99"], ["predicted", "none", "predicted"], [0.8, None, 0.7])}  # D99: a replaced catalog's
+    again = Frame(catalog, CoverageColumns(ids, [2566] * 4, ["บางเขน"] * 4, ["กรุงเทพเหนือ"] * 4, [100.0] * 4, ["form"] * 4, replaced), (), 0.53)
+    assert next(n.sources for n in again.coverage("dimension", year=2566).nodes if n.id is None) == {"none": 1, "pending": 2}
     unsure = {"dimension": (["A", "B", "C"], ["D1", "", "D1"], ["predicted", "none", "predicted"], [0.8, None, 0.4])}
     doubtful = Frame(catalog, CoverageColumns(ids, [2566] * 4, ["บางเขน"] * 4, ["กรุงเทพเหนือ"] * 4, [100.0] * 4, ["form"] * 4, unsure), (), 0.53)
     found = doubtful.coverage("dimension", year=2566)
@@ -529,3 +532,13 @@ def test_items_a_new_catalog_has_not_reached_are_told_apart_from_those_that_cann
     assert "รอประมวลผล 2 รายการ" in last["name"] and (last["none"], last["pending"]) == (1, 2)
     assert all(sum(row[s] for s in ("declared", "decision", "mapped", "predicted", "none", "pending")) == row["projects"] for row in rows)
     assert "รอจัดเข้าหัวข้อ" in thai_headers(columns, rows)[0]
+
+
+def test_every_coverage_source_is_one_the_api_answers_with():
+    """"pending" joined the coverage sources and /v1/coverage/items answered 500 for a waiting item (a blind review)."""
+    import typing
+
+    from planalign.index.coverage import SOURCES
+    from planalign.service.api.schemas import AlignmentSource
+
+    assert set(typing.get_args(AlignmentSource)) == set(SOURCES)

@@ -533,18 +533,21 @@ class Readiness(BaseModel):
 
 
 # --------------------------------------------------------------------------------- coverage
-AlignmentSource = Literal["declared", "decision", "mapped", "predicted", "none"]
+# index/coverage.py SOURCES ("pending": not aligned under the catalog yet; a 500 on /v1/coverage/items before: a blind review)
+AlignmentSource = Literal["declared", "decision", "mapped", "predicted", "none", "pending"]
 
 
 class NodeCoverageOut(Out):
-    id: str | None = Field(description="Catalog node id; null: items that could not be aligned (no readable text)")
+    id: str | None = Field(description="Catalog node id; null: items not aligned, those that cannot be (no readable text, an office's name: "
+                                       "sources.none) and those not aligned under this catalog yet (sources.pending)")
     name: str
     parent_id: str | None
     projects: int = Field(description="Projects counted for this node (each project counts once per level)")
     budget: float = Field(description="Their budget, baht")
     project_share: float = Field(description="projects / total_projects")
     budget_share: float = Field(description="budget / total_budget")
-    sources: dict[str, int] = Field(description="Projects by where their node comes from: declared, decision, mapped, predicted (none: not aligned)")
+    sources: dict[str, int] = Field(description="Projects by where their node comes from: declared, decision, mapped, predicted; none: "
+                                                "cannot be aligned; pending: not aligned under this catalog yet")
     reports: int = Field(description="Citizen reports counted for this node")
     report_share: float
     report_sources: dict[str, int] = Field(description="Reports by where their node comes from (mapped: their category)")

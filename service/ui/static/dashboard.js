@@ -52,7 +52,8 @@
   function waiting(node) { return ((node.sources || {}).pending || 0) + ((node.report_sources || {}).pending || 0); }
   function nodeLabel(node) {
     if (node.id) return node.id + " " + node.name;
-    return waiting(node) ? "ยังไม่ได้จัดเข้าหัวข้อ (รอประมวลผล " + count(waiting(node)) + " รายการ)" : "จัดเข้าหัวข้อไม่ได้ (ไม่มีคำที่อ่านได้ หรือเป็นเพียงชื่อหน่วยงาน)";
+    // the words of service/format.py unaligned_name, which the exports carry
+    return waiting(node) ? "ยังไม่ได้จัดเข้าหัวข้อ: รอประมวลผล " + count(waiting(node)) + " รายการ ตัวเลขยังไม่ครบ" : "จัดเข้าหัวข้อไม่ได้ (ไม่มีคำที่อ่านได้ หรือเป็นเพียงชื่อหน่วยงาน)";
   }
 
   /* ------------------------------------------------------------------ summary */
