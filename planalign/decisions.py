@@ -172,19 +172,26 @@ EXPORTED_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")  # `created` as d
 
 
 def latest_per_text(decisions: Sequence[NewDecision], rows: Sequence[dict] | None = None) -> list[NewDecision]:
-    """One decision per text, level and project of a batch, stored oldest first so the newest ends active: in the
-    batch's order, or by an export's ``created`` and ``id`` columns when every row (``rows``: the decisions' file
-    rows) has them as the export writes them. An export with ``--history`` lists a text's decisions newest first,
-    so importing it set the oldest label again, and a batch deciding one text twice stored both again every time
-    (a blind test); another file's dates ("9/12/2566") or ids say nothing of the order (a blind review)."""
-    exported = bool(rows) and all(EXPORTED_TIME.fullmatch(str(row.get("created", "")).strip()) and str(row.get("id", "")).strip().isdigit()
-                                  for row in rows or ())
+    """One decision per text, level and project of a batch, stored oldest first so the newest ends active: a text's
+    rows in the batch's order, or by an export's ``created`` and ``id`` columns when every row on that text (``rows``:
+    the decisions' file rows) has them as the export writes them. An export with ``--history`` lists a text's
+    decisions newest first, so importing it set the oldest label again, and a batch deciding one text twice stored
+    both again every time (a blind test); another file's dates ("9/12/2566") or ids say nothing of the order, and a
+    correction added without them orders its own text only (the whole file fell back to row order: a blind review)."""
+    def stamped(i: int) -> bool:
+        row = rows[i] if rows else {}
+        return bool(EXPORTED_TIME.fullmatch(str(row.get("created", "")).strip())) and str(row.get("id", "")).strip().isdigit()
+
+    text_of = [(d.catalog, d.level, text_key(d.text)) for d in decisions]
+    unstamped = {text_of[i] for i in range(len(decisions)) if not stamped(i)}
 
     def when(i: int) -> tuple[str, int, int]:
-        return (str(rows[i]["created"]).strip(), int(str(rows[i]["id"]).strip()), i) if exported and rows else ("", 0, i)
+        if rows and text_of[i] not in unstamped:
+            return str(rows[i]["created"]).strip(), int(str(rows[i]["id"]).strip()), i
+        return "", 0, i  # texts are independent: one text's rows compare only with each other
 
     order = sorted(range(len(decisions)), key=when)
-    last = {(decisions[i].catalog, decisions[i].level, decisions[i].project_id, text_key(decisions[i].text)): i for i in order}
+    last = {(*text_of[i], decisions[i].project_id): i for i in order}
     kept = set(last.values())
     return [decisions[i] for i in order if i in kept]
 

@@ -191,6 +191,13 @@ def test_a_file_deciding_a_text_twice_and_an_export_with_history_import_idempote
     # a correction added below an export with its time left blank: the file's last word, not the export's dates
     corrected = [*rows, {**rows[0], "node_id": "D1.3", "created": "", "id": ""}]
     assert [d.node_id for d in core.import_decisions(Table(list(rows[0]), corrected), ["text"], "node_id").stored] == ["D1.3"]
+    # that correction orders its own text only: another text's history in the same file keeps its export order
+    other = _core(tmp_path / "other")
+    other.import_decisions(Table(["text", "label"], [{"text": "ขุดลอกคลองแสนแสบ", "label": label} for label in ("D1.1", "D1.4")]), ["text"], "label")
+    history = decision_rows(other.decisions_page(limit=None)[1])  # D1.4 (newest), then D1.1
+    mixed = [*history, {**history[0], "text": "ลอกท่อระบายน้ำซอยวัด", "node_id": "D1.2", "created": "", "id": ""}]
+    other.import_decisions(Table(list(history[0]), mixed), ["text"], "node_id")
+    assert {d.text: d.node_id for d in other.decisions.active("bma-9d")} == {"ขุดลอกคลองแสนแสบ": "D1.4", "ลอกท่อระบายน้ำซอยวัด": "D1.2"}
     # another file's dates and ids say nothing of the order: the later row wins
     theirs = Table(["text", "label", "created", "id"], [{"text": "ปลูกต้นไม้ริมคลอง", "label": "D4.1", "created": "10/1/2567", "id": "20"},
                                                         {"text": "ปลูกต้นไม้ริมคลอง", "label": "D4.2", "created": "9/12/2566", "id": "3"}])
@@ -487,6 +494,8 @@ def test_decisions_posted_while_the_model_loads_are_stored_and_said_so(client, m
     assert answer.json()["model"] == {"catalog": "bma-9d", "version": 1, "examples": 1, "refit_pending": True, "loading": True}
     again = client.post("/v1/decisions", json={"text": SIMILAR, "node_id": "D4.2", "level": "issue"}, headers=KEY).json()
     assert (again["stored"], again["model"]["refit_pending"]) == (0, False)  # nothing new: nothing to refit
+    twice = client.post("/v1/decisions", headers=KEY, json=[{"text": DRAFT, "node_id": node, "level": "issue"} for node in ("D4.2", "D4.1")]).json()
+    assert (twice["stored"], twice["unchanged"], twice["superseded"]) == (0, 1, 1)  # every decision sent is accounted for
     assert client.get("/v1/decisions", params={"text": SIMILAR}, headers=KEY).json()["total"] == 1
 
 

@@ -57,7 +57,7 @@ def record(app: AppDep, who: CallerDep, body: Annotated[DecisionIn | list[Decisi
                          refit_pending=bool(recorded.stored), loading=True)
     else:
         model = ModelOut(catalog=catalog_id, version=current.model_version, examples=current.examples, refit_pending=bool(recorded.stored))
-    return DecisionsStored(stored=len(recorded.stored), unchanged=recorded.unchanged, model=model,
+    return DecisionsStored(stored=len(recorded.stored), unchanged=recorded.unchanged, superseded=recorded.superseded, model=model,
                            decisions=[LabelDecisionOut.model_validate(d.as_dict()) for d in recorded.stored])
 
 

@@ -421,6 +421,7 @@ class ModelOut(BaseModel):
 class DecisionsStored(BaseModel):
     stored: int = Field(description="Decisions stored (they change an active label)")
     unchanged: int = Field(description="Decisions equal to the active one: not stored again")
+    superseded: int = Field(0, description="Decisions of the list on a text a later one of the list decides again: its last word is kept")
     decisions: list[LabelDecisionOut]
     model: ModelOut
 
