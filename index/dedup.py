@@ -448,20 +448,31 @@ def compare(a: Record, b: Record) -> Comparison:
     out.topic_few, out.topic_shared = min(len(a.topic), len(b.topic)), shared_topic(a.topic, b.topic)
     a_said, b_said = covered_topic(a.topic, b.topic) == len(a.topic), covered_topic(b.topic, a.topic) == len(b.topic)
     out.topic_apart = not a_said and not b_said
-    out.topic_narrower = a_said != b_said and _narrows(*((a, b) if a_said else (b, a)), where=[*a.places, *b.places])
+    out.topic_narrower = a_said != b_said and _narrows(*((a, b) if a_said else (b, a)), places=[*a.places, *b.places])
     return out
 
 
-def _narrows(short: Record, long: Record, where: Sequence[Place]) -> bool:
+def _narrows(short: Record, long: Record, places: Sequence[Place]) -> bool:
     """Whether ``long``, which says every topic word of ``short``, adds one that shares none of them, is none of
     :data:`NOT_NARROWING` and no part of either text's places: a re-submission naming its soi ("...ซอยพหลโยธิน
     48") says where, not what, and "คลอง" of "ขุดลอกคลอง" is inside the other's "คลองบางบัว"."""
     if not short.topic:
         return False
-    purpose = long.canonical.find("เพื่อ")  # a purpose clause says why, not what ("...ซ.พหลโยธิน ๔๘ เพื่อลดน้ำท่วมขัง" is a copy)
-    added = frozenset(w for w in long.topic - NOT_NARROWING if not any(w in place.surface for place in where)
-                      and not (0 <= purpose <= long.canonical.find(w)))
+    words = tokenize(long.canonical, normalized=True)
+    # a purpose clause says why, not what ("...ซ.พหลโยธิน ๔๘ เพื่อลดน้ำท่วมขัง" is a copy): the words after the word เพื่อ
+    # (a word: "เพื่อน" is a friend, a substring test took it for one; a blind review)
+    purpose = set(words[words.index("เพื่อ") + 1 :]) if "เพื่อ" in words else set()
+    # a place's marker and the words of its name, as words: "สะพาน" is no part of "เขตสะพานสูง" (a substring test made
+    # the same pair a copy in one district and related in another: a blind review)
+    where = {w for place in places for w in _place_words(place)}
+    added = long.topic - NOT_NARROWING - where - purpose
     return shared_topic(added, short.topic) < len(added)  # a word sharing one ("ขุดลอก" / "ลอก") adds nothing
+
+
+def _place_words(place: Place) -> set[str]:
+    """A place's marker ("คลอง" of "คลองบางบัว") and its whole surface and name as the tokenizer cuts them."""
+    marker = place.surface[: len(place.surface) - len(place.name)] if place.name and place.surface.endswith(place.name) else ""
+    return {marker, place.surface, *tokenize(place.name, normalized=True)} - {""}
 
 
 def shared_topic(a: frozenset[str], b: frozenset[str]) -> int:

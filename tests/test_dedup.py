@@ -537,6 +537,10 @@ def test_a_short_line_and_the_same_line_narrowed_are_two_lines_but_a_dated_resub
         assert decide(*pair(short, again, 0.9), PARAMS).is_duplicate, (short, again)
     # a place's marker inside the other's place ("คลอง" of "คลองบางบัว") is no narrower object, whichever side holds it
     assert decide(*pair("โครงการขุดลอกคลอง", "โครงการขุดลอกคลองบางบัว", 0.9), PARAMS).is_duplicate
+    # words, not parts of words: "เพื่อน" is no purpose clause, "สะพาน" no part of the district "สะพานสูง" (a blind review)
+    assert decide(*pair("โครงการฝึกอบรมอาสาสมัคร", "โครงการฝึกอบรมอาสาสมัครเพื่อนผู้สูงอายุ", 0.9), PARAMS).kind == "related"
+    for district in ("สะพานสูง", "บางนา"):
+        assert decide(*pair(f"ก่อสร้างทางเท้า เขต{district}", f"ก่อสร้างทางเท้าและสะพาน เขต{district}", 0.9), PARAMS).kind == "related", district
 
 
 def test_the_evaluations_vectorized_rule_is_the_products_rule():
