@@ -304,6 +304,11 @@ class DecisionStore:
 
         return write_transaction(self.engine, work)
 
+    def levels(self, catalog: str) -> set[str]:
+        """The levels a catalog's decisions are at (a removed catalog's filter is checked against them)."""
+        with self.engine.connect() as connection:
+            return {row[0] for row in connection.execute(select(table.c.level).where(table.c.catalog == catalog).distinct())}
+
     def catalogs(self) -> list[str]:
         with self.engine.connect() as connection:
             return [row[0] for row in connection.execute(select(table.c.catalog).distinct().order_by(table.c.catalog))]

@@ -710,7 +710,11 @@ class Application:
         there is is refused (404 / 422), not answered with an empty page that reads as "no decisions"."""
         if catalog or level:  # a level is one of the filtered catalog's (default: the configured one)
             known = self._decided_catalog(catalog)
-            level = known.resolve_level(level) if known is not None and level else level
+            if known is not None and level:
+                level = known.resolve_level(level)
+            elif level and level not in self.decisions.levels(catalog or ""):  # the catalog gone: the levels its decisions name
+                raise InputError(f"no decision of catalog {catalog!r} is at level {level!r}",
+                                 thai=f"ไม่มีการตัดสินใจของแผน {catalog} ในระดับ {level}")
         if source:
             check_source(source)
         return self.decisions.page(catalog=catalog, level=level, source=source, who=who, text=text, active_only=active_only,
@@ -725,7 +729,7 @@ class Application:
         # a model kept on disk for an encoder this configuration does not use is listed as not in use: beside 10,000
         # decisions, a tfidf model of 4 examples read as the current one (a blind test). In use: loaded by this process
         # (citizen reports align with the index encoder), or of the encoders configured for suggestions and the index.
-        configured = {self.settings.encoder, self.settings.index_encoder}
+        configured = {self.settings.encoder, self.index_encoder_name()}  # "auto" names no model: the one it chose (a blind review)
         models = [{**{k: v for k, v in m.items() if k != "loaded"}, "in_use": m["loaded"] or m["encoder"] in configured}
                   for m in self.learning.status(stored=True) if catalog is None or m["catalog"] == catalog]
         return {**self.decisions.stats(catalog, period), "models": models}
@@ -736,7 +740,7 @@ class Application:
         unfiltered stats counted them and the filtered ones were a 404 (a blind test). No catalog and no decisions: 404."""
         try:
             return self.catalog(catalog, allow_path=catalog in (None, self.settings.catalog))
-        except NotFound:
+        except InputError:  # gone, or a stored file that no longer reads (both turned the decisions' pages into errors)
             if catalog and self.decisions.fingerprint(catalog)[0] > 0:
                 return None
             raise

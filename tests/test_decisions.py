@@ -222,7 +222,11 @@ def test_decisions_of_a_removed_catalog_stay_readable(tmp_path):
     with pytest.raises(NotFound):
         core.catalog("shop")
     assert core.decisions_page(catalog="shop")[0] == 1 and core.decision_stats("shop")["decisions"] == 1
-    assert core.decisions_page(catalog="shop", level="issue")[0] == 1 and core.decisions_page(catalog="shop", level="goal")[0] == 0
+    assert core.decisions_page(catalog="shop", level="issue")[0] == 1
+    with pytest.raises(InputError, match="no decision of catalog 'shop' is at level 'goal'"):  # refused as for a catalog there is
+        core.decisions_page(catalog="shop", level="goal")
+    (core.catalog_dir / "shop.csv").write_text("not,a,catalog\n", encoding="utf-8")  # a stored file that no longer reads
+    assert core.decisions_page(catalog="shop")[0] == 1 and core.decision_stats("shop")["decisions"] == 1
     with pytest.raises(NotFound):
         core.decisions_page(catalog="nope")
 
