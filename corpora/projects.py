@@ -297,7 +297,8 @@ SUBTOTAL_MIN_PARTS = 3  # a heading over fewer lines is too easily a coincidence
 # ("ประกอบด้วย รายจ่ายประจำ จำนวน ..."), an expense type alone ("รายจ่ายพิเศษ") and a plan ("แผนงานการพาณิชย์ฯ") over a
 # single line of the same amount: 947 million baht counted twice on the FY2566 ordinance after the sums rule (a
 # committee walkthrough checked the stored total against the ordinance's office totals). No project is named so.
-_STRUCTURE = re.compile(r"^(?:ข้อ\s*[\d๐-๙]+\s|ประกอบด้วย\s|รายจ่าย(?:ประจำ|พิเศษ)$|แผนงาน|งบประมาณรายจ่าย)")
+_ARTICLE = re.compile(r"^(?:ข้อ\s*[\d๐-๙]+\s|ประกอบด้วย\s)")  # the ordinance's own sentences: never a line of work
+_STRUCTURE = re.compile(r"^(?:รายจ่าย(?:ประจำ|พิเศษ)$|แผนงาน|งบประมาณรายจ่าย)")  # over the next line of the same amount only
 
 
 def _without_subtotals(result: IngestResult, numbers: list[int]) -> IngestResult:
@@ -309,8 +310,9 @@ def _without_subtotals(result: IngestResult, numbers: list[int]) -> IngestResult
     in coverage (a dashboard audit). A row is such a heading when its budget equals, to the baht, the sum
     of the next 3 or more rows of the same office and year, each with a budget (a project, "โครงการ...",
     never is); or, named as a total ("รวม", "ยอดรวม", "รวมทั้งหมด"; not "รวบรวม"), the sum of the rows before it. On that ordinance
-    this finds those four lines and no other of its 1,775; and a line named as the document's structure
-    (:data:`_STRUCTURE`: six more there, so the stored lines add up to the ordinance's office totals).
+    this finds those four lines and no other of its 1,775; and a line that is the document's own sentence
+    (:data:`_ARTICLE`), or named as its structure over a next line of the same amount (:data:`_STRUCTURE`): six more
+    there, so the stored lines add up to the ordinance's office totals.
 
     Only on request (``ingest --drop-subtotals``): on a district's own list of round budgets (1,500,000
     over three lines of 500,000) a real project can be such a sum, and a rejected project is lost (a
@@ -318,17 +320,20 @@ def _without_subtotals(result: IngestResult, numbers: list[int]) -> IngestResult
     projects = result.projects
     heading = [False] * len(projects)
     for i, project in enumerate(projects):
-        if _STRUCTURE.match(project.name):
+        if _ARTICLE.match(project.name):
             heading[i] = True
             continue
         if not project.budget or project.name.startswith("โครงการ"):
+            continue
+        if _STRUCTURE.match(project.name) and _heads_next(projects, i):  # a district's "แผนงานส่งเสริมสุขภาพ" line of its own stays
+            heading[i] = True
             continue
         directions = (1, -1) if _TOTAL.search(project.name) else (1,)
         heading[i] = any(_sums_to(projects, i, step) for step in directions)
     kept = IngestResult(rejected=list(result.rejected), left_out=result.left_out)
     for project, number, is_heading in zip(projects, numbers, heading):
-        amount = f"{project.budget or 0:,.0f}"
-        if is_heading and _STRUCTURE.match(project.name):
+        amount = f"{project.budget:,.0f}" if project.budget else "-"
+        if is_heading and (_ARTICLE.match(project.name) or _STRUCTURE.match(project.name)):
             kept.rejected.append(Rejection(number, f"a heading of the budget document (an article, an expense type or a plan; {amount} baht), not a project",
                                            f"เป็นหัวข้อของเอกสารงบประมาณ (ข้อ ประเภทรายจ่าย หรือแผนงาน; {amount} บาท) ไม่ใช่โครงการ"))
         elif is_heading:
@@ -338,6 +343,13 @@ def _without_subtotals(result: IngestResult, numbers: list[int]) -> IngestResult
             kept.projects.append(project)
     kept.rejected.sort(key=lambda r: r.row)
     return kept
+
+
+def _heads_next(projects: list[Project], at: int) -> bool:
+    """Whether the next row, of the same office and year, has exactly this row's budget (a plan over its one work line)."""
+    following = projects[at + 1] if at + 1 < len(projects) else None
+    return following is not None and (following.org, following.fiscal_year) == (projects[at].org, projects[at].fiscal_year) \
+        and following.budget == projects[at].budget
 
 
 def _sums_to(projects: list[Project], at: int, step: int) -> bool:
