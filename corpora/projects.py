@@ -259,6 +259,8 @@ def rows_to_projects(table: Table, year: int | None = None, source: str = "", ov
                  "กรุณาตั้งชื่อหัวคอลัมน์ให้ตรง หรือระบุด้วย --map คอลัมน์=name",
         )
     result = IngestResult()
+    if "level" in table.columns:  # a budget document's office, section and item rows: said, they add up twice (the CLI, the API)
+        result.levels = sorted({str(row.get("level", "")).strip() for row in table.rows} - {""})
     numbers: list[int] = []  # the kept projects' row numbers
     seen: dict[str, int] = {}
     occurrences: dict[tuple[str, ...], int] = {}
@@ -330,7 +332,7 @@ def _without_subtotals(result: IngestResult, numbers: list[int]) -> IngestResult
             continue
         directions = (1, -1) if _TOTAL.search(project.name) else (1,)
         heading[i] = any(_sums_to(projects, i, step) for step in directions)
-    kept = IngestResult(rejected=list(result.rejected), left_out=result.left_out)
+    kept = IngestResult(rejected=list(result.rejected), left_out=result.left_out, levels=result.levels)
     for project, number, is_heading in zip(projects, numbers, heading):
         amount = f"{project.budget:,.0f}" if project.budget else "-"
         if is_heading and (_ARTICLE.match(project.name) or _STRUCTURE.match(project.name)):
@@ -433,8 +435,6 @@ def read_projects(path: str | Path, year: int | None = None, source: str | None 
                          thai=f"ไฟล์ {path} ไม่มีแถวข้อมูล" + (" ที่ตรงกับ --where" if where else ""))
     result = rows_to_projects(table, year, source if source is not None else path.name, overrides, drop_subtotals=drop_subtotals)
     result.left_out = left_out if where else 0
-    if "level" in table.columns:  # a budget document's office, section and item rows: said, they add up twice (below)
-        result.levels = sorted({str(row.get("level", "")).strip() for row in table.rows} - {""})
     return result
 
 

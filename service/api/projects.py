@@ -28,7 +28,7 @@ def _response(read: IngestResult, outcome: IngestOutcome) -> IngestResponse:
                           pending=outcome.index.pending, undeclared=[UndeclaredAlignment(id=i, declared=d) for i, d in outcome.undeclared[:UNDECLARED_SHOWN]],
                           undeclared_total=len(outcome.undeclared),
                           declared_extra=[UndeclaredAlignment(id=i, declared=d) for i, d in outcome.declared_extra[:UNDECLARED_SHOWN]],
-                          declared_extra_total=len(outcome.declared_extra))
+                          declared_extra_total=len(outcome.declared_extra), mixed_levels=read.levels if len(read.levels) > 1 else [])
 
 
 @router.post("", summary="Add or update projects given as JSON (upsert by id)", dependencies=[Depends(require_write_key)],

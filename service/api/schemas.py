@@ -328,6 +328,8 @@ class IngestResponse(BaseModel):
     declared_extra: list[UndeclaredAlignment] = Field([], description="Projects whose plan alignment names more than one node at a level: "
                                                                       "the first is kept as declared; `declared` lists the nodes left out (the first 100)")
     declared_extra_total: int = Field(0, description="How many projects name more than one node at a level")
+    mixed_levels: list[str] = Field([], description="The values of the file's level column when it holds several (org, section, item...): "
+                                                    "rows of one level often total the next, counted twice in coverage; keep one level's rows")
 
 
 class ProjectsPage(BaseModel):
