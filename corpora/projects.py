@@ -527,25 +527,44 @@ def declared_nodes(project: Project, catalog: Catalog) -> list[Node]:
     One rule for the declared decisions ingest records and for coverage's "declared" source:
     coverage read the id fields alone, so a form declaring "สุขภาพดี" or "เดินได้ เดินดี" was counted
     as matched by the system (a walkthrough: 29% declared for a year whose 7 projects all declared)."""
-    ids = [project.dimension_id, project.issue_id, project.goal_id, project.okr_id]
-    nodes = [catalog.nodes[i] for i in ids if i and i in catalog.nodes]
-    if not nodes and project.plan_alignment.strip():
-        nodes = _parts_named(project, catalog)
-        if not nodes:
-            text = re.sub(r"\s+", "", project.plan_alignment)
-            nodes = [n for n in sorted(catalog, key=lambda n: -len(n.name)) if len(n.name) >= 4 and re.sub(r"\s+", "", n.name) in text]
     chosen: dict[str, Node] = {}
-    for node in nodes:
+    for node in _named_nodes(project, catalog):
         chosen.setdefault(node.level, node)
     return list(chosen.values())
 
 
-def undeclared_extras(project: Project, catalog: Catalog) -> list[Node]:
-    """The nodes a form's plan alignment names by id or whole name besides those :func:`declared_nodes` keeps, one
-    per level ("D1.1|D7.2": two issues, D7.2 left out): said at ingest, not dropped silently (a blind test)."""
+def _named_nodes(project: Project, catalog: Catalog) -> list[Node]:
+    """Every node a form names, in order: its id fields, else its plan-alignment text's parts, else node names
+    found in that text (the longest first; a name inside another one found is left out: it is part of it)."""
+    ids = [project.dimension_id, project.issue_id, project.goal_id, project.okr_id]
+    nodes = [catalog.nodes[i] for i in ids if i and i in catalog.nodes]
+    return nodes or _text_named(project, catalog)
+
+
+def _text_named(project: Project, catalog: Catalog) -> list[Node]:
+    """The nodes a form's plan-alignment text names: its parts by id or whole name, else node names found in it."""
+    if not project.plan_alignment.strip():
+        return []
+    nodes = _parts_named(project, catalog)
+    if nodes:
+        return nodes
+    text = re.sub(r"\s+", "", project.plan_alignment)
+    found = [n for n in sorted(catalog, key=lambda n: -len(n.name)) if len(n.name) >= 4 and re.sub(r"\s+", "", n.name) in text]
+    return [n for n in found if not any(n.name != other.name and n.name in other.name for other in found)]
+
+
+def undeclared_extras(project: Project, catalog: Catalog) -> tuple[list[Node], list[Node]]:
+    """What a form declares beyond one path of the catalog, said at ingest instead of dropped silently (a blind
+    test): (the nodes left out, more than one at a level: "D1.1|D7.2" keeps D1.1; the nodes kept that lie on two
+    paths: "D7|D1.1", a dimension and another dimension's issue). The plan-alignment text is read besides the
+    id fields ingest parsed from it (it took the first issue, or the first name found)."""
     kept = declared_nodes(project, catalog)
     on_path = {a.id for node in kept for a in catalog.ancestors(node.id)}
-    return list({n.id: n for n in _parts_named(project, catalog) if n.id not in on_path}.values())
+    named = _named_nodes(project, catalog) + _text_named(project, catalog)
+    left_out = list({n.id: n for n in named if n.id not in on_path}.values())
+    deepest = max(kept, key=lambda n: catalog.levels.index(n.level)) if kept else None
+    apart = [n for n in kept if deepest is not None and n.id not in {a.id for a in catalog.ancestors(deepest.id)}]
+    return left_out, ([deepest, *apart] if apart and deepest is not None else [])
 
 
 def _parts_named(project: Project, catalog: Catalog) -> list[Node]:

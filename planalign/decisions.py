@@ -208,7 +208,7 @@ class Declared:
 
     decisions: list[DecisionInput]
     missed: list[tuple[str, str]]  # (project id, what it declares) naming no node of the catalog ("D99", another plan)
-    extra: list[tuple[str, str]]  # (project id, node ids) named beside the one kept at their level ("D1.1|D7.2": D7.2)
+    extra: list[tuple[str, str]]  # (project id, what): nodes beyond one per level left out ("D1.1|D7.2": D7.2), kept ones on two paths
 
 
 def declared(projects: Iterable[Project], catalog: Catalog) -> Declared:
@@ -233,8 +233,11 @@ def declared(projects: Iterable[Project], catalog: Catalog) -> Declared:
         said = project.plan_alignment.strip() or " ".join(i for i in (project.dimension_id, project.issue_id, project.goal_id, project.okr_id) if i)
         if not nodes and said and not NOTHING_DECLARED.match(said):
             missed.append((project.id, said))
-        if nodes and (beyond := undeclared_extras(project, catalog)):
-            extra.append((project.id, ", ".join(n.id for n in beyond)))
+        left_out, apart = undeclared_extras(project, catalog) if nodes else ([], [])
+        if left_out or apart:
+            extra.append((project.id, "; ".join(part for part in (
+                f"left out: {', '.join(n.id for n in left_out)}" if left_out else "",
+                f"on two paths: {', '.join(n.id for n in apart)}" if apart else "") if part)))
     return Declared(found, missed, extra)
 
 

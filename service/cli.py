@@ -336,8 +336,8 @@ def ingest(
                   f"e.g. {escape(first_id)}: {escape(repr(said[:80]))}; stored without a declared decision[/]")
     if outcome.declared_extra:
         first_id, nodes = outcome.declared_extra[0]
-        err.print(f"[yellow]{len(outcome.declared_extra)} project(s) declare more than one node at a level; the first is kept, "
-                  f"e.g. {escape(first_id)}: {escape(nodes)} left out (ระบุความสอดคล้องมากกว่าหนึ่งหัวข้อในระดับเดียวกัน ใช้หัวข้อแรก)[/]")
+        err.print(f"[yellow]{len(outcome.declared_extra)} project(s) declare more than one path of the catalog (one node per level is kept), "
+                  f"e.g. {escape(first_id)}: {escape(nodes)} (ระบุความสอดคล้องมากกว่าหนึ่งหัวข้อในระดับเดียวกัน หรือหัวข้อที่ไม่อยู่ในสายเดียวกัน)[/]")
     if not read.projects:
         raise UserError("no valid rows to ingest", thai="ไม่มีแถวที่นำเข้าได้ (ดูเหตุผลของแต่ละแถวด้านบน)")
 

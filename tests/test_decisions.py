@@ -259,8 +259,12 @@ def test_a_form_declaring_two_nodes_at_one_level_is_told_which_was_kept(tmp_path
     core = _core(tmp_path)
     outcome = core.ingest([Project(id="P1", name="โครงการฝึกอบรมอาสาสมัคร", plan_alignment="D1.1|D7.2", source="form"),
                            Project(id="P2", name="โครงการลอกท่อระบายน้ำ", plan_alignment="D1 / D1.4", source="form")])
-    assert outcome.declared_extra == [("P1", "D7.2")]
+    assert outcome.declared_extra == [("P1", "left out: D7.2")]
     assert {(d.project_id, d.node_id) for d in outcome.declared.stored} == {("P1", "D1"), ("P1", "D1.1"), ("P2", "D1"), ("P2", "D1.4")}
+    # a dimension and another dimension's issue: both kept (one per level), said to lie on two paths; two dimensions by name
+    more = core.ingest([Project(id="P3", name="โครงการปลูกต้นไม้", dimension_id="D7", issue_id="D1.1", source="form"),
+                        Project(id="P4", name="โครงการจัดระเบียบทางเท้า", plan_alignment="มิติ เดินทางดี และ ปลอดภัยดี", source="form")])
+    assert dict(more.declared_extra) == {"P3": "on two paths: D1.1, D7", "P4": "left out: D2"}
 
 
 def test_a_decision_on_a_text_that_says_nothing_is_kept_but_not_learned_from(tmp_path):

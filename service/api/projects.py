@@ -13,7 +13,7 @@ from planalign.corpora.projects import IngestResult, Project, rows_to_projects
 from planalign.corpora.tables import TABLE_UPLOAD_SUFFIXES, Table, read_table
 from planalign.errors import NotFound
 from planalign.service.api.deps import AppDep, CallerDep, display_name, read_upload, refuse_unknown_form_fields, require_read_key, require_write_key, upload_path
-from planalign.service.api.schemas import Deleted, IngestResponse, ProjectsIn, ProjectsPage, RejectedRow, UndeclaredAlignment
+from planalign.service.api.schemas import DeclaredBeyondOnePath, Deleted, IngestResponse, ProjectsIn, ProjectsPage, RejectedRow, UndeclaredAlignment
 
 router = APIRouter(prefix="/v1/projects", tags=["projects"])
 
@@ -27,7 +27,7 @@ def _response(read: IngestResult, outcome: IngestOutcome) -> IngestResponse:
                           rejected=[RejectedRow(row=r.row, reason=r.reason, reason_th=r.thai) for r in read.rejected], indexed=outcome.index.total,
                           pending=outcome.index.pending, undeclared=[UndeclaredAlignment(id=i, declared=d) for i, d in outcome.undeclared[:UNDECLARED_SHOWN]],
                           undeclared_total=len(outcome.undeclared),
-                          declared_extra=[UndeclaredAlignment(id=i, declared=d) for i, d in outcome.declared_extra[:UNDECLARED_SHOWN]],
+                          declared_extra=[DeclaredBeyondOnePath(id=i, what=d) for i, d in outcome.declared_extra[:UNDECLARED_SHOWN]],
                           declared_extra_total=len(outcome.declared_extra), mixed_levels=read.levels if len(read.levels) > 1 else [])
 
 

@@ -315,6 +315,11 @@ class UndeclaredAlignment(BaseModel):
     declared: str
 
 
+class DeclaredBeyondOnePath(BaseModel):
+    id: str
+    what: str = Field(description='e.g. "left out: D7.2" (two issues declared, D1.1 kept) or "on two paths: D1.1, D7"')
+
+
 class IngestResponse(BaseModel):
     inserted: int
     updated: int
@@ -325,9 +330,9 @@ class IngestResponse(BaseModel):
     undeclared: list[UndeclaredAlignment] = Field([], description="Projects whose plan alignment (ความสอดคล้องกับแผนระดับ กทม.) names no node "
                                                                   "of the catalog: stored, without a declared decision (the first 100)")
     undeclared_total: int = Field(0, description="How many projects declare an alignment that names no node of the catalog")
-    declared_extra: list[UndeclaredAlignment] = Field([], description="Projects whose plan alignment names more than one node at a level: "
-                                                                      "the first is kept as declared; `declared` lists the nodes left out (the first 100)")
-    declared_extra_total: int = Field(0, description="How many projects name more than one node at a level")
+    declared_extra: list[DeclaredBeyondOnePath] = Field([], description="Projects whose plan alignment names more than one node at a level "
+                                                                        "(one is kept) or kept nodes on two paths (the first 100)")
+    declared_extra_total: int = Field(0, description="How many projects declare beyond one path of the catalog")
     mixed_levels: list[str] = Field([], description="The values of the file's level column when it holds several (org, section, item...): "
                                                     "rows of one level often total the next, counted twice in coverage; keep one level's rows")
 
