@@ -1226,7 +1226,8 @@ class Application:
     def coverage_frame(self, catalog: str | None = None, *, background: bool = True) -> tuple[Frame, int]:
         """The coverage columns of every stored item and how many still await alignment, built once per version.
 
-        Stale items count under their previous alignment meanwhile (or as not aligned); a few are aligned
+        Stale items count under their previous alignment meanwhile (or as ``pending`` when they have none under
+        this catalog, or theirs names a node it no longer has); a few are aligned
         here, many in a background thread (``background``) or not at all (the CLI aligns them first).
         """
         plan = self.alignment_plan(catalog)

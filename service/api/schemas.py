@@ -614,7 +614,8 @@ class CoverageResponse(Out):
     uncertain_projects: int = Field(0, description="Projects the system matched with a confidence under review_below: how much of the "
                                                    "figures a person should check")
     uncertain_budget: float = Field(0.0, description="Their budget, baht")
-    review_below: float | None = Field(None, description="The suggestions' review threshold the uncertain counts use")
+    review_below: float | None = Field(None, description="The threshold the uncertain counts use: the encoder's shipped zero-shot review "
+                                                         "threshold (a catalog's decisions may set another for its suggestions)")
     nodes: list[NodeCoverageOut] = Field(description="Every node of the level; they add up to the totals")
     districts: list[DistrictCoverageOut] = Field(description="The districts of the filter (grouped), then the projects without a district")
 
