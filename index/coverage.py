@@ -446,9 +446,10 @@ class Frame:
             cell = np.flatnonzero(reports & (self.district == d) & (codes == i))
             confidence = np.nan_to_num(self.confidence[level][cell], nan=1.0)  # declared or mapped: certain
             examples = cell[np.argsort(-confidence, kind="stable")[:EXAMPLES]]
-            found.append(Need(self.districts[d], groups[self.districts[d]], node.id, node.name, int(r[d, i]), float(report_share[d, i]),
-                              int(p[d, i]), float(project_share[d, i]), float(b[d, i]), float(budget_share[d, i]), float(gap[d, i]),
-                              positions=[int(x) for x in examples]))
+            # shares rounded as coverage's are (_share): the needs file had 16 digits beside the nodes file's 6 (a walkthrough)
+            found.append(Need(self.districts[d], groups[self.districts[d]], node.id, node.name, int(r[d, i]), round(float(report_share[d, i]), 6),
+                              int(p[d, i]), round(float(project_share[d, i]), 6), float(b[d, i]), round(float(budget_share[d, i]), 6),
+                              round(float(gap[d, i]), 6), positions=[int(x) for x in examples]))
         return Needs(self.catalog.name, level, year, group, int(reports.sum()), found, total_needs=int(candidates.sum()))
 
     # ---------------------------------------------------------------------------- drill-down

@@ -229,6 +229,7 @@ def test_needs_without_projects_have_example_reports(core: Application) -> None:
     assert needs.needs, "reports on nodes where districts have no projects"
     for need in needs.needs:
         assert need.gap == pytest.approx(need.report_share - need.project_share) and need.gap > 0 and need.reports >= 3
+        assert all(round(x, 6) == x for x in (need.report_share, need.project_share, need.budget_share, need.gap))  # as coverage's
         assert need.examples and all(e.text for e in need.examples)
         cell = core.coverage_items(node=need.node_id, level="issue", reports=True, year=2566, district=need.district, limit=500)[1]
         assert {e.id for e in need.examples} <= {i.id for i in cell}
