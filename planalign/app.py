@@ -67,7 +67,7 @@ from planalign.index.coverage import (
     load_category_map,
     year_not_stored,
 )
-from planalign.index.decisions import LOCAL, Decision, DecisionStore, Recorded, about_project
+from planalign.index.decisions import LOCAL, Decision, DecisionStore, NewDecision, Recorded, about_project
 from planalign.index.dedup import (
     DedupConfig,
     DedupRecord,
@@ -695,12 +695,18 @@ class Application:
         committed before it, and sending it again stores the rest (the same decisions are unchanged)."""
         catalog_id = self.catalog_id(catalog)
         known = self.catalog(catalog)
-        checked = check(items, known, catalog_id, who)
-        latest = latest_per_text(checked)  # a batch deciding one text twice stored both at every send (a blind review)
+        return self._store_decisions(check(items, known, catalog_id, who), known, catalog, chunk=chunk, committed=committed)
+
+    def _store_decisions(self, checked: list[NewDecision], known: Catalog, catalog: str | None, *, rows: Sequence[dict] | None = None,
+                         chunk: int = 500, committed: Progress | None = None) -> Recorded:
+        """Checked decisions stored, the batch's last word on each text only (:func:`latest_per_text`; ``rows``: a
+        file's rows, for an export's stamps), and a refit asked for when any changed a label: one path for a list
+        sent (a list deciding one text twice stored both at every send: a blind review) and a file imported."""
+        latest = latest_per_text(checked, rows)
         recorded = self.decisions.record(latest, chunk=chunk, committed=committed, on_one_path=known.on_one_path)
         recorded.superseded = len(checked) - len(latest)
         if recorded.stored:
-            self.learning.changed(catalog_id)
+            self.learning.changed(self.catalog_id(catalog))
             self._realign_decided(catalog, recorded)
         return recorded
 
@@ -764,12 +770,9 @@ class Application:
                              thai=f"ไม่มีแถวใดในคอลัมน์ {label_column} ระบุหมวด กรุณาตรวจว่าเป็นคอลัมน์หมวดที่ถูกต้อง")
         checked = check([item for _, item in decided], known, catalog_id, who, numbers=[number for number, _ in decided], what="row")
         by_number = dict(zip(table.row_numbers(), table.rows))
-        latest = latest_per_text(checked, [by_number[number] for number, _ in decided])
-        recorded = self.decisions.record(latest, chunk=chunk, committed=committed, on_one_path=known.on_one_path)
-        recorded.undecided, recorded.superseded = len(items) - len(decided), len(checked) - len(latest)
-        if recorded.stored:
-            self.learning.changed(catalog_id)
-            self._realign_decided(catalog, recorded)
+        recorded = self._store_decisions(checked, known, catalog, rows=[by_number[number] for number, _ in decided], chunk=chunk,
+                                         committed=committed)
+        recorded.undecided = len(items) - len(decided)
         return recorded
 
     def declare(self, projects: Sequence[Project], who: str = LOCAL) -> tuple[Recorded, Declared]:
