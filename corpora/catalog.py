@@ -33,6 +33,8 @@ THAI_HEADERS = {"รหัส": "id", "รหัสหัวข้อ": "id", "�
                 "คำสำคัญ": "keywords", "ชื่อแผน": TITLE_COLUMN}
 # The conventional order of BMA plan levels; other level names are ordered by their depth.
 CANONICAL_LEVELS = ("dimension", "issue", "goal", "okr")
+# How Thai readers name them (files with Thai headers; the pages' common.js has the same words)
+LEVEL_THAI = {"dimension": "ด้าน", "issue": "ประเด็นการพัฒนา", "goal": "เป้าหมาย", "okr": "ตัวชี้วัด (OKR)"}
 MISSPELT_LEVEL = 0.75  # name similarity (difflib) from which a rare level beside another is its misspelling: isue / issue 0.89, goal / issue 0.22
 MAX_LEVELS = 12  # level names and depth; a strategy catalog has 2-6 (BMA's 4)
 LEVEL_ALIASES = {

@@ -35,7 +35,9 @@ from planalign.index.store import AlignmentRow, CoverageColumns
 # Where an item's node comes from, in order of precedence; "none": it could not be aligned.
 # "pending": not aligned under this catalog yet (a catalog just uploaded: every item, until the background alignment
 # reaches it), told apart from "none" (cannot be aligned): both were one "cannot be aligned" row (a committee walkthrough).
-SOURCES = ("declared", "decision", "mapped", "predicted", "none", "pending")
+# "above": the item's node sits at a shallower level and has no children (an issue without goals), so no node of
+# this level lies on its path; it was one "cannot be aligned" row with unreadable lines (a catalog author's walkthrough).
+SOURCES = ("declared", "decision", "mapped", "predicted", "above", "none", "pending")
 BUILTIN_MAPS = {"bma-9d": "traffy_to_bma9d.csv"}  # catalog id -> its report category map in corpora/data
 NO_DISTRICT = "-"  # drill-down: items without a district (central agencies)
 EXAMPLES = 3
@@ -291,6 +293,7 @@ class Frame:
         self.source: dict[str, np.ndarray] = {}
         self.confidence: dict[str, np.ndarray] = {}
         source_code = {s: i for i, s in enumerate(SOURCES)}
+        previous_level: str | None = None
         for level in catalog.levels:
             code = {node_id: i for i, node_id in enumerate(self.level_nodes[level])}
             nodes = np.full(n, -1, dtype=np.int64)
@@ -304,7 +307,14 @@ class Frame:
                     confidence[at] = np.nan if conf is None else conf
                 elif at is not None and not node_id:  # aligned to no node: no readable text, an office's name
                     sources[at] = source_code["none"]  # (a node a replaced catalog lacks: pending, aligned again shortly)
+            if previous_level is not None:  # told at reading: stored rows say "none" for every level under a leaf
+                shallower = self.node[previous_level]
+                leaf = np.array([not catalog.children(node_id) for node_id in self.level_nodes[previous_level]] + [False])
+                ends = (nodes < 0) & (sources == source_code["none"]) & (
+                    (self.source[previous_level] == source_code["above"]) | ((shallower >= 0) & leaf[shallower]))
+                sources[ends] = source_code["above"]
             self.node[level], self.source[level], self.confidence[level] = nodes, sources, confidence
+            previous_level = level
         self.sample = np.array([s == SAMPLE_SOURCE for s in columns.source], dtype=bool)
         # years with projects or citizen reports: 76% of the Traffy reports (fiscal 2565) could not be chosen when only
         # project years were listed (a dashboard audit); year-over-year compares project years (``project_years``)
@@ -373,8 +383,10 @@ class Frame:
             if i == count and counts[i] == 0 and report_counts[i] == 0:
                 continue  # everything aligned: no "not aligned" row
             node = self.catalog.nodes[self.level_nodes[level][i]] if i < count else None
+            both = by_source[i] + report_by_source[i]
             entry = NodeCoverage(
-                id=node.id if node else None, name=node.name if node else "", parent_id=node.parent_id if node else None,
+                id=node.id if node else None, name=node.name if node else unaligned_name(dict(zip(SOURCES, both.tolist()))),
+                parent_id=node.parent_id if node else None,
                 projects=int(counts[i]), budget=float(budgets[i]), project_share=_share(counts[i], total),
                 budget_share=_share(budgets[i], total_budget),
                 sources={s: int(by_source[i, k]) for k, s in enumerate(SOURCES) if by_source[i, k]},
@@ -470,6 +482,25 @@ class Frame:
         confidence = float(self.confidence[level][position])
         return (self.level_nodes[level][code] if code >= 0 else None, SOURCES[int(self.source[level][position])],
                 None if np.isnan(confidence) else round(confidence, 4))
+
+
+NOT_ALIGNED_THAI = "จัดเข้าหัวข้อไม่ได้ (ไม่มีคำที่อ่านได้ หรือเป็นเพียงชื่อหน่วยงาน)"
+ABOVE_THAI = "หัวข้อที่จัดเข้าในระดับบนไม่มีหัวข้อย่อยระดับนี้"
+
+
+def unaligned_name(sources: dict[str, int]) -> str:
+    """The not-aligned row's name (every view shows it: the API's, the exports', the dashboard's): items not
+    aligned under the catalog yet (a catalog just uploaded put all 1,771 ordinance lines under "cannot be
+    aligned": a committee walkthrough) and items whose node at a shallower level has no children here (a
+    quarter of a 4-level catalog's budget read as unreadable: a catalog author's walkthrough) are said apart
+    from those that cannot be aligned. ``sources``: the row's projects and reports per source."""
+    pending, above, none = (sources.get(s, 0) for s in ("pending", "above", "none"))
+    if not pending and not above:
+        return NOT_ALIGNED_THAI
+    parts = [f"รอประมวลผล {pending:,} รายการ ตัวเลขยังไม่ครบ"] if pending else []
+    parts += [f"{ABOVE_THAI} {above:,} รายการ"] if above else []
+    parts += [f"{NOT_ALIGNED_THAI} {none:,} รายการ"] if none else []
+    return "ยังไม่ได้จัดเข้าหัวข้อระดับนี้: " + "; ".join(parts)
 
 
 def _share(part: float, whole: float) -> float:

@@ -22,6 +22,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from planalign.config import ACROSS_DISTRICTS, Settings
+from planalign.corpora.catalog import CatalogError
 from planalign.errors import InputError
 
 app = typer.Typer(
@@ -747,6 +748,9 @@ def main() -> None:
             raise
         err.print(f"[red]error:[/] {escape(str(exc))}")
         thai = getattr(exc, "thai", None)  # the message the pages show: the evaluation team reads Thai
+        if isinstance(exc, CatalogError) and len(exc.problems) > 1:  # every problem, as the English lists them (a walkthrough)
+            thai = f"แคตตาล็อก {exc.source} ไม่ถูกต้อง:\n" + "\n".join(
+                f"  แถวที่ {p.row}: {p.thai}" if p.row is not None else f"  {p.thai}" for p in exc.problems[:50])
         if thai:
             err.print(f"[red]ข้อผิดพลาด:[/] {escape(thai)}")
         sys.exit(2)

@@ -16,9 +16,10 @@ from rich.markup import escape
 from rich.table import Table as RichTable
 
 from planalign.app import AlignOutcome, DuplicateSet, SearchPage
+from planalign.corpora.catalog import LEVEL_THAI
 from planalign.index.align import Aligner
 from planalign.index.align.supervised import FUSED_REVIEW_BELOW
-from planalign.index.coverage import SOURCES, Coverage, Needs, NodeCoverage
+from planalign.index.coverage import ABOVE_THAI, SOURCES, Coverage, Needs
 from planalign.index.decisions import Decision as LabelDecision
 from planalign.index.dedup import Decision
 from planalign.index.evaluation import Report
@@ -122,6 +123,9 @@ def print_decision_stats(out: Console, stats: dict[str, Any]) -> None:
     rate = stats["acceptance_rate"]
     out.print(f"{stats['decisions']} decisions, {stats['active']} active labels; suggestion accepted "
               f"{stats['accepted']} of {stats['with_suggestion']} times" + (f" ({rate:.1%})" if rate is not None else ""))
+    if stats.get("not_counting"):
+        out.print(f"[yellow]{stats['not_counting']} active labels name a node the catalog no longer has: they no longer count "
+                  f"(การตัดสินใจที่อ้างถึงหัวข้อที่ไม่มีในแคตตาล็อกแล้ว ไม่นับ)[/]")
     out.print("by source: " + (", ".join(f"{k} {v}" for k, v in stats["by_source"].items()) or "-"))
     out.print("by level: " + (", ".join(f"{k} {v}" for k, v in stats["by_level"].items()) or "-"))
     table = RichTable("ช่วง\nperiod", "การตัดสินใจ\ndecisions", "มีข้อเสนอ\nwith a suggestion", "ยอมรับ\naccepted", "อัตรายอมรับ\nacceptance rate")
@@ -183,7 +187,10 @@ def print_alignment(out: Console, err: Console, outcome: AlignOutcome) -> None:
             bar = "█" * round(s.confidence * 10)
             table.add_row(str(rank), s.node_id, escape(s.name), f"{s.score:.3f}", f"{s.confidence:.2f} {bar}")
         out.print(table)
-        if result.needs_review.get(level):  # the API and the pages said it; the CLI did not (a walkthrough)
+        if level in result.ends_above:  # a ragged catalog: this level lies under another branch than the draft's best path
+            out.print(f"  [bold yellow]ควรให้คนตรวจ:[/] หัวข้อที่ตรงที่สุด {escape(result.ends_above[level])} ไม่มีหัวข้อย่อยระดับนี้ ข้อเสนอมาจากหัวข้ออื่น "
+                      f"(the best path ends at {escape(result.ends_above[level])}, which has no {escape(level)} under it)")
+        elif result.needs_review.get(level):  # the API and the pages said it; the CLI did not (a walkthrough)
             out.print("  [bold yellow]needs review (ควรให้คนตรวจ):[/] the top suggestion is uncertain or the draft barely matches the catalog")
         for ev in suggestions[0].evidence:
             out.print(f"  evidence: [cyan]{escape(ev.draft_text[:160])}[/]")
@@ -299,19 +306,7 @@ def member_rows(found: DuplicateSet, groups: bool, years: bool) -> tuple[list[st
 
 # ---------------------------------------------------------------------------------- coverage
 COVERAGE_TABLES = ("nodes", "districts", "needs")
-NOT_ALIGNED_THAI = "จัดเข้าหัวข้อไม่ได้ (ไม่มีคำที่อ่านได้ หรือเป็นเพียงชื่อหน่วยงาน)"
-
-
-def unaligned_name(node: NodeCoverage) -> str:
-    """The not-aligned row's name: items not aligned under the catalog yet are said apart from those that cannot be
-    (a catalog just uploaded put all 1,771 ordinance lines under "cannot be aligned": a committee walkthrough)."""
-    waiting = node.sources.get("pending", 0) + node.report_sources.get("pending", 0)
-    if not waiting:
-        return NOT_ALIGNED_THAI
-    return f"ยังไม่ได้จัดเข้าหัวข้อ: รอประมวลผล {waiting:,} รายการ ตัวเลขยังไม่ครบ" + \
-        (f" (และ{NOT_ALIGNED_THAI} {node.sources.get('none', 0) + node.report_sources.get('none', 0):,} รายการ)"
-         if node.sources.get("none") or node.report_sources.get("none") else "")
-UNALIGNED_COLUMN_THAI = "ไม่ได้จัดเข้าหัวข้อ (รอประมวลผล หรือจัดเข้าหัวข้อไม่ได้)"  # a districts table's column: both kinds
+UNALIGNED_COLUMN_THAI = "ไม่ได้จัดเข้าหัวข้อ (รอประมวลผล ไม่มีหัวข้อระดับนี้ หรือจัดเข้าหัวข้อไม่ได้)"  # a districts table's column: both kinds
 NO_DISTRICT_THAI = "หน่วยงานส่วนกลาง และเรื่องแจ้งที่ไม่ระบุเขต"  # reports without a district are counted here too (a walkthrough)
 
 
@@ -321,7 +316,8 @@ NO_DISTRICT_THAI = "หน่วยงานส่วนกลาง และ�
 COVERAGE_HEADERS_THAI = {
     "level": "ระดับ", "id": "รหัส", "name": "ชื่อ", "projects": "จำนวนโครงการ", "budget": "งบประมาณ (บาท)",
     "project_share": "สัดส่วนโครงการ", "budget_share": "สัดส่วนงบประมาณ", "declared": "ระบุในแบบฟอร์ม", "decision": "ผู้ตรวจยืนยัน",
-    "mapped": "ตามหมวดเรื่องแจ้ง", "predicted": "ระบบจับคู่", "none": "จัดเข้าหัวข้อไม่ได้", "pending": "รอจัดเข้าหัวข้อ", "reports": "เรื่องแจ้งของประชาชน", "report_share": "สัดส่วนเรื่องแจ้ง",
+    "mapped": "ตามหมวดเรื่องแจ้ง", "predicted": "ระบบจับคู่", "above": ABOVE_THAI,
+    "none": "จัดเข้าหัวข้อไม่ได้", "pending": "รอจัดเข้าหัวข้อ", "reports": "เรื่องแจ้งของประชาชน", "report_share": "สัดส่วนเรื่องแจ้ง",
     "uncertain": "ระบบจับคู่ความมั่นใจต่ำ (ควรตรวจ)", "uncertain_budget": "งบประมาณที่ระบบจับคู่ความมั่นใจต่ำ (บาท)",
     "districts_without_count": "จำนวนเขตที่ไม่มีโครงการ", "districts_without": "เขตที่ไม่มีโครงการ",
     "previous_projects": "จำนวนโครงการปีก่อน", "previous_budget": "งบประมาณปีก่อน (บาท)",
@@ -340,7 +336,8 @@ def thai_headers(columns: list[str], rows: list[dict[str, Any]]) -> tuple[list[s
         return f"{node} {COVERAGE_HEADERS_THAI[measure]}" if node else COVERAGE_HEADERS_THAI[column]
 
     named = [thai(c) for c in columns]
-    return named, [{t: row[c] for c, t in zip(columns, named)} for row in rows]
+    # the level's values too: "goal" in a ระดับ column (a catalog author's walkthrough); a catalog's own level names stay
+    return named, [{t: LEVEL_THAI.get(row[c], row[c]) if c == "level" else row[c] for c, t in zip(columns, named)} for row in rows]
 
 
 def coverage_json(coverage: Coverage) -> str:
@@ -354,7 +351,7 @@ def coverage_rows(coverage: Coverage) -> tuple[list[str], list[dict[str, Any]]]:
                "districts_without_count", "districts_without", "previous_projects", "previous_budget", "change_projects", "change_budget"]
     rows = []
     for node in coverage.nodes:
-        row: dict[str, Any] = {"level": coverage.level, "id": node.id or "", "name": node.name or unaligned_name(node), "projects": node.projects,
+        row: dict[str, Any] = {"level": coverage.level, "id": node.id or "", "name": node.name, "projects": node.projects,
                                "budget": node.budget, "project_share": node.project_share, "budget_share": node.budget_share,
                                "uncertain": node.uncertain, "uncertain_budget": node.uncertain_budget,
                                "reports": node.reports, "report_share": node.report_share, "districts_without_count": len(node.districts_without),
@@ -409,7 +406,7 @@ def print_coverage(out: Console, coverage: Coverage) -> None:
     rows = []
     for node in coverage.nodes:
         split = f"{node.sources.get('declared', 0)}/{node.sources.get('decision', 0)}/{node.sources.get('predicted', 0)}"  # a person's decision too
-        row = [node.id or "-", escape(node.name or unaligned_name(node)), f"{node.projects:,}", f"{node.budget:,.0f}", f"{node.budget_share:.1%}", split,
+        row = [node.id or "-", escape(node.name), f"{node.projects:,}", f"{node.budget:,.0f}", f"{node.budget_share:.1%}", split,
                f"{node.reports:,}", str(len(node.districts_without))]
         if previous:
             row.append(f"{node.change_projects:+,} / {node.change_budget:+,.0f}")

@@ -24,6 +24,17 @@ PLANT,,dimension,พืชและสวน,ต้นไม้ เมล็ด�
 PLANT.FRUIT,PLANT,issue,ไม้ผล,กิ่งพันธุ์และต้นไม้ผล,มะม่วง|ทุเรียน|ผลไม้|กิ่งตอน
 PLANT.FLOWER,PLANT,issue,ไม้ดอก,ไม้ดอกไม้ประดับ,กุหลาบ|กล้วยไม้|ดอกไม้|ไม้ประดับ
 """
+# A ragged catalog: PET.CAT has no goals, the other issues have some.
+SHOP_CATALOG_RAGGED = """id,parent_id,level,name,description,keywords
+PET,,dimension,สัตว์เลี้ยง,สินค้าและบริการสำหรับสัตว์เลี้ยง,สัตว์เลี้ยง
+PET.DOG,PET,issue,สุนัข,อาหาร ของเล่น และการดูแลสุนัข,หมา|สุนัข|ปลอกคอ
+PET.DOG.FOOD,PET.DOG,goal,อาหารสุนัขคุณภาพ,อาหารเม็ดและอาหารเปียกสำหรับสุนัข,อาหารหมา
+PET.DOG.TOY,PET.DOG,goal,ของเล่นสุนัข,ลูกบอล เชือก และของเล่นสำหรับหมา,ของเล่นหมา
+PET.CAT,PET,issue,แมว,ทรายแมว ที่ลับเล็บ และการดูแลแมว,แมว|ทรายแมว|ที่ลับเล็บ
+PLANT,,dimension,พืชและสวน,ต้นไม้และอุปกรณ์ทำสวน,ต้นไม้
+PLANT.FRUIT,PLANT,issue,ไม้ผล,กิ่งพันธุ์และต้นไม้ผล,มะม่วง|ทุเรียน
+PLANT.FRUIT.MANGO,PLANT.FRUIT,goal,มะม่วง,กิ่งตอนมะม่วงพันธุ์ดี,มะม่วง|กิ่งตอน
+"""
 
 
 @contextmanager

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from conftest import SHOP_CATALOG
+from conftest import SHOP_CATALOG, SHOP_CATALOG_RAGGED
 from planalign.corpora.catalog import load_catalog
 from planalign.index.align import Aligner, AlignmentInputError
 from planalign.index.align.query import prepare_text
@@ -209,6 +209,25 @@ PET.CAT,PET,issue,แมว,อาหาร ทรายแมว และก�
 PLANT,,dimension,พืชและสวน,ต้นไม้ เมล็ดพันธุ์ และอุปกรณ์ทำสวน
 PLANT.FRUIT,PLANT,issue,ไม้ผล,กิ่งพันธุ์และต้นไม้ผล
 """
+
+
+def test_a_draft_whose_best_issue_has_no_goals_gets_its_goals_flagged_not_a_confident_goal_elsewhere(tmp_path):
+    """A ragged catalog (an issue without goals): ranked alone, the goal level answered a covered walkway's draft
+    with a flood wall's goal under another issue, 0.79 and unflagged, below an issue of its own (a catalog author's
+    walkthrough). The goal level now says where the path ends, keeps a low confidence and flags the answer; a draft
+    whose path reaches the goals is answered as before, and every level stays on one path."""
+    path = tmp_path / "ragged.csv"
+    path.write_text(SHOP_CATALOG_RAGGED, encoding="utf-8")
+    aligner = Aligner(load_catalog(path), get_encoder("tfidf"))
+    cat = aligner.align("ทรายแมวและที่ลับเล็บแมว")
+    assert cat.levels["issue"][0].node_id == "PET.CAT" and cat.ends_above == {"goal": "PET.CAT"}
+    assert cat.needs_review["goal"] and not cat.needs_review["issue"]
+    assert cat.levels["goal"][0].confidence < 0.5 < cat.levels["issue"][0].confidence
+    mango = aligner.align("กิ่งตอนมะม่วงพันธุ์ดี")
+    assert mango.ends_above == {} and mango.levels["goal"][0].node_id == "PLANT.FRUIT.MANGO"
+    assert mango.levels["goal"][0].path[:2] == ["PLANT", "PLANT.FRUIT"] and mango.levels["issue"][0].node_id == "PLANT.FRUIT"
+    # the batch path says it too (classify's rows take needs_review from it)
+    assert aligner.align_many(["ทรายแมวและที่ลับเล็บแมว"], level="goal")[0].needs_review["goal"]
 
 
 # Eight decisions on the shop catalog, two per issue, each the zero-shot's own answer.

@@ -77,6 +77,22 @@ def test_align_json_output(tmp_path, shop_catalog):
     assert top["node_id"] == "PET.CAT" and top["evidence"][0]["shared_words"]
 
 
+def test_a_ragged_catalogs_deeper_level_and_a_broken_catalogs_every_problem_are_said_in_thai(tmp_path):
+    """A catalog author's walkthrough: the goal level of a draft whose issue has no goals gave another branch's goal
+    unflagged; a broken catalog's Thai line named its first problem "and 1 more" under an English list of both."""
+    from conftest import SHOP_CATALOG_RAGGED
+
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text(SHOP_CATALOG_RAGGED, encoding="utf-8")
+    result = run_cli("align", "ทรายแมวและที่ลับเล็บแมว", "--catalog", str(ragged), "--encoder", "tfidf", data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "หัวข้อที่ตรงที่สุด PET.CAT ไม่มีหัวข้อย่อยระดับนี้" in result.stdout
+    broken = tmp_path / "broken.csv"
+    broken.write_text("id,parent_id,level,name,description\nA,,dimension,ก,\nB,Z,issue,ข,\nC,Y,issue,ค,\n", encoding="utf-8")
+    refused = run_cli("align", "ทรายแมว", "--catalog", str(broken), "--encoder", "tfidf", data_dir=tmp_path)
+    assert refused.returncode == 2 and "แถวที่ 3: รหัส B" in refused.stderr and "แถวที่ 4: รหัส C" in refused.stderr
+
+
 def test_align_table_says_when_a_suggestion_needs_review(tmp_path, shop_catalog):
     """The API and the pages flag it; the CLI's table showed only scores and bars (a walkthrough)."""
     flagged = run_cli("align", "ฟหกดเ่าสว", "--catalog", str(shop_catalog), "--encoder", "tfidf", data_dir=tmp_path)

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from conftest import run_cli, store_at
+from conftest import SHOP_CATALOG_RAGGED, run_cli, store_at
 from planalign import app as app_module
 from planalign.app import Application
 from planalign.config import Settings
@@ -543,3 +543,33 @@ def test_every_coverage_source_is_one_the_api_answers_with():
     from planalign.service.api.schemas import AlignmentSource
 
     assert set(typing.get_args(AlignmentSource)) == set(SOURCES)
+
+
+def test_items_whose_node_has_no_children_at_a_level_are_told_apart_from_unreadable_ones(tmp_path):
+    """A 4-level catalog whose issues do not all have goals put a quarter of the budget under "cannot be aligned
+    (no readable words, or only an office's name)" at the goal level (a catalog author's walkthrough). Items whose
+    node above has no children there are "above", named so in the row, the API and the exports."""
+    from planalign.corpora.catalog import load_catalog
+    from planalign.index.coverage import Frame
+    from planalign.index.store import CoverageColumns
+    from planalign.service.format import coverage_rows, thai_headers
+
+    path = tmp_path / "ragged.csv"
+    path.write_text(SHOP_CATALOG_RAGGED, encoding="utf-8")
+    catalog = load_catalog(path)
+    ids = ["cat", "dog", "blank"]
+    aligned = {"dimension": (ids, ["PET", "PET", ""], ["predicted", "declared", "none"], [0.9, None, None]),
+               "issue": (ids, ["PET.CAT", "PET.DOG", ""], ["predicted", "declared", "none"], [0.9, None, None]),
+               "goal": (ids, ["", "", ""], ["none", "none", "none"], [None, None, None])}  # stored as alignment_rows writes them
+    frame = Frame(catalog, CoverageColumns(ids, [2566] * 3, ["บางเขน"] * 3, ["กรุงเทพเหนือ"] * 3, [100.0, 200.0, 300.0], ["form"] * 3, aligned), (), 0.53)
+    goals = frame.coverage("goal", year=2566)
+    unaligned = next(n for n in goals.nodes if n.id is None)
+    # the dog's declared issue has goals (the aligner found none for it): that is "none", not "above"
+    assert unaligned.sources == {"above": 1, "none": 2} and unaligned.projects == 3
+    assert "ไม่มีหัวข้อย่อยระดับนี้ 1 รายการ" in unaligned.name and "จัดเข้าหัวข้อไม่ได้" in unaligned.name
+    issues = frame.coverage("issue", year=2566)
+    assert next(n for n in issues.nodes if n.id is None).sources == {"none": 1}  # the issue level as before
+    assert next(n for n in issues.nodes if n.id is None).name.startswith("จัดเข้าหัวข้อไม่ได้")
+    _, rows = coverage_rows(goals)
+    assert (rows[-1]["above"], rows[-1]["none"]) == (1, 2) and rows[-1]["name"] == unaligned.name
+    assert thai_headers(*coverage_rows(goals))[1][0]["ระดับ"] == "เป้าหมาย"  # the Thai file said "goal" (the walkthrough)

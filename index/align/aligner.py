@@ -223,12 +223,15 @@ class Aligner:
         result = Alignment(levels={}, neighbours=neighbours, warnings=list(query.warnings))
         repeated = self._examples.repeats(query.text) if fused is not None and self._examples is not None else None
         unlike = fused is not None and self._examples is not None and self._examples.unlike_decisions(query.text, vector, sims)
+        ends_above = self._ends_above({lv: min(ranking[lv], key=lambda i: (-ranking[lv][i], -zero_shot_rank[i])) for lv in self.catalog.levels})
         for lv in levels:
             order = sorted(ranking[lv], key=lambda i: (-ranking[lv][i], -zero_shot_rank[i]))[:top_k]
             model = self._examples if self._examples is not None and self._examples.level == lv else None
-            result.needs_review[lv] = bool(set(REVIEW_WARNINGS) & set(query.warnings)) or _needs_review(
+            result.needs_review[lv] = bool(set(REVIEW_WARNINGS) & set(query.warnings)) or lv in ends_above or _needs_review(
                 scored[lv], probabilities[lv], order[0], fused is not None, model.fused_review_below if model is not None else None,
                 model.review_below if model is not None else None, unlike)
+            if lv in ends_above:
+                result.ends_above[lv] = ends_above[lv]
             result.levels[lv] = [
                 Suggestion(
                     node_id=self.scorer.node_ids[i],
@@ -246,6 +249,18 @@ class Aligner:
         if repeated is not None and any(result.levels[lv][0].node_id in repeated[1] for lv in result.levels):
             result.warnings.append(f"{FOLLOWS_DECISION_WARNING}: {repeated[0][:200]}")
         return result
+
+    def _ends_above(self, tops: dict[str, int]) -> dict[str, str]:
+        """Per level under the first top node without children: that node's id (the draft's path ends
+        there, so the level's suggestions lie on other branches). As the answer shows the levels, top down."""
+        ended: dict[str, str] = {}
+        end: str | None = None
+        for lv in self.catalog.levels:
+            if end is not None:
+                ended[lv] = end
+            elif not self.catalog.children(node_id := self.scorer.node_ids[tops[lv]]):
+                end = node_id
+        return ended
 
     def _evidence(self, query: Query, node: int, dense: np.ndarray, best_text: np.ndarray,
                   sentences: sparse.spmatrix | None) -> list[Evidence]:

@@ -47,3 +47,6 @@ class Alignment:
     neighbours: list[Neighbour] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     needs_review: dict[str, bool] = field(default_factory=dict)  # per level: a person should check the top suggestion
+    # per level: the shallower node without children where the draft's best path ends (an issue without goals);
+    # the level's suggestions then lie on other branches, and are flagged for review
+    ends_above: dict[str, str] = field(default_factory=dict)

@@ -154,10 +154,11 @@ class LevelScores:
     confidence: float  # calibrated probability that the top node is right
     needs_review: bool  # under the calibration's review threshold, or barely matching the catalog
     barely_matches: bool = False  # the draft's best cosine to any node text is under the calibration's floor
+    ends_above: int | None = None  # the position of a shallower node without children that beats every node of this level
 
     def review_at(self, review_below: float) -> bool:
         """The review flag with another threshold (one learned from a catalog's decisions)."""
-        return self.confidence < review_below or self.barely_matches
+        return self.confidence < review_below or self.barely_matches or self.ends_above is not None
 
 
 @dataclass
@@ -198,6 +199,11 @@ class ZeroShotScorer:
         depth = [len(self.catalog.ancestors(node_id)) for node_id in self.node_ids]
         self.top_down = sorted(range(len(nodes)), key=lambda i: depth[i])
         self.level_nodes = {level: np.array([self.position[n.id] for n in self.catalog.at_level(level)]) for level in self.catalog.levels}
+        # A ragged catalog (an issue without goals, a goal without OKRs): per level, the shallower nodes
+        # without children, each the end of a path that never reaches the level (:meth:`levels`).
+        leaves = [i for i, n in enumerate(nodes) if not self.catalog.children(n.id)]
+        rank = {level: k for k, level in enumerate(self.catalog.levels)}
+        self.level_stops = {level: np.array([i for i in leaves if rank[nodes[i].level] < rank[level]], dtype=int) for level in self.catalog.levels}
         self.calibration = CALIBRATIONS.get(self.encoder.name, Calibration())
 
     # ---------------------------------------------------------------------------- scores
@@ -244,10 +250,23 @@ class ZeroShotScorer:
         return final
 
     def levels(self, final: np.ndarray, absolute: float) -> dict[str, LevelScores]:
-        """Per level: scores, probabilities, calibrated confidence and the review flag."""
+        """Per level: scores, probabilities, calibrated confidence and the review flag.
+
+        In a ragged catalog a level's nodes compete with the shallower nodes that have no children
+        (paths that end above the level): when such a node scores best, the draft's path ends there,
+        so the level's best node lies on another branch. It is still listed, flagged for review with
+        the probability its path keeps (``ends_above``). Ranked alone, the goal level of an issue
+        without goals had answered a flood wall's goal under a covered walkway's issue, 0.79 and
+        unflagged (a catalog author's walkthrough). The calibration was fitted on catalogs whose
+        every level is complete (no such nodes): nothing changes there."""
         result = {}
+        barely = bool(self.calibration.barely_matches(np.array([absolute]))[0])
         for level, nodes in self.level_nodes.items():
-            probabilities, confidence, review = self.calibration.apply(final[nodes][None, :], np.array([absolute]))
-            result[level] = LevelScores(nodes, final[nodes], probabilities[0], float(confidence[0]), bool(review[0]),
-                                        bool(self.calibration.barely_matches(np.array([absolute]))[0]))
+            candidates = np.concatenate([nodes, self.level_stops[level]])
+            probabilities, _, review = self.calibration.apply(final[candidates][None, :], np.array([absolute]))
+            shown = probabilities[0, : len(nodes)]
+            best = int(np.argmax(final[candidates]))
+            ends_above = int(candidates[best]) if best >= len(nodes) else None
+            confidence = float(shown[int(np.argmax(final[nodes]))])  # the level's top node's: the path's end took the rest
+            result[level] = LevelScores(nodes, final[nodes], shown, confidence, bool(review[0]) or ends_above is not None, barely, ends_above)
         return result

@@ -397,8 +397,9 @@ class ExampleModel:
                 split = {i: (fused_level.get(parents[i], 0.0) * (p / mass[parents[i]] if mass[parents[i]] > 0 else 1.0 / children[parents[i]])
                              if i in parents else 0.0)
                          for i, p in zero_shot[level].items()}
-                total = sum(split.values()) or 1.0
-                result[level] = {i: v / total for i, v in split.items()}
+                # not renormalized: a node of the model's level without descendants here keeps its mass (a path
+                # ending above this level), which renormalizing gave to the other branches' nodes (a ragged catalog)
+                result[level] = split
                 # a near-repeat follows its decision at the levels under the model's too: its nodes here,
                 # or their ancestors here when it was decided deeper still (an issue decided beside
                 # dimension-level decisions of other texts was only split as the zero-shot splits)

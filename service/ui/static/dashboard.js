@@ -5,18 +5,30 @@
   var PA = window.PA;
   var el = PA.el;
   var SVG = "http://www.w3.org/2000/svg";
-  var SOURCE_THAI = { declared: "ระบุในแบบฟอร์ม", decision: "ผู้ตรวจยืนยัน", mapped: "ตามหมวดเรื่องแจ้ง", predicted: "ระบบจับคู่", none: "จัดไม่ได้", pending: "รอจัดเข้าหัวข้อ" };
+  var SOURCE_THAI = { declared: "ระบุในแบบฟอร์ม", decision: "ผู้ตรวจยืนยัน", mapped: "ตามหมวดเรื่องแจ้ง", predicted: "ระบบจับคู่",
+                      above: "ไม่มีหัวข้อระดับนี้", none: "จัดไม่ได้", pending: "รอจัดเข้าหัวข้อ" };
   var NO_DISTRICT = "-";
   // top / second: the chosen catalog's first two levels ("dimension" / "issue" for BMA's): a plan whose levels are
   // named otherwise (ยุทธศาสตร์ / มาตรการ) was asked for "issue", refused, and the previous plan's figures stayed (a walkthrough)
   var state = { dimension: null, issue: null, needs: null, drill: null, top: "dimension", second: "issue" };
 
+  /* The detail level: any level under the top one (a catalog's goals and OKRs were reachable only through the API
+     and the CLI: a catalog author's walkthrough); the page's words follow the catalog's level names. */
   function chooseLevels(catalogs) {
     var chosen = ((catalogs && catalogs.catalogs) || []).filter(function (c) { return c.id === $("catalog").value; })[0];
     var levels = (chosen && chosen.levels) || ["dimension", "issue"];
+    var detail = levels.length > 1 ? levels.slice(1) : levels;
+    var select = $("d-level"), kept = select.value;
+    PA.clear(select);
+    detail.forEach(function (lv) { select.appendChild(el("option", { value: lv, text: levelWords(lv) })); });
+    select.value = detail.indexOf(kept) >= 0 ? kept : detail[0];
     state.top = levels[0];
-    state.second = levels[1] || levels[0];
+    state.second = select.value;
+    $("bars-heading").textContent = "โครงการและงบประมาณราย" + levelWords(state.top);
+    $("empty-heading").textContent = levelWords(state.second) + "ที่ยังไม่มีโครงการ";
+    $("heat-heading").textContent = "โครงการรายเขต × " + levelWords(state.top);
   }
+  function levelWords(level) { return level === "issue" ? "ประเด็นการพัฒนา" : PA.levelName(level); }
 
   function $(id) { return document.getElementById(id); }
 
@@ -47,13 +59,15 @@
 
   function metric() { return $("d-metric").value; }
 
-  /* The not-aligned row: items a new catalog has not reached yet are said apart from those that cannot be aligned
-     (all 1,771 ordinance lines read "cannot be aligned" right after an upload: a committee walkthrough). */
+  /* The not-aligned row is named by the API (index/coverage.py unaligned_name, as the exports name it): items a new
+     catalog has not reached yet and items whose node above has no children at this level are said apart from those
+     that cannot be aligned (a committee walkthrough; a catalog author's walkthrough). */
   function waiting(node) { return ((node.sources || {}).pending || 0) + ((node.report_sources || {}).pending || 0); }
-  function nodeLabel(node) {
-    if (node.id) return node.id + " " + node.name;
-    // the words of service/format.py unaligned_name, which the exports carry
-    return waiting(node) ? "ยังไม่ได้จัดเข้าหัวข้อ: รอประมวลผล " + count(waiting(node)) + " รายการ ตัวเลขยังไม่ครบ" : "จัดเข้าหัวข้อไม่ได้ (ไม่มีคำที่อ่านได้ หรือเป็นเพียงชื่อหน่วยงาน)";
+  function nodeLabel(node) { return node.id ? node.id + " " + node.name : node.name; }
+  function shortLabel(node) {  // a bar's name
+    var sources = node.sources || {}, reports = node.report_sources || {};
+    if (waiting(node)) return "ยังไม่ได้จัด";
+    return (sources.none || reports.none) ? "จัดไม่ได้" : "ไม่มีหัวข้อระดับนี้";
   }
 
   /* ------------------------------------------------------------------ summary */
@@ -71,7 +85,7 @@
       ["งบประมาณรวม", baht(data.total_budget), (data.previous_year ? "ปี " + data.previous_year + ": " + baht(sumOf(data.nodes, "previous_budget")) : "") +
         (data.projects_without_budget ? (data.previous_year ? " · " : "") + "ไม่ระบุงบประมาณ " + count(data.projects_without_budget) + " โครงการ (นับเป็น 0 บาท)" : "")],
       ["เรื่องที่ประชาชนแจ้ง", count(data.total_reports), data.year ? "Traffy Fondue ในปีงบประมาณเดียวกัน" : "Traffy Fondue ทุกปี"],
-      ["ประเด็นที่ยังไม่มีโครงการ", count(empty) + " / " + count((issues.nodes || []).filter(function (n) { return n.id; }).length), "ประเด็นการพัฒนา"]
+      [levelWords(state.second) + "ที่ยังไม่มีโครงการ", count(empty) + " / " + count((issues.nodes || []).filter(function (n) { return n.id; }).length), levelWords(state.second)]
     ];
     cards.forEach(function (c) {
       box.appendChild(el("div", { class: "metric" }, [
@@ -95,7 +109,7 @@
     var max = Math.max.apply(null, nodes.map(function (n) { return n[key]; }).concat([1]));
     var rowH = 34, labelW = 190, valueW = 150, width = 720, barW = width - labelW - valueW;
     var chart = svg("svg", { viewBox: "0 0 " + width + " " + (nodes.length * rowH + 8), class: "bars-svg", role: "img",
-                             "aria-label": "แผนภูมิแท่ง" + (key === "budget" ? "งบประมาณ" : "จำนวนโครงการ") + "รายด้าน" });
+                             "aria-label": "แผนภูมิแท่ง" + (key === "budget" ? "งบประมาณ" : "จำนวนโครงการ") + "ราย" + levelWords(state.top) });
     nodes.forEach(function (n, i) {
       var y = i * rowH + 4;
       var total = n[key];
@@ -109,7 +123,7 @@
                              onclick: function () { drill({ node: n.id || "", level: state.top }, nodeLabel(n)); },
                              onkeydown: function (e) { if (e.key === "Enter") drill({ node: n.id || "", level: state.top }, nodeLabel(n)); } }, [
         svg("title", { text: nodeLabel(n) + ": " + count(n.projects) + " โครงการ, " + baht(n.budget) }),
-        svg("text", { x: 0, y: y + 21, class: "bar-name", text: (n.id ? n.id + " " : "") + (n.name || (waiting(n) ? "ยังไม่ได้จัด" : "จัดไม่ได้")) }),
+        svg("text", { x: 0, y: y + 21, class: "bar-name", text: n.id ? n.id + " " + n.name : shortLabel(n) }),
         svg("rect", { x: labelW, y: y + 6, width: w, height: 20, rx: 3, class: "bar-predicted" }),
         svg("rect", { x: labelW, y: y + 6, width: w * declaredShare, height: 20, rx: 3, class: "bar-declared" }),
         svg("text", { x: labelW + w + 6, y: y + 21, class: "bar-number",
@@ -204,7 +218,7 @@
     var max = 0;
     nodes.forEach(function (n) { series.forEach(function (s) { max = Math.max(max, n[s[0]]); }); });
     var width = 720, top = 24, height = 200, left = 34, step = (width - left) / nodes.length, barW = Math.min(18, step / 4);
-    var chart = svg("svg", { viewBox: "0 0 " + width + " " + (height + top + 56), class: "needs-svg", role: "img", "aria-label": "สัดส่วนเรื่องแจ้ง โครงการ และงบประมาณ รายด้าน" });
+    var chart = svg("svg", { viewBox: "0 0 " + width + " " + (height + top + 56), class: "needs-svg", role: "img", "aria-label": "สัดส่วนเรื่องแจ้ง โครงการ และงบประมาณ ราย" + levelWords(state.top) });
     [0, 0.5, 1].forEach(function (f) {
       var y = top + height - f * height;
       chart.appendChild(svg("line", { x1: left, x2: width, y1: y, y2: y, class: "grid" }));
@@ -303,7 +317,8 @@
   /* ----------------------------------------------------------------- exports */
   function renderExports() {
     var list = PA.clear($("exports"));
-    [["nodes", state.top, "รายด้าน"], ["nodes", state.second, "รายประเด็นการพัฒนา"], ["districts", state.top, "รายเขต × ด้าน"], ["needs", state.second, "ความต้องการที่โครงการรองรับน้อย"]]
+    [["nodes", state.top, "ราย" + levelWords(state.top)], ["nodes", state.second, "ราย" + levelWords(state.second)],
+     ["districts", state.top, "รายเขต × " + levelWords(state.top)], ["needs", state.second, "ความต้องการที่โครงการรองรับน้อย"]]
       .forEach(function (t) {
         list.appendChild(el("li", null, [el("span", { class: "export-name", text: t[2] })].concat(["csv", "xlsx"].map(function (f) {
           return el("a", { class: "btn", href: "/v1/coverage/export" + PA.query(params({ table: t[0], level: t[1], format: f, headers: "th" })), download: "", text: f.toUpperCase() });
@@ -362,7 +377,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     PA.loadCatalogs().then(load, function (err) { PA.setStatus($("dash-status"), err.message, "error"); });
-    ["d-year", "d-group", "catalog"].forEach(function (id) {
+    ["d-year", "d-group", "d-level", "catalog"].forEach(function (id) {
       $(id).addEventListener("change", function () { if (id === "catalog") PA.clear($("d-year")).appendChild(el("option", { value: "", text: "ทุกปี" })); load(); });
     });
     $("d-metric").addEventListener("change", render);

@@ -188,6 +188,16 @@
     ["warnings", "neighbours", "duplicates-box"].forEach(function (id) { document.getElementById(id).hidden = true; });
   }
 
+  /* A ragged catalog: the draft's best path ends at a node without children above this level (an issue
+     without goals), so this level's suggestions come from other branches (a catalog author's walkthrough). */
+  function endsAboveNote(level, nodeId, names) {
+    if (!nodeId) return null;
+    var node = names[nodeId] ? nodeId + " " + names[nodeId] : nodeId;
+    return el("p", { class: "status warn ends-above", role: "note",
+      text: "หัวข้อที่ตรงที่สุด (" + node + ") ไม่มีหัวข้อย่อยในระดับ" + PA.levelName(level) +
+            " ข้อเสนอด้านล่างมาจากหัวข้ออื่นในแคตตาล็อก กรุณาตรวจสอบก่อนใช้" });
+  }
+
   function render(data, names) {
     var box = document.getElementById("suggestions");
     PA.clear(box);
@@ -205,6 +215,7 @@
         el("h3", { class: "level-title" }, [PA.levelName(level),
           el("button", { type: "button", class: "link-button pick-other", text: "เลือกหัวข้ออื่น…", dataset: { level: level },
                          onclick: function () { pickOther(level); } })]),
+        endsAboveNote(level, (data.ends_above || {})[level], names),
         list.length ? list.map(function (s, i) { return renderSuggestion(s, i, names, (data.needs_review || {})[level]); })
           : el("p", { class: "muted", text: "ไม่มีข้อเสนอในระดับนี้" })
       ]));
