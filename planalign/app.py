@@ -188,6 +188,20 @@ NO_TOPIC_HINT = "คำค้นนี้มีแต่คำเชื่อม
 
 
 @dataclass
+class CatalogChanges:
+    """What an upload changes in the stored catalog of its id (:meth:`Application.catalog_upload_effects`)."""
+
+    replaced: bool = False  # a catalog of this id was stored before
+    added: list[str] = field(default_factory=list)  # node ids
+    removed: list[str] = field(default_factory=list)
+    renamed: list[str] = field(default_factory=list)
+    moved: list[str] = field(default_factory=list)  # under another parent
+    stale_decisions: int = 0  # active decisions naming a node this version lacks: they no longer count
+    newly_stale_decisions: int = 0  # of them, those on a node the replaced version had (this upload removes it)
+    renamed_decisions: int = 0  # active decisions on a renamed node: they still count, under the new name
+
+
+@dataclass
 class DuplicateSet:
     """Duplicate pairs over some records, with what a caller shows of each record."""
 
@@ -427,21 +441,28 @@ class Application:
 
         threading.Thread(target=run, name=f"embed-{catalog_id}", daemon=True).start()
 
-    def catalog_upload_effects(self, catalog_id: str, catalog: Catalog) -> tuple[bool, int, int]:
-        """(whether a stored catalog of this id would be replaced, how many of its active decisions name
-        a node the new version lacks, how many name a node whose name it changes): said before the upload
-        is stored, since a decision on a removed node no longer counts (the review grid and the corrected
-        file leave it out), and one on a renamed node still teaches its text under the new name (a node
-        "การศึกษา" renamed "การจัดการขยะ" made a health check a waste project at 1.0, said nowhere: a blind test)."""
+    def catalog_upload_effects(self, catalog_id: str, catalog: Catalog) -> CatalogChanges:
+        """What storing ``catalog`` under ``catalog_id`` changes, said before it is stored: the nodes added,
+        removed, renamed and moved, and the active decisions it touches. A decision on a removed node no
+        longer counts (the review grid and the corrected file leave it out), and one on a renamed node still
+        teaches its text under the new name (a node "การศึกษา" renamed "การจัดการขยะ" made a health check a
+        waste project at 1.0, said nowhere: a blind test). Counts alone left the office unable to find the
+        decisions or tell what changed (a catalog author's walkthrough)."""
         if not (self.catalog_dir / f"{catalog_id}.csv").is_file():
-            return False, 0, 0
+            return CatalogChanges()
         try:
             before = self.catalog(catalog_id).nodes
         except InputError:  # a stored file that no longer reads (edited by hand): the upload replaces it all the same (a blind review)
             before = {}
+        after = catalog.nodes
         active = self.decisions.active(catalog_id)
-        renamed = {i for i, node in catalog.nodes.items() if i in before and before[i].name.strip() != node.name.strip()}
-        return True, sum(d.node_id not in catalog.nodes for d in active), sum(d.node_id in renamed for d in active)
+        renamed = sorted(i for i, node in after.items() if i in before and before[i].name.strip() != node.name.strip())
+        stale = [d for d in active if d.node_id not in after]
+        return CatalogChanges(
+            replaced=True, added=sorted(set(after) - set(before)), removed=sorted(set(before) - set(after)), renamed=renamed,
+            moved=sorted(i for i, node in after.items() if i in before and before[i].parent_id != node.parent_id),
+            stale_decisions=len(stale), newly_stale_decisions=sum(d.node_id in before for d in stale),
+            renamed_decisions=sum(d.node_id in renamed for d in active))
 
     # ------------------------------------------------------------------------------- aligners
     def aligner(self, catalog: str | None = None, encoder: str | None = None, *, allow_path: bool = False, learn: bool = True,
@@ -738,7 +759,18 @@ class Application:
         configured = {self.settings.encoder, self.index_encoder_name()}  # "auto" names no model: the one it chose (a blind review)
         models = [{**{k: v for k, v in m.items() if k != "loaded"}, "in_use": m["loaded"] or m["encoder"] in configured}
                   for m in self.learning.status(stored=True) if catalog is None or m["catalog"] == catalog]
-        return {**self.decisions.stats(catalog, period), "models": models}
+        not_counting = sum(sum(d.node_id not in known for d in self.decisions.active(c))
+                           for c in ([catalog] if catalog else self.decisions.catalogs()) if (known := self.known_nodes(c)) is not None)
+        return {**self.decisions.stats(catalog, period), "not_counting": not_counting, "models": models}
+
+    def known_nodes(self, catalog: str) -> set[str] | None:
+        """The node ids of a catalog as it is now; None when it is gone or unreadable. A decision naming another
+        node no longer counts (a re-upload removed it); lists and stats say so (a catalog author's walkthrough:
+        "5 decisions no longer count", and no list told which)."""
+        try:
+            return set(self.catalog(catalog, allow_path=catalog == self.settings.catalog).nodes)
+        except InputError:
+            return None
 
     def _decided_catalog(self, catalog: str | None) -> Catalog | None:
         """The catalog decisions are filtered by; None when it is gone but decisions are stored under its id: they

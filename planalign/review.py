@@ -24,7 +24,9 @@ log = logging.getLogger("planalign.review")
 # final_level: the level of final_label's node. It is the job's level except where a node decided
 # higher up could not be narrowed (nothing under it at the level, a text that cannot be aligned, the
 # model failing at download): a dimension's id in a column of issues is then said, not silent.
-CORRECTED_COLUMNS = ("decision_label", "decision_name", "decided_by", "decision_source", "final_label", "final_level")
+# review_note: in Thai, what a catalog revised since the job left behind: a suggestion or a decision on a node it no
+# longer has (a correction vanished from the corrected file without a word: a catalog author's walkthrough).
+CORRECTED_COLUMNS = ("decision_label", "decision_name", "decided_by", "decision_source", "final_label", "final_level", "review_note")
 
 
 @dataclass
@@ -44,6 +46,15 @@ class ReviewRow:
     dimension: str  # the top level's node of the decision, else of the suggestion
     decision: Decision | None
     accepted: bool = False  # the decision is the suggestion as it reads at the decision's level (D4 decided on a row suggested D4.2)
+    removed_suggestion: bool = False  # the suggestion names a node the catalog no longer has (revised since the job)
+    removed_decision: str = ""  # the node of the row's newest decision when the catalog no longer has it (that decision no longer counts)
+
+    @property
+    def note(self) -> str:
+        """What a revision of the catalog since the job left behind on this row, in Thai (empty: nothing)."""
+        notes = [f"หัวข้อ {self.removed_decision} ที่เคยตัดสินไว้ไม่มีในแคตตาล็อกฉบับปัจจุบันแล้ว การตัดสินนั้นจึงไม่นับ"] if self.removed_decision else []
+        notes += [f"หัวข้อ {self.pred_label} ที่ระบบเสนอไม่มีในแคตตาล็อกฉบับปัจจุบันแล้ว (แก้ไขหลังงานนี้) กรุณาเลือกหัวข้อใหม่"] * self.removed_suggestion
+        return " · ".join(notes)
 
 
 @dataclass
@@ -90,8 +101,10 @@ def _rows(app, params: dict, table: Table) -> tuple[str, Catalog, str, list[Revi
     rows = []
     for index, (row, number, text) in enumerate(zip(table.rows, table.row_numbers(), texts)):
         key = text_key(text)
+        found = (on_project.get((projects[index], key), []) if index in projects else []) + (active.get(key, []) if text else [])
         decision = (_decided(on_project.get((projects[index], key), []), catalog) if index in projects else None) or \
             (_decided(active.get(key, []), catalog) if text else None)
+        removed = max(found, key=lambda d: d.id).node_id if decision is None and found else ""
         shown = decision.node_id if decision else row.get("pred_label", "")
         ancestor = catalog.ancestor_at(shown, top) if shown in catalog.nodes else None
         confidence = row.get("pred_confidence", "")
@@ -100,7 +113,8 @@ def _rows(app, params: dict, table: Table) -> tuple[str, Catalog, str, list[Revi
                               [p for p in row.get("pred_top3", "").split("|") if p], row.get("needs_review", "") == "yes",
                               row.get("error", ""), (row.get("error_th") or _thai_error(text)) if row.get("error") else "", ancestor.id if ancestor else "", decision,
                               decision is not None and bool(row.get("pred_label")) and
-                              decision.node_id == suggestion_at(catalog, row.get("pred_label", ""), decision.level)))
+                              decision.node_id == suggestion_at(catalog, row.get("pred_label", ""), decision.level),
+                              bool(row.get("pred_label")) and row.get("pred_label") not in catalog.nodes, removed))
     return catalog_id, catalog, level, rows
 
 
@@ -209,7 +223,8 @@ def corrected(app, job_id: str) -> tuple[Table, str, list[str]]:
         out.append({**row, "decision_label": decision.node_id if decision else "",
                     "decision_name": catalog.nodes[decision.node_id].name if decision and decision.node_id in catalog.nodes else "",
                     "decided_by": decision.who if decision else "", "decision_source": decision.source if decision else "",
-                    "final_label": label, "final_level": catalog.nodes[label].level if label in catalog.nodes else ""})
+                    "final_label": label, "final_level": catalog.nodes[label].level if label in catalog.nodes else "",
+                    "review_note": reviewed.note})
     stem = str(params.get("filename", "result")).rsplit(".", 1)[0]
     return Table(columns, out), stem, kept_as_text(params.get("id_col"), parse_columns(params["text_col"]), params.get("label_col"),
                                      params.get("text_cells", []))

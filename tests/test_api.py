@@ -386,6 +386,14 @@ def test_replacing_a_catalog_says_so_and_what_it_leaves_behind(client):
     without_cats = "\n".join(line for line in SHOP_CATALOG.splitlines() if not line.startswith("PET.CAT")) + "\n"
     replaced = client.post("/v1/catalogs", files={"file": ("shop.csv", without_cats.encode())}, data={"id": "shop"}).json()
     assert replaced["replaced"] is True and replaced["stale_decisions"] == 1 and replaced["nodes"] == 5
+    # which nodes changed and where the decisions are (counts alone told neither: a catalog author's walkthrough)
+    assert (replaced["removed"], replaced["added"], replaced["renamed"], replaced["moved"], replaced["newly_stale_decisions"]) == (["PET.CAT"], [], [], [], 1)
+    listed = client.get("/v1/decisions", params={"catalog": "shop", "active": "true"}).json()["decisions"]
+    assert [(d["node_id"], d["in_catalog"]) for d in listed] == [("PET.CAT", False)]
+    assert client.get("/v1/decisions/stats", params={"catalog": "shop"}).json()["not_counting"] == 1
+    moved = without_cats.replace("PLANT.FLOWER,PLANT,", "PLANT.FLOWER,PET,")
+    again_removed = client.post("/v1/catalogs", files={"file": ("shop.csv", moved.encode())}, data={"id": "shop"}).json()
+    assert (again_removed["moved"], again_removed["stale_decisions"], again_removed["newly_stale_decisions"]) == (["PLANT.FLOWER"], 1, 0)
     other_case = client.post("/v1/catalogs", files={"file": ("shop.csv", SHOP_CATALOG.encode())}, data={"id": "SHOP"})
     assert other_case.status_code == 422 and "'shop' exists" in other_case.json()["error"]
     # a node kept under its id with another name: its decisions still teach, under the new name (said; a blind test)
@@ -393,7 +401,8 @@ def test_replacing_a_catalog_says_so_and_what_it_leaves_behind(client):
     cat_row = next(line for line in SHOP_CATALOG.splitlines() if line.startswith("PET.CAT,"))
     renamed = SHOP_CATALOG.replace(cat_row, cat_row.replace(cat_row.split(",")[3], "อาหารปลา"))
     answer = client.post("/v1/catalogs", files={"file": ("shop.csv", renamed.encode())}, data={"id": "shop"}).json()
-    assert (answer["stale_decisions"], answer["renamed_decisions"]) == (0, 1)
+    assert (answer["stale_decisions"], answer["renamed_decisions"], answer["renamed"]) == (0, 1, ["PET.CAT"])
+    assert client.get("/v1/decisions", params={"catalog": "shop"}).json()["decisions"][0]["in_catalog"] is True
     # a stored file that no longer reads (edited by hand) is replaced all the same (it failed the upload: a blind review)
     (client.app.state.planalign.catalog_dir / "shop.csv").write_text("not,a,catalog\n", encoding="utf-8")
     again = client.post("/v1/catalogs", files={"file": ("shop.csv", SHOP_CATALOG.encode())}, data={"id": "shop"})

@@ -424,7 +424,7 @@ def test_evaluate_review_grid_by_keyboard(server: str, browser) -> None:
     browser.execute_script("document.dispatchEvent(new CustomEvent('pa:job', {detail: {id: arguments[0], status: 'done'}}));", job_id)
     assert browser.find_element(By.ID, "review-box").is_displayed()
     corrected = urllib.request.urlopen(f"{server}/v1/classify/jobs/{job_id}/corrected?format=csv", timeout=WAIT).read().decode("utf-8-sig")
-    assert corrected.splitlines()[0].endswith("final_label,final_level") and ",D9.1" in corrected
+    assert corrected.splitlines()[0].endswith("final_label,final_level,review_note") and ",D9.1" in corrected
 
 
 def test_the_review_grid_pages_through_a_long_job(server: str, browser) -> None:
@@ -586,6 +586,23 @@ def test_dashboard_coverage(server: str, browser) -> None:
     wait.until(loaded)
     assert not browser.find_element(By.ID, "dash-status").text and any("level=" + urllib.parse.quote("มาตรการ") in a.get_attribute("href")
                                                                          for a in browser.find_elements(By.CSS_SELECTOR, "#exports a"))
+    # the page's words follow the plan's levels; any level under the top one can be the detail (goals and OKRs were
+    # reachable only through the API and the CLI, and a plan's measures were called "ประเด็นการพัฒนา": a catalog author's walkthrough)
+    assert [o.text for o in Select(browser.find_element(By.ID, "d-level")).options] == ["มาตรการ"]
+    assert browser.find_element(By.ID, "empty-heading").text == "มาตรการที่ยังไม่มีโครงการ"
+    from conftest import SHOP_CATALOG_RAGGED
+
+    assert httpx.post(server + "/v1/catalogs", files={"file": ("ragged.csv", SHOP_CATALOG_RAGGED.encode())}, data={"id": "ragged"},
+                      timeout=WAIT).status_code == 201
+    browser.get(server + "/dashboard")
+    wait.until(loaded)
+    Select(browser.find_element(By.ID, "catalog")).select_by_value("ragged")
+    wait.until(lambda d: [o.get_attribute("value") for o in Select(d.find_element(By.ID, "d-level")).options] == ["issue", "goal"])
+    wait.until(loaded)
+    Select(browser.find_element(By.ID, "d-level")).select_by_value("goal")
+    wait.until(lambda d: d.find_element(By.ID, "empty-heading").text == "เป้าหมายที่ยังไม่มีโครงการ")
+    wait.until(loaded)
+    assert {li.get_attribute("data-node") for li in browser.find_elements(By.CSS_SELECTOR, "#empty-issues li")} <= {"PET.DOG.FOOD", "PET.DOG.TOY", "PLANT.FRUIT.MANGO"}
     _no_console_errors(browser)
 
 
@@ -752,6 +769,14 @@ def test_a_catalog_is_uploaded_from_the_catalog_page_and_its_problems_are_listed
     wait.until(EC.text_to_be_present_in_element((By.ID, "upload-status"), "เพิ่มแคตตาล็อก แผนปลูกไม้ แล้ว (2 หัวข้อ)"))
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, '#tree details[data-node-id="P2"]')))
     assert browser.find_element(By.ID, "catalog").get_attribute("value") == "plants" and not browser.find_element(By.ID, "upload-problems").is_displayed()
+    # a revision says what it changed, node by node (counts alone: a catalog author's walkthrough)
+    revised = tmp_path / "plants2.csv"
+    revised.write_text("id,parent_id,level,name,description\nP1,,dimension,ปลูกไม้,\nP3,P1,issue,ไม้ดอก,กุหลาบ\n", encoding="utf-8")
+    browser.find_element(By.ID, "upload-file").send_keys(str(revised))
+    browser.find_element(By.ID, "upload-id").send_keys("plants")
+    browser.find_element(By.ID, "upload-submit").click()
+    wait.until(EC.text_to_be_present_in_element((By.ID, "upload-status"), "แทนที่แคตตาล็อก"))
+    assert "เพิ่ม 1 หัวข้อ (P3) · ลบ 1 หัวข้อ (P2)" in browser.find_element(By.ID, "upload-status").text
     _no_console_errors(browser)
 
 

@@ -19,7 +19,7 @@ from openpyxl import load_workbook
 from sqlalchemy import create_engine, text
 from test_store import postgres_url  # noqa: F401  (the throwaway PostgreSQL server fixture)
 
-from conftest import run_cli, store_at, wait_for, wait_job, wait_ready
+from conftest import SHOP_CATALOG, run_cli, store_at, wait_for, wait_job, wait_ready
 from planalign import learning
 from planalign.app import Application
 from planalign.config import Settings
@@ -589,8 +589,8 @@ def test_review_grid_and_corrected_file(client):
     unknown = client.get(f"/v1/classify/jobs/{job['id']}/review", params={"dimension": "D99"})
     assert unknown.status_code == 422 and unknown.json()["message_th"].startswith("ไม่มีหัวข้อ D99")
     corrected = client.get(f"/v1/classify/jobs/{job['id']}/corrected", params={"format": "csv"}).content.decode("utf-8-sig").splitlines()
-    assert corrected[0].endswith("decision_label,decision_name,decided_by,decision_source,final_label,final_level")
-    assert corrected[2].endswith(",alice,reviewer,D4.2,issue") and corrected[1].split(",")[-2] == corrected[1].split(",")[3]
+    assert corrected[0].endswith("decision_label,decision_name,decided_by,decision_source,final_label,final_level,review_note")
+    assert corrected[2].endswith(",alice,reviewer,D4.2,issue,") and corrected[1].split(",")[-3] == corrected[1].split(",")[3]
     # a dimension decided on a row of this issue-level job: shown, and the file ends in that dimension (it kept D1.4)
     client.post("/v1/decisions", headers=KEY, json={"text": "ขุดลอกคลองระบายน้ำ", "node_id": "D4", "level": "dimension", "source": "reviewer"})
     dredging = next(r for r in client.get(f"/v1/classify/jobs/{job['id']}/review").json()["rows"] if r["text"] == "ขุดลอกคลองระบายน้ำ")
@@ -598,7 +598,7 @@ def test_review_grid_and_corrected_file(client):
     fixed = client.get(f"/v1/classify/jobs/{job['id']}/corrected", params={"format": "csv"}).content.decode("utf-8-sig").splitlines()[1]
     ranked = client.post("/v1/align", json={"text": "ขุดลอกคลองระบายน้ำ", "level": "issue", "top_k": 28}).json()["levels"]["issue"]
     suggested = [n for n in dredging["pred_top3"] if n.startswith("D4.")] or [s["node_id"] for s in ranked if s["node_id"].startswith("D4.")]
-    assert fixed.split(",")[-6] == "D4" and fixed.split(",")[-2:] == [suggested[0], "issue"]
+    assert fixed.split(",")[-7] == "D4" and fixed.split(",")[-3:-1] == [suggested[0], "issue"]
     # read as learning reads a text's decisions: a newer dimension that agrees keeps the issue, one that does not wins
     def shown(text: str) -> str:
         return next(r for r in client.get(f"/v1/classify/jobs/{job['id']}/review").json()["rows"] if r["text"] == text)["decision"]["node_id"]
@@ -616,7 +616,7 @@ def test_review_grid_and_corrected_file(client):
     assert not any(n.startswith("D3.") for n in [rows["ปลูกต้นไม้ริมถนน"]["pred_label"], *rows["ปลูกต้นไม้ริมถนน"]["pred_top3"]])
     ranked = client.post("/v1/align", json={"text": "ปลูกต้นไม้ริมถนน", "level": "issue", "top_k": 28}).json()["levels"]["issue"]
     planting = client.get(f"/v1/classify/jobs/{job['id']}/corrected", params={"format": "csv"}).content.decode("utf-8-sig").splitlines()[2]
-    assert planting.split(",")[-6] == "D3" and planting.split(",")[-2] == next(s["node_id"] for s in ranked if s["node_id"].startswith("D3."))
+    assert planting.split(",")[-7] == "D3" and planting.split(",")[-3] == next(s["node_id"] for s in ranked if s["node_id"].startswith("D3."))
     core = client.app.state.planalign  # the model failing (warming up, say) does not fail the download: the decided node stands
 
     def broken(*args, **kwargs):
@@ -627,13 +627,45 @@ def test_review_grid_and_corrected_file(client):
         fallback = client.get(f"/v1/classify/jobs/{job['id']}/corrected", params={"format": "csv"})
     finally:
         core.aligner = aligner
-    assert fallback.status_code == 200 and fallback.content.decode("utf-8-sig").splitlines()[2].endswith(",D3,dimension")  # said in the file
+    assert fallback.status_code == 200 and fallback.content.decode("utf-8-sig").splitlines()[2].endswith(",D3,dimension,")  # said in the file
     assert client.get("/v1/classify/jobs/nope/review").status_code == 404
     assert {r["text"]: r["row"] for r in review["rows"]} == {"ขุดลอกคลองระบายน้ำ": 2, "ปลูกต้นไม้ริมถนน": 3, "": 4}
     blank = client.post("/v1/classify/jobs", files={"file": ("b.csv", "text\nขุดลอกคลอง\n\n,\nปลูกต้นไม้\n".encode())},
                         data={"text_col": "text"}, headers=KEY).json()
     wait_job(client, blank["id"])  # the grid named rows by position + 2: after a blank row, not the row the spreadsheet shows
     assert {r["text"]: r["row"] for r in client.get(f"/v1/classify/jobs/{blank['id']}/review").json()["rows"]} == {"ขุดลอกคลอง": 2, "ปลูกต้นไม้": 5}
+
+
+def test_a_job_reviewed_after_its_catalog_was_revised_says_what_the_revision_left_behind(client):
+    """A re-upload removing a node emptied a row's correction from the corrected file without a word, and rows
+    suggesting the removed node could be neither accepted nor corrected (the suggestion shown was refused as an
+    unknown node: a catalog author's walkthrough). Both are said on the row and in the file's review_note; a
+    correction of such a row is stored."""
+    client.post("/v1/catalogs", files={"file": ("shop.csv", SHOP_CATALOG.encode())}, data={"id": "shop"}, headers=KEY)
+    data = "id,text\n1,ทรายแมวและที่ลับเล็บแมว\n2,ลูกตุ้มแมวและทรายแมวกลิ่นส้ม\n3,กิ่งตอนมะม่วง\n"
+    job = client.post("/v1/classify/jobs", files={"file": ("s.csv", data.encode())}, data={"text_col": "text", "level": "issue", "catalog": "shop"},
+                      headers=KEY).json()
+    assert wait_job(client, job["id"])["status"] == "done"
+    rows = {r["text"]: r for r in client.get(f"/v1/classify/jobs/{job['id']}/review").json()["rows"]}
+    assert rows["ทรายแมวและที่ลับเล็บแมว"]["pred_label"] == "PET.CAT" and not rows["ทรายแมวและที่ลับเล็บแมว"]["note"]
+    assert client.post("/v1/decisions", headers=KEY, json={"text": "ทรายแมวและที่ลับเล็บแมว", "node_id": "PET.CAT", "catalog": "shop",
+                                                            "suggested": "PET.CAT", "source": "evaluator"}).status_code == 200
+    without_cats = "\n".join(line for line in SHOP_CATALOG.splitlines() if not line.startswith("PET.CAT")) + "\n"
+    client.post("/v1/catalogs", files={"file": ("shop.csv", without_cats.encode())}, data={"id": "shop"}, headers=KEY)
+    rows = {r["text"]: r for r in client.get(f"/v1/classify/jobs/{job['id']}/review").json()["rows"]}
+    decided, other, mango = rows["ทรายแมวและที่ลับเล็บแมว"], rows["ลูกตุ้มแมวและทรายแมวกลิ่นส้ม"], rows["กิ่งตอนมะม่วง"]
+    assert decided["decision"] is None and decided["removed_decision"] == "PET.CAT" and decided["removed_suggestion"]
+    assert "PET.CAT ที่เคยตัดสินไว้ไม่มีในแคตตาล็อก" in decided["note"] and "ที่ระบบเสนอไม่มีในแคตตาล็อก" in decided["note"]
+    assert other["pred_label"] == "PET.CAT" and other["removed_suggestion"] and other["removed_decision"] == ""
+    assert not mango["removed_suggestion"] and mango["note"] == ""
+    corrected = client.post("/v1/decisions", headers=KEY, json={"text": other["text"], "node_id": "PET.DOG", "catalog": "shop",
+                                                                 "suggested": other["pred_label"], "source": "evaluator"})
+    assert corrected.status_code == 200 and corrected.json()["decisions"][0]["suggested"] == "PET.CAT"
+    assert corrected.json()["decisions"][0]["accepted"] is False
+    lines = client.get(f"/v1/classify/jobs/{job['id']}/corrected", params={"format": "csv"}).content.decode("utf-8-sig").splitlines()
+    by_id = {line.split(",")[0]: line for line in lines[1:]}
+    assert "PET.CAT ที่เคยตัดสินไว้ไม่มีในแคตตาล็อก" in by_id["1"] and by_id["3"].endswith(",")  # mango: no note
+    assert ",PET.DOG," in by_id["2"] and "ที่ระบบเสนอไม่มีในแคตตาล็อก" in by_id["2"]
 
 
 def test_the_review_grid_puts_flagged_rows_least_confident_first_and_keeps_the_rest_in_file_order():

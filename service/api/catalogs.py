@@ -1,6 +1,8 @@
 """Strategy catalogs: list, browse as a tree, upload (validated)."""
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from fastapi import APIRouter, Depends, File, Form, UploadFile
 from starlette.concurrency import run_in_threadpool
 
@@ -58,10 +60,9 @@ async def upload_catalog(
             loaded = load_catalog(path, app.table_limits())  # validated, row numbers in errors; an upload's limits
         if title and title.strip():
             loaded.title = title.strip()
-        replaced, stale, renamed = app.catalog_upload_effects(catalog_id, loaded)
+        changes = app.catalog_upload_effects(catalog_id, loaded)
         catalog = app.add_catalog(catalog_id, loaded)
         app.embed_in_background(catalog_id)
-        return CatalogUploaded(**_summary(catalog_id, catalog).model_dump(), tree=_tree(catalog), replaced=replaced, stale_decisions=stale,
-                                renamed_decisions=renamed)
+        return CatalogUploaded(**_summary(catalog_id, catalog).model_dump(), tree=_tree(catalog), **asdict(changes))
 
     return await run_in_threadpool(store)

@@ -13,6 +13,7 @@ from planalign.app import Application
 from planalign.corpora.tables import write_table
 from planalign.decisions import DecisionInput
 from planalign.errors import InputError, Unavailable
+from planalign.index.decisions import Decision
 from planalign.review import corrected, review
 from planalign.service.api.deps import MEDIA, AppDep, CallerDep, attachment, require_read_key, require_write_key
 from planalign.service.api.schemas import DecisionIn, DecisionsPage, DecisionsStored, DecisionStats, LabelDecisionOut, ModelOut, ReviewOut
@@ -75,7 +76,14 @@ def list_decisions(app: AppDep, catalog: str | None = Query(None, max_length=64)
     if format != "json":
         return _file(list(DECISION_EXPORT_COLUMNS), decision_rows(page(0, None)[1]), format, "decisions", list(DECISION_TEXT_COLUMNS))
     total, found = page(offset, limit)
-    return DecisionsPage(total=total, offset=offset, decisions=[LabelDecisionOut.model_validate(d.as_dict()) for d in found])
+    known = {c: app.known_nodes(c) for c in {d.catalog for d in found}}
+
+    def in_catalog(d: Decision) -> bool | None:
+        nodes = known[d.catalog]
+        return None if nodes is None else d.node_id in nodes
+
+    return DecisionsPage(total=total, offset=offset, decisions=[LabelDecisionOut.model_validate({**d.as_dict(), "in_catalog": in_catalog(d)})
+                                                                for d in found])
 
 
 @router.get("/v1/decisions/stats", summary="Counts per source and level; acceptance rate (suggestion = decision) over time; models in use",

@@ -120,6 +120,9 @@ class AlignResponse(Out):
     examples: int = Field(0, description="How many decided texts that model learned from")
     levels: dict[str, list[SuggestionOut]]
     needs_review: dict[str, bool] = Field(description="Per level: a person should check the top suggestion")
+    ends_above: dict[str, str] = Field(default_factory=dict, description="Per level: the node without children at a shallower level where "
+                                       "the draft's best path ends (an issue without goals); the level's suggestions then come from other "
+                                       "branches and need review")
     neighbours: list[NeighbourOut]
     warnings: list[str]
     duplicates: list[DuplicateOut] = Field(description="Stored projects similar to the draft: duplicates first (decision kind copy or "
@@ -377,7 +380,15 @@ class CatalogTree(CatalogSummary):
 
 class CatalogUploaded(CatalogTree):
     replaced: bool = Field(description="A catalog of this id was stored before and is replaced")
-    stale_decisions: int = Field(description="Active decisions on the replaced catalog naming a node this version lacks: they no longer count")
+    added: list[str] = Field(default_factory=list, description="Node ids the replaced version did not have")
+    removed: list[str] = Field(default_factory=list, description="Node ids of the replaced version this one lacks (a renumbered node is "
+                                                                 "removed and added: its decisions stay with the old id)")
+    renamed: list[str] = Field(default_factory=list, description="Node ids whose name this version changes")
+    moved: list[str] = Field(default_factory=list, description="Node ids this version puts under another parent")
+    stale_decisions: int = Field(description="Active decisions naming a node this version lacks: they no longer count "
+                                             "(GET /v1/decisions?catalog=...&active=true marks them in_catalog=false); "
+                                             "uploading a version with the node again brings them back")
+    newly_stale_decisions: int = Field(0, description="Of stale_decisions, those on a node the replaced version had (this upload removes it)")
     renamed_decisions: int = Field(description="Active decisions naming a node this version renames: they still count, under the new name; "
                                                "check them (GET /v1/decisions?catalog=...)")
 
@@ -414,6 +425,8 @@ class LabelDecisionOut(Out):
     accepted: bool | None = Field(description="The suggestion shown was the node chosen (null: none was shown)")
     source: str
     who: str = Field(description="The API key's name, or local")
+    in_catalog: bool | None = Field(None, description="The node is in the catalog as it is now (false: a re-upload removed it, and the "
+                                                      "decision no longer counts; null: the catalog is gone)")
 
 
 class ModelOut(BaseModel):
@@ -466,6 +479,8 @@ class LearnedModel(BaseModel):
 class DecisionStats(BaseModel):
     decisions: int
     active: int = Field(description="Active labels: one per text and level")
+    not_counting: int = Field(0, description="Of the active labels, those naming a node the catalog no longer has (a re-upload removed "
+                                             "it): learning, coverage and the review grid leave them out; GET /v1/decisions marks them in_catalog=false")
     by_source: dict[str, int]
     by_level: dict[str, int]
     with_suggestion: int
@@ -502,6 +517,11 @@ class ReviewRowOut(Out):
     decision: ReviewDecision | None
     accepted: bool = Field(False, description="The decision agrees with the suggestion: the same node, or one on its path "
                                               "(D4 decided on a row suggested D4.2)")
+    removed_suggestion: bool = Field(False, description="The suggestion names a node the catalog no longer has (revised since the job): "
+                                                        "it cannot be accepted, only corrected")
+    removed_decision: str = Field("", description="The node of the row's newest decision when the catalog no longer has it: "
+                                                  "that decision no longer counts")
+    note: str = Field("", description="In Thai: what a revision of the catalog since the job left behind on this row (the corrected file's review_note)")
 
 
 class ReviewOut(Out):
@@ -542,7 +562,7 @@ class Readiness(BaseModel):
 
 # --------------------------------------------------------------------------------- coverage
 # index/coverage.py SOURCES ("pending": not aligned under the catalog yet; a 500 on /v1/coverage/items before: a blind review)
-AlignmentSource = Literal["declared", "decision", "mapped", "predicted", "none", "pending"]
+AlignmentSource = Literal["declared", "decision", "mapped", "predicted", "above", "none", "pending"]
 
 
 class NodeCoverageOut(Out):

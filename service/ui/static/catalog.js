@@ -83,8 +83,16 @@
     $("upload-submit").disabled = true;
     PA.setStatus($("upload-status"), "กำลังตรวจและบันทึก…", "busy");
     PA.api("/v1/catalogs", { method: "POST", body: data }).then(function (saved) {
-      var stale = saved.stale_decisions ? " การตัดสินใจ " + PA.formatNumber(saved.stale_decisions) + " รายการที่อ้างถึงหัวข้อที่ไม่มีแล้วจะไม่ถูกนับ" : "";
-      if (saved.renamed_decisions) stale += " การตัดสินใจ " + PA.formatNumber(saved.renamed_decisions) +
+      // what the new version changes, node by node, and the decisions it touches (counts alone told an office
+      // neither which nodes changed nor where the decisions were: a catalog author's walkthrough)
+      var changed = [["เพิ่ม", saved.added], ["ลบ", saved.removed], ["เปลี่ยนชื่อ", saved.renamed], ["ย้ายไปอยู่ใต้หัวข้ออื่น", saved.moved]]
+        .filter(function (c) { return c[1] && c[1].length; })
+        .map(function (c) { return c[0] + " " + c[1].length + " หัวข้อ (" + c[1].slice(0, 20).join(", ") + (c[1].length > 20 ? ", …" : "") + ")"; });
+      var stale = saved.replaced ? (changed.length ? " การเปลี่ยนแปลง: " + changed.join(" · ") : " หัวข้อเหมือนฉบับเดิมทุกหัวข้อ") : "";
+      if (saved.newly_stale_decisions) stale += " · การตัดสินใจ " + PA.formatNumber(saved.newly_stale_decisions) + " รายการอ้างถึงหัวข้อที่ลบในฉบับนี้";
+      if (saved.stale_decisions) stale += " · การตัดสินใจที่อ้างถึงหัวข้อที่ไม่มีในแคตตาล็อกแล้วรวม " + PA.formatNumber(saved.stale_decisions) +
+        " รายการจะไม่ถูกนับ (รายการอยู่ที่ /v1/decisions?catalog=" + encodeURIComponent(saved.id) + "&active=true ที่มี in_catalog = false; อัปโหลดฉบับที่มีหัวข้อนั้นอีกครั้งจะกลับมานับ)";
+      if (saved.renamed_decisions) stale += " · การตัดสินใจ " + PA.formatNumber(saved.renamed_decisions) +
         " รายการอ้างถึงหัวข้อที่เปลี่ยนชื่อ ยังถูกนำไปเรียนรู้ภายใต้ชื่อใหม่ กรุณาตรวจสอบ";
       PA.setStatus($("upload-status"), (saved.replaced ? "แทนที่แคตตาล็อก " : "เพิ่มแคตตาล็อก ") + (saved.title || saved.id) +
         " แล้ว (" + PA.formatNumber(saved.nodes) + " หัวข้อ) ใช้ได้ทันทีในทุกหน้า" + stale, "ok");

@@ -99,13 +99,14 @@
           title: row.project_id ? "โครงการที่เก็บไว้ในระบบ: การตัดสินใจนับในภาพรวมงบประมาณด้วย" : null }) : null]),
         el("td", { class: "text", text: row.text || "(ว่าง)" }),
         el("td", null, [el("code", { text: row.pred_label || "–" }), " ", el("span", { class: "small", text: row.pred_name || row.error_th || row.error || "" }),
-          row.needs_review ? [" ", el("span", { class: "badge needs-review", text: "ควรตรวจ" })] : null]),
+          row.needs_review ? [" ", el("span", { class: "badge needs-review", text: "ควรตรวจ" })] : null,
+          row.note ? el("div", { class: "small status warn review-note", text: row.note }) : null]),
         el("td", { class: "num", text: row.pred_confidence === null || row.pred_confidence === undefined ? "–" : PA.percent(row.pred_confidence) }),
         el("td", { class: "decision" }, decided ? [el("code", { text: decided.node_id }), " ",
           el("span", { class: "small muted", text: (row.accepted ? "ยอมรับ" : "แก้ไข") + " · " + PA.whoThai(decided.who) +
             (decided.level && decided.level !== state.level ? " · ตัดสินที่ระดับ" + PA.levelName(decided.level) : "") })] : "–"),
         el("td", null, [
-          el("button", { type: "button", class: "btn btn-small review-accept", text: "ยอมรับ", disabled: !row.pred_label || !row.text,
+          el("button", { type: "button", class: "btn btn-small review-accept", text: "ยอมรับ", disabled: !row.pred_label || !row.text || row.removed_suggestion,
                          onclick: function (event) { event.stopPropagation(); select(i); accept(); } }), " ",
           el("button", { type: "button", class: "btn btn-small review-correct", text: "แก้ไข…", disabled: !row.text || Boolean(row.error),
                          title: row.error ? "แถวนี้อ่านข้อความไม่ได้ จึงบันทึกการตัดสินใจไม่ได้ กรุณาแก้ข้อความในไฟล์" : null,
@@ -172,7 +173,7 @@
 
   function accept() {
     var row = state.rows[state.active];
-    if (row && row.pred_label && row.text) save(row.pred_label);
+    if (row && row.pred_label && row.text && !row.removed_suggestion) save(row.pred_label);
   }
 
   function correct() {
