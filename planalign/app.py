@@ -49,7 +49,7 @@ from planalign.corpora.projects import (
 )
 from planalign.corpora.tables import MAX_XLSX_INFLATED, Limits, Table, TableError, unguarded, write_table
 from planalign.decisions import DecisionInput, Declared, check, check_source, decided_node, declared, from_table, latest_per_text
-from planalign.errors import InputError, NotFound, TooLarge, Unavailable
+from planalign.errors import Conflict, InputError, NotFound, TooLarge, Unavailable
 from planalign.index.align import SCORING_VERSION, Aligner, Alignment
 from planalign.index.align.query import prepare_text
 from planalign.index.align.scoring import CALIBRATIONS, Calibration
@@ -424,6 +424,32 @@ class Application:
             self._uploads[catalog_id] = self._uploads.get(catalog_id, 0) + 1
         catalog.name = catalog_id
         return catalog
+
+    def catalog_removable(self, catalog_id: str) -> bool:
+        """What :meth:`remove_catalog` removes: an uploaded catalog other than the configured default."""
+        return (catalog_id not in BUILTIN_CATALOGS and catalog_id != self.settings.catalog and bool(re.fullmatch(UPLOADED_CATALOG_ID, catalog_id))
+                and (self.catalog_dir / f"{catalog_id}.csv").is_file())
+
+    def remove_catalog(self, catalog_id: str) -> int:
+        """Remove an uploaded catalog; how many active decisions name it (kept: readable in lists, stats and
+        exports, and counted again if a catalog of this id is uploaded again). Test and mistaken uploads stayed
+        in every page's list for good (a catalog author's walkthrough). The built-in catalogs and the configured
+        default cannot be removed: every entry point without ``--catalog`` reads it."""
+        if catalog_id in BUILTIN_CATALOGS:
+            raise Conflict(f"{catalog_id!r} is built in and cannot be removed", thai=f"แคตตาล็อก {catalog_id} มากับระบบ ลบไม่ได้")
+        path = self.catalog_dir / f"{catalog_id}.csv"
+        if not (re.fullmatch(UPLOADED_CATALOG_ID, catalog_id) and path.is_file()):
+            raise NotFound(f"no uploaded catalog {catalog_id!r}; uploaded: {', '.join(self.catalog_ids()[len(BUILTIN_CATALOGS):]) or 'none'}",
+                           thai=f"ไม่มีแคตตาล็อกที่อัปโหลดชื่อ {catalog_id}")
+        if catalog_id == self.settings.catalog:
+            raise Conflict(f"{catalog_id!r} is the configured default catalog (PLANALIGN_CATALOG): set another before removing it",
+                             thai=f"แคตตาล็อก {catalog_id} เป็นแคตตาล็อกเริ่มต้นของระบบ (PLANALIGN_CATALOG) กรุณาตั้งค่าเป็นแคตตาล็อกอื่นก่อนลบ")
+        path.unlink()
+        with self._lock:
+            for key in [k for k in self._aligners if k[0] == catalog_id]:
+                del self._aligners[key]
+            self._uploads[catalog_id] = self._uploads.get(catalog_id, 0) + 1
+        return len(self.decisions.active(catalog_id))
 
     def embed_in_background(self, catalog_id: str) -> None:
         """Embed an uploaded catalog's node texts for the default encoder now, in the background: a

@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table as RichTable
 
 from planalign.config import ACROSS_DISTRICTS, Settings
 from planalign.corpora.catalog import CatalogError
@@ -606,6 +607,73 @@ def decisions_stats(
         out.print_json(json.dumps(stats, ensure_ascii=False))
     else:
         print_decision_stats(out, stats)
+
+
+catalogs_app = typer.Typer(help="Strategy catalogs stored in the data directory: list, add (or replace), remove.", no_args_is_help=True,
+                           rich_markup_mode=None)
+app.add_typer(catalogs_app, name="catalogs")
+
+
+@catalogs_app.command("list")
+def catalogs_list(data_dir: DataDir = None, db_url: DbUrlOpt = None, config: ConfigOpt = None) -> None:
+    """Every catalog --catalog can name (built in and uploaded), with its levels and nodes."""
+    core = _core(config, data_dir=data_dir, db_url=db_url)
+    table = RichTable("รหัส\nid", "ชื่อแผน\ntitle", "ระดับ (หัวข้อ)\nlevels (nodes)", "ลบได้\nremovable")
+    for catalog_id in core.catalog_ids():
+        try:
+            catalog = core.catalog(catalog_id)
+        except InputError as exc:
+            table.add_row(catalog_id, f"[red]อ่านไม่ได้ (unreadable): {escape(str(exc)[:80])}[/]", "", "")
+            continue
+        levels = ", ".join(f"{level} {len(catalog.at_level(level))}" for level in catalog.levels)
+        table.add_row(catalog_id, escape(catalog.title or catalog_id), levels, "yes" if core.catalog_removable(catalog_id) else "no")
+    out.print(table)
+
+
+@catalogs_app.command("add")
+def catalogs_add(
+    file: Annotated[Path, typer.Argument(help="CSV, XLSX, XLS or JSON in the catalog format.")],
+    catalog_id: Annotated[str, typer.Option("--id", help="Id to store it under (an existing id is replaced).")],
+    title: Annotated[Optional[str], typer.Option("--title", help="The name people read [default: the file's catalog_title].")] = None,
+    data_dir: DataDir = None,
+    db_url: DbUrlOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Validate a catalog file and store it, as the catalog page's upload does; says what a replacement changes.
+
+    Example: planalign catalogs add plan20.xlsx --id bma-20yr --title "แผนพัฒนากรุงเทพมหานคร 20 ปี"
+    """
+    from planalign.corpora.catalog import load_catalog
+
+    core = _core(config, data_dir=data_dir, db_url=db_url)
+    loaded = load_catalog(file)
+    if title and title.strip():
+        loaded.title = title.strip()
+    changes = core.catalog_upload_effects(catalog_id, loaded)
+    stored = core.add_catalog(catalog_id, loaded)
+    err.print(f"{'replaced' if changes.replaced else 'added'} catalog {catalog_id} ({len(stored)} nodes: "
+              + ", ".join(f"{level} {len(stored.at_level(level))}" for level in stored.levels) + ")")
+    for what, ids in (("added", changes.added), ("removed", changes.removed), ("renamed", changes.renamed), ("moved", changes.moved)):
+        if changes.replaced and ids:
+            err.print(f"  {what} {len(ids)}: {', '.join(ids[:20])}{', ...' if len(ids) > 20 else ''}")
+    if changes.stale_decisions:
+        err.print(f"[yellow]{changes.stale_decisions} active decisions name a node this version lacks ({changes.newly_stale_decisions} removed by it): "
+                  f"they no longer count (การตัดสินใจที่อ้างถึงหัวข้อที่ไม่มีแล้วจะไม่ถูกนับ)[/]")
+    if changes.renamed_decisions:
+        err.print(f"[yellow]{changes.renamed_decisions} active decisions name a renamed node: they still count, under the new name[/]")
+
+
+@catalogs_app.command("remove")
+def catalogs_remove(
+    catalog_id: Annotated[str, typer.Argument(help="The uploaded catalog's id.")],
+    data_dir: DataDir = None,
+    db_url: DbUrlOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Remove an uploaded catalog (not a built-in one, not the configured default); its decisions are kept and
+    count again if a catalog of this id is added again."""
+    kept = _core(config, data_dir=data_dir, db_url=db_url).remove_catalog(catalog_id)
+    err.print(f"removed catalog {catalog_id}" + (f"; its {kept} active decisions are kept" if kept else ""))
 
 
 @app.command()

@@ -378,6 +378,24 @@ def test_catalogs_upload_browse_and_errors(client, tmp_path):
     assert created.json()["replaced"] is False
 
 
+def test_an_uploaded_catalog_is_removed_and_its_decisions_come_back_with_it(client):
+    """Test and mistaken uploads stayed in every page's list for good (DELETE was a 405: a catalog author's walkthrough)."""
+    client.post("/v1/catalogs", files={"file": ("shop.csv", SHOP_CATALOG.encode())}, data={"id": "shop"})
+    assert next(c for c in client.get("/v1/catalogs").json()["catalogs"] if c["id"] == "shop")["removable"] is True
+    assert next(c for c in client.get("/v1/catalogs").json()["catalogs"] if c["id"] == "bma-9d")["removable"] is False
+    client.post("/v1/decisions", json={"text": "ทรายแมวกลิ่นลาเวนเดอร์", "node_id": "PET.CAT", "catalog": "shop"})
+    removed = client.delete("/v1/catalogs/shop")
+    assert removed.status_code == 200 and removed.json() == {"id": "shop", "decisions_kept": 1}
+    assert "shop" not in [c["id"] for c in client.get("/v1/catalogs").json()["catalogs"]]
+    assert client.post("/v1/align", json={"text": "ทรายแมว", "catalog": "shop"}).status_code == 404
+    assert client.get("/v1/decisions", params={"catalog": "shop"}).json()["decisions"][0]["in_catalog"] is None  # kept, readable
+    builtin, unknown = client.delete("/v1/catalogs/bma-9d"), client.delete("/v1/catalogs/shop")
+    assert builtin.status_code == 409 and builtin.json()["message_th"] == "แคตตาล็อก bma-9d มากับระบบ ลบไม่ได้"
+    assert unknown.status_code == 404 and "ไม่มีแคตตาล็อกที่อัปโหลดชื่อ shop" in unknown.json()["message_th"]
+    assert client.post("/v1/catalogs", files={"file": ("shop.csv", SHOP_CATALOG.encode())}, data={"id": "shop"}).status_code == 201
+    assert client.get("/v1/decisions/stats", params={"catalog": "shop"}).json()["not_counting"] == 0  # counted again
+
+
 def test_replacing_a_catalog_says_so_and_what_it_leaves_behind(client):
     """Re-uploading an id replaces that catalog: the answer says so and how many active decisions name a
     node the new version lacks (they no longer count); an id differing only in case is refused."""

@@ -777,6 +777,12 @@ def test_a_catalog_is_uploaded_from_the_catalog_page_and_its_problems_are_listed
     browser.find_element(By.ID, "upload-submit").click()
     wait.until(EC.text_to_be_present_in_element((By.ID, "upload-status"), "แทนที่แคตตาล็อก"))
     assert "เพิ่ม 1 หัวข้อ (P3) · ลบ 1 หัวข้อ (P2)" in browser.find_element(By.ID, "upload-status").text
+    # and removed from the page (DELETE was a 405 and mistaken uploads stayed in every list: the walkthrough)
+    wait.until(EC.visibility_of_element_located((By.ID, "remove-catalog"))).click()
+    browser.switch_to.alert.accept()
+    wait.until(EC.text_to_be_present_in_element((By.ID, "upload-status"), "ลบแคตตาล็อก plants แล้ว"))
+    assert "plants" not in [o.get_attribute("value") for o in Select(browser.find_element(By.ID, "catalog")).options]
+    assert not browser.find_element(By.ID, "remove-catalog").is_displayed()  # the default catalog shown again: built in
     _no_console_errors(browser)
 
 

@@ -427,3 +427,20 @@ def test_long_work_says_how_far_it_is_when_stderr_is_no_terminal(monkeypatch, ca
         advance(10)
     said = capsys.readouterr().err
     assert "embedding: 2,500/5,000 (50%)" in said and "10/10" not in said
+
+
+def test_catalogs_are_added_listed_and_removed_from_the_cli(tmp_path, shop_catalog):
+    """There was no catalog command: a CLI user could not store, list or remove one (a catalog author's walkthrough)."""
+    added = run_cli("catalogs", "add", str(shop_catalog), "--id", "shop", "--title", "ร้านสวน", data_dir=tmp_path)
+    assert added.returncode == 0 and "added catalog shop (6 nodes" in added.stderr, added.stderr
+    listed = run_cli("catalogs", "list", data_dir=tmp_path)
+    assert listed.returncode == 0 and "ร้านสวน" in listed.stdout and "dimension 2, issue 4" in listed.stdout
+    revised = tmp_path / "revised.csv"
+    revised.write_text("\n".join(line for line in shop_catalog.read_text(encoding="utf-8").splitlines() if not line.startswith("PET.CAT")) + "\n",
+                       encoding="utf-8")
+    replaced = run_cli("catalogs", "add", str(revised), "--id", "shop", data_dir=tmp_path)
+    assert replaced.returncode == 0 and "replaced catalog shop" in replaced.stderr and "removed 1: PET.CAT" in replaced.stderr
+    default = run_cli("catalogs", "remove", "shop", data_dir=tmp_path, env={"PLANALIGN_CATALOG": "shop"})
+    assert default.returncode == 2 and "แคตตาล็อกเริ่มต้นของระบบ" in default.stderr  # every command without --catalog reads it
+    removed = run_cli("catalogs", "remove", "shop", data_dir=tmp_path)
+    assert removed.returncode == 0 and "shop" not in run_cli("catalogs", "list", data_dir=tmp_path).stdout

@@ -6,18 +6,20 @@ from dataclasses import asdict
 from fastapi import APIRouter, Depends, File, Form, UploadFile
 from starlette.concurrency import run_in_threadpool
 
+from planalign.app import Application
 from planalign.corpora.catalog import Catalog, load_catalog
 from planalign.errors import InputError
 from planalign.service.api.deps import AppDep, display_name, read_upload, refuse_unknown_form_fields, require_read_key, require_write_key, upload_path
-from planalign.service.api.schemas import CatalogList, CatalogNode, CatalogSummary, CatalogTree, CatalogUploaded
+from planalign.service.api.schemas import CatalogList, CatalogNode, CatalogRemoved, CatalogSummary, CatalogTree, CatalogUploaded
 
 router = APIRouter(prefix="/v1/catalogs", tags=["catalogs"])
 UPLOAD_SUFFIXES = (".csv", ".xlsx", ".xls", ".json")
 
 
-def _summary(catalog_id: str, catalog: Catalog) -> CatalogSummary:
+def _summary(catalog_id: str, catalog: Catalog, app: Application) -> CatalogSummary:
     return CatalogSummary(id=catalog_id, title=catalog.title or catalog_id, levels=catalog.levels, nodes=len(catalog),
-                          per_level={level: len(catalog.at_level(level)) for level in catalog.levels})
+                          per_level={level: len(catalog.at_level(level)) for level in catalog.levels},
+                          removable=app.catalog_removable(catalog_id))
 
 
 def _tree(catalog: Catalog, parent: str | None = None) -> list[CatalogNode]:
@@ -32,7 +34,7 @@ def list_catalogs(app: AppDep) -> CatalogList:
     summaries, unreadable = [], []
     for catalog_id in app.catalog_ids():
         try:
-            summaries.append(_summary(catalog_id, app.catalog(catalog_id)))
+            summaries.append(_summary(catalog_id, app.catalog(catalog_id), app))
         except InputError:  # a catalog's problems, or bytes that are no table
             unreadable.append(catalog_id)
     return CatalogList(default=app.catalog().name, catalogs=summaries, unreadable=unreadable)
@@ -41,7 +43,7 @@ def list_catalogs(app: AppDep) -> CatalogList:
 @router.get("/{catalog_id}", summary="One catalog as a tree", dependencies=[Depends(require_read_key)], response_model=CatalogTree)
 def get_catalog(catalog_id: str, app: AppDep) -> CatalogTree:
     catalog = app.catalog(catalog_id)
-    return CatalogTree(**_summary(catalog_id, catalog).model_dump(), tree=_tree(catalog))
+    return CatalogTree(**_summary(catalog_id, catalog, app).model_dump(), tree=_tree(catalog))
 
 
 @router.post("", status_code=201, summary="Upload a catalog (CSV/XLSX/XLS/JSON with id,parent_id,level,name,description[,keywords])",
@@ -63,6 +65,12 @@ async def upload_catalog(
         changes = app.catalog_upload_effects(catalog_id, loaded)
         catalog = app.add_catalog(catalog_id, loaded)
         app.embed_in_background(catalog_id)
-        return CatalogUploaded(**_summary(catalog_id, catalog).model_dump(), tree=_tree(catalog), **asdict(changes))
+        return CatalogUploaded(**_summary(catalog_id, catalog, app).model_dump(), tree=_tree(catalog), **asdict(changes))
 
     return await run_in_threadpool(store)
+
+
+@router.delete("/{catalog_id}", summary="Remove an uploaded catalog (its decisions are kept, readable, and count again if it is uploaded again)",
+               dependencies=[Depends(require_write_key)], response_model=CatalogRemoved)
+def remove_catalog(catalog_id: str, app: AppDep) -> CatalogRemoved:
+    return CatalogRemoved(id=catalog_id, decisions_kept=app.remove_catalog(catalog_id))

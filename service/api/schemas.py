@@ -357,6 +357,7 @@ class CatalogSummary(BaseModel):
     levels: list[str]
     nodes: int
     per_level: dict[str, int]
+    removable: bool = Field(False, description="An uploaded catalog other than the configured default: DELETE /v1/catalogs/{id} removes it")
 
 
 class CatalogList(BaseModel):
@@ -391,6 +392,12 @@ class CatalogUploaded(CatalogTree):
     newly_stale_decisions: int = Field(0, description="Of stale_decisions, those on a node the replaced version had (this upload removes it)")
     renamed_decisions: int = Field(description="Active decisions naming a node this version renames: they still count, under the new name; "
                                                "check them (GET /v1/decisions?catalog=...)")
+
+
+class CatalogRemoved(BaseModel):
+    id: str
+    decisions_kept: int = Field(description="Active decisions on it: kept, readable (GET /v1/decisions?catalog=...), and counted again "
+                                            "if a catalog of this id is uploaded again")
 
 
 # -------------------------------------------------------------------------------- decisions

@@ -31,7 +31,12 @@
   function load() {
     var id = $("catalog").value;
     var tree = PA.clear($("tree"));
+    $("remove-catalog").hidden = true;
     if (!id) return;
+    PA.loadCatalogs().then(function (data) {
+      var chosen = ((data && data.catalogs) || []).filter(function (c) { return c.id === id; })[0];
+      $("remove-catalog").hidden = !(chosen && chosen.removable);
+    });
     PA.setStatus($("tree-summary"), "กำลังโหลด…", "busy");
     PA.api("/v1/catalogs/" + encodeURIComponent(id)).then(function (data) {
       (data.tree || []).forEach(function (n) { tree.appendChild(renderNode(n, 0)); });
@@ -67,6 +72,17 @@
     // a filter that matches nothing said nothing: the tree went blank under the full counts
     PA.setStatus($("filter-status"), matched ? "พบ " + PA.formatNumber(matched) + " หัวข้อที่มีคำว่า “" + typed + "”"
       : "ไม่พบหัวข้อที่มีคำว่า “" + typed + "”", matched ? "" : "warn");
+  }
+
+  /* DELETE /v1/catalogs/{id}: an uploaded catalog other than the default (test and mistaken uploads stayed in every
+     page's list for good: a catalog author's walkthrough); its decisions are kept and count again if it comes back. */
+  function removeCatalog() {
+    var id = $("catalog").value;
+    if (!id || !window.confirm("ลบแคตตาล็อก " + id + " ออกจากทุกหน้า? การตัดสินใจที่บันทึกไว้กับแคตตาล็อกนี้จะเก็บไว้ และกลับมานับเมื่ออัปโหลดแคตตาล็อกรหัสนี้อีกครั้ง")) return;
+    PA.api("/v1/catalogs/" + encodeURIComponent(id), { method: "DELETE" }).then(function (removed) {
+      PA.setStatus($("upload-status"), "ลบแคตตาล็อก " + id + " แล้ว" + (removed.decisions_kept ? " (เก็บการตัดสินใจไว้ " + PA.formatNumber(removed.decisions_kept) + " รายการ)" : ""), "ok");
+      return PA.loadCatalogs(true).then(load);
+    }).catch(function (err) { PA.setStatus($("upload-status"), err.message, "error"); });
   }
 
   /* POST /v1/catalogs: a planner adds or replaces a catalog from the page (it took the API before);
@@ -122,6 +138,7 @@
     $("expand-all").addEventListener("click", function () { setAll(true); });
     $("collapse-all").addEventListener("click", function () { setAll(false); });
     $("upload-form").addEventListener("submit", upload);
+    $("remove-catalog").addEventListener("click", removeCatalog);
     // a field the browser refuses (a Thai id) stops the upload before it starts: the last upload's error went stale beside it
     $("upload-form").addEventListener("invalid", function () {
       PA.setStatus($("upload-status"), "");
