@@ -230,6 +230,33 @@ def test_a_draft_whose_best_issue_has_no_goals_gets_its_goals_flagged_not_a_conf
     assert aligner.align_many(["ทรายแมวและที่ลับเล็บแมว"], level="goal")[0].needs_review["goal"]
 
 
+def test_a_learned_model_keeps_the_paths_of_a_ragged_catalog_that_end_above_its_level(tmp_path):
+    """Under a goal-level model an issue without goals got nothing (its level was summed from the goals alone): a
+    draft of it was answered with another branch's issue and goal, unflagged; under a dimension-level model a
+    dimension's goals took all of its probability beside its issue without goals (0.76 under that issue's 0.0).
+    Both blind-review findings; those paths now keep their zero-shot share."""
+    path = tmp_path / "ragged.csv"
+    path.write_text(SHOP_CATALOG_RAGGED, encoding="utf-8")
+    zero = Aligner(load_catalog(path), get_encoder("tfidf"))
+    texts, labels = [], []
+    for i in range(12):
+        for text, label in ((f"อาหารหมา ราคาถูก {i}", "PET.DOG.FOOD"), (f"ของเล่นหมา ลูกบอล {i}", "PET.DOG.TOY"), (f"กิ่งตอนมะม่วง พันธุ์ {i}", "PLANT.FRUIT.MANGO")):
+            texts.append(text)
+            labels.append([label])
+    goals = zero._twin(1)
+    goals.fit_examples(texts, labels)  # unguarded: the learners take part
+    assert goals._examples.level == "goal" and goals._examples.share > 0
+    cat = goals.align("ทรายแมวและที่ลับเล็บแมว")
+    assert cat.levels["issue"][0].node_id == "PET.CAT" and cat.ends_above == {"goal": "PET.CAT"} and cat.needs_review["goal"]
+    assert goals.align("อาหารหมา ราคาถูก").levels["goal"][0].node_id == "PET.DOG.FOOD"  # what it learned still answers
+    dimensions = zero._twin(2)
+    dimensions.fit_examples(["ปลอกคอหมาสีแดง", "กุหลาบมอญ", "ทรายแมวสีขาว", "กิ่งตอนมะม่วง"], [["PET"], ["PLANT"], ["PET"], ["PLANT"]])
+    levels = dimensions.align("ที่ลับเล็บแมว", top_k=5).levels
+    issue = {s.node_id: s.confidence for s in levels["issue"]}
+    for goal in levels["goal"]:  # a goal never outweighs its issue
+        assert goal.confidence <= issue.get(goal.path[1], 0.0) + 1e-4, (goal, issue)
+
+
 # Eight decisions on the shop catalog, two per issue, each the zero-shot's own answer.
 SHOP_DECISIONS = ["ปลอกคอหมา", "อาหารลูกหมา", "ทรายแมว", "ที่ลับเล็บแมว", "กิ่งตอนมะม่วง", "ทุเรียนหมอนทอง", "กุหลาบมอญ", "กล้วยไม้ป่า"]
 SHOP_DECIDED = [["PET.DOG"], ["PET.DOG"], ["PET.CAT"], ["PET.CAT"], ["PLANT.FRUIT"], ["PLANT.FRUIT"], ["PLANT.FLOWER"], ["PLANT.FLOWER"]]

@@ -207,7 +207,8 @@ class Aligner:
         # 73%, and the review flag judged the other one.
         ranking = {lv: {int(i): float(final[i]) for i in s.nodes} for lv, s in scored.items()}
         neighbours: list[Neighbour] = []
-        fused = self._examples.fuse(query.text, vector, probabilities) if self._examples is not None else None
+        stops = {lv: dict(zip(self.scorer.level_stops[lv].tolist(), s.stop_probabilities.tolist())) for lv, s in scored.items()}
+        fused = self._examples.fuse(query.text, vector, probabilities, stops) if self._examples is not None else None
         if fused is not None:
             probabilities = fused
             ranking = {lv: dict(probs) for lv, probs in probabilities.items()}

@@ -155,6 +155,8 @@ class LevelScores:
     needs_review: bool  # under the calibration's review threshold, or barely matching the catalog
     barely_matches: bool = False  # the draft's best cosine to any node text is under the calibration's floor
     ends_above: int | None = None  # the position of a shallower node without children that beats every node of this level
+    # the probabilities of those shallower nodes without children (ZeroShotScorer.level_stops[level]), beside ``probabilities``
+    stop_probabilities: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def review_at(self, review_below: float) -> bool:
         """The review flag with another threshold (one learned from a catalog's decisions)."""
@@ -268,5 +270,6 @@ class ZeroShotScorer:
             best = int(np.argmax(final[candidates]))
             ends_above = int(candidates[best]) if best >= len(nodes) else None
             confidence = float(shown[int(np.argmax(final[nodes]))])  # the level's top node's: the path's end took the rest
-            result[level] = LevelScores(nodes, final[nodes], shown, confidence, bool(review[0]) or ends_above is not None, barely, ends_above)
+            result[level] = LevelScores(nodes, final[nodes], shown, confidence, bool(review[0]) or ends_above is not None, barely, ends_above,
+                                        probabilities[0, len(nodes):])
         return result

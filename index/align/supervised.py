@@ -346,12 +346,20 @@ class ExampleModel:
         top = np.argsort(-sims)[:k]
         return [Neighbour(self.texts[i][:300], self.labels[i], round(float(sims[i]), 4)) for i in top]
 
-    def fuse(self, text: str, vector: np.ndarray, zero_shot: dict[str, dict[int, float]]) -> dict[str, dict[int, float]] | None:
+    def fuse(self, text: str, vector: np.ndarray, zero_shot: dict[str, dict[int, float]],
+             stops: dict[str, dict[int, float]] | None = None) -> dict[str, dict[int, float]] | None:
         """Fused probabilities per level: label level mixed, ancestors summed, descendants split; None
         when the examples change nothing for this draft (learners' share 0, no correction it looks
         like, no decided text it nearly repeats): the zero-shot answer then stands as it is, its scores,
         confidences and review flag, instead of being re-expressed as fused probabilities (one
-        unrelated decision moved a confidence from 0.81 to 0.89 and made every score a probability)."""
+        unrelated decision moved a confidence from 0.81 to 0.89 and made every score a probability).
+
+        ``stops``: per level, the zero-shot probabilities of the shallower nodes without children (a ragged
+        catalog's paths ending above the level: :meth:`ZeroShotScorer.levels`). The learners know only the
+        model's level, so those paths keep their zero-shot share: summed from the model's level alone, an
+        issue without goals got nothing under a goal-level model, and a draft of it another branch's issue
+        and goal, unflagged (a blind review)."""
+        stops = stops or {}
         remembered = self._remembered(text)
         index = self.position
         zero = np.array([[zero_shot[self.level][i] for i in self.level_nodes]])
@@ -362,12 +370,16 @@ class ExampleModel:
         else:
             components = self._components([text], vector[None, :], zero)
             mixed = (1.0 - self.share) * components[0, 0] + self.share * self._mix(components, self.weights, self.sharpness)[0]
+        ended = stops.get(self.level, {})  # paths ending above the model's level keep their zero-shot share
+        kept = 1.0 - sum(ended.values())
+        mixed = mixed * (kept / mixed.sum()) if ended and mixed.sum() > 0 else mixed
         if remembered is not None:
             overlap, example = remembered
             follow = _follow_share(overlap)
             decided = np.zeros_like(mixed)
             decided[[self.column[label] for label in self.labels[example]]] = 1.0 / len(self.labels[example])
             mixed = (1.0 - follow) * mixed + follow * decided
+            ended = {j: (1.0 - follow) * p for j, p in ended.items()}  # a near-repeat's path reaches its decision
         fused_level = dict(zip(self.level_nodes, mixed.tolist()))
         catalog = self.catalog
         result: dict[str, dict[int, float]] = {self.level: fused_level}
@@ -376,7 +388,7 @@ class ExampleModel:
             rank = catalog.levels.index(level)
             if rank < label_rank:
                 sums: dict[int, float] = {index[n.id]: 0.0 for n in catalog.at_level(level)}
-                for i, p in fused_level.items():
+                for i, p in [*fused_level.items(), *ended.items()]:  # an ended path counts for its node here, or its ancestor here
                     ancestor = catalog.ancestor_at(self.node_ids[i], level)
                     if ancestor is not None:
                         sums[index[ancestor.id]] += p
@@ -393,6 +405,11 @@ class ExampleModel:
                 for i, parent in parents.items():
                     mass[parent] = mass.get(parent, 0.0) + zero_shot[level][i]
                     children[parent] = children.get(parent, 0) + 1
+                # a path ending between the two levels keeps its part of its model-level node's probability: a
+                # dimension's goals took it whole beside its issue without goals (0.76 under that issue's 0.0: a blind review)
+                for j, p in stops.get(level, {}).items():
+                    if (a := catalog.ancestor_at(self.node_ids[j], self.level)) is not None and a.id != self.node_ids[j]:
+                        mass[index[a.id]] = mass.get(index[a.id], 0.0) + p
                 # a parent whose descendants here the zero-shot gave nothing shares its probability evenly among them
                 split = {i: (fused_level.get(parents[i], 0.0) * (p / mass[parents[i]] if mass[parents[i]] > 0 else 1.0 / children[parents[i]])
                              if i in parents else 0.0)
