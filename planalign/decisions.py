@@ -89,9 +89,9 @@ def _check_one(item: DecisionInput, catalog: Catalog, catalog_id: str, who: str)
         problems.append((str(exc), exc.thai or str(exc)))
     node, level, problem = _chosen_node(item, catalog, catalog_id)
     problems += [problem] if problem else []
-    # a suggestion naming a node the catalog no longer has is kept as shown: a job run before a revision of the
-    # catalog suggested it, and refusing it refused every correction of those rows (a catalog author's walkthrough)
-    suggested = (item.suggested or "").strip()[:200]
+    suggested = (item.suggested or "").strip()
+    if suggested and catalog.find(suggested) is None:  # a row suggesting a node a revision removed sends none (the review grid)
+        problems.append((f"unknown suggested node {suggested!r} in catalog {catalog_id!r}", f"ไม่พบหมวดที่ระบบเสนอ {suggested} ในแคตตาล็อก {catalog_id}"))
     confidence = item.suggested_confidence
     if confidence is not None and not 0.0 <= confidence <= 1.0:
         problems.append(("suggested_confidence must lie between 0 and 1", "ความมั่นใจของข้อเสนอต้องอยู่ระหว่าง 0 ถึง 1"))
@@ -107,8 +107,8 @@ def suggestion_at(catalog: Catalog, suggested: str, level: str) -> str:
     the dimension level: accepted), else the node itself. The review grid called such a decision accepted and the
     stats and /metrics corrected (a blind test); both read it from here now."""
     node = catalog.find(suggested)
-    if node is None:  # a node of an earlier version of the catalog: as it was shown
-        return suggested
+    if node is None:
+        return ""
     lifted = catalog.ancestor_at(node.id, level)
     return lifted.id if lifted is not None else node.id
 

@@ -53,7 +53,8 @@ class ReviewRow:
     def note(self) -> str:
         """What a revision of the catalog since the job left behind on this row, in Thai (empty: nothing)."""
         notes = [f"หัวข้อ {self.removed_decision} ที่เคยตัดสินไว้ไม่มีในแคตตาล็อกฉบับปัจจุบันแล้ว การตัดสินนั้นจึงไม่นับ"] if self.removed_decision else []
-        notes += [f"หัวข้อ {self.pred_label} ที่ระบบเสนอไม่มีในแคตตาล็อกฉบับปัจจุบันแล้ว (แก้ไขหลังงานนี้) กรุณาเลือกหัวข้อใหม่"] * self.removed_suggestion
+        notes += [f"หัวข้อ {self.pred_label} ที่ระบบเสนอไม่มีในแคตตาล็อกฉบับปัจจุบันแล้ว (แก้ไขหลังงานนี้) "
+                  + ("ใช้หัวข้อที่ตัดสินแทน" if self.decision is not None else "กรุณาเลือกหัวข้อใหม่")] * self.removed_suggestion
         return " · ".join(notes)
 
 

@@ -638,9 +638,9 @@ def test_review_grid_and_corrected_file(client):
 
 def test_a_job_reviewed_after_its_catalog_was_revised_says_what_the_revision_left_behind(client):
     """A re-upload removing a node emptied a row's correction from the corrected file without a word, and rows
-    suggesting the removed node could be neither accepted nor corrected (the suggestion shown was refused as an
-    unknown node: a catalog author's walkthrough). Both are said on the row and in the file's review_note; a
-    correction of such a row is stored."""
+    suggesting the removed node could be neither accepted nor corrected (the grid sent the suggestion, refused as an
+    unknown node: a catalog author's walkthrough). Both are said on the row and in the file's review_note; the
+    grid corrects such a row without the suggestion."""
     client.post("/v1/catalogs", files={"file": ("shop.csv", SHOP_CATALOG.encode())}, data={"id": "shop"}, headers=KEY)
     data = "id,text\n1,ทรายแมวและที่ลับเล็บแมว\n2,ลูกตุ้มแมวและทรายแมวกลิ่นส้ม\n3,กิ่งตอนมะม่วง\n"
     job = client.post("/v1/classify/jobs", files={"file": ("s.csv", data.encode())}, data={"text_col": "text", "level": "issue", "catalog": "shop"},
@@ -658,14 +658,16 @@ def test_a_job_reviewed_after_its_catalog_was_revised_says_what_the_revision_lef
     assert "PET.CAT ที่เคยตัดสินไว้ไม่มีในแคตตาล็อก" in decided["note"] and "ที่ระบบเสนอไม่มีในแคตตาล็อก" in decided["note"]
     assert other["pred_label"] == "PET.CAT" and other["removed_suggestion"] and other["removed_decision"] == ""
     assert not mango["removed_suggestion"] and mango["note"] == ""
-    corrected = client.post("/v1/decisions", headers=KEY, json={"text": other["text"], "node_id": "PET.DOG", "catalog": "shop",
-                                                                 "suggested": other["pred_label"], "source": "evaluator"})
-    assert corrected.status_code == 200 and corrected.json()["decisions"][0]["suggested"] == "PET.CAT"
-    assert corrected.json()["decisions"][0]["accepted"] is False
+    # the grid sends no suggestion for such a row (a node the catalog lacks is refused: a typo must not count as shown)
+    refused = client.post("/v1/decisions", headers=KEY, json={"text": other["text"], "node_id": "PET.DOG", "catalog": "shop",
+                                                               "suggested": other["pred_label"], "source": "evaluator"})
+    assert refused.status_code == 422 and "ไม่พบหมวดที่ระบบเสนอ PET.CAT" in refused.json()["message_th"]
+    corrected = client.post("/v1/decisions", headers=KEY, json={"text": other["text"], "node_id": "PET.DOG", "catalog": "shop", "source": "evaluator"})
+    assert corrected.status_code == 200 and corrected.json()["decisions"][0]["in_catalog"] is True
     lines = client.get(f"/v1/classify/jobs/{job['id']}/corrected", params={"format": "csv"}).content.decode("utf-8-sig").splitlines()
     by_id = {line.split(",")[0]: line for line in lines[1:]}
-    assert "PET.CAT ที่เคยตัดสินไว้ไม่มีในแคตตาล็อก" in by_id["1"] and by_id["3"].endswith(",")  # mango: no note
-    assert ",PET.DOG," in by_id["2"] and "ที่ระบบเสนอไม่มีในแคตตาล็อก" in by_id["2"]
+    assert "PET.CAT ที่เคยตัดสินไว้ไม่มีในแคตตาล็อก" in by_id["1"] and "กรุณาเลือกหัวข้อใหม่" in by_id["1"] and by_id["3"].endswith(",")  # mango: no note
+    assert ",PET.DOG," in by_id["2"] and "ใช้หัวข้อที่ตัดสินแทน" in by_id["2"] and "กรุณาเลือกหัวข้อใหม่" not in by_id["2"]  # decided: nothing asked
 
 
 def test_the_review_grid_puts_flagged_rows_least_confident_first_and_keeps_the_rest_in_file_order():

@@ -59,7 +59,7 @@ def record(app: AppDep, who: CallerDep, body: Annotated[DecisionIn | list[Decisi
     else:
         model = ModelOut(catalog=catalog_id, version=current.model_version, examples=current.examples, refit_pending=bool(recorded.stored))
     return DecisionsStored(stored=len(recorded.stored), unchanged=recorded.unchanged, superseded=recorded.superseded, model=model,
-                           decisions=[LabelDecisionOut.model_validate(d.as_dict()) for d in recorded.stored])
+                           decisions=_with_in_catalog(app, recorded.stored))
 
 
 @router.get("/v1/decisions", summary="Decisions, newest first (filters, paging; format=csv|xlsx for a file of all that match)",
@@ -76,14 +76,18 @@ def list_decisions(app: AppDep, catalog: str | None = Query(None, max_length=64)
     if format != "json":
         return _file(list(DECISION_EXPORT_COLUMNS), decision_rows(page(0, None)[1]), format, "decisions", list(DECISION_TEXT_COLUMNS))
     total, found = page(offset, limit)
-    known = {c: app.known_nodes(c) for c in {d.catalog for d in found}}
+    return DecisionsPage(total=total, offset=offset, decisions=_with_in_catalog(app, found))
+
+
+def _with_in_catalog(app: Application, decisions: list[Decision]) -> list[LabelDecisionOut]:
+    """Decisions as answers, each saying whether its node is in its catalog as it is now."""
+    known = {c: app.known_nodes(c) for c in {d.catalog for d in decisions}}
 
     def in_catalog(d: Decision) -> bool | None:
         nodes = known[d.catalog]
         return None if nodes is None else d.node_id in nodes
 
-    return DecisionsPage(total=total, offset=offset, decisions=[LabelDecisionOut.model_validate({**d.as_dict(), "in_catalog": in_catalog(d)})
-                                                                for d in found])
+    return [LabelDecisionOut.model_validate({**d.as_dict(), "in_catalog": in_catalog(d)}) for d in decisions]
 
 
 @router.get("/v1/decisions/stats", summary="Counts per source and level; acceptance rate (suggestion = decision) over time; models in use",

@@ -153,7 +153,9 @@
     var row = state.rows[state.active];
     var at = state.active;
     PA.setStatus($("review-status"), "กำลังบันทึก…", "busy");
-    return PAD.record({ text: row.text, node_id: node, level: state.level, catalog: state.catalog, suggested: row.pred_label || null,
+    // a suggestion of a node the catalog no longer has (revised since the job) is not one it can record
+    return PAD.record({ text: row.text, node_id: node, level: state.level, catalog: state.catalog,
+                        suggested: (!row.removed_suggestion && row.pred_label) || null,
                         suggested_confidence: row.pred_confidence, source: "evaluator", project_id: row.project_id || null })
       .then(function () {
         PA.setStatus($("review-status"), "บันทึกแล้ว: แถว " + row.row + " → " + node, "ok");
