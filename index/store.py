@@ -22,11 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import and_, create_engine, delete, event, func, insert, select, update
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from alembic.util.exc import CommandError
+from sqlalchemy import and_, create_engine, delete, event, func, insert, select, text, update
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, OperationalError
 
 from planalign.corpora.projects import PROJECT_FIELDS, Project
+from planalign.errors import InputError
 from planalign.index.migrations import upgrade
 from planalign.index.schema import alignment_versions, project_alignments
 from planalign.index.schema import projects as table
@@ -122,17 +124,42 @@ class ProjectStore:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.engine: Engine = create_engine(url, future=True)
+        shown = make_url(url).render_as_string(hide_password=True) if "://" in url else url
+        try:
+            self.engine: Engine = create_engine(url, future=True)
+        except (ArgumentError, NoSuchModuleError) as exc:  # "postgres://...": NoSuchModuleError, said as a bug (an operator's walkthrough)
+            raise InputError(f"the store URL {shown} is not one planalign opens ({exc}); e.g. sqlite:////path/planalign.db or "
+                             "postgresql+psycopg://user:password@host/db",
+                             thai=f"เปิดฐานข้อมูลตาม URL {shown} ไม่ได้ ตัวอย่างที่ใช้ได้: sqlite:////path/planalign.db หรือ "
+                                  "postgresql+psycopg://user:password@host/db") from exc
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin)
-        upgrade(self.engine)
+        try:
+            upgrade(self.engine)
+        except OperationalError as exc:  # a read-only or missing directory, a server that does not answer: "internal error" before
+            raise InputError(f"cannot open the store {shown}: {exc.orig}; check that it exists, is writable by this user and answers",
+                             thai=f"เปิดฐานข้อมูล {shown} ไม่ได้ ({exc.orig}) กรุณาตรวจว่ามีอยู่จริง ผู้ใช้นี้เขียนได้ และเซิร์ฟเวอร์ฐานข้อมูลตอบ") from exc
+        except CommandError as exc:  # a revision this version does not know: the store was written by a newer planalign
+            raise InputError(f"the store {shown} was written by a newer planalign ({exc}); upgrade planalign, or restore a backup made by this version",
+                             thai=f"ฐานข้อมูล {shown} ถูกเขียนโดย planalign รุ่นที่ใหม่กว่า กรุณาอัปเดต planalign "
+                                  "หรือกู้คืนข้อมูลสำรองที่ทำด้วยรุ่นนี้") from exc
 
     def write(self, work: Callable[[Connection], T]) -> T:
         return write_transaction(self.engine, work)
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def reachable(self) -> bool:
+        """Whether the database answers a query now (readiness: a stopped PostgreSQL left /readyz "ready"
+        while every request failed with a 500: an operator's walkthrough)."""
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            return True
+        except Exception:  # any failure to reach it: the answer is "no", the log of the failing requests says why
+            return False
 
     def upsert(self, projects: Sequence[Project]) -> UpsertResult:
         """Insert new ids, update changed ones, leave identical ones untouched (one transaction)."""

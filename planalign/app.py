@@ -430,22 +430,33 @@ class Application:
         return (catalog_id not in BUILTIN_CATALOGS and catalog_id != self.settings.catalog and bool(re.fullmatch(UPLOADED_CATALOG_ID, catalog_id))
                 and (self.catalog_dir / f"{catalog_id}.csv").is_file())
 
-    def remove_catalog(self, catalog_id: str) -> int:
+    def remove_catalog(self, catalog_id: str, *, force: bool = False) -> int:
         """Remove an uploaded catalog; how many active decisions name it (kept: readable in lists, stats and
         exports, and counted again if a catalog of this id is uploaded again). Test and mistaken uploads stayed
         in every page's list for good (a catalog author's walkthrough). The built-in catalogs and the configured
-        default cannot be removed: every entry point without ``--catalog`` reads it."""
+        default cannot be removed: every entry point without ``--catalog`` reads it. Jobs labelled with it keep
+        their results but lose their review grid and corrected file, so they refuse the removal unless ``force``."""
         if catalog_id in BUILTIN_CATALOGS:
             raise Conflict(f"{catalog_id!r} is built in and cannot be removed", thai=f"แคตตาล็อก {catalog_id} มากับระบบ ลบไม่ได้")
-        path = self.catalog_dir / f"{catalog_id}.csv"
-        if not (re.fullmatch(UPLOADED_CATALOG_ID, catalog_id) and path.is_file()):
-            raise NotFound(f"no uploaded catalog {catalog_id!r}; uploaded: {', '.join(self.catalog_ids()[len(BUILTIN_CATALOGS):]) or 'none'}",
-                           thai=f"ไม่มีแคตตาล็อกที่อัปโหลดชื่อ {catalog_id}")
         if catalog_id == self.settings.catalog:
             raise Conflict(f"{catalog_id!r} is the configured default catalog (PLANALIGN_CATALOG): set another before removing it",
-                             thai=f"แคตตาล็อก {catalog_id} เป็นแคตตาล็อกเริ่มต้นของระบบ (PLANALIGN_CATALOG) กรุณาตั้งค่าเป็นแคตตาล็อกอื่นก่อนลบ")
-        path.unlink()
-        with self._lock:
+                           thai=f"แคตตาล็อก {catalog_id} เป็นแคตตาล็อกเริ่มต้นของระบบ (PLANALIGN_CATALOG) กรุณาตั้งค่าเป็นแคตตาล็อกอื่นก่อนลบ")
+        path = self.catalog_dir / f"{catalog_id}.csv"
+        gone = NotFound(f"no uploaded catalog {catalog_id!r}; uploaded: {', '.join(self.catalog_ids()[len(BUILTIN_CATALOGS):]) or 'none'}",
+                        thai=f"ไม่มีแคตตาล็อกที่อัปโหลดชื่อ {catalog_id}")
+        if not (re.fullmatch(UPLOADED_CATALOG_ID, catalog_id) and path.is_file()):
+            raise gone
+        jobs = self.jobs.using_catalog(catalog_id) if not force else []
+        if jobs:
+            raise Conflict(f"{len(jobs)} jobs labelled with {catalog_id!r} ({', '.join(jobs[:5])}{', ...' if len(jobs) > 5 else ''}) would lose their "
+                           f"review grid and corrected file; remove it anyway with force (they expire after {self.settings.job_retention_days:g} days)",
+                           thai=f"มีงานจัดหมวด {len(jobs)} งานที่ใช้แคตตาล็อก {catalog_id} ถ้าลบ งานเหล่านั้นจะตรวจทานและดาวน์โหลดไฟล์ที่แก้ไขแล้วไม่ได้ "
+                                f"ยืนยันการลบอีกครั้งหากต้องการลบ (งานจะหมดอายุใน {self.settings.job_retention_days:g} วัน)")
+        with self._lock:  # one removal (or upload's cache reset) at a time: two removals raced to a 500 (a blind review)
+            try:
+                path.unlink()
+            except FileNotFoundError:  # removed meanwhile
+                raise gone from None
             for key in [k for k in self._aligners if k[0] == catalog_id]:
                 del self._aligners[key]
             self._uploads[catalog_id] = self._uploads.get(catalog_id, 0) + 1
@@ -632,6 +643,12 @@ class Application:
         if index is None:
             if self._indexer is not None and not self._indexer.state.agreed:
                 raise Unavailable(f"the search index is being built ({self._indexer.state.describe()}); retry shortly")
+            stored = self.store.count()
+            if stored:  # a store restored without its index (an operator's walkthrough: "ingest projects first" beside 80 stored)
+                raise IndexStateError(f"{stored:,} projects are stored but not indexed (a store restored or written without its index): "
+                                      "run planalign reindex, or start the service, which indexes them",
+                                      thai=f"มีโครงการในฐานข้อมูล {stored:,} รายการแต่ยังไม่อยู่ในดัชนีค้นหา (เช่น กู้คืนเฉพาะฐานข้อมูล) "
+                                           "กรุณาสั่ง planalign reindex หรือเปิดบริการ ซึ่งจะสร้างดัชนีให้")
             raise IndexStateError("no projects indexed yet: ingest projects first (planalign ingest FILE)",
                                   thai="ยังไม่มีโครงการในดัชนี: นำเข้าโครงการก่อน (planalign ingest FILE)")
         return index

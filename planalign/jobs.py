@@ -208,6 +208,12 @@ class JobManager:
             rows = connection.execute(select(table).order_by(table.c.created.desc()).limit(limit)).all()
         return [_job(row) for row in rows]
 
+    def using_catalog(self, catalog_id: str) -> list[str]:
+        """The ids of the jobs kept that label with ``catalog_id`` (their review grid and corrected file read it)."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(table.c.id, table.c.params)).all()
+        return [job_id for job_id, params in rows if json.loads(params).get("catalog") == catalog_id]
+
     def result_path(self, job_id: str, fmt: str) -> Path:
         """A finished job's result file; NotFound when its files were removed meanwhile (expired)."""
         path = self.root / job_id / f"result.{fmt}"
@@ -267,11 +273,14 @@ class JobManager:
             self.app.wait_warm()  # always ends (set even when the warm-up fails); a job waiting for it is still queued
             with self._turn:
                 self._running = job_id
+            started = time.monotonic()
             try:
                 self._run(job_id)
+                log.info("job %s done in %.1f s", job_id, time.monotonic() - started)  # a job's life in the log (an operator's walkthrough)
             except Cancelled:
                 log.info("job %s cancelled", job_id)
             except InputError as exc:  # the file or its parameters: the user can act on it
+                log.info("job %s refused its input: %s", job_id, exc)
                 self._fail(job_id, str(exc), exc.thai)
             except Exception:  # a bug: logged, and a job must never kill the worker
                 log.exception("job %s failed", job_id)
@@ -290,6 +299,8 @@ class JobManager:
         params = job.params
         table_in = read_table(next(folder.glob("input.*")), name=params.get("filename"), limits=self.app.table_limits())
         total = len(table_in.rows)
+        log.info("job %s started: %d rows, catalog %s, level %s%s", job_id, total, params.get("catalog") or "(default)", params.get("level") or "(deepest)",
+                 " (again, after a restart)" if job.status == "running" else "")
         self._update(job_id, status="running", total=total, done=0)
         columns = parse_columns(params["text_col"])
         table_in.require(columns, params.get("filename"))

@@ -22,7 +22,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table as RichTable
 
-from planalign.config import ACROSS_DISTRICTS, Settings
+from planalign.config import ACROSS_DISTRICTS, AUTO_INDEX_ENCODER, Settings
 from planalign.corpora.catalog import CatalogError
 from planalign.errors import InputError
 
@@ -666,13 +666,14 @@ def catalogs_add(
 @catalogs_app.command("remove")
 def catalogs_remove(
     catalog_id: Annotated[str, typer.Argument(help="The uploaded catalog's id.")],
+    force: Annotated[bool, typer.Option("--force", help="Remove it although jobs labelled with it lose their review grid and corrected file.")] = False,
     data_dir: DataDir = None,
     db_url: DbUrlOpt = None,
     config: ConfigOpt = None,
 ) -> None:
     """Remove an uploaded catalog (not a built-in one, not the configured default); its decisions are kept and
     count again if a catalog of this id is added again."""
-    kept = _core(config, data_dir=data_dir, db_url=db_url).remove_catalog(catalog_id)
+    kept = _core(config, data_dir=data_dir, db_url=db_url).remove_catalog(catalog_id, force=force)
     err.print(f"removed catalog {catalog_id}" + (f"; its {kept} active decisions are kept" if kept else ""))
 
 
@@ -762,10 +763,42 @@ def serve(
                   "host name, list it in PLANALIGN_ALLOWED_HOSTS")
     for note in key_notes(settings):
         err.print(note)
+    if not settings.keyed and host not in LOOPBACK_HOSTS:
+        err.print(f"[yellow]no API key is set and {host} is reachable from other machines: anyone there can write (projects, decisions, "
+                  "catalogs); set PLANALIGN_API_KEYS[/]")
+    # settings a request would trip on are refused here, not answered with a 422 to every draft (an operator's walkthrough)
+    from planalign.app import Application
+    from planalign.nlp.encoders.factory import check_encoder_name
+
+    check_encoder_name(settings.encoder, drafts=True)
+    if settings.index_encoder != AUTO_INDEX_ENCODER:
+        check_encoder_name(settings.index_encoder, drafts=False)
+    core = Application(settings)
+    try:
+        core.catalog()
+        # the operator sees which data and store it serves: a misspelt directory started an empty store without a word
+        err.print(f"data directory {core.data_dir}; store {core.store.engine.url.render_as_string(hide_password=True)}")
+    finally:
+        core.close()
     if sample:
         err.print("the embedded sample projects (written by the planalign team) load in the background if the store is empty: /readyz says how far")
     err.print(f"planalign on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(create_app(settings, sample=sample), host=host, port=port, log_level="info", h11_max_incomplete_event_size=REQUEST_HEAD_BYTES)
+    uvicorn.run(create_app(settings, sample=sample), host=host, port=port, log_config=service_logging(),
+                h11_max_incomplete_event_size=REQUEST_HEAD_BYTES)
+
+
+def service_logging() -> dict:
+    """uvicorn's logging with a time on every line and planalign's own lines (jobs, audit, warnings) beside its own:
+    the log had no time, and a job's life and who deleted what were not in it (an operator's walkthrough)."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["default"]["fmt"] = "%(asctime)s %(levelprefix)s %(name)s: %(message)s"
+    config["formatters"]["access"]["fmt"] = '%(asctime)s %(levelprefix)s %(client_addr)s - "%(request_line)s" %(status_code)s'
+    config["loggers"]["planalign"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
 
 
 def _click_errors():  # -> the module of Click's exceptions typer raises

@@ -44,7 +44,14 @@ def test_health_ready_metrics(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/healthz", params={"probe": 1}).status_code == 200  # a monitor's cache-buster is no unknown parameter
     ready = client.get("/readyz").json()
-    assert ready["checks"]["index"] and ready["projects"] == 3
+    assert ready["checks"]["index"] and ready["checks"]["store"] and ready["projects"] == 3
+    core = client.app.state.planalign  # a database that stops answering: not ready (it stayed "ready": an operator's walkthrough)
+    core.store.reachable, reachable = (lambda: False), core.store.reachable
+    try:
+        down = client.get("/readyz")
+    finally:
+        core.store.reachable = reachable
+    assert down.status_code == 503 and down.json()["status"] == "store_unreachable" and "ติดต่อฐานข้อมูลไม่ได้" in down.json()["detail"]
     assert "planalign_requests_total" in client.get("/metrics").text
     for n in range(3):  # made-up methods share one series (each was a series of its own, unbounded: a security probe)
         assert client.request(f"M{n}X", "/v1/decisions").status_code == 405
@@ -384,7 +391,11 @@ def test_an_uploaded_catalog_is_removed_and_its_decisions_come_back_with_it(clie
     assert next(c for c in client.get("/v1/catalogs").json()["catalogs"] if c["id"] == "shop")["removable"] is True
     assert next(c for c in client.get("/v1/catalogs").json()["catalogs"] if c["id"] == "bma-9d")["removable"] is False
     client.post("/v1/decisions", json={"text": "ทรายแมวกลิ่นลาเวนเดอร์", "node_id": "PET.CAT", "catalog": "shop"})
-    removed = client.delete("/v1/catalogs/shop")
+    job = client.post("/v1/classify/jobs", files={"file": ("s.csv", "text\nทรายแมว\n".encode())}, data={"text_col": "text", "catalog": "shop"}).json()
+    wait_job(client, job["id"])
+    refused = client.delete("/v1/catalogs/shop")  # the job's review grid and corrected file read it (a blind review)
+    assert refused.status_code == 409 and "มีงานจัดหมวด 1 งานที่ใช้แคตตาล็อก shop" in refused.json()["message_th"]
+    removed = client.delete("/v1/catalogs/shop", params={"force": "true"})
     assert removed.status_code == 200 and removed.json() == {"id": "shop", "decisions_kept": 1}
     assert "shop" not in [c["id"] for c in client.get("/v1/catalogs").json()["catalogs"]]
     assert client.post("/v1/align", json={"text": "ทรายแมว", "catalog": "shop"}).status_code == 404
@@ -628,3 +639,25 @@ def test_confusion_axis_titles_are_thai_when_a_thai_font_is_installed():
         plots._thai_font.cache_clear()
     assert with_thai.startswith(b"\x89PNG") and english.startswith(b"\x89PNG")
     assert with_thai != english
+
+
+def test_who_deleted_submitted_or_removed_what_is_in_the_log(tmp_path, caplog, shop_catalog):
+    """With 50 offices a deletion could not be traced to anyone, and a job's life was not in the log (an operator's walkthrough)."""
+    import logging
+
+    with make_client(tmp_path, api_keys=["bangkhen-office:K3Y-1"]) as keyed:
+        wait_ready(keyed)
+        key = {"X-API-Key": "K3Y-1"}
+        caplog.set_level(logging.INFO, logger="planalign")
+        assert keyed.post("/v1/projects", json={"projects": PROJECTS[:1]}, headers=key).status_code == 200
+        assert keyed.delete(f"/v1/projects/{PROJECTS[0]['id']}", headers=key).status_code == 200
+        job = keyed.post("/v1/classify/jobs", files={"file": ("s.csv", "text\nขุดลอกคลอง\n".encode())}, data={"text_col": "text"}, headers=key).json()
+        wait_job(keyed, job["id"])
+        keyed.post("/v1/catalogs", files={"file": ("shop.csv", shop_catalog.read_bytes())}, data={"id": "shop"}, headers=key)
+        keyed.delete("/v1/catalogs/shop", headers=key)
+    logged = caplog.text
+    assert f"bangkhen-office deleted project {PROJECTS[0]['id']}" in logged and "bangkhen-office stored projects (JSON): 1 inserted" in logged
+    assert f"bangkhen-office submitted job {job['id']}: s.csv, 1 rows" in logged
+    assert f"job {job['id']} started: 1 rows" in logged and f"job {job['id']} done in" in logged
+    assert "bangkhen-office added catalog shop (6 nodes)" in logged and "bangkhen-office removed catalog shop" in logged
+    assert "K3Y-1" not in logged  # the key itself is never written

@@ -213,3 +213,20 @@ def test_an_aligner_built_from_a_catalog_replaced_meanwhile_is_not_kept(tmp_path
     assert not any(key[0] == "shop" for key in app._aligners)  # ... but the replaced version is not kept
     app.new_aligner = build
     assert app.aligner("shop").catalog.nodes["PET"].description == "ของใช้สำหรับสัตว์เลี้ยง" and any(key[0] == "shop" for key in app._aligners)
+
+
+def test_a_catalog_removed_between_the_check_and_the_removal_is_not_found_not_a_crash(tmp_path, shop_catalog, monkeypatch):
+    """Two removals at once: the second passed the check, then its unlink raised FileNotFoundError, a 500 (a blind
+    review; 6 of 200 races). The moment between them, made to happen: the file is gone though the check saw it."""
+    import pathlib
+
+    from planalign.app import Application
+    from planalign.config import Settings
+    from planalign.errors import NotFound
+
+    app = Application(Settings(data_dir=tmp_path, encoder="tfidf", index_encoder="tfidf"))
+    app.add_catalog("shop", load_catalog(shop_catalog))
+    (app.catalog_dir / "shop.csv").unlink()  # the other removal's work
+    monkeypatch.setattr(pathlib.Path, "is_file", lambda self: True)  # ... done after this one's check
+    with pytest.raises(NotFound):
+        app.remove_catalog("shop")

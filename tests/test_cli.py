@@ -412,6 +412,10 @@ def test_serve_lets_a_request_head_be_as_long_as_the_api_answers(tmp_path, monke
     result = CliRunner().invoke(app, ["serve", "--data-dir", str(tmp_path), "--encoder", "tfidf", "--port", "8199"])
     assert result.exit_code == 0, result.output
     assert given["h11_max_incomplete_event_size"] == REQUEST_HEAD_BYTES >= 500_000
+    # every line has its time, and planalign's own lines (jobs, who changed what) are in the log (an operator's walkthrough)
+    logging = given["log_config"]
+    assert "%(asctime)s" in logging["formatters"]["default"]["fmt"] and logging["loggers"]["planalign"]["level"] == "INFO"
+    assert "data directory" in result.output and str(tmp_path) in result.output.replace("\n", "")
 
 
 def test_long_work_says_how_far_it_is_when_stderr_is_no_terminal(monkeypatch, capsys):

@@ -66,3 +66,37 @@ def test_serve_says_what_read_only_keys_do_when_they_lock_writes_or_guard_nothin
     assert key_notes(Settings(api_keys=["W1"], read_keys=["R1"], read_requires_key=True)) == []
     notes = key_notes(Settings(read_keys=["R1"]))
     assert len(notes) == 2 and "every write" in notes[0] and "anyone can read" in notes[1]
+
+
+def test_a_misspelt_or_missing_table_and_reads_needing_a_key_nobody_has_are_refused(tmp_path):
+    """An operator's walkthrough: [planalgin] (its API keys with it) and settings outside any table were ignored
+    without a word, and reads "requiring a key" with no key configured were open to anyone."""
+    for text, said in (('[planalgin]\napi_keys = ["office:S3CRET"]\n', "พบ planalgin"), ('api_keys = ["office:S3CRET"]\n', "พบ api_keys"),
+                       ("", "ไฟล์ว่าง")):
+        config = tmp_path / "c.toml"
+        config.write_text(text, encoding="utf-8")
+        with pytest.raises(InputError) as refused:
+            Settings.load(config)
+        assert "[planalign] table" in str(refused.value) and said in refused.value.thai
+    with pytest.raises(InputError) as open_reads:
+        Settings.load(read_requires_key=True)
+    assert "read_requires_key needs api_keys or read_keys" in str(open_reads.value) and "ต้องตั้ง api_keys หรือ read_keys" in open_reads.value.thai
+    assert Settings.load(read_requires_key=True, read_keys=["dash:R1"]).read_requires_key
+
+
+def test_serve_refuses_an_encoder_or_catalog_no_request_could_use(tmp_path):
+    """A server started with PLANALIGN_ENCODER=e6 or PLANALIGN_CATALOG=nope looked healthy and answered every
+    draft with a 422 (an operator's walkthrough)."""
+    for setting, said in ((("--encoder", "e6"), "ไม่มีตัวเข้ารหัส (encoder) ชื่อ e6"), (("--catalog", "nope"), "แคตตาล็อก nope ไม่ถูกต้อง")):
+        refused = run_cli("serve", "--port", "8799", *setting, data_dir=tmp_path, timeout=60)
+        assert refused.returncode == 2 and said in refused.stderr, refused.stderr
+
+
+def test_a_configuration_files_relative_data_directory_is_the_files_wherever_it_is_read_from(tmp_path, monkeypatch):
+    """Run from another directory, the CLI made a second store beside the service's (an operator's walkthrough)."""
+    (tmp_path / "etc").mkdir()
+    config = tmp_path / "etc" / "planalign.toml"
+    config.write_text('[planalign]\ndata_dir = "../data"\n', encoding="utf-8")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert Settings.load(config).data_dir.resolve() == (tmp_path / "data").resolve()

@@ -145,3 +145,25 @@ def test_paging_is_in_id_order(tmp_path):
     store.upsert([Project(id=f"P{i:03d}", name=f"โครงการที่ {i}") for i in range(30)])
     assert [p.id for p in store.list(10, 5)] == [f"P{i:03d}" for i in range(10, 15)]
     assert store.list(29, 5)[0].id == "P029" and store.list(30, 5) == []
+
+
+def test_a_store_that_cannot_be_opened_says_why_in_both_languages(tmp_path):
+    """An operator's walkthrough: "postgres://..." was a NoSuchModuleError, a missing directory an OperationalError and a
+    store of a newer version a CommandError, each "internal error" in English only (a bug, not the setting)."""
+    from sqlalchemy import text
+
+    from planalign.errors import InputError
+
+    with pytest.raises(InputError) as url:
+        ProjectStore("postgres://office:S3CRET@db.example/planalign")
+    assert "S3CRET" not in str(url.value) and "postgresql+psycopg://" in str(url.value) and "เปิดฐานข้อมูลตาม URL" in url.value.thai
+    with pytest.raises(InputError) as missing:
+        ProjectStore(f"sqlite:///{tmp_path / 'no-such-dir' / 'x.db'}")
+    assert "cannot open the store" in str(missing.value) and "ผู้ใช้นี้เขียนได้" in missing.value.thai
+    store = ProjectStore(f"sqlite:///{tmp_path / 'x.db'}")
+    with store.engine.begin() as connection:  # as a newer planalign leaves it
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999_from_the_future'"))
+    store.close()
+    with pytest.raises(InputError) as newer:
+        ProjectStore(f"sqlite:///{tmp_path / 'x.db'}")
+    assert "written by a newer planalign" in str(newer.value) and "รุ่นที่ใหม่กว่า" in newer.value.thai

@@ -29,6 +29,15 @@ _instances: dict[tuple[str, str], Encoder] = {}
 _lock = threading.Lock()
 
 
+def check_encoder_name(name: str, *, drafts: bool) -> None:
+    """Refuse a name :func:`get_encoder` cannot build (``drafts``: the cascade too), without loading a model:
+    a server started with ``PLANALIGN_ENCODER=e6`` looked healthy and answered every draft with a 422 (an
+    operator's walkthrough)."""
+    if name in ("e5", "static", "use", "tfidf") or name.startswith("st:") or (drafts and name == CASCADE):
+        return
+    _build(name, None)  # raises EncoderError, in both languages
+
+
 def _build(name: str, cache_dir: Path | None) -> Encoder:
     if name == "static":
         from planalign.nlp.encoders.static import StaticEncoder

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from planalign.app import Application
 from planalign.corpora.catalog import Catalog, load_catalog
 from planalign.errors import InputError
-from planalign.service.api.deps import AppDep, display_name, read_upload, refuse_unknown_form_fields, require_read_key, require_write_key, upload_path
+from planalign.service.api.deps import AppDep, CallerDep, audit, display_name, read_upload, refuse_unknown_form_fields, require_read_key, require_write_key, upload_path
 from planalign.service.api.schemas import CatalogList, CatalogNode, CatalogRemoved, CatalogSummary, CatalogTree, CatalogUploaded
 
 router = APIRouter(prefix="/v1/catalogs", tags=["catalogs"])
@@ -50,6 +50,7 @@ def get_catalog(catalog_id: str, app: AppDep) -> CatalogTree:
              dependencies=[Depends(require_write_key), Depends(refuse_unknown_form_fields)], response_model=CatalogUploaded)
 async def upload_catalog(
     app: AppDep,
+    who: CallerDep,
     file: UploadFile = File(..., description="CSV, XLSX, XLS or JSON in the catalog format"),
     catalog_id: str = Form(..., alias="id", max_length=64, description="Id to store it under, e.g. bma-20yr"),
     title: str | None = Form(None, max_length=200, description="The name people read, e.g. แผนพัฒนากรุงเทพมหานคร 20 ปี (default: the file's catalog_title)"),
@@ -64,6 +65,7 @@ async def upload_catalog(
             loaded.title = title.strip()
         changes = app.catalog_upload_effects(catalog_id, loaded)
         catalog = app.add_catalog(catalog_id, loaded)
+        audit.info("%s %s catalog %s (%d nodes)", who, "replaced" if changes.replaced else "added", catalog_id, len(catalog))
         app.embed_in_background(catalog_id)
         return CatalogUploaded(**_summary(catalog_id, catalog, app).model_dump(), tree=_tree(catalog), **asdict(changes))
 
@@ -72,5 +74,9 @@ async def upload_catalog(
 
 @router.delete("/{catalog_id}", summary="Remove an uploaded catalog (its decisions are kept, readable, and count again if it is uploaded again)",
                dependencies=[Depends(require_write_key)], response_model=CatalogRemoved)
-def remove_catalog(catalog_id: str, app: AppDep) -> CatalogRemoved:
-    return CatalogRemoved(id=catalog_id, decisions_kept=app.remove_catalog(catalog_id))
+def remove_catalog(catalog_id: str, app: AppDep, who: CallerDep,
+                   force: bool = Query(False, description="Remove it although jobs labelled with it lose their review grid and corrected file "
+                                                          "(refused with 409 otherwise)")) -> CatalogRemoved:
+    kept = app.remove_catalog(catalog_id, force=force)
+    audit.info("%s removed catalog %s%s", who, catalog_id, " (forced)" if force else "")
+    return CatalogRemoved(id=catalog_id, decisions_kept=kept)

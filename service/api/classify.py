@@ -15,7 +15,19 @@ from planalign.corpora.tables import TABLE_UPLOAD_SUFFIXES, Table, read_table
 from planalign.errors import Conflict, NotFound, TooLarge
 from planalign.index.align import Alignment, AlignmentInputError
 from planalign.jobs import Job
-from planalign.service.api.deps import MEDIA, AppDep, attachment, display_name, read_upload, refuse_unknown_form_fields, require_read_key, require_write_key, upload_path
+from planalign.service.api.deps import (
+    MEDIA,
+    AppDep,
+    CallerDep,
+    attachment,
+    audit,
+    display_name,
+    read_upload,
+    refuse_unknown_form_fields,
+    require_read_key,
+    require_write_key,
+    upload_path,
+)
 from planalign.service.api.schemas import ClassifyRequest, ClassifyResponse, ClassifyRow, JobOut, JobProgress
 from planalign.service.plots import confusion_png
 
@@ -62,6 +74,7 @@ def _job_out(job: Job) -> JobOut:
              responses={413: {"description": "over PLANALIGN_MAX_ROWS rows or a cell over PLANALIGN_MAX_FIELD_CHARS"}})
 async def submit_job(
     app: AppDep,
+    who: CallerDep,
     file: UploadFile = File(..., description="CSV (UTF-8 or TIS-620), XLSX or JSONL"),
     text_col: str = Form(..., max_length=2000, description="Text column(s), comma-separated, e.g. ชื่อโครงการ,วัตถุประสงค์"),
     id_col: str | None = Form(None, max_length=200),
@@ -82,7 +95,9 @@ async def submit_job(
         table.require_rows(name)
         table.require(parse_columns(text_col) + [c for c in (id_col, label_col) if c], name)  # refused now, not as a failed job later
         params = {"text_col": text_col, "id_col": id_col, "label_col": label_col, "catalog": catalog, "level": level, "learn": learn}
-        return _job_out(app.jobs.submit(name, content, params, total=len(table.rows)))
+        job = app.jobs.submit(name, content, params, total=len(table.rows))
+        audit.info("%s submitted job %s: %s, %d rows, catalog %s", who, job.id, name, len(table.rows), catalog or "(default)")
+        return _job_out(job)
 
     return await run_in_threadpool(submit)
 
@@ -99,11 +114,12 @@ def job_status(job_id: str, app: AppDep) -> JobOut:
 
 @router.delete("/jobs/{job_id}", summary="Cancel a queued or running job (a running job stops at its next batch)",
                dependencies=[Depends(require_write_key)], response_model=JobOut, responses={409: {"description": "the job has already finished"}})
-def cancel_job(job_id: str, app: AppDep) -> JobOut:
+def cancel_job(job_id: str, app: AppDep, who: CallerDep) -> JobOut:
     job = app.jobs.require(job_id)
     if job.status not in ("queued", "running"):
         raise Conflict(f"job is {job.status}; only a queued or running job can be cancelled",
                        thai=("งานนี้ถูกยกเลิกไปแล้ว" if job.status == "cancelled" else "งานนี้จบไปแล้ว ยกเลิกได้เฉพาะงานที่รอคิวหรือกำลังทำอยู่"))
+    audit.info("%s cancelled job %s", who, job_id)
     return _job_out(app.jobs.cancel(job_id) or job)
 
 

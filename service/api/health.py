@@ -5,9 +5,12 @@
 generation failed to load and the previous one answers until it is rebuilt) or background indexing
 is failing. Still 200: restarting the process cannot repair the index files and would only drop the
 requests it still answers; monitoring alerts on the status field. ``/readyz`` is 503 until the
-model is warm and the index loaded, and while store and index disagree ("indexing n of m").
+model is warm and the index loaded, while store and index disagree ("indexing n of m"), and while the
+database does not answer ("store_unreachable").
 """
 from __future__ import annotations
+
+import asyncio
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
@@ -19,6 +22,7 @@ from planalign.service.api.deps import AppDep, require_read_key
 from planalign.service.api.schemas import Health, Readiness
 
 router = APIRouter(tags=["health"])
+STORE_CHECK_S = 3.0  # a database that does not answer a "SELECT 1" in this long is unreachable for readiness
 
 
 def sample_detail(done: int, total: int) -> str:
@@ -44,7 +48,13 @@ async def readyz(request: Request, app: AppDep) -> JSONResponse:
     loaded = state is None or state.loaded
     agreed = state is None or state.agreed
     index = app._index if state is not None else await run_in_threadpool(app.index)
-    if not (model_ready and loaded):
+    try:
+        store = await asyncio.wait_for(run_in_threadpool(app.store.reachable), STORE_CHECK_S)
+    except TimeoutError:
+        store = False
+    if not store:
+        status = "store_unreachable"
+    elif not (model_ready and loaded):
         status = "starting"
     elif not agreed:
         status = "indexing"
@@ -53,7 +63,10 @@ async def readyz(request: Request, app: AppDep) -> JSONResponse:
     detail = state.describe() if state is not None else None
     if getattr(request.app.state, "loading_sample", False):  # a first start: the embedded sample projects are being indexed
         detail = sample_detail(state.done if state is not None and state.running else 0, state.total if state is not None and state.running else 0)
-    body = Readiness(status=status, checks={"model": model_ready, "catalog": model_ready, "index": index is not None, "index_agrees": agreed},
+    if not store:
+        detail = "ติดต่อฐานข้อมูลไม่ได้ (the store does not answer)"
+    body = Readiness(status=status, checks={"model": model_ready, "catalog": model_ready, "index": index is not None, "index_agrees": agreed,
+                                            "store": store},
                      projects=len(index or []), detail=detail,
                      indexing={"done": state.done, "total": state.total, "queued": state.queued} if state is not None and not agreed else None)
     return JSONResponse(body.model_dump(exclude_none=True), status_code=200 if status == "ready" else 503)

@@ -12,7 +12,7 @@ from planalign.app import IngestOutcome, fiscal_year
 from planalign.corpora.projects import IngestResult, Project, rows_to_projects
 from planalign.corpora.tables import TABLE_UPLOAD_SUFFIXES, Table, read_table
 from planalign.errors import NotFound
-from planalign.service.api.deps import AppDep, CallerDep, display_name, read_upload, refuse_unknown_form_fields, require_read_key, require_write_key, upload_path
+from planalign.service.api.deps import AppDep, CallerDep, audit, display_name, read_upload, refuse_unknown_form_fields, require_read_key, require_write_key, upload_path
 from planalign.service.api.schemas import DeclaredBeyondOnePath, Deleted, IngestResponse, ProjectsIn, ProjectsPage, RejectedRow, UndeclaredAlignment
 
 router = APIRouter(prefix="/v1/projects", tags=["projects"])
@@ -21,8 +21,10 @@ router = APIRouter(prefix="/v1/projects", tags=["projects"])
 UNDECLARED_SHOWN = 100  # a file ingested against the wrong catalog would otherwise list every project
 
 
-def _response(read: IngestResult, outcome: IngestOutcome) -> IngestResponse:
+def _response(read: IngestResult, outcome: IngestOutcome, who: str, what: str) -> IngestResponse:
     stored = outcome.stored
+    audit.info("%s stored projects (%s): %d inserted, %d updated, %d unchanged, %d rejected", who, what, len(stored.inserted), len(stored.updated),
+               stored.unchanged, len(read.rejected))
     return IngestResponse(inserted=len(stored.inserted), updated=len(stored.updated), unchanged=stored.unchanged,
                           rejected=[RejectedRow(row=r.row, reason=r.reason, reason_th=r.thai) for r in read.rejected], indexed=outcome.index.total,
                           pending=outcome.index.pending, undeclared=[UndeclaredAlignment(id=i, declared=d) for i, d in outcome.undeclared[:UNDECLARED_SHOWN]],
@@ -36,7 +38,7 @@ def _response(read: IngestResult, outcome: IngestOutcome) -> IngestResponse:
 def ingest_json(body: ProjectsIn, app: AppDep, who: CallerDep) -> IngestResponse:
     rows = [{k: "" if v is None else str(v) for k, v in p.model_dump().items()} for p in body.projects]
     read = rows_to_projects(Table(list(body.projects[0].model_dump()), rows, list(range(1, len(rows) + 1))), source="api")  # rejections name items from 1
-    return _response(read, app.ingest(read.projects, who=who))
+    return _response(read, app.ingest(read.projects, who=who), who, "JSON")
 
 
 @router.post("/file", summary="Add or update projects from a CSV/XLSX/XLS/JSONL file (Thai form headers recognized)",
@@ -57,7 +59,7 @@ async def ingest_file(
             table = read_table(path, name=name, limits=app.table_limits())
         table.require_rows(name)
         read = rows_to_projects(table, fiscal_year(year), source or name)
-        return _response(read, app.ingest(read.projects, who=who))
+        return _response(read, app.ingest(read.projects, who=who), who, name)
 
     return await run_in_threadpool(ingest)
 
@@ -77,8 +79,9 @@ def get_project(project_id: str, app: AppDep) -> Project:
 
 @router.delete("/{project_id:path}", summary="Delete a project from the store (and, in the background, the index)",
                dependencies=[Depends(require_write_key)], response_model=Deleted)
-def delete_project(project_id: str, app: AppDep) -> Deleted:
+def delete_project(project_id: str, app: AppDep, who: CallerDep) -> Deleted:
     found, _ = app.delete([project_id])
     if not found:
         raise NotFound(f"no project {project_id!r}", thai=f"ไม่พบโครงการรหัส {project_id}")
+    audit.info("%s deleted project %s", who, project_id)
     return Deleted(deleted=project_id)

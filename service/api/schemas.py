@@ -560,7 +560,8 @@ class IndexingProgress(BaseModel):
 
 
 class Readiness(BaseModel):
-    status: Literal["ready", "starting", "indexing"] = Field(description="indexing: the index does not agree with the store yet")
+    status: Literal["ready", "starting", "indexing", "store_unreachable"] = Field(
+        description="indexing: the index does not agree with the store yet; store_unreachable: the database does not answer")
     checks: dict[str, bool]
     projects: int
     detail: str | None = Field(None, description='e.g. "indexing 1200 of 13584"')

@@ -79,7 +79,13 @@
   function removeCatalog() {
     var id = $("catalog").value;
     if (!id || !window.confirm("ลบแคตตาล็อก " + id + " ออกจากทุกหน้า? การตัดสินใจที่บันทึกไว้กับแคตตาล็อกนี้จะเก็บไว้ และกลับมานับเมื่ออัปโหลดแคตตาล็อกรหัสนี้อีกครั้ง")) return;
-    PA.api("/v1/catalogs/" + encodeURIComponent(id), { method: "DELETE" }).then(function (removed) {
+    var remove = function (force) { return PA.api("/v1/catalogs/" + encodeURIComponent(id) + (force ? "?force=true" : ""), { method: "DELETE" }); };
+    remove(false).catch(function (err) {
+      // jobs labelled with it would lose their review grid: said, and removed only if confirmed again
+      if (err.status === 409 && window.confirm(err.message + " ต้องการลบต่อหรือไม่?")) return remove(true);
+      throw err;
+    }).then(function (removed) {
+      if (!removed) return null;
       PA.setStatus($("upload-status"), "ลบแคตตาล็อก " + id + " แล้ว" + (removed.decisions_kept ? " (เก็บการตัดสินใจไว้ " + PA.formatNumber(removed.decisions_kept) + " รายการ)" : ""), "ok");
       return PA.loadCatalogs(true).then(load);
     }).catch(function (err) { PA.setStatus($("upload-status"), err.message, "error"); });
