@@ -301,6 +301,9 @@ class Application:
         self._frame_locks: dict[str, threading.Lock] = {}
         self._learning = None
         self.requests = InFlight()  # entered by the service around each request
+        # Synchronous batches computed at once: 20 batches of 100 drafts held every request thread and a planner's
+        # single draft waited 81 s (an operator's walkthrough); the rest are told to retry (503) or to use a job.
+        self.batch_slots = threading.BoundedSemaphore(max(1, self.settings.request_threads // 3))
 
     # ----------------------------------------------------------------------------- resources
     @property

@@ -32,8 +32,12 @@ class TooLarge(InputError):
 
 
 class Unavailable(Exception):
-    """The service cannot answer this yet (its index is still loading): 503 with Retry-After, not a bug.
-
-    ``thai``: the same for the pages; every cause is a model or index still loading."""
+    """The service cannot answer this yet (its index is still loading, its batch slots are taken): 503 with
+    Retry-After, not a bug. ``thai``: the same for the pages (by default: a model or index still loading)."""
 
     thai = "ระบบกำลังเตรียมแบบจำลองหรือดัชนีค้นหา กรุณาลองใหม่ในอีกสักครู่"
+
+    def __init__(self, message: str = "", thai: str | None = None) -> None:
+        super().__init__(message)
+        if thai is not None:
+            self.thai = thai

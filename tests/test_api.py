@@ -157,6 +157,19 @@ def test_classify_inline_and_limit(client):
     assert job.status_code == 202 and wait_job(client, job.json()["id"])["status"] == "done"
     too_many = client.post("/v1/classify", json={"texts": ["x"] * 101})
     assert too_many.status_code == 413 and "ไม่เกิน 100 ข้อความ" in too_many.json()["message_th"]  # the pages read Thai (it had none)
+    # batches computed at once are bounded: 20 at once held every request thread, a planner's draft waited 81 s (an operator's walkthrough)
+    slots = client.app.state.planalign.batch_slots
+    taken = 0
+    while slots.acquire(blocking=False):
+        taken += 1
+    try:
+        busy = client.post("/v1/classify", json={"texts": ["ลอกท่อระบายน้ำ"]})
+        assert client.post("/v1/align", json={"text": "ลอกท่อระบายน้ำ"}).status_code == 200  # a single draft still answers
+    finally:
+        for _ in range(taken):
+            slots.release()
+    assert taken == 2 and busy.status_code == 503 and busy.headers["Retry-After"] and "อัปโหลดเป็นไฟล์" in busy.json()["message_th"]
+    assert client.post("/v1/classify", json={"texts": ["ลอกท่อระบายน้ำ"]}).status_code == 200
 
 
 def test_classify_job_with_labels_csv_and_xlsx(client):
@@ -661,3 +674,15 @@ def test_who_deleted_submitted_or_removed_what_is_in_the_log(tmp_path, caplog, s
     assert f"job {job['id']} started: 1 rows" in logged and f"job {job['id']} done in" in logged
     assert "bangkhen-office added catalog shop (6 nodes)" in logged and "bangkhen-office removed catalog shop" in logged
     assert "K3Y-1" not in logged  # the key itself is never written
+
+
+def test_a_queued_job_says_what_is_before_it(tmp_path):
+    """One job runs at a time: an 80-row job sat "queued" behind another office's 2,000 rows without a word (an operator's walkthrough)."""
+    from planalign.app import Application
+    from planalign.service.api.classify import _job_out
+
+    core = Application(Settings(data_dir=tmp_path, encoder="tfidf", index_encoder="tfidf"))  # no worker: the jobs stay queued
+    first = core.jobs.submit("big.csv", "text\nขุดลอกคลอง\n".encode(), {"text_col": "text"}, total=2000)
+    second = core.jobs.submit("small.csv", "text\nปลูกต้นไม้\n".encode(), {"text_col": "text"}, total=80)
+    assert (_job_out(first, core).jobs_ahead, _job_out(second, core).jobs_ahead, _job_out(second, core).rows_ahead) == (0, 1, 2000)
+    core.close()

@@ -448,3 +448,25 @@ def test_catalogs_are_added_listed_and_removed_from_the_cli(tmp_path, shop_catal
     assert default.returncode == 2 and "แคตตาล็อกเริ่มต้นของระบบ" in default.stderr  # every command without --catalog reads it
     removed = run_cli("catalogs", "remove", "shop", data_dir=tmp_path)
     assert removed.returncode == 0 and "shop" not in run_cli("catalogs", "list", data_dir=tmp_path).stdout
+
+
+def test_the_machines_refusals_are_said_in_thai_with_what_to_do(tmp_path):
+    """An operator's walkthrough: a full disk, a data directory that is a file and a port in use were English only
+    (the port after "planalign on http://..." was printed)."""
+    import errno
+    import socket
+
+    from planalign.service.cli import _os_error_thai
+
+    assert "ดิสก์เต็ม" in _os_error_thai(OSError(errno.ENOSPC, "No space left on device")) and "คำสั่งเดิมอีกครั้ง" in _os_error_thai(
+        OSError(errno.ENOSPC, "No space left on device"))
+    a_file = tmp_path / "data"
+    a_file.write_text("not a directory", encoding="utf-8")
+    refused = run_cli("search", "ขยะ", data_dir=a_file)
+    assert refused.returncode == 2 and "ต้องการโฟลเดอร์แต่พบไฟล์" in refused.stderr
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = run_cli("serve", "--port", str(port), "--encoder", "tfidf", data_dir=tmp_path / "d", timeout=60)
+    assert busy.returncode == 2 and f"เปิดพอร์ต {port}" in busy.stderr and "planalign on http" not in busy.stderr

@@ -177,6 +177,8 @@ class JobOut(Out):
     message_th: str | None = Field(None, description="Why the job failed, in Thai, naming the user's file (for the pages)")
     params: dict[str, Any]
     metrics: dict[str, Any] | None = Field(None, description="Quality when the file had a label column")
+    jobs_ahead: int = Field(0, description="A queued job: the jobs before it in the queue (one job runs at a time, in the order submitted)")
+    rows_ahead: int = Field(0, description="A queued job: the rows those jobs have left")
     status_url: str
     result_url: str
 

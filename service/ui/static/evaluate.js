@@ -120,7 +120,7 @@
     });
   }
 
-  function setProgress(done, total, status) {
+  function setProgress(done, total, status, job) {
     $("progress-wrap").hidden = false;
     var ratio = total > 0 ? Math.min(1, done / total) : (status === "done" ? 1 : 0);
     $("progress-fill").style.width = (ratio * 100).toFixed(1) + "%";
@@ -129,6 +129,10 @@
     $("progress-text").textContent = total > 0
       ? PA.formatNumber(done) + " / " + PA.formatNumber(total) + " แถว (" + Math.round(ratio * 100) + "%)"
       : (status === "queued" ? "รอเริ่มงาน…" : "");
+    // one job runs at a time: a queued job says what is before it (it sat "queued" behind 2,000 rows without a word: an operator's walkthrough)
+    if (status === "queued" && job && job.jobs_ahead) {
+      $("progress-text").textContent = "รอคิว: มีงานก่อนหน้า " + PA.formatNumber(job.jobs_ahead) + " งาน (" + PA.formatNumber(job.rows_ahead) + " แถว)";
+    }
   }
 
   function renderJob(job) {
@@ -148,7 +152,7 @@
     $("job-cancel").hidden = !active;
     $("job-cancel").dataset.job = job.id;
     var progress = job.progress || {};
-    setProgress(progress.done || 0, progress.total || 0, job.status);
+    setProgress(progress.done || 0, progress.total || 0, job.status, job);
 
     var downloads = PA.clear($("downloads"));
     var partial = job.status === "cancelled" && params.partial_rows;  // the rows finished before it was stopped
