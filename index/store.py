@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import builtins
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -119,16 +120,26 @@ def default_url(data_dir: Path) -> str:
     return f"sqlite:///{data_dir / 'planalign.db'}"
 
 
+def shown_url(url: str) -> str:
+    """A store URL as messages and logs may show it: its password hidden, whether or not it parses
+    ("postgresql+psycopg//bob:pw@db/plan" was printed whole: a blind review)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return re.sub(r"(^|//|/)([^:/@]+):[^@/]*@", r"\1\2:***@", url)
+
+
 class ProjectStore:
     """Projects by id, with upsert, delete, paging and content hashes."""
 
     def __init__(self, url: str) -> None:
         self.url = url
-        shown = make_url(url).render_as_string(hide_password=True) if "://" in url else url
+        shown = shown_url(url)
         try:
             self.engine: Engine = create_engine(url, future=True)
-        except (ArgumentError, NoSuchModuleError) as exc:  # "postgres://...": NoSuchModuleError, said as a bug (an operator's walkthrough)
-            raise InputError(f"the store URL {shown} is not one planalign opens ({exc}); e.g. sqlite:////path/planalign.db or "
+        # "postgres://...": NoSuchModuleError, said as a bug (an operator's walkthrough); ValueError: a port that is no number
+        except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+            raise InputError(f"the store URL {shown} is not one planalign opens ({str(exc).replace(url, shown)}); e.g. sqlite:////path/planalign.db or "
                              "postgresql+psycopg://user:password@host/db",
                              thai=f"เปิดฐานข้อมูลตาม URL {shown} ไม่ได้ ตัวอย่างที่ใช้ได้: sqlite:////path/planalign.db หรือ "
                                   "postgresql+psycopg://user:password@host/db") from exc
@@ -138,8 +149,9 @@ class ProjectStore:
         try:
             upgrade(self.engine)
         except OperationalError as exc:  # a read-only or missing directory, a server that does not answer: "internal error" before
-            raise InputError(f"cannot open the store {shown}: {exc.orig}; check that it exists, is writable by this user and answers",
-                             thai=f"เปิดฐานข้อมูล {shown} ไม่ได้ ({exc.orig}) กรุณาตรวจว่ามีอยู่จริง ผู้ใช้นี้เขียนได้ และเซิร์ฟเวอร์ฐานข้อมูลตอบ") from exc
+            why = str(exc.orig).replace(url, shown)
+            raise InputError(f"cannot open the store {shown}: {why}; check that it exists, is writable by this user and answers",
+                             thai=f"เปิดฐานข้อมูล {shown} ไม่ได้ ({why}) กรุณาตรวจว่ามีอยู่จริง ผู้ใช้นี้เขียนได้ และเซิร์ฟเวอร์ฐานข้อมูลตอบ") from exc
         except CommandError as exc:  # a revision this version does not know: the store was written by a newer planalign
             raise InputError(f"the store {shown} was written by a newer planalign ({exc}); upgrade planalign, or restore a backup made by this version",
                              thai=f"ฐานข้อมูล {shown} ถูกเขียนโดย planalign รุ่นที่ใหม่กว่า กรุณาอัปเดต planalign "

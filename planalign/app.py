@@ -19,7 +19,9 @@ client usually reads its own write), and request threads never read index files.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
+import os
 import re
 import threading
 import uuid
@@ -429,9 +431,31 @@ class Application:
         return catalog
 
     def catalog_removable(self, catalog_id: str) -> bool:
-        """What :meth:`remove_catalog` removes: an uploaded catalog other than the configured default."""
-        return (catalog_id not in BUILTIN_CATALOGS and catalog_id != self.settings.catalog and bool(re.fullmatch(UPLOADED_CATALOG_ID, catalog_id))
+        """What :meth:`remove_catalog` removes: an uploaded catalog other than the configured default (this process's
+        or a running service's on this data directory)."""
+        return (catalog_id not in BUILTIN_CATALOGS and catalog_id not in self.defaults_in_use() and bool(re.fullmatch(UPLOADED_CATALOG_ID, catalog_id))
                 and (self.catalog_dir / f"{catalog_id}.csv").is_file())
+
+    def serving(self, started: bool) -> None:
+        """Note (or clear) that a service of this process serves this data directory, with its default catalog: the
+        CLI, configured otherwise, removed a running service's default and every page failed (a blind review)."""
+        note = self.data_dir / "serving" / f"{os.getpid()}.json"
+        if started:
+            note.parent.mkdir(exist_ok=True)
+            note.write_text(json.dumps({"catalog": self.settings.catalog}), encoding="utf-8")
+        else:
+            note.unlink(missing_ok=True)
+
+    def defaults_in_use(self) -> set[str]:
+        """The default catalogs of this process and of the services running on this data directory."""
+        found = {self.settings.catalog}
+        for note in (self.data_dir / "serving").glob("*.json"):
+            try:
+                os.kill(int(note.stem), 0)  # alive (a note a killed service left behind does not count)
+                found.add(str(json.loads(note.read_text(encoding="utf-8"))["catalog"]))
+            except (ProcessLookupError, ValueError, KeyError, OSError):
+                continue
+        return found
 
     def remove_catalog(self, catalog_id: str, *, force: bool = False) -> int:
         """Remove an uploaded catalog; how many active decisions name it (kept: readable in lists, stats and
@@ -441,8 +465,9 @@ class Application:
         their results but lose their review grid and corrected file, so they refuse the removal unless ``force``."""
         if catalog_id in BUILTIN_CATALOGS:
             raise Conflict(f"{catalog_id!r} is built in and cannot be removed", thai=f"แคตตาล็อก {catalog_id} มากับระบบ ลบไม่ได้")
-        if catalog_id == self.settings.catalog:
-            raise Conflict(f"{catalog_id!r} is the configured default catalog (PLANALIGN_CATALOG): set another before removing it",
+        if catalog_id in self.defaults_in_use():
+            raise Conflict(f"{catalog_id!r} is the configured default catalog (PLANALIGN_CATALOG) here or of a service running on this data "
+                           "directory: set another before removing it",
                            thai=f"แคตตาล็อก {catalog_id} เป็นแคตตาล็อกเริ่มต้นของระบบ (PLANALIGN_CATALOG) กรุณาตั้งค่าเป็นแคตตาล็อกอื่นก่อนลบ")
         path = self.catalog_dir / f"{catalog_id}.csv"
         gone = NotFound(f"no uploaded catalog {catalog_id!r}; uploaded: {', '.join(self.catalog_ids()[len(BUILTIN_CATALOGS):]) or 'none'}",
@@ -454,7 +479,7 @@ class Application:
             raise Conflict(f"{len(jobs)} jobs labelled with {catalog_id!r} ({', '.join(jobs[:5])}{', ...' if len(jobs) > 5 else ''}) would lose their "
                            f"review grid and corrected file; remove it anyway with force (they expire after {self.settings.job_retention_days:g} days)",
                            thai=f"มีงานจัดหมวด {len(jobs)} งานที่ใช้แคตตาล็อก {catalog_id} ถ้าลบ งานเหล่านั้นจะตรวจทานและดาวน์โหลดไฟล์ที่แก้ไขแล้วไม่ได้ "
-                                f"ยืนยันการลบอีกครั้งหากต้องการลบ (งานจะหมดอายุใน {self.settings.job_retention_days:g} วัน)")
+                                f"ยืนยันการลบอีกครั้งหากต้องการลบ (บรรทัดคำสั่ง: --force; งานจะหมดอายุใน {self.settings.job_retention_days:g} วัน)")
         with self._lock:  # one removal (or upload's cache reset) at a time: two removals raced to a 500 (a blind review)
             try:
                 path.unlink()

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import platformdirs
-from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from planalign.errors import InputError
@@ -95,15 +95,6 @@ class Settings(BaseSettings):
     report_sources: Annotated[tuple[str, ...], NoDecode] = DEFAULT_REPORT_SOURCES
     report_map: Path | None = None
 
-    @model_validator(mode="after")
-    def _reads_need_a_key_there_is(self) -> Settings:
-        """Reads that need a key with no key configured were open to anyone, without a word (an operator's walkthrough)."""
-        if self.read_requires_key and not (self.api_keys or self.read_keys):
-            raise InputError("read_requires_key needs api_keys or read_keys: without a key, reads would be open to anyone",
-                             thai="ตั้ง read_requires_key (PLANALIGN_READ_REQUIRES_KEY) แล้วต้องตั้ง api_keys หรือ read_keys ด้วย "
-                                  "มิฉะนั้นทุกคนจะอ่านข้อมูลได้โดยไม่ต้องใช้คีย์")
-        return self
-
     @field_validator("api_keys", "read_keys", "allowed_origins", "allowed_hosts", "report_sources", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
@@ -120,22 +111,21 @@ class Settings(BaseSettings):
     def load(cls, config_file: str | os.PathLike[str] | None = None, **flags: Any) -> Settings:
         """Settings from flags (``None`` = not given), the environment, then the TOML file."""
         path = config_file or os.environ.get(ENV_CONFIG)
-        from_file = _toml_table(Path(path)) if path else {}
-        for name in ("data_dir", "report_map"):  # a file's relative paths are the file's: the CLI run from another directory and
-            # the service made two stores of one configuration (an operator's walkthrough)
-            if path and isinstance(from_file.get(name), str) and not Path(from_file[name]).expanduser().is_absolute():
-                from_file[name] = str(Path(path).resolve().parent / from_file[name])
+        from_file = _relative_to(_toml_table(Path(path)), Path(path).resolve().parent) if path else {}
         try:
             from_env = cls()
             chosen = {**from_file, **{k: getattr(from_env, k) for k in from_env.model_fields_set}}
             chosen.update({k: v for k, v in flags.items() if v is not None})
-            return cls(**chosen)
+            settings = cls(**chosen)
         except ValidationError as exc:
-            ours = [e["ctx"]["error"] for e in exc.errors() if isinstance(e.get("ctx", {}).get("error"), InputError)]
-            if ours:  # a rule across settings, said in both languages
-                raise InputError(f"invalid configuration: {ours[0]}", thai=f"ค่าตั้งระบบไม่ถูกต้อง: {ours[0].thai}") from exc
             problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
             raise InputError(f"invalid configuration: {problems}", thai=f"ค่าตั้งระบบไม่ถูกต้อง: {problems}") from exc
+        # across settings, on what every source gave together (keys in the file, the switch in the environment: a blind review)
+        if settings.read_requires_key and not settings.keyed:  # reads "needing" a key nobody has were open to anyone (an operator's walkthrough)
+            raise InputError("invalid configuration: read_requires_key needs api_keys or read_keys: without a key, reads would be open to anyone",
+                             thai="ค่าตั้งระบบไม่ถูกต้อง: ตั้ง read_requires_key (PLANALIGN_READ_REQUIRES_KEY) แล้วต้องตั้ง api_keys หรือ read_keys ด้วย "
+                                  "มิฉะนั้นทุกคนจะอ่านข้อมูลได้โดยไม่ต้องใช้คีย์")
+        return settings
 
     def key_names(self) -> dict[str, str]:
         """API key -> the name decisions are recorded under.
@@ -173,9 +163,10 @@ def _named(entries: tuple[str, ...]) -> dict[str, str]:
 
 
 def _toml_table(path: Path) -> dict[str, Any]:
-    """The file's ``[planalign]`` table. Anything else in the file is refused: a misspelt table (``[planalgin]``)
-    or settings outside any table were ignored without a word, API keys included, and the service opened every
-    write to anyone (an operator's walkthrough)."""
+    """The file's ``[planalign]`` table. A file without one but with settings (a misspelt ``[planalgin]``, settings
+    outside any table) is refused, and so are settings beside the table: they were ignored without a word, API keys
+    included, and the service opened every write to anyone (an operator's walkthrough). Other tools' tables, and a
+    file of comments only, are fine."""
     try:
         with path.open("rb") as handle:
             document = tomllib.load(handle)
@@ -184,15 +175,39 @@ def _toml_table(path: Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"configuration file {path} is not valid TOML: {exc}", thai=f"ไฟล์ค่าตั้งระบบ {path} ไม่ใช่ TOML ที่ถูกต้อง: {exc}") from exc
     table = document.get("planalign")
-    others = sorted(k for k in document if k != "planalign")
-    if others or table is None:
-        where = f"it has {', '.join(others)}" if others else "it is empty"
-        raise InputError(f"configuration file {path}: settings go in a [planalign] table ({where}); nothing else is read",
-                         thai=f"ไฟล์ค่าตั้งระบบ {path}: ค่าตั้งต้องอยู่ในตาราง [planalign] "
-                              f"({'พบ ' + ', '.join(others) if others else 'ไฟล์ว่าง'}) ระบบไม่อ่านส่วนอื่น")
+    astray = sorted(k for k in document if k != "planalign" and (table is None or k in Settings.model_fields))
+    if astray:
+        raise InputError(f"configuration file {path}: settings go in a [planalign] table ({', '.join(astray)} "
+                         f"{'is' if len(astray) == 1 else 'are'} not read)",
+                         thai=f"ไฟล์ค่าตั้งระบบ {path}: ค่าตั้งต้องอยู่ในตาราง [planalign] (ระบบไม่อ่าน {', '.join(astray)})")
+    if table is None:
+        return {}
     if not isinstance(table, dict):
         raise InputError(f"configuration file {path}: [planalign] must be a table", thai=f"ไฟล์ค่าตั้งระบบ {path}: [planalign] ต้องเป็นตาราง (table)")
     return table
+
+
+CATALOG_SUFFIXES = (".csv", ".xlsx", ".xls", ".json")
+
+
+def _relative_to(table: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """A configuration file's relative paths read as the file's: the data directory, the report map, a catalog file and
+    a local model (``st:dir``). Run from another directory, the CLI made a second store beside the service's (an
+    operator's walkthrough), and then found the data directory but not the catalog file beside it (a blind review)."""
+    def anchored(value: str) -> str:
+        return value if Path(value).expanduser().is_absolute() else str(folder / value)
+
+    found = dict(table)
+    for name in ("data_dir", "report_map"):
+        if isinstance(found.get(name), str):
+            found[name] = anchored(found[name])
+    catalog = found.get("catalog")
+    if isinstance(catalog, str) and (catalog.lower().endswith(CATALOG_SUFFIXES) or "/" in catalog or "\\" in catalog):
+        found["catalog"] = anchored(catalog)
+    for name in ("encoder", "index_encoder"):
+        if isinstance(found.get(name), str) and found[name].startswith("st:"):
+            found[name] = "st:" + anchored(found[name][3:])
+    return found
 
 
 def choose_index_encoder(setting: str, corpus_size: int) -> str:

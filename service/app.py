@@ -395,6 +395,7 @@ def create_app(settings: Settings | None = None, *, sample: bool = False) -> Fas
         app.state.planalign = core
         app.state.warm = False
         app.state.loading_sample = False
+        core.serving(True)  # other processes on this data directory (the CLI) leave its default catalog in place
         core.start_indexer()
         core.jobs.start()
         core.learning.start()  # refits a catalog's model in the background when its decisions change
@@ -420,6 +421,7 @@ def create_app(settings: Settings | None = None, *, sample: bool = False) -> Fas
 
         threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
         yield
+        core.serving(False)
         core.close()
 
     app = FastAPI(title="planalign", version=__version__, description=DESCRIPTION, lifespan=lifespan, docs_url=None, redoc_url=None)

@@ -798,6 +798,9 @@ def _check_port_free(host: str, port: int) -> None:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host.strip("[]"), port))
+        except socket.gaierror as exc:  # a name that does not resolve is no port in use (a blind review)
+            raise UserError(f"cannot listen on {host}: the name does not resolve ({exc.strerror or exc})",
+                            thai=f"ไม่รู้จักชื่อเครื่อง {host} ({exc.strerror or exc}) กรุณาตรวจค่า --host") from exc
         except OSError as exc:
             raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc} (another program, or another planalign, uses it?)",
                             thai=f"เปิดพอร์ต {port} ที่ {host} ไม่ได้ ({exc.strerror or exc}) อาจมีโปรแกรมอื่นหรือ planalign อีกตัวใช้อยู่ "

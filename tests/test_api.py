@@ -163,8 +163,9 @@ def test_classify_inline_and_limit(client):
     while slots.acquire(blocking=False):
         taken += 1
     try:
-        busy = client.post("/v1/classify", json={"texts": ["ลอกท่อระบายน้ำ"]})
+        busy = client.post("/v1/classify", json={"texts": ["ลอกท่อระบายน้ำ"] * 11})
         assert client.post("/v1/align", json={"text": "ลอกท่อระบายน้ำ"}).status_code == 200  # a single draft still answers
+        assert client.post("/v1/classify", json={"texts": ["ลอกท่อระบายน้ำ"] * 10}).status_code == 200  # a few texts: as single drafts (a blind review)
     finally:
         for _ in range(taken):
             slots.release()
@@ -684,5 +685,6 @@ def test_a_queued_job_says_what_is_before_it(tmp_path):
     core = Application(Settings(data_dir=tmp_path, encoder="tfidf", index_encoder="tfidf"))  # no worker: the jobs stay queued
     first = core.jobs.submit("big.csv", "text\nขุดลอกคลอง\n".encode(), {"text_col": "text"}, total=2000)
     second = core.jobs.submit("small.csv", "text\nปลูกต้นไม้\n".encode(), {"text_col": "text"}, total=80)
-    assert (_job_out(first, core).jobs_ahead, _job_out(second, core).jobs_ahead, _job_out(second, core).rows_ahead) == (0, 1, 2000)
+    ahead = core.jobs.ahead()
+    assert (_job_out(first, ahead).jobs_ahead, _job_out(second, ahead).jobs_ahead, _job_out(second, ahead).rows_ahead) == (0, 1, 2000)
     core.close()

@@ -230,3 +230,22 @@ def test_a_catalog_removed_between_the_check_and_the_removal_is_not_found_not_a_
     monkeypatch.setattr(pathlib.Path, "is_file", lambda self: True)  # ... done after this one's check
     with pytest.raises(NotFound):
         app.remove_catalog("shop")
+
+
+def test_the_cli_leaves_a_running_services_default_catalog_in_place(tmp_path, shop_catalog):
+    """A blind review: the CLI, configured otherwise, removed the catalog a service on the same data directory answered
+    with by default, and every page of it failed; a note a killed service left behind does not count."""
+    from planalign.app import Application
+    from planalign.config import Settings
+    from planalign.errors import Conflict
+
+    service = Application(Settings(data_dir=tmp_path, encoder="tfidf", index_encoder="tfidf", catalog="shop"))
+    cli = Application(Settings(data_dir=tmp_path, encoder="tfidf", index_encoder="tfidf"))
+    cli.add_catalog("shop", load_catalog(shop_catalog))
+    service.serving(True)
+    assert not cli.catalog_removable("shop")
+    with pytest.raises(Conflict, match="a service running on this data directory"):
+        cli.remove_catalog("shop", force=True)
+    service.serving(False)
+    (tmp_path / "serving" / "999999999.json").write_text('{"catalog": "shop"}', encoding="utf-8")  # no such process
+    assert cli.catalog_removable("shop") and cli.remove_catalog("shop") == 0

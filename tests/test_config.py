@@ -68,20 +68,27 @@ def test_serve_says_what_read_only_keys_do_when_they_lock_writes_or_guard_nothin
     assert len(notes) == 2 and "every write" in notes[0] and "anyone can read" in notes[1]
 
 
-def test_a_misspelt_or_missing_table_and_reads_needing_a_key_nobody_has_are_refused(tmp_path):
+def test_a_misspelt_or_missing_table_and_reads_needing_a_key_nobody_has_are_refused(tmp_path, monkeypatch):
     """An operator's walkthrough: [planalgin] (its API keys with it) and settings outside any table were ignored
-    without a word, and reads "requiring a key" with no key configured were open to anyone."""
-    for text, said in (('[planalgin]\napi_keys = ["office:S3CRET"]\n', "พบ planalgin"), ('api_keys = ["office:S3CRET"]\n', "พบ api_keys"),
-                       ("", "ไฟล์ว่าง")):
-        config = tmp_path / "c.toml"
+    without a word, and reads "requiring a key" with no key configured were open to anyone. Other tools' tables, a
+    file of comments, and keys in the file with the switch in the environment stay fine (a blind review)."""
+    config = tmp_path / "c.toml"
+    for text, said in (('[planalgin]\napi_keys = ["office:S3CRET"]\n', "planalgin"), ('api_keys = ["office:S3CRET"]\n', "api_keys"),
+                       ('api_keys = ["x:y"]\n[planalign]\nencoder = "tfidf"\n', "api_keys")):
         config.write_text(text, encoding="utf-8")
         with pytest.raises(InputError) as refused:
             Settings.load(config)
-        assert "[planalign] table" in str(refused.value) and said in refused.value.thai
+        assert "[planalign] table" in str(refused.value) and f"ระบบไม่อ่าน {said}" in refused.value.thai
+    for fine in ("# all defaults for now\n", '[planalign]\nencoder = "tfidf"\n[tool.other]\nx = 1\n', 'title = "ops"\n[planalign]\nencoder = "tfidf"\n'):
+        config.write_text(fine, encoding="utf-8")
+        assert Settings.load(config).catalog == "bma-9d"
     with pytest.raises(InputError) as open_reads:
         Settings.load(read_requires_key=True)
     assert "read_requires_key needs api_keys or read_keys" in str(open_reads.value) and "ต้องตั้ง api_keys หรือ read_keys" in open_reads.value.thai
     assert Settings.load(read_requires_key=True, read_keys=["dash:R1"]).read_requires_key
+    config.write_text('[planalign]\napi_keys = ["ops:secret123"]\n', encoding="utf-8")
+    monkeypatch.setenv("PLANALIGN_READ_REQUIRES_KEY", "1")
+    assert Settings.load(config).read_requires_key  # the file's key counts
 
 
 def test_serve_refuses_an_encoder_or_catalog_no_request_could_use(tmp_path):
@@ -96,7 +103,11 @@ def test_a_configuration_files_relative_data_directory_is_the_files_wherever_it_
     """Run from another directory, the CLI made a second store beside the service's (an operator's walkthrough)."""
     (tmp_path / "etc").mkdir()
     config = tmp_path / "etc" / "planalign.toml"
-    config.write_text('[planalign]\ndata_dir = "../data"\n', encoding="utf-8")
+    config.write_text('[planalign]\ndata_dir = "../data"\ncatalog = "plan.csv"\nencoder = "st:models/local"\n', encoding="utf-8")
     (tmp_path / "elsewhere").mkdir()
     monkeypatch.chdir(tmp_path / "elsewhere")
-    assert Settings.load(config).data_dir.resolve() == (tmp_path / "data").resolve()
+    settings = Settings.load(config)
+    assert settings.data_dir.resolve() == (tmp_path / "data").resolve()
+    assert settings.catalog == str(tmp_path / "etc" / "plan.csv") and settings.encoder == "st:" + str(tmp_path / "etc" / "models" / "local")
+    config.write_text('[planalign]\ncatalog = "bma-9d"\n', encoding="utf-8")
+    assert Settings.load(config).catalog == "bma-9d"  # an id stays an id

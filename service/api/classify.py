@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from planalign.app import Application
 from planalign.corpora.labelled import parse_columns
 from planalign.corpora.tables import TABLE_UPLOAD_SUFFIXES, Table, read_table
 from planalign.errors import Conflict, NotFound, TooLarge, Unavailable
@@ -33,6 +32,8 @@ from planalign.service.api.schemas import ClassifyRequest, ClassifyResponse, Cla
 from planalign.service.plots import confusion_png
 
 router = APIRouter(prefix="/v1/classify", tags=["classify"])
+BATCH_FROM = 10  # texts from which a synchronous request takes one of the batch slots (Application.batch_slots)
+BATCH_WAIT_S = 2.0  # how long it waits for one before the 503
 
 
 @router.post("", summary="Label a few texts synchronously (up to PLANALIGN_SYNC_CLASSIFY_LIMIT, 100 by default)",
@@ -44,14 +45,16 @@ def classify(request: ClassifyRequest, app: AppDep) -> ClassifyResponse:
                        thai=f"จัดหมวดได้ครั้งละไม่เกิน {limit} ข้อความ ถ้ามากกว่านั้นให้อัปโหลดเป็นไฟล์")
     for number, text in enumerate(request.texts):
         app.check_text(text, f"texts[{number}]", f"ข้อความที่ {number + 1} ")
-    if not app.batch_slots.acquire(blocking=False):
+    batch = len(request.texts) > BATCH_FROM  # a few texts are computed as single drafts are: one at a time they were 503s (a blind review)
+    if batch and not app.batch_slots.acquire(timeout=BATCH_WAIT_S):
         raise Unavailable("other batches are being labelled: retry shortly, or upload a file to /v1/classify/jobs",
                           thai="ระบบกำลังจัดหมวดชุดข้อความอื่นอยู่ กรุณาลองใหม่ในอีกสักครู่ หรืออัปโหลดเป็นไฟล์ (งานเบื้องหลัง)")
     try:
         aligner = app.aligner(request.catalog, learn=request.learn)
         classified = app.classify(Table(["text"], [{"text": t} for t in request.texts]), ["text"], aligner=aligner, level=request.level)
     finally:
-        app.batch_slots.release()
+        if batch:
+            app.batch_slots.release()
     rows = [_row(i, result, classified.level) for i, result in enumerate(classified.results)]
     return ClassifyResponse(catalog=aligner.catalog.name, encoder=aligner.encoder_label, model_version=aligner.model_version, examples=aligner.examples,
                             level=classified.level, results=rows)
@@ -67,9 +70,10 @@ def _row(index: int, result: Alignment | AlignmentInputError, level: str) -> Cla
                        warnings=result.warnings)
 
 
-def _job_out(job: Job, app: Application) -> JobOut:
+def _job_out(job: Job, ahead: dict[str, tuple[int, int]]) -> JobOut:
+    """A job as the API answers it; ``ahead``: :meth:`JobManager.ahead`, read once for a list."""
     params = {k: v for k, v in job.params.items() if k != "error_th"}
-    jobs_ahead, rows_ahead = app.jobs.ahead(job)
+    jobs_ahead, rows_ahead = ahead.get(job.id, (0, 0))
     return JobOut(id=job.id, status=job.status, created=job.created, updated=job.updated, progress=JobProgress(done=job.done, total=job.total),
                   error=job.error or None, params=params, metrics=job.metrics, jobs_ahead=jobs_ahead, rows_ahead=rows_ahead,
                   message_th=job.params.get("error_th") or ("งานนี้ถูกยกเลิกตามคำขอ" if job.status == "cancelled" else None),
@@ -105,19 +109,20 @@ async def submit_job(
         params = {"text_col": text_col, "id_col": id_col, "label_col": label_col, "catalog": catalog, "level": level, "learn": learn}
         job = app.jobs.submit(name, content, params, total=len(table.rows))
         audit.info("%s submitted job %s: %s, %d rows, catalog %s", who, job.id, name, len(table.rows), catalog or "(default)")
-        return _job_out(job, app)
+        return _job_out(job, app.jobs.ahead())
 
     return await run_in_threadpool(submit)
 
 
 @router.get("/jobs", summary="The newest jobs first (file, status, progress)", dependencies=[Depends(require_read_key)], response_model=list[JobOut])
 def recent_jobs(app: AppDep, limit: int = Query(20, ge=1, le=200)) -> list[JobOut]:
-    return [_job_out(job, app) for job in app.jobs.recent(limit)]
+    ahead = app.jobs.ahead()
+    return [_job_out(job, ahead) for job in app.jobs.recent(limit)]
 
 
 @router.get("/jobs/{job_id}", summary="Job status and progress", dependencies=[Depends(require_read_key)], response_model=JobOut)
 def job_status(job_id: str, app: AppDep) -> JobOut:
-    return _job_out(app.jobs.require(job_id), app)
+    return _job_out(app.jobs.require(job_id), app.jobs.ahead())
 
 
 @router.delete("/jobs/{job_id}", summary="Cancel a queued or running job (a running job stops at its next batch)",
@@ -128,7 +133,7 @@ def cancel_job(job_id: str, app: AppDep, who: CallerDep) -> JobOut:
         raise Conflict(f"job is {job.status}; only a queued or running job can be cancelled",
                        thai=("งานนี้ถูกยกเลิกไปแล้ว" if job.status == "cancelled" else "งานนี้จบไปแล้ว ยกเลิกได้เฉพาะงานที่รอคิวหรือกำลังทำอยู่"))
     audit.info("%s cancelled job %s", who, job_id)
-    return _job_out(app.jobs.cancel(job_id) or job, app)
+    return _job_out(app.jobs.cancel(job_id) or job, app.jobs.ahead())
 
 
 @router.get("/jobs/{job_id}/result", summary="The labelled file", dependencies=[Depends(require_read_key)],

@@ -11,6 +11,7 @@ database does not answer ("store_unreachable").
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
@@ -23,6 +24,22 @@ from planalign.service.api.schemas import Health, Readiness
 
 router = APIRouter(tags=["health"])
 STORE_CHECK_S = 3.0  # a database that does not answer a "SELECT 1" in this long is unreachable for readiness
+# The probe has a thread of its own: on the request threads it waited behind busy requests and said a healthy store
+# was unreachable (a blind review); one probe at a time, a later one waits for it instead of queueing another.
+_PROBE = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="planalign-store-probe")
+_probing: dict[int, concurrent.futures.Future] = {}
+
+
+async def _store_answers(app) -> bool:
+    """Whether the store answers a query within STORE_CHECK_S (one probe in flight per store)."""
+    key = id(app.store)
+    pending = _probing.get(key)
+    if pending is None or pending.done():
+        pending = _probing[key] = _PROBE.submit(app.store.reachable)
+    try:
+        return bool(await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(pending)), STORE_CHECK_S))
+    except TimeoutError:
+        return False
 
 
 def sample_detail(done: int, total: int) -> str:
@@ -48,10 +65,7 @@ async def readyz(request: Request, app: AppDep) -> JSONResponse:
     loaded = state is None or state.loaded
     agreed = state is None or state.agreed
     index = app._index if state is not None else await run_in_threadpool(app.index)
-    try:
-        store = await asyncio.wait_for(run_in_threadpool(app.store.reachable), STORE_CHECK_S)
-    except TimeoutError:
-        store = False
+    store = await _store_answers(app)
     if not store:
         status = "store_unreachable"
     elif not (model_ready and loaded):
