@@ -343,10 +343,13 @@ def catalog_from_table(table: Table, name: str, *, new: bool = True) -> Catalog:
     unreadable (its decisions would be stranded: a blind review)."""
     table = _with_english_headers(table)
     missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
-    if missing:
-        raise CatalogError(name, [Problem(None, f"missing column(s): {', '.join(missing)} (have: {', '.join(table.columns)})",
+    if missing:  # each with its Thai header too: the English names alone were given (a catalog author's walkthrough)
+        thai = {english: thai for thai, english in reversed(THAI_HEADERS.items())}
+        named = ", ".join(f"{c} ({thai[c]})" if c in thai else c for c in REQUIRED_COLUMNS)
+        raise CatalogError(name, [Problem(None, f"missing column(s): {', '.join(missing)} (have: {', '.join(table.columns)}); "
+                                                f"a catalog has the columns {named}",
                                           f"ไม่มีคอลัมน์ {', '.join(missing)} (คอลัมน์ในไฟล์: {', '.join(table.columns)}) "
-                                          f"แคตตาล็อกต้องมีคอลัมน์ {', '.join(REQUIRED_COLUMNS)}")])
+                                          f"แคตตาล็อกต้องมีคอลัมน์ {named}")])
     problems: list[Problem] = []
     nodes: dict[str, Node] = {}
     for index, row in zip(table.row_numbers(), table.rows):
@@ -369,7 +372,7 @@ def catalog_from_table(table: Table, name: str, *, new: bool = True) -> Catalog:
             id=node_id,
             parent_id=row["parent_id"].strip() or None,
             level=level,
-            name=row["name"].strip(),
+            name=" ".join(row["name"].split()),  # "ด้านที่ ๑  การจัดการน้ำ" kept its two spaces (a catalog author's walkthrough)
             description=row["description"].strip(),
             keywords=keywords,
             row=index,

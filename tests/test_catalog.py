@@ -249,3 +249,16 @@ def test_the_cli_leaves_a_running_services_default_catalog_in_place(tmp_path, sh
     service.serving(False)
     (tmp_path / "serving" / "999999999.json").write_text('{"catalog": "shop"}', encoding="utf-8")  # no such process
     assert cli.catalog_removable("shop") and cli.remove_catalog("shop") == 0
+
+
+def test_a_missing_column_is_named_with_its_thai_header_and_names_lose_their_double_spaces(tmp_path):
+    """A catalog author's walkthrough: the message named only the English headers of a file written with Thai ones,
+    and "ด้านที่ ๑  การจัดการน้ำ" kept its two spaces everywhere it was shown."""
+    missing = tmp_path / "missing.csv"
+    missing.write_text("รหัส,ระดับ,ชื่อ,คำอธิบาย\nM1,ด้าน,น้ำ,\n", encoding="utf-8")
+    with pytest.raises(CatalogError) as refused:
+        load_catalog(missing)
+    assert "parent_id (รหัสแม่)" in refused.value.thai and "parent_id (รหัสแม่)" in str(refused.value)
+    spaced = tmp_path / "spaced.csv"
+    spaced.write_text("id,parent_id,level,name,description\nM1,,dimension, ด้านที่ ๑  การจัดการน้ำ ,\n", encoding="utf-8")
+    assert load_catalog(spaced).nodes["M1"].name == "ด้านที่ ๑ การจัดการน้ำ"
