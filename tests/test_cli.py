@@ -434,20 +434,29 @@ def test_long_work_says_how_far_it_is_when_stderr_is_no_terminal(monkeypatch, ca
 
 
 def test_catalogs_are_added_listed_and_removed_from_the_cli(tmp_path, shop_catalog):
-    """There was no catalog command: a CLI user could not store, list or remove one (a catalog author's walkthrough)."""
-    added = run_cli("catalogs", "add", str(shop_catalog), "--id", "shop", "--title", "ร้านสวน", data_dir=tmp_path)
-    assert added.returncode == 0 and "added catalog shop (6 nodes" in added.stderr, added.stderr
-    listed = run_cli("catalogs", "list", data_dir=tmp_path)
-    assert listed.returncode == 0 and "ร้านสวน" in listed.stdout and "dimension 2, issue 4" in listed.stdout
+    """There was no catalog command: a CLI user could not store, list or remove one (a catalog author's walkthrough).
+    In process (typer's runner): five commands as subprocesses took 14 s of the suite."""
+    from typer.testing import CliRunner
+
+    from planalign.errors import Conflict
+    from planalign.service.cli import app
+
+    def run(*args: str, **env: str):
+        return CliRunner().invoke(app, [*args, "--data-dir", str(tmp_path)], env=env or None)
+
+    added = run("catalogs", "add", str(shop_catalog), "--id", "shop", "--title", "ร้านสวน")
+    assert added.exit_code == 0 and "added catalog shop (6 nodes" in added.output, added.output
+    listed = run("catalogs", "list")
+    assert listed.exit_code == 0 and "ร้านสวน" in listed.output and "dimension 2, issue 4" in listed.output
     revised = tmp_path / "revised.csv"
     revised.write_text("\n".join(line for line in shop_catalog.read_text(encoding="utf-8").splitlines() if not line.startswith("PET.CAT")) + "\n",
                        encoding="utf-8")
-    replaced = run_cli("catalogs", "add", str(revised), "--id", "shop", data_dir=tmp_path)
-    assert replaced.returncode == 0 and "replaced catalog shop" in replaced.stderr and "removed 1: PET.CAT" in replaced.stderr
-    default = run_cli("catalogs", "remove", "shop", data_dir=tmp_path, env={"PLANALIGN_CATALOG": "shop"})
-    assert default.returncode == 2 and "แคตตาล็อกเริ่มต้นของระบบ" in default.stderr  # every command without --catalog reads it
-    removed = run_cli("catalogs", "remove", "shop", data_dir=tmp_path)
-    assert removed.returncode == 0 and "shop" not in run_cli("catalogs", "list", data_dir=tmp_path).stdout
+    replaced = run("catalogs", "add", str(revised), "--id", "shop")
+    assert replaced.exit_code == 0 and "replaced catalog shop" in replaced.output and "removed 1: PET.CAT" in replaced.output
+    default = run("catalogs", "remove", "shop", PLANALIGN_CATALOG="shop")
+    assert isinstance(default.exception, Conflict) and "แคตตาล็อกเริ่มต้นของระบบ" in default.exception.thai  # every command without --catalog reads it
+    removed = run("catalogs", "remove", "shop")
+    assert removed.exit_code == 0 and "shop" not in run("catalogs", "list").output
 
 
 def test_the_machines_refusals_are_said_in_thai_with_what_to_do(tmp_path):
@@ -464,9 +473,13 @@ def test_the_machines_refusals_are_said_in_thai_with_what_to_do(tmp_path):
     a_file.write_text("not a directory", encoding="utf-8")
     refused = run_cli("search", "ขยะ", data_dir=a_file)
     assert refused.returncode == 2 and "ต้องการโฟลเดอร์แต่พบไฟล์" in refused.stderr
+    from typer.testing import CliRunner
+
+    from planalign.service.cli import app
+
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        busy = run_cli("serve", "--port", str(port), "--encoder", "tfidf", data_dir=tmp_path / "d", timeout=60)
-    assert busy.returncode == 2 and f"เปิดพอร์ต {port}" in busy.stderr and "planalign on http" not in busy.stderr
+        busy = CliRunner().invoke(app, ["serve", "--port", str(port), "--encoder", "tfidf", "--data-dir", str(tmp_path / "d")])
+    assert f"เปิดพอร์ต {port}" in busy.exception.thai and "planalign on http" not in busy.output

@@ -94,9 +94,13 @@ def test_a_misspelt_or_missing_table_and_reads_needing_a_key_nobody_has_are_refu
 def test_serve_refuses_an_encoder_or_catalog_no_request_could_use(tmp_path):
     """A server started with PLANALIGN_ENCODER=e6 or PLANALIGN_CATALOG=nope looked healthy and answered every
     draft with a 422 (an operator's walkthrough)."""
+    from typer.testing import CliRunner
+
+    from planalign.service.cli import app
+
     for setting, said in ((("--encoder", "e6"), "ไม่มีตัวเข้ารหัส (encoder) ชื่อ e6"), (("--catalog", "nope"), "แคตตาล็อก nope ไม่ถูกต้อง")):
-        refused = run_cli("serve", "--port", "8799", *setting, data_dir=tmp_path, timeout=60)
-        assert refused.returncode == 2 and said in refused.stderr, refused.stderr
+        refused = CliRunner().invoke(app, ["serve", "--port", "8799", *setting, "--data-dir", str(tmp_path)])  # in process: what main() prints
+        assert isinstance(refused.exception, InputError) and said in refused.exception.thai, refused.output
 
 
 def test_a_configuration_files_relative_data_directory_is_the_files_wherever_it_is_read_from(tmp_path, monkeypatch):
