@@ -314,8 +314,12 @@ class JobManager:
         params = job.params
         table_in = read_table(next(folder.glob("input.*")), name=params.get("filename"), limits=self.app.table_limits())
         total = len(table_in.rows)
+        restarted = job.status == "running"  # the service stopped during it: it starts again from its first row
         log.info("job %s started: %d rows, catalog %s, level %s%s", job_id, total, params.get("catalog") or "(default)", params.get("level") or "(deepest)",
-                 " (again, after a restart)" if job.status == "running" else "")
+                 " (again, after a restart)" if restarted else "")
+        if restarted:  # said on the page: its progress fell from 97 to 1 without a word (an operator's walkthrough)
+            params = {**params, "restarted": int(params.get("restarted") or 0) + 1}
+            self._update(job_id, params=json.dumps(params, ensure_ascii=False))
         self._update(job_id, status="running", total=total, done=0)
         columns = parse_columns(params["text_col"])
         table_in.require(columns, params.get("filename"))

@@ -561,7 +561,8 @@ def decisions_import(
                  f"(ข้อความเดียวกันมีหลายแถว ใช้แถวที่ใหม่กว่า {recorded.superseded} แถว)" if recorded.superseded else ""))
     if refit:
         started = time.perf_counter()
-        with progress_bar(len(recorded.stored), "learning from decisions") as advance:
+        # the refit embeds every active decision's text, not only this file's: 2,864/2,475 (116%) on a re-run (an operator's walkthrough)
+        with progress_bar(len(core.decisions.active(core.catalog_id(catalog))), "learning from decisions") as advance:
             learned = core.refit(catalog, progress=advance)
         err.print(describe_learned(learned, time.perf_counter() - started))
 

@@ -522,7 +522,15 @@ def test_jobs_survive_a_restart(tmp_path):
     with make_client(tmp_path) as client:
         assert client.get(f"/v1/classify/jobs/{job_id}").status_code == 200
         status = wait_job(client, job_id)
-        assert status["status"] == "done" and status["progress"]["done"] == 20
+        assert status["status"] == "done" and status["progress"]["done"] == 20 and "restarted" not in status["params"]
+    # ... and one that was running when the service stopped starts again from its first row, and says so (an operator's walkthrough)
+    core = Application(Settings(data_dir=tmp_path, encoder="tfidf"))
+    again = core.jobs.submit("running.csv", rows.encode(), {"text_col": "text"}).id
+    core.jobs._update(again, status="running", total=20, done=13)
+    core.close()
+    with make_client(tmp_path) as client:
+        status = wait_job(client, again)
+        assert status["status"] == "done" and status["progress"]["done"] == 20 and status["params"]["restarted"] == 1
 
 
 def test_a_1000_row_job_runs_while_searches_answer(client):

@@ -133,6 +133,9 @@
     if (status === "queued" && job && job.jobs_ahead) {
       $("progress-text").textContent = "รอคิว: มีงานก่อนหน้า " + PA.formatNumber(job.jobs_ahead) + " งาน (" + PA.formatNumber(job.rows_ahead) + " แถว)";
     }
+    if (status === "running" && job && (job.params || {}).restarted) {  // the service restarted during it: it began again
+      $("progress-text").textContent += " · เริ่มใหม่ตั้งแต่แถวแรก เพราะระบบเริ่มทำงานใหม่ระหว่างประมวลผล";
+    }
   }
 
   function renderJob(job) {
