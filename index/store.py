@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import builtins
 import logging
-import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from typing import TypeVar
 
 from alembic.util.exc import CommandError
 from sqlalchemy import and_, create_engine, delete, event, func, insert, select, text, update
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, OperationalError
 
 from planalign.corpora.projects import PROJECT_FIELDS, Project
@@ -121,12 +120,15 @@ def default_url(data_dir: Path) -> str:
 
 
 def shown_url(url: str) -> str:
-    """A store URL as messages and logs may show it: its password hidden, whether or not it parses
-    ("postgresql+psycopg//bob:pw@db/plan" was printed whole: a blind review)."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except (ArgumentError, ValueError):
-        return re.sub(r"(^|//|/)([^:/@]+):[^@/]*@", r"\1\2:***@", url)
+    """A store URL as messages and logs may show it: everything between the user name and the last "@" hidden,
+    whether or not it parses ("postgresql+psycopg//bob:pw@db/plan" was printed whole, and a password holding "/"
+    or "@" got past a first mask: two blind reviews)."""
+    at = url.rfind("@")
+    if at < 0:
+        return url
+    start = url.find("//") + 2 if "//" in url[:at] else 0
+    user, colon, _ = url[start:at].partition(":")
+    return url[:start] + user + (":***" if colon else "") + url[at:]
 
 
 class ProjectStore:

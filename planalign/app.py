@@ -28,7 +28,8 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 
@@ -189,6 +190,20 @@ UNRECOGNIZED_HINT = "ไม่รู้จักคำในคำค้นน�
 NO_TOPIC_HINT = "คำค้นนี้มีแต่คำเชื่อมหรือเครื่องหมาย ไม่มีคำที่บอกเรื่อง จึงไม่มีผลที่เกี่ยวข้อง: รายการที่แสดงเป็นเพียงรายการใกล้เคียงที่สุด กรุณาพิมพ์เรื่องที่ต้องการค้น"
 
 
+def _lock_note(handle, *, block: bool) -> bool:
+    """Lock a service's note (:meth:`Application.serving`); without ``block``, whether the lock was free (then it is
+    held by this handle until it is closed). Where file locks do not exist, every note counts as held."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no way to tell a live note from a stale one, so each is kept
+        return False
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | (0 if block else fcntl.LOCK_NB))
+        return True
+    except BlockingIOError:
+        return False
+
+
 @dataclass
 class CatalogChanges:
     """What an upload changes in the stored catalog of its id (:meth:`Application.catalog_upload_effects`)."""
@@ -302,6 +317,7 @@ class Application:
         self._refreshing: dict[str, threading.Lock] = {}
         self._frame_locks: dict[str, threading.Lock] = {}
         self._learning = None
+        self._serving: tuple[Path, BinaryIO] | None = None  # a running service's note and its lock (serving)
         self.requests = InFlight()  # entered by the service around each request
         # Synchronous batches computed at once: 20 batches of 100 drafts held every request thread and a planner's
         # single draft waited 81 s (an operator's walkthrough); the rest are told to retry (503) or to use a job.
@@ -438,23 +454,36 @@ class Application:
 
     def serving(self, started: bool) -> None:
         """Note (or clear) that a service of this process serves this data directory, with its default catalog: the
-        CLI, configured otherwise, removed a running service's default and every page failed (a blind review)."""
-        note = self.data_dir / "serving" / f"{os.getpid()}.json"
+        CLI, configured otherwise, removed a running service's default and every page failed (a blind review). The
+        note is named uniquely and locked while the service runs, so a note a crashed service left behind, a reused
+        pid or two containers' pid 1 on one volume count only while their service lives (a second blind review)."""
         if started:
-            note.parent.mkdir(exist_ok=True)
-            note.write_text(json.dumps({"catalog": self.settings.catalog}), encoding="utf-8")
-        else:
-            note.unlink(missing_ok=True)
+            folder = self.data_dir / "serving"
+            folder.mkdir(exist_ok=True)
+            note = folder / f"{uuid.uuid4().hex}.json"
+            note.write_text(json.dumps({"catalog": self.settings.catalog, "pid": os.getpid()}), encoding="utf-8")
+            held: BinaryIO = note.open("rb")
+            _lock_note(held, block=True)
+            self._serving = (note, held)
+        elif self._serving is not None:
+            self._serving[0].unlink(missing_ok=True)
+            self._serving[1].close()
+            self._serving = None
 
-    def defaults_in_use(self) -> set[str]:
-        """The default catalogs of this process and of the services running on this data directory."""
-        found = {self.settings.catalog}
-        for note in (self.data_dir / "serving").glob("*.json"):
+    def defaults_in_use(self) -> dict[str, Path | None]:
+        """The default catalogs of this process (None) and of the services running on this data directory (their
+        note); a note no live service holds is removed."""
+        found: dict[str, Path | None] = {}
+        for note in sorted((self.data_dir / "serving").glob("*.json")):
             try:
-                os.kill(int(note.stem), 0)  # alive (a note a killed service left behind does not count)
-                found.add(str(json.loads(note.read_text(encoding="utf-8"))["catalog"]))
-            except (ProcessLookupError, ValueError, KeyError, OSError):
+                with note.open("rb") as handle:
+                    if _lock_note(handle, block=False):  # nobody holds it: its service is gone
+                        note.unlink(missing_ok=True)
+                        continue
+                    found.setdefault(str(json.loads(note.read_text(encoding="utf-8"))["catalog"]), note)
+            except (OSError, ValueError, KeyError):
                 continue
+        found[self.settings.catalog] = None
         return found
 
     def remove_catalog(self, catalog_id: str, *, force: bool = False) -> int:
@@ -465,9 +494,10 @@ class Application:
         their results but lose their review grid and corrected file, so they refuse the removal unless ``force``."""
         if catalog_id in BUILTIN_CATALOGS:
             raise Conflict(f"{catalog_id!r} is built in and cannot be removed", thai=f"แคตตาล็อก {catalog_id} มากับระบบ ลบไม่ได้")
-        if catalog_id in self.defaults_in_use():
-            raise Conflict(f"{catalog_id!r} is the configured default catalog (PLANALIGN_CATALOG) here or of a service running on this data "
-                           "directory: set another before removing it",
+        defaults = self.defaults_in_use()
+        if catalog_id in defaults:
+            by = f" of the service running on this data directory ({defaults[catalog_id]})" if defaults[catalog_id] else ""
+            raise Conflict(f"{catalog_id!r} is the configured default catalog (PLANALIGN_CATALOG){by}: set another before removing it",
                            thai=f"แคตตาล็อก {catalog_id} เป็นแคตตาล็อกเริ่มต้นของระบบ (PLANALIGN_CATALOG) กรุณาตั้งค่าเป็นแคตตาล็อกอื่นก่อนลบ")
         path = self.catalog_dir / f"{catalog_id}.csv"
         gone = NotFound(f"no uploaded catalog {catalog_id!r}; uploaded: {', '.join(self.catalog_ids()[len(BUILTIN_CATALOGS):]) or 'none'}",

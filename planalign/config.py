@@ -33,6 +33,8 @@ nothing else; its relative ``data_dir`` and ``report_map`` are relative to the f
 """
 from __future__ import annotations
 
+import contextvars
+import difflib
 import hashlib
 import os
 import re
@@ -41,7 +43,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import platformdirs
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from planalign.errors import InputError
@@ -65,6 +67,9 @@ E5_INDEX_LIMIT = 20_000
 # Stored rows from these sources (by prefix: traffy, traffy_2022, ...) are citizen reports: coverage
 # sets them against the projects instead of counting them as projects.
 DEFAULT_REPORT_SOURCES = ("traffy",)
+
+
+_READING_ENVIRONMENT = contextvars.ContextVar("planalign_reading_environment", default=False)  # Settings.load's first, partial read
 
 
 class Settings(BaseSettings):
@@ -95,6 +100,17 @@ class Settings(BaseSettings):
     report_sources: Annotated[tuple[str, ...], NoDecode] = DEFAULT_REPORT_SOURCES
     report_map: Path | None = None
 
+    @model_validator(mode="after")
+    def _reads_need_a_key_there_is(self) -> Settings:
+        """Reads "needing" a key nobody has were open to anyone (an operator's walkthrough); checked on what every
+        source gave together (:meth:`load` reads the environment alone first: keys in the file, the switch in the
+        environment were refused, a blind review), and on settings built directly (the service's tests, embedders)."""
+        if self.read_requires_key and not self.keyed and not _READING_ENVIRONMENT.get():
+            raise InputError("read_requires_key needs api_keys or read_keys: without a key, reads would be open to anyone",
+                             thai="ตั้ง read_requires_key (PLANALIGN_READ_REQUIRES_KEY) แล้วต้องตั้ง api_keys หรือ read_keys ด้วย "
+                                  "มิฉะนั้นทุกคนจะอ่านข้อมูลได้โดยไม่ต้องใช้คีย์")
+        return self
+
     @field_validator("api_keys", "read_keys", "allowed_origins", "allowed_hosts", "report_sources", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
@@ -113,19 +129,20 @@ class Settings(BaseSettings):
         path = config_file or os.environ.get(ENV_CONFIG)
         from_file = _relative_to(_toml_table(Path(path)), Path(path).resolve().parent) if path else {}
         try:
-            from_env = cls()
+            token = _READING_ENVIRONMENT.set(True)
+            try:
+                from_env = cls()
+            finally:
+                _READING_ENVIRONMENT.reset(token)
             chosen = {**from_file, **{k: getattr(from_env, k) for k in from_env.model_fields_set}}
             chosen.update({k: v for k, v in flags.items() if v is not None})
-            settings = cls(**chosen)
+            return cls(**chosen)
         except ValidationError as exc:
+            ours = [e["ctx"]["error"] for e in exc.errors() if isinstance(e.get("ctx", {}).get("error"), InputError)]
+            if ours:  # a rule across settings, said in both languages
+                raise InputError(f"invalid configuration: {ours[0]}", thai=f"ค่าตั้งระบบไม่ถูกต้อง: {ours[0].thai}") from exc
             problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
             raise InputError(f"invalid configuration: {problems}", thai=f"ค่าตั้งระบบไม่ถูกต้อง: {problems}") from exc
-        # across settings, on what every source gave together (keys in the file, the switch in the environment: a blind review)
-        if settings.read_requires_key and not settings.keyed:  # reads "needing" a key nobody has were open to anyone (an operator's walkthrough)
-            raise InputError("invalid configuration: read_requires_key needs api_keys or read_keys: without a key, reads would be open to anyone",
-                             thai="ค่าตั้งระบบไม่ถูกต้อง: ตั้ง read_requires_key (PLANALIGN_READ_REQUIRES_KEY) แล้วต้องตั้ง api_keys หรือ read_keys ด้วย "
-                                  "มิฉะนั้นทุกคนจะอ่านข้อมูลได้โดยไม่ต้องใช้คีย์")
-        return settings
 
     def key_names(self) -> dict[str, str]:
         """API key -> the name decisions are recorded under.
@@ -162,6 +179,9 @@ def _named(entries: tuple[str, ...]) -> dict[str, str]:
     return names
 
 
+NEAR_NAME = 0.75  # a table name this like "planalign" (difflib) is a misspelling of it when there is no [planalign]: planalgin 0.89
+
+
 def _toml_table(path: Path) -> dict[str, Any]:
     """The file's ``[planalign]`` table. A file without one but with settings (a misspelt ``[planalgin]``, settings
     outside any table) is refused, and so are settings beside the table: they were ignored without a word, API keys
@@ -175,35 +195,34 @@ def _toml_table(path: Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"configuration file {path} is not valid TOML: {exc}", thai=f"ไฟล์ค่าตั้งระบบ {path} ไม่ใช่ TOML ที่ถูกต้อง: {exc}") from exc
     table = document.get("planalign")
-    astray = sorted(k for k in document if k != "planalign" and (table is None or k in Settings.model_fields))
+    # settings outside any table (whatever their names: "api_key", "API_KEYS"), and, without a [planalign] table, one
+    # named nearly so; other tools' tables are left alone
+    astray = sorted(k for k, v in document.items() if k != "planalign" and (
+        not isinstance(v, dict) or (table is None and difflib.SequenceMatcher(None, k.lower(), "planalign").ratio() >= NEAR_NAME)))
     if astray:
         raise InputError(f"configuration file {path}: settings go in a [planalign] table ({', '.join(astray)} "
                          f"{'is' if len(astray) == 1 else 'are'} not read)",
                          thai=f"ไฟล์ค่าตั้งระบบ {path}: ค่าตั้งต้องอยู่ในตาราง [planalign] (ระบบไม่อ่าน {', '.join(astray)})")
-    if table is None:
+    if table is None:  # a file of comments, or of other tools' tables
         return {}
     if not isinstance(table, dict):
         raise InputError(f"configuration file {path}: [planalign] must be a table", thai=f"ไฟล์ค่าตั้งระบบ {path}: [planalign] ต้องเป็นตาราง (table)")
     return table
 
 
-CATALOG_SUFFIXES = (".csv", ".xlsx", ".xls", ".json")
-
-
 def _relative_to(table: dict[str, Any], folder: Path) -> dict[str, Any]:
-    """A configuration file's relative paths read as the file's: the data directory, the report map, a catalog file and
-    a local model (``st:dir``). Run from another directory, the CLI made a second store beside the service's (an
-    operator's walkthrough), and then found the data directory but not the catalog file beside it (a blind review)."""
+    """A configuration file's relative paths read as the file's: the data directory, the report map and a local model
+    (``st:dir``); ``~`` is the user's home. Run from another directory, the CLI made a second store beside the
+    service's (an operator's walkthrough). The catalog stays as written: it is also the id its decisions are kept
+    under, which an anchored path would change (a blind review)."""
     def anchored(value: str) -> str:
-        return value if Path(value).expanduser().is_absolute() else str(folder / value)
+        path = Path(value).expanduser()
+        return str(path if path.is_absolute() else folder / path)
 
     found = dict(table)
     for name in ("data_dir", "report_map"):
         if isinstance(found.get(name), str):
             found[name] = anchored(found[name])
-    catalog = found.get("catalog")
-    if isinstance(catalog, str) and (catalog.lower().endswith(CATALOG_SUFFIXES) or "/" in catalog or "\\" in catalog):
-        found["catalog"] = anchored(catalog)
     for name in ("encoder", "index_encoder"):
         if isinstance(found.get(name), str) and found[name].startswith("st:"):
             found[name] = "st:" + anchored(found[name][3:])

@@ -696,3 +696,12 @@ def test_a_queued_job_says_what_is_before_it(tmp_path):
     ahead = core.jobs.ahead()
     assert (_job_out(first, ahead).jobs_ahead, _job_out(second, ahead).jobs_ahead, _job_out(second, ahead).rows_ahead) == (0, 1, 2000)
     core.close()
+
+
+def test_a_running_service_notes_its_default_catalog_and_clears_the_note_when_it_stops(tmp_path):
+    """The CLI reads the note to leave a running service's default catalog in place (a blind review)."""
+    with make_client(tmp_path) as client:
+        wait_ready(client)
+        notes = list((tmp_path / "serving").glob("*.json"))
+        assert len(notes) == 1 and json.loads(notes[0].read_text(encoding="utf-8"))["catalog"] == "bma-9d"
+    assert not list((tmp_path / "serving").glob("*.json"))

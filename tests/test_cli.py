@@ -459,7 +459,7 @@ def test_catalogs_are_added_listed_and_removed_from_the_cli(tmp_path, shop_catal
     assert removed.exit_code == 0 and "shop" not in run("catalogs", "list").output
 
 
-def test_the_machines_refusals_are_said_in_thai_with_what_to_do(tmp_path):
+def test_the_machines_refusals_are_said_in_thai_with_what_to_do(tmp_path, monkeypatch):
     """An operator's walkthrough: a full disk, a data directory that is a file and a port in use were English only
     (the port after "planalign on http://..." was printed)."""
     import errno
@@ -473,10 +473,12 @@ def test_the_machines_refusals_are_said_in_thai_with_what_to_do(tmp_path):
     a_file.write_text("not a directory", encoding="utf-8")
     refused = run_cli("search", "ขยะ", data_dir=a_file)
     assert refused.returncode == 2 and "ต้องการโฟลเดอร์แต่พบไฟล์" in refused.stderr
+    import uvicorn
     from typer.testing import CliRunner
 
     from planalign.service.cli import app
 
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: pytest.fail("serve started"))  # a regression fails, not hangs
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()

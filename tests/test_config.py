@@ -74,12 +74,12 @@ def test_a_misspelt_or_missing_table_and_reads_needing_a_key_nobody_has_are_refu
     file of comments, and keys in the file with the switch in the environment stay fine (a blind review)."""
     config = tmp_path / "c.toml"
     for text, said in (('[planalgin]\napi_keys = ["office:S3CRET"]\n', "planalgin"), ('api_keys = ["office:S3CRET"]\n', "api_keys"),
-                       ('api_keys = ["x:y"]\n[planalign]\nencoder = "tfidf"\n', "api_keys")):
+                       ('api_key = ["x:y"]\n[planalign]\nencoder = "tfidf"\n', "api_key"), ('API_KEYS = ["x:y"]\n', "API_KEYS")):
         config.write_text(text, encoding="utf-8")
         with pytest.raises(InputError) as refused:
             Settings.load(config)
         assert "[planalign] table" in str(refused.value) and f"ระบบไม่อ่าน {said}" in refused.value.thai
-    for fine in ("# all defaults for now\n", '[planalign]\nencoder = "tfidf"\n[tool.other]\nx = 1\n', 'title = "ops"\n[planalign]\nencoder = "tfidf"\n'):
+    for fine in ("# all defaults for now\n", '[planalign]\nencoder = "tfidf"\n[tool.other]\nx = 1\n', '[planalign]\nencoder = "tfidf"\n[planalign_ops]\nx = 1\n'):
         config.write_text(fine, encoding="utf-8")
         assert Settings.load(config).catalog == "bma-9d"
     with pytest.raises(InputError) as open_reads:
@@ -89,15 +89,20 @@ def test_a_misspelt_or_missing_table_and_reads_needing_a_key_nobody_has_are_refu
     config.write_text('[planalign]\napi_keys = ["ops:secret123"]\n', encoding="utf-8")
     monkeypatch.setenv("PLANALIGN_READ_REQUIRES_KEY", "1")
     assert Settings.load(config).read_requires_key  # the file's key counts
+    monkeypatch.delenv("PLANALIGN_READ_REQUIRES_KEY")
+    with pytest.raises(Exception, match="read_requires_key needs"):  # settings built directly are checked too (a blind review)
+        Settings(read_requires_key=True)
 
 
-def test_serve_refuses_an_encoder_or_catalog_no_request_could_use(tmp_path):
+def test_serve_refuses_an_encoder_or_catalog_no_request_could_use(tmp_path, monkeypatch):
     """A server started with PLANALIGN_ENCODER=e6 or PLANALIGN_CATALOG=nope looked healthy and answered every
     draft with a 422 (an operator's walkthrough)."""
+    import uvicorn
     from typer.testing import CliRunner
 
     from planalign.service.cli import app
 
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: pytest.fail("serve started"))  # a regression fails, not hangs (a blind review)
     for setting, said in ((("--encoder", "e6"), "ไม่มีตัวเข้ารหัส (encoder) ชื่อ e6"), (("--catalog", "nope"), "แคตตาล็อก nope ไม่ถูกต้อง")):
         refused = CliRunner().invoke(app, ["serve", "--port", "8799", *setting, "--data-dir", str(tmp_path)])  # in process: what main() prints
         assert isinstance(refused.exception, InputError) and said in refused.exception.thai, refused.output
@@ -112,6 +117,10 @@ def test_a_configuration_files_relative_data_directory_is_the_files_wherever_it_
     monkeypatch.chdir(tmp_path / "elsewhere")
     settings = Settings.load(config)
     assert settings.data_dir.resolve() == (tmp_path / "data").resolve()
-    assert settings.catalog == str(tmp_path / "etc" / "plan.csv") and settings.encoder == "st:" + str(tmp_path / "etc" / "models" / "local")
+    # the catalog stays as written: it is the id its decisions are kept under (anchoring it orphaned them: a blind review)
+    assert settings.catalog == "plan.csv" and settings.encoder == "st:" + str(tmp_path / "etc" / "models" / "local")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    config.write_text('[planalign]\ndata_dir = "~/home-data"\n', encoding="utf-8")
+    assert Settings.load(config).data_dir == tmp_path / "home-data"
     config.write_text('[planalign]\ncatalog = "bma-9d"\n', encoding="utf-8")
     assert Settings.load(config).catalog == "bma-9d"  # an id stays an id

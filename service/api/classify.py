@@ -33,7 +33,6 @@ from planalign.service.plots import confusion_png
 
 router = APIRouter(prefix="/v1/classify", tags=["classify"])
 BATCH_FROM = 10  # texts from which a synchronous request takes one of the batch slots (Application.batch_slots)
-BATCH_WAIT_S = 2.0  # how long it waits for one before the 503
 
 
 @router.post("", summary="Label a few texts synchronously (up to PLANALIGN_SYNC_CLASSIFY_LIMIT, 100 by default)",
@@ -46,7 +45,7 @@ def classify(request: ClassifyRequest, app: AppDep) -> ClassifyResponse:
     for number, text in enumerate(request.texts):
         app.check_text(text, f"texts[{number}]", f"ข้อความที่ {number + 1} ")
     batch = len(request.texts) > BATCH_FROM  # a few texts are computed as single drafts are: one at a time they were 503s (a blind review)
-    if batch and not app.batch_slots.acquire(timeout=BATCH_WAIT_S):
+    if batch and not app.batch_slots.acquire(blocking=False):  # no wait: a waiting batch held a request thread (a blind review)
         raise Unavailable("other batches are being labelled: retry shortly, or upload a file to /v1/classify/jobs",
                           thai="ระบบกำลังจัดหมวดชุดข้อความอื่นอยู่ กรุณาลองใหม่ในอีกสักครู่ หรืออัปโหลดเป็นไฟล์ (งานเบื้องหลัง)")
     try:

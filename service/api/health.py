@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import threading
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
@@ -24,20 +25,30 @@ from planalign.service.api.schemas import Health, Readiness
 
 router = APIRouter(tags=["health"])
 STORE_CHECK_S = 3.0  # a database that does not answer a "SELECT 1" in this long is unreachable for readiness
-# The probe has a thread of its own: on the request threads it waited behind busy requests and said a healthy store
-# was unreachable (a blind review); one probe at a time, a later one waits for it instead of queueing another.
-_PROBE = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="planalign-store-probe")
+# The probe runs on a daemon thread of its own: on the request threads it waited behind busy requests and said a
+# healthy store was unreachable (a blind review), and a pool's thread kept a stopping process waiting for a hung
+# database (a second one); one probe at a time per store, a later one waits for it instead of starting another.
 _probing: dict[int, concurrent.futures.Future] = {}
+_probing_lock = threading.Lock()
+
+
+def _probe(store) -> concurrent.futures.Future:
+    with _probing_lock:
+        pending = _probing.get(id(store))
+        if pending is None or pending.done():
+            pending = _probing[id(store)] = concurrent.futures.Future()
+
+            def run(done: concurrent.futures.Future = pending) -> None:
+                done.set_result(store.reachable())
+
+            threading.Thread(target=run, name="planalign-store-probe", daemon=True).start()
+        return pending
 
 
 async def _store_answers(app) -> bool:
-    """Whether the store answers a query within STORE_CHECK_S (one probe in flight per store)."""
-    key = id(app.store)
-    pending = _probing.get(key)
-    if pending is None or pending.done():
-        pending = _probing[key] = _PROBE.submit(app.store.reachable)
+    """Whether the store answers a query within STORE_CHECK_S."""
     try:
-        return bool(await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(pending)), STORE_CHECK_S))
+        return bool(await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(_probe(app.store))), STORE_CHECK_S))
     except TimeoutError:
         return False
 
