@@ -460,10 +460,11 @@ class Application:
         if started:
             folder = self.data_dir / "serving"
             folder.mkdir(exist_ok=True)
-            note = folder / f"{uuid.uuid4().hex}.json"
-            note.write_text(json.dumps({"catalog": self.settings.catalog, "pid": os.getpid()}), encoding="utf-8")
-            held: BinaryIO = note.open("rb")
+            draft = folder / f"{uuid.uuid4().hex}.draft"  # locked before it is a note: a note seen unlocked is a dead service's
+            draft.write_text(json.dumps({"catalog": self.settings.catalog, "pid": os.getpid()}), encoding="utf-8")
+            held: BinaryIO = draft.open("rb")
             _lock_note(held, block=True)
+            note = draft.rename(draft.with_suffix(".json"))
             self._serving = (note, held)
         elif self._serving is not None:
             self._serving[0].unlink(missing_ok=True)
