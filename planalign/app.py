@@ -521,6 +521,12 @@ class Application:
             self._uploads[catalog_id] = self._uploads.get(catalog_id, 0) + 1
         return len(self.decisions.active(catalog_id))
 
+    def upload_catalog(self, catalog_id: str, catalog: Catalog) -> tuple[Catalog, CatalogChanges]:
+        """Store a validated catalog under ``catalog_id`` and say what it changed (:meth:`catalog_upload_effects`,
+        read before it is stored): the one sequence of the API's upload and ``planalign catalogs add``."""
+        changes = self.catalog_upload_effects(catalog_id, catalog)
+        return self.add_catalog(catalog_id, catalog), changes
+
     def embed_in_background(self, catalog_id: str) -> None:
         """Embed an uploaded catalog's node texts for the default encoder now, in the background: a
         catalog of 459 nodes takes about 33 s with e5 on 2 cores, and the first draft aligned under

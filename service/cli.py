@@ -650,8 +650,7 @@ def catalogs_add(
     loaded = load_catalog(file)
     if title and title.strip():
         loaded.title = title.strip()
-    changes = core.catalog_upload_effects(catalog_id, loaded)
-    stored = core.add_catalog(catalog_id, loaded)
+    stored, changes = core.upload_catalog(catalog_id, loaded)
     err.print(f"{'replaced' if changes.replaced else 'added'} catalog {catalog_id} ({len(stored)} nodes: "
               + ", ".join(f"{level} {len(stored.at_level(level))}" for level in stored.levels) + ")")
     for what, ids in (("added", changes.added), ("removed", changes.removed), ("renamed", changes.renamed), ("moved", changes.moved)):

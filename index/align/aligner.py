@@ -207,8 +207,10 @@ class Aligner:
         # 73%, and the review flag judged the other one.
         ranking = {lv: {int(i): float(final[i]) for i in s.nodes} for lv, s in scored.items()}
         neighbours: list[Neighbour] = []
-        stops = {lv: dict(zip(self.scorer.level_stops[lv].tolist(), s.stop_probabilities.tolist())) for lv, s in scored.items()}
-        fused = self._examples.fuse(query.text, vector, probabilities, stops) if self._examples is not None else None
+        fused = None
+        if self._examples is not None:  # the ragged catalog's path ends, for the model only (a zero-shot draft needs none)
+            stops = {lv: dict(zip(self.scorer.level_stops[lv].tolist(), s.stop_probabilities.tolist())) for lv, s in scored.items()}
+            fused = self._examples.fuse(query.text, vector, probabilities, stops)
         if fused is not None:
             probabilities = fused
             ranking = {lv: dict(probs) for lv, probs in probabilities.items()}

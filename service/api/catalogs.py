@@ -63,8 +63,7 @@ async def upload_catalog(
             loaded = load_catalog(path, app.table_limits())  # validated, row numbers in errors; an upload's limits
         if title and title.strip():
             loaded.title = title.strip()
-        changes = app.catalog_upload_effects(catalog_id, loaded)
-        catalog = app.add_catalog(catalog_id, loaded)
+        catalog, changes = app.upload_catalog(catalog_id, loaded)
         audit.info("%s %s catalog %s (%d nodes)", who, "replaced" if changes.replaced else "added", catalog_id, len(catalog))
         app.embed_in_background(catalog_id)
         return CatalogUploaded(**_summary(catalog_id, catalog, app).model_dump(), tree=_tree(catalog), **asdict(changes))
