@@ -202,7 +202,12 @@ class TrustedHosts(TrustedHostMiddleware):
     """Starlette's host check, its refusal in our JSON error with the Thai message (it was plain English text).
 
     The inner app marks the scope when the check lets a request through; a response to an unmarked
-    request is the check's own refusal, replaced whole."""
+    request is the check's own refusal, replaced whole. Health probes (``PROBES``) answer under any
+    host name: they say only whether the service is up, and a load balancer or a monitor on the
+    machine probes by its own name (an operator listed the public name and ``curl localhost:8000/readyz``
+    got 400)."""
+
+    PROBES = ("/healthz", "/readyz")
 
     def __init__(self, app: ASGIApp, allowed_hosts: list[str]) -> None:
         async def allowed(scope: Scope, receive: Receive, send: Send) -> None:
@@ -214,6 +219,8 @@ class TrustedHosts(TrustedHostMiddleware):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await super().__call__(scope, receive, send)
+        if scope.get("path") in self.PROBES:
+            return await self.app(scope, receive, send)
         refused = False
 
         async def answer(message: Message) -> None:

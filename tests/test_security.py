@@ -243,6 +243,10 @@ def test_a_rebound_host_name_is_refused_where_hosts_are_listed(tmp_path):
         assert "rebind.evil.example" in refused.json()["error"] and "PLANALIGN_ALLOWED_HOSTS" in refused.json()["message_th"]
         assert listed.get("/v1/projects", headers={"host": "localhost:8000"}).status_code == 200
         assert listed.post("/v1/decisions", json=decision, headers={"origin": "http://127.0.0.1:8000"}).status_code == 200
+        # a monitor probes by whatever name it has: the probes say only whether the service is up (an operator got 400)
+        assert listed.get("/healthz", headers={"host": "planalign.bma.go.th"}).status_code == 200
+        assert listed.get("/readyz", headers={"host": "planalign.bma.go.th"}).status_code in (200, 503)
+        assert listed.get("/metrics", headers={"host": "planalign.bma.go.th"}).status_code == 400
 
 
 def test_confusion_png_without_labels_is_404(client):
