@@ -23,7 +23,7 @@ command it names.
 | reconcile_interval_s | PLANALIGN_RECONCILE_INTERVAL_S | 60 s between background store/index comparisons |
 | job_retention_days | PLANALIGN_JOB_RETENTION_DAYS | 30: finished jobs go this long after last changed or used (at start-up, on uploads); 0 keeps |
 | request_threads | PLANALIGN_REQUEST_THREADS | 6: requests computed at once (the rest wait their turn); bounds memory and tail latency |
-| allowed_origins | PLANALIGN_ALLOWED_ORIGINS (comma-separated) | none: state-changing requests from a browser must come from the service's own origin |
+| allowed_origins | PLANALIGN_ALLOWED_ORIGINS (comma-separated) | none: browser writes from the service's own origin only; listed ones may call the API (CORS) |
 | allowed_hosts | PLANALIGN_ALLOWED_HOSTS (comma-separated) | any; `serve` on a loopback address: localhost, 127.0.0.1, ::1 (DNS rebinding) |
 | report_sources | PLANALIGN_REPORT_SOURCES (comma-separated) | traffy: rows from these sources are citizen reports (counted apart, no duplicates) |
 | report_map | PLANALIGN_REPORT_MAP | a CSV ``category,node_id`` for reports; default: the built-in Traffy map for bma-9d |

@@ -13,8 +13,11 @@ The middlewares are plain ASGI (no ``BaseHTTPMiddleware``), outermost first:
 * :class:`SameOrigin`: a state-changing request (POST, PUT, PATCH, DELETE) that carries an
   ``Origin`` (else ``Referer``) header must come from the service's own origin (the ``Host`` it was
   sent to) or one of ``allowed_origins``, unless it carries an API key: a page on another site
-  cannot set that header without a CORS preflight, which this service never grants. Clients
-  without either header (curl, scripts) are not browsers and pass;
+  cannot set that header without a CORS preflight, which this service grants to ``allowed_origins``
+  only. Clients without either header (curl, scripts) are not browsers and pass;
+* Starlette's ``CORSMiddleware`` (where ``allowed_origins`` are listed): their pages may call the API
+  from the browser (the preflight was a 405 and no answer said ``Access-Control-Allow-Origin``, so
+  the e-budget system's front end could not call it at all: an integrator's walkthrough);
 * :class:`BodySizeLimit`: bodies over ``max_body_bytes`` get 413, by declared length or while read;
 * :class:`Metrics`: request counts and latency per route for ``/metrics``;
 * :class:`Busy`: counts the requests being answered (``Application.requests``), health checks aside,
@@ -37,6 +40,7 @@ import anyio.to_thread
 import fastapi_offline
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -438,6 +442,10 @@ def create_app(settings: Settings | None = None, *, sample: bool = False) -> Fas
     app.add_middleware(Metrics)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
     app.add_middleware(SameOrigin, allowed=settings.allowed_origins)
+    if settings.allowed_origins:  # answers their preflights; keys travel in headers, so no credentials (cookies) are allowed
+        app.add_middleware(CORSMiddleware, allow_origins=[o.rstrip("/") for o in settings.allowed_origins], allow_methods=["GET", "POST", "DELETE"],
+                           allow_headers=[API_KEY_HEADER, "Authorization", "Content-Type"], expose_headers=["Content-Disposition", "Retry-After"],
+                           max_age=600)
     app.add_middleware(SecurityHeaders)
     if settings.allowed_hosts:  # DNS rebinding: a page on evil.example, its name rebound to 127.0.0.1, is answered as evil.example
         app.add_middleware(TrustedHosts, allowed_hosts=list(settings.allowed_hosts))

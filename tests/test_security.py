@@ -114,6 +114,16 @@ def test_other_origins_can_be_allowed_and_keys_still_apply(tmp_path):
         assert client.post("/v1/projects", json=body, headers={"Origin": "https://planalign.bma.go.th", "X-API-Key": KEY}).status_code == 200
         assert client.post("/v1/projects", json=body, headers={"Origin": "https://evil.example", "X-API-Key": "wrong"}).status_code == 401
         assert client.post("/v1/projects", json=body, headers={"Origin": "https://evil.example"}).status_code == 403
+        # a listed origin's page may call the API from the browser: its preflight is granted (it was a 405 and no
+        # answer allowed the origin: an integrator's walkthrough); another origin's is not
+        ask = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "x-api-key, content-type"}
+        granted = client.options("/v1/align", headers={"Origin": "https://planalign.bma.go.th", **ask})
+        assert granted.status_code == 200 and granted.headers["access-control-allow-origin"] == "https://planalign.bma.go.th"
+        assert "x-api-key" in granted.headers["access-control-allow-headers"].lower()
+        assert "access-control-allow-origin" not in client.options("/v1/align", headers={"Origin": "https://evil.example", **ask}).headers
+        answer = client.post("/v1/align", json={"text": "ขุดลอกคลอง"}, headers={"Origin": "https://planalign.bma.go.th", "X-API-Key": KEY})
+        assert answer.status_code == 200 and answer.headers["access-control-allow-origin"] == "https://planalign.bma.go.th"
+        assert "access-control-allow-origin" not in client.get("/healthz", headers={"Origin": "https://evil.example"}).headers
 
 
 # ------------------------------------------------------------------------------- headers and pages
