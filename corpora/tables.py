@@ -226,7 +226,9 @@ def read_table(path: str | Path, *, name: str | None = None, limits: Limits | No
     if suffix not in SUPPORTED_SUFFIXES or (compressed and suffix in WORKBOOK_SUFFIXES):
         raise TableError(f"{label}: unsupported file type {suffix or '(none)'}; use {', '.join(SUPPORTED_SUFFIXES)}",
                          thai=f"ไม่รองรับไฟล์ชนิด {suffix or '(ไม่มีนามสกุล)'} ของ {label} กรุณาใช้ไฟล์ {', '.join(SUPPORTED_SUFFIXES)}")
-    if suffix in WORKBOOK_SUFFIXES:
+    if suffix in WORKBOOK_SUFFIXES or (not compressed and _is_workbook(path)):
+        # a workbook saved or renamed as .csv or .txt reads as the workbook it is ("looks like a binary file": an
+        # integrator's walkthrough, against the README's "a renamed file still reads")
         table = _read_workbook(path, label, limits)
     else:
         raw = path.read_bytes()
@@ -407,6 +409,13 @@ def _unreadable_workbook(label: str) -> TableError:
     """A file named .xlsx or .xls that is not a workbook (the library's exception class means nothing to its owner)."""
     return TableError(f"{label}: not a readable Excel workbook (.xlsx or .xls); open it in Excel or LibreOffice, save it again as .xlsx (or CSV) and upload that",
                       thai=f"เปิดไฟล์ {label} เป็นสมุดงาน Excel (.xlsx หรือ .xls) ไม่ได้ กรุณาเปิดด้วย Excel หรือ LibreOffice แล้วบันทึกใหม่เป็น .xlsx หรือ CSV แล้วอัปโหลดอีกครั้ง")
+
+
+def _is_workbook(path: Path) -> bool:
+    """Whether the file starts as an .xlsx (a zip) or an Excel 97-2003 .xls does."""
+    with path.open("rb") as file:
+        magic = file.read(8)
+    return magic.startswith(_ZIP_MAGIC) or magic == _OLE_MAGIC
 
 
 def _read_workbook(path: Path, label: str, limits: Limits) -> Table:

@@ -222,6 +222,10 @@ def test_xls_workbooks_read_like_xlsx_ones(tmp_path):
     (tmp_path / "renamed.xlsx").write_bytes(path.read_bytes())
     (tmp_path / "renamed.xls").write_bytes((tmp_path / "same.xlsx").read_bytes())
     assert read_table(tmp_path / "renamed.xlsx").rows == table.rows and read_table(tmp_path / "renamed.xls").rows == table.rows[:1]
+    # and saved or renamed as text: "looks like a binary file" (an integrator's walkthrough)
+    (tmp_path / "renamed.csv").write_bytes((tmp_path / "same.xlsx").read_bytes())
+    (tmp_path / "renamed.txt").write_bytes(path.read_bytes())
+    assert read_table(tmp_path / "renamed.csv").rows == table.rows[:1] and read_table(tmp_path / "renamed.txt").rows == table.rows
     with pytest.raises(TableError, match="more than 10 data rows"):
         read_table(_xls(tmp_path / "big.xls", {"a": [["text"]] + [["ลอกท่อ"]] * 20}), limits=Limits(max_rows=10))
     for name, content in (("damaged.xls", path.read_bytes()[:600]), ("html.xls", "<table><tr><td>ชื่อโครงการ</td></tr></table>".encode())):
