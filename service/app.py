@@ -483,4 +483,59 @@ def create_app(settings: Settings | None = None, *, sample: bool = False) -> Fas
     for module in (align, classify, tables, decisions, search, duplicates, projects, catalogs, coverage):
         app.include_router(module.router, dependencies=[Depends(refuse_unknown_query_parameters)])  # the pages' routes take any
     ui.mount(app)
+    _declare_errors(app)
     return app
+
+
+# What the API's errors look like, for the OpenAPI description: every error is one shape (_json), and a generated
+# client read only 200 and FastAPI's HTTPValidationError (``detail[].type`` required, never sent) while the service
+# answered 400, 401, 403, 404, 409, 413 and 503 in our shape (an integrator's walkthrough, schemathesis).
+ERROR_SCHEMA = {
+    "type": "object", "title": "Error", "required": ["error"],
+    "properties": {
+        "error": {"type": "string", "description": "What went wrong, in English (for scripts and logs)"},
+        "message_th": {"type": "string", "description": "The same for a person, in Thai (the pages show it)"},
+        "detail": {"description": "422 of a request's fields: a list of {loc, msg}, one per field refused; other errors: more "
+                                  "about the problem where there is more (a catalog's or a file's problems)"},
+    },
+}
+ERROR_STATUSES = {
+    "400": "the request cannot be read (its body, or a host name not listed in PLANALIGN_ALLOWED_HOSTS)",
+    "401": "an API key is needed and none, or an unknown one, was sent",
+    "403": "a read-only key asked to write, or a browser page of another site asked to write",
+    "404": "what the path or a parameter names does not exist",
+    "413": "the body, a file or a batch is over the service's limits",
+    "422": "a field, parameter or file content is not valid",
+    "503": "the service is starting, loading a model or an index, or busy; retry after Retry-After seconds",
+}
+
+
+def _declare_errors(app: FastAPI) -> None:
+    """Every API operation declares the error statuses it can answer, with the one error body."""
+    generated = app.openapi
+
+    def described() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = generated()  # FastAPI's, which it keeps as app.openapi_schema: amended once, in place
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for unused in ("HTTPValidationError", "ValidationError"):
+            components.pop(unused, None)
+        components["Error"] = ERROR_SCHEMA
+        error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+        for path, operations in schema.get("paths", {}).items():
+            for method, operation in operations.items():
+                responses = operation.setdefault("responses", {})
+                statuses = dict(ERROR_STATUSES) if path.startswith("/v1/") else {"503": ERROR_STATUSES["503"]}
+                if method == "get":
+                    statuses.pop("413", None)
+                for status, why in statuses.items():
+                    responses.setdefault(status, {"description": why})
+                for status, response in responses.items():
+                    if status[0] in "45" and "Readiness" not in str(response.get("content", "")):
+                        response["content"] = error
+                        if response.get("description") == "Validation Error":  # FastAPI's words for its own 422 body
+                            response["description"] = ERROR_STATUSES["422"]
+        return schema
+
+    app.openapi = described  # type: ignore[method-assign]

@@ -705,3 +705,24 @@ def test_a_running_service_notes_its_default_catalog_and_clears_the_note_when_it
         notes = list((tmp_path / "serving").glob("*.json"))
         assert len(notes) == 1 and json.loads(notes[0].read_text(encoding="utf-8"))["catalog"] == "bma-9d"
     assert not list((tmp_path / "serving").glob("*.json"))
+
+
+def test_the_openapi_description_declares_the_errors_the_service_answers(tmp_path):
+    """A generated client read only 200 and FastAPI's HTTPValidationError (``detail[].type`` required, never sent),
+    while the service answers 401, 404, 413, 503... in one shape of its own (an integrator's walkthrough)."""
+    with make_client(tmp_path, api_keys=[KEY]) as client:
+        wait_ready(client)
+        described = client.get("/openapi.json").json()
+        assert "HTTPValidationError" not in json.dumps(described)
+        error = described["components"]["schemas"]["Error"]
+        align = described["paths"]["/v1/align"]["post"]["responses"]
+        assert {"400", "401", "403", "404", "413", "422", "503"} <= set(align)
+        assert all(align[s]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"} for s in ("401", "422"))
+        assert "413" not in described["paths"]["/v1/search"]["get"]["responses"]  # a GET has no body to be too large
+        refused = client.post("/v1/align", json={"text": 1}, headers={"X-API-Key": KEY})
+        unknown = client.post("/v1/decisions", json={"text": "ขุดลอกคลอง", "node_id": "D1.4"})  # a write without its key
+        assert (refused.status_code, unknown.status_code) == (422, 401)
+        for body in (refused.json(), unknown.json()):  # the bodies are what the description says
+            assert set(error["required"]) <= set(body) and set(body) <= set(error["properties"])
+            assert isinstance(body["error"], str) and isinstance(body["message_th"], str)
+        assert all(set(item) == {"loc", "msg"} for item in refused.json()["detail"])
