@@ -36,11 +36,11 @@ from planalign.eval.datasets import DatasetMissing, eval_data_path, shared_data_
 from planalign.eval.dev_sets import dev_workspace, search_qrels, search_queries
 from planalign.eval.run_eval import write_readme_block
 from planalign.index.dedup import center
-from planalign.index.hybrid import LEXICAL, MODES, SEMANTIC, Filters, SearchParams, params_for, rank
+from planalign.index.hybrid import LEXICAL, MODES, SEMANTIC, Filters, SearchParams, holds_every, params_for, query_words, rank
 from planalign.index.project_index import ProjectIndex
 from planalign.nlp.encoders import Encoder
 from planalign.nlp.fields import canonical
-from planalign.nlp.normalize import normalize
+from planalign.nlp.normalize import normalize, particulates_named
 from planalign.nlp.tokenize import content_tokens
 
 KINDS = ("short", "natural", "paraphrase")
@@ -81,7 +81,7 @@ def baselines(index: ProjectIndex, encoder: Encoder, texts: list[str], queries: 
     dense = {"centered cosine (query vs passage view, corpus mean)": asym, "symmetric cosine (query vs query view)": vectors @ views.T,
              "raw dense (query vs passage view)": vectors @ passages.T}
     old_words = [content_tokens(normalize(q), normalized=True) for q in queries]
-    bm25 = np.array([index.keyword.scores(w) for w in old_words])
+    bm25 = np.array([index.keyword.scores(w, in_compounds=False) for w in old_words])
     trigrams = TfidfVectorizer(analyzer="char", ngram_range=(3, 3)).fit([normalize(t) for t in texts])
     trigram = (trigrams.transform([normalize(q) for q in queries]) @ trigrams.transform([normalize(t) for t in texts]).T).toarray()
     out = {name: [list(np.argsort(-row, kind="stable")) for row in scores] for name, scores in dense.items()}
@@ -151,23 +151,27 @@ def _texts(app: Application, ids: list[str]) -> list[str]:
 
 def floor_report(index: ProjectIndex, encoder: Encoder, queries: list[dict], judged: dict[str, dict[str, int]], fold: np.ndarray, floor: float) -> dict:
     """``total`` against the judgments: relevant (grade >= 1) documents counted, grade-0 ones counted,
-    with the shipped floor and with a floor chosen per fold (best F1 on the other folds)."""
+    with the shipped floor and with a floor chosen per fold (best F1 on the other folds); a hit that
+    holds every query word counts whatever its score, as in the product (:func:`holds_every`)."""
     pooled = []
     for qi, q in enumerate(queries):
         ranked = rank(index, encoder, q["query"], "hybrid", Filters(), 10_000)
-        pooled += [(s, judged[q["qid"]].get(index.ids[p], 0) >= 1, fold[qi]) for p, s in zip(ranked.positions, ranked.scores)]
-    scores = np.array([s for s, _, _ in pooled])
-    relevant = np.array([r for _, r, _ in pooled])
-    folds = np.array([f for _, _, f in pooled])
+        words = query_words(particulates_named(normalize(q["query"])))
+        pooled += [(s, judged[q["qid"]].get(index.ids[p], 0) >= 1, fold[qi], holds_every(words, index.keyword.tokens[p]))
+                   for p, s in zip(ranked.positions, ranked.scores)]
+    scores = np.array([s for s, _, _, _ in pooled])
+    relevant = np.array([r for _, r, _, _ in pooled])
+    folds = np.array([f for _, _, f, _ in pooled])
+    holding = np.array([h for _, _, _, h in pooled], dtype=bool)
     everything = sum(sum(1 for g in judged[q["qid"]].values() if g >= 1) for q in queries)
 
     def counts(floor: float, mask: np.ndarray) -> tuple[int, int]:
-        above = (scores >= floor) & mask
+        above = ((scores >= floor) | holding) & mask
         return int((above & relevant).sum()), int((above & ~relevant).sum())
 
     def best(mask: np.ndarray) -> float:
         grid = np.round(np.arange(0.5, 8.01, 0.1), 2)
-        f1 = [2 * counts(t, mask)[0] / max(1, (scores[mask] >= t).sum() + relevant[mask].sum()) for t in grid]
+        f1 = [2 * counts(t, mask)[0] / max(1, (((scores >= t) | holding) & mask).sum() + relevant[mask].sum()) for t in grid]
         return float(grid[int(np.argmax(f1))])
 
     shipped = counts(floor, np.ones(len(scores), dtype=bool))
@@ -238,7 +242,7 @@ def baselines_rrf_only(index: ProjectIndex, encoder: Encoder, queries: list[str]
     out = []
     for q, vector in zip(queries, vectors):
         words = content_tokens(normalize(q), normalized=True)
-        keyword, _ = index.keyword.search(words, 100, None)
+        keyword, _ = index.keyword.search(words, 100, None, in_compounds=False)  # as it was then
         semantic, _ = index.vectors.search(vector, 100)
         fused = rrf([keyword.tolist(), semantic.tolist()], [1.0, 0.1 if len(words) <= 3 else 1.5])
         out.append(sorted(fused, key=lambda p: -fused[p]))

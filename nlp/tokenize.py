@@ -217,6 +217,24 @@ def index_words(words: list[str]) -> list[str]:
     return found
 
 
+def holds_word(compound: str, word: str) -> bool:
+    """Whether ``compound`` holds ``word`` as whole words: at some occurrence, what comes before and
+    after it cuts into dictionary words (or nothing). "เขตปลอดบุหรี่" (one dictionary word) holds
+    "บุหรี่" (before it: "เขต" + "ปลอด"); "พยาบาล" does not hold "ยา", nor "ยาว" ("ว" is no word).
+    Keyword search finds a query word inside the compounds the tokenizer keeps whole through it: a
+    search for "บุหรี่" found none of 12 districts' "โครงการกรุงเทพมหานครเขตปลอดบุหรี่" (an
+    integrator's walkthrough; :func:`index_words` gives a compound's head only)."""
+    def words_only(piece: str) -> bool:
+        return all(known_word(w) for w in _newmm(piece))
+
+    start = compound.find(word)
+    while start >= 0:
+        if words_only(compound[:start]) and words_only(compound[start + len(word):]):
+            return True
+        start = compound.find(word, start + 1)
+    return False
+
+
 def split_sentences(text: str, *, min_chars: int = 25, max_chars: int = 300) -> list[str]:
     """Split a draft into sentence-like units for evidence.
 

@@ -241,3 +241,17 @@ def test_deleted_rows_never_vote_and_an_unnarrowed_search_asks_no_seeds(tmp_path
     assert voters == []  # not narrowed: the pool's own best vote, as before
     app.search("ขุดลอกคลอง", filters=app.search_filters(None, "ดุสิต"), limit=5)
     assert len(voters) == 1 and len(voters[0]) and not any(np.allclose(v, gone, atol=1e-6) for v in voters[0])
+
+
+def test_a_word_inside_a_compound_is_found_and_hits_holding_every_query_word_count(tmp_path):
+    """The dictionary keeps "เขตปลอดบุหรี่" whole: keyword search for "บุหรี่" found none of 12 districts' smoke-free
+    lines, and the hybrid counted none of them in ``total`` though they were its top hits (an integrator's walkthrough)."""
+    app = Application(Settings(data_dir=tmp_path, index_encoder="tfidf"))
+    smoke_free = [f"โครงการรณรงค์เขตปลอดบุหรี่ในชุมชน{place}" for place in PLACES[:3]]
+    texts = [topic.format(place) for topic in TOPICS for place in PLACES] + smoke_free + ["โครงการอบรมผู้ช่วยพยาบาลชุมชน"]
+    app.ingest([Project(id=f"S{i}", name=text) for i, text in enumerate(texts)])
+    keyword = app.search("บุหรี่", mode="keyword", limit=10)
+    assert keyword.total == 3 and {h.name for h in keyword.hits} == set(smoke_free)
+    hybrid = app.search("บุหรี่", limit=10)
+    assert hybrid.total >= 3 and {h.name for h in hybrid.hits[:3]} == set(smoke_free) and all(h.relevant for h in hybrid.hits[:3])
+    assert not app.search("ยา", mode="keyword").hits  # found as a whole word only: "ยา" is no part of "พยาบาล"

@@ -1,4 +1,4 @@
-from planalign.nlp.tokenize import bma_vocabulary, chunk, content_tokens, index_words, split_sentences, tokenize
+from planalign.nlp.tokenize import bma_vocabulary, chunk, content_tokens, holds_word, index_words, split_sentences, tokenize
 
 
 def test_dotted_abbreviations_stay_whole():
@@ -69,3 +69,8 @@ def test_a_rare_dictionary_word_does_not_cut_a_common_bma_word(tmp_path):
     app = Application(Settings(data_dir=tmp_path, index_encoder="tfidf"))
     app.ingest([Project(id="S1", name="โครงการปรับปรุงทางเท้าหน้าตลาดบางแค"), Project(id="S2", name="โครงการขุดลอกคลองบางบัว")])
     assert [h.id for h in app.search("ทางเท้า", mode="keyword").hits] == ["S1"]
+
+
+def test_a_compound_holds_a_word_only_where_the_rest_is_words():
+    assert holds_word("เขตปลอดบุหรี่", "บุหรี่") and holds_word("ยาเสพติด", "ยา") and holds_word("คลองลาดพร้าว", "ลาดพร้าว")
+    assert not holds_word("พยาบาล", "ยา") and not holds_word("ยาว", "ยา") and not holds_word("กฎหมาย", "หมา")
