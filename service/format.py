@@ -194,7 +194,8 @@ def print_alignment(out: Console, err: Console, outcome: AlignOutcome) -> None:
             out.print("  [bold yellow]needs review (ควรให้คนตรวจ):[/] the top suggestion is uncertain or the draft barely matches the catalog")
         for ev in suggestions[0].evidence:
             out.print(f"  evidence: [cyan]{escape(ev.draft_text[:160])}[/]")
-            out.print(f"     ~ {ev.matched_kind}: {escape(ev.matched_text[:160])} (sim {ev.similarity:.3f})")
+            kind = "decided text (ข้อความที่ตัดสินใจไว้แล้ว)" if ev.matched_kind == "example" else ev.matched_kind
+            out.print(f"     ~ {kind}: {escape(ev.matched_text[:160])} (sim {ev.similarity:.3f})")
             if ev.shared_words:
                 out.print(f"     shared words: {escape(', '.join(ev.shared_words))}")
     err.print(model_words(outcome.model_version, outcome.examples))

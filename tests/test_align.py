@@ -424,6 +424,11 @@ def test_a_decided_text_follows_its_issue_even_beside_dimension_level_decisions(
     # and says where its 100% comes from (it said nothing: a walkthrough); a draft of its own does not
     assert followed.warnings == ["the suggestion follows a decision recorded for a nearly identical text: ปลอกคอหมา"]
     assert not learned.align("ต้นกุหลาบพันธุ์ใหม่").warnings
+    # its first evidence is the decided text (it was the node's keyword list: an integrator's walkthrough)
+    evidence = top.evidence[0]
+    assert (evidence.matched_kind, evidence.matched_text, evidence.shared_words) == ("example", "ปลอกคอหมา", ["ปลอกคอ", "หมา"])
+    assert followed.levels["dimension"][0].evidence[0].matched_kind == "example"  # decided at this level
+    assert all(e.matched_kind != "example" for e in shop.align("ปลอกคอหมา").levels["issue"][0].evidence)  # zero-shot cites none
 
     # decided deeper still (a goal): the issue between follows it too, the path stays one path
     deeper = tmp_path / "shop3.csv"

@@ -52,7 +52,7 @@ class AlignRequest(In):
 class EvidenceOut(Out):
     draft_text: str = Field(description="The part of the draft that matched")
     matched_text: str = Field(description="The catalog text (or labelled example) it matched")
-    matched_kind: str = Field(description="name | description | keywords | example")
+    matched_kind: str = Field(description="name | description | keywords | example (a decided text the learned top suggestion follows)")
     similarity: float
     shared_words: list[str]
 

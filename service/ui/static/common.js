@@ -18,7 +18,7 @@
     name: "ชื่อหัวข้อ",
     description: "คำอธิบาย",
     keywords: "คำสำคัญ",
-    example: "โครงการตัวอย่าง"
+    example: "ข้อความที่มีผู้ตัดสินใจไว้แล้ว"
   };
 
   function levelName(level) {

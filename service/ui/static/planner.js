@@ -67,7 +67,7 @@
             el("q", { class: "evidence-draft" }, PA.highlightWords(ev.draft_text, words))
           ]),
           el("div", { class: "evidence-row" }, [
-            el("span", { class: "evidence-label", text: "ตรงกับ" + PA.matchKind(ev.matched_kind) + "ในแผน" }),
+            el("span", { class: "evidence-label", text: "ตรงกับ" + PA.matchKind(ev.matched_kind) + (ev.matched_kind === "example" ? "" : "ในแผน") }),
             matchedText(ev.matched_text, words)
           ]),
           el("div", { class: "evidence-meta" }, [
