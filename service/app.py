@@ -57,7 +57,7 @@ from planalign.corpora.catalog import CatalogError
 from planalign.errors import Conflict, InputError, NotFound, TooLarge, Unavailable
 from planalign.sample import ingest_sample
 from planalign.service.api import align, catalogs, classify, coverage, decisions, duplicates, health, projects, search, tables
-from planalign.service.api.deps import API_KEY_HEADER, refuse_unknown_query_parameters
+from planalign.service.api.deps import API_KEY_HEADER, RETRY_AFTER_S, refuse_unknown_query_parameters
 from planalign.service.ui import routes as ui
 
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})  # /metrics labels; any other is "other"
@@ -75,7 +75,6 @@ DOC_PAGES = ("/docs", "/redoc")  # FastAPI's API pages start Swagger UI / ReDoc 
 # Swagger UI and ReDoc from the fastapi-offline package, not a CDN: an office intranet has no internet.
 DOC_ASSETS = "/static/apidocs"
 DOC_ASSETS_DIR = Path(fastapi_offline.__file__).resolve().parent / "static"
-RETRY_AFTER_S = "2"
 INTERNAL_TH = "เกิดข้อผิดพลาดภายในระบบ (ไม่ใช่ความผิดของไฟล์หรือข้อมูลของท่าน) กรุณาลองใหม่ หากยังไม่ได้ แจ้งผู้ดูแลระบบ"
 
 DESCRIPTION = """Thai NLP alignment and search for Bangkok (BMA) strategy catalogs and projects.
@@ -459,8 +458,13 @@ def create_app(settings: Settings | None = None, *, sample: bool = False) -> Fas
         return _json(exc.status_code, _scrub(str(exc.detail), roots), headers=getattr(exc, "headers", None), thai=_scrub(thai, roots) if thai else None)
 
     @app.exception_handler(RequestValidationError)
-    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [{"loc": list(e.get("loc", [])), "msg": e.get("msg", "")} for e in exc.errors()]
+        sent = request.headers.get("content-type", "")
+        if errors and all(e["loc"] == ["body"] for e in errors) and "json" not in sent.lower():
+            # a JSON body sent as text or a form: it read "Input should be a valid dictionary" (an integrator's walkthrough)
+            return _json(415, f"send the body as JSON with Content-Type: application/json (it came as {sent[:100] or 'no Content-Type'})",
+                         errors, thai="กรุณาส่งข้อมูลเป็น JSON พร้อมส่วนหัว Content-Type: application/json")
         return _json(422, "invalid request", errors, thai=_validation_thai(exc.errors()))
 
     @app.exception_handler(CatalogError)
@@ -505,6 +509,7 @@ ERROR_STATUSES = {
     "403": "a read-only key asked to write, or a browser page of another site asked to write",
     "404": "what the path or a parameter names does not exist",
     "413": "the body, a file or a batch is over the service's limits",
+    "415": "a JSON body sent without Content-Type: application/json",
     "422": "a field, parameter or file content is not valid",
     "503": "the service is starting, loading a model or an index, or busy; retry after Retry-After seconds",
 }
@@ -527,6 +532,8 @@ def _declare_errors(app: FastAPI) -> None:
             for method, operation in operations.items():
                 responses = operation.setdefault("responses", {})
                 statuses = dict(ERROR_STATUSES) if path.startswith("/v1/") else {"503": ERROR_STATUSES["503"]}
+                if "requestBody" not in operation or "application/json" not in operation["requestBody"].get("content", {}):
+                    statuses.pop("415", None)  # only a JSON body can come with another type
                 if method == "get":
                     statuses.pop("413", None)
                 for status, why in statuses.items():

@@ -52,6 +52,9 @@ def test_health_ready_metrics(client):
     finally:
         core.store.reachable = reachable
     assert down.status_code == 503 and down.json()["status"] == "store_unreachable" and "ติดต่อฐานข้อมูลไม่ได้" in down.json()["detail"]
+    assert down.headers["retry-after"] == "2"  # when to ask again, as every other 503 says (an integrator's walkthrough)
+    # probes by HEAD as by GET (HEAD was a 405: an integrator's walkthrough)
+    assert client.head("/healthz").status_code == 200 and client.head("/readyz").status_code == 200
     assert "planalign_requests_total" in client.get("/metrics").text
     for n in range(3):  # made-up methods share one series (each was a series of its own, unbounded: a security probe)
         assert client.request(f"M{n}X", "/v1/decisions").status_code == 405
@@ -722,6 +725,11 @@ def test_the_openapi_description_declares_the_errors_the_service_answers(tmp_pat
         refused = client.post("/v1/align", json={"text": 1}, headers={"X-API-Key": KEY})
         unknown = client.post("/v1/decisions", json={"text": "ขุดลอกคลอง", "node_id": "D1.4"})  # a write without its key
         assert (refused.status_code, unknown.status_code) == (422, 401)
+        assert unknown.headers["www-authenticate"] == 'ApiKey header="X-API-Key"'  # a 401 names its scheme
+        # a JSON body sent as text says what to send (it was a 422 "Input should be a valid dictionary")
+        as_text = client.post("/v1/align", content='{"text": "ขุดลอกคลอง"}'.encode(), headers={"content-type": "text/plain", "X-API-Key": KEY})
+        assert as_text.status_code == 415 and "application/json" in as_text.json()["message_th"] and "415" in align
+        assert "415" not in described["paths"]["/v1/classify/jobs"]["post"]["responses"]  # an upload is a form
         for body in (refused.json(), unknown.json()):  # the bodies are what the description says
             assert set(error["required"]) <= set(body) and set(body) <= set(error["properties"])
             assert isinstance(body["error"], str) and isinstance(body["message_th"], str)

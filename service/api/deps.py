@@ -34,11 +34,15 @@ async def get_app(request: Request) -> Application:  # async: a plain def would 
 AppDep = Annotated[Application, Depends(get_app)]
 
 
+RETRY_AFTER_S = "2"  # seconds a 503 (starting, loading, busy) asks the client to wait
+
+
 class Refused(HTTPException):
     """A request refused before it is read (an upload too large, no API key), with its message in Thai for the pages (``message_th``)."""
 
     def __init__(self, status_code: int, detail: str, thai: str) -> None:
-        super().__init__(status_code, detail)
+        # a 401 names its scheme, as HTTP asks (an integrator's walkthrough): the key goes in the X-API-Key header
+        super().__init__(status_code, detail, headers={"WWW-Authenticate": f'ApiKey header="{API_KEY_HEADER}"'} if status_code == 401 else None)
         self.thai = thai
 
 

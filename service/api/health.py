@@ -20,7 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 
 from planalign.service.api.decisions import metrics_text
-from planalign.service.api.deps import AppDep, require_read_key
+from planalign.service.api.deps import RETRY_AFTER_S, AppDep, require_read_key
 from planalign.service.api.schemas import Health, Readiness
 
 router = APIRouter(tags=["health"])
@@ -58,8 +58,9 @@ def sample_detail(done: int, total: int) -> str:
     return f"กำลังสร้างดัชนีโครงการตัวอย่าง {done}/{total}" if total else "กำลังโหลดโครงการตัวอย่าง"
 
 
-@router.get("/healthz", summary="The process is up (and whether it serves from a fallback)", response_model=Health,
-            response_model_exclude_none=True)
+# HEAD as well as GET: monitors and load balancers probe with either (HEAD was a 405: an integrator's walkthrough)
+@router.api_route("/healthz", methods=["GET", "HEAD"], summary="The process is up (and whether it serves from a fallback)", response_model=Health,
+                  response_model_exclude_none=True)
 async def healthz(app: AppDep) -> JSONResponse:  # async: never queued behind busy worker threads
     indexer = app.indexer
     problems = list(indexer.state.problems) if indexer is not None else list(app.index_problems)
@@ -67,8 +68,8 @@ async def healthz(app: AppDep) -> JSONResponse:  # async: never queued behind bu
     return JSONResponse(body.model_dump(exclude_none=True))
 
 
-@router.get("/readyz", summary="Model and index loaded, and the index agrees with the store", response_model=Readiness,
-            responses={503: {"model": Readiness}})
+@router.api_route("/readyz", methods=["GET", "HEAD"], summary="Model and index loaded, and the index agrees with the store", response_model=Readiness,
+                  responses={503: {"model": Readiness}})
 async def readyz(request: Request, app: AppDep) -> JSONResponse:
     model_ready = bool(getattr(request.app.state, "warm", False))
     indexer = app.indexer
@@ -94,7 +95,8 @@ async def readyz(request: Request, app: AppDep) -> JSONResponse:
                                             "store": store},
                      projects=len(index or []), detail=detail,
                      indexing={"done": state.done, "total": state.total, "queued": state.queued} if state is not None and not agreed else None)
-    return JSONResponse(body.model_dump(exclude_none=True), status_code=200 if status == "ready" else 503)
+    ready = status == "ready"
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=200 if ready else 503, headers=None if ready else {"Retry-After": RETRY_AFTER_S})
 
 
 @router.get("/metrics", summary="Prometheus metrics (needs the key when reads do: PLANALIGN_READ_REQUIRES_KEY)", response_class=Response,
