@@ -33,7 +33,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from planalign.corpora.labelled import parse_columns, read_labelled
 from planalign.corpora.tables import Table, TableError, kept_as_text, read_table, write_table
@@ -204,12 +204,14 @@ class JobManager:
             row = connection.execute(select(table).where(table.c.id == job_id)).first()
         return None if row is None else _job(row)
 
-    def recent(self, limit: int = 20) -> list[Job]:
-        """The newest jobs first: a job was reachable only through the address its page was at, so a
-        closed tab lost its result and review grid (a walkthrough)."""
+    def recent(self, limit: int = 20, *, offset: int = 0, status: str | None = None) -> tuple[int, list[Job]]:
+        """How many jobs there are (of ``status``), and a page of them, newest first: a job was reachable only
+        through the address its page was at, so a closed tab lost its result and review grid (a walkthrough)."""
+        where = [table.c.status == status] if status else []
         with self.engine.connect() as connection:
-            rows = connection.execute(select(table).order_by(table.c.created.desc()).limit(limit)).all()
-        return [_job(row) for row in rows]
+            total = connection.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+            rows = connection.execute(select(table).where(*where).order_by(table.c.created.desc(), table.c.id).offset(offset).limit(limit)).all()
+        return total, [_job(row) for row in rows]
 
     def using_catalog(self, catalog_id: str) -> list[str]:
         """The ids of the jobs kept that label with ``catalog_id`` (their review grid and corrected file read it)."""

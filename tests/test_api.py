@@ -536,6 +536,23 @@ def test_jobs_survive_a_restart(tmp_path):
         assert status["status"] == "done" and status["progress"]["done"] == 20 and status["params"]["restarted"] == 1
 
 
+def test_the_job_list_pages_filters_and_names_who_submitted(tmp_path):
+    """Only ``limit`` was taken (offset and status refused), no count, and no job said whose it was (an integrator's walkthrough)."""
+    with make_client(tmp_path, api_keys=[f"planning:{KEY}"]) as client:
+        wait_ready(client)
+        ids = [client.post("/v1/classify/jobs", files={"file": (f"f{i}.csv", "text\nขุดลอกคลอง\n".encode())}, data={"text_col": "text"},
+                           headers={"X-API-Key": KEY}).json()["id"] for i in range(3)]
+        for job_id in ids:
+            wait_job(client, job_id)
+        listed = client.get("/v1/classify/jobs", params={"limit": 2})
+        assert listed.headers["x-total-count"] == "3" and [j["id"] for j in listed.json()] == ids[::-1][:2]
+        assert [j["id"] for j in client.get("/v1/classify/jobs", params={"limit": 2, "offset": 2}).json()] == [ids[0]]
+        assert client.get("/v1/classify/jobs", params={"status": "failed"}).json() == []
+        assert len(client.get("/v1/classify/jobs", params={"status": "done"}).json()) == 3
+        assert client.get("/v1/classify/jobs", params={"status": "finished"}).status_code == 422
+        assert {j["params"]["submitted_by"] for j in listed.json()} == {"planning"}  # the key's name, never the key
+
+
 def test_a_1000_row_job_runs_while_searches_answer(client):
     rows = "id,text\n" + "\n".join(f"{i},โครงการลอกท่อระบายน้ำซอย {i} เพื่อลดน้ำท่วมขัง" for i in range(1000)) + "\n"
     job = client.post("/v1/classify/jobs", files={"file": ("big.csv", rows.encode())}, data={"text_col": "text"}).json()

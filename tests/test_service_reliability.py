@@ -187,7 +187,7 @@ def test_a_cancel_that_comes_once_every_row_is_done_leaves_the_job_done(tmp_path
         writing = job_module.write_table
 
         def cancelled_while_writing(path, *args, **kwargs):
-            for job in manager.recent(1):
+            for job in manager.recent(1)[1]:
                 manager.cancel(job.id, wait=0)  # from the worker's own thread: no wait
             return writing(path, *args, **kwargs)
 
