@@ -604,3 +604,14 @@ def test_a_draft_of_only_the_forms_budget_duration_and_responsibility_is_flagged
                     "งบประมาณ 900,000 บาท ระยะเวลา 6 เดือน ผู้รับผิดชอบ ฝ่ายโยธา ส่วนต่อขยายทางเท้าหน้าตลาด",
                     "งบประมาณ 500,000 บาท ผู้รับผิดชอบ โรงเรียนวัดบางบัวปรับปรุงห้องสมุดและจัดซื้อหนังสือ"):
         assert FORM_ONLY_WARNING not in shop.align(content).warnings, content  # a form word first, then what the project does (a blind review)
+
+
+def test_every_warning_an_alignment_gives_has_its_thai():
+    from planalign.index.align import warning_thai
+    from planalign.index.align.query import FORM_ONLY_WARNING, MAX_CHARS, NO_WORD_WARNING, NOT_THAI_WARNING, SHORT_WARNING, prepare_text
+    from planalign.index.align.supervised import FOLLOWS_DECISION_WARNING
+
+    long_text = prepare_text("ขุดลอกคลอง " * (MAX_CHARS // 5)).warnings
+    for warning in (NOT_THAI_WARNING, SHORT_WARNING, NO_WORD_WARNING, FORM_ONLY_WARNING, f"{FOLLOWS_DECISION_WARNING}: ปลอกคอหมา", *long_text):
+        assert warning_thai(warning) != warning and "ข้อ" in warning_thai(warning), warning
+    assert f"{MAX_CHARS:,}" in warning_thai(long_text[0]) and "ปลอกคอหมา" in warning_thai(f"{FOLLOWS_DECISION_WARNING}: ปลอกคอหมา")

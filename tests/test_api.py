@@ -116,6 +116,8 @@ def test_english_text_is_answered_with_a_warning(client):
     assert client.post("/v1/align", json={"text": "โครงการขุดลอกคลองบางบัว"}).json()["warnings"] == []
     rows = client.post("/v1/classify", json={"texts": ["Dredging the Bang Bua canal", "โครงการขุดลอกคลองบางบัว"]}).json()["results"]
     assert [r["warnings"] for r in rows] == [[NOT_THAI_WARNING], []]
+    # in Thai too, as errors are (an integrator got English only; the planner page translated them on its own)
+    assert body["warnings_th"] == rows[0]["warnings_th"] == ["ข้อความส่วนใหญ่ไม่ใช่ภาษาไทย แผนยุทธศาสตร์เป็นภาษาไทย ผลที่แนะนำอาจไม่แม่นยำ"]
     assert rows[0]["needs_review"] and body["needs_review"] == {"dimension": True, "issue": True}  # an English row was 0.90, unflagged
 
 

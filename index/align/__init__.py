@@ -6,7 +6,8 @@ fast and a slow encoder), ``results`` holds the typed results.
 """
 from planalign.index.align.aligner import Aligner
 from planalign.index.align.query import MAX_CHARS, prepare_text
-from planalign.index.align.results import Alignment, AlignmentInputError, Evidence, Neighbour, Suggestion
+from planalign.index.align.results import Alignment, AlignmentInputError, Evidence, Neighbour, Suggestion, warning_thai
 from planalign.index.align.scoring import SCORING_VERSION, ScoringConfig
 
-__all__ = ["MAX_CHARS", "SCORING_VERSION", "Aligner", "Alignment", "AlignmentInputError", "Evidence", "Neighbour", "ScoringConfig", "Suggestion", "prepare_text"]
+__all__ = ["MAX_CHARS", "SCORING_VERSION", "Aligner", "Alignment", "AlignmentInputError", "Evidence", "Neighbour", "ScoringConfig", "Suggestion",
+           "prepare_text", "warning_thai"]

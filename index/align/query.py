@@ -16,20 +16,20 @@ MAX_SENTENCES = 24
 # Under this share of Thai letters a text is "not Thai": the catalog is Thai, so an English draft
 # gets confident-looking but weak suggestions unless someone is told.
 MIN_THAI_RATIO = 0.3
-NOT_THAI_WARNING = "text is mostly not Thai; the catalog is Thai, so suggestions may be weak"  # planner.js translates it
+NOT_THAI_WARNING = "text is mostly not Thai; the catalog is Thai, so suggestions may be weak"  # results.warning_thai says it in Thai
 # Fewer characters than this, once the budget form's line-type word is left out (topical), cannot say
 # what a project does: "ก" was D9 at 0.60, unflagged (a walkthrough; its "งาน", D7 at 0.54, is a
 # word: not caught). Counted as characters, Thai vowels and tone marks included: "ขยะ", "ถนน", "น้ำ"
 # (one-word citizen reports) are words, not flagged. No text of the real evaluation tasks is this short
 # (the Traffy loader keeps reports of 10 characters or more).
 MIN_CHARACTERS = 3
-SHORT_WARNING = "text is too short to say what the project does; every suggestion needs review"  # planner.js translates it
+SHORT_WARNING = "text is too short to say what the project does; every suggestion needs review"  # results.warning_thai says it in Thai
 # No word of the draft is a word (a keyboard slip, "ฟหกดเ่าสว"): its suggestions were shown at "83%"
 # similarity with nothing said (a walkthrough). Every suggestion needs review.
 NO_WORD_WARNING = ("the text has no word that says what the project is (check the spelling or the keyboard language); "
-                   "every suggestion needs review")  # planner.js translates it
+                   "every suggestion needs review")  # results.warning_thai says it in Thai
 FORM_ONLY_WARNING = ("the text holds only the form's budget, duration or responsibility, nothing of what the project does; "
-                     "every suggestion needs review")  # planner.js translates it
+                     "every suggestion needs review")  # results.warning_thai says it in Thai
 UNREADABLE_WARNINGS = (SHORT_WARNING, NO_WORD_WARNING, FORM_ONLY_WARNING)
 # Warnings under which every suggestion needs review: an English row was D1.1 at 0.90, unflagged, and
 # only a count of such rows on the CLI's stderr said which (a walkthrough).

@@ -1,6 +1,8 @@
 """What an alignment returns: ranked suggestions per level, with confidence and evidence."""
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from planalign.errors import InputError
@@ -39,6 +41,31 @@ class Neighbour:
     text: str
     labels: list[str]
     similarity: float
+
+
+# The alignment's warnings in Thai, for the API's ``warnings_th`` and the pages (planner.js translated them on its own;
+# an integrator got English only beside Thai errors). Matched on the English texts of index/align/query.py and
+# supervised.py; a warning not listed here is passed on as it is.
+_WARNINGS_TH: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
+    (re.compile(r"mostly not Thai", re.I), lambda m: "ข้อความส่วนใหญ่ไม่ใช่ภาษาไทย แผนยุทธศาสตร์เป็นภาษาไทย ผลที่แนะนำอาจไม่แม่นยำ"),
+    (re.compile(r"too short", re.I),
+     lambda m: "ข้อความสั้นเกินกว่าจะบอกได้ว่าโครงการทำอะไร ข้อเสนอทุกข้อควรให้ผู้รู้ตรวจสอบ กรุณาพิมพ์ชื่อหรือรายละเอียดโครงการเพิ่ม"),
+    (re.compile(r"holds only the form's budget", re.I),
+     lambda m: "ข้อความมีแต่งบประมาณ ระยะเวลา หรือผู้รับผิดชอบ ไม่ได้บอกว่าโครงการทำอะไร ข้อเสนอทุกข้อควรให้ผู้รู้ตรวจสอบ กรุณาพิมพ์ชื่อหรือรายละเอียดโครงการ"),
+    (re.compile(r"no word that says what the project is", re.I),
+     lambda m: "ข้อความไม่มีคำที่บอกได้ว่าเป็นโครงการอะไร (กรุณาตรวจการสะกดหรือแป้นพิมพ์ภาษา) ข้อเสนอทุกข้อควรให้ผู้รู้ตรวจสอบ"),
+    (re.compile(r"only the first ([\d,]+) were used", re.I), lambda m: f"ข้อความยาวเกินไป ระบบใช้เฉพาะ {m[1]} ตัวอักษรแรก"),
+    (re.compile(r"follows a decision recorded for a nearly identical text: ([\s\S]*)", re.I),
+     lambda m: f"ข้อเสนอนี้ตามการตัดสินใจที่บันทึกไว้สำหรับข้อความที่เกือบเหมือนกัน: \u201c{m[1]}\u201d (ความมั่นใจมาจากการตัดสินใจนั้น)"),
+]
+
+
+def warning_thai(warning: str) -> str:
+    """A warning of an alignment in Thai (as it is when it has no translation)."""
+    for pattern, thai in _WARNINGS_TH:
+        if match := pattern.search(warning):
+            return thai(match)
+    return warning
 
 
 @dataclass

@@ -46,7 +46,7 @@ PRIOR_FROM = 100  # decisions from which PRIOR_SHARE is offered (see _chosen_sha
 CORRECTION_WEIGHT = 4.0
 CORRECTION_FLOOR = 0.2  # character n-gram TF-IDF cosine; about the 98th percentile between two routine items
 MEMORY_FROM = 0.5  # character-trigram Jaccard from which a decided text's label is followed (fully at 1.0)
-# Said beside an answer that follows a decision on a nearly identical text (planner.js translates it).
+# Said beside an answer that follows a decision on a nearly identical text (results.warning_thai says it in Thai).
 FOLLOWS_DECISION_WARNING = "the suggestion follows a decision recorded for a nearly identical text"
 REVIEW_FROM = 50  # decisions from which they set the catalog's review threshold (review_threshold)
 REVIEW_RIGHT = 0.9  # what the rows not flagged for review must be right on

@@ -4,6 +4,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from planalign.errors import InputError
+from planalign.index.align import warning_thai
 from planalign.service.api.deps import AppDep, require_read_key
 from planalign.service.api.schemas import AlignRequest, AlignResponse
 
@@ -21,4 +22,5 @@ def align(request: AlignRequest, app: AppDep) -> AlignResponse:
     return AlignResponse(catalog=outcome.catalog, encoder=outcome.encoder, model_version=outcome.model_version, examples=outcome.examples,
                          levels=outcome.alignment.levels, needs_review=outcome.alignment.needs_review, ends_above=outcome.alignment.ends_above,
                          neighbours=outcome.alignment.neighbours, warnings=outcome.alignment.warnings,
+                         warnings_th=[warning_thai(w) for w in outcome.alignment.warnings],
                          duplicates=outcome.duplicates)

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from planalign.corpora.labelled import parse_columns
 from planalign.corpora.tables import TABLE_UPLOAD_SUFFIXES, Table, read_table
 from planalign.errors import Conflict, NotFound, TooLarge, Unavailable
-from planalign.index.align import Alignment, AlignmentInputError
+from planalign.index.align import Alignment, AlignmentInputError, warning_thai
 from planalign.jobs import Job
 from planalign.service.api.deps import (
     MEDIA,
@@ -66,7 +66,7 @@ def _row(index: int, result: Alignment | AlignmentInputError, level: str) -> Cla
     top = result.levels[level]
     return ClassifyRow(index=index, pred_label=top[0].node_id, pred_name=top[0].name, pred_score=top[0].score,
                        pred_confidence=top[0].confidence, pred_top3=[s.node_id for s in top], needs_review=result.needs_review[level], error=None,
-                       warnings=result.warnings)
+                       warnings=result.warnings, warnings_th=[warning_thai(w) for w in result.warnings])
 
 
 def _job_out(job: Job, ahead: dict[str, tuple[int, int]]) -> JobOut:

@@ -125,6 +125,7 @@ class AlignResponse(Out):
                                        "branches and need review")
     neighbours: list[NeighbourOut]
     warnings: list[str]
+    warnings_th: list[str] = Field(default_factory=list, description="The same warnings in Thai, in the same order (for the pages)")
     duplicates: list[DuplicateOut] = Field(description="Stored projects similar to the draft: duplicates first (decision kind copy or "
                                                        "same_project), then related projects that are not duplicates (kind related), "
                                                        "each with the fields that match and differ")
@@ -151,6 +152,7 @@ class ClassifyRow(BaseModel):
     error: str | None
     error_th: str | None = Field(None, description="The error in Thai, as the files and the pages give it")
     warnings: list[str] = Field(default_factory=list, description="e.g. a text with (almost) no Thai characters: the catalog is Thai")
+    warnings_th: list[str] = Field(default_factory=list, description="The same warnings in Thai, in the same order")
 
 
 class ClassifyResponse(BaseModel):

@@ -5,26 +5,7 @@
   var el = PA.el;
   var DUPLICATES_SHOWN = 10; // similar projects listed before "แสดงทั้งหมด"
 
-  var WARNINGS = [
-    [/mostly not Thai/i, "ข้อความส่วนใหญ่ไม่ใช่ภาษาไทย แผนยุทธศาสตร์เป็นภาษาไทย ผลที่แนะนำอาจไม่แม่นยำ"],
-    [/too short/i, "ข้อความสั้นเกินกว่าจะบอกได้ว่าโครงการทำอะไร ข้อเสนอทุกข้อควรให้ผู้รู้ตรวจสอบ กรุณาพิมพ์ชื่อหรือรายละเอียดโครงการเพิ่ม"],
-    [/holds only the form's budget/i, "ข้อความมีแต่งบประมาณ ระยะเวลา หรือผู้รับผิดชอบ ไม่ได้บอกว่าโครงการทำอะไร ข้อเสนอทุกข้อควรให้ผู้รู้ตรวจสอบ กรุณาพิมพ์ชื่อหรือรายละเอียดโครงการ"],
-    [/no word that says what the project is/i, "ข้อความไม่มีคำที่บอกได้ว่าเป็นโครงการอะไร (กรุณาตรวจการสะกดหรือแป้นพิมพ์ภาษา) ข้อเสนอทุกข้อควรให้ผู้รู้ตรวจสอบ"],
-    [/only the first ([\d,]+) were used/i, function (m) { return "ข้อความยาวเกินไป ระบบใช้เฉพาะ " + m[1] + " ตัวอักษรแรก"; }],
-    [/follows a decision recorded for a nearly identical text: ([\s\S]*)/i,
-     function (m) { return "ข้อเสนอนี้ตามการตัดสินใจที่บันทึกไว้สำหรับข้อความที่เกือบเหมือนกัน: \u201c" + m[1] + "\u201d (ความมั่นใจมาจากการตัดสินใจนั้น)"; }]
-  ];
-
   var nodeNames = {}; // catalog id -> {node id -> name}, for readable paths
-
-  function translateWarning(text) {
-    text = String(text);
-    for (var i = 0; i < WARNINGS.length; i++) {
-      var m = text.match(WARNINGS[i][0]);
-      if (m) return typeof WARNINGS[i][1] === "function" ? WARNINGS[i][1](m) : WARNINGS[i][1];
-    }
-    return text;
-  }
 
   function loadNames(catalogId) {
     if (!catalogId || nodeNames[catalogId]) return Promise.resolve(nodeNames[catalogId] || {});
@@ -226,7 +207,7 @@
     warnings.hidden = !(data.warnings && data.warnings.length);
     if (!warnings.hidden) {
       warnings.appendChild(el("strong", { text: "คำเตือน" }));
-      warnings.appendChild(el("ul", null, data.warnings.map(function (w) { return el("li", { text: translateWarning(w) }); })));
+      warnings.appendChild(el("ul", null, (data.warnings_th || data.warnings).map(function (w) { return el("li", { text: w }); })));
     }
 
     var neighbours = document.getElementById("neighbours");
