@@ -35,7 +35,9 @@ class In(BaseModel):
 class AlignRequest(In):
     model_config = ConfigDict(json_schema_extra={"examples": [DRAFT_EXAMPLE, {"text": "โครงการอบรมอาสาสมัครป้องกันยาเสพติดในชุมชน"}]})
 
-    text: str | None = Field(None, max_length=1_000_000, description="Free text of the draft")
+    text: str | None = Field(None, max_length=1_000_000, description="Free text of the draft. The service takes at most "
+                             "PLANALIGN_MAX_TEXT_CHARS characters of draft (20,000 by default): a longer one is a 413; this schema's "
+                             "bound only stops absurd bodies before they are read (an integrator read it as the limit)")
     name: str | None = Field(None, max_length=10_000, description="โครงการ")
     objective: str | None = Field(None, max_length=100_000, description="วัตถุประสงค์")
     target: str | None = Field(None, max_length=100_000, description="เป้าหมาย")
@@ -275,9 +277,10 @@ class ClusterLink(ClusterPair):
 
 
 class Cluster(BaseModel):
-    cluster: str
+    cluster: str = Field(description="C1, C2, ...: the clusters of this answer, largest first; the same group of projects may be "
+                                     "numbered otherwise under other filters, so keep its members' ids, not this name")
     size: int
-    name: str = Field(description="What the cluster is: its first member's project name")
+    name: str = Field(description="What the cluster is: its members' commonest project name (or text)")
     members: list[ClusterMember]
     pairs: list[ClusterPair] = Field(description="Flagged pairs with both texts in this cluster (average linkage: at least half the pairs "
                                                  "between two groups flagged), best first, at most 200")
