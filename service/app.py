@@ -30,6 +30,7 @@ import re
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -75,6 +76,7 @@ DOC_PAGES = ("/docs", "/redoc")  # FastAPI's API pages start Swagger UI / ReDoc 
 # Swagger UI and ReDoc from the fastapi-offline package, not a CDN: an office intranet has no internet.
 DOC_ASSETS = "/static/apidocs"
 DOC_ASSETS_DIR = Path(fastapi_offline.__file__).resolve().parent / "static"
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")  # a client's X-Request-ID taken as it is; anything else gets a new one
 INTERNAL_TH = "เกิดข้อผิดพลาดภายในระบบ (ไม่ใช่ความผิดของไฟล์หรือข้อมูลของท่าน) กรุณาลองใหม่ หากยังไม่ได้ แจ้งผู้ดูแลระบบ"
 
 DESCRIPTION = """Thai NLP alignment and search for Bangkok (BMA) strategy catalogs and projects.
@@ -126,7 +128,10 @@ INPUT_TH = {404: "ไม่พบสิ่งที่ขอ", 409: "ทำร�
 
 
 class Guard:
-    """Any exception the routers let through becomes a JSON 500; the connection stays usable."""
+    """Any exception the routers let through becomes a JSON 500; the connection stays usable. Every answer
+    carries ``X-Request-ID`` (the client's own, when it sent a plain one, else a new one), and a 500 names it
+    as its log line does, so an integrator's report finds the traceback (it was neither echoed nor logged: an
+    integrator's walkthrough)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -135,20 +140,25 @@ class Guard:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         started = False
+        sent_id = Headers(scope=scope).get("x-request-id", "")
+        request_id = sent_id if REQUEST_ID.fullmatch(sent_id) else uuid.uuid4().hex[:16]
 
         async def watch(message: Message) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode("ascii"))]
             await send(message)
 
         try:
             await self.app(scope, receive, watch)
         except Exception as exc:
-            log.error("internal error on %s %s", scope.get("method"), scope.get("path"), exc_info=exc)
+            log.error("internal error on %s %s (request %s)", scope.get("method"), scope.get("path"), request_id, exc_info=exc)
             if started:  # half a response is out: nothing sane to add, the connection must close
                 raise
-            await _json(500, "internal error; the service log has the details", thai=INTERNAL_TH)(scope, receive, send)
+            await _json(500, f"internal error; the service log has the details under request {request_id}",
+                        thai=f"{INTERNAL_TH} (รหัสคำขอ {request_id})")(scope, receive, watch)
 
 
 class SecurityHeaders:

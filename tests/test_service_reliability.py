@@ -243,13 +243,16 @@ def test_a_500_keeps_the_keep_alive_connection(tmp_path, monkeypatch):
     try:
         wait_for(lambda: server.started, timeout=30)
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        for _ in range(3):
-            connection.request("GET", "/v1/search?q=x")
+        for n in range(3):
+            connection.request("GET", "/v1/search?q=x", headers={"X-Request-ID": f"ebudget-{n}"} if n else {})
             response = connection.getresponse()
             body = json.loads(response.read())
             assert response.status == 500 and body["error"].startswith("internal error") and "RuntimeError" not in json.dumps(body)
             assert body["message_th"].startswith("เกิดข้อผิดพลาดภายในระบบ")
             assert response.getheader("connection", "").lower() != "close"
+            # the request's id, the client's own when it sent one, is in the answer and in its message: the log line has it too
+            request_id = response.getheader("x-request-id")
+            assert (request_id == f"ebudget-{n}" if n else len(request_id) == 16) and request_id in body["error"] and request_id in body["message_th"]
         connection.request("GET", "/healthz")  # same connection, still open
         assert connection.getresponse().status == 200
         connection.close()
