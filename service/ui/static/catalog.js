@@ -131,7 +131,7 @@
       // with the list below, the status says how many and where, not the first problem again (it was said twice: a walkthrough)
       PA.setStatus($("upload-status"), problems.children.length > 1 ? "ไฟล์นี้ยังใช้เป็นแคตตาล็อกไม่ได้ พบ " + PA.formatNumber(problems.children.length) +
         " จุดที่ต้องแก้ (รายการด้านล่าง)" : err.message, "error");
-    }).then(function () { $("upload-submit").disabled = false; });
+    }).then(function () { $("upload-submit").disabled = false; PA.focusIfLost($("upload-submit")); });
   }
 
   function setAll(open) {

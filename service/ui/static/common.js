@@ -365,6 +365,15 @@
     return (why || []).map(function (w) { return EXPLANATIONS[w] || w; });
   }
 
+  /* After async work the keyboard goes on from ``target`` when its place is gone: a button disabled while a
+     request ran, or hidden, or re-drawn, left focus on the page itself (an accessibility audit). */
+  function focusIfLost(target) {
+    var at = document.activeElement;
+    if (!target || (at && at !== document.body && !at.disabled && at.offsetParent !== null)) return;
+    if (!/^(A|BUTTON|INPUT|SELECT|TEXTAREA)$/.test(target.tagName) && !target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
+    target.focus({ preventScroll: true });
+  }
+
   function formatNumber(n) {
     return Number(n).toLocaleString("th-TH");
   }
@@ -376,6 +385,6 @@
     highlightSpans: highlightSpans, highlightWords: highlightWords, percent: percent, excerpt: excerpt, decisionScore: decisionScore, whoThai: whoThai,
     confidenceBar: confidenceBar, setStatus: setStatus, loadCatalogs: loadCatalogs,
     levelName: levelName, catalogTitle: catalogTitle, matchKind: function (k) { return MATCH_KINDS[k] || k; }, formatNumber: formatNumber,
-    decisionEvidence: decisionEvidence, kindThai: kindThai, explanationThai: explanationThai
+    decisionEvidence: decisionEvidence, kindThai: kindThai, explanationThai: explanationThai, focusIfLost: focusIfLost
   };
 })();

@@ -121,7 +121,7 @@
         " (" + (total >= previous ? "+" : "−") + (key === "budget" ? baht(Math.abs(total - previous)) : count(Math.abs(total - previous))) + ")";
       var group = svg("g", { class: "bar-row", tabindex: 0, role: "button", "data-node": n.id || "",
                              onclick: function () { drill({ node: n.id || "", level: state.top }, nodeLabel(n)); },
-                             onkeydown: function (e) { if (e.key === "Enter") drill({ node: n.id || "", level: state.top }, nodeLabel(n)); } }, [
+                             onkeydown: function (e) { if (activates(e)) { e.preventDefault(); drill({ node: n.id || "", level: state.top }, nodeLabel(n)); } } }, [
         svg("title", { text: nodeLabel(n) + ": " + count(n.projects) + " โครงการ, " + baht(n.budget) }),
         svg("text", { x: 0, y: y + 21, class: "bar-name", text: n.id ? n.id + " " + n.name : shortLabel(n) }),
         svg("rect", { x: labelW, y: y + 6, width: w, height: 20, rx: 3, class: "bar-predicted" }),
@@ -163,20 +163,49 @@
         var c = cells[n.id];
         var value = c ? c[key] : 0;
         var strength = value ? Math.min(1, Math.sqrt(value / max)) : 0;
-        var td = el("td", { class: "heat" + (value ? "" : " heat-zero"), tabindex: 0, role: "button",
-                            title: name + " · " + n.id + " " + n.name + ": " + count(c ? c.projects : 0) + " โครงการ, " + baht(c ? c.budget : 0) + ", เรื่องแจ้ง " + count(c ? c.reports : 0),
+        /* One cell is a tab stop, the arrow keys move between cells (459 tab stops stood before the needs table), and a
+           cell stays a table cell for a screen reader, its row and column headers read with it (an accessibility audit). */
+        var detail = name + " · " + n.id + " " + n.name + ": " + count(c ? c.projects : 0) + " โครงการ, " + baht(c ? c.budget : 0) + ", เรื่องแจ้ง " + count(c ? c.reports : 0);
+        var td = el("td", { class: "heat" + (value ? "" : " heat-zero"), tabindex: -1, title: detail, "aria-description": detail,
                             dataset: { node: n.id }, text: value ? (key === "budget" ? shortBaht(value) : count(value)) : "–" });
-        td.style.backgroundColor = value ? "rgba(15, 107, 79, " + (0.12 + 0.88 * strength).toFixed(3) + ")" : "";
-        if (strength > 0.55) td.classList.add("heat-dark");
-        var open = function () { drill({ node: n.id, level: state.top, district: d.district || NO_DISTRICT }, name + " · " + nodeLabel(n)); };
+        /* light cells keep dark text, dark ones white text, each at least 4.5:1 (white on the middle shades was 2.85:1) */
+        td.style.backgroundColor = value ? "rgba(15, 107, 79, " + (strength > 0.6 ? 0.85 + 0.15 * (strength - 0.6) / 0.4 : 0.12 + 0.58 * strength / 0.6).toFixed(3) + ")" : "";
+        if (strength > 0.6) td.classList.add("heat-dark");
+        var open = function () { drill({ node: n.id, level: state.top, district: d.district || NO_DISTRICT }, name + " · " + nodeLabel(n), false, td); };
         td.addEventListener("click", open);
-        td.addEventListener("keydown", function (e) { if (e.key === "Enter") open(); });
+        td.addEventListener("keydown", function (e) {
+          if (activates(e)) { e.preventDefault(); open(); } else moveInGrid(e, td);
+        });
         row.appendChild(td);
       });
       row.appendChild(el("td", { class: "num", text: key === "budget" ? shortBaht(d.budget) : count(d.projects) }));
       body.appendChild(row);
     });
+    var first = body.querySelector("td.heat");
+    if (first) first.tabIndex = 0;
     box.appendChild(el("table", { class: "table heatmap" }, [el("thead", null, head), body]));
+  }
+
+  function activates(e) { return e.key === "Enter" || e.key === " " || e.key === "Spacebar"; }
+
+  /* Arrow keys, Home and End move the heatmap's one tab stop between its cells (group rows skipped). */
+  function moveInGrid(e, cell) {
+    var rows = Array.prototype.filter.call(cell.closest("tbody").rows, function (r) { return r.querySelector("td.heat"); });
+    var r = rows.indexOf(cell.parentNode);
+    var cells = Array.prototype.slice.call(cell.parentNode.querySelectorAll("td.heat"));
+    var c = cells.indexOf(cell);
+    var target = null;
+    if (e.key === "ArrowRight") target = cells[c + 1];
+    else if (e.key === "ArrowLeft") target = cells[c - 1];
+    else if (e.key === "ArrowDown" && rows[r + 1]) target = rows[r + 1].querySelectorAll("td.heat")[c];
+    else if (e.key === "ArrowUp" && rows[r - 1]) target = rows[r - 1].querySelectorAll("td.heat")[c];
+    else if (e.key === "Home") target = cells[0];
+    else if (e.key === "End") target = cells[cells.length - 1];
+    if (!target) return;
+    e.preventDefault();
+    cell.tabIndex = -1;
+    target.tabIndex = 0;
+    target.focus();
   }
 
   /* A heatmap cell in millions of baht, every cell in the same unit ("0.08 ล." beside "19 ล.", not a bare "80,000":
@@ -271,8 +300,8 @@
   }
 
   /* --------------------------------------------------------------- drill-down */
-  function drill(filter, title, more) {
-    if (!more) state.drill = { filter: filter, title: title, offset: 0 };
+  function drill(filter, title, more, opener) {
+    if (!more) state.drill = { filter: filter, title: title, offset: 0, opener: opener || document.activeElement };
     var d = state.drill;
     var section = $("drill");
     section.hidden = false;
@@ -286,7 +315,10 @@
         d.offset += data.items.length;
         PA.setStatus($("drill-status"), "แสดง " + count(d.offset) + " จาก " + count(data.total) + " รายการ", "ok");
         $("drill-more").hidden = d.offset >= data.total;
-        if (!more) section.scrollIntoView({ behavior: "smooth", block: "start" });
+        if (!more) {  /* the keyboard follows the page to the list (focus stayed on the cell, off-screen: an accessibility audit) */
+          section.scrollIntoView({ behavior: "smooth", block: "start" });
+          $("drill-heading").focus({ preventScroll: true });
+        }
       })
       .catch(function (err) { PA.setStatus($("drill-status"), err.message, "error"); });
   }
@@ -381,7 +413,11 @@
       $(id).addEventListener("change", function () { if (id === "catalog") PA.clear($("d-year")).appendChild(el("option", { value: "", text: "ทุกปี" })); load(); });
     });
     $("d-metric").addEventListener("change", render);
-    $("drill-close").addEventListener("click", function () { $("drill").hidden = true; });
+    $("drill-close").addEventListener("click", function () {
+      $("drill").hidden = true;
+      var opener = state.drill && state.drill.opener;  /* back where the list was opened from (focus fell to the page) */
+      if (opener && document.body.contains(opener)) opener.focus();
+    });
     $("drill-more").addEventListener("click", function () { drill(null, null, true); });
   });
 })();

@@ -29,12 +29,18 @@
 
   /* A modal list of the catalog's nodes: type to filter, arrows to move, Enter to choose, Esc to cancel.
      Nodes at other levels than `level` are shown (for context) but cannot be chosen. */
+  var pickers = 0;  // each picker's list gets ids of its own
+
   function pick(options) {
     return nodes(options.catalog).then(function (all) {
       return new Promise(function (resolve) {
-        var filter = el("input", { type: "search", class: "picker-filter", placeholder: "พิมพ์เพื่อค้นหา เช่น น้ำท่วม หรือ D1.4",
-                                   "aria-label": "ค้นหาหัวข้อในแผน" });
-        var list = el("ul", { class: "picker-list", role: "listbox", "aria-label": "หัวข้อในแผน" });
+        var listId = "picker-list-" + (++pickers);
+        /* The filter keeps the keyboard and names the highlighted option (aria-activedescendant): a screen reader
+           heard nothing of the node the arrows chose, which Enter then recorded (an accessibility audit). */
+        var filter = el("input", { type: "text", class: "picker-filter", placeholder: "พิมพ์เพื่อค้นหา เช่น น้ำท่วม หรือ D1.4",
+                                   "aria-label": "ค้นหาหัวข้อในแผน", role: "combobox", "aria-expanded": "true", "aria-controls": listId,
+                                   "aria-autocomplete": "list" });
+        var list = el("ul", { class: "picker-list", role: "listbox", "aria-label": "หัวข้อในแผน", id: listId });
         var cancel = el("button", { type: "button", class: "btn", text: "ยกเลิก" });
         var dialog = el("dialog", { class: "picker", "aria-label": options.title || "เลือกหัวข้อในแผน" }, [
           el("h3", { text: options.title || "เลือกหัวข้อในแผน" }),
@@ -61,6 +67,7 @@
             item.classList.toggle("active", i === active);
             item.setAttribute("aria-selected", String(i === active));
           });
+          filter.setAttribute("aria-activedescendant", items[active].id);
           items[active].scrollIntoView({ block: "nearest" });
         }
         function draw() {
@@ -68,7 +75,7 @@
           PA.clear(list);
           shown = all.filter(function (n) { return !word || n.search.indexOf(word) >= 0 || n.path.toLowerCase().indexOf(word) >= 0; });
           shown.forEach(function (n) {
-            var item = el("li", { class: "picker-node depth-" + n.depth + (choosable(n) ? " choosable" : " context"),
+            var item = el("li", { class: "picker-node depth-" + n.depth + (choosable(n) ? " choosable" : " context"), id: listId + "-" + shown.indexOf(n),
                                   role: "option", dataset: { nodeId: n.id }, "aria-disabled": choosable(n) ? null : "true" }, [
               el("span", { class: "node-id", text: n.id }), " ", el("span", { text: n.name }), " ",
               el("span", { class: "level-tag", text: PA.levelName(n.level) }),

@@ -302,7 +302,7 @@
     button.disabled = true;
     PA.api("/v1/classify/jobs/" + encodeURIComponent(button.dataset.job), { method: "DELETE" })
       .catch(function (err) { if (err.status !== 409) PA.setStatus($("job-status"), err.message, "error"); })  // 409: it ended meanwhile
-      .then(function () { poll(button.dataset.job); });
+      .then(function () { poll(button.dataset.job); PA.focusIfLost($("job-heading")); });
   }
 
   function submit(event) {
@@ -332,12 +332,14 @@
       PA.setStatus(status, "อัปโหลดแล้ว กำลังประมวลผล…", "busy");
       try { history.replaceState(null, "", location.pathname + "#job=" + encodeURIComponent(job.id)); } catch (e) { /* ignore */ }
       renderJob(job);
+      PA.focusIfLost($("job-heading"));  // the disabled button had the keyboard: it goes on at the job's status
       watching = job.id;  // listed as queued now: listed again when it ends, even before the first poll
       poll(job.id);
       loadRecent();
     }).catch(function (err) {
       PA.setStatus(status, err.message, "error");
       $("job-submit").disabled = false;
+      PA.focusIfLost($("job-submit"));
     });
   }
 

@@ -322,7 +322,10 @@
         PA.setStatus(status, err.message || String(err), "error");
         clearResults(err.message || String(err), "error");  // where the results were: the status line may be off-screen
       })
-      .then(function () { button.disabled = false; });
+      .then(function () {
+        button.disabled = false;
+        PA.focusIfLost(document.getElementById("result-heading"));  // the keyboard goes on at the results
+      });
   }
 
   document.addEventListener("DOMContentLoaded", function () {

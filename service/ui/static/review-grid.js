@@ -106,9 +106,11 @@
           el("span", { class: "small muted", text: (row.accepted ? "ยอมรับ" : "แก้ไข") + " · " + PA.whoThai(decided.who) +
             (decided.level && decided.level !== state.level ? " · ตัดสินที่ระดับ" + PA.levelName(decided.level) : "") })] : "–"),
         el("td", null, [
-          el("button", { type: "button", class: "btn btn-small review-accept", text: "ยอมรับ", disabled: !row.pred_label || !row.text || row.removed_suggestion,
+          el("button", { type: "button", class: "btn btn-small review-accept", text: "ยอมรับ", "aria-label": "ยอมรับข้อเสนอของแถว " + row.row,
+                         disabled: !row.pred_label || !row.text || row.removed_suggestion,
                          onclick: function (event) { event.stopPropagation(); select(i); accept(); } }), " ",
-          el("button", { type: "button", class: "btn btn-small review-correct", text: "แก้ไข…", disabled: !row.text || Boolean(row.error),
+          el("button", { type: "button", class: "btn btn-small review-correct", text: "แก้ไข…", "aria-label": "แก้ไขแถว " + row.row,
+                         disabled: !row.text || Boolean(row.error),
                          title: row.error ? "แถวนี้อ่านข้อความไม่ได้ จึงบันทึกการตัดสินใจไม่ได้ กรุณาแก้ข้อความในไฟล์" : null,
                          onclick: function (event) { event.stopPropagation(); select(i); correct(); } })
         ])
@@ -145,8 +147,20 @@
     var trs = $("review-table").tBodies[0].rows;
     if (!state.rows.length) return;
     state.active = Math.max(0, Math.min(state.rows.length - 1, i));
-    Array.prototype.forEach.call(trs, function (tr, k) { tr.classList.toggle("active", k === state.active); });
+    Array.prototype.forEach.call(trs, function (tr, k) {
+      tr.classList.toggle("active", k === state.active);
+      if (k === state.active) tr.setAttribute("aria-current", "true"); else tr.removeAttribute("aria-current");
+    });
     trs[state.active].scrollIntoView({ block: "nearest" });
+    announce(state.rows[state.active]);
+  }
+
+  /* A screen reader hears the row the keys moved to (j / k were silent: the active row was a colour only; an accessibility audit). */
+  function announce(row) {
+    if (!row || document.activeElement !== $("review-grid")) return;
+    $("review-current").textContent = "แถว " + row.row + ": " + (row.text || "(ว่าง)").slice(0, 200) + " · ข้อเสนอ " + (row.pred_label || "–") + " " +
+      (row.pred_name || "") + (row.pred_confidence === null || row.pred_confidence === undefined ? "" : " ความมั่นใจ " + PA.percent(row.pred_confidence)) +
+      (row.needs_review ? " · ควรตรวจ" : "") + (row.decision ? " · ตัดสินแล้ว " + row.decision.node_id : "");
   }
 
   function save(node) {
@@ -193,7 +207,9 @@
   function onKey(event) {
     if (state.loading || event.altKey || event.ctrlKey || event.metaKey) return;
     if (/^(BUTTON|INPUT|SELECT|TEXTAREA|A)$/.test(event.target.tagName)) return; // their own keys (Enter clicks a button)
-    var key = event.key;
+    // the letters by the key pressed, not the character: with the Thai keyboard layout on (or Caps Lock) j / k / a / c / n
+    // typed ่ า ฟ แ ื and did nothing (an accessibility audit)
+    var key = /^Key[A-Z]$/.test(event.code || "") ? event.code.slice(3).toLowerCase() : event.key;
     if (key === "ArrowDown" || key === "j") { if (state.active < state.rows.length - 1 || !turn(1, 0)) select(state.active + 1); }
     else if (key === "ArrowUp" || key === "k") { if (state.active > 0 || !turn(-1, -1)) select(state.active - 1); }
     else if (key === "a" || key === "Enter") accept();
