@@ -352,29 +352,49 @@ def test_a_result_removed_while_it_is_being_sent_arrives_whole_under_its_thai_na
         assert gone.status_code == 404 and "อาจถูกลบไปแล้ว" in gone.json()["message_th"]
 
 
-def test_a_job_cancelled_inside_a_batch_finishes_it_and_keeps_every_row_it_counted(tmp_path, monkeypatch):
-    """Rows embedded count as done while a batch runs. A cancel inside the first batch said 16 done and kept none
-    (a walkthrough), and inside a later one the progress fell back (282 shown, 200 kept: an integrator's
-    walkthrough). The batch is finished first now: every row counted is kept (a cancel in the last batch is too
-    late: the job ends done, test_a_cancel_that_comes_once_every_row_is_done_leaves_the_job_done)."""
+def test_a_job_cancelled_inside_a_batch_keeps_every_row_it_counted_and_no_more(tmp_path, monkeypatch):
+    """Rows embedded counted as done while a batch ran: a cancel inside the first batch said 16 done and kept none (a
+    walkthrough), inside a later one the progress fell back (282 shown, 200 kept: an integrator's walkthrough). The
+    progress counts finished batches now, and a cancel still stops at the next encoder batch (finishing the batch first
+    made it wait a minute for long rows: a blind review)."""
     rows = "text\n" + "".join(f"โครงการลอกท่อระบายน้ำซอย {i}\n" for i in range(BATCH_ROWS + 30))
     with TestClient(create_app(settings(tmp_path))) as client:
         wait_for(lambda: _ready(client))
         core = client.app.state.planalign
         classify = core.classify
+        calls = []
 
-        def cancelled_midway(table, columns, *, aligner, level=None, progress=None):
-            progress(16)  # rows embedded so far
-            core.jobs.cancel(core.jobs._running, wait=0)  # a person presses cancel now
-            return classify(table, columns, aligner=aligner, level=level, progress=progress)
+        def cancelled_in(batch):
+            def classify_then_cancel(table, columns, *, aligner, level=None, progress=None):
+                calls.append(len(table.rows))
+                if len(calls) == batch:
+                    progress(16)  # rows embedded so far: no longer counted as done
+                    assert client.get(f"/v1/classify/jobs/{core.jobs._running}").json()["progress"]["done"] == BATCH_ROWS * (batch - 1)
+                    core.jobs.cancel(core.jobs._running, wait=0)  # a person presses cancel now
+                return classify(table, columns, aligner=aligner, level=level, progress=progress)
+            return classify_then_cancel
 
-        monkeypatch.setattr(core, "classify", cancelled_midway)
-        job = client.post("/v1/classify/jobs", files={"file": ("r.csv", rows.encode())}, data={"text_col": "text"}).json()
-        assert wait_for(lambda: client.get(f"/v1/classify/jobs/{job['id']}").json()["status"] == "cancelled", timeout=60)
-        status = wait_for(lambda: (s := client.get(f"/v1/classify/jobs/{job['id']}").json())["params"].get("partial_rows") and s, timeout=20)
-        assert status["params"]["partial_rows"] == BATCH_ROWS and status["progress"]["done"] == BATCH_ROWS
-        result = client.get(f"/v1/classify/jobs/{job['id']}/result")
-        assert result.status_code == 200 and len(result.text.splitlines()) == BATCH_ROWS + 1
+        for batch, kept in ((1, 0), (2, BATCH_ROWS)):
+            calls.clear()
+            monkeypatch.setattr(core, "classify", cancelled_in(batch))
+            job = client.post("/v1/classify/jobs", files={"file": ("r.csv", rows.encode())}, data={"text_col": "text"}).json()
+            status = wait_for(lambda: (s := client.get(f"/v1/classify/jobs/{job['id']}").json())["status"] == "cancelled" and s, timeout=60)
+            status = wait_for(lambda: (s := client.get(f"/v1/classify/jobs/{job['id']}").json())["progress"]["done"] == kept
+                              and s["params"].get("partial_rows") == (kept or None) and s, timeout=20)
+            wait_for(lambda: core.jobs._running != job["id"], timeout=20)
+            assert calls == [BATCH_ROWS, 30][:batch]  # it stopped in the batch it was in
+            result = client.get(f"/v1/classify/jobs/{job['id']}/result")
+            assert result.status_code == 409 if not kept else len(result.text.splitlines()) == kept + 1
+
+
+def test_batches_are_bounded_by_rows_and_by_characters():
+    from planalign.jobs import BATCH_CHARS, batches
+
+    short = [{"t": "ลอกท่อ"}] * (BATCH_ROWS * 2 + 1)
+    assert batches(short, ["t"]) == [(0, BATCH_ROWS), (BATCH_ROWS, 2 * BATCH_ROWS), (2 * BATCH_ROWS, 2 * BATCH_ROWS + 1)]
+    long = [{"t": "ก" * (BATCH_CHARS // 3)}] * 7  # three long rows a batch; a row longer than the bound is a batch of its own
+    assert batches(long, ["t"]) == [(0, 3), (3, 6), (6, 7)] and batches([{"t": "ก" * (BATCH_CHARS * 2)}] * 2, ["t"]) == [(0, 1), (1, 2)]
+    assert batches([], ["t"]) == [(0, 0)]
 
 
 def test_a_job_cancelled_just_before_a_crash_says_no_row_is_done_after_the_restart(tmp_path):
