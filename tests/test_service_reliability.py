@@ -377,13 +377,15 @@ def test_a_job_cancelled_inside_a_batch_keeps_every_row_it_counted_and_no_more(t
         for batch, kept in ((1, 0), (2, BATCH_ROWS)):
             calls.clear()
             monkeypatch.setattr(core, "classify", cancelled_in(batch))
-            job = client.post("/v1/classify/jobs", files={"file": ("r.csv", rows.encode())}, data={"text_col": "text"}).json()
-            status = wait_for(lambda: (s := client.get(f"/v1/classify/jobs/{job['id']}").json())["status"] == "cancelled" and s, timeout=60)
-            status = wait_for(lambda: (s := client.get(f"/v1/classify/jobs/{job['id']}").json())["progress"]["done"] == kept
-                              and s["params"].get("partial_rows") == (kept or None) and s, timeout=20)
-            wait_for(lambda: core.jobs._running != job["id"], timeout=20)
+            job_id = client.post("/v1/classify/jobs", files={"file": ("r.csv", rows.encode())}, data={"text_col": "text"}).json()["id"]
+
+            def ended(job_id=job_id, kept=kept):
+                s = client.get(f"/v1/classify/jobs/{job_id}").json()
+                return s["status"] == "cancelled" and s["progress"]["done"] == kept and s["params"].get("partial_rows") == (kept or None)
+            wait_for(ended, timeout=60)
+            wait_for(lambda job_id=job_id: core.jobs._running != job_id, timeout=20)
             assert calls == [BATCH_ROWS, 30][:batch]  # it stopped in the batch it was in
-            result = client.get(f"/v1/classify/jobs/{job['id']}/result")
+            result = client.get(f"/v1/classify/jobs/{job_id}/result")
             assert result.status_code == 409 if not kept else len(result.text.splitlines()) == kept + 1
 
 
