@@ -428,7 +428,10 @@ def test_a_decided_text_follows_its_issue_even_beside_dimension_level_decisions(
     evidence = top.evidence[0]
     assert (evidence.matched_kind, evidence.matched_text, evidence.shared_words) == ("example", "ปลอกคอหมา", ["ปลอกคอ", "หมา"])
     assert followed.levels["dimension"][0].evidence[0].matched_kind == "example"  # decided at this level
-    assert all(e.matched_kind != "example" for e in shop.align("ปลอกคอหมา").levels["issue"][0].evidence)  # zero-shot cites none
+    one = shop.learned(["ปลอกคอหมา"], [["PET.CAT"]], 1).align("ปลอกคอหมา")  # one correction (no near_from yet: a blind review)
+    assert (one.levels["issue"][0].node_id, one.levels["issue"][0].evidence[0].matched_kind) == ("PET.CAT", "example")
+    unchanged = learned.align("ต้นกุหลาบพันธุ์ใหม่")  # a draft the decisions do not change cites none
+    assert all(e.matched_kind != "example" for lv in unchanged.levels.values() for s in lv for e in s.evidence)
 
     # decided deeper still (a goal): the issue between follows it too, the path stays one path
     deeper = tmp_path / "shop3.csv"
@@ -615,3 +618,5 @@ def test_every_warning_an_alignment_gives_has_its_thai():
     for warning in (NOT_THAI_WARNING, SHORT_WARNING, NO_WORD_WARNING, FORM_ONLY_WARNING, f"{FOLLOWS_DECISION_WARNING}: ปลอกคอหมา", *long_text):
         assert warning_thai(warning) != warning and "ข้อ" in warning_thai(warning), warning
     assert f"{MAX_CHARS:,}" in warning_thai(long_text[0]) and "ปลอกคอหมา" in warning_thai(f"{FOLLOWS_DECISION_WARNING}: ปลอกคอหมา")
+    quoted = warning_thai(f"{FOLLOWS_DECISION_WARNING}: Bike lane pilot: the stretch was too short")  # a quote is no warning of its own
+    assert quoted.startswith("ข้อเสนอนี้ตามการตัดสินใจ") and "too short" in quoted

@@ -243,7 +243,7 @@ class Aligner:
                     score=round(float(np.clip(ranking[lv][i], 0.0, 1.0)), 4),
                     confidence=round(float(probabilities[lv][i]), 4),
                     path=[n.id for n in self.catalog.ancestors(self.scorer.node_ids[i])],
-                    evidence=(self._decided_evidence(query, self.scorer.node_ids[i], neighbours) if fused is not None and i == order[0] else [])
+                    evidence=(self._decided_evidence(query, self.scorer.node_ids[i], neighbours, repeated) if fused is not None and i == order[0] else [])
                     + self._evidence(query, i, dense, best_text, sentences) if with_evidence else [],
                 )
                 for i in order
@@ -289,19 +289,22 @@ class Aligner:
         return [Evidence(draft_text=query.shown(unit), matched_text=self.scorer.texts[target][kind], matched_kind=matched,
                          similarity=round(float(dense[0, target]), 4), shared_words=shared)]
 
-    def _decided_evidence(self, query: Query, node_id: str, neighbours: list[Neighbour]) -> list[Evidence]:
-        """First among a learned top suggestion's evidence: the nearest decided text (of the draft's nearest three,
-        as near as decided texts are to each other: ``near_from``) decided on a node of its path. After one
-        correction a draft got the corrected node at 100% with the node's keyword list as its evidence, sharing
-        only "กรุงเทพมหานคร" (an integrator's walkthrough)."""
+    def _decided_evidence(self, query: Query, node_id: str, neighbours: list[Neighbour], repeated: tuple[str, list[str]] | None) -> list[Evidence]:
+        """First among a learned top suggestion's evidence: the decided text the draft nearly repeats, else the
+        nearest decided text (of the draft's nearest three, as near as decided texts are to each other:
+        ``near_from``), decided on a node of its path. After one correction a draft got the corrected node at 100%
+        with the node's keyword list as its evidence, sharing only "กรุงเทพมหานคร" (an integrator's walkthrough)."""
         path = {n.id for n in self.catalog.ancestors(node_id)}
 
         def on_path(label: str) -> bool:
             return label in self.catalog.nodes and (label in path or node_id in {n.id for n in self.catalog.ancestors(label)})
 
-        near_from = self._examples.near_from if self._examples is not None else 1.0
-        for neighbour in neighbours:
-            if neighbour.similarity >= near_from and any(on_path(label) for label in neighbour.labels):
+        near_from = self._examples.near_from if self._examples is not None else float("inf")  # infinite under two decided texts
+        candidates = [n for n in neighbours if n.similarity >= near_from]
+        if repeated is not None:  # followed whatever the number of decisions (one correction has no near_from)
+            candidates.insert(0, next((n for n in neighbours if n.text == repeated[0][:300]), Neighbour(repeated[0][:300], repeated[1], 1.0)))
+        for neighbour in candidates:
+            if any(on_path(label) for label in neighbour.labels):
                 words = set(content_tokens(neighbour.text))
                 shared = [w for w in dict.fromkeys(query.words) if w in words and not w.isdigit()][:10]
                 return [Evidence(draft_text=query.shown(0), matched_text=neighbour.text, matched_kind="example",

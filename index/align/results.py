@@ -47,23 +47,24 @@ class Neighbour:
 # an integrator got English only beside Thai errors). Matched on the English texts of index/align/query.py and
 # supervised.py; a warning not listed here is passed on as it is.
 _WARNINGS_TH: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
-    (re.compile(r"mostly not Thai", re.I), lambda m: "ข้อความส่วนใหญ่ไม่ใช่ภาษาไทย แผนยุทธศาสตร์เป็นภาษาไทย ผลที่แนะนำอาจไม่แม่นยำ"),
-    (re.compile(r"too short", re.I),
-     lambda m: "ข้อความสั้นเกินกว่าจะบอกได้ว่าโครงการทำอะไร ข้อเสนอทุกข้อควรให้ผู้รู้ตรวจสอบ กรุณาพิมพ์ชื่อหรือรายละเอียดโครงการเพิ่ม"),
-    (re.compile(r"holds only the form's budget", re.I),
-     lambda m: "ข้อความมีแต่งบประมาณ ระยะเวลา หรือผู้รับผิดชอบ ไม่ได้บอกว่าโครงการทำอะไร ข้อเสนอทุกข้อควรให้ผู้รู้ตรวจสอบ กรุณาพิมพ์ชื่อหรือรายละเอียดโครงการ"),
-    (re.compile(r"no word that says what the project is", re.I),
-     lambda m: "ข้อความไม่มีคำที่บอกได้ว่าเป็นโครงการอะไร (กรุณาตรวจการสะกดหรือแป้นพิมพ์ภาษา) ข้อเสนอทุกข้อควรให้ผู้รู้ตรวจสอบ"),
-    (re.compile(r"only the first ([\d,]+) were used", re.I), lambda m: f"ข้อความยาวเกินไป ระบบใช้เฉพาะ {m[1]} ตัวอักษรแรก"),
-    (re.compile(r"follows a decision recorded for a nearly identical text: ([\s\S]*)", re.I),
+    # each from the warning's start: a decided text quoted after "follows a decision" may say "too short" itself (a blind review)
+    (re.compile(r"^the suggestion follows a decision recorded for a nearly identical text: ([\s\S]*)"),
      lambda m: f"ข้อเสนอนี้ตามการตัดสินใจที่บันทึกไว้สำหรับข้อความที่เกือบเหมือนกัน: \u201c{m[1]}\u201d (ความมั่นใจมาจากการตัดสินใจนั้น)"),
+    (re.compile(r"^text is mostly not Thai"), lambda m: "ข้อความส่วนใหญ่ไม่ใช่ภาษาไทย แผนยุทธศาสตร์เป็นภาษาไทย ผลที่แนะนำอาจไม่แม่นยำ"),
+    (re.compile(r"^text is too short"),
+     lambda m: "ข้อความสั้นเกินกว่าจะบอกได้ว่าโครงการทำอะไร ข้อเสนอทุกข้อควรให้ผู้รู้ตรวจสอบ กรุณาพิมพ์ชื่อหรือรายละเอียดโครงการเพิ่ม"),
+    (re.compile(r"^the text holds only the form's budget"),
+     lambda m: "ข้อความมีแต่งบประมาณ ระยะเวลา หรือผู้รับผิดชอบ ไม่ได้บอกว่าโครงการทำอะไร ข้อเสนอทุกข้อควรให้ผู้รู้ตรวจสอบ กรุณาพิมพ์ชื่อหรือรายละเอียดโครงการ"),
+    (re.compile(r"^the text has no word that says what the project is"),
+     lambda m: "ข้อความไม่มีคำที่บอกได้ว่าเป็นโครงการอะไร (กรุณาตรวจการสะกดหรือแป้นพิมพ์ภาษา) ข้อเสนอทุกข้อควรให้ผู้รู้ตรวจสอบ"),
+    (re.compile(r"^text is [\d,]+ characters; only the first ([\d,]+) were used"), lambda m: f"ข้อความยาวเกินไป ระบบใช้เฉพาะ {m[1]} ตัวอักษรแรก"),
 ]
 
 
 def warning_thai(warning: str) -> str:
     """A warning of an alignment in Thai (as it is when it has no translation)."""
     for pattern, thai in _WARNINGS_TH:
-        if match := pattern.search(warning):
+        if match := pattern.match(warning):
             return thai(match)
     return warning
 
