@@ -39,7 +39,7 @@ from urllib.parse import urlsplit
 
 import anyio.to_thread
 import fastapi_offline
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Request, params
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
@@ -215,12 +215,13 @@ class TrustedHosts(TrustedHostMiddleware):
     """Starlette's host check, its refusal in our JSON error with the Thai message (it was plain English text).
 
     The inner app marks the scope when the check lets a request through; a response to an unmarked
-    request is the check's own refusal, replaced whole. Health probes (``PROBES``) answer under any
-    host name: they say only whether the service is up, and a load balancer or a monitor on the
-    machine probes by its own name (an operator listed the public name and ``curl localhost:8000/readyz``
-    got 400)."""
+    request is the check's own refusal, replaced whole. Health probes (``PROBES``) also answer when sent
+    to this machine's own names: a monitor on the machine probes ``localhost`` (an operator listed the
+    public name and ``curl localhost:8000/readyz`` got 400); a page whose name was rebound to this
+    machine sends its own name, so readiness's counts stay out of its reach (a blind review)."""
 
     PROBES = ("/healthz", "/readyz")
+    LOOPBACK = ("localhost", "127.0.0.1", "::1")
 
     def __init__(self, app: ASGIApp, allowed_hosts: list[str]) -> None:
         async def allowed(scope: Scope, receive: Receive, send: Send) -> None:
@@ -232,7 +233,7 @@ class TrustedHosts(TrustedHostMiddleware):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await super().__call__(scope, receive, send)
-        if scope.get("path") in self.PROBES:
+        if scope.get("path") in self.PROBES and _host_name(Headers(scope=scope).get("host", "")) in self.LOOPBACK:
             return await self.app(scope, receive, send)
         refused = False
 
@@ -248,6 +249,28 @@ class TrustedHosts(TrustedHostMiddleware):
                                  "หรือให้ผู้ดูแลเพิ่มชื่อนี้ใน PLANALIGN_ALLOWED_HOSTS")(scope, receive, send)
 
         await super().__call__(scope, receive, answer)
+
+
+def _host_name(host: str) -> str:
+    """The name of a Host header, without its port ("[::1]:8000" -> "::1")."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:].split("]", 1)[0]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def cors_origins(allowed: Sequence[str]) -> list[str]:
+    """The listed origins as a browser sends them (lower case, no default port, no path), for the CORS answer: the
+    same-origin check compares them so, while CORS compared the strings as written ("https://ebudget.bangkok.go.th:443"
+    let the keyless writes through and refused the preflight: a blind review). "*" and what is no origin are left out."""
+    found = []
+    for origin in allowed:
+        key = _origin_key(origin)
+        if key is not None:
+            scheme, host, port = key
+            name = f"[{host}]" if ":" in host else host
+            found.append(f"{scheme}://{name}" + ("" if port == (443 if scheme == "https" else 80) else f":{port}"))
+    return list(dict.fromkeys(found))
 
 
 def _origin_key(url: str) -> tuple[str, str, int] | None:
@@ -451,10 +474,10 @@ def create_app(settings: Settings | None = None, *, sample: bool = False) -> Fas
     app.add_middleware(Metrics)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
     app.add_middleware(SameOrigin, allowed=settings.allowed_origins)
-    if settings.allowed_origins:  # answers their preflights; keys travel in headers, so no credentials (cookies) are allowed
-        app.add_middleware(CORSMiddleware, allow_origins=[o.rstrip("/") for o in settings.allowed_origins], allow_methods=["GET", "POST", "DELETE"],
-                           allow_headers=[API_KEY_HEADER, "Authorization", "Content-Type"], expose_headers=["Content-Disposition", "Retry-After"],
-                           max_age=600)
+    if origins := cors_origins(settings.allowed_origins):  # their preflights answered; keys travel in headers: no cookies allowed
+        app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "DELETE"],
+                           allow_headers=[API_KEY_HEADER, "Authorization", "Content-Type", "X-Request-ID"],
+                           expose_headers=["Content-Disposition", "Retry-After", "X-Total-Count", "X-Request-ID"], max_age=600)
     app.add_middleware(SecurityHeaders)
     if settings.allowed_hosts:  # DNS rebinding: a page on evil.example, its name rebound to 127.0.0.1, is answered as evil.example
         app.add_middleware(TrustedHosts, allowed_hosts=list(settings.allowed_hosts))
@@ -471,7 +494,7 @@ def create_app(settings: Settings | None = None, *, sample: bool = False) -> Fas
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [{"loc": list(e.get("loc", [])), "msg": e.get("msg", "")} for e in exc.errors()]
         sent = request.headers.get("content-type", "")
-        if errors and all(e["loc"] == ["body"] for e in errors) and "json" not in sent.lower():
+        if errors and "json" not in sent.lower() and _takes_json(request) and all(e["loc"][:1] == ["body"] and len(e["loc"]) <= 2 for e in errors):
             # a JSON body sent as text or a form: it read "Input should be a valid dictionary" (an integrator's walkthrough)
             return _json(415, f"send the body as JSON with Content-Type: application/json (it came as {sent[:100] or 'no Content-Type'})",
                          errors, thai="กรุณาส่งข้อมูลเป็น JSON พร้อมส่วนหัว Content-Type: application/json")
@@ -518,11 +541,19 @@ ERROR_STATUSES = {
     "401": "an API key is needed and none, or an unknown one, was sent",
     "403": "a read-only key asked to write, or a browser page of another site asked to write",
     "404": "what the path or a parameter names does not exist",
+    "409": "the request conflicts with the state of what it names (a job not finished or already ended, a catalog in use)",
     "413": "the body, a file or a batch is over the service's limits",
     "415": "a JSON body sent without Content-Type: application/json",
     "422": "a field, parameter or file content is not valid",
     "503": "the service is starting, loading a model or an index, or busy; retry after Retry-After seconds",
 }
+
+
+def _takes_json(request: Request) -> bool:
+    """Whether the route answering ``request`` reads a JSON body (not a form or an upload): only there is another
+    Content-Type a 415 (a list of decisions sent as text got the 422 of its union's branches: a blind review)."""
+    body = getattr(request.scope.get("route"), "body_field", None)
+    return body is not None and isinstance(body.field_info, params.Body) and not isinstance(body.field_info, params.Form)
 
 
 def _declare_errors(app: FastAPI) -> None:
@@ -544,8 +575,10 @@ def _declare_errors(app: FastAPI) -> None:
                 statuses = dict(ERROR_STATUSES) if path.startswith("/v1/") else {"503": ERROR_STATUSES["503"]}
                 if "requestBody" not in operation or "application/json" not in operation["requestBody"].get("content", {}):
                     statuses.pop("415", None)  # only a JSON body can come with another type
-                if method == "get":
-                    statuses.pop("413", None)
+                if "requestBody" not in operation:
+                    statuses.pop("413", None)  # nothing sent to be too large
+                if not path.startswith("/v1/") and operation.get("security"):  # /metrics: a key when reads need one
+                    statuses.update({s: ERROR_STATUSES[s] for s in ("401", "403")})
                 for status, why in statuses.items():
                     responses.setdefault(status, {"description": why})
                 for status, response in responses.items():

@@ -749,6 +749,14 @@ def test_the_openapi_description_declares_the_errors_the_service_answers(tmp_pat
         as_text = client.post("/v1/align", content='{"text": "ขุดลอกคลอง"}'.encode(), headers={"content-type": "text/plain", "X-API-Key": KEY})
         assert as_text.status_code == 415 and "application/json" in as_text.json()["message_th"] and "415" in align
         assert "415" not in described["paths"]["/v1/classify/jobs"]["post"]["responses"]  # an upload is a form
+        decisions_as_text = client.post("/v1/decisions", content=b'[{"text": "x", "node_id": "D1.4"}]', headers={"content-type": "text/plain",
+                                                                                                                "X-API-Key": KEY})
+        assert decisions_as_text.status_code == 415  # a list or one decision (its union's branches made it a 422: a blind review)
+        form_as_text = client.post("/v1/classify/jobs", content=b"x", headers={"content-type": "text/plain", "X-API-Key": KEY})
+        assert form_as_text.status_code == 422  # an upload's form is no JSON to ask for
+        assert "409" in described["paths"]["/v1/classify/jobs/{job_id}/result"]["get"]["responses"]
+        assert {"401", "403"} <= set(described["paths"]["/metrics"]["get"]["responses"]) and list(described["paths"]["/healthz"]) == ["get"]
+        assert "413" not in described["paths"]["/v1/catalogs/{catalog_id}"]["delete"]["responses"]
         for body in (refused.json(), unknown.json()):  # the bodies are what the description says
             assert set(error["required"]) <= set(body) and set(body) <= set(error["properties"])
             assert isinstance(body["error"], str) and isinstance(body["message_th"], str)

@@ -108,7 +108,8 @@ def test_cross_site_writes_are_refused(client):
 
 
 def test_other_origins_can_be_allowed_and_keys_still_apply(tmp_path):
-    with make(tmp_path, allowed_origins="https://planalign.bma.go.th", api_keys=KEY) as client:
+    # listed as a person may write it: CORS compares it as the browser sends it, as the same-origin check does (a blind review)
+    with make(tmp_path, allowed_origins="HTTPS://Planalign.BMA.go.th:443/", api_keys=KEY) as client:
         wait_ready(client)
         body = {"projects": [{"id": "X1", "name": "โครงการทดสอบ"}]}
         assert client.post("/v1/projects", json=body, headers={"Origin": "https://planalign.bma.go.th", "X-API-Key": KEY}).status_code == 200
@@ -120,6 +121,8 @@ def test_other_origins_can_be_allowed_and_keys_still_apply(tmp_path):
         granted = client.options("/v1/align", headers={"Origin": "https://planalign.bma.go.th", **ask})
         assert granted.status_code == 200 and granted.headers["access-control-allow-origin"] == "https://planalign.bma.go.th"
         assert "x-api-key" in granted.headers["access-control-allow-headers"].lower()
+        listed = client.get("/v1/classify/jobs", headers={"Origin": "https://planalign.bma.go.th", "X-API-Key": KEY})
+        assert "x-total-count" in listed.headers["access-control-expose-headers"].lower()  # the count a front end pages by
         assert "access-control-allow-origin" not in client.options("/v1/align", headers={"Origin": "https://evil.example", **ask}).headers
         answer = client.post("/v1/align", json={"text": "ขุดลอกคลอง"}, headers={"Origin": "https://planalign.bma.go.th", "X-API-Key": KEY})
         assert answer.status_code == 200 and answer.headers["access-control-allow-origin"] == "https://planalign.bma.go.th"
@@ -253,10 +256,14 @@ def test_a_rebound_host_name_is_refused_where_hosts_are_listed(tmp_path):
         assert "rebind.evil.example" in refused.json()["error"] and "PLANALIGN_ALLOWED_HOSTS" in refused.json()["message_th"]
         assert listed.get("/v1/projects", headers={"host": "localhost:8000"}).status_code == 200
         assert listed.post("/v1/decisions", json=decision, headers={"origin": "http://127.0.0.1:8000"}).status_code == 200
-        # a monitor probes by whatever name it has: the probes say only whether the service is up (an operator got 400)
-        assert listed.get("/healthz", headers={"host": "planalign.bma.go.th"}).status_code == 200
-        assert listed.get("/readyz", headers={"host": "planalign.bma.go.th"}).status_code in (200, 503)
-        assert listed.get("/metrics", headers={"host": "planalign.bma.go.th"}).status_code == 400
+    # the public name listed, a monitor on the machine still probes localhost (an operator got 400); a rebound name does not
+    with TestClient(create_app(Settings(data_dir=tmp_path / "data", encoder="tfidf", index_encoder="tfidf", allowed_hosts=("planalign.bma.go.th",))),
+                    base_url="http://planalign.bma.go.th") as public:
+        wait_ready(public)
+        for host in ("localhost:8000", "127.0.0.1", "[::1]:8000"):
+            assert public.get("/healthz", headers={"host": host}).status_code == 200 and public.get("/readyz", headers={"host": host}).status_code == 200
+        assert public.get("/readyz", headers={"host": "rebind.evil.example"}).status_code == 400  # its counts are no other site's to read
+        assert public.get("/metrics", headers={"host": "localhost"}).status_code == 400
 
 
 def test_confusion_png_without_labels_is_404(client):
