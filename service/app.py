@@ -570,7 +570,7 @@ def _declare_errors(app: FastAPI) -> None:
         components["Error"] = ERROR_SCHEMA
         error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
         for path, operations in schema.get("paths", {}).items():
-            for method, operation in operations.items():
+            for operation in operations.values():
                 responses = operation.setdefault("responses", {})
                 statuses = dict(ERROR_STATUSES) if path.startswith("/v1/") else {"503": ERROR_STATUSES["503"]}
                 if "requestBody" not in operation or "application/json" not in operation["requestBody"].get("content", {}):
