@@ -28,6 +28,9 @@ K1 = 1.5
 B = 0.75
 EMPTY_DOCUMENT = "\u0000"  # an empty document still needs a row, so positions stay aligned with the store
 MATRIX_FILE = "bm25.npz"
+MIN_COMPOUND_WORD = 3  # characters a query word needs to be looked for inside compounds
+MAX_COMPOUNDS = 100  # compounds a query word is looked for in, those in most documents first
+COMPOUND_CACHE = 10_000  # query words whose compounds an index version remembers
 TOKENS_FILE = "tokens.jsonl"
 
 
@@ -86,8 +89,13 @@ class KeywordIndex:
 
     def compounds_of(self, word: str) -> list[str]:
         """The indexed words that hold ``word`` whole among their dictionary words (:func:`holds_word`):
-        "เขตปลอดบุหรี่" for "บุหรี่". One scan of the vocabulary joined in a string (a few ms at
-        117k documents), remembered per word for this version of the index."""
+        "เขตปลอดบุหรี่" for "บุหรี่"; the :data:`MAX_COMPOUNDS` found in most documents. A word of fewer
+        than :data:`MIN_COMPOUND_WORD` characters has none: "ไฟ" sat inside 221 compounds of Traffy
+        reports, "รถไฟฟ้า" among them, and one-letter queries made a request cost seconds and a gigabyte
+        (a blind review). One scan of the vocabulary joined in a string, remembered per word for this
+        version of the index (at most :data:`COMPOUND_CACHE` words)."""
+        if len(word) < MIN_COMPOUND_WORD or word.isdigit():
+            return []
         if word in self._compounds:
             return self._compounds[word]
         if self._words_text is None:
@@ -96,38 +104,50 @@ class KeywordIndex:
             self._words_text = ("\n".join(words), starts, words)
         text, starts, words = self._words_text
         found: list[str] = []
-        position = text.find(word) if word else -1
+        position = text.find(word)
         while position >= 0:
             candidate = words[int(np.searchsorted(starts, position, side="right")) - 1]
             if candidate != word and holds_word(candidate, word):
                 found.append(candidate)
             position = text.find(word, position + 1)
-        self._compounds[word] = found = list(dict.fromkeys(found))
+        found = sorted(dict.fromkeys(found), key=lambda w: -self._document_frequency(self._rows([w])[0]))[:MAX_COMPOUNDS]
+        if len(self._compounds) >= COMPOUND_CACHE:
+            self._compounds.clear()
+        self._compounds[word] = found
         return found
 
     def scores(self, query_tokens: list[str], *, in_compounds: bool = True) -> np.ndarray:
         """BM25 score of every document (0 where no query word occurs). A query word also scores in the
-        documents of the compounds that hold it (:meth:`compounds_of`; ``in_compounds``), as much as
-        its best form there (the most, not the sum: a document with "คลองลาดพร้าว" carries its head
-        "คลอง" too)."""
+        documents of the compounds that hold it (:meth:`compounds_of`; ``in_compounds``) as one term
+        with them: their documents' frequency, each document's best form (the most, not the sum: a
+        document with "คลองลาดพร้าว" carries its head "คลอง" too). Sparse throughout: one dense vector a
+        query word."""
         scores = np.zeros(self.size, dtype=np.float32)
         for token in query_tokens:
             rows = self._rows([token, *self.compounds_of(token)] if in_compounds else [token])
             if len(rows) == 1:
-                scores += self._row(rows[0])
-            elif rows:  # the word and its compounds as one term: its documents' frequency, each document's best form
-                saturation = np.max([self._row(r) / self._row_idf(r) for r in rows], axis=0)
-                scores += _idf(int(np.count_nonzero(saturation)), self.size) * saturation
+                scores += self._most(rows)
+            elif rows:
+                saturation = self._most(rows, per_idf=True)
+                scores += np.float32(_idf(int(np.count_nonzero(saturation)), self.size)) * saturation
         return scores
 
-    def _row(self, row: int) -> np.ndarray:
-        """One word's weight in every document."""
-        weights = np.zeros(self.size, dtype=np.float32)
-        if row < self._base.shape[0] and self.base_size:
-            weights[: self.base_size] = self._base[row].toarray().ravel()
+    def _most(self, rows: list[int], per_idf: bool = False) -> np.ndarray:
+        """Per document, the largest weight among ``rows`` (divided by each row's idf: its term-frequency part)."""
+        out = np.zeros(self.size, dtype=np.float32)
+        scale = np.array([1.0 / self._row_idf(r) if per_idf else 1.0 for r in rows], dtype=np.float32)
+        in_base = [i for i, r in enumerate(rows) if r < self._base.shape[0]]
+        if in_base and self.base_size:
+            part = sparse.diags(scale[in_base]) @ self._base[[rows[i] for i in in_base]]
+            out[: self.base_size] = part.max(axis=0).toarray().ravel()
         if self._delta.shape[1]:
-            weights[self.base_size :] = self._delta[row].toarray().ravel()
-        return weights
+            part = sparse.diags(scale) @ self._delta[rows]
+            out[self.base_size :] = part.max(axis=0).toarray().ravel()
+        return out
+
+    def _document_frequency(self, row: int) -> int:
+        base = int(self._base.indptr[row + 1] - self._base.indptr[row]) if row < self._base.shape[0] else 0
+        return base + (int(self._delta[row].nnz) if self._delta.shape[1] else 0)
 
     def _row_idf(self, row: int) -> float:
         return float(self.idf[row]) if row < len(self.vocabulary) else _idf(1, self.base_size)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from importlib import resources
+from itertools import accumulate
 
 from pythainlp.corpus.common import thai_stopwords, thai_words
 from pythainlp.tokenize import word_tokenize
@@ -224,14 +225,33 @@ def holds_word(compound: str, word: str) -> bool:
     Keyword search finds a query word inside the compounds the tokenizer keeps whole through it: a
     search for "บุหรี่" found none of 12 districts' "โครงการกรุงเทพมหานครเขตปลอดบุหรี่" (an
     integrator's walkthrough; :func:`index_words` gives a compound's head only)."""
-    def words_only(piece: str) -> bool:
-        return all(known_word(w) for w in _newmm(piece))
+    return holds_in([compound], word)
 
-    start = compound.find(word)
-    while start >= 0:
-        if words_only(compound[:start]) and words_only(compound[start + len(word):]):
+
+def holds_in(tokens: list[str], word: str) -> bool:
+    """Whether a text cut into ``tokens`` holds ``word`` as whole words, within one token or across several
+    ("ลอกท่อ" in "ลอก|ท่อระบายน้ำ"): at some occurrence in the tokens joined, each end falls between two
+    tokens or between dictionary words inside one. "ยา" is not in "ผู้ช่วย|พยาบาล" nor "นม" in "ซ่อม|ถนน|มีนบุรี"
+    (a blind review found such hits counted as matches of the query)."""
+    if not word:
+        return False
+    joined = "".join(tokens)
+    ends = list(accumulate(len(t) for t in tokens))
+    starts = [0, *ends[:-1]]
+
+    def between_words(position: int) -> bool:
+        """The position is a token's edge, or splits its token into two runs of dictionary words."""
+        k = next((i for i, end in enumerate(ends) if position < end), len(tokens) - 1)
+        if position in (starts[k], ends[k]):
             return True
-        start = compound.find(word, start + 1)
+        token = tokens[k]
+        return all(known_word(w) for w in _newmm(token[: position - starts[k]])) and all(known_word(w) for w in _newmm(token[position - starts[k]:]))
+
+    start = joined.find(word)
+    while start >= 0:
+        if between_words(start) and between_words(start + len(word)):
+            return True
+        start = joined.find(word, start + 1)
     return False
 
 

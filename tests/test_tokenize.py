@@ -1,4 +1,4 @@
-from planalign.nlp.tokenize import bma_vocabulary, chunk, content_tokens, holds_word, index_words, split_sentences, tokenize
+from planalign.nlp.tokenize import bma_vocabulary, chunk, content_tokens, holds_in, holds_word, index_words, split_sentences, tokenize
 
 
 def test_dotted_abbreviations_stay_whole():
@@ -74,3 +74,6 @@ def test_a_rare_dictionary_word_does_not_cut_a_common_bma_word(tmp_path):
 def test_a_compound_holds_a_word_only_where_the_rest_is_words():
     assert holds_word("เขตปลอดบุหรี่", "บุหรี่") and holds_word("ยาเสพติด", "ยา") and holds_word("คลองลาดพร้าว", "ลาดพร้าว")
     assert not holds_word("พยาบาล", "ยา") and not holds_word("ยาว", "ยา") and not holds_word("กฎหมาย", "หมา")
+    # across the words of a text too, each end between two words
+    assert holds_in(["ลอก", "ท่อระบายน้ำ"], "ลอกท่อ") and holds_in(["ขุดลอก", "คลอง"], "ขุดลอกคลอง")
+    assert not holds_in(["ผู้ช่วย", "พยาบาล"], "ยา") and not holds_in(["ซ่อม", "ถนน", "มีนบุรี"], "นม")
