@@ -402,7 +402,13 @@ def test_evaluate_review_grid_by_keyboard(server: str, browser) -> None:
     # no API key: who decided is said in Thai, not "local" (a walkthrough)
     assert "ผู้ใช้ในหน่วยงาน" in browser.find_element(By.CSS_SELECTOR, "#review-table tbody tr.decided td.decision").text
     grid = browser.find_element(By.ID, "review-grid")
-    grid.send_keys("n")
+    # the Thai keyboard layout on: the key of "n" types "ื" (j / k / a / c / n did nothing: an accessibility audit)
+    active = browser.find_element(By.CSS_SELECTOR, "#review-table tbody tr.active").get_attribute("data-index")
+    for kind in ("keyDown", "keyUp"):
+        browser.execute_cdp_cmd("Input.dispatchKeyEvent", {"type": kind, "key": "ื", "code": "KeyN", "text": "ื" if kind == "keyDown" else ""})
+    wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#review-table tbody tr.active").get_attribute("data-index") != active)
+    assert browser.find_element(By.CSS_SELECTOR, "#review-table tbody tr.active").get_attribute("aria-current") == "true"
+    assert "แถว " in browser.execute_script("return document.getElementById('review-current').textContent")  # what a screen reader hears
     grid.send_keys("c")  # correct the next undecided row with the picker
     dialog = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, "dialog.picker")))
     dialog.find_element(By.CSS_SELECTOR, ".picker-filter").send_keys("D9.1", Keys.ENTER)
@@ -571,6 +577,18 @@ def test_dashboard_coverage(server: str, browser) -> None:
     assert any("format=xlsx" in h for h in links) and any("table=districts" in h for h in links)
     _no_console_errors(browser)
     browser.find_element(By.ID, "drill-close").click()
+    # by keyboard (an accessibility audit): the heatmap is one tab stop, arrows move in it, Space opens the list, the list
+    # takes the keyboard and Close gives it back to the cell
+    assert len(browser.find_elements(By.CSS_SELECTOR, '#heatmap td.heat[tabindex="0"]')) == 1
+    first = browser.find_element(By.CSS_SELECTOR, '#heatmap td.heat[tabindex="0"]')
+    browser.execute_script("arguments[0].focus()", first)
+    first.send_keys(Keys.ARROW_RIGHT)
+    moved = browser.switch_to.active_element
+    assert moved.get_attribute("data-node") != first.get_attribute("data-node") and moved.get_attribute("tabindex") == "0"
+    moved.send_keys(Keys.SPACE)
+    wait.until(lambda d: d.switch_to.active_element.get_attribute("id") == "drill-heading")
+    browser.find_element(By.ID, "drill-close").send_keys(Keys.ENTER)
+    wait.until(lambda d: d.switch_to.active_element.get_attribute("data-node") == moved.get_attribute("data-node"))
     path = _screenshot(browser, "dashboard.png")
     assert path.stat().st_size > 20_000
     # a plan whose levels are named otherwise: the page asked it for "issue", was refused, and kept the previous plan's bars (a walkthrough)
