@@ -108,7 +108,8 @@
     var nodes = (data.nodes || []).filter(function (n) { return n.id || n.projects; });  // the not-aligned row only when it holds projects
     var max = Math.max.apply(null, nodes.map(function (n) { return n[key]; }).concat([1]));
     var rowH = 34, labelW = 190, valueW = 150, width = 720, barW = width - labelW - valueW;
-    var chart = svg("svg", { viewBox: "0 0 " + width + " " + (nodes.length * rowH + 8), class: "bars-svg", role: "img",
+    // a group, not an image: it holds a button a bar (an image's children are no controls to a screen reader: an accessibility audit)
+    var chart = svg("svg", { viewBox: "0 0 " + width + " " + (nodes.length * rowH + 8), class: "bars-svg", role: "group",
                              "aria-label": "แผนภูมิแท่ง" + (key === "budget" ? "งบประมาณ" : "จำนวนโครงการ") + "ราย" + levelWords(state.top) });
     nodes.forEach(function (n, i) {
       var y = i * rowH + 4;
@@ -119,7 +120,9 @@
       var previous = key === "budget" ? n.previous_budget : n.previous_projects;
       var change = previous === null || previous === undefined ? "" :
         " (" + (total >= previous ? "+" : "−") + (key === "budget" ? baht(Math.abs(total - previous)) : count(Math.abs(total - previous))) + ")";
-      var group = svg("g", { class: "bar-row", tabindex: 0, role: "button", "data-node": n.id || "",
+      var said = nodeLabel(n) + ": " + (key === "budget" ? baht(total) : count(total) + " โครงการ") + change + " · ระบุในแบบฟอร์มหรือมีผู้ตัดสิน " +
+        PA.percent(declaredShare) + " ที่เหลือระบบจัดให้ · กดเพื่อดูรายการ";  // the dark and light parts were told by shade alone
+      var group = svg("g", { class: "bar-row", tabindex: 0, role: "button", "data-node": n.id || "", "aria-label": said,
                              onclick: function () { drill({ node: n.id || "", level: state.top }, nodeLabel(n)); },
                              onkeydown: function (e) { if (activates(e)) { e.preventDefault(); drill({ node: n.id || "", level: state.top }, nodeLabel(n)); } } }, [
         svg("title", { text: nodeLabel(n) + ": " + count(n.projects) + " โครงการ, " + baht(n.budget) }),
@@ -267,6 +270,18 @@
       chart.appendChild(svg("text", { x: left + k * 190 + 18, y: top + height + 45, class: "legend", text: "สัดส่วน" + s[1] }));
     });
     box.appendChild(chart);
+    // the chart's figures as a table a screen reader can read (they were in hover tooltips only: an accessibility audit)
+    box.appendChild(el("table", { class: "visually-hidden" }, [
+      el("caption", { text: "สัดส่วนเรื่องที่ประชาชนแจ้ง โครงการ และงบประมาณ ราย" + levelWords(state.top) }),
+      el("thead", null, el("tr", null, [el("th", { scope: "col", text: levelWords(state.top) })].concat(series.map(function (s) {
+        return el("th", { scope: "col", text: "สัดส่วน" + s[1] });
+      })))),
+      el("tbody", null, nodes.map(function (n) {
+        return el("tr", null, [el("th", { scope: "row", text: n.id + " " + n.name })].concat(series.map(function (s) {
+          return el("td", { text: PA.percent(n[s[0]], 1) });
+        })));
+      }))
+    ]));
   }
 
   function renderNeeds(needs) {

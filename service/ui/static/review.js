@@ -343,6 +343,10 @@
     ["f-year", "f-district"].forEach(function (id) {
       $(id).addEventListener("input", function () {
         clearTimeout(typed);
+        // a year half typed ("25") is not searched as one types: it flashed "25 is no year" and wiped the results
+        // (an accessibility audit); Enter still searches it and says what is wrong
+        var year = $("f-year").value.trim();
+        if (id === "f-year" && year && !/^\d{4}$/.test(year)) return;
         typed = setTimeout(searchAgain, TYPING_PAUSE_MS);
       });
     });
