@@ -66,7 +66,7 @@
     var path = (s.path || []).map(function (id) { return names[id] ? id + " " + names[id] : id; });
     return el("article", { class: "suggestion" + (rank === 0 ? " top" : ""), dataset: { nodeId: s.node_id, level: s.level } }, [
       el("header", { class: "suggestion-head" }, [
-        el("span", { class: "rank", text: String(rank + 1), "aria-label": "อันดับ " + (rank + 1) }),
+        el("span", { class: "rank", text: String(rank + 1), role: "img", "aria-label": "อันดับ " + (rank + 1) }),
         el("div", { class: "suggestion-title" }, [
           el("h4", null, [el("span", { class: "node-id", text: s.node_id }), " ", s.name]),
           path.length > 1 ? el("p", { class: "path", text: path.join(" › ") }) : null
@@ -76,7 +76,7 @@
       ]),
       PA.confidenceBar(s.confidence, "ความมั่นใจของ " + s.node_id),
       renderEvidence(s.evidence, rank === 0),
-      el("div", { class: "decision-actions" }, el("button", { type: "button", class: "btn btn-small accept-suggestion",
+      el("div", { class: "decision-actions" }, el("button", { type: "button", class: "btn btn-small accept-suggestion", "aria-pressed": "false",
         text: "ใช้ข้อเสนอนี้", title: "บันทึกว่าโครงการนี้สอดคล้องกับ " + s.node_id + " ระบบจะเรียนรู้จากการตัดสินใจนี้",
         onclick: function () { decide({ id: s.node_id, name: s.name, level: s.level }); } }))
     ]);
@@ -113,6 +113,8 @@
         var shown = false;
         document.querySelectorAll('#suggestions .suggestion[data-level="' + node.level + '"]').forEach(function (card) {
           card.classList.toggle("chosen", card.dataset.nodeId === node.id);
+          var use = card.querySelector(".accept-suggestion");  // the choice said to a screen reader too, not only by a border and a tick
+          if (use) use.setAttribute("aria-pressed", String(card.dataset.nodeId === node.id));
           shown = shown || card.dataset.nodeId === node.id;
         });
         /* A node picked from the tree that is not among the suggestions: said in its level, not only in the
@@ -193,9 +195,9 @@
     order.forEach(function (level) {
       var list = levels[level] || [];
       box.appendChild(el("section", { class: "level", dataset: { level: level } }, [
-        el("h3", { class: "level-title" }, [PA.levelName(level),
+        el("div", { class: "level-title" }, [el("h3", { text: PA.levelName(level) }),
           el("button", { type: "button", class: "link-button pick-other", text: "เลือกหัวข้ออื่น…", dataset: { level: level },
-                         onclick: function () { pickOther(level); } })]),
+                         "aria-label": "เลือกหัวข้ออื่นในระดับ" + PA.levelName(level), onclick: function () { pickOther(level); } })]),
         endsAboveNote(level, (data.ends_above || {})[level], names),
         list.length ? list.map(function (s, i) { return renderSuggestion(s, i, names, (data.needs_review || {})[level]); })
           : el("p", { class: "muted", text: "ไม่มีข้อเสนอในระดับนี้" })
