@@ -96,7 +96,13 @@
     }
     var key = apiKey();
     if (key) headers["X-API-Key"] = key;
-    return fetch(path, { method: options.method || "GET", headers: headers, body: body, credentials: "same-origin" })
+    /* A request that never answers ends with a message instead of "กำลังวิเคราะห์…" for ever (a paused server kept the
+       planner's button disabled with no way out: an accessibility audit): 2 minutes, 10 for an upload. */
+    var seconds = options.timeout || (body instanceof FormData ? 600 : 120);
+    var controller = window.AbortController ? new AbortController() : null;
+    var timer = controller ? setTimeout(function () { controller.abort(); }, seconds * 1000) : null;
+    return fetch(path, { method: options.method || "GET", headers: headers, body: body, credentials: "same-origin",
+                         signal: controller ? controller.signal : undefined })
       .then(function (response) {
         return response.text().then(function (text) {
           var data = null;
@@ -104,9 +110,13 @@
           if (!response.ok) throw new ApiError(response.status, data);
           return data;
         });
-      }, function () {
+      }, function (err) {
+        if (err && err.name === "AbortError") {
+          throw new ApiError(0, { message_th: "ระบบไม่ตอบภายใน " + Math.round(seconds / 60) + " นาที กรุณาลองใหม่ หากยังเป็นเช่นนี้ แจ้งผู้ดูแลระบบ" });
+        }
         throw new ApiError(0, { error: "ติดต่อเซิร์ฟเวอร์ไม่ได้" });
-      });
+      })
+      .finally(function () { if (timer) clearTimeout(timer); });
   }
 
   /* A file from the API as a blob URL: links and images cannot send the API key header, fetch can
