@@ -384,6 +384,19 @@
     target.focus({ preventScroll: true });
   }
 
+  /* A field the page found wrong says so to a screen reader and points at the message (aria-invalid, aria-describedby):
+     the Thai message sat in the status line, the field unmarked (an accessibility audit). Cleared as the field changes. */
+  function fieldError(field, message) {
+    if (!field) return;
+    field.setAttribute("aria-invalid", "true");
+    if (message && message.id) field.setAttribute("aria-describedby", message.id);
+    field.addEventListener("input", function clear() {
+      field.removeAttribute("aria-invalid");
+      field.removeEventListener("input", clear);
+    });
+    field.focus();
+  }
+
   function formatNumber(n) {
     return Number(n).toLocaleString("th-TH");
   }
@@ -395,6 +408,6 @@
     highlightSpans: highlightSpans, highlightWords: highlightWords, percent: percent, excerpt: excerpt, decisionScore: decisionScore, whoThai: whoThai,
     confidenceBar: confidenceBar, setStatus: setStatus, loadCatalogs: loadCatalogs,
     levelName: levelName, catalogTitle: catalogTitle, matchKind: function (k) { return MATCH_KINDS[k] || k; }, formatNumber: formatNumber,
-    decisionEvidence: decisionEvidence, kindThai: kindThai, explanationThai: explanationThai, focusIfLost: focusIfLost
+    decisionEvidence: decisionEvidence, kindThai: kindThai, explanationThai: explanationThai, focusIfLost: focusIfLost, fieldError: fieldError
   };
 })();

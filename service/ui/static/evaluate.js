@@ -310,8 +310,8 @@
     var form = event.target;
     var status = $("job-status");
     var file = form.file.files[0];
-    if (!file) { PA.setStatus(status, "กรุณาเลือกไฟล์", "error"); form.file.focus(); return; }
-    if (!form.text_col.value.trim()) { PA.setStatus(status, "กรุณาระบุคอลัมน์ข้อความ", "error"); form.text_col.focus(); return; }
+    if (!file) { PA.setStatus(status, "กรุณาเลือกไฟล์", "error"); PA.fieldError(form.file, status); return; }
+    if (!form.text_col.value.trim()) { PA.setStatus(status, "กรุณาระบุคอลัมน์ข้อความ", "error"); PA.fieldError(form.text_col, status); return; }
     var missing = missingColumns(form);
     if (missing.length) {
       PA.setStatus(status, "ไฟล์ " + fileColumns.filename + " ไม่มีคอลัมน์ " + quoted(missing) + " กรุณาเลือกคอลัมน์ที่มีอยู่ในไฟล์", "error");

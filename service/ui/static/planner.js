@@ -299,7 +299,7 @@
     };
     if (!body.text && !body.name && !body.objective && !body.target) {
       PA.setStatus(status, "กรุณากรอกร่างโครงการ หรือชื่อโครงการ/วัตถุประสงค์/เป้าหมาย อย่างน้อยหนึ่งช่อง", "error");
-      form.text.focus();
+      PA.fieldError(form.text, status);
       return;
     }
     var button = document.getElementById("align-submit");

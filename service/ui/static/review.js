@@ -188,7 +188,7 @@
     var status = $("search-status");
     if (!p.q) {
       PA.setStatus(status, "กรุณาพิมพ์คำค้นหา", "error");
-      $("q").focus();
+      PA.fieldError($("q"), status);
       return Promise.resolve();
     }
     PA.setStatus(status, "กำลังค้นหา…", "busy");
