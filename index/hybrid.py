@@ -258,14 +258,14 @@ def _feedback_seeds(passages: np.ndarray, fused: np.ndarray, params: SearchParam
 def explain(words: set[str], doc_tokens: list[str], dense_z: float, feedback_z: float, params: SearchParams = PARAMS) -> tuple[str, ...]:
     """Why a hit is shown (a hit with neither reason is a weak, filler hit).
 
-    ``doc_tokens``: the document's content words; a query word counts when it occurs in them joined
-    (Thai is written without spaces, so "ลอกท่อ" is found in "ลอก|ท่อระบายน้ำ" whatever newmm cut), or
-    when one of its synonyms is one of them ("ขยะ" in "จัดการ|มูลฝอย"; a synonym is matched whole:
-    "หมา" inside "กฎหมาย" or "เป้าหมาย" is no dog, a blind review).
+    ``doc_tokens``: the document's content words; a query word counts when they hold it as whole words,
+    within a word or across words (:func:`holds_in`: "ลอกท่อ" in "ลอก|ท่อระบายน้ำ" whatever newmm cut, but
+    not "ยา" in "พยาบาล": a blind review), or when one of its synonyms is one of them ("ขยะ" in
+    "จัดการ|มูลฝอย"; a synonym is matched whole: "หมา" inside "กฎหมาย" or "เป้าหมาย" is no dog).
     """
     why = []
-    text, tokens = "".join(doc_tokens), set(doc_tokens)
-    if words and sum(w in text or any(s in tokens for s in synonyms(w)[1:]) for w in words) >= max(1.0, params.lexical_share * len(words)):
+    tokens = set(doc_tokens)
+    if words and sum(holds_in(doc_tokens, w) or any(s in tokens for s in synonyms(w)[1:]) for w in words) >= max(1.0, params.lexical_share * len(words)):
         why.append(LEXICAL)
     if dense_z >= params.semantic_z or feedback_z >= params.semantic_z:
         why.append(SEMANTIC)

@@ -215,10 +215,11 @@ class TrustedHosts(TrustedHostMiddleware):
     """Starlette's host check, its refusal in our JSON error with the Thai message (it was plain English text).
 
     The inner app marks the scope when the check lets a request through; a response to an unmarked
-    request is the check's own refusal, replaced whole. Health probes (``PROBES``) also answer when sent
-    to this machine's own names: a monitor on the machine probes ``localhost`` (an operator listed the
-    public name and ``curl localhost:8000/readyz`` got 400); a page whose name was rebound to this
-    machine sends its own name, so readiness's counts stay out of its reach (a blind review)."""
+    request is the check's own refusal, replaced whole. Health probes (``PROBES``) answer under any
+    name: a monitor on the machine probes ``localhost`` (an operator listed the public name and ``curl
+    localhost:8000/readyz`` got 400), a load balancer or Kubernetes its own address (a blind review).
+    Under a name that is neither listed nor this machine's they say their status alone, so a page whose
+    name was rebound to this machine reads no counts (another review)."""
 
     PROBES = ("/healthz", "/readyz")
     LOOPBACK = ("localhost", "127.0.0.1", "::1")
@@ -230,10 +231,17 @@ class TrustedHosts(TrustedHostMiddleware):
 
         super().__init__(allowed, allowed_hosts=allowed_hosts, www_redirect=False)
 
+    def listed(self, host: str) -> bool:
+        """Whether a host name is one the service answers to (Starlette's rule: a name, or "*.domain")."""
+        return self.allow_any or any(host == pattern or (pattern.startswith("*") and host.endswith(pattern[1:])) for pattern in self.allowed_hosts)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await super().__call__(scope, receive, send)
-        if scope.get("path") in self.PROBES and _host_name(Headers(scope=scope).get("host", "")) in self.LOOPBACK:
+        if scope.get("path") in self.PROBES:
+            host = _host_name(Headers(scope=scope).get("host", ""))
+            if host not in self.LOOPBACK and not self.listed(host):
+                scope["planalign.status_only"] = True  # a name neither listed nor this machine's: the status alone
             return await self.app(scope, receive, send)
         refused = False
 

@@ -268,3 +268,13 @@ def test_a_query_word_is_looked_for_in_a_bounded_number_of_compounds(monkeypatch
     monkeypatch.setattr(keyword_module, "MAX_COMPOUNDS", 2)
     assert index.compounds_of("บุหรี่")[0] == "สูบบุหรี่" and len(index.compounds_of("บุหรี่")) == 2  # those in most documents
     assert np.count_nonzero(index.scores(["บุหรี่"])) == 3
+
+
+def test_the_lexical_reason_takes_whole_words_only(tmp_path):
+    """"ตรงคำค้น" came from a substring: "ยา" in "พยาบาล", which a small store then counted as a match (a blind review)."""
+    app = Application(Settings(data_dir=tmp_path, index_encoder="tfidf"))
+    app.ingest([Project(id="A", name="โครงการอบรมผู้ช่วยพยาบาลชุมชน"), Project(id="B", name="โครงการรณรงค์ต่อต้านยาเสพติดในโรงเรียน"),
+                Project(id="C", name="โครงการปลูกต้นไม้ริมถนน")])
+    page = app.search("ยา")
+    assert page.total == 1 and page.hits[0].id == "B" and LEXICAL in page.hits[0].why
+    assert all(LEXICAL not in h.why for h in page.hits if h.id == "A")

@@ -64,10 +64,10 @@ def sample_detail(done: int, total: int) -> str:
 @router.head("/healthz", include_in_schema=False)
 @router.get("/healthz", summary="The process is up (and whether it serves from a fallback)", response_model=Health,
             response_model_exclude_none=True)
-async def healthz(app: AppDep) -> JSONResponse:  # async: never queued behind busy worker threads
+async def healthz(request: Request, app: AppDep) -> JSONResponse:  # async: never queued behind busy worker threads
     indexer = app.indexer
     problems = list(indexer.state.problems) if indexer is not None else list(app.index_problems)
-    body = Health(status="degraded" if problems else "ok", problems=problems or None)
+    body = Health(status="degraded" if problems else "ok", problems=None if request.scope.get("planalign.status_only") else problems or None)
     return JSONResponse(body.model_dump(exclude_none=True))
 
 
@@ -100,7 +100,9 @@ async def readyz(request: Request, app: AppDep) -> JSONResponse:
                      projects=len(index or []), detail=detail,
                      indexing={"done": state.done, "total": state.total, "queued": state.queued} if state is not None and not agreed else None)
     ready = status == "ready"
-    return JSONResponse(body.model_dump(exclude_none=True), status_code=200 if ready else 503, headers=None if ready else {"Retry-After": RETRY_AFTER_S})
+    # probed under a name the service does not answer to (a load balancer's address): the status alone, no counts
+    shown = {"status": status} if request.scope.get("planalign.status_only") else body.model_dump(exclude_none=True)
+    return JSONResponse(shown, status_code=200 if ready else 503, headers=None if ready else {"Retry-After": RETRY_AFTER_S})
 
 
 @router.get("/metrics", summary="Prometheus metrics (needs the key when reads do: PLANALIGN_READ_REQUIRES_KEY)", response_class=Response,

@@ -176,6 +176,7 @@
         if (strength > 0.6) td.classList.add("heat-dark");
         var open = function () { drill({ node: n.id, level: state.top, district: d.district || NO_DISTRICT }, name + " · " + nodeLabel(n), false, td); };
         td.addEventListener("click", open);
+        td.addEventListener("focus", function () { takeTabStop(td); });  // a click moves the one tab stop too (two were left: a blind review)
         td.addEventListener("keydown", function (e) {
           if (activates(e)) { e.preventDefault(); open(); } else moveInGrid(e, td);
         });
@@ -206,9 +207,12 @@
     else if (e.key === "End") target = cells[cells.length - 1];
     if (!target) return;
     e.preventDefault();
-    cell.tabIndex = -1;
-    target.tabIndex = 0;
     target.focus();
+  }
+
+  function takeTabStop(cell) {
+    Array.prototype.forEach.call(cell.closest("tbody").querySelectorAll('td.heat[tabindex="0"]'), function (other) { other.tabIndex = -1; });
+    cell.tabIndex = 0;
   }
 
   /* A heatmap cell in millions of baht, every cell in the same unit ("0.08 ล." beside "19 ล.", not a bare "80,000":
@@ -432,6 +436,7 @@
       $("drill").hidden = true;
       var opener = state.drill && state.drill.opener;  /* back where the list was opened from (focus fell to the page) */
       if (opener && document.body.contains(opener)) opener.focus();
+      else PA.focusIfLost($("heat-heading"));  // redrawn meanwhile (another metric): the section it was in
     });
     $("drill-more").addEventListener("click", function () { drill(null, null, true); });
   });

@@ -61,7 +61,7 @@
         function choosable(n) { return !options.level || n.level === options.level; }
         function highlight(index) {
           var items = list.querySelectorAll("li.choosable");
-          if (!items.length) return;
+          if (!items.length) { filter.removeAttribute("aria-activedescendant"); return; }  // it named an option no longer there
           active = Math.max(0, Math.min(items.length - 1, index));
           items.forEach(function (item, i) {
             item.classList.toggle("active", i === active);

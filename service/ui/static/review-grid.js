@@ -209,7 +209,8 @@
     if (/^(BUTTON|INPUT|SELECT|TEXTAREA|A)$/.test(event.target.tagName)) return; // their own keys (Enter clicks a button)
     // the letters by the key pressed, not the character: with the Thai keyboard layout on (or Caps Lock) j / k / a / c / n
     // typed ่ า ฟ แ ื and did nothing (an accessibility audit)
-    var key = /^Key[A-Z]$/.test(event.code || "") ? event.code.slice(3).toLowerCase() : event.key;
+    // a Latin letter as typed (Dvorak, AZERTY: their "j" is not on the key of QWERTY's; a blind review), else by the key's place
+    var key = /^[a-z]$/i.test(event.key) ? event.key.toLowerCase() : /^Key[A-Z]$/.test(event.code || "") ? event.code.slice(3).toLowerCase() : event.key;
     if (key === "ArrowDown" || key === "j") { if (state.active < state.rows.length - 1 || !turn(1, 0)) select(state.active + 1); }
     else if (key === "ArrowUp" || key === "k") { if (state.active > 0 || !turn(-1, -1)) select(state.active - 1); }
     else if (key === "a" || key === "Enter") accept();

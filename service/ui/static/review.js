@@ -346,7 +346,7 @@
         // a year half typed ("25") is not searched as one types: it flashed "25 is no year" and wiped the results
         // (an accessibility audit); Enter still searches it and says what is wrong
         var year = $("f-year").value.trim();
-        if (id === "f-year" && year && !/^\d{4}$/.test(year)) return;
+        if (year && !/^\d{4}$/.test(year)) return;  // whichever field was typed in (a blind review)
         typed = setTimeout(searchAgain, TYPING_PAUSE_MS);
       });
     });
@@ -360,6 +360,7 @@
     // one page a click while a page is on its way: a double click skipped page 2 (a walkthrough)
     // a page turned by keyboard goes on at the top of its results (focus stayed at the bottom, the new hits 1,200 px up: an accessibility audit)
     function turnPage(step) {
+      if (!$("q").value.trim()) { search(); return; }  // nothing to page: say so, at the search box (a blind review)
       page += step;
       search().then(function () {
         var heading = $("results-heading");
