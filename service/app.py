@@ -569,9 +569,9 @@ def _declare_errors(app: FastAPI) -> None:
     generated = app.openapi
 
     def described() -> dict[str, Any]:
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = generated()  # FastAPI's, which it keeps as app.openapi_schema: amended once, in place
+        schema = generated()  # FastAPI's, kept as app.openapi_schema: amended once, in place
+        if "Error" in schema.get("components", {}).get("schemas", {}):
+            return schema
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         for unused in ("HTTPValidationError", "ValidationError"):
             components.pop(unused, None)
