@@ -38,6 +38,8 @@ class DecisionError(InputError):
         more, more_th = (f"; and {len(problems) - 20} more", f"; และอีก {len(problems) - 20} รายการ") if len(problems) > 20 else ("", "")
         super().__init__(f"{len(problems)} invalid {what}(s), nothing stored: {shown}{more}",
                          thai=f"ข้อมูลการตัดสินใจไม่ถูกต้อง {len(problems)} รายการ จึงไม่ได้บันทึกรายการใดเลย ({shown_th}{more_th})")
+        # every problem by its item, for a program to mark the rows (they came as one joined string: an integrator's walkthrough)
+        self.detail = [{what: where, "error": message, "message_th": thai} for where, message, thai in problems]
 
 
 @dataclass

@@ -17,6 +17,7 @@ class InputError(ValueError):
     def __init__(self, message: str, thai: str | None = None) -> None:
         super().__init__(message)
         self.thai = thai
+        self.detail: list[dict] | None = None  # one entry an item where a batch has several problems (the API's ``detail``)
 
 
 class NotFound(InputError):

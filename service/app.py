@@ -518,7 +518,7 @@ def create_app(settings: Settings | None = None, *, sample: bool = False) -> Fas
     async def bad_input(_: Request, exc: InputError) -> JSONResponse:
         status = 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, Conflict) else 413 if isinstance(exc, TooLarge) else 422
         message = _scrub(str(exc), roots)
-        return _json(status, message, thai=_scrub(exc.thai, roots) if exc.thai else f"{INPUT_TH[status]}: {message}")
+        return _json(status, message, getattr(exc, "detail", None), thai=_scrub(exc.thai, roots) if exc.thai else f"{INPUT_TH[status]}: {message}")
 
     @app.exception_handler(Unavailable)
     async def unavailable(_: Request, exc: Unavailable) -> JSONResponse:
@@ -540,8 +540,9 @@ ERROR_SCHEMA = {
     "properties": {
         "error": {"type": "string", "description": "What went wrong, in English (for scripts and logs)"},
         "message_th": {"type": "string", "description": "The same for a person, in Thai (the pages show it)"},
-        "detail": {"description": "422 of a request's fields: a list of {loc, msg}, one per field refused; other errors: more "
-                                  "about the problem where there is more (a catalog's or a file's problems)"},
+        "detail": {"description": "422 of a request's fields: a list of {loc, msg}, one per field refused; a batch of decisions: "
+                                  "one {decision (or row), error, message_th} an item refused; other errors: more about the problem "
+                                  "where there is more (a catalog's or a file's problems)"},
     },
 }
 ERROR_STATUSES = {

@@ -562,6 +562,9 @@ def test_api_bad_input_stores_nothing(client):
                                                           {"text": "ลอกท่อ", "node_id": "D1.4", "level": "dimension"}])
     assert bad.status_code == 422
     assert bad.json()["error"].startswith("3 invalid decision(s), nothing stored: decision 1: empty text; decision 2: unknown node 'X9'")
+    # each problem by its item too, for a program to mark the rows (one joined string: an integrator's walkthrough)
+    assert [d["decision"] for d in bad.json()["detail"]] == [1, 2, 3] and bad.json()["detail"][1]["error"].startswith("unknown node 'X9'")
+    assert all(d["message_th"] for d in bad.json()["detail"])
     both = client.post("/v1/decisions", headers=KEY, json={"text": "", "node_id": "X9"}).json()
     assert "decision 1: empty text and unknown node 'X9'" in both["error"] and both["message_th"].startswith("ข้อมูลการตัดสินใจไม่ถูกต้อง 1 รายการ")
     assert client.post("/v1/decisions", headers=KEY, json={"text": "ลอกท่อ", "node_id": "D1.4", "catalog": "nope"}).status_code == 404
