@@ -340,7 +340,7 @@ def rank(index: ProjectIndex, encoder: Encoder | None, query: str, mode: str, fi
         # a hit holding every word of the query counts too, ahead of those that do not: "บุหรี่" counted none of 12
         # districts' "...เขตปลอดบุหรี่" on a store of 140 lines, its top hit (an integrator's walkthrough). Dev
         # queries: recall of the relevant documents 0.686 -> 0.706, precision 0.892 -> 0.894 (eval/README.md)
-        counted = (fused[order] >= used.floor) | np.array([holds_every(words, index.keyword.tokens[int(pool[o])]) for o in order], dtype=bool)
+        counted = np.array([bool(fused[o] >= used.floor) or holds_every(words, index.keyword.tokens[int(pool[o])]) for o in order], dtype=bool)
         first = np.concatenate([np.flatnonzero(counted), np.flatnonzero(~counted)]).astype(int)
         order, reasons, total = order[first], [reasons[i] for i in first], int(counted.sum())
     else:  # a handful of candidates: z-scores are bounded by sqrt(n), so the floor cannot speak

@@ -239,7 +239,8 @@ class TrustedHosts(TrustedHostMiddleware):
         if scope["type"] != "http":
             return await super().__call__(scope, receive, send)
         if scope.get("path") in self.PROBES:
-            host = _host_name(Headers(scope=scope).get("host", ""))
+            key = _origin_key(f"http://{Headers(scope=scope).get('host', '')}")  # the Host's name, as the origin check reads it
+            host = key[1] if key is not None else ""
             if host not in self.LOOPBACK and not self.listed(host):
                 scope["planalign.status_only"] = True  # a name neither listed nor this machine's: the status alone
             return await self.app(scope, receive, send)
@@ -257,14 +258,6 @@ class TrustedHosts(TrustedHostMiddleware):
                                  "หรือให้ผู้ดูแลเพิ่มชื่อนี้ใน PLANALIGN_ALLOWED_HOSTS")(scope, receive, send)
 
         await super().__call__(scope, receive, answer)
-
-
-def _host_name(host: str) -> str:
-    """The name of a Host header, without its port ("[::1]:8000" -> "::1")."""
-    host = host.strip().lower()
-    if host.startswith("["):
-        return host[1:].split("]", 1)[0]
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
 def cors_origins(allowed: Sequence[str]) -> list[str]:
