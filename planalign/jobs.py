@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import json
 import logging
 import os
@@ -59,6 +60,8 @@ ACTIVE = ("queued", "running")
 DELETE_CHUNK = 500  # job rows removed a statement
 SWEEP_EVERY_S = 3600.0  # expired jobs are looked for at start-up and with a new job, at most this often
 _JOB_FOLDER = re.compile(r"[0-9a-f]{32}")  # uuid4().hex: nothing else in the jobs folder is ours to remove
+# what makes a retry under the same Idempotency-Key the same job: the file and everything that changes its result
+SUBMITTED = ("content_sha256", "filename", "text_col", "id_col", "label_col", "catalog", "level", "learn")
 CANCEL_WAIT_S = 15.0  # a cancel waits this long for the running job to stop at its next encoder batch (seconds with e5)
 
 
@@ -93,6 +96,7 @@ class JobManager:
         self._sweeping = threading.Lock()  # one removal of expired jobs at a time
         self._sweeper: threading.Thread | None = None
         self._stopping = threading.Event()  # set by close(): a removal stops between two steps
+        self._submitting = threading.Lock()  # an idempotency key's look-up and the new job's row, as one step
         self._last_sweep = -SWEEP_EVERY_S
 
     def start(self) -> None:
@@ -111,7 +115,37 @@ class JobManager:
             self._worker = threading.Thread(target=self._run_forever, name="classify-jobs", daemon=True)
             self._worker.start()
 
-    def submit(self, filename: str, content: bytes, params: dict[str, Any], total: int = 0) -> Job:
+    def submit(self, filename: str, content: bytes, params: dict[str, Any], total: int = 0, idempotency_key: str | None = None) -> tuple[Job, bool]:
+        """Queue a job; with ``idempotency_key``, the job the same caller (``params["submitted_by"]``) submitted
+        under that key is answered instead of a second one, ``True`` beside it.
+
+        An integrator's client that retries a POST after a timeout queued the same 2,000 rows twice (an
+        integrator's walkthrough). The key holds while its job is kept (``remove_expired``); the same key with
+        another file or other parameters is a Conflict, as a retry that is not one is a client's bug."""
+        if not idempotency_key:
+            return self._insert(filename, content, params, total), False
+        digest = hashlib.sha256(content).hexdigest()
+        params = {**params, "idempotency_key": idempotency_key, "content_sha256": digest}
+        with self._submitting:
+            earlier = self._submitted_under(str(params.get("submitted_by")), idempotency_key)
+            if earlier is None:
+                return self._insert(filename, content, params, total), False
+        asked = {**params, "filename": filename}
+        differs = sorted(k for k in set(asked) | set(earlier.params) if k in SUBMITTED and asked.get(k) != earlier.params.get(k))
+        if differs:
+            raise Conflict(f"Idempotency-Key {idempotency_key!r} was used for job {earlier.id} with another "
+                           f"{' and '.join('file' if k == 'content_sha256' else k for k in differs)}; use a new key for a new job",
+                           thai=f"รหัสกันส่งซ้ำ (Idempotency-Key) นี้ใช้กับงาน {earlier.id} ซึ่งเป็นไฟล์หรือค่าที่ต่างกันไปแล้ว "
+                                "กรุณาใช้รหัสใหม่สำหรับงานใหม่")
+        return earlier, True
+
+    def _submitted_under(self, who: str, idempotency_key: str) -> Job | None:
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(table).order_by(table.c.created)).all()
+        return next((job for job in map(_job, rows)
+                     if job.params.get("idempotency_key") == idempotency_key and str(job.params.get("submitted_by")) == who), None)
+
+    def _insert(self, filename: str, content: bytes, params: dict[str, Any], total: int) -> Job:
         self._remove_expired_soon()
         job_id = uuid.uuid4().hex
         folder = self.root / job_id

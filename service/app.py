@@ -477,8 +477,8 @@ def create_app(settings: Settings | None = None, *, sample: bool = False) -> Fas
     app.add_middleware(SameOrigin, allowed=settings.allowed_origins)
     if origins := cors_origins(settings.allowed_origins):  # their preflights answered; keys travel in headers: no cookies allowed
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "DELETE"],
-                           allow_headers=[API_KEY_HEADER, "Authorization", "Content-Type", "X-Request-ID"],
-                           expose_headers=["Content-Disposition", "Retry-After", "X-Total-Count", "X-Request-ID"], max_age=600)
+                           allow_headers=[API_KEY_HEADER, "Authorization", "Content-Type", "X-Request-ID", "Idempotency-Key"],
+                           expose_headers=["Content-Disposition", "Retry-After", "X-Total-Count", "X-Request-ID", "Idempotent-Replayed"], max_age=600)
     app.add_middleware(SecurityHeaders)
     if settings.allowed_hosts:  # DNS rebinding: a page on evil.example, its name rebound to 127.0.0.1, is answered as evil.example
         app.add_middleware(TrustedHosts, allowed_hosts=list(settings.allowed_hosts))

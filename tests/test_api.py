@@ -522,7 +522,7 @@ def test_jobs_survive_a_restart(tmp_path):
     rows = "text\n" + "\n".join(f"ขุดลอกคลองสายที่ {i}" for i in range(20)) + "\n"
     # A service that accepted a job and stopped before its worker ran it: the job is only on disk.
     core = Application(Settings(data_dir=tmp_path, encoder="tfidf"))
-    job_id = core.jobs.submit("queued.csv", rows.encode(), {"text_col": "text"}).id
+    job_id = core.jobs.submit("queued.csv", rows.encode(), {"text_col": "text"})[0].id
     core.close()
     with make_client(tmp_path) as client:
         assert client.get(f"/v1/classify/jobs/{job_id}").status_code == 200
@@ -530,7 +530,7 @@ def test_jobs_survive_a_restart(tmp_path):
         assert status["status"] == "done" and status["progress"]["done"] == 20 and "restarted" not in status["params"]
     # ... and one that was running when the service stopped starts again from its first row, and says so (an operator's walkthrough)
     core = Application(Settings(data_dir=tmp_path, encoder="tfidf"))
-    again = core.jobs.submit("running.csv", rows.encode(), {"text_col": "text"}).id
+    again = core.jobs.submit("running.csv", rows.encode(), {"text_col": "text"})[0].id
     core.jobs._update(again, status="running", total=20, done=13)
     core.close()
     with make_client(tmp_path) as client:
@@ -553,6 +553,33 @@ def test_the_job_list_pages_filters_and_names_who_submitted(tmp_path):
         assert len(client.get("/v1/classify/jobs", params={"status": "done"}).json()) == 3
         assert client.get("/v1/classify/jobs", params={"status": "finished"}).status_code == 422
         assert {j["params"]["submitted_by"] for j in listed.json()} == {"planning"}  # the key's name, never the key
+
+
+def test_a_retried_job_submission_is_one_job_and_only_its_submitter_cancels_it(tmp_path):
+    """A client retrying a POST after a timeout queued the same rows twice, and any write key cancelled another office's job (an
+    integrator's walkthrough): the Idempotency-Key answers the first job again, and a job is cancelled by the key that sent it."""
+    rows = "ชื่อโครงการ\n" + "\n".join(f"โครงการขุดลอกคลองสายที่ {i} เขตบางเขน" for i in range(30)) + "\n"
+    planning, district = {"X-API-Key": KEY}, {"X-API-Key": "D1STR1CT"}
+    with make_client(tmp_path, api_keys=[f"planning:{KEY}", "bangkhen:D1STR1CT"]) as client:
+        wait_ready(client)
+
+        def post(headers: dict[str, str], content: str = rows, level: str = "issue"):
+            return client.post("/v1/classify/jobs", files={"file": ("แผน 2568.csv", content.encode())}, data={"text_col": "ชื่อโครงการ", "level": level},
+                               headers={**headers, "Idempotency-Key": "e-budget-4711"})
+
+        first, again = post(planning), post(planning)
+        assert first.status_code == again.status_code == 202 and again.json()["id"] == first.json()["id"]
+        assert again.headers["idempotent-replayed"] == "true" and "idempotent-replayed" not in first.headers
+        assert client.get("/v1/classify/jobs").headers["x-total-count"] == "1"
+        changed = post(planning, content=rows + "โครงการปลูกต้นไม้\n")
+        assert changed.status_code == 409 and "file" in changed.json()["error"] and "Idempotency-Key" in changed.json()["message_th"]
+        assert post(planning, level="dimension").status_code == 409
+        other = post(district)  # another caller's key of the same text is its own job
+        assert other.status_code == 202 and other.json()["id"] != first.json()["id"]
+        refused = client.delete(f"/v1/classify/jobs/{first.json()['id']}", headers=district)
+        assert refused.status_code == 403 and "planning" in refused.json()["message_th"]
+        assert wait_job(client, first.json()["id"])["status"] == "done"  # not cancelled by the refused request
+        assert client.delete(f"/v1/classify/jobs/{other.json()['id']}", headers=district).status_code in (200, 409)  # its own: cancelled or already done
 
 
 def test_a_1000_row_job_runs_while_searches_answer(client):
@@ -607,7 +634,7 @@ def test_a_bad_upload_names_the_users_file_in_thai_never_a_server_path(client, f
 def test_a_job_that_fails_while_running_names_the_users_file(client):
     """A file that fails only in the worker (here stored directly, past the upload checks): the job's error names the user's file."""
     core = client.app.state.planalign
-    job = core.jobs.submit("แผนงาน 2568.csv", BINARY, {"text_col": "ชื่อโครงการ", "catalog": None, "level": None, "learn": True})
+    job = core.jobs.submit("แผนงาน 2568.csv", BINARY, {"text_col": "ชื่อโครงการ", "catalog": None, "level": None, "learn": True})[0]
     status = wait_job(client, job.id)
     assert status["status"] == "failed"
     assert "แผนงาน 2568.csv" in status["error"] and "แผนงาน 2568.csv" in status["message_th"]
@@ -713,8 +740,8 @@ def test_a_queued_job_says_what_is_before_it(tmp_path):
     from planalign.service.api.classify import _job_out
 
     core = Application(Settings(data_dir=tmp_path, encoder="tfidf", index_encoder="tfidf"))  # no worker: the jobs stay queued
-    first = core.jobs.submit("big.csv", "text\nขุดลอกคลอง\n".encode(), {"text_col": "text"}, total=2000)
-    second = core.jobs.submit("small.csv", "text\nปลูกต้นไม้\n".encode(), {"text_col": "text"}, total=80)
+    first = core.jobs.submit("big.csv", "text\nขุดลอกคลอง\n".encode(), {"text_col": "text"}, total=2000)[0]
+    second = core.jobs.submit("small.csv", "text\nปลูกต้นไม้\n".encode(), {"text_col": "text"}, total=80)[0]
     ahead = core.jobs.ahead()
     assert (_job_out(first, ahead).jobs_ahead, _job_out(second, ahead).jobs_ahead, _job_out(second, ahead).rows_ahead) == (0, 1, 2000)
     core.close()

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Header, Query, UploadFile
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -19,6 +19,7 @@ from planalign.service.api.deps import (
     MEDIA,
     AppDep,
     CallerDep,
+    Refused,
     attachment,
     audit,
     display_name,
@@ -82,10 +83,12 @@ def _job_out(job: Job, ahead: dict[str, tuple[int, int]]) -> JobOut:
 @router.post("/jobs", status_code=202, summary="Upload a CSV/XLSX/XLS/JSONL file to label in the background",
              dependencies=[Depends(require_write_key), Depends(refuse_unknown_form_fields)],
              response_model=JobOut,
-             responses={413: {"description": "over PLANALIGN_MAX_ROWS rows or a cell over PLANALIGN_MAX_FIELD_CHARS"}})
+             responses={413: {"description": "over PLANALIGN_MAX_ROWS rows or a cell over PLANALIGN_MAX_FIELD_CHARS"},
+                        409: {"description": "the Idempotency-Key was used for another file or other parameters"}})
 async def submit_job(
     app: AppDep,
     who: CallerDep,
+    response: Response,
     file: UploadFile = File(..., description="CSV (UTF-8 or TIS-620), XLSX or JSONL"),
     text_col: str = Form(..., max_length=2000, description="Text column(s), comma-separated, e.g. ชื่อโครงการ,วัตถุประสงค์"),
     id_col: str | None = Form(None, max_length=200),
@@ -93,6 +96,9 @@ async def submit_job(
     catalog: str | None = Form(None, max_length=64, description="Catalog id (built-in or uploaded), never a file path"),
     level: str | None = Form(None, max_length=64),
     learn: bool = Form(True, description="Learn from the catalog's decisions (false: zero-shot only)"),
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key", min_length=1, max_length=200,
+                                         description="Any unique text per job (a UUID): the same key sent again by the same caller answers the job "
+                                                     "it made (header Idempotent-Replayed: true) instead of queuing the file twice"),
 ) -> JobOut:
     suffix, content = await read_upload(file, TABLE_UPLOAD_SUFFIXES)
     name = display_name(file, suffix)
@@ -108,8 +114,11 @@ async def submit_job(
         # who submitted it, by key name (never the key): a shared list of every team's jobs said no owner (an integrator's walkthrough)
         params = {"text_col": text_col, "id_col": id_col, "label_col": label_col, "catalog": catalog, "level": level, "learn": learn,
                   "submitted_by": who}
-        job = app.jobs.submit(name, content, params, total=len(table.rows))
-        audit.info("%s submitted job %s: %s, %d rows, catalog %s", who, job.id, name, len(table.rows), catalog or "(default)")
+        job, replayed = app.jobs.submit(name, content, params, total=len(table.rows), idempotency_key=idempotency_key)
+        if replayed:
+            response.headers["Idempotent-Replayed"] = "true"
+        else:
+            audit.info("%s submitted job %s: %s, %d rows, catalog %s", who, job.id, name, len(table.rows), catalog or "(default)")
         return _job_out(job, app.jobs.ahead())
 
     return await run_in_threadpool(submit)
@@ -131,9 +140,15 @@ def job_status(job_id: str, app: AppDep) -> JobOut:
 
 
 @router.delete("/jobs/{job_id}", summary="Cancel a queued or running job (a running job stops at its next batch)",
-               dependencies=[Depends(require_write_key)], response_model=JobOut, responses={409: {"description": "the job has already finished"}})
+               dependencies=[Depends(require_write_key)], response_model=JobOut,
+               responses={409: {"description": "the job has already finished"}, 403: {"description": "another API key submitted the job"}})
 def cancel_job(job_id: str, app: AppDep, who: CallerDep) -> JobOut:
     job = app.jobs.require(job_id)
+    owner = job.params.get("submitted_by")
+    # with keys, a job is cancelled by the key that submitted it: any write key stopped another office's 2,000 rows (an integrator's walkthrough)
+    if app.settings.keyed and owner is not None and owner != who:
+        raise Refused(403, f"job {job_id} was submitted by {owner!r}; only that API key may cancel it",
+                      f"งานนี้ส่งโดยกุญแจ API ชื่อ {owner} ยกเลิกได้เฉพาะผู้ที่ส่งงานนี้")
     if job.status not in ("queued", "running"):
         raise Conflict(f"job is {job.status}; only a queued or running job can be cancelled",
                        thai=("งานนี้ถูกยกเลิกไปแล้ว" if job.status == "cancelled" else "งานนี้จบไปแล้ว ยกเลิกได้เฉพาะงานที่รอคิวหรือกำลังทำอยู่"))
