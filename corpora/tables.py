@@ -81,6 +81,7 @@ _PLAIN_NUMBER = re.compile(r"[+-]?\d[\d,]*(\.\d+)?(e[+-]?\d+)?", re.IGNORECASE)
 _ITEM_NUMBER = re.compile(r"[1-9]\d?\.\d*[1-9]\d*0")
 _LARGE_NUMBER = re.compile(r"-?(?:\d{3,}|\d{1,3},\d{3})[\d,]*(?:\.\d+)?")
 _CANONICAL_NUMBER = re.compile(r"-?(0|[1-9]\d{0,14}|[1-9]\d{0,2}(,\d{3}){1,4})(\.\d+)?")
+_ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2})?")  # how _clean writes a date or date-time cell read from a workbook
 _ID_COLUMN = re.compile(r"(^|_)(id|ids|label|labels)($|_)|รหัส|^cluster$", re.IGNORECASE)
 XLSX_MAX_WIDTH = 60
 XLSX_WIDTH_SAMPLE = 500  # rows read to size the columns
@@ -745,14 +746,30 @@ def _csv_cell(value: object) -> object:
     return f"'{value}" if is_formula_like(value) else value
 
 
+def _iso_moment(value: str) -> datetime | None:
+    """The date or date and time an ISO text names ("2024-10-01", "2025-03-15 09:30:00": how a date cell reads), else None."""
+    if not _ISO_MOMENT.fullmatch(value):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:  # "2024-02-30"
+        return None
+
+
 def _xlsx_cell(sheet, value: object, number_ok: bool) -> object:
-    """Numbers stay numbers, and so does a plain number given as text where ``number_ok``; other
+    """Numbers stay numbers, and so does a plain number or an ISO date given as text where ``number_ok``; other
     text is always a text cell (openpyxl would write "=..." as a formula)."""
     if not isinstance(value, str):
         return value
     if number_ok and _CANONICAL_NUMBER.fullmatch(value):
         value = value.replace(",", "")
         return float(value) if "." in value else int(value)
+    if number_ok and (moment := _iso_moment(value)) is not None:  # a date read from a workbook went back as text (a walkthrough)
+        from openpyxl.cell import WriteOnlyCell
+
+        dated = WriteOnlyCell(sheet, value=moment)
+        dated.number_format = "yyyy-mm-dd" if len(value) == 10 else "yyyy-mm-dd hh:mm:ss"
+        return dated
     # Excel refuses control characters and caps a cell at 32,767 characters.
     text = "".join(ch for ch in value if ch >= " " or ch in "\t\n")[:32767]
     from openpyxl.cell import WriteOnlyCell

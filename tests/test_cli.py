@@ -50,7 +50,7 @@ def test_classify_contract(tmp_path, shop_catalog, suffix, with_train):
 
 def test_classify_writes_a_workbooks_own_cells_back_as_they_were(tmp_path, shop_catalog):
     """A text cell "1.10" (an item number) came back as the number 1.1 and a date cell as the text
-    "2024-10-01 00:00:00" (a walkthrough); a number cell stays a number."""
+    "2024-10-01 00:00:00", then "2024-10-01" (walkthroughs); a number cell stays a number, a date a date."""
     import datetime
 
     from openpyxl import Workbook
@@ -65,7 +65,8 @@ def test_classify_writes_a_workbooks_own_cells_back_as_they_were(tmp_path, shop_
                      "--encoder", "tfidf", data_dir=tmp_path / "data")
     assert result.returncode == 0, result.stderr
     rows = list(load_workbook(out).active.iter_rows(min_row=2, max_col=4, values_only=True))
-    assert rows == [("1.10", "ทรายแมว", "2024-10-01", 250000), ("1.1", "กุหลาบมอญ", "2024-10-02", 1200000)]
+    assert rows == [("1.10", "ทรายแมว", datetime.datetime(2024, 10, 1), 250000), ("1.1", "กุหลาบมอญ", datetime.datetime(2024, 10, 2), 1200000)]
+    assert load_workbook(out).active["C2"].number_format == "yyyy-mm-dd"
 
 
 def test_align_json_output(tmp_path, shop_catalog):
