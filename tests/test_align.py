@@ -5,6 +5,7 @@ from conftest import SHOP_CATALOG, SHOP_CATALOG_RAGGED
 from planalign.corpora.catalog import load_catalog
 from planalign.index.align import Aligner, AlignmentInputError
 from planalign.index.align.query import prepare_text
+from planalign.nlp.normalize import normalize
 from planalign.nlp.encoders import get_encoder
 
 
@@ -338,6 +339,21 @@ def test_examples_that_change_nothing_for_a_draft_leave_its_zero_shot_answer_as_
     assert corrected._examples.share == 0.0 and corrected._examples.pulls
     assert corrected.align("อาหารเม็ดสำหรับสุนัขพันธุ์ใหญ่").levels == shop.align("อาหารเม็ดสำหรับสุนัขพันธุ์ใหญ่").levels
     assert corrected.align("เมล็ดหญ้าแมวปลูกเอง").levels != shop.align("เมล็ดหญ้าแมวปลูกเอง").levels  # pulled toward flowers
+
+
+def test_a_shared_objective_line_does_not_make_other_projects_near_repeats_of_a_decided_one(shop):
+    """Districts repeat one objective word for word under different project names: one correction of
+    "name + objective" moved the confidence and review flag of some 55 other rows sharing the objective
+    (trigram Jaccard 0.52-0.67 over the whole text; an evaluation team's walkthrough). A near-repeat's
+    first line (the project's name) must be one too; a resubmission with its objective edited still is."""
+    objective = "เพื่อให้การดำเนินงานของร้านเป็นไปอย่างมีประสิทธิภาพและเรียบร้อยตามระเบียบทุกประการ"
+    learned = shop.learned([f"ปลอกคอหมา\n{objective}", "กุหลาบมอญ"], [["PLANT.FLOWER"], ["PLANT.FLOWER"]], 1)
+    other = f"ทรายแมว\n{objective}"
+    assert learned._examples._remembered(normalize(other)) is None
+    assert learned.align(other).levels == shop.align(other).levels and not learned.align(other).warnings
+    edited = learned.align(f"ปลอกคอหมา\n{objective.replace('ทุกประการ', 'ของร้าน')}")
+    assert edited.levels["issue"][0].node_id == "PLANT.FLOWER" and edited.warnings  # a resubmission still follows its decision
+    assert learned._examples._remembered("กุหลาบมอญสีแดง") is not None  # one-line texts as before
 
 
 def test_the_review_threshold_is_the_lowest_confidence_the_decisions_show_right_90_percent_of_the_time():

@@ -144,9 +144,12 @@ class ExampleModel:
             # nothing else, so they looked perfect (70 decisions of D4 put every draft in D4 unflagged)
             self.share, self.review_below, self.fused_review_below = 0.0, None, None
         self._fit(np.arange(len(texts)))
+        # the whole texts' trigrams, and their first lines' (a project's name: see _remembered)
         self.shingles = _SHINGLES.transform([_shingle_text(t) for t in self.normalized]).tocsc() if guarded else None
+        self.name_shingles = _SHINGLES.transform([_shingle_text(_first_line(t)) for t in self.normalized]).tocsc() if guarded else None
         self.near_from = _near_from(vectors)
         self.shingle_counts = np.asarray(self.shingles.sum(axis=1)).ravel() if self.shingles is not None else None
+        self.name_counts = np.asarray(self.name_shingles.sum(axis=1)).ravel() if self.name_shingles is not None else None
 
     def __getstate__(self) -> dict:
         """Kept on disk without the catalog and the zero-shot scorer: the aligner that loads it supplies them."""
@@ -303,19 +306,23 @@ class ExampleModel:
         return _chosen_share(np.hstack(right), 0.0)
 
     def _remembered(self, text: str) -> tuple[float, int] | None:
-        """(Jaccard, example) of the decided text this draft nearly repeats, if any. The last draft's
-        answer is kept: :meth:`fuse` and :meth:`repeats` ask for the same draft in turn."""
+        """(Jaccard, example) of the decided text this draft nearly repeats, if any: the lower of the
+        whole texts' and their first lines' trigram Jaccard. A form's fields come one a line, the name
+        first, and districts repeat one objective word for word: "งานปกครอง" and a decided "งานบำรุงรักษา
+        ซ่อมแซม", each with "เพื่อให้การดำเนินงานของสำนักงานเขตเป็นไปอย่างมีประสิทธิภาพ" below it, shared
+        0.52-0.67 of their trigrams, so one correction moved the confidence and review flag of some 55
+        other rows of an evaluation file (a walkthrough). One-line texts are compared as before.
+        The last draft's answer is kept: :meth:`fuse` and :meth:`repeats` ask for the same draft in turn."""
         last = getattr(self, "_last_remembered", None)  # (text, answer); one tuple, swapped whole, so threads see either
         if last is not None and last[0] == text:
             return last[1]
         found = None
-        if self.shingles is not None and self.shingle_counts is not None:
-            columns = _SHINGLES.transform([_shingle_text(text)]).indices
-            common = np.asarray(self.shingles[:, columns].sum(axis=1)).ravel()  # the draft's columns of a column-major matrix
-            union = self.shingle_counts + len(columns) - common
-            jaccard = np.divide(common, union, out=np.zeros_like(common, dtype=float), where=union > 0)
-            best = int(jaccard.argmax())
-            found = (float(jaccard[best]), best) if jaccard[best] >= MEMORY_FROM else None
+        if self.shingles is not None and self.shingle_counts is not None and self.name_shingles is not None and self.name_counts is not None:
+            jaccard = _jaccard(self.shingles, self.shingle_counts, text)
+            if jaccard.max() >= MEMORY_FROM:
+                jaccard = np.minimum(jaccard, _jaccard(self.name_shingles, self.name_counts, _first_line(text)))
+                best = int(jaccard.argmax())
+                found = (float(jaccard[best]), best) if jaccard[best] >= MEMORY_FROM else None
         self._last_remembered = (text, found)
         return found
 
@@ -534,6 +541,19 @@ def _probabilities(model: LogisticRegression, features: np.ndarray | sparse.spma
 
 def _shingle_text(text: str) -> str:
     return "".join(text.split())
+
+
+def _first_line(text: str) -> str:
+    """A text's first line with words on it (a form's project name); the text itself when it has one line."""
+    return next((line for line in text.split("\n") if line.strip()), text)
+
+
+def _jaccard(shingles: sparse.csc_matrix, counts: np.ndarray, text: str) -> np.ndarray:
+    """The character-trigram Jaccard of ``text`` with each decided text whose trigrams are the rows of ``shingles``."""
+    columns = _SHINGLES.transform([_shingle_text(text)]).indices
+    common = np.asarray(shingles[:, columns].sum(axis=1)).ravel()  # the draft's columns of a column-major matrix
+    union = counts + len(columns) - common
+    return np.divide(common, union, out=np.zeros_like(common, dtype=float), where=union > 0)
 
 
 def _chosen_share(right: np.ndarray, prior: float) -> float:
