@@ -5,8 +5,8 @@ from conftest import SHOP_CATALOG, SHOP_CATALOG_RAGGED
 from planalign.corpora.catalog import load_catalog
 from planalign.index.align import Aligner, AlignmentInputError
 from planalign.index.align.query import prepare_text
-from planalign.nlp.normalize import normalize
 from planalign.nlp.encoders import get_encoder
+from planalign.nlp.normalize import normalize
 
 
 @pytest.fixture
