@@ -35,7 +35,7 @@ import numpy as np
 
 from planalign.config import ACROSS_DISTRICTS, AUTO_INDEX_ENCODER, Settings, choose_index_encoder
 from planalign.corpora.catalog import BUILTIN_CATALOGS, Catalog, CatalogError, Problem, catalog_to_table, load_catalog
-from planalign.corpora.labelled import join_text_columns, parse_columns, read_labelled
+from planalign.corpora.labelled import SUGGESTION_ONLY, join_text_columns, parse_columns, read_labelled, suggestion_only
 from planalign.corpora.projects import (
     DISTRICT_OFFICE_PREFIX,
     SAMPLE_SOURCE,
@@ -904,7 +904,13 @@ class Application:
         items = from_table(unguarded(table), text_columns, label_column, level, source, project_column, known)
         # a reviewed file's rows left without a label were not decided: skipped and counted, as eval and
         # jobs skip them (one such row refused the whole file, a walkthrough); a label that names nothing still refuses it
-        decided = [(number, item) for number, item in zip(table.row_numbers(), items) if (item.node or "").strip()]
+        # so are the rows of a corrected file whose final_label is the model's suggestion (suggestion_only)
+        decided = [(number, item) for number, item, machine in zip(table.row_numbers(), items, suggestion_only(table, label_column))
+                   if (item.node or "").strip() and not machine]
+        if items and not decided and any(suggestion_only(table, label_column)):
+            raise InputError(f"no row of this corrected file was decided by a person: {SUGGESTION_ONLY}",
+                             thai="ไม่มีแถวใดในไฟล์นี้ที่คนตัดสินหมวดไว้ คอลัมน์ final_label ของแถวที่ไม่มี decision_label คือข้อเสนอของระบบเอง "
+                                  "ไม่ใช่การตัดสินของคน")
         if items and not decided:  # the wrong column named, most likely: a file of no decisions is refused, not "0 stored" (a blind review)
             raise InputError(f"no row of column {label_column!r} names a node: is it the label column?",
                              thai=f"ไม่มีแถวใดในคอลัมน์ {label_column} ระบุหมวด กรุณาตรวจว่าเป็นคอลัมน์หมวดที่ถูกต้อง")

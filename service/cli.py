@@ -556,7 +556,8 @@ def decisions_import(
     recorded = core.import_decisions(table, parse_columns(text_col), label_col, catalog=catalog, level=level, source=source,
                                      project_column=project_col, chunk=batch, committed=lambda n: err.print(f"committed {n:,} decisions (new or unchanged)"))
     err.print(f"decisions: {len(recorded.stored)} stored, {recorded.unchanged} unchanged (catalog {core.catalog_id(catalog)}) "
-              f"in {time.perf_counter() - started:.1f} s" + (f"; {recorded.undecided} rows without a label skipped (ไม่มีหมวด ข้ามไป)" if recorded.undecided else "")
+              f"in {time.perf_counter() - started:.1f} s"
+              + (f"; {recorded.undecided} rows without a person's label skipped (ไม่มีหมวดที่คนตัดสิน ข้ามไป)" if recorded.undecided else "")
               + (f"; {recorded.superseded} rows decided again by a later row of the file, the later kept "
                  f"(ข้อความเดียวกันมีหลายแถว ใช้แถวที่ใหม่กว่า {recorded.superseded} แถว)" if recorded.superseded else ""))
     if refit:

@@ -164,6 +164,27 @@ def test_bad_decisions_are_refused_whole(tmp_path):
         core.import_decisions(Table(["text", "label"], [{"text": "ซ่อมถนนซอยวัด", "label": ""}]), ["text"], "label")
 
 
+def test_a_corrected_files_final_labels_nobody_decided_are_neither_measured_nor_imported(tmp_path):
+    """A corrected file's final_label is the suggestion on every row nobody reviewed: measured on it, the model met
+    itself (top-1 0.980 against 0.200 on the 5 reviewed rows), and imported, it said "accepted 98.2%" (a walkthrough)."""
+    from planalign.corpora.labelled import SUGGESTION_ONLY, read_labelled
+
+    core = _core(tmp_path)
+    rows = [{"text": "ลอกท่อระบายน้ำซอยวัดไผ่ตัน", "pred_label": "D1.4", "decision_label": "", "final_label": "D1.4"},
+            {"text": "อบรมอาสาสมัครป้องกันยาเสพติด", "pred_label": "D2.1", "decision_label": "D8.3", "final_label": "D8.3"},
+            {"text": "ปลูกต้นไม้ริมคลองแสนแสบ", "pred_label": "D4.1", "decision_label": "", "final_label": "D4.1"}]
+    corrected = Table(list(rows[0]), rows)
+    gold = read_labelled(corrected, ["text"], "final_label", core.catalog())
+    assert gold.texts == ["อบรมอาสาสมัครป้องกันยาเสพติด"] and gold.skipped == [(2, SUGGESTION_ONLY), (4, SUGGESTION_ONLY)]
+    assert len(read_labelled(corrected, ["text"], "decision_label", core.catalog()).texts) == 1
+    recorded = core.import_decisions(corrected, ["text"], "final_label", level="issue")
+    assert [d.node_id for d in recorded.stored] == ["D8.3"] and recorded.undecided == 2
+    with pytest.raises(InputError, match="decided by a person"):
+        core.import_decisions(Table(list(rows[0]), [rows[0], rows[2]]), ["text"], "final_label", level="issue")
+    plain = Table(["text", "final_label"], [{"text": "ลอกท่อระบายน้ำซอยวัดไผ่ตัน", "final_label": "D1.4"}])  # another file's column of that name
+    assert len(read_labelled(plain, ["text"], "final_label", core.catalog()).texts) == 1
+
+
 def test_a_file_deciding_a_text_twice_and_an_export_with_history_import_idempotently(tmp_path):
     """A file's last word on a text is stored, by its export times when it has them: a file deciding one text
     D1.2, D1.1, D1.1 stored two decisions at every import, and an export with --history (newest first) set the
