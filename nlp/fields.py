@@ -439,6 +439,19 @@ TARGET_GROUPS: dict[str, tuple[str, ...]] = {
 }
 
 
+# "สร้าง" (build) is found as a word of its own only, and builds nothing before an abstract object: "เสริมสร้าง
+# ศักยภาพ", "สร้างการรับรู้", "สร้างความเข้มแข็ง" read as construction, and a training draft's pair said
+# "กิจกรรม ก่อสร้าง ≠ กิจกรรม อบรม" (a reviewer's walkthrough). "ก่อสร้าง", "จัดสร้าง", "สร้างใหม่" still build.
+_BUILD = "สร้าง"
+_ABSTRACT_OBJECT = re.compile(r"(การ|ความ|เครือข่าย|จิตสำนึก|ภาพลักษณ์|โอกาส|มูลค่า|รายได้|แรงจูงใจ|แรงบันดาลใจ|วัฒนธรรม|นวัตกรรม|อาชีพ"
+                              r"|สุขภาวะ|ค่านิยม|ภูมิคุ้มกัน|ศักยภาพ|ทักษะ|องค์ความรู้|ภาคี|สังคม)")
+
+
+def _building(tokens: list[str]) -> list[str]:
+    """The tokens with each "สร้าง" that takes an abstract object left out (:data:`_ABSTRACT_OBJECT`)."""
+    return [t for i, t in enumerate(tokens) if t != _BUILD or i + 1 == len(tokens) or not _ABSTRACT_OBJECT.match(tokens[i + 1])]
+
+
 @lru_cache(maxsize=200_000)
 def _strip_nominalizer(token: str) -> str:
     return _NOMINALIZER.sub("", token)
@@ -453,7 +466,7 @@ def _family_index(name: str) -> tuple[dict[str, frozenset[str]], re.Pattern[str]
     for family, words in table.items():
         for word in words:
             families.setdefault(word, set()).add(family)
-    long_words = sorted((w for w in families if len(w) >= 5), key=len, reverse=True)
+    long_words = sorted((w for w in families if len(w) >= 5 and w != _BUILD), key=len, reverse=True)
     with_prefixes = {w: frozenset(f for v in long_words if w.startswith(v) for f in families[v]) for w in long_words}
     return {w: frozenset(f) for w, f in families.items()}, re.compile("|".join(map(re.escape, long_words))), with_prefixes
 
@@ -463,7 +476,7 @@ def _families(tokens: list[str], name: str) -> frozenset[str]:
     newmm's "งานเทศกาล"), shorter ones only as a token or a join of 2-3 consecutive tokens ("ศึกษา"
     in "ประถมศึกษา" is no study, "จ่าย" in "รายจ่าย" no payment, "ติด" in "ติดเตียง" no install)."""
     families, long_words, with_prefixes = _family_index(name)
-    tokens = [_strip_nominalizer(t) for t in tokens]  # "การปรับปรุง" -> "ปรับปรุง"
+    tokens = [_strip_nominalizer(t) for t in (_building(tokens) if name == "activity" else tokens)]  # "การปรับปรุง" -> "ปรับปรุง"
     grams = set(tokens)
     grams |= {a + b for a, b in itertools.pairwise(tokens)}
     grams |= {a + b + c for a, b, c in zip(tokens, tokens[1:], tokens[2:])}

@@ -79,6 +79,12 @@ def test_activity_and_target_group_families():
     assert "train" in record.activities and {"elderly", "disabled"} <= record.groups
     assert "dredge" in extract("โครงการขุดลอกคลองลาดพร้าว").activities
     assert "study" not in extract("นักเรียนชั้นประถมศึกษา").activities  # ศึกษา inside ประถมศึกษา is no study
+    # "สร้าง" builds a thing, not awareness or strength: a training draft's pair read "กิจกรรม ก่อสร้าง ≠ อบรม" (a reviewer's walkthrough)
+    for abstract in ("โครงการเสริมสร้างศักยภาพผู้เรียนในโรงเรียนสังกัดกรุงเทพมหานคร", "โครงการสร้างการรับรู้เรื่องภัยพิบัติ",
+                     "โครงการสร้างความเข้มแข็งให้ชุมชน", "สร้างเครือข่ายอาสาสมัครป้องกันยาเสพติด"):
+        assert "construct" not in extract(abstract).activities, abstract
+    for built in ("โครงการสร้างสะพานข้ามคลองบางบัว", "โครงการก่อสร้างอาคารเรียน", "จัดสร้างศาลาที่พักผู้โดยสาร", "สร้างถนนคอนกรีตเสริมเหล็ก"):
+        assert "construct" in extract(built).activities, built
 
 
 def test_no_place_from_a_function_word_or_from_every_one():
