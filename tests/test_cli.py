@@ -432,6 +432,19 @@ def test_long_work_says_how_far_it_is_when_stderr_is_no_terminal(monkeypatch, ca
         advance(10)
     said = capsys.readouterr().err
     assert "embedding: 2,500/5,000 (50%)" in said and "10/10" not in said
+    # and where it ended: the last line of an ingest was "2,880/9,000 (32%)", the rest done within a minute (a committee walkthrough)
+    monkeypatch.setattr(cli, "PLAIN_PROGRESS_SECONDS", 3600.0)
+    with cli.progress_bar(9_000, "embedding, indexing and aligning") as advance:
+        advance(2_880)
+        cli.PLAIN_PROGRESS_SECONDS = 0.0
+        advance(1)  # said
+        cli.PLAIN_PROGRESS_SECONDS = 3600.0
+        advance(6_119)  # not said: within the minute
+    said = capsys.readouterr().err
+    assert said.strip().splitlines()[-1] == "embedding, indexing and aligning: 9,000/9,000 (100%)"
+    with cli.progress_bar(9_000, "quick") as advance:
+        advance(9_000)
+    assert capsys.readouterr().err == ""  # work that said nothing says nothing at its end either
 
 
 def test_catalogs_are_added_listed_and_removed_from_the_cli(tmp_path, shop_catalog):
