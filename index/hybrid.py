@@ -265,7 +265,7 @@ def explain(words: set[str], doc_tokens: list[str], dense_z: float, feedback_z: 
     """
     why = []
     tokens = set(doc_tokens)
-    if words and sum(holds_in(doc_tokens, w) or any(s in tokens for s in synonyms(w)[1:]) for w in words) >= max(1.0, params.lexical_share * len(words)):
+    if words and sum(_holds(doc_tokens, tokens, w) for w in words) >= max(1.0, params.lexical_share * len(words)):
         why.append(LEXICAL)
     if dense_z >= params.semantic_z or feedback_z >= params.semantic_z:
         why.append(SEMANTIC)
@@ -273,9 +273,17 @@ def explain(words: set[str], doc_tokens: list[str], dense_z: float, feedback_z: 
 
 
 def holds_every(words: Sequence[str], doc_tokens: list[str]) -> bool:
-    """Whether a document's content words hold every query word as whole words, within a word or across
-    words (:func:`planalign.nlp.tokenize.holds_in`): "ยา" is no match of "พยาบาล"."""
-    return bool(words) and all(holds_in(doc_tokens, w) for w in words)
+    """Whether a document's content words hold every query word as :func:`explain` reads them: "ยา" is no match
+    of "พยาบาล", and a line saying "มูลฝอย" holds "ขยะ" (shown "ตรงคำค้น" and still left out of the count: a
+    reviewer read "1 project" on waste, a committee walkthrough)."""
+    tokens = set(doc_tokens)
+    return bool(words) and all(_holds(doc_tokens, tokens, w) for w in words)
+
+
+def _holds(doc_tokens: list[str], tokens: set[str], word: str) -> bool:
+    """A query word in a document's words (``tokens``: them as a set): whole, within a word or across words
+    (:func:`planalign.nlp.tokenize.holds_in`), or one of its synonyms as a whole word."""
+    return holds_in(doc_tokens, word) or any(s in tokens for s in synonyms(word)[1:])
 
 
 def search_mode(query: str, mode: str) -> str:

@@ -124,6 +124,11 @@ def test_a_synonym_counts_as_a_query_word_only_as_a_whole_word(monkeypatch):
     assert hybrid.explain({"สุนัข"}, ["อบรม", "กฎหมาย", "กลุ่มเป้าหมาย"], 0.0, 0.0) == ()
     assert hybrid.explain({"สุนัข"}, ["ฉีดวัคซีน", "หมา", "จรจัด"], 0.0, 0.0) == (LEXICAL,)
     assert hybrid.explain({"ท่อ"}, ["ลอก", "ท่อระบายน้ำ"], 0.0, 0.0) == (LEXICAL,)
+    # and the count reads words as the reason does: lines saying only "มูลฝอย" were shown "ตรงคำค้น" for "ขยะ"
+    # and left out of total ("1 project" on waste: a committee walkthrough)
+    assert hybrid.holds_every(["สุนัข"], ["ฉีดวัคซีน", "หมา", "จรจัด"]) and not hybrid.holds_every(["สุนัข"], ["อบรม", "กฎหมาย"])
+    monkeypatch.undo()
+    assert hybrid.holds_every(["ขยะ"], ["เก็บ", "มูลฝอย"]) and not hybrid.holds_every(["ขยะ", "คลอง"], ["เก็บ", "มูลฝอย"])
 
 
 def test_a_search_of_projects_leaves_out_lines_that_only_name_an_office(tmp_path):
