@@ -1016,6 +1016,22 @@ class Match:
     decision: Decision
     year: int | None = None  # the stored project's fiscal year and budget: what a planner judges a re-submission by (a walkthrough)
     budget: float | None = None
+    copies: list[Match] = field(default_factory=list)  # the other stored projects of the same name judged the same way (:func:`one_per_name`)
+
+
+def one_per_name(matches: list[Match]) -> list[Match]:
+    """Matches of the same name with the same answer as one, the best, naming the others in ``copies``.
+
+    A line every district budgets is stored 50 times: the planner page grouped them, but the API and
+    the CLI listed a draft's 51 identical lines one by one among 53 matches (a reviewer's walkthrough)."""
+    kept: dict[tuple[str, str], Match] = {}
+    for match in matches:
+        key = (match.decision.kind, " ".join(match.name.split()))
+        if key in kept:
+            kept[key].copies.append(match)
+        else:
+            kept[key] = replace(match, copies=[])
+    return list(kept.values())
 
 
 def check_draft(index: ProjectIndex, store: ProjectStore, encoder: Encoder, text: str, config: DedupConfig | None = None,
@@ -1088,4 +1104,4 @@ def check_draft(index: ProjectIndex, store: ProjectStore, encoder: Encoder, text
         decision = decide_pair(mine, stored.fields, mine_name, stored.name_fields, params)
         if decision.is_duplicate or (related and decision.kind == "related"):
             matches.append(Match(project.id, project.org, project.name, decision, project.fiscal_year, project.budget))
-    return sorted(matches, key=lambda m: (not m.decision.is_duplicate, -m.decision.score))
+    return one_per_name(sorted(matches, key=lambda m: (not m.decision.is_duplicate, -m.decision.score)))

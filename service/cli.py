@@ -511,7 +511,9 @@ def _print_matches(matches) -> None:
     from planalign.service.format import describe_decision
 
     for m in matches:  # the reason in Thai, as the pages show it (describe_decision starts with the kind)
-        out.print(f"{m.decision.score:.3f} {escape(m.id)} {escape(m.org)} · {escape(m.name)}  [dim]{escape(describe_decision(m.decision))}[/]")
+        copies = (f" · ชื่อเดียวกันอีก {len(m.copies):,} รายการ: " + ", ".join(c.org or c.id for c in m.copies[:5])
+                  + (" …" if len(m.copies) > 5 else "")) if m.copies else ""
+        out.print(f"{m.decision.score:.3f} {escape(m.id)} {escape(m.org)} · {escape(m.name)}{escape(copies)}  [dim]{escape(describe_decision(m.decision))}[/]")
     if not matches:
         err.print("ไม่พบโครงการที่ซ้ำกับร่างนี้")
 

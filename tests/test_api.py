@@ -72,9 +72,10 @@ def test_align_returns_levels_evidence_and_duplicates(client):
     body = client.post("/v1/align", json={"name": "โครงการขุดลอกคลองบางบัว", "objective": "ลดน้ำท่วมขัง"}).json()
     issue = body["levels"]["issue"][0]
     assert issue["node_id"] == "D1.4" and 0 <= issue["confidence"] <= 1 and issue["evidence"]
-    assert {d["id"] for d in body["duplicates"]} == {"A1", "A2"}
+    assert {i for d in body["duplicates"] for i in (d["id"], *(c["id"] for c in d["copies"]))} == {"A1", "A2"}  # one entry, the other its copy
     # what a planner judges a re-submission by: its year and budget (a walkthrough saw neither)
-    assert {d["id"]: (d["year"], d["budget"]) for d in body["duplicates"]} == {"A1": (2567, 1500000.0), "A2": (2567, None)}
+    shown = [d for entry in body["duplicates"] for d in (entry, *entry["copies"])]
+    assert {d["id"]: (d["year"], d["budget"]) for d in shown} == {"A1": (2567, 1500000.0), "A2": (2567, None)}
 
 
 def test_align_and_classify_name_a_cascade_alike(client, monkeypatch):
@@ -300,7 +301,7 @@ def test_duplicates_and_check(client):
     assert {type(m["year"]) for m in clusters[0]["members"]} == {int}  # a number, as in search results
     assert client.get("/v1/duplicates", params={"min_size": 3}).json() == {"total_clusters": 0, "clusters": []}  # the count after the filter
     matches = client.post("/v1/duplicates/check", json={"text": "โครงการขุดลอกคลองบางบัว ลดน้ำท่วมขัง"}).json()["matches"]
-    assert {m["id"] for m in matches} == {"A1", "A2"}
+    assert {i for m in matches for i in (m["id"], *(c["id"] for c in m["copies"]))} == {"A1", "A2"}
     digits = client.post("/v1/duplicates/check", json={"text": "12345"})  # answered "no duplicates" as if it had been read
     assert digits.status_code == 422 and digits.json()["message_th"].startswith("ไม่พบคำที่อ่านได้")
 

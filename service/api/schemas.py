@@ -100,6 +100,13 @@ class DecisionOut(Out):
     conflicting_fields: list[ConflictingFieldOut] = Field(description="Fields where each text has a value the other lacks")
 
 
+class CopyOut(Out):
+    id: str
+    org: str
+    year: int | None = Field(None, description="The stored project's fiscal year (B.E.)")
+    budget: float | None = Field(None, description="The stored project's budget in baht")
+
+
 class DuplicateOut(Out):
     id: str
     org: str
@@ -107,6 +114,8 @@ class DuplicateOut(Out):
     year: int | None = Field(None, description="The stored project's fiscal year (B.E.)")
     budget: float | None = Field(None, description="The stored project's budget in baht")
     decision: DecisionOut
+    copies: list[CopyOut] = Field(default_factory=list, description="The other stored projects of the same name judged the same way "
+                                                                    "(a line every district budgets is one entry naming the others)")
 
 
 class AlignResponse(Out):

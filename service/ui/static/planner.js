@@ -240,7 +240,7 @@
        DUPLICATES_SHOWN only, and a button for the rest: a draft like a line every district budgets
        listed 114 entries and made the page 14,000 pixels tall (a walkthrough). */
     function item(d) {
-      var others = d.others || [];
+      var others = d.copies || [];
       return el("li", { class: "duplicate", dataset: { id: d.id, kind: d.decision.kind } }, [
         el("div", { class: "duplicate-head" }, [
           el("strong", { text: d.name }),
@@ -257,20 +257,12 @@
         el("div", { class: "why" }, PA.decisionEvidence(d.decision))
       ]);
     }
-    /* The same name with the same answer is one entry naming the others: a line every district budgets
-       was 50 entries of one text (a walkthrough). */
-    var grouped = [], byName = {};
-    dups.forEach(function (d) {
-      var key = d.decision.kind + "\u0000" + d.name.replace(/\s+/g, " ").trim();
-      if (byName[key]) { byName[key].others.push(d); return; }
-      byName[key] = Object.assign({}, d, { others: [] });
-      grouped.push(byName[key]);
-    });
-    dups = grouped;
+    /* The same name with the same answer comes as one entry naming the others (copies): a line every
+       district budgets was 50 entries of one text (a walkthrough). */
     dups.slice(0, DUPLICATES_SHOWN).forEach(function (d) { dupList.appendChild(item(d)); });
     if (dups.length > DUPLICATES_SHOWN) {
       var rest = dups.slice(DUPLICATES_SHOWN);
-      var rows = function (list) { return list.reduce(function (n, d) { return n + 1 + d.others.length; }, 0); };
+      var rows = function (list) { return list.reduce(function (n, d) { return n + 1 + (d.copies || []).length; }, 0); };
       var same = rows(dups.filter(function (d) { return d.decision.kind !== "related"; }));
       var more = el("li", { id: "duplicates-more", class: "muted" }, [
         "แสดง " + DUPLICATES_SHOWN + " จาก " + PA.formatNumber(dups.length) + " ชื่อ (" + PA.formatNumber(rows(dups)) +
