@@ -368,7 +368,7 @@ def uses(app, rows: list[dict], texts: list[str], ids: list[str]) -> dict:
     outside, other = 0, 0
     for source in sorted({normalize(r["source_text"]) for r in rows}):
         me = doc[source]
-        for match in app.check_duplicates(source):
+        for match in (each for found in app.check_duplicates(source) for each in (found, *found.copies)):  # each stored project, copies too
             if match.id == me:
                 continue
             pair = tuple(sorted((me, match.id)))
