@@ -230,18 +230,19 @@ def map_headers(columns: list[str], overrides: dict[str, str] | None = None) -> 
     missing = [c for c in overrides if c not in columns]
     if missing:
         raise TableError(f"--map names column(s) not in the file: {', '.join(missing)}", thai=f"--map ระบุคอลัมน์ที่ไม่มีในไฟล์: {', '.join(missing)}")
-    lookup = {header_key(alias): name for name, aliases in HEADER_ALIASES.items() for alias in aliases}
-    mapping: dict[str, str] = {}
+    # alias -> (field, rank among the field's aliases); of two columns for one field the better-ranked alias wins, not
+    # the first column: a file with "ลำดับ" (a row number) before "รหัสโครงการ" took the row numbers as project ids
+    # (an evaluation team's walkthrough)
+    lookup = {header_key(alias): (name, rank) for name, aliases in HEADER_ALIASES.items() for rank, alias in enumerate(aliases)}
+    mapping: dict[str, str] = {column: overrides[column] for column in columns if column in overrides}
     taken = set(overrides.values())
+    best: dict[str, tuple[int, str]] = {}  # field -> (rank, column)
     for column in columns:
-        if column in overrides:
-            mapping[column] = overrides[column]
-            continue
-        name = lookup.get(header_key(column))
-        if name and name not in taken:
-            mapping[column] = name
-            taken.add(name)
-    return mapping
+        found = lookup.get(header_key(column)) if column not in overrides else None
+        if found and found[0] not in taken and (found[0] not in best or found[1] < best[found[0]][0]):
+            best[found[0]] = (found[1], column)
+    mapping.update({column: name for name, (_, column) in best.items()})
+    return {column: mapping[column] for column in columns if column in mapping}  # in the file's order
 
 
 def rows_to_projects(table: Table, year: int | None = None, source: str = "", overrides: dict[str, str] | None = None, id_prefix: str = "",

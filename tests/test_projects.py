@@ -1,6 +1,6 @@
 import pytest
 
-from planalign.corpora.projects import fiscal_year_of, guess_columns, map_headers, parse_budget, parse_year, read_projects
+from planalign.corpora.projects import ColumnGuess, fiscal_year_of, guess_columns, map_headers, parse_budget, parse_year, read_projects
 from planalign.corpora.tables import Table, TableError, write_table
 
 
@@ -110,6 +110,13 @@ def test_text_columns_are_guessed_by_header_then_by_wordiness_never_from_exclude
     assert guess_columns(unnamed).text == ["b"]  # the longest texts
     assert guess_columns(unnamed, exclude={"b"}).text == ["a"]  # numbers are not text
     assert guess_columns(Table(["b", "c"], [{"b": r["ป้ายกำกับ"], "c": r["งบ"]} for r in rows]), exclude={"b"}).text == []
+    # of two columns for one field, the better name wins, not the first: "ลำดับ" (a row number) before "รหัสโครงการ"
+    # was taken as the id, and the corrected file sorted its row numbers as text (an evaluation team's walkthrough)
+    numbered = Table(["ลำดับ", "หน่วยงาน", "รหัสโครงการ", "กิจกรรม", "ชื่อโครงการ"],
+                     [{"ลำดับ": "1", "หน่วยงาน": "สำนักงานเขตบางเขน", "รหัสโครงการ": "066013", "กิจกรรม": "อบรม", "ชื่อโครงการ": "ลอกท่อระบายน้ำ"}])
+    assert guess_columns(numbered) == ColumnGuess(text=["ชื่อโครงการ"], id="รหัสโครงการ")
+    assert list(map_headers(numbered.columns)) == ["หน่วยงาน", "รหัสโครงการ", "ชื่อโครงการ"]  # in the file's order
+    assert map_headers(numbered.columns, {"ลำดับ": "id"})["ลำดับ"] == "id" and "รหัสโครงการ" not in map_headers(numbered.columns, {"ลำดับ": "id"})
 
 
 def test_a_heading_or_total_row_is_no_project(tmp_path):
