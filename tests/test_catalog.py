@@ -42,6 +42,14 @@ def test_find_by_id_and_name(shop_catalog):
     assert catalog.resolve_level("ประเด็นการพัฒนา") == "issue"
 
 
+def test_a_label_with_its_levels_word_before_the_name_is_found():
+    """"ด้านเศรษฐกิจดี" in a labelled file was refused as no node of the catalog (an evaluation team's walkthrough)."""
+    catalog = load_catalog("bma-9d")
+    for label, node in (("ด้านเศรษฐกิจดี", "D7"), ("ด้านที่ ๔ สิ่งแวดล้อมดี", "D4"), ("มิติที่ 2: ปลอดภัยดี", "D2"), ("ประเด็นเดินได้ เดินดี", "D1.1")):
+        assert catalog.find(label).id == node, label
+    assert catalog.find("ด้าน") is None and catalog.find("ด้านอื่น") is None
+
+
 HEADER = "id,parent_id,level,name,description\n"
 
 
