@@ -433,6 +433,38 @@ def test_evaluate_review_grid_by_keyboard(server: str, browser) -> None:
     assert corrected.splitlines()[0].endswith("final_label,final_level,review_note") and ",D9.1" in corrected
 
 
+def test_the_review_grid_says_which_rows_a_decision_decides_and_why_a_row_cannot_be(server: str, browser) -> None:
+    """A decision on one row decided the rows of the same text without a word, and a/Enter on a row the job could
+    not read did nothing (an evaluation team's walkthrough)."""
+    import httpx
+
+    body = "ชื่อโครงการ\nโครงการลอกท่อระบายน้ำซอยวัดไผ่ตัน\n12345\nโครงการลอกท่อระบายน้ำซอยวัดไผ่ตัน\nโครงการปลูกต้นไม้ริมคลองแสนแสบ\n"
+    job = httpx.post(f"{server}/v1/classify/jobs", files={"file": ("same.csv", body.encode())}, data={"text_col": "ชื่อโครงการ"}, timeout=WAIT).json()
+    deadline = time.monotonic() + WAIT
+    while httpx.get(f"{server}/v1/classify/jobs/{job['id']}", timeout=WAIT).json()["status"] != "done":
+        assert time.monotonic() < deadline, "job did not finish"
+        time.sleep(0.3)
+    browser.get(f"{server}/evaluate#job={job['id']}")
+    wait = WebDriverWait(browser, WAIT)
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#review-table tbody tr[data-index]")) == 4)
+
+    def row_of(text: str):
+        return next(tr for tr in browser.find_elements(By.CSS_SELECTOR, "#review-table tbody tr[data-index]")
+                    if tr.find_element(By.CSS_SELECTOR, "td.text").text == text)
+
+    row_of("12345").find_element(By.CSS_SELECTOR, "td.text").click()
+    browser.find_element(By.ID, "review-grid").send_keys("a")
+    wait.until(EC.text_to_be_present_in_element((By.ID, "review-status"), "อ่านข้อความไม่ได้"))
+    row_of("โครงการลอกท่อระบายน้ำซอยวัดไผ่ตัน").find_element(By.CSS_SELECTOR, "td.text").click()
+    browser.find_element(By.ID, "review-grid").send_keys("a")
+    wait.until(EC.text_to_be_present_in_element((By.ID, "review-status"), "บันทึกแล้ว"))
+    said = browser.find_element(By.ID, "review-status").text
+    numbers = sorted(int(tr.find_element(By.CSS_SELECTOR, "td.num").text.split()[0]) for tr in browser.find_elements(By.CSS_SELECTOR, "#review-table tbody tr")
+                     if tr.find_elements(By.CSS_SELECTOR, "td.text") and tr.find_element(By.CSS_SELECTOR, "td.text").text == "โครงการลอกท่อระบายน้ำซอยวัดไผ่ตัน")
+    assert "ข้อความเดียวกันจึงได้หมวดนี้ด้วย: แถว " in said and any(f"แถว {n}" in said.split("ด้วย:")[1] for n in numbers)
+    _no_console_errors(browser)
+
+
 def test_the_review_grid_pages_through_a_long_job(server: str, browser) -> None:
     """A 3,000-row job showed its first 1,000 rows and no way to the rest (a walkthrough): pages of 200,
     buttons, and the keyboard going on past a page's last row and back before its first."""

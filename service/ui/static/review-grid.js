@@ -172,7 +172,11 @@
                         suggested: (!row.removed_suggestion && row.pred_label) || null,
                         suggested_confidence: row.pred_confidence, source: "evaluator", project_id: row.project_id || null })
       .then(function () {
-        PA.setStatus($("review-status"), "บันทึกแล้ว: แถว " + row.row + " → " + node, "ok");
+        /* a decision is on the text: rows of the same text are decided with it, and the status says which (on this
+           page) instead of leaving them to turn "ตัดสินแล้ว" unannounced (an evaluation team's walkthrough) */
+        var same = state.rows.filter(function (r) { return r !== row && r.text === row.text; }).map(function (r) { return r.row; });
+        PA.setStatus($("review-status"), "บันทึกแล้ว: แถว " + row.row + " → " + node +
+          (same.length ? " (ข้อความเดียวกันจึงได้หมวดนี้ด้วย: แถว " + same.slice(0, 10).join(", ") + (same.length > 10 ? " …" : "") + ")" : ""), "ok");
         // the page's last row decided: on to the next page (a stays on row 200 and posted it again)
         if (at + 1 >= state.rows.length && state.offset + PAGE < state.total) return load(0, state.offset + PAGE).then(keepKeys);
         return load({ after: row.index, at: at }).then(keepKeys);
@@ -187,14 +191,29 @@
     if (!focused || focused === document.body || !document.contains(focused)) $("review-grid").focus({ preventScroll: true });
   }
 
+  /* Why a row cannot be decided, said where the keys are: a/Enter on a row the job could not read did nothing (a walkthrough). */
+  function undecidable(row) {
+    if (!row) return true;
+    if (!row.text || row.error) {  // a text that cannot be read cannot be decided (the API refuses it)
+      PA.setStatus($("review-status"), "แถว " + row.row + " อ่านข้อความไม่ได้ จึงตัดสินหมวดไม่ได้ กด n เพื่อไปแถวถัดไปที่ยังไม่ตัดสิน", "error");
+      return true;
+    }
+    return false;
+  }
+
   function accept() {
     var row = state.rows[state.active];
-    if (row && row.pred_label && row.text && !row.removed_suggestion) save(row.pred_label);
+    if (undecidable(row)) return;
+    if (!row.pred_label || row.removed_suggestion) {
+      PA.setStatus($("review-status"), "แถว " + row.row + " ไม่มีข้อเสนอที่ยอมรับได้ (หัวข้อไม่อยู่ในแคตตาล็อกแล้ว) กด c เพื่อเลือกหัวข้อเอง", "error");
+      return;
+    }
+    save(row.pred_label);
   }
 
   function correct() {
     var row = state.rows[state.active];
-    if (!row || !row.text || row.error) return;  // a text that cannot be read cannot be decided (the API refuses it)
+    if (undecidable(row)) return;
     PAD.pick({ catalog: state.catalog, level: state.level, current: row.pred_label, title: "แก้ไขแถว " + row.row })
       .then(function (node) { if (node) save(node.id); $("review-grid").focus(); });
   }
