@@ -230,7 +230,9 @@ class JobManager:
                     else f"งานจัดหมวดนี้ถูกยกเลิกก่อนเสร็จ ดาวน์โหลดผล {kept:,} แถวแรกที่ทำเสร็จได้ แต่การตรวจผลและไฟล์ที่แก้แล้วใช้ได้เฉพาะงานที่เสร็จ"
                     if kept else "งานจัดหมวดนี้ถูกยกเลิกไปแล้ว จึงไม่มีผลลัพธ์ กรุณาอัปโหลดไฟล์ใหม่" if job.status == "cancelled"
                     else "งานจัดหมวดนี้ไม่สำเร็จ จึงไม่มีผลลัพธ์ (ดูสาเหตุที่สถานะงาน) กรุณาแก้ไฟล์แล้วอัปโหลดใหม่")
-            raise Conflict(f"job is {job.status}; a result exists only when status is done", thai=thai)
+            english = (f"job is cancelled; its first {kept:,} rows, done before it stopped, are at its result, but review and the corrected "
+                       "file need a finished job" if kept else f"job is {job.status}; a result exists only when status is done")  # as the Thai says
+            raise Conflict(english, thai=thai)
         if done:  # its result, review grid or corrected file is in use: it expires from now (remove_expired)
             with contextlib.suppress(OSError):
                 os.utime(self.root / job_id)

@@ -856,6 +856,10 @@ def test_a_running_job_is_cancelled_from_the_page_and_reads_as_cancelled(server:
     assert "แถวแรกที่ทำเสร็จ" in browser.find_element(By.ID, "job-status").text
     links = browser.find_elements(By.CSS_SELECTOR, "#downloads a")
     assert links and all("แถวแรกที่ทำเสร็จก่อนยกเลิก" in a.text for a in links) and links[0].get_attribute("download") == "long-labelled-partial.csv"
+    # the list of recent jobs says how far it got (it read "20,000 แถว": a walkthrough)
+    browser.get(browser.current_url.split("#")[0])
+    wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, "#recent-jobs-box summary"))).click()
+    assert re.search(r"ทำแล้ว [\d,]+ จาก 20,000 แถว", wait.until(EC.visibility_of_element_located((By.ID, "recent-jobs"))).text)
     _no_console_errors(browser)
 
 

@@ -166,6 +166,7 @@ def test_a_cancelled_job_stops_and_keeps_the_rows_it_finished(tmp_path):
         assert client.get(f"/v1/classify/jobs/{queued['id']}/result").status_code == 409  # cancelled before it started: nothing
         review = client.get(f"/v1/classify/jobs/{running['id']}/review")  # the review grid is for finished jobs, and says so
         assert review.status_code == 409 and "ยกเลิกก่อนเสร็จ" in review.json()["message_th"] and f"{kept:,}" in review.json()["message_th"]
+        assert f"first {kept:,} rows" in review.json()["error"]  # as the Thai says: it read "a result exists only when status is done"
         again = client.delete(f"/v1/classify/jobs/{running['id']}")  # nothing left to cancel: not "it has finished"
         assert again.status_code == 409 and again.json()["message_th"] == "งานนี้ถูกยกเลิกไปแล้ว"
         assert client.delete("/v1/classify/jobs/nope").status_code == 404

@@ -287,7 +287,10 @@
       $("recent-jobs-box").hidden = !jobs.length;
       jobs.forEach(function (job) {
         var when = new Date(job.created * 1000).toLocaleString("th-TH", { dateStyle: "medium", timeStyle: "short" });
-        var rows = job.progress && job.progress.total ? " · " + PA.formatNumber(job.progress.total) + " แถว" : "";
+        // a job that stopped says how far it got: a cancelled 400-row job read "400 แถว" with 300 done (a walkthrough)
+        var total = job.progress && job.progress.total, done = job.progress && job.progress.done;
+        var rows = !total ? "" : job.status === "done" || done >= total ? " · " + PA.formatNumber(total) + " แถว"
+          : " · ทำแล้ว " + PA.formatNumber(done || 0) + " จาก " + PA.formatNumber(total) + " แถว";
         list.appendChild(el("li", null, [
           el("a", { href: "#job=" + encodeURIComponent(job.id), text: (job.params || {}).filename || job.id }), " ",
           el("span", { class: "badge status-" + job.status, text: STATUS[job.status] || job.status }), " ",
