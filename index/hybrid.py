@@ -158,6 +158,7 @@ class Hit:
     copies: list[str] = field(default_factory=list)  # ids of the other results with this very text (search(collapse=True))
     copies_years: list[int] = field(default_factory=list)  # with copies: the fiscal years of the text's rows, this one's included
     copies_orgs: int = 0  # with copies: how many agencies or district offices have the text (the hit shows its own)
+    budget: float | None = None  # the project's budget in baht: what a reviewer weighs a duplicate by (it was not shown: a walkthrough)
 
 
 def collapse(ranked: Ranked, keys: Sequence[object]) -> tuple[Ranked, list[list[int]]]:
@@ -483,5 +484,5 @@ def to_hits(index: ProjectIndex, store: ProjectStore, ranked: Ranked, query: str
         text, spans = snippet(project.search_text().replace("\n", " "), words)
         hits.append(Hit(project.id, round(float(score), 6), project.name, project.org, project.fiscal_year, text, spans,
                         project.district, project.district_group, project.dimension_id, list(why), offset + rank_on_page < ranked.total,
-                        project.source))
+                        project.source, budget=project.budget))
     return hits

@@ -256,10 +256,11 @@ def print_hits(out: Console, hits: list[Hit], total: int | None = None, kind: st
 
 
 def search_json(query: str, mode: str, page: SearchPage) -> str:
-    """A search as JSON, with the API's fields (``GET /v1/search``): the hits and why there may be few."""
-    rows = [{"id": h.id, "score": h.score, "name": h.name, "org": h.org, "year": h.year, "snippet": h.snippet, "why": h.why,
-             "relevant": h.relevant, "report": h.report, "copies": h.copies, "copies_years": h.copies_years,
-             "copies_orgs": h.copies_orgs} for h in page.hits]
+    """A search as JSON, with the API's fields (``GET /v1/search``): the hits and why there may be few. Each hit is
+    the API's own model of it, so the two cannot drift (the CLI's lacked district, dimension and highlights: a walkthrough)."""
+    from planalign.service.api.schemas import HitOut
+
+    rows = [HitOut.model_validate(h).model_dump(mode="json") for h in page.hits]
     return json.dumps({"query": query, "mode": mode, "total": page.total, "total_rows": page.total_rows, "facets": page.facets,
                        "hint": page.hint, "did_you_mean": page.did_you_mean, "results": rows}, ensure_ascii=False)
 

@@ -159,7 +159,10 @@ def test_cli_ingest_search_delete(tmp_path):
     assert body["facets"]["year"] == {"2567": 1}  # as the API's (it printed {}: a blind review)
     hits = body["results"]
     assert hits[0]["id"] == "X1" and hits[0]["year"] == 2567 and hits[0]["report"] is False
-    assert set(hits[0]) == {"id", "score", "name", "org", "year", "snippet", "why", "relevant", "report", "copies", "copies_years", "copies_orgs"}
+    from planalign.service.api.schemas import HitOut
+
+    assert set(hits[0]) == set(HitOut.model_fields)  # the API's fields: district, dimension, highlights were missing (a walkthrough)
+    assert hits[0]["budget"] == 1500000.0 and hits[0]["highlights"]  # what a reviewer weighs a duplicate by (not shown: a walkthrough)
     rebuilt = run_cli("reindex", data_dir=data)  # a tfidf index: duplicates borrow e5's thresholds, and the user is told
     assert rebuilt.returncode == 0 and "not for tfidf" in rebuilt.stderr and "เกณฑ์ตรวจโครงการซ้ำ" in rebuilt.stderr
     assert run_cli("delete", "X1", data_dir=data).returncode == 0

@@ -230,6 +230,7 @@ class HitOut(Out):
     copies_years: list[int] = Field(default_factory=list, description="With copies: the fiscal years (B.E.) of this text's rows, "
                                                                       "this hit's included (the hit shows its own year)")
     copies_orgs: int = Field(0, description="With copies: how many agencies or district offices have this text (the hit shows its own)")
+    budget: float | None = Field(None, description="The project's budget in baht (this hit's own row)")
 
 
 class SearchResponse(BaseModel):

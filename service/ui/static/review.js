@@ -102,6 +102,7 @@
       if (r.district) meta.push("เขต" + r.district);
       if (r.district_group) meta.push(r.district_group);
       if (r.year) meta.push("ปีงบประมาณ " + r.year);
+      if (r.budget) meta.push("งบประมาณ " + PA.formatNumber(Math.round(r.budget)) + " บาท");
       list.appendChild(el("li", { class: "result", dataset: { id: r.id } }, [
         el("div", { class: "result-head" }, [
           el("h3", { class: "result-title", text: r.name }),
