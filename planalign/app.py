@@ -1453,7 +1453,9 @@ class Application:
         """The projects (or reports) behind one coverage cell; node "" = the ones that could not be aligned."""
         district, group = checked_place(district, group, {NO_DISTRICT})
         frame, _ = self.coverage_frame(catalog)
-        chosen = frame.catalog.resolve_level(level) if level else frame.catalog.levels[0]
+        # no level given: the node's own ("node=D1.1" alone was "no dimension 'D1.1'": a committee walkthrough)
+        known = frame.catalog.nodes.get(node) if node and not level else None
+        chosen = frame.catalog.resolve_level(level) if level else known.level if known is not None else frame.catalog.levels[0]
         node = frame.catalog.resolve_node(node, chosen) if node else node  # "" (not aligned) and None (every node) as they are
         total, positions = frame.items(chosen, node, reports=reports, year=year, group=group or None, district=district or None,
                                        offset=offset, limit=limit)

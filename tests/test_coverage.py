@@ -308,6 +308,9 @@ def test_api_coverage_needs_items_and_export(tmp_path) -> None:
         assert needs["needs"] and needs["needs"][0]["examples"]
         cell = client.get("/v1/coverage/items", params={"node": "D1.4", "level": "issue", "year": 2566, "reports": True}).json()
         assert cell["total"] >= 1 and all(i["node_id"] == "D1.4" for i in cell["items"])
+        # an issue's id alone is read at its level ("no dimension 'D1.4'": a committee walkthrough)
+        alone = client.get("/v1/coverage/items", params={"node": "D1.4", "year": 2566, "reports": True})
+        assert alone.status_code == 200 and alone.json() == cell
         csv = client.get("/v1/coverage/export", params={"year": 2566, "format": "csv"})
         assert csv.status_code == 200 and csv.content.decode("utf-8-sig").splitlines()[0].startswith("level,id,name,projects,budget")
         issues = client.get("/v1/coverage/export", params={"year": 2566, "format": "csv", "level": "issue"})  # not the dimensions' file name
