@@ -277,6 +277,10 @@ def checked_place(district: str | None, group: str | None, more_districts: Set[s
     if group and group not in set(groups.values()) and group not in more_groups:
         known = ", ".join(dict.fromkeys(groups.values()))
         raise InputError(f"no district group {group!r}; groups are: {known}", thai=f"ไม่มีกลุ่มเขต {group} (มี: {known})")
+    # both given and apart: all zeros, no word (a committee walkthrough); a store's own group names are its own business
+    if district in groups and group in set(groups.values()) and groups[district] != group:
+        raise InputError(f"district {district} is in the group {groups[district]}, not {group}: give one of them, or both as they are",
+                         thai=f"เขต{district}อยู่ในกลุ่ม{groups[district]} ไม่ใช่{group} กรุณาเลือกเขตหรือกลุ่มเขตอย่างใดอย่างหนึ่ง หรือให้ตรงกัน")
     return district, group
 
 

@@ -84,6 +84,11 @@ def test_every_filter_sums_to_the_stored_totals(core: Application) -> None:
     districts = [None, NO_DISTRICT, "บางเขน", "ดุสิต", "หนองจอก"]
     checked = 0
     for year, level, group, district in itertools.product([None, 2565, 2566, 2599], ["dimension", "issue"], groups, districts):
+        if group and district_groups().get(district or "", group) != group:  # a district and a group it is not in: refused, not zeros
+            with pytest.raises(InputError):
+                core.coverage(year=year, level=level, group=group, district=district)
+            checked += 1
+            continue
         found = core.coverage(year=year, level=level, group=group, district=district)
         count, budget, reports = _stored_totals(core, year, group, district)
         assert (found.total_projects, found.total_reports) == (count, reports)
@@ -110,6 +115,11 @@ def test_coverage_reads_district_names_as_people_type_them_and_refuses_unknown_o
         with pytest.raises(InputError) as refused:
             core.coverage(district=district, group=group)
         assert "ไม่มี" in refused.value.thai
+    # a district and a group it is not in: every figure 0 and no word (a committee walkthrough)
+    with pytest.raises(InputError, match="in the group กรุงเทพเหนือ") as apart:
+        core.coverage(year=2566, district="บางเขน", group="กรุงเทพกลาง")
+    assert "กรุงเทพเหนือ" in apart.value.thai
+    assert core.coverage(year=2566, district="บางเขน", group="กรุงเทพเหนือ").total_projects == typed.total_projects  # together, as they are
 
 
 def test_declared_wins_and_issue_counts_for_its_dimension(core: Application) -> None:
