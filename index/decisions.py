@@ -343,14 +343,14 @@ class DecisionStore:
         """Counts per source and level, active labels, and the acceptance rate (suggestion = decision) over time."""
         where = [table.c.catalog == catalog] if catalog else []
         with self.engine.connect() as connection:
-            rows = connection.execute(select(table.c.source, table.c.level, table.c.suggested, table.c.node_id, table.c.created)
+            rows = connection.execute(select(table.c.id, table.c.source, table.c.level, table.c.suggested, table.c.node_id, table.c.created)
                                       .where(*where).order_by(table.c.id)).all()
-            newest = select(func.max(table.c.id)).where(*where).group_by(table.c.catalog, table.c.level, table.c.text_key)
-            active = int(connection.scalar(select(func.count()).select_from(table).where(table.c.id.in_(newest))) or 0)
+            newest = set(connection.scalars(select(func.max(table.c.id)).where(*where).group_by(table.c.catalog, table.c.level, table.c.text_key)))
         by_source: dict[str, int] = {}
         by_level: dict[str, int] = {}
         periods: dict[str, dict[str, int]] = {}
-        for source, level, suggested, node_id, created in rows:
+        shown_active = accepted_active = 0
+        for decision_id, source, level, suggested, node_id, created in rows:
             by_source[source] = by_source.get(source, 0) + 1
             by_level[level] = by_level.get(level, 0) + 1
             bucket = periods.setdefault(_period(created, period), {"decisions": 0, "with_suggestion": 0, "accepted": 0})
@@ -358,11 +358,16 @@ class DecisionStore:
             outcome = shown_outcome(suggested, node_id)
             bucket["with_suggestion"] += outcome != "none"
             bucket["accepted"] += outcome == "accepted"
+            if decision_id in newest:  # what the labels standing now say of their suggestions (an accept then corrected counted once each)
+                shown_active += outcome != "none"
+                accepted_active += outcome == "accepted"
         shown = sum(b["with_suggestion"] for b in periods.values())
         accepted = sum(b["accepted"] for b in periods.values())
         return {
-            "decisions": len(rows), "active": active, "by_source": by_source, "by_level": by_level,
+            "decisions": len(rows), "active": len(newest), "by_source": by_source, "by_level": by_level,
             "with_suggestion": shown, "accepted": accepted, "acceptance_rate": round(accepted / shown, 4) if shown else None,
+            "active_with_suggestion": shown_active, "active_accepted": accepted_active,
+            "active_acceptance_rate": round(accepted_active / shown_active, 4) if shown_active else None,
             "over_time": [{"period": p, **b, "acceptance_rate": round(b["accepted"] / b["with_suggestion"], 4) if b["with_suggestion"] else None}
                           for p, b in sorted(periods.items())],
         }

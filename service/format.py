@@ -121,8 +121,11 @@ def decision_rows(decisions: Sequence[LabelDecision]) -> list[dict[str, Any]]:
 
 def print_decision_stats(out: Console, stats: dict[str, Any]) -> None:
     rate = stats["acceptance_rate"]
+    active_rate = stats.get("active_acceptance_rate")
     out.print(f"{stats['decisions']} decisions, {stats['active']} active labels; suggestion accepted "
-              f"{stats['accepted']} of {stats['with_suggestion']} times" + (f" ({rate:.1%})" if rate is not None else ""))
+              f"{stats['accepted']} of {stats['with_suggestion']} times" + (f" ({rate:.1%})" if rate is not None else "")
+              + (f"; among the active labels {stats['active_accepted']} of {stats['active_with_suggestion']} ({active_rate:.1%}): "
+                 "a suggestion accepted, then corrected, counts as corrected there" if active_rate is not None else ""))
     if stats.get("not_counting"):
         out.print(f"[yellow]{stats['not_counting']} active labels name a node the catalog no longer has: they no longer count "
                   f"(การตัดสินใจที่อ้างถึงหัวข้อที่ไม่มีในแคตตาล็อกแล้ว ไม่นับ)[/]")

@@ -56,6 +56,8 @@ def _exercise_store(store: DecisionStore) -> None:
     assert store.fingerprint("bma-9d")[0] == 3 and store.fingerprint("other") == (0, 0)
     stats = store.stats("bma-9d")
     assert stats["decisions"] == 3 and stats["with_suggestion"] == 2 and stats["accepted"] == 1 and stats["acceptance_rate"] == 0.5
+    # the labels standing now: the accepted suggestion was corrected after (it read 1 of 2 accepted: an evaluation team's walkthrough)
+    assert (stats["active_with_suggestion"], stats["active_accepted"], stats["active_acceptance_rate"]) == (1, 0, 0.0)
     assert stats["over_time"][0]["decisions"] == 3
     assert {(c, s, k) for c, s, k, _ in store.counts()} == {("bma-9d", "planner", "accepted"), ("bma-9d", "reviewer", "corrected"),
                                                             ("bma-9d", "planner", "none")}

@@ -510,6 +510,10 @@ class DecisionStats(BaseModel):
     with_suggestion: int
     accepted: int
     acceptance_rate: float | None = Field(description="Share of decisions whose suggestion shown was the node chosen")
+    active_with_suggestion: int = Field(0, description="Of the active labels, those decided on a suggestion shown")
+    active_accepted: int = Field(0, description="... and those where it was the node chosen")
+    active_acceptance_rate: float | None = Field(None, description="The acceptance rate of the active labels: a suggestion accepted "
+                                                                   "and then corrected counts as corrected (acceptance_rate counts both decisions)")
     over_time: list[AcceptancePeriod]
     models: list[LearnedModel]
 
