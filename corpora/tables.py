@@ -81,6 +81,7 @@ _PLAIN_NUMBER = re.compile(r"[+-]?\d[\d,]*(\.\d+)?(e[+-]?\d+)?", re.IGNORECASE)
 _ITEM_NUMBER = re.compile(r"[1-9]\d?\.\d*[1-9]\d*0")
 _LARGE_NUMBER = re.compile(r"-?(?:\d{3,}|\d{1,3},\d{3})[\d,]*(?:\.\d+)?")
 _CANONICAL_NUMBER = re.compile(r"-?(0|[1-9]\d{0,14}|[1-9]\d{0,2}(,\d{3}){1,4})(\.\d+)?")
+_SHEET_TITLE_BAD = re.compile(r"[\[\]:*?/\\\x00-\x1f]")  # characters Excel refuses in a sheet's name
 _ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2})?")  # how _clean writes a date or date-time cell read from a workbook
 _ID_COLUMN = re.compile(r"(^|_)(id|ids|label|labels)($|_)|รหัส|^cluster$", re.IGNORECASE)
 XLSX_MAX_WIDTH = 60
@@ -118,6 +119,7 @@ class Table:
     # A workbook's columns with a text cell that is an item number ("1.10", :data:`_ITEM_NUMBER`): written
     # back as text (:func:`kept_as_text`), not as the number 1.1 (a walkthrough). CSV cells are all text.
     text_cells: set[str] = field(default_factory=set)
+    sheet: str = ""  # the workbook sheet it was read from: an XLSX written from it keeps the name ("โครงการปี 2566" came back "Sheet")
 
     def row_numbers(self) -> list[int]:
         """Each row's number as a person finds it in the file (``sheet_rows``); for a table built in
@@ -542,7 +544,7 @@ def _first_sheet_with_data(sheets: Iterable[tuple[str, Iterator[Sequence[object]
                              "put their rows on one sheet, or upload each sheet as a file of its own",
                              thai=f"ไฟล์ {label} มีหลายชีตที่มีคอลัมน์เดียวกัน ({sheets_named}) ระบบอ่านไฟล์ละหนึ่งชีต "
                                   "กรุณารวมข้อมูลไว้ในชีตเดียว หรือแยกแต่ละชีตเป็นไฟล์แล้วอัปโหลดทีละไฟล์")
-        return chosen[1] if chosen else labels_and_values or first or Table([], [])
+        return replace(chosen[1], sheet=chosen[0]) if chosen else labels_and_values or first or Table([], [])
     except TableError:
         raise
     except Exception as exc:  # a damaged sheet inside a readable file
@@ -649,11 +651,11 @@ def check_output(path: Path, reads: Iterable[Path | None] = ()) -> None:
 
 
 def write_table(path: str | Path, columns: Sequence[str], rows: Iterable[Mapping[str, object]],
-                *, text_columns: Iterable[str] = (), guard_formulas: bool = True) -> None:
+                *, text_columns: Iterable[str] = (), guard_formulas: bool = True, sheet: str = "") -> None:
     """Write rows by the path's extension. CSV gets a UTF-8 BOM so Excel shows Thai correctly.
 
     ``text_columns``: identifier columns besides the ones :func:`is_id_column` recognises by name
-    (e.g. a user's ``--id-col``), kept as text in an XLSX. ``guard_formulas`` off: a file only this
+    (e.g. a user's ``--id-col``), kept as text in an XLSX; ``sheet``: an XLSX's sheet name (:attr:`Table.sheet`). ``guard_formulas`` off: a file only this
     program reads (a stored catalog) keeps its text as it is; guarded, an uploaded catalog's "- ขุดลอก..."
     read back as "'- ขุดลอก..." and ids "=A" and "'=A" collided (a security probe). The file is written
     next to its destination and renamed into place, so a failure never leaves a half-written output behind.
@@ -665,7 +667,7 @@ def write_table(path: str | Path, columns: Sequence[str], rows: Iterable[Mapping
     temporary = path.with_name(f".{uuid.uuid4().hex[:16]}.partial")  # short: a long output name still fits (a blind review)
     try:
         if suffix == ".xlsx":
-            _write_xlsx(temporary, columns, list(rows), set(text_columns))
+            _write_xlsx(temporary, columns, list(rows), set(text_columns), sheet)
         elif suffix == ".jsonl":
             with temporary.open("w", encoding="utf-8") as handle:
                 for row in rows:
@@ -701,12 +703,12 @@ def _item_numbers(values: Iterable[object]) -> bool:
     return any(_ITEM_NUMBER.fullmatch(v) for v in texts) and not any(_LARGE_NUMBER.fullmatch(v) for v in texts)
 
 
-def _write_xlsx(path: Path, columns: Sequence[str], rows: list[Mapping[str, object]], text_columns: set[str]) -> None:
+def _write_xlsx(path: Path, columns: Sequence[str], rows: list[Mapping[str, object]], text_columns: set[str], title: str = "") -> None:
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet()
+    sheet = workbook.create_sheet(_SHEET_TITLE_BAD.sub(" ", title).strip().strip("'")[:31].strip() or None)  # Excel's rules for a name
     sheet.freeze_panes = "A2"  # the header stays in view while scrolling
     numbered = {c for c in columns if _item_numbers(row.get(c) for row in rows)}
     numeric = [not (c in text_columns or c in numbered or is_id_column(c)) for c in columns]

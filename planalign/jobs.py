@@ -387,6 +387,8 @@ class JobManager:
         numbered = {"row_numbers": table_in.sheet_rows} if table_in.sheet_rows != Table(table_in.columns, table_in.rows).row_numbers() else {}
         if table_in.text_cells:  # the corrected file keeps them as text too
             params = {**params, "text_cells": sorted(table_in.text_cells)}
+        if table_in.sheet:  # and the sheet's name
+            params = {**params, "sheet": table_in.sheet}
         self._update(job_id, params=json.dumps({**params, "model_version": aligner.model_version, "examples": aligner.examples,
                                                 "review_below": review_below, "review_decisions": review_decisions, **numbered}, ensure_ascii=False))
         throttled = _Throttled(lambda done: self._update(job_id, done=done))
@@ -400,7 +402,8 @@ class JobManager:
         level = ""
         def write_result() -> None:
             for fmt in ("csv", "xlsx"):
-                write_table(folder / f"result.{fmt}", out_columns, rows_out, text_columns=kept_as_text(params.get("id_col"), columns, label_col, table_in.text_cells))
+                write_table(folder / f"result.{fmt}", out_columns, rows_out, text_columns=kept_as_text(params.get("id_col"), columns, label_col, table_in.text_cells),
+                            sheet=table_in.sheet)
 
         try:
             for start, end in batches(table_in.rows, columns):

@@ -77,12 +77,12 @@ def _read_rows(path: Path, config: Path | None):  # -> Table
     return table
 
 
-def _write_output(path: Path, columns: list[str], rows: list[dict], text_columns: list[str] | None = None) -> None:
+def _write_output(path: Path, columns: list[str], rows: list[dict], text_columns: list[str] | None = None, sheet: str = "") -> None:
     """The output file, or an input error naming it (not the temporary file written beside it) when it cannot be written."""
     from planalign.corpora.tables import write_table
 
     try:
-        write_table(path, columns, rows, text_columns=text_columns or [])
+        write_table(path, columns, rows, text_columns=text_columns or [], sheet=sheet)
     except OSError as exc:
         raise UserError(f"{path}: cannot write it ({exc.strerror or exc})", thai=f"เขียนไฟล์ {path} ไม่ได้ ({exc.strerror or exc})") from exc
 
@@ -230,7 +230,8 @@ def classify(
     aligner = _aligner(core, catalog, train, label_col, train_text_col or text_col, learn)
     with progress_bar(len(table.rows), "classifying") as advance:
         classified = core.classify(table, columns, aligner=aligner, level=level, progress=advance)
-    _write_output(out_path, classified.table.columns, classified.table.rows, text_columns=kept_as_text(id_col, columns, also=table.text_cells))
+    _write_output(out_path, classified.table.columns, classified.table.rows, text_columns=kept_as_text(id_col, columns, also=table.text_cells),
+                  sheet=table.sheet)
     from planalign.service.format import describe_model, not_thai_warning
 
     err.print(f"wrote {len(classified.table.rows)} rows to {out_path} ({classified.failed} with an error); {describe_model(aligner)}")

@@ -56,6 +56,7 @@ def test_classify_writes_a_workbooks_own_cells_back_as_they_were(tmp_path, shop_
     from openpyxl import Workbook
 
     workbook = Workbook()
+    workbook.active.title = "โครงการปี 2566"  # the output's sheet was "Sheet" (an evaluation team's walkthrough)
     for values in (["เลขที่", "name", "วันที่", "งบประมาณ"], ["1.10", "ทรายแมว", datetime.datetime(2024, 10, 1), "250,000.00"],
                    ["1.1", "กุหลาบมอญ", datetime.datetime(2024, 10, 2), 1200000]):  # a budget typed as text stays summable
         workbook.active.append(values)
@@ -66,7 +67,7 @@ def test_classify_writes_a_workbooks_own_cells_back_as_they_were(tmp_path, shop_
     assert result.returncode == 0, result.stderr
     rows = list(load_workbook(out).active.iter_rows(min_row=2, max_col=4, values_only=True))
     assert rows == [("1.10", "ทรายแมว", datetime.datetime(2024, 10, 1), 250000), ("1.1", "กุหลาบมอญ", datetime.datetime(2024, 10, 2), 1200000)]
-    assert load_workbook(out).active["C2"].number_format == "yyyy-mm-dd"
+    assert load_workbook(out).active["C2"].number_format == "yyyy-mm-dd" and load_workbook(out).sheetnames == ["โครงการปี 2566"]
 
 
 def test_align_json_output(tmp_path, shop_catalog):

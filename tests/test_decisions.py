@@ -748,6 +748,20 @@ def test_review_grid_and_corrected_file_keep_text_that_starts_like_a_formula(cli
     sheet = load_workbook(path).active
     header = [c.value for c in sheet[1]]
     assert sheet.cell(row=2, column=header.index("text") + 1).value == text
+    # a workbook's sheet keeps its name in the job's result and corrected file (both were "Sheet": an evaluation team's walkthrough)
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "โครงการปี 2566"
+    book.active.append(["id", "text"])
+    book.active.append(["1", "ขุดลอกคลองระบายน้ำในชุมชน"])
+    upload = io.BytesIO()
+    book.save(upload)
+    job = client.post("/v1/classify/jobs", files={"file": ("f.xlsx", upload.getvalue())}, data={"text_col": "text"}, headers=KEY).json()
+    assert wait_job(client, job["id"])["status"] == "done"
+    for route in ("result", "corrected"):
+        got = client.get(f"/v1/classify/jobs/{job['id']}/{route}", params={"format": "xlsx"}).content
+        assert load_workbook(io.BytesIO(got)).sheetnames == ["โครงการปี 2566"], route
 
 
 def test_measuring_never_learns_from_the_texts_measured(client):
