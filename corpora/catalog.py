@@ -201,8 +201,20 @@ class Catalog:
         matches = by_id.get(_id_key(label), [])
         if len(matches) == 1:
             return matches[0]
-        bare = _LEVEL_WORD.sub("", label, count=1).strip()  # "ด้านเศรษฐกิจดี", "ประเด็นที่ 2 ...": the level's word before the name
-        return self.find(bare, level) if bare and bare != label else None
+        said = _LEVEL_WORD.match(label)  # "ด้านเศรษฐกิจดี", "ประเด็นที่ 2 ...": the level's word before the name
+        bare = label[said.end():].strip() if said else ""
+        found = self.find(bare, level) if bare else None
+        return found if found is not None and said is not None and self._says(found, said.group(1), said.group(2)) else None
+
+    def _says(self, node: Node, word: str, number: str | None) -> bool:
+        """Whether a level's word and number put before a name agree with the node found by the name: "ด้านที่ 4
+        เศรษฐกิจดี" is no label of D7, nor "ประเด็นเศรษฐกิจดี" of a dimension (both were taken: a blind review)."""
+        try:
+            if self.resolve_level(word) != node.level:
+                return False
+        except InputError:  # a word this catalog has no level of ("มิติ" in one whose levels are named otherwise)
+            pass
+        return number is None or _id_key(number) in re.findall(r"\d+(?:\.\d+)*", _id_key(node.id))
 
     def named(self, label: str) -> list[Node]:
         """The nodes whose name is ``label`` (exactly, else up to spacing and case), in catalog order."""
@@ -257,7 +269,7 @@ _THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 # The words files put before a node's name ("ด้านเศรษฐกิจดี", "ด้านที่ 7 เศรษฐกิจดี", "ประเด็นการพัฒนาที่ ๒ ..."): a label
 # written so was refused as no node of the catalog (an evaluation team's walkthrough). Read only when the label as
 # given is no id or name, so a node named with such a word is still found by its own name first.
-_LEVEL_WORD = re.compile(r"^(?:ด้าน|มิติ|ประเด็นการพัฒนา|ประเด็น|ยุทธศาสตร์|เป้าหมาย)(?:ที่\s*[0-9๐-๙]+(?:\.[0-9๐-๙]+)*)?[\s:.-]*")
+_LEVEL_WORD = re.compile(r"^(ด้าน|มิติ|ประเด็นการพัฒนา|ประเด็น|ยุทธศาสตร์|เป้าหมาย)(?:ที่\s*([0-9๐-๙]+(?:\.[0-9๐-๙]+)*))?[\s:.-]*")
 
 
 def _id_key(node_id: str) -> str:

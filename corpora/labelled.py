@@ -44,16 +44,18 @@ def split_labels(cell: str) -> list[str]:
 # A corrected file of the review grid (planalign/review.py) labels every row in ``final_label``: the
 # decision where a person made one (``decision_label``), else the model's own suggestion.
 FINAL_LABEL_COLUMN, DECISION_LABEL_COLUMN = "final_label", "decision_label"
-SUGGESTION_ONLY = "final_label is the model's own suggestion here (decision_label is empty): not a person's label"
+SUGGESTION_ONLY = ("final_label is the model's here (decision_label is empty, or names a node the model narrowed to final_label): "
+                   "not a person's label")
 
 
 def suggestion_only(table: Table, label_column: str) -> list[bool]:
-    """Per row: its label is a corrected file's ``final_label`` that no person decided. Measured or learned
-    from, the model met itself: 195 of 200 rows nobody reviewed gave top-1 0.980, the 5 reviewed 0.200,
-    and imported as decisions they read "suggestion accepted 98.2%" (an evaluation team's walkthrough)."""
+    """Per row: its label is a corrected file's ``final_label`` that no person decided, or the model's narrowing of a
+    decision made higher up (a dimension decided, its issue suggested). Measured or learned from, the model met itself:
+    195 of 200 rows nobody reviewed gave top-1 0.980, the 5 reviewed 0.200, and imported as decisions they read
+    "suggestion accepted 98.2%" (an evaluation team's walkthrough)."""
     if label_column != FINAL_LABEL_COLUMN or DECISION_LABEL_COLUMN not in table.columns:
         return [False] * len(table.rows)
-    return [not str(row.get(DECISION_LABEL_COLUMN) or "").strip() for row in table.rows]
+    return [str(row.get(DECISION_LABEL_COLUMN) or "").strip() != str(row.get(FINAL_LABEL_COLUMN) or "").strip() for row in table.rows]
 
 
 def read_labelled(source: Path | str | Table, text_columns: list[str], label_column: str, catalog: Catalog) -> Labelled:
@@ -91,6 +93,10 @@ def read_labelled(source: Path | str | Table, text_columns: list[str], label_col
         texts.append(text)
         labels.append(list(dict.fromkeys(resolved)))
         rows.append(number)
+    if not texts and skipped and all(reason == SUGGESTION_ONLY for _, reason in skipped):  # not "no usable labels" (a blind review)
+        raise TableError(f"no row of column {label_column!r} is a person's label: {SUGGESTION_ONLY}; measure on decision_label",
+                         thai=f"ไม่มีแถวใดในคอลัมน์ {label_column} ที่คนตัดสินหมวดไว้ ค่าในคอลัมน์นี้คือข้อเสนอของระบบเอง "
+                              "กรุณาใช้คอลัมน์ decision_label")
     if not texts:
         example = ", ".join(f"{label!r} (row {row})" for label, row in list(unknown.items())[:5])
         example_th = ", ".join(f"{label} (แถวที่ {row})" for label, row in list(unknown.items())[:5])

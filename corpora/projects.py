@@ -220,6 +220,9 @@ def fiscal_year_of(date: str) -> int | None:
     return year + 1 if month >= 10 else year
 
 
+RANKED_FIELDS = ("id", "name")  # fields whose aliases are listed best first (HEADER_ALIASES): "รหัสโครงการ" over "ลำดับ", "ชื่อโครงการ" over "กิจกรรม"
+
+
 def map_headers(columns: list[str], overrides: dict[str, str] | None = None) -> dict[str, str]:
     """Input column -> project field, from the aliases and the user's ``--map col=field``."""
     overrides = overrides or {}
@@ -230,10 +233,12 @@ def map_headers(columns: list[str], overrides: dict[str, str] | None = None) -> 
     missing = [c for c in overrides if c not in columns]
     if missing:
         raise TableError(f"--map names column(s) not in the file: {', '.join(missing)}", thai=f"--map ระบุคอลัมน์ที่ไม่มีในไฟล์: {', '.join(missing)}")
-    # alias -> (field, rank among the field's aliases); of two columns for one field the better-ranked alias wins, not
-    # the first column: a file with "ลำดับ" (a row number) before "รหัสโครงการ" took the row numbers as project ids
-    # (an evaluation team's walkthrough)
-    lookup = {header_key(alias): (name, rank) for name, aliases in HEADER_ALIASES.items() for rank, alias in enumerate(aliases)}
+    # alias -> (field, rank); of two columns for an id or a name the better-ranked alias wins, not the first column: a
+    # file with "ลำดับ" (a row number) before "รหัสโครงการ" took the row numbers as project ids (an evaluation team's
+    # walkthrough). For the other fields the first column still wins: ranked, "หน่วยงาน" (a section) beat "สำนักงานเขต"
+    # and the district derived from it was lost (a blind review).
+    lookup = {header_key(alias): (name, rank if name in RANKED_FIELDS else 0) for name, aliases in HEADER_ALIASES.items()
+              for rank, alias in enumerate(aliases)}
     mapping: dict[str, str] = {column: overrides[column] for column in columns if column in overrides}
     taken = set(overrides.values())
     best: dict[str, tuple[int, str]] = {}  # field -> (rank, column)

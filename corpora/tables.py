@@ -39,9 +39,9 @@ import json
 import re
 import uuid
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
-from datetime import datetime, time
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +120,8 @@ class Table:
     # back as text (:func:`kept_as_text`), not as the number 1.1 (a walkthrough). CSV cells are all text.
     text_cells: set[str] = field(default_factory=set)
     sheet: str = ""  # the workbook sheet it was read from: an XLSX written from it keeps the name ("โครงการปี 2566" came back "Sheet")
+    # A workbook's columns with a date cell: written back as dates (:func:`write_table`'s ``date_columns``), not ISO text.
+    date_cells: set[str] = field(default_factory=set)
 
     def row_numbers(self) -> list[int]:
         """Each row's number as a person finds it in the file (``sheet_rows``); for a table built in
@@ -597,6 +599,7 @@ def _table_from_rows(numbered: Iterator[tuple[int, Sequence[object]]], label: st
     rows: list[dict[str, Any]] = []
     sheet_rows: list[int] = []
     text_cells: set[str] = set()
+    date_cells: set[str] = set()
     for number, values in itertools.chain(ahead[start + 1 :], numbered):
         if not _has_value(values):
             continue
@@ -605,10 +608,11 @@ def _table_from_rows(numbered: Iterator[tuple[int, Sequence[object]]], label: st
         row = {c: _clean(v) for c, v in zip(columns, values)} | {c: "" for c in columns[len(values) :]}
         if typed:  # a workbook's text cell that a number would change ("1.10" -> 1.1) stays text when written back
             text_cells.update(c for c, v in zip(columns, values) if isinstance(v, str) and _ITEM_NUMBER.fullmatch(row[c]))
+            date_cells.update(c for c, v in zip(columns, values) if isinstance(v, (datetime, date)))
         rows.append(_check_cells(row, number, label, limits))
         sheet_rows.append(number)
         _check_rows(len(rows), label, limits)
-    return Table(columns, rows, sheet_rows, text_cells=text_cells)
+    return Table(columns, rows, sheet_rows, text_cells=text_cells, date_cells=date_cells)
 
 
 def _has_value(values: Sequence[object]) -> bool:
@@ -651,11 +655,12 @@ def check_output(path: Path, reads: Iterable[Path | None] = ()) -> None:
 
 
 def write_table(path: str | Path, columns: Sequence[str], rows: Iterable[Mapping[str, object]],
-                *, text_columns: Iterable[str] = (), guard_formulas: bool = True, sheet: str = "") -> None:
+                *, text_columns: Iterable[str] = (), guard_formulas: bool = True, sheet: str = "", date_columns: Iterable[str] = ()) -> None:
     """Write rows by the path's extension. CSV gets a UTF-8 BOM so Excel shows Thai correctly.
 
     ``text_columns``: identifier columns besides the ones :func:`is_id_column` recognises by name
-    (e.g. a user's ``--id-col``), kept as text in an XLSX; ``sheet``: an XLSX's sheet name (:attr:`Table.sheet`). ``guard_formulas`` off: a file only this
+    (e.g. a user's ``--id-col``), kept as text in an XLSX; ``sheet``: an XLSX's sheet name (:attr:`Table.sheet`); ``date_columns``: where
+    an XLSX writes an ISO date as a date (:attr:`Table.date_cells`: a workbook's own dates). ``guard_formulas`` off: a file only this
     program reads (a stored catalog) keeps its text as it is; guarded, an uploaded catalog's "- ขุดลอก..."
     read back as "'- ขุดลอก..." and ids "=A" and "'=A" collided (a security probe). The file is written
     next to its destination and renamed into place, so a failure never leaves a half-written output behind.
@@ -667,7 +672,7 @@ def write_table(path: str | Path, columns: Sequence[str], rows: Iterable[Mapping
     temporary = path.with_name(f".{uuid.uuid4().hex[:16]}.partial")  # short: a long output name still fits (a blind review)
     try:
         if suffix == ".xlsx":
-            _write_xlsx(temporary, columns, list(rows), set(text_columns), sheet)
+            _write_xlsx(temporary, columns, list(rows), set(text_columns), sheet, set(date_columns))
         elif suffix == ".jsonl":
             with temporary.open("w", encoding="utf-8") as handle:
                 for row in rows:
@@ -703,7 +708,8 @@ def _item_numbers(values: Iterable[object]) -> bool:
     return any(_ITEM_NUMBER.fullmatch(v) for v in texts) and not any(_LARGE_NUMBER.fullmatch(v) for v in texts)
 
 
-def _write_xlsx(path: Path, columns: Sequence[str], rows: list[Mapping[str, object]], text_columns: set[str], title: str = "") -> None:
+def _write_xlsx(path: Path, columns: Sequence[str], rows: list[Mapping[str, object]], text_columns: set[str], title: str = "",
+                dated: Set[str] = frozenset()) -> None:
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
 
@@ -717,7 +723,7 @@ def _write_xlsx(path: Path, columns: Sequence[str], rows: list[Mapping[str, obje
         sheet.column_dimensions[get_column_letter(number)].width = min(max(longest + 2, 8), XLSX_MAX_WIDTH)
     sheet.append([_xlsx_cell(sheet, c, False) for c in columns])
     for row in rows:
-        sheet.append([_xlsx_cell(sheet, row.get(c, ""), number_ok) for c, number_ok in zip(columns, numeric)])
+        sheet.append([_xlsx_cell(sheet, row.get(c, ""), number_ok, c in dated) for c, number_ok in zip(columns, numeric)])
     workbook.save(path)
 
 
@@ -749,24 +755,26 @@ def _csv_cell(value: object) -> object:
 
 
 def _iso_moment(value: str) -> datetime | None:
-    """The date or date and time an ISO text names ("2024-10-01", "2025-03-15 09:30:00": how a date cell reads), else None."""
+    """The date or date and time an ISO text names ("2024-10-01", "2025-03-15 09:30:00": how a date cell reads), else
+    None; a year Excel's dates do not hold (before 1900) too: "0001-01-01" was written as a serial Excel shows as ####."""
     if not _ISO_MOMENT.fullmatch(value):
         return None
     try:
-        return datetime.fromisoformat(value)
+        moment = datetime.fromisoformat(value)
     except ValueError:  # "2024-02-30"
         return None
+    return moment if moment.year >= 1900 else None
 
 
-def _xlsx_cell(sheet, value: object, number_ok: bool) -> object:
-    """Numbers stay numbers, and so does a plain number or an ISO date given as text where ``number_ok``; other
+def _xlsx_cell(sheet, value: object, number_ok: bool, date_ok: bool = False) -> object:
+    """Numbers stay numbers, and so does a plain number given as text where ``number_ok`` (an ISO date where ``date_ok`` too); other
     text is always a text cell (openpyxl would write "=..." as a formula)."""
     if not isinstance(value, str):
         return value
     if number_ok and _CANONICAL_NUMBER.fullmatch(value):
         value = value.replace(",", "")
         return float(value) if "." in value else int(value)
-    if number_ok and (moment := _iso_moment(value)) is not None:  # a date read from a workbook went back as text (a walkthrough)
+    if number_ok and date_ok and (moment := _iso_moment(value)) is not None:  # a workbook's date went back as text (a walkthrough)
         from openpyxl.cell import WriteOnlyCell
 
         dated = WriteOnlyCell(sheet, value=moment)

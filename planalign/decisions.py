@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from planalign.corpora.catalog import Catalog, Node
-from planalign.corpora.labelled import join_text_columns, split_labels
+from planalign.corpora.labelled import join_text_columns, split_labels, suggestion_only
 from planalign.corpora.projects import Project, declared_nodes, undeclared_extras
 from planalign.corpora.tables import Table
 from planalign.errors import InputError
@@ -288,5 +288,8 @@ def keys_of(texts: Iterable[str]) -> set[str]:
 def measured_keys(rows: Iterable[dict], text_columns: list[str], label_column: str) -> set[str]:
     """The texts a labelled file measures (rows with a label), whose own decisions the model must not
     learn from; its unlabelled rows are not measured and still learn from theirs (a job that left out
-    every text of the file undid the corrections a reviewer had made on its unlabelled rows)."""
-    return keys_of(join_text_columns(row, text_columns) for row in rows if str(row.get(label_column) or "").strip())
+    every text of the file undid the corrections a reviewer had made on its unlabelled rows). A corrected file's
+    final_label nobody decided (:func:`suggestion_only`) measures nothing either."""
+    rows = list(rows)
+    machine = suggestion_only(Table(list(rows[0]) if rows else [], rows), label_column)
+    return keys_of(join_text_columns(row, text_columns) for row, skip in zip(rows, machine) if str(row.get(label_column) or "").strip() and not skip)

@@ -124,14 +124,17 @@ class JobManager:
         another file or other parameters is a Conflict, as a retry that is not one is a client's bug."""
         if not idempotency_key:
             return self._insert(filename, content, params, total), False
-        digest = hashlib.sha256(content).hexdigest()
-        params = {**params, "idempotency_key": idempotency_key, "content_sha256": digest}
+        asked = {**params, "filename": filename, "content_sha256": hashlib.sha256(content).hexdigest()}
+        # what was asked, kept apart: the worker writes the level it used into params (a job with labels and no level)
+        # and a genuine retry then differed from its own job (a blind review)
+        submitted = {k: asked.get(k) for k in SUBMITTED}
+        params = {**params, "idempotency_key": idempotency_key, "submitted": submitted}
         with self._submitting:
             earlier = self._submitted_under(str(params.get("submitted_by")), idempotency_key)
             if earlier is None:
                 return self._insert(filename, content, params, total), False
-        asked = {**params, "filename": filename}
-        differs = sorted(k for k in set(asked) | set(earlier.params) if k in SUBMITTED and asked.get(k) != earlier.params.get(k))
+        before = earlier.params.get("submitted") or {}
+        differs = sorted(k for k in SUBMITTED if submitted.get(k) != before.get(k))
         if differs:
             raise Conflict(f"Idempotency-Key {idempotency_key!r} was used for job {earlier.id} with another "
                            f"{' and '.join('file' if k == 'content_sha256' else k for k in differs)}; use a new key for a new job",
@@ -387,8 +390,10 @@ class JobManager:
         numbered = {"row_numbers": table_in.sheet_rows} if table_in.sheet_rows != Table(table_in.columns, table_in.rows).row_numbers() else {}
         if table_in.text_cells:  # the corrected file keeps them as text too
             params = {**params, "text_cells": sorted(table_in.text_cells)}
-        if table_in.sheet:  # and the sheet's name
+        if table_in.sheet:  # and the sheet's name, and its dates as dates
             params = {**params, "sheet": table_in.sheet}
+        if table_in.date_cells:
+            params = {**params, "date_cells": sorted(table_in.date_cells)}
         self._update(job_id, params=json.dumps({**params, "model_version": aligner.model_version, "examples": aligner.examples,
                                                 "review_below": review_below, "review_decisions": review_decisions, **numbered}, ensure_ascii=False))
         throttled = _Throttled(lambda done: self._update(job_id, done=done))
@@ -403,7 +408,7 @@ class JobManager:
         def write_result() -> None:
             for fmt in ("csv", "xlsx"):
                 write_table(folder / f"result.{fmt}", out_columns, rows_out, text_columns=kept_as_text(params.get("id_col"), columns, label_col, table_in.text_cells),
-                            sheet=table_in.sheet)
+                            sheet=table_in.sheet, date_columns=table_in.date_cells)
 
         try:
             for start, end in batches(table_in.rows, columns):

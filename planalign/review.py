@@ -227,5 +227,6 @@ def corrected(app, job_id: str) -> tuple[Table, str, list[str]]:
                     "final_label": label, "final_level": catalog.nodes[label].level if label in catalog.nodes else "",
                     "review_note": reviewed.note})
     stem = str(params.get("filename", "result")).rsplit(".", 1)[0]
-    return Table(columns, out, sheet=str(params.get("sheet") or "")), stem, kept_as_text(params.get("id_col"), parse_columns(params["text_col"]), params.get("label_col"),
+    out_table = Table(columns, out, sheet=str(params.get("sheet") or ""), date_cells=set(params.get("date_cells", [])))
+    return out_table, stem, kept_as_text(params.get("id_col"), parse_columns(params["text_col"]), params.get("label_col"),
                                      params.get("text_cells", []))

@@ -11,7 +11,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
@@ -77,12 +77,13 @@ def _read_rows(path: Path, config: Path | None):  # -> Table
     return table
 
 
-def _write_output(path: Path, columns: list[str], rows: list[dict], text_columns: list[str] | None = None, sheet: str = "") -> None:
+def _write_output(path: Path, columns: list[str], rows: list[dict], text_columns: list[str] | None = None, sheet: str = "",
+                  date_columns: Iterable[str] = ()) -> None:
     """The output file, or an input error naming it (not the temporary file written beside it) when it cannot be written."""
     from planalign.corpora.tables import write_table
 
     try:
-        write_table(path, columns, rows, text_columns=text_columns or [], sheet=sheet)
+        write_table(path, columns, rows, text_columns=text_columns or [], sheet=sheet, date_columns=date_columns)
     except OSError as exc:
         raise UserError(f"{path}: cannot write it ({exc.strerror or exc})", thai=f"เขียนไฟล์ {path} ไม่ได้ ({exc.strerror or exc})") from exc
 
@@ -231,7 +232,7 @@ def classify(
     with progress_bar(len(table.rows), "classifying") as advance:
         classified = core.classify(table, columns, aligner=aligner, level=level, progress=advance)
     _write_output(out_path, classified.table.columns, classified.table.rows, text_columns=kept_as_text(id_col, columns, also=table.text_cells),
-                  sheet=table.sheet)
+                  sheet=table.sheet, date_columns=table.date_cells)
     from planalign.service.format import describe_model, not_thai_warning
 
     err.print(f"wrote {len(classified.table.rows)} rows to {out_path} ({classified.failed} with an error); {describe_model(aligner)}")
@@ -512,9 +513,10 @@ def _print_matches(matches) -> None:
     from planalign.service.format import describe_decision
 
     for m in matches:  # the reason in Thai, as the pages show it (describe_decision starts with the kind)
-        copies = (f" · ชื่อเดียวกันอีก {len(m.copies):,} รายการ: " + ", ".join(c.org or c.id for c in m.copies[:5])
-                  + (" …" if len(m.copies) > 5 else "")) if m.copies else ""
+        copies = f" · ชื่อเดียวกันอีก {len(m.copies):,} รายการ (same name, same answer):" if m.copies else ""
         out.print(f"{m.decision.score:.3f} {escape(m.id)} {escape(m.org)} · {escape(m.name)}{escape(copies)}  [dim]{escape(describe_decision(m.decision))}[/]")
+        for copy in m.copies:  # each by its id, office and year, as before they were grouped (a blind review)
+            out.print(f"      {escape(copy.id)} {escape(copy.org)}" + (f" · {copy.year}" if copy.year else ""))
     if not matches:
         err.print("ไม่พบโครงการที่ซ้ำกับร่างนี้")
 

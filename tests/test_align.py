@@ -354,6 +354,8 @@ def test_a_shared_objective_line_does_not_make_other_projects_near_repeats_of_a_
     edited = learned.align(f"ปลอกคอหมา\n{objective.replace('ทุกประการ', 'ของร้าน')}")
     assert edited.levels["issue"][0].node_id == "PLANT.FLOWER" and edited.warnings  # a resubmission still follows its decision
     assert learned._examples._remembered("กุหลาบมอญสีแดง") is not None  # one-line texts as before
+    pasted = learned.align(f"ปลอกคอหมา {objective}")  # the decided words on one line are the same text (a blind review)
+    assert pasted.levels["issue"][0].node_id == "PLANT.FLOWER" and pasted.warnings
 
 
 def test_the_review_threshold_is_the_lowest_confidence_the_decisions_show_right_90_percent_of_the_time():

@@ -559,28 +559,37 @@ def test_the_job_list_pages_filters_and_names_who_submitted(tmp_path):
 def test_a_retried_job_submission_is_one_job_and_only_its_submitter_cancels_it(tmp_path):
     """A client retrying a POST after a timeout queued the same rows twice, and any write key cancelled another office's job (an
     integrator's walkthrough): the Idempotency-Key answers the first job again, and a job is cancelled by the key that sent it."""
-    rows = "ชื่อโครงการ\n" + "\n".join(f"โครงการขุดลอกคลองสายที่ {i} เขตบางเขน" for i in range(30)) + "\n"
+    rows = "ชื่อโครงการ,ประเด็น\n" + "\n".join(f"โครงการขุดลอกคลองสายที่ {i} เขตบางเขน,D1.4" for i in range(30)) + "\n"
     planning, district = {"X-API-Key": KEY}, {"X-API-Key": "D1STR1CT"}
     with make_client(tmp_path, api_keys=[f"planning:{KEY}", "bangkhen:D1STR1CT"]) as client:
         wait_ready(client)
 
-        def post(headers: dict[str, str], content: str = rows, level: str = "issue"):
-            return client.post("/v1/classify/jobs", files={"file": ("แผน 2568.csv", content.encode())}, data={"text_col": "ชื่อโครงการ", "level": level},
+        def post(headers: dict[str, str], content: str = rows, level: str | None = None):
+            fields = {"text_col": "ชื่อโครงการ", "label_col": "ประเด็น", **({"level": level} if level else {})}
+            return client.post("/v1/classify/jobs", files={"file": ("แผน 2568.csv", content.encode())}, data=fields,
                                headers={**headers, "Idempotency-Key": "e-budget-4711"})
 
-        first, again = post(planning), post(planning)
+        first = post(planning)
+        assert wait_job(client, first.json()["id"])["params"]["level"] == "issue"  # the worker writes the labels' level (a blind review)
+        again = post(planning)  # ... and a retry after it is still the same job
         assert first.status_code == again.status_code == 202 and again.json()["id"] == first.json()["id"]
         assert again.headers["idempotent-replayed"] == "true" and "idempotent-replayed" not in first.headers
         assert client.get("/v1/classify/jobs").headers["x-total-count"] == "1"
         changed = post(planning, content=rows + "โครงการปลูกต้นไม้\n")
         assert changed.status_code == 409 and "file" in changed.json()["error"] and "Idempotency-Key" in changed.json()["message_th"]
-        assert post(planning, level="dimension").status_code == 409
+        assert post(planning, level="issue").status_code == 409  # asked for now, not the level the worker chose
         other = post(district)  # another caller's key of the same text is its own job
         assert other.status_code == 202 and other.json()["id"] != first.json()["id"]
         refused = client.delete(f"/v1/classify/jobs/{first.json()['id']}", headers=district)
         assert refused.status_code == 403 and "planning" in refused.json()["message_th"]
         assert wait_job(client, first.json()["id"])["status"] == "done"  # not cancelled by the refused request
         assert client.delete(f"/v1/classify/jobs/{other.json()['id']}", headers=district).status_code in (200, 409)  # its own: cancelled or already done
+    # a job no configured key sent (before keys, or a key since removed) is cancelled by any write key: nobody could (a blind review)
+    core = Application(Settings(data_dir=tmp_path, encoder="tfidf", index_encoder="tfidf"))
+    orphan = core.jobs.submit("old.csv", rows.encode(), {"text_col": "ชื่อโครงการ", "submitted_by": "local"}, total=30)[0].id
+    core.close()
+    with make_client(tmp_path, api_keys=[f"planning:{KEY}"]) as client:
+        assert client.delete(f"/v1/classify/jobs/{orphan}", headers=planning).status_code in (200, 409)
 
 
 def test_a_1000_row_job_runs_while_searches_answer(client):

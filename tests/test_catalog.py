@@ -48,6 +48,10 @@ def test_a_label_with_its_levels_word_before_the_name_is_found():
     for label, node in (("ด้านเศรษฐกิจดี", "D7"), ("ด้านที่ ๔ สิ่งแวดล้อมดี", "D4"), ("มิติที่ 2: ปลอดภัยดี", "D2"), ("ประเด็นเดินได้ เดินดี", "D1.1")):
         assert catalog.find(label).id == node, label
     assert catalog.find("ด้าน") is None and catalog.find("ด้านอื่น") is None
+    # the word and the number must agree with the node the name finds (a blind review: both were taken)
+    for contradicting in ("ด้านที่ 4 เศรษฐกิจดี", "ประเด็นเศรษฐกิจดี", "ด้าน D1.4"):
+        assert catalog.find(contradicting) is None, contradicting
+    assert catalog.find("ประเด็นที่ 1.1 เดินได้ เดินดี").id == "D1.1"
 
 
 HEADER = "id,parent_id,level,name,description\n"

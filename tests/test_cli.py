@@ -206,13 +206,16 @@ def test_dedup_file_writes_pairs_with_their_evidence(tmp_path):
 def test_dedup_check_finds_the_copy_not_every_text_sharing_its_words(tmp_path):
     reports = [f"แจ้งปัญหา ลอกท่อระบายน้ำ แล้วเศษดินกองทิ้งไว้บนทางเท้า จุดที่ {i} ส่งกลิ่นเหม็น ขอให้เจ้าหน้าที่มาเก็บ" for i in range(30)]
     source = tmp_path / "store.csv"
-    write_table(source, ["id", "name"], [{"id": "P1", "name": "โครงการลอกท่อระบายน้ำซอยวัดไผ่ตัน"}]
+    write_table(source, ["id", "name", "org", "fiscal_year"], [{"id": "P1", "name": "โครงการลอกท่อระบายน้ำซอยวัดไผ่ตัน", "org": "สำนักงานเขตบางกอกน้อย"},
+                                                                  {"id": "P2", "name": "โครงการลอกท่อระบายน้ำซอยวัดไผ่ตัน", "org": "สำนักงานเขตบางพลัด",
+                                                                   "fiscal_year": "2567"}]
                 + [{"id": f"R{i}", "name": text} for i, text in enumerate(reports)])
     assert run_cli("ingest", str(source), "--encoder", "tfidf", data_dir=tmp_path).returncode == 0
     result = run_cli("dedup", "--check", "โครงการลอกท่อระบายน้ำ ซอยวัดไผ่ตัน", data_dir=tmp_path)
     assert result.returncode == 0, result.stderr
     lines = [line for line in result.stdout.splitlines() if line.strip()]
-    assert len(lines) == 1 and "P1" in lines[0] and "ยื่นซ้ำ" in lines[0] and "copy" not in lines[0], result.stdout  # the reason in Thai
+    assert len(lines) == 2 and "P1" in lines[0] and "ยื่นซ้ำ" in lines[0] and "ชื่อเดียวกันอีก 1 รายการ" in lines[0], result.stdout  # the reason in Thai
+    assert lines[1].split() == ["P2", "สำนักงานเขตบางพลัด", "·", "2567"]  # a copy by its id, office and year (a blind review)
     ignored = run_cli("dedup", "--check", "โครงการลอกท่อระบายน้ำ", "--out", str(tmp_path / "c.csv"), "--year", "2560", data_dir=tmp_path)
     assert ignored.returncode == 2 and "--out, --year apply to the sweep" in ignored.stderr and not (tmp_path / "c.csv").exists()  # exit 0, no file
     across = run_cli("dedup", "--check", "โครงการลอกท่อระบายน้ำ", "--across-districts", data_dir=tmp_path)  # it was ignored (a blind review)

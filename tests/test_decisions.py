@@ -24,7 +24,7 @@ from planalign import learning
 from planalign.app import Application
 from planalign.config import Settings
 from planalign.corpora.projects import Project
-from planalign.corpora.tables import Table, read_table
+from planalign.corpora.tables import Table, TableError, read_table
 from planalign.decisions import DecisionError, DecisionInput, keys_of
 from planalign.errors import InputError, NotFound
 from planalign.index.decisions import DecisionStore, NewDecision, text_key
@@ -183,6 +183,14 @@ def test_a_corrected_files_final_labels_nobody_decided_are_neither_measured_nor_
     assert [d.node_id for d in recorded.stored] == ["D8.3"] and recorded.undecided == 2
     with pytest.raises(InputError, match="decided by a person"):
         core.import_decisions(Table(list(rows[0]), [rows[0], rows[2]]), ["text"], "final_label", level="issue")
+    with pytest.raises(TableError, match="a person's label") as unreviewed:  # eval and a job's labels say why, not "no usable labels" (a blind review)
+        read_labelled(Table(list(rows[0]), [rows[0], rows[2]]), ["text"], "final_label", core.catalog())
+    assert "decision_label" in unreviewed.value.thai
+    narrowed = {"text": "งานป้องกันและบรรเทาสาธารณภัย", "pred_label": "D2.3", "decision_label": "D2", "final_label": "D2.3"}  # decided D2, narrowed
+    assert read_labelled(Table(list(rows[0]), [rows[1], narrowed]), ["text"], "final_label", core.catalog()).texts == [rows[1]["text"]]
+    from planalign.decisions import measured_keys
+
+    assert measured_keys(rows + [narrowed], ["text"], "final_label") == keys_of([rows[1]["text"]])  # their texts still learn from decisions
     plain = Table(["text", "final_label"], [{"text": "ลอกท่อระบายน้ำซอยวัดไผ่ตัน", "final_label": "D1.4"}])  # another file's column of that name
     assert len(read_labelled(plain, ["text"], "final_label", core.catalog()).texts) == 1
 

@@ -117,6 +117,8 @@ def test_text_columns_are_guessed_by_header_then_by_wordiness_never_from_exclude
     assert guess_columns(numbered) == ColumnGuess(text=["ชื่อโครงการ"], id="รหัสโครงการ")
     assert list(map_headers(numbered.columns)) == ["หน่วยงาน", "รหัสโครงการ", "ชื่อโครงการ"]  # in the file's order
     assert map_headers(numbered.columns, {"ลำดับ": "id"})["ลำดับ"] == "id" and "รหัสโครงการ" not in map_headers(numbered.columns, {"ลำดับ": "id"})
+    # other fields keep the first column: a district office before its section stays the org (a blind review)
+    assert map_headers(["สำนักงานเขต", "หน่วยงาน", "ชื่อโครงการ"])["สำนักงานเขต"] == "org"
 
 
 def test_a_heading_or_total_row_is_no_project(tmp_path):

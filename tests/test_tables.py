@@ -392,3 +392,22 @@ def test_excel_unicode_text_is_read_not_refused_as_binary(tmp_path):
     broken.write_bytes(codecs.BOM_UTF16_LE + b"\x00\xd8")  # a BOM, then a lone surrogate: no text
     with pytest.raises(TableError):
         read_table(broken)
+
+
+def test_only_a_workbooks_own_dates_go_back_as_dates(tmp_path):
+    """A date cell went back as ISO text (a walkthrough); then any ISO-looking text became a date, "0001-01-01" a
+    serial Excel shows as #### (a blind review): dates only in the columns the workbook held dates in, from 1900."""
+    from openpyxl import load_workbook
+
+    folder = tmp_path
+    book = Workbook()
+    book.active.append(["ชื่อโครงการ", "เริ่ม", "หมายเหตุ"])
+    book.active.append(["ลอกท่อ", datetime.datetime(2024, 10, 1), "2024-10-01"])
+    book.active.append(["ปลูกต้นไม้", datetime.datetime(2025, 3, 15, 9, 30), "0001-01-01"])
+    book.save(folder / "in.xlsx")
+    table = read_table(folder / "in.xlsx")
+    assert table.date_cells == {"เริ่ม"}
+    write_table(folder / "out.xlsx", table.columns, table.rows + [{"ชื่อโครงการ": "x", "เริ่ม": "0001-01-01", "หมายเหตุ": ""}],
+                date_columns=table.date_cells)
+    values = [row[1:] for row in load_workbook(folder / "out.xlsx").active.iter_rows(min_row=2, values_only=True)]
+    assert values == [(datetime.datetime(2024, 10, 1), "2024-10-01"), (datetime.datetime(2025, 3, 15, 9, 30), "0001-01-01"), ("0001-01-01", None)]

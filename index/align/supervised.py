@@ -150,6 +150,7 @@ class ExampleModel:
         self.near_from = _near_from(vectors)
         self.shingle_counts = np.asarray(self.shingles.sum(axis=1)).ravel() if self.shingles is not None else None
         self.name_counts = np.asarray(self.name_shingles.sum(axis=1)).ravel() if self.name_shingles is not None else None
+        self.several_lines = np.array([_first_line(t) != t.strip() for t in self.normalized], dtype=bool)
 
     def __getstate__(self) -> dict:
         """Kept on disk without the catalog and the zero-shot scorer: the aligner that loads it supplies them."""
@@ -311,7 +312,9 @@ class ExampleModel:
         first, and districts repeat one objective word for word: "งานปกครอง" and a decided "งานบำรุงรักษา
         ซ่อมแซม", each with "เพื่อให้การดำเนินงานของสำนักงานเขตเป็นไปอย่างมีประสิทธิภาพ" below it, shared
         0.52-0.67 of their trigrams, so one correction moved the confidence and review flag of some 55
-        other rows of an evaluation file (a walkthrough). One-line texts are compared as before.
+        other rows of an evaluation file (a walkthrough). Only when both texts have several lines: the
+        same words on one line are the same text (``text_key`` reads line breaks as spaces), and were no
+        longer followed (a blind review).
         The last draft's answer is kept: :meth:`fuse` and :meth:`repeats` ask for the same draft in turn."""
         last = getattr(self, "_last_remembered", None)  # (text, answer); one tuple, swapped whole, so threads see either
         if last is not None and last[0] == text:
@@ -319,10 +322,11 @@ class ExampleModel:
         found = None
         if self.shingles is not None and self.shingle_counts is not None and self.name_shingles is not None and self.name_counts is not None:
             jaccard = _jaccard(self.shingles, self.shingle_counts, text)
-            if jaccard.max() >= MEMORY_FROM:
-                jaccard = np.minimum(jaccard, _jaccard(self.name_shingles, self.name_counts, _first_line(text)))
-                best = int(jaccard.argmax())
-                found = (float(jaccard[best]), best) if jaccard[best] >= MEMORY_FROM else None
+            if jaccard.max() >= MEMORY_FROM and _first_line(text) != text.strip():  # lines on both sides: the names must repeat too
+                names = _jaccard(self.name_shingles, self.name_counts, _first_line(text))
+                jaccard = np.where(self.several_lines, np.minimum(jaccard, names), jaccard)
+            best = int(jaccard.argmax())
+            found = (float(jaccard[best]), best) if jaccard[best] >= MEMORY_FROM else None
         self._last_remembered = (text, found)
         return found
 

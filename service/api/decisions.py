@@ -26,10 +26,11 @@ router = APIRouter(tags=["decisions"])
 FILE_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"content": {"application/json": {}, MEDIA["csv"]: {}, MEDIA["xlsx"]: {}}}}
 
 
-def _file(columns: list[str], rows: list[dict], fmt: str, stem: str, text_columns: list[str] | None = None, sheet: str = "") -> Response:
+def _file(columns: list[str], rows: list[dict], fmt: str, stem: str, text_columns: list[str] | None = None, sheet: str = "",
+          date_columns: set[str] | None = None) -> Response:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"out.{fmt}"
-        write_table(path, columns, rows, text_columns=text_columns or [], sheet=sheet)
+        write_table(path, columns, rows, text_columns=text_columns or [], sheet=sheet, date_columns=date_columns or set())
         return Response(path.read_bytes(), media_type=MEDIA[fmt], headers={"Content-Disposition": attachment(f"{stem}.{fmt}")})
 
 
@@ -111,7 +112,7 @@ def review_rows(job_id: str, app: AppDep, needs_review: bool | None = Query(None
             dependencies=[Depends(require_read_key)], responses={200: {"content": {MEDIA["csv"]: {}, MEDIA["xlsx"]: {}}}}, response_class=Response)
 def corrected_file(job_id: str, app: AppDep, format: str = Query("csv", pattern="^(csv|xlsx)$")) -> Response:
     table, stem, as_text = corrected(app, job_id)
-    return _file(table.columns, table.rows, format, f"{stem}-corrected", as_text, table.sheet)
+    return _file(table.columns, table.rows, format, f"{stem}-corrected", as_text, table.sheet, table.date_cells)
 
 
 def metrics_text(app: Application) -> bytes:
