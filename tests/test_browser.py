@@ -444,6 +444,7 @@ def test_the_review_grid_says_which_rows_a_decision_decides_and_why_a_row_cannot
     while httpx.get(f"{server}/v1/classify/jobs/{job['id']}", timeout=WAIT).json()["status"] != "done":
         assert time.monotonic() < deadline, "job did not finish"
         time.sleep(0.3)
+    browser.get("about:blank")  # a page load, not a hash change of the page an earlier test left filtered
     browser.get(f"{server}/evaluate#job={job['id']}")
     wait = WebDriverWait(browser, WAIT)
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#review-table tbody tr[data-index]")) == 4)
