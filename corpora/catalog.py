@@ -214,7 +214,12 @@ class Catalog:
                 return False
         except InputError:  # a word this catalog has no level of ("มิติ" in one whose levels are named otherwise)
             pass
-        return number is None or _id_key(number) in re.findall(r"\d+(?:\.\d+)*", _id_key(node.id))
+        numbers = re.findall(r"\d+(?:\.\d+)*", _id_key(node.id))
+        if number is None or not numbers:  # an id without a number ("ENV") says nothing of it
+            return True
+        said = [int(part) for part in _id_key(number).split(".")]
+        # the whole number or the node's own among its siblings ("ประเด็นที่ 1" of D1.1), zero-padded or not ("ด้านที่ 07", "S01")
+        return any(said == parts or said == parts[-len(said):] for parts in ([int(p) for p in group.split(".")] for group in numbers))
 
     def named(self, label: str) -> list[Node]:
         """The nodes whose name is ``label`` (exactly, else up to spacing and case), in catalog order."""

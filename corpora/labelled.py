@@ -48,21 +48,28 @@ SUGGESTION_ONLY = ("final_label is the model's here (decision_label is empty, or
                    "not a person's label")
 
 
-def suggestion_only(table: Table, label_column: str) -> list[bool]:
+def suggestion_only(table: Table, label_column: str, catalog: Catalog) -> list[bool]:
     """Per row: its label is a corrected file's ``final_label`` that no person decided, or the model's narrowing of a
-    decision made higher up (a dimension decided, its issue suggested). Measured or learned from, the model met itself:
-    195 of 200 rows nobody reviewed gave top-1 0.980, the 5 reviewed 0.200, and imported as decisions they read
-    "suggestion accepted 98.2%" (an evaluation team's walkthrough)."""
+    decision made higher up (a dimension decided, its issue suggested; a decision made deeper, lifted to the job's level,
+    is the person's). Measured or learned from, the model met itself: 195 of 200 rows nobody reviewed gave top-1 0.980,
+    the 5 reviewed 0.200, and imported as decisions they read "suggestion accepted 98.2%" (an evaluation team's walkthrough)."""
     if label_column != FINAL_LABEL_COLUMN or DECISION_LABEL_COLUMN not in table.columns:
         return [False] * len(table.rows)
-    return [str(row.get(DECISION_LABEL_COLUMN) or "").strip() != str(row.get(FINAL_LABEL_COLUMN) or "").strip() for row in table.rows]
+
+    def machine(decided: str, final: str) -> bool:
+        if not decided:
+            return True
+        node = catalog.find(final)
+        return node is not None and decided != node.id and decided in {a.id for a in catalog.ancestors(node.id)}  # narrowed below the decision
+
+    return [machine(str(row.get(DECISION_LABEL_COLUMN) or "").strip(), str(row.get(FINAL_LABEL_COLUMN) or "").strip()) for row in table.rows]
 
 
 def read_labelled(source: Path | str | Table, text_columns: list[str], label_column: str, catalog: Catalog) -> Labelled:
     """Read texts and labels; rows without text or label, or labelled by the model itself (:func:`suggestion_only`), are skipped with a reason."""
     table = source if isinstance(source, Table) else read_table(source)
     table.require([*text_columns, label_column])
-    unreviewed = suggestion_only(table, label_column)
+    unreviewed = suggestion_only(table, label_column, catalog)
     texts: list[str] = []
     labels: list[list[str]] = []
     skipped: list[tuple[int, str]] = []

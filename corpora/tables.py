@@ -532,7 +532,7 @@ def _first_sheet_with_data(sheets: Iterable[tuple[str, Iterator[Sequence[object]
                 if probed.columns == chosen[1].columns and probed.rows:  # a blank form of the same header is no data (a blind review)
                     twins.append(name)
                 continue
-            table = _table_from_rows(numbered, label, limits, typed=True)
+            table = replace(_table_from_rows(numbered, label, limits, typed=True), sheet=name)  # every sheet read says its name (a blind review)
             first = first or table
             if not table.rows or (len(table.columns) == 1 and len(table.rows) <= COVER_ROWS):
                 continue
@@ -546,7 +546,7 @@ def _first_sheet_with_data(sheets: Iterable[tuple[str, Iterator[Sequence[object]
                              "put their rows on one sheet, or upload each sheet as a file of its own",
                              thai=f"ไฟล์ {label} มีหลายชีตที่มีคอลัมน์เดียวกัน ({sheets_named}) ระบบอ่านไฟล์ละหนึ่งชีต "
                                   "กรุณารวมข้อมูลไว้ในชีตเดียว หรือแยกแต่ละชีตเป็นไฟล์แล้วอัปโหลดทีละไฟล์")
-        return replace(chosen[1], sheet=chosen[0]) if chosen else labels_and_values or first or Table([], [])
+        return chosen[1] if chosen else labels_and_values or first or Table([], [])
     except TableError:
         raise
     except Exception as exc:  # a damaged sheet inside a readable file

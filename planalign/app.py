@@ -909,9 +909,9 @@ class Application:
         # a reviewed file's rows left without a label were not decided: skipped and counted, as eval and
         # jobs skip them (one such row refused the whole file, a walkthrough); a label that names nothing still refuses it
         # so are the rows of a corrected file whose final_label is the model's suggestion (suggestion_only)
-        decided = [(number, item) for number, item, machine in zip(table.row_numbers(), items, suggestion_only(table, label_column))
+        decided = [(number, item) for number, item, machine in zip(table.row_numbers(), items, suggestion_only(table, label_column, known))
                    if (item.node or "").strip() and not machine]
-        if items and not decided and any(suggestion_only(table, label_column)):
+        if items and not decided and any(suggestion_only(table, label_column, known)):
             raise InputError(f"no row of this corrected file was decided by a person: {SUGGESTION_ONLY}",
                              thai="ไม่มีแถวใดในไฟล์นี้ที่คนตัดสินหมวดไว้ คอลัมน์ final_label ของแถวที่ไม่มี decision_label คือข้อเสนอของระบบเอง "
                                   "ไม่ใช่การตัดสินของคน")
@@ -1457,8 +1457,8 @@ class Application:
         """The projects (or reports) behind one coverage cell; node "" = the ones that could not be aligned."""
         district, group = checked_place(district, group, {NO_DISTRICT})
         frame, _ = self.coverage_frame(catalog)
-        # no level given: the node's own ("node=D1.1" alone was "no dimension 'D1.1'": a committee walkthrough)
-        known = frame.catalog.nodes.get(node) if node and not level else None
+        # no level given: the node's own ("node=D1.1" alone was "no dimension 'D1.1'": a committee walkthrough), as find reads it
+        known = frame.catalog.find(node) if node and not level else None
         chosen = frame.catalog.resolve_level(level) if level else known.level if known is not None else frame.catalog.levels[0]
         node = frame.catalog.resolve_node(node, chosen) if node else node  # "" (not aligned) and None (every node) as they are
         total, positions = frame.items(chosen, node, reports=reports, year=year, group=group or None, district=district or None,

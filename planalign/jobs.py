@@ -133,7 +133,7 @@ class JobManager:
             earlier = self._submitted_under(str(params.get("submitted_by")), idempotency_key)
             if earlier is None:
                 return self._insert(filename, content, params, total), False
-        before = earlier.params.get("submitted") or {}
+        before = earlier.params.get("submitted") or {k: earlier.params.get(k) for k in SUBMITTED}  # a job stored before "submitted" was
         differs = sorted(k for k in SUBMITTED if submitted.get(k) != before.get(k))
         if differs:
             raise Conflict(f"Idempotency-Key {idempotency_key!r} was used for job {earlier.id} with another "
@@ -372,7 +372,8 @@ class JobManager:
         table_in.require(columns, params.get("filename"))
         label_col = str(params.get("label_col") or "")
         scored = bool(label_col) and label_col in table_in.columns
-        exclude = measured_keys(table_in.rows, columns, label_col) if scored else None  # a measured text's own decision never predicts it
+        # a measured text's own decision never predicts it
+        exclude = measured_keys(table_in.rows, columns, label_col, self.app.catalog(params.get("catalog"))) if scored else None
         aligner = self.app.aligner(params.get("catalog"), learn=params.get("learn", True), exclude=exclude)
         unscored = unscored_th = ""  # why a labelled file gives no metrics (in Thai for the page)
         labelled_level = labelled = None

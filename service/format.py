@@ -253,7 +253,8 @@ def print_hits(out: Console, hits: list[Hit], total: int | None = None, kind: st
         out.print(f"พบ {total} {what}ที่ตรงกับคำค้น{rows}" if total else f"ไม่พบ{what}ที่ตรงกับคำค้นโดยตรง: ผลที่ใกล้เคียงที่สุด")
     for rank, hit in enumerate(hits, start=1):
         same = f"ข้อความเดียวกันอีก {len(hit.copies)} รายการ{copies_spread_thai(hit)}" if hit.copies else ""
-        details = " · ".join(str(x) for x in (hit.id, "เรื่องที่ประชาชนแจ้ง" if hit.report else "", hit.org, hit.year, explanation_thai(hit), same) if x)
+        budget = f"งบประมาณ {hit.budget:,.0f} บาท" if hit.budget else ""  # as the search page shows it
+        details = " · ".join(str(x) for x in (hit.id, "เรื่องที่ประชาชนแจ้ง" if hit.report else "", hit.org, hit.year, budget, explanation_thai(hit), same) if x)
         out.print(f"[bold]{rank}. {escape(hit.name)}[/]  [dim]{escape(details)}[/]")
         out.print("   " + render(escape(hit.snippet), hit.highlights, "[reverse]", "[/reverse]"))
 

@@ -356,6 +356,11 @@ def test_a_shared_objective_line_does_not_make_other_projects_near_repeats_of_a_
     assert learned._examples._remembered("กุหลาบมอญสีแดง") is not None  # one-line texts as before
     pasted = learned.align(f"ปลอกคอหมา {objective}")  # the decided words on one line are the same text (a blind review)
     assert pasted.levels["issue"][0].node_id == "PLANT.FLOWER" and pasted.warnings
+    for one_line in (f"ทรายแมว {objective}", f"ทรายแมว\n{objective}"):  # another name before it, on one line or two (a second review)
+        assert learned._examples._remembered(normalize(one_line)) is None, one_line
+    single = shop.learned([f"ปลอกคอหมา {objective}", "กุหลาบมอญ"], [["PLANT.FLOWER"], ["PLANT.FLOWER"]], 1)  # decided on one line
+    assert single._examples._remembered(normalize(f"ทรายแมว\n{objective}")) is None
+    assert single._examples._remembered(normalize(f"ปลอกคอหมา\n{objective}")) is not None
 
 
 def test_the_review_threshold_is_the_lowest_confidence_the_decisions_show_right_90_percent_of_the_time():

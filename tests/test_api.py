@@ -586,6 +586,12 @@ def test_a_retried_job_submission_is_one_job_and_only_its_submitter_cancels_it(t
         assert client.delete(f"/v1/classify/jobs/{other.json()['id']}", headers=district).status_code in (200, 409)  # its own: cancelled or already done
     # a job no configured key sent (before keys, or a key since removed) is cancelled by any write key: nobody could (a blind review)
     core = Application(Settings(data_dir=tmp_path, encoder="tfidf", index_encoder="tfidf"))
+    # a job stored before what was asked was kept apart is still found again by its key (a second review: 409)
+    older, _ = core.jobs.submit("old.csv", rows.encode(), {"text_col": "ชื่อโครงการ", "submitted_by": "planning"}, idempotency_key="k-old")
+    params = {**{k: v for k, v in older.params.items() if k != "submitted"}, "content_sha256": older.params["submitted"]["content_sha256"]}  # as it was
+    core.jobs._update(older.id, params=json.dumps(params, ensure_ascii=False))
+    assert core.jobs.submit("old.csv", rows.encode(), {"text_col": "ชื่อโครงการ", "submitted_by": "planning"}, idempotency_key="k-old") == \
+        (core.jobs.get(older.id), True)
     orphan = core.jobs.submit("old.csv", rows.encode(), {"text_col": "ชื่อโครงการ", "submitted_by": "local"}, total=30)[0].id
     core.close()
     with make_client(tmp_path, api_keys=[f"planning:{KEY}"]) as client:

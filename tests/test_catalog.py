@@ -52,6 +52,8 @@ def test_a_label_with_its_levels_word_before_the_name_is_found():
     for contradicting in ("ด้านที่ 4 เศรษฐกิจดี", "ประเด็นเศรษฐกิจดี", "ด้าน D1.4"):
         assert catalog.find(contradicting) is None, contradicting
     assert catalog.find("ประเด็นที่ 1.1 เดินได้ เดินดี").id == "D1.1"
+    for numbered, node in (("ประเด็นที่ 1 เดินได้ เดินดี", "D1.1"), ("ประเด็นการพัฒนาที่ ๑ เดินได้ เดินดี", "D1.1"), ("ด้านที่ 07 เศรษฐกิจดี", "D7")):
+        assert catalog.find(numbered).id == node, numbered  # a number among its siblings, zero-padded (a second review)
 
 
 HEADER = "id,parent_id,level,name,description\n"

@@ -321,6 +321,8 @@ def test_api_coverage_needs_items_and_export(tmp_path) -> None:
         # an issue's id alone is read at its level ("no dimension 'D1.4'": a committee walkthrough)
         alone = client.get("/v1/coverage/items", params={"node": "D1.4", "year": 2566, "reports": True})
         assert alone.status_code == 200 and alone.json() == cell
+        for spelled in ("d1.4", "D๑.๔", "ป้องกันและแก้ปัญหาน้ำท่วม"):  # as find reads a node (a second review)
+            assert client.get("/v1/coverage/items", params={"node": spelled, "year": 2566, "reports": True}).json() == cell, spelled
         csv = client.get("/v1/coverage/export", params={"year": 2566, "format": "csv"})
         assert csv.status_code == 200 and csv.content.decode("utf-8-sig").splitlines()[0].startswith("level,id,name,projects,budget")
         issues = client.get("/v1/coverage/export", params={"year": 2566, "format": "csv", "level": "issue"})  # not the dimensions' file name

@@ -162,6 +162,8 @@ def test_cli_ingest_search_delete(tmp_path):
     from planalign.service.api.schemas import HitOut
 
     assert set(hits[0]) == set(HitOut.model_fields)  # the API's fields: district, dimension, highlights were missing (a walkthrough)
+    plain = run_cli("search", "คลองลาดพร้าว", "--year", "2567", data_dir=data).stdout
+    assert "งบประมาณ 1,500,000 บาท" in plain  # the budget in the CLI's own lines too (a second review)
     assert hits[0]["budget"] == 1500000.0 and hits[0]["highlights"]  # what a reviewer weighs a duplicate by (not shown: a walkthrough)
     rebuilt = run_cli("reindex", data_dir=data)  # a tfidf index: duplicates borrow e5's thresholds, and the user is told
     assert rebuilt.returncode == 0 and "not for tfidf" in rebuilt.stderr and "เกณฑ์ตรวจโครงการซ้ำ" in rebuilt.stderr

@@ -394,6 +394,16 @@ def test_excel_unicode_text_is_read_not_refused_as_binary(tmp_path):
         read_table(broken)
 
 
+def test_a_one_column_sheet_says_its_name(tmp_path):
+    """Only the sheet chosen among several said its name; a sheet of one column or a cover's labels did not (a blind review)."""
+    book = Workbook()
+    book.active.title = "โครงการปี 2566"
+    for value in ("ชื่อโครงการ", "ลอกท่อ", "ปลูกต้นไม้", "ซ่อมถนน"):
+        book.active.append([value])
+    book.save(tmp_path / "one.xlsx")
+    assert read_table(tmp_path / "one.xlsx").sheet == "โครงการปี 2566"
+
+
 def test_only_a_workbooks_own_dates_go_back_as_dates(tmp_path):
     """A date cell went back as ISO text (a walkthrough); then any ISO-looking text became a date, "0001-01-01" a
     serial Excel shows as #### (a blind review): dates only in the columns the workbook held dates in, from 1900."""

@@ -144,13 +144,9 @@ class ExampleModel:
             # nothing else, so they looked perfect (70 decisions of D4 put every draft in D4 unflagged)
             self.share, self.review_below, self.fused_review_below = 0.0, None, None
         self._fit(np.arange(len(texts)))
-        # the whole texts' trigrams, and their first lines' (a project's name: see _remembered)
         self.shingles = _SHINGLES.transform([_shingle_text(t) for t in self.normalized]).tocsc() if guarded else None
-        self.name_shingles = _SHINGLES.transform([_shingle_text(_first_line(t)) for t in self.normalized]).tocsc() if guarded else None
         self.near_from = _near_from(vectors)
         self.shingle_counts = np.asarray(self.shingles.sum(axis=1)).ravel() if self.shingles is not None else None
-        self.name_counts = np.asarray(self.name_shingles.sum(axis=1)).ravel() if self.name_shingles is not None else None
-        self.several_lines = np.array([_first_line(t) != t.strip() for t in self.normalized], dtype=bool)
 
     def __getstate__(self) -> dict:
         """Kept on disk without the catalog and the zero-shot scorer: the aligner that loads it supplies them."""
@@ -312,19 +308,18 @@ class ExampleModel:
         first, and districts repeat one objective word for word: "งานปกครอง" and a decided "งานบำรุงรักษา
         ซ่อมแซม", each with "เพื่อให้การดำเนินงานของสำนักงานเขตเป็นไปอย่างมีประสิทธิภาพ" below it, shared
         0.52-0.67 of their trigrams, so one correction moved the confidence and review flag of some 55
-        other rows of an evaluation file (a walkthrough). Only when both texts have several lines: the
-        same words on one line are the same text (``text_key`` reads line breaks as spaces), and were no
-        longer followed (a blind review).
+        other rows of an evaluation file (a walkthrough). A text of one line is read against the other's
+        first line by its start: the same words on one line are the same text (``text_key`` reads line
+        breaks as spaces), and another name before the shared objective is not (two blind reviews).
         The last draft's answer is kept: :meth:`fuse` and :meth:`repeats` ask for the same draft in turn."""
         last = getattr(self, "_last_remembered", None)  # (text, answer); one tuple, swapped whole, so threads see either
         if last is not None and last[0] == text:
             return last[1]
         found = None
-        if self.shingles is not None and self.shingle_counts is not None and self.name_shingles is not None and self.name_counts is not None:
+        if self.shingles is not None and self.shingle_counts is not None:
             jaccard = _jaccard(self.shingles, self.shingle_counts, text)
-            if jaccard.max() >= MEMORY_FROM and _first_line(text) != text.strip():  # lines on both sides: the names must repeat too
-                names = _jaccard(self.name_shingles, self.name_counts, _first_line(text))
-                jaccard = np.where(self.several_lines, np.minimum(jaccard, names), jaccard)
+            for i in np.flatnonzero(jaccard >= MEMORY_FROM):  # the few near ones: their names must repeat too
+                jaccard[i] = min(jaccard[i], _names_jaccard(text, self.normalized[i]))
             best = int(jaccard.argmax())
             found = (float(jaccard[best]), best) if jaccard[best] >= MEMORY_FROM else None
         self._last_remembered = (text, found)
@@ -550,6 +545,24 @@ def _shingle_text(text: str) -> str:
 def _first_line(text: str) -> str:
     """A text's first line with words on it (a form's project name); the text itself when it has one line."""
     return next((line for line in text.split("\n") if line.strip()), text)
+
+
+def _names_jaccard(a: str, b: str) -> float:
+    """The trigram Jaccard of two texts' names: their first lines; a text of one line gives the start of it as long
+    as the other's first line (two texts of one line each: 1.0, their whole texts say it all)."""
+    first_a, first_b = _first_line(a), _first_line(b)
+    several_a, several_b = first_a != a.strip(), first_b != b.strip()
+    if not several_a and not several_b:
+        return 1.0
+    name_a = first_a if several_a else _shingle_text(a)[: len(_shingle_text(first_b))]
+    name_b = first_b if several_b else _shingle_text(b)[: len(_shingle_text(first_a))]
+    grams_a, grams_b = _trigrams(name_a), _trigrams(name_b)
+    return len(grams_a & grams_b) / len(grams_a | grams_b) if grams_a | grams_b else 0.0
+
+
+def _trigrams(text: str) -> set[str]:
+    compact = _shingle_text(text)
+    return {compact[i:i + 3] for i in range(max(1, len(compact) - 2))}
 
 
 def _jaccard(shingles: sparse.csc_matrix, counts: np.ndarray, text: str) -> np.ndarray:
