@@ -909,9 +909,9 @@ class Application:
         # a reviewed file's rows left without a label were not decided: skipped and counted, as eval and
         # jobs skip them (one such row refused the whole file, a walkthrough); a label that names nothing still refuses it
         # so are the rows of a corrected file whose final_label is the model's suggestion (suggestion_only)
-        decided = [(number, item) for number, item, machine in zip(table.row_numbers(), items, suggestion_only(table, label_column, known))
-                   if (item.node or "").strip() and not machine]
-        if items and not decided and any(suggestion_only(table, label_column, known)):
+        machine = suggestion_only(table, label_column, known)
+        decided = [(number, item) for number, item, model in zip(table.row_numbers(), items, machine) if (item.node or "").strip() and not model]
+        if items and not decided and any(machine):
             raise InputError(f"no row of this corrected file was decided by a person: {SUGGESTION_ONLY}",
                              thai="ไม่มีแถวใดในไฟล์นี้ที่คนตัดสินหมวดไว้ คอลัมน์ final_label ของแถวที่ไม่มี decision_label คือข้อเสนอของระบบเอง "
                                   "ไม่ใช่การตัดสินของคน")
