@@ -574,6 +574,7 @@ def test_a_retried_job_submission_is_one_job_and_only_its_submitter_cancels_it(t
         again = post(planning)  # ... and a retry after it is still the same job
         assert first.status_code == again.status_code == 202 and again.json()["id"] == first.json()["id"]
         assert again.headers["idempotent-replayed"] == "true" and "idempotent-replayed" not in first.headers
+        assert again.json()["params"]["idempotency_key"] == "e-budget-4711" and "submitted" not in again.json()["params"]
         assert client.get("/v1/classify/jobs").headers["x-total-count"] == "1"
         changed = post(planning, content=rows + "โครงการปลูกต้นไม้\n")
         assert changed.status_code == 409 and "file" in changed.json()["error"] and "Idempotency-Key" in changed.json()["message_th"]

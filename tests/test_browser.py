@@ -290,6 +290,10 @@ def test_review_says_when_nothing_matches_and_filters_by_year_as_one_types(serve
     # citizen reports asked for, none stored: said of reports, not of projects (a walkthrough)
     browser.get(server + "/review?kind=report&q=" + urllib.parse.quote("ขุดลอกคลอง"))
     wait.until(EC.text_to_be_present_in_element((By.ID, "results"), "ไม่พบเรื่องที่ประชาชนแจ้งที่ตรงกับคำค้นและตัวกรอง"))
+    long_query = "เทศกาลดนตรีนานาชาติ " * 40  # a pasted draft: the status line repeated all 800 characters (a committee walkthrough)
+    browser.get(server + "/review?q=" + urllib.parse.quote(long_query))
+    wait.until(EC.text_to_be_present_in_element((By.ID, "search-status"), "…”"))
+    assert len(browser.find_element(By.ID, "search-status").text) < 200
     browser.get(server + "/review?q=" + urllib.parse.quote(unrelated))
     wait.until(EC.text_to_be_present_in_element((By.ID, "search-status"), "รายการใกล้เคียงที่สุด"))
     # the year box filters without Enter: typing a year searches again after a pause

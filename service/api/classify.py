@@ -72,7 +72,7 @@ def _row(index: int, result: Alignment | AlignmentInputError, level: str) -> Cla
 
 def _job_out(job: Job, ahead: dict[str, tuple[int, int]]) -> JobOut:
     """A job as the API answers it; ``ahead``: :meth:`JobManager.ahead`, read once for a list."""
-    params = {k: v for k, v in job.params.items() if k != "error_th"}
+    params = {k: v for k, v in job.params.items() if k not in ("error_th", "submitted")}  # "submitted": the fields above, as asked (jobs.submit)
     jobs_ahead, rows_ahead = ahead.get(job.id, (0, 0))
     return JobOut(id=job.id, status=job.status, created=job.created, updated=job.updated, progress=JobProgress(done=job.done, total=job.total),
                   error=job.error or None, params=params, metrics=job.metrics, jobs_ahead=jobs_ahead, rows_ahead=rows_ahead,

@@ -6,6 +6,7 @@
 
   var PAGE_SIZE = 10;
   var TYPING_PAUSE_MS = 400;
+  var QUERY_SHOWN = 80;  // characters of the query the status line repeats
   var FACETS = [
     { key: "year", param: "year", input: "f-year", title: "ปีงบประมาณ" },
     { key: "district_group", param: "group", input: "f-group", title: "กลุ่มเขต" },
@@ -206,9 +207,11 @@
       var rows = data.total_rows && data.total_rows > data.total ? " (" + PA.formatNumber(data.total_rows) + " รายการ นับข้อความเดียวกันทุกหน่วยงาน)" : "";
       // the ranking goes on past the relevant hits: said, or "พบ 7" beside a page of 10 read as a wrong count (a walkthrough)
       var weaker = (data.results || []).some(function (r) { return !r.relevant; }) ? " ต่อจากนั้นเป็นรายการที่เกี่ยวข้องน้อยลง" : "";
-      var found = data.total ? "พบ " + PA.formatNumber(data.total) + " " + what + "ที่เกี่ยวข้องกับ “" + data.query + "”" + rows + weaker
-        : ((data.results || []).length ? "ไม่พบ" + what + "ที่ตรงคำค้น “" + data.query + "” — รายการใกล้เคียงที่สุด"
-          : "ไม่พบ" + what + "ที่ตรงคำค้น “" + data.query + "”");
+      // a pasted draft of 2,000 characters was repeated whole in the status line (a committee walkthrough)
+      var asked = data.query.length > QUERY_SHOWN ? data.query.slice(0, QUERY_SHOWN) + "…" : data.query;
+      var found = data.total ? "พบ " + PA.formatNumber(data.total) + " " + what + "ที่เกี่ยวข้องกับ “" + asked + "”" + rows + weaker
+        : ((data.results || []).length ? "ไม่พบ" + what + "ที่ตรงคำค้น “" + asked + "” — รายการใกล้เคียงที่สุด"
+          : "ไม่พบ" + what + "ที่ตรงคำค้น “" + asked + "”");
       PA.setStatus(status, data.hint ? found + " — " + data.hint : found, "ok");  // an empty store, a query of no known word
       showDidYouMean(data.did_you_mean);
     }).catch(function (err) {
