@@ -658,6 +658,29 @@ def test_dashboard_coverage(server: str, browser) -> None:
     wait.until(lambda d: d.find_element(By.ID, "empty-heading").text == "เป้าหมายที่ยังไม่มีโครงการ")
     wait.until(loaded)
     assert {li.get_attribute("data-node") for li in browser.find_elements(By.CSS_SELECTOR, "#empty-issues li")} <= {"PET.DOG.FOOD", "PET.DOG.TOY", "PLANT.FRUIT.MANGO"}
+    # the filters are in the address: a shared link opens on them (it stayed "/dashboard": a committee walkthrough)
+    browser.get(server + "/dashboard")
+    wait.until(loaded)
+    Select(browser.find_element(By.ID, "catalog")).select_by_value("bma-9d")
+    wait.until(loaded)
+    Select(browser.find_element(By.ID, "d-year")).select_by_value("2566")
+    wait.until(lambda d: "year=2566" in d.current_url and loaded(d))
+    Select(browser.find_element(By.ID, "d-group")).select_by_value("กรุงเทพกลาง")
+    wait.until(lambda d: "group=" in d.current_url and loaded(d))
+    Select(browser.find_element(By.ID, "d-metric")).select_by_value("budget")
+    shared = browser.current_url
+    assert "metric=budget" in shared and "catalog=bma-9d" in shared
+    browser.get("about:blank")
+    browser.get(shared)
+    wait.until(loaded)
+    assert [browser.find_element(By.ID, i).get_attribute("value") for i in ("d-year", "d-group", "d-metric")] == ["2566", "กรุงเทพกลาง", "budget"]
+    Select(browser.find_element(By.ID, "d-year")).select_by_value("")  # every year: "year=all", not the newest year again
+    wait.until(lambda d: "year=all" in d.current_url and loaded(d))
+    every = browser.current_url
+    browser.get("about:blank")
+    browser.get(every)
+    wait.until(loaded)
+    assert browser.find_element(By.ID, "d-year").get_attribute("value") == ""
     _no_console_errors(browser)
 
 

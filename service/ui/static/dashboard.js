@@ -51,6 +51,22 @@
 
   function count(n) { return PA.formatNumber(n || 0); }
 
+  /* The filters live in the address, so a view can be shared or reloaded as it is (it stayed "/dashboard" whatever
+     was chosen: a committee walkthrough). "year=all" is every year; a value no option has is left as the page chose. */
+  var asked = new URLSearchParams(window.location.search);
+  var ADDRESSED = [["year", "d-year"], ["group", "d-group"], ["catalog", "catalog"], ["metric", "d-metric"]];
+
+  function choose(id, value) {
+    var box = $(id);
+    if (value !== null && Array.prototype.some.call(box.options, function (o) { return o.value === value; })) box.value = value;
+  }
+
+  function remember() {
+    var q = {};
+    ADDRESSED.forEach(function (pair) { q[pair[0]] = pair[0] === "year" && !$(pair[1]).value ? "all" : $(pair[1]).value; });
+    history.replaceState(null, "", window.location.pathname + PA.query(q) + window.location.hash);
+  }
+
   function params(extra) {
     var p = { year: $("d-year").value, catalog: $("catalog").value, group: $("d-group").value };
     Object.keys(extra || {}).forEach(function (k) { p[k] = extra[k]; });
@@ -398,6 +414,9 @@
     var real = projectYears.filter(function (y) { return sample.indexOf(y) < 0; });
     var open = real.length ? real : projectYears.length ? projectYears : years;
     if (open.length) select.value = String(open[open.length - 1]);
+    var wanted = asked.get("year");  // the address's year, once: a catalog chosen later opens as the page chooses
+    asked.delete("year");
+    if (wanted !== null) choose("d-year", wanted === "all" ? "" : wanted);
   }
 
   function load() {
@@ -422,16 +441,22 @@
       renderNeedsChart(found[0]);
       renderNeeds(found[2]);
       renderExports();
+      remember();
       document.body.dataset.loaded = "true";
     }).catch(function (err) { PA.setStatus($("dash-status"), err.message, "error"); });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    PA.loadCatalogs().then(load, function (err) { PA.setStatus($("dash-status"), err.message, "error"); });
+    PA.loadCatalogs().then(function () {
+      choose("catalog", asked.get("catalog"));
+      choose("d-group", asked.get("group"));
+      choose("d-metric", asked.get("metric"));
+      return load();
+    }, function (err) { PA.setStatus($("dash-status"), err.message, "error"); });
     ["d-year", "d-group", "d-level", "catalog"].forEach(function (id) {
       $(id).addEventListener("change", function () { if (id === "catalog") PA.clear($("d-year")).appendChild(el("option", { value: "", text: "ทุกปี" })); load(); });
     });
-    $("d-metric").addEventListener("change", render);
+    $("d-metric").addEventListener("change", function () { render(); remember(); });
     $("drill-close").addEventListener("click", function () {
       $("drill").hidden = true;
       var opener = state.drill && state.drill.opener;  /* back where the list was opened from (focus fell to the page) */
