@@ -285,11 +285,10 @@ def keys_of(texts: Iterable[str]) -> set[str]:
     return {text_key(t) for t in texts if t and t.strip()}
 
 
-def measured_keys(rows: Iterable[dict], text_columns: list[str], label_column: str, catalog: Catalog) -> set[str]:
+def measured_keys(table: Table, text_columns: list[str], label_column: str, catalog: Catalog) -> set[str]:
     """The texts a labelled file measures (rows with a label), whose own decisions the model must not
     learn from; its unlabelled rows are not measured and still learn from theirs (a job that left out
     every text of the file undid the corrections a reviewer had made on its unlabelled rows). A corrected file's
     final_label nobody decided (:func:`suggestion_only`) measures nothing either."""
-    rows = list(rows)
-    machine = suggestion_only(Table(list(rows[0]) if rows else [], rows), label_column, catalog)
-    return keys_of(join_text_columns(row, text_columns) for row, skip in zip(rows, machine) if str(row.get(label_column) or "").strip() and not skip)
+    machine = suggestion_only(table, label_column, catalog)
+    return keys_of(join_text_columns(row, text_columns) for row, skip in zip(table.rows, machine) if str(row.get(label_column) or "").strip() and not skip)

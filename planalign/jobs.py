@@ -373,7 +373,7 @@ class JobManager:
         label_col = str(params.get("label_col") or "")
         scored = bool(label_col) and label_col in table_in.columns
         # a measured text's own decision never predicts it
-        exclude = measured_keys(table_in.rows, columns, label_col, self.app.catalog(params.get("catalog"))) if scored else None
+        exclude = measured_keys(table_in, columns, label_col, self.app.catalog(params.get("catalog"))) if scored else None
         aligner = self.app.aligner(params.get("catalog"), learn=params.get("learn", True), exclude=exclude)
         unscored = unscored_th = ""  # why a labelled file gives no metrics (in Thai for the page)
         labelled_level = labelled = None

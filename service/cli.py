@@ -271,7 +271,7 @@ def evaluate_command(
     from planalign.service.format import describe_model, print_report
 
     core = _core(config, data_dir=data_dir, db_url=db_url, encoder=encoder)
-    exclude = measured_keys(table.rows, parse_columns(text_col), label_col, core.catalog(catalog, allow_path=True))
+    exclude = measured_keys(table, parse_columns(text_col), label_col, core.catalog(catalog, allow_path=True))
     aligner = _aligner(core, catalog, train, train_label_col or label_col, train_text_col or text_col, learn, exclude)
     with progress_bar(len(table.rows), "evaluating") as advance:
         report, scored_level, skipped = core.evaluate(table, parse_columns(text_col), label_col, aligner=aligner, level=level, progress=advance)

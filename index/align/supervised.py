@@ -554,15 +554,10 @@ def _names_jaccard(a: str, b: str) -> float:
     several_a, several_b = first_a != a.strip(), first_b != b.strip()
     if not several_a and not several_b:
         return 1.0
-    name_a = first_a if several_a else _shingle_text(a)[: len(_shingle_text(first_b))]
-    name_b = first_b if several_b else _shingle_text(b)[: len(_shingle_text(first_a))]
-    grams_a, grams_b = _trigrams(name_a), _trigrams(name_b)
-    return len(grams_a & grams_b) / len(grams_a | grams_b) if grams_a | grams_b else 0.0
-
-
-def _trigrams(text: str) -> set[str]:
-    compact = _shingle_text(text)
-    return {compact[i:i + 3] for i in range(max(1, len(compact) - 2))}
+    name_a = _shingle_text(first_a) if several_a else _shingle_text(a)[: len(_shingle_text(first_b))]
+    name_b = _shingle_text(first_b) if several_b else _shingle_text(b)[: len(_shingle_text(first_a))]
+    grams_a, grams_b = (set(_SHINGLES.transform([name]).indices) for name in (name_a, name_b))  # the trigrams the whole texts are read by
+    return len(grams_a & grams_b) / len(grams_a | grams_b) if grams_a | grams_b else float(name_a == name_b)  # names under 3 letters
 
 
 def _jaccard(shingles: sparse.csc_matrix, counts: np.ndarray, text: str) -> np.ndarray:
