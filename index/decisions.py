@@ -3,7 +3,8 @@
 A decision names a text (and the project it came from, if any), a catalog, a level, the chosen node,
 the suggestion shown at the time (top-1 and its confidence), its source and who made it. The
 newest decision for the same text (normalized), catalog and level is the *active* label that the
-aligner learns from; older ones stay as history. A decision equal to the active one is not stored
+aligner learns from; older ones stay as history. A *withdrawal* (:meth:`DecisionStore.withdraw`, node
+``""``) is a decision too: newest, it leaves its text without a label at that level, the history kept. A decision equal to the active one is not stored
 again, so importing the same file twice changes nothing; unless a decision on the same text at
 another level, off its path, came after it: then the newer of the two counts, and the confirmation
 must be stored to be the newer.
@@ -28,8 +29,10 @@ from planalign.index.store import write_transaction
 from planalign.nlp.normalize import normalize
 
 SOURCES = ("planner", "reviewer", "evaluator", "declared", "imported")
+PEOPLE_SOURCES = ("planner", "reviewer", "evaluator", "imported")  # what a withdrawal may say it came from: a person's, not a form's
 LOCAL = "local"
 CHUNK = 500
+WITHDRAWN = ""  # the node of a withdrawal: newest on its text and level, it leaves the text undecided there
 
 
 def text_key(text: str) -> str:
@@ -78,13 +81,18 @@ class Decision(NewDecision):
     text_key: str = ""
 
     @property
+    def withdrawn(self) -> bool:
+        """This row withdraws its text's label at its level (:meth:`DecisionStore.withdraw`)."""
+        return self.node_id == WITHDRAWN
+
+    @property
     def accepted(self) -> bool | None:
         """The suggestion shown was the node chosen (None when no suggestion was shown)."""
         outcome = shown_outcome(self.suggested, self.node_id)
         return None if outcome == "none" else outcome == "accepted"
 
     def as_dict(self) -> dict:
-        return {**asdict(self), "accepted": self.accepted}
+        return {**asdict(self), "accepted": self.accepted, "withdrawn": self.withdrawn}
 
 
 DECISIONS_LOCK = 0x706C616E  # PostgreSQL advisory lock key of decision writes ("plan")
@@ -99,8 +107,19 @@ def _one_writer(connection: Connection) -> None:
 
 def shown_outcome(suggested: str, node_id: str) -> str:
     """What a decision made of the suggestion shown: ``none`` shown, ``accepted``, or ``corrected``.
-    The one rule of acceptance; :meth:`DecisionStore.counts` says it in SQL for the database to count."""
+    The one rule of acceptance; :meth:`DecisionStore.counts` says it in SQL for the database to count.
+    A withdrawal is stored with no suggestion: it judges none."""
     return "none" if not suggested else "accepted" if suggested == node_id else "corrected"
+
+
+class NotActive(Exception):
+    """A decision that cannot be withdrawn: it is not its text's active label (``newest``: the id of the
+    one that is, 0 when the text's label is withdrawn already), or it is a withdrawal itself."""
+
+    def __init__(self, decision: Decision, newest: int) -> None:
+        super().__init__(decision.id)
+        self.decision = decision
+        self.newest = newest
 
 
 @dataclass
@@ -116,9 +135,11 @@ class Recorded:
 
 
 def _later_at_other_levels(history: Sequence[tuple[int, str, str]], level: str) -> list[tuple[str, str]]:
-    """(level, node) of a text's decisions at other levels made after its newest one at ``level``."""
+    """(level, node) of a text's labels at other levels made after its newest decision at ``level``: the newest
+    decision of each other level, unless a withdrawal (a withdrawn label contradicts nothing)."""
     newest = max((i for i, lv, _ in history if lv == level), default=0)
-    return [(lv, node) for i, lv, node in history if lv != level and i > newest]
+    labels = {lv: (i, node) for i, lv, node in sorted(history) if lv != level}
+    return [(lv, node) for lv, (i, node) in labels.items() if i > newest and node != WITHDRAWN]
 
 
 def _decision(row) -> Decision:
@@ -249,7 +270,8 @@ class DecisionStore:
         return declared, people, {place: node for place, (_, node) in latest.items()}
 
     def active(self, catalog: str, text_keys: Iterable[str] | None = None, level: str | None = None) -> list[Decision]:
-        """The active decision of every (text, level) of a catalog (optionally only some texts or one level)."""
+        """The active decision of every (text, level) of a catalog (optionally only some texts or one level);
+        none for a text whose newest decision there is a withdrawal."""
         conditions = [table.c.catalog == catalog] + ([table.c.level == level] if level else [])
         keys = sorted(set(text_keys)) if text_keys is not None else None
         result: list[Decision] = []
@@ -258,14 +280,14 @@ class DecisionStore:
                 where = conditions + ([table.c.text_key.in_(keys[start : start + CHUNK])] if keys is not None else [])
                 newest = select(func.max(table.c.id)).where(*where).group_by(table.c.level, table.c.text_key)
                 rows = connection.execute(select(table).where(table.c.id.in_(newest)).order_by(table.c.id))
-                result.extend(_decision(row) for row in rows)
+                result.extend(_decision(row) for row in rows if row.node_id != WITHDRAWN)
         return result
 
     def for_projects(self, catalog: str, project_ids: Sequence[str], *, people_only: bool = False, level: str | None = None,
                      text_keys: Collection[str] | None = None) -> dict[str, list[Decision]]:
         """Per stored project, the newest decision made on it (by its project id) for each level and
         text, oldest first; ``people_only``: leave out what a project's form declared (source
-        ``declared``); ``level``, ``text_keys``: only these. Per text, not only the newest per
+        ``declared``); ``level``, ``text_keys``: only these; none where the newest is a withdrawal. Per text, not only the newest per
         level: the newest may be about other words under a reused id (:func:`about_project`), and
         a decision older than it then still holds."""
         ids = sorted(set(project_ids) - {""})
@@ -277,7 +299,7 @@ class DecisionStore:
                 where += [table.c.level == level] if level else []
                 where += [table.c.text_key.in_(sorted(text_keys))] if text_keys is not None else []
                 newest = select(func.max(table.c.id)).where(*where).group_by(table.c.project_id, table.c.level, table.c.text_key)
-                for row in connection.execute(select(table).where(table.c.id.in_(newest)).order_by(table.c.id)):
+                for row in connection.execute(select(table).where(table.c.id.in_(newest), table.c.node_id != WITHDRAWN).order_by(table.c.id)):
                     found.setdefault(row.project_id, []).append(_decision(row))
         return found
 
@@ -304,6 +326,33 @@ class DecisionStore:
 
         return write_transaction(self.engine, work)
 
+    def withdraw(self, decision_id: int, who: str, source: str | None = None) -> Decision | None:
+        """Withdraw a text's active label: store a withdrawal (node ``""``) on the decision's text, catalog,
+        level and project, made by ``who``, newest, so the text has no label there and nothing learns from
+        it; the decision and the withdrawal stay in the history. ``source``: where the withdrawal came from
+        (default: the decision's, a form's declaration withdrawn by a ``reviewer``). None: no such decision;
+        :class:`NotActive` when it is not the text's active label at its level (a newer decision replaced
+        it: that one is withdrawn, not an older one under it) or is a withdrawal."""
+        def work(connection: Connection) -> Decision | None:
+            _one_writer(connection)
+            row = connection.execute(select(table).where(table.c.id == decision_id)).one_or_none()
+            if row is None:
+                return None
+            found = _decision(row)
+            newest = connection.scalar(select(func.max(table.c.id)).where(table.c.catalog == found.catalog, table.c.level == found.level,
+                                                                          table.c.text_key == found.text_key))
+            if found.withdrawn or newest != found.id:
+                raised = connection.execute(select(table).where(table.c.id == newest)).one()
+                raise NotActive(found, 0 if _decision(raised).withdrawn else int(newest))
+            made = NewDecision(text=found.text, catalog=found.catalog, level=found.level, node_id=WITHDRAWN,
+                               source=source or (found.source if found.source in PEOPLE_SOURCES else "reviewer"), who=who,
+                               project_id=found.project_id)
+            now = time.time()
+            new_id = connection.execute(insert(table).values(**asdict(made), text_key=found.text_key, created=now)).inserted_primary_key[0]  # type: ignore[index]
+            return Decision(**asdict(made), id=int(new_id), created=now, text_key=found.text_key)
+
+        return write_transaction(self.engine, work)
+
     def levels(self, catalog: str) -> set[str]:
         """The levels a catalog's decisions are at (a removed catalog's filter is checked against them)."""
         with self.engine.connect() as connection:
@@ -315,13 +364,14 @@ class DecisionStore:
 
     def page(self, *, catalog: str | None = None, level: str | None = None, source: str | None = None, who: str | None = None,
              text: str | None = None, active_only: bool = False, offset: int = 0, limit: int | None = 50) -> tuple[int, list[Decision]]:
-        """Decisions newest first with filters, and how many match."""
+        """Decisions newest first with filters, and how many match; withdrawals among them (``active_only``:
+        not, nor the label a withdrawal withdrew)."""
         conditions = [c for c in (table.c.catalog == catalog if catalog else None, table.c.level == level if level else None,
                                   table.c.source == source if source else None, table.c.who == who if who else None,
                                   table.c.text_key == text_key(text) if text else None) if c is not None]
         if active_only:
             newest = select(func.max(table.c.id)).group_by(table.c.catalog, table.c.level, table.c.text_key)
-            conditions.append(table.c.id.in_(newest))
+            conditions += [table.c.id.in_(newest), table.c.node_id != WITHDRAWN]
         where = and_(*conditions) if conditions else None
         with self.engine.connect() as connection:
             count = select(func.count()).select_from(table)
@@ -332,15 +382,17 @@ class DecisionStore:
             return total, [_decision(row) for row in rows]
 
     def counts(self, since: float | None = None) -> list[tuple[str, str, str, int]]:
-        """(catalog, source, accepted | corrected | none, decisions), counted in the database (for /metrics)."""
+        """(catalog, source, accepted | corrected | none, decisions), counted in the database (for /metrics); withdrawals are not decisions there."""
         shown = case((table.c.suggested == "", "none"), (table.c.suggested == table.c.node_id, "accepted"), else_="corrected")  # shown_outcome
-        query = select(table.c.catalog, table.c.source, shown, func.count()).group_by(table.c.catalog, table.c.source, shown)
+        query = (select(table.c.catalog, table.c.source, shown, func.count()).where(table.c.node_id != WITHDRAWN)
+                 .group_by(table.c.catalog, table.c.source, shown))
         with self.engine.connect() as connection:
             rows = connection.execute(query.where(table.c.created >= since) if since is not None else query)
             return [(row[0], row[1], row[2], int(row[3])) for row in rows]
 
     def stats(self, catalog: str | None = None, period: str = "week") -> dict:
-        """Counts per source and level, active labels, and the acceptance rate (suggestion = decision) over time."""
+        """Counts per source and level, active labels, and the acceptance rate (suggestion = decision) over time;
+        withdrawals counted apart (``withdrawn``), neither decisions nor labels."""
         where = [table.c.catalog == catalog] if catalog else []
         with self.engine.connect() as connection:
             rows = connection.execute(select(table.c.id, table.c.source, table.c.level, table.c.suggested, table.c.node_id, table.c.created)
@@ -349,8 +401,12 @@ class DecisionStore:
         by_source: dict[str, int] = {}
         by_level: dict[str, int] = {}
         periods: dict[str, dict[str, int]] = {}
-        shown_active = accepted_active = 0
+        shown_active = accepted_active = withdrawn = 0
         for decision_id, source, level, suggested, node_id, created in rows:
+            if node_id == WITHDRAWN:
+                withdrawn += 1
+                newest.discard(decision_id)
+                continue
             by_source[source] = by_source.get(source, 0) + 1
             by_level[level] = by_level.get(level, 0) + 1
             bucket = periods.setdefault(_period(created, period), {"decisions": 0, "with_suggestion": 0, "accepted": 0})
@@ -364,7 +420,7 @@ class DecisionStore:
         shown = sum(b["with_suggestion"] for b in periods.values())
         accepted = sum(b["accepted"] for b in periods.values())
         return {
-            "decisions": len(rows), "active": len(newest), "by_source": by_source, "by_level": by_level,
+            "decisions": len(rows) - withdrawn, "active": len(newest), "withdrawn": withdrawn, "by_source": by_source, "by_level": by_level,
             "with_suggestion": shown, "accepted": accepted, "acceptance_rate": round(accepted / shown, 4) if shown else None,
             "active_with_suggestion": shown_active, "active_accepted": accepted_active,
             "active_acceptance_rate": round(accepted_active / shown_active, 4) if shown_active else None,

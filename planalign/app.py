@@ -70,7 +70,7 @@ from planalign.index.coverage import (
     load_category_map,
     year_not_stored,
 )
-from planalign.index.decisions import LOCAL, Decision, DecisionStore, NewDecision, Recorded, about_project
+from planalign.index.decisions import LOCAL, PEOPLE_SOURCES, Decision, DecisionStore, NewDecision, NotActive, Recorded, about_project
 from planalign.index.dedup import (
     DedupConfig,
     DedupRecord,
@@ -202,6 +202,14 @@ def _lock_note(handle, *, block: bool) -> bool:
         return True
     except BlockingIOError:
         return False
+
+
+@dataclass
+class Withdrawal:
+    """A withdrawn label (:meth:`Application.withdraw_decision`): the withdrawal stored, and the text's labels still standing."""
+
+    withdrawal: Decision
+    still_active: list[Decision]
 
 
 @dataclass
@@ -842,6 +850,34 @@ class Application:
             self.learning.changed(self.catalog_id(catalog))
             self._realign_decided(catalog, recorded)
         return recorded
+
+    def withdraw_decision(self, decision_id: int, *, who: str = LOCAL, source: str | None = None) -> Withdrawal:
+        """Withdraw a text's active label (a decision taken by mistake, a test text): nothing learns from the
+        text at that level any more, a refit is asked for, and the history keeps both rows. Only the active
+        label can be withdrawn; a newer decision replaced an older one already (the error names it). Says the
+        text's labels still standing at other levels: one the withdrawn label had overridden (off its path,
+        older) counts again, and a page that unmarked it must mark it again."""
+        if source is not None and source not in PEOPLE_SOURCES:
+            raise InputError(f"a withdrawal's source is one of {', '.join(PEOPLE_SOURCES)}, not {source!r}",
+                             thai=f"แหล่งที่มาของการยกเลิกต้องเป็น {', '.join(PEOPLE_SOURCES)} (ได้รับ {source})")
+        try:
+            made = self.decisions.withdraw(decision_id, who, source)
+        except NotActive as exc:
+            if exc.decision.withdrawn:
+                raise Conflict(f"decision {decision_id} is a withdrawal itself; to label the text again, record a decision",
+                               thai=f"รายการที่ {decision_id} เป็นการยกเลิกอยู่แล้ว หากต้องการกำหนดหมวดให้ข้อความนี้อีกครั้ง ให้บันทึกการตัดสินใจใหม่") from None
+            if not exc.newest:
+                raise Conflict(f"decision {decision_id} was withdrawn already (its text has no label at level {exc.decision.level!r})",
+                               thai=f"การตัดสินใจรายการที่ {decision_id} ถูกยกเลิกไปแล้ว") from None
+            raise Conflict(f"decision {decision_id} is no longer its text's label at level {exc.decision.level!r}: decision {exc.newest} "
+                           f"replaced it; withdraw that one",
+                           thai=f"การตัดสินใจรายการที่ {decision_id} ไม่ใช่ผลล่าสุดของข้อความนี้แล้ว (รายการที่ {exc.newest} มาแทน) "
+                                f"หากต้องการยกเลิก ให้ยกเลิกรายการที่ {exc.newest}") from None
+        if made is None:
+            raise NotFound(f"no decision {decision_id}", thai=f"ไม่พบการตัดสินใจรายการที่ {decision_id}")
+        self.learning.changed(made.catalog)
+        self._realign_decided(made.catalog, Recorded(stored=[made]))
+        return Withdrawal(made, self.decisions.active(made.catalog, {made.text_key}))
 
     def decisions_page(self, *, catalog: str | None = None, level: str | None = None, source: str | None = None, who: str | None = None,
                        text: str | None = None, active_only: bool = False, offset: int = 0, limit: int | None = 50) -> tuple[int, list[Decision]]:

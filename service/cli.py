@@ -537,7 +537,7 @@ def _write_pairs(found, out_path: Path, groups: bool, years: bool, per_member: b
         err.print(f"  {name}: {len(members)} × {escape(found.cluster_name(name)[:100])}")
 
 
-decisions_app = typer.Typer(help="People's decisions (the node chosen for a text): import, export, stats.", no_args_is_help=True,
+decisions_app = typer.Typer(help="People's decisions (the node chosen for a text): import, export, withdraw, stats.", no_args_is_help=True,
                             rich_markup_mode=None)  # as the main app: "[--catalog C]" in help texts is text, not markup
 app.add_typer(decisions_app, name="decisions")
 
@@ -605,6 +605,28 @@ def decisions_export(
     rows = decision_rows(core.decisions_page(catalog=catalog, active_only=not history, limit=None)[1])
     _write_output(out_path, list(DECISION_EXPORT_COLUMNS), rows, list(DECISION_TEXT_COLUMNS))
     err.print(f"wrote {len(rows)} decisions to {out_path}")
+
+
+@decisions_app.command("withdraw")
+def decisions_withdraw(
+    ids: Annotated[list[int], typer.Argument(help="Decision ids (the id column of decisions export).")],
+    source: Annotated[Optional[str], typer.Option("--source", help="planner, reviewer, evaluator or imported [default: each decision's own].")] = None,
+    data_dir: DataDir = None,
+    db_url: DbUrlOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Withdraw texts' active labels (decisions taken by mistake): nothing learns from those texts at those levels any
+    more; the history keeps the decision and the withdrawal. Only a text's active label can be withdrawn.
+
+    Example: planalign decisions withdraw 1042 1043
+    """
+    core = _core(config, data_dir=data_dir, db_url=db_url)
+    for decision_id in ids:  # one at a time: each is checked against the label as it stands after the ones before
+        made = core.withdraw_decision(decision_id, source=source)
+        gone = made.withdrawal
+        standing = ", ".join(f"{d.level} {d.node_id}" for d in made.still_active)
+        err.print(f"decision {decision_id} withdrawn ({gone.catalog}, {gone.level}: {escape(gone.text[:60])}); withdrawal {gone.id}"
+                  + (f"; the text's labels standing: {standing}" if standing else "; the text has no label left"))
 
 
 @decisions_app.command("stats")

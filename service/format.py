@@ -85,7 +85,7 @@ def conflicts_thai(decision: Decision) -> list[str]:
     return [f"{_value(f.field, f.a)} ≠ {_value(f.field, f.b)}" for f in decision.conflicting_fields]
 
 DECISION_EXPORT_COLUMNS = ("id", "created", "catalog", "level", "node_id", "text", "project_id", "suggested", "suggested_confidence",
-                           "accepted", "source", "who")
+                           "accepted", "withdrawn", "source", "who")
 DECISION_TEXT_COLUMNS = ("catalog", "text", "suggested", "who")  # kept as text in an XLSX: a suggestion "2.2" beside its node_id "2.2"
 
 
@@ -116,13 +116,14 @@ def decision_rows(decisions: Sequence[LabelDecision]) -> list[dict[str, Any]]:
     return [{**{k: v for k, v in d.as_dict().items() if k in DECISION_EXPORT_COLUMNS},
              "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(d.created)),
              "suggested_confidence": "" if d.suggested_confidence is None else d.suggested_confidence,
-             "accepted": "" if d.accepted is None else ("yes" if d.accepted else "no")} for d in decisions]
+             "accepted": "" if d.accepted is None else ("yes" if d.accepted else "no"), "withdrawn": "yes" if d.withdrawn else ""} for d in decisions]
 
 
 def print_decision_stats(out: Console, stats: dict[str, Any]) -> None:
     rate = stats["acceptance_rate"]
     active_rate = stats.get("active_acceptance_rate")
-    out.print(f"{stats['decisions']} decisions, {stats['active']} active labels; suggestion accepted "
+    withdrawn = f" ({stats['withdrawn']} withdrawn)" if stats.get("withdrawn") else ""
+    out.print(f"{stats['decisions']} decisions, {stats['active']} active labels{withdrawn}; suggestion accepted "
               f"{stats['accepted']} of {stats['with_suggestion']} times" + (f" ({rate:.1%})" if rate is not None else "")
               + (f"; among the active labels {stats['active_accepted']} of {stats['active_with_suggestion']} ({active_rate:.1%}): "
                  "a suggestion accepted, then corrected, counts as corrected there" if active_rate is not None else ""))

@@ -215,6 +215,16 @@ def test_planner_decision_changes_the_next_suggestion(server: str, browser) -> N
     # the dimension chosen before (D4) is off D9.2's path: the newest decision counts, and the page says so (both stayed marked)
     wait.until(EC.text_to_be_present_in_element((By.ID, "decision-status"), "แทนการเลือก D4"))
     assert not browser.find_elements(By.CSS_SELECTOR, "#suggestions .suggestion.chosen[data-level='dimension']")
+    # the pick was a mistake: taken back on the page (it could only be replaced by another node); the history keeps both
+    browser.find_element(By.ID, "undo-decision").click()
+    wait.until(EC.text_to_be_present_in_element((By.ID, "decision-status"), "ยกเลิกแล้ว"))
+    assert not browser.find_elements(By.CSS_SELECTOR, "#suggestions .picked") and not browser.find_elements(By.ID, "undo-decision")
+    # the dimension D9.2 had replaced counts again, and is marked again
+    assert "ที่ยังมีผล: D4 (ระดับด้าน)" in browser.find_element(By.ID, "decision-status").text
+    assert browser.find_elements(By.CSS_SELECTOR, "#suggestions .suggestion.chosen[data-level='dimension'][data-node-id='D4']")
+    labels = json.loads(urllib.request.urlopen(server + "/v1/decisions?active=true", timeout=WAIT).read())["decisions"]
+    assert [(d["level"], d["node_id"]) for d in labels if d["text"] == TREES] == [("dimension", "D4")]
+    assert json.loads(urllib.request.urlopen(server + "/v1/decisions/stats", timeout=WAIT).read())["withdrawn"] == 1
     # A draft that cannot be aligned clears the previous draft's suggestions: they stayed beside the error, and
     # "ใช้ข้อเสนอนี้" recorded the old suggestion for the old text while the box showed the new one.
     box = browser.find_element(By.ID, "draft-text")
@@ -422,6 +432,16 @@ def test_evaluate_review_grid_by_keyboard(server: str, browser) -> None:
     browser.find_elements(By.CSS_SELECTOR, "#review-table tbody tr:not(.decided) .review-accept")[0].click()
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#review-table tbody tr.decided")) == decided + 2)
     assert browser.switch_to.active_element.get_attribute("id") == "review-grid"
+    # a slipped key taken back: u withdraws the active row's label (it could only be replaced by another node)
+    mistaken = [r for r in browser.find_elements(By.CSS_SELECTOR, "#review-table tbody tr.decided")
+                if not r.find_element(By.CSS_SELECTOR, "td.decision").text.startswith("D9.1")][-1]
+    index = mistaken.get_attribute("data-index")
+    mistaken.click()
+    browser.find_element(By.ID, "review-grid").send_keys("u")
+    wait.until(EC.text_to_be_present_in_element((By.ID, "review-status"), "ยกเลิกแล้ว"))
+    wait.until(lambda d: "decided" not in d.find_element(By.CSS_SELECTOR, f'#review-table tbody tr[data-index="{index}"]').get_attribute("class"))
+    assert browser.switch_to.active_element.get_attribute("id") == "review-grid"
+    assert json.loads(urllib.request.urlopen(server + "/v1/decisions/stats", timeout=WAIT).read())["withdrawn"] >= 1
     browser.find_element(By.ID, "review-needs").click()  # filter: only rows that need review
     wait.until(lambda d: d.execute_script("const rows = [...document.querySelectorAll('#review-table tbody tr[data-index]')];"
                                           "return rows.length > 0 && rows.every(r => r.classList.contains('needs'))"))

@@ -23,11 +23,12 @@ from conftest import SHOP_CATALOG, run_cli, store_at, wait_for, wait_job, wait_r
 from planalign import learning
 from planalign.app import Application
 from planalign.config import Settings
+from planalign.corpora.catalog import load_catalog
 from planalign.corpora.projects import Project
 from planalign.corpora.tables import Table, TableError, read_table
 from planalign.decisions import DecisionError, DecisionInput, keys_of
 from planalign.errors import InputError, NotFound
-from planalign.index.decisions import DecisionStore, NewDecision, text_key
+from planalign.index.decisions import DecisionStore, NewDecision, NotActive, text_key
 from planalign.index.store import ProjectStore
 from planalign.nlp.normalize import normalize
 from planalign.service.app import create_app
@@ -65,6 +66,8 @@ def _exercise_store(store: DecisionStore) -> None:
     store.record([NewDecision(text="ลอกท่อเขตบางเขน\nป้องกันน้ำท่วม", catalog="bma-9d", level="issue", node_id="D1.4", source="planner")])
     store.record([NewDecision(text="ลอกท่อเขตบางเขน ป้องกันน้ำท่วม", catalog="bma-9d", level="issue", node_id="D1.3", source="reviewer")])
     assert [d.node_id for d in store.active("bma-9d", {text_key("ลอกท่อเขตบางเขน\nป้องกันน้ำท่วม")}, "issue")] == ["D1.3"]
+    label = store.active("bma-9d", {text_key("ลอกท่อเขตบางเขน ป้องกันน้ำท่วม")}, "issue")[0]
+    assert store.withdraw(label.id, "alice").withdrawn and store.active("bma-9d", {label.text_key}) == []  # type: ignore[union-attr]
 
 
 def test_store_keeps_history_and_one_active_label(tmp_path):
@@ -413,15 +416,25 @@ def test_cli_import_twice_export_and_stats(tmp_path):
     assert "row 5: node D4 is at level 'dimension', not 'issue'" in refused.stderr
     exported = run_cli("decisions", "export", "--out", str(tmp_path / "out.xlsx"), data_dir=data, env=env)
     assert exported.returncode == 0 and len(read_table(tmp_path / "out.xlsx").rows) == 40
+    mistaken = str(read_table(tmp_path / "out.xlsx").rows[0]["id"])  # withdrawn: one label fewer, the history one row longer
+    withdrawn = run_cli("decisions", "withdraw", mistaken, data_dir=data, env=env)
+    assert withdrawn.returncode == 0 and f"decision {mistaken} withdrawn" in withdrawn.stderr, withdrawn.stderr
+    again = run_cli("decisions", "withdraw", mistaken, data_dir=data, env=env)
+    assert again.returncode == 2 and "withdrawn already" in again.stderr
+    assert len(read_table(tmp_path / "out.xlsx").rows) == 40
+    run_cli("decisions", "export", "--out", str(tmp_path / "left.csv"), data_dir=data, env=env)
+    assert len(read_table(tmp_path / "left.csv").rows) == 39
+    reimported = run_cli("decisions", "import", str(source), "--text-col", "ข้อความ", "--label-col", "หมวด", "--no-refit", data_dir=data, env=env)
+    assert "1 stored, 39 unchanged" in reimported.stderr  # the withdrawn row decided again, as a new label
     stats = run_cli("decisions", "stats", "--json", data_dir=data, env=env)
-    assert '"decisions": 40' in stats.stdout and '"imported": 40' in stats.stdout
+    assert '"decisions": 41' in stats.stdout and '"imported": 41' in stats.stdout and '"withdrawn": 1' in stats.stdout
     # the model the import fitted, read from disk by a new process: under 50 decisions it keeps the shipped review threshold
     assert [(m["catalog"], m["encoder"], m["version"], m["examples"], m["review_below"]) for m in json.loads(stats.stdout)["models"]] == [
         ("bma-9d", "tfidf", 1, 40, None)]
     table = run_cli("decisions", "stats", data_dir=data, env=env).stdout
     assert "models learned from the decisions" in table and "the shipped one" in table
     aligned = run_cli("align", "โครงการลอกท่อระบายน้ำซอย 7 เพื่อลดน้ำท่วมขัง", "--json", data_dir=data, env=env)
-    assert '"model_version": 1' in aligned.stdout and '"examples": 40' in aligned.stdout
+    assert '"model_version": 2' in aligned.stdout and '"examples": 40' in aligned.stdout  # fitted again after the withdrawal
     zero = run_cli("align", "โครงการลอกท่อระบายน้ำ", "--json", "--no-learn", data_dir=data, env=env)
     assert '"model_version": 0' in zero.stdout
 
@@ -589,6 +602,69 @@ def test_api_records_lists_exports_and_learns(client):
     metrics = client.get("/metrics").text
     assert 'planalign_decisions_total{catalog="bma-9d",source="planner",suggestion="corrected"} 1.0' in metrics
     assert 'planalign_model_examples{catalog="bma-9d",encoder="tfidf"} 1.0' in metrics
+
+
+def test_a_withdrawn_label_is_no_label_and_the_history_keeps_both(tmp_path):
+    """A decision taken by mistake (a test text, a slip in the grid) could only be replaced by another label, never taken back."""
+    store = DecisionStore(ProjectStore(f"sqlite:///{tmp_path / 'p.db'}").engine)
+    made = store.record([NewDecision(text="ขุดลอกคลองบางบัว", catalog="bma-9d", level="issue", node_id="D1.4", source="planner",
+                                     suggested="D1.4", project_id="P1"),
+                         NewDecision(text="ขุดลอกคลองบางบัว", catalog="bma-9d", level="dimension", node_id="D1", source="planner")]).stored
+    withdrawal = store.withdraw(made[0].id, "alice")
+    assert withdrawal is not None and withdrawal.withdrawn and (withdrawal.who, withdrawal.source, withdrawal.project_id) == ("alice", "planner", "P1")
+    assert [(d.level, d.node_id) for d in store.active("bma-9d")] == [("dimension", "D1")]  # the other level's label stands
+    assert store.for_projects("bma-9d", ["P1"]) == {}
+    assert store.page(active_only=True)[0] == 1 and [d.node_id for d in store.page()[1]] == ["", "D1", "D1.4"]
+    stats = store.stats("bma-9d")
+    assert (stats["decisions"], stats["active"], stats["withdrawn"], stats["with_suggestion"], stats["accepted"]) == (2, 1, 1, 1, 1)
+    assert stats["active_with_suggestion"] == 0 and sum(b["decisions"] for b in stats["over_time"]) == 2
+    assert sum(n for *_, n in store.counts()) == 2  # /metrics counts decisions, not withdrawals
+    with pytest.raises(NotActive) as taken:  # withdrawn already
+        store.withdraw(made[0].id, "alice")
+    assert taken.value.newest == 0
+    with pytest.raises(NotActive):  # a withdrawal is not withdrawn
+        store.withdraw(withdrawal.id, "alice")
+    assert store.withdraw(10_000, "alice") is None
+    again = store.record([NewDecision(text="ขุดลอกคลองบางบัว", catalog="bma-9d", level="issue", node_id="D1.4", source="reviewer")])
+    assert len(again.stored) == 1 and [d.node_id for d in store.active("bma-9d", level="issue")] == ["D1.4"]  # the same label can be given again
+    newer = store.record([NewDecision(text="ขุดลอกคลองบางบัว", catalog="bma-9d", level="issue", node_id="D4.1", source="reviewer")]).stored[0]
+    with pytest.raises(NotActive) as replaced:  # only the label standing: the older one is history already
+        store.withdraw(again.stored[0].id, "alice")
+    assert replaced.value.newest == newer.id
+    # a withdrawn label at another level contradicts nothing: the dimension confirmed again is unchanged, not stored anew
+    store.withdraw(newer.id, "alice")
+    on_path = load_catalog().on_one_path
+    assert store.record([NewDecision(text="ขุดลอกคลองบางบัว", catalog="bma-9d", level="dimension", node_id="D1", source="planner")],
+                        on_one_path=on_path).unchanged == 1
+
+
+def test_api_withdraws_a_decision_and_the_model_forgets_it(client):
+    shown = client.post("/v1/align", json={"text": SIMILAR}).json()
+    top = shown["levels"]["issue"][0]["node_id"]
+    wanted = "D4.1" if top != "D4.1" else "D7.1"
+    stored = client.post("/v1/decisions", headers=KEY, json={"text": DRAFT, "node_id": wanted, "level": "issue", "suggested": top}).json()
+    core = client.app.state.planalign  # type: ignore[attr-defined]
+    core.learning.wait_idle(30)
+    assert client.post("/v1/align", json={"text": SIMILAR}).json()["levels"]["issue"][0]["node_id"] == wanted
+    decision_id = stored["decisions"][0]["id"]
+    assert client.delete(f"/v1/decisions/{decision_id}").status_code == 401
+    assert client.delete(f"/v1/decisions/{decision_id}", headers=KEY, params={"source": "declared"}).status_code == 422
+    gone = client.delete(f"/v1/decisions/{decision_id}", headers=KEY)
+    assert gone.status_code == 200, gone.text
+    withdrawal = gone.json()["withdrawal"]
+    assert withdrawal["withdrawn"] is True and withdrawal["node_id"] == "" and withdrawal["who"] == "alice" and withdrawal["in_catalog"] is None
+    assert gone.json()["still_active"] == []
+    assert gone.json()["model"]["refit_pending"] is True
+    core.learning.wait_idle(30)
+    after = client.post("/v1/align", json={"text": SIMILAR}).json()
+    assert after["levels"]["issue"][0]["node_id"] == top and after["examples"] == 0  # nothing left to learn from
+    twice = client.delete(f"/v1/decisions/{decision_id}", headers=KEY)
+    assert twice.status_code == 409 and "ถูกยกเลิกไปแล้ว" in twice.json()["message_th"]
+    assert client.delete("/v1/decisions/999999", headers=KEY).status_code == 404
+    assert client.get("/v1/decisions", params={"active": True}).json()["total"] == 0
+    assert client.get("/v1/decisions").json()["total"] == 2 and client.get("/v1/decisions/stats").json()["withdrawn"] == 1
+    csv_text = client.get("/v1/decisions", params={"format": "csv"}).content.decode("utf-8-sig")
+    assert "withdrawn" in csv_text.splitlines()[0] and csv_text.splitlines()[1].split(",")[4] == ""
 
 
 def test_api_bad_input_stores_nothing(client):

@@ -1,4 +1,4 @@
-"""Decisions: record (one or a list), list and export, stats; the review grid of a finished job."""
+"""Decisions: record (one or a list), list and export, withdraw, stats; the review grid of a finished job."""
 from __future__ import annotations
 
 import tempfile
@@ -16,7 +16,7 @@ from planalign.errors import InputError, TooLarge, Unavailable
 from planalign.index.decisions import Decision
 from planalign.review import corrected, review
 from planalign.service.api.deps import MEDIA, AppDep, CallerDep, attachment, require_read_key, require_write_key
-from planalign.service.api.schemas import DecisionIn, DecisionsPage, DecisionsStored, DecisionStats, LabelDecisionOut, ModelOut, ReviewOut
+from planalign.service.api.schemas import DecisionIn, DecisionsPage, DecisionsStored, DecisionStats, LabelDecisionOut, ModelOut, ReviewOut, WithdrawnOut
 from planalign.service.format import DECISION_EXPORT_COLUMNS, DECISION_TEXT_COLUMNS, decision_rows
 
 if TYPE_CHECKING:
@@ -53,17 +53,30 @@ def record(app: AppDep, who: CallerDep, body: Annotated[DecisionIn | list[Decisi
     recorded = app.decide([DecisionInput(text=i.text, node=i.node_id, level=i.level, project_id=i.project_id or "", suggested=i.suggested or "",
                                          suggested_confidence=i.suggested_confidence, source=i.source) for i in items],
                           catalog=items[0].catalog, who=who)
-    catalog_id = app.catalog_id(items[0].catalog)
+    return DecisionsStored(stored=len(recorded.stored), unchanged=recorded.unchanged, superseded=recorded.superseded,
+                           model=_model(app, items[0].catalog, bool(recorded.stored)), decisions=_with_in_catalog(app, recorded.stored))
+
+
+@router.delete("/v1/decisions/{decision_id}", summary="Withdraw a text's active label (a decision taken by mistake): the history keeps both",
+               dependencies=[Depends(require_write_key)], response_model=WithdrawnOut)
+def withdraw(decision_id: int, app: AppDep, who: CallerDep,
+             source: str | None = Query(None, max_length=20, description="Where the withdrawal comes from (planner, reviewer, evaluator, "
+                                                                           "imported); default: the decision's own")) -> WithdrawnOut:
+    made = app.withdraw_decision(decision_id, who=who, source=source)
+    return WithdrawnOut(withdrawal=_with_in_catalog(app, [made.withdrawal])[0], still_active=_with_in_catalog(app, made.still_active),
+                        model=_model(app, made.withdrawal.catalog, True))
+
+
+def _model(app: Application, catalog: str | None, changed: bool) -> ModelOut:
+    """The catalog's model as an answer to a write says it: its version and examples, and whether a refit follows."""
+    catalog_id = app.catalog_id(catalog)
     try:
-        current = app.aligner(items[0].catalog)
+        current = app.aligner(catalog)
     except Unavailable:  # stored all the same: a 503 here read as "not saved", and the review grid sent the batch again (a blind test)
         kept = next((m for m in app.learning.status(stored=True) if m["catalog"] == catalog_id and m["encoder"] == app.settings.encoder), None)
-        model = ModelOut(catalog=catalog_id, version=kept["version"] if kept else 0, examples=kept["examples"] if kept else 0,
-                         refit_pending=bool(recorded.stored), loading=True)
-    else:
-        model = ModelOut(catalog=catalog_id, version=current.model_version, examples=current.examples, refit_pending=bool(recorded.stored))
-    return DecisionsStored(stored=len(recorded.stored), unchanged=recorded.unchanged, superseded=recorded.superseded, model=model,
-                           decisions=_with_in_catalog(app, recorded.stored))
+        return ModelOut(catalog=catalog_id, version=kept["version"] if kept else 0, examples=kept["examples"] if kept else 0,
+                        refit_pending=changed, loading=True)
+    return ModelOut(catalog=catalog_id, version=current.model_version, examples=current.examples, refit_pending=changed)
 
 
 @router.get("/v1/decisions", summary="Decisions, newest first (filters, paging; format=csv|xlsx for a file of all that match)",
@@ -89,7 +102,7 @@ def _with_in_catalog(app: Application, decisions: list[Decision]) -> list[LabelD
 
     def in_catalog(d: Decision) -> bool | None:
         nodes = known[d.catalog]
-        return None if nodes is None else d.node_id in nodes
+        return None if nodes is None or d.withdrawn else d.node_id in nodes
 
     return [LabelDecisionOut.model_validate({**d.as_dict(), "in_catalog": in_catalog(d)}) for d in decisions]
 

@@ -449,8 +449,10 @@ class LabelDecisionOut(Out):
     accepted: bool | None = Field(description="The suggestion shown was the node chosen (null: none was shown)")
     source: str
     who: str = Field(description="The API key's name, or local")
+    withdrawn: bool = Field(False, description="This row withdraws its text's label at its level (node_id is empty): the text has none "
+                                               "there unless a newer decision gives one")
     in_catalog: bool | None = Field(None, description="The node is in the catalog as it is now (false: a re-upload removed it, and the "
-                                                      "decision no longer counts; null: the catalog is gone)")
+                                                      "decision no longer counts; null: the catalog is gone, or a withdrawal)")
 
 
 class ModelOut(BaseModel):
@@ -500,9 +502,17 @@ class LearnedModel(BaseModel):
                                            "(PLANALIGN_ENCODER, PLANALIGN_INDEX_ENCODER); false: kept from another configuration, not refit while unused")
 
 
+class WithdrawnOut(BaseModel):
+    withdrawal: LabelDecisionOut = Field(description="The withdrawal stored (withdrawn: true); the decision it withdrew stays in the history")
+    still_active: list[LabelDecisionOut] = Field(description="The text's labels still standing at other levels of the catalog: one the "
+                                                             "withdrawn label had overridden (off its path, older) counts again")
+    model: ModelOut
+
+
 class DecisionStats(BaseModel):
     decisions: int
     active: int = Field(description="Active labels: one per text and level")
+    withdrawn: int = Field(0, description="Withdrawals (DELETE /v1/decisions/{id}): neither decisions nor labels, kept in the history")
     not_counting: int = Field(0, description="Of the active labels, those naming a node the catalog no longer has (a re-upload removed "
                                              "it): learning, coverage and the review grid leave them out; GET /v1/decisions marks them in_catalog=false")
     by_source: dict[str, int]
@@ -519,6 +529,7 @@ class DecisionStats(BaseModel):
 
 
 class ReviewDecision(Out):
+    id: int = Field(description="The decision's id (DELETE /v1/decisions/{id} withdraws it)")
     node_id: str
     level: str = Field(description="The level it was decided at: the job's, or another (a dimension on a row of an issue-level job)")
     source: str

@@ -133,6 +133,7 @@
         var words = answer.stored ? "บันทึกแล้ว: " : "ตรงกับที่บันทึกไว้แล้ว: ";
         var said = words + node.id + " " + (node.name || "") + (answer.stored ? " · ระบบจะเรียนรู้จากการตัดสินใจนี้ภายในไม่กี่วินาที" : "");
         PA.setStatus(status, said, "ok");
+        offerUndo(decided, node, (answer.decisions || [])[0]);
         /* A choice at another level off this node's path (dimension D4, then issue D1.4) contradicts it: the
            newest decision counts, so the older mark goes and the page says so (both stayed marked: a walkthrough). */
         /* only when this decision was stored: one equal to the text's active label is not, and the other level's
@@ -152,6 +153,45 @@
         });
       })
       .catch(function (err) { PA.setStatus(status, err.message || String(err), "error"); });
+  }
+
+  /* A decision taken by mistake is taken back here: the API withdraws the text's label at that level (the history
+     keeps both), and the page unmarks it. Only the newest decision of this draft is offered: it is the text's label. */
+  function offerUndo(decided, node, stored) {
+    var old = document.getElementById("undo-decision");
+    if (old) old.remove();
+    if (!stored || !stored.id) return;  // unchanged: the label was recorded before, from another page or draft
+    var status = document.getElementById("decision-status");
+    var undo = el("button", { type: "button", class: "link-button", id: "undo-decision", text: "ยกเลิกการตัดสินใจนี้",
+      "aria-label": "ยกเลิกการตัดสินใจ " + node.id + " ของร่างนี้" });
+    undo.addEventListener("click", function () {
+      if (last !== decided || saving) return;
+      saving = true;
+      undo.disabled = true;
+      PA.setStatus(status, "กำลังยกเลิก…", "busy");
+      PA.api("/v1/decisions/" + encodeURIComponent(stored.id) + "?source=planner", { method: "DELETE" })
+        .finally(function () { saving = false; })
+        .then(function (answer) {
+          if (last !== decided) return;
+          undo.remove();
+          var picked = document.querySelector('#suggestions section.level[data-level="' + node.level + '"] .picked');
+          if (picked) picked.remove();
+          /* the labels still standing at other levels are marked as they count now: one this decision had
+             replaced (off its path, older) counts again */
+          var standing = answer.still_active || [];
+          document.querySelectorAll("#suggestions .suggestion").forEach(function (card) {
+            var chosen = standing.some(function (d) { return d.level === card.dataset.level && d.node_id === card.dataset.nodeId; });
+            card.classList.toggle("chosen", chosen);
+            var use = card.querySelector(".accept-suggestion");
+            if (use) use.setAttribute("aria-pressed", String(chosen));
+          });
+          PA.setStatus(status, "ยกเลิกแล้ว: ร่างนี้ไม่มีหัวข้อที่เลือกไว้ในระดับ" + PA.levelName(node.level) +
+            " ระบบจะไม่เรียนรู้จาก " + node.id + " สำหรับร่างนี้อีก" + (standing.length ? " · ที่ยังมีผล: " +
+            standing.map(function (d) { return d.node_id + " (ระดับ" + PA.levelName(d.level) + ")"; }).join(", ") : ""), "ok");
+        })
+        .catch(function (err) { undo.disabled = false; PA.setStatus(status, err.message || String(err), "error"); });
+    });
+    status.parentNode.insertBefore(undo, status.nextSibling);
   }
 
   function pickOther(level) {

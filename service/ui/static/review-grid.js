@@ -104,7 +104,10 @@
         el("td", { class: "num", text: row.pred_confidence === null || row.pred_confidence === undefined ? "–" : PA.percent(row.pred_confidence) }),
         el("td", { class: "decision" }, decided ? [el("code", { text: decided.node_id }), " ",
           el("span", { class: "small muted", text: (row.accepted ? "ยอมรับ" : "แก้ไข") + " · " + PA.whoThai(decided.who) +
-            (decided.level && decided.level !== state.level ? " · ตัดสินที่ระดับ" + PA.levelName(decided.level) : "") })] : "–"),
+            (decided.level && decided.level !== state.level ? " · ตัดสินที่ระดับ" + PA.levelName(decided.level) : "") }), " ",
+          el("button", { type: "button", class: "link-button review-withdraw", text: "ยกเลิก", "aria-label": "ยกเลิกการตัดสินของแถว " + row.row,
+                         title: "ยกเลิกการตัดสินนี้ (ปุ่ม u): ข้อความนี้จะไม่มีหมวดที่ตัดสินไว้ และระบบจะไม่เรียนรู้จากมัน",
+                         onclick: function (event) { event.stopPropagation(); select(i); withdraw(); } })] : "–"),
         el("td", null, [
           el("button", { type: "button", class: "btn btn-small review-accept", text: "ยอมรับ", "aria-label": "ยอมรับข้อเสนอของแถว " + row.row,
                          disabled: !row.pred_label || !row.text || row.removed_suggestion,
@@ -218,6 +221,26 @@
       .then(function (node) { if (node) save(node.id); $("review-grid").focus(); });
   }
 
+  /* A decision taken by mistake (a slipped key) is taken back: the text's label at that level is withdrawn (the
+     history keeps both) and the row shows the suggestion again; rows of the same text with it. */
+  function withdraw() {
+    var row = state.rows[state.active];
+    if (!row || !row.decision) {
+      if (row) PA.setStatus($("review-status"), "แถว " + row.row + " ยังไม่มีการตัดสินที่จะยกเลิก", "error");
+      return;
+    }
+    var at = state.active;
+    PA.setStatus($("review-status"), "กำลังยกเลิก…", "busy");
+    PA.api("/v1/decisions/" + encodeURIComponent(row.decision.id) + "?source=evaluator", { method: "DELETE" })
+      .then(function (answer) {
+        var standing = (answer.still_active || []).map(function (d) { return d.node_id + " (ระดับ" + PA.levelName(d.level) + ")"; });
+        PA.setStatus($("review-status"), "ยกเลิกแล้ว: แถว " + row.row + " ไม่มีหมวดที่ตัดสินไว้ที่ " + row.decision.node_id + " แล้ว" +
+          (standing.length ? " · ที่ยังมีผลกับข้อความนี้: " + standing.join(", ") : ""), "ok");
+        return load(at).then(keepKeys);
+      })
+      .catch(function (err) { PA.setStatus($("review-status"), err.message, "error"); });
+  }
+
   function nextUndecided() {
     for (var k = state.active + 1; k < state.rows.length; k++) if (!state.rows[k].decision) return select(k);
     turn(1, "undecided");  // none left on this page: the next one's first undecided row
@@ -235,6 +258,7 @@
     else if (key === "a" || key === "Enter") accept();
     else if (key === "c") correct();
     else if (key === "n") nextUndecided();
+    else if (key === "u") withdraw();
     else return;
     event.preventDefault();
   }
