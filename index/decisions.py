@@ -390,14 +390,18 @@ class DecisionStore:
             rows = connection.execute(query.where(table.c.created >= since) if since is not None else query)
             return [(row[0], row[1], row[2], int(row[3])) for row in rows]
 
-    def stats(self, catalog: str | None = None, period: str = "week") -> dict:
+    def stats(self, catalog: str | None = None, period: str = "week", *, source: str | None = None, who: str | None = None) -> dict:
         """Counts per source and level, active labels, and the acceptance rate (suggestion = decision) over time;
-        withdrawals counted apart (``withdrawn``), neither decisions nor labels."""
+        withdrawals counted apart (``withdrawn``), neither decisions nor labels. ``source``, ``who``: only the
+        decisions from there or by them; an active label is one of theirs that is its text's newest decision
+        (whoever made the others)."""
         where = [table.c.catalog == catalog] if catalog else []
+        theirs = where + [c for c in (table.c.source == source if source else None, table.c.who == who if who else None) if c is not None]
         with self.engine.connect() as connection:
             rows = connection.execute(select(table.c.id, table.c.source, table.c.level, table.c.suggested, table.c.node_id, table.c.created)
-                                      .where(*where).order_by(table.c.id)).all()
+                                      .where(*theirs).order_by(table.c.id)).all()
             newest = set(connection.scalars(select(func.max(table.c.id)).where(*where).group_by(table.c.catalog, table.c.level, table.c.text_key)))
+        newest &= {row[0] for row in rows}
         by_source: dict[str, int] = {}
         by_level: dict[str, int] = {}
         periods: dict[str, dict[str, int]] = {}

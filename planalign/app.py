@@ -895,21 +895,23 @@ class Application:
         return self.decisions.page(catalog=catalog, level=level, source=source, who=who, text=text, active_only=active_only,
                                    offset=offset, limit=limit)
 
-    def decision_stats(self, catalog: str | None = None, period: str = "week") -> dict:
+    def decision_stats(self, catalog: str | None = None, period: str = "week", *, source: str | None = None, who: str | None = None) -> dict:
         """Decisions per source and level, the acceptance rate over time, and the models learned from
         them (in use or kept on disk: their versions and review thresholds). A catalog filter that
         names no catalog is refused (404), as in :meth:`decisions_page`: zeros read as an empty history."""
         if catalog:
             self._decided_catalog(catalog)
+        if source:
+            check_source(source)
         # a model kept on disk for an encoder this configuration does not use is listed as not in use: beside 10,000
         # decisions, a tfidf model of 4 examples read as the current one (a blind test). In use: loaded by this process
         # (citizen reports align with the index encoder), or of the encoders configured for suggestions and the index.
         configured = {self.settings.encoder, self.index_encoder_name()}  # "auto" names no model: the one it chose (a blind review)
         models = [{**{k: v for k, v in m.items() if k != "loaded"}, "in_use": m["loaded"] or m["encoder"] in configured}
                   for m in self.learning.status(stored=True) if catalog is None or m["catalog"] == catalog]
-        not_counting = sum(sum(d.node_id not in known for d in self.decisions.active(c))
+        not_counting = sum(sum(d.node_id not in known and source in (None, d.source) and who in (None, d.who) for d in self.decisions.active(c))
                            for c in ([catalog] if catalog else self.decisions.catalogs()) if (known := self.known_nodes(c)) is not None)
-        return {**self.decisions.stats(catalog, period), "not_counting": not_counting, "models": models}
+        return {**self.decisions.stats(catalog, period, source=source, who=who), "not_counting": not_counting, "models": models}
 
     def known_nodes(self, catalog: str) -> set[str] | None:
         """The node ids of a catalog as it is now; None when it is gone or unreadable. A decision naming another

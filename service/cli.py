@@ -633,6 +633,8 @@ def decisions_withdraw(
 def decisions_stats(
     catalog: Annotated[Optional[str], typer.Option("--catalog", "-c", help="Only this catalog.")] = None,
     period: Annotated[str, typer.Option("--period", help="day, week or month.")] = "week",
+    source: Annotated[Optional[str], typer.Option("--source", help="Only decisions from this source (planner, reviewer, evaluator, declared, imported).")] = None,
+    who: Annotated[Optional[str], typer.Option("--who", help="Only decisions by this API key's name (or local).")] = None,
     as_json: JsonOpt = False,
     data_dir: DataDir = None,
     db_url: DbUrlOpt = None,
@@ -645,7 +647,7 @@ def decisions_stats(
 
     if period not in ("day", "week", "month"):
         raise UserError("--period is day, week or month", thai="--period ต้องเป็น day, week หรือ month")
-    stats = _core(config, data_dir=data_dir, db_url=db_url).decision_stats(catalog, period)
+    stats = _core(config, data_dir=data_dir, db_url=db_url).decision_stats(catalog, period, source=source, who=who)
     if as_json:
         out.print_json(json.dumps(stats, ensure_ascii=False))
     else:

@@ -618,7 +618,13 @@ def test_a_withdrawn_label_is_no_label_and_the_history_keeps_both(tmp_path):
     stats = store.stats("bma-9d")
     assert (stats["decisions"], stats["active"], stats["withdrawn"], stats["with_suggestion"], stats["accepted"]) == (2, 1, 1, 1, 1)
     assert stats["active_with_suggestion"] == 0 and sum(b["decisions"] for b in stats["over_time"]) == 2
-    assert sum(n for *_, n in store.counts()) == 2  # /metrics counts decisions, not withdrawals
+    # one person's or one source's decisions (the stats could not be read by source or reviewer)
+    store.record([NewDecision(text="ซ่อมผิวจราจร", catalog="bma-9d", level="issue", node_id="D1.2", source="reviewer", who="bob", suggested="D1.1")])
+    bob = store.stats("bma-9d", source="reviewer", who="bob")
+    assert (bob["decisions"], bob["active"], bob["accepted"], bob["with_suggestion"], bob["withdrawn"]) == (1, 1, 0, 1, 0)
+    assert store.stats("bma-9d", who="alice")["withdrawn"] == 1 and store.stats("bma-9d", who="alice")["decisions"] == 0
+    assert store.stats("bma-9d", source="planner")["active"] == 1  # the dimension: the issue's label was withdrawn
+    assert sum(n for *_, n in store.counts()) == 3  # /metrics counts decisions (bob's too), not withdrawals
     with pytest.raises(NotActive) as taken:  # withdrawn already
         store.withdraw(made[0].id, "alice")
     assert taken.value.newest == 0
@@ -626,7 +632,7 @@ def test_a_withdrawn_label_is_no_label_and_the_history_keeps_both(tmp_path):
         store.withdraw(withdrawal.id, "alice")
     assert store.withdraw(10_000, "alice") is None
     again = store.record([NewDecision(text="ขุดลอกคลองบางบัว", catalog="bma-9d", level="issue", node_id="D1.4", source="reviewer")])
-    assert len(again.stored) == 1 and [d.node_id for d in store.active("bma-9d", level="issue")] == ["D1.4"]  # the same label can be given again
+    assert len(again.stored) == 1 and [d.node_id for d in store.active("bma-9d", {again.stored[0].text_key})] == ["D1", "D1.4"]  # given again
     newer = store.record([NewDecision(text="ขุดลอกคลองบางบัว", catalog="bma-9d", level="issue", node_id="D4.1", source="reviewer")]).stored[0]
     with pytest.raises(NotActive) as replaced:  # only the label standing: the older one is history already
         store.withdraw(again.stored[0].id, "alice")
@@ -663,6 +669,9 @@ def test_api_withdraws_a_decision_and_the_model_forgets_it(client):
     assert client.delete("/v1/decisions/999999", headers=KEY).status_code == 404
     assert client.get("/v1/decisions", params={"active": True}).json()["total"] == 0
     assert client.get("/v1/decisions").json()["total"] == 2 and client.get("/v1/decisions/stats").json()["withdrawn"] == 1
+    assert client.get("/v1/decisions/stats", params={"who": "alice", "source": "planner"}).json()["withdrawn"] == 1
+    assert client.get("/v1/decisions/stats", params={"who": "bob"}).json()["decisions"] == 0
+    assert "ไม่มีแหล่งที่มา robot" in client.get("/v1/decisions/stats", params={"source": "robot"}).json()["message_th"]
     csv_text = client.get("/v1/decisions", params={"format": "csv"}).content.decode("utf-8-sig")
     assert "withdrawn" in csv_text.splitlines()[0] and csv_text.splitlines()[1].split(",")[4] == ""
 

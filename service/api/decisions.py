@@ -110,8 +110,10 @@ def _with_in_catalog(app: Application, decisions: list[Decision]) -> list[LabelD
 @router.get("/v1/decisions/stats", summary="Counts per source and level; acceptance rate (suggestion = decision) over time; models in use",
             dependencies=[Depends(require_read_key)], response_model=DecisionStats)
 def stats(app: AppDep, catalog: str | None = Query(None, max_length=64),
-          period: str = Query("week", pattern="^(day|week|month)$")) -> DecisionStats:
-    return DecisionStats(**app.decision_stats(catalog, period))
+          period: str = Query("week", pattern="^(day|week|month)$"),
+          source: str | None = Query(None, max_length=20, description="Only decisions from this source (planner, reviewer, evaluator, declared, imported)"),
+          who: str | None = Query(None, max_length=100, description="Only decisions by this API key's name (or local)")) -> DecisionStats:
+    return DecisionStats(**app.decision_stats(catalog, period, source=source, who=who))
 
 
 @router.get("/v1/classify/jobs/{job_id}/review", summary="A finished job's rows for review: needs_review first, with their decisions",
