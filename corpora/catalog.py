@@ -35,6 +35,13 @@ THAI_HEADERS = {"รหัส": "id", "รหัสหัวข้อ": "id", "�
 CANONICAL_LEVELS = ("dimension", "issue", "goal", "okr")
 # How Thai readers name them (files with Thai headers; the pages' common.js has the same words)
 LEVEL_THAI = {"dimension": "ด้าน", "issue": "ประเด็นการพัฒนา", "goal": "เป้าหมาย", "okr": "ตัวชี้วัด (OKR)"}
+
+
+def level_thai(level: str) -> str:
+    """A level as a Thai message names it: its Thai word for the canonical levels ("ระดับ dimension" in a Thai
+    sentence: a planner's walkthrough), a catalog's own level name as it is."""
+    return LEVEL_THAI.get(level, level)
+
 MISSPELT_LEVEL = 0.75  # name similarity (difflib) from which a rare level beside another is its misspelling: isue / issue 0.89, goal / issue 0.22
 MAX_LEVELS = 12  # level names and depth; a strategy catalog has 2-6 (BMA's 4)
 LEVEL_ALIASES = {
@@ -165,7 +172,7 @@ class Catalog:
             if candidate.lower() == wanted:
                 return candidate
         raise InputError(f"unknown level {level!r}; catalog {self.name} has: {', '.join(self.levels)}",
-                         thai=f"แคตตาล็อก {self.name} ไม่มีระดับ {level} (มีระดับ: {', '.join(self.levels)})")
+                         thai=f"แคตตาล็อก {self.name} ไม่มีระดับ {level} (มีระดับ: {', '.join(f'{level_thai(lv)} ({lv})' if lv in LEVEL_THAI else lv for lv in self.levels)})")
 
     def resolve_node(self, typed: str, level: str) -> str:
         """A filter's node as a person types it, at ``level``: its id in any case ("d1") or its name;

@@ -204,6 +204,9 @@ def _lock_note(handle, *, block: bool) -> bool:
         return False
 
 
+CATALOG_FILE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xls", ".json", ".jsonl")  # a --catalog with one names a file, not an id
+
+
 @dataclass
 class Withdrawal:
     """A withdrawn label (:meth:`Application.withdraw_decision`): the withdrawal stored, and the text's labels still standing."""
@@ -428,10 +431,12 @@ class Application:
             catalog = load_catalog(path, stored=True)
             catalog.name = ref
             return catalog
-        if allow_path:
-            return load_catalog(ref)
-        raise NotFound(f"no catalog {ref!r}; available: {', '.join(self.catalog_ids())}",
-                       thai=f"ไม่มีแผน (แคตตาล็อก) {ref} ที่มีอยู่: {', '.join(self.catalog_ids())}")
+        if allow_path and (Path(ref).expanduser().exists() or "/" in ref or "\\" in ref or Path(ref).suffix.lower() in CATALOG_FILE_SUFFIXES):
+            return load_catalog(ref)  # a file, or meant as one: its own message ("no such catalog file")
+        # a mistyped id on the command line listed the built-in catalogs only, not the uploaded one meant (a planner's walkthrough)
+        either = " or catalog file" if allow_path else ""
+        raise NotFound(f"no catalog {ref!r}{either}; available: {', '.join(self.catalog_ids())}",
+                       thai=f"ไม่มีแผน (แคตตาล็อก) {ref}{' หรือไฟล์แคตตาล็อกชื่อนี้' if allow_path else ''} ที่มีอยู่: {', '.join(self.catalog_ids())}")
 
     def add_catalog(self, catalog_id: str, catalog: Catalog) -> Catalog:
         """Store a validated uploaded catalog (atomic write: a failed upload changes nothing).

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from planalign.corpora.catalog import Catalog, Node
+from planalign.corpora.catalog import Catalog, Node, level_thai
 from planalign.corpora.labelled import join_text_columns, split_labels, suggestion_only
 from planalign.corpora.projects import Project, declared_nodes, undeclared_extras
 from planalign.corpora.tables import Table
@@ -99,17 +99,22 @@ def _check_one(item: DecisionInput, catalog: Catalog, catalog_id: str, who: str)
         problems.append(("suggested_confidence must lie between 0 and 1", "ความมั่นใจของข้อเสนอต้องอยู่ระหว่าง 0 ถึง 1"))
     if problems or node is None:  # "; " separates decisions in DecisionError
         raise InputError(" and ".join(en for en, _ in problems), thai=" และ ".join(th for _, th in problems))
+    shown = suggestion_at(catalog, suggested, level) if suggested else ""
     return NewDecision(text=item.text.strip(), catalog=catalog_id, level=level, node_id=node.id, source=item.source, who=who,
-                       project_id=(item.project_id or "").strip()[:200], suggested=suggestion_at(catalog, suggested, level) if suggested else "",
-                       suggested_confidence=confidence)
+                       project_id=(item.project_id or "").strip()[:200], suggested=shown,
+                       suggested_confidence=confidence if shown else None)  # a confidence of no suggestion at this level says nothing
 
 
 def suggestion_at(catalog: Catalog, suggested: str, level: str) -> str:
     """The suggestion as it reads at a decision's level: a deeper node's ancestor there (D4.1 shown, D4 decided at
-    the dimension level: accepted), else the node itself. The review grid called such a decision accepted and the
-    stats and /metrics corrected (a blind test); both read it from here now."""
+    the dimension level: accepted), the node at that level itself, and none ("") for a node above it: a dimension
+    shown says nothing of which issue a person would take (D2 sent beside issue D2.2 counted as a rejection in the
+    acceptance rate: a planner's walkthrough). The review grid called a lifted one accepted and the stats and
+    /metrics corrected (a blind test); both read it from here now."""
     node = catalog.find(suggested)
     if node is None:
+        return ""
+    if node.level in catalog.levels and level in catalog.levels and catalog.levels.index(node.level) < catalog.levels.index(level):
         return ""
     lifted = catalog.ancestor_at(node.id, level)
     return lifted.id if lifted is not None else node.id
@@ -136,7 +141,8 @@ def _chosen_node(item: DecisionInput, catalog: Catalog, catalog_id: str) -> tupl
                           f"ไม่พบหมวด {raw} ในแคตตาล็อก {catalog_id} (รหัสเช่น {examples})")
     level = wanted or node.level
     if node.level != level:
-        return None, "", (f"node {node.id} is at level {node.level!r}, not {level!r}", f"หมวด {node.id} อยู่ระดับ {node.level} ไม่ใช่ระดับ {level}")
+        return None, "", (f"node {node.id} is at level {node.level!r}, not {level!r}",
+                          f"หมวด {node.id} อยู่ระดับ {level_thai(node.level)} ไม่ใช่ระดับ {level_thai(level)}")
     return node, level, None
 
 

@@ -456,7 +456,7 @@ def test_catalogs_are_added_listed_and_removed_from_the_cli(tmp_path, shop_catal
     In process (typer's runner): five commands as subprocesses took 14 s of the suite."""
     from typer.testing import CliRunner
 
-    from planalign.errors import Conflict
+    from planalign.errors import Conflict, NotFound
     from planalign.service.cli import app
 
     def run(*args: str, **env: str):
@@ -471,6 +471,9 @@ def test_catalogs_are_added_listed_and_removed_from_the_cli(tmp_path, shop_catal
                        encoding="utf-8")
     replaced = run("catalogs", "add", str(revised), "--id", "shop")
     assert replaced.exit_code == 0 and "replaced catalog shop" in replaced.output and "removed 1: PET.CAT" in replaced.output
+    # a mistyped id names the stored catalogs too, not the built-in ones only (a planner's walkthrough)
+    mistyped = run("align", "ขายปุ๋ยอินทรีย์", "--catalog", "shopp", PLANALIGN_ENCODER="tfidf")
+    assert isinstance(mistyped.exception, NotFound) and "available: bma-9d" in str(mistyped.exception) and "shop" in str(mistyped.exception)
     default = run("catalogs", "remove", "shop", PLANALIGN_CATALOG="shop")
     assert isinstance(default.exception, Conflict) and "แคตตาล็อกเริ่มต้นของระบบ" in default.exception.thai  # every command without --catalog reads it
     removed = run("catalogs", "remove", "shop")

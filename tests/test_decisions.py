@@ -153,11 +153,17 @@ def test_bad_decisions_are_refused_whole(tmp_path):
     assert "4 invalid decision(s), nothing stored" in message and "decision 1: empty text" in message
     assert "unknown node 'NOPE'" in message and "node D1.4 is at level 'issue', not 'dimension'" in message and "unknown source" in message
     thai = raised.value.thai or ""  # the pages show it whole: it had the English details inside the Thai sentence (a walkthrough)
-    assert "รายการที่ 1: ข้อความว่างเปล่า" in thai and "ไม่พบหมวด NOPE" in thai and "ไม่ใช่ระดับ dimension" in thai and "ไม่มีแหล่งที่มา guess" in thai
-    assert not re.search(r"unknown|empty text|not '", thai)
+    assert "รายการที่ 1: ข้อความว่างเปล่า" in thai and "ไม่พบหมวด NOPE" in thai and "อยู่ระดับ ประเด็นการพัฒนา ไม่ใช่ระดับ ด้าน" in thai and "ไม่มีแหล่งที่มา guess" in thai
+    assert not re.search(r"unknown|empty text|not '|dimension", thai)  # level names in Thai too ("ระดับ dimension": a planner's walkthrough)
     assert core.decisions.fingerprint("bma-9d") == (0, 0)
     recorded = core.decide([DecisionInput(text="ลอกท่อระบายน้ำ", node=core.catalog().nodes["D1.4"].name)])
     assert [d.node_id for d in recorded.stored] == ["D1.4"]  # a node may be named by its name too
+    # a dimension shown beside an issue decided says nothing of the issue: no suggestion, not a rejection (a planner's walkthrough);
+    # a confidence without a suggestion at the decision's level is none either
+    shown = core.decide([DecisionInput(text="อบรมอาสาสมัครป้องกันอัคคีภัย", node="D2.2", suggested="D2", suggested_confidence=0.7),
+                         DecisionInput(text="ซ่อมไฟฟ้าส่องสว่างในซอย", node="D2", suggested="D2.1", suggested_confidence=0.6),
+                         DecisionInput(text="ตรวจสุขภาพผู้สูงอายุ", node="D5.1", suggested_confidence=0.6)]).stored
+    assert [(d.suggested, d.suggested_confidence, d.accepted) for d in shown] == [("", None, None), ("D2", 0.6, True), ("", None, None)]
     (tmp_path / "d.csv").write_text("text,label\nขุดลอกคลอง,D1.4\n,\n,\nซ่อมถนน,D99\n", encoding="utf-8")
     with pytest.raises(DecisionError, match="row 5: unknown node 'D99'"):  # the spreadsheet's row, blank rows counted (it said row 3)
         core.import_decisions(read_table(tmp_path / "d.csv"), ["text"], "label")
