@@ -914,9 +914,45 @@ class Application:
         configured = {self.settings.encoder, self.index_encoder_name()}  # "auto" names no model: the one it chose (a blind review)
         models = [{**{k: v for k, v in m.items() if k != "loaded"}, "in_use": m["loaded"] or m["encoder"] in configured}
                   for m in self.learning.status(stored=True) if catalog is None or m["catalog"] == catalog]
-        not_counting = sum(sum(d.node_id not in known and source in (None, d.source) and who in (None, d.who) for d in self.decisions.active(c))
-                           for c in ([catalog] if catalog else self.decisions.catalogs()) if (known := self.known_nodes(c)) is not None)
-        return {**self.decisions.stats(catalog, period, source=source, who=who), "not_counting": not_counting, "models": models}
+        reasons = []
+        for c in [catalog] if catalog else self.decisions.catalogs():
+            active = [d for d in self.decisions.active(c) if source in (None, d.source) and who in (None, d.who)]
+            why = self.labels_not_counting(c, self.decisions.active(c))  # whole texts: a label is overridden by anyone's
+            reasons += [why[d.id] for d in active if d.id in why]
+        return {**self.decisions.stats(catalog, period, source=source, who=who), "not_counting": reasons.count("removed"),
+                "overridden": reasons.count("overridden"), "models": models}
+
+    def overridden(self, decisions: Sequence[Decision]) -> set[int]:
+        """The ids of these decisions (a page of a list, an export) that are active labels another level's newer
+        decision overrides (:meth:`labels_not_counting`)."""
+        found: set[int] = set()
+        for catalog in {d.catalog for d in decisions}:
+            keys = {d.text_key for d in decisions if d.catalog == catalog}
+            why = self.labels_not_counting(catalog, self.decisions.active(catalog, keys))
+            found |= {i for i, reason in why.items() if reason == "overridden"}
+        return found & {d.id for d in decisions}
+
+    def labels_not_counting(self, catalog_id: str, active: Sequence[Decision]) -> dict[int, str]:
+        """Of a catalog's active labels (:meth:`DecisionStore.active`, whole texts), those that do not count, and
+        why: ``removed``, a node the catalog no longer has (every one, when the catalog is gone), or
+        ``overridden``, a newer decision on the text at another level, off the label's path, counts instead
+        (dimension D4, then issue D1.4: learning and the pages follow D1.4; lists and stats called D4 active
+        beside it, and an export of the active labels gave the text two dimensions: a planner's walkthrough)."""
+        try:
+            catalog = self.catalog(catalog_id, allow_path=catalog_id == self.settings.catalog)
+        except InputError:
+            return dict.fromkeys((d.id for d in active), "removed")
+        found: dict[int, str] = {}
+        by_text: dict[str, list[Decision]] = {}
+        for d in active:
+            if d.node_id in catalog.nodes:
+                by_text.setdefault(d.text_key, []).append(d)
+            else:
+                found[d.id] = "removed"
+        for group in (g for g in by_text.values() if len(g) > 1):
+            counted = decided_node(group, catalog)
+            found.update((d.id, "overridden") for d in group if not catalog.on_one_path(d.node_id, counted))
+        return found
 
     def known_nodes(self, catalog: str) -> set[str] | None:
         """The node ids of a catalog as it is now; None when it is gone or unreadable. A decision naming another

@@ -602,7 +602,8 @@ def decisions_export(
 
     check_output(out_path)
     core = _core(config, data_dir=data_dir, db_url=db_url)
-    rows = decision_rows(core.decisions_page(catalog=catalog, active_only=not history, limit=None)[1])
+    found = core.decisions_page(catalog=catalog, active_only=not history, limit=None)[1]
+    rows = decision_rows(found, core.overridden(found))
     _write_output(out_path, list(DECISION_EXPORT_COLUMNS), rows, list(DECISION_TEXT_COLUMNS))
     err.print(f"wrote {len(rows)} decisions to {out_path}")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
@@ -85,7 +85,7 @@ def conflicts_thai(decision: Decision) -> list[str]:
     return [f"{_value(f.field, f.a)} ≠ {_value(f.field, f.b)}" for f in decision.conflicting_fields]
 
 DECISION_EXPORT_COLUMNS = ("id", "created", "catalog", "level", "node_id", "text", "project_id", "suggested", "suggested_confidence",
-                           "accepted", "withdrawn", "source", "who")
+                           "accepted", "withdrawn", "overridden", "source", "who")
 DECISION_TEXT_COLUMNS = ("catalog", "text", "suggested", "who")  # kept as text in an XLSX: a suggestion "2.2" beside its node_id "2.2"
 
 
@@ -111,12 +111,13 @@ def describe_learned(learned: Learned | None, seconds: float) -> str:
     return f"model: v{learned.version}, learned from {learned.examples} decisions ({seconds:.1f} s)"
 
 
-def decision_rows(decisions: Sequence[LabelDecision]) -> list[dict[str, Any]]:
-    """Decisions as file rows (times in UTC, ISO 8601)."""
+def decision_rows(decisions: Sequence[LabelDecision], overridden: Set[int] = frozenset()) -> list[dict[str, Any]]:
+    """Decisions as file rows (times in UTC, ISO 8601); ``overridden``: the ids of active labels another level's newer decision overrides."""
     return [{**{k: v for k, v in d.as_dict().items() if k in DECISION_EXPORT_COLUMNS},
              "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(d.created)),
              "suggested_confidence": "" if d.suggested_confidence is None else d.suggested_confidence,
-             "accepted": "" if d.accepted is None else ("yes" if d.accepted else "no"), "withdrawn": "yes" if d.withdrawn else ""} for d in decisions]
+             "accepted": "" if d.accepted is None else ("yes" if d.accepted else "no"), "withdrawn": "yes" if d.withdrawn else "",
+             "overridden": "yes" if d.id in overridden else ""} for d in decisions]
 
 
 def print_decision_stats(out: Console, stats: dict[str, Any]) -> None:
@@ -127,6 +128,9 @@ def print_decision_stats(out: Console, stats: dict[str, Any]) -> None:
               f"{stats['accepted']} of {stats['with_suggestion']} times" + (f" ({rate:.1%})" if rate is not None else "")
               + (f"; among the active labels {stats['active_accepted']} of {stats['active_with_suggestion']} ({active_rate:.1%}): "
                  "a suggestion accepted, then corrected, counts as corrected there" if active_rate is not None else ""))
+    if stats.get("overridden"):
+        out.print(f"[yellow]{stats['overridden']} active labels are overridden by a newer decision on the same text at another level, off "
+                  f"their path: they no longer count (การตัดสินใจที่ถูกแทนด้วยการตัดสินใจใหม่กว่าในอีกระดับ ไม่นับ)[/]")
     if stats.get("not_counting"):
         out.print(f"[yellow]{stats['not_counting']} active labels name a node the catalog no longer has: they no longer count "
                   f"(การตัดสินใจที่อ้างถึงหัวข้อที่ไม่มีในแคตตาล็อกแล้ว ไม่นับ)[/]")

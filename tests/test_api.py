@@ -420,6 +420,7 @@ def test_an_uploaded_catalog_is_removed_and_its_decisions_come_back_with_it(clie
     assert "shop" not in [c["id"] for c in client.get("/v1/catalogs").json()["catalogs"]]
     assert client.post("/v1/align", json={"text": "ทรายแมว", "catalog": "shop"}).status_code == 404
     assert client.get("/v1/decisions", params={"catalog": "shop"}).json()["decisions"][0]["in_catalog"] is None  # kept, readable
+    assert client.get("/v1/decisions/stats", params={"catalog": "shop"}).json()["not_counting"] == 1  # a gone catalog's labels count for nothing
     builtin, unknown = client.delete("/v1/catalogs/bma-9d"), client.delete("/v1/catalogs/shop")
     assert builtin.status_code == 409 and builtin.json()["message_th"] == "แคตตาล็อก bma-9d มากับระบบ ลบไม่ได้"
     assert unknown.status_code == 404 and "ไม่มีแคตตาล็อกที่อัปโหลดชื่อ shop" in unknown.json()["message_th"]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import hashlib
 import io
 import json
@@ -680,6 +681,23 @@ def test_api_withdraws_a_decision_and_the_model_forgets_it(client):
     assert "ไม่มีแหล่งที่มา robot" in client.get("/v1/decisions/stats", params={"source": "robot"}).json()["message_th"]
     csv_text = client.get("/v1/decisions", params={"format": "csv"}).content.decode("utf-8-sig")
     assert "withdrawn" in csv_text.splitlines()[0] and csv_text.splitlines()[1].split(",")[4] == ""
+
+
+def test_a_label_another_levels_newer_decision_overrides_is_said_not_to_count(client):
+    """Dimension D4, then issue D1.4 on one text: learning follows D1.4, but the active list and its export gave the
+    text both (two dimensions), and the stats counted D4 as a label (a planner's walkthrough)."""
+    text = "โครงการก่อสร้างเขื่อนกันน้ำริมคลองบางซื่อ ความยาว 500 เมตร"
+    for node, level in (("D4", "dimension"), ("D1.4", "issue")):
+        assert client.post("/v1/decisions", headers=KEY, json={"text": text, "node_id": node, "level": level}).status_code == 200
+    listed = client.get("/v1/decisions", params={"active": True}).json()["decisions"]
+    assert {(d["node_id"], d["overridden"]) for d in listed} == {("D4", True), ("D1.4", False)}
+    assert client.get("/v1/decisions/stats").json()["overridden"] == 1
+    exported = list(csv.DictReader(io.StringIO(client.get("/v1/decisions", params={"active": True, "format": "csv"}).content.decode("utf-8-sig"))))
+    assert {(r["node_id"], r["overridden"]) for r in exported} == {("D4", "yes"), ("D1.4", "")}
+    # D1 agrees with D1.4: nothing is overridden once the dimension is decided on its path
+    client.post("/v1/decisions", headers=KEY, json={"text": text, "node_id": "D1", "level": "dimension"})
+    assert client.get("/v1/decisions/stats").json()["overridden"] == 0
+    assert not any(d["overridden"] for d in client.get("/v1/decisions").json()["decisions"])  # history rows are never "overridden"
 
 
 def test_api_bad_input_stores_nothing(client):

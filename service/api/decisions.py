@@ -91,7 +91,9 @@ def list_decisions(app: AppDep, catalog: str | None = Query(None, max_length=64)
         return app.decisions_page(catalog=catalog, level=level, source=source, who=who, text=text, active_only=active, offset=offset, limit=limit)
 
     if format != "json":
-        return _file(list(DECISION_EXPORT_COLUMNS), decision_rows(page(0, None)[1]), format, "decisions", list(DECISION_TEXT_COLUMNS))
+        everything = page(0, None)[1]
+        return _file(list(DECISION_EXPORT_COLUMNS), decision_rows(everything, app.overridden(everything)), format, "decisions",
+                     list(DECISION_TEXT_COLUMNS))
     total, found = page(offset, limit)
     return DecisionsPage(total=total, offset=offset, decisions=_with_in_catalog(app, found))
 
@@ -99,12 +101,13 @@ def list_decisions(app: AppDep, catalog: str | None = Query(None, max_length=64)
 def _with_in_catalog(app: Application, decisions: list[Decision]) -> list[LabelDecisionOut]:
     """Decisions as answers, each saying whether its node is in its catalog as it is now."""
     known = {c: app.known_nodes(c) for c in {d.catalog for d in decisions}}
+    overridden = app.overridden(decisions)
 
     def in_catalog(d: Decision) -> bool | None:
         nodes = known[d.catalog]
         return None if nodes is None or d.withdrawn else d.node_id in nodes
 
-    return [LabelDecisionOut.model_validate({**d.as_dict(), "in_catalog": in_catalog(d)}) for d in decisions]
+    return [LabelDecisionOut.model_validate({**d.as_dict(), "in_catalog": in_catalog(d), "overridden": d.id in overridden}) for d in decisions]
 
 
 @router.get("/v1/decisions/stats", summary="Counts per source and level; acceptance rate (suggestion = decision) over time; models in use",

@@ -453,6 +453,8 @@ class LabelDecisionOut(Out):
                                                "there unless a newer decision gives one")
     in_catalog: bool | None = Field(None, description="The node is in the catalog as it is now (false: a re-upload removed it, and the "
                                                       "decision no longer counts; null: the catalog is gone, or a withdrawal)")
+    overridden: bool = Field(False, description="An active label that a newer decision on the same text at another level, off this node's "
+                                                "path, overrides (dimension D4, then issue D1.4): it no longer counts")
 
 
 class ModelOut(BaseModel):
@@ -514,7 +516,10 @@ class DecisionStats(BaseModel):
     active: int = Field(description="Active labels: one per text and level")
     withdrawn: int = Field(0, description="Withdrawals (DELETE /v1/decisions/{id}): neither decisions nor labels, kept in the history")
     not_counting: int = Field(0, description="Of the active labels, those naming a node the catalog no longer has (a re-upload removed "
-                                             "it): learning, coverage and the review grid leave them out; GET /v1/decisions marks them in_catalog=false")
+                                             "it, or the catalog is gone): learning, coverage and the review grid leave them out; GET /v1/decisions "
+                                             "marks them in_catalog=false (null: catalog gone)")
+    overridden: int = Field(0, description="Of the active labels, those a newer decision on the same text at another level, off their "
+                                           "path, overrides: they no longer count; GET /v1/decisions marks them overridden=true")
     by_source: dict[str, int]
     by_level: dict[str, int]
     with_suggestion: int
