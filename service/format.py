@@ -93,9 +93,11 @@ def describe_model(aligner: Aligner) -> str:
     return model_words(aligner.model_version, aligner.examples)
 
 
-def model_words(version: int, examples: int) -> str:
+def model_words(version: int, examples: int, learned: bool | None = None) -> str:
+    """``learned``: whether the examples changed the answer this is said beside (None: said of the model alone)."""
     if version:
-        return f"model: v{version}, learned from {examples} decisions"
+        unmoved = " (they did not change this answer: ข้อเสนอนี้ไม่ได้เปลี่ยนตามการตัดสินใจ)" if learned is False and examples else ""
+        return f"model: v{version}, learned from {examples} decisions{unmoved}"
     return f"model: learned from {examples} labelled examples (--train)" if examples else "model: zero-shot"
 
 
@@ -206,7 +208,7 @@ def print_alignment(out: Console, err: Console, outcome: AlignOutcome) -> None:
             out.print(f"     ~ {kind}: {escape(ev.matched_text[:160])} (sim {ev.similarity:.3f})")
             if ev.shared_words:
                 out.print(f"     shared words: {escape(', '.join(ev.shared_words))}")
-    err.print(model_words(outcome.model_version, outcome.examples))
+    err.print(model_words(outcome.model_version, outcome.examples, outcome.alignment.learned))
     if result.neighbours:
         out.print("nearest labelled examples:")
         for n in result.neighbours:

@@ -188,7 +188,7 @@ def test_planner_decision_changes_the_next_suggestion(server: str, browser) -> N
         assert time.monotonic() < deadline, "the decision never changed the suggestion"
         time.sleep(1)
     info = browser.find_element(By.ID, "model-info")
-    assert info.get_attribute("data-version") == "1" and info.get_attribute("data-examples") == "1"
+    assert info.get_attribute("data-version") == "1" and info.get_attribute("data-examples") == "1" and info.get_attribute("data-learned") == "true"
     # the similar decided example names its node, not only its id (a walkthrough)
     badges = [b.text for b in browser.find_elements(By.CSS_SELECTOR, "#neighbours .badge")]
     assert badges and badges[0].startswith("D4.1 ") and len(badges[0]) > len("D4.1 "), badges

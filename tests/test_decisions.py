@@ -585,8 +585,14 @@ def test_api_records_lists_exports_and_learns(client):
     assert client.post("/v1/decisions", json=[decision], headers=KEY).json()["unchanged"] == 1
     client.app.state.planalign.learning.wait_idle(30)  # type: ignore[attr-defined]
     learned = client.post("/v1/align", json={"text": SIMILAR}).json()
-    assert learned["levels"]["issue"][0]["node_id"] == wanted and (learned["model_version"], learned["examples"]) == (1, 1)
+    assert learned["levels"]["issue"][0]["node_id"] == wanted and (learned["model_version"], learned["examples"], learned["learned"]) == (1, 1, True)
     assert client.post("/v1/align", json={"text": SIMILAR, "learn": False}).json()["model_version"] == 0
+    # the model asked, but its one decision leaves an unrelated draft alone: the answer says so ("learned from 1 decision"
+    # read as if it had changed it: a planner's walkthrough)
+    other = client.post("/v1/align", json={"text": "โครงการตรวจสุขภาพฟันนักเรียนประถม"}).json()
+    assert (other["model_version"], other["learned"]) == (1, False)
+    zero = client.post("/v1/align", json={"text": "โครงการตรวจสุขภาพฟันนักเรียนประถม", "learn": False}).json()
+    assert other["levels"] == zero["levels"] and other["needs_review"] == zero["needs_review"]  # the zero-shot answer, as it is
     classified = client.post("/v1/classify", json={"texts": [SIMILAR], "level": "issue"}).json()
     assert classified["results"][0]["pred_label"] == wanted and classified["model_version"] == 1
 

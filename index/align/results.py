@@ -78,3 +78,6 @@ class Alignment:
     # per level: the shallower node without children where the draft's best path ends (an issue without goals);
     # the level's suggestions then lie on other branches, and are flagged for review
     ends_above: dict[str, str] = field(default_factory=dict)
+    # the catalog's decisions changed this answer (a learned model whose learners, corrections and decided texts leave a
+    # draft alone answers it zero-shot: "learned from 14 decisions" read as if they had, a planner's walkthrough)
+    learned: bool = False

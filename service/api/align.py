@@ -20,7 +20,8 @@ def align(request: AlignRequest, app: AppDep) -> AlignResponse:
     outcome = app.align(draft, aligner=app.aligner(request.catalog, learn=request.learn), level=request.level, top_k=request.top_k,
                         check_duplicates=request.check_duplicates)
     return AlignResponse(catalog=outcome.catalog, encoder=outcome.encoder, model_version=outcome.model_version, examples=outcome.examples,
-                         levels=outcome.alignment.levels, needs_review=outcome.alignment.needs_review, ends_above=outcome.alignment.ends_above,
+                         learned=outcome.alignment.learned, levels=outcome.alignment.levels, needs_review=outcome.alignment.needs_review,
+                         ends_above=outcome.alignment.ends_above,
                          neighbours=outcome.alignment.neighbours, warnings=outcome.alignment.warnings,
                          warnings_th=[warning_thai(w) for w in outcome.alignment.warnings],
                          duplicates=outcome.duplicates)

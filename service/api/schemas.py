@@ -129,6 +129,8 @@ class AlignResponse(Out):
     encoder: str = Field(description="The encoder that answered (e5, static, cascade, ...)")
     model_version: int = Field(0, description="0: zero-shot; n: the n-th model learned from the catalog's decisions")
     examples: int = Field(0, description="How many decided texts that model learned from")
+    learned: bool = Field(False, description="The decisions changed this answer; false: the zero-shot answer stands (the model's "
+                                             "learners, corrections and decided texts leave this draft alone, or zero-shot was asked)")
     levels: dict[str, list[SuggestionOut]]
     needs_review: dict[str, bool] = Field(description="Per level: a person should check the top suggestion")
     ends_above: dict[str, str] = Field(default_factory=dict, description="Per level: the node without children at a shallower level where "

@@ -116,10 +116,12 @@
     return PA.api("/v1/decisions", { method: "POST", json: decision });
   }
 
-  /* "learned from N decisions (model vK)" or "zero-shot" in Thai. */
-  function modelWords(version, examples) {
+  /* "learned from N decisions (model vK)" or "zero-shot" in Thai; ``learned`` false: the decisions did not change
+     this answer (the page said it had learned beside a zero-shot answer: a planner's walkthrough). */
+  function modelWords(version, examples, learned) {
     if (!version) return "ยังไม่ได้เรียนรู้จากการตัดสินใจ (จับคู่จากข้อความในแผนอย่างเดียว)";
-    return "เรียนรู้จากการตัดสินใจ " + PA.formatNumber(examples) + " รายการ (แบบจำลองรุ่นที่ " + version + ")";
+    return "เรียนรู้จากการตัดสินใจ " + PA.formatNumber(examples) + " รายการ (แบบจำลองรุ่นที่ " + version + ")" +
+      (learned === false && examples ? " แต่การตัดสินใจเหล่านั้นไม่ได้เปลี่ยนข้อเสนอของร่างนี้ (การตัดสินใจยังน้อย หรือร่างนี้ไม่ใกล้เคียงข้อความที่ตัดสินไว้)" : "");
   }
 
   /* Whether two nodes of a catalog lie on one path (one is the other's ancestor, or they are one node):

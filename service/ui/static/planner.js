@@ -227,8 +227,8 @@
     var levels = data.levels || {};
     var order = Object.keys(levels);
     if (!order.length) box.appendChild(el("p", { class: "muted", text: "ไม่พบข้อเสนอ" }));
-    box.appendChild(el("p", { class: "model-info muted small", id: "model-info", dataset: { version: data.model_version || 0, examples: data.examples || 0 },
-                              text: window.PAD.modelWords(data.model_version, data.examples) }));
+    box.appendChild(el("p", { class: "model-info muted small", id: "model-info", dataset: { version: data.model_version || 0, examples: data.examples || 0, learned: String(Boolean(data.learned)) },
+                              text: window.PAD.modelWords(data.model_version, data.examples, data.learned) }));
     box.appendChild(el("p", { id: "decision-status", class: "status", role: "status", "aria-live": "polite" }));
     box.appendChild(el("p", { id: "stale-note", class: "status error", role: "status", hidden: true,
       text: "ร่างถูกแก้ไขหลังส่งวิเคราะห์ ข้อเสนอด้านล่างเป็นของร่างก่อนแก้ไข (และ “ใช้ข้อเสนอนี้” จะบันทึกให้ร่างนั้น) กด “วิเคราะห์ความสอดคล้อง” อีกครั้งเพื่อวิเคราะห์ร่างใหม่" }));
