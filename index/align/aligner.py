@@ -223,8 +223,12 @@ class Aligner:
         levels = [self.catalog.resolve_level(level)] if level else self.catalog.levels
         # Every suggestion's evidence compares the same sentences: their character n-grams, once.
         sentences = self.scorer.chars.transform(query.units[1:]) if with_evidence and len(query.units) > 1 else None
-        result = Alignment(levels={}, neighbours=neighbours, warnings=list(query.warnings), learned=fused is not None)
         repeated = self._examples.repeats(query.text) if fused is not None and self._examples is not None else None
+        # the decided texts shown as near are those as near as decided texts are to each other (``near_from``), or the one
+        # the draft repeats: the nearest three whatever their cosine put unrelated decisions under "similar" (a planner's walkthrough)
+        near = [n for n in neighbours if self._examples is not None and (n.similarity >= self._examples.near_from
+                                                                       or (repeated is not None and n.text == repeated[0][:300]))]
+        result = Alignment(levels={}, neighbours=near, warnings=list(query.warnings), learned=fused is not None)
         unlike = fused is not None and self._examples is not None and self._examples.unlike_decisions(query.text, vector, sims)
         ends_above = self._ends_above({lv: min(ranking[lv], key=lambda i: (-ranking[lv][i], -zero_shot_rank[i])) for lv in self.catalog.levels})
         for lv in levels:
