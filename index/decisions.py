@@ -3,8 +3,9 @@
 A decision names a text (and the project it came from, if any), a catalog, a level, the chosen node,
 the suggestion shown at the time (top-1 and its confidence), its source and who made it. The
 newest decision for the same text (normalized), catalog and level is the *active* label that the
-aligner learns from; older ones stay as history. A *withdrawal* (:meth:`DecisionStore.withdraw`, node
-``""``) is a decision too: newest, it leaves its text without a label at that level, the history kept. A decision equal to the active one is not stored
+aligner learns from; older ones stay as history. A decision taken by mistake is *withdrawn*
+(:meth:`DecisionStore.withdraw`): a row of its own (node ``""``) names it, and it no longer counts, so the
+text's label is the newest decision still standing (an older one, or none); both stay in the history. A decision equal to the active one is not stored
 again, so importing the same file twice changes nothing; unless a decision on the same text at
 another level, off its path, came after it: then the newer of the two counts, and the confirmation
 must be stored to be the newer.
@@ -32,7 +33,13 @@ SOURCES = ("planner", "reviewer", "evaluator", "declared", "imported")
 PEOPLE_SOURCES = ("planner", "reviewer", "evaluator", "imported")  # what a withdrawal may say it came from: a person's, not a form's
 LOCAL = "local"
 CHUNK = 500
-WITHDRAWN = ""  # the node of a withdrawal: newest on its text and level, it leaves the text undecided there
+WITHDRAWAL = ""  # the node of a withdrawal row (it names the decision it withdraws in ``withdraws``)
+WITHDRAWAL_COLUMNS = ("withdraws", "withdrawn_by")  # an export's columns saying a row is a withdrawal or was withdrawn
+
+
+def _standing():
+    """Rows that are decisions still standing: not withdrawals, not withdrawn."""
+    return and_(table.c.withdraws.is_(None), table.c.id.not_in(select(table.c.withdraws).where(table.c.withdraws.is_not(None))))
 
 
 def text_key(text: str) -> str:
@@ -79,11 +86,12 @@ class Decision(NewDecision):
     id: int = 0
     created: float = 0.0
     text_key: str = ""
+    withdraws: int | None = None  # this row is a withdrawal of that decision (:meth:`DecisionStore.withdraw`)
+    withdrawn_by: int | None = None  # read with the history (:meth:`DecisionStore.page`): the withdrawal of this decision
 
     @property
-    def withdrawn(self) -> bool:
-        """This row withdraws its text's label at its level (:meth:`DecisionStore.withdraw`)."""
-        return self.node_id == WITHDRAWN
+    def is_withdrawal(self) -> bool:
+        return self.withdraws is not None
 
     @property
     def accepted(self) -> bool | None:
@@ -92,7 +100,7 @@ class Decision(NewDecision):
         return None if outcome == "none" else outcome == "accepted"
 
     def as_dict(self) -> dict:
-        return {**asdict(self), "accepted": self.accepted, "withdrawn": self.withdrawn}
+        return {**asdict(self), "accepted": self.accepted}
 
 
 DECISIONS_LOCK = 0x706C616E  # PostgreSQL advisory lock key of decision writes ("plan")
@@ -112,14 +120,8 @@ def shown_outcome(suggested: str, node_id: str) -> str:
     return "none" if not suggested else "accepted" if suggested == node_id else "corrected"
 
 
-class NotActive(Exception):
-    """A decision that cannot be withdrawn: it is not its text's active label (``newest``: the id of the
-    one that is, 0 when the text's label is withdrawn already), or it is a withdrawal itself."""
-
-    def __init__(self, decision: Decision, newest: int) -> None:
-        super().__init__(decision.id)
-        self.decision = decision
-        self.newest = newest
+class IsWithdrawal(Exception):
+    """A withdrawal cannot be withdrawn (a decision recorded again undoes it)."""
 
 
 @dataclass
@@ -128,6 +130,7 @@ class Recorded:
     unchanged: int = 0
     undecided: int = 0  # rows of an imported file without a label: no decision taken on them, skipped
     superseded: int = 0  # rows of an imported file on a text a later row of it decides again (planalign.decisions.latest_per_text)
+    withdrawn: int = 0  # rows of an imported export that are withdrawn decisions or withdrawals: history, skipped
 
     @property
     def catalogs(self) -> set[str]:
@@ -136,16 +139,16 @@ class Recorded:
 
 def _later_at_other_levels(history: Sequence[tuple[int, str, str]], level: str) -> list[tuple[str, str]]:
     """(level, node) of a text's labels at other levels made after its newest decision at ``level``: the newest
-    decision of each other level, unless a withdrawal (a withdrawn label contradicts nothing)."""
+    standing decision of each other level (``history`` holds those alone: a withdrawn label contradicts nothing)."""
     newest = max((i for i, lv, _ in history if lv == level), default=0)
     labels = {lv: (i, node) for i, lv, node in sorted(history) if lv != level}
-    return [(lv, node) for lv, (i, node) in labels.items() if i > newest and node != WITHDRAWN]
+    return [(lv, node) for lv, (i, node) in labels.items() if i > newest]
 
 
 def _decision(row) -> Decision:
     return Decision(text=row.text, catalog=row.catalog, level=row.level, node_id=row.node_id, source=row.source, who=row.who,
                     project_id=row.project_id, suggested=row.suggested, suggested_confidence=row.suggested_confidence,
-                    id=row.id, created=row.created, text_key=row.text_key)
+                    id=row.id, created=row.created, text_key=row.text_key, withdraws=row.withdraws)
 
 
 class DecisionStore:
@@ -193,15 +196,19 @@ class DecisionStore:
         places = [(d.catalog, d.level, d.project_id, key[2]) for d, key in zip(part, keys)]
         now = time.time()
         active = self._newest_nodes(connection, keys)
-        declared, people, latest = self._newest_on_projects(connection, [p for p in places if p[2]])
+        # a file imported again does not bring back what a person withdrew from it: judged by the newest decision made,
+        # withdrawn or not (a form read again likewise: its declarations are judged by what it declared)
+        ever = self._newest_nodes(connection, keys, standing=False) if any(d.source == "imported" for d in part) else {}
+        declared, people, latest, people_ever = self._newest_on_projects(connection, [p for p in places if p[2]])
         history = self._history(connection, keys) if on_one_path is not None else {}
         for decision, key, place in zip(part, keys, places):
+            again = decision.source == "imported"
             if not place[2]:
-                same = active.get(key) == decision.node_id
+                same = active.get(key) == decision.node_id or (again and ever.get(key) == decision.node_id)
             elif decision.source == "declared":  # a form read again declares what it declared
                 same = declared.get(place) == decision.node_id
             else:  # a person's, unless a differing declaration came after it
-                same = people.get(place) == decision.node_id == latest.get(place)
+                same = people.get(place) == decision.node_id == latest.get(place) or (again and people_ever.get(place) == decision.node_id)
             if same and on_one_path is not None and decision.source != "declared" and any(  # a form read again must not undo a person
                     not on_one_path(decision.node_id, node) and (key[0], level, key[2], node) not in restated
                     for level, node in _later_at_other_levels(history.get((key[0], key[2]), []), key[1])):
@@ -213,66 +220,78 @@ class DecisionStore:
             new_id = connection.execute(insert(table).values(**values)).inserted_primary_key[0]  # type: ignore[index]
             history.setdefault((key[0], key[2]), []).append((int(new_id), key[1], decision.node_id))
             result.stored.append(Decision(**asdict(decision), id=int(new_id), created=now, text_key=key[2]))
-            active[key] = latest[place] = decision.node_id
-            (declared if decision.source == "declared" else people)[place] = decision.node_id
+            active[key] = latest[place] = ever[key] = decision.node_id
+            if decision.source == "declared":
+                declared[place] = decision.node_id
+            else:
+                people[place] = people_ever[place] = decision.node_id
         return result
 
     @staticmethod
     def _history(connection: Connection, keys: Sequence[tuple[str, str, str]]) -> dict[tuple[str, str], list[tuple[int, str, str]]]:
-        """(id, level, node) of every decision on these texts, per (catalog, text key), read in one query a
+        """(id, level, node) of every standing decision on these texts, per (catalog, text key), read in one query a
         catalog and chunk of texts (one query per decision took 61.7 s to re-record 20,000: a blind review)."""
         found: dict[tuple[str, str], list[tuple[int, str, str]]] = {}
         for catalog in {c for c, _, _ in keys}:
             wanted = sorted({k for c, _, k in keys if c == catalog})
             for start in range(0, len(wanted), CHUNK):
                 rows = connection.execute(select(table.c.id, table.c.level, table.c.node_id, table.c.text_key)
-                                          .where(table.c.catalog == catalog, table.c.text_key.in_(wanted[start : start + CHUNK])))
+                                          .where(table.c.catalog == catalog, table.c.text_key.in_(wanted[start : start + CHUNK]), _standing()))
                 for row in rows:
                     found.setdefault((catalog, row.text_key), []).append((int(row.id), row.level, row.node_id))
         return found
 
     @staticmethod
-    def _newest_nodes(connection, keys: Sequence[tuple[str, str, str]]) -> dict[tuple[str, str, str], str]:
-        """The active node per (catalog, level, text key)."""
+    def _newest_nodes(connection, keys: Sequence[tuple[str, str, str]], standing: bool = True) -> dict[tuple[str, str, str], str]:
+        """The active node per (catalog, level, text key); ``standing`` false: the node of the newest decision made, withdrawn or not."""
         found: dict[tuple[str, str, str], str] = {}
+        made = _standing() if standing else table.c.withdraws.is_(None)
         for catalog, level in {(c, lv) for c, lv, _ in keys}:
             wanted = sorted({k for c, lv, k in keys if (c, lv) == (catalog, level)})
             for start in range(0, len(wanted), CHUNK):
                 newest = (select(func.max(table.c.id)).where(table.c.catalog == catalog, table.c.level == level,
-                                                             table.c.text_key.in_(wanted[start : start + CHUNK]))
+                                                             table.c.text_key.in_(wanted[start : start + CHUNK]), made)
                           .group_by(table.c.text_key))
                 rows = connection.execute(select(table.c.text_key, table.c.node_id).where(table.c.id.in_(newest)))
                 found.update(((catalog, level, row.text_key), row.node_id) for row in rows)
         return found
 
     @staticmethod
-    def _newest_on_projects(connection, places: Sequence[tuple[str, str, str, str]]) -> tuple[dict, dict, dict]:
-        """Per (catalog, level, project id, text key): the newest declared node, the newest person's
-        node, and the newest node of either."""
+    def _newest_on_projects(connection, places: Sequence[tuple[str, str, str, str]]) -> tuple[dict, dict, dict, dict]:
+        """Per (catalog, level, project id, text key): the newest node declared (withdrawn or not: a form read again
+        must not undo a person's withdrawal), the newest standing person's node, the newest standing node of either,
+        and the newest person's node withdrawn or not (a file imported again likewise)."""
         declared: dict[tuple[str, str, str, str], str] = {}
         people: dict[tuple[str, str, str, str], str] = {}
+        people_ever: dict[tuple[str, str, str, str], str] = {}
         latest: dict[tuple[str, str, str, str], tuple[int, str]] = {}
         for catalog, level in {(c, lv) for c, lv, _, _ in places}:
             wanted = [(p, k) for c, lv, p, k in places if (c, lv) == (catalog, level)]
             projects, keys = sorted({p for p, _ in wanted}), sorted({k for _, k in wanted})
             for start in range(0, len(projects), CHUNK):
                 is_declared = table.c.source == "declared"
-                newest = (select(func.max(table.c.id)).where(table.c.catalog == catalog, table.c.level == level,
-                                                             table.c.project_id.in_(projects[start : start + CHUNK]), table.c.text_key.in_(keys))
-                          .group_by(table.c.project_id, table.c.text_key, is_declared))
-                rows = connection.execute(select(table.c.id, table.c.project_id, table.c.text_key, table.c.node_id, table.c.source)
-                                          .where(table.c.id.in_(newest)))
-                for row in rows:
-                    place = (catalog, level, row.project_id, row.text_key)
-                    (declared if row.source == "declared" else people)[place] = row.node_id
-                    if place not in latest or latest[place][0] < row.id:
-                        latest[place] = (row.id, row.node_id)
-        return declared, people, {place: node for place, (_, node) in latest.items()}
+                for standing in (True, False):
+                    newest = (select(func.max(table.c.id)).where(table.c.catalog == catalog, table.c.level == level,
+                                                                 table.c.project_id.in_(projects[start : start + CHUNK]), table.c.text_key.in_(keys),
+                                                                 _standing() if standing else table.c.withdraws.is_(None))
+                              .group_by(table.c.project_id, table.c.text_key, is_declared))
+                    rows = connection.execute(select(table.c.id, table.c.project_id, table.c.text_key, table.c.node_id, table.c.source)
+                                              .where(table.c.id.in_(newest)))
+                    for row in rows:
+                        place = (catalog, level, row.project_id, row.text_key)
+                        if not standing:
+                            (declared if row.source == "declared" else people_ever)[place] = row.node_id
+                            continue
+                        if row.source != "declared":
+                            people[place] = row.node_id
+                        if place not in latest or latest[place][0] < row.id:
+                            latest[place] = (row.id, row.node_id)
+        return declared, people, {place: node for place, (_, node) in latest.items()}, people_ever
 
     def active(self, catalog: str, text_keys: Iterable[str] | None = None, level: str | None = None) -> list[Decision]:
-        """The active decision of every (text, level) of a catalog (optionally only some texts or one level);
-        none for a text whose newest decision there is a withdrawal."""
-        conditions = [table.c.catalog == catalog] + ([table.c.level == level] if level else [])
+        """The active decision of every (text, level) of a catalog (optionally only some texts or one level): its
+        newest decision still standing (withdrawn ones do not count)."""
+        conditions = [table.c.catalog == catalog, _standing()] + ([table.c.level == level] if level else [])
         keys = sorted(set(text_keys)) if text_keys is not None else None
         result: list[Decision] = []
         with self.engine.connect() as connection:
@@ -280,26 +299,26 @@ class DecisionStore:
                 where = conditions + ([table.c.text_key.in_(keys[start : start + CHUNK])] if keys is not None else [])
                 newest = select(func.max(table.c.id)).where(*where).group_by(table.c.level, table.c.text_key)
                 rows = connection.execute(select(table).where(table.c.id.in_(newest)).order_by(table.c.id))
-                result.extend(_decision(row) for row in rows if row.node_id != WITHDRAWN)
+                result.extend(_decision(row) for row in rows)
         return result
 
     def for_projects(self, catalog: str, project_ids: Sequence[str], *, people_only: bool = False, level: str | None = None,
                      text_keys: Collection[str] | None = None) -> dict[str, list[Decision]]:
         """Per stored project, the newest decision made on it (by its project id) for each level and
         text, oldest first; ``people_only``: leave out what a project's form declared (source
-        ``declared``); ``level``, ``text_keys``: only these; none where the newest is a withdrawal. Per text, not only the newest per
+        ``declared``); ``level``, ``text_keys``: only these; withdrawn decisions do not count. Per text, not only the newest per
         level: the newest may be about other words under a reused id (:func:`about_project`), and
         a decision older than it then still holds."""
         ids = sorted(set(project_ids) - {""})
         found: dict[str, list[Decision]] = {}
         with self.engine.connect() as connection:
             for start in range(0, len(ids), CHUNK):
-                where = [table.c.catalog == catalog, table.c.project_id.in_(ids[start : start + CHUNK])]
+                where = [table.c.catalog == catalog, table.c.project_id.in_(ids[start : start + CHUNK]), _standing()]
                 where += [table.c.source != "declared"] if people_only else []
                 where += [table.c.level == level] if level else []
                 where += [table.c.text_key.in_(sorted(text_keys))] if text_keys is not None else []
                 newest = select(func.max(table.c.id)).where(*where).group_by(table.c.project_id, table.c.level, table.c.text_key)
-                for row in connection.execute(select(table).where(table.c.id.in_(newest), table.c.node_id != WITHDRAWN).order_by(table.c.id)):
+                for row in connection.execute(select(table).where(table.c.id.in_(newest)).order_by(table.c.id)):
                     found.setdefault(row.project_id, []).append(_decision(row))
         return found
 
@@ -326,30 +345,33 @@ class DecisionStore:
 
         return write_transaction(self.engine, work)
 
-    def withdraw(self, decision_id: int, who: str, source: str | None = None) -> Decision | None:
-        """Withdraw a text's active label: store a withdrawal (node ``""``) on the decision's text, catalog,
-        level and project, made by ``who``, newest, so the text has no label there and nothing learns from
-        it; the decision and the withdrawal stay in the history. ``source``: where the withdrawal came from
-        (default: the decision's, a form's declaration withdrawn by a ``reviewer``). None: no such decision;
-        :class:`NotActive` when it is not the text's active label at its level (a newer decision replaced
-        it: that one is withdrawn, not an older one under it) or is a withdrawal."""
-        def work(connection: Connection) -> Decision | None:
+    def withdraw(self, decision_id: int, who: str, source: str | None = None) -> tuple[Decision, bool] | None:
+        """Withdraw a decision taken by mistake: a withdrawal row (node ``""``) names it, made by ``who``, and it no
+        longer counts anywhere (its text's label, its project's coverage, what is learned); both stay in the
+        history. Any decision can be withdrawn, not only the text's label: a project's own (two districts' projects
+        of one name, decided apart: only the text's newest could be withdrawn, and the grid kept showing the other,
+        a blind review), or an older one that must not come back when a newer one is withdrawn. ``source``: where the
+        withdrawal came from (default: the decision's own, a form's declaration withdrawn by a ``reviewer``).
+        Returns the withdrawal and whether it is new (a decision withdrawn before answers its withdrawal: a retry
+        changes nothing); None: no such decision; :class:`IsWithdrawal` for a withdrawal."""
+        def work(connection: Connection) -> tuple[Decision, bool] | None:
             _one_writer(connection)
             row = connection.execute(select(table).where(table.c.id == decision_id)).one_or_none()
             if row is None:
                 return None
             found = _decision(row)
-            newest = connection.scalar(select(func.max(table.c.id)).where(table.c.catalog == found.catalog, table.c.level == found.level,
-                                                                          table.c.text_key == found.text_key))
-            if found.withdrawn or newest != found.id:
-                raised = connection.execute(select(table).where(table.c.id == newest)).one()
-                raise NotActive(found, 0 if _decision(raised).withdrawn else int(newest))
-            made = NewDecision(text=found.text, catalog=found.catalog, level=found.level, node_id=WITHDRAWN,
+            if found.is_withdrawal:
+                raise IsWithdrawal(decision_id)
+            before = connection.execute(select(table).where(table.c.withdraws == decision_id).order_by(table.c.id)).first()
+            if before is not None:
+                return _decision(before), False
+            made = NewDecision(text=found.text, catalog=found.catalog, level=found.level, node_id=WITHDRAWAL,
                                source=source or (found.source if found.source in PEOPLE_SOURCES else "reviewer"), who=who,
                                project_id=found.project_id)
             now = time.time()
-            new_id = connection.execute(insert(table).values(**asdict(made), text_key=found.text_key, created=now)).inserted_primary_key[0]  # type: ignore[index]
-            return Decision(**asdict(made), id=int(new_id), created=now, text_key=found.text_key)
+            values = {**asdict(made), "text_key": found.text_key, "created": now, "withdraws": decision_id}
+            new_id = connection.execute(insert(table).values(**values)).inserted_primary_key[0]  # type: ignore[index]
+            return Decision(**asdict(made), id=int(new_id), created=now, text_key=found.text_key, withdraws=decision_id), True
 
         return write_transaction(self.engine, work)
 
@@ -364,52 +386,62 @@ class DecisionStore:
 
     def page(self, *, catalog: str | None = None, level: str | None = None, source: str | None = None, who: str | None = None,
              text: str | None = None, active_only: bool = False, offset: int = 0, limit: int | None = 50) -> tuple[int, list[Decision]]:
-        """Decisions newest first with filters, and how many match; withdrawals among them (``active_only``:
-        not, nor the label a withdrawal withdrew)."""
+        """Decisions newest first with filters, and how many match: the history, withdrawals and withdrawn decisions
+        among them (each withdrawn one says by which withdrawal); ``active_only``: the labels standing."""
         conditions = [c for c in (table.c.catalog == catalog if catalog else None, table.c.level == level if level else None,
                                   table.c.source == source if source else None, table.c.who == who if who else None,
                                   table.c.text_key == text_key(text) if text else None) if c is not None]
         if active_only:
-            newest = select(func.max(table.c.id)).group_by(table.c.catalog, table.c.level, table.c.text_key)
-            conditions += [table.c.id.in_(newest), table.c.node_id != WITHDRAWN]
+            newest = select(func.max(table.c.id)).where(_standing()).group_by(table.c.catalog, table.c.level, table.c.text_key)
+            conditions.append(table.c.id.in_(newest))
         where = and_(*conditions) if conditions else None
         with self.engine.connect() as connection:
             count = select(func.count()).select_from(table)
             total = int(connection.scalar(count.where(where) if where is not None else count) or 0)
             query = select(table).order_by(table.c.id.desc()).offset(offset)
             query = query.where(where) if where is not None else query
-            rows = connection.execute(query.limit(limit) if limit is not None else query)
-            return total, [_decision(row) for row in rows]
+            found = [_decision(row) for row in connection.execute(query.limit(limit) if limit is not None else query)]
+            ids = [d.id for d in found]
+            by: dict[int, int] = {}
+            for start in range(0, len(ids), CHUNK):
+                by.update((int(w), int(i)) for w, i in connection.execute(
+                    select(table.c.withdraws, table.c.id).where(table.c.withdraws.in_(ids[start : start + CHUNK]))))
+            for d in found:
+                d.withdrawn_by = by.get(d.id)
+            return total, found
 
     def counts(self, since: float | None = None) -> list[tuple[str, str, str, int]]:
-        """(catalog, source, accepted | corrected | none, decisions), counted in the database (for /metrics); withdrawals are not decisions there."""
+        """(catalog, source, accepted | corrected | none, decisions), counted in the database (for /metrics): every
+        decision made, withdrawn later or not (a counter never goes down); withdrawal rows are not decisions."""
         shown = case((table.c.suggested == "", "none"), (table.c.suggested == table.c.node_id, "accepted"), else_="corrected")  # shown_outcome
-        query = (select(table.c.catalog, table.c.source, shown, func.count()).where(table.c.node_id != WITHDRAWN)
+        query = (select(table.c.catalog, table.c.source, shown, func.count()).where(table.c.withdraws.is_(None))
                  .group_by(table.c.catalog, table.c.source, shown))
         with self.engine.connect() as connection:
             rows = connection.execute(query.where(table.c.created >= since) if since is not None else query)
             return [(row[0], row[1], row[2], int(row[3])) for row in rows]
 
     def stats(self, catalog: str | None = None, period: str = "week", *, source: str | None = None, who: str | None = None) -> dict:
-        """Counts per source and level, active labels, and the acceptance rate (suggestion = decision) over time;
-        withdrawals counted apart (``withdrawn``), neither decisions nor labels. ``source``, ``who``: only the
-        decisions from there or by them; an active label is one of theirs that is its text's newest decision
+        """Counts per source and level, active labels, and the acceptance rate (suggestion = decision) over time, of the
+        decisions standing or replaced since; withdrawn ones (taken by mistake) are counted apart (``withdrawn``), not
+        as judgements of the suggestions (a slipped key counted as an acceptance). ``source``, ``who``: only the
+        decisions from there or by them; an active label is one of theirs that is its text's newest standing decision
         (whoever made the others)."""
         where = [table.c.catalog == catalog] if catalog else []
         theirs = where + [c for c in (table.c.source == source if source else None, table.c.who == who if who else None) if c is not None]
         with self.engine.connect() as connection:
             rows = connection.execute(select(table.c.id, table.c.source, table.c.level, table.c.suggested, table.c.node_id, table.c.created)
-                                      .where(*theirs).order_by(table.c.id)).all()
-            newest = set(connection.scalars(select(func.max(table.c.id)).where(*where).group_by(table.c.catalog, table.c.level, table.c.text_key)))
-        newest &= {row[0] for row in rows}
+                                      .where(*theirs, table.c.withdraws.is_(None)).order_by(table.c.id)).all()
+            standing = set(connection.scalars(select(table.c.id).where(*theirs, _standing())))
+            newest = set(connection.scalars(select(func.max(table.c.id)).where(*where, _standing())
+                                            .group_by(table.c.catalog, table.c.level, table.c.text_key)))
+        newest &= standing
         by_source: dict[str, int] = {}
         by_level: dict[str, int] = {}
         periods: dict[str, dict[str, int]] = {}
         shown_active = accepted_active = withdrawn = 0
         for decision_id, source, level, suggested, node_id, created in rows:
-            if node_id == WITHDRAWN:
+            if decision_id not in standing:  # withdrawn
                 withdrawn += 1
-                newest.discard(decision_id)
                 continue
             by_source[source] = by_source.get(source, 0) + 1
             by_level[level] = by_level.get(level, 0) + 1

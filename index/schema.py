@@ -102,7 +102,10 @@ decisions = Table(
     Column("source", String(20), nullable=False),  # planner | reviewer | evaluator | declared | imported
     Column("who", String(100), nullable=False),  # the API key's name, or "local"
     Column("created", Float, nullable=False),  # Unix time
+    # a withdrawal (node_id ""): the id of the decision it withdraws, which then no longer counts (migration 0006)
+    Column("withdraws", Integer, nullable=True),
     Index("ix_decisions_label", "catalog", "level", "text_key"),
     Index("ix_decisions_created", "catalog", "created"),
     Index("ix_decisions_project", "catalog", "project_id"),  # coverage: decisions made on stored projects
+    Index("ix_decisions_withdraws", "withdraws"),
 )

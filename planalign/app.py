@@ -70,7 +70,7 @@ from planalign.index.coverage import (
     load_category_map,
     year_not_stored,
 )
-from planalign.index.decisions import LOCAL, PEOPLE_SOURCES, Decision, DecisionStore, NewDecision, NotActive, Recorded, about_project
+from planalign.index.decisions import LOCAL, PEOPLE_SOURCES, WITHDRAWAL_COLUMNS, Decision, DecisionStore, IsWithdrawal, NewDecision, Recorded, about_project
 from planalign.index.dedup import (
     DedupConfig,
     DedupRecord,
@@ -209,10 +209,12 @@ CATALOG_FILE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xls", ".json", ".jso
 
 @dataclass
 class Withdrawal:
-    """A withdrawn label (:meth:`Application.withdraw_decision`): the withdrawal stored, and the text's labels still standing."""
+    """A withdrawn decision (:meth:`Application.withdraw_decision`): the withdrawal, the text's labels standing now,
+    and whether the withdrawal is new (false: the decision was withdrawn before, by this withdrawal)."""
 
     withdrawal: Decision
     still_active: list[Decision]
+    created: bool = True
 
 
 @dataclass
@@ -857,32 +859,27 @@ class Application:
         return recorded
 
     def withdraw_decision(self, decision_id: int, *, who: str = LOCAL, source: str | None = None) -> Withdrawal:
-        """Withdraw a text's active label (a decision taken by mistake, a test text): nothing learns from the
-        text at that level any more, a refit is asked for, and the history keeps both rows. Only the active
-        label can be withdrawn; a newer decision replaced an older one already (the error names it). Says the
-        text's labels still standing at other levels: one the withdrawn label had overridden (off its path,
-        older) counts again, and a page that unmarked it must mark it again."""
+        """Withdraw a decision taken by mistake (a slipped key, a test text): it no longer counts, so its text's label
+        is the newest decision still standing there (an older one, or none), a refit is asked for, and the history
+        keeps both. Says the text's labels standing now, at every level (an older one back at this level, or one at
+        another level the withdrawn decision had overridden: the pages mark them again). A decision withdrawn before
+        answers its withdrawal (``created`` false): a retried request changes nothing."""
         if source is not None and source not in PEOPLE_SOURCES:
             raise InputError(f"a withdrawal's source is one of {', '.join(PEOPLE_SOURCES)}, not {source!r}",
                              thai=f"แหล่งที่มาของการยกเลิกต้องเป็น {', '.join(PEOPLE_SOURCES)} (ได้รับ {source})")
         try:
-            made = self.decisions.withdraw(decision_id, who, source)
-        except NotActive as exc:
-            if exc.decision.withdrawn:
-                raise Conflict(f"decision {decision_id} is a withdrawal itself; to label the text again, record a decision",
-                               thai=f"รายการที่ {decision_id} เป็นการยกเลิกอยู่แล้ว หากต้องการกำหนดหมวดให้ข้อความนี้อีกครั้ง ให้บันทึกการตัดสินใจใหม่") from None
-            if not exc.newest:
-                raise Conflict(f"decision {decision_id} was withdrawn already (its text has no label at level {exc.decision.level!r})",
-                               thai=f"การตัดสินใจรายการที่ {decision_id} ถูกยกเลิกไปแล้ว") from None
-            raise Conflict(f"decision {decision_id} is no longer its text's label at level {exc.decision.level!r}: decision {exc.newest} "
-                           f"replaced it; withdraw that one",
-                           thai=f"การตัดสินใจรายการที่ {decision_id} ไม่ใช่ผลล่าสุดของข้อความนี้แล้ว (รายการที่ {exc.newest} มาแทน) "
-                                f"หากต้องการยกเลิก ให้ยกเลิกรายการที่ {exc.newest}") from None
-        if made is None:
+            done = self.decisions.withdraw(decision_id, who, source)
+        except IsWithdrawal:
+            raise Conflict(f"decision {decision_id} is a withdrawal itself; to label the text again, record a decision",
+                           thai=f"รายการที่ {decision_id} เป็นการยกเลิกอยู่แล้ว หากต้องการกำหนดหมวดให้ข้อความนี้อีกครั้ง ให้บันทึกการตัดสินใจใหม่") from None
+        if done is None:
             raise NotFound(f"no decision {decision_id}", thai=f"ไม่พบการตัดสินใจรายการที่ {decision_id}")
-        self.learning.changed(made.catalog)
-        self._realign_decided(made.catalog, Recorded(stored=[made]))
-        return Withdrawal(made, self.decisions.active(made.catalog, {made.text_key}))
+        made, created = done
+        if created:
+            self.learning.changed(made.catalog)
+            if self.known_nodes(made.catalog) is not None:  # a removed catalog's decisions have no coverage to refresh
+                self._realign_decided(made.catalog, Recorded(stored=[made]))
+        return Withdrawal(made, self.decisions.active(made.catalog, {made.text_key}), created)
 
     def decisions_page(self, *, catalog: str | None = None, level: str | None = None, source: str | None = None, who: str | None = None,
                        text: str | None = None, active_only: bool = False, offset: int = 0, limit: int | None = 50) -> tuple[int, list[Decision]]:
@@ -989,19 +986,23 @@ class Application:
         # jobs skip them (one such row refused the whole file, a walkthrough); a label that names nothing still refuses it
         # so are the rows of a corrected file whose final_label is the model's suggestion (suggestion_only)
         machine = suggestion_only(table, label_column, known)
-        decided = [(number, item) for number, item, model in zip(table.row_numbers(), items, machine) if (item.node or "").strip() and not model]
+        # an export's withdrawn decisions, and its withdrawals, are history: a withdrawn label imported came back (a blind review)
+        withdrawn = [any(str(row.get(c) or "").strip() for c in WITHDRAWAL_COLUMNS) for row in table.rows]
+        decided = [(number, item) for number, item, model, gone in zip(table.row_numbers(), items, machine, withdrawn)
+                   if (item.node or "").strip() and not model and not gone]
         if items and not decided and any(machine):
             raise InputError(f"no row of this corrected file was decided by a person: {SUGGESTION_ONLY}",
                              thai="ไม่มีแถวใดในไฟล์นี้ที่คนตัดสินหมวดไว้ คอลัมน์ final_label ของแถวที่ไม่มี decision_label คือข้อเสนอของระบบเอง "
                                   "ไม่ใช่การตัดสินของคน")
-        if items and not decided:  # the wrong column named, most likely: a file of no decisions is refused, not "0 stored" (a blind review)
+        if items and not decided and not any(withdrawn):  # the wrong column named, most likely: a file of no decisions is refused, not "0 stored" (a blind review)
             raise InputError(f"no row of column {label_column!r} names a node: is it the label column?",
                              thai=f"ไม่มีแถวใดในคอลัมน์ {label_column} ระบุหมวด กรุณาตรวจว่าเป็นคอลัมน์หมวดที่ถูกต้อง")
         checked = check([item for _, item in decided], known, catalog_id, who, numbers=[number for number, _ in decided], what="row")
         by_number = dict(zip(table.row_numbers(), table.rows))
         recorded = self._store_decisions(checked, known, catalog, rows=[by_number[number] for number, _ in decided], chunk=chunk,
                                          committed=committed)
-        recorded.undecided = len(items) - len(decided)
+        recorded.withdrawn = sum(withdrawn)
+        recorded.undecided = len(items) - len(decided) - recorded.withdrawn
         return recorded
 
     def declare(self, projects: Sequence[Project], who: str = LOCAL) -> tuple[Recorded, Declared]:

@@ -105,6 +105,9 @@ class Learning:
             return have
         fingerprint = self.app.decisions.fingerprint(catalog_id)
         if have is None or have.digest != digest:
+            if self._learned_nothing(key, digest, fingerprint):  # every decision withdrawn, or none learnable: zero-shot
+                self._keep(key, None)
+                return None
             have = self._load(key, zero, digest)
         if (have is not None and have.fingerprint == fingerprint) or fingerprint[0] == 0:
             self._keep(key, have if fingerprint[0] else None)
@@ -130,7 +133,7 @@ class Learning:
         if stored and self.root.is_dir():
             for path in sorted(self.root.glob("*.pkl")):
                 record = self._read_file(path)
-                if record is None or (key := (record["catalog"], record["encoder"])) in known or path != self._path(key):
+                if record is None or record.get("nothing") or (key := (record["catalog"], record["encoder"])) in known or path != self._path(key):
                     continue
                 if record["digest"] == self._catalog_digest(key[0]):  # else learned on a catalog since replaced: it would be refit
                     items.append((key, record["version"], record["examples"], record["fitted"], record.get("seconds", 0.0), record["models"], False))
@@ -163,6 +166,8 @@ class Learning:
                 return have
             learned_from = examples(self.app.decisions.active(catalog_id), zero.catalog)
             if not learned_from.texts:
+                if not self._learned_nothing(key, digest, fingerprint) and self._read(key) is not None:  # the model on disk learned from what is gone now
+                    self._save_nothing(key, fingerprint, digest)
                 self._keep(key, None)
                 return None
             started = time.perf_counter()
@@ -253,10 +258,13 @@ class Learning:
         return self.root / (hashlib.sha1("\x00".join(key).encode("utf-8")).hexdigest()[:20] + ".pkl")
 
     def _save(self, key: Key, learned: Learned) -> None:
+        self._write(key, {"format": FORMAT, "scoring": SCORING_VERSION, "catalog": key[0], "encoder": key[1], "version": learned.version,
+                          "examples": learned.examples, "fingerprint": learned.fingerprint, "digest": learned.digest, "fitted": learned.fitted,
+                          "keys": sorted(learned.keys), "seconds": learned.seconds, "models": learned.aligner.example_models})
+
+    def _write(self, key: Key, record: dict) -> None:
+        """A model file written whole or not at all (a temporary file, fsynced, renamed over the old one)."""
         self.root.mkdir(parents=True, exist_ok=True)
-        record = {"format": FORMAT, "scoring": SCORING_VERSION, "catalog": key[0], "encoder": key[1], "version": learned.version, "examples": learned.examples,
-                  "fingerprint": learned.fingerprint, "digest": learned.digest, "fitted": learned.fitted, "keys": sorted(learned.keys),
-                  "seconds": learned.seconds, "models": learned.aligner.example_models}
         handle, temporary = tempfile.mkstemp(dir=self.root, prefix=".model-")
         try:
             with os.fdopen(handle, "wb") as out:
@@ -267,6 +275,17 @@ class Learning:
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
+
+    def _save_nothing(self, key: Key, fingerprint: tuple[int, int], digest: str) -> None:
+        """Keep on disk that these decisions teach nothing (all withdrawn, or none learnable), in place of the model
+        learned before them: left there, it was loaded again a few seconds after the refit dropped it, and served
+        the withdrawn label at 1.0 (a blind review). Its version stays the last model's, so the next one counts on."""
+        self._write(key, {"format": FORMAT, "scoring": SCORING_VERSION, "catalog": key[0], "encoder": key[1], "version": self._stored_version(key),
+                          "examples": 0, "fingerprint": fingerprint, "digest": digest, "nothing": True})
+
+    def _learned_nothing(self, key: Key, digest: str, fingerprint: tuple[int, int]) -> bool:
+        record = self._read(key)
+        return record is not None and bool(record.get("nothing")) and record["digest"] == digest and tuple(record["fingerprint"]) == fingerprint
 
     def _read(self, key: Key) -> dict | None:
         record = self._read_file(self._path(key))
@@ -288,7 +307,7 @@ class Learning:
 
     def _load(self, key: Key, zero: Aligner, digest: str) -> Learned | None:
         record = self._read(key)
-        if record is None or record["digest"] != digest:
+        if record is None or record["digest"] != digest or record.get("nothing"):
             return None
         aligner = zero.with_example_models(record["models"], record["version"])
         return Learned(aligner, record["version"], record["examples"], (int(record["fingerprint"][0]), int(record["fingerprint"][1])), digest, record["fitted"],

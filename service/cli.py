@@ -577,6 +577,7 @@ def decisions_import(
     err.print(f"decisions: {len(recorded.stored)} stored, {recorded.unchanged} unchanged (catalog {core.catalog_id(catalog)}) "
               f"in {time.perf_counter() - started:.1f} s"
               + (f"; {recorded.undecided} rows without a person's label skipped (ไม่มีหมวดที่คนตัดสิน ข้ามไป)" if recorded.undecided else "")
+              + (f"; {recorded.withdrawn} rows of withdrawn decisions or withdrawals skipped (การตัดสินที่ถูกยกเลิก ข้ามไป)" if recorded.withdrawn else "")
               + (f"; {recorded.superseded} rows decided again by a later row of the file, the later kept "
                  f"(ข้อความเดียวกันมีหลายแถว ใช้แถวที่ใหม่กว่า {recorded.superseded} แถว)" if recorded.superseded else ""))
     if refit:
@@ -616,18 +617,28 @@ def decisions_withdraw(
     db_url: DbUrlOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Withdraw texts' active labels (decisions taken by mistake): nothing learns from those texts at those levels any
-    more; the history keeps the decision and the withdrawal. Only a text's active label can be withdrawn.
+    """Withdraw decisions taken by mistake: they no longer count (each text's label is its newest decision still
+    standing, an older one or none) and nothing learns from them; the history keeps them and their withdrawals.
+    A decision withdrawn before is left as it is. Every id is tried; any that cannot be withdrawn is listed, exit status 2.
 
     Example: planalign decisions withdraw 1042 1043
     """
     core = _core(config, data_dir=data_dir, db_url=db_url)
-    for decision_id in ids:  # one at a time: each is checked against the label as it stands after the ones before
-        made = core.withdraw_decision(decision_id, source=source)
+    refused: list[str] = []
+    for decision_id in ids:
+        try:
+            made = core.withdraw_decision(decision_id, source=source)
+        except InputError as exc:  # the others are still tried (the first refusal stopped the rest, unsaid: a blind review)
+            refused.append(f"{decision_id}: {exc}")
+            continue
         gone = made.withdrawal
         standing = ", ".join(f"{d.level} {d.node_id}" for d in made.still_active)
-        err.print(f"decision {decision_id} withdrawn ({gone.catalog}, {gone.level}: {escape(gone.text[:60])}); withdrawal {gone.id}"
-                  + (f"; the text's labels standing: {standing}" if standing else "; the text has no label left"))
+        said = "was withdrawn before" if not made.created else "withdrawn"
+        err.print(f"decision {decision_id} {said} ({gone.catalog}, {gone.level}: {escape(gone.text[:60])}); withdrawal {gone.id}"
+                  + (f"; the text's labels now: {standing}" if standing else "; the text has no label left"))
+    if refused:
+        raise UserError(f"{len(refused)} of {len(ids)} not withdrawn: " + "; ".join(refused),
+                        thai=f"ยกเลิกไม่ได้ {len(refused)} จาก {len(ids)} รายการ: " + "; ".join(refused))
 
 
 @decisions_app.command("stats")

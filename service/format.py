@@ -85,7 +85,7 @@ def conflicts_thai(decision: Decision) -> list[str]:
     return [f"{_value(f.field, f.a)} ≠ {_value(f.field, f.b)}" for f in decision.conflicting_fields]
 
 DECISION_EXPORT_COLUMNS = ("id", "created", "catalog", "level", "node_id", "text", "project_id", "suggested", "suggested_confidence",
-                           "accepted", "withdrawn", "overridden", "source", "who")
+                           "accepted", "withdraws", "withdrawn_by", "overridden", "source", "who")
 DECISION_TEXT_COLUMNS = ("catalog", "text", "suggested", "who")  # kept as text in an XLSX: a suggestion "2.2" beside its node_id "2.2"
 
 
@@ -118,7 +118,7 @@ def decision_rows(decisions: Sequence[LabelDecision], overridden: Set[int] = fro
     return [{**{k: v for k, v in d.as_dict().items() if k in DECISION_EXPORT_COLUMNS},
              "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(d.created)),
              "suggested_confidence": "" if d.suggested_confidence is None else d.suggested_confidence,
-             "accepted": "" if d.accepted is None else ("yes" if d.accepted else "no"), "withdrawn": "yes" if d.withdrawn else "",
+             "accepted": "" if d.accepted is None else ("yes" if d.accepted else "no"), "withdraws": d.withdraws or "", "withdrawn_by": d.withdrawn_by or "",
              "overridden": "yes" if d.id in overridden else ""} for d in decisions]
 
 

@@ -219,11 +219,12 @@ def test_planner_decision_changes_the_next_suggestion(server: str, browser) -> N
     browser.find_element(By.ID, "undo-decision").click()
     wait.until(EC.text_to_be_present_in_element((By.ID, "decision-status"), "ยกเลิกแล้ว"))
     assert not browser.find_elements(By.CSS_SELECTOR, "#suggestions .picked") and not browser.find_elements(By.ID, "undo-decision")
-    # the dimension D9.2 had replaced counts again, and is marked again
-    assert "ที่ยังมีผล: D4 (ระดับด้าน)" in browser.find_element(By.ID, "decision-status").text
+    # what D9.2 had replaced counts again, and is marked again: the issue D4.1 picked before it, and the dimension D4 it overrode
+    said = browser.find_element(By.ID, "decision-status").text
+    assert "กลับไปใช้ D4.1 ที่ตัดสินไว้ก่อนหน้า" in said and "D4 (ระดับด้าน)" in said, said
     assert browser.find_elements(By.CSS_SELECTOR, "#suggestions .suggestion.chosen[data-level='dimension'][data-node-id='D4']")
     labels = json.loads(urllib.request.urlopen(server + "/v1/decisions?active=true", timeout=WAIT).read())["decisions"]
-    assert [(d["level"], d["node_id"]) for d in labels if d["text"] == TREES] == [("dimension", "D4")]
+    assert sorted((d["level"], d["node_id"]) for d in labels if d["text"] == TREES) == [("dimension", "D4"), ("issue", "D4.1")]
     assert json.loads(urllib.request.urlopen(server + "/v1/decisions/stats", timeout=WAIT).read())["withdrawn"] == 1
     # A draft that cannot be aligned clears the previous draft's suggestions: they stayed beside the error, and
     # "ใช้ข้อเสนอนี้" recorded the old suggestion for the old text while the box showed the new one.

@@ -29,7 +29,7 @@ from planalign.corpora.projects import Project
 from planalign.corpora.tables import Table, TableError, read_table
 from planalign.decisions import DecisionError, DecisionInput, keys_of
 from planalign.errors import InputError, NotFound
-from planalign.index.decisions import DecisionStore, NewDecision, NotActive, text_key
+from planalign.index.decisions import DecisionStore, IsWithdrawal, NewDecision, text_key
 from planalign.index.store import ProjectStore
 from planalign.nlp.normalize import normalize
 from planalign.service.app import create_app
@@ -68,7 +68,8 @@ def _exercise_store(store: DecisionStore) -> None:
     store.record([NewDecision(text="ลอกท่อเขตบางเขน ป้องกันน้ำท่วม", catalog="bma-9d", level="issue", node_id="D1.3", source="reviewer")])
     assert [d.node_id for d in store.active("bma-9d", {text_key("ลอกท่อเขตบางเขน\nป้องกันน้ำท่วม")}, "issue")] == ["D1.3"]
     label = store.active("bma-9d", {text_key("ลอกท่อเขตบางเขน ป้องกันน้ำท่วม")}, "issue")[0]
-    assert store.withdraw(label.id, "alice").withdrawn and store.active("bma-9d", {label.text_key}) == []  # type: ignore[union-attr]
+    assert store.withdraw(label.id, "alice")[1]  # type: ignore[index]
+    assert [d.node_id for d in store.active("bma-9d", {label.text_key})] == ["D1.4"]  # the decision it corrected stands again
 
 
 def test_store_keeps_history_and_one_active_label(tmp_path):
@@ -426,22 +427,28 @@ def test_cli_import_twice_export_and_stats(tmp_path):
     mistaken = str(read_table(tmp_path / "out.xlsx").rows[0]["id"])  # withdrawn: one label fewer, the history one row longer
     withdrawn = run_cli("decisions", "withdraw", mistaken, data_dir=data, env=env)
     assert withdrawn.returncode == 0 and f"decision {mistaken} withdrawn" in withdrawn.stderr, withdrawn.stderr
-    again = run_cli("decisions", "withdraw", mistaken, data_dir=data, env=env)
-    assert again.returncode == 2 and "withdrawn already" in again.stderr
-    assert len(read_table(tmp_path / "out.xlsx").rows) == 40
+    # every id tried: one withdrawn before is left as it is, an unknown one is listed (the first refusal stopped the rest, unsaid)
+    again = run_cli("decisions", "withdraw", "999", mistaken, data_dir=data, env=env)
+    assert again.returncode == 2 and f"decision {mistaken} was withdrawn before" in again.stderr and "1 of 2 not withdrawn: 999: no decision 999" in again.stderr
     run_cli("decisions", "export", "--out", str(tmp_path / "left.csv"), data_dir=data, env=env)
     assert len(read_table(tmp_path / "left.csv").rows) == 39
+    # the same file imported again does not bring the withdrawn label back
     reimported = run_cli("decisions", "import", str(source), "--text-col", "ข้อความ", "--label-col", "หมวด", "--no-refit", data_dir=data, env=env)
-    assert "1 stored, 39 unchanged" in reimported.stderr  # the withdrawn row decided again, as a new label
+    assert "0 stored, 40 unchanged" in reimported.stderr, reimported.stderr
+    # nor does an export of the history, into a new data directory (the withdrawn decision was imported as a label: a blind review)
+    run_cli("decisions", "export", "--history", "--out", str(tmp_path / "history.csv"), data_dir=data, env=env)
+    moved = run_cli("decisions", "import", str(tmp_path / "history.csv"), "--text-col", "text", "--label-col", "node_id", "--no-refit",
+                    data_dir=tmp_path / "other", env=env)
+    assert "39 stored" in moved.stderr and "2 rows of withdrawn decisions or withdrawals skipped" in moved.stderr, moved.stderr
     stats = run_cli("decisions", "stats", "--json", data_dir=data, env=env)
-    assert '"decisions": 41' in stats.stdout and '"imported": 41' in stats.stdout and '"withdrawn": 1' in stats.stdout
+    assert '"decisions": 39' in stats.stdout and '"imported": 39' in stats.stdout and '"withdrawn": 1' in stats.stdout
     # the model the import fitted, read from disk by a new process: under 50 decisions it keeps the shipped review threshold
     assert [(m["catalog"], m["encoder"], m["version"], m["examples"], m["review_below"]) for m in json.loads(stats.stdout)["models"]] == [
         ("bma-9d", "tfidf", 1, 40, None)]
     table = run_cli("decisions", "stats", data_dir=data, env=env).stdout
     assert "models learned from the decisions" in table and "the shipped one" in table
     aligned = run_cli("align", "โครงการลอกท่อระบายน้ำซอย 7 เพื่อลดน้ำท่วมขัง", "--json", data_dir=data, env=env)
-    assert '"model_version": 2' in aligned.stdout and '"examples": 40' in aligned.stdout  # fitted again after the withdrawal
+    assert '"model_version": 2' in aligned.stdout and '"examples": 39' in aligned.stdout  # fitted again after the withdrawal
     zero = run_cli("align", "โครงการลอกท่อระบายน้ำ", "--json", "--no-learn", data_dir=data, env=env)
     assert '"model_version": 0' in zero.stdout
 
@@ -617,47 +624,59 @@ def test_api_records_lists_exports_and_learns(client):
     assert 'planalign_model_examples{catalog="bma-9d",encoder="tfidf"} 1.0' in metrics
 
 
-def test_a_withdrawn_label_is_no_label_and_the_history_keeps_both(tmp_path):
+def test_a_withdrawn_decision_no_longer_counts_and_the_history_keeps_both(tmp_path):
     """A decision taken by mistake (a test text, a slip in the grid) could only be replaced by another label, never taken back."""
     store = DecisionStore(ProjectStore(f"sqlite:///{tmp_path / 'p.db'}").engine)
-    made = store.record([NewDecision(text="ขุดลอกคลองบางบัว", catalog="bma-9d", level="issue", node_id="D1.4", source="planner",
-                                     suggested="D1.4", project_id="P1"),
-                         NewDecision(text="ขุดลอกคลองบางบัว", catalog="bma-9d", level="dimension", node_id="D1", source="planner")]).stored
-    withdrawal = store.withdraw(made[0].id, "alice")
-    assert withdrawal is not None and withdrawal.withdrawn and (withdrawal.who, withdrawal.source, withdrawal.project_id) == ("alice", "planner", "P1")
+    text = "ขุดลอกคลองบางบัว"
+    made = store.record([NewDecision(text=text, catalog="bma-9d", level="issue", node_id="D1.4", source="planner", suggested="D1.4", project_id="P1"),
+                         NewDecision(text=text, catalog="bma-9d", level="dimension", node_id="D1", source="planner")]).stored
+    withdrawal, created = store.withdraw(made[0].id, "alice")  # type: ignore[misc]
+    assert created and withdrawal.withdraws == made[0].id and (withdrawal.node_id, withdrawal.who, withdrawal.source, withdrawal.project_id) == (
+        "", "alice", "planner", "P1")
     assert [(d.level, d.node_id) for d in store.active("bma-9d")] == [("dimension", "D1")]  # the other level's label stands
-    assert store.for_projects("bma-9d", ["P1"]) == {}
-    assert store.page(active_only=True)[0] == 1 and [d.node_id for d in store.page()[1]] == ["", "D1", "D1.4"]
+    assert store.for_projects("bma-9d", ["P1"]) == {}  # nor does it count for its project (coverage)
+    total, history = store.page()
+    assert store.page(active_only=True)[0] == 1 and [(d.node_id, d.withdraws, d.withdrawn_by) for d in history] == [
+        ("", made[0].id, None), ("D1", None, None), ("D1.4", None, withdrawal.id)]
+    # a withdrawn decision is no judgement of its suggestion (a slipped key counted as an acceptance); /metrics counts every one made
     stats = store.stats("bma-9d")
-    assert (stats["decisions"], stats["active"], stats["withdrawn"], stats["with_suggestion"], stats["accepted"]) == (2, 1, 1, 1, 1)
-    assert stats["active_with_suggestion"] == 0 and sum(b["decisions"] for b in stats["over_time"]) == 2
+    assert (stats["decisions"], stats["active"], stats["withdrawn"], stats["with_suggestion"], stats["accepted"]) == (1, 1, 1, 0, 0)
+    assert sum(n for *_, n in store.counts()) == 2
     # one person's or one source's decisions (the stats could not be read by source or reviewer)
     store.record([NewDecision(text="ซ่อมผิวจราจร", catalog="bma-9d", level="issue", node_id="D1.2", source="reviewer", who="bob", suggested="D1.1")])
     bob = store.stats("bma-9d", source="reviewer", who="bob")
     assert (bob["decisions"], bob["active"], bob["accepted"], bob["with_suggestion"], bob["withdrawn"]) == (1, 1, 0, 1, 0)
-    assert store.stats("bma-9d", who="alice")["withdrawn"] == 1 and store.stats("bma-9d", who="alice")["decisions"] == 0
-    assert store.stats("bma-9d", source="planner")["active"] == 1  # the dimension: the issue's label was withdrawn
-    assert sum(n for *_, n in store.counts()) == 3  # /metrics counts decisions (bob's too), not withdrawals
-    with pytest.raises(NotActive) as taken:  # withdrawn already
-        store.withdraw(made[0].id, "alice")
-    assert taken.value.newest == 0
-    with pytest.raises(NotActive):  # a withdrawal is not withdrawn
+    assert store.stats("bma-9d", who="local")["withdrawn"] == 1 and store.stats("bma-9d", source="planner")["active"] == 1
+    # withdrawn before: its withdrawal again, nothing new (a retried request); a withdrawal is not withdrawn
+    assert store.withdraw(made[0].id, "carol") == (withdrawal, False)
+    with pytest.raises(IsWithdrawal):
         store.withdraw(withdrawal.id, "alice")
     assert store.withdraw(10_000, "alice") is None
-    again = store.record([NewDecision(text="ขุดลอกคลองบางบัว", catalog="bma-9d", level="issue", node_id="D1.4", source="reviewer")])
-    assert len(again.stored) == 1 and [d.node_id for d in store.active("bma-9d", {again.stored[0].text_key})] == ["D1", "D1.4"]  # given again
-    newer = store.record([NewDecision(text="ขุดลอกคลองบางบัว", catalog="bma-9d", level="issue", node_id="D4.1", source="reviewer")]).stored[0]
-    with pytest.raises(NotActive) as replaced:  # only the label standing: the older one is history already
-        store.withdraw(again.stored[0].id, "alice")
-    assert replaced.value.newest == newer.id
-    # a withdrawn label at another level contradicts nothing: the dimension confirmed again is unchanged, not stored anew
+    # the label is the newest decision still standing: withdrawing a correction brings back what it corrected
+    again = store.record([NewDecision(text=text, catalog="bma-9d", level="issue", node_id="D1.4", source="reviewer")]).stored[0]
+    newer = store.record([NewDecision(text=text, catalog="bma-9d", level="issue", node_id="D4.1", source="reviewer")]).stored[0]
     store.withdraw(newer.id, "alice")
+    assert [(d.level, d.node_id) for d in store.active("bma-9d", {again.text_key})] == [("dimension", "D1"), ("issue", "D1.4")]
+    # an older decision can be withdrawn too (it must not come back), and a project's own beside another's on the same text
+    store.withdraw(again.id, "alice")
+    assert [d.level for d in store.active("bma-9d", {again.text_key})] == ["dimension"]
+    two = store.record([NewDecision(text="ลอกท่อซอยวัด", catalog="bma-9d", level="issue", node_id="D1.4", source="evaluator", project_id="1"),
+                        NewDecision(text="ลอกท่อซอยวัด", catalog="bma-9d", level="issue", node_id="D4.1", source="evaluator", project_id="7")]).stored
+    store.withdraw(two[0].id, "alice")
+    assert store.for_projects("bma-9d", ["1", "7"]) == {"7": [two[1]]} and [d.node_id for d in store.active("bma-9d", {two[1].text_key})] == ["D4.1"]
+    store.withdraw(two[1].id, "alice")
+    assert store.active("bma-9d", {two[1].text_key}) == [] and store.for_projects("bma-9d", ["1", "7"]) == {}
+    # a withdrawn label at another level contradicts nothing: the dimension confirmed again is unchanged, not stored anew
     on_path = load_catalog().on_one_path
-    assert store.record([NewDecision(text="ขุดลอกคลองบางบัว", catalog="bma-9d", level="dimension", node_id="D1", source="planner")],
-                        on_one_path=on_path).unchanged == 1
+    assert store.record([NewDecision(text=text, catalog="bma-9d", level="dimension", node_id="D1", source="planner")], on_one_path=on_path).unchanged == 1
+    # a file imported again does not bring back what a person withdrew from it; a person deciding it again does
+    imported = store.record([NewDecision(text="ตรวจสุขภาพผู้สูงอายุ", catalog="bma-9d", level="issue", node_id="D5.1", source="imported")]).stored[0]
+    store.withdraw(imported.id, "alice")
+    assert store.record([NewDecision(text="ตรวจสุขภาพผู้สูงอายุ", catalog="bma-9d", level="issue", node_id="D5.1", source="imported")]).unchanged == 1
+    assert len(store.record([NewDecision(text="ตรวจสุขภาพผู้สูงอายุ", catalog="bma-9d", level="issue", node_id="D5.1", source="reviewer")]).stored) == 1
 
 
-def test_api_withdraws_a_decision_and_the_model_forgets_it(client):
+def test_api_withdraws_a_decision_and_the_model_forgets_it(client, monkeypatch):
     shown = client.post("/v1/align", json={"text": SIMILAR}).json()
     top = shown["levels"]["issue"][0]["node_id"]
     wanted = "D4.1" if top != "D4.1" else "D7.1"
@@ -671,22 +690,41 @@ def test_api_withdraws_a_decision_and_the_model_forgets_it(client):
     gone = client.delete(f"/v1/decisions/{decision_id}", headers=KEY)
     assert gone.status_code == 200, gone.text
     withdrawal = gone.json()["withdrawal"]
-    assert withdrawal["withdrawn"] is True and withdrawal["node_id"] == "" and withdrawal["who"] == "alice" and withdrawal["in_catalog"] is None
-    assert gone.json()["still_active"] == []
+    assert withdrawal["withdraws"] == decision_id and withdrawal["node_id"] == "" and withdrawal["who"] == "alice" and withdrawal["in_catalog"] is None
+    assert gone.json()["still_active"] == [] and gone.json()["already"] is False
     assert gone.json()["model"]["refit_pending"] is True
     core.learning.wait_idle(30)
     after = client.post("/v1/align", json={"text": SIMILAR}).json()
     assert after["levels"]["issue"][0]["node_id"] == top and after["examples"] == 0  # nothing left to learn from
-    twice = client.delete(f"/v1/decisions/{decision_id}", headers=KEY)
-    assert twice.status_code == 409 and "ถูกยกเลิกไปแล้ว" in twice.json()["message_th"]
+    # looked at again later (every request here): the model learned before stays gone (it was loaded from disk again
+    # a few seconds after the refit dropped it, and served the withdrawn label at 1.0: a blind review)
+    monkeypatch.setattr(core.learning, "CHECK_EVERY_S", 0.0)
+    later = client.post("/v1/align", json={"text": SIMILAR}).json()
+    assert (later["model_version"], later["levels"]["issue"][0]["node_id"]) == (0, top)
+    assert client.get("/v1/decisions/stats").json()["models"] == []
+    restarted = Application(Settings(data_dir=core.settings.data_dir, encoder="tfidf"))
+    assert restarted.aligner().model_version == 0 and restarted.learning.fits == 0  # read from disk: nothing to learn, no refit
+    restarted.close()
+    twice = client.delete(f"/v1/decisions/{decision_id}", headers=KEY)  # a retry (or "u u" in the grid): the same withdrawal, nothing new
+    assert twice.status_code == 200 and twice.json()["already"] is True and twice.json()["withdrawal"]["id"] == withdrawal["id"]
+    assert twice.json()["model"]["refit_pending"] is False
+    assert client.delete(f"/v1/decisions/{withdrawal['id']}", headers=KEY).status_code == 409  # a withdrawal is not withdrawn
     assert client.delete("/v1/decisions/999999", headers=KEY).status_code == 404
     assert client.get("/v1/decisions", params={"active": True}).json()["total"] == 0
     assert client.get("/v1/decisions").json()["total"] == 2 and client.get("/v1/decisions/stats").json()["withdrawn"] == 1
     assert client.get("/v1/decisions/stats", params={"who": "alice", "source": "planner"}).json()["withdrawn"] == 1
     assert client.get("/v1/decisions/stats", params={"who": "bob"}).json()["decisions"] == 0
     assert "ไม่มีแหล่งที่มา robot" in client.get("/v1/decisions/stats", params={"source": "robot"}).json()["message_th"]
-    csv_text = client.get("/v1/decisions", params={"format": "csv"}).content.decode("utf-8-sig")
-    assert "withdrawn" in csv_text.splitlines()[0] and csv_text.splitlines()[1].split(",")[4] == ""
+    exported = list(csv.DictReader(io.StringIO(client.get("/v1/decisions", params={"format": "csv"}).content.decode("utf-8-sig"))))
+    assert [(r["node_id"], r["withdraws"], r["withdrawn_by"]) for r in exported] == [("", str(decision_id), ""), (wanted, "", withdrawal["id"].__str__())]
+    listed = client.get("/v1/decisions").json()["decisions"]
+    assert listed[1]["withdrawn_by"] == withdrawal["id"] and listed[0]["withdraws"] == decision_id
+    # a removed catalog's decision is withdrawn all the same, and said so (it was stored, and the answer was a 404: a blind review)
+    client.post("/v1/catalogs", files={"file": ("shop.csv", SHOP_CATALOG.encode())}, data={"id": "shop"}, headers=KEY)
+    shop = client.post("/v1/decisions", headers=KEY, json={"text": "ทรายแมวกลิ่นลาเวนเดอร์", "node_id": "PET.CAT", "catalog": "shop"}).json()
+    assert client.delete("/v1/catalogs/shop", headers=KEY).status_code == 200
+    gone_shop = client.delete(f"/v1/decisions/{shop['decisions'][0]['id']}", headers=KEY)
+    assert gone_shop.status_code == 200 and gone_shop.json()["model"] is None, gone_shop.text
 
 
 def test_a_label_another_levels_newer_decision_overrides_is_said_not_to_count(client):

@@ -63,8 +63,12 @@ def withdraw(decision_id: int, app: AppDep, who: CallerDep,
              source: str | None = Query(None, max_length=20, description="Where the withdrawal comes from (planner, reviewer, evaluator, "
                                                                            "imported); default: the decision's own")) -> WithdrawnOut:
     made = app.withdraw_decision(decision_id, who=who, source=source)
-    return WithdrawnOut(withdrawal=_with_in_catalog(app, [made.withdrawal])[0], still_active=_with_in_catalog(app, made.still_active),
-                        model=_model(app, made.withdrawal.catalog, True))
+    try:
+        model = _model(app, made.withdrawal.catalog, made.created)
+    except InputError:  # a removed catalog's decision: withdrawn all the same (it was stored, and the answer was a 404: a blind review)
+        model = None
+    return WithdrawnOut(withdrawal=_with_in_catalog(app, [made.withdrawal])[0], already=not made.created,
+                        still_active=_with_in_catalog(app, made.still_active), model=model)
 
 
 def _model(app: Application, catalog: str | None, changed: bool) -> ModelOut:
@@ -105,7 +109,7 @@ def _with_in_catalog(app: Application, decisions: list[Decision]) -> list[LabelD
 
     def in_catalog(d: Decision) -> bool | None:
         nodes = known[d.catalog]
-        return None if nodes is None or d.withdrawn else d.node_id in nodes
+        return None if nodes is None or d.is_withdrawal else d.node_id in nodes
 
     return [LabelDecisionOut.model_validate({**d.as_dict(), "in_catalog": in_catalog(d), "overridden": d.id in overridden}) for d in decisions]
 

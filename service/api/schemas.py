@@ -451,8 +451,8 @@ class LabelDecisionOut(Out):
     accepted: bool | None = Field(description="The suggestion shown was the node chosen (null: none was shown)")
     source: str
     who: str = Field(description="The API key's name, or local")
-    withdrawn: bool = Field(False, description="This row withdraws its text's label at its level (node_id is empty): the text has none "
-                                               "there unless a newer decision gives one")
+    withdraws: int | None = Field(None, description="This row is a withdrawal (node_id empty) of that decision (DELETE /v1/decisions/{id})")
+    withdrawn_by: int | None = Field(None, description="This decision was withdrawn by that row: it no longer counts (lists only)")
     in_catalog: bool | None = Field(None, description="The node is in the catalog as it is now (false: a re-upload removed it, and the "
                                                       "decision no longer counts; null: the catalog is gone, or a withdrawal)")
     overridden: bool = Field(False, description="An active label that a newer decision on the same text at another level, off this node's "
@@ -507,16 +507,19 @@ class LearnedModel(BaseModel):
 
 
 class WithdrawnOut(BaseModel):
-    withdrawal: LabelDecisionOut = Field(description="The withdrawal stored (withdrawn: true); the decision it withdrew stays in the history")
-    still_active: list[LabelDecisionOut] = Field(description="The text's labels still standing at other levels of the catalog: one the "
-                                                             "withdrawn label had overridden (off its path, older) counts again")
-    model: ModelOut
+    withdrawal: LabelDecisionOut = Field(description="The withdrawal (withdraws: the decision's id); the decision stays in the history")
+    already: bool = Field(False, description="The decision was withdrawn before, by this withdrawal: nothing changed (a retry)")
+    still_active: list[LabelDecisionOut] = Field(description="The text's labels standing now, at every level: the newest decision still "
+                                                             "standing at the withdrawn one's level (an older one, or none), and one at "
+                                                             "another level the withdrawn decision had overridden (off its path, older)")
+    model: ModelOut | None = Field(description="The catalog's model; null when the catalog is gone")
 
 
 class DecisionStats(BaseModel):
     decisions: int
     active: int = Field(description="Active labels: one per text and level")
-    withdrawn: int = Field(0, description="Withdrawals (DELETE /v1/decisions/{id}): neither decisions nor labels, kept in the history")
+    withdrawn: int = Field(0, description="Decisions withdrawn (DELETE /v1/decisions/{id}): kept in the history, counted neither as "
+                                          "decisions nor in the acceptance rates here (/metrics counts every decision made)")
     not_counting: int = Field(0, description="Of the active labels, those naming a node the catalog no longer has (a re-upload removed "
                                              "it, or the catalog is gone): learning, coverage and the review grid leave them out; GET /v1/decisions "
                                              "marks them in_catalog=false (null: catalog gone)")

@@ -35,11 +35,21 @@
     return [quote, toggle];
   }
 
+  /* A cosine of the language model, said as what it is: e5 puts nearly any two Thai texts at 0.8 or more, so
+     "ความคล้าย 87%" beside a 4%-confidence suggestion and an unrelated example read as near agreement (a planner's
+     walkthrough). It compares the items of one answer; the confidence is what says how sure the suggestion is. */
+  var COSINE_NOTE = "ค่าความคล้ายของความหมายจากแบบจำลองภาษา (cosine) ข้อความภาษาไทยทั่วไปมักได้ 0.8 ขึ้นไป " +
+    "จึงใช้เทียบกันระหว่างรายการ ไม่ใช่ร้อยละของความเหมือน ความมั่นใจของข้อเสนอคือตัวเลขที่บอกว่าระบบแน่ใจเพียงใด";
+
+  function cosineWords(value) {
+    var n = Number(value);
+    return el("span", { class: "cosine", title: COSINE_NOTE, text: "ความคล้าย (cosine) " + (isFinite(n) ? n.toFixed(2) : "–") });
+  }
+
   function renderEvidence(evidence, open) {
     if (!evidence || !evidence.length) return null;
-    var best = Math.max.apply(null, evidence.map(function (ev) { return Number(ev.similarity) || 0; }));
     return el("details", { class: "evidence", open: open }, [
-      el("summary", { class: "evidence-title" }, "หลักฐาน (" + evidence.length + " รายการ · ความคล้ายสูงสุด " + PA.percent(best) + ")"),
+      el("summary", { class: "evidence-title" }, "หลักฐาน (" + evidence.length + " รายการ)"),
       el("ul", { class: "evidence-list" }, evidence.map(function (ev) {
         var words = ev.shared_words || [];
         return el("li", { class: "evidence-item" }, [
@@ -52,7 +62,7 @@
             matchedText(ev.matched_text, words)
           ]),
           el("div", { class: "evidence-meta" }, [
-            el("span", { text: "ความคล้าย " + PA.percent(ev.similarity) }),
+            cosineWords(ev.similarity),
             words.length ? el("span", { class: "shared" }, ["คำที่ตรงกัน: ", words.map(function (w, i) {
               return [i ? " " : "", el("mark", { class: "chip" }, w)];
             })]) : null
@@ -155,8 +165,8 @@
       .catch(function (err) { PA.setStatus(status, err.message || String(err), "error"); });
   }
 
-  /* A decision taken by mistake is taken back here: the API withdraws the text's label at that level (the history
-     keeps both), and the page unmarks it. Only the newest decision of this draft is offered: it is the text's label. */
+  /* A decision taken by mistake is taken back here: the API withdraws it (the history keeps both; the text's label is
+     then its newest decision still standing), and the page marks what stands now. */
   function offerUndo(decided, node, stored) {
     var old = document.getElementById("undo-decision");
     if (old) old.remove();
@@ -185,8 +195,11 @@
             var use = card.querySelector(".accept-suggestion");
             if (use) use.setAttribute("aria-pressed", String(chosen));
           });
-          PA.setStatus(status, "ยกเลิกแล้ว: ร่างนี้ไม่มีหัวข้อที่เลือกไว้ในระดับ" + PA.levelName(node.level) +
-            " ระบบจะไม่เรียนรู้จาก " + node.id + " สำหรับร่างนี้อีก" + (standing.length ? " · ที่ยังมีผล: " +
+          var here = standing.filter(function (d) { return d.level === node.level; })[0];
+          PA.setStatus(status, "ยกเลิกแล้ว: ระบบจะไม่เรียนรู้จาก " + node.id + " สำหรับร่างนี้อีก · " +
+            (here ? "ระดับ" + PA.levelName(node.level) + "กลับไปใช้ " + here.node_id + " ที่ตัดสินไว้ก่อนหน้า"
+                  : "ร่างนี้ไม่มีหัวข้อที่เลือกไว้ในระดับ" + PA.levelName(node.level)) +
+            (standing.length ? " · ที่มีผลตอนนี้: " +
             standing.map(function (d) { return d.node_id + " (ระดับ" + PA.levelName(d.level) + ")"; }).join(", ") : ""), "ok");
         })
         .catch(function (err) { undo.disabled = false; PA.setStatus(status, err.message || String(err), "error"); });
@@ -262,7 +275,7 @@
           return el("li", null, [
             el("span", { text: n.text }), " ",
             el("span", { class: "badge", text: (n.labels || []).map(function (id) { return names[id] ? id + " " + names[id] : id; }).join(", ") }), " ",  // an id alone said little (a walkthrough)
-            el("span", { class: "muted", text: "ความคล้าย " + PA.percent(n.similarity) })
+            el("span", { class: "muted" }, cosineWords(n.similarity))
           ]);
         }))
       ]));

@@ -221,24 +221,28 @@
       .then(function (node) { if (node) save(node.id); $("review-grid").focus(); });
   }
 
-  /* A decision taken by mistake (a slipped key) is taken back: the text's label at that level is withdrawn (the
-     history keeps both) and the row shows the suggestion again; rows of the same text with it. */
+  /* A decision taken by mistake (a slipped key) is taken back: it is withdrawn (the history keeps both) and the row
+     shows what stands now: an older decision on its text, or the suggestion; rows of the same text with it. */
+  var withdrawing = false;
   function withdraw() {
     var row = state.rows[state.active];
     if (!row || !row.decision) {
       if (row) PA.setStatus($("review-status"), "แถว " + row.row + " ยังไม่มีการตัดสินที่จะยกเลิก", "error");
       return;
     }
+    if (withdrawing) return;  // one at a time: "u u" sent two, and the second's answer replaced the first's (a blind review)
+    withdrawing = true;
     var at = state.active;
     PA.setStatus($("review-status"), "กำลังยกเลิก…", "busy");
     PA.api("/v1/decisions/" + encodeURIComponent(row.decision.id) + "?source=evaluator", { method: "DELETE" })
       .then(function (answer) {
         var standing = (answer.still_active || []).map(function (d) { return d.node_id + " (ระดับ" + PA.levelName(d.level) + ")"; });
-        PA.setStatus($("review-status"), "ยกเลิกแล้ว: แถว " + row.row + " ไม่มีหมวดที่ตัดสินไว้ที่ " + row.decision.node_id + " แล้ว" +
-          (standing.length ? " · ที่ยังมีผลกับข้อความนี้: " + standing.join(", ") : ""), "ok");
+        PA.setStatus($("review-status"), "ยกเลิกแล้ว: แถว " + row.row + " ไม่ใช้การตัดสิน " + row.decision.node_id + " แล้ว" +
+          (standing.length ? " · ที่มีผลกับข้อความนี้ตอนนี้: " + standing.join(", ") : ""), "ok");
         return load(at).then(keepKeys);
       })
-      .catch(function (err) { PA.setStatus($("review-status"), err.message, "error"); });
+      .catch(function (err) { PA.setStatus($("review-status"), err.message, "error"); })
+      .then(function () { withdrawing = false; });
   }
 
   function nextUndecided() {

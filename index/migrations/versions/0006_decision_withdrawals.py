@@ -1,0 +1,31 @@
+"""Withdrawals: a decision taken by mistake is withdrawn, not deleted.
+
+A withdrawal is a row of its own (no node) naming the decision it withdraws (``withdraws``); the
+withdrawn decision stays in the history and no longer counts: its text's label is the newest decision
+still standing (an older one, or none).
+
+Revision ID: 0006_decision_withdrawals
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0006_decision_withdrawals"
+down_revision = "0005_decision_keys_whitespace"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    if "withdraws" not in {c["name"] for c in sa.inspect(op.get_bind()).get_columns("decisions")}:
+        with op.batch_alter_table("decisions") as batch:  # SQLite adds a nullable column in place
+            batch.add_column(sa.Column("withdraws", sa.Integer(), nullable=True))
+    if "ix_decisions_withdraws" not in {i["name"] for i in sa.inspect(op.get_bind()).get_indexes("decisions")}:
+        op.create_index("ix_decisions_withdraws", "decisions", ["withdraws"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_decisions_withdraws", "decisions")
+    with op.batch_alter_table("decisions") as batch:
+        batch.drop_column("withdraws")
