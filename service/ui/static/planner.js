@@ -169,11 +169,13 @@
      then its newest decision still standing), and the page marks what stands now. */
   function offerUndo(decided, node, stored) {
     var old = document.getElementById("undo-decision");
+    // the same choice again is "unchanged": the undo offered for it stays (it went, a blind review)
+    if (old && !(stored && stored.id) && old.dataset.nodeId === node.id && old.dataset.level === node.level) return;
     if (old) old.remove();
     if (!stored || !stored.id) return;  // unchanged: the label was recorded before, from another page or draft
     var status = document.getElementById("decision-status");
     var undo = el("button", { type: "button", class: "link-button", id: "undo-decision", text: "ยกเลิกการตัดสินใจนี้",
-      "aria-label": "ยกเลิกการตัดสินใจ " + node.id + " ของร่างนี้" });
+      "aria-label": "ยกเลิกการตัดสินใจ " + node.id + " ของร่างนี้", dataset: { nodeId: node.id, level: node.level } });
     undo.addEventListener("click", function () {
       if (last !== decided || saving) return;
       saving = true;
@@ -184,8 +186,7 @@
         .then(function (answer) {
           if (last !== decided) return;
           undo.remove();
-          var picked = document.querySelector('#suggestions section.level[data-level="' + node.level + '"] .picked');
-          if (picked) picked.remove();
+          document.querySelectorAll("#suggestions .picked").forEach(function (mark) { mark.remove(); });
           /* the labels still standing at other levels are marked as they count now: one this decision had
              replaced (off its path, older) counts again */
           var standing = answer.still_active || [];
@@ -195,6 +196,14 @@
             var use = card.querySelector(".accept-suggestion");
             if (use) use.setAttribute("aria-pressed", String(chosen));
           });
+          // a label standing that is not among its level's suggestions (picked from the tree) is said in its level again
+          standing.forEach(function (d) {
+            var section = document.querySelector('#suggestions section.level[data-level="' + d.level + '"]');
+            if (!section || section.querySelector('.suggestion[data-node-id="' + d.node_id + '"]')) return;
+            section.insertBefore(el("p", { class: "picked status ok", dataset: { nodeId: d.node_id }, text: "เลือกแล้ว: " + d.node_id }),
+                                 section.querySelector(".suggestion") || null);
+          });
+          PA.focusIfLost(status);  // the clicked button is gone: focus stays on what it said (it fell to the page)
           var here = standing.filter(function (d) { return d.level === node.level; })[0];
           PA.setStatus(status, "ยกเลิกแล้ว: ระบบจะไม่เรียนรู้จาก " + node.id + " สำหรับร่างนี้อีก · " +
             (here ? "ระดับ" + PA.levelName(node.level) + "กลับไปใช้ " + here.node_id + " ที่ตัดสินไว้ก่อนหน้า"
