@@ -635,7 +635,7 @@ def test_a_withdrawn_decision_no_longer_counts_and_the_history_keeps_both(tmp_pa
         "", "alice", "planner", "P1")
     assert [(d.level, d.node_id) for d in store.active("bma-9d")] == [("dimension", "D1")]  # the other level's label stands
     assert store.for_projects("bma-9d", ["P1"]) == {}  # nor does it count for its project (coverage)
-    total, history = store.page()
+    _, history = store.page()
     assert store.page(active_only=True)[0] == 1 and [(d.node_id, d.withdraws, d.withdrawn_by) for d in history] == [
         ("", made[0].id, None), ("D1", None, None), ("D1.4", None, withdrawal.id)]
     # a withdrawn decision is no judgement of its suggestion (a slipped key counted as an acceptance); /metrics counts every one made
