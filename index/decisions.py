@@ -196,19 +196,21 @@ class DecisionStore:
         places = [(d.catalog, d.level, d.project_id, key[2]) for d, key in zip(part, keys)]
         now = time.time()
         active = self._newest_nodes(connection, keys)
-        # a file imported again does not bring back what a person withdrew from it: judged by the newest decision made,
-        # withdrawn or not (a form read again likewise: its declarations are judged by what it declared)
-        ever = self._newest_nodes(connection, keys, standing=False) if any(d.source == "imported" for d in part) else {}
-        declared, people, latest, people_ever = self._newest_on_projects(connection, [p for p in places if p[2]])
+        # a file imported again does not bring back a label a person withdrew from an import of it (a form read again
+        # likewise: its declarations are judged by what it declared, withdrawn or not)
+        pulled = self._withdrawn_imports(connection, keys) if any(d.source == "imported" for d in part) else set()
+        declared, people, latest = self._newest_on_projects(connection, [p for p in places if p[2]])
         history = self._history(connection, keys) if on_one_path is not None else {}
         for decision, key, place in zip(part, keys, places):
-            again = decision.source == "imported"
+            if decision.source == "imported" and (*key, place[2], decision.node_id) in pulled:
+                result.unchanged += 1
+                continue
             if not place[2]:
-                same = active.get(key) == decision.node_id or (again and ever.get(key) == decision.node_id)
+                same = active.get(key) == decision.node_id
             elif decision.source == "declared":  # a form read again declares what it declared
                 same = declared.get(place) == decision.node_id
             else:  # a person's, unless a differing declaration came after it
-                same = people.get(place) == decision.node_id == latest.get(place) or (again and people_ever.get(place) == decision.node_id)
+                same = people.get(place) == decision.node_id == latest.get(place)
             if same and on_one_path is not None and decision.source != "declared" and any(  # a form read again must not undo a person
                     not on_one_path(decision.node_id, node) and (key[0], level, key[2], node) not in restated
                     for level, node in _later_at_other_levels(history.get((key[0], key[2]), []), key[1])):
@@ -220,12 +222,23 @@ class DecisionStore:
             new_id = connection.execute(insert(table).values(**values)).inserted_primary_key[0]  # type: ignore[index]
             history.setdefault((key[0], key[2]), []).append((int(new_id), key[1], decision.node_id))
             result.stored.append(Decision(**asdict(decision), id=int(new_id), created=now, text_key=key[2]))
-            active[key] = latest[place] = ever[key] = decision.node_id
-            if decision.source == "declared":
-                declared[place] = decision.node_id
-            else:
-                people[place] = people_ever[place] = decision.node_id
+            active[key] = latest[place] = decision.node_id
+            (declared if decision.source == "declared" else people)[place] = decision.node_id
         return result
+
+    @staticmethod
+    def _withdrawn_imports(connection: Connection, keys: Sequence[tuple[str, str, str]]) -> set[tuple[str, str, str, str, str]]:
+        """(catalog, level, text key, project id, node) of the imported decisions on these texts that were withdrawn."""
+        found: set[tuple[str, str, str, str, str]] = set()
+        withdrawn = table.c.id.in_(select(table.c.withdraws).where(table.c.withdraws.is_not(None)))
+        for catalog in {c for c, _, _ in keys}:
+            wanted = sorted({k for c, _, k in keys if c == catalog})
+            for start in range(0, len(wanted), CHUNK):
+                rows = connection.execute(select(table.c.level, table.c.text_key, table.c.project_id, table.c.node_id)
+                                          .where(table.c.catalog == catalog, table.c.source == "imported", withdrawn,
+                                                 table.c.text_key.in_(wanted[start : start + CHUNK])))
+                found.update((catalog, row.level, row.text_key, row.project_id, row.node_id) for row in rows)
+        return found
 
     @staticmethod
     def _history(connection: Connection, keys: Sequence[tuple[str, str, str]]) -> dict[tuple[str, str], list[tuple[int, str, str]]]:
@@ -242,28 +255,25 @@ class DecisionStore:
         return found
 
     @staticmethod
-    def _newest_nodes(connection, keys: Sequence[tuple[str, str, str]], standing: bool = True) -> dict[tuple[str, str, str], str]:
-        """The active node per (catalog, level, text key); ``standing`` false: the node of the newest decision made, withdrawn or not."""
+    def _newest_nodes(connection, keys: Sequence[tuple[str, str, str]]) -> dict[tuple[str, str, str], str]:
+        """The active node per (catalog, level, text key)."""
         found: dict[tuple[str, str, str], str] = {}
-        made = _standing() if standing else table.c.withdraws.is_(None)
         for catalog, level in {(c, lv) for c, lv, _ in keys}:
             wanted = sorted({k for c, lv, k in keys if (c, lv) == (catalog, level)})
             for start in range(0, len(wanted), CHUNK):
                 newest = (select(func.max(table.c.id)).where(table.c.catalog == catalog, table.c.level == level,
-                                                             table.c.text_key.in_(wanted[start : start + CHUNK]), made)
+                                                             table.c.text_key.in_(wanted[start : start + CHUNK]), _standing())
                           .group_by(table.c.text_key))
                 rows = connection.execute(select(table.c.text_key, table.c.node_id).where(table.c.id.in_(newest)))
                 found.update(((catalog, level, row.text_key), row.node_id) for row in rows)
         return found
 
     @staticmethod
-    def _newest_on_projects(connection, places: Sequence[tuple[str, str, str, str]]) -> tuple[dict, dict, dict, dict]:
+    def _newest_on_projects(connection, places: Sequence[tuple[str, str, str, str]]) -> tuple[dict, dict, dict]:
         """Per (catalog, level, project id, text key): the newest node declared (withdrawn or not: a form read again
-        must not undo a person's withdrawal), the newest standing person's node, the newest standing node of either,
-        and the newest person's node withdrawn or not (a file imported again likewise)."""
+        must not undo a person's withdrawal), the newest standing person's node, and the newest standing node of either."""
         declared: dict[tuple[str, str, str, str], str] = {}
         people: dict[tuple[str, str, str, str], str] = {}
-        people_ever: dict[tuple[str, str, str, str], str] = {}
         latest: dict[tuple[str, str, str, str], tuple[int, str]] = {}
         for catalog, level in {(c, lv) for c, lv, _, _ in places}:
             wanted = [(p, k) for c, lv, p, k in places if (c, lv) == (catalog, level)]
@@ -273,20 +283,20 @@ class DecisionStore:
                 for standing in (True, False):
                     newest = (select(func.max(table.c.id)).where(table.c.catalog == catalog, table.c.level == level,
                                                                  table.c.project_id.in_(projects[start : start + CHUNK]), table.c.text_key.in_(keys),
-                                                                 _standing() if standing else table.c.withdraws.is_(None))
+                                                                 _standing() if standing else and_(table.c.withdraws.is_(None), is_declared))
                               .group_by(table.c.project_id, table.c.text_key, is_declared))
                     rows = connection.execute(select(table.c.id, table.c.project_id, table.c.text_key, table.c.node_id, table.c.source)
                                               .where(table.c.id.in_(newest)))
                     for row in rows:
                         place = (catalog, level, row.project_id, row.text_key)
-                        if not standing:
-                            (declared if row.source == "declared" else people_ever)[place] = row.node_id
+                        if not standing:  # declared, withdrawn or not
+                            declared[place] = row.node_id
                             continue
                         if row.source != "declared":
                             people[place] = row.node_id
                         if place not in latest or latest[place][0] < row.id:
                             latest[place] = (row.id, row.node_id)
-        return declared, people, {place: node for place, (_, node) in latest.items()}, people_ever
+        return declared, people, {place: node for place, (_, node) in latest.items()}
 
     def active(self, catalog: str, text_keys: Iterable[str] | None = None, level: str | None = None) -> list[Decision]:
         """The active decision of every (text, level) of a catalog (optionally only some texts or one level): its

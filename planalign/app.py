@@ -204,6 +204,7 @@ def _lock_note(handle, *, block: bool) -> bool:
         return False
 
 
+MAX_DECISION_ID = 2**31 - 1  # decision ids are 32-bit integers on PostgreSQL
 CATALOG_FILE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xls", ".json", ".jsonl")  # a --catalog with one names a file, not an id
 
 
@@ -867,6 +868,8 @@ class Application:
         if source is not None and source not in PEOPLE_SOURCES:
             raise InputError(f"a withdrawal's source is one of {', '.join(PEOPLE_SOURCES)}, not {source!r}",
                              thai=f"แหล่งที่มาของการยกเลิกต้องเป็น {', '.join(PEOPLE_SOURCES)} (ได้รับ {source})")
+        if not 1 <= decision_id <= MAX_DECISION_ID:  # no such row; past the column's range a 500 (a blind review)
+            raise NotFound(f"no decision {decision_id}", thai=f"ไม่พบการตัดสินใจรายการที่ {decision_id}")
         try:
             done = self.decisions.withdraw(decision_id, who, source)
         except IsWithdrawal:

@@ -105,10 +105,11 @@ class Learning:
             return have
         fingerprint = self.app.decisions.fingerprint(catalog_id)
         if have is None or have.digest != digest:
-            if self._learned_nothing(key, digest, fingerprint):  # every decision withdrawn, or none learnable: zero-shot
+            record = self._read(key)  # once: a model file of 5,000 decisions is megabytes to unpickle
+            if _learned_nothing(record, digest, fingerprint):  # every decision withdrawn, or none learnable: zero-shot
                 self._keep(key, None)
                 return None
-            have = self._load(key, zero, digest)
+            have = self._learned(record, zero, digest)
         if (have is not None and have.fingerprint == fingerprint) or fingerprint[0] == 0:
             self._keep(key, have if fingerprint[0] else None)
             return have if fingerprint[0] else None
@@ -166,7 +167,8 @@ class Learning:
                 return have
             learned_from = examples(self.app.decisions.active(catalog_id), zero.catalog)
             if not learned_from.texts:
-                if not self._learned_nothing(key, digest, fingerprint) and self._read(key) is not None:  # the model on disk learned from what is gone now
+                record = self._read(key)
+                if record is not None and not _learned_nothing(record, digest, fingerprint):  # the model on disk learned from what is gone now
                     self._save_nothing(key, fingerprint, digest)
                 self._keep(key, None)
                 return None
@@ -283,10 +285,6 @@ class Learning:
         self._write(key, {"format": FORMAT, "scoring": SCORING_VERSION, "catalog": key[0], "encoder": key[1], "version": self._stored_version(key),
                           "examples": 0, "fingerprint": fingerprint, "digest": digest, "nothing": True})
 
-    def _learned_nothing(self, key: Key, digest: str, fingerprint: tuple[int, int]) -> bool:
-        record = self._read(key)
-        return record is not None and bool(record.get("nothing")) and record["digest"] == digest and tuple(record["fingerprint"]) == fingerprint
-
     def _read(self, key: Key) -> dict | None:
         record = self._read_file(self._path(key))
         return record if record is not None and (record["catalog"], record["encoder"]) == key else None
@@ -306,7 +304,11 @@ class Learning:
         return record if record.get("scoring") == SCORING_VERSION else None  # learned under another scoring: fit again
 
     def _load(self, key: Key, zero: Aligner, digest: str) -> Learned | None:
-        record = self._read(key)
+        return self._learned(self._read(key), zero, digest)
+
+    @staticmethod
+    def _learned(record: dict | None, zero: Aligner, digest: str) -> Learned | None:
+        """The model a file holds, for the catalog as it is now (None: none, another version of it, or nothing learned)."""
         if record is None or record["digest"] != digest or record.get("nothing"):
             return None
         aligner = zero.with_example_models(record["models"], record["version"])
@@ -316,3 +318,8 @@ class Learning:
     def _stored_version(self, key: Key) -> int:
         record = self._read(key)
         return int(record["version"]) if record else 0
+
+
+def _learned_nothing(record: dict | None, digest: str, fingerprint: tuple[int, int]) -> bool:
+    """Whether a model file says these very decisions teach nothing (:meth:`Learning._save_nothing`)."""
+    return record is not None and bool(record.get("nothing")) and record["digest"] == digest and tuple(record["fingerprint"]) == fingerprint

@@ -103,7 +103,7 @@ def test_serve_refuses_an_encoder_or_catalog_no_request_could_use(tmp_path, monk
     from planalign.service.cli import app
 
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: pytest.fail("serve started"))  # a regression fails, not hangs (a blind review)
-    for setting, said in ((("--encoder", "e6"), "ไม่มีตัวเข้ารหัส (encoder) ชื่อ e6"), (("--catalog", "nope"), "แคตตาล็อก nope ไม่ถูกต้อง")):
+    for setting, said in ((("--encoder", "e6"), "ไม่มีตัวเข้ารหัส (encoder) ชื่อ e6"), (("--catalog", "nope"), "ไม่มีแผน (แคตตาล็อก) nope")):
         refused = CliRunner().invoke(app, ["serve", "--port", "8799", *setting, "--data-dir", str(tmp_path)])  # in process: what main() prints
         assert isinstance(refused.exception, InputError) and said in refused.exception.thai, refused.output
 

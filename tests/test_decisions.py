@@ -669,11 +669,50 @@ def test_a_withdrawn_decision_no_longer_counts_and_the_history_keeps_both(tmp_pa
     # a withdrawn label at another level contradicts nothing: the dimension confirmed again is unchanged, not stored anew
     on_path = load_catalog().on_one_path
     assert store.record([NewDecision(text=text, catalog="bma-9d", level="dimension", node_id="D1", source="planner")], on_one_path=on_path).unchanged == 1
-    # a file imported again does not bring back what a person withdrew from it; a person deciding it again does
-    imported = store.record([NewDecision(text="ตรวจสุขภาพผู้สูงอายุ", catalog="bma-9d", level="issue", node_id="D5.1", source="imported")]).stored[0]
+    # a file imported again does not bring back what a person withdrew from an import of it, whatever came after (another
+    # withdrawn decision, a label off its path at another level: both brought it back, a blind review); a person deciding it again does
+    health = "ตรวจสุขภาพผู้สูงอายุ"
+    imported = store.record([NewDecision(text=health, catalog="bma-9d", level="issue", node_id="D5.1", source="imported")]).stored[0]
     store.withdraw(imported.id, "alice")
-    assert store.record([NewDecision(text="ตรวจสุขภาพผู้สูงอายุ", catalog="bma-9d", level="issue", node_id="D5.1", source="imported")]).unchanged == 1
-    assert len(store.record([NewDecision(text="ตรวจสุขภาพผู้สูงอายุ", catalog="bma-9d", level="issue", node_id="D5.1", source="reviewer")]).stored) == 1
+    slip = store.record([NewDecision(text=health, catalog="bma-9d", level="issue", node_id="D5.2", source="planner")]).stored[0]
+    store.withdraw(slip.id, "alice")
+    store.record([NewDecision(text=health, catalog="bma-9d", level="dimension", node_id="D4", source="planner")])
+    again_imported = store.record([NewDecision(text=health, catalog="bma-9d", level="issue", node_id="D5.1", source="imported")], on_one_path=on_path)
+    assert again_imported.unchanged == 1 and [(d.level, d.node_id) for d in store.active("bma-9d", {imported.text_key})] == [("dimension", "D4")]
+    assert len(store.record([NewDecision(text=health, catalog="bma-9d", level="issue", node_id="D5.1", source="reviewer")]).stored) == 1
+    # a planner's slip withdrawn does not keep a first import of the same label out
+    planner = store.record([NewDecision(text="ลอกท่อซอยสุขุมวิท", catalog="bma-9d", level="issue", node_id="D1.4", source="planner")]).stored[0]
+    store.withdraw(planner.id, "alice")
+    assert len(store.record([NewDecision(text="ลอกท่อซอยสุขุมวิท", catalog="bma-9d", level="issue", node_id="D1.4", source="imported")]).stored) == 1
+    # an imported label on a project, a differing declaration after it, the same import again: the person's label is said again
+    on_p = [NewDecision(text="อบรมอาสาสมัคร", catalog="bma-9d", level="issue", node_id=node, source=source, project_id="P9")
+            for node, source in (("D5.1", "imported"), ("D5.2", "declared"), ("D5.1", "imported"))]
+    for decision in on_p:
+        store.record([decision])
+    assert store.for_projects("bma-9d", ["P9"])["P9"][-1].node_id == "D5.1"
+
+
+def test_going_back_before_withdrawals_leaves_no_withdrawal_row_behind(tmp_path):
+    """Without their column, withdrawal rows (node "") read as their texts' newest label to the version before (a blind review)."""
+    from alembic import command
+    from alembic.config import Config
+
+    from planalign.index import migrations
+
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    store = DecisionStore(ProjectStore(url).engine)
+    made = store.record([NewDecision(text="ขุดลอกคลองบางบัว", catalog="bma-9d", level="issue", node_id=node, source="planner")
+                         for node in ("D1.4",)]).stored + store.record([NewDecision(text="ขุดลอกคลองบางบัว", catalog="bma-9d", level="issue",
+                                                                                   node_id="D4.1", source="planner")]).stored
+    store.withdraw(made[1].id, "alice")
+    config = Config()
+    config.set_main_option("script_location", str(migrations.HERE))
+    with store.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0005_decision_keys_whitespace")
+    with store.engine.connect() as connection:
+        rows = connection.execute(text("SELECT node_id FROM decisions ORDER BY id")).scalars().all()
+    assert rows == ["D1.4", "D4.1"]  # the withdrawal gone; the withdrawn decision counts again there, as it did before
 
 
 def test_api_withdraws_a_decision_and_the_model_forgets_it(client, monkeypatch):
@@ -710,6 +749,7 @@ def test_api_withdraws_a_decision_and_the_model_forgets_it(client, monkeypatch):
     assert twice.json()["model"]["refit_pending"] is False
     assert client.delete(f"/v1/decisions/{withdrawal['id']}", headers=KEY).status_code == 409  # a withdrawal is not withdrawn
     assert client.delete("/v1/decisions/999999", headers=KEY).status_code == 404
+    assert client.delete("/v1/decisions/99999999999999999999", headers=KEY).status_code in (404, 422)  # past the column: a 500
     assert client.get("/v1/decisions", params={"active": True}).json()["total"] == 0
     assert client.get("/v1/decisions").json()["total"] == 2 and client.get("/v1/decisions/stats").json()["withdrawn"] == 1
     assert client.get("/v1/decisions/stats", params={"who": "alice", "source": "planner"}).json()["withdrawn"] == 1

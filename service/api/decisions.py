@@ -57,7 +57,7 @@ def record(app: AppDep, who: CallerDep, body: Annotated[DecisionIn | list[Decisi
                            model=_model(app, items[0].catalog, bool(recorded.stored)), decisions=_with_in_catalog(app, recorded.stored))
 
 
-@router.delete("/v1/decisions/{decision_id}", summary="Withdraw a text's active label (a decision taken by mistake): the history keeps both",
+@router.delete("/v1/decisions/{decision_id}", summary="Withdraw a decision taken by mistake: it no longer counts; the history keeps both",
                dependencies=[Depends(require_write_key)], response_model=WithdrawnOut)
 def withdraw(decision_id: int, app: AppDep, who: CallerDep,
              source: str | None = Query(None, max_length=20, description="Where the withdrawal comes from (planner, reviewer, evaluator, "

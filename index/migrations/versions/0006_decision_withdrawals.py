@@ -26,6 +26,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # the withdrawal rows go first: without their column they would read as the newest label of their texts (a node
+    # "" hiding the decisions standing under them: a blind review); the decisions they withdrew count again
+    op.execute(sa.text("DELETE FROM decisions WHERE withdraws IS NOT NULL"))
     op.drop_index("ix_decisions_withdraws", "decisions")
     with op.batch_alter_table("decisions") as batch:
         batch.drop_column("withdraws")

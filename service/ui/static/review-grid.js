@@ -166,7 +166,14 @@
       (row.needs_review ? " · ควรตรวจ" : "") + (row.decision ? " · ตัดสินแล้ว " + row.decision.node_id : "");
   }
 
+  /* One write at a time: "a" then "u" before the answer withdrew the decision the row showed before, not the new one
+     (a blind review); the keys and buttons wait for the write and the page that follows it. */
+  var writing = false;
+  function busy() { return writing || state.loading; }
+
   function save(node) {
+    if (busy()) return;
+    writing = true;
     var row = state.rows[state.active];
     var at = state.active;
     PA.setStatus($("review-status"), "กำลังบันทึก…", "busy");
@@ -182,9 +189,11 @@
           (same.length ? " (ข้อความเดียวกันจึงได้หมวดนี้ด้วย: แถว " + same.slice(0, 10).join(", ") + (same.length > 10 ? " …" : "") + ")" : ""), "ok");
         // the page's last row decided: on to the next page (a stays on row 200 and posted it again)
         if (at + 1 >= state.rows.length && state.offset + PAGE < state.total) return load(0, state.offset + PAGE).then(keepKeys);
+        writing = false;  // load() holds the keys from here (state.loading)
         return load({ after: row.index, at: at }).then(keepKeys);
       })
-      .catch(function (err) { PA.setStatus($("review-status"), err.message, "error"); });
+      .catch(function (err) { PA.setStatus($("review-status"), err.message, "error"); })
+      .then(function () { writing = false; });
   }
 
   /* The grid keeps the keyboard after a mouse click: redrawing removed the clicked button, focus fell
@@ -215,6 +224,7 @@
   }
 
   function correct() {
+    if (busy()) return;
     var row = state.rows[state.active];
     if (undecidable(row)) return;
     PAD.pick({ catalog: state.catalog, level: state.level, current: row.pred_label, title: "แก้ไขแถว " + row.row })
@@ -223,15 +233,14 @@
 
   /* A decision taken by mistake (a slipped key) is taken back: it is withdrawn (the history keeps both) and the row
      shows what stands now: an older decision on its text, or the suggestion; rows of the same text with it. */
-  var withdrawing = false;
   function withdraw() {
+    if (busy()) return;
     var row = state.rows[state.active];
     if (!row || !row.decision) {
       if (row) PA.setStatus($("review-status"), "แถว " + row.row + " ยังไม่มีการตัดสินที่จะยกเลิก", "error");
       return;
     }
-    if (withdrawing) return;  // one at a time: "u u" sent two, and the second's answer replaced the first's (a blind review)
-    withdrawing = true;
+    writing = true;  // one at a time: "u u" sent two, and the second's answer replaced the first's (a blind review)
     var at = state.active;
     PA.setStatus($("review-status"), "กำลังยกเลิก…", "busy");
     PA.api("/v1/decisions/" + encodeURIComponent(row.decision.id) + "?source=evaluator", { method: "DELETE" })
@@ -239,10 +248,11 @@
         var standing = (answer.still_active || []).map(function (d) { return d.node_id + " (ระดับ" + PA.levelName(d.level) + ")"; });
         PA.setStatus($("review-status"), "ยกเลิกแล้ว: แถว " + row.row + " ไม่ใช้การตัดสิน " + row.decision.node_id + " แล้ว" +
           (standing.length ? " · ที่มีผลกับข้อความนี้ตอนนี้: " + standing.join(", ") : ""), "ok");
+        writing = false;
         return load(at).then(keepKeys);
       })
       .catch(function (err) { PA.setStatus($("review-status"), err.message, "error"); })
-      .then(function () { withdrawing = false; });
+      .then(function () { writing = false; });
   }
 
   function nextUndecided() {
@@ -251,7 +261,7 @@
   }
 
   function onKey(event) {
-    if (state.loading || event.altKey || event.ctrlKey || event.metaKey) return;
+    if (busy() || event.altKey || event.ctrlKey || event.metaKey) return;
     if (/^(BUTTON|INPUT|SELECT|TEXTAREA|A)$/.test(event.target.tagName)) return; // their own keys (Enter clicks a button)
     // the letters by the key pressed, not the character: with the Thai keyboard layout on (or Caps Lock) j / k / a / c / n
     // typed ่ า ฟ แ ื and did nothing (an accessibility audit)
