@@ -491,6 +491,31 @@ def test_the_review_grid_says_which_rows_a_decision_decides_and_why_a_row_cannot
     _no_console_errors(browser)
 
 
+def test_the_evaluation_page_lists_the_decisions_and_withdraws_one(server: str, browser) -> None:
+    """Decisions could be seen and undone only where they were made, the acceptance rate only through the API (a planner's walkthrough)."""
+    text = "โครงการทดสอบระบบบันทึกการตัดสินใจ ลอกท่อระบายน้ำซอยทดสอบ"
+    request = urllib.request.Request(server + "/v1/decisions", data=json.dumps({"text": text, "node_id": "D1.4", "suggested": "D4.1",
+                                                                                "source": "imported"}).encode("utf-8"),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+    decided = json.loads(urllib.request.urlopen(request, timeout=WAIT).read())["decisions"][0]
+    browser.get("about:blank")
+    browser.get(server + "/evaluate#decisions")
+    wait = WebDriverWait(browser, WAIT)
+    row = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, f'#decisions-table tbody tr[data-id="{decided["id"]}"]')))
+    assert "D1.4" in row.text and "นำเข้าไฟล์" in row.text and "มีผล" in row.text
+    assert "ยอมรับข้อเสนอของระบบ" in browser.find_element(By.ID, "decisions-summary").text
+    row.find_element(By.CSS_SELECTOR, ".decision-withdraw").click()
+    wait.until(EC.text_to_be_present_in_element((By.ID, "decisions-status"), f"ยกเลิกรายการที่ {decided['id']} แล้ว"))
+    assert not browser.find_elements(By.CSS_SELECTOR, f'#decisions-table tbody tr[data-id="{decided["id"]}"]')  # no longer active
+    browser.find_element(By.ID, "decisions-active").click()  # the history: the decision and its withdrawal
+    wait.until(lambda d: "ยกเลิกแล้ว" in d.find_element(By.CSS_SELECTOR, f'#decisions-table tbody tr[data-id="{decided["id"]}"]').text)
+    assert any(f"การยกเลิกรายการที่ {decided['id']}" in r.text for r in browser.find_elements(By.CSS_SELECTOR, "#decisions-table tbody tr"))
+    listed = json.loads(urllib.request.urlopen(server + "/v1/decisions?active=false&text=" + urllib.parse.quote(text), timeout=WAIT).read())
+    assert [d["withdrawn_by"] is not None for d in listed["decisions"] if d["id"] == decided["id"]] == [True]
+    _no_console_errors(browser)
+    _screenshot(browser, "evaluate-decisions.png")
+
+
 def test_the_review_grid_pages_through_a_long_job(server: str, browser) -> None:
     """A 3,000-row job showed its first 1,000 rows and no way to the rest (a walkthrough): pages of 200,
     buttons, and the keyboard going on past a page's last row and back before its first."""

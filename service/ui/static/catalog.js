@@ -113,7 +113,7 @@
       var stale = saved.replaced ? (changed.length ? " การเปลี่ยนแปลง: " + changed.join(" · ") : " หัวข้อเหมือนฉบับเดิมทุกหัวข้อ") : "";
       if (saved.newly_stale_decisions) stale += " · การตัดสินใจ " + PA.formatNumber(saved.newly_stale_decisions) + " รายการอ้างถึงหัวข้อที่ลบในฉบับนี้";
       if (saved.stale_decisions) stale += " · การตัดสินใจที่อ้างถึงหัวข้อที่ไม่มีในแคตตาล็อกแล้วรวม " + PA.formatNumber(saved.stale_decisions) +
-        " รายการจะไม่ถูกนับ (รายการอยู่ที่ /v1/decisions?catalog=" + encodeURIComponent(saved.id) + "&active=true ที่มี in_catalog = false; อัปโหลดฉบับที่มีหัวข้อนั้นอีกครั้งจะกลับมานับ)";
+        " รายการจะไม่ถูกนับ (ดูได้ที่หน้าประเมินผล ส่วน “การตัดสินใจที่บันทึกไว้” /evaluate#decisions หรือ /v1/decisions?catalog=" + encodeURIComponent(saved.id) + "&active=true ที่มี in_catalog = false; อัปโหลดฉบับที่มีหัวข้อนั้นอีกครั้งจะกลับมานับ)";
       if (saved.renamed_decisions) stale += " · การตัดสินใจ " + PA.formatNumber(saved.renamed_decisions) +
         " รายการอ้างถึงหัวข้อที่เปลี่ยนชื่อ ยังถูกนำไปเรียนรู้ภายใต้ชื่อใหม่ กรุณาตรวจสอบ";
       PA.setStatus($("upload-status"), (saved.replaced ? "แทนที่แคตตาล็อก " : "เพิ่มแคตตาล็อก ") + (saved.title || saved.id) +
