@@ -493,13 +493,14 @@ def create_app(settings: Settings | None = None, *, sample: bool = False) -> Fas
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"loc": list(e.get("loc", [])), "msg": e.get("msg", "")} for e in exc.errors()]
+        sent_shape = _the_shape_sent(exc.errors())
+        errors = [{"loc": list(e.get("loc", [])), "msg": e.get("msg", "")} for e in sent_shape]
         sent = request.headers.get("content-type", "")
         if errors and "json" not in sent.lower() and _takes_json(request) and all(e["loc"][:1] == ["body"] and len(e["loc"]) <= 2 for e in errors):
             # a JSON body sent as text or a form: it read "Input should be a valid dictionary" (an integrator's walkthrough)
             return _json(415, f"send the body as JSON with Content-Type: application/json (it came as {sent[:100] or 'no Content-Type'})",
                          errors, thai="กรุณาส่งข้อมูลเป็น JSON พร้อมส่วนหัว Content-Type: application/json")
-        return _json(422, "invalid request", errors, thai=_validation_thai(exc.errors()))
+        return _json(422, "invalid request", errors, thai=_validation_thai(sent_shape))
 
     @app.exception_handler(CatalogError)
     async def bad_catalog(_: Request, exc: CatalogError) -> JSONResponse:
@@ -549,6 +550,19 @@ ERROR_STATUSES = {
     "422": "a field, parameter or file content is not valid",
     "503": "the service is starting, loading a model or an index, or busy; retry after Retry-After seconds",
 }
+
+
+def _the_shape_sent(errors: Sequence[Any]) -> list[Any]:
+    """A body that may be one object or a list of them (POST /v1/decisions) is checked as both; the errors of the shape
+    not sent are left out when the other shape has errors of its own: one decision without its text also read "list:
+    Input should be a valid list" (a planner's walkthrough)."""
+    shapes = {tuple(e.get("loc", ())[:2]) for e in errors if len(e.get("loc", ())) >= 2 and e.get("loc", ())[0] == "body"}
+    under = {loc: [e for e in errors if tuple(e.get("loc", ())[:2]) == loc] for loc in shapes}
+    wrong_shape = {loc for loc, found in under.items()
+                   if len(found) == 1 and len(found[0].get("loc", ())) == 2 and found[0].get("type") in ("list_type", "model_type", "model_attributes_type", "dict_type")}
+    if len(shapes) > 1 and wrong_shape and shapes - wrong_shape:
+        return [e for e in errors if tuple(e.get("loc", ())[:2]) not in wrong_shape]
+    return list(errors)
 
 
 def _takes_json(request: Request) -> bool:

@@ -792,6 +792,11 @@ def test_api_bad_input_stores_nothing(client):
     # each problem by its item too, for a program to mark the rows (one joined string: an integrator's walkthrough)
     assert [d["decision"] for d in bad.json()["detail"]] == [1, 2, 3] and bad.json()["detail"][1]["error"].startswith("unknown node 'X9'")
     assert all(d["message_th"] for d in bad.json()["detail"])
+    # one decision, or a list: the errors of the shape sent only ("list[DecisionIn]: Input should be a valid list" beside a
+    # missing text read as noise: a planner's walkthrough)
+    one = client.post("/v1/decisions", headers=KEY, json={"node_id": "D1.4"}).json()["detail"]
+    listed = client.post("/v1/decisions", headers=KEY, json=[{"node_id": "D1.4"}]).json()["detail"]
+    assert [d["loc"] for d in one] == [["body", "DecisionIn", "text"]] and [d["loc"] for d in listed] == [["body", "list[DecisionIn]", 0, "text"]]
     both = client.post("/v1/decisions", headers=KEY, json={"text": "", "node_id": "X9"}).json()
     assert "decision 1: empty text and unknown node 'X9'" in both["error"] and both["message_th"].startswith("ข้อมูลการตัดสินใจไม่ถูกต้อง 1 รายการ")
     assert client.post("/v1/decisions", headers=KEY, json={"text": "ลอกท่อ", "node_id": "D1.4", "catalog": "nope"}).status_code == 404
