@@ -395,12 +395,16 @@ class DecisionStore:
             return [row[0] for row in connection.execute(select(table.c.catalog).distinct().order_by(table.c.catalog))]
 
     def page(self, *, catalog: str | None = None, level: str | None = None, source: str | None = None, who: str | None = None,
-             text: str | None = None, active_only: bool = False, offset: int = 0, limit: int | None = 50) -> tuple[int, list[Decision]]:
+             text: str | None = None, node_id: str | None = None, contains: str | None = None, active_only: bool = False,
+             offset: int = 0, limit: int | None = 50) -> tuple[int, list[Decision]]:
         """Decisions newest first with filters, and how many match: the history, withdrawals and withdrawn decisions
-        among them (each withdrawn one says by which withdrawal); ``active_only``: the labels standing."""
+        among them (each withdrawn one says by which withdrawal); ``active_only``: the labels standing. ``text``: that
+        very text; ``contains``: texts holding these characters (a project's name in part); ``node_id``: decided on that node."""
+        pattern = "%" + contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%" if contains else None
         conditions = [c for c in (table.c.catalog == catalog if catalog else None, table.c.level == level if level else None,
                                   table.c.source == source if source else None, table.c.who == who if who else None,
-                                  table.c.text_key == text_key(text) if text else None) if c is not None]
+                                  table.c.text_key == text_key(text) if text else None, table.c.node_id == node_id if node_id else None,
+                                  table.c.text.like(pattern, escape="\\") if pattern else None) if c is not None]
         if active_only:
             newest = select(func.max(table.c.id)).where(_standing()).group_by(table.c.catalog, table.c.level, table.c.text_key)
             conditions.append(table.c.id.in_(newest))

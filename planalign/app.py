@@ -885,7 +885,8 @@ class Application:
         return Withdrawal(made, self.decisions.active(made.catalog, {made.text_key}), created)
 
     def decisions_page(self, *, catalog: str | None = None, level: str | None = None, source: str | None = None, who: str | None = None,
-                       text: str | None = None, active_only: bool = False, offset: int = 0, limit: int | None = 50) -> tuple[int, list[Decision]]:
+                       text: str | None = None, node_id: str | None = None, contains: str | None = None, active_only: bool = False,
+                       offset: int = 0, limit: int | None = 50) -> tuple[int, list[Decision]]:
         """Decisions newest first, and how many match. A filter that names no catalog, level or source
         there is is refused (404 / 422), not answered with an empty page that reads as "no decisions"."""
         if catalog or level:  # a level is one of the filtered catalog's (default: the configured one)
@@ -897,8 +898,8 @@ class Application:
                                  thai=f"ไม่มีการตัดสินใจของแผน {catalog} ในระดับ {level}")
         if source:
             check_source(source)
-        return self.decisions.page(catalog=catalog, level=level, source=source, who=who, text=text, active_only=active_only,
-                                   offset=offset, limit=limit)
+        return self.decisions.page(catalog=catalog, level=level, source=source, who=who, text=text, node_id=node_id, contains=contains,
+                                   active_only=active_only, offset=offset, limit=limit)
 
     def decision_stats(self, catalog: str | None = None, period: str = "week", *, source: str | None = None, who: str | None = None) -> dict:
         """Decisions per source and level, the acceptance rate over time, and the models learned from

@@ -504,6 +504,10 @@ def test_the_evaluation_page_lists_the_decisions_and_withdraws_one(server: str, 
     row = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, f'#decisions-table tbody tr[data-id="{decided["id"]}"]')))
     assert "D1.4" in row.text and "นำเข้าไฟล์" in row.text and "มีผล" in row.text
     assert "ยอมรับข้อเสนอของระบบ" in browser.find_element(By.ID, "decisions-summary").text
+    browser.find_element(By.ID, "decisions-q").send_keys("ซอยทดสอบ", Keys.ENTER)  # a part of the text finds it
+    wait.until(EC.staleness_of(row))
+    row = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, f'#decisions-table tbody tr[data-id="{decided["id"]}"]')))
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#decisions-table tbody tr[data-id]")) == 1
     row.find_element(By.CSS_SELECTOR, ".decision-withdraw").click()
     wait.until(EC.text_to_be_present_in_element((By.ID, "decisions-status"), f"ยกเลิกรายการที่ {decided['id']} แล้ว"))
     assert not browser.find_elements(By.CSS_SELECTOR, f'#decisions-table tbody tr[data-id="{decided["id"]}"]')  # no longer active

@@ -605,6 +605,9 @@ def test_api_records_lists_exports_and_learns(client):
 
     page = client.get("/v1/decisions", params={"who": "alice"}).json()
     assert page["total"] == 1 and page["decisions"][0]["node_id"] == wanted
+    # found by a part of its text or by its node (the text filter took the whole text only: a planner's walkthrough)
+    assert client.get("/v1/decisions", params={"q": "ริมคลอง"}).json()["total"] == 1
+    assert client.get("/v1/decisions", params={"node_id": wanted}).json()["total"] == 1 and client.get("/v1/decisions", params={"node_id": "D9.9"}).json()["total"] == 0
     by_thai_level = client.get("/v1/decisions", params={"catalog": "bma-9d", "level": "ประเด็น"}).json()  # the level's Thai name
     assert by_thai_level["total"] == 1
     # A filter naming nothing there is: refused, not an empty page that reads as "no decisions yet".
@@ -622,6 +625,8 @@ def test_api_records_lists_exports_and_learns(client):
     metrics = client.get("/metrics").text
     assert 'planalign_decisions_total{catalog="bma-9d",source="planner",suggestion="corrected"} 1.0' in metrics
     assert 'planalign_model_examples{catalog="bma-9d",encoder="tfidf"} 1.0' in metrics
+    client.post("/v1/decisions", headers=KEY, json={"text": "ลอกท่อ 100% ทุกซอยในเขต", "node_id": "D1.4", "level": "issue"})
+    assert [client.get("/v1/decisions", params={"q": q}).json()["total"] for q in ("0% ท", "_", "%")] == [1, 0, 1]  # wildcards are characters
 
 
 def test_a_withdrawn_decision_no_longer_counts_and_the_history_keeps_both(tmp_path):

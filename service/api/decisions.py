@@ -88,11 +88,14 @@ def _model(app: Application, catalog: str | None, changed: bool) -> ModelOut:
 def list_decisions(app: AppDep, catalog: str | None = Query(None, max_length=64), level: str | None = Query(None, max_length=64),
                    source: str | None = Query(None, max_length=20), who: str | None = Query(None, max_length=100),
                    text: str | None = Query(None, max_length=100_000, description="Only decisions on this text"),
+                   q: str | None = Query(None, max_length=200, description="Only decisions whose text holds these characters (a name in part)"),
+                   node_id: str | None = Query(None, max_length=100, description="Only decisions on this node"),
                    active: bool = Query(False, description="Only the active decision per text and level"),
                    offset: int = Query(0, ge=0, le=1_000_000_000), limit: int = Query(50, ge=1, le=500),
                    format: str = Query("json", pattern="^(json|csv|xlsx)$")) -> DecisionsPage | Response:
     def page(offset: int, limit: int | None):
-        return app.decisions_page(catalog=catalog, level=level, source=source, who=who, text=text, active_only=active, offset=offset, limit=limit)
+        return app.decisions_page(catalog=catalog, level=level, source=source, who=who, text=text, node_id=node_id, contains=q,
+                                  active_only=active, offset=offset, limit=limit)
 
     if format != "json":
         everything = page(0, None)[1]

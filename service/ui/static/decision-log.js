@@ -14,6 +14,7 @@
   function filters() {
     return { catalog: $("decisions-catalog").value || null, level: $("decisions-level").value || null,
              source: $("decisions-source").value || null, who: $("decisions-who").value.trim() || null,
+             q: $("decisions-q").value.trim() || null, node_id: $("decisions-node").value.trim() || null,
              active: $("decisions-active").checked ? "true" : null };
   }
 
