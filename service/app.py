@@ -557,6 +557,9 @@ def _the_shape_sent(errors: Sequence[Any]) -> list[Any]:
     not sent are left out when the other shape has errors of its own: one decision without its text also read "list:
     Input should be a valid list" (a planner's walkthrough)."""
     shapes = {tuple(e.get("loc", ())[:2]) for e in errors if len(e.get("loc", ())) >= 2 and e.get("loc", ())[0] == "body"}
+    branches = {str(loc[1]) for loc in shapes}
+    if not any(f"list[{name}]" in branches for name in branches):  # not the two branches of such a body: every error is the request's own
+        return list(errors)  # ("texts" given as text beside an extra field: the field's error was dropped, a blind review)
     under = {loc: [e for e in errors if tuple(e.get("loc", ())[:2]) == loc] for loc in shapes}
     wrong_shape = {loc for loc, found in under.items()
                    if len(found) == 1 and len(found[0].get("loc", ())) == 2 and found[0].get("type") in ("list_type", "model_type", "model_attributes_type", "dict_type")}

@@ -520,6 +520,47 @@ def test_the_evaluation_page_lists_the_decisions_and_withdraws_one(server: str, 
     _screenshot(browser, "evaluate-decisions.png")
 
 
+def test_the_list_of_decisions_follows_its_catalogs_levels_and_pages_once_a_click(server: str, browser) -> None:
+    """A blind review: a level of the catalog chosen before went with the next catalog's request ("ไม่มีระดับ issue"), a double
+    click on "ถัดไป" went past the end ("101–100 จาก 59"), and withdrawing the last page's only row left an empty table."""
+    def post(path: str, body, files: bool = False) -> dict:
+        data = json.dumps(body).encode("utf-8")
+        request = urllib.request.Request(server + path, data=data, headers={"Content-Type": "application/json"}, method="POST")
+        return json.loads(urllib.request.urlopen(request, timeout=WAIT).read())
+    boundary = "planalignboundary"
+    catalog = ("id,parent_id,level,name,description\nS1,,strategy,เมืองสะอาด,ขยะและความสะอาด\nS1.1,S1,measure,ลดขยะ,คัดแยกขยะ\n"
+               "S2,,strategy,เมืองปลอดภัย,ไฟฟ้าและกล้อง\nS2.1,S2,measure,ไฟส่องสว่าง,ไฟถนน\n")
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"id\"\r\n\r\nlevels-test\r\n--{boundary}\r\n"
+            f"Content-Disposition: form-data; name=\"file\"; filename=\"c.csv\"\r\nContent-Type: text/csv\r\n\r\n{catalog}\r\n--{boundary}--\r\n")
+    upload = urllib.request.Request(server + "/v1/catalogs", data=body.encode("utf-8"), method="POST",
+                                    headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    urllib.request.urlopen(upload, timeout=WAIT).read()
+    post("/v1/decisions", [{"text": f"ทดสอบหน้าถัดไป รายการ {i}", "node_id": "D4.1"} for i in range(51)])
+    browser.get("about:blank")
+    browser.get(server + "/evaluate#decisions")
+    wait = WebDriverWait(browser, WAIT)
+    wait.until(EC.text_to_be_present_in_element((By.ID, "decisions-status"), "แสดงรายการที่"))
+    Select(browser.find_element(By.ID, "decisions-level")).select_by_value("issue")
+    wait.until(EC.text_to_be_present_in_element((By.ID, "decisions-status"), "แสดงรายการที่"))
+    Select(browser.find_element(By.ID, "decisions-catalog")).select_by_value("levels-test")
+    wait.until(lambda d: [o.get_attribute("value") for o in Select(d.find_element(By.ID, "decisions-level")).options] == ["", "strategy", "measure"])
+    wait.until(EC.text_to_be_present_in_element((By.ID, "decisions-status"), "ไม่มีการตัดสินใจที่ตรงกับตัวกรอง"))
+    Select(browser.find_element(By.ID, "decisions-catalog")).select_by_value("bma-9d")  # and back: its own levels again
+    wait.until(lambda d: "issue" in [o.get_attribute("value") for o in Select(d.find_element(By.ID, "decisions-level")).options])
+    box = browser.find_element(By.ID, "decisions-q")
+    box.send_keys("ทดสอบหน้าถัดไป", Keys.ENTER)
+    wait.until(EC.text_to_be_present_in_element((By.ID, "decisions-status"), "จาก 51"))
+    ActionChains(browser).double_click(browser.find_element(By.ID, "decisions-next")).perform()
+    wait.until(EC.text_to_be_present_in_element((By.ID, "decisions-status"), "แสดงรายการที่ 51–51 จาก 51"))
+    time.sleep(1)  # a second page turn would answer within this
+    assert "51–51" in browser.find_element(By.ID, "decisions-status").text
+    browser.find_element(By.CSS_SELECTOR, "#decisions-table .decision-withdraw").click()  # the last page's only row
+    wait.until(EC.text_to_be_present_in_element((By.ID, "decisions-status"), "ยกเลิกรายการที่"))
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#decisions-table tbody tr[data-id]")) == 50  # the page before, not an empty one
+    assert not browser.find_element(By.ID, "decisions-pager").is_displayed()
+    _no_console_errors(browser)
+
+
 def test_the_review_grid_pages_through_a_long_job(server: str, browser) -> None:
     """A 3,000-row job showed its first 1,000 rows and no way to the rest (a walkthrough): pages of 200,
     buttons, and the keyboard going on past a page's last row and back before its first."""

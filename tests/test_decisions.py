@@ -802,6 +802,8 @@ def test_api_bad_input_stores_nothing(client):
     one = client.post("/v1/decisions", headers=KEY, json={"node_id": "D1.4"}).json()["detail"]
     listed = client.post("/v1/decisions", headers=KEY, json=[{"node_id": "D1.4"}]).json()["detail"]
     assert [d["loc"] for d in one] == [["body", "DecisionIn", "text"]] and [d["loc"] for d in listed] == [["body", "list[DecisionIn]", 0, "text"]]
+    plain = client.post("/v1/classify", json={"texts": "โครงการลอกท่อ", "top_k": 3}).json()["detail"]  # a body of one shape keeps every error
+    assert [d["loc"] for d in plain] == [["body", "texts"], ["body", "top_k"]]
     both = client.post("/v1/decisions", headers=KEY, json={"text": "", "node_id": "X9"}).json()
     assert "decision 1: empty text and unknown node 'X9'" in both["error"] and both["message_th"].startswith("ข้อมูลการตัดสินใจไม่ถูกต้อง 1 รายการ")
     assert client.post("/v1/decisions", headers=KEY, json={"text": "ลอกท่อ", "node_id": "D1.4", "catalog": "nope"}).status_code == 404

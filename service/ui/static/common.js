@@ -277,7 +277,10 @@
       catalogsPromise = null;
       document.querySelectorAll("select[data-catalog-select]").forEach(function (select) { clear(select); });
     }
-    if (!catalogsPromise) catalogsPromise = api("/v1/catalogs");
+    if (!catalogsPromise) {
+      catalogsPromise = api("/v1/catalogs");
+      catalogsPromise.catch(function () { catalogsPromise = null; });  // asked again next time (a 401 before a key was given stayed for good)
+    }
     return catalogsPromise.then(function (data) {
       var fallback = document.body.dataset.defaultCatalog || "";
       var chosen = (data && data.default) || fallback;

@@ -38,8 +38,8 @@
   /* A cosine of the language model, said as what it is: e5 puts nearly any two Thai texts at 0.8 or more, so
      "ความคล้าย 87%" beside a 4%-confidence suggestion and an unrelated example read as near agreement (a planner's
      walkthrough). It compares the items of one answer; the confidence is what says how sure the suggestion is. */
-  var COSINE_NOTE = "ค่าความคล้ายของความหมายจากแบบจำลองภาษา (cosine) ข้อความภาษาไทยทั่วไปมักได้ 0.8 ขึ้นไป " +
-    "จึงใช้เทียบกันระหว่างรายการ ไม่ใช่ร้อยละของความเหมือน ความมั่นใจของข้อเสนอคือตัวเลขที่บอกว่าระบบแน่ใจเพียงใด";
+  var COSINE_NOTE = "ค่าความคล้ายของความหมายจากแบบจำลองภาษา (cosine) ใช้เทียบกันระหว่างรายการ ไม่ใช่ร้อยละของความเหมือน " +
+    "(แบบจำลอง e5 ที่ใช้ตามค่าเริ่มต้นให้ข้อความภาษาไทยทั่วไป 0.8 ขึ้นไป) ความมั่นใจของข้อเสนอคือตัวเลขที่บอกว่าระบบแน่ใจเพียงใด";
 
   function cosineWords(value) {
     var n = Number(value);
