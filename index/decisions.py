@@ -37,9 +37,14 @@ WITHDRAWAL = ""  # the node of a withdrawal row (it names the decision it withdr
 WITHDRAWAL_COLUMNS = ("withdraws", "withdrawn_by")  # an export's columns saying a row is a withdrawal or was withdrawn
 
 
+def _withdrawn():
+    """The ids of the decisions withdrawn (a subquery)."""
+    return select(table.c.withdraws).where(table.c.withdraws.is_not(None))
+
+
 def _standing():
     """Rows that are decisions still standing: not withdrawals, not withdrawn."""
-    return and_(table.c.withdraws.is_(None), table.c.id.not_in(select(table.c.withdraws).where(table.c.withdraws.is_not(None))))
+    return and_(table.c.withdraws.is_(None), table.c.id.not_in(_withdrawn()))
 
 
 def text_key(text: str) -> str:
@@ -230,12 +235,11 @@ class DecisionStore:
     def _withdrawn_imports(connection: Connection, keys: Sequence[tuple[str, str, str]]) -> set[tuple[str, str, str, str, str]]:
         """(catalog, level, text key, project id, node) of the imported decisions on these texts that were withdrawn."""
         found: set[tuple[str, str, str, str, str]] = set()
-        withdrawn = table.c.id.in_(select(table.c.withdraws).where(table.c.withdraws.is_not(None)))
         for catalog in {c for c, _, _ in keys}:
             wanted = sorted({k for c, _, k in keys if c == catalog})
             for start in range(0, len(wanted), CHUNK):
                 rows = connection.execute(select(table.c.level, table.c.text_key, table.c.project_id, table.c.node_id)
-                                          .where(table.c.catalog == catalog, table.c.source == "imported", withdrawn,
+                                          .where(table.c.catalog == catalog, table.c.source == "imported", table.c.id.in_(_withdrawn()),
                                                  table.c.text_key.in_(wanted[start : start + CHUNK])))
                 found.update((catalog, row.level, row.text_key, row.project_id, row.node_id) for row in rows)
         return found

@@ -917,9 +917,9 @@ class Application:
                   for m in self.learning.status(stored=True) if catalog is None or m["catalog"] == catalog]
         reasons = []
         for c in [catalog] if catalog else self.decisions.catalogs():
-            active = [d for d in self.decisions.active(c) if source in (None, d.source) and who in (None, d.who)]
-            why = self.labels_not_counting(c, self.decisions.active(c))  # whole texts: a label is overridden by anyone's
-            reasons += [why[d.id] for d in active if d.id in why]
+            every = self.decisions.active(c)  # whole texts: a label is overridden by anyone's decision
+            why = self.labels_not_counting(c, every)
+            reasons += [why[d.id] for d in every if d.id in why and source in (None, d.source) and who in (None, d.who)]
         return {**self.decisions.stats(catalog, period, source=source, who=who), "not_counting": reasons.count("removed"),
                 "overridden": reasons.count("overridden"), "models": models}
 
