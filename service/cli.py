@@ -624,12 +624,12 @@ def decisions_withdraw(
     Example: planalign decisions withdraw 1042 1043
     """
     core = _core(config, data_dir=data_dir, db_url=db_url)
-    refused: list[str] = []
+    refused: list[tuple[str, str]] = []
     for decision_id in ids:
         try:
             made = core.withdraw_decision(decision_id, source=source)
         except InputError as exc:  # the others are still tried (the first refusal stopped the rest, unsaid: a blind review)
-            refused.append(f"{decision_id}: {exc}")
+            refused.append((f"{decision_id}: {exc}", f"{decision_id}: {exc.thai or exc}"))
             continue
         gone = made.withdrawal
         standing = ", ".join(f"{d.level} {d.node_id}" for d in made.still_active)
@@ -637,8 +637,8 @@ def decisions_withdraw(
         err.print(f"decision {decision_id} {said} ({gone.catalog}, {gone.level}: {escape(gone.text[:60])}); withdrawal {gone.id}"
                   + (f"; the text's labels now: {standing}" if standing else "; the text has no label left"))
     if refused:
-        raise UserError(f"{len(refused)} of {len(ids)} not withdrawn: " + "; ".join(refused),
-                        thai=f"ยกเลิกไม่ได้ {len(refused)} จาก {len(ids)} รายการ: " + "; ".join(refused))
+        raise UserError(f"{len(refused)} of {len(ids)} not withdrawn: " + "; ".join(en for en, _ in refused),
+                        thai=f"ยกเลิกไม่ได้ {len(refused)} จาก {len(ids)} รายการ: " + "; ".join(th for _, th in refused))
 
 
 @decisions_app.command("stats")
