@@ -70,7 +70,7 @@ from planalign.index.coverage import (
     load_category_map,
     year_not_stored,
 )
-from planalign.index.decisions import LOCAL, PEOPLE_SOURCES, WITHDRAWAL_COLUMNS, Decision, DecisionStore, IsWithdrawal, NewDecision, Recorded, about_project
+from planalign.index.decisions import LOCAL, PEOPLE_SOURCES, WITHDRAWAL_COLUMNS, Decision, DecisionStore, IsWithdrawal, NewDecision, Recorded, about_project, text_key
 from planalign.index.dedup import (
     DedupConfig,
     DedupRecord,
@@ -152,6 +152,7 @@ class AlignOutcome:
     duplicates: list[Match] = field(default_factory=list)  # similar stored projects: duplicates first, then related ones
     model_version: int = 0  # 0: zero-shot; n: the n-th model learned from the catalog's decisions
     examples: int = 0  # decisions (texts) that model learned from
+    decided: list[Decision] = field(default_factory=list)  # the labels counting on this very text (the draft decided before)
 
 
 @dataclass
@@ -653,13 +654,19 @@ class Application:
 
     # ------------------------------------------------------------------------------ alignment
     def align(self, draft: str, *, aligner: Aligner, level: str | None = None, top_k: int = 3,
-              check_duplicates: bool = False) -> AlignOutcome:
-        """Suggestions for one draft (and its duplicates in the store when asked and indexed)."""
+              check_duplicates: bool = False, catalog: str | None = None) -> AlignOutcome:
+        """Suggestions for one draft (and its duplicates in the store when asked and indexed), and the labels counting on
+        this very text in ``catalog`` (the catalog's id, as decisions name it): a draft decided before was re-opened on
+        the planner page with nothing marked, and its decision could not be taken back there (a planner's walkthrough)."""
         self.check_text(draft, "the draft", "ร่างโครงการ")
         self._refuse_while_warming("the model")
         alignment = aligner.align(draft, top_k=top_k, level=level)
         similar = self.check_duplicates(draft, related=True) if check_duplicates and self.index() is not None else []
-        return AlignOutcome(alignment, aligner.catalog.name, aligner.encoder_label, similar, aligner.model_version, aligner.examples)
+        catalog_id = self.catalog_id(catalog)
+        labels = self.decisions.active(catalog_id, {text_key(draft)})
+        why = self.labels_not_counting(catalog_id, labels)
+        return AlignOutcome(alignment, aligner.catalog.name, aligner.encoder_label, similar, aligner.model_version, aligner.examples,
+                            [d for d in labels if d.id not in why])
 
     def classify(self, table: Table, text_columns: list[str], *, aligner: Aligner, level: str | None = None,
                  progress: Progress | None = None) -> Classified:

@@ -195,7 +195,8 @@ def align(
     from planalign.service.format import alignment_json, print_alignment
 
     core = _core(config, data_dir=data_dir, db_url=db_url, encoder=encoder)
-    outcome = core.align("\n".join(parts), aligner=_aligner(core, catalog, train, label_col, train_text_col, learn), level=level, top_k=top)
+    outcome = core.align("\n".join(parts), aligner=_aligner(core, catalog, train, label_col, train_text_col, learn), level=level, top_k=top,
+                         catalog=catalog)
     if as_json:
         out.print_json(alignment_json(outcome))
     else:

@@ -182,6 +182,7 @@ def alignment_json(outcome: AlignOutcome) -> str:
                             "examples": outcome.examples, **asdict(outcome.alignment)}
     if outcome.duplicates:
         body["duplicates"] = [asdict(m) for m in outcome.duplicates]
+    body["decided"] = [{k: d.as_dict()[k] for k in ("id", "level", "node_id", "source", "who", "created")} for d in outcome.decided]
     return json.dumps(body, ensure_ascii=False)
 
 
@@ -209,6 +210,8 @@ def print_alignment(out: Console, err: Console, outcome: AlignOutcome) -> None:
             if ev.shared_words:
                 out.print(f"     shared words: {escape(', '.join(ev.shared_words))}")
     err.print(model_words(outcome.model_version, outcome.examples, outcome.alignment.learned))
+    for d in outcome.decided:  # the draft decided before (decisions withdraw ID takes one back)
+        err.print(f"decided before (ตัดสินไว้แล้ว): {d.level} {d.node_id} by {escape(d.who)} ({d.source}), decision {d.id}")
     if result.neighbours:
         out.print("nearest labelled examples:")
         for n in result.neighbours:

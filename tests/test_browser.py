@@ -195,6 +195,9 @@ def test_planner_decision_changes_the_next_suggestion(server: str, browser) -> N
     # the decided draft itself follows its decision, and the page says so (its 100% said nothing of where it came from)
     assert _align_draft(browser, wait, TREES) == "D4.1"
     assert "ข้อเสนอนี้ตามการตัดสินใจที่บันทึกไว้สำหรับข้อความที่เกือบเหมือนกัน" in browser.find_element(By.ID, "warnings").text
+    # re-opened, the decided draft is marked as decided and its decision can be taken back here (it showed nothing of it)
+    assert "ร่างนี้ตัดสินไว้แล้ว: D4.1" in browser.find_element(By.ID, "decision-status").text and browser.find_elements(By.ID, "undo-decision")
+    assert browser.find_elements(By.CSS_SELECTOR, '#suggestions .suggestion.chosen[data-level="issue"][data-node-id="D4.1"]')
     # Accepting a suggestion as shown is a decision too; a double click records it once (it sent two, and said "already recorded")
     ActionChains(browser).double_click(browser.find_element(By.CSS_SELECTOR, '#suggestions .suggestion[data-level="dimension"] .accept-suggestion')).perform()
     wait.until(EC.text_to_be_present_in_element((By.ID, "decision-status"), "D4"))

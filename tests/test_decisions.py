@@ -594,6 +594,9 @@ def test_api_records_lists_exports_and_learns(client):
     learned = client.post("/v1/align", json={"text": SIMILAR}).json()
     assert learned["levels"]["issue"][0]["node_id"] == wanted and (learned["model_version"], learned["examples"], learned["learned"]) == (1, 1, True)
     assert client.post("/v1/align", json={"text": SIMILAR, "learn": False}).json()["model_version"] == 0
+    # the decided text itself says it was decided, and by which decision (to take it back from the planner page)
+    assert [(d["level"], d["node_id"], d["who"]) for d in client.post("/v1/align", json={"text": DRAFT}).json()["decided"]] == [("issue", wanted, "alice")]
+    assert client.post("/v1/align", json={"text": SIMILAR}).json()["decided"] == []  # a near-repeat is another text
     # the model asked, but its one decision leaves an unrelated draft alone: the answer says so ("learned from 1 decision"
     # read as if it had changed it: a planner's walkthrough)
     other = client.post("/v1/align", json={"text": "โครงการตรวจสุขภาพฟันนักเรียนประถม"}).json()

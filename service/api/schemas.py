@@ -118,6 +118,15 @@ class DuplicateOut(Out):
                                                                     "(a line every district budgets is one entry naming the others)")
 
 
+class DecidedOut(Out):
+    id: int = Field(description="The decision's id (DELETE /v1/decisions/{id} withdraws it)")
+    level: str
+    node_id: str
+    source: str
+    who: str
+    created: float = Field(description="Unix time")
+
+
 class AlignResponse(Out):
     model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [{
         "catalog": "bma-9d", "encoder": "e5", "model_version": 3, "examples": 120,
@@ -139,6 +148,8 @@ class AlignResponse(Out):
     neighbours: list[NeighbourOut]
     warnings: list[str]
     warnings_th: list[str] = Field(default_factory=list, description="The same warnings in Thai, in the same order (for the pages)")
+    decided: list[DecidedOut] = Field(default_factory=list, description="The labels counting on this very text (normalized): the draft "
+                                                                       "was decided before, at these levels")
     duplicates: list[DuplicateOut] = Field(description="Stored projects similar to the draft: duplicates first (decision kind copy or "
                                                        "same_project), then related projects that are not duplicates (kind related), "
                                                        "each with the fields that match and differ")

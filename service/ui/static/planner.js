@@ -336,6 +336,31 @@
       ]);
       dupList.appendChild(more);
     }
+    markDecided(data.decided || []);
+  }
+
+  /* A draft decided before says so where its suggestions are: its labels marked (or named in their level when not
+     among the suggestions), and the newest one can be taken back here (re-opened, it showed nothing of its decision:
+     a planner's walkthrough). */
+  function markDecided(decided) {
+    if (!decided.length || !last) return;
+    decided.forEach(function (d) {
+      var card = document.querySelector('#suggestions .suggestion[data-level="' + d.level + '"][data-node-id="' + d.node_id + '"]');
+      var section = document.querySelector('#suggestions section.level[data-level="' + d.level + '"]');
+      if (card) {
+        card.classList.add("chosen");
+        var use = card.querySelector(".accept-suggestion");
+        if (use) use.setAttribute("aria-pressed", "true");
+      } else if (section) {
+        section.insertBefore(el("p", { class: "picked status ok", dataset: { nodeId: d.node_id }, text: "เลือกไว้แล้ว: " + d.node_id }),
+                             section.querySelector(".suggestion") || null);
+      }
+    });
+    var newest = decided.reduce(function (a, b) { return b.id > a.id ? b : a; });
+    PA.setStatus(document.getElementById("decision-status"), "ร่างนี้ตัดสินไว้แล้ว: " + decided.map(function (d) {
+      return d.node_id + " (ระดับ" + PA.levelName(d.level) + ")";
+    }).join(", "), "ok");
+    offerUndo(last, { id: newest.node_id, level: newest.level }, { id: newest.id });
   }
 
   function submit(event) {
