@@ -664,7 +664,7 @@ class Application:
         similar = self.check_duplicates(draft, related=True) if check_duplicates and self.index() is not None else []
         catalog_id = self.catalog_id(catalog)
         labels = self.decisions.active(catalog_id, {text_key(draft)})
-        why = self.labels_not_counting(catalog_id, labels)
+        why = self.labels_not_counting(catalog_id, labels) if labels else {}  # a draft never decided: one indexed query (~1 ms)
         return AlignOutcome(alignment, aligner.catalog.name, aligner.encoder_label, similar, aligner.model_version, aligner.examples,
                             [d for d in labels if d.id not in why])
 
