@@ -309,12 +309,19 @@ class DecisionStore:
         keys = sorted(set(text_keys)) if text_keys is not None else None
         result: list[Decision] = []
         with self.engine.connect() as connection:
-            for start in range(0, len(keys), CHUNK) if keys is not None else [0]:
-                where = conditions + ([table.c.text_key.in_(keys[start : start + CHUNK])] if keys is not None else [])
-                newest = select(func.max(table.c.id)).where(*where).group_by(table.c.level, table.c.text_key)
-                rows = connection.execute(select(table).where(table.c.id.in_(newest)).order_by(table.c.id))
-                result.extend(_decision(row) for row in rows)
-        return result
+            if keys is None:
+                newest = select(func.max(table.c.id)).where(*conditions).group_by(table.c.level, table.c.text_key)
+                return [_decision(row) for row in connection.execute(select(table).where(table.c.id.in_(newest)).order_by(table.c.id))]
+            # some texts: their rows by the (catalog, text_key) index, the newest per level picked here; grouped in SQL, SQLite
+            # walked the whole catalog by (catalog, level, text_key) for its order, 8.6 ms an align at 50,000 decisions (a blind review)
+            for start in range(0, len(keys), CHUNK):
+                rows = connection.execute(select(table).where(*conditions, table.c.text_key.in_(keys[start : start + CHUNK])))
+                newest_rows: dict[tuple[str, str], Decision] = {}
+                for row in rows:
+                    if (found := newest_rows.get((row.level, row.text_key))) is None or found.id < row.id:
+                        newest_rows[(row.level, row.text_key)] = _decision(row)
+                result.extend(newest_rows.values())
+        return sorted(result, key=lambda d: d.id)
 
     def for_projects(self, catalog: str, project_ids: Sequence[str], *, people_only: bool = False, level: str | None = None,
                      text_keys: Collection[str] | None = None) -> dict[str, list[Decision]]:

@@ -108,4 +108,5 @@ decisions = Table(
     Index("ix_decisions_created", "catalog", "created"),
     Index("ix_decisions_project", "catalog", "project_id"),  # coverage: decisions made on stored projects
     Index("ix_decisions_withdraws", "withdraws"),
+    Index("ix_decisions_text", "catalog", "text_key"),  # a text's labels at every level (align's ``decided``; migration 0006)
 )

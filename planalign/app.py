@@ -51,7 +51,7 @@ from planalign.corpora.projects import (
     with_declared_ids,
 )
 from planalign.corpora.tables import MAX_XLSX_INFLATED, Limits, Table, TableError, unguarded, write_table
-from planalign.decisions import DecisionInput, Declared, check, check_source, decided_node, declared, from_table, latest_per_text
+from planalign.decisions import DecisionInput, Declared, check, check_source, check_withdrawal_source, decided_node, declared, from_table, latest_per_text
 from planalign.errors import Conflict, InputError, NotFound, TooLarge, Unavailable
 from planalign.index.align import SCORING_VERSION, Aligner, Alignment
 from planalign.index.align.query import prepare_text
@@ -70,7 +70,7 @@ from planalign.index.coverage import (
     load_category_map,
     year_not_stored,
 )
-from planalign.index.decisions import LOCAL, PEOPLE_SOURCES, WITHDRAWAL_COLUMNS, Decision, DecisionStore, IsWithdrawal, NewDecision, Recorded, about_project, text_key
+from planalign.index.decisions import LOCAL, WITHDRAWAL_COLUMNS, Decision, DecisionStore, IsWithdrawal, NewDecision, Recorded, about_project, text_key
 from planalign.index.dedup import (
     DedupConfig,
     DedupRecord,
@@ -664,7 +664,9 @@ class Application:
         similar = self.check_duplicates(draft, related=True) if check_duplicates and self.index() is not None else []
         catalog_id = self.catalog_id(catalog)
         labels = self.decisions.active(catalog_id, {text_key(draft)})
-        why = self.labels_not_counting(catalog_id, labels) if labels else {}  # a draft never decided: one indexed query (~1 ms)
+        # the aligner's catalog: a file named on the command line is the catalog its decisions name (read as another, every
+        # label was "removed"), and it is read already (the file again: +15 ms on a 444-node catalog, a blind review)
+        why = self.labels_not_counting(catalog_id, labels, aligner.catalog) if labels else {}  # never decided: one indexed query
         return AlignOutcome(alignment, aligner.catalog.name, aligner.encoder_label, similar, aligner.model_version, aligner.examples,
                             [d for d in labels if d.id not in why])
 
@@ -872,9 +874,7 @@ class Application:
         keeps both. Says the text's labels standing now, at every level (an older one back at this level, or one at
         another level the withdrawn decision had overridden: the pages mark them again). A decision withdrawn before
         answers its withdrawal (``created`` false): a retried request changes nothing."""
-        if source is not None and source not in PEOPLE_SOURCES:
-            raise InputError(f"a withdrawal's source is one of {', '.join(PEOPLE_SOURCES)}, not {source!r}",
-                             thai=f"แหล่งที่มาของการยกเลิกต้องเป็น {', '.join(PEOPLE_SOURCES)} (ได้รับ {source})")
+        check_withdrawal_source(source)
         if not 1 <= decision_id <= MAX_DECISION_ID:  # no such row; past the column's range a 500 (a blind review)
             raise NotFound(f"no decision {decision_id}", thai=f"ไม่พบการตัดสินใจรายการที่ {decision_id}")
         try:
@@ -940,14 +940,15 @@ class Application:
             found |= {i for i, reason in why.items() if reason == "overridden"}
         return found & {d.id for d in decisions}
 
-    def labels_not_counting(self, catalog_id: str, active: Sequence[Decision]) -> dict[int, str]:
+    def labels_not_counting(self, catalog_id: str, active: Sequence[Decision], known: Catalog | None = None) -> dict[int, str]:
         """Of a catalog's active labels (:meth:`DecisionStore.active`, whole texts), those that do not count, and
         why: ``removed``, a node the catalog no longer has (every one, when the catalog is gone), or
         ``overridden``, a newer decision on the text at another level, off the label's path, counts instead
         (dimension D4, then issue D1.4: learning and the pages follow D1.4; lists and stats called D4 active
-        beside it, and an export of the active labels gave the text two dimensions: a planner's walkthrough)."""
+        beside it, and an export of the active labels gave the text two dimensions: a planner's walkthrough).
+        ``known``: the catalog, when the caller has it."""
         try:
-            catalog = self.catalog(catalog_id, allow_path=catalog_id == self.settings.catalog)
+            catalog = known or self.catalog(catalog_id, allow_path=catalog_id == self.settings.catalog)
         except InputError:
             return dict.fromkeys((d.id for d in active), "removed")
         found: dict[int, str] = {}

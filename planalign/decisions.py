@@ -22,7 +22,7 @@ from planalign.corpora.tables import Table
 from planalign.errors import InputError
 from planalign.index.align import AlignmentInputError, prepare_text
 from planalign.index.align.query import unreadable
-from planalign.index.decisions import SOURCES, Decision, NewDecision, text_key
+from planalign.index.decisions import PEOPLE_SOURCES, SOURCES, Decision, NewDecision, text_key
 from planalign.nlp.fields import topical
 from planalign.nlp.normalize import normalize
 
@@ -69,6 +69,13 @@ def check(items: Sequence[DecisionInput], catalog: Catalog, catalog_id: str, who
     if problems:
         raise DecisionError(problems, what)
     return checked
+
+
+def check_withdrawal_source(source: str | None) -> None:
+    """Where a withdrawal may say it came from: a person's source (None: the withdrawn decision's own)."""
+    if source is not None and source not in PEOPLE_SOURCES:
+        raise InputError(f"a withdrawal's source is one of {', '.join(PEOPLE_SOURCES)}, not {source!r}",
+                         thai=f"แหล่งที่มาของการยกเลิกต้องเป็น {', '.join(PEOPLE_SOURCES)} (ได้รับ {source})")
 
 
 def check_source(source: str) -> None:

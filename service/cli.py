@@ -624,6 +624,9 @@ def decisions_withdraw(
 
     Example: planalign decisions withdraw 1042 1043
     """
+    from planalign.decisions import check_withdrawal_source
+
+    check_withdrawal_source(source)  # once, not once an id
     core = _core(config, data_dir=data_dir, db_url=db_url)
     refused: list[tuple[str, str]] = []
     for decision_id in ids:

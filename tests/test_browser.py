@@ -203,6 +203,10 @@ def test_planner_decision_changes_the_next_suggestion(server: str, browser) -> N
     wait.until(EC.text_to_be_present_in_element((By.ID, "decision-status"), "D4"))
     time.sleep(1)  # a second request would answer within this
     assert browser.find_element(By.ID, "decision-status").text.startswith("บันทึกแล้ว: D4")
+    # the same choice again is unchanged: the undo offered for the newest decision stays (it went: two blind reviews)
+    browser.find_element(By.CSS_SELECTOR, '#suggestions .suggestion[data-level="dimension"] .accept-suggestion').click()
+    wait.until(EC.text_to_be_present_in_element((By.ID, "decision-status"), "ตรงกับที่บันทึกไว้แล้ว: D4"))
+    assert browser.find_elements(By.ID, "undo-decision")
     _no_console_errors(browser)
     _screenshot(browser, "planner-decision.png")
     stats = json.loads(urllib.request.urlopen(server + "/v1/decisions/stats", timeout=WAIT).read())

@@ -700,6 +700,21 @@ def test_a_withdrawn_decision_no_longer_counts_and_the_history_keeps_both(tmp_pa
     assert store.for_projects("bma-9d", ["P9"])["P9"][-1].node_id == "D5.1"
 
 
+def test_a_catalog_file_named_on_the_command_line_says_its_drafts_decided_labels(tmp_path):
+    """`align --catalog file.csv` learned from the file's decisions but said "decided": [] (the file read as a removed catalog)."""
+    path = tmp_path / "shop.csv"
+    path.write_text(SHOP_CATALOG, encoding="utf-8")
+    owner = _core(tmp_path / "d", catalog=str(path))  # decided under the file as the configured catalog
+    owner.decide([DecisionInput(text="ทรายแมวกลิ่นลาเวนเดอร์", node="PET.CAT", source="planner")])
+    owner.close()
+    core = _core(tmp_path / "d")
+    outcome = core.align("ทรายแมวกลิ่นลาเวนเดอร์", aligner=core.aligner(str(path), allow_path=True), catalog=str(path))
+    assert [(d.node_id, d.source) for d in outcome.decided] == [("PET.CAT", "planner")] and outcome.alignment.learned
+    never = core.align("อาหารปลาทอง", aligner=core.aligner(str(path), allow_path=True), catalog=str(path))
+    assert never.decided == []
+    core.close()
+
+
 def test_going_back_before_withdrawals_leaves_no_withdrawal_row_behind(tmp_path):
     """Without their column, withdrawal rows (node "") read as their texts' newest label to the version before (a blind review)."""
     from alembic import command

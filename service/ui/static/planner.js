@@ -7,6 +7,10 @@
 
   var nodeNames = {}; // catalog id -> {node id -> name}, for readable paths
 
+  /* A value as a CSS attribute selector holds it: a catalog's node id may hold a quote ('G2.2"b' made every selector
+     throw, and the page showed no suggestion: a blind review). */
+  function attr(value) { return window.CSS && CSS.escape ? CSS.escape(String(value)) : String(value).replace(/["\\]/g, "\\$&"); }
+
   function loadNames(catalogId) {
     if (!catalogId || nodeNames[catalogId]) return Promise.resolve(nodeNames[catalogId] || {});
     return PA.api("/v1/catalogs/" + encodeURIComponent(catalogId)).then(function (data) {
@@ -121,7 +125,7 @@
       .then(function (answer) {
         if (last !== decided) return;
         var shown = false;
-        document.querySelectorAll('#suggestions .suggestion[data-level="' + node.level + '"]').forEach(function (card) {
+        document.querySelectorAll('#suggestions .suggestion[data-level="' + attr(node.level) + '"]').forEach(function (card) {
           card.classList.toggle("chosen", card.dataset.nodeId === node.id);
           var use = card.querySelector(".accept-suggestion");  // the choice said to a screen reader too, not only by a border and a tick
           if (use) use.setAttribute("aria-pressed", String(card.dataset.nodeId === node.id));
@@ -129,7 +133,7 @@
         });
         /* A node picked from the tree that is not among the suggestions: said in its level, not only in the
            status line (a walkthrough saw no card marked and took the top suggestion for the answer). */
-        var section = document.querySelector('#suggestions section.level[data-level="' + node.level + '"]');
+        var section = document.querySelector('#suggestions section.level[data-level="' + attr(node.level) + '"]');
         var old = section && section.querySelector(".picked");
         if (old) old.remove();
         if (section && !shown) {
@@ -169,10 +173,10 @@
      then its newest decision still standing), and the page marks what stands now. */
   function offerUndo(decided, node, stored) {
     var old = document.getElementById("undo-decision");
-    // the same choice again is "unchanged": the undo offered for it stays (it went, a blind review)
-    if (old && !(stored && stored.id) && old.dataset.nodeId === node.id && old.dataset.level === node.level) return;
+    // a choice already standing is "unchanged": the undo offered stays, for the newest decision it names (it went, and
+    // the newest could no longer be taken back: two blind reviews)
+    if (!stored || !stored.id) return;
     if (old) old.remove();
-    if (!stored || !stored.id) return;  // unchanged: the label was recorded before, from another page or draft
     var status = document.getElementById("decision-status");
     var undo = el("button", { type: "button", class: "link-button", id: "undo-decision", text: "ยกเลิกการตัดสินใจนี้",
       "aria-label": "ยกเลิกการตัดสินใจ " + node.id + " ของร่างนี้", dataset: { nodeId: node.id, level: node.level } });
@@ -198,8 +202,8 @@
           });
           // a label standing that is not among its level's suggestions (picked from the tree) is said in its level again
           standing.forEach(function (d) {
-            var section = document.querySelector('#suggestions section.level[data-level="' + d.level + '"]');
-            if (!section || section.querySelector('.suggestion[data-node-id="' + d.node_id + '"]')) return;
+            var section = document.querySelector('#suggestions section.level[data-level="' + attr(d.level) + '"]');
+            if (!section || section.querySelector('.suggestion[data-node-id="' + attr(d.node_id) + '"]')) return;
             section.insertBefore(el("p", { class: "picked status ok", dataset: { nodeId: d.node_id }, text: "เลือกแล้ว: " + d.node_id }),
                                  section.querySelector(".suggestion") || null);
           });
@@ -336,31 +340,38 @@
       ]);
       dupList.appendChild(more);
     }
-    markDecided(data.decided || []);
+    markDecided(data.decided || [], names || {});
   }
 
   /* A draft decided before says so where its suggestions are: its labels marked (or named in their level when not
      among the suggestions), and the newest one can be taken back here (re-opened, it showed nothing of its decision:
      a planner's walkthrough). */
-  function markDecided(decided) {
+  var SOURCE_WORDS = { planner: "หน้าวางแผน", reviewer: "ผู้ตรวจ", evaluator: "ทีมประเมินผล", declared: "แบบฟอร์มโครงการ", imported: "นำเข้าไฟล์" };
+
+  function markDecided(decided, names) {
     if (!decided.length || !last) return;
     decided.forEach(function (d) {
-      var card = document.querySelector('#suggestions .suggestion[data-level="' + d.level + '"][data-node-id="' + d.node_id + '"]');
-      var section = document.querySelector('#suggestions section.level[data-level="' + d.level + '"]');
+      var card = document.querySelector('#suggestions .suggestion[data-level="' + attr(d.level) + '"][data-node-id="' + attr(d.node_id) + '"]');
+      var section = document.querySelector('#suggestions section.level[data-level="' + attr(d.level) + '"]');
       if (card) {
         card.classList.add("chosen");
         var use = card.querySelector(".accept-suggestion");
         if (use) use.setAttribute("aria-pressed", "true");
       } else if (section) {
-        section.insertBefore(el("p", { class: "picked status ok", dataset: { nodeId: d.node_id }, text: "เลือกไว้แล้ว: " + d.node_id }),
+        section.insertBefore(el("p", { class: "picked status ok", dataset: { nodeId: d.node_id },
+                                       text: "เลือกไว้แล้ว: " + d.node_id + (names[d.node_id] ? " " + names[d.node_id] : "") }),
                              section.querySelector(".suggestion") || null);
       }
     });
     var newest = decided.reduce(function (a, b) { return b.id > a.id ? b : a; });
+    /* whose decision it is, and from where; the page takes back the planner page's own only (a form's declaration or
+       an imported file's label was withdrawn with one click here, unsaid: a blind review): the others on the
+       evaluation page's list of decisions */
+    var own = newest.source === "planner";
     PA.setStatus(document.getElementById("decision-status"), "ร่างนี้ตัดสินไว้แล้ว: " + decided.map(function (d) {
-      return d.node_id + " (ระดับ" + PA.levelName(d.level) + ")";
-    }).join(", "), "ok");
-    offerUndo(last, { id: newest.node_id, level: newest.level }, { id: newest.id });
+      return d.node_id + " (ระดับ" + PA.levelName(d.level) + " · " + (SOURCE_WORDS[d.source] || d.source) + " · " + PA.whoThai(d.who) + ")";
+    }).join(", ") + (own ? "" : " · ยกเลิกได้ที่หน้าประเมินผล ส่วน “การตัดสินใจที่บันทึกไว้”"), "ok");
+    if (own) offerUndo(last, { id: newest.node_id, level: newest.level }, { id: newest.id });
   }
 
   function submit(event) {
