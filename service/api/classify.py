@@ -126,7 +126,7 @@ async def submit_job(
 
 @router.get("/jobs", summary="The newest jobs first (file, status, progress); X-Total-Count says how many match",
             dependencies=[Depends(require_read_key)], response_model=list[JobOut])
-def recent_jobs(app: AppDep, response: Response, limit: int = Query(20, ge=1, le=200), offset: int = Query(0, ge=0),
+def recent_jobs(app: AppDep, response: Response, limit: int = Query(20, ge=1, le=200), offset: int = Query(0, ge=0, le=1_000_000_000),
                 status: Literal["queued", "running", "done", "failed", "cancelled"] | None = Query(None)) -> list[JobOut]:
     ahead = app.jobs.ahead()
     total, jobs = app.jobs.recent(limit, offset=offset, status=status)
