@@ -447,7 +447,9 @@ def test_evaluate_review_grid_by_keyboard(server: str, browser) -> None:
     mistaken.click()
     browser.find_element(By.ID, "review-grid").send_keys("u")
     wait.until(EC.text_to_be_present_in_element((By.ID, "review-status"), "ยกเลิกแล้ว"))
-    wait.until(lambda d: "decided" not in d.find_element(By.CSS_SELECTOR, f'#review-table tbody tr[data-index="{index}"]').get_attribute("class"))
+    # read in one script: the grid redraws its rows as the page reloads (a row found, then read, could be gone: a flaky run)
+    wait.until(lambda d: d.execute_script("const r = document.querySelector(arguments[0]); return Boolean(r) && !r.classList.contains('decided')",
+                                          f'#review-table tbody tr[data-index="{index}"]'))
     assert browser.switch_to.active_element.get_attribute("id") == "review-grid"
     assert json.loads(urllib.request.urlopen(server + "/v1/decisions/stats", timeout=WAIT).read())["withdrawn"] >= 1
     browser.find_element(By.ID, "review-needs").click()  # filter: only rows that need review
