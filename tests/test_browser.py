@@ -38,6 +38,7 @@ if not (CHROMIUM.is_file() and CHROMEDRIVER.is_file()):
                 allow_module_level=True)
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.chrome.options import Options  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
@@ -509,7 +510,7 @@ def test_the_evaluation_page_lists_the_decisions_and_withdraws_one(server: str, 
     decided = json.loads(urllib.request.urlopen(request, timeout=WAIT).read())["decisions"][0]
     browser.get("about:blank")
     browser.get(server + "/evaluate#decisions")
-    wait = WebDriverWait(browser, WAIT)
+    wait = WebDriverWait(browser, WAIT, ignored_exceptions=[StaleElementReferenceException])  # the list redraws as it reloads
     row = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, f'#decisions-table tbody tr[data-id="{decided["id"]}"]')))
     assert "D1.4" in row.text and "นำเข้าไฟล์" in row.text and "มีผล" in row.text
     assert "ยอมรับข้อเสนอของระบบ" in browser.find_element(By.ID, "decisions-summary").text
@@ -547,7 +548,7 @@ def test_the_list_of_decisions_follows_its_catalogs_levels_and_pages_once_a_clic
     post("/v1/decisions", [{"text": f"ทดสอบหน้าถัดไป รายการ {i}", "node_id": "D4.1"} for i in range(51)])
     browser.get("about:blank")
     browser.get(server + "/evaluate#decisions")
-    wait = WebDriverWait(browser, WAIT)
+    wait = WebDriverWait(browser, WAIT, ignored_exceptions=[StaleElementReferenceException])  # the list redraws as it reloads
     wait.until(EC.text_to_be_present_in_element((By.ID, "decisions-status"), "แสดงรายการที่"))
     Select(browser.find_element(By.ID, "decisions-level")).select_by_value("issue")
     wait.until(EC.text_to_be_present_in_element((By.ID, "decisions-status"), "แสดงรายการที่"))
