@@ -365,6 +365,10 @@
   /* Who decided: an API key's name, or "local" (no key: a person at this installation), said in Thai (a walkthrough saw "local"). */
   function whoThai(who) { return who === "local" ? "ผู้ใช้ในหน่วยงาน (ไม่ระบุชื่อ)" : who; }
 
+  /* Where a decision came from, in Thai (the API's sources, in their order). */
+  var SOURCE_THAI = { planner: "หน้าวางแผน", reviewer: "ผู้ตรวจ", evaluator: "ทีมประเมินผล", declared: "แบบฟอร์มโครงการ", imported: "นำเข้าไฟล์" };
+  function sourceThai(source) { return SOURCE_THAI[source] || source; }
+
   /* The number behind a duplicate decision, as service/format.py's describe_decision says it. */
   function decisionScore(d) {
     if (!d) return "";
@@ -409,6 +413,7 @@
   window.PA = {
     api: api, blobUrl: blobUrl, download: download, query: query, el: el, append: append, clear: clear, ApiError: ApiError,
     highlightSpans: highlightSpans, highlightWords: highlightWords, percent: percent, excerpt: excerpt, decisionScore: decisionScore, whoThai: whoThai,
+    sourceThai: sourceThai, sources: Object.keys(SOURCE_THAI),
     confidenceBar: confidenceBar, setStatus: setStatus, loadCatalogs: loadCatalogs,
     levelName: levelName, catalogTitle: catalogTitle, matchKind: function (k) { return MATCH_KINDS[k] || k; }, formatNumber: formatNumber,
     decisionEvidence: decisionEvidence, kindThai: kindThai, explanationThai: explanationThai, focusIfLost: focusIfLost, fieldError: fieldError

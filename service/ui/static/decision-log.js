@@ -7,7 +7,6 @@
   var el = PA.el;
   var PAGE = 50;
   var SHOWN_CHARS = 300;  // of a text in the table (a text may hold 20,000); the whole text in its title
-  var SOURCES = { planner: "หน้าวางแผน", reviewer: "ผู้ตรวจ", evaluator: "ทีมประเมินผล", declared: "แบบฟอร์มโครงการ", imported: "นำเข้าไฟล์" };
   var LOCAL_WORDS = /^(ผู้ใช้ในหน่วยงาน.*|ไม่ระบุชื่อ)$/;  // how the table says "local": typed back as the filter, it found nothing
   // applied: the filters of the list shown (downloads and paging use them, not inputs edited since: a blind review)
   var state = { offset: 0, total: 0, writing: false, loading: false, loaded: false, nodes: {}, applied: null };
@@ -67,7 +66,7 @@
   function summary(stats, applied) {
     var rate = stats.acceptance_rate, active = stats.active_acceptance_rate;
     var counted = stats.active - (stats.overridden || 0) - (stats.not_counting || 0);
-    var scope = "สรุปของแผนนี้" + (applied.source ? " ที่มา" + (SOURCES[applied.source] || applied.source) : "") +
+    var scope = "สรุปของแผนนี้" + (applied.source ? " ที่มา" + PA.sourceThai(applied.source) : "") +
       (applied.who ? " ผู้ตัดสิน " + PA.whoThai(applied.who) : "") + " (ไม่กรองตามระดับ ข้อความ หรือหมวด): ";
     var parts = ["การตัดสินใจ " + PA.formatNumber(stats.decisions) + " รายการ", "มีผลอยู่ " + PA.formatNumber(Math.max(0, counted))];
     if (stats.overridden) parts.push("ถูกแทนในอีกระดับ " + PA.formatNumber(stats.overridden));
@@ -123,7 +122,7 @@
         el("td", { class: "nowrap", text: PA.levelName(d.level) }),
         el("td", null, d.withdraws ? "–" : el("span", null, [el("code", { text: d.node_id }), name ? " " + name : ""])),
         el("td", { class: "small" }, d.suggested ? [el("code", { text: d.suggested }), d.accepted ? " (ยอมรับ)" : " (แก้ไข)"] : "–"),
-        el("td", { class: "small", text: (SOURCES[d.source] || d.source) + " · " + PA.whoThai(d.who) }),
+        el("td", { class: "small", text: PA.sourceThai(d.source) + " · " + PA.whoThai(d.who) }),
         el("td", { class: "small", text: status(d, active) }),
         el("td", null, undoable ? el("button", { type: "button", class: "btn btn-small decision-withdraw", text: "ยกเลิก",
           "aria-label": "ยกเลิกการตัดสินใจ " + d.node_id + " ของ " + d.text.slice(0, 60),  // the row by what it shows (an id read as nothing)
@@ -189,7 +188,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     var select = $("decisions-source");
-    Object.keys(SOURCES).forEach(function (s) { select.appendChild(el("option", { value: s, text: SOURCES[s] })); });
+    PA.sources.forEach(function (s) { select.appendChild(el("option", { value: s, text: PA.sourceThai(s) })); });
     $("decisions-filter").addEventListener("submit", function (event) {
       event.preventDefault();
       if (!$("decisions-catalog").options.length) open(); else load(0);

@@ -346,8 +346,6 @@
   /* A draft decided before says so where its suggestions are: its labels marked (or named in their level when not
      among the suggestions), and the newest one can be taken back here (re-opened, it showed nothing of its decision:
      a planner's walkthrough). */
-  var SOURCE_WORDS = { planner: "หน้าวางแผน", reviewer: "ผู้ตรวจ", evaluator: "ทีมประเมินผล", declared: "แบบฟอร์มโครงการ", imported: "นำเข้าไฟล์" };
-
   function markDecided(decided, names) {
     if (!decided.length || !last) return;
     decided.forEach(function (d) {
@@ -369,7 +367,7 @@
        evaluation page's list of decisions */
     var own = newest.source === "planner";
     PA.setStatus(document.getElementById("decision-status"), "ร่างนี้ตัดสินไว้แล้ว: " + decided.map(function (d) {
-      return d.node_id + " (ระดับ" + PA.levelName(d.level) + " · " + (SOURCE_WORDS[d.source] || d.source) + " · " + PA.whoThai(d.who) + ")";
+      return d.node_id + " (ระดับ" + PA.levelName(d.level) + " · " + PA.sourceThai(d.source) + " · " + PA.whoThai(d.who) + ")";
     }).join(", ") + (own ? "" : " · ยกเลิกได้ที่หน้าประเมินผล ส่วน “การตัดสินใจที่บันทึกไว้”"), "ok");
     if (own) offerUndo(last, { id: newest.node_id, level: newest.level }, { id: newest.id });
   }
