@@ -563,7 +563,7 @@ def _the_shape_sent(errors: Sequence[Any]) -> list[Any]:
     under = {loc: [e for e in errors if tuple(e.get("loc", ())[:2]) == loc] for loc in shapes}
     wrong_shape = {loc for loc, found in under.items()
                    if len(found) == 1 and len(found[0].get("loc", ())) == 2 and found[0].get("type") in ("list_type", "model_type", "model_attributes_type", "dict_type")}
-    if len(shapes) > 1 and wrong_shape and shapes - wrong_shape:
+    if wrong_shape and shapes - wrong_shape:  # both shapes wrong (neither sent): every error stays
         return [e for e in errors if tuple(e.get("loc", ())[:2]) not in wrong_shape]
     return list(errors)
 

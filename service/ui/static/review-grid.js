@@ -106,7 +106,7 @@
           el("span", { class: "small muted", text: (row.accepted ? "ยอมรับ" : "แก้ไข") + " · " + PA.whoThai(decided.who) +
             (decided.level && decided.level !== state.level ? " · ตัดสินที่ระดับ" + PA.levelName(decided.level) : "") }), " ",
           el("button", { type: "button", class: "link-button review-withdraw", text: "ยกเลิก", "aria-label": "ยกเลิกการตัดสินของแถว " + row.row,
-                         title: "ยกเลิกการตัดสินนี้ (ปุ่ม u): ข้อความนี้จะไม่มีหมวดที่ตัดสินไว้ และระบบจะไม่เรียนรู้จากมัน",
+                         title: "ยกเลิกการตัดสินนี้ (ปุ่ม u): ระบบจะไม่นับและไม่เรียนรู้จากการตัดสินนี้ ข้อความจะใช้การตัดสินก่อนหน้าที่ยังมีผล (ถ้ามี)",
                          onclick: function (event) { event.stopPropagation(); select(i); withdraw(); } })] : "–"),
         el("td", null, [
           el("button", { type: "button", class: "btn btn-small review-accept", text: "ยอมรับ", "aria-label": "ยอมรับข้อเสนอของแถว " + row.row,
