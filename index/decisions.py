@@ -42,6 +42,16 @@ def _withdrawn():
     return select(table.c.withdraws).where(table.c.withdraws.is_not(None))
 
 
+def _matching(*, catalog: str | None, level: str | None, source: str | None, who: str | None, text: str | None,
+              node_id: str | None, contains: str | None) -> list:
+    """The conditions of a list's filters (:meth:`DecisionStore.page`), which its summary (:meth:`DecisionStore.stats`) shares."""
+    pattern = "%" + contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%" if contains else None
+    return [c for c in (table.c.catalog == catalog if catalog else None, table.c.level == level if level else None,
+                        table.c.source == source if source else None, table.c.who == who if who else None,
+                        table.c.text_key == text_key(text) if text else None, table.c.node_id == node_id if node_id else None,
+                        table.c.text.like(pattern, escape="\\") if pattern else None) if c is not None]
+
+
 def _standing():
     """Rows that are decisions still standing: not withdrawals, not withdrawn."""
     return and_(table.c.withdraws.is_(None), table.c.id.not_in(_withdrawn()))
@@ -411,11 +421,7 @@ class DecisionStore:
         """Decisions newest first with filters, and how many match: the history, withdrawals and withdrawn decisions
         among them (each withdrawn one says by which withdrawal); ``active_only``: the labels standing. ``text``: that
         very text; ``contains``: texts holding these characters (a project's name in part); ``node_id``: decided on that node."""
-        pattern = "%" + contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%" if contains else None
-        conditions = [c for c in (table.c.catalog == catalog if catalog else None, table.c.level == level if level else None,
-                                  table.c.source == source if source else None, table.c.who == who if who else None,
-                                  table.c.text_key == text_key(text) if text else None, table.c.node_id == node_id if node_id else None,
-                                  table.c.text.like(pattern, escape="\\") if pattern else None) if c is not None]
+        conditions = _matching(catalog=catalog, level=level, source=source, who=who, text=text, node_id=node_id, contains=contains)
         if active_only:
             newest = select(func.max(table.c.id)).where(_standing()).group_by(table.c.catalog, table.c.level, table.c.text_key)
             conditions.append(table.c.id.in_(newest))
@@ -445,14 +451,15 @@ class DecisionStore:
             rows = connection.execute(query.where(table.c.created >= since) if since is not None else query)
             return [(row[0], row[1], row[2], int(row[3])) for row in rows]
 
-    def stats(self, catalog: str | None = None, period: str = "week", *, source: str | None = None, who: str | None = None) -> dict:
+    def stats(self, catalog: str | None = None, period: str = "week", *, level: str | None = None, source: str | None = None,
+              who: str | None = None, text: str | None = None, node_id: str | None = None, contains: str | None = None) -> dict:
         """Counts per source and level, active labels, and the acceptance rate (suggestion = decision) over time, of the
         decisions standing or replaced since; withdrawn ones (taken by mistake) are counted apart (``withdrawn``), not
-        as judgements of the suggestions (a slipped key counted as an acceptance). ``source``, ``who``: only the
-        decisions from there or by them; an active label is one of theirs that is its text's newest standing decision
+        as judgements of the suggestions (a slipped key counted as an acceptance). The filters are :meth:`page`'s: only
+        the decisions matching them; an active label is one of theirs that is its text's newest standing decision
         (whoever made the others)."""
         where = [table.c.catalog == catalog] if catalog else []
-        theirs = where + [c for c in (table.c.source == source if source else None, table.c.who == who if who else None) if c is not None]
+        theirs = _matching(catalog=catalog, level=level, source=source, who=who, text=text, node_id=node_id, contains=contains)
         with self.engine.connect() as connection:
             rows = connection.execute(select(table.c.id, table.c.source, table.c.level, table.c.suggested, table.c.node_id, table.c.created)
                                       .where(*theirs, table.c.withdraws.is_(None)).order_by(table.c.id)).all()

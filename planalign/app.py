@@ -896,7 +896,14 @@ class Application:
                        offset: int = 0, limit: int | None = 50) -> tuple[int, list[Decision]]:
         """Decisions newest first, and how many match. A filter that names no catalog, level or source
         there is is refused (404 / 422), not answered with an empty page that reads as "no decisions"."""
-        if catalog or level:  # a level is one of the filtered catalog's (default: the configured one)
+        level = self._checked_decision_filters(catalog, level, source)
+        return self.decisions.page(catalog=catalog, level=level, source=source, who=who, text=text, node_id=node_id, contains=contains,
+                                   active_only=active_only, offset=offset, limit=limit)
+
+    def _checked_decision_filters(self, catalog: str | None, level: str | None, source: str | None) -> str | None:
+        """The level as the filtered catalog names it (default: the configured catalog), after refusing a catalog,
+        level or source there is not (404 / 422): zeros or an empty page read as "no decisions"."""
+        if catalog or level:
             known = self._decided_catalog(catalog)
             if known is not None and level:
                 level = known.resolve_level(level)
@@ -905,29 +912,30 @@ class Application:
                                  thai=f"ไม่มีการตัดสินใจของแผน {catalog} ในระดับ {level}")
         if source:
             check_source(source)
-        return self.decisions.page(catalog=catalog, level=level, source=source, who=who, text=text, node_id=node_id, contains=contains,
-                                   active_only=active_only, offset=offset, limit=limit)
+        return level
 
-    def decision_stats(self, catalog: str | None = None, period: str = "week", *, source: str | None = None, who: str | None = None) -> dict:
+    def decision_stats(self, catalog: str | None = None, period: str = "week", *, level: str | None = None, source: str | None = None,
+                       who: str | None = None, text: str | None = None, node_id: str | None = None, contains: str | None = None) -> dict:
         """Decisions per source and level, the acceptance rate over time, and the models learned from
-        them (in use or kept on disk: their versions and review thresholds). A catalog filter that
-        names no catalog is refused (404), as in :meth:`decisions_page`: zeros read as an empty history."""
-        if catalog:
-            self._decided_catalog(catalog)
-        if source:
-            check_source(source)
+        them (in use or kept on disk: their versions and review thresholds). The filters are
+        :meth:`decisions_page`'s, so a list's summary counts what the list shows (the evaluation page's
+        summary said "not filtered by level, text or node" beside a filtered list); refused alike."""
+        level = self._checked_decision_filters(catalog, level, source)
+        filters: dict[str, Any] = {"level": level, "source": source, "who": who, "text": text, "node_id": node_id, "contains": contains}
         # a model kept on disk for an encoder this configuration does not use is listed as not in use: beside 10,000
         # decisions, a tfidf model of 4 examples read as the current one (a blind test). In use: loaded by this process
         # (citizen reports align with the index encoder), or of the encoders configured for suggestions and the index.
         configured = {self.settings.encoder, self.index_encoder_name()}  # "auto" names no model: the one it chose (a blind review)
         models = [{**{k: v for k, v in m.items() if k != "loaded"}, "in_use": m["loaded"] or m["encoder"] in configured}
                   for m in self.learning.status(stored=True) if catalog is None or m["catalog"] == catalog]
+        theirs = ({d.id for d in self.decisions.page(catalog=catalog, active_only=True, limit=None, **filters)[1]}
+                  if any(filters.values()) else None)
         reasons = []
         for c in [catalog] if catalog else self.decisions.catalogs():
             every = self.decisions.active(c)  # whole texts: a label is overridden by anyone's decision
             why = self.labels_not_counting(c, every)
-            reasons += [why[d.id] for d in every if d.id in why and source in (None, d.source) and who in (None, d.who)]
-        return {**self.decisions.stats(catalog, period, source=source, who=who), "not_counting": reasons.count("removed"),
+            reasons += [why[d.id] for d in every if d.id in why and (theirs is None or d.id in theirs)]
+        return {**self.decisions.stats(catalog, period, **filters), "not_counting": reasons.count("removed"),
                 "overridden": reasons.count("overridden"), "models": models}
 
     def overridden(self, decisions: Sequence[Decision]) -> set[int]:

@@ -651,6 +651,9 @@ def decisions_stats(
     period: Annotated[str, typer.Option("--period", help="day, week or month.")] = "week",
     source: Annotated[Optional[str], typer.Option("--source", help="Only decisions from this source (planner, reviewer, evaluator, declared, imported).")] = None,
     who: Annotated[Optional[str], typer.Option("--who", help="Only decisions by this API key's name (or local).")] = None,
+    level: Annotated[Optional[str], typer.Option("--level", help="Only decisions at this level.")] = None,
+    node: Annotated[Optional[str], typer.Option("--node", help="Only decisions on this node (its id).")] = None,
+    contains: Annotated[Optional[str], typer.Option("--contains", help="Only decisions whose text holds these characters (a name in part).")] = None,
     as_json: JsonOpt = False,
     data_dir: DataDir = None,
     db_url: DbUrlOpt = None,
@@ -663,7 +666,8 @@ def decisions_stats(
 
     if period not in ("day", "week", "month"):
         raise UserError("--period is day, week or month", thai="--period ต้องเป็น day, week หรือ month")
-    stats = _core(config, data_dir=data_dir, db_url=db_url).decision_stats(catalog, period, source=source, who=who)
+    stats = _core(config, data_dir=data_dir, db_url=db_url).decision_stats(catalog, period, level=level, source=source, who=who,
+                                                                                node_id=node, contains=contains)
     if as_json:
         out.print_json(json.dumps(stats, ensure_ascii=False))
     else:

@@ -518,6 +518,8 @@ def test_the_evaluation_page_lists_the_decisions_and_withdraws_one(server: str, 
     wait.until(EC.staleness_of(row))
     row = wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, f'#decisions-table tbody tr[data-id="{decided["id"]}"]')))
     assert len(browser.find_elements(By.CSS_SELECTOR, "#decisions-table tbody tr[data-id]")) == 1
+    summary = browser.find_element(By.ID, "decisions-summary").text  # it counts what the list shows
+    assert "ข้อความมี \u201cซอยทดสอบ\u201d" in summary and "การตัดสินใจ 1 รายการ" in summary, summary
     row.find_element(By.CSS_SELECTOR, ".decision-withdraw").click()
     wait.until(EC.text_to_be_present_in_element((By.ID, "decisions-status"), f"ยกเลิกรายการที่ {decided['id']} แล้ว"))
     assert not browser.find_elements(By.CSS_SELECTOR, f'#decisions-table tbody tr[data-id="{decided["id"]}"]')  # no longer active

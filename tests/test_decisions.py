@@ -655,6 +655,13 @@ def test_a_withdrawn_decision_no_longer_counts_and_the_history_keeps_both(tmp_pa
     bob = store.stats("bma-9d", source="reviewer", who="bob")
     assert (bob["decisions"], bob["active"], bob["accepted"], bob["with_suggestion"], bob["withdrawn"]) == (1, 1, 0, 1, 0)
     assert store.stats("bma-9d", who="local")["withdrawn"] == 1 and store.stats("bma-9d", source="planner")["active"] == 1
+    # the list's other filters too: its summary said "not filtered by level, text or node" beside a filtered list
+    by_level, by_node, by_words = (store.stats("bma-9d", level="dimension"), store.stats("bma-9d", node_id="D1.2"),
+                                   store.stats("bma-9d", contains="คลองบาง"))
+    assert (by_level["decisions"], by_level["by_level"], by_level["withdrawn"]) == (1, {"dimension": 1}, 0)
+    assert (by_node["decisions"], by_node["active"], by_node["with_suggestion"]) == (1, 1, 1)
+    assert (by_words["decisions"], by_words["active"], by_words["withdrawn"]) == (1, 1, 1)
+    assert store.stats("bma-9d", text="ซ่อมผิวจราจร")["by_source"] == {"reviewer": 1}
     # withdrawn before: its withdrawal again, nothing new (a retried request); a withdrawal is not withdrawn
     assert store.withdraw(made[0].id, "carol") == (withdrawal, False)
     with pytest.raises(IsWithdrawal):
@@ -799,6 +806,10 @@ def test_a_label_another_levels_newer_decision_overrides_is_said_not_to_count(cl
     listed = client.get("/v1/decisions", params={"active": True}).json()["decisions"]
     assert {(d["node_id"], d["overridden"]) for d in listed} == {("D4", True), ("D1.4", False)}
     assert client.get("/v1/decisions/stats").json()["overridden"] == 1
+    # a filtered summary counts the overridden labels the filtered list shows (the list's own filters)
+    assert [client.get("/v1/decisions/stats", params=p).json()["overridden"] for p in (
+        {"level": "dimension"}, {"level": "issue"}, {"node_id": "D4"}, {"q": "บางซื่อ"}, {"q": "บางเขน"})] == [1, 0, 1, 1, 0]
+    assert client.get("/v1/decisions/stats", params={"level": "nope"}).status_code == 422  # as the list refuses it
     exported = list(csv.DictReader(io.StringIO(client.get("/v1/decisions", params={"active": True, "format": "csv"}).content.decode("utf-8-sig"))))
     assert {(r["node_id"], r["overridden"]) for r in exported} == {("D4", "yes"), ("D1.4", "")}
     # D1 agrees with D1.4: nothing is overridden once the dimension is decided on its path

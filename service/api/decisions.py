@@ -121,9 +121,14 @@ def _with_in_catalog(app: Application, decisions: list[Decision]) -> list[LabelD
             dependencies=[Depends(require_read_key)], response_model=DecisionStats)
 def stats(app: AppDep, catalog: str | None = Query(None, max_length=64),
           period: str = Query("week", pattern="^(day|week|month)$"),
+          level: str | None = Query(None, max_length=64, description="Only decisions at this level"),
           source: str | None = Query(None, max_length=20, description="Only decisions from this source (planner, reviewer, evaluator, declared, imported)"),
-          who: str | None = Query(None, max_length=100, description="Only decisions by this API key's name (or local)")) -> DecisionStats:
-    return DecisionStats(**app.decision_stats(catalog, period, source=source, who=who))
+          who: str | None = Query(None, max_length=100, description="Only decisions by this API key's name (or local)"),
+          text: str | None = Query(None, max_length=100_000, description="Only decisions on this text"),
+          q: str | None = Query(None, max_length=200, description="Only decisions whose text holds these characters (a name in part)"),
+          node_id: str | None = Query(None, max_length=100, description="Only decisions on this node")) -> DecisionStats:
+    """The filters are GET /v1/decisions's: the summary of a filtered list counts what the list shows."""
+    return DecisionStats(**app.decision_stats(catalog, period, level=level, source=source, who=who, text=text, node_id=node_id, contains=q))
 
 
 @router.get("/v1/classify/jobs/{job_id}/review", summary="A finished job's rows for review: needs_review first, with their decisions",

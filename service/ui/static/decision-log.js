@@ -66,8 +66,9 @@
   function summary(stats, applied) {
     var rate = stats.acceptance_rate, active = stats.active_acceptance_rate;
     var counted = stats.active - (stats.overridden || 0) - (stats.not_counting || 0);
-    var scope = "สรุปของแผนนี้" + (applied.source ? " ที่มา" + PA.sourceThai(applied.source) : "") +
-      (applied.who ? " ผู้ตัดสิน " + PA.whoThai(applied.who) : "") + " (ไม่กรองตามระดับ ข้อความ หรือหมวด): ";
+    var scope = "สรุปของแผนนี้" + (applied.level ? " ระดับ" + PA.levelName(applied.level) : "") +
+      (applied.source ? " ที่มา" + PA.sourceThai(applied.source) : "") + (applied.who ? " ผู้ตัดสิน " + PA.whoThai(applied.who) : "") +
+      (applied.q ? " ข้อความมี \u201c" + applied.q + "\u201d" : "") + (applied.node_id ? " หมวด " + applied.node_id : "") + ": ";
     var parts = ["การตัดสินใจ " + PA.formatNumber(stats.decisions) + " รายการ", "มีผลอยู่ " + PA.formatNumber(Math.max(0, counted))];
     if (stats.overridden) parts.push("ถูกแทนในอีกระดับ " + PA.formatNumber(stats.overridden));
     if (stats.not_counting) parts.push("หัวข้อไม่อยู่ในแผนแล้ว " + PA.formatNumber(stats.not_counting));
@@ -87,7 +88,7 @@
       if (!applied) params = filters();  // the level the catalog's own select now holds
       return Promise.all([
         PA.api("/v1/decisions" + PA.query(Object.assign({ offset: offset || null, limit: PAGE }, params))),
-        PA.api("/v1/decisions/stats" + PA.query({ catalog: params.catalog, source: params.source, who: params.who }))
+        PA.api("/v1/decisions/stats" + PA.query(Object.assign({}, params, { active: null })))  // the list's filters: its summary counts what it shows
       ]);
     }).then(function (answers) {
       if (mine !== requests) return null;
