@@ -37,6 +37,7 @@ _DATE = re.compile(r"(\d{4})-(\d{1,2})-\d{1,2}")
 _THAI_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")  # day/month/year, as Thai forms write dates
 _BANGKOK = timezone(timedelta(hours=7))  # no daylight saving in Thailand
 _CATALOG_ID = re.compile(r"\b[A-Z]{1,3}\d+(?:\.\d+){0,3}\b")
+_ID_LETTERS = re.compile(r"[A-Z]{1,3}(?=\d)")  # an id's letters ("D" of "D1.4")
 _DISTRICT_PREFIX = re.compile(r"^(?:สำนักงานเขต|เขต)\s*")
 
 
@@ -571,6 +572,15 @@ def undeclared_extras(project: Project, catalog: Catalog) -> tuple[list[Node], l
     deepest = max(kept, key=lambda n: catalog.levels.index(n.level)) if kept else None
     apart = [n for n in kept if deepest is not None and n.id not in {a.id for a in catalog.ancestors(deepest.id)}]
     return left_out, ([deepest, *apart] if apart and deepest is not None else [])
+
+
+def unknown_ids(project: Project, catalog: Catalog) -> list[str]:
+    """The ids a form declares (its id fields, its plan-alignment text) that the catalog does not have, in the
+    catalog's own shape (the letters of its ids: "D9.9" beside D1 ... D9.4, not "PM2.5"). Said at ingest beside
+    the nodes kept: "D9.9" kept its dimension D9 with nothing said (a docs walkthrough)."""
+    shapes = {m.group(0) for m in (_ID_LETTERS.match(node_id) for node_id in catalog.nodes) if m}
+    said = _CATALOG_ID.findall(project.plan_alignment) + [project.dimension_id, project.issue_id, project.goal_id, project.okr_id]
+    return list(dict.fromkeys(i for i in said if i and i not in catalog.nodes and (m := _ID_LETTERS.match(i)) and m.group(0) in shapes))
 
 
 def _parts_named(project: Project, catalog: Catalog) -> list[Node]:

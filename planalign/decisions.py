@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from planalign.corpora.catalog import Catalog, Node, level_thai
 from planalign.corpora.labelled import join_text_columns, split_labels, suggestion_only
-from planalign.corpora.projects import Project, declared_nodes, undeclared_extras
+from planalign.corpora.projects import Project, declared_nodes, undeclared_extras, unknown_ids
 from planalign.corpora.tables import Table
 from planalign.errors import InputError
 from planalign.index.align import AlignmentInputError, prepare_text
@@ -223,13 +223,16 @@ class Declared:
 
     decisions: list[DecisionInput]
     missed: list[tuple[str, str]]  # (project id, what it declares) naming no node of the catalog ("D99", another plan)
-    extra: list[tuple[str, str]]  # (project id, what): nodes beyond one per level left out ("D1.1|D7.2": D7.2), kept ones on two paths
+    extra: list[tuple[str, str]]  # (project id, what): nodes beyond one per level left out ("D1.1|D7.2": D7.2), kept ones on two
+    # paths, ids the catalog does not have beside the nodes kept ("D9.9": D9 kept)
 
 
 def declared(projects: Iterable[Project], catalog: Catalog) -> Declared:
     """The alignment a project's form declares, as ``declared`` decisions on ``catalog``; the projects whose
     declaration names no node of ``catalog``, and the nodes a form names beyond one per level
-    (:func:`~planalign.corpora.projects.undeclared_extras`), which ingest reports instead of dropping them silently.
+    (:func:`~planalign.corpora.projects.undeclared_extras`) or the ids it names that the catalog does not have
+    beside the nodes kept (:func:`~planalign.corpora.projects.unknown_ids`), which ingest reports instead of dropping
+    them silently.
 
     The ids parsed at ingest (dimension_id, issue_id, goal_id, okr_id) when they are nodes of the
     catalog; otherwise the plan-alignment text's parts read as node ids or names, then node names
@@ -249,10 +252,12 @@ def declared(projects: Iterable[Project], catalog: Catalog) -> Declared:
         if not nodes and said and not NOTHING_DECLARED.match(said):
             missed.append((project.id, said))
         left_out, apart = undeclared_extras(project, catalog) if nodes else ([], [])
-        if left_out or apart:
+        unknown = unknown_ids(project, catalog) if nodes else []
+        if left_out or apart or unknown:
             extra.append((project.id, "; ".join(part for part in (
                 f"left out: {', '.join(n.id for n in left_out)}" if left_out else "",
-                f"on two paths: {', '.join(n.id for n in apart)}" if apart else "") if part)))
+                f"on two paths: {', '.join(n.id for n in apart)}" if apart else "",
+                f"not in the catalog: {', '.join(unknown)}" if unknown else "") if part)))
     return Declared(found, missed, extra)
 
 

@@ -355,8 +355,9 @@ def ingest(
                   f"e.g. {escape(first_id)}: {escape(repr(said[:80]))}; stored without a declared decision[/]")
     if outcome.declared_extra:
         first_id, nodes = outcome.declared_extra[0]
-        err.print(f"[yellow]{len(outcome.declared_extra)} project(s) declare more than one path of the catalog (one node per level is kept), "
-                  f"e.g. {escape(first_id)}: {escape(nodes)} (ระบุความสอดคล้องมากกว่าหนึ่งหัวข้อในระดับเดียวกัน หรือหัวข้อที่ไม่อยู่ในสายเดียวกัน)[/]")
+        err.print(f"[yellow]{len(outcome.declared_extra)} project(s) declare more than one path of the catalog, or ids it does not have, "
+                  f"beside the nodes kept (one a level), e.g. {escape(first_id)}: {escape(nodes)} (ระบุความสอดคล้องมากกว่าหนึ่งหัวข้อในระดับเดียวกัน "
+                  f"หัวข้อที่ไม่อยู่ในสายเดียวกัน หรือรหัสที่ไม่มีในแผน เก็บเฉพาะหัวข้อที่ใช้ได้ระดับละหนึ่งหัวข้อ)[/]")
     if not read.projects:
         raise UserError("no valid rows to ingest", thai="ไม่มีแถวที่นำเข้าได้ (ดูเหตุผลของแต่ละแถวด้านบน)")
 

@@ -312,6 +312,20 @@ def test_a_form_declaring_two_nodes_at_one_level_is_told_which_was_kept(tmp_path
     assert dict(more.declared_extra) == {"P3": "on two paths: D1.1, D7", "P4": "left out: D2"}
 
 
+def test_a_form_declaring_an_id_the_catalog_does_not_have_is_told_what_was_kept(tmp_path):
+    """"D9.9" (no such issue) kept its dimension D9 as declared with nothing said: ingest printed "8 declared alignments
+    kept", and coverage and learning took D9 (a docs walkthrough). The dimension its id names stays (a blind review
+    chose that); the id is said. An id of another shape ("PM2.5" in the text) is no declaration."""
+    from planalign.corpora.projects import read_projects
+
+    form = tmp_path / "form.csv"
+    form.write_text("id,name,plan_alignment\nF1,โครงการฝึกอาชีพผู้ว่างงานในเขต,D9.9\nF2,โครงการตรวจวัดฝุ่นในชุมชน,D4.1 ลดฝุ่น PM2.5\n",
+                    encoding="utf-8")
+    outcome = _core(tmp_path).ingest(read_projects(form).projects)
+    assert outcome.declared_extra == [("F1", "not in the catalog: D9.9")] and outcome.undeclared == []
+    assert {(d.project_id, d.node_id) for d in outcome.declared.stored} == {("F1", "D9"), ("F2", "D4"), ("F2", "D4.1")}
+
+
 def test_a_decision_on_a_text_that_says_nothing_is_kept_but_not_learned_from(tmp_path):
     """"ก" decided once became a 100% answer for every look-alike (a walkthrough); refusing such rows failed
     whole imports and ingests over one of them (a blind review): they are stored, and not learned from."""

@@ -350,7 +350,8 @@ class UndeclaredAlignment(BaseModel):
 
 class DeclaredBeyondOnePath(BaseModel):
     id: str
-    what: str = Field(description='e.g. "left out: D7.2" (two issues declared, D1.1 kept) or "on two paths: D1.1, D7"')
+    what: str = Field(description='e.g. "left out: D7.2" (two issues declared, D1.1 kept), "on two paths: D1.1, D7" or '
+                                  '"not in the catalog: D9.9" (its dimension D9 kept)')
 
 
 class IngestResponse(BaseModel):
@@ -364,8 +365,9 @@ class IngestResponse(BaseModel):
                                                                   "of the catalog: stored, without a declared decision (the first 100)")
     undeclared_total: int = Field(0, description="How many projects declare an alignment that names no node of the catalog")
     declared_extra: list[DeclaredBeyondOnePath] = Field([], description="Projects whose plan alignment names more than one node at a level "
-                                                                        "(one is kept) or kept nodes on two paths (the first 100)")
-    declared_extra_total: int = Field(0, description="How many projects declare beyond one path of the catalog")
+                                                                        "(one is kept), kept nodes on two paths, or ids the catalog does not "
+                                                                        "have beside the nodes kept (the first 100)")
+    declared_extra_total: int = Field(0, description="How many projects declare beyond one path of the catalog, or ids it does not have")
     mixed_levels: list[str] = Field([], description="The values of the file's level column when it holds several (org, section, item...): "
                                                     "rows of one level often total the next, counted twice in coverage; keep one level's rows")
 
