@@ -417,6 +417,7 @@ def catalog_from_table(table: Table, name: str, *, new: bool = True) -> Catalog:
             problems.append(Problem(node.row, f"unknown parent {node.parent_id!r} for id {node.id!r}",
                                     f"รหัส {node.id} อ้างถึงหัวข้อแม่ {node.parent_id} ซึ่งไม่มีในแคตตาล็อก"))
     problems.extend(_cycle_problems(nodes))
+    problems.extend(_parent_level_problems(nodes))  # beside the others: a level out of order was said only once they were fixed
     named_levels = {node.level for node in nodes.values()}
     if len(named_levels) > MAX_LEVELS:  # a chain of 2,000 levels: a 500 and 16 s at every catalog list (a security probe)
         problems.append(Problem(None, f"{len(named_levels)} levels; a catalog has at most {MAX_LEVELS}",
@@ -509,31 +510,36 @@ def _levels_side_by_side(nodes: dict[str, Node], depth: dict[str, int]) -> list[
     return problems
 
 
-def _level_order(nodes: dict[str, Node], depth: dict[str, int]) -> tuple[list[str], list[Problem]]:
-    """Order levels root-down and check that every child sits on a deeper level than its parent."""
+def _parent_level_problems(nodes: dict[str, Node]) -> list[Problem]:
+    """A child on its parent's level, or on a known level above it (a dimension under an issue): read from
+    each node and its parent alone, so said with the file's other problems (parents unknown, cycles)."""
     problems: list[Problem] = []
-    min_depth: dict[str, int] = {}
-    for node in nodes.values():
-        min_depth[node.level] = min(min_depth.get(node.level, 99), depth[node.id])
     canonical = {level: rank for rank, level in enumerate(CANONICAL_LEVELS)}
-
     for node in nodes.values():
-        if node.parent_id is None:
+        parent = nodes.get(node.parent_id) if node.parent_id is not None else None
+        if parent is None or not node.level or not parent.level:
             continue
-        parent = nodes[node.parent_id]
         if node.level == parent.level:
             problems.append(Problem(node.row, f"id {node.id!r} has the same level {node.level!r} as its parent {parent.id!r}",
                                     f"รหัส {node.id} อยู่ระดับ {node.level} เดียวกับหัวข้อแม่ {parent.id} หัวข้อย่อยต้องอยู่ระดับที่ลึกกว่า"))
         elif node.level in canonical and parent.level in canonical and canonical[node.level] < canonical[parent.level]:
             problems.append(Problem(node.row, f"level order: {node.level!r} {node.id!r} cannot sit under {parent.level!r} {parent.id!r}",
                                     f"ลำดับระดับผิด: {node.level} {node.id} อยู่ใต้ {parent.level} {parent.id} ไม่ได้"))
+    return problems
+
+
+def _level_order(nodes: dict[str, Node], depth: dict[str, int]) -> tuple[list[str], list[Problem]]:
+    """Order levels root-down; a custom level must keep one position relative to the others along every
+    path (every child on a deeper level than its parent: :func:`_parent_level_problems`, checked before)."""
+    problems: list[Problem] = []
+    min_depth: dict[str, int] = {}
+    for node in nodes.values():
+        min_depth[node.level] = min(min_depth.get(node.level, 99), depth[node.id])
+    canonical = {level: rank for rank, level in enumerate(CANONICAL_LEVELS)}
     order = sorted(min_depth, key=lambda lv: (min_depth[lv], canonical.get(lv, 99)))
-    # A custom level must keep one position relative to the others along every path.
     for node in nodes.values():
         if node.parent_id is not None and order.index(node.level) < order.index(nodes[node.parent_id].level):
             above = nodes[node.parent_id].level
-            problem = Problem(node.row, f"level order: {node.level!r} {node.id!r} sits under {above!r}, but elsewhere above it",
-                              f"ลำดับระดับขัดกัน: {node.level} {node.id} อยู่ใต้ระดับ {above} แต่ที่อื่นในแคตตาล็อกอยู่เหนือระดับนั้น")
-            if not any(p.row == node.row for p in problems):
-                problems.append(problem)
+            problems.append(Problem(node.row, f"level order: {node.level!r} {node.id!r} sits under {above!r}, but elsewhere above it",
+                                    f"ลำดับระดับขัดกัน: {node.level} {node.id} อยู่ใต้ระดับ {above} แต่ที่อื่นในแคตตาล็อกอยู่เหนือระดับนั้น"))
     return order, problems

@@ -81,6 +81,12 @@ def test_all_problems_reported_at_once(tmp_path):
     with pytest.raises(CatalogError) as info:
         load_catalog(write(tmp_path, HEADER + "A,,dimension,,\nA,,dimension,x,\nC,Q,issue,c,\n"))
     assert len(info.value.problems) == 3
+    # a level out of order beside the others: it was said only once they were fixed (a docs walkthrough)
+    with pytest.raises(CatalogError) as more:
+        load_catalog(write(tmp_path, HEADER + "A,,dimension,a,\nB,Q,issue,b,\nC,D,issue,c,\nD,C,issue,d,\nE,A,issue,e,\nF,E,dimension,f,\n"))
+    assert [(p.row, p.message.split(":")[0].split(" for ")[0]) for p in more.value.problems] == [
+        (3, "unknown parent 'Q'"), (4, "cycle in parent links"), (4, "id 'C' has the same level 'issue' as its parent 'D'"),
+        (5, "id 'D' has the same level 'issue' as its parent 'C'"), (7, "level order")]
 
 
 def test_missing_columns(tmp_path):
