@@ -12,7 +12,7 @@ import csv
 import hashlib
 import json
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -224,16 +224,28 @@ def fiscal_year_of(date: str) -> int | None:
 RANKED_FIELDS = ("id", "name")  # fields whose aliases are listed best first (HEADER_ALIASES): "รหัสโครงการ" over "ลำดับ", "ชื่อโครงการ" over "กิจกรรม"
 
 
+def column_pairs(items: Sequence[str] | None, option: str) -> dict[str, str]:
+    """``COLUMN=VALUE`` items (the CLI's ``--map`` and ``--where``, the API's ``map``) as a dict."""
+    pairs = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise TableError(f"{option} takes COLUMN=VALUE, got {item!r}", thai=f"{option} ต้องเขียนเป็น คอลัมน์=ค่า (ได้รับ {item!r})")
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
 def map_headers(columns: list[str], overrides: dict[str, str] | None = None) -> dict[str, str]:
-    """Input column -> project field, from the aliases and the user's ``--map col=field``."""
+    """Input column -> project field, from the aliases and the user's ``--map col=field`` (the API's ``map``)."""
     overrides = overrides or {}
     unknown = [f for f in overrides.values() if f not in FIELDS]
     if unknown:
-        raise TableError(f"--map names unknown field(s): {', '.join(unknown)}; fields are: {', '.join(FIELDS)}",
-                         thai=f"--map ระบุช่องข้อมูลที่ไม่มี: {', '.join(unknown)} (ช่องที่มี: {', '.join(FIELDS)})")
+        raise TableError(f"map (--map) names unknown field(s): {', '.join(unknown)}; fields are: {', '.join(FIELDS)}",
+                         thai=f"map (--map) ระบุช่องข้อมูลที่ไม่มี: {', '.join(unknown)} (ช่องที่มี: {', '.join(FIELDS)})")
     missing = [c for c in overrides if c not in columns]
     if missing:
-        raise TableError(f"--map names column(s) not in the file: {', '.join(missing)}", thai=f"--map ระบุคอลัมน์ที่ไม่มีในไฟล์: {', '.join(missing)}")
+        raise TableError(f"map (--map) names column(s) not in the file: {', '.join(missing)}",
+                         thai=f"map (--map) ระบุคอลัมน์ที่ไม่มีในไฟล์: {', '.join(missing)}")
     # alias -> (field, rank); of two columns for an id or a name the better-ranked alias wins, not the first column: a
     # file with "ลำดับ" (a row number) before "รหัสโครงการ" took the row numbers as project ids (an evaluation team's
     # walkthrough). For the other fields the first column still wins: ranked, "หน่วยงาน" (a section) beat "สำนักงานเขต"
@@ -261,9 +273,10 @@ def rows_to_projects(table: Table, year: int | None = None, source: str = "", ov
     if "name" not in mapping.values():
         raise TableError(
             "no project name column: expected one of "
-            f"{', '.join(HEADER_ALIASES['name'][:6])}... (or --map COLUMN=name); the file has: {', '.join(table.columns)}",
+            f"{', '.join(HEADER_ALIASES['name'][:6])}... (or map one: COLUMN=name, the CLI's --map, the API's map field); "
+            f"the file has: {', '.join(table.columns)}",
             thai=f"ไม่พบคอลัมน์ชื่อโครงการ (เช่น {', '.join(HEADER_ALIASES['name'][4:9])}) คอลัมน์ในไฟล์: {', '.join(table.columns)} "
-                 "กรุณาตั้งชื่อหัวคอลัมน์ให้ตรง หรือระบุด้วย --map คอลัมน์=name",
+                 "กรุณาตั้งชื่อหัวคอลัมน์ให้ตรง หรือระบุ คอลัมน์=name (คำสั่ง: --map, API: ช่อง map)",
         )
     result = IngestResult()
     if "level" in table.columns:  # a budget document's office, section and item rows: said, they add up twice (the CLI, the API)

@@ -1375,7 +1375,8 @@ class Application:
         numbered, texts = [(n, r) for n, r, _ in kept], [text for _, _, text in kept]
         if id_column:
             _require_unique_ids([(n, r[id_column]) for n, r in numbered], id_column)
-        years = [_row_year(n, r[year_column]) for n, r in numbered] if year_column else [ONE_YEAR] * len(numbered)  # a bad cell before any model work
+        years: list[int | None] = ([_row_year(n, r[year_column]) for n, r in numbered] if year_column
+                                   else [ONE_YEAR] * len(numbered))  # a bad cell before any model work
         name = choose_index_encoder(encoder or self.settings.index_encoder, len(texts))
         vectors = self.encoder(name).encode_queries([normalize(t)[:EMBED_CHARS] for t in texts], progress)  # the query view, as the index keeps it
         centered, params = semantic_vectors(vectors, name)
@@ -1383,7 +1384,7 @@ class Application:
         records = make_records(texts, centered, groups=groups, years=years)
         ids = [r[id_column] for _, r in numbered] if id_column else [n for n, _ in numbered]
         return DuplicateSet(ids, records, find_duplicates(records, config, configured(params, config), weak_copies=name != "e5"),
-                            by_row=id_column is None)
+                            years=years if year_column else None, by_row=id_column is None)
 
     # ------------------------------------------------------------------------------ coverage
     def alignment_plan(self, catalog: str | None = None) -> AlignmentPlan:

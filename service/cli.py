@@ -290,16 +290,6 @@ def evaluate_command(
         err.print(describe_model(aligner))
 
 
-def _pairs(items: list[str] | None, option: str) -> dict[str, str]:
-    pairs = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise UserError(f"{option} takes COLUMN=VALUE, got {item!r}", thai=f"{option} ต้องเขียนเป็น คอลัมน์=ค่า (ได้รับ {item!r})")
-        pairs[key.strip()] = value.strip()
-    return pairs
-
-
 def _report_sync(result) -> None:
     err.print(f"index: {result.added} embedded, {result.removed} removed, {result.total} projects indexed")
 
@@ -325,12 +315,12 @@ def ingest(
     The store is written first, in one transaction; the index then catches up with every stored
     project (also any an earlier, interrupted ingest left unindexed).
     """
-    from planalign.corpora.projects import IngestResult, parse_year, read_projects, sample_projects
+    from planalign.corpora.projects import IngestResult, column_pairs, parse_year, read_projects, sample_projects
 
     if sample == (file is not None):
         raise UserError("give a FILE or --sample (one of them)", thai="กรุณาระบุไฟล์ หรือ --sample (อย่างใดอย่างหนึ่ง)")
     read = IngestResult(projects=sample_projects()) if sample else read_projects(
-        file, parse_year(year), source, _pairs(mapping, "--map"), _pairs(where, "--where"), drop_subtotals)  # type: ignore[arg-type]
+        file, parse_year(year), source, column_pairs(mapping, "--map"), column_pairs(where, "--where"), drop_subtotals)  # type: ignore[arg-type]
     if read.left_out:  # the export.csv example dropped a row with no word (a docs walkthrough)
         err.print(f"--where: {read.left_out} row(s) left out (ไม่ตรงเงื่อนไข --where)")
     if len(read.levels) > 1:  # the ordinance without --where level=item stored its 83 office and section totals: 156,715 million baht (a walkthrough)
@@ -480,7 +470,9 @@ def dedup(
         check_output(out_path, reads=(input_file,))
     table = _read_rows(input_file, config) if input_file is not None and check is None else None  # a wrong file fails before any model loads
     if table is not None and where:  # the ordinance's headings and totals made clusters of their own (a reviewer walkthrough)
-        kept = table.where(_pairs(where, "--where"))
+        from planalign.corpora.projects import column_pairs
+
+        kept = table.where(column_pairs(where, "--where"))
         err.print(f"--where: {len(table.rows) - len(kept.rows)} row(s) left out (ไม่ตรงเงื่อนไข --where)")
         if not kept.rows:  # as ingest says it ("the file has a header but no data rows" was false: a blind review)
             raise UserError(f"{input_file}: no data rows matching --where", thai=f"ไฟล์ {input_file} ไม่มีแถวข้อมูลที่ตรงกับ --where")
@@ -498,7 +490,7 @@ def dedup(
         found = _dedup_file(core, table, text_col, id_col, group_col, year_col, settings)
     else:
         found = core.duplicate_clusters(fiscal_year(year), across, settings)
-    _write_pairs(found, out_path, groups=input_file is None or bool(group_col), years=input_file is None, per_member=per_member)
+    _write_pairs(found, out_path, groups=input_file is None or bool(group_col), years=input_file is None or bool(year_col), per_member=per_member)
 
 
 def _dedup_file(core, table, text_col: str | None, id_col: str | None, group_col: str | None, year_col: str | None, settings):

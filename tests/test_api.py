@@ -353,6 +353,13 @@ def test_projects_crud_and_rejections(client):
     levels = "level,โครงการ/กิจกรรม,งบประมาณ\norg,สำนักงานเขตดุสิต,900000\nitem,ลอกท่อระบายน้ำ,900000\n"
     mixed = client.post("/v1/projects/file", files={"file": ("b.csv", levels.encode())}, data={"year": 2568}).json()
     assert mixed["mixed_levels"] == ["item", "org"]
+    # headers it does not know: mapped as the CLI's --map does (the API had no way to, and its error said --map)
+    export = "รหัส,ชื่อ\nM1,ลอกท่อระบายน้ำซอยสุขุมวิท 50\n".encode()
+    unmapped = client.post("/v1/projects/file", files={"file": ("e.csv", export)})
+    assert unmapped.status_code == 422 and "the API's map field" in unmapped.json()["error"] and "API: ช่อง map" in unmapped.json()["message_th"]
+    mapped = client.post("/v1/projects/file", files={"file": ("e.csv", export)}, data={"map": ["ชื่อ=name", "รหัส=id"]})
+    assert mapped.status_code == 200 and mapped.json()["inserted"] == 1 and client.get("/v1/projects/M1").json()["name"].startswith("ลอกท่อ")
+    assert client.post("/v1/projects/file", files={"file": ("e.csv", export)}, data={"map": "ชื่อ"}).json()["error"].startswith("map takes COLUMN=VALUE")
     assert client.post("/v1/projects/file", files={"file": ("p.exe", b"MZ")}).status_code == 415
 
 

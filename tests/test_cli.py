@@ -264,6 +264,16 @@ def test_dedup_per_member_rows_name_the_cluster_and_number_rows_as_a_spreadsheet
     pairs = tmp_path / "pairs.csv"
     result = run_cli("dedup", "--input", str(source), "--text-col", "item", "--encoder", "tfidf", "--out", str(pairs), data_dir=tmp_path)
     assert len(read_table(pairs).rows) == 51 * 50 // 2 and {"row_a", "row_b"} <= set(read_table(pairs).columns)
+    # with a year column, each side's year (a pair across years read as one of the same year's lists: a docs walkthrough)
+    yearly = tmp_path / "yearly.csv"
+    yearly.write_text(f"org,item,fiscal_year_be\nสำนักงานเขตบางรัก,{item},2566\nสำนักงานเขตบางรัก,{item},2567\n", encoding="utf-8")
+    result = run_cli("dedup", "--input", str(yearly), "--text-col", "item", "--group-col", "org", "--year-col", "fiscal_year_be", "--any",
+                     "--encoder", "tfidf", "--out", str(pairs), data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert [(r["year_a"], r["year_b"]) for r in read_table(pairs).rows] == [("2566", "2567")]
+    assert [(r["year"]) for r in read_table(run_cli("dedup", "--input", str(yearly), "--text-col", "item", "--year-col", "fiscal_year_be", "--any",
+                                                    "--encoder", "tfidf", "--per-member", "--out", str(out), data_dir=tmp_path) and out).rows] == [
+        "2566", "2567"]
 
 
 def test_dedup_pairs_rows_of_two_offices_by_default_as_the_api_does(tmp_path):

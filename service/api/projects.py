@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from planalign.app import IngestOutcome, fiscal_year
-from planalign.corpora.projects import IngestResult, Project, rows_to_projects
+from planalign.corpora.projects import FIELDS, IngestResult, Project, column_pairs, rows_to_projects
 from planalign.corpora.tables import TABLE_UPLOAD_SUFFIXES, Table, read_table
 from planalign.errors import NotFound
 from planalign.service.api.deps import AppDep, CallerDep, audit, display_name, read_upload, refuse_unknown_form_fields, require_read_key, require_write_key, upload_path
@@ -50,6 +50,8 @@ async def ingest_file(
     file: UploadFile = File(...),
     year: int | None = Form(None, description="Fiscal year for rows without one"),
     source: str | None = Form(None, max_length=200),
+    mapping: list[str] = Form([], alias="map", description="COLUMN=field, once per column the headers do not name (as the CLI's ingest --map): "
+                                          "รหัส=id, ชื่อ=name; fields: " + ", ".join(FIELDS)),
 ) -> IngestResponse:
     suffix, content = await read_upload(file, TABLE_UPLOAD_SUFFIXES)
     name = display_name(file, suffix)
@@ -58,7 +60,7 @@ async def ingest_file(
         with upload_path(suffix, content, name) as path:
             table = read_table(path, name=name, limits=app.table_limits())
         table.require_rows(name)
-        read = rows_to_projects(table, fiscal_year(year), source or name)
+        read = rows_to_projects(table, fiscal_year(year), source or name, column_pairs(mapping, "map"))
         return _response(read, app.ingest(read.projects, who=who), who, name)
 
     return await run_in_threadpool(ingest)
