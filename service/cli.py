@@ -50,7 +50,8 @@ IndexEncoderOpt = Annotated[Optional[str], typer.Option(
 LevelOpt = Annotated[Optional[str], typer.Option("--level", "-l", help="Catalog level, e.g. dimension or issue.")]
 TrainOpt = Annotated[Optional[Path], typer.Option("--train", help="Labelled examples (CSV/XLSX/JSONL).")]
 LabelColOpt = Annotated[Optional[str], typer.Option("--label-col", help="Column with node ids or names.")]
-TrainTextOpt = Annotated[Optional[str], typer.Option("--train-text-col", help="Text column(s) of --train [default: --text-col, else the longest].")]
+TrainTextOpt = Annotated[Optional[str], typer.Option("--train-text-col", help="Text column(s) of --train [default: --text-col in classify "
+                                                                               "and eval; in align the longest column].")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 LearnOpt = Annotated[bool, typer.Option("--learn/--no-learn", help="Learn from the catalog's decisions (default) or align zero-shot.")]
 
@@ -370,6 +371,10 @@ def delete(
     _report_sync(result)
 
 
+# The FY2566 ordinance's cross-office pairs the duplicate sweep flags beyond e5's 3 (eval/README.md, "Duplicates").
+MORE_PAIRS_THAN_E5 = {"static": 854, "use": 846}
+
+
 @app.command()
 def reindex(
     encoder: IndexEncoderOpt = None,
@@ -385,13 +390,14 @@ def reindex(
     from planalign.index.dedup import calibrated
 
     name = core.index_encoder_name()
+    err.print(f"index encoder: {escape(name)} (ตัวเข้ารหัสของดัชนี)")  # said nowhere but in the manifest (a docs walkthrough)
     if not calibrated(name):  # its duplicates would change without a word (a docs walkthrough)
         err.print(f"[yellow]warning:[/] duplicate thresholds were fitted for e5, static and use vectors, not for {escape(name)}: "
                   f"e5's are used, untested on these vectors (เกณฑ์ตรวจโครงการซ้ำไม่ได้ปรับให้เข้ากับตัวเข้ารหัส {escape(name)})")
-    elif name == "use":  # the README's example led a walkthrough to a worse duplicate sweep without a word
-        err.print("[yellow]note:[/] with use vectors the duplicate sweep flags many more pairs that are not one project (the FY2566 "
-                  "ordinance's other cross-office pairs: 846 against e5's 3; eval/README.md); `planalign reindex --encoder e5` goes back "
-                  "(การตรวจโครงการซ้ำแม่นที่สุดกับ e5)")
+    elif name in MORE_PAIRS_THAN_E5:  # the README's example led two walkthroughs to a worse duplicate sweep without a word
+        err.print(f"[yellow]note:[/] with {name} vectors the duplicate sweep flags many more pairs that are not one project (the FY2566 "
+                  f"ordinance's other cross-office pairs: {MORE_PAIRS_THAN_E5[name]:,} against e5's 3; eval/README.md); "
+                  "`planalign reindex --encoder e5` goes back (การตรวจโครงการซ้ำแม่นที่สุดกับ e5)")
 
 
 @app.command()
@@ -618,6 +624,7 @@ def decisions_withdraw(
     Example: planalign decisions withdraw 1042 1043
     """
     from planalign.decisions import check_withdrawal_source
+    from planalign.service.format import clipped
 
     check_withdrawal_source(source)  # once, not once an id
     core = _core(config, data_dir=data_dir, db_url=db_url)
@@ -630,9 +637,10 @@ def decisions_withdraw(
             continue
         gone = made.withdrawal
         standing = ", ".join(f"{d.level} {d.node_id}" for d in made.still_active)
-        said = "was withdrawn before" if not made.created else "withdrawn"
-        err.print(f"decision {decision_id} {said} ({gone.catalog}, {gone.level}: {escape(gone.text[:60])}); withdrawal {gone.id}"
-                  + (f"; the text's labels now: {standing}" if standing else "; the text has no label left"))
+        said, said_th = ("was withdrawn before", "ถูกยกเลิกไปก่อนแล้ว") if not made.created else ("withdrawn", "ยกเลิกแล้ว")
+        err.print(f"decision {decision_id} {said} ({gone.catalog}, {gone.level}: {escape(clipped(gone.text, 60))}); withdrawal {gone.id}"
+                  + (f"; the text's labels now: {standing}" if standing else "; the text has no label left")
+                  + f" (การตัดสินใจ {decision_id} {said_th}; " + (f"หมวดที่มีผลตอนนี้: {standing})" if standing else "ข้อความนี้ไม่มีหมวดเหลือ)"))
     if refused:
         raise UserError(f"{len(refused)} of {len(ids)} not withdrawn: " + "; ".join(en for en, _ in refused),
                         thai=f"ยกเลิกไม่ได้ {len(refused)} จาก {len(ids)} รายการ: " + "; ".join(th for _, th in refused))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+import unicodedata
 from collections.abc import Sequence, Set
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
@@ -87,6 +88,24 @@ def conflicts_thai(decision: Decision) -> list[str]:
 DECISION_EXPORT_COLUMNS = ("id", "created", "catalog", "level", "node_id", "text", "project_id", "suggested", "suggested_confidence",
                            "accepted", "withdraws", "withdrawn_by", "overridden", "source", "who")
 DECISION_TEXT_COLUMNS = ("catalog", "text", "suggested", "who")  # kept as text in an XLSX: a suggestion "2.2" beside its node_id "2.2"
+
+
+THAI_LEADING_VOWELS = "เแโใไ"  # written before the consonant they follow in speech: a text cut after one ends mid-syllable
+THAI_FOLLOWING_VOWELS = "ะาำๅ"  # spacing vowels that end the syllable before them: a text cut before one ends mid-syllable
+
+
+def clipped(text: str, limit: int) -> str:
+    """At most ``limit`` characters of a one-line text, cut at a space when there is one in its second half, else
+    between syllables as far as the script shows them (never before a tone mark, a vowel sign or a following
+    vowel, never after a leading vowel), with "…" when cut: "...เพื่อคืนทางเท้าใ" was printed (a docs walkthrough)."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    space = text.rfind(" ", 0, limit + 1)
+    end = space if space > limit // 2 else limit
+    while end > 1 and (unicodedata.category(text[end]) == "Mn" or text[end] in THAI_FOLLOWING_VOWELS or text[end - 1] in THAI_LEADING_VOWELS):
+        end -= 1
+    return text[:end].rstrip() + "…"
 
 
 def describe_model(aligner: Aligner) -> str:
@@ -205,7 +224,7 @@ def print_alignment(out: Console, err: Console, outcome: AlignOutcome) -> None:
             out.print("  [bold yellow]needs review (ควรให้คนตรวจ):[/] the top suggestion is uncertain or the draft barely matches the catalog")
         for ev in suggestions[0].evidence:
             out.print(f"  evidence: [cyan]{escape(ev.draft_text[:160])}[/]")
-            kind = "decided text (ข้อความที่ตัดสินใจไว้แล้ว)" if ev.matched_kind == "example" else ev.matched_kind
+            kind = "labelled example: a decision or a --train row (ตัวอย่างที่ระบุหมวดไว้แล้ว)" if ev.matched_kind == "example" else ev.matched_kind
             out.print(f"     ~ {kind}: {escape(ev.matched_text[:160])} (sim {ev.similarity:.3f})")
             if ev.shared_words:
                 out.print(f"     shared words: {escape(', '.join(ev.shared_words))}")

@@ -516,3 +516,15 @@ def test_the_machines_refusals_are_said_in_thai_with_what_to_do(tmp_path, monkey
         port = taken.getsockname()[1]
         busy = CliRunner().invoke(app, ["serve", "--port", str(port), "--encoder", "tfidf", "--data-dir", str(tmp_path / "d")])
     assert f"เปิดพอร์ต {port}" in busy.exception.thai and "planalign on http" not in busy.output
+
+
+@pytest.mark.parametrize("text, limit, shown", [
+    ("ปรับปรุงทางเดินริมคลองเพื่อคืนทางเท้าให้ประชาชน", 36, "ปรับปรุงทางเดินริมคลองเพื่อคืนทาง…"),  # not "...ทางเท้" nor "...เพื่อคืนทางเท้าใ"
+    ("น้ำท่วมน้ำท่วม", 9, "น้ำท่วม…"),  # never before a vowel that follows its consonant
+    ("ลอกท่อ ซอยพหลโยธิน 48 เขตบางเขน", 24, "ลอกท่อ ซอยพหลโยธิน 48…"),  # at a space in the second half
+    ("ลอกท่อระบายน้ำ", 30, "ลอกท่อระบายน้ำ"),
+])
+def test_a_text_shown_in_part_is_cut_between_syllables(text, limit, shown):
+    from planalign.service.format import clipped
+
+    assert clipped(text, limit) == shown

@@ -441,6 +441,7 @@ def test_cli_import_twice_export_and_stats(tmp_path):
     mistaken = str(read_table(tmp_path / "out.xlsx").rows[0]["id"])  # withdrawn: one label fewer, the history one row longer
     withdrawn = run_cli("decisions", "withdraw", mistaken, data_dir=data, env=env)
     assert withdrawn.returncode == 0 and f"decision {mistaken} withdrawn" in withdrawn.stderr, withdrawn.stderr
+    assert f"การตัดสินใจ {mistaken} ยกเลิกแล้ว" in withdrawn.stderr  # in Thai too (English only: a docs walkthrough)
     # every id tried: one withdrawn before is left as it is, an unknown one is listed (the first refusal stopped the rest, unsaid)
     again = run_cli("decisions", "withdraw", "999", mistaken, data_dir=data, env=env)
     assert again.returncode == 2 and f"decision {mistaken} was withdrawn before" in again.stderr and "1 of 2 not withdrawn: 999: no decision 999" in again.stderr

@@ -167,6 +167,7 @@ def test_cli_ingest_search_delete(tmp_path):
     assert hits[0]["budget"] == 1500000.0 and hits[0]["highlights"]  # what a reviewer weighs a duplicate by (not shown: a walkthrough)
     rebuilt = run_cli("reindex", data_dir=data)  # a tfidf index: duplicates borrow e5's thresholds, and the user is told
     assert rebuilt.returncode == 0 and "not for tfidf" in rebuilt.stderr and "เกณฑ์ตรวจโครงการซ้ำ" in rebuilt.stderr
+    assert "index encoder: tfidf" in rebuilt.stderr  # which one was built was said nowhere but in its manifest (a docs walkthrough)
     assert run_cli("delete", "X1", data_dir=data).returncode == 0
     after = json.loads(run_cli("search", "คลองลาดพร้าว", "--json", "--mode", "keyword", data_dir=data).stdout)["results"]
     assert "X1" not in [h["id"] for h in after]
