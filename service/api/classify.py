@@ -89,7 +89,7 @@ async def submit_job(
     app: AppDep,
     who: CallerDep,
     response: Response,
-    file: UploadFile = File(..., description="CSV (UTF-8 or TIS-620), XLSX or JSONL"),
+    file: UploadFile = File(..., description="CSV or TSV (UTF-8, UTF-16 with BOM, TIS-620 or cp1252: detected), XLSX, XLS or JSONL"),
     text_col: str = Form(..., max_length=2000, description="Text column(s), comma-separated, e.g. ชื่อโครงการ,วัตถุประสงค์"),
     id_col: str | None = Form(None, max_length=200),
     label_col: str | None = Form(None, max_length=200, description="Gold labels, to report accuracy when the job is done"),
