@@ -189,7 +189,7 @@ def test_classify_job_with_labels_csv_and_xlsx(client):
     assert status["metrics"]["n"] == 2 and status["metrics"]["top1"] == 1.0
     csv_text = client.get(f"/v1/classify/jobs/{status['id']}/result?format=csv").content.decode("utf-8-sig")
     assert csv_text.splitlines()[0] == "id,text,gold,pred_label,pred_name,pred_score,pred_confidence,pred_top3,needs_review,error,error_th"
-    assert csv_text.splitlines()[3].endswith(",empty text,ข้อความว่างเปล่า กรุณาพิมพ์ชื่อหรือรายละเอียดโครงการ")  # the team reads Thai
+    assert csv_text.splitlines()[3].endswith(",empty text,ข้อความว่างเปล่า กรุณาใส่ชื่อหรือรายละเอียดโครงการ")  # the team reads Thai
     xlsx = client.get(f"/v1/classify/jobs/{status['id']}/result?format=xlsx")
     assert load_workbook(io.BytesIO(xlsx.content)).active.max_row == 4
     assert client.get(f"/v1/classify/jobs/{status['id']}/confusion.png").headers["content-type"] == "image/png"
@@ -404,7 +404,8 @@ def test_catalogs_upload_browse_and_errors(client, tmp_path):
     assert [p["message_th"] for p in bad.json()["detail"]] == ["รหัส A ไม่มีชื่อ (name)", "รหัส A ซ้ำกับแถวที่ 2"]
     cycle = client.post("/v1/catalogs", files={"file": ("loop.csv", "id,parent_id,level,name,description\nA,B,dimension,ก,\nB,A,issue,ข,\n".encode())},
                         data={"id": "loop"}).json()
-    assert cycle["message_th"] == "แคตตาล็อก loop.csv ไม่ถูกต้อง: แถวที่ 2: หัวข้อแม่อ้างวนกลับมาที่เดิม: A -> B -> A"  # "cycle in parent links" before
+    assert cycle["message_th"] == "แคตตาล็อก loop.csv ไม่ถูกต้อง: แถวที่ 2: หัวข้อแม่อ้างวนกลับมาที่เดิม: A -> B -> A และอีก 1 จุด"  # "cycle in parent links" before
+    assert [p["message_th"] for p in cycle["detail"]][1] == "ลำดับระดับผิด: dimension A อยู่ใต้ issue B ไม่ได้"  # said with it, not after it
     level = client.post("/v1/align", json={"text": "โครงการฝึกอาชีพผู้สูงอายุ", "level": "goal"})  # bma-9d has dimensions and issues
     assert level.status_code == 422 and level.json()["error"].startswith("unknown level 'goal'") and "ไม่มีระดับ goal" in level.json()["message_th"]
     assert client.get("/v1/catalogs/bad").status_code == 404
