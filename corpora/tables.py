@@ -171,7 +171,7 @@ def decode_bytes(data: bytes, source: str = "input") -> str:
             break
     if b"\x00" in data[:8192]:
         raise TableError(f"{source}: looks like a binary file, not text; save it as CSV (UTF-8) or XLSX and upload that",
-                         thai=f"ไฟล์ {source} ไม่ใช่ไฟล์ข้อความหรือตาราง (อาจเป็นรูปภาพ PDF หรือไฟล์ที่เสีย) กรุณาบันทึกเป็น CSV (UTF-8) หรือ XLSX แล้วอัปโหลดใหม่")
+                         thai=f"ไฟล์ {source} ไม่ใช่ไฟล์ข้อความหรือตาราง (อาจเป็นรูปภาพ PDF หรือไฟล์ที่เสีย) กรุณาบันทึกเป็น CSV (UTF-8) หรือ XLSX แล้วลองอีกครั้ง")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -187,7 +187,7 @@ def decode_bytes(data: bytes, source: str = "input") -> str:
     best = charset_normalizer.from_bytes(data).best()
     if best is None or best.chaos > 0.3:
         raise TableError(f"{source}: cannot detect the text encoding (tried UTF-8, cp874/TIS-620, cp1252)",
-                         thai=f"อ่านตัวอักษรในไฟล์ {source} ไม่ได้ กรุณาบันทึกเป็น CSV แบบ UTF-8 หรือ XLSX แล้วอัปโหลดใหม่")
+                         thai=f"อ่านตัวอักษรในไฟล์ {source} ไม่ได้ กรุณาบันทึกเป็น CSV แบบ UTF-8 หรือ XLSX แล้วลองอีกครั้ง")
     return str(best)
 
 
@@ -334,7 +334,7 @@ def _read_delimited(text: str, label: str, delimiter: str | None, limits: Limits
                 f"{label}: line {line}: {len(values)} fields but the header has {len(columns)} columns; "
                 "a value with a comma in it (1,250) needs quotes (\"1,250\"), or the row's values shift into the wrong columns",
                 thai=f"ไฟล์ {label} บรรทัดที่ {line}: มี {len(values)} ช่อง แต่หัวตารางมี {len(columns)} คอลัมน์ "
-                     f"ข้อความที่มีจุลภาค (เช่น 1,250) ต้องอยู่ในเครื่องหมายคำพูด (\"1,250\") มิฉะนั้นข้อมูลจะเลื่อนไปผิดคอลัมน์ กรุณาแก้ในไฟล์แล้วอัปโหลดใหม่")
+                     f"ข้อความที่มีจุลภาค (เช่น 1,250) ต้องอยู่ในเครื่องหมายคำพูด (\"1,250\") มิฉะนั้นข้อมูลจะเลื่อนไปผิดคอลัมน์ กรุณาแก้ในไฟล์แล้วลองอีกครั้ง")
 
     try:
         return _table_from_rows(records(), label, limits, check_width)
@@ -344,7 +344,7 @@ def _read_delimited(text: str, label: str, delimiter: str | None, limits: Limits
             line = first_line["reading"]
             raise TableError(f"{label}: line {line}: a quoted field (starting with \") is never closed; "
                              "fix the quote, or the rest of the file would be read as one cell",
-                             thai=f"ไฟล์ {label} บรรทัดที่ {line}: มีเครื่องหมายคำพูด (\") เปิดแต่ไม่ปิด กรุณาแก้ในไฟล์แล้วอัปโหลดใหม่") from exc
+                             thai=f"ไฟล์ {label} บรรทัดที่ {line}: มีเครื่องหมายคำพูด (\") เปิดแต่ไม่ปิด กรุณาแก้ในไฟล์แล้วลองอีกครั้ง") from exc
         raise TableError(f"{label}: line {line}: {exc}",
                          thai=f"อ่านไฟล์ {label} บรรทัดที่ {line} ไม่ได้ (รูปแบบ CSV ไม่ถูกต้อง) กรุณาบันทึกใหม่เป็น CSV (UTF-8) หรือ XLSX") from exc
 

@@ -576,8 +576,10 @@ def decisions_import(
                                      project_column=project_col, chunk=batch, committed=lambda n: err.print(f"committed {n:,} decisions (new or unchanged)"))
     err.print(f"decisions: {len(recorded.stored)} stored, {recorded.unchanged} unchanged (catalog {core.catalog_id(catalog)}) "
               f"in {time.perf_counter() - started:.1f} s"
-              + (f"; {recorded.undecided} rows without a person's label skipped (ไม่มีหมวดที่คนตัดสิน ข้ามไป)" if recorded.undecided else "")
-              + (f"; {recorded.withdrawn} rows of withdrawn decisions or withdrawals skipped (การตัดสินที่ถูกยกเลิก ข้ามไป)" if recorded.withdrawn else "")
+              + (f"; {recorded.undecided} row(s) without a person's label skipped (ข้าม {recorded.undecided} แถวที่ไม่มีหมวดที่คนตัดสิน)"
+                 if recorded.undecided else "")
+              + (f"; {recorded.withdrawn} row(s) of withdrawn decisions or withdrawals skipped (ข้าม {recorded.withdrawn} แถวของการตัดสินที่ถูกยกเลิก)"
+                 if recorded.withdrawn else "")
               + (f"; {recorded.superseded} rows decided again by a later row of the file, the later kept "
                  f"(ข้อความเดียวกันมีหลายแถว ใช้แถวที่ใหม่กว่า {recorded.superseded} แถว)" if recorded.superseded else ""))
     if refit:

@@ -19,6 +19,7 @@ from rich.table import Table as RichTable
 from planalign.app import AlignOutcome, DuplicateSet, SearchPage
 from planalign.corpora.catalog import LEVEL_THAI
 from planalign.index.align import Aligner
+from planalign.index.align.results import warning_thai
 from planalign.index.align.supervised import FUSED_REVIEW_BELOW
 from planalign.index.coverage import ABOVE_THAI, SOURCES, Coverage, Needs
 from planalign.index.decisions import Decision as LabelDecision
@@ -207,8 +208,9 @@ def alignment_json(outcome: AlignOutcome) -> str:
 
 def print_alignment(out: Console, err: Console, outcome: AlignOutcome) -> None:
     result = outcome.alignment
-    for warning in result.warnings:
-        err.print(f"[yellow]warning:[/] {escape(warning)}")
+    for warning in result.warnings:  # in Thai too, as classify says it (English only here: a docs walkthrough)
+        thai = warning_thai(warning)
+        err.print(f"[yellow]warning:[/] {escape(warning)}" + (f" ({escape(thai)})" if thai != warning else ""))
     for level, suggestions in result.levels.items():
         table = RichTable(title=f"{level} ({outcome.catalog}, encoder {outcome.encoder})", title_justify="left", show_lines=False)
         for column in ("#", "รหัส\nid", "ชื่อ\nname", "คะแนน\nscore", "ความมั่นใจ\nconfidence"):

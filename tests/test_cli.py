@@ -367,6 +367,7 @@ def test_english_input_is_classified_with_a_warning(tmp_path):
     assert "1 จาก 2 แถวแทบไม่มีอักษรไทย" in " ".join(result.stderr.split())  # it was English alone (a walkthrough)
     result = run_cli("align", "Dredging the Prem Prachakorn canal", "--encoder", "tfidf", data_dir=tmp_path)
     assert result.returncode == 0 and "mostly not Thai" in " ".join(result.stderr.split())
+    assert "ไม่ใช่ภาษาไทย" in "".join(result.stderr.split())  # in Thai too, as classify says it (a docs walkthrough)
 
 
 def test_help_keeps_square_brackets_in_every_command():

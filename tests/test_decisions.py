@@ -454,7 +454,7 @@ def test_cli_import_twice_export_and_stats(tmp_path):
     run_cli("decisions", "export", "--history", "--out", str(tmp_path / "history.csv"), data_dir=data, env=env)
     moved = run_cli("decisions", "import", str(tmp_path / "history.csv"), "--text-col", "text", "--label-col", "node_id", "--no-refit",
                     data_dir=tmp_path / "other", env=env)
-    assert "39 stored" in moved.stderr and "2 rows of withdrawn decisions or withdrawals skipped" in moved.stderr, moved.stderr
+    assert "39 stored" in moved.stderr and "2 row(s) of withdrawn decisions or withdrawals skipped (ข้าม 2 แถว" in moved.stderr, moved.stderr
     stats = run_cli("decisions", "stats", "--json", data_dir=data, env=env)
     assert '"decisions": 39' in stats.stdout and '"imported": 39' in stats.stdout and '"withdrawn": 1' in stats.stdout
     # the model the import fitted, read from disk by a new process: under 50 decisions it keeps the shipped review threshold
@@ -868,7 +868,7 @@ def test_review_grid_and_corrected_file(client):
     review = client.get(f"/v1/classify/jobs/{job['id']}/review").json()
     assert review["level"] == "issue" and len(review["rows"]) == 3 and review["rows"][0]["needs_review"]  # the empty row first
     assert 0 < review["review_below"] < 1 and review["review_decisions"] == 0  # no decisions yet: the calibrated threshold
-    assert (review["rows"][0]["error"], review["rows"][0]["error_th"]) == ("empty text", "ข้อความว่างเปล่า กรุณาพิมพ์ชื่อหรือรายละเอียดโครงการ")
+    assert (review["rows"][0]["error"], review["rows"][0]["error_th"]) == ("empty text", "ข้อความว่างเปล่า กรุณาใส่ชื่อหรือรายละเอียดโครงการ")
     row = next(r for r in review["rows"] if r["text"] == "ปลูกต้นไม้ริมถนน")
     client.post("/v1/decisions", headers=KEY, json={"text": row["text"], "node_id": "D4.2", "level": "issue", "suggested": row["pred_label"],
                                                      "source": "reviewer"})

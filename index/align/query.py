@@ -65,10 +65,10 @@ def prepare_text(text: str) -> Query:
     text = normalize(text or "")
     warnings: list[str] = []
     if not text:
-        raise AlignmentInputError("empty text", thai="ข้อความว่างเปล่า กรุณาพิมพ์ชื่อหรือรายละเอียดโครงการ")
+        raise AlignmentInputError("empty text", thai="ข้อความว่างเปล่า กรุณาใส่ชื่อหรือรายละเอียดโครงการ")
     if not any(ch.isalpha() for ch in text):
         raise AlignmentInputError("no readable words in the text",
-                                  thai="ไม่พบคำที่อ่านได้ในข้อความ (มีแต่ตัวเลขหรือเครื่องหมาย) กรุณาพิมพ์ชื่อหรือรายละเอียดโครงการ")
+                                  thai="ไม่พบคำที่อ่านได้ในข้อความ (มีแต่ตัวเลขหรือเครื่องหมาย) กรุณาใส่ชื่อหรือรายละเอียดโครงการ")
     if len(text) > MAX_CHARS:
         warnings.append(f"text is {len(text):,} characters; only the first {MAX_CHARS:,} were used")
         text = text[:MAX_CHARS]
