@@ -443,7 +443,8 @@ class Application:
                        thai=f"ไม่มีแผน (แคตตาล็อก) {ref}{' หรือไฟล์แคตตาล็อกชื่อนี้' if allow_path else ''} ที่มีอยู่: {', '.join(self.catalog_ids())}")
 
     def add_catalog(self, catalog_id: str, catalog: Catalog) -> Catalog:
-        """Store a validated uploaded catalog (atomic write: a failed upload changes nothing).
+        """Store a validated uploaded catalog (atomic write: a failed upload changes nothing); a catalog replacing
+        another under its id keeps the title it had when it brings none.
 
         An id that differs from a stored one only in case is refused (the two files are one on a
         case-insensitive filesystem); :meth:`catalog_upload_effects` says what storing it replaces."""
@@ -457,6 +458,9 @@ class Application:
                                                           f"upload under {twin!r} to replace it, or choose another id",
                                                     f"มีแคตตาล็อก {twin} อยู่แล้ว (รหัสที่ต่างกันแค่ตัวพิมพ์เล็กใหญ่ถือเป็นรหัสเดียวกัน) "
                                                     f"อัปโหลดในชื่อ {twin} เพื่อแทนที่ หรือใช้รหัสอื่น")])
+        if not catalog.title and catalog_id in self.catalog_ids():  # a new version without a title keeps the one it had (a docs walkthrough)
+            with contextlib.suppress(InputError):
+                catalog.title = self.catalog(catalog_id).title
         self.catalog_dir.mkdir(exist_ok=True)
         table = catalog_to_table(catalog)
         write_table(self.catalog_dir / f"{catalog_id}.csv", table.columns, table.rows, guard_formulas=False)  # read by load_catalog(stored=True)

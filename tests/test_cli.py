@@ -482,6 +482,7 @@ def test_catalogs_are_added_listed_and_removed_from_the_cli(tmp_path, shop_catal
                        encoding="utf-8")
     replaced = run("catalogs", "add", str(revised), "--id", "shop")
     assert replaced.exit_code == 0 and "replaced catalog shop" in replaced.output and "removed 1: PET.CAT" in replaced.output
+    assert "ร้านสวน" in run("catalogs", "list").output  # its title kept (a new version without one dropped it: a docs walkthrough)
     # a mistyped id names the stored catalogs too, not the built-in ones only (a planner's walkthrough)
     mistyped = run("align", "ขายปุ๋ยอินทรีย์", "--catalog", "shopp", PLANALIGN_ENCODER="tfidf")
     assert isinstance(mistyped.exception, NotFound) and "available: bma-9d" in str(mistyped.exception) and "shop" in str(mistyped.exception)
