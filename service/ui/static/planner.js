@@ -171,15 +171,15 @@
 
   /* A decision taken by mistake is taken back here: the API withdraws it (the history keeps both; the text's label is
      then its newest decision still standing), and the page marks what stands now. */
-  function offerUndo(decided, node, stored) {
+  function offerUndo(decided, node, stored, text) {
     var old = document.getElementById("undo-decision");
     // a choice already standing is "unchanged": the undo offered stays, for the newest decision it names (it went, and
     // the newest could no longer be taken back: two blind reviews)
     if (!stored || !stored.id) return;
     if (old) old.remove();
     var status = document.getElementById("decision-status");
-    var undo = el("button", { type: "button", class: "link-button", id: "undo-decision", text: "ยกเลิกการตัดสินใจนี้",
-      "aria-label": "ยกเลิกการตัดสินใจ " + node.id + " ของร่างนี้", dataset: { nodeId: node.id, level: node.level } });
+    var undo = el("button", { type: "button", class: "link-button", id: "undo-decision", text: text || "ยกเลิกการตัดสินใจนี้",
+      "aria-label": "ยกเลิกการตัดสินใจ " + node.id + " ของร่างนี้", dataset: { nodeId: node.id, level: node.level, decisionId: String(stored.id) } });
     undo.addEventListener("click", function () {
       if (last !== decided || saving) return;
       saving = true;
@@ -214,6 +214,13 @@
                   : "ร่างนี้ไม่มีหัวข้อที่เลือกไว้ในระดับ" + PA.levelName(node.level)) +
             (standing.length ? " · ที่มีผลตอนนี้: " +
             standing.map(function (d) { return d.node_id + " (ระดับ" + PA.levelName(d.level) + ")"; }).join(", ") : ""), "ok");
+          /* the newest label standing is the next to take back, if this page made it (as on opening a decided draft):
+             it could be undone only after aligning the draft again */
+          var next = standing.reduce(function (a, b) { return !a || b.id > a.id ? b : a; }, null);
+          if (next && next.source === "planner") {
+            offerUndo(decided, { id: next.node_id, level: next.level }, { id: next.id },
+                      "ยกเลิก " + next.node_id + " (ระดับ" + PA.levelName(next.level) + ") ด้วย");
+          }
         })
         .catch(function (err) { undo.disabled = false; PA.setStatus(status, err.message || String(err), "error"); });
     });
