@@ -224,14 +224,14 @@ def fiscal_year_of(date: str) -> int | None:
 RANKED_FIELDS = ("id", "name")  # fields whose aliases are listed best first (HEADER_ALIASES): "รหัสโครงการ" over "ลำดับ", "ชื่อโครงการ" over "กิจกรรม"
 
 
-def column_pairs(items: Sequence[str] | None, option: str) -> dict[str, str]:
-    """``COLUMN=VALUE`` items (the CLI's ``--map`` and ``--where``, the API's ``map``) as a dict."""
+def column_pairs(items: Sequence[str] | None, option: str, value: str = "VALUE", value_thai: str = "ค่า") -> dict[str, str]:
+    """``COLUMN=VALUE`` items (the CLI's ``--map`` and ``--where``, the API's ``map``: ``value`` names what follows "=") as a dict."""
     pairs = {}
     for item in items or []:
-        key, sep, value = item.partition("=")
+        key, sep, said = item.partition("=")
         if not sep or not key.strip():
-            raise TableError(f"{option} takes COLUMN=VALUE, got {item!r}", thai=f"{option} ต้องเขียนเป็น คอลัมน์=ค่า (ได้รับ {item!r})")
-        pairs[key.strip()] = value.strip()
+            raise TableError(f"{option} takes COLUMN={value}, got {item!r}", thai=f"{option} ต้องเขียนเป็น คอลัมน์={value_thai} (ได้รับ {item!r})")
+        pairs[key.strip()] = said.strip()
     return pairs
 
 
@@ -593,7 +593,8 @@ def unknown_ids(project: Project, catalog: Catalog) -> list[str]:
     the nodes kept: "D9.9" kept its dimension D9 with nothing said (a docs walkthrough)."""
     shapes = {m.group(0) for m in (_ID_LETTERS.match(node_id) for node_id in catalog.nodes) if m}
     said = _CATALOG_ID.findall(project.plan_alignment) + [project.dimension_id, project.issue_id, project.goal_id, project.okr_id]
-    return list(dict.fromkeys(i for i in said if i and i not in catalog.nodes and (m := _ID_LETTERS.match(i)) and m.group(0) in shapes))
+    return list(dict.fromkeys(i for i in said if i and (m := _ID_LETTERS.match(i)) and m.group(0) in shapes
+                              and catalog.find(i) is None))  # "D๑.๔" is D1.4, as declared_nodes reads it (a blind review)
 
 
 def _parts_named(project: Project, catalog: Catalog) -> list[Node]:

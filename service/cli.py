@@ -317,11 +317,12 @@ def ingest(
     project (also any an earlier, interrupted ingest left unindexed).
     """
     from planalign.corpora.projects import IngestResult, column_pairs, parse_year, read_projects, sample_projects
+    from planalign.service.format import clipped
 
     if sample == (file is not None):
         raise UserError("give a FILE or --sample (one of them)", thai="กรุณาระบุไฟล์ หรือ --sample (อย่างใดอย่างหนึ่ง)")
     read = IngestResult(projects=sample_projects()) if sample else read_projects(
-        file, parse_year(year), source, column_pairs(mapping, "--map"), column_pairs(where, "--where"), drop_subtotals)  # type: ignore[arg-type]
+        file, parse_year(year), source, column_pairs(mapping, "--map", "field", "ช่องข้อมูล"), column_pairs(where, "--where"), drop_subtotals)  # type: ignore[arg-type]
     if read.left_out:  # the export.csv example dropped a row with no word (a docs walkthrough)
         err.print(f"--where: {read.left_out} row(s) left out (ไม่ตรงเงื่อนไข --where)")
     if len(read.levels) > 1:  # the ordinance without --where level=item stored its 83 office and section totals: 156,715 million baht (a walkthrough)
@@ -343,7 +344,7 @@ def ingest(
     if outcome.undeclared:
         first_id, said = outcome.undeclared[0]
         err.print(f"[yellow]{len(outcome.undeclared)} project(s) declare an alignment that names no node of the catalog, "
-                  f"e.g. {escape(first_id)}: {escape(repr(said[:80]))}; stored without a declared decision[/]")
+                  f"e.g. {escape(first_id)}: {escape(repr(clipped(said, 80)))}; stored without a declared decision[/]")
     if outcome.declared_extra:
         first_id, nodes = outcome.declared_extra[0]
         err.print(f"[yellow]{len(outcome.declared_extra)} project(s) declare more than one path of the catalog, or ids it does not have, "
@@ -580,7 +581,7 @@ def decisions_import(
                  if recorded.undecided else "")
               + (f"; {recorded.withdrawn} row(s) of withdrawn decisions or withdrawals skipped (ข้าม {recorded.withdrawn} แถวของการตัดสินที่ถูกยกเลิก)"
                  if recorded.withdrawn else "")
-              + (f"; {recorded.superseded} rows decided again by a later row of the file, the later kept "
+              + (f"; {recorded.superseded} row(s) decided again by a later row of the file, the later kept "
                  f"(ข้อความเดียวกันมีหลายแถว ใช้แถวที่ใหม่กว่า {recorded.superseded} แถว)" if recorded.superseded else ""))
     if refit:
         started = time.perf_counter()
@@ -654,9 +655,11 @@ def decisions_stats(
     period: Annotated[str, typer.Option("--period", help="day, week or month.")] = "week",
     source: Annotated[Optional[str], typer.Option("--source", help="Only decisions from this source (planner, reviewer, evaluator, declared, imported).")] = None,
     who: Annotated[Optional[str], typer.Option("--who", help="Only decisions by this API key's name (or local).")] = None,
-    level: Annotated[Optional[str], typer.Option("--level", help="Only decisions at this level.")] = None,
-    node: Annotated[Optional[str], typer.Option("--node", help="Only decisions on this node (its id).")] = None,
-    contains: Annotated[Optional[str], typer.Option("--contains", help="Only decisions whose text holds these characters (a name in part).")] = None,
+    level: Annotated[Optional[str], typer.Option("--level", "-l", help="Only decisions at this level.")] = None,
+    node: Annotated[Optional[str], typer.Option("--node", help="Only decisions on this node (its id; the API's node_id).")] = None,
+    contains: Annotated[Optional[str], typer.Option("--contains", help="Only decisions whose text holds these characters as written, "
+                                                                       "spaces included (a name in part; the API's q).")] = None,
+    text: Annotated[Optional[str], typer.Option("--text", help="Only decisions on this very text.")] = None,
     as_json: JsonOpt = False,
     data_dir: DataDir = None,
     db_url: DbUrlOpt = None,
@@ -670,7 +673,7 @@ def decisions_stats(
     if period not in ("day", "week", "month"):
         raise UserError("--period is day, week or month", thai="--period ต้องเป็น day, week หรือ month")
     stats = _core(config, data_dir=data_dir, db_url=db_url).decision_stats(catalog, period, level=level, source=source, who=who,
-                                                                                node_id=node, contains=contains)
+                                                                                text=text, node_id=node, contains=contains)
     if as_json:
         out.print_json(json.dumps(stats, ensure_ascii=False))
     else:
@@ -702,7 +705,8 @@ def catalogs_list(data_dir: DataDir = None, db_url: DbUrlOpt = None, config: Con
 def catalogs_add(
     file: Annotated[Path, typer.Argument(help="CSV, XLSX, XLS or JSON in the catalog format.")],
     catalog_id: Annotated[str, typer.Option("--id", help="Id to store it under (an existing id is replaced).")],
-    title: Annotated[Optional[str], typer.Option("--title", help="The name people read [default: the file's catalog_title].")] = None,
+    title: Annotated[Optional[str], typer.Option("--title", help="The name people read [default: the file's catalog_title, "
+                                                                 "else the title of the catalog it replaces].")] = None,
     data_dir: DataDir = None,
     db_url: DbUrlOpt = None,
     config: ConfigOpt = None,

@@ -96,17 +96,19 @@ THAI_FOLLOWING_VOWELS = "ะาำๅ"  # spacing vowels that end the syllable b
 
 
 def clipped(text: str, limit: int) -> str:
-    """At most ``limit`` characters of a one-line text, cut at a space when there is one in its second half, else
-    between syllables as far as the script shows them (never before a tone mark, a vowel sign or a following
-    vowel, never after a leading vowel), with "…" when cut: "...เพื่อคืนทางเท้าใ" was printed (a docs walkthrough)."""
+    """At most ``limit`` characters of a one-line text, "…" included when it is cut: at a space when there is one in
+    its second half, else between syllables as far as the script shows them (never before a tone mark, a vowel sign
+    or a following vowel, never after a leading vowel; a text with no such place is cut where it must be):
+    "...เพื่อคืนทางเท้าใ" was printed (a docs walkthrough)."""
     text = " ".join(text.split())
     if len(text) <= limit:
         return text
-    space = text.rfind(" ", 0, limit + 1)
-    end = space if space > limit // 2 else limit
-    while end > 1 and (unicodedata.category(text[end]) == "Mn" or text[end] in THAI_FOLLOWING_VOWELS or text[end - 1] in THAI_LEADING_VOWELS):
+    room = max(limit - 1, 1)
+    space = text.rfind(" ", 0, room + 1)
+    end = space if space > room // 2 else room
+    while end > 0 and (unicodedata.category(text[end]) == "Mn" or text[end] in THAI_FOLLOWING_VOWELS or text[end - 1] in THAI_LEADING_VOWELS):
         end -= 1
-    return text[:end].rstrip() + "…"
+    return (text[:end].rstrip() if end > 0 else text[:room]) + "…"
 
 
 def describe_model(aligner: Aligner) -> str:
@@ -225,9 +227,9 @@ def print_alignment(out: Console, err: Console, outcome: AlignOutcome) -> None:
         elif result.needs_review.get(level):  # the API and the pages said it; the CLI did not (a walkthrough)
             out.print("  [bold yellow]needs review (ควรให้คนตรวจ):[/] the top suggestion is uncertain or the draft barely matches the catalog")
         for ev in suggestions[0].evidence:
-            out.print(f"  evidence: [cyan]{escape(ev.draft_text[:160])}[/]")
+            out.print(f"  evidence: [cyan]{escape(clipped(ev.draft_text, 160))}[/]")
             kind = "labelled example: a decision or a --train row (ตัวอย่างที่ระบุหมวดไว้แล้ว)" if ev.matched_kind == "example" else ev.matched_kind
-            out.print(f"     ~ {kind}: {escape(ev.matched_text[:160])} (sim {ev.similarity:.3f})")
+            out.print(f"     ~ {kind}: {escape(clipped(ev.matched_text, 160))} (sim {ev.similarity:.3f})")
             if ev.shared_words:
                 out.print(f"     shared words: {escape(', '.join(ev.shared_words))}")
     err.print(model_words(outcome.model_version, outcome.examples, outcome.alignment.learned))

@@ -359,7 +359,7 @@ def test_projects_crud_and_rejections(client):
     assert unmapped.status_code == 422 and "the API's map field" in unmapped.json()["error"] and "API: ช่อง map" in unmapped.json()["message_th"]
     mapped = client.post("/v1/projects/file", files={"file": ("e.csv", export)}, data={"map": ["ชื่อ=name", "รหัส=id"]})
     assert mapped.status_code == 200 and mapped.json()["inserted"] == 1 and client.get("/v1/projects/M1").json()["name"].startswith("ลอกท่อ")
-    assert client.post("/v1/projects/file", files={"file": ("e.csv", export)}, data={"map": "ชื่อ"}).json()["error"].startswith("map takes COLUMN=VALUE")
+    assert client.post("/v1/projects/file", files={"file": ("e.csv", export)}, data={"map": "ชื่อ"}).json()["error"].startswith("map takes COLUMN=field")
     assert client.post("/v1/projects/file", files={"file": ("p.exe", b"MZ")}).status_code == 415
 
 

@@ -319,11 +319,11 @@ def test_a_form_declaring_an_id_the_catalog_does_not_have_is_told_what_was_kept(
     from planalign.corpora.projects import read_projects
 
     form = tmp_path / "form.csv"
-    form.write_text("id,name,plan_alignment\nF1,โครงการฝึกอาชีพผู้ว่างงานในเขต,D9.9\nF2,โครงการตรวจวัดฝุ่นในชุมชน,D4.1 ลดฝุ่น PM2.5\n",
-                    encoding="utf-8")
+    form.write_text("id,name,plan_alignment\nF1,โครงการฝึกอาชีพผู้ว่างงานในเขต,D9.9\nF2,โครงการตรวจวัดฝุ่นในชุมชน,D4.1 ลดฝุ่น PM2.5\n"
+                    "F3,โครงการลอกท่อระบายน้ำซอยสุขุมวิท 50,D๑.๔\n", encoding="utf-8")
     outcome = _core(tmp_path).ingest(read_projects(form).projects)
-    assert outcome.declared_extra == [("F1", "not in the catalog: D9.9")] and outcome.undeclared == []
-    assert {(d.project_id, d.node_id) for d in outcome.declared.stored} == {("F1", "D9"), ("F2", "D4"), ("F2", "D4.1")}
+    assert outcome.declared_extra == [("F1", "not in the catalog: D9.9")] and outcome.undeclared == []  # Thai digits: D1.4 (a blind review)
+    assert {(d.project_id, d.node_id) for d in outcome.declared.stored} == {("F1", "D9"), ("F2", "D4"), ("F2", "D4.1"), ("F3", "D1"), ("F3", "D1.4")}
 
 
 def test_a_decision_on_a_text_that_says_nothing_is_kept_but_not_learned_from(tmp_path):

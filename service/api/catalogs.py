@@ -53,7 +53,8 @@ async def upload_catalog(
     who: CallerDep,
     file: UploadFile = File(..., description="CSV, XLSX, XLS or JSON in the catalog format"),
     catalog_id: str = Form(..., alias="id", max_length=64, description="Id to store it under, e.g. bma-20yr"),
-    title: str | None = Form(None, max_length=200, description="The name people read, e.g. แผนพัฒนากรุงเทพมหานคร 20 ปี (default: the file's catalog_title)"),
+    title: str | None = Form(None, max_length=200, description="The name people read, e.g. แผนพัฒนากรุงเทพมหานคร 20 ปี "
+                                                                        "(default: the file's catalog_title, else the title of the catalog it replaces)"),
 ) -> CatalogUploaded:
     suffix, content = await read_upload(file, UPLOAD_SUFFIXES)
     name = display_name(file, suffix)

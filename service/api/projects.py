@@ -60,7 +60,7 @@ async def ingest_file(
         with upload_path(suffix, content, name) as path:
             table = read_table(path, name=name, limits=app.table_limits())
         table.require_rows(name)
-        read = rows_to_projects(table, fiscal_year(year), source or name, column_pairs(mapping, "map"))
+        read = rows_to_projects(table, fiscal_year(year), source or name, column_pairs(mapping, "map", "field", "ช่องข้อมูล"))
         return _response(read, app.ingest(read.projects, who=who), who, name)
 
     return await run_in_threadpool(ingest)
