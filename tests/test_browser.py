@@ -462,6 +462,11 @@ def test_evaluate_review_grid_by_keyboard(server: str, browser) -> None:
                                           f'#review-table tbody tr[data-index="{index}"]'))
     assert browser.switch_to.active_element.get_attribute("id") == "review-grid"
     assert json.loads(urllib.request.urlopen(server + "/v1/decisions/stats", timeout=WAIT).read())["withdrawn"] >= 1
+    # u again: that row has nothing left to withdraw, and says so; moving on, the message goes (it stayed beside the next page's rows)
+    browser.find_element(By.ID, "review-grid").send_keys("u")
+    wait.until(EC.text_to_be_present_in_element((By.ID, "review-status"), "ยังไม่มีการตัดสินที่จะยกเลิก"))
+    browser.find_element(By.ID, "review-grid").send_keys("j")
+    wait.until(lambda d: d.find_element(By.ID, "review-status").text == "")
     browser.find_element(By.ID, "review-needs").click()  # filter: only rows that need review
     wait.until(lambda d: d.execute_script("const rows = [...document.querySelectorAll('#review-table tbody tr[data-index]')];"
                                           "return rows.length > 0 && rows.every(r => r.classList.contains('needs'))"))

@@ -26,7 +26,18 @@
     state.catalog = catalogOf(job);
     $("review-box").hidden = false;
     fillDimensions();
-    load(0, 0);
+    /* the other job's rows leave at once: they stayed, keys doing nothing, until the new job's came (seconds for a
+       large file: an evaluation team at scale) */
+    state.rows = [];
+    state.total = 0;
+    PA.clear($("review-table").tBodies[0]).appendChild(el("tr", null, el("td", { colspan: 6, class: "muted", text: "กำลังโหลดแถวของงานนี้…" })));
+    $("review-summary").textContent = "";
+    $("review-rule").textContent = "";
+    $("review-pager").hidden = true;
+    PA.setStatus($("review-status"), "กำลังโหลดแถวของ " + ((job.params || {}).filename || "งานนี้") + "…", "busy");
+    load(0, 0).then(function () {
+      if ($("review-status").classList.contains("busy")) PA.setStatus($("review-status"), "", "");
+    });
   }
 
   function fillDimensions() {
@@ -149,7 +160,10 @@
   function select(i) {
     var trs = $("review-table").tBodies[0].rows;
     if (!state.rows.length) return;
+    var before = state.rows[state.active];
     state.active = Math.max(0, Math.min(state.rows.length - 1, i));
+    // what a key could not do on a row is not left beside another one ("แถว 1181 ยังไม่มีการตัดสิน..." stayed on the next page)
+    if (before !== state.rows[state.active] && $("review-status").classList.contains("error")) PA.setStatus($("review-status"), "", "");
     Array.prototype.forEach.call(trs, function (tr, k) {
       tr.classList.toggle("active", k === state.active);
       if (k === state.active) tr.setAttribute("aria-current", "true"); else tr.removeAttribute("aria-current");
