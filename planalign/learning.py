@@ -70,6 +70,7 @@ class Learning:
         self.root = app.data_dir / "models"
         self._current: dict[Key, Learned | None] = {}
         self._checked: dict[Key, float] = {}
+        self._seen: dict[Key, int | None] = {}  # the model file's mtime when this process last read or wrote it
         self._lock = threading.Lock()
         self._fit_locks: dict[Key, threading.Lock] = {}
         self._due: dict[str, tuple[float, float]] = {}  # catalog -> (when to refit, when first asked)
@@ -104,12 +105,16 @@ class Learning:
         if key in self._current and recent and (have is None or have.digest == digest):
             return have
         fingerprint = self.app.decisions.fingerprint(catalog_id)
-        if have is None or have.digest != digest:
-            record = self._read(key)  # once: a model file of 5,000 decisions is megabytes to unpickle
+        if have is None or have.digest != digest or (have.fingerprint != fingerprint and self._written_since(key)):
+            # once, or when another process wrote the file since (`decisions import` fits before it ends: the service
+            # refit the same decisions itself, ~70 s later: an evaluation team at scale); megabytes to unpickle
+            record = self._read(key)
             if _learned_nothing(record, digest, fingerprint):  # every decision withdrawn, or none learnable: zero-shot
                 self._keep(key, None)
                 return None
-            have = self._learned(record, zero, digest)
+            stored = self._learned(record, zero, digest)
+            if have is None or have.digest != digest or (stored is not None and stored.fingerprint == fingerprint):
+                have = stored
         if (have is not None and have.fingerprint == fingerprint) or fingerprint[0] == 0:
             self._keep(key, have if fingerprint[0] else None)
             return have if fingerprint[0] else None
@@ -118,6 +123,16 @@ class Learning:
             self._schedule(catalog_id, push=False)
             return have
         return self.refit(catalog_id, zero)
+
+    def _written_since(self, key: Key) -> bool:
+        """Whether the model file changed since this process last read or wrote it (another process wrote it)."""
+        return self._stamp(key) != self._seen.get(key)
+
+    def _stamp(self, key: Key) -> int | None:
+        try:
+            return self._path(key).stat().st_mtime_ns
+        except OSError:
+            return None
 
     def _keep(self, key: Key, learned: Learned | None) -> None:
         with self._lock:
@@ -274,6 +289,7 @@ class Learning:
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(temporary, self._path(key))
+            self._seen[key] = self._stamp(key)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
@@ -286,6 +302,7 @@ class Learning:
                           "examples": 0, "fingerprint": fingerprint, "digest": digest, "nothing": True})
 
     def _read(self, key: Key) -> dict | None:
+        self._seen[key] = self._stamp(key)  # before reading: a file replaced meanwhile is read again at the next check
         record = self._read_file(self._path(key))
         return record if record is not None and (record["catalog"], record["encoder"]) == key else None
 

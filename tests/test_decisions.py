@@ -298,6 +298,27 @@ def test_a_model_kept_from_another_encoder_is_listed_as_not_in_use(tmp_path):
     assert [(m["encoder"], m["in_use"]) for m in other.decision_stats()["models"]] == [("tfidf", False)]
 
 
+def test_the_service_takes_a_model_another_process_fitted_on_the_same_decisions(tmp_path, monkeypatch):
+    """`decisions import` fits before it ends; the running service saw the decisions change and fitted them again
+    itself, serving the older model ~70 s meanwhile (an evaluation team at scale). It now loads the file."""
+    service = _core(tmp_path)
+    service.decide([DecisionInput(text=DRAFT, node="D4.1", source="planner")])
+    assert service.aligner().model_version == 1
+    service.learning.start()
+    service.learning.wait_idle(30)
+    fits = service.learning.fits
+    command_line = _core(tmp_path)
+    command_line.decide([DecisionInput(text="โครงการฝึกอาชีพผู้สูงอายุในชุมชน", node="D7.1", source="imported")])
+    assert (command_line.aligner().model_version, command_line.aligner().examples) == (2, 2)
+    command_line.close()
+    monkeypatch.setattr(service.learning, "CHECK_EVERY_S", 0.0)
+    served = service.aligner()
+    assert (served.model_version, served.examples, service.learning.fits) == (2, 2, fits)
+    service.learning.wait_idle(30)
+    assert service.learning.fits == fits  # nothing left to fit
+    service.close()
+
+
 def test_a_form_declaring_two_nodes_at_one_level_is_told_which_was_kept(tmp_path):
     """"D1.1|D7.2" kept D1.1 and dropped D7.2 without a word (a blind test): ingest says so; a dimension and an issue
     under it are one declaration."""
