@@ -900,13 +900,20 @@ class Application:
                        offset: int = 0, limit: int | None = 50) -> tuple[int, list[Decision]]:
         """Decisions newest first, and how many match. A filter that names no catalog, level or source
         there is is refused (404 / 422), not answered with an empty page that reads as "no decisions"."""
-        level = self._checked_decision_filters(catalog, level, source)
+        level, node_id = self._checked_decision_filters(catalog, level, source, node_id)
         return self.decisions.page(catalog=catalog, level=level, source=source, who=who, text=text, node_id=node_id, contains=contains,
                                    active_only=active_only, offset=offset, limit=limit)
 
-    def _checked_decision_filters(self, catalog: str | None, level: str | None, source: str | None) -> str | None:
-        """The level as the filtered catalog names it (default: the configured catalog), after refusing a catalog,
-        level or source there is not (404 / 422): zeros or an empty page read as "no decisions"."""
+    def _checked_decision_filters(self, catalog: str | None, level: str | None, source: str | None,
+                                  node_id: str | None) -> tuple[str | None, str | None]:
+        """The level and node as the filtered catalog names them (default: the configured catalog; "d4.2", "D๔.๒": D4.2,
+        as a label is found: "d4.2" listed nothing, an evaluation team at scale), after refusing a catalog, level or
+        source there is not (404 / 422): zeros or an empty page read as "no decisions"."""
+        if node_id:
+            with contextlib.suppress(InputError):  # a catalog that cannot be read is refused below only when it was asked for
+                named = self._decided_catalog(catalog)
+                if named is not None and node_id not in named.nodes and (found := named.find(node_id)) is not None:
+                    node_id = found.id
         if catalog or level:
             known = self._decided_catalog(catalog)
             if known is not None and level:
@@ -916,7 +923,7 @@ class Application:
                                  thai=f"ไม่มีการตัดสินใจของแผน {catalog} ในระดับ {level}")
         if source:
             check_source(source)
-        return level
+        return level, node_id
 
     def decision_stats(self, catalog: str | None = None, period: str = "week", *, level: str | None = None, source: str | None = None,
                        who: str | None = None, text: str | None = None, node_id: str | None = None, contains: str | None = None) -> dict:
@@ -924,7 +931,7 @@ class Application:
         them (in use or kept on disk: their versions and review thresholds). The filters are
         :meth:`decisions_page`'s, so a list's summary counts what the list shows (the evaluation page's
         summary said "not filtered by level, text or node" beside a filtered list); refused alike."""
-        level = self._checked_decision_filters(catalog, level, source)
+        level, node_id = self._checked_decision_filters(catalog, level, source, node_id)
         filters: dict[str, Any] = {"level": level, "source": source, "who": who, "text": text, "node_id": node_id, "contains": contains}
         # a model kept on disk for an encoder this configuration does not use is listed as not in use: beside 10,000
         # decisions, a tfidf model of 4 examples read as the current one (a blind test). In use: loaded by this process

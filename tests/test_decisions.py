@@ -844,7 +844,9 @@ def test_a_label_another_levels_newer_decision_overrides_is_said_not_to_count(cl
     assert client.get("/v1/decisions/stats").json()["overridden"] == 1
     # a filtered summary counts the overridden labels the filtered list shows (the list's own filters)
     assert [client.get("/v1/decisions/stats", params=p).json()["overridden"] for p in (
-        {"level": "dimension"}, {"level": "issue"}, {"node_id": "D4"}, {"q": "บางซื่อ"}, {"q": "บางเขน"})] == [1, 0, 1, 1, 0]
+        {"level": "dimension"}, {"level": "issue"}, {"node_id": "D4"}, {"q": "บางซื่อ"}, {"q": "บางเขน"}, {"node_id": "d4"})] == [1, 0, 1, 1, 0, 1]
+    # a node as a label is found: any case, Thai digits ("d1.4" listed nothing: an evaluation team at scale)
+    assert [client.get("/v1/decisions", params={"node_id": n}).json()["total"] for n in ("D1.4", "d1.4", "D๑.๔", "D1.44")] == [1, 1, 1, 0]
     assert client.get("/v1/decisions/stats", params={"level": "nope"}).status_code == 422  # as the list refuses it
     exported = list(csv.DictReader(io.StringIO(client.get("/v1/decisions", params={"active": True, "format": "csv"}).content.decode("utf-8-sig"))))
     assert {(r["node_id"], r["overridden"]) for r in exported} == {("D4", "yes"), ("D1.4", "")}

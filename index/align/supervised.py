@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -170,10 +171,12 @@ class ExampleModel:
         self._fit_corrections(rows)
         self.embedding_model = self.ngram_model = None
         if len(set(targets)) > 1:
-            self.embedding_model = LogisticRegression(C=1.0, max_iter=3000, class_weight="balanced")
-            self.embedding_model.fit(self.vectors[expanded], targets)
-            self.ngram_model = LogisticRegression(C=4.0, max_iter=3000, class_weight="balanced")
-            self.ngram_model.fit(self.ngrams.transform([self.normalized[i] for i in expanded]), targets)
+            with warnings.catch_warnings():  # few decisions over many nodes is the usual start, not a mistake to log at every refit
+                warnings.filterwarnings("ignore", message="The number of unique classes is greater than 50%", category=UserWarning)
+                self.embedding_model = LogisticRegression(C=1.0, max_iter=3000, class_weight="balanced")
+                self.embedding_model.fit(self.vectors[expanded], targets)
+                self.ngram_model = LogisticRegression(C=4.0, max_iter=3000, class_weight="balanced")
+                self.ngram_model.fit(self.ngrams.transform([self.normalized[i] for i in expanded]), targets)
 
     def _fit_corrections(self, rows: np.ndarray) -> None:
         """The corrections among ``rows``: their topical texts' character n-grams, grouped by label.

@@ -69,7 +69,10 @@
     var scope = "สรุปของแผนนี้" + (applied.level ? " ระดับ" + PA.levelName(applied.level) : "") +
       (applied.source ? " ที่มา" + PA.sourceThai(applied.source) : "") + (applied.who ? " ผู้ตัดสิน " + PA.whoThai(applied.who) : "") +
       (applied.q ? " ข้อความมี \u201c" + applied.q + "\u201d" : "") + (applied.node_id ? " หมวด " + applied.node_id : "") + ": ";
-    var parts = ["การตัดสินใจ " + PA.formatNumber(stats.decisions) + " รายการ", "มีผลอยู่ " + PA.formatNumber(Math.max(0, counted))];
+    // withdrawn decisions and withdrawals are not in the first count (the history lists them: its total is larger), and a
+    // label is one a text and level (a text decided at two levels has two): the numbers read as not adding up (a walkthrough)
+    var parts = ["การตัดสินใจ " + PA.formatNumber(stats.decisions) + " รายการ (ไม่รวมที่ยกเลิก)",
+                 "มีผลอยู่ " + PA.formatNumber(Math.max(0, counted)) + " (ข้อความละระดับ)"];
     if (stats.overridden) parts.push("ถูกแทนในอีกระดับ " + PA.formatNumber(stats.overridden));
     if (stats.not_counting) parts.push("หัวข้อไม่อยู่ในแผนแล้ว " + PA.formatNumber(stats.not_counting));
     if (stats.withdrawn) parts.push("ยกเลิกแล้ว " + PA.formatNumber(stats.withdrawn));

@@ -291,10 +291,15 @@
         var total = job.progress && job.progress.total, done = job.progress && job.progress.done;
         var rows = !total ? "" : job.status === "done" || done >= total ? " · " + PA.formatNumber(total) + " แถว"
           : " · ทำแล้ว " + PA.formatNumber(done || 0) + " จาก " + PA.formatNumber(total) + " แถว";
+        // what tells two runs of one file apart: the level, the catalog when not the default, zero-shot (they read the same: a walkthrough)
+        var params = job.params || {};
+        var how = (params.level ? " · ระดับ" + PA.levelName(params.level) : " · ระดับล่างสุดของแผน") +
+          (params.catalog && params.catalog !== document.body.dataset.defaultCatalog ? " · แผน " + params.catalog : "") +
+          (params.learn === false ? " · ไม่ใช้การเรียนรู้" : "");
         list.appendChild(el("li", null, [
-          el("a", { href: "#job=" + encodeURIComponent(job.id), text: (job.params || {}).filename || job.id }), " ",
+          el("a", { href: "#job=" + encodeURIComponent(job.id), text: params.filename || job.id }), " ",
           el("span", { class: "badge status-" + job.status, text: STATUS[job.status] || job.status }), " ",
-          el("span", { class: "muted small", text: when + rows })
+          el("span", { class: "muted small", text: when + rows + how })
         ]));
       });
     }).catch(function () { /* the list is a convenience: the page works without it */ });
