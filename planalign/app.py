@@ -910,10 +910,7 @@ class Application:
         as a label is found: "d4.2" listed nothing, an evaluation team at scale), after refusing a catalog, level or
         source there is not (404 / 422): zeros or an empty page read as "no decisions"."""
         if node_id:
-            with contextlib.suppress(InputError):  # a catalog that cannot be read is refused below only when it was asked for
-                named = self._decided_catalog(catalog)
-                if named is not None and node_id not in named.nodes and (found := named.find(node_id)) is not None:
-                    node_id = found.id
+            node_id = self._decided_node(catalog, level, node_id)
         if catalog or level:
             known = self._decided_catalog(catalog)
             if known is not None and level:
@@ -924,6 +921,20 @@ class Application:
         if source:
             check_source(source)
         return level, node_id
+
+    def _decided_node(self, catalog: str | None, level: str | None, node_id: str) -> str:
+        """A node filter as the catalog names it, found as a label is (any case, Thai digits, a name; at ``level``); without
+        a catalog, in every catalog with decisions, when they agree on one id; else as typed ("d4.2" listed nothing: an
+        evaluation team at scale; a second catalog's "s1.1" was looked up in the default only: a blind review)."""
+        found: set[str] = set()
+        for catalog_id in [catalog] if catalog else self.decisions.catalogs():
+            with contextlib.suppress(InputError):  # a catalog that cannot be read is refused where it was asked for
+                named = self._decided_catalog(catalog_id)
+                if named is not None and node_id in named.nodes:
+                    return node_id
+                node = named.find(node_id, level) if named is not None else None
+                found |= {node.id} if node is not None else set()
+        return found.pop() if len(found) == 1 else node_id
 
     def decision_stats(self, catalog: str | None = None, period: str = "week", *, level: str | None = None, source: str | None = None,
                        who: str | None = None, text: str | None = None, node_id: str | None = None, contains: str | None = None) -> dict:

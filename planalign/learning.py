@@ -70,7 +70,7 @@ class Learning:
         self.root = app.data_dir / "models"
         self._current: dict[Key, Learned | None] = {}
         self._checked: dict[Key, float] = {}
-        self._seen: dict[Key, int | None] = {}  # the model file's mtime when this process last read or wrote it
+        self._seen: dict[Key, tuple[int, int, int] | None] = {}  # the model file's _stamp when this process last loaded or wrote it
         self._lock = threading.Lock()
         self._fit_locks: dict[Key, threading.Lock] = {}
         self._due: dict[str, tuple[float, float]] = {}  # catalog -> (when to refit, when first asked)
@@ -108,7 +108,7 @@ class Learning:
         if have is None or have.digest != digest or (have.fingerprint != fingerprint and self._written_since(key)):
             # once, or when another process wrote the file since (`decisions import` fits before it ends: the service
             # refit the same decisions itself, ~70 s later: an evaluation team at scale); megabytes to unpickle
-            record = self._read(key)
+            record = self._read(key, mark=True)
             if _learned_nothing(record, digest, fingerprint):  # every decision withdrawn, or none learnable: zero-shot
                 self._keep(key, None)
                 return None
@@ -125,14 +125,16 @@ class Learning:
         return self.refit(catalog_id, zero)
 
     def _written_since(self, key: Key) -> bool:
-        """Whether the model file changed since this process last read or wrote it (another process wrote it)."""
+        """Whether the model file changed since this process last loaded or wrote it (another process wrote it)."""
         return self._stamp(key) != self._seen.get(key)
 
-    def _stamp(self, key: Key) -> int | None:
+    def _stamp(self, key: Key) -> tuple[int, int, int] | None:
+        """The model file's identity: a rename gives a new inode, and two writes within a coarse mtime differ by it."""
         try:
-            return self._path(key).stat().st_mtime_ns
+            status = self._path(key).stat()
         except OSError:
             return None
+        return status.st_mtime_ns, status.st_ino, status.st_size
 
     def _keep(self, key: Key, learned: Learned | None) -> None:
         with self._lock:
@@ -177,6 +179,9 @@ class Learning:
         with lock:
             fingerprint = self.app.decisions.fingerprint(catalog_id)  # read before the decisions: never newer than them
             have = self._current.get(key) or self._load(key, zero, digest)
+            if have is not None and have.fingerprint != fingerprint and self._written_since(key):  # another process fitted meanwhile
+                stored = self._load(key, zero, digest)
+                have = stored if stored is not None and stored.fingerprint == fingerprint else have
             if have is not None and have.fingerprint == fingerprint and have.digest == digest:
                 self._keep(key, have)
                 return have
@@ -301,8 +306,11 @@ class Learning:
         self._write(key, {"format": FORMAT, "scoring": SCORING_VERSION, "catalog": key[0], "encoder": key[1], "version": self._stored_version(key),
                           "examples": 0, "fingerprint": fingerprint, "digest": digest, "nothing": True})
 
-    def _read(self, key: Key) -> dict | None:
-        self._seen[key] = self._stamp(key)  # before reading: a file replaced meanwhile is read again at the next check
+    def _read(self, key: Key, mark: bool = False) -> dict | None:
+        """The model file of ``key``; ``mark``: it is the one this process now serves from (or weighed and left), so
+        only another write makes :meth:`_written_since` true (a version lookup marking it hid another process's model)."""
+        if mark:
+            self._seen[key] = self._stamp(key)  # before reading: a file replaced meanwhile is read again at the next check
         record = self._read_file(self._path(key))
         return record if record is not None and (record["catalog"], record["encoder"]) == key else None
 
@@ -321,7 +329,7 @@ class Learning:
         return record if record.get("scoring") == SCORING_VERSION else None  # learned under another scoring: fit again
 
     def _load(self, key: Key, zero: Aligner, digest: str) -> Learned | None:
-        return self._learned(self._read(key), zero, digest)
+        return self._learned(self._read(key, mark=True), zero, digest)
 
     @staticmethod
     def _learned(record: dict | None, zero: Aligner, digest: str) -> Learned | None:

@@ -656,7 +656,7 @@ def decisions_stats(
     source: Annotated[Optional[str], typer.Option("--source", help="Only decisions from this source (planner, reviewer, evaluator, declared, imported).")] = None,
     who: Annotated[Optional[str], typer.Option("--who", help="Only decisions by this API key's name (or local).")] = None,
     level: Annotated[Optional[str], typer.Option("--level", "-l", help="Only decisions at this level.")] = None,
-    node: Annotated[Optional[str], typer.Option("--node", help="Only decisions on this node (its id; the API's node_id).")] = None,
+    node: Annotated[Optional[str], typer.Option("--node", help="Only decisions on this node (its id, any case, or its name; the API's node_id).")] = None,
     contains: Annotated[Optional[str], typer.Option("--contains", help="Only decisions whose text holds these characters as written, "
                                                                        "spaces included (a name in part; the API's q).")] = None,
     text: Annotated[Optional[str], typer.Option("--text", help="Only decisions on this very text.")] = None,

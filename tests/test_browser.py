@@ -610,8 +610,11 @@ def test_the_review_grid_pages_through_a_long_job(server: str, browser) -> None:
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#review-table tbody tr[data-index]")) == 200)
     assert "แสดงแถวที่ 1–200 จาก 230" in browser.find_element(By.ID, "review-summary").text
     assert "หน้า 1 จาก 2" in browser.find_element(By.ID, "review-pager").text
+    browser.find_element(By.ID, "review-grid").send_keys("u")  # nothing to withdraw on the first row: said, then gone with the page
+    wait.until(EC.text_to_be_present_in_element((By.ID, "review-status"), "ยังไม่มีการตัดสินที่จะยกเลิก"))
     browser.find_element(By.ID, "review-next").click()
     wait.until(EC.text_to_be_present_in_element((By.ID, "review-summary"), "แสดงแถวที่ 201–230 จาก 230"))
+    assert browser.find_element(By.ID, "review-status").text == ""  # the new page's first row has the old one's place (a blind review)
     assert len(browser.find_elements(By.CSS_SELECTOR, "#review-table tbody tr[data-index]")) == 30
     grid = browser.find_element(By.ID, "review-grid")
     grid.send_keys("k")  # before the page's first row: the previous page, its last row active

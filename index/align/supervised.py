@@ -57,6 +57,9 @@ REVIEW_GRID = np.round(np.arange(0.30, 1.0, 0.01), 2)
 # nearest-other cosines is unlike the decisions: the fused review threshold was chosen on held-out
 # decided texts, so it says nothing there, and the zero-shot's flag stands (see Aligner._align_one).
 UNLIKE_PERCENTILE = 5.0
+# Few decisions over many nodes is how learning starts, not a mistake to log at every refit (a service log had it 6 times
+# in 22 minutes). Set once here: warnings.catch_warnings() around each fit is not thread-safe (refits and jobs fit at once).
+warnings.filterwarnings("ignore", message="The number of unique classes is greater than 50%", category=UserWarning)
 _SHINGLES = HashingVectorizer(analyzer="char", ngram_range=(3, 3), binary=True, norm=None, alternate_sign=False, n_features=2**20)
 
 
@@ -171,12 +174,10 @@ class ExampleModel:
         self._fit_corrections(rows)
         self.embedding_model = self.ngram_model = None
         if len(set(targets)) > 1:
-            with warnings.catch_warnings():  # few decisions over many nodes is the usual start, not a mistake to log at every refit
-                warnings.filterwarnings("ignore", message="The number of unique classes is greater than 50%", category=UserWarning)
-                self.embedding_model = LogisticRegression(C=1.0, max_iter=3000, class_weight="balanced")
-                self.embedding_model.fit(self.vectors[expanded], targets)
-                self.ngram_model = LogisticRegression(C=4.0, max_iter=3000, class_weight="balanced")
-                self.ngram_model.fit(self.ngrams.transform([self.normalized[i] for i in expanded]), targets)
+            self.embedding_model = LogisticRegression(C=1.0, max_iter=3000, class_weight="balanced")
+            self.embedding_model.fit(self.vectors[expanded], targets)
+            self.ngram_model = LogisticRegression(C=4.0, max_iter=3000, class_weight="balanced")
+            self.ngram_model.fit(self.ngrams.transform([self.normalized[i] for i in expanded]), targets)
 
     def _fit_corrections(self, rows: np.ndarray) -> None:
         """The corrections among ``rows``: their topical texts' character n-grams, grouped by label.

@@ -293,7 +293,7 @@
           : " · ทำแล้ว " + PA.formatNumber(done || 0) + " จาก " + PA.formatNumber(total) + " แถว";
         // what tells two runs of one file apart: the level, the catalog when not the default, zero-shot (they read the same: a walkthrough)
         var params = job.params || {};
-        var how = (params.level ? " · ระดับ" + PA.levelName(params.level) : " · ระดับล่างสุดของแผน") +
+        var how = (params.level ? " · ระดับ" + PA.levelName(params.level) : params.label_col ? " · ระดับตามป้ายในไฟล์" : " · ระดับล่างสุดของแผน") +
           (params.catalog && params.catalog !== document.body.dataset.defaultCatalog ? " · แผน " + params.catalog : "") +
           (params.learn === false ? " · ไม่ใช้การเรียนรู้" : "");
         list.appendChild(el("li", null, [

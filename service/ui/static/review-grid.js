@@ -35,8 +35,8 @@
     $("review-rule").textContent = "";
     $("review-pager").hidden = true;
     PA.setStatus($("review-status"), "กำลังโหลดแถวของ " + ((job.params || {}).filename || "งานนี้") + "…", "busy");
-    load(0, 0).then(function () {
-      if ($("review-status").classList.contains("busy")) PA.setStatus($("review-status"), "", "");
+    load(0, 0).then(function () {  // a later job's loading is not this one's to clear (switching fast: a blind review)
+      if (state.job === job && $("review-status").classList.contains("busy")) PA.setStatus($("review-status"), "", "");
     });
   }
 
@@ -160,10 +160,12 @@
   function select(i) {
     var trs = $("review-table").tBodies[0].rows;
     if (!state.rows.length) return;
-    var before = state.rows[state.active];
     state.active = Math.max(0, Math.min(state.rows.length - 1, i));
-    // what a key could not do on a row is not left beside another one ("แถว 1181 ยังไม่มีการตัดสิน..." stayed on the next page)
-    if (before !== state.rows[state.active] && $("review-status").classList.contains("error")) PA.setStatus($("review-status"), "", "");
+    // what a key could not do on a row is not left beside another one ("แถว 1181 ยังไม่มีการตัดสิน..." stayed on the next page);
+    // the row by its place in the file: a new page's first row has the index the old page's had (a blind review)
+    var now = state.rows[state.active].index;
+    if (state.activeRow !== undefined && state.activeRow !== now && $("review-status").classList.contains("error")) PA.setStatus($("review-status"), "", "");
+    state.activeRow = now;
     Array.prototype.forEach.call(trs, function (tr, k) {
       tr.classList.toggle("active", k === state.active);
       if (k === state.active) tr.setAttribute("aria-current", "true"); else tr.removeAttribute("aria-current");
