@@ -20,6 +20,7 @@ report both.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
 import os
@@ -27,7 +28,8 @@ import pickle
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -176,7 +178,7 @@ class Learning:
         digest = zero.catalog.digest
         with self._lock:
             lock = self._fit_locks.setdefault(key, threading.Lock())
-        with lock:
+        with lock, self._fitting(key):
             fingerprint = self.app.decisions.fingerprint(catalog_id)  # read before the decisions: never newer than them
             have = self._current.get(key) or self._load(key, zero, digest)
             if have is not None and have.fingerprint != fingerprint and self._written_since(key):  # another process fitted meanwhile
@@ -276,6 +278,19 @@ class Learning:
         return False
 
     # ------------------------------------------------------------------------------ on disk
+    @contextmanager
+    def _fitting(self, key: Key) -> Iterator[None]:
+        """One fit of a model at a time across the processes of this data directory: a `decisions import` and the
+        service fitted the same decisions side by side (a blind review); the one that waits finds the other's file
+        fitted on these decisions (refit) and takes it."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self._path(key).with_suffix(".lock"), "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
     def _path(self, key: Key) -> Path:
         return self.root / (hashlib.sha1("\x00".join(key).encode("utf-8")).hexdigest()[:20] + ".pkl")
 

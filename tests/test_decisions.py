@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -328,6 +329,30 @@ def test_the_service_takes_a_model_another_process_fitted_on_the_same_decisions(
     assert (service.refit().version, service.learning.fits) == (3, fits)
     assert (service.aligner().model_version, service.learning.fits) == (3, fits)
     service.close()
+
+
+def test_two_processes_fit_a_model_one_at_a_time_and_the_second_takes_the_first_ones(tmp_path, monkeypatch):
+    """A `decisions import` fitting while the service's refit came due: both fitted the same decisions side by side, on
+    2 cores, each writing its own "v1" (a blind review). A fit now holds a file lock; the one that waited takes the file."""
+    from planalign.index.align import Aligner
+
+    learned = Aligner.learned
+
+    def slowly(self, *args, **kwargs):
+        time.sleep(1.0)
+        return learned(self, *args, **kwargs)
+
+    monkeypatch.setattr(Aligner, "learned", slowly)
+    service, command_line = _core(tmp_path), _core(tmp_path)
+    command_line.decide([DecisionInput(text=DRAFT, node="D4.1", source="imported")])
+    fitting = threading.Thread(target=command_line.refit)
+    fitting.start()
+    time.sleep(0.3)  # the import's fit is under way
+    assert service.refit().version == 1
+    fitting.join(30)
+    assert (command_line.learning.fits, service.learning.fits) == (1, 0)
+    service.close()
+    command_line.close()
 
 
 def test_a_form_declaring_two_nodes_at_one_level_is_told_which_was_kept(tmp_path):
