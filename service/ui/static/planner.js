@@ -179,7 +179,7 @@
     if (old) old.remove();
     var status = document.getElementById("decision-status");
     var undo = el("button", { type: "button", class: "link-button", id: "undo-decision", text: text || "ยกเลิกการตัดสินใจนี้",
-      "aria-label": "ยกเลิกการตัดสินใจ " + node.id + " ของร่างนี้", dataset: { nodeId: node.id, level: node.level, decisionId: String(stored.id) } });
+      "aria-label": "ยกเลิกการตัดสินใจ " + node.id + " ของร่างนี้", dataset: { nodeId: node.id, level: node.level } });
     undo.addEventListener("click", function () {
       if (last !== decided || saving) return;
       saving = true;
