@@ -512,6 +512,16 @@ def test_the_review_grid_says_which_rows_a_decision_decides_and_why_a_row_cannot
     numbers = sorted(int(tr.find_element(By.CSS_SELECTOR, "td.num").text.split()[0]) for tr in browser.find_elements(By.CSS_SELECTOR, "#review-table tbody tr")
                      if tr.find_elements(By.CSS_SELECTOR, "td.text") and tr.find_element(By.CSS_SELECTOR, "td.text").text == "โครงการลอกท่อระบายน้ำซอยวัดไผ่ตัน")
     assert "ข้อความเดียวกันจึงได้หมวดนี้ด้วย: แถว " in said and any(f"แถว {n}" in said.split("ด้วย:")[1] for n in numbers)
+
+    # the next row is past the copy the decision decided too, which sorts beside it: the next key press landed on it
+    def active_after_the_copies(d) -> bool:
+        rows = d.find_elements(By.CSS_SELECTOR, "#review-table tbody tr[data-index]")
+        texts = [tr.find_element(By.CSS_SELECTOR, "td.text").text for tr in rows]
+        copies = [i for i, text in enumerate(texts) if text == "โครงการลอกท่อระบายน้ำซอยวัดไผ่ตัน"]
+        assert copies == [copies[0], copies[0] + 1] and copies[1] < len(rows) - 1, texts  # side by side, a row after them
+        decided = all("decided" in (rows[i].get_attribute("class") or "") for i in copies)
+        return decided and [i for i, tr in enumerate(rows) if "active" in (tr.get_attribute("class") or "").split()] == [copies[1] + 1]
+    wait.until(active_after_the_copies)
     _no_console_errors(browser)
 
 
