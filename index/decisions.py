@@ -354,7 +354,8 @@ class DecisionStore:
         return found
 
     def fingerprint(self, catalog: str) -> tuple[int, int]:
-        """(decisions, newest id) of a catalog: changes whenever one is stored."""
+        """(decisions, newest id) of a catalog: changes whenever one is stored or deleted, since an id is never
+        given again (migration 0007; a reused one left it unchanged after a file's declarations were replaced)."""
         with self.engine.connect() as connection:
             count, newest = connection.execute(select(func.count(), func.max(table.c.id)).where(table.c.catalog == catalog)).one()
         return int(count or 0), int(newest or 0)
@@ -370,7 +371,11 @@ class DecisionStore:
             found: set[str] = set()
             for start in range(0, len(project_ids), CHUNK):
                 which = and_(table.c.source == "declared", table.c.project_id.in_(list(project_ids[start : start + CHUNK])))
-                found |= {row[0] for row in connection.execute(select(table.c.catalog).where(which).distinct())}
+                gone = connection.execute(select(table.c.id, table.c.catalog).where(which)).all()
+                found |= {catalog for _, catalog in gone}
+                ids = [decision_id for decision_id, _ in gone]
+                for at in range(0, len(ids), CHUNK):  # their withdrawals too: they named a decision no longer there (a blind review)
+                    connection.execute(delete(table).where(table.c.withdraws.in_(ids[at : at + CHUNK])))
                 connection.execute(delete(table).where(which))
             return found
 

@@ -109,4 +109,7 @@ decisions = Table(
     Index("ix_decisions_project", "catalog", "project_id"),  # coverage: decisions made on stored projects
     Index("ix_decisions_withdraws", "withdraws"),
     Index("ix_decisions_text", "catalog", "text_key"),  # a text's labels at every level (align's ``decided``; migration 0006)
+    # an id is never given again (migration 0007): SQLite reused a deleted newest row's, which left a catalog's
+    # fingerprint unchanged and let a stale page withdraw the new decision that took it (a blind review)
+    sqlite_autoincrement=True,
 )

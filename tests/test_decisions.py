@@ -292,6 +292,58 @@ def test_a_deleted_projects_declared_alignment_no_longer_teaches(tmp_path):
     assert {(d.project_id, d.source) for d in core.decisions.page(catalog="bma-9d", limit=None)[1]} == {("P2", "reviewer")}
 
 
+def test_a_corrected_file_ingested_after_the_wrong_one_is_deleted_teaches_the_corrected_nodes(tmp_path):
+    """SQLite gave the deleted declarations' ids to the corrected file's: the catalog's fingerprint (count, newest id)
+    came back unchanged, and the model learned from the wrong column went on being served, after a restart too
+    (a blind review). Ids are never given again now (migration 0007)."""
+    names = ["โครงการฝึกอบรมอาสาสมัครป้องกันภัยฝ่ายพลเรือน", "โครงการตรวจสุขภาพผู้สูงอายุในชุมชน", "โครงการลอกท่อระบายน้ำซอยวัดไผ่ตัน"]
+    core = _core(tmp_path)
+    core.ingest([Project(id=f"P{i}", name=name, dimension_id="D7", source="form") for i, name in enumerate(names)])  # the wrong column
+    wrong = core.refit()
+    assert wrong is not None and [core.align(n, aligner=core.aligner()).alignment.levels["dimension"][0].node_id for n in names] == ["D7"] * 3
+    core.delete([f"P{i}" for i in range(3)])
+    core.ingest([Project(id=f"P{i}", name=name, dimension_id=node, source="form") for i, (name, node) in enumerate(zip(names, ["D2", "D5", "D1"]))])
+    assert core.decisions.fingerprint("bma-9d") != wrong.fingerprint
+    corrected = core.refit()
+    assert corrected is not None and corrected.version > wrong.version
+    again = _core(tmp_path)
+    assert [again.align(n, aligner=again.aligner()).alignment.levels["dimension"][0].node_id for n in names] == ["D2", "D5", "D1"]
+
+
+def test_an_id_is_never_given_again_and_a_deleted_declarations_withdrawal_goes_with_it(tmp_path):
+    """A stale page's id withdrew the new decision that took a deleted one's id; a deleted declaration's withdrawal
+    stayed, naming a decision no longer there (a blind review)."""
+    core = _core(tmp_path)
+    core.ingest([Project(id="P1", name="โครงการฝึกอบรมอาสาสมัครป้องกันภัยฝ่ายพลเรือน", dimension_id="D2", source="form")])
+    declared = core.decisions.page(limit=None)[1][0]
+    core.withdraw_decision(declared.id, source="reviewer")
+    core.delete(["P1"])
+    assert core.decisions.page(limit=None)[1] == []
+    made = core.decide([DecisionInput(text="โครงการปลูกต้นไม้ริมคลองเพื่อลดน้ำท่วมในชุมชน", node="D4.1", source="planner")])
+    assert made.stored[0].id > declared.id + 1  # past the declaration and its withdrawal
+    with pytest.raises(NotFound):  # the stale id names nothing: the new decision stands
+        core.withdraw_decision(declared.id)
+    assert [d.node_id for d in core.decisions.active("bma-9d")] == ["D4.1"]
+
+
+def test_a_store_made_before_ids_were_never_reused_keeps_its_decisions_and_reuses_no_id(tmp_path):
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    with store_at(url, "0006_decision_withdrawals") as connection:
+        for n, node in enumerate(("D1.4", "D4.1", "D2.1"), start=1):
+            connection.execute(text("INSERT INTO decisions (id, text_key, text, project_id, catalog, level, node_id, suggested, source, who, created) "
+                                    "VALUES (:id, :key, :text, '', 'bma-9d', 'issue', :node, '', 'planner', 'local', 1.0)"),
+                               {"id": n, "key": text_key(f"ขุดลอกคลอง {n}"), "text": f"ขุดลอกคลอง {n}", "node": node})
+        connection.execute(text("DELETE FROM decisions WHERE id = 3"))  # deleted before the upgrade: its id may come back
+    store = DecisionStore(ProjectStore(url).engine)
+    assert [(d.id, d.node_id) for d in store.page(limit=None)[1]] == [(2, "D4.1"), (1, "D1.4")]
+    newest = store.record([NewDecision(text="ลอกท่อระบายน้ำ", catalog="bma-9d", level="issue", node_id="D1.4", source="planner")]).stored[0]
+    assert newest.id == 3
+    with store.engine.begin() as connection:
+        connection.execute(text("DELETE FROM decisions WHERE id = 3"))
+    again = store.record([NewDecision(text="ลอกท่อระบายน้ำ", catalog="bma-9d", level="issue", node_id="D1.4", source="planner")]).stored[0]
+    assert again.id == 4
+
+
 def test_a_model_kept_from_another_encoder_is_listed_as_not_in_use(tmp_path):
     """Stats listed a tfidf model of 4 examples beside 10,000 decisions learned with e5, as if current (a blind test)."""
     first = _core(tmp_path)
