@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from planalign.decisions import examples
-from planalign.errors import Unavailable
+from planalign.errors import NotFound, Unavailable
 from planalign.index.align import SCORING_VERSION, Aligner
 
 if TYPE_CHECKING:
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("planalign.learning")
 Key = tuple[str, str]  # (catalog id, encoder name)
+ANY = object()  # Learning._keep's ``replacing`` when the model served is replaced whatever it is
 FORMAT = 4  # 2: example models carry the review threshold their decisions set; 3: and the labels as decided (given); 4: text keys without line breaks (migration 0005)
 
 
@@ -78,6 +79,7 @@ class Learning:
         self._due: dict[str, tuple[float, float]] = {}  # catalog -> (when to refit, when first asked)
         self._wake = threading.Condition()
         self._worker: threading.Thread | None = None
+        self._refitting = False  # the background took a due catalog and has not finished its refits
         self.fits = 0
 
     # ----------------------------------------------------------------------------- serving
@@ -102,7 +104,7 @@ class Learning:
         key = (catalog_id, zero.encoder_label)
         digest = zero.catalog.digest
         with self._lock:
-            have = self._current.get(key)
+            have = read = self._current.get(key)
             recent = time.monotonic() - self._checked.get(key, -1e9) < self.CHECK_EVERY_S
         if key in self._current and recent and (have is None or have.digest == digest):
             return have
@@ -112,18 +114,16 @@ class Learning:
             # refit the same decisions itself, ~70 s later: an evaluation team at scale); megabytes to unpickle
             record = self._read(key, mark=True)
             if _learned_nothing(record, digest, fingerprint):  # every decision withdrawn, or none learnable: zero-shot
-                self._keep(key, None)
-                return None
+                return self._keep(key, None, replacing=read)
             stored = self._learned(record, zero, digest)
             if have is None or have.digest != digest or (stored is not None and stored.fingerprint == fingerprint):
                 have = stored
         if (have is not None and have.fingerprint == fingerprint) or fingerprint[0] == 0:
-            self._keep(key, have if fingerprint[0] else None)
-            return have if fingerprint[0] else None
+            return self._keep(key, have if fingerprint[0] else None, replacing=read)
         if self.background:
-            self._keep(key, have)
+            standing = self._keep(key, have, replacing=read)
             self._schedule(catalog_id, push=False)
-            return have
+            return standing
         return self.refit(catalog_id, zero)
 
     def _written_since(self, key: Key) -> bool:
@@ -138,10 +138,16 @@ class Learning:
             return None
         return status.st_mtime_ns, status.st_ino, status.st_size
 
-    def _keep(self, key: Key, learned: Learned | None) -> None:
+    def _keep(self, key: Key, learned: Learned | None, replacing: object = ANY) -> Learned | None:
+        """Serve ``learned`` from now on and return the model served. ``replacing``: only if that is still the one
+        served; else the one served stays and is returned: a request that read the model just before the background
+        swapped in a refit put the older one back, and the same decisions were fitted again (a blind review)."""
         with self._lock:
+            if replacing is not ANY and self._current.get(key) is not replacing:
+                return self._current.get(key)
             self._current[key] = learned
             self._checked[key] = time.monotonic()
+            return learned
 
     def status(self, stored: bool = False) -> list[dict]:
         """The models in use: catalog, encoder, version, examples, when fitted, the review thresholds
@@ -151,7 +157,10 @@ class Learning:
             items = [(key, m.version, m.examples, m.fitted, m.seconds, m.aligner.example_models, True) for key, m in self._current.items() if m is not None]
             known = set(self._current)  # a key kept as None: this process found no decisions to learn from (a file may remain)
         if stored and self.root.is_dir():
+            served = {self._path(key) for key in known}  # not unpickled again at every look at the stats (78 MB, a blind review)
             for path in sorted(self.root.glob("*.pkl")):
+                if path in served:
+                    continue
                 record = self._read_file(path)
                 if record is None or record.get("nothing") or (key := (record["catalog"], record["encoder"])) in known or path != self._path(key):
                     continue
@@ -189,8 +198,9 @@ class Learning:
                 return have
             learned_from = examples(self.app.decisions.active(catalog_id), zero.catalog)
             if not learned_from.texts:
-                record = self._read(key)
-                if record is not None and not _learned_nothing(record, digest, fingerprint):  # the model on disk learned from what is gone now
+                # said on disk, in place of a model learned from what is gone now; and when there was none: a file-less
+                # "nothing" was fitted again at every check, every 5 s while requests came (a blind review)
+                if not _learned_nothing(self._read(key), digest, fingerprint):
                     self._save_nothing(key, fingerprint, digest)
                 self._keep(key, None)
                 return None
@@ -247,6 +257,7 @@ class Learning:
                 ready = [c for c, (when, _) in self._due.items() if when <= now]
                 if ready:
                     del self._due[ready[0]]
+                    self._refitting = True  # until its refits end: wait_idle saw none due and no fit lock held yet
                     return ready[0]
                 self._wake.wait(min((when for when, _ in self._due.values()), default=now + 60.0) - now)
 
@@ -262,15 +273,19 @@ class Learning:
                 except Unavailable:  # the model still loading at start-up: tried again soon (it was a traceback, and no retry)
                     log.info("refit of catalog %s (%s) waits for the model to load", catalog_id, encoder)
                     self._schedule(catalog_id, push=False)
+                except NotFound:  # a removed catalog's decisions are kept on purpose: nothing to learn for (a traceback at every start)
+                    log.info("catalog %s was removed: its decisions are kept, and no model is fitted", catalog_id)
                 except Exception:  # a bug or a catalog gone: logged; the model in use stays
                     log.exception("refit of catalog %s (%s) failed", catalog_id, encoder)
+            with self._wake:
+                self._refitting = False
 
     def wait_idle(self, timeout: float = 60.0) -> bool:
         """Wait until no refit is due or running (tests, benchmarks)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self._wake:
-                due = bool(self._due)
+                due = bool(self._due) or self._refitting
             busy = any(lock.locked() for lock in list(self._fit_locks.values()))
             if not due and not busy:
                 return True
@@ -331,15 +346,8 @@ class Learning:
 
     def _read_file(self, path: Path) -> dict | None:
         """A model file of this format and scoring, or None (absent, unreadable, of another version: fit again)."""
-        if not path.is_file():
-            return None
-        try:
-            with path.open("rb") as handle:  # written by this program into its own data directory
-                record = pickle.load(handle)
-        except Exception:  # an unreadable file (another version): fit again
-            log.warning("ignoring unreadable model file %s", path)
-            return None
-        if not (isinstance(record, dict) and record.get("format") == FORMAT):
+        record = _unpickled(path)
+        if record is None or record.get("format") != FORMAT:
             return None
         return record if record.get("scoring") == SCORING_VERSION else None  # learned under another scoring: fit again
 
@@ -356,8 +364,26 @@ class Learning:
                        set(record["keys"]), record.get("seconds", 0.0))
 
     def _stored_version(self, key: Key) -> int:
-        record = self._read(key)
-        return int(record["version"]) if record else 0
+        """The version of the model on disk, of any format or scoring: versions count on across an upgrade (they began
+        at 1 again, and a job's recorded model version named two models; a blind review)."""
+        record = _unpickled(self._path(key))
+        try:
+            return int(record["version"]) if record and (record["catalog"], record["encoder"]) == key else 0
+        except (KeyError, TypeError, ValueError):  # a file of a format that had no version
+            return 0
+
+
+def _unpickled(path: Path) -> dict | None:
+    """A model file's record (None: absent, or unreadable, as a file of an older program's classes may be)."""
+    if not path.is_file():
+        return None
+    try:
+        with path.open("rb") as handle:  # written by this program into its own data directory
+            record = pickle.load(handle)
+    except Exception:  # an unreadable file (another version): fit again
+        log.warning("ignoring unreadable model file %s", path)
+        return None
+    return record if isinstance(record, dict) else None
 
 
 def _learned_nothing(record: dict | None, digest: str, fingerprint: tuple[int, int]) -> bool:

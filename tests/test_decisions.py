@@ -344,6 +344,94 @@ def test_a_store_made_before_ids_were_never_reused_keeps_its_decisions_and_reuse
     assert again.id == 4
 
 
+def test_a_request_that_read_the_model_before_a_refit_swapped_it_keeps_the_refit(tmp_path, monkeypatch):
+    """A request read the model in use, the background refit swapped in the next one, and the request then put the
+    older back: it was served, and the same decisions were fitted again (a blind review)."""
+    core = _core(tmp_path)
+    core.decide([DecisionInput(text="โครงการปลูกต้นไม้ริมคลองเพื่อลดน้ำท่วมในชุมชน", node="D4.1", source="planner")])
+    assert core.aligner().model_version == 1
+    core.learning.DEBOUNCE_S = 0.1
+    core.learning.start()
+    assert core.learning.wait_idle(30)
+    fits = core.learning.fits
+    reached, go = threading.Event(), threading.Event()
+    real = DecisionStore.fingerprint
+
+    def slow_fingerprint(self, catalog):  # the request's milliseconds between reading the model and keeping it, stretched
+        value = real(self, catalog)
+        if threading.current_thread().name == "request":
+            reached.set()
+            go.wait(30)
+        return value
+
+    monkeypatch.setattr(DecisionStore, "fingerprint", slow_fingerprint)
+    core.decide([DecisionInput(text="โครงการฝึกอาชีพผู้สูงอายุในชุมชน", node="D7.1", source="planner")])
+    served: dict[str, int] = {}
+    request = threading.Thread(target=lambda: served.setdefault("version", core.aligner().model_version), name="request")
+    request.start()
+    assert reached.wait(10)
+    assert core.learning.wait_idle(30) and core.learning.fits == fits + 1  # the refit swapped in version 2
+    go.set()
+    request.join(30)
+    assert served["version"] == 2 and core.aligner().model_version == 2
+    core.learning.CHECK_EVERY_S = 0.0
+    core.aligner()
+    assert core.learning.wait_idle(30) and core.learning.fits == fits + 1  # the same decisions are not fitted again
+
+
+def test_decisions_that_teach_nothing_are_looked_at_once_not_at_every_check(tmp_path, monkeypatch):
+    """With no model file before, decisions that teach nothing (a text too short to learn from) were fitted again at
+    every check: 11 refits in 10 s of requests (a blind review)."""
+    core = _core(tmp_path)
+    core.decide([DecisionInput(text="ก", node="D4.2", source="planner")])
+    calls = []
+    real = learning.Learning.refit
+    monkeypatch.setattr(learning.Learning, "refit", lambda self, *a, **k: calls.append(1) or real(self, *a, **k))
+    core.learning.CHECK_EVERY_S = 0.0
+    for _ in range(3):
+        assert core.aligner().model_version == 0  # zero-shot
+    assert len(calls) == 1
+    assert _core(tmp_path).aligner().model_version == 0 and len(calls) == 1  # a restart reads that it teaches nothing
+
+
+def test_model_versions_count_on_across_a_scoring_change(tmp_path, monkeypatch):
+    """A new scoring made the model on disk unreadable as a model, and the next one was v1 again: a job's recorded
+    version then named two models (a blind review)."""
+    core = _core(tmp_path)
+    for n, text_ in enumerate(("ลอกท่อระบายน้ำ", "ขุดลอกคลองบางบัว", "ซ่อมถนนซอยวัดไผ่ตัน")):
+        core.decide([DecisionInput(text=text_, node="D1.4" if n < 2 else "D1.1")])
+        assert core.refit().version == n + 1
+    monkeypatch.setattr(learning, "SCORING_VERSION", "a scoring to come")
+    upgraded = _core(tmp_path)
+    assert upgraded.aligner().model_version == 4
+
+
+def test_a_removed_catalogs_decisions_log_no_traceback_when_the_service_starts(tmp_path, shop_catalog, caplog):
+    core = _core(tmp_path)
+    core.add_catalog("shop", load_catalog(shop_catalog))
+    core.decide([DecisionInput(text="ทรายแมวกลิ่นลาเวนเดอร์", node="PET.CAT")], catalog="shop")
+    core.remove_catalog("shop", force=True)
+    restarted = _core(tmp_path)
+    restarted.learning.DEBOUNCE_S = 0.0
+    with caplog.at_level("INFO", logger="planalign.learning"):
+        restarted.learning.start()
+        assert restarted.learning.wait_idle(30)
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "WARNING")]
+    assert any("shop was removed" in r.getMessage() for r in caplog.records)
+
+
+def test_decision_stats_do_not_read_the_model_in_use_from_disk_again(tmp_path, monkeypatch):
+    """The evaluation page asks for the stats at every load and page turn; each unpickled the model in use (78 MB)."""
+    core = _core(tmp_path)
+    core.decide([DecisionInput(text=t, node="D1.4") for t in ("ลอกท่อระบายน้ำ", "ขุดลอกคลองบางบัว")])
+    core.aligner()
+    reads = []
+    real = learning._unpickled
+    monkeypatch.setattr(learning, "_unpickled", lambda path: reads.append(path) or real(path))
+    assert [m["version"] for m in core.decision_stats()["models"]] == [1]
+    assert reads == []
+
+
 def test_a_model_kept_from_another_encoder_is_listed_as_not_in_use(tmp_path):
     """Stats listed a tfidf model of 4 examples beside 10,000 decisions learned with e5, as if current (a blind test)."""
     first = _core(tmp_path)
