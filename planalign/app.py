@@ -666,13 +666,18 @@ class Application:
         self._refuse_while_warming("the model")
         alignment = aligner.align(draft, top_k=top_k, level=level)
         similar = self.check_duplicates(draft, related=True) if check_duplicates and self.index() is not None else []
-        catalog_id = self.catalog_id(catalog)
-        labels = self.decisions.active(catalog_id, {text_key(draft)})
         # the aligner's catalog: a file named on the command line is the catalog its decisions name (read as another, every
         # label was "removed"), and it is read already (the file again: +15 ms on a 444-node catalog, a blind review)
-        why = self.labels_not_counting(catalog_id, labels, aligner.catalog) if labels else {}  # never decided: one indexed query
-        return AlignOutcome(alignment, aligner.catalog.name, aligner.encoder_label, similar, aligner.model_version, aligner.examples,
-                            [d for d in labels if d.id not in why])
+        labels = self.labels_counting(self.catalog_id(catalog), text_key(draft), aligner.catalog)
+        return AlignOutcome(alignment, aligner.catalog.name, aligner.encoder_label, similar, aligner.model_version, aligner.examples, labels)
+
+    def labels_counting(self, catalog_id: str, key: str, known: Catalog | None = None) -> list[Decision]:
+        """The labels counting on one text (its key), at every level: its active decisions less those that do not count
+        (:meth:`labels_not_counting`). The planner page marks them, and a withdrawal answers with them: it said "D4
+        stands" when a decision at the issue level had overridden D4 (a blind review)."""
+        labels = self.decisions.active(catalog_id, {key})
+        why = self.labels_not_counting(catalog_id, labels, known) if labels else {}  # never decided: one indexed query
+        return [d for d in labels if d.id not in why]
 
     def classify(self, table: Table, text_columns: list[str], *, aligner: Aligner, level: str | None = None,
                  progress: Progress | None = None) -> Classified:
@@ -893,7 +898,7 @@ class Application:
             self.learning.changed(made.catalog)
             if self.known_nodes(made.catalog) is not None:  # a removed catalog's decisions have no coverage to refresh
                 self._realign_decided(made.catalog, Recorded(stored=[made]))
-        return Withdrawal(made, self.decisions.active(made.catalog, {made.text_key}), created)
+        return Withdrawal(made, self.labels_counting(made.catalog, made.text_key), created)
 
     def decisions_page(self, *, catalog: str | None = None, level: str | None = None, source: str | None = None, who: str | None = None,
                        text: str | None = None, node_id: str | None = None, contains: str | None = None, active_only: bool = False,

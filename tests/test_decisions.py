@@ -934,6 +934,18 @@ def test_a_catalog_file_named_on_the_command_line_says_its_drafts_decided_labels
     core.close()
 
 
+def test_a_withdrawal_says_the_labels_that_count_as_the_planner_page_marks_them(tmp_path):
+    """D4 (dimension), then D1.4 and D1.3 (issue); D1.3 withdrawn: the answer said D4 and D1.4 stand, and the planner
+    page marked D4 chosen, though D1.4, off D4's path and newer, overrides it there and in what is learned (a blind review)."""
+    core = _core(tmp_path)
+    text_ = "โครงการก่อสร้างเขื่อนกันน้ำริมคลองบางซื่อ ความยาว 500 เมตร"
+    for node, level in (("D4", "dimension"), ("D1.4", "issue"), ("D1.3", "issue")):
+        last = core.decide([DecisionInput(text=text_, node=node, level=level, source="planner")]).stored[0]
+    standing = core.withdraw_decision(last.id).still_active
+    assert [(d.level, d.node_id) for d in standing] == [("issue", "D1.4")]
+    assert standing == core.align(text_, aligner=core.aligner(), catalog=None).decided
+
+
 def test_going_back_before_withdrawals_leaves_no_withdrawal_row_behind(tmp_path):
     """Without their column, withdrawal rows (node "") read as their texts' newest label to the version before (a blind review)."""
     from alembic import command

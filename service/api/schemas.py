@@ -524,7 +524,9 @@ class WithdrawnOut(BaseModel):
     already: bool = Field(False, description="The decision was withdrawn before, by this withdrawal: nothing changed (a retry)")
     still_active: list[LabelDecisionOut] = Field(description="The text's labels standing now, at every level: the newest decision still "
                                                              "standing at the withdrawn one's level (an older one, or none), and one at "
-                                                             "another level the withdrawn decision had overridden (off its path, older)")
+                                                             "another level the withdrawn decision had overridden (off its path, older); "
+                                                             "a label another one overrides, or whose node the catalog no longer has, "
+                                                             "is left out, as align's `decided` leaves it out")
     model: ModelOut | None = Field(description="The catalog's model; null when the catalog is gone")
 
 
