@@ -448,7 +448,8 @@ class DecisionStore:
 
     def counts(self, since: float | None = None) -> list[tuple[str, str, str, int]]:
         """(catalog, source, accepted | corrected | none, decisions), counted in the database (for /metrics): every
-        decision made, withdrawn later or not (a counter never goes down); withdrawal rows are not decisions."""
+        decision made, withdrawn later or not (a counter never goes down: only a deleted project's declared
+        decisions are deleted, and /metrics counts those apart); withdrawal rows are not decisions."""
         shown = case((table.c.suggested == "", "none"), (table.c.suggested == table.c.node_id, "accepted"), else_="corrected")  # shown_outcome
         query = (select(table.c.catalog, table.c.source, shown, func.count()).where(table.c.withdraws.is_(None))
                  .group_by(table.c.catalog, table.c.source, shown))

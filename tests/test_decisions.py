@@ -432,6 +432,22 @@ def test_decision_stats_do_not_read_the_model_in_use_from_disk_again(tmp_path, m
     assert reads == []
 
 
+def test_the_decisions_counter_of_metrics_never_goes_down_when_a_project_is_deleted(tmp_path):
+    """A deleted project's declared alignment left the counter: Prometheus read a counter reset (a blind review)."""
+    from planalign.service.api.decisions import metrics_text
+
+    core = _core(tmp_path)
+    core.ingest([Project(id="P1", name="โครงการฝึกอบรมอาสาสมัครป้องกันภัยฝ่ายพลเรือน", dimension_id="D2", source="form")])
+    core.decide([DecisionInput(text="ลอกท่อระบายน้ำซอยวัดไผ่ตัน", node="D1.4", source="planner")])
+    before = metrics_text(core).decode()
+    assert 'planalign_declared_decisions{catalog="bma-9d"} 1.0' in before and 'source="declared"' not in before
+    core.delete(["P1"])
+    after = metrics_text(core).decode()
+    counted = [line for line in before.splitlines() if line.startswith("planalign_decisions_total")]
+    assert counted and counted == [line for line in after.splitlines() if line.startswith("planalign_decisions_total")]
+    assert "planalign_declared_decisions{" not in after
+
+
 def test_a_model_kept_from_another_encoder_is_listed_as_not_in_use(tmp_path):
     """Stats listed a tfidf model of 4 examples beside 10,000 decisions learned with e5, as if current (a blind test)."""
     first = _core(tmp_path)

@@ -148,9 +148,12 @@ def corrected_file(job_id: str, app: AppDep, format: str = Query("csv", pattern=
 def metrics_text(app: Application) -> bytes:
     """Decision and model metrics in the Prometheus text format, counted from the store at each scrape.
 
-    ``planalign_decisions_total`` only grows (decisions are never deleted), so the acceptance rate
-    over any window is ``rate(...{suggestion="accepted"}) / rate(...{suggestion=~"accepted|corrected"})``;
-    ``planalign_decision_acceptance_ratio`` gives it directly over the last 7 and 30 days and all time.
+    ``planalign_decisions_total`` counts people's decisions and imported ones, which are never deleted, so it only
+    grows and the acceptance rate over any window is ``rate(...{suggestion="accepted"}) /
+    rate(...{suggestion=~"accepted|corrected"})``; ``planalign_decision_acceptance_ratio`` gives it directly over
+    the last 7 and 30 days and all time. A form's declared alignments go with their project when it is deleted:
+    they are the gauge ``planalign_declared_decisions`` (in the counter, a delete read as a counter reset and
+    broke ``rate()``; a blind review).
     """
     import time
 
@@ -159,11 +162,17 @@ def metrics_text(app: Application) -> bytes:
 
     class Collector:
         def collect(self) -> Iterator[Metric]:
-            total = CounterMetricFamily("planalign_decisions", "Decisions stored, by whether the suggestion shown was chosen",
+            total = CounterMetricFamily("planalign_decisions", "Decisions made (declared ones aside), by whether the suggestion shown was chosen",
                                         labels=["catalog", "source", "suggestion"])
+            declared = GaugeMetricFamily("planalign_declared_decisions", "Alignments declared on stored projects' forms (they go with a deleted project)",
+                                         labels=["catalog"])
             for catalog, source, shown, count in app.decisions.counts():
-                total.add_metric([catalog, source, shown], count)
+                if source == "declared":
+                    declared.add_metric([catalog], count)  # declared on a form: no suggestion was shown
+                else:
+                    total.add_metric([catalog, source, shown], count)
             yield total
+            yield declared
             ratio = GaugeMetricFamily("planalign_decision_acceptance_ratio", "Share of decisions whose suggestion shown was the node chosen",
                                       labels=["catalog", "window"])
             for window, since in (("7d", time.time() - 7 * 86400), ("30d", time.time() - 30 * 86400), ("all", None)):
