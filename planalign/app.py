@@ -424,9 +424,11 @@ class Application:
     def catalog(self, ref: str | None = None, *, allow_path: bool = False) -> Catalog:
         """A catalog by id (built-in or uploaded); ``allow_path``: also a file (the CLI's owner only).
 
-        The configured default (``PLANALIGN_CATALOG``) may be a file: the machine's owner set it.
+        The configured default (``PLANALIGN_CATALOG``) may be a file: the machine's owner set it. Named by its id
+        too, as decisions name it (one place: six callers each wrote the rule, and one that did not answered a
+        withdrawal with no model when the default was a file; a blind review).
         """
-        if ref is None:
+        if ref is None or ref == self.settings.catalog:
             ref, allow_path = self.settings.catalog, True
         if ref in BUILTIN_CATALOGS:
             return load_catalog(ref)
@@ -983,7 +985,7 @@ class Application:
         beside it, and an export of the active labels gave the text two dimensions: a planner's walkthrough).
         ``known``: the catalog, when the caller has it."""
         try:
-            catalog = known or self.catalog(catalog_id, allow_path=catalog_id == self.settings.catalog)
+            catalog = known or self.catalog(catalog_id)
         except InputError:
             return dict.fromkeys((d.id for d in active), "removed")
         found: dict[int, str] = {}
@@ -1003,7 +1005,7 @@ class Application:
         node no longer counts (a re-upload removed it); lists and stats say so (a catalog author's walkthrough:
         "5 decisions no longer count", and no list told which)."""
         try:
-            return set(self.catalog(catalog, allow_path=catalog == self.settings.catalog).nodes)
+            return set(self.catalog(catalog).nodes)
         except InputError:
             return None
 
@@ -1012,7 +1014,7 @@ class Application:
         stay readable (filtered lists, stats, exports, a level as stored) after the catalog is removed, where the
         unfiltered stats counted them and the filtered ones were a 404 (a blind test). No catalog and no decisions: 404."""
         try:
-            return self.catalog(catalog, allow_path=catalog in (None, self.settings.catalog))
+            return self.catalog(catalog)
         except InputError:  # gone, or a stored file that no longer reads (both turned the decisions' pages into errors)
             if catalog and self.decisions.fingerprint(catalog)[0] > 0:
                 return None
@@ -1442,7 +1444,7 @@ class Application:
         date (:meth:`_realign_decided`), so coverage counts it at its next refresh. ``history`` (the
         people's decisions on these projects) and ``projects``: already read by the caller.
         """
-        resolved = self.catalog(catalog, allow_path=catalog in (None, self.settings.catalog))
+        resolved = self.catalog(catalog)
         found = history if history is not None else self._people_decisions(catalog, ids)  # the form's own: declared_node
         names = {pid: p.name for pid, p in (projects if projects is not None else self.store.get(list(found))).items()}
         decided = {}

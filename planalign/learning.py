@@ -176,7 +176,7 @@ class Learning:
     def _catalog_digest(self, catalog_id: str) -> str | None:
         """The digest of the catalog as it is now (None when it is gone)."""
         try:
-            return self.app.catalog(None if catalog_id == self.app.settings.catalog else catalog_id).digest  # the default may be a file
+            return self.app.catalog(catalog_id).digest
         except Exception:  # a catalog removed or unreadable: its model is not shown
             return None
 
@@ -268,8 +268,7 @@ class Learning:
                 encoders = {e for (c, e) in self._current if c == catalog_id} | {self.app.settings.encoder}
             for encoder in sorted(encoders):
                 try:
-                    named = None if catalog_id == self.app.settings.catalog else catalog_id  # the default may be a file (owner's setting)
-                    self.refit(catalog_id, self.app.aligner(named, encoder, learn=False))
+                    self.refit(catalog_id, self.app.aligner(catalog_id, encoder, learn=False))
                 except Unavailable:  # the model still loading at start-up: tried again soon (it was a traceback, and no retry)
                     log.info("refit of catalog %s (%s) waits for the model to load", catalog_id, encoder)
                     self._schedule(catalog_id, push=False)

@@ -751,6 +751,19 @@ def client(tmp_path):
 KEY = {"X-API-Key": "k1"}
 
 
+def test_a_withdrawal_answers_with_the_model_when_the_default_catalog_is_a_file(tmp_path, shop_catalog):
+    """The machine's owner may set a file as the default catalog; decisions name it by that path, and the answer to a
+    withdrawal looked the catalog up without the file allowed: no model (a blind review)."""
+    settings = Settings(data_dir=tmp_path, encoder="tfidf", api_keys=("alice:k1",), catalog=str(shop_catalog))
+    with TestClient(create_app(settings)) as c:
+        wait_ready(c)
+        made = c.post("/v1/decisions", headers=KEY, json={"text": "ทรายแมวกลิ่นลาเวนเดอร์", "node_id": "PET.CAT"}).json()
+        assert made["decisions"][0]["catalog"] == str(shop_catalog)
+        answer = c.delete(f"/v1/decisions/{made['decisions'][0]['id']}", headers=KEY).json()
+        assert answer["model"] is not None and answer["model"]["catalog"] == str(shop_catalog)
+        assert answer["withdrawal"]["in_catalog"] is None and answer["still_active"] == []
+
+
 def test_a_refit_while_the_model_loads_is_tried_again_not_dropped(client, monkeypatch, caplog):
     """At start-up the refit found e5 still loading: a traceback, and the decisions waited for another change."""
     from planalign.errors import Unavailable
