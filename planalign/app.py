@@ -879,12 +879,13 @@ class Application:
             self._realign_decided(catalog, recorded)
         return recorded
 
-    def withdraw_decision(self, decision_id: int, *, who: str = LOCAL, source: str | None = None) -> Withdrawal:
+    def withdraw_decision(self, decision_id: int, *, who: str = LOCAL, source: str | None = None, allow_path: bool = False) -> Withdrawal:
         """Withdraw a decision taken by mistake (a slipped key, a test text): it no longer counts, so its text's label
         is the newest decision still standing there (an older one, or none), a refit is asked for, and the history
         keeps both. Says the text's labels standing now, at every level (an older one back at this level, or one at
         another level the withdrawn decision had overridden: the pages mark them again). A decision withdrawn before
-        answers its withdrawal (``created`` false): a retried request changes nothing."""
+        answers its withdrawal (``created`` false): a retried request changes nothing. ``allow_path``: a decision's
+        catalog may be a file (the command line's owner), read to tell which labels count."""
         check_withdrawal_source(source)
         if not 1 <= decision_id <= MAX_DECISION_ID:  # no such row; past the column's range a 500 (a blind review)
             raise NotFound(f"no decision {decision_id}", thai=f"ไม่พบการตัดสินใจรายการที่ {decision_id}")
@@ -900,7 +901,11 @@ class Application:
             self.learning.changed(made.catalog)
             if self.known_nodes(made.catalog) is not None:  # a removed catalog's decisions have no coverage to refresh
                 self._realign_decided(made.catalog, Recorded(stored=[made]))
-        return Withdrawal(made, self.labels_counting(made.catalog, made.text_key), created)
+        try:
+            known = self.catalog(made.catalog, allow_path=allow_path)
+        except InputError:  # gone (or a file the API may not read): no label of it counts
+            known = None
+        return Withdrawal(made, self.labels_counting(made.catalog, made.text_key, known), created)
 
     def decisions_page(self, *, catalog: str | None = None, level: str | None = None, source: str | None = None, who: str | None = None,
                        text: str | None = None, node_id: str | None = None, contains: str | None = None, active_only: bool = False,

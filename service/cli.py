@@ -237,7 +237,7 @@ def classify(
                   sheet=table.sheet, date_columns=table.date_cells)
     from planalign.service.format import describe_model, not_thai_warning
 
-    err.print(f"wrote {len(classified.table.rows)} rows to {out_path} ({classified.failed} with an error); {describe_model(aligner)}")
+    err.print(f"wrote {len(classified.table.rows)} rows to {escape(str(out_path))} ({classified.failed} with an error); {escape(describe_model(aligner))}")
     if classified.not_thai:
         for line in not_thai_warning(classified.not_thai, len(classified.table.rows)):
             err.print(f"[yellow]warning:[/] {line}")
@@ -531,7 +531,7 @@ def _write_pairs(found, out_path: Path, groups: bool, years: bool, per_member: b
     columns, rows = (member_rows if per_member else pair_rows)(found, groups, years)
     _write_output(out_path, columns, rows)
     what = "cluster members" if per_member else "pairs"
-    err.print(f"wrote {len(rows)} {what} in {len(found.result.clusters)} clusters to {out_path}")
+    err.print(f"wrote {len(rows)} {what} in {len(found.result.clusters)} clusters to {escape(str(out_path))}")
     if found.by_row:
         err.print(f"note: {ROW_NOTE}")
     for name, members in list(found.result.clusters.items())[:CLUSTERS_SHOWN]:
@@ -575,7 +575,7 @@ def decisions_import(
     started = time.perf_counter()
     recorded = core.import_decisions(table, parse_columns(text_col), label_col, catalog=catalog, level=level, source=source,
                                      project_column=project_col, chunk=batch, committed=lambda n: err.print(f"committed {n:,} decisions (new or unchanged)"))
-    err.print(f"decisions: {len(recorded.stored)} stored, {recorded.unchanged} unchanged (catalog {core.catalog_id(catalog)}) "
+    err.print(f"decisions: {len(recorded.stored)} stored, {recorded.unchanged} unchanged (catalog {escape(core.catalog_id(catalog))}) "
               f"in {time.perf_counter() - started:.1f} s"
               + (f"; {recorded.undecided} row(s) without a person's label skipped (ข้าม {recorded.undecided} แถวที่ไม่มีหมวดที่คนตัดสิน)"
                  if recorded.undecided else "")
@@ -609,7 +609,7 @@ def decisions_export(
     found = core.decisions_page(catalog=catalog, active_only=not history, limit=None)[1]
     rows = decision_rows(found, core.overridden(found))
     _write_output(out_path, list(DECISION_EXPORT_COLUMNS), rows, list(DECISION_TEXT_COLUMNS))
-    err.print(f"wrote {len(rows)} decisions to {out_path}")
+    err.print(f"wrote {len(rows)} decisions to {escape(str(out_path))}")
 
 
 @decisions_app.command("withdraw")
@@ -634,14 +634,14 @@ def decisions_withdraw(
     refused: list[tuple[str, str]] = []
     for decision_id in ids:
         try:
-            made = core.withdraw_decision(decision_id, source=source)
+            made = core.withdraw_decision(decision_id, source=source, allow_path=True)
         except InputError as exc:  # the others are still tried (the first refusal stopped the rest, unsaid: a blind review)
             refused.append((f"{decision_id}: {exc}", f"{decision_id}: {exc.thai or exc}"))
             continue
         gone = made.withdrawal
-        standing = ", ".join(f"{d.level} {d.node_id}" for d in made.still_active)
+        standing = escape(", ".join(f"{d.level} {d.node_id}" for d in made.still_active))  # ids and levels are a catalog's: any text
         said, said_th = ("was withdrawn before", "ถูกยกเลิกไปก่อนแล้ว") if not made.created else ("withdrawn", "ยกเลิกแล้ว")
-        err.print(f"decision {decision_id} {said} ({gone.catalog}, {gone.level}: {escape(clipped(gone.text, 60))}); withdrawal {gone.id}"
+        err.print(f"decision {decision_id} {said} ({escape(gone.catalog)}, {escape(gone.level)}: {escape(clipped(gone.text, 60))}); withdrawal {gone.id}"
                   + (f"; the text's labels now: {standing}" if standing else "; the text has no label left")
                   + f" (การตัดสินใจ {decision_id} {said_th}; " + (f"หมวดที่มีผลตอนนี้: {standing})" if standing else "ข้อความนี้ไม่มีหมวดเหลือ)"))
     if refused:
@@ -726,7 +726,7 @@ def catalogs_add(
               + ", ".join(f"{level} {len(stored.at_level(level))}" for level in stored.levels) + ")")
     for what, ids in (("added", changes.added), ("removed", changes.removed), ("renamed", changes.renamed), ("moved", changes.moved)):
         if changes.replaced and ids:
-            err.print(f"  {what} {len(ids)}: {', '.join(ids[:20])}{', ...' if len(ids) > 20 else ''}")
+            err.print(f"  {what} {len(ids)}: {escape(', '.join(ids[:20]))}{', ...' if len(ids) > 20 else ''}")
     if changes.stale_decisions:
         err.print(f"[yellow]{changes.stale_decisions} active decisions name a node this version lacks ({changes.newly_stale_decisions} removed by it): "
                   f"they no longer count (การตัดสินใจที่อ้างถึงหัวข้อที่ไม่มีแล้วจะไม่ถูกนับ)[/]")
@@ -785,7 +785,7 @@ def coverage(
         needs = core.citizen_needs(year=fiscal_year(year), level=level, group=group, limit=None) if table == "needs" else None
         columns, rows = need_rows(needs) if needs else coverage_rows(found) if table == "nodes" else district_rows(found)
         _write_output(out_path, columns, rows)
-        err.print(f"wrote {len(rows)} rows to {out_path}")
+        err.print(f"wrote {len(rows)} rows to {escape(str(out_path))}")
     if as_json:
         out.print_json(coverage_json(found))
     elif out_path is None:

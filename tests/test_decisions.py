@@ -963,6 +963,22 @@ def test_a_catalog_file_named_on_the_command_line_says_its_drafts_decided_labels
     core.close()
 
 
+def test_the_cli_withdraws_a_decision_of_a_catalog_file_and_prints_its_ids_as_written(tmp_path):
+    """Node ids are a catalog's own text: "[b]A.1" went through rich markup and printed as "A.1"; and the labels left
+    on the text are found in the catalog file the decisions name (the command line's owner may read it)."""
+    catalog = tmp_path / "brackets.csv"
+    catalog.write_text("id,parent_id,level,name,description\n[b]A,,dimension,สัตว์เลี้ยง,อาหารสัตว์และของใช้\n"
+                       "[b]A.1,[b]A,issue,แมว,ทรายแมวและอาหารแมว\n[b]A.2,[b]A,issue,สุนัข,อาหารสุนัข\n", encoding="utf-8")
+    data, env = tmp_path / "data", {"PLANALIGN_ENCODER": "tfidf"}
+    for n, node in enumerate(("[b]A.1", "[b]A.2")):
+        (tmp_path / f"d{n}.csv").write_text(f"ข้อความ,หมวด\nทรายแมวกลิ่นลาเวนเดอร์,{node}\n", encoding="utf-8")
+        made = run_cli("decisions", "import", str(tmp_path / f"d{n}.csv"), "--text-col", "ข้อความ", "--label-col", "หมวด", "--catalog", str(catalog),
+                       "--no-refit", data_dir=data, env=env)
+        assert made.returncode == 0, made.stderr
+    withdrawn = run_cli("decisions", "withdraw", "2", data_dir=data, env=env)
+    assert withdrawn.returncode == 0 and "the text's labels now: issue [b]A.1" in withdrawn.stderr, withdrawn.stderr
+
+
 def test_a_withdrawal_says_the_labels_that_count_as_the_planner_page_marks_them(tmp_path):
     """D4 (dimension), then D1.4 and D1.3 (issue); D1.3 withdrawn: the answer said D4 and D1.4 stand, and the planner
     page marked D4 chosen, though D1.4, off D4's path and newer, overrides it there and in what is learned (a blind review)."""
