@@ -681,6 +681,24 @@ def test_cli_import_twice_export_and_stats(tmp_path):
     assert '"model_version": 0' in zero.stdout
 
 
+def test_an_export_of_several_catalogs_is_refused_not_filed_under_one(tmp_path, shop_catalog):
+    """`export --history` of every catalog imported back filed each row under --catalog: rows of catalogs that share
+    ids would change meaning unsaid (a blind review). One catalog's rows import as before."""
+    from planalign.service.format import decision_rows
+
+    core = _core(tmp_path)
+    core.add_catalog("shop", load_catalog(shop_catalog))
+    core.decide([DecisionInput(text="ทรายแมวกลิ่นลาเวนเดอร์", node="PET.CAT")], catalog="shop")
+    core.decide([DecisionInput(text="ลอกท่อระบายน้ำซอยวัดไผ่ตัน", node="D1.4")])
+    rows = decision_rows(core.decisions_page(limit=None)[1])
+    fresh = _core(tmp_path / "fresh")
+    with pytest.raises(InputError, match="other catalogs than bma-9d \\(shop\\)") as refused:
+        fresh.import_decisions(Table(list(rows[0]), rows), ["text"], "node_id")
+    assert "ทีละแผน" in refused.value.thai and fresh.decisions.page(limit=None)[0] == 0
+    mine = [r for r in rows if r["catalog"] == "bma-9d"]
+    assert [d.node_id for d in fresh.import_decisions(Table(list(mine[0]), mine), ["text"], "node_id").stored] == ["D1.4"]
+
+
 def test_an_export_imported_again_changes_nothing_and_a_reviewed_output_keeps_what_was_shown(tmp_path):
     """The export's formula guard ("'-โครงการ...") was imported as new text: 2 more decisions on
     altered texts (a security probe); a reviewed classification output's pred_label was no suggestion,
