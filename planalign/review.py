@@ -50,6 +50,7 @@ class ReviewRow:
     accepted: bool = False  # the decision is the suggestion as it reads at the decision's level (D4 decided on a row suggested D4.2)
     removed_suggestion: bool = False  # the suggestion names a node the catalog no longer has (revised since the job)
     removed_decision: str = ""  # the node of the row's newest decision when the catalog no longer has it (that decision no longer counts)
+    text_key: str = ""  # the text as decisions name it (index.decisions.text_key): rows of one key are decided together
 
     @property
     def note(self) -> str:
@@ -137,7 +138,7 @@ def _rows(app, params: dict, result: JobResult) -> tuple[str, Catalog, str, list
                               row.get("error", ""), (row.get("error_th") or _thai_error(text)) if row.get("error") else "", ancestor.id if ancestor else "", decision,
                               decision is not None and bool(row.get("pred_label")) and
                               decision.node_id == suggestion_at(catalog, row.get("pred_label", ""), decision.level),
-                              bool(row.get("pred_label")) and row.get("pred_label") not in catalog.nodes, removed))
+                              bool(row.get("pred_label")) and row.get("pred_label") not in catalog.nodes, removed, key))
     return catalog_id, catalog, level, rows
 
 

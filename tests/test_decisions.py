@@ -1133,6 +1133,17 @@ def test_api_bad_input_stores_nothing(client):
     assert client.get("/v1/decisions").json()["total"] == 0
 
 
+def test_review_rows_say_the_text_as_decisions_key_it(client):
+    """The grid told rows of one text apart by their characters: a double space made two texts of what one decision
+    decides (the server keys a text normalized; a blind review)."""
+    data = "text\nลอกท่อระบายน้ำ  ซอยวัดไผ่ตัน\nลอกท่อระบายน้ำ ซอยวัดไผ่ตัน\nปลูกต้นไม้ริมถนน\n"
+    job = client.post("/v1/classify/jobs", files={"file": ("s.csv", data.encode())}, data={"text_col": "text"}, headers=KEY).json()
+    assert wait_job(client, job["id"])["status"] == "done"
+    keys = {r["text"]: r["text_key"] for r in client.get(f"/v1/classify/jobs/{job['id']}/review").json()["rows"]}
+    assert keys["ลอกท่อระบายน้ำ  ซอยวัดไผ่ตัน"] == keys["ลอกท่อระบายน้ำ ซอยวัดไผ่ตัน"] == text_key("ลอกท่อระบายน้ำ ซอยวัดไผ่ตัน")
+    assert keys["ปลูกต้นไม้ริมถนน"] == text_key("ปลูกต้นไม้ริมถนน")
+
+
 def test_review_grid_and_corrected_file(client):
     data = "id,text,gold\n1,ขุดลอกคลองระบายน้ำ,D1.4\n2,ปลูกต้นไม้ริมถนน,D4.1\n3,,D4.1\n"
     job = client.post("/v1/classify/jobs", files={"file": ("s.csv", data.encode())}, data={"text_col": "text", "level": "issue"},

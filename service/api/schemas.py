@@ -586,6 +586,8 @@ class ReviewRowOut(Out):
     removed_decision: str = Field("", description="The node of the row's newest decision when the catalog no longer has it: "
                                                   "that decision no longer counts")
     note: str = Field("", description="In Thai: what a revision of the catalog since the job left behind on this row (the corrected file's review_note)")
+    text_key: str = Field("", description="The text as decisions name it (normalized, whitespace collapsed): a decision on a row is a "
+                                          "decision on every row of the same key (empty: no text)")
 
 
 class ReviewOut(Out):

@@ -74,15 +74,15 @@
       $("review-rule").textContent = reviewRule(data);
       var last = Math.max(0, state.rows.length - 1);
       var undecided = state.rows.findIndex(function (r) { return !r.decision; });
-      // {after, at, text}: the row after the one just decided, which may have left the filtered list (a correction
+      // {after, at, key}: the row after the one just decided, which may have left the filtered list (a correction
       // into another dimension): then the row that took its place (the next one was skipped; a blind review);
-      // past the rows of the same text the decision decided with it, which sort beside it (same confidence):
+      // past the rows of the same text (as decisions key it) the decision decided with it, which sort beside it (same confidence):
       // a repeated line took the next key press to an already-decided copy
       var decided = keep && typeof keep === "object" ? state.rows.findIndex(function (r) { return r.index === keep.after; }) : -1;
       var active = keep === "undecided" ? (undecided < 0 ? 0 : undecided)
         : keep && typeof keep === "object" ? (decided >= 0 ? decided + 1 : keep.at)
         : keep < 0 ? last : (keep || 0);
-      while (keep && typeof keep === "object" && active < last && state.rows[active].decision && state.rows[active].text === keep.text) active++;
+      while (keep && typeof keep === "object" && active < last && state.rows[active].decision && state.rows[active].text_key === keep.key) active++;
       draw(Math.min(active, last));
     }).catch(function (err) { if (mine === requests) PA.setStatus($("review-status"), err.message, "error"); })
       .then(function () { if (mine === requests) state.loading = false; });
@@ -203,13 +203,13 @@
       .then(function () {
         /* a decision is on the text: rows of the same text are decided with it, and the status says which (on this
            page) instead of leaving them to turn "ตัดสินแล้ว" unannounced (an evaluation team's walkthrough) */
-        var same = state.rows.filter(function (r) { return r !== row && r.text === row.text; }).map(function (r) { return r.row; });
+        var same = state.rows.filter(function (r) { return r !== row && r.text_key === row.text_key; }).map(function (r) { return r.row; });
         PA.setStatus($("review-status"), "บันทึกแล้ว: แถว " + row.row + " → " + node +
           (same.length ? " (ข้อความเดียวกันจึงได้หมวดนี้ด้วย: แถว " + same.slice(0, 10).join(", ") + (same.length > 10 ? " …" : "") + ")" : ""), "ok");
         // the page's last row decided: on to the next page (a stays on row 200 and posted it again)
         if (at + 1 >= state.rows.length && state.offset + PAGE < state.total) return load(0, state.offset + PAGE).then(keepKeys);
         writing = false;  // load() holds the keys from here (state.loading)
-        return load({ after: row.index, at: at, text: row.text }).then(keepKeys);
+        return load({ after: row.index, at: at, key: row.text_key }).then(keepKeys);
       })
       .catch(function (err) { PA.setStatus($("review-status"), err.message, "error"); })
       .then(function () { writing = false; });
