@@ -20,7 +20,7 @@ from planalign.corpora.catalog import Catalog
 from planalign.index.align.query import REVIEW_WARNINGS, Query, RowProgress, prepare_text
 from planalign.index.align.results import Alignment, AlignmentInputError, Evidence, Neighbour, Suggestion
 from planalign.index.align.scoring import NODE_TEXT_KINDS, LevelScores, ScoringConfig, ZeroShotScorer
-from planalign.index.align.supervised import FOLLOWS_DECISION_WARNING, FUSED_REVIEW_BELOW, ExampleModel
+from planalign.index.align.supervised import FOLLOWS_DECISION_WARNING, FUSED_REVIEW_BELOW, SHOWN_CHARS, ExampleModel
 from planalign.nlp.encoders.base import EMBED_CHARS, Encoder, unit_rows
 from planalign.nlp.encoders.factory import CASCADE
 from planalign.nlp.normalize import normalize
@@ -224,10 +224,7 @@ class Aligner:
         # Every suggestion's evidence compares the same sentences: their character n-grams, once.
         sentences = self.scorer.chars.transform(query.units[1:]) if with_evidence and len(query.units) > 1 else None
         repeated = self._examples.repeats(query.text) if fused is not None and self._examples is not None else None
-        # the decided texts shown as near are those as near as decided texts are to each other (``near_from``), or the one
-        # the draft repeats: the nearest three whatever their cosine put unrelated decisions under "similar" (a planner's walkthrough)
-        near = [n for n in neighbours if self._examples is not None and (n.similarity >= self._examples.near_from
-                                                                       or (repeated is not None and n.text == repeated[0][:300]))]
+        near = self._examples.near(neighbours, repeated) if self._examples is not None else []
         result = Alignment(levels={}, neighbours=near, warnings=list(query.warnings), learned=fused is not None)
         unlike = fused is not None and self._examples is not None and self._examples.unlike_decisions(query.text, vector, sims)
         ends_above = self._ends_above({lv: min(ranking[lv], key=lambda i: (-ranking[lv][i], -zero_shot_rank[i])) for lv in self.catalog.levels})
@@ -303,10 +300,9 @@ class Aligner:
         def on_path(label: str) -> bool:
             return label in self.catalog.nodes and (label in path or node_id in {n.id for n in self.catalog.ancestors(label)})
 
-        near_from = self._examples.near_from if self._examples is not None else float("inf")  # infinite under two decided texts
-        candidates = [n for n in neighbours if n.similarity >= near_from]
-        if repeated is not None:  # followed whatever the number of decisions (one correction has no near_from)
-            candidates.insert(0, next((n for n in neighbours if n.text == repeated[0][:300]), Neighbour(repeated[0][:300], repeated[1], 1.0)))
+        candidates = self._examples.near(neighbours, repeated) if self._examples is not None else []
+        if repeated is not None and not (candidates and candidates[0].text == repeated[0][:SHOWN_CHARS]):  # repeated, not among the nearest
+            candidates.insert(0, Neighbour(repeated[0][:SHOWN_CHARS], repeated[1], 1.0))
         for neighbour in candidates:
             if any(on_path(label) for label in neighbour.labels):
                 words = set(content_tokens(neighbour.text))

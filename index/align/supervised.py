@@ -47,6 +47,7 @@ PRIOR_FROM = 100  # decisions from which PRIOR_SHARE is offered (see _chosen_sha
 CORRECTION_WEIGHT = 4.0
 CORRECTION_FLOOR = 0.2  # character n-gram TF-IDF cosine; about the 98th percentile between two routine items
 MEMORY_FROM = 0.5  # character-trigram Jaccard from which a decided text's label is followed (fully at 1.0)
+SHOWN_CHARS = 300  # a decided text as a neighbour shows it (and as the text a draft repeats is found among them)
 # Said beside an answer that follows a decision on a nearly identical text (results.warning_thai says it in Thai).
 FOLLOWS_DECISION_WARNING = "the suggestion follows a decision recorded for a nearly identical text"
 REVIEW_FROM = 50  # decisions from which they set the catalog's review threshold (review_threshold)
@@ -354,7 +355,17 @@ class ExampleModel:
     def neighbours(self, vector: np.ndarray, k: int, sims: np.ndarray | None = None) -> list[Neighbour]:
         sims = self.similarities(vector) if sims is None else sims
         top = np.argsort(-sims)[:k]
-        return [Neighbour(self.texts[i][:300], self.labels[i], round(float(sims[i]), 4)) for i in top]
+        return [Neighbour(self.texts[i][:SHOWN_CHARS], self.labels[i], round(float(sims[i]), 4)) for i in top]
+
+    def near(self, neighbours: list[Neighbour], repeated: tuple[str, list[str]] | None) -> list[Neighbour]:
+        """Of a draft's nearest decided texts, those near it: the one it repeats (:meth:`repeats`) first, then those as
+        near as decided texts are to each other (``near_from``; infinite under two decided texts): the nearest three
+        whatever their cosine put unrelated decisions under "similar" (a planner's walkthrough). One rule for what the
+        answer lists and for the decided text a learned suggestion gives as its evidence."""
+        near = [n for n in neighbours if n.similarity >= self.near_from]
+        shown = repeated[0][:SHOWN_CHARS] if repeated is not None else None
+        same = next((n for n in neighbours if n.text == shown), None)
+        return [same, *(n for n in near if n is not same)] if same is not None else near
 
     def fuse(self, text: str, vector: np.ndarray, zero_shot: dict[str, dict[int, float]],
              stops: dict[str, dict[int, float]] | None = None) -> dict[str, dict[int, float]] | None:
