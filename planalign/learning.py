@@ -207,7 +207,7 @@ class Learning:
             started = time.perf_counter()
             version = max(have.version if have else 0, self._stored_version(key)) + 1
             aligner = zero.learned(learned_from.texts, learned_from.labels, version, progress)
-            learned = Learned(aligner, version, len(learned_from.texts), fingerprint, digest, time.time(), learned_from.keys,
+            learned = Learned(aligner, version, aligner.examples, fingerprint, digest, time.time(), learned_from.keys,
                               time.perf_counter() - started)
             self._save(key, learned)
             self._keep(key, learned)

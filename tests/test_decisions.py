@@ -448,6 +448,29 @@ def test_the_decisions_counter_of_metrics_never_goes_down_when_a_project_is_dele
     assert "planalign_declared_decisions{" not in after
 
 
+ISSUE_DECISIONS = [("ลอกท่อระบายน้ำซอยวัดไผ่ตัน", "D1.4"), ("ขุดลอกคลองบางบัวป้องกันน้ำท่วม", "D1.4"), ("ซ่อมทางเท้าถนนพหลโยธิน", "D1.1"),
+                   ("ปรับปรุงทางเท้าให้เดินสะดวก", "D1.1"), ("ติดตั้งกล้องวงจรปิดจุดเสี่ยง", "D2.1"), ("ติดตั้งไฟฟ้าส่องสว่างในซอยเปลี่ยว", "D2.1"),
+                   ("ปลูกต้นไม้ริมคลองแสนแสบ", "D4.1"), ("สร้างสวนสาธารณะขนาดเล็กในชุมชน", "D4.1"), ("คัดแยกขยะในโรงเรียน", "D4.2"),
+                   ("รณรงค์ลดขยะพลาสติกในตลาด", "D4.2"), ("ตรวจสุขภาพผู้สูงอายุในชุมชน", "D3.1"), ("ฉีดวัคซีนไข้หวัดใหญ่ให้ผู้สูงอายุ", "D3.1")]
+
+
+def test_one_decision_at_a_shallower_level_leaves_the_model_at_the_level_most_decisions_are_at(tmp_path):
+    """One dimension picked on the planner page among 115 issue-level decisions made the model a dimension model: every
+    issue label was given up, and an issue-level job lost the review threshold the decisions had set (40 of 40 rows
+    flagged, then 6; an entry-point audit). A draft decided only above the level learned is left out of the model."""
+    core = _core(tmp_path)
+    core.decide([DecisionInput(text=t, node=n, level="issue") for t, n in ISSUE_DECISIONS])
+    issue_model = core.aligner()
+    assert (issue_model._examples.level, issue_model.examples) == ("issue", 12)
+    core.decide([DecisionInput(text="ติดตั้งไฟส่องสว่างและกล้องวงจรปิดในจุดเสี่ยงเขตบางกะปิ", node="D2", level="dimension")])
+    mixed = core.refit()
+    assert mixed is not None and (mixed.aligner._examples.level, mixed.examples) == ("issue", 12)
+    assert core.aligner().review_threshold("issue") == issue_model.review_threshold("issue")
+    # half and half: the shallower level, every decision lifted to it, as before
+    core.decide([DecisionInput(text=f"กิจกรรมของชุมชนครั้งที่ {n}", node="D7", level="dimension") for n in range(11)])
+    assert (core.refit().aligner._examples.level, core.aligner().examples) == ("dimension", 24)
+
+
 def test_a_model_kept_from_another_encoder_is_listed_as_not_in_use(tmp_path):
     """Stats listed a tfidf model of 4 examples beside 10,000 decisions learned with e5, as if current (a blind test)."""
     first = _core(tmp_path)

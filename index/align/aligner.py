@@ -20,7 +20,7 @@ from planalign.corpora.catalog import Catalog
 from planalign.index.align.query import REVIEW_WARNINGS, Query, RowProgress, prepare_text
 from planalign.index.align.results import Alignment, AlignmentInputError, Evidence, Neighbour, Suggestion
 from planalign.index.align.scoring import NODE_TEXT_KINDS, LevelScores, ScoringConfig, ZeroShotScorer
-from planalign.index.align.supervised import FOLLOWS_DECISION_WARNING, FUSED_REVIEW_BELOW, SHOWN_CHARS, ExampleModel
+from planalign.index.align.supervised import FOLLOWS_DECISION_WARNING, FUSED_REVIEW_BELOW, SHOWN_CHARS, ExampleModel, labels_at, learning_level
 from planalign.nlp.encoders.base import EMBED_CHARS, Encoder, unit_rows
 from planalign.nlp.encoders.factory import CASCADE
 from planalign.nlp.normalize import normalize
@@ -61,13 +61,17 @@ class Aligner:
 
     # ------------------------------------------------------------------------- supervised
     def fit_examples(self, texts: Sequence[str], labels: Sequence[Sequence[str]], progress: Progress | None = None, guarded: bool = False) -> None:
-        """Learn from labelled drafts; ``labels`` are node ids (lifted to the shallowest level among them).
+        """Learn from labelled drafts; ``labels`` are node ids, lifted to the level nine drafts in ten have a label at
+        (:func:`~planalign.index.align.supervised.learning_level`; drafts labelled only above it are left out).
 
         From 40 examples, corrections of the zero-shot suggestion pull look-alike drafts toward their
         labels. ``guarded``: as for people's decisions, the learners' share is chosen on held-out
         examples: under ``PRIOR_FROM`` (100) only a significant gain over the (pulled) zero-shot lets
         them in, from there they get 3/4 unless significantly worse
         (:class:`~planalign.index.align.supervised.ExampleModel`)."""
+        level = learning_level(self.catalog, labels)
+        kept = [(text, labels_at(self.catalog, ls, level)) for text, ls in zip(texts, labels)]
+        texts, labels = [t for t, ls in kept if ls], [ls for _, ls in kept if ls]
         # A text with nothing to read is embedded as is: it just adds little.
         queries = [_readable(text) or Query(text, [text], []) for text in texts]
         vectors = self.draft_vectors(queries, progress)
