@@ -170,6 +170,7 @@ class Learning:
         for (c, e), version, count, fitted, seconds, models, loaded in sorted(items, key=lambda item: item[0]):
             model = models[0]
             found.append({"catalog": c, "encoder": e, "version": version, "examples": count, "fitted": fitted, "fit_seconds": round(seconds, 2), "loaded": loaded,
+                          "level": model.level if model else None,  # where its thresholds apply (the stats said which threshold, not where)
                           "review_below": model.review_below if model else None, "fused_review_below": model.fused_review_below if model else None})
         return found
 

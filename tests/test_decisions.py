@@ -466,6 +466,7 @@ def test_one_decision_at_a_shallower_level_leaves_the_model_at_the_level_most_de
     mixed = core.refit()
     assert mixed is not None and (mixed.aligner._examples.level, mixed.examples) == ("issue", 12)
     assert core.aligner().review_threshold("issue") == issue_model.review_threshold("issue")
+    assert [m["level"] for m in core.decision_stats()["models"]] == ["issue"]  # where its thresholds apply, said with them
     # half and half: the shallower level, every decision lifted to it, as before
     core.decide([DecisionInput(text=f"กิจกรรมของชุมชนครั้งที่ {n}", node="D7", level="dimension") for n in range(11)])
     assert (core.refit().aligner._examples.level, core.aligner().examples) == ("dimension", 24)

@@ -510,7 +510,9 @@ class LearnedModel(BaseModel):
     examples: int
     fitted: float
     fit_seconds: float
-    review_below: float | None = Field(None, description="From 50 decisions: the confidence under which a zero-shot suggestion at the decisions' "
+    level: str | None = Field(None, description="The level the model learned at, where its review thresholds apply: the deepest at which "
+                                                "nine decided texts in ten have a label")
+    review_below: float | None = Field(None, description="From 50 decisions: the confidence under which a zero-shot suggestion at the model's "
                                                          "level needs review, the lowest from which the decided texts' suggestions were right "
                                                          "for >= 90% (one-sided 90% bound); 1.0 flags all; null: the shipped threshold")
     fused_review_below: float | None = Field(None, description="The same for suggestions the decisions changed (fused probabilities, "
