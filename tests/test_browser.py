@@ -1115,3 +1115,39 @@ def test_the_picker_takes_the_suggested_node_when_the_words_match_it_only_by_des
         mark = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, marked))[0]
         wait.until(lambda d: d.execute_script("var r = arguments[0].getBoundingClientRect(); return r.top >= -1 && r.bottom <= window.innerHeight + 1;", mark))
         _no_console_errors(browser)
+
+
+def test_the_evaluation_page_runs_a_job_zero_shot_and_says_which_model_labelled_each(tmp_path: Path, browser) -> None:
+    """The page could not ask for zero-shot (the API's learn=false), and a job never said which model labelled its file,
+    as the command line and the planner page do (an entry-point audit)."""
+    import httpx
+
+    with served(tmp_path / "zero-shot") as url:
+        httpx.post(f"{url}/v1/decisions", json={"text": "ลอกท่อระบายน้ำซอยวัดไผ่ตัน", "node_id": "D1.4", "level": "issue"}, timeout=WAIT)
+        deadline = time.monotonic() + WAIT  # the background refit (2 s after the decision)
+        while [m["version"] for m in httpx.get(f"{url}/v1/decisions/stats", timeout=WAIT).json()["models"]] != [1]:
+            assert time.monotonic() < deadline, "no model fitted"
+            time.sleep(0.3)
+        upload = tmp_path / "drafts.csv"
+        upload.write_text("ชื่อโครงการ\nโครงการลอกท่อระบายน้ำซอยวัดไผ่ตัน\nโครงการปลูกต้นไม้ริมคลองแสนแสบ\n", encoding="utf-8")
+        browser.get("about:blank")
+        browser.get(url + "/evaluate")
+        wait = WebDriverWait(browser, WAIT)
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '#level option[value="issue"]'))
+        browser.find_element(By.ID, "job-file").send_keys(str(upload))
+        text_col = browser.find_element(By.ID, "text-col")
+        text_col.clear()
+        text_col.send_keys("ชื่อโครงการ")
+        browser.find_element(By.ID, "zero-shot").click()
+        browser.find_element(By.ID, "job-submit").click()
+        wait.until(EC.text_to_be_present_in_element((By.ID, "job-status"), "ประมวลผลเสร็จแล้ว"))
+        assert browser.find_element(By.ID, "job-model").text == "ไม่ใช้การเรียนรู้ (ใช้แผนอย่างเดียว)"
+        job_id = urllib.parse.unquote(browser.current_url.split("#job=")[1])
+        assert httpx.get(f"{url}/v1/classify/jobs/{job_id}", timeout=WAIT).json()["params"]["learn"] is False
+        learned = httpx.post(f"{url}/v1/classify/jobs", files={"file": ("drafts.csv", upload.read_bytes())}, data={"text_col": "ชื่อโครงการ"},
+                             timeout=WAIT).json()
+        browser.get("about:blank")
+        browser.get(f"{url}/evaluate#job={learned['id']}")
+        wait.until(EC.text_to_be_present_in_element((By.ID, "job-status"), "ประมวลผลเสร็จแล้ว"))
+        assert browser.find_element(By.ID, "job-model").text == "รุ่นที่ 1 เรียนรู้จากการตัดสินใจ 1 รายการ"
+        _no_console_errors(browser)

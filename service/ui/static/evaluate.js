@@ -144,7 +144,12 @@
     box.appendChild(el("dl", { class: "job-info" }, [
       el("dt", { text: "ไฟล์" }), el("dd", { text: params.filename || "-" }),
       el("dt", { text: "รหัสงาน" }), el("dd", null, el("code", { text: job.id })),
-      el("dt", { text: "สถานะ" }), el("dd", null, el("span", { class: "badge status-" + job.status, text: STATUS[job.status] || job.status }))
+      el("dt", { text: "สถานะ" }), el("dd", null, el("span", { class: "badge status-" + job.status, text: STATUS[job.status] || job.status })),
+      // which model labelled the file, as the command line and the planner page say (the page said nothing: an entry-point audit)
+      params.learn === false || params.model_version !== undefined ? el("dt", { text: "แบบจำลอง" }) : null,
+      params.learn === false ? el("dd", { id: "job-model", text: "ไม่ใช้การเรียนรู้ (ใช้แผนอย่างเดียว)" })
+        : params.model_version ? el("dd", { id: "job-model", text: "รุ่นที่ " + params.model_version + " เรียนรู้จากการตัดสินใจ " + PA.formatNumber(params.examples || 0) + " รายการ" })
+        : params.model_version !== undefined ? el("dd", { id: "job-model", text: "ยังไม่ได้เรียนรู้ (ใช้แผนอย่างเดียว)" }) : null
     ]));
     if (job.error && job.status !== "cancelled") {  // a cancelled job is not a failure ("ข้อผิดพลาด: cancelled by request")
       box.appendChild(el("p", { class: "status error", id: "job-error", text: "ข้อผิดพลาด: " + (job.message_th || job.error) }));
@@ -332,6 +337,7 @@
       var value = form[name].value.trim();
       if (value) data.append(name, value);
     });
+    if ($("zero-shot").checked) data.append("learn", "false");  // the API's learn=false: the page could not ask for it (an entry-point audit)
     $("job-submit").disabled = true;
     $("metrics-box").hidden = true;
     PA.setStatus(status, "กำลังอัปโหลด…", "busy");
