@@ -28,6 +28,13 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 
+def draft_text(*parts: str | None) -> str:
+    """One draft from the form's fields as given (free text, name, objective, target): each stripped, empty ones left
+    out, one a line. The command line joined them unstripped, so 40 trailing spaces took a draft the API and the
+    pages took over the length limit (an entry-point audit)."""
+    return "\n".join(part.strip() for part in parts if part and part.strip())
+
+
 def header_key(header: str) -> str:
     """A header as it is compared: without spaces, case-insensitive ("ชื่อ โครงการ" is "ชื่อโครงการ")."""
     return re.sub(r"\s+", "", header).lower()

@@ -786,10 +786,12 @@ class Application:
         return Limits(max_rows=self.settings.max_rows, max_cell_chars=self.settings.max_field_chars, max_inflated=MAX_XLSX_INFLATED)
 
     def check_text(self, text: str, what: str = "the text", what_th: str = "ข้อความ") -> None:
-        """A text (a draft, a text to classify or check) within ``max_text_chars``, else 413."""
+        """A text (a draft, a text to classify or check) within ``max_text_chars``, else 413; measured without the
+        whitespace around it, which nothing reads (a file's cells are stripped: the same text was refused as a list
+        sent to /v1/classify and taken from a file; an entry-point audit)."""
         limit = self.settings.max_text_chars
-        if len(text) > limit:
-            english, thai = too_long(len(text), limit, what, what_th)
+        if len(text) > limit and len(text.strip()) > limit:
+            english, thai = too_long(len(text.strip()), limit, what, what_th)
             raise TooLarge(english, thai=thai)
 
     def check_projects(self, projects: Sequence[Project]) -> None:

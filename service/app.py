@@ -96,6 +96,9 @@ also reads. A state-changing request sent by a browser must come from this servi
 """
 
 
+FIELD_THAI = {"name": "ชื่อโครงการ", "objective": "วัตถุประสงค์", "target": "เป้าหมาย", "text": "ข้อความ"}  # the draft's fields on the planner page
+
+
 def _validation_thai(errors: Sequence[Any]) -> str:
     """What to fix, in Thai: the fields a person can fix (not a union's branch labels: "DecisionIn",
     "list[DecisionIn]" for one decision or a list), with the limit a too-long value broke; a body that
@@ -108,7 +111,8 @@ def _validation_thai(errors: Sequence[Any]) -> str:
         if not loc or re.match(r"^[A-Z]|.*\[", loc[-1]):
             continue
         limit = (e.get("ctx") or {}).get("max_length")
-        fields.setdefault(loc[-1], f"{loc[-1]} (ไม่เกิน {limit:,} ตัวอักษร)" if e.get("type") == "string_too_long" and limit else loc[-1])
+        named = f"{FIELD_THAI[loc[-1]]} ({loc[-1]})" if loc[-1] in FIELD_THAI else loc[-1]  # as the planner page labels it ("name" read as English)
+        fields.setdefault(loc[-1], f"{named} ไม่เกิน {limit:,} ตัวอักษร" if e.get("type") == "string_too_long" and limit else named)
     return f"ข้อมูลที่ส่งมาไม่ถูกต้อง กรุณาตรวจช่อง: {', '.join(fields.values())}" if fields else "ข้อมูลที่ส่งมาไม่ถูกต้อง"
 
 

@@ -187,16 +187,17 @@ def align(
 
     Example: planalign align "โครงการขุดลอกคลองลาดพร้าวเพื่อป้องกันน้ำท่วม"
     """
+    from planalign.corpora.form import draft_text
     from planalign.corpora.tables import read_text_file
 
-    parts = [p for p in (text, read_text_file(file) if file else None, name, objective, target) if p and p.strip()]
-    if not parts:
+    draft = draft_text(text, read_text_file(file) if file else None, name, objective, target)
+    if not draft:
         raise UserError("give the draft as TEXT, --file, or --name/--objective/--target",
                         thai="กรุณาให้ร่างโครงการเป็นข้อความ หรือ --file หรือ --name/--objective/--target อย่างน้อยหนึ่งอย่าง")
     from planalign.service.format import alignment_json, print_alignment
 
     core = _core(config, data_dir=data_dir, db_url=db_url, encoder=encoder)
-    outcome = core.align("\n".join(parts), aligner=_aligner(core, catalog, train, label_col, train_text_col, learn), level=level, top_k=top,
+    outcome = core.align(draft, aligner=_aligner(core, catalog, train, label_col, train_text_col, learn), level=level, top_k=top,
                          catalog=catalog)
     if as_json:
         out.print_json(alignment_json(outcome))

@@ -139,7 +139,23 @@ def test_align_errors(client):
     broken = client.post("/v1/align", content='{"text": "ขุดลอกคลอง",}', headers={"content-type": "application/json"})
     assert broken.status_code == 422 and broken.json()["message_th"].startswith("ข้อมูลที่ส่งมาไม่ใช่ JSON ที่ถูกต้อง")
     long_name = client.post("/v1/align", json={"name": "ก" * 10_001})
-    assert long_name.status_code == 422 and long_name.json()["message_th"].endswith("กรุณาตรวจช่อง: name (ไม่เกิน 10,000 ตัวอักษร)")
+    # the field as the planner page labels it ("name" alone read as English there; an entry-point audit)
+    assert long_name.status_code == 422 and long_name.json()["message_th"].endswith("กรุณาตรวจช่อง: ชื่อโครงการ (name) ไม่เกิน 10,000 ตัวอักษร")
+
+
+def test_the_length_limit_leaves_out_the_whitespace_around_a_text_in_every_entry_point(client, tmp_path):
+    """19,975 characters and 40 trailing spaces: refused by `align` and a list sent to /v1/classify, taken by /v1/align,
+    the planner page and a file (an entry-point audit). Whitespace nothing reads no longer counts anywhere."""
+    from conftest import run_cli
+
+    text = ("ขุดลอกคลองระบายน้ำ " * 1200)[:19_975] + " " * 40
+    assert client.post("/v1/align", json={"text": text}).status_code == 200
+    assert client.post("/v1/classify", json={"texts": [text]}).status_code == 200
+    (tmp_path / "draft.txt").write_text(text, encoding="utf-8")
+    cli = run_cli("align", "--file", str(tmp_path / "draft.txt"), "--encoder", "tfidf", "--no-learn", data_dir=tmp_path / "data")
+    assert cli.returncode == 0, cli.stderr
+    over = "ก" * 20_001 + "   "
+    assert client.post("/v1/classify", json={"texts": [over]}).json()["error"].startswith("texts[0] has 20,001 characters")
 
 
 def test_a_service_still_loading_says_so_in_thai(client, monkeypatch):

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from pydantic.json_schema import JsonDict
 
+from planalign.corpora.form import draft_text
 from planalign.corpora.projects import PROJECT_FIELDS, Project
 
 DRAFT_EXAMPLE: JsonDict = {
@@ -48,7 +49,7 @@ class AlignRequest(In):
     learn: bool = Field(True, description="Learn from the catalog's decisions (false: zero-shot only)")
 
     def draft(self) -> str:
-        return "\n".join(p.strip() for p in (self.text, self.name, self.objective, self.target) if p and p.strip())
+        return draft_text(self.text, self.name, self.objective, self.target)
 
 
 class EvidenceOut(Out):
