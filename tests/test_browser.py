@@ -387,6 +387,24 @@ def test_planner_lists_the_stored_drainage_projects_for_a_drainage_draft(server:
     _screenshot(browser, "review-clusters.png")
 
 
+def _submit_job(browser, upload: Path, text_col: str, *, label_col: str = "", level: str = "", zero_shot: bool = False) -> WebDriverWait:
+    """The evaluation page (loaded) sends ``upload`` as a job with these columns and options; the page's wait."""
+    wait = WebDriverWait(browser, WAIT)
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '#level option[value="issue"]'))
+    browser.find_element(By.ID, "job-file").send_keys(str(upload))
+    field = browser.find_element(By.ID, "text-col")
+    field.clear()
+    field.send_keys(text_col)
+    if label_col:
+        browser.find_element(By.ID, "label-col").send_keys(label_col)
+    if level:
+        browser.find_element(By.CSS_SELECTOR, f'#level option[value="{level}"]').click()
+    if zero_shot:
+        browser.find_element(By.ID, "zero-shot").click()
+    browser.find_element(By.ID, "job-submit").click()
+    return wait
+
+
 def test_evaluate_upload_shows_metrics(server: str, browser, tmp_path: Path) -> None:
     sample = Path(__file__).resolve().parents[1] / "corpora" / "data" / "sample_projects.jsonl"
     if not sample.is_file():
@@ -396,15 +414,7 @@ def test_evaluate_upload_shows_metrics(server: str, browser, tmp_path: Path) -> 
 
     browser.get(server + "/evaluate")
     assert "หน้าประเมินผล" in browser.title
-    wait = WebDriverWait(browser, WAIT)
-    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '#level option[value="issue"]'))
-    browser.find_element(By.ID, "job-file").send_keys(str(upload))
-    text_col = browser.find_element(By.ID, "text-col")
-    text_col.clear()
-    text_col.send_keys("name,objective")
-    browser.find_element(By.ID, "label-col").send_keys("issue_id")
-    browser.find_element(By.CSS_SELECTOR, '#level option[value="issue"]').click()
-    browser.find_element(By.ID, "job-submit").click()
+    wait = _submit_job(browser, upload, "name,objective", label_col="issue_id", level="issue")
 
     wait.until(EC.visibility_of_element_located((By.ID, "metrics-box")))
     links = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "#downloads a")]
@@ -672,15 +682,7 @@ def test_downloads_and_confusion_image_work_when_reads_need_a_key(keyed_server: 
     # console after an immediate drain (a flaky run of make test)
     WebDriverWait(browser, WAIT).until(lambda d: any("401" in entry["message"] for entry in d.get_log("browser")))
     browser.get(keyed_server + "/evaluate")
-    wait = WebDriverWait(browser, WAIT)
-    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '#level option[value="issue"]'))
-    browser.find_element(By.ID, "job-file").send_keys(str(upload))
-    text_col = browser.find_element(By.ID, "text-col")
-    text_col.clear()
-    text_col.send_keys("text")
-    browser.find_element(By.ID, "label-col").send_keys("gold")
-    browser.find_element(By.CSS_SELECTOR, '#level option[value="issue"]').click()
-    browser.find_element(By.ID, "job-submit").click()
+    wait = _submit_job(browser, upload, "text", label_col="gold", level="issue")
     wait.until(EC.visibility_of_element_located((By.ID, "metrics-box")))
     wait.until(lambda d: d.execute_script(
         "const i = document.getElementById('confusion-img'); return i.complete && i.naturalWidth > 0"))
@@ -1132,14 +1134,7 @@ def test_the_evaluation_page_runs_a_job_zero_shot_and_says_which_model_labelled_
         upload.write_text("ชื่อโครงการ\nโครงการลอกท่อระบายน้ำซอยวัดไผ่ตัน\nโครงการปลูกต้นไม้ริมคลองแสนแสบ\n", encoding="utf-8")
         browser.get("about:blank")
         browser.get(url + "/evaluate")
-        wait = WebDriverWait(browser, WAIT)
-        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '#level option[value="issue"]'))
-        browser.find_element(By.ID, "job-file").send_keys(str(upload))
-        text_col = browser.find_element(By.ID, "text-col")
-        text_col.clear()
-        text_col.send_keys("ชื่อโครงการ")
-        browser.find_element(By.ID, "zero-shot").click()
-        browser.find_element(By.ID, "job-submit").click()
+        wait = _submit_job(browser, upload, "ชื่อโครงการ", zero_shot=True)
         wait.until(EC.text_to_be_present_in_element((By.ID, "job-status"), "ประมวลผลเสร็จแล้ว"))
         assert browser.find_element(By.ID, "job-model").text == "ไม่ใช้การเรียนรู้ (ใช้แผนอย่างเดียว)"
         job_id = urllib.parse.unquote(browser.current_url.split("#job=")[1])
