@@ -220,8 +220,10 @@ class DecisionStore:
             if decision.source == "imported" and (*key, place[2], decision.node_id) in pulled:
                 result.unchanged += 1
                 continue
-            if not place[2]:
-                same = active.get(key) == decision.node_id
+            if not place[2]:  # a person's decision on a text a form declared the same is kept: deleting the project took it with
+                # the declaration, the text left without a label, and the same file imported again stored it (an operator's year)
+                node, source = active.get(key, ("", ""))
+                same = node == decision.node_id and (source != "declared" or decision.source == "declared")
             elif decision.source == "declared":  # a form read again declares what it declared
                 same = declared.get(place) == decision.node_id
             else:  # a person's, unless a differing declaration came after it
@@ -237,7 +239,8 @@ class DecisionStore:
             new_id = connection.execute(insert(table).values(**values)).inserted_primary_key[0]  # type: ignore[index]
             history.setdefault((key[0], key[2]), []).append((int(new_id), key[1], decision.node_id))
             result.stored.append(Decision(**asdict(decision), id=int(new_id), created=now, text_key=key[2]))
-            active[key] = latest[place] = decision.node_id
+            active[key] = (decision.node_id, decision.source)
+            latest[place] = decision.node_id
             (declared if decision.source == "declared" else people)[place] = decision.node_id
         return result
 
@@ -269,17 +272,17 @@ class DecisionStore:
         return found
 
     @staticmethod
-    def _newest_nodes(connection, keys: Sequence[tuple[str, str, str]]) -> dict[tuple[str, str, str], str]:
-        """The active node per (catalog, level, text key)."""
-        found: dict[tuple[str, str, str], str] = {}
+    def _newest_nodes(connection, keys: Sequence[tuple[str, str, str]]) -> dict[tuple[str, str, str], tuple[str, str]]:
+        """The active node per (catalog, level, text key), and its decision's source."""
+        found: dict[tuple[str, str, str], tuple[str, str]] = {}
         for catalog, level in {(c, lv) for c, lv, _ in keys}:
             wanted = sorted({k for c, lv, k in keys if (c, lv) == (catalog, level)})
             for start in range(0, len(wanted), CHUNK):
                 newest = (select(func.max(table.c.id)).where(table.c.catalog == catalog, table.c.level == level,
                                                              table.c.text_key.in_(wanted[start : start + CHUNK]), _standing())
                           .group_by(table.c.text_key))
-                rows = connection.execute(select(table.c.text_key, table.c.node_id).where(table.c.id.in_(newest)))
-                found.update(((catalog, level, row.text_key), row.node_id) for row in rows)
+                rows = connection.execute(select(table.c.text_key, table.c.node_id, table.c.source).where(table.c.id.in_(newest)))
+                found.update(((catalog, level, row.text_key), (row.node_id, row.source)) for row in rows)
         return found
 
     @staticmethod

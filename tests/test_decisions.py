@@ -472,6 +472,21 @@ def test_one_decision_at_a_shallower_level_leaves_the_model_at_the_level_most_de
     assert (core.refit().aligner._examples.level, core.aligner().examples) == ("dimension", 24)
 
 
+def test_a_persons_decision_equal_to_a_forms_declaration_is_kept_and_outlives_the_project(tmp_path):
+    """An imported label equal to the form's declaration was dropped as unchanged: deleting the project took the text's
+    only label with the declaration, and the same file imported again stored it (an operator's year: 69 of the 148
+    routine labels absorbed so)."""
+    core = _core(tmp_path)
+    text_ = "โครงการติดตั้งกล้องวงจรปิดในชุมชนริมคลองบางบัว"
+    core.ingest([Project(id="P1", name=text_, issue_id="D2.1", source="form")])
+    labels = Table(["text", "node"], [{"text": text_, "node": "D2.1"}])
+    assert [d.source for d in core.import_decisions(labels, ["text"], "node", level="issue").stored] == ["imported"]
+    assert core.import_decisions(labels, ["text"], "node", level="issue").stored == []  # idempotent
+    core.delete(["P1"])
+    assert [(d.source, d.level, d.node_id) for d in core.decisions.active("bma-9d")] == [("imported", "issue", "D2.1")]
+    assert core.import_decisions(labels, ["text"], "node", level="issue").stored == []
+
+
 def test_a_model_kept_from_another_encoder_is_listed_as_not_in_use(tmp_path):
     """Stats listed a tfidf model of 4 examples beside 10,000 decisions learned with e5, as if current (a blind test)."""
     first = _core(tmp_path)
