@@ -44,7 +44,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("planalign.learning")
 Key = tuple[str, str]  # (catalog id, encoder name)
 ANY = object()  # Learning._keep's ``replacing`` when the model served is replaced whatever it is
-FORMAT = 4  # 2: example models carry the review threshold their decisions set; 3: and the labels as decided (given); 4: text keys without line breaks (migration 0005)
+# 2: example models carry the review threshold their decisions set; 3: and the labels as decided (given); 4: text keys without
+# line breaks (migration 0005); 5: learned at learning_level (a dimension model of mostly issue decisions was served on)
+FORMAT = 5
 
 
 @dataclass

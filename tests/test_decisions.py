@@ -21,7 +21,7 @@ from openpyxl import load_workbook
 from sqlalchemy import create_engine, text
 from test_store import postgres_url  # noqa: F401  (the throwaway PostgreSQL server fixture)
 
-from conftest import SHOP_CATALOG, run_cli, store_at, wait_for, wait_job, wait_ready
+from conftest import SHOP_CATALOG, SHOP_CATALOG_RAGGED, run_cli, store_at, wait_for, wait_job, wait_ready
 from planalign import learning
 from planalign.app import Application
 from planalign.config import Settings
@@ -485,6 +485,42 @@ def test_a_persons_decision_equal_to_a_forms_declaration_is_kept_and_outlives_th
     core.delete(["P1"])
     assert [(d.source, d.level, d.node_id) for d in core.decisions.active("bma-9d")] == [("imported", "issue", "D2.1")]
     assert core.import_decisions(labels, ["text"], "node", level="issue").stored == []
+
+
+def test_a_catalog_whose_nodes_skip_a_level_learns_at_the_level_chosen(tmp_path):
+    """A kpi directly under an issue: the examples' shallowest level (goal) was deeper than the level chosen (issue)
+    and missing from the kpi's path; the fit stopped on an assertion, and the service never learned again (a blind review)."""
+    from planalign.index.align import Aligner
+    from planalign.nlp.encoders import get_encoder
+
+    path = tmp_path / "ragged.csv"
+    path.write_text("id,parent_id,level,name,description,keywords\nD,,dimension,สัตว์เลี้ยง,สินค้าสัตว์เลี้ยง,สัตว์\n"
+                    "D.I1,D,issue,สุนัข,การดูแลสุนัข,หมา\nD.I1.G,D.I1,goal,อาหารสุนัข,อาหารเม็ด,อาหารหมา\n"
+                    "D.I1.G.K,D.I1.G,kpi,ยอดขายอาหารสุนัข,ยอดขาย,ยอด\nD.I2,D,issue,แมว,การดูแลแมว,แมว\n"
+                    "D.I2.K,D.I2,kpi,ทรายแมวขายได้,ทรายแมว,ทราย\nP,,dimension,พืช,ต้นไม้,ต้นไม้\nP.I,P,issue,ไม้ผล,มะม่วง,มะม่วง\n", encoding="utf-8")
+    texts = ["ต้นมะม่วง"] + [f"อาหารหมาเม็ด {i}" for i in range(10)] + [f"ทรายแมวกลิ่น {i}" for i in range(9)]
+    labels = [["P"]] + [["D.I1.G"]] * 10 + [["D.I2.K"]] * 9
+    learned = Aligner(load_catalog(path), get_encoder("tfidf")).learned(texts, labels, 1)
+    assert (learned._examples.level, learned.examples) == ("issue", 19)
+    assert learned.align("ทรายแมวกลิ่นลาเวนเดอร์", level="issue").levels["issue"][0].node_id == "D.I2"
+
+
+def test_the_cascades_two_models_learn_at_one_level(tmp_path):
+    """Given the drafts the first model kept, the fallback chose its level again, deeper (10 dimension, 5 issue and 85
+    goal labels: issue, then goal): the thresholds the stats said (the first model's) were not the ones applied (the
+    fallback's; a blind review)."""
+    from planalign.index.align import Aligner
+    from planalign.nlp.encoders import get_encoder
+
+    path = tmp_path / "ragged.csv"
+    path.write_text(SHOP_CATALOG_RAGGED, encoding="utf-8")
+    catalog = load_catalog(path)
+    cascade = Aligner(catalog, get_encoder("tfidf")).with_fallback(Aligner(catalog, get_encoder("tfidf")), 0.5)
+    texts = [f"สินค้าสัตว์เลี้ยงชิ้นที่ {n}" for n in range(10)] + [f"ทรายแมวถุงที่ {n}" for n in range(5)] + \
+        [f"อาหารหมาเม็ดถุงที่ {n}" if n % 2 else f"กิ่งตอนมะม่วงต้นที่ {n}" for n in range(85)]
+    labels = [["PET"]] * 10 + [["PET.CAT"]] * 5 + [["PET.DOG.FOOD"] if n % 2 else ["PLANT.FRUIT.MANGO"] for n in range(85)]
+    learned = cascade.learned(texts, labels, 1)
+    assert [(m.level, len(m.texts)) for m in learned.example_models if m is not None] == [("issue", 90), ("issue", 90)]
 
 
 def test_a_model_kept_from_another_encoder_is_listed_as_not_in_use(tmp_path):

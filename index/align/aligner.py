@@ -60,7 +60,8 @@ class Aligner:
         return len(self._examples.texts) if self._examples is not None else 0
 
     # ------------------------------------------------------------------------- supervised
-    def fit_examples(self, texts: Sequence[str], labels: Sequence[Sequence[str]], progress: Progress | None = None, guarded: bool = False) -> None:
+    def fit_examples(self, texts: Sequence[str], labels: Sequence[Sequence[str]], progress: Progress | None = None, guarded: bool = False,
+                     level: str | None = None) -> None:
         """Learn from labelled drafts; ``labels`` are node ids, lifted to the level nine drafts in ten have a label at
         (:func:`~planalign.index.align.supervised.learning_level`; drafts labelled only above it are left out).
 
@@ -68,17 +69,18 @@ class Aligner:
         labels. ``guarded``: as for people's decisions, the learners' share is chosen on held-out
         examples: under ``PRIOR_FROM`` (100) only a significant gain over the (pulled) zero-shot lets
         them in, from there they get 3/4 unless significantly worse
-        (:class:`~planalign.index.align.supervised.ExampleModel`)."""
-        level = learning_level(self.catalog, labels)
+        (:class:`~planalign.index.align.supervised.ExampleModel`). ``level``: the level to learn at (the cascade's
+        fallback learns at its first model's: chosen again on the drafts left, it could be deeper)."""
+        level = level or learning_level(self.catalog, labels)
         kept = [(text, labels_at(self.catalog, ls, level)) for text, ls in zip(texts, labels)]
         texts, labels = [t for t, ls in kept if ls], [ls for _, ls in kept if ls]
         # A text with nothing to read is embedded as is: it just adds little.
         queries = [_readable(text) or Query(text, [text], []) for text in texts]
         vectors = self.draft_vectors(queries, progress)
         self._examples = ExampleModel(self.catalog, self.scorer.node_ids, self._zero_shot_level, list(texts), vectors, [list(ls) for ls in labels],
-                                      guarded=guarded)
+                                      level, guarded=guarded)
         if self.fallback is not None:
-            self.fallback.fit_examples(texts, labels, guarded=guarded)
+            self.fallback.fit_examples(texts, labels, guarded=guarded, level=level)
 
     def learned(self, texts: Sequence[str], labels: Sequence[Sequence[str]], version: int, progress: Progress | None = None) -> Aligner:
         """A new aligner sharing this one's catalog vectors, with a guarded model of these decisions."""

@@ -98,8 +98,9 @@ class ExampleModel:
     KNN_TEMPERATURE = 0.05
 
     def __init__(self, catalog: Catalog, node_ids: list[str], zero_shot: ZeroShot, texts: list[str], vectors: np.ndarray,
-                 labels: list[list[str]], guarded: bool = False) -> None:
+                 labels: list[list[str]], level: str, guarded: bool = False) -> None:
         """``zero_shot(texts, vectors, level)``: zero-shot probabilities over the level's nodes (catalog order).
+        ``level``: the level learned at (:func:`learning_level`); every label reads at it (:func:`labels_at`).
 
         ``guarded`` (learning from people's decisions, which start few): the learners' share of the
         fused probabilities is chosen on held-out examples among 0, 1/4, 1/2, 3/4 (``GATE_SHARES``): the best share that
@@ -107,11 +108,11 @@ class ExampleModel:
         unless that does significantly worse than zero-shot there, else none; and a draft that nearly repeats a decided text (character-trigram Jaccard >= 0.5)
         follows that decision, fully for the same text, from the first decision on.
         """
-        levels = [catalog.nodes[label].level for ls in labels for label in ls]
-        if not levels:
+        if not any(labels):
             raise InputError("no labelled examples", thai="ไม่มีตัวอย่างที่ระบุหมวดไว้")
-        # The shallowest level present, so every label can be lifted to it.
-        self.level = min(set(levels), key=catalog.levels.index)
+        # given, not the shallowest level among the labels: in a catalog whose nodes skip a level, that one can be
+        # deeper than the level chosen and missing from some labels' paths (a blind review)
+        self.level = level
         self.catalog = catalog
         self.node_ids = node_ids
         self.zero_shot = zero_shot
