@@ -1035,14 +1035,17 @@ class Application:
         catalog_id = self.catalog_id(catalog)
         check_source(source)
         known = self.catalog(catalog)  # once (it was read three times an import)
-        # an export of several catalogs names each row's: filed under one, rows of catalogs sharing ids changed meaning (a blind review)
-        others = sorted({str(row.get("catalog") or "").strip() for row in table.rows} - {"", catalog_id}) if "catalog" in table.columns else []
-        if others:
+        # an export of several catalogs names each row's: filed under one, rows of catalogs sharing ids changed meaning (a blind review);
+        # read as written (an export guards "-shop" as "'-shop", which named another catalog: a blind review)
+        named = {str(row.get("catalog") or "").strip() for row in unguarded(table).rows} if "catalog" in table.columns else set()
+        if others := sorted(named - {"", catalog_id}):
             shown = ", ".join(others[:5]) + (" …" if len(others) > 5 else "")
             raise InputError(f"the file's catalog column names other catalogs than {catalog_id} ({shown}): import one catalog's decisions at a "
-                             f"time (decisions export --catalog C, then decisions import --catalog C)",
+                             f"time (decisions export --catalog C, then decisions import --catalog C), or, to file every row under "
+                             f"{catalog_id} (a catalog renamed, a new year's), remove the catalog column",
                              thai=f"คอลัมน์ catalog ของไฟล์ระบุแผนอื่นนอกจาก {catalog_id} ({shown}) กรุณานำเข้าการตัดสินใจทีละแผน "
-                                  f"(decisions export --catalog C แล้ว decisions import --catalog C)")
+                                  f"(decisions export --catalog C แล้ว decisions import --catalog C) หรือถ้าต้องการให้ทุกแถวเป็นของแผน "
+                                  f"{catalog_id} (แผนที่เปลี่ยนชื่อ หรือแผนปีใหม่) ให้ลบคอลัมน์ catalog ออก")
         if level:
             known.resolve_level(level)
         items = from_table(unguarded(table), text_columns, label_column, level, source, project_column, known)

@@ -441,11 +441,16 @@ def test_the_decisions_counter_of_metrics_never_goes_down_when_a_project_is_dele
     core.decide([DecisionInput(text="ลอกท่อระบายน้ำซอยวัดไผ่ตัน", node="D1.4", source="planner")])
     before = metrics_text(core).decode()
     assert 'planalign_declared_decisions{catalog="bma-9d"} 1.0' in before and 'source="declared"' not in before
+    # one series a catalog, whatever suggestion declarations sent through the API carry (three lines broke the scrape)
+    core.decide([DecisionInput(text="ลอกท่อระบายน้ำซอยวัดไผ่ตันสาย 3", node="D1.4", source="declared", suggested="D1.4"),
+                 DecisionInput(text="ลอกท่อระบายน้ำซอยวัดไผ่ตันสาย 2", node="D1.4", source="declared", suggested="D1.3")])
+    assert [line for line in metrics_text(core).decode().splitlines() if line.startswith("planalign_declared_decisions{")] == [
+        'planalign_declared_decisions{catalog="bma-9d"} 3.0']
     core.delete(["P1"])
     after = metrics_text(core).decode()
     counted = [line for line in before.splitlines() if line.startswith("planalign_decisions_total")]
     assert counted and counted == [line for line in after.splitlines() if line.startswith("planalign_decisions_total")]
-    assert "planalign_declared_decisions{" not in after
+    assert 'planalign_declared_decisions{catalog="bma-9d"} 2.0' in after  # the form's one gone with its project
 
 
 ISSUE_DECISIONS = [("ลอกท่อระบายน้ำซอยวัดไผ่ตัน", "D1.4"), ("ขุดลอกคลองบางบัวป้องกันน้ำท่วม", "D1.4"), ("ซ่อมทางเท้าถนนพหลโยธิน", "D1.1"),
@@ -769,9 +774,13 @@ def test_an_export_of_several_catalogs_is_refused_not_filed_under_one(tmp_path, 
     fresh = _core(tmp_path / "fresh")
     with pytest.raises(InputError, match="other catalogs than bma-9d \\(shop\\)") as refused:
         fresh.import_decisions(Table(list(rows[0]), rows), ["text"], "node_id")
-    assert "ทีละแผน" in refused.value.thai and fresh.decisions.page(limit=None)[0] == 0
+    assert "ทีละแผน" in refused.value.thai and "remove the catalog column" in str(refused.value) and fresh.decisions.page(limit=None)[0] == 0
     mine = [r for r in rows if r["catalog"] == "bma-9d"]
     assert [d.node_id for d in fresh.import_decisions(Table(list(mine[0]), mine), ["text"], "node_id").stored] == ["D1.4"]
+    # a catalog whose id an export guards as a formula ("'-shop") is its own (it was refused as another)
+    fresh.add_catalog("-shop", load_catalog(shop_catalog))
+    guarded = [{**r, "catalog": "'-shop"} for r in rows if r["catalog"] == "shop"]
+    assert [d.node_id for d in fresh.import_decisions(Table(list(guarded[0]), guarded), ["text"], "node_id", catalog="-shop").stored] == ["PET.CAT"]
 
 
 def test_an_export_imported_again_changes_nothing_and_a_reviewed_output_keeps_what_was_shown(tmp_path):

@@ -166,11 +166,14 @@ def metrics_text(app: Application) -> bytes:
                                         labels=["catalog", "source", "suggestion"])
             declared = GaugeMetricFamily("planalign_declared_decisions", "Alignments declared on stored projects' forms (they go with a deleted project)",
                                          labels=["catalog"])
+            per_catalog_declared: dict[str, int] = {}
             for catalog, source, shown, count in app.decisions.counts():
-                if source == "declared":
-                    declared.add_metric([catalog], count)  # declared on a form: no suggestion was shown
+                if source == "declared":  # one series a catalog: an import's declarations may carry a suggestion (three lines broke the scrape)
+                    per_catalog_declared[catalog] = per_catalog_declared.get(catalog, 0) + count
                 else:
                     total.add_metric([catalog, source, shown], count)
+            for catalog, count in per_catalog_declared.items():
+                declared.add_metric([catalog], count)
             yield total
             yield declared
             ratio = GaugeMetricFamily("planalign_decision_acceptance_ratio", "Share of decisions whose suggestion shown was the node chosen",
