@@ -56,6 +56,7 @@ from planalign.errors import Conflict, InputError, NotFound, TooLarge, Unavailab
 from planalign.index.align import SCORING_VERSION, Aligner, Alignment
 from planalign.index.align.query import prepare_text
 from planalign.index.align.scoring import CALIBRATIONS, Calibration
+from planalign.index.align.supervised import labels_at, learning_level
 from planalign.index.classify import Classified, classify_table, too_long
 from planalign.index.coverage import (
     COVERAGE_VERSION,
@@ -655,8 +656,12 @@ class Application:
             raise TableError("the training file has no text column besides the label column; name it with --text-col",
                              thai="ไฟล์ตัวอย่างไม่มีคอลัมน์ข้อความนอกจากคอลัมน์ป้ายกำกับ กรุณาระบุคอลัมน์ข้อความ")
         labelled = read_labelled(train, columns, label_column, aligner.catalog)
-        aligner.fit_examples(labelled.texts, labelled.labels, progress)
-        return aligner, labelled.skipped
+        level = learning_level(aligner.catalog, labelled.labels) if labelled.labels else None
+        # the rows the model leaves out, labelled only above the level it learns at, are said with the other rows skipped
+        above = [(row, f"labelled only above the level learned ({level}), where nine rows in ten have a label")
+                 for row, labels in zip(labelled.rows, labelled.labels) if level and not labels_at(aligner.catalog, labels, level)]
+        aligner.fit_examples(labelled.texts, labelled.labels, progress, level=level)
+        return aligner, sorted(labelled.skipped + above)
 
     # ------------------------------------------------------------------------------ alignment
     def align(self, draft: str, *, aligner: Aligner, level: str | None = None, top_k: int = 3,

@@ -13,11 +13,17 @@ ROWS = [
     {"rid": "r3", "name": "กิ่งตอนมะม่วง", "detail": "ทุเรียนหมอนทอง"},
     {"rid": "r4", "name": "ทรายแมว", "detail": ""},
 ]
-TRAIN = [
-    {"text": "กรงนกแก้วและอาหารนก", "label": "แมว"},
-    {"text": "ของเล่นนกแก้ว", "label": "PET.CAT"},
+TRAIN = [  # a label by name, by id, two on one path; one only above the issue level the model learns at, left out and said
+    {"text": "ทรายแมวเต้าหู้", "label": "แมว"},
+    {"text": "ที่ลับเล็บแมว", "label": "PET.CAT"},
+    {"text": "ปลอกคอสุนัขพันธุ์เล็ก", "label": "PET.DOG"},
+    {"text": "อาหารเม็ดลูกหมา", "label": "PET.DOG"},
     {"text": "กุหลาบมอญ", "label": "PLANT.FLOWER"},
+    {"text": "กล้วยไม้ป่า", "label": "PLANT.FLOWER"},
     {"text": "มะม่วงน้ำดอกไม้", "label": "PLANT.FRUIT|PLANT"},
+    {"text": "ทุเรียนหมอนทอง", "label": "PLANT.FRUIT"},
+    {"text": "ปุ๋ยและดินปลูก", "label": "PLANT.FLOWER"},
+    {"text": "อุปกรณ์สัตว์เลี้ยงทั่วไป", "label": "PET"},
 ]
 
 
@@ -38,9 +44,8 @@ def test_classify_contract(tmp_path, shop_catalog, suffix, with_train):
     table = read_table(out)
     assert table.columns == ["rid", "name", "detail", "pred_label", "pred_name", "pred_score", "pred_confidence", "pred_top3", "needs_review", "error", "error_th"]
     assert [r["rid"] for r in table.rows] == ["r1", "r2", "r3", "r4"]
-    # trained, the model learns at the issue level, where two of the four examples are PET.CAT: a dog's draft may follow them
-    assert table.rows[0]["pred_label"] == "PET.DOG" if not with_train else table.rows[0]["pred_label"].startswith("PET.")
-    assert not with_train or "learned from 4 labelled examples" in result.stderr, result.stderr  # a label by name, and PLANT.FRUIT|PLANT
+    assert table.rows[0]["pred_label"] == "PET.DOG"
+    assert not with_train or ("learned from 9 labelled examples" in result.stderr and "row 11" in result.stderr), result.stderr
     assert table.rows[2]["pred_label"] == "PLANT.FRUIT"
     assert table.rows[3]["pred_name"] == "แมว"
     assert table.rows[1]["error"] == "empty text" and table.rows[1]["pred_label"] == "" and table.rows[1]["error_th"].startswith("ข้อความว่างเปล่า")
