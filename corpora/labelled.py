@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from planalign.corpora.catalog import Catalog
+from planalign.corpora.form import draft_text
 from planalign.corpora.tables import Table, TableError, read_table
 
 _LABEL_SPLIT = re.compile(r"[|,;]")
@@ -25,8 +26,8 @@ class Labelled:
 
 
 def join_text_columns(row: dict[str, str], columns: list[str]) -> str:
-    """Several text columns (name, objective, target) read as one draft."""
-    return "\n".join(row[c].strip() for c in columns if row.get(c, "").strip())
+    """Several text columns (name, objective, target) read as one draft, as the form's fields are (:func:`draft_text`)."""
+    return draft_text(*(row.get(c, "") for c in columns))
 
 
 def parse_columns(spec: str) -> list[str]:

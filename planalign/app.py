@@ -910,8 +910,8 @@ class Application:
                 self._realign_decided(made.catalog, Recorded(stored=[made]))
         try:
             known = self.catalog(made.catalog, allow_path=allow_path)
-        except InputError:  # gone (or a file the API may not read): no label of it counts
-            known = None
+        except InputError:  # gone, or a file the API may not read: which labels count cannot be told, the standing ones are said
+            return Withdrawal(made, self.decisions.active(made.catalog, {made.text_key}), created)  # ("none left" was untrue; a blind review)
         return Withdrawal(made, self.labels_counting(made.catalog, made.text_key, known), created)
 
     def decisions_page(self, *, catalog: str | None = None, level: str | None = None, source: str | None = None, who: str | None = None,
@@ -1453,7 +1453,7 @@ class Application:
         report_model = f"{digest}/{report_encoder}/{SCORING_VERSION}/{mapping.digest[:8] if mapping else 'nomap'}"
 
         def aligners(report: bool) -> Aligner:
-            return self.aligner(catalog, report_encoder if report else None, allow_path=catalog is None)
+            return self.aligner(catalog, report_encoder if report else None)
 
         project_model = f"{digest}/{self.settings.encoder}/{SCORING_VERSION}/{COVERAGE_VERSION}"
         return AlignmentPlan(resolved, resolved.name[:64], project_model, report_model, mapping, self.settings.report_sources, aligners)

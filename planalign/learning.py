@@ -276,7 +276,8 @@ class Learning:
                     log.info("refit of catalog %s (%s) waits for the model to load", catalog_id, encoder)
                     self._schedule(catalog_id, push=False)
                 except NotFound:  # a removed catalog's decisions are kept on purpose: nothing to learn for (a traceback at every start)
-                    log.info("catalog %s was removed: its decisions are kept, and no model is fitted", catalog_id)
+                    log.info("catalog %s cannot be read here (removed, or a file only the command line reads): its decisions are kept, "
+                             "and no model is fitted", catalog_id)
                 except Exception:  # a bug or a catalog gone: logged; the model in use stays
                     log.exception("refit of catalog %s (%s) failed", catalog_id, encoder)
             with self._wake:

@@ -171,8 +171,8 @@ def print_decision_stats(out: Console, stats: dict[str, Any]) -> None:
     models = RichTable("catalog", "encoder", "version", "examples", "level", "fitted", "needs review below", "re-scored by the model: below",
                        title="models learned from the decisions", title_justify="left")
     for model in stats["models"]:
-        models.add_row(model["catalog"], model["encoder"] + ("" if model.get("in_use", True) else " (not in use)"), str(model["version"]), str(model["examples"]),
-                       model.get("level") or "–",
+        models.add_row(escape(model["catalog"]), model["encoder"] + ("" if model.get("in_use", True) else " (not in use)"), str(model["version"]),
+                       str(model["examples"]), escape(model.get("level") or "–"),  # a catalog's text, as written (not rich markup)
                        time.strftime("%Y-%m-%d %H:%M", time.localtime(model["fitted"])), _threshold(model["review_below"], "the shipped one"),
                        _threshold(model["fused_review_below"], f"{FUSED_REVIEW_BELOW:.2f}"))
     out.print(models)
