@@ -30,6 +30,48 @@ def test_cache_embeds_each_text_once_per_side(tmp_path):
     assert np.allclose(np.linalg.norm(first, axis=1), 1.0)
 
 
+def test_a_damaged_cache_is_set_aside_and_a_cache_failing_in_use_is_done_without(tmp_path, caplog):
+    """The cache only saves time (README), yet a truncated file (a restore cut short) stopped every command with
+    "database disk image is malformed" and kept the service from ever being ready (an operator's year)."""
+    path = tmp_path / "c.sqlite"
+    first = CachedEncoder(Counting(), path)
+    first.encode([f"ขุดลอกคลองสายที่ {n}" for n in range(3000)], "passage")
+    first._connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    first._connection().close()
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])  # cut short, as a copy stopped half way
+    for suffix in ("-wal", "-shm"):
+        (tmp_path / f"c.sqlite{suffix}").unlink(missing_ok=True)
+    inner = Counting()
+    with caplog.at_level("WARNING", logger="planalign.cache"):
+        vectors = CachedEncoder(inner, path).encode(["ลอกท่อ", "ขุดลอกคลองสายที่ 1"], "passage")
+    assert vectors.shape == (2, 3) and inner.seen == ["ลอกท่อ", "ขุดลอกคลองสายที่ 1"]
+    assert [p.name.split(".damaged-")[0] for p in tmp_path.glob("c.sqlite.damaged-*")] == ["c.sqlite"]
+    assert "moved to c.sqlite.damaged-" in caplog.text
+    again = Counting()
+    CachedEncoder(again, path).encode(["ลอกท่อ"], "passage")
+    assert again.seen == []  # the new cache keeps what it was given
+    # failing while in use (a full disk, damage a read finds): answered without it
+    broken = CachedEncoder(Counting(), path)
+    broken._connection().close()
+    broken._local.db = _Failing()
+    assert broken.encode(["ปลูกต้นไม้ริมคลอง"], "passage").shape == (1, 3) and broken._failed
+
+
+class _Failing:
+    """A connection whose every statement fails as a damaged file's does."""
+
+    def execute(self, *args, **kwargs):
+        raise __import__("sqlite3").DatabaseError("database disk image is malformed")
+
+    executemany = execute
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
 def test_tfidf_vectors_are_unit_and_similar_for_similar_thai():
     encoder = get_encoder("tfidf")
     vectors = encoder.encode_passages(["ขุดลอกคลองแสนแสบ", "ขุดลอกคลองลาดพร้าว", "อบรมอาสาสมัคร"])

@@ -13,6 +13,7 @@ inside it.
 from __future__ import annotations
 
 import hashlib
+import logging
 import sqlite3
 import threading
 import time
@@ -26,11 +27,17 @@ from planalign.nlp.encoders.base import Encoder, Kind, Progress
 
 BUSY_TIMEOUT_S = 30.0
 WRITE_ATTEMPTS = 5
+log = logging.getLogger("planalign.cache")
 
 
 def _create(db: sqlite3.Connection) -> None:
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
+
+
+def _locked(exc: sqlite3.DatabaseError) -> bool:
+    """Another writer holds the file: waited for, retried, never a reason to give the cache up."""
+    return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
 
 
 def cache_rows(path: Path) -> tuple[list[str], np.ndarray]:
@@ -66,8 +73,35 @@ class CachedEncoder(Encoder):
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        with self._connection() as db:
-            _create(db)
+        self._failed = False  # the file failed after it opened: embedded without it from then on (see _give_up)
+        try:
+            with self._connection() as db:
+                _create(db)
+        except sqlite3.DatabaseError as exc:  # not a database, or damaged (a restore cut short): it only saved time
+            if _locked(exc):
+                raise
+            self._set_aside(exc)
+            with self._connection() as db:
+                _create(db)
+
+    def _set_aside(self, exc: sqlite3.DatabaseError) -> None:
+        """Move a damaged cache file aside (kept, for a look) and start an empty one: the README says the cache only
+        saves time, yet a truncated one stopped every command and kept the service from ever being ready (an
+        operator's year)."""
+        self._local.db.close()
+        self._local.db = None
+        aside = self.path.with_name(f"{self.path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+        log.warning("embedding cache %s cannot be read (%s): moved to %s; an empty cache starts (vectors are computed again)",
+                    self.path, exc, aside.name)
+        self.path.replace(aside)
+        for suffix in ("-wal", "-shm"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+
+    def _give_up(self, exc: sqlite3.DatabaseError) -> None:
+        """The file failed while in use (damage found by a read, a full disk): the vectors are computed without it."""
+        if not self._failed:
+            log.warning("embedding cache %s failed (%s): vectors are computed without it until a restart", self.path, exc)
+        self._failed = True
 
     def _connection(self) -> sqlite3.Connection:
         """This thread's connection (opened on first use)."""
@@ -85,25 +119,38 @@ class CachedEncoder(Encoder):
         return self.inner._embed(texts, kind)
 
     def _lookup(self, keys: list[str]) -> dict[str, np.ndarray]:
-        db = self._connection()
         found: dict[str, np.ndarray] = {}
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            for key, blob in db.execute(f"SELECT key, vec FROM vectors WHERE key IN ({marks})", chunk):
-                found[key] = np.frombuffer(blob, dtype=np.float32)
+        if self._failed:
+            return found
+        db = self._connection()
+        try:
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                for key, blob in db.execute(f"SELECT key, vec FROM vectors WHERE key IN ({marks})", chunk):
+                    found[key] = np.frombuffer(blob, dtype=np.float32)
+        except sqlite3.DatabaseError as exc:
+            if _locked(exc):
+                raise
+            self._give_up(exc)
+            return {}
         return found
 
     def _store(self, rows: list[tuple[str, bytes]]) -> None:
         """One short transaction; a writer locked out for longer than the busy timeout retries."""
+        if self._failed:
+            return
         db = self._connection()
         for attempt in range(WRITE_ATTEMPTS):
             try:
                 with db:  # commits, or rolls back on error
                     db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)
                 return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or attempt == WRITE_ATTEMPTS - 1:
+            except sqlite3.DatabaseError as exc:
+                if not _locked(exc):  # damaged, or the disk full: the vectors are answered all the same
+                    self._give_up(exc)
+                    return
+                if attempt == WRITE_ATTEMPTS - 1:
                     raise
                 time.sleep(0.1 * (attempt + 1))
 
