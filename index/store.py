@@ -25,7 +25,7 @@ from typing import TypeVar
 from alembic.util.exc import CommandError
 from sqlalchemy import and_, create_engine, delete, event, func, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError, NoSuchModuleError, OperationalError
 
 from planalign.corpora.projects import PROJECT_FIELDS, Project
 from planalign.errors import InputError
@@ -150,7 +150,9 @@ class ProjectStore:
             event.listen(self.engine, "begin", _sqlite_begin)
         try:
             upgrade(self.engine)
-        except OperationalError as exc:  # a read-only or missing directory, a server that does not answer: "internal error" before
+        # a read-only or missing directory, a server that does not answer, a file that is no database (a restore gone wrong):
+        # "internal error" before
+        except DatabaseError as exc:
             why = str(exc.orig).replace(url, shown)
             raise InputError(f"cannot open the store {shown}: {why}; check that it exists, is writable by this user and answers",
                              thai=f"เปิดฐานข้อมูล {shown} ไม่ได้ ({why}) กรุณาตรวจว่ามีอยู่จริง ผู้ใช้นี้เขียนได้ และเซิร์ฟเวอร์ฐานข้อมูลตอบ") from exc

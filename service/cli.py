@@ -911,6 +911,16 @@ def _os_error_thai(exc: OSError) -> str:
     return f"อ่านหรือเขียนไฟล์ไม่ได้{where}: {exc.strerror or exc}"
 
 
+def _store_failure() -> tuple[type[Exception], ...]:
+    """The errors of a database failing under a command: "database or disk is full", "file is not a database" were
+    "internal error" in English only, though the README promises what was kept and what to do (an operator's year)."""
+    import sqlite3
+
+    from sqlalchemy.exc import DatabaseError
+
+    return DatabaseError, sqlite3.DatabaseError
+
+
 def _click_errors():  # -> the module of Click's exceptions typer raises
     """Typer 0.2x raises the exceptions of the Click it vendors, older typer those of Click itself."""
     try:
@@ -964,6 +974,18 @@ def main() -> None:
                 f"  แถวที่ {p.row}: {p.thai}" if p.row is not None else f"  {p.thai}" for p in exc.problems[:50])
         if thai:
             err.print(f"[red]ข้อผิดพลาด:[/] {escape(thai)}")
+        sys.exit(2)
+    except _store_failure() as exc:  # the database failed under the command (a full disk, a damaged file): the machine, not a bug
+        if debug:
+            raise
+        why = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        full = "full" in why
+        err.print(f"[red]error:[/] the store failed: {escape(why)}; "
+                  + ("what was committed before is kept: free some space and run the same command again (what is stored is skipped)"
+                     if full else "if its file is damaged, restore a backup (README, Backups)"))
+        err.print("[red]ข้อผิดพลาด:[/] " + escape("ดิสก์เต็มขณะบันทึกลงฐานข้อมูล สิ่งที่บันทึกเสร็จแล้วยังอยู่ครบ กรุณาเพิ่มพื้นที่แล้วสั่งคำสั่งเดิมอีกครั้ง "
+                                                  "แถวที่บันทึกแล้วจะถูกข้าม" if full else
+                                                  f"ฐานข้อมูลทำงานไม่สำเร็จ ({why}) ถ้าไฟล์ฐานข้อมูลเสีย กรุณากู้คืนจากข้อมูลสำรอง"))
         sys.exit(2)
     except Exception as exc:  # a bug: no traceback for users, but say it is one
         if debug:

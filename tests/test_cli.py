@@ -541,3 +541,25 @@ def test_a_text_shown_in_part_is_cut_between_syllables(text, limit, shown):
     from planalign.service.format import clipped
 
     assert clipped(text, limit) == shown and len(clipped(text, limit)) <= limit
+
+
+def test_a_store_failing_under_a_command_is_said_with_what_to_do_not_as_a_bug(monkeypatch, capsys):
+    """A full disk under `decisions import` was "internal error: OperationalError ... database or disk is full", exit 1,
+    in English only, though what was committed was kept (an operator's year)."""
+    import sqlite3
+    import sys
+
+    from sqlalchemy.exc import OperationalError
+
+    from planalign.service import cli
+
+    def full(**_):
+        raise OperationalError("INSERT INTO decisions ...", {}, sqlite3.OperationalError("database or disk is full"))
+
+    monkeypatch.setattr(cli, "app", full)
+    monkeypatch.setattr(sys, "argv", ["planalign", "decisions", "import"])
+    with pytest.raises(SystemExit) as ended:
+        cli.main()
+    said = " ".join(capsys.readouterr().err.split())  # wrapped at the terminal's width
+    assert ended.value.code == 2 and "internal error" not in said
+    assert "what was committed before is kept" in said and "ดิสก์เต็ม" in said and "สั่งคำสั่งเดิมอีกครั้ง" in said

@@ -166,6 +166,10 @@ def test_a_store_that_cannot_be_opened_says_why_in_both_languages(tmp_path):
     with pytest.raises(InputError) as missing:
         ProjectStore(f"sqlite:///{tmp_path / 'no-such-dir' / 'x.db'}")
     assert "cannot open the store" in str(missing.value) and "ผู้ใช้นี้เขียนได้" in missing.value.thai
+    (tmp_path / "text.db").write_text("not a database: a restore gone wrong\n" * 100, encoding="utf-8")
+    with pytest.raises(InputError) as not_one:  # "internal error" before (an operator's year)
+        ProjectStore(f"sqlite:///{tmp_path / 'text.db'}")
+    assert "file is not a database" in str(not_one.value)
     store = ProjectStore(f"sqlite:///{tmp_path / 'x.db'}")
     with store.engine.begin() as connection:  # as a newer planalign leaves it
         connection.execute(text("UPDATE alembic_version SET version_num = '9999_from_the_future'"))
