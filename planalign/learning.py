@@ -20,6 +20,7 @@ report both.
 """
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import logging
@@ -120,6 +121,10 @@ class Learning:
             stored = self._learned(record, zero, digest)
             if have is None or have.digest != digest or (stored is not None and stored.fingerprint == fingerprint):
                 have = stored
+        if have is not None and have.fingerprint[1] > fingerprint[1]:
+            # learned from decisions the store does not have (ids are never given again: a store restored from before the
+            # model): not served; it followed a decision no list showed for ~70 s until the refit (an operator's year)
+            have = None
         if (have is not None and have.fingerprint == fingerprint) or fingerprint[0] == 0:
             return self._keep(key, have if fingerprint[0] else None, replacing=read)
         if self.background:
@@ -231,8 +236,22 @@ class Learning:
                 return
             self._worker = threading.Thread(target=self._run_forever, name="learning", daemon=True)
             self._worker.start()
+        self._sweep_leftovers()
         for catalog_id in self.app.decisions.catalogs():
             self._schedule(catalog_id, push=False)
+
+    LEFTOVER_AGE_S = 600.0  # a model file is written in about a second: a temporary one this old was left by a kill
+
+    def _sweep_leftovers(self) -> None:
+        """Remove the temporary files of model writes a kill -9 cut short: one of 29.9 MB stayed through every later
+        refit, and into backups (an operator's year). Only old ones: another process may be writing one now."""
+        if not self.root.is_dir():
+            return
+        for leftover in self.root.glob(".model-*"):
+            with contextlib.suppress(OSError):
+                if time.time() - leftover.stat().st_mtime > self.LEFTOVER_AGE_S:
+                    leftover.unlink()
+                    log.info("removed %s, a model file a stopped write left", leftover.name)
 
     def changed(self, catalog_id: str) -> None:
         """Decisions of this catalog changed: look again at the next request; in the background, refit after the debounce."""
@@ -328,6 +347,8 @@ class Learning:
                 os.fsync(out.fileno())
             os.replace(temporary, self._path(key))
             self._seen[key] = self._stamp(key)
+            # the version beside it, a few bytes: an unreadable model file made the next model v1 again (an operator's year)
+            _write_text(self._path(key).with_suffix(".version"), str(record["version"]))
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
@@ -371,9 +392,25 @@ class Learning:
         at 1 again, and a job's recorded model version named two models; a blind review)."""
         record = _unpickled(self._path(key))
         try:
-            return int(record["version"]) if record and (record["catalog"], record["encoder"]) == key else 0
+            found = int(record["version"]) if record and (record["catalog"], record["encoder"]) == key else 0
         except (KeyError, TypeError, ValueError):  # a file of a format that had no version
-            return 0
+            found = 0
+        try:  # written with every model file since: counts on when the model file cannot be read
+            return max(found, int(self._path(key).with_suffix(".version").read_text(encoding="ascii").strip()))
+        except (OSError, ValueError):
+            return found
+
+
+def _write_text(path: Path, text: str) -> None:
+    """A small file written whole or not at all."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".model-")
+    try:
+        with os.fdopen(handle, "w", encoding="ascii") as out:
+            out.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def _unpickled(path: Path) -> dict | None:

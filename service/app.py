@@ -46,6 +46,7 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import Counter, Histogram
+from sqlalchemy.exc import OperationalError
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
@@ -521,6 +522,14 @@ def create_app(settings: Settings | None = None, *, sample: bool = False) -> Fas
     @app.exception_handler(Unavailable)
     async def unavailable(_: Request, exc: Unavailable) -> JSONResponse:
         return _json(503, str(exc), headers={"Retry-After": RETRY_AFTER_S}, thai=exc.thai)
+
+    @app.exception_handler(OperationalError)
+    async def store_failed(_: Request, exc: OperationalError) -> JSONResponse:
+        """The database did not answer (PostgreSQL stopped, a lock held past the retries, a full disk): a 503 to retry,
+        as /readyz says store_unreachable, not a 500 "internal error" (an operator's year)."""
+        log.warning("the store failed under a request: %s", str(exc.orig).splitlines()[0] if exc.orig else exc)
+        return _json(503, "the store did not answer; retry shortly", headers={"Retry-After": RETRY_AFTER_S},
+                     thai="ฐานข้อมูลไม่ตอบสนอง กรุณาลองใหม่ในอีกสักครู่")
 
     app.include_router(health.router)  # monitors add cache-busters (/healthz?probe=1): not refused
     for module in (align, classify, tables, decisions, search, duplicates, projects, catalogs, coverage):

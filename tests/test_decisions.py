@@ -528,6 +528,34 @@ def test_the_cascades_two_models_learn_at_one_level(tmp_path):
     assert [(m.level, len(m.texts)) for m in learned.example_models if m is not None] == [("issue", 90), ("issue", 90)]
 
 
+def test_model_files_survive_what_an_operator_meets(tmp_path):
+    """An operator's year: a kill -9 during a model write left a 29.9 MB temporary file through every later refit; an
+    unreadable model file made the next model v1 again; a store restored from before the model file was served the
+    model, which followed a decision no list showed until the refit, ~70 s."""
+    core = _core(tmp_path)
+    core.decide([DecisionInput(text=t, node=n, level="issue") for t, n in ISSUE_DECISIONS[:4]])
+    assert core.refit().version == 1
+    models = tmp_path / "models"
+    old, fresh = models / ".model-oldleftover", models / ".model-beingwritten"
+    for leftover in (old, fresh):
+        leftover.write_bytes(b"\x80" * 1000)
+    os.utime(old, (time.time() - 3600, time.time() - 3600))
+    # the store as a backup from before the newest decision left it (ids are never given again)
+    newest = core.decide([DecisionInput(text=ISSUE_DECISIONS[4][0], node=ISSUE_DECISIONS[4][1], level="issue")]).stored[0]
+    assert core.refit().version == 2
+    with core.store.engine.begin() as connection:
+        connection.execute(text("DELETE FROM decisions WHERE id = :id"), {"id": newest.id})
+    restored = _core(tmp_path)
+    restored.learning.DEBOUNCE_S = 60.0  # the refit is not done within the test: what is served meanwhile
+    restored.learning.start()
+    assert not old.exists() and fresh.exists()  # another process may be writing that one
+    assert restored.aligner().model_version == 0  # zero-shot until the refit, not the model of decisions the store lacks
+    # an unreadable model file: the next version counts on
+    next(models.glob("*.pkl")).write_bytes(b"not a model")
+    again = _core(tmp_path)
+    assert again.aligner().model_version == 3
+
+
 def test_a_model_kept_from_another_encoder_is_listed_as_not_in_use(tmp_path):
     """Stats listed a tfidf model of 4 examples beside 10,000 decisions learned with e5, as if current (a blind test)."""
     first = _core(tmp_path)
@@ -864,6 +892,20 @@ def test_a_withdrawal_answers_with_the_model_when_the_default_catalog_is_a_file(
         answer = c.delete(f"/v1/decisions/{made['decisions'][0]['id']}", headers=KEY).json()
         assert answer["model"] is not None and answer["model"]["catalog"] == str(shop_catalog)
         assert answer["withdrawal"]["in_catalog"] is None and answer["still_active"] == []
+
+
+def test_a_store_that_does_not_answer_is_a_503_to_retry(client, monkeypatch):
+    """PostgreSQL stopped: POST /v1/decisions answered 500 "internal error" while /readyz said store_unreachable (an operator's year)."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    def gone(*args, **kwargs):
+        raise OperationalError("SELECT ...", {}, sqlite3.OperationalError("connection refused"))
+
+    monkeypatch.setattr(DecisionStore, "page", gone)
+    answer = client.get("/v1/decisions")
+    assert answer.status_code == 503 and answer.headers["Retry-After"] and answer.json()["message_th"] == "ฐานข้อมูลไม่ตอบสนอง กรุณาลองใหม่ในอีกสักครู่"
 
 
 def test_a_refit_while_the_model_loads_is_tried_again_not_dropped(client, monkeypatch, caplog):
