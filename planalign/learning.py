@@ -121,10 +121,6 @@ class Learning:
             stored = self._learned(record, zero, digest)
             if have is None or have.digest != digest or (stored is not None and stored.fingerprint == fingerprint):
                 have = stored
-        if have is not None and have.fingerprint[1] > fingerprint[1]:
-            # learned from decisions the store does not have (ids are never given again: a store restored from before the
-            # model): not served; it followed a decision no list showed for ~70 s until the refit (an operator's year)
-            have = None
         if (have is not None and have.fingerprint == fingerprint) or fingerprint[0] == 0:
             return self._keep(key, have if fingerprint[0] else None, replacing=read)
         if self.background:
@@ -345,10 +341,11 @@ class Learning:
                 pickle.dump(record, out, protocol=pickle.HIGHEST_PROTOCOL)
                 out.flush()
                 os.fsync(out.fileno())
+            # the version beside it, a few bytes, first: an unreadable model file made the next model v1 again (an
+            # operator's year); written after the model, a crash between the two left the sidecar behind it (a blind review)
+            _write_text(self._path(key).with_suffix(".version"), str(record["version"]))
             os.replace(temporary, self._path(key))
             self._seen[key] = self._stamp(key)
-            # the version beside it, a few bytes: an unreadable model file made the next model v1 again (an operator's year)
-            _write_text(self._path(key).with_suffix(".version"), str(record["version"]))
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
