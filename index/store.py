@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import builtins
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -115,6 +116,33 @@ def write_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
     raise AssertionError("unreachable")
 
 
+# What a database's failure says when the machine, not the program, is at fault: SQLite's messages (it has no codes
+# through the driver) and PostgreSQL's SQLSTATE classes 08 (connection), 53 (resources: a full disk), 57 (shut down).
+_UNAVAILABLE_WORDS = ("locked", "unable to open", "disk i/o", "full", "no space left", "could not connect", "connection",
+                      "server closed", "terminating", "timeout", "not a database", "malformed")
+_UNAVAILABLE_CLASSES = ("08", "53", "57")
+
+
+def store_failure(exc: BaseException) -> str | None:
+    """Why the store failed when the machine is at fault: ``full`` (a full disk), ``damaged`` (a file that is no
+    database, or a damaged one), ``unavailable`` (a server gone, a lock held past the retries, an I/O error); None
+    for a program's error (a missing table, SQL the database refuses, a broken constraint), which stays a bug: the
+    CLI advised restoring a backup for a UNIQUE constraint, and the API answered a missing table with a 503 to retry
+    (a blind review)."""
+    orig = getattr(exc, "orig", exc)
+    code = str(getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None) or "")
+    message = str(orig).lower()
+    if code:
+        return "full" if code == "53100" else "unavailable" if code[:2] in _UNAVAILABLE_CLASSES else None
+    if not isinstance(orig, sqlite3.DatabaseError) or isinstance(orig, (sqlite3.IntegrityError, sqlite3.ProgrammingError)):
+        return None
+    if "full" in message or "no space left" in message:
+        return "full"
+    if "not a database" in message or "malformed" in message:
+        return "damaged"
+    return "unavailable" if any(word in message for word in _UNAVAILABLE_WORDS) else None
+
+
 def default_url(data_dir: Path) -> str:
     return f"sqlite:///{data_dir / 'planalign.db'}"
 
@@ -151,8 +179,10 @@ class ProjectStore:
         try:
             upgrade(self.engine)
         # a read-only or missing directory, a server that does not answer, a file that is no database (a restore gone wrong):
-        # "internal error" before
+        # "internal error" before; a migration's own error stays a bug
         except DatabaseError as exc:
+            if not isinstance(exc, OperationalError) and store_failure(exc) is None:
+                raise
             why = str(exc.orig).replace(url, shown)
             raise InputError(f"cannot open the store {shown}: {why}; check that it exists, is writable by this user and answers",
                              thai=f"เปิดฐานข้อมูล {shown} ไม่ได้ ({why}) กรุณาตรวจว่ามีอยู่จริง ผู้ใช้นี้เขียนได้ และเซิร์ฟเวอร์ฐานข้อมูลตอบ") from exc

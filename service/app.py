@@ -57,6 +57,7 @@ from planalign.app import Application
 from planalign.config import Settings
 from planalign.corpora.catalog import CatalogError
 from planalign.errors import Conflict, InputError, NotFound, TooLarge, Unavailable
+from planalign.index.store import store_failure
 from planalign.sample import ingest_sample
 from planalign.service.api import align, catalogs, classify, coverage, decisions, duplicates, health, projects, search, tables
 from planalign.service.api.deps import API_KEY_HEADER, RETRY_AFTER_S, refuse_unknown_query_parameters
@@ -526,8 +527,11 @@ def create_app(settings: Settings | None = None, *, sample: bool = False) -> Fas
     @app.exception_handler(OperationalError)
     async def store_failed(_: Request, exc: OperationalError) -> JSONResponse:
         """The database did not answer (PostgreSQL stopped, a lock held past the retries, a full disk): a 503 to retry,
-        as /readyz says store_unreachable, not a 500 "internal error" (an operator's year)."""
-        log.warning("the store failed under a request: %s", str(exc.orig).splitlines()[0] if exc.orig else exc)
+        as /readyz says store_unreachable, not a 500 "internal error" (an operator's year). A program's error that
+        SQLite also raises as OperationalError (a missing table, SQL it refuses) stays a 500 (a blind review)."""
+        if store_failure(exc) is None:
+            raise exc  # Guard answers it as every bug: a JSON 500 naming the request, its traceback logged
+        log.warning("the store failed under a request: %s", (str(exc.orig or exc).splitlines() or ["?"])[0])
         return _json(503, "the store did not answer; retry shortly", headers={"Retry-After": RETRY_AFTER_S},
                      thai="ฐานข้อมูลไม่ตอบสนอง กรุณาลองใหม่ในอีกสักครู่")
 

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, NoReturn, Optional
 
 import typer
 from rich.console import Console
@@ -911,9 +911,10 @@ def _os_error_thai(exc: OSError) -> str:
     return f"อ่านหรือเขียนไฟล์ไม่ได้{where}: {exc.strerror or exc}"
 
 
-def _store_failure() -> tuple[type[Exception], ...]:
+def _store_errors() -> tuple[type[Exception], ...]:
     """The errors of a database failing under a command: "database or disk is full", "file is not a database" were
-    "internal error" in English only, though the README promises what was kept and what to do (an operator's year)."""
+    "internal error" in English only, though the README promises what was kept and what to do (an operator's year);
+    :func:`planalign.index.store.store_failure` tells the machine's failures from a program's."""
     import sqlite3
 
     from sqlalchemy.exc import DatabaseError
@@ -975,25 +976,35 @@ def main() -> None:
         if thai:
             err.print(f"[red]ข้อผิดพลาด:[/] {escape(thai)}")
         sys.exit(2)
-    except _store_failure() as exc:  # the database failed under the command (a full disk, a damaged file): the machine, not a bug
-        if debug:
-            raise
-        why = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        full = "full" in why
-        err.print(f"[red]error:[/] the store failed: {escape(why)}; "
-                  + ("what was committed before is kept: free some space and run the same command again (what is stored is skipped)"
-                     if full else "if its file is damaged, restore a backup (README, Backups)"))
-        err.print("[red]ข้อผิดพลาด:[/] " + escape("ดิสก์เต็มขณะบันทึกลงฐานข้อมูล สิ่งที่บันทึกเสร็จแล้วยังอยู่ครบ กรุณาเพิ่มพื้นที่แล้วสั่งคำสั่งเดิมอีกครั้ง "
-                                                  "แถวที่บันทึกแล้วจะถูกข้าม" if full else
-                                                  f"ฐานข้อมูลทำงานไม่สำเร็จ ({why}) ถ้าไฟล์ฐานข้อมูลเสีย กรุณากู้คืนจากข้อมูลสำรอง"))
+    except _store_errors() as exc:  # the database failed under the command (a full disk, a damaged file): the machine, or a bug
+        from planalign.index.store import store_failure
+
+        kind = store_failure(exc)
+        if debug or kind is None:  # a program's error (a constraint, a missing table): a bug, said as one below
+            _internal_error(exc, debug)
+        why = (str(getattr(exc, "orig", None) or exc).splitlines() or [type(exc).__name__])[0]
+        english, thai = {
+            "full": ("what was committed before is kept: free some space and run the same command again (what is stored is skipped)",
+                     "ดิสก์เต็มขณะบันทึกลงฐานข้อมูล สิ่งที่บันทึกเสร็จแล้วยังอยู่ครบ กรุณาเพิ่มพื้นที่แล้วสั่งคำสั่งเดิมอีกครั้ง แถวที่บันทึกแล้วจะถูกข้าม"),
+            "damaged": ("its file is damaged: restore a backup (README, Backups)",
+                        f"ไฟล์ฐานข้อมูลเสีย ({why}) กรุณากู้คืนจากข้อมูลสำรอง"),
+        }.get(kind, ("what was committed before is kept: check that the database runs and answers, and run the command again",
+                     f"ฐานข้อมูลไม่ตอบสนอง ({why}) สิ่งที่บันทึกเสร็จแล้วยังอยู่ครบ กรุณาตรวจว่าฐานข้อมูลทำงานอยู่ แล้วสั่งคำสั่งเดิมอีกครั้ง"))
+        err.print(f"[red]error:[/] the store failed: {escape(why)}; {english}")
+        err.print(f"[red]ข้อผิดพลาด:[/] {escape(thai)}")
         sys.exit(2)
     except Exception as exc:  # a bug: no traceback for users, but say it is one
-        if debug:
-            raise
-        logging.basicConfig()
-        log.error("internal error: %s: %s", type(exc).__name__, exc)
-        err.print(f"[red]internal error:[/] {type(exc).__name__}: {escape(str(exc))} (set PLANALIGN_DEBUG=1 for details)")
-        sys.exit(1)
+        _internal_error(exc, debug)
+
+
+def _internal_error(exc: Exception, debug: bool) -> NoReturn:
+    """A bug: no traceback for users (unless PLANALIGN_DEBUG), but said as one, exit 1."""
+    if debug:
+        raise exc
+    logging.basicConfig()
+    log.error("internal error: %s: %s", type(exc).__name__, exc)
+    err.print(f"[red]internal error:[/] {type(exc).__name__}: {escape(str(exc))} (set PLANALIGN_DEBUG=1 for details)")
+    sys.exit(1)
 
 
 if __name__ == "__main__":

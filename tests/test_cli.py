@@ -563,3 +563,14 @@ def test_a_store_failing_under_a_command_is_said_with_what_to_do_not_as_a_bug(mo
     said = " ".join(capsys.readouterr().err.split())  # wrapped at the terminal's width
     assert ended.value.code == 2 and "internal error" not in said
     assert "what was committed before is kept" in said and "ดิสก์เต็ม" in said and "สั่งคำสั่งเดิมอีกครั้ง" in said
+    # a program's error the database raises stays a bug (a UNIQUE constraint was told to restore a backup: a blind review)
+    from sqlalchemy.exc import IntegrityError
+
+    def bug(**_):
+        raise IntegrityError("INSERT ...", {}, sqlite3.IntegrityError("UNIQUE constraint failed: decisions.id"))
+
+    monkeypatch.setattr(cli, "app", bug)
+    with pytest.raises(SystemExit) as ended:
+        cli.main()
+    said = " ".join(capsys.readouterr().err.split())
+    assert ended.value.code == 1 and "internal error" in said and "backup" not in said

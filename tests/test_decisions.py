@@ -903,6 +903,13 @@ def test_a_store_that_does_not_answer_is_a_503_to_retry(client, monkeypatch):
     answer = client.get("/v1/decisions")
     assert answer.status_code == 503 and answer.headers["Retry-After"] and answer.json()["message_th"] == "ฐานข้อมูลไม่ตอบสนอง กรุณาลองใหม่ในอีกสักครู่"
 
+    def bug(*args, **kwargs):  # SQLite says a program's error as OperationalError too: not a 503 to retry forever (a blind review)
+        raise OperationalError("SELECT ...", {}, sqlite3.OperationalError("no such table: decisionz"))
+
+    monkeypatch.setattr(DecisionStore, "page", bug)
+    broken = client.get("/v1/decisions")
+    assert broken.status_code == 500 and "internal error" in broken.json()["error"]
+
 
 def test_a_refit_while_the_model_loads_is_tried_again_not_dropped(client, monkeypatch, caplog):
     """At start-up the refit found e5 still loading: a traceback, and the decisions waited for another change."""
