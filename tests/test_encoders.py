@@ -57,6 +57,29 @@ def test_a_damaged_cache_is_set_aside_and_a_cache_failing_in_use_is_done_without
     assert broken.encode(["ปลูกต้นไม้ริมคลอง"], "passage").shape == (1, 3) and broken._failed
 
 
+def test_a_full_disk_at_open_leaves_a_healthy_cache_where_it_is(tmp_path, monkeypatch):
+    """A full disk at start was taken for damage: the healthy cache was moved aside, and the start failed all the same
+    (a blind review). The cache is done without for a while, and kept."""
+    import sqlite3
+
+    from planalign.nlp.encoders import cache
+
+    path = tmp_path / "c.sqlite"
+    CachedEncoder(Counting(), path).encode(["ลอกท่อ"], "passage")
+
+    def full(db):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(cache, "_create", full)
+    inner = Counting()
+    encoder = CachedEncoder(inner, path)
+    assert encoder.encode(["ลอกท่อ"], "passage").shape == (1, 3) and inner.seen == ["ลอกท่อ"] and encoder._failed
+    assert not list(tmp_path.glob("*.damaged-*")) and path.exists()
+    monkeypatch.setattr(cache, "_create", lambda db: (_ for _ in ()).throw(sqlite3.ProgrammingError("a bug")))
+    with pytest.raises(sqlite3.ProgrammingError):  # a programming error is raised, not taken for a failing cache
+        CachedEncoder(Counting(), path)
+
+
 class _Failing:
     """A connection whose every statement fails as a damaged file's does."""
 

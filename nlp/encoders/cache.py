@@ -12,6 +12,7 @@ inside it.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import sqlite3
@@ -38,6 +39,19 @@ def _create(db: sqlite3.Connection) -> None:
 def _locked(exc: sqlite3.DatabaseError) -> bool:
     """Another writer holds the file: waited for, retried, never a reason to give the cache up."""
     return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+
+
+def _damaged(exc: sqlite3.DatabaseError) -> bool:
+    """The file is no database or a damaged one: moved aside. A full disk or an I/O error is not (a healthy cache was
+    moved aside for a full disk: a blind review)."""
+    return "not a database" in str(exc) or "malformed" in str(exc)
+
+
+def _failing(exc: sqlite3.DatabaseError) -> bool:
+    """The file or the machine failed (damage, a full disk, an I/O error), not this program: a programming error is
+    raised, not taken for a failing cache."""
+    message = str(exc).lower()
+    return _damaged(exc) or any(word in message for word in ("full", "disk i/o", "unable to open", "readonly", "read-only"))
 
 
 def cache_rows(path: Path) -> tuple[list[str], np.ndarray]:
@@ -73,35 +87,51 @@ class CachedEncoder(Encoder):
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        self._failed = False  # the file failed after it opened: embedded without it from then on (see _give_up)
+        self._failed_until = 0.0  # the file failed: vectors are computed without it until then (see _give_up)
         try:
             with self._connection() as db:
                 _create(db)
-        except sqlite3.DatabaseError as exc:  # not a database, or damaged (a restore cut short): it only saved time
-            if _locked(exc):
+        except sqlite3.DatabaseError as exc:
+            if _locked(exc) or not _failing(exc):
                 raise
-            self._set_aside(exc)
-            with self._connection() as db:
-                _create(db)
+            if _damaged(exc):  # not a database, or damaged (a restore cut short): it only saved time
+                self._set_aside(exc)
+                try:
+                    with self._connection() as db:
+                        _create(db)
+                    return
+                except sqlite3.DatabaseError as again:
+                    exc = again
+            self._give_up(exc)  # a full disk, an I/O error: the file is left as it is (it was moved aside as damaged)
 
     def _set_aside(self, exc: sqlite3.DatabaseError) -> None:
-        """Move a damaged cache file aside (kept, for a look) and start an empty one: the README says the cache only
-        saves time, yet a truncated one stopped every command and kept the service from ever being ready (an
-        operator's year)."""
-        self._local.db.close()
+        """Move a damaged cache file aside (kept, for a look, its -wal with it) and start an empty one: the README says
+        the cache only saves time, yet a truncated one stopped every command and kept the service from ever being
+        ready (an operator's year)."""
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
         self._local.db = None
-        aside = self.path.with_name(f"{self.path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+        aside = self.path.with_name(f"{self.path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}-{time.time_ns() % 1_000_000_000}")
         log.warning("embedding cache %s cannot be read (%s): moved to %s; an empty cache starts (vectors are computed again)",
                     self.path, exc, aside.name)
         self.path.replace(aside)
         for suffix in ("-wal", "-shm"):
-            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                Path(f"{self.path}{suffix}").replace(Path(f"{aside}{suffix}"))
+
+    RETRY_AFTER_S = 300.0  # a cache that failed is tried again after this: a full disk may be freed (it was off until a restart)
 
     def _give_up(self, exc: sqlite3.DatabaseError) -> None:
-        """The file failed while in use (damage found by a read, a full disk): the vectors are computed without it."""
-        if not self._failed:
-            log.warning("embedding cache %s failed (%s): vectors are computed without it until a restart", self.path, exc)
-        self._failed = True
+        """The file failed (damage found by a read, a full disk, an I/O error): the vectors are computed without it for
+        a while, then it is tried again."""
+        if time.monotonic() >= self._failed_until:
+            log.warning("embedding cache %s failed (%s): vectors are computed without it for %d s", self.path, exc, self.RETRY_AFTER_S)
+        self._failed_until = time.monotonic() + self.RETRY_AFTER_S
+
+    @property
+    def _failed(self) -> bool:
+        return time.monotonic() < self._failed_until
 
     def _connection(self) -> sqlite3.Connection:
         """This thread's connection (opened on first use)."""
@@ -130,7 +160,7 @@ class CachedEncoder(Encoder):
                 for key, blob in db.execute(f"SELECT key, vec FROM vectors WHERE key IN ({marks})", chunk):
                     found[key] = np.frombuffer(blob, dtype=np.float32)
         except sqlite3.DatabaseError as exc:
-            if _locked(exc):
+            if _locked(exc) or not _failing(exc):
                 raise
             self._give_up(exc)
             return {}
@@ -147,10 +177,10 @@ class CachedEncoder(Encoder):
                     db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)
                 return
             except sqlite3.DatabaseError as exc:
-                if not _locked(exc):  # damaged, or the disk full: the vectors are answered all the same
+                if not _locked(exc) and _failing(exc):  # damaged, or the disk full: the vectors are answered all the same
                     self._give_up(exc)
                     return
-                if attempt == WRITE_ATTEMPTS - 1:
+                if attempt == WRITE_ATTEMPTS - 1 or not _locked(exc):
                     raise
                 time.sleep(0.1 * (attempt + 1))
 
