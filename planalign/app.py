@@ -1060,13 +1060,17 @@ class Application:
         machine = suggestion_only(table, label_column, known)
         # an export's withdrawn decisions, and its withdrawals, are history: a withdrawn label imported came back (a blind review)
         withdrawn = [any(str(row.get(c) or "").strip() for c in WITHDRAWAL_COLUMNS) for row in table.rows]
-        decided = [(number, item) for number, item, model, gone in zip(table.row_numbers(), items, machine, withdrawn)
-                   if (item.node or "").strip() and not model and not gone]
+        # an export's declared rows speak for their projects' forms (ingesting the projects brings them): imported, they
+        # became people's decisions that outlived the projects (a blind review)
+        forms = [str(row.get("source") or "").strip() == "declared" and source != "declared" for row in unguarded(table).rows]
+        decided = [(number, item) for number, item, model, gone, form in zip(table.row_numbers(), items, machine, withdrawn, forms)
+                   if (item.node or "").strip() and not model and not gone and not form]
         if items and not decided and any(machine):
             raise InputError(f"no row of this corrected file was decided by a person: {SUGGESTION_ONLY}",
                              thai="ไม่มีแถวใดในไฟล์นี้ที่คนตัดสินหมวดไว้ คอลัมน์ final_label ของแถวที่ไม่มี decision_label คือข้อเสนอของระบบเอง "
                                   "ไม่ใช่การตัดสินของคน")
-        if items and not decided and not any(withdrawn):  # the wrong column named, most likely: a file of no decisions is refused, not "0 stored" (a blind review)
+        # the wrong column named, most likely: a file of no decisions is refused, not "0 stored" (a blind review)
+        if items and not decided and not any(withdrawn) and not any(forms):
             raise InputError(f"no row of column {label_column!r} names a node: is it the label column?",
                              thai=f"ไม่มีแถวใดในคอลัมน์ {label_column} ระบุหมวด กรุณาตรวจว่าเป็นคอลัมน์หมวดที่ถูกต้อง")
         checked = check([item for _, item in decided], known, catalog_id, who, numbers=[number for number, _ in decided], what="row")

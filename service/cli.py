@@ -560,7 +560,7 @@ def decisions_import(
     db_url: DbUrlOpt = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Keep a file's labels as decisions; rows equal to the active decision are skipped (importing twice changes nothing).
+    """Keep a file's labels as decisions; rows equal to the active decision are skipped (importing twice changes nothing; a form's declared label aside).
 
     Every row is checked first: one bad row (empty text, unknown node, a node not at --level) stores nothing.
     Example: planalign decisions import reviewed.xlsx --text-col ชื่อโครงการ --label-col issue_id --level issue

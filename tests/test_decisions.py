@@ -438,7 +438,7 @@ def test_the_decisions_counter_of_metrics_never_goes_down_when_a_project_is_dele
 
     core = _core(tmp_path)
     core.ingest([Project(id="P1", name="โครงการฝึกอบรมอาสาสมัครป้องกันภัยฝ่ายพลเรือน", dimension_id="D2", source="form")])
-    core.decide([DecisionInput(text="ลอกท่อระบายน้ำซอยวัดไผ่ตัน", node="D1.4", source="planner")])
+    core.decide([DecisionInput(text="ลอกท่อระบายน้ำซอยวัดไผ่ตัน", node="D1.4", source="planner", suggested="D1.4")])
     before = metrics_text(core).decode()
     assert 'planalign_declared_decisions{catalog="bma-9d"} 1.0' in before and 'source="declared"' not in before
     # one series a catalog, whatever suggestion declarations sent through the API carry (three lines broke the scrape)
@@ -446,6 +446,8 @@ def test_the_decisions_counter_of_metrics_never_goes_down_when_a_project_is_dele
                  DecisionInput(text="ลอกท่อระบายน้ำซอยวัดไผ่ตันสาย 2", node="D1.4", source="declared", suggested="D1.3")])
     assert [line for line in metrics_text(core).decode().splitlines() if line.startswith("planalign_declared_decisions{")] == [
         'planalign_declared_decisions{catalog="bma-9d"} 3.0']
+    # the acceptance ratio counts what the counter counts: the planner's decision, not the forms' (0.67 with them)
+    assert 'planalign_decision_acceptance_ratio{catalog="bma-9d",window="all"} 1.0' in metrics_text(core).decode()
     core.delete(["P1"])
     after = metrics_text(core).decode()
     counted = [line for line in before.splitlines() if line.startswith("planalign_decisions_total")]
@@ -490,6 +492,17 @@ def test_a_persons_decision_equal_to_a_forms_declaration_is_kept_and_outlives_th
     core.delete(["P1"])
     assert [(d.source, d.level, d.node_id) for d in core.decisions.active("bma-9d")] == [("imported", "issue", "D2.1")]
     assert core.import_decisions(labels, ["text"], "node", level="issue").stored == []
+    # an export's declared rows are the forms' (ingesting the projects brings them), not people's: imported, they
+    # outlived their projects (a blind review)
+    from planalign.service.format import decision_rows
+
+    core.ingest([Project(id="P2", name="โครงการปลูกต้นไม้ริมคลองแสนแสบ", issue_id="D4.1", source="form")])
+    rows = decision_rows(core.decisions_page(source="declared", limit=None)[1])
+    assert {r["source"] for r in rows} == {"declared"}
+    skipped = core.import_decisions(Table(list(rows[0]), rows), ["text"], "node_id")
+    assert (skipped.stored, skipped.undecided) == ([], len(rows))
+    core.delete(["P2"])
+    assert [d.node_id for d in core.decisions.active("bma-9d")] == ["D2.1"]
 
 
 def test_a_catalog_whose_nodes_skip_a_level_learns_at_the_level_chosen(tmp_path):

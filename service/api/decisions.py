@@ -180,7 +180,9 @@ def metrics_text(app: Application) -> bytes:
                                       labels=["catalog", "window"])
             for window, since in (("7d", time.time() - 7 * 86400), ("30d", time.time() - 30 * 86400), ("all", None)):
                 per_catalog: dict[str, list[int]] = {}
-                for catalog, _, shown, count in app.decisions.counts(since):
+                for catalog, source, shown, count in app.decisions.counts(since):
+                    if source == "declared":  # as the counter leaves them out: a form is no judgement of a suggestion
+                        continue
                     kept = per_catalog.setdefault(catalog, [0, 0])
                     kept[0] += count if shown == "accepted" else 0
                     kept[1] += count if shown != "none" else 0
