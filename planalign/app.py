@@ -1040,9 +1040,9 @@ class Application:
         catalog_id = self.catalog_id(catalog)
         check_source(source)
         known = self.catalog(catalog)  # once (it was read three times an import)
-        # an export of several catalogs names each row's: filed under one, rows of catalogs sharing ids changed meaning (a blind review);
-        # read as written (an export guards "-shop" as "'-shop", which named another catalog: a blind review)
-        named = {str(row.get("catalog") or "").strip() for row in unguarded(table).rows} if "catalog" in table.columns else set()
+        written = unguarded(table)  # the cells as written: an export guards "-shop" as "'-shop" (read as another catalog: a blind review)
+        # an export of several catalogs names each row's: filed under one, rows of catalogs sharing ids changed meaning (a blind review)
+        named = {str(row.get("catalog") or "").strip() for row in written.rows} if "catalog" in table.columns else set()
         if others := sorted(named - {"", catalog_id}):
             shown = ", ".join(others[:5]) + (" …" if len(others) > 5 else "")
             raise InputError(f"the file's catalog column names other catalogs than {catalog_id} ({shown}): import one catalog's decisions at a "
@@ -1053,7 +1053,7 @@ class Application:
                                   f"{catalog_id} (แผนที่เปลี่ยนชื่อ หรือแผนปีใหม่) ให้ลบคอลัมน์ catalog ออก")
         if level:
             known.resolve_level(level)
-        items = from_table(unguarded(table), text_columns, label_column, level, source, project_column, known)
+        items = from_table(written, text_columns, label_column, level, source, project_column, known)
         # a reviewed file's rows left without a label were not decided: skipped and counted, as eval and
         # jobs skip them (one such row refused the whole file, a walkthrough); a label that names nothing still refuses it
         # so are the rows of a corrected file whose final_label is the model's suggestion (suggestion_only)
@@ -1062,7 +1062,7 @@ class Application:
         withdrawn = [any(str(row.get(c) or "").strip() for c in WITHDRAWAL_COLUMNS) for row in table.rows]
         # an export's declared rows speak for their projects' forms (ingesting the projects brings them): imported, they
         # became people's decisions that outlived the projects (a blind review)
-        forms = [str(row.get("source") or "").strip() == "declared" and source != "declared" for row in unguarded(table).rows]
+        forms = [str(row.get("source") or "").strip() == "declared" and source != "declared" for row in written.rows]
         decided = [(number, item) for number, item, model, gone, form in zip(table.row_numbers(), items, machine, withdrawn, forms)
                    if (item.node or "").strip() and not model and not gone and not form]
         if items and not decided and any(machine):

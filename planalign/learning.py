@@ -387,15 +387,14 @@ class Learning:
     def _stored_version(self, key: Key) -> int:
         """The version of the model on disk, of any format or scoring: versions count on across an upgrade (they began
         at 1 again, and a job's recorded model version named two models; a blind review)."""
-        record = _unpickled(self._path(key))
+        try:  # written before every model file since: never behind it, and a few bytes where the model is megabytes
+            return int(self._path(key).with_suffix(".version").read_text(encoding="ascii").strip())
+        except (OSError, ValueError):  # a store from before the sidecar: the model file says it
+            record = _unpickled(self._path(key))
         try:
-            found = int(record["version"]) if record and (record["catalog"], record["encoder"]) == key else 0
+            return int(record["version"]) if record and (record["catalog"], record["encoder"]) == key else 0
         except (KeyError, TypeError, ValueError):  # a file of a format that had no version
-            found = 0
-        try:  # written with every model file since: counts on when the model file cannot be read
-            return max(found, int(self._path(key).with_suffix(".version").read_text(encoding="ascii").strip()))
-        except (OSError, ValueError):
-            return found
+            return 0
 
 
 def _write_text(path: Path, text: str) -> None:
