@@ -903,6 +903,22 @@ def test_a_withdrawal_answers_with_the_model_when_the_default_catalog_is_a_file(
         assert answer["withdrawal"]["in_catalog"] is None and answer["still_active"] == []
 
 
+def test_the_service_records_at_start_the_declarations_a_killed_upload_left_out(tmp_path):
+    """An upload killed after its projects' commit and before their declarations left them unrecorded for good (an
+    operator's year: 832 missing after restarts). A declaration a reviewer withdrew stays withdrawn."""
+    core = _core(tmp_path)
+    core.ingest([Project(id="P2", name="โครงการปลูกต้นไม้ริมคลองแสนแสบ", issue_id="D4.1", source="form")])
+    withdrawn = next(d for d in core.decisions.active("bma-9d") if d.level == "issue")
+    core.withdraw_decision(withdrawn.id, source="reviewer")
+    core.store.upsert([Project(id="P1", name="โครงการติดตั้งกล้องวงจรปิดในชุมชนริมคลองบางบัว", dimension_id="D2", issue_id="D2.1",
+                               source="form")])  # as an ingest stores it, then killed before its declarations
+    with TestClient(create_app(Settings(data_dir=tmp_path, encoder="tfidf", api_keys=("alice:k1",)))) as c:
+        wait_ready(c)
+        wait_for(lambda: c.get("/v1/decisions", params={"source": "declared", "active": "true"}).json()["total"] == 3, 30)
+        standing = {(d["project_id"], d["level"], d["node_id"]) for d in c.get("/v1/decisions", params={"active": "true"}).json()["decisions"]}
+    assert standing == {("P1", "dimension", "D2"), ("P1", "issue", "D2.1"), ("P2", "dimension", "D4")}
+
+
 def test_a_store_that_does_not_answer_is_a_503_to_retry(client, monkeypatch):
     """PostgreSQL stopped: POST /v1/decisions answered 500 "internal error" while /readyz said store_unreachable (an operator's year)."""
     import sqlite3
