@@ -29,7 +29,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError, NoSuchModuleError, OperationalError
 
 from planalign.corpora.projects import PROJECT_FIELDS, Project
-from planalign.errors import InputError
+from planalign.errors import InputError, sqlite_failure
 from planalign.index.migrations import upgrade
 from planalign.index.schema import alignment_versions, project_alignments
 from planalign.index.schema import projects as table
@@ -116,11 +116,8 @@ def write_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
     raise AssertionError("unreachable")
 
 
-# What a database's failure says when the machine, not the program, is at fault: SQLite's messages (it has no codes
-# through the driver) and PostgreSQL's SQLSTATE classes 08 (connection), 53 (resources: a full disk), 57 (shut down).
-_UNAVAILABLE_WORDS = ("locked", "unable to open", "disk i/o", "full", "no space left", "could not connect", "connection",
-                      "server closed", "terminating", "timeout", "not a database", "malformed")
-_UNAVAILABLE_CLASSES = ("08", "53", "57")
+_UNAVAILABLE_CLASSES = ("08", "53", "57")  # PostgreSQL's SQLSTATE classes: connection, resources (53100: a full disk), shut down
+_NO_SERVER_WORDS = ("could not connect", "connection", "server closed", "terminating", "timeout")  # the rest of what SQLite may say
 
 
 def store_failure(exc: BaseException) -> str | None:
@@ -128,19 +125,17 @@ def store_failure(exc: BaseException) -> str | None:
     database, or a damaged one), ``unavailable`` (a server gone, a lock held past the retries, an I/O error); None
     for a program's error (a missing table, SQL the database refuses, a broken constraint), which stays a bug: the
     CLI advised restoring a backup for a UNIQUE constraint, and the API answered a missing table with a 503 to retry
-    (a blind review)."""
+    (a blind review). SQLite's messages are read by :func:`planalign.errors.sqlite_failure`."""
     orig = getattr(exc, "orig", exc)
     code = str(getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None) or "")
-    message = str(orig).lower()
     if code:
         return "full" if code == "53100" else "unavailable" if code[:2] in _UNAVAILABLE_CLASSES else None
     if not isinstance(orig, sqlite3.DatabaseError) or isinstance(orig, (sqlite3.IntegrityError, sqlite3.ProgrammingError)):
         return None
-    if "full" in message or "no space left" in message:
-        return "full"
-    if "not a database" in message or "malformed" in message:
-        return "damaged"
-    return "unavailable" if any(word in message for word in _UNAVAILABLE_WORDS) else None
+    kind = sqlite_failure(orig)
+    if kind is not None:
+        return "unavailable" if kind == "locked" else kind
+    return "unavailable" if any(word in str(orig).lower() for word in _NO_SERVER_WORDS) else None
 
 
 def default_url(data_dir: Path) -> str:

@@ -6,6 +6,8 @@ status 1 with a log line, never dressed up as the user's fault.
 """
 from __future__ import annotations
 
+import sqlite3
+
 
 class InputError(ValueError):
     """The user's input cannot be used; the message says why and what to do.
@@ -42,3 +44,21 @@ class Unavailable(Exception):
         super().__init__(message)
         if thai is not None:
             self.thai = thai
+
+
+def sqlite_failure(exc: BaseException) -> str | None:
+    """What a SQLite error says failed when the machine, not the program, is at fault (the driver gives no codes, only
+    messages): ``full`` (a full disk), ``damaged`` (no database, or a damaged one), ``locked`` (another writer holds
+    the file), ``unavailable`` (an I/O error, a file it cannot open or write); None for a program's error (a broken
+    constraint, SQL it refuses, a missing table), which stays a bug. The one reading of SQLite's messages for the
+    store and the embedding cache (each had its own list)."""
+    if not isinstance(exc, sqlite3.DatabaseError) or isinstance(exc, (sqlite3.IntegrityError, sqlite3.ProgrammingError)):
+        return None
+    message = str(exc).lower()
+    if "full" in message or "no space left" in message:
+        return "full"
+    if "not a database" in message or "malformed" in message:
+        return "damaged"
+    if "locked" in message:
+        return "locked"
+    return "unavailable" if any(word in message for word in ("unable to open", "disk i/o", "readonly", "read-only")) else None

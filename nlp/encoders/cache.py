@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from planalign.errors import sqlite_failure
 from planalign.nlp.encoders.base import Encoder, Kind, Progress
 
 BUSY_TIMEOUT_S = 30.0
@@ -38,20 +39,19 @@ def _create(db: sqlite3.Connection) -> None:
 
 def _locked(exc: sqlite3.DatabaseError) -> bool:
     """Another writer holds the file: waited for, retried, never a reason to give the cache up."""
-    return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+    return sqlite_failure(exc) == "locked"
 
 
 def _damaged(exc: sqlite3.DatabaseError) -> bool:
     """The file is no database or a damaged one: moved aside. A full disk or an I/O error is not (a healthy cache was
     moved aside for a full disk: a blind review)."""
-    return "not a database" in str(exc) or "malformed" in str(exc)
+    return sqlite_failure(exc) == "damaged"
 
 
 def _failing(exc: sqlite3.DatabaseError) -> bool:
     """The file or the machine failed (damage, a full disk, an I/O error), not this program: a programming error is
     raised, not taken for a failing cache."""
-    message = str(exc).lower()
-    return _damaged(exc) or any(word in message for word in ("full", "disk i/o", "unable to open", "readonly", "read-only"))
+    return sqlite_failure(exc) in ("full", "damaged", "unavailable")
 
 
 def cache_rows(path: Path) -> tuple[list[str], np.ndarray]:
