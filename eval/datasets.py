@@ -103,6 +103,27 @@ def project_names(level: str) -> Dataset:
     return Dataset(f"projects-{level}", [texts[r["doc_id"]] for r in table.rows], [r[column].split("|") for r in table.rows])
 
 
+def other_catalog_labels(catalog: str, source: str, level: str) -> Dataset:
+    """The routine items (``source="routine"``) or the project names (``"projects"``) labelled with another
+    catalog, which no choice of ours was made on, by two independent annotators who saw only that catalog
+    and the texts (``eval/data/README.md``): ``catalog`` is ``"plan20"`` (Bangkok's 20-year plan, 7
+    dimensions and 29 sub-strategies, ``../shared/data/catalogs/bma_20yr_plan_7d.csv``) or ``"national"``
+    (the 20-year National Strategy's 6 strategies, ``eval/data/national_strategy_6.csv``, written from
+    general knowledge by an AI writer); gold = either annotator's primary label (``*_ok``)."""
+    texts = {r["id"]: r["text"] for r in read_table(shared_data_dir() / "labelled" / "bma_routine_items_2566.csv").rows}
+    texts.update({r["doc_id"]: r["text"] for r in read_table(shared_data_dir() / "labelled" / "search_corpus_dev.csv").rows})
+    file = {"plan20": "plan20_labels.csv", "national": "national_strategy_labels.csv"}[catalog]
+    rows = [r for r in read_table(eval_data_path(file)).rows if r["source"] == source]
+    return Dataset(f"{source}-{catalog}-{level}", [texts[r["id"]] for r in rows], [r[f"{level}_ok"].split("|") for r in rows])
+
+
+def other_catalog_path(catalog: str) -> Path:
+    """The catalog file of :func:`other_catalog_labels`."""
+    if catalog == "plan20":
+        return shared_data_dir() / "catalogs" / "bma_20yr_plan_7d.csv"
+    return eval_data_path("national_strategy_6.csv")
+
+
 def official_catalog_path() -> Path:
     """The official catalog text of the 9 dimensions and 28 issues (same ids as the embedded one)."""
     return shared_data_dir() / "catalogs" / "bma_strategy_9d_28issues.csv"

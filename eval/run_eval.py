@@ -6,6 +6,10 @@ Tasks (real data from ../shared/data, read in place; leave-one-group-out groups 
 * [projects] 180 project names of the dev corpus (written independently of our method, not real
   submissions), labelled with the official catalog's issue by two independent annotators, x the same
   two catalogs and levels: the task most like the held-out strategic project names;
+* [plan20], [national] the same routine items and project names x two catalogs no choice was made on,
+  labelled by two independent annotators each: Bangkok's 20-year plan (7 dimensions, 29 sub-strategies,
+  long descriptions, no keywords) and the National Strategy's 6 strategies (a flat catalog; our
+  stand-in for the held-out national-strategy task);
 * [policies] the 214 campaign policies x the campaign-dimension catalog;
 * [traffy] 2,000 January-2023 Traffy reports x the 23 categories, and x small catalogs of the 6 and
   the 10 categories most frequent in 2022 (reports carrying one of them);
@@ -15,8 +19,8 @@ planalign with e5 (default), static and cascade. Our own dev set (drafts we wrot
 check only, in a table of its own.
 
 Leave-one-group-out: the scoring options (ScoringConfig: lexical weight and its vocabulary scaling,
-parent weight) are chosen on the other groups and reported on the left-out one, beside the shipped
-setting; the calibration (temperature, Platt step, review threshold) likewise.
+parent weight, second-encoder and character n-gram weights, a keyword-less node's name in context)
+are chosen on the other groups and reported on the left-out one, beside the shipped setting; the calibration (temperature, Platt step, review threshold) likewise.
 """
 from __future__ import annotations
 
@@ -43,6 +47,8 @@ from planalign.eval.datasets import (
     devset,
     eval_data_path,
     official_catalog_path,
+    other_catalog_labels,
+    other_catalog_path,
     policies,
     project_names,
     restricted,
@@ -57,8 +63,8 @@ from planalign.nlp.encoders import Encoder
 
 RESULTS = Path(__file__).resolve().parent / "results"
 README = Path(__file__).resolve().parent / "README.md"
-GRID = [ScoringConfig(lexical_weight=w, lexical_half=h, parent_weight=p, second_weight=s, char_weight=c)
-        for w, h, p, s, c in itertools.product((0.0, 0.25, 0.5), (0.0, 30.0), (0.2, 0.4), (0.0, 0.1, 0.2), (0.0, 0.1, 0.2))
+GRID = [ScoringConfig(lexical_weight=w, lexical_half=h, parent_weight=p, second_weight=s, char_weight=c, name_context=n)
+        for w, h, p, s, c, n in itertools.product((0.0, 0.25, 0.5), (0.0, 30.0), (0.2, 0.4), (0.0, 0.1, 0.2), (0.0, 0.1, 0.2), (0.0, 1.0))
         if not (w == 0 and h)]
 
 
@@ -103,6 +109,12 @@ def build_tasks(traffy_test: int) -> list[Task]:
             for level in ("dimension", "issue"):
                 data = items(level)
                 tasks.append(Task(f"{group} x {tag} ({level})", group, catalog, level, data.texts, [set(g) for g in data.labels]))
+    for group, title, levels in (("plan20", "20-year plan", ("dimension", "issue")), ("national", "national strategy", ("dimension",))):
+        catalog = load_catalog(other_catalog_path(group))
+        for source in ("routine", "projects"):
+            for level in levels:
+                data = other_catalog_labels(group, source, level)
+                tasks.append(Task(f"{source} x {title} ({level})", group, catalog, level, data.texts, [set(g) for g in data.labels]))
     campaign = load_catalog(eval_data_path("campaign_dimensions.csv"))
     data = policies()
     tasks.append(Task("policies x campaign (dimension)", "policies", campaign, "dimension", data.texts,
