@@ -643,3 +643,28 @@ def test_every_warning_an_alignment_gives_has_its_thai():
     assert f"{MAX_CHARS:,}" in warning_thai(long_text[0]) and "ปลอกคอหมา" in warning_thai(f"{FOLLOWS_DECISION_WARNING}: ปลอกคอหมา")
     quoted = warning_thai(f"{FOLLOWS_DECISION_WARNING}: Bike lane pilot: the stretch was too short")  # a quote is no warning of its own
     assert quoted.startswith("ข้อเสนอนี้ตามการตัดสินใจ") and "too short" in quoted
+
+
+def test_a_keyword_less_nodes_bare_name_is_read_in_the_context_of_its_text(tmp_path):
+    """A node without keywords matches by its name and its description together: its second vector lies
+    between its bare name's and its "name description" text's (the bare name "ความมั่นคง" alone drew
+    budget lines of every kind, eval/README.md); a node with keywords keeps its "name: keywords" text."""
+    from planalign.index.align.scoring import ScoringConfig, ZeroShotScorer, node_texts
+
+    path = tmp_path / "strategies.csv"
+    path.write_text("id,parent_id,level,name,description,keywords\n"
+                    "A,,dimension,ความมั่นคง,การป้องกันประเทศ ความสงบเรียบร้อย การปราบปรามยาเสพติดและอาชญากรรมข้ามชาติ,\n"
+                    "B,,dimension,การพัฒนาคน,การศึกษาทุกช่วงวัย การพัฒนาทักษะอาชีพ และการดูแลสุขภาพ,โรงเรียน|ฝึกอาชีพ\n", encoding="utf-8")
+    catalog = load_catalog(path)
+    encoder = get_encoder("tfidf")
+    shipped = ZeroShotScorer(catalog, encoder)
+    bare = ZeroShotScorer(catalog, encoder, ScoringConfig(name_context=0.0))
+    name, whole = (encoder.encode_queries([normalize(t)])[0] for t in ("ความมั่นคง", node_texts(catalog.nodes["A"], catalog.nodes["A"].description)[0]))
+    a = shipped.position["A"]
+    assert np.allclose(bare.node_vectors[1, a], name, atol=1e-6)  # weight 0: the bare name, as before
+    assert float(shipped.node_vectors[1, a] @ whole) > float(name @ whole) + 0.1
+    assert float(shipped.node_vectors[1, a] @ name) > float(whole @ name) + 0.1
+    assert np.isclose(np.linalg.norm(shipped.node_vectors[1, a]), 1.0, atol=1e-5)
+    b = shipped.position["B"]
+    assert np.allclose(shipped.node_vectors[:, b], bare.node_vectors[:, b])  # "การพัฒนาคน: โรงเรียน ฝึกอาชีพ" unchanged
+    assert np.allclose(shipped.node_vectors[0], bare.node_vectors[0])
