@@ -18,6 +18,9 @@ text's first gold label; a prediction is right when it is in the text's gold set
   eval/data/project_names_labels.csv) x the official catalog text and x the embedded catalog,
   dimension level: cross-validated as the routine items (random order). The official catalog is
   the thin one (about 15 words a node), where zero-shot is weakest and decisions count most.
+* **Routine items x the National Strategy** (eval/data/national_strategy_labels.csv, six strategies,
+  no keywords), dimension level, cross-validated as the routine items (random order): the real entry
+  where zero-shot stays under a plain e5 cosine.
 * **Traffy 2022 -> 2023-01** (23 categories): decisions are the first n of 3,000 labelled 2022
   reports in each of 5 random orders (a wrong suggestion corrected to the report's first category),
   tested on 2,000 reports of January 2023; "all" is the 3,000.
@@ -45,7 +48,15 @@ from planalign.corpora.catalog import Catalog, load_catalog
 from planalign.corpora.tables import Table, read_table
 from planalign.decisions import examples
 from planalign.eval import baselines
-from planalign.eval.datasets import DatasetMissing, eval_data_path, official_catalog_path, restricted, shared_data_dir, traffy
+from planalign.eval.datasets import (
+    DatasetMissing,
+    eval_data_path,
+    official_catalog_path,
+    other_catalog_path,
+    restricted,
+    shared_data_dir,
+    traffy,
+)
 from planalign.eval.run_eval import write_readme_block
 from planalign.index.align import Aligner, Alignment
 from planalign.index.align.query import prepare_text
@@ -147,6 +158,16 @@ def project_names_curve(app: Application, official: bool) -> Curve:
     catalog = "the official catalog" if official else "bma-9d"
     return cross_validated_curve(app, f"project names x {catalog} (dimension), 5-fold cross-validated", table,
                                  load_catalog(official_catalog_path() if official else "bma-9d"), False, f"project names x {catalog}")
+
+
+def national_strategy_curve(app: Application) -> Curve:
+    """The routine items x the National Strategy's six strategies (eval/data/national_strategy_labels.csv):
+    the real entry where zero-shot stays under a plain e5 cosine (eval/README.md), dimension level."""
+    texts = {r["id"]: r["text"] for r in read_table(shared_data_dir() / "labelled" / "bma_routine_items_2566.csv").rows}
+    labels = read_table(eval_data_path("national_strategy_labels.csv"))
+    table = Table(labels.columns + ["text"], [{**r, "text": texts[r["id"]]} for r in labels.rows if r["source"] == "routine"])
+    return cross_validated_curve(app, "routine items x the national strategy (dimension), 5-fold cross-validated", table,
+                                 load_catalog(other_catalog_path("national")), False, "routine items x national strategy")
 
 
 def cross_validated_curve(app: Application, name: str, table: Table, catalog: Catalog, review_order: bool, title: str) -> Curve:
@@ -285,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--traffy-pool", type=int, default=3000)
     parser.add_argument("--traffy-test", type=int, default=2000)
-    parser.add_argument("--only", choices=("routine", "projects", "traffy"), default=None)
+    parser.add_argument("--only", choices=("routine", "projects", "national", "traffy"), default=None)
     parser.add_argument("--no-readme", action="store_true")
     parser.add_argument("--report-only", action="store_true", help="redraw the PNG and the README block from learning.json")
     args = parser.parse_args(argv)
@@ -299,8 +320,9 @@ def main(argv: list[str] | None = None) -> int:
             def kept_or(which: str, prefix: str, measure) -> list[Curve]:  # measured now, or the stored ones when --only names another
                 return measure() if args.only in (None, which) else [c for c in kept if c.name.startswith(prefix)]
 
-            curves = (kept_or("routine", "routine", lambda: [routine_curve(app), routine_curve(app, review_order=True)])
+            curves = (kept_or("routine", "routine items x bma-9d", lambda: [routine_curve(app), routine_curve(app, review_order=True)])
                       + kept_or("projects", "project names", lambda: [project_names_curve(app, official=True), project_names_curve(app, official=False)])
+                      + kept_or("national", "routine items x the national", lambda: [national_strategy_curve(app)])
                       + kept_or("traffy", "Traffy", lambda: [traffy_curve(app, args.traffy_pool, args.traffy_test)]))
         except DatasetMissing as exc:
             print(f"skipped: {exc}", file=sys.stderr)
