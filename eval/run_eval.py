@@ -6,7 +6,8 @@ Tasks (real data from ../shared/data, read in place; leave-one-group-out groups 
 * [projects] 180 project names of the dev corpus (written independently of our method, not real
   submissions), labelled with the official catalog's issue by two independent annotators, x the same
   two catalogs and levels: the task most like the held-out strategic project names;
-* [plan20], [national] the same routine items and project names x two catalogs no choice was made on,
+* [plan20], [national] the same routine items and project names x two catalogs no choice was made on
+  until one was read off them (a keyword-less node's name in context),
   labelled by two independent annotators each: Bangkok's 20-year plan (7 dimensions, 29 sub-strategies,
   long descriptions, no keywords) and the National Strategy's 6 strategies (a flat catalog; our
   stand-in for the held-out national-strategy task);
@@ -169,7 +170,7 @@ def level_scores(scorer: ZeroShotScorer, prepared: Prepared, level: str) -> tupl
     dense, _ = scorer.similarities(prepared.vectors)
     second = scorer.second_similarities(prepared.second)
     final = scorer.tree_scores(scorer.own_scores(dense, scorer.lexical_scores(prepared.words, prepared.topics), second))
-    return final[:, scorer.level_nodes[level]], dense.max(axis=1)
+    return final[:, scorer.level_nodes[level]], scorer.best_text_cosine(prepared.vectors, dense)
 
 
 # -------------------------------------------------------------------------- calibration

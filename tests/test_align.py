@@ -189,7 +189,7 @@ def test_the_forms_budget_duration_and_responsibility_lines_are_not_the_topic():
 
 
 def test_a_parent_without_description_is_described_by_its_children(tmp_path):
-    from planalign.index.align.scoring import ZeroShotScorer
+    from planalign.index.align.scoring import ScoringConfig, ZeroShotScorer
 
     path = tmp_path / "thin.csv"
     path.write_text(SHOP_CATALOG_THIN, encoding="utf-8")
@@ -198,9 +198,16 @@ def test_a_parent_without_description_is_described_by_its_children(tmp_path):
     assert texts["PET"][0] == "สัตว์เลี้ยง สุนัข แมว"  # no description: the children's names
     assert texts["PLANT"][0] == "พืชและสวน ต้นไม้ เมล็ดพันธุ์ และอุปกรณ์ทำสวน"  # its own description
     assert "แมว" in scorer.node_words[scorer.position["PET"]]
-    # without keywords a node's second text is its name, and evidence from it says so (it said "keywords": a walkthrough)
-    evidence = Aligner(load_catalog(path), get_encoder("tfidf")).align("แมว").levels["issue"][0].evidence[0]
-    assert (evidence.matched_text, evidence.matched_kind) == ("แมว", "name")
+    # without keywords a node's second text is its name, and evidence from it says so (it said "keywords": a walkthrough);
+    # read in the context of its text (shipped), the evidence shows that text and the draft's cosine to it
+    bare = Aligner(load_catalog(path), get_encoder("tfidf"), ScoringConfig(name_context=0.0)).align("แมว").levels["issue"][0].evidence[0]
+    assert (bare.matched_text, bare.matched_kind) == ("แมว", "name")
+    aligner = Aligner(load_catalog(path), get_encoder("tfidf"))
+    evidence = aligner.align("แมว").levels["issue"][0].evidence[0]
+    whole = texts["PET.CAT"][0]
+    assert (evidence.matched_text, evidence.matched_kind, evidence.shared_words) == (whole, "description", ["แมว"])
+    to_whole = aligner.encoder.encode_queries([normalize("แมว")])[0] @ aligner.encoder.encode_queries([normalize(whole)])[0]
+    assert evidence.similarity == pytest.approx(float(to_whole), abs=1e-3)
 
 
 SHOP_CATALOG_THIN = """id,parent_id,level,name,description
@@ -668,3 +675,10 @@ def test_a_keyword_less_nodes_bare_name_is_read_in_the_context_of_its_text(tmp_p
     b = shipped.position["B"]
     assert np.allclose(shipped.node_vectors[:, b], bare.node_vectors[:, b])  # "การพัฒนาคน: โรงเรียน ฝึกอาชีพ" unchanged
     assert np.allclose(shipped.node_vectors[0], bare.node_vectors[0])
+    # the review floor reads the draft's best cosine to a node text as written, not to the mixed vector, which
+    # sits nearer a draft sharing words of both the name and the description than either text does
+    draft = encoder.encode_queries([normalize("ความมั่นคง การปราบปรามยาเสพติด")])
+    dense, _ = shipped.similarities(draft)
+    as_written = max(float(draft[0] @ v) for v in shipped.text_vectors.reshape(-1, draft.shape[1]))
+    assert float(dense.max()) > as_written + 0.01
+    assert float(shipped.best_text_cosine(draft, dense)[0]) == pytest.approx(as_written, abs=1e-5)

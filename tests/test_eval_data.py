@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from planalign.corpora.catalog import load_catalog
-from planalign.eval.datasets import eval_data_path, other_catalog_labels, other_catalog_path, project_names
+from planalign.eval.datasets import OTHER_CATALOGS, eval_data_path, other_catalog_labels, other_catalog_path, project_names
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -43,8 +43,7 @@ def test_other_catalog_labels_name_the_routine_items_and_project_names_and_that_
     """Every labelled routine item and project name once, every label a node of its catalog at its level,
     a dimension the parent of the issue the same annotator gave (either annotator's primary label each)."""
     nodes = load_catalog(other_catalog_path(catalog)).nodes
-    file = {"plan20": "plan20_labels.csv", "national": "national_strategy_labels.csv"}[catalog]
-    with eval_data_path(file).open(encoding="utf-8") as handle:
+    with eval_data_path(OTHER_CATALOGS[catalog][0]).open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     with eval_data_path("project_names_labels.csv").open(encoding="utf-8") as handle:
         names = {r["doc_id"] for r in csv.DictReader(handle)}
@@ -57,8 +56,9 @@ def test_other_catalog_labels_name_the_routine_items_and_project_names_and_that_
             ok = r[f"{level}_ok"].split("|")
             assert 1 <= len(ok) <= 2 and all(nodes[i].level == level for i in ok)
             assert (r[level] != "") == (len(ok) == 1)
-        if "issue" in levels:
-            assert set(r["dimension_ok"].split("|")) <= {nodes[i].parent_id for i in r["issue_ok"].split("|")}
+        assert (r["agreed"] == "1") == all(r[level] != "" for level in levels)
+        if "issue" in levels:  # each annotator's dimension is the parent of the issue they gave
+            assert set(r["dimension_ok"].split("|")) == {nodes[i].parent_id for i in r["issue_ok"].split("|")}
     for source, size in (("routine", len(items)), ("projects", len(names))):
         data = other_catalog_labels(catalog, source, levels[-1])
         assert len(data.texts) == size and all(data.texts) and all(data.labels)

@@ -19,7 +19,7 @@ Why each piece (mean top-1 over the 8 real task entries; eval/README.md has ever
 * two texts per node and the better of the two: keywords carry citizens' and clerks' words
   (+6.5 points over the description alone; the bare name as a third text hurt); a node without
   keywords has its bare name read in the context of its description (:func:`name_in_context`: an
-  abstract name drew every short draft on a catalog no choice was made on);
+  abstract name drew every short draft on a catalog no choice had been made on);
 * the lexical weight grows with the vocabulary a catalog carries (v = mean distinct content words
   per node): a constant 0.5 cost 9.5 points on the official catalog (15 words a node), no lexical
   term cost 4.3 points on the keyword-rich ones;
@@ -153,13 +153,14 @@ def name_in_context(vectors: np.ndarray, bare: np.ndarray, weight: float) -> np.
     Why: a short abstract name is ambiguous, and a short draft sits close to every short text. On the
     National Strategy's six strategies the bare name "ความมั่นคง" (security, but also financial and food
     security) drew 59 of 158 budget lines against 9 so labelled (ผลผลิตงบประมาณ, ผลผลิตการบัญชี): routine
-    items 0.329 top-1 against 0.487 for raw e5 cosine. The name alone helps on the official BMA catalog
+    items 0.329 top-1 against 0.487 for raw e5 cosine (0.405 with this: still under it, reported). The name
+    alone helps on the official BMA catalog
     (its names are concrete slogans; dropping it cost 5 points there), so it is kept but anchored.
     Weight 1 against the bare name (0): mean top-1 of the 18 real entries 0.608 -> 0.622; national strategy
     0.329 / 0.517 -> 0.405 / 0.539 (routine items / project names), the 20-year plan +1.2 to +3.8 points,
-    the official catalog's issues +2.8 / +3.2 and dimensions -1.2 / -0.6; keyword catalogs unchanged
-    (eval/README.md, "Catalogs no choice was made on"; weight 2 ties on the mean and costs the official
-    catalog's routine dimension 3.1 points)."""
+    the official catalog's issues +3.2 / +2.8 and dimensions -1.2 / -0.6 (routine items / project names);
+    keyword catalogs unchanged (eval/README.md, "Catalogs no choice was made on"; weight 2 ties on the mean
+    and costs the official catalog's routine dimension 3.1 points)."""
     if not weight or not bare.any():
         return vectors
     mixed = vectors.copy()
@@ -208,7 +209,11 @@ class ZeroShotScorer:
         # (kinds, nodes, dim): both texts of every node, embedded as queries in one batch.
         flat = self.encoder.encode_queries([normalize(t) for pair in zip(*self.texts) for t in pair])
         bare = np.array([not n.keywords for n in nodes])
-        self.node_vectors = name_in_context(flat.reshape(len(NODE_TEXT_KINDS), len(nodes), -1), bare, self.config.name_context)
+        # each node text's own vector (the review floor and the evidence's cosine are the draft's to a text as
+        # written); the scoring's second vector of a keyword-less node is its name read in context
+        self.text_vectors = flat.reshape(len(NODE_TEXT_KINDS), len(nodes), -1)
+        self.node_vectors = name_in_context(self.text_vectors, bare, self.config.name_context)
+        self.in_context = bare if self.node_vectors is not self.text_vectors else np.zeros(len(nodes), dtype=bool)
         self.second_vectors = None
         if self.second is not None and self.config.second_weight:
             second = self.second.encode_queries([normalize(t) for pair in zip(*self.texts) for t in pair])
@@ -241,6 +246,15 @@ class ZeroShotScorer:
         """(rows, nodes) best cosine of each row vector to a node text, and which text (0/1) gave it."""
         per_kind = np.einsum("rd,knd->krn", np.asarray(vectors, dtype=np.float32), self.node_vectors)
         return per_kind.max(axis=0), per_kind.argmax(axis=0)
+
+    def best_text_cosine(self, vectors: np.ndarray, dense: np.ndarray) -> np.ndarray:
+        """(rows,) each row vector's best cosine to a node text as written (``dense``: :meth:`similarities`'s first
+        part, the same where no node's name is read in context). The review floor (``match_floor``) was fitted on
+        these: the name in context sits nearer a draft than either of its texts (national strategy routine items
+        flagged as barely matching: 25.3% with the texts, 16.5% with the mixed vectors; a blind review)."""
+        if not self.in_context.any():
+            return dense.max(axis=1)
+        return np.einsum("rd,knd->krn", np.asarray(vectors, dtype=np.float32), self.text_vectors).max(axis=(0, 2))
 
     def lexical_scores(self, words: Sequence[list[str]], texts: Sequence[str]) -> np.ndarray:
         """(rows, nodes) the weighted lexical part of a node's score: TF-IDF overlap of Thai words,
