@@ -6,7 +6,6 @@ absent so callers can skip with a message.
 from __future__ import annotations
 
 import csv
-import functools
 import gzip
 import json
 import os
@@ -104,9 +103,8 @@ def project_names(level: str) -> Dataset:
     return Dataset(f"projects-{level}", [texts[r["doc_id"]] for r in table.rows], [r[column].split("|") for r in table.rows])
 
 
-# the catalogs no choice of ours was made on until one was read off them: their label files (eval/data) and catalog files
-OTHER_CATALOGS = {"plan20": ("plan20_labels.csv", "shared:catalogs/bma_20yr_plan_7d.csv"),
-                  "national": ("national_strategy_labels.csv", "eval:national_strategy_6.csv")}
+# the catalogs no choice of ours was made on until one was read off them, and their label files (eval/data)
+OTHER_CATALOG_LABELS = {"plan20": "plan20_labels.csv", "national": "national_strategy_labels.csv"}
 
 
 def other_catalog_labels(catalog: str, source: str, level: str) -> Dataset:
@@ -116,23 +114,19 @@ def other_catalog_labels(catalog: str, source: str, level: str) -> Dataset:
     (Bangkok's 20-year plan, 7 dimensions and 29 sub-strategies, ``../shared/data/catalogs/bma_20yr_plan_7d.csv``)
     or ``"national"`` (the 20-year National Strategy's 6 strategies, ``eval/data/national_strategy_6.csv``,
     written from general knowledge by an AI writer); gold = either annotator's primary label (``*_ok``)."""
-    texts = _labelled_texts()
-    rows = [r for r in read_table(eval_data_path(OTHER_CATALOGS[catalog][0])).rows if r["source"] == source]
+    texts = {r["id"]: r["text"] for r in read_table(shared_data_dir() / "labelled" / "bma_routine_items_2566.csv").rows}
+    texts.update({r["doc_id"]: r["text"] for r in read_table(shared_data_dir() / "labelled" / "search_corpus_dev.csv").rows})
+    rows = [r for r in read_table(eval_data_path(OTHER_CATALOG_LABELS[catalog])).rows if r["source"] == source]
     return Dataset(f"{source}-{catalog}-{level}", [texts[r["id"]] for r in rows], [r[f"{level}_ok"].split("|") for r in rows])
 
 
 def other_catalog_path(catalog: str) -> Path:
     """The catalog file of :func:`other_catalog_labels`."""
-    where, name = OTHER_CATALOGS[catalog][1].split(":")
-    return shared_data_dir() / name if where == "shared" else eval_data_path(name)
-
-
-@functools.cache
-def _labelled_texts() -> dict[str, str]:
-    """The routine items' and the dev corpus's texts by id (read in place, once)."""
-    texts = {r["id"]: r["text"] for r in read_table(shared_data_dir() / "labelled" / "bma_routine_items_2566.csv").rows}
-    texts.update({r["doc_id"]: r["text"] for r in read_table(shared_data_dir() / "labelled" / "search_corpus_dev.csv").rows})
-    return texts
+    if catalog == "plan20":
+        return shared_data_dir() / "catalogs" / "bma_20yr_plan_7d.csv"
+    if catalog == "national":
+        return eval_data_path("national_strategy_6.csv")
+    raise KeyError(catalog)
 
 
 def official_catalog_path() -> Path:

@@ -166,11 +166,11 @@ def prepare(aligner: Aligner, task: Task, second: Encoder) -> Prepared:
 
 
 def level_scores(scorer: ZeroShotScorer, prepared: Prepared, level: str) -> tuple[np.ndarray, np.ndarray]:
-    """(texts, level nodes) final scores, and each text's best cosine to any node text."""
+    """(texts, level nodes) final scores, and each text's best cosine to any node text as written."""
     dense, _ = scorer.similarities(prepared.vectors)
     second = scorer.second_similarities(prepared.second)
     final = scorer.tree_scores(scorer.own_scores(dense, scorer.lexical_scores(prepared.words, prepared.topics), second))
-    return final[:, scorer.level_nodes[level]], scorer.best_text_cosine(prepared.vectors, dense)
+    return final[:, scorer.level_nodes[level]], scorer.text_cosines(prepared.vectors).max(axis=(0, 2))
 
 
 # -------------------------------------------------------------------------- calibration

@@ -202,12 +202,17 @@ def test_a_parent_without_description_is_described_by_its_children(tmp_path):
     # read in the context of its text (shipped), the evidence shows that text and the draft's cosine to it
     bare = Aligner(load_catalog(path), get_encoder("tfidf"), ScoringConfig(name_context=0.0)).align("แมว").levels["issue"][0].evidence[0]
     assert (bare.matched_text, bare.matched_kind) == ("แมว", "name")
+    # read in the context of its text (shipped), the node scores a vector of no text: the evidence is whichever
+    # of its texts is nearer the draft, with the draft's cosine to that text (not the mixed vector's)
     aligner = Aligner(load_catalog(path), get_encoder("tfidf"))
-    evidence = aligner.align("แมว").levels["issue"][0].evidence[0]
-    whole = texts["PET.CAT"][0]
-    assert (evidence.matched_text, evidence.matched_kind, evidence.shared_words) == (whole, "description", ["แมว"])
-    to_whole = aligner.encoder.encode_queries([normalize("แมว")])[0] @ aligner.encoder.encode_queries([normalize(whole)])[0]
-    assert evidence.similarity == pytest.approx(float(to_whole), abs=1e-3)
+    encode = aligner.encoder.encode_queries
+    named = aligner.align("แมว").levels["issue"][0].evidence[0]
+    assert (named.matched_text, named.matched_kind, named.similarity) == ("แมว", "name", pytest.approx(1.0, abs=1e-3))
+    whole, draft = texts["PET.CAT"][0], "แมว อาหาร"  # scored best by the name in context; nearer the description as written
+    described = aligner.align(draft).levels["issue"][0].evidence[0]
+    assert (described.matched_text, described.matched_kind) == (whole, "description")
+    assert set(described.shared_words) == {"อาหาร", "แมว"}  # the description's words, not the name's alone
+    assert described.similarity == pytest.approx(float(encode([normalize(draft)])[0] @ encode([normalize(whole)])[0]), abs=1e-3)
 
 
 SHOP_CATALOG_THIN = """id,parent_id,level,name,description
@@ -677,8 +682,16 @@ def test_a_keyword_less_nodes_bare_name_is_read_in_the_context_of_its_text(tmp_p
     assert np.allclose(shipped.node_vectors[0], bare.node_vectors[0])
     # the review floor reads the draft's best cosine to a node text as written, not to the mixed vector, which
     # sits nearer a draft sharing words of both the name and the description than either text does
-    draft = encoder.encode_queries([normalize("ความมั่นคง การปราบปรามยาเสพติด")])
+    text = "ความมั่นคง การปราบปรามยาเสพติด"
+    draft = encoder.encode_queries([normalize(text)])
     dense, _ = shipped.similarities(draft)
     as_written = max(float(draft[0] @ v) for v in shipped.text_vectors.reshape(-1, draft.shape[1]))
     assert float(dense.max()) > as_written + 0.01
-    assert float(shipped.best_text_cosine(draft, dense)[0]) == pytest.approx(as_written, abs=1e-5)
+    assert float(shipped.text_cosines(draft).max()) == pytest.approx(as_written, abs=1e-5)
+    # the aligner flags it as barely matching under a floor between the two (it read the mixed vector's cosine)
+    from planalign.index.align.scoring import Calibration
+
+    aligner = Aligner(catalog, encoder)
+    for floor, flagged in ((as_written + 0.005, True), (as_written - 0.005, False)):
+        aligner.scorer.calibration = Calibration(review_below=0.0, match_floor=floor)
+        assert aligner.align(text).needs_review["dimension"] is flagged

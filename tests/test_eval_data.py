@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from planalign.corpora.catalog import load_catalog
-from planalign.eval.datasets import OTHER_CATALOGS, eval_data_path, other_catalog_labels, other_catalog_path, project_names
+from planalign.eval.datasets import OTHER_CATALOG_LABELS, eval_data_path, other_catalog_labels, other_catalog_path, project_names
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -43,7 +43,7 @@ def test_other_catalog_labels_name_the_routine_items_and_project_names_and_that_
     """Every labelled routine item and project name once, every label a node of its catalog at its level,
     a dimension the parent of the issue the same annotator gave (either annotator's primary label each)."""
     nodes = load_catalog(other_catalog_path(catalog)).nodes
-    with eval_data_path(OTHER_CATALOGS[catalog][0]).open(encoding="utf-8") as handle:
+    with eval_data_path(OTHER_CATALOG_LABELS[catalog]).open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     with eval_data_path("project_names_labels.csv").open(encoding="utf-8") as handle:
         names = {r["doc_id"] for r in csv.DictReader(handle)}

@@ -137,7 +137,7 @@ class Aligner:
         dense, _ = self.scorer.similarities(vectors)
         second = self.scorer.second_similarities(self._second_vectors([q.units[0] if q else t for q, t in zip(queries, texts)]))
         final = self.scorer.tree_scores(self.scorer.own_scores(dense, lexical, second))
-        absolute = self.scorer.best_text_cosine(vectors, dense)
+        absolute = self.scorer.text_cosines(vectors).max(axis=(0, 2))
         scored = [self.scorer.levels(row, float(a))[level] for row, a in zip(final, absolute)]
         return np.vstack([s.probabilities for s in scored]), np.array([s.confidence for s in scored])
 
@@ -205,7 +205,8 @@ class Aligner:
         dense, best_text = self.scorer.similarities(vector[None, :])  # (1, nodes)
         own = self.scorer.own_scores(dense, lexical[None, :], second[None, :] if second is not None else None)
         final = self.scorer.tree_scores(own)[0]
-        scored = self.scorer.levels(final, float(self.scorer.best_text_cosine(vector[None, :], dense)[0]))
+        as_written = self.scorer.text_cosines(vector[None, :])[:, 0]  # (kinds, nodes): the floor's and the evidence's cosines
+        scored = self.scorer.levels(final, float(as_written.max()))
         probabilities = {lv: dict(zip(s.nodes.tolist(), s.probabilities.tolist())) for lv, s in scored.items()}
         # Ranked by the scores themselves; shown clipped to 0..1. Ranking by the clipped score tied every
         # node over 1.0 (common: e5 cosine ~0.9 plus the lexical and second-encoder terms) and the catalog's
@@ -251,7 +252,7 @@ class Aligner:
                     confidence=round(float(probabilities[lv][i]), 4),
                     path=[n.id for n in self.catalog.ancestors(self.scorer.node_ids[i])],
                     evidence=(self._decided_evidence(query, self.scorer.node_ids[i], neighbours, repeated) if fused is not None and i == order[0] else [])
-                    + self._evidence(query, vector, i, dense, best_text, sentences) if with_evidence else [],
+                    + self._evidence(query, i, dense, best_text, as_written, sentences) if with_evidence else [],
                 )
                 for i in order
             ]
@@ -273,20 +274,20 @@ class Aligner:
                 end = node_id
         return ended
 
-    def _evidence(self, query: Query, vector: np.ndarray, node: int, dense: np.ndarray, best_text: np.ndarray,
+    def _evidence(self, query: Query, node: int, dense: np.ndarray, best_text: np.ndarray, as_written: np.ndarray,
                   sentences: sparse.spmatrix | None) -> list[Evidence]:
-        """The node text (of this node or its best descendant) the draft matched best, the draft's
+        """The node text of this node or of its best-scoring descendant that the draft matched, the draft's
         sentence sharing most character n-grams with it (the whole text when it has one sentence or
-        none shares any), the words shared and the draft's cosine to that node text.
+        none shares any), the words shared, and the whole draft's cosine to that node text (``as_written``:
+        (kinds, nodes) cosines to the texts as written).
 
-        A keyword-less node whose name, read in the context of its text (:func:`name_in_context`), matched
-        best shows that text, "name description": its bare name with the mixed vector's cosine named the
-        name alone and hid the description's words the draft shares (a blind review)."""
+        A keyword-less node scores its name read in the context of its text (:func:`name_in_context`), a
+        vector of no text: its evidence is whichever of its two texts is nearer the draft (the bare name
+        with the mixed vector's cosine hid the description's shared words and overstated the match; a
+        "name description" always shown understated a draft that is the name: 0.54 for "แมว"; two blind reviews)."""
         candidates = [node] + [self.scorer.position[c.id] for c in self._descendants(self.scorer.node_ids[node])]
         target = candidates[int(np.argmax(dense[0, candidates]))]
-        kind = int(best_text[0, target])
-        if kind == 1 and self.scorer.in_context[target]:
-            kind = 0
+        kind = int(np.argmax(as_written[:, target])) if self.scorer.in_context[target] else int(best_text[0, target])
         unit = 0
         if sentences is not None:  # character n-grams of query.units[1:]
             overlap = np.asarray((sentences @ self.scorer.node_chars[target].T).toarray())[:, 0]
@@ -300,7 +301,7 @@ class Aligner:
         # (the official catalog has none; a walkthrough)
         matched = "name" if NODE_TEXT_KINDS[kind] == "keywords" and not self.catalog.nodes[self.scorer.node_ids[target]].keywords else NODE_TEXT_KINDS[kind]
         return [Evidence(draft_text=query.shown(unit), matched_text=self.scorer.texts[target][kind], matched_kind=matched,
-                         similarity=round(float(np.asarray(vector, dtype=np.float32) @ self.scorer.text_vectors[kind, target]), 4), shared_words=shared)]
+                         similarity=round(float(as_written[kind, target]), 4), shared_words=shared)]
 
     def _decided_evidence(self, query: Query, node_id: str, neighbours: list[Neighbour], repeated: tuple[str, list[str]] | None) -> list[Evidence]:
         """First among a learned top suggestion's evidence: the decided text the draft nearly repeats, else the

@@ -213,7 +213,7 @@ class ZeroShotScorer:
         # written); the scoring's second vector of a keyword-less node is its name read in context
         self.text_vectors = flat.reshape(len(NODE_TEXT_KINDS), len(nodes), -1)
         self.node_vectors = name_in_context(self.text_vectors, bare, self.config.name_context)
-        self.in_context = bare if self.node_vectors is not self.text_vectors else np.zeros(len(nodes), dtype=bool)
+        self.in_context = bare & bool(self.config.name_context)
         self.second_vectors = None
         if self.second is not None and self.config.second_weight:
             second = self.second.encode_queries([normalize(t) for pair in zip(*self.texts) for t in pair])
@@ -243,18 +243,17 @@ class ZeroShotScorer:
 
     # ---------------------------------------------------------------------------- scores
     def similarities(self, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(rows, nodes) best cosine of each row vector to a node text, and which text (0/1) gave it."""
+        """(rows, nodes) best cosine of each row vector to a node's scoring vectors, and which (0/1) gave it: a node
+        text's, or for a keyword-less node its name read in context (:func:`name_in_context`)."""
         per_kind = np.einsum("rd,knd->krn", np.asarray(vectors, dtype=np.float32), self.node_vectors)
         return per_kind.max(axis=0), per_kind.argmax(axis=0)
 
-    def best_text_cosine(self, vectors: np.ndarray, dense: np.ndarray) -> np.ndarray:
-        """(rows,) each row vector's best cosine to a node text as written (``dense``: :meth:`similarities`'s first
-        part, the same where no node's name is read in context). The review floor (``match_floor``) was fitted on
-        these: the name in context sits nearer a draft than either of its texts (national strategy routine items
-        flagged as barely matching: 25.3% with the texts, 16.5% with the mixed vectors; a blind review)."""
-        if not self.in_context.any():
-            return dense.max(axis=1)
-        return np.einsum("rd,knd->krn", np.asarray(vectors, dtype=np.float32), self.text_vectors).max(axis=(0, 2))
+    def text_cosines(self, vectors: np.ndarray) -> np.ndarray:
+        """(kinds, rows, nodes) cosines of each row vector to every node text as written. The review floor
+        (``match_floor``) was fitted on the best of these: the name in context sits nearer a draft than either
+        of its texts (national strategy routine items flagged as barely matching: 25.3% with the texts, 16.5%
+        with the mixed vectors; a blind review), and the evidence shows a text with its own cosine."""
+        return np.einsum("rd,knd->krn", np.asarray(vectors, dtype=np.float32), self.text_vectors)
 
     def lexical_scores(self, words: Sequence[list[str]], texts: Sequence[str]) -> np.ndarray:
         """(rows, nodes) the weighted lexical part of a node's score: TF-IDF overlap of Thai words,
