@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from planalign.corpora.tables import read_table
+from planalign.corpora.tables import Table, read_table
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 OTHER_LABEL = "อื่นๆ"  # Traffy's "other": not a usable class
@@ -114,10 +114,16 @@ def other_catalog_labels(catalog: str, source: str, level: str) -> Dataset:
     (Bangkok's 20-year plan, 7 dimensions and 29 sub-strategies, ``../shared/data/catalogs/bma_20yr_plan_7d.csv``)
     or ``"national"`` (the 20-year National Strategy's 6 strategies, ``eval/data/national_strategy_6.csv``,
     written from general knowledge by an AI writer); gold = either annotator's primary label (``*_ok``)."""
+    rows = other_catalog_table(catalog, source).rows
+    return Dataset(f"{source}-{catalog}-{level}", [r["text"] for r in rows], [r[f"{level}_ok"].split("|") for r in rows])
+
+
+def other_catalog_table(catalog: str, source: str) -> Table:
+    """The label file's rows of ``source`` with each row's text (read in place) in a ``text`` column."""
     texts = {r["id"]: r["text"] for r in read_table(shared_data_dir() / "labelled" / "bma_routine_items_2566.csv").rows}
     texts.update({r["doc_id"]: r["text"] for r in read_table(shared_data_dir() / "labelled" / "search_corpus_dev.csv").rows})
-    rows = [r for r in read_table(eval_data_path(OTHER_CATALOG_LABELS[catalog])).rows if r["source"] == source]
-    return Dataset(f"{source}-{catalog}-{level}", [texts[r["id"]] for r in rows], [r[f"{level}_ok"].split("|") for r in rows])
+    labels = read_table(eval_data_path(OTHER_CATALOG_LABELS[catalog]))
+    return Table(labels.columns + ["text"], [{**r, "text": texts[r["id"]]} for r in labels.rows if r["source"] == source])
 
 
 def other_catalog_path(catalog: str) -> Path:

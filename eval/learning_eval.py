@@ -53,6 +53,7 @@ from planalign.eval.datasets import (
     eval_data_path,
     official_catalog_path,
     other_catalog_path,
+    other_catalog_table,
     restricted,
     shared_data_dir,
     traffy,
@@ -163,10 +164,7 @@ def project_names_curve(app: Application, official: bool) -> Curve:
 def national_strategy_curve(app: Application) -> Curve:
     """The routine items x the National Strategy's six strategies (eval/data/national_strategy_labels.csv):
     the real entry where zero-shot stays under a plain e5 cosine (eval/README.md), dimension level."""
-    texts = {r["id"]: r["text"] for r in read_table(shared_data_dir() / "labelled" / "bma_routine_items_2566.csv").rows}
-    labels = read_table(eval_data_path("national_strategy_labels.csv"))
-    table = Table(labels.columns + ["text"], [{**r, "text": texts[r["id"]]} for r in labels.rows if r["source"] == "routine"])
-    return cross_validated_curve(app, "routine items x the national strategy (dimension), 5-fold cross-validated", table,
+    return cross_validated_curve(app, "routine items x the national strategy (dimension), 5-fold cross-validated", other_catalog_table("national", "routine"),
                                  load_catalog(other_catalog_path("national")), False, "routine items x national strategy")
 
 
