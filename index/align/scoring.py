@@ -57,7 +57,7 @@ NODE_TEXT_KINDS = ("description", "keywords")
 # to how drafts are prepared, scored, calibrated or learned from makes them stale, so coverage aligns
 # every stored item again and the models are fitted again (the date of the last such change, with a
 # counter when there are two in a day).
-SCORING_VERSION = "2026-12-07.4"
+SCORING_VERSION = "2026-12-07.5"
 
 
 @dataclass(frozen=True)
