@@ -264,13 +264,9 @@ class ExampleModel:
 
         self.sharpness = self._fitted_sharpness(components, gold)
         if self.guarded:  # weights chosen on two folds' out-of-fold rows, the share judged on the third
-            fold_of = np.concatenate([np.full(len(held), f) for f, held in enumerate(folds)])
-            right = []
-            for f in range(len(folds)):
-                seen, judged = fold_of != f, fold_of == f
-                weights = _mixing_weights(components[:, seen], gold[seen], self.DEFAULT_WEIGHTS, at_grid[:, seen])
-                right.append(_share_right(components[:, judged], self._mix(components[:, judged], weights, 1.0), gold[judged]))
-            self.share = _chosen_share(np.hstack(right), PRIOR_SHARE if len(self.texts) >= PRIOR_FROM else 0.0)
+            right = self._share_right_by_fold(folds, components, gold, lambda seen: (
+                _mixing_weights(components[:, seen], gold[seen], self.DEFAULT_WEIGHTS, at_grid[:, seen]), 1.0))
+            self.share = _chosen_share(right, PRIOR_SHARE if len(self.texts) >= PRIOR_FROM else 0.0)
             if len(self.texts) >= REVIEW_FROM:  # every decision predicted once by learners that did not see it
                 fused = (1.0 - self.share) * components[0] + self.share * self._mix(components, self.weights, self.sharpness)
                 self.fused_review_below = review_threshold(fused.max(axis=1), gold[rows, fused.argmax(axis=1)])
@@ -290,12 +286,27 @@ class ExampleModel:
         return np.concatenate(parts, axis=1), np.concatenate(golds)
 
     def _small_gate(self, zero: np.ndarray | None) -> float:
-        """The learners' share for fewer than ``HOLDOUT_MIN`` examples: three folds, default weights, the mix's exponent fitted."""
+        """The learners' share for fewer than ``HOLDOUT_MIN`` examples: three folds, default weights, the mix's exponent
+        fitted on two folds' held-out rows for the share judged on the third (as the tuned path chooses its weights)."""
         if zero is None:  # fewer than SMALL_GATE_MIN
             return 0.0
-        components, gold = self._out_of_fold(np.array_split(np.random.default_rng(0).permutation(len(self.texts)), 3), zero)
-        self.sharpness = self._fitted_sharpness(components, gold)
-        return _chosen_share(_share_right(components, self._mix(components, self.weights, self.sharpness), gold), 0.0)
+        folds = np.array_split(np.random.default_rng(0).permutation(len(self.texts)), 3)
+        components, gold = self._out_of_fold(folds, zero)
+        right = self._share_right_by_fold(folds, components, gold, lambda seen: (self.weights, self._fitted_sharpness(components[:, seen], gold[seen])))
+        self.sharpness = self._fitted_sharpness(components, gold)  # what the drafts get: fitted on every held-out decision
+        return _chosen_share(right, 0.0)
+
+    def _share_right_by_fold(self, folds: list[np.ndarray], components: np.ndarray, gold: np.ndarray,
+                             fitted: Callable[[np.ndarray], tuple[np.ndarray, float]]) -> np.ndarray:
+        """(shares, rows) whether each fold's held-out rows are right at every share of ``GATE_SHARES``, the learners'
+        mix (weights, exponent) fitted by ``fitted(seen)`` on the other folds' rows only (rows in fold order)."""
+        fold_of = np.concatenate([np.full(len(held), f) for f, held in enumerate(folds)])
+        right = []
+        for f in range(len(folds)):
+            seen, judged = fold_of != f, fold_of == f
+            weights, sharpness = fitted(seen)
+            right.append(_share_right(components[:, judged], self._mix(components[:, judged], weights, sharpness), gold[judged]))
+        return np.hstack(right)
 
     def _fitted_sharpness(self, components: np.ndarray, gold: np.ndarray) -> float:
         """The exponent on the learners' mix (``self.weights``) with the least log loss on out-of-fold ``components``.
