@@ -27,6 +27,7 @@ calibration (temperature, Platt step, review threshold) likewise.
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import json
 import re
@@ -65,8 +66,8 @@ from planalign.nlp.encoders import Encoder
 
 RESULTS = Path(__file__).resolve().parent / "results"
 README = Path(__file__).resolve().parent / "README.md"
-GRID = [ScoringConfig(lexical_weight=w, lexical_half=h, parent_weight=p, second_weight=s, char_weight=c, name_context=n)
-        for w, h, p, s, c, n in itertools.product((0.0, 0.25, 0.5), (0.0, 30.0), (0.2, 0.4), (0.0, 0.1, 0.2), (0.0, 0.1, 0.2), (0.0, 1.0))
+GRID = [ScoringConfig(lexical_weight=w, lexical_half=h, parent_weight=p, second_weight=s, char_weight=c, name_context=n, passage_weight=v)
+        for w, h, p, s, c, n, v in itertools.product((0.0, 0.25, 0.5), (0.0, 30.0), (0.2, 0.4), (0.0, 0.1, 0.2), (0.0, 0.1, 0.2), (0.0, 1.0), (0.0, 0.25))
         if not (w == 0 and h)]
 
 
@@ -257,22 +258,24 @@ def main(argv: list[str] | None = None) -> int:
 def leave_one_group_out(app: Application, tasks: list[Task], prepared: dict[str, Prepared]) -> dict[str, Outcome]:
     """Scoring options and calibration chosen on the other task groups, reported on the left-out one."""
     e5, use = app.encoder("e5"), app.encoder("use")
-    scorers = {(task.name, config): ZeroShotScorer(task.catalog, e5, config, use) for task in tasks for config in GRID}
-    top1 = {(task.name, config): _top1(scorers[task.name, config], prepared[task.name], task) for task in tasks for config in GRID}
-    floor = float(np.percentile(np.concatenate([level_scores(scorers[t.name, GRID[0]], prepared[t.name], t.level)[1] for t in tasks]), 1))
+    # One scorer at a time for the grid (holding all 360 x 18 took 16 GB); those chosen are built again when asked for.
+    top1 = {(task.name, config): _top1(ZeroShotScorer(task.catalog, e5, config, use), prepared[task.name], task) for task in tasks for config in GRID}
+    by_name = {task.name: task for task in tasks}
+    scorer = functools.cache(lambda name, config: ZeroShotScorer(by_name[name].catalog, e5, config, use))
+    floor = float(np.percentile(np.concatenate([level_scores(scorer(t.name, GRID[0]), prepared[t.name], t.level)[1] for t in tasks]), 1))
     outcomes = {}
     for group in dict.fromkeys(t.group for t in tasks):
         others = [t for t in tasks if t.group != group]
         config = max(GRID, key=lambda c: np.mean([top1[t.name, c] for t in others]))
-        fit_rows = [_calibration_rows(scorers[t.name, config], prepared[t.name], t) for t in others]
+        fit_rows = [_calibration_rows(scorer(t.name, config), prepared[t.name], t) for t in others]
         review_rows = [r for r, t in zip(fit_rows, others) if t.group == "routine"] or fit_rows
         calibration = fit_calibration(fit_rows, review_rows, floor)
         print(f"LOTO {group}: {config} {calibration}", flush=True)
         for task in (t for t in tasks if t.group == group):
-            scores, absolute = level_scores(scorers[task.name, config], prepared[task.name], task.level)
+            scores, absolute = level_scores(scorer(task.name, config), prepared[task.name], task.level)
             _, confidence, review = calibration.apply(scores, absolute)
             outcomes[task.name] = from_scores(scores, [n.id for n in task.catalog.at_level(task.level)], confidence, review)
-    all_rows = [_calibration_rows(scorers[t.name, ScoringConfig()], prepared[t.name], t) for t in tasks]
+    all_rows = [_calibration_rows(scorer(t.name, ScoringConfig()), prepared[t.name], t) for t in tasks]
     routine_dimension = [r for r, t in zip(all_rows, tasks) if t.name == "routine x embedded (dimension)"]
     print(f"fitted on all real tasks (what ships for e5): {fit_calibration(all_rows, routine_dimension, floor)}", flush=True)
     return outcomes

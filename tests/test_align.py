@@ -709,3 +709,45 @@ def test_few_decisions_that_contradict_the_catalog_are_learned_before_40(shop):
     for draft, decided in (("ทรายแมวกลิ่นลาเวนเดอร์", "PET.DOG"), ("กิ่งตอนมะม่วงและทุเรียน", "PLANT.FLOWER")):
         assert shop.align(draft).levels["issue"][0].node_id == swap[decided]
         assert learned.align(draft).levels["issue"][0].node_id == decided
+
+
+def test_a_catalog_without_keywords_is_also_read_as_passages(tmp_path):
+    """e5 matches a query to a passage; node texts are read as queries, which a catalog known only by its
+    descriptions reads less well, so there each node's own "name description" read as a passage is a view
+    beside its texts (x 0.25, less the draft's mean over the nodes). A node's own text is read (a parent
+    without a description: its name, as the raw e5 cosine reads it), not its children's names. A catalog
+    where some nodes have keywords, and encoders that read both sides alike, have none (never measured)."""
+    from planalign.index.align.scoring import ScoringConfig, ZeroShotScorer
+    from planalign.nlp.encoders.base import Encoder
+
+    class TwoSided(Encoder):  # a passage is read otherwise than a query: characters, and a passage's own mark
+        name, dim = "two-sided", 64
+
+        def _embed(self, texts, kind):
+            rows = np.zeros((len(texts), self.dim))
+            for row, text in enumerate(texts):
+                for ch in text:
+                    rows[row, ord(ch) % (self.dim - 1)] += 1.0
+                rows[row, -1] = 3.0 if kind == "passage" else 0.0
+            return rows
+
+    header = "id,parent_id,level,name,description,keywords\n"
+    rows = ("A,,dimension,ความมั่นคง,การป้องกันประเทศ การปราบปรามยาเสพติด,\n"
+            "A1,A,issue,ยาเสพติด,การบำบัดผู้เสพ การสกัดกั้นยาเสพติด,\n"
+            "B,,dimension,การพัฒนาคน,,\n"
+            "B1,B,issue,โรงเรียน,การศึกษาทุกช่วงวัย,\n")
+    (tmp_path / "plain.csv").write_text(header + rows, encoding="utf-8")
+    (tmp_path / "mixed.csv").write_text(header + rows.replace("การศึกษาทุกช่วงวัย,", "การศึกษาทุกช่วงวัย,ครู|นักเรียน"), encoding="utf-8")
+    catalog = load_catalog(tmp_path / "plain.csv")
+    encoder = TwoSided()
+    shipped = ZeroShotScorer(catalog, encoder)
+    without = ZeroShotScorer(catalog, encoder, ScoringConfig(passage_weight=0.0))
+    drafts = encoder.encode_queries([normalize(t) for t in ("บำบัดผู้เสพยาเสพติดในชุมชน", "สอนหนังสือนักเรียน")])
+    added = shipped.similarities(drafts)[0] - without.similarities(drafts)[0]
+    own = ["ความมั่นคง การป้องกันประเทศ การปราบปรามยาเสพติด", "ยาเสพติด การบำบัดผู้เสพ การสกัดกั้นยาเสพติด", "การพัฒนาคน", "โรงเรียน การศึกษาทุกช่วงวัย"]
+    cosines = drafts @ encoder.encode_passages([normalize(t) for t in own]).T  # B: its own name, not its child's
+    order = [shipped.position[n] for n in ("A", "A1", "B", "B1")]
+    assert np.abs(added).max() > 1e-3
+    assert np.allclose(added[:, order], 0.25 * (cosines - cosines.mean(axis=1, keepdims=True)), atol=1e-5)
+    assert ZeroShotScorer(load_catalog(tmp_path / "mixed.csv"), encoder).passage_vectors is None
+    assert ZeroShotScorer(catalog, get_encoder("tfidf")).passage_vectors is None

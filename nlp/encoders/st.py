@@ -14,6 +14,7 @@ from planalign.nlp.encoders.base import Encoder, EncoderError, Kind
 
 class SentenceTransformerEncoder(Encoder):
     batch_size = 32
+    one_sided = True  # a query and a passage alike: no prefixes (a model that needs them is not read as e5 is)
 
     def __init__(self, model_dir: str) -> None:
         path = Path(model_dir).expanduser()
