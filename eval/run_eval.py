@@ -7,7 +7,7 @@ Tasks (real data from ../shared/data, read in place; leave-one-group-out groups 
   submissions), labelled with the official catalog's issue by two independent annotators, x the same
   two catalogs and levels: the task most like the held-out strategic project names;
 * [plan20], [national] the same routine items and project names x two catalogs no choice was made on
-  until one was read off them (a keyword-less node's name in context), labelled by two independent
+  until two were read off them (a keyword-less node's name in context, the passage view), labelled by two independent
   annotators each: Bangkok's 20-year plan (7 dimensions, 29 sub-strategies,
   long descriptions, no keywords) and the National Strategy's 6 strategies (a flat catalog; our
   stand-in for the held-out national-strategy task);
@@ -20,8 +20,8 @@ planalign with e5 (default), static and cascade. Our own dev set (drafts we wrot
 check only, in a table of its own.
 
 Leave-one-group-out: the scoring options (ScoringConfig: lexical weight and its vocabulary scaling,
-parent weight, second-encoder and character n-gram weights, a keyword-less node's name in context)
-are chosen on the other groups and reported on the left-out one, beside the shipped setting; the
+parent weight, second-encoder and character n-gram weights, a keyword-less node's name in context,
+the passage view of a catalog without keywords) are chosen on the other groups and reported on the left-out one, beside the shipped setting; the
 calibration (temperature, Platt step, review threshold) likewise.
 """
 from __future__ import annotations
