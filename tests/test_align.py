@@ -751,3 +751,29 @@ def test_a_catalog_without_keywords_is_also_read_as_passages(tmp_path):
     assert np.allclose(added[:, order], 0.25 * (cosines - cosines.mean(axis=1, keepdims=True)), atol=1e-5)
     assert ZeroShotScorer(load_catalog(tmp_path / "mixed.csv"), encoder).passage_vectors is None
     assert ZeroShotScorer(catalog, get_encoder("tfidf")).passage_vectors is None
+
+
+def test_the_small_gate_judges_each_fold_with_the_exponent_the_other_folds_fitted(shop, monkeypatch):
+    """The mix's exponent fitted and judged on the same held-out decisions made the gate optimistic (a blind
+    review): each fold's share is judged with the exponent fitted on the other two folds' rows, and the drafts
+    get the one fitted on every held-out decision."""
+    from planalign.index.align.supervised import ExampleModel
+
+    fitted_on: list[int] = []
+    real = ExampleModel._fitted_sharpness
+
+    def spy(self, components, gold):
+        fitted_on.append(len(gold))
+        return real(self, components, gold)
+
+    monkeypatch.setattr(ExampleModel, "_fitted_sharpness", spy)
+    shop.learned(SHOP_DECISIONS * 3, SHOP_DECIDED * 3, 1)  # 24 decisions: three folds of 8
+    assert fitted_on == [16, 16, 16, 24]
+
+
+def test_a_sentence_transformers_model_reads_a_query_and_a_passage_alike():
+    """It embeds both sides the same (no prefixes), so it has no passage reading to add to a catalog without
+    keywords, and a stored project's query view is its passage view."""
+    from planalign.nlp.encoders.st import SentenceTransformerEncoder
+
+    assert SentenceTransformerEncoder.one_sided

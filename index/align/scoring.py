@@ -184,8 +184,8 @@ def passage_view(cosines: np.ndarray) -> np.ndarray:
     draft: +1.6 points mean top-1, and the offset between the two sides gone), which a node with keywords
     needs (its "name: keywords" text carries drafts' words) but a catalog known only by its descriptions
     reads less well. As a view beside the two texts (x 0.25; scratch study on the table's cached vectors,
-    same run): official catalog +0.6 / +1.2 / +1.1 / +1.1 (routine items' dimension / issue, project names'
-    dimension / issue), 20-year plan 0 / +0.6 / +0.5 / +2.2 (project names' sub-strategies 0.378 -> 0.400,
+    same run): official catalog +0.6 / +1.3 / +1.1 / +1.1 (routine items' dimension / issue, project names'
+    dimension / issue), 20-year plan 0 / +0.6 / +0.6 / +2.2 (project names' sub-strategies 0.378 -> 0.400,
     raw e5 cosine 0.394), national strategy +2.5 / 0 (0.405 -> 0.430, raw 0.487: still under it); no entry
     down; mean of the 18 real entries 0.622 -> 0.627. Applied to every node, as tried before: -1.3 routine
     items x embedded dimension, -0.4 to -4.4 on Traffy, whose catalogs have keywords; a catalog where only
