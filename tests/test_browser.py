@@ -554,7 +554,16 @@ def test_the_evaluation_page_lists_the_decisions_and_withdraws_one(server: str, 
     assert len(browser.find_elements(By.CSS_SELECTOR, "#decisions-table tbody tr[data-id]")) == 1
     summary = browser.find_element(By.ID, "decisions-summary").text  # it counts what the list shows
     assert "ข้อความมี \u201cซอยทดสอบ\u201d" in summary and "การตัดสินใจ 1 รายการ (ไม่รวมที่ยกเลิก)" in summary, summary
+    row.find_element(By.CSS_SELECTOR, ".decision-withdraw").click()  # asked first: a click alone withdrew it (a walkthrough)
+    asked = wait.until(EC.alert_is_present())
+    assert f"รายการที่ {decided['id']} (D1.4)" in asked.text and "ลอกท่อระบายน้ำซอยทดสอบ" in asked.text, asked.text
+    asked.dismiss()  # kept: nothing sent
+    time.sleep(0.5)  # a withdrawal would answer within this
+    assert "ยกเลิก" not in browser.find_element(By.ID, "decisions-status").text
+    listed = json.loads(urllib.request.urlopen(server + "/v1/decisions?text=" + urllib.parse.quote(text), timeout=WAIT).read())
+    assert [d["id"] for d in listed["decisions"]] == [decided["id"]]
     row.find_element(By.CSS_SELECTOR, ".decision-withdraw").click()
+    wait.until(EC.alert_is_present()).accept()
     wait.until(EC.text_to_be_present_in_element((By.ID, "decisions-status"), f"ยกเลิกรายการที่ {decided['id']} แล้ว"))
     assert not browser.find_elements(By.CSS_SELECTOR, f'#decisions-table tbody tr[data-id="{decided["id"]}"]')  # no longer active
     browser.find_element(By.ID, "decisions-active").click()  # the history: the decision and its withdrawal
@@ -601,6 +610,7 @@ def test_the_list_of_decisions_follows_its_catalogs_levels_and_pages_once_a_clic
     time.sleep(1)  # a second page turn would answer within this
     assert "51–51" in browser.find_element(By.ID, "decisions-status").text
     browser.find_element(By.CSS_SELECTOR, "#decisions-table .decision-withdraw").click()  # the last page's only row
+    wait.until(EC.alert_is_present()).accept()
     wait.until(EC.text_to_be_present_in_element((By.ID, "decisions-status"), "ยกเลิกรายการที่"))
     assert len(browser.find_elements(By.CSS_SELECTOR, "#decisions-table tbody tr[data-id]")) == 50  # the page before, not an empty one
     assert not browser.find_element(By.ID, "decisions-pager").is_displayed()

@@ -162,6 +162,10 @@
 
   function withdraw(d) {
     if (state.writing || state.loading) return;  // one at a time
+    // asked first: one click beside the row's other cells withdrew a decision, and only deciding again undid it (a walkthrough)
+    var shown = d.text.length > 60 ? d.text.slice(0, 60) + "…" : d.text;
+    if (!window.confirm("ยกเลิกการตัดสินใจรายการที่ " + d.id + " (" + d.node_id + ") ของ \u201c" + shown + "\u201d? " +
+                        "ระบบจะไม่นับและไม่เรียนรู้จากรายการนี้ (ประวัติยังเก็บไว้)")) return;
     state.writing = true;
     PA.setStatus($("decisions-status"), "กำลังยกเลิก…", "busy");
     PA.api("/v1/decisions/" + encodeURIComponent(d.id) + "?source=evaluator", { method: "DELETE" })
