@@ -80,7 +80,10 @@ _PLAIN_NUMBER = re.compile(r"[+-]?\d[\d,]*(\.\d+)?(e[+-]?\d+)?", re.IGNORECASE)
 # (a blind review of a first rule that made a column of "1234.50" text, and Excel's SUM skipped it).
 _ITEM_NUMBER = re.compile(r"[1-9]\d?\.\d*[1-9]\d*0")
 _LARGE_NUMBER = re.compile(r"-?(?:\d{3,}|\d{1,3},\d{3})[\d,]*(?:\.\d+)?")
-_CANONICAL_NUMBER = re.compile(r"-?(0|[1-9]\d{0,14}|[1-9]\d{0,2}(,\d{3}){1,4})(\.\d+)?")
+# A run of 12 or more digits without separators is an identifier (a 13-digit citizen or tax id, an account number), not
+# an amount: Excel shows such a number as 1.23457E+12 and a column held both kinds (a blind review); BMA's whole yearly
+# budget is 11 digits, and an amount written with separators stays a number at any size.
+_CANONICAL_NUMBER = re.compile(r"-?(0|[1-9]\d{0,10}|[1-9]\d{0,2}(,\d{3}){1,4})(\.\d+)?")
 _SHEET_TITLE_BAD = re.compile(r"[\[\]:*?/\\\x00-\x1f]")  # characters Excel refuses in a sheet's name
 _ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2})?")  # how _clean writes a date or date-time cell read from a workbook
 _ID_COLUMN = re.compile(r"(^|_)(id|ids|label|labels)($|_)|รหัส|^cluster$", re.IGNORECASE)

@@ -374,6 +374,20 @@ def test_xlsx_budgets_with_separators_are_numbers_and_plan_numbers_stay_as_writt
     assert values[1] == [250_000, "1,2345", "2.2", -5, " 1,000", "1.2", 250_000]
 
 
+def test_xlsx_keeps_long_digit_runs_as_text_and_amounts_as_numbers(tmp_path):
+    """A blind review: in a column named for nothing, a 13-digit tax id became a number Excel shows as 1.23457E+12 while
+    the one with a leading zero stayed text. Amounts stay numbers: BMA's yearly budget has 11 digits, and one written
+    with separators is an amount at any size."""
+    from openpyxl import load_workbook
+
+    path = tmp_path / "out.xlsx"
+    rows = [{"เลขประจำตัวผู้เสียภาษี": "1234567890123", "งบประมาณ": "79000000000", "ยอดรวม": "1,234,567,890,123"},
+            {"เลขประจำตัวผู้เสียภาษี": "0994000160097", "งบประมาณ": "250000.00", "ยอดรวม": "-120,000"}]
+    write_table(path, list(rows[0]), rows)
+    values = [[cell.value for cell in row] for row in load_workbook(path).active.iter_rows(min_row=2)]
+    assert values == [["1234567890123", 79_000_000_000, 1_234_567_890_123], ["0994000160097", 250_000, -120_000]]
+
+
 def test_excel_unicode_text_is_read_not_refused_as_binary(tmp_path):
     """Excel's "Unicode Text" export (UTF-16 with a byte-order mark, tab-separated) was refused as an image or PDF
     for its NUL bytes (a security probe); offices save Thai lists that way."""
