@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
@@ -269,8 +270,18 @@ def catalog_to_table(catalog: Catalog) -> Table:
     return Table(list(CATALOG_COLUMNS) + ([TITLE_COLUMN] if catalog.title else []), catalog.to_rows())
 
 
+# Labels copied from PDFs spell sara am as nikhahit + sara aa ("น้ํา"), the nikhahit sometimes before the tone mark
+# ("นํ้า"), and carry zero-width spaces: "ป้องกันและแก้ปัญหาน้ําท่วม" was an unknown node (a blind review). NFKC writes
+# sara am so as well, the nikhahit goes after a tone mark, and invisible characters go (nlp/normalize.py repairs drafts
+# alike; not imported here, see _THAI_DIGITS).
+_NIKHAHIT_BEFORE_TONE = re.compile("\u0e4d([\u0e48-\u0e4b])")
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]")
+
+
 def _name_key(name: str) -> str:
-    return re.sub(r"\s+", "", name).lower()
+    """A name up to spacing, case and how its Thai is encoded."""
+    key = _NIKHAHIT_BEFORE_TONE.sub("\\1\u0e4d", unicodedata.normalize("NFKC", name))
+    return re.sub(r"\s+", "", _INVISIBLE.sub("", key)).lower()
 
 
 # not pythainlp's thai_digit_to_arabic_digit: importing pythainlp here put it on the command line's
