@@ -49,6 +49,21 @@ SUGGESTION_ONLY = ("final_label is the model's here (decision_label is empty, or
                    "not a person's label")
 
 
+# A classification output's answer columns (index/classify.py): the model's own on every row. Imported as decisions they
+# were stored as people's, each "accepted" (the acceptance rate 50% -> 71% after one file), and measured, the model met
+# itself (a blind review).
+MODEL_ANSWER_COLUMNS = ("pred_label", "pred_name", "pred_top3")
+
+
+def refuse_model_answers(label_column: str) -> None:
+    """A label column that is the model's own answer is refused: nobody decided it."""
+    if label_column.strip() in MODEL_ANSWER_COLUMNS:
+        raise TableError(f"column {label_column!r} is the model's own suggestion on every row, not a person's label: give the column people "
+                         f"filled in (decision_label or final_label of a corrected file from the review grid, or your own)",
+                         thai=f"คอลัมน์ {label_column} คือข้อเสนอของระบบเองทุกแถว ไม่ใช่หมวดที่คนตัดสิน กรุณาระบุคอลัมน์ที่คนกรอก "
+                              f"(decision_label หรือ final_label ของไฟล์ที่ตรวจแล้วจากตารางตรวจทาน หรือคอลัมน์ของท่านเอง)")
+
+
 def suggestion_only(table: Table, label_column: str, catalog: Catalog) -> list[bool]:
     """Per row: its label is a corrected file's ``final_label`` that no person decided, or the model's narrowing of a
     decision made higher up (a dimension decided, its issue suggested; a decision made deeper, lifted to the job's level,
@@ -70,6 +85,7 @@ def read_labelled(source: Path | str | Table, text_columns: list[str], label_col
     """Read texts and labels; rows without text or label, or labelled by the model itself (:func:`suggestion_only`), are skipped with a reason."""
     table = source if isinstance(source, Table) else read_table(source)
     table.require([*text_columns, label_column])
+    refuse_model_answers(label_column)
     unreviewed = suggestion_only(table, label_column, catalog)
     texts: list[str] = []
     labels: list[list[str]] = []

@@ -35,7 +35,7 @@ import numpy as np
 
 from planalign.config import ACROSS_DISTRICTS, AUTO_INDEX_ENCODER, Settings, choose_index_encoder
 from planalign.corpora.catalog import BUILTIN_CATALOGS, Catalog, CatalogError, Problem, catalog_to_table, load_catalog
-from planalign.corpora.labelled import SUGGESTION_ONLY, join_text_columns, parse_columns, read_labelled, suggestion_only
+from planalign.corpora.labelled import SUGGESTION_ONLY, join_text_columns, parse_columns, read_labelled, refuse_model_answers, suggestion_only
 from planalign.corpora.projects import (
     DISTRICT_OFFICE_PREFIX,
     SAMPLE_SOURCE,
@@ -1053,6 +1053,7 @@ class Application:
                                   f"{catalog_id} (แผนที่เปลี่ยนชื่อ หรือแผนปีใหม่) ให้ลบคอลัมน์ catalog ออก")
         if level:
             known.resolve_level(level)
+        refuse_model_answers(label_column)
         items = from_table(written, text_columns, label_column, level, source, project_column, known)
         # a reviewed file's rows left without a label were not decided: skipped and counted, as eval and
         # jobs skip them (one such row refused the whole file, a walkthrough); a label that names nothing still refuses it

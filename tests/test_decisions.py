@@ -210,6 +210,30 @@ def test_a_corrected_files_final_labels_nobody_decided_are_neither_measured_nor_
     assert len(read_labelled(plain, ["text"], "final_label", core.catalog()).texts) == 1
 
 
+def test_a_classification_outputs_own_answers_are_no_labels_and_a_label_spelled_as_a_pdf_spells_it_is_found(tmp_path):
+    """A blind review: ``decisions import OUTPUT --label-col pred_label`` stored the model's answers as people's decisions, each
+    "accepted" (50% -> 71.4%), and a node name with sara am written as nikhahit + sara aa (text copied from a PDF) was an
+    unknown node that refused the whole file."""
+    from planalign.corpora.labelled import read_labelled
+
+    core = _core(tmp_path)
+    rows = [{"ชื่องาน": "งานระบายน้ำและแก้ไขปัญหาน้ำท่วม", "pred_label": "D1.4", "pred_name": "ป้องกันและแก้ปัญหาน้ำท่วม", "pred_confidence": "0.81",
+             "pred_top3": "D1.4|D4.2|D1.2", "ประเด็น": "ป้องกันและแก้ปัญหาน\u0e49\u0e4d\u0e32ท่วม"},
+            {"ชื่องาน": "งานบำบัดน้ำเสีย", "pred_label": "D1.4", "pred_name": "ป้องกันและแก้ปัญหาน้ำท่วม", "pred_confidence": "0.52",
+             "pred_top3": "D1.4|D4.2|D1.2", "ประเด็น": "จัดการขยะ อากาศ น\u0e4d\u0e49\u0e32เสีย"}]  # the nikhahit before the tone mark too
+    output = Table(list(rows[0]), rows)
+    for column in ("pred_label", "pred_name", "pred_top3"):
+        with pytest.raises(TableError, match="model's own suggestion") as refused:
+            core.import_decisions(output, ["ชื่องาน"], column, level="issue")
+        assert "ข้อเสนอของระบบเอง" in refused.value.thai
+        with pytest.raises(TableError, match="model's own suggestion"):  # nor measured against itself (eval, a job's metrics)
+            read_labelled(output, ["ชื่องาน"], column, core.catalog())
+    assert core.decisions.fingerprint("bma-9d")[0] == 0  # nothing stored
+    recorded = core.import_decisions(output, ["ชื่องาน"], "ประเด็น", level="issue")
+    assert [(d.node_id, d.suggested, d.accepted) for d in recorded.stored] == [("D1.4", "D1.4", True), ("D4.2", "D1.4", False)]
+    assert read_labelled(output, ["ชื่องาน"], "ประเด็น", core.catalog()).labels == [["D1.4"], ["D4.2"]]
+
+
 def test_a_file_deciding_a_text_twice_and_an_export_with_history_import_idempotently(tmp_path):
     """A file's last word on a text is stored, by its export times when it has them: a file deciding one text
     D1.2, D1.1, D1.1 stored two decisions at every import, and an export with --history (newest first) set the
