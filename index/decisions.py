@@ -146,6 +146,10 @@ class Recorded:
     undecided: int = 0  # rows of an imported file without a label: no decision taken on them, skipped
     superseded: int = 0  # rows of an imported file on a text a later row of it decides again (planalign.decisions.latest_per_text)
     withdrawn: int = 0  # rows of an imported export that are withdrawn decisions or withdrawals: history, skipped
+    # imported decisions a person withdrew from an earlier import: not brought back (counted as unchanged, they told a user
+    # re-importing a file to restore its labels that every label was in place: a blind review)
+    withdrawn_before: int = 0
+    forms: int = 0  # rows of an imported export that are forms' declared alignments: ingesting the projects brings them, skipped
 
     @property
     def catalogs(self) -> set[str]:
@@ -197,6 +201,7 @@ class DecisionStore:
             part = decisions[start : start + chunk]
             done = write_transaction(self.engine, partial(self._record_part, part=part, on_one_path=on_one_path, restated=restated))
             result.unchanged += done.unchanged
+            result.withdrawn_before += done.withdrawn_before
             result.stored.extend(done.stored)
             if committed is not None:
                 committed(start + len(part))
@@ -218,7 +223,7 @@ class DecisionStore:
         history = self._history(connection, keys) if on_one_path is not None else {}
         for decision, key, place in zip(part, keys, places):
             if decision.source == "imported" and (*key, place[2], decision.node_id) in pulled:
-                result.unchanged += 1
+                result.withdrawn_before += 1
                 continue
             if not place[2]:  # a person's decision on a text a form declared the same is kept: deleting the project took it with
                 # the declaration, the text left without a label, and the same file imported again stored it (an operator's year)

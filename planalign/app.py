@@ -1079,7 +1079,8 @@ class Application:
         recorded = self._store_decisions(checked, known, catalog, rows=[by_number[number] for number, _ in decided], chunk=chunk,
                                          committed=committed)
         recorded.withdrawn = sum(withdrawn)
-        recorded.undecided = len(items) - len(decided) - recorded.withdrawn
+        recorded.forms = sum(form and not gone for form, gone in zip(forms, withdrawn))
+        recorded.undecided = len(items) - len(decided) - recorded.withdrawn - recorded.forms
         return recorded
 
     def declare(self, projects: Sequence[Project], who: str = LOCAL) -> tuple[Recorded, Declared]:

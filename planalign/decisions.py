@@ -157,19 +157,20 @@ def from_table(table: Table, text_columns: list[str], label_column: str, level: 
                project_column: str | None = None, catalog: Catalog | None = None) -> list[DecisionInput]:
     """One decision per row of a file, in the table's order (``Table.row_numbers`` names them).
 
-    A reviewed classification output carries what was shown (``pred_label``, ``pred_confidence``):
-    kept as the suggestion when it names a node of ``catalog`` (an output of another catalog is no
-    suggestion of this one), so the acceptance rate counts the evaluation team's files too (it read
-    "accepted 0 of 0" after one, a walkthrough)."""
+    A reviewed classification output carries what was shown (``pred_label``, ``pred_confidence``), a
+    decisions export what its decisions were shown (``suggested``, ``suggested_confidence``): kept as
+    the suggestion when it names a node of ``catalog`` (an output of another catalog is no suggestion
+    of this one), so the acceptance rate counts the evaluation team's files too (it read "accepted 0 of
+    0" after one, a walkthrough; and after an export imported into another data directory, a blind review)."""
     table.require([*text_columns, label_column] + ([project_column] if project_column else []))
-    shown = SHOWN_COLUMN in table.columns and catalog is not None
+    shown = next((pair for pair in SHOWN_COLUMNS if pair[0] in table.columns), None) if catalog is not None else None
 
     def suggestion(row: dict) -> tuple[str, float | None]:
-        node = catalog.find(str(row.get(SHOWN_COLUMN, "")).strip()) if shown and catalog is not None else None
-        if node is None:
+        node = catalog.find(str(row.get(shown[0], "")).strip()) if shown is not None and catalog is not None else None
+        if node is None or shown is None:
             return "", None
         try:
-            confidence: float | None = float(row.get(SHOWN_CONFIDENCE_COLUMN, ""))
+            confidence: float | None = float(row.get(shown[1], ""))
         except ValueError:
             confidence = None
         return node.id, confidence if confidence is not None and 0 <= confidence <= 1 else None
@@ -211,7 +212,9 @@ def latest_per_text(decisions: Sequence[NewDecision], rows: Sequence[dict] | Non
     return [decisions[i] for i in order if i in kept]
 
 
-SHOWN_COLUMN, SHOWN_CONFIDENCE_COLUMN = "pred_label", "pred_confidence"  # a classification output's suggestion (index/classify.py)
+# the suggestion a file's rows were shown, and its confidence: a classification output's (index/classify.py), a decisions export's
+# (service/format.py DECISION_EXPORT_COLUMNS)
+SHOWN_COLUMNS = (("pred_label", "pred_confidence"), ("suggested", "suggested_confidence"))
 
 
 NOTHING_DECLARED = re.compile(r"^\W*$|^(ไม่มี|ไม่ระบุ|ไม่เกี่ยวข้อง|none|n/?a|nil)$", re.IGNORECASE)  # a form's "none"

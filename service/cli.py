@@ -582,6 +582,10 @@ def decisions_import(
                  if recorded.undecided else "")
               + (f"; {recorded.withdrawn} row(s) of withdrawn decisions or withdrawals skipped (ข้าม {recorded.withdrawn} แถวของการตัดสินที่ถูกยกเลิก)"
                  if recorded.withdrawn else "")
+              + (f"; {recorded.withdrawn_before} row(s) whose decision was withdrawn before not brought back (decide them again to restore "
+                 f"them) (ไม่นำกลับ {recorded.withdrawn_before} แถวที่เคยยกเลิกการตัดสินไว้ ถ้าต้องการใช้ให้ตัดสินใหม่)" if recorded.withdrawn_before else "")
+              + (f"; {recorded.forms} row(s) of forms' declared alignments skipped (ingesting the projects brings them) "
+                 f"(ข้าม {recorded.forms} แถวที่มาจากแบบฟอร์มโครงการ ซึ่งนำเข้าพร้อมโครงการ)" if recorded.forms else "")
               + (f"; {recorded.superseded} row(s) decided again by a later row of the file, the later kept "
                  f"(ข้อความเดียวกันมีหลายแถว ใช้แถวที่ใหม่กว่า {recorded.superseded} แถว)" if recorded.superseded else ""))
     if refit:

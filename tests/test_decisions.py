@@ -278,6 +278,31 @@ def test_a_file_deciding_a_text_twice_and_an_export_with_history_import_idempote
     assert [d.node_id for d in first_send.stored] == ["D1.1"] and first_send.superseded == 2 and not core.decide(batch).stored
 
 
+def test_an_export_imported_elsewhere_keeps_what_its_decisions_were_shown_and_says_what_it_skipped(tmp_path):
+    """A blind review: an export imported into another data directory read "accepted 0 of 0" (its suggested columns were
+    not read), its declared row was counted among rows "without a person's label", and a file imported again after a
+    withdrawal reported the withdrawn row as unchanged."""
+    from planalign.service.format import decision_rows
+
+    core = _core(tmp_path / "a")
+    core.decide([DecisionInput(text="ลอกท่อระบายน้ำซอยวัดไผ่ตัน", node="D1.4", level="issue", suggested="D1.4", suggested_confidence=0.81,
+                               source="evaluator"),
+                 DecisionInput(text="อบรมอาสาสมัครป้องกันยาเสพติด", node="D8.3", level="issue", suggested="D2.1", suggested_confidence=0.47,
+                               source="reviewer")])
+    core.declare([Project(id="P1", name="ปลูกต้นไม้ริมคลองแสนแสบ", plan_alignment="D4.1")])
+    rows = decision_rows(core.decisions_page(limit=None)[1])
+    assert sorted(r["source"] for r in rows) == ["declared", "evaluator", "reviewer"]
+    other = _core(tmp_path / "b")
+    recorded = other.import_decisions(Table(list(rows[0]), rows), ["text"], "node_id")
+    assert sorted((d.node_id, d.suggested, d.suggested_confidence, d.accepted) for d in recorded.stored) == [
+        ("D1.4", "D1.4", 0.81, True), ("D8.3", "D2.1", 0.47, False)]
+    assert (recorded.forms, recorded.undecided) == (1, 0)
+    imported = recorded.stored[0]
+    other.withdraw_decision(imported.id)
+    again = other.import_decisions(Table(list(rows[0]), rows), ["text"], "node_id")
+    assert (len(again.stored), again.unchanged, again.withdrawn_before, again.forms) == (0, 1, 1, 1)
+
+
 def test_decisions_of_a_removed_catalog_stay_readable(tmp_path):
     """The catalog's file removed: its decisions were a 404 filtered (list, stats, export) while the unfiltered
     stats still counted them (a blind test). A catalog id with no catalog and no decisions is still refused."""
@@ -1134,7 +1159,8 @@ def test_a_withdrawn_decision_no_longer_counts_and_the_history_keeps_both(tmp_pa
     store.withdraw(slip.id, "alice")
     store.record([NewDecision(text=health, catalog="bma-9d", level="dimension", node_id="D4", source="planner")])
     again_imported = store.record([NewDecision(text=health, catalog="bma-9d", level="issue", node_id="D5.1", source="imported")], on_one_path=on_path)
-    assert again_imported.unchanged == 1 and [(d.level, d.node_id) for d in store.active("bma-9d", {imported.text_key})] == [("dimension", "D4")]
+    assert (again_imported.withdrawn_before, again_imported.unchanged) == (1, 0)  # said so, not "unchanged" (a blind review)
+    assert [(d.level, d.node_id) for d in store.active("bma-9d", {imported.text_key})] == [("dimension", "D4")]
     assert len(store.record([NewDecision(text=health, catalog="bma-9d", level="issue", node_id="D5.1", source="reviewer")]).stored) == 1
     # a planner's slip withdrawn does not keep a first import of the same label out
     planner = store.record([NewDecision(text="ลอกท่อซอยสุขุมวิท", catalog="bma-9d", level="issue", node_id="D1.4", source="planner")]).stored[0]

@@ -54,6 +54,7 @@ def record(app: AppDep, who: CallerDep, body: Annotated[DecisionIn | list[Decisi
                                          suggested_confidence=i.suggested_confidence, source=i.source) for i in items],
                           catalog=items[0].catalog, who=who)
     return DecisionsStored(stored=len(recorded.stored), unchanged=recorded.unchanged, superseded=recorded.superseded,
+                           withdrawn_before=recorded.withdrawn_before,
                            model=_model(app, items[0].catalog, bool(recorded.stored)), decisions=_with_in_catalog(app, recorded.stored))
 
 

@@ -486,6 +486,8 @@ class DecisionsStored(BaseModel):
     stored: int = Field(description="Decisions stored (they change an active label)")
     unchanged: int = Field(description="Decisions equal to the active one: not stored again")
     superseded: int = Field(0, description="Decisions of the list on a text a later one of the list decides again: its last word is kept")
+    withdrawn_before: int = Field(0, description="Imported decisions a person withdrew from an earlier import: not brought back "
+                                                 "(a person's own decision, source planner, reviewer or evaluator, restores one)")
     decisions: list[LabelDecisionOut]
     model: ModelOut
 
