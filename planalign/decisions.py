@@ -19,7 +19,7 @@ from planalign.corpora.catalog import Catalog, Node, level_thai
 from planalign.corpora.labelled import join_text_columns, split_labels, suggestion_only
 from planalign.corpora.projects import Project, declared_nodes, undeclared_extras, unknown_ids
 from planalign.corpora.tables import Table
-from planalign.errors import InputError
+from planalign.errors import InputError, TooLarge
 from planalign.index.align import AlignmentInputError, prepare_text
 from planalign.index.align.query import unreadable
 from planalign.index.decisions import PEOPLE_SOURCES, SOURCES, Decision, NewDecision, text_key
@@ -40,6 +40,11 @@ class DecisionError(InputError):
                          thai=f"ข้อมูลการตัดสินใจไม่ถูกต้อง {len(problems)} รายการ จึงไม่ได้บันทึกรายการใดเลย ({shown_th}{more_th})")
         # every problem by its item, for a program to mark the rows (they came as one joined string: an integrator's walkthrough)
         self.detail = [{what: where, "error": message, "message_th": thai} for where, message, thai in problems]
+
+
+class TextsTooLong(TooLarge, DecisionError):
+    """Decisions of a list with texts over the limit (413), with every other problem of the list beside them: the first
+    over-long text alone was named, and a list's unknown node came to light only on a second send (a blind review)."""
 
 
 @dataclass

@@ -1345,6 +1345,11 @@ def test_api_bad_input_stores_nothing(client):
     assert client.post("/v1/decisions", headers=KEY, json={"text": "ลอกท่อ", "node_id": "D1.4", "catalog": "nope"}).status_code == 404
     long = client.post("/v1/decisions", headers=KEY, json=[{"text": "ลอกท่อ", "node_id": "D1.4"}, {"text": "ก" * 20_001, "node_id": "D1.4"}])
     assert long.status_code == 413 and "decision 2's text has 20,001 characters" in long.json()["error"]  # the text limit (a security probe)
+    # every problem of the list at once: the unknown node beside the long texts (it came out on a second send: a blind review)
+    mixed = client.post("/v1/decisions", headers=KEY, json=[{"text": "ก" * 20_001, "node_id": "D1.4"}, {"text": "ลอกท่อ", "node_id": "D99"},
+                                                           {"text": "ข" * 20_001, "node_id": "D1.4"}])
+    assert mixed.status_code == 413 and [d["decision"] for d in mixed.json()["detail"]] == [1, 2, 3], mixed.json()
+    assert "unknown node 'D99'" in mixed.json()["error"] and "ไม่พบหมวด D99" in mixed.json()["message_th"]
     many = client.post("/v1/decisions", headers=KEY, json=[{"text": "ลอกท่อ", "node_id": "D1.4"}] * 10_001)
     assert many.status_code == 413 and "10,001" in many.json()["message_th"]  # too many is a 413, as for classify's texts (it was a 422)
     assert client.post("/v1/decisions", headers=KEY, json=[]).status_code == 422
