@@ -230,11 +230,14 @@ class Catalog:
         return any(said == parts or said == parts[-len(said):] for parts in ([int(p) for p in group.split(".")] for group in numbers))
 
     def named(self, label: str) -> list[Node]:
-        """The nodes whose name is ``label`` (exactly, else up to spacing and case), in catalog order."""
-        names = self._names()
+        """The nodes whose name is ``label`` (exactly, else up to spacing, case and how its Thai is encoded), in catalog order."""
+        names = self._names
         return names.get(label.strip()) or names.get(_name_key(label)) or []
 
+    @cached_property
     def _names(self) -> dict[str, list[Node]]:
+        """Names and their keys (:func:`_name_key`), built once (nodes are not changed after loading, see :attr:`digest`):
+        built at every lookup, a file's names cost 0.2 ms a row on 37 nodes, more with each node."""
         names: dict[str, list[Node]] = {}
         for node in self.nodes.values():
             names.setdefault(node.name, []).append(node)
