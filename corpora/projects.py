@@ -45,7 +45,12 @@ def district_name(text: str) -> str:
     """A district as people write it, to its name: "สำนักงานเขตบางเขน", "เขต บางเขน", "บางเขน" -> "บางเขน"."""
     return _DISTRICT_PREFIX.sub("", normalize(text)).strip()
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
-_MULTIPLIERS = {"ล้าน": 1_000_000, "แสน": 100_000, "หมื่น": 10_000, "พัน": 1_000, "m": 1_000_000, "k": 1_000}
+_MULTIPLIERS = {"ล้าน": 1_000_000, "แสน": 100_000, "หมื่น": 10_000, "พัน": 1_000, "mm": 1_000_000, "m": 1_000_000, "k": 1_000}
+_BAHT = re.compile(r"(?:บาท|บ\.?|thb|baht)?(?:ถ้วน)?\.?")  # what may follow an amount ("บาทถ้วน": exactly, as cheques write it)
+_IN_WORDS = re.compile(r"\([^()]*\)$")  # "1,500,000 บาท (หนึ่งล้านห้าแสนบาทถ้วน)": the amount again in words, beside it
+_MINUS = re.compile(r"^[\u2212\u2013\u2012\ufe63\uff0d]")  # a minus sign as word processors write it ("−80000" was stored as 80,000)
+_DECIMAL_COMMA = re.compile(r"\d\.\d{3},\d")  # "100.000,00": a European amount
+_FOREIGN_MONEY = re.compile(r"usd|us\$|\$|€|eur|£|gbp|¥|jpy|cny|rmb|ดอลลาร์|ยูโร|เยน|ปอนด์|หยวน")
 # A project's budget above this is a typing or a column mistake, not a budget: BMA's whole annual
 # budget is under 100,000 million baht (FY2566 ordinance: about 79,000 million). A row of 1e36 baht
 # was stored and made every budget total on the dashboard meaningless (a security probe's note).
@@ -155,23 +160,30 @@ def parse_budget(value: str) -> float | None:
 
     Raises InputError for negative, non-numeric or impossibly large (over ``MAX_BUDGET``) budgets.
     """
-    text = normalize(value).replace(",", "").replace(" ", "").lower()
-    if not text or text in {"-", "–"}:
+    whole = normalize(value).replace(" ", "").lower()
+    if not whole or whole in {"-", "–"}:
         return None
+    not_a_number = InputError(f"budget {value!r} is not a number", thai=f"งบประมาณ {value} ไม่ใช่ตัวเลข (เช่น 1,500,000 หรือ 1.5 ล้านบาท)")
+    if _FOREIGN_MONEY.search(whole):
+        raise InputError(f"budget {value!r} is not in baht", thai=f"งบประมาณ {value} ไม่ใช่จำนวนเงินบาท")
+    if _DECIMAL_COMMA.search(whole):  # "100.000,00" was read as 100 baht
+        raise not_a_number
+    text = _MINUS.sub("-", _IN_WORDS.sub("", whole)).replace(",", "")
     match = _NUMBER.search(text)
     if not match:
-        raise InputError(f"budget {value!r} is not a number", thai=f"งบประมาณ {value} ไม่ใช่ตัวเลข (เช่น 1,500,000 หรือ 1.5 ล้านบาท)")
+        raise not_a_number
     amount = float(match.group(0))
     # "250,000.-" / "100,000.- บาท": the form's way of writing no satang (refused, the whole project with it: a walkthrough)
     rest = re.sub(r"^\.?-(?=(?:บาท|thb)?$)", "", text[match.end() :])
-    multiplied = False
     while word := next((w for w in _MULTIPLIERS if rest.startswith(w)), None):
         amount *= _MULTIPLIERS[word]
-        rest, multiplied = rest[len(word):], True
+        rest = rest[len(word):]
         if word.isascii():  # "ล้านล้าน" is a million millions; "2MM" is finance's two million
             break
-    if (not multiplied and re.search(r"[^\d.บาทthb]", rest)) or re.search(r"\d", rest):  # "1 ล้าน 5 แสน" was read as 1,000,000
-        raise InputError(f"budget {value!r} is not a number", thai=f"งบประมาณ {value} ไม่ใช่ตัวเลข (เช่น 1,500,000 หรือ 1.5 ล้านบาท)")
+    # only the currency may follow: "1 ล้าน 5 แสน" was read as 1,000,000, "5 หมื่นห้าพันบาท" as 50,000, "2 แสนกว่าบาท" (over
+    # 200,000) as 200,000 (a blind review)
+    if not _BAHT.fullmatch(rest):
+        raise not_a_number
     if amount < 0:
         raise InputError(f"budget {value!r} is negative", thai=f"งบประมาณ {value} ติดลบ")
     if amount > MAX_BUDGET:
@@ -186,11 +198,13 @@ def parse_year(value: str | int | None, default: int | None = None) -> int | Non
         return default
     if isinstance(value, int) and value < 0:  # a flag or a query's -2566 was read as 2566 by the cells' rule below (a security probe)
         raise InputError(f"year {value} is not a year", thai=f"ปีงบประมาณ {value} ไม่ใช่ปี (เช่น 2567)")
-    match = re.search(r"\d{4}", normalize(str(value)))
-    if not match:
-        raise InputError(f"year {value!r} is not a year", thai=f"ปีงบประมาณ {value} ไม่ใช่ปี (เช่น 2567)")
-    year = int(match.group(0))
-    if 1900 <= year <= 2200:
+    # four digits standing alone, one year: "25688" was read as 2568 and "2567-2568" as 2567 (a blind review)
+    found = set(re.findall(r"(?<!\d)\d{4}(?!\d)", normalize(str(value))))
+    if len(found) != 1 or re.search(r"\d{5}", normalize(str(value))):
+        raise InputError(f"year {value!r} is not a year" + ("; give one fiscal year" if len(found) > 1 else ""),
+                         thai=f"ปีงบประมาณ {value} ไม่ใช่ปี (เช่น 2567)" + (" กรุณาระบุปีงบประมาณปีเดียว" if len(found) > 1 else ""))
+    year = int(found.pop())
+    if 1900 <= year <= 2100:
         return year + 543
     if 2400 <= year <= 2800:
         return year

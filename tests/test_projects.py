@@ -8,7 +8,8 @@ from planalign.corpora.tables import Table, TableError, write_table
     "raw, baht",
     [("1,500,000", 1_500_000), ("๑,๕๐๐,๐๐๐", 1_500_000), ("1.5 ล้านบาท", 1_500_000), ("2 แสนบาท", 200_000), ("250000 บาท", 250_000), ("", None),
      ("80,000 ล้านบาท", 80_000_000_000), ("1,000,000,000,000", 1e12), ("1 ล้านล้านบาท", 1e12),
-     ("3 พันล้านบาท", 3e9), ("2MM", 2e6), ("250,000.-", 250_000), ("100,000.- บาท", 100_000), ("๒๐๐,๐๐๐.-บาท", 200_000)],
+     ("3 พันล้านบาท", 3e9), ("2MM", 2e6), ("250,000.-", 250_000), ("100,000.- บาท", 100_000), ("๒๐๐,๐๐๐.-บาท", 200_000),
+     ("1,500,000 บาท (หนึ่งล้านห้าแสนบาทถ้วน)", 1_500_000), ("2 แสนบาทถ้วน", 200_000), ("5,000 บ.", 5_000), ("500k", 500_000)],
 )
 def test_budget_forms(raw, baht):
     """Budgets as Thai forms write them; the largest a line of the FY2566 ordinance could hold is accepted."""
@@ -18,7 +19,10 @@ def test_budget_forms(raw, baht):
 @pytest.mark.parametrize("raw, message", [("-5", "negative"), ("ห้าแสน", "not a number"), ("12 ขวด", "not a number"),
                                           ("1" + "0" * 36, "column mistake"), ("2000000 ล้านบาท", "column mistake"),
                                           ("1.5 ล้านล้านบาท", "column mistake"), ("1000000000001", "column mistake"),
-                                          ("1 ล้าน 5 แสนบาท", "not a number"), ("1-2 ล้านบาท", "not a number"), ("250,000.-.-", "not a number")])
+                                          ("1 ล้าน 5 แสนบาท", "not a number"), ("1-2 ล้านบาท", "not a number"), ("250,000.-.-", "not a number"),
+                                          # read as 50,000 / 1,000,000 / 200,000 / 5,000 / 100 / 80,000 (a blind review)
+                                          ("5 หมื่นห้าพันบาท", "not a number"), ("1 ล้านห้าแสน", "not a number"), ("2 แสนกว่าบาท", "not a number"),
+                                          ("USD 5000", "not in baht"), ("100.000,00", "not a number"), ("\u221280000", "negative")])
 def test_bad_budgets(raw, message):
     with pytest.raises(ValueError, match=message):
         parse_budget(raw)
@@ -39,6 +43,9 @@ def test_years_common_era_converted():
     assert parse_year("", 2568) == 2568
     with pytest.raises(ValueError):
         parse_year("99")
+    for typed in ("25688", "2567-2568", "2200"):  # read as 2568, 2567 and 2743 (a blind review)
+        with pytest.raises(ValueError, match="year"):
+            parse_year(typed)
 
 
 def test_thai_form_headers_are_recognized():
