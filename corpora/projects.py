@@ -277,6 +277,17 @@ def map_headers(columns: list[str], overrides: dict[str, str] | None = None) -> 
     return {column: mapping[column] for column in columns if column in mapping}  # in the file's order
 
 
+# A row number ("ลำดับ"), the id a submission list has when it has no project code: every office numbers its list 1, 2, ...,
+# so a second district's file replaced the first's projects as "updated" (a blind review). Read as an id within its office
+# and year; a column mapped to id by name (``--map ลำดับ=id``) is taken as written.
+ROW_NUMBER_HEADER = header_key("ลำดับ")
+
+
+def row_number_id(number: str, office: str, fiscal_year: str | int) -> str:
+    """A row number as a project id: ``office-year-number`` ("บางเขน-2568-3"), the parts known."""
+    return "-".join(part for part in (district_name(office) if office else "", str(fiscal_year).strip(), number.strip()) if part)
+
+
 def rows_to_projects(table: Table, year: int | None = None, source: str = "", overrides: dict[str, str] | None = None, id_prefix: str = "",
                      drop_subtotals: bool = False) -> IngestResult:
     """Validate rows into projects; a row failing validation is rejected with its reason.
@@ -299,8 +310,12 @@ def rows_to_projects(table: Table, year: int | None = None, source: str = "", ov
     seen: dict[str, int] = {}
     occurrences: dict[tuple[str, ...], int] = {}
     groups = district_groups()
+    id_column = next((column for column, fieldname in mapping.items() if fieldname == "id"), None)
+    numbered = id_column is not None and id_column not in (overrides or {}) and header_key(id_column) == ROW_NUMBER_HEADER
     for number, row in zip(table.row_numbers(), table.rows):
         values = {fieldname: row.get(column, "").strip() for column, fieldname in mapping.items()}
+        if numbered and values.get("id"):
+            values["id"] = row_number_id(values["id"], values.get("district") or values.get("org", ""), values.get("fiscal_year") or (year or ""))
         if not values.get("id"):
             # Rows without ids are known by their content and how often it repeated before in
             # this file, so re-ingesting the same file is idempotent even with repeated lines.

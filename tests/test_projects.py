@@ -48,6 +48,31 @@ def test_years_common_era_converted():
             parse_year(typed)
 
 
+def test_row_numbers_of_two_districts_lists_are_two_districts_projects(tmp_path):
+    """A blind review: each district numbers its list 1, 2 ("ลำดับ"), and the second district's file replaced the first's
+    projects as "2 updated" (coverage and search lost them). A row number is an id within its office and year."""
+    from planalign.app import Application
+    from planalign.config import Settings
+    from planalign.corpora.projects import rows_to_projects
+
+    def listed(office: str, names: list[str]) -> Table:
+        return Table(["ลำดับ", "หน่วยงาน", "ชื่อโครงการ", "ปีงบประมาณ", "งบประมาณ"],
+                     [{"ลำดับ": str(n), "หน่วยงาน": office, "ชื่อโครงการ": name, "ปีงบประมาณ": "2570", "งบประมาณ": "100,000"}
+                      for n, name in enumerate(names, start=1)])
+
+    laksi = listed("สำนักงานเขตหลักสี่", ["ซ่อมผิวจราจรซอยแจ้งวัฒนะ 10", "ลอกท่อระบายน้ำซอยวิภาวดี 60"])
+    bangsue = listed("สำนักงานเขตบางซื่อ", ["ปลูกต้นไม้ริมคลองเปรมประชากร", "อบรมอาสาสมัครป้องกันอัคคีภัย"])
+    assert [p.id for p in rows_to_projects(laksi).projects] == ["หลักสี่-2570-1", "หลักสี่-2570-2"]
+    core = Application(Settings(data_dir=tmp_path, encoder="tfidf"))
+    for table in (laksi, bangsue):
+        stored = core.store.upsert(rows_to_projects(table).projects)
+        assert (len(stored.inserted), len(stored.updated)) == (2, 0)
+    assert core.store.count() == 4
+    assert core.store.upsert(rows_to_projects(laksi).projects).unchanged == 2  # the same list again: unchanged
+    # a column mapped to the id by name is taken as written
+    assert [p.id for p in rows_to_projects(laksi, overrides={"ลำดับ": "id"}).projects] == ["1", "2"]
+
+
 def test_thai_form_headers_are_recognized():
     mapping = map_headers(["โครงการ/กิจกรรม", "วัตถุประสงค์", "เป้าหมาย", "งบประมาณ", "ระยะเวลาดำเนินงาน",
                            "ความสอดคล้องกับแผนระดับ กทม.", "หน่วยงาน/สำนักงานเขต"])
