@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import time
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import partial
 
@@ -368,9 +368,14 @@ class DecisionStore:
             count, newest = connection.execute(select(func.count(), func.max(table.c.id)).where(table.c.catalog == catalog)).one()
         return int(count or 0), int(newest or 0)
 
-    def forget_declared(self, project_ids: Sequence[str]) -> set[str]:
-        """Remove what deleted projects' forms declared; returns the catalogs whose decisions changed. A person's
-        decisions stay: they are about the text, and a form read again declares anew."""
+    def forget_declared(self, project_ids: Sequence[str], *, catalog: str | None = None,
+                        kept: Mapping[str, Collection[str]] | None = None) -> set[str]:
+        """Remove what projects' forms declared (deleted projects': every catalog's); returns the catalogs whose
+        decisions changed. A person's decisions stay: they are about the text, and a form read again declares anew.
+
+        ``kept``: per project, the levels its form declares now (forms read again, on ``catalog``): a level it no
+        longer declares is forgotten, as a deleted project's is (a form updated with its plan alignment emptied kept
+        teaching its old label, and a near-repeat of its text followed it: a blind review)."""
         if not project_ids:
             return set()
 
@@ -378,13 +383,15 @@ class DecisionStore:
             _one_writer(connection)
             found: set[str] = set()
             for start in range(0, len(project_ids), CHUNK):
-                which = and_(table.c.source == "declared", table.c.project_id.in_(list(project_ids[start : start + CHUNK])))
-                gone = connection.execute(select(table.c.id, table.c.catalog).where(which)).all()
-                found |= {catalog for _, catalog in gone}
+                which = and_(table.c.source == "declared", table.c.project_id.in_(list(project_ids[start : start + CHUNK])),
+                             *([table.c.catalog == catalog] if catalog is not None else []))
+                rows = connection.execute(select(table.c.id, table.c.catalog, table.c.project_id, table.c.level).where(which)).all()
+                gone = [(i, c) for i, c, project, level in rows if kept is None or level not in kept.get(project, ())]
+                found |= {c for _, c in gone}
                 ids = [decision_id for decision_id, _ in gone]
                 for at in range(0, len(ids), CHUNK):  # their withdrawals too: they named a decision no longer there (a blind review)
                     connection.execute(delete(table).where(table.c.withdraws.in_(ids[at : at + CHUNK])))
-                connection.execute(delete(table).where(which))
+                    connection.execute(delete(table).where(table.c.id.in_(ids[at : at + CHUNK])))
             return found
 
         return write_transaction(self.engine, work)

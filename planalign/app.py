@@ -1094,7 +1094,14 @@ class Application:
             catalog = self.catalog()
         except InputError:  # a configured catalog that cannot be read: nothing to declare against
             return Recorded(), Declared([], [], [])
-        read = declared([p for p in projects if p.source != SAMPLE_SOURCE], catalog)
+        forms = [p for p in projects if p.source != SAMPLE_SOURCE]
+        read = declared(forms, catalog)
+        catalog_id = self.catalog_id(None)
+        levels: dict[str, set[str]] = {}
+        for decision in read.decisions:
+            levels.setdefault(decision.project_id, set()).add(decision.level or "")
+        for changed in self.decisions.forget_declared([p.id for p in forms], catalog=catalog_id, kept=levels):
+            self.learning.changed(changed)
         return (self.decide(read.decisions, who=who) if read.decisions else Recorded()), read
 
     def refit(self, catalog: str | None = None, encoder: str | None = None, progress: Progress | None = None):

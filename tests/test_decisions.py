@@ -341,6 +341,23 @@ def test_a_deleted_projects_declared_alignment_no_longer_teaches(tmp_path):
     assert {(d.project_id, d.source) for d in core.decisions.page(catalog="bma-9d", limit=None)[1]} == {("P2", "reviewer")}
 
 
+def test_a_form_that_no_longer_declares_a_level_no_longer_teaches_it(tmp_path):
+    """A blind review: a project ingested again with its plan alignment emptied kept its declared D1 / D1.4 active, and a
+    near-repeat of its text followed them. What the form no longer declares goes, as a deleted project's does; what it
+    still declares stays, and a person's decision on the text is untouched."""
+    core = _core(tmp_path)
+    text = "โครงการลอกท่อระบายน้ำซอยพหลโยธิน 48 เขตบางเขน"
+    core.ingest([Project(id="T3", name=text, plan_alignment="D1.4", source="form"), Project(id="T4", name=text + " ระยะที่ 2", source="form")])
+    core.decide([DecisionInput(text=text + " ระยะที่ 2", node="D1.2", project_id="T4", source="reviewer")])
+    assert sorted((d.project_id, d.level, d.node_id) for d in core.decisions.active("bma-9d")) == [
+        ("T3", "dimension", "D1"), ("T3", "issue", "D1.4"), ("T4", "issue", "D1.2")]
+    core.ingest([Project(id="T3", name=text, plan_alignment="D1", source="form")])  # the issue no longer declared
+    assert sorted((d.project_id, d.level, d.node_id) for d in core.decisions.active("bma-9d")) == [("T3", "dimension", "D1"), ("T4", "issue", "D1.2")]
+    core.ingest([Project(id="T3", name=text, source="form")])  # nothing declared any more
+    assert [(d.project_id, d.node_id, d.source) for d in core.decisions.active("bma-9d")] == [("T4", "D1.2", "reviewer")]
+    assert {d.source for d in core.decisions.page(catalog="bma-9d", limit=None)[1]} == {"reviewer"}
+
+
 def test_a_corrected_file_ingested_after_the_wrong_one_is_deleted_teaches_the_corrected_nodes(tmp_path):
     """SQLite gave the deleted declarations' ids to the corrected file's: the catalog's fingerprint (count, newest id)
     came back unchanged, and the model learned from the wrong column went on being served, after a restart too
