@@ -330,6 +330,12 @@ def ingest(
         err.print(f"[yellow]warning:[/] the file's level column holds {', '.join(escape(v) for v in read.levels[:6])}: rows of one level "
                   "often total the next, and coverage would count their budget twice; --where level=... keeps one "
                   "(คอลัมน์ level มีหลายระดับ งบประมาณอาจถูกนับซ้ำ ใช้ --where level=... เลือกระดับเดียว)")
+    if read.unknown_districts:
+        said = "; ".join(f"row {row} {escape(name)!r}" + (f" (did you mean {escape(near)}?)" if near else "") for row, name, near in read.unknown_districts[:10])
+        more = f" and {len(read.unknown_districts) - 10} more" if len(read.unknown_districts) > 10 else ""
+        err.print(f"[yellow]warning:[/] {len(read.unknown_districts)} project(s) name a district that is not one of Bangkok's 50: {said}{more}; "
+                  "stored, but coverage counts them with the central agencies (ไม่ใช่ชื่อเขตใน 50 เขตของกรุงเทพมหานคร "
+                  "บันทึกไว้แล้ว แต่จะนับรวมกับหน่วยงานส่วนกลาง โปรดตรวจชื่อเขต)")
     for rejection in read.rejected[:50]:
         err.print(f"[yellow]row {rejection.row} rejected:[/] {escape(rejection.reason)} [dim]({escape(rejection.thai)})[/]")
     if len(read.rejected) > 50:

@@ -369,6 +369,12 @@ def test_projects_crud_and_rejections(client):
     levels = "level,โครงการ/กิจกรรม,งบประมาณ\norg,สำนักงานเขตดุสิต,900000\nitem,ลอกท่อระบายน้ำ,900000\n"
     mixed = client.post("/v1/projects/file", files={"file": ("b.csv", levels.encode())}, data={"year": 2568}).json()
     assert mixed["mixed_levels"] == ["item", "org"]
+    # a district not among Bangkok's 50 is said, with the one a typo likely means (stored silently, counted as a central
+    # agency, and refused by coverage's district filter: a blind review)
+    places = "โครงการ/กิจกรรม,หน่วยงาน/สำนักงานเขต\nลอกท่อ,สำนักงานเขตบางกะปี\nปลูกต้นไม้,สำนักงานเขตบางกระบือ\nซ่อมถนน,สำนักงานเขตบางเขน\n"
+    said = client.post("/v1/projects/file", files={"file": ("d.csv", places.encode())}, data={"year": 2568}).json()
+    assert said["inserted"] == 3 and said["unknown_districts"] == [{"row": 2, "district": "บางกะปี", "nearest": "บางกะปิ"},
+                                                                   {"row": 3, "district": "บางกระบือ", "nearest": ""}]
     # headers it does not know: mapped as the CLI's --map does (the API had no way to, and its error said --map)
     export = "รหัส,ชื่อ\nM1,ลอกท่อระบายน้ำซอยสุขุมวิท 50\n".encode()
     unmapped = client.post("/v1/projects/file", files={"file": ("e.csv", export)})

@@ -217,7 +217,8 @@ def test_dedup_check_finds_the_copy_not_every_text_sharing_its_words(tmp_path):
                                                                   {"id": "P2", "name": "โครงการลอกท่อระบายน้ำซอยวัดไผ่ตัน", "org": "สำนักงานเขตบางพลัด",
                                                                    "fiscal_year": "2567"}]
                 + [{"id": f"R{i}", "name": text} for i, text in enumerate(reports)])
-    assert run_cli("ingest", str(source), "--encoder", "tfidf", data_dir=tmp_path).returncode == 0
+    ingested = run_cli("ingest", str(source), "--encoder", "tfidf", data_dir=tmp_path)
+    assert ingested.returncode == 0 and "not one of Bangkok's 50" not in ingested.stderr
     result = run_cli("dedup", "--check", "โครงการลอกท่อระบายน้ำ ซอยวัดไผ่ตัน", data_dir=tmp_path)
     assert result.returncode == 0, result.stderr
     lines = [line for line in result.stdout.splitlines() if line.strip()]
@@ -227,6 +228,12 @@ def test_dedup_check_finds_the_copy_not_every_text_sharing_its_words(tmp_path):
     assert ignored.returncode == 2 and "--out, --year apply to the sweep" in ignored.stderr and not (tmp_path / "c.csv").exists()  # exit 0, no file
     across = run_cli("dedup", "--check", "โครงการลอกท่อระบายน้ำ", "--across-districts", data_dir=tmp_path)  # it was ignored (a blind review)
     assert across.returncode == 2 and "--across-districts/--any apply to the sweep" in across.stderr
+    # a district not among Bangkok's 50 is said at ingest, with the one a typo likely means (a blind review)
+    typo = tmp_path / "typo.csv"
+    write_table(typo, ["id", "name", "org"], [{"id": "P3", "name": "โครงการปลูกต้นไม้ริมคลอง", "org": "สำนักงานเขตป้อมปราบ"}])
+    warned = run_cli("ingest", str(typo), "--encoder", "tfidf", data_dir=tmp_path)
+    assert warned.returncode == 0 and "1 project(s) name a district that is not one of Bangkok's 50: row 2 'ป้อมปราบ' (did you mean" in warned.stderr
+    assert "ป้อมปราบศัตรูพ่าย" in warned.stderr and "หน่วยงานส่วนกลาง" in warned.stderr
 
 
 def test_classify_with_the_shared_bma_catalog_and_training(tmp_path, shared_data):

@@ -13,7 +13,7 @@ from planalign.corpora.projects import FIELDS, IngestResult, Project, column_pai
 from planalign.corpora.tables import TABLE_UPLOAD_SUFFIXES, Table, read_table
 from planalign.errors import NotFound
 from planalign.service.api.deps import AppDep, CallerDep, audit, display_name, read_upload, refuse_unknown_form_fields, require_read_key, require_write_key, upload_path
-from planalign.service.api.schemas import DeclaredBeyondOnePath, Deleted, IngestResponse, ProjectsIn, ProjectsPage, RejectedRow, UndeclaredAlignment
+from planalign.service.api.schemas import DeclaredBeyondOnePath, Deleted, IngestResponse, ProjectsIn, ProjectsPage, RejectedRow, UndeclaredAlignment, UnknownDistrict
 
 router = APIRouter(prefix="/v1/projects", tags=["projects"])
 
@@ -30,7 +30,8 @@ def _response(read: IngestResult, outcome: IngestOutcome, who: str, what: str) -
                           pending=outcome.index.pending, undeclared=[UndeclaredAlignment(id=i, declared=d) for i, d in outcome.undeclared[:UNDECLARED_SHOWN]],
                           undeclared_total=len(outcome.undeclared),
                           declared_extra=[DeclaredBeyondOnePath(id=i, what=d) for i, d in outcome.declared_extra[:UNDECLARED_SHOWN]],
-                          declared_extra_total=len(outcome.declared_extra), mixed_levels=read.levels if len(read.levels) > 1 else [])
+                          declared_extra_total=len(outcome.declared_extra), mixed_levels=read.levels if len(read.levels) > 1 else [],
+                          unknown_districts=[UnknownDistrict(row=row, district=name, nearest=near) for row, name, near in read.unknown_districts])
 
 
 @router.post("", summary="Add or update projects given as JSON (upsert by id)", dependencies=[Depends(require_write_key)],

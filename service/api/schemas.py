@@ -355,6 +355,12 @@ class DeclaredBeyondOnePath(BaseModel):
                                   '"not in the catalog: D9.9" (its dimension D9 kept)')
 
 
+class UnknownDistrict(BaseModel):
+    row: int
+    district: str
+    nearest: str = Field("", description="The nearest of Bangkok's 50 districts' names, when one is near")
+
+
 class IngestResponse(BaseModel):
     inserted: int
     updated: int
@@ -371,6 +377,8 @@ class IngestResponse(BaseModel):
     declared_extra_total: int = Field(0, description="How many projects declare beyond one path of the catalog, or ids it does not have")
     mixed_levels: list[str] = Field([], description="The values of the file's level column when it holds several (org, section, item...): "
                                                     "rows of one level often total the next, counted twice in coverage; keep one level's rows")
+    unknown_districts: list[UnknownDistrict] = Field([], description="Projects stored with a district that is not one of Bangkok's 50: "
+                                                                     "coverage counts them with the central agencies (check the name)")
 
 
 class ProjectsPage(BaseModel):
