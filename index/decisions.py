@@ -373,9 +373,10 @@ class DecisionStore:
         """Remove what projects' forms declared (deleted projects': every catalog's); returns the catalogs whose
         decisions changed. A person's decisions stay: they are about the text, and a form read again declares anew.
 
-        ``kept``: per project, the levels its form declares now (forms read again, on ``catalog``): a level it no
+        ``kept``: per project, the levels its form declares now (forms ingested again, on ``catalog``): a level it no
         longer declares is forgotten, as a deleted project's is (a form updated with its plan alignment emptied kept
-        teaching its old label, and a near-repeat of its text followed it: a blind review)."""
+        teaching its old label, and a near-repeat of its text followed it: a blind review). A declaration a person
+        withdrew stays, and its withdrawal: forgotten with it, the form read again brought the label back (a blind review)."""
         if not project_ids:
             return set()
 
@@ -386,7 +387,10 @@ class DecisionStore:
                 which = and_(table.c.source == "declared", table.c.project_id.in_(list(project_ids[start : start + CHUNK])),
                              *([table.c.catalog == catalog] if catalog is not None else []))
                 rows = connection.execute(select(table.c.id, table.c.catalog, table.c.project_id, table.c.level).where(which)).all()
-                gone = [(i, c) for i, c, project, level in rows if kept is None or level not in kept.get(project, ())]
+                withdrawn = set() if kept is None else {i for (i,) in connection.execute(
+                    select(table.c.withdraws).where(table.c.withdraws.in_([row[0] for row in rows]))).all()}
+                gone = [(i, c) for i, c, project, level in rows
+                        if kept is None or (level not in kept.get(project, ()) and i not in withdrawn)]
                 found |= {c for _, c in gone}
                 ids = [decision_id for decision_id, _ in gone]
                 for at in range(0, len(ids), CHUNK):  # their withdrawals too: they named a decision no longer there (a blind review)

@@ -835,7 +835,7 @@ class Application:
                 self.refresh_alignments(only=stored.changed, progress=progress)
             except InputError as exc:  # stored and indexed: a catalog that cannot be read leaves coverage to refresh later, not an error
                 log.warning("projects stored, but not aligned for coverage: %s", exc)
-        outcome.declared, read = self.declare(projects, who)
+        outcome.declared, read = self.declare(projects, who, ingested=True)
         outcome.undeclared, outcome.declared_extra = read.missed, read.extra
         return outcome
 
@@ -1083,9 +1083,12 @@ class Application:
         recorded.undecided = len(items) - len(decided) - recorded.withdrawn - recorded.forms
         return recorded
 
-    def declare(self, projects: Sequence[Project], who: str = LOCAL) -> tuple[Recorded, Declared]:
+    def declare(self, projects: Sequence[Project], who: str = LOCAL, *, ingested: bool = False) -> tuple[Recorded, Declared]:
         """The alignment the projects' forms declare, as ``declared`` decisions on the default catalog,
         and what was read (the projects whose declaration names no node of it, nodes beyond one per level).
+        ``ingested``: the forms were just stored, so a level one no longer declares loses its declared decision
+        (:meth:`DecisionStore.forget_declared`); not when the stored forms are read again (the service's start: a
+        default catalog since changed would forget what the forms declared on it).
 
         The embedded sample projects declare nothing here: we wrote them, nobody decided on them, and
         `make run` learned from them (every suggestion "learned from 332 decisions" of invented text, an
@@ -1100,7 +1103,7 @@ class Application:
         levels: dict[str, set[str]] = {}
         for decision in read.decisions:
             levels.setdefault(decision.project_id, set()).add(decision.level or "")
-        for changed in self.decisions.forget_declared([p.id for p in forms], catalog=catalog_id, kept=levels):
+        for changed in self.decisions.forget_declared([p.id for p in forms], catalog=catalog_id, kept=levels) if ingested else ():
             self.learning.changed(changed)
         return (self.decide(read.decisions, who=who) if read.decisions else Recorded()), read
 

@@ -225,6 +225,10 @@ def test_a_labelled_job_is_scored_at_its_labels_level_and_says_why_not(client):
     assert metrics["level"] == "dimension" and metrics["n"] == 4 and metrics["skipped"] == 2 and metrics["skipped_rows"] == [4, 5]
     assert metrics["unusable_labels"] == 1 and metrics["unusable_label_rows"] == [{"row": 4, "label": "X9", "reason": "label(s) not in the catalog: X9"}]
     assert (metrics["unlabelled"], metrics["empty_text"]) == (1, 0)  # the page says why by kind (it said "no text, or ..." of an unlabelled row)
+    # a classification output's own answers as gold: refused when sent (the job ran unscored and learned without those texts)
+    output = "text,pred_label\nขุดลอกคลอง,D1\n".encode()
+    mirrored = client.post("/v1/classify/jobs", files={"file": ("o.csv", output)}, data={"text_col": "text", "label_col": "pred_label"})
+    assert mirrored.status_code == 422 and "model's own suggestion" in mirrored.json()["error"] and "ข้อเสนอของระบบเอง" in mirrored.json()["message_th"]
     grid = client.get(f"/v1/classify/jobs/{job.json()['id']}/review").json()  # the grid reviews the level the job used
     assert grid["level"] == "dimension" and {r["pred_label"] for r in grid["rows"]} <= {"D1", "D2", "D3", "D4", "D5", "D6", "D7", "D8", "D9"}
     unknown = client.post("/v1/classify/jobs", files={"file": ("u.csv", "text,label\nขุดลอกคลอง,X9\n".encode())},

@@ -344,18 +344,30 @@ def test_a_deleted_projects_declared_alignment_no_longer_teaches(tmp_path):
 def test_a_form_that_no_longer_declares_a_level_no_longer_teaches_it(tmp_path):
     """A blind review: a project ingested again with its plan alignment emptied kept its declared D1 / D1.4 active, and a
     near-repeat of its text followed them. What the form no longer declares goes, as a deleted project's does; what it
-    still declares stays, and a person's decision on the text is untouched."""
+    still declares stays; a person's decision on the text, and a person's withdrawal of a declaration, are untouched (a
+    second review: forgotten with its declaration, a withdrawal let the form read again bring the label back)."""
     core = _core(tmp_path)
     text = "โครงการลอกท่อระบายน้ำซอยพหลโยธิน 48 เขตบางเขน"
-    core.ingest([Project(id="T3", name=text, plan_alignment="D1.4", source="form"), Project(id="T4", name=text + " ระยะที่ 2", source="form")])
-    core.decide([DecisionInput(text=text + " ระยะที่ 2", node="D1.2", project_id="T4", source="reviewer")])
-    assert sorted((d.project_id, d.level, d.node_id) for d in core.decisions.active("bma-9d")) == [
-        ("T3", "dimension", "D1"), ("T3", "issue", "D1.4"), ("T4", "issue", "D1.2")]
+    other = "โครงการปลูกต้นไม้ริมคลองเปรมประชากร เขตบางเขน"
+    core.ingest([Project(id="T3", name=text, plan_alignment="D1.4", source="form"), Project(id="T5", name=other, plan_alignment="D4.1", source="form")])
+    core.decide([DecisionInput(text=text, node="D1.2", level="issue", source="reviewer")])  # a person's, on T3's own text
+    mistaken = next(d for d in core.decisions.active("bma-9d") if d.project_id == "T5" and d.level == "issue")
+    core.withdraw_decision(mistaken.id, source="reviewer")  # a person withdrew T5's declared issue
+    def history() -> list[tuple[str, str, str, str, bool]]:
+        return sorted((d.project_id, d.level, d.node_id, d.source, d.withdrawn_by is not None)
+                      for d in core.decisions.page(catalog="bma-9d", limit=None)[1] if not d.withdraws)
+
+    assert history() == [("", "issue", "D1.2", "reviewer", False), ("T3", "dimension", "D1", "declared", False),
+                         ("T3", "issue", "D1.4", "declared", False), ("T5", "dimension", "D4", "declared", False),
+                         ("T5", "issue", "D4.1", "declared", True)]
     core.ingest([Project(id="T3", name=text, plan_alignment="D1", source="form")])  # the issue no longer declared
-    assert sorted((d.project_id, d.level, d.node_id) for d in core.decisions.active("bma-9d")) == [("T3", "dimension", "D1"), ("T4", "issue", "D1.2")]
-    core.ingest([Project(id="T3", name=text, source="form")])  # nothing declared any more
-    assert [(d.project_id, d.node_id, d.source) for d in core.decisions.active("bma-9d")] == [("T4", "D1.2", "reviewer")]
-    assert {d.source for d in core.decisions.page(catalog="bma-9d", limit=None)[1]} == {"reviewer"}
+    assert history() == [("", "issue", "D1.2", "reviewer", False), ("T3", "dimension", "D1", "declared", False),
+                         ("T5", "dimension", "D4", "declared", False), ("T5", "issue", "D4.1", "declared", True)]
+    core.ingest([Project(id="T3", name=text, source="form"), Project(id="T5", name=other, source="form")])  # nothing declared any more
+    assert history() == [("", "issue", "D1.2", "reviewer", False), ("T5", "issue", "D4.1", "declared", True)]  # the withdrawn one kept
+    assert [(d.project_id, d.node_id) for d in core.decisions.active("bma-9d")] == [("", "D1.2")]
+    core.ingest([Project(id="T5", name=other, plan_alignment="D4.1", source="form")])  # the form read again: its withdrawn issue stays withdrawn
+    assert sorted((d.project_id, d.level, d.node_id) for d in core.decisions.active("bma-9d")) == [("", "issue", "D1.2"), ("T5", "dimension", "D4")]
 
 
 def test_a_corrected_file_ingested_after_the_wrong_one_is_deleted_teaches_the_corrected_nodes(tmp_path):

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, File, Form, Header, Query, UploadFile
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from planalign.corpora.labelled import parse_columns
+from planalign.corpora.labelled import parse_columns, refuse_model_answers
 from planalign.corpora.tables import TABLE_UPLOAD_SUFFIXES, Table, read_table
 from planalign.errors import Conflict, NotFound, TooLarge, Unavailable
 from planalign.index.align import Alignment, AlignmentInputError, warning_thai
@@ -111,6 +111,8 @@ async def submit_job(
             table = read_table(path, name=name, limits=app.table_limits())
         table.require_rows(name)
         table.require(parse_columns(text_col) + [c for c in (id_col, label_col) if c], name)  # refused now, not as a failed job later
+        if label_col:  # the model's own answers as gold labels: refused now (the job ran unscored and learned without those texts)
+            refuse_model_answers(label_col)
         # who submitted it, by key name (never the key): a shared list of every team's jobs said no owner (an integrator's walkthrough)
         params = {"text_col": text_col, "id_col": id_col, "label_col": label_col, "catalog": catalog, "level": level, "learn": learn,
                   "submitted_by": who}
