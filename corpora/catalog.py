@@ -274,16 +274,16 @@ def catalog_to_table(catalog: Catalog) -> Table:
 
 
 # Labels copied from PDFs spell sara am as nikhahit + sara aa ("น้ํา"), the nikhahit sometimes before the tone mark
-# ("นํ้า"), and carry zero-width spaces: "ป้องกันและแก้ปัญหาน้ําท่วม" was an unknown node (a blind review). NFKC writes
-# sara am so as well, the nikhahit goes after a tone mark, and invisible characters go (nlp/normalize.py repairs drafts
-# alike; not imported here, see _THAI_DIGITS).
+# ("นํ้า"), sara ae as two sara e ("เเ"), and carry zero-width spaces: "ป้องกันและแก้ปัญหาน้ําท่วม" was an unknown node (a
+# blind review). NFKC writes sara am so as well, the nikhahit goes after a tone mark, เเ becomes แ and invisible characters
+# go (nlp/normalize.py repairs drafts so, and more; not imported here, see _THAI_DIGITS).
 _NIKHAHIT_BEFORE_TONE = re.compile("\u0e4d([\u0e48-\u0e4b])")
 _INVISIBLE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]")
 
 
 def _name_key(name: str) -> str:
     """A name up to spacing, case and how its Thai is encoded."""
-    key = _NIKHAHIT_BEFORE_TONE.sub("\\1\u0e4d", unicodedata.normalize("NFKC", name))
+    key = _NIKHAHIT_BEFORE_TONE.sub("\\1\u0e4d", unicodedata.normalize("NFKC", name)).replace("\u0e40\u0e40", "\u0e41")  # เเ: แ
     return re.sub(r"\s+", "", _INVISIBLE.sub("", key)).lower()
 
 

@@ -46,10 +46,12 @@ def district_name(text: str) -> str:
     """A district as people write it, to its name: "สำนักงานเขตบางเขน", "เขต บางเขน", "บางเขน" -> "บางเขน"."""
     return _DISTRICT_PREFIX.sub("", normalize(text)).strip()
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
-_MULTIPLIERS = {"ล้าน": 1_000_000, "แสน": 100_000, "หมื่น": 10_000, "พัน": 1_000, "mm": 1_000_000, "m": 1_000_000, "k": 1_000}
-_BAHT = re.compile(r"(?:บาท|บ\.?|thb|baht)?(?:ถ้วน)?\.?")  # what may follow an amount ("บาทถ้วน": exactly, as cheques write it)
+_MULTIPLIERS = {"ล้าน": 1_000_000, "แสน": 100_000, "หมื่น": 10_000, "พัน": 1_000, "million": 1_000_000, "mil": 1_000_000, "mm": 1_000_000,
+                "m": 1_000_000, "k": 1_000}
+# what may follow an amount: the currency ("บาทถ้วน": exactly, as cheques write it), "a year", a footnote's star
+_BAHT = re.compile(r"(?:บาท|บ\.?|฿|thb|baht)?(?:ถ้วน)?\.?(?:/?(?:ต่อ)?ปี)?\**")
 _IN_WORDS = re.compile(r"\([^()]*\)$")  # "1,500,000 บาท (หนึ่งล้านห้าแสนบาทถ้วน)": the amount again in words, beside it
-_MINUS = re.compile(r"^[\u2212\u2013\u2012\ufe63\uff0d]")  # a minus sign as word processors write it ("−80000" was stored as 80,000)
+_MINUS = re.compile(r"[\u2212\u2013\u2012\ufe63\uff0d](?=\d)")  # a minus as word processors write it ("−80000" was stored as 80,000)
 _DECIMAL_COMMA = re.compile(r"\d\.\d{3},\d")  # "100.000,00": a European amount
 _FOREIGN_MONEY = re.compile(r"usd|us\$|\$|€|eur|£|gbp|¥|jpy|cny|rmb|ดอลลาร์|ยูโร|เยน|ปอนด์|หยวน")
 # A project's budget above this is a typing or a column mistake, not a budget: BMA's whole annual
@@ -202,18 +204,28 @@ def parse_year(value: str | int | None, default: int | None = None) -> int | Non
         return default
     if isinstance(value, int) and value < 0:  # a flag or a query's -2566 was read as 2566 by the cells' rule below (a security probe)
         raise InputError(f"year {value} is not a year", thai=f"ปีงบประมาณ {value} ไม่ใช่ปี (เช่น 2567)")
-    # four digits standing alone, one year: "25688" was read as 2568 and "2567-2568" as 2567 (a blind review)
-    found = set(re.findall(r"(?<!\d)\d{4}(?!\d)", normalize(str(value))))
-    if len(found) != 1 or re.search(r"\d{5}", normalize(str(value))):
-        raise InputError(f"year {value!r} is not a year" + ("; give one fiscal year" if len(found) > 1 else ""),
-                         thai=f"ปีงบประมาณ {value} ไม่ใช่ปี (เช่น 2567)" + (" กรุณาระบุปีงบประมาณปีเดียว" if len(found) > 1 else ""))
-    year = int(found.pop())
-    if 1900 <= year <= 2100:
-        return year + 543
-    if 2400 <= year <= 2800:
+    # four digits standing alone, outside brackets, naming one year in either era ("2568", "2568/2025"; "ปีงบประมาณ 2568
+    # (ต.ค. 2567 - ก.ย. 2568)"): "25688" was read as 2568 and "2567-2568" as 2567 (a blind review)
+    text = _BRACKETED.sub(" ", normalize(str(value)))
+    found = {_buddhist_era(int(y)) for y in re.findall(r"(?<!\d)\d{4}(?!\d)", text)}
+    if len(found) > 1:
+        raise InputError(f"year {value!r} names {len(found)} years; give one fiscal year",
+                         thai=f"ปีงบประมาณ {value} ระบุ {len(found)} ปี กรุณาระบุปีงบประมาณปีเดียว")
+    if not found or re.search(r"\d{5}", text):
+        raise InputError(f"year {value!r} is not a year", thai=f"ปีงบประมาณ {value} ไม่ใช่ปี (เช่น 2567)")
+    year = found.pop()
+    if year is not None:
         return year
     raise InputError(f"year {value!r} is neither a Buddhist Era (25xx) nor a Common Era (20xx) year",
                      thai=f"ปีงบประมาณ {value} ไม่ใช่ทั้งปีพุทธศักราช (25xx) และปีคริสต์ศักราช (20xx)")
+
+
+_BRACKETED = re.compile(r"\([^()]*\)")
+
+
+def _buddhist_era(year: int) -> int | None:
+    """A year of either era in Buddhist Era (2023 -> 2566); None when it is neither (1900-2100 CE, 2400-2800 BE)."""
+    return year + 543 if 1900 <= year <= 2100 else year if 2400 <= year <= 2800 else None
 
 
 def fiscal_year_of(date: str) -> int | None:
@@ -326,7 +338,11 @@ def rows_to_projects(table: Table, year: int | None = None, source: str = "", ov
     for number, row in zip(table.row_numbers(), table.rows):
         values = {fieldname: row.get(column, "").strip() for column, fieldname in mapping.items()}
         if numbered and values.get("id"):
-            values["id"] = row_number_id(values["id"], values.get("district") or values.get("org", ""), values.get("fiscal_year") or (year or ""))
+            try:  # the year as read ("พ.ศ. 2570", "2027": 2570), so a list written another way updates its projects
+                fiscal_year: int | str = parse_year(values.get("fiscal_year"), year) or ""
+            except InputError:
+                fiscal_year = ""  # refused with the row below
+            values["id"] = row_number_id(values["id"], values.get("district") or values.get("org", ""), fiscal_year)
         if not values.get("id"):
             # Rows without ids are known by their content and how often it repeated before in
             # this file, so re-ingesting the same file is idempotent even with repeated lines.
@@ -394,7 +410,9 @@ def _without_subtotals(result: IngestResult, numbers: list[int]) -> IngestResult
             continue
         directions = (1, -1) if _TOTAL.search(project.name) else (1,)
         heading[i] = any(_sums_to(projects, i, step) for step in directions)
-    kept = IngestResult(rejected=list(result.rejected), left_out=result.left_out, levels=result.levels)
+    headings = {number for number, is_heading in zip(numbers, heading) if is_heading}
+    kept = IngestResult(rejected=list(result.rejected), left_out=result.left_out, levels=result.levels,
+                        unknown_districts=[said for said in result.unknown_districts if said[0] not in headings])
     for project, number, is_heading in zip(projects, numbers, heading):
         amount = f"{project.budget:,.0f}" if project.budget else "-"
         if is_heading and (_ARTICLE.match(project.name) or _STRUCTURE.match(project.name)):

@@ -377,7 +377,7 @@ def test_projects_crud_and_rejections(client):
     # agency, and refused by coverage's district filter: a blind review)
     places = "โครงการ/กิจกรรม,หน่วยงาน/สำนักงานเขต\nลอกท่อ,สำนักงานเขตบางกะปี\nปลูกต้นไม้,สำนักงานเขตบางกระบือ\nซ่อมถนน,สำนักงานเขตบางเขน\n"
     said = client.post("/v1/projects/file", files={"file": ("d.csv", places.encode())}, data={"year": 2568}).json()
-    assert said["inserted"] == 3 and said["unknown_districts"] == [{"row": 2, "district": "บางกะปี", "nearest": "บางกะปิ"},
+    assert said["inserted"] == 3 and said["unknown_districts_total"] == 2 and said["unknown_districts"] == [{"row": 2, "district": "บางกะปี", "nearest": "บางกะปิ"},
                                                                    {"row": 3, "district": "บางกระบือ", "nearest": ""}]
     # headers it does not know: mapped as the CLI's --map does (the API had no way to, and its error said --map)
     export = "รหัส,ชื่อ\nM1,ลอกท่อระบายน้ำซอยสุขุมวิท 50\n".encode()

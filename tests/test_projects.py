@@ -9,7 +9,8 @@ from planalign.corpora.tables import Table, TableError, write_table
     [("1,500,000", 1_500_000), ("๑,๕๐๐,๐๐๐", 1_500_000), ("1.5 ล้านบาท", 1_500_000), ("2 แสนบาท", 200_000), ("250000 บาท", 250_000), ("", None),
      ("80,000 ล้านบาท", 80_000_000_000), ("1,000,000,000,000", 1e12), ("1 ล้านล้านบาท", 1e12),
      ("3 พันล้านบาท", 3e9), ("2MM", 2e6), ("250,000.-", 250_000), ("100,000.- บาท", 100_000), ("๒๐๐,๐๐๐.-บาท", 200_000),
-     ("1,500,000 บาท (หนึ่งล้านห้าแสนบาทถ้วน)", 1_500_000), ("2 แสนบาทถ้วน", 200_000), ("5,000 บ.", 5_000), ("500k", 500_000)],
+     ("1,500,000 บาท (หนึ่งล้านห้าแสนบาทถ้วน)", 1_500_000), ("2 แสนบาทถ้วน", 200_000), ("5,000 บ.", 5_000), ("500k", 500_000),
+     ("1.5 million baht", 1_500_000), ("2 mil", 2_000_000), ("1.5 ล้านบาท/ปี", 1_500_000), ("1.5 ล้าน฿", 1_500_000), ("1.5 ล้านบาท*", 1_500_000)],
 )
 def test_budget_forms(raw, baht):
     """Budgets as Thai forms write them; the largest a line of the FY2566 ordinance could hold is accepted."""
@@ -22,7 +23,8 @@ def test_budget_forms(raw, baht):
                                           ("1 ล้าน 5 แสนบาท", "not a number"), ("1-2 ล้านบาท", "not a number"), ("250,000.-.-", "not a number"),
                                           # read as 50,000 / 1,000,000 / 200,000 / 5,000 / 100 / 80,000 (a blind review)
                                           ("5 หมื่นห้าพันบาท", "not a number"), ("1 ล้านห้าแสน", "not a number"), ("2 แสนกว่าบาท", "not a number"),
-                                          ("USD 5000", "not in baht"), ("100.000,00", "not a number"), ("\u221280000", "negative")])
+                                          ("USD 5000", "not in baht"), ("100.000,00", "not a number"), ("\u221280000", "negative"),
+                                          ("งบประมาณ \u221280,000 บาท", "negative"), ("THB \u221280,000", "negative")])
 def test_bad_budgets(raw, message):
     with pytest.raises(ValueError, match=message):
         parse_budget(raw)
@@ -46,6 +48,8 @@ def test_years_common_era_converted():
     for typed in ("25688", "2567-2568", "2200"):  # read as 2568, 2567 and 2743 (a blind review)
         with pytest.raises(ValueError, match="year"):
             parse_year(typed)
+    for typed in ("2568 (2025)", "2568/2025", "ปีงบประมาณ 2568 (ต.ค. 2567 - ก.ย. 2568)"):  # one year, written in two eras or with its period
+        assert parse_year(typed) == 2568
 
 
 def test_row_numbers_of_two_districts_lists_are_two_districts_projects(tmp_path):
@@ -71,6 +75,9 @@ def test_row_numbers_of_two_districts_lists_are_two_districts_projects(tmp_path)
     assert core.store.upsert(rows_to_projects(laksi).projects).unchanged == 2  # the same list again: unchanged
     # a column mapped to the id by name is taken as written
     assert [p.id for p in rows_to_projects(laksi, overrides={"ลำดับ": "id"}).projects] == ["1", "2"]
+    # the year as read: the same list with its year written another way updates its projects (a second review)
+    other_era = Table(laksi.columns, [{**row, "ปีงบประมาณ": "พ.ศ. 2570" if n else "2027"} for n, row in enumerate(laksi.rows)])
+    assert [p.id for p in rows_to_projects(other_era).projects] == ["หลักสี่-2570-1", "หลักสี่-2570-2"]
 
 
 def test_thai_form_headers_are_recognized():
@@ -180,6 +187,10 @@ def test_a_heading_or_total_row_is_no_project(tmp_path):
               ("ปลูกต้นไม้", "50,000"), ("ลอกท่อ", "50,000"), ("ตัดหญ้า", "50,000"), ("รวบรวมขยะชุมชน", "150,000")]]
     write_table(path, columns, blank)
     assert read_projects(path, year=2566, drop_subtotals=True).rejected == []
+    # a district not among the 50 is still said when the subtotals are dropped (a second review: the list was lost)
+    unknown = [{"หน่วยงาน": "สำนักงานเขตบางกะปี", "โครงการ/กิจกรรม": "ลอกท่อ", "งบประมาณ": "50,000"}]
+    write_table(path, columns, unknown)
+    assert read_projects(path, year=2566, drop_subtotals=True).unknown_districts == [(2, "บางกะปี", "บางกะปิ")]
     for label in ("รวมทั้งหมด", "ยอดรวม"):  # labels the tokenizer keeps whole
         totals = [("เขตบางเขน", "งานกวาดถนน", "1,200,000"), ("เขตบางเขน", "งานเก็บขยะ", "800,000"), ("เขตบางเขน", "งานสวน", "500,000"),
                   ("เขตบางเขน", label, "2,500,000")]

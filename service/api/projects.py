@@ -31,7 +31,9 @@ def _response(read: IngestResult, outcome: IngestOutcome, who: str, what: str) -
                           undeclared_total=len(outcome.undeclared),
                           declared_extra=[DeclaredBeyondOnePath(id=i, what=d) for i, d in outcome.declared_extra[:UNDECLARED_SHOWN]],
                           declared_extra_total=len(outcome.declared_extra), mixed_levels=read.levels if len(read.levels) > 1 else [],
-                          unknown_districts=[UnknownDistrict(row=row, district=name, nearest=near) for row, name, near in read.unknown_districts])
+                          unknown_districts=[UnknownDistrict(row=row, district=name, nearest=near)
+                                             for row, name, near in read.unknown_districts[:UNDECLARED_SHOWN]],
+                          unknown_districts_total=len(read.unknown_districts))
 
 
 @router.post("", summary="Add or update projects given as JSON (upsert by id)", dependencies=[Depends(require_write_key)],

@@ -378,7 +378,8 @@ class IngestResponse(BaseModel):
     mixed_levels: list[str] = Field([], description="The values of the file's level column when it holds several (org, section, item...): "
                                                     "rows of one level often total the next, counted twice in coverage; keep one level's rows")
     unknown_districts: list[UnknownDistrict] = Field([], description="Projects stored with a district that is not one of Bangkok's 50: "
-                                                                     "coverage counts them with the central agencies (check the name)")
+                                                                     "coverage counts them with the central agencies (check the name; the first 100)")
+    unknown_districts_total: int = Field(0, description="How many projects name a district that is not one of Bangkok's 50")
 
 
 class ProjectsPage(BaseModel):
