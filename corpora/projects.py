@@ -53,6 +53,9 @@ _BAHT = re.compile(r"(?:บาท|บ\.?|฿|thb|baht)?(?:ถ้วน)?\.?(?:/?
 _IN_WORDS = re.compile(r"\([^()]*\)$")  # "1,500,000 บาท (หนึ่งล้านห้าแสนบาทถ้วน)": the amount again in words, beside it
 _MINUS = re.compile(r"[\u2212\u2013\u2012\ufe63\uff0d](?=\d)")  # a minus as word processors write it ("−80000" was stored as 80,000)
 _DECIMAL_COMMA = re.compile(r"\d\.\d{3},\d")  # "100.000,00": a European amount
+# a thousands separator not followed by exactly three digits ("1,50", "100,00", "12,34,567", "1,2,3"): not an amount as Thai
+# forms write one (an integrator's walkthrough stored 150, 10,000, 1,234,567 and 123 baht)
+_BAD_GROUPS = re.compile(r"\d,(?!\d{3}(?!\d))|(?<![\d,])\d{4,},\d")
 _FOREIGN_MONEY = re.compile(r"usd|us\$|\$|€|eur|£|gbp|¥|jpy|cny|rmb|ดอลลาร์|ยูโร|เยน|ปอนด์|หยวน")
 # A project's budget above this is a typing or a column mistake, not a budget: BMA's whole annual
 # budget is under 100,000 million baht (FY2566 ordinance: about 79,000 million). A row of 1e36 baht
@@ -172,7 +175,7 @@ def parse_budget(value: str) -> float | None:
     not_a_number = InputError(f"budget {value!r} is not a number", thai=f"งบประมาณ {value} ไม่ใช่ตัวเลข (เช่น 1,500,000 หรือ 1.5 ล้านบาท)")
     if _FOREIGN_MONEY.search(whole):
         raise InputError(f"budget {value!r} is not in baht", thai=f"งบประมาณ {value} ไม่ใช่จำนวนเงินบาท")
-    if _DECIMAL_COMMA.search(whole):  # "100.000,00" was read as 100 baht
+    if _DECIMAL_COMMA.search(whole) or _BAD_GROUPS.search(whole):  # "100.000,00" was read as 100 baht, "1,50" as 150, "100,00" as 10,000
         raise not_a_number
     text = _MINUS.sub("-", _IN_WORDS.sub("", whole)).replace(",", "")
     match = _NUMBER.search(text)
@@ -207,6 +210,8 @@ def parse_year(value: str | int | None, default: int | None = None) -> int | Non
     # four digits standing alone, outside brackets, naming one year in either era ("2568", "2568/2025"; "ปีงบประมาณ 2568
     # (ต.ค. 2567 - ก.ย. 2568)"): "25688" was read as 2568 and "2567-2568" as 2567 (a blind review)
     text = _BRACKETED.sub(" ", normalize(str(value)))
+    if re.search(r"\d\.\d*[1-9]", text):  # 2568.5 was stored as 2568 (an integrator's walkthrough); a spreadsheet's 2568.0 is 2568
+        raise InputError(f"year {value!r} is not a year", thai=f"ปีงบประมาณ {value} ไม่ใช่ปี (เช่น 2567)")
     found = {_buddhist_era(int(y)) for y in re.findall(r"(?<!\d)\d{4}(?!\d)", text)}
     if len(found) > 1:
         raise InputError(f"year {value!r} names {len(found)} years; give one fiscal year",

@@ -101,6 +101,9 @@ also reads. A state-changing request sent by a browser must come from this servi
 FIELD_THAI = {"name": "ชื่อโครงการ", "objective": "วัตถุประสงค์", "target": "เป้าหมาย", "text": "ข้อความ"}  # the draft's fields on the planner page
 
 
+_LOC_NOISE = frozenset({"body", "query", "path", "str", "int", "float", "bool", "none", "list", "dict"})
+
+
 def _validation_thai(errors: Sequence[Any]) -> str:
     """What to fix, in Thai: the fields a person can fix (not a union's branch labels: "DecisionIn",
     "list[DecisionIn]" for one decision or a list), with the limit a too-long value broke; a body that
@@ -109,12 +112,21 @@ def _validation_thai(errors: Sequence[Any]) -> str:
         return "ข้อมูลที่ส่งมาไม่ใช่ JSON ที่ถูกต้อง กรุณาตรวจเครื่องหมายวงเล็บ จุลภาค และเครื่องหมายคำพูด"
     fields: dict[str, str] = {}
     for e in errors:
-        loc = [str(part) for part in e.get("loc", ())]
-        if not loc or re.match(r"^[A-Z]|.*\[", loc[-1]):
+        raw = [str(part) for part in e.get("loc", ())]
+        if raw[:1] == ["header"] and len(raw) > 1:  # an over-long Idempotency-Key named nothing (an integrator's walkthrough)
+            fields.setdefault(raw[-1], f"ส่วนหัว {raw[-1]}")
+            continue
+        # not a union's branch labels ("DecisionIn", "list[DecisionIn]"; a value's types "str", "int", "float"), nor where it came from
+        loc = [part for part in raw if part not in _LOC_NOISE and not re.match(r"^[A-Z]|.*\[", part)]
+        field = next((part for part in reversed(loc) if not part.isdigit()), "")
+        if not field:
             continue
         limit = (e.get("ctx") or {}).get("max_length")
-        named = f"{FIELD_THAI[loc[-1]]} ({loc[-1]})" if loc[-1] in FIELD_THAI else loc[-1]  # as the planner page labels it ("name" read as English)
-        fields.setdefault(loc[-1], f"{named} ไม่เกิน {limit:,} ตัวอักษร" if e.get("type") == "string_too_long" and limit else named)
+        named = f"{FIELD_THAI[field]} ({field})" if field in FIELD_THAI else field  # as the planner page labels it ("name" read as English)
+        # which item of a list: "texts: 2" read as a field named 2, "year" without its project (an integrator's walkthrough)
+        items = [f"รายการที่ {int(part) + 1}" for part in loc if part.isdigit()]
+        named = f"{named} ({', '.join(items)})" if items else named
+        fields.setdefault(" ".join(loc), f"{named} ไม่เกิน {limit:,} ตัวอักษร" if e.get("type") == "string_too_long" and limit else named)
     return f"ข้อมูลที่ส่งมาไม่ถูกต้อง กรุณาตรวจช่อง: {', '.join(fields.values())}" if fields else "ข้อมูลที่ส่งมาไม่ถูกต้อง"
 
 

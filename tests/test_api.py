@@ -131,6 +131,8 @@ def test_align_errors(client):
     assert client.post("/v1/align", json={"text": "x", "top_k": 0}).status_code == 422
     misspelt = client.post("/v1/align", json={"text": "ขุดลอกคลอง", "top": 5})  # top_k: answered 3 suggestions as if read
     assert misspelt.status_code == 422 and "top" in misspelt.json()["message_th"]
+    listed = client.post("/v1/classify", json={"texts": ["ขุดลอกคลอง", "ซ่อมถนน", None]})  # "กรุณาตรวจช่อง: 2" named a field "2"
+    assert listed.status_code == 422 and listed.json()["message_th"].endswith("กรุณาตรวจช่อง: texts (รายการที่ 3)"), listed.json()
     before = client.get("/v1/decisions").json()["total"]
     spoofed = client.post("/v1/decisions", json={"text": "ขุดลอกคลอง", "node_id": "D1.4", "who": "ผู้อำนวยการ"})  # who: from the API key only
     assert spoofed.status_code == 422 and spoofed.json()["message_th"].endswith("กรุณาตรวจช่อง: who")  # not the union's "list[DecisionIn]"
@@ -363,6 +365,11 @@ def test_projects_crud_and_rejections(client):
     assert result["rejected"][0]["reason_th"].startswith("งบประมาณ") and "ติดลบ" in result["rejected"][0]["reason_th"]
     typo = client.post("/v1/projects", json={"projects": [{"id": "B2", "name": "ปลูกต้นไม้", "year": 2568}]})  # fiscal_year
     assert typo.status_code == 422 and "year" in typo.text and client.get("/v1/projects/B2").status_code == 404
+    # which project, in Thai too ("กรุณาตรวจช่อง: year" named none; an integrator's walkthrough); a JSON true is no budget (stored 1 baht)
+    second = client.post("/v1/projects", json={"projects": [{"id": "B3", "name": "ก"}, {"id": "B4", "name": "ข", "year": 2568}]})
+    assert second.status_code == 422 and second.json()["message_th"].endswith("กรุณาตรวจช่อง: year (รายการที่ 2)")
+    flag = client.post("/v1/projects", json={"projects": [{"id": "B5", "name": "ปลูกต้นไม้", "budget": True}]})
+    assert flag.status_code == 422 and flag.json()["message_th"].endswith("กรุณาตรวจช่อง: budget (รายการที่ 1)") and client.get("/v1/projects/B5").status_code == 404
     assert client.delete("/v1/projects/A3").status_code == 200
     assert client.get("/v1/projects/A3").status_code == 404 and client.get("/v1/projects/A3").json()["message_th"] == "ไม่พบโครงการรหัส A3"
     assert client.delete("/v1/projects/A3").status_code == 404

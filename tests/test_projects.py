@@ -24,7 +24,10 @@ def test_budget_forms(raw, baht):
                                           # read as 50,000 / 1,000,000 / 200,000 / 5,000 / 100 / 80,000 (a blind review)
                                           ("5 หมื่นห้าพันบาท", "not a number"), ("1 ล้านห้าแสน", "not a number"), ("2 แสนกว่าบาท", "not a number"),
                                           ("USD 5000", "not in baht"), ("100.000,00", "not a number"), ("\u221280000", "negative"),
-                                          ("งบประมาณ \u221280,000 บาท", "negative"), ("THB \u221280,000", "negative")])
+                                          ("งบประมาณ \u221280,000 บาท", "negative"), ("THB \u221280,000", "negative"),
+                                          # separators not in groups of three: stored 123, 150, 10,000, 1,234,567 (an integrator)
+                                          ("1,2,3", "not a number"), ("1,50", "not a number"), ("100,00", "not a number"),
+                                          ("12,34,567", "not a number")])
 def test_bad_budgets(raw, message):
     with pytest.raises(ValueError, match=message):
         parse_budget(raw)
@@ -45,11 +48,12 @@ def test_years_common_era_converted():
     assert parse_year("", 2568) == 2568
     with pytest.raises(ValueError):
         parse_year("99")
-    for typed in ("25688", "2567-2568", "2200"):  # read as 2568, 2567 and 2743 (a blind review)
+    for typed in ("25688", "2567-2568", "2200", "2568.5"):  # read as 2568, 2567, 2743 and 2568 (blind reviews)
         with pytest.raises(ValueError, match="year"):
             parse_year(typed)
     for typed in ("2568 (2025)", "2568/2025", "ปีงบประมาณ 2568 (ต.ค. 2567 - ก.ย. 2568)"):  # one year, written in two eras or with its period
         assert parse_year(typed) == 2568
+    assert parse_year("2568.0") == parse_year(2568.0) == 2568  # a spreadsheet's number
 
 
 def test_row_numbers_of_two_districts_lists_are_two_districts_projects(tmp_path):

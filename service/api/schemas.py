@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, create_model
 from pydantic.json_schema import JsonDict
 
 from planalign.corpora.form import draft_text
@@ -327,7 +327,8 @@ ProjectIn: type[BaseModel] = create_model(  # type: ignore[call-overload]
     "ProjectIn",
     # an unknown field ("year" for fiscal_year) is refused (422 naming it), not dropped while the project is stored without it
     __config__=ConfigDict(extra="forbid", json_schema_extra={"examples": [_PROJECT_EXAMPLE]}),
-    **{name: ((str | int | float | None), None) for name in PROJECT_FIELDS if name not in ("id", "name")},
+    # strict: a JSON true was stored as a budget of 1 baht (a blind review); a number or its text, as a form writes it
+    **{name: ((StrictStr | StrictInt | StrictFloat | None), None) for name in PROJECT_FIELDS if name not in ("id", "name")},
     id=(str | None, Field(None, max_length=200)),
     name=(str, Field(max_length=10_000)),
 )
