@@ -46,6 +46,9 @@ class Report:
         }
 
 
+NO_SUGGESTION = "(none)"  # the confusion matrix's column of the rows given no suggestion
+
+
 def evaluate(ranked: Sequence[Sequence[str]], gold: Sequence[Sequence[str]], confidence: Sequence[float]) -> Report:
     """``ranked``: predictions best first; ``gold``: the true set; ``confidence``: of the top-1."""
     if not ranked:
@@ -57,11 +60,12 @@ def evaluate(ranked: Sequence[Sequence[str]], gold: Sequence[Sequence[str]], con
     reference = [p if hit else sorted(g)[0] for p, g, hit in zip(predicted, gold_sets, hits1)]
     per_class = per_class_f1(predicted, reference)
     macro = float(np.mean([c["f1"] for c in per_class.values()])) if per_class else 0.0
-    labels = sorted(set(reference) | set(predicted) - {""})
+    # a row given no suggestion (no readable words) is a miss in n and top-1, so it has its column too: the matrix summed to
+    # 61 of a job's 63 (an integrator's walkthrough)
+    labels = sorted(set(reference) | set(predicted) - {""}) + ([NO_SUGGESTION] if "" in predicted else [])
     confusion = [[0] * len(labels) for _ in labels]
     for p, r in zip(predicted, reference):
-        if p:
-            confusion[labels.index(r)][labels.index(p)] += 1
+        confusion[labels.index(r)][labels.index(p or NO_SUGGESTION)] += 1
     return Report(
         n=len(ranked),
         top1=float(np.mean(hits1)),

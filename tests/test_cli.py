@@ -124,6 +124,17 @@ def test_eval_prints_metrics(tmp_path, shop_catalog):
     assert report["n"] == 3 and report["top1"] == 1.0 and "PET.DOG" in report["per_class"]
 
 
+
+def test_the_confusion_matrix_counts_every_row_the_measure_counts():
+    """A row given no suggestion (no readable words) was a miss in n and top-1 but missing from the confusion matrix: a job's
+    matrix summed to 61 of its 63 (an integrator's walkthrough). It has a column of its own."""
+    from planalign.index.evaluation import NO_SUGGESTION, evaluate
+
+    report = evaluate([["D1", "D4"], [], ["D4"], ["D1"]], [["D1"], ["D1"], ["D4"], ["D4"]], [0.8, 0.0, 0.7, 0.6])
+    assert report.n == 4 and report.top1 == 0.5 and sum(map(sum, report.confusion)) == report.n
+    assert report.labels == ["D1", "D4", NO_SUGGESTION] and report.confusion[0] == [1, 0, 1]  # D1 rows: one right, one given nothing
+
+
 def test_eval_scores_every_label_and_says_why_a_row_is_skipped(tmp_path, shop_catalog):
     """Rows out of the score are named with their reason and the counts add up; the first row's label no longer picks the level."""
     data = tmp_path / "gold.csv"
