@@ -36,7 +36,8 @@ def _response(read: IngestResult, outcome: IngestOutcome, who: str, what: str) -
                           unknown_districts_total=len(read.unknown_districts))
 
 
-@router.post("", summary="Add or update projects given as JSON (upsert by id)", dependencies=[Depends(require_write_key)],
+@router.post("", summary="Add or update projects given as JSON (upsert by id: a project sent again replaces the stored one whole, "
+                          "so a field left out is emptied)", dependencies=[Depends(require_write_key)],
              response_model=IngestResponse, responses={413: {"description": "a field over PLANALIGN_MAX_FIELD_CHARS"}})
 def ingest_json(body: ProjectsIn, app: AppDep, who: CallerDep) -> IngestResponse:
     rows = [{k: "" if v is None else str(v) for k, v in p.model_dump().items()} for p in body.projects]
