@@ -581,6 +581,12 @@ ERROR_STATUSES = {
 }
 
 
+ERROR_HEADERS = {
+    "401": {"WWW-Authenticate": {"description": "How to send the key: ApiKey header=\"X-API-Key\"", "schema": {"type": "string"}}},
+    "503": {"Retry-After": {"description": "Seconds to wait before trying again", "schema": {"type": "integer"}}},
+}
+
+
 def _the_shape_sent(errors: Sequence[Any]) -> list[Any]:
     """A body that may be one object or a list of them (POST /v1/decisions) is checked as both; the errors of the shape
     not sent are left out when the other shape has errors of its own: one decision without its text also read "list:
@@ -620,7 +626,8 @@ def _declare_errors(app: FastAPI) -> None:
         for path, operations in schema.get("paths", {}).items():
             for operation in operations.values():
                 responses = operation.setdefault("responses", {})
-                statuses = dict(ERROR_STATUSES) if path.startswith("/v1/") else {"503": ERROR_STATUSES["503"]}
+                # /healthz answers 200 on purpose, a fallback included (its own body says so)
+                statuses = dict(ERROR_STATUSES) if path.startswith("/v1/") else {} if path == "/healthz" else {"503": ERROR_STATUSES["503"]}
                 if "requestBody" not in operation or "application/json" not in operation["requestBody"].get("content", {}):
                     statuses.pop("415", None)  # only a JSON body can come with another type
                 if "requestBody" not in operation:
@@ -630,6 +637,8 @@ def _declare_errors(app: FastAPI) -> None:
                 for status, why in statuses.items():
                     responses.setdefault(status, {"description": why})
                 for status, response in responses.items():
+                    if status in ERROR_HEADERS:  # sent, so declared: a client generated from the document did not see them (an integrator)
+                        response.setdefault("headers", {}).update(ERROR_HEADERS[status])
                     if status[0] in "45" and "Readiness" not in str(response.get("content", "")):
                         response["content"] = error
                         if response.get("description") == "Validation Error":  # FastAPI's words for its own 422 body

@@ -843,6 +843,11 @@ def test_the_openapi_description_declares_the_errors_the_service_answers(tmp_pat
         assert form_as_text.status_code == 422  # an upload's form is no JSON to ask for
         assert "409" in described["paths"]["/v1/classify/jobs/{job_id}/result"]["get"]["responses"]
         assert {"401", "403"} <= set(described["paths"]["/metrics"]["get"]["responses"]) and list(described["paths"]["/healthz"]) == ["get"]
+        # the headers it sends, declared (a client generated from the document saw none of them: an integrator's walkthrough)
+        assert "WWW-Authenticate" in align["401"]["headers"] and "Retry-After" in align["503"]["headers"]
+        jobs = described["paths"]["/v1/classify/jobs"]
+        assert "X-Total-Count" in jobs["get"]["responses"]["200"]["headers"] and "Idempotent-Replayed" in jobs["post"]["responses"]["202"]["headers"]
+        assert "503" not in described["paths"]["/healthz"]["get"]["responses"]  # it answers 200 on purpose
         assert "413" not in described["paths"]["/v1/catalogs/{catalog_id}"]["delete"]["responses"]
         for body in (refused.json(), unknown.json()):  # the bodies are what the description says
             assert set(error["required"]) <= set(body) and set(body) <= set(error["properties"])

@@ -83,7 +83,10 @@ def _job_out(job: Job, ahead: dict[str, tuple[int, int]]) -> JobOut:
 @router.post("/jobs", status_code=202, summary="Upload a CSV/XLSX/XLS/JSONL file to label in the background",
              dependencies=[Depends(require_write_key), Depends(refuse_unknown_form_fields)],
              response_model=JobOut,
-             responses={413: {"description": "over PLANALIGN_MAX_ROWS rows or a cell over PLANALIGN_MAX_FIELD_CHARS"},
+             responses={202: {"description": "The job, queued (or the one this Idempotency-Key made before)",
+                              "headers": {"Idempotent-Replayed": {"description": "true when the answer is a job this caller's key made before",
+                                                                  "schema": {"type": "string", "enum": ["true"]}}}},
+                        413: {"description": "over PLANALIGN_MAX_ROWS rows or a cell over PLANALIGN_MAX_FIELD_CHARS"},
                         409: {"description": "the Idempotency-Key was used for another file or other parameters"}})
 async def submit_job(
     app: AppDep,
@@ -127,7 +130,9 @@ async def submit_job(
 
 
 @router.get("/jobs", summary="The newest jobs first (file, status, progress); X-Total-Count says how many match",
-            dependencies=[Depends(require_read_key)], response_model=list[JobOut])
+            dependencies=[Depends(require_read_key)], response_model=list[JobOut],
+            responses={200: {"description": "The jobs of this page", "headers": {
+                "X-Total-Count": {"description": "How many jobs match (paging reads it)", "schema": {"type": "integer"}}}}})
 def recent_jobs(app: AppDep, response: Response, limit: int = Query(20, ge=1, le=200), offset: int = Query(0, ge=0, le=1_000_000_000),
                 status: Literal["queued", "running", "done", "failed", "cancelled"] | None = Query(None)) -> list[JobOut]:
     ahead = app.jobs.ahead()
