@@ -49,9 +49,11 @@ _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _MULTIPLIERS = {"ล้าน": 1_000_000, "แสน": 100_000, "หมื่น": 10_000, "พัน": 1_000, "million": 1_000_000, "mil": 1_000_000, "mm": 1_000_000,
                 "m": 1_000_000, "k": 1_000}
 # what may follow an amount: the currency ("บาทถ้วน": exactly, as cheques write it), "a year", a footnote's star
-_BAHT = re.compile(r"(?:บาท|บ\.?|฿|thb|baht)?(?:ถ้วน)?\.?(?:/?(?:ต่อ)?ปี)?\**")
+_BAHT = re.compile(r"\.?|(?:บาท|บ\.?|฿|thb|baht)(?:ถ้วน)?\.?(?:(?:/|ต่อ)ปี)?\**|(?:/|ต่อ)ปี")  # a bare "ปี" is a duration ("1 ปี")
 _IN_WORDS = re.compile(r"\([^()]*\)$")  # "1,500,000 บาท (หนึ่งล้านห้าแสนบาทถ้วน)": the amount again in words, beside it
 _MINUS = re.compile(r"[\u2212\u2013\u2012\ufe63\uff0d](?=\d)")  # a minus as word processors write it ("−80000" was stored as 80,000)
+# a dash between a label and the amount, spaced ("งบประมาณ – 1,500,000 บาท", Word's autoformat of " - "): a separator, not a sign
+_SEPARATING_DASH = re.compile(r"(?<=\S)\s*[-\u2212\u2013\u2012\ufe63\uff0d]\s+(?=\d)")
 _DECIMAL_COMMA = re.compile(r"\d\.\d{3},\d")  # "100.000,00": a European amount
 # a thousands separator not followed by exactly three digits ("1,50", "100,00", "12,34,567", "1,2,3"): not an amount as Thai
 # forms write one (an integrator's walkthrough stored 150, 10,000, 1,234,567 and 123 baht)
@@ -169,15 +171,16 @@ def parse_budget(value: str) -> float | None:
 
     Raises InputError for negative, non-numeric or impossibly large (over ``MAX_BUDGET``) budgets.
     """
-    whole = normalize(value).replace(" ", "").lower()
+    whole = _SEPARATING_DASH.sub(" ", normalize(value)).replace(" ", "").lower()
     if not whole or whole in {"-", "–"}:
         return None
     not_a_number = InputError(f"budget {value!r} is not a number", thai=f"งบประมาณ {value} ไม่ใช่ตัวเลข (เช่น 1,500,000 หรือ 1.5 ล้านบาท)")
     if _FOREIGN_MONEY.search(whole):
         raise InputError(f"budget {value!r} is not in baht", thai=f"งบประมาณ {value} ไม่ใช่จำนวนเงินบาท")
-    if _DECIMAL_COMMA.search(whole) or _BAD_GROUPS.search(whole):  # "100.000,00" was read as 100 baht, "1,50" as 150, "100,00" as 10,000
+    amount_part = _IN_WORDS.sub("", whole)  # a note in brackets after it ("(งบปี 2568, 2569)") is no part of the amount
+    if _DECIMAL_COMMA.search(amount_part) or _BAD_GROUPS.search(amount_part):  # "100.000,00" was read as 100 baht, "1,50" as 150
         raise not_a_number
-    text = _MINUS.sub("-", _IN_WORDS.sub("", whole)).replace(",", "")
+    text = _MINUS.sub("-", amount_part).replace(",", "")
     match = _NUMBER.search(text)
     if not match:
         raise not_a_number
@@ -209,10 +212,15 @@ def parse_year(value: str | int | None, default: int | None = None) -> int | Non
         raise InputError(f"year {value} is not a year", thai=f"ปีงบประมาณ {value} ไม่ใช่ปี (เช่น 2567)")
     # four digits standing alone, outside brackets, naming one year in either era ("2568", "2568/2025"; "ปีงบประมาณ 2568
     # (ต.ค. 2567 - ก.ย. 2568)"): "25688" was read as 2568 and "2567-2568" as 2567 (a blind review)
-    text = _BRACKETED.sub(" ", normalize(str(value)))
-    if re.search(r"\d\.\d*[1-9]", text):  # 2568.5 was stored as 2568 (an integrator's walkthrough); a spreadsheet's 2568.0 is 2568
+    written = normalize(str(value))
+    if re.search(r"(?<!\d)\d{4}\.\d*[1-9]", written):  # 2568.5 was stored as 2568 (an integrator's walkthrough); a spreadsheet's 2568.0 is 2568
         raise InputError(f"year {value!r} is not a year", thai=f"ปีงบประมาณ {value} ไม่ใช่ปี (เช่น 2567)")
-    found = {_buddhist_era(int(y)) for y in re.findall(r"(?<!\d)\d{4}(?!\d)", text)}
+    text = _BRACKETED.sub(" ", written)
+    found = {_buddhist_era(int(y)) for y in _YEAR.findall(text)}
+    # the brackets: the year itself when nothing outside names one ("ปีงบประมาณ (พ.ศ. 2568)"), else the same year in the
+    # other era ("2568 (2025)") or a period of several ("(ต.ค. 2567 - ก.ย. 2568)"); one other year there is a contradiction
+    inside = [{_buddhist_era(int(y)) for y in _YEAR.findall(part)} for part in _BRACKETED.findall(written)]
+    found |= {year for years in inside if len(years) == 1 for year in years} if found else set().union(*inside)
     if len(found) > 1:
         raise InputError(f"year {value!r} names {len(found)} years; give one fiscal year",
                          thai=f"ปีงบประมาณ {value} ระบุ {len(found)} ปี กรุณาระบุปีงบประมาณปีเดียว")
@@ -226,6 +234,7 @@ def parse_year(value: str | int | None, default: int | None = None) -> int | Non
 
 
 _BRACKETED = re.compile(r"\([^()]*\)")
+_YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)")
 
 
 def _buddhist_era(year: int) -> int | None:
@@ -343,8 +352,8 @@ def rows_to_projects(table: Table, year: int | None = None, source: str = "", ov
     for number, row in zip(table.row_numbers(), table.rows):
         values = {fieldname: row.get(column, "").strip() for column, fieldname in mapping.items()}
         if numbered and values.get("id"):
-            try:  # the year as read ("พ.ศ. 2570", "2027": 2570), so a list written another way updates its projects
-                fiscal_year: int | str = parse_year(values.get("fiscal_year"), year) or ""
+            try:  # the year the project gets ("พ.ศ. 2570", "2027": 2570; a date's), so a list written another way updates its projects
+                fiscal_year: int | str = _fiscal_year(values, year) or ""
             except InputError:
                 fiscal_year = ""  # refused with the row below
             values["id"] = row_number_id(values["id"], values.get("district") or values.get("org", ""), fiscal_year)
@@ -471,6 +480,11 @@ def _reason(exc: InputError | ValidationError) -> tuple[str, str]:
     return str(exc), exc.thai or str(exc)
 
 
+def _fiscal_year(values: dict[str, str], year: int | None) -> int | None:
+    """A row's fiscal year: its year column, else the year given for the file, else its date's."""
+    return parse_year(values.get("fiscal_year"), year) or fiscal_year_of(values.get("date", ""))
+
+
 def _row_to_project(values: dict[str, str], year: int | None, source: str, groups: dict[str, str]) -> Project:
     name = normalize(values.get("name", ""))
     if not name:
@@ -486,7 +500,7 @@ def _row_to_project(values: dict[str, str], year: int | None, source: str, group
     dimension = values.get("dimension_id", "") or next((i for i in ids if "." not in i), "") or issue.split(".")[0]
     return Project(
         id=values["id"],
-        fiscal_year=parse_year(values.get("fiscal_year"), year) or fiscal_year_of(values.get("date", "")),
+        fiscal_year=_fiscal_year(values, year),
         org=org,
         district=district,
         district_group=normalize(values.get("district_group", "")) or groups.get(district, ""),

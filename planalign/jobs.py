@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
-from planalign.corpora.labelled import MODEL_ANSWER_COLUMNS, parse_columns, read_labelled
+from planalign.corpora.labelled import parse_columns, read_labelled, refuse_model_answers
 from planalign.corpora.tables import Table, TableError, kept_as_text, read_table, write_table
 from planalign.decisions import measured_keys
 from planalign.errors import Conflict, InputError, NotFound
@@ -371,12 +371,16 @@ class JobManager:
         columns = parse_columns(params["text_col"])
         table_in.require(columns, params.get("filename"))
         label_col = str(params.get("label_col") or "")
-        # a classification output's own answers measure nothing (refused when the job is sent; a job sent before is unscored)
-        scored = bool(label_col) and label_col in table_in.columns and label_col.strip() not in MODEL_ANSWER_COLUMNS
+        scored = bool(label_col) and label_col in table_in.columns
+        unscored = unscored_th = ""  # why a labelled file gives no metrics (in Thai for the page)
+        if scored:
+            try:  # a classification output's own answers measure nothing (refused when a job is sent; one sent before says why)
+                refuse_model_answers(label_col)
+            except TableError as exc:
+                scored, unscored, unscored_th = False, str(exc), exc.thai or ""
         # a measured text's own decision never predicts it
         exclude = measured_keys(table_in, columns, label_col, self.app.catalog(params.get("catalog"))) if scored else None
         aligner = self.app.aligner(params.get("catalog"), learn=params.get("learn", True), exclude=exclude)
-        unscored = unscored_th = ""  # why a labelled file gives no metrics (in Thai for the page)
         labelled_level = labelled = None
         if scored:
             try:  # no level asked: the labels' own (as `planalign eval`), so a file of dimensions is scored at the dimension level

@@ -110,24 +110,36 @@ def _validation_thai(errors: Sequence[Any]) -> str:
     is not JSON says so (it was "กรุณาตรวจช่อง: 0", the character position; a walkthrough)."""
     if any(e.get("type") == "json_invalid" for e in errors):
         return "ข้อมูลที่ส่งมาไม่ใช่ JSON ที่ถูกต้อง กรุณาตรวจเครื่องหมายวงเล็บ จุลภาค และเครื่องหมายคำพูด"
-    fields: dict[str, str] = {}
+    fields: dict[str, tuple[str, list[int]]] = {}  # what a person reads for a field -> (its words, the list items it is wrong in)
     for e in errors:
         raw = [str(part) for part in e.get("loc", ())]
         if raw[:1] == ["header"] and len(raw) > 1:  # an over-long Idempotency-Key named nothing (an integrator's walkthrough)
-            fields.setdefault(raw[-1], f"ส่วนหัว {raw[-1]}")
+            fields.setdefault(raw[-1], (f"ส่วนหัว {raw[-1]}", []))
             continue
-        # not a union's branch labels ("DecisionIn", "list[DecisionIn]"; a value's types "str", "int", "float"), nor where it came from
-        loc = [part for part in raw if part not in _LOC_NOISE and not re.match(r"^[A-Z]|.*\[", part)]
+        # not a body union's branch label ("DecisionIn", "list[DecisionIn]", right after "body" with more after it), nor a value's
+        # types ("str", "int", "float") or where it came from; a key typed with a capital ("Text") is a key (a blind review)
+        loc = [part for at, part in enumerate(raw) if part not in _LOC_NOISE
+               and not (at == 1 and raw[0] == "body" and (part.endswith("]") or (len(raw) > 2 and part[:1].isupper())))]
         field = next((part for part in reversed(loc) if not part.isdigit()), "")
-        if not field:
+        items = [int(part) + 1 for part in loc if part.isdigit()]
+        if not field and not items:
             continue
         limit = (e.get("ctx") or {}).get("max_length")
-        named = f"{FIELD_THAI[field]} ({field})" if field in FIELD_THAI else field  # as the planner page labels it ("name" read as English)
-        # which item of a list: "texts: 2" read as a field named 2, "year" without its project (an integrator's walkthrough)
-        items = [f"รายการที่ {int(part) + 1}" for part in loc if part.isdigit()]
-        named = f"{named} ({', '.join(items)})" if items else named
-        fields.setdefault(" ".join(loc), f"{named} ไม่เกิน {limit:,} ตัวอักษร" if e.get("type") == "string_too_long" and limit else named)
-    return f"ข้อมูลที่ส่งมาไม่ถูกต้อง กรุณาตรวจช่อง: {', '.join(fields.values())}" if fields else "ข้อมูลที่ส่งมาไม่ถูกต้อง"
+        # as the planner page labels it ("name" read as English); a list's item that is no object: the item itself
+        named = (f"{FIELD_THAI[field]} ({field})" if field in FIELD_THAI else field) if field else "รายการ"
+        said = f"{named} ไม่เกิน {limit:,} ตัวอักษร" if e.get("type") == "string_too_long" and limit else named
+        # which items of a list, once per field ("texts: 2" read as a field named 2, "year" without its project, and 10,000
+        # projects each named: an integrator's walkthrough, a blind review)
+        _, where = fields.setdefault(said, (said, []))
+        where.extend(item for item in items[-1:] if item not in where)
+    def with_items(said: str, where: list[int]) -> str:
+        if not where:
+            return said
+        shown = ", ".join(str(n) for n in where[:5]) + (f" และอีก {len(where) - 5:,} รายการ" if len(where) > 5 else "")
+        return f"รายการที่ {shown}" if said == "รายการ" else f"{said} (รายการที่ {shown})"
+
+    named_fields = [with_items(said, where) for said, where in fields.values()]
+    return f"ข้อมูลที่ส่งมาไม่ถูกต้อง กรุณาตรวจช่อง: {', '.join(named_fields)}" if named_fields else "ข้อมูลที่ส่งมาไม่ถูกต้อง"
 
 
 def _json(status: int, message: str, detail: object | None = None, headers: dict[str, str] | None = None,

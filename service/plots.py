@@ -10,6 +10,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib import font_manager
 
+from planalign.index.evaluation import NO_SUGGESTION
+
 # Thai fonts Debian ships (fonts-thai-tlwg, fonts-noto): the first one installed draws the axis
 # titles in Thai; without any, matplotlib's default font would draw Thai as empty boxes.
 THAI_FONTS = ("Garuda", "Loma", "Norasi", "Sawasdee", "Noto Sans Thai", "Tlwg Typo")
@@ -22,12 +24,14 @@ def _thai_font() -> str | None:
 
 
 def confusion_png(labels: list[str], matrix: list[list[int]]) -> bytes:
-    """The confusion matrix of a labelled job: rows are the file's labels, columns the suggestions."""
+    """The confusion matrix of a labelled job: rows are the file's labels, columns the suggestions. The column of rows
+    given no suggestion (``NO_SUGGESTION``) has no row: no label in a file is "no suggestion" (a blind review)."""
     size = max(4.0, 0.45 * len(labels) + 2)
     figure, axes = plt.subplots(figsize=(size, size))
-    axes.imshow(matrix, cmap="Blues")
+    rows = labels[:-1] if labels and labels[-1] == NO_SUGGESTION else labels
+    axes.imshow(matrix[: len(rows)], cmap="Blues")
     axes.set_xticks(range(len(labels)), labels, rotation=90)
-    axes.set_yticks(range(len(labels)), labels)
+    axes.set_yticks(range(len(rows)), rows)
     thai = _thai_font()
     if thai:
         axes.set_xlabel("ข้อเสนอของระบบ (predicted)", fontfamily=thai)
@@ -35,7 +39,7 @@ def confusion_png(labels: list[str], matrix: list[list[int]]) -> bytes:
     else:
         axes.set_xlabel("predicted")
         axes.set_ylabel("true")
-    for i, row in enumerate(matrix):
+    for i, row in enumerate(matrix[: len(rows)]):
         for j, value in enumerate(row):
             if value:
                 axes.text(j, i, str(value), ha="center", va="center", fontsize=8)

@@ -368,6 +368,10 @@ def test_projects_crud_and_rejections(client):
     # which project, in Thai too ("กรุณาตรวจช่อง: year" named none; an integrator's walkthrough); a JSON true is no budget (stored 1 baht)
     second = client.post("/v1/projects", json={"projects": [{"id": "B3", "name": "ก"}, {"id": "B4", "name": "ข", "year": 2568}]})
     assert second.status_code == 422 and second.json()["message_th"].endswith("กรุณาตรวจช่อง: year (รายการที่ 2)")
+    many = client.post("/v1/projects", json={"projects": [{"id": f"Y{n}", "name": "ก", "year": 2568} for n in range(30)]})
+    assert many.json()["message_th"].endswith("กรุณาตรวจช่อง: year (รายการที่ 1, 2, 3, 4, 5 และอีก 25 รายการ)")  # not 30 times (a second review)
+    capital = client.post("/v1/projects", json={"projects": [{"id": "Y1", "name": "ก", "Budget": "1"}]})
+    assert capital.json()["message_th"].endswith("กรุณาตรวจช่อง: Budget (รายการที่ 1)")  # a key typed with a capital is named
     flag = client.post("/v1/projects", json={"projects": [{"id": "B5", "name": "ปลูกต้นไม้", "budget": True}]})
     assert flag.status_code == 422 and flag.json()["message_th"].endswith("กรุณาตรวจช่อง: budget (รายการที่ 1)") and client.get("/v1/projects/B5").status_code == 404
     assert client.delete("/v1/projects/A3").status_code == 200
@@ -579,6 +583,18 @@ def test_jobs_survive_a_restart(tmp_path):
     with make_client(tmp_path) as client:
         status = wait_job(client, again)
         assert status["status"] == "done" and status["progress"]["done"] == 20 and status["params"]["restarted"] == 1
+
+
+def test_a_job_queued_with_the_models_own_answers_as_labels_says_why_it_is_unscored(tmp_path):
+    """A job sent before such a label column was refused at submission ran with no metrics and no word (a blind review)."""
+    core = Application(Settings(data_dir=tmp_path, encoder="tfidf"))
+    rows = "text,pred_label\nขุดลอกคลองสายที่ 1,D1.4\nปลูกต้นไม้ริมถนน,D4.1\n"
+    job_id = core.jobs.submit("old.csv", rows.encode(), {"text_col": "text", "label_col": "pred_label"})[0].id
+    core.close()
+    with make_client(tmp_path) as client:
+        status = wait_job(client, job_id)
+        assert status["metrics"]["n"] == 0 and "model's own suggestion" in status["metrics"]["unscored"]
+        assert "ข้อเสนอของระบบเอง" in status["metrics"]["unscored_th"]
 
 
 def test_the_job_list_pages_filters_and_names_who_submitted(tmp_path):

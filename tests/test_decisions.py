@@ -370,6 +370,11 @@ def test_a_form_that_no_longer_declares_a_level_no_longer_teaches_it(tmp_path):
     assert [(d.project_id, d.node_id) for d in core.decisions.active("bma-9d")] == [("", "D1.2")]
     core.ingest([Project(id="T5", name=other, plan_alignment="D4.1", source="form")])  # the form read again: its withdrawn issue stays withdrawn
     assert sorted((d.project_id, d.level, d.node_id) for d in core.decisions.active("bma-9d")) == [("", "issue", "D1.2"), ("T5", "dimension", "D4")]
+    # the stored forms read again, as the service does at start, forget nothing: only an ingest says what a form declares now
+    core.declare([Project(id="T5", name=other, source="form")])
+    assert ("T5", "dimension", "D4") in {(d.project_id, d.level, d.node_id) for d in core.decisions.active("bma-9d")}
+    core.declare([Project(id="T5", name=other, source="form")], ingested=True)
+    assert ("T5", "dimension", "D4") not in {(d.project_id, d.level, d.node_id) for d in core.decisions.active("bma-9d")}
 
 
 def test_a_corrected_file_ingested_after_the_wrong_one_is_deleted_teaches_the_corrected_nodes(tmp_path):

@@ -10,7 +10,9 @@ from planalign.corpora.tables import Table, TableError, write_table
      ("80,000 ล้านบาท", 80_000_000_000), ("1,000,000,000,000", 1e12), ("1 ล้านล้านบาท", 1e12),
      ("3 พันล้านบาท", 3e9), ("2MM", 2e6), ("250,000.-", 250_000), ("100,000.- บาท", 100_000), ("๒๐๐,๐๐๐.-บาท", 200_000),
      ("1,500,000 บาท (หนึ่งล้านห้าแสนบาทถ้วน)", 1_500_000), ("2 แสนบาทถ้วน", 200_000), ("5,000 บ.", 5_000), ("500k", 500_000),
-     ("1.5 million baht", 1_500_000), ("2 mil", 2_000_000), ("1.5 ล้านบาท/ปี", 1_500_000), ("1.5 ล้าน฿", 1_500_000), ("1.5 ล้านบาท*", 1_500_000)],
+     ("1.5 million baht", 1_500_000), ("2 mil", 2_000_000), ("1.5 ล้านบาท/ปี", 1_500_000), ("1.5 ล้าน฿", 1_500_000), ("1.5 ล้านบาท*", 1_500_000),
+     # a spaced dash after a label is no sign; a note in brackets is no part of the amount (a second review)
+     ("งบประมาณ \u2013 1,500,000 บาท", 1_500_000), ("2,000,000 บาท (งบปี 2568, 2569)", 2_000_000), ("1.5 ล้าน/ปี", 1_500_000)],
 )
 def test_budget_forms(raw, baht):
     """Budgets as Thai forms write them; the largest a line of the FY2566 ordinance could hold is accepted."""
@@ -27,7 +29,9 @@ def test_budget_forms(raw, baht):
                                           ("งบประมาณ \u221280,000 บาท", "negative"), ("THB \u221280,000", "negative"),
                                           # separators not in groups of three: stored 123, 150, 10,000, 1,234,567 (an integrator)
                                           ("1,2,3", "not a number"), ("1,50", "not a number"), ("100,00", "not a number"),
-                                          ("12,34,567", "not a number")])
+                                          ("12,34,567", "not a number"),
+                                          # a duration in the budget column (stored as 1 baht by a first version: a second review)
+                                          ("1 ปี (ต.ค. 67 - ก.ย. 68)", "not a number"), ("3 ปี", "not a number"), ("5*", "not a number")])
 def test_bad_budgets(raw, message):
     with pytest.raises(ValueError, match=message):
         parse_budget(raw)
@@ -51,8 +55,12 @@ def test_years_common_era_converted():
     for typed in ("25688", "2567-2568", "2200", "2568.5"):  # read as 2568, 2567, 2743 and 2568 (blind reviews)
         with pytest.raises(ValueError, match="year"):
             parse_year(typed)
-    for typed in ("2568 (2025)", "2568/2025", "ปีงบประมาณ 2568 (ต.ค. 2567 - ก.ย. 2568)"):  # one year, written in two eras or with its period
+    for typed in ("2568 (2025)", "2568/2025", "ปีงบประมาณ 2568 (ต.ค. 2567 - ก.ย. 2568)",  # one year, written in two eras or with its period
+                  "ปีงบประมาณ (พ.ศ. 2568)", "(2568)", "ปีงบประมาณ 2568 ฉบับ 1.1"):  # in brackets only; a number beside it
         assert parse_year(typed) == 2568
+    assert parse_year("30.09.2567") == 2567
+    with pytest.raises(ValueError, match="2 years"):  # another year in brackets contradicts it
+        parse_year("2025 (2569)")
     assert parse_year("2568.0") == parse_year(2568.0) == 2568  # a spreadsheet's number
 
 
@@ -82,6 +90,10 @@ def test_row_numbers_of_two_districts_lists_are_two_districts_projects(tmp_path)
     # the year as read: the same list with its year written another way updates its projects (a second review)
     other_era = Table(laksi.columns, [{**row, "ปีงบประมาณ": "พ.ศ. 2570" if n else "2027"} for n, row in enumerate(laksi.rows)])
     assert [p.id for p in rows_to_projects(other_era).projects] == ["หลักสี่-2570-1", "หลักสี่-2570-2"]
+    # and a list whose year comes from its date column: two years' lists stay apart (a second review: both were "หลักสี่-1")
+    dated = [Table(["ลำดับ", "หน่วยงาน", "ชื่อโครงการ", "วันที่"], [{"ลำดับ": "1", "หน่วยงาน": "สำนักงานเขตหลักสี่", "ชื่อโครงการ": "ลอกท่อ",
+                                                                   "วันที่": when}]) for when in ("2024-11-01", "2025-11-01")]
+    assert [(p.id, p.fiscal_year) for table in dated for p in rows_to_projects(table).projects] == [("หลักสี่-2568-1", 2568), ("หลักสี่-2569-1", 2569)]
 
 
 def test_thai_form_headers_are_recognized():
