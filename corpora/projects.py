@@ -49,11 +49,16 @@ _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _MULTIPLIERS = {"ล้าน": 1_000_000, "แสน": 100_000, "หมื่น": 10_000, "พัน": 1_000, "million": 1_000_000, "mil": 1_000_000, "mm": 1_000_000,
                 "m": 1_000_000, "k": 1_000}
 # what may follow an amount: the currency ("บาทถ้วน": exactly, as cheques write it), "a year", a footnote's star
-_BAHT = re.compile(r"\.?|(?:บาท|บ\.?|฿|thb|baht)(?:ถ้วน)?\.?(?:(?:/|ต่อ)ปี)?\**|(?:/|ต่อ)ปี")  # a bare "ปี" is a duration ("1 ปี")
+# (a bare "ปี" is a duration: "1 ปี" was stored as 1 baht; a footnote's star may follow any amount)
+_BAHT = re.compile(r"(?:บาท|บ\.?|฿|thb|baht)?(?:ถ้วน)?\.?(?:(?:/|ต่อ)ปี)?\**")
 _IN_WORDS = re.compile(r"\([^()]*\)$")  # "1,500,000 บาท (หนึ่งล้านห้าแสนบาทถ้วน)": the amount again in words, beside it
 _MINUS = re.compile(r"[\u2212\u2013\u2012\ufe63\uff0d](?=\d)")  # a minus as word processors write it ("−80000" was stored as 80,000)
-# a dash between a label and the amount, spaced ("งบประมาณ – 1,500,000 บาท", Word's autoformat of " - "): a separator, not a sign
-_SEPARATING_DASH = re.compile(r"(?<=\S)\s*[-\u2212\u2013\u2012\ufe63\uff0d]\s+(?=\d)")
+# a dash between the budget's label and the amount, spaced ("งบประมาณ – 1,500,000 บาท", Word's autoformat of " - "): a
+# separator, not a sign; after anything else ("ปรับลด – 500,000", "1.5 - 2 ล้าน") it stays, and is refused or a minus
+_SEPARATING_DASH = re.compile(r"(งบประมาณ|งบ|budget|:)\s*[-\u2212\u2013\u2012\ufe63\uff0d]\s+(?=\d)", re.IGNORECASE)
+# two numbers apart ("500000 600000", "ปี 68 500000", "1.5 2 ล้าน"): removing the spaces joined them into one amount (a
+# blind review); a space between groups of three is a thousands separator ("1 500 000")
+_APART = re.compile(r"\d\s+(?!\d{3}(?!\d))\d")
 _DECIMAL_COMMA = re.compile(r"\d\.\d{3},\d")  # "100.000,00": a European amount
 # a thousands separator not followed by exactly three digits ("1,50", "100,00", "12,34,567", "1,2,3"): not an amount as Thai
 # forms write one (an integrator's walkthrough stored 150, 10,000, 1,234,567 and 123 baht)
@@ -171,7 +176,10 @@ def parse_budget(value: str) -> float | None:
 
     Raises InputError for negative, non-numeric or impossibly large (over ``MAX_BUDGET``) budgets.
     """
-    whole = _SEPARATING_DASH.sub(" ", normalize(value)).replace(" ", "").lower()
+    spaced = _SEPARATING_DASH.sub(r"\1 ", normalize(value))
+    if _APART.search(spaced):
+        raise InputError(f"budget {value!r} is not a number", thai=f"งบประมาณ {value} ไม่ใช่ตัวเลข (เช่น 1,500,000 หรือ 1.5 ล้านบาท)")
+    whole = spaced.replace(" ", "").lower()
     if not whole or whole in {"-", "–"}:
         return None
     not_a_number = InputError(f"budget {value!r} is not a number", thai=f"งบประมาณ {value} ไม่ใช่ตัวเลข (เช่น 1,500,000 หรือ 1.5 ล้านบาท)")
@@ -215,12 +223,21 @@ def parse_year(value: str | int | None, default: int | None = None) -> int | Non
     written = normalize(str(value))
     if re.search(r"(?<!\d)\d{4}\.\d*[1-9]", written):  # 2568.5 was stored as 2568 (an integrator's walkthrough); a spreadsheet's 2568.0 is 2568
         raise InputError(f"year {value!r} is not a year", thai=f"ปีงบประมาณ {value} ไม่ใช่ปี (เช่น 2567)")
+    if _DATE_CELL.fullmatch(written):  # a date: its fiscal year (1 October 2567 is FY2568; it was read as 2567: a blind review)
+        fiscal = fiscal_year_of(written.replace(".", "/"))
+        if fiscal is None:
+            raise InputError(f"year {value!r} is not a year", thai=f"ปีงบประมาณ {value} ไม่ใช่ปี (เช่น 2567)")
+        return fiscal
     text = _BRACKETED.sub(" ", written)
     found = {_buddhist_era(int(y)) for y in _YEAR.findall(text)}
-    # the brackets: the year itself when nothing outside names one ("ปีงบประมาณ (พ.ศ. 2568)"), else the same year in the
-    # other era ("2568 (2025)") or a period of several ("(ต.ค. 2567 - ก.ย. 2568)"); one other year there is a contradiction
-    inside = [{_buddhist_era(int(y)) for y in _YEAR.findall(part)} for part in _BRACKETED.findall(written)]
-    found |= {year for years in inside if len(years) == 1 for year in years} if found else set().union(*inside)
+    # the brackets: the year itself when nothing outside them has a digit ("ปีงบประมาณ (พ.ศ. 2568)"; "68 (เดิม 2567)" was
+    # stored as 2567: a blind review), else the same year in the other era ("2568 (2025)") or a period of several ("(ต.ค. 2567
+    # - ก.ย. 2568)"); one other year there is a contradiction, a number that is no year ("(ข้อ 1234)") nothing
+    inside = [{year for y in _YEAR.findall(part) if (year := _buddhist_era(int(y))) is not None} for part in _BRACKETED.findall(written)]
+    if found:
+        found |= {year for years in inside if len(years) == 1 for year in years}
+    elif not re.search(r"\d", text):  # only a year in the brackets, its era named or not ("ต่อเนื่อง (เริ่ม 2566)" says no fiscal year)
+        found = {_buddhist_era(int(y)) for y in _YEAR.findall(" ".join(_YEAR_ALONE.findall(written)))}
     if len(found) > 1:
         raise InputError(f"year {value!r} names {len(found)} years; give one fiscal year",
                          thai=f"ปีงบประมาณ {value} ระบุ {len(found)} ปี กรุณาระบุปีงบประมาณปีเดียว")
@@ -235,6 +252,8 @@ def parse_year(value: str | int | None, default: int | None = None) -> int | Non
 
 _BRACKETED = re.compile(r"\([^()]*\)")
 _YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)")
+_YEAR_ALONE = re.compile(r"\(\s*(?:พ\.?\s?ศ\.?|ค\.?\s?ศ\.?|ปี(?:งบประมาณ)?)?\s*(\d{4})\s*\)")
+_DATE_CELL = re.compile(r"\d{1,2}[./-]\d{1,2}[./-]\d{4}|\d{4}-\d{2}-\d{2}(?:[ T].*)?")
 
 
 def _buddhist_era(year: int) -> int | None:

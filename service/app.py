@@ -112,16 +112,19 @@ def _validation_thai(errors: Sequence[Any]) -> str:
         return "ข้อมูลที่ส่งมาไม่ใช่ JSON ที่ถูกต้อง กรุณาตรวจเครื่องหมายวงเล็บ จุลภาค และเครื่องหมายคำพูด"
     fields: dict[str, tuple[str, list[int]]] = {}  # what a person reads for a field -> (its words, the list items it is wrong in)
     for e in errors:
-        raw = [str(part) for part in e.get("loc", ())]
+        given = list(e.get("loc", ()))
+        raw = [str(part) for part in given]
         if raw[:1] == ["header"] and len(raw) > 1:  # an over-long Idempotency-Key named nothing (an integrator's walkthrough)
             fields.setdefault(raw[-1], (f"ส่วนหัว {raw[-1]}", []))
             continue
         # not a body union's branch label ("DecisionIn", "list[DecisionIn]", right after "body" with more after it), nor a value's
         # types ("str", "int", "float") or where it came from; a key typed with a capital ("Text") is a key (a blind review)
-        loc = [part for at, part in enumerate(raw) if part not in _LOC_NOISE
-               and not (at == 1 and raw[0] == "body" and (part.endswith("]") or (len(raw) > 2 and part[:1].isupper())))]
-        field = next((part for part in reversed(loc) if not part.isdigit()), "")
-        items = [int(part) + 1 for part in loc if part.isdigit()]
+        branch = [at == 1 and raw[0] == "body" and (part.endswith("]") or (part[:1].isupper() and (len(raw) > 2 or e.get("type") != "extra_forbidden")))
+                  for at, part in enumerate(raw)]  # a non-object body's branch errors named "DecisionIn" (a blind review)
+        kept = [(part, isinstance(original, int)) for part, original, label in zip(raw, given, branch) if part not in _LOC_NOISE and not label]
+        # a list's position is a number in the location; a key of digits ("2568", a spreadsheet's year header) is a key
+        field = next((part for part, position in reversed(kept) if not position), "")
+        items = [int(part) + 1 for part, position in kept if position]
         if not field and not items:
             continue
         limit = (e.get("ctx") or {}).get("max_length")

@@ -372,6 +372,10 @@ def test_projects_crud_and_rejections(client):
     assert many.json()["message_th"].endswith("กรุณาตรวจช่อง: year (รายการที่ 1, 2, 3, 4, 5 และอีก 25 รายการ)")  # not 30 times (a second review)
     capital = client.post("/v1/projects", json={"projects": [{"id": "Y1", "name": "ก", "Budget": "1"}]})
     assert capital.json()["message_th"].endswith("กรุณาตรวจช่อง: Budget (รายการที่ 1)")  # a key typed with a capital is named
+    year_key = client.post("/v1/projects", json={"projects": [{"id": "Y1", "name": "ก", "2568": "1,500,000"}]})  # a spreadsheet's year header
+    assert year_key.json()["message_th"].endswith("กรุณาตรวจช่อง: 2568 (รายการที่ 1)")  # a key, not "projects (รายการที่ 2569)"
+    assert client.post("/v1/decisions", json="abc").json()["message_th"] == "ข้อมูลที่ส่งมาไม่ถูกต้อง"  # not "DecisionIn"
+    assert client.post("/v1/decisions", json=[{"text": "x", "node_id": "D1"}, "oops"]).json()["message_th"].endswith("กรุณาตรวจช่อง: รายการที่ 2")
     flag = client.post("/v1/projects", json={"projects": [{"id": "B5", "name": "ปลูกต้นไม้", "budget": True}]})
     assert flag.status_code == 422 and flag.json()["message_th"].endswith("กรุณาตรวจช่อง: budget (รายการที่ 1)") and client.get("/v1/projects/B5").status_code == 404
     assert client.delete("/v1/projects/A3").status_code == 200

@@ -12,7 +12,8 @@ from planalign.corpora.tables import Table, TableError, write_table
      ("1,500,000 บาท (หนึ่งล้านห้าแสนบาทถ้วน)", 1_500_000), ("2 แสนบาทถ้วน", 200_000), ("5,000 บ.", 5_000), ("500k", 500_000),
      ("1.5 million baht", 1_500_000), ("2 mil", 2_000_000), ("1.5 ล้านบาท/ปี", 1_500_000), ("1.5 ล้าน฿", 1_500_000), ("1.5 ล้านบาท*", 1_500_000),
      # a spaced dash after a label is no sign; a note in brackets is no part of the amount (a second review)
-     ("งบประมาณ \u2013 1,500,000 บาท", 1_500_000), ("2,000,000 บาท (งบปี 2568, 2569)", 2_000_000), ("1.5 ล้าน/ปี", 1_500_000)],
+     ("งบประมาณ \u2013 1,500,000 บาท", 1_500_000), ("2,000,000 บาท (งบปี 2568, 2569)", 2_000_000), ("1.5 ล้าน/ปี", 1_500_000),
+     ("1,500,000*", 1_500_000), ("2 แสนถ้วน", 200_000), ("1 500 000.50", 1_500_000.5)],
 )
 def test_budget_forms(raw, baht):
     """Budgets as Thai forms write them; the largest a line of the FY2566 ordinance could hold is accepted."""
@@ -31,7 +32,10 @@ def test_budget_forms(raw, baht):
                                           ("1,2,3", "not a number"), ("1,50", "not a number"), ("100,00", "not a number"),
                                           ("12,34,567", "not a number"),
                                           # a duration in the budget column (stored as 1 baht by a first version: a second review)
-                                          ("1 ปี (ต.ค. 67 - ก.ย. 68)", "not a number"), ("3 ปี", "not a number"), ("5*", "not a number")])
+                                          ("1 ปี (ต.ค. 67 - ก.ย. 68)", "not a number"), ("3 ปี", "not a number"),
+                                          # two numbers apart were joined into one (a third review: 1,520,000 and 500,000,600,000)
+                                          ("1.5 - 2 ล้านบาท", "not a number"), ("500000 - 600000", "not a number"),
+                                          ("ปี 68 500000", "not a number"), ("ปรับลด \u2013 500,000", "negative")])
 def test_bad_budgets(raw, message):
     with pytest.raises(ValueError, match=message):
         parse_budget(raw)
@@ -58,9 +62,14 @@ def test_years_common_era_converted():
     for typed in ("2568 (2025)", "2568/2025", "ปีงบประมาณ 2568 (ต.ค. 2567 - ก.ย. 2568)",  # one year, written in two eras or with its period
                   "ปีงบประมาณ (พ.ศ. 2568)", "(2568)", "ปีงบประมาณ 2568 ฉบับ 1.1"):  # in brackets only; a number beside it
         assert parse_year(typed) == 2568
-    assert parse_year("30.09.2567") == 2567
+    assert parse_year("2568 (ข้อ 1234)") == 2568  # a number in brackets that is no year
+    # a date gives its fiscal year, which starts on 1 October (a third review: the calendar year was read)
+    assert (parse_year("30.09.2567"), parse_year("01.10.2567"), parse_year("2024-10-01")) == (2567, 2568, 2568)
     with pytest.raises(ValueError, match="2 years"):  # another year in brackets contradicts it
         parse_year("2025 (2569)")
+    for typed in ("68 (เดิม 2567)", "ต่อเนื่อง (เริ่ม 2566)"):  # the year in brackets is another one (stored as 2567 / 2566)
+        with pytest.raises(ValueError, match="not a year"):
+            parse_year(typed)
     assert parse_year("2568.0") == parse_year(2568.0) == 2568  # a spreadsheet's number
 
 
