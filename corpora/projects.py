@@ -176,13 +176,13 @@ def parse_budget(value: str) -> float | None:
 
     Raises InputError for negative, non-numeric or impossibly large (over ``MAX_BUDGET``) budgets.
     """
+    not_a_number = InputError(f"budget {value!r} is not a number", thai=f"งบประมาณ {value} ไม่ใช่ตัวเลข (เช่น 1,500,000 หรือ 1.5 ล้านบาท)")
     spaced = _SEPARATING_DASH.sub(r"\1 ", normalize(value))
     if _APART.search(spaced):
-        raise InputError(f"budget {value!r} is not a number", thai=f"งบประมาณ {value} ไม่ใช่ตัวเลข (เช่น 1,500,000 หรือ 1.5 ล้านบาท)")
+        raise not_a_number
     whole = spaced.replace(" ", "").lower()
     if not whole or whole in {"-", "–"}:
         return None
-    not_a_number = InputError(f"budget {value!r} is not a number", thai=f"งบประมาณ {value} ไม่ใช่ตัวเลข (เช่น 1,500,000 หรือ 1.5 ล้านบาท)")
     if _FOREIGN_MONEY.search(whole):
         raise InputError(f"budget {value!r} is not in baht", thai=f"งบประมาณ {value} ไม่ใช่จำนวนเงินบาท")
     amount_part = _IN_WORDS.sub("", whole)  # a note in brackets after it ("(งบปี 2568, 2569)") is no part of the amount
@@ -220,13 +220,14 @@ def parse_year(value: str | int | None, default: int | None = None) -> int | Non
         raise InputError(f"year {value} is not a year", thai=f"ปีงบประมาณ {value} ไม่ใช่ปี (เช่น 2567)")
     # four digits standing alone, outside brackets, naming one year in either era ("2568", "2568/2025"; "ปีงบประมาณ 2568
     # (ต.ค. 2567 - ก.ย. 2568)"): "25688" was read as 2568 and "2567-2568" as 2567 (a blind review)
+    not_a_year = InputError(f"year {value!r} is not a year", thai=f"ปีงบประมาณ {value} ไม่ใช่ปี (เช่น 2567)")
     written = normalize(str(value))
     if re.search(r"(?<!\d)\d{4}\.\d*[1-9]", written):  # 2568.5 was stored as 2568 (an integrator's walkthrough); a spreadsheet's 2568.0 is 2568
-        raise InputError(f"year {value!r} is not a year", thai=f"ปีงบประมาณ {value} ไม่ใช่ปี (เช่น 2567)")
+        raise not_a_year
     if _DATE_CELL.fullmatch(written):  # a date: its fiscal year (1 October 2567 is FY2568; it was read as 2567: a blind review)
         fiscal = fiscal_year_of(written.replace(".", "/"))
         if fiscal is None:
-            raise InputError(f"year {value!r} is not a year", thai=f"ปีงบประมาณ {value} ไม่ใช่ปี (เช่น 2567)")
+            raise not_a_year
         return fiscal
     text = _BRACKETED.sub(" ", written)
     found = {_buddhist_era(int(y)) for y in _YEAR.findall(text)}
@@ -237,12 +238,12 @@ def parse_year(value: str | int | None, default: int | None = None) -> int | Non
     if found:
         found |= {year for years in inside if len(years) == 1 for year in years}
     elif not re.search(r"\d", text):  # only a year in the brackets, its era named or not ("ต่อเนื่อง (เริ่ม 2566)" says no fiscal year)
-        found = {_buddhist_era(int(y)) for y in _YEAR.findall(" ".join(_YEAR_ALONE.findall(written)))}
+        found = {_buddhist_era(int(y)) for y in _YEAR_ALONE.findall(written)}
     if len(found) > 1:
         raise InputError(f"year {value!r} names {len(found)} years; give one fiscal year",
                          thai=f"ปีงบประมาณ {value} ระบุ {len(found)} ปี กรุณาระบุปีงบประมาณปีเดียว")
     if not found or re.search(r"\d{5}", text):
-        raise InputError(f"year {value!r} is not a year", thai=f"ปีงบประมาณ {value} ไม่ใช่ปี (เช่น 2567)")
+        raise not_a_year
     year = found.pop()
     if year is not None:
         return year
