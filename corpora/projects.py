@@ -51,6 +51,7 @@ _MULTIPLIERS = {"ล้าน": 1_000_000, "แสน": 100_000, "หมื่�
 # what may follow an amount: the currency ("บาทถ้วน": exactly, as cheques write it), "a year", a footnote's star
 # (a bare "ปี" is a duration: "1 ปี" was stored as 1 baht; a footnote's star may follow any amount)
 _BAHT = re.compile(r"(?:บาท|บ\.?|฿|thb|baht)?(?:ถ้วน)?\.?(?:(?:/|ต่อ)ปี)?\**")
+_UNIT_IN_BRACKETS = re.compile(r"\(((?:ล้าน|แสน|หมื่น|พัน)+(?:บาท)?)\)$")
 _IN_WORDS = re.compile(r"\([^()]*\)$")  # "1,500,000 บาท (หนึ่งล้านห้าแสนบาทถ้วน)": the amount again in words, beside it
 _MINUS = re.compile(r"[\u2212\u2013\u2012\ufe63\uff0d](?=\d)")  # a minus as word processors write it ("−80000" was stored as 80,000)
 # a dash between the budget's label and the amount, spaced ("งบประมาณ – 1,500,000 บาท", Word's autoformat of " - "): a
@@ -185,7 +186,9 @@ def parse_budget(value: str) -> float | None:
         return None
     if _FOREIGN_MONEY.search(whole):
         raise InputError(f"budget {value!r} is not in baht", thai=f"งบประมาณ {value} ไม่ใช่จำนวนเงินบาท")
-    amount_part = _IN_WORDS.sub("", whole)  # a note in brackets after it ("(งบปี 2568, 2569)") is no part of the amount
+    # a unit in brackets is the amount's ("1,500 (ล้านบาท)" was stored as 1,500 baht: a blind review); any other note in
+    # brackets after it ("(งบปี 2568, 2569)", the amount again in words) is no part of it
+    amount_part = _IN_WORDS.sub("", _UNIT_IN_BRACKETS.sub(r"\1", whole))
     if _DECIMAL_COMMA.search(amount_part) or _BAD_GROUPS.search(amount_part):  # "100.000,00" was read as 100 baht, "1,50" as 150
         raise not_a_number
     text = _MINUS.sub("-", amount_part).replace(",", "")

@@ -13,7 +13,8 @@ from planalign.corpora.tables import Table, TableError, write_table
      ("1.5 million baht", 1_500_000), ("2 mil", 2_000_000), ("1.5 ล้านบาท/ปี", 1_500_000), ("1.5 ล้าน฿", 1_500_000), ("1.5 ล้านบาท*", 1_500_000),
      # a spaced dash after a label is no sign; a note in brackets is no part of the amount (a second review)
      ("งบประมาณ \u2013 1,500,000 บาท", 1_500_000), ("2,000,000 บาท (งบปี 2568, 2569)", 2_000_000), ("1.5 ล้าน/ปี", 1_500_000),
-     ("1,500,000*", 1_500_000), ("2 แสนถ้วน", 200_000), ("1 500 000.50", 1_500_000.5)],
+     ("1,500,000*", 1_500_000), ("2 แสนถ้วน", 200_000), ("1 500 000.50", 1_500_000.5),
+     ("1,500 (ล้านบาท)", 1_500_000_000), ("1.5 (ล้าน)", 1_500_000)],  # a unit in brackets (stored 1,500 and 1.5: a blind review)
 )
 def test_budget_forms(raw, baht):
     """Budgets as Thai forms write them; the largest a line of the FY2566 ordinance could hold is accepted."""
