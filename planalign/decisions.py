@@ -171,8 +171,10 @@ def from_table(table: Table, text_columns: list[str], label_column: str, level: 
     shown = next((pair for pair in SHOWN_COLUMNS if pair[0] in table.columns), None) if catalog is not None else None
 
     def suggestion(row: dict) -> tuple[str, float | None]:
-        node = catalog.find(str(row.get(shown[0], "")).strip()) if shown is not None and catalog is not None else None
-        if node is None or shown is None:
+        if shown is None or catalog is None:
+            return "", None
+        node = catalog.find(str(row.get(shown[0], "")).strip())
+        if node is None:
             return "", None
         try:
             confidence: float | None = float(row.get(shown[1], ""))
